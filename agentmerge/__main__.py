@@ -1,0 +1,5 @@
+"""``python -m agentmerge``: the same as the ``agentmerge`` command."""
+
+from agentmerge.cli import main
+
+raise SystemExit(main())

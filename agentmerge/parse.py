@@ -1,0 +1,751 @@
+"""Read agent files into the model: frontmatter fields, a section tree and items.
+
+Only this module sees YAML and markdown-it tokens. Frontmatter is split with python-frontmatter's
+delimiter rule and loaded with a safe YAML loader that refuses aliases; when strict YAML rejects
+it the way real agent files do (unquoted ``: `` in a description, a value starting with ``*``,
+literal ``\\n`` with ``<example>`` blocks) the keys are recovered line by line and a warning says
+so. The body is parsed with markdown-it-py, whose tokens carry source line maps, and folded into
+sections at headings and pseudo-headings.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentmerge.errors import InputError
+from agentmerge.model import Agent, Diagnostic, Example, Field, Item, ItemKind, Section
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+STDIN = "<stdin>"
+
+MAX_NESTING = 40
+"""Deepest block nesting markdown-it follows; deeper lines are kept as plain paragraphs.
+
+markdown-it recurses once per level, so an unbounded depth (a 5,000-deep quote) would exhaust
+Python's stack. Real agent files nest three or four levels.
+"""
+
+PSEUDO_TITLE_MAX = 80
+"""Longest plain ``Label:`` line still read as a pseudo-heading over a list, in characters."""
+
+PSEUDO_TITLE_WORDS = 12
+"""Most words a plain ``Label:`` line may have to be read as a pseudo-heading."""
+
+LABEL_MAX_WORDS = 5
+"""Most words a plain ``Label: text`` lead-in may have; longer prefixes are sentences."""
+
+BINARY_SAMPLE = 8192
+"""How many leading bytes are examined to tell a binary file from text."""
+
+# An HTML comment that only lists sources (``<!-- a.md:17, b.md:12 -->``), as written by
+# ``consolidate --annotate``; the parser drops it so annotated output parses like plain output.
+ANNOTATION_RE = re.compile(r"[ \t]*<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*\s*-->[ \t]*$")
+
+_BOLD_ONLY_RE = re.compile(r"^(\*\*|__)(?P<title>(?:(?!\1).)+?)\1[ \t]*(?P<colon>:?)[ \t]*$")
+_BOLD_LABEL_RE = re.compile(
+    r"^(\*\*|__)(?P<label>(?:(?!\1).)+?)\1[ \t]*(?::|[ \t]+[-\u2013\u2014][ \t])[ \t]*(?P<rest>\S.*)$",
+    re.DOTALL,
+)
+_PLAIN_LABEL_RE = re.compile(r"^(?P<label>[A-Za-z][\w &/+.'()-]{0,40}?):[ \t]+(?P<rest>\S.*)$", re.DOTALL)
+_TASK_RE = re.compile(r"^\[([ xX])\](?:[ \t]+|$)")
+_KEY_RE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]|$)")
+_EXAMPLE_RE = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
+_EXAMPLE_PART_RE = {
+    "context": re.compile(r"^[ \t]*Context:[ \t]*(.*)$", re.MULTILINE | re.IGNORECASE),
+    "user": re.compile(r"^[ \t]*user:[ \t]*(.*)$", re.MULTILINE | re.IGNORECASE),
+    "assistant": re.compile(r"^[ \t]*assistant:[ \t]*(.*)$", re.MULTILINE | re.IGNORECASE),
+}
+_COMMENTARY_RE = re.compile(r"<commentary>(.*?)</commentary>", re.DOTALL | re.IGNORECASE)
+_QUOTE_MARK_RE = re.compile(r"^ {0,3}> ?")
+_STRUCTURE_ONLY_RE = re.compile(r"^(?:[ \t>]|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))*$")
+
+# Words that open lines inside ``<example>`` prose; after a free-text value they continue it
+# rather than start a key, so a description with real line breaks does not grow ``user:`` keys.
+_PROSE_KEYS = frozenset({"user", "assistant", "context", "commentary", "example", "examples", "note"})
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and decoding
+
+
+def read_agent(path: str | Path) -> Agent:
+    """Read and parse the agent file at ``path``; ``-`` reads standard input."""
+    name = str(path)
+    if name == "-":
+        import sys
+
+        return parse_bytes(sys.stdin.buffer.read(), STDIN)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(name, 0, "no such file; check the path") from None
+    except IsADirectoryError:
+        raise InputError(name, 0, "is a directory, not an agent file") from None
+    except OSError as exc:
+        raise InputError(name, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
+    return parse_bytes(data, name)
+
+
+def parse_bytes(data: bytes, path: str = STDIN) -> Agent:
+    """Decode ``data`` (UTF-8, UTF-16 with BOM, or damaged UTF-8) and parse it."""
+    text, warnings = decode(data, path)
+    return parse_text(text, path, _warnings=warnings)
+
+
+def decode(data: bytes, path: str) -> tuple[str, list[Diagnostic]]:
+    """Return the text of ``data`` with line endings made ``\\n`` and warnings for repairs.
+
+    Raises InputError for binary data. Invalid UTF-8 is decoded with U+FFFD replacements and a
+    warning naming the first bad line; NUL characters become U+FFFD, as CommonMark prescribes.
+    """
+    warnings: list[Diagnostic] = []
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(path, 0, "starts with a UTF-16 mark but is not valid UTF-16; save it as UTF-8") from None
+    else:
+        sample = data[:BINARY_SAMPLE]
+        controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+        if sample and controls > len(sample) // 10:
+            raise InputError(path, 0, "is a binary file, not a Markdown agent file")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            text = data.decode("utf-8", errors="replace")
+            warnings.append(Diagnostic(path, line, "is not valid UTF-8; bad bytes were replaced with U+FFFD"))
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        text = text.replace("\x00", "\ufffd")
+        warnings.append(Diagnostic(path, line, "contains NUL characters; they were replaced with U+FFFD"))
+    return text, warnings
+
+
+# --------------------------------------------------------------------------------------------
+# The whole file
+
+
+def parse_text(text: str, path: str = STDIN, *, _warnings: list[Diagnostic] | None = None) -> Agent:
+    """Parse the decoded text of an agent file (line endings already ``\\n``)."""
+    warnings = list(_warnings or ())
+    fields: tuple[Field, ...] = ()
+    has_frontmatter = False
+    body_text, body_first_line = text, 1
+
+    split = _split_frontmatter(text, path, warnings)
+    if split is not None:
+        fm_text, fm_first_line, body_text, body_first_line = split
+        loaded = _load_frontmatter(fm_text, fm_first_line, path, warnings)
+        if loaded is None:
+            body_text, body_first_line = text, 1
+        else:
+            fields, has_frontmatter = loaded, True
+
+    body = _parse_body(body_text, body_first_line, path, warnings)
+    warnings.sort(key=lambda w: w.line)
+    return Agent(path=path, fields=fields, body=body, has_frontmatter=has_frontmatter, warnings=tuple(warnings))
+
+
+def _split_frontmatter(text: str, path: str, warnings: list[Diagnostic]) -> tuple[str, int, str, int] | None:
+    """Split off the frontmatter: (yaml text, its first line, body text, body's first line).
+
+    Uses python-frontmatter's delimiter rule (a line of three or more dashes). Returns None when
+    the file has no frontmatter. Leading blank lines before ``---`` are tolerated with a warning;
+    an opening ``---`` that is never closed makes the whole file body, with a warning.
+    """
+    from frontmatter.default_handlers import YAMLHandler
+
+    boundary = YAMLHandler.FM_BOUNDARY
+    start = 0
+    stripped = text.lstrip("\n \t")
+    if stripped is not text and stripped.startswith("---"):
+        start = len(text) - len(stripped)
+        if boundary.match(text, start):
+            line = text[:start].count("\n") + 1
+            warnings.append(Diagnostic(path, line, "frontmatter starts after blank lines; read as frontmatter anyway"))
+    opening = boundary.match(text, start)
+    if opening is None:
+        return None
+    closing = boundary.search(text, opening.end())
+    if closing is None:
+        line = text[:start].count("\n") + 1
+        warnings.append(
+            Diagnostic(path, line, "frontmatter opened with '---' is never closed; the file is read as Markdown only")
+        )
+        return None
+    fm_text = text[opening.end() : closing.start()]
+    fm_first_line = text[: opening.end()].count("\n") + 1
+    body_first_line = text[: closing.end()].count("\n") + 1
+    return fm_text, fm_first_line, text[closing.end() :], body_first_line
+
+
+# --------------------------------------------------------------------------------------------
+# Frontmatter
+
+
+class _Refused(Exception):
+    """A YAML construct the strict loader will not build (aliases)."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line = line
+        self.problem = problem
+
+
+def _strict_loader_class() -> type[Any]:
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        """SafeLoader that refuses aliases, so an alias bomb cannot expand in later steps."""
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise _Refused(event.start_mark.line, "YAML aliases are not supported")
+            return super().compose_node(parent, index)
+
+    return StrictLoader
+
+
+_STRICT_LOADER: type[Any] | None = None
+
+
+def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
+    """Load YAML strictly; return the data and, for a mapping, (key, value, line, end) per key.
+
+    Lines are 0-based within ``fm_text``. Raises yaml.YAMLError, _Refused or RecursionError.
+    """
+    global _STRICT_LOADER
+    if _STRICT_LOADER is None:
+        _STRICT_LOADER = _strict_loader_class()
+    loader = _STRICT_LOADER(fm_text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        data = loader.construct_document(node)
+    finally:
+        loader.dispose()
+    entries: list[tuple[str, Any, int, int]] = []
+    if isinstance(data, dict):
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            end = value_node.end_mark.line
+            if value_node.end_mark.column == 0 and end > key_node.start_mark.line:
+                end -= 1
+            entries.append((str(key), data.get(key), key_node.start_mark.line, end))
+    return data, entries
+
+
+def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[Diagnostic]) -> tuple[Field, ...] | None:
+    """Return the frontmatter's fields, or None when it is not a mapping (then it is body)."""
+    import yaml
+
+    try:
+        data, entries = _strict_load(fm_text)
+    except (yaml.YAMLError, _Refused, RecursionError) as exc:
+        line, problem = _yaml_problem(exc)
+        warnings.append(
+            Diagnostic(path, first_line + line, f"frontmatter is not valid YAML ({problem}); keys were read leniently")
+        )
+        return tuple(_lenient_fields(fm_text, first_line, path, warnings))
+    if data is None:
+        return ()
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        warnings.append(
+            Diagnostic(path, first_line, f"frontmatter is {kind}, not a mapping of keys; it is read as Markdown")
+        )
+        return None
+    fields: list[Field] = []
+    seen: dict[str, int] = {}
+    for key, value, line, end in entries:
+        if key in seen:
+            warnings.append(
+                Diagnostic(
+                    path,
+                    first_line + line,
+                    f"duplicate frontmatter key '{key}' (first on line {seen[key]}); the last value is used",
+                )
+            )
+            fields = [f for f in fields if f.key != key]
+        seen[key] = first_line + line
+        fields.append(_make_field(key, value, first_line + line, first_line + end))
+    return tuple(fields)
+
+
+def _yaml_problem(exc: BaseException) -> tuple[int, str]:
+    """Return (0-based line, short description) for a YAML failure."""
+    if isinstance(exc, _Refused):
+        return exc.line, exc.problem
+    if isinstance(exc, RecursionError):
+        return 0, "nested too deeply"
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    problem = str(problem).replace("\n", " ")
+    if "mapping values are not allowed" in problem:
+        problem = "unquoted ': ' inside a value"
+    elif "expected alphabetic or numeric character" in problem or "found undefined alias" in problem:
+        problem = "a value starts with '*'"
+    elif "could not determine a constructor" in problem:
+        problem = "a tag that safe loading does not construct"
+    return (mark.line if mark is not None else 0), problem
+
+
+def _lenient_fields(fm_text: str, first_line: int, path: str, warnings: list[Diagnostic]) -> list[Field]:
+    """Recover top-level keys from YAML that strict loading rejects.
+
+    A key is a line at column 0 that looks like ``key:``; every other line continues the value
+    above it. Lines inside an open ``<example>`` block, and prose keys such as ``user:`` or
+    ``Examples:`` after a free-text value, continue the value too. Each value is then loaded as
+    YAML on its own when that works (lists, quoted strings), else kept as the raw text.
+    """
+    lines = fm_text.split("\n")
+    starts: list[tuple[int, str]] = []
+    open_examples = 0
+    for index, line in enumerate(lines):
+        match = _KEY_RE.match(line)
+        is_key = match is not None and open_examples <= 0
+        if is_key and starts and match is not None:
+            key = match.group("key")
+            if key.lower() in _PROSE_KEYS or key[0].isupper():
+                is_key = False
+        if is_key and match is not None:
+            starts.append((index, match.group("key")))
+            open_examples = 0
+        lower = line.lower()
+        open_examples += lower.count("<example>") - lower.count("</example>")
+    fields: dict[str, Field] = {}
+    for n, (index, key) in enumerate(starts):
+        stop = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        while stop - 1 > index and not lines[stop - 1].strip():
+            stop -= 1
+        key_line = first_line + index
+        if key in fields:
+            message = f"duplicate frontmatter key '{key}' (first on line {fields[key].line}); the last value is used"
+            warnings.append(Diagnostic(path, key_line, message))
+            del fields[key]
+        fields[key] = _make_field(key, _lenient_value(lines[index:stop], key), key_line, first_line + stop - 1)
+    return list(fields.values())
+
+
+def _lenient_value(block: list[str], key: str) -> Any:
+    """Load one key's lines as YAML when possible, else return the raw text."""
+    import yaml
+
+    snippet = "\n".join(block)
+    try:
+        data, _ = _strict_load(snippet)
+    except (yaml.YAMLError, _Refused, RecursionError):
+        data = None
+    if isinstance(data, dict) and len(data) == 1 and str(next(iter(data))) == key:
+        return next(iter(data.values()))
+    first = block[0].split(":", 1)[1].strip()
+    rest = [line.strip() for line in block[1:]]
+    raw = "\n".join([first, *rest]).strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        raw = raw[1:-1]
+    return raw
+
+
+def _make_field(key: str, value: Any, line: int, end_line: int) -> Field:
+    value = _plain(value)
+    examples: tuple[Example, ...] = ()
+    if isinstance(value, str):
+        if key == "description" and "\\n" in value:
+            value = value.replace("\\n", "\n")
+        if "<example>" in value.lower():
+            examples = tuple(_examples(value))
+    return Field(key=key, value=value, line=line, end_line=max(line, end_line), examples=examples)
+
+
+def _plain(value: Any) -> Any:
+    """Make a YAML value JSON-friendly: dates to ISO strings, sets to sorted lists."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_plain(v) for v in value), key=str)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _examples(text: str) -> Iterator[Example]:
+    for match in _EXAMPLE_RE.finditer(text):
+        block = match.group(1).strip()
+        parts = {}
+        for name, regex in _EXAMPLE_PART_RE.items():
+            found = regex.search(block)
+            parts[name] = _unquote(found.group(1)) if found else ""
+        commentary = _COMMENTARY_RE.search(block)
+        yield Example(
+            context=parts["context"],
+            user=parts["user"],
+            assistant=parts["assistant"],
+            commentary=commentary.group(1).strip() if commentary else "",
+            text=block,
+        )
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Body
+
+
+_MD: MarkdownIt | None = None
+
+
+def _markdown() -> MarkdownIt:
+    global _MD
+    if _MD is None:
+        from markdown_it import MarkdownIt
+
+        _MD = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable("table")
+    return _MD
+
+
+@dataclass
+class _Open:
+    """A section while its content is being collected."""
+
+    title: str | None
+    level: int
+    line: int
+    kind: str
+    items: list[Item] = field(default_factory=list)
+    sections: list[_Open] = field(default_factory=list)
+    had_list: bool = False
+
+    def freeze(self) -> Section:
+        sections = tuple(s.freeze() for s in self.sections)
+        end = max([self.line, *(i.end_line for i in self.items), *(s.end_line for s in sections)])
+        return Section(
+            title=self.title,
+            level=self.level,
+            line=self.line,
+            end_line=end,
+            kind=self.kind,  # type: ignore[arg-type]
+            items=tuple(self.items),
+            sections=sections,
+        )
+
+
+class _BodyParser:
+    """Folds markdown-it's flat token stream into a section tree of items."""
+
+    def __init__(self, text: str, first_line: int, path: str, warnings: list[Diagnostic]) -> None:
+        self.lines = text.split("\n")
+        self.offset = first_line
+        self.path = path
+        self.warnings = warnings
+        self.tokens = _markdown().parse(text)
+        self.root = _Open(title=None, level=0, line=first_line + _first_content(self.lines), kind="root")
+        self.stack = [self.root]
+        self.lost = self._lost_runs()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _line(self, index: int) -> int:
+        return self.offset + index
+
+    def _end_line(self, start: int, stop: int) -> int:
+        """File line of the last non-blank line in body lines [start, stop)."""
+        last = stop - 1
+        while last > start and not self.lines[last].strip():
+            last -= 1
+        return self.offset + last
+
+    def _lost_runs(self) -> list[tuple[int, int]]:
+        """Runs of body lines with text that no token covers (nesting past MAX_NESTING, link
+        definitions); they are kept as plain paragraphs so nothing is silently dropped."""
+        covered = bytearray(len(self.lines) + 1)
+        for token in self.tokens:
+            if token.map and token.type in _LEAF_TYPES:
+                start, stop = token.map
+                covered[start:stop] = b"\x01" * (stop - start)
+        runs: list[tuple[int, int]] = []
+        start = -1
+        for index, line in enumerate(self.lines):
+            lost = not covered[index] and not _STRUCTURE_ONLY_RE.match(line)
+            if lost and start < 0:
+                start = index
+            elif not lost and start >= 0:
+                runs.append((start, index))
+                start = -1
+        if start >= 0:
+            runs.append((start, len(self.lines)))
+        return runs
+
+    def _flush_lost(self, before: int) -> None:
+        while self.lost and self.lost[0][0] < before:
+            start, stop = self.lost.pop(0)
+            text = "\n".join(_strip_structure(line) for line in self.lines[start:stop]).strip()
+            line = self._line(start)
+            self.warnings.append(
+                Diagnostic(
+                    self.path,
+                    line,
+                    f"lines {line}-{self._line(stop - 1)} are nested too deeply for Markdown parsing "
+                    "or are link definitions; kept as a plain paragraph",
+                )
+            )
+            self.stack[-1].items.append(Item(kind="paragraph", text=text, line=line, end_line=self._line(stop - 1)))
+
+    def _close(self, index: int) -> int:
+        """Index of the closing token that matches the opening token at ``index``."""
+        level = self.tokens[index].level
+        index += 1
+        while self.tokens[index].level != level:
+            index += 1
+        return index
+
+    def _open_section(self, title: str, kind: str, level: int, line: int) -> None:
+        stack = self.stack
+        if kind == "heading":
+            while len(stack) > 1 and (stack[-1].kind == "pseudo" or stack[-1].level >= level):
+                stack.pop()
+        else:
+            while len(stack) > 1 and stack[-1].kind == "pseudo":
+                stack.pop()
+            level = stack[-1].level + 1
+        section = _Open(title=title, level=level, line=line, kind=kind)
+        stack[-1].sections.append(section)
+        stack.append(section)
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    def parse(self) -> Section:
+        tokens = self.tokens
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            if token.map:
+                self._flush_lost(token.map[0])
+            kind = token.type
+            if kind == "heading_open":
+                title = tokens[index + 1].content.strip()
+                self._open_section(title, "heading", int(token.tag[1]), self._line(token.map[0]) if token.map else 0)
+                index = self._close(index) + 1
+            elif kind == "paragraph_open":
+                self._paragraph(index)
+                index = self._close(index) + 1
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                stop = self._close(index)
+                self.stack[-1].had_list = True
+                self._list(index, stop, self.stack[-1])
+                index = stop + 1
+            else:
+                index = self._block(index, self.stack[-1].items)
+        self._flush_lost(len(self.lines) + 1)
+        return self.root.freeze()
+
+    def _paragraph(self, index: int) -> None:
+        token = self.tokens[index]
+        assert token.map is not None
+        content = _strip_annotation(self.tokens[index + 1].content)
+        line = self._line(token.map[0])
+        title = _pseudo_title(content, self.tokens[index + 3] if index + 3 < len(self.tokens) else None)
+        if title is not None:
+            self._open_section(title, "pseudo", 0, line)
+            return
+        if self.stack[-1].kind == "pseudo" and self.stack[-1].had_list:
+            # A paragraph after a pseudo-heading's list is no longer under that label.
+            self.stack.pop()
+        end = self._end_line(token.map[0], token.map[1])
+        self.stack[-1].items.append(
+            Item(kind="paragraph", text=content, line=line, end_line=end, label=_label(content))
+        )
+
+    def _block(self, index: int, into: list[Item]) -> int:
+        """Turn a non-list, non-paragraph block at ``index`` into an item; return the next index."""
+        token = self.tokens[index]
+        kind = token.type
+        item: Item | None = None
+        stop = index
+        if kind in ("fence", "code_block") and token.map:
+            info = token.info.strip() or None
+            end = self._end_line(token.map[0], token.map[1])
+            item = Item(
+                kind="code", text=token.content.rstrip("\n"), line=self._line(token.map[0]), end_line=end, info=info
+            )
+        elif kind == "html_block" and token.map:
+            text = token.content.strip()
+            if text and not ANNOTATION_RE.fullmatch(text):
+                end = self._end_line(token.map[0], token.map[1])
+                item = Item(kind="html", text=text, line=self._line(token.map[0]), end_line=end)
+        elif kind in ("table_open", "blockquote_open") and token.map:
+            stop = self._close(index)
+            start, end_index = token.map
+            source = self.lines[start:end_index]
+            if kind == "blockquote_open":
+                source = [_QUOTE_MARK_RE.sub("", line, count=1) for line in source]
+            text = "\n".join(source).strip()
+            item_kind: ItemKind = "table" if kind == "table_open" else "quote"
+            item = Item(kind=item_kind, text=text, line=self._line(start), end_line=self._end_line(start, end_index))
+        elif token.nesting == 1:
+            stop = self._close(index)
+        if item is not None:
+            into.append(item)
+        return stop + 1
+
+    def _list(self, index: int, stop: int, section: _Open, allow_pseudo: bool = True) -> None:
+        """Add the items of the list tokens[index:stop+1] to ``section``.
+
+        At the top level a numbered ``**Label:**`` item over a sub-list becomes a pseudo-section;
+        inside another list item (``allow_pseudo`` false) it stays an item with children.
+        """
+        ordered = self.tokens[index].type == "ordered_list_open"
+        position = index + 1
+        while position < stop:
+            close = self._close(position)
+            item, sublist = self._list_item(position, close, ordered)
+            title = _pseudo_item_title(item, sublist, ordered) if allow_pseudo else None
+            if title is not None:
+                pseudo = _Open(title=title, level=section.level + 1, line=item.line, kind="pseudo", had_list=True)
+                pseudo.items.extend(item.children)
+                section.sections.append(pseudo)
+            else:
+                section.items.append(item)
+            position = close + 1
+
+    def _list_item(self, index: int, close: int, ordered: bool) -> tuple[Item, bool]:
+        """Build the item for list_item tokens[index:close+1]; also say if it holds a sub-list."""
+        tokens = self.tokens
+        opening = tokens[index]
+        assert opening.map is not None
+        texts: list[str] = []
+        children: list[Item] = []
+        has_sublist = False
+        position = index + 1
+        while position < close:
+            token = tokens[position]
+            if token.type in ("paragraph_open", "heading_open"):
+                texts.append(_strip_annotation(tokens[position + 1].content))
+                position = self._close(position) + 1
+            elif token.type in ("bullet_list_open", "ordered_list_open"):
+                sub_stop = self._close(position)
+                holder = _Open(title=None, level=0, line=0, kind="pseudo")
+                self._list(position, sub_stop, holder, allow_pseudo=False)
+                children.extend(holder.items)
+                has_sublist = True
+                position = sub_stop + 1
+            else:
+                position = self._block(position, children)
+        text = "\n\n".join(texts)
+        kind: ItemKind = "ordered" if ordered else "bullet"
+        checked: bool | None = None
+        number: int | None = None
+        task = _TASK_RE.match(text)
+        if task and not ordered:
+            kind, checked, text = "task", task.group(1) != " ", text[task.end() :]
+        if ordered:
+            number = int(opening.info) if opening.info.isdigit() else None
+        item = Item(
+            kind=kind,
+            text=text,
+            line=self._line(opening.map[0]),
+            end_line=self._end_line(opening.map[0], opening.map[1]),
+            children=tuple(children),
+            label=_label(text),
+            checked=checked,
+            number=number,
+        )
+        return item, has_sublist
+
+
+_LEAF_TYPES = frozenset({"inline", "fence", "code_block", "html_block", "hr", "table_open", "heading_open"})
+
+
+def _parse_body(text: str, first_line: int, path: str, warnings: list[Diagnostic]) -> Section:
+    return _BodyParser(text, first_line, path, warnings).parse()
+
+
+def _first_content(lines: list[str]) -> int:
+    for index, line in enumerate(lines):
+        if line.strip():
+            return index
+    return 0
+
+
+def _strip_structure(line: str) -> str:
+    match = _STRUCTURE_ONLY_RE.match(line)
+    if match:
+        return ""
+    stripped = line.lstrip(" \t>")
+    return stripped
+
+
+def _strip_annotation(text: str) -> str:
+    return ANNOTATION_RE.sub("", text) if "<!--" in text else text
+
+
+def _pseudo_title(content: str, following: Token | None) -> str | None:
+    """The title if a paragraph is a pseudo-heading, else None.
+
+    A pseudo-heading is a paragraph that is only bold text (``**Core Competencies:**``), or a
+    short single line ending in ``:`` directly followed by a list (``Your Responsibilities:``).
+    """
+    if "\n" in content:
+        return None
+    bold = _BOLD_ONLY_RE.match(content)
+    if bold:
+        return bold.group("title").strip().rstrip(":").strip() or None
+    stripped = content.strip()
+    if (
+        stripped.endswith(":")
+        and following is not None
+        and following.type in ("bullet_list_open", "ordered_list_open")
+        and len(stripped) <= PSEUDO_TITLE_MAX
+        and len(stripped.split()) <= PSEUDO_TITLE_WORDS
+    ):
+        return stripped[:-1].strip() or None
+    return None
+
+
+def _pseudo_item_title(item: Item, has_sublist: bool, ordered: bool) -> str | None:
+    """A numbered item whose whole text is a bold ``**Label:**`` over a sub-list is a section."""
+    if not (ordered and has_sublist):
+        return None
+    bold = _BOLD_ONLY_RE.match(item.text)
+    if bold and (bold.group("colon") or bold.group("title").rstrip().endswith(":")):
+        return bold.group("title").strip().rstrip(":").strip() or None
+    return None
+
+
+def _label(text: str) -> str | None:
+    """The lead-in label of ``**Label**: rest``, ``**Label:** rest`` or ``Label: rest``."""
+    bold = _BOLD_LABEL_RE.match(text)
+    if bold:
+        return bold.group("label").strip().rstrip(":").strip() or None
+    plain = _PLAIN_LABEL_RE.match(text)
+    if plain:
+        label = plain.group("label").strip()
+        if len(label.split()) <= LABEL_MAX_WORDS and not label.lower().startswith(("http", "note")):
+            return label
+    return None
