@@ -43,3 +43,11 @@ def normalize(text: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-case word tokens of the normal form of ``text``."""
     return _WORD_RE.findall(normalize(text).casefold())
+
+
+# --------------------------------------------------------------------------------------------
+# Two-file pairing (diff)
+
+
+# --------------------------------------------------------------------------------------------
+# N-way clustering (consolidate)

@@ -296,3 +296,11 @@ def _item_block(item: Item) -> str:
     if item.kind in _LIST_KINDS:
         return "\n".join(_list_item_lines(item, item.number or 1))
     return item.text
+
+
+# --------------------------------------------------------------------------------------------
+# Diff results
+
+
+# --------------------------------------------------------------------------------------------
+# Consolidation results
