@@ -45,6 +45,43 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(normalize(text).casefold())
 
 
+_NEGATORS = frozenset(
+    {
+        "never",
+        "not",
+        "no",
+        "don't",
+        "dont",
+        "doesn't",
+        "mustn't",
+        "shouldn't",
+        "can't",
+        "cannot",
+        "won't",
+        "avoid",
+        "avoiding",
+        "nothing",
+        "neither",
+        "nor",
+        "without",
+    }
+)
+"""Words that flip an instruction: "always use X" and "never use X" are opposites, not rewordings."""
+
+
+def negated(text: str) -> bool:
+    """Whether ``text`` reads as a negative instruction: an odd number of negating words."""
+    return sum(1 for word in words(text) if word in _NEGATORS) % 2 == 1
+
+
+def opposite_polarity(a: str, b: str) -> bool:
+    """Whether one of two texts negates and the other does not ("always X" versus "never X").
+
+    Such a pair is never the same instruction, however similar the other words are.
+    """
+    return negated(a) != negated(b)
+
+
 # --------------------------------------------------------------------------------------------
 # Two-file pairing (diff)
 
