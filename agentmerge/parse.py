@@ -65,7 +65,8 @@ _EXAMPLE_PART_RE = {
     "assistant": re.compile(r"^[ \t]*assistant:[ \t]*(.*)$", re.MULTILINE | re.IGNORECASE),
 }
 _COMMENTARY_RE = re.compile(r"<commentary>(.*?)</commentary>", re.DOTALL | re.IGNORECASE)
-_QUOTE_MARK_RE = re.compile(r"^ {0,3}> ?")
+_QUOTE_MARK_RE = re.compile(r"^[ \t]*> ?")
+_LIST_MARKERS_RE = re.compile(r"^(?:[ \t]*(?:[-*+]|\d{1,9}[.)])(?=[ \t]))*")
 _STRUCTURE_ONLY_RE = re.compile(r"^(?:[ \t>]|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))*$")
 
 # Words that open lines inside ``<example>`` prose; after a free-text value they continue it
@@ -604,8 +605,10 @@ class _BodyParser:
             start, end_index = token.map
             source = self.lines[start:end_index]
             if kind == "blockquote_open":
-                source = [_QUOTE_MARK_RE.sub("", line, count=1) for line in source]
-            text = "\n".join(source).strip()
+                text = _quote_text(source)
+            else:
+                # Cells are trimmed by the table rule, so the indentation a list gave the rows is noise.
+                text = "\n".join(line.strip() for line in source).strip()
             item_kind: ItemKind = "table" if kind == "table_open" else "quote"
             item = Item(kind=item_kind, text=text, line=self._line(start), end_line=self._end_line(start, end_index))
         elif token.nesting == 1:
@@ -699,6 +702,17 @@ def _strip_structure(line: str) -> str:
         return ""
     stripped = line.lstrip(" \t>")
     return stripped
+
+
+def _quote_text(source: list[str]) -> str:
+    """The text of a block quote from its source lines, without ``>`` marks or list markers.
+
+    A quote that opens a list item (``- > text``) starts on the marker's line, so the first line
+    loses the markers before its ``>``; continuation lines lose their indentation and one ``>``.
+    """
+    lines = [_QUOTE_MARK_RE.sub("", _LIST_MARKERS_RE.sub("", source[0], count=1), count=1)]
+    lines.extend(_QUOTE_MARK_RE.sub("", line, count=1) for line in source[1:])
+    return "\n".join(lines).strip()
 
 
 def _strip_annotation(text: str) -> str:

@@ -223,9 +223,13 @@ def _blocks(section: Section) -> Iterator[str]:
     if section.kind == "heading":
         yield f"{'#' * max(1, min(section.level, 6))} {section.title}"
     elif section.kind == "pseudo":
-        yield f"**{section.title}:**"
+        yield _pseudo_line(section.title or "")
+    children = _in_source_order(section)
+    numbered = _numbered_pseudos(section, children)
     run: list[Item] = []
-    for child in _in_source_order(section):
+    for child in children:
+        if isinstance(child, Section) and child in numbered:
+            child = _as_numbered_item(child)
         if isinstance(child, Item) and child.kind in _LIST_KINDS:
             if run and _LIST_KINDS[run[-1].kind] != _LIST_KINDS[child.kind]:
                 yield _list_block(run)
@@ -241,6 +245,59 @@ def _blocks(section: Section) -> Iterator[str]:
             yield _item_block(child)
     if run:
         yield _list_block(run)
+
+
+def _pseudo_line(title: str) -> str:
+    """``**Title:**``; ``__Title:__`` when the title itself holds ``**``, which would end the bold early."""
+    if "**" in title and "__" not in title:
+        return f"__{title}:__"
+    return f"**{title}:**"
+
+
+def _numbered_pseudos(section: Section, children: list[Item | Section]) -> list[Section]:
+    """Subsections to write as numbered ``1. **Title:**`` items over a sub-list.
+
+    The parser reads such an item as a pseudo-heading but leaves the list's other items in the
+    enclosing section, and it nests it under an enclosing pseudo-heading, which a ``**Title:**``
+    paragraph cannot do. So a pseudo-heading whose content fits in a list item is written in the
+    numbered form when it stands among ordered items or under a pseudo-heading; every such
+    pseudo-heading of an unbroken run goes the same way, so the list stays one list.
+    """
+    numbered: list[Section] = []
+    group: list[Section] = []
+    with_items = section.kind == "pseudo"
+    for child in [*children, None]:
+        if isinstance(child, Section) and _fits_list_item(child):
+            group.append(child)
+            continue
+        if isinstance(child, Item) and child.kind == "ordered":
+            with_items = True
+            continue
+        if with_items:
+            numbered.extend(group)
+        group = []
+        with_items = section.kind == "pseudo"
+    return numbered
+
+
+def _fits_list_item(section: Section) -> bool:
+    """Whether a pseudo-heading's content can be the children of a numbered item."""
+    return (
+        section.kind == "pseudo"
+        and not section.sections
+        and any(item.kind in _LIST_KINDS for item in section.items)
+        and all(item.kind != "paragraph" for item in section.items)
+    )
+
+
+def _as_numbered_item(section: Section) -> Item:
+    return Item(
+        kind="ordered",
+        text=_pseudo_line(section.title or ""),
+        line=section.line,
+        end_line=section.end_line,
+        children=section.items,
+    )
 
 
 _LIST_KINDS = {"bullet": "-", "task": "-", "ordered": "1."}
@@ -261,11 +318,24 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
     else:
         marker = "-"
     indent = " " * (len(f"{number}. ") if item.kind == "ordered" else 2)
-    text_lines = item.text.split("\n") if item.text else [""]
-    lines = [f"{marker} {text_lines[0]}".rstrip()]
-    lines.extend(f"{indent}{line}" if line else "" for line in text_lines[1:])
+    children = list(item.children)
+    if item.text or item.kind == "task" or not children:
+        # Trailing spaces stay: two of them are a hard line break.
+        text_lines = item.text.split("\n")
+        lines = [f"{marker} {text_lines[0]}" if text_lines[0] else marker]
+        # Continuation lines that would form a table once indented were lazy in the source
+        # (a table cannot start on a lazy line); written lazily again they stay text.
+        follow = "" if any(_TABLE_RULE_RE.match(line) for line in text_lines[1:]) else indent
+        lines.extend(f"{follow}{line}" if line else "" for line in text_lines[1:])
+    else:
+        # An item without text of its own starts with its first child on the marker's line:
+        # ``-`` followed by a blank line would end the item before the child.
+        first = children.pop(0)
+        first_lines = _child_lines(first, 1)
+        lines = [f"{marker} {first_lines[0]}"]
+        lines.extend(f"{indent}{line}" if line else "" for line in first_lines[1:])
     sub_run: list[Item] = []
-    for child in item.children:
+    for child in children:
         if child.kind in _LIST_KINDS and (not sub_run or _LIST_KINDS[sub_run[-1].kind] == _LIST_KINDS[child.kind]):
             sub_run.append(child)
             continue
@@ -278,6 +348,12 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
             lines.extend(f"{indent}{line}" if line else "" for line in _item_block(child).split("\n"))
     lines.extend(_indented_run(sub_run, indent))
     return lines
+
+
+def _child_lines(item: Item, number: int) -> list[str]:
+    if item.kind in _LIST_KINDS:
+        return _list_item_lines(item, number)
+    return _item_block(item).split("\n")
 
 
 def _indented_run(run: list[Item], indent: str) -> list[str]:
@@ -295,7 +371,20 @@ def _item_block(item: Item) -> str:
         return "\n".join(f"> {line}".rstrip() for line in item.text.split("\n"))
     if item.kind in _LIST_KINDS:
         return "\n".join(_list_item_lines(item, item.number or 1))
+    if item.kind == "paragraph" and _BLOCK_START_RE.match(item.text):
+        # Markdown trims a paragraph's leading white space, no-break spaces included, so text
+        # such as "- x" can only have been a paragraph behind one; written so, it stays one.
+        return "\u00a0" + item.text
     return item.text
+
+
+_TABLE_RULE_RE = re.compile(
+    r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$|^[ \t]*\|[ \t]*:?-+:?[ \t]*\|"
+)
+"""A table's delimiter row (``| --- | :-: |``)."""
+
+_BLOCK_START_RE = re.compile(r"(?:[-*+]|\d{1,9}[.)]|#{1,6})(?:[ \t]|$)|>|`{3}|~{3}|(?:[-*_][ \t]*){3,}$")
+"""Text at a line's start that Markdown reads as the start of a list, heading, quote, fence or rule."""
 
 
 # --------------------------------------------------------------------------------------------
