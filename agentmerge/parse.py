@@ -427,7 +427,9 @@ def _markdown() -> MarkdownIt:
     if _MD is None:
         from markdown_it import MarkdownIt
 
-        _MD = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable("table")
+        # Only block structure is read (inline tokens' ``content``), so inline parsing, which
+        # costs a third of markdown-it's time on agent files, is switched off.
+        _MD = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable("table").disable(["inline", "text_join"])
     return _MD
 
 
