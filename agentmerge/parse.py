@@ -52,7 +52,7 @@ ANNOTATION_RE = re.compile(r"[ \t]*<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*
 
 _BOLD_ONLY_RE = re.compile(r"^(\*\*|__)(?P<title>(?:(?!\1).)+?)\1[ \t]*(?P<colon>:?)[ \t]*$")
 _BOLD_LABEL_RE = re.compile(
-    r"^(\*\*|__)(?P<label>(?:(?!\1).)+?)\1[ \t]*(?::|[ \t]+[-\u2013\u2014][ \t])[ \t]*(?P<rest>\S.*)$",
+    r"^(\*\*|__)(?P<label>(?:(?!\1).)+?)(?::\1|\1[ \t]*(?::|[ \t]+[-\u2013\u2014][ \t]))[ \t]*(?P<rest>\S.*)$",
     re.DOTALL,
 )
 _PLAIN_LABEL_RE = re.compile(r"^(?P<label>[A-Za-z][\w &/+.'()-]{0,40}?):[ \t]+(?P<rest>\S.*)$", re.DOTALL)
@@ -552,7 +552,7 @@ class _BodyParser:
                 self._flush_lost(token.map[0])
             kind = token.type
             if kind == "heading_open":
-                title = tokens[index + 1].content.strip()
+                title = _strip_annotation(tokens[index + 1].content).strip()
                 self._open_section(title, "heading", int(token.tag[1]), self._line(token.map[0]) if token.map else 0)
                 index = self._close(index) + 1
             elif kind == "paragraph_open":
