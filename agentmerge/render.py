@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentmerge.model import Agent, Example, Field, Item, Section
+
+if TYPE_CHECKING:
+    # Result types only: rendering reads them and never runs the diff.
+    from agentmerge.diff import Change, DiffResult, FieldChange, Segment, Side
 
 FIRST_KEYS = ("name", "description")
 """Frontmatter keys written first, in this order; the rest keep their first-seen order."""
@@ -389,6 +393,340 @@ _BLOCK_START_RE = re.compile(r"(?:[-*+]|\d{1,9}[.)]|#{1,6})(?:[ \t]|$)|>|`{3}|~{
 
 # --------------------------------------------------------------------------------------------
 # Diff results
+
+DIFF_VALUE_WIDTH = 160
+"""Characters of a frontmatter value or example shown on one diff line before it is cut."""
+
+MARKDOWN_OPEN_CHANGES = 8
+"""Changes of one section shown openly in a Markdown report; the rest fold into ``<details>``."""
+
+MARKDOWN_OPEN_TEXT = 300
+"""Characters of one change's text shown openly in a Markdown report; longer text folds away."""
+
+_DIFF_MARK = {"added": "+", "removed": "-", "reworded": "~", "moved": ">", "changed": "~"}
+_TOP = "(top of file)"
+
+
+def diff_to_dict(result: DiffResult) -> dict[str, Any]:
+    """Return ``result`` as the JSON of ``agentmerge diff --format json`` (version 1)."""
+    summary = result.summary
+    return {
+        "version": 1,
+        "old": {"path": result.old_path},
+        "new": {"path": result.new_path},
+        "identical": result.identical,
+        "summary": {
+            "added": summary.added,
+            "removed": summary.removed,
+            "reworded": summary.reworded,
+            "moved": summary.moved,
+            "frontmatter": summary.frontmatter,
+        },
+        "threshold": result.threshold,
+        "frontmatter": [_field_change_to_dict(c) for c in result.frontmatter],
+        "changes": [_change_to_dict(c) for c in result.changes],
+    }
+
+
+def _field_change_to_dict(change: FieldChange) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "op": change.op,
+        "key": change.key,
+        "old": change.old,
+        "new": change.new,
+        "old_line": change.old_line,
+        "new_line": change.new_line,
+        "part": change.part,
+    }
+    if change.similarity is not None:
+        data["similarity"] = change.similarity
+        data["redline"] = [{"op": s.op, "text": s.text} for s in change.redline]
+    if change.added_names or change.removed_names:
+        data["added_names"] = list(change.added_names)
+        data["removed_names"] = list(change.removed_names)
+    data["widened"] = change.widened
+    if change.details:
+        data["details"] = list(change.details)
+    return data
+
+
+def _change_to_dict(change: Change) -> dict[str, Any]:
+    def side(s: Side | None) -> dict[str, Any] | None:
+        if s is None:
+            return None
+        return {"line": s.line, "text": s.text, "section": s.section, "section_line": s.section_line}
+
+    return {
+        "op": change.op,
+        "kind": change.kind,
+        "old": side(change.old),
+        "new": side(change.new),
+        "similarity": change.similarity,
+        "redline": [{"op": s.op, "text": s.text} for s in change.redline],
+        "polarity": change.polarity,
+        "item_kind": change.item_kind,
+    }
+
+
+def render_diff_summary(result: DiffResult) -> str:
+    """One line of counts: ``2 added, 1 removed, 3 reworded, 0 moved, 1 frontmatter``."""
+    if result.identical:
+        return "no semantic changes"
+    s = result.summary
+    return f"{s.added} added, {s.removed} removed, {s.reworded} reworded, {s.moved} moved, {s.frontmatter} frontmatter"
+
+
+def render_diff_stat(result: DiffResult) -> str:
+    """The ``--stat`` line: both paths and the counts."""
+    return f"{result.old_path} -> {result.new_path}: {render_diff_summary(result)}"
+
+
+def render_diff_text(result: DiffResult) -> Iterator[str]:
+    """Yield the plain-text report: a header, frontmatter, then changes grouped by section.
+
+    Each change line starts with a mark (``+`` added, ``-`` removed, ``~`` reworded or changed,
+    ``>`` moved, ``!`` a call-out: model change, wider tools), then old and new line numbers.
+    Redlines read ``[-deleted-]{+inserted+}``. Colour is the CLI's business.
+    """
+    yield f"--- {result.old_path}"
+    yield f"+++ {result.new_path}"
+    if result.frontmatter:
+        yield "@@ frontmatter @@"
+        for fc in result.frontmatter:
+            yield from _field_change_lines(fc)
+    group: tuple[bool, int] | None = None
+    for change in result.changes:
+        key, title = _change_group(change)
+        if key != group:
+            group = key
+            yield f"@@ {title} @@"
+        yield _change_line(change)
+    yield render_diff_summary(result)
+
+
+def _lines_column(old: int | None, new: int | None) -> str:
+    return f"{old if old is not None else '':>5} -> {new if new is not None else '':<5}"
+
+
+def _field_change_lines(fc: FieldChange) -> Iterator[str]:
+    where = _lines_column(fc.old_line, fc.new_line)
+    mark = _DIFF_MARK[fc.op]
+    if fc.part == "example":
+        text = fc.new if fc.op == "added" else fc.old
+        yield f"  {mark} {where} {fc.key} example {fc.op}: {_clip(str(text))}"
+        return
+    if fc.part == "text":
+        yield f"  {mark} {where} {fc.key} reworded ({_percent(fc.similarity)}): {redline_text(fc.redline)}"
+        return
+    if fc.op == "added":
+        yield f"  {mark} {where} {fc.key} added: {_clip(_value_text(fc.new))}"
+    elif fc.op == "removed":
+        yield f"  {mark} {where} {fc.key} removed: {_clip(_value_text(fc.old))}"
+    elif fc.added_names or fc.removed_names:
+        names = [f"+{n}" for n in fc.added_names] + [f"-{n}" for n in fc.removed_names]
+        yield f"  {mark} {where} {fc.key} changed: {' '.join(names)}"
+    else:
+        yield f"  {mark} {where} {fc.key} changed: {_clip(_value_text(fc.old))} -> {_clip(_value_text(fc.new))}"
+        for detail in fc.details:
+            yield f"      {detail}"
+    callout = diff_callout(fc)
+    if callout:
+        yield f"  ! {callout}"
+
+
+def diff_callout(fc: FieldChange) -> str | None:
+    """The warning a reviewer must not miss for this frontmatter change, if any."""
+    if fc.key == "model" and fc.op != "added":
+        return f"model changed: {_value_text(fc.old)} -> {_value_text(fc.new) if fc.op == 'changed' else '(default)'}"
+    if fc.widened and fc.op == "removed":
+        return f"{fc.key} widened: the list was removed, so the agent now inherits every tool"
+    if fc.widened:
+        return f"{fc.key} widened: now also {', '.join(fc.added_names)}"
+    return None
+
+
+def _change_group(change: Change) -> tuple[tuple[bool, int], str]:
+    """The section a change is listed under, as a key and a heading."""
+    title = change.context or _TOP
+    if change.context_removed:
+        title += " (removed section)"
+    elif change.kind == "section" and change.old and change.new and change.old.text != change.new.text:
+        title += f" (was: {change.old.text})"
+    return (change.context_removed, change.context_line), title
+
+
+def _change_line(change: Change) -> str:
+    where = _lines_column(change.old.line if change.old else None, change.new.line if change.new else None)
+    mark = _DIFF_MARK[change.op]
+    what = "section " if change.kind == "section" else ""
+    return f"  {mark} {where} {what}{change_description(change)}: {change_text(change, redline_text)}"
+
+
+def change_description(change: Change) -> str:
+    """The op with what qualifies it: ``reworded (87%)``, ``moved from "Setup" (92%)``."""
+    notes: list[str] = []
+    if change.similarity is not None and change.edited:
+        notes.append(_percent(change.similarity))
+    if change.polarity is not None:
+        notes.append("polarity flipped: now " + ("negative" if change.polarity == "negated" else "positive"))
+    op: str = change.op
+    if change.op == "reworded" and change.kind == "section":
+        op = "renamed"
+    if change.op == "moved" and change.kind == "item" and change.old and change.new:
+        if change.old.section_line and change.old.section != change.new.section:
+            op = f'moved from "{change.old.section or _TOP}"'
+        elif change.old.section == change.new.section:
+            op = "moved within the section"
+    elif change.op == "moved" and change.kind == "section" and change.old and change.new:
+        op = f'moved from under "{change.old.section or _TOP}"'
+        if change.old.section == change.new.section:
+            op = "moved among its siblings"
+    return f"{op} ({', '.join(notes)})" if notes else op
+
+
+def change_text(change: Change, show_redline: Callable[[tuple[Segment, ...]], str]) -> str:
+    """The text shown for a change: the redline when edited, else the one side's text."""
+    if change.edited:
+        return show_redline(change.redline)
+    side = change.new or change.old
+    assert side is not None
+    return " ".join(side.text.split())
+
+
+def redline_text(segments: tuple[Segment, ...]) -> str:
+    """A redline as plain text: ``keep [-deleted-]{+inserted+} keep``."""
+    return _redline(segments, ("[-", "-]"), ("{+", "+}"))
+
+
+def redline_markdown(segments: tuple[Segment, ...]) -> str:
+    """A redline as Markdown: ``keep ~~deleted~~ **inserted** keep``."""
+    return _redline(segments, ("~~", "~~"), ("**", "**"))
+
+
+def _redline(segments: tuple[Segment, ...], delete: tuple[str, str], insert: tuple[str, str]) -> str:
+    out: list[str] = []
+    for segment in segments:
+        text = re.sub(r"\s+", " ", segment.text)
+        if segment.op == "equal":
+            out.append(text)
+            continue
+        marks = delete if segment.op == "delete" else insert
+        lead = " " if text[:1] == " " else ""
+        trail = " " if text[-1:] == " " else ""
+        out.append(f"{lead}{marks[0]}{text.strip()}{marks[1]}{trail}" if text.strip() else text)
+    return re.sub(r" {2,}", " ", "".join(out)).strip()
+
+
+def _percent(value: float | None) -> str:
+    return "?" if value is None else f"{int(value * 100)}%"
+
+
+def _clip(text: str, width: int = DIFF_VALUE_WIDTH) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
+
+
+def render_diff_markdown(result: DiffResult) -> str:
+    """Return a Markdown report of one file's diff, for a pull-request comment.
+
+    A heading with both paths, a summary line, call-outs (model change, wider tools), then the
+    frontmatter and each section's changes as a list; redlines read ``~~deleted~~ **inserted**``,
+    and long texts and long lists fold into ``<details>``.
+    """
+    old, new = result.old_path, result.new_path
+    title = f"`{new}`" if old == new else f"`{old}` \u2192 `{new}`"
+    lines = [f"#### {title}", "", f"**{render_diff_summary(result)}**", ""]
+    callouts = [c for c in (diff_callout(fc) for fc in result.frontmatter) if c]
+    for callout in callouts:
+        lines.append(f"> \u26a0\ufe0f **{callout}**")
+        lines.append(">")
+    if callouts:
+        lines[-1] = ""
+    if result.frontmatter:
+        lines.append("**Frontmatter**")
+        lines.append("")
+        lines.extend(_markdown_field_change(fc) for fc in result.frontmatter)
+        lines.append("")
+    groups: list[tuple[str, list[Change]]] = []
+    group: tuple[bool, int] | None = None
+    for change in result.changes:
+        key, heading = _change_group(change)
+        if key != group:
+            group = key
+            groups.append((heading, []))
+        groups[-1][1].append(change)
+    for heading, changes in groups:
+        lines.append(f"**{_md_inline(heading)}**")
+        lines.append("")
+        shown = changes if len(changes) <= MARKDOWN_OPEN_CHANGES + 2 else changes[:MARKDOWN_OPEN_CHANGES]
+        lines.extend(_markdown_change(c) for c in shown)
+        rest = changes[len(shown) :]
+        if rest:
+            lines.append("")
+            lines.append(f"<details><summary>{len(rest)} more changes in this section</summary>")
+            lines.append("")
+            lines.extend(_markdown_change(c) for c in rest)
+            lines.append("")
+            lines.append("</details>")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _markdown_field_change(fc: FieldChange) -> str:
+    where = _md_lines(fc.old_line, fc.new_line)
+    if fc.part == "example":
+        text = str(fc.new if fc.op == "added" else fc.old)
+        return f"- `{fc.key}` example **{fc.op}** ({where}): {_md_fold(_md_inline(' '.join(text.split())))}"
+    if fc.part == "text":
+        redlined = _md_fold(redline_markdown(fc.redline))
+        return f"- `{fc.key}` **reworded** ({_percent(fc.similarity)}, {where}): {redlined}"
+    if fc.op == "added":
+        return f"- `{fc.key}` **added** ({where}): {_md_code(_value_text(fc.new))}"
+    if fc.op == "removed":
+        return f"- `{fc.key}` **removed** ({where}): {_md_code(_value_text(fc.old))}"
+    if fc.added_names or fc.removed_names:
+        parts = [f"adds {', '.join(_md_code(n) for n in fc.added_names)}"] if fc.added_names else []
+        if fc.removed_names:
+            parts.append(f"drops {', '.join(_md_code(n) for n in fc.removed_names)}")
+        return f"- `{fc.key}` **changed** ({where}): {'; '.join(parts)}"
+    return f"- `{fc.key}` **changed** ({where}): {_md_code(_value_text(fc.old))} \u2192 {_md_code(_value_text(fc.new))}"
+
+
+def _markdown_change(change: Change) -> str:
+    where = _md_lines(change.old.line if change.old else None, change.new.line if change.new else None)
+    what = "section " if change.kind == "section" else ""
+    text = change_text(change, redline_markdown) if change.edited else _md_inline(change_text(change, redline_text))
+    return f"- {what}**{_md_inline(change_description(change))}** ({where}): {_md_fold(text)}"
+
+
+def _md_lines(old: int | None, new: int | None) -> str:
+    if old is not None and new is not None:
+        return f"L{old} \u2192 L{new}"
+    return f"L{old}" if old is not None else f"L{new}"
+
+
+def _md_fold(text: str) -> str:
+    """Long text folds into ``<details>`` behind its first words."""
+    if len(text) <= MARKDOWN_OPEN_TEXT:
+        return text
+    cut = text.rfind(" ", 0, MARKDOWN_OPEN_TEXT // 2)
+    head = text[: cut if cut > 0 else MARKDOWN_OPEN_TEXT // 2]
+    return f"<details><summary>{_html_escape(head)} \u2026</summary>\n\n  {text}\n\n  </details>"
+
+
+def _md_inline(text: str) -> str:
+    """Text safe on one Markdown list line: no line breaks, no HTML taken literally."""
+    return " ".join(text.replace("<", "&lt;").split())
+
+
+def _md_code(text: str) -> str:
+    flat = _clip(text)
+    fence = "``" if "`" in flat else "`"
+    return f"{fence}{flat}{fence}"
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # --------------------------------------------------------------------------------------------
