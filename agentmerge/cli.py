@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any
 
 import click
 
-from agentmerge.errors import AgentMergeError
+from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.model import Agent, Diagnostic
 from agentmerge.parse import read_agent
 
@@ -91,6 +92,218 @@ def parse_command(files: tuple[str, ...], fmt: str) -> None:
         click.echo(dump_json({"version": 1, "agents": [agent_to_dict(a) for a in agents]}), nl=False)
     if failed:
         click.get_current_context().exit(EXIT_ERROR)
+
+
+# --------------------------------------------------------------------------------------------
+# diff
+
+GIT_DIFF_ARGS = 7
+"""How many arguments git passes an external diff command: path, then hex and mode per side."""
+
+_DIFF_MARK_COLOURS = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "!": "magenta"}
+_DIFF_CHANGE_RE = re.compile(r"^(  )([-+~>!])( )")
+_REDLINE_DELETE_RE = re.compile(r"\[-(.*?)-\]")
+_REDLINE_INSERT_RE = re.compile(r"\{\+(.*?)\+\}")
+
+
+def use_colour(choice: str, stream: Any = None) -> bool:
+    """Whether to colour output: ``--color always|never`` wins, then NO_COLOR, then FORCE_COLOR,
+    then whether standard output is a terminal."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "").strip().lower() not in ("", "0", "false"):
+        return True
+    stream = stream if stream is not None else sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def colour_diff_line(line: str) -> str:
+    """Colour one line of the plain-text diff report by its mark and its redline runs."""
+    if line.startswith(("--- ", "+++ ")):
+        return click.style(line, bold=True)
+    if line.startswith("@@"):
+        return click.style(line, fg="cyan")
+    match = _DIFF_CHANGE_RE.match(line)
+    if match is None:
+        return line
+    mark = match.group(2)
+    rest = line[match.end() :]
+    rest = _REDLINE_DELETE_RE.sub(lambda m: click.style(m.group(0), fg="red"), rest)
+    rest = _REDLINE_INSERT_RE.sub(lambda m: click.style(m.group(0), fg="green"), rest)
+    return f"  {click.style(mark, fg=_DIFF_MARK_COLOURS[mark], bold=True)} {rest}"
+
+
+def colour_line_diff_line(line: str) -> str:
+    """Colour one line of a plain unified line diff."""
+    if line.startswith(("--- ", "+++ ")):
+        return click.style(line, bold=True)
+    if line.startswith("@@"):
+        return click.style(line, fg="cyan")
+    if line.startswith("+"):
+        return click.style(line, fg="green")
+    if line.startswith("-"):
+        return click.style(line, fg="red")
+    return line
+
+
+def _read_input(path: str) -> bytes:
+    """The bytes of one diff side; ``-`` is standard input, raising InputError when unreadable."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise InputError(path, 0, "no such file; check the path") from None
+    except IsADirectoryError:
+        raise InputError(path, 0, "is a directory, not an agent file") from None
+    except OSError as exc:
+        raise InputError(path, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
+
+
+@cli.command("diff")
+@click.argument("files", nargs=-1, metavar="OLD NEW")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Least similarity (0-1) at which an edited item counts as reworded rather than removed "
+    "and added [default: 0.6].",
+)
+@click.option("--stat", is_flag=True, help="Print the counts of changes only.")
+@click.option("--no-exit-code", is_flag=True, help="Exit 0 even when the files differ.")
+@click.option(
+    "--color",
+    "--colour",
+    "colour",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the text report; auto colours a terminal unless NO_COLOR is set (FORCE_COLOR forces it).",
+)
+def diff_command(
+    files: tuple[str, ...], fmt: str, threshold: float | None, stat: bool, no_exit_code: bool, colour: str
+) -> None:
+    """Show the semantic differences between two agent files, OLD and NEW.
+
+    Added, removed, reworded (with similarity and a word-level redline) and moved instructions,
+    renamed or moved sections, and frontmatter changes by key. Formatting is not a change.
+    Exit code 0 when there is no semantic difference, 1 when there is, 2 on bad input.
+    Use - for standard input. With git's seven external-diff arguments
+    (GIT_EXTERNAL_DIFF="agentmerge diff" git diff) it diffs the two versions and always exits 0.
+    """
+    ctx = click.get_current_context()
+    git_mode = len(files) == GIT_DIFF_ARGS
+    if len(files) == 2:
+        old_path, new_path = files
+        old_name, new_name = files
+    elif git_mode:
+        old_path, new_path = files[1], files[4]
+        old_name = "/dev/null" if old_path == os.devnull else files[0]
+        new_name = "/dev/null" if new_path == os.devnull else files[0]
+    else:
+        raise click.UsageError(
+            f"diff takes two files, OLD and NEW (or git's {GIT_DIFF_ARGS} external-diff arguments); got {len(files)}"
+        )
+    if old_path == "-" and new_path == "-":
+        raise click.UsageError("only one side can be read from standard input (-)")
+    try:
+        code = _run_diff(old_path, new_path, old_name, new_name, fmt, threshold, stat, use_colour(colour))
+    except AgentMergeError as error:
+        if not git_mode:
+            raise
+        # git aborts the whole diff when its external command fails; report and go on.
+        report_error(error)
+        code = EXIT_OK
+    ctx.exit(EXIT_OK if git_mode or no_exit_code else code)
+
+
+def _run_diff(
+    old_path: str,
+    new_path: str,
+    old_name: str,
+    new_name: str,
+    fmt: str,
+    threshold: float | None,
+    stat: bool,
+    coloured: bool,
+) -> int:
+    """Read, diff and print; return EXIT_DIFFERENT when the files differ, else EXIT_OK."""
+    from agentmerge.parse import STDIN, parse_bytes
+
+    names = [STDIN if path == "-" else name for path, name in ((old_path, old_name), (new_path, new_name))]
+    data = [_read_input(old_path), _read_input(new_path)]
+    agents: list[Agent] = []
+    for raw, name in zip(data, names, strict=True):
+        try:
+            agents.append(parse_bytes(raw, name))
+        except InputError as error:
+            click.echo(f"agentmerge: warning: {error}; showing a plain line diff", err=True)
+            return _plain_line_diff(data, names, fmt, stat, coloured)
+    for agent in agents:
+        report_warnings(agent.warnings)
+
+    from agentmerge.diff import diff_agents
+    from agentmerge.render import (
+        diff_to_dict,
+        render_diff_markdown,
+        render_diff_stat,
+        render_diff_summary,
+        render_diff_text,
+    )
+
+    result = diff_agents(agents[0], agents[1], threshold=threshold)
+    if fmt == "json":
+        data_out = diff_to_dict(result)
+        if stat:
+            data_out = {k: data_out[k] for k in ("version", "old", "new", "identical", "summary")}
+        click.echo(dump_json(data_out), nl=False)
+    elif stat:
+        click.echo(render_diff_stat(result) if fmt == "text" else f"**{render_diff_summary(result)}**")
+    elif fmt == "markdown":
+        click.echo(render_diff_markdown(result), nl=False)
+    else:
+        for line in render_diff_text(result):
+            click.echo(colour_diff_line(line) if coloured else line, color=coloured)
+    return EXIT_OK if result.identical else EXIT_DIFFERENT
+
+
+def _plain_line_diff(data: list[bytes], names: list[str], fmt: str, stat: bool, coloured: bool) -> int:
+    """The fallback for inputs that are not agent files: a plain line diff, or "binary files differ"."""
+    from agentmerge.diff import line_diff
+
+    same = data[0] == data[1]
+    binary = any(b"\x00" in raw[:8192] for raw in data)
+    lines: tuple[str, ...] = ()
+    if not same and not binary:
+        texts = [raw.decode("utf-8", errors="replace").replace("\r\n", "\n") for raw in data]
+        lines = line_diff(texts[0], texts[1], names[0], names[1])
+    elif not same:
+        lines = (f"Binary files {names[0]} and {names[1]} differ",)
+    if fmt == "json":
+        out: dict[str, Any] = {"version": 1, "old": {"path": names[0]}, "new": {"path": names[1]}}
+        out.update(identical=same, fallback="lines", lines=[] if stat else list(lines))
+        click.echo(dump_json(out), nl=False)
+    elif stat:
+        click.echo(f"{names[0]} -> {names[1]}: {'no changes' if same else 'not agent files; lines differ'}")
+    else:
+        body = "\n".join(lines)
+        if fmt == "markdown":
+            click.echo(f"#### `{names[1]}`\n\nNot an agent file; plain line diff:\n\n```diff\n{body}\n```\n", nl=False)
+        elif lines:
+            for line in lines:
+                click.echo(colour_line_diff_line(line) if coloured else line, color=coloured)
+    return EXIT_OK if same else EXIT_DIFFERENT
 
 
 def main(argv: list[str] | None = None) -> int:
