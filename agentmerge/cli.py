@@ -11,11 +11,11 @@ import os
 import re
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import click
 
-from agentmerge.errors import AgentMergeError, InputError
+from agentmerge.errors import AgentMergeError, InputError, OutputError
 from agentmerge.model import Agent, Diagnostic
 from agentmerge.parse import read_agent
 
@@ -304,6 +304,261 @@ def _plain_line_diff(data: list[bytes], names: list[str], fmt: str, stat: bool, 
             for line in lines:
                 click.echo(colour_line_diff_line(line) if coloured else line, color=coloured)
     return EXIT_OK if same else EXIT_DIFFERENT
+
+
+# --------------------------------------------------------------------------------------------
+# review and git install (agentmerge.review is imported inside the commands: it is not on the
+# path of the other commands, which stay fast to start)
+
+
+@cli.command("review")
+@click.argument("pathspecs", nargs=-1)
+@click.option(
+    "--base",
+    metavar="REV",
+    help="Compare from the merge base of REV and the head, like git diff REV...HEAD "
+    "[default: the default branch: origin/HEAD, main or master].",
+)
+@click.option(
+    "--head",
+    metavar="REV",
+    help="Compare to this commit [default: the working tree, untracked files included].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="Similarity cutoff for reworded items.")
+@click.option(
+    "--exit-code", is_flag=True, help="Exit 1 when an agent file changed (formatting-only edits do not count)."
+)
+@click.option(
+    "--max-chars",
+    type=click.IntRange(min=2000),
+    default=65536,
+    show_default=True,
+    help="Markdown: cut the report to this many characters (GitHub's comment limit).",
+)
+@click.option(
+    "--github",
+    is_flag=True,
+    help="Run as a GitHub Actions step: take base and head from the event, append the Markdown "
+    "report to $GITHUB_STEP_SUMMARY and write changed=N to $GITHUB_OUTPUT.",
+)
+@click.option(
+    "--comment",
+    is_flag=True,
+    help="With --github: post the Markdown report as one pull request comment, or update the earlier one "
+    "(token from $GITHUB_TOKEN).",
+)
+def review_command(
+    pathspecs: tuple[str, ...],
+    base: str | None,
+    head: str | None,
+    fmt: str,
+    threshold: float | None,
+    exit_code: bool,
+    max_chars: int,
+    github: bool,
+    comment: bool,
+) -> None:
+    """Report the semantic diff of every agent file changed in a git repository.
+
+    Agent files are found by location and name (.claude/agents/**, **/agents/**/*.md, *.agent.md,
+    *.chatmode.md, .github/agents/**, .cursor/rules/**/*.mdc, AGENTS.md, CLAUDE.md) and by content
+    (frontmatter with name and description); [tool.agentmerge] agent-globs in pyproject.toml or
+    .agentmerge.toml replaces the globs. PATHSPEC limits the files looked at, as in git diff.
+    Exit 0 when the report was made, 2 on error, and with --exit-code 1 when anything changed.
+    """
+    from agentmerge import review as rv
+
+    if comment and not github:
+        raise click.UsageError("--comment works with --github only")
+    context = rv.github_context(os.environ) if github else None
+    if context is not None:
+        base = base or context.base
+        head = head or context.head
+    root = rv.repository_root(".")
+    config, config_warnings = rv.load_config(root)
+    report_warnings(config_warnings)
+    report = rv.review(
+        ".", base=base or None, head=head or None, pathspecs=pathspecs, threshold=threshold, config=config
+    )
+    for f in report.files:
+        report_warnings(f.warnings)
+
+    if fmt == "json":
+        click.echo(dump_json(rv.review_to_dict(report)), nl=False)
+    elif fmt == "markdown":
+        click.echo(rv.render_review_markdown(report, limit=max_chars), nl=False)
+    else:
+        click.echo("\n".join(rv.render_review_text(report)))
+
+    if context is not None:
+        limit = min(max_chars, rv.COMMENT_LIMIT) - len(rv.COMMENT_MARKER) - 1
+        markdown = rv.render_review_markdown(report, limit=limit)
+        if context.summary_path:
+            rv.append_to_file(context.summary_path, markdown + "\n")
+        if context.output_path:
+            rv.append_to_file(context.output_path, f"changed={len(report.changed)}\n")
+        if comment:
+            outcome = rv.publish_comment(context, markdown, create=bool(report.files))
+            click.echo(f"agentmerge: pull request comment {outcome}", err=True)
+    if exit_code and report.changed:
+        click.get_current_context().exit(EXIT_DIFFERENT)
+
+
+@cli.group("git")
+def git_group() -> None:
+    """Set git up to use agentmerge."""
+
+
+@git_group.command("install")
+@click.option(
+    "--global",
+    "global_",
+    is_flag=True,
+    help="Configure your user git config and global attributes file instead of this repository.",
+)
+@click.option("--uninstall", is_flag=True, help="Remove exactly what install added.")
+def git_install_command(global_: bool, uninstall: bool) -> None:
+    """Make git diff show agent files as agentmerge's semantic diff.
+
+    Sets diff.agentmerge.command = "agentmerge diff" and adds "<glob> diff=agentmerge" lines for
+    the default agent globs to .gitattributes (with --global: the global git config and the file
+    core.attributesFile names, ~/.config/git/attributes by default). Running it twice changes
+    nothing. git diff uses the driver by itself; git log -p and git show need --ext-diff.
+    """
+    import shutil
+
+    from agentmerge import review as rv
+
+    scope: Literal["local", "global"] = "global" if global_ else "local"
+    if uninstall:
+        done = rv.uninstall_git_driver(".", scope=scope)
+        for line in done or ["nothing to remove: the agentmerge diff driver is not installed here"]:
+            click.echo(line)
+        return
+    done = rv.install_git_driver(".", scope=scope)
+    for line in done or ["nothing to change: the agentmerge diff driver is already installed"]:
+        click.echo(line)
+    click.echo("git diff now shows agent files with agentmerge; git log -p and git show need --ext-diff")
+    if shutil.which("agentmerge") is None:
+        click.echo("agentmerge: warning: agentmerge is not on PATH, so git cannot run the driver yet", err=True)
+
+
+# --------------------------------------------------------------------------------------------
+# consolidate
+
+
+@cli.command("consolidate")
+@click.argument("files", nargs=-1, required=True)
+@click.option("-o", "--output", metavar="OUT", help="Write the merged agent (or the JSON) here instead of stdout.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True, help="Output format."
+)
+@click.option("--report", metavar="PATH", help="Also write the JSON report here (beside a Markdown output).")
+@click.option(
+    "--threshold", type=click.FloatRange(0.0, 1.0), help="Least score at which two items merge [default: 0.5]."
+)
+@click.option("--prefer", metavar="FILE", help="Keep this input's wording, titles and values whenever it has them.")
+@click.option("--annotate", is_flag=True, help="Add <!-- file:line --> provenance comments (the parser ignores them).")
+@click.option("--force", is_flag=True, help="Allow -o or --report to overwrite one of the inputs.")
+def consolidate_command(
+    files: tuple[str, ...],
+    output: str | None,
+    fmt: str,
+    report: str | None,
+    threshold: float | None,
+    prefer: str | None,
+    annotate: bool,
+    force: bool,
+) -> None:
+    """Merge FILES (variants of one agent role) into one canonical agent.
+
+    Equivalent sections and items are matched, one wording of each is kept, and every kept line
+    records where it came from. Frontmatter disagreements are settled and listed in the report.
+    Use - to read one input from standard input.
+    """
+    from agentmerge.consolidate import consolidate
+    from agentmerge.render import consolidation_to_dict, render_consolidation
+
+    agents = [read_agent(path) for path in files]
+    for agent in agents:
+        report_warnings(agent.warnings)
+    for target in (output, report):
+        if target is not None and not force:
+            _refuse_input(target, files)
+    result = consolidate(agents, threshold=threshold, prefer=_input_named(prefer, files) if prefer else None)
+    text = render_consolidation(result, annotate=annotate)
+    body = dump_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
+    if report is not None:
+        write_atomic(report, dump_json(consolidation_to_dict(result, annotate=annotate)))
+    if output is None:
+        click.echo(body, nl=False)
+        return
+    write_atomic(output, body)
+    click.echo(
+        f"agentmerge: consolidated {len(result.inputs)} inputs into {output}: {result.items_in} items in "
+        f"(frontmatter fields included), {result.items_out} out, {result.merged} merged clusters, "
+        f"{len(result.conflicts)} frontmatter conflicts settled"
+        + (f"; report in {report}" if report else ""),
+        err=True,
+    )
+
+
+def _same_file(a: str, b: str) -> bool:
+    if a == "-" or b == "-":
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _refuse_input(target: str, files: tuple[str, ...]) -> None:
+    """Stop before an output overwrites one of the inputs (``--force`` allows it)."""
+    for path in files:
+        if _same_file(target, path):
+            raise OutputError(target, 0, "is one of the inputs; choose another output path or pass --force")
+
+
+def _input_named(prefer: str, files: tuple[str, ...]) -> str:
+    """The input path (as given) that ``prefer`` names, by path or by the same file on disk."""
+    for path in files:
+        if prefer == path or _same_file(prefer, path):
+            return "<stdin>" if path == "-" else path
+    raise OutputError(prefer, 0, "--prefer must name one of the input files")
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename, so a
+    reader never sees half a file and a failure leaves the old file as it was."""
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the directory") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        if os.path.exists(path):
+            os.chmod(temp, os.stat(path).st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, path)
+    except OSError as exc:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the path") from None
 
 
 def main(argv: list[str] | None = None) -> int:

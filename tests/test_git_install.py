@@ -1,0 +1,212 @@
+"""agentmerge git install: the diff driver that makes plain ``git diff`` semantic for agent files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES
+
+from agentmerge.cli import cli
+from agentmerge.review import ATTRIBUTES_HEADER, DEFAULT_AGENT_GLOBS
+
+SEED = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
+OLD_BULLET = "- Build data processing pipelines"
+NEW_BULLET = "- Build and monitor streaming data pipelines"
+BIN = str(Path(sys.executable).parent)
+"""The virtual environment's bin directory, where the ``agentmerge`` script git runs lives."""
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home of its own, so --global never touches the user's git configuration."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("PATH", BIN + os.pathsep + os.environ.get("PATH", ""))
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=Test Author", "-c", "user.email=author@example.com", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def make_repo(tmp_path: Path) -> Path:
+    """A repository with one committed agent and an unrelated .gitattributes line."""
+    repo = tmp_path / "repo"
+    (repo / ".claude" / "agents").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    (repo / ".claude/agents/backend.md").write_text(SEED, encoding="utf-8")
+    (repo / ".gitattributes").write_text("*.png binary\n", encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "agent")
+    return repo
+
+
+def install(repo: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(cli, ["git", "install", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_install_twice_configures_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second run changes nothing and says so; .gitattributes has no duplicated lines."""
+    repo = make_repo(tmp_path)
+    code, first, _ = install(repo, monkeypatch)
+    assert code == 0
+    assert "set diff.agentmerge.command = 'agentmerge diff'" in first
+    assert f"added {len(DEFAULT_AGENT_GLOBS)} lines to" in first
+    attributes = (repo / ".gitattributes").read_text()
+    code, second, _ = install(repo, monkeypatch)
+    assert code == 0
+    assert second.startswith("nothing to change")
+    assert (repo / ".gitattributes").read_text() == attributes
+    lines = [line for line in attributes.splitlines() if line.strip()]
+    assert len(lines) == len(set(lines))
+    assert lines == ["*.png binary", ATTRIBUTES_HEADER, *(f"{g} diff=agentmerge" for g in DEFAULT_AGENT_GLOBS)]
+    assert git(repo, "config", "--local", "--get-all", "diff.agentmerge.command") == "agentmerge diff\n"
+    assert (
+        git(repo, "check-attr", "diff", ".claude/agents/backend.md") == ".claude/agents/backend.md: diff: agentmerge\n"
+    )
+
+
+def test_git_diff_shows_the_reworded_bullet_in_agentmerge_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After install, plain ``git diff`` on an edited agent is agentmerge's semantic diff."""
+    repo = make_repo(tmp_path)
+    install(repo, monkeypatch)
+    install(repo, monkeypatch)
+    git(repo, "commit", "-q", "-m", "use agentmerge for agent diffs", ".gitattributes")
+    (repo / ".claude/agents/backend.md").write_text(SEED.replace(OLD_BULLET, NEW_BULLET), encoding="utf-8")
+    shown = git(repo, "diff")
+    assert "reworded" in shown
+    assert "streaming" in shown and "monitor" in shown
+    assert "reworded" in shown and "Build" in shown
+    assert f"\n-{OLD_BULLET}" not in shown  # git's own line diff would show the old line removed
+    assert "diff --git" not in shown
+
+
+def test_git_show_and_log_use_the_driver_with_ext_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git show and git log -p run the driver only when asked with --ext-diff, as documented."""
+    repo = make_repo(tmp_path)
+    install(repo, monkeypatch)
+    (repo / ".claude/agents/backend.md").write_text(SEED.replace(OLD_BULLET, NEW_BULLET), encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "reword")
+    assert "reworded" in git(repo, "show", "--ext-diff", "--format=", "HEAD")
+    assert "reworded" in git(repo, "log", "-p", "--ext-diff", "-1", "--format=")
+    assert f"-{OLD_BULLET}" in git(repo, "log", "-p", "-1", "--format=")
+
+
+def test_unrelated_files_keep_git_line_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only agent files go through the driver."""
+    repo = make_repo(tmp_path)
+    (repo / "notes.md").write_text("one\n", encoding="utf-8")
+    git(repo, "add", "notes.md")
+    git(repo, "commit", "-q", "-m", "notes")
+    install(repo, monkeypatch)
+    (repo / "notes.md").write_text("two\n", encoding="utf-8")
+    assert "-one\n+two" in git(repo, "diff", "notes.md")
+
+
+def test_uninstall_removes_exactly_what_install_added(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files and config are as before install, the user's own lines and settings kept."""
+    repo = make_repo(tmp_path)
+    git(repo, "config", "diff.other.command", "true")
+    config_before = (repo / ".git/config").read_text()
+    install(repo, monkeypatch)
+    (repo / ".gitattributes").write_text((repo / ".gitattributes").read_text() + "*.pdf binary\n")
+    code, out, _ = install(repo, monkeypatch, "--uninstall")
+    assert code == 0
+    assert "removed diff.agentmerge.command" in out
+    assert f"removed {len(DEFAULT_AGENT_GLOBS) + 1} lines from" in out
+    assert (repo / ".gitattributes").read_text() == "*.png binary\n*.pdf binary\n"
+    assert (repo / ".git/config").read_text() == config_before
+    code, out, _ = install(repo, monkeypatch, "--uninstall")
+    assert (code, out.strip()) == (0, "nothing to remove: the agentmerge diff driver is not installed here")
+
+
+def test_uninstall_deletes_an_attributes_file_it_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a .gitattributes before install, uninstall leaves none behind."""
+    repo = make_repo(tmp_path)
+    git(repo, "rm", "-q", ".gitattributes")
+    install(repo, monkeypatch)
+    assert (repo / ".gitattributes").read_text().startswith(ATTRIBUTES_HEADER)
+    install(repo, monkeypatch, "--uninstall")
+    assert not (repo / ".gitattributes").exists()
+
+
+def test_install_completes_a_partial_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines deleted from the block by hand are put back inside it, the others not repeated."""
+    repo = make_repo(tmp_path)
+    install(repo, monkeypatch)
+    text = (repo / ".gitattributes").read_text()
+    (repo / ".gitattributes").write_text(text.replace("AGENTS.md diff=agentmerge\n", "") + "*.zip binary\n")
+    code, out, _ = install(repo, monkeypatch)
+    assert code == 0
+    assert "added 1 line to" in out
+    lines = (repo / ".gitattributes").read_text().splitlines()
+    assert lines.count("AGENTS.md diff=agentmerge") == 1
+    assert lines[-1] == "*.zip binary"
+
+
+def test_global_install_uses_user_config_and_global_attributes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_git: Path
+) -> None:
+    """--global writes the user's git config and the default global attributes file, from anywhere."""
+    elsewhere = tmp_path / "not-a-repo"
+    elsewhere.mkdir()
+    code, out, _ = install(elsewhere, monkeypatch, "--global")
+    assert code == 0, out
+    attributes = isolated_git / ".config" / "git" / "attributes"
+    assert attributes.read_text().splitlines()[1:] == [f"{g} diff=agentmerge" for g in DEFAULT_AGENT_GLOBS]
+    assert git(elsewhere, "config", "--global", "diff.agentmerge.command") == "agentmerge diff\n"
+    code, again, _ = install(elsewhere, monkeypatch, "--global")
+    assert again.startswith("nothing to change")
+    install(elsewhere, monkeypatch, "--global", "--uninstall")
+    assert not attributes.exists()
+    with pytest.raises(subprocess.CalledProcessError):
+        git(elsewhere, "config", "--global", "diff.agentmerge.command")
+
+
+def test_global_install_honours_core_attributes_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_git: Path
+) -> None:
+    """When core.attributesFile names a file (with ~), that file gets the lines."""
+    git(tmp_path, "config", "--global", "core.attributesFile", "~/my-attributes")
+    (isolated_git / "my-attributes").write_text("*.psd binary\n")
+    install(tmp_path, monkeypatch, "--global")
+    lines = (isolated_git / "my-attributes").read_text().splitlines()
+    assert lines[0] == "*.psd binary" and "AGENTS.md diff=agentmerge" in lines
+    assert not (isolated_git / ".config" / "git" / "attributes").exists()
+
+
+def test_global_driver_works_in_any_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After --global, a repository with no set-up of its own shows agentmerge's diff."""
+    repo = make_repo(tmp_path)
+    install(tmp_path, monkeypatch, "--global")
+    (repo / ".claude/agents/backend.md").write_text(SEED.replace(OLD_BULLET, NEW_BULLET), encoding="utf-8")
+    assert "reworded" in git(repo, "diff")
+    assert not (repo / ".git" / "config").read_text().count("agentmerge")
+
+
+def test_local_install_outside_a_repository_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --global, install needs a repository: exit 2 and one line."""
+    code, _, err = install(tmp_path, monkeypatch)
+    assert code == 2
+    assert err.count("\n") == 1 and "not inside a git working tree" in err

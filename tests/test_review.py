@@ -1,0 +1,547 @@
+"""agentmerge review: changed agent files between git revisions, each with its semantic diff."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES
+
+from agentmerge.cli import cli, main
+from agentmerge.errors import AgentMergeError
+from agentmerge.review import (
+    DEFAULT_AGENT_GLOBS,
+    ReviewConfig,
+    changed_files,
+    glob_regex,
+    load_config,
+    looks_like_agent,
+    matches_any,
+    render_review_markdown,
+    review,
+)
+
+SEED_HEADINGS = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
+SEED_LABELS = (FIXTURES / "backend-engineer" / "002-plain-labels.md").read_text(encoding="utf-8")
+
+OLD_BULLET = "- Design and optimize database schemas"
+NEW_BULLET = "- Design, review and index database schemas before each release"
+OLD_RENAMED_BULLET = "- Write clean, testable, and maintainable backend code"
+NEW_RENAMED_BULLET = "- Write clean, typed and thoroughly tested backend code"
+
+REVIEWER = """---
+description: Reviews pull requests for security problems
+tools: ['search', 'fetch']
+---
+# Security reviewer
+
+- Flag secrets committed to the repository
+- Check every SQL query for injection
+"""
+
+STYLE_RULE = """---
+description: Python style for this repository
+globs: "**/*.py"
+---
+- Use type hints on every public function
+- Prefer pathlib over os.path
+"""
+
+GUIDE = "# Contributor guide\n\n- Open an issue before a large change\n"
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` as a test author and return its output."""
+    done = subprocess.run(
+        ["git", "-c", "user.name=Test Author", "-c", "user.email=author@example.com", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def write(repo: Path, path: str, text: str) -> None:
+    target = repo / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the user's and the system's git configuration out of the tests."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_EXTERNAL_DIFF", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def make_review_repo(root: Path) -> Path:
+    """A repository whose ``feature`` branch modifies, renames with an edit, deletes and adds an
+    agent each, and also edits and adds unrelated Markdown; ``feature`` is checked out, clean."""
+    repo = root / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, ".claude/agents/backend.md", SEED_HEADINGS)
+    write(repo, ".claude/agents/backend-basic.md", SEED_LABELS)
+    write(repo, ".github/agents/reviewer.agent.md", REVIEWER)
+    write(repo, "docs/guide.md", GUIDE)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "agents")
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, ".claude/agents/backend.md", SEED_HEADINGS.replace(OLD_BULLET, NEW_BULLET))
+    git(repo, "mv", ".claude/agents/backend-basic.md", ".claude/agents/api-engineer.md")
+    write(repo, ".claude/agents/api-engineer.md", SEED_LABELS.replace(OLD_RENAMED_BULLET, NEW_RENAMED_BULLET))
+    git(repo, "rm", "-q", ".github/agents/reviewer.agent.md")
+    write(repo, ".cursor/rules/python-style.mdc", STYLE_RULE)
+    write(repo, "docs/guide.md", GUIDE + "- Keep pull requests small\n")
+    write(repo, "README.md", "# Project\n\nNothing about agents here.\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "rework agents")
+    return repo
+
+
+EXPECTED_STATUSES = {
+    ".claude/agents/api-engineer.md": ("renamed", ".claude/agents/backend-basic.md"),
+    ".claude/agents/backend.md": ("modified", ".claude/agents/backend.md"),
+    ".cursor/rules/python-style.mdc": ("added", None),
+    ".github/agents/reviewer.agent.md": ("deleted", ".github/agents/reviewer.agent.md"),
+}
+
+
+def run_cli(repo: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# What the issue asks to show
+
+
+def test_json_lists_exactly_the_four_agents_with_their_statuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Modified, renamed-and-edited, deleted and added agents are listed; unrelated Markdown is not."""
+    repo = make_review_repo(tmp_path)
+    code, out, err = run_cli(repo, monkeypatch, "review", "--base", "main", "--head", "feature", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["version"] == 1
+    assert data["base"] == git(repo, "rev-parse", "main").strip()
+    assert data["head"] == git(repo, "rev-parse", "feature").strip()
+    assert {f["path"]: (f["status"], f["old_path"]) for f in data["files"]} == EXPECTED_STATUSES
+    assert [f["path"] for f in data["files"]] == sorted(EXPECTED_STATUSES)
+
+
+def test_rename_is_diffed_against_its_old_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The renamed file's diff compares the old path's content: only the edited bullet differs."""
+    repo = make_review_repo(tmp_path)
+    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--head", "feature", "--format", "json")
+    renamed = next(f for f in json.loads(out)["files"] if f["status"] == "renamed")
+    diff = renamed["diff"]
+    assert diff["old"]["path"] == ".claude/agents/backend-basic.md"
+    assert diff["new"]["path"] == ".claude/agents/api-engineer.md"
+    assert diff["summary"]["added"] == 0 and diff["summary"]["removed"] == 0
+    assert diff["summary"]["reworded"] == 1
+    (change,) = diff["changes"]
+    assert change["old"]["text"] == OLD_RENAMED_BULLET[2:]
+    assert change["new"]["text"] == NEW_RENAMED_BULLET[2:]
+    assert 50 <= renamed["similarity"] < 100
+
+
+def test_added_and_deleted_agents_diff_against_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An added agent shows every item as added, a deleted one every item as removed."""
+    repo = make_review_repo(tmp_path)
+    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--head", "feature", "--format", "json")
+    files = {f["path"]: f for f in json.loads(out)["files"]}
+    added = files[".cursor/rules/python-style.mdc"]["diff"]["summary"]
+    deleted = files[".github/agents/reviewer.agent.md"]["diff"]["summary"]
+    assert (added["added"], added["removed"]) == (2, 0)
+    assert (deleted["added"], deleted["removed"]) == (0, 3)  # the heading and two bullets
+    assert deleted["frontmatter"] == 2 and added["frontmatter"] == 2
+
+
+def test_markdown_report_names_each_file_and_shows_the_reworded_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Markdown has a summary table row and a collapsible block for every file."""
+    repo = make_review_repo(tmp_path)
+    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--head", "feature", "--format", "markdown")
+    assert code == 0
+    table = [line for line in out.splitlines() if line.startswith("| `")]
+    assert len(table) == 4
+    for path in EXPECTED_STATUSES:
+        assert f"`{path}`" in out
+    assert out.count("<details>") == 4 and out.count("</details>") == 4
+    assert "| `.claude/agents/backend.md` | modified | 0 | 0 | 1 | 0 |  |" in out
+    backend = out[out.index("<code>.claude/agents/backend.md</code>") :]
+    backend = backend[: backend.index("</details>")]
+    assert "index" in backend and "before each release" in backend
+    assert "| `.cursor/rules/python-style.mdc` | added | 2 | 0 | 0 | 0 | `description`, `globs` |" in out
+
+
+def test_text_report_names_each_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plain text report has one status line per file, the rename with both paths."""
+    repo = make_review_repo(tmp_path)
+    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--head", "feature")
+    assert code == 0
+    assert "renamed .claude/agents/backend-basic.md -> .claude/agents/api-engineer.md" in out
+    assert "deleted .github/agents/reviewer.agent.md" in out
+    assert "docs/guide.md" not in out and "README.md" not in out
+
+
+# --------------------------------------------------------------------------------------------
+# Defaults: base is the default branch's merge base, head the working tree
+
+
+def test_default_base_is_the_merge_base_with_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --base the branch is compared from where it left main, not from main's new tip."""
+    repo = make_review_repo(tmp_path)
+    fork = git(repo, "merge-base", "main", "feature").strip()
+    git(repo, "checkout", "-q", "main")
+    write(repo, "CLAUDE.md", "# Memory\n\n- Landed on main after the branch was made\n")
+    git(repo, "add", "CLAUDE.md")
+    git(repo, "commit", "-q", "-m", "main moves on")
+    git(repo, "checkout", "-q", "feature")
+    _, out, _ = run_cli(repo, monkeypatch, "review", "--format", "json")
+    data = json.loads(out)
+    assert data["base"] == fork and data["base_rev"] == "main"
+    assert data["head"] is None  # the working tree
+    assert {f["path"] for f in data["files"]} == set(EXPECTED_STATUSES)
+
+
+def test_default_base_prefers_origin_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a clone the default branch is origin/HEAD, whatever it is called."""
+    upstream = make_review_repo(tmp_path)
+    git(upstream, "branch", "-q", "-m", "main", "trunk")
+    git(upstream, "checkout", "-q", "trunk")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(upstream), str(clone))
+    git(clone, "checkout", "-q", "feature")
+    _, out, _ = run_cli(clone, monkeypatch, "review", "--format", "json")
+    data = json.loads(out)
+    assert data["base_rev"] == "origin/HEAD"
+    assert len(data["files"]) == 4
+
+
+def test_dirty_working_tree_is_reviewed_with_untracked_and_unstaged_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uncommitted edits count, an untracked agent is added, a move not yet staged is a rename."""
+    repo = make_review_repo(tmp_path)
+    os.rename(repo / ".claude/agents/backend.md", repo / ".claude/agents/server.md")
+    write(repo, ".claude/agents/server.md", (repo / ".claude/agents/server.md").read_text() + "\n- Log every request\n")
+    write(repo, "agents/helpers/triage.md", "# Triage\n\n- Label new issues within a day\n")
+    _, out, err = run_cli(repo, monkeypatch, "review", "--base", "feature", "--format", "json")
+    files = {f["path"]: f for f in json.loads(out)["files"]}
+    assert set(files) == {".claude/agents/server.md", "agents/helpers/triage.md"}, err
+    assert files[".claude/agents/server.md"]["status"] == "renamed"
+    assert files[".claude/agents/server.md"]["old_path"] == ".claude/agents/backend.md"
+    assert files[".claude/agents/server.md"]["diff"]["summary"]["added"] == 1
+    assert files["agents/helpers/triage.md"]["status"] == "added"
+    assert (
+        git(repo, "status", "--porcelain") == " D .claude/agents/backend.md\n?? .claude/agents/server.md\n?? agents/\n"
+    )
+
+
+def test_head_given_ignores_the_working_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --head the uncommitted edits are left out."""
+    repo = make_review_repo(tmp_path)
+    write(repo, "AGENTS.md", "# Agents\n\n- Run the tests\n")
+    _, out, _ = run_cli(repo, monkeypatch, "review", "--head", "HEAD", "--format", "json")
+    assert "AGENTS.md" not in {f["path"] for f in json.loads(out)["files"]}
+    _, out, _ = run_cli(repo, monkeypatch, "review", "--format", "json")
+    assert "AGENTS.md" in {f["path"] for f in json.loads(out)["files"]}
+
+
+def test_pathspec_limits_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PATHSPEC arguments narrow the review the way they narrow git diff."""
+    repo = make_review_repo(tmp_path)
+    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--format", "json", ".github")
+    assert [f["path"] for f in json.loads(out)["files"]] == [".github/agents/reviewer.agent.md"]
+
+
+def test_pathspec_is_relative_to_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from a subdirectory, paths stay root-relative and pathspecs start from there."""
+    repo = make_review_repo(tmp_path)
+    _, out, _ = run_cli(repo / ".claude", monkeypatch, "review", "--base", "main", "--format", "json", "agents")
+    assert sorted(f["path"] for f in json.loads(out)["files"]) == [
+        ".claude/agents/api-engineer.md",
+        ".claude/agents/backend.md",
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Exit codes and errors
+
+
+def test_exit_code_flag_reports_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--exit-code gives 1 when an agent changed and 0 when none did."""
+    repo = make_review_repo(tmp_path)
+    code, _, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--exit-code")
+    assert code == 1
+    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "feature", "--exit-code")
+    assert code == 0
+    assert "no agent files changed" in out
+
+
+def test_formatting_only_edit_is_listed_but_not_a_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Swapping bullet markers shows up as a modified file with no change in meaning."""
+    repo = make_review_repo(tmp_path)
+    text = (repo / ".claude/agents/backend.md").read_text()
+    write(repo, ".claude/agents/backend.md", text.replace("\n- ", "\n* "))
+    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "feature", "--exit-code", "--format", "json")
+    (entry,) = json.loads(out)["files"]
+    assert entry["status"] == "modified" and entry["identical"] is True
+    assert code == 0
+
+
+def test_outside_a_repository_is_one_error_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Not a git repository: exit 2 and one line naming the directory, no traceback."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["review"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"agentmerge: error: {tmp_path.resolve()}")
+    assert "not inside a git working tree" in err
+
+
+def test_unknown_revision_is_one_error_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A --base that names no commit: exit 2 and one line that names it."""
+    repo = make_review_repo(tmp_path)
+    monkeypatch.chdir(repo)
+    assert main(["review", "--base", "no-such-branch"]) == 2
+    err = capsys.readouterr().err
+    assert err == "agentmerge: error: --base 'no-such-branch' is not a commit in this repository\n"
+
+
+def test_no_default_branch_asks_for_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A repository with neither main nor master nor origin/HEAD needs --base."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "trunk")
+    write(repo, "AGENTS.md", "- Be brief\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "one")
+    code, _, err = run_cli(repo, monkeypatch, "review")
+    assert code == 2
+    assert "pass --base" in err
+
+
+def test_repository_without_commits_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty repository has nothing to compare from."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    code, _, err = run_cli(repo, monkeypatch, "review")
+    assert code == 2
+    assert "no commits yet" in err
+
+
+def test_binary_file_in_agent_folder_is_listed_without_a_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A binary file under .claude/agents/ cannot be diffed: it is reported, not fatal."""
+    repo = make_review_repo(tmp_path)
+    (repo / ".claude/agents/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(32)) * 8)
+    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "feature", "--format", "json")
+    assert code == 0
+    (entry,) = json.loads(out)["files"]
+    assert entry["diff"] is None and "binary" in entry["error"]
+
+
+# --------------------------------------------------------------------------------------------
+# Recognising agent files
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (".claude/agents/backend.md", True),
+        (".claude/agents/team/nested.md", True),
+        ("pkg/.claude/agents/x.md", True),  # through **/agents/**/*.md
+        ("agents/reviewer.md", True),
+        ("docs/agents/overview.md", True),
+        ("agents/notes.txt", False),
+        ("src/planner.agent.md", True),
+        ("review.chatmode.md", True),
+        (".github/agents/x.yml", True),
+        (".cursor/rules/python.mdc", True),
+        (".cursor/rules/deep/er/python.mdc", True),
+        (".cursor/rules/readme.md", False),
+        ("AGENTS.md", True),
+        ("services/api/AGENTS.md", True),
+        ("CLAUDE.md", True),
+        ("claude.md", False),
+        ("README.md", False),
+        ("docs/guide.md", False),
+        ("agent.md", False),
+    ],
+)
+def test_default_globs_recognise_agent_locations(path: str, expected: bool) -> None:
+    """The default globs pick agent files by folder and name, and nothing else."""
+    assert matches_any(path, DEFAULT_AGENT_GLOBS) is expected
+
+
+@pytest.mark.parametrize(
+    ("glob", "path", "expected"),
+    [
+        ("/AGENTS.md", "AGENTS.md", True),
+        ("/AGENTS.md", "sub/AGENTS.md", False),
+        ("prompts/", "prompts/a/b.md", True),
+        ("prompts/*.md", "prompts/a/b.md", False),
+        ("a/**/b.md", "a/b.md", True),
+        ("a/**/b.md", "a/x/y/b.md", True),
+        ("agent-[0-9].md", "x/agent-7.md", True),
+        ("agent-[!0-9].md", "x/agent-7.md", False),
+        ("?.md", "ab.md", False),
+    ],
+)
+def test_globs_follow_gitignore_rules(glob: str, path: str, expected: bool) -> None:
+    """Anchoring, ``**``, ``?`` and bracket classes behave as in .gitignore and .gitattributes."""
+    assert bool(glob_regex(glob).match(path)) is expected
+
+
+def test_content_detection_needs_name_and_description() -> None:
+    """Frontmatter with both name and description marks an agent; one of them alone does not."""
+    assert looks_like_agent(b"---\nname: a\ndescription: b\n---\nbody\n")
+    assert looks_like_agent(b"\xef\xbb\xbf---\r\nname: a\r\ndescription: >\r\n  b\r\n---\r\n")
+    assert not looks_like_agent(b"---\ntitle: Guide\ndescription: b\n---\n")
+    assert not looks_like_agent(b"# name: a\ndescription: b\n")
+    assert not looks_like_agent(b"---\nname: a\n---\ndescription: later in the body\n")
+
+
+def test_agent_found_by_content_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Markdown file outside the agent folders is reviewed when its frontmatter says agent."""
+    repo = make_review_repo(tmp_path)
+    write(repo, "prompts/planner.md", "---\nname: planner\ndescription: Plans work\n---\n- Split tasks\n")
+    write(repo, "prompts/notes.md", "---\ntitle: Notes\n---\n- Not an agent\n")
+    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "feature", "--format", "json")
+    assert [f["path"] for f in json.loads(out)["files"]] == ["prompts/planner.md"]
+
+
+def test_deleted_agent_found_by_its_old_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Content detection reads the old side of a deleted file."""
+    repo = make_review_repo(tmp_path)
+    write(repo, "prompts/planner.md", "---\nname: planner\ndescription: Plans work\n---\n- Split tasks\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "planner")
+    (repo / "prompts/planner.md").unlink()
+    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "HEAD", "--format", "json")
+    assert [(f["path"], f["status"]) for f in json.loads(out)["files"]] == [("prompts/planner.md", "deleted")]
+
+
+def test_pyproject_settings_replace_the_globs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[tool.agentmerge] agent-globs and exclude-globs decide which files are agents."""
+    repo = make_review_repo(tmp_path)
+    write(
+        repo,
+        "pyproject.toml",
+        '[project]\nname = "x"\n\n[tool.agentmerge]\nagent-globs = ["docs/*.md", ".claude/agents/**"]\n'
+        'exclude-globs = [".claude/agents/backend.md"]\ndetect-by-content = false\n',
+    )
+    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--format", "json")
+    data = json.loads(out)
+    assert data["config"] == "pyproject.toml"
+    assert [f["path"] for f in data["files"]] == [".claude/agents/api-engineer.md", "docs/guide.md"]
+
+
+def test_agentmerge_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    """.agentmerge.toml is read first; its keys may stand at the top level."""
+    write(tmp_path, "pyproject.toml", '[tool.agentmerge]\nagent-globs = ["a/*.md"]\n')
+    write(tmp_path, ".agentmerge.toml", 'agent-globs = ["b/*.md"]\n')
+    config, warnings = load_config(tmp_path)
+    assert config == ReviewConfig(agent_globs=("b/*.md",), source=".agentmerge.toml")
+    assert warnings == []
+
+
+def test_pyproject_without_the_table_gives_the_defaults(tmp_path: Path) -> None:
+    """A pyproject.toml that does not mention agentmerge changes nothing."""
+    write(tmp_path, "pyproject.toml", '[project]\nname = "x"\n')
+    assert load_config(tmp_path) == (ReviewConfig(), [])
+
+
+def test_bad_settings_are_errors_with_file_and_line(tmp_path: Path) -> None:
+    """Malformed TOML and wrongly typed values name the file and line; unknown keys only warn."""
+    write(tmp_path, ".agentmerge.toml", 'agent-globs = ["a.md"]\nexclude-globs = "b.md"\n')
+    with pytest.raises(AgentMergeError) as bad_type:
+        load_config(tmp_path)
+    assert (bad_type.value.path, bad_type.value.line) == (".agentmerge.toml", 2)
+    write(tmp_path, ".agentmerge.toml", 'agent-globs = ["a.md"\n\nx = 1\n')
+    with pytest.raises(AgentMergeError) as bad_toml:
+        load_config(tmp_path)
+    assert bad_toml.value.path == ".agentmerge.toml" and bad_toml.value.line >= 1
+    assert "not valid TOML" in bad_toml.value.message
+    write(tmp_path, ".agentmerge.toml", 'agent_globs = ["a.md"]\n')
+    config, warnings = load_config(tmp_path)
+    assert config.agent_globs == DEFAULT_AGENT_GLOBS
+    assert [(w.line, "unknown key 'agent_globs'" in w.message) for w in warnings] == [(1, True)]
+
+
+def test_unknown_key_warning_reaches_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI prints settings warnings and still makes the report."""
+    repo = make_review_repo(tmp_path)
+    write(repo, ".agentmerge.toml", "agent-glob = []\n")
+    code, _, err = run_cli(repo, monkeypatch, "review", "--base", "main")
+    assert code == 0
+    assert err.startswith("agentmerge: warning: .agentmerge.toml:1: unknown key 'agent-glob'")
+
+
+# --------------------------------------------------------------------------------------------
+# Git plumbing details
+
+
+def test_changed_files_reads_paths_with_spaces_and_unicode(tmp_path: Path) -> None:
+    """Paths come back exactly, whatever characters they hold."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, "keep.txt", "x\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "one")
+    write(repo, '.claude/agents/ré view "q".md', "- a\n")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    (change,) = changed_files(repo, base, None)
+    assert (change.status, change.path) == ("added", '.claude/agents/ré view "q".md')
+
+
+def test_a_real_index_is_left_alone(tmp_path: Path) -> None:
+    """Reviewing the working tree does not stage anything."""
+    repo = make_review_repo(tmp_path)
+    write(repo, "AGENTS.md", "- new\n")
+    before = (repo / ".git" / "index").read_bytes()
+    report = review(repo, base="main")
+    assert "AGENTS.md" in {f.path for f in report.files}
+    assert (repo / ".git" / "index").read_bytes() == before
+
+
+def test_markdown_stays_within_the_limit_and_says_what_was_cut(tmp_path: Path) -> None:
+    """Many large agents: the report is cut under the limit with a note, never an error."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, "README.md", "x\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "one")
+    for n in range(40):
+        bullets = "".join(f"- Instruction {n}-{k}: keep the {k}th rule of agent {n} in mind\n" for k in range(60))
+        write(
+            repo, f".claude/agents/agent-{n:02}.md", f"---\nname: agent-{n}\ndescription: d\n---\n## Rules\n{bullets}"
+        )
+    report = review(repo, base="main")
+    assert len(report.files) == 40
+    for limit in (65536, 20000, 3000):
+        text = render_review_markdown(report, limit=limit)
+        assert len(text) <= limit
+        assert "not shown in full" in text
+        assert text.count("<details>") == text.count("</details>")
+        assert text.count("```") % 2 == 0
+    full = render_review_markdown(report, limit=10_000_000)
+    assert full.count("<details><summary><code>") == 40 and "not shown in full" not in full
