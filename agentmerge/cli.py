@@ -283,10 +283,14 @@ def _plain_line_diff(data: list[bytes], names: list[str], fmt: str, stat: bool, 
     from agentmerge.diff import line_diff
 
     same = data[0] == data[1]
-    binary = any(b"\x00" in raw[:8192] for raw in data)
+    utf16 = [raw.startswith((b"\xff\xfe", b"\xfe\xff")) for raw in data]
+    binary = any(b"\x00" in raw[:8192] and not wide for raw, wide in zip(data, utf16, strict=True))
     lines: tuple[str, ...] = ()
     if not same and not binary:
-        texts = [raw.decode("utf-8", errors="replace").replace("\r\n", "\n") for raw in data]
+        texts = [
+            raw.decode("utf-16" if wide else "utf-8", errors="replace").replace("\r\n", "\n")
+            for raw, wide in zip(data, utf16, strict=True)
+        ]
         lines = line_diff(texts[0], texts[1], names[0], names[1])
     elif not same:
         lines = (f"Binary files {names[0]} and {names[1]} differ",)

@@ -29,6 +29,8 @@ def normalize(text: str) -> str:
     Case and punctuation are kept, so two texts with the same normal form say the same thing
     the same way; ``**Use** `uv`\\n  always`` and ``__Use__ uv always`` both give ``Use uv always``.
     """
+    # Soft line breaks first: emphasis and code spans may run across a re-wrapped line.
+    text = _SPACE_RE.sub(" ", text)
     # Escaped characters are hidden from the emphasis and code rules, then put back as plain text.
     text = _ESCAPE_RE.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
     text = _LINK_RE.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), text)
