@@ -100,6 +100,9 @@ def parse_command(files: tuple[str, ...], fmt: str) -> None:
 GIT_DIFF_ARGS = 7
 """How many arguments git passes an external diff command: path, then hex and mode per side."""
 
+GIT_RENAME_DIFF_ARGS = 9
+"""For a renamed or copied file git adds two: the new path and its similarity message."""
+
 _DIFF_MARK_COLOURS = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "!": "magenta"}
 _DIFF_CHANGE_RE = re.compile(r"^(  )([-+~>!])( )")
 _REDLINE_DELETE_RE = re.compile(r"\[-(.*?)-\]")
@@ -203,14 +206,15 @@ def diff_command(
     (GIT_EXTERNAL_DIFF="agentmerge diff" git diff) it diffs the two versions and always exits 0.
     """
     ctx = click.get_current_context()
-    git_mode = len(files) == GIT_DIFF_ARGS
+    git_mode = len(files) in (GIT_DIFF_ARGS, GIT_RENAME_DIFF_ARGS)
     if len(files) == 2:
         old_path, new_path = files
         old_name, new_name = files
     elif git_mode:
         old_path, new_path = files[1], files[4]
         old_name = "/dev/null" if old_path == os.devnull else files[0]
-        new_name = "/dev/null" if new_path == os.devnull else files[0]
+        renamed_to = files[GIT_DIFF_ARGS] if len(files) == GIT_RENAME_DIFF_ARGS else files[0]
+        new_name = "/dev/null" if new_path == os.devnull else renamed_to
     else:
         raise click.UsageError(
             f"diff takes two files, OLD and NEW (or git's {GIT_DIFF_ARGS} external-diff arguments); got {len(files)}"
