@@ -78,6 +78,9 @@ GITHUB_TIMEOUT = 30.0
 GITHUB_MAX_PAGES = 30
 """Pages of 100 comments searched for the previous report before a new comment is posted."""
 
+ABSENT = "/dev/null"
+"""The path an added file's old side and a deleted file's new side go by, as in git's diffs."""
+
 _ZERO_SHA = "0" * 40
 
 # --------------------------------------------------------------------------------------------
@@ -593,10 +596,11 @@ def review(
             )
             if not by_content:
                 continue
+        # An absent side is an agent with nothing in it, named as git names it.
         old_name = change.old_path or change.path
         try:
-            old_agent = parse_bytes(old, old_name) if old is not None else parse_text("", old_name)
-            new_agent = parse_bytes(new, change.path) if new is not None else parse_text("", change.path)
+            old_agent = parse_bytes(old, old_name) if old is not None else parse_text("", ABSENT)
+            new_agent = parse_bytes(new, change.path) if new is not None else parse_text("", ABSENT)
         except AgentMergeError as error:
             reviews.append(
                 FileReview(change.status, change.path, change.old_path, None, change.similarity, error.message)
@@ -701,7 +705,6 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
                 ", ".join(f"`{_cell(k)}`" for k in keys),
             ]
             rows.append("| " + " | ".join(cells) + " |")
-        rows.append("")
     note_room = 400
     out = "\n".join(head) + "\n"
     budget = limit - note_room
@@ -777,7 +780,10 @@ def _details_body(f: FileReview) -> str:
         return f"Not compared: {f.problem}"
     if f.diff.identical:
         return "No change in meaning (formatting only)." if f.status == "modified" else "Content unchanged."
-    return render_diff_markdown(f.diff).strip("\n")
+    text = render_diff_markdown(f.diff).strip("\n")
+    # The diff's own heading repeats the paths the <summary> line already shows.
+    first, _, rest = text.partition("\n")
+    return rest.strip("\n") if first.startswith("#### ") else text
 
 
 def _details(f: FileReview) -> str:

@@ -113,6 +113,20 @@ def test_git_show_and_log_use_the_driver_with_ext_diff(tmp_path: Path, monkeypat
     assert f"-{OLD_BULLET}" in git(repo, "log", "-p", "-1", "--format=")
 
 
+def test_git_diff_of_a_renamed_agent_runs_the_driver_with_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For a rename git passes nine arguments; the driver diffs old path against new."""
+    repo = make_repo(tmp_path)
+    install(repo, monkeypatch)
+    git(repo, "mv", ".claude/agents/backend.md", ".claude/agents/server.md")
+    (repo / ".claude/agents/server.md").write_text(SEED.replace(OLD_BULLET, NEW_BULLET), encoding="utf-8")
+    git(repo, "add", ".claude/agents/server.md")
+    shown = git(repo, "diff", "--cached", "-M", "--", ".claude")
+    assert "--- .claude/agents/backend.md\n+++ .claude/agents/server.md" in shown
+    assert "reworded" in shown
+
+
 def test_unrelated_files_keep_git_line_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only agent files go through the driver."""
     repo = make_repo(tmp_path)
