@@ -1,0 +1,56 @@
+"""Golden diffs: one folder per case under tests/cases/diff with old.md, new.md and the expected
+text (expected.txt) and JSON (expected.json) reports.
+
+Set AGENTMERGE_REGEN=1 to rewrite the expected files after an intended change, then read the
+changes to them before committing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from agentmerge.diff import diff_agents
+from agentmerge.parse import parse_bytes
+from agentmerge.render import diff_to_dict, render_diff_markdown, render_diff_text
+
+CASES = sorted(p for p in (Path(__file__).parent / "cases" / "diff").iterdir() if p.is_dir())
+
+
+def _reports(case: Path) -> tuple[str, str]:
+    old = parse_bytes((case / "old.md").read_bytes(), "old.md")
+    new = parse_bytes((case / "new.md").read_bytes(), "new.md")
+    result = diff_agents(old, new)
+    text = "\n".join(render_diff_text(result)) + "\n"
+    return text, json.dumps(diff_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_diff_matches_the_golden_reports(case: Path) -> None:
+    """The text and JSON reports of old.md against new.md are exactly the expected files."""
+    text, data = _reports(case)
+    if os.environ.get("AGENTMERGE_REGEN"):
+        (case / "expected.txt").write_text(text, encoding="utf-8")
+        (case / "expected.json").write_text(data, encoding="utf-8")
+    assert text == (case / "expected.txt").read_text(encoding="utf-8")
+    assert json.loads(data) == json.loads((case / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_text_and_markdown_reports_agree_on_the_summary(case: Path) -> None:
+    """All formats carry the same counts: the text's last line is the Markdown's bold summary."""
+    old = parse_bytes((case / "old.md").read_bytes(), "old.md")
+    new = parse_bytes((case / "new.md").read_bytes(), "new.md")
+    result = diff_agents(old, new)
+    summary = list(render_diff_text(result))[-1]
+    assert f"**{summary}**" in render_diff_markdown(result)
+    assert (summary == "no semantic changes") == result.identical == diff_to_dict(result)["identical"]
+
+
+def test_the_formatting_only_case_really_differs_in_bytes() -> None:
+    """The formatting-only golden case is not two copies of one file."""
+    case = Path(__file__).parent / "cases" / "diff" / "formatting-only"
+    assert (case / "old.md").read_bytes() != (case / "new.md").read_bytes()
