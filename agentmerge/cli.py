@@ -413,7 +413,9 @@ def review_command(
             rv.append_to_file(context.summary_path, markdown + "\n")
         if context.output_path:
             rv.append_to_file(context.output_path, f"changed={len(report.changed)}\n")
-        if comment:
+        if comment and context.pull_request is None:
+            click.echo("agentmerge: not a pull request event; no comment posted", err=True)
+        elif comment:
             outcome = rv.publish_comment(context, markdown, create=bool(report.files))
             click.echo(f"agentmerge: pull request comment {outcome}", err=True)
     if exit_code and report.changed:

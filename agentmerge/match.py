@@ -6,8 +6,10 @@ what is left, with named and validated cutoffs. Only this module sees rapidfuzz.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 # --------------------------------------------------------------------------------------------
@@ -298,3 +300,557 @@ def longest_common_order(pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int
 
 # --------------------------------------------------------------------------------------------
 # N-way clustering (consolidate)
+
+
+CLUSTER_THRESHOLD = 0.5
+"""Least combined score at which two items of different inputs are one instruction.
+
+The default of ``consolidate --threshold``. The score is the weighted term overlap of the two
+texts (see ``item_similarity``) plus SECTION_BONUS when their sections were aligned. Measured
+on hand-labelled groups, lower values start folding items that only share their topic
+("Implement rate limiting" with "Missing rate limiting on public endpoints" sits near 0.45),
+higher ones keep apart rewordings that an editor would merge.
+"""
+
+SECTION_BONUS = 0.25
+"""Share of the distance to 1 added to an item pair's score when both sit in aligned sections.
+
+A pair at 0.4 scores 0.55 in aligned sections; a pair at 1.0 stays at 1.0, so a threshold of 1
+still means the same terms.
+
+The structure is where precision comes from: two bullets under "Responsibilities" in two files
+that share half their weighted words are one duty, while the same overlap between a bullet in a
+principles list and one in an unrelated section is usually a coincidence of topic.
+"""
+
+NEAR_VERBATIM = 0.9
+"""Least character similarity (rapidfuzz ratio of lower-cased normal forms, 0-1) at which two
+items of the same input are a repeat and merge; any lower and both are kept, because an author
+who writes a point twice in different words usually means two things."""
+
+SECTION_ALIGN_THRESHOLD = 0.45
+"""Least score at which two sections of different inputs are aligned into one section.
+
+The score is the larger of the title similarity and the share of the smaller section's items
+that already cluster with the other's (see ``section_similarity``); sections of different roles
+never align.
+"""
+
+ANCHOR_MARGIN = 0.15
+"""How far above CLUSTER_THRESHOLD an item pair must score, without any section bonus, to count
+as evidence that two sections hold the same content before the sections are aligned."""
+
+COMMON_TERM_SHARE = 0.5
+"""Terms found in more than this share of the inputs' units are left out of candidate blocking
+(they still count in the score): pairs that only share such a word cannot reach the threshold."""
+
+_STOPWORDS = frozenset(
+    re.findall(
+        r"\S+",
+        "a an the and or but of to for in on at by with from as into onto over under via per "
+        "is are was were be been being am this that these those it its it's you your yours you're "
+        "we our us i my me they their them he she his her will shall should must can could would "
+        "may might do does did done have has had also just only then than so if while both each "
+        "every all any some such like well more most very what which who whom how when where why "
+        "there here up out about other others etc e g i.e eg ie using use used uses "
+        "ensure ensuring proper properly appropriate appropriately effective effectively needed "
+        "necessary include includes including always whether within across new existing",
+    )
+)
+"""Words that carry no instruction of their own in agent definitions; left out of term vectors.
+
+Negating words are left out of the vectors too: polarity is checked on its own (``negated``), so
+"never X" and "always X" are kept apart by rule rather than by a small difference in score.
+"""
+
+TERM_SYNONYMS: dict[str, str] = {
+    # abbreviations common in agent definitions
+    "db": "database",
+    "dbs": "database",
+    "auth": "authentication",
+    "authn": "authentication",
+    "authz": "authorization",
+    "perf": "performance",
+    "docs": "documentation",
+    "doc": "documentation",
+    "config": "configuration",
+    "configs": "configuration",
+    "env": "environment",
+    "envs": "environment",
+    "repo": "repository",
+    "repos": "repository",
+    "k8s": "kubernetes",
+    "async": "asynchronous",
+    "sync": "synchronous",
+    "spec": "specification",
+    "specs": "specification",
+    "impl": "implementation",
+    "dev": "development",
+    "prod": "production",
+    "ts": "typescript",
+    "js": "javascript",
+    "py": "python",
+    "infra": "infrastructure",
+    "deps": "dependency",
+    "perms": "permission",
+    "pr": "pull-request",
+    "prs": "pull-request",
+    "mr": "pull-request",
+    "restful": "rest",
+    "apis": "api",
+    "e2e": "end-to-end",
+    "ci": "continuous-integration",
+    "cicd": "continuous-integration",
+    "llm": "model",
+    "llms": "model",
+    "ux": "user-experience",
+    "a11y": "accessibility",
+    "i18n": "internationalization",
+    # near-synonyms agent authors use for the same instruction
+    "third": "external",
+    "party": "",
+    "build": "create",
+    "develop": "create",
+    "write": "create",
+    "construct": "create",
+    "architect": "design",
+    "exception": "error",
+    "exceptions": "error",
+    "failure": "error",
+    "failures": "error",
+    "observability": "monitoring",
+    "telemetry": "monitoring",
+    "vulnerability": "vulnerable",
+    "vulnerabilities": "vulnerable",
+    "flaw": "vulnerable",
+    "flaws": "vulnerable",
+    "defect": "bug",
+    "defects": "bug",
+    "speed": "performance",
+    "fast": "performance",
+    "latency": "performance",
+    "credentials": "secret",
+    "credential": "secret",
+    "secrets": "secret",
+    "verify": "check",
+    "confirm": "check",
+}
+"""Abbreviations and near-synonyms mapped to one term before stemming ("" drops the word).
+
+Kept small and general: words that agent definitions of every role use interchangeably
+("db"/"database", "build"/"write"/"develop"/"create", "exception"/"error", "third-party"/
+"external"). Role-specific vocabulary is left to the IDF weights.
+"""
+
+
+def _stem_synonyms() -> dict[str, str]:
+    """TERM_SYNONYMS by stem, so inflected forms map too ("writing" like "write")."""
+    table: dict[str, str] = {}
+    for word, target in TERM_SYNONYMS.items():
+        if target and word.isalpha() and word not in table:
+            table[stem(word)] = stem(target) if target.isalpha() else target
+    return table
+
+
+_SUFFIXES = tuple(
+    sorted(
+        re.findall(
+            r"\S+",
+            "izations ization isations isation ational ations ation ments ment ities ity ness ings "
+            "ing ized izes ize ised ises ise ables able abilities ability ibility ible ically ical ally "
+            "ances ance ences ence ancy ency ants ant ents ent ates ated ating ate ies ied ers er ed ly "
+            "es s e y",
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+_MIN_STEM = 3
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Return a light stem of ``word``: inflection and common derivation suffixes removed.
+
+    Consistency matters more than linguistics here: "optimize", "optimized" and "optimization"
+    all give "optim"; "scale", "scaling" and "scalability" give "scal". Up to three suffixes come
+    off, never leaving fewer than three letters; a final double consonant is made single.
+    """
+    if not word.isalpha():
+        return word
+    for _ in range(3):
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+                word = word[: -len(suffix)]
+                break
+        else:
+            break
+    if len(word) > _MIN_STEM and word[-1] == word[-2] and word[-1] not in "aeiou":
+        word = word[:-1]
+    return word
+
+
+_STEM_SYNONYMS = _stem_synonyms()
+
+
+@lru_cache(maxsize=65536)
+def terms(text: str) -> tuple[str, ...]:
+    """The significant terms of ``text``: words mapped through TERM_SYNONYMS, stop words out, stemmed.
+
+    A lead-in label (``**Security-First**: ...``) is part of the text and counts like any words.
+    """
+    out: list[str] = []
+    for word in words(text):
+        word = word.replace("’", "'")
+        if word in _NEGATORS or word in _STOPWORDS:
+            continue
+        word = TERM_SYNONYMS.get(word, word)
+        if not word:
+            continue
+        if "'" in word:
+            word = word.split("'", 1)[0]
+        stemmed = stem(word)
+        out.append(_STEM_SYNONYMS.get(stemmed, stemmed))
+    return tuple(out)
+
+
+def near_verbatim(a: str, b: str) -> bool:
+    """Whether two texts are the same words give or take a typo or punctuation (NEAR_VERBATIM)."""
+    from rapidfuzz import fuzz
+
+    left, right = normalize(a).casefold(), normalize(b).casefold()
+    if left == right:
+        return True
+    return fuzz.ratio(left, right) >= NEAR_VERBATIM * 100
+
+
+# Section roles. A section's role is read from its title; items of sections whose roles differ
+# never merge, even on the same topic: a Definition-of-Done checkbox, a pitfall or a delegation
+# trigger is a different instruction from the practice it mirrors. The first pattern that
+# matches wins, so the narrow roles come before the broad ones.
+SECTION_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (role, re.compile(pattern, re.IGNORECASE))
+    for role, pattern in (
+        ("examples", r"\bexamples?\b|\bsample (?:usage|prompts?)\b"),
+        (
+            "gates",
+            r"definition of done|\bdone\b|acceptance|checklist|quality gates?|exit criteria|"
+            r"success criteria|before (?:completing|finishing|submitting|merging)|\bverification\b",
+        ),
+        (
+            "pitfalls",
+            r"pitfall|anti-?patterns?|\bavoid|mistakes?|don'?ts|gotchas?|red flags?|"
+            r"what not to|common (?:errors|issues|problems)|\bnever\b",
+        ),
+        (
+            "triggers",
+            r"when to use|delegat|triggers?|use this agent|invoke|should use|use cases?|"
+            r"when (?:the )?(?:main )?agent",
+        ),
+        (
+            "collaboration",
+            r"collaborat|coordinat|hand-?offs?|working with|interactions?|"
+            r"communicat|escalat|\bteam\b",
+        ),
+        ("inputs", r"\binputs?\b|prerequisites?|what you need|context needed|required (?:information|context)"),
+        (
+            "outputs",
+            r"\boutputs?\b|deliverables?|\bproduce\b|\breport(?:ing)? format|response format|"
+            r"output format|\breturns?\b",
+        ),
+        (
+            "workflow",
+            r"workflow|process\b|approach|\bsteps?\b|methodology|procedure|how you work|"
+            r"when (?:writing|working|building|reviewing|implementing|given)|phases?\b|\bplan\b|you will\b",
+        ),
+        (
+            "principles",
+            r"principles?|guidelines?|standards?|best practices|\brules\b|conventions|"
+            r"patterns?\b|philosophy|\bvalues\b|polic(?:y|ies)|constraints|\bquality\b|requirements",
+        ),
+        (
+            "responsibilities",
+            r"responsibilit|competenc|expertise|\bskills?\b|capabilit|focus areas?|"
+            r"specialt|specializ|duties|what you do|\bscope\b|knowledge|proficien|areas of",
+        ),
+        (
+            "intro",
+            r"\brole\b|identity|persona|overview|\babout\b|purpose|mission|introduction|"
+            r"summary|who you are",
+        ),
+    )
+)
+
+ROOT_ROLE = "intro"
+"""The role of the text before the first heading (and of a document title's own text)."""
+
+GENERAL_ROLE = "general"
+"""The role of a section whose title names none of SECTION_ROLES; it aligns by content."""
+
+SINGLE_ROLES = frozenset(
+    {"workflow", "gates", "pitfalls", "triggers", "inputs", "outputs", "collaboration", "examples"}
+)
+"""Roles an agent file usually has one section of; when two inputs each have exactly one, those
+sections align whatever their titles ("Approach" and "When writing code, you will")."""
+
+_OPEN_ROLES = frozenset({"intro", "responsibilities", "principles", "workflow", GENERAL_ROLE})
+"""Roles whose sections are plain guidance; a general section may join any one of them."""
+
+
+def section_role(title: str | None) -> str:
+    """The role of a section titled ``title`` (None is the root): one of SECTION_ROLES, or general."""
+    if title is None:
+        return ROOT_ROLE
+    text = normalize(title)
+    for role, pattern in SECTION_ROLES:
+        if pattern.search(text):
+            return role
+    return GENERAL_ROLE
+
+
+def roles_compatible(a: str, b: str) -> bool:
+    """Whether items of sections with roles ``a`` and ``b`` may be one instruction."""
+    if a == b:
+        return True
+    return GENERAL_ROLE in (a, b) and a in _OPEN_ROLES and b in _OPEN_ROLES
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One item or section offered to the N-way clustering, reduced to what matching needs."""
+
+    source: int
+    """Index of the input it comes from; a cluster holds at most one unit per input."""
+    text: str
+    """The Markdown text compared (an item's own text, or a section's title)."""
+    role: str
+    """The role of its section (SECTION_ROLES); units of incompatible roles never cluster."""
+    group: int
+    """The aligned section it sits in, or -1 when not yet known; same group earns SECTION_BONUS."""
+    kind: str = "bullet"
+    """The item kind; code, tables, quotes and HTML only cluster when near-verbatim."""
+
+
+_VERBATIM_KINDS = frozenset({"code", "table", "html", "quote"})
+
+
+GENERIC_WEIGHT = 0.35
+"""Weight factor of GENERIC_TERMS: a shared "implement" or "write" says little about whether two
+instructions are the same, and a handful of inputs is too few for IDF to learn that by itself."""
+
+GENERIC_TERMS = (
+    "implement create write build develop design add make keep provide handle follow consider apply "
+    "support work need set get run do ensure focus help task code"
+)
+"""Verbs and nouns that most instructions in agent definitions of every role use."""
+
+_GENERIC_STEMS = frozenset(stem(TERM_SYNONYMS.get(w, w)) for w in GENERIC_TERMS.split())
+
+
+class TermWeights:
+    """Inverse document frequencies of terms, computed over the units being clustered."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        counts: dict[str, int] = {}
+        for text in texts:
+            for term in set(terms(text)):
+                counts[term] = counts.get(term, 0) + 1
+        total = max(1, len(texts))
+        self.total = total
+        self.frequency = counts
+        # Smoothed IDF: a term in every unit still weighs a little, an unseen term the most.
+        self.idf = {
+            term: (math.log((total + 1) / (count + 1)) + 1.0) * (GENERIC_WEIGHT if term in _GENERIC_STEMS else 1.0)
+            for term, count in counts.items()
+        }
+        self.unseen = math.log(total + 1) + 1.0
+
+    def vector(self, text: str) -> dict[str, float]:
+        """IDF-weighted term counts of ``text``."""
+        vector: dict[str, float] = {}
+        for term in terms(text):
+            vector[term] = vector.get(term, 0.0) + self.idf.get(term, self.unseen)
+        return vector
+
+
+def _norm(vector: Mapping[str, float]) -> float:
+    total: float = sum(v * v for v in vector.values())
+    return math.sqrt(total)
+
+
+def item_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Similarity of two IDF-weighted term vectors, 0 to 1.
+
+    The mean of the cosine and of the weighted containment of the smaller text in the larger
+    (shared weight over the smaller one's weight). Containment lets a terse bullet match the
+    paragraph that elaborates it ("Use connection pooling" inside a longer database bullet);
+    the cosine keeps two long texts that share one phrase apart.
+    """
+    if len(a) > len(b):
+        a, b = b, a
+    shared = 0.0
+    dot = 0.0
+    for term, weight in a.items():
+        other = b.get(term)
+        if other is not None:
+            dot += weight * other
+            shared += min(weight, other)
+    if not dot:
+        return 0.0
+    norm_a, norm_b = _norm(a), _norm(b)
+    cosine = dot / (norm_a * norm_b)
+    smaller = min(sum(a.values()), sum(b.values()))
+    containment = shared / smaller if smaller else 0.0
+    # Rounded so that equal term vectors score exactly 1 and ties do not hang on float noise.
+    return round(min(1.0, (cosine + containment) / 2), 6)
+
+
+def candidate_pairs(vectors: Sequence[Mapping[str, float]], weights: TermWeights) -> dict[tuple[int, int], float]:
+    """Score every pair of units that shares a term not in most units (blocking by term).
+
+    Returns {(i, j): item_similarity} for i < j with a non-zero score. Terms found in more than
+    COMMON_TERM_SHARE of the units do not open a pair on their own, so the work grows with the
+    number of units that share distinctive words, not with the square of all units.
+    """
+    limit = max(2, int(weights.total * COMMON_TERM_SHARE))
+    postings: dict[str, list[int]] = {}
+    for index, vector in enumerate(vectors):
+        for term in vector:
+            postings.setdefault(term, []).append(index)
+    seen: set[tuple[int, int]] = set()
+    scores: dict[tuple[int, int], float] = {}
+    for term, indices in postings.items():
+        if len(indices) < 2 or weights.frequency.get(term, 0) > limit:
+            continue
+        for n, i in enumerate(indices):
+            for j in indices[n + 1 :]:
+                pair = (i, j)
+                if pair in seen:
+                    continue
+                seen.add(pair)
+                score = item_similarity(vectors[i], vectors[j])
+                if score > 0:
+                    scores[pair] = score
+    return scores
+
+
+class _Clusters:
+    """Union of units into clusters that keep the constraints: one unit per input, one role family,
+    one polarity."""
+
+    def __init__(self, units: Sequence[Unit], negative: Sequence[bool]) -> None:
+        self.parent = list(range(len(units)))
+        self.sources = [{u.source} for u in units]
+        self.roles = [{u.role} for u in units]
+        self.negative = list(negative)
+        self.members = [[i] for i in range(len(units))]
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def can_join(self, a: int, b: int, repeat: bool) -> bool:
+        if self.negative[a] != self.negative[b]:
+            return False
+        if not repeat and self.sources[a] & self.sources[b]:
+            return False
+        return all(roles_compatible(x, y) for x in self.roles[a] for y in self.roles[b])
+
+    def join(self, a: int, b: int) -> None:
+        if len(self.members[a]) < len(self.members[b]):
+            a, b = b, a
+        self.parent[b] = a
+        self.sources[a] |= self.sources[b]
+        self.roles[a] |= self.roles[b]
+        self.members[a].extend(self.members[b])
+        self.members[b] = []
+
+
+def cluster_units(
+    units: Sequence[Unit],
+    scores: Mapping[tuple[int, int], float],
+    *,
+    threshold: float = CLUSTER_THRESHOLD,
+    bonus: float = SECTION_BONUS,
+    repeats: bool = True,
+) -> list[list[int]]:
+    """Cluster ``units`` given the pair scores from ``candidate_pairs``; return lists of indices.
+
+    Pairs are taken best first (ties by index, so the result does not depend on dict order).
+    Two clusters join when the pair scores at least ``threshold`` (plus ``bonus`` if both units
+    share an aligned section) and the clusters have no input in common, compatible roles and the
+    same polarity, and when the average score over all their cross pairs also clears the
+    threshold (average linkage: a chain of look-alikes does not become one cluster). Units of the
+    same input join only as near-verbatim repeats (never when ``repeats`` is false); code,
+    tables, quotes and HTML only as near-verbatim copies. Every unit ends in exactly one cluster;
+    clusters come in order of their first unit.
+    """
+    negative = [negated(u.text) for u in units]
+    clusters = _Clusters(units, negative)
+    ranked: list[tuple[float, int, int, bool]] = []
+    for (i, j), base in scores.items():
+        a, b = units[i], units[j]
+        verbatim_kind = a.kind in _VERBATIM_KINDS or b.kind in _VERBATIM_KINDS
+        repeat = a.source == b.source
+        if repeat and not repeats:
+            continue
+        if repeat or verbatim_kind:
+            if a.kind != b.kind or not near_verbatim(a.text, b.text):
+                continue
+            ranked.append((1.0 + bonus, i, j, repeat))
+            continue
+        score = base + (bonus * (1.0 - base) if a.group >= 0 and a.group == b.group else 0.0)
+        if score >= threshold:
+            ranked.append((score, i, j, False))
+    ranked.sort(key=lambda entry: (-entry[0], entry[1], entry[2]))
+    pair_score = {(i, j): score for score, i, j, _ in ranked}
+    for _, i, j, repeat in ranked:
+        root_i, root_j = clusters.find(i), clusters.find(j)
+        if root_i == root_j or not clusters.can_join(root_i, root_j, repeat):
+            continue
+        left, right = clusters.members[root_i], clusters.members[root_j]
+        if len(left) * len(right) > 1:
+            total = 0.0
+            for x in left:
+                for y in right:
+                    total += pair_score.get((x, y) if x < y else (y, x), 0.0)
+            if total / (len(left) * len(right)) < threshold:
+                continue
+        clusters.join(root_i, root_j)
+    groups = [sorted(m) for m in clusters.members if m]
+    groups.sort(key=lambda g: g[0])
+    return groups
+
+
+def title_overlap(a: str | None, b: str | None) -> float:
+    """Similarity of two section titles, 0 to 1: the Dice overlap of their significant terms.
+
+    Words such as "your", "core", "key" and "main" are left out, so "Responsibilities",
+    "Your Core Responsibilities:" and "Core Responsibilities" are the same title.
+    """
+    if a is None or b is None:
+        return 1.0 if a is b else 0.0
+    left = {t for t in terms(a) if t not in _TITLE_FILLER}
+    right = {t for t in terms(b) if t not in _TITLE_FILLER}
+    if not left or not right:
+        return 0.0
+    return 2 * len(left & right) / (len(left) + len(right))
+
+
+_TITLE_FILLER = frozenset(
+    stem(w) for w in ("core", "key", "main", "primary", "additional", "follow", "these", "general", "important")
+)
+
+
+def section_similarity(title: float, shared: int, smaller: int) -> float:
+    """Score of two sections: the larger of title similarity and content agreement.
+
+    Content agreement is ``shared`` (items of the smaller section already clustered with items of
+    the other) over ``smaller`` (items in the smaller section), so a renamed section that kept its
+    bullets still aligns, and two "Guidelines" sections with nothing in common still align by title.
+    """
+    content = shared / smaller if smaller else 0.0
+    return max(title, content)

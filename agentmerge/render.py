@@ -13,6 +13,7 @@ from agentmerge.model import Agent, Example, Field, Item, Section
 
 if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the diff.
+    from agentmerge.consolidate import Consolidation, MergedItem, MergedSection
     from agentmerge.diff import Change, DiffResult, FieldChange, Segment, Side
 
 FIRST_KEYS = ("name", "description")
@@ -731,3 +732,131 @@ def _html_escape(text: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Consolidation results
+
+
+ANNOTATION_UNSAFE = re.compile(r"[\s,<>]")
+"""Characters a path may not carry inside a provenance comment (``parse.ANNOTATION_RE``)."""
+
+
+def render_consolidation(result: Consolidation, *, annotate: bool = False) -> str:
+    """The merged agent file; with ``annotate``, ``<!-- a.md:17, b.md:12 -->`` comments that say
+    where each item and heading came from (the parser ignores them)."""
+    return render_agent(_annotated(result) if annotate else result.agent)
+
+
+def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> dict[str, Any]:
+    """The consolidate report, JSON version 1 (DESIGN.md); ``agent`` is exactly the file written."""
+    root = result.body
+    top = {
+        "title": root.content.title,
+        "role": root.role,
+        "sources": [_section_source(s) for s in root.sources],
+        "items": [merged_item_to_dict(i) for i in root.items],
+        "sections": [],
+    }
+    return {
+        "version": 1,
+        "inputs": [{"path": path} for path in result.inputs],
+        "agent": render_consolidation(result, annotate=annotate),
+        "threshold": result.threshold,
+        "summary": {
+            "inputs": len(result.inputs),
+            "items_in": result.items_in,
+            "items_out": result.items_out,
+            "merged": result.merged,
+            "conflicts": len(result.conflicts),
+        },
+        "fields": [
+            {
+                "key": f.field.key,
+                "value": f.field.value,
+                "sources": [_item_source(s) for s in f.sources],
+                "conflict": f.conflict,
+            }
+            for f in result.fields
+        ],
+        "sections": [top, *(merged_section_to_dict(s) for s in root.sections)],
+        "conflicts": [
+            {"key": c.key, "values": {text: list(paths) for text, paths in c.values}, "chosen": c.chosen, "why": c.why}
+            for c in result.conflicts
+        ],
+    }
+
+
+def merged_section_to_dict(merged: MergedSection) -> dict[str, Any]:
+    return {
+        "title": merged.section.title,
+        "role": merged.role,
+        "sources": [_section_source(s) for s in merged.sources],
+        "items": [merged_item_to_dict(i) for i in merged.items],
+        "sections": [merged_section_to_dict(s) for s in merged.sections],
+    }
+
+
+def merged_item_to_dict(merged: MergedItem) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "text": merged.item.text,
+        "kind": merged.item.kind,
+        "support": merged.support,
+        "sources": [_item_source(s) for s in merged.sources],
+    }
+    if merged.children:
+        data["children"] = [merged_item_to_dict(c) for c in merged.children]
+    return data
+
+
+def _item_source(source: Any) -> dict[str, Any]:
+    return {"path": source.path, "line": source.line, "text": source.text, "similarity": source.similarity}
+
+
+def _section_source(source: Any) -> dict[str, Any]:
+    return {"path": source.path, "line": source.line, "title": source.title}
+
+
+def _provenance(sources: Any) -> str:
+    places = ", ".join(f"{ANNOTATION_UNSAFE.sub('_', s.path)}:{s.line}" for s in sources)
+    return f"<!-- {places} -->"
+
+
+def _annotated(result: Consolidation) -> Agent:
+    """A copy of the merged agent whose items and headings carry provenance comments.
+
+    List items and paragraphs get a trailing comment; code, tables, quotes and HTML a comment
+    block just before them; a section a comment block first under its heading. The merged model
+    leaves gaps between line numbers, so the comments slot in without reordering anything.
+    """
+    return _replace_body(result.agent, _annotated_section(result.body))
+
+
+def _replace_body(agent: Agent, body: Section) -> Agent:
+    from dataclasses import replace
+
+    return replace(agent, body=body)
+
+
+def _annotated_section(merged: MergedSection) -> Section:
+    from dataclasses import replace
+
+    items: list[Item] = []
+    section = merged.content
+    if merged.sources:
+        note = _provenance(merged.sources)
+        items.append(Item(kind="html", text=note, line=section.line + 1, end_line=section.line + 1))
+    for child in merged.items:
+        items.extend(_annotated_item(child))
+    content = replace(section, items=tuple(items), sections=tuple(_annotated_section(s) for s in merged.sections))
+    return replace(merged.section, sections=(content,)) if merged.wrapped else content
+
+
+def _annotated_item(merged: MergedItem) -> list[Item]:
+    from dataclasses import replace
+
+    item = merged.item
+    children: list[Item] = []
+    for child in merged.children:
+        children.extend(_annotated_item(child))
+    comment = _provenance(merged.sources)
+    if item.kind in ("bullet", "ordered", "task", "paragraph") and item.text.strip():
+        return [replace(item, text=f"{item.text} {comment}", children=tuple(children))]
+    note = Item(kind="html", text=comment, line=item.line - 1, end_line=item.line - 1)
+    return [note, replace(item, children=tuple(children))]

@@ -1,0 +1,405 @@
+"""The composite GitHub Action: its scripts run against a temporary repository and a local fake API."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT
+from test_review import EXPECTED_STATUSES, git, make_review_repo
+
+from agentmerge.errors import AgentMergeError
+from agentmerge.review import COMMENT_LIMIT, COMMENT_MARKER, GitHubContext, github_context, publish_comment
+
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+STEPS = {step["name"]: step for step in ACTION["runs"]["steps"]}
+TOKEN = "test-token-123"
+
+
+class FakeGitHub:
+    """A local stand-in for the GitHub REST API's issue comment endpoints."""
+
+    def __init__(self, repository: str, number: int) -> None:
+        self.prefix = f"/repos/{repository}/issues"
+        self.number = number
+        self.comments: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str]] = []
+        self.fail_with = 0
+        self.authorized = True
+
+    def handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        self.requests.append((method, handler.path))
+        self.authorized &= handler.headers.get("Authorization") == f"Bearer {TOKEN}"
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = json.loads(handler.rfile.read(length)) if length else None
+        status, reply = self.reply(method, handler.path, body)
+        data = json.dumps(reply).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def reply(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        if self.fail_with:
+            return self.fail_with, {"message": "Resource not accessible by integration"}
+        route, _, query = path.partition("?")
+        if method == "GET" and route == f"{self.prefix}/{self.number}/comments":
+            page = int(dict(p.split("=") for p in query.split("&"))["page"])
+            return 200, self.comments[(page - 1) * 100 : page * 100]
+        if method == "POST" and route == f"{self.prefix}/{self.number}/comments":
+            comment = {"id": 1000 + len(self.comments), "body": body["body"]}
+            self.comments.append(comment)
+            return 201, comment
+        if method == "PATCH" and route.startswith(f"{self.prefix}/comments/"):
+            comment = next(c for c in self.comments if c["id"] == int(route.rsplit("/", 1)[1]))
+            comment["body"] = body["body"]
+            return 200, comment
+        return 404, {"message": "Not Found"}
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[FakeGitHub, str]]:
+    """A fake API on 127.0.0.1 that serves in a daemon thread and stops after the test (or 60 s)."""
+    fake = FakeGitHub("octo/agents", 7)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fake.handle(self, "GET")
+
+        def do_POST(self) -> None:
+            fake.handle(self, "POST")
+
+        def do_PATCH(self) -> None:
+            fake.handle(self, "PATCH")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    watchdog = threading.Timer(60, server.shutdown)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield fake, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        watchdog.cancel()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def runner_temp(tmp_path: Path) -> Path:
+    """A RUNNER_TEMP whose agentmerge-venv runs this test environment's Python."""
+    temp = tmp_path / "runner-temp"
+    python = temp / "agentmerge-venv" / "bin" / "python"
+    python.parent.mkdir(parents=True, exist_ok=True)
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(python.stat().st_mode | stat.S_IXUSR)
+    return temp
+
+
+def pull_request_env(tmp_path: Path, repo: Path, api_url: str, **inputs: str) -> dict[str, str]:
+    """The environment a pull_request workflow gives the review step."""
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "action": "synchronize",
+                "number": 7,
+                "pull_request": {
+                    "number": 7,
+                    "base": {"ref": "main", "sha": git(repo, "rev-parse", "main").strip()},
+                    "head": {"ref": "feature", "sha": git(repo, "rev-parse", "feature").strip()},
+                },
+            }
+        )
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ["HOME"],
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": "octo/agents",
+        "GITHUB_BASE_REF": "main",
+        "GITHUB_HEAD_REF": "feature",
+        "GITHUB_API_URL": api_url,
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+        "GITHUB_ACTION_PATH": str(ROOT),
+        "RUNNER_TEMP": str(runner_temp(tmp_path)),
+        "GITHUB_TOKEN": TOKEN,
+        "INPUT_BASE": "",
+        "INPUT_HEAD": "",
+        "INPUT_PATHS": "",
+        "INPUT_COMMENT": "false",
+    }
+    env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
+    return env
+
+
+def run_review_step(repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the action's review step script the way the runner does (bash -e -o pipefail)."""
+    script = STEPS["Review agent changes"]["run"]
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The action file
+
+
+def test_action_is_composite_and_installs_from_its_own_checkout() -> None:
+    """action.yml runs bash steps: a venv with agentmerge from $GITHUB_ACTION_PATH, then review."""
+    assert ACTION["runs"]["using"] == "composite"
+    install = STEPS["Install agentmerge"]["run"]
+    assert '-m pip install --quiet --disable-pip-version-check "$GITHUB_ACTION_PATH"' in install
+    assert all(step["shell"] == "bash" for step in ACTION["runs"]["steps"])
+    assert ACTION["outputs"]["changed"]["value"] == "${{ steps.review.outputs.changed }}"
+
+
+def test_inputs_are_documented_and_never_pasted_into_scripts() -> None:
+    """Every input has a description and reaches the scripts only through the environment."""
+    assert set(ACTION["inputs"]) == {"base", "head", "paths", "comment", "token", "python"}
+    assert all(spec["description"].strip() for spec in ACTION["inputs"].values())
+    for step in ACTION["runs"]["steps"]:
+        assert "${{" not in step["run"]
+
+
+def test_readme_documents_every_input() -> None:
+    """The README's Action section has a row for each input."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Review prompt changes in pull requests") :]
+    for name in ACTION["inputs"]:
+        assert f"| `{name}` |" in section
+    assert "fetch-depth: 0" in section
+
+
+# --------------------------------------------------------------------------------------------
+# The review step against a temporary repository
+
+
+def test_review_step_writes_summary_output_and_one_comment(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
+    """With comment: true the step posts one comment, and on the next push updates that same one."""
+    fake, url = api
+    repo = make_review_repo(tmp_path)
+    done = run_review_step(repo, pull_request_env(tmp_path, repo, url, comment="true"))
+    assert done.returncode == 0, done.stderr
+    summary = (tmp_path / "summary.md").read_text()
+    for path in EXPECTED_STATUSES:
+        assert f"`{path}`" in summary
+    assert (tmp_path / "output.txt").read_text() == "changed=4\n"
+    assert [c["body"].splitlines()[0] for c in fake.comments] == [COMMENT_MARKER]
+    assert fake.comments[0]["body"] == f"{COMMENT_MARKER}\n{summary.rstrip(chr(10))}\n"
+    assert fake.authorized
+    assert "pull request comment created" in done.stderr
+
+    git(repo, "checkout", "-q", "feature")
+    (repo / "AGENTS.md").write_text("# Agents\n\n- Run the linters before pushing\n")
+    git(repo, "add", "AGENTS.md")
+    git(repo, "commit", "-q", "-m", "more")
+    again = run_review_step(repo, pull_request_env(tmp_path, repo, url, comment="true"))
+    assert again.returncode == 0, again.stderr
+    assert len(fake.comments) == 1
+    assert "`AGENTS.md`" in fake.comments[0]["body"]
+    assert [m for m, _ in fake.requests] == ["GET", "POST", "GET", "PATCH"]
+    assert "pull request comment updated" in again.stderr
+
+
+def test_review_step_without_comment_input_makes_no_request(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
+    """comment defaults to false: the summary is written and the API is not called."""
+    fake, url = api
+    repo = make_review_repo(tmp_path)
+    done = run_review_step(repo, pull_request_env(tmp_path, repo, url))
+    assert done.returncode == 0, done.stderr
+    assert fake.requests == []
+    assert "agentmerge review: 4 agent files changed" in (tmp_path / "summary.md").read_text()
+    assert "renamed .claude/agents/backend-basic.md -> .claude/agents/api-engineer.md" in done.stdout
+
+
+def test_review_step_paths_input_limits_the_files(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
+    """The paths input passes pathspecs through to review."""
+    _, url = api
+    repo = make_review_repo(tmp_path)
+    done = run_review_step(repo, pull_request_env(tmp_path, repo, url, paths=".github .cursor"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "output.txt").read_text() == "changed=2\n"
+
+
+def test_shallow_checkout_says_to_fetch_full_history(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
+    """actions/checkout's default depth of 1 lacks the base commit: one line that names fetch-depth."""
+    _, url = api
+    origin = make_review_repo(tmp_path)
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{origin}", str(shallow))
+    env = pull_request_env(tmp_path, origin, url)
+    done = run_review_step(shallow, env)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "fetch-depth: 0" in done.stderr and "is not a commit in this repository" in done.stderr
+
+
+def test_base_ref_is_used_when_the_event_has_no_shas(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
+    """Without a payload, GITHUB_BASE_REF names the base as origin/<ref> in the checkout."""
+    _, url = api
+    origin = make_review_repo(tmp_path)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--branch", "feature", str(origin), str(clone))
+    env = pull_request_env(tmp_path, origin, url)
+    del env["GITHUB_EVENT_PATH"]
+    done = run_review_step(clone, env)
+    assert done.returncode == 0, done.stderr
+    assert "merge base with `origin/main`" in (tmp_path / "summary.md").read_text()
+    assert (tmp_path / "output.txt").read_text() == "changed=4\n"
+
+
+def test_push_event_reviews_the_pushed_range_without_commenting(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
+    """On push, before..after is reviewed; comment: true then posts nothing and does not fail."""
+    fake, url = api
+    repo = make_review_repo(tmp_path)
+    env = pull_request_env(tmp_path, repo, url, comment="true")
+    event = {"before": git(repo, "rev-parse", "main").strip(), "after": git(repo, "rev-parse", "feature").strip()}
+    Path(env["GITHUB_EVENT_PATH"]).write_text(json.dumps(event))
+    env.pop("GITHUB_BASE_REF")
+    done = run_review_step(repo, env)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "output.txt").read_text() == "changed=4\n"
+    assert "not a pull request event; no comment posted" in done.stderr
+    assert fake.requests == []
+
+
+# --------------------------------------------------------------------------------------------
+# The pieces: event payload and comment posting
+
+
+def test_context_reads_the_pull_request_payload(tmp_path: Path) -> None:
+    """Base and head are the pull request's commits; the token stays out of repr."""
+    event = tmp_path / "e.json"
+    event.write_text(json.dumps({"pull_request": {"number": 3, "base": {"sha": "b" * 40}, "head": {"sha": "h" * 40}}}))
+    context = github_context(
+        {"GITHUB_EVENT_PATH": str(event), "GITHUB_REPOSITORY": "o/r", "GITHUB_TOKEN": TOKEN, "GITHUB_BASE_REF": "dev"}
+    )
+    assert (context.pull_request, context.base, context.head) == (3, "b" * 40, "h" * 40)
+    assert context.api_url == "https://api.github.com"
+    assert TOKEN not in repr(context)
+
+
+def test_context_of_a_push_uses_before_and_after(tmp_path: Path) -> None:
+    """A push event compares the pushed range; a new branch (before all zeros) falls back to the default."""
+    event = tmp_path / "e.json"
+    event.write_text(json.dumps({"before": "a" * 40, "after": "c" * 40}))
+    context = github_context({"GITHUB_EVENT_PATH": str(event)})
+    assert (context.pull_request, context.base, context.head) == (None, "a" * 40, "c" * 40)
+    event.write_text(json.dumps({"before": "0" * 40, "after": "c" * 40}))
+    assert github_context({"GITHUB_EVENT_PATH": str(event)}).base is None
+
+
+def test_unreadable_payload_is_an_error_naming_it(tmp_path: Path) -> None:
+    """A broken event file is reported with its path."""
+    event = tmp_path / "e.json"
+    event.write_text("{not json")
+    with pytest.raises(AgentMergeError) as error:
+        github_context({"GITHUB_EVENT_PATH": str(event)})
+    assert error.value.path == str(event)
+
+
+def context_for(url: str, number: int | None = 7) -> GitHubContext:
+    return GitHubContext(
+        api_url=url,
+        repository="octo/agents",
+        pull_request=number,
+        base=None,
+        head=None,
+        summary_path=None,
+        output_path=None,
+        token=TOKEN,
+    )
+
+
+def test_previous_comment_is_found_on_a_later_page(api: tuple[FakeGitHub, str]) -> None:
+    """The marker is searched page by page; the comment is updated, not duplicated."""
+    fake, url = api
+    fake.comments = [{"id": n, "body": f"comment {n}"} for n in range(150)]
+    fake.comments.append({"id": 999, "body": f"{COMMENT_MARKER}\nold report"})
+    assert publish_comment(context_for(url), "new report") == "updated"
+    assert fake.comments[-1]["body"] == f"{COMMENT_MARKER}\nnew report"
+    assert len(fake.comments) == 151
+    assert publish_comment(context_for(url), "new report") == "unchanged"
+
+
+def test_nothing_to_say_and_no_earlier_comment_posts_nothing(api: tuple[FakeGitHub, str]) -> None:
+    """With create=False (no agent changed) a pull request without a report gets none."""
+    fake, url = api
+    assert publish_comment(context_for(url), "no agent files changed", create=False) == "skipped"
+    assert [m for m, _ in fake.requests] == ["GET"]
+
+
+def test_forbidden_token_is_one_error_with_the_permission_to_add(api: tuple[FakeGitHub, str]) -> None:
+    """A 403 from the API names the workflow permission that is missing."""
+    fake, url = api
+    fake.fail_with = 403
+    with pytest.raises(AgentMergeError) as error:
+        publish_comment(context_for(url), "report")
+    assert "403" in error.value.message and "pull-requests: write" in error.value.message
+
+
+def test_unreachable_api_is_an_error_not_a_hang() -> None:
+    """A closed port fails at once with one message."""
+    with pytest.raises(AgentMergeError) as error:
+        publish_comment(context_for("http://127.0.0.1:9"), "report")
+    assert "cannot be reached" in error.value.message
+
+
+def test_comment_needs_a_pull_request(api: tuple[FakeGitHub, str]) -> None:
+    """Outside a pull_request event there is nothing to comment on."""
+    _, url = api
+    with pytest.raises(AgentMergeError, match="not a pull request event"):
+        publish_comment(context_for(url, number=None), "report")
+
+
+def test_comment_body_fits_github_limit(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
+    """The posted body, marker included, is within 65,536 characters even for a huge change."""
+    fake, url = api
+    repo = make_review_repo(tmp_path)
+    git(repo, "checkout", "-q", "feature")
+    for n in range(30):
+        bullets = "".join(f"- Rule {k} of agent {n}: check the {k}th thing carefully\n" for k in range(80))
+        (repo / ".claude/agents" / f"bulk-{n:02}.md").write_text(f"---\nname: bulk-{n}\ndescription: d\n---\n{bullets}")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "bulk")
+    done = run_review_step(repo, pull_request_env(tmp_path, repo, url, comment="true"))
+    assert done.returncode == 0, done.stderr
+    (comment,) = fake.comments
+    assert len(comment["body"]) <= COMMENT_LIMIT
+    assert "not shown in full" in comment["body"]

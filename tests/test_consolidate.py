@@ -1,0 +1,344 @@
+"""agentmerge consolidate: provenance, canonical output, frontmatter policy and the command line."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES, SEEDS
+
+from agentmerge.cli import cli
+from agentmerge.consolidate import Consolidation, consolidate
+from agentmerge.model import Agent, Item, Section
+from agentmerge.parse import parse_text, read_agent
+from agentmerge.render import consolidation_to_dict, render_agent, render_consolidation
+
+MERGED = FIXTURES / "backend-engineer.merged.md"
+
+
+def shape_item(item: Item) -> tuple[Any, ...]:
+    """An item without its line numbers (ordered items without their written number)."""
+    return (item.kind, item.text, item.label, item.checked, item.info, tuple(shape_item(c) for c in item.children))
+
+
+def shape_section(section: Section) -> tuple[Any, ...]:
+    return (
+        section.title,
+        section.level,
+        section.kind,
+        tuple(shape_item(i) for i in section.items),
+        tuple(shape_section(s) for s in section.sections),
+        tuple(type(n).__name__ for n in sorted([*section.items, *section.sections], key=lambda n: n.line)),
+    )
+
+
+def shape(agent: Agent) -> tuple[Any, ...]:
+    """An agent's model without line numbers or path: what "the same model" means here."""
+    return (tuple((f.key, json.dumps(f.value)) for f in agent.fields), shape_section(agent.body))
+
+
+def seeds() -> list[Agent]:
+    return [read_agent(p) for p in SEEDS]
+
+
+def merged_text(agents: list[Agent], **options: Any) -> str:
+    return render_consolidation(consolidate(agents, **options))
+
+
+def input_units(agent: Agent) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
+    """(items and fields, headings) of one input as (path, line) pairs."""
+    items = {(agent.path, item.line) for _, top in agent.items() for item in top.walk()}
+    items |= {(agent.path, f.line) for f in agent.fields}
+    headings = {(agent.path, s.line) for s in agent.body.walk() if s.kind != "root"}
+    return items, headings
+
+
+def report_units(report: dict[str, Any]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Every (path, line) in item/field sources and in section sources of a JSON report."""
+    items: list[tuple[str, int]] = [(s["path"], s["line"]) for f in report["fields"] for s in f["sources"]]
+    headings: list[tuple[str, int]] = []
+
+    def walk_item(item: dict[str, Any]) -> None:
+        items.extend((s["path"], s["line"]) for s in item["sources"])
+        for child in item.get("children", []):
+            walk_item(child)
+
+    def walk_section(section: dict[str, Any]) -> None:
+        headings.extend((s["path"], s["line"]) for s in section["sources"])
+        for item in section["items"]:
+            walk_item(item)
+        for sub in section["sections"]:
+            walk_section(sub)
+
+    for section in report["sections"]:
+        walk_section(section)
+    return items, headings
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance
+
+
+def test_every_seed_item_and_heading_is_in_exactly_one_sources_list() -> None:
+    agents = seeds()
+    report = consolidation_to_dict(consolidate(agents))
+    items, headings = report_units(report)
+    want_items: set[tuple[str, int]] = set()
+    want_headings: set[tuple[str, int]] = set()
+    for agent in agents:
+        i, h = input_units(agent)
+        want_items |= i
+        want_headings |= h
+    assert sorted(items) == sorted(want_items)
+    assert sorted(headings) == sorted(want_headings)
+
+
+def test_kept_wording_is_listed_first_with_similarity_one() -> None:
+    report = consolidation_to_dict(consolidate(seeds()))
+    for section in report["sections"]:
+        for item in section["items"]:
+            assert item["sources"][0]["similarity"] == 1.0
+            assert item["support"] == len({s["path"] for s in item["sources"]})
+
+
+def test_json_agent_field_is_exactly_the_markdown_output() -> None:
+    result = consolidate(seeds())
+    assert consolidation_to_dict(result)["agent"] == render_consolidation(result)
+    assert render_consolidation(result) == render_agent(result.agent)
+
+
+# --------------------------------------------------------------------------------------------
+# Canonical output
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4)))[::5])
+def test_argument_order_does_not_change_a_byte(order: tuple[int, ...]) -> None:
+    agents = seeds()
+    assert merged_text([agents[i] for i in order]) == merged_text(agents)
+
+
+def test_consolidating_the_output_again_changes_nothing() -> None:
+    first = merged_text(seeds())
+    again = merged_text([parse_text(first, "merged.md")])
+    assert again == first
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
+def test_one_input_comes_back_as_the_same_model(path: Path) -> None:
+    agent = read_agent(path)
+    result = consolidate([agent])
+    assert shape(result.agent) == shape(agent)
+    assert shape(parse_text(render_consolidation(result), "again.md")) == shape(agent)
+
+
+def test_merged_model_reads_back_from_its_own_file() -> None:
+    result = consolidate(seeds())
+    assert shape(parse_text(render_consolidation(result), "merged.md")) == shape(result.agent)
+
+
+def test_annotations_do_not_change_the_model() -> None:
+    result = consolidate(seeds())
+    annotated = render_consolidation(result, annotate=True)
+    assert "<!-- " in annotated and ":17" in annotated
+    assert shape(parse_text(annotated, "annotated.md")) == shape(result.agent)
+
+
+def test_bundled_merged_seeds_are_what_the_tool_writes() -> None:
+    """fixtures/backend-engineer.merged.md is regenerated by `agentmerge consolidate` and must match."""
+    assert MERGED.read_text(encoding="utf-8") == merged_text(seeds())
+
+
+def test_merged_frontmatter_is_strict_yaml_with_name_and_description_first() -> None:
+    import yaml
+
+    text = merged_text(seeds())
+    front = text.split("---\n")[1]
+    data = yaml.safe_load(front)
+    assert list(data)[:2] == ["name", "description"]
+    assert data["description"].count("<example>") == 3
+
+
+# --------------------------------------------------------------------------------------------
+# Matching rules
+
+
+def agent(text: str, path: str) -> Agent:
+    return parse_text(text, path)
+
+
+def clusters(result: Consolidation) -> list[set[str]]:
+    """The texts of the sources of each merged item."""
+    out = []
+    for section in consolidation_to_dict(result)["sections"]:
+        stack = [section]
+        while stack:
+            current = stack.pop()
+            out.extend({s["text"] for s in item["sources"]} for item in current["items"])
+            stack.extend(current["sections"])
+    return out
+
+
+def test_rewordings_under_matching_sections_merge() -> None:
+    a = agent("## Responsibilities\n\n- Design and optimize database schemas\n- Write docs\n", "a.md")
+    b = agent("## Core Responsibilities\n\n- Database schema design and optimization\n", "b.md")
+    found = clusters(consolidate([a, b]))
+    assert {"Design and optimize database schemas", "Database schema design and optimization"} in found
+
+
+def test_opposite_polarity_never_merges() -> None:
+    a = agent("## Rules\n\n- Always use mocks in integration tests\n", "a.md")
+    b = agent("## Rules\n\n- Never use mocks in integration tests\n", "b.md")
+    assert all(len(c) == 1 for c in clusters(consolidate([a, b])))
+
+
+def test_definition_of_done_checkbox_stays_apart_from_the_practice() -> None:
+    a = agent("## Definition of Done\n\n- [ ] Rate limiting configured on public endpoints\n", "a.md")
+    b = agent("## Guidelines\n\n- Configure rate limiting on public endpoints\n", "b.md")
+    assert all(len(c) == 1 for c in clusters(consolidate([a, b])))
+
+
+def test_pitfall_stays_apart_from_the_guideline_it_mirrors() -> None:
+    a = agent("## Common Pitfalls\n\n- Hardcoding credentials in configuration files\n", "a.md")
+    b = agent("## Guidelines\n\n- Keep credentials out of configuration files\n", "b.md")
+    assert all(len(c) == 1 for c in clusters(consolidate([a, b])))
+
+
+def test_two_items_of_one_input_never_share_a_cluster_unless_near_verbatim() -> None:
+    a = agent("## Rules\n\n- Write unit tests for services\n- Write unit tests for services.\n", "a.md")
+    b = agent("## Rules\n\n- Write unit tests for the services\n- Write integration tests for services\n", "b.md")
+    for cluster in consolidate([a, b]).body.sections[0].items:
+        paths = [s.path for s in cluster.sources]
+        repeats = [s.text for s in cluster.sources if s.path == "a.md"]
+        assert paths.count("b.md") <= 1
+        if len(repeats) > 1:
+            assert {t.rstrip(".") for t in repeats} == {"Write unit tests for services"}
+
+
+def test_threshold_one_merges_only_the_same_terms() -> None:
+    a = agent("## Rules\n\n- Design and optimize database schemas\n- Write docs\n", "a.md")
+    b = agent("## Rules\n\n- Design database schemas\n- Writing **docs**\n", "b.md")
+    found = clusters(consolidate([a, b], threshold=1.0))
+    assert {"Write docs", "Writing **docs**"} in found
+    assert {"Design and optimize database schemas"} in found and {"Design database schemas"} in found
+
+
+def test_prefer_keeps_that_inputs_wording() -> None:
+    a = agent("## Rules\n\n- Design and optimize database schemas\n", "a.md")
+    b = agent("## Rules\n\n- Database schema design and optimization, with indexes\n", "b.md")
+    kept = consolidate([a, b], prefer="a.md").body.sections[0].items[0]
+    assert kept.item.text == "Design and optimize database schemas"
+    kept = consolidate([a, b], prefer="b.md").body.sections[0].items[0]
+    assert kept.item.text.startswith("Database schema design")
+
+
+# --------------------------------------------------------------------------------------------
+# Frontmatter policy
+
+
+def fm(text: str, path: str) -> Agent:
+    return parse_text(f"---\n{text}---\n\nBody text for {path}.\n", path)
+
+
+def test_tools_merge_as_a_set_and_widening_is_reported() -> None:
+    a = fm("name: x\ntools: Read, Grep\n", "a.md")
+    b = fm("name: x\ntools: Read, Bash\n", "b.md")
+    result = consolidate([a, b])
+    tools = next(f for f in result.fields if f.field.key == "tools")
+    assert tools.field.value == "Read, Grep, Bash"
+    assert tools.conflict
+    conflict = next(c for c in result.conflicts if c.key == "tools")
+    assert "widens a.md (adds Bash)" in conflict.why and "widens b.md (adds Grep)" in conflict.why
+
+
+def test_missing_tools_key_is_reported_as_narrowed() -> None:
+    a = fm("name: x\ntools: Read\n", "a.md")
+    b = fm("name: x\n", "b.md")
+    conflict = next(c for c in consolidate([a, b]).conflicts if c.key == "tools")
+    assert "narrows b.md" in conflict.why
+
+
+def test_disagreeing_model_takes_the_majority_and_is_reported() -> None:
+    agents = [fm("name: x\nmodel: inherit\n", "a.md"), fm("name: x\nmodel: sonnet\n", "b.md")]
+    agents.append(fm("name: x\nmodel: inherit\n", "c.md"))
+    result = consolidate(agents)
+    assert result.agent.field("model") is not None
+    assert result.agent.field("model").value == "inherit"  # type: ignore[union-attr]
+    conflict = next(c for c in result.conflicts if c.key == "model")
+    assert dict(conflict.values) == {"inherit": ("a.md", "c.md"), "sonnet": ("b.md",)}
+    assert conflict.chosen == "inherit" and "2 of 3" in conflict.why
+
+
+def test_tied_model_goes_to_the_first_input_by_path_or_to_prefer() -> None:
+    agents = [fm("name: x\nmodel: sonnet\n", "b.md"), fm("name: x\nmodel: opus\n", "a.md")]
+    assert consolidate(agents).agent.field("model").value == "opus"  # type: ignore[union-attr]
+    assert consolidate(agents, prefer="b.md").agent.field("model").value == "sonnet"  # type: ignore[union-attr]
+
+
+def test_description_keeps_every_distinct_example() -> None:
+    one = "Use for APIs.\\n\\nExamples:\\n<example>\\nuser: add an endpoint\\n</example>"
+    two = "Use for backend APIs and databases.\\n\\n<example>\\nuser: speed up a query\\n</example>"
+    a = fm(f'name: x\ndescription: "{one}"\n', "a.md")
+    b = fm(f'name: x\ndescription: "{two}"\n', "b.md")
+    value = consolidate([a, b]).agent.field("description").value  # type: ignore[union-attr]
+    assert isinstance(value, str)
+    assert value.startswith("Use for backend APIs and databases.")
+    assert "add an endpoint" in value and "speed up a query" in value
+    assert value.count("<example>") == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+
+
+def test_cli_writes_atomically_with_a_summary_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "merged.md"
+    report = tmp_path / "merged.json"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["consolidate", *map(str, SEEDS), "-o", str(out), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "4 inputs" in result.stderr and "merged clusters" in result.stderr
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["version"] == 1 and data["agent"] == out.read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == ["merged.json", "merged.md"] or sorted(
+        p.name for p in tmp_path.iterdir()
+    ) == ["merged.json", "merged.md"]
+
+
+def test_cli_refuses_to_overwrite_an_input_without_force(tmp_path: Path) -> None:
+    a = tmp_path / "a.md"
+    b = tmp_path / "b.md"
+    a.write_text("## Rules\n\n- Write tests\n", encoding="utf-8")
+    b.write_text("## Rules\n\n- Write docs\n", encoding="utf-8")
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["consolidate", str(a), str(b), "-o", str(a)])
+    assert refused.exit_code == 2
+    assert refused.stderr.count("\n") == 1 and "is one of the inputs" in refused.stderr
+    assert a.read_text(encoding="utf-8") == "## Rules\n\n- Write tests\n"
+    forced = runner.invoke(cli, ["consolidate", str(a), str(b), "-o", str(a), "--force"])
+    assert forced.exit_code == 0
+    assert "Write docs" in a.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--threshold", "1.5"], ["--prefer", "nowhere.md"], ["missing.md"]],
+    ids=["threshold-out-of-range", "prefer-not-an-input", "missing-input"],
+)
+def test_cli_bad_requests_exit_2_with_one_line(args: list[str], tmp_path: Path) -> None:
+    a = tmp_path / "a.md"
+    a.write_text("- Write tests\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["consolidate", str(a), *args])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_cli_json_format_prints_the_report() -> None:
+    result = CliRunner().invoke(cli, ["consolidate", "--format", "json", *map(str, SEEDS)])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["inputs"] == [{"path": str(p)} for p in sorted(SEEDS, key=str)]
+    assert data["sections"][0]["title"] in (None, "Backend Engineer Agent")
