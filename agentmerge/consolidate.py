@@ -268,6 +268,21 @@ class _Consolidator:
                 )
                 self._walk(source, sub, nested)
 
+    def _templated_sections(self) -> set[int]:
+        """Sections inside a template a file fills more than once (two "Example" or "1. [Issue]"
+        sections): their items repeat by design and are not merged with each other."""
+        titles = Counter((e.source, _title_key(e.section)) for e in self.sections)
+        templated: set[int] = set()
+        for index in range(len(self.sections)):
+            walk = index
+            while walk >= 0:
+                node = self.sections[walk]
+                if node.section is not None and titles[(node.source, _title_key(node.section))] > 1:
+                    templated.add(index)
+                    break
+                walk = node.parent
+        return templated
+
     def _bonus_group(self, entry: _InItem) -> int:
         """The aligned section an item counts as for SECTION_BONUS: a top-level intro section
         ("Role", "Overview") is the same slot as the text before the first heading."""
@@ -291,7 +306,11 @@ class _Consolidator:
         vectors = [self.weights.vector(e.item.text) for e in self.items]
         self.vectors = vectors
         scores = match.candidate_pairs(vectors, self.weights)
-        units = [match.Unit(e.source, e.item.text, self._item_role(e), -1, e.item.kind) for e in self.items]
+        templated = self._templated_sections()
+        units = [
+            match.Unit(e.source, e.item.text, self._item_role(e), -1, e.item.kind, e.home not in templated)
+            for e in self.items
+        ]
         anchors = match.cluster_units(
             units, scores, threshold=min(1.0, self.threshold + match.ANCHOR_MARGIN), bonus=0.0
         )
@@ -338,6 +357,7 @@ class _Consolidator:
             for i in candidates
         ]
         role_count = Counter((self.sections[i].source, self.sections[i].role) for i in candidates)
+        title_weights = match.TermWeights([unit.text for unit in units])
         title_terms: dict[str, list[int]] = {}
         for n, unit in enumerate(units):
             for term in set(match.terms(unit.text)):
@@ -368,7 +388,7 @@ class _Consolidator:
             i, j = candidates[a], candidates[b]
             common = shared.get((min(i, j), max(i, j)), 0)
             smaller = min(sizes.get(i, 0), sizes.get(j, 0))
-            title = match.title_overlap(left.text, right.text)
+            title = match.title_overlap(left.text, right.text, title_weights)
             score = match.section_similarity(title, common, smaller)
             if (
                 left.role == right.role
@@ -632,7 +652,9 @@ class _Consolidator:
         votes = Counter(match.normalize(h.title or "").casefold() for h in heads)
         best = max(votes.values())
         winners = [h for h in heads if votes[match.normalize(h.title or "").casefold()] == best]
-        winners.sort(key=lambda h: (len(match.normalize(h.title or "")), sources[heads.index(h)]))
+        winners.sort(
+            key=lambda h: (len(match.normalize(h.title or "")), len(h.title or ""), sources[heads.index(h)], h.line)
+        )
         return winners[0].title or ""
 
     def _merged_item(self, cluster: list[int], number: int, style: str | None) -> MergedItem:
@@ -825,13 +847,17 @@ class _Consolidator:
         narrowed = []
         if key in PERMISSION_KEYS:
             narrowed = [a.path for a in self.agents if a.field(key) is None]
+        else:
+            # No skills key means no skills: the merged list widens that input by all of it.
+            widened.extend((a.path, list(union)) for a in self.agents if a.field(key) is None)
         if not widened and not narrowed:
             return value, None
         values: dict[str, list[str]] = {}
         for n, f in found:
             values.setdefault(_value_text(f.value), []).append(self.agents[n].path)
-        if narrowed:
-            values.setdefault("(absent)", []).extend(narrowed)
+        absent = [a.path for a in self.agents if a.field(key) is None]
+        if absent:
+            values.setdefault("(absent)", []).extend(absent)
         parts = ["merged as a set (union of every input's names)"]
         parts.extend(f"widens {p} (adds {', '.join(extra)})" for p, extra in widened)
         if narrowed:
@@ -857,6 +883,10 @@ def _document_title(root: Section) -> Section | None:
 
 def _title(section: Section | None) -> str:
     return "" if section is None or section.title is None else section.title
+
+
+def _title_key(section: Section | None) -> str:
+    return match.normalize(_title(section)).casefold()
 
 
 def _plurality(votes: Counter[int] | Counter[str], default):  # type: ignore[no-untyped-def]

@@ -545,13 +545,13 @@ SECTION_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "triggers",
-            r"when to use|delegat|triggers?|use this agent|invoke|should use|use cases?|"
+            r"when to (?:use|invoke|call)|delegat|triggers?|use this agent|should (?:use|invoke)|use cases?|"
             r"when (?:the )?(?:main )?agent",
         ),
         (
             "collaboration",
             r"collaborat|coordinat|hand-?offs?|working with|interactions?|"
-            r"communicat|escalat|\bteam\b",
+            r"communicat|escalat|\bteam\b|other agents|integration with|with agents|handoffs?",
         ),
         ("inputs", r"\binputs?\b|prerequisites?|what you need|context needed|required (?:information|context)"),
         (
@@ -562,7 +562,8 @@ SECTION_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "workflow",
             r"workflow|process\b|approach|\bsteps?\b|methodology|procedure|how you work|"
-            r"when (?:writing|working|building|reviewing|implementing|given)|phases?\b|\bplan\b|you will\b",
+            r"when (?:writing|working|building|reviewing|implementing|given|invoked|called)|phases?\b|\bplan\b|"
+            r"you will\b|follow these steps",
         ),
         (
             "principles",
@@ -577,7 +578,7 @@ SECTION_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "intro",
             r"\brole\b|identity|persona|overview|\babout\b|purpose|mission|introduction|"
-            r"summary|who you are",
+            r"who you are",
         ),
     )
 )
@@ -630,6 +631,9 @@ class Unit:
     """The aligned section it sits in, or -1 when not yet known; same group earns SECTION_BONUS."""
     kind: str = "bullet"
     """The item kind; code, tables, quotes and HTML only cluster when near-verbatim."""
+    repeatable: bool = True
+    """Whether it may merge with a near-verbatim repeat of its own input; false for items of a
+    template the file fills several times (sections with the same title), which repeat by design."""
 
 
 _VERBATIM_KINDS = frozenset({"code", "table", "html", "quote"})
@@ -679,6 +683,11 @@ def _norm(vector: Mapping[str, float]) -> float:
     return math.sqrt(total)
 
 
+CONTAINMENT_MIN_TERMS = 3
+"""Distinct terms a text needs for its containment in another to count in full; below that the
+cosine stands in for the missing share ("Current code" is not every bullet about code)."""
+
+
 def item_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     """Similarity of two IDF-weighted term vectors, 0 to 1.
 
@@ -702,6 +711,10 @@ def item_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     cosine = dot / (norm_a * norm_b)
     smaller = min(sum(a.values()), sum(b.values()))
     containment = shared / smaller if smaller else 0.0
+    # A text of one or two terms is "contained" in almost anything that names its topic, so
+    # for short texts containment gives way to the cosine.
+    share = min(1.0, len(a) / CONTAINMENT_MIN_TERMS)
+    containment = share * containment + (1.0 - share) * cosine
     # Rounded so that equal term vectors score exactly 1 and ties do not hang on float noise.
     return round(min(1.0, (cosine + containment) / 2), 6)
 
@@ -795,7 +808,7 @@ def cluster_units(
         a, b = units[i], units[j]
         verbatim_kind = a.kind in _VERBATIM_KINDS or b.kind in _VERBATIM_KINDS
         repeat = a.source == b.source
-        if repeat and not repeats:
+        if repeat and not (repeats and a.repeatable and b.repeatable):
             continue
         if repeat or verbatim_kind:
             if a.kind != b.kind or not near_verbatim(a.text, b.text):
@@ -825,11 +838,13 @@ def cluster_units(
     return groups
 
 
-def title_overlap(a: str | None, b: str | None) -> float:
-    """Similarity of two section titles, 0 to 1: the Dice overlap of their significant terms.
+def title_overlap(a: str | None, b: str | None, weights: TermWeights | None = None) -> float:
+    """Similarity of two section titles, 0 to 1: the weighted Dice overlap of their terms.
 
     Words such as "your", "core", "key" and "main" are left out, so "Responsibilities",
-    "Your Core Responsibilities:" and "Core Responsibilities" are the same title.
+    "Your Core Responsibilities:" and "Core Responsibilities" are the same title. With
+    ``weights`` (IDF over the inputs' titles) a word every title has ("review" among code
+    reviewers) counts for little, so "Code Review Summary" and "Security Code Review" differ.
     """
     if a is None or b is None:
         return 1.0 if a is b else 0.0
@@ -837,7 +852,12 @@ def title_overlap(a: str | None, b: str | None) -> float:
     right = {t for t in terms(b) if t not in _TITLE_FILLER}
     if not left or not right:
         return 0.0
-    return 2 * len(left & right) / (len(left) + len(right))
+
+    def weight(term: str) -> float:
+        return 1.0 if weights is None else weights.idf.get(term, weights.unseen)
+
+    shared = sum(weight(t) for t in left & right)
+    return 2 * shared / (sum(weight(t) for t in left) + sum(weight(t) for t in right))
 
 
 _TITLE_FILLER = frozenset(
