@@ -226,7 +226,7 @@ def _block_safe(text: str) -> bool:
 def _blocks(section: Section) -> Iterator[str]:
     """Yield the Markdown blocks of ``section``: its heading, then content in source order."""
     if section.kind == "heading":
-        yield f"{'#' * max(1, min(section.level, 6))} {section.title}"
+        yield _heading_lines(section)
     elif section.kind == "pseudo":
         yield _pseudo_line(section.title or "")
     children = _in_source_order(section)
@@ -252,6 +252,14 @@ def _blocks(section: Section) -> Iterator[str]:
         yield _list_block(run)
 
 
+def _heading_lines(section: Section) -> str:
+    """``# Title``; a title of several lines (only setext headings have them) stays setext."""
+    title = section.title or ""
+    if "\n" in title and section.level <= 2:
+        return f"{title}\n{'===' if section.level == 1 else '---'}"
+    return f"{'#' * max(1, min(section.level, 6))} {title}"
+
+
 def _pseudo_line(title: str) -> str:
     """``**Title:**``; ``__Title:__`` when the title itself holds ``**``, which would end the bold early."""
     if "**" in title and "__" not in title:
@@ -265,8 +273,9 @@ def _numbered_pseudos(section: Section, children: list[Item | Section]) -> list[
     The parser reads such an item as a pseudo-heading but leaves the list's other items in the
     enclosing section, and it nests it under an enclosing pseudo-heading, which a ``**Title:**``
     paragraph cannot do. So a pseudo-heading whose content fits in a list item is written in the
-    numbered form when it stands among ordered items or under a pseudo-heading; every such
-    pseudo-heading of an unbroken run goes the same way, so the list stays one list.
+    numbered form when it stands among ordered items, before other non-paragraph items, under a
+    pseudo-heading, or when it holds a numbered ``**Label:**`` item that must stay an item; every
+    such pseudo-heading of an unbroken run goes the same way, so the list stays one list.
     """
     numbered: list[Section] = []
     group: list[Section] = []
@@ -274,15 +283,33 @@ def _numbered_pseudos(section: Section, children: list[Item | Section]) -> list[
     for child in [*children, None]:
         if isinstance(child, Section) and _fits_list_item(child):
             group.append(child)
+            if any(_reads_as_pseudo(item) for item in child.items):
+                with_items = True
             continue
         if isinstance(child, Item) and child.kind == "ordered":
             with_items = True
             continue
+        if group and isinstance(child, Item) and child.kind != "paragraph":
+            # A ``**Title:**`` paragraph would take this item in; only a paragraph ends it.
+            with_items = True
         if with_items:
             numbered.extend(group)
         group = []
         with_items = section.kind == "pseudo"
     return numbered
+
+
+def _reads_as_pseudo(item: Item) -> bool:
+    """Whether a numbered item would be read as a pseudo-heading if it stood directly in a section."""
+    return (
+        item.kind == "ordered"
+        and any(child.kind in _LIST_KINDS for child in item.children)
+        and _BOLD_TITLE_RE.fullmatch(item.text) is not None
+    )
+
+
+_BOLD_TITLE_RE = re.compile(r"(\*\*|__)(?:(?!\1).)+?(?::\1|\1[ \t]*:)[ \t]*")
+"""A paragraph that is only a bold ``**Label:**``, as the parser's pseudo-heading rule reads it."""
 
 
 def _fits_list_item(section: Section) -> bool:
@@ -373,7 +400,7 @@ def _item_block(item: Item) -> str:
         fence = "`" * max(3, longest + 1)
         return f"{fence}{item.info or ''}\n{item.text}\n{fence}" if item.text else f"{fence}{item.info or ''}\n{fence}"
     if item.kind == "quote":
-        return "\n".join(f"> {line}".rstrip() for line in item.text.split("\n"))
+        return "\n".join(f"> {line}" if line else ">" for line in item.text.split("\n"))
     if item.kind in _LIST_KINDS:
         return "\n".join(_list_item_lines(item, item.number or 1))
     if item.kind == "paragraph" and _BLOCK_START_RE.match(item.text):

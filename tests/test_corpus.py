@@ -1,0 +1,36 @@
+"""Every real agent file of ../shared/corpus parses without refusal and round-trips.
+
+The corpus is not part of the repository; these tests are skipped in a fresh clone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import corpus_files
+from test_render_agent import assert_round_trip
+
+from agentmerge.parse import read_agent
+
+CORPUS = corpus_files()
+
+pytestmark = pytest.mark.skipif(not CORPUS, reason="../shared/corpus is not present")
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_corpus_file_parses_and_round_trips(path: Path) -> None:
+    """The file parses (no exception, no refusal), its lines are in range, and it round-trips."""
+    agent = read_agent(path)
+    last = path.read_bytes().count(b"\n") + 1
+    for section in agent.body.walk():
+        assert 1 <= section.line <= section.end_line <= last
+    for _, item in agent.items():
+        assert 1 <= item.line <= item.end_line <= last
+    assert_round_trip(agent)
+
+
+def test_corpus_is_large_enough_to_mean_something() -> None:
+    """The corpus, when present, holds hundreds of files from several collections."""
+    assert len(CORPUS) > 500
+    assert len({p.parent.name for p in CORPUS}) > 3

@@ -1,0 +1,190 @@
+"""Hostile inputs through ``agentmerge parse``: exit 0 or one error line naming the file, fast, small.
+
+Each input is generated in a temporary directory and run in a subprocess in both output formats,
+so that exit code, stderr and peak memory are those of the real command. The time and memory
+bounds are generous guards against blow-ups (an alias bomb, quadratic folding), not benchmarks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+TIME_LIMIT = 20.0
+"""Seconds one ``agentmerge parse`` run may take on any hostile input."""
+
+MEMORY_LIMIT = 1 << 30
+"""Peak resident memory one run may use, in bytes (1 GiB)."""
+
+
+def alias_bomb() -> bytes:
+    """Billion laughs: nine levels of nine aliases each (10^9 strings if expanded)."""
+    lines = ["---", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    previous = "a"
+    for name in "bcdefghi":
+        lines.append(f"{name}: &{name} [{','.join(['*' + previous] * 9)}]")
+        previous = name
+    return ("\n".join([*lines, "---", "Body", ""])).encode()
+
+
+HOSTILE: dict[str, Callable[[], bytes]] = {
+    "empty": lambda: b"",
+    "dashes-only": lambda: b"---\n",
+    "unterminated-frontmatter": lambda: b"---\nname: x\ndescription: y\n\nBody\n",
+    "binary": lambda: bytes(range(256)) * 40,
+    "invalid-utf8": lambda: b"---\nname: x\n---\n\nline five\nbad \xff\xfe here\n",
+    "utf16-bom": lambda: codecs.BOM_UTF16_LE + "---\nname: x\n---\n\n# Title\n".encode("utf-16-le"),
+    "utf8-bom": lambda: codecs.BOM_UTF8 + b"---\nname: x\n---\n\n# Title\n",
+    "nul-bytes": lambda: b"---\nname: x\n---\n\nhello\x00world\n- item\n",
+    "alias-bomb": alias_bomb,
+    "frontmatter-list": lambda: b"---\n- a\n- b\n---\nBody\n",
+    "frontmatter-scalar": lambda: b"---\n42\n---\nBody\n",
+    "python-tag": lambda: b"---\nname: x\nevil: !!python/object/apply:os.system ['echo pwned']\n---\nBody\n",
+    "duplicate-keys": lambda: b"---\nname: a\nname: b\n---\nBody\n",
+    "deep-list": lambda: "".join("  " * n + "- x\n" for n in range(3000)).encode(),
+    "deep-quote": lambda: (">" * 5000 + " deep\n").encode(),
+    "many-headings": lambda: "".join(f"## H{n}\n\n" for n in range(20000)).encode(),
+    "unclosed-fence": lambda: b"# T\n\n```python\nprint(1)\n\n- not a list\n",
+    "long-line": lambda: b"# T\n\n" + b"word " * 400_000 + b"\n",
+    "many-bullets": lambda: "".join(f"- item {n}\n" for n in range(100_000)).encode(),
+    "crlf": lambda: b"---\r\nname: x\r\n---\r\n\r\n# Title\r\n\r\n- one\r\n- two\r\n",
+    "bare-cr": lambda: b"---\rname: x\r---\r\r# Title\r\r- one\r- two\r",
+    "tabs": lambda: b"---\nname: x\n---\n\n# Title\n\n-\tone\n\t- nested\n-\ttwo\n",
+}
+
+REFUSED = {"binary"}
+"""Inputs that are not agent files at all; every other hostile input must parse (exit 0)."""
+
+
+def run_parse(path: Path, fmt: str) -> tuple[int, str, str, float, int]:
+    """Run ``agentmerge parse`` on ``path``; return exit code, stdout, stderr, seconds, peak RSS bytes."""
+    out_path, err_path = path.with_suffix(".out"), path.with_suffix(".err")
+    start = time.perf_counter()
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agentmerge", "parse", "--format", fmt, str(path)], stdout=out, stderr=err
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    code = os.waitstatus_to_exitcode(status)
+    return code, out_path.read_text(encoding="utf-8"), err_path.read_text(encoding="utf-8"), elapsed, peak
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_input_exits_cleanly(tmp_path: Path, name: str, fmt: str) -> None:
+    """Exit 0 (warnings one line each) or exit 2 with one error line naming the file; bounded time and memory."""
+    path = tmp_path / f"{name}.md"
+    path.write_bytes(HOSTILE[name]())
+    code, out, err, elapsed, peak = run_parse(path, fmt)
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    if name in REFUSED:
+        assert code == 2
+        assert len(lines) == 1
+        assert lines[0].startswith(f"agentmerge: error: {path}:")
+        assert out == "" or json.loads(out)["agents"] == []
+    else:
+        assert code == 0, err
+        assert all(line.startswith(f"agentmerge: warning: {path}:") for line in lines)
+        if fmt == "json":
+            assert [a["path"] for a in json.loads(out)["agents"]] == [str(path)]
+        else:
+            assert out.startswith(f"{path}\n")
+    assert elapsed < TIME_LIMIT
+    assert peak < MEMORY_LIMIT
+
+
+def parsed(tmp_path: Path, name: str) -> dict[str, object]:
+    path = tmp_path / f"{name}.md"
+    path.write_bytes(HOSTILE[name]())
+    code, out, err, _, _ = run_parse(path, "json")
+    assert code == 0, err
+    agent: dict[str, object] = json.loads(out)["agents"][0]
+    return agent
+
+
+def body_lines(agent: dict[str, object]) -> list[tuple[str, int]]:
+    """(title or item text, line) of every section and item, depth first."""
+    found: list[tuple[str, int]] = []
+
+    def items(entries: list[dict[str, object]]) -> None:
+        for item in entries:
+            found.append((str(item["text"]), int(item["line"])))  # type: ignore[call-overload]
+            items(item["children"])  # type: ignore[arg-type]
+
+    def sections(section: dict[str, object]) -> None:
+        if section["title"] is not None:
+            found.append((str(section["title"]), int(section["line"])))  # type: ignore[call-overload]
+        items(section["items"])  # type: ignore[arg-type]
+        for sub in section["sections"]:  # type: ignore[attr-defined]
+            sections(sub)
+
+    sections(agent["body"])  # type: ignore[arg-type]
+    return found
+
+
+@pytest.mark.parametrize("name", ["crlf", "bare-cr"])
+def test_line_endings_keep_line_numbers(tmp_path: Path, name: str) -> None:
+    """CRLF and bare CR files report the same 1-based lines as the LF file would."""
+    agent = parsed(tmp_path, name)
+    assert [(f["key"], f["line"]) for f in agent["fields"]] == [("name", 2)]  # type: ignore[attr-defined]
+    assert body_lines(agent) == [("Title", 5), ("one", 7), ("two", 8)]
+
+
+def test_tabs_keep_nesting_and_line_numbers(tmp_path: Path) -> None:
+    """Tab-indented list items nest as spaces would and keep their lines."""
+    assert body_lines(parsed(tmp_path, "tabs")) == [("Title", 5), ("one", 7), ("nested", 8), ("two", 9)]
+
+
+@pytest.mark.parametrize("name", ["utf8-bom", "utf16-bom"])
+def test_byte_order_marks_do_not_shift_lines(tmp_path: Path, name: str) -> None:
+    """A UTF-8 or UTF-16 byte order mark is dropped; the frontmatter is still found on line 1."""
+    agent = parsed(tmp_path, name)
+    assert [(f["key"], f["value"], f["line"]) for f in agent["fields"]] == [("name", "x", 2)]  # type: ignore[attr-defined]
+    assert body_lines(agent) == [("Title", 5)]
+
+
+def test_nul_bytes_are_replaced_and_warned_on_their_line(tmp_path: Path) -> None:
+    """NUL becomes U+FFFD, the warning names line 5, and later lines keep their numbers."""
+    agent = parsed(tmp_path, "nul-bytes")
+    assert body_lines(agent) == [("hello\ufffdworld", 5), ("item", 6)]
+    assert agent["warnings"] == [{"line": 5, "message": "contains NUL characters; they were replaced with U+FFFD"}]
+
+
+def test_invalid_utf8_is_replaced_and_warned_on_its_line(tmp_path: Path) -> None:
+    """Undecodable bytes become U+FFFD and the warning names the first bad line."""
+    agent = parsed(tmp_path, "invalid-utf8")
+    assert body_lines(agent) == [("line five\nbad \ufffd\ufffd here", 5)]
+    assert agent["warnings"] == [{"line": 6, "message": "is not valid UTF-8; bad bytes were replaced with U+FFFD"}]
+
+
+def test_alias_bomb_is_not_expanded(tmp_path: Path) -> None:
+    """The alias bomb's keys are kept as short raw text, never as expanded lists."""
+    agent = parsed(tmp_path, "alias-bomb")
+    values = {f["key"]: f["value"] for f in agent["fields"]}  # type: ignore[attr-defined]
+    assert values["i"] == "&i [" + ",".join(["*h"] * 9) + "]"
+    assert "aliases" in agent["warnings"][0]["message"]  # type: ignore[index]
+
+
+def test_deep_nesting_keeps_every_line(tmp_path: Path) -> None:
+    """Lines nested past the parser's depth limit are kept as a paragraph with a warning, not dropped."""
+    agent = parsed(tmp_path, "deep-list")
+    texts = body_lines(agent)
+    assert texts[0] == ("x", 1)
+    assert sum(text.count("x") for text, _ in texts) == 3000
+    assert "nested too deeply" in agent["warnings"][0]["message"]  # type: ignore[index]
+
+
+def test_unclosed_fence_runs_to_the_end_of_the_file(tmp_path: Path) -> None:
+    """An unclosed code fence holds the rest of the file, as CommonMark says."""
+    assert body_lines(parsed(tmp_path, "unclosed-fence")) == [("T", 1), ("print(1)\n\n- not a list", 3)]

@@ -1,0 +1,184 @@
+"""Frontmatter reading: strict YAML first, the lenient loader for what real agent files contain."""
+
+from __future__ import annotations
+
+from conftest import SEEDS
+
+from agentmerge.model import Agent
+from agentmerge.parse import parse_text, read_agent
+
+
+def values(agent: Agent) -> dict[str, object]:
+    return {f.key: f.value for f in agent.fields}
+
+
+def messages(agent: Agent) -> list[tuple[int, str]]:
+    return [(w.line, w.message) for w in agent.warnings]
+
+
+def test_valid_yaml_is_read_strictly_without_warnings() -> None:
+    """Valid frontmatter keeps key order, types and each key's line, and warns about nothing."""
+    agent = parse_text("---\nname: a\ntools: [Read, Grep]\ntemperature: 0.2\nmodel: opus\n---\nBody\n", "a.md")
+    assert [(f.key, f.line) for f in agent.fields] == [("name", 2), ("tools", 3), ("temperature", 4), ("model", 5)]
+    assert values(agent)["tools"] == ["Read", "Grep"]
+    assert values(agent)["temperature"] == 0.2
+    assert agent.warnings == ()
+
+
+def test_block_value_records_its_last_line() -> None:
+    """A multi-line value's end_line is its last line, not the next key's."""
+    agent = parse_text("---\nname: a\ndescription: |\n  one\n  two\nmodel: opus\n---\n", "a.md")
+    description = agent.field("description")
+    assert description is not None
+    assert (description.line, description.end_line) == (3, 5)
+    assert description.value == "one\ntwo\n"
+
+
+def test_seed_004_escaped_description_is_recovered_with_examples() -> None:
+    """Seed 004's invalid one-line description is unescaped and its <example> blocks structured."""
+    agent = read_agent(next(p for p in SEEDS if p.name.startswith("004")))
+    assert values(agent)["name"] == "backend-engineer"
+    assert values(agent)["model"] == "inherit"
+    description = agent.field("description")
+    assert description is not None and isinstance(description.value, str)
+    assert "\\n" not in description.value
+    assert "\n" in description.value
+    assert len(description.examples) >= 2
+    assert all(e.user and e.assistant for e in description.examples)
+    assert any("keys were read leniently" in message for _, message in messages(agent))
+
+
+def test_examples_are_split_into_context_user_assistant_commentary() -> None:
+    """Each <example> block yields its parts, quotes removed, and its whole text."""
+    text = (
+        "---\nname: x\ndescription: Use it. Examples:\\n<example>\\nContext: a user needs help\\n"
+        'user: "Do it"\\nassistant: I will\\n<commentary>Because.</commentary>\\n</example>\n---\n'
+    )
+    example = parse_text(text, "x.md").fields[1].examples[0]
+    assert example.context == "a user needs help"
+    assert example.user == "Do it"
+    assert example.assistant == "I will"
+    assert example.commentary == "Because."
+    assert example.text.startswith("Context:") and example.text.endswith("</commentary>")
+
+
+def test_description_starting_with_double_star_is_kept_verbatim() -> None:
+    """``description: **Expert** ...`` (an alias mark to YAML) is kept as text, with a warning."""
+    agent = parse_text("---\nname: s\ndescription: **Expert** reviewer\ntools: Read\n---\n", "s.md")
+    assert values(agent) == {"name": "s", "description": "**Expert** reviewer", "tools": "Read"}
+    assert messages(agent) == [(3, "frontmatter is not valid YAML (a value starts with '*'); keys were read leniently")]
+
+
+def test_description_starting_with_single_star_is_kept_verbatim() -> None:
+    """``description: *Use* this`` is kept as text, not dropped or read as an alias."""
+    agent = parse_text("---\ndescription: *Use* this agent\n---\n", "s.md")
+    assert values(agent) == {"description": "*Use* this agent"}
+    assert agent.warnings
+
+
+def test_cursor_globs_pattern_is_kept_and_other_keys_keep_their_types() -> None:
+    """Cursor's ``globs: *.ts`` stays the string ``*.ts``; ``alwaysApply: false`` stays a bool."""
+    agent = parse_text("---\ndescription: TS rules\nglobs: *.ts\nalwaysApply: false\n---\n- rule\n", "r.mdc")
+    assert values(agent) == {"description": "TS rules", "globs": "*.ts", "alwaysApply": False}
+    assert [(f.key, f.line) for f in agent.fields] == [("description", 2), ("globs", 3), ("alwaysApply", 4)]
+    assert messages(agent)[0][0] == 3
+
+
+def test_unquoted_colon_in_description_is_recovered() -> None:
+    """``description: Use this: it helps`` is read as one string, with a warning on its line."""
+    agent = parse_text("---\nname: a\ndescription: Use this: it helps\nmodel: opus\n---\n", "a.md")
+    assert values(agent) == {"name": "a", "description": "Use this: it helps", "model": "opus"}
+    assert messages(agent) == [
+        (3, "frontmatter is not valid YAML (unquoted ': ' inside a value); keys were read leniently")
+    ]
+
+
+def test_prose_lines_in_a_multiline_description_do_not_become_keys() -> None:
+    """Real line breaks with ``Examples:``, ``user:``, ``assistant:``, ``Context:`` continue the value."""
+    text = (
+        "---\nname: reviewer\ndescription: Review pull requests: read the diff\n  and comment.\n"
+        "Examples:\nuser: Please review\nassistant: I will use the reviewer\nContext: a review\nmodel: opus\n---\n"
+    )
+    agent = parse_text(text, "r.md")
+    assert [f.key for f in agent.fields] == ["name", "description", "model"]
+    description = agent.field("description")
+    assert description is not None and isinstance(description.value, str)
+    assert "user: Please review" in description.value
+    assert "Context: a review" in description.value
+    assert (description.line, description.end_line) == (3, 8)
+
+
+def test_lines_inside_an_open_example_block_do_not_become_keys() -> None:
+    """Inside ``<example>`` ... ``</example>``, even a lower-case ``key:`` line continues the value."""
+    text = "---\nname: a\ndescription: Use: it\n<example>\nnotes: inside\n</example>\nmodel: opus\n---\n"
+    agent = parse_text(text, "a.md")
+    assert [f.key for f in agent.fields] == ["name", "description", "model"]
+
+
+def test_frontmatter_that_is_a_list_is_read_as_markdown_with_a_warning() -> None:
+    """A list between the ``---`` lines is not a mapping: no fields, body from line 1, a warning."""
+    agent = parse_text("---\n- one\n- two\n---\nBody\n", "l.md")
+    assert agent.fields == () and not agent.has_frontmatter
+    assert [item.text for item in agent.body.items][:2] == ["one", "two"]
+    assert messages(agent) == [(1, "frontmatter is a list, not a mapping of keys; it is read as Markdown")]
+
+
+def test_frontmatter_that_is_a_scalar_is_read_as_markdown_with_a_warning() -> None:
+    """A single value between the ``---`` lines gives no fields and a warning naming line 1."""
+    agent = parse_text("---\njust words\n---\n", "s.md")
+    assert agent.fields == () and not agent.has_frontmatter
+    assert messages(agent) == [(1, "frontmatter is a single value, not a mapping of keys; it is read as Markdown")]
+
+
+def test_missing_frontmatter_is_not_a_problem() -> None:
+    """A file without ``---`` (AGENTS.md) has no fields, no warning, and a body from line 1."""
+    agent = parse_text("# AGENTS.md\n\n- rule\n", "AGENTS.md")
+    assert agent.fields == () and not agent.has_frontmatter and agent.warnings == ()
+    assert agent.body.sections[0].line == 1
+
+
+def test_unterminated_frontmatter_keeps_every_line_as_markdown() -> None:
+    """An opening ``---`` never closed: the whole file is body (nothing lost) and a warning says so."""
+    agent = parse_text("---\nname: open\n\n# Heading\n", "u.md")
+    assert agent.fields == () and not agent.has_frontmatter
+    assert agent.body.items[0].text == "name: open"
+    assert agent.body.sections[0].title == "Heading"
+    assert messages(agent) == [(1, "frontmatter opened with '---' is never closed; the file is read as Markdown only")]
+
+
+def test_frontmatter_after_leading_blank_lines_is_read_with_a_warning() -> None:
+    """Blank lines before ``---`` do not hide the frontmatter; lines stay those of the file."""
+    agent = parse_text("\n\n---\nname: late\n---\n\nBody\n", "b.md")
+    assert [(f.key, f.value, f.line) for f in agent.fields] == [("name", "late", 4)]
+    assert agent.body.items[0].line == 7
+    assert messages(agent) == [(3, "frontmatter starts after blank lines; read as frontmatter anyway")]
+
+
+def test_duplicate_keys_keep_the_last_value_and_warn() -> None:
+    """A key given twice keeps the later value and line; the warning names both lines."""
+    agent = parse_text("---\nname: first\nmodel: opus\nname: second\n---\n", "d.md")
+    assert values(agent) == {"model": "opus", "name": "second"}
+    assert agent.field("name") is not None and agent.field("name").line == 4  # type: ignore[union-attr]
+    assert messages(agent) == [(4, "duplicate frontmatter key 'name' (first on line 2); the last value is used")]
+
+
+def test_alias_is_refused_and_keys_read_as_text() -> None:
+    """YAML aliases are never expanded: the lenient loader keeps the raw text and warns."""
+    agent = parse_text("---\nbase: &b hello\nother: *b\n---\n", "a.md")
+    assert values(agent) == {"base": "hello", "other": "*b"}
+    assert any("aliases" in message or "'*'" in message for _, message in messages(agent))
+
+
+def test_python_tag_is_not_constructed() -> None:
+    """A ``!!python/object`` tag builds no object: the value stays text and a warning says why."""
+    agent = parse_text("---\nname: x\nevil: !!python/object/apply:os.system ['echo hi']\n---\n", "t.md")
+    assert values(agent)["name"] == "x"
+    assert isinstance(values(agent)["evil"], str)
+    assert any("tag" in message for _, message in messages(agent))
+
+
+def test_empty_frontmatter_has_no_fields_but_counts_as_frontmatter() -> None:
+    """``---`` directly followed by ``---`` is an empty frontmatter block, not body text."""
+    agent = parse_text("---\n---\nBody\n", "e.md")
+    assert agent.fields == () and agent.has_frontmatter
+    assert agent.body.items[0].line == 3

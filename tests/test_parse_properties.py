@@ -1,0 +1,122 @@
+"""Invariants of the parser and the canonical writer on generated documents (hypothesis)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_render_agent import assert_round_trip
+
+from agentmerge.errors import InputError
+from agentmerge.model import Agent
+from agentmerge.parse import parse_bytes, parse_text
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789", min_size=1, max_size=8)
+PUNCT = st.sampled_from(["", ".", ":", ",", " **bold**", " `code`", " *em*", " (note)", " - dash", "!"])
+
+
+@st.composite
+def phrase(draw: st.DrawFn, max_words: int = 8) -> str:
+    words = draw(st.lists(WORD, min_size=1, max_size=max_words))
+    return " ".join(words) + draw(PUNCT)
+
+
+@st.composite
+def list_block(draw: st.DrawFn, depth: int = 0) -> list[str]:
+    """A bullet, ordered or task list, possibly with nested lists under its items."""
+    style = draw(st.sampled_from(["-", "*", "1.", "task"]))
+    lines: list[str] = []
+    for number in range(1, draw(st.integers(1, 4)) + 1):
+        if style == "1.":
+            marker = f"{number}."
+        elif style == "task":
+            marker = "- [x]" if draw(st.booleans()) else "- [ ]"
+        else:
+            marker = style
+        text = draw(st.one_of(phrase(), st.builds(lambda p: f"**{p}:**", phrase(4))))
+        lines.append(f"{marker} {text}")
+        if depth < 2 and draw(st.integers(0, 3)) == 0:
+            indent = " " * (len(marker) + 1 if style == "1." else 2)
+            lines.extend(indent + line for line in draw(list_block(depth + 1)))
+    return lines
+
+
+@st.composite
+def block(draw: st.DrawFn) -> list[str]:
+    kind = draw(
+        st.sampled_from(["heading", "setext", "paragraph", "list", "code", "pseudo", "label", "table", "quote"])
+    )
+    if kind == "heading":
+        return [f"{'#' * draw(st.integers(1, 4))} {draw(phrase(5))}"]
+    if kind == "setext":
+        return [draw(phrase(5)), draw(st.sampled_from(["===", "---"]))]
+    if kind == "paragraph":
+        return [draw(phrase()) for _ in range(draw(st.integers(1, 3)))]
+    if kind == "list":
+        return draw(list_block())
+    if kind == "code":
+        body = [draw(phrase()) for _ in range(draw(st.integers(0, 3)))]
+        return ["```" + draw(st.sampled_from(["", "python", "sh"])), *body, "```"]
+    if kind == "pseudo":
+        return [f"**{draw(phrase(4))}:**"]
+    if kind == "label":
+        return [f"{draw(WORD)} {draw(WORD)}:", *draw(list_block())]
+    if kind == "table":
+        return ["| a | b |", "| --- | --- |", f"| {draw(WORD)} | {draw(WORD)} |"]
+    return [f"> {draw(phrase())}" for _ in range(draw(st.integers(1, 2)))]
+
+
+@st.composite
+def document(draw: st.DrawFn) -> str:
+    parts = ["\n".join(draw(block())) for _ in range(draw(st.integers(1, 8)))]
+    frontmatter = ""
+    if draw(st.booleans()):
+        frontmatter = f"---\nname: {draw(WORD)}\ndescription: {draw(phrase())}\n---\n"
+    return frontmatter + "\n\n".join(parts) + "\n"
+
+
+def line_numbers(agent: Agent) -> list[int]:
+    numbers = [n for f in agent.fields for n in (f.line, f.end_line)]
+    for section in agent.body.walk():
+        numbers.extend((section.line, section.end_line))
+    for _, item in agent.items():
+        numbers.extend((item.line, item.end_line))
+    return numbers
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document())
+def test_generated_documents_round_trip_and_write_stably(text: str) -> None:
+    """Headings, lists, tasks, pseudo-headings, code, tables, quotes: parse, write, parse keeps the model."""
+    assert_round_trip(parse_text(text, "gen.md"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_parses_with_lines_inside_the_file(text: str) -> None:
+    """Arbitrary text never raises, and every line number lies within the file."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    agent = parse_text(text, "any.md")
+    last = max(1, text.count("\n") + 1)
+    assert all(1 <= n <= last for n in line_numbers(agent)), (text, line_numbers(agent))
+    for section in agent.body.walk():
+        for item in section.items:
+            assert item.line <= item.end_line
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_parse_or_are_refused_as_input_errors(data: bytes) -> None:
+    """Arbitrary bytes either parse or raise InputError (binary, broken UTF-16), nothing else."""
+    try:
+        agent = parse_bytes(data, "bytes.md")
+    except InputError as error:
+        assert error.path == "bytes.md"
+    else:
+        assert all(n >= 1 for n in line_numbers(agent))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("-*#>`|:[] x1.\n\t_=")), max_size=300))
+def test_markdown_punctuation_soup_round_trips(text: str) -> None:
+    """Text made only of Markdown's structural characters parses, and round trips, without raising."""
+    assert_round_trip(parse_text(text, "soup.md"))

@@ -1,0 +1,146 @@
+"""The canonical agent writer: parse, write, parse gives the same model, and writing is stable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, SEEDS
+
+from agentmerge.model import Agent, Item, Section
+from agentmerge.parse import parse_bytes, parse_text
+from agentmerge.render import render_agent
+
+CASES = sorted(p for p in (ROOT / "tests" / "cases" / "parse").iterdir() if p.suffix in (".md", ".mdc"))
+
+
+def item_shape(item: Item) -> tuple[object, ...]:
+    """What the round trip keeps of an item: everything but line numbers and list numbers."""
+    return (item.kind, item.text, item.label, item.checked, item.info, tuple(item_shape(c) for c in item.children))
+
+
+def section_shape(section: Section) -> tuple[object, ...]:
+    return (
+        section.title,
+        section.kind,
+        section.level,
+        tuple(item_shape(i) for i in section.items),
+        tuple(section_shape(s) for s in section.sections),
+    )
+
+
+def shape(agent: Agent) -> tuple[object, ...]:
+    """The model of ``agent`` without line numbers; frontmatter as a key-to-value mapping."""
+    fields = {f.key: f.value for f in agent.fields}
+    return (sorted(fields.items(), key=lambda kv: kv[0]), section_shape(agent.body))
+
+
+def assert_round_trip(agent: Agent) -> str:
+    """Assert that writing ``agent`` and parsing it again keeps its model, and that writing is stable."""
+    written = render_agent(agent)
+    again = parse_text(written, "written.md")
+    assert shape(again) == shape(agent)
+    assert render_agent(again) == written
+    return written
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+def test_seed_round_trips(seed: Path) -> None:
+    """Every seed survives parse, write, parse unchanged, and its written form is a fixed point."""
+    assert_round_trip(parse_bytes(seed.read_bytes(), seed.name))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_case_round_trips(case: Path) -> None:
+    """Every small construct case survives parse, write, parse unchanged."""
+    assert_round_trip(parse_bytes(case.read_bytes(), case.name))
+
+
+def test_frontmatter_is_strict_yaml_in_stable_key_order() -> None:
+    """Written frontmatter loads with a strict YAML loader, name and description first."""
+    agent = parse_text("---\nmodel: opus\ndescription: Use: this\ntools: [Read]\nname: x\n---\nBody\n", "a.md")
+    written = assert_round_trip(agent)
+    block = written.split("---\n")[1]
+    assert list(yaml.safe_load(block)) == ["name", "description", "model", "tools"]
+    assert yaml.safe_load(block)["description"] == "Use: this"
+
+
+def test_multiline_description_is_written_as_literal_block() -> None:
+    """A description with line breaks is written as a ``|`` block that reads like the source."""
+    agent = parse_text("---\nname: x\ndescription: a\\nb\\n<example>user: hi</example>\n---\n", "a.md")
+    written = assert_round_trip(agent)
+    assert "description: |-\n  a\n  b\n" in written
+
+
+def test_numbered_pseudo_heading_stays_inside_its_list() -> None:
+    """``1. **Label:**`` over a sub-list between ordered items is written back in the numbered form."""
+    source = "## Rules\n\n1. First\n2. **Escalate:**\n   - data loss\n3. Last\n"
+    written = assert_round_trip(parse_text(source, "a.md"))
+    assert "2. **Escalate:**\n   - data loss\n3. Last" in written
+
+
+def test_numbered_pseudo_heading_under_a_pseudo_heading_keeps_its_nesting() -> None:
+    """A numbered pseudo-heading under a ``Label:`` pseudo-heading stays nested one level deeper."""
+    agent = parse_text("Follow these steps:\n1. **Gather:**\n   - ask\n2. **Build:**\n   - code\n", "a.md")
+    outer = agent.body.sections[0]
+    assert [s.title for s in outer.sections] == ["Gather", "Build"]
+    assert_round_trip(agent)
+
+
+def test_pseudo_heading_title_with_bold_inside_is_written_with_underscores() -> None:
+    """A ``Label:`` title holding ``**`` is written ``__Title:__`` so the bold does not end early."""
+    agent = parse_text("Use **flushSync** when:\n- you must\n", "a.md")
+    assert agent.body.sections[0].title == "Use **flushSync** when"
+    written = assert_round_trip(agent)
+    assert "__Use **flushSync** when:__" in written
+
+
+def test_item_without_text_keeps_its_first_child_on_the_marker_line() -> None:
+    """``- > quote`` is written back on one line: a marker alone before a blank line would end the item."""
+    agent = parse_text("- > 90: proceed\n- plain\n", "a.md")
+    first = agent.body.items[0]
+    assert (first.text, first.children[0].kind, first.children[0].text) == ("", "quote", "90: proceed")
+    assert assert_round_trip(agent).startswith("- > 90: proceed\n")
+
+
+def test_quote_in_a_list_item_has_no_marker_in_its_text() -> None:
+    """A block quote opening a nested list item holds only its own text, not ``- >``."""
+    agent = parse_text("- parent\n  - >100K users\n", "a.md")
+    assert agent.body.items[0].children[0].children[0].text == "100K users"
+    assert_round_trip(agent)
+
+
+def test_table_in_a_list_item_loses_the_list_indentation() -> None:
+    """Table rows inside a list item are stored without the item's indentation."""
+    agent = parse_text("1. Route:\n\n   | a | b |\n   |---|---|\n   | 1 | 2 |\n", "a.md")
+    table = agent.body.items[0].children[0]
+    assert table.text == "| a | b |\n|---|---|\n| 1 | 2 |"
+    assert_round_trip(agent)
+
+
+def test_lazy_table_like_lines_in_an_item_stay_text() -> None:
+    """Unindented table-like lines continuing a list item's text are written lazily again, not as a table."""
+    agent = parse_text("- Types:\na | b\n|---|---|\n| 1 | 2 |\n", "a.md")
+    assert agent.body.items[0].children == ()
+    assert assert_round_trip(agent).startswith("- Types:\na | b\n")
+
+
+def test_paragraph_that_looks_like_a_list_item_stays_a_paragraph() -> None:
+    """A paragraph whose text starts with ``- `` (behind a no-break space) is not turned into a list."""
+    agent = parse_text("\u00a0- **Name**: x\n", "a.md")
+    assert agent.body.items[0].kind == "paragraph"
+    assert_round_trip(agent)
+
+
+def test_hard_line_break_spaces_are_kept() -> None:
+    """Trailing spaces ending an item's first line (a hard break) survive the round trip."""
+    agent = parse_text("- first line  \n  second line\n", "a.md")
+    assert agent.body.items[0].text == "first line  \nsecond line"
+    assert_round_trip(agent)
+
+
+def test_body_is_normalised() -> None:
+    """Setext headings become ``#``, ``*`` bullets ``-``, list numbers restart at 1."""
+    written = render_agent(parse_text("Title\n=====\n\n* a\n* b\n\n3. c\n4. d\n", "a.md"))
+    assert written == "# Title\n\n- a\n- b\n\n1. c\n2. d\n"
