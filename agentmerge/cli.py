@@ -363,6 +363,15 @@ def _plain_line_diff(data: list[bytes], names: list[str], fmt: str, stat: bool, 
     help="With --github: post the Markdown report as one pull request comment, or update the earlier one "
     "(token from $GITHUB_TOKEN).",
 )
+@click.option(
+    "--color",
+    "--colour",
+    "colour",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the text report; auto colours a terminal unless NO_COLOR is set (FORCE_COLOR forces it).",
+)
 def review_command(
     pathspecs: tuple[str, ...],
     base: str | None,
@@ -373,6 +382,7 @@ def review_command(
     max_chars: int,
     github: bool,
     comment: bool,
+    colour: str,
 ) -> None:
     """Report the semantic diff of every agent file changed in a git repository.
 
@@ -404,7 +414,9 @@ def review_command(
     elif fmt == "markdown":
         click.echo(rv.render_review_markdown(report, limit=max_chars), nl=False)
     else:
-        click.echo("\n".join(rv.render_review_text(report)))
+        coloured = use_colour(colour)
+        for line in rv.render_review_text(report):
+            click.echo(colour_diff_line(line) if coloured else line, color=coloured)
 
     if context is not None:
         limit = min(max_chars, rv.COMMENT_LIMIT) - len(rv.COMMENT_MARKER) - 1

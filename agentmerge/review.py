@@ -137,7 +137,7 @@ class FileReview:
     problem: str = ""
     """Why there is no diff (for example a binary file); empty when there is one."""
     warnings: tuple[Diagnostic, ...] = ()
-    """What was worked around while parsing either side."""
+    """What was worked around while parsing the new side."""
 
     @property
     def changed(self) -> bool:
@@ -613,7 +613,8 @@ def review(
                 old_path=change.old_path,
                 diff=diff_agents(old_agent, new_agent, threshold=threshold),
                 similarity=change.similarity,
-                warnings=(*old_agent.warnings, *new_agent.warnings),
+                # The new side is what the change brings in; the old side's problems are not news.
+                warnings=new_agent.warnings,
             )
         )
     reviews.sort(key=lambda r: r.path)
@@ -651,6 +652,7 @@ def review_to_dict(report: Review) -> dict[str, Any]:
                 "similarity": f.similarity,
                 "identical": (f.diff.identical if f.diff is not None else None),
                 "error": f.problem or None,
+                "warnings": [{"line": w.line, "message": w.message} for w in f.warnings],
                 "diff": diff_to_dict(f.diff) if f.diff is not None else None,
             }
             for f in report.files
@@ -682,8 +684,6 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
     The text never exceeds ``limit`` characters (GitHub's comment limit by default): blocks that
     do not fit are cut at a line, with open code fences closed, and a note says what was left out.
     """
-    from agentmerge.render import diff_to_dict
-
     head = [f"### agentmerge review: {_count(report)}", "", f"{_sides(report, code=True)}.", ""]
     rows: list[str] = []
     if report.files:
@@ -692,48 +692,47 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
             "| --- | --- | ---: | ---: | ---: | ---: | --- |",
         ]
         for f in report.files:
-            data = diff_to_dict(f.diff) if f.diff is not None else None
-            counts = data["summary"] if data else {}
-            keys = sorted({str(c.get("key")) for c in data["frontmatter"]}) if data else []
-            status = f.status if f.diff is not None else f"{f.status} (not compared)"
-            if f.status == "modified" and f.diff is not None and f.diff.identical:
-                status = "modified (formatting only)"
-            cells = [
-                _file_cell(f),
-                status,
-                *(str(counts.get(k, "")) for k in ("added", "removed", "reworded", "moved")),
-                ", ".join(f"`{_cell(k)}`" for k in keys),
-            ]
-            rows.append("| " + " | ".join(cells) + " |")
-    note_room = 400
+            if f.diff is None:
+                status, counts, keys = f"{f.status} (not compared)", [""] * 4, ""
+            else:
+                summary = f.diff.summary
+                counts = [str(n) for n in (summary.added, summary.removed, summary.reworded, summary.moved)]
+                keys = ", ".join(f"`{_cell(k)}`" for k in sorted({c.key for c in f.diff.frontmatter}))
+                status = "modified (formatting only)" if f.status == "modified" and f.diff.identical else f.status
+            rows.append("| " + " | ".join([_file_cell(f), status, *counts, keys]) + " |")
+    # Room kept for the closing note, which is short; the table and the blocks share the rest.
+    budget = limit - 400
     out = "\n".join(head) + "\n"
-    budget = limit - note_room
-    kept_rows = 0
+    listed = 0
     for row in rows:
         if len(out) + len(row) + 1 > budget:
             break
         out += row + "\n"
-        kept_rows += 1
-    left_out = len(report.files) - max(0, kept_rows - 3) if kept_rows < len(rows) else 0
-    shown = 0
-    if not left_out:
-        for f in report.files:
-            block = _details(f)
-            room = budget - len(out)
-            if len(block) <= room:
-                out += block
-                shown += 1
-                continue
-            cut = _cut_details(f, block, room)
-            if cut:
-                out += cut
-                shown += 1
-            break
-        left_out = len(report.files) - shown
-    if left_out:
+        listed += 1
+    listed = max(0, listed - 2)  # the header rows
+    if listed < len(report.files):
         out += (
-            f"\n_{left_out} of {len(report.files)} files are not shown in full: the report is cut to stay "
-            f"within GitHub's {limit:,}-character limit. Run `agentmerge review` locally for all of it._\n"
+            f"\n_The table lists {listed} of {len(report.files)} files; the rest and every file's diff are "
+            f"not shown in full, to stay within GitHub's {limit:,}-character limit. "
+            "Run `agentmerge review` locally for all of it._\n"
+        )
+        return out[:limit]
+    shown = 0
+    for f in report.files:
+        block = _details(f)
+        room = budget - len(out)
+        if len(block) <= room:
+            out += block
+            shown += 1
+            continue
+        cut = _cut_details(f, block, room)
+        if cut:
+            out += cut
+        break
+    if shown < len(report.files):
+        out += (
+            f"\n_{len(report.files) - shown} of {len(report.files)} files are not shown in full: the report is "
+            f"cut to stay within GitHub's {limit:,}-character limit. Run `agentmerge review` locally for all of it._\n"
         )
     return out[:limit]
 

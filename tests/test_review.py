@@ -545,3 +545,58 @@ def test_markdown_stays_within_the_limit_and_says_what_was_cut(tmp_path: Path) -
         assert text.count("```") % 2 == 0
     full = render_review_markdown(report, limit=10_000_000)
     assert full.count("<details><summary><code>") == 40 and "not shown in full" not in full
+
+
+def test_markdown_table_cut_names_how_many_files_it_lists(tmp_path: Path) -> None:
+    """When even the table does not fit, the note says how many rows are shown."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, "README.md", "x\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "one")
+    for n in range(120):
+        write(repo, f".claude/agents/team-{n:03}/a-rather-long-agent-file-name-{n:03}.md", f"- Rule {n}\n")
+    report = review(repo, base="main")
+    text = render_review_markdown(report, limit=4000)
+    assert len(text) <= 4000
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert 0 < len(rows) < 120
+    assert f"_The table lists {len(rows)} of 120 files" in text
+    assert "<details>" not in text
+
+
+def test_pure_rename_is_a_change_with_identical_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A moved agent with unchanged text is listed as renamed, counts as a change, diff identical."""
+    repo = make_review_repo(tmp_path)
+    git(repo, "mv", ".claude/agents/backend.md", ".claude/agents/moved.md")
+    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "feature", "--format", "json", "--exit-code")
+    (entry,) = json.loads(out)["files"]
+    assert (entry["status"], entry["similarity"], entry["identical"]) == ("renamed", 100, True)
+    assert code == 1
+    _, text, _ = run_cli(repo, monkeypatch, "review", "--base", "feature")
+    assert "content unchanged" in text
+
+
+def test_new_side_warnings_are_reported_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lenient YAML on the new side warns on stderr and in the JSON; the old side does not repeat it."""
+    repo = make_review_repo(tmp_path)
+    write(repo, "AGENTS.md", "---\nname: x\ndescription: Use when: the user asks\n---\n- Be brief\n")
+    git(repo, "add", "AGENTS.md")
+    git(repo, "commit", "-q", "-m", "agents")
+    write(repo, "AGENTS.md", "---\nname: x\ndescription: Use when: the user asks\n---\n- Be very brief\n")
+    code, out, err = run_cli(repo, monkeypatch, "review", "--base", "HEAD", "--format", "json")
+    assert code == 0
+    (entry,) = json.loads(out)["files"]
+    assert [w["line"] for w in entry["warnings"]] == [3]
+    assert err.count("agentmerge: warning: AGENTS.md:3:") == 1
+
+
+def test_colour_is_added_by_the_cli_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--color always colours the text report; without a terminal it stays plain."""
+    repo = make_review_repo(tmp_path)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    _, plain, _ = run_cli(repo, monkeypatch, "review", "--base", "main")
+    _, coloured, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--color", "always")
+    assert "\x1b[" not in plain
+    assert "\x1b[" in coloured
