@@ -306,9 +306,16 @@ class _BodyDiff:
         if len(old.sections) == 1 or len(new.sections) == 1:
             return pairs
         votes: dict[tuple[int, int], int] = {}
-        best = match.best_matches(
-            {n: u.key for n, u in enumerate(old.items)}, {n: u.key for n, u in enumerate(new.items)}, self.cutoff
-        )
+        # Evidence of which sections hold the same content: equal items paired one-to-one in
+        # order (so a line repeated in many sections votes once per section), then for the rest
+        # the most similar item on the other side.
+        free_old = {n: u.key for n, u in enumerate(old.items)}
+        free_new = {n: u.key for n, u in enumerate(new.items)}
+        best = dict(match.pair_exact(free_old, free_new))
+        for i, j in best.items():
+            del free_old[i]
+            del free_new[j]
+        best.update(match.best_matches(free_old, free_new, self.cutoff))
         for i, j in best.items():
             for o in old.ancestors(old.items[i].section):
                 for n in new.ancestors(new.items[j].section):
@@ -323,9 +330,9 @@ class _BodyDiff:
                 content = 2.0 * votes.get((o, n), 0) / total if total else 0.0
                 if title < 1.0 and title < match.SECTION_TITLE_CUTOFF and content < match.SECTION_CONTENT_CUTOFF:
                     continue
-                # Content weighs as much as the title: a renamed section keeps its items, and a
-                # kept title over wholly new content is still the same place in the file.
-                score = title + content
+                # An unchanged title pairs first (content then tells repeated titles apart); else
+                # content weighs as much as the title, since a renamed section keeps its items.
+                score = title + content + (2.0 if title == 1.0 else 0.0)
                 candidates.append((-score, abs(o - n), o, n))
         candidates.sort()
         taken_new: set[int] = set()
@@ -416,7 +423,7 @@ class _BodyDiff:
             if n is None:
                 yield Change("removed", "section", old.section_side(o), None, **self._context(o, None))  # type: ignore[arg-type]
                 continue
-            renamed = match.normalize(section.title or "") != match.normalize(new.sections[n].title or "")
+            renamed = match.title_key(section.title or "") != match.title_key(new.sections[n].title or "")
             if not renamed and o not in moved:
                 continue
             old_side, new_side = old.section_side(o), new.section_side(n)

@@ -157,19 +157,29 @@ def _similarity_bound(a: str, b: str) -> float:
     return 1.0 if la + lb == 0 else 2.0 * min(la, lb) / (la + lb)
 
 
+_TITLE_NUMBER_RE = re.compile(r"^(?:(?:step|phase|part|section)\s+)?\d+(?:\.\d+)*[.):]?\s+", re.IGNORECASE)
+
+
+def title_key(title: str) -> str:
+    """The form two section titles are compared in: normal form, case-folded, without a trailing
+    colon or a leading number ("2. Goals" and "3. Goals:" are one title, renumbered)."""
+    key = compare_form(title).rstrip(":").strip()
+    return _TITLE_NUMBER_RE.sub("", key) or key
+
+
 def title_similarity(a: str | None, b: str | None) -> float:
-    """Similarity of two section titles in [0, 1]; 1.0 when their normal forms are equal.
+    """Similarity of two section titles in [0, 1]; 1.0 when their title keys are equal.
 
     Significant words contained in the other title count as agreement, so a title that only
     adds "Your", "Core" or "Key" to the other stays close to it.
     """
     if a is None or b is None:
         return 1.0 if a is b else 0.0
-    x, y = compare_form(a).rstrip(":").strip(), compare_form(b).rstrip(":").strip()
+    x, y = title_key(a), title_key(b)
     if x == y:
         return 1.0
-    wa = {w for w in words(a) if w not in _TITLE_STOPWORDS}
-    wb = {w for w in words(b) if w not in _TITLE_STOPWORDS}
+    wa = {w for w in words(x) if w not in _TITLE_STOPWORDS}
+    wb = {w for w in words(y) if w not in _TITLE_STOPWORDS}
     contained = 0.0
     if wa and wb:
         contained = 0.9 * len(wa & wb) / min(len(wa), len(wb))

@@ -232,3 +232,25 @@ def test_cutoffs_outside_0_to_1_are_refused(value: float) -> None:
         validate_cutoff(value)
     with pytest.raises(ValueError):
         diff(BASE, BASE, threshold=value)
+
+
+def test_renumbered_headings_are_not_a_rename() -> None:
+    """ "## 2. Goals" becoming "## 3. Goals" is numbering, not a new title."""
+    old = "## 1. Scope\n\n- Only backend code\n\n## 2. Goals\n\n- Fast reviews\n"
+    new = "## 1. Scope\n\n- Only backend code\n\n## 3. Goals\n\n- Fast reviews\n"
+    assert diff(old, new).identical
+
+
+def test_repeated_titles_pair_by_their_content() -> None:
+    """Three "Example" sections with one removed: the removed one is named, the others stay."""
+    block = "### Example\n\n- {0} first line of the example\n- {0} second line of the example\n\n"
+    old = "## Examples\n\n" + "".join(block.format(word) for word in ("alpha", "beta", "gamma"))
+    new = "## Examples\n\n" + "".join(block.format(word) for word in ("alpha", "gamma"))
+    result = diff(old, new)
+    assert [(c.op, c.kind) for c in result.changes] == [
+        ("removed", "section"),
+        ("removed", "item"),
+        ("removed", "item"),
+    ]
+    assert all(c.old is not None and c.old.line >= 8 for c in result.changes)
+    assert all(c.old is not None and "beta" in c.old.text for c in result.changes if c.kind == "item")

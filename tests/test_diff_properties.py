@@ -513,3 +513,12 @@ def test_the_edit_check_rejects_a_wrong_report() -> None:
     both = edit_model(changed, parse_text(changed, "x"), random.Random(0))
     assert both is not None
     assert not reported_as_expected(diff_agents(agent, parse_text(both[0], "x")), expected)
+
+
+@pytest.mark.skipif(not corpus_sample(), reason="../shared/corpus is not present")
+def test_corpus_files_diffed_with_themselves_are_identical() -> None:
+    """Two separate parses of each sampled corpus file diff as identical."""
+    for path in corpus_sample(4 * CORPUS_SAMPLE):
+        _, agent = load(path)
+        again = parse_bytes(path.read_bytes(), str(path))
+        assert diff_agents(agent, again).identical, path.name
