@@ -330,7 +330,7 @@ def _plain_line_diff(data: list[bytes], names: list[str], fmt: str, stat: bool, 
 @click.option(
     "--head",
     metavar="REV",
-    help="Compare to this commit [default: the working tree, untracked files included].",
+    help="Compare to this commit [default: HEAD, or the working tree with untracked files when it is dirty].",
 )
 @click.option(
     "--format",

@@ -548,8 +548,8 @@ def review(
 
     ``base`` defaults to the default branch; the comparison starts at its merge base with the
     head, as ``git diff BASE...HEAD`` does, so changes that landed on the base meanwhile are not
-    shown. Without ``head`` the working tree is the new side (committed and uncommitted changes
-    together, untracked files included).
+    shown. Without ``head`` the new side is HEAD, or the working tree when it is dirty (committed
+    and uncommitted changes together, untracked files included).
     """
     from agentmerge.diff import diff_agents
     from agentmerge.parse import parse_bytes, parse_text
@@ -564,7 +564,8 @@ def review(
     head_rev = head if head else "HEAD"
     head_commit = resolve_commit(root, head_rev, option="--head")
     start = merge_base(root, base_commit, head_commit, base_rev=base_rev, head_rev=head_rev)
-    new_side = head_commit if head else None
+    # A clean working tree is HEAD: name the commit rather than "the working tree".
+    new_side = head_commit if head or not working_tree_dirty(root) else None
 
     changes = changed_files(root, start, new_side, pathspecs, cwd=Path(cwd).resolve())
     blobs = read_blobs(root, [b for c in changes for b in (c.old_blob, c.new_blob) if b])

@@ -215,7 +215,12 @@ def test_default_base_is_the_merge_base_with_main(tmp_path: Path, monkeypatch: p
     _, out, _ = run_cli(repo, monkeypatch, "review", "--format", "json")
     data = json.loads(out)
     assert data["base"] == fork and data["base_rev"] == "main"
-    assert data["head"] is None  # the working tree
+    assert data["head"] == git(repo, "rev-parse", "feature").strip()  # clean: HEAD itself
+    write(repo, "CLAUDE.md", "# Memory\n\n- Uncommitted\n")
+    _, out, _ = run_cli(repo, monkeypatch, "review", "--format", "json")
+    dirty = json.loads(out)
+    assert (dirty["head"], dirty["head_rev"]) == (None, "working tree")
+    assert "CLAUDE.md" in {f["path"] for f in dirty["files"]}
     assert {f["path"] for f in data["files"]} == set(EXPECTED_STATUSES)
 
 
