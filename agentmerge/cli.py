@@ -75,8 +75,8 @@ def parse_command(files: tuple[str, ...], fmt: str) -> None:
     """
     from agentmerge.render import agent_to_dict, render_outline
 
-    agents: list[Agent] = []
     failed = False
+    printed = 0
     for path in files:
         try:
             agent = read_agent(path)
@@ -85,11 +85,17 @@ def parse_command(files: tuple[str, ...], fmt: str) -> None:
             failed = True
             continue
         report_warnings(agent.warnings)
-        agents.append(agent)
         if fmt == "text":
             click.echo("\n".join(render_outline(agent)))
+            continue
+        # Each agent is written as soon as it is parsed, so memory does not grow with the number
+        # of files. The text is exactly dump_json's: JSON strings hold no raw line breaks, so
+        # indenting every line of an agent's own dump by two levels places it inside "agents".
+        entry = dump_json(agent_to_dict(agent)).rstrip("\n").replace("\n", "\n    ")
+        click.echo(('{\n  "version": 1,\n  "agents": [\n    ' if not printed else ",\n    ") + entry, nl=False)
+        printed += 1
     if fmt == "json":
-        click.echo(dump_json({"version": 1, "agents": [agent_to_dict(a) for a in agents]}), nl=False)
+        click.echo("\n  ]\n}" if printed else dump_json({"version": 1, "agents": []}).rstrip("\n"))
     if failed:
         click.get_current_context().exit(EXIT_ERROR)
 
