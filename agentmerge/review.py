@@ -12,6 +12,7 @@ non-ASCII characters need no unquoting.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -389,6 +390,7 @@ def read_blobs(root: Path, blobs: Sequence[str]) -> dict[str, bytes]:
 # Recognising agent files
 
 
+@functools.lru_cache(maxsize=256)
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """Compile a gitignore-style glob into a regular expression over root-relative paths.
 

@@ -605,3 +605,50 @@ def test_colour_is_added_by_the_cli_only_when_asked(tmp_path: Path, monkeypatch:
     _, coloured, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--color", "always")
     assert "\x1b[" not in plain
     assert "\x1b[" in coloured
+
+
+GLOB_PROBES = [
+    ".claude/agents/a.md",
+    ".claude/agents/x/y/z.txt",
+    "sub/.claude/agents/a.md",
+    "agents/a.md",
+    "agents/a.txt",
+    "x/agents/y/z.md",
+    "agentsx/a.md",
+    "my-agents/a.md",
+    "a.agent.md",
+    "deep/dir/b.agent.md",
+    "b.agent.mdx",
+    "c.chatmode.md",
+    ".github/agents/a.yml",
+    ".github/agents/deep/b.md",
+    "x/.github/agents/a.md",
+    ".cursor/rules/a.mdc",
+    ".cursor/rules/x/y/a.mdc",
+    ".cursor/rules/a.md",
+    "x/.cursor/rules/a.mdc",
+    "AGENTS.md",
+    "pkg/AGENTS.md",
+    "AGENTS.md.bak",
+    "CLAUDE.md",
+    "docs/CLAUDE.md",
+    "README.md",
+]
+
+
+def test_globs_agree_with_git_attribute_matching(tmp_path: Path) -> None:
+    """For the default globs, review's matcher picks exactly the paths git's .gitattributes picks."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, ".gitattributes", "".join(f"{g} diff=agentmerge\n" for g in DEFAULT_AGENT_GLOBS))
+    out = subprocess.run(
+        ["git", "check-attr", "-z", "--stdin", "diff"],
+        cwd=repo,
+        input="\0".join(GLOB_PROBES) + "\0",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    by_git = {out[i]: out[i + 2] == "agentmerge" for i in range(0, len(out) - 2, 3)}
+    assert by_git == {path: matches_any(path, DEFAULT_AGENT_GLOBS) for path in GLOB_PROBES}
