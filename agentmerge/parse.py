@@ -48,7 +48,7 @@ BINARY_SAMPLE = 8192
 
 # An HTML comment that only lists sources (``<!-- a.md:17, b.md:12 -->``), as written by
 # ``consolidate --annotate``; the parser drops it so annotated output parses like plain output.
-ANNOTATION_RE = re.compile(r"[ \t]*<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*\s*-->[ \t]*$")
+ANNOTATION_RE = re.compile(r"(?:(?:(?<=\s)|^)[ \t]*<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*\s*-->)+[ \t]*$")
 
 _BOLD_ONLY_RE = re.compile(r"^(\*\*|__)(?P<title>(?:(?!\1).)+?)\1[ \t]*(?P<colon>:?)[ \t]*$")
 _BOLD_LABEL_RE = re.compile(
@@ -56,6 +56,7 @@ _BOLD_LABEL_RE = re.compile(
     re.DOTALL,
 )
 _PLAIN_LABEL_RE = re.compile(r"^(?P<label>[A-Za-z][\w &/+.'()-]{0,40}?):[ \t]+(?P<rest>\S.*)$", re.DOTALL)
+_UNDERLINE_RE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
 _TASK_RE = re.compile(r"^\[([ xX])\](?:[ \t]+|$)")
 _KEY_RE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]|$)")
 _EXAMPLE_RE = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
@@ -718,7 +719,14 @@ def _quote_text(source: list[str]) -> str:
 
 
 def _strip_annotation(text: str) -> str:
-    return ANNOTATION_RE.sub("", text) if "<!--" in text else text
+    """``text`` without trailing provenance annotations, unless that would leave a line that
+    reads as a setext underline (``text`` then ``---``), which would change what the text is."""
+    if "<!--" not in text:
+        return text
+    stripped = ANNOTATION_RE.sub("", text).rstrip()
+    if "\n" in stripped and _UNDERLINE_RE.match(stripped.rsplit("\n", 1)[1]):
+        return text
+    return stripped
 
 
 def _pseudo_title(content: str, following: Token | None) -> str | None:
