@@ -20,6 +20,7 @@ _EMPHASIS_RE = re.compile(r"(\*\*|\*|~~)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(__|_)(?=\S)
 _CODE_RE = re.compile(r"`+([^`]*)`+")
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _HIDDEN_RE = re.compile("[\U000f0000-\U000f00ff]")
+_CODE_LITERAL_RE = re.compile(r"[*_~\[\]()!]")
 _SPACE_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?(?:[+#]+)?")
 
@@ -36,7 +37,8 @@ def normalize(text: str) -> str:
     # Escaped characters are hidden from the emphasis and code rules, then put back as plain text.
     text = _ESCAPE_RE.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
     text = _LINK_RE.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), text)
-    text = _CODE_RE.sub(r"\1", text)
+    # Code span content is literal: its ``*`` and ``_`` must not pair with emphasis outside it.
+    text = _CODE_RE.sub(lambda m: _CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), m.group(1)), text)
     previous = None
     while previous != text:
         previous = text

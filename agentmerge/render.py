@@ -737,8 +737,9 @@ def _md_fold(text: str) -> str:
     """Long text folds into ``<details>`` behind its first words."""
     if len(text) <= MARKDOWN_OPEN_TEXT:
         return text
-    cut = text.rfind(" ", 0, MARKDOWN_OPEN_TEXT // 2)
-    head = text[: cut if cut > 0 else MARKDOWN_OPEN_TEXT // 2]
+    plain = " ".join(re.sub(r"~~.*?~~", " ", text).replace("**", "").split())  # the new wording
+    cut = plain.rfind(" ", 0, MARKDOWN_OPEN_TEXT // 2)
+    head = plain[: cut if cut > 0 else MARKDOWN_OPEN_TEXT // 2]
     return f"<details><summary>{_html_escape(head)} \u2026</summary>\n\n  {text}\n\n  </details>"
 
 
