@@ -268,6 +268,13 @@ class _Consolidator:
                 )
                 self._walk(source, sub, nested)
 
+    @staticmethod
+    def _expand(bags: list[list[int]], groups: list[list[int]]) -> list[list[int]]:
+        """Clusters of bags as clusters of items, each sorted, in order of their first item."""
+        out = [sorted(i for bag in group for i in bags[bag]) for group in groups]
+        out.sort(key=lambda cluster: cluster[0])
+        return out
+
     def _templated_sections(self) -> set[int]:
         """Sections inside a template a file fills more than once (two "Example" or "1. [Issue]"
         sections): their items repeat by design and are not merged with each other."""
@@ -303,20 +310,29 @@ class _Consolidator:
         all_texts = [node.text for entry in self.items for node in entry.item.walk()]
         all_texts.extend(f.value for a in self.agents for f in a.fields if isinstance(f.value, str))
         self.weights = match.TermWeights(all_texts)
-        vectors = [self.weights.vector(e.item.text) for e in self.items]
-        self.vectors = vectors
-        scores = match.candidate_pairs(vectors, self.weights)
         templated = self._templated_sections()
         units = [
             match.Unit(e.source, e.item.text, self._item_role(e), -1, e.item.kind, e.home not in templated)
             for e in self.items
         ]
-        anchors = match.cluster_units(
-            units, scores, threshold=min(1.0, self.threshold + match.ANCHOR_MARGIN), bonus=0.0
+        # Identical copies are clustered once, as bags; scores are computed between bags.
+        bags = match.bag_units(units)
+        heads = [units[bag[0]] for bag in bags]
+        bag_sources = [frozenset(units[i].source for i in bag) for bag in bags]
+        scores = match.candidate_pairs([self.weights.vector(u.text) for u in heads], self.weights)
+        anchors = self._expand(
+            bags,
+            match.cluster_units(
+                heads,
+                scores,
+                threshold=min(1.0, self.threshold + match.ANCHOR_MARGIN),
+                bonus=0.0,
+                sources=bag_sources,
+            ),
         )
         self._align_sections(anchors)
-        units = [replace(u, group=self._bonus_group(e)) for u, e in zip(units, self.items, strict=True)]
-        clusters = match.cluster_units(units, scores, threshold=self.threshold)
+        heads = [replace(u, group=self._bonus_group(self.items[bag[0]])) for u, bag in zip(heads, bags, strict=True)]
+        clusters = self._expand(bags, match.cluster_units(heads, scores, threshold=self.threshold, sources=bag_sources))
         body = self._build_body(clusters)
         fields, conflicts = self._merge_fields()
         agent = Agent(
@@ -358,6 +374,7 @@ class _Consolidator:
         ]
         role_count = Counter((self.sections[i].source, self.sections[i].role) for i in candidates)
         title_weights = match.TermWeights([unit.text for unit in units])
+        title_cache: dict[tuple[str, str], float] = {}
         title_terms: dict[str, list[int]] = {}
         for n, unit in enumerate(units):
             for term in set(match.terms(unit.text)):
@@ -388,7 +405,10 @@ class _Consolidator:
             i, j = candidates[a], candidates[b]
             common = shared.get((min(i, j), max(i, j)), 0)
             smaller = min(sizes.get(i, 0), sizes.get(j, 0))
-            title = match.title_overlap(left.text, right.text, title_weights)
+            title_key = (left.text, right.text) if left.text <= right.text else (right.text, left.text)
+            title = title_cache.get(title_key, -1.0)
+            if title < 0:
+                title = title_cache[title_key] = match.title_overlap(left.text, right.text, title_weights)
             score = match.section_similarity(title, common, smaller)
             if (
                 left.role == right.role

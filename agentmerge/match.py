@@ -352,6 +352,13 @@ ANCHOR_MARGIN = 0.15
 """How far above CLUSTER_THRESHOLD an item pair must score, without any section bonus, to count
 as evidence that two sections hold the same content before the sections are aligned."""
 
+BLOCK_TERMS = 4
+"""How many of a unit's heaviest distinctive terms open candidate pairs (see ``candidate_pairs``)."""
+
+LINKAGE_SAMPLE = 12
+"""Members per cluster that the average-linkage check looks at (the first ones, by index); keeps
+joining two large clusters cheap while a chain of look-alikes is still caught."""
+
 COMMON_TERM_SHARE = 0.5
 """Terms found in more than this share of the inputs' units are left out of candidate blocking
 (they still count in the score): pairs that only share such a word cannot reach the threshold."""
@@ -681,12 +688,17 @@ class TermWeights:
             for term, count in counts.items()
         }
         self.unseen = math.log(total + 1) + 1.0
+        self._vectors: dict[str, dict[str, float]] = {}
 
     def vector(self, text: str) -> dict[str, float]:
-        """IDF-weighted term counts of ``text``."""
+        """IDF-weighted term counts of ``text`` (computed once per text; do not modify)."""
+        cached = self._vectors.get(text)
+        if cached is not None:
+            return cached
         vector: dict[str, float] = {}
         for term in terms(text):
             vector[term] = vector.get(term, 0.0) + self.idf.get(term, self.unseen)
+        self._vectors[text] = vector
         return vector
 
 
@@ -732,31 +744,35 @@ def item_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
 
 
 def candidate_pairs(vectors: Sequence[Mapping[str, float]], weights: TermWeights) -> dict[tuple[int, int], float]:
-    """Score every pair of units that shares a term not in most units (blocking by term).
+    """Score the pairs of units worth scoring (blocking by distinctive terms).
 
-    Returns {(i, j): item_similarity} for i < j with a non-zero score. Terms found in more than
-    COMMON_TERM_SHARE of the units do not open a pair on their own, so the work grows with the
-    number of units that share distinctive words, not with the square of all units.
+    Returns {(i, j): item_similarity} for i < j with a non-zero score. A pair is scored when one
+    unit's BLOCK_TERMS heaviest terms include a term of the other; terms found in more than
+    COMMON_TERM_SHARE of the units never open a pair. Two texts that share only common words
+    cannot reach a threshold anyway, and the work grows with the number of units that share
+    distinctive words, not with the square of all units.
     """
     limit = max(2, int(weights.total * COMMON_TERM_SHARE))
     postings: dict[str, list[int]] = {}
     for index, vector in enumerate(vectors):
         for term in vector:
             postings.setdefault(term, []).append(index)
-    seen: set[tuple[int, int]] = set()
     scores: dict[tuple[int, int], float] = {}
-    for term, indices in postings.items():
-        if len(indices) < 2 or weights.frequency.get(term, 0) > limit:
-            continue
-        for n, i in enumerate(indices):
-            for j in indices[n + 1 :]:
-                pair = (i, j)
-                if pair in seen:
-                    continue
-                seen.add(pair)
-                score = item_similarity(vectors[i], vectors[j])
-                if score > 0:
-                    scores[pair] = score
+    for i, vector in enumerate(vectors):
+        distinctive = [t for t in vector if weights.frequency.get(t, 0) <= limit]
+        distinctive.sort(key=lambda t: (-vector[t], t))
+        partners: set[int] = set()
+        for term in distinctive[:BLOCK_TERMS]:
+            partners.update(postings[term])
+        for j in partners:
+            if j == i:
+                continue
+            pair = (i, j) if i < j else (j, i)
+            if pair in scores:
+                continue
+            score = item_similarity(vectors[i], vectors[j])
+            if score > 0:
+                scores[pair] = score
     return scores
 
 
@@ -764,9 +780,9 @@ class _Clusters:
     """Union of units into clusters that keep the constraints: one unit per input, one role family,
     one polarity."""
 
-    def __init__(self, units: Sequence[Unit], negative: Sequence[bool]) -> None:
+    def __init__(self, units: Sequence[Unit], negative: Sequence[bool], sources: Sequence[frozenset[int]]) -> None:
         self.parent = list(range(len(units)))
-        self.sources = [{u.source} for u in units]
+        self.sources = [set(s) for s in sources]
         self.roles = [{u.role} for u in units]
         self.negative = list(negative)
         self.members = [[i] for i in range(len(units))]
@@ -794,6 +810,36 @@ class _Clusters:
         self.members[b] = []
 
 
+def bag_units(units: Sequence[Unit]) -> list[list[int]]:
+    """Group units whose texts are the same after normalisation (and role, kind, repeatability).
+
+    Identical copies are one instruction whatever else happens, so they are clustered once as a
+    bag: scoring 200 copies of a bullet pairwise would cost 20,000 comparisons for nothing. A
+    bag holds at most one unit per input, except repeatable exact repeats inside one input.
+    Bags come in order of their first unit; members in index order.
+    """
+    keyed: dict[tuple[str, str, str, bool], list[int]] = {}
+    for index, unit in enumerate(units):
+        key = (normalize(unit.text).casefold(), unit.role, unit.kind, unit.repeatable)
+        keyed.setdefault(key, []).append(index)
+    bags: list[list[int]] = []
+    for (_, _, _, repeatable), members in keyed.items():
+        if repeatable:
+            bags.append(members)
+            continue
+        split: list[list[int]] = []
+        for index in members:
+            for bag in split:
+                if all(units[other].source != units[index].source for other in bag):
+                    bag.append(index)
+                    break
+            else:
+                split.append([index])
+        bags.extend(split)
+    bags.sort(key=lambda bag: bag[0])
+    return bags
+
+
 def cluster_units(
     units: Sequence[Unit],
     scores: Mapping[tuple[int, int], float],
@@ -801,6 +847,7 @@ def cluster_units(
     threshold: float = CLUSTER_THRESHOLD,
     bonus: float = SECTION_BONUS,
     repeats: bool = True,
+    sources: Sequence[frozenset[int]] | None = None,
 ) -> list[list[int]]:
     """Cluster ``units`` given the pair scores from ``candidate_pairs``; return lists of indices.
 
@@ -811,15 +858,18 @@ def cluster_units(
     threshold (average linkage: a chain of look-alikes does not become one cluster). Units of the
     same input join only as near-verbatim repeats (never when ``repeats`` is false); code,
     tables, quotes and HTML only as near-verbatim copies. Every unit ends in exactly one cluster;
-    clusters come in order of their first unit.
+    clusters come in order of their first unit. ``sources`` gives each unit's inputs when one
+    unit stands for a bag of identical copies (``bag_units``); by default a unit's own source.
     """
     negative = [negated(u.text) for u in units]
-    clusters = _Clusters(units, negative)
+    if sources is None:
+        sources = [frozenset({u.source}) for u in units]
+    clusters = _Clusters(units, negative, sources)
     ranked: list[tuple[float, int, int, bool]] = []
     for (i, j), base in scores.items():
         a, b = units[i], units[j]
         verbatim_kind = a.kind in _VERBATIM_KINDS or b.kind in _VERBATIM_KINDS
-        repeat = a.source == b.source
+        repeat = bool(sources[i] & sources[j])
         if repeat and not (repeats and a.repeatable and b.repeatable):
             continue
         if repeat or verbatim_kind:
@@ -839,10 +889,11 @@ def cluster_units(
         left, right = clusters.members[root_i], clusters.members[root_j]
         if len(left) * len(right) > 1:
             total = 0.0
-            for x in left:
-                for y in right:
+            sample_left, sample_right = sorted(left)[:LINKAGE_SAMPLE], sorted(right)[:LINKAGE_SAMPLE]
+            for x in sample_left:
+                for y in sample_right:
                     total += pair_score.get((x, y) if x < y else (y, x), 0.0)
-            if total / (len(left) * len(right)) < threshold:
+            if total / (len(sample_left) * len(sample_right)) < threshold:
                 continue
         clusters.join(root_i, root_j)
     groups = [sorted(m) for m in clusters.members if m]
