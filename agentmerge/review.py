@@ -7,6 +7,11 @@ request comment. ``agentmerge git install`` lives here too, since it is git conf
 
 Git is run as a subprocess with ``-z`` output everywhere, so paths with spaces, quotes or
 non-ASCII characters need no unquoting.
+
+The review report's renderers stay here rather than in ``render``: a review report is git facts
+(revisions, statuses, rename scores) around per-file diffs that ``render`` already writes, and
+keeping it beside the plumbing keeps ``render`` free of git. They follow render's rules all the
+same: plain strings and lines, no colour.
 """
 
 from __future__ import annotations
