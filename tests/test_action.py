@@ -284,6 +284,19 @@ def test_base_ref_is_used_when_the_event_has_no_shas(tmp_path: Path, api: tuple[
     assert (tmp_path / "output.txt").read_text() == "changed=4\n"
 
 
+def test_read_only_token_fails_the_step_after_the_summary_is_written(
+    tmp_path: Path, api: tuple[FakeGitHub, str]
+) -> None:
+    """A 403 on commenting is one error line and exit 2, and the job summary already has the report."""
+    fake, url = api
+    fake.fail_with = 403
+    repo = make_review_repo(tmp_path)
+    done = run_review_step(repo, pull_request_env(tmp_path, repo, url, comment="true"))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "pull-requests: write" in done.stderr
+    assert "4 agent files changed" in (tmp_path / "summary.md").read_text()
+
+
 def test_push_event_reviews_the_pushed_range_without_commenting(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
     """On push, before..after is reviewed; comment: true then posts nothing and does not fail."""
     fake, url = api
