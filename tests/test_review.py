@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agentmerge.cli import cli, main
 from agentmerge.errors import AgentMergeError
 from agentmerge.review import (
     DEFAULT_AGENT_GLOBS,
+    Review,
     ReviewConfig,
     changed_files,
     glob_regex,
@@ -652,3 +655,35 @@ def test_globs_agree_with_git_attribute_matching(tmp_path: Path) -> None:
     ).stdout.split("\0")
     by_git = {out[i]: out[i + 2] == "agentmerge" for i in range(0, len(out) - 2, 3)}
     assert by_git == {path: matches_any(path, DEFAULT_AGENT_GLOBS) for path in GLOB_PROBES}
+
+
+def test_comment_without_github_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--comment posts to a pull request, which only --github knows about."""
+    repo = make_review_repo(tmp_path)
+    code, _, err = run_cli(repo, monkeypatch, "review", "--comment")
+    assert code == 2
+    assert "--comment works with --github only" in err
+
+
+@pytest.fixture
+def big_report(tmp_path: Path) -> Review:
+    """A review of 25 changed agents with long diffs, a rename and a deletion among them."""
+    repo = make_review_repo(tmp_path)
+    for n in range(25):
+        bullets = "".join(f"- Rule {k} of agent {n}: `check` the {k}th | thing\n" for k in range(40))
+        fence = "```sh\nmake test\n```\n" if n % 2 else ""
+        write(
+            repo, f".claude/agents/bulk-{n:02}.md", f"---\nname: b{n}\ndescription: d\n---\n## Rules\n{fence}{bullets}"
+        )
+    return review(repo, base="main")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(limit=st.integers(min_value=2000, max_value=120_000))
+def test_markdown_never_exceeds_any_limit_and_stays_balanced(big_report: Review, limit: int) -> None:
+    """Whatever the limit, the Markdown fits it, and its fences and <details> elements are balanced."""
+    text = render_review_markdown(big_report, limit=limit)
+    assert len(text) <= limit
+    assert text.count("<details>") == text.count("</details>")
+    assert sum(1 for line in text.splitlines() if line.strip().startswith("```")) % 2 == 0
+    assert text.startswith("### agentmerge review: 29 agent files changed")
