@@ -231,6 +231,8 @@ class _Consolidator:
         self.agents = agents
         self.threshold = threshold
         self.preferred = preferred
+        # One input is only normalised: even its exact repeats stay, so the file comes back as it was.
+        self.repeats = len(agents) > 1
         self.sections: list[_InSection] = []
         self.items: list[_InItem] = []
         self.section_of: dict[tuple[int, int], int] = {}
@@ -312,7 +314,9 @@ class _Consolidator:
         self.weights = match.TermWeights(all_texts)
         templated = self._templated_sections()
         units = [
-            match.Unit(e.source, e.item.text, self._item_role(e), -1, e.item.kind, e.home not in templated)
+            match.Unit(
+                e.source, e.item.text, self._item_role(e), -1, e.item.kind, self.repeats and e.home not in templated
+            )
             for e in self.items
         ]
         # Identical copies are clustered once, as bags; scores are computed between bags.
@@ -735,7 +739,7 @@ class _Consolidator:
         scores = (
             match.candidate_pairs(vectors, self.weights) if len({s for s, _, _ in nodes}) > 1 or len(nodes) > 1 else {}
         )
-        units = [match.Unit(source, child.text, role, 0, child.kind) for source, child, _ in nodes]
+        units = [match.Unit(source, child.text, role, 0, child.kind, self.repeats) for source, child, _ in nodes]
         clusters = match.cluster_units(units, scores, threshold=self.threshold)
         cluster_of = {i: n for n, c in enumerate(clusters) for i in c}
         keyed = [[("item", cluster_of[i]) for i in seq] for seq in sequences]

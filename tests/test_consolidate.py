@@ -51,7 +51,7 @@ def merged_text(agents: list[Agent], **options: Any) -> str:
 
 def input_units(agent: Agent) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
     """(items and fields, headings) of one input as (path, line) pairs."""
-    items = {(agent.path, item.line) for _, top in agent.items() for item in top.walk()}
+    items = {(agent.path, item.line) for _, item in agent.items()}
     items |= {(agent.path, f.line) for f in agent.fields}
     headings = {(agent.path, s.line) for s in agent.body.walk() if s.kind != "root"}
     return items, headings

@@ -1,0 +1,168 @@
+"""Invariants of consolidation, checked on generated agents (hypothesis) and on the seeds."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from conftest import SEEDS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agentmerge import match
+from agentmerge.consolidate import MergedItem, MergedSection, consolidate
+from agentmerge.diff import diff_agents
+from agentmerge.model import Agent
+from agentmerge.parse import parse_text, read_agent
+from agentmerge.render import consolidation_to_dict, render_consolidation
+
+VERBS = ["Implement", "Write", "Review", "Document", "Validate", "Never skip", "Always run", "Avoid", "Monitor"]
+OBJECTS = [
+    "unit tests for services",
+    "database migrations",
+    "input validation on endpoints",
+    "rate limiting on public APIs",
+    "structured logging",
+    "connection pooling",
+    "API documentation",
+    "caching for hot queries",
+    "secrets in environment variables",
+    "dependency injection for testability",
+]
+TITLES = ["Responsibilities", "Core Responsibilities", "Workflow", "Principles", "Definition of Done", "Pitfalls"]
+MODELS = ["inherit", "sonnet", "opus"]
+TOOLS = ["Read", "Write", "Bash", "Grep"]
+
+sentence = st.builds(
+    lambda v, o, tail: f"{v} {o}{tail}",
+    st.sampled_from(VERBS),
+    st.sampled_from(OBJECTS),
+    st.sampled_from(["", ".", " where needed", " for every change"]),
+)
+
+
+@st.composite
+def agent_text(draw: st.DrawFn) -> str:
+    """A small agent file: frontmatter, an intro, a few sections of bullets, numbered or task items."""
+    lines = ["---", "name: worker", f"model: {draw(st.sampled_from(MODELS))}"]
+    tools = draw(st.lists(st.sampled_from(TOOLS), unique=True, max_size=3))
+    if tools:
+        lines.append(f"tools: {', '.join(tools)}")
+    lines += ["---", "", draw(sentence), ""]
+    titles = draw(st.lists(st.sampled_from(TITLES), unique=True, min_size=1, max_size=4))
+    for title in titles:
+        lines += [f"## {title}", ""]
+        marker = draw(st.sampled_from(["-", "1.", "- [ ]"]))
+        for text in draw(st.lists(sentence, min_size=1, max_size=5)):
+            lines.append(f"{marker} {text}")
+            if draw(st.integers(0, 5)) == 0:
+                lines.append(f"  - {draw(sentence)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+agents_strategy = st.lists(agent_text(), min_size=1, max_size=4)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def build(texts: list[str]) -> list[Agent]:
+    return [parse_text(text, f"in{n}.md") for n, text in enumerate(texts)]
+
+
+def walk_items(section: MergedSection) -> list[MergedItem]:
+    out: list[MergedItem] = []
+    stack = list(section.items)
+    while stack:
+        item = stack.pop()
+        out.append(item)
+        stack.extend(item.children)
+    for sub in section.sections:
+        out.extend(walk_items(sub))
+    return out
+
+
+def source_keys(report: dict[str, Any]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    items = [(s["path"], s["line"]) for f in report["fields"] for s in f["sources"]]
+    headings: list[tuple[str, int]] = []
+    stack: list[tuple[str, dict[str, Any]]] = [("section", s) for s in report["sections"]]
+    while stack:
+        kind, node = stack.pop()
+        if kind == "section":
+            headings.extend((s["path"], s["line"]) for s in node["sources"])
+            stack.extend(("item", i) for i in node["items"])
+            stack.extend(("section", s) for s in node["sections"])
+        else:
+            items.extend((s["path"], s["line"]) for s in node["sources"])
+            stack.extend(("item", c) for c in node.get("children", []))
+    return items, headings
+
+
+@SETTINGS
+@given(agents_strategy)
+def test_every_input_item_and_heading_is_in_exactly_one_sources_list(texts: list[str]) -> None:
+    agents = build(texts)
+    items, headings = source_keys(consolidation_to_dict(consolidate(agents)))
+    want_items = [(a.path, i.line) for a in agents for _, i in a.items()]
+    want_items += [(a.path, f.line) for a in agents for f in a.fields]
+    want_headings = [(a.path, s.line) for a in agents for s in a.body.walk() if s.kind != "root"]
+    assert sorted(items) == sorted(want_items)
+    assert sorted(headings) == sorted(want_headings)
+
+
+@SETTINGS
+@given(agents_strategy, st.randoms(use_true_random=False))
+def test_argument_order_never_changes_the_output(texts: list[str], rng: Any) -> None:
+    agents = build(texts)
+    shuffled = list(agents)
+    rng.shuffle(shuffled)
+    assert render_consolidation(consolidate(shuffled)) == render_consolidation(consolidate(agents))
+
+
+@SETTINGS
+@given(agents_strategy)
+def test_consolidating_the_output_again_gives_the_same_bytes(texts: list[str]) -> None:
+    first = render_consolidation(consolidate(build(texts)))
+    assert render_consolidation(consolidate([parse_text(first, "merged.md")])) == first
+
+
+@SETTINGS
+@given(agent_text())
+def test_one_input_is_its_own_consolidation(text: str) -> None:
+    agent = parse_text(text, "one.md")
+    merged = consolidate([agent]).agent
+    assert diff_agents(agent, merged).identical
+    assert render_consolidation(consolidate([parse_text(render_consolidation(consolidate([agent])), "x.md")])) == (
+        render_consolidation(consolidate([agent]))
+    )
+
+
+@SETTINGS
+@given(agents_strategy)
+def test_no_two_output_items_of_one_section_are_near_verbatim(texts: list[str]) -> None:
+    result = consolidate(build(texts))
+    stack = [result.body]
+    while stack:
+        section = stack.pop()
+        stack.extend(section.sections)
+        for a, b in itertools.combinations(section.items, 2):
+            if a.item.kind == b.item.kind and match.negated(a.item.text) == match.negated(b.item.text):
+                assert not match.near_verbatim(a.item.text, b.item.text), (a.item.text, b.item.text)
+
+
+@SETTINGS
+@given(agents_strategy)
+def test_no_cluster_holds_two_items_of_one_input_unless_near_verbatim(texts: list[str]) -> None:
+    result = consolidate(build(texts))
+    for merged in walk_items(result.body):
+        by_path: dict[str, list[str]] = {}
+        for source in merged.sources:
+            by_path.setdefault(source.path, []).append(source.text)
+        for group in by_path.values():
+            for a, b in itertools.combinations(group, 2):
+                assert match.near_verbatim(a, b)
+
+
+def test_diff_of_each_seed_against_its_own_consolidation_is_empty() -> None:
+    for path in SEEDS:
+        agent = read_agent(path)
+        assert diff_agents(agent, consolidate([agent]).agent).identical, path.name
