@@ -153,12 +153,6 @@ def similarity(a: str, b: str) -> float:
     return max(fuzz.ratio(x, y), fuzz.token_sort_ratio(x, y)) / 100.0
 
 
-def _similarity_bound(a: str, b: str) -> float:
-    """An upper bound of ``similarity`` from the lengths alone (Indel ratio bound)."""
-    la, lb = len(compare_form(a)), len(compare_form(b))
-    return 1.0 if la + lb == 0 else 2.0 * min(la, lb) / (la + lb)
-
-
 _TITLE_NUMBER_RE = re.compile(r"^(?:(?:step|phase|part|section)\s+)?\d+(?:\.\d+)*[.):]?\s+", re.IGNORECASE)
 
 
@@ -225,17 +219,23 @@ def pair_fuzzy(
     The most similar pair is taken first (difflib's "longest match first" in spirit); ties go
     to the pair whose positions are closest, then to the earliest, so the result is stable.
     """
+    from rapidfuzz import fuzz, process
+
     validate_cutoff(cutoff)
+    keys = list(new)
+    choices = [compare_form(new[j]) for j in keys]
     candidates: list[tuple[float, int, int, int]] = []
     for i, a in old.items():
-        for j, b in new.items():
-            if allowed is not None and not allowed(i, j):
-                continue
-            if _similarity_bound(a, b) < cutoff:
-                continue
-            score = similarity(a, b)
-            if score >= cutoff:
-                candidates.append((-score, abs(i - j), i, j))
+        # The same measure as ``similarity``, scored in rapidfuzz's C loops over all choices.
+        query = compare_form(a)
+        best: dict[int, float] = {}
+        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+            for _, score, n in process.extract(query, choices, scorer=scorer, score_cutoff=cutoff * 100, limit=None):
+                best[n] = max(best.get(n, 0.0), score)
+        for n, score in best.items():
+            j = keys[n]
+            if allowed is None or allowed(i, j):
+                candidates.append((-score / 100.0, abs(i - j), i, j))
     candidates.sort()
     used_old: set[int] = set()
     used_new: set[int] = set()
