@@ -607,7 +607,9 @@ def names(value: object) -> frozenset[str]:
     if value is None:
         return frozenset()
     if isinstance(value, str):
-        parts = re.split(r"[,\n]" if "," in value or "\n" in value else r"\s+", value)
+        # Commas separate names; spaces only when no name can hold one (``Bash(git log:*)``).
+        separated = "," in value or "\n" in value or "(" in value
+        parts = re.split(r"[,\n]" if separated else r"\s+", value)
     elif isinstance(value, (list, tuple)):
         parts = [str(v) for v in value]
     else:

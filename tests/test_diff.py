@@ -205,6 +205,7 @@ def test_nested_values_are_described_by_deepdiff_loaded_only_when_needed() -> No
 def test_names_reads_comma_strings_lists_and_spaces() -> None:
     assert names("Read, Grep") == names(["Grep", "Read"]) == names("Read Grep") == {"Read", "Grep"}
     assert names(None) == frozenset()
+    assert names("Bash(git log:*)") == {"Bash(git log:*)"}
 
 
 def test_redline_joins_a_replacement_into_one_run() -> None:
