@@ -38,6 +38,9 @@ SET_KEYS = frozenset({"tools", "allowed-tools", "allowed_tools", "allowedTools",
 PERMISSION_KEYS = frozenset({"tools", "allowed-tools", "allowed_tools", "allowedTools"})
 """Set keys that grant tools: an input without the key inherits every tool, so a list narrows it."""
 
+FIRST_KEYS = ("name", "description")
+"""Frontmatter keys that come first in the merged agent, as the agent writer orders them."""
+
 LINE_STEP = 10
 """Gap between the synthetic line numbers of the merged model's nodes (room for annotations)."""
 
@@ -477,19 +480,21 @@ class _Consolidator:
             while walk != 0:
                 depth[group] += 1
                 walk = parent[walk]
+        went_to: list[Counter[int]] = [Counter() for _ in range(groups)]
+        for index, in_item in enumerate(self.items):
+            went_to[self.sections[in_item.home].group][home[self.cluster_of[index]]] += 1
         for group in sorted(range(1, groups), key=lambda g: -depth[g]):
-            if content[group]:
+            went = went_to[group]
+            went.pop(group, None)
+            if content[group] or not went:
+                # Kept: it has content, or it was empty in the inputs too.
                 content[parent[group]] += 1
                 continue
-            went = Counter(
-                home[self.cluster_of[i]] for i, e in enumerate(self.items) if self.sections[e.home].group == group
-            )
-            went.pop(group, None)
-            target[group] = _plurality(went, parent[group]) if went else parent[group]
+            target[group] = _plurality(went, parent[group])
         self.parent, self.target = parent, target
         self.doc_title = self._document_title()
         self.base_level = self._base_level()
-        return self._freeze(self._merged_section(0, depth=0, parent_level=0))
+        return self._freeze(self._merged_section(0, parent_level=0))
 
     def _freeze(self, draft: _Draft) -> MergedSection:
         """Give every node its synthetic line, in output order, and build the final section."""
@@ -548,7 +553,13 @@ class _Consolidator:
         best = max(levels.values())
         return min(level for level, count in levels.items() if count == best)
 
-    def _merged_section(self, group: int, depth: int, parent_level: int) -> _Draft:
+    def _merged_section(self, group: int, parent_level: int, ceiling: int = 6) -> _Draft:
+        """Build the merged section of ``group`` under a parent at ``parent_level``.
+
+        A heading takes the level most of its members have, kept deeper than its parent and no
+        deeper than the heading before it (``ceiling``): a deeper heading after a sibling would
+        read back as that sibling's subsection.
+        """
         own = [e for e in self.sections if e.group == group]
         folded = [e for e in self.sections if e.group != group and e.group != 0 and self._resolve(e.group) == group]
         headings = sorted(
@@ -562,27 +573,45 @@ class _Consolidator:
         title: str | None
         if group == 0:
             title, kind, level, role = self.doc_title, "root", 0, match.ROOT_ROLE
+            inner = 1 if self.doc_title is not None else 0
         else:
             heads = [e.section for e in own if e.section is not None]
             title = self._section_title(heads, [e.source for e in own])
             role = own[0].role
             kind = "pseudo" if all(s.kind == "pseudo" for s in heads) else "heading"
-            if kind == "pseudo" and (child_groups or self._breaks_pseudo(order, style)):
+            # A label over subsections exists only as a numbered label item; one that gains
+            # subsections by merging, or a paragraph after its list, becomes a heading.
+            gained = bool(child_groups) and not any(s.sections for s in heads)
+            if kind == "pseudo" and (gained or self._breaks_pseudo(order, style)):
                 kind = "heading"
-            level = min(6, self.base_level + depth - 1) if kind == "heading" else parent_level + 1
+            if kind == "heading":
+                levels = Counter(s.level for s in heads if s.kind == "heading")
+                wanted = min(levels, key=lambda n: (-levels[n], n)) if levels else parent_level + 1
+                level = min(6, max(parent_level + 1, min(wanted, ceiling)))
+            else:
+                level = parent_level + 1
+            inner = level
         draft = _Draft(title, kind, level, role, sources)
         seen_heading = False
+        ceiling = 6
         for key in order:
             if key[0] == "item":
                 draft.children.append(self._merged_item(self.clusters[key[1]], key[1], style))
                 continue
-            child = self._merged_section(key[1], depth + 1, level)
+            child = self._merged_section(key[1], inner, ceiling)
             if child.kind == "pseudo" and seen_heading:
                 # A label after a heading would read back as part of that heading's section.
-                child.kind, child.level = "heading", min(6, self.base_level + depth)
-            seen_heading = seen_heading or child.kind == "heading"
+                child.kind, child.level = "heading", min(6, inner + 1)
+            if child.kind == "heading":
+                seen_heading = True
+                ceiling = child.level
             draft.children.append(child)
-        draft.children = _readable_order(draft.children)
+        members = [i for n in item_clusters for i in self.clusters[n]]
+        inputs = {e.source for e in own} | {self.items[i].source for i in members}
+        moved_in = any(self.sections[self.items[i].home].group != group for i in members)
+        if len(inputs) > 1 or moved_in:
+            # One input's own order already reads back as it is; a merged order may not.
+            draft.children = _readable_order(draft.children)
         return draft
 
     def _breaks_pseudo(self, order: list[tuple[str, int]], style: str | None) -> bool:
@@ -773,6 +802,8 @@ class _Consolidator:
             for f in agent.fields:
                 if f.key not in keys:
                     keys.append(f.key)
+        # The order the file is written in: name, description, then first seen.
+        keys.sort(key=lambda key: FIRST_KEYS.index(key) if key in FIRST_KEYS else len(FIRST_KEYS))
         fields: list[MergedField] = []
         conflicts: list[Conflict] = []
         for key in keys:
@@ -858,6 +889,8 @@ class _Consolidator:
 
     def _set_field(self, key: str, found: list[tuple[int, Field]]) -> tuple[object, Conflict | None]:
         """Union of the names, in first-seen order; any input that gains a name is reported."""
+        if len({_value_text(f.value) for _, f in found}) == 1 and len(found) == len(self.agents):
+            return found[0][1].value, None  # every input agrees: kept exactly as written
         sets = [(n, _names(f.value)) for n, f in found]
         union: list[str] = []
         for _, names in sets:
@@ -983,26 +1016,30 @@ def _value_text(value: object) -> str:
 def _readable_order(children: list[MergedItem | _Draft]) -> list[MergedItem | _Draft]:
     """Move items that would read back as part of the subsection before them ahead of it.
 
-    Parsing folds what follows a heading into that heading's section, and a list after a label's
-    list into the label's section; only a paragraph after a label whose content ends with a list
-    returns to the parent. Such items keep their relative order, placed before the first
-    subsection.
+    Parsing folds what follows a heading into that heading's section, and what follows a label
+    into the label's section, until a paragraph after the label's list closes the label; from
+    then on content is the parent's again. Items that would be swallowed keep their relative
+    order, placed before the first subsection.
     """
     first = next((n for n, c in enumerate(children) if isinstance(c, _Draft)), len(children))
     head = list(children[:first])
     tail: list[MergedItem | _Draft] = []
-    last: _Draft | None = None
+    open_label: _Draft | None = None
+    after_heading = False
     for child in children[first:]:
         if isinstance(child, _Draft):
             tail.append(child)
-            last = child
-        elif (
-            last is not None
-            and last.kind == "pseudo"
-            and child.item.kind == "paragraph"
-            and any(isinstance(c, MergedItem) and c.item.kind in ("bullet", "ordered", "task") for c in last.children)
+            after_heading = child.kind != "pseudo"
+            open_label = child if child.kind == "pseudo" else None
+        elif after_heading:
+            head.append(child)
+        elif open_label is None:
+            tail.append(child)
+        elif child.item.kind == "paragraph" and any(
+            isinstance(c, MergedItem) and c.item.kind in ("bullet", "ordered", "task") for c in open_label.children
         ):
             tail.append(child)
+            open_label = None
         else:
             head.append(child)
     return head + tail

@@ -37,8 +37,9 @@ def shape_section(section: Section) -> tuple[Any, ...]:
 
 
 def shape(agent: Agent) -> tuple[Any, ...]:
-    """An agent's model without line numbers or path: what "the same model" means here."""
-    return (tuple((f.key, json.dumps(f.value)) for f in agent.fields), shape_section(agent.body))
+    """An agent's model without line numbers, path or key order (the writer puts name and
+    description first): what "the same model" means here."""
+    return (tuple(sorted((f.key, json.dumps(f.value)) for f in agent.fields)), shape_section(agent.body))
 
 
 def seeds() -> list[Agent]:
