@@ -306,16 +306,16 @@ class _BodyDiff:
         if len(old.sections) == 1 or len(new.sections) == 1:
             return pairs
         votes: dict[tuple[int, int], int] = {}
-        # Evidence of which sections hold the same content: equal items paired one-to-one in
-        # order (so a line repeated in many sections votes once per section), then for the rest
-        # the most similar item on the other side.
+        # Evidence of which sections hold the same content: items paired one-to-one, equal ones
+        # first in order (a line repeated in many sections votes once per section), then
+        # similar ones. One-to-one keeps the evidence the same whichever side is old.
         free_old = {n: u.key for n, u in enumerate(old.items)}
         free_new = {n: u.key for n, u in enumerate(new.items)}
         best = dict(match.pair_exact(free_old, free_new))
         for i, j in best.items():
             del free_old[i]
             del free_new[j]
-        best.update(match.best_matches(free_old, free_new, self.cutoff))
+        best.update((i, j) for i, j, _ in match.pair_fuzzy(free_old, free_new, self.cutoff))
         for i, j in best.items():
             for o in old.ancestors(old.items[i].section):
                 for n in new.ancestors(new.items[j].section):
@@ -416,14 +416,14 @@ class _BodyDiff:
     def _section_changes(self) -> Iterator[Change]:
         old, new = self.old, self.new
         moved = self._moved_sections()
-        for o, section in enumerate(old.sections):
+        for o in range(len(old.sections)):
             if o == 0:
                 continue
             n = self.section_pair.get(o)
             if n is None:
                 yield Change("removed", "section", old.section_side(o), None, **self._context(o, None))  # type: ignore[arg-type]
                 continue
-            renamed = match.title_key(section.title or "") != match.title_key(new.sections[n].title or "")
+            renamed = not self._same_title(o, n)
             if not renamed and o not in moved:
                 continue
             old_side, new_side = old.section_side(o), new.section_side(n)
@@ -453,9 +453,13 @@ class _BodyDiff:
             else:
                 siblings.setdefault(self._place_old(old.parent[o]), []).append((o, n))
         for group in siblings.values():
-            kept = match.longest_common_order(group)
+            unchanged = {(o, n) for o, n in group if self._same_title(o, n)}
+            kept = match.longest_common_order(group, unchanged)
             moved.update(o for o, n in group if (o, n) not in kept)
         return moved
+
+    def _same_title(self, o: int, n: int) -> bool:
+        return match.title_key(self.old.sections[o].title or "") == match.title_key(self.new.sections[n].title or "")
 
     def _item_changes(self) -> Iterator[Change]:
         old, new = self.old, self.new
@@ -504,7 +508,8 @@ class _BodyDiff:
                 groups.setdefault(a.section, []).append((i, j))
         moved: set[int] = set()
         for group in groups.values():
-            kept = match.longest_common_order(group)
+            unchanged = {(i, j) for i, j in group if old.items[i].key == new.items[j].key}
+            kept = match.longest_common_order(group, unchanged)
             moved.update(i for i, j in group if (i, j) not in kept)
         return moved
 

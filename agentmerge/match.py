@@ -250,39 +250,36 @@ def pair_fuzzy(
     return pairs
 
 
-def best_matches(old: Mapping[int, str], new: Mapping[int, str], cutoff: float) -> dict[int, int]:
-    """For each key of ``old``, the key of its equal or most similar text in ``new`` (not 1-to-1).
-
-    Used as evidence for pairing sections: how many of one section's items have their best
-    match in the other section.
-    """
-    from rapidfuzz import fuzz, process
-
-    by_text: dict[str, int] = {}
-    for j in sorted(new, reverse=True):
-        by_text[new[j]] = j
-    keys = list(new)
-    choices = [compare_form(new[j]) for j in keys]
-    found: dict[int, int] = {}
-    for i, text in old.items():
-        if text in by_text:
-            found[i] = by_text[text]
-            continue
-        if not choices:
-            continue
-        best = process.extractOne(compare_form(text), choices, scorer=fuzz.ratio, score_cutoff=cutoff * 100)
-        if best is not None:
-            found[i] = keys[best[2]]
-    return found
+ORDER_QUADRATIC_LIMIT = 2000
+"""Most pairs for which ``longest_common_order`` weighs unchanged pairs (a quadratic search);
+beyond it, any one of the longest orders is taken (n log n)."""
 
 
-def longest_common_order(pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+def longest_common_order(
+    pairs: Sequence[tuple[int, int]], preferred: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset()
+) -> set[tuple[int, int]]:
     """The largest set of ``pairs`` whose old and new positions are in the same order.
 
     The pairs left out are the ones that moved: the reviewer sees the fewest moves that explain
-    the new order.
+    the new order. Among orders of the same length, the one keeping most ``preferred`` pairs
+    (those otherwise unchanged) wins, so a move is put on a pair that also changed.
     """
     ordered = sorted(pairs)
+    if preferred and len(ordered) <= ORDER_QUADRATIC_LIMIT:
+        # Each pair outweighs all preferences together: length first, then preferred pairs.
+        weight = [len(ordered) + 1 + (1 if pair in preferred else 0) for pair in ordered]
+        best = list(weight)
+        link = [-1] * len(ordered)
+        for b in range(len(ordered)):
+            for a in range(b):
+                if ordered[a][1] < ordered[b][1] and best[a] + weight[b] > best[b]:
+                    best[b], link[b] = best[a] + weight[b], a
+        end = max(range(len(ordered)), key=lambda n: (best[n], -n), default=-1)
+        chosen: set[tuple[int, int]] = set()
+        while end >= 0:
+            chosen.add(ordered[end])
+            end = link[end]
+        return chosen
     # Longest strictly increasing subsequence of the new positions, with back links.
     tails: list[int] = []
     tail_index: list[int] = []

@@ -1,0 +1,62 @@
+"""Property-based invariants of the semantic diff on generated agents."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agentmerge.diff import diff_agents
+from agentmerge.parse import parse_text
+
+WORDS = ["run", "tests", "never", "always", "review", "the", "code", "write", "docs", "check", "api", "logs"]
+TITLES = ["Rules", "Steps", "Output", "Your Core Rules", "Notes"]
+
+bullet = st.lists(st.sampled_from(WORDS), min_size=2, max_size=7).map(" ".join)
+section = st.tuples(st.sampled_from(TITLES), st.booleans(), st.lists(bullet, min_size=0, max_size=5))
+document = st.tuples(
+    st.sampled_from(["inherit", "opus", None]),
+    st.lists(st.sampled_from(["Read", "Grep", "Bash"]), unique=True, max_size=3),
+    st.lists(section, max_size=4),
+)
+
+
+def render(doc: tuple[str | None, list[str], list[tuple[str, bool, list[str]]]]) -> str:
+    model, tools, sections = doc
+    lines = ["---", "name: generated", "description: A generated agent."]
+    if model is not None:
+        lines.append(f"model: {model}")
+    if tools:
+        lines.append(f"tools: {', '.join(tools)}")
+    lines += ["---", ""]
+    for title, numbered, bullets in sections:
+        lines += [f"## {title}", ""]
+        lines += [f"{n}. {b}" if numbered else f"- {b}" for n, b in enumerate(bullets, start=1)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+@settings(max_examples=150, deadline=None)
+@given(document)
+def test_a_generated_agent_diffed_with_itself_is_identical(doc: tuple) -> None:  # type: ignore[type-arg]
+    agent = parse_text(render(doc), "a.md")
+    assert diff_agents(agent, agent).identical
+
+
+@settings(max_examples=150, deadline=None)
+@given(document, document)
+def test_swapping_sides_swaps_added_and_removed(one: tuple, two: tuple) -> None:  # type: ignore[type-arg]
+    """What one direction adds the other removes; rewordings and moves count the same both ways."""
+    a, b = parse_text(render(one), "a.md"), parse_text(render(two), "b.md")
+    forward, backward = diff_agents(a, b).summary, diff_agents(b, a).summary
+    assert forward.added == backward.removed and forward.removed == backward.added
+    assert forward.reworded + forward.moved == backward.reworded + backward.moved
+    assert forward.frontmatter == backward.frontmatter
+
+
+@settings(max_examples=100, deadline=None)
+@given(document)
+def test_star_bullets_and_crlf_are_not_a_change(doc: tuple) -> None:  # type: ignore[type-arg]
+    text = render(doc)
+    reformatted = text.replace("\n- ", "\n* ").replace("\n", "\r\n")
+    a, b = parse_text(text, "a.md"), parse_text(reformatted.replace("\r\n", "\n"), "b.md")
+    assert diff_agents(a, b).identical
