@@ -342,11 +342,13 @@ class _Consolidator:
         clusters = self._expand(bags, match.cluster_units(heads, scores, threshold=self.threshold, sources=bag_sources))
         body = self._build_body(clusters)
         fields, conflicts = self._merge_fields()
-        agent = Agent(
-            path=OUTPUT_PATH,
-            fields=tuple(f.field for f in fields),
-            body=body.section,
-            has_frontmatter=any(a.has_frontmatter for a in self.agents) or bool(fields),
+        agent = _settle(
+            Agent(
+                path=OUTPUT_PATH,
+                fields=tuple(f.field for f in fields),
+                body=body.section,
+                has_frontmatter=any(a.has_frontmatter for a in self.agents) or bool(fields),
+            )
         )
         items_in = sum(1 for e in self.items for _ in e.item.walk()) + sum(len(a.fields) for a in self.agents)
         merged_items = list(_walk_merged(body))
@@ -936,6 +938,54 @@ def _document_title(root: Section) -> Section | None:
     if only.kind == "heading" and only.level == 1:
         return only
     return None
+
+
+def _settle(agent: Agent) -> Agent:
+    """The merged model as its own file reads back.
+
+    The agent writer is the authority on how a model reads back from Markdown. The merge keeps
+    to what the writer can express (see ``_readable_order``), but should a merged arrangement
+    still read back otherwise, the model that the written file parses to is the result, so the
+    output, the model and a second consolidation always agree.
+    """
+    from agentmerge.parse import parse_text
+    from agentmerge.render import render_agent
+
+    back = parse_text(render_agent(agent), OUTPUT_PATH)
+    if _same_shape(back.body, agent.body) and back.fields == agent.fields:
+        return agent
+    return back
+
+
+def _same_shape(a: Section, b: Section) -> bool:
+    """Whether two sections hold the same content in the same places, line numbers aside."""
+    if (a.title, a.level, a.kind, len(a.items), len(a.sections)) != (
+        b.title,
+        b.level,
+        b.kind,
+        len(b.items),
+        len(b.sections),
+    ):
+        return False
+    order_a = [isinstance(n, Item) for n in _in_order(a)]
+    order_b = [isinstance(n, Item) for n in _in_order(b)]
+    if order_a != order_b:
+        return False
+    if any(not _same_item(x, y) for x, y in zip(a.items, b.items, strict=True)):
+        return False
+    return all(_same_shape(x, y) for x, y in zip(a.sections, b.sections, strict=True))
+
+
+def _in_order(section: Section) -> list[Item | Section]:
+    children: list[Item | Section] = [*section.items, *section.sections]
+    children.sort(key=lambda node: node.line)
+    return children
+
+
+def _same_item(a: Item, b: Item) -> bool:
+    if (a.kind, a.text, a.checked, a.info, len(a.children)) != (b.kind, b.text, b.checked, b.info, len(b.children)):
+        return False
+    return all(_same_item(x, y) for x, y in zip(a.children, b.children, strict=True))
 
 
 def _title(section: Section | None) -> str:
