@@ -757,6 +757,9 @@ def candidate_pairs(vectors: Sequence[Mapping[str, float]], weights: TermWeights
     scores: dict[tuple[int, int], float] = {}
     for i, vector in enumerate(vectors):
         distinctive = [t for t in vector if weights.frequency.get(t, 0) <= limit]
+        if not distinctive:
+            # Nothing but common words: the heaviest of them still finds the unit's copies.
+            distinctive = sorted(vector, key=lambda t: (-vector[t], t))[:1]
         distinctive.sort(key=lambda t: (-vector[t], t))
         partners: set[int] = set()
         for term in distinctive[:BLOCK_TERMS]:
@@ -870,7 +873,7 @@ def cluster_units(
         if repeat and not (repeats and a.repeatable and b.repeatable):
             continue
         if repeat or verbatim_kind:
-            if a.kind != b.kind or not near_verbatim(a.text, b.text):
+            if (verbatim_kind and a.kind != b.kind) or not near_verbatim(a.text, b.text):
                 continue
             ranked.append((1.0 + bonus, i, j, repeat))
             continue
