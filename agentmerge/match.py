@@ -567,13 +567,13 @@ SECTION_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "collaboration",
             r"collaborat|coordinat|hand-?offs?|working with|interactions?|"
-            r"communicat|escalat|\bteam\b|other agents|integration with|with agents|handoffs?",
+            r"escalat|\bteam\b|other agents|integration with|with agents|handoffs?|reporting to",
         ),
         ("inputs", r"\binputs?\b|prerequisites?|what you need|context needed|required (?:information|context)"),
         (
             "outputs",
             r"\boutputs?\b|deliverables?|\bproduce\b|\breport(?:ing)? format|response format|"
-            r"output format|\breturns?\b",
+            r"output format|\breturns?\b|(?:response|report|output) structure",
         ),
         (
             "workflow",
@@ -584,7 +584,8 @@ SECTION_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "principles",
             r"principles?|guidelines?|standards?|best practices|\brules\b|conventions|"
-            r"patterns?\b|philosophy|\bvalues\b|polic(?:y|ies)|constraints|\bquality\b|requirements",
+            r"patterns?\b|philosophy|\bvalues\b|polic(?:y|ies)|constraints|\bquality\b|requirements|\bstyle\b|"
+            r"\btone\b|traits|behaviou?r|mindset",
         ),
         (
             "responsibilities",
