@@ -5,9 +5,10 @@ A pure function from models to a result. The steps, each deterministic:
 1. Inputs are put in a canonical order (by path), so argument order never matters.
 2. Sections are flattened per input; a document title (one ``#`` heading that opens the body and
    holds everything) counts as the root. Every section gets a role from its title.
-3. Items are scored pairwise on IDF-weighted terms (``match.candidate_pairs``). Pairs that score
-   well without any help are anchors; sections of different inputs align by title or by the
-   share of their items that anchor to each other (``match.section_similarity``).
+3. Identical copies become one bag (``match.bag_units``); bags are scored pairwise on
+   IDF-weighted terms, only where they share a distinctive term (``match.candidate_pairs``).
+   Pairs that score well without any help are anchors; sections of different inputs align by
+   title or by the share of their items that anchor to each other (``match.section_similarity``).
 4. Items cluster again, now with a bonus for sitting in aligned sections; at most one item per
    input in a cluster, except near-verbatim repeats; roles and polarity are kept apart.
 5. Each cluster keeps one wording (the preferred input's when ``prefer`` names one, else the most
@@ -16,6 +17,8 @@ A pure function from models to a result. The steps, each deterministic:
 6. Frontmatter: agreeing values kept, tool and skill lists merged as sets with widening reported,
    other disagreeing values decided by vote; the description is chosen like an item and keeps
    every distinct ``<example>`` block.
+7. The merged model is written and read back once (``_settle``), so the file, the model and a
+   second consolidation of the file always agree. One input alone is only normalised.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from agentmerge import match
 from agentmerge.errors import AgentMergeError
 from agentmerge.model import Agent, Field, Item, Section
+
+_Key = TypeVar("_Key", int, str)
 
 OUTPUT_PATH = "<consolidated>"
 """The path given to the merged agent model."""
@@ -244,6 +250,7 @@ class _Consolidator:
     # -- reading the inputs -------------------------------------------------------------------
 
     def _flatten(self) -> None:
+        """Collect every input's sections (roots first) and top-level items, in input order."""
         for source, agent in enumerate(self.agents):
             root = agent.body
             headings: list[Section] = []
@@ -256,6 +263,7 @@ class _Consolidator:
             index = len(self.sections)
             self.sections.append(_InSection(source, None, -1, match.ROOT_ROLE, children, headings, group=0))
             self._walk(source, index, children)
+        self.item_index = {(e.source, e.item.line): n for n, e in enumerate(self.items)}
 
     def _walk(self, source: int, index: int, children: list[Item | Section]) -> None:
         entries = [c for c in children if isinstance(c, Item)]
@@ -495,7 +503,6 @@ class _Consolidator:
             target[group] = _plurality(went, parent[group])
         self.parent, self.target = parent, target
         self.doc_title = self._document_title()
-        self.base_level = self._base_level()
         return self._freeze(self._merged_section(0, parent_level=0))
 
     def _freeze(self, draft: _Draft) -> MergedSection:
@@ -539,21 +546,7 @@ class _Consolidator:
         titles = [e.headings[0].title or "" for e in self.sections if e.section is None and e.headings]
         if not titles:
             return None
-        return str(_plurality(Counter(titles), titles[0]))
-
-    def _base_level(self) -> int:
-        """Level of top-level headings: 2 under a document title, else the level most inputs use."""
-        if self.doc_title is not None:
-            return 2
-        levels = Counter(
-            e.section.level
-            for e in self.sections
-            if e.section is not None and e.section.kind == "heading" and self.sections[e.parent].section is None
-        )
-        if not levels:
-            return 2
-        best = max(levels.values())
-        return min(level for level, count in levels.items() if count == best)
+        return _plurality(Counter(titles), titles[0])
 
     def _merged_section(self, group: int, parent_level: int, ceiling: int = 6) -> _Draft:
         """Build the merged section of ``group`` under a parent at ``parent_level``.
@@ -665,7 +658,7 @@ class _Consolidator:
             for child in entry.children:
                 key: tuple[str, int]
                 if isinstance(child, Item):
-                    index = self._item_index[(entry.source, child.line)]
+                    index = self.item_index[(entry.source, child.line)]
                     key = ("item", self.cluster_of[index])
                 else:
                     sub = self.sections[self.section_of[(entry.source, child.line)]]
@@ -787,14 +780,6 @@ class _Consolidator:
                 self._merge_members([nodes[i][1] for i in cluster], [nodes[i][0] for i in cluster], choice, None, role)
             )
         return out
-
-    @property
-    def _item_index(self) -> dict[tuple[int, int], int]:
-        cached = getattr(self, "_item_index_cache", None)
-        if cached is None:
-            cached = {(e.source, e.item.line): n for n, e in enumerate(self.items)}
-            self._item_index_cache = cached
-        return cached
 
     # -- frontmatter ---------------------------------------------------------------------------
 
@@ -996,8 +981,8 @@ def _title_key(section: Section | None) -> str:
     return match.normalize(_title(section)).casefold()
 
 
-def _plurality(votes: Counter[int] | Counter[str], default):  # type: ignore[no-untyped-def]
-    """The most common key; ``default`` when it is among the tied, else the first tied key."""
+def _plurality(votes: Counter[_Key], default: _Key) -> _Key:
+    """The most common key; ``default`` when it is among the tied, else the smallest tied key."""
     if not votes:
         return default
     best = max(votes.values())
