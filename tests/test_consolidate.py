@@ -343,3 +343,50 @@ def test_cli_json_format_prints_the_report() -> None:
     data = json.loads(result.stdout)
     assert data["inputs"] == [{"path": str(p)} for p in sorted(SEEDS, key=str)]
     assert data["sections"][0]["title"] in (None, "Backend Engineer Agent")
+
+
+def test_cli_reads_one_input_from_stdin(tmp_path: Path) -> None:
+    a = tmp_path / "a.md"
+    a.write_text("## Rules\n\n- Write unit tests for services\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["consolidate", str(a), "-", "--format", "json"], input="## Rules\n\n- Document every endpoint\n"
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {p["path"] for p in data["inputs"]} == {str(a), "<stdin>"}
+    assert "Document every endpoint" in data["agent"] and "Write unit tests" in data["agent"]
+
+
+def test_cli_annotate_writes_provenance_the_parser_ignores(tmp_path: Path) -> None:
+    out = tmp_path / "merged.md"
+    result = CliRunner().invoke(cli, ["consolidate", *map(str, SEEDS), "--annotate", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "<!-- " in text and "000-headings-checklists.md:17" in text
+    assert shape(parse_text(text, "a.md")) == shape(parse_text(merged_text(seeds()), "b.md"))
+
+
+def test_cli_refuses_a_report_onto_an_input(tmp_path: Path) -> None:
+    a = tmp_path / "a.md"
+    a.write_text("- Write tests\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["consolidate", str(a), "--report", str(a)])
+    assert result.exit_code == 2 and "is one of the inputs" in result.stderr
+    assert a.read_text(encoding="utf-8") == "- Write tests\n"
+
+
+def test_cli_prefer_accepts_another_spelling_of_the_same_file(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("a.md").write_text("## Rules\n\n- Design and optimize database schemas\n", encoding="utf-8")
+    Path("b.md").write_text("## Rules\n\n- Database schema design and optimization, with indexes\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["consolidate", "a.md", "b.md", "--prefer", "./a.md"])
+    assert result.exit_code == 0, result.output
+    assert "- Design and optimize database schemas" in result.stdout
+    assert "with indexes" not in result.stdout
+
+
+def test_cli_unwritable_output_is_one_line_exit_2(tmp_path: Path) -> None:
+    a = tmp_path / "a.md"
+    a.write_text("- Write tests\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["consolidate", str(a), "-o", str(tmp_path / "missing" / "out.md")])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "cannot be written" in result.stderr
