@@ -718,6 +718,13 @@ def item_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     paragraph that elaborates it ("Use connection pooling" inside a longer database bullet);
     the cosine keeps two long texts that share one phrase apart.
     """
+    return _similarity(a, b, (_norm(a), sum(a.values())), (_norm(b), sum(b.values())))
+
+
+def _similarity(
+    a: Mapping[str, float], b: Mapping[str, float], stats_a: tuple[float, float], stats_b: tuple[float, float]
+) -> float:
+    """``item_similarity`` with each vector's norm and total weight already known."""
     if len(a) > len(b):
         a, b = b, a
     shared = 0.0
@@ -729,9 +736,8 @@ def item_similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
             shared += min(weight, other)
     if not dot:
         return 0.0
-    norm_a, norm_b = _norm(a), _norm(b)
-    cosine = dot / (norm_a * norm_b)
-    smaller = min(sum(a.values()), sum(b.values()))
+    cosine = dot / (stats_a[0] * stats_b[0])
+    smaller = min(stats_a[1], stats_b[1])
     containment = shared / smaller if smaller else 0.0
     # A text of one or two terms is "contained" in almost anything that names its topic, so
     # for short texts containment gives way to the cosine.
@@ -756,6 +762,7 @@ def candidate_pairs(vectors: Sequence[Mapping[str, float]], weights: TermWeights
         for term in vector:
             postings.setdefault(term, []).append(index)
     scores: dict[tuple[int, int], float] = {}
+    stats = [(_norm(v), sum(v.values())) for v in vectors]
     for i, vector in enumerate(vectors):
         distinctive = [t for t in vector if weights.frequency.get(t, 0) <= limit]
         if not distinctive:
@@ -771,7 +778,7 @@ def candidate_pairs(vectors: Sequence[Mapping[str, float]], weights: TermWeights
             pair = (i, j) if i < j else (j, i)
             if pair in scores:
                 continue
-            score = item_similarity(vectors[i], vectors[j])
+            score = _similarity(vectors[i], vectors[j], stats[i], stats[j])
             if score > 0:
                 scores[pair] = score
     return scores
