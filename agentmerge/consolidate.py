@@ -204,13 +204,19 @@ class _InSection:
     """One input section while clustering: where it sits and what it holds."""
 
     source: int
+    """Index of its input in canonical order."""
     section: Section | None
-    """None for the root (whose content is ``children``)."""
+    """The parsed section; None for the root (whose content is ``children``)."""
     parent: int
+    """Index of the enclosing _InSection; -1 for the root."""
     role: str
+    """Its role (``match.section_role``)."""
     children: list[Item | Section]
+    """Its items and subsections in source order (for a root under a document title: the title's)."""
     headings: list[Section]
+    """The headings it accounts for in provenance: itself, or a root's document title."""
     group: int = 0
+    """The aligned section it belongs to; 0 is the roots' group, -1 until aligned."""
 
 
 @dataclass(slots=True)
@@ -218,17 +224,27 @@ class _Draft:
     """A merged section while it is built, before lines are given out."""
 
     title: str | None
+    """The chosen title; None for the root without a document title."""
     kind: str
+    """root, heading or pseudo."""
     level: int
+    """Heading level as written (pseudo-headings: parent level + 1)."""
     role: str
+    """The role of its member sections."""
     sources: tuple[SectionSource, ...]
+    """Every input heading folded into it."""
     children: list[MergedItem | _Draft] = field(default_factory=list)
+    """Merged items and subsections in output order."""
 
 
 @dataclass(slots=True)
 class _InItem:
+    """One top-level input item while clustering."""
+
     source: int
+    """Index of its input in canonical order."""
     item: Item
+    """The parsed item, children included."""
     home: int
     """Index of its _InSection."""
     position: float
