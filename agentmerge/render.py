@@ -776,7 +776,8 @@ def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> d
     """The consolidate report, JSON version 1 (DESIGN.md); ``agent`` is exactly the file written."""
     root = result.body
     top = {
-        "title": root.content.title,
+        "title": None,
+        "document_title": root.content.title if root.wrapped else None,
         "role": root.role,
         "sources": [_section_source(s) for s in root.sources],
         "items": [merged_item_to_dict(i) for i in root.items],
