@@ -23,6 +23,7 @@ A pure function from models to a result. The steps, each deterministic:
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -1022,22 +1023,30 @@ def _consensus_order(
         for n, a in enumerate(sequence):
             for b in sequence[n + 1 :]:
                 before[(a, b)] = before.get((a, b), 0) + 1
-    remaining = list(keys)
+    # Copeland score over the remaining keys, kept up to date as keys are taken: only the keys
+    # some input ranks against the taken one change, so the work follows the pairs, not n^2.
+    score = dict.fromkeys(keys, 0)
+    against: dict[tuple[str, int], list[tuple[tuple[str, int], int]]] = {}
+    for (a, b), count in before.items():
+        score[a] += count
+        score[b] -= count
+        against.setdefault(a, []).append((b, count))
+        against.setdefault(b, []).append((a, -count))
+    heap = [(-score[key], fallback[key], key) for key in keys]
+    heapq.heapify(heap)
+    taken: set[tuple[str, int]] = set()
     out: list[tuple[str, int]] = []
-    while remaining:
-        best = None
-        best_key = None
-        for key in remaining:
-            score = 0
-            for other in remaining:
-                if other is not key:
-                    score += before.get((key, other), 0) - before.get((other, key), 0)
-            rank = (-score, fallback[key])
-            if best_key is None or rank < best_key:
-                best, best_key = key, rank
-        assert best is not None
-        out.append(best)
-        remaining.remove(best)
+    while heap:
+        negative, _, key = heapq.heappop(heap)
+        if key in taken or -negative != score[key]:
+            continue  # taken already, or an outdated score
+        taken.add(key)
+        out.append(key)
+        for other, count in against.get(key, ()):
+            if other not in taken:
+                # ``other`` no longer counts its relation to ``key``.
+                score[other] += count
+                heapq.heappush(heap, (-score[other], fallback[other], other))
     return out
 
 
