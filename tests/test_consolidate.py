@@ -390,3 +390,10 @@ def test_cli_unwritable_output_is_one_line_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["consolidate", str(a), "-o", str(tmp_path / "missing" / "out.md")])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "cannot be written" in result.stderr
+
+
+def test_cli_help_states_the_default_threshold_the_library_uses() -> None:
+    from agentmerge.match import CLUSTER_THRESHOLD
+
+    result = CliRunner().invoke(cli, ["consolidate", "--help"])
+    assert f"[default: {CLUSTER_THRESHOLD}]" in " ".join(result.output.split())
