@@ -362,10 +362,19 @@ class _BodyDiff:
                 del free_old[i]
                 del free_new[j]
 
+        old_roles = [_role(old, n) for n in range(len(old.sections))]
+        new_roles = [_role(new, n) for n in range(len(new.sections))]
+
+        def same_role(i: int, j: int) -> bool:
+            # An edited line that crossed from, say, a checklist into the practices it checks
+            # is a different instruction, not a moved one (DESIGN.md: roles do not merge).
+            return match.roles_compatible(old_roles[old.items[i].section], new_roles[new.items[j].section])
+
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new, same_section)])
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new)])
         take(match.pair_fuzzy(free_old, free_new, self.cutoff, same_section))
-        take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF)))
+        take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.CROSS_ROLE_MOVE_CUTOFF)))
+        take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF), same_role))
         return pairs, scores
 
     # -- changes ------------------------------------------------------------------------------
@@ -512,6 +521,15 @@ class _BodyDiff:
             kept = match.longest_common_order(group, unchanged)
             moved.update(i for i, j in group if (i, j) not in kept)
         return moved
+
+
+def _role(units: _Units, section: int) -> str:
+    """The role of a section: from its own title, else from the nearest ancestor that names one."""
+    role = match.section_role(units.sections[section].title)
+    while role == match.GENERAL_ROLE and units.parent[section] > 0:
+        section = units.parent[section]
+        role = match.section_role(units.sections[section].title)
+    return role
 
 
 class _Anchor:

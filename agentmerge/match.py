@@ -109,6 +109,14 @@ fuzzy pair must say more alike before it reads as a move rather than a removal a
 When ``--threshold`` is higher than this, the threshold applies across sections too.
 """
 
+CROSS_ROLE_MOVE_CUTOFF = 0.9
+"""Least similarity at which an item is moved, edited, between sections of different roles.
+
+A checklist entry and the practice it checks, or a pitfall and the rule it warns about, share
+most words and are still different instructions (see ``roles_compatible``); between such
+sections only a near-verbatim copy counts as the same line moved.
+"""
+
 SECTION_TITLE_CUTOFF = 0.8
 """Least title similarity at which two sections pair on their titles alone.
 

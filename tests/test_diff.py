@@ -8,7 +8,7 @@ import pytest
 from conftest import SEEDS
 
 from agentmerge.diff import Change, DiffResult, diff_agents, names, redline
-from agentmerge.match import MOVE_CUTOFF, pair_exact, pair_fuzzy, validate_cutoff
+from agentmerge.match import CROSS_ROLE_MOVE_CUTOFF, MOVE_CUTOFF, pair_exact, pair_fuzzy, similarity, validate_cutoff
 from agentmerge.parse import parse_text, read_agent
 
 BASE = """\
@@ -255,3 +255,24 @@ def test_repeated_titles_pair_by_their_content() -> None:
     ]
     assert all(c.old is not None and c.old.line >= 8 for c in result.changes)
     assert all(c.old is not None and "beta" in c.old.text for c in result.changes if c.kind == "item")
+
+
+def test_an_edited_line_crossing_into_a_checklist_is_not_a_move() -> None:
+    """Between sections of different roles (rules, done-checklist) only a near-verbatim copy moves."""
+    old = (
+        "## Rules\n\n- Run the full test suite before approving a change\n- Keep diffs small\n\n"
+        "## Definition of Done\n\n- [ ] Docs updated\n"
+    )
+    edited = "Run the test suite before you approve the change"
+    assert (
+        MOVE_CUTOFF <= similarity("Run the full test suite before approving a change", edited) < CROSS_ROLE_MOVE_CUTOFF
+    )
+    new = old.replace("- Run the full test suite before approving a change\n", "").replace(
+        "- [ ] Docs updated\n", f"- [ ] Docs updated\n- [ ] {edited}\n"
+    )
+    assert sorted(c.op for c in diff(old, new).changes) == ["added", "removed"]
+    same_role = old.replace("## Definition of Done\n\n- [ ] Docs updated\n", "## Principles\n\n- Docs are updated\n")
+    moved = same_role.replace("- Run the full test suite before approving a change\n", "").replace(
+        "- Docs are updated\n", f"- Docs are updated\n- {edited}\n"
+    )
+    assert [c.op for c in diff(same_role, moved).changes] == ["moved"]
