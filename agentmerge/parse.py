@@ -57,7 +57,7 @@ _BOLD_LABEL_RE = re.compile(
 )
 _PLAIN_LABEL_RE = re.compile(r"^(?P<label>[A-Za-z][\w &/+.'()-]{0,40}?):[ \t]+(?P<rest>\S.*)$", re.DOTALL)
 _UNDERLINE_RE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
-_TASK_RE = re.compile(r"^\[([ xX])\](?:[ \t]+|$)")
+_TASK_RE = re.compile(r"^\[([ xX])\](?:[ \t]+|$|(?=\n))")
 _KEY_RE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]|$)")
 _EXAMPLE_RE = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
 _EXAMPLE_PART_RE = {
@@ -573,6 +573,9 @@ class _BodyParser:
         token = self.tokens[index]
         assert token.map is not None
         content = _strip_annotation(self.tokens[index + 1].content)
+        if not content:
+            # Only no-break or other Unicode spaces: Markdown trims them away, nothing is said.
+            return
         line = self._line(token.map[0])
         title = _pseudo_title(content, self.tokens[index + 3] if index + 3 < len(self.tokens) else None)
         if title is not None:
@@ -739,7 +742,7 @@ def _pseudo_title(content: str, following: Token | None) -> str | None:
         return None
     bold = _BOLD_ONLY_RE.match(content)
     if bold:
-        return bold.group("title").strip().rstrip(":").strip() or None
+        return _without_colon(bold.group("title")) or None
     stripped = content.strip()
     if (
         stripped.endswith(":")
@@ -758,15 +761,21 @@ def _pseudo_item_title(item: Item, has_sublist: bool, ordered: bool) -> str | No
         return None
     bold = _BOLD_ONLY_RE.match(item.text)
     if bold and (bold.group("colon") or bold.group("title").rstrip().endswith(":")):
-        return bold.group("title").strip().rstrip(":").strip() or None
+        return _without_colon(bold.group("title")) or None
     return None
+
+
+def _without_colon(title: str) -> str:
+    """``title`` stripped, without one trailing colon (a second one belongs to the title)."""
+    title = title.strip()
+    return title[:-1].strip() if title.endswith(":") else title
 
 
 def _label(text: str) -> str | None:
     """The lead-in label of ``**Label**: rest``, ``**Label:** rest`` or ``Label: rest``."""
     bold = _BOLD_LABEL_RE.match(text)
     if bold:
-        return bold.group("label").strip().rstrip(":").strip() or None
+        return _without_colon(bold.group("label")) or None
     plain = _PLAIN_LABEL_RE.match(text)
     if plain:
         label = plain.group("label").strip()

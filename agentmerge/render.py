@@ -5,6 +5,7 @@ Renderers return strings or yield lines without colour; the CLI adds colour.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -230,16 +231,22 @@ def _blocks(section: Section) -> Iterator[str]:
     elif section.kind == "pseudo":
         yield _pseudo_line(section.title or "")
     children = _in_source_order(section)
-    numbered = _numbered_pseudos(section, children)
+    numbered = {id(s) for s in _numbered_pseudos(section, children)}
     run: list[Item] = []
+    previous: Item | Section | None = None
     for child in children:
-        if isinstance(child, Section) and child in numbered:
+        if isinstance(child, Section) and id(child) in numbered:
             child = _as_numbered_item(child)
         if isinstance(child, Item) and child.kind in _LIST_KINDS:
             if run and _LIST_KINDS[run[-1].kind] != _LIST_KINDS[child.kind]:
                 yield _list_block(run)
                 run = []
+            if not run and isinstance(previous, Item) and _reads_as_label_line(previous):
+                # Directly over a list this paragraph would become a pseudo-heading; in the
+                # source something the model does not keep (a rule, a comment) stood between.
+                yield "---"
             run.append(child)
+            previous = child
             continue
         if run:
             yield _list_block(run)
@@ -248,8 +255,28 @@ def _blocks(section: Section) -> Iterator[str]:
             yield from _blocks(child)
         else:
             yield _item_block(child)
+        previous = child
     if run:
         yield _list_block(run)
+
+
+PSEUDO_TITLE_MAX = 80
+"""Longest plain ``Label:`` line read as a pseudo-heading over a list (as the parser reads it)."""
+
+PSEUDO_TITLE_WORDS = 12
+"""Most words of a plain ``Label:`` line read as a pseudo-heading (as the parser reads it)."""
+
+
+def _reads_as_label_line(item: Item) -> bool:
+    """Whether a paragraph would be read as a ``Label:`` pseudo-heading if a list followed it."""
+    text = item.text.strip()
+    return (
+        item.kind == "paragraph"
+        and "\n" not in item.text
+        and text.endswith(":")
+        and len(text) <= PSEUDO_TITLE_MAX
+        and len(text.split()) <= PSEUDO_TITLE_WORDS
+    )
 
 
 def _heading_lines(section: Section) -> str:
@@ -257,7 +284,11 @@ def _heading_lines(section: Section) -> str:
     title = section.title or ""
     if "\n" in title and section.level <= 2:
         return f"{title}\n{'===' if section.level == 1 else '---'}"
-    return f"{'#' * max(1, min(section.level, 6))} {title}"
+    marks = "#" * max(1, min(section.level, 6))
+    if re.search(r"(?:^|[ \t])#+$", title):
+        # A title ending in " #" would lose it as the optional closing sequence: add one.
+        return f"{marks} {title} #"
+    return f"{marks} {title}"
 
 
 def _pseudo_line(title: str) -> str:
@@ -353,12 +384,17 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
     children = list(item.children)
     if item.text or item.kind == "task" or not children:
         # Trailing spaces stay: two of them are a hard line break.
-        text_lines = item.text.split("\n")
+        text_lines = _guarded(item.text, item.kind != "task").split("\n")
         lines = [f"{marker} {text_lines[0]}" if text_lines[0] else marker]
-        # Continuation lines that would form a table once indented were lazy in the source
-        # (a table cannot start on a lazy line); written lazily again they stay text.
-        follow = "" if any(_TABLE_RULE_RE.match(line) for line in text_lines[1:]) else indent
-        lines.extend(f"{follow}{line}" if line else "" for line in text_lines[1:])
+        # Continuation lines that would form a table or a setext underline once indented were
+        # lazy in the source (neither can be a lazy line); written lazily again they stay text.
+        # Lines that keep indentation of their own stood deeper than the item's content in the
+        # source (a lazy line has none left), so they go back there.
+        lazy = any(_TABLE_RULE_RE.match(line) or _EQUALS_RE.match(line) for line in text_lines[1:])
+        for before, line in itertools.pairwise(text_lines):
+            # After a blank line (a new paragraph of the item) a line cannot be lazy.
+            deep = not lazy or line[:1] in (" ", "\t") or not before
+            lines.append(f"{indent}{line}" if line and deep else line)
     else:
         # An item without text of its own starts with its first child on the marker's line:
         # ``-`` followed by a blank line would end the item before the child.
@@ -366,19 +402,28 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
         first_lines = _child_lines(first, 1)
         lines = [f"{marker} {first_lines[0]}"]
         lines.extend(f"{indent}{line}" if line else "" for line in first_lines[1:])
+    if _RULE_RE.match(lines[0]):
+        # "- --" would be a thematic break; "+" never starts one.
+        lines[0] = "+" + lines[0][1:]
+    # A sub-list right after a block (an HTML block, a table) would run into it: a blank line first.
+    after_block = len(children) < len(item.children) and item.children[0].kind not in _LIST_KINDS
     sub_run: list[Item] = []
     for child in children:
         if child.kind in _LIST_KINDS and (not sub_run or _LIST_KINDS[sub_run[-1].kind] == _LIST_KINDS[child.kind]):
             sub_run.append(child)
             continue
-        lines.extend(_indented_run(sub_run, indent))
+        if sub_run:
+            lines.extend(["", *_indented_run(sub_run, indent)] if after_block else _indented_run(sub_run, indent))
+            after_block = False
         sub_run = []
         if child.kind in _LIST_KINDS:
             sub_run.append(child)
         else:
             lines.append("")
             lines.extend(f"{indent}{line}" if line else "" for line in _item_block(child).split("\n"))
-    lines.extend(_indented_run(sub_run, indent))
+            after_block = True
+    if sub_run:
+        lines.extend(["", *_indented_run(sub_run, indent)] if after_block else _indented_run(sub_run, indent))
     return lines
 
 
@@ -391,32 +436,59 @@ def _child_lines(item: Item, number: int) -> list[str]:
 def _indented_run(run: list[Item], indent: str) -> list[str]:
     if not run:
         return []
-    return [f"{indent}{line}" if line else "" for line in _list_block(run).split("\n")]
+    lines = [f"{indent}{line}" if line else "" for line in _list_block(run).split("\n")]
+    if " " not in lines[0].strip():
+        # An empty first item cannot interrupt the text above it ("-" would underline it).
+        lines.insert(0, "")
+    return lines
 
 
 def _item_block(item: Item) -> str:
     if item.kind == "code":
         longest = max((len(m) for m in re.findall(r"`{3,}|~{3,}", item.text)), default=0)
-        fence = "`" * max(3, longest + 1)
+        # A backtick fence's info string may not hold a backtick; a tilde fence's may.
+        fence = ("~" if "`" in (item.info or "") else "`") * max(3, longest + 1)
         return f"{fence}{item.info or ''}\n{item.text}\n{fence}" if item.text else f"{fence}{item.info or ''}\n{fence}"
     if item.kind == "quote":
         return "\n".join(f"> {line}" if line else ">" for line in item.text.split("\n"))
     if item.kind in _LIST_KINDS:
         return "\n".join(_list_item_lines(item, item.number or 1))
-    if item.kind == "paragraph" and _BLOCK_START_RE.match(item.text):
-        # Markdown trims a paragraph's leading white space, no-break spaces included, so text
-        # such as "- x" can only have been a paragraph behind one; written so, it stays one.
-        return "\u00a0" + item.text
+    if item.kind == "paragraph":
+        return _guarded(item.text, True)
     return item.text
 
+
+def _guarded(text: str, lead: bool) -> str:
+    """``text`` with a no-break space where Markdown would otherwise read it as something else.
+
+    Markdown trims white space, no-break spaces included, around a paragraph, so text that starts
+    like a block (``- x``) or ends in a setext underline (``a`` over ``-``) can only have been a
+    paragraph with one there; written the same way, it reads back as the same text.
+    """
+    if lead and _BLOCK_START_RE.match(text.split("\n", 1)[0]):
+        text = "\u00a0" + text
+    if "\n" in text and _UNDERLINE_RE.match(text.rsplit("\n", 1)[1]):
+        text += "\u00a0"
+    return text
+
+
+_UNDERLINE_RE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
+"""A setext heading's underline."""
+
+_EQUALS_RE = re.compile(r"^ {0,3}=+[ \t]*$")
+"""A setext underline of ``=`` (a ``-`` one would be a thematic break on a lazy line)."""
 
 _TABLE_RULE_RE = re.compile(
     r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$|^[ \t]*\|[ \t]*:?-+:?[ \t]*\|"
 )
 """A table's delimiter row (``| --- | :-: |``)."""
 
-_BLOCK_START_RE = re.compile(r"(?:[-*+]|\d{1,9}[.)]|#{1,6})(?:[ \t]|$)|>|`{3}|~{3}|(?:[-*_][ \t]*){3,}$")
-"""Text at a line's start that Markdown reads as the start of a list, heading, quote, fence or rule."""
+_RULE_RE = re.compile(r"^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
+"""A thematic break (``---``, ``* * *``), which wins over a list item."""
+
+_BLOCK_START_RE = re.compile(r"(?:[-*+]|\d{1,9}[.)]|#{1,6})(?:[ \t]|$)|>|`{3}|~{3}|(?:[-*_][ \t]*){3,}$|<[!?/A-Za-z]")
+"""Text at a line's start that Markdown may read as the start of a list, heading, quote, fence,
+rule or HTML block (any tag is taken, which costs an invisible space before inline HTML)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -842,9 +914,19 @@ def _section_source(source: Any) -> dict[str, Any]:
     return {"path": source.path, "line": source.line, "title": source.title}
 
 
-def _provenance(sources: Any) -> str:
-    places = ", ".join(f"{ANNOTATION_UNSAFE.sub('_', s.path)}:{s.line}" for s in sources)
+def _provenance(sources: Any, names: dict[str, str]) -> str:
+    places = ", ".join(f"{names.get(s.path, s.path)}:{s.line}" for s in sources)
     return f"<!-- {places} -->"
+
+
+def _short_names(paths: tuple[str, ...]) -> dict[str, str]:
+    """How each input is named in a provenance comment: its file name when that is unique among
+    the inputs (``a.md:17``), else its path; characters a comment cannot carry become ``_``."""
+    import os
+
+    bases = [os.path.basename(p) or p for p in paths]
+    unique = len(set(bases)) == len(bases)
+    return {p: ANNOTATION_UNSAFE.sub("_", b if unique else p) for p, b in zip(paths, bases, strict=True)}
 
 
 def _annotated(result: Consolidation) -> Agent:
@@ -854,7 +936,7 @@ def _annotated(result: Consolidation) -> Agent:
     block just before them; a section a comment block first under its heading. The merged model
     leaves gaps between line numbers, so the comments slot in without reordering anything.
     """
-    return _replace_body(result.agent, _annotated_section(result.body))
+    return _replace_body(result.agent, _annotated_section(result.body, _short_names(result.inputs)))
 
 
 def _replace_body(agent: Agent, body: Section) -> Agent:
@@ -863,28 +945,29 @@ def _replace_body(agent: Agent, body: Section) -> Agent:
     return replace(agent, body=body)
 
 
-def _annotated_section(merged: MergedSection) -> Section:
+def _annotated_section(merged: MergedSection, names: dict[str, str]) -> Section:
     from dataclasses import replace
 
     items: list[Item] = []
     section = merged.content
     if merged.sources:
-        note = _provenance(merged.sources)
+        note = _provenance(merged.sources, names)
         items.append(Item(kind="html", text=note, line=section.line + 1, end_line=section.line + 1))
     for child in merged.items:
-        items.extend(_annotated_item(child))
-    content = replace(section, items=tuple(items), sections=tuple(_annotated_section(s) for s in merged.sections))
+        items.extend(_annotated_item(child, names))
+    subsections = tuple(_annotated_section(s, names) for s in merged.sections)
+    content = replace(section, items=tuple(items), sections=subsections)
     return replace(merged.section, sections=(content,)) if merged.wrapped else content
 
 
-def _annotated_item(merged: MergedItem) -> list[Item]:
+def _annotated_item(merged: MergedItem, names: dict[str, str]) -> list[Item]:
     from dataclasses import replace
 
     item = merged.item
     children: list[Item] = []
     for child in merged.children:
-        children.extend(_annotated_item(child))
-    comment = _provenance(merged.sources)
+        children.extend(_annotated_item(child, names))
+    comment = _provenance(merged.sources, names)
     if item.kind in ("bullet", "ordered", "task", "paragraph") and item.text.strip():
         return [replace(item, text=f"{item.text} {comment}", children=tuple(children))]
     note = Item(kind="html", text=comment, line=item.line - 1, end_line=item.line - 1)
