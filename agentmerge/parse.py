@@ -48,7 +48,7 @@ BINARY_SAMPLE = 8192
 
 # An HTML comment that only lists sources (``<!-- a.md:17, b.md:12 -->``), as written by
 # ``consolidate --annotate``; the parser drops it so annotated output parses like plain output.
-ANNOTATION_RE = re.compile(r"(?:(?:(?<=\s)|^)[ \t]*<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*\s*-->)+[ \t]*$")
+ANNOTATION_RE = re.compile(r"(?:[ \t]*(?:(?<=\s)|^)<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*\s*-->)+[ \t]*$")
 
 _BOLD_ONLY_RE = re.compile(r"^(\*\*|__)(?P<title>(?:(?!\1).)+?)\1[ \t]*(?P<colon>:?)[ \t]*$")
 _BOLD_LABEL_RE = re.compile(

@@ -144,3 +144,53 @@ def test_body_is_normalised() -> None:
     """Setext headings become ``#``, ``*`` bullets ``-``, list numbers restart at 1."""
     written = render_agent(parse_text("Title\n=====\n\n* a\n* b\n\n3. c\n4. d\n", "a.md"))
     assert written == "# Title\n\n- a\n- b\n\n1. c\n2. d\n"
+
+
+def test_label_line_kept_apart_from_a_following_list_by_a_rule() -> None:
+    """A ``Label:`` paragraph that a rule kept from its list is written with a rule, staying a paragraph."""
+    agent = parse_text("Steps:\n\n---\n\n- one\n", "a.md")
+    assert agent.body.items[0].kind == "paragraph"
+    written = assert_round_trip(agent)
+    assert written == "Steps:\n\n---\n\n- one\n"
+
+
+def test_label_line_over_a_list_stays_a_pseudo_heading_without_a_rule() -> None:
+    """A ``Label:`` paragraph directly over its list is a pseudo-heading and is written as one."""
+    written = assert_round_trip(parse_text("Steps:\n- one\n", "a.md"))
+    assert written == "**Steps:**\n\n- one\n"
+
+
+def test_bullet_that_would_be_a_rule_gets_another_marker() -> None:
+    """``* --`` is a bullet; written ``- --`` it would be a thematic break, so ``+`` is used."""
+    agent = parse_text("* --\n", "a.md")
+    assert assert_round_trip(agent) == "+ --\n"
+
+
+def test_heading_title_ending_in_hash_keeps_it() -> None:
+    """A title ending in `` #`` gets a closing sequence so the ``#`` stays part of the title."""
+    agent = parse_text("## C # #\n", "a.md")
+    assert agent.body.sections[0].title == "C #"
+    assert assert_round_trip(agent) == "## C # #\n"
+
+
+def test_code_info_with_backtick_uses_a_tilde_fence() -> None:
+    """An info string holding a backtick can only follow a tilde fence."""
+    agent = parse_text("~~~ a`b\ncode\n~~~\n", "a.md")
+    assert agent.body.items[0].info == "a`b"
+    assert assert_round_trip(agent).startswith("~~~a`b\n")
+
+
+def test_empty_sub_list_item_after_text_does_not_underline_it() -> None:
+    """An empty first sub-item is written after a blank line; ``-`` under text would make a heading."""
+    agent = parse_text("1. text\n\n   -\n   - two\n", "a.md")
+    assert [c.text for c in agent.body.items[0].children] == ["", "two"]
+    assert_round_trip(agent)
+
+
+def test_annotation_removal_never_leaves_a_setext_underline() -> None:
+    """``a`` over ``=== <!-- x.md:1 -->`` keeps its comment: removed, ``===`` would underline ``a``."""
+    agent = parse_text("a\n=== <!-- x.md:1 -->\n", "a.md")
+    assert agent.body.items[0].text == "a\n=== <!-- x.md:1 -->"
+    assert_round_trip(agent)
+    agent = parse_text("Do it. <!-- x.md:1, y.md:2 --> <!-- z.md:3 -->\n", "a.md")
+    assert agent.body.items[0].text == "Do it."
