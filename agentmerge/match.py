@@ -539,6 +539,13 @@ def terms(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _closeness(a: str, b: str) -> float:
+    """Character similarity of two texts' lower-cased normal forms, 0 to 100 (rapidfuzz ratio)."""
+    from rapidfuzz import fuzz
+
+    return float(fuzz.ratio(normalize(a).casefold(), normalize(b).casefold()))
+
+
 def near_verbatim(a: str, b: str) -> bool:
     """Whether two texts are the same words give or take a typo or punctuation (NEAR_VERBATIM)."""
     from rapidfuzz import fuzz
@@ -896,7 +903,11 @@ def cluster_units(
         score = base + (bonus * (1.0 - base) if a.group >= 0 and a.group == b.group else 0.0)
         if score >= threshold:
             ranked.append((score, i, j, False))
-    ranked.sort(key=lambda entry: (-entry[0], entry[1], entry[2]))
+    # Equal scores (the same terms) go to the pair whose wording is closest, so that a verbatim
+    # copy is not beaten to its partner by a rewording that only adds stop words.
+    ranked.sort(
+        key=lambda entry: (-entry[0], -_closeness(units[entry[1]].text, units[entry[2]].text), entry[1], entry[2])
+    )
     pair_score = {(i, j): score for score, i, j, _ in ranked}
     for _, i, j, repeat in ranked:
         root_i, root_j = clusters.find(i), clusters.find(j)
