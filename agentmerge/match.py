@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -227,18 +227,21 @@ def pair_fuzzy(
     The most similar pair is taken first (difflib's "longest match first" in spirit); ties go
     to the pair whose positions are closest, then to the earliest, so the result is stable.
     """
-    from rapidfuzz import fuzz, process
+    from rapidfuzz import fuzz
 
     validate_cutoff(cutoff)
     keys = list(new)
     choices = [compare_form(new[j]) for j in keys]
     candidates: list[tuple[float, int, int, int]] = []
+    # Few pairs are scored in a plain loop; many in rapidfuzz's C loops, whose module takes
+    # longer to import than a small diff takes to run.
+    bulk = len(old) * len(keys) > BULK_PAIRS
     for i, a in old.items():
-        # The same measure as ``similarity``, scored in rapidfuzz's C loops over all choices.
+        # The same measure as ``similarity``.
         query = compare_form(a)
         best: dict[int, float] = {}
         for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-            for _, score, n in process.extract(query, choices, scorer=scorer, score_cutoff=cutoff * 100, limit=None):
+            for n, score in _scores(query, choices, scorer, cutoff * 100, bulk):
                 best[n] = max(best.get(n, 0.0), score)
         for n, score in best.items():
             j = keys[n]
@@ -261,6 +264,26 @@ def pair_fuzzy(
 ORDER_QUADRATIC_LIMIT = 2000
 """Most pairs for which ``longest_common_order`` weighs unchanged pairs (a quadratic search);
 beyond it, any one of the longest orders is taken (n log n)."""
+
+
+BULK_PAIRS = 20_000
+"""Pairs above which ``pair_fuzzy`` scores in rapidfuzz's batch loops instead of one by one."""
+
+
+def _scores(
+    query: str, choices: list[str], scorer: Callable[..., float], cutoff: float, bulk: bool
+) -> Iterator[tuple[int, float]]:
+    """(index, score) of each choice that ``scorer`` rates at ``cutoff`` (0-100) or more."""
+    if bulk:
+        from rapidfuzz import process
+
+        for _, score, n in process.extract(query, choices, scorer=scorer, score_cutoff=cutoff, limit=None):
+            yield n, score
+        return
+    for n, choice in enumerate(choices):
+        score = scorer(query, choice, score_cutoff=cutoff)
+        if score >= cutoff:  # below the cutoff rapidfuzz answers 0
+            yield n, score
 
 
 def longest_common_order(
@@ -492,6 +515,12 @@ _SUFFIXES = tuple(
 
 _MIN_STEM = 3
 
+# The suffixes grouped by length, longest first: a word ends in at most one suffix of each length.
+_SUFFIXES_BY_SIZE = tuple(
+    (size, frozenset(s for s in _SUFFIXES if len(s) == size))
+    for size in sorted({len(s) for s in _SUFFIXES}, reverse=True)
+)
+
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
@@ -504,9 +533,9 @@ def stem(word: str) -> str:
     if not word.isalpha():
         return word
     for _ in range(3):
-        for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
-                word = word[: -len(suffix)]
+        for size, endings in _SUFFIXES_BY_SIZE:
+            if len(word) - size >= _MIN_STEM and word[-size:] in endings:
+                word = word[:-size]
                 break
         else:
             break
