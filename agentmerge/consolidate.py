@@ -953,10 +953,13 @@ def _settle(agent: Agent) -> Agent:
     from agentmerge.parse import parse_text
     from agentmerge.render import render_agent
 
-    back = parse_text(render_agent(agent), OUTPUT_PATH)
-    if _same_shape(back.body, agent.body) and back.fields == agent.fields:
-        return agent
-    return back
+    # The body alone is written and read: frontmatter values go through strict YAML unchanged.
+    body = render_agent(replace(agent, fields=()))
+    if body.startswith("---"):
+        back = parse_text(render_agent(agent), OUTPUT_PATH)
+    else:
+        back = replace(agent, body=parse_text(body, OUTPUT_PATH).body)
+    return agent if _same_shape(back.body, agent.body) else replace(back, fields=agent.fields)
 
 
 def _same_shape(a: Section, b: Section) -> bool:
