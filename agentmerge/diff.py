@@ -63,6 +63,8 @@ class Side:
     """Title of the enclosing section (for a section change, of its parent); None at top level."""
     section_line: int
     """1-based line of that enclosing section's heading (the root: its first body line)."""
+    checked: bool | None = None
+    """For a task item, whether its box is ticked; None for everything else."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +265,7 @@ class _Units:
     def side(self, item: int) -> Side:
         unit = self.items[item]
         section = self.sections[unit.section]
-        return Side(unit.item.line, unit.item.text, section.title, section.line)
+        return Side(unit.item.line, unit.item.text, section.title, section.line, unit.item.checked)
 
     def section_side(self, index: int) -> Side:
         section = self.sections[index]

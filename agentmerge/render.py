@@ -554,7 +554,10 @@ def _change_to_dict(change: Change) -> dict[str, Any]:
     def side(s: Side | None) -> dict[str, Any] | None:
         if s is None:
             return None
-        return {"line": s.line, "text": s.text, "section": s.section, "section_line": s.section_line}
+        side = {"line": s.line, "text": s.text, "section": s.section, "section_line": s.section_line}
+        if s.checked is not None:
+            side["checked"] = s.checked
+        return side
 
     return {
         "op": change.op,
@@ -669,6 +672,9 @@ def change_description(change: Change) -> str:
         notes.append(_percent(change.similarity))
     if change.polarity is not None:
         notes.append("polarity flipped: now " + ("negative" if change.polarity == "negated" else "positive"))
+    ticks = (change.old.checked, change.new.checked) if change.old and change.new else (None, None)
+    if None not in ticks and ticks[0] != ticks[1]:
+        notes.append("ticked" if ticks[1] else "unticked")
     op: str = change.op
     if change.op == "reworded" and change.kind == "section":
         op = "renamed"

@@ -276,3 +276,17 @@ def test_an_edited_line_crossing_into_a_checklist_is_not_a_move() -> None:
         "- Docs are updated\n", f"- Docs are updated\n- {edited}\n"
     )
     assert [c.op for c in diff(same_role, moved).changes] == ["moved"]
+
+
+def test_ticking_a_task_box_is_a_change_that_says_so() -> None:
+    """ "- [ ] x" becoming "- [x] x" is reported (as reworded) and the report says "ticked"."""
+    from agentmerge.render import change_description, diff_to_dict
+
+    result = diff(
+        "## Done\n\n- [ ] Tests pass\n- [ ] Docs updated\n", "## Done\n\n- [x] Tests pass\n- [ ] Docs updated\n"
+    )
+    change = only(result)
+    assert change.op == "reworded" and change.old is not None and change.new is not None
+    assert (change.old.checked, change.new.checked) == (False, True)
+    assert "ticked" in change_description(change)
+    assert diff_to_dict(result)["changes"][0]["new"]["checked"] is True
