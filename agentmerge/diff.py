@@ -263,11 +263,13 @@ class _Units:
             index = self.parent[index]
 
     def side(self, item: int) -> Side:
+        """Where item number ``item`` stands."""
         unit = self.items[item]
         section = self.sections[unit.section]
         return Side(unit.item.line, unit.item.text, section.title, section.line, unit.item.checked)
 
     def section_side(self, index: int) -> Side:
+        """Where section number ``index`` stands: its heading line and title, and its parent."""
         section = self.sections[index]
         parent = self.sections[self.parent[index]] if self.parent[index] >= 0 else section
         return Side(section.line, section.title or "", parent.title, parent.line)
@@ -348,6 +350,9 @@ class _BodyDiff:
     # -- items --------------------------------------------------------------------------------
 
     def _pair_items(self) -> tuple[dict[int, int], dict[int, float]]:
+        """Pair items one-to-one, each pass only among what the earlier ones left: equal text in
+        paired sections, equal text anywhere, similar text in paired sections, similar text
+        anywhere (near-verbatim across roles). Returns the pairs and their similarities."""
         old, new = self.old, self.new
         free_old = {n: u.key for n, u in enumerate(old.items)}
         free_new = {n: u.key for n, u in enumerate(new.items)}
