@@ -380,6 +380,10 @@ ANCHOR_MARGIN = 0.15
 """How far above CLUSTER_THRESHOLD an item pair must score, without any section bonus, to count
 as evidence that two sections hold the same content before the sections are aligned."""
 
+PAIR_FLOOR = 0.15
+"""Pair scores below this are not kept: no threshold in use comes near, and in the average
+linkage such a pair weighs as good as nothing. Keeps memory in proportion to real candidates."""
+
 BLOCK_TERMS = 4
 """How many of a unit's heaviest distinctive terms open candidate pairs (see ``candidate_pairs``)."""
 
@@ -794,9 +798,9 @@ def _similarity(
 def candidate_pairs(vectors: Sequence[Mapping[str, float]], weights: TermWeights) -> dict[tuple[int, int], float]:
     """Score the pairs of units worth scoring (blocking by distinctive terms).
 
-    Returns {(i, j): item_similarity} for i < j with a non-zero score. A pair is scored when one
-    unit's BLOCK_TERMS heaviest terms include a term of the other; terms found in more than
-    COMMON_TERM_SHARE of the units never open a pair. Two texts that share only common words
+    Returns {(i, j): item_similarity} for i < j with a score of at least PAIR_FLOOR. A pair is
+    scored when one unit's BLOCK_TERMS heaviest terms include a term of the other; terms found
+    in more than COMMON_TERM_SHARE of the units never open a pair. Two texts that share only common words
     cannot reach a threshold anyway, and the work grows with the number of units that share
     distinctive words, not with the square of all units.
     """
@@ -823,7 +827,7 @@ def candidate_pairs(vectors: Sequence[Mapping[str, float]], weights: TermWeights
             if pair in scores:
                 continue
             score = _similarity(vectors[i], vectors[j], stats[i], stats[j])
-            if score > 0:
+            if score >= PAIR_FLOOR:
                 scores[pair] = score
     return scores
 
