@@ -69,15 +69,17 @@ def main() -> int:
         "markdown-it-py": [sys.executable, "-c", BASELINE, *files],
         "agentmerge parse --format json": [sys.executable, "-m", "agentmerge", "parse", "--format", "json", *files],
     }
-    results: dict[str, tuple[float, int]] = {}
-    for name, command in sides.items():
+    for command in sides.values():
         run(command)  # warm the file cache and the byte-code cache
-        times, peaks = [], []
-        for _ in range(args.repeats):
+    # The sides alternate, so that a change in the machine's load touches both alike.
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    peaks: dict[str, list[int]] = {name: [] for name in sides}
+    for _ in range(args.repeats):
+        for name, command in sides.items():
             elapsed, peak = run(command)
-            times.append(elapsed)
-            peaks.append(peak)
-        results[name] = (statistics.median(times), max(peaks))
+            times[name].append(elapsed)
+            peaks[name].append(peak)
+    results = {name: (statistics.median(times[name]), max(peaks[name])) for name in sides}
     print(f"{len(files)} files, {size / 1e6:.1f} MB, median of {args.repeats} runs")
     for name, (elapsed, peak) in results.items():
         print(f"  {name:<32} {elapsed:6.3f} s   peak RSS {peak / 2**20:6.1f} MiB")
