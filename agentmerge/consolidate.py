@@ -1017,39 +1017,59 @@ def _consensus_order(
     sequences: Sequence[Sequence[tuple[str, int]]],
     fallback: dict[tuple[str, int], tuple[float, int, int]],
 ) -> list[tuple[str, int]]:
-    """Order ``keys`` as the inputs agree: repeatedly take the key that comes before most of the
-    remaining keys in most inputs (a Copeland count over the inputs' orders). Keys no input ranks
-    against each other keep their ``fallback`` order (mean relative position, then first input,
-    then line). One input's order is reproduced exactly."""
+    """Order ``keys`` as the inputs agree.
+
+    Repeatedly take a key that no remaining key precedes in more inputs than follow it (nothing
+    the inputs put before it is left), preferring the one that comes before most of the rest (a
+    Copeland count); when every key has such a predecessor (the inputs disagree in a cycle), the
+    best Copeland count goes first. Keys no input ranks against each other keep their
+    ``fallback`` order (mean relative position, then first input, then line). One input's order
+    is reproduced exactly.
+    """
     before: dict[tuple[tuple[str, int], tuple[str, int]], int] = {}
     for sequence in sequences:
         for n, a in enumerate(sequence):
             for b in sequence[n + 1 :]:
                 before[(a, b)] = before.get((a, b), 0) + 1
-    # Copeland score over the remaining keys, kept up to date as keys are taken: only the keys
-    # some input ranks against the taken one change, so the work follows the pairs, not n^2.
-    score = dict.fromkeys(keys, 0)
-    against: dict[tuple[str, int], list[tuple[tuple[str, int], int]]] = {}
+    # Net margins per pair, kept up to date as keys are taken: only the keys some input ranks
+    # against the taken one change, so the work follows the pairs, not n^2.
+    margins: dict[tuple[tuple[str, int], tuple[str, int]], int] = {}
     for (a, b), count in before.items():
-        score[a] += count
-        score[b] -= count
-        against.setdefault(a, []).append((b, count))
-        against.setdefault(b, []).append((a, -count))
-    heap = [(-score[key], fallback[key], key) for key in keys]
+        pair, sign = ((a, b), 1) if a < b else ((b, a), -1)
+        margins[pair] = margins.get(pair, 0) + sign * count
+    score = dict.fromkeys(keys, 0)
+    beaten = dict.fromkeys(keys, 0)
+    against: dict[tuple[str, int], list[tuple[tuple[str, int], int]]] = {}
+    for (a, b), margin in margins.items():
+        if not margin:
+            continue
+        score[a] += margin
+        score[b] -= margin
+        beaten[b if margin > 0 else a] += 1
+        against.setdefault(a, []).append((b, margin))
+        against.setdefault(b, []).append((a, -margin))
+
+    def rank(key: tuple[str, int]) -> tuple[bool, int, tuple[float, int, int], tuple[str, int]]:
+        return (beaten[key] > 0, -score[key], fallback[key], key)
+
+    heap = [rank(key) for key in keys]
     heapq.heapify(heap)
     taken: set[tuple[str, int]] = set()
     out: list[tuple[str, int]] = []
     while heap:
-        negative, _, key = heapq.heappop(heap)
-        if key in taken or -negative != score[key]:
-            continue  # taken already, or an outdated score
+        entry = heapq.heappop(heap)
+        key = entry[3]
+        if key in taken or entry != rank(key):
+            continue  # taken already, or an outdated rank
         taken.add(key)
         out.append(key)
-        for other, count in against.get(key, ()):
+        for other, margin in against.get(key, ()):
             if other not in taken:
                 # ``other`` no longer counts its relation to ``key``.
-                score[other] += count
-                heapq.heappush(heap, (-score[other], fallback[other], other))
+                score[other] -= margin
+                if margin < 0:
+                    beaten[other] -= 1
+                heapq.heappush(heap, rank(other))
     return out
 
 
