@@ -579,13 +579,20 @@ def _closeness(a: str, b: str) -> float:
     return float(fuzz.ratio(normalize(a).casefold(), normalize(b).casefold()))
 
 
-def near_verbatim(a: str, b: str) -> bool:
-    """Whether two texts are the same words give or take a typo or punctuation (NEAR_VERBATIM)."""
+def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
+    """Whether two texts are the same words give or take a typo or punctuation (NEAR_VERBATIM).
+
+    For prose the significant terms must also be the same: "Write unit tests" and "Review unit
+    tests" differ in few characters but are two instructions. Code and tables (``prose`` false)
+    are compared on characters only.
+    """
     from rapidfuzz import fuzz
 
     left, right = normalize(a).casefold(), normalize(b).casefold()
     if left == right:
         return True
+    if prose and set(terms(a)) != set(terms(b)):
+        return False
     return fuzz.ratio(left, right) >= NEAR_VERBATIM * 100
 
 
@@ -929,7 +936,7 @@ def cluster_units(
         if repeat and not (repeats and a.repeatable and b.repeatable):
             continue
         if repeat or verbatim_kind:
-            if (verbatim_kind and a.kind != b.kind) or not near_verbatim(a.text, b.text):
+            if (verbatim_kind and a.kind != b.kind) or not near_verbatim(a.text, b.text, prose=not verbatim_kind):
                 continue
             ranked.append((1.0 + bonus, i, j, repeat))
             continue

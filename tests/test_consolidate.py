@@ -397,3 +397,13 @@ def test_cli_help_states_the_default_threshold_the_library_uses() -> None:
 
     result = CliRunner().invoke(cli, ["consolidate", "--help"])
     assert f"[default: {CLUSTER_THRESHOLD}]" in " ".join(result.output.split())
+
+
+def test_section_order_keeps_every_order_the_inputs_agree_on() -> None:
+    a = agent("## Setup\n\n- Install the toolchain\n\n## Testing\n\n- Run pytest\n\n## Release\n\n- Tag it\n", "a.md")
+    b = agent("## Setup\n\n- Install the toolchain\n\n## Review\n\n- Ask a peer\n\n## Release\n\n- Tag it\n", "b.md")
+    c = agent("## Review\n\n- Ask a peer\n\n## Testing\n\n- Run pytest\n", "c.md")
+    titles = [s.section.title for s in consolidate([a, b, c]).body.sections]
+    assert titles.index("Setup") < titles.index("Testing") < titles.index("Release")
+    assert titles.index("Setup") < titles.index("Review") < titles.index("Release")
+    assert titles.index("Review") < titles.index("Testing")
