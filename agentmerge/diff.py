@@ -352,7 +352,8 @@ class _BodyDiff:
     def _pair_items(self) -> tuple[dict[int, int], dict[int, float]]:
         """Pair items one-to-one, each pass only among what the earlier ones left: equal text in
         paired sections, equal text anywhere, similar text in paired sections, similar text
-        anywhere (near-verbatim across roles). Returns the pairs and their similarities."""
+        anywhere (near-verbatim across roles), then a lone item replaced in its place at a lower
+        cutoff. Returns the pairs and their similarities."""
         old, new = self.old, self.new
         free_old = {n: u.key for n, u in enumerate(old.items)}
         free_new = {n: u.key for n, u in enumerate(new.items)}
@@ -382,6 +383,9 @@ class _BodyDiff:
         take(match.pair_fuzzy(free_old, free_new, self.cutoff, same_section))
         take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.CROSS_ROLE_MOVE_CUTOFF)))
         take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF), same_role))
+        in_place = max(0.0, self.cutoff - match.IN_PLACE_ALLOWANCE)
+        for o, n in self.section_pair.items():
+            take(match.pair_in_place(old.items_of[o], new.items_of[n], pairs, free_old, free_new, in_place))
         return pairs, scores
 
     # -- changes ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 # --------------------------------------------------------------------------------------------
 # Normalisation: the forms used for matching. Formatting is not meaning.
@@ -107,6 +108,17 @@ MOVE_CUTOFF = 0.75
 Higher than ITEM_CUTOFF: across sections the context no longer vouches for the pairing, so a
 fuzzy pair must say more alike before it reads as a move rather than a removal and an addition.
 When ``--threshold`` is higher than this, the threshold applies across sections too.
+"""
+
+IN_PLACE_ALLOWANCE = 0.15
+"""How much less similar than ``--threshold`` a rewording may be when it kept its place.
+
+When exactly one item went and exactly one came between the same two unchanged neighbours of a
+section, the place itself says they are one instruction rewritten, so 0.45 similarity (at the
+default threshold) is enough; anywhere else the full threshold applies. Lower allowances report
+heavy rewordings as a removal plus an addition; higher ones pair a bullet with an unrelated
+replacement that happened to take its place (at 0.25, two seeds' different bullets that share
+only "and" paired up).
 """
 
 CROSS_ROLE_MOVE_CUTOFF = 0.9
@@ -284,6 +296,46 @@ def _scores(
         score = scorer(query, choice, score_cutoff=cutoff)
         if score >= cutoff:  # below the cutoff rapidfuzz answers 0
             yield n, score
+
+
+def pair_in_place(
+    old_order: Sequence[int],
+    new_order: Sequence[int],
+    paired: Mapping[int, int],
+    old: Mapping[int, str],
+    new: Mapping[int, str],
+    cutoff: float,
+) -> list[tuple[int, int, float]]:
+    """Pair the lone unpaired old and new item between the same two paired neighbours.
+
+    ``old_order`` and ``new_order`` are one section's items in source order on each side,
+    ``paired`` the pairs already made, ``old`` and ``new`` the texts of the items still free.
+    Only neighbours that kept their order count; a gap pairs when it holds exactly one free item
+    on each side, ``cutoff`` or more similar.
+    """
+    validate_cutoff(cutoff)
+    where_old = {i: n for n, i in enumerate(old_order)}
+    where_new = {j: n for n, j in enumerate(new_order)}
+    positions = sorted((where_old[i], where_new[j]) for i, j in paired.items() if i in where_old and j in where_new)
+    # Neighbours are the pairs that cross no other pair: whichever side is called old, the same
+    # ones (choosing among crossing pairs would make the result depend on the direction).
+    before = [-1] * len(positions)
+    for n in range(1, len(positions)):
+        before[n] = max(before[n - 1], positions[n - 1][1])
+    after = [len(new_order)] * len(positions)
+    for n in range(len(positions) - 2, -1, -1):
+        after[n] = min(after[n + 1], positions[n + 1][1])
+    anchors = [pos for n, pos in enumerate(positions) if before[n] < pos[1] < after[n]]
+    bounds = [(-1, -1), *anchors, (len(old_order), len(new_order))]
+    found: list[tuple[int, int, float]] = []
+    for (a_old, a_new), (b_old, b_new) in pairwise(bounds):
+        gone = [i for i in old_order[a_old + 1 : b_old] if i in old]
+        came = [j for j in new_order[a_new + 1 : b_new] if j in new]
+        if len(gone) == 1 and len(came) == 1:
+            score = similarity(old[gone[0]], new[came[0]])
+            if score >= cutoff:
+                found.append((gone[0], came[0], score))
+    return found
 
 
 def longest_common_order(

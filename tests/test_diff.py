@@ -8,7 +8,16 @@ import pytest
 from conftest import SEEDS
 
 from agentmerge.diff import Change, DiffResult, diff_agents, names, redline
-from agentmerge.match import CROSS_ROLE_MOVE_CUTOFF, MOVE_CUTOFF, pair_exact, pair_fuzzy, similarity, validate_cutoff
+from agentmerge.match import (
+    CROSS_ROLE_MOVE_CUTOFF,
+    IN_PLACE_ALLOWANCE,
+    ITEM_CUTOFF,
+    MOVE_CUTOFF,
+    pair_exact,
+    pair_fuzzy,
+    similarity,
+    validate_cutoff,
+)
 from agentmerge.parse import parse_text, read_agent
 
 BASE = """\
@@ -290,3 +299,30 @@ def test_ticking_a_task_box_is_a_change_that_says_so() -> None:
     assert (change.old.checked, change.new.checked) == (False, True)
     assert "ticked" in change_description(change)
     assert diff_to_dict(result)["changes"][0]["new"]["checked"] is True
+
+
+def test_a_heavy_rewording_in_place_is_one_rewording() -> None:
+    """The lone bullet replaced between unchanged neighbours pairs at a lower similarity."""
+    new = BASE.replace(
+        "Check every new dependency for known vulnerabilities", "Scan every added package for security issues"
+    )
+    score = similarity(
+        "Check every new dependency for known vulnerabilities", "Scan every added package for security issues"
+    )
+    assert ITEM_CUTOFF - IN_PLACE_ALLOWANCE <= score < ITEM_CUTOFF
+    change = only(diff(BASE, new))
+    assert change.op == "reworded" and change.old is not None and change.old.line == 15
+
+
+def test_an_unrelated_replacement_in_place_stays_a_removal_and_an_addition() -> None:
+    new = BASE.replace("Check every new dependency for known vulnerabilities", "Go home early on Fridays")
+    assert sorted(c.op for c in diff(BASE, new).changes) == ["added", "removed"]
+
+
+def test_two_replacements_between_the_same_neighbours_are_not_guessed() -> None:
+    """With two bullets gone and two come in one gap, only similarity pairs them."""
+    new = BASE.replace(
+        "Check every new dependency for known vulnerabilities", "Scan every added package for security issues"
+    ).replace("Keep review comments short and specific", "Prefer questions over orders")
+    ops = sorted(c.op for c in diff(BASE, new).changes)
+    assert ops == ["added", "added", "removed", "removed"]

@@ -102,11 +102,20 @@ def test_threshold_outside_0_to_1_is_refused(value: str) -> None:
     assert run(str(OLD), str(OLD), "--threshold", value).exit_code == 2
 
 
-def test_a_strict_threshold_turns_a_rewording_into_removal_and_addition(edited: Path) -> None:
-    """At --threshold 1 nothing edited pairs: the reworded bullet becomes removed + added."""
-    data = json.loads(run(str(OLD), str(edited), "--format", "json", "--threshold", "1").stdout)
-    assert data["summary"]["reworded"] == 0
-    assert data["summary"]["added"] == 1 and data["summary"]["removed"] == 1
+def test_threshold_sets_how_far_a_rewording_may_go(tmp_path: Path) -> None:
+    """A heavy rewording in place (0.51 similar) is reworded at the default threshold (in place
+    0.15 less is enough) and a removal plus an addition at --threshold 0.9."""
+    heavy = tmp_path / "heavy.md"
+    heavy.write_text(
+        OLD.read_text(encoding="utf-8").replace("- Build data processing pipelines", "- Build batch ETL jobs"),
+        encoding="utf-8",
+    )
+    default = json.loads(run(str(OLD), str(heavy), "--format", "json").stdout)
+    assert default["summary"]["reworded"] == 1 and default["summary"]["added"] == 0
+    assert 0.45 <= default["changes"][0]["similarity"] < 0.6
+    strict = json.loads(run(str(OLD), str(heavy), "--format", "json", "--threshold", "0.9").stdout)
+    assert strict["summary"]["reworded"] == 0
+    assert strict["summary"]["added"] == 1 and strict["summary"]["removed"] == 1
 
 
 def test_stdin_is_read_for_a_dash(edited: Path) -> None:
