@@ -48,6 +48,9 @@ PERMISSION_KEYS = frozenset({"tools", "allowed-tools", "allowed_tools", "allowed
 FIRST_KEYS = ("name", "description")
 """Frontmatter keys that come first in the merged agent, as the agent writer orders them."""
 
+ORDER_PAIR_BUDGET = 200_000
+"""Most ordered pairs the consensus order of one section counts (see ``_consensus_order``)."""
+
 LINE_STEP = 10
 """Gap between the synthetic line numbers of the merged model's nodes (room for annotations)."""
 
@@ -351,7 +354,9 @@ class _Consolidator:
         bags = match.bag_units(units)
         heads = [units[bag[0]] for bag in bags]
         bag_sources = [frozenset(units[i].source for i in bag) for bag in bags]
-        scores = match.candidate_pairs([self.weights.vector(u.text) for u in heads], self.weights)
+        scores = match.candidate_pairs(
+            [self.weights.vector(u.text) for u in heads], self.weights, inputs=len(self.agents)
+        )
         anchors = self._expand(
             bags,
             match.cluster_units(
@@ -1025,7 +1030,13 @@ def _consensus_order(
     best Copeland count goes first. Keys no input ranks against each other keep their
     ``fallback`` order (mean relative position, then first input, then line). One input's order
     is reproduced exactly.
+
+    The count looks at every pair in every input, which grows with the square of a section's
+    length; past ORDER_PAIR_BUDGET pairs the ``fallback`` order alone is used (still exact for
+    one input, and proportional interleaving for several).
     """
+    if sum(len(s) * (len(s) - 1) // 2 for s in sequences) > ORDER_PAIR_BUDGET:
+        return sorted(keys, key=lambda key: (fallback[key], key))
     before: dict[tuple[tuple[str, int], tuple[str, int]], int] = {}
     for sequence in sequences:
         for n, a in enumerate(sequence):

@@ -428,9 +428,19 @@ that already cluster with the other's (see ``section_similarity``); sections of 
 never align.
 """
 
+VERBATIM_CODE_SCORE = 0.6
+"""Least term score two code blocks (tables, quotes, HTML) need before their characters are
+compared for a near-verbatim copy; a copy with a typo fixed still shares most terms."""
+
 ANCHOR_MARGIN = 0.15
 """How far above CLUSTER_THRESHOLD an item pair must score, without any section bonus, to count
 as evidence that two sections hold the same content before the sections are aligned."""
+
+BLOCK_TERM_PER_INPUT = 2
+"""Units per input a term may be found in and still open candidate pairs (see BLOCK_POSTING_FLOOR)."""
+
+BLOCK_POSTING_FLOOR = 50
+"""Units a term may always be found in and still open candidate pairs, however few the inputs."""
 
 PAIR_FLOOR = 0.15
 """Pair scores below this are not kept: no threshold in use comes near, and in the average
@@ -626,9 +636,20 @@ def terms(text: str) -> tuple[str, ...]:
 
 def _closeness(a: str, b: str) -> float:
     """Character similarity of two texts' lower-cased normal forms, 0 to 100 (rapidfuzz ratio)."""
-    from rapidfuzz import fuzz
+    return _ratio(normalize(a).casefold(), normalize(b).casefold())
 
-    return float(fuzz.ratio(normalize(a).casefold(), normalize(b).casefold()))
+
+def _ratio(a: str, b: str) -> float:
+    """rapidfuzz's ratio, 0 to 100; the module is imported on first use, once."""
+    global _FUZZ_RATIO
+    if _FUZZ_RATIO is None:
+        from rapidfuzz import fuzz
+
+        _FUZZ_RATIO = fuzz.ratio
+    return float(_FUZZ_RATIO(a, b))
+
+
+_FUZZ_RATIO: Callable[[str, str], float] | None = None
 
 
 def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
@@ -638,14 +659,12 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
     tests" differ in few characters but are two instructions. Code and tables (``prose`` false)
     are compared on characters only.
     """
-    from rapidfuzz import fuzz
-
     left, right = normalize(a).casefold(), normalize(b).casefold()
     if left == right:
         return True
     if prose and set(terms(a)) != set(terms(b)):
         return False
-    return fuzz.ratio(left, right) >= NEAR_VERBATIM * 100
+    return _ratio(left, right) >= NEAR_VERBATIM * 100
 
 
 # Section roles. A section's role is read from its title; items of sections whose roles differ
@@ -854,16 +873,23 @@ def _similarity(
     return round(min(1.0, (cosine + containment) / 2), 6)
 
 
-def candidate_pairs(vectors: Sequence[Mapping[str, float]], weights: TermWeights) -> dict[tuple[int, int], float]:
+def candidate_pairs(
+    vectors: Sequence[Mapping[str, float]], weights: TermWeights, inputs: int | None = None
+) -> dict[tuple[int, int], float]:
     """Score the pairs of units worth scoring (blocking by distinctive terms).
 
     Returns {(i, j): item_similarity} for i < j with a score of at least PAIR_FLOOR. A pair is
     scored when one unit's BLOCK_TERMS heaviest terms include a term of the other; terms found
-    in more than COMMON_TERM_SHARE of the units never open a pair. Two texts that share only common words
+    in more than COMMON_TERM_SHARE of the units never open a pair, nor (given the number of
+    ``inputs``) terms in more than BLOCK_TERM_PER_INPUT units per input, at least
+    BLOCK_POSTING_FLOOR: such a word names a topic that runs through each file, not one
+    instruction. Two texts that share only common words
     cannot reach a threshold anyway, and the work grows with the number of units that share
     distinctive words, not with the square of all units.
     """
     limit = max(2, int(weights.total * COMMON_TERM_SHARE))
+    if inputs is not None:
+        limit = min(limit, max(BLOCK_POSTING_FLOOR, BLOCK_TERM_PER_INPUT * inputs))
     postings: dict[str, list[int]] = {}
     for index, vector in enumerate(vectors):
         for term in vector:
@@ -988,6 +1014,9 @@ def cluster_units(
         if repeat and not (repeats and a.repeatable and b.repeatable):
             continue
         if repeat or verbatim_kind:
+            # Near-verbatim prose has the same terms (score 1); copied code shares most of them.
+            if base < (VERBATIM_CODE_SCORE if verbatim_kind else 1.0):
+                continue
             if (verbatim_kind and a.kind != b.kind) or not near_verbatim(a.text, b.text, prose=not verbatim_kind):
                 continue
             ranked.append((1.0 + bonus, i, j, repeat))

@@ -407,3 +407,17 @@ def test_section_order_keeps_every_order_the_inputs_agree_on() -> None:
     assert titles.index("Setup") < titles.index("Testing") < titles.index("Release")
     assert titles.index("Setup") < titles.index("Review") < titles.index("Release")
     assert titles.index("Review") < titles.index("Testing")
+
+
+def test_long_lists_sharing_topic_words_stay_fast() -> None:
+    """3,000 copies of one bullet against 3,000 bullets that share topic words: blocking keeps
+    the pairs scored in proportion to real candidates (this took minutes before)."""
+    import time
+
+    same = agent("\n".join("- same bullet" for _ in range(3000)) + "\n", "same.md")
+    topics = agent("\n".join(f"- bullet number {n} about topic {n % 7}" for n in range(3000)) + "\n", "topics.md")
+    start = time.perf_counter()
+    result = consolidate([same, topics])
+    assert time.perf_counter() - start < 20
+    assert result.items_in == 6000
+    assert sum(len(m.sources) for m in result.body.items) == 6000
