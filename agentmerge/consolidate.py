@@ -418,14 +418,19 @@ class _Consolidator:
         for n, unit in enumerate(units):
             for term in set(match.terms(unit.text)):
                 title_terms.setdefault(term, []).append(n)
+        # As for items, a title word that runs through every file ("Section 1", "Section 2", ...)
+        # does not open pairs on its own.
+        limit = max(match.BLOCK_POSTING_FLOOR, match.BLOCK_TERM_PER_INPUT * len(self.agents))
         pairs: set[tuple[int, int]] = set()
         for indices in title_terms.values():
+            if len(indices) > limit:
+                continue
             for k, a in enumerate(indices):
                 for b in indices[k + 1 :]:
                     pairs.add((a, b))
         by_role: dict[str, list[int]] = {}
         for n, unit in enumerate(units):
-            if unit.role in match.SINGLE_ROLES:
+            if unit.role in match.SINGLE_ROLES and role_count[(unit.source, unit.role)] == 1:
                 by_role.setdefault(unit.role, []).append(n)
         for indices in by_role.values():
             for k, a in enumerate(indices):

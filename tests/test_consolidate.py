@@ -421,3 +421,16 @@ def test_long_lists_sharing_topic_words_stay_fast() -> None:
     assert time.perf_counter() - start < 20
     assert result.items_in == 6000
     assert sum(len(m.sources) for m in result.body.items) == 6000
+
+
+def test_many_sections_sharing_a_title_word_stay_fast() -> None:
+    """2,000 headings per file that all say "Section": the shared word opens no pairs by itself."""
+    import time
+
+    one = agent("\n".join(f"## Section {n}\n\n- item {n}\n" for n in range(2000)), "one.md")
+    two = agent("\n".join(f"## Section {n} again\n\n- item {n} again\n" for n in range(2000)), "two.md")
+    start = time.perf_counter()
+    result = consolidate([one, two])
+    assert time.perf_counter() - start < 20
+    assert len(result.body.sections) == 2000
+    assert all(len(s.sources) == 2 for s in result.body.sections)
