@@ -614,7 +614,7 @@ class _BodyParser:
                 text = _quote_text(source)
             else:
                 # Cells are trimmed by the table rule, so the indentation a list gave the rows is noise.
-                text = "\n".join(line.strip() for line in source).strip()
+                text = "\n".join(line.strip(" \t") for line in source).strip(" \t\n")
             item_kind: ItemKind = "table" if kind == "table_open" else "quote"
             item = Item(kind=item_kind, text=text, line=self._line(start), end_line=self._end_line(start, end_index))
         elif token.nesting == 1:
@@ -655,7 +655,9 @@ class _BodyParser:
         while position < close:
             token = tokens[position]
             if token.type in ("paragraph_open", "heading_open"):
-                texts.append(_strip_annotation(tokens[position + 1].content))
+                content = _strip_annotation(tokens[position + 1].content)
+                if content:  # an empty heading (``#``) inside an item adds no text
+                    texts.append(content)
                 position = self._close(position) + 1
             elif token.type in ("bullet_list_open", "ordered_list_open"):
                 sub_stop = self._close(position)

@@ -283,7 +283,7 @@ def _heading_lines(section: Section) -> str:
     """``# Title``; a title of several lines (only setext headings have them) stays setext."""
     title = section.title or ""
     if "\n" in title and section.level <= 2:
-        return f"{title}\n{'===' if section.level == 1 else '---'}"
+        return f"{_guarded(title, True)}\n{'===' if section.level == 1 else '---'}"
     marks = "#" * max(1, min(section.level, 6))
     if re.search(r"(?:^|[ \t])#+$", title):
         # A title ending in " #" would lose it as the optional closing sequence: add one.
@@ -391,9 +391,18 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
         # Lines that keep indentation of their own stood deeper than the item's content in the
         # source (a lazy line has none left), so they go back there.
         lazy = any(_TABLE_RULE_RE.match(line) or _EQUALS_RE.match(line) for line in text_lines[1:])
-        for before, line in itertools.pairwise(text_lines):
-            # After a blank line (a new paragraph of the item) a line cannot be lazy.
-            deep = not lazy or line[:1] in (" ", "\t") or not before
+        for number, (before, line) in enumerate(itertools.pairwise(text_lines)):
+            # After a blank line (a new paragraph of the item) a line cannot be lazy; the first
+            # line, on the marker's line, is never blank in that sense.
+            # A line that starts like a block would end the item if it were lazy.
+            deep = (
+                not lazy
+                or line[:1] in (" ", "\t")
+                or (number > 0 and not before)
+                or (_BLOCK_START_RE.match(line) is not None and not _TABLE_RULE_RE.match(line))
+            )
+            if number > 0 and not before:
+                line = _guarded(line, True)  # a new paragraph of the item, guarded as one
             lines.append(f"{indent}{line}" if line and deep else line)
     else:
         # An item without text of its own starts with its first child on the marker's line:
@@ -462,13 +471,15 @@ def _guarded(text: str, lead: bool) -> str:
     """``text`` with a no-break space where Markdown would otherwise read it as something else.
 
     Markdown trims white space, no-break spaces included, around a paragraph, so text that starts
-    like a block (``- x``) or ends in a setext underline (``a`` over ``-``) can only have been a
-    paragraph with one there; written the same way, it reads back as the same text.
+    like a block (``- x``) or ends in a setext underline or a rule (``a`` over ``-``) can only have
+    been a paragraph with one there; written the same way, it reads back as the same text.
     """
     if lead and _BLOCK_START_RE.match(text.split("\n", 1)[0]):
         text = "\u00a0" + text
-    if "\n" in text and _UNDERLINE_RE.match(text.rsplit("\n", 1)[1]):
-        text += "\u00a0"
+    if "\n" in text:
+        last = text.rsplit("\n", 1)[1]
+        if _UNDERLINE_RE.match(last) or _BLOCK_START_RE.match(last):
+            text += "\u00a0"
     return text
 
 
