@@ -194,3 +194,18 @@ def test_annotation_removal_never_leaves_a_setext_underline() -> None:
     assert_round_trip(agent)
     agent = parse_text("Do it. <!-- x.md:1, y.md:2 --> <!-- z.md:3 -->\n", "a.md")
     assert agent.body.items[0].text == "Do it."
+
+
+def test_writer_reads_label_lines_by_the_parser_limits() -> None:
+    """The writer's copy of the ``Label:`` pseudo-heading limits is the parser's."""
+    from agentmerge import parse, render
+
+    assert (render.PSEUDO_TITLE_MAX, render.PSEUDO_TITLE_WORDS) == (parse.PSEUDO_TITLE_MAX, parse.PSEUDO_TITLE_WORDS)
+
+
+def test_long_label_line_over_a_list_is_written_without_a_rule() -> None:
+    """A ``...:`` paragraph too long to be a pseudo-heading needs no rule before its list."""
+    text = "When you review code, you will check every one of the following points before approving:\n- a\n"
+    agent = parse_text(text, "a.md")
+    assert agent.body.items[0].kind == "paragraph"
+    assert assert_round_trip(agent) == text.replace(":\n-", ":\n\n-")
