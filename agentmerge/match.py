@@ -398,10 +398,11 @@ CLUSTER_THRESHOLD = 0.5
 """Least combined score at which two items of different inputs are one instruction.
 
 The default of ``consolidate --threshold``. The score is the weighted term overlap of the two
-texts (see ``item_similarity``) plus SECTION_BONUS when their sections were aligned. Measured
-on hand-labelled groups, lower values start folding items that only share their topic
-("Implement rate limiting" with "Missing rate limiting on public endpoints" sits near 0.45),
-higher ones keep apart rewordings that an editor would merge.
+texts (see ``item_similarity``) plus SECTION_BONUS when their sections were aligned. On the
+hand-labelled seed group the pairwise F1 stays within 0.89-0.90 from 0.45 to 0.55, so the
+default sits mid-plateau rather than on a peak: at 0.4 precision falls to 0.86 (items that only
+share their topic fold), at 0.6 recall falls to 0.66 (rewordings an editor would merge stay
+apart).
 """
 
 SECTION_BONUS = 0.25
