@@ -418,8 +418,10 @@ principles list and one in an unrelated section is usually a coincidence of topi
 
 NEAR_VERBATIM = 0.9
 """Least character similarity (rapidfuzz ratio of lower-cased normal forms, 0-1) at which two
-items of the same input are a repeat and merge; any lower and both are kept, because an author
-who writes a point twice in different words usually means two things."""
+items of the same input are a repeat and merge (prose must also have the same significant
+terms); any lower and both are kept, because an author who writes a point twice in different
+words usually means two things. Code, tables, quotes and HTML of different inputs merge only
+this close too."""
 
 SECTION_ALIGN_THRESHOLD = 0.45
 """Least score at which two sections of different inputs are aligned into one section.
