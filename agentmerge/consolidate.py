@@ -256,6 +256,8 @@ class _InItem:
 
 
 class _Consolidator:
+    """One consolidation's working state: the inputs flattened, their alignment and clusters."""
+
     def __init__(self, agents: list[Agent], threshold: float, preferred: int) -> None:
         self.agents = agents
         self.threshold = threshold
@@ -339,6 +341,7 @@ class _Consolidator:
     # -- clustering ----------------------------------------------------------------------------
 
     def run(self) -> Consolidation:
+        """Align, cluster and build the merged agent (the steps in the module docstring)."""
         self._flatten()
         all_texts = [node.text for entry in self.items for node in entry.item.walk()]
         all_texts.extend(f.value for a in self.agents for f in a.fields if isinstance(f.value, str))
