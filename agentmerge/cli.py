@@ -533,8 +533,7 @@ def consolidate_command(
     click.echo(
         f"agentmerge: consolidated {len(result.inputs)} inputs into {output}: {result.items_in} items in "
         f"(frontmatter fields included), {result.items_out} out, {result.merged} merged clusters, "
-        f"{len(result.conflicts)} frontmatter conflicts settled"
-        + (f"; report in {report}" if report else ""),
+        f"{len(result.conflicts)} frontmatter conflicts settled" + (f"; report in {report}" if report else ""),
         err=True,
     )
 
