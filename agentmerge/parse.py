@@ -38,7 +38,10 @@ PSEUDO_TITLE_MAX = 80
 """Longest plain ``Label:`` line still read as a pseudo-heading over a list, in characters."""
 
 PSEUDO_TITLE_WORDS = 12
-"""Most words a plain ``Label:`` line may have to be read as a pseudo-heading."""
+"""Most words a plain ``Label:`` line, or a bold line without a colon, may have to be a pseudo-heading."""
+
+SENTENCE_END = (".", "!", "?")
+"""Punctuation that ends a sentence: a bold line ending in one is an instruction, not a title."""
 
 LABEL_MAX_WORDS = 5
 """Most words a plain ``Label: text`` lead-in may have; longer prefixes are sentences."""
@@ -737,14 +740,15 @@ def _strip_annotation(text: str) -> str:
 def _pseudo_title(content: str, following: Token | None) -> str | None:
     """The title if a paragraph is a pseudo-heading, else None.
 
-    A pseudo-heading is a paragraph that is only bold text (``**Core Competencies:**``), or a
-    short single line ending in ``:`` directly followed by a list (``Your Responsibilities:``).
+    A pseudo-heading is a paragraph that is only bold text and reads as a label
+    (``**Core Competencies:**``, see ``_bold_label_title``), or a short single line ending in
+    ``:`` directly followed by a list (``Your Responsibilities:``).
     """
     if "\n" in content:
         return None
     bold = _BOLD_ONLY_RE.match(content)
     if bold:
-        return _without_colon(bold.group("title")) or None
+        return _bold_label_title(bold)
     stripped = content.strip()
     if (
         stripped.endswith(":")
@@ -755,6 +759,24 @@ def _pseudo_title(content: str, following: Token | None) -> str | None:
     ):
         return stripped[:-1].strip() or None
     return None
+
+
+def _bold_label_title(bold: re.Match[str]) -> str | None:
+    """The title of a bold-only line that reads as a label, else None.
+
+    A heading is a short label, not a sentence set in bold for emphasis: the line ends in ``:``
+    (inside or outside the bold), or it has at most PSEUDO_TITLE_WORDS words and does not end in
+    sentence punctuation. ``**Deliver every review with file:line references.**`` stays a
+    paragraph.
+    """
+    title = bold.group("title").strip()
+    if not (
+        bold.group("colon")
+        or title.endswith(":")
+        or (len(title.split()) <= PSEUDO_TITLE_WORDS and not title.endswith(SENTENCE_END))
+    ):
+        return None
+    return _without_colon(title) or None
 
 
 def _pseudo_item_title(item: Item, has_sublist: bool, ordered: bool) -> str | None:
