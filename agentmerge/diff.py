@@ -200,10 +200,15 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
     return DiffResult(
         old_path=old.path,
         new_path=new.path,
-        frontmatter=tuple(diff_frontmatter(old.fields, new.fields)),
+        frontmatter=tuple(diff_frontmatter(old.fields, new.fields, new_exists=not _is_empty(new))),
         changes=body.changes(),
         threshold=cutoff,
     )
+
+
+def _is_empty(agent: Agent) -> bool:
+    """Whether ``agent`` is no file at all: absent (``/dev/null``) or empty, without frontmatter."""
+    return not agent.has_frontmatter and not agent.body.items and not agent.body.sections
 
 
 def item_key(item: Item) -> str:
@@ -610,12 +615,16 @@ def _flush(deleted: str, inserted: str) -> list[Segment]:
 # Frontmatter
 
 
-def diff_frontmatter(old: tuple[Field, ...], new: tuple[Field, ...]) -> Iterator[FieldChange]:
+def diff_frontmatter(
+    old: tuple[Field, ...], new: tuple[Field, ...], *, new_exists: bool = True
+) -> Iterator[FieldChange]:
     """Compare two frontmatters key by key.
 
     ``tools`` and other name lists compare as sets whether written as a comma string or a YAML
     list; the description compares as prose (examples aside) and its ``<example>`` blocks as a
-    set; nested values that differ are described by deepdiff, loaded only then.
+    set; nested values that differ are described by deepdiff, loaded only then. A removed
+    ``tools`` key widens access (the agent inherits every tool) unless ``new_exists`` is false:
+    a deleted file is no agent, so it widens nothing.
     """
     before = {f.key: f for f in old}
     after = {f.key: f for f in new}
@@ -625,7 +634,9 @@ def diff_frontmatter(old: tuple[Field, ...], new: tuple[Field, ...]) -> Iterator
         a, b = before.get(key), after.get(key)
         if b is None:
             assert a is not None
-            yield FieldChange("removed", key, a.value, None, a.line, None, widened=key in PERMISSION_KEYS)
+            yield FieldChange(
+                "removed", key, a.value, None, a.line, None, widened=new_exists and key in PERMISSION_KEYS
+            )
         elif a is None:
             yield FieldChange("added", key, None, b.value, None, b.line)
         elif key in SET_KEYS:

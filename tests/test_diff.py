@@ -181,6 +181,20 @@ def test_dropping_the_tools_key_widens_to_every_tool() -> None:
     assert change.op == "removed" and change.widened
 
 
+def test_dropping_the_whole_frontmatter_still_widens_to_every_tool() -> None:
+    """A file that keeps its body but loses its ``---`` block inherits every tool too."""
+    body = BASE.split("---\n", 2)[2]
+    tools = [f for f in diff(BASE, body).frontmatter if f.key == "tools"]
+    assert [(f.op, f.widened) for f in tools] == [("removed", True)]
+
+
+def test_a_deleted_file_widens_nothing() -> None:
+    """An empty new side (the file deleted) removes every key, ``tools`` without a widening."""
+    result = diff(BASE, "")
+    assert {f.op for f in result.frontmatter} == {"removed"} and "tools" in {f.key for f in result.frontmatter}
+    assert not any(f.widened for f in result.frontmatter)
+
+
 def test_model_change_is_a_changed_key_with_lines() -> None:
     (change,) = diff(BASE, BASE.replace("model: sonnet", "model: opus")).frontmatter
     assert (change.op, change.key, change.old, change.new) == ("changed", "model", "sonnet", "opus")

@@ -151,6 +151,27 @@ def test_git_dev_null_side_shows_every_item_added() -> None:
     assert data["summary"]["added"] == len(data["changes"]) > 40
 
 
+WITH_TOOLS = "---\nname: reviewer\ntools: Read, Grep\n---\n\n# Reviewer\n\n- Check every query.\n"
+
+
+def test_git_dev_null_new_side_removes_everything_without_a_widening_callout(tmp_path: Path) -> None:
+    """A deleted file (new side /dev/null) drops its ``tools`` key, but no agent inherits them."""
+    agent = tmp_path / "agent.md"
+    agent.write_text(WITH_TOOLS, encoding="utf-8")
+    result = run("agent.md", str(agent), "a" * 40, "100644", os.devnull, "0" * 40, "100644")
+    assert result.exit_code == 0
+    assert "tools" in result.stdout and "widened" not in result.stdout
+
+
+def test_a_real_file_dropping_tools_keeps_the_widening_callout(tmp_path: Path) -> None:
+    """The same ``tools`` removal in a file that still exists is called out as a widening."""
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text(WITH_TOOLS, encoding="utf-8")
+    new.write_text(WITH_TOOLS.replace("tools: Read, Grep\n", ""), encoding="utf-8")
+    result = run(str(old), str(new))
+    assert "tools widened: the list was removed, so the agent now inherits every tool" in result.stdout
+
+
 def test_git_mode_exits_0_even_when_a_file_is_missing() -> None:
     """git aborts on a failing external diff, so the error is reported and the exit is 0."""
     args = ["agent.md", "missing.md", "0" * 40, "100644", str(OLD), "a" * 40, "100644"]
