@@ -17,7 +17,7 @@ import click
 
 from agentmerge.errors import AgentMergeError, InputError, OutputError
 from agentmerge.model import Agent, Diagnostic
-from agentmerge.parse import read_agent
+from agentmerge.parse import read_agent, read_bytes
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
@@ -128,6 +128,28 @@ def use_colour(choice: str, stream: Any = None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+colour_option = click.option(
+    "--color",
+    "--colour",
+    "colour",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the text report; auto colours a terminal unless NO_COLOR is set (FORCE_COLOR forces it).",
+)
+"""The ``--color``/``--colour`` option of every command that prints a coloured report."""
+
+report_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+"""The ``--format`` option of the commands that report changes (diff and review)."""
+
+
 def colour_diff_line(line: str) -> str:
     """Colour one line of the plain-text diff report by its mark and its redline runs."""
     if line.startswith(("--- ", "+++ ")):
@@ -157,31 +179,9 @@ def colour_line_diff_line(line: str) -> str:
     return line
 
 
-def _read_input(path: str) -> bytes:
-    """The bytes of one diff side; ``-`` is standard input, raising InputError when unreadable."""
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise InputError(path, 0, "no such file; check the path") from None
-    except IsADirectoryError:
-        raise InputError(path, 0, "is a directory, not an agent file") from None
-    except OSError as exc:
-        raise InputError(path, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
-
-
 @cli.command("diff")
 @click.argument("files", nargs=-1, metavar="OLD NEW")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@report_format_option
 @click.option(
     "--threshold",
     type=click.FloatRange(0.0, 1.0),
@@ -191,15 +191,7 @@ def _read_input(path: str) -> bytes:
 )
 @click.option("--stat", is_flag=True, help="Print the counts of changes only.")
 @click.option("--no-exit-code", is_flag=True, help="Exit 0 even when the files differ.")
-@click.option(
-    "--color",
-    "--colour",
-    "colour",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour the text report; auto colours a terminal unless NO_COLOR is set (FORCE_COLOR forces it).",
-)
+@colour_option
 def diff_command(
     files: tuple[str, ...], fmt: str, threshold: float | None, stat: bool, no_exit_code: bool, colour: str
 ) -> None:
@@ -252,7 +244,7 @@ def _run_diff(
     from agentmerge.parse import STDIN, parse_bytes
 
     names = [STDIN if path == "-" else name for path, name in ((old_path, old_name), (new_path, new_name))]
-    data = [_read_input(old_path), _read_input(new_path)]
+    data = [read_bytes(old_path), read_bytes(new_path)]
     agents: list[Agent] = []
     for raw, name in zip(data, names, strict=True):
         try:
@@ -338,14 +330,7 @@ def _plain_line_diff(data: list[bytes], names: list[str], fmt: str, stat: bool, 
     metavar="REV",
     help="Compare to this commit [default: HEAD, or the working tree with untracked files when it is dirty].",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@report_format_option
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="Similarity cutoff for reworded items.")
 @click.option(
     "--exit-code", is_flag=True, help="Exit 1 when an agent file changed (formatting-only edits do not count)."
@@ -369,15 +354,7 @@ def _plain_line_diff(data: list[bytes], names: list[str], fmt: str, stat: bool, 
     help="With --github: post the Markdown report as one pull request comment, or update the earlier one "
     "(token from $GITHUB_TOKEN).",
 )
-@click.option(
-    "--color",
-    "--colour",
-    "colour",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour the text report; auto colours a terminal unless NO_COLOR is set (FORCE_COLOR forces it).",
-)
+@colour_option
 def review_command(
     pathspecs: tuple[str, ...],
     base: str | None,

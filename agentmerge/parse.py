@@ -85,19 +85,28 @@ _PROSE_KEYS = frozenset({"user", "assistant", "context", "commentary", "example"
 def read_agent(path: str | Path) -> Agent:
     """Read and parse the agent file at ``path``; ``-`` reads standard input."""
     name = str(path)
+    return parse_bytes(read_bytes(name), STDIN if name == "-" else name)
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The bytes of the file at ``path``; ``-`` is standard input.
+
+    Raises InputError, naming the path and what to do, when the file is missing, a directory or
+    unreadable.
+    """
+    name = str(path)
     if name == "-":
         import sys
 
-        return parse_bytes(sys.stdin.buffer.read(), STDIN)
+        return sys.stdin.buffer.read()
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(name, 0, "no such file; check the path") from None
     except IsADirectoryError:
         raise InputError(name, 0, "is a directory, not an agent file") from None
     except OSError as exc:
         raise InputError(name, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
-    return parse_bytes(data, name)
 
 
 def parse_bytes(data: bytes, path: str = STDIN) -> Agent:

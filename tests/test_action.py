@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 from conftest import ROOT
-from test_review import EXPECTED_STATUSES, git, make_review_repo
+from gitrepo import git, isolate_git
+from test_review import EXPECTED_STATUSES, make_review_repo
 
 from agentmerge.errors import AgentMergeError
 from agentmerge.review import COMMENT_LIMIT, COMMENT_MARKER, GitHubContext, github_context, publish_comment
@@ -103,13 +104,8 @@ def api() -> Iterator[tuple[FakeGitHub, str]]:
 
 @pytest.fixture(autouse=True)
 def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
-        monkeypatch.delenv(name, raising=False)
+    """Keep the user's and the system's git configuration out of the tests."""
+    isolate_git(tmp_path, monkeypatch)
 
 
 def runner_temp(tmp_path: Path) -> Path:

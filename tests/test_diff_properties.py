@@ -277,10 +277,9 @@ def all_rewrites(text: str, agent: Agent) -> str:
     return crlf(text, agent)
 
 
-def reformat_diff(path: Path, rewrite: Rewrite) -> DiffResult:
-    text, agent = load(path)
-    changed = rewrite(text, agent)
-    return diff_agents(agent, parse_bytes(changed.encode("utf-8"), str(path)))
+def rewritten(text: str, agent: Agent, rewrite: str) -> str:
+    """``text`` after the named formatting-only rewrite, or after all of them for ``"all"``."""
+    return all_rewrites(text, agent) if rewrite == "all" else REWRITES[rewrite](text, agent)
 
 
 @pytest.mark.parametrize("rewrite", [*REWRITES, "all"])
@@ -288,7 +287,7 @@ def reformat_diff(path: Path, rewrite: Rewrite) -> DiffResult:
 def test_formatting_only_rewrites_of_a_seed_are_identical(path: Path, rewrite: str) -> None:
     """Each formatting-only rewrite (and all of them at once) of a seed diffs as identical."""
     text, agent = load(path)
-    changed = all_rewrites(text, agent) if rewrite == "all" else REWRITES[rewrite](text, agent)
+    changed = rewritten(text, agent, rewrite)
     assert changed != text or rewrite in ("backticks", "setext headings", "renumbered", "emphasis style")
     result = diff_agents(agent, parse_bytes(changed.encode("utf-8"), str(path)))
     assert result.identical, [c for c in result.changes] + [f for f in result.frontmatter]
@@ -312,7 +311,7 @@ def test_formatting_only_rewrites_of_corpus_files_are_identical(rewrite: str) ->
     failures = []
     for path in corpus_sample():
         text, agent = load(path)
-        changed = all_rewrites(text, agent) if rewrite == "all" else REWRITES[rewrite](text, agent)
+        changed = rewritten(text, agent, rewrite)
         result = diff_agents(agent, parse_bytes(changed.encode("utf-8"), str(path)))
         if not result.identical:
             failures.append((path.name, result.changes[:2], result.frontmatter[:2]))
@@ -363,12 +362,20 @@ def _prefix(line: str) -> str:
     return m.group(0)
 
 
-def edit_reword(text: str, agent: Agent, rng: random.Random) -> tuple[str, Expected] | None:
+def _pick_list_item(text: str, agent: Agent, rng: random.Random) -> tuple[Item, list[str]] | None:
+    """One list item an edit may change, chosen by ``rng``, with the lines of ``text``."""
     candidates = _list_candidates(agent, text)
     if not candidates:
         return None
     _, item = rng.choice(candidates)
-    lines = text.split("\n")
+    return item, text.split("\n")
+
+
+def edit_reword(text: str, agent: Agent, rng: random.Random) -> tuple[str, Expected] | None:
+    picked = _pick_list_item(text, agent, rng)
+    if picked is None:
+        return None
+    item, lines = picked
     line = lines[item.line - 1]
     words = [m for m in re.finditer(r"\b[A-Za-z]{4,}\b", line) if m.start() > len(_prefix(line))]
     if not words:
@@ -380,21 +387,19 @@ def edit_reword(text: str, agent: Agent, rng: random.Random) -> tuple[str, Expec
 
 
 def edit_remove(text: str, agent: Agent, rng: random.Random) -> tuple[str, Expected] | None:
-    candidates = _list_candidates(agent, text)
-    if not candidates:
+    picked = _pick_list_item(text, agent, rng)
+    if picked is None:
         return None
-    _, item = rng.choice(candidates)
-    lines = text.split("\n")
+    item, lines = picked
     del lines[item.line - 1]
     return "\n".join(lines), Expected("removed", "item", item.line)
 
 
 def edit_add(text: str, agent: Agent, rng: random.Random) -> tuple[str, Expected] | None:
-    candidates = _list_candidates(agent, text)
-    if not candidates:
+    picked = _pick_list_item(text, agent, rng)
+    if picked is None:
         return None
-    _, item = rng.choice(candidates)
-    lines = text.split("\n")
+    item, lines = picked
     prefix = _prefix(lines[item.line - 1])
     lines.insert(item.line, prefix + NEW_BULLET)
     return "\n".join(lines), Expected("added", "item", None, item.line + 1)

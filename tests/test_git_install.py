@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
+from gitrepo import git, isolate_git, new_repo
 
 from agentmerge.cli import cli
 from agentmerge.review import ATTRIBUTES_HEADER, DEFAULT_AGENT_GLOBS
@@ -24,38 +25,16 @@ BIN = str(Path(sys.executable).parent)
 @pytest.fixture(autouse=True)
 def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A home of its own, so --global never touches the user's git configuration."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    home = isolate_git(tmp_path, monkeypatch)
     monkeypatch.setenv("PATH", BIN + os.pathsep + os.environ.get("PATH", ""))
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER"):
-        monkeypatch.delenv(name, raising=False)
     return home
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=Test Author", "-c", "user.email=author@example.com", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
 
 
 def make_repo(tmp_path: Path) -> Path:
     """A repository with one committed agent and an unrelated .gitattributes line."""
-    repo = tmp_path / "repo"
-    (repo / ".claude" / "agents").mkdir(parents=True)
-    git(repo, "init", "-q", "-b", "main")
-    (repo / ".claude/agents/backend.md").write_text(SEED, encoding="utf-8")
-    (repo / ".gitattributes").write_text("*.png binary\n", encoding="utf-8")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "agent")
-    return repo
+    return new_repo(
+        tmp_path / "repo", {".claude/agents/backend.md": SEED, ".gitattributes": "*.png binary\n"}, message="agent"
+    )
 
 
 def install(repo: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:

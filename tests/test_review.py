@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
+from gitrepo import git, isolate_git, new_repo, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,48 +58,25 @@ globs: "**/*.py"
 GUIDE = "# Contributor guide\n\n- Open an issue before a large change\n"
 
 
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo`` as a test author and return its output."""
-    done = subprocess.run(
-        ["git", "-c", "user.name=Test Author", "-c", "user.email=author@example.com", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
-
-def write(repo: Path, path: str, text: str) -> None:
-    target = repo / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-
-
 @pytest.fixture(autouse=True)
 def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the user's and the system's git configuration out of the tests."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_EXTERNAL_DIFF", "GITHUB_STEP_SUMMARY"):
-        monkeypatch.delenv(name, raising=False)
+    isolate_git(tmp_path, monkeypatch)
 
 
 def make_review_repo(root: Path) -> Path:
     """A repository whose ``feature`` branch modifies, renames with an edit, deletes and adds an
     agent each, and also edits and adds unrelated Markdown; ``feature`` is checked out, clean."""
-    repo = root / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    write(repo, ".claude/agents/backend.md", SEED_HEADINGS)
-    write(repo, ".claude/agents/backend-basic.md", SEED_LABELS)
-    write(repo, ".github/agents/reviewer.agent.md", REVIEWER)
-    write(repo, "docs/guide.md", GUIDE)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "agents")
+    repo = new_repo(
+        root / "repo",
+        {
+            ".claude/agents/backend.md": SEED_HEADINGS,
+            ".claude/agents/backend-basic.md": SEED_LABELS,
+            ".github/agents/reviewer.agent.md": REVIEWER,
+            "docs/guide.md": GUIDE,
+        },
+        message="agents",
+    )
     git(repo, "checkout", "-q", "-b", "feature")
     write(repo, ".claude/agents/backend.md", SEED_HEADINGS.replace(OLD_BULLET, NEW_BULLET))
     git(repo, "mv", ".claude/agents/backend-basic.md", ".claude/agents/api-engineer.md")
@@ -334,12 +312,7 @@ def test_unknown_revision_is_one_error_line(tmp_path: Path, monkeypatch: pytest.
 
 def test_no_default_branch_asks_for_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A repository with neither main nor master nor origin/HEAD needs --base."""
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "trunk")
-    write(repo, "AGENTS.md", "- Be brief\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "one")
+    repo = new_repo(tmp_path / "r", {"AGENTS.md": "- Be brief\n"}, branch="trunk")
     code, _, err = run_cli(repo, monkeypatch, "review")
     assert code == 2
     assert "pass --base" in err
@@ -347,9 +320,7 @@ def test_no_default_branch_asks_for_base(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_repository_without_commits_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An empty repository has nothing to compare from."""
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = new_repo(tmp_path / "r")
     code, _, err = run_cli(repo, monkeypatch, "review")
     assert code == 2
     assert "no commits yet" in err
@@ -508,12 +479,7 @@ def test_unknown_key_warning_reaches_stderr(tmp_path: Path, monkeypatch: pytest.
 
 def test_changed_files_reads_paths_with_spaces_and_unicode(tmp_path: Path) -> None:
     """Paths come back exactly, whatever characters they hold."""
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    write(repo, "keep.txt", "x\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "one")
+    repo = new_repo(tmp_path / "r", {"keep.txt": "x\n"})
     write(repo, '.claude/agents/ré view "q".md', "- a\n")
     base = git(repo, "rev-parse", "HEAD").strip()
     (change,) = changed_files(repo, base, None)
@@ -532,12 +498,7 @@ def test_a_real_index_is_left_alone(tmp_path: Path) -> None:
 
 def test_markdown_stays_within_the_limit_and_says_what_was_cut(tmp_path: Path) -> None:
     """Many large agents: the report is cut under the limit with a note, never an error."""
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    write(repo, "README.md", "x\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "one")
+    repo = new_repo(tmp_path / "r", {"README.md": "x\n"})
     for n in range(40):
         bullets = "".join(f"- Instruction {n}-{k}: keep the {k}th rule of agent {n} in mind\n" for k in range(60))
         write(
@@ -557,12 +518,7 @@ def test_markdown_stays_within_the_limit_and_says_what_was_cut(tmp_path: Path) -
 
 def test_markdown_table_cut_names_how_many_files_it_lists(tmp_path: Path) -> None:
     """When even the table does not fit, the note says how many rows are shown."""
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    write(repo, "README.md", "x\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "one")
+    repo = new_repo(tmp_path / "r", {"README.md": "x\n"})
     for n in range(120):
         write(repo, f".claude/agents/team-{n:03}/a-rather-long-agent-file-name-{n:03}.md", f"- Rule {n}\n")
     report = review(repo, base="main")
@@ -641,9 +597,7 @@ GLOB_PROBES = [
 
 def test_globs_agree_with_git_attribute_matching(tmp_path: Path) -> None:
     """For the default globs, review's matcher picks exactly the paths git's .gitattributes picks."""
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = new_repo(tmp_path / "r")
     write(repo, ".gitattributes", "".join(f"{g} diff=agentmerge\n" for g in DEFAULT_AGENT_GLOBS))
     out = subprocess.run(
         ["git", "check-attr", "-z", "--stdin", "diff"],
