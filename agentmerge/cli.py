@@ -110,9 +110,10 @@ GIT_RENAME_DIFF_ARGS = 9
 """For a renamed or copied file git adds two: the new path and its similarity message."""
 
 _DIFF_MARK_COLOURS = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "!": "magenta"}
-_DIFF_CHANGE_RE = re.compile(r"^(  )([-+~>!])( )")
-_REDLINE_DELETE_RE = re.compile(r"\[-(.*?)-\]")
-_REDLINE_INSERT_RE = re.compile(r"\{\+(.*?)\+\}")
+# Used only when colouring, so left to ``re``'s cache rather than compiled at start-up.
+_DIFF_CHANGE = r"^(  )([-+~>!])( )"
+_REDLINE_DELETE = r"\[-(.*?)-\]"
+_REDLINE_INSERT = r"\{\+(.*?)\+\}"
 
 
 def use_colour(choice: str, stream: Any = None) -> bool:
@@ -156,13 +157,13 @@ def colour_diff_line(line: str) -> str:
         return click.style(line, bold=True)
     if line.startswith("@@"):
         return click.style(line, fg="cyan")
-    match = _DIFF_CHANGE_RE.match(line)
+    match = re.match(_DIFF_CHANGE, line)
     if match is None:
         return line
     mark = match.group(2)
     rest = line[match.end() :]
-    rest = _REDLINE_DELETE_RE.sub(lambda m: click.style(m.group(0), fg="red"), rest)
-    rest = _REDLINE_INSERT_RE.sub(lambda m: click.style(m.group(0), fg="green"), rest)
+    rest = re.sub(_REDLINE_DELETE, lambda m: click.style(m.group(0), fg="red"), rest)
+    rest = re.sub(_REDLINE_INSERT, lambda m: click.style(m.group(0), fg="green"), rest)
     return f"  {click.style(mark, fg=_DIFF_MARK_COLOURS[mark], bold=True)} {rest}"
 
 

@@ -347,9 +347,15 @@ class _Consolidator:
         all_texts.extend(f.value for a in self.agents for f in a.fields if isinstance(f.value, str))
         self.weights = match.TermWeights(all_texts)
         templated = self._templated_sections()
+        # A template the file fills more than once is an example of output, whatever its titles.
         units = [
             match.Unit(
-                e.source, e.item.text, self._item_role(e), -1, e.item.kind, self.repeats and e.home not in templated
+                e.source,
+                e.item.text,
+                "examples" if e.home in templated else self._item_role(e),
+                -1,
+                e.item.kind,
+                self.repeats and e.home not in templated,
             )
             for e in self.items
         ]
@@ -723,15 +729,29 @@ class _Consolidator:
         return best
 
     def _section_title(self, heads: Sequence[Section], sources: Sequence[int]) -> str:
-        """The title most member sections share (after normalisation); ties go to the shortest
-        (the plainest name), then to the first input's; ``prefer`` wins when it has one."""
+        """The title most member sections share (after normalisation); ties go to the broadest
+        (a title whose terms every other title has: "Guidelines" over "Performance Guidelines",
+        which would misname the other input's items), then to the shortest (the plainest name),
+        then to the first input's; ``prefer`` wins when it has one."""
         if self.preferred >= 0 and self.preferred in sources:
             return heads[list(sources).index(self.preferred)].title or ""
         votes = Counter(match.normalize(h.title or "").casefold() for h in heads)
         best = max(votes.values())
         winners = [h for h in heads if votes[match.normalize(h.title or "").casefold()] == best]
+        named = [match.title_terms(h.title) for h in heads]
+
+        def narrower(head: Section) -> bool:
+            own = match.title_terms(head.title)
+            return not own or any(not own <= other for other in named)
+
         winners.sort(
-            key=lambda h: (len(match.normalize(h.title or "")), len(h.title or ""), sources[heads.index(h)], h.line)
+            key=lambda h: (
+                narrower(h),
+                len(match.normalize(h.title or "")),
+                len(h.title or ""),
+                sources[heads.index(h)],
+                h.line,
+            )
         )
         return winners[0].title or ""
 

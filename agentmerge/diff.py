@@ -33,7 +33,8 @@ SET_KEYS = frozenset(
 PERMISSION_KEYS = frozenset({"tools", "allowed-tools", "allowed_tools", "allowedTools"})
 """Keys that grant tools: more names, or the key removed (every tool inherited), widen access."""
 
-_EXAMPLE_BLOCK_RE = re.compile(r"<example>.*?</example>", re.DOTALL | re.IGNORECASE)
+_EXAMPLE_BLOCK = r"(?si)<example>.*?</example>"
+"""An ``<example>`` block; a string compiled on first use, as few diffs compare descriptions."""
 _TOKEN_RE = re.compile(r"\s+|[\w'’]+|[^\w\s]")
 
 
@@ -706,7 +707,7 @@ def _description_changes(a: Field, b: Field) -> Iterator[FieldChange]:
 
 def _prose(description: str) -> str:
     """The description without its ``<example>`` blocks, whitespace collapsed."""
-    return " ".join(_EXAMPLE_BLOCK_RE.sub(" ", description).split())
+    return " ".join(re.sub(_EXAMPLE_BLOCK, " ", description).split())
 
 
 def _example_key(example: Example) -> str:

@@ -439,6 +439,32 @@ ANCHOR_MARGIN = 0.15
 """How far above CLUSTER_THRESHOLD an item pair must score, without any section bonus, to count
 as evidence that two sections hold the same content before the sections are aligned."""
 
+CROSS_SECTION_MARGIN = 0.1
+"""How far above the threshold two items must score when their sections were not aligned.
+
+Across sections nothing vouches for a pair but its words (diff asks more of a move too, see
+MOVE_CUTOFF): a line in a traits list and one in a report template, or in an unrelated list,
+that share a topic word are still two instructions. Within aligned sections the threshold alone
+applies. Measured on four same-role groups of real agents by other authors: at 0.15 pairs that
+an editor would merge ("Provide unit tests with pytest" / "Include tests with pytest") fell
+apart; at 0.05 a few more rewordings merged across sections, and so did pairs that only share
+a topic ("Documentation completeness" / "Documentation and API specification completeness").
+Precision on unseen files comes first; the seeds score the same from 0.05 to 0.15.
+"""
+
+SAME_ROLE_SHARE = 1 / 3
+"""Share of CROSS_SECTION_MARGIN asked of two items whose unaligned sections have the same role.
+
+Two "Core Competencies" and "Responsibilities" lists that did not align (a third input had
+both, and took the alignment) still play one part; at the full margin such pairs fell apart on
+the seeds (item recall 0.83 to 0.76). Between roles (a general section and a workflow) the full
+margin applies."""
+
+SHORT_ITEM_TERMS = 3
+"""Distinct significant terms below which an item is short: a label whose content sits in a code
+block or sub-list (``**Suggested Fix**:``), or a bullet of one or two words. A short item joins
+another only when both have the same terms; one or two shared words say nothing more of it."""
+
 BLOCK_TERM_PER_INPUT = 2
 """Units per input a term may be found in and still open candidate pairs (see BLOCK_POSTING_FLOOR)."""
 
@@ -674,60 +700,66 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
 # never merge, even on the same topic: a Definition-of-Done checkbox, a pitfall or a delegation
 # trigger is a different instruction from the practice it mirrors. The first pattern that
 # matches wins, so the narrow roles come before the broad ones.
-SECTION_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (role, re.compile(pattern, re.IGNORECASE))
-    for role, pattern in (
-        ("examples", r"\bexamples?\b|\bsample (?:usage|prompts?)\b"),
-        (
-            "gates",
-            r"definition of done|\bdone\b|acceptance|checklist|quality gates?|exit criteria|"
-            r"success criteria|before (?:completing|finishing|submitting|merging)|\bverification\b",
-        ),
-        (
-            "pitfalls",
-            r"pitfall|anti-?patterns?|\bavoid|mistakes?|don'?ts|gotchas?|red flags?|"
-            r"what not to|common (?:errors|issues|problems)|\bnever\b",
-        ),
-        (
-            "triggers",
-            r"when to (?:use|invoke|call)|delegat|triggers?|use this agent|should (?:use|invoke)|use cases?|"
-            r"when (?:the )?(?:main )?agent",
-        ),
-        (
-            "collaboration",
-            r"collaborat|coordinat|hand-?offs?|working with|interactions?|"
-            r"escalat|\bteam\b|other agents|integration with|with agents|handoffs?|reporting to",
-        ),
-        ("inputs", r"\binputs?\b|prerequisites?|what you need|context needed|required (?:information|context)"),
-        (
-            "outputs",
-            r"\boutputs?\b|deliverables?|\bproduce\b|\breport(?:ing)? format|response format|"
-            r"output format|\breturns?\b|(?:response|report|output) structure",
-        ),
-        (
-            "workflow",
-            r"workflow|process\b|approach|\bsteps?\b|methodology|procedure|how you work|"
-            r"when (?:writing|working|building|reviewing|implementing|given|invoked|called)|phases?\b|\bplan\b|"
-            r"you will\b|follow these steps",
-        ),
-        (
-            "principles",
-            r"principles?|guidelines?|standards?|best practices|\brules\b|conventions|"
-            r"patterns?\b|philosophy|\bvalues\b|polic(?:y|ies)|constraints|\bquality\b|requirements|\bstyle\b|"
-            r"\btone\b|traits|behaviou?r|mindset",
-        ),
-        (
-            "responsibilities",
-            r"responsibilit|competenc|expertise|\bskills?\b|capabilit|focus areas?|"
-            r"specialt|specializ|duties|what you do|\bscope\b|knowledge|proficien|areas of",
-        ),
-        (
-            "intro",
-            r"\brole\b|identity|persona|overview|\babout\b|purpose|mission|introduction|"
-            r"who you are",
-        ),
-    )
+SECTION_ROLES: tuple[tuple[str, str], ...] = (
+    ("examples", r"\bexamples?\b|\bsample (?:usage|prompts?)\b"),
+    (
+        "gates",
+        r"definition of done|\bdone\b|acceptance|checklist|quality gates?|exit criteria|"
+        r"success criteria|before (?:completing|finishing|submitting|merging)|\bverification\b",
+    ),
+    (
+        "pitfalls",
+        r"pitfall|anti-?patterns?|\bavoid|mistakes?|don'?ts|gotchas?|red flags?|"
+        r"what not to|common (?:errors|issues|problems)|\bnever\b",
+    ),
+    (
+        "triggers",
+        r"when to (?:use|invoke|call)|delegat|triggers?|use this agent|should (?:use|invoke)|use cases?|"
+        r"when (?:the )?(?:main )?agent",
+    ),
+    (
+        "collaboration",
+        r"collaborat|coordinat|hand-?offs?|working with|interactions?|"
+        r"escalat|\bteam\b|other agents|integration with|with agents|handoffs?|reporting to",
+    ),
+    ("inputs", r"\binputs?\b|prerequisites?|what you need|context needed|required (?:information|context)"),
+    (
+        "outputs",
+        r"\boutputs?\b|deliverables?|\bproduce\b|\breport(?:ing)? format|response format|"
+        r"output format|\breturns?\b|(?:response|report|output) structure",
+    ),
+    (
+        "workflow",
+        r"workflow|process\b|approach|\bsteps?\b|methodology|procedure|how you work|"
+        r"when (?:writing|working|building|reviewing|implementing|given|invoked|called)|phases?\b|\bplan\b|"
+        r"you will\b|follow these steps",
+    ),
+    (
+        "principles",
+        r"principles?|guidelines?|standards?|best practices|\brules\b|conventions|"
+        r"patterns?\b|philosophy|\bvalues\b|polic(?:y|ies)|constraints|\bquality\b|requirements|\bstyle\b|"
+        r"\btone\b|traits|behaviou?r|mindset",
+    ),
+    (
+        "responsibilities",
+        r"responsibilit|competenc|expertise|\bskills?\b|capabilit|focus areas?|"
+        r"specialt|specializ|duties|what you do|\bscope\b|knowledge|proficien|areas of",
+    ),
+    (
+        "intro",
+        r"\brole\b|identity|persona|overview|\babout\b|purpose|mission|introduction|"
+        r"who you are",
+    ),
 )
+"""Each role and the pattern (case-insensitive) a section title of that role matches."""
+
+
+@lru_cache(maxsize=1)
+def _role_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """SECTION_ROLES compiled, once, on first use: a diff that never asks a section's role (and
+    every command's start-up) does not pay the few milliseconds that compiling them costs."""
+    return tuple((role, re.compile(pattern, re.IGNORECASE)) for role, pattern in SECTION_ROLES)
+
 
 ROOT_ROLE = "intro"
 """The role of the text before the first heading (and of a document title's own text)."""
@@ -750,7 +782,7 @@ def section_role(title: str | None) -> str:
     if title is None:
         return ROOT_ROLE
     text = normalize(title)
-    for role, pattern in SECTION_ROLES:
+    for role, pattern in _role_patterns():
         if pattern.search(text):
             return role
     return GENERAL_ROLE
@@ -783,6 +815,17 @@ class Unit:
 
 
 _VERBATIM_KINDS = frozenset({"code", "table", "html", "quote"})
+
+_BOX_DRAWING_RE = re.compile("[\u2500-\u257f]")
+
+DIAGRAM_CHARS = 8
+"""Box-drawing characters (``┌─┐│``) from which a text is a diagram: a picture drawn in text,
+which like code merges only as a near-verbatim copy (its words are labels, not an instruction)."""
+
+
+def is_diagram(text: str) -> bool:
+    """Whether ``text`` is drawn with box-drawing characters (DIAGRAM_CHARS or more)."""
+    return len(_BOX_DRAWING_RE.findall(text, 0, 4000)) >= DIAGRAM_CHARS
 
 
 GENERIC_WEIGHT = 0.35
@@ -954,6 +997,70 @@ class _Clusters:
         self.members[b] = []
 
 
+_LABEL_RES = (
+    re.compile(r"^\s*(?:\*\*|__)([^*_:\n]{1,60}?)(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*(?::|\s[-\u2013\u2014]\s))"),
+    re.compile(r"^\s*([A-Za-z][\w &/-]{0,40}?):\s"),
+)
+
+
+def lead_label(text: str) -> str | None:
+    """The lead-in label of an item (``**Test Quality**: ...``, ``Quality Assessment: ...``), or None."""
+    for pattern in _LABEL_RES:
+        found = pattern.match(text)
+        if found:
+            return found.group(1)
+    return None
+
+
+def same_label(a: str, b: str) -> bool:
+    """Whether two items open with the same lead-in label of two or more terms
+    (``**Dependency Security**:``): the label names the instruction, wherever it sits."""
+    label_a, label_b = lead_label(a), lead_label(b)
+    if label_a is None or label_b is None:
+        return False
+    terms_a = set(terms(label_a))
+    return len(terms_a) >= 2 and terms_a == set(terms(label_b))
+
+
+def different_subjects(a: str, b: str) -> bool:
+    """Whether two labelled items name one aspect of two different subjects.
+
+    "**Code Quality**: readability ..." and "**Test Quality**: readability ..." share their head
+    noun and most of their words, yet one is about the code and the other about its tests. The
+    labels share a term, and each label has as many terms that the other item never mentions.
+    """
+    label_a, label_b = lead_label(a), lead_label(b)
+    if label_a is None or label_b is None:
+        return False
+    terms_a, terms_b = set(terms(label_a)), set(terms(label_b))
+    shared = len(terms_a & terms_b)
+    if not shared:
+        return False
+    # "Explicit Error Handling" and "Error Handling Framework" agree more than they differ.
+    return len(terms_a - set(terms(b))) >= shared and len(terms_b - set(terms(a))) >= shared
+
+
+def label_only(text: str) -> bool:
+    """Whether an item is a bare label (``**Suggested Fix**:``): its content, if any, is elsewhere."""
+    return normalize(text).endswith(":")
+
+
+def short_mismatch(a: str, b: str) -> bool:
+    """Whether a short item (SHORT_ITEM_TERMS) and another cannot be one instruction.
+
+    A bare label must have the same terms as the other text; any other short item must have all
+    its terms in it ("Use connection pooling" in "Implement database connection pooling").
+    """
+    left, right = set(terms(a)), set(terms(b))
+    if left == right:
+        return False
+    if label_only(a) or label_only(b):
+        return True
+    if len(left) > len(right):
+        left, right = right, left
+    return len(left) < SHORT_ITEM_TERMS and not left <= right
+
+
 def bag_units(units: Sequence[Unit]) -> list[list[int]]:
     """Group units whose texts are the same after normalisation (and role, kind, repeatability).
 
@@ -992,6 +1099,7 @@ def cluster_units(
     bonus: float = SECTION_BONUS,
     repeats: bool = True,
     sources: Sequence[frozenset[int]] | None = None,
+    cross: float = CROSS_SECTION_MARGIN,
 ) -> list[list[int]]:
     """Cluster ``units`` given the pair scores from ``candidate_pairs``; return lists of indices.
 
@@ -1012,7 +1120,9 @@ def cluster_units(
     ranked: list[tuple[float, int, int, bool]] = []
     for (i, j), base in scores.items():
         a, b = units[i], units[j]
-        verbatim_kind = a.kind in _VERBATIM_KINDS or b.kind in _VERBATIM_KINDS
+        verbatim_kind = (
+            a.kind in _VERBATIM_KINDS or b.kind in _VERBATIM_KINDS or is_diagram(a.text) or is_diagram(b.text)
+        )
         repeat = bool(sources[i] & sources[j])
         if repeat and not (repeats and a.repeatable and b.repeatable):
             continue
@@ -1024,7 +1134,19 @@ def cluster_units(
                 continue
             ranked.append((1.0 + bonus, i, j, repeat))
             continue
-        score = base + (bonus * (1.0 - base) if a.group >= 0 and a.group == b.group else 0.0)
+        aligned = a.group >= 0 and a.group == b.group
+        if a.kind != "heading" and b.kind != "heading":
+            # Items, not section titles: a short item or two subjects under one head noun are
+            # not one instruction however the words score.
+            if short_mismatch(a.text, b.text) or different_subjects(a.text, b.text):
+                continue
+            if not aligned and min(a.group, b.group) >= 0 and not same_label(a.text, b.text):
+                # Sections of one role that did not align (two "expertise" lists, one input with
+                # both) are likelier the same slot than sections of two roles.
+                margin = cross if a.role != b.role else cross * SAME_ROLE_SHARE
+                if base < threshold + margin:
+                    continue
+        score = base + (bonus * (1.0 - base) if aligned else 0.0)
         if score >= threshold:
             ranked.append((score, i, j, False))
     # Equal scores (the same terms) go to the pair whose wording is closest, so that a verbatim
@@ -1052,30 +1174,40 @@ def cluster_units(
     return groups
 
 
+def title_terms(title: str | None) -> frozenset[str]:
+    """The terms of a section title that name its topic (``terms`` without "core", "key", ...)."""
+    return frozenset(t for t in terms(title or "") if t not in _TITLE_FILLER)
+
+
 def title_overlap(a: str | None, b: str | None, weights: TermWeights | None = None) -> float:
     """Similarity of two section titles, 0 to 1: the weighted Dice overlap of their terms.
 
     Words such as "your", "core", "key" and "main" are left out, so "Responsibilities",
     "Your Core Responsibilities:" and "Core Responsibilities" are the same title. With
     ``weights`` (IDF over the inputs' titles) a word every title has ("review" among code
-    reviewers) counts for little, so "Code Review Summary" and "Security Code Review" differ.
+    reviewers) counts for little. Titles that each add a term of their own score 0.
     """
     if a is None or b is None:
         return 1.0 if a is b else 0.0
-    left = {t for t in terms(a) if t not in _TITLE_FILLER}
-    right = {t for t in terms(b) if t not in _TITLE_FILLER}
+    left, right = title_terms(a), title_terms(b)
     if not left or not right:
         return 0.0
 
     def weight(term: str) -> float:
         return 1.0 if weights is None else weights.idf.get(term, weights.unseen)
 
+    if left - right and right - left:
+        # Each title names something the other does not: one head noun of two subjects ("Code
+        # Standards" and "Quality Standards", "Security Testing" and "Performance Testing").
+        # Such sections align only when their content agrees.
+        return 0.0
     shared = sum(weight(t) for t in left & right)
     return 2 * shared / (sum(weight(t) for t in left) + sum(weight(t) for t in right))
 
 
 _TITLE_FILLER = frozenset(
-    stem(w) for w in ("core", "key", "main", "primary", "additional", "follow", "these", "general", "important")
+    stem(w)
+    for w in ("core", "key", "main", "primary", "additional", "follow", "these", "general", "important", "expected")
 )
 
 

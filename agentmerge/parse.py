@@ -59,19 +59,23 @@ _BOLD_LABEL_RE = re.compile(
     re.DOTALL,
 )
 _PLAIN_LABEL_RE = re.compile(r"^(?P<label>[A-Za-z][\w &/+.'()-]{0,40}?):[ \t]+(?P<rest>\S.*)$", re.DOTALL)
-_UNDERLINE_RE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
 _TASK_RE = re.compile(r"^\[([ xX])\](?:[ \t]+|$|(?=\n))")
-_KEY_RE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]|$)")
-_EXAMPLE_RE = re.compile(r"<example>(.*?)</example>", re.DOTALL | re.IGNORECASE)
-_EXAMPLE_PART_RE = {
-    "context": re.compile(r"^[ \t]*Context:[ \t]*(.*)$", re.MULTILINE | re.IGNORECASE),
-    "user": re.compile(r"^[ \t]*user:[ \t]*(.*)$", re.MULTILINE | re.IGNORECASE),
-    "assistant": re.compile(r"^[ \t]*assistant:[ \t]*(.*)$", re.MULTILINE | re.IGNORECASE),
-}
-_COMMENTARY_RE = re.compile(r"<commentary>(.*?)</commentary>", re.DOTALL | re.IGNORECASE)
-_QUOTE_MARK_RE = re.compile(r"^[ \t]*> ?")
-_LIST_MARKERS_RE = re.compile(r"^(?:[ \t]*(?:[-*+]|\d{1,9}[.)])(?=[ \t]))*")
 _STRUCTURE_ONLY_RE = re.compile(r"^(?:[ \t>]|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))*$")
+
+# Patterns of rarer constructs (lenient frontmatter, ``<example>`` blocks, quotes, setext
+# underlines after an annotation) stay strings, compiled on first use by ``re``'s cache, so a
+# command that never meets them does not compile them at start-up.
+_UNDERLINE = r"^ {0,3}(?:=+|-+)[ \t]*$"
+_KEY = r"^(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]|$)"
+_EXAMPLE = r"(?si)<example>(.*?)</example>"
+_EXAMPLE_PART = {
+    "context": r"(?im)^[ \t]*Context:[ \t]*(.*)$",
+    "user": r"(?im)^[ \t]*user:[ \t]*(.*)$",
+    "assistant": r"(?im)^[ \t]*assistant:[ \t]*(.*)$",
+}
+_COMMENTARY = r"(?si)<commentary>(.*?)</commentary>"
+_QUOTE_MARK = r"^[ \t]*> ?"
+_LIST_MARKERS = r"^(?:[ \t]*(?:[-*+]|\d{1,9}[.)])(?=[ \t]))*"
 
 # Words that open lines inside ``<example>`` prose; after a free-text value they continue it
 # rather than start a key, so a description with real line breaks does not grow ``user:`` keys.
@@ -332,7 +336,7 @@ def _lenient_fields(fm_text: str, first_line: int, path: str, warnings: list[Dia
     starts: list[tuple[int, str]] = []
     open_examples = 0
     for index, line in enumerate(lines):
-        match = _KEY_RE.match(line)
+        match = re.match(_KEY, line)
         is_key = match is not None and open_examples <= 0
         if is_key and starts and match is not None:
             key = match.group("key")
@@ -405,13 +409,13 @@ def _plain(value: Any) -> Any:
 
 
 def _examples(text: str) -> Iterator[Example]:
-    for match in _EXAMPLE_RE.finditer(text):
+    for match in re.finditer(_EXAMPLE, text):
         block = match.group(1).strip()
         parts = {}
-        for name, regex in _EXAMPLE_PART_RE.items():
-            found = regex.search(block)
+        for name, pattern in _EXAMPLE_PART.items():
+            found = re.search(pattern, block)
             parts[name] = _unquote(found.group(1)) if found else ""
-        commentary = _COMMENTARY_RE.search(block)
+        commentary = re.search(_COMMENTARY, block)
         yield Example(
             context=parts["context"],
             user=parts["user"],
@@ -730,8 +734,8 @@ def _quote_text(source: list[str]) -> str:
     A quote that opens a list item (``- > text``) starts on the marker's line, so the first line
     loses the markers before its ``>``; continuation lines lose their indentation and one ``>``.
     """
-    lines = [_QUOTE_MARK_RE.sub("", _LIST_MARKERS_RE.sub("", source[0], count=1), count=1)]
-    lines.extend(_QUOTE_MARK_RE.sub("", line, count=1) for line in source[1:])
+    lines = [re.sub(_QUOTE_MARK, "", re.sub(_LIST_MARKERS, "", source[0], count=1), count=1)]
+    lines.extend(re.sub(_QUOTE_MARK, "", line, count=1) for line in source[1:])
     return "\n".join(lines).strip()
 
 
@@ -741,7 +745,7 @@ def _strip_annotation(text: str) -> str:
     if "<!--" not in text:
         return text
     stripped = ANNOTATION_RE.sub("", text).rstrip()
-    if "\n" in stripped and _UNDERLINE_RE.match(stripped.rsplit("\n", 1)[1]):
+    if "\n" in stripped and re.match(_UNDERLINE, stripped.rsplit("\n", 1)[1]):
         return text
     return stripped
 

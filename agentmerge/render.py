@@ -335,11 +335,11 @@ def _reads_as_pseudo(item: Item) -> bool:
     return (
         item.kind == "ordered"
         and any(child.kind in _LIST_KINDS for child in item.children)
-        and _BOLD_TITLE_RE.fullmatch(item.text) is not None
+        and re.fullmatch(_BOLD_TITLE, item.text) is not None
     )
 
 
-_BOLD_TITLE_RE = re.compile(r"(\*\*|__)(?:(?!\1).)+?(?::\1|\1[ \t]*:)[ \t]*")
+_BOLD_TITLE = r"(\*\*|__)(?:(?!\1).)+?(?::\1|\1[ \t]*:)[ \t]*"
 """A paragraph that is only a bold ``**Label:**``, as the parser's pseudo-heading rule reads it."""
 
 
@@ -390,7 +390,7 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
         # lazy in the source (neither can be a lazy line); written lazily again they stay text.
         # Lines that keep indentation of their own stood deeper than the item's content in the
         # source (a lazy line has none left), so they go back there.
-        lazy = any(_TABLE_RULE_RE.match(line) or _EQUALS_RE.match(line) for line in text_lines[1:])
+        lazy = any(re.match(_TABLE_RULE, line) or re.match(_EQUALS, line) for line in text_lines[1:])
         for number, (before, line) in enumerate(itertools.pairwise(text_lines)):
             # After a blank line (a new paragraph of the item) a line cannot be lazy; the first
             # line, on the marker's line, is never blank in that sense.
@@ -399,7 +399,7 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
                 not lazy
                 or line[:1] in (" ", "\t")
                 or (number > 0 and not before)
-                or (_BLOCK_START_RE.match(line) is not None and not _TABLE_RULE_RE.match(line))
+                or (re.match(_BLOCK_START, line) is not None and not re.match(_TABLE_RULE, line))
             )
             if number > 0 and not before:
                 line = _guarded(line, True)  # a new paragraph of the item, guarded as one
@@ -411,7 +411,7 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
         first_lines = _child_lines(first, 1)
         lines = [f"{marker} {first_lines[0]}"]
         lines.extend(f"{indent}{line}" if line else "" for line in first_lines[1:])
-    if _RULE_RE.match(lines[0]):
+    if re.match(_RULE, lines[0]):
         # "- --" would be a thematic break; "+" never starts one.
         lines[0] = "+" + lines[0][1:]
     # A sub-list right after a block (an HTML block, a table) would run into it: a blank line first.
@@ -474,30 +474,30 @@ def _guarded(text: str, lead: bool) -> str:
     like a block (``- x``) or ends in a setext underline or a rule (``a`` over ``-``) can only have
     been a paragraph with one there; written the same way, it reads back as the same text.
     """
-    if lead and _BLOCK_START_RE.match(text.split("\n", 1)[0]):
+    if lead and re.match(_BLOCK_START, text.split("\n", 1)[0]):
         text = "\u00a0" + text
     if "\n" in text:
         last = text.rsplit("\n", 1)[1]
-        if _UNDERLINE_RE.match(last) or _BLOCK_START_RE.match(last):
+        if re.match(_UNDERLINE, last) or re.match(_BLOCK_START, last):
             text += "\u00a0"
     return text
 
 
-_UNDERLINE_RE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
+# The writer's patterns are strings compiled on first use (``re`` caches them), so commands that
+# never write an agent file, ``diff`` among them, do not compile them at start-up.
+_UNDERLINE = r"^ {0,3}(?:=+|-+)[ \t]*$"
 """A setext heading's underline."""
 
-_EQUALS_RE = re.compile(r"^ {0,3}=+[ \t]*$")
+_EQUALS = r"^ {0,3}=+[ \t]*$"
 """A setext underline of ``=`` (a ``-`` one would be a thematic break on a lazy line)."""
 
-_TABLE_RULE_RE = re.compile(
-    r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$|^[ \t]*\|[ \t]*:?-+:?[ \t]*\|"
-)
+_TABLE_RULE = r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$|^[ \t]*\|[ \t]*:?-+:?[ \t]*\|"
 """A table's delimiter row (``| --- | :-: |``)."""
 
-_RULE_RE = re.compile(r"^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_RULE = r"^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$"
 """A thematic break (``---``, ``* * *``), which wins over a list item."""
 
-_BLOCK_START_RE = re.compile(r"(?:[-*+]|\d{1,9}[.)]|#{1,6})(?:[ \t]|$)|>|`{3}|~{3}|(?:[-*_][ \t]*){3,}$|<[!?/A-Za-z]")
+_BLOCK_START = r"(?:[-*+]|\d{1,9}[.)]|#{1,6})(?:[ \t]|$)|>|`{3}|~{3}|(?:[-*_][ \t]*){3,}$|<[!?/A-Za-z]"
 """Text at a line's start that Markdown may read as the start of a list, heading, quote, fence,
 rule or HTML block (any tag is taken, which costs an invisible space before inline HTML)."""
 
