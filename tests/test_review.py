@@ -310,20 +310,24 @@ def test_unknown_revision_is_one_error_line(tmp_path: Path, monkeypatch: pytest.
     assert err == "agentmerge: error: --base 'no-such-branch' is not a commit in this repository\n"
 
 
-def test_no_default_branch_asks_for_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A repository with neither main nor master nor origin/HEAD needs --base."""
-    repo = new_repo(tmp_path / "r", {"AGENTS.md": "- Be brief\n"}, branch="trunk")
+@pytest.mark.parametrize(
+    ("files", "branch", "message"),
+    [
+        # Neither main nor master nor origin/HEAD: the base must be given.
+        ({"AGENTS.md": "- Be brief\n"}, "trunk", "pass --base"),
+        # An empty repository has nothing to compare from.
+        (None, "main", "no commits yet"),
+    ],
+    ids=["no-default-branch", "no-commits"],
+)
+def test_repository_without_a_base_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str] | None, branch: str, message: str
+) -> None:
+    """A repository review cannot find a base in: exit 2 and a line that says what to do."""
+    repo = new_repo(tmp_path / "r", files, branch=branch)
     code, _, err = run_cli(repo, monkeypatch, "review")
     assert code == 2
-    assert "pass --base" in err
-
-
-def test_repository_without_commits_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An empty repository has nothing to compare from."""
-    repo = new_repo(tmp_path / "r")
-    code, _, err = run_cli(repo, monkeypatch, "review")
-    assert code == 2
-    assert "no commits yet" in err
+    assert message in err
 
 
 def test_binary_file_in_agent_folder_is_listed_without_a_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
