@@ -486,19 +486,17 @@ COMMON_TERM_SHARE = 0.5
 """Terms found in more than this share of the inputs' units are left out of candidate blocking
 (they still count in the score): pairs that only share such a word cannot reach the threshold."""
 
-_STOPWORDS = frozenset(
-    re.findall(
-        r"\S+",
-        "a an the and or but of to for in on at by with from as into onto over under via per "
-        "is are was were be been being am this that these those it its it's you your yours you're "
-        "we our us i my me they their them he she his her will shall should must can could would "
-        "may might do does did done have has had also just only then than so if while both each "
-        "every all any some such like well more most very what which who whom how when where why "
-        "there here up out about other others etc e g i.e eg ie using use used uses "
-        "ensure ensuring proper properly appropriate appropriately effective effectively needed "
-        "necessary include includes including always whether within across new existing",
-    )
+_STOPWORD_TEXT = (
+    "a an the and or but of to for in on at by with from as into onto over under via per "
+    "is are was were be been being am this that these those it its it's you your yours you're "
+    "we our us i my me they their them he she his her will shall should must can could would "
+    "may might do does did done have has had also just only then than so if while both each "
+    "every all any some such like well more most very what which who whom how when where why "
+    "there here up out about other others etc e g i.e eg ie using use used uses "
+    "ensure ensuring proper properly appropriate appropriately effective effectively needed "
+    "necessary include includes including always whether within across new existing"
 )
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 """Words that carry no instruction of their own in agent definitions; left out of term vectors.
 
 Negating words are left out of the vectors too: polarity is checked on its own (``negated``), so
@@ -594,19 +592,13 @@ def _stem_synonyms() -> dict[str, str]:
     return table
 
 
-_SUFFIXES = tuple(
-    sorted(
-        re.findall(
-            r"\S+",
-            "izations ization isations isation ational ations ation ments ment ities ity ness ings "
-            "ing ized izes ize ised ises ise ables able abilities ability ibility ible ically ical ally "
-            "ances ance ences ence ancy ency ants ant ents ent ates ated ating ate ies ied ers er ed ly "
-            "es s e y",
-        ),
-        key=len,
-        reverse=True,
-    )
+_SUFFIX_TEXT = (
+    "izations ization isations isation ational ations ation ments ment ities ity ness ings "
+    "ing ized izes ize ised ises ise ables able abilities ability ibility ible ically ical ally "
+    "ances ance ences ence ancy ency ants ant ents ent ates ated ating ate ies ied ers er ed ly "
+    "es s e y"
 )
+_SUFFIXES = tuple(sorted(_SUFFIX_TEXT.split(), key=len, reverse=True))
 
 _MIN_STEM = 3
 
@@ -816,8 +808,6 @@ class Unit:
 
 _VERBATIM_KINDS = frozenset({"code", "table", "html", "quote"})
 
-_BOX_DRAWING_RE = re.compile("[\u2500-\u257f]")
-
 DIAGRAM_CHARS = 8
 """Box-drawing characters (``┌─┐│``) from which a text is a diagram: a picture drawn in text,
 which like code merges only as a near-verbatim copy (its words are labels, not an instruction)."""
@@ -825,7 +815,7 @@ which like code merges only as a near-verbatim copy (its words are labels, not a
 
 def is_diagram(text: str) -> bool:
     """Whether ``text`` is drawn with box-drawing characters (DIAGRAM_CHARS or more)."""
-    return len(_BOX_DRAWING_RE.findall(text, 0, 4000)) >= DIAGRAM_CHARS
+    return sum(1 for char in text[:4000] if "\u2500" <= char <= "\u257f") >= DIAGRAM_CHARS
 
 
 GENERIC_WEIGHT = 0.35
@@ -997,15 +987,18 @@ class _Clusters:
         self.members[b] = []
 
 
-_LABEL_RES = (
-    re.compile(r"^\s*(?:\*\*|__)([^*_:\n]{1,60}?)(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*(?::|\s[-\u2013\u2014]\s))"),
-    re.compile(r"^\s*([A-Za-z][\w &/-]{0,40}?):\s"),
-)
+@lru_cache(maxsize=1)
+def _label_patterns() -> tuple[re.Pattern[str], ...]:
+    """The lead-in label patterns, compiled on first use (diff never needs them)."""
+    return (
+        re.compile(r"^\s*(?:\*\*|__)([^*_:\n]{1,60}?)(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*(?::|\s[-\u2013\u2014]\s))"),
+        re.compile(r"^\s*([A-Za-z][\w &/-]{0,40}?):\s"),
+    )
 
 
 def lead_label(text: str) -> str | None:
     """The lead-in label of an item (``**Test Quality**: ...``, ``Quality Assessment: ...``), or None."""
-    for pattern in _LABEL_RES:
+    for pattern in _label_patterns():
         found = pattern.match(text)
         if found:
             return found.group(1)
