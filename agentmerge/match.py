@@ -813,8 +813,11 @@ DIAGRAM_CHARS = 8
 which like code merges only as a near-verbatim copy (its words are labels, not an instruction)."""
 
 
+@lru_cache(maxsize=65536)
 def is_diagram(text: str) -> bool:
     """Whether ``text`` is drawn with box-drawing characters (DIAGRAM_CHARS or more)."""
+    if "\u2502" not in text and "\u2500" not in text:  # no box without a line (│ or ─)
+        return False
     return sum(1 for char in text[:4000] if "\u2500" <= char <= "\u257f") >= DIAGRAM_CHARS
 
 
@@ -996,6 +999,7 @@ def _label_patterns() -> tuple[re.Pattern[str], ...]:
     )
 
 
+@lru_cache(maxsize=65536)
 def lead_label(text: str) -> str | None:
     """The lead-in label of an item (``**Test Quality**: ...``, ``Quality Assessment: ...``), or None."""
     for pattern in _label_patterns():
@@ -1128,6 +1132,9 @@ def cluster_units(
             ranked.append((1.0 + bonus, i, j, repeat))
             continue
         aligned = a.group >= 0 and a.group == b.group
+        score = base + (bonus * (1.0 - base) if aligned else 0.0)
+        if score < threshold:
+            continue
         if a.kind != "heading" and b.kind != "heading":
             # Items, not section titles: a short item or two subjects under one head noun are
             # not one instruction however the words score.
@@ -1139,9 +1146,7 @@ def cluster_units(
                 margin = cross if a.role != b.role else cross * SAME_ROLE_SHARE
                 if base < threshold + margin:
                     continue
-        score = base + (bonus * (1.0 - base) if aligned else 0.0)
-        if score >= threshold:
-            ranked.append((score, i, j, False))
+        ranked.append((score, i, j, False))
     # Equal scores (the same terms) go to the pair whose wording is closest, so that a verbatim
     # copy is not beaten to its partner by a rewording that only adds stop words.
     ranked.sort(
