@@ -1104,9 +1104,10 @@ def _consensus_order(
         out.append(key)
         for other, margin in against.get(key, ()):
             if other not in taken:
-                # ``other`` no longer counts its relation to ``key``.
-                score[other] -= margin
-                if margin < 0:
+                # ``other`` no longer counts its relation to ``key``: ``margin`` is key's side of
+                # the pair (positive when key came first), which ``other`` holds negated.
+                score[other] += margin
+                if margin > 0:
                     beaten[other] -= 1
                 heapq.heappush(heap, rank(other))
     return out

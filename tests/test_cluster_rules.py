@@ -187,3 +187,37 @@ def test_a_merged_section_takes_the_title_that_covers_every_input() -> None:
     result = consolidation_to_dict(consolidate([a, b]))
     titles = [s["title"] for s in result["sections"] if s["title"]]
     assert titles == ["Follow these additional guidelines"]
+
+
+# --------------------------------------------------------------------------------------------
+# Order
+
+
+def test_consensus_order_keeps_every_input_order_when_the_inputs_do_not_conflict() -> None:
+    """Inputs that each list some of one common order: the merged order keeps every input's."""
+    import random
+
+    from agentmerge.consolidate import _consensus_order
+
+    for seed in range(200):
+        rng = random.Random(seed)
+        total = [("section", n) for n in range(rng.randint(3, 12))]
+        sequences = [sorted(rng.sample(total, rng.randint(1, len(total))), key=total.index) for _ in range(4)]
+        keys = sorted({k for s in sequences for k in s})
+        fallback = {k: (rng.random(), 0, k[1]) for k in keys}
+        out = _consensus_order(keys, sequences, fallback)
+        assert sorted(out) == keys
+        for sequence in sequences:
+            assert [k for k in out if k in sequence] == sequence, (seed, sequences, out)
+
+
+def test_merged_sections_keep_every_order_their_inputs_share() -> None:
+    a = agent("## Duties\n\n- Ship APIs\n\n## Inputs\n\n- A spec\n\n## Outputs\n\n- Code\n", "a.md")
+    b = agent(
+        "## Duties\n\n- Ship APIs\n\n## Skills\n\n- Go\n\n## Method\n\n- Plan first\n\n## Outputs\n\n- Code\n", "b.md"
+    )
+    c = agent("## Competencies\n\n- Caching\n\n## Method\n\n- Plan first\n\n## Standards\n\n- Lint\n", "c.md")
+    titles = [s.section.title for s in consolidate([a, b, c]).body.sections]
+    for order in (["Duties", "Inputs", "Outputs"], ["Duties", "Skills", "Method", "Outputs"]):
+        assert [t for t in titles if t in order] == order, titles
+    assert titles.index("Competencies") < titles.index("Method") < titles.index("Standards")
