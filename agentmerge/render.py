@@ -283,7 +283,10 @@ def _heading_lines(section: Section) -> str:
     """``# Title``; a title of several lines (only setext headings have them) stays setext."""
     title = section.title or ""
     if "\n" in title and section.level <= 2:
-        return f"{_guarded(title, True)}\n{'===' if section.level == 1 else '---'}"
+        # markdown-it reads a title line holding "|" over "---" as a table's header and rule;
+        # a one-character underline is too short for a table rule and still a setext underline.
+        length = 1 if "|" in title else 3
+        return f"{_guarded(title, True)}\n{('=' if section.level == 1 else '-') * length}"
     marks = "#" * max(1, min(section.level, 6))
     if re.search(r"(?:^|[ \t])#+$", title):
         # A title ending in " #" would lose it as the optional closing sequence: add one.

@@ -209,3 +209,12 @@ def test_long_label_line_over_a_list_is_written_without_a_rule() -> None:
     agent = parse_text(text, "a.md")
     assert agent.body.items[0].kind == "paragraph"
     assert assert_round_trip(agent) == text.replace(":\n-", ":\n\n-")
+
+
+def test_multi_line_setext_title_with_pipe_is_not_written_as_a_table() -> None:
+    """A setext title whose line holds "|" keeps a one-character underline, so no table appears."""
+    agent = parse_text("1\n1|\n-\n", "pipe.md")
+    written = render_agent(agent)
+    again = parse_text(written, "pipe.md")
+    assert [s.title for s in again.body.sections] == ["1\n1|"]
+    assert render_agent(again) == written
