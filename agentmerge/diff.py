@@ -13,6 +13,7 @@ reported as moved, while reordered bullets and paragraphs of one section are not
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -376,13 +377,15 @@ class _BodyDiff:
                 del free_old[i]
                 del free_new[j]
 
-        old_roles = [_role(old, n) for n in range(len(old.sections))]
-        new_roles = [_role(new, n) for n in range(len(new.sections))]
+        # Roles are read only for the items that reach the role-aware pass, so a diff without
+        # moved edits never compiles the section-role patterns.
+        old_role = functools.cache(functools.partial(_role, old))
+        new_role = functools.cache(functools.partial(_role, new))
 
         def same_role(i: int, j: int) -> bool:
             # An edited line that crossed from, say, a checklist into the practices it checks
             # is a different instruction, not a moved one (DESIGN.md: roles do not merge).
-            return match.roles_compatible(old_roles[old.items[i].section], new_roles[new.items[j].section])
+            return match.roles_compatible(old_role(old.items[i].section), new_role(new.items[j].section))
 
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new, same_section)])
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new)])
