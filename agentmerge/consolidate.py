@@ -10,7 +10,9 @@ A pure function from models to a result. The steps, each deterministic:
    Pairs that score well without any help are anchors; sections of different inputs align by
    title or by the share of their items that anchor to each other (``match.section_similarity``).
 4. Items cluster again, now with a bonus for sitting in aligned sections; at most one item per
-   input in a cluster, except near-verbatim repeats; roles and polarity are kept apart.
+   input in a cluster, except near-verbatim repeats; roles and polarity are kept apart. Nested
+   items are candidates like any other, with the role and section of the item they sit under;
+   a cluster nests under the cluster most of its members were nested under (``_nesting``).
 5. Each cluster keeps one wording (the preferred input's when ``prefer`` names one, else the most
    specific: most distinct weighted terms), goes to the section holding most of its members, and
    takes its place by the order the inputs agree on (``_consensus_order``).
@@ -243,7 +245,7 @@ class _Draft:
 
 @dataclass(slots=True)
 class _InItem:
-    """One top-level input item while clustering."""
+    """One input item while clustering, nested items included."""
 
     source: int
     """Index of its input in canonical order."""
@@ -252,7 +254,9 @@ class _InItem:
     home: int
     """Index of its _InSection."""
     position: float
-    """Its place in its section, 0 (first) to 1 (last)."""
+    """Its place among its siblings (in its section, or under its parent item), 0 (first) to 1 (last)."""
+    parent: int = -1
+    """Index of the _InItem it is nested under; -1 for an item directly in its section."""
 
 
 class _Consolidator:
@@ -266,6 +270,7 @@ class _Consolidator:
         self.repeats = len(agents) > 1
         self.sections: list[_InSection] = []
         self.items: list[_InItem] = []
+        self.nested: list[list[int]] = []
         self.section_of: dict[tuple[int, int], int] = {}
         self.line = 0
 
@@ -289,9 +294,7 @@ class _Consolidator:
 
     def _walk(self, source: int, index: int, children: list[Item | Section]) -> None:
         entries = [c for c in children if isinstance(c, Item)]
-        for n, entry in enumerate(entries):
-            position = n / (len(entries) - 1) if len(entries) > 1 else 0.0
-            self.items.append(_InItem(source, entry, index, position))
+        self._add_items(source, index, entries, -1)
         for child in children:
             if isinstance(child, Section):
                 nested: list[Item | Section] = [*child.items, *child.sections]
@@ -302,6 +305,18 @@ class _Consolidator:
                     _InSection(source, child, index, match.section_role(child.title), nested, [child], group=-1)
                 )
                 self._walk(source, sub, nested)
+
+    def _add_items(self, source: int, home: int, entries: Sequence[Item], parent: int) -> None:
+        """Add items and, after each, everything nested under it: a nested item is matched
+        against every input's items like any other, not only inside its parent's cluster."""
+        for n, entry in enumerate(entries):
+            position = n / (len(entries) - 1) if len(entries) > 1 else 0.0
+            index = len(self.items)
+            self.items.append(_InItem(source, entry, home, position, parent))
+            self.nested.append([])
+            if parent >= 0:
+                self.nested[parent].append(index)
+            self._add_items(source, home, entry.children, index)
 
     @staticmethod
     def _expand(bags: list[list[int]], groups: list[list[int]]) -> list[list[int]]:
@@ -343,7 +358,7 @@ class _Consolidator:
     def run(self) -> Consolidation:
         """Align, cluster and build the merged agent (the steps in the module docstring)."""
         self._flatten()
-        all_texts = [node.text for entry in self.items for node in entry.item.walk()]
+        all_texts = [entry.item.text for entry in self.items]
         all_texts.extend(f.value for a in self.agents for f in a.fields if isinstance(f.value, str))
         self.weights = match.TermWeights(all_texts)
         templated = self._templated_sections()
@@ -389,7 +404,7 @@ class _Consolidator:
                 has_frontmatter=any(a.has_frontmatter for a in self.agents) or bool(fields),
             )
         )
-        items_in = sum(1 for e in self.items for _ in e.item.walk()) + sum(len(a.fields) for a in self.agents)
+        items_in = len(self.items) + sum(len(a.fields) for a in self.agents)
         merged_items = list(_walk_merged(body))
         items_out = len(merged_items) + len(fields)
         merged = sum(1 for m in merged_items if len(m.sources) > 1) + sum(1 for f in fields if len(f.sources) > 1)
@@ -505,20 +520,36 @@ class _Consolidator:
                 walk = parent[walk]
         # Each item cluster: its kept wording and its home group.
         self.cluster_of: dict[int, int] = {}
-        home: list[int] = []
-        kept: list[int] = []
         for number, cluster in enumerate(clusters):
             for i in cluster:
                 self.cluster_of[i] = number
+        self.under = self._nesting(clusters)
+        self.children_of: dict[int, list[int]] = {}
+        for number, above in enumerate(self.under):
+            if above >= 0:
+                self.children_of.setdefault(above, []).append(number)
+        home: list[int] = []
+        kept: list[int] = []
+        for number, cluster in enumerate(clusters):
             choice = self._choose([self.items[i].item for i in cluster], [self.items[i].source for i in cluster])
             kept.append(cluster[choice])
             votes = Counter(self.sections[self.items[i].home].group for i in cluster)
-            home.append(_plurality(votes, self.sections[self.items[cluster[choice]].home].group))
+            # A cluster nested under another goes where that one goes; -1 keeps it out of sections.
+            home.append(
+                -1
+                if self.under[number] >= 0
+                else _plurality(votes, self.sections[self.items[cluster[choice]].home].group)
+            )
         self.clusters, self.home, self.kept = clusters, home, kept
+        top = list(range(len(clusters)))
+        for number in top:
+            while self.under[top[number]] >= 0:
+                top[number] = self.under[top[number]]
         # Groups left with no content fold into where their items went (or their parent).
         content = [0] * groups
         for group in home:
-            content[group] += 1
+            if group >= 0:
+                content[group] += 1
         target = list(range(groups))
         depth = [0] * groups
         for group in range(groups):
@@ -528,7 +559,7 @@ class _Consolidator:
                 walk = parent[walk]
         went_to: list[Counter[int]] = [Counter() for _ in range(groups)]
         for index, in_item in enumerate(self.items):
-            went_to[self.sections[in_item.home].group][home[self.cluster_of[index]]] += 1
+            went_to[self.sections[in_item.home].group][home[top[self.cluster_of[index]]]] += 1
         for group in sorted(range(1, groups), key=lambda g: -depth[g]):
             went = went_to[group]
             went.pop(group, None)
@@ -540,6 +571,39 @@ class _Consolidator:
         self.parent, self.target = parent, target
         self.doc_title = self._document_title()
         return self._freeze(self._merged_section(0, parent_level=0))
+
+    def _nesting(self, clusters: list[list[int]]) -> list[int]:
+        """For each cluster, the cluster it is nested under, or -1 for one that sits in a section.
+
+        Members vote with the cluster of the item they are nested under (-1 for an item directly
+        in a section); ties keep the cluster in a section, where every input can find it. A
+        cluster never ends up under itself or under one of its own descendants.
+        """
+        under: list[int] = []
+        for number, cluster in enumerate(clusters):
+            votes = Counter(-1 if self.items[i].parent < 0 else self.cluster_of[self.items[i].parent] for i in cluster)
+            votes.pop(number, None)
+            under.append(_plurality(votes, -1) if votes else -1)
+        # A bare label ("**Automation:**") means only what it holds: nested items that would go to
+        # a section by the vote stay under it (otherwise it could stand empty, or half its list).
+        for number, cluster in enumerate(clusters):
+            if not match.label_only(self.items[cluster[0]].item.text):
+                continue
+            for i in cluster:
+                for child in self.nested[i]:
+                    moved = self.cluster_of[child]
+                    if moved != number and under[moved] < 0:
+                        under[moved] = number
+        for number in range(len(clusters)):
+            seen = {number}
+            walk = under[number]
+            while walk >= 0:
+                if walk in seen:
+                    under[number] = -1
+                    break
+                seen.add(walk)
+                walk = under[walk]
+        return under
 
     def _freeze(self, draft: _Draft) -> MergedSection:
         """Give every node its synthetic line, in output order, and build the final section."""
@@ -757,17 +821,9 @@ class _Consolidator:
 
     def _merged_item(self, cluster: list[int], number: int, style: str | None) -> MergedItem:
         kept_index = self.kept[number]
-        return self._merge_members(
-            [self.items[i].item for i in cluster],
-            [self.items[i].source for i in cluster],
-            cluster.index(kept_index),
-            style,
-            self.sections[self.items[kept_index].home].role,
-        )
-
-    def _merge_members(
-        self, members: list[Item], sources: list[int], choice: int, style: str | None, role: str
-    ) -> MergedItem:
+        members = [self.items[i].item for i in cluster]
+        sources = [self.items[i].source for i in cluster]
+        choice = cluster.index(kept_index)
         kept = members[choice]
         kept_vector = self.weights.vector(kept.text)
         order = [
@@ -785,7 +841,7 @@ class _Consolidator:
             )
             for n in order
         )
-        children = self._merge_children(members, sources, role)
+        children = [self._merged_item(self.clusters[n], n, None) for n in self._child_order(number)]
         kind = self._output_kind(kept, style)
         item = replace(
             kept,
@@ -797,39 +853,28 @@ class _Consolidator:
         )
         return MergedItem(item, len(set(sources)), merged_sources, tuple(children))
 
-    def _merge_children(self, members: list[Item], sources: list[int], role: str) -> list[MergedItem]:
-        """Cluster the nested items of a merged item's members the way top-level items cluster."""
-        nodes: list[tuple[int, Item, float]] = []
-        sequences: list[list[int]] = []
-        for member, source in zip(members, sources, strict=True):
-            sequence = []
-            for n, child in enumerate(member.children):
-                sequence.append(len(nodes))
-                nodes.append((source, child, n / max(1, len(member.children) - 1)))
-            sequences.append(sequence)
-        if not nodes:
+    def _child_order(self, number: int) -> list[int]:
+        """The clusters nested under cluster ``number``, in the order its members agree on."""
+        wanted = self.children_of.get(number, [])
+        if not wanted:
             return []
-        vectors = [self.weights.vector(child.text) for _, child, _ in nodes]
-        scores = (
-            match.candidate_pairs(vectors, self.weights) if len({s for s, _, _ in nodes}) > 1 or len(nodes) > 1 else {}
-        )
-        units = [match.Unit(source, child.text, role, 0, child.kind, self.repeats) for source, child, _ in nodes]
-        clusters = match.cluster_units(units, scores, threshold=self.threshold)
-        cluster_of = {i: n for n, c in enumerate(clusters) for i in c}
-        keyed = [[("item", cluster_of[i]) for i in seq] for seq in sequences]
-        fallback = {
-            ("item", n): (sum(nodes[i][2] for i in c) / len(c), nodes[c[0]][0], nodes[c[0]][1].line)
-            for n, c in enumerate(clusters)
-        }
-        order = _consensus_order(sorted(fallback, key=lambda k: fallback[k]), keyed, fallback)
-        out = []
-        for _, number in order:
-            cluster = clusters[number]
-            choice = self._choose([nodes[i][1] for i in cluster], [nodes[i][0] for i in cluster])
-            out.append(
-                self._merge_members([nodes[i][1] for i in cluster], [nodes[i][0] for i in cluster], choice, None, role)
-            )
-        return out
+        inside = set(wanted)
+        sequences: list[list[tuple[str, int]]] = []
+        for i in self.clusters[number]:
+            sequence: list[tuple[str, int]] = []
+            for child in self.nested[i]:
+                key = ("item", self.cluster_of[child])
+                if key[1] in inside and key not in sequence:
+                    sequence.append(key)
+            sequences.append(sequence)
+        fallback: dict[tuple[str, int], tuple[float, int, int]] = {}
+        for n in wanted:
+            cluster = self.clusters[n]
+            spot = sum(self.items[i].position for i in cluster) / len(cluster)
+            first = min((self.items[i].source, self.items[i].item.line) for i in cluster)
+            fallback[("item", n)] = (spot, first[0], first[1])
+        keys = sorted(fallback, key=lambda k: fallback[k])
+        return [key[1] for key in _consensus_order(keys, sequences, fallback)]
 
     # -- frontmatter ---------------------------------------------------------------------------
 

@@ -219,6 +219,51 @@ def test_two_items_of_one_input_never_share_a_cluster_unless_near_verbatim() -> 
             assert {t.rstrip(".") for t in repeats} == {"Write unit tests for services"}
 
 
+def all_clusters(result: Consolidation) -> list[set[str]]:
+    """The texts of the sources of each merged item, nested items included."""
+    out = []
+    stack: list[dict[str, Any]] = list(consolidation_to_dict(result)["sections"])
+    while stack:
+        current = stack.pop()
+        for item in current.get("items", []) + current.get("children", []):
+            out.append({s["text"] for s in item["sources"]})
+            stack.append(item)
+        stack.extend(current.get("sections", []))
+    return out
+
+
+def test_item_nested_under_a_label_merges_with_the_same_item_at_top_level() -> None:
+    a = agent(
+        "## Skills\n\n- **Testing:**\n  - Write unit tests with pytest fixtures for every service\n"
+        "- Document public interfaces\n",
+        "a.md",
+    )
+    b = agent("## Skills\n\n- Write unit tests with pytest fixtures for each service\n", "b.md")
+    result = consolidate([a, b])
+    assert {
+        "Write unit tests with pytest fixtures for every service",
+        "Write unit tests with pytest fixtures for each service",
+    } in all_clusters(result)
+    text = render_agent(result.agent)
+    # The label keeps what it held: the merged item stays nested under it.
+    assert "- **Testing:**\n  - Write unit tests with pytest fixtures for " in text
+    assert render_agent(consolidate([parse_text(text, "out.md")]).agent) == text
+    assert render_agent(consolidate([b, a]).agent) == text
+
+
+def test_items_nested_under_differently_worded_labels_merge() -> None:
+    a = agent("## Practices\n\n- **Quality:**\n  - Profile hot paths with cProfile before optimizing code\n", "a.md")
+    b = agent("## Practices\n\n- **Speed:**\n  - Profile the hot paths with cProfile before optimizing code\n", "b.md")
+    result = consolidate([a, b])
+    found = all_clusters(result)
+    assert {
+        "Profile hot paths with cProfile before optimizing code",
+        "Profile the hot paths with cProfile before optimizing code",
+    } in found
+    assert {"**Quality:**"} in found and {"**Speed:**"} in found
+    assert sum(len(c) for c in found) == 4
+
+
 def test_threshold_one_merges_only_the_same_terms() -> None:
     a = agent("## Rules\n\n- Design and optimize database schemas\n- Write docs\n", "a.md")
     b = agent("## Rules\n\n- Design database schemas\n- Writing **docs**\n", "b.md")
