@@ -10,36 +10,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, SEEDS
+from conftest import model_shape as shape
 
 from agentmerge.cli import cli
 from agentmerge.consolidate import Consolidation, consolidate
-from agentmerge.model import Agent, Item, Section
+from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent
 from agentmerge.render import consolidation_to_dict, render_agent, render_consolidation
 
 MERGED = FIXTURES / "backend-engineer.merged.md"
-
-
-def shape_item(item: Item) -> tuple[Any, ...]:
-    """An item without its line numbers (ordered items without their written number)."""
-    return (item.kind, item.text, item.label, item.checked, item.info, tuple(shape_item(c) for c in item.children))
-
-
-def shape_section(section: Section) -> tuple[Any, ...]:
-    return (
-        section.title,
-        section.level,
-        section.kind,
-        tuple(shape_item(i) for i in section.items),
-        tuple(shape_section(s) for s in section.sections),
-        tuple(type(n).__name__ for n in sorted([*section.items, *section.sections], key=lambda n: n.line)),
-    )
-
-
-def shape(agent: Agent) -> tuple[Any, ...]:
-    """An agent's model without line numbers, path or key order (the writer puts name and
-    description first): what "the same model" means here."""
-    return (tuple(sorted((f.key, json.dumps(f.value)) for f in agent.fields)), shape_section(agent.body))
 
 
 def seeds() -> list[Agent]:
@@ -80,6 +59,14 @@ def report_units(report: dict[str, Any]) -> tuple[list[tuple[str, int]], list[tu
     return items, headings
 
 
+def test_merged_frontmatter_keys_after_name_and_description_keep_first_seen_order() -> None:
+    """Keys come as name, description, then in the order the inputs first show them."""
+    a = parse_text("---\nmodel: x\nname: n\ncolor: red\n---\nBody.\n", "a.md")
+    b = parse_text("---\ndescription: d\ntools: Read\nname: n\n---\nBody.\n", "b.md")
+    keys = [f.key for f in consolidate([a, b]).agent.fields]
+    assert keys == ["name", "description", "model", "color", "tools"]
+
+
 # --------------------------------------------------------------------------------------------
 # Provenance
 
@@ -96,6 +83,28 @@ def test_every_seed_item_and_heading_is_in_exactly_one_sources_list() -> None:
         want_headings |= h
     assert sorted(items) == sorted(want_items)
     assert sorted(headings) == sorted(want_headings)
+
+
+def test_sources_appear_on_merged_units_only() -> None:
+    """`sources` sits on fields, sections and items (nested items too), nowhere else in the report."""
+    report = consolidation_to_dict(consolidate(seeds()))
+    units = ("fields", "sections", "items", "children")
+    found: list[str] = []
+
+    def walk(node: Any, key: str) -> None:
+        if isinstance(node, dict):
+            if "sources" in node:
+                found.append(key)
+            for child_key, child in node.items():
+                if child_key != "sources":
+                    walk(child, child_key)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child, key)
+
+    walk(report, "")
+    assert found
+    assert set(found) <= set(units)
 
 
 def test_kept_wording_is_listed_first_with_similarity_one() -> None:

@@ -7,33 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, SEEDS
+from conftest import model_shape as shape
 
-from agentmerge.model import Agent, Item, Section
+from agentmerge.model import Agent
 from agentmerge.parse import parse_bytes, parse_text
 from agentmerge.render import render_agent
 
 CASES = sorted(p for p in (ROOT / "tests" / "cases" / "parse").iterdir() if p.suffix in (".md", ".mdc"))
-
-
-def item_shape(item: Item) -> tuple[object, ...]:
-    """What the round trip keeps of an item: everything but line numbers and list numbers."""
-    return (item.kind, item.text, item.label, item.checked, item.info, tuple(item_shape(c) for c in item.children))
-
-
-def section_shape(section: Section) -> tuple[object, ...]:
-    return (
-        section.title,
-        section.kind,
-        section.level,
-        tuple(item_shape(i) for i in section.items),
-        tuple(section_shape(s) for s in section.sections),
-    )
-
-
-def shape(agent: Agent) -> tuple[object, ...]:
-    """The model of ``agent`` without line numbers; frontmatter as a key-to-value mapping."""
-    fields = {f.key: f.value for f in agent.fields}
-    return (sorted(fields.items(), key=lambda kv: kv[0]), section_shape(agent.body))
 
 
 def assert_round_trip(agent: Agent) -> str:
