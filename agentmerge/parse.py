@@ -23,7 +23,6 @@ from agentmerge.model import Agent, Diagnostic, Example, Field, Item, ItemKind, 
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
-    from markdown_it.token import Token
 
 STDIN = "<stdin>"
 
@@ -35,10 +34,11 @@ Python's stack. Real agent files nest three or four levels.
 """
 
 PSEUDO_TITLE_MAX = 80
-"""Longest plain ``Label:`` line still read as a pseudo-heading over a list, in characters."""
+"""Longest plain ``Label:`` line still read as a pseudo-heading over a list, in characters
+without emphasis or code markers; a longer line is an instruction that happens to end in ``:``."""
 
 PSEUDO_TITLE_WORDS = 12
-"""Most words a plain ``Label:`` line, or a bold line without a colon, may have to be a pseudo-heading."""
+"""Most words a bold line without a colon may have to be a pseudo-heading (more is a sentence)."""
 
 SENTENCE_END = (".", "!", "?")
 """Punctuation that ends a sentence: a bold line ending in one is an instruction, not a title."""
@@ -60,6 +60,9 @@ _BOLD_LABEL_RE = re.compile(
 )
 _PLAIN_LABEL_RE = re.compile(r"^(?P<label>[A-Za-z][\w &/+.'()-]{0,40}?):[ \t]+(?P<rest>\S.*)$", re.DOTALL)
 _TASK_RE = re.compile(r"^\[([ xX])\](?:[ \t]+|$|(?=\n))")
+_POINT_RE = re.compile(r"^[\u2022\u25e6\u25aa\u2013][ \t]+(?=\S)")
+"""A line that opens with a typographic bullet (``•``, ``◦``, ``▪``, ``–``) and text: CommonMark
+reads it as a continuation of the paragraph above, its author as one more point of a list."""
 _STRUCTURE_ONLY_RE = re.compile(r"^(?:[ \t>]|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))*$")
 
 # Patterns of rarer constructs (lenient frontmatter, ``<example>`` blocks, quotes, setext
@@ -578,7 +581,7 @@ class _BodyParser:
             elif kind in ("bullet_list_open", "ordered_list_open"):
                 stop = self._close(index)
                 self.stack[-1].had_list = True
-                self._list(index, stop, self.stack[-1])
+                self._list(index, stop, self.stack[-1].items)
                 index = stop + 1
             else:
                 index = self._block(index, self.stack[-1].items)
@@ -592,18 +595,45 @@ class _BodyParser:
         if not content:
             # Only no-break or other Unicode spaces: Markdown trims them away, nothing is said.
             return
-        line = self._line(token.map[0])
-        title = _pseudo_title(content, self.tokens[index + 3] if index + 3 < len(self.tokens) else None)
+        lead, points = self._points(content, token.map[0])
+        following = self.tokens[index + 3] if index + 3 < len(self.tokens) else None
+        before_list = bool(points) or (following is not None and following.type in _LIST_OPEN)
+        title = _pseudo_title(lead, before_list) if lead else None
         if title is not None:
-            self._open_section(title, "pseudo", 0, line)
-            return
-        if self.stack[-1].kind == "pseudo" and self.stack[-1].had_list:
-            # A paragraph after a pseudo-heading's list is no longer under that label.
-            self.stack.pop()
-        end = self._end_line(token.map[0], token.map[1])
-        self.stack[-1].items.append(
-            Item(kind="paragraph", text=content, line=line, end_line=end, label=_label(content))
-        )
+            self._open_section(title, "pseudo", 0, self._line(token.map[0]))
+        elif lead:
+            if self.stack[-1].kind == "pseudo" and self.stack[-1].had_list:
+                # A paragraph after a pseudo-heading's list is no longer under that label.
+                self.stack.pop()
+            stop = token.map[0] + lead.count("\n") + 1 if points else token.map[1]
+            end = self._end_line(token.map[0], stop)
+            self.stack[-1].items.append(
+                Item(kind="paragraph", text=lead, line=self._line(token.map[0]), end_line=end, label=_label(lead))
+            )
+        if points:
+            self.stack[-1].had_list = True
+            self.stack[-1].items.extend(points)
+
+    def _points(self, content: str, first: int) -> tuple[str, list[Item]]:
+        """Split a paragraph's text at lines that open with a typographic bullet (``•``).
+
+        Returns the text before the first such line and one bullet item per point, each on its
+        own source line (``first`` is the paragraph's first body line, 0-based); lines after a
+        point continue it, as a lazy line continues a list item.
+        """
+        lines = content.split("\n")
+        starts = [n for n, line in enumerate(lines) if _POINT_RE.match(line)]
+        if not starts:
+            return content, []
+        points: list[Item] = []
+        for k, start in enumerate(starts):
+            stop = starts[k + 1] if k + 1 < len(starts) else len(lines)
+            text = "\n".join([_POINT_RE.sub("", lines[start], count=1), *lines[start + 1 : stop]]).strip()
+            line = self._line(first + start)
+            points.append(
+                Item(kind="bullet", text=text, line=line, end_line=self._line(first + stop - 1), label=_label(text))
+            )
+        return "\n".join(lines[: starts[0]]).strip(), points
 
     def _block(self, index: int, into: list[Item]) -> int:
         """Turn a non-list, non-paragraph block at ``index`` into an item; return the next index."""
@@ -639,48 +669,40 @@ class _BodyParser:
             into.append(item)
         return stop + 1
 
-    def _list(self, index: int, stop: int, section: _Open, allow_pseudo: bool = True) -> None:
-        """Add the items of the list tokens[index:stop+1] to ``section``.
+    def _list(self, index: int, stop: int, into: list[Item]) -> None:
+        """Add the items of the list tokens[index:stop+1] to ``into``.
 
-        At the top level a numbered ``**Label:**`` item over a sub-list becomes a pseudo-section;
-        inside another list item (``allow_pseudo`` false) it stays an item with children.
+        Every list item is an item, a numbered ``**Label:**`` over a sub-list included: its label
+        names the steps under it, which stay its children.
         """
         ordered = self.tokens[index].type == "ordered_list_open"
         position = index + 1
         while position < stop:
             close = self._close(position)
-            item, sublist = self._list_item(position, close, ordered)
-            title = _pseudo_item_title(item, sublist, ordered) if allow_pseudo else None
-            if title is not None:
-                pseudo = _Open(title=title, level=section.level + 1, line=item.line, kind="pseudo", had_list=True)
-                pseudo.items.extend(item.children)
-                section.sections.append(pseudo)
-            else:
-                section.items.append(item)
+            into.append(self._list_item(position, close, ordered))
             position = close + 1
 
-    def _list_item(self, index: int, close: int, ordered: bool) -> tuple[Item, bool]:
-        """Build the item for list_item tokens[index:close+1]; also say if it holds a sub-list."""
+    def _list_item(self, index: int, close: int, ordered: bool) -> Item:
+        """Build the item for list_item tokens[index:close+1]."""
         tokens = self.tokens
         opening = tokens[index]
         assert opening.map is not None
         texts: list[str] = []
         children: list[Item] = []
-        has_sublist = False
         position = index + 1
         while position < close:
             token = tokens[position]
             if token.type in ("paragraph_open", "heading_open"):
                 content = _strip_annotation(tokens[position + 1].content)
+                if content and token.type == "paragraph_open" and token.map:
+                    content, points = self._points(content, token.map[0])
+                    children.extend(points)
                 if content:  # an empty heading (``#``) inside an item adds no text
                     texts.append(content)
                 position = self._close(position) + 1
             elif token.type in ("bullet_list_open", "ordered_list_open"):
                 sub_stop = self._close(position)
-                holder = _Open(title=None, level=0, line=0, kind="pseudo")
-                self._list(position, sub_stop, holder, allow_pseudo=False)
-                children.extend(holder.items)
-                has_sublist = True
+                self._list(position, sub_stop, children)
                 position = sub_stop + 1
             else:
                 position = self._block(position, children)
@@ -703,8 +725,10 @@ class _BodyParser:
             checked=checked,
             number=number,
         )
-        return item, has_sublist
+        return item
 
+
+_LIST_OPEN = ("bullet_list_open", "ordered_list_open")
 
 _LEAF_TYPES = frozenset({"inline", "fence", "code_block", "html_block", "hr", "table_open", "heading_open"})
 
@@ -750,12 +774,13 @@ def _strip_annotation(text: str) -> str:
     return stripped
 
 
-def _pseudo_title(content: str, following: Token | None) -> str | None:
+def _pseudo_title(content: str, before_list: bool) -> str | None:
     """The title if a paragraph is a pseudo-heading, else None.
 
     A pseudo-heading is a paragraph that is only bold text and reads as a label
-    (``**Core Competencies:**``, see ``_bold_label_title``), or a short single line ending in
-    ``:`` directly followed by a list (``Your Responsibilities:``).
+    (``**Core Competencies:**``, see ``_bold_label_title``), or a single line ending in ``:``
+    that directly introduces a list (``Your Responsibilities:``) and is short enough to be read
+    at a glance (PSEUDO_TITLE_MAX characters without its markup).
     """
     if "\n" in content:
         return None
@@ -763,15 +788,16 @@ def _pseudo_title(content: str, following: Token | None) -> str | None:
     if bold:
         return _bold_label_title(bold)
     stripped = content.strip()
-    if (
-        stripped.endswith(":")
-        and following is not None
-        and following.type in ("bullet_list_open", "ordered_list_open")
-        and len(stripped) <= PSEUDO_TITLE_MAX
-        and len(stripped.split()) <= PSEUDO_TITLE_WORDS
-    ):
+    if before_list and is_label_line(stripped):
         return stripped[:-1].strip() or None
     return None
+
+
+def is_label_line(text: str) -> bool:
+    """Whether a paragraph's text is a ``Label:`` line, a pseudo-heading when a list follows it:
+    one line ending in ``:``, at most PSEUDO_TITLE_MAX characters without emphasis or code marks."""
+    text = text.strip()
+    return "\n" not in text and text.endswith(":") and len(re.sub(r"[*_`]+", "", text)) <= PSEUDO_TITLE_MAX
 
 
 def _bold_label_title(bold: re.Match[str]) -> str | None:
@@ -790,16 +816,6 @@ def _bold_label_title(bold: re.Match[str]) -> str | None:
     ):
         return None
     return _without_colon(title) or None
-
-
-def _pseudo_item_title(item: Item, has_sublist: bool, ordered: bool) -> str | None:
-    """A numbered item whose whole text is a bold ``**Label:**`` over a sub-list is a section."""
-    if not (ordered and has_sublist):
-        return None
-    bold = _BOLD_ONLY_RE.match(item.text)
-    if bold and (bold.group("colon") or bold.group("title").rstrip().endswith(":")):
-        return _without_colon(bold.group("title")) or None
-    return None
 
 
 def _without_colon(title: str) -> str:

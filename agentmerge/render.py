@@ -231,12 +231,9 @@ def _blocks(section: Section) -> Iterator[str]:
     elif section.kind == "pseudo":
         yield _pseudo_line(section.title or "")
     children = _in_source_order(section)
-    numbered = {id(s) for s in _numbered_pseudos(section, children)}
     run: list[Item] = []
     previous: Item | Section | None = None
     for child in children:
-        if isinstance(child, Section) and id(child) in numbered:
-            child = _as_numbered_item(child)
         if isinstance(child, Item) and child.kind in _LIST_KINDS:
             if run and _LIST_KINDS[run[-1].kind] != _LIST_KINDS[child.kind]:
                 yield _list_block(run)
@@ -260,23 +257,11 @@ def _blocks(section: Section) -> Iterator[str]:
         yield _list_block(run)
 
 
-PSEUDO_TITLE_MAX = 80
-"""Longest plain ``Label:`` line read as a pseudo-heading over a list (as the parser reads it)."""
-
-PSEUDO_TITLE_WORDS = 12
-"""Most words of a plain ``Label:`` line read as a pseudo-heading (as the parser reads it)."""
-
-
 def _reads_as_label_line(item: Item) -> bool:
     """Whether a paragraph would be read as a ``Label:`` pseudo-heading if a list followed it."""
-    text = item.text.strip()
-    return (
-        item.kind == "paragraph"
-        and "\n" not in item.text
-        and text.endswith(":")
-        and len(text) <= PSEUDO_TITLE_MAX
-        and len(text.split()) <= PSEUDO_TITLE_WORDS
-    )
+    from agentmerge.parse import is_label_line
+
+    return item.kind == "paragraph" and is_label_line(item.text)
 
 
 def _heading_lines(section: Section) -> str:
@@ -299,71 +284,6 @@ def _pseudo_line(title: str) -> str:
     if "**" in title and "__" not in title:
         return f"__{title}:__"
     return f"**{title}:**"
-
-
-def _numbered_pseudos(section: Section, children: list[Item | Section]) -> list[Section]:
-    """Subsections to write as numbered ``1. **Title:**`` items over a sub-list.
-
-    The parser reads such an item as a pseudo-heading but leaves the list's other items in the
-    enclosing section, and it nests it under an enclosing pseudo-heading, which a ``**Title:**``
-    paragraph cannot do. So a pseudo-heading whose content fits in a list item is written in the
-    numbered form when it stands among ordered items, before other non-paragraph items, under a
-    pseudo-heading, or when it holds a numbered ``**Label:**`` item that must stay an item; every
-    such pseudo-heading of an unbroken run goes the same way, so the list stays one list.
-    """
-    numbered: list[Section] = []
-    group: list[Section] = []
-    with_items = section.kind == "pseudo"
-    for child in [*children, None]:
-        if isinstance(child, Section) and _fits_list_item(child):
-            group.append(child)
-            if any(_reads_as_pseudo(item) for item in child.items):
-                with_items = True
-            continue
-        if isinstance(child, Item) and child.kind == "ordered":
-            with_items = True
-            continue
-        if group and isinstance(child, Item) and child.kind != "paragraph":
-            # A ``**Title:**`` paragraph would take this item in; only a paragraph ends it.
-            with_items = True
-        if with_items:
-            numbered.extend(group)
-        group = []
-        with_items = section.kind == "pseudo"
-    return numbered
-
-
-def _reads_as_pseudo(item: Item) -> bool:
-    """Whether a numbered item would be read as a pseudo-heading if it stood directly in a section."""
-    return (
-        item.kind == "ordered"
-        and any(child.kind in _LIST_KINDS for child in item.children)
-        and re.fullmatch(_BOLD_TITLE, item.text) is not None
-    )
-
-
-_BOLD_TITLE = r"(\*\*|__)(?:(?!\1).)+?(?::\1|\1[ \t]*:)[ \t]*"
-"""A paragraph that is only a bold ``**Label:**``, as the parser's pseudo-heading rule reads it."""
-
-
-def _fits_list_item(section: Section) -> bool:
-    """Whether a pseudo-heading's content can be the children of a numbered item."""
-    return (
-        section.kind == "pseudo"
-        and not section.sections
-        and any(item.kind in _LIST_KINDS for item in section.items)
-        and all(item.kind != "paragraph" for item in section.items)
-    )
-
-
-def _as_numbered_item(section: Section) -> Item:
-    return Item(
-        kind="ordered",
-        text=_pseudo_line(section.title or ""),
-        line=section.line,
-        end_line=section.end_line,
-        children=section.items,
-    )
 
 
 _LIST_KINDS = {"bullet": "-", "task": "-", "ordered": "1."}

@@ -53,19 +53,23 @@ def test_multiline_description_is_written_as_literal_block() -> None:
     assert "description: |-\n  a\n  b\n" in written
 
 
-def test_numbered_pseudo_heading_stays_inside_its_list() -> None:
-    """``1. **Label:**`` over a sub-list between ordered items is written back in the numbered form."""
+def test_numbered_label_item_stays_an_item_in_its_list() -> None:
+    """``1. **Label:**`` over a sub-list is an item like its neighbours, written back in place."""
     source = "## Rules\n\n1. First\n2. **Escalate:**\n   - data loss\n3. Last\n"
-    written = assert_round_trip(parse_text(source, "a.md"))
+    agent = parse_text(source, "a.md")
+    rules = agent.body.sections[0]
+    assert [i.text for i in rules.items] == ["First", "**Escalate:**", "Last"]
+    assert [c.text for c in rules.items[1].children] == ["data loss"]
+    written = assert_round_trip(agent)
     assert "2. **Escalate:**\n   - data loss\n3. Last" in written
 
 
-def test_numbered_pseudo_heading_under_a_pseudo_heading_keeps_its_nesting() -> None:
-    """A numbered pseudo-heading under a ``Label:`` pseudo-heading stays nested one level deeper."""
-    agent = parse_text("Follow these steps:\n1. **Gather:**\n   - ask\n2. **Build:**\n   - code\n", "a.md")
-    outer = agent.body.sections[0]
-    assert [s.title for s in outer.sections] == ["Gather", "Build"]
-    assert_round_trip(agent)
+def test_typographic_bullets_are_written_as_list_items() -> None:
+    """``•`` points of a paragraph are written as ``-`` items and read back as the same items."""
+    agent = parse_text("Habits:\n• Ask first.\n• Keep it small.\n", "a.md")
+    assert [i.text for i in agent.body.sections[0].items] == ["Ask first.", "Keep it small."]
+    written = assert_round_trip(agent)
+    assert "- Ask first.\n- Keep it small." in written
 
 
 def test_pseudo_heading_title_with_bold_inside_is_written_with_underscores() -> None:
@@ -174,13 +178,6 @@ def test_annotation_removal_never_leaves_a_setext_underline() -> None:
     assert_round_trip(agent)
     agent = parse_text("Do it. <!-- x.md:1, y.md:2 --> <!-- z.md:3 -->\n", "a.md")
     assert agent.body.items[0].text == "Do it."
-
-
-def test_writer_reads_label_lines_by_the_parser_limits() -> None:
-    """The writer's copy of the ``Label:`` pseudo-heading limits is the parser's."""
-    from agentmerge import parse, render
-
-    assert (render.PSEUDO_TITLE_MAX, render.PSEUDO_TITLE_WORDS) == (parse.PSEUDO_TITLE_MAX, parse.PSEUDO_TITLE_WORDS)
 
 
 def test_long_label_line_over_a_list_is_written_without_a_rule() -> None:
