@@ -491,7 +491,8 @@ def consolidate_command(
     Use - to read one input from standard input.
     """
     from agentmerge.consolidate import consolidate
-    from agentmerge.render import consolidation_to_dict, render_consolidation
+    from agentmerge.render import consolidation_to_dict
+    from agentmerge.writer import render_consolidation
 
     agents = [read_agent(path) for path in files]
     for agent in agents:

@@ -4,7 +4,7 @@ A pure function from two models to a result. Sections pair first (by title and b
 their content pairs), then items: exactly inside paired sections, exactly anywhere (moves),
 fuzzily inside paired sections (rewordings), fuzzily anywhere at a stricter cutoff (moves with
 an edit). What is left over was added or removed. Formatting never reaches the comparison:
-items are compared in their normal form (see ``match.normalize``).
+items are compared in their normal form (see ``text.normalize``).
 
 Order inside a list is meaning only for numbered lists: a numbered step that changed place is
 reported as moved, while reordered bullets and paragraphs of one section are not a change.
@@ -20,22 +20,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from agentmerge import match
-from agentmerge.model import Agent, Example, Field, Item, Section
+from agentmerge.fields import PERMISSION_KEYS, PROSE_KEYS, SET_KEYS, description_prose, example_key, names
+from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
+from agentmerge.model import Agent, Field, Item, Section
+from agentmerge.text import negated, normalize, opposite_polarity, section_role
 
 ChangeOp = Literal["added", "removed", "reworded", "moved"]
 FieldOp = Literal["added", "removed", "changed", "reworded"]
 SegmentOp = Literal["equal", "delete", "insert"]
 
-SET_KEYS = frozenset(
-    {"tools", "allowed-tools", "allowed_tools", "allowedTools", "disallowed-tools", "disallowedTools", "skills"}
-)
-"""Frontmatter keys whose value is a set of names, written as a comma string or a YAML list."""
-
-PERMISSION_KEYS = frozenset({"tools", "allowed-tools", "allowed_tools", "allowedTools"})
-"""Keys that grant tools: more names, or the key removed (every tool inherited), widen access."""
-
-_EXAMPLE_BLOCK = r"(?si)<example>.*?</example>"
-"""An ``<example>`` block; a string compiled on first use, as few diffs compare descriptions."""
 _TOKEN_RE = re.compile(r"\s+|[\w'’]+|[^\w\s]")
 
 
@@ -222,7 +215,7 @@ def item_key(item: Item) -> str:
     if item.kind == "code":
         lines = "\n".join(line.rstrip() for line in item.text.split("\n"))
         return f"```{item.info or ''}\n{lines}"
-    text = match.normalize(item.text)
+    text = normalize(item.text)
     if item.kind == "task":
         return f"[{'x' if item.checked else ' '}] {text}"
     return text
@@ -385,7 +378,7 @@ class _BodyDiff:
         def same_role(i: int, j: int) -> bool:
             # An edited line that crossed from, say, a checklist into the practices it checks
             # is a different instruction, not a moved one (DESIGN.md: roles do not merge).
-            return match.roles_compatible(old_role(old.items[i].section), new_role(new.items[j].section))
+            return roles_compatible(old_role(old.items[i].section), new_role(new.items[j].section))
 
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new, same_section)])
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new)])
@@ -507,8 +500,8 @@ class _BodyDiff:
             a, b = old.side(i), new.side(j)
             score = 1.0 if not edited else round(min(self.item_score[i], 0.999), 3)
             polarity: Literal["negated", "affirmed"] | None = None
-            if edited and match.opposite_polarity(a.text, b.text):
-                polarity = "negated" if match.negated(b.text) else "affirmed"
+            if edited and opposite_polarity(a.text, b.text):
+                polarity = "negated" if negated(b.text) else "affirmed"
             yield Change(
                 "reworded" if same_place and i not in reordered else "moved",
                 "item",
@@ -545,10 +538,10 @@ class _BodyDiff:
 
 def _role(units: _Units, section: int) -> str:
     """The role of a section: from its own title, else from the nearest ancestor that names one."""
-    role = match.section_role(units.sections[section].title)
-    while role == match.GENERAL_ROLE and units.parent[section] > 0:
+    role = section_role(units.sections[section].title)
+    while role == GENERAL_ROLE and units.parent[section] > 0:
         section = units.parent[section]
-        role = match.section_role(units.sections[section].title)
+        role = section_role(units.sections[section].title)
     return role
 
 
@@ -581,8 +574,8 @@ def redline(old: str, new: str) -> tuple[Segment, ...]:
     Within a run of changes deletions come before insertions, and a space between two changed
     words joins them, so ``[-a b-]{+c d+}`` reads as one replacement rather than four.
     """
-    a = _TOKEN_RE.findall(match.normalize(old))
-    b = _TOKEN_RE.findall(match.normalize(new))
+    a = _TOKEN_RE.findall(normalize(old))
+    b = _TOKEN_RE.findall(normalize(new))
     opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     runs: list[tuple[str, str, str]] = []  # (tag, old text, new text)
     for n, (opcode, i1, i2, j1, j2) in enumerate(opcodes):
@@ -645,29 +638,14 @@ def diff_frontmatter(
             yield FieldChange("added", key, None, b.value, None, b.line)
         elif key in SET_KEYS:
             yield from _set_change(a, b)
-        elif key == "description" and isinstance(a.value, str) and isinstance(b.value, str):
+        elif key in PROSE_KEYS and isinstance(a.value, str) and isinstance(b.value, str):
             yield from _description_changes(a, b)
         elif not _same_value(a.value, b.value):
             yield FieldChange("changed", key, a.value, b.value, a.line, b.line, details=_details(a.value, b.value))
 
 
-def names(value: object) -> frozenset[str]:
-    """The set of names in a ``tools``-like value: a comma (or space) separated string or a list."""
-    if value is None:
-        return frozenset()
-    if isinstance(value, str):
-        # Commas separate names; spaces only when no name can hold one (``Bash(git log:*)``).
-        separated = "," in value or "\n" in value or "(" in value
-        parts = re.split(r"[,\n]" if separated else r"\s+", value)
-    elif isinstance(value, (list, tuple)):
-        parts = [str(v) for v in value]
-    else:
-        parts = [str(value)]
-    return frozenset(p.strip().strip("'\"").strip() for p in parts if p.strip())
-
-
 def _set_change(a: Field, b: Field) -> Iterator[FieldChange]:
-    was, now = names(a.value), names(b.value)
+    was, now = frozenset(names(a.value)), frozenset(names(b.value))
     if was == now:
         return
     gained = tuple(sorted(now - was))
@@ -686,7 +664,7 @@ def _set_change(a: Field, b: Field) -> Iterator[FieldChange]:
 
 def _description_changes(a: Field, b: Field) -> Iterator[FieldChange]:
     old_text, new_text = _prose(str(a.value)), _prose(str(b.value))
-    if match.normalize(old_text) != match.normalize(new_text):
+    if normalize(old_text) != normalize(new_text):
         yield FieldChange(
             "reworded",
             a.key,
@@ -698,8 +676,8 @@ def _description_changes(a: Field, b: Field) -> Iterator[FieldChange]:
             similarity=round(min(match.similarity(old_text, new_text), 0.999), 3),
             redline=redline(old_text, new_text),
         )
-    was = {_example_key(e): e for e in a.examples}
-    now = {_example_key(e): e for e in b.examples}
+    was = {example_key(e): e for e in a.examples}
+    now = {example_key(e): e for e in b.examples}
     for key, example in was.items():
         if key not in now:
             yield FieldChange("removed", a.key, example.text, None, a.line, None, part="example")
@@ -709,12 +687,8 @@ def _description_changes(a: Field, b: Field) -> Iterator[FieldChange]:
 
 
 def _prose(description: str) -> str:
-    """The description without its ``<example>`` blocks, whitespace collapsed."""
-    return " ".join(re.sub(_EXAMPLE_BLOCK, " ", description).split())
-
-
-def _example_key(example: Example) -> str:
-    return match.compare_form(example.text)
+    """The description's prose (``fields.description_prose``) on one line, as it is compared and shown."""
+    return " ".join(description_prose(description).split())
 
 
 def _same_value(a: object, b: object) -> bool:

@@ -139,6 +139,12 @@ class Section:
             yield section
             stack.extend(reversed(section.sections))
 
+    def in_order(self) -> list[Item | Section]:
+        """Its items and subsections interleaved by line, as they stood in the source."""
+        children: list[Item | Section] = [*self.items, *self.sections]
+        children.sort(key=lambda node: node.line)
+        return children
+
 
 @dataclass(frozen=True, slots=True)
 class Agent:

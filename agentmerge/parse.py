@@ -13,13 +13,13 @@ from __future__ import annotations
 import codecs
 import datetime
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import InputError
-from agentmerge.model import Agent, Diagnostic, Example, Field, Item, ItemKind, Section
+from agentmerge.fields import EXAMPLE_LINE_WORDS, find_examples, read_prose
+from agentmerge.model import Agent, Diagnostic, Field, Item, ItemKind, Section
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -68,21 +68,11 @@ _STRUCTURE_ONLY_RE = re.compile(r"^(?:[ \t>]|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t
 # Patterns of rarer constructs (lenient frontmatter, ``<example>`` blocks, quotes, setext
 # underlines after an annotation) stay strings, compiled on first use by ``re``'s cache, so a
 # command that never meets them does not compile them at start-up.
-_UNDERLINE = r"^ {0,3}(?:=+|-+)[ \t]*$"
+UNDERLINE = r"^ {0,3}(?:=+|-+)[ \t]*$"
+"""A setext heading's underline (also what the writer guards text against ending in)."""
 _KEY = r"^(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]|$)"
-_EXAMPLE = r"(?si)<example>(.*?)</example>"
-_EXAMPLE_PART = {
-    "context": r"(?im)^[ \t]*Context:[ \t]*(.*)$",
-    "user": r"(?im)^[ \t]*user:[ \t]*(.*)$",
-    "assistant": r"(?im)^[ \t]*assistant:[ \t]*(.*)$",
-}
-_COMMENTARY = r"(?si)<commentary>(.*?)</commentary>"
 _QUOTE_MARK = r"^[ \t]*> ?"
 _LIST_MARKERS = r"^(?:[ \t]*(?:[-*+]|\d{1,9}[.)])(?=[ \t]))*"
-
-# Words that open lines inside ``<example>`` prose; after a free-text value they continue it
-# rather than start a key, so a description with real line breaks does not grow ``user:`` keys.
-_PROSE_KEYS = frozenset({"user", "assistant", "context", "commentary", "example", "examples", "note"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,7 +333,7 @@ def _lenient_fields(fm_text: str, first_line: int, path: str, warnings: list[Dia
         is_key = match is not None and open_examples <= 0
         if is_key and starts and match is not None:
             key = match.group("key")
-            if key.lower() in _PROSE_KEYS or key[0].isupper():
+            if key.lower() in EXAMPLE_LINE_WORDS or key[0].isupper():
                 is_key = False
         if is_key and match is not None:
             starts.append((index, match.group("key")))
@@ -384,13 +374,8 @@ def _lenient_value(block: list[str], key: str) -> Any:
 
 
 def _make_field(key: str, value: Any, line: int, end_line: int) -> Field:
-    value = _plain(value)
-    examples: tuple[Example, ...] = ()
-    if isinstance(value, str):
-        if key == "description" and "\\n" in value:
-            value = value.replace("\\n", "\n")
-        if "<example>" in value.lower():
-            examples = tuple(_examples(value))
+    value = read_prose(key, _plain(value))
+    examples = find_examples(value) if isinstance(value, str) else ()
     return Field(key=key, value=value, line=line, end_line=max(line, end_line), examples=examples)
 
 
@@ -409,30 +394,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return str(value)
-
-
-def _examples(text: str) -> Iterator[Example]:
-    for match in re.finditer(_EXAMPLE, text):
-        block = match.group(1).strip()
-        parts = {}
-        for name, pattern in _EXAMPLE_PART.items():
-            found = re.search(pattern, block)
-            parts[name] = _unquote(found.group(1)) if found else ""
-        commentary = re.search(_COMMENTARY, block)
-        yield Example(
-            context=parts["context"],
-            user=parts["user"],
-            assistant=parts["assistant"],
-            commentary=commentary.group(1).strip() if commentary else "",
-            text=block,
-        )
-
-
-def _unquote(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    return text
 
 
 # --------------------------------------------------------------------------------------------
@@ -769,7 +730,7 @@ def _strip_annotation(text: str) -> str:
     if "<!--" not in text:
         return text
     stripped = ANNOTATION_RE.sub("", text).rstrip()
-    if "\n" in stripped and re.match(_UNDERLINE, stripped.rsplit("\n", 1)[1]):
+    if "\n" in stripped and re.match(UNDERLINE, stripped.rsplit("\n", 1)[1]):
         return text
     return stripped
 

@@ -17,7 +17,6 @@ same: plain strings and lines, no colour.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import re
@@ -30,35 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from agentmerge.errors import AgentMergeError, InputError, OutputError
+from agentmerge.formats import DEFAULT_AGENT_GLOBS, is_agent_file
 from agentmerge.model import Diagnostic
 
 if TYPE_CHECKING:
     from agentmerge.diff import DiffResult
 
 ChangeStatus = Literal["added", "deleted", "modified", "renamed"]
-
-DEFAULT_AGENT_GLOBS: tuple[str, ...] = (
-    ".claude/agents/**",
-    "**/agents/**/*.md",
-    "*.agent.md",
-    "*.chatmode.md",
-    ".github/agents/**",
-    ".cursor/rules/**/*.mdc",
-    "AGENTS.md",
-    "CLAUDE.md",
-)
-"""Where agent files live and how they are named, as gitignore-style globs from the repository root.
-
-A glob without ``/`` matches a file name in any directory (``AGENTS.md``, ``*.agent.md``); one
-with ``/`` matches from the root; ``**`` spans directories. The same strings are written to
-``.gitattributes`` by ``agentmerge git install``, whose pattern rules are the same.
-"""
-
-CONTENT_SUFFIXES: tuple[str, ...] = (".md", ".mdc", ".markdown")
-"""File name endings whose content is checked for agent frontmatter when no glob matches."""
-
-CONTENT_SAMPLE = 65536
-"""How many leading bytes of a file are searched for agent frontmatter."""
 
 CONFIG_KEYS = ("agent-globs", "exclude-globs", "detect-by-content")
 """The keys ``[tool.agentmerge]`` may hold for review; others are reported and ignored."""
@@ -392,79 +369,7 @@ def read_blobs(root: Path, blobs: Sequence[str]) -> dict[str, bytes]:
 
 
 # --------------------------------------------------------------------------------------------
-# Recognising agent files
-
-
-@functools.lru_cache(maxsize=256)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a gitignore-style glob into a regular expression over root-relative paths.
-
-    A glob without ``/`` (other than a trailing one) matches a file name in any directory;
-    otherwise it matches from the root. ``**/`` spans zero or more directories, a trailing
-    ``/**`` everything inside, ``*`` and ``?`` stay within one path segment.
-    """
-    glob = pattern.strip()
-    anchored = "/" in glob.rstrip("/")
-    glob = glob.lstrip("/")
-    if glob.endswith("/"):
-        glob += "**"
-    out: list[str] = [] if anchored else ["(?:.*/)?"]
-    i = 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("/**", i) and i + 3 == len(glob):
-            out.append("/.*")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append("[^/]*")
-            i += 2
-        elif glob[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif glob[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif glob[i] == "[" and "]" in glob[i + 2 :]:
-            close = glob.index("]", i + 2)
-            body = glob[i + 1 : close]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = close + 1
-        elif glob[i] == "\\" and i + 1 < len(glob):
-            out.append(re.escape(glob[i + 1]))
-            i += 2
-        else:
-            out.append(re.escape(glob[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def matches_any(path: str, globs: Sequence[str]) -> bool:
-    """Whether the root-relative ``path`` matches one of the gitignore-style ``globs``."""
-    return any(glob_regex(g).match(path) for g in globs)
-
-
-_FRONTMATTER_RE = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$", re.DOTALL | re.MULTILINE
-)
-_NAME_KEY_RE = re.compile(rb"^name[ \t]*:", re.MULTILINE)
-_DESCRIPTION_KEY_RE = re.compile(rb"^description[ \t]*:", re.MULTILINE)
-
-
-def looks_like_agent(data: bytes) -> bool:
-    """Whether ``data`` opens with YAML frontmatter that has both a ``name`` and a ``description`` key.
-
-    Both are asked for because documentation pages often carry a ``description`` alone, while
-    Claude Code subagents and skills always have both. Files named like agents need neither.
-    """
-    found = _FRONTMATTER_RE.match(data[:CONTENT_SAMPLE])
-    if found is None:
-        return False
-    block = found.group(1)
-    return bool(_NAME_KEY_RE.search(block) and _DESCRIPTION_KEY_RE.search(block))
+# Settings
 
 
 def load_config(root: Path) -> tuple[ReviewConfig, list[Diagnostic]]:
@@ -534,10 +439,6 @@ def _config_from_table(table: dict[str, Any], name: str, text: str) -> tuple[Rev
     return config, warnings
 
 
-def _content_candidate(path: str | None) -> bool:
-    return path is not None and path.lower().endswith(CONTENT_SUFFIXES)
-
-
 # --------------------------------------------------------------------------------------------
 # The review
 
@@ -592,18 +493,14 @@ def review(
 
     reviews: list[FileReview] = []
     for change in changes:
-        paths = [p for p in (change.path, change.old_path) if p]
-        if any(matches_any(p, config.exclude_globs) for p in paths):
-            continue
         old, new = old_bytes(change), new_bytes(change)
-        named = any(matches_any(p, config.agent_globs) for p in paths)
-        if not named:
-            by_content = config.detect_by_content and any(
-                _content_candidate(p) and data is not None and looks_like_agent(data)
-                for p, data in ((change.old_path, old), (change.path, new))
-            )
-            if not by_content:
-                continue
+        if not is_agent_file(
+            ((change.old_path, old), (change.path, new)),
+            globs=config.agent_globs,
+            exclude=config.exclude_globs,
+            by_content=config.detect_by_content,
+        ):
+            continue
         # An absent side is an agent with nothing in it, named as git names it.
         old_name = change.old_path or change.path
         try:

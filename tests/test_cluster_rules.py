@@ -3,7 +3,7 @@ items, two subjects under one head noun, unaligned sections, diagrams and filled
 
 from __future__ import annotations
 
-from agentmerge import match
+from agentmerge import cluster
 from agentmerge.consolidate import Consolidation, consolidate
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text
@@ -39,15 +39,15 @@ def merged_with(found: list[set[str]], text: str) -> set[str]:
 
 
 def test_bare_label_needs_the_same_terms() -> None:
-    assert match.short_mismatch("**Suggested Fix**:", "**Suggest a fix** with a corrected code example")
-    assert not match.short_mismatch("**Suggested Fix**:", "Suggested fix:")
+    assert cluster.short_mismatch("**Suggested Fix**:", "**Suggest a fix** with a corrected code example")
+    assert not cluster.short_mismatch("**Suggested Fix**:", "Suggested fix:")
 
 
 def test_short_item_needs_all_its_terms_in_the_other() -> None:
-    assert not match.short_mismatch("Use connection pooling", "Implement database connection pooling")
-    assert match.short_mismatch("Connection limits", "Tune connection pooling for each database")
+    assert not cluster.short_mismatch("Use connection pooling", "Implement database connection pooling")
+    assert cluster.short_mismatch("Connection limits", "Tune connection pooling for each database")
     # Three terms or more: the score decides.
-    assert not match.short_mismatch("Cap open database connections", "Tune connection pooling for each database")
+    assert not cluster.short_mismatch("Cap open database connections", "Tune connection pooling for each database")
 
 
 def test_bare_label_of_a_report_template_stays_apart_from_an_instruction() -> None:
@@ -73,16 +73,16 @@ def test_short_bullet_still_merges_into_the_bullet_that_elaborates_it() -> None:
 
 
 def test_labels_naming_two_subjects_of_one_aspect_differ() -> None:
-    assert match.different_subjects(
+    assert cluster.different_subjects(
         "**Code Quality**: readability, maintainability and complexity",
         "**Test Quality**: readability, maintainability and flakiness of tests",
     )
     # One extra word on each side of a shared two-word head: the same subject.
-    assert not match.different_subjects(
+    assert not cluster.different_subjects(
         "**Explicit Error Handling:** fail fast with clear messages",
         "**Error Handling Framework:** fail fast and log the cause",
     )
-    assert not match.different_subjects("No label here at all", "**Test Quality**: flakiness")
+    assert not cluster.different_subjects("No label here at all", "**Test Quality**: flakiness")
 
 
 def test_code_quality_and_test_quality_do_not_merge() -> None:
@@ -96,38 +96,38 @@ def test_code_quality_and_test_quality_do_not_merge() -> None:
 # Unaligned sections
 
 
-def _units(role_a: str, role_b: str, group_a: int, group_b: int) -> list[match.Unit]:
+def _units(role_a: str, role_b: str, group_a: int, group_b: int) -> list[cluster.Unit]:
     return [
-        match.Unit(0, "Profile hot paths before tuning queries", role_a, group_a),
-        match.Unit(1, "Profile slow queries before tuning them", role_b, group_b),
+        cluster.Unit(0, "Profile hot paths before tuning queries", role_a, group_a),
+        cluster.Unit(1, "Profile slow queries before tuning them", role_b, group_b),
     ]
 
 
 def test_unaligned_sections_of_two_roles_need_the_full_margin() -> None:
-    score = match.CLUSTER_THRESHOLD + match.CROSS_SECTION_MARGIN / 2
+    score = cluster.CLUSTER_THRESHOLD + cluster.CROSS_SECTION_MARGIN / 2
     scores = {(0, 1): score}
-    apart = match.cluster_units(_units("workflow", "general", 1, 2), scores, bonus=0.0)
+    apart = cluster.cluster_units(_units("workflow", "general", 1, 2), scores, bonus=0.0)
     assert apart == [[0], [1]]
-    aligned = match.cluster_units(_units("workflow", "general", 1, 1), scores, bonus=0.0)
+    aligned = cluster.cluster_units(_units("workflow", "general", 1, 1), scores, bonus=0.0)
     assert aligned == [[0, 1]]
-    enough = {(0, 1): match.CLUSTER_THRESHOLD + match.CROSS_SECTION_MARGIN}
-    assert match.cluster_units(_units("workflow", "general", 1, 2), enough, bonus=0.0) == [[0, 1]]
+    enough = {(0, 1): cluster.CLUSTER_THRESHOLD + cluster.CROSS_SECTION_MARGIN}
+    assert cluster.cluster_units(_units("workflow", "general", 1, 2), enough, bonus=0.0) == [[0, 1]]
 
 
 def test_unaligned_sections_of_one_role_need_only_a_share_of_the_margin() -> None:
-    score = match.CLUSTER_THRESHOLD + match.CROSS_SECTION_MARGIN * match.SAME_ROLE_SHARE
-    assert match.cluster_units(_units("responsibilities", "responsibilities", 1, 2), {(0, 1): score}) == [[0, 1]]
+    score = cluster.CLUSTER_THRESHOLD + cluster.CROSS_SECTION_MARGIN * cluster.SAME_ROLE_SHARE
+    assert cluster.cluster_units(_units("responsibilities", "responsibilities", 1, 2), {(0, 1): score}) == [[0, 1]]
     below = {(0, 1): score - 0.01}
-    assert match.cluster_units(_units("responsibilities", "responsibilities", 1, 2), below) == [[0], [1]]
+    assert cluster.cluster_units(_units("responsibilities", "responsibilities", 1, 2), below) == [[0], [1]]
 
 
 def test_the_same_label_vouches_for_a_pair_across_sections() -> None:
     units = [
-        match.Unit(0, "**Dependency Security**: pinned versions and audits", "workflow", 1),
-        match.Unit(1, "**Dependency Security:** flag known vulnerable libraries", "general", 2),
+        cluster.Unit(0, "**Dependency Security**: pinned versions and audits", "workflow", 1),
+        cluster.Unit(1, "**Dependency Security:** flag known vulnerable libraries", "general", 2),
     ]
-    assert match.same_label(units[0].text, units[1].text)
-    assert match.cluster_units(units, {(0, 1): match.CLUSTER_THRESHOLD}) == [[0, 1]]
+    assert cluster.same_label(units[0].text, units[1].text)
+    assert cluster.cluster_units(units, {(0, 1): cluster.CLUSTER_THRESHOLD}) == [[0, 1]]
 
 
 def test_a_traits_line_and_a_line_of_another_section_stay_apart() -> None:
@@ -150,8 +150,8 @@ def test_a_traits_line_and_a_line_of_another_section_stay_apart() -> None:
 
 def test_box_diagram_merges_only_as_a_copy() -> None:
     box = "┌──────────────┐\n│ Input Checks │\n├──────────────┤\n│ • validate all input │\n└──────────────┘"
-    assert match.is_diagram(box)
-    assert not match.is_diagram("Validate all input - at the boundary")
+    assert cluster.is_diagram(box)
+    assert not cluster.is_diagram("Validate all input - at the boundary")
     a = agent(f"## Input Validation\n\n{box}\n", "a.md")
     b = agent("## Input Validation\n\n- Validate all input at the boundary\n", "b.md")
     found = clusters(consolidate([a, b]))
@@ -174,11 +174,11 @@ def test_items_of_a_template_filled_twice_do_not_join_guidance() -> None:
 
 
 def test_titles_naming_two_subjects_do_not_align_by_title() -> None:
-    assert match.title_overlap("Code Standards", "Quality Standards") == 0.0
-    assert match.title_overlap("Security Testing", "Performance Testing") == 0.0
-    assert match.title_overlap("Responsibilities", "Your Core Responsibilities:") == 1.0
-    assert match.title_overlap("Expected Outputs", "Outputs") == 1.0
-    assert match.title_overlap("Guidelines", "Performance Guidelines") > match.SECTION_ALIGN_THRESHOLD
+    assert cluster.title_overlap("Code Standards", "Quality Standards") == 0.0
+    assert cluster.title_overlap("Security Testing", "Performance Testing") == 0.0
+    assert cluster.title_overlap("Responsibilities", "Your Core Responsibilities:") == 1.0
+    assert cluster.title_overlap("Expected Outputs", "Outputs") == 1.0
+    assert cluster.title_overlap("Guidelines", "Performance Guidelines") > cluster.SECTION_ALIGN_THRESHOLD
 
 
 def test_a_merged_section_takes_the_title_that_covers_every_input() -> None:
@@ -197,7 +197,7 @@ def test_consensus_order_keeps_every_input_order_when_the_inputs_do_not_conflict
     """Inputs that each list some of one common order: the merged order keeps every input's."""
     import random
 
-    from agentmerge.consolidate import _consensus_order
+    from agentmerge.arrange import consensus_order
 
     for seed in range(200):
         rng = random.Random(seed)
@@ -205,7 +205,7 @@ def test_consensus_order_keeps_every_input_order_when_the_inputs_do_not_conflict
         sequences = [sorted(rng.sample(total, rng.randint(1, len(total))), key=total.index) for _ in range(4)]
         keys = sorted({k for s in sequences for k in s})
         fallback = {k: (rng.random(), 0, k[1]) for k in keys}
-        out = _consensus_order(keys, sequences, fallback)
+        out = consensus_order(keys, sequences, fallback)
         assert sorted(out) == keys
         for sequence in sequences:
             assert [k for k in out if k in sequence] == sequence, (seed, sequences, out)

@@ -16,7 +16,8 @@ from agentmerge.cli import cli
 from agentmerge.consolidate import Consolidation, consolidate
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent
-from agentmerge.render import consolidation_to_dict, render_agent, render_consolidation
+from agentmerge.render import consolidation_to_dict
+from agentmerge.writer import render_agent, render_consolidation
 
 MERGED = FIXTURES / "backend-engineer.merged.md"
 
@@ -447,7 +448,7 @@ def test_cli_unwritable_output_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def test_cli_help_states_the_default_threshold_the_library_uses() -> None:
-    from agentmerge.match import CLUSTER_THRESHOLD
+    from agentmerge.cluster import CLUSTER_THRESHOLD
 
     result = CliRunner().invoke(cli, ["consolidate", "--help"])
     assert f"[default: {CLUSTER_THRESHOLD}]" in " ".join(result.output.split())

@@ -16,7 +16,8 @@ from test_consolidate import input_units, report_units, shape
 
 from agentmerge.consolidate import consolidate
 from agentmerge.parse import parse_text, read_agent
-from agentmerge.render import consolidation_to_dict, render_consolidation
+from agentmerge.render import consolidation_to_dict
+from agentmerge.writer import render_consolidation
 
 ROLES = ("code-reviewer", "backend", "frontend", "python", "security", "devops", "test", "docs", "data")
 

@@ -9,12 +9,14 @@ from conftest import SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentmerge import match
+from agentmerge import cluster
 from agentmerge.consolidate import MergedItem, MergedSection, consolidate
 from agentmerge.diff import diff_agents
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent
-from agentmerge.render import consolidation_to_dict, render_consolidation
+from agentmerge.render import consolidation_to_dict
+from agentmerge.text import negated
+from agentmerge.writer import render_consolidation
 
 VERBS = ["Implement", "Write", "Review", "Document", "Validate", "Never skip", "Always run", "Avoid", "Monitor"]
 OBJECTS = [
@@ -146,8 +148,8 @@ def test_no_two_output_items_of_one_section_are_near_verbatim(texts: list[str]) 
         section = stack.pop()
         stack.extend(section.sections)
         for a, b in itertools.combinations(section.items, 2):
-            if a.item.kind == b.item.kind and match.negated(a.item.text) == match.negated(b.item.text):
-                assert not match.near_verbatim(a.item.text, b.item.text), (a.item.text, b.item.text)
+            if a.item.kind == b.item.kind and negated(a.item.text) == negated(b.item.text):
+                assert not cluster.near_verbatim(a.item.text, b.item.text), (a.item.text, b.item.text)
 
 
 @SETTINGS
@@ -160,7 +162,7 @@ def test_no_cluster_holds_two_items_of_one_input_unless_near_verbatim(texts: lis
             by_path.setdefault(source.path, []).append(source.text)
         for group in by_path.values():
             for a, b in itertools.combinations(group, 2):
-                assert match.near_verbatim(a, b)
+                assert cluster.near_verbatim(a, b)
 
 
 def test_diff_of_each_seed_against_its_own_consolidation_is_empty() -> None:

@@ -7,7 +7,8 @@ import sys
 import pytest
 from conftest import SEEDS
 
-from agentmerge.diff import Change, DiffResult, diff_agents, names, redline
+from agentmerge.diff import Change, DiffResult, diff_agents, redline
+from agentmerge.fields import names
 from agentmerge.match import (
     CROSS_ROLE_MOVE_CUTOFF,
     IN_PLACE_ALLOWANCE,
@@ -226,9 +227,10 @@ def test_nested_values_are_described_by_deepdiff_loaded_only_when_needed() -> No
 
 
 def test_names_reads_comma_strings_lists_and_spaces() -> None:
-    assert names("Read, Grep") == names(["Grep", "Read"]) == names("Read Grep") == {"Read", "Grep"}
-    assert names(None) == frozenset()
-    assert names("Bash(git log:*)") == {"Bash(git log:*)"}
+    assert names("Read, Grep") == names(["Read", "Grep"]) == names("Read Grep") == ("Read", "Grep")
+    assert names("Grep Read Grep") == ("Grep", "Read")
+    assert names(None) == ()
+    assert names("Bash(git log:*)") == ("Bash(git log:*)",)
 
 
 def test_redline_joins_a_replacement_into_one_run() -> None:

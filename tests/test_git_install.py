@@ -13,7 +13,8 @@ from conftest import FIXTURES
 from gitrepo import git, isolate_git, new_repo
 
 from agentmerge.cli import cli
-from agentmerge.review import ATTRIBUTES_HEADER, DEFAULT_AGENT_GLOBS
+from agentmerge.formats import DEFAULT_AGENT_GLOBS
+from agentmerge.review import ATTRIBUTES_HEADER
 
 SEED = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
 OLD_BULLET = "- Build data processing pipelines"

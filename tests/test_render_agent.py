@@ -11,7 +11,7 @@ from conftest import model_shape as shape
 
 from agentmerge.model import Agent
 from agentmerge.parse import parse_bytes, parse_text
-from agentmerge.render import render_agent
+from agentmerge.writer import render_agent
 
 CASES = sorted(p for p in (ROOT / "tests" / "cases" / "parse").iterdir() if p.suffix in (".md", ".mdc"))
 

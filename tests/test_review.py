@@ -16,15 +16,12 @@ from hypothesis import strategies as st
 
 from agentmerge.cli import cli, main
 from agentmerge.errors import AgentMergeError
+from agentmerge.formats import DEFAULT_AGENT_GLOBS, glob_regex, looks_like_agent, matches_any
 from agentmerge.review import (
-    DEFAULT_AGENT_GLOBS,
     Review,
     ReviewConfig,
     changed_files,
-    glob_regex,
     load_config,
-    looks_like_agent,
-    matches_any,
     render_review_markdown,
     review,
 )

@@ -1,0 +1,793 @@
+"""Build the merged body from clusters: where each merged unit goes and in what order.
+
+Consolidation's second half. ``consolidate`` flattens the inputs (``Inputs``), aligns their
+sections into groups and clusters their items; ``arrange`` turns that into the merged section
+tree: each cluster keeps one wording (``choose_wording``), goes to the section holding most of
+its members, nests under the cluster most of its members were nested under, and takes its place
+by the order the inputs agree on (``consensus_order``). The result keeps to what the writer can
+express (``readable_order``); line numbers are synthetic, LINE_STEP apart.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from agentmerge.cluster import TermWeights, item_similarity, title_terms
+from agentmerge.lexicon import ROOT_ROLE
+from agentmerge.model import Agent, Item, Section
+from agentmerge.text import label_only, normalize, section_role, terms
+
+_Key = TypeVar("_Key", int, str)
+
+ORDER_PAIR_BUDGET = 200_000
+"""Most ordered pairs the consensus order of one section counts (see ``consensus_order``)."""
+
+LINE_STEP = 10
+"""Gap between the synthetic line numbers of the merged model's nodes (room for annotations)."""
+
+
+# --------------------------------------------------------------------------------------------
+# The merged body
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input item (or frontmatter field) folded into a merged unit."""
+
+    path: str
+    """The input's path as given."""
+    line: int
+    """1-based line of the item (or key) in that input, frontmatter included."""
+    text: str
+    """The item's Markdown text as written there (a field: its value as text)."""
+    similarity: float
+    """Similarity of this wording to the kept one, 0 to 1 (1.0 for the kept wording itself)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SectionSource:
+    """One input heading or pseudo-heading folded into a merged section."""
+
+    path: str
+    """The input's path as given."""
+    line: int
+    """1-based line of the heading in that input."""
+    title: str
+    """The heading's title as written there."""
+
+
+@dataclass(frozen=True, slots=True)
+class MergedItem:
+    """One instruction of the merged agent and the input items it stands for."""
+
+    item: Item
+    """The item as written to the output, children included (synthetic line numbers)."""
+    support: int
+    """How many inputs carry this instruction."""
+    sources: tuple[Source, ...]
+    """Every input item folded into this one, kept wording first, then in input order."""
+    children: tuple[MergedItem, ...] = ()
+    """The merged nested items, in output order (``item.children`` holds their items)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MergedSection:
+    """One section of the merged agent and the input headings it stands for."""
+
+    section: Section
+    """The section as written to the output, content included (synthetic line numbers)."""
+    role: str
+    """The role read from its titles (``lexicon.SECTION_ROLES``), e.g. responsibilities, pitfalls."""
+    sources: tuple[SectionSource, ...]
+    """Every input heading folded into this section, in input order (empty for a root without)."""
+    items: tuple[MergedItem, ...] = ()
+    """Its merged items in output order."""
+    sections: tuple[MergedSection, ...] = ()
+    """Its merged subsections in output order."""
+    wrapped: bool = False
+    """For the root: whether its content sits under a document title (``section.sections[0]``, a
+    ``#`` heading holding the whole body) rather than directly in the root."""
+
+    @property
+    def content(self) -> Section:
+        """The section that holds ``items`` and ``sections`` (the document title when wrapped)."""
+        return self.section.sections[0] if self.wrapped else self.section
+
+
+# --------------------------------------------------------------------------------------------
+# The inputs, flattened
+
+
+@dataclass(slots=True)
+class InputSection:
+    """One input section while clustering: where it sits and what it holds."""
+
+    source: int
+    """Index of its input in canonical order."""
+    section: Section | None
+    """The parsed section; None for the root (whose content is ``children``)."""
+    parent: int
+    """Index of the enclosing InputSection; -1 for the root."""
+    role: str
+    """Its role (``text.section_role``)."""
+    children: list[Item | Section]
+    """Its items and subsections in source order (for a root under a document title: the title's)."""
+    headings: list[Section]
+    """The headings it accounts for in provenance: itself, or a root's document title."""
+    group: int = 0
+    """The aligned section it belongs to; 0 is the roots' group, -1 until aligned."""
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A merged section while it is built, before lines are given out."""
+
+    title: str | None
+    """The chosen title; None for the root without a document title."""
+    kind: str
+    """root, heading or pseudo."""
+    level: int
+    """Heading level as written (pseudo-headings: parent level + 1)."""
+    role: str
+    """The role of its member sections."""
+    sources: tuple[SectionSource, ...]
+    """Every input heading folded into it."""
+    children: list[MergedItem | _Draft] = field(default_factory=list)
+    """Merged items and subsections in output order."""
+
+
+@dataclass(slots=True)
+class InputItem:
+    """One input item while clustering, nested items included."""
+
+    source: int
+    """Index of its input in canonical order."""
+    item: Item
+    """The parsed item, children included."""
+    home: int
+    """Index of its InputSection."""
+    position: float
+    """Its place among its siblings (in its section, or under its parent item), 0 (first) to 1 (last)."""
+    parent: int = -1
+    """Index of the InputItem it is nested under; -1 for an item directly in its section."""
+
+
+@dataclass(slots=True)
+class Inputs:
+    """Every input's sections (roots first) and items (nested ones after their parent), in input
+    order, as the clustering and the arrangement address them: by index."""
+
+    paths: list[str]
+    """The inputs' paths in canonical order."""
+    sections: list[InputSection] = field(default_factory=list)
+    """Every input section; each input's root comes first."""
+    items: list[InputItem] = field(default_factory=list)
+    """Every input item, each followed by the items nested under it."""
+    nested: list[list[int]] = field(default_factory=list)
+    """For each item, the items nested directly under it."""
+    section_of: dict[tuple[int, int], int] = field(default_factory=dict)
+    """Index of a section by (input, line of its heading)."""
+    item_index: dict[tuple[int, int], int] = field(default_factory=dict)
+    """Index of an item by (input, line)."""
+
+
+def flatten(agents: Sequence[Agent]) -> Inputs:
+    """Collect every input's sections (roots first) and items, in input order."""
+    inputs = Inputs([a.path for a in agents])
+    for source, agent in enumerate(agents):
+        root = agent.body
+        headings: list[Section] = []
+        children: list[Item | Section] = [*root.items, *root.sections]
+        title = document_title(root)
+        if title is not None:
+            headings.append(title)
+            children = [*title.items, *title.sections]
+        children.sort(key=lambda node: node.line)
+        index = len(inputs.sections)
+        inputs.sections.append(InputSection(source, None, -1, ROOT_ROLE, children, headings, group=0))
+        _walk(inputs, source, index, children)
+    inputs.item_index = {(e.source, e.item.line): n for n, e in enumerate(inputs.items)}
+    return inputs
+
+
+def _walk(inputs: Inputs, source: int, index: int, children: list[Item | Section]) -> None:
+    entries = [c for c in children if isinstance(c, Item)]
+    _add_items(inputs, source, index, entries, -1)
+    for child in children:
+        if isinstance(child, Section):
+            nested: list[Item | Section] = [*child.items, *child.sections]
+            nested.sort(key=lambda node: node.line)
+            sub = len(inputs.sections)
+            inputs.section_of[(source, child.line)] = sub
+            inputs.sections.append(
+                InputSection(source, child, index, section_role(child.title), nested, [child], group=-1)
+            )
+            _walk(inputs, source, sub, nested)
+
+
+def _add_items(inputs: Inputs, source: int, home: int, entries: Sequence[Item], parent: int) -> None:
+    """Add items and, after each, everything nested under it: a nested item is matched
+    against every input's items like any other, not only inside its parent's cluster."""
+    for n, entry in enumerate(entries):
+        position = n / (len(entries) - 1) if len(entries) > 1 else 0.0
+        index = len(inputs.items)
+        inputs.items.append(InputItem(source, entry, home, position, parent))
+        inputs.nested.append([])
+        if parent >= 0:
+            inputs.nested[parent].append(index)
+        _add_items(inputs, source, home, entry.children, index)
+
+
+def document_title(root: Section) -> Section | None:
+    """The single ``#`` heading that opens a body and holds all of it, if there is one."""
+    if root.items or len(root.sections) != 1:
+        return None
+    only = root.sections[0]
+    if only.kind == "heading" and only.level == 1:
+        return only
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Arranging
+
+
+def arrange(
+    inputs: Inputs, clusters: list[list[int]], *, groups: int, weights: TermWeights, preferred: int = -1
+) -> MergedSection:
+    """The merged root section holding every cluster, in the order and places the inputs agree on.
+
+    ``clusters`` are lists of item indices of ``inputs``; ``groups`` is how many aligned section
+    groups ``inputs.sections`` were given (group 0 holds the roots). ``weights`` rank wordings by
+    how specific they are; ``preferred`` is the index of an input whose wording and titles win.
+    """
+    return _Arranger(inputs, clusters, groups, weights, preferred).build()
+
+
+def choose_wording(candidates: Sequence[Item], sources: Sequence[int], weights: TermWeights, preferred: int) -> int:
+    """Index of the kept wording: the preferred input's, else the most specific (the most distinct
+    weighted terms), else the first."""
+    if preferred >= 0 and preferred in sources:
+        return list(sources).index(preferred)
+    best, best_key = 0, None
+    for n, item in enumerate(candidates):
+        distinct = set(terms(item.text))
+        weight = sum(weights.idf.get(t, weights.unseen) for t in distinct)
+        key = (-round(weight, 6), sources[n], item.line)
+        if best_key is None or key < best_key:
+            best, best_key = n, key
+    return best
+
+
+class _Arranger:
+    """One arrangement's working state: where each group and cluster goes."""
+
+    def __init__(
+        self, inputs: Inputs, clusters: list[list[int]], groups: int, weights: TermWeights, preferred: int
+    ) -> None:
+        self.paths = inputs.paths
+        self.sections = inputs.sections
+        self.items = inputs.items
+        self.nested = inputs.nested
+        self.item_index = inputs.item_index
+        self.section_of = inputs.section_of
+        self.group_count = groups
+        self.weights = weights
+        self.preferred = preferred
+        self.clusters = clusters
+        self.line = 0
+        self.parent = self._group_parents()
+        # Each item cluster: its kept wording and its home group.
+        self.cluster_of = {i: number for number, cluster in enumerate(clusters) for i in cluster}
+        self.under = self._nesting(clusters)
+        self.children_of: dict[int, list[int]] = {}
+        for number, above in enumerate(self.under):
+            if above >= 0:
+                self.children_of.setdefault(above, []).append(number)
+        self.kept, self.home = self._homes()
+        self.target = self._fold_empty_groups()
+        self.doc_title = self._document_title()
+
+    def build(self) -> MergedSection:
+        return self._freeze(self._merged_section(0, parent_level=0))
+
+    def _next_line(self) -> int:
+        self.line += LINE_STEP
+        return self.line
+
+    def _group_parents(self) -> list[int]:
+        """For each group, the group its sections sit in by plurality; a cycle falls back to the root."""
+        groups = self.group_count
+        members: list[list[int]] = [[] for _ in range(groups)]
+        for index, entry in enumerate(self.sections):
+            members[entry.group].append(index)
+        parent = [0] * groups
+        for group in range(1, groups):
+            votes = Counter(self.sections[self.sections[m].parent].group for m in members[group])
+            parent[group] = _plurality(votes, self.sections[self.sections[members[group][0]].parent].group)
+        for group in range(1, groups):
+            seen = {group}
+            walk = parent[group]
+            while walk != 0:
+                if walk in seen:
+                    parent[group] = 0
+                    break
+                seen.add(walk)
+                walk = parent[walk]
+        return parent
+
+    def _homes(self) -> tuple[list[int], list[int]]:
+        """For each cluster, the index of its kept wording and the group it goes to (-1 when it
+        is nested under another cluster, which decides where it goes)."""
+        home: list[int] = []
+        kept: list[int] = []
+        for number, cluster in enumerate(self.clusters):
+            choice = choose_wording(
+                [self.items[i].item for i in cluster],
+                [self.items[i].source for i in cluster],
+                self.weights,
+                self.preferred,
+            )
+            kept.append(cluster[choice])
+            votes = Counter(self.sections[self.items[i].home].group for i in cluster)
+            home.append(
+                -1
+                if self.under[number] >= 0
+                else _plurality(votes, self.sections[self.items[cluster[choice]].home].group)
+            )
+        return kept, home
+
+    def _fold_empty_groups(self) -> list[int]:
+        """For each group, the group it is written as: itself, or, when it is left with no content,
+        the group most of its items went to (or its parent)."""
+        groups, parent, home = self.group_count, self.parent, self.home
+        top = list(range(len(self.clusters)))
+        for number in top:
+            while self.under[top[number]] >= 0:
+                top[number] = self.under[top[number]]
+        content = [0] * groups
+        for group in home:
+            if group >= 0:
+                content[group] += 1
+        target = list(range(groups))
+        depth = [0] * groups
+        for group in range(groups):
+            walk = group
+            while walk != 0:
+                depth[group] += 1
+                walk = parent[walk]
+        went_to: list[Counter[int]] = [Counter() for _ in range(groups)]
+        for index, in_item in enumerate(self.items):
+            went_to[self.sections[in_item.home].group][home[top[self.cluster_of[index]]]] += 1
+        for group in sorted(range(1, groups), key=lambda g: -depth[g]):
+            went = went_to[group]
+            went.pop(group, None)
+            if content[group] or not went:
+                # Kept: it has content, or it was empty in the inputs too.
+                content[parent[group]] += 1
+                continue
+            target[group] = _plurality(went, parent[group])
+        return target
+
+    def _nesting(self, clusters: list[list[int]]) -> list[int]:
+        """For each cluster, the cluster it is nested under, or -1 for one that sits in a section.
+
+        Members vote with the cluster of the item they are nested under (-1 for an item directly
+        in a section); ties keep the cluster in a section, where every input can find it. A
+        cluster never ends up under itself or under one of its own descendants.
+        """
+        under: list[int] = []
+        for number, cluster in enumerate(clusters):
+            votes = Counter(-1 if self.items[i].parent < 0 else self.cluster_of[self.items[i].parent] for i in cluster)
+            votes.pop(number, None)
+            under.append(_plurality(votes, -1) if votes else -1)
+        # A bare label ("**Automation:**") means only what it holds: nested items that would go to
+        # a section by the vote stay under it (otherwise it could stand empty, or half its list).
+        for number, cluster in enumerate(clusters):
+            if not label_only(self.items[cluster[0]].item.text):
+                continue
+            for i in cluster:
+                for child in self.nested[i]:
+                    moved = self.cluster_of[child]
+                    if moved != number and under[moved] < 0:
+                        under[moved] = number
+        for number in range(len(clusters)):
+            seen = {number}
+            walk = under[number]
+            while walk >= 0:
+                if walk in seen:
+                    under[number] = -1
+                    break
+                seen.add(walk)
+                walk = under[walk]
+        return under
+
+    def _freeze(self, draft: _Draft) -> MergedSection:
+        """Give every node its synthetic line, in output order, and build the final section."""
+        line = self._next_line()
+        items: list[MergedItem] = []
+        sections: list[MergedSection] = []
+        for child in draft.children:
+            if isinstance(child, _Draft):
+                sections.append(self._freeze(child))
+            else:
+                items.append(self._number(child))
+        section = Section(
+            title=draft.title,
+            level=draft.level,
+            line=line,
+            end_line=self.line,
+            kind=draft.kind,  # type: ignore[arg-type]
+            items=tuple(m.item for m in items),
+            sections=tuple(s.section for s in sections),
+        )
+        wrapped = draft.kind == "root" and draft.title is not None
+        if wrapped:
+            # The document title heads the file and holds everything, as in the inputs that had one.
+            title = replace(section, kind="heading", level=1, line=line + 1)
+            section = Section(title=None, level=0, line=line, end_line=self.line, kind="root", sections=(title,))
+        return MergedSection(section, draft.role, draft.sources, tuple(items), tuple(sections), wrapped)
+
+    def _number(self, merged: MergedItem) -> MergedItem:
+        line = self._next_line()
+        children = tuple(self._number(c) for c in merged.children)
+        item = replace(merged.item, line=line, end_line=self.line, children=tuple(c.item for c in children))
+        return replace(merged, item=item, children=children)
+
+    def _resolve(self, group: int) -> int:
+        while self.target[group] != group:
+            group = self.target[group]
+        return group
+
+    def _document_title(self) -> str | None:
+        titles = [e.headings[0].title or "" for e in self.sections if e.section is None and e.headings]
+        if not titles:
+            return None
+        return _plurality(Counter(titles), titles[0])
+
+    def _merged_section(self, group: int, parent_level: int, ceiling: int = 6) -> _Draft:
+        """Build the merged section of ``group`` under a parent at ``parent_level``.
+
+        A heading takes the level most of its members have, kept deeper than its parent and no
+        deeper than the heading before it (``ceiling``): a deeper heading after a sibling would
+        read back as that sibling's subsection.
+        """
+        own = [e for e in self.sections if e.group == group]
+        folded = [e for e in self.sections if e.group != group and e.group != 0 and self._resolve(e.group) == group]
+        headings = sorted(
+            ((e.source, h) for e in own + folded for h in e.headings), key=lambda pair: (pair[0], pair[1].line)
+        )
+        sources = tuple(SectionSource(self.paths[s], h.line, h.title or "") for s, h in headings)
+        child_groups = [g for g in range(1, self.group_count) if self.parent[g] == group and self.target[g] == g]
+        item_clusters = [n for n, h in enumerate(self.home) if h == group]
+        order = self._order(group, own, item_clusters, child_groups)
+        style = self._list_style(item_clusters, own)
+        title: str | None
+        if group == 0:
+            title, kind, level, role = self.doc_title, "root", 0, ROOT_ROLE
+            inner = 1 if self.doc_title is not None else 0
+        else:
+            heads = [e.section for e in own if e.section is not None]
+            title = self._section_title(heads, [e.source for e in own])
+            role = own[0].role
+            kind = "pseudo" if all(s.kind == "pseudo" for s in heads) else "heading"
+            # A label over subsections exists only as a numbered label item; one that gains
+            # subsections by merging, or a paragraph after its list, becomes a heading.
+            gained = bool(child_groups) and not any(s.sections for s in heads)
+            if kind == "pseudo" and (gained or self._breaks_pseudo(order, style)):
+                kind = "heading"
+            if kind == "heading":
+                levels = Counter(s.level for s in heads if s.kind == "heading")
+                wanted = min(levels, key=lambda n: (-levels[n], n)) if levels else parent_level + 1
+                level = min(6, max(parent_level + 1, min(wanted, ceiling)))
+            else:
+                level = parent_level + 1
+            inner = level
+        draft = _Draft(title, kind, level, role, sources)
+        seen_heading = False
+        ceiling = 6
+        for key in order:
+            if key[0] == "item":
+                draft.children.append(self._merged_item(self.clusters[key[1]], key[1], style))
+                continue
+            child = self._merged_section(key[1], inner, ceiling)
+            if child.kind == "pseudo" and seen_heading:
+                # A label after a heading would read back as part of that heading's section.
+                child.kind, child.level = "heading", min(6, inner + 1)
+            if child.kind == "heading":
+                seen_heading = True
+                ceiling = child.level
+            draft.children.append(child)
+        members = [i for n in item_clusters for i in self.clusters[n]]
+        inputs = {e.source for e in own} | {self.items[i].source for i in members}
+        moved_in = any(self.sections[self.items[i].home].group != group for i in members)
+        if len(inputs) > 1 or moved_in:
+            # One input's own order already reads back as it is; a merged order may not.
+            draft.children = readable_order(draft.children)
+        return draft
+
+    def _breaks_pseudo(self, order: list[tuple[str, int]], style: str | None) -> bool:
+        """Whether a pseudo-section's content would not read back under its label: a paragraph
+        after a list ends a pseudo-section when the file is parsed again."""
+        had_list = False
+        for key in order:
+            if key[0] != "item":
+                continue
+            kind = self._output_kind(self.items[self.kept[key[1]]].item, style)
+            if kind in ("bullet", "ordered", "task"):
+                had_list = True
+            elif kind == "paragraph" and had_list:
+                return True
+        return False
+
+    def _list_style(self, item_clusters: list[int], own: list[InputSection]) -> str | None:
+        """The list marker a merged section uses when its items come from several inputs.
+
+        Bullets and numbered items mixed in one list would print as alternating lists; the kind
+        most input items had wins (bullets on a tie). One input's section keeps its own kinds.
+        """
+        if len({e.source for e in own}) < 2:
+            return None
+        votes = Counter(
+            self.items[i].item.kind
+            for n in item_clusters
+            for i in self.clusters[n]
+            if self.items[i].item.kind in ("bullet", "ordered")
+        )
+        if not votes:
+            return None
+        return "ordered" if votes["ordered"] > votes["bullet"] else "bullet"
+
+    @staticmethod
+    def _output_kind(item: Item, style: str | None) -> str:
+        if style is not None and item.kind in ("bullet", "ordered"):
+            return style
+        return item.kind
+
+    def _order(
+        self, group: int, own: list[InputSection], item_clusters: list[int], child_groups: list[int]
+    ) -> list[tuple[str, int]]:
+        """Order a merged section's children by what the inputs agree on (``consensus_order``)."""
+        wanted: set[tuple[str, int]] = {("item", n) for n in item_clusters} | {("section", g) for g in child_groups}
+        sequences: list[list[tuple[str, int]]] = []
+        for entry in sorted(own, key=lambda e: e.source):
+            sequence: list[tuple[str, int]] = []
+            for child in entry.children:
+                key: tuple[str, int]
+                if isinstance(child, Item):
+                    index = self.item_index[(entry.source, child.line)]
+                    key = ("item", self.cluster_of[index])
+                else:
+                    sub = self.sections[self.section_of[(entry.source, child.line)]]
+                    key = ("section", self._resolve(sub.group))
+                if key in wanted and key not in sequence:
+                    sequence.append(key)
+            sequences.append(sequence)
+        fallback: dict[tuple[str, int], tuple[float, int, int]] = {}
+        for key in wanted:
+            if key[0] == "item":
+                cluster = self.clusters[key[1]]
+                spot = sum(self.items[i].position for i in cluster) / len(cluster)
+                first = min((self.items[i].source, self.items[i].item.line) for i in cluster)
+            else:
+                heads = [e for e in self.sections if e.group == key[1]]
+                spot = 0.5
+                first = min((e.source, e.headings[0].line if e.headings else 0) for e in heads)
+            fallback[key] = (spot, first[0], first[1])
+        return consensus_order(sorted(wanted, key=lambda k: fallback[k]), sequences, fallback)
+
+    def _section_title(self, heads: Sequence[Section], sources: Sequence[int]) -> str:
+        """The title most member sections share (after normalisation); ties go to the broadest
+        (a title whose terms every other title has: "Guidelines" over "Performance Guidelines",
+        which would misname the other input's items), then to the shortest (the plainest name),
+        then to the first input's; ``prefer`` wins when it has one."""
+        if self.preferred >= 0 and self.preferred in sources:
+            return heads[list(sources).index(self.preferred)].title or ""
+        votes = Counter(normalize(h.title or "").casefold() for h in heads)
+        best = max(votes.values())
+        winners = [h for h in heads if votes[normalize(h.title or "").casefold()] == best]
+        named = [title_terms(h.title) for h in heads]
+
+        def narrower(head: Section) -> bool:
+            own = title_terms(head.title)
+            return not own or any(not own <= other for other in named)
+
+        winners.sort(
+            key=lambda h: (
+                narrower(h),
+                len(normalize(h.title or "")),
+                len(h.title or ""),
+                sources[heads.index(h)],
+                h.line,
+            )
+        )
+        return winners[0].title or ""
+
+    def _merged_item(self, cluster: list[int], number: int, style: str | None) -> MergedItem:
+        kept_index = self.kept[number]
+        members = [self.items[i].item for i in cluster]
+        sources = [self.items[i].source for i in cluster]
+        choice = cluster.index(kept_index)
+        kept = members[choice]
+        kept_vector = self.weights.vector(kept.text)
+        order = [
+            choice,
+            *sorted((n for n in range(len(members)) if n != choice), key=lambda n: (sources[n], members[n].line)),
+        ]
+        merged_sources = tuple(
+            Source(
+                self.paths[sources[n]],
+                members[n].line,
+                members[n].text,
+                1.0 if n == choice else round(item_similarity(self.weights.vector(members[n].text), kept_vector), 3),
+            )
+            for n in order
+        )
+        children = [self._merged_item(self.clusters[n], n, None) for n in self._child_order(number)]
+        kind = self._output_kind(kept, style)
+        item = replace(
+            kept,
+            kind=kind,  # type: ignore[arg-type]
+            line=0,
+            end_line=0,
+            children=tuple(c.item for c in children),
+            number=None if kind != "ordered" else kept.number,
+        )
+        return MergedItem(item, len(set(sources)), merged_sources, tuple(children))
+
+    def _child_order(self, number: int) -> list[int]:
+        """The clusters nested under cluster ``number``, in the order its members agree on."""
+        wanted = self.children_of.get(number, [])
+        if not wanted:
+            return []
+        inside = set(wanted)
+        sequences: list[list[tuple[str, int]]] = []
+        for i in self.clusters[number]:
+            sequence: list[tuple[str, int]] = []
+            for child in self.nested[i]:
+                key = ("item", self.cluster_of[child])
+                if key[1] in inside and key not in sequence:
+                    sequence.append(key)
+            sequences.append(sequence)
+        fallback: dict[tuple[str, int], tuple[float, int, int]] = {}
+        for n in wanted:
+            cluster = self.clusters[n]
+            spot = sum(self.items[i].position for i in cluster) / len(cluster)
+            first = min((self.items[i].source, self.items[i].item.line) for i in cluster)
+            fallback[("item", n)] = (spot, first[0], first[1])
+        keys = sorted(fallback, key=lambda k: fallback[k])
+        return [key[1] for key in consensus_order(keys, sequences, fallback)]
+
+    # -- frontmatter ---------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------------
+# Order
+
+
+def _plurality(votes: Counter[_Key], default: _Key) -> _Key:
+    """The most common key; ``default`` when it is among the tied, else the smallest tied key."""
+    if not votes:
+        return default
+    best = max(votes.values())
+    tied = [key for key, count in votes.items() if count == best]
+    if default in tied:
+        return default
+    return min(tied)
+
+
+def consensus_order(
+    keys: list[tuple[str, int]],
+    sequences: Sequence[Sequence[tuple[str, int]]],
+    fallback: dict[tuple[str, int], tuple[float, int, int]],
+) -> list[tuple[str, int]]:
+    """Order ``keys`` as the inputs agree.
+
+    Repeatedly take a key that no remaining key precedes in more inputs than follow it (nothing
+    the inputs put before it is left), preferring the one that comes before most of the rest (a
+    Copeland count); when every key has such a predecessor (the inputs disagree in a cycle), the
+    best Copeland count goes first. Keys no input ranks against each other keep their
+    ``fallback`` order (mean relative position, then first input, then line). One input's order
+    is reproduced exactly.
+
+    The count looks at every pair in every input, which grows with the square of a section's
+    length; past ORDER_PAIR_BUDGET pairs the ``fallback`` order alone is used (still exact for
+    one input, and proportional interleaving for several).
+    """
+    if sum(len(s) * (len(s) - 1) // 2 for s in sequences) > ORDER_PAIR_BUDGET:
+        return sorted(keys, key=lambda key: (fallback[key], key))
+    before: dict[tuple[tuple[str, int], tuple[str, int]], int] = {}
+    for sequence in sequences:
+        for n, a in enumerate(sequence):
+            for b in sequence[n + 1 :]:
+                before[(a, b)] = before.get((a, b), 0) + 1
+    # Net margins per pair, kept up to date as keys are taken: only the keys some input ranks
+    # against the taken one change, so the work follows the pairs, not n^2.
+    margins: dict[tuple[tuple[str, int], tuple[str, int]], int] = {}
+    for (a, b), count in before.items():
+        pair, sign = ((a, b), 1) if a < b else ((b, a), -1)
+        margins[pair] = margins.get(pair, 0) + sign * count
+    score = dict.fromkeys(keys, 0)
+    beaten = dict.fromkeys(keys, 0)
+    against: dict[tuple[str, int], list[tuple[tuple[str, int], int]]] = {}
+    for (a, b), margin in margins.items():
+        if not margin:
+            continue
+        score[a] += margin
+        score[b] -= margin
+        beaten[b if margin > 0 else a] += 1
+        against.setdefault(a, []).append((b, margin))
+        against.setdefault(b, []).append((a, -margin))
+
+    def rank(key: tuple[str, int]) -> tuple[bool, int, tuple[float, int, int], tuple[str, int]]:
+        return (beaten[key] > 0, -score[key], fallback[key], key)
+
+    heap = [rank(key) for key in keys]
+    heapq.heapify(heap)
+    taken: set[tuple[str, int]] = set()
+    out: list[tuple[str, int]] = []
+    while heap:
+        entry = heapq.heappop(heap)
+        key = entry[3]
+        if key in taken or entry != rank(key):
+            continue  # taken already, or an outdated rank
+        taken.add(key)
+        out.append(key)
+        for other, margin in against.get(key, ()):
+            if other not in taken:
+                # ``other`` no longer counts its relation to ``key``: ``margin`` is key's side of
+                # the pair (positive when key came first), which ``other`` holds negated.
+                score[other] += margin
+                if margin > 0:
+                    beaten[other] -= 1
+                heapq.heappush(heap, rank(other))
+    return out
+
+
+def readable_order(children: list[MergedItem | _Draft]) -> list[MergedItem | _Draft]:
+    """Move items that would read back as part of the subsection before them ahead of it.
+
+    Parsing folds what follows a heading into that heading's section, and what follows a label
+    into the label's section, until a paragraph after the label's list closes the label; from
+    then on content is the parent's again. Items that would be swallowed keep their relative
+    order, placed before the first subsection.
+    """
+    first = next((n for n, c in enumerate(children) if isinstance(c, _Draft)), len(children))
+    head = list(children[:first])
+    tail: list[MergedItem | _Draft] = []
+    open_label: _Draft | None = None
+    after_heading = False
+    for child in children[first:]:
+        if isinstance(child, _Draft):
+            tail.append(child)
+            after_heading = child.kind != "pseudo"
+            open_label = child if child.kind == "pseudo" else None
+        elif after_heading:
+            head.append(child)
+        elif open_label is None:
+            tail.append(child)
+        elif child.item.kind == "paragraph" and any(
+            isinstance(c, MergedItem) and c.item.kind in ("bullet", "ordered", "task") for c in open_label.children
+        ):
+            tail.append(child)
+            open_label = None
+        else:
+            head.append(child)
+    return head + tail
+
+
+def walk_merged(section: MergedSection) -> Iterable[MergedItem]:
+    for item in section.items:
+        yield from _walk_item(item)
+    for sub in section.sections:
+        yield from walk_merged(sub)
+
+
+def _walk_item(item: MergedItem) -> Iterable[MergedItem]:
+    yield item
+    for child in item.children:
+        yield from _walk_item(child)

@@ -1,0 +1,162 @@
+"""Frontmatter rules: which keys hold names, prose or permissions, and how their values read.
+
+One definition for every command: ``parse`` reads descriptions and their ``<example>`` blocks
+with these rules, ``diff`` compares by them, ``consolidate`` merges by them and the writer orders
+keys by them. A rule written twice drifts: ``tools: Read Write Bash`` once read as three names in
+one command and as one name in another.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+
+from agentmerge.model import Example
+from agentmerge.text import compare_form
+
+SET_KEYS = frozenset(
+    {
+        "tools",
+        "allowed-tools",
+        "allowed_tools",
+        "allowedTools",
+        "disallowed-tools",
+        "disallowed_tools",
+        "disallowedTools",
+        "skills",
+        "globs",
+    }
+)
+"""Keys whose value is a set of names (``names`` reads them): compared and merged as sets.
+
+Claude Code's ``tools`` and ``skills``, the ``allowed-tools`` of skills and commands in their
+spellings, the tools an agent may not use, and the file ``globs`` of a Cursor rule.
+"""
+
+PERMISSION_KEYS = frozenset({"tools", "allowed-tools", "allowed_tools", "allowedTools"})
+"""Set keys that grant tools: more names widen access, and so does removing the key (an agent
+without it inherits every tool)."""
+
+PROSE_KEYS = frozenset({"description"})
+"""Keys whose value is prose, compared and chosen like an item, with its ``<example>`` blocks
+apart (``description_prose``, ``find_examples``)."""
+
+FIRST_KEYS = ("name", "description")
+"""Keys written first, in this order; the other keys keep their first-seen order."""
+
+EXAMPLE_LINE_WORDS = frozenset({"user", "assistant", "context", "commentary", "example", "examples", "note"})
+"""Words that open lines inside ``<example>`` prose. When strict YAML fails and keys are read line
+by line, such a line after a free-text value continues it rather than starting a key, so a
+description with real line breaks does not grow ``user:`` keys."""
+
+EXAMPLE_BLOCK = r"(?si)<example>(.*?)</example>"
+"""An ``<example>`` block of a description; a string compiled on first use (``re`` caches it),
+since few commands meet one."""
+
+_EXAMPLE_PART = {
+    "context": r"(?im)^[ \t]*Context:[ \t]*(.*)$",
+    "user": r"(?im)^[ \t]*user:[ \t]*(.*)$",
+    "assistant": r"(?im)^[ \t]*assistant:[ \t]*(.*)$",
+}
+_COMMENTARY = r"(?si)<commentary>(.*?)</commentary>"
+_EXAMPLES_LABELS = ("examples:", "example:", "for example:")
+
+
+def names(value: object) -> tuple[str, ...]:
+    """The names in a set-valued key, in first-seen order without repeats.
+
+    A YAML list gives one name per entry. A string is split at commas (and line breaks) when it
+    has any, or when a name may hold spaces (``Bash(git log:*)``); otherwise at spaces, so
+    ``Read, Write, Bash``, ``Read Write Bash`` and ``[Read, Write, Bash]`` are the same three.
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        separated = "," in value or "\n" in value or "(" in value
+        parts = re.split(r"[,\n]" if separated else r"\s+", value)
+    elif isinstance(value, (list, tuple)):
+        parts = [str(v) for v in value]
+    else:
+        parts = [str(value)]
+    cleaned = (p.strip().strip("'\"").strip() for p in parts)
+    return tuple(dict.fromkeys(p for p in cleaned if p))
+
+
+def is_name_set(key: str, value: object) -> bool:
+    """Whether ``key`` holds names and ``value`` is written as a name string or a list."""
+    return key in SET_KEYS and isinstance(value, (str, list))
+
+
+def value_text(value: object) -> str:
+    """A field value as one text: strings as they are, anything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def ordered_keys(keys: Iterable[str]) -> list[str]:
+    """``keys`` in the order they are written: FIRST_KEYS first, the rest as given."""
+    return sorted(keys, key=lambda key: FIRST_KEYS.index(key) if key in FIRST_KEYS else len(FIRST_KEYS))
+
+
+def read_prose(key: str, value: object) -> object:
+    """A prose value as the agent means it: a description written on one line with literal
+    ``\\n`` escapes (as Claude Code's generator writes them) gets its line breaks back."""
+    if key in PROSE_KEYS and isinstance(value, str) and "\\n" in value:
+        return value.replace("\\n", "\n")
+    return value
+
+
+def description_prose(text: str) -> str:
+    """A description without its ``<example>`` blocks and the ``Examples:`` label before them.
+
+    Text between and after the blocks is kept, each run as a paragraph, so nothing the
+    author wrote outside the examples is lost.
+    """
+    first = re.search(r"(?i)<example>", text)
+    if first is None:
+        return text.rstrip()
+    before = text[: first.start()].rstrip()
+    for label in _EXAMPLES_LABELS:
+        if before.lower().endswith(label):
+            before = before[: -len(label)].rstrip()
+            break
+    rest = [part.strip() for part in re.split(EXAMPLE_BLOCK, text[first.start() :])[::2]]
+    return "\n\n".join(part for part in [before, *rest] if part)
+
+
+def find_examples(text: str) -> tuple[Example, ...]:
+    """The ``<example>`` blocks of a description, each split into its parts."""
+    if "<example>" not in text.lower():
+        return ()
+    return tuple(_examples(text))
+
+
+def _examples(text: str) -> Iterator[Example]:
+    for match in re.finditer(EXAMPLE_BLOCK, text):
+        block = match.group(1).strip()
+        parts = {}
+        for name, pattern in _EXAMPLE_PART.items():
+            found = re.search(pattern, block)
+            parts[name] = _unquote(found.group(1)) if found else ""
+        commentary = re.search(_COMMENTARY, block)
+        yield Example(
+            context=parts["context"],
+            user=parts["user"],
+            assistant=parts["assistant"],
+            commentary=commentary.group(1).strip() if commentary else "",
+            text=block,
+        )
+
+
+def example_key(example: Example) -> str:
+    """The form two examples are compared in: one example, however it is formatted."""
+    return compare_form(example.text)
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text

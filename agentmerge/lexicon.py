@@ -1,0 +1,273 @@
+"""The words agentmerge reads instructions by: word lists and section roles, as data.
+
+Each list says why it exists. Nothing here computes: ``text`` turns these lists into terms and
+roles, ``match`` and ``cluster`` decide with them. The lists are kept general (words agent files
+of every role use); vocabulary of one role is left to the IDF weights of ``cluster``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+# --------------------------------------------------------------------------------------------
+# Words
+
+NEGATORS = frozenset(
+    {
+        "never",
+        "not",
+        "no",
+        "don't",
+        "dont",
+        "doesn't",
+        "mustn't",
+        "shouldn't",
+        "can't",
+        "cannot",
+        "won't",
+        "avoid",
+        "avoiding",
+        "nothing",
+        "neither",
+        "nor",
+        "without",
+    }
+)
+"""Words that flip an instruction: "always use X" and "never use X" are opposites, not rewordings."""
+
+
+TITLE_STOPWORDS = frozenset({"a", "an", "and", "the", "your", "my", "our", "of", "for", "to", "in", "on", "with"})
+"""Words left out when two section titles are compared word by word (``match.title_similarity``):
+"Your Responsibilities" and "Responsibilities" name the same section."""
+
+TITLE_FILLER_WORDS = frozenset(
+    {"core", "key", "main", "primary", "additional", "follow", "these", "general", "important", "expected"}
+)
+"""Words of a section title that do not name its topic ("Core Responsibilities" is
+"Responsibilities"); left out of the title terms the N-way section alignment compares."""
+
+STOPWORD_TEXT = (
+    "a an the and or but of to for in on at by with from as into onto over under via per "
+    "is are was were be been being am this that these those it its it's you your yours you're "
+    "we our us i my me they their them he she his her will shall should must can could would "
+    "may might do does did done have has had also just only then than so if while both each "
+    "every all any some such like well more most very what which who whom how when where why "
+    "there here up out about other others etc e g i.e eg ie using use used uses "
+    "ensure ensuring proper properly appropriate appropriately effective effectively needed "
+    "necessary include includes including always whether within across new existing"
+)
+STOPWORDS = frozenset(STOPWORD_TEXT.split())
+"""Words that carry no instruction of their own in agent definitions; left out of term vectors.
+
+Negating words are left out of the vectors too: polarity is checked on its own (``text.negated``), so
+"never X" and "always X" are kept apart by rule rather than by a small difference in score.
+"""
+
+TERM_SYNONYMS: dict[str, str] = {
+    # abbreviations common in agent definitions
+    "db": "database",
+    "dbs": "database",
+    "auth": "authentication",
+    "authn": "authentication",
+    "authz": "authorization",
+    "perf": "performance",
+    "docs": "documentation",
+    "doc": "documentation",
+    "config": "configuration",
+    "configs": "configuration",
+    "env": "environment",
+    "envs": "environment",
+    "repo": "repository",
+    "repos": "repository",
+    "k8s": "kubernetes",
+    "async": "asynchronous",
+    "sync": "synchronous",
+    "spec": "specification",
+    "specs": "specification",
+    "impl": "implementation",
+    "dev": "development",
+    "prod": "production",
+    "ts": "typescript",
+    "js": "javascript",
+    "py": "python",
+    "infra": "infrastructure",
+    "deps": "dependency",
+    "perms": "permission",
+    "pr": "pull-request",
+    "prs": "pull-request",
+    "mr": "pull-request",
+    "restful": "rest",
+    "apis": "api",
+    "e2e": "end-to-end",
+    "ci": "continuous-integration",
+    "cicd": "continuous-integration",
+    "llm": "model",
+    "llms": "model",
+    "ux": "user-experience",
+    "a11y": "accessibility",
+    "i18n": "internationalization",
+    # near-synonyms agent authors use for the same instruction
+    "third": "external",
+    "party": "",
+    "build": "create",
+    "develop": "create",
+    "write": "create",
+    "construct": "create",
+    "architect": "design",
+    "exception": "error",
+    "exceptions": "error",
+    "failure": "error",
+    "failures": "error",
+    "observability": "monitoring",
+    "telemetry": "monitoring",
+    "vulnerability": "vulnerable",
+    "vulnerabilities": "vulnerable",
+    "flaw": "vulnerable",
+    "flaws": "vulnerable",
+    "defect": "bug",
+    "defects": "bug",
+    "speed": "performance",
+    "fast": "performance",
+    "latency": "performance",
+    "credentials": "secret",
+    "credential": "secret",
+    "secrets": "secret",
+    "verify": "check",
+    "confirm": "check",
+}
+"""Abbreviations and near-synonyms mapped to one term before stemming ("" drops the word).
+
+Kept small and general: words that agent definitions of every role use interchangeably
+("db"/"database", "build"/"write"/"develop"/"create", "exception"/"error", "third-party"/
+"external"). Role-specific vocabulary is left to the IDF weights.
+"""
+
+
+SUFFIX_TEXT = (
+    "izations ization isations isation ational ations ation ments ment ities ity ness ings "
+    "ing ized izes ize ised ises ise ables able abilities ability ibility ible ically ical ally "
+    "ances ance ences ence ancy ency ants ant ents ent ates ated ating ate ies ied ers er ed ly "
+    "es s e y"
+)
+"""Inflection and derivation endings ``text.stem`` takes off ("optimization" and "optimize" are
+one term); a light list, tuned for consistency rather than linguistics."""
+
+GENERIC_TERMS = (
+    "implement create write build develop design add make keep provide handle follow consider apply "
+    "support work need set get run do ensure focus help task code"
+)
+"""Verbs and nouns that most instructions in agent definitions of every role use; ``cluster``
+weighs them down, since a shared "implement" says little about whether two instructions agree."""
+
+
+# --------------------------------------------------------------------------------------------
+# Section roles
+
+
+class RoleRule(NamedTuple):
+    """How a section title names one role: a case-insensitive pattern and why the role exists."""
+
+    role: str
+    """The role's name (``gates``, ``pitfalls``, ...)."""
+    pattern: str
+    """Regular expression searched in the title's normal form, case-insensitive."""
+    reason: str
+    """Why items of this role are kept apart from items of other roles."""
+
+
+SECTION_ROLES: tuple[RoleRule, ...] = (
+    RoleRule(
+        "examples",
+        r"\bexamples?\b|\bsample (?:usage|prompts?)\b",
+        "examples show an exchange; their lines are not instructions to merge with the guidance",
+    ),
+    RoleRule(
+        "gates",
+        r"definition of done|\bdone\b|acceptance|checklist|quality gates?|exit criteria|"
+        r"success criteria|before (?:completing|finishing|submitting|merging)|\bverification\b",
+        "a checklist entry is a check made at the end, not the practice it checks",
+    ),
+    RoleRule(
+        "pitfalls",
+        r"pitfall|anti-?patterns?|\bavoid|mistakes?|don'?ts|gotchas?|red flags?|"
+        r"what not to|common (?:errors|issues|problems)|\bnever\b",
+        "a pitfall warns against what a guideline with the same words asks for",
+    ),
+    RoleRule(
+        "triggers",
+        r"when to (?:use|invoke|call)|delegat|triggers?|use this agent|should (?:use|invoke)|use cases?|"
+        r"when (?:the )?(?:main )?agent",
+        "a delegation trigger says when the agent runs, not what it does",
+    ),
+    RoleRule(
+        "collaboration",
+        r"collaborat|coordinat|hand-?offs?|working with|interactions?|"
+        r"escalat|\bteam\b|other agents|integration with|with agents|handoffs?|reporting to",
+        "hand-offs name other agents and people; the same topic there is a different instruction",
+    ),
+    RoleRule(
+        "inputs",
+        r"\binputs?\b|prerequisites?|what you need|context needed|required (?:information|context)",
+        "what the agent is given is not what it does with it",
+    ),
+    RoleRule(
+        "outputs",
+        r"\boutputs?\b|deliverables?|\bproduce\b|\breport(?:ing)? format|response format|"
+        r"output format|\breturns?\b|(?:response|report|output) structure",
+        "a report template's lines describe the answer, not the work",
+    ),
+    RoleRule(
+        "workflow",
+        r"workflow|process\b|approach|\bsteps?\b|methodology|procedure|how you work|"
+        r"when (?:writing|working|building|reviewing|implementing|given|invoked|called)|phases?\b|\bplan\b|"
+        r"you will\b|follow these steps",
+        "ordered steps of the work; they merge with general guidance but not with checks or pitfalls",
+    ),
+    RoleRule(
+        "principles",
+        r"principles?|guidelines?|standards?|best practices|\brules\b|conventions|"
+        r"patterns?\b|philosophy|\bvalues\b|polic(?:y|ies)|constraints|\bquality\b|requirements|\bstyle\b|"
+        r"\btone\b|traits|behaviou?r|mindset",
+        "standing guidance: how the work is done",
+    ),
+    RoleRule(
+        "responsibilities",
+        r"responsibilit|competenc|expertise|\bskills?\b|capabilit|focus areas?|"
+        r"specialt|specializ|duties|what you do|\bscope\b|knowledge|proficien|areas of",
+        "what the agent covers: its duties and expertise",
+    ),
+    RoleRule(
+        "intro",
+        r"\brole\b|identity|persona|overview|\babout\b|purpose|mission|introduction|"
+        r"who you are",
+        "who the agent is; the text before the first heading has this role too",
+    ),
+)
+"""The roles a section title can name, narrow ones first: the first pattern that matches wins.
+
+A section's role is read from its title; items of sections whose roles differ never merge,
+even on the same topic: a Definition-of-Done checkbox, a pitfall or a delegation trigger is a
+different instruction from the practice it mirrors.
+"""
+
+ROOT_ROLE = "intro"
+"""The role of the text before the first heading (and of a document title's own text)."""
+
+GENERAL_ROLE = "general"
+"""The role of a section whose title names none of SECTION_ROLES; it aligns by content."""
+
+SINGLE_ROLES = frozenset(
+    {"workflow", "gates", "pitfalls", "triggers", "inputs", "outputs", "collaboration", "examples"}
+)
+"""Roles an agent file usually has one section of; when two inputs each have exactly one, those
+sections align whatever their titles ("Approach" and "When writing code, you will")."""
+
+OPEN_ROLES = frozenset({"intro", "responsibilities", "principles", "workflow", GENERAL_ROLE})
+"""Roles whose sections are plain guidance; a general section may join any one of them."""
+
+
+def roles_compatible(a: str, b: str) -> bool:
+    """Whether items of sections with roles ``a`` and ``b`` may be one instruction."""
+    if a == b:
+        return True
+    return GENERAL_ROLE in (a, b) and a in OPEN_ROLES and b in OPEN_ROLES

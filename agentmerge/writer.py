@@ -1,0 +1,400 @@
+"""Write the canonical agent file: strict YAML frontmatter and normalised Markdown.
+
+The writer is the authority on how a model reads back: ``render_agent`` writes any model so that
+parsing the text gives the same model, line numbers aside (``settle`` covers an arrangement it
+cannot write as it is), and writing is a fixed point. It asks the parser's own rules
+(``parse.is_label_line``) where a line could read as something else.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from agentmerge.fields import FIRST_KEYS
+from agentmerge.model import Agent, Field, Item, Section
+from agentmerge.parse import UNDERLINE, is_label_line
+
+if TYPE_CHECKING:
+    from agentmerge.consolidate import Consolidation, MergedItem, MergedSection
+
+# --------------------------------------------------------------------------------------------
+# Canonical agent file
+
+
+def render_agent(agent: Agent) -> str:
+    """Write ``agent`` as a canonical agent file: strict YAML frontmatter, normalised Markdown.
+
+    Frontmatter keys come in a stable order (name, description, then first-seen order). The body
+    uses ``#`` headings, ``**Title:**`` pseudo-headings, ``-`` bullets, ordered lists numbered from
+    1 and fenced code. Parsing the result gives the same model, line numbers aside.
+    """
+    parts: list[str] = []
+    if agent.fields:
+        parts.append(render_frontmatter(agent.fields))
+    body = "\n\n".join(_blocks(agent.body))
+    if body:
+        parts.append(body + "\n")
+    return "\n".join(parts)
+
+
+def render_frontmatter(fields: tuple[Field, ...] | list[Field]) -> str:
+    """Return the ``---`` block for ``fields`` in strict YAML, keys in the stable order."""
+    import yaml
+
+    order = {key: n for n, key in enumerate(FIRST_KEYS)}
+    ordered = sorted(fields, key=lambda f: order.get(f.key, len(order)))
+    lines = ["---"]
+    for f in ordered:
+        dumped = yaml.dump(
+            {f.key: f.value},
+            Dumper=_dumper(),
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=1_000_000,
+        )
+        lines.append(dumped.rstrip("\n"))
+    lines.append("---")
+    return "\n".join(lines) + "\n"
+
+
+_DUMPER: type[Any] | None = None
+
+
+def _dumper() -> type[Any]:
+    """A SafeDumper that writes multi-line strings as ``|`` blocks, which read like the source."""
+    global _DUMPER
+    if _DUMPER is None:
+        import yaml
+
+        class Dumper(yaml.SafeDumper):
+            pass
+
+        def represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+            style = "|" if "\n" in data and _block_safe(data) else None
+            return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+        Dumper.add_representer(str, represent_str)
+        _DUMPER = Dumper
+    return _DUMPER
+
+
+def _block_safe(text: str) -> bool:
+    """Whether a literal block keeps ``text`` exactly (no trailing spaces, no odd characters)."""
+    return not any(line != line.rstrip() for line in text.split("\n")) and "\t" not in text
+
+
+def _blocks(section: Section) -> Iterator[str]:
+    """Yield the Markdown blocks of ``section``: its heading, then content in source order."""
+    if section.kind == "heading":
+        yield _heading_lines(section)
+    elif section.kind == "pseudo":
+        yield _pseudo_line(section.title or "")
+    children = section.in_order()
+    run: list[Item] = []
+    previous: Item | Section | None = None
+    for child in children:
+        if isinstance(child, Item) and child.kind in _LIST_KINDS:
+            if run and _LIST_KINDS[run[-1].kind] != _LIST_KINDS[child.kind]:
+                yield _list_block(run)
+                run = []
+            if not run and isinstance(previous, Item) and _reads_as_label_line(previous):
+                # Directly over a list this paragraph would become a pseudo-heading; in the
+                # source something the model does not keep (a rule, a comment) stood between.
+                yield "---"
+            run.append(child)
+            previous = child
+            continue
+        if run:
+            yield _list_block(run)
+            run = []
+        if isinstance(child, Section):
+            yield from _blocks(child)
+        else:
+            yield _item_block(child)
+        previous = child
+    if run:
+        yield _list_block(run)
+
+
+def _reads_as_label_line(item: Item) -> bool:
+    """Whether a paragraph would be read as a ``Label:`` pseudo-heading if a list followed it."""
+    return item.kind == "paragraph" and is_label_line(item.text)
+
+
+def _heading_lines(section: Section) -> str:
+    """``# Title``; a title of several lines (only setext headings have them) stays setext."""
+    title = section.title or ""
+    if "\n" in title and section.level <= 2:
+        # markdown-it reads a title line holding "|" over "---" as a table's header and rule;
+        # a one-character underline is too short for a table rule and still a setext underline.
+        length = 1 if "|" in title else 3
+        return f"{_guarded(title, True)}\n{('=' if section.level == 1 else '-') * length}"
+    marks = "#" * max(1, min(section.level, 6))
+    if re.search(r"(?:^|[ \t])#+$", title):
+        # A title ending in " #" would lose it as the optional closing sequence: add one.
+        return f"{marks} {title} #"
+    return f"{marks} {title}"
+
+
+def _pseudo_line(title: str) -> str:
+    """``**Title:**``; ``__Title:__`` when the title itself holds ``**``, which would end the bold early."""
+    if "**" in title and "__" not in title:
+        return f"__{title}:__"
+    return f"**{title}:**"
+
+
+_LIST_KINDS = {"bullet": "-", "task": "-", "ordered": "1."}
+
+
+def _list_block(items: list[Item]) -> str:
+    lines: list[str] = []
+    for number, item in enumerate(items, start=1):
+        lines.extend(_list_item_lines(item, number))
+    return "\n".join(lines)
+
+
+def _list_item_lines(item: Item, number: int) -> list[str]:
+    if item.kind == "ordered":
+        marker = f"{number}."
+    elif item.kind == "task":
+        marker = "- [x]" if item.checked else "- [ ]"
+    else:
+        marker = "-"
+    indent = " " * (len(f"{number}. ") if item.kind == "ordered" else 2)
+    children = list(item.children)
+    if item.text or item.kind == "task" or not children:
+        # Trailing spaces stay: two of them are a hard line break.
+        text_lines = _guarded(item.text, item.kind != "task").split("\n")
+        lines = [f"{marker} {text_lines[0]}" if text_lines[0] else marker]
+        # Continuation lines that would form a table or a setext underline once indented were
+        # lazy in the source (neither can be a lazy line); written lazily again they stay text.
+        # Lines that keep indentation of their own stood deeper than the item's content in the
+        # source (a lazy line has none left), so they go back there.
+        lazy = any(re.match(_TABLE_RULE, line) or re.match(_EQUALS, line) for line in text_lines[1:])
+        for number, (before, line) in enumerate(itertools.pairwise(text_lines)):
+            # After a blank line (a new paragraph of the item) a line cannot be lazy; the first
+            # line, on the marker's line, is never blank in that sense.
+            # A line that starts like a block would end the item if it were lazy.
+            deep = (
+                not lazy
+                or line[:1] in (" ", "\t")
+                or (number > 0 and not before)
+                or (re.match(_BLOCK_START, line) is not None and not re.match(_TABLE_RULE, line))
+            )
+            if number > 0 and not before:
+                line = _guarded(line, True)  # a new paragraph of the item, guarded as one
+            lines.append(f"{indent}{line}" if line and deep else line)
+    else:
+        # An item without text of its own starts with its first child on the marker's line:
+        # ``-`` followed by a blank line would end the item before the child.
+        first = children.pop(0)
+        first_lines = _child_lines(first, 1)
+        lines = [f"{marker} {first_lines[0]}"]
+        lines.extend(f"{indent}{line}" if line else "" for line in first_lines[1:])
+    if re.match(_RULE, lines[0]):
+        # "- --" would be a thematic break; "+" never starts one.
+        lines[0] = "+" + lines[0][1:]
+    # A sub-list right after a block (an HTML block, a table) would run into it: a blank line first.
+    after_block = len(children) < len(item.children) and item.children[0].kind not in _LIST_KINDS
+    sub_run: list[Item] = []
+    for child in children:
+        if child.kind in _LIST_KINDS and (not sub_run or _LIST_KINDS[sub_run[-1].kind] == _LIST_KINDS[child.kind]):
+            sub_run.append(child)
+            continue
+        if sub_run:
+            lines.extend(["", *_indented_run(sub_run, indent)] if after_block else _indented_run(sub_run, indent))
+            after_block = False
+        sub_run = []
+        if child.kind in _LIST_KINDS:
+            sub_run.append(child)
+        else:
+            lines.append("")
+            lines.extend(f"{indent}{line}" if line else "" for line in _item_block(child).split("\n"))
+            after_block = True
+    if sub_run:
+        lines.extend(["", *_indented_run(sub_run, indent)] if after_block else _indented_run(sub_run, indent))
+    return lines
+
+
+def _child_lines(item: Item, number: int) -> list[str]:
+    if item.kind in _LIST_KINDS:
+        return _list_item_lines(item, number)
+    return _item_block(item).split("\n")
+
+
+def _indented_run(run: list[Item], indent: str) -> list[str]:
+    if not run:
+        return []
+    lines = [f"{indent}{line}" if line else "" for line in _list_block(run).split("\n")]
+    if " " not in lines[0].strip():
+        # An empty first item cannot interrupt the text above it ("-" would underline it).
+        lines.insert(0, "")
+    return lines
+
+
+def _item_block(item: Item) -> str:
+    if item.kind == "code":
+        longest = max((len(m) for m in re.findall(r"`{3,}|~{3,}", item.text)), default=0)
+        # A backtick fence's info string may not hold a backtick; a tilde fence's may.
+        fence = ("~" if "`" in (item.info or "") else "`") * max(3, longest + 1)
+        return f"{fence}{item.info or ''}\n{item.text}\n{fence}" if item.text else f"{fence}{item.info or ''}\n{fence}"
+    if item.kind == "quote":
+        return "\n".join(f"> {line}" if line else ">" for line in item.text.split("\n"))
+    if item.kind in _LIST_KINDS:
+        return "\n".join(_list_item_lines(item, item.number or 1))
+    if item.kind == "paragraph":
+        return _guarded(item.text, True)
+    return item.text
+
+
+def _guarded(text: str, lead: bool) -> str:
+    """``text`` with a no-break space where Markdown would otherwise read it as something else.
+
+    Markdown trims white space, no-break spaces included, around a paragraph, so text that starts
+    like a block (``- x``) or ends in a setext underline or a rule (``a`` over ``-``) can only have
+    been a paragraph with one there; written the same way, it reads back as the same text.
+    """
+    if lead and re.match(_BLOCK_START, text.split("\n", 1)[0]):
+        text = "\u00a0" + text
+    if "\n" in text:
+        last = text.rsplit("\n", 1)[1]
+        if re.match(UNDERLINE, last) or re.match(_BLOCK_START, last):
+            text += "\u00a0"
+    return text
+
+
+# The writer's patterns are strings compiled on first use (``re`` caches them), so commands that
+# never write an agent file, ``diff`` among them, do not compile them at start-up.
+_EQUALS = r"^ {0,3}=+[ \t]*$"
+"""A setext underline of ``=`` (a ``-`` one would be a thematic break on a lazy line)."""
+
+_TABLE_RULE = r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$|^[ \t]*\|[ \t]*:?-+:?[ \t]*\|"
+"""A table's delimiter row (``| --- | :-: |``)."""
+
+_RULE = r"^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$"
+"""A thematic break (``---``, ``* * *``), which wins over a list item."""
+
+_BLOCK_START = r"(?:[-*+]|\d{1,9}[.)]|#{1,6})(?:[ \t]|$)|>|`{3}|~{3}|(?:[-*_][ \t]*){3,}$|<[!?/A-Za-z]"
+"""Text at a line's start that Markdown may read as the start of a list, heading, quote, fence,
+rule or HTML block (any tag is taken, which costs an invisible space before inline HTML)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Reading back
+
+
+def settle(agent: Agent) -> Agent:
+    """``agent`` as its own file reads back.
+
+    The merge keeps to what the writer can express, but should an arrangement still read back
+    otherwise (a paragraph a list would take in, a label a heading would swallow), the model
+    the written file parses to is the one to hand on, so the file, the model and a second run
+    agree. The bytes written are the same either way: writing is a fixed point.
+    """
+    from agentmerge.parse import parse_text
+
+    # The body alone is written and read: frontmatter values go through strict YAML unchanged.
+    body = render_agent(replace(agent, fields=()))
+    if body.startswith("---"):
+        back = parse_text(render_agent(agent), agent.path)
+    else:
+        back = replace(agent, body=parse_text(body, agent.path).body)
+    return agent if same_shape(back.body, agent.body) else replace(back, fields=agent.fields)
+
+
+def same_shape(a: Section, b: Section) -> bool:
+    """Whether two sections hold the same content in the same places, line numbers aside."""
+    if (a.title, a.level, a.kind, len(a.items), len(a.sections)) != (
+        b.title,
+        b.level,
+        b.kind,
+        len(b.items),
+        len(b.sections),
+    ):
+        return False
+    order_a = [isinstance(n, Item) for n in a.in_order()]
+    order_b = [isinstance(n, Item) for n in b.in_order()]
+    if order_a != order_b:
+        return False
+    if any(not _same_item(x, y) for x, y in zip(a.items, b.items, strict=True)):
+        return False
+    return all(same_shape(x, y) for x, y in zip(a.sections, b.sections, strict=True))
+
+
+def _same_item(a: Item, b: Item) -> bool:
+    if (a.kind, a.text, a.checked, a.info, len(a.children)) != (b.kind, b.text, b.checked, b.info, len(b.children)):
+        return False
+    return all(_same_item(x, y) for x, y in zip(a.children, b.children, strict=True))
+
+
+# --------------------------------------------------------------------------------------------
+# The merged agent, with provenance comments when asked
+
+
+ANNOTATION_UNSAFE = re.compile(r"[\s,<>]")
+"""Characters a path may not carry inside a provenance comment (``parse.ANNOTATION_RE``)."""
+
+
+def render_consolidation(result: Consolidation, *, annotate: bool = False) -> str:
+    """The merged agent file; with ``annotate``, ``<!-- a.md:17, b.md:12 -->`` comments that say
+    where each item and heading came from (the parser ignores them)."""
+    return render_agent(_annotated(result) if annotate else result.agent)
+
+
+def _provenance(sources: Any, names: dict[str, str]) -> str:
+    places = ", ".join(f"{names.get(s.path, s.path)}:{s.line}" for s in sources)
+    return f"<!-- {places} -->"
+
+
+def _short_names(paths: tuple[str, ...]) -> dict[str, str]:
+    """How each input is named in a provenance comment: its file name when that is unique among
+    the inputs (``a.md:17``), else its path; characters a comment cannot carry become ``_``."""
+    import os
+
+    bases = [os.path.basename(p) or p for p in paths]
+    unique = len(set(bases)) == len(bases)
+    return {p: ANNOTATION_UNSAFE.sub("_", b if unique else p) for p, b in zip(paths, bases, strict=True)}
+
+
+def _annotated(result: Consolidation) -> Agent:
+    """A copy of the merged agent whose items and headings carry provenance comments.
+
+    List items and paragraphs get a trailing comment; code, tables, quotes and HTML a comment
+    block just before them; a section a comment block first under its heading. The merged model
+    leaves gaps between line numbers, so the comments slot in without reordering anything.
+    """
+    return _replace_body(result.agent, _annotated_section(result.body, _short_names(result.inputs)))
+
+
+def _replace_body(agent: Agent, body: Section) -> Agent:
+    return replace(agent, body=body)
+
+
+def _annotated_section(merged: MergedSection, names: dict[str, str]) -> Section:
+    items: list[Item] = []
+    section = merged.content
+    if merged.sources:
+        note = _provenance(merged.sources, names)
+        items.append(Item(kind="html", text=note, line=section.line + 1, end_line=section.line + 1))
+    for child in merged.items:
+        items.extend(_annotated_item(child, names))
+    subsections = tuple(_annotated_section(s, names) for s in merged.sections)
+    content = replace(section, items=tuple(items), sections=subsections)
+    return replace(merged.section, sections=(content,)) if merged.wrapped else content
+
+
+def _annotated_item(merged: MergedItem, names: dict[str, str]) -> list[Item]:
+    item = merged.item
+    children: list[Item] = []
+    for child in merged.children:
+        children.extend(_annotated_item(child, names))
+    comment = _provenance(merged.sources, names)
+    if item.kind in ("bullet", "ordered", "task", "paragraph") and item.text.strip():
+        return [replace(item, text=f"{item.text} {comment}", children=tuple(children))]
+    note = Item(kind="html", text=comment, line=item.line - 1, end_line=item.line - 1)
+    return [note, replace(item, children=tuple(children))]
