@@ -490,7 +490,7 @@ def consolidate_command(
     records where it came from. Frontmatter disagreements are settled and listed in the report.
     Use - to read one input from standard input.
     """
-    from agentmerge.consolidate import consolidate
+    from agentmerge import consolidate
     from agentmerge.render import consolidation_to_dict
     from agentmerge.writer import render_consolidation
 

@@ -3,8 +3,8 @@ items, two subjects under one head noun, unaligned sections, diagrams and filled
 
 from __future__ import annotations
 
-from agentmerge import cluster
-from agentmerge.consolidate import Consolidation, consolidate
+from agentmerge import cluster, consolidate
+from agentmerge.consolidate import Consolidation
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text
 from agentmerge.render import consolidation_to_dict

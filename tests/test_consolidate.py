@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from conftest import FIXTURES, SEEDS
 from conftest import model_shape as shape
 
+from agentmerge import consolidate
 from agentmerge.cli import cli
-from agentmerge.consolidate import Consolidation, consolidate
+from agentmerge.consolidate import Consolidation
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent
 from agentmerge.render import consolidation_to_dict

@@ -14,7 +14,7 @@ import pytest
 from conftest import corpus_files
 from test_consolidate import input_units, report_units, shape
 
-from agentmerge.consolidate import consolidate
+from agentmerge import consolidate
 from agentmerge.parse import parse_text, read_agent
 from agentmerge.render import consolidation_to_dict
 from agentmerge.writer import render_consolidation

@@ -9,8 +9,8 @@ from conftest import SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentmerge import cluster
-from agentmerge.consolidate import MergedItem, MergedSection, consolidate
+from agentmerge import cluster, consolidate
+from agentmerge.consolidate import MergedItem, MergedSection
 from agentmerge.diff import diff_agents
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent

@@ -1,0 +1,90 @@
+"""The public Python API, used as a program would use it: only names ``agentmerge`` exports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS
+
+import agentmerge
+from agentmerge import (
+    AgentMergeError,
+    InputError,
+    consolidate,
+    consolidation_report,
+    diff_agents,
+    diff_files,
+    diff_report,
+    parse_file,
+    parse_text,
+    render_diff,
+    write_agent,
+    write_consolidation,
+)
+
+
+def test_parse_diff_consolidate_and_write_the_seeds() -> None:
+    """One pass through every job on the bundled seeds, as the API's docstring shows it."""
+    old, new = parse_file(SEEDS[0]), parse_file(SEEDS[1])
+    result = diff_agents(old, new)
+    assert not result.identical and result.changes
+    assert diff_files(SEEDS[0], SEEDS[1]) == result
+    assert diff_report(result)["summary"]["added"] == result.summary.added
+    assert render_diff(result).splitlines()[-1].startswith(f"{result.summary.added} added")
+    assert render_diff(result, fmt="markdown").startswith("#### ")
+    merged = consolidate([parse_file(p) for p in SEEDS])
+    text = write_agent(merged.agent)
+    assert text == write_consolidation(merged)
+    assert consolidation_report(merged)["agent"] == text
+    assert diff_agents(parse_text(text, "merged.md"), merged.agent).identical
+
+
+def test_consolidated_model_is_the_model_its_file_reads_back_as() -> None:
+    """The merged model equals what its own file parses to, so the two can be used alike."""
+    merged = consolidate([parse_file(p) for p in SEEDS])
+    again = parse_text(write_agent(merged.agent), merged.agent.path)
+    assert write_agent(again) == write_agent(merged.agent)
+    assert diff_agents(again, merged.agent).identical
+
+
+def test_bad_input_raises_the_error_the_cli_prints(tmp_path: Path) -> None:
+    """A missing file is an InputError with its path and no line; the message says what to do."""
+    with pytest.raises(InputError) as caught:
+        parse_file(tmp_path / "nope.md")
+    assert caught.value.line == 0 and caught.value.path.endswith("nope.md")
+    assert str(caught.value).endswith("nope.md: no such file; check the path")
+    with pytest.raises(AgentMergeError):
+        consolidate([])
+    with pytest.raises(ValueError, match="fmt"):
+        render_diff(diff_agents(parse_file(SEEDS[0]), parse_file(SEEDS[0])), fmt="html")
+
+
+def test_every_exported_name_exists() -> None:
+    """``__all__`` lists only names the package really has."""
+    assert all(hasattr(agentmerge, name) for name in agentmerge.__all__)
+
+
+def test_consolidate_stays_the_function_after_its_module_is_imported() -> None:
+    """Importing the module ``agentmerge.consolidate`` first does not hide the function."""
+    code = (
+        "import agentmerge.consolidate\n"
+        "from agentmerge.consolidate import Consolidation\n"
+        "from agentmerge import consolidate\n"
+        "print(callable(consolidate), type(consolidate).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "function"]
+
+
+def test_importing_the_package_loads_no_algorithm() -> None:
+    """``import agentmerge`` stays cheap: diff, consolidate and the writer load on first use."""
+    code = (
+        "import sys, agentmerge, json; print(json.dumps(sorted(m for m in sys.modules if m.startswith('agentmerge'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert not loaded & {"agentmerge.diff", "agentmerge.consolidate", "agentmerge.cluster", "agentmerge.writer"}
