@@ -6,11 +6,13 @@ error. Errors are one line on stderr, ``agentmerge: error: PATH:LINE: message``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 import click
@@ -58,8 +60,21 @@ class AgentMergeGroup(click.Group):
 
 @click.group(cls=AgentMergeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="agentmerge", prog_name="agentmerge")
-def cli() -> None:
+@click.option(
+    "-C",
+    "directory",
+    metavar="DIR",
+    help="Run as if agentmerge was started in DIR (like git -C); paths are then relative to DIR.",
+)
+def cli(directory: str | None) -> None:
     """Understand, review and consolidate AI agent definitions."""
+    if directory is not None:
+        # The GitHub Action starts agentmerge outside the checkout it reviews, so no module in the
+        # pull request can be imported at start-up, and moves into the checkout here.
+        try:
+            os.chdir(directory)
+        except OSError as exc:
+            raise InputError(directory, 0, f"cannot be entered with -C ({exc.strerror or exc})") from None
 
 
 @cli.command("parse")
@@ -306,7 +321,15 @@ def _plain_line_diff(data: list[bytes], names: list[str], fmt: str, stat: bool, 
     else:
         body = "\n".join(lines)
         if fmt == "markdown":
-            click.echo(f"#### `{names[1]}`\n\nNot an agent file; plain line diff:\n\n```diff\n{body}\n```\n", nl=False)
+            from agentmerge.render import markdown_code
+
+            # The fence is longer than any backtick run in the lines, so none of them can close it.
+            fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", body)), default=0))
+            click.echo(
+                f"#### {markdown_code(names[1])}\n\nNot an agent file; plain line diff:\n\n"
+                f"{fence}diff\n{body}\n{fence}\n",
+                nl=False,
+            )
         elif lines:
             for line in lines:
                 click.echo(colour_line_diff_line(line) if coloured else line, color=coloured)
@@ -494,6 +517,11 @@ def consolidate_command(
     from agentmerge.render import consolidation_to_dict
     from agentmerge.writer import render_consolidation
 
+    for target in (output, report):
+        if target is not None:
+            check_output_path(target)
+    if output is not None and report is not None and (output == report or _same_file(output, report)):
+        raise OutputError(report, 0, "is also the -o output; give --report a path of its own")
     agents = [read_agent(path) for path in files]
     for agent in agents:
         report_warnings(agent.warnings)
@@ -518,12 +546,13 @@ def consolidate_command(
 
 
 def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file: the same file on disk, or one new path spelled two ways."""
     if a == "-" or b == "-":
         return False
     try:
         return os.path.samefile(a, b)
     except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _refuse_input(target: str, files: tuple[str, ...]) -> None:
@@ -541,30 +570,117 @@ def _input_named(prefer: str, files: tuple[str, ...]) -> str:
     raise OutputError(prefer, 0, "--prefer must name one of the input files")
 
 
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory; name a file inside it"),
+    (stat.S_ISFIFO, "a FIFO, not a regular file"),
+    (stat.S_ISCHR, "a character device, not a regular file"),
+    (stat.S_ISBLK, "a block device, not a regular file"),
+    (stat.S_ISSOCK, "a socket, not a regular file"),
+)
+
+
+def check_output_path(path: str) -> None:
+    """Refuse an output path that is neither a regular file nor a new path.
+
+    Devices, FIFOs, sockets and directories are refused rather than replaced by a regular file,
+    and so is anything under /dev or /proc (``/dev/stdout`` included): to print, leave ``-o`` out.
+    """
+    for spelled in _spellings(path):
+        if spelled in ("/dev", "/proc") or spelled.startswith(("/dev/", "/proc/")):
+            raise OutputError(path, 0, "is a device path, not a regular file; leave -o out to write to standard output")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the path") from None
+    for test, kind in _FILE_KINDS:
+        if test(mode):
+            raise OutputError(path, 0, f"is {kind}; write to a regular file or a new path")
+    if not stat.S_ISREG(mode):
+        raise OutputError(path, 0, "is not a regular file; write to a regular file or a new path")
+
+
+def _spellings(path: str) -> list[str]:
+    """Every absolute path ``path`` goes through: itself, each symbolic link it leads to, and where
+    it ends. ``/dev/stdout`` leads through ``/proc/self/fd/1`` to whatever standard output is, so
+    the end alone does not show that it was a device path."""
+    hop = os.path.abspath(path)
+    seen = [hop]
+    while os.path.islink(hop) and len(seen) < 40:
+        try:
+            hop = os.path.normpath(os.path.join(os.path.dirname(hop), os.readlink(hop)))
+        except OSError:
+            break
+        seen.append(hop)
+        seen.append(os.path.join(os.path.realpath(os.path.dirname(hop)), os.path.basename(hop)))
+    seen.append(os.path.realpath(path))
+    return seen
+
+
+@contextlib.contextmanager
+def _termination_raises() -> Iterator[None]:
+    """Make SIGTERM and SIGHUP raise SystemExit(128 + signal) for a while, so ``finally`` blocks run.
+
+    Their default action ends the process at once, which would leave a temporary file behind;
+    SIGINT already raises KeyboardInterrupt. Signal handlers can only be set in the main thread;
+    elsewhere the defaults stay.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous: dict[int, Any] = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and a rename, so a
-    reader never sees half a file and a failure leaves the old file as it was."""
+    reader never sees half a file and a failure leaves the old file as it was.
+
+    ``path`` must be a regular file or a new path (``check_output_path``). A symbolic link is
+    followed, so the file it points to is replaced and the link stays. The temporary file is
+    removed on any failure, Ctrl-C and SIGTERM included.
+    """
     import tempfile
 
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    except OSError as exc:
-        raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the directory") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        if os.path.exists(path):
-            os.chmod(temp, os.stat(path).st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    except OSError as exc:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the path") from None
+    check_output_path(path)
+    target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+    directory = os.path.dirname(target)
+    temp = ""
+    with _termination_raises():
+        try:
+            handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            if os.path.exists(target):
+                os.chmod(temp, os.stat(target).st_mode & 0o7777)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(temp, 0o666 & ~umask)
+            os.replace(temp, target)
+        except BaseException as exc:
+            if temp:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+            if isinstance(exc, OSError):
+                raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the path") from None
+            raise
 
 
 def main(argv: list[str] | None = None) -> int:

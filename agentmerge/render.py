@@ -355,14 +355,24 @@ def redline_text(segments: tuple[Segment, ...]) -> str:
 
 
 def redline_markdown(segments: tuple[Segment, ...]) -> str:
-    """A redline as Markdown: ``keep ~~deleted~~ **inserted** keep``."""
-    return _redline(segments, ("~~", "~~"), ("**", "**"))
+    """A redline as Markdown: ``keep ~~deleted~~ **inserted** keep``, the texts escaped."""
+    return _redline(segments, ("~~", "~~"), ("**", "**"), escape=markdown_text)
 
 
-def _redline(segments: tuple[Segment, ...], delete: tuple[str, str], insert: tuple[str, str]) -> str:
+def _redline(
+    segments: tuple[Segment, ...],
+    delete: tuple[str, str],
+    insert: tuple[str, str],
+    escape: Callable[..., str] | None = None,
+) -> str:
     out: list[str] = []
     for segment in segments:
         text = re.sub(r"\s+", " ", segment.text)
+        if escape is not None and text.strip():
+            lead = " " if text[:1] == " " else ""
+            trail = " " if text[-1:] == " " else ""
+            # Only the first piece can stand at the start of a line (a folded redline does).
+            text = f"{lead}{escape(text, line_start=not out)}{trail}"
         if segment.op == "equal":
             out.append(text)
             continue
@@ -387,14 +397,16 @@ def render_diff_markdown(result: DiffResult) -> str:
 
     A heading with both paths, a summary line, call-outs (model change, wider tools), then the
     frontmatter and each section's changes as a list; redlines read ``~~deleted~~ **inserted**``,
-    and long texts and long lists fold into ``<details>``.
+    and long texts and long lists fold into ``<details>``. Every piece of text from the files
+    (paths, titles, wordings, keys, values) is escaped, so it reads as text and cannot open or
+    close Markdown or HTML of the report's own.
     """
     old, new = result.old_path, result.new_path
-    title = f"`{new}`" if old == new else f"`{old}` \u2192 `{new}`"
+    title = markdown_code(new) if old == new else f"{markdown_code(old)} \u2192 {markdown_code(new)}"
     lines = [f"#### {title}", "", f"**{render_diff_summary(result)}**", ""]
     callouts = [c for c in (diff_callout(fc) for fc in result.frontmatter) if c]
     for callout in callouts:
-        lines.append(f"> \u26a0\ufe0f **{callout}**")
+        lines.append(f"> \u26a0\ufe0f **{markdown_text(callout)}**")
         lines.append(">")
     if callouts:
         lines[-1] = ""
@@ -412,7 +424,7 @@ def render_diff_markdown(result: DiffResult) -> str:
             groups.append((heading, []))
         groups[-1][1].append(change)
     for heading, changes in groups:
-        lines.append(f"**{_md_inline(heading)}**")
+        lines.append(f"**{markdown_text(heading)}**")
         lines.append("")
         shown = changes if len(changes) <= MARKDOWN_OPEN_CHANGES + 2 else changes[:MARKDOWN_OPEN_CHANGES]
         lines.extend(_markdown_change(c) for c in shown)
@@ -430,29 +442,35 @@ def render_diff_markdown(result: DiffResult) -> str:
 
 def _markdown_field_change(fc: FieldChange) -> str:
     where = _md_lines(fc.old_line, fc.new_line)
+    key = markdown_code(fc.key)
     if fc.part == "example":
         text = str(fc.new if fc.op == "added" else fc.old)
-        return f"- `{fc.key}` example **{fc.op}** ({where}): {_md_fold(_md_inline(' '.join(text.split())))}"
+        return f"- {key} example **{fc.op}** ({where}): {_md_fold(markdown_text(text), text)}"
     if fc.part == "text":
-        redlined = _md_fold(redline_markdown(fc.redline))
-        return f"- `{fc.key}` **reworded** ({_percent(fc.similarity)}, {where}): {redlined}"
+        redlined = _md_fold(redline_markdown(fc.redline), _new_wording(fc.redline))
+        return f"- {key} **reworded** ({_percent(fc.similarity)}, {where}): {redlined}"
     if fc.op == "added":
-        return f"- `{fc.key}` **added** ({where}): {_md_code(value_text(fc.new))}"
+        return f"- {key} **added** ({where}): {_md_value(value_text(fc.new))}"
     if fc.op == "removed":
-        return f"- `{fc.key}` **removed** ({where}): {_md_code(value_text(fc.old))}"
+        return f"- {key} **removed** ({where}): {_md_value(value_text(fc.old))}"
     if fc.added_names or fc.removed_names:
-        parts = [f"adds {', '.join(_md_code(n) for n in fc.added_names)}"] if fc.added_names else []
+        parts = [f"adds {', '.join(_md_value(n) for n in fc.added_names)}"] if fc.added_names else []
         if fc.removed_names:
-            parts.append(f"drops {', '.join(_md_code(n) for n in fc.removed_names)}")
-        return f"- `{fc.key}` **changed** ({where}): {'; '.join(parts)}"
-    return f"- `{fc.key}` **changed** ({where}): {_md_code(value_text(fc.old))} \u2192 {_md_code(value_text(fc.new))}"
+            parts.append(f"drops {', '.join(_md_value(n) for n in fc.removed_names)}")
+        return f"- {key} **changed** ({where}): {'; '.join(parts)}"
+    old, new = _md_value(value_text(fc.old)), _md_value(value_text(fc.new))
+    return f"- {key} **changed** ({where}): {old} \u2192 {new}"
 
 
 def _markdown_change(change: Change) -> str:
     where = _md_lines(change.old.line if change.old else None, change.new.line if change.new else None)
     what = "section " if change.kind == "section" else ""
-    text = change_text(change, redline_markdown) if change.edited else _md_inline(change_text(change, redline_text))
-    return f"- {what}**{_md_inline(change_description(change))}** ({where}): {_md_fold(text)}"
+    if change.edited:
+        text = _md_fold(redline_markdown(change.redline), _new_wording(change.redline))
+    else:
+        plain = change_text(change, redline_text)
+        text = _md_fold(markdown_text(plain), plain)
+    return f"- {what}**{markdown_text(change_description(change))}** ({where}): {text}"
 
 
 def _md_lines(old: int | None, new: int | None) -> str:
@@ -461,29 +479,67 @@ def _md_lines(old: int | None, new: int | None) -> str:
     return f"L{old}" if old is not None else f"L{new}"
 
 
-def _md_fold(text: str) -> str:
-    """Long text folds into ``<details>`` behind its first words."""
-    if len(text) <= MARKDOWN_OPEN_TEXT:
-        return text
-    plain = " ".join(re.sub(r"~~.*?~~", " ", text).replace("**", "").split())  # the new wording
-    cut = plain.rfind(" ", 0, MARKDOWN_OPEN_TEXT // 2)
-    head = plain[: cut if cut > 0 else MARKDOWN_OPEN_TEXT // 2]
-    return f"<details><summary>{_html_escape(head)} \u2026</summary>\n\n  {text}\n\n  </details>"
+def _new_wording(segments: tuple[Segment, ...]) -> str:
+    """The new side of a redline as plain text."""
+    return "".join(s.text for s in segments if s.op != "delete")
 
 
-def _md_inline(text: str) -> str:
-    """Text safe on one Markdown list line: no line breaks, no HTML taken literally."""
-    return " ".join(text.replace("<", "&lt;").split())
+def _md_fold(markdown: str, plain: str) -> str:
+    """Long ``markdown`` folds into ``<details>`` behind the first words of ``plain``, its text."""
+    if len(markdown) <= MARKDOWN_OPEN_TEXT:
+        return markdown
+    flat = " ".join(plain.split())
+    cut = flat.rfind(" ", 0, MARKDOWN_OPEN_TEXT // 2)
+    head = flat[: cut if cut > 0 else MARKDOWN_OPEN_TEXT // 2]
+    # The fold stands inside a list item's line, where the summary is read as Markdown, not raw HTML.
+    return f"<details><summary>{markdown_text(head, line_start=False)} \u2026</summary>\n\n  {markdown}\n\n  </details>"
 
 
-def _md_code(text: str) -> str:
-    flat = _clip(text)
-    fence = "``" if "`" in flat else "`"
-    return f"{fence}{flat}{fence}"
+def _md_value(text: str) -> str:
+    """A frontmatter value as inline code, clipped to one line."""
+    return markdown_code(_clip(text))
 
 
-def _html_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+MARKDOWN_ESCAPED = frozenset("\\`*_~[]<|&$")
+"""ASCII punctuation escaped with a backslash anywhere in Markdown text: what can open or close
+emphasis, code, links, HTML, entities, table cells or math in GitHub's Markdown. ``(``, ``>`` and
+``!`` act only after a ``]`` or ``<``, which are escaped, or at the start of a line."""
+
+_LINE_START_MARK = r"^(?:[-+=>#]|\d{1,9}[.)])"
+
+
+def markdown_text(text: str, *, line_start: bool = True) -> str:
+    """``text`` from a file, as Markdown text on one line that renders as exactly that text.
+
+    Line breaks become spaces; each character that could start Markdown or HTML is escaped with a
+    backslash (CommonMark allows it before any ASCII punctuation), and with ``line_start`` so is a
+    leading list, quote, heading or setext mark, since a folded text starts a line of its own.
+    """
+    flat = " ".join(text.split())
+    escaped = "".join(f"\\{c}" if c in MARKDOWN_ESCAPED else c for c in flat)
+    mark = re.match(_LINE_START_MARK, escaped) if line_start else None
+    if mark:
+        escaped = escaped[: mark.end() - 1] + "\\" + escaped[mark.end() - 1 :]
+    return escaped
+
+
+def markdown_code(text: str, *, table: bool = False) -> str:
+    """``text`` as one inline code span, whatever backticks it holds; ``table`` escapes ``|``,
+    which GitHub reads as a cell border even inside code."""
+    flat = " ".join(text.split())
+    if not flat:
+        return "(empty)"
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat[0] == "`" or flat[-1] == "`" else ""
+    if table:
+        flat = flat.replace("|", "\\|")
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def html_text(text: str) -> str:
+    """``text`` escaped for an HTML element such as ``<summary>``."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import ROOT
-from gitrepo import git, isolate_git
+from gitrepo import git, isolate_git, write
 from test_review import EXPECTED_STATUSES, make_review_repo
 
 from agentmerge.errors import AgentMergeError
@@ -28,7 +28,11 @@ TOKEN = "test-token-123"
 
 
 class FakeGitHub:
-    """A local stand-in for the GitHub REST API's issue comment endpoints."""
+    """A local stand-in for the GitHub REST API's issue comment endpoints.
+
+    ``login`` is whom the token belongs to: None stands for a workflow's GITHUB_TOKEN, which
+    GET /user refuses with 403 and whose comments appear under github-actions[bot].
+    """
 
     def __init__(self, repository: str, number: int) -> None:
         self.prefix = f"/repos/{repository}/issues"
@@ -37,29 +41,48 @@ class FakeGitHub:
         self.requests: list[tuple[str, str]] = []
         self.fail_with = 0
         self.authorized = True
+        self.login: str | None = None
+        self.raw_answer: tuple[int, str, bytes] | None = None
+        self.redirect_to = ""
 
     def handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         self.requests.append((method, handler.path))
         self.authorized &= handler.headers.get("Authorization") == f"Bearer {TOKEN}"
         length = int(handler.headers.get("Content-Length") or 0)
         body = json.loads(handler.rfile.read(length)) if length else None
-        status, reply = self.reply(method, handler.path, body)
-        data = json.dumps(reply).encode()
+        if self.redirect_to:
+            handler.send_response(302)
+            handler.send_header("Location", self.redirect_to + handler.path)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        if self.raw_answer is not None:
+            status, content_type, data = self.raw_answer
+        else:
+            status, reply = self.reply(method, handler.path, body)
+            content_type, data = "application/json", json.dumps(reply).encode()
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
+    def author(self) -> str:
+        return self.login or "github-actions[bot]"
 
     def reply(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         if self.fail_with:
             return self.fail_with, {"message": "Resource not accessible by integration"}
         route, _, query = path.partition("?")
+        if method == "GET" and route == "/user":
+            if self.login is None:
+                return 403, {"message": "Resource not accessible by integration"}
+            return 200, {"login": self.login, "type": "User"}
         if method == "GET" and route == f"{self.prefix}/{self.number}/comments":
             page = int(dict(p.split("=") for p in query.split("&"))["page"])
             return 200, self.comments[(page - 1) * 100 : page * 100]
         if method == "POST" and route == f"{self.prefix}/{self.number}/comments":
-            comment = {"id": 1000 + len(self.comments), "body": body["body"]}
+            comment = {"id": 1000 + len(self.comments), "body": body["body"], "user": {"login": self.author()}}
             self.comments.append(comment)
             return 201, comment
         if method == "PATCH" and route.startswith(f"{self.prefix}/comments/"):
@@ -69,10 +92,8 @@ class FakeGitHub:
         return 404, {"message": "Not Found"}
 
 
-@pytest.fixture
-def api() -> Iterator[tuple[FakeGitHub, str]]:
-    """A fake API on 127.0.0.1 that serves in a daemon thread and stops after the test (or 60 s)."""
-    fake = FakeGitHub("octo/agents", 7)
+def serve(fake: FakeGitHub, host: str = "127.0.0.1") -> tuple[ThreadingHTTPServer, threading.Thread]:
+    """Serve ``fake`` on a free port of ``host`` in a daemon thread that stops after 60 s at most."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -87,19 +108,30 @@ def api() -> Iterator[tuple[FakeGitHub, str]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     watchdog = threading.Timer(60, server.shutdown)
     watchdog.daemon = True
     watchdog.start()
+    return server, thread
+
+
+def stop(server: ThreadingHTTPServer, thread: threading.Thread) -> None:
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[FakeGitHub, str]]:
+    """A fake API on 127.0.0.1 that serves in a daemon thread and stops after the test (or 60 s)."""
+    fake = FakeGitHub("octo/agents", 7)
+    server, thread = serve(fake)
     try:
         yield fake, f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        watchdog.cancel()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        stop(server, thread)
 
 
 @pytest.fixture(autouse=True)
@@ -229,7 +261,8 @@ def test_review_step_writes_summary_output_and_one_comment(tmp_path: Path, api: 
     assert again.returncode == 0, again.stderr
     assert len(fake.comments) == 1
     assert "`AGENTS.md`" in fake.comments[0]["body"]
-    assert [m for m, _ in fake.requests] == ["GET", "POST", "GET", "PATCH"]
+    assert [m for m, _ in fake.requests] == ["GET", "GET", "POST", "GET", "GET", "PATCH"]
+    assert [path for _, path in fake.requests][::3] == ["/user", "/user"]
     assert "pull request comment updated" in again.stderr
 
 
@@ -315,11 +348,11 @@ def test_push_event_reviews_the_pushed_range_without_commenting(tmp_path: Path, 
 def test_context_reads_the_pull_request_payload(tmp_path: Path) -> None:
     """Base and head are the pull request's commits; the token stays out of repr."""
     event = tmp_path / "e.json"
-    event.write_text(json.dumps({"pull_request": {"number": 3, "base": {"sha": "b" * 40}, "head": {"sha": "h" * 40}}}))
+    event.write_text(json.dumps({"pull_request": {"number": 3, "base": {"sha": "b" * 40}, "head": {"sha": "e" * 40}}}))
     context = github_context(
         {"GITHUB_EVENT_PATH": str(event), "GITHUB_REPOSITORY": "o/r", "GITHUB_TOKEN": TOKEN, "GITHUB_BASE_REF": "dev"}
     )
-    assert (context.pull_request, context.base, context.head) == (3, "b" * 40, "h" * 40)
+    assert (context.pull_request, context.base, context.head) == (3, "b" * 40, "e" * 40)
     assert context.api_url == "https://api.github.com"
     assert TOKEN not in repr(context)
 
@@ -359,8 +392,8 @@ def context_for(url: str, number: int | None = 7) -> GitHubContext:
 def test_previous_comment_is_found_on_a_later_page(api: tuple[FakeGitHub, str]) -> None:
     """The marker is searched page by page; the comment is updated, not duplicated."""
     fake, url = api
-    fake.comments = [{"id": n, "body": f"comment {n}"} for n in range(150)]
-    fake.comments.append({"id": 999, "body": f"{COMMENT_MARKER}\nold report"})
+    fake.comments = [{"id": n, "body": f"comment {n}", "user": {"login": "someone"}} for n in range(150)]
+    fake.comments.append({"id": 999, "body": f"{COMMENT_MARKER}\nold report", "user": {"login": "github-actions[bot]"}})
     assert publish_comment(context_for(url), "new report") == "updated"
     assert fake.comments[-1]["body"] == f"{COMMENT_MARKER}\nnew report"
     assert len(fake.comments) == 151
@@ -371,7 +404,7 @@ def test_nothing_to_say_and_no_earlier_comment_posts_nothing(api: tuple[FakeGitH
     """With create=False (no agent changed) a pull request without a report gets none."""
     fake, url = api
     assert publish_comment(context_for(url), "no agent files changed", create=False) == "skipped"
-    assert [m for m, _ in fake.requests] == ["GET"]
+    assert [m for m, _ in fake.requests] == ["GET", "GET"]
 
 
 def test_forbidden_token_is_one_error_with_the_permission_to_add(api: tuple[FakeGitHub, str]) -> None:
@@ -412,3 +445,208 @@ def test_comment_body_fits_github_limit(tmp_path: Path, api: tuple[FakeGitHub, s
     (comment,) = fake.comments
     assert len(comment["body"]) <= COMMENT_LIMIT
     assert "not shown in full" in comment["body"]
+
+
+# --------------------------------------------------------------------------------------------
+# Nothing from the pull request runs; the comment and the token stay where they belong
+
+PLANTED = (
+    "click.py",
+    "json.py",
+    "yaml.py",
+    "venv.py",
+    "sitecustomize.py",
+    "usercustomize.py",
+    "agentmerge/__init__.py",
+    "agentmerge/__main__.py",
+    "agentmerge/cli.py",
+    "markdown_it/__init__.py",
+    "frontmatter/__init__.py",
+    "rapidfuzz/__init__.py",
+    "pip/__init__.py",
+    "pip/__main__.py",
+)
+"""Modules a pull request could add to shadow what the action imports."""
+
+
+def plant_modules(repo: Path, markers: Path) -> None:
+    """Commit modules on the checked-out branch that leave a marker file and stop when imported."""
+    markers.mkdir()
+    for path in PLANTED:
+        code = f"open({str(markers / path.replace('/', '_'))!r}, 'w').close()\nraise SystemExit('planted {path}')\n"
+        write(repo, path, code)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "plant modules")
+
+
+def test_review_step_imports_nothing_from_the_checkout(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
+    """A click.py, an agentmerge/ folder and friends in the pull request are never imported,
+    even with PYTHONPATH=. in the workflow's environment; the real report is posted."""
+    fake, url = api
+    repo = make_review_repo(tmp_path)
+    markers = tmp_path / "markers"
+    plant_modules(repo, markers)
+    env = pull_request_env(tmp_path, repo, url, comment="true")
+    env.update(PYTHONPATH=".", PYTHONSTARTUP=str(repo / "click.py"), PYTHONSAFEPATH="")
+    done = run_review_step(repo, env)
+    assert done.returncode == 0, done.stderr
+    assert list(markers.iterdir()) == []
+    assert "planted" not in done.stdout + done.stderr
+    assert (tmp_path / "output.txt").read_text() == "changed=4\n"
+    assert len(fake.comments) == 1 and "4 agent files changed" in fake.comments[0]["body"]
+
+
+def test_install_step_runs_python_isolated_outside_the_checkout(tmp_path: Path) -> None:
+    """Every Python the install step starts gets -I and a working directory outside the checkout,
+    so a venv.py or pip/ in the pull request is not what runs."""
+    repo = make_review_repo(tmp_path)
+    log = tmp_path / "python-calls.log"
+    fake_python = tmp_path / "bin" / "python3"
+    fake_python.parent.mkdir()
+    # Records its directory and arguments; "-I -m venv DIR" makes DIR/bin/python a copy of itself.
+    fake_python.write_text(
+        "#!/bin/bash\n"
+        f'printf "%s\\t%s\\n" "$PWD" "$*" >> {str(log)!r}\n'
+        'if [ "$2 $3" = "-m venv" ]; then mkdir -p "$4/bin"; cp "$0" "$4/bin/python"; fi\n'
+    )
+    fake_python.chmod(0o755)
+    env = pull_request_env(tmp_path, repo, "http://127.0.0.1:9")
+    env["AGENTMERGE_PYTHON"] = str(fake_python)
+    env["RUNNER_TEMP"] = str(tmp_path / "fresh-runner-temp")
+    Path(env["RUNNER_TEMP"]).mkdir()
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", STEPS["Install agentmerge"]["run"]],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    calls = [line.split("\t") for line in log.read_text().splitlines()]
+    assert [args.split()[:3] for _, args in calls] == [["-I", "-m", "venv"], ["-I", "-m", "pip"]]
+    for cwd, _ in calls:
+        assert not Path(cwd).resolve().is_relative_to(repo.resolve())
+
+
+def test_review_step_script_enters_the_checkout_with_dash_c() -> None:
+    """The review step leaves the checkout before starting Python and names it with -C."""
+    script = STEPS["Review agent changes"]["run"]
+    assert script.index('cd "$RUNNER_TEMP"') < script.index('"$py" -I -m agentmerge')
+    assert 'args=(-C "$checkout" review --github)' in script
+
+
+def bot_comment(number: int, body: str, login: str = "github-actions[bot]") -> dict[str, Any]:
+    return {"id": number, "body": body, "user": {"login": login, "type": "Bot"}}
+
+
+def test_a_marked_comment_by_someone_else_is_never_edited(api: tuple[FakeGitHub, str]) -> None:
+    """A comment that starts with the marker but was written by another user is left alone."""
+    fake, url = api
+    planted = f"{COMMENT_MARKER}\nlooks like a report"
+    fake.comments = [bot_comment(5, planted, login="mallory")]
+    assert publish_comment(context_for(url), "report") == "created"
+    assert fake.comments[0]["body"] == planted
+    assert fake.comments[1]["user"]["login"] == "github-actions[bot]"
+    assert ("PATCH", "/repos/octo/agents/issues/comments/5") not in fake.requests
+
+
+def test_a_personal_token_edits_only_its_owner_comment(api: tuple[FakeGitHub, str]) -> None:
+    """With a personal token, GET /user names the author whose report is updated."""
+    fake, url = api
+    fake.login = "octocat"
+    fake.comments = [bot_comment(5, f"{COMMENT_MARKER}\nbot's"), bot_comment(6, f"{COMMENT_MARKER}\nmine", "OctoCat")]
+    assert publish_comment(context_for(url), "new") == "updated"
+    assert [c["body"] for c in fake.comments] == [f"{COMMENT_MARKER}\nbot's", f"{COMMENT_MARKER}\nnew"]
+
+
+def test_the_marker_must_open_the_comment(api: tuple[FakeGitHub, str]) -> None:
+    """A bot comment that only quotes the marker somewhere is not the report."""
+    fake, url = api
+    fake.comments = [bot_comment(5, f"see {COMMENT_MARKER}")]
+    assert publish_comment(context_for(url), "report") == "created"
+    assert fake.comments[0]["body"] == f"see {COMMENT_MARKER}"
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_token(api: tuple[FakeGitHub, str]) -> None:
+    """The API redirecting elsewhere is an error; the other host never sees a request."""
+    fake, url = api
+    elsewhere = FakeGitHub("octo/agents", 7)
+    server, thread = serve(elsewhere)
+    try:
+        fake.redirect_to = f"http://localhost:{server.server_address[1]}"
+        with pytest.raises(AgentMergeError) as error:
+            publish_comment(context_for(url), "report")
+    finally:
+        stop(server, thread)
+    assert elsewhere.requests == []
+    assert "redirected to another host" in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ((200, "text/html", b"<html>proxy login</html>"), "something other than JSON"),
+        ((502, "text/html", b"<html>bad gateway</html>"), "502"),
+        ((422, "application/json", b'{"message": "Validation Failed\\u001b[31m"}'), ": Validation Failed"),
+    ],
+)
+def test_api_answers_become_one_clear_line(
+    api: tuple[FakeGitHub, str], answer: tuple[int, str, bytes], expected: str
+) -> None:
+    """Non-JSON answers and API errors are reported with what the API said, never as a crash."""
+    fake, url = api
+    fake.raw_answer = answer
+    with pytest.raises(AgentMergeError) as error:
+        publish_comment(context_for(url), "report")
+    assert expected in error.value.message
+    assert "\x1b" not in error.value.message and "\n" not in error.value.message
+
+
+def test_api_error_message_is_shown(api: tuple[FakeGitHub, str]) -> None:
+    """A refused request names what the API answered."""
+    fake, url = api
+    fake.login = "octocat"
+    fake.fail_with = 403
+    with pytest.raises(AgentMergeError, match="Resource not accessible by integration"):
+        publish_comment(context_for(url), "report")
+
+
+@pytest.mark.parametrize(
+    "bad_url",
+    ["ftp://api.example.com", "http://[::1", "https://api.github.com:99999", "https://user:pw@api.github.com", "api"],
+)
+def test_malformed_api_url_is_one_error_line(tmp_path: Path, bad_url: str) -> None:
+    """A malformed GITHUB_API_URL stops the step with one line naming it, not an internal error."""
+    repo = make_review_repo(tmp_path)
+    done = run_review_step(repo, pull_request_env(tmp_path, repo, bad_url, comment="true"))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "GITHUB_API_URL" in done.stderr
+    assert "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("pull_request", "base", "sha"), 12345),
+        (("pull_request", "head", "sha"), ["x"]),
+        (("pull_request", "number"), "7"),
+    ],
+)
+def test_wrong_types_in_the_event_are_one_error_line(
+    tmp_path: Path, api: tuple[FakeGitHub, str], where: tuple[str, ...], value: Any
+) -> None:
+    """A number where the event has a SHA (or a string for the number) names the event file."""
+    _, url = api
+    repo = make_review_repo(tmp_path)
+    env = pull_request_env(tmp_path, repo, url)
+    event = json.loads(Path(env["GITHUB_EVENT_PATH"]).read_text())
+    target = event
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    Path(env["GITHUB_EVENT_PATH"]).write_text(json.dumps(event))
+    done = run_review_step(repo, env)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and env["GITHUB_EVENT_PATH"] in done.stderr
+    assert "internal error" not in done.stderr

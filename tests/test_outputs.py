@@ -1,0 +1,140 @@
+"""Where consolidate writes: only regular files or new paths, never half a file, no temporary file
+left behind, even when the process is stopped by a signal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS
+
+from agentmerge.cli import check_output_path, main
+from agentmerge.errors import OutputError
+
+
+def run(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(list(args))
+    return code, capsys.readouterr().err
+
+
+def make_fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def make_socket(path: Path) -> Path:
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.close()
+    return path
+
+
+def make_directory(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def link_to(target: str) -> Callable[[Path], Path]:
+    def make(path: Path) -> Path:
+        path.symlink_to(target)
+        return path
+
+    return make
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (make_fifo, "is a FIFO"),
+        (make_socket, "is a socket"),
+        (make_directory, "is a directory"),
+        (link_to("/dev/null"), "is a device path"),
+        (link_to("/dev/stdout"), "is a device path"),
+    ],
+    ids=["fifo", "socket", "directory", "link-to-dev-null", "link-to-dev-stdout"],
+)
+@pytest.mark.parametrize("option", ["-o", "--report"])
+def test_output_onto_a_non_regular_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Callable[[Path], Path], said: str, option: str
+) -> None:
+    """A FIFO, socket, directory or device stays what it is; one error line, exit 2, no temp file."""
+    target = make(tmp_path / "out")
+    before = os.lstat(target)
+    code, err = run("consolidate", str(SEEDS[0]), option, str(target), capsys=capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and said in err and str(target) in err
+    after = os.lstat(target)
+    assert (stat.S_IFMT(after.st_mode), after.st_ino) == (stat.S_IFMT(before.st_mode), before.st_ino)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("path", ["/dev/stdout", "/dev/null", "/dev/fd/1", "/proc/self/fd/1", "/dev"])
+def test_device_paths_are_refused_before_anything_is_written(path: str) -> None:
+    """/dev/stdout and friends: to print, leave -o out."""
+    with pytest.raises(OutputError, match=r"device path|directory"):
+        check_output_path(path)
+
+
+def test_report_and_output_must_differ(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """-o X --report X would lose one of the two; refused, however the second is spelled."""
+    out = tmp_path / "merged.md"
+    for report in (str(out), str(tmp_path / "." / "merged.md")):
+        code, err = run("consolidate", *map(str, SEEDS[:2]), "-o", str(out), "--report", report, capsys=capsys)
+        assert code == 2 and "--report" in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_link_to_a_regular_file_is_followed_and_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """-o through a symbolic link replaces the file it points to; the link stays a link."""
+    real = tmp_path / "real.md"
+    real.write_text("old\n")
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    code, _ = run("consolidate", str(SEEDS[0]), "-o", str(link), capsys=capsys)
+    assert code == 0
+    assert link.is_symlink() and real.read_text().startswith("---\nname:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.md", "real.md"]
+
+
+# While the temporary file exists, os.replace waits for the test's signal.
+_STALLED_WRITE = """
+import os, sys, time
+from agentmerge import cli
+real_replace = os.replace
+def stalled(src, dst):
+    print("writing", flush=True)
+    time.sleep(60)
+    real_replace(src, dst)
+os.replace = stalled
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, 2)])
+def test_a_signal_during_the_write_leaves_no_temporary_file(tmp_path: Path, signum: int, code: int) -> None:
+    """SIGTERM or Ctrl-C while the output is being written removes the temporary file."""
+    out = tmp_path / "merged.md"
+    process = subprocess.Popen(
+        [sys.executable, "-c", _STALLED_WRITE, "consolidate", *map(str, SEEDS), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "writing\n"
+        assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        process.send_signal(signum)
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == code
+    assert list(tmp_path.iterdir()) == []
