@@ -201,6 +201,27 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
     )
 
 
+@dataclass(frozen=True, slots=True)
+class BodyPairing:
+    """How the sections and items of two bodies pair, exactly as ``diff_agents`` pairs them."""
+
+    old: _Units
+    """The old body's sections and items, numbered in source order."""
+    new: _Units
+    """The new body's sections and items, numbered in source order."""
+    sections: dict[int, int]
+    """Old section number to new section number, one-to-one; the roots (0) always pair."""
+    items: dict[int, int]
+    """Old item number to new item number, one-to-one (nested items included)."""
+
+
+def pair_bodies(old: Section, new: Section, *, threshold: float | None = None) -> BodyPairing:
+    """Pair the sections and items of two bodies the way ``diff_agents`` does (``merge`` uses it)."""
+    cutoff = match.ITEM_CUTOFF if threshold is None else match.validate_cutoff(threshold)
+    body = _BodyDiff(_Units(old), _Units(new), cutoff)
+    return BodyPairing(body.old, body.new, body.section_pair, body.item_pair)
+
+
 def _is_empty(agent: Agent) -> bool:
     """Whether ``agent`` is no file at all: absent (``/dev/null``) or empty, without frontmatter."""
     return not agent.has_frontmatter and not agent.body.items and not agent.body.sections
@@ -640,7 +661,7 @@ def diff_frontmatter(
             yield from _set_change(a, b)
         elif key in PROSE_KEYS and isinstance(a.value, str) and isinstance(b.value, str):
             yield from _description_changes(a, b)
-        elif not _same_value(a.value, b.value):
+        elif not same_value(a.value, b.value):
             yield FieldChange("changed", key, a.value, b.value, a.line, b.line, details=_details(a.value, b.value))
 
 
@@ -691,7 +712,8 @@ def _prose(description: str) -> str:
     return " ".join(description_prose(description).split())
 
 
-def _same_value(a: object, b: object) -> bool:
+def same_value(a: object, b: object) -> bool:
+    """Whether two frontmatter values are equal, strings compared with their white space collapsed."""
     if isinstance(a, str) and isinstance(b, str):
         return " ".join(a.split()) == " ".join(b.split())
     return a == b

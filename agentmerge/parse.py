@@ -112,8 +112,11 @@ def parse_bytes(data: bytes, path: str = STDIN) -> Agent:
     return parse_text(text, path, _warnings=warnings)
 
 
-def decode(data: bytes, path: str) -> tuple[str, list[Diagnostic]]:
+def decode(data: bytes, path: str, *, keep_endings: bool = False) -> tuple[str, list[Diagnostic]]:
     """Return the text of ``data`` with line endings made ``\\n`` and warnings for repairs.
+
+    ``keep_endings`` leaves ``\\r\\n`` and ``\\r`` as they are, for a caller that writes the text back
+    (``merge`` keeps OURS' line endings); the lines are the same lines either way.
 
     Raises InputError for binary data. Invalid UTF-8 is decoded with U+FFFD replacements and a
     warning naming the first bad line; NUL characters become U+FFFD, as CommonMark prescribes.
@@ -137,7 +140,7 @@ def decode(data: bytes, path: str) -> tuple[str, list[Diagnostic]]:
             warnings.append(Diagnostic(path, line, "is not valid UTF-8; bad bytes were replaced with U+FFFD"))
     if text.startswith("\ufeff"):
         text = text[1:]
-    if "\r" in text:
+    if "\r" in text and not keep_endings:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
@@ -169,6 +172,24 @@ def parse_text(text: str, path: str = STDIN, *, _warnings: list[Diagnostic] | No
     body = _parse_body(body_text, body_first_line, path, warnings)
     warnings.sort(key=lambda w: w.line)
     return Agent(path=path, fields=fields, body=body, has_frontmatter=has_frontmatter, warnings=tuple(warnings))
+
+
+def frontmatter_span(text: str) -> tuple[int, int] | None:
+    """The 1-based lines of the opening and closing ``---`` of ``text``'s frontmatter, or None.
+
+    ``text`` is decoded with line endings made ``\\n``; the delimiters are found as
+    ``_split_frontmatter`` finds them, leading blank lines tolerated.
+    """
+    from frontmatter.default_handlers import YAMLHandler
+
+    boundary = YAMLHandler.FM_BOUNDARY
+    stripped = text.lstrip("\n \t")
+    start = len(text) - len(stripped) if stripped.startswith("---") else 0
+    opening = boundary.match(text, start)
+    closing = boundary.search(text, opening.end()) if opening else None
+    if opening is None or closing is None:
+        return None
+    return text[: opening.start()].count("\n") + 1, text[: closing.start()].count("\n") + 1
 
 
 def _split_frontmatter(text: str, path: str, warnings: list[Diagnostic]) -> tuple[str, int, str, int] | None:

@@ -1,0 +1,1194 @@
+"""Three-way merge of agent files: two edits of one base, joined on the model.
+
+BASE is paired with OURS and with THEIRS exactly as ``diff`` pairs two files (sections, items,
+frontmatter keys), so a formatting-only edit (rewrap, marker style, CRLF, renumbering, emphasis
+style) is no change on either side. The result is OURS with THEIRS' changes spliced in by source
+lines: a unit that THEIRS did not change keeps OURS' bytes, its line endings and list markers
+included. Units new in THEIRS are written in OURS' list style (marker, indentation, numbering).
+
+A unit both sides changed differently, or that one side changed and the other removed, is a
+conflict marked git-style around that unit alone (an item's own lines, a heading, a frontmatter
+key). List-valued frontmatter keys (``tools``, ``skills``) merge as sets.
+
+Every clean result is checked before it is returned: it must parse to exactly the units the
+merge decided on. When it does not (a splice Markdown reads differently in its new place), the
+merge falls back to a line-level three-way merge, checked the same way, and failing that marks
+the whole file as one conflict. Nothing is dropped silently.
+
+Pure: texts in, a ``MergeResult`` out; no I/O.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from agentmerge import match
+from agentmerge.diff import SET_KEYS, BodyPairing, item_key, names, pair_bodies, same_value
+from agentmerge.model import Agent, Field, Item, Section
+from agentmerge.parse import frontmatter_span, parse_text
+
+MARKER_SIZE = 7
+"""Default length of conflict markers, git's (``merge.conflictStyle`` markers ``<<<<<<<``)."""
+
+SideName = Literal["ours", "theirs"]
+TakenOp = Literal["added", "removed", "reworded", "moved", "changed"]
+UnitKind = Literal["item", "section", "field", "file"]
+Ref = tuple[str, int]
+"""A unit of one side: ``("s", n)`` its section number n, ``("i", n)`` its item number n (as
+``diff`` numbers them, in source order; section 0 is the root), ``("f", n)`` its n-th field."""
+
+ROOT: Ref = ("s", 0)
+
+_MARKER_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+]|(?P<number>\d{1,9})(?P<delim>[.)]))(?P<space>[ \t]+|$)")
+_LIST_KINDS = frozenset({"bullet", "task", "ordered"})
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """One change of one side that the merge applied."""
+
+    side: SideName
+    """Which side the change came from: ours or theirs."""
+    op: TakenOp
+    """added, removed, reworded, moved (items and sections), or changed (a frontmatter value)."""
+    kind: UnitKind
+    """item, section or field."""
+    text: str
+    """The item's text, the section's title, or the frontmatter key."""
+    line: int
+    """1-based line of the unit in that side's file (in BASE for a removal)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictSide:
+    """One side's version of a conflicting unit."""
+
+    line: int
+    """1-based first line of the unit in that side's file; 0 when the side does not have it."""
+    text: str
+    """The unit's source lines on that side, joined with ``\\n``; empty when it does not have it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A unit that the two sides changed in ways that cannot both apply."""
+
+    kind: UnitKind
+    """item, section (its heading), field (a frontmatter key) or file (the whole file)."""
+    label: str
+    """The item's text, the section's title or the key, from whichever side has it (ours first)."""
+    why: str
+    """What happened: "changed on both sides", "changed in ours, removed in theirs", ..."""
+    start: int
+    """1-based line of the ``<<<<<<<`` marker in the merged text."""
+    end: int
+    """1-based line of the ``>>>>>>>`` marker in the merged text."""
+    ours: ConflictSide
+    """The unit as OURS has it."""
+    base: ConflictSide
+    """The unit as BASE has it."""
+    theirs: ConflictSide
+    """The unit as THEIRS has it."""
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    """The merged file and what went into it."""
+
+    base_path: str
+    """Path of BASE as given."""
+    ours_path: str
+    """Path of OURS as given."""
+    theirs_path: str
+    """Path of THEIRS as given."""
+    text: str
+    """The merged file: OURS' line endings, with conflict markers when there are conflicts."""
+    conflicts: tuple[Conflict, ...]
+    """Units changed incompatibly, in the order of the merged text."""
+    taken: tuple[Taken, ...]
+    """Changes of each side the merge applied (ours first, then theirs, each in file order)."""
+    method: Literal["model", "lines", "file"] = "model"
+    """How the result was made: on the model; by a line-level three-way merge (the model's
+    result did not check out); or one conflict over the whole file."""
+
+    @property
+    def clean(self) -> bool:
+        """Whether the merge has no conflicts."""
+        return not self.conflicts
+
+
+# --------------------------------------------------------------------------------------------
+# Lines
+
+
+@dataclass(slots=True)
+class _Line:
+    """One line of the merged output before it is joined."""
+
+    text: str | None
+    """The line without its ending; None for a soft separator: a blank line unless the line
+    before or after it is blank already."""
+    ending: str | None = None
+    """The line's own ending when it comes from OURS; None for OURS' usual ending."""
+    conflict: int = -1
+    """The conflict the line belongs to (-1: none)."""
+    part: str = ""
+    """Within a conflict: marker, ours, base or theirs."""
+
+
+def split_lines(text: str) -> tuple[list[str], list[str]]:
+    """The lines of ``text`` without their endings, and each line's ending (empty for a last line
+    without one). ``\\r\\n``, ``\\r`` and ``\\n`` all end a line, as the parser counts them."""
+    parts = re.split(r"(\r\n|\r|\n)", text)
+    lines = parts[0::2]
+    endings = [*parts[1::2], ""]
+    if lines and lines[-1] == "" and len(lines) > 1:
+        lines.pop()
+        endings.pop()
+    elif text == "":
+        return [], []
+    return lines, endings
+
+
+def _usual_ending(endings: list[str]) -> str:
+    counts = Counter(e for e in endings if e)
+    if not counts:
+        return "\n"
+    return max(sorted(counts), key=lambda e: counts[e])
+
+
+def _blank(line: _Line) -> bool:
+    return line.text is not None and not line.text.strip()
+
+
+# --------------------------------------------------------------------------------------------
+# One side: its lines and its tree of units
+
+
+class _Side:
+    """A file's lines and its units as a tree (sections over items over nested items)."""
+
+    def __init__(self, name: str, agent: Agent, text: str, units: BodyPairing | None, *, old: bool) -> None:
+        self.name = name
+        self.agent = agent
+        self.lines, self.endings = split_lines(text)
+        assert units is not None
+        self.units = units.old if old else units.new
+        self.fields = {f.key: f for f in agent.fields}
+        span = frontmatter_span(_normal(text)) if agent.has_frontmatter else None
+        self.frontmatter = span
+        body_start = span[1] + 1 if span else 1
+        self.body_region = (body_start, max(len(self.lines), body_start - 1))
+        items = self.units.items
+        index = {id(unit.item): n for n, unit in enumerate(items)}
+        self.item_parent = [-1] * len(items)
+        self.item_kids: list[list[Ref]] = [[] for _ in items]
+        for n, unit in enumerate(items):
+            for child in unit.item.children:
+                self.item_kids[n].append(("i", index[id(child)]))
+                self.item_parent[index[id(child)]] = n
+        self.section_kids: list[list[Ref]] = []
+        for s, section in enumerate(self.units.sections):
+            kids: list[tuple[int, Ref]] = [(item.line, ("i", index[id(item)])) for item in section.items]
+            kids.extend((sub.line, ("s", c)) for c, sub in self._subsections(s))
+            kids.sort()
+            self.section_kids.append([ref for _, ref in kids])
+        # An item whose text goes on after its children cannot be split into its own lines and
+        # its children's: it is merged as one unit.
+        self.atomic = {n for n, unit in enumerate(items) if unit.item.children and self._interleaved(unit.item)}
+
+    def _subsections(self, s: int) -> Iterator[tuple[int, Section]]:
+        for c in range(s + 1, len(self.units.sections)):
+            if self.units.parent[c] == s:
+                yield c, self.units.sections[c]
+
+    def _interleaved(self, item: Item) -> bool:
+        last = max(child.end_line for child in item.children)
+        return any(self.lines[n - 1].strip() for n in range(last + 1, item.end_line + 1))
+
+    # -- units ----------------------------------------------------------------------------------
+
+    def item(self, ref: Ref) -> Item:
+        return self.units.items[ref[1]].item
+
+    def section(self, ref: Ref) -> Section:
+        return self.units.sections[ref[1]]
+
+    def kids(self, ref: Ref) -> list[Ref]:
+        if ref[0] == "s":
+            return self.section_kids[ref[1]]
+        return [] if ref[1] in self.atomic else self.item_kids[ref[1]]
+
+    def parent(self, ref: Ref) -> Ref | None:
+        if ref[0] == "i":
+            up = self.item_parent[ref[1]]
+            return ("i", up) if up >= 0 else ("s", self.units.items[ref[1]].section)
+        return ("s", self.units.parent[ref[1]]) if ref[1] > 0 else None
+
+    def region(self, ref: Ref) -> tuple[int, int]:
+        """First and last line (1-based) of the unit, children included."""
+        if ref == ROOT:
+            return self.body_region
+        node = self.item(ref) if ref[0] == "i" else self.section(ref)
+        return node.line, node.end_line
+
+    def head(self, ref: Ref) -> tuple[int, int]:
+        """First and last line of the unit's own part: a heading, an item's text (no children)."""
+        start, end = self.region(ref)
+        if ref == ROOT:
+            return start, start - 1
+        kids = self.kids(ref)
+        if kids:
+            end = self.region(kids[0])[0] - 1
+            while end > start and not self.lines[end - 1].strip():
+                end -= 1
+        return start, end
+
+    def own_key(self, ref: Ref) -> object:
+        """What the unit's own part says, formatting aside (an atomic item: with its children)."""
+        if ref[0] == "s":
+            if ref == ROOT:
+                return None
+            section = self.section(ref)
+            return (section.kind == "heading", section.level if section.kind == "heading" else 0, _title(section))
+        key = self.units.items[ref[1]].key
+        if ref[1] in self.atomic:
+            return (key, tuple(self.signature(kid) for kid in self.item_kids[ref[1]]))
+        return key
+
+    def signature(self, ref: Ref) -> object:
+        """What the unit and everything under it says, formatting aside."""
+        return (self.own_key(ref), tuple(self.signature(kid) for kid in self.kids(ref)))
+
+    def label(self, ref: Ref) -> str:
+        if ref[0] == "s":
+            return self.section(ref).title or ""
+        return self.item(ref).text
+
+    def list_kind(self, ref: Ref) -> str | None:
+        """The list a unit belongs to: bullet (tasks too), ordered, or None for other units."""
+        if ref[0] != "i":
+            return None
+        kind = self.item(ref).kind
+        if kind in ("bullet", "task"):
+            return "bullet"
+        return "ordered" if kind == "ordered" else None
+
+    def keys_under(self, ref: Ref) -> Iterator[tuple[str, object]]:
+        """The (kind, key) of the unit and of every unit under it, as verification counts them."""
+        if ref[0] == "s":
+            if ref != ROOT:
+                yield "s", _title(self.section(ref))
+            for kid in self.section_kids[ref[1]]:
+                yield from self.keys_under(kid)
+        else:
+            for item in self.item(ref).walk():
+                yield "i", item_key(item)
+
+    def source(self, start: int, end: int) -> list[_Line]:
+        """Lines ``start``..``end`` (1-based, inclusive) as output lines; OURS keeps its endings."""
+        own = self.name == "ours"
+        return [_Line(self.lines[n - 1], self.endings[n - 1] if own else None) for n in range(start, end + 1)]
+
+    def text_of(self, start: int, end: int) -> str:
+        return "\n".join(self.lines[start - 1 : end])
+
+    def content_indent(self, ref: Ref) -> int:
+        """Column where the content of a container starts (inside a list item: after its marker)."""
+        if ref == ROOT:
+            return 0
+        line = self.lines[self.region(ref)[0] - 1]
+        found = _MARKER_RE.match(line)
+        if found is None:
+            return 0 if ref[0] == "s" else len(line) - len(line.lstrip(" "))
+        return found.end() if found.group("space") else found.end() + 1
+
+
+def _title(section: Section) -> str:
+    return match.title_key(section.title or "")
+
+
+def _normal(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+# --------------------------------------------------------------------------------------------
+# The merge
+
+
+def merge_texts(
+    base: str,
+    ours: str,
+    theirs: str,
+    *,
+    paths: tuple[str, str, str] = ("base", "ours", "theirs"),
+    marker_size: int = MARKER_SIZE,
+    threshold: float | None = None,
+) -> MergeResult:
+    """Merge the edits BASE -> OURS and BASE -> THEIRS of one agent file.
+
+    The texts are decoded (``parse.decode(..., keep_endings=True)``); OURS' line endings are
+    kept in the result. ``paths`` name the three inputs in the result and in messages;
+    ``threshold`` is ``diff``'s item similarity cutoff.
+    """
+    if marker_size < 1:
+        raise ValueError(f"marker size must be at least 1, got {marker_size}")
+    agents = [parse_text(_normal(text), path) for text, path in zip((base, ours, theirs), paths, strict=True)]
+    merger = _Merger(agents, (base, ours, theirs), paths, marker_size, threshold)
+    return merger.run()
+
+
+class _Merger:
+    """The state of one merge: the three sides, their pairings, and what has been decided."""
+
+    def __init__(
+        self,
+        agents: list[Agent],
+        texts: tuple[str, str, str],
+        paths: tuple[str, str, str],
+        marker_size: int,
+        threshold: float | None,
+    ) -> None:
+        self.paths = paths
+        self.texts = texts
+        self.marker_size = marker_size
+        bo = pair_bodies(agents[0].body, agents[1].body, threshold=threshold)
+        bt = pair_bodies(agents[0].body, agents[2].body, threshold=threshold)
+        self.base = _Side("base", agents[0], texts[0], bo, old=True)
+        self.ours = _Side("ours", agents[1], texts[1], bo, old=False)
+        self.theirs = _Side("theirs", agents[2], texts[2], bt, old=False)
+        self.nl = _usual_ending(self.ours.endings)
+        self.b2o = _maps(bo)
+        self.b2t = _maps(bt)
+        self.o2b = {v: k for k, v in self.b2o.items()}
+        self.t2b = {v: k for k, v in self.b2t.items()}
+        self.moved_o = self._moved(self.ours, self.b2o, self.o2b)
+        self.moved_t = self._moved(self.theirs, self.b2t, self.t2b)
+        self.conflicts: list[tuple[UnitKind, str, str, ConflictSide, ConflictSide, ConflictSide]] = []
+        self.taken: list[Taken] = []
+        self.expected: Counter[tuple[str, object]] = Counter()
+        self.placed_new: dict[Ref, Ref] = {}
+        """THEIRS units added on both sides: theirs unit -> the OURS unit standing for it."""
+
+    # -- placement ----------------------------------------------------------------------------
+
+    def _moved(self, side: _Side, forward: dict[Ref, Ref], back: dict[Ref, Ref]) -> set[Ref]:
+        """Base units that ``side`` put under another parent or in another order among siblings."""
+        moved: set[Ref] = set()
+        groups: dict[Ref, list[tuple[int, int]]] = {}
+        refs: dict[tuple[Ref, int], Ref] = {}
+        for b, x in forward.items():
+            if b == ROOT:
+                continue
+            parent_b = self.base.parent(b)
+            parent_x = side.parent(x)
+            assert parent_b is not None and parent_x is not None
+            if back.get(parent_x) != parent_b:
+                moved.add(b)
+                continue
+            kids_b = self.base.kids(parent_b)
+            kids_x = side.kids(parent_x)
+            if b not in kids_b or x not in kids_x:
+                continue  # inside an atomic item
+            pos = (kids_b.index(b), kids_x.index(x))
+            groups.setdefault(parent_b, []).append(pos)
+            refs[parent_b, pos[0]] = b
+        for parent, group in groups.items():
+            same = {
+                (i, j) for i, j in group if self.base.own_key(refs[parent, i]) == side.own_key(forward[refs[parent, i]])
+            }
+            kept = match.longest_common_order(group, same)
+            moved.update(refs[parent, i] for i, j in group if (i, j) not in kept)
+        return moved
+
+    def _rendered_in_ours(self, t: Ref | None) -> bool:
+        """Whether THEIRS' container ``t`` has a place in the result (so units can move into it)."""
+        while t is not None:
+            b = self.t2b.get(t)
+            if b is not None:
+                return b in self.b2o
+            t = self.theirs.parent(t)
+        return True
+
+    def _goes_away(self, b: Ref) -> bool:
+        """Whether THEIRS moved base unit ``b`` (and OURS did not), to a place the result has."""
+        if b not in self.moved_t or b in self.moved_o:
+            return False
+        return self._rendered_in_ours(self.theirs.parent(self.b2t[b]))
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def run(self) -> MergeResult:
+        lines: list[_Line] = []
+        lines.extend(self._frontmatter())
+        lines.extend(self._ours_unit(ROOT, ROOT, ROOT))
+        text, spans = self._join(lines, "markers")
+        conflicts = self._conflicts(spans)
+        if self._checks(lines):
+            return MergeResult(*self.paths, text, conflicts, tuple(self.taken), "model")
+        return self._fallback()
+
+    # -- body: OURS' units --------------------------------------------------------------------
+
+    def _ours_unit(self, o: Ref, b: Ref | None, t: Ref | None) -> list[_Line]:
+        """OURS' unit ``o`` with THEIRS' changes: ``b`` and ``t`` are its base and theirs forms."""
+        ours, base, theirs = self.ours, self.base, self.theirs
+        head_start, head_end = ours.head(o)
+        kids = ours.kids(o)
+        out: list[_Line] = []
+        own = "ours"
+        if b is not None and t is not None:
+            ko, kb, kt = ours.own_key(o), base.own_key(b), theirs.own_key(t)
+            if kt != kb and kt != ko:
+                own = "theirs" if ko == kb else "conflict"
+        elif b is None and t is None:
+            self._take("ours", "added", o)
+        if b is not None and t is not None and ours.own_key(o) != base.own_key(b) and own != "conflict":
+            self._take("ours", "reworded", o)
+        if own == "ours":
+            out.extend(ours.source(head_start, head_end))
+            self._expect_head(ours, o)
+        elif own == "theirs":
+            assert t is not None
+            start, end = theirs.head(t)
+            style, indent = self._style_of(ours, o)
+            number = ours.item(o).number if o[0] == "i" else None
+            out.extend(_restyle(theirs.source(start, end), indent, style, number))
+            self._expect_head(theirs, t)
+            self._take("theirs", "reworded", t)
+        else:
+            assert b is not None and t is not None
+            out.extend(self._conflict_lines(o, b, t, "changed on both sides", head_only=bool(kids)))
+        if o[0] == "s" or o[1] not in ours.atomic:
+            region_end = ours.region(o)[1]
+            out.extend(self._container(o, t, head_end + 1, region_end))
+        return out
+
+    def _expect_head(self, side: _Side, ref: Ref) -> None:
+        if ref == ROOT:
+            return
+        if ref[0] == "s":
+            self.expected["s", _title(side.section(ref))] += 1
+        elif ref[1] in side.atomic or not side.kids(ref):
+            for item in side.item(ref).walk():
+                self.expected["i", item_key(item)] += 1
+        else:
+            self.expected["i", side.units.items[ref[1]].key] += 1
+
+    def _removed_in_theirs(self, o: Ref, b: Ref) -> list[_Line]:
+        """OURS' unit ``o`` whose base form ``b`` THEIRS removed: gone, unless OURS changed it."""
+        ours, base = self.ours, self.base
+        kids = ours.kids(o)
+        if not kids or (o[0] == "i" and o[1] in ours.atomic):
+            if ours.signature(o) == base.signature(b):
+                self._take("theirs", "removed", b)
+                return []
+            return self._conflict_lines(o, b, None, "changed in ours, removed in theirs", head_only=False)
+        head_start, head_end = ours.head(o)
+        rest = self._container(o, None, head_end + 1, ours.region(o)[1])
+        if ours.own_key(o) == base.own_key(b) and not any(line.text and line.text.strip() for line in rest):
+            self._take("theirs", "removed", b)
+            return []
+        why = (
+            "changed in ours, removed in theirs"
+            if ours.own_key(o) != base.own_key(b)
+            else ("removed in theirs, but ours keeps content under it")
+        )
+        return [*self._conflict_lines(o, b, None, why, head_only=True), *rest]
+
+    def _container(self, o: Ref, t: Ref | None, start: int, end: int) -> list[_Line]:
+        """OURS' lines ``start``..``end`` of container ``o``: its children merged with THEIRS'
+        (``t``, None when THEIRS removed the container), insertions placed by their neighbours."""
+        ours, theirs = self.ours, self.theirs
+        kids_o = ours.kids(o)
+        kids_t = theirs.kids(t) if t is not None else []
+        # Units both sides added: paired by what they say, merged as one.
+        new_o = {n: ours.own_key(k) for n, k in enumerate(kids_o) if k not in self.o2b}
+        new_t = {n: theirs.own_key(k) for n, k in enumerate(kids_t) if k not in self.t2b}
+        both = {kids_o[i]: kids_t[j] for i, j in _pair_equal(new_o, new_t)}
+        for mine, their in both.items():
+            self.placed_new[their] = mine
+
+        outputs: list[list[_Line] | None] = []
+        for kid in kids_o:
+            b = self.o2b.get(kid)
+            if b is None:
+                outputs.append(self._ours_unit(kid, None, both.get(kid)))
+                continue
+            tk = self.b2t.get(b)
+            if tk is None:
+                outputs.append(self._removed_in_theirs(kid, b) or None)
+            elif self._goes_away(b):
+                outputs.append(None)
+            else:
+                if b in self.moved_o and b not in self.moved_t:
+                    self._take("ours", "moved", kid)
+                outputs.append(self._ours_unit(kid, b, tk))
+
+        inserts = self._insertions(o, kids_o, kids_t, outputs)
+        return self._emit(o, kids_o, outputs, inserts, start, end)
+
+    def _insertions(
+        self, o: Ref, kids_o: list[Ref], kids_t: list[Ref], outputs: list[list[_Line] | None]
+    ) -> dict[int, list[tuple[Ref | None, list[_Line]]]]:
+        """THEIRS' units to add to container ``o``, by the OURS child they follow (-1: first)."""
+        ours, theirs = self.ours, self.theirs
+        position = {kid: n for n, kid in enumerate(kids_o)}
+        inserts: dict[int, list[tuple[Ref | None, list[_Line]]]] = {}
+        slot = -1
+        for tk in kids_t:
+            b = self.t2b.get(tk)
+            placed: Ref | None = None
+            block: list[_Line] | None = None
+            if b is None:
+                placed = self.placed_new.get(tk)
+                if placed is None:
+                    block = self._theirs_unit(tk)
+                    self._take("theirs", "added", tk)
+            else:
+                ok = self.b2o.get(b)
+                if ok is not None and ok in position and outputs[position[ok]] is not None:
+                    placed = ok
+                elif ok is not None and b in self.moved_t and b not in self.moved_o:
+                    block = self._ours_unit(ok, b, tk)
+                    self._take("theirs", "moved", tk)
+                elif ok is None and theirs.signature(tk) != self.base.signature(b):
+                    block = self._conflict_lines(None, b, tk, "removed in ours, changed in theirs", head_only=False)
+                elif ok is None:
+                    self._take("ours", "removed", b)
+            if placed is not None and placed in position:
+                slot = position[placed]
+            elif block is not None:
+                where = self._slot(o, kids_o, outputs, slot, tk)
+                inserts.setdefault(where, []).append((tk, self._fit(block, o, tk, kids_o, where)))
+        return inserts
+
+    def _slot(self, o: Ref, kids_o: list[Ref], outputs: list[list[_Line] | None], slot: int, tk: Ref) -> int:
+        """Where a THEIRS unit following OURS child ``slot`` goes: after OURS' own additions
+        there (ours first), items before any subsection, sections after every item."""
+        is_item = tk[0] == "i"
+        where = slot
+        while where + 1 < len(kids_o):
+            nxt = kids_o[where + 1]
+            if nxt in self.o2b or outputs[where + 1] is None:
+                break
+            if is_item and nxt[0] == "s":
+                break
+            where += 1
+        if not is_item:
+            for n in range(where + 1, len(kids_o)):
+                if kids_o[n][0] == "i" and outputs[n] is not None:
+                    where = n
+        elif o[0] == "s":
+            first_section = next((n for n, kid in enumerate(kids_o) if kid[0] == "s"), len(kids_o))
+            where = min(where, first_section - 1)
+        return where
+
+    def _fit(self, block: list[_Line], o: Ref, tk: Ref, kids_o: list[Ref], where: int) -> list[_Line]:
+        """A THEIRS unit's lines in OURS' style at their place: list marker, indentation, number."""
+        ours = self.ours
+        indent = ours.content_indent(o)
+        if tk[0] == "s":
+            return block
+        kind = self.theirs.list_kind(tk)
+        if kind is not None:
+            near = [kids_o[n] for n in (where, where + 1) if 0 <= n < len(kids_o)]
+            for kid in [*near, *kids_o]:
+                if ours.list_kind(kid) == kind:
+                    style, _ = self._style_of(ours, kid)
+                    return _restyle(block, indent, style, self._number_after(kids_o, where, kid))
+        return _restyle(block, indent, None)
+
+    def _number_after(self, kids_o: list[Ref], where: int, model: Ref) -> int | None:
+        """The number an ordered item inserted after OURS child ``where`` takes in OURS' style."""
+        ours = self.ours
+        if ours.list_kind(model) != "ordered":
+            return None
+        numbers = [ours.item(k).number for k in kids_o if ours.list_kind(k) == "ordered"]
+        if len(set(numbers)) == 1 and len(numbers) > 1:
+            return numbers[0]  # OURS writes every step as "1."
+        for n in range(where, -1, -1):
+            if ours.list_kind(kids_o[n]) == "ordered":
+                previous = ours.item(kids_o[n]).number
+                return previous + 1 if previous is not None else None
+        first = ours.item(model).number
+        return first if first is not None else 1
+
+    def _emit(
+        self,
+        o: Ref,
+        kids_o: list[Ref],
+        outputs: list[list[_Line] | None],
+        inserts: dict[int, list[tuple[Ref | None, list[_Line]]]],
+        start: int,
+        end: int,
+    ) -> list[_Line]:
+        """Walk OURS' lines of a container, putting each child's merged lines in its place."""
+        ours = self.ours
+        out: list[_Line] = []
+        cursor = start
+        previous_kind: str | None = None
+        dropped = False
+
+        def gap(until: int) -> None:
+            nonlocal cursor
+            lines = ours.source(cursor, until - 1)
+            if dropped and all(_blank(line) for line in lines) and (not out or _blank(out[-1])):
+                lines = []
+            out.extend(lines)
+            cursor = max(cursor, until)
+
+        def put(after: int, next_kind: str | None) -> None:
+            nonlocal previous_kind
+            for tk, block in inserts.get(after, []):
+                kind = self.theirs.list_kind(tk) if tk is not None else None
+                tight = kind is not None and kind == previous_kind and self._tight(kids_o)
+                if not tight:
+                    out.append(_Line(None))
+                out.extend(block)
+                if not (kind is not None and kind == next_kind and self._tight(kids_o)):
+                    out.append(_Line(None))
+                previous_kind = kind
+
+        if not kids_o:
+            gap(end + 1)
+            if inserts.get(-1):
+                while out and _blank(out[-1]):
+                    out.pop()
+                put(-1, None)
+            return out
+        for n, kid in enumerate(kids_o):
+            kid_start, kid_end = ours.region(kid)
+            gap(kid_start)
+            if n == 0:
+                put(-1, ours.list_kind(kid))
+            result = outputs[n]
+            if result is None:
+                dropped = True
+            else:
+                dropped = False
+                out.extend(result)
+                previous_kind = ours.list_kind(kid)
+            cursor = kid_end + 1
+            following = ours.list_kind(kids_o[n + 1]) if n + 1 < len(kids_o) else None
+            put(n, following)
+        gap(end + 1)
+        if dropped and end >= start and ours.lines[end - 1].strip():
+            while out and (_blank(out[-1]) or out[-1].text is None):
+                out.pop()
+        return out
+
+    def _tight(self, kids: list[Ref]) -> bool:
+        """Whether OURS' list items in this container follow each other without blank lines."""
+        ours = self.ours
+        for a, b in zip(kids, kids[1:]):
+            if ours.list_kind(a) and ours.list_kind(a) == ours.list_kind(b):
+                gap = ours.lines[ours.region(a)[1] : ours.region(b)[0] - 1]
+                return not any(not line.strip() for line in gap)
+        return True
+
+    # -- body: THEIRS' new units --------------------------------------------------------------
+
+    def _theirs_unit(self, t: Ref) -> list[_Line]:
+        """A unit only THEIRS has, with any units moved into it from OURS in their place."""
+        theirs = self.theirs
+        start, end = theirs.region(t)
+        inner = [kid for kid in self._descendants(t) if kid in self.t2b]
+        if not inner:
+            for key in theirs.keys_under(t):
+                self.expected[key] += 1
+            return theirs.source(start, end)
+        head_start, head_end = theirs.head(t)
+        out = theirs.source(head_start, head_end)
+        self._expect_head(theirs, t)
+        cursor = head_end + 1
+        for kid in theirs.kids(t):
+            kid_start, kid_end = theirs.region(kid)
+            out.extend(theirs.source(cursor, kid_start - 1))
+            cursor = kid_end + 1
+            b = self.t2b.get(kid)
+            if b is None:
+                out.extend(self._theirs_unit(kid))
+                continue
+            ok = self.b2o.get(b)
+            if ok is not None and b not in self.moved_o:
+                self._take("theirs", "moved", kid)
+                style, indent = self._style_of(theirs, kid)
+                out.extend(_restyle(self._ours_unit(ok, b, kid), indent, style))
+            elif ok is None and theirs.signature(kid) != self.base.signature(b):
+                out.extend(self._conflict_lines(None, b, kid, "removed in ours, changed in theirs", head_only=False))
+        out.extend(theirs.source(cursor, end))
+        return out
+
+    def _descendants(self, ref: Ref) -> Iterator[Ref]:
+        for kid in self.theirs.kids(ref):
+            yield kid
+            yield from self._descendants(kid)
+
+    # -- re-indenting -------------------------------------------------------------------------
+
+    def _style_of(self, side: _Side, ref: Ref) -> tuple[str | None, int]:
+        """The first line of a list item (its marker is the style) and the column a unit starts at."""
+        line = side.lines[side.region(ref)[0] - 1]
+        return (line if side.list_kind(ref) else None), len(line) - len(line.lstrip(" "))
+
+    # -- conflicts ----------------------------------------------------------------------------
+
+    def _conflict_lines(self, o: Ref | None, b: Ref | None, t: Ref | None, why: str, *, head_only: bool) -> list[_Line]:
+        """Markers around one unit: OURS' lines, BASE's, THEIRS'."""
+
+        def part(side: _Side, ref: Ref | None) -> tuple[list[_Line], ConflictSide]:
+            if ref is None:
+                return [], ConflictSide(0, "")
+            start, end = side.head(ref) if head_only else side.region(ref)
+            return side.source(start, end), ConflictSide(start, side.text_of(start, end))
+
+        ours_lines, ours_side = part(self.ours, o)
+        base_lines, base_side = part(self.base, b)
+        theirs_lines, theirs_side = part(self.theirs, t)
+        if o is not None:
+            if head_only:
+                self._expect_head(self.ours, o)
+            else:
+                for key in self.ours.keys_under(o):
+                    self.expected[key] += 1
+        label_side, label_ref = next(
+            (side, ref) for side, ref in ((self.ours, o), (self.theirs, t), (self.base, b)) if ref is not None
+        )
+        kind: UnitKind = "section" if label_ref[0] == "s" else "item"
+        return self._markers(
+            kind,
+            label_side.label(label_ref),
+            why,
+            ours_lines,
+            base_lines,
+            theirs_lines,
+            (ours_side, base_side, theirs_side),
+        )
+
+    def _markers(
+        self,
+        kind: UnitKind,
+        label: str,
+        why: str,
+        ours_lines: list[_Line],
+        base_lines: list[_Line],
+        theirs_lines: list[_Line],
+        sides: tuple[ConflictSide, ConflictSide, ConflictSide],
+    ) -> list[_Line]:
+        number = len(self.conflicts)
+        self.conflicts.append((kind, label, why, *sides))
+        size = self.marker_size
+
+        def tagged(lines: list[_Line], part: str) -> list[_Line]:
+            return [_Line(line.text, line.ending, number, part) for line in lines]
+
+        return [
+            _Line("<" * size + " ours", None, number, "open"),
+            *tagged(ours_lines, "ours"),
+            _Line("|" * size + " base", None, number, "marker"),
+            *tagged(base_lines, "base"),
+            _Line("=" * size, None, number, "marker"),
+            *tagged(theirs_lines, "theirs"),
+            _Line(">" * size + " theirs", None, number, "close"),
+        ]
+
+    def _conflicts(self, spans: dict[int, tuple[int, int]]) -> tuple[Conflict, ...]:
+        found = [
+            Conflict(kind, label, why, *spans[n], ours, base, theirs)
+            for n, (kind, label, why, ours, base, theirs) in enumerate(self.conflicts)
+        ]
+        found.sort(key=lambda c: c.start)
+        return tuple(found)
+
+    # -- taken --------------------------------------------------------------------------------
+
+    def _take(self, side: SideName, op: TakenOp, ref: Ref) -> None:
+        source = {"ours": self.ours, "theirs": self.theirs}[side] if op != "removed" else self.base
+        kind: UnitKind = "section" if ref[0] == "s" else "item"
+        if ref == ROOT:
+            return
+        self.taken.append(Taken(side, op, kind, source.label(ref), source.region(ref)[0]))
+
+    # -- frontmatter --------------------------------------------------------------------------
+
+    def _frontmatter(self) -> list[_Line]:
+        """OURS' frontmatter with THEIRS' key changes, or THEIRS' new frontmatter."""
+        ours, base, theirs = self.ours, self.base, self.theirs
+        if ours.frontmatter is None:
+            if theirs.frontmatter is not None and base.frontmatter is None:
+                start, end = theirs.frontmatter
+                self.taken.append(Taken("theirs", "added", "field", "(frontmatter)", start))
+                return [*theirs.source(start, end), _Line(None)]
+            if theirs.frontmatter is not None and base.frontmatter is not None:
+                same = {k: f.value for k, f in theirs.fields.items()} == {k: f.value for k, f in base.fields.items()}
+                if not same:
+                    b_start, b_end = base.frontmatter
+                    t_start, t_end = theirs.frontmatter
+                    return self._markers(
+                        "field",
+                        "(frontmatter)",
+                        "removed in ours, changed in theirs",
+                        [],
+                        base.source(b_start, b_end),
+                        theirs.source(t_start, t_end),
+                        (
+                            ConflictSide(0, ""),
+                            ConflictSide(b_start, base.text_of(b_start, b_end)),
+                            ConflictSide(t_start, theirs.text_of(t_start, t_end)),
+                        ),
+                    )
+            return []
+        open_line, close_line = ours.frontmatter
+        out = ours.source(1, open_line)
+        keys_o = list(ours.fields)
+        cursor = open_line + 1
+        outputs: dict[str, list[_Line]] = {}
+        for key in keys_o:
+            outputs[key] = self._field(key)
+        inserts: dict[str, list[list[_Line]]] = {}
+        previous = ""
+        for key, t_field in theirs.fields.items():
+            if key in ours.fields:
+                previous = key
+                continue
+            b_field = base.fields.get(key)
+            block: list[_Line] = []
+            if b_field is None:
+                block = theirs.source(t_field.line, t_field.end_line)
+                self.taken.append(Taken("theirs", "added", "field", key, t_field.line))
+            elif not _same_field(key, b_field.value, t_field.value):
+                block = self._field_conflict(key, None, b_field, t_field, "removed in ours, changed in theirs")
+            else:
+                self.taken.append(Taken("ours", "removed", "field", key, b_field.line))
+            if block:
+                inserts.setdefault(previous, []).append(block)
+        for block in inserts.get("", []):
+            out.extend(block)
+        for key in keys_o:
+            f = ours.fields[key]
+            out.extend(ours.source(cursor, f.line - 1))
+            out.extend(outputs[key])
+            cursor = f.end_line + 1
+            for block in inserts.get(key, []):
+                out.extend(block)
+        out.extend(ours.source(cursor, close_line))
+        return out
+
+    def _field(self, key: str) -> list[_Line]:
+        ours, base, theirs = self.ours, self.base, self.theirs
+        o = ours.fields[key]
+        b, t = base.fields.get(key), theirs.fields.get(key)
+        mine = ours.source(o.line, o.end_line)
+        if b is None:
+            if t is None or _same_field(key, o.value, t.value):
+                self.taken.append(Taken("ours", "added", "field", key, o.line))
+                return mine
+            if key in SET_KEYS:
+                return self._set_field(o, None, t)
+            return self._field_conflict(key, o, None, t, "added differently on both sides")
+        if t is None:
+            if _same_field(key, o.value, b.value):
+                self.taken.append(Taken("theirs", "removed", "field", key, b.line))
+                return []
+            return self._field_conflict(key, o, b, None, "changed in ours, removed in theirs")
+        ours_changed = not _same_field(key, o.value, b.value)
+        theirs_changed = not _same_field(key, t.value, b.value)
+        if ours_changed:
+            self.taken.append(Taken("ours", "changed", "field", key, o.line))
+        if not theirs_changed or _same_field(key, o.value, t.value):
+            return mine
+        if not ours_changed:
+            self.taken.append(Taken("theirs", "changed", "field", key, t.line))
+            return self.theirs.source(t.line, t.end_line)
+        if key in SET_KEYS:
+            return self._set_field(o, b, t)
+        return self._field_conflict(key, o, b, t, "changed on both sides")
+
+    def _set_field(self, o: Field, b: Field | None, t: Field) -> list[_Line]:
+        """A list-valued key both sides changed: additions and removals of both, OURS' order first."""
+        before = names(b.value) if b is not None else frozenset()
+        mine, theirs = _ordered_names(o.value), _ordered_names(t.value)
+        removed = before - frozenset(theirs)
+        merged = [name for name in mine if name not in removed]
+        merged += [name for name in theirs if name not in before and name not in merged]
+        self.taken.append(Taken("theirs", "changed", "field", o.key, t.line))
+        lines = _write_names(self.ours.lines[o.line - 1 : o.end_line], o.key, o.value, merged)
+        if lines is None:
+            return self._field_conflict(o.key, o, b, t, "changed on both sides")
+        return [_Line(line) for line in lines]
+
+    def _field_conflict(self, key: str, o: Field | None, b: Field | None, t: Field | None, why: str) -> list[_Line]:
+        def part(side: _Side, f: Field | None) -> tuple[list[_Line], ConflictSide]:
+            if f is None:
+                return [], ConflictSide(0, "")
+            return side.source(f.line, f.end_line), ConflictSide(f.line, side.text_of(f.line, f.end_line))
+
+        (ol, os_), (bl, bs), (tl, ts) = part(self.ours, o), part(self.base, b), part(self.theirs, t)
+        return self._markers("field", key, why, ol, bl, tl, (os_, bs, ts))
+
+    # -- output -------------------------------------------------------------------------------
+
+    def _join(self, lines: list[_Line], mode: Literal["markers", "ours"]) -> tuple[str, dict[int, tuple[int, int]]]:
+        """The text of ``lines`` (conflicts with markers, or OURS' side only) and each conflict's
+        first and last line in it."""
+        kept: list[_Line] = []
+        for line in lines:
+            if line.conflict >= 0 and mode == "ours" and line.part != "ours":
+                continue
+            if line.text is None:
+                if kept and kept[-1].text is None:
+                    continue
+                kept.append(line)
+                continue
+            kept.append(line)
+        resolved: list[_Line] = []
+        for n, line in enumerate(kept):
+            if line.text is None:
+                before = resolved[-1] if resolved else None
+                after = kept[n + 1] if n + 1 < len(kept) else None
+                if before is None or after is None or _blank(before) or after.text is None or _blank(after):
+                    continue
+                resolved.append(_Line(""))
+                continue
+            resolved.append(line)
+        parts: list[str] = []
+        spans: dict[int, tuple[int, int]] = {}
+        for n, line in enumerate(resolved):
+            assert line.text is not None
+            ending = line.ending if line.ending is not None else self.nl
+            if ending == "" and n + 1 < len(resolved):
+                ending = self.nl
+            parts.append(line.text + ending)
+            if line.part == "open":
+                spans[line.conflict] = (n + 1, n + 1)
+            elif line.part == "close":
+                spans[line.conflict] = (spans[line.conflict][0], n + 1)
+        text = "".join(parts)
+        if self.texts[1].startswith("\ufeff") and not text.startswith("\ufeff"):
+            text = "\ufeff" + text
+        return text, spans
+
+    def _checks(self, lines: list[_Line]) -> bool:
+        """Whether the result, conflicts resolved to OURS' side, holds exactly the decided units."""
+        text, _ = self._join(lines, "ours")
+        agent = parse_text(_normal(text.lstrip("\ufeff")), self.paths[1])
+        found: Counter[tuple[str, object]] = Counter()
+        for section in agent.body.walk():
+            if section.title is not None or section.kind != "root":
+                found["s", _title(section)] += 1
+        for _, item in agent.items():
+            found["i", item_key(item)] += 1
+        return found == self.expected
+
+    def _fallback(self) -> MergeResult:
+        """A line-level three-way merge when the model's result does not check out."""
+        base, ours, theirs = (split_lines(text)[0] for text in self.texts)
+        chunks = diff3(base, ours, theirs)
+        lines: list[_Line] = []
+        self.conflicts = []
+        for chunk in chunks:
+            if isinstance(chunk, list):
+                lines.extend(_Line(text) for text in chunk)
+                continue
+            mine, old, their = chunk
+            lines.extend(
+                self._markers(
+                    "file",
+                    "(lines)",
+                    "changed on both sides (line merge)",
+                    [_Line(x) for x in mine],
+                    [_Line(x) for x in old],
+                    [_Line(x) for x in their],
+                    (
+                        ConflictSide(0, "\n".join(mine)),
+                        ConflictSide(0, "\n".join(old)),
+                        ConflictSide(0, "\n".join(their)),
+                    ),
+                )
+            )
+        text, spans = self._join(lines, "markers")
+        if not self.texts[1].endswith(("\n", "\r")) and text.endswith(self.nl):
+            text = text[: -len(self.nl)]
+        return MergeResult(*self.paths, text, self._conflicts(spans), (), "lines")
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _maps(pairing: BodyPairing) -> dict[Ref, Ref]:
+    found: dict[Ref, Ref] = {("s", o): ("s", n) for o, n in pairing.sections.items()}
+    found.update((("i", o), ("i", n)) for o, n in pairing.items.items())
+    return found
+
+
+def _pair_equal(old: dict[int, object], new: dict[int, object]) -> list[tuple[int, int]]:
+    """Pair equal keys one-to-one, first with first (``match.pair_exact`` over any keys)."""
+    waiting: dict[object, list[int]] = {}
+    for j in sorted(new):
+        waiting.setdefault(new[j], []).append(j)
+    pairs: list[tuple[int, int]] = []
+    for i in sorted(old):
+        candidates = waiting.get(old[i])
+        if candidates:
+            pairs.append((i, candidates.pop(0)))
+    return pairs
+
+
+def _restyle(lines: list[_Line], indent: int, style: str | None, number: int | None = None) -> list[_Line]:
+    """One unit's lines placed at column ``indent``; a list item takes the marker of ``style``
+    (the first line of a sibling item), numbered ``number`` when ordered, and its continuation
+    lines follow the new content column. Conflict lines stay as they are."""
+    first = next((line for line in lines if line.text is not None and line.conflict < 0), None)
+    if first is None or first.text is None:
+        return lines
+    found = _MARKER_RE.match(first.text)
+    model = _MARKER_RE.match(style) if style is not None else None
+    if found is not None and model is not None:
+        marker = model.group("marker")
+        if bool(model.group("delim")) != bool(found.group("delim")):
+            marker = found.group("marker")
+        elif model.group("delim"):
+            marker = f"{number if number is not None else found.group('number')}{model.group('delim')}"
+        prefix = f"{model.group('indent')}{marker}{model.group('space') or ' '}"
+        column = found.end() if found.group("space") else found.end() + 1
+        return _moved_lines(lines, first, column, prefix)
+    column = len(first.text) - len(first.text.lstrip(" "))
+    if column == indent:
+        return lines
+    return _moved_lines(lines, first, column, " " * indent + first.text[column:column], shift_first=True)
+
+
+def _moved_lines(
+    lines: list[_Line], first: _Line, column: int, prefix: str, *, shift_first: bool = False
+) -> list[_Line]:
+    """``lines`` with ``first`` starting with ``prefix`` instead of its first ``column`` characters
+    and every other line indented past ``column`` moved to ``len(prefix)``; lazy lines stay."""
+    out: list[_Line] = []
+    width = " " * len(prefix)
+    for line in lines:
+        text = line.text
+        if text is None or line.conflict >= 0:
+            out.append(line)
+        elif line is first:
+            out.append(_Line(prefix + text[column:], line.ending))
+        elif not text.strip():
+            out.append(_Line("", line.ending))
+        elif len(text) - len(text.lstrip(" ")) >= column:
+            out.append(_Line(width + text[column:], line.ending))
+        else:
+            out.append(line)
+    return out
+
+
+def _same_field(key: str, a: object, b: object) -> bool:
+    if key in SET_KEYS:
+        return names(a) == names(b)
+    return same_value(a, b)
+
+
+def _ordered_names(value: object) -> list[str]:
+    """The names of a ``tools``-like value in the order written (``diff.names`` gives the set)."""
+    wanted = names(value)
+    if isinstance(value, (list, tuple)):
+        raw = [str(v).strip().strip("'\"").strip() for v in value]
+    elif isinstance(value, str):
+        separated = "," in value or "\n" in value or "(" in value
+        raw = [p.strip().strip("'\"").strip() for p in re.split(r"[,\n]" if separated else r"\s+", value)]
+    else:
+        raw = [str(value)] if value is not None else []
+    seen: list[str] = []
+    for name in raw:
+        if name in wanted and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _write_names(lines: list[str], key: str, value: object, merged: list[str]) -> list[str] | None:
+    """``key: merged`` written as OURS wrote the key (comma string, flow or block list); None
+    when the result would not read back as those names."""
+    import yaml
+
+    first = lines[0]
+    lead = first[: first.index(":") + 1] if ":" in first else f"{key}:"
+    if isinstance(value, list):
+        items = [line for line in lines[1:] if line.strip().startswith("-")]
+        if items:
+            prefix = items[0][: items[0].index("-") + 1] + " "
+            written = [lead, *(prefix + name for name in merged)]
+        else:
+            written = [f"{lead} [{', '.join(merged)}]"]
+    elif isinstance(value, str) and "," not in value and " " in value.strip():
+        written = [f"{lead} {' '.join(merged)}"]
+    else:
+        written = [f"{lead} {', '.join(merged)}"]
+    try:
+        loaded = yaml.safe_load("\n".join(written))
+    except yaml.YAMLError:
+        return None
+    if not isinstance(loaded, dict) or len(loaded) != 1 or names(next(iter(loaded.values()))) != frozenset(merged):
+        return None
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# Line-level three-way merge (the fallback)
+
+Chunk = list[str] | tuple[list[str], list[str], list[str]]
+
+
+def diff3(base: list[str], ours: list[str], theirs: list[str]) -> list[Chunk]:
+    """A line-level three-way merge, as ``diff3 -m`` makes it: stable runs and one-sided changes
+    are taken, runs both sides changed differently become (ours, base, theirs) conflicts."""
+
+    def matches(other: list[str]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for block in difflib.SequenceMatcher(None, base, other, autojunk=False).get_matching_blocks():
+            for k in range(block.size):
+                found[block.a + k] = block.b + k
+        return found
+
+    to_ours, to_theirs = matches(ours), matches(theirs)
+    chunks: list[Chunk] = []
+    i = j = k = 0
+    while True:
+        # The next base line both sides keep, in order.
+        n = i
+        while n < len(base) and not (n in to_ours and n in to_theirs and to_ours[n] >= j and to_theirs[n] >= k):
+            n += 1
+        if n < len(base):
+            jo, ko = to_ours[n], to_theirs[n]
+        else:
+            jo, ko = len(ours), len(theirs)
+        old, mine, their = base[i:n], ours[j:jo], theirs[k:ko]
+        if old or mine or their:
+            if mine == old:
+                chunks.append(their)
+            elif their == old or mine == their:
+                chunks.append(mine)
+            else:
+                chunks.append((mine, old, their))
+        if n >= len(base):
+            break
+        chunks.append([base[n]])
+        i, j, k = n + 1, jo + 1, ko + 1
+    return chunks
+
+
+def conflict_lines(result: MergeResult) -> Iterable[str]:
+    """One line per conflict for a terminal: where it is in the merged text and what it is."""
+    for conflict in result.conflicts:
+        label = " ".join(conflict.label.split())
+        if len(label) > 60:
+            label = label[:59] + "…"
+        yield f"lines {conflict.start}-{conflict.end}: {conflict.kind} {label!r}: {conflict.why}"
