@@ -481,6 +481,116 @@ def git_install_command(global_: bool, uninstall: bool) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# merge
+
+
+@cli.command("merge")
+@click.argument("base", metavar="BASE")
+@click.argument("ours", metavar="OURS")
+@click.argument("theirs", metavar="THEIRS")
+@click.option("-o", "--output", metavar="OUT", help="Write the merged file here (atomically) instead of stdout.")
+@click.option(
+    "--marker-size",
+    type=click.IntRange(min=1),
+    default=7,
+    show_default=True,
+    help="Length of the conflict markers (git passes %L).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: the merged file; json: what was taken from each side, the conflicts and the merged file.",
+)
+@click.option("--path", "name", metavar="P", help="The file's name in messages (git passes %P).")
+def merge_command(
+    base: str, ours: str, theirs: str, output: str | None, marker_size: int, fmt: str, name: str | None
+) -> None:
+    """Merge two edits of one agent file, OURS and THEIRS, made from their common ancestor BASE.
+
+    Changes made on one side apply; items both sides added are both kept (ours first);
+    formatting-only edits (rewrap, list markers, CRLF, renumbering) never conflict. A unit both
+    sides changed differently, or one changed and the other removed, is marked git-style around
+    that unit alone. Untouched parts of OURS keep their bytes. Exit 0 when clean, 1 when
+    conflicts remain (listed on stderr), 2 on error. As git's merge driver:
+    agentmerge merge %O %A %B -o %A --marker-size %L --path %P (agentmerge git install sets it up).
+    """
+    from agentmerge.merge import conflict_lines, merge_texts
+    from agentmerge.parse import STDIN, decode, parse_text
+
+    if [base, ours, theirs].count("-") > 1:
+        raise click.UsageError("only one input can be read from standard input (-)")
+    for target in (base, theirs):
+        if output is not None and _same_file(output, target):
+            raise OutputError(output, 0, "is BASE or THEIRS; write the merge to OURS or to a new file")
+    shown = name or (STDIN if ours == "-" else ours)
+    texts: list[str] = []
+    names: list[str] = []
+    for side, path in (("base", base), ("ours", ours), ("theirs", theirs)):
+        label = f"{name} ({side})" if name else (STDIN if path == "-" else path)
+        try:
+            text, warnings = decode(read_bytes(path), label, keep_endings=True)
+        except InputError as error:
+            if not name:
+                raise
+            raise InputError(name, error.line, f"{side} version ({path}): {error.message}") from None
+        report_warnings(parse_text(text.replace("\r\n", "\n").replace("\r", "\n"), label).warnings)
+        report_warnings(warnings)
+        texts.append(text)
+        names.append(label)
+    try:
+        result = merge_texts(
+            texts[0], texts[1], texts[2], paths=(names[0], names[1], names[2]), marker_size=marker_size
+        )
+    except Exception as error:  # a defect: git must still find OURS, or git's own line merge
+        if os.environ.get("AGENTMERGE_DEBUG"):
+            raise
+        _merge_failed(error, texts, output, ours, marker_size, shown)
+        return
+    if result.method != "model":
+        click.echo(
+            f"agentmerge: warning: {shown}: the structured merge did not check out; merged line by line instead",
+            err=True,
+        )
+    if output is not None:
+        write_atomic(output, result.text)
+    if fmt == "json":
+        from agentmerge.render import merge_to_dict
+
+        click.echo(dump_json(merge_to_dict(result, name)), nl=False)
+    elif output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(result.text.encode("utf-8"))
+        sys.stdout.buffer.flush()
+    if result.conflicts:
+        count = len(result.conflicts)
+        click.echo(f"agentmerge: {shown}: {count} conflict{'s' if count != 1 else ''}", err=True)
+        for line in conflict_lines(result):
+            click.echo(f"  {line}", err=True)
+        click.get_current_context().exit(EXIT_DIFFERENT)
+
+
+def _merge_failed(
+    error: Exception, texts: list[str], output: str | None, ours: str, marker_size: int, shown: str
+) -> None:
+    """An internal error while merging: say so, and when the output is OURS (git's driver) leave
+    git's kind of line merge there, with markers where the sides overlap; else write nothing."""
+    from agentmerge.merge import line_merge
+
+    what = f"internal error in merge ({type(error).__name__}: {error})"
+    if output is not None and _same_file(output, ours):
+        try:
+            write_atomic(output, line_merge(texts[0], texts[1], texts[2], marker_size=marker_size))
+            what += f"; {output} holds a line-by-line merge with conflict markers"
+        except Exception:  # the line merge failed too: OURS stays as it was
+            what += f"; {output} was left as it was"
+    report_error(f"{shown}: {what}; rerun with AGENTMERGE_DEBUG=1 and report it")
+    click.get_current_context().exit(EXIT_ERROR)
+
+
+# --------------------------------------------------------------------------------------------
 # consolidate
 
 

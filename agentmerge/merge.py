@@ -21,6 +21,7 @@ Pure: texts in, a ``MergeResult`` out; no I/O.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -493,7 +494,7 @@ class _Merger:
                 self._take("theirs", "removed", b)
                 return []
             return self._conflict_lines(o, b, None, "changed in ours, removed in theirs", head_only=False)
-        head_start, head_end = ours.head(o)
+        head_end = ours.head(o)[1]
         rest = self._container(o, None, head_end + 1, ours.region(o)[1])
         if ours.own_key(o) == base.own_key(b) and not any(line.text and line.text.strip() for line in rest):
             self._take("theirs", "removed", b)
@@ -541,7 +542,7 @@ class _Merger:
         self, o: Ref, kids_o: list[Ref], kids_t: list[Ref], outputs: list[list[_Line] | None]
     ) -> dict[int, list[tuple[Ref | None, list[_Line]]]]:
         """THEIRS' units to add to container ``o``, by the OURS child they follow (-1: first)."""
-        ours, theirs = self.ours, self.theirs
+        theirs = self.theirs
         position = {kid: n for n, kid in enumerate(kids_o)}
         inserts: dict[int, list[tuple[Ref | None, list[_Line]]]] = {}
         slot = -1
@@ -568,29 +569,25 @@ class _Merger:
             if placed is not None and placed in position:
                 slot = position[placed]
             elif block is not None:
-                where = self._slot(o, kids_o, outputs, slot, tk)
+                where = self._slot(kids_o, outputs, slot, tk)
                 inserts.setdefault(where, []).append((tk, self._fit(block, o, tk, kids_o, where)))
         return inserts
 
-    def _slot(self, o: Ref, kids_o: list[Ref], outputs: list[list[_Line] | None], slot: int, tk: Ref) -> int:
+    def _slot(self, kids_o: list[Ref], outputs: list[list[_Line] | None], slot: int, tk: Ref) -> int:
         """Where a THEIRS unit following OURS child ``slot`` goes: after OURS' own additions
-        there (ours first), items before any subsection, sections after every item."""
+        there (ours first; an item never past a subsection, which would take it in), and a
+        heading after every item of the container (a heading takes in the items after it)."""
         is_item = tk[0] == "i"
         where = slot
         while where + 1 < len(kids_o):
             nxt = kids_o[where + 1]
-            if nxt in self.o2b or outputs[where + 1] is None:
-                break
-            if is_item and nxt[0] == "s":
+            if nxt in self.o2b or outputs[where + 1] is None or (is_item and nxt[0] == "s"):
                 break
             where += 1
-        if not is_item:
+        if not is_item and self.theirs.section(tk).kind == "heading":
             for n in range(where + 1, len(kids_o)):
                 if kids_o[n][0] == "i" and outputs[n] is not None:
                     where = n
-        elif o[0] == "s":
-            first_section = next((n for n, kid in enumerate(kids_o) if kid[0] == "s"), len(kids_o))
-            where = min(where, first_section - 1)
         return where
 
     def _fit(self, block: list[_Line], o: Ref, tk: Ref, kids_o: list[Ref], where: int) -> list[_Line]:
@@ -609,19 +606,24 @@ class _Merger:
         return _restyle(block, indent, None)
 
     def _number_after(self, kids_o: list[Ref], where: int, model: Ref) -> int | None:
-        """The number an ordered item inserted after OURS child ``where`` takes in OURS' style."""
+        """The number an ordered item inserted after OURS child ``where`` takes in OURS' style:
+        the same as every step when the list writes them all alike ("1."), else the next one."""
         ours = self.ours
         if ours.list_kind(model) != "ordered":
             return None
-        numbers = [ours.item(k).number for k in kids_o if ours.list_kind(k) == "ordered"]
-        if len(set(numbers)) == 1 and len(numbers) > 1:
-            return numbers[0]  # OURS writes every step as "1."
-        for n in range(where, -1, -1):
-            if ours.list_kind(kids_o[n]) == "ordered":
-                previous = ours.item(kids_o[n]).number
-                return previous + 1 if previous is not None else None
-        first = ours.item(model).number
-        return first if first is not None else 1
+        at = where if 0 <= where < len(kids_o) and ours.list_kind(kids_o[where]) == "ordered" else where + 1
+        first = last = at
+        while first > 0 and ours.list_kind(kids_o[first - 1]) == "ordered":
+            first -= 1
+        while last + 1 < len(kids_o) and ours.list_kind(kids_o[last + 1]) == "ordered":
+            last += 1
+        numbers = [ours.item(kids_o[n]).number for n in range(first, min(last, len(kids_o) - 1) + 1)]
+        if len(numbers) > 1 and len(set(numbers)) == 1:
+            return numbers[0]
+        if where >= first and 0 <= where < len(kids_o) and ours.list_kind(kids_o[where]) == "ordered":
+            previous = ours.item(kids_o[where]).number
+            return previous + 1 if previous is not None else None
+        return ours.item(model).number
 
     def _emit(
         self,
@@ -690,7 +692,7 @@ class _Merger:
     def _tight(self, kids: list[Ref]) -> bool:
         """Whether OURS' list items in this container follow each other without blank lines."""
         ours = self.ours
-        for a, b in zip(kids, kids[1:]):
+        for a, b in itertools.pairwise(kids):
             if ours.list_kind(a) and ours.list_kind(a) == ours.list_kind(b):
                 gap = ours.lines[ours.region(a)[1] : ours.region(b)[0] - 1]
                 return not any(not line.strip() for line in gap)
@@ -1192,3 +1194,19 @@ def conflict_lines(result: MergeResult) -> Iterable[str]:
         if len(label) > 60:
             label = label[:59] + "…"
         yield f"lines {conflict.start}-{conflict.end}: {conflict.kind} {label!r}: {conflict.why}"
+
+
+def line_merge(base: str, ours: str, theirs: str, *, marker_size: int = MARKER_SIZE) -> str:
+    """The line-level three-way merge of three texts, with git-style markers where both sides
+    changed the same lines; OURS' usual line ending. What git's own merge would leave."""
+    ours_lines, endings = split_lines(ours)
+    out: list[str] = []
+    for chunk in diff3(split_lines(base)[0], ours_lines, split_lines(theirs)[0]):
+        if isinstance(chunk, list):
+            out.extend(chunk)
+            continue
+        mine, old, their = chunk
+        out.extend(["<" * marker_size + " ours", *mine, "|" * marker_size + " base", *old])
+        out.extend(["=" * marker_size, *their, ">" * marker_size + " theirs"])
+    nl = _usual_ending(endings)
+    return nl.join(out) + (nl if out and (not endings or endings[-1]) else "")

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
     from agentmerge.consolidate import Consolidation, MergedItem, MergedSection
     from agentmerge.diff import Change, DiffResult, FieldChange, Segment, Side
+    from agentmerge.merge import ConflictSide, MergeResult
 
 OUTLINE_WIDTH = 100
 """Characters of an item's text shown on one outline line before it is cut with an ellipsis."""
@@ -614,3 +615,48 @@ def _item_source(source: Any) -> dict[str, Any]:
 
 def _section_source(source: Any) -> dict[str, Any]:
     return {"path": source.path, "line": source.line, "title": source.title}
+
+
+# --------------------------------------------------------------------------------------------
+# Merge results
+
+
+def merge_to_dict(result: MergeResult, path: str | None = None) -> dict[str, Any]:
+    """The JSON form of a merge (version 1): what was taken from each side, each conflict with
+    its lines in the merged text, and the merged text itself."""
+
+    def side(s: ConflictSide) -> dict[str, Any] | None:
+        return {"line": s.line, "text": s.text} if s.line or s.text else None
+
+    taken = [{"op": t.op, "kind": t.kind, "text": t.text, "line": t.line} for t in result.taken]
+    return {
+        "version": 1,
+        "path": path or result.ours_path,
+        "base": {"path": result.base_path},
+        "ours": {"path": result.ours_path},
+        "theirs": {"path": result.theirs_path},
+        "clean": result.clean,
+        "method": result.method,
+        "summary": {
+            "ours": sum(1 for t in result.taken if t.side == "ours"),
+            "theirs": sum(1 for t in result.taken if t.side == "theirs"),
+            "conflicts": len(result.conflicts),
+        },
+        "taken": {
+            "ours": [entry for entry, t in zip(taken, result.taken, strict=True) if t.side == "ours"],
+            "theirs": [entry for entry, t in zip(taken, result.taken, strict=True) if t.side == "theirs"],
+        },
+        "conflicts": [
+            {
+                "kind": c.kind,
+                "label": c.label,
+                "why": c.why,
+                "lines": [c.start, c.end],
+                "ours": side(c.ours),
+                "base": side(c.base),
+                "theirs": side(c.theirs),
+            }
+            for c in result.conflicts
+        ],
+        "merged": result.text,
+    }

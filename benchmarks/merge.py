@@ -1,0 +1,381 @@
+"""Benchmark of ``agentmerge merge`` against ``git merge-file`` on concurrent edits of real agents.
+
+From every base file (the bundled seeds and, when ``../shared/corpus`` is there, each of its
+agent files) it builds pairs of edits that do not overlap in meaning, one pair per kind:
+
+- items:     OURS rewords one item, THEIRS another (chosen at random, seeded by the path);
+- append:    OURS and THEIRS each add a different bullet after the last bullet of one list;
+- rewrap:    OURS rewraps a paragraph or bullet (8 words or more), THEIRS changes a word in it;
+- renumber:  OURS renumbers a numbered list ("1." for every step), THEIRS inserts a step in it
+             and renumbers the steps after it.
+
+Each edit is checked to be what it claims (a rewrap or renumbering leaves the model as it was; a
+rewording changes one item) or the case is skipped. A merge is clean and correct when it exits
+without conflicts and the result parses to the model of BASE with both edits applied (line
+numbers and list numbers aside). agentmerge runs in this process through the library call the
+CLI makes; ``git merge-file`` runs as a subprocess. Figures are printed side by side per kind,
+with agentmerge's time per merge by input size, and the start-up of the ``merge`` command
+against the import floor (as ``tests/bench_diff.py`` measures diff's).
+
+    .venv/bin/python benchmarks/merge.py [--limit N] [--show K] [--repeats N] [--no-startup]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import corpus_files  # noqa: E402
+
+from agentmerge.diff import item_key  # noqa: E402
+from agentmerge.match import title_key  # noqa: E402
+from agentmerge.merge import merge_texts  # noqa: E402
+from agentmerge.model import Agent, Item, Section  # noqa: E402
+from agentmerge.parse import decode, parse_text  # noqa: E402
+
+SEEDS = sorted((ROOT / "fixtures" / "backend-engineer").glob("*.md"))
+KINDS = ("items", "append", "rewrap", "renumber")
+TARGET = 0.95
+"""The share of cases agentmerge must merge cleanly and correctly."""
+FLOOR = [sys.executable, "-c", "import click, frontmatter, markdown_it, rapidfuzz.fuzz"]
+STARTUP_LIMIT = 1.5
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+_MARKER = re.compile(r"^(?P<lead>[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+)")
+_WORD = re.compile(r"(?<![\w`*_\[(/.-])([A-Za-z]{5,})(?![\w`*_\])/.-])")
+_BLOCK_START = re.compile(r"^(?:[-*+]|\d{1,9}[.)]|#{1,6}|>|`{3}|~{3}|\||<)(?:\s|$)|^(?:[-=_*]\s*){3,}$|^\d+[.)]")
+
+OURS_BULLETS = ("Record each decision and its reason in the project log",)
+THEIRS_BULLETS = ("Ask for a second review before merging a risky change",)
+
+Case = tuple[str, str, str, str]
+"""(ours, theirs, expected) texts and a short description of the edit."""
+
+
+# --------------------------------------------------------------------------------------------
+# Building edits
+
+
+def leaf_items(agent: Agent) -> list[Item]:
+    """Items a person would edit as a line of prose: bullets, steps, tasks and paragraphs alone."""
+    found = []
+    for _, item in agent.items():
+        if (
+            item.kind in ("bullet", "ordered", "task", "paragraph")
+            and not item.children
+            and len(item.text.split()) >= 4
+        ):
+            found.append(item)
+    return found
+
+
+def reword(line: str, adverb: str) -> str | None:
+    """``line`` with ``adverb`` put after one of its plain words (not in code, links or markup)."""
+    lead = _MARKER.match(line)
+    start = lead.end() if lead else 0
+    words = list(_WORD.finditer(line, start))
+    if not words:
+        return None
+    word = words[len(words) // 2]
+    return line[: word.end()] + f" {adverb}" + line[word.end() :]
+
+
+def with_lines(lines: list[str], edits: dict[int, list[str]]) -> str:
+    """``lines`` with line n (0-based) replaced by ``edits[n]``; -n-1 keys insert after line n."""
+    out: list[str] = []
+    for n, line in enumerate(lines):
+        out.extend(edits.get(n, [line]))
+        out.extend(edits.get(-n - 1, []))
+    return "\n".join(out) + "\n"
+
+
+def edit_items(base: str, agent: Agent, rng: random.Random) -> Case | None:
+    lines = base.split("\n")[:-1] if base.endswith("\n") else base.split("\n")
+    items = [i for i in leaf_items(agent) if reword(lines[i.line - 1], "x")]
+    if len(items) < 2:
+        return None
+    a, b = rng.sample(items, 2)
+    ours = {a.line - 1: [reword(lines[a.line - 1], "carefully") or ""]}
+    theirs = {b.line - 1: [reword(lines[b.line - 1], "consistently") or ""]}
+    return with_lines(lines, ours), with_lines(lines, theirs), with_lines(lines, {**ours, **theirs}), "two items"
+
+
+def edit_append(base: str, agent: Agent, rng: random.Random) -> Case | None:
+    lines = base.split("\n")[:-1] if base.endswith("\n") else base.split("\n")
+    lists = []
+    for section in agent.body.walk():
+        run: list[Item] = []
+        for item in [*section.items, None]:
+            if item is not None and item.kind == "bullet":
+                run.append(item)
+                continue
+            if len(run) >= 2 and not run[-1].children:
+                lists.append(run)
+            run = []
+    if not lists:
+        return None
+    run = rng.choice(lists)
+    last = run[-1]
+    lead = _MARKER.match(lines[last.line - 1])
+    if lead is None:
+        return None
+    loose = any(not line.strip() for line in lines[run[-2].end_line : last.line - 1])
+    gap = [""] if loose else []
+    ours_line = [*gap, lead.group("lead") + OURS_BULLETS[0]]
+    theirs_line = [*gap, lead.group("lead") + THEIRS_BULLETS[0]]
+    at = -(last.end_line - 1) - 1
+    return (
+        with_lines(lines, {at: ours_line}),
+        with_lines(lines, {at: theirs_line}),
+        with_lines(lines, {at: [*ours_line, *theirs_line]}),
+        "append to one list",
+    )
+
+
+def edit_rewrap(base: str, agent: Agent, rng: random.Random) -> Case | None:
+    lines = base.split("\n")[:-1] if base.endswith("\n") else base.split("\n")
+    items = [i for i in leaf_items(agent) if len(i.text.split()) >= 8 and reword(lines[i.line - 1], "x")]
+    if not items:
+        return None
+    item = rng.choice(items)
+    own = lines[item.line - 1 : item.end_line]
+    lead = _MARKER.match(own[0])
+    first_indent = lead.group("lead") if lead else own[0][: len(own[0]) - len(own[0].lstrip())]
+    indent = " " * len(first_indent)
+    words = " ".join(line.strip() for line in own)[len(first_indent.strip()) :].split()
+    width = max(20, len(" ".join(words)) // 2) if len(own) == 1 else 100_000
+    wrapped: list[str] = []
+    current: list[str] = []
+    for word in words:
+        if current and len(" ".join([*current, word])) > width and not _BLOCK_START.match(word):
+            wrapped.append(" ".join(current))
+            current = []
+        current.append(word)
+    wrapped.append(" ".join(current))
+    rewrapped = [first_indent + wrapped[0], *(indent + line for line in wrapped[1:])]
+    ours = {n: [] for n in range(item.line - 1, item.end_line)}
+    ours[item.line - 1] = rewrapped
+    theirs = {item.line - 1: [reword(lines[item.line - 1], "carefully") or ""]}
+    return with_lines(lines, ours), with_lines(lines, theirs), with_lines(lines, theirs), "rewrap vs word"
+
+
+def edit_renumber(base: str, agent: Agent, rng: random.Random) -> Case | None:
+    lines = base.split("\n")[:-1] if base.endswith("\n") else base.split("\n")
+    lists = []
+    for section in agent.body.walk():
+        run: list[Item] = []
+        for item in [*section.items, None]:
+            if item is not None and item.kind == "ordered" and _MARKER.match(lines[item.line - 1]):
+                run.append(item)
+                continue
+            if len(run) >= 3:
+                lists.append(run)
+            run = []
+    if not lists:
+        return None
+    run = rng.choice(lists)
+    ours: dict[int, list[str]] = {}
+    for item in run:
+        line = lines[item.line - 1]
+        ours[item.line - 1] = [re.sub(r"^([ \t]*)\d{1,9}([.)])", r"\g<1>1\2", line, count=1)]
+    k = rng.randrange(0, len(run) - 1)
+    after = run[k]
+    lead = _MARKER.match(lines[after.line - 1])
+    assert lead is not None
+    number = (after.number or 1) + 1
+    new_lead = re.sub(r"\d{1,9}", str(number), lead.group("lead"), count=1)
+    if len(new_lead) != len(lead.group("lead")):
+        return None
+    loose = any(not line.strip() for line in lines[run[0].end_line : run[1].line - 1])
+    theirs: dict[int, list[str]] = {-(after.end_line - 1) - 1: [*([""] if loose else []), new_lead + THEIRS_BULLETS[0]]}
+    for item in run[k + 1 :]:
+        line = lines[item.line - 1]
+        theirs[item.line - 1] = [re.sub(r"\d{1,9}", str((item.number or 0) + 1), line, count=1)]
+    return with_lines(lines, ours), with_lines(lines, theirs), with_lines(lines, theirs), "renumber vs insert step"
+
+
+BUILDERS: dict[str, Callable[[str, Agent, random.Random], Case | None]] = {
+    "items": edit_items,
+    "append": edit_append,
+    "rewrap": edit_rewrap,
+    "renumber": edit_renumber,
+}
+
+
+def shape(text: str) -> object:
+    """The model of ``text`` as a merge must keep it: frontmatter values, sections and items in
+    order, each item in the form ``diff`` compares (wrapping, emphasis and list numbers aside)."""
+    agent = parse_text(text.replace("\r\n", "\n"))
+
+    def item(node: Item) -> object:
+        return (node.kind, item_key(node), tuple(item(c) for c in node.children))
+
+    def section(node: Section) -> object:
+        children = sorted([*node.items, *node.sections], key=lambda n: n.line)
+        return (
+            node.kind,
+            node.level,
+            title_key(node.title or ""),
+            tuple(item(c) if isinstance(c, Item) else section(c) for c in children),
+        )
+
+    return (tuple(sorted((f.key, repr(f.value)) for f in agent.fields)), section(agent.body))
+
+
+def valid(kind: str, base: str, case: Case) -> bool:
+    """Whether the edits are what they claim: formatting-only edits keep the model, the others
+    change it, and the expected text differs from both sides."""
+    ours, theirs, expected, _ = case
+    b, o, t, e = shape(base), shape(ours), shape(theirs), shape(expected)
+    if kind in ("rewrap", "renumber"):
+        return o == b and t != b and e == t
+    return o != b and t != b and e not in (o, t)
+
+
+def cases(files: list[Path]) -> Iterator[tuple[Path, str, str, Case]]:
+    for path in files:
+        try:
+            text, _ = decode(path.read_bytes(), str(path))
+        except Exception:
+            continue
+        text = text if text.endswith("\n") else text + "\n"
+        agent = parse_text(text, str(path))
+        for kind in KINDS:
+            rng = random.Random(zlib.crc32(f"{path.name}:{kind}".encode()))
+            case = BUILDERS[kind](text, agent, rng)
+            if case is not None and valid(kind, text, case):
+                yield path, kind, text, case
+
+
+# --------------------------------------------------------------------------------------------
+# Running both tools
+
+
+def git_merge_file(base: str, ours: str, theirs: str, work: Path) -> tuple[bool, str]:
+    for name, text in (("base", base), ("ours", ours), ("theirs", theirs)):
+        (work / name).write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        ["git", "merge-file", "-p", str(work / "ours"), str(work / "base"), str(work / "theirs")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode == 0, done.stdout
+
+
+def agentmerge(base: str, ours: str, theirs: str) -> tuple[bool, str, float]:
+    start = time.perf_counter()
+    result = merge_texts(base, ours, theirs)
+    return result.clean, result.text, time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------------------------
+# Start-up
+
+
+def startup(repeats: int) -> None:
+    script = shutil.which("agentmerge", path=str(Path(sys.executable).parent))
+    entry = [script] if script else [sys.executable, "-m", "agentmerge"]
+    with tempfile.TemporaryDirectory() as folder:
+        base = SEEDS[0].read_text(encoding="utf-8")
+        theirs = Path(folder) / "theirs.md"
+        theirs.write_text(base.replace("Design and optimize", "Design, review and optimize"), encoding="utf-8")
+        command = [*entry, "merge", str(SEEDS[0]), str(SEEDS[1]), str(theirs), "-o", str(Path(folder) / "out.md")]
+
+        def wall(cmd: list[str]) -> float:
+            begin = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=ENV)
+            return time.perf_counter() - begin
+
+        wall(FLOOR), wall(command)
+        floor, merge = [], []
+        for _ in range(repeats):
+            floor.append(wall(FLOOR))
+            merge.append(wall(command))
+    f, m = statistics.median(floor), statistics.median(merge)
+    print(f"\nstart-up: import floor median {f * 1000:.1f} ms, agentmerge merge of two seeds median {m * 1000:.1f} ms")
+    print(f"ratio {m / f:.2f} (limit {STARTUP_LIMIT}), {repeats} runs each")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=0, help="use at most N corpus files")
+    parser.add_argument("--show", type=int, default=0, help="print up to K failing agentmerge cases per kind")
+    parser.add_argument("--repeats", type=int, default=15, help="start-up runs of each command")
+    parser.add_argument("--no-startup", action="store_true")
+    args = parser.parse_args()
+    corpus = corpus_files()
+    if not corpus:
+        print("../shared/corpus is not there: the seeds only")
+    files = [*SEEDS, *(corpus[: args.limit] if args.limit else corpus)]
+    tally = {kind: {"cases": 0, "am_clean": 0, "am_ok": 0, "git_clean": 0, "git_ok": 0} for kind in KINDS}
+    times: dict[str, list[float]] = {"<4 KB": [], "4-16 KB": [], ">=16 KB": []}
+    shown = dict.fromkeys(KINDS, 0)
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        for path, kind, base, (ours, theirs, expected, _what) in cases(files):
+            row = tally[kind]
+            row["cases"] += 1
+            want = shape(expected)
+            clean, text, seconds = agentmerge(base, ours, theirs)
+            size = len(base.encode())
+            times["<4 KB" if size < 4096 else "4-16 KB" if size < 16384 else ">=16 KB"].append(seconds)
+            row["am_clean"] += clean
+            good = clean and shape(text) == want
+            row["am_ok"] += good
+            if not good and shown[kind] < args.show:
+                shown[kind] += 1
+                print(f"--- {kind}: {path} ({'clean but wrong' if clean else 'conflicts'})")
+            g_clean, g_text = git_merge_file(base, ours, theirs, work)
+            row["git_clean"] += g_clean
+            row["git_ok"] += g_clean and shape(g_text) == want
+    print(f"\n{len(files)} base files ({len(SEEDS)} seeds); share of cases merged cleanly and correctly")
+    print(f"{'kind':10} {'cases':>6}  {'agentmerge':>10} {'(clean)':>8}  {'git merge-file':>14} {'(clean)':>8}")
+    total = dict.fromkeys(("cases", "am_clean", "am_ok", "git_clean", "git_ok"), 0)
+    for kind in KINDS:
+        row = tally[kind]
+        for key in total:
+            total[key] += row[key]
+        print(_row(kind, row))
+    print(_row("all", total))
+    print("\nagentmerge time per merge (median, max) by base size:")
+    for bucket, values in times.items():
+        if values:
+            print(
+                f"  {bucket:8} {len(values):5} merges  {statistics.median(values) * 1000:7.1f} ms"
+                f"  {max(values) * 1000:8.1f} ms"
+            )
+    if not args.no_startup:
+        startup(args.repeats)
+    share = total["am_ok"] / total["cases"] if total["cases"] else 1.0
+    return 0 if share >= TARGET else 1
+
+
+def _row(kind: str, row: dict[str, int]) -> str:
+    n = row["cases"] or 1
+    return (
+        f"{kind:10} {row['cases']:6}  {row['am_ok'] / n:10.1%} {row['am_clean'] / n:8.1%}"
+        f"  {row['git_ok'] / n:14.1%} {row['git_clean'] / n:8.1%}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

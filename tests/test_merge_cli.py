@@ -1,0 +1,265 @@
+"""``agentmerge merge`` from the command line: exit codes, outputs, bad input, and OURS' bytes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import SEEDS
+
+from agentmerge import merge as merge_module
+from agentmerge.cli import cli, main
+
+BASE = """---
+name: release-manager
+description: Prepares releases
+tools: Read, Bash
+---
+
+# Release Manager
+
+Cut releases from main after the checks pass, and write the notes
+from the merged pull requests, grouped by area.
+
+## Steps
+
+1. Freeze main
+2. Run the full test suite
+3. Tag the release
+
+## Rules
+
+* Never release on a Friday
+* Keep the changelog in Keep a Changelog form
+* Announce the release in the team channel
+"""
+
+
+def write(folder: Path, **texts: str) -> list[str]:
+    paths = []
+    for name, text in texts.items():
+        path = folder / f"{name}.md"
+        path.write_bytes(text.encode("utf-8"))
+        paths.append(str(path))
+    return paths
+
+
+def invoke(*args: str, stdin: bytes | None = None) -> tuple[int, bytes, str]:
+    done = CliRunner().invoke(cli, ["merge", *args], input=stdin)
+    return done.exit_code, done.stdout_bytes, done.stderr
+
+
+def test_a_clean_merge_exits_0_and_prints_the_file(tmp_path: Path) -> None:
+    """Both sides' changes land; the merged file goes to standard output."""
+    ours = BASE.replace("* Announce the release in the team channel", "* Announce the release in #releases")
+    theirs = BASE.replace("3. Tag the release", "3. Tag the release\n4. Publish the packages")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == ours.replace("3. Tag the release", "3. Tag the release\n4. Publish the packages")
+
+
+def test_overlapping_rewordings_exit_1_with_markers_around_that_item_only(tmp_path: Path) -> None:
+    """The same bullet reworded differently: exit 1, markers around that bullet, count on stderr."""
+    ours = BASE.replace("2. Run the full test suite", "2. Run the full test suite and the linters")
+    theirs = BASE.replace("2. Run the full test suite", "2. Run the smoke tests only")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 1
+    assert "1 conflict" in err
+    assert "lines 15-21" in err
+    marked = "\n".join(
+        [
+            "<<<<<<< ours",
+            "2. Run the full test suite and the linters",
+            "||||||| base",
+            "2. Run the full test suite",
+            "=======",
+            "2. Run the smoke tests only",
+            ">>>>>>> theirs",
+        ]
+    )
+    assert out.decode() == ours.replace("2. Run the full test suite and the linters", marked)
+
+
+def test_reworded_against_removed_is_a_conflict_never_a_pick(tmp_path: Path) -> None:
+    """One side rewords a bullet the other removes: exit 1, both versions shown."""
+    ours = BASE.replace("* Never release on a Friday", "* Never release on a Friday or before a holiday")
+    theirs = BASE.replace("* Never release on a Friday\n", "")
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 1
+    text = out.decode()
+    assert "<<<<<<< ours\n* Never release on a Friday or before a holiday\n||||||| base\n" in text
+    assert "=======\n>>>>>>> theirs\n* Keep the changelog" in text
+
+
+def test_marker_size_is_honoured(tmp_path: Path) -> None:
+    """--marker-size sets the length of every marker, as git's %L asks."""
+    ours = BASE.replace("1. Freeze main", "1. Freeze main for an hour")
+    theirs = BASE.replace("1. Freeze main", "1. Freeze main and the release branch")
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs), "--marker-size", "10")
+    assert code == 1
+    lines = out.decode().splitlines()
+    assert {"<" * 10 + " ours", "|" * 10 + " base", "=" * 10, ">" * 10 + " theirs"} <= set(lines)
+
+
+def test_untouched_parts_of_a_crlf_star_wrapped_ours_keep_their_bytes(tmp_path: Path) -> None:
+    """OURS in CRLF with ``*`` bullets and a wrapped paragraph: only the unit THEIRS changed
+    differs, and the bullet THEIRS added takes OURS' marker and line ending."""
+    ours = BASE.replace("\n", "\r\n")
+    theirs = BASE.replace("Freeze main", "Freeze main and announce it").replace(
+        "* Announce the release in the team channel",
+        "* Announce the release in the team channel\n* Thank the contributors",
+    )
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0
+    want = ours.replace("1. Freeze main", "1. Freeze main and announce it").replace(
+        "* Announce the release in the team channel\r\n",
+        "* Announce the release in the team channel\r\n* Thank the contributors\r\n",
+    )
+    assert out == want.encode()
+
+
+def test_a_rewrap_in_ours_and_a_word_in_theirs_do_not_conflict(tmp_path: Path) -> None:
+    """Rewrapping is formatting: THEIRS' word change lands and OURS' other lines stay."""
+    ours = BASE.replace("write the notes\nfrom the merged", "write\nthe notes from the merged")
+    theirs = BASE.replace("grouped by area", "grouped by area and by risk")
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0
+    assert "grouped by area and by risk" in out.decode()
+    merged = "Cut releases from main after the checks pass, and write the notes\nfrom the merged pull requests, "
+    kept = "Cut releases from main after the checks pass, and write\nthe notes from the merged pull requests, "
+    assert out.decode().replace(merged + "grouped by area and by risk.", "") == ours.replace(
+        kept + "grouped by area.", ""
+    )
+
+
+def test_output_file_is_written_and_the_inputs_are_not_touched(tmp_path: Path) -> None:
+    """-o writes the merge there; BASE, OURS and THEIRS keep their bytes."""
+    ours = BASE.replace("Prepares releases", "Prepares and ships releases")
+    theirs = BASE.replace("tools: Read, Bash", "tools: Read, Bash, Grep")
+    paths = write(tmp_path, base=BASE, ours=ours, theirs=theirs)
+    before = [Path(p).read_bytes() for p in paths]
+    code, out, _ = invoke(*paths, "-o", str(tmp_path / "out.md"))
+    assert code == 0
+    assert out == b""
+    assert "tools: Read, Bash, Grep" in (tmp_path / "out.md").read_text()
+    assert [Path(p).read_bytes() for p in paths] == before
+
+
+def test_output_onto_base_or_theirs_is_refused(tmp_path: Path) -> None:
+    """Writing over BASE or THEIRS is an error: exit 2, nothing written."""
+    paths = write(tmp_path, base=BASE, ours=BASE, theirs=BASE.replace("Freeze", "Lock"))
+    for target in (paths[0], paths[2]):
+        code, _, err = invoke(*paths, "-o", target)
+        assert code == 2
+        assert err.count("\n") == 1 and "BASE or THEIRS" in err
+    assert Path(paths[0]).read_text() == BASE
+
+
+def test_json_says_what_came_from_each_side(tmp_path: Path) -> None:
+    """JSON (version 1): the changes taken from each side, each conflict with its lines, the text."""
+    ours = BASE.replace("3. Tag the release", "3. Tag the release\n4. Push the tag").replace("Read, Bash", "Read")
+    theirs = BASE.replace("* Never release on a Friday", "* Never release on a Friday afternoon")
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["version"] == 1 and data["clean"] is True and data["conflicts"] == []
+    assert {(t["op"], t["kind"], t["text"]) for t in data["taken"]["ours"]} == {
+        ("added", "item", "Push the tag"),
+        ("changed", "field", "tools"),
+    }
+    assert [(t["op"], t["text"]) for t in data["taken"]["theirs"]] == [
+        ("reworded", "Never release on a Friday afternoon")
+    ]
+    assert "Never release on a Friday afternoon" in data["merged"]
+
+
+def test_json_conflicts_carry_their_lines_and_sides(tmp_path: Path) -> None:
+    """Each conflict in JSON names its kind, its marker lines and the three versions."""
+    ours = BASE.replace("tools: Read, Bash", "tools: Read, Bash\nmodel: opus")
+    theirs = BASE.replace("tools: Read, Bash", "tools: Read, Bash\nmodel: haiku")
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs), "--format", "json")
+    assert code == 1
+    (conflict,) = json.loads(out)["conflicts"]
+    assert conflict["kind"] == "field" and conflict["label"] == "model"
+    assert conflict["lines"] == [5, 10]
+    assert conflict["ours"]["text"] == "model: opus" and conflict["theirs"]["text"] == "model: haiku"
+    assert conflict["base"] is None
+
+
+def test_one_input_from_standard_input(tmp_path: Path) -> None:
+    """- reads one of the three from standard input."""
+    base, _ours, theirs = write(tmp_path, base=BASE, ours=BASE, theirs=BASE.replace("Freeze main", "Freeze it"))
+    code, out, _ = invoke(base, "-", theirs, stdin=BASE.encode())
+    assert code == 0
+    assert "1. Freeze it" in out.decode()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00\x01\x02\x03\x04\x05binary", "binary file"),
+        (None, "no such file"),
+        ("folder", "is a directory"),
+        (b"\xff\xfe\x00\xd8", "UTF-16"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, content: bytes | str | None, message: str) -> None:
+    """A binary, missing, folder or broken UTF-16 input: one error line naming the file, exit 2."""
+    base, ours, theirs = write(tmp_path, base=BASE, ours=BASE, theirs=BASE)
+    bad = tmp_path / "bad.md"
+    if isinstance(content, bytes):
+        bad.write_bytes(content)
+    elif content == "folder":
+        bad.mkdir()
+    for args in ([str(bad), ours, theirs], [base, str(bad), theirs], [base, ours, str(bad)]):
+        code, out, err = invoke(*args)
+        assert code == 2
+        assert out == b""
+        assert err.startswith(f"agentmerge: error: {bad}") and message in err and err.count("\n") == 1
+
+
+def test_bad_input_under_git_names_the_file_and_the_side(tmp_path: Path) -> None:
+    """With --path (git's %P) the message names the repository path and which version is bad."""
+    base, ours = write(tmp_path, base=BASE, ours=BASE)
+    (tmp_path / "t.bin").write_bytes(b"\x00" * 64)
+    code, _, err = invoke(base, ours, str(tmp_path / "t.bin"), "--path", ".claude/agents/x.md")
+    assert code == 2
+    assert err.startswith("agentmerge: error: .claude/agents/x.md") and "theirs version" in err
+
+
+def test_an_internal_error_leaves_git_a_line_merge_in_ours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As git's driver (-o OURS), a defect in the merge still leaves OURS' changes in %A: the
+    line-level merge with markers, and a non-zero exit; never a lost file."""
+    ours = BASE.replace("Freeze main", "Freeze main now")
+    theirs = BASE.replace("Tag the release", "Tag the release candidate")
+    base_path, ours_path, theirs_path = write(tmp_path, base=BASE, ours=ours, theirs=theirs)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(merge_module, "merge_texts", broken)
+    code = main(["merge", base_path, ours_path, theirs_path, "-o", ours_path, "--path", "x.md"])
+    assert code == 2
+    text = Path(ours_path).read_text()
+    assert "1. Freeze main now" in text and "3. Tag the release candidate" in text
+
+
+def test_an_internal_error_with_another_output_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the driver's use (-o is not OURS), an internal error writes no output at all."""
+    paths = write(tmp_path, base=BASE, ours=BASE, theirs=BASE)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(merge_module, "merge_texts", broken)
+    assert main(["merge", *paths, "-o", str(tmp_path / "out.md")]) == 2
+    assert not (tmp_path / "out.md").exists()
+
+
+def test_two_seeds_merge_into_a_file_that_parses(tmp_path: Path) -> None:
+    """Real agents of different authors as OURS and THEIRS: a result, conflicts or not, exit 0/1."""
+    code, out, err = invoke(str(SEEDS[0]), str(SEEDS[1]), str(SEEDS[0]))
+    assert code == 0, err
+    assert out == SEEDS[1].read_bytes()
