@@ -160,6 +160,47 @@ def split_lines(text: str) -> tuple[list[str], list[str]]:
     return lines, endings
 
 
+@dataclass(slots=True)
+class _Piece:
+    """A run of output lines inside one container: a child unit, an insertion, or OURS' lines
+    between children."""
+
+    lines: list[_Line]
+    """The lines."""
+    list_kind: str | None = None
+    """bullet or ordered for a list item (its list), None for anything else."""
+    ours_number: int | None = None
+    """For an ordered item of OURS, the number OURS wrote; None for insertions and the rest."""
+
+
+def _renumber(pieces: list[_Piece]) -> None:
+    """Number the steps of each numbered list again where OURS numbered them one after another
+    (1, 2, 3) and steps were added, removed or moved; a list OURS numbers "1." throughout, or
+    in an order of its own, keeps its numbers."""
+    run: list[_Piece] = []
+    for piece in [*pieces, _Piece([_Line("end")])]:
+        if piece.list_kind == "ordered":
+            run.append(piece)
+            continue
+        if piece.list_kind is None and all(line.text is None or _blank(line) for line in piece.lines):
+            continue
+        numbers = [p.ours_number for p in run if p.ours_number is not None]
+        sequential = len(numbers) >= 2 and all(b == a + 1 for a, b in itertools.pairwise(numbers))
+        run = [p for p in run if p.lines]  # a step that went away leaves its number to the next
+        firsts = [next((line for line in p.lines if line.text is not None), None) for p in run]
+        if sequential and firsts and all(f is not None and f.conflict < 0 for f in firsts):
+            value = numbers[0]
+            for p, first in zip(run, firsts, strict=True):
+                assert first is not None and first.text is not None
+                found = _MARKER_RE.match(first.text)
+                if found is not None and found.group("number") and int(found.group("number")) != value:
+                    prefix = f"{found.group('indent')}{value}{found.group('delim')}{found.group('space') or ' '}"
+                    column = found.end() if found.group("space") else found.end() + 1
+                    p.lines = _moved_lines(p.lines, first, column, prefix)
+                value += 1
+        run = []
+
+
 def _usual_ending(endings: list[str]) -> str:
     counts = Counter(e for e in endings if e)
     if not counts:
@@ -636,38 +677,44 @@ class _Merger:
     ) -> list[_Line]:
         """Walk OURS' lines of a container, putting each child's merged lines in its place."""
         ours = self.ours
-        out: list[_Line] = []
+        pieces: list[_Piece] = []
         cursor = start
         previous_kind: str | None = None
         dropped = False
+        # A list item added under an item's text needs no blank line around it.
+        in_item = o[0] == "i"
+
+        def last_blank() -> bool:
+            lines = [line for piece in pieces for line in piece.lines[-1:]]
+            return not lines or _blank(lines[-1])
 
         def gap(until: int) -> None:
             nonlocal cursor
             lines = ours.source(cursor, until - 1)
-            if dropped and all(_blank(line) for line in lines) and (not out or _blank(out[-1])):
+            if dropped and all(_blank(line) for line in lines) and last_blank():
                 lines = []
-            out.extend(lines)
+            pieces.append(_Piece(lines))
             cursor = max(cursor, until)
 
         def put(after: int, next_kind: str | None) -> None:
             nonlocal previous_kind
             for tk, block in inserts.get(after, []):
                 kind = self.theirs.list_kind(tk) if tk is not None else None
-                tight = kind is not None and kind == previous_kind and self._tight(kids_o)
+                tight = kind is not None and (in_item or (kind == previous_kind and self._tight(kids_o)))
                 if not tight:
-                    out.append(_Line(None))
-                out.extend(block)
-                if not (kind is not None and kind == next_kind and self._tight(kids_o)):
-                    out.append(_Line(None))
+                    pieces.append(_Piece([_Line(None)]))
+                pieces.append(_Piece(block, kind, ours_number=None))
+                if not (kind is not None and (in_item or (kind == next_kind and self._tight(kids_o)))):
+                    pieces.append(_Piece([_Line(None)]))
                 previous_kind = kind
 
         if not kids_o:
             gap(end + 1)
             if inserts.get(-1):
-                while out and _blank(out[-1]):
-                    out.pop()
+                while pieces and pieces[-1].lines and all(_blank(line) for line in pieces[-1].lines):
+                    pieces.pop()
                 put(-1, None)
-            return out
+            return [line for piece in pieces for line in piece.lines]
         for n, kid in enumerate(kids_o):
             kid_start, kid_end = ours.region(kid)
             gap(kid_start)
@@ -676,14 +723,19 @@ class _Merger:
             result = outputs[n]
             if result is None:
                 dropped = True
+                if ours.list_kind(kid) == "ordered":  # its number still tells how OURS numbers
+                    pieces.append(_Piece([], "ordered", ours.item(kid).number))
             else:
                 dropped = False
-                out.extend(result)
-                previous_kind = ours.list_kind(kid)
+                kind = ours.list_kind(kid)
+                pieces.append(_Piece(result, kind, ours.item(kid).number if kind == "ordered" else None))
+                previous_kind = kind
             cursor = kid_end + 1
             following = ours.list_kind(kids_o[n + 1]) if n + 1 < len(kids_o) else None
             put(n, following)
         gap(end + 1)
+        _renumber(pieces)
+        out = [line for piece in pieces for line in piece.lines]
         if dropped and end >= start and ours.lines[end - 1].strip():
             while out and (_blank(out[-1]) or out[-1].text is None):
                 out.pop()
