@@ -518,7 +518,7 @@ def merge_command(
     agentmerge merge %O %A %B -o %A --marker-size %L --path %P (agentmerge git install sets it up).
     """
     from agentmerge.merge import conflict_lines, merge_texts
-    from agentmerge.parse import STDIN, decode, parse_text
+    from agentmerge.parse import STDIN
 
     if [base, ours, theirs].count("-") > 1:
         raise click.UsageError("only one input can be read from standard input (-)")
@@ -526,20 +526,7 @@ def merge_command(
         if output is not None and _same_file(output, target):
             raise OutputError(output, 0, "is BASE or THEIRS; write the merge to OURS or to a new file")
     shown = name or (STDIN if ours == "-" else ours)
-    texts: list[str] = []
-    names: list[str] = []
-    for side, path in (("base", base), ("ours", ours), ("theirs", theirs)):
-        label = f"{name} ({side})" if name else (STDIN if path == "-" else path)
-        try:
-            text, warnings = decode(read_bytes(path), label, keep_endings=True)
-        except InputError as error:
-            if not name:
-                raise
-            raise InputError(name, error.line, f"{side} version ({path}): {error.message}") from None
-        report_warnings(parse_text(text.replace("\r\n", "\n").replace("\r", "\n"), label).warnings)
-        report_warnings(warnings)
-        texts.append(text)
-        names.append(label)
+    texts, names = _merge_inputs((base, ours, theirs), name)
     try:
         result = merge_texts(
             texts[0], texts[1], texts[2], paths=(names[0], names[1], names[2]), marker_size=marker_size
@@ -570,6 +557,30 @@ def merge_command(
         for line in conflict_lines(result):
             click.echo(f"  {line}", err=True)
         click.get_current_context().exit(EXIT_DIFFERENT)
+
+
+def _merge_inputs(paths: tuple[str, str, str], name: str | None) -> tuple[list[str], list[str]]:
+    """The decoded texts of BASE, OURS and THEIRS with their line endings (and OURS' byte order
+    mark), and how each is named in messages: ``P (base)`` under git, else its path."""
+    import codecs
+
+    from agentmerge.parse import STDIN, decode
+
+    texts: list[str] = []
+    names: list[str] = []
+    for side, path in zip(("base", "ours", "theirs"), paths, strict=True):
+        label = f"{name} ({side})" if name else (STDIN if path == "-" else path)
+        try:
+            data = read_bytes(path)
+            text, warnings = decode(data, label, keep_endings=True)
+        except InputError as error:
+            if not name:
+                raise
+            raise InputError(name, error.line, f"{side} version ({path}): {error.message}") from None
+        report_warnings(warnings)
+        texts.append("\ufeff" + text if data.startswith(codecs.BOM_UTF8) else text)
+        names.append(label)
+    return texts, names
 
 
 def _merge_failed(

@@ -25,11 +25,12 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from agentmerge import match
-from agentmerge.diff import SET_KEYS, BodyPairing, item_key, names, pair_bodies, same_value
+from agentmerge.diff import BodyPairing, item_key, pair_bodies, same_value
+from agentmerge.fields import SET_KEYS, is_name_set, names
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.parse import frontmatter_span, parse_text
 
@@ -247,6 +248,13 @@ class _Side:
         # An item whose text goes on after its children cannot be split into its own lines and
         # its children's: it is merged as one unit.
         self.atomic = {n for n, unit in enumerate(items) if unit.item.children and self._interleaved(unit.item)}
+        self.position: dict[Ref, int] = {}
+        """Each unit's place among its parent's children (units inside an atomic item have none)."""
+        parents: list[Ref] = [("s", s) for s in range(len(self.section_kids))]
+        parents += [("i", n) for n in range(len(items))]
+        for parent in parents:
+            for n, kid in enumerate(self.kids(parent)):
+                self.position[kid] = n
 
     def _subsections(self, s: int) -> Iterator[tuple[int, Section]]:
         for c in range(s + 1, len(self.units.sections)):
@@ -378,15 +386,17 @@ def merge_texts(
 ) -> MergeResult:
     """Merge the edits BASE -> OURS and BASE -> THEIRS of one agent file.
 
-    The texts are decoded (``parse.decode(..., keep_endings=True)``); OURS' line endings are
-    kept in the result. ``paths`` name the three inputs in the result and in messages;
+    The texts are decoded (``parse.decode(..., keep_endings=True)``); OURS' line endings and
+    byte order mark are kept in the result. ``paths`` name the three inputs in the result and in messages;
     ``threshold`` is ``diff``'s item similarity cutoff.
     """
     if marker_size < 1:
         raise ValueError(f"marker size must be at least 1, got {marker_size}")
-    agents = [parse_text(_normal(text), path) for text, path in zip((base, ours, theirs), paths, strict=True)]
-    merger = _Merger(agents, (base, ours, theirs), paths, marker_size, threshold)
-    return merger.run()
+    bom = ours.startswith("\ufeff")
+    texts = (base.removeprefix("\ufeff"), ours.removeprefix("\ufeff"), theirs.removeprefix("\ufeff"))
+    agents = [parse_text(_normal(text), path) for text, path in zip(texts, paths, strict=True)]
+    result = _Merger(agents, texts, paths, marker_size, threshold).run()
+    return replace(result, text="\ufeff" + result.text) if bom else result
 
 
 class _Merger:
@@ -437,11 +447,9 @@ class _Merger:
             if back.get(parent_x) != parent_b:
                 moved.add(b)
                 continue
-            kids_b = self.base.kids(parent_b)
-            kids_x = side.kids(parent_x)
-            if b not in kids_b or x not in kids_x:
+            if b not in self.base.position or x not in side.position:
                 continue  # inside an atomic item
-            pos = (kids_b.index(b), kids_x.index(x))
+            pos = (self.base.position[b], side.position[x])
             groups.setdefault(parent_b, []).append(pos)
             refs[parent_b, pos[0]] = b
         for parent, group in groups.items():
@@ -699,14 +707,8 @@ class _Merger:
         def put(after: int, next_kind: str | None) -> None:
             nonlocal previous_kind
             for tk, block in inserts.get(after, []):
-                kind = self.theirs.list_kind(tk) if tk is not None else None
-                tight = kind is not None and (in_item or (kind == previous_kind and self._tight(kids_o)))
-                if not tight:
-                    pieces.append(_Piece([_Line(None)]))
-                pieces.append(_Piece(block, kind, ours_number=None))
-                if not (kind is not None and (in_item or (kind == next_kind and self._tight(kids_o)))):
-                    pieces.append(_Piece([_Line(None)]))
-                previous_kind = kind
+                tight = self._tight(kids_o)
+                previous_kind = self._put(pieces, tk, block, (previous_kind, next_kind), tight=tight, in_item=in_item)
 
         if not kids_o:
             gap(end + 1)
@@ -740,6 +742,28 @@ class _Merger:
             while out and (_blank(out[-1]) or out[-1].text is None):
                 out.pop()
         return out
+
+    def _put(
+        self,
+        pieces: list[_Piece],
+        tk: Ref | None,
+        block: list[_Line],
+        around: tuple[str | None, str | None],
+        *,
+        tight: bool,
+        in_item: bool,
+    ) -> str | None:
+        """Add an inserted unit's lines, with a blank line on either side unless it is a list item
+        that joins the tight list of its neighbours (``around``: their list kinds) or goes under an
+        item's text; return its list kind."""
+        kind = self.theirs.list_kind(tk) if tk is not None else None
+        for side, at in ((around[0], "before"), (around[1], "after")):
+            joins = kind is not None and (in_item or (tight and kind == side))
+            if at == "after":
+                pieces.append(_Piece(block, kind))
+            if not joins:
+                pieces.append(_Piece([_Line(None)]))
+        return kind
 
     def _tight(self, kids: list[Ref]) -> bool:
         """Whether OURS' list items in this container follow each other without blank lines."""
@@ -947,7 +971,7 @@ class _Merger:
             if t is None or _same_field(key, o.value, t.value):
                 self.taken.append(Taken("ours", "added", "field", key, o.line))
                 return mine
-            if key in SET_KEYS:
+            if _name_sets(key, o.value, t.value):
                 return self._set_field(o, None, t)
             return self._field_conflict(key, o, None, t, "added differently on both sides")
         if t is None:
@@ -964,15 +988,15 @@ class _Merger:
         if not ours_changed:
             self.taken.append(Taken("theirs", "changed", "field", key, t.line))
             return self.theirs.source(t.line, t.end_line)
-        if key in SET_KEYS:
+        if _name_sets(key, o.value, b.value, t.value):
             return self._set_field(o, b, t)
         return self._field_conflict(key, o, b, t, "changed on both sides")
 
     def _set_field(self, o: Field, b: Field | None, t: Field) -> list[_Line]:
         """A list-valued key both sides changed: additions and removals of both, OURS' order first."""
-        before = names(b.value) if b is not None else frozenset()
-        mine, theirs = _ordered_names(o.value), _ordered_names(t.value)
-        removed = before - frozenset(theirs)
+        before = set(names(b.value)) if b is not None else set()
+        mine, theirs = names(o.value), names(t.value)
+        removed = before - set(theirs)
         merged = [name for name in mine if name not in removed]
         merged += [name for name in theirs if name not in before and name not in merged]
         self.taken.append(Taken("theirs", "changed", "field", o.key, t.line))
@@ -1027,15 +1051,12 @@ class _Merger:
                 spans[line.conflict] = (n + 1, n + 1)
             elif line.part == "close":
                 spans[line.conflict] = (spans[line.conflict][0], n + 1)
-        text = "".join(parts)
-        if self.texts[1].startswith("\ufeff") and not text.startswith("\ufeff"):
-            text = "\ufeff" + text
-        return text, spans
+        return "".join(parts), spans
 
     def _checks(self, lines: list[_Line]) -> bool:
         """Whether the result, conflicts resolved to OURS' side, holds exactly the decided units."""
         text, _ = self._join(lines, "ours")
-        agent = parse_text(_normal(text.lstrip("\ufeff")), self.paths[1])
+        agent = parse_text(_normal(text), self.paths[1])
         found: Counter[tuple[str, object]] = Counter()
         for section in agent.body.walk():
             if section.title is not None or section.kind != "root":
@@ -1145,27 +1166,16 @@ def _moved_lines(
     return out
 
 
+def _name_sets(key: str, *values: object) -> bool:
+    """Whether ``key`` holds names and every value is a name string or list (or empty)."""
+    return key in SET_KEYS and all(value is None or is_name_set(key, value) for value in values)
+
+
 def _same_field(key: str, a: object, b: object) -> bool:
-    if key in SET_KEYS:
-        return names(a) == names(b)
+    """Whether two values of ``key`` say the same: name sets as sets, strings spacing aside."""
+    if _name_sets(key, a, b):
+        return set(names(a)) == set(names(b))
     return same_value(a, b)
-
-
-def _ordered_names(value: object) -> list[str]:
-    """The names of a ``tools``-like value in the order written (``diff.names`` gives the set)."""
-    wanted = names(value)
-    if isinstance(value, (list, tuple)):
-        raw = [str(v).strip().strip("'\"").strip() for v in value]
-    elif isinstance(value, str):
-        separated = "," in value or "\n" in value or "(" in value
-        raw = [p.strip().strip("'\"").strip() for p in re.split(r"[,\n]" if separated else r"\s+", value)]
-    else:
-        raw = [str(value)] if value is not None else []
-    seen: list[str] = []
-    for name in raw:
-        if name in wanted and name not in seen:
-            seen.append(name)
-    return seen
 
 
 def _write_names(lines: list[str], key: str, value: object, merged: list[str]) -> list[str] | None:
@@ -1190,7 +1200,7 @@ def _write_names(lines: list[str], key: str, value: object, merged: list[str]) -
         loaded = yaml.safe_load("\n".join(written))
     except yaml.YAMLError:
         return None
-    if not isinstance(loaded, dict) or len(loaded) != 1 or names(next(iter(loaded.values()))) != frozenset(merged):
+    if not isinstance(loaded, dict) or len(loaded) != 1 or set(names(next(iter(loaded.values())))) != set(merged):
         return None
     return written
 

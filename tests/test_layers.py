@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("match",),  # pair two files' sections and items
     ("cluster",),  # cluster N files' sections and items
     ("diff", "arrange"),  # the diff; the merged body's places and order
-    ("consolidate",),  # the consolidation
+    ("consolidate", "merge"),  # the consolidation; the three-way merge
     ("writer",),  # the canonical agent file
     ("render",),  # reports: text, Markdown, JSON
     ("review",),  # git, the review report, GitHub
@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 """The layers, lowest first. A module imports only modules of layers below its own."""
 
-ALGORITHMS = ("match", "cluster", "diff", "arrange", "consolidate")
+ALGORITHMS = ("match", "cluster", "diff", "arrange", "consolidate", "merge")
 OUTPUT = ("writer", "render", "cli")
 
 LAYER_OF = {name: n for n, names in enumerate(LAYERS) for name in names}

@@ -263,3 +263,13 @@ def test_two_seeds_merge_into_a_file_that_parses(tmp_path: Path) -> None:
     code, out, err = invoke(str(SEEDS[0]), str(SEEDS[1]), str(SEEDS[0]))
     assert code == 0, err
     assert out == SEEDS[1].read_bytes()
+
+
+def test_ours_byte_order_mark_and_crlf_stay(tmp_path: Path) -> None:
+    """A UTF-8 byte order mark and CRLF endings in OURS are in the merge, bytes as they were."""
+    ours = "\ufeff" + BASE.replace("\n", "\r\n")
+    theirs = BASE.replace("* Never release on a Friday\n", "")
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0
+    assert out == ours.replace("* Never release on a Friday\r\n", "").encode("utf-8")
+    assert out.startswith(b"\xef\xbb\xbf---\r\n")
