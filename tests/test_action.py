@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
-from gitrepo import git, isolate_git, write
+from conftest import ROOT, git, write
 from test_review import EXPECTED_STATUSES, make_review_repo
 
 from agentmerge.errors import AgentMergeError
@@ -134,10 +133,7 @@ def api() -> Iterator[tuple[FakeGitHub, str]]:
         stop(server, thread)
 
 
-@pytest.fixture(autouse=True)
-def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the user's and the system's git configuration out of the tests."""
-    isolate_git(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("isolated_git")
 
 
 def runner_temp(tmp_path: Path) -> Path:

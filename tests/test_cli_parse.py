@@ -5,22 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-from conftest import SEEDS
+from conftest import SEEDS, run_cli
 
-from agentmerge.cli import cli, dump_json
+from agentmerge.cli import dump_json
 from agentmerge.parse import read_agent
 from agentmerge.render import agent_to_dict
 
 
-def invoke(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
-
-
 def test_text_outline_lists_fields_and_sections_with_lines() -> None:
     """The text format prints the path, frontmatter keys and sections, each with its line."""
-    code, out, err = invoke("parse", str(SEEDS[0]))
+    code, out, err = run_cli("parse", str(SEEDS[0]))
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == str(SEEDS[0])
@@ -31,7 +25,7 @@ def test_text_outline_lists_fields_and_sections_with_lines() -> None:
 
 def test_json_is_the_model_with_version() -> None:
     """The JSON format is ``{"version": 1, "agents": [...]}`` with one entry per file, as dump_json writes it."""
-    code, out, _ = invoke("parse", "--format", "json", *map(str, SEEDS))
+    code, out, _ = run_cli("parse", "--format", "json", *map(str, SEEDS))
     assert code == 0
     data = json.loads(out)
     assert data["version"] == 1
@@ -42,7 +36,7 @@ def test_json_is_the_model_with_version() -> None:
 
 def test_json_item_carries_kind_text_lines_and_label() -> None:
     """Items in JSON carry kind, text, line, end_line, label, checked, number, info and children."""
-    code, out, _ = invoke("parse", "--format", "json", str(SEEDS[0]))
+    code, out, _ = run_cli("parse", "--format", "json", str(SEEDS[0]))
     assert code == 0
     body = json.loads(out)["agents"][0]["body"]
     items = [i for s in body["sections"] for i in s["items"]] + body["items"]
@@ -53,7 +47,7 @@ def test_json_item_carries_kind_text_lines_and_label() -> None:
 def test_missing_file_is_reported_once_and_others_still_printed(tmp_path: Path) -> None:
     """With one missing file among others, the others print, one error line names it, exit code 2."""
     missing = tmp_path / "missing.md"
-    code, out, err = invoke("parse", str(SEEDS[0]), str(missing), str(SEEDS[1]))
+    code, out, err = run_cli("parse", str(SEEDS[0]), str(missing), str(SEEDS[1]))
     assert code == 2
     assert out.count("  body") == 2
     assert err.splitlines() == [f"agentmerge: error: {missing}:1: no such file; check the path"]
@@ -62,7 +56,7 @@ def test_missing_file_is_reported_once_and_others_still_printed(tmp_path: Path) 
 def test_missing_file_in_json_mode_still_gives_valid_json(tmp_path: Path) -> None:
     """In JSON mode the readable files form one valid document and the exit code is 2."""
     missing = tmp_path / "missing.md"
-    code, out, err = invoke("parse", "--format", "json", str(missing), str(SEEDS[2]))
+    code, out, err = run_cli("parse", "--format", "json", str(missing), str(SEEDS[2]))
     assert code == 2
     assert [a["path"] for a in json.loads(out)["agents"]] == [str(SEEDS[2])]
     assert len(err.splitlines()) == 1
@@ -70,21 +64,21 @@ def test_missing_file_in_json_mode_still_gives_valid_json(tmp_path: Path) -> Non
 
 def test_only_missing_files_give_empty_agents(tmp_path: Path) -> None:
     """When no file can be read the JSON still parses, with an empty agents list."""
-    code, out, _ = invoke("parse", "--format", "json", str(tmp_path / "a.md"), str(tmp_path / "b.md"))
+    code, out, _ = run_cli("parse", "--format", "json", str(tmp_path / "a.md"), str(tmp_path / "b.md"))
     assert code == 2
     assert json.loads(out) == {"version": 1, "agents": []}
 
 
 def test_directory_is_an_input_error(tmp_path: Path) -> None:
     """A directory given as a file is one error line and exit code 2."""
-    code, _, err = invoke("parse", str(tmp_path))
+    code, _, err = run_cli("parse", str(tmp_path))
     assert code == 2
     assert err == f"agentmerge: error: {tmp_path}:1: is a directory, not an agent file\n"
 
 
 def test_stdin_is_read_with_dash() -> None:
     """``-`` reads one agent from standard input, reported as <stdin>."""
-    code, out, _ = invoke("parse", "--format", "json", "-", stdin=b"---\nname: piped\n---\n# Title\n- item\n")
+    code, out, _ = run_cli("parse", "--format", "json", "-", stdin=b"---\nname: piped\n---\n# Title\n- item\n")
     assert code == 0
     agent = json.loads(out)["agents"][0]
     assert agent["path"] == "<stdin>"
@@ -95,7 +89,7 @@ def test_stdin_is_read_with_dash() -> None:
 
 def test_warnings_go_to_stderr_one_line_each() -> None:
     """Recovered frontmatter is reported on stderr with path and line; stdout stays the outline."""
-    code, out, err = invoke("parse", "-", stdin=b"---\nglobs: *.ts\n---\n- rule\n")
+    code, out, err = run_cli("parse", "-", stdin=b"---\nglobs: *.ts\n---\n- rule\n")
     assert code == 0
     assert err == (
         "agentmerge: warning: <stdin>:2: frontmatter is not valid YAML (a value starts with '*'); "
@@ -108,13 +102,13 @@ def test_binary_input_is_refused_with_one_line(tmp_path: Path) -> None:
     """A binary file gives one error line naming it and exit code 2."""
     path = tmp_path / "image.md"
     path.write_bytes(bytes(range(256)) * 10)
-    code, out, err = invoke("parse", str(path))
+    code, out, err = run_cli("parse", str(path))
     assert code == 2 and out == ""
     assert err == f"agentmerge: error: {path}:1: is a binary file, not a Markdown agent file\n"
 
 
 def test_no_files_is_a_usage_error() -> None:
     """``agentmerge parse`` without files is a usage error (exit code 2)."""
-    code, _, err = invoke("parse")
+    code, _, err = run_cli("parse")
     assert code == 2
     assert "FILES" in err

@@ -11,8 +11,8 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import corpus_files
-from test_consolidate import input_units, report_units, shape
+from conftest import corpus_files, corpus_params, input_units, report_units
+from conftest import model_shape as shape
 
 from agentmerge import consolidate
 from agentmerge.parse import parse_text, read_agent
@@ -42,8 +42,10 @@ def groups() -> list[list[Path]]:
 GROUPS = groups()
 
 
-@pytest.mark.skipif(not GROUPS, reason="../shared/corpus is not present")
-@pytest.mark.parametrize("paths", GROUPS, ids=lambda g: "+".join(p.stem[:18] for p in g))
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "paths", corpus_params(GROUPS), ids=lambda g: "+".join(p.stem[:18] for p in g) if g else "no-shared-corpus"
+)
 def test_corpus_group_keeps_everything_once_and_is_stable(paths: list[Path]) -> None:
     agents = [read_agent(p) for p in paths]
     result = consolidate(agents)

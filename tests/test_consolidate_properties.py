@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from conftest import SEEDS
+from conftest import SEEDS, report_units
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,27 +83,11 @@ def walk_items(section: MergedSection) -> list[MergedItem]:
     return out
 
 
-def source_keys(report: dict[str, Any]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    items = [(s["path"], s["line"]) for f in report["fields"] for s in f["sources"]]
-    headings: list[tuple[str, int]] = []
-    stack: list[tuple[str, dict[str, Any]]] = [("section", s) for s in report["sections"]]
-    while stack:
-        kind, node = stack.pop()
-        if kind == "section":
-            headings.extend((s["path"], s["line"]) for s in node["sources"])
-            stack.extend(("item", i) for i in node["items"])
-            stack.extend(("section", s) for s in node["sections"])
-        else:
-            items.extend((s["path"], s["line"]) for s in node["sources"])
-            stack.extend(("item", c) for c in node.get("children", []))
-    return items, headings
-
-
 @SETTINGS
 @given(agents_strategy)
 def test_every_input_item_and_heading_is_in_exactly_one_sources_list(texts: list[str]) -> None:
     agents = build(texts)
-    items, headings = source_keys(consolidation_to_dict(consolidate(agents)))
+    items, headings = report_units(consolidation_to_dict(consolidate(agents)))
     want_items = [(a.path, i.line) for a in agents for _, i in a.items()]
     want_items += [(a.path, f.line) for a in agents for f in a.fields]
     want_headings = [(a.path, s.line) for a in agents for s in a.body.walk() if s.kind != "root"]

@@ -8,17 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import corpus_files
+from conftest import corpus_files, corpus_params, needs_corpus
 from test_render_agent import assert_round_trip
 
 from agentmerge.parse import read_agent
 
 CORPUS = corpus_files()
 
-pytestmark = pytest.mark.skipif(not CORPUS, reason="../shared/corpus is not present")
+pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", corpus_params(CORPUS), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_corpus_file_parses_and_round_trips(path: Path) -> None:
     """The file parses (no exception, no refusal), its lines are in range, and it round-trips."""
     agent = read_agent(path)
@@ -30,6 +30,7 @@ def test_corpus_file_parses_and_round_trips(path: Path) -> None:
     assert_round_trip(agent)
 
 
+@needs_corpus
 def test_corpus_is_large_enough_to_mean_something() -> None:
     """The corpus, when present, holds hundreds of files from several collections."""
     assert len(CORPUS) > 500

@@ -7,20 +7,15 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from conftest import SEEDS
+from conftest import SEEDS, run_cli
 
-from agentmerge.cli import cli, main
+from agentmerge.cli import main
 
 OLD = SEEDS[0]
 """000-headings-checklists.md"""
 NEW = SEEDS[1]
 """002-plain-labels.md"""
 ANSI = "\x1b["
-
-
-def run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, ["diff", *args], input=stdin, env=env)
 
 
 @pytest.fixture
@@ -36,7 +31,7 @@ def edited(tmp_path: Path) -> Path:
 
 def test_a_file_diffed_with_itself_exits_0_and_is_identical() -> None:
     """Same file on both sides: exit 0, JSON identical true, no changes."""
-    result = run(str(OLD), str(OLD), "--format", "json")
+    result = run_cli("diff", str(OLD), str(OLD), "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["identical"] is True and data["changes"] == [] and data["frontmatter"] == []
@@ -44,17 +39,17 @@ def test_a_file_diffed_with_itself_exits_0_and_is_identical() -> None:
 
 def test_different_files_exit_1_and_no_exit_code_makes_it_0(edited: Path) -> None:
     """A semantic change exits 1; --no-exit-code exits 0 with the same report."""
-    changed = run(str(OLD), str(edited))
+    changed = run_cli("diff", str(OLD), str(edited))
     assert changed.exit_code == 1
     assert "reworded" in changed.stdout
-    quiet = run(str(OLD), str(edited), "--no-exit-code")
+    quiet = run_cli("diff", str(OLD), str(edited), "--no-exit-code")
     assert quiet.exit_code == 0
     assert quiet.stdout == changed.stdout
 
 
 def test_the_text_report_shows_the_reworded_bullet_with_lines_similarity_and_redline(edited: Path) -> None:
     """One reworded bullet: old and new line, similarity in percent, ``{+streaming+}`` redline."""
-    result = run(str(OLD), str(edited))
+    result = run_cli("diff", str(OLD), str(edited))
     lines = result.stdout.splitlines()
     assert lines[0] == f"--- {OLD}" and lines[1] == f"+++ {edited}"
     change = [line for line in lines if line.startswith("  ~")]
@@ -66,7 +61,7 @@ def test_the_text_report_shows_the_reworded_bullet_with_lines_similarity_and_red
 
 def test_json_follows_the_version_1_contract(edited: Path) -> None:
     """Top-level keys, summary counts and one change shaped as DESIGN.md's diff JSON v1."""
-    data = json.loads(run(str(OLD), str(edited), "--format", "json").stdout)
+    data = json.loads(run_cli("diff", str(OLD), str(edited), "--format", "json").stdout)
     assert {"version", "old", "new", "identical", "summary", "frontmatter", "changes"} <= set(data)
     assert data["version"] == 1 and data["old"] == {"path": str(OLD)} and data["new"] == {"path": str(edited)}
     assert data["summary"] == {"added": 0, "removed": 0, "reworded": 1, "moved": 0, "frontmatter": 0}
@@ -84,7 +79,7 @@ def test_json_follows_the_version_1_contract(edited: Path) -> None:
 
 def test_missing_file_is_a_one_line_error_with_exit_2() -> None:
     """A path that does not exist: exit 2 and ``agentmerge: error: PATH...`` on one line."""
-    result = run(str(OLD), "no/such/file.md")
+    result = run_cli("diff", str(OLD), "no/such/file.md")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == ["agentmerge: error: no/such/file.md:1: no such file; check the path"]
     assert "Traceback" not in result.output
@@ -92,14 +87,14 @@ def test_missing_file_is_a_one_line_error_with_exit_2() -> None:
 
 def test_wrong_number_of_arguments_is_a_usage_error() -> None:
     """One or three files is neither OLD NEW nor git's seven arguments: exit 2."""
-    assert run(str(OLD)).exit_code == 2
-    assert run(str(OLD), str(OLD), str(OLD)).exit_code == 2
+    assert run_cli("diff", str(OLD)).exit_code == 2
+    assert run_cli("diff", str(OLD), str(OLD), str(OLD)).exit_code == 2
 
 
 @pytest.mark.parametrize("value", ["1.5", "-0.1", "high"])
 def test_threshold_outside_0_to_1_is_refused(value: str) -> None:
     """--threshold is a float in [0, 1]; anything else exits 2 before reading a file."""
-    assert run(str(OLD), str(OLD), "--threshold", value).exit_code == 2
+    assert run_cli("diff", str(OLD), str(OLD), "--threshold", value).exit_code == 2
 
 
 def test_threshold_sets_how_far_a_rewording_may_go(tmp_path: Path) -> None:
@@ -110,30 +105,30 @@ def test_threshold_sets_how_far_a_rewording_may_go(tmp_path: Path) -> None:
         OLD.read_text(encoding="utf-8").replace("- Build data processing pipelines", "- Build batch ETL jobs"),
         encoding="utf-8",
     )
-    default = json.loads(run(str(OLD), str(heavy), "--format", "json").stdout)
+    default = json.loads(run_cli("diff", str(OLD), str(heavy), "--format", "json").stdout)
     assert default["summary"]["reworded"] == 1 and default["summary"]["added"] == 0
     assert 0.45 <= default["changes"][0]["similarity"] < 0.6
-    strict = json.loads(run(str(OLD), str(heavy), "--format", "json", "--threshold", "0.9").stdout)
+    strict = json.loads(run_cli("diff", str(OLD), str(heavy), "--format", "json", "--threshold", "0.9").stdout)
     assert strict["summary"]["reworded"] == 0
     assert strict["summary"]["added"] == 1 and strict["summary"]["removed"] == 1
 
 
 def test_stdin_is_read_for_a_dash(edited: Path) -> None:
     """``-`` reads one side from standard input and names it <stdin>."""
-    result = run("-", str(edited), "--format", "json", stdin=OLD.read_bytes())
+    result = run_cli("diff", "-", str(edited), "--format", "json", stdin=OLD.read_bytes())
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["old"] == {"path": "<stdin>"} and data["summary"]["reworded"] == 1
 
 
 def test_both_sides_from_stdin_is_refused() -> None:
-    assert run("-", "-", stdin=b"x").exit_code == 2
+    assert run_cli("diff", "-", "-", stdin=b"x").exit_code == 2
 
 
 def test_git_seven_arguments_diff_old_against_new_name_the_path_and_exit_0(edited: Path) -> None:
     """git's external-diff call: path old-file hex mode new-file hex mode; always exit 0."""
     args = [".claude/agents/backend.md", str(OLD), "a" * 40, "100644", str(edited), "b" * 40, "100644"]
-    result = run(*args)
+    result = run_cli("diff", *args)
     assert result.exit_code == 0
     assert result.stdout.splitlines()[:2] == ["--- .claude/agents/backend.md", "+++ .claude/agents/backend.md"]
     assert "{+streaming+}" in result.stdout
@@ -142,7 +137,7 @@ def test_git_seven_arguments_diff_old_against_new_name_the_path_and_exit_0(edite
 def test_git_dev_null_side_shows_every_item_added() -> None:
     """A new file (old side /dev/null): every frontmatter key, section and item is added."""
     args = ["agent.md", os.devnull, "0" * 40, "100644", str(OLD), "a" * 40, "100644"]
-    result = run(*args, "--format", "json")
+    result = run_cli("diff", *args, "--format", "json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["old"] == {"path": "/dev/null"}
@@ -158,7 +153,7 @@ def test_git_dev_null_new_side_removes_everything_without_a_widening_callout(tmp
     """A deleted file (new side /dev/null) drops its ``tools`` key, but no agent inherits them."""
     agent = tmp_path / "agent.md"
     agent.write_text(WITH_TOOLS, encoding="utf-8")
-    result = run("agent.md", str(agent), "a" * 40, "100644", os.devnull, "0" * 40, "100644")
+    result = run_cli("diff", "agent.md", str(agent), "a" * 40, "100644", os.devnull, "0" * 40, "100644")
     assert result.exit_code == 0
     assert "tools" in result.stdout and "widened" not in result.stdout
 
@@ -168,14 +163,14 @@ def test_a_real_file_dropping_tools_keeps_the_widening_callout(tmp_path: Path) -
     old, new = tmp_path / "old.md", tmp_path / "new.md"
     old.write_text(WITH_TOOLS, encoding="utf-8")
     new.write_text(WITH_TOOLS.replace("tools: Read, Grep\n", ""), encoding="utf-8")
-    result = run(str(old), str(new))
+    result = run_cli("diff", str(old), str(new))
     assert "tools widened: the list was removed, so the agent now inherits every tool" in result.stdout
 
 
 def test_git_mode_exits_0_even_when_a_file_is_missing() -> None:
     """git aborts on a failing external diff, so the error is reported and the exit is 0."""
     args = ["agent.md", "missing.md", "0" * 40, "100644", str(OLD), "a" * 40, "100644"]
-    result = run(*args)
+    result = run_cli("diff", *args)
     assert result.exit_code == 0
     assert "agentmerge: error: missing.md" in result.stderr
 
@@ -184,7 +179,7 @@ def test_a_binary_side_falls_back_to_a_plain_diff(tmp_path: Path) -> None:
     """A binary input is not an agent file: a warning, "Binary files ... differ", exit 1."""
     binary = tmp_path / "image.md"
     binary.write_bytes(bytes(range(256)) * 4)
-    result = run(str(OLD), str(binary))
+    result = run_cli("diff", str(OLD), str(binary))
     assert result.exit_code == 1
     assert "showing a plain line diff" in result.stderr
     assert result.stdout.strip() == f"Binary files {OLD} and {binary} differ"
@@ -194,7 +189,7 @@ def test_a_side_that_is_not_valid_utf16_falls_back_to_a_line_diff(tmp_path: Path
     """Text that cannot be decoded as an agent file gives a unified line diff, not an error."""
     broken = tmp_path / "broken.md"
     broken.write_bytes(b"\xff\xfeA\x00B")
-    result = run(str(broken), str(OLD))
+    result = run_cli("diff", str(broken), str(OLD))
     assert result.exit_code == 1
     assert "warning" in result.stderr
     assert any(line.startswith("+++ ") for line in result.stdout.splitlines())
@@ -202,15 +197,15 @@ def test_a_side_that_is_not_valid_utf16_falls_back_to_a_line_diff(tmp_path: Path
 
 def test_stat_prints_counts_only(edited: Path) -> None:
     """--stat: one line with both paths and the counts."""
-    result = run(str(OLD), str(edited), "--stat")
+    result = run_cli("diff", str(OLD), str(edited), "--stat")
     assert result.stdout == f"{OLD} -> {edited}: 0 added, 0 removed, 1 reworded, 0 moved, 0 frontmatter\n"
-    data = json.loads(run(str(OLD), str(edited), "--stat", "--format", "json").stdout)
+    data = json.loads(run_cli("diff", str(OLD), str(edited), "--stat", "--format", "json").stdout)
     assert "changes" not in data and data["summary"]["reworded"] == 1
 
 
 def test_markdown_redline_uses_strikethrough_and_bold(edited: Path) -> None:
     """--format markdown: a heading with the paths, the summary, ``**streaming**`` as insertion."""
-    result = run(str(OLD), str(edited), "--format", "markdown")
+    result = run_cli("diff", str(OLD), str(edited), "--format", "markdown")
     assert result.stdout.startswith(f"#### `{OLD}` \u2192 `{edited}`\n")
     assert "**streaming**" in result.stdout
     assert "{+" not in result.stdout and ANSI not in result.stdout
@@ -218,23 +213,23 @@ def test_markdown_redline_uses_strikethrough_and_bold(edited: Path) -> None:
 
 def test_no_colour_codes_unless_asked(edited: Path) -> None:
     """Output that is not a terminal carries no ANSI codes by default or with --color never."""
-    assert ANSI not in run(str(OLD), str(edited)).stdout
-    assert ANSI not in run(str(OLD), str(edited), "--color", "never", env={"FORCE_COLOR": "1"}).stdout
+    assert ANSI not in run_cli("diff", str(OLD), str(edited)).stdout
+    assert ANSI not in run_cli("diff", str(OLD), str(edited), "--color", "never", env={"FORCE_COLOR": "1"}).stdout
 
 
 def test_color_always_and_force_color_colour_the_report(edited: Path) -> None:
     """--color always, or FORCE_COLOR with auto, colours marks and redlines."""
-    always = run(str(OLD), str(edited), "--color", "always").stdout
+    always = run_cli("diff", str(OLD), str(edited), "--color", "always").stdout
     assert ANSI in always
     assert "\x1b[32m{+streaming+}" in always
-    assert ANSI in run(str(OLD), str(edited), env={"FORCE_COLOR": "1"}).stdout
+    assert ANSI in run_cli("diff", str(OLD), str(edited), env={"FORCE_COLOR": "1"}).stdout
 
 
 def test_no_color_wins_over_force_color_in_auto_mode(edited: Path) -> None:
     """NO_COLOR switches colour off even when FORCE_COLOR is set; --color always still wins."""
     env = {"NO_COLOR": "1", "FORCE_COLOR": "1"}
-    assert ANSI not in run(str(OLD), str(edited), env=env).stdout
-    assert ANSI in run(str(OLD), str(edited), "--color", "always", env=env).stdout
+    assert ANSI not in run_cli("diff", str(OLD), str(edited), env=env).stdout
+    assert ANSI in run_cli("diff", str(OLD), str(edited), "--color", "always", env=env).stdout
 
 
 def test_main_returns_the_exit_code(edited: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,14 +1,14 @@
 """Golden diffs: one folder per case under tests/cases/diff with old.md, new.md and the expected
 text (expected.txt) and JSON (expected.json) reports.
 
-Set AGENTMERGE_REGEN=1 to rewrite the expected files after an intended change, then read the
-changes to them before committing.
+After an intended change, ``pytest --regen-golden`` rewrites the expected files; read the changes
+to them before committing.
 """
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,14 +29,11 @@ def _reports(case: Path) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
-def test_diff_matches_the_golden_reports(case: Path) -> None:
+def test_diff_matches_the_golden_reports(case: Path, golden: Callable[..., None]) -> None:
     """The text and JSON reports of old.md against new.md are exactly the expected files."""
     text, data = _reports(case)
-    if os.environ.get("AGENTMERGE_REGEN"):
-        (case / "expected.txt").write_text(text, encoding="utf-8")
-        (case / "expected.json").write_text(data, encoding="utf-8")
-    assert text == (case / "expected.txt").read_text(encoding="utf-8")
-    assert json.loads(data) == json.loads((case / "expected.json").read_text(encoding="utf-8"))
+    golden(case / "expected.txt", text)
+    golden(case / "expected.json", data, load=json.loads)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)

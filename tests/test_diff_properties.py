@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, corpus_files
+from conftest import SEEDS, corpus_files, needs_corpus
 
 from agentmerge.diff import DiffResult, diff_agents
 from agentmerge.model import Agent, Item, Section
@@ -304,7 +304,8 @@ def test_rewrites_change_the_seeds_bytes() -> None:
     assert any(setext_headings(*load(p)) != load(p)[0] for p in SEEDS)
 
 
-@pytest.mark.skipif(not corpus_sample(), reason="../shared/corpus is not present")
+@pytest.mark.slow
+@needs_corpus
 @pytest.mark.parametrize("rewrite", [*REWRITES, "all"])
 def test_formatting_only_rewrites_of_corpus_files_are_identical(rewrite: str) -> None:
     """Each formatting-only rewrite of a corpus sample diffs as identical (all files but none)."""
@@ -496,7 +497,8 @@ def test_each_known_edit_of_the_seeds_is_reported_as_exactly_that_change() -> No
     assert rate >= EDIT_RATE, [(p.name, n) for p, n, ok in outcomes if not ok]
 
 
-@pytest.mark.skipif(not corpus_sample(), reason="../shared/corpus is not present")
+@pytest.mark.slow
+@needs_corpus
 def test_known_edits_of_corpus_files_are_reported_exactly_in_95_percent_of_cases() -> None:
     """Over a corpus sample, one known edit is reported as exactly that change >= 95% of the time."""
     outcomes = edit_cases(corpus_sample())
@@ -520,7 +522,8 @@ def test_the_edit_check_rejects_a_wrong_report() -> None:
     assert not reported_as_expected(diff_agents(agent, parse_text(both[0], "x")), expected)
 
 
-@pytest.mark.skipif(not corpus_sample(), reason="../shared/corpus is not present")
+@pytest.mark.slow
+@needs_corpus
 def test_corpus_files_diffed_with_themselves_are_identical() -> None:
     """Two separate parses of each sampled corpus file diff as identical."""
     for path in corpus_sample(4 * CORPUS_SAMPLE):

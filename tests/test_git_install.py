@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import FIXTURES
-from gitrepo import git, isolate_git, new_repo
+from conftest import FIXTURES, git, new_repo, run_cli
 
-from agentmerge.cli import cli
 from agentmerge.formats import DEFAULT_AGENT_GLOBS
 from agentmerge.review import ATTRIBUTES_HEADER
 
 SEED = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
 OLD_BULLET = "- Build data processing pipelines"
 NEW_BULLET = "- Build and monitor streaming data pipelines"
-BIN = str(Path(sys.executable).parent)
-"""The virtual environment's bin directory, where the ``agentmerge`` script git runs lives."""
-
-
-@pytest.fixture(autouse=True)
-def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home of its own, so --global never touches the user's git configuration."""
-    home = isolate_git(tmp_path, monkeypatch)
-    monkeypatch.setenv("PATH", BIN + os.pathsep + os.environ.get("PATH", ""))
-    return home
+pytestmark = pytest.mark.usefixtures("isolated_git", "agentmerge_on_path")
 
 
 def make_repo(tmp_path: Path) -> Path:
@@ -38,21 +24,15 @@ def make_repo(tmp_path: Path) -> Path:
     )
 
 
-def install(repo: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.chdir(repo)
-    result = CliRunner().invoke(cli, ["git", "install", *args])
-    return result.exit_code, result.stdout, result.stderr
-
-
-def test_install_twice_configures_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_twice_configures_once(tmp_path: Path) -> None:
     """The second run changes nothing and says so; .gitattributes has no duplicated lines."""
     repo = make_repo(tmp_path)
-    code, first, _ = install(repo, monkeypatch)
+    code, first, _ = run_cli("git", "install", cwd=repo)
     assert code == 0
     assert "set diff.agentmerge.command = 'agentmerge diff'" in first
     assert f"added {len(DEFAULT_AGENT_GLOBS)} lines to" in first
     attributes = (repo / ".gitattributes").read_text()
-    code, second, _ = install(repo, monkeypatch)
+    code, second, _ = run_cli("git", "install", cwd=repo)
     assert code == 0
     assert second.startswith("nothing to change")
     assert (repo / ".gitattributes").read_text() == attributes
@@ -65,13 +45,11 @@ def test_install_twice_configures_once(tmp_path: Path, monkeypatch: pytest.Monke
     )
 
 
-def test_git_diff_shows_the_reworded_bullet_in_agentmerge_words(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_git_diff_shows_the_reworded_bullet_in_agentmerge_words(tmp_path: Path) -> None:
     """After install, plain ``git diff`` on an edited agent is agentmerge's semantic diff."""
     repo = make_repo(tmp_path)
-    install(repo, monkeypatch)
-    install(repo, monkeypatch)
+    run_cli("git", "install", cwd=repo)
+    run_cli("git", "install", cwd=repo)
     git(repo, "commit", "-q", "-m", "use agentmerge for agent diffs", ".gitattributes")
     (repo / ".claude/agents/backend.md").write_text(SEED.replace(OLD_BULLET, NEW_BULLET), encoding="utf-8")
     shown = git(repo, "diff")
@@ -82,10 +60,10 @@ def test_git_diff_shows_the_reworded_bullet_in_agentmerge_words(
     assert "diff --git" not in shown
 
 
-def test_git_show_and_log_use_the_driver_with_ext_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_show_and_log_use_the_driver_with_ext_diff(tmp_path: Path) -> None:
     """git show and git log -p run the driver only when asked with --ext-diff, as documented."""
     repo = make_repo(tmp_path)
-    install(repo, monkeypatch)
+    run_cli("git", "install", cwd=repo)
     (repo / ".claude/agents/backend.md").write_text(SEED.replace(OLD_BULLET, NEW_BULLET), encoding="utf-8")
     git(repo, "commit", "-q", "-am", "reword")
     assert "reworded" in git(repo, "show", "--ext-diff", "--format=", "HEAD")
@@ -93,12 +71,10 @@ def test_git_show_and_log_use_the_driver_with_ext_diff(tmp_path: Path, monkeypat
     assert f"-{OLD_BULLET}" in git(repo, "log", "-p", "-1", "--format=")
 
 
-def test_git_diff_of_a_renamed_agent_runs_the_driver_with_both_paths(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_git_diff_of_a_renamed_agent_runs_the_driver_with_both_paths(tmp_path: Path) -> None:
     """For a rename git passes nine arguments; the driver diffs old path against new."""
     repo = make_repo(tmp_path)
-    install(repo, monkeypatch)
+    run_cli("git", "install", cwd=repo)
     git(repo, "mv", ".claude/agents/backend.md", ".claude/agents/server.md")
     (repo / ".claude/agents/server.md").write_text(SEED.replace(OLD_BULLET, NEW_BULLET), encoding="utf-8")
     git(repo, "add", ".claude/agents/server.md")
@@ -107,51 +83,51 @@ def test_git_diff_of_a_renamed_agent_runs_the_driver_with_both_paths(
     assert "reworded" in shown
 
 
-def test_unrelated_files_keep_git_line_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unrelated_files_keep_git_line_diff(tmp_path: Path) -> None:
     """Only agent files go through the driver."""
     repo = make_repo(tmp_path)
     (repo / "notes.md").write_text("one\n", encoding="utf-8")
     git(repo, "add", "notes.md")
     git(repo, "commit", "-q", "-m", "notes")
-    install(repo, monkeypatch)
+    run_cli("git", "install", cwd=repo)
     (repo / "notes.md").write_text("two\n", encoding="utf-8")
     assert "-one\n+two" in git(repo, "diff", "notes.md")
 
 
-def test_uninstall_removes_exactly_what_install_added(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_uninstall_removes_exactly_what_install_added(tmp_path: Path) -> None:
     """Files and config are as before install, the user's own lines and settings kept."""
     repo = make_repo(tmp_path)
     git(repo, "config", "diff.other.command", "true")
     config_before = (repo / ".git/config").read_text()
-    install(repo, monkeypatch)
+    run_cli("git", "install", cwd=repo)
     (repo / ".gitattributes").write_text((repo / ".gitattributes").read_text() + "*.pdf binary\n")
-    code, out, _ = install(repo, monkeypatch, "--uninstall")
+    code, out, _ = run_cli("git", "install", "--uninstall", cwd=repo)
     assert code == 0
     assert "removed diff.agentmerge.command" in out
     assert f"removed {len(DEFAULT_AGENT_GLOBS) + 1} lines from" in out
     assert (repo / ".gitattributes").read_text() == "*.png binary\n*.pdf binary\n"
     assert (repo / ".git/config").read_text() == config_before
-    code, out, _ = install(repo, monkeypatch, "--uninstall")
+    code, out, _ = run_cli("git", "install", "--uninstall", cwd=repo)
     assert (code, out.strip()) == (0, "nothing to remove: the agentmerge diff driver is not installed here")
 
 
-def test_uninstall_deletes_an_attributes_file_it_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_uninstall_deletes_an_attributes_file_it_created(tmp_path: Path) -> None:
     """Without a .gitattributes before install, uninstall leaves none behind."""
     repo = make_repo(tmp_path)
     git(repo, "rm", "-q", ".gitattributes")
-    install(repo, monkeypatch)
+    run_cli("git", "install", cwd=repo)
     assert (repo / ".gitattributes").read_text().startswith(ATTRIBUTES_HEADER)
-    install(repo, monkeypatch, "--uninstall")
+    run_cli("git", "install", "--uninstall", cwd=repo)
     assert not (repo / ".gitattributes").exists()
 
 
-def test_install_completes_a_partial_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_completes_a_partial_block(tmp_path: Path) -> None:
     """Lines deleted from the block by hand are put back inside it, the others not repeated."""
     repo = make_repo(tmp_path)
-    install(repo, monkeypatch)
+    run_cli("git", "install", cwd=repo)
     text = (repo / ".gitattributes").read_text()
     (repo / ".gitattributes").write_text(text.replace("AGENTS.md diff=agentmerge\n", "") + "*.zip binary\n")
-    code, out, _ = install(repo, monkeypatch)
+    code, out, _ = run_cli("git", "install", cwd=repo)
     assert code == 0
     assert "added 1 line to" in out
     lines = (repo / ".gitattributes").read_text().splitlines()
@@ -159,48 +135,44 @@ def test_install_completes_a_partial_block(tmp_path: Path, monkeypatch: pytest.M
     assert lines[-1] == "*.zip binary"
 
 
-def test_global_install_uses_user_config_and_global_attributes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_git: Path
-) -> None:
+def test_global_install_uses_user_config_and_global_attributes(tmp_path: Path, isolated_git: Path) -> None:
     """--global writes the user's git config and the default global attributes file, from anywhere."""
     elsewhere = tmp_path / "not-a-repo"
     elsewhere.mkdir()
-    code, out, _ = install(elsewhere, monkeypatch, "--global")
+    code, out, _ = run_cli("git", "install", "--global", cwd=elsewhere)
     assert code == 0, out
     attributes = isolated_git / ".config" / "git" / "attributes"
     assert attributes.read_text().splitlines()[1:] == [f"{g} diff=agentmerge" for g in DEFAULT_AGENT_GLOBS]
     assert git(elsewhere, "config", "--global", "diff.agentmerge.command") == "agentmerge diff\n"
-    code, again, _ = install(elsewhere, monkeypatch, "--global")
+    code, again, _ = run_cli("git", "install", "--global", cwd=elsewhere)
     assert again.startswith("nothing to change")
-    install(elsewhere, monkeypatch, "--global", "--uninstall")
+    run_cli("git", "install", "--global", "--uninstall", cwd=elsewhere)
     assert not attributes.exists()
     with pytest.raises(subprocess.CalledProcessError):
         git(elsewhere, "config", "--global", "diff.agentmerge.command")
 
 
-def test_global_install_honours_core_attributes_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_git: Path
-) -> None:
+def test_global_install_honours_core_attributes_file(tmp_path: Path, isolated_git: Path) -> None:
     """When core.attributesFile names a file (with ~), that file gets the lines."""
     git(tmp_path, "config", "--global", "core.attributesFile", "~/my-attributes")
     (isolated_git / "my-attributes").write_text("*.psd binary\n")
-    install(tmp_path, monkeypatch, "--global")
+    run_cli("git", "install", "--global", cwd=tmp_path)
     lines = (isolated_git / "my-attributes").read_text().splitlines()
     assert lines[0] == "*.psd binary" and "AGENTS.md diff=agentmerge" in lines
     assert not (isolated_git / ".config" / "git" / "attributes").exists()
 
 
-def test_global_driver_works_in_any_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_global_driver_works_in_any_repository(tmp_path: Path) -> None:
     """After --global, a repository with no set-up of its own shows agentmerge's diff."""
     repo = make_repo(tmp_path)
-    install(tmp_path, monkeypatch, "--global")
+    run_cli("git", "install", "--global", cwd=tmp_path)
     (repo / ".claude/agents/backend.md").write_text(SEED.replace(OLD_BULLET, NEW_BULLET), encoding="utf-8")
     assert "reworded" in git(repo, "diff")
     assert not (repo / ".git" / "config").read_text().count("agentmerge")
 
 
-def test_local_install_outside_a_repository_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_local_install_outside_a_repository_is_an_error(tmp_path: Path) -> None:
     """Without --global, install needs a repository: exit 2 and one line."""
-    code, _, err = install(tmp_path, monkeypatch)
+    code, _, err = run_cli("git", "install", cwd=tmp_path)
     assert code == 2
     assert err.count("\n") == 1 and "not inside a git working tree" in err

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 TIME_LIMIT = 20.0
 """Seconds one ``agentmerge parse`` run may take on any hostile input."""
 

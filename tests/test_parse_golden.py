@@ -2,13 +2,13 @@
 
 Inputs are the four seed fixtures and the small cases in ``tests/cases/parse/`` (one construct
 each). The expected text is ``<input name>.outline`` in ``tests/cases/parse/``. After a deliberate
-change to the parser or the outline, regenerate with ``AGENTMERGE_REGEN=1 pytest
-tests/test_parse_golden.py`` and review the diff; the test itself always compares.
+change to the parser or the outline, regenerate with ``pytest --regen-golden`` and review the
+diff.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ from agentmerge.render import render_outline
 
 CASES = ROOT / "tests" / "cases" / "parse"
 INPUTS = sorted(p for p in CASES.iterdir() if p.suffix in (".md", ".mdc"))
-REGENERATE = os.environ.get("AGENTMERGE_REGEN") == "1"
 
 
 def outline_of(path: Path, name: str) -> str:
@@ -28,14 +27,6 @@ def outline_of(path: Path, name: str) -> str:
     lines = list(render_outline(agent))
     lines.extend(f"warning: {warning}" for warning in agent.warnings)
     return "\n".join(lines) + "\n"
-
-
-def check_golden(source: Path, name: str, golden: Path) -> None:
-    actual = outline_of(source, name)
-    if REGENERATE:
-        golden.write_text(actual, encoding="utf-8")
-    assert golden.is_file(), f"no golden outline {golden.name}; run with AGENTMERGE_REGEN=1 to create it"
-    assert actual == golden.read_text(encoding="utf-8")
 
 
 def test_every_construct_has_a_case() -> None:
@@ -63,13 +54,12 @@ def test_every_construct_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("source", INPUTS, ids=lambda p: p.name)
-def test_case_outline_matches_golden(source: Path) -> None:
+def test_case_outline_matches_golden(source: Path, golden: Callable[..., None]) -> None:
     """A small case parses to exactly the outline and warnings recorded beside it."""
-    check_golden(source, source.name, CASES / f"{source.name}.outline")
+    golden(CASES / f"{source.name}.outline", outline_of(source, source.name))
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
-def test_seed_outline_matches_golden(seed: Path) -> None:
+def test_seed_outline_matches_golden(seed: Path, golden: Callable[..., None]) -> None:
     """A seed fixture parses to exactly the outline and warnings recorded for it."""
-    name = seed.relative_to(ROOT).as_posix()
-    check_golden(seed, name, CASES / f"seed-{seed.stem}.outline")
+    golden(CASES / f"seed-{seed.stem}.outline", outline_of(seed, seed.relative_to(ROOT).as_posix()))

@@ -8,13 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import FIXTURES
-from gitrepo import git, isolate_git, new_repo, write
+from conftest import FIXTURES, git, new_repo, run_cli, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentmerge.cli import cli, main
+from agentmerge.cli import main
 from agentmerge.errors import AgentMergeError
 from agentmerge.formats import DEFAULT_AGENT_GLOBS, glob_regex, looks_like_agent, matches_any
 from agentmerge.review import (
@@ -55,10 +53,7 @@ globs: "**/*.py"
 GUIDE = "# Contributor guide\n\n- Open an issue before a large change\n"
 
 
-@pytest.fixture(autouse=True)
-def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the user's and the system's git configuration out of the tests."""
-    isolate_git(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("isolated_git")
 
 
 def make_review_repo(root: Path) -> Path:
@@ -95,22 +90,14 @@ EXPECTED_STATUSES = {
 }
 
 
-def run_cli(repo: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.chdir(repo)
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
 # --------------------------------------------------------------------------------------------
 # What the issue asks to show
 
 
-def test_json_lists_exactly_the_four_agents_with_their_statuses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_json_lists_exactly_the_four_agents_with_their_statuses(tmp_path: Path) -> None:
     """Modified, renamed-and-edited, deleted and added agents are listed; unrelated Markdown is not."""
     repo = make_review_repo(tmp_path)
-    code, out, err = run_cli(repo, monkeypatch, "review", "--base", "main", "--head", "feature", "--format", "json")
+    code, out, err = run_cli("review", "--base", "main", "--head", "feature", "--format", "json", cwd=repo)
     assert code == 0, err
     data = json.loads(out)
     assert data["version"] == 1
@@ -120,10 +107,10 @@ def test_json_lists_exactly_the_four_agents_with_their_statuses(
     assert [f["path"] for f in data["files"]] == sorted(EXPECTED_STATUSES)
 
 
-def test_rename_is_diffed_against_its_old_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rename_is_diffed_against_its_old_path(tmp_path: Path) -> None:
     """The renamed file's diff compares the old path's content: only the edited bullet differs."""
     repo = make_review_repo(tmp_path)
-    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--head", "feature", "--format", "json")
+    _, out, _ = run_cli("review", "--base", "main", "--head", "feature", "--format", "json", cwd=repo)
     renamed = next(f for f in json.loads(out)["files"] if f["status"] == "renamed")
     diff = renamed["diff"]
     assert diff["old"]["path"] == ".claude/agents/backend-basic.md"
@@ -136,10 +123,10 @@ def test_rename_is_diffed_against_its_old_path(tmp_path: Path, monkeypatch: pyte
     assert 50 <= renamed["similarity"] < 100
 
 
-def test_added_and_deleted_agents_diff_against_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_added_and_deleted_agents_diff_against_nothing(tmp_path: Path) -> None:
     """An added agent shows every item as added, a deleted one every item as removed."""
     repo = make_review_repo(tmp_path)
-    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--head", "feature", "--format", "json")
+    _, out, _ = run_cli("review", "--base", "main", "--head", "feature", "--format", "json", cwd=repo)
     files = {f["path"]: f for f in json.loads(out)["files"]}
     added = files[".cursor/rules/python-style.mdc"]["diff"]["summary"]
     deleted = files[".github/agents/reviewer.agent.md"]["diff"]["summary"]
@@ -148,12 +135,10 @@ def test_added_and_deleted_agents_diff_against_nothing(tmp_path: Path, monkeypat
     assert deleted["frontmatter"] == 2 and added["frontmatter"] == 2
 
 
-def test_markdown_report_names_each_file_and_shows_the_reworded_text(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_markdown_report_names_each_file_and_shows_the_reworded_text(tmp_path: Path) -> None:
     """The Markdown has a summary table row and a collapsible block for every file."""
     repo = make_review_repo(tmp_path)
-    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--head", "feature", "--format", "markdown")
+    code, out, _ = run_cli("review", "--base", "main", "--head", "feature", "--format", "markdown", cwd=repo)
     assert code == 0
     table = [line for line in out.splitlines() if line.startswith("| `")]
     assert len(table) == 4
@@ -167,10 +152,10 @@ def test_markdown_report_names_each_file_and_shows_the_reworded_text(
     assert "| `.cursor/rules/python-style.mdc` | added | 2 | 0 | 0 | 0 | `description`, `globs` |" in out
 
 
-def test_text_report_names_each_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_text_report_names_each_change(tmp_path: Path) -> None:
     """The plain text report has one status line per file, the rename with both paths."""
     repo = make_review_repo(tmp_path)
-    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--head", "feature")
+    code, out, _ = run_cli("review", "--base", "main", "--head", "feature", cwd=repo)
     assert code == 0
     assert "renamed .claude/agents/backend-basic.md -> .claude/agents/api-engineer.md" in out
     assert "deleted .github/agents/reviewer.agent.md" in out
@@ -181,7 +166,7 @@ def test_text_report_names_each_change(tmp_path: Path, monkeypatch: pytest.Monke
 # Defaults: base is the default branch's merge base, head the working tree
 
 
-def test_default_base_is_the_merge_base_with_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_base_is_the_merge_base_with_main(tmp_path: Path) -> None:
     """Without --base the branch is compared from where it left main, not from main's new tip."""
     repo = make_review_repo(tmp_path)
     fork = git(repo, "merge-base", "main", "feature").strip()
@@ -190,19 +175,19 @@ def test_default_base_is_the_merge_base_with_main(tmp_path: Path, monkeypatch: p
     git(repo, "add", "CLAUDE.md")
     git(repo, "commit", "-q", "-m", "main moves on")
     git(repo, "checkout", "-q", "feature")
-    _, out, _ = run_cli(repo, monkeypatch, "review", "--format", "json")
+    _, out, _ = run_cli("review", "--format", "json", cwd=repo)
     data = json.loads(out)
     assert data["base"] == fork and data["base_rev"] == "main"
     assert data["head"] == git(repo, "rev-parse", "feature").strip()  # clean: HEAD itself
     write(repo, "CLAUDE.md", "# Memory\n\n- Uncommitted\n")
-    _, out, _ = run_cli(repo, monkeypatch, "review", "--format", "json")
+    _, out, _ = run_cli("review", "--format", "json", cwd=repo)
     dirty = json.loads(out)
     assert (dirty["head"], dirty["head_rev"]) == (None, "working tree")
     assert "CLAUDE.md" in {f["path"] for f in dirty["files"]}
     assert {f["path"] for f in data["files"]} == set(EXPECTED_STATUSES)
 
 
-def test_default_base_prefers_origin_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_base_prefers_origin_head(tmp_path: Path) -> None:
     """In a clone the default branch is origin/HEAD, whatever it is called."""
     upstream = make_review_repo(tmp_path)
     git(upstream, "branch", "-q", "-m", "main", "trunk")
@@ -210,21 +195,19 @@ def test_default_base_prefers_origin_head(tmp_path: Path, monkeypatch: pytest.Mo
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(upstream), str(clone))
     git(clone, "checkout", "-q", "feature")
-    _, out, _ = run_cli(clone, monkeypatch, "review", "--format", "json")
+    _, out, _ = run_cli("review", "--format", "json", cwd=clone)
     data = json.loads(out)
     assert data["base_rev"] == "origin/HEAD"
     assert len(data["files"]) == 4
 
 
-def test_dirty_working_tree_is_reviewed_with_untracked_and_unstaged_renames(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_dirty_working_tree_is_reviewed_with_untracked_and_unstaged_renames(tmp_path: Path) -> None:
     """Uncommitted edits count, an untracked agent is added, a move not yet staged is a rename."""
     repo = make_review_repo(tmp_path)
     os.rename(repo / ".claude/agents/backend.md", repo / ".claude/agents/server.md")
     write(repo, ".claude/agents/server.md", (repo / ".claude/agents/server.md").read_text() + "\n- Log every request\n")
     write(repo, "agents/helpers/triage.md", "# Triage\n\n- Label new issues within a day\n")
-    _, out, err = run_cli(repo, monkeypatch, "review", "--base", "feature", "--format", "json")
+    _, out, err = run_cli("review", "--base", "feature", "--format", "json", cwd=repo)
     files = {f["path"]: f for f in json.loads(out)["files"]}
     assert set(files) == {".claude/agents/server.md", "agents/helpers/triage.md"}, err
     assert files[".claude/agents/server.md"]["status"] == "renamed"
@@ -236,27 +219,27 @@ def test_dirty_working_tree_is_reviewed_with_untracked_and_unstaged_renames(
     )
 
 
-def test_head_given_ignores_the_working_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_head_given_ignores_the_working_tree(tmp_path: Path) -> None:
     """With --head the uncommitted edits are left out."""
     repo = make_review_repo(tmp_path)
     write(repo, "AGENTS.md", "# Agents\n\n- Run the tests\n")
-    _, out, _ = run_cli(repo, monkeypatch, "review", "--head", "HEAD", "--format", "json")
+    _, out, _ = run_cli("review", "--head", "HEAD", "--format", "json", cwd=repo)
     assert "AGENTS.md" not in {f["path"] for f in json.loads(out)["files"]}
-    _, out, _ = run_cli(repo, monkeypatch, "review", "--format", "json")
+    _, out, _ = run_cli("review", "--format", "json", cwd=repo)
     assert "AGENTS.md" in {f["path"] for f in json.loads(out)["files"]}
 
 
-def test_pathspec_limits_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pathspec_limits_the_files(tmp_path: Path) -> None:
     """PATHSPEC arguments narrow the review the way they narrow git diff."""
     repo = make_review_repo(tmp_path)
-    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--format", "json", ".github")
+    _, out, _ = run_cli("review", "--base", "main", "--format", "json", ".github", cwd=repo)
     assert [f["path"] for f in json.loads(out)["files"]] == [".github/agents/reviewer.agent.md"]
 
 
-def test_pathspec_is_relative_to_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pathspec_is_relative_to_the_current_directory(tmp_path: Path) -> None:
     """Run from a subdirectory, paths stay root-relative and pathspecs start from there."""
     repo = make_review_repo(tmp_path)
-    _, out, _ = run_cli(repo / ".claude", monkeypatch, "review", "--base", "main", "--format", "json", "agents")
+    _, out, _ = run_cli("review", "--base", "main", "--format", "json", "agents", cwd=repo / ".claude")
     assert sorted(f["path"] for f in json.loads(out)["files"]) == [
         ".claude/agents/api-engineer.md",
         ".claude/agents/backend.md",
@@ -267,22 +250,22 @@ def test_pathspec_is_relative_to_the_current_directory(tmp_path: Path, monkeypat
 # Exit codes and errors
 
 
-def test_exit_code_flag_reports_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exit_code_flag_reports_changes(tmp_path: Path) -> None:
     """--exit-code gives 1 when an agent changed and 0 when none did."""
     repo = make_review_repo(tmp_path)
-    code, _, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--exit-code")
+    code, _, _ = run_cli("review", "--base", "main", "--exit-code", cwd=repo)
     assert code == 1
-    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "feature", "--exit-code")
+    code, out, _ = run_cli("review", "--base", "feature", "--exit-code", cwd=repo)
     assert code == 0
     assert "no agent files changed" in out
 
 
-def test_formatting_only_edit_is_listed_but_not_a_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_formatting_only_edit_is_listed_but_not_a_change(tmp_path: Path) -> None:
     """Swapping bullet markers shows up as a modified file with no change in meaning."""
     repo = make_review_repo(tmp_path)
     text = (repo / ".claude/agents/backend.md").read_text()
     write(repo, ".claude/agents/backend.md", text.replace("\n- ", "\n* "))
-    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "feature", "--exit-code", "--format", "json")
+    code, out, _ = run_cli("review", "--base", "feature", "--exit-code", "--format", "json", cwd=repo)
     (entry,) = json.loads(out)["files"]
     assert entry["status"] == "modified" and entry["identical"] is True
     assert code == 0
@@ -318,20 +301,20 @@ def test_unknown_revision_is_one_error_line(tmp_path: Path, monkeypatch: pytest.
     ids=["no-default-branch", "no-commits"],
 )
 def test_repository_without_a_base_is_an_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str] | None, branch: str, message: str
+    tmp_path: Path, files: dict[str, str] | None, branch: str, message: str
 ) -> None:
     """A repository review cannot find a base in: exit 2 and a line that says what to do."""
     repo = new_repo(tmp_path / "r", files, branch=branch)
-    code, _, err = run_cli(repo, monkeypatch, "review")
+    code, _, err = run_cli("review", cwd=repo)
     assert code == 2
     assert message in err
 
 
-def test_binary_file_in_agent_folder_is_listed_without_a_diff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_binary_file_in_agent_folder_is_listed_without_a_diff(tmp_path: Path) -> None:
     """A binary file under .claude/agents/ cannot be diffed: it is reported, not fatal."""
     repo = make_review_repo(tmp_path)
     (repo / ".claude/agents/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(32)) * 8)
-    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "feature", "--format", "json")
+    code, out, _ = run_cli("review", "--base", "feature", "--format", "json", cwd=repo)
     assert code == 0
     (entry,) = json.loads(out)["files"]
     assert entry["diff"] is None and "binary" in entry["error"]
@@ -398,27 +381,27 @@ def test_content_detection_needs_name_and_description() -> None:
     assert not looks_like_agent(b"---\nname: a\n---\ndescription: later in the body\n")
 
 
-def test_agent_found_by_content_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_agent_found_by_content_anywhere(tmp_path: Path) -> None:
     """A Markdown file outside the agent folders is reviewed when its frontmatter says agent."""
     repo = make_review_repo(tmp_path)
     write(repo, "prompts/planner.md", "---\nname: planner\ndescription: Plans work\n---\n- Split tasks\n")
     write(repo, "prompts/notes.md", "---\ntitle: Notes\n---\n- Not an agent\n")
-    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "feature", "--format", "json")
+    _, out, _ = run_cli("review", "--base", "feature", "--format", "json", cwd=repo)
     assert [f["path"] for f in json.loads(out)["files"]] == ["prompts/planner.md"]
 
 
-def test_deleted_agent_found_by_its_old_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deleted_agent_found_by_its_old_content(tmp_path: Path) -> None:
     """Content detection reads the old side of a deleted file."""
     repo = make_review_repo(tmp_path)
     write(repo, "prompts/planner.md", "---\nname: planner\ndescription: Plans work\n---\n- Split tasks\n")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "planner")
     (repo / "prompts/planner.md").unlink()
-    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "HEAD", "--format", "json")
+    _, out, _ = run_cli("review", "--base", "HEAD", "--format", "json", cwd=repo)
     assert [(f["path"], f["status"]) for f in json.loads(out)["files"]] == [("prompts/planner.md", "deleted")]
 
 
-def test_pyproject_settings_replace_the_globs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pyproject_settings_replace_the_globs(tmp_path: Path) -> None:
     """[tool.agentmerge] agent-globs and exclude-globs decide which files are agents."""
     repo = make_review_repo(tmp_path)
     write(
@@ -427,7 +410,7 @@ def test_pyproject_settings_replace_the_globs(tmp_path: Path, monkeypatch: pytes
         '[project]\nname = "x"\n\n[tool.agentmerge]\nagent-globs = ["docs/*.md", ".claude/agents/**"]\n'
         'exclude-globs = [".claude/agents/backend.md"]\ndetect-by-content = false\n',
     )
-    _, out, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--format", "json")
+    _, out, _ = run_cli("review", "--base", "main", "--format", "json", cwd=repo)
     data = json.loads(out)
     assert data["config"] == "pyproject.toml"
     assert [f["path"] for f in data["files"]] == [".claude/agents/api-engineer.md", "docs/guide.md"]
@@ -465,11 +448,11 @@ def test_bad_settings_are_errors_with_file_and_line(tmp_path: Path) -> None:
     assert [(w.line, "unknown key 'agent_globs'" in w.message) for w in warnings] == [(1, True)]
 
 
-def test_unknown_key_warning_reaches_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_key_warning_reaches_stderr(tmp_path: Path) -> None:
     """The CLI prints settings warnings and still makes the report."""
     repo = make_review_repo(tmp_path)
     write(repo, ".agentmerge.toml", "agent-glob = []\n")
-    code, _, err = run_cli(repo, monkeypatch, "review", "--base", "main")
+    code, _, err = run_cli("review", "--base", "main", cwd=repo)
     assert code == 0
     assert err.startswith("agentmerge: warning: .agentmerge.toml:1: unknown key 'agent-glob'")
 
@@ -531,26 +514,26 @@ def test_markdown_table_cut_names_how_many_files_it_lists(tmp_path: Path) -> Non
     assert "<details>" not in text
 
 
-def test_pure_rename_is_a_change_with_identical_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pure_rename_is_a_change_with_identical_content(tmp_path: Path) -> None:
     """A moved agent with unchanged text is listed as renamed, counts as a change, diff identical."""
     repo = make_review_repo(tmp_path)
     git(repo, "mv", ".claude/agents/backend.md", ".claude/agents/moved.md")
-    code, out, _ = run_cli(repo, monkeypatch, "review", "--base", "feature", "--format", "json", "--exit-code")
+    code, out, _ = run_cli("review", "--base", "feature", "--format", "json", "--exit-code", cwd=repo)
     (entry,) = json.loads(out)["files"]
     assert (entry["status"], entry["similarity"], entry["identical"]) == ("renamed", 100, True)
     assert code == 1
-    _, text, _ = run_cli(repo, monkeypatch, "review", "--base", "feature")
+    _, text, _ = run_cli("review", "--base", "feature", cwd=repo)
     assert "content unchanged" in text
 
 
-def test_new_side_warnings_are_reported_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_side_warnings_are_reported_once(tmp_path: Path) -> None:
     """Lenient YAML on the new side warns on stderr and in the JSON; the old side does not repeat it."""
     repo = make_review_repo(tmp_path)
     write(repo, "AGENTS.md", "---\nname: x\ndescription: Use when: the user asks\n---\n- Be brief\n")
     git(repo, "add", "AGENTS.md")
     git(repo, "commit", "-q", "-m", "agents")
     write(repo, "AGENTS.md", "---\nname: x\ndescription: Use when: the user asks\n---\n- Be very brief\n")
-    code, out, err = run_cli(repo, monkeypatch, "review", "--base", "HEAD", "--format", "json")
+    code, out, err = run_cli("review", "--base", "HEAD", "--format", "json", cwd=repo)
     assert code == 0
     (entry,) = json.loads(out)["files"]
     assert [w["line"] for w in entry["warnings"]] == [3]
@@ -561,8 +544,8 @@ def test_colour_is_added_by_the_cli_only_when_asked(tmp_path: Path, monkeypatch:
     """--color always colours the text report; without a terminal it stays plain."""
     repo = make_review_repo(tmp_path)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
-    _, plain, _ = run_cli(repo, monkeypatch, "review", "--base", "main")
-    _, coloured, _ = run_cli(repo, monkeypatch, "review", "--base", "main", "--color", "always")
+    _, plain, _ = run_cli("review", "--base", "main", cwd=repo)
+    _, coloured, _ = run_cli("review", "--base", "main", "--color", "always", cwd=repo)
     assert "\x1b[" not in plain
     assert "\x1b[" in coloured
 
@@ -612,10 +595,10 @@ def test_globs_agree_with_git_attribute_matching(tmp_path: Path) -> None:
     assert by_git == {path: matches_any(path, DEFAULT_AGENT_GLOBS) for path in GLOB_PROBES}
 
 
-def test_comment_without_github_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_comment_without_github_is_a_usage_error(tmp_path: Path) -> None:
     """--comment posts to a pull request, which only --github knows about."""
     repo = make_review_repo(tmp_path)
-    code, _, err = run_cli(repo, monkeypatch, "review", "--comment")
+    code, _, err = run_cli("review", "--comment", cwd=repo)
     assert code == 2
     assert "--comment works with --github only" in err
 
