@@ -6,7 +6,7 @@ timed as fresh processes, interleaved, several times; the medians and their rati
 Also lists the slowest imports of one diff (``python -X importtime``) so a heavy module that
 slipped onto the import path shows up.
 
-    .venv/bin/python tests/bench_diff.py [--repeats N] [--check]
+    .venv/bin/python benchmarks/diff.py [--repeats N] [--check]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Benchmark ``agentmerge consolidate``: the four seeds against the import floor, then growth.
 
-Run: ``.venv/bin/python tests/bench_consolidate.py [--repeat N]``
+Run: ``.venv/bin/python benchmarks/consolidate.py [--repeat N]``
 
 1. The import floor: a fresh interpreter importing click, python-frontmatter, markdown-it-py and
    rapidfuzz (what any agentmerge command needs). Median wall time over the repeats.

@@ -2,7 +2,7 @@
 
 Run from the repository root with the corpus present beside it (``../shared/corpus``)::
 
-    .venv/bin/python tests/bench_parse.py [--files 400] [--repeats 5]
+    .venv/bin/python benchmarks/parse.py [--files 400] [--repeats 5]
 
 Both sides run as whole subprocesses (interpreter start and imports included), several times;
 the median wall time of each, their ratio and each side's peak resident memory are printed.

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python tests/bench_review.py [--sizes 100 300 1000]
+    .venv/bin/python benchmarks/review.py [--sizes 100 300 1000]
 
 For each size a temporary repository is built with that many agent files under
 ``.claude/agents/`` (files of ``../shared/corpus`` when it is there, generated agents otherwise),
