@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import pytest
 from click.testing import CliRunner
 
-from agentmerge.cli import cli
+from agentmerge.cli import main
 from agentmerge.model import Agent, Item, Section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,15 +146,18 @@ class CliRun(NamedTuple):
 def run_cli(
     *args: str, stdin: bytes | str | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> CliRun:
-    """Run ``agentmerge ARGS`` in this process (click's runner), in ``cwd`` when given."""
+    """Run ``agentmerge ARGS`` through its real entry point (``cli.main``, which picks the exit
+    code and prints errors) in this process, with click's captured streams, in ``cwd`` if given."""
     before = os.getcwd()
     if cwd is not None:
         os.chdir(cwd)
     try:
-        result = CliRunner().invoke(cli, list(args), input=stdin, env=dict(env) if env else None)
+        with CliRunner().isolation(input=stdin, env=dict(env) if env else None) as (out, err, _):
+            code = main(list(args))
+            stdout, stderr = out.getvalue(), err.getvalue()
     finally:
         os.chdir(before)
-    return CliRun(result.exit_code, result.stdout, result.stderr)
+    return CliRun(code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``agentmerge parse`` through click's CliRunner: formats, several files, missing files, stdin."""
+"""``agentmerge parse`` through the command's entry point: formats, several files, missing files, stdin."""
 
 from __future__ import annotations
 

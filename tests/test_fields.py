@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import run_cli
 
-from agentmerge.cli import cli
 from agentmerge.fields import description_prose, names
 
 BODY = "\nYou review backend code.\n\n## Rules\n\n- Validate input at the boundary\n"
@@ -34,11 +33,10 @@ def test_one_list_spelled_two_ways_is_no_change_to_diff_and_no_conflict_to_conso
 ) -> None:
     """diff sees no change, and consolidate writes each name once and reports no widening."""
     a, b = agent_file(tmp_path, "a.md", old), agent_file(tmp_path, "b.md", new)
-    runner = CliRunner()
-    diffed = runner.invoke(cli, ["diff", a, b, "--format", "json"])
+    diffed = run_cli("diff", a, b, "--format", "json")
     assert diffed.exit_code == 0, diffed.output
     assert json.loads(diffed.stdout)["frontmatter"] == []
-    merged = runner.invoke(cli, ["consolidate", a, b, "--format", "json"])
+    merged = run_cli("consolidate", a, b, "--format", "json")
     assert merged.exit_code == 0, merged.output
     report = json.loads(merged.stdout)
     assert report["conflicts"] == []
@@ -52,10 +50,9 @@ def test_a_name_added_in_either_spelling_is_a_widening_to_both_commands(tmp_path
     """``Read Write`` against ``Read, Write, Bash``: diff reports Bash added, consolidate the widening."""
     a = agent_file(tmp_path, "a.md", "tools: Read Write\n")
     b = agent_file(tmp_path, "b.md", "tools: Read, Write, Bash\n")
-    runner = CliRunner()
-    (change,) = json.loads(runner.invoke(cli, ["diff", a, b, "--format", "json"]).stdout)["frontmatter"]
+    (change,) = json.loads(run_cli("diff", a, b, "--format", "json").stdout)["frontmatter"]
     assert change["added_names"] == ["Bash"] and change["widened"]
-    report = json.loads(runner.invoke(cli, ["consolidate", a, b, "--format", "json"]).stdout)
+    report = json.loads(run_cli("consolidate", a, b, "--format", "json").stdout)
     (conflict,) = report["conflicts"]
     assert conflict["key"] == "tools" and "adds Bash" in conflict["why"]
     assert "widens" in conflict["why"] and "Read, Write" not in conflict["why"].split("adds")[1]

@@ -7,11 +7,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from gitrepo import git, isolate_git, new_repo, write
+from conftest import git, new_repo, run_cli, write
 from markdown_it import MarkdownIt
 
-from agentmerge.cli import cli
 from agentmerge.render import markdown_code, markdown_text
 from agentmerge.review import render_review_markdown, review
 
@@ -118,9 +116,7 @@ def structure(markdown: str) -> Structure:
     return parsed
 
 
-@pytest.fixture(autouse=True)
-def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    isolate_git(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("isolated_git")
 
 
 def assert_report_is_safe(markdown: str) -> Structure:
@@ -142,7 +138,7 @@ def test_diff_markdown_shows_hostile_text_in_every_field_as_text(tmp_path: Path)
     moved and folded items: each renders as the text it is, and no tag but the report's own appears."""
     (tmp_path / "old.md").write_text(OLD)
     (tmp_path / "new.md").write_text(NEW)
-    done = CliRunner().invoke(cli, ["diff", "--format", "markdown", str(tmp_path / "old.md"), str(tmp_path / "new.md")])
+    done = run_cli("diff", "--format", "markdown", str(tmp_path / "old.md"), str(tmp_path / "new.md"))
     assert done.exit_code == 1, done.output
     parsed = assert_report_is_safe(done.output)
     # The long item folds into the report's one <details>, whose summary is its own text.

@@ -13,15 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, run_cli
 
-from agentmerge.cli import check_output_path, main
+from agentmerge.cli import check_output_path
 from agentmerge.errors import OutputError
-
-
-def run(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(list(args))
-    return code, capsys.readouterr().err
 
 
 def make_fifo(path: Path) -> Path:
@@ -62,12 +57,12 @@ def link_to(target: str) -> Callable[[Path], Path]:
 )
 @pytest.mark.parametrize("option", ["-o", "--report"])
 def test_output_onto_a_non_regular_file_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Callable[[Path], Path], said: str, option: str
+    tmp_path: Path, make: Callable[[Path], Path], said: str, option: str
 ) -> None:
     """A FIFO, socket, directory or device stays what it is; one error line, exit 2, no temp file."""
     target = make(tmp_path / "out")
     before = os.lstat(target)
-    code, err = run("consolidate", str(SEEDS[0]), option, str(target), capsys=capsys)
+    code, _, err = run_cli("consolidate", str(SEEDS[0]), option, str(target))
     assert code == 2
     assert err.count("\n") == 1 and said in err and str(target) in err
     after = os.lstat(target)
@@ -82,22 +77,22 @@ def test_device_paths_are_refused_before_anything_is_written(path: str) -> None:
         check_output_path(path)
 
 
-def test_report_and_output_must_differ(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_and_output_must_differ(tmp_path: Path) -> None:
     """-o X --report X would lose one of the two; refused, however the second is spelled."""
     out = tmp_path / "merged.md"
     for report in (str(out), str(tmp_path / "." / "merged.md")):
-        code, err = run("consolidate", *map(str, SEEDS[:2]), "-o", str(out), "--report", report, capsys=capsys)
+        code, _, err = run_cli("consolidate", *map(str, SEEDS[:2]), "-o", str(out), "--report", report)
         assert code == 2 and "--report" in err and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_link_to_a_regular_file_is_followed_and_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_link_to_a_regular_file_is_followed_and_kept(tmp_path: Path) -> None:
     """-o through a symbolic link replaces the file it points to; the link stays a link."""
     real = tmp_path / "real.md"
     real.write_text("old\n")
     link = tmp_path / "link.md"
     link.symlink_to(real)
-    code, _ = run("consolidate", str(SEEDS[0]), "-o", str(link), capsys=capsys)
+    code, _, _ = run_cli("consolidate", str(SEEDS[0]), "-o", str(link))
     assert code == 0
     assert link.is_symlink() and real.read_text().startswith("---\nname:")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.md", "real.md"]

@@ -12,7 +12,6 @@ from conftest import FIXTURES, git, new_repo, run_cli, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentmerge.cli import main
 from agentmerge.errors import AgentMergeError
 from agentmerge.formats import DEFAULT_AGENT_GLOBS, glob_regex, looks_like_agent, matches_any
 from agentmerge.review import (
@@ -271,22 +270,19 @@ def test_formatting_only_edit_is_listed_but_not_a_change(tmp_path: Path) -> None
     assert code == 0
 
 
-def test_outside_a_repository_is_one_error_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_outside_a_repository_is_one_error_line(tmp_path: Path) -> None:
     """Not a git repository: exit 2 and one line naming the directory, no traceback."""
-    monkeypatch.chdir(tmp_path)
-    assert main(["review"]) == 2
-    err = capsys.readouterr().err
+    code, _, err = run_cli("review", cwd=tmp_path)
+    assert code == 2
     assert err.count("\n") == 1
     assert err.startswith(f"agentmerge: error: {tmp_path.resolve()}")
     assert "not inside a git working tree" in err
 
 
-def test_unknown_revision_is_one_error_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_revision_is_one_error_line(tmp_path: Path) -> None:
     """A --base that names no commit: exit 2 and one line that names it."""
-    repo = make_review_repo(tmp_path)
-    monkeypatch.chdir(repo)
-    assert main(["review", "--base", "no-such-branch"]) == 2
-    err = capsys.readouterr().err
+    code, _, err = run_cli("review", "--base", "no-such-branch", cwd=make_review_repo(tmp_path))
+    assert code == 2
     assert err == "agentmerge: error: --base 'no-such-branch' is not a commit in this repository\n"
 
 
