@@ -12,9 +12,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -130,17 +131,26 @@ def report_units(report: dict[str, Any]) -> tuple[list[tuple[str, int]], list[tu
 # The command line
 
 
-class CliRun(NamedTuple):
-    """What one run of the command printed and returned; unpacks as (code, stdout, stderr)."""
+@dataclass(frozen=True)
+class CliRun:
+    """What one run of the command printed and returned; unpacks as (exit_code, stdout, stderr)."""
 
     exit_code: int
-    stdout: str
+    stdout_bytes: bytes
     stderr: str
+
+    @property
+    def stdout(self) -> str:
+        """Standard output as text."""
+        return self.stdout_bytes.decode("utf-8", "replace")
 
     @property
     def output(self) -> str:
         """Standard output, then standard error."""
         return self.stdout + self.stderr
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.exit_code, self.stdout, self.stderr))
 
 
 def run_cli(
@@ -157,7 +167,7 @@ def run_cli(
             stdout, stderr = out.getvalue(), err.getvalue()
     finally:
         os.chdir(before)
-    return CliRun(code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
+    return CliRun(code, stdout, stderr.decode("utf-8", "replace"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,20 +176,25 @@ def run_cli(
 
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Callable[..., None]:
-    """A check of ``actual`` against the golden file at ``path``; with ``--regen-golden`` (or
-    AGENTMERGE_REGEN=1 in the environment) the file is written first. ``load`` compares parsed
-    data (``json.loads``) rather than bytes."""
+    """A check of ``actual`` (text, or bytes compared as bytes) against the golden file at
+    ``path``; with ``--regen-golden`` (or AGENTMERGE_REGEN=1 in the environment) the file is
+    written first. ``load`` compares parsed data (``json.loads``) rather than text."""
     regen = bool(request.config.getoption("--regen-golden")) or os.environ.get("AGENTMERGE_REGEN") == "1"
 
-    def check(path: Path, actual: str, load: Callable[[str], Any] | None = None) -> None:
+    def check(path: Path, actual: str | bytes, load: Callable[[str], Any] | None = None) -> None:
         if regen:
-            path.write_text(actual, encoding="utf-8")
+            if isinstance(actual, bytes):
+                path.write_bytes(actual)
+            else:
+                path.write_text(actual, encoding="utf-8")
         assert path.is_file(), f"no golden file {path}; run pytest --regen-golden to create it"
-        expected = path.read_text(encoding="utf-8")
-        if load is None:
-            assert actual == expected, f"{path} differs; if the change is meant, run pytest --regen-golden"
+        hint = f"{path} differs; if the change is meant, run pytest --regen-golden"
+        if isinstance(actual, bytes):
+            assert actual == path.read_bytes(), hint
+        elif load is None:
+            assert actual == path.read_text(encoding="utf-8"), hint
         else:
-            assert load(actual) == load(expected), f"{path} differs; if meant, run pytest --regen-golden"
+            assert load(actual) == load(path.read_text(encoding="utf-8")), hint
 
     return check
 

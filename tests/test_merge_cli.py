@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import SEEDS
+from conftest import SEEDS, run_cli
 
 from agentmerge import merge as merge_module
-from agentmerge.cli import cli, main
+from agentmerge.cli import main
 
 BASE = """---
 name: release-manager
@@ -47,7 +46,8 @@ def write(folder: Path, **texts: str) -> list[str]:
 
 
 def invoke(*args: str, stdin: bytes | None = None) -> tuple[int, bytes, str]:
-    done = CliRunner().invoke(cli, ["merge", *args], input=stdin)
+    """``agentmerge merge ARGS`` through the shared runner, its output as bytes."""
+    done = run_cli("merge", *args, stdin=stdin)
     return done.exit_code, done.stdout_bytes, done.stderr
 
 

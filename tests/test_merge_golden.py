@@ -2,42 +2,37 @@
 the expected merged bytes (expected.md), JSON report (expected.json) and exit code (the JSON's
 ``clean``).
 
-Set AGENTMERGE_REGEN=1 to rewrite the expected files after an intended change, then read the
-changes to them before committing.
+After an intended change, ``pytest --regen-golden`` rewrites the expected files; read the changes
+to them before committing.
 """
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from agentmerge.cli import cli
+from conftest import run_cli
 
 CASES = sorted(p for p in (Path(__file__).parent / "cases" / "merge").iterdir() if p.is_dir())
 
 
 def _merge(case: Path, *options: str) -> tuple[int, bytes, str]:
     sides = [str(case / f"{side}.md") for side in ("base", "ours", "theirs")]
-    done = CliRunner().invoke(cli, ["merge", *sides, "--path", f"{case.name}.md", *options])
+    done = run_cli("merge", *sides, "--path", f"{case.name}.md", *options)
     return done.exit_code, done.stdout_bytes, done.stderr
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
-def test_merge_matches_the_golden_files(case: Path) -> None:
+def test_merge_matches_the_golden_files(case: Path, golden: Callable[..., None]) -> None:
     """The merged bytes and the JSON report are exactly the expected files; the exit code is 0
     for a clean merge and 1 with conflicts."""
     code, merged, _ = _merge(case)
     json_code, report, _ = _merge(case, "--format", "json")
-    if os.environ.get("AGENTMERGE_REGEN"):
-        (case / "expected.md").write_bytes(merged)
-        (case / "expected.json").write_bytes(report)
-    assert merged == (case / "expected.md").read_bytes()
+    golden(case / "expected.md", merged)
+    golden(case / "expected.json", report.decode("utf-8"), load=json.loads)
     data = json.loads(report)
-    assert data == json.loads((case / "expected.json").read_bytes())
     assert data["merged"].encode("utf-8") == merged
     assert code == json_code == (0 if data["clean"] else 1)
 
