@@ -6,11 +6,8 @@ error. Errors are one line on stderr, ``agentmerge: error: PATH:LINE: message``.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
-import stat
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
@@ -18,8 +15,9 @@ from typing import Any, Literal
 import click
 
 from agentmerge.errors import AgentMergeError, InputError, OutputError
+from agentmerge.filesystem import STDIN, check_output_path, read_bytes, refuse_inputs, same_file, write_atomic
 from agentmerge.model import Agent, Diagnostic
-from agentmerge.parse import read_agent, read_bytes
+from agentmerge.parse import read_agent
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
@@ -27,13 +25,9 @@ EXIT_ERROR = 2
 
 
 def report_error(error: AgentMergeError | str) -> None:
-    """Print one error line on stderr."""
-    if isinstance(error, AgentMergeError):
-        where = f"{error.path}:{error.line or 1}: " if error.path else ""
-        text = f"{where}{error.message}"
-    else:
-        text = error
-    click.echo(f"agentmerge: error: {text}", err=True)
+    """Print one error line on stderr: ``agentmerge: error: PATH:LINE: message``, the line only
+    when there is one (``AgentMergeError.__str__`` is the one place that formats it)."""
+    click.echo(f"agentmerge: error: {error}", err=True)
 
 
 def report_warnings(warnings: Iterable[Diagnostic]) -> None:
@@ -42,23 +36,7 @@ def report_warnings(warnings: Iterable[Diagnostic]) -> None:
         click.echo(f"agentmerge: warning: {warning}", err=True)
 
 
-def dump_json(data: Any) -> str:
-    """The JSON text agentmerge prints: indented, UTF-8, stable key order."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-class AgentMergeGroup(click.Group):
-    """Turns AgentMergeError from any command into its one-line message and exit code 2."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except AgentMergeError as error:
-            report_error(error)
-            ctx.exit(EXIT_ERROR)
-
-
-@click.group(cls=AgentMergeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="agentmerge", prog_name="agentmerge")
 @click.option(
     "-C",
@@ -88,41 +66,34 @@ def parse_command(files: tuple[str, ...], fmt: str) -> None:
     A file that cannot be read is reported on stderr and the others are still printed; the exit
     code is then 2. Use - to read standard input.
     """
-    from agentmerge.render import agent_to_dict, render_outline
+    from agentmerge.render import render_agents_json, render_outline
 
-    failed = False
-    printed = 0
-    for path in files:
-        try:
-            agent = read_agent(path)
-        except AgentMergeError as error:
-            report_error(error)
-            failed = True
-            continue
-        report_warnings(agent.warnings)
-        if fmt == "text":
+    failed: list[AgentMergeError] = []
+
+    def readable() -> Iterator[Agent]:
+        # A file that cannot be read is reported where it stands; the others are still printed.
+        for path in files:
+            try:
+                agent = read_agent(path)
+            except AgentMergeError as error:
+                report_error(error)
+                failed.append(error)
+                continue
+            report_warnings(agent.warnings)
+            yield agent
+
+    if fmt == "text":
+        for agent in readable():
             click.echo("\n".join(render_outline(agent)))
-            continue
-        # Each agent is written as soon as it is parsed, so memory does not grow with the number
-        # of files. The text is exactly dump_json's: JSON strings hold no raw line breaks, so
-        # indenting every line of an agent's own dump by two levels places it inside "agents".
-        entry = dump_json(agent_to_dict(agent)).rstrip("\n").replace("\n", "\n    ")
-        click.echo(('{\n  "version": 1,\n  "agents": [\n    ' if not printed else ",\n    ") + entry, nl=False)
-        printed += 1
-    if fmt == "json":
-        click.echo("\n  ]\n}" if printed else dump_json({"version": 1, "agents": []}).rstrip("\n"))
+    else:
+        for piece in render_agents_json(readable()):
+            click.echo(piece, nl=False)
     if failed:
         click.get_current_context().exit(EXIT_ERROR)
 
 
 # --------------------------------------------------------------------------------------------
 # diff
-
-GIT_DIFF_ARGS = 7
-"""How many arguments git passes an external diff command: path, then hex and mode per side."""
-
-GIT_RENAME_DIFF_ARGS = 9
-"""For a renamed or copied file git adds two: the new path and its similarity message."""
 
 _DIFF_MARK_COLOURS = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "!": "magenta"}
 # Used only when colouring, so left to ``re``'s cache rather than compiled at start-up.
@@ -219,31 +190,24 @@ def diff_command(
     Use - for standard input. With git's seven external-diff arguments
     (GIT_EXTERNAL_DIFF="agentmerge diff" git diff) it diffs the two versions and always exits 0.
     """
-    ctx = click.get_current_context()
-    git_mode = len(files) in (GIT_DIFF_ARGS, GIT_RENAME_DIFF_ARGS)
-    if len(files) == 2:
-        old_path, new_path = files
-        old_name, new_name = files
-    elif git_mode:
-        old_path, new_path = files[1], files[4]
-        old_name = "/dev/null" if old_path == os.devnull else files[0]
-        renamed_to = files[GIT_DIFF_ARGS] if len(files) == GIT_RENAME_DIFF_ARGS else files[0]
-        new_name = "/dev/null" if new_path == os.devnull else renamed_to
-    else:
+    from agentmerge.git import GIT_DIFF_ARGS, diff_sides
+
+    sides = diff_sides(files)
+    if sides is None:
         raise click.UsageError(
             f"diff takes two files, OLD and NEW (or git's {GIT_DIFF_ARGS} external-diff arguments); got {len(files)}"
         )
-    if old_path == "-" and new_path == "-":
+    if sides.old_path == "-" and sides.new_path == "-":
         raise click.UsageError("only one side can be read from standard input (-)")
     try:
-        code = _run_diff(old_path, new_path, old_name, new_name, fmt, threshold, stat, use_colour(colour))
+        code = _run_diff(sides.old_path, sides.new_path, sides.old_name, sides.new_name, fmt, threshold, stat, colour)
     except AgentMergeError as error:
-        if not git_mode:
+        if not sides.external:
             raise
         # git aborts the whole diff when its external command fails; report and go on.
         report_error(error)
         code = EXIT_OK
-    ctx.exit(EXIT_OK if git_mode or no_exit_code else code)
+    click.get_current_context().exit(EXIT_OK if sides.external or no_exit_code else code)
 
 
 def _run_diff(
@@ -254,86 +218,39 @@ def _run_diff(
     fmt: str,
     threshold: float | None,
     stat: bool,
-    coloured: bool,
+    colour: str,
 ) -> int:
     """Read, diff and print; return EXIT_DIFFERENT when the files differ, else EXIT_OK."""
-    from agentmerge.parse import STDIN, parse_bytes
+    from agentmerge import render
+    from agentmerge.diff import LineDiff, diff_bytes
 
     names = [STDIN if path == "-" else name for path, name in ((old_path, old_name), (new_path, new_name))]
-    data = [read_bytes(old_path), read_bytes(new_path)]
-    agents: list[Agent] = []
-    for raw, name in zip(data, names, strict=True):
-        try:
-            agents.append(parse_bytes(raw, name))
-        except InputError as error:
-            click.echo(f"agentmerge: warning: {error}; showing a plain line diff", err=True)
-            return _plain_line_diff(data, names, fmt, stat, coloured)
-    for agent in agents:
-        report_warnings(agent.warnings)
-
-    from agentmerge.diff import diff_agents
-    from agentmerge.render import (
-        diff_to_dict,
-        render_diff_markdown,
-        render_diff_stat,
-        render_diff_summary,
-        render_diff_text,
-    )
-
-    result = diff_agents(agents[0], agents[1], threshold=threshold)
+    result = diff_bytes(read_bytes(old_path), read_bytes(new_path), names[0], names[1], threshold=threshold)
+    coloured = use_colour(colour)
+    if isinstance(result, LineDiff):
+        click.echo(f"agentmerge: warning: {result.reason}; showing a plain line diff", err=True)
+        if fmt == "json":
+            click.echo(render.to_json(render.line_diff_to_dict(result, stat=stat)), nl=False)
+        elif stat:
+            click.echo(render.render_line_diff_stat(result))
+        elif fmt == "markdown":
+            click.echo(render.render_line_diff_markdown(result), nl=False)
+        else:
+            for line in result.lines:
+                click.echo(colour_line_diff_line(line) if coloured else line, color=coloured)
+        return EXIT_OK if result.identical else EXIT_DIFFERENT
+    report_warnings(result.warnings)
     if fmt == "json":
-        data_out = diff_to_dict(result)
-        if stat:
-            data_out = {k: data_out[k] for k in ("version", "old", "new", "identical", "summary")}
-        click.echo(dump_json(data_out), nl=False)
+        data = render.diff_stat_to_dict(result) if stat else render.diff_to_dict(result)
+        click.echo(render.to_json(data), nl=False)
     elif stat:
-        click.echo(render_diff_stat(result) if fmt == "text" else f"**{render_diff_summary(result)}**")
+        click.echo(render.render_diff_stat(result) if fmt == "text" else render.render_diff_stat_markdown(result))
     elif fmt == "markdown":
-        click.echo(render_diff_markdown(result), nl=False)
+        click.echo(render.render_diff_markdown(result), nl=False)
     else:
-        for line in render_diff_text(result):
+        for line in render.render_diff_text(result):
             click.echo(colour_diff_line(line) if coloured else line, color=coloured)
     return EXIT_OK if result.identical else EXIT_DIFFERENT
-
-
-def _plain_line_diff(data: list[bytes], names: list[str], fmt: str, stat: bool, coloured: bool) -> int:
-    """The fallback for inputs that are not agent files: a plain line diff, or "binary files differ"."""
-    from agentmerge.diff import line_diff
-
-    same = data[0] == data[1]
-    utf16 = [raw.startswith((b"\xff\xfe", b"\xfe\xff")) for raw in data]
-    binary = any(b"\x00" in raw[:8192] and not wide for raw, wide in zip(data, utf16, strict=True))
-    lines: tuple[str, ...] = ()
-    if not same and not binary:
-        texts = [
-            raw.decode("utf-16" if wide else "utf-8", errors="replace").replace("\r\n", "\n")
-            for raw, wide in zip(data, utf16, strict=True)
-        ]
-        lines = line_diff(texts[0], texts[1], names[0], names[1])
-    elif not same:
-        lines = (f"Binary files {names[0]} and {names[1]} differ",)
-    if fmt == "json":
-        out: dict[str, Any] = {"version": 1, "old": {"path": names[0]}, "new": {"path": names[1]}}
-        out.update(identical=same, fallback="lines", lines=[] if stat else list(lines))
-        click.echo(dump_json(out), nl=False)
-    elif stat:
-        click.echo(f"{names[0]} -> {names[1]}: {'no changes' if same else 'not agent files; lines differ'}")
-    else:
-        body = "\n".join(lines)
-        if fmt == "markdown":
-            from agentmerge.render import markdown_code
-
-            # The fence is longer than any backtick run in the lines, so none of them can close it.
-            fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", body)), default=0))
-            click.echo(
-                f"#### {markdown_code(names[1])}\n\nNot an agent file; plain line diff:\n\n"
-                f"{fence}diff\n{body}\n{fence}\n",
-                nl=False,
-            )
-        elif lines:
-            for line in lines:
-                click.echo(colour_line_diff_line(line) if coloured else line, color=coloured)
-    return EXIT_OK if same else EXIT_DIFFERENT
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,44 +316,32 @@ def review_command(
     .agentmerge.toml replaces the globs. PATHSPEC limits the files looked at, as in git diff.
     Exit 0 when the report was made, 2 on error, and with --exit-code 1 when anything changed.
     """
-    from agentmerge import review as rv
+    from agentmerge.github import actions_step, github_context
+    from agentmerge.render import to_json
+    from agentmerge.review import render_review_markdown, render_review_text, review, review_to_dict
 
     if comment and not github:
         raise click.UsageError("--comment works with --github only")
-    context = rv.github_context(os.environ) if github else None
+    context = github_context(os.environ) if github else None
     if context is not None:
         base = base or context.base
         head = head or context.head
-    root = rv.repository_root(".")
-    config, config_warnings = rv.load_config(root)
-    report_warnings(config_warnings)
-    report = rv.review(
-        ".", base=base or None, head=head or None, pathspecs=pathspecs, threshold=threshold, config=config
-    )
+    report = review(".", base=base or None, head=head or None, pathspecs=pathspecs, threshold=threshold)
+    report_warnings(report.config_warnings)
     for f in report.files:
         report_warnings(f.warnings)
 
     if fmt == "json":
-        click.echo(dump_json(rv.review_to_dict(report)), nl=False)
+        click.echo(to_json(review_to_dict(report)), nl=False)
     elif fmt == "markdown":
-        click.echo(rv.render_review_markdown(report, limit=max_chars), nl=False)
+        click.echo(render_review_markdown(report, limit=max_chars), nl=False)
     else:
         coloured = use_colour(colour)
-        for line in rv.render_review_text(report):
+        for line in render_review_text(report):
             click.echo(colour_diff_line(line) if coloured else line, color=coloured)
-
     if context is not None:
-        limit = min(max_chars, rv.COMMENT_LIMIT) - len(rv.COMMENT_MARKER) - 1
-        markdown = rv.render_review_markdown(report, limit=limit)
-        if context.summary_path:
-            rv.append_to_file(context.summary_path, markdown + "\n")
-        if context.output_path:
-            rv.append_to_file(context.output_path, f"changed={len(report.changed)}\n")
-        if comment and context.pull_request is None:
-            click.echo("agentmerge: not a pull request event; no comment posted", err=True)
-        elif comment:
-            outcome = rv.publish_comment(context, markdown, create=bool(report.files))
-            click.echo(f"agentmerge: pull request comment {outcome}", err=True)
+        for note in actions_step(report, context, max_chars=max_chars, comment=comment):
+            click.echo(f"agentmerge: {note}", err=True)
     if exit_code and report.changed:
         click.get_current_context().exit(EXIT_DIFFERENT)
 
@@ -464,15 +369,15 @@ def git_install_command(global_: bool, uninstall: bool) -> None:
     """
     import shutil
 
-    from agentmerge import review as rv
+    from agentmerge.git import install_git_driver, uninstall_git_driver
 
     scope: Literal["local", "global"] = "global" if global_ else "local"
     if uninstall:
-        done = rv.uninstall_git_driver(".", scope=scope)
+        done = uninstall_git_driver(".", scope=scope)
         for line in done or ["nothing to remove: the agentmerge diff driver is not installed here"]:
             click.echo(line)
         return
-    done = rv.install_git_driver(".", scope=scope)
+    done = install_git_driver(".", scope=scope)
     for line in done or ["nothing to change: the agentmerge diff driver is already installed"]:
         click.echo(line)
     click.echo("git diff now shows agent files with agentmerge; git log -p and git show need --ext-diff")
@@ -518,12 +423,11 @@ def merge_command(
     agentmerge merge %O %A %B -o %A --marker-size %L --path %P (agentmerge git install sets it up).
     """
     from agentmerge.merge import conflict_lines, merge_texts
-    from agentmerge.parse import STDIN
 
     if [base, ours, theirs].count("-") > 1:
         raise click.UsageError("only one input can be read from standard input (-)")
     for target in (base, theirs):
-        if output is not None and _same_file(output, target):
+        if output is not None and same_file(output, target):
             raise OutputError(output, 0, "is BASE or THEIRS; write the merge to OURS or to a new file")
     shown = name or (STDIN if ours == "-" else ours)
     texts, names = _merge_inputs((base, ours, theirs), name)
@@ -544,9 +448,9 @@ def merge_command(
     if output is not None:
         write_atomic(output, result.text)
     if fmt == "json":
-        from agentmerge.render import merge_to_dict
+        from agentmerge.render import merge_to_dict, to_json
 
-        click.echo(dump_json(merge_to_dict(result, name)), nl=False)
+        click.echo(to_json(merge_to_dict(result, name)), nl=False)
     elif output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(result.text.encode("utf-8"))
@@ -564,7 +468,7 @@ def _merge_inputs(paths: tuple[str, str, str], name: str | None) -> tuple[list[s
     mark), and how each is named in messages: ``P (base)`` under git, else its path."""
     import codecs
 
-    from agentmerge.parse import STDIN, decode
+    from agentmerge.parse import decode
 
     texts: list[str] = []
     names: list[str] = []
@@ -591,7 +495,7 @@ def _merge_failed(
     from agentmerge.merge import line_merge
 
     what = f"internal error in merge ({type(error).__name__}: {error})"
-    if output is not None and _same_file(output, ours):
+    if output is not None and same_file(output, ours):
         try:
             write_atomic(output, line_merge(texts[0], texts[1], texts[2], marker_size=marker_size))
             what += f"; {output} holds a line-by-line merge with conflict markers"
@@ -635,25 +539,25 @@ def consolidate_command(
     Use - to read one input from standard input.
     """
     from agentmerge import consolidate
-    from agentmerge.render import consolidation_to_dict
+    from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import render_consolidation
 
     for target in (output, report):
         if target is not None:
             check_output_path(target)
-    if output is not None and report is not None and (output == report or _same_file(output, report)):
+    if output is not None and report is not None and (output == report or same_file(output, report)):
         raise OutputError(report, 0, "is also the -o output; give --report a path of its own")
     agents = [read_agent(path) for path in files]
     for agent in agents:
         report_warnings(agent.warnings)
     for target in (output, report):
         if target is not None and not force:
-            _refuse_input(target, files)
+            refuse_inputs(target, files)
     result = consolidate(agents, threshold=threshold, prefer=_input_named(prefer, files) if prefer else None)
     text = render_consolidation(result, annotate=annotate)
-    body = dump_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
+    body = to_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
     if report is not None:
-        write_atomic(report, dump_json(consolidation_to_dict(result, annotate=annotate)))
+        write_atomic(report, to_json(consolidation_to_dict(result, annotate=annotate)))
     if output is None:
         click.echo(body, nl=False)
         return
@@ -666,142 +570,12 @@ def consolidate_command(
     )
 
 
-def _same_file(a: str, b: str) -> bool:
-    """Whether two paths name one file: the same file on disk, or one new path spelled two ways."""
-    if a == "-" or b == "-":
-        return False
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)
-
-
-def _refuse_input(target: str, files: tuple[str, ...]) -> None:
-    """Stop before an output overwrites one of the inputs (``--force`` allows it)."""
-    for path in files:
-        if _same_file(target, path):
-            raise OutputError(target, 0, "is one of the inputs; choose another output path or pass --force")
-
-
 def _input_named(prefer: str, files: tuple[str, ...]) -> str:
     """The input path (as given) that ``prefer`` names, by path or by the same file on disk."""
     for path in files:
-        if prefer == path or _same_file(prefer, path):
-            return "<stdin>" if path == "-" else path
+        if prefer == path or same_file(prefer, path):
+            return STDIN if path == "-" else path
     raise OutputError(prefer, 0, "--prefer must name one of the input files")
-
-
-_FILE_KINDS = (
-    (stat.S_ISDIR, "a directory; name a file inside it"),
-    (stat.S_ISFIFO, "a FIFO, not a regular file"),
-    (stat.S_ISCHR, "a character device, not a regular file"),
-    (stat.S_ISBLK, "a block device, not a regular file"),
-    (stat.S_ISSOCK, "a socket, not a regular file"),
-)
-
-
-def check_output_path(path: str) -> None:
-    """Refuse an output path that is neither a regular file nor a new path.
-
-    Devices, FIFOs, sockets and directories are refused rather than replaced by a regular file,
-    and so is anything under /dev or /proc (``/dev/stdout`` included): to print, leave ``-o`` out.
-    """
-    for spelled in _spellings(path):
-        if spelled in ("/dev", "/proc") or spelled.startswith(("/dev/", "/proc/")):
-            raise OutputError(path, 0, "is a device path, not a regular file; leave -o out to write to standard output")
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the path") from None
-    for test, kind in _FILE_KINDS:
-        if test(mode):
-            raise OutputError(path, 0, f"is {kind}; write to a regular file or a new path")
-    if not stat.S_ISREG(mode):
-        raise OutputError(path, 0, "is not a regular file; write to a regular file or a new path")
-
-
-def _spellings(path: str) -> list[str]:
-    """Every absolute path ``path`` goes through: itself, each symbolic link it leads to, and where
-    it ends. ``/dev/stdout`` leads through ``/proc/self/fd/1`` to whatever standard output is, so
-    the end alone does not show that it was a device path."""
-    hop = os.path.abspath(path)
-    seen = [hop]
-    while os.path.islink(hop) and len(seen) < 40:
-        try:
-            hop = os.path.normpath(os.path.join(os.path.dirname(hop), os.readlink(hop)))
-        except OSError:
-            break
-        seen.append(hop)
-        seen.append(os.path.join(os.path.realpath(os.path.dirname(hop)), os.path.basename(hop)))
-    seen.append(os.path.realpath(path))
-    return seen
-
-
-@contextlib.contextmanager
-def _termination_raises() -> Iterator[None]:
-    """Make SIGTERM and SIGHUP raise SystemExit(128 + signal) for a while, so ``finally`` blocks run.
-
-    Their default action ends the process at once, which would leave a temporary file behind;
-    SIGINT already raises KeyboardInterrupt. Signal handlers can only be set in the main thread;
-    elsewhere the defaults stay.
-    """
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous: dict[int, Any] = {}
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None:
-            previous[number] = signal.signal(number, stop)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename, so a
-    reader never sees half a file and a failure leaves the old file as it was.
-
-    ``path`` must be a regular file or a new path (``check_output_path``). A symbolic link is
-    followed, so the file it points to is replaced and the link stays. The temporary file is
-    removed on any failure, Ctrl-C and SIGTERM included.
-    """
-    import tempfile
-
-    check_output_path(path)
-    target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
-    directory = os.path.dirname(target)
-    temp = ""
-    with _termination_raises():
-        try:
-            handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-                stream.write(text)
-            if os.path.exists(target):
-                os.chmod(temp, os.stat(target).st_mode & 0o7777)
-            else:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(temp, 0o666 & ~umask)
-            os.replace(temp, target)
-        except BaseException as exc:
-            if temp:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-            if isinstance(exc, OSError):
-                raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the path") from None
-            raise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from typing import Literal
 from agentmerge import match
 from agentmerge.fields import PERMISSION_KEYS, PROSE_KEYS, SET_KEYS, description_prose, example_key, names
 from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
-from agentmerge.model import Agent, Field, Item, Section
+from agentmerge.model import Agent, Diagnostic, Field, Item, Section
 from agentmerge.text import negated, normalize, opposite_polarity, section_role
 
 ChangeOp = Literal["added", "removed", "reworded", "moved"]
@@ -161,6 +161,8 @@ class DiffResult:
     """Body changes in the order of the new file, removals where they stood."""
     threshold: float = match.ITEM_CUTOFF
     """The item similarity cutoff the diff was made with."""
+    warnings: tuple[Diagnostic, ...] = ()
+    """What was worked around while reading the two sides (old side first)."""
 
     @property
     def identical(self) -> bool:
@@ -198,6 +200,7 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
         frontmatter=tuple(diff_frontmatter(old.fields, new.fields, new_exists=not _is_empty(new))),
         changes=body.changes(),
         threshold=cutoff,
+        warnings=(*old.warnings, *new.warnings),
     )
 
 
@@ -733,9 +736,63 @@ def _details(a: object, b: object) -> tuple[str, ...]:
 # Fallback for inputs that are not agent files
 
 
-def line_diff(old_text: str, new_text: str, old_path: str, new_path: str) -> tuple[str, ...]:
-    """A plain unified line diff, for when one side cannot be read as an agent file."""
-    return tuple(
-        line.rstrip("\n")
-        for line in difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), old_path, new_path, lineterm="")
-    )
+@dataclass(frozen=True, slots=True)
+class LineDiff:
+    """A plain line diff of two files that cannot both be read as agent files."""
+
+    old_path: str
+    """The old side's name as given."""
+    new_path: str
+    """The new side's name as given."""
+    identical: bool
+    """Whether the two files have the same bytes."""
+    lines: tuple[str, ...]
+    """The unified diff's lines, or one ``Binary files ... differ`` line; empty when identical."""
+    reason: str
+    """Why there is no semantic diff: the problem of the side that is not an agent file."""
+
+
+BINARY_SAMPLE = 8192
+"""Leading bytes searched for a NUL byte, which makes a file binary for the line diff."""
+
+
+def diff_bytes(
+    old: bytes, new: bytes, old_path: str, new_path: str, *, threshold: float | None = None
+) -> DiffResult | LineDiff:
+    """Diff two files' bytes: semantically when both read as agent files, else line by line.
+
+    A side that is not an agent file (binary, undecodable) is no error here: the answer is a
+    LineDiff that says why, as ``git diff`` shows such files.
+    """
+    from agentmerge.errors import InputError
+    from agentmerge.parse import parse_bytes
+
+    try:
+        agents = [parse_bytes(old, old_path), parse_bytes(new, new_path)]
+    except InputError as error:
+        return line_diff(old, new, old_path, new_path, reason=str(error))
+    return diff_agents(agents[0], agents[1], threshold=threshold)
+
+
+def line_diff(old: bytes, new: bytes, old_path: str, new_path: str, *, reason: str = "") -> LineDiff:
+    """A plain unified line diff of two files (UTF-16 with a byte order mark decoded), or
+    ``Binary files ... differ`` when either holds a NUL byte."""
+    same = old == new
+    data = (old, new)
+    utf16 = [raw.startswith((b"\xff\xfe", b"\xfe\xff")) for raw in data]
+    binary = any(b"\x00" in raw[:BINARY_SAMPLE] and not wide for raw, wide in zip(data, utf16, strict=True))
+    lines: tuple[str, ...] = ()
+    if not same and not binary:
+        old_text, new_text = (
+            raw.decode("utf-16" if wide else "utf-8", errors="replace").replace("\r\n", "\n")
+            for raw, wide in zip(data, utf16, strict=True)
+        )
+        lines = tuple(
+            line.rstrip("\n")
+            for line in difflib.unified_diff(
+                old_text.splitlines(), new_text.splitlines(), old_path, new_path, lineterm=""
+            )
+        )
+    elif not same:
+        lines = (f"Binary files {old_path} and {new_path} differ",)
+    return LineDiff(old_path, new_path, same, lines, reason)

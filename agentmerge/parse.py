@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import InputError
 from agentmerge.fields import EXAMPLE_LINE_WORDS, find_examples, read_prose
+from agentmerge.filesystem import STDIN, read_bytes
 from agentmerge.model import Agent, Diagnostic, Field, Item, ItemKind, Section
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
-STDIN = "<stdin>"
 
 MAX_NESTING = 40
 """Deepest block nesting markdown-it follows; deeper lines are kept as plain paragraphs.
@@ -83,27 +83,6 @@ def read_agent(path: str | Path) -> Agent:
     """Read and parse the agent file at ``path``; ``-`` reads standard input."""
     name = str(path)
     return parse_bytes(read_bytes(name), STDIN if name == "-" else name)
-
-
-def read_bytes(path: str | Path) -> bytes:
-    """The bytes of the file at ``path``; ``-`` is standard input.
-
-    Raises InputError, naming the path and what to do, when the file is missing, a directory or
-    unreadable.
-    """
-    name = str(path)
-    if name == "-":
-        import sys
-
-        return sys.stdin.buffer.read()
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(name, 0, "no such file; check the path") from None
-    except IsADirectoryError:
-        raise InputError(name, 0, "is a directory, not an agent file") from None
-    except OSError as exc:
-        raise InputError(name, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
 
 
 def parse_bytes(data: bytes, path: str = STDIN) -> Agent:

@@ -7,7 +7,7 @@ itself is the writer's (``writer.render_agent``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.fields import value_text
@@ -17,7 +17,7 @@ from agentmerge.writer import render_consolidation
 if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
     from agentmerge.consolidate import Consolidation, MergedItem, MergedSection
-    from agentmerge.diff import Change, DiffResult, FieldChange, Segment, Side
+    from agentmerge.diff import Change, DiffResult, FieldChange, LineDiff, Segment, Side
     from agentmerge.merge import ConflictSide, MergeResult
 
 OUTLINE_WIDTH = 100
@@ -26,6 +26,28 @@ OUTLINE_WIDTH = 100
 
 # --------------------------------------------------------------------------------------------
 # JSON-ready dicts
+
+
+def to_json(data: Any) -> str:
+    """The JSON text agentmerge prints: indented, UTF-8, stable key order, a final line break."""
+    import json
+
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_agents_json(agents: Iterable[Agent]) -> Iterator[str]:
+    """The parse report (``{"version": 1, "agents": [...]}``) in pieces, one per agent as it comes.
+
+    Memory stays flat in the number of files: each agent is written as soon as it is read. The
+    text is exactly ``to_json`` of the whole report: JSON strings hold no raw line breaks, so
+    indenting each line of an agent's own dump by two levels places it inside ``agents``.
+    """
+    printed = 0
+    for agent in agents:
+        entry = to_json(agent_to_dict(agent)).rstrip("\n").replace("\n", "\n    ")
+        yield ('{\n  "version": 1,\n  "agents": [\n    ' if not printed else ",\n    ") + entry
+        printed += 1
+    yield "\n  ]\n}\n" if printed else to_json({"version": 1, "agents": []})
 
 
 def agent_to_dict(agent: Agent) -> dict[str, Any]:
@@ -235,6 +257,17 @@ def render_diff_stat(result: DiffResult) -> str:
     return f"{result.old_path} -> {result.new_path}: {render_diff_summary(result)}"
 
 
+def diff_stat_to_dict(result: DiffResult) -> dict[str, Any]:
+    """The ``--stat`` JSON: the diff report's version, sides, ``identical`` and summary only."""
+    data = diff_to_dict(result)
+    return {key: data[key] for key in ("version", "old", "new", "identical", "summary")}
+
+
+def render_diff_stat_markdown(result: DiffResult) -> str:
+    """The ``--stat`` line in Markdown: the counts in bold."""
+    return f"**{render_diff_summary(result)}**"
+
+
 def render_diff_text(result: DiffResult) -> Iterator[str]:
     """Yield the plain-text report: a header, frontmatter, then changes grouped by section.
 
@@ -326,9 +359,8 @@ def change_description(change: Change) -> str:
     ticks = (change.old.checked, change.new.checked) if change.old and change.new else (None, None)
     if None not in ticks and ticks[0] != ticks[1]:
         notes.append("ticked" if ticks[1] else "unticked")
+    # The op is the JSON's word (added, removed, reworded, moved); only where it comes from is added.
     op: str = change.op
-    if change.op == "reworded" and change.kind == "section":
-        op = "renamed"
     if change.op == "moved" and change.kind == "item" and change.old and change.new:
         if change.old.section_line and change.old.section != change.new.section:
             op = f'moved from "{change.old.section or _TOP}"'
@@ -541,6 +573,38 @@ def markdown_code(text: str, *, table: bool = False) -> str:
 def html_text(text: str) -> str:
     """``text`` escaped for an HTML element such as ``<summary>``."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+# --------------------------------------------------------------------------------------------
+# Line diffs (files that are not agent files)
+
+
+def line_diff_to_dict(result: LineDiff, *, stat: bool = False) -> dict[str, Any]:
+    """A line diff in the diff report's shape, marked ``"fallback": "lines"`` (without the lines
+    for ``--stat``)."""
+    return {
+        "version": 1,
+        "old": {"path": result.old_path},
+        "new": {"path": result.new_path},
+        "identical": result.identical,
+        "fallback": "lines",
+        "lines": [] if stat else list(result.lines),
+    }
+
+
+def render_line_diff_stat(result: LineDiff) -> str:
+    """The ``--stat`` line of a line diff."""
+    said = "no changes" if result.identical else "not agent files; lines differ"
+    return f"{result.old_path} -> {result.new_path}: {said}"
+
+
+def render_line_diff_markdown(result: LineDiff) -> str:
+    """A line diff as Markdown: a heading and the lines in a ``diff`` fence longer than any
+    backtick run in them, so none of them can close it."""
+    body = "\n".join(result.lines)
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", body)), default=0))
+    heading = f"#### {markdown_code(result.new_path)}\n\nNot an agent file; plain line diff:\n\n"
+    return f"{heading}{fence}diff\n{body}\n{fence}\n"
 
 
 # --------------------------------------------------------------------------------------------

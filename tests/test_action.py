@@ -19,7 +19,8 @@ from conftest import ROOT, git, write
 from test_review import EXPECTED_STATUSES, make_review_repo
 
 from agentmerge.errors import AgentMergeError
-from agentmerge.review import COMMENT_LIMIT, COMMENT_MARKER, GitHubContext, github_context, publish_comment
+from agentmerge.github import COMMENT_MARKER, GitHubContext, github_context, publish_comment
+from agentmerge.review import COMMENT_LIMIT
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 STEPS = {step["name"]: step for step in ACTION["runs"]["steps"]}

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from conftest import SEEDS, run_cli
 
-from agentmerge.cli import dump_json
 from agentmerge.parse import read_agent
-from agentmerge.render import agent_to_dict
+from agentmerge.render import agent_to_dict, to_json
 
 
 def test_text_outline_lists_fields_and_sections_with_lines() -> None:
@@ -24,14 +23,14 @@ def test_text_outline_lists_fields_and_sections_with_lines() -> None:
 
 
 def test_json_is_the_model_with_version() -> None:
-    """The JSON format is ``{"version": 1, "agents": [...]}`` with one entry per file, as dump_json writes it."""
+    """The JSON format is ``{"version": 1, "agents": [...]}`` with one entry per file, as to_json writes it."""
     code, out, _ = run_cli("parse", "--format", "json", *map(str, SEEDS))
     assert code == 0
     data = json.loads(out)
     assert data["version"] == 1
     assert [a["path"] for a in data["agents"]] == [str(p) for p in SEEDS]
     expected = {"version": 1, "agents": [agent_to_dict(read_agent(p)) for p in SEEDS]}
-    assert out == dump_json(expected)
+    assert out == to_json(expected)
 
 
 def test_json_item_carries_kind_text_lines_and_label() -> None:
@@ -50,7 +49,7 @@ def test_missing_file_is_reported_once_and_others_still_printed(tmp_path: Path) 
     code, out, err = run_cli("parse", str(SEEDS[0]), str(missing), str(SEEDS[1]))
     assert code == 2
     assert out.count("  body") == 2
-    assert err.splitlines() == [f"agentmerge: error: {missing}:1: no such file; check the path"]
+    assert err.splitlines() == [f"agentmerge: error: {missing}: no such file; check the path"]
 
 
 def test_missing_file_in_json_mode_still_gives_valid_json(tmp_path: Path) -> None:
@@ -73,7 +72,7 @@ def test_directory_is_an_input_error(tmp_path: Path) -> None:
     """A directory given as a file is one error line and exit code 2."""
     code, _, err = run_cli("parse", str(tmp_path))
     assert code == 2
-    assert err == f"agentmerge: error: {tmp_path}:1: is a directory, not an agent file\n"
+    assert err == f"agentmerge: error: {tmp_path}: is a directory, not an agent file\n"
 
 
 def test_stdin_is_read_with_dash() -> None:
@@ -104,7 +103,7 @@ def test_binary_input_is_refused_with_one_line(tmp_path: Path) -> None:
     path.write_bytes(bytes(range(256)) * 10)
     code, out, err = run_cli("parse", str(path))
     assert code == 2 and out == ""
-    assert err == f"agentmerge: error: {path}:1: is a binary file, not a Markdown agent file\n"
+    assert err == f"agentmerge: error: {path}: is a binary file, not a Markdown agent file\n"
 
 
 def test_no_files_is_a_usage_error() -> None:

@@ -81,7 +81,7 @@ def test_missing_file_is_a_one_line_error_with_exit_2() -> None:
     """A path that does not exist: exit 2 and ``agentmerge: error: PATH...`` on one line."""
     result = run_cli("diff", str(OLD), "no/such/file.md")
     assert result.exit_code == 2
-    assert result.stderr.strip().splitlines() == ["agentmerge: error: no/such/file.md:1: no such file; check the path"]
+    assert result.stderr.strip().splitlines() == ["agentmerge: error: no/such/file.md: no such file; check the path"]
     assert "Traceback" not in result.output
 
 

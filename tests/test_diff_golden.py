@@ -15,7 +15,7 @@ import pytest
 
 from agentmerge.diff import diff_agents
 from agentmerge.parse import parse_bytes
-from agentmerge.render import diff_to_dict, render_diff_markdown, render_diff_text
+from agentmerge.render import change_description, diff_to_dict, render_diff_markdown, render_diff_text
 
 CASES = sorted(p for p in (Path(__file__).parent / "cases" / "diff").iterdir() if p.is_dir())
 
@@ -51,3 +51,17 @@ def test_the_formatting_only_case_really_differs_in_bytes() -> None:
     """The formatting-only golden case is not two copies of one file."""
     case = Path(__file__).parent / "cases" / "diff" / "formatting-only"
     assert (case / "old.md").read_bytes() != (case / "new.md").read_bytes()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_text_and_markdown_use_the_json_change_words(case: Path) -> None:
+    """Each change is described by its JSON op (added, removed, reworded, moved) in every format."""
+    old = parse_bytes((case / "old.md").read_bytes(), "old.md")
+    new = parse_bytes((case / "new.md").read_bytes(), "new.md")
+    result = diff_agents(old, new)
+    text = "\n".join(render_diff_text(result))
+    markdown = render_diff_markdown(result)
+    for change in result.changes:
+        assert change_description(change).split()[0] == change.op
+        assert f" {change_description(change)}: " in text
+        assert f"**{change_description(change).split(' (')[0]}" in markdown

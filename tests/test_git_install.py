@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from conftest import FIXTURES, git, new_repo, run_cli
 
 from agentmerge.formats import DEFAULT_AGENT_GLOBS
-from agentmerge.review import ATTRIBUTES_HEADER
+from agentmerge.git import ATTRIBUTES_HEADER
 
 SEED = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
 OLD_BULLET = "- Build data processing pipelines"
@@ -176,3 +177,15 @@ def test_local_install_outside_a_repository_is_an_error(tmp_path: Path) -> None:
     code, _, err = run_cli("git", "install", cwd=tmp_path)
     assert code == 2
     assert err.count("\n") == 1 and "not inside a git working tree" in err
+
+
+def test_a_new_attributes_file_is_written_like_any_output(tmp_path: Path) -> None:
+    """install writes through the one atomic writer: a new .gitattributes gets the permissions the
+    umask allows (a temporary file's 0600 would hide it from the rest of a team's tools)."""
+    repo = new_repo(tmp_path / "repo", {"AGENTS.md": "- Be brief\n"})
+    umask = os.umask(0)
+    os.umask(umask)
+    code, _, _ = run_cli("git", "install", cwd=repo)
+    assert code == 0
+    assert ((repo / ".gitattributes").stat().st_mode & 0o777) == 0o666 & ~umask
+    assert not [p.name for p in repo.iterdir() if p.name.endswith(".tmp")]

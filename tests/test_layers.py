@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "model"),  # what every stage speaks: the model and the errors
     ("lexicon",),  # word lists and section roles, as data
     ("text",),  # normal forms, terms, polarity, labels
-    ("fields", "formats"),  # frontmatter rules; which files are agents
+    ("fields", "formats", "filesystem"),  # frontmatter rules; which files are agents; reading and writing files
     ("parse",),  # read: bytes to model
     ("match",),  # pair two files' sections and items
     ("cluster",),  # cluster N files' sections and items
@@ -29,7 +29,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("consolidate", "merge"),  # the consolidation; the three-way merge
     ("writer",),  # the canonical agent file
     ("render",),  # reports: text, Markdown, JSON
-    ("review",),  # git, the review report, GitHub
+    ("git",),  # running git, the changed files, the diff driver
+    ("review",),  # the review report
+    ("github",),  # the Actions step and the comment API
     ("__init__",),  # the public Python API
     ("cli",),  # options, one library call, output, exit code
     ("__main__",),  # python -m agentmerge

@@ -14,14 +14,8 @@ from hypothesis import strategies as st
 
 from agentmerge.errors import AgentMergeError
 from agentmerge.formats import DEFAULT_AGENT_GLOBS, glob_regex, looks_like_agent, matches_any
-from agentmerge.review import (
-    Review,
-    ReviewConfig,
-    changed_files,
-    load_config,
-    render_review_markdown,
-    review,
-)
+from agentmerge.git import changed_files
+from agentmerge.review import Review, ReviewConfig, load_config, render_review_markdown, review
 
 SEED_HEADINGS = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
 SEED_LABELS = (FIXTURES / "backend-engineer" / "002-plain-labels.md").read_text(encoding="utf-8")

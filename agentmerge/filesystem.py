@@ -1,0 +1,174 @@
+"""Files at the two ends of every command: input bytes in, outputs written atomically.
+
+Every command reads its inputs with ``read_bytes`` and writes with ``write_atomic``: a temporary
+file in the same directory, then a rename, so a reader never sees half a file and a failure
+leaves the old file as it was. Outputs go only to regular files or new paths; devices, FIFOs,
+sockets and directories are refused rather than replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from agentmerge.errors import InputError, OutputError
+
+STDIN = "<stdin>"
+"""How standard input (``-``) is named in models and messages."""
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The bytes of the file at ``path``; ``-`` is standard input.
+
+    Raises InputError, naming the path and what to do, when the file is missing, a directory or
+    unreadable.
+    """
+    name = str(path)
+    if name == "-":
+        import sys
+
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(name, 0, "no such file; check the path") from None
+    except IsADirectoryError:
+        raise InputError(name, 0, "is a directory, not an agent file") from None
+    except OSError as exc:
+        raise InputError(name, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file: the same file on disk, or one new path spelled two ways."""
+    if a == "-" or b == "-":
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_inputs(target: str, inputs: Iterable[str]) -> None:
+    """Stop before an output overwrites one of the ``inputs`` (``--force`` skips this check)."""
+    for path in inputs:
+        if same_file(target, path):
+            raise OutputError(target, 0, "is one of the inputs; choose another output path or pass --force")
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory; name a file inside it"),
+    (stat.S_ISFIFO, "a FIFO, not a regular file"),
+    (stat.S_ISCHR, "a character device, not a regular file"),
+    (stat.S_ISBLK, "a block device, not a regular file"),
+    (stat.S_ISSOCK, "a socket, not a regular file"),
+)
+
+
+def check_output_path(path: str) -> None:
+    """Refuse an output path that is neither a regular file nor a new path.
+
+    Devices, FIFOs, sockets and directories are refused rather than replaced by a regular file,
+    and so is anything under /dev or /proc (``/dev/stdout`` included): to print, leave ``-o`` out.
+    """
+    for spelled in _spellings(path):
+        if spelled in ("/dev", "/proc") or spelled.startswith(("/dev/", "/proc/")):
+            raise OutputError(path, 0, "is a device path, not a regular file; leave -o out to write to standard output")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the path") from None
+    for test, kind in _FILE_KINDS:
+        if test(mode):
+            raise OutputError(path, 0, f"is {kind}; write to a regular file or a new path")
+    if not stat.S_ISREG(mode):
+        raise OutputError(path, 0, "is not a regular file; write to a regular file or a new path")
+
+
+def _spellings(path: str) -> list[str]:
+    """Every absolute path ``path`` goes through: itself, each symbolic link it leads to, and where
+    it ends. ``/dev/stdout`` leads through ``/proc/self/fd/1`` to whatever standard output is, so
+    the end alone does not show that it was a device path."""
+    hop = os.path.abspath(path)
+    seen = [hop]
+    while os.path.islink(hop) and len(seen) < 40:
+        try:
+            hop = os.path.normpath(os.path.join(os.path.dirname(hop), os.readlink(hop)))
+        except OSError:
+            break
+        seen.append(hop)
+        seen.append(os.path.join(os.path.realpath(os.path.dirname(hop)), os.path.basename(hop)))
+    seen.append(os.path.realpath(path))
+    return seen
+
+
+@contextlib.contextmanager
+def _termination_raises() -> Iterator[None]:
+    """Make SIGTERM and SIGHUP raise SystemExit(128 + signal) for a while, so ``finally`` blocks run.
+
+    Their default action ends the process at once, which would leave a temporary file behind;
+    SIGINT already raises KeyboardInterrupt. Signal handlers can only be set in the main thread;
+    elsewhere the defaults stay.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous: dict[int, Any] = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename, so a
+    reader never sees half a file and a failure leaves the old file as it was.
+
+    ``path`` must be a regular file or a new path (``check_output_path``). A symbolic link is
+    followed, so the file it points to is replaced and the link stays. A new file gets the
+    permissions the umask allows; a replaced one keeps its own. The temporary file is removed on
+    any failure, Ctrl-C and SIGTERM included.
+    """
+    import tempfile
+
+    name = str(path)
+    check_output_path(name)
+    target = os.path.realpath(name) if os.path.islink(name) else os.path.abspath(name)
+    directory = os.path.dirname(target)
+    temp = ""
+    with _termination_raises():
+        try:
+            handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            if os.path.exists(target):
+                os.chmod(temp, os.stat(target).st_mode & 0o7777)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(temp, 0o666 & ~umask)
+            os.replace(temp, target)
+        except BaseException as exc:
+            if temp:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+            if isinstance(exc, OSError):
+                raise OutputError(name, 0, f"cannot be written ({exc.strerror or exc}); check the path") from None
+            raise

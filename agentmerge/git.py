@@ -1,0 +1,407 @@
+"""Running git: the changed files between two revisions, their contents, and the diff driver.
+
+Git is run as a subprocess with ``-z`` output everywhere, so paths with spaces, quotes or
+non-ASCII characters need no unquoting, and with ``core.quotepath=off`` and ``LC_ALL=C``. Every
+failure becomes one AgentMergeError line. ``agentmerge git install`` (the ``diff=agentmerge``
+attributes and ``diff.agentmerge.command``) is git configuration, so it lives here too, as does
+reading the arguments git hands an external diff command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from agentmerge.errors import AgentMergeError, InputError, OutputError
+from agentmerge.filesystem import write_atomic
+from agentmerge.formats import DEFAULT_AGENT_GLOBS
+
+ChangeStatus = Literal["added", "deleted", "modified", "renamed"]
+
+DRIVER = "agentmerge"
+"""Name of the git diff driver: ``diff.agentmerge.command`` and ``diff=agentmerge`` attributes."""
+
+DRIVER_COMMAND = "agentmerge diff"
+"""What git runs as the diff driver; it receives git's seven external-diff arguments."""
+
+ATTRIBUTES_HEADER = "# agentmerge: semantic diff for agent files (agentmerge git install)"
+"""Comment line that opens the block of attributes ``git install`` writes, and marks it for removal."""
+
+ZERO_SHA = "0" * 40
+"""The object id git writes for "no object" (an added file's old side)."""
+
+GIT_DIFF_ARGS = 7
+"""How many arguments git passes an external diff command: path, then file, hex and mode per side."""
+
+GIT_RENAME_DIFF_ARGS = 9
+"""For a renamed or copied file git adds two: the new path and its similarity message."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """One file git reports as changed between the two sides, before it is read."""
+
+    status: ChangeStatus
+    """added, deleted, modified or renamed (renames as git's ``-M`` finds them)."""
+    path: str
+    """Path on the new side, relative to the repository root; for a deleted file, its old path."""
+    old_path: str | None
+    """Path on the old side; None for an added file."""
+    old_blob: str | None
+    """Object id of the old content; None when there is no old side or it is not a regular file."""
+    new_blob: str | None
+    """Object id of the new content; None when it is read from the working tree or absent."""
+    similarity: int | None = None
+    """For a rename, git's similarity index in percent; None otherwise."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiffSides:
+    """The two files a diff compares, and how each is named in the report."""
+
+    old_path: str
+    """Where the old side is read from (``-`` for standard input)."""
+    new_path: str
+    """Where the new side is read from."""
+    old_name: str
+    """The old side's name in the report (git's path, or ``/dev/null`` for none)."""
+    new_name: str
+    """The new side's name in the report (for a rename, the new path)."""
+    external: bool
+    """Whether git called ``diff`` as its external diff command (then it always exits 0)."""
+
+
+def diff_sides(args: Sequence[str]) -> DiffSides | None:
+    """The sides of ``agentmerge diff ARGS``: OLD and NEW, or git's seven (nine for a rename)
+    external-diff arguments ``path old-file old-hex old-mode new-file new-hex new-mode [new-path
+    similarity]``; None for any other number of arguments."""
+    if len(args) == 2:
+        return DiffSides(args[0], args[1], args[0], args[1], external=False)
+    if len(args) not in (GIT_DIFF_ARGS, GIT_RENAME_DIFF_ARGS):
+        return None
+    old_path, new_path = args[1], args[4]
+    renamed_to = args[GIT_DIFF_ARGS] if len(args) == GIT_RENAME_DIFF_ARGS else args[0]
+    return DiffSides(
+        old_path,
+        new_path,
+        "/dev/null" if old_path == os.devnull else args[0],
+        "/dev/null" if new_path == os.devnull else renamed_to,
+        external=True,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Plumbing
+
+
+def _git(args: Sequence[str], cwd: str | Path, *, env: Mapping[str, str] | None = None, stdin: bytes = b"") -> bytes:
+    """Run git and return its standard output; a failure becomes one AgentMergeError line."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    full_env["LC_ALL"] = "C"
+    full_env.pop("GIT_EXTERNAL_DIFF", None)
+    try:
+        done = subprocess.run(
+            ["git", "-c", "core.quotepath=off", *args],
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            env=full_env,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise AgentMergeError("", 0, "git is not installed or not on PATH; install git first") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        first = message[-1] if message else f"exit code {done.returncode}"
+        raise AgentMergeError("", 0, f"git {args[0]} failed: {first.removeprefix('fatal: ')}")
+    return done.stdout
+
+
+def repository_root(cwd: str | Path = ".") -> Path:
+    """Return the top of the working tree that contains ``cwd``; an error outside a repository."""
+    where = str(Path(cwd).resolve())
+    if not Path(where).is_dir():
+        raise InputError(where, 0, "is not a directory; run agentmerge review inside a git repository")
+    try:
+        out = _git(["rev-parse", "--show-toplevel"], where)
+    except AgentMergeError:
+        raise InputError(where, 0, "is not inside a git working tree; run agentmerge review in a clone") from None
+    return Path(out.decode("utf-8").strip())
+
+
+def resolve_commit(root: Path, rev: str, *, option: str) -> str:
+    """Return the full object id of the commit ``rev`` names; an error naming ``option`` if none."""
+    if rev.startswith("-"):
+        raise AgentMergeError("", 0, f"{option} {rev!r} is not a revision; name a branch, tag or commit")
+    try:
+        out = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], root)
+    except AgentMergeError:
+        hint = " (in a shallow clone, fetch more history: actions/checkout with fetch-depth: 0)"
+        shallow = _git(["rev-parse", "--is-shallow-repository"], root).strip() == b"true"
+        raise AgentMergeError(
+            "", 0, f"{option} {rev!r} is not a commit in this repository{hint if shallow else ''}"
+        ) from None
+    return out.decode("ascii").strip()
+
+
+def default_base(root: Path) -> str:
+    """Return the default branch to review against: origin/HEAD, else main, else master."""
+    candidates = {
+        "origin/HEAD": "refs/remotes/origin/HEAD",
+        "main": "refs/heads/main",
+        "master": "refs/heads/master",
+        "origin/main": "refs/remotes/origin/main",
+        "origin/master": "refs/remotes/origin/master",
+    }
+    for name, ref in candidates.items():
+        if ref_exists(root, ref):
+            return name
+    raise AgentMergeError("", 0, "found no default branch (origin/HEAD, main or master); pass --base REV")
+
+
+def ref_exists(root: Path, ref: str) -> bool:
+    try:
+        _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root)
+    except AgentMergeError:
+        return False
+    return True
+
+
+def merge_base(root: Path, base: str, head: str, *, base_rev: str, head_rev: str) -> str:
+    """Return the best common ancestor of two commits, as ``git diff BASE...HEAD`` uses it."""
+    try:
+        return _git(["merge-base", base, head], root).decode("ascii").strip()
+    except AgentMergeError:
+        raise AgentMergeError(
+            "",
+            0,
+            f"{base_rev} and {head_rev} share no history in this clone; fetch more history "
+            "(actions/checkout with fetch-depth: 0) or pass --base",
+        ) from None
+
+
+def working_tree_dirty(root: Path) -> bool:
+    """Whether the working tree has uncommitted changes or untracked files."""
+    return bool(_git(["status", "--porcelain", "-z", "--untracked-files=normal"], root).strip())
+
+
+def changed_files(
+    root: Path, base: str, head: str | None, pathspecs: Sequence[str] = (), *, cwd: str | Path | None = None
+) -> list[FileChange]:
+    """Return the files that differ between commit ``base`` and ``head`` (None: the working tree).
+
+    Renames are found by git (``-M``, its default 50% similarity), so a renamed and edited file
+    is one change diffed against its old path. Untracked files of the working tree count as added:
+    they are entered in a scratch copy of the index as intent-to-add, so git's rename detection
+    sees them too, and the real index is never touched. Pathspecs are relative to ``cwd``.
+    """
+    where = str(cwd) if cwd is not None else str(root)
+    diff_args = ["diff", "--raw", "-z", "-M", "--no-abbrev", "--no-relative", "--no-ext-diff", "--no-textconv"]
+    spec = ["--", *pathspecs] if pathspecs else ["--"]
+    if head is not None:
+        raw = _git([*diff_args, base, head, *spec], where)
+        return _parse_raw(raw)
+    index = _git(["rev-parse", "--path-format=absolute", "--git-path", "index"], where).decode("utf-8").strip()
+    with tempfile.TemporaryDirectory(prefix="agentmerge-") as scratch:
+        scratch_index = os.path.join(scratch, "index")
+        if os.path.exists(index):
+            shutil.copyfile(index, scratch_index)
+        env = {"GIT_INDEX_FILE": scratch_index}
+        untracked = _git(["ls-files", "-z", "--others", "--exclude-standard", *spec], where, env=env)
+        if untracked:
+            _git(
+                ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"],
+                where,
+                env=env,
+                stdin=untracked,
+            )
+        raw = _git([*diff_args, base, *spec], where, env=env)
+    return _parse_raw(raw, worktree=True)
+
+
+def _parse_raw(raw: bytes, *, worktree: bool = False) -> list[FileChange]:
+    """Read ``git diff --raw -z --no-abbrev`` output into changes (regular files only)."""
+    fields = raw.decode("utf-8", "surrogateescape").split("\0")
+    changes: list[FileChange] = []
+    i = 0
+    while i < len(fields) - 1:
+        meta = fields[i].lstrip(":").split()
+        i += 1
+        if len(meta) < 5:
+            continue
+        old_mode, new_mode, old_sha, new_sha, letter = meta[:5]
+        paths = [fields[i]]
+        i += 1
+        if letter[0] in "RC":
+            paths.append(fields[i])
+            i += 1
+        old_file = old_mode.startswith("100")
+        new_file = new_mode.startswith("100")
+        old_blob = old_sha if old_file and old_sha != ZERO_SHA else None
+        new_blob = None if worktree or not new_file or new_sha == ZERO_SHA else new_sha
+        kind = letter[0]
+        if kind == "R":
+            if not (old_file or new_file):
+                continue
+            changes.append(FileChange("renamed", paths[1], paths[0], old_blob, new_blob, int(letter[1:] or 0) or None))
+        elif kind == "C":
+            # Copy detection is not asked for (-C); should a configuration turn it on, a copy is
+            # a new file on this side.
+            if new_file:
+                changes.append(FileChange("added", paths[1], None, None, new_blob))
+        elif kind == "A" or (kind == "T" and not old_file):
+            if new_file:
+                changes.append(FileChange("added", paths[0], None, None, new_blob))
+        elif kind == "D" or (kind == "T" and not new_file):
+            if old_file:
+                changes.append(FileChange("deleted", paths[0], paths[0], old_blob, None))
+        elif old_file or new_file:
+            changes.append(FileChange("modified", paths[0], paths[0], old_blob, new_blob))
+    return changes
+
+
+def read_blobs(root: Path, blobs: Sequence[str]) -> dict[str, bytes]:
+    """Return the content of each git blob, read in one ``git cat-file --batch`` run."""
+    unique = sorted(set(blobs))
+    if not unique:
+        return {}
+    out = _git(["cat-file", "--batch"], root, stdin="".join(f"{b}\n" for b in unique).encode("ascii"))
+    contents: dict[str, bytes] = {}
+    pos = 0
+    for blob in unique:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) < 3:  # "<sha> missing": nothing to read for it
+            continue
+        size = int(header[2])
+        contents[blob] = out[pos : pos + size]
+        pos += size + 1
+    return contents
+
+
+# --------------------------------------------------------------------------------------------
+# git install: the diff driver
+
+
+def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global"] = "local") -> list[str]:
+    """Configure git to show agent files with ``agentmerge diff``; return what was changed.
+
+    Sets ``diff.agentmerge.command`` and adds ``<glob> diff=agentmerge`` lines for the default
+    agent globs to ``.gitattributes`` (local) or the global attributes file. Running it again
+    changes nothing.
+    """
+    where, config_flag, attributes = _install_target(cwd, scope)
+    done: list[str] = []
+    current = _git_config_get(where, config_flag, f"diff.{DRIVER}.command")
+    if current != DRIVER_COMMAND:
+        _git(["config", config_flag, f"diff.{DRIVER}.command", DRIVER_COMMAND], where)
+        before = f" (was {current!r})" if current else ""
+        done.append(f"set diff.{DRIVER}.command = {DRIVER_COMMAND!r} in the {scope} git config{before}")
+    wanted = [f"{glob} diff={DRIVER}" for glob in DEFAULT_AGENT_GLOBS]
+    lines = _read_lines(attributes)
+    present = {line.strip() for line in lines}
+    missing = [line for line in wanted if line not in present]
+    if missing:
+        if ATTRIBUTES_HEADER in present:
+            end = _block_end(lines, lines.index(ATTRIBUTES_HEADER))
+            lines[end:end] = missing
+        else:
+            if lines and lines[-1].strip():
+                lines.append("")
+            lines.extend([ATTRIBUTES_HEADER, *missing])
+        _write_lines(attributes, lines)
+        done.append(f"added {len(missing)} line{'s' if len(missing) != 1 else ''} to {attributes}")
+    return done
+
+
+def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global"] = "local") -> list[str]:
+    """Remove what ``install_git_driver`` added; return what was changed."""
+    where, config_flag, attributes = _install_target(cwd, scope)
+    done: list[str] = []
+    current = _git_config_get(where, config_flag, f"diff.{DRIVER}.command")
+    if current == DRIVER_COMMAND:
+        _git(["config", config_flag, "--unset", f"diff.{DRIVER}.command"], where)
+        done.append(f"removed diff.{DRIVER}.command from the {scope} git config")
+        if not _git_config_section(where, config_flag):
+            # Older git leaves an empty ``[diff "agentmerge"]`` header behind; newer git removes
+            # it itself and then refuses to remove a section that is not there.
+            with contextlib.suppress(AgentMergeError):
+                _git(["config", config_flag, "--remove-section", f"diff.{DRIVER}"], where)
+    lines = _read_lines(attributes)
+    if ATTRIBUTES_HEADER in (line.strip() for line in lines):
+        start = [line.strip() for line in lines].index(ATTRIBUTES_HEADER)
+        end = _block_end(lines, start)
+        removed = end - start
+        del lines[start:end]
+        if start > 0 and not lines[start - 1].strip():
+            del lines[start - 1]  # the blank line install puts before the block
+        if any(line.strip() for line in lines):
+            _write_lines(attributes, lines)
+        else:
+            attributes.unlink()
+        done.append(f"removed {removed} line{'s' if removed != 1 else ''} from {attributes}")
+    return done
+
+
+def _install_target(cwd: str | Path, scope: str) -> tuple[str, str, Path]:
+    """Return where to run git, the ``git config`` scope flag, and the attributes file to edit."""
+    if scope == "global":
+        where = str(Path(cwd).resolve())
+        configured = _git_config_get(where, "--global", "core.attributesFile", path=True)
+        if configured:
+            return where, "--global", Path(configured)
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        return where, "--global", Path(xdg) / "git" / "attributes"
+    root = repository_root(cwd)
+    return str(root), "--local", root / ".gitattributes"
+
+
+def _git_config_get(where: str, flag: str, key: str, *, path: bool = False) -> str | None:
+    args = ["config", flag, *(["--type=path"] if path else []), "--get", key]
+    try:
+        value = _git(args, where).decode("utf-8").strip()
+    except AgentMergeError:
+        return None  # git config exits 1 when the key is unset
+    return value or None
+
+
+def _git_config_section(where: str, flag: str) -> list[str]:
+    try:
+        out = _git(["config", flag, "--get-regexp", rf"^diff\.{DRIVER}\."], where)
+    except AgentMergeError:
+        return []
+    return out.decode("utf-8").splitlines()
+
+
+def _block_end(lines: list[str], header: int) -> int:
+    """Index just past the attribute lines that follow the header at ``header``."""
+    end = header + 1
+    while end < len(lines) and lines[end].strip().endswith(f" diff={DRIVER}"):
+        end += 1
+    return end
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(str(path), 0, f"cannot be read ({error}); fix or remove it and retry") from None
+
+
+def _write_lines(path: Path, lines: list[str]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(str(path), 0, f"cannot be written ({error.strerror or error}); check permissions") from None
+    write_atomic(path, "\n".join(lines) + "\n")
