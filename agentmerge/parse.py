@@ -21,6 +21,7 @@ from agentmerge.errors import InputError
 from agentmerge.fields import EXAMPLE_LINE_WORDS, find_examples, read_prose
 from agentmerge.filesystem import STDIN, read_bytes
 from agentmerge.model import Agent, Diagnostic, Field, Item, ItemKind, Section
+from agentmerge.text import lead_label
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -43,9 +44,6 @@ PSEUDO_TITLE_WORDS = 12
 SENTENCE_END = (".", "!", "?")
 """Punctuation that ends a sentence: a bold line ending in one is an instruction, not a title."""
 
-LABEL_MAX_WORDS = 5
-"""Most words a plain ``Label: text`` lead-in may have; longer prefixes are sentences."""
-
 BINARY_SAMPLE = 8192
 """How many leading bytes are examined to tell a binary file from text."""
 
@@ -54,11 +52,6 @@ BINARY_SAMPLE = 8192
 ANNOTATION_RE = re.compile(r"(?:[ \t]*(?:(?<=\s)|^)<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*\s*-->)+[ \t]*$")
 
 _BOLD_ONLY_RE = re.compile(r"^(\*\*|__)(?P<title>(?:(?!\1).)+?)\1[ \t]*(?P<colon>:?)[ \t]*$")
-_BOLD_LABEL_RE = re.compile(
-    r"^(\*\*|__)(?P<label>(?:(?!\1).)+?)(?::\1|\1[ \t]*(?::|[ \t]+[-\u2013\u2014][ \t]))[ \t]*(?P<rest>\S.*)$",
-    re.DOTALL,
-)
-_PLAIN_LABEL_RE = re.compile(r"^(?P<label>[A-Za-z][\w &/+.'()-]{0,40}?):[ \t]+(?P<rest>\S.*)$", re.DOTALL)
 _TASK_RE = re.compile(r"^\[([ xX])\](?:[ \t]+|$|(?=\n))")
 _POINT_RE = re.compile(r"^[\u2022\u25e6\u25aa\u2013][ \t]+(?=\S)")
 """A line that opens with a typographic bullet (``•``, ``◦``, ``▪``, ``–``) and text: CommonMark
@@ -786,13 +779,5 @@ def _without_colon(title: str) -> str:
 
 
 def _label(text: str) -> str | None:
-    """The lead-in label of ``**Label**: rest``, ``**Label:** rest`` or ``Label: rest``."""
-    bold = _BOLD_LABEL_RE.match(text)
-    if bold:
-        return _without_colon(bold.group("label")) or None
-    plain = _PLAIN_LABEL_RE.match(text)
-    if plain:
-        label = plain.group("label").strip()
-        if len(label.split()) <= LABEL_MAX_WORDS and not label.lower().startswith(("http", "note")):
-            return label
-    return None
+    """The lead-in label of ``**Label**: rest``, ``**Label:** rest`` or ``Label: rest`` (``text.lead_label``)."""
+    return lead_label(text, bare=False)

@@ -174,23 +174,46 @@ def section_role(title: str | None) -> str:
     return GENERAL_ROLE
 
 
+LABEL_MAX_WORDS = 5
+"""Most words a plain ``Label: text`` lead-in may have; longer prefixes are sentences."""
+
+
 @lru_cache(maxsize=1)
-def _label_patterns() -> tuple[re.Pattern[str], ...]:
-    """The lead-in label patterns, compiled on first use (diff never needs them)."""
+def _label_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The bold and the plain lead-in label patterns, compiled on first use."""
     return (
-        re.compile(r"^\s*(?:\*\*|__)([^*_:\n]{1,60}?)(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*(?::|\s[-\u2013\u2014]\s))"),
-        re.compile(r"^\s*([A-Za-z][\w &/-]{0,40}?):\s"),
+        re.compile(
+            r"^(\*\*|__)(?P<label>(?:(?!\1).)+?)(?::\1|\1[ \t]*(?::|[ \t]+[-\u2013\u2014](?=[ \t]|$)))[ \t]*", re.DOTALL
+        ),
+        re.compile(r"^(?P<label>[A-Za-z][\w &/+.'()-]{0,40}?):(?=[ \t]|$)[ \t]*"),
     )
 
 
 @lru_cache(maxsize=65536)
-def lead_label(text: str) -> str | None:
-    """The lead-in label of an item (``**Test Quality**: ...``, ``Quality Assessment: ...``), or None."""
-    for pattern in _label_patterns():
-        found = pattern.match(text)
-        if found:
-            return found.group(1)
+def lead_label(text: str, *, bare: bool = True) -> str | None:
+    """The lead-in label of ``**Label**: rest``, ``**Label:** rest``, ``**Label** - rest`` or
+    ``Label: rest``, without markup or colon; None when the text opens with none.
+
+    A plain label starts with a letter and has at most LABEL_MAX_WORDS words (and is not a URL or a
+    ``Note``); longer prefixes are sentences. With ``bare`` false a label needs text after it, as
+    the model's ``Item.label`` does; a bare label line (``**Suggested Fix**:``) counts otherwise.
+    """
+    bold_re, plain_re = _label_patterns()
+    bold = bold_re.match(text)
+    if bold and (bare or _has_text(text, bold.end())):
+        title = bold.group("label").strip()
+        return (title[:-1].strip() if title.endswith(":") else title) or None
+    plain = plain_re.match(text)
+    if plain and (bare or _has_text(text, plain.end())):
+        label = plain.group("label").strip()
+        if len(label.split()) <= LABEL_MAX_WORDS and not label.lower().startswith(("http", "note")):
+            return label
     return None
+
+
+def _has_text(text: str, at: int) -> bool:
+    """Whether text follows a label on its own line (not only on a later one)."""
+    return at < len(text) and not text[at].isspace()
 
 
 def label_only(text: str) -> bool:

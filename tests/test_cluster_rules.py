@@ -221,3 +221,17 @@ def test_merged_sections_keep_every_order_their_inputs_share() -> None:
     for order in (["Duties", "Inputs", "Outputs"], ["Duties", "Skills", "Method", "Outputs"]):
         assert [t for t in titles if t in order] == order, titles
     assert titles.index("Competencies") < titles.index("Method") < titles.index("Standards")
+
+
+def test_clustering_reads_lead_in_labels_by_the_parser_rule() -> None:
+    """One label rule: a six-word prefix is a sentence to the parser and to the clustering alike,
+    and a bare label line is a label to the clustering though it labels no text of its own."""
+    from agentmerge.text import lead_label
+
+    sentence = "When you review pull requests carefully: check the tests"
+    assert parse_text(f"- {sentence}\n", "a.md").body.items[0].label is None
+    assert lead_label(sentence) is None
+    assert parse_text("- **Test Quality**: flaky tests\n", "a.md").body.items[0].label == "Test Quality"
+    assert lead_label("**Test Quality**: flaky tests") == "Test Quality"
+    assert parse_text("- **Suggested Fix**:\n", "a.md").body.items[0].label is None
+    assert lead_label("**Suggested Fix**:") == "Suggested Fix"
