@@ -360,12 +360,14 @@ def git_group() -> None:
 )
 @click.option("--uninstall", is_flag=True, help="Remove exactly what install added.")
 def git_install_command(global_: bool, uninstall: bool) -> None:
-    """Make git diff show agent files as agentmerge's semantic diff.
+    """Make git diff show agent files as agentmerge's semantic diff, and git merge them by instruction.
 
-    Sets diff.agentmerge.command = "agentmerge diff" and adds "<glob> diff=agentmerge" lines for
-    the default agent globs to .gitattributes (with --global: the global git config and the file
-    core.attributesFile names, ~/.config/git/attributes by default). Running it twice changes
-    nothing. git diff uses the driver by itself; git log -p and git show need --ext-diff.
+    Sets diff.agentmerge.command = "agentmerge diff", merge.agentmerge.name and
+    merge.agentmerge.driver = "agentmerge merge %O %A %B -o %A --marker-size %L --path %P", and
+    adds "<glob> diff=agentmerge merge=agentmerge" lines for the default agent globs to
+    .gitattributes (with --global: the global git config and the file core.attributesFile names,
+    ~/.config/git/attributes by default). Running it twice changes nothing. git diff uses the
+    driver by itself; git log -p and git show need --ext-diff.
     """
     import shutil
 
@@ -374,15 +376,18 @@ def git_install_command(global_: bool, uninstall: bool) -> None:
     scope: Literal["local", "global"] = "global" if global_ else "local"
     if uninstall:
         done = uninstall_git_driver(".", scope=scope)
-        for line in done or ["nothing to remove: the agentmerge diff driver is not installed here"]:
+        for line in done or ["nothing to remove: the agentmerge drivers are not installed here"]:
             click.echo(line)
         return
     done = install_git_driver(".", scope=scope)
-    for line in done or ["nothing to change: the agentmerge diff driver is already installed"]:
+    for line in done or ["nothing to change: the agentmerge drivers are already installed"]:
         click.echo(line)
-    click.echo("git diff now shows agent files with agentmerge; git log -p and git show need --ext-diff")
+    click.echo(
+        "git diff now shows agent files with agentmerge (git log -p and git show need --ext-diff); "
+        "git merge merges them with agentmerge merge"
+    )
     if shutil.which("agentmerge") is None:
-        click.echo("agentmerge: warning: agentmerge is not on PATH, so git cannot run the driver yet", err=True)
+        click.echo("agentmerge: warning: agentmerge is not on PATH, so git cannot run the drivers yet", err=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,13 +26,23 @@ from agentmerge.formats import DEFAULT_AGENT_GLOBS
 ChangeStatus = Literal["added", "deleted", "modified", "renamed"]
 
 DRIVER = "agentmerge"
-"""Name of the git diff driver: ``diff.agentmerge.command`` and ``diff=agentmerge`` attributes."""
+"""Name of the git diff and merge drivers: ``diff.agentmerge.*``, ``merge.agentmerge.*`` and the
+``diff=agentmerge merge=agentmerge`` attributes."""
 
 DRIVER_COMMAND = "agentmerge diff"
 """What git runs as the diff driver; it receives git's seven external-diff arguments."""
 
-ATTRIBUTES_HEADER = "# agentmerge: semantic diff for agent files (agentmerge git install)"
+MERGE_DRIVER_NAME = "agentmerge: three-way merge of agent files by instruction"
+"""What ``merge.agentmerge.name`` says about the merge driver."""
+
+MERGE_DRIVER_COMMAND = "agentmerge merge %O %A %B -o %A --marker-size %L --path %P"
+"""What git runs as the merge driver: base, ours (written in place), theirs, marker size, path."""
+
+ATTRIBUTES_HEADER = "# agentmerge: semantic diff and merge for agent files (agentmerge git install)"
 """Comment line that opens the block of attributes ``git install`` writes, and marks it for removal."""
+
+_OLD_ATTRIBUTES_HEADERS = ("# agentmerge: semantic diff for agent files (agentmerge git install)",)
+"""Headers earlier versions wrote; their blocks are upgraded by install and removed by uninstall."""
 
 ZERO_SHA = "0" * 40
 """The object id git writes for "no object" (an added file's old side)."""
@@ -293,26 +303,37 @@ def read_blobs(root: Path, blobs: Sequence[str]) -> dict[str, bytes]:
 
 
 def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global"] = "local") -> list[str]:
-    """Configure git to show agent files with ``agentmerge diff``; return what was changed.
+    """Configure git to diff and merge agent files with agentmerge; return what was changed.
 
-    Sets ``diff.agentmerge.command`` and adds ``<glob> diff=agentmerge`` lines for the default
-    agent globs to ``.gitattributes`` (local) or the global attributes file. Running it again
-    changes nothing.
+    Sets ``diff.agentmerge.command``, ``merge.agentmerge.name`` and ``merge.agentmerge.driver``
+    and adds ``<glob> diff=agentmerge merge=agentmerge`` lines for the default agent globs to
+    ``.gitattributes`` (local) or the global attributes file; a block an earlier version wrote
+    (``diff=`` only) is brought up to date. Running it again changes nothing.
     """
     where, config_flag, attributes = _install_target(cwd, scope)
     done: list[str] = []
-    current = _git_config_get(where, config_flag, f"diff.{DRIVER}.command")
-    if current != DRIVER_COMMAND:
-        _git(["config", config_flag, f"diff.{DRIVER}.command", DRIVER_COMMAND], where)
-        before = f" (was {current!r})" if current else ""
-        done.append(f"set diff.{DRIVER}.command = {DRIVER_COMMAND!r} in the {scope} git config{before}")
-    wanted = [f"{glob} diff={DRIVER}" for glob in DEFAULT_AGENT_GLOBS]
+    for key, value in _driver_config():
+        current = _git_config_get(where, config_flag, key)
+        if current != value:
+            _git(["config", config_flag, key, value], where)
+            before = f" (was {current!r})" if current else ""
+            done.append(f"set {key} = {value!r} in the {scope} git config{before}")
     lines = _read_lines(attributes)
+    header = _block_header(lines)
+    if header >= 0:
+        end = _block_end(lines, header)
+        block = lines[header + 1 : end]
+        if lines[header].strip() != ATTRIBUTES_HEADER or any(" merge=" not in line for line in block):
+            # A block an earlier version wrote: the same globs, without the merge driver.
+            lines[header:end] = [ATTRIBUTES_HEADER, *(_attribute_line(line.split()[0]) for line in block)]
+            _write_lines(attributes, lines)
+            count = len(block)
+            done.append(f"updated {count} line{'s' if count != 1 else ''} of {attributes} for the merge driver")
     present = {line.strip() for line in lines}
-    missing = [line for line in wanted if line not in present]
+    missing = [line for glob in DEFAULT_AGENT_GLOBS if (line := _attribute_line(glob)) not in present]
     if missing:
-        if ATTRIBUTES_HEADER in present:
-            end = _block_end(lines, lines.index(ATTRIBUTES_HEADER))
+        if header >= 0:
+            end = _block_end(lines, header)
             lines[end:end] = missing
         else:
             if lines and lines[-1].strip():
@@ -324,21 +345,22 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
 
 
 def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global"] = "local") -> list[str]:
-    """Remove what ``install_git_driver`` added; return what was changed."""
+    """Remove what ``install_git_driver`` added (both drivers); return what was changed."""
     where, config_flag, attributes = _install_target(cwd, scope)
     done: list[str] = []
-    current = _git_config_get(where, config_flag, f"diff.{DRIVER}.command")
-    if current == DRIVER_COMMAND:
-        _git(["config", config_flag, "--unset", f"diff.{DRIVER}.command"], where)
-        done.append(f"removed diff.{DRIVER}.command from the {scope} git config")
-        if not _git_config_section(where, config_flag):
-            # Older git leaves an empty ``[diff "agentmerge"]`` header behind; newer git removes
-            # it itself and then refuses to remove a section that is not there.
-            with contextlib.suppress(AgentMergeError):
-                _git(["config", config_flag, "--remove-section", f"diff.{DRIVER}"], where)
+    for key, value in _driver_config():
+        if _git_config_get(where, config_flag, key) == value:
+            _git(["config", config_flag, "--unset", key], where)
+            done.append(f"removed {key} from the {scope} git config")
+            section = key.rsplit(".", 1)[0]
+            if not _git_config_section(where, config_flag, section):
+                # Older git leaves an empty ``[diff "agentmerge"]`` header behind; newer git removes
+                # it itself and then refuses to remove a section that is not there.
+                with contextlib.suppress(AgentMergeError):
+                    _git(["config", config_flag, "--remove-section", section], where)
     lines = _read_lines(attributes)
-    if ATTRIBUTES_HEADER in (line.strip() for line in lines):
-        start = [line.strip() for line in lines].index(ATTRIBUTES_HEADER)
+    start = _block_header(lines)
+    if start >= 0:
         end = _block_end(lines, start)
         removed = end - start
         del lines[start:end]
@@ -350,6 +372,25 @@ def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "glob
             attributes.unlink()
         done.append(f"removed {removed} line{'s' if removed != 1 else ''} from {attributes}")
     return done
+
+
+def _driver_config() -> tuple[tuple[str, str], ...]:
+    """The git config keys install sets, with their values."""
+    return (
+        (f"diff.{DRIVER}.command", DRIVER_COMMAND),
+        (f"merge.{DRIVER}.name", MERGE_DRIVER_NAME),
+        (f"merge.{DRIVER}.driver", MERGE_DRIVER_COMMAND),
+    )
+
+
+def _attribute_line(glob: str) -> str:
+    return f"{glob} diff={DRIVER} merge={DRIVER}"
+
+
+def _block_header(lines: list[str]) -> int:
+    """Index of the line that opens install's block (this version's or an earlier one's), or -1."""
+    headers = (ATTRIBUTES_HEADER, *_OLD_ATTRIBUTES_HEADERS)
+    return next((n for n, line in enumerate(lines) if line.strip() in headers), -1)
 
 
 def _install_target(cwd: str | Path, scope: str) -> tuple[str, str, Path]:
@@ -374,9 +415,10 @@ def _git_config_get(where: str, flag: str, key: str, *, path: bool = False) -> s
     return value or None
 
 
-def _git_config_section(where: str, flag: str) -> list[str]:
+def _git_config_section(where: str, flag: str, section: str) -> list[str]:
+    """The keys set under ``section`` (``diff.agentmerge``) in that config."""
     try:
-        out = _git(["config", flag, "--get-regexp", rf"^diff\.{DRIVER}\."], where)
+        out = _git(["config", flag, "--get-regexp", "^" + section.replace(".", r"\.") + r"\."], where)
     except AgentMergeError:
         return []
     return out.decode("utf-8").splitlines()
@@ -385,7 +427,7 @@ def _git_config_section(where: str, flag: str) -> list[str]:
 def _block_end(lines: list[str], header: int) -> int:
     """Index just past the attribute lines that follow the header at ``header``."""
     end = header + 1
-    while end < len(lines) and lines[end].strip().endswith(f" diff={DRIVER}"):
+    while end < len(lines) and lines[end].strip().endswith((f" diff={DRIVER}", f" merge={DRIVER}")):
         end += 1
     return end
 

@@ -396,6 +396,9 @@ def merge_texts(
     texts = (base.removeprefix("\ufeff"), ours.removeprefix("\ufeff"), theirs.removeprefix("\ufeff"))
     agents = [parse_text(_normal(text), path) for text, path in zip(texts, paths, strict=True)]
     result = _Merger(agents, texts, paths, marker_size, threshold).run()
+    if result.clean and texts[1] == texts[0]:
+        # OURS changed nothing: the merge is THEIRS as written, its formatting included.
+        result = replace(result, text=texts[2])
     return replace(result, text="\ufeff" + result.text) if bom else result
 
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXTURES, git, new_repo, run_cli
 
 from agentmerge.formats import DEFAULT_AGENT_GLOBS
-from agentmerge.git import ATTRIBUTES_HEADER
+from agentmerge.git import ATTRIBUTES_HEADER, MERGE_DRIVER_COMMAND
 
 SEED = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
 OLD_BULLET = "- Build data processing pipelines"
@@ -39,7 +39,9 @@ def test_install_twice_configures_once(tmp_path: Path) -> None:
     assert (repo / ".gitattributes").read_text() == attributes
     lines = [line for line in attributes.splitlines() if line.strip()]
     assert len(lines) == len(set(lines))
-    assert lines == ["*.png binary", ATTRIBUTES_HEADER, *(f"{g} diff=agentmerge" for g in DEFAULT_AGENT_GLOBS)]
+    wanted = [f"{g} diff=agentmerge merge=agentmerge" for g in DEFAULT_AGENT_GLOBS]
+    assert lines == ["*.png binary", ATTRIBUTES_HEADER, *wanted]
+    assert git(repo, "config", "--local", "--get-all", "merge.agentmerge.driver") == f"{MERGE_DRIVER_COMMAND}\n"
     assert git(repo, "config", "--local", "--get-all", "diff.agentmerge.command") == "agentmerge diff\n"
     assert (
         git(repo, "check-attr", "diff", ".claude/agents/backend.md") == ".claude/agents/backend.md: diff: agentmerge\n"
@@ -105,11 +107,12 @@ def test_uninstall_removes_exactly_what_install_added(tmp_path: Path) -> None:
     code, out, _ = run_cli("git", "install", "--uninstall", cwd=repo)
     assert code == 0
     assert "removed diff.agentmerge.command" in out
+    assert "removed merge.agentmerge.driver" in out and "removed merge.agentmerge.name" in out
     assert f"removed {len(DEFAULT_AGENT_GLOBS) + 1} lines from" in out
     assert (repo / ".gitattributes").read_text() == "*.png binary\n*.pdf binary\n"
     assert (repo / ".git/config").read_text() == config_before
     code, out, _ = run_cli("git", "install", "--uninstall", cwd=repo)
-    assert (code, out.strip()) == (0, "nothing to remove: the agentmerge diff driver is not installed here")
+    assert (code, out.strip()) == (0, "nothing to remove: the agentmerge drivers are not installed here")
 
 
 def test_uninstall_deletes_an_attributes_file_it_created(tmp_path: Path) -> None:
@@ -127,12 +130,14 @@ def test_install_completes_a_partial_block(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     run_cli("git", "install", cwd=repo)
     text = (repo / ".gitattributes").read_text()
-    (repo / ".gitattributes").write_text(text.replace("AGENTS.md diff=agentmerge\n", "") + "*.zip binary\n")
+    (repo / ".gitattributes").write_text(
+        text.replace("AGENTS.md diff=agentmerge merge=agentmerge\n", "") + "*.zip binary\n"
+    )
     code, out, _ = run_cli("git", "install", cwd=repo)
     assert code == 0
     assert "added 1 line to" in out
     lines = (repo / ".gitattributes").read_text().splitlines()
-    assert lines.count("AGENTS.md diff=agentmerge") == 1
+    assert lines.count("AGENTS.md diff=agentmerge merge=agentmerge") == 1
     assert lines[-1] == "*.zip binary"
 
 
@@ -143,7 +148,8 @@ def test_global_install_uses_user_config_and_global_attributes(tmp_path: Path, i
     code, out, _ = run_cli("git", "install", "--global", cwd=elsewhere)
     assert code == 0, out
     attributes = isolated_git / ".config" / "git" / "attributes"
-    assert attributes.read_text().splitlines()[1:] == [f"{g} diff=agentmerge" for g in DEFAULT_AGENT_GLOBS]
+    wanted = [f"{g} diff=agentmerge merge=agentmerge" for g in DEFAULT_AGENT_GLOBS]
+    assert attributes.read_text().splitlines()[1:] == wanted
     assert git(elsewhere, "config", "--global", "diff.agentmerge.command") == "agentmerge diff\n"
     code, again, _ = run_cli("git", "install", "--global", cwd=elsewhere)
     assert again.startswith("nothing to change")
@@ -159,7 +165,7 @@ def test_global_install_honours_core_attributes_file(tmp_path: Path, isolated_gi
     (isolated_git / "my-attributes").write_text("*.psd binary\n")
     run_cli("git", "install", "--global", cwd=tmp_path)
     lines = (isolated_git / "my-attributes").read_text().splitlines()
-    assert lines[0] == "*.psd binary" and "AGENTS.md diff=agentmerge" in lines
+    assert lines[0] == "*.psd binary" and "AGENTS.md diff=agentmerge merge=agentmerge" in lines
     assert not (isolated_git / ".config" / "git" / "attributes").exists()
 
 
@@ -189,3 +195,19 @@ def test_a_new_attributes_file_is_written_like_any_output(tmp_path: Path) -> Non
     assert code == 0
     assert ((repo / ".gitattributes").stat().st_mode & 0o777) == 0o666 & ~umask
     assert not [p.name for p in repo.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_install_brings_an_earlier_diff_only_block_up_to_date(tmp_path: Path) -> None:
+    """A block an earlier version wrote (diff= only, its own header) gains merge=, once."""
+    repo = make_repo(tmp_path)
+    old_header = "# agentmerge: semantic diff for agent files (agentmerge git install)"
+    old_block = [old_header, *(f"{g} diff=agentmerge" for g in DEFAULT_AGENT_GLOBS)]
+    (repo / ".gitattributes").write_text("\n".join(["*.png binary", *old_block]) + "\n")
+    code, out, _ = run_cli("git", "install", cwd=repo)
+    assert code == 0 and "for the merge driver" in out
+    lines = (repo / ".gitattributes").read_text().splitlines()
+    wanted = [f"{g} diff=agentmerge merge=agentmerge" for g in DEFAULT_AGENT_GLOBS]
+    assert lines == ["*.png binary", ATTRIBUTES_HEADER, *wanted]
+    assert run_cli("git", "install", cwd=repo).stdout.startswith("nothing to change")
+    run_cli("git", "install", "--uninstall", cwd=repo)
+    assert (repo / ".gitattributes").read_text() == "*.png binary\n"

@@ -273,3 +273,11 @@ def test_ours_byte_order_mark_and_crlf_stay(tmp_path: Path) -> None:
     assert code == 0
     assert out == ours.replace("* Never release on a Friday\r\n", "").encode("utf-8")
     assert out.startswith(b"\xef\xbb\xbf---\r\n")
+
+
+def test_when_ours_is_base_the_merge_is_theirs_as_written(tmp_path: Path) -> None:
+    """OURS unchanged: THEIRS comes through byte for byte, its reformatting included, as git would."""
+    theirs = BASE.replace("* ", "- ").replace("\n", "\r\n").replace("Tag the release", "Tag and sign the release")
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=BASE, theirs=theirs))
+    assert code == 0
+    assert out == theirs.encode()
