@@ -117,7 +117,8 @@ class MergeResult:
     conflicts: tuple[Conflict, ...]
     """Units changed incompatibly, in the order of the merged text."""
     taken: tuple[Taken, ...]
-    """Changes of each side the merge applied (ours first, then theirs, each in file order)."""
+    """Changes of either side the merge applied, in the order it met them: the frontmatter, then
+    the body in OURS' order (empty after a fallback)."""
     method: Literal["model", "lines", "file"] = "model"
     """How the result was made: on the model; by a line-level three-way merge (the model's
     result did not check out); or one conflict over the whole file."""
@@ -481,6 +482,7 @@ class _Merger:
     # -- the run ------------------------------------------------------------------------------
 
     def run(self) -> MergeResult:
+        """Merge, check the result, and fall back to a line merge when it does not check out."""
         lines: list[_Line] = []
         lines.extend(self._frontmatter())
         lines.extend(self._ours_unit(ROOT, ROOT, ROOT))
