@@ -281,3 +281,13 @@ def test_when_ours_is_base_the_merge_is_theirs_as_written(tmp_path: Path) -> Non
     code, out, _ = invoke(*write(tmp_path, base=BASE, ours=BASE, theirs=theirs))
     assert code == 0
     assert out == theirs.encode()
+
+
+def test_output_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    """-o onto a folder (or a device) is one error line and exit 2; nothing is replaced."""
+    paths = write(tmp_path, base=BASE, ours=BASE, theirs=BASE.replace("Freeze", "Lock"))
+    (tmp_path / "folder").mkdir()
+    code, out, err = invoke(*paths, "-o", str(tmp_path / "folder"))
+    assert code == 2 and out == b""
+    assert err.startswith("agentmerge: error: ") and err.count("\n") == 1
+    assert (tmp_path / "folder").is_dir()
