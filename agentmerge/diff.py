@@ -401,7 +401,7 @@ class _BodyDiff:
 
         def same_role(i: int, j: int) -> bool:
             # An edited line that crossed from, say, a checklist into the practices it checks
-            # is a different instruction, not a moved one (DESIGN.md: roles do not merge).
+            # is a different instruction, not a moved one (docs/matching.md: roles do not merge).
             return roles_compatible(old_role(old.items[i].section), new_role(new.items[j].section))
 
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new, same_section)])

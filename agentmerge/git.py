@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +110,9 @@ def diff_sides(args: Sequence[str]) -> DiffSides | None:
 
 def _git(args: Sequence[str], cwd: str | Path, *, env: Mapping[str, str] | None = None, stdin: bytes = b"") -> bytes:
     """Run git and return its standard output; a failure becomes one AgentMergeError line."""
+    # Imported here: ``diff`` reads git's external-diff arguments from this module at start-up.
+    import subprocess
+
     full_env = dict(os.environ)
     full_env.update(env or {})
     full_env["LC_ALL"] = "C"
@@ -213,6 +213,9 @@ def changed_files(
     they are entered in a scratch copy of the index as intent-to-add, so git's rename detection
     sees them too, and the real index is never touched. Pathspecs are relative to ``cwd``.
     """
+    import shutil
+    import tempfile
+
     where = str(cwd) if cwd is not None else str(root)
     diff_args = ["diff", "--raw", "-z", "-M", "--no-abbrev", "--no-relative", "--no-ext-diff", "--no-textconv"]
     spec = ["--", *pathspecs] if pathspecs else ["--"]

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.fields import value_text
 from agentmerge.model import Agent, Example, Field, Item, Section
-from agentmerge.writer import render_consolidation
 
 if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
@@ -612,7 +611,9 @@ def render_line_diff_markdown(result: LineDiff) -> str:
 
 
 def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> dict[str, Any]:
-    """The consolidate report, JSON version 1 (DESIGN.md); ``agent`` is exactly the file written."""
+    """The consolidate report, JSON version 1 (docs/json.md); ``agent`` is exactly the file written."""
+    from agentmerge.writer import render_consolidation  # only consolidate needs the writer
+
     root = result.body
     top = {
         "title": None,
