@@ -510,6 +510,141 @@ def _merge_failed(
     click.get_current_context().exit(EXIT_ERROR)
 
 
+# group and the options and status line of the library-wide commands
+
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes for reading and merging many files [default: one per CPU].",
+)
+"""The ``--jobs`` option of the commands that read whole libraries."""
+
+STATUS_DELAY = 2.0
+"""Seconds a command runs before its status line appears (shorter runs print none)."""
+
+
+class StatusLine:
+    """What a long command is doing, on one line of stderr that is redrawn in place.
+
+    Shown only when stderr is a terminal, and only once the command has run STATUS_DELAY
+    seconds; a background thread keeps the elapsed time moving through steps that report no
+    progress of their own. Cleared when the command ends, so no trace stays in the terminal.
+    """
+
+    def __init__(self, stream: Any = None, *, enabled: bool | None = None, delay: float = STATUS_DELAY) -> None:
+        import threading
+        import time
+
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)()) if enabled is None else enabled
+        self.delay = delay
+        self.start = time.monotonic()
+        self.text = ""
+        self.shown = False
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True) if self.enabled else None
+
+    def __enter__(self) -> StatusLine:
+        if self.thread is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+        with self.lock:
+            if self.shown:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        """Report a step: ``what`` with ``done`` of ``total`` (0 of 0: a step without a count)."""
+        self.text = f"{what} {done}/{total}" if total else what
+
+    def _run(self) -> None:
+        import time
+
+        while not self.stop.wait(0.2):
+            elapsed = time.monotonic() - self.start
+            if elapsed < self.delay or not self.text:
+                continue
+            with self.lock:
+                self.stream.write(f"\r\x1b[Kagentmerge: {self.text} ({elapsed:.0f} s)")
+                self.stream.flush()
+                self.shown = True
+
+
+def report_skipped(found: Any) -> None:
+    """Say how many Markdown files of each folder given were not taken as agent files."""
+    for folder, count in found.skipped:
+        click.echo(
+            f"agentmerge: note: {folder}: {count} Markdown file(s) are neither named like agent files nor have "
+            "name and description frontmatter, and were left out; name them as arguments to include them",
+            err=True,
+        )
+
+
+@cli.command("group")
+@click.argument("paths", nargs=-1, required=True)
+@report_format_option
+@click.option(
+    "--min-similarity",
+    type=click.FloatRange(0.0, 1.0),
+    help="Least role similarity (0-1) at which agents, or groups on average, do the same job [default: 0.3].",
+)
+@click.option(
+    "--min-overlap",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Also require that two linked agents have at least this share of instructions in common.",
+)
+@jobs_option
+def group_command(
+    paths: tuple[str, ...], fmt: str, min_similarity: float | None, min_overlap: float, jobs: int | None
+) -> None:
+    """Group the agents of a library that do the same job.
+
+    PATHS are agent files or folders (walked for agent files by the globs of git install, or by
+    name and description frontmatter). Agents are compared by what their instructions,
+    descriptions and names say; each group is shown with its members, their mean similarity, the
+    share of instructions they have in common, and a suggested name. Agents alone are listed apart.
+    """
+    from agentmerge import library
+    from agentmerge.group import MIN_SIMILARITY, group_profiles
+    from agentmerge.render import grouping_to_dict, render_grouping_markdown, render_grouping_text, to_json
+
+    found = library.find_agent_files(paths)
+    report_skipped(found)
+    if not found.files:
+        raise InputError(paths[0], 0, "holds no agent files; name agent files or folders that hold them")
+    with StatusLine() as status:
+        read = library.read_profiles(found.files, jobs=jobs, progress=status)
+        status("grouping", 0, 0)
+        cutoff = MIN_SIMILARITY if min_similarity is None else min_similarity
+        result = group_profiles(read.profiles, min_similarity=cutoff, min_overlap=min_overlap)
+    for error in read.errors:
+        report_error(error)
+    if read.warned:
+        click.echo(
+            f"agentmerge: warning: {read.warned} file(s) had problems that were worked around; "
+            "agentmerge parse FILE shows them",
+            err=True,
+        )
+    if fmt == "json":
+        click.echo(to_json(grouping_to_dict(result)), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_grouping_markdown(result), nl=False)
+    else:
+        for line in render_grouping_text(result):
+            click.echo(line)
+    if read.errors:
+        click.get_current_context().exit(EXIT_ERROR)
+
+
 # --------------------------------------------------------------------------------------------
 # consolidate
 
@@ -520,13 +655,33 @@ def _merge_failed(
 @click.option(
     "--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True, help="Output format."
 )
-@click.option("--report", metavar="PATH", help="Also write the JSON report here (beside a Markdown output).")
+@click.option(
+    "--report", metavar="PATH", help="Also write the JSON report here (with --by-group: a folder, one per group)."
+)
 @click.option(
     "--threshold", type=click.FloatRange(0.0, 1.0), help="Least score at which two items merge [default: 0.5]."
 )
 @click.option("--prefer", metavar="FILE", help="Keep this input's wording, titles and values whenever it has them.")
 @click.option("--annotate", is_flag=True, help="Add <!-- file:line --> provenance comments (the parser ignores them).")
 @click.option("--force", is_flag=True, help="Allow -o or --report to overwrite one of the inputs.")
+@click.option(
+    "--mixed",
+    is_flag=True,
+    help="Merge the inputs even when they form more than one group (do not look like one role).",
+)
+@click.option(
+    "--by-group",
+    is_flag=True,
+    help="Group the inputs by role (as agentmerge group does) and write one merged agent per group of two or "
+    "more into the folder -o names, as <name>.md.",
+)
+@click.option(
+    "--write-into-input-folder",
+    is_flag=True,
+    help="With --by-group: allow -o (or --report) to be a folder the inputs are read from; the merged agents "
+    "then sit beside the agents they merge and are read with them next time.",
+)
+@jobs_option
 def consolidate_command(
     files: tuple[str, ...],
     output: str | None,
@@ -536,14 +691,48 @@ def consolidate_command(
     prefer: str | None,
     annotate: bool,
     force: bool,
+    mixed: bool,
+    by_group: bool,
+    write_into_input_folder: bool,
+    jobs: int | None,
 ) -> None:
     """Merge FILES (variants of one agent role) into one canonical agent.
 
     Equivalent sections and items are matched, one wording of each is kept, and every kept line
-    records where it came from. Frontmatter disagreements are settled and listed in the report.
+    records where it came from. Frontmatter disagreements are settled and listed in the report;
+    a tool, skill or permission the merged agent gains over an input is named on stderr. A folder
+    stands for its agent files. Inputs that do not look like one role (they form more than one
+    group) are refused unless --mixed; --by-group writes one agent per group instead.
     Use - to read one input from standard input.
     """
+    from agentmerge import library
+
+    found = library.find_agent_files(files)
+    report_skipped(found)
+    if not found.files:
+        raise InputError(files[0], 0, "holds no agent files; name the files to consolidate")
+    if by_group:
+        if prefer is not None or fmt != "md":
+            raise click.UsageError("--by-group takes neither --prefer nor --format json; --report DIR adds the JSON")
+        _consolidate_by_group(found, output, report, threshold, annotate, force, write_into_input_folder, jobs)
+        return
+    _consolidate_one(found.files, output, fmt, report, threshold, prefer, annotate, force, mixed)
+
+
+def _consolidate_one(
+    files: tuple[str, ...],
+    output: str | None,
+    fmt: str,
+    report: str | None,
+    threshold: float | None,
+    prefer: str | None,
+    annotate: bool,
+    force: bool,
+    mixed: bool,
+) -> None:
+    """consolidate without --by-group: all inputs into one agent."""
     from agentmerge import consolidate
+    from agentmerge.library import widenings
     from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import render_consolidation
 
@@ -552,13 +741,24 @@ def consolidate_command(
             check_output_path(target)
     if output is not None and report is not None and (output == report or same_file(output, report)):
         raise OutputError(report, 0, "is also the -o output; give --report a path of its own")
-    agents = [read_agent(path) for path in files]
-    for agent in agents:
-        report_warnings(agent.warnings)
-    for target in (output, report):
-        if target is not None and not force:
-            refuse_inputs(target, files)
-    result = consolidate(agents, threshold=threshold, prefer=_input_named(prefer, files) if prefer else None)
+    with StatusLine() as status:
+        agents = []
+        for n, path in enumerate(files):
+            agents.append(read_agent(path))
+            status("reading", n + 1, len(files))
+        for agent in agents:
+            report_warnings(agent.warnings)
+        for target in (output, report):
+            if target is not None and not force:
+                refuse_inputs(target, files)
+        preferred = _input_named(prefer, files) if prefer else None
+        if len(agents) > 1 and not mixed:
+            status("comparing", 0, 0)
+            _refuse_mixed(agents)
+        status("consolidating", 0, 0)
+        result = consolidate(agents, threshold=threshold, prefer=preferred)
+    for line in widenings(agents, result.agent):
+        click.echo(f"agentmerge: warning: widening: {line}", err=True)
     text = render_consolidation(result, annotate=annotate)
     body = to_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
     if report is not None:
@@ -573,6 +773,127 @@ def consolidate_command(
         f"{len(result.conflicts)} frontmatter conflicts settled" + (f"; report in {report}" if report else ""),
         err=True,
     )
+
+
+def _refuse_mixed(agents: list[Agent]) -> None:
+    """Stop, naming the groups, when the inputs do not look like one role (``--mixed`` allows it)."""
+    from agentmerge.group import MIXED_SIMILARITY, group_agents
+
+    grouping = group_agents(agents, min_similarity=MIXED_SIMILARITY)
+    if grouping.parts() < 2:
+        return
+    click.echo(
+        f"agentmerge: warning: these {len(agents)} inputs do not look like one role: "
+        f"they form {grouping.parts()} groups",
+        err=True,
+    )
+    for g in grouping.groups:
+        click.echo(f"  {g.name}: {', '.join(m.path for m in g.members)}", err=True)
+    for m in grouping.singletons:
+        click.echo(f"  {m.name}: {m.path} (alone)", err=True)
+    raise AgentMergeError(
+        "",
+        0,
+        "consolidate merges variants of one role; pass --mixed to merge these anyway, "
+        "or --by-group -o DIR to write one agent per group",
+    )
+
+
+def _consolidate_by_group(
+    found: Any,
+    output: str | None,
+    report: str | None,
+    threshold: float | None,
+    annotate: bool,
+    force: bool,
+    write_into_input_folder: bool,
+    jobs: int | None,
+) -> None:
+    """consolidate --by-group: one merged agent per group of two or more, written into a folder."""
+    from agentmerge import library
+    from agentmerge.group import group_profiles
+
+    if output is None:
+        raise click.UsageError("--by-group writes one file per group: name the folder with -o DIR")
+    for folder in (output, report):
+        if folder is not None:
+            _check_group_folder(folder, found, write_into_input_folder)
+    with StatusLine() as status:
+        read = library.read_profiles(found.files, jobs=jobs, progress=status)
+        for error in read.errors:
+            report_error(error)
+        if read.errors:
+            raise AgentMergeError("", 0, f"{len(read.errors)} input(s) could not be read; nothing was written")
+        status("grouping", 0, 0)
+        grouping = group_profiles(read.profiles)
+        outputs = library.consolidate_groups(
+            grouping.groups,
+            threshold=threshold,
+            report=report is not None,
+            annotate=annotate,
+            jobs=jobs,
+            progress=status,
+        )
+    _write_groups(outputs, output, report, found.files, force)
+    if read.warned:
+        click.echo(
+            f"agentmerge: warning: {read.warned} input(s) had problems that were worked around; "
+            "agentmerge parse FILE shows them",
+            err=True,
+        )
+    click.echo(
+        f"agentmerge: {len(outputs)} groups consolidated into {output}; "
+        f"{len(grouping.singletons)} agents alone were not written",
+        err=True,
+    )
+
+
+def _check_group_folder(folder: str, found: Any, write_into_input_folder: bool) -> None:
+    """Refuse an output folder that is not a folder, or one the inputs are read from (unless allowed)."""
+    from agentmerge.library import reads_from
+
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise OutputError(folder, 0, "is not a folder; --by-group writes one file per group into a folder")
+    if reads_from(folder, found) and not write_into_input_folder:
+        raise OutputError(
+            folder,
+            0,
+            "is a folder the inputs are read from; the merged agents would sit beside (and be read with) "
+            "the agents they merge. Choose another folder, or pass --write-into-input-folder",
+        )
+
+
+def _write_groups(outputs: list[Any], output: str, report: str | None, inputs: tuple[str, ...], force: bool) -> None:
+    """Write each group's merged agent (and report) atomically, after checking none is an input."""
+    planned = []
+    for out in outputs:
+        target = os.path.join(output, out.file_name)
+        json_target = _report_path(report, target) if report is not None else None
+        for path in (target, json_target):
+            if path is not None:
+                check_output_path(path)
+                if not force:
+                    refuse_inputs(path, inputs)
+        planned.append((target, json_target, out))
+    for folder in (output, report):
+        if folder is not None:
+            os.makedirs(folder, exist_ok=True)
+    for target, json_target, out in planned:
+        write_atomic(target, out.text)
+        if json_target is not None and out.report is not None:
+            write_atomic(json_target, out.report)
+        items_in, items_out, merged, conflicts = out.summary
+        click.echo(
+            f"{target}: {len(out.group.members)} agents, {items_in} items in, {items_out} out, "
+            f"{merged} merged clusters, {conflicts} frontmatter conflicts settled"
+        )
+        for line in out.widenings:
+            click.echo(f"agentmerge: warning: {target}: widening: {line}", err=True)
+
+
+def _report_path(folder: str, target: str) -> str:
+    base = os.path.basename(target)
+    return os.path.join(folder, base[: -len(".md")] + ".json")
 
 
 def _input_named(prefer: str, files: tuple[str, ...]) -> str:

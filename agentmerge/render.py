@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
     from agentmerge.consolidate import Consolidation, MergedItem, MergedSection
     from agentmerge.diff import Change, DiffResult, FieldChange, LineDiff, Segment, Side
+    from agentmerge.group import Group, Grouping
     from agentmerge.merge import ConflictSide, MergeResult
 
 OUTLINE_WIDTH = 100
@@ -725,3 +726,91 @@ def merge_to_dict(result: MergeResult, path: str | None = None) -> dict[str, Any
         ],
         "merged": result.text,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Groups (agentmerge group)
+
+
+def grouping_to_dict(result: Grouping) -> dict[str, Any]:
+    """The JSON report of ``agentmerge group``, version 1."""
+    return {
+        "version": 1,
+        "groups": [
+            {
+                "name": g.name,
+                "members": [{"path": m.path, "name": m.name} for m in g.members],
+                "overlap": g.overlap,
+                "similarity": g.similarity,
+                "typical": g.typical,
+                "terms": list(g.terms),
+            }
+            for g in result.groups
+        ],
+        "singletons": [{"path": m.path, "name": m.name} for m in result.singletons],
+        "min_similarity": result.min_similarity,
+        "min_overlap": result.min_overlap,
+    }
+
+
+def grouping_summary(result: Grouping) -> str:
+    """One sentence: how many groups, agents in them, and agents alone."""
+    grouped = sum(len(g.members) for g in result.groups)
+    total = grouped + len(result.singletons)
+    return (
+        f"{len(result.groups)} {_plural(len(result.groups), 'group')} of agents doing the same job "
+        f"({grouped} agents), {len(result.singletons)} {_plural(len(result.singletons), 'agent')} alone; "
+        f"{total} agents in all"
+    )
+
+
+def _share(value: float) -> str:
+    return f"{round(value * 100)}%"
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else f"{word}s"
+
+
+def _group_line(g: Group) -> str:
+    return (
+        f"{g.name}: {len(g.members)} agents, similarity {_share(g.similarity)}, "
+        f"instructions in common {_share(g.overlap)}"
+    )
+
+
+def render_grouping_text(result: Grouping) -> Iterator[str]:
+    """The plain-text report of ``agentmerge group``: each group with its members, then the agents alone."""
+    for g in result.groups:
+        yield _group_line(g)
+        for m in g.members:
+            yield f"  {m.path}  ({m.name}){'  typical' if m.path == g.typical else ''}"
+        yield ""
+    if result.singletons:
+        yield "alone:"
+        for m in result.singletons:
+            yield f"  {m.path}  ({m.name})"
+        yield ""
+    yield grouping_summary(result)
+
+
+def render_grouping_markdown(result: Grouping) -> str:
+    """The Markdown report of ``agentmerge group``."""
+    lines = ["# Agent groups", "", f"{grouping_summary(result)}.", ""]
+    for g in result.groups:
+        lines.append(f"## {markdown_text(g.name, line_start=False)} ({len(g.members)} agents)")
+        lines.append("")
+        lines.append(
+            f"Similarity {_share(g.similarity)}; {_share(g.overlap)} of instructions in common with the "
+            "typical member (marked).\n"
+        )
+        for m in g.members:
+            mark = " (typical)" if m.path == g.typical else ""
+            lines.append(f"- {markdown_code(m.path)}: {markdown_text(m.name, line_start=False)}{mark}")
+        lines.append("")
+    if result.singletons:
+        lines.append(f"## Alone ({len(result.singletons)})")
+        lines.append("")
+        lines.extend(f"- {markdown_code(m.path)}: {markdown_text(m.name, line_start=False)}" for m in result.singletons)
+        lines.append("")
+    return "\n".join(lines)

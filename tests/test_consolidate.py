@@ -371,7 +371,10 @@ def test_cli_json_format_prints_the_report() -> None:
 def test_cli_reads_one_input_from_stdin(tmp_path: Path) -> None:
     a = tmp_path / "a.md"
     a.write_text("## Rules\n\n- Write unit tests for services\n", encoding="utf-8")
-    result = run_cli("consolidate", str(a), "-", "--format", "json", stdin="## Rules\n\n- Document every endpoint\n")
+    # The two inputs share no instruction, so they do not look like one role: --mixed says it is meant.
+    result = run_cli(
+        "consolidate", str(a), "-", "--format", "json", "--mixed", stdin="## Rules\n\n- Document every endpoint\n"
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {p["path"] for p in data["inputs"]} == {str(a), "<stdin>"}

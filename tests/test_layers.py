@@ -25,11 +25,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("parse",),  # read: bytes to model
     ("match",),  # pair two files' sections and items
     ("cluster",),  # cluster N files' sections and items
-    ("diff", "arrange"),  # the diff; the merged body's places and order
+    ("diff", "arrange", "group"),  # the diff; the merged body's places and order; groups of agents
     ("consolidate", "merge"),  # the consolidation; the three-way merge
     ("writer",),  # the canonical agent file
     ("render",),  # reports: text, Markdown, JSON
-    ("git",),  # running git, the changed files, the diff driver
+    ("git", "library"),  # running git, the changed files, the diff driver; whole libraries: folders, workers
     ("review",),  # the review report
     ("github",),  # the Actions step and the comment API
     ("__init__",),  # the public Python API
@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 """The layers, lowest first. A module imports only modules of layers below its own."""
 
-ALGORITHMS = ("match", "cluster", "diff", "arrange", "consolidate", "merge")
+ALGORITHMS = ("match", "cluster", "diff", "arrange", "consolidate", "merge", "group")
 OUTPUT = ("writer", "render", "cli")
 
 LAYER_OF = {name: n for n, names in enumerate(LAYERS) for name in names}

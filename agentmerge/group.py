@@ -1,0 +1,557 @@
+"""Which agents of a library do the same job: groups by what their instructions and descriptions say.
+
+A pure function from parsed agents (or their profiles) to a ``Grouping``. The steps, each
+deterministic and independent of the order the agents come in:
+
+1. Each agent is reduced to a ``Profile``: its name, the terms (``text.terms``) of its
+   instructions, section titles, description and name, and the terms of each instruction.
+2. Each profile becomes a role vector: term counts, the description and the name weighing more,
+   times a smoothed inverse document frequency over the library, raised to ROLE_SHARPEN and
+   normalised. Raising the weights makes the few terms an agent is *about* ("python", "review")
+   outweigh the many terms it shares with every sibling of its collection's template.
+3. Candidate pairs come from shared heavy terms: each agent's BLOCK_TERMS heaviest terms are
+   looked up in an inverted index that keeps, per term, the BLOCK_PARTNERS agents it weighs most
+   in. Work grows with the number of agents times a constant, never with its square.
+4. Candidates are scored by the cosine of their role vectors and clustered best pair first with
+   average linkage (the mean similarity of every member of one cluster to every member of the
+   other must reach the cutoff), so a chain of look-alikes does not become one group.
+5. Each group gets a suggested name, the mean pairwise similarity of its members and the share of
+   instructions its linked members have in common (``instruction_overlap``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from agentmerge import cluster, text
+from agentmerge.model import Agent
+
+MIN_SIMILARITY = 0.3
+"""Least role similarity (0-1) at which two agents, or two groups on average, do the same job.
+
+The default of ``group --min-similarity``. Measured on the public corpus against three
+hand-labelled groups of one role each (four files from four collections per group): same-role
+pairs score 0.17-0.99 (median 0.5), pairs of one collection's template for two roles (a Python
+and a Go "pro", a Fastify and a Spring Boot "expert") 0.00-0.12. At 0.15 a Python agent and a
+Python testing agent of another collection join; at 0.35 two of the labelled code reviewers fall
+apart.
+"""
+
+MIXED_SIMILARITY = 0.15
+"""The cutoff ``consolidate`` groups its inputs at before it refuses them as more than one role.
+
+Looser than MIN_SIMILARITY: the refusal guards against merging agents that have nothing to do
+with each other (an AngularJS expert and an imaging agent score 0.00-0.06), not against merging
+two authors' takes on one role, which can score as low as 0.24 (a Cursor pull-request rule
+against three code reviewers).
+"""
+
+ROLE_SHARPEN = 2.0
+"""Power the role weights are raised to before normalising (see the module docstring, step 2).
+
+At 1 (plain TF-IDF cosine) a Python and a Go agent of one collection score as high as two Python
+agents of two collections (0.36 against 0.39), because the template's many shared words add up;
+at 2 they score 0.04 against 0.56.
+"""
+
+NAME_WEIGHT = 10.0
+"""How many occurrences a term of the agent's name counts for, when its text uses the word too.
+
+A name term that the text never uses ("se-" or "pro" in a collection's naming scheme) counts once.
+"""
+
+DESCRIPTION_WEIGHT = 3.0
+"""How many occurrences each term of the description counts for: it says what the agent is for."""
+
+ROLE_TERMS = 48
+"""Heaviest terms kept in a role vector; after sharpening the rest hold almost none of its weight."""
+
+BLOCK_TERMS = 4
+"""How many of an agent's heaviest terms it is looked up by (see the module docstring, step 3)."""
+
+BLOCK_PARTNERS = 20
+"""How many agents, those a term weighs most in, each heavy term offers as candidates."""
+
+BLOCK_SHARE = 0.5
+"""Share of the cutoff that the blocking terms alone must reach before a pair is scored in full."""
+
+OVERLAP_PAIRS = 6
+"""Most members per group whose instruction overlap with the group's typical member is measured
+(spread evenly over the members in path order); bounds the cost of the figure for large groups."""
+
+GROUP_TERMS = 5
+"""How many of a group's heaviest terms are reported with it."""
+
+SKIPPED_KINDS = frozenset({"code", "html"})
+"""Item kinds that are not instructions in words: code blocks and raw HTML."""
+
+AGENT_SUFFIXES = (".agent.md", ".chatmode.md", ".mdc", ".markdown", ".md")
+"""File name endings taken off a file name to name an agent that has no ``name`` field."""
+
+_NAME_SPLIT = re.compile(r"[-_.\s/]+")
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What grouping needs of one agent: a small, picklable summary of its parsed model."""
+
+    path: str
+    """The agent's path as given."""
+    name: str
+    """Its ``name`` field, or its file name without the agent suffix when it has none."""
+    role: tuple[tuple[str, float], ...]
+    """Its terms and their weights before IDF (counts; description and name weighing more), by term."""
+    instructions: tuple[tuple[str, ...], ...]
+    """The terms of each instruction (items that are not code or HTML), in source order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One agent of a group (or a singleton)."""
+
+    path: str
+    """The agent's path as given."""
+    name: str
+    """Its ``name`` field, or its file name without the agent suffix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Agents that do the same job."""
+
+    name: str
+    """Suggested name: the member name most members share, else the one closest to the group's terms."""
+    members: tuple[Member, ...]
+    """Two or more members, by path."""
+    similarity: float
+    """Mean role similarity over all member pairs, 0 to 1."""
+    overlap: float
+    """Mean share of instructions in common (``instruction_overlap``) between the typical member and
+    the others (at most OVERLAP_PAIRS of them), 0 to 1."""
+    typical: str
+    """Path of the member closest to the group as a whole (its role vector nearest the group's)."""
+    terms: tuple[str, ...]
+    """The terms that weigh most in the group as a whole (stems), heaviest first: why it is a group."""
+
+
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """A library split into groups of agents that do the same job, and the agents alone."""
+
+    groups: tuple[Group, ...]
+    """Groups of two or more, largest first, then by name and first path."""
+    singletons: tuple[Member, ...]
+    """Agents that share their job with no other, by path."""
+    min_similarity: float
+    """The role similarity cutoff used."""
+    min_overlap: float
+    """The least instruction overlap two linked members needed (0: not asked for)."""
+    pairs_scored: int
+    """How many candidate pairs were scored in full (the blocking's work; grows with the agents)."""
+
+    def parts(self) -> int:
+        """How many groups the agents form, singletons counting as groups of one."""
+        return len(self.groups) + len(self.singletons)
+
+
+# --------------------------------------------------------------------------------------------
+# Profiles
+
+
+def profile(agent: Agent) -> Profile:
+    """Reduce ``agent`` to what grouping compares: the terms of its instructions, titles,
+    description and name."""
+    counts: dict[str, float] = {}
+    instructions: list[tuple[str, ...]] = []
+    for _, item in agent.items():
+        if item.kind in SKIPPED_KINDS:
+            continue
+        found = text.terms(item.text)
+        if found:
+            instructions.append(found)
+            _count(counts, found, 1.0)
+    for section in agent.body.walk():
+        if section.title:
+            _count(counts, text.terms(section.title), 1.0)
+    described = agent.field("description")
+    if described is not None and described.value:
+        _count(counts, text.terms(_text(described.value)), DESCRIPTION_WEIGHT)
+    name = agent_name(agent)
+    for term in dict.fromkeys(text.terms(_NAME_SPLIT.sub(" ", name))):
+        counts[term] = counts.get(term, 0.0) + (NAME_WEIGHT if term in counts else 1.0)
+    return Profile(agent.path, name, tuple(sorted(counts.items())), tuple(instructions))
+
+
+def agent_name(agent: Agent) -> str:
+    """The agent's ``name`` field, or its file name without the agent suffix when it has none."""
+    named = agent.field("name")
+    if named is not None and isinstance(named.value, (str, int, float)) and str(named.value).strip():
+        return str(named.value).strip()
+    base = os.path.basename(agent.path)
+    for suffix in AGENT_SUFFIXES:
+        if base.lower().endswith(suffix) and len(base) > len(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def _count(counts: dict[str, float], terms: Iterable[str], weight: float) -> None:
+    for term in terms:
+        counts[term] = counts.get(term, 0.0) + weight
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points
+
+
+def group_agents(
+    agents: Sequence[Agent], *, min_similarity: float = MIN_SIMILARITY, min_overlap: float = 0.0
+) -> Grouping:
+    """Group ``agents`` by the job they do; see ``group_profiles``."""
+    return group_profiles([profile(a) for a in agents], min_similarity=min_similarity, min_overlap=min_overlap)
+
+
+def group_profiles(
+    profiles: Sequence[Profile], *, min_similarity: float = MIN_SIMILARITY, min_overlap: float = 0.0
+) -> Grouping:
+    """Group the agents that ``profiles`` describe by the job they do.
+
+    Two agents (or, on average, two groups) join when their role similarity reaches
+    ``min_similarity``, and, when ``min_overlap`` is above 0, when the two agents that link them
+    have at least that share of instructions in common. Profiles with the same path are one agent.
+    The result does not depend on the order of ``profiles``.
+    """
+    for value, name in ((min_similarity, "min-similarity"), (min_overlap, "min-overlap")):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be between 0 and 1, got {value}")
+    unique = {p.path: p for p in sorted(profiles, key=lambda p: p.path, reverse=True)}
+    ordered = sorted(unique.values(), key=lambda p: p.path)
+    vectors = role_vectors(ordered)
+    weights = instruction_weights(ordered)
+    pairs, scored = candidate_pairs(vectors, min_similarity)
+    clusters = _Clusters(vectors)
+    for score, i, j in pairs:
+        if min_overlap > 0 and instruction_overlap(ordered[i], ordered[j], weights) < min_overlap:
+            continue
+        clusters.join_if_close(i, j, score, min_similarity)
+    groups: list[Group] = []
+    singletons: list[Member] = []
+    for root in clusters.roots():
+        members = clusters.members[root]
+        if len(members) == 1:
+            singletons.append(Member(ordered[root].path, ordered[root].name))
+            continue
+        groups.append(_group(ordered, vectors, weights, clusters, root))
+    groups.sort(key=lambda g: (-len(g.members), g.name, g.members[0].path))
+    return Grouping(tuple(groups), tuple(singletons), min_similarity, min_overlap, scored)
+
+
+# --------------------------------------------------------------------------------------------
+# Role vectors and candidate pairs
+
+
+def role_vectors(profiles: Sequence[Profile]) -> list[dict[str, float]]:
+    """Each profile's role vector: sharpened TF-IDF weights, unit length, ROLE_TERMS heaviest kept.
+
+    The IDF is smoothed (``ln((n + 1) / (df + 1)) + 1``) so that a handful of agents that all say
+    "python" still weigh it: with plain ``ln(n / df)`` a word every input shares weighs nothing,
+    and four Python agents would look unrelated to each other.
+    """
+    frequency: dict[str, int] = {}
+    for p in profiles:
+        for term, _ in p.role:
+            frequency[term] = frequency.get(term, 0) + 1
+    total = len(profiles)
+    idf = {term: _idf(total, count) for term, count in frequency.items()}
+    vectors: list[dict[str, float]] = []
+    for p in profiles:
+        weights = [(term, (count * idf[term]) ** ROLE_SHARPEN) for term, count in p.role]
+        norm = math.sqrt(math.fsum(w * w for _, w in weights)) or 1.0
+        # A stable sort from term order: equal weights stay in alphabetical order.
+        weights.sort(key=_negative_weight)
+        vectors.append({term: weight / norm for term, weight in weights[:ROLE_TERMS]})
+    return vectors
+
+
+def _negative_weight(entry: tuple[str, float]) -> float:
+    return -entry[1]
+
+
+def _idf(total: int, frequency: int) -> float:
+    return math.log((total + 1) / (frequency + 1)) + 1.0
+
+
+def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Dot product of two role vectors (their cosine, as both have unit length before truncation)."""
+    # fsum is exact, so the order in which the set of shared terms is visited cannot matter.
+    return math.fsum(a[term] * b[term] for term in a.keys() & b.keys())
+
+
+def candidate_pairs(vectors: Sequence[Mapping[str, float]], cutoff: float) -> tuple[list[tuple[float, int, int]], int]:
+    """Pairs (score, i, j), i < j, whose role similarity reaches ``cutoff``, best first, and how
+    many pairs were scored to find them.
+
+    Only pairs found through a shared heavy term are scored (see the module docstring, step 3):
+    each agent meets at most BLOCK_TERMS x BLOCK_PARTNERS others, and a pair is scored in full only
+    when the weight of its shared blocking terms alone reaches BLOCK_SHARE of the cutoff.
+    """
+    postings: dict[str, list[tuple[float, int]]] = {}
+    keys: list[list[tuple[str, float]]] = []
+    for index, vector in enumerate(vectors):
+        heavy = list(vector.items())[:BLOCK_TERMS]  # vectors are built heaviest first
+        keys.append(heavy)
+        for term, weight in heavy:
+            postings.setdefault(term, []).append((-weight, index))
+    for entries in postings.values():
+        entries.sort()
+        del entries[BLOCK_PARTNERS:]
+    found: dict[tuple[int, int], float] = {}
+    scored = 0
+    for i, heavy in enumerate(keys):
+        partial: dict[int, float] = {}
+        for term, weight in heavy:
+            for other_weight, j in postings[term]:
+                if j != i:
+                    partial[j] = partial.get(j, 0.0) - weight * other_weight
+        for j in sorted(partial):
+            pair = (i, j) if i < j else (j, i)
+            if partial[j] < BLOCK_SHARE * cutoff or pair in found:
+                continue
+            score = round(cosine(vectors[i], vectors[j]), 6)
+            scored += 1
+            if score >= cutoff:
+                found[pair] = score
+    return sorted(((score, i, j) for (i, j), score in found.items()), key=lambda p: (-p[0], p[1], p[2])), scored
+
+
+class _Clusters:
+    """Average-linkage clusters over unit vectors, kept as the sum of their members' vectors.
+
+    The mean similarity of every member of one cluster to every member of another is the dot
+    product of the two sums divided by the product of their sizes, so the linkage is exact at
+    the cost of one sparse dot product per attempted join.
+    """
+
+    def __init__(self, vectors: Sequence[Mapping[str, float]]) -> None:
+        self.parent = list(range(len(vectors)))
+        self.sums = [dict(v) for v in vectors]
+        self.self_dot = [math.fsum(w * w for w in v.values()) for v in vectors]
+        self.members = [[i] for i in range(len(vectors))]
+        self.version = [0] * len(vectors)
+        # Joins refused between two clusters, with both versions then: asked again only once
+        # either cluster has grown (many candidate pairs connect the same two clusters).
+        self.refused: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join_if_close(self, i: int, j: int, score: float, cutoff: float) -> bool:
+        """Join the clusters of ``i`` and ``j`` when their mean cross similarity reaches ``cutoff``."""
+        a, b = self.find(i), self.find(j)
+        if a == b:
+            return False
+        size = len(self.members[a]) * len(self.members[b])
+        if size > 1:
+            key, versions = (min(a, b), max(a, b)), (self.version[min(a, b)], self.version[max(a, b)])
+            if self.refused.get(key) == versions:
+                return False
+            if cosine(self.sums[a], self.sums[b]) / size < cutoff:
+                self.refused[key] = versions
+                return False
+        if len(self.members[a]) < len(self.members[b]):
+            a, b = b, a
+        self.parent[b] = a
+        for term, weight in self.sums[b].items():
+            self.sums[a][term] = self.sums[a].get(term, 0.0) + weight
+        self.self_dot[a] += self.self_dot[b]
+        self.members[a].extend(self.members[b])
+        self.sums[b], self.members[b] = {}, []
+        self.version[a] += 1
+        return True
+
+    def roots(self) -> list[int]:
+        return [i for i in range(len(self.parent)) if self.parent[i] == i]
+
+    def mean_similarity(self, root: int) -> float:
+        """Mean role similarity over all member pairs of the cluster at ``root``."""
+        n = len(self.members[root])
+        if n < 2:
+            return 1.0
+        total = math.fsum(w * w for w in self.sums[root].values())
+        return max(0.0, min(1.0, (total - self.self_dot[root]) / (n * (n - 1))))
+
+
+def _group(
+    profiles: Sequence[Profile],
+    vectors: Sequence[Mapping[str, float]],
+    weights: Mapping[str, float],
+    clusters: _Clusters,
+    root: int,
+) -> Group:
+    members = sorted(clusters.members[root])
+    centre = clusters.sums[root]
+    typical = max(members, key=lambda n: (round(cosine(vectors[n], centre), 9), -n))
+    others = [n for n in members if n != typical]
+    if len(others) > OVERLAP_PAIRS:
+        step = (len(others) - 1) / (OVERLAP_PAIRS - 1)
+        others = [others[round(k * step)] for k in range(OVERLAP_PAIRS)]
+    reference = _ItemIndex(profiles[typical].instructions, weights)
+    overlaps = [
+        _overlap(reference, _ItemIndex(profiles[n].instructions, weights)) if profiles[n].instructions else 0.0
+        for n in others
+    ]
+    heavy = sorted(centre.items(), key=lambda tw: (-tw[1], tw[0]))
+    return Group(
+        name=suggested_name([profiles[n].name for n in members]),
+        members=tuple(Member(profiles[n].path, profiles[n].name) for n in members),
+        similarity=round(clusters.mean_similarity(root), 3),
+        overlap=round(math.fsum(overlaps) / len(overlaps), 3) if reference.keys and overlaps else 0.0,
+        terms=tuple(term for term, _ in heavy[:GROUP_TERMS]),
+        typical=profiles[typical].path,
+    )
+
+
+def suggested_name(names: Sequence[str]) -> str:
+    """The name for a group of agents called ``names``: the member name (in kebab case) made most
+    of terms that most members' names have (each term scores the members whose names have it,
+    less those whose names do not), then the one most members have, then the shortest, then the
+    first in alphabetical order. Among "code-reviewer", "review" and "backend-code-reviewer" that
+    is "code-reviewer"; a collection's prefix ("se-", a plugin name) is shared by few and loses."""
+    keys = [safe_name(name) for name in names]
+    found = {key: frozenset(text.terms(key.replace("-", " "))) for key in keys}
+    share: dict[str, int] = {}
+    for key in keys:
+        for term in found[key]:
+            share[term] = share.get(term, 0) + 1
+    votes: dict[str, int] = {}
+    for key in keys:
+        votes[key] = votes.get(key, 0) + 1
+
+    def rank(key: str) -> tuple[int, int, int, str]:
+        # A term two thirds of the names have counts for the name, one fewer have against it.
+        score = sum(3 * share[t] - 2 * len(keys) for t in found[key])
+        return (-score, -votes[key], len(key), key)
+
+    return min(votes, key=rank)
+
+
+_UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+def safe_name(name: str) -> str:
+    """``name`` in kebab case with only ``a-z``, ``0-9`` and ``-``: usable as a file name anywhere."""
+    return _UNSAFE.sub("-", name.casefold()).strip("-")[:80].strip("-") or "agent"
+
+
+# --------------------------------------------------------------------------------------------
+# Instruction overlap: the one place grouping asks the item matcher
+
+
+def instruction_weights(profiles: Sequence[Profile]) -> dict[str, float]:
+    """Smoothed inverse document frequencies of instruction terms over the library (an agent is
+    a document), so that an instruction every agent gives ("write tests") counts for little."""
+    frequency: dict[str, int] = {}
+    for p in profiles:
+        for term in {t for instruction in p.instructions for t in instruction}:
+            frequency[term] = frequency.get(term, 0) + 1
+    total = len(profiles)
+    return {term: _idf(total, count) for term, count in frequency.items()}
+
+
+def instruction_overlap(a: Profile, b: Profile, weights: Mapping[str, float]) -> float:
+    """The share of two agents' instructions that have a counterpart in the other, 0 to 1.
+
+    Two instructions are counterparts when the item matcher scores them at its clustering
+    threshold or more (``cluster.item_similarity``, ``cluster.CLUSTER_THRESHOLD``), as consolidate
+    would merge them; instructions with the same terms are counterparts without asking. The share
+    is (a's instructions with a counterpart + b's) / (a's + b's). Each instruction asks the
+    matcher about one partner only: the other agent's instruction closest to it by weighted cosine,
+    when that cosine reaches OVERLAP_COSINE_FLOOR.
+    """
+    if not a.instructions or not b.instructions:
+        return 0.0
+    left = _ItemIndex(a.instructions, weights)
+    right = _ItemIndex(b.instructions, weights)
+    return _overlap(left, right)
+
+
+def _overlap(left: _ItemIndex, right: _ItemIndex) -> float:
+    matched_left = [key in right.keys for key in left.keys]
+    matched_right = [key in left.keys for key in right.keys]
+    asked: dict[tuple[int, int], bool] = {}
+    for this, other, matched, flip in ((left, right, matched_left, False), (right, left, matched_right, True)):
+        for n, partner in this.closest(other, matched):
+            pair = (partner, n) if flip else (n, partner)
+            if pair not in asked:
+                x, y = left.vectors[pair[0]], right.vectors[pair[1]]
+                asked[pair] = cluster.item_similarity(x, y) >= cluster.CLUSTER_THRESHOLD
+            if asked[pair]:
+                matched_left[pair[0]] = matched_right[pair[1]] = True
+    return (sum(matched_left) + sum(matched_right)) / (len(left.keys) + len(right.keys))
+
+
+OVERLAP_BLOCK_TERMS = 3
+"""How many of an instruction's heaviest terms its candidate partners must share one of."""
+
+OVERLAP_COSINE_FLOOR = 0.3
+"""Least weighted cosine at which an instruction's closest partner is put to the item matcher;
+below it the matcher's threshold is out of reach for the texts the corpus holds."""
+
+
+class _ItemIndex:
+    """One agent's instructions as weighted term vectors, indexed by their heaviest terms."""
+
+    def __init__(self, instructions: Sequence[tuple[str, ...]], weights: Mapping[str, float]) -> None:
+        self.keys = [frozenset(terms) for terms in instructions]
+        self.vectors: list[dict[str, float]] = []
+        self.norms: list[float] = []
+        self.heavy: list[list[tuple[str, float]]] = []
+        self.postings: dict[str, list[tuple[int, float]]] = {}
+        for n, terms in enumerate(instructions):
+            vector: dict[str, float] = {}
+            for term in terms:
+                vector[term] = vector.get(term, 0.0) + weights.get(term, 1.0)
+            self.vectors.append(vector)
+            self.norms.append(math.sqrt(sum(w * w for w in vector.values())))
+            # Stable sort: equal weights keep the instruction's own word order.
+            heavy = sorted(vector.items(), key=_negative_weight)[:OVERLAP_BLOCK_TERMS]
+            self.heavy.append(heavy)
+            for term, weight in heavy:
+                self.postings.setdefault(term, []).append((n, weight))
+
+    def closest(self, other: _ItemIndex, skip: Sequence[bool]) -> Iterator[tuple[int, int]]:
+        """(n, m) for each instruction n here not in ``skip``: m is the instruction of ``other``
+        that shares most weight with n among OVERLAP_BLOCK_TERMS heaviest terms of each (ties to
+        the first), when that shared weight is at least OVERLAP_COSINE_FLOOR of their norms."""
+        for n, heavy in enumerate(self.heavy):
+            if skip[n]:
+                continue
+            dots: dict[int, float] = {}
+            for term, weight in heavy:
+                for m, theirs in other.postings.get(term, ()):
+                    dots[m] = dots.get(m, 0.0) + weight * theirs
+            best, best_score = -1, OVERLAP_COSINE_FLOOR
+            for m in sorted(dots):
+                score = dots[m] / (self.norms[n] * other.norms[m])
+                if score > best_score or (best < 0 and score == best_score):
+                    best, best_score = m, score
+            if best >= 0:
+                yield n, best

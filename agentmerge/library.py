@@ -1,0 +1,404 @@
+"""Whole libraries of agent files: finding them in folders, reading many at once, consolidating
+them group by group, and saying what a merge widens.
+
+This is the orchestration above ``group`` and ``consolidate``: it reads files (in worker
+processes when there are many), calls the pure functions, and hands plain results to the CLI,
+which writes them. Which files are agent files is the rule of ``formats`` (its globs and its
+frontmatter check), applied here to folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentmerge.errors import AgentMergeError, InputError
+from agentmerge.group import Group, Profile, profile
+from agentmerge.model import Agent, Field
+from agentmerge.parse import read_agent
+
+PARALLEL_FILES = 48
+"""Files from which reading and consolidating run in worker processes (one per CPU); below it
+starting the workers costs more than it saves."""
+
+SKIPPED_FOLDERS = frozenset({".git", "node_modules"})
+"""Folders never walked into when a folder is given: version control data and installed packages."""
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(what, done, total)`` while a long step runs."""
+
+
+# --------------------------------------------------------------------------------------------
+# Finding agent files
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """The agent files named on the command line, folders expanded."""
+
+    files: tuple[str, ...]
+    """Agent files: those given as files (always taken), then those found in folders, sorted."""
+    folders: tuple[str, ...]
+    """The folders given, as given."""
+    skipped: tuple[tuple[str, int], ...] = ()
+    """Per folder, how many Markdown files in it were not taken as agent files."""
+
+
+def find_agent_files(paths: Sequence[str]) -> Library:
+    """Expand ``paths``: a file is taken as it is; a folder is walked for agent files.
+
+    In a folder, a file is an agent file when its path, read from any folder above it, matches
+    one of the agent globs of ``formats`` (``.claude/agents/**``, ``*.agent.md``, ``.cursor/rules/**/*.mdc``,
+    ...), or when it is a Markdown file whose frontmatter has ``name`` and ``description``. Each
+    path appears once, files found in folders sorted by path. A path that does not exist is an
+    InputError.
+    """
+    from agentmerge.formats import CONTENT_SUFFIXES, DEFAULT_AGENT_GLOBS, looks_like_agent, matches_any
+
+    files: dict[str, None] = {}
+    folders: list[str] = []
+    skipped: list[tuple[str, int]] = []
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            if path != "-" and not os.path.exists(path):
+                raise InputError(path, 0, "no such file or folder; check the path")
+            files.setdefault(path, None)
+            continue
+        folders.append(path)
+        found: list[str] = []
+        passed = 0
+        for candidate in _walk(path):
+            named = any(matches_any(tail, DEFAULT_AGENT_GLOBS) for tail in _tails(candidate))
+            if named:
+                found.append(candidate)
+            elif candidate.lower().endswith(CONTENT_SUFFIXES):
+                if looks_like_agent(_head(candidate)):
+                    found.append(candidate)
+                else:
+                    passed += 1
+        for candidate in sorted(found):
+            files.setdefault(candidate, None)
+        if passed:
+            skipped.append((path, passed))
+    return Library(tuple(files), tuple(folders), tuple(skipped))
+
+
+def _walk(folder: str) -> Iterator[str]:
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS)
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            if os.path.isfile(path):
+                yield path
+
+
+def _tails(path: str) -> Iterator[str]:
+    """The path from every folder above it: ``a/b/c.md``, ``b/c.md``, ``c.md`` (``/``-separated)."""
+    parts = Path(os.path.abspath(path)).parts[1:]
+    for start in range(len(parts)):
+        yield "/".join(parts[start:])
+
+
+def _head(path: str) -> bytes:
+    from agentmerge.formats import CONTENT_SAMPLE
+
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(CONTENT_SAMPLE)
+    except OSError:
+        return b""
+
+
+def input_folders(library: Library) -> list[str]:
+    """Every folder the library is read from: the folders given and the folder of each file."""
+    found = {os.path.realpath(folder) for folder in library.folders}
+    found.update(os.path.realpath(os.path.dirname(os.path.abspath(f))) for f in library.files if f != "-")
+    return sorted(found)
+
+
+def reads_from(folder: str, library: Library) -> bool:
+    """Whether writing into ``folder`` would write into a folder the library is read from (a
+    folder given, one inside it, or the folder of an input file)."""
+    target = os.path.realpath(folder)
+    given = [os.path.realpath(f) for f in library.folders]
+    if any(target == g or target.startswith(g.rstrip(os.sep) + os.sep) for g in given):
+        return True
+    return target in input_folders(library)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading many files
+
+
+@dataclass(frozen=True, slots=True)
+class Profiles:
+    """The profiles of a library's agent files, and what went wrong reading them."""
+
+    profiles: tuple[Profile, ...]
+    """One per file that could be read, in the order given."""
+    errors: tuple[AgentMergeError, ...] = ()
+    """Files that could not be read as agent files."""
+    warned: int = 0
+    """How many files had problems that were worked around (lenient frontmatter, ...)."""
+
+
+def read_profiles(paths: Sequence[str], *, jobs: int | None = None, progress: Progress | None = None) -> Profiles:
+    """Read, parse and profile every file of ``paths`` (in worker processes when there are many)."""
+    results = _map(_profile_file, [(p,) for p in paths], jobs=jobs, progress=progress, what="reading")
+    profiles: list[Profile] = []
+    errors: list[AgentMergeError] = []
+    warned = 0
+    for result in results:
+        if result[0] == "error":
+            errors.append(InputError(result[1], result[2], result[3]))
+            continue
+        _, path, name, role, instructions, warnings = result
+        profiles.append(Profile(path, name, role, instructions))
+        warned += bool(warnings)
+    return Profiles(tuple(profiles), tuple(errors), warned)
+
+
+def _profile_file(path: str) -> tuple[Any, ...]:
+    """Worker: one file's profile as plain tuples (cheap to send between processes)."""
+    try:
+        agent = read_agent(path)
+    except AgentMergeError as error:
+        return ("error", error.path, error.line, error.message)
+    found = profile(agent)
+    return ("ok", found.path, found.name, found.role, found.instructions, len(agent.warnings))
+
+
+def _map(
+    work: Callable[..., Any],
+    arguments: Sequence[tuple[Any, ...]],
+    *,
+    jobs: int | None,
+    progress: Progress | None,
+    what: str,
+    sizes: Sequence[int] | None = None,
+) -> list[Any]:
+    """``[work(*a) for a in arguments]``, in worker processes when there are PARALLEL_FILES or
+    more files (``sizes``: files per argument, one each by default); results in argument order."""
+    total = len(arguments)
+    files = sum(sizes) if sizes is not None else total
+    workers = min(jobs or cpu_count(), total)
+    results: list[Any] = []
+    if workers < 2 or files < PARALLEL_FILES:
+        for n, argument in enumerate(arguments):
+            results.append(work(*argument))
+            if progress is not None:
+                progress(what, n + 1, total)
+        return results
+    import multiprocessing
+
+    # Small chunks keep the order of results cheap to restore and progress moving.
+    chunk = max(1, min(32, total // (workers * 8)))
+    with multiprocessing.get_context().Pool(workers) as pool:
+        for n, result in enumerate(pool.imap(_star, [(work, a) for a in arguments], chunksize=chunk)):
+            results.append(result)
+            if progress is not None:
+                progress(what, n + 1, total)
+    return results
+
+
+def _star(job: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
+    work, argument = job
+    return work(*argument)
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+# --------------------------------------------------------------------------------------------
+# Consolidating group by group
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOutput:
+    """One group consolidated: the merged agent's file, its report, what the merge widened."""
+
+    group: Group
+    """The group that was consolidated."""
+    file_name: str
+    """``<name>.md``: the group's name, made unique among the groups of this run."""
+    text: str
+    """The merged agent file."""
+    report: str | None
+    """The JSON report (as ``consolidate --format json`` writes it), when asked for."""
+    widenings: tuple[str, ...]
+    """One sentence per widening (see ``widenings``)."""
+    summary: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """Items in, items out, merged clusters, frontmatter conflicts settled."""
+    warnings: tuple[str, ...] = field(default=())
+    """Problems worked around while reading the members."""
+
+
+def file_names(groups: Sequence[Group]) -> list[str]:
+    """``<name>.md`` for each group, unique (``-2``, ``-3``, ... added in group order)."""
+    used: set[str] = set()
+    names: list[str] = []
+    for g in groups:
+        base = g.name
+        name, n = base, 1
+        while name.casefold() in used:
+            n += 1
+            name = f"{base}-{n}"
+        used.add(name.casefold())
+        names.append(f"{name}.md")
+    return names
+
+
+def consolidate_groups(
+    groups: Sequence[Group],
+    *,
+    threshold: float | None = None,
+    report: bool = False,
+    annotate: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> list[GroupOutput]:
+    """Consolidate each group's members into one agent (in worker processes when there are many)."""
+    names = file_names(groups)
+    arguments = [(tuple(m.path for m in g.members), threshold, report, annotate) for g in groups]
+    results = _map(
+        _consolidate_paths,
+        arguments,
+        jobs=jobs,
+        progress=progress,
+        what="consolidating",
+        sizes=[len(g.members) for g in groups],
+    )
+    outputs: list[GroupOutput] = []
+    for g, name, result in zip(groups, names, results, strict=True):
+        if result[0] == "error":
+            raise AgentMergeError(result[1], result[2], result[3])
+        _, text, json_text, widened, summary, warnings = result
+        outputs.append(GroupOutput(g, name, text, json_text, widened, summary, warnings))
+    return outputs
+
+
+def _consolidate_paths(
+    paths: tuple[str, ...], threshold: float | None, report: bool, annotate: bool
+) -> tuple[Any, ...]:
+    """Worker: consolidate the files at ``paths``; the results as plain values."""
+    from agentmerge.consolidate import consolidate
+    from agentmerge.render import consolidation_to_dict, to_json
+    from agentmerge.writer import render_consolidation
+
+    try:
+        agents = [read_agent(p) for p in paths]
+        result = consolidate(agents, threshold=threshold)
+    except AgentMergeError as error:
+        return ("error", error.path, error.line, error.message)
+    text = render_consolidation(result, annotate=annotate)
+    json_text = None
+    if report:
+        json_text = to_json(consolidation_to_dict(result, annotate=annotate))
+    summary = (result.items_in, result.items_out, result.merged, len(result.conflicts))
+    warnings = tuple(str(w) for a in agents for w in a.warnings)
+    return ("ok", text, json_text, tuple(widenings(agents, result.agent)), summary, warnings)
+
+
+# --------------------------------------------------------------------------------------------
+# Widening
+
+
+@dataclass(frozen=True, slots=True)
+class WideningRule:
+    """How one set-valued frontmatter key limits what an agent may do."""
+
+    keys: tuple[str, ...]
+    """The spellings of the key."""
+    what: str
+    """What one name of the list is, for the sentence ("tool", "skill")."""
+    kind: str
+    """allow: the names are all the agent may use, and no key means every tool;
+    grant: the names are added to the agent, and no key means none;
+    deny: the names are forbidden, and no key forbids nothing."""
+
+
+WIDENING_RULES: tuple[WideningRule, ...] = (
+    # A name an allow list gains, or the list dropped: the agent may use a tool an input could not.
+    WideningRule(("tools", "allowed-tools", "allowed_tools", "allowedTools"), "tool", "allow"),
+    # A skill is loaded into the agent: one an input did not have is behaviour it did not have.
+    WideningRule(("skills",), "skill", "grant"),
+    # A name a deny list loses: the merged agent may use what one input forbade.
+    WideningRule(("disallowed-tools", "disallowed_tools", "disallowedTools"), "tool", "deny"),
+)
+"""Which set-valued keys widen what an agent may do, and how."""
+
+CHANGED_KEYS = ("model", "permissionMode", "permission-mode", "mcp-servers", "mcpServers")
+"""Keys whose every change is called out: which model runs the agent, what it may do unasked,
+which MCP servers (and so which tools) it gets."""
+
+
+def widenings(inputs: Sequence[Agent], merged: Agent) -> list[str]:
+    """Sentences naming what ``merged`` may do that not every input could: a tool or skill some
+    input lacked, a name a deny list lost, a dropped ``tools`` list (every tool inherited), and any
+    change of ``model``, permission mode or MCP servers. Names are read as ``diff`` reads them."""
+    lines: list[str] = []
+    for rule in WIDENING_RULES:
+        for key in rule.keys:
+            if merged.field(key) is not None or any(a.field(key) is not None for a in inputs):
+                lines.extend(_widened(rule, key, inputs, merged))
+    lines.extend(_changed(inputs, merged))
+    return lines
+
+
+def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agent) -> Iterator[str]:
+    from agentmerge.fields import names
+
+    now = merged.field(key)
+    gained: dict[str, list[str]] = {}
+    for agent in inputs:
+        mine = agent.field(key)
+        if rule.kind == "allow" and mine is None:
+            continue  # no allow list: the input could already use every tool
+        if rule.kind == "allow" and now is None:
+            assert mine is not None
+            yield (
+                f"the merged agent has no {key} list, so it may use every tool; "
+                f"{agent.path} allowed only {', '.join(sorted(names(mine.value)))}"
+            )
+            continue
+        had = frozenset(names(mine.value)) if mine is not None else frozenset()
+        has = frozenset(names(now.value)) if now is not None else frozenset()
+        for name in sorted(has - had if rule.kind != "deny" else had - has):
+            gained.setdefault(name, []).append(agent.path)
+    verb = "no longer forbids" if rule.kind == "deny" else "has"
+    by_inputs: dict[tuple[str, ...], list[str]] = {}
+    for name, paths in gained.items():
+        by_inputs.setdefault(tuple(paths), []).append(name)
+    for lacking, listed in by_inputs.items():
+        what = rule.what if len(listed) == 1 else f"{rule.what}s"
+        yield f"the merged agent {verb} {what} {', '.join(listed)} ({key}) that {', '.join(lacking)} did not"
+
+
+def _changed(inputs: Sequence[Agent], merged: Agent) -> Iterator[str]:
+    for key in CHANGED_KEYS:
+        chosen = _value(merged.field(key))
+        others: dict[str, list[str]] = {}
+        for agent in inputs:
+            mine = _value(agent.field(key))
+            if mine != chosen:
+                others.setdefault(mine, []).append(agent.path)
+        if others:
+            was = "; ".join(f"{', '.join(paths)} had {text}" for text, paths in others.items())
+            yield f"{key} is {chosen} in the merged agent; {was}"
+
+
+def _value(found: Field | None) -> str:
+    if found is None:
+        return "(not set)"
+    if isinstance(found.value, str):
+        return found.value
+    return json.dumps(found.value, ensure_ascii=False, sort_keys=True)
