@@ -41,13 +41,15 @@ Python testing agent of another collection join; at 0.35 two of the labelled cod
 apart.
 """
 
-MIXED_SIMILARITY = 0.15
+MIXED_SIMILARITY = 0.2
 """The cutoff ``consolidate`` groups its inputs at before it refuses them as more than one role.
 
 Looser than MIN_SIMILARITY: the refusal guards against merging agents that have nothing to do
-with each other (an AngularJS expert and an imaging agent score 0.00-0.06), not against merging
-two authors' takes on one role, which can score as low as 0.24 (a Cursor pull-request rule
-against three code reviewers).
+with each other, not against merging two authors' takes on one role. Four unrelated corpus
+agents (an AngularJS expert, an imaging agent, a Next.js rule, a performance engineer) score
+0.00-0.16 among themselves; the labelled same-role sets of four files from four collections
+score 0.25-0.87 (lowest: a Cursor pull-request rule against three code reviewers), the four
+seeds 0.48-0.63.
 """
 
 ROLE_SHARPEN = 2.0
@@ -58,14 +60,17 @@ agents of two collections (0.36 against 0.39), because the template's many share
 at 2 they score 0.04 against 0.56.
 """
 
-NAME_WEIGHT = 10.0
-"""How many occurrences a term of the agent's name counts for, when its text uses the word too.
+BODY_SHARE = 1.0
+"""Weight of the instructions and section titles in a role vector, spread over their term counts."""
 
-A name term that the text never uses ("se-" or "pro" in a collection's naming scheme) counts once.
-"""
+DESCRIPTION_SHARE = 0.5
+"""Weight of the description, spread over its term counts: one sentence that says what the agent
+is for weighs half as much as all its instructions, however long either is."""
 
-DESCRIPTION_WEIGHT = 3.0
-"""How many occurrences each term of the description counts for: it says what the agent is for."""
+NAME_SHARE = 0.05
+"""Weight of the name's terms that the text also uses. Small: a name is a few words, and sharing a
+collection's naming scheme ("python-pro", "golang-pro") is not sharing a job. At 0.3 the name
+outweighed the whole text of a long agent (a Python and a TypeScript "pro" scored 0.48)."""
 
 ROLE_TERMS = 48
 """Heaviest terms kept in a role vector; after sharpening the rest hold almost none of its weight."""
@@ -76,7 +81,7 @@ BLOCK_TERMS = 4
 BLOCK_PARTNERS = 20
 """How many agents, those a term weighs most in, each heavy term offers as candidates."""
 
-BLOCK_SHARE = 0.5
+BLOCK_SHARE = 0.2
 """Share of the cutoff that the blocking terms alone must reach before a pair is scored in full."""
 
 OVERLAP_PAIRS = 6
@@ -108,7 +113,7 @@ class Profile:
     name: str
     """Its ``name`` field, or its file name without the agent suffix when it has none."""
     role: tuple[tuple[str, float], ...]
-    """Its terms and their weights before IDF (counts; description and name weighing more), by term."""
+    """Its terms and their weights before IDF (shares of the instructions, description and name), by term."""
     instructions: tuple[tuple[str, ...], ...]
     """The terms of each instruction (items that are not code or HTML), in source order."""
 
@@ -168,8 +173,8 @@ class Grouping:
 
 def profile(agent: Agent) -> Profile:
     """Reduce ``agent`` to what grouping compares: the terms of its instructions, titles,
-    description and name."""
-    counts: dict[str, float] = {}
+    description and name, mixed in fixed shares (BODY_SHARE, DESCRIPTION_SHARE, NAME_SHARE)."""
+    body: dict[str, float] = {}
     instructions: list[tuple[str, ...]] = []
     for _, item in agent.items():
         if item.kind in SKIPPED_KINDS:
@@ -177,17 +182,24 @@ def profile(agent: Agent) -> Profile:
         found = text.terms(item.text)
         if found:
             instructions.append(found)
-            _count(counts, found, 1.0)
+            _count(body, found)
     for section in agent.body.walk():
         if section.title:
-            _count(counts, text.terms(section.title), 1.0)
-    described = agent.field("description")
-    if described is not None and described.value:
-        _count(counts, text.terms(_text(described.value)), DESCRIPTION_WEIGHT)
+            _count(body, text.terms(section.title))
+    described: dict[str, float] = {}
+    field = agent.field("description")
+    if field is not None and field.value:
+        _count(described, text.terms(_text(field.value)))
     name = agent_name(agent)
-    for term in dict.fromkeys(text.terms(_NAME_SPLIT.sub(" ", name))):
-        counts[term] = counts.get(term, 0.0) + (NAME_WEIGHT if term in counts else 1.0)
-    return Profile(agent.path, name, tuple(sorted(counts.items())), tuple(instructions))
+    named = dict.fromkeys(text.terms(_NAME_SPLIT.sub(" ", name)), 1.0)
+    # A name term the text never uses ("se-", "pro", a plugin's name) says little of the job.
+    used = {t: 1.0 for t in named if t in body or t in described} or named
+    role: dict[str, float] = {}
+    for counts, share in ((body, BODY_SHARE), (described, DESCRIPTION_SHARE), (used, NAME_SHARE)):
+        total = sum(counts.values())
+        for term, count in counts.items():
+            role[term] = role.get(term, 0.0) + share * count / total
+    return Profile(agent.path, name, tuple(sorted(role.items())), tuple(instructions))
 
 
 def agent_name(agent: Agent) -> str:
@@ -210,9 +222,9 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _count(counts: dict[str, float], terms: Iterable[str], weight: float) -> None:
+def _count(counts: dict[str, float], terms: Iterable[str]) -> None:
     for term in terms:
-        counts[term] = counts.get(term, 0.0) + weight
+        counts[term] = counts.get(term, 0.0) + 1.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -508,22 +520,19 @@ def _overlap(left: _ItemIndex, right: _ItemIndex) -> float:
     return (sum(matched_left) + sum(matched_right)) / (len(left.keys) + len(right.keys))
 
 
-OVERLAP_BLOCK_TERMS = 3
-"""How many of an instruction's heaviest terms its candidate partners must share one of."""
-
-OVERLAP_COSINE_FLOOR = 0.3
-"""Least weighted cosine at which an instruction's closest partner is put to the item matcher;
-below it the matcher's threshold is out of reach for the texts the corpus holds."""
+OVERLAP_COSINE_FLOOR = 0.2
+"""Least weighted cosine at which an instruction's closest partner is put to the item matcher.
+The matcher scores the mean of this cosine and a containment, so a pair much below it cannot
+reach the matcher's threshold unless one text is contained in the other."""
 
 
 class _ItemIndex:
-    """One agent's instructions as weighted term vectors, indexed by their heaviest terms."""
+    """One agent's instructions as weighted term vectors, with an inverted index over their terms."""
 
     def __init__(self, instructions: Sequence[tuple[str, ...]], weights: Mapping[str, float]) -> None:
         self.keys = [frozenset(terms) for terms in instructions]
         self.vectors: list[dict[str, float]] = []
         self.norms: list[float] = []
-        self.heavy: list[list[tuple[str, float]]] = []
         self.postings: dict[str, list[tuple[int, float]]] = {}
         for n, terms in enumerate(instructions):
             vector: dict[str, float] = {}
@@ -531,21 +540,19 @@ class _ItemIndex:
                 vector[term] = vector.get(term, 0.0) + weights.get(term, 1.0)
             self.vectors.append(vector)
             self.norms.append(math.sqrt(sum(w * w for w in vector.values())))
-            # Stable sort: equal weights keep the instruction's own word order.
-            heavy = sorted(vector.items(), key=_negative_weight)[:OVERLAP_BLOCK_TERMS]
-            self.heavy.append(heavy)
-            for term, weight in heavy:
+            for term, weight in vector.items():
                 self.postings.setdefault(term, []).append((n, weight))
 
     def closest(self, other: _ItemIndex, skip: Sequence[bool]) -> Iterator[tuple[int, int]]:
         """(n, m) for each instruction n here not in ``skip``: m is the instruction of ``other``
-        that shares most weight with n among OVERLAP_BLOCK_TERMS heaviest terms of each (ties to
-        the first), when that shared weight is at least OVERLAP_COSINE_FLOOR of their norms."""
-        for n, heavy in enumerate(self.heavy):
+        with the highest weighted cosine to n (ties to the first), when it reaches
+        OVERLAP_COSINE_FLOOR. Dot products are summed through the inverted index, so only
+        instructions that share a term are ever looked at."""
+        for n, vector in enumerate(self.vectors):
             if skip[n]:
                 continue
             dots: dict[int, float] = {}
-            for term, weight in heavy:
+            for term, weight in vector.items():
                 for m, theirs in other.postings.get(term, ()):
                     dots[m] = dots.get(m, 0.0) + weight * theirs
             best, best_score = -1, OVERLAP_COSINE_FLOOR

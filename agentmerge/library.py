@@ -374,13 +374,15 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
         has = frozenset(names(now.value)) if now is not None else frozenset()
         for name in sorted(has - had if rule.kind != "deny" else had - has):
             gained.setdefault(name, []).append(agent.path)
-    verb = "no longer forbids" if rule.kind == "deny" else "has"
     by_inputs: dict[tuple[str, ...], list[str]] = {}
     for name, paths in gained.items():
         by_inputs.setdefault(tuple(paths), []).append(name)
     for lacking, listed in by_inputs.items():
-        what = rule.what if len(listed) == 1 else f"{rule.what}s"
-        yield f"the merged agent {verb} {what} {', '.join(listed)} ({key}) that {', '.join(lacking)} did not"
+        what = f"{rule.what if len(listed) == 1 else rule.what + 's'} {', '.join(listed)} ({key})"
+        if rule.kind == "deny":
+            yield f"the merged agent no longer forbids {what}, which {', '.join(lacking)} forbade"
+        else:
+            yield f"the merged agent has {what} that {', '.join(lacking)} did not"
 
 
 def _changed(inputs: Sequence[Agent], merged: Agent) -> Iterator[str]:

@@ -1,0 +1,230 @@
+"""consolidate over whole libraries: folders, inputs that are not one role, --by-group, widening.
+
+Consolidating a folder must be a choice, not an accident: inputs that form more than one group
+are refused (exit 2, the groups named) unless --mixed; --by-group writes one merged agent per
+group into a folder that is not one the inputs are read from.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES, SEEDS, SHARED
+
+from agentmerge.cli import cli
+from agentmerge.library import widenings
+from agentmerge.parse import parse_text, read_agent
+
+LIBRARY = FIXTURES / "library"
+
+UNRELATED = {
+    "angularjs-expert.md": (
+        "---\nname: angularjs-expert\ndescription: AngularJS 1.x expert for directives, scopes and digest cycles.\n"
+        "---\n\nYou maintain AngularJS 1.x applications.\n\n"
+        "- Write directives with isolated scope and controllerAs syntax\n"
+        "- Keep watchers few; every $watch slows the digest cycle\n"
+        "- Use one-time bindings (::) for values that never change\n"
+        "- Plan the migration of each module to modern Angular\n"
+    ),
+    "imaging.agent.md": (
+        "---\nname: Imaging Analyst\ndescription: Looks at medical images and DICOM metadata.\n---\n\n"
+        "# Imaging\n\n"
+        "1. Read the DICOM headers: modality, series and slice thickness\n"
+        "2. Check that pixel spacing is consistent across the series\n"
+        "3. Flag images whose window and level settings hide detail\n"
+    ),
+    "nextjs.mdc": (
+        "---\ndescription: Next.js App Router conventions\nglobs: app/**\nalwaysApply: false\n---\n\n"
+        "- Put pages in the app router; use server components by default\n"
+        "- Mark client components with 'use client' only when they need state\n"
+        "- Fetch data in server components and cache it with revalidate\n"
+    ),
+    "performance-engineer.md": (
+        "---\nname: performance-engineer\ndescription: Profiles services and fixes latency and throughput problems.\n"
+        "tools: Read, Bash\nmodel: opus\n---\n\n"
+        "## Focus\n\n"
+        "- Measure before optimising: profile CPU and memory under load\n"
+        "- Find the slowest endpoints from p99 latency, not averages\n"
+        "- Add caching only where measurements show repeated work\n"
+        "- Load test after every fix and compare with the baseline\n"
+    ),
+}
+"""Four agents with nothing in common, written for these tests (like the issue's corpus case)."""
+
+
+def write_unrelated(folder: Path) -> list[Path]:
+    paths = []
+    for name, text in UNRELATED.items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_unrelated_agents_are_refused_with_the_groups_named(tmp_path: Path) -> None:
+    """Four unrelated agents: exit 2, a warning naming the four groups, nothing on stdout."""
+    paths = write_unrelated(tmp_path)
+    result = CliRunner().invoke(cli, ["consolidate", *map(str, paths)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "these 4 inputs do not look like one role: they form 4 groups" in result.stderr
+    for path in paths:
+        assert str(path) in result.stderr
+    assert "--mixed" in result.stderr and "--by-group" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_mixed_merges_them_anyway(tmp_path: Path) -> None:
+    paths = write_unrelated(tmp_path)
+    result = CliRunner().invoke(cli, ["consolidate", "--mixed", *map(str, paths)])
+    assert result.exit_code == 0, result.output
+    assert "Write directives with isolated scope" in result.stdout
+    assert "Load test after every fix" in result.stdout
+
+
+def test_one_role_is_not_refused() -> None:
+    """The four seed variants of one role consolidate as before, without --mixed."""
+    result = CliRunner().invoke(cli, ["consolidate", *map(str, SEEDS)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_folder_is_its_agent_files_and_a_mixed_one_is_refused() -> None:
+    """consolidate FOLDER reads the folder's agent files; a library of several roles is refused."""
+    result = CliRunner().invoke(cli, ["consolidate", str(LIBRARY)])
+    assert result.exit_code == 2
+    assert "they form 5 groups" in result.stderr
+    seeds = CliRunner().invoke(cli, ["consolidate", str(FIXTURES / "backend-engineer")])
+    assert seeds.exit_code == 0, seeds.output
+    assert seeds.stdout == CliRunner().invoke(cli, ["consolidate", *map(str, SEEDS)]).stdout
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_by_group_writes_one_agent_per_role(tmp_path: Path) -> None:
+    """--by-group on a mixed folder writes one merged agent per role, none for the agents alone;
+    the inputs are untouched; each output is a valid agent holding its members' instructions."""
+    before = snapshot(LIBRARY)
+    out = tmp_path / "merged"
+    reports = tmp_path / "reports"
+    result = CliRunner().invoke(
+        cli, ["consolidate", "--by-group", "-o", str(out), "--report", str(reports), str(LIBRARY)]
+    )
+    assert result.exit_code == 0, result.output
+    assert snapshot(LIBRARY) == before
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 3
+    assert {"sql-reviewer.md", "k8s-deployer.md"} <= set(written)
+    assert sorted(p.name for p in reports.iterdir()) == sorted(n[:-3] + ".json" for n in written)
+    sql = read_agent(out / "sql-reviewer.md")
+    assert sql.field("name") is not None
+    texts = " ".join(item.text for _, item in sql.items())
+    assert "EXPLAIN" in texts and "N+1" in texts
+    assert "haiku" not in " ".join(p.read_text(encoding="utf-8") for p in out.iterdir())
+    assert "2 agents alone were not written" in result.stderr
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_by_group_refuses_a_folder_it_reads_from(tmp_path: Path) -> None:
+    """Writing the merged agents into an input folder needs the flag that names the risk."""
+    library = tmp_path / "agents"
+    library.mkdir()
+    for p in LIBRARY.rglob("*"):
+        if p.is_file():
+            (library / p.name).write_bytes(p.read_bytes())
+    before = snapshot(library)
+    for target in (library, library / "merged"):
+        result = CliRunner().invoke(cli, ["consolidate", "--by-group", "-o", str(target), str(library)])
+        assert result.exit_code == 2
+        assert "--write-into-input-folder" in result.stderr
+    assert snapshot(library) == before
+    allowed = CliRunner().invoke(
+        cli, ["consolidate", "--by-group", "--write-into-input-folder", "-o", str(library / "merged"), str(library)]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert {k: v for k, v in snapshot(library).items() if not k.startswith("merged/")} == before
+
+
+def test_by_group_never_overwrites_an_input(tmp_path: Path) -> None:
+    """Even with the folder allowed, a group whose file name is an input's is refused without --force."""
+    library = tmp_path / "agents"
+    library.mkdir()
+    for p in (LIBRARY / ".claude" / "agents").iterdir():
+        (library / p.name).write_bytes(p.read_bytes())
+    for p in (LIBRARY / ".github" / "agents").iterdir():
+        (library / p.name).write_bytes(p.read_bytes())
+    before = snapshot(library)
+    result = CliRunner().invoke(
+        cli, ["consolidate", "--by-group", "--write-into-input-folder", "-o", str(library), str(library)]
+    )
+    assert result.exit_code == 2
+    assert "is one of the inputs" in result.stderr
+    assert snapshot(library) == before
+
+
+def test_by_group_needs_an_output_folder() -> None:
+    result = CliRunner().invoke(cli, ["consolidate", "--by-group", str(LIBRARY)])
+    assert result.exit_code == 2
+    assert "-o DIR" in result.output
+
+
+def test_widening_is_said_on_stderr(tmp_path: Path) -> None:
+    """A tool or skill the merged agent has and an input did not, and a model change, are each
+    named on stderr in the default output."""
+    a = tmp_path / "a.md"
+    b = tmp_path / "b.md"
+    a.write_text(
+        "---\nname: sql\ndescription: reviews SQL\ntools: Read, Grep\nmodel: sonnet\n"
+        "disallowedTools: Bash\n---\n\n- Check SQL queries for injection\n",
+        encoding="utf-8",
+    )
+    b.write_text(
+        "---\nname: sql\ndescription: reviews SQL\ntools: Read, Write, Bash\nmodel: opus\nskills: [sql-style]\n"
+        "---\n\n- Check SQL queries for injection risks\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["consolidate", str(a), str(b)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "widening" in line]
+    assert any("tools Bash, Write (tools)" in w and str(a) in w for w in warnings), warnings
+    assert any("tool Grep (tools)" in w and str(b) in w for w in warnings), warnings
+    assert any("skill sql-style" in w and str(a) in w for w in warnings), warnings
+    assert any(w.split("widening: ")[1].startswith("model is ") for w in warnings), warnings
+
+
+def test_widenings_of_a_dropped_tools_list_or_deny_list() -> None:
+    """A merged agent without a tools list may use every tool, and one without an input's deny list
+    may use what it forbade: both widen that input."""
+    narrow = parse_text("---\nname: a\ntools: Read\n---\n\n- x\n", "a.md")
+    merged = parse_text("---\nname: a\n---\n\n- x\n", "m.md")
+    assert widenings([narrow], merged) == [
+        "the merged agent has no tools list, so it may use every tool; a.md allowed only Read"
+    ]
+    assert widenings([merged], narrow) == []
+    denying = parse_text("---\nname: a\ndisallowedTools: Bash, WebFetch\n---\n\n- x\n", "d.md")
+    assert widenings([denying], merged) == [
+        "the merged agent no longer forbids tools Bash, WebFetch (disallowedTools), which d.md forbade"
+    ]
+
+
+CORPUS = SHARED / "corpus"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="needs ../shared/corpus (not in a fresh clone)")
+def test_the_corpus_unrelated_four_are_refused() -> None:
+    """The issue's case from the public corpus: an AngularJS expert, a Copilot imaging agent, a
+    Cursor Next.js rule and a performance engineer exit 2 with the warning."""
+    paths = [
+        CORPUS / "0xfurai__claude-code-subagents" / "agents__angularjs-expert.md",
+        CORPUS / "github__awesome-copilot" / "agents__cast-imaging-impact-analysis.agent.md",
+        CORPUS / "PatrickJS__awesome-cursorrules" / "rules__nextjs.mdc",
+        CORPUS / "lst97__claude-code-sub-agents" / "agents__infrastructure__performance-engineer.md",
+    ]
+    result = CliRunner().invoke(cli, ["consolidate", *map(str, paths)])
+    assert result.exit_code == 2
+    assert "they form 4 groups" in result.stderr
+    assert os.path.basename(str(paths[1])) in result.stderr

@@ -1,0 +1,298 @@
+"""agentmerge group: which agents of a library do the same job.
+
+The hand-made library in fixtures/library (three roles written three ways each, for Claude Code,
+Copilot and Cursor, plus two agents with jobs of their own) is the reference: it must come out
+as exactly those groups, whatever the order of the inputs and whatever PYTHONHASHSEED is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES, SHARED
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agentmerge.cli import StatusLine, cli
+from agentmerge.group import Profile, group_agents, instruction_overlap, instruction_weights, profile, safe_name
+from agentmerge.parse import parse_text, read_agent
+
+LIBRARY = FIXTURES / "library"
+LIBRARY_FILES = sorted(p for p in LIBRARY.rglob("*") if p.is_file())
+ROLES = {
+    "sql": {
+        ".claude/agents/sql-reviewer.md",
+        ".github/agents/query-auditor.agent.md",
+        ".cursor/rules/database-review.mdc",
+    },
+    "kubernetes": {
+        ".claude/agents/k8s-deployer.md",
+        ".github/agents/kubernetes-release.agent.md",
+        ".cursor/rules/helm-charts.mdc",
+    },
+    "api-docs": {
+        ".claude/agents/api-docs-writer.md",
+        ".github/agents/openapi-documenter.agent.md",
+        ".cursor/rules/rest-docs.mdc",
+    },
+}
+LONERS = {".claude/agents/haiku-poet.md", ".claude/agents/spreadsheet-formulas.md"}
+
+
+def relative(path: str) -> str:
+    return Path(path).resolve().relative_to(LIBRARY.resolve()).as_posix()
+
+
+def partition(result: object) -> tuple[set[frozenset[str]], set[str]]:
+    groups = {frozenset(relative(m.path) for m in g.members) for g in result.groups}  # type: ignore[attr-defined]
+    alone = {relative(m.path) for m in result.singletons}  # type: ignore[attr-defined]
+    return groups, alone
+
+
+def test_the_library_fixture_has_three_roles_of_three_and_two_loners() -> None:
+    """The reference library is what the tests below say it is (11 files in three folders)."""
+    assert {relative(str(p)) for p in LIBRARY_FILES} == set().union(*ROLES.values()) | LONERS
+
+
+def test_hand_made_library_gives_exactly_its_roles() -> None:
+    """Three roles x three variants by different hands and formats form three groups; the two
+    agents with jobs of their own stay alone."""
+    result = group_agents([read_agent(p) for p in LIBRARY_FILES])
+    groups, alone = partition(result)
+    assert groups == {frozenset(members) for members in ROLES.values()}
+    assert alone == LONERS
+    assert result.parts() == 5
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(LIBRARY_FILES))
+def test_any_input_order_gives_the_same_groups(order: list[Path]) -> None:
+    """Grouping does not depend on the order the agents come in: same groups, names and figures."""
+    reference = group_agents([read_agent(p) for p in LIBRARY_FILES])
+    assert group_agents([read_agent(p) for p in order]) == reference
+
+
+def test_output_is_the_same_bytes_under_any_hash_seed() -> None:
+    """The JSON report is byte-identical under different PYTHONHASHSEED values and argument orders."""
+    outputs = set()
+    for seed, order in (("0", LIBRARY_FILES), ("1", list(reversed(LIBRARY_FILES))), ("random", LIBRARY_FILES[3:])):
+        paths = [str(p) for p in order]
+        if seed == "random":
+            paths += [str(p) for p in LIBRARY_FILES[:3]]
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-m", "agentmerge", "group", "--format", "json", *paths],
+            capture_output=True,
+            env=env,
+            check=True,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+
+
+def test_cli_json_follows_the_contract() -> None:
+    """``group --format json`` is version 1 with groups (name, members with path and name,
+    overlap) and singletons (path); the folder is walked for its agent files."""
+    result = CliRunner().invoke(cli, ["group", "--format", "json", str(LIBRARY)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["version"] == 1
+    assert len(data["groups"]) == 3
+    for g in data["groups"]:
+        assert set(g) >= {"name", "members", "overlap"}
+        assert 0.0 <= g["overlap"] <= 1.0
+        assert all(set(m) == {"path", "name"} for m in g["members"])
+        assert g["typical"] in [m["path"] for m in g["members"]]
+    assert {relative(s["path"]) for s in data["singletons"]} == LONERS
+    names = [g["name"] for g in data["groups"]]
+    assert "sql-reviewer" in names and "k8s-deployer" in names
+
+
+def test_cli_text_and_markdown_list_every_agent_once() -> None:
+    """The text and Markdown reports name every agent exactly once, groups first."""
+    for fmt in ("text", "markdown"):
+        result = CliRunner().invoke(cli, ["group", "--format", fmt, str(LIBRARY)])
+        assert result.exit_code == 0, result.output
+        for path in LIBRARY_FILES:
+            assert result.stdout.count(str(path).replace(str(LIBRARY), "")) == 1, (fmt, path)
+        assert "3 groups of agents doing the same job (9 agents), 2 agents alone; 11 agents in all" in result.stdout
+
+
+def test_min_overlap_asks_for_shared_instructions() -> None:
+    """--min-overlap 1 keeps together only agents whose instructions all have a counterpart."""
+    result = CliRunner().invoke(cli, ["group", "--format", "json", "--min-overlap", "1", str(LIBRARY)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["groups"] == []
+
+
+def test_min_similarity_zero_point_nine_splits_the_roles() -> None:
+    """A strict --min-similarity leaves agents of one role written differently apart."""
+    result = CliRunner().invoke(cli, ["group", "--format", "json", "--min-similarity", "0.9", str(LIBRARY)])
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)["singletons"]) > 2
+
+
+def test_a_missing_path_is_one_error_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["group", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_folder_without_agents_is_an_error_and_says_what_was_left_out(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# Notes\n\n- nothing here\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["group", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "1 Markdown file(s) are neither named like agent files" in result.stderr
+    assert "holds no agent files" in result.stderr
+
+
+def test_folders_are_walked_by_the_agent_globs(tmp_path: Path) -> None:
+    """Files named like agents count wherever they sit; other Markdown only with name and
+    description frontmatter; .git and node_modules are never walked."""
+    agent = "---\nname: a\ndescription: reviews SQL queries\n---\n\n- Check SQL queries for injection\n"
+    (tmp_path / ".claude" / "agents").mkdir(parents=True)
+    (tmp_path / ".claude" / "agents" / "plain.md").write_text("- Check SQL queries\n", encoding="utf-8")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "by-content.md").write_text(agent, encoding="utf-8")
+    (tmp_path / "docs" / "notes.md").write_text("# Notes\n", encoding="utf-8")
+    (tmp_path / "x.agent.md").write_text("- Check SQL\n", encoding="utf-8")
+    for hidden in (".git", "node_modules"):
+        (tmp_path / hidden).mkdir()
+        (tmp_path / hidden / "y.agent.md").write_text(agent, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["group", "--format", "json", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    found = {s["path"] for s in data["singletons"]} | {m["path"] for g in data["groups"] for m in g["members"]}
+    assert {Path(p).relative_to(tmp_path).as_posix() for p in found} == {
+        ".claude/agents/plain.md",
+        "docs/by-content.md",
+        "x.agent.md",
+    }
+
+
+def test_unreadable_files_are_reported_and_the_rest_grouped(tmp_path: Path) -> None:
+    """A binary file gets its error line and exit 2; the others are still grouped and printed."""
+    bad = tmp_path / "bad.agent.md"
+    bad.write_bytes(b"\x00\x01\x02" * 400)
+    result = CliRunner().invoke(cli, ["group", "--format", "json", str(bad), *map(str, LIBRARY_FILES)])
+    assert result.exit_code == 2
+    assert f"agentmerge: error: {bad}" in result.stderr
+    assert len(json.loads(result.stdout)["groups"]) == 3
+
+
+def test_many_files_are_read_in_worker_processes_with_the_same_result(tmp_path: Path) -> None:
+    """Above the parallel threshold the files are read by worker processes; the report is the
+    same as reading them one by one (--jobs 1)."""
+    for n in range(60):
+        source = LIBRARY_FILES[n % len(LIBRARY_FILES)]
+        (tmp_path / f"{n:02d}-{source.name}").write_bytes(source.read_bytes())
+    paths = sorted(str(p) for p in tmp_path.iterdir())
+    one = CliRunner().invoke(cli, ["group", "--format", "json", "--jobs", "1", *paths])
+    many = CliRunner().invoke(cli, ["group", "--format", "json", "--jobs", "2", *paths])
+    assert one.exit_code == many.exit_code == 0
+    assert one.stdout == many.stdout
+
+
+def test_instruction_overlap_counts_instructions_with_a_counterpart() -> None:
+    """The same agent overlaps itself fully; agents that share no instruction not at all; an
+    agent holding half of another's instructions reworded shares about half."""
+    a = parse_text("- Check SQL queries for injection\n- Suggest indexes for slow joins\n", "a.md")
+    b = parse_text("- Review the SQL queries for injection risks\n- Write haiku about autumn\n", "b.md")
+    c = parse_text("- Bake bread at dawn\n- Feed the cat\n", "c.md")
+    profiles = [profile(x) for x in (a, b, c)]
+    weights = instruction_weights(profiles)
+    assert instruction_overlap(profiles[0], profiles[0], weights) == 1.0
+    assert instruction_overlap(profiles[0], profiles[2], weights) == 0.0
+    assert instruction_overlap(profiles[0], profiles[1], weights) == 0.5
+
+
+def test_an_agent_without_instructions_overlaps_nothing() -> None:
+    empty = Profile("e.md", "e", (("x", 1.0),), ())
+    full = profile(parse_text("- Check SQL\n", "f.md"))
+    assert instruction_overlap(empty, full, {}) == 0.0
+
+
+def test_safe_names_are_kebab_case_file_names() -> None:
+    assert safe_name("SE: Security Reviewer") == "se-security-reviewer"
+    assert safe_name("../../etc/passwd") == "etc-passwd"
+    assert safe_name("***") == "agent"
+
+
+def test_status_line_shows_only_on_a_terminal_and_clears_itself() -> None:
+    """The status line writes nothing when disabled; enabled, it draws after its delay and
+    clears its line at the end."""
+    import io
+    import time
+
+    quiet = io.StringIO()
+    with StatusLine(quiet, enabled=False, delay=0.0) as status:
+        status("reading", 1, 2)
+        time.sleep(0.3)
+    assert quiet.getvalue() == ""
+    shown = io.StringIO()
+    with StatusLine(shown, enabled=True, delay=0.0) as status:
+        status("reading", 1, 2)
+        time.sleep(0.5)
+    assert "agentmerge: reading 1/2" in shown.getvalue()
+    assert shown.getvalue().endswith("\r\x1b[K")
+
+
+def test_group_is_order_free_on_random_subsets() -> None:
+    """Any subset of the library in a shuffled order groups as the same subset in path order."""
+    rng = random.Random(7)
+    for _ in range(5):
+        chosen = rng.sample(LIBRARY_FILES, 7)
+        shuffled = list(chosen)
+        rng.shuffle(shuffled)
+        a = group_agents([read_agent(p) for p in sorted(chosen)])
+        b = group_agents([read_agent(p) for p in shuffled])
+        assert a == b
+
+
+CORPUS = SHARED / "corpus"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="needs ../shared/corpus (not in a fresh clone)")
+
+
+@needs_corpus
+def test_corpus_groups_put_same_role_files_of_different_collections_together() -> None:
+    """On the public corpus, the labelled same-role files of different collections share a group:
+    three Python agents, three code reviewers and two security reviewers of other collections."""
+    files = sorted(p for p in CORPUS.glob("*/*") if p.suffix in (".md", ".mdc"))
+    result = CliRunner().invoke(cli, ["group", "--format", "json", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    group_of = {m["path"]: n for n, g in enumerate(data["groups"]) for m in g["members"]}
+
+    def together(*names: str) -> bool:
+        found = {group_of.get(str(CORPUS / name)) for name in names}
+        return len(found) == 1 and None not in found
+
+    assert together(
+        "lst97__claude-code-sub-agents/agents__development__python-pro.md",
+        "0xfurai__claude-code-subagents/agents__python-expert.md",
+        "rshah515__claude-code-subagents/languages__python-expert.md",
+    )
+    assert together(
+        "vijaythecoder__awesome-claude-agents/agents__core__code-reviewer.md",
+        "rshah515__claude-code-subagents/core__code-reviewer.md",
+        "wshobson__agents/plugins__comprehensive-review__agents__code-reviewer.md",
+    )
+    assert together(
+        "lst97__claude-code-sub-agents/agents__security__security-auditor.md",
+        "github__awesome-copilot/agents__se-security-reviewer.agent.md",
+    )
+    # One collection's template for two languages is not one job.
+    assert not together(
+        "lst97__claude-code-sub-agents/agents__development__python-pro.md",
+        "lst97__claude-code-sub-agents/agents__development__golang-pro.md",
+    )
+    collections = [{Path(m["path"]).parent.name for m in g["members"]} for g in data["groups"]]
+    assert sum(1 for c in collections if len(c) >= 3) >= 20
