@@ -510,6 +510,7 @@ def _merge_failed(
     click.get_current_context().exit(EXIT_ERROR)
 
 
+# --------------------------------------------------------------------------------------------
 # group and the options and status line of the library-wide commands
 
 jobs_option = click.option(
