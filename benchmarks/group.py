@@ -5,7 +5,7 @@ Run: ``.venv/bin/python benchmarks/group.py [--sizes 1000 3000 10000] [--jobs N]
 
 1. Libraries of 1,000, 3,000 and 10,000 agent files built from the public corpus: each corpus
    file once, then perturbed copies of it (shuffled lists, dropped and reworded items, renamed
-   headings, other list markers; ``tests/bench_consolidate.perturb``, seeded), in the corpus's
+   headings, other list markers; ``benchmarks/consolidate.py``'s ``perturb``, seeded), in the corpus's
    collection folders.
 2. For each size, in fresh interpreters and interleaved so both see the same machine load:
    the baseline, one process reading and parsing every file (``agentmerge.parse.read_agent``),
@@ -14,7 +14,7 @@ Run: ``.venv/bin/python benchmarks/group.py [--sizes 1000 3000 10000] [--jobs N]
    wall time to the baseline's, and the exponent of a least-squares fit of wall time against size.
 3. ``consolidate --by-group`` over the first 1,000 corpus files (sorted by path) against the
    baseline of parsing those files; then one role: 50 perturbed variants of the four seeds
-   (``tests/bench_consolidate.make_variants``), plain ``consolidate`` and ``--by-group``.
+   (``benchmarks/consolidate.py``'s ``make_variants``), plain ``consolidate`` and ``--by-group``.
 
 Figures depend on the machine and on what else runs on it; the ratios to the baseline measured
 in the same run are what compares across machines.
@@ -30,14 +30,13 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_consolidate import make_variants, perturb  # noqa: E402
+from consolidate import make_variants, perturb  # noqa: E402
 
 # One command in a fresh interpreter that reports its own wall time, CPU time and peak memory.
 RUNNER = """
@@ -153,8 +152,8 @@ def main() -> int:
         print(row("consolidate 50 variants", run(["consolidate", *jobs, str(variants)]), base))
         grouped = run(["consolidate", "--by-group", *jobs, "-o", str(Path(temp) / "v50"), str(variants)])
         print(row("consolidate --by-group 50 variants", grouped, base))
-    print(f"load average {os.getloadavg()[0]:.1f} at end" if hasattr(os, "getloadavg") else "")
-    time.sleep(0)
+    if hasattr(os, "getloadavg"):
+        print(f"load average {os.getloadavg()[0]:.1f} at end")
     return 0
 
 
