@@ -5,7 +5,7 @@ deterministic and independent of the order the agents come in:
 
 1. Each agent is reduced to a ``Profile``: its name, the terms (``text.terms``) of its
    instructions, section titles, description and name, and the terms of each instruction.
-2. Each profile becomes a role vector: term counts, the description and the name weighing more,
+2. Each profile becomes a role vector: the shares of its instructions, description and name,
    times a smoothed inverse document frequency over the library, raised to ROLE_SHARPEN and
    normalised. Raising the weights makes the few terms an agent is *about* ("python", "review")
    outweigh the many terms it shares with every sibling of its collection's template.
@@ -33,12 +33,11 @@ from agentmerge.model import Agent
 MIN_SIMILARITY = 0.3
 """Least role similarity (0-1) at which two agents, or two groups on average, do the same job.
 
-The default of ``group --min-similarity``. Measured on the public corpus against three
-hand-labelled groups of one role each (four files from four collections per group): same-role
-pairs score 0.17-0.99 (median 0.5), pairs of one collection's template for two roles (a Python
-and a Go "pro", a Fastify and a Spring Boot "expert") 0.00-0.12. At 0.15 a Python agent and a
-Python testing agent of another collection join; at 0.35 two of the labelled code reviewers fall
-apart.
+The default of ``group --min-similarity``. Measured on the public corpus: pairs of the three
+hand-labelled same-role sets (four files from four collections each: Python, code review,
+security) score 0.14-0.97, median 0.58; one collection's template for two roles (a Python and a
+Go "pro", a Fastify and a Spring Boot "expert") 0.00-0.09. At 0.25 the backend architects
+absorbed the UI designers; at 0.35 a Cursor pull-request rule left the code reviewers.
 """
 
 MIXED_SIMILARITY = 0.2
@@ -443,10 +442,10 @@ def _group(
 
 def suggested_name(names: Sequence[str]) -> str:
     """The name for a group of agents called ``names``: the member name (in kebab case) made most
-    of terms that most members' names have (each term scores the members whose names have it,
-    less those whose names do not), then the one most members have, then the shortest, then the
-    first in alphabetical order. Among "code-reviewer", "review" and "backend-code-reviewer" that
-    is "code-reviewer"; a collection's prefix ("se-", a plugin name) is shared by few and loses."""
+    of terms that two thirds of the members' names have (a term found in fewer counts against
+    it), then the one most members have, then the shortest, then the first in alphabetical
+    order. For "python-pro", "python-expert", "Python Expert" and "se-python" that is
+    "python-expert": a collection's prefix or suffix ("se-", "-pro") is shared by few and loses."""
     keys = [safe_name(name) for name in names]
     found = {key: frozenset(text.terms(key.replace("-", " "))) for key in keys}
     share: dict[str, int] = {}

@@ -220,6 +220,14 @@ def test_an_agent_without_instructions_overlaps_nothing() -> None:
     assert instruction_overlap(empty, full, {}) == 0.0
 
 
+def test_suggested_name_is_made_of_words_most_members_share() -> None:
+    from agentmerge.group import suggested_name
+
+    assert suggested_name(["python-pro", "python-expert", "Python Expert", "se-python"]) == "python-expert"
+    assert suggested_name(["b-agent", "a-agent"]) == "a-agent"  # a tie goes to the first in order
+    assert suggested_name(["x"]) == "x"
+
+
 def test_safe_names_are_kebab_case_file_names() -> None:
     assert safe_name("SE: Security Reviewer") == "se-security-reviewer"
     assert safe_name("../../etc/passwd") == "etc-passwd"
