@@ -11,10 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import FIXTURES, SEEDS, SHARED
+from conftest import FIXTURES, SEEDS, SHARED, run_cli
 
-from agentmerge.cli import cli
 from agentmerge.library import widenings
 from agentmerge.parse import parse_text, read_agent
 
@@ -67,7 +65,7 @@ def write_unrelated(folder: Path) -> list[Path]:
 def test_unrelated_agents_are_refused_with_the_groups_named(tmp_path: Path) -> None:
     """Four unrelated agents: exit 2, a warning naming the four groups, nothing on stdout."""
     paths = write_unrelated(tmp_path)
-    result = CliRunner().invoke(cli, ["consolidate", *map(str, paths)])
+    result = run_cli("consolidate", *map(str, paths))
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "these 4 inputs do not look like one role: they form 4 groups" in result.stderr
@@ -79,7 +77,7 @@ def test_unrelated_agents_are_refused_with_the_groups_named(tmp_path: Path) -> N
 
 def test_mixed_merges_them_anyway(tmp_path: Path) -> None:
     paths = write_unrelated(tmp_path)
-    result = CliRunner().invoke(cli, ["consolidate", "--mixed", *map(str, paths)])
+    result = run_cli("consolidate", "--mixed", *map(str, paths))
     assert result.exit_code == 0, result.output
     assert "Write directives with isolated scope" in result.stdout
     assert "Load test after every fix" in result.stdout
@@ -87,18 +85,18 @@ def test_mixed_merges_them_anyway(tmp_path: Path) -> None:
 
 def test_one_role_is_not_refused() -> None:
     """The four seed variants of one role consolidate as before, without --mixed."""
-    result = CliRunner().invoke(cli, ["consolidate", *map(str, SEEDS)])
+    result = run_cli("consolidate", *map(str, SEEDS))
     assert result.exit_code == 0, result.output
 
 
 def test_a_folder_is_its_agent_files_and_a_mixed_one_is_refused() -> None:
     """consolidate FOLDER reads the folder's agent files; a library of several roles is refused."""
-    result = CliRunner().invoke(cli, ["consolidate", str(LIBRARY)])
+    result = run_cli("consolidate", str(LIBRARY))
     assert result.exit_code == 2
     assert "they form 5 groups" in result.stderr
-    seeds = CliRunner().invoke(cli, ["consolidate", str(FIXTURES / "backend-engineer")])
+    seeds = run_cli("consolidate", str(FIXTURES / "backend-engineer"))
     assert seeds.exit_code == 0, seeds.output
-    assert seeds.stdout == CliRunner().invoke(cli, ["consolidate", *map(str, SEEDS)]).stdout
+    assert seeds.stdout == run_cli("consolidate", *map(str, SEEDS)).stdout
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -111,9 +109,7 @@ def test_by_group_writes_one_agent_per_role(tmp_path: Path) -> None:
     before = snapshot(LIBRARY)
     out = tmp_path / "merged"
     reports = tmp_path / "reports"
-    result = CliRunner().invoke(
-        cli, ["consolidate", "--by-group", "-o", str(out), "--report", str(reports), str(LIBRARY)]
-    )
+    result = run_cli("consolidate", "--by-group", "-o", str(out), "--report", str(reports), str(LIBRARY))
     assert result.exit_code == 0, result.output
     assert snapshot(LIBRARY) == before
     written = sorted(p.name for p in out.iterdir())
@@ -138,12 +134,12 @@ def test_by_group_refuses_a_folder_it_reads_from(tmp_path: Path) -> None:
             (library / p.name).write_bytes(p.read_bytes())
     before = snapshot(library)
     for target in (library, library / "merged"):
-        result = CliRunner().invoke(cli, ["consolidate", "--by-group", "-o", str(target), str(library)])
+        result = run_cli("consolidate", "--by-group", "-o", str(target), str(library))
         assert result.exit_code == 2
         assert "--write-into-input-folder" in result.stderr
     assert snapshot(library) == before
-    allowed = CliRunner().invoke(
-        cli, ["consolidate", "--by-group", "--write-into-input-folder", "-o", str(library / "merged"), str(library)]
+    allowed = run_cli(
+        "consolidate", "--by-group", "--write-into-input-folder", "-o", str(library / "merged"), str(library)
     )
     assert allowed.exit_code == 0, allowed.output
     assert {k: v for k, v in snapshot(library).items() if not k.startswith("merged/")} == before
@@ -158,16 +154,14 @@ def test_by_group_never_overwrites_an_input(tmp_path: Path) -> None:
     for p in (LIBRARY / ".github" / "agents").iterdir():
         (library / p.name).write_bytes(p.read_bytes())
     before = snapshot(library)
-    result = CliRunner().invoke(
-        cli, ["consolidate", "--by-group", "--write-into-input-folder", "-o", str(library), str(library)]
-    )
+    result = run_cli("consolidate", "--by-group", "--write-into-input-folder", "-o", str(library), str(library))
     assert result.exit_code == 2
     assert "is one of the inputs" in result.stderr
     assert snapshot(library) == before
 
 
 def test_by_group_needs_an_output_folder() -> None:
-    result = CliRunner().invoke(cli, ["consolidate", "--by-group", str(LIBRARY)])
+    result = run_cli("consolidate", "--by-group", str(LIBRARY))
     assert result.exit_code == 2
     assert "-o DIR" in result.output
 
@@ -187,7 +181,7 @@ def test_widening_is_said_on_stderr(tmp_path: Path) -> None:
         "---\n\n- Check SQL queries for injection risks\n",
         encoding="utf-8",
     )
-    result = CliRunner().invoke(cli, ["consolidate", str(a), str(b)])
+    result = run_cli("consolidate", str(a), str(b))
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if "widening" in line]
     assert any("tools Bash, Write (tools)" in w and str(a) in w for w in warnings), warnings
@@ -224,7 +218,7 @@ def test_the_corpus_unrelated_four_are_refused() -> None:
         CORPUS / "PatrickJS__awesome-cursorrules" / "rules__nextjs.mdc",
         CORPUS / "lst97__claude-code-sub-agents" / "agents__infrastructure__performance-engineer.md",
     ]
-    result = CliRunner().invoke(cli, ["consolidate", *map(str, paths)])
+    result = run_cli("consolidate", *map(str, paths))
     assert result.exit_code == 2
     assert "they form 4 groups" in result.stderr
     assert os.path.basename(str(paths[1])) in result.stderr

@@ -15,12 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import FIXTURES, SHARED
+from conftest import FIXTURES, SHARED, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentmerge.cli import StatusLine, cli
+from agentmerge.cli import StatusLine
 from agentmerge.group import Profile, group_agents, instruction_overlap, instruction_weights, profile, safe_name
 from agentmerge.parse import parse_text, read_agent
 
@@ -100,7 +99,7 @@ def test_output_is_the_same_bytes_under_any_hash_seed() -> None:
 def test_cli_json_follows_the_contract() -> None:
     """``group --format json`` is version 1 with groups (name, members with path and name,
     overlap) and singletons (path); the folder is walked for its agent files."""
-    result = CliRunner().invoke(cli, ["group", "--format", "json", str(LIBRARY)])
+    result = run_cli("group", "--format", "json", str(LIBRARY))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["version"] == 1
@@ -118,7 +117,7 @@ def test_cli_json_follows_the_contract() -> None:
 def test_cli_text_and_markdown_list_every_agent_once() -> None:
     """The text and Markdown reports name every agent exactly once, groups first."""
     for fmt in ("text", "markdown"):
-        result = CliRunner().invoke(cli, ["group", "--format", fmt, str(LIBRARY)])
+        result = run_cli("group", "--format", fmt, str(LIBRARY))
         assert result.exit_code == 0, result.output
         for path in LIBRARY_FILES:
             assert result.stdout.count(str(path).replace(str(LIBRARY), "")) == 1, (fmt, path)
@@ -127,20 +126,20 @@ def test_cli_text_and_markdown_list_every_agent_once() -> None:
 
 def test_min_overlap_asks_for_shared_instructions() -> None:
     """--min-overlap 1 keeps together only agents whose instructions all have a counterpart."""
-    result = CliRunner().invoke(cli, ["group", "--format", "json", "--min-overlap", "1", str(LIBRARY)])
+    result = run_cli("group", "--format", "json", "--min-overlap", "1", str(LIBRARY))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["groups"] == []
 
 
 def test_min_similarity_zero_point_nine_splits_the_roles() -> None:
     """A strict --min-similarity leaves agents of one role written differently apart."""
-    result = CliRunner().invoke(cli, ["group", "--format", "json", "--min-similarity", "0.9", str(LIBRARY)])
+    result = run_cli("group", "--format", "json", "--min-similarity", "0.9", str(LIBRARY))
     assert result.exit_code == 0
     assert len(json.loads(result.stdout)["singletons"]) > 2
 
 
 def test_a_missing_path_is_one_error_line(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["group", str(tmp_path / "nope")])
+    result = run_cli("group", str(tmp_path / "nope"))
     assert result.exit_code == 2
     assert "no such file or folder" in result.stderr
     assert "Traceback" not in result.output
@@ -148,7 +147,7 @@ def test_a_missing_path_is_one_error_line(tmp_path: Path) -> None:
 
 def test_a_folder_without_agents_is_an_error_and_says_what_was_left_out(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("# Notes\n\n- nothing here\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["group", str(tmp_path)])
+    result = run_cli("group", str(tmp_path))
     assert result.exit_code == 2
     assert "1 Markdown file(s) are neither named like agent files" in result.stderr
     assert "holds no agent files" in result.stderr
@@ -167,7 +166,7 @@ def test_folders_are_walked_by_the_agent_globs(tmp_path: Path) -> None:
     for hidden in (".git", "node_modules"):
         (tmp_path / hidden).mkdir()
         (tmp_path / hidden / "y.agent.md").write_text(agent, encoding="utf-8")
-    result = CliRunner().invoke(cli, ["group", "--format", "json", str(tmp_path)])
+    result = run_cli("group", "--format", "json", str(tmp_path))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     found = {s["path"] for s in data["singletons"]} | {m["path"] for g in data["groups"] for m in g["members"]}
@@ -182,7 +181,7 @@ def test_unreadable_files_are_reported_and_the_rest_grouped(tmp_path: Path) -> N
     """A binary file gets its error line and exit 2; the others are still grouped and printed."""
     bad = tmp_path / "bad.agent.md"
     bad.write_bytes(b"\x00\x01\x02" * 400)
-    result = CliRunner().invoke(cli, ["group", "--format", "json", str(bad), *map(str, LIBRARY_FILES)])
+    result = run_cli("group", "--format", "json", str(bad), *map(str, LIBRARY_FILES))
     assert result.exit_code == 2
     assert f"agentmerge: error: {bad}" in result.stderr
     assert len(json.loads(result.stdout)["groups"]) == 3
@@ -195,8 +194,8 @@ def test_many_files_are_read_in_worker_processes_with_the_same_result(tmp_path: 
         source = LIBRARY_FILES[n % len(LIBRARY_FILES)]
         (tmp_path / f"{n:02d}-{source.name}").write_bytes(source.read_bytes())
     paths = sorted(str(p) for p in tmp_path.iterdir())
-    one = CliRunner().invoke(cli, ["group", "--format", "json", "--jobs", "1", *paths])
-    many = CliRunner().invoke(cli, ["group", "--format", "json", "--jobs", "2", *paths])
+    one = run_cli("group", "--format", "json", "--jobs", "1", *paths)
+    many = run_cli("group", "--format", "json", "--jobs", "2", *paths)
     assert one.exit_code == many.exit_code == 0
     assert one.stdout == many.stdout
 
@@ -274,7 +273,7 @@ def test_corpus_groups_put_same_role_files_of_different_collections_together() -
     """On the public corpus, the labelled same-role files of different collections share a group:
     three Python agents, three code reviewers and two security reviewers of other collections."""
     files = sorted(p for p in CORPUS.glob("*/*") if p.suffix in (".md", ".mdc"))
-    result = CliRunner().invoke(cli, ["group", "--format", "json", *map(str, files)])
+    result = run_cli("group", "--format", "json", *map(str, files))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     group_of = {m["path"]: n for n, g in enumerate(data["groups"]) for m in g["members"]}
