@@ -124,6 +124,7 @@ def main() -> int:
     print(f"{len(sources)} corpus files; {os.cpu_count()} CPUs; load average {load:.1f} at start")
     print(f"{'':<34} {'wall s':>8} {'cpu s':>8} {'main MB':>8} {'worker MB':>8} {'ratio':>6}")
     walls: list[float] = []
+    cpus: list[float] = []
     with tempfile.TemporaryDirectory() as temp:
         for size in args.sizes:
             folder = Path(temp) / f"library-{size}"
@@ -131,10 +132,14 @@ def main() -> int:
             base = baseline(paths, Path(temp))
             result = run(["group", "--format", "json", *jobs, str(folder)])
             walls.append(result["seconds"])
+            cpus.append(result["cpu"])
             print(row(f"parse {size} files (baseline)", base))
             print(row(f"group {size} files", result, base))
         if len(args.sizes) > 1:
-            print(f"group: wall time grows as size^{fitted_exponent(args.sizes, walls):.2f} (least-squares fit)")
+            print(
+                f"group: wall time grows as size^{fitted_exponent(args.sizes, walls):.2f}, "
+                f"CPU time as size^{fitted_exponent(args.sizes, cpus):.2f} (least-squares fits)"
+            )
 
         first = sources[:1000]
         base = baseline(first, Path(temp))
