@@ -742,22 +742,26 @@ def _consolidate_one(
             check_output_path(target)
     if output is not None and report is not None and (output == report or same_file(output, report)):
         raise OutputError(report, 0, "is also the -o output; give --report a path of its own")
+    # Warnings and refusals are printed between status lines, never over one.
     with StatusLine() as status:
         agents = []
         for n, path in enumerate(files):
             agents.append(read_agent(path))
             status("reading", n + 1, len(files))
-        for agent in agents:
-            report_warnings(agent.warnings)
-        for target in (output, report):
-            if target is not None and not force:
-                refuse_inputs(target, files)
-        preferred = _input_named(prefer, files) if prefer else None
-        if len(agents) > 1 and not mixed:
-            status("comparing", 0, 0)
-            _refuse_mixed(agents)
-        status("consolidating", 0, 0)
-        result = consolidate(agents, threshold=threshold, prefer=preferred)
+    for agent in agents:
+        report_warnings(agent.warnings)
+    for target in (output, report):
+        if target is not None and not force:
+            refuse_inputs(target, files)
+    preferred = _input_named(prefer, files) if prefer else None
+    with StatusLine() as status:
+        status("comparing the inputs", 0, 0)
+        mixed_groups = None if mixed or len(agents) < 2 else _mixed_groups(agents)
+        if mixed_groups is None:
+            status("consolidating", 0, 0)
+            result = consolidate(agents, threshold=threshold, prefer=preferred)
+    if mixed_groups is not None:
+        _refuse_mixed(mixed_groups, len(agents))
     for line in widenings(agents, result.agent):
         click.echo(f"agentmerge: warning: widening: {line}", err=True)
     text = render_consolidation(result, annotate=annotate)
@@ -776,16 +780,18 @@ def _consolidate_one(
     )
 
 
-def _refuse_mixed(agents: list[Agent]) -> None:
-    """Stop, naming the groups, when the inputs do not look like one role (``--mixed`` allows it)."""
+def _mixed_groups(agents: list[Agent]) -> Any:
+    """The grouping of ``agents`` when they form more than one group (do not look like one role), else None."""
     from agentmerge.group import MIXED_SIMILARITY, group_agents
 
     grouping = group_agents(agents, min_similarity=MIXED_SIMILARITY)
-    if grouping.parts() < 2:
-        return
+    return grouping if grouping.parts() > 1 else None
+
+
+def _refuse_mixed(grouping: Any, inputs: int) -> None:
+    """Stop, naming the groups, because the inputs do not look like one role (``--mixed`` allows it)."""
     click.echo(
-        f"agentmerge: warning: these {len(agents)} inputs do not look like one role: "
-        f"they form {grouping.parts()} groups",
+        f"agentmerge: warning: these {inputs} inputs do not look like one role: they form {grouping.parts()} groups",
         err=True,
     )
     for g in grouping.groups:

@@ -60,13 +60,14 @@ def find_agent_files(paths: Sequence[str]) -> Library:
     from agentmerge.formats import CONTENT_SUFFIXES, DEFAULT_AGENT_GLOBS, looks_like_agent, matches_any
 
     files: dict[str, None] = {}
+    seen: set[str] = set()  # real paths: a file named twice, or in two spellings, is read once
     folders: list[str] = []
     skipped: list[tuple[str, int]] = []
     for path in paths:
         if path == "-" or not os.path.isdir(path):
             if path != "-" and not os.path.exists(path):
                 raise InputError(path, 0, "no such file or folder; check the path")
-            files.setdefault(path, None)
+            _add(files, seen, path)
             continue
         folders.append(path)
         found: list[str] = []
@@ -81,10 +82,17 @@ def find_agent_files(paths: Sequence[str]) -> Library:
                 else:
                     passed += 1
         for candidate in sorted(found):
-            files.setdefault(candidate, None)
+            _add(files, seen, candidate)
         if passed:
             skipped.append((path, passed))
     return Library(tuple(files), tuple(folders), tuple(skipped))
+
+
+def _add(files: dict[str, None], seen: set[str], path: str) -> None:
+    real = path if path == "-" else os.path.realpath(path)
+    if real not in seen:
+        seen.add(real)
+        files[path] = None
 
 
 def _walk(folder: str) -> Iterator[str]:

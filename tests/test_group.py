@@ -177,6 +177,17 @@ def test_folders_are_walked_by_the_agent_globs(tmp_path: Path) -> None:
     }
 
 
+def test_a_file_named_twice_is_one_agent() -> None:
+    """The same file given twice, in two spellings or also inside a folder given, is read once."""
+    one = LIBRARY_FILES[0]
+    spelled = str(one.parent / ".." / one.parent.name / one.name)
+    result = run_cli("group", "--format", "json", str(one), spelled, str(LIBRARY))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    paths = [m["path"] for g in data["groups"] for m in g["members"]] + [s["path"] for s in data["singletons"]]
+    assert len(paths) == len(LIBRARY_FILES)
+
+
 def test_unreadable_files_are_reported_and_the_rest_grouped(tmp_path: Path) -> None:
     """A binary file gets its error line and exit 2; the others are still grouped and printed."""
     bad = tmp_path / "bad.agent.md"
