@@ -32,7 +32,7 @@ from agentmerge import match
 from agentmerge.diff import BodyPairing, item_key, pair_bodies, same_value
 from agentmerge.fields import SET_KEYS, is_name_set, names
 from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.parse import frontmatter_span, parse_text
+from agentmerge.parse import frontmatter_span, parse_body, parse_text
 
 MARKER_SIZE = 7
 """Default length of conflict markers, git's (``merge.conflictStyle`` markers ``<<<<<<<``)."""
@@ -483,12 +483,12 @@ class _Merger:
 
     def run(self) -> MergeResult:
         """Merge, check the result, and fall back to a line merge when it does not check out."""
-        lines: list[_Line] = []
-        lines.extend(self._frontmatter())
-        lines.extend(self._ours_unit(ROOT, ROOT, ROOT))
+        frontmatter = self._frontmatter()
+        body = self._ours_unit(ROOT, ROOT, ROOT)
+        lines = [*frontmatter, *body]
         text, spans = self._join(lines, "markers")
         conflicts = self._conflicts(spans)
-        if self._checks(lines):
+        if self._checks(body):
             return MergeResult(*self.paths, text, conflicts, tuple(self.taken), "model")
         return self._fallback()
 
@@ -1058,16 +1058,18 @@ class _Merger:
                 spans[line.conflict] = (spans[line.conflict][0], n + 1)
         return "".join(parts), spans
 
-    def _checks(self, lines: list[_Line]) -> bool:
-        """Whether the result, conflicts resolved to OURS' side, holds exactly the decided units."""
-        text, _ = self._join(lines, "ours")
-        agent = parse_text(_normal(text), self.paths[1])
+    def _checks(self, body: list[_Line]) -> bool:
+        """Whether the merged body, conflicts resolved to OURS' side, holds exactly the decided
+        units. (The frontmatter is spliced key by key and needs no second reading.)"""
+        text, _ = self._join(body, "ours")
+        root = parse_body(_normal(text), self.paths[1])
         found: Counter[tuple[str, object]] = Counter()
-        for section in agent.body.walk():
-            if section.title is not None or section.kind != "root":
+        for section in root.walk():
+            if section.kind != "root":
                 found["s", _title(section)] += 1
-        for _, item in agent.items():
-            found["i", item_key(item)] += 1
+            for top in section.items:
+                for item in top.walk():
+                    found["i", item_key(item)] += 1
         return found == self.expected
 
     def _fallback(self) -> MergeResult:

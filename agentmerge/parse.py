@@ -687,6 +687,11 @@ _LIST_OPEN = ("bullet_list_open", "ordered_list_open")
 _LEAF_TYPES = frozenset({"inline", "fence", "code_block", "html_block", "hr", "table_open", "heading_open"})
 
 
+def parse_body(text: str, path: str = STDIN) -> Section:
+    """Parse Markdown without frontmatter into its section tree (``merge`` checks its result so)."""
+    return _parse_body(text, 1, path, [])
+
+
 def _parse_body(text: str, first_line: int, path: str, warnings: list[Diagnostic]) -> Section:
     return _BodyParser(text, first_line, path, warnings).parse()
 
