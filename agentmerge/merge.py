@@ -698,8 +698,8 @@ class _Merger:
         in_item = o[0] == "i"
 
         def last_blank() -> bool:
-            lines = [line for piece in pieces for line in piece.lines[-1:]]
-            return not lines or _blank(lines[-1])
+            last = next((piece.lines[-1] for piece in reversed(pieces) if piece.lines), None)
+            return last is None or _blank(last)
 
         def gap(until: int) -> None:
             nonlocal cursor

@@ -285,6 +285,45 @@ def agentmerge(base: str, ours: str, theirs: str) -> tuple[bool, str, float]:
 
 
 # --------------------------------------------------------------------------------------------
+# Growth
+
+
+def growth(sizes: tuple[int, ...] = (100, 1_000, 5_000)) -> None:
+    """Time one merge of a generated agent of N bullets in N/20 sections: OURS adds a bullet and
+    rewords one, THEIRS adds a bullet and removes one, so pairing runs over every unit."""
+    print("\nagentmerge time per merge by size (generated agents):")
+    previous: tuple[int, float] | None = None
+    for n in sizes:
+        lines = ["---", "name: generated", "---", ""]
+        for k in range(n):
+            if k % 20 == 0:
+                lines += [f"## Section {k // 20}", ""]
+            lines.append(f"- Rule {k}: check item {k} of area {k % 97} before step {k % 13}")
+            if k % 20 == 19:
+                lines.append("")
+        base = "\n".join(lines) + "\n"
+        ours = base.replace("- Rule 7:", "- Rule 7 (always):").replace(
+            "- Rule 3: check", "- Rule 3: check\n- Ours adds a rule here about logging"
+        )
+        theirs = base.replace("- Rule 11: check item 11 of area 11 before step 11\n", "").replace(
+            f"- Rule {n - 2}: check", f"- Rule {n - 2}: check\n- Theirs adds a rule here about tracing"
+        )
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            result = merge_texts(base, ours, theirs)
+            times.append(time.perf_counter() - start)
+        seconds = statistics.median(times)
+        slope = ""
+        if previous is not None:
+            import math
+
+            slope = f"  (grows as N^{math.log(seconds / previous[1]) / math.log(n / previous[0]):.2f})"
+        print(f"  {n:6} bullets  {len(base) // 1024:5} KB  {seconds * 1000:8.1f} ms  clean={result.clean}{slope}")
+        previous = (n, seconds)
+
+
+# --------------------------------------------------------------------------------------------
 # Start-up
 
 
@@ -363,6 +402,7 @@ def main() -> int:
                 f"  {bucket:8} {len(values):5} merges  {statistics.median(values) * 1000:7.1f} ms"
                 f"  {max(values) * 1000:8.1f} ms"
             )
+    growth()
     if not args.no_startup:
         startup(args.repeats)
     share = total["am_ok"] / total["cases"] if total["cases"] else 1.0
