@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, run_cli
+from conftest import ROOT, SEEDS, run_cli
 
 from agentmerge import merge as merge_module
 from agentmerge.cli import main
@@ -291,3 +291,16 @@ def test_output_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
     assert code == 2 and out == b""
     assert err.startswith("agentmerge: error: ") and err.count("\n") == 1
     assert (tmp_path / "folder").is_dir()
+
+
+def test_the_readme_example_merges_as_shown(tmp_path: Path) -> None:
+    """The README's example: both add a bullet, ours switches to ``*``, theirs rewords one."""
+    base = "- Check the schema\n- Use the envelope\n"
+    ours = "* Check the schema\n* Use the envelope\n* Paginate with cursors\n"
+    theirs = "- Check the schema\n- Use the shared envelope\n- Name fields in snake_case\n"
+    code, out, _ = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+    assert code == 0
+    want = "* Check the schema\n* Use the shared envelope\n* Paginate with cursors\n* Name fields in snake_case\n"
+    assert out.decode() == want
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert want in readme.replace("```text\n", "")
