@@ -31,6 +31,7 @@ from agentmerge.parse import parse_bytes, parse_text, read_agent
 if TYPE_CHECKING:
     from agentmerge.consolidate import Consolidation
     from agentmerge.diff import DiffResult
+    from agentmerge.group import Grouping
 
 __all__ = [
     "Agent",
@@ -47,6 +48,8 @@ __all__ = [
     "diff_agents",
     "diff_files",
     "diff_report",
+    "group_agents",
+    "grouping_report",
     "parse_bytes",
     "parse_file",
     "parse_text",
@@ -119,6 +122,24 @@ def consolidation_report(result: Consolidation, *, annotate: bool = False) -> di
     from agentmerge.render import consolidation_to_dict
 
     return consolidation_to_dict(result, annotate=annotate)
+
+
+def group_agents(agents: Sequence[Agent], *, min_similarity: float | None = None, min_overlap: float = 0.0) -> Grouping:
+    """Group the agents of a library by the job they do, as ``agentmerge group`` does: a
+    ``Grouping`` with the groups of two or more and the agents alone (``min_similarity``: 0 to 1,
+    default 0.3; ``min_overlap``: least share of instructions in common, default 0)."""
+    from agentmerge.group import MIN_SIMILARITY
+    from agentmerge.group import group_agents as run
+
+    cutoff = MIN_SIMILARITY if min_similarity is None else min_similarity
+    return run(agents, min_similarity=cutoff, min_overlap=min_overlap)
+
+
+def grouping_report(result: Grouping) -> dict[str, Any]:
+    """``result`` as the JSON of ``agentmerge group --format json`` (version 1)."""
+    from agentmerge.render import grouping_to_dict
+
+    return grouping_to_dict(result)
 
 
 def render_diff(result: DiffResult, *, fmt: str = "text") -> str:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
+from conftest import FIXTURES, SEEDS
 
 import agentmerge
 from agentmerge import (
@@ -88,3 +88,13 @@ def test_importing_the_package_loads_no_algorithm() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(done.stdout))
     assert not loaded & {"agentmerge.diff", "agentmerge.consolidate", "agentmerge.cluster", "agentmerge.writer"}
+
+
+def test_group_agents_groups_a_library_through_the_api() -> None:
+    """``group_agents`` and ``grouping_report`` give what ``agentmerge group --format json`` gives."""
+    library = sorted(p for p in (FIXTURES / "library").rglob("*") if p.is_file())
+    result = agentmerge.group_agents([agentmerge.parse_file(p) for p in library])
+    assert len(result.groups) == 3 and len(result.singletons) == 2
+    report = agentmerge.grouping_report(result)
+    assert report["version"] == 1
+    assert [len(g["members"]) for g in report["groups"]] == [3, 3, 3]
