@@ -291,6 +291,23 @@ class _Arranger:
         self.kept, self.home = self._homes()
         self.target = self._fold_empty_groups()
         self.doc_title = self._document_title()
+        # Who belongs where, listed once: looking it up by scanning every section for every group
+        # made a file of thousands of sections quadratic. Lists keep the order of the scans.
+        self.own: dict[int, list[InputSection]] = {}
+        self.folded: dict[int, list[InputSection]] = {}
+        for entry in self.sections:
+            self.own.setdefault(entry.group, []).append(entry)
+            if entry.group != 0:
+                resolved = self._resolve(entry.group)
+                if resolved != entry.group:
+                    self.folded.setdefault(resolved, []).append(entry)
+        self.child_groups: dict[int, list[int]] = {}
+        for g in range(1, self.group_count):
+            if self.target[g] == g:
+                self.child_groups.setdefault(self.parent[g], []).append(g)
+        self.clusters_at: dict[int, list[int]] = {}
+        for n, h in enumerate(self.home):
+            self.clusters_at.setdefault(h, []).append(n)
 
     def build(self) -> MergedSection:
         return self._freeze(self._merged_section(0, parent_level=0))
@@ -456,14 +473,14 @@ class _Arranger:
         deeper than the heading before it (``ceiling``): a deeper heading after a sibling would
         read back as that sibling's subsection.
         """
-        own = [e for e in self.sections if e.group == group]
-        folded = [e for e in self.sections if e.group != group and e.group != 0 and self._resolve(e.group) == group]
+        own = self.own.get(group, [])
+        folded = self.folded.get(group, [])
         headings = sorted(
             ((e.source, h) for e in own + folded for h in e.headings), key=lambda pair: (pair[0], pair[1].line)
         )
         sources = tuple(SectionSource(self.paths[s], h.line, h.title or "") for s, h in headings)
-        child_groups = [g for g in range(1, self.group_count) if self.parent[g] == group and self.target[g] == g]
-        item_clusters = [n for n, h in enumerate(self.home) if h == group]
+        child_groups = self.child_groups.get(group, [])
+        item_clusters = self.clusters_at.get(group, [])
         order = self._order(group, own, item_clusters, child_groups)
         style = self._list_style(item_clusters, own)
         title: str | None
@@ -556,6 +573,7 @@ class _Arranger:
         sequences: list[list[tuple[str, int]]] = []
         for entry in sorted(own, key=lambda e: e.source):
             sequence: list[tuple[str, int]] = []
+            placed: set[tuple[str, int]] = set()
             for child in entry.children:
                 key: tuple[str, int]
                 if isinstance(child, Item):
@@ -564,8 +582,9 @@ class _Arranger:
                 else:
                     sub = self.sections[self.section_of[(entry.source, child.line)]]
                     key = ("section", self._resolve(sub.group))
-                if key in wanted and key not in sequence:
+                if key in wanted and key not in placed:
                     sequence.append(key)
+                    placed.add(key)
             sequences.append(sequence)
         fallback: dict[tuple[str, int], tuple[float, int, int]] = {}
         for key in wanted:
@@ -574,7 +593,7 @@ class _Arranger:
                 spot = sum(self.items[i].position for i in cluster) / len(cluster)
                 first = min((self.items[i].source, self.items[i].item.line) for i in cluster)
             else:
-                heads = [e for e in self.sections if e.group == key[1]]
+                heads = self.own.get(key[1], [])
                 spot = 0.5
                 first = min((e.source, e.headings[0].line if e.headings else 0) for e in heads)
             fallback[key] = (spot, first[0], first[1])

@@ -478,14 +478,18 @@ def bag_units(units: Sequence[Unit]) -> list[list[int]]:
         if repeatable:
             bags.append(members)
             continue
+        # Each unit joins the first bag without a unit of its input. The bags holding an input's
+        # units are always the first ones, so that bag is the one after them: counted, not
+        # searched, which keeps thousands of identical lines linear.
         split: list[list[int]] = []
+        taken: dict[int, int] = {}
         for index in members:
-            for bag in split:
-                if all(units[other].source != units[index].source for other in bag):
-                    bag.append(index)
-                    break
-            else:
-                split.append([index])
+            source = units[index].source
+            place = taken.get(source, 0)
+            if place == len(split):
+                split.append([])
+            split[place].append(index)
+            taken[source] = place + 1
         bags.extend(split)
     bags.sort(key=lambda bag: bag[0])
     return bags

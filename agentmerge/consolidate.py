@@ -393,18 +393,20 @@ class _Consolidator:
 
     def _merge_fields(self, line: int) -> tuple[list[MergedField], list[Conflict]]:
         """The merged frontmatter, keys numbered on from ``line`` (the body's last line)."""
-        keys: list[str] = []
+        # Each input's fields by key (the first of a repeated key, as Agent.field finds it), so a
+        # frontmatter of thousands of keys is not searched once per key.
+        by_key: list[dict[str, Field]] = []
         for agent in self.agents:
+            table: dict[str, Field] = {}
             for f in agent.fields:
-                if f.key not in keys:
-                    keys.append(f.key)
+                table.setdefault(f.key, f)
+            by_key.append(table)
         # The order the file is written in: name, description, then first seen.
-        keys = ordered_keys(keys)
+        keys = ordered_keys(dict.fromkeys(key for table in by_key for key in table))
         fields: list[MergedField] = []
         conflicts: list[Conflict] = []
         for key in keys:
-            present = [(n, a.field(key)) for n, a in enumerate(self.agents) if a.field(key) is not None]
-            found = [(n, f) for n, f in present if f is not None]
+            found = [(n, table[key]) for n, table in enumerate(by_key) if key in table]
             sources = tuple(Source(self.agents[n].path, f.line, value_text(f.value), 1.0) for n, f in found)
             if key in PROSE_KEYS and all(isinstance(f.value, str) for _, f in found):
                 value, sources = self._description(found)

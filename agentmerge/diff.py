@@ -299,6 +299,16 @@ class _Units:
         return Side(section.line, section.title or "", parent.title, parent.line)
 
 
+SECTION_PAIR_LIMIT = 40_000
+"""Most pairs of sections (old x new) weighed one by one for a rename, about 200 sections a side.
+
+Beyond it (a file of thousands of repeated ``## Step`` headings), only sections that share
+content are weighed, and sections that share none pair by equal title in order: the quadratic
+weighing would take minutes and gigabytes, and such a file has no renames worth finding by
+title alone. Real agent files have tens of sections.
+"""
+
+
 class _BodyDiff:
     """Pairs the sections and items of two bodies and lists the changes."""
 
@@ -350,18 +360,22 @@ class _BodyDiff:
                     votes[o, n] = votes.get((o, n), 0) + 1
         sizes_old = [sum(len(old.items_of[s]) for s in old.subtree[o]) for o in range(len(old.sections))]
         sizes_new = [sum(len(new.items_of[s]) for s in new.subtree[n]) for n in range(len(new.sections))]
+        every_pair = (len(old.sections) - 1) * (len(new.sections) - 1) <= SECTION_PAIR_LIMIT
+        if every_pair:
+            weighed = ((o, n) for o in range(1, len(old.sections)) for n in range(1, len(new.sections)))
+        else:
+            weighed = (pair for pair in sorted(votes) if 0 not in pair)
         candidates: list[tuple[float, int, int, int]] = []
-        for o in range(1, len(old.sections)):
-            for n in range(1, len(new.sections)):
-                title = match.title_similarity(old.sections[o].title, new.sections[n].title)
-                total = sizes_old[o] + sizes_new[n]
-                content = 2.0 * votes.get((o, n), 0) / total if total else 0.0
-                if title < 1.0 and title < match.SECTION_TITLE_CUTOFF and content < match.SECTION_CONTENT_CUTOFF:
-                    continue
-                # An unchanged title pairs first (content then tells repeated titles apart); else
-                # content weighs as much as the title, since a renamed section keeps its items.
-                score = title + content + (2.0 if title == 1.0 else 0.0)
-                candidates.append((-score, abs(o - n), o, n))
+        for o, n in weighed:
+            title = match.title_similarity(old.sections[o].title, new.sections[n].title)
+            total = sizes_old[o] + sizes_new[n]
+            content = 2.0 * votes.get((o, n), 0) / total if total else 0.0
+            if title < 1.0 and title < match.SECTION_TITLE_CUTOFF and content < match.SECTION_CONTENT_CUTOFF:
+                continue
+            # An unchanged title pairs first (content then tells repeated titles apart); else
+            # content weighs as much as the title, since a renamed section keeps its items.
+            score = title + content + (2.0 if title == 1.0 else 0.0)
+            candidates.append((-score, abs(o - n), o, n))
         candidates.sort()
         taken_new: set[int] = set()
         for _, _, o, n in candidates:
@@ -369,6 +383,19 @@ class _BodyDiff:
                 continue
             pairs[o] = n
             taken_new.add(n)
+        if not every_pair:
+            # Sections that share no content but keep their title pair in order, first with first.
+            free_old = {
+                o: match.title_key(section.title)
+                for o, section in enumerate(old.sections)
+                if o not in pairs and section.title is not None
+            }
+            free_new = {
+                n: match.title_key(section.title)
+                for n, section in enumerate(new.sections)
+                if n not in taken_new and section.title is not None
+            }
+            pairs.update(match.pair_exact(free_old, free_new))
         return pairs
 
     # -- items --------------------------------------------------------------------------------
@@ -411,7 +438,10 @@ class _BodyDiff:
         take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF), same_role))
         in_place = max(0.0, self.cutoff - match.IN_PLACE_ALLOWANCE)
         for o, n in self.section_pair.items():
-            take(match.pair_in_place(old.items_of[o], new.items_of[n], pairs, free_old, free_new, in_place))
+            # Only this section's own pairs can be its anchors; handing over every pair of the file
+            # made a file of thousands of sections quadratic.
+            own = {i: pairs[i] for i in old.items_of[o] if i in pairs}
+            take(match.pair_in_place(old.items_of[o], new.items_of[n], own, free_old, free_new, in_place))
         return pairs, scores
 
     # -- changes ------------------------------------------------------------------------------

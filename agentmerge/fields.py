@@ -122,8 +122,35 @@ def description_prose(text: str) -> str:
         if before.lower().endswith(label):
             before = before[: -len(label)].rstrip()
             break
-    rest = [part.strip() for part in re.split(EXAMPLE_BLOCK, text[first.start() :])[::2]]
+    tail = text[first.start() :]
+    cuts = [0, *(bound for start, end, _, _ in example_spans(tail) for bound in (start, end)), len(tail)]
+    rest = [tail[cuts[n] : cuts[n + 1]].strip() for n in range(0, len(cuts), 2)]
     return "\n\n".join(part for part in [before, *rest] if part)
+
+
+def example_spans(text: str) -> list[tuple[int, int, int, int]]:
+    """(start, end, content start, content end) of each ``<example>`` block in ``text``.
+
+    What ``re.finditer(EXAMPLE_BLOCK, text)`` finds, in linear time: the regular expression looks
+    for a closing tag from every opening tag again, which takes quadratic time when a description
+    holds thousands of ``<example>`` tags and no ``</example>``. Here the closing tags are listed
+    once and each opening tag looks its own up by bisection.
+    """
+    import bisect
+
+    closes = [found.start() for found in re.finditer(r"(?i)</example>", text)]
+    spans: list[tuple[int, int, int, int]] = []
+    position = 0
+    for opening in re.finditer(r"(?i)<example>", text):
+        if opening.start() < position:
+            continue
+        index = bisect.bisect_left(closes, opening.end())
+        if index == len(closes):
+            break
+        close = closes[index]
+        position = close + len("</example>")
+        spans.append((opening.start(), position, opening.end(), close))
+    return spans
 
 
 def find_examples(text: str) -> tuple[Example, ...]:
@@ -134,8 +161,8 @@ def find_examples(text: str) -> tuple[Example, ...]:
 
 
 def _examples(text: str) -> Iterator[Example]:
-    for match in re.finditer(EXAMPLE_BLOCK, text):
-        block = match.group(1).strip()
+    for _, _, start, end in example_spans(text):
+        block = text[start:end].strip()
         parts = {}
         for name, pattern in _EXAMPLE_PART.items():
             found = re.search(pattern, block)

@@ -21,25 +21,65 @@ STDIN = "<stdin>"
 """How standard input (``-``) is named in models and messages."""
 
 
+MAX_FILE_BYTES = 512 * 1024
+"""Largest agent file read, in bytes (512 KiB); a larger one is refused (exit 2).
+
+The largest of a thousand real agent files is 64 KB, and Claude Code warns at 40,000 characters
+of CLAUDE.md. What costs time beyond this is markdown-it-py's own block parsing (about 100,000
+list items a second at best), so no input makes a command spend minutes on it.
+"""
+
+
 def read_bytes(path: str | Path) -> bytes:
     """The bytes of the file at ``path``; ``-`` is standard input.
 
-    Raises InputError, naming the path and what to do, when the file is missing, a directory or
-    unreadable.
+    Only a regular file is read (and ``/dev/null``, which git hands its diff driver for a side that
+    does not exist): a FIFO, device, socket or directory is refused at once, without waiting for a
+    writer or reading without end. At most MAX_FILE_BYTES are read, from a file or from standard
+    input. Raises InputError naming the path and what to do.
     """
     name = str(path)
     if name == "-":
         import sys
 
-        return sys.stdin.buffer.read()
+        return _read_capped(sys.stdin.buffer.read, name)
+    if name == os.devnull:
+        return b""
+    # O_NONBLOCK: opening a FIFO nobody writes to returns at once instead of waiting.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        return Path(path).read_bytes()
+        handle = os.open(name, flags)
     except FileNotFoundError:
         raise InputError(name, 0, "no such file; check the path") from None
     except IsADirectoryError:
         raise InputError(name, 0, "is a directory, not an agent file") from None
     except OSError as exc:
         raise InputError(name, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
+    mode = os.fstat(handle).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(handle)
+        if stat.S_ISDIR(mode):
+            raise InputError(name, 0, "is a directory, not an agent file")
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise InputError(name, 0, f"is {kind}, not a regular file; to read a stream, pipe it to - (standard input)")
+    with open(handle, "rb", closefd=True) as stream:
+        try:
+            return _read_capped(stream.read, name)
+        except OSError as exc:
+            raise InputError(name, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
+
+
+def _read_capped(read: Any, name: str) -> bytes:
+    """Read with ``read(size)`` up to MAX_FILE_BYTES; an InputError when there is more."""
+    data: bytes = read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(name, 0, too_large())
+    return data
+
+
+def too_large() -> str:
+    """The message for an input over MAX_FILE_BYTES."""
+    return f"is larger than {MAX_FILE_BYTES // 1024} KiB, the most agentmerge reads; no agent prompt is this large"
 
 
 def same_file(a: str, b: str) -> bool:

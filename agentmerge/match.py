@@ -7,8 +7,11 @@ rapidfuzz; ``cluster`` borrows its character ratio.
 
 from __future__ import annotations
 
+import bisect
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from itertools import pairwise
 
 from agentmerge.lexicon import TITLE_STOPWORDS
@@ -83,7 +86,27 @@ def similarity(a: str, b: str) -> float:
     x, y = compare_form(a), compare_form(b)
     if x == y:
         return 1.0
-    return max(fuzz.ratio(x, y), fuzz.token_sort_ratio(x, y)) / 100.0
+    return max(fuzz.ratio(x, y), fuzz.ratio(sorted_words(x), sorted_words(y))) / 100.0
+
+
+@lru_cache(maxsize=65536)
+def sorted_words(text: str) -> str:
+    """``text``'s words sorted, one space apart: rapidfuzz's ``token_sort_ratio`` is ``ratio`` of
+    these. Sorting once per text rather than once per pair keeps a long text from being sorted
+    again for every text it is compared with."""
+    return " ".join(sorted(text.split()))
+
+
+def length_window(length: int, cutoff: float) -> tuple[int, int]:
+    """The lengths a text may have to reach ``cutoff`` (0-1) similarity with a text of ``length``.
+
+    rapidfuzz's ratio is 2 x matches / total length, so it is at most 2 x shorter / (shorter +
+    longer): a text far longer or shorter cannot reach the cutoff, whatever it says. The window
+    is widened by one character each way against rounding; it only saves scoring, never decides.
+    """
+    if cutoff <= 0.0:
+        return 0, sys.maxsize
+    return int(length * cutoff / (2.0 - cutoff)) - 1, int(length * (2.0 - cutoff) / cutoff) + 1
 
 
 _TITLE_NUMBER_RE = re.compile(r"^(?:(?:step|phase|part|section)\s+)?\d+(?:\.\d+)*[.):]?\s+", re.IGNORECASE)
@@ -157,17 +180,24 @@ def pair_fuzzy(
     validate_cutoff(cutoff)
     keys = list(new)
     choices = [compare_form(new[j]) for j in keys]
+    by_length = sorted((len(choice), n) for n, choice in enumerate(choices))
     candidates: list[tuple[float, int, int, int]] = []
     # Few pairs are scored in a plain loop; many in rapidfuzz's C loops, whose module takes
     # longer to import than a small diff takes to run.
     bulk = len(old) * len(keys) > BULK_PAIRS
     for i, a in old.items():
-        # The same measure as ``similarity``.
+        # The same measure as ``similarity``, scored only against texts of a length that can reach the cutoff.
         query = compare_form(a)
+        shortest, longest = length_window(len(query), cutoff)
+        window = by_length[
+            bisect.bisect_left(by_length, (shortest, -1)) : bisect.bisect_right(by_length, (longest, sys.maxsize))
+        ]
+        indices = sorted(n for _, n in window)
         best: dict[int, float] = {}
-        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-            for n, score in _scores(query, choices, scorer, cutoff * 100, bulk):
-                best[n] = max(best.get(n, 0.0), score)
+        for form in (lambda text: text, sorted_words):
+            forms = [form(choices[n]) for n in indices]
+            for k, score in _scores(form(query), forms, fuzz.ratio, cutoff * 100, bulk):
+                best[indices[k]] = max(best.get(indices[k], 0.0), score)
         for n, score in best.items():
             j = keys[n]
             if allowed is None or allowed(i, j):

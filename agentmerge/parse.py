@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import InputError
 from agentmerge.fields import EXAMPLE_LINE_WORDS, find_examples, read_prose
-from agentmerge.filesystem import STDIN, read_bytes
+from agentmerge.filesystem import MAX_FILE_BYTES, STDIN, read_bytes, too_large
 from agentmerge.model import Agent, Diagnostic, Field, Item, ItemKind, Section
 from agentmerge.text import lead_label
 
@@ -46,6 +46,29 @@ SENTENCE_END = (".", "!", "?")
 
 BINARY_SAMPLE = 8192
 """How many leading bytes are examined to tell a binary file from text."""
+
+MAX_FRONTMATTER_BYTES = 64 * 1024
+"""Largest frontmatter read, in characters (64 KiB); a larger one is refused (exit 2).
+
+Real frontmatter is a few keys and a description, under 2 KB; PyYAML builds a Python object per
+key and value, so 100,000 keys would take it many seconds to load and every command more to use.
+"""
+
+MAX_LINE_CHARS = 100_000
+"""Longest line read, in characters; a file with a longer line is refused (exit 2).
+
+Real lines stay under 2,000 characters. Long lines cost little by themselves, but a table row
+is split cell by cell, and a line this long is no instruction anyone reads.
+"""
+
+MAX_TABLE_CELLS = 20_000
+"""Most table cells a file may hold before its tables are read as plain paragraphs, with a warning.
+
+markdown-it-py completes every row of a table to the header's width, three tokens a cell: a
+header of 200 columns over 300 one-character rows (1.5 KB) costs 200,000 tokens and two seconds,
+and such tables repeat. Counted before parsing, from each delimiter row's columns times the rows
+that follow it, which can only overestimate.
+"""
 
 # An HTML comment that only lists sources (``<!-- a.md:17, b.md:12 -->``), as written by
 # ``consolidate --annotate``; the parser drops it so annotated output parses like plain output.
@@ -79,7 +102,12 @@ def read_agent(path: str | Path) -> Agent:
 
 
 def parse_bytes(data: bytes, path: str = STDIN) -> Agent:
-    """Decode ``data`` (UTF-8, UTF-16 with BOM, or damaged UTF-8) and parse it."""
+    """Decode ``data`` (UTF-8, UTF-16 with BOM, or damaged UTF-8) and parse it.
+
+    Raises InputError for more than MAX_FILE_BYTES, binary data, or a line over MAX_LINE_CHARS.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(path, 0, too_large())
     text, warnings = decode(data, path)
     return parse_text(text, path, _warnings=warnings)
 
@@ -127,6 +155,7 @@ def decode(data: bytes, path: str, *, keep_endings: bool = False) -> tuple[str, 
 
 def parse_text(text: str, path: str = STDIN, *, _warnings: list[Diagnostic] | None = None) -> Agent:
     """Parse the decoded text of an agent file (line endings already ``\\n``)."""
+    _check_line_lengths(text, path)
     warnings = list(_warnings or ())
     fields: tuple[Field, ...] = ()
     has_frontmatter = False
@@ -164,6 +193,19 @@ def frontmatter_span(text: str) -> tuple[int, int] | None:
     return text[: opening.start()].count("\n") + 1, text[: closing.start()].count("\n") + 1
 
 
+def _check_line_lengths(text: str, path: str) -> None:
+    """Refuse a text with a line longer than MAX_LINE_CHARS, naming the first such line."""
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise InputError(
+                path,
+                number,
+                f"the line is {len(line):,} characters long, more than agentmerge reads ({MAX_LINE_CHARS:,}); wrap it",
+            )
+
+
 def _split_frontmatter(text: str, path: str, warnings: list[Diagnostic]) -> tuple[str, int, str, int] | None:
     """Split off the frontmatter: (yaml text, its first line, body text, body's first line).
 
@@ -193,6 +235,13 @@ def _split_frontmatter(text: str, path: str, warnings: list[Diagnostic]) -> tupl
         return None
     fm_text = text[opening.end() : closing.start()]
     fm_first_line = text[: opening.end()].count("\n") + 1
+    if len(fm_text) > MAX_FRONTMATTER_BYTES:
+        raise InputError(
+            path,
+            fm_first_line,
+            f"the frontmatter is {len(fm_text) // 1024:,} KiB, more than agentmerge reads "
+            f"({MAX_FRONTMATTER_BYTES // 1024} KiB); an agent's settings are a few keys",
+        )
     body_first_line = text[: closing.end()].count("\n") + 1
     return fm_text, fm_first_line, text[closing.end() :], body_first_line
 
@@ -211,21 +260,34 @@ class _Refused(Exception):
 
 
 def _strict_loader_class() -> type[Any]:
+    """libyaml's safe loader when PyYAML was built with it, else the pure-Python one.
+
+    libyaml reads a large frontmatter twenty times faster (100,000 keys: 3 s instead of 60 s).
+    Neither can refuse an alias while composing from outside, so ``_refuse_aliases`` looks for
+    them first.
+    """
     import yaml
 
-    class StrictLoader(yaml.SafeLoader):
-        """SafeLoader that refuses aliases, so an alias bomb cannot expand in later steps."""
-
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                event = self.peek_event()  # type: ignore[no-untyped-call]
-                raise _Refused(event.start_mark.line, "YAML aliases are not supported")
-            return super().compose_node(parent, index)
-
-    return StrictLoader
+    loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
 
 
 _STRICT_LOADER: type[Any] | None = None
+
+
+def _refuse_aliases(fm_text: str, loader: type[Any]) -> None:
+    """Raise _Refused at the first YAML alias, so an alias bomb cannot expand in later steps.
+
+    Aliases need a ``*``, so text without one is not scanned. Errors before the first alias are
+    raised as the loader would raise them.
+    """
+    if "*" not in fm_text:
+        return
+    import yaml
+
+    for event in yaml.parse(fm_text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(event.start_mark.line if event.start_mark else 0, "YAML aliases are not supported")
 
 
 def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
@@ -236,6 +298,7 @@ def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
     global _STRICT_LOADER
     if _STRICT_LOADER is None:
         _STRICT_LOADER = _strict_loader_class()
+    _refuse_aliases(fm_text, _STRICT_LOADER)
     loader = _STRICT_LOADER(fm_text)
     try:
         node = loader.get_single_node()
@@ -275,7 +338,8 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
             Diagnostic(path, first_line, f"frontmatter is {kind}, not a mapping of keys; it is read as Markdown")
         )
         return None
-    fields: list[Field] = []
+    # A repeated key moves to where it was last written, with its last value.
+    fields: dict[str, Field] = {}
     seen: dict[str, int] = {}
     for key, value, line, end in entries:
         if key in seen:
@@ -286,10 +350,10 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
                     f"duplicate frontmatter key '{key}' (first on line {seen[key]}); the last value is used",
                 )
             )
-            fields = [f for f in fields if f.key != key]
+            del fields[key]
         seen[key] = first_line + line
-        fields.append(_make_field(key, value, first_line + line, first_line + end))
-    return tuple(fields)
+        fields[key] = _make_field(key, value, first_line + line, first_line + end)
+    return tuple(fields.values())
 
 
 def _yaml_problem(exc: BaseException) -> tuple[int, str]:
@@ -393,18 +457,41 @@ def _plain(value: Any) -> Any:
 # Body
 
 
-_MD: MarkdownIt | None = None
+_MD: dict[bool, MarkdownIt] = {}
 
 
-def _markdown() -> MarkdownIt:
-    global _MD
-    if _MD is None:
+def _markdown(tables: bool = True) -> MarkdownIt:
+    """The block parser, with or without the table rule."""
+    if tables not in _MD:
         from markdown_it import MarkdownIt
 
         # Only block structure is read (inline tokens' ``content``), so inline parsing, which
         # costs a third of markdown-it's time on agent files, is switched off.
-        _MD = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable("table").disable(["inline", "text_join"])
-    return _MD
+        md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).disable(["inline", "text_join"])
+        _MD[tables] = md.enable("table") if tables else md
+    return _MD[tables]
+
+
+_TABLE_DELIMITER_RE = re.compile(r"^[ \t>]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$", re.MULTILINE)
+
+
+def table_cells(lines: list[str]) -> tuple[int, int]:
+    """An upper bound on the table cells markdown-it would build from ``lines``, and the 0-based
+    line of the first table: each delimiter row's columns times the non-blank lines around it
+    (its header, itself and the rows up to the next blank line)."""
+    if not any("|" in line and "-" in line for line in lines):
+        return 0, 0
+    # rows[n]: how many non-blank lines start at line n.
+    rows = [0] * (len(lines) + 1)
+    for n in range(len(lines) - 1, -1, -1):
+        rows[n] = rows[n + 1] + 1 if lines[n].strip() else 0
+    cells = 0
+    first = -1
+    for n, line in enumerate(lines):
+        if n and "|" in line and "-" in line and _TABLE_DELIMITER_RE.match(line):
+            cells += (line.count("|") + 1) * (rows[n] + 1)
+            first = n - 1 if first < 0 else first
+    return cells, max(first, 0)
 
 
 @dataclass
@@ -441,7 +528,17 @@ class _BodyParser:
         self.offset = first_line
         self.path = path
         self.warnings = warnings
-        self.tokens = _markdown().parse(text)
+        cells, first_table = table_cells(self.lines)
+        if cells > MAX_TABLE_CELLS:
+            warnings.append(
+                Diagnostic(
+                    path,
+                    first_line + first_table,
+                    f"the tables would hold about {cells:,} cells, more than agentmerge builds "
+                    f"({MAX_TABLE_CELLS:,}); they are read as plain paragraphs",
+                )
+            )
+        self.tokens = _markdown(tables=cells <= MAX_TABLE_CELLS).parse(text)
         self.root = _Open(title=None, level=0, line=first_line + _first_content(self.lines), kind="root")
         self.stack = [self.root]
         self.lost = self._lost_runs()

@@ -23,8 +23,7 @@ from agentmerge.lexicon import (
 # --------------------------------------------------------------------------------------------
 # Normal forms
 
-_LINK_RE = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
-_EMPHASIS_RE = re.compile(r"(\*\*|\*|~~)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\3(?!\w)")
+_WORD_CHAR_RE = re.compile(r"\w")
 _CODE_RE = re.compile(r"`+([^`]*)`+")
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _HIDDEN_RE = re.compile("[\U000f0000-\U000f00ff]")
@@ -33,26 +32,148 @@ _SPACE_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?(?:[+#]+)?")
 
 
+EMPHASIS_PASSES = 8
+"""Most times emphasis is stripped from one text; each pass removes one level of nesting.
+
+Real texts nest two or three levels (``***bold italic***``); the cap keeps a text of thousands of
+nested openers from costing one pass per level."""
+
+
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """Return ``text`` without formatting: emphasis, backticks, link syntax, escapes, wrapping.
 
     Case and punctuation are kept, so two texts with the same normal form say the same thing
     the same way; ``**Use** `uv`\\n  always`` and ``__Use__ uv always`` both give ``Use uv always``.
+    Every step is linear in the length of the text (up to a logarithm), whatever it holds.
     """
     # Soft line breaks first: emphasis and code spans may run across a re-wrapped line.
     text = _SPACE_RE.sub(" ", text)
     # Escaped characters are hidden from the emphasis and code rules, then put back as plain text.
     text = _ESCAPE_RE.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
-    text = _LINK_RE.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), text)
+    text = _strip_links(text)
     # Code span content is literal: its ``*`` and ``_`` must not pair with emphasis outside it.
     text = _CODE_RE.sub(lambda m: _CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), m.group(1)), text)
-    previous = None
-    while previous != text:
-        previous = text
-        text = _EMPHASIS_RE.sub(lambda m: m.group(2) if m.group(1) else m.group(4), text)
+    for _ in range(EMPHASIS_PASSES):
+        stripped = _strip_emphasis(text)
+        if stripped == text:
+            break
+        text = stripped
     text = _HIDDEN_RE.sub(lambda m: chr(ord(m.group(0)) - 0xF0000), text)
     return _SPACE_RE.sub(" ", text).strip()
+
+
+def _strip_links(text: str) -> str:
+    """``[label](url "title")`` as ``label (url)`` (``label`` alone without a url), images too.
+
+    The same as ``re.sub`` with ``!?\\[([^\\]]*)\\]\\(([^)\\s]*)(?:\\s+"[^"]*")?\\)``, whose retries
+    take quadratic time on ``[[[...`` (each ``[`` scans to the same ``]``) and on ``[a](`` repeated
+    (each ``](`` scans to the same end of the url). Here every ``[`` before one ``]`` meets the same
+    tail, so it is tried once, and the end of a url is looked up once for all ``](`` before it.
+    """
+    if "](" not in text:
+        return text
+    out: list[str] = []
+    done = 0
+    tails: dict[int, int] = {}  # where a url stops -> end of the link, or -1 when no link ends there
+    stop = -1
+    start = text.find("[")
+    while start >= 0:
+        close = text.find("]", start)
+        if close < 0:
+            break
+        if not text.startswith("](", close):
+            start = text.find("[", close + 1)
+            continue
+        if stop < close + 2:
+            found = _URL_STOP_RE.search(text, close + 2)
+            stop = found.start() if found else len(text)
+        if stop not in tails:
+            tails[stop] = _link_end(text, stop)
+        end = tails[stop]
+        if end < 0:
+            start = text.find("[", close + 1)
+            continue
+        opening = start - 1 if start > done and text[start - 1] == "!" else start
+        label, url = text[start + 1 : close], text[close + 2 : stop]
+        out.append(text[done:opening])
+        out.append(f"{label} ({url})" if url else label)
+        done = end
+        start = text.find("[", done)
+    out.append(text[done:])
+    return "".join(out)
+
+
+_URL_STOP_RE = re.compile(r"[)\s]")
+_LINK_TITLE_RE = re.compile(r"\s+\"[^\"]*\"\)")
+
+
+def _link_end(text: str, stop: int) -> int:
+    """Where a link whose url stops at ``stop`` ends: after ``)`` or after ``"title")``; -1 if it does not."""
+    if stop < len(text) and text[stop] == ")":
+        return stop + 1
+    title = _LINK_TITLE_RE.match(text, stop)
+    return title.end() if title else -1
+
+
+# The delimiters an emphasis opener may be, by its first character, in the order a regular
+# expression alternation tries them at one position; each with the pattern of the positions that
+# can close it: after a non-space character, and for underscores not before a word character.
+_DELIMITERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "*": (("**", r"(?<=\S)(?=\*\*)"), ("*", r"(?<=\S)(?=\*)")),
+    "~": (("~~", r"(?<=\S)(?=~~)"),),
+    "_": (("__", r"(?<=\S)(?=__(?!\w))"), ("_", r"(?<=\S)(?=_(?!\w))")),
+}
+_MARK_RE = re.compile(r"[*_~](?=\S)")
+
+
+def _strip_emphasis(text: str) -> str:
+    """One pass of emphasis stripping: each ``**x**``, ``*x*``, ``~~x~~``, ``__x__``, ``_x_`` becomes ``x``.
+
+    The same as one ``re.sub`` with the pattern
+    ``(\\*\\*|\\*|~~)(?=\\S)(.+?)(?<=\\S)\\1|(?<!\\w)(__|_)(?=\\S)(.+?)(?<=\\S)\\3(?!\\w)``,
+    whose lazy search for a closer from every opener takes quadratic time when no closer comes
+    (``*a **b *a **b ...``). Here the positions that can close each delimiter are listed once,
+    and each opener looks its closer up by bisection.
+    """
+    # Only a delimiter character before a non-space character can open emphasis.
+    marks = [found.start() for found in _MARK_RE.finditer(text)]
+    if not marks:
+        return text
+    from bisect import bisect_left
+
+    size = len(text)
+    closers: dict[str, list[int]] = {}
+    out: list[str] = []
+    append = out.append
+    done = 0
+    for found in marks:
+        if found < done:
+            continue
+        first = text[found]
+        # An underscore opens only where no word character stands before it.
+        if first == "_" and found and _WORD_CHAR_RE.match(text, found - 1):
+            continue
+        for mark, closing in _DELIMITERS[first]:
+            width = len(mark)
+            after = found + width
+            if after >= size or (width == 2 and text[found + 1] != first) or text[after].isspace():
+                continue
+            candidates = closers.get(mark)
+            if candidates is None:
+                candidates = closers[mark] = [end.start() for end in re.finditer(closing, text)]
+            index = bisect_left(candidates, after + 1)
+            if index == len(candidates):
+                continue
+            close = candidates[index]
+            append(text[done:found])
+            append(text[after:close])
+            done = close + width
+            break
+    if not out:
+        return text
+    append(text[done:])
+    return "".join(out)
 
 
 def words(text: str) -> list[str]:

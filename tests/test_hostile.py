@@ -55,19 +55,29 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "frontmatter-scalar": lambda: b"---\n42\n---\nBody\n",
     "python-tag": lambda: b"---\nname: x\nevil: !!python/object/apply:os.system ['echo pwned']\n---\nBody\n",
     "duplicate-keys": lambda: b"---\nname: a\nname: b\n---\nBody\n",
-    "deep-list": lambda: "".join("  " * n + "- x\n" for n in range(3000)).encode(),
+    "deep-list": lambda: "".join("  " * n + "- x\n" for n in range(600)).encode(),
     "deep-quote": lambda: (">" * 5000 + " deep\n").encode(),
     "many-headings": lambda: "".join(f"## H{n}\n\n" for n in range(20000)).encode(),
     "unclosed-fence": lambda: b"# T\n\n```python\nprint(1)\n\n- not a list\n",
-    "long-line": lambda: b"# T\n\n" + b"word " * 400_000 + b"\n",
-    "many-bullets": lambda: "".join(f"- item {n}\n" for n in range(100_000)).encode(),
+    "long-line": lambda: b"# T\n\n" + b"word " * 19_000 + b"\n",
+    "over-long-line": lambda: b"# T\n\n" + b"word " * 21_000 + b"\n",
+    "oversized": lambda: b"# T\n\n" + b"- word word word word word word word\n" * 15_000,
+    "huge-frontmatter": lambda: ("---\n" + "".join(f"k{n}: v\n" for n in range(10_000)) + "---\nBody\n").encode(),
+    "sparse-tables": lambda: ("|" + "a|" * 200 + "\n" + "|-" * 200 + "|\n" + "x\n" * 330 + "\n").encode() * 20,
+    "many-bullets": lambda: "".join(f"- item {n}\n" for n in range(40_000)).encode(),
     "crlf": lambda: b"---\r\nname: x\r\n---\r\n\r\n# Title\r\n\r\n- one\r\n- two\r\n",
     "bare-cr": lambda: b"---\rname: x\r---\r\r# Title\r\r- one\r- two\r",
     "tabs": lambda: b"---\nname: x\n---\n\n# Title\n\n-\tone\n\t- nested\n-\ttwo\n",
 }
 
-REFUSED = {"binary"}
-"""Inputs that are not agent files at all; every other hostile input must parse (exit 0)."""
+REFUSED = {
+    "binary": "is a binary file",
+    "over-long-line": "characters long, more than agentmerge reads",
+    "oversized": "is larger than 512 KiB",
+    "huge-frontmatter": "the frontmatter is 86 KiB, more than agentmerge reads (64 KiB)",
+}
+"""Inputs that are not agent files at all, or beyond the documented limits, with what the one error
+line says; every other hostile input must parse (exit 0)."""
 
 
 def run_parse(path: Path, fmt: str) -> tuple[int, str, str, float, int]:
@@ -97,7 +107,7 @@ def test_hostile_input_exits_cleanly(tmp_path: Path, name: str, fmt: str) -> Non
     if name in REFUSED:
         assert code == 2
         assert len(lines) == 1
-        assert lines[0].startswith(f"agentmerge: error: {path}:")
+        assert lines[0].startswith(f"agentmerge: error: {path}:") and REFUSED[name] in lines[0]
         assert out == "" or json.loads(out)["agents"] == []
     else:
         assert code == 0, err
@@ -187,10 +197,18 @@ def test_deep_nesting_keeps_every_line(tmp_path: Path) -> None:
     agent = parsed(tmp_path, "deep-list")
     texts = body_lines(agent)
     assert texts[0] == ("x", 1)
-    assert sum(text.count("x") for text, _ in texts) == 3000
+    assert sum(text.count("x") for text, _ in texts) == 600
     assert "nested too deeply" in agent["warnings"][0]["message"]  # type: ignore[index]
 
 
 def test_unclosed_fence_runs_to_the_end_of_the_file(tmp_path: Path) -> None:
     """An unclosed code fence holds the rest of the file, as CommonMark says."""
     assert body_lines(parsed(tmp_path, "unclosed-fence")) == [("T", 1), ("print(1)\n\n- not a list", 3)]
+
+
+def test_sparse_tables_are_read_as_paragraphs(tmp_path: Path) -> None:
+    """Tables that markdown-it would complete into hundreds of thousands of cells are kept as text."""
+    agent = parsed(tmp_path, "sparse-tables")
+    assert "are read as plain paragraphs" in agent["warnings"][0]["message"]  # type: ignore[index]
+    texts = body_lines(agent)
+    assert len(texts) == 20 and all(text.startswith("|a|a|") for text, _ in texts)

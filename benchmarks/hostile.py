@@ -1,0 +1,160 @@
+"""Benchmark: every command on hostile inputs, each run in a fresh process, with time and peak memory.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/hostile.py [--only NAME ...] [--timeout 60] [--check]
+    .venv/bin/python benchmarks/hostile.py --agentmerge "/path/to/other/.venv/bin/python -m agentmerge"
+
+For each input (built here, nothing from ../shared) it runs ``parse``, ``diff`` of the file against
+a copy of itself, and ``consolidate`` of the file with that copy, and prints wall seconds, peak
+resident memory and the ratio to bare markdown-it-py parsing the same text (``MarkdownIt
+("commonmark").enable("table").parse``, inline rules included) in a fresh process of its own.
+Both sides include interpreter start-up and imports. ``--check`` exits 1 when a command takes 5 s
+or more or 500 MB or more; ``--agentmerge`` measures another installation (the figures "before").
+
+Inputs that are not files (a FIFO nobody writes to, /dev/zero) have no markdown-it baseline: they
+must be refused at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TIME_LIMIT = 5.0
+"""Seconds a command may take on any hostile input."""
+
+MEMORY_LIMIT = 500 * 1024 * 1024
+"""Peak resident bytes a command may use on any hostile input."""
+
+FRONTMATTER = "---\nname: hostile\ndescription: A hostile input\n---\n"
+
+INPUTS: dict[str, Callable[[], str]] = {
+    "emphasis-70k": lambda: FRONTMATTER + "- " + "*a **b " * 10_000 + "\n",
+    "emphasis-1.4m": lambda: FRONTMATTER + "- " + "*a **b " * 200_000 + "\n",
+    "brackets-200k": lambda: FRONTMATTER + "- " + "[" * 100_000 + "x" + "]" * 100_000 + "\n",
+    "examples-450k": lambda: "---\nname: hostile\ndescription: " + "<example>" * 50_000 + "\n---\n- one\n",
+    "steps-4000": lambda: FRONTMATTER + "## Step\n- Do it\n\n" * 4_000,
+    "keys-100k": lambda: "---\n" + "".join(f"k{n}: v\n" for n in range(100_000)) + "---\n- one\n",
+    "backticks-200k": lambda: FRONTMATTER + "- " + "`a " * 70_000 + "\n",
+    "table-columns-100k": lambda: FRONTMATTER + "|a" * 50_000 + "|\n" + "|-" * 50_000 + "|\n" + "|b" * 50_000 + "|\n",
+    "links-100k": lambda: FRONTMATTER + "- " + "[a](" * 50_000 + "\n",
+    "underscores-200k": lambda: FRONTMATTER + "- " + "_a __b " * 30_000 + "\n",
+    "bullets-100k": lambda: FRONTMATTER + "".join(f"- item {n}\n" for n in range(100_000)),
+}
+"""Inputs by name; each is an agent file's text."""
+
+SPECIAL = ("fifo", "dev-zero")
+"""Inputs that are not regular files: created at run time."""
+
+BASELINE = """
+import sys
+from markdown_it import MarkdownIt
+with open(sys.argv[1], encoding="utf-8") as handle:
+    MarkdownIt("commonmark").enable("table").parse(handle.read())
+"""
+
+
+def _limit_memory() -> None:
+    """Cap the child's address space, so a run that reads without end fails instead of swapping."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_CAP, ADDRESS_SPACE_CAP))
+
+
+ADDRESS_SPACE_CAP = 4 * 1024**3
+"""Virtual memory a measured process may reserve (4 GiB); far above MEMORY_LIMIT, so it only stops runaways."""
+
+
+def run(command: list[str], timeout: float) -> tuple[int | None, float, int]:
+    """Run ``command`` in a new process; return (exit code or None on timeout, seconds, peak RSS bytes)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_limit_memory
+    )
+    deadline = start + timeout
+    status = None
+    usage = None
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            _, _, usage = os.wait4(process.pid, 0)
+            status = None
+            break
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - start
+    peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    code = os.waitstatus_to_exitcode(status) if status is not None else None
+    return code, elapsed, peak
+
+
+def commands(agentmerge: list[str], path: str, copy: str) -> dict[str, list[str]]:
+    return {
+        "parse": [*agentmerge, "parse", path],
+        "diff": [*agentmerge, "diff", path, copy],
+        "consolidate": [*agentmerge, "consolidate", path, copy],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="*", help="input names to run (default: all)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a run is stopped")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a run exceeds 5 s or 500 MB")
+    parser.add_argument(
+        "--agentmerge",
+        default=f"{shlex.quote(sys.executable)} -m agentmerge",
+        help="the command that runs agentmerge (default: this interpreter's)",
+    )
+    args = parser.parse_args()
+    agentmerge = shlex.split(args.agentmerge)
+    names = args.only or [*INPUTS, *SPECIAL]
+    failed = False
+    print("| input | size | command | exit | seconds | peak MB | x markdown-it |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: |")
+    with tempfile.TemporaryDirectory(prefix="agentmerge-hostile-") as scratch:
+        for name in names:
+            if name == "fifo":
+                path = os.path.join(scratch, "fifo.md")
+                os.mkfifo(path)
+                copy, size, baseline = path, "-", None
+            elif name == "dev-zero":
+                path = copy = "/dev/zero"
+                size, baseline = "-", None
+            else:
+                text = INPUTS[name]()
+                path = os.path.join(scratch, f"{name}.md")
+                copy = os.path.join(scratch, f"{name}.copy.md")
+                for target in (path, copy):
+                    Path(target).write_text(text, encoding="utf-8")
+                size = f"{len(text.encode()) / 1024:,.0f} KB"
+                base_code, base_time, base_peak = run([sys.executable, "-c", BASELINE, path], args.timeout)
+                baseline = base_time if base_code == 0 else None
+                shown = f"{base_time:.2f}" if base_code is not None else f">{args.timeout:.0f}"
+                print(
+                    f"| {name} | {size} | bare markdown-it-py | {base_code} | {shown} | {base_peak / 2**20:.0f} | 1 |"
+                )
+            for label, command in commands(agentmerge, path, copy).items():
+                if name == "fifo" and label != "parse":
+                    continue
+                code, elapsed, peak = run(command, args.timeout)
+                ratio = f"{elapsed / baseline:.1f}" if baseline else "-"
+                shown = f"{elapsed:.2f}" if code is not None else f">{args.timeout:.0f}"
+                print(f"| {name} | {size} | {label} | {code} | {shown} | {peak / 2**20:.0f} | {ratio} |", flush=True)
+                failed |= code is None or elapsed >= TIME_LIMIT or peak >= MEMORY_LIMIT
+    return 1 if failed and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

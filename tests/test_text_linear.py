@@ -1,0 +1,110 @@
+"""text.normalize strips formatting in linear time and gives what the regular expressions it
+replaces gave, on every text short enough for them to finish."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agentmerge.fields import EXAMPLE_BLOCK, description_prose, example_spans, find_examples
+from agentmerge.text import normalize
+
+# The regular expressions normalize used before: right on short texts, quadratic on hostile ones.
+_LINK_RE = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
+_EMPHASIS_RE = re.compile(r"(\*\*|\*|~~)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\3(?!\w)")
+_CODE_RE = re.compile(r"`+([^`]*)`+")
+_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+_HIDDEN_RE = re.compile("[\U000f0000-\U000f00ff]")
+_CODE_LITERAL_RE = re.compile(r"[*_~\[\]()!]")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def regex_normalize(text: str) -> str:
+    text = _SPACE_RE.sub(" ", text)
+    text = _ESCAPE_RE.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
+    text = _LINK_RE.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), text)
+    text = _CODE_RE.sub(lambda m: _CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), m.group(1)), text)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _EMPHASIS_RE.sub(lambda m: m.group(2) if m.group(1) else m.group(4), text)
+    text = _HIDDEN_RE.sub(lambda m: chr(ord(m.group(0)) - 0xF0000), text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+MARKUP = st.text(alphabet=st.sampled_from(list('*_~`[]()!"\\ a b\n.é')), max_size=30)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(MARKUP)
+def test_normalize_agrees_with_the_regular_expressions(text: str) -> None:
+    """Emphasis, links, code spans and escapes: the same normal form as before."""
+    assert normalize(text) == regex_normalize(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "**Use** `uv`\n  always",
+        "__Use__ uv always",
+        "***bold italic***",
+        'see [the docs](https://example.com "Docs") and ![logo](logo.png)',
+        "snake_case_name and _emph_ and __strong__",
+        "`*not emphasis*` but *this*",
+        r"\*literal\* and \_also\_",
+        "[a](b [c](d) e](f)",
+    ],
+)
+def test_normalize_of_real_markup_is_unchanged(text: str) -> None:
+    """Constructs agent files use: the same normal form as the regular expressions gave."""
+    assert normalize(text) == regex_normalize(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "*a **b " * 20_000,
+        "[" * 100_000 + "x" + "]" * 100_000,
+        "[a](" * 50_000,
+        "_a __b " * 20_000,
+        "~~a " * 40_000,
+        "*a " * 20_000 + "b* " * 20_000,
+    ],
+    ids=["emphasis", "brackets", "link-openers", "underscores", "tildes", "nested"],
+)
+def test_normalize_is_fast_on_hostile_text(text: str) -> None:
+    """Texts that took the regular expressions minutes take well under a second."""
+    normalize.cache_clear()
+    start = time.perf_counter()
+    normalize(text)
+    assert time.perf_counter() - start < 1.0
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(["<example>", "</example>", "<EXAMPLE>", "x", "\n", "Examples:"]), max_size=12))
+def test_example_blocks_are_what_the_regular_expression_finds(pieces: list[str]) -> None:
+    """The same blocks, and the same description prose around them, as re.finditer/re.split."""
+    text = "".join(pieces)
+    found = [(m.start(), m.end(), m.start(1), m.end(1)) for m in re.finditer(EXAMPLE_BLOCK, text)]
+    assert example_spans(text) == found
+    first = re.search(r"(?i)<example>", text)
+    if first is not None:
+        rest = [part.strip() for part in re.split(EXAMPLE_BLOCK, text[first.start() :])[::2]]
+        before = text[: first.start()].rstrip()
+        for label in ("examples:", "example:", "for example:"):
+            if before.lower().endswith(label):
+                before = before[: -len(label)].rstrip()
+                break
+        assert description_prose(text) == "\n\n".join(part for part in [before, *rest] if part)
+
+
+def test_a_description_of_unclosed_example_tags_is_read_fast() -> None:
+    """50,000 <example> tags without a closing one: no block, the text kept, in well under a second."""
+    text = "<example>" * 50_000
+    start = time.perf_counter()
+    assert find_examples(text) == () and description_prose(text) == text
+    assert time.perf_counter() - start < 1.0
