@@ -16,10 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from agentmerge.cluster import TermWeights, item_similarity, title_terms
+from agentmerge.cluster import ItemCluster, title_terms
 from agentmerge.lexicon import ROOT_ROLE
 from agentmerge.model import Agent, Item, Section
-from agentmerge.text import label_only, normalize, section_role, terms
+from agentmerge.text import label_only, normalize, section_role
 
 _Key = TypeVar("_Key", int, str)
 
@@ -236,39 +236,20 @@ def document_title(root: Section) -> Section | None:
 # Arranging
 
 
-def arrange(
-    inputs: Inputs, clusters: list[list[int]], *, groups: int, weights: TermWeights, preferred: int = -1
-) -> MergedSection:
+def arrange(inputs: Inputs, clusters: Sequence[ItemCluster], *, groups: int, preferred: int = -1) -> MergedSection:
     """The merged root section holding every cluster, in the order and places the inputs agree on.
 
-    ``clusters`` are lists of item indices of ``inputs``; ``groups`` is how many aligned section
-    groups ``inputs.sections`` were given (group 0 holds the roots). ``weights`` rank wordings by
-    how specific they are; ``preferred`` is the index of an input whose wording and titles win.
+    ``clusters`` hold item indices of ``inputs`` and the kept wording of each; ``groups`` is how
+    many aligned section groups ``inputs.sections`` were given (group 0 holds the roots);
+    ``preferred`` is the index of an input whose titles win.
     """
-    return _Arranger(inputs, clusters, groups, weights, preferred).build()
-
-
-def choose_wording(candidates: Sequence[Item], sources: Sequence[int], weights: TermWeights, preferred: int) -> int:
-    """Index of the kept wording: the preferred input's, else the most specific (the most distinct
-    weighted terms), else the first."""
-    if preferred >= 0 and preferred in sources:
-        return list(sources).index(preferred)
-    best, best_key = 0, None
-    for n, item in enumerate(candidates):
-        distinct = set(terms(item.text))
-        weight = sum(weights.idf.get(t, weights.unseen) for t in distinct)
-        key = (-round(weight, 6), sources[n], item.line)
-        if best_key is None or key < best_key:
-            best, best_key = n, key
-    return best
+    return _Arranger(inputs, clusters, groups, preferred).build()
 
 
 class _Arranger:
     """One arrangement's working state: where each group and cluster goes."""
 
-    def __init__(
-        self, inputs: Inputs, clusters: list[list[int]], groups: int, weights: TermWeights, preferred: int
-    ) -> None:
+    def __init__(self, inputs: Inputs, found: Sequence[ItemCluster], groups: int, preferred: int) -> None:
         self.paths = inputs.paths
         self.sections = inputs.sections
         self.items = inputs.items
@@ -276,9 +257,10 @@ class _Arranger:
         self.item_index = inputs.item_index
         self.section_of = inputs.section_of
         self.group_count = groups
-        self.weights = weights
         self.preferred = preferred
-        self.clusters = clusters
+        self.found = list(found)
+        self.clusters = [list(c.members) for c in found]
+        clusters = self.clusters
         self.line = 0
         self.parent = self._group_parents()
         # Each item cluster: its kept wording and its home group.
@@ -343,18 +325,10 @@ class _Arranger:
         home: list[int] = []
         kept: list[int] = []
         for number, cluster in enumerate(self.clusters):
-            choice = choose_wording(
-                [self.items[i].item for i in cluster],
-                [self.items[i].source for i in cluster],
-                self.weights,
-                self.preferred,
-            )
-            kept.append(cluster[choice])
+            kept.append(self.found[number].kept)
             votes = Counter(self.sections[self.items[i].home].group for i in cluster)
             home.append(
-                -1
-                if self.under[number] >= 0
-                else _plurality(votes, self.sections[self.items[cluster[choice]].home].group)
+                -1 if self.under[number] >= 0 else _plurality(votes, self.sections[self.items[kept[-1]].home].group)
             )
         return kept, home
 
@@ -632,7 +606,7 @@ class _Arranger:
         sources = [self.items[i].source for i in cluster]
         choice = cluster.index(kept_index)
         kept = members[choice]
-        kept_vector = self.weights.vector(kept.text)
+        confidence = dict(zip(self.found[number].members, self.found[number].confidence, strict=True))
         order = [
             choice,
             *sorted((n for n in range(len(members)) if n != choice), key=lambda n: (sources[n], members[n].line)),
@@ -642,7 +616,7 @@ class _Arranger:
                 self.paths[sources[n]],
                 members[n].line,
                 members[n].text,
-                1.0 if n == choice else round(item_similarity(self.weights.vector(members[n].text), kept_vector), 3),
+                1.0 if n == choice else confidence[cluster[n]],
             )
             for n in order
         )

@@ -9,13 +9,15 @@ first into clusters, unless one of the named rules vetoes them (``PAIR_RULES`` f
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from agentmerge.lexicon import GENERIC_TERMS, TERM_SYNONYMS, TITLE_FILLER_WORDS, roles_compatible
+from agentmerge.lexicon import GENERIC_TERMS, TERM_SYNONYMS, TITLE_FILLER_WORDS, WALLED_ROLES, roles_compatible
 from agentmerge.match import ratio
+from agentmerge.scorer import term_weight
 from agentmerge.text import label_only, lead_label, negated, normalize, stem, terms
 
 CLUSTER_THRESHOLD = 0.5
@@ -398,6 +400,12 @@ class _Clusters:
 
 JOIN_RULES: tuple[Rule, ...] = (
     Rule(
+        "bare label",
+        "a label with its content after it (a code block, a table) is that content's title: only the same"
+        " label is the same item",
+        lambda a, b, score, t: (a.bare_label or b.bare_label) and set(terms(a.text)) != set(terms(b.text)),
+    ),
+    Rule(
         "polarity",
         '"always X" and "never X" are opposites, never one instruction',
         lambda c, a, b, repeat: c.negative[a] != c.negative[b],
@@ -627,3 +635,226 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
     if prose and set(terms(a)) != set(terms(b)):
         return False
     return ratio(left, right) >= NEAR_VERBATIM * 100
+
+
+# --------------------------------------------------------------------------------------------
+# Items: clustering on the pair score
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCluster:
+    """Items that give one instruction, and the wording kept for it."""
+
+    members: tuple[int, ...]
+    """Indices of the items, ascending."""
+    kept: int
+    """The member whose wording is kept."""
+    confidence: tuple[float, ...]
+    """For each member (in ``members`` order), the pair score of its wording against the kept
+    one: 1.0 for the kept wording and its exact copies."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A unit offered to the item clustering: one item, or a bag of its exact copies."""
+
+    sources: frozenset[int]
+    """The inputs its copies come from."""
+    text: str
+    """Its Markdown text."""
+    kind: str
+    """The item kind; code, tables, quotes, HTML and diagrams merge only as exact copies."""
+    role: str
+    """``scorer.item_role``: items of two distinct roles, or of a distinct role and guidance,
+    merge only as near-verbatim copies."""
+    repeatable: bool = True
+    """Whether it may merge with a restatement in its own input (false in a template a file
+    fills several times, and when only one file is being normalised)."""
+    bare_label: bool = False
+    """Whether it is only a label (``**Suggested Fix**:``) with nothing nested under it: what it
+    introduces follows it (a code block, a table), so only the same label is the same item."""
+
+
+def specifics(text: str) -> frozenset[str]:
+    """What an instruction pins down that a rewording must keep: its numbers and code spans."""
+    plain = normalize(text)
+    found = set(_NUMBER_RE.findall(plain))
+    found.update(span.strip().casefold() for span in _SPAN_RE.findall(text) if span.strip())
+    return frozenset(found)
+
+
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
+_SPAN_RE = re.compile(r"`+([^`]+)`+")
+
+
+def choose_wording(texts: Sequence[str], sources: Sequence[int], lines: Sequence[int], preferred: int = -1) -> int:
+    """Index of the wording to keep among ``texts``: the preferred input's when it has one, else
+    the one that carries most of the group's specifics (numbers, code spans), then the most
+    specific words (most distinct terms, weighted by corpus rarity), then the first input's."""
+    if preferred >= 0 and preferred in sources:
+        return list(sources).index(preferred)
+    carried = [specifics(t) for t in texts]
+    union = frozenset().union(*carried)
+    best, best_key = 0, None
+    for n, text in enumerate(texts):
+        weight = math.fsum(sorted(term_weight(t) for t in set(terms(text))))
+        key = (-len(carried[n] & union), -round(weight, 6), sources[n], lines[n])
+        if best_key is None or key < best_key:
+            best, best_key = n, key
+    return best
+
+
+def _item_vetoes(a: Candidate, b: Candidate, score: float, thresholds: tuple[float, float]) -> str | None:
+    """The name of the ITEM_RULES rule that keeps ``a`` and ``b`` apart, or None."""
+    for rule in ITEM_RULES:
+        if rule.vetoes(a, b, score, thresholds):
+            return rule.name
+    return None
+
+
+def _verbatim(a: Candidate) -> bool:
+    return a.kind in _VERBATIM_KINDS or is_diagram(a.text)
+
+
+ITEM_RULES: tuple[Rule, ...] = (
+    Rule(
+        "threshold",
+        "below the threshold the words do not show one instruction",
+        lambda a, b, score, t: score < t[0],
+    ),
+    Rule(
+        "copies only",
+        "code, tables, quotes, HTML and diagrams merge only as exact copies (bagged before scoring)",
+        lambda a, b, score, t: _verbatim(a) or _verbatim(b),
+    ),
+    Rule(
+        "bare label",
+        "a label with its content after it (a code block, a table) is that content's title: only the same"
+        " label is the same item",
+        lambda a, b, score, t: (a.bare_label or b.bare_label) and set(terms(a.text)) != set(terms(b.text)),
+    ),
+    Rule(
+        "polarity",
+        '"always X" and "never X" are opposites, never one instruction',
+        lambda a, b, score, t: negated(a.text) != negated(b.text),
+    ),
+    Rule(
+        "walled roles",
+        "a checklist entry, a delegation trigger, an example or a hand-off is not the guidance it mirrors"
+        " (lexicon.WALLED_ROLES); only a near-verbatim copy crosses",
+        lambda a, b, score, t: (
+            a.role != b.role
+            and (a.role in WALLED_ROLES or b.role in WALLED_ROLES)
+            and not near_verbatim(a.text, b.text)
+        ),
+    ),
+    Rule(
+        "restatement",
+        "two wordings in one input are one instruction only when the score is sure of it, and never in a"
+        " template the file fills several times",
+        lambda a, b, score, t: bool(a.sources & b.sources) and (score < t[1] or not (a.repeatable and b.repeatable)),
+    ),
+)
+"""Rules for a candidate pair of items (arguments: the two candidates, their score, the
+thresholds across inputs and within one), checked in this order."""
+
+
+def cluster_items(
+    candidates: Sequence[Candidate],
+    scores: Mapping[tuple[int, int], float],
+    *,
+    threshold: float,
+    same_input_threshold: float,
+    floor: float,
+    lines: Sequence[int],
+    preferred: int = -1,
+) -> list[ItemCluster]:
+    """Cluster ``candidates`` on their pair ``scores`` (probabilities, keyed (i, j) with i < j).
+
+    Pairs are taken best first (ties by index). Two clusters join when the pair passes
+    ITEM_RULES, the clusters hold no input in common (except through a restatement pair), and
+    the average score over all their cross pairs clears ``threshold`` (average linkage: a chain
+    of look-alikes does not become one cluster). Then each cluster keeps one wording
+    (``choose_wording``; ``lines`` break ties) and folds into it only members that score at least
+    ``floor`` against that wording and carry no number or code span it lacks; the others form
+    clusters of their own, in the same way. Every candidate ends in exactly one cluster; clusters
+    come in order of their first member.
+    """
+    thresholds = (threshold, same_input_threshold)
+    ranked = sorted(
+        (-score, i, j)
+        for (i, j), score in scores.items()
+        if _item_vetoes(candidates[i], candidates[j], score, thresholds) is None
+    )
+    parent = list(range(len(candidates)))
+    members = [[i] for i in range(len(candidates))]
+    sources = [set(c.sources) for c in candidates]
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for _, i, j in ranked:
+        root_i, root_j = find(i), find(j)
+        if root_i == root_j:
+            continue
+        repeat = bool(candidates[i].sources & candidates[j].sources)
+        if not repeat and sources[root_i] & sources[root_j]:
+            continue
+        left, right = members[root_i], members[root_j]
+        if len(left) * len(right) > 1:
+            total = math.fsum(scores.get((x, y) if x < y else (y, x), 0.0) for x in left for y in right)
+            if total / (len(left) * len(right)) < threshold:
+                continue
+        if len(left) < len(right):
+            root_i, root_j = root_j, root_i
+        parent[root_j] = root_i
+        members[root_i].extend(members[root_j])
+        members[root_j] = []
+        sources[root_i] |= sources[root_j]
+    out: list[ItemCluster] = []
+    for group in members:
+        if group:
+            out.extend(_settle_wording(sorted(group), candidates, scores, floor, lines, preferred))
+    out.sort(key=lambda c: c.members[0])
+    return out
+
+
+def _settle_wording(
+    group: list[int],
+    candidates: Sequence[Candidate],
+    scores: Mapping[tuple[int, int], float],
+    floor: float,
+    lines: Sequence[int],
+    preferred: int,
+) -> list[ItemCluster]:
+    """Split ``group`` so that every member folded into the kept wording scores ``floor`` against
+    it and carries nothing specific the wording lacks (the lossless rule)."""
+    out: list[ItemCluster] = []
+    while group:
+        choice = choose_wording(
+            [candidates[i].text for i in group],
+            [min(candidates[i].sources) for i in group],
+            [lines[i] for i in group],
+            preferred,
+        )
+        kept = group[choice]
+        kept_specifics = specifics(candidates[kept].text)
+        folded, rest = [kept], []
+        for i in group:
+            if i == kept:
+                continue
+            score = scores.get((i, kept) if i < kept else (kept, i), 0.0)
+            if score >= floor and specifics(candidates[i].text) <= kept_specifics:
+                folded.append(i)
+            else:
+                rest.append(i)
+        folded.sort()
+        confidence = tuple(
+            1.0 if i == kept else round(scores.get((i, kept) if i < kept else (kept, i), 0.0), 3) for i in folded
+        )
+        out.append(ItemCluster(tuple(folded), kept, confidence))
+        group = rest
+    return out

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from agentmerge.arrange import (
     LINE_STEP,
@@ -42,7 +42,6 @@ from agentmerge.arrange import (
     SectionSource,
     Source,
     arrange,
-    choose_wording,
     flatten,
     walk_merged,
 )
@@ -50,12 +49,14 @@ from agentmerge.cluster import (
     ANCHOR_MARGIN,
     BLOCK_POSTING_FLOOR,
     BLOCK_TERM_PER_INPUT,
-    CLUSTER_THRESHOLD,
     SECTION_ALIGN_THRESHOLD,
+    Candidate,
+    ItemCluster,
     TermWeights,
     Unit,
     bag_units,
-    candidate_pairs,
+    choose_wording,
+    cluster_items,
     cluster_units,
     item_similarity,
     section_similarity,
@@ -73,19 +74,22 @@ from agentmerge.fields import (
     value_text,
 )
 from agentmerge.lexicon import GENERAL_ROLE, ROOT_ROLE, SINGLE_ROLES, roles_compatible
-from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.text import normalize, terms
+from agentmerge.model import Agent, Field, Section
+from agentmerge.scorer import ItemView, Model, PairScorer, default_model, item_role
+from agentmerge.text import label_only, normalize, terms
 
 __all__ = [
     "OUTPUT_PATH",
     "Conflict",
     "Consolidation",
+    "MatchingEvidence",
     "MergedField",
     "MergedItem",
     "MergedSection",
     "SectionSource",
     "Source",
     "consolidate",
+    "matching_evidence",
 ]
 
 OUTPUT_PATH = "<consolidated>"
@@ -153,16 +157,20 @@ class Consolidation:
 # Entry point
 
 
-def consolidate(agents: Sequence[Agent], *, threshold: float | None = None, prefer: str | None = None) -> Consolidation:
+def consolidate(
+    agents: Sequence[Agent], *, threshold: float | None = None, prefer: str | None = None, model: Model | None = None
+) -> Consolidation:
     """Merge ``agents`` (variants of one role) into one agent with full provenance.
 
-    ``threshold`` (0 to 1, default ``cluster.CLUSTER_THRESHOLD``) is the least score at which two
-    items are one instruction. ``prefer`` is the path of one input whose wording, section titles
-    and frontmatter values win whenever it has them.
+    ``threshold`` (0 to 1, default the model's) is the least pair score (the matcher's
+    probability that two items give one instruction) at which two items merge. ``prefer`` is the
+    path of one input whose wording, section titles and frontmatter values win whenever it has
+    them. ``model`` replaces the shipped pair model (``scorer.default_model``).
     """
     if not agents:
         raise AgentMergeError("", 0, "consolidate needs at least one input file")
-    cutoff = CLUSTER_THRESHOLD if threshold is None else threshold
+    model = model or default_model()
+    cutoff = model.threshold if threshold is None else threshold
     if not 0.0 <= cutoff <= 1.0:
         raise AgentMergeError("", 0, f"threshold {cutoff} is outside 0 to 1; pick a value such as 0.5")
     ordered = sorted(agents, key=lambda a: a.path)
@@ -172,7 +180,33 @@ def consolidate(agents: Sequence[Agent], *, threshold: float | None = None, pref
         if prefer not in paths:
             raise AgentMergeError(prefer, 0, "--prefer must name one of the input files")
         preferred = paths.index(prefer)
-    return _Consolidator(ordered, cutoff, preferred).run()
+    return _Consolidator(ordered, cutoff, preferred, model).run()
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingEvidence:
+    """What the item matcher sees of a set of inputs: for fitting and checking the pair model."""
+
+    keys: tuple[tuple[tuple[str, int], ...], ...]
+    """For each candidate (a bag of exact copies), the (path, line) of every item in it."""
+    candidates: tuple[Candidate, ...]
+    """The candidates, as the clustering sees them."""
+    lines: tuple[int, ...]
+    """Each candidate's first line (ties in the choice of wording)."""
+    scorer: PairScorer
+    """The pair scorer over the candidates."""
+    pairs: tuple[tuple[int, int], ...]
+    """The candidate pairs it scores."""
+
+
+def matching_evidence(agents: Sequence[Agent], *, model: Model | None = None) -> MatchingEvidence:
+    """The candidates and pair scorer ``consolidate`` would use for ``agents``."""
+    ordered = sorted(agents, key=lambda a: a.path)
+    work = _Consolidator(ordered, 0.0, -1, model or default_model())
+    bags, candidates, scorer = work.candidates()
+    keys = tuple(tuple((work.agents[work.items[i].source].path, work.items[i].item.line) for i in bag) for bag in bags)
+    lines = tuple(work.items[bag[0]].item.line for bag in bags)
+    return MatchingEvidence(keys, tuple(candidates), lines, scorer, tuple(scorer.candidates()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,9 +216,10 @@ def consolidate(agents: Sequence[Agent], *, threshold: float | None = None, pref
 class _Consolidator:
     """One consolidation's working state: the inputs flattened, their alignment and clusters."""
 
-    def __init__(self, agents: list[Agent], threshold: float, preferred: int) -> None:
+    def __init__(self, agents: list[Agent], threshold: float, preferred: int, model: Model) -> None:
         self.agents = agents
         self.threshold = threshold
+        self.model = model
         self.preferred = preferred
         # One input is only normalised: even its exact repeats stay, so the file comes back as it was.
         self.repeats = len(agents) > 1
@@ -227,47 +262,69 @@ class _Consolidator:
             return 0
         return section.group
 
-    def _item_role(self, entry: InputItem) -> str:
-        if entry.item.kind == "task":
-            return "gates"
-        return self.sections[entry.home].role
+    def _item_role(self, entry: InputItem, templated: set[int]) -> str:
+        """The item's role for the matcher (``scorer.item_role``); in a template, an example."""
+        if entry.home in templated:
+            return "examples"
+        titles: list[str | None] = []
+        walk = entry.home
+        while walk >= 0:
+            section = self.sections[walk].section
+            titles.append(None if section is None else section.title)
+            walk = self.sections[walk].parent
+        return item_role(titles, entry.item.kind, entry.item.text)
 
     # -- clustering ----------------------------------------------------------------------------
 
-    def run(self) -> Consolidation:
-        """Align, cluster and build the merged agent (the steps in the module docstring)."""
+    def candidates(self) -> tuple[list[list[int]], list[Candidate], PairScorer]:
+        """The items as bags of exact copies, each bag as a clustering candidate, and the scorer."""
         templated = self._templated_sections()
         # A template the file fills more than once is an example of output, whatever its titles.
+        roles = [self._item_role(e, templated) for e in self.items]
         units = [
-            Unit(
-                e.source,
-                e.item.text,
-                "examples" if e.home in templated else self._item_role(e),
-                -1,
-                e.item.kind,
-                self.repeats and e.home not in templated,
-            )
-            for e in self.items
+            Unit(e.source, e.item.text, role, -1, e.item.kind, self.repeats and e.home not in templated)
+            for e, role in zip(self.items, roles, strict=True)
         ]
         # Identical copies are clustered once, as bags; scores are computed between bags.
         bags = bag_units(units)
-        heads = [units[bag[0]] for bag in bags]
-        bag_sources = [frozenset(units[i].source for i in bag) for bag in bags]
-        scores = candidate_pairs([self.weights.vector(u.text) for u in heads], self.weights, inputs=len(self.agents))
-        anchors = self._expand(
-            bags,
-            cluster_units(
-                heads,
-                scores,
-                threshold=min(1.0, self.threshold + ANCHOR_MARGIN),
-                bonus=0.0,
-                sources=bag_sources,
-            ),
+        candidates = [
+            Candidate(
+                frozenset(units[i].source for i in bag),
+                units[bag[0]].text,
+                units[bag[0]].kind,
+                roles[bag[0]],
+                units[bag[0]].repeatable,
+                label_only(units[bag[0]].text) and not self.items[bag[0]].item.children,
+            )
+            for bag in bags
+        ]
+        return bags, candidates, PairScorer(self._views(bags, roles), self.model)
+
+    def run(self) -> Consolidation:
+        """Score, cluster, align and build the merged agent (the steps in the module docstring)."""
+        bags, candidates, scorer = self.candidates()
+        scores = scorer.scores()
+        lines = [self.items[bag[0]].item.line for bag in bags]
+        threshold = self.threshold
+        settle = {"same_input_threshold": max(threshold, self.model.same_input_threshold), "lines": lines}
+        anchors = cluster_items(
+            candidates,
+            scores,
+            threshold=min(1.0, threshold + ANCHOR_MARGIN),
+            floor=1.0,
+            **settle,  # type: ignore[arg-type]
         )
-        self._align_sections(anchors)
-        heads = [replace(u, group=self._bonus_group(self.items[bag[0]])) for u, bag in zip(heads, bags, strict=True)]
-        clusters = self._expand(bags, cluster_units(heads, scores, threshold=self.threshold, sources=bag_sources))
-        body = arrange(self.inputs, clusters, groups=self.group_count, weights=self.weights, preferred=self.preferred)
+        self._align_sections([sorted(i for n in c.members for i in bags[n]) for c in anchors])
+        found = cluster_items(
+            candidates,
+            scores,
+            threshold=threshold,
+            floor=max(threshold, self.model.floor),
+            preferred=self.preferred,
+            **settle,  # type: ignore[arg-type]
+        )
+        clusters = self._expand_clusters(bags, found)
+        body = arrange(self.inputs, clusters, groups=self.group_count, preferred=self.preferred)
         fields, conflicts = self._merge_fields(body.section.end_line)
         agent = Agent(
             path=OUTPUT_PATH,
@@ -285,11 +342,50 @@ class _Consolidator:
             fields=tuple(fields),
             body=body,
             conflicts=tuple(conflicts),
-            threshold=self.threshold,
+            threshold=threshold,
             items_in=items_in,
             items_out=items_out,
             merged=merged,
         )
+
+    def _views(self, bags: list[list[int]], roles: list[str]) -> list[ItemView]:
+        """What the pair score reads of each bag's first item: words, section title, role, nesting."""
+        bag_of = {i: n for n, bag in enumerate(bags) for i in bag}
+        views: list[ItemView] = []
+        for bag in bags:
+            entry = self.items[bag[0]]
+            depth, walk = 0, entry.parent
+            while walk >= 0:
+                depth, walk = depth + 1, self.items[walk].parent
+            section = self.sections[entry.home].section
+            views.append(
+                ItemView(
+                    source=entry.source,
+                    text=entry.item.text,
+                    kind=entry.item.kind,
+                    title=None if section is None else section.title,
+                    role=roles[bag[0]],
+                    depth=depth,
+                    parent=bag_of[entry.parent] if entry.parent >= 0 else -1,
+                    place=entry.parent if entry.parent >= 0 else -1 - entry.home,
+                    children_text=" ".join(child.text for child in entry.item.children),
+                )
+            )
+        return views
+
+    @staticmethod
+    def _expand_clusters(bags: list[list[int]], found: list[ItemCluster]) -> list[ItemCluster]:
+        """Clusters of bags as clusters of items: a copy scores what its bag's first item scored."""
+        out: list[ItemCluster] = []
+        for cluster in found:
+            confidence = {}
+            for n, score in zip(cluster.members, cluster.confidence, strict=True):
+                for i in bags[n]:
+                    confidence[i] = score
+            members = tuple(sorted(confidence))
+            out.append(ItemCluster(members, bags[cluster.kept][0], tuple(confidence[i] for i in members)))
+        out.sort(key=lambda c: c.members[0])
+        return out
 
     # -- aligning sections ---------------------------------------------------------------------
 
@@ -424,12 +520,7 @@ class _Consolidator:
     def _description(self, found: list[tuple[int, Field]]) -> tuple[object, tuple[Source, ...]]:
         """The description chosen like an item, with every distinct ``<example>`` block kept."""
         proses = [description_prose(str(f.value)) for _, f in found]
-        sources = [n for n, _ in found]
-        fake = [
-            Item(kind="paragraph", text=p, line=f.line, end_line=f.line)
-            for p, (_, f) in zip(proses, found, strict=True)
-        ]
-        choice = choose_wording(fake, sources, self.weights, self.preferred)
+        choice = choose_wording(proses, [n for n, _ in found], [f.line for _, f in found], self.preferred)
         chosen = found[choice][1]
         examples: list[str] = []
         seen: set[str] = set()

@@ -30,10 +30,56 @@ NEGATORS = frozenset(
         "nothing",
         "neither",
         "nor",
-        "without",
     }
 )
-"""Words that flip an instruction: "always use X" and "never use X" are opposites, not rewordings."""
+"""Words that can negate an instruction; left out of term vectors, so "always use X" and "never
+use X" share their terms and polarity alone (``text.negated``) tells them apart."""
+
+PROHIBITIONS = (
+    "never",
+    "don't",
+    "dont",
+    "do not",
+    "does not",
+    "doesn't",
+    "avoid",
+    "avoiding",
+    "no",
+    "not",
+    "nothing",
+    "neither",
+    "nor",
+    "stop",
+    "refrain",
+    "forbid",
+    "prohibit",
+    "cannot",
+    "can't",
+    "can not",
+    "must not",
+    "mustn't",
+    "should not",
+    "shouldn't",
+    "shall not",
+    "will not",
+    "won't",
+    "may not",
+    "missing",
+    "lack",
+    "lacking",
+    "absence",
+    "absent",
+)
+"""Words that, opening a clause, make it a prohibition or name an absence ("Never log secrets",
+"No global state", "Missing input validation"): such a clause is the opposite of the same words
+without them. "Missing X" and "No X" are both absences, so one rewritten as the other is no flip."""
+
+CONTRASTS = ("not just", "not only", "not merely", "not simply")
+"""Openings that negate nothing: "not just X but Y" asks for X and Y."""
+
+CLAUSE_OPENERS = ("always", "please", "strictly", "absolutely", "you", "we", "i", "should", "must", "will", "do")
+"""Words that may stand before a clause's verb without changing its polarity ("Always avoid X",
+"You must never X", "Please do not X")."""
 
 
 TITLE_STOPWORDS = frozenset({"a", "an", "and", "the", "your", "my", "our", "of", "for", "to", "in", "on", "with"})
@@ -261,6 +307,25 @@ SINGLE_ROLES = frozenset(
 )
 """Roles an agent file usually has one section of; when two inputs each have exactly one, those
 sections align whatever their titles ("Approach" and "When writing code, you will")."""
+
+DISTINCT_ROLES = frozenset(
+    {"examples", "gates", "pitfalls", "triggers", "collaboration", "handoff", "inputs", "outputs"}
+)
+"""Roles whose items are a different instruction from guidance with the same words: a checklist
+entry, a pitfall, a delegation trigger, a hand-off, an example, an input or an output. The other
+roles (workflow, principles, responsibilities, intro, general) are all plain guidance to the
+matcher: a title such as "<topic> approach" or "<topic> requirements" names how a list is
+presented, not a different kind of instruction."""
+
+WALLED_ROLES = frozenset({"gates", "triggers", "examples", "handoff"})
+"""Roles read reliably enough to keep items apart outright: a task box or a checklist's entry, a
+delegation trigger, an example, and a ``**With <agent>**:`` hand-off. The other distinct roles
+come from title words that also title plain guidance ("Common Vulnerability Patterns: detection
+of anti-patterns" is no list of pitfalls), so for them a different role is evidence the pair
+score weighs, not a wall."""
+
+GUIDANCE_ROLE = "guidance"
+"""The matcher's role for an item of no distinct role (``scorer.item_role``)."""
 
 OPEN_ROLES = frozenset({"intro", "responsibilities", "principles", "workflow", GENERAL_ROLE})
 """Roles whose sections are plain guidance; a general section may join any one of them."""

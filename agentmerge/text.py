@@ -11,8 +11,11 @@ import re
 from functools import lru_cache
 
 from agentmerge.lexicon import (
+    CLAUSE_OPENERS,
+    CONTRASTS,
     GENERAL_ROLE,
     NEGATORS,
+    PROHIBITIONS,
     ROOT_ROLE,
     SECTION_ROLES,
     STOPWORDS,
@@ -191,9 +194,44 @@ def compare_form(text: str) -> str:
 # Polarity
 
 
+@lru_cache(maxsize=65536)
 def negated(text: str) -> bool:
-    """Whether ``text`` reads as a negative instruction: an odd number of negating words."""
-    return sum(1 for word in words(text) if word in NEGATORS) % 2 == 1
+    """Whether ``text`` is a negative instruction: its first clause forbids or names an absence.
+
+    Polarity is read per clause, from how the clause opens (after a lead-in label and words such
+    as "always" or "you must"): "Never log secrets", "Don't X", "Avoid X", "No X", "Missing X".
+    A negation inside the clause does not flip it: "Test behavior, not implementation", "not
+    just X but Y", "X rather than Y", "without manual exports" and "(not between tabs)" all ask
+    for something. A bare negating label over a positive body (``**Never Trust Input:** Treat
+    all input as untrusted``) reads by its body; a label that is only a prohibition
+    (``**Avoid**: global state``) negates it.
+    """
+    plain = normalize(text)
+    label = lead_label(text)
+    if label is not None:
+        body = plain.split(":", 1)[1] if ":" in plain else ""
+        body = re.sub(r"^\s*[-\u2013\u2014]\s*", "", body).strip()
+        head = normalize(label).casefold().strip()
+        if head in PROHIBITIONS or not body:
+            return _clause_negated(head)
+        plain = body
+    first = _CLAUSE_RE.split(plain, maxsplit=1)[0]
+    return _clause_negated(first.casefold())
+
+
+_CLAUSE_RE = re.compile(r"[.;!?](?:\s|$)|\s[\u2013\u2014]\s|\s-\s|:\s")
+
+
+@lru_cache(maxsize=1)
+def _prohibition_re() -> re.Pattern[str]:
+    openers = "|".join(re.escape(w) for w in CLAUSE_OPENERS)
+    words_ = "|".join(re.escape(w) for w in sorted(PROHIBITIONS, key=len, reverse=True))
+    contrasts = "|".join(re.escape(w) for w in CONTRASTS)
+    return re.compile(rf"^\W*(?:(?:{openers})\W+)*(?!(?:{contrasts})\b)(?:{words_})\b")
+
+
+def _clause_negated(clause: str) -> bool:
+    return _prohibition_re().match(clause.replace("\u2019", "'")) is not None
 
 
 def opposite_polarity(a: str, b: str) -> bool:

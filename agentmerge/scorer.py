@@ -1,0 +1,440 @@
+"""The pair score: how likely two items of agent files give the same instruction.
+
+An editor merging agents weighs several kinds of evidence at once: shared distinctive words,
+near-identical wording, a lead-in label that names the other item's topic, whether each item is
+the other's closest counterpart in its file, whether the items play the same part (a checklist
+entry is not the practice it checks), whether they sit in one file, how long they are. No single
+number carries that, so the score is a logistic model over those pieces of evidence (FEATURES),
+and its weights are learned from hand-labelled groups of real agents
+(``benchmarks/fit_matcher.py`` writes them to ``data/matcher.json``; its docstring has the
+command that reproduces them).
+
+Term weights come from a public corpus of about a thousand agent files, as document counts per
+term (``data/terms.json``, written by ``benchmarks/corpus_terms.py``): a word most instructions
+use ("implement", "code") weighs little, a rare one much, however few files are being merged.
+
+The score is a probability in [0, 1]. ``cluster`` merges on it and ``consolidate`` reports it as
+the similarity of each folded wording to the kept one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from agentmerge.lexicon import DISTINCT_ROLES, GUIDANCE_ROLE, TITLE_FILLER_WORDS
+from agentmerge.match import ratio
+from agentmerge.text import compare_form, lead_label, normalize, stem, terms
+
+FEATURES: tuple[str, ...] = (
+    "bias",
+    "term_cosine",
+    "term_containment",
+    "characters",
+    "term_jaccard",
+    "shared_weight",
+    "fewer_terms",
+    "more_terms",
+    "length_ratio",
+    "most_sentences",
+    "same_input",
+    "title_overlap",
+    "role_mismatch",
+    "paragraph",
+    "nested_one",
+    "nested_both",
+    "parent_and_child",
+    "siblings",
+    "best_for_first",
+    "best_for_second",
+    "margin",
+    "same_label",
+    "both_labelled",
+    "label_covered_most",
+    "label_covered_least",
+    "head_overlap",
+    "topic_cosine",
+    "labels_differ",
+    "short_contained",
+    "numbers_differ",
+)
+"""The evidence the model weighs for a pair, in the order of its weights.
+
+- term_cosine, term_containment, term_jaccard, shared_weight: overlap of the two texts'
+  significant terms, weighted by corpus rarity (containment: the smaller text's weight found in
+  the larger; shared_weight: log of the shared weight).
+- characters: rapidfuzz's character ratio of the normal forms (typos, inflections, compounds).
+- fewer_terms, more_terms, length_ratio, most_sentences: sizes; a bundle of several sentences
+  rarely is one instruction of another file.
+- same_input: both from one file (a restatement there must be close to count).
+- title_overlap: overlap of the titles of the sections the items sit in.
+- role_mismatch: one is a checklist entry, pitfall, trigger, hand-off, example, input or output
+  and the other is not of that role (``lexicon.DISTINCT_ROLES``).
+- paragraph, nested_one, nested_both, parent_and_child, siblings: what kind of unit each is and
+  how they stand to each other in one file.
+- best_for_first, best_for_second, margin: whether each is the other's closest counterpart in
+  its file, and by how much the pair beats the next best (closeness by term_cosine and
+  characters together).
+- same_label, both_labelled, label_covered_most, label_covered_least: lead-in labels
+  (``**Input Validation**: ...``) and how much of one item's label the other item's terms cover.
+- head_overlap: agreement of the first terms (the topic an item opens with).
+- topic_cosine: term cosine of the two topics: an item's lead-in label, else its first clause.
+- labels_differ: both labelled, the labels share a term and are not the same terms ("Code
+  Quality" and "Test Quality", "Maintainability" and "Test Maintainability": one subject and
+  another, or a subject and a narrower one).
+- short_contained: containment of a short item (SHORT_TERMS or fewer) in the other: a generic
+  "Use pytest for testing" is found whole in "pytest-asyncio for testing async code", which is
+  narrower.
+- numbers_differ: both carry numbers and they are not the same numbers.
+"""
+
+LABEL_TERMS_MAX = 3
+"""Fewest terms an item with children must have to be matched on its own words; a bare label
+(``1. **Context Intake**``) is matched on its words and its children's, which say what it means."""
+
+SHORT_TERMS = 3
+"""Most distinct terms of a short item (see short_contained in FEATURES)."""
+
+HEAD_TERMS = 3
+"""How many opening terms (of the lead-in label when there is one) make an item's head."""
+
+CLOSENESS_FLOOR = 0.05
+"""Least closeness (half term cosine, half character ratio) a candidate pair must have to be
+scored at all: below it no labelled pair of the development groups was the same instruction."""
+
+BLOCK_TERMS = 6
+"""How many of an item's rarest terms open candidate pairs with the items that share one."""
+
+BLOCK_SHARE = 0.2
+"""Terms found in more than this share of the items being scored do not open candidate pairs on
+their own (a word that runs through every file names a topic, not one instruction); every item
+keeps at least its rarest term, so copies still find each other."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One item as the pair score reads it: its words and where it stands."""
+
+    source: int
+    """Index of the input file it comes from."""
+    text: str
+    """The item's own Markdown text (children excluded)."""
+    kind: str
+    """The item kind (``model.ItemKind``)."""
+    title: str | None
+    """The title of the section it sits in (None before the first heading)."""
+    role: str
+    """Its role: one of ``lexicon.DISTINCT_ROLES``, or ``lexicon.GUIDANCE_ROLE``."""
+    depth: int = 0
+    """0 for an item directly in a section, 1 for an item nested in another, and so on."""
+    parent: int = -1
+    """Index (among the views being scored) of the item it is nested in; -1 when none."""
+    place: int = -1
+    """Identifies the list it belongs to (a section or a parent item): siblings share it."""
+    children_text: str = ""
+    """Its children's text, joined; used to match a bare label by what it holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A fitted pair model: weights per feature and the cutoffs chosen with them."""
+
+    weights: tuple[float, ...]
+    """One weight per name of FEATURES, in that order."""
+    threshold: float
+    """Least probability at which two items of different inputs merge."""
+    same_input_threshold: float
+    """Least probability at which two items of one input merge (a restatement)."""
+    floor: float
+    """Least probability of a folded wording against the kept one; below it the item stays."""
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    """How the weights were fitted (groups, command, leave-one-group-out scores)."""
+
+
+@lru_cache(maxsize=1)
+def default_model() -> Model:
+    """The model shipped with agentmerge (``data/matcher.json``)."""
+    data = json.loads(resources.files("agentmerge").joinpath("data/matcher.json").read_text(encoding="utf-8"))
+    return model_from_dict(data)
+
+
+def model_from_dict(data: Mapping[str, Any]) -> Model:
+    """A Model from its JSON form; the feature names must be FEATURES, in order."""
+    names = tuple(data["features"])
+    if names != FEATURES:
+        raise ValueError("the matcher model was fitted on other features; refit it with benchmarks/fit_matcher.py")
+    return Model(
+        weights=tuple(float(w) for w in data["weights"]),
+        threshold=float(data["threshold"]),
+        same_input_threshold=float(data["same_input_threshold"]),
+        floor=float(data["floor"]),
+        provenance=dict(data.get("provenance", {})),
+    )
+
+
+@lru_cache(maxsize=1)
+def corpus_weights() -> tuple[Mapping[str, int], int]:
+    """Document counts per term over the public corpus, and the number of documents."""
+    data = json.loads(resources.files("agentmerge").joinpath("data/terms.json").read_text(encoding="utf-8"))
+    return data["terms"], int(data["documents"])
+
+
+def term_weight(term: str) -> float:
+    """The weight of ``term``: its smoothed inverse document frequency in the corpus."""
+    counts, documents = corpus_weights()
+    return math.log((documents + 1) / (counts.get(term, 0) + 1)) + 1.0
+
+
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
+_TOPIC_END_RE = re.compile(r"[,:;(.!?]|\s[-\u2013\u2014]\s")
+_SENTENCE_RE = re.compile(r"[.!?](?:\s+|$)(?=[A-Z*`\-]|$)")
+
+
+@dataclass(slots=True)
+class _Profile:
+    """What the features need of one item, computed once."""
+
+    vector: dict[str, float]
+    norm: float
+    total: float
+    compare: str
+    label_terms: frozenset[str]
+    head: frozenset[str]
+    topic: dict[str, float]
+    topic_norm: float
+    numbers: frozenset[str]
+    sentences: int
+
+
+def _profile(view: ItemView) -> _Profile:
+    text = view.text
+    found = terms(text)
+    if view.children_text and len(set(found)) < LABEL_TERMS_MAX:
+        text = f"{text} {view.children_text}"
+        found = terms(text)
+    vector: dict[str, float] = {}
+    for term in found:
+        vector[term] = vector.get(term, 0.0) + term_weight(term)
+    label = lead_label(view.text)
+    label_terms = frozenset(terms(label)) if label else frozenset()
+    head = frozenset(terms(label)[:HEAD_TERMS] if label else found[:HEAD_TERMS])
+    plain = normalize(view.text)
+    sentences = max(1, sum(1 for part in _SENTENCE_RE.split(plain) if part.strip()))
+    topic: dict[str, float] = {}
+    for term in terms(label) if label else terms(_TOPIC_END_RE.split(plain, maxsplit=1)[0]):
+        topic[term] = topic.get(term, 0.0) + term_weight(term)
+    return _Profile(
+        vector=vector,
+        norm=math.sqrt(math.fsum(w * w for w in vector.values())),
+        total=math.fsum(vector.values()),
+        compare=compare_form(text),
+        label_terms=label_terms,
+        head=head,
+        topic=topic,
+        topic_norm=math.sqrt(math.fsum(w * w for w in topic.values())),
+        numbers=frozenset(_NUMBER_RE.findall(plain)),
+        sentences=sentences,
+    )
+
+
+def _overlap(a: _Profile, b: _Profile) -> tuple[float, float, float, float]:
+    """Term cosine, containment, Jaccard and shared weight of two profiles."""
+    small, large = (a, b) if len(a.vector) <= len(b.vector) else (b, a)
+    dot = shared = 0.0
+    common = 0
+    for term, weight in sorted(small.vector.items()):
+        other = large.vector.get(term)
+        if other is not None:
+            dot += weight * other
+            shared += min(weight, other)
+            common += 1
+    if not common:
+        return 0.0, 0.0, 0.0, 0.0
+    cosine = dot / (a.norm * b.norm)
+    containment = shared / min(a.total, b.total)
+    union = len(a.vector) + len(b.vector) - common
+    return min(1.0, cosine), min(1.0, containment), common / union, shared
+
+
+_TITLE_FILLER = frozenset(stem(w) for w in TITLE_FILLER_WORDS)
+
+
+@lru_cache(maxsize=4096)
+def _title_terms(title: str | None) -> frozenset[str]:
+    return frozenset(t for t in terms(title or "") if t not in _TITLE_FILLER)
+
+
+def title_overlap(a: str | None, b: str | None) -> float:
+    """Dice overlap of two section titles' topic terms; 1.0 for two untitled (root) sections."""
+    if a is None or b is None:
+        return 1.0 if a is b else 0.0
+    left, right = _title_terms(a), _title_terms(b)
+    if not left or not right:
+        return 0.0
+    return 2 * len(left & right) / (len(left) + len(right))
+
+
+def _cosine(a: Mapping[str, float], norm_a: float, b: Mapping[str, float], norm_b: float) -> float:
+    if not norm_a or not norm_b:
+        return 0.0
+    return min(1.0, math.fsum(w * b[t] for t, w in sorted(a.items()) if t in b) / (norm_a * norm_b))
+
+
+def _covered(label: frozenset[str], other: Mapping[str, float]) -> float:
+    return sum(1 for t in label if t in other) / len(label)
+
+
+class PairScorer:
+    """Scores candidate pairs among ``views`` with ``model`` (the shipped one by default)."""
+
+    def __init__(self, views: Sequence[ItemView], model: Model | None = None) -> None:
+        self.views = list(views)
+        self.model = model or default_model()
+        self.profiles = [_profile(v) for v in self.views]
+        self._closeness: dict[tuple[int, int], tuple[float, float, float, float, float, float]] = {}
+        self._best: dict[tuple[int, int], tuple[float, float]] = {}
+
+    # -- candidates -----------------------------------------------------------------------------
+
+    def candidates(self) -> list[tuple[int, int]]:
+        """The pairs worth scoring, (i, j) with i < j, in order.
+
+        Items are blocked on their BLOCK_TERMS rarest terms; a term found in more than
+        BLOCK_SHARE of the items opens no pair unless it is an item's rarest, so the work grows
+        with the items that share distinctive words, not with the square of all items.
+        """
+        postings: dict[str, list[int]] = {}
+        for index, profile in enumerate(self.profiles):
+            for term in profile.vector:
+                postings.setdefault(term, []).append(index)
+        limit = max(2, int(len(self.profiles) * BLOCK_SHARE))
+        pairs: set[tuple[int, int]] = set()
+        for i, profile in enumerate(self.profiles):
+            ranked = sorted(profile.vector, key=lambda t: (len(postings[t]), t))
+            chosen = [t for t in ranked[:BLOCK_TERMS] if len(postings[t]) <= limit] or ranked[:1]
+            for term in chosen:
+                for j in postings[term]:
+                    if j != i:
+                        pairs.add((i, j) if i < j else (j, i))
+        return sorted(p for p in pairs if self._close(*p)[5] >= CLOSENESS_FLOOR)
+
+    def _close(self, i: int, j: int) -> tuple[float, float, float, float, float, float]:
+        """Term overlap (cosine, containment, Jaccard, shared weight), character ratio and
+        closeness (their mean of cosine and characters) of a pair."""
+        key = (i, j) if i < j else (j, i)
+        found = self._closeness.get(key)
+        if found is None:
+            a, b = self.profiles[key[0]], self.profiles[key[1]]
+            cosine, containment, jaccard, shared = _overlap(a, b)
+            characters = ratio(a.compare, b.compare) / 100.0
+            found = (cosine, containment, jaccard, shared, characters, (cosine + characters) / 2)
+            self._closeness[key] = found
+        return found
+
+    def _rank(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """For each item and each other input, its best and second-best closeness there."""
+        best: dict[tuple[int, int], list[float]] = {}
+        for i, j in pairs:
+            closeness = self._close(i, j)[5]
+            for me, other in ((i, j), (j, i)):
+                key = (me, self.views[other].source)
+                top = best.setdefault(key, [0.0, 0.0])
+                if closeness > top[0]:
+                    top[0], top[1] = closeness, top[0]
+                elif closeness > top[1]:
+                    top[1] = closeness
+        self._best = {key: (top[0], top[1]) for key, top in best.items()}
+
+    # -- scores ---------------------------------------------------------------------------------
+
+    def scores(self, pairs: Sequence[tuple[int, int]] | None = None) -> dict[tuple[int, int], float]:
+        """The probability for each pair (the candidates by default), keyed (i, j) with i < j."""
+        chosen = self.candidates() if pairs is None else sorted((min(p), max(p)) for p in pairs)
+        self._rank(chosen)
+        return {pair: self.probability(*pair) for pair in chosen}
+
+    def feature_rows(self, pairs: Sequence[tuple[int, int]]) -> list[list[float]]:
+        """The FEATURES values of each pair, as the scores of ``pairs`` would read them (fitting)."""
+        self._rank(pairs)
+        return [self.features(i, j) for i, j in pairs]
+
+    def probability(self, i: int, j: int) -> float:
+        """The model's probability that items ``i`` and ``j`` give the same instruction."""
+        total = math.fsum(w * x for w, x in zip(self.model.weights, self.features(i, j), strict=True))
+        if total < -35.0:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-total))
+
+    def features(self, i: int, j: int) -> list[float]:
+        """The values of FEATURES for the pair (i, j), in order."""
+        a, b = self.views[i], self.views[j]
+        pa, pb = self.profiles[i], self.profiles[j]
+        cosine, containment, jaccard, shared, characters, closeness = self._close(i, j)
+        fewer, more = sorted((len(pa.vector), len(pb.vector)))
+        first = self._best.get((i, b.source), (closeness, 0.0))
+        second = self._best.get((j, a.source), (closeness, 0.0))
+        # How far the pair stands above each item's next best counterpart in the other file.
+        margin = min(
+            closeness - (first[1] if closeness >= first[0] else first[0]),
+            closeness - (second[1] if closeness >= second[0] else second[0]),
+        )
+        covered = [_covered(p.label_terms, q.vector) for p, q in ((pa, pb), (pb, pa)) if p.label_terms]
+        heads = min(len(pa.head), len(pb.head))
+        return [
+            1.0,
+            cosine,
+            containment,
+            characters,
+            jaccard,
+            math.log1p(shared),
+            math.log1p(fewer),
+            math.log1p(more),
+            abs(math.log1p(len(pa.vector)) - math.log1p(len(pb.vector))),
+            math.log(max(pa.sentences, pb.sentences)),
+            float(a.source == b.source),
+            title_overlap(a.title, b.title),
+            float(a.role != b.role),
+            float(a.kind == "paragraph" or b.kind == "paragraph"),
+            float(a.depth > 0 or b.depth > 0),
+            float(a.depth > 0 and b.depth > 0),
+            float(a.parent == j or b.parent == i),
+            float(a.source == b.source and a.place == b.place),
+            float(closeness >= first[0]),
+            float(closeness >= second[0]),
+            margin,
+            float(bool(pa.label_terms) and pa.label_terms == pb.label_terms),
+            float(bool(pa.label_terms) and bool(pb.label_terms)),
+            max(covered) if covered else 0.0,
+            min(covered) if len(covered) == 2 else 0.0,
+            len(pa.head & pb.head) / heads if heads else 0.0,
+            _cosine(pa.topic, pa.topic_norm, pb.topic, pb.topic_norm),
+            float(bool(pa.label_terms & pb.label_terms) and pa.label_terms != pb.label_terms),
+            containment if fewer <= SHORT_TERMS else 0.0,
+            float(bool(pa.numbers) and bool(pb.numbers) and pa.numbers != pb.numbers),
+        ]
+
+
+def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
+    """The role of an item: a task box is a checklist gate; a ``**With <agent>**:`` lead-in is a
+    hand-off (``handoff``); else the role named by the nearest of its section ``titles`` (innermost first) that
+    names one of ``lexicon.DISTINCT_ROLES``; else plain guidance."""
+    from agentmerge.text import section_role
+
+    if kind == "task":
+        return "gates"
+    label = lead_label(text)
+    if label is not None and re.match(r"(?i)with\s+[`@]?[\w.-]+", label.strip()):
+        return "handoff"
+    for title in titles:
+        if title is None:
+            continue
+        role = section_role(title)
+        if role in DISTINCT_ROLES:
+            return role
+    return GUIDANCE_ROLE
