@@ -660,7 +660,11 @@ def group_command(
     "--report", metavar="PATH", help="Also write the JSON report here (with --by-group: a folder, one per group)."
 )
 @click.option(
-    "--threshold", type=click.FloatRange(0.0, 1.0), help="Least score at which two items merge [default: 0.5]."
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    help="Least pair score (the matcher's probability that two items give one instruction) at which two items "
+    "merge; a wording is folded into the kept one only at the model's floor or above [default: the shipped "
+    "model's, see docs/matching.md].",
 )
 @click.option("--prefer", metavar="FILE", help="Keep this input's wording, titles and values whenever it has them.")
 @click.option("--annotate", is_flag=True, help="Add <!-- file:line --> provenance comments (the parser ignores them).")

@@ -4,20 +4,21 @@ A pure function from models to a result. The steps, each deterministic:
 
 1. Inputs are put in a canonical order (by path), so argument order never matters.
 2. Sections are flattened per input (``arrange.flatten``); a document title (one ``#`` heading
-   that opens the body and holds everything) counts as the root. Every section gets a role from
-   its title.
-3. Identical copies become one bag (``cluster.bag_units``); bags are scored pairwise on
-   IDF-weighted terms, only where they share a distinctive term (``cluster.candidate_pairs``).
-   Pairs that score well without any help are anchors; sections of different inputs align by
-   title or by the share of their items that anchor to each other (``cluster.section_similarity``).
-4. Items cluster again, now with a bonus for sitting in aligned sections; at most one item per
-   input in a cluster, except near-verbatim repeats; roles and polarity are kept apart
-   (``cluster.JOIN_RULES``). Nested items are candidates like any other, with the role and
-   section of the item they sit under.
-5. ``arrange`` builds the merged body: each cluster keeps one wording (the preferred input's when
-   ``prefer`` names one, else the most specific: most distinct weighted terms), goes to the
-   section holding most of its members, nests under the cluster most of its members were nested
-   under, and takes its place by the order the inputs agree on.
+   that opens the body and holds everything) counts as the root. Every item gets a role
+   (``scorer.item_role``): a checklist entry, trigger, example or hand-off is kept apart from
+   guidance.
+3. Identical copies become one bag (``cluster.bag_units``). The pair score (``scorer``) rates
+   every candidate pair of bags, blocked on shared rare terms: the probability that the two
+   give the same instruction.
+4. Items cluster on that score (``cluster.cluster_items``): best pairs first, average linkage,
+   the named ITEM_RULES (polarity, walled roles, bare labels, restatements in one input), and
+   the lossless fold: a wording is folded into the kept one only when it scores the model's
+   floor against it and carries no number or code span the kept one lacks.
+5. Sections of different inputs align by title or by the share of their items that cluster
+   with each other's at a higher score (``cluster.section_similarity``); ``arrange`` builds the
+   merged body: each cluster goes to the section holding most of its members, nests under the
+   cluster most of its members were nested under, and takes its place by the order the inputs
+   agree on.
 6. Frontmatter: agreeing values kept, name lists (``fields.SET_KEYS``) merged as sets with
    widening reported, other disagreeing values decided by vote; the description is chosen like
    an item and keeps every distinct ``<example>`` block.
@@ -57,7 +58,7 @@ from agentmerge.cluster import (
     bag_units,
     choose_wording,
     cluster_items,
-    cluster_units,
+    cluster_sections,
     item_similarity,
     section_similarity,
     title_overlap,
@@ -73,9 +74,9 @@ from agentmerge.fields import (
     ordered_keys,
     value_text,
 )
-from agentmerge.lexicon import GENERAL_ROLE, ROOT_ROLE, SINGLE_ROLES, roles_compatible
+from agentmerge.lexicon import GENERAL_ROLE, SINGLE_ROLES, roles_compatible
 from agentmerge.model import Agent, Field, Section
-from agentmerge.scorer import ItemView, Model, PairScorer, default_model, item_role
+from agentmerge.scorer import ItemView, Model, PairScorer, default_model, item_role, near_verbatim
 from agentmerge.text import label_only, normalize, terms
 
 __all__ = [
@@ -254,14 +255,6 @@ class _Consolidator:
                 walk = node.parent
         return templated
 
-    def _bonus_group(self, entry: InputItem) -> int:
-        """The aligned section an item counts as for SECTION_BONUS: a top-level intro section
-        ("Role", "Overview") is the same slot as the text before the first heading."""
-        section = self.sections[entry.home]
-        if section.role == ROOT_ROLE and section.parent >= 0 and self.sections[section.parent].section is None:
-            return 0
-        return section.group
-
     def _item_role(self, entry: InputItem, templated: set[int]) -> str:
         """The item's role for the matcher (``scorer.item_role``); in a template, an example."""
         if entry.home in templated:
@@ -282,7 +275,7 @@ class _Consolidator:
         # A template the file fills more than once is an example of output, whatever its titles.
         roles = [self._item_role(e, templated) for e in self.items]
         units = [
-            Unit(e.source, e.item.text, role, -1, e.item.kind, self.repeats and e.home not in templated)
+            Unit(e.source, e.item.text, role, e.item.kind, self.repeats and e.home not in templated)
             for e, role in zip(self.items, roles, strict=True)
         ]
         # Identical copies are clustered once, as bags; scores are computed between bags.
@@ -306,7 +299,11 @@ class _Consolidator:
         scores = scorer.scores()
         lines = [self.items[bag[0]].item.line for bag in bags]
         threshold = self.threshold
-        settle = {"same_input_threshold": max(threshold, self.model.same_input_threshold), "lines": lines}
+        settle = {
+            "same_input_threshold": max(threshold, self.model.same_input_threshold),
+            "lines": lines,
+            "apart": self._nested_pairs(bags),
+        }
         anchors = cluster_items(
             candidates,
             scores,
@@ -373,6 +370,20 @@ class _Consolidator:
             )
         return views
 
+    def _nested_pairs(self, bags: list[list[int]]) -> frozenset[tuple[int, int]]:
+        """Pairs of bags (smaller index first) where an item of one is nested in an item of the
+        other and says something else (a near-verbatim repeat of its parent may fold into it)."""
+        bag_of = {i: n for n, bag in enumerate(bags) for i in bag}
+        pairs: set[tuple[int, int]] = set()
+        for index, entry in enumerate(self.items):
+            walk = entry.parent
+            while walk >= 0:
+                a, b = bag_of[index], bag_of[walk]
+                if a != b and not near_verbatim(entry.item.text, self.items[walk].item.text):
+                    pairs.add((a, b) if a < b else (b, a))
+                walk = self.items[walk].parent
+        return frozenset(pairs)
+
     @staticmethod
     def _expand_clusters(bags: list[list[int]], found: list[ItemCluster]) -> list[ItemCluster]:
         """Clusters of bags as clusters of items: a copy scores what its bag's first item scored."""
@@ -393,14 +404,14 @@ class _Consolidator:
         """Group the input sections into aligned sections; the roots form group 0."""
         candidates = [i for i, s in enumerate(self.sections) if s.section is not None]
         units = [
-            Unit(self.sections[i].source, _title(self.sections[i].section), self.sections[i].role, -1, "heading")
+            Unit(self.sections[i].source, _title(self.sections[i].section), self.sections[i].role, "heading")
             for i in candidates
         ]
         shared = self._shared_anchors(anchors)
         role_count = Counter((unit.source, unit.role) for unit in units)
         pairs = self._section_pairs(units, candidates, shared, role_count)
         scores = self._section_scores(units, candidates, pairs, shared, role_count)
-        groups = cluster_units(units, scores, threshold=SECTION_ALIGN_THRESHOLD, bonus=0.0, repeats=False)
+        groups = cluster_sections(units, scores, SECTION_ALIGN_THRESHOLD)
         for number, group in enumerate(groups, start=1):
             for n in group:
                 self.sections[candidates[n]].group = number

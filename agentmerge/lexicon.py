@@ -317,12 +317,13 @@ roles (workflow, principles, responsibilities, intro, general) are all plain gui
 matcher: a title such as "<topic> approach" or "<topic> requirements" names how a list is
 presented, not a different kind of instruction."""
 
-WALLED_ROLES = frozenset({"gates", "triggers", "examples", "handoff"})
+WALLED_ROLES = frozenset({"gates", "triggers", "examples", "handoff", "pitfalls"})
 """Roles read reliably enough to keep items apart outright: a task box or a checklist's entry, a
-delegation trigger, an example, and a ``**With <agent>**:`` hand-off. The other distinct roles
-come from title words that also title plain guidance ("Common Vulnerability Patterns: detection
-of anti-patterns" is no list of pitfalls), so for them a different role is evidence the pair
-score weighs, not a wall."""
+delegation trigger, an example, a ``**With <agent>**:`` hand-off, and a pitfall under a short
+title that names pitfalls ("Common Pitfalls": it states the bad practice, the opposite of the
+guideline with the same words; ``scorer.item_role``). The other distinct roles come from title
+words that also title plain guidance, so for them a different role is evidence the pair score
+weighs, not a wall."""
 
 GUIDANCE_ROLE = "guidance"
 """The matcher's role for an item of no distinct role (``scorer.item_role``)."""

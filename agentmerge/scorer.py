@@ -116,6 +116,20 @@ BLOCK_SHARE = 0.2
 their own (a word that runs through every file names a topic, not one instruction); every item
 keeps at least its rarest term, so copies still find each other."""
 
+BLOCK_PER_INPUT = 3
+"""Nor do terms found in more than this many items per input (at least BLOCK_FLOOR items): in a
+large merge a topic word recurs in every file, and pairing on it would grow with the square of
+the items."""
+
+BLOCK_FLOOR = 60
+"""Items a term may always be found in and still open candidate pairs."""
+
+
+NEAR_VERBATIM = 0.9
+"""Least character similarity (rapidfuzz ratio of lower-cased normal forms, 0-1) at which two
+texts with the same significant terms are a near-verbatim copy: such a copy crosses the role
+walls (a checklist entry that repeats a guideline word for word is that guideline)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ItemView:
@@ -248,7 +262,8 @@ def _overlap(a: _Profile, b: _Profile) -> tuple[float, float, float, float]:
     small, large = (a, b) if len(a.vector) <= len(b.vector) else (b, a)
     dot = shared = 0.0
     common = 0
-    for term, weight in sorted(small.vector.items()):
+    # Dictionaries keep the order terms were found in, so the sums below are the same on every run.
+    for term, weight in small.vector.items():
         other = large.vector.get(term)
         if other is not None:
             dot += weight * other
@@ -283,7 +298,7 @@ def title_overlap(a: str | None, b: str | None) -> float:
 def _cosine(a: Mapping[str, float], norm_a: float, b: Mapping[str, float], norm_b: float) -> float:
     if not norm_a or not norm_b:
         return 0.0
-    return min(1.0, math.fsum(w * b[t] for t, w in sorted(a.items()) if t in b) / (norm_a * norm_b))
+    return min(1.0, sum(w * b[t] for t, w in a.items() if t in b) / (norm_a * norm_b))
 
 
 def _covered(label: frozenset[str], other: Mapping[str, float]) -> float:
@@ -313,7 +328,8 @@ class PairScorer:
         for index, profile in enumerate(self.profiles):
             for term in profile.vector:
                 postings.setdefault(term, []).append(index)
-        limit = max(2, int(len(self.profiles) * BLOCK_SHARE))
+        inputs = len({view.source for view in self.views})
+        limit = min(max(2, int(len(self.profiles) * BLOCK_SHARE)), max(BLOCK_FLOOR, BLOCK_PER_INPUT * inputs))
         pairs: set[tuple[int, int]] = set()
         for i, profile in enumerate(self.profiles):
             ranked = sorted(profile.vector, key=lambda t: (len(postings[t]), t))
@@ -354,10 +370,14 @@ class PairScorer:
     # -- scores ---------------------------------------------------------------------------------
 
     def scores(self, pairs: Sequence[tuple[int, int]] | None = None) -> dict[tuple[int, int], float]:
-        """The probability for each pair (the candidates by default), keyed (i, j) with i < j."""
+        """The probability for each pair (the candidates by default), keyed (i, j) with i < j; a
+        near-verbatim copy (``near_verbatim``) scores 1, as an exact one does."""
         chosen = self.candidates() if pairs is None else sorted((min(p), max(p)) for p in pairs)
         self._rank(chosen)
-        return {pair: self.probability(*pair) for pair in chosen}
+        views = self.views
+        return {
+            (i, j): 1.0 if near_verbatim(views[i].text, views[j].text) else self.probability(i, j) for i, j in chosen
+        }
 
     def feature_rows(self, pairs: Sequence[tuple[int, int]]) -> list[list[float]]:
         """The FEATURES values of each pair, as the scores of ``pairs`` would read them (fitting)."""
@@ -366,7 +386,7 @@ class PairScorer:
 
     def probability(self, i: int, j: int) -> float:
         """The model's probability that items ``i`` and ``j`` give the same instruction."""
-        total = math.fsum(w * x for w, x in zip(self.model.weights, self.features(i, j), strict=True))
+        total = sum(w * x for w, x in zip(self.model.weights, self.features(i, j), strict=True))
         if total < -35.0:
             return 0.0
         return 1.0 / (1.0 + math.exp(-total))
@@ -420,6 +440,21 @@ class PairScorer:
         ]
 
 
+def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
+    """Whether two texts are the same words give or take a typo or punctuation (NEAR_VERBATIM).
+
+    For prose the significant terms must also be the same: "Write unit tests" and "Review unit
+    tests" differ in few characters but are two instructions. Code and tables (``prose`` false)
+    are compared on characters only.
+    """
+    left, right = normalize(a).casefold(), normalize(b).casefold()
+    if left == right:
+        return True
+    if prose and set(terms(a)) != set(terms(b)):
+        return False
+    return ratio(left, right) >= NEAR_VERBATIM * 100
+
+
 def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
     """The role of an item: a task box is a checklist gate; a ``**With <agent>**:`` lead-in is a
     hand-off (``handoff``); else the role named by the nearest of its section ``titles`` (innermost first) that
@@ -435,6 +470,15 @@ def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
         if title is None:
             continue
         role = section_role(title)
+        if role == "pitfalls" and len(title.split()) > PITFALL_TITLE_WORDS:
+            # "Systematic detection of security anti-patterns": a sentence that names pitfalls as
+            # its topic heads guidance, not a list of things to avoid.
+            continue
         if role in DISTINCT_ROLES:
             return role
     return GUIDANCE_ROLE
+
+
+PITFALL_TITLE_WORDS = 5
+"""Most words a title may have to name a list of pitfalls ("Common Mistakes to Avoid"); longer
+titles that mention pitfalls are sentences about finding them."""

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from agentmerge.cluster import ItemCluster, cluster_items  # noqa: E402
 from agentmerge.consolidate import MatchingEvidence, matching_evidence  # noqa: E402
 from agentmerge.parse import read_agent  # noqa: E402
-from agentmerge.scorer import FEATURES, Model  # noqa: E402
+from agentmerge.scorer import FEATURES, Model, near_verbatim  # noqa: E402
 
 OUTPUT = ROOT / "agentmerge" / "data" / "matcher.json"
 REGULARISATION = 1.0
@@ -170,7 +170,7 @@ def _fit_plain(rows: list[list[float]], labels: list[int], iterations: int) -> l
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
     """Solve matrix x = vector by Gaussian elimination with partial pivoting."""
     size = len(vector)
-    a = [row[:] + [vector[n]] for n, row in enumerate(matrix)]
+    a = [[*row, vector[n]] for n, row in enumerate(matrix)]
     for col in range(size):
         pivot = max(range(col, size), key=lambda r: abs(a[r][col]))
         a[col], a[pivot] = a[pivot], a[col]
@@ -208,7 +208,10 @@ class Score:
 def evaluate(group: Group, probs: list[float], threshold: float, same_input: float, floor: float) -> Score:
     """Cluster the group's candidates at these thresholds and score the items against the gold."""
     ev = group.evidence
-    scores = dict(zip(ev.pairs, probs, strict=True))
+    scores = {
+        (i, j): 1.0 if near_verbatim(ev.candidates[i].text, ev.candidates[j].text) else p
+        for (i, j), p in zip(ev.pairs, probs, strict=True)
+    }
     found = cluster_items(
         ev.candidates,
         scores,
@@ -285,7 +288,7 @@ def main() -> int:
     for g in groups:
         covered = {
             tuple(sorted((a, b)))
-            for (i, j), y in zip(g.evidence.pairs, g.labels)
+            for (i, j), y in zip(g.evidence.pairs, g.labels, strict=True)
             if y == 1
             for a in g.keys[i]
             for b in g.keys[j]

@@ -51,9 +51,8 @@ def main() -> int:
     command = [sys.executable, "-m", "agentmerge", "consolidate", "--format", "json"]
     if args.threshold is not None:
         command += ["--threshold", str(args.threshold)]
-    print(
-        f"{'group':16s} {'item P':>7s} {'item R':>7s} {'item F1':>8s} {'sect F1':>8s} {'cover':>6s} {'dup':>4s} {'lost':>5s} {'secs':>5s}"
-    )
+    columns = ("item P", "item R", "item F1", "sect F1", "cover", "dup", "lost", "secs")
+    print(f"{'group':16s} " + " ".join(f"{c:>{max(5, len(c))}s}" for c in columns))
     f1s = []
     for name, gold_path, folder in groups(gold_dir):
         gold = json.loads(gold_path.read_text(encoding="utf-8"))

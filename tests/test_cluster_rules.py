@@ -1,5 +1,6 @@
-"""N-way clustering rules that keep unrelated items apart on unseen files: short and bare-label
-items, two subjects under one head noun, unaligned sections, diagrams and filled-in templates."""
+"""N-way clustering rules that keep different instructions apart: the named ITEM_RULES (polarity,
+walled roles, bare labels, restatements, code), nesting, the lossless fold, two subjects under
+one head noun, diagrams and filled-in templates, and the section alignment's title rules."""
 
 from __future__ import annotations
 
@@ -35,19 +36,61 @@ def merged_with(found: list[set[str]], text: str) -> set[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Short items and bare labels
+# The named rules of the item clustering
 
 
-def test_bare_label_needs_the_same_terms() -> None:
-    assert cluster.short_mismatch("**Suggested Fix**:", "**Suggest a fix** with a corrected code example")
-    assert not cluster.short_mismatch("**Suggested Fix**:", "Suggested fix:")
+def test_every_item_rule_has_a_name_and_a_reason() -> None:
+    names = [rule.name for rule in cluster.ITEM_RULES]
+    assert len(names) == len(set(names))
+    assert all(rule.reason for rule in cluster.ITEM_RULES)
+    assert {"polarity", "walled roles", "bare label", "restatement", "different subjects"} <= set(names)
 
 
-def test_short_item_needs_all_its_terms_in_the_other() -> None:
-    assert not cluster.short_mismatch("Use connection pooling", "Implement database connection pooling")
-    assert cluster.short_mismatch("Connection limits", "Tune connection pooling for each database")
-    # Three terms or more: the score decides.
-    assert not cluster.short_mismatch("Cap open database connections", "Tune connection pooling for each database")
+def candidate(text: str, source: int = 0, **kwargs: object) -> cluster.Candidate:
+    return cluster.Candidate(
+        frozenset({source}),
+        text,
+        str(kwargs.get("kind", "bullet")),
+        str(kwargs.get("role", "guidance")),
+        bool(kwargs.get("repeatable", True)),
+        bool(kwargs.get("bare_label", False)),
+    )
+
+
+def vetoed_by(a: cluster.Candidate, b: cluster.Candidate, score: float = 0.99) -> str | None:
+    return cluster._item_vetoes(a, b, score, (0.4, 0.6))
+
+
+def test_opposite_polarity_never_merges() -> None:
+    assert vetoed_by(candidate("Always log request ids"), candidate("Never log request ids", 1)) == "polarity"
+    assert vetoed_by(candidate("Test behaviour, not implementation"), candidate("Test the behaviour", 1)) is None
+
+
+def test_a_checklist_entry_is_not_the_practice_it_checks() -> None:
+    practice = candidate("Validate every input at the boundary")
+    gate = candidate("Every input validated at the boundary", 1, role="gates")
+    assert vetoed_by(practice, gate) == "walled roles"
+    copy = candidate("Validate every input at the boundary", 1, role="gates")
+    assert vetoed_by(practice, copy) is None
+
+
+def test_a_bare_label_merges_only_with_the_same_label() -> None:
+    label = candidate("**Suggested Fix**:", bare_label=True)
+    assert vetoed_by(label, candidate("Suggest a fix with a corrected snippet", 1)) == "bare label"
+    assert vetoed_by(label, candidate("**Suggested fix:**", 1, bare_label=True)) is None
+
+
+def test_a_restatement_in_one_input_needs_the_higher_threshold() -> None:
+    a, b = candidate("Cache hot reads in Redis"), candidate("Keep hot reads cached in Redis")
+    assert vetoed_by(a, b, 0.5) == "restatement"
+    assert vetoed_by(a, b, 0.7) is None
+    template = candidate("Cache hot reads in Redis", repeatable=False)
+    assert vetoed_by(template, b, 0.9) == "restatement"
+
+
+def test_code_merges_only_as_an_exact_copy() -> None:
+    a = candidate("npm test", kind="code")
+    assert vetoed_by(a, candidate("npm test -- --watch", 1, kind="code")) == "copies only"
 
 
 def test_bare_label_of_a_report_template_stays_apart_from_an_instruction() -> None:
@@ -68,6 +111,21 @@ def test_short_bullet_still_merges_into_the_bullet_that_elaborates_it() -> None:
     assert merged_with(found, "Use connection pooling") == {"Implement database connection pooling"}
 
 
+def test_an_item_never_merges_with_one_nested_in_it() -> None:
+    a = agent("## Testing\n\n- Write unit tests for services\n  - Write unit tests for services first\n", "a.md")
+    b = agent("## Testing\n\n- Write unit tests for every service\n", "b.md")
+    for merged in clusters(consolidate([a, b])):
+        assert not {"Write unit tests for services", "Write unit tests for services first"} <= merged
+
+
+def test_a_wording_with_a_number_the_kept_one_lacks_stays() -> None:
+    """Lossless: folding "above 90%" into "above 80%" would lose the stricter gate."""
+    a = agent("## Testing\n\n- Keep line coverage above 80% for new code\n", "a.md")
+    b = agent("## Testing\n\n- Keep line coverage above 90% for new code\n", "b.md")
+    found = clusters(consolidate([a, b]))
+    assert merged_with(found, "Keep line coverage above 80% for new code") == set()
+
+
 # --------------------------------------------------------------------------------------------
 # Two subjects under one head noun
 
@@ -79,10 +137,9 @@ def test_labels_naming_two_subjects_of_one_aspect_differ() -> None:
     )
     # One extra word on each side of a shared two-word head: the same subject.
     assert not cluster.different_subjects(
-        "**Explicit Error Handling:** fail fast with clear messages",
-        "**Error Handling Framework:** fail fast and log the cause",
+        "**Explicit Error Handling**: typed errors at boundaries",
+        "**Error Handling Framework**: fail fast with clear messages",
     )
-    assert not cluster.different_subjects("No label here at all", "**Test Quality**: flakiness")
 
 
 def test_code_quality_and_test_quality_do_not_merge() -> None:
@@ -90,58 +147,6 @@ def test_code_quality_and_test_quality_do_not_merge() -> None:
     b = agent("## Capabilities\n\n- **Test Quality**: readability, maintainability, flakiness review\n", "b.md")
     found = clusters(consolidate([a, b]))
     assert merged_with(found, "Code Quality: readability, maintainability, complexity review") == set()
-
-
-# --------------------------------------------------------------------------------------------
-# Unaligned sections
-
-
-def _units(role_a: str, role_b: str, group_a: int, group_b: int) -> list[cluster.Unit]:
-    return [
-        cluster.Unit(0, "Profile hot paths before tuning queries", role_a, group_a),
-        cluster.Unit(1, "Profile slow queries before tuning them", role_b, group_b),
-    ]
-
-
-def test_unaligned_sections_of_two_roles_need_the_full_margin() -> None:
-    score = cluster.CLUSTER_THRESHOLD + cluster.CROSS_SECTION_MARGIN / 2
-    scores = {(0, 1): score}
-    apart = cluster.cluster_units(_units("workflow", "general", 1, 2), scores, bonus=0.0)
-    assert apart == [[0], [1]]
-    aligned = cluster.cluster_units(_units("workflow", "general", 1, 1), scores, bonus=0.0)
-    assert aligned == [[0, 1]]
-    enough = {(0, 1): cluster.CLUSTER_THRESHOLD + cluster.CROSS_SECTION_MARGIN}
-    assert cluster.cluster_units(_units("workflow", "general", 1, 2), enough, bonus=0.0) == [[0, 1]]
-
-
-def test_unaligned_sections_of_one_role_need_only_a_share_of_the_margin() -> None:
-    score = cluster.CLUSTER_THRESHOLD + cluster.CROSS_SECTION_MARGIN * cluster.SAME_ROLE_SHARE
-    assert cluster.cluster_units(_units("responsibilities", "responsibilities", 1, 2), {(0, 1): score}) == [[0, 1]]
-    below = {(0, 1): score - 0.01}
-    assert cluster.cluster_units(_units("responsibilities", "responsibilities", 1, 2), below) == [[0], [1]]
-
-
-def test_the_same_label_vouches_for_a_pair_across_sections() -> None:
-    units = [
-        cluster.Unit(0, "**Dependency Security**: pinned versions and audits", "workflow", 1),
-        cluster.Unit(1, "**Dependency Security:** flag known vulnerable libraries", "general", 2),
-    ]
-    assert cluster.same_label(units[0].text, units[1].text)
-    assert cluster.cluster_units(units, {(0, 1): cluster.CLUSTER_THRESHOLD}) == [[0, 1]]
-
-
-def test_a_traits_line_and_a_line_of_another_section_stay_apart() -> None:
-    a = agent(
-        "## Behavioral Traits\n\n- Tracks new attack techniques and their mitigations\n- Explains findings plainly\n",
-        "a.md",
-    )
-    b = agent(
-        "## Threat Research Notes\n\n- Attack techniques seen this quarter and mitigations tried by teams\n"
-        "- Vendor advisories to read\n",
-        "b.md",
-    )
-    found = clusters(consolidate([a, b]))
-    assert merged_with(found, "Tracks new attack techniques and their mitigations") == set()
 
 
 # --------------------------------------------------------------------------------------------

@@ -244,11 +244,12 @@ def test_items_nested_under_differently_worded_labels_merge() -> None:
     assert sum(len(c) for c in found) == 4
 
 
-def test_threshold_one_merges_only_the_same_terms() -> None:
-    a = agent("## Rules\n\n- Design and optimize database schemas\n- Write docs\n", "a.md")
-    b = agent("## Rules\n\n- Design database schemas\n- Writing **docs**\n", "b.md")
+def test_threshold_one_merges_only_exact_copies() -> None:
+    """The threshold is the pair score (a probability): at 1 only copies (formatting aside) merge."""
+    a = agent("## Rules\n\n- Design and optimize database schemas\n- Write **docs**\n", "a.md")
+    b = agent("## Rules\n\n- Design database schemas\n- Write docs\n", "b.md")
     found = clusters(consolidate([a, b], threshold=1.0))
-    assert {"Write docs", "Writing **docs**"} in found
+    assert {"Write **docs**", "Write docs"} in found
     assert {"Design and optimize database schemas"} in found and {"Design database schemas"} in found
 
 
@@ -416,11 +417,15 @@ def test_cli_unwritable_output_is_one_line_exit_2(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1 and "cannot be written" in result.stderr
 
 
-def test_cli_help_states_the_default_threshold_the_library_uses() -> None:
-    from agentmerge.cluster import CLUSTER_THRESHOLD
+def test_default_threshold_is_the_shipped_models(tmp_path: Path) -> None:
+    """Without --threshold the report states the threshold the shipped pair model was fitted with."""
+    from agentmerge.scorer import default_model
 
-    result = run_cli("consolidate", "--help")
-    assert f"[default: {CLUSTER_THRESHOLD}]" in " ".join(result.output.split())
+    a = tmp_path / "a.md"
+    a.write_text("- Write tests\n", encoding="utf-8")
+    result = run_cli("consolidate", "--format", "json", str(a))
+    assert json.loads(result.stdout)["threshold"] == default_model().threshold
+    assert "[default: the shipped model's" in " ".join(run_cli("consolidate", "--help").output.split())
 
 
 def test_section_order_keeps_every_order_the_inputs_agree_on() -> None:

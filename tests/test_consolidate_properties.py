@@ -9,13 +9,14 @@ from conftest import SEEDS, report_units
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentmerge import cluster, consolidate
+from agentmerge import consolidate
 from agentmerge.consolidate import MergedItem, MergedSection
 from agentmerge.diff import diff_agents
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent
 from agentmerge.render import consolidation_to_dict
-from agentmerge.text import negated
+from agentmerge.scorer import default_model, near_verbatim
+from agentmerge.text import negated, normalize
 from agentmerge.writer import render_consolidation
 
 VERBS = ["Implement", "Write", "Review", "Document", "Validate", "Never skip", "Always run", "Avoid", "Monitor"]
@@ -133,20 +134,24 @@ def test_no_two_output_items_of_one_section_are_near_verbatim(texts: list[str]) 
         stack.extend(section.sections)
         for a, b in itertools.combinations(section.items, 2):
             if a.item.kind == b.item.kind and negated(a.item.text) == negated(b.item.text):
-                assert not cluster.near_verbatim(a.item.text, b.item.text), (a.item.text, b.item.text)
+                assert not near_verbatim(a.item.text, b.item.text), (a.item.text, b.item.text)
 
 
 @SETTINGS
 @given(agents_strategy)
-def test_no_cluster_holds_two_items_of_one_input_unless_near_verbatim(texts: list[str]) -> None:
+def test_every_folded_wording_scores_the_floor_against_the_kept_one(texts: list[str]) -> None:
+    """Nothing is folded on a doubt: each source of a merged item that is not its kept wording
+    scores at least the model's floor against it (exact copies score 1), and one input's two
+    wordings share an item only as a restatement the score is sure of."""
+    model = default_model()
     result = consolidate(build(texts))
     for merged in walk_items(result.body):
-        by_path: dict[str, list[str]] = {}
-        for source in merged.sources:
-            by_path.setdefault(source.path, []).append(source.text)
-        for group in by_path.values():
-            for a, b in itertools.combinations(group, 2):
-                assert cluster.near_verbatim(a, b)
+        kept = merged.sources[0]
+        assert kept.similarity == 1.0
+        for source in merged.sources[1:]:
+            assert source.similarity >= model.floor or normalize(source.text) == normalize(kept.text), source
+            if source.path == kept.path and normalize(source.text) != normalize(kept.text):
+                assert source.similarity >= model.same_input_threshold, source
 
 
 def test_diff_of_each_seed_against_its_own_consolidation_is_empty() -> None:

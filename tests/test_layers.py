@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("fields", "formats", "filesystem"),  # frontmatter rules; which files are agents; reading and writing files
     ("parse",),  # read: bytes to model
     ("match",),  # pair two files' sections and items
+    ("scorer",),  # the learned pair score: how likely two items give one instruction
     ("cluster",),  # cluster N files' sections and items
     ("diff", "arrange", "group"),  # the diff; the merged body's places and order; groups of agents
     ("consolidate", "merge"),  # the consolidation; the three-way merge
