@@ -11,6 +11,7 @@ express (``readable_order``); line numbers are synthetic, LINE_STEP apart.
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -673,6 +674,10 @@ def _plurality(votes: Counter[_Key], default: _Key) -> _Key:
     return min(tied)
 
 
+_OrderKey = tuple[str, int]
+"""A child of a merged section: ("item", cluster number) or ("section", group number)."""
+
+
 def consensus_order(
     keys: list[tuple[str, int]],
     sequences: Sequence[Sequence[tuple[str, int]]],
@@ -683,9 +688,10 @@ def consensus_order(
     Repeatedly take a key that no remaining key precedes in more inputs than follow it (nothing
     the inputs put before it is left), preferring the one that comes before most of the rest (a
     Copeland count); when every key has such a predecessor (the inputs disagree in a cycle), the
-    best Copeland count goes first. Keys no input ranks against each other keep their
-    ``fallback`` order (mean relative position, then first input, then line). One input's order
-    is reproduced exactly.
+    best Copeland count goes first. Keys no input ranks against each other go by first input, then
+    by ``fallback`` (mean relative position, first input, line): what two inputs add between the
+    same neighbours is written as two runs, each in its own order, never interleaved (two numbered
+    lists stay two lists). One input's order is reproduced exactly.
 
     The count looks at every pair in every input, which grows with the square of a section's
     length; past ORDER_PAIR_BUDGET pairs the ``fallback`` order alone is used (still exact for
@@ -693,41 +699,30 @@ def consensus_order(
     """
     if sum(len(s) * (len(s) - 1) // 2 for s in sequences) > ORDER_PAIR_BUDGET:
         return sorted(keys, key=lambda key: (fallback[key], key))
-    before: dict[tuple[tuple[str, int], tuple[str, int]], int] = {}
+    score, beaten, against = _margins(keys, sequences)
+
+    def rank(key: tuple[str, int]) -> tuple[bool, int, tuple[int, float, int], tuple[str, int]]:
+        spot, source, line = fallback[key]
+        return (beaten[key] > 0, -score[key], (source, spot, line), key)
+
+    # What follows each key directly in some input: a run is continued while it can be.
+    successors: dict[tuple[str, int], list[tuple[str, int]]] = {}
     for sequence in sequences:
-        for n, a in enumerate(sequence):
-            for b in sequence[n + 1 :]:
-                before[(a, b)] = before.get((a, b), 0) + 1
-    # Net margins per pair, kept up to date as keys are taken: only the keys some input ranks
-    # against the taken one change, so the work follows the pairs, not n^2.
-    margins: dict[tuple[tuple[str, int], tuple[str, int]], int] = {}
-    for (a, b), count in before.items():
-        pair, sign = ((a, b), 1) if a < b else ((b, a), -1)
-        margins[pair] = margins.get(pair, 0) + sign * count
-    score = dict.fromkeys(keys, 0)
-    beaten = dict.fromkeys(keys, 0)
-    against: dict[tuple[str, int], list[tuple[tuple[str, int], int]]] = {}
-    for (a, b), margin in margins.items():
-        if not margin:
-            continue
-        score[a] += margin
-        score[b] -= margin
-        beaten[b if margin > 0 else a] += 1
-        against.setdefault(a, []).append((b, margin))
-        against.setdefault(b, []).append((a, -margin))
-
-    def rank(key: tuple[str, int]) -> tuple[bool, int, tuple[float, int, int], tuple[str, int]]:
-        return (beaten[key] > 0, -score[key], fallback[key], key)
-
+        for a, b in itertools.pairwise(sequence):
+            successors.setdefault(a, []).append(b)
     heap = [rank(key) for key in keys]
     heapq.heapify(heap)
     taken: set[tuple[str, int]] = set()
     out: list[tuple[str, int]] = []
-    while heap:
-        entry = heapq.heappop(heap)
-        key = entry[3]
-        if key in taken or entry != rank(key):
-            continue  # taken already, or an outdated rank
+    following: tuple[str, int] | None = None
+    while heap or following is not None:
+        if following is not None:
+            key, following = following, None
+        else:
+            entry = heapq.heappop(heap)
+            key = entry[3]
+            if key in taken or entry != rank(key):
+                continue  # taken already, or an outdated rank
         taken.add(key)
         out.append(key)
         for other, margin in against.get(key, ()):
@@ -738,7 +733,42 @@ def consensus_order(
                 if margin > 0:
                     beaten[other] -= 1
                 heapq.heappush(heap, rank(other))
+        # Continue the run of the input this key came from: its next key goes next when nothing
+        # left precedes it, so two inputs' additions between shared neighbours do not interleave.
+        free = [k for k in successors.get(key, ()) if k not in taken and not beaten[k]]
+        if free:
+            following = min(free, key=rank)
     return out
+
+
+def _margins(
+    keys: list[_OrderKey], sequences: Sequence[Sequence[_OrderKey]]
+) -> tuple[dict[_OrderKey, int], dict[_OrderKey, int], dict[_OrderKey, list[tuple[_OrderKey, int]]]]:
+    """For ``consensus_order``: each key's Copeland count (inputs it precedes others in, net), how
+    many keys beat it, and for each key the keys it is ranked against with the net margin."""
+    before: dict[tuple[_OrderKey, _OrderKey], int] = {}
+    for sequence in sequences:
+        for n, a in enumerate(sequence):
+            for b in sequence[n + 1 :]:
+                before[(a, b)] = before.get((a, b), 0) + 1
+    # Net margins per pair, kept up to date as keys are taken: only the keys some input ranks
+    # against the taken one change, so the work follows the pairs, not n^2.
+    margins: dict[tuple[_OrderKey, _OrderKey], int] = {}
+    for (a, b), count in before.items():
+        pair, sign = ((a, b), 1) if a < b else ((b, a), -1)
+        margins[pair] = margins.get(pair, 0) + sign * count
+    score = dict.fromkeys(keys, 0)
+    beaten = dict.fromkeys(keys, 0)
+    against: dict[_OrderKey, list[tuple[_OrderKey, int]]] = {}
+    for (a, b), margin in margins.items():
+        if not margin:
+            continue
+        score[a] += margin
+        score[b] -= margin
+        beaten[b if margin > 0 else a] += 1
+        against.setdefault(a, []).append((b, margin))
+        against.setdefault(b, []).append((a, -margin))
+    return score, beaten, against
 
 
 def readable_order(children: list[MergedItem | _Draft]) -> list[MergedItem | _Draft]:

@@ -30,6 +30,7 @@ model as that file reads back (``writer.settle``).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ from agentmerge.fields import (
     ordered_keys,
     value_text,
 )
-from agentmerge.lexicon import GENERAL_ROLE, SINGLE_ROLES, roles_compatible
+from agentmerge.lexicon import GENERAL_ROLE, ROOT_ROLE, SINGLE_ROLES, roles_compatible
 from agentmerge.model import Agent, Field, Section
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, item_role, near_verbatim
 from agentmerge.text import label_only, normalize, terms
@@ -94,6 +95,8 @@ __all__ = [
 ]
 
 OUTPUT_PATH = "<consolidated>"
+
+_IDENTITY_RE = re.compile(r"(?i)^(?:you are|you're|you’re)\b")
 """The path given to the merged agent model."""
 
 
@@ -198,6 +201,8 @@ class MatchingEvidence:
     """The pair scorer over the candidates."""
     pairs: tuple[tuple[int, int], ...]
     """The candidate pairs it scores."""
+    identity: tuple[int, ...] = ()
+    """The candidates holding each input's "You are ..." paragraph: one slot, merged whatever they say."""
 
 
 def matching_evidence(agents: Sequence[Agent], *, model: Model | None = None) -> MatchingEvidence:
@@ -207,7 +212,8 @@ def matching_evidence(agents: Sequence[Agent], *, model: Model | None = None) ->
     bags, candidates, scorer = work.candidates()
     keys = tuple(tuple((work.agents[work.items[i].source].path, work.items[i].item.line) for i in bag) for bag in bags)
     lines = tuple(work.items[bag[0]].item.line for bag in bags)
-    return MatchingEvidence(keys, tuple(candidates), lines, scorer, tuple(scorer.candidates()))
+    identity = tuple(work.identities(bags)) if work.repeats else ()
+    return MatchingEvidence(keys, tuple(candidates), lines, scorer, tuple(scorer.candidates()), identity)
 
 
 # --------------------------------------------------------------------------------------------
@@ -293,10 +299,32 @@ class _Consolidator:
         ]
         return bags, candidates, PairScorer(self._views(bags, roles), self.model)
 
+    def identities(self, bags: list[list[int]]) -> list[int]:
+        """The bags holding each input's identity statement: its first paragraph that opens with
+        "You are" before the first heading (or in a top-level intro section such as "Role")."""
+        found: dict[int, int] = {}
+        for n, bag in enumerate(bags):
+            for i in bag:
+                entry = self.items[i]
+                if entry.source in found or entry.item.kind != "paragraph" or entry.parent >= 0:
+                    continue
+                home = self.sections[entry.home]
+                top = home.section is None or (home.role == ROOT_ROLE and self.sections[home.parent].section is None)
+                if top and _IDENTITY_RE.match(normalize(entry.item.text)):
+                    found[entry.source] = n
+        return sorted(set(found.values()))
+
     def run(self) -> Consolidation:
         """Score, cluster, align and build the merged agent (the steps in the module docstring)."""
         bags, candidates, scorer = self.candidates()
         scores = scorer.scores()
+        if self.repeats:
+            # An agent says who it is once: every input's "You are ..." is one slot, like its
+            # description, whatever the words (the kept wording is still the most specific).
+            identity = self.identities(bags)
+            for n, a in enumerate(identity):
+                for b in identity[n + 1 :]:
+                    scores[(a, b)] = 1.0
         lines = [self.items[bag[0]].item.line for bag in bags]
         threshold = self.threshold
         settle = {

@@ -490,9 +490,9 @@ def instruction_weights(profiles: Sequence[Profile]) -> dict[str, float]:
 def instruction_overlap(a: Profile, b: Profile, weights: Mapping[str, float]) -> float:
     """The share of two agents' instructions that have a counterpart in the other, 0 to 1.
 
-    Two instructions are counterparts when the item matcher scores them at its clustering
-    threshold or more (``cluster.item_similarity``, ``cluster.CLUSTER_THRESHOLD``), as consolidate
-    would merge them; instructions with the same terms are counterparts without asking. The share
+    Two instructions are counterparts when their weighted term cosine reaches COUNTERPART_COSINE
+    (a library-scale stand-in for consolidate's pair score, which needs each item's words and
+    place, not only its terms); instructions with the same terms are counterparts without asking. The share
     is (a's instructions with a counterpart + b's) / (a's + b's). Each instruction asks the
     matcher about one partner only: the other agent's instruction closest to it by weighted cosine,
     when that cosine reaches OVERLAP_COSINE_FLOOR.
@@ -513,16 +513,20 @@ def _overlap(left: _ItemIndex, right: _ItemIndex) -> float:
             pair = (partner, n) if flip else (n, partner)
             if pair not in asked:
                 x, y = left.vectors[pair[0]], right.vectors[pair[1]]
-                asked[pair] = cluster.item_similarity(x, y) >= cluster.CLUSTER_THRESHOLD
+                asked[pair] = cluster.item_similarity(x, y) >= COUNTERPART_COSINE
             if asked[pair]:
                 matched_left[pair[0]] = matched_right[pair[1]] = True
     return (sum(matched_left) + sum(matched_right)) / (len(left.keys) + len(right.keys))
 
 
 OVERLAP_COSINE_FLOOR = 0.2
-"""Least weighted cosine at which an instruction's closest partner is put to the item matcher.
-The matcher scores the mean of this cosine and a containment, so a pair much below it cannot
-reach the matcher's threshold unless one text is contained in the other."""
+"""Least weighted cosine at which an instruction's closest partner is compared at all."""
+
+COUNTERPART_COSINE = 0.5
+"""Least weighted term cosine at which two instructions of two agents count as one instruction
+for the overlap figure. A rough measure of shared topics, not of merged instructions: on the
+hand-labelled groups a third of the item pairs at 0.5 or more are labelled the same instruction,
+and they hold two fifths of the same-instruction pairs (``benchmarks/fit_matcher.py`` data)."""
 
 
 class _ItemIndex:

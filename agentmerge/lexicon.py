@@ -242,7 +242,7 @@ SECTION_ROLES: tuple[RoleRule, ...] = (
     RoleRule(
         "triggers",
         r"when to (?:use|invoke|call)|delegat|triggers?|use this agent|should (?:use|invoke)|use cases?|"
-        r"when (?:the )?(?:main )?agent",
+        r"when (?:the )?agent",
         "a delegation trigger says when the agent runs, not what it does",
     ),
     RoleRule(
@@ -266,7 +266,7 @@ SECTION_ROLES: tuple[RoleRule, ...] = (
         "workflow",
         r"workflow|process\b|approach|\bsteps?\b|methodology|procedure|how you work|"
         r"when (?:writing|working|building|reviewing|implementing|given|invoked|called)|phases?\b|\bplan\b|"
-        r"you will\b|follow these steps",
+        r"follow these steps",
         "ordered steps of the work; they merge with general guidance but not with checks or pitfalls",
     ),
     RoleRule(

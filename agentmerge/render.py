@@ -668,15 +668,19 @@ def merged_item_to_dict(merged: MergedItem) -> dict[str, Any]:
         "text": merged.item.text,
         "kind": merged.item.kind,
         "support": merged.support,
-        "sources": [_item_source(s) for s in merged.sources],
+        "sources": [_item_source(s, kept=n == 0) for n, s in enumerate(merged.sources)],
     }
     if merged.children:
         data["children"] = [merged_item_to_dict(c) for c in merged.children]
     return data
 
 
-def _item_source(source: Any) -> dict[str, Any]:
-    return {"path": source.path, "line": source.line, "text": source.text, "similarity": source.similarity}
+def _item_source(source: Any, *, kept: bool = False) -> dict[str, Any]:
+    """One input item of a merged item; the kept wording (listed first) says so with ``kept``."""
+    data = {"path": source.path, "line": source.line, "text": source.text, "similarity": source.similarity}
+    if kept:
+        data["kept"] = True
+    return data
 
 
 def _section_source(source: Any) -> dict[str, Any]:

@@ -212,6 +212,9 @@ def evaluate(group: Group, probs: list[float], threshold: float, same_input: flo
         (i, j): 1.0 if near_verbatim(ev.candidates[i].text, ev.candidates[j].text) else p
         for (i, j), p in zip(ev.pairs, probs, strict=True)
     }
+    for n, a in enumerate(ev.identity):
+        for b in ev.identity[n + 1 :]:
+            scores[(a, b)] = 1.0
     found = cluster_items(
         ev.candidates,
         scores,
