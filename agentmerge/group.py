@@ -80,6 +80,9 @@ BLOCK_TERMS = 4
 BLOCK_PARTNERS = 20
 """How many agents, those a term weighs most in, each heavy term offers as candidates."""
 
+EXHAUSTIVE_AGENTS = 64
+"""Most agents for which every pair is scored without blocking (2,016 cosines at most)."""
+
 BLOCK_SHARE = 0.2
 """Share of the cutoff that the blocking terms alone must reach before a pair is scored in full."""
 
@@ -317,10 +320,16 @@ def candidate_pairs(vectors: Sequence[Mapping[str, float]], cutoff: float) -> tu
     """Pairs (score, i, j), i < j, whose role similarity reaches ``cutoff``, best first, and how
     many pairs were scored to find them.
 
-    Only pairs found through a shared heavy term are scored (see the module docstring, step 3):
-    each agent meets at most BLOCK_TERMS x BLOCK_PARTNERS others, and a pair is scored in full only
-    when the weight of its shared blocking terms alone reaches BLOCK_SHARE of the cutoff.
+    Up to EXHAUSTIVE_AGENTS agents every pair is scored (a handful of files to consolidate must
+    not be split by blocking). Beyond that only pairs found through a shared heavy term are scored
+    (see the module docstring, step 3): each agent meets at most BLOCK_TERMS x BLOCK_PARTNERS
+    others, and a pair is scored in full only when the weight of its shared blocking terms alone
+    reaches BLOCK_SHARE of the cutoff.
     """
+    if len(vectors) <= EXHAUSTIVE_AGENTS:
+        every = [(round(cosine(vectors[i], vectors[j]), 6), i, j) for j in range(len(vectors)) for i in range(j)]
+        kept = [pair for pair in every if pair[0] >= cutoff]
+        return sorted(kept, key=lambda p: (-p[0], p[1], p[2])), len(every)
     postings: dict[str, list[tuple[float, int]]] = {}
     keys: list[list[tuple[str, float]]] = []
     for index, vector in enumerate(vectors):

@@ -1,0 +1,112 @@
+"""The shape of a merged agent: one identity, one output format, numbered lists kept whole, no
+heading repeated by the merge.
+
+A hand-written group of three reviewers (``tests/cases/consolidate/reviewers``) has each shape:
+three "You are" intros, three output sections under three titles, two numbered workflows that
+share no step. The ten code reviewers of the public corpus are checked the same way when
+``../shared`` is there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, SHARED
+
+from agentmerge import consolidate
+from agentmerge.consolidate import MergedSection
+from agentmerge.parse import read_agent
+from agentmerge.writer import render_agent
+
+REVIEWERS = ROOT / "tests" / "cases" / "consolidate" / "reviewers"
+OUTPUT_TITLE = re.compile(r"(?i)\b(output|report)\b.*\bformat\b|^\W*(output|report)\W*$|\bformat\b")
+
+
+def merged(paths: list[Path]) -> Any:
+    return consolidate([read_agent(p) for p in paths])
+
+
+def identity_paragraphs(text: str) -> list[str]:
+    return [line for line in text.split("\n\n") if re.match(r"(?i)^(you are|you're)\b", line.strip())]
+
+
+def headings(text: str) -> list[str]:
+    """Every heading line of a written agent, code fences skipped."""
+    out, fenced = [], False
+    for line in text.split("\n"):
+        if line.startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and re.match(r"#{1,6} ", line):
+            out.append(line)
+    return out
+
+
+def all_sections(section: MergedSection) -> list[MergedSection]:
+    out, stack = [], [section]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(current.sections)
+    return out
+
+
+def output_sections(section: MergedSection) -> list[MergedSection]:
+    return [s for s in all_sections(section) if OUTPUT_TITLE.search(s.section.title or "")]
+
+
+def numbered_runs_are_whole(section: MergedSection) -> None:
+    """In every ordered list, the items one input alone brought stand in one run per input."""
+    stack = [section]
+    while stack:
+        current = stack.pop()
+        stack.extend(current.sections)
+        ordered = [m for m in current.items if m.item.kind == "ordered"]
+        steps = [s for s in current.sections if re.match(r"\W*\d+[.)]", s.section.title or "")]
+        for owners in ([{s.path for s in m.sources} for m in ordered], [{s.path for s in x.sources} for x in steps]):
+            single = [next(iter(o)) for o in owners if len(o) == 1]
+            runs = [path for n, path in enumerate(single) if n == 0 or single[n - 1] != path]
+            assert len(runs) == len(set(runs)), (current.section.title, single)
+
+
+def test_reviewers_merge_into_the_golden_agent(golden: Any) -> None:
+    result = merged(sorted(REVIEWERS.glob("*.md")))
+    golden(REVIEWERS.parent / "reviewers.merged.md", render_agent(result.agent))
+
+
+def test_one_identity_one_output_section_whole_lists_no_repeated_heading() -> None:
+    result = merged(sorted(REVIEWERS.glob("*.md")))
+    text = render_agent(result.agent)
+    assert len(identity_paragraphs(text)) == 1
+    assert len(output_sections(result.body)) == 1
+    assert not [h for h, n in Counter(headings(text)).items() if n > 1]
+    numbered_runs_are_whole(result.body)
+
+
+def test_the_merged_output_section_holds_every_inputs_output_lines_once() -> None:
+    result = merged(sorted(REVIEWERS.glob("*.md")))
+    (output,) = output_sections(result.body)
+    cite = [m for m in output.items if "line" in m.item.text and "finding" in m.item.text]
+    assert len(cite) == 1 and len(cite[0].sources) == 3
+
+
+@pytest.mark.slow
+def test_the_corpus_code_reviewers_merge_into_one_agent_of_that_shape() -> None:
+    corpus = SHARED / "corpus"
+    if not corpus.is_dir():
+        pytest.skip("needs ../shared/corpus (the public agent corpus), absent in a fresh clone")
+    paths = sorted(p for p in corpus.glob("*/*") if "code-review" in p.name)
+    assert len(paths) >= 10
+    result = merged(paths)
+    text = render_agent(result.agent)
+    assert len(identity_paragraphs(text)) == 1
+    outputs = output_sections(result.body)
+    assert len(outputs) == 1, [s.section.title for s in outputs]
+    numbered_runs_are_whole(result.body)
+    # A heading is written twice only where one input itself repeats it (a template shown filled).
+    repeated = {h for h, n in Counter(headings(text)).items() if n > 1}
+    for heading in repeated:
+        assert any(headings(p.read_text(encoding="utf-8")).count(heading) > 1 for p in paths), heading
