@@ -33,6 +33,7 @@ from agentmerge.diff import BodyPairing, item_key, pair_bodies, same_value
 from agentmerge.fields import SET_KEYS, is_name_set, names
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.parse import frontmatter_span, parse_body, parse_text
+from agentmerge.scorer import near_verbatim
 
 MARKER_SIZE = 7
 """Default length of conflict markers, git's (``merge.conflictStyle`` markers ``<<<<<<<``)."""
@@ -566,10 +567,19 @@ class _Merger:
         ours, theirs = self.ours, self.theirs
         kids_o = ours.kids(o)
         kids_t = theirs.kids(t) if t is not None else []
-        # Units both sides added: paired by what they say, merged as one.
+        # Units both sides added: paired by what they say, merged as one; an item both sides
+        # added in words that differ by a typo or punctuation (a near-verbatim copy, the matcher's
+        # verdict) is one item too, in OURS' words.
         new_o = {n: ours.own_key(k) for n, k in enumerate(kids_o) if k not in self.o2b}
         new_t = {n: theirs.own_key(k) for n, k in enumerate(kids_t) if k not in self.t2b}
-        both = {kids_o[i]: kids_t[j] for i, j in _pair_equal(new_o, new_t)}
+        paired = _pair_equal(new_o, new_t)
+        paired += _pair_copies(
+            [(n, kids_o[n]) for n in new_o if n not in {i for i, _ in paired}],
+            [(n, kids_t[n]) for n in new_t if n not in {j for _, j in paired}],
+            ours,
+            theirs,
+        )
+        both = {kids_o[i]: kids_t[j] for i, j in paired}
         for mine, their in both.items():
             self.placed_new[their] = mine
 
@@ -1124,6 +1134,25 @@ def _pair_equal(old: dict[int, object], new: dict[int, object]) -> list[tuple[in
         candidates = waiting.get(old[i])
         if candidates:
             pairs.append((i, candidates.pop(0)))
+    return pairs
+
+
+def _pair_copies(
+    ours: list[tuple[int, Ref]], theirs: list[tuple[int, Ref]], side_o: _Side, side_t: _Side
+) -> list[tuple[int, int]]:
+    """Pair items (with no children of their own) that are near-verbatim copies, one-to-one, in order."""
+    pairs: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for i, o in ours:
+        if o[0] != "i" or side_o.kids(o):
+            continue
+        for j, t in theirs:
+            if j in used or t[0] != "i" or side_t.kids(t):
+                continue
+            if near_verbatim(side_o.item(o).text, side_t.item(t).text):
+                pairs.append((i, j))
+                used.add(j)
+                break
     return pairs
 
 

@@ -60,6 +60,31 @@ def test_a_clean_merge_exits_0_and_prints_the_file(tmp_path: Path) -> None:
     assert out.decode() == ours.replace("3. Tag the release", "3. Tag the release\n4. Publish the packages")
 
 
+def test_the_same_bullet_added_on_both_sides_with_a_typo_apart_is_added_once(tmp_path: Path) -> None:
+    """Both sides add one rule, one with a final period: a near-verbatim copy is one item, OURS' words."""
+    ours = BASE.replace(
+        "* Announce the release in the team channel", "* Announce the release in the team channel\n* Sign the tags."
+    )
+    theirs = BASE.replace(
+        "* Announce the release in the team channel", "* Announce the release in the team channel\n* Sign the tags"
+    )
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == ours
+
+
+def test_two_different_bullets_added_on_both_sides_are_both_kept(tmp_path: Path) -> None:
+    ours = BASE.replace(
+        "* Announce the release in the team channel", "* Announce the release in the team channel\n* Sign the tags"
+    )
+    theirs = BASE.replace(
+        "* Announce the release in the team channel", "* Announce the release in the team channel\n* Sign the packages"
+    )
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert "* Sign the tags\n* Sign the packages" in out.decode()
+
+
 def test_overlapping_rewordings_exit_1_with_markers_around_that_item_only(tmp_path: Path) -> None:
     """The same bullet reworded differently: exit 1, markers around that bullet, count on stderr."""
     ours = BASE.replace("2. Run the full test suite", "2. Run the full test suite and the linters")
