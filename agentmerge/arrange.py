@@ -562,7 +562,7 @@ class _Arranger:
                     placed.add(key)
             sequences.append(sequence)
         fallback: dict[tuple[str, int], tuple[float, int, int]] = {}
-        for key in wanted:
+        for key in sorted(wanted):
             if key[0] == "item":
                 cluster = self.clusters[key[1]]
                 spot = sum(self.items[i].position for i in cluster) / len(cluster)
@@ -572,7 +572,7 @@ class _Arranger:
                 spot = 0.5
                 first = min((e.source, e.headings[0].line if e.headings else 0) for e in heads)
             fallback[key] = (spot, first[0], first[1])
-        return consensus_order(sorted(wanted, key=lambda k: fallback[k]), sequences, fallback)
+        return consensus_order(sorted(wanted, key=lambda k: (fallback[k], k)), sequences, fallback)
 
     def _section_title(self, heads: Sequence[Section], sources: Sequence[int]) -> str:
         """The title most member sections share (after normalisation); ties go to the broadest

@@ -503,8 +503,10 @@ def title_overlap(a: str | None, b: str | None, weights: TermWeights | None = No
         # Standards" and "Quality Standards", "Security Testing" and "Performance Testing").
         # Such sections align only when their content agrees.
         return 0.0
-    shared = sum(weight(t) for t in left & right)
-    return 2 * shared / (sum(weight(t) for t in left) + sum(weight(t) for t in right))
+    # Exact sums in sorted order: summing floats in a set's iteration order made the score, and
+    # so the alignment of sections, depend on PYTHONHASHSEED (24 security agents: three outputs).
+    shared = math.fsum(weight(t) for t in sorted(left & right))
+    return 2 * shared / (math.fsum(weight(t) for t in sorted(left)) + math.fsum(weight(t) for t in sorted(right)))
 
 
 _TITLE_FILLER = frozenset(stem(w) for w in TITLE_FILLER_WORDS)

@@ -1,0 +1,147 @@
+"""The same inputs give the same bytes under any PYTHONHASHSEED and in any argument order.
+
+Each command runs in a fresh interpreter per seed, since the hash seed is fixed at start-up: a
+float summed over a set of strings, or a tie broken by a set's iteration order, shows up as
+different output for different seeds.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SHARED
+
+pytestmark = pytest.mark.slow
+
+SEEDS = ("0", "5", "11")
+"""Hash seeds under which the 24 security agents once gave three different consolidations."""
+
+WORDS = [
+    "security",
+    "audit",
+    "review",
+    "code",
+    "tests",
+    "threat",
+    "model",
+    "secrets",
+    "injection",
+    "access",
+    "control",
+    "logging",
+    "monitoring",
+    "encryption",
+    "keys",
+    "tokens",
+    "session",
+    "input",
+    "validation",
+    "output",
+    "encoding",
+    "dependencies",
+    "supply",
+    "chain",
+    "scanning",
+    "reports",
+    "findings",
+    "severity",
+    "remediation",
+    "compliance",
+    "policy",
+    "network",
+    "firewall",
+    "container",
+    "image",
+    "cloud",
+    "storage",
+    "database",
+    "queries",
+    "migrations",
+    "api",
+    "endpoints",
+    "authentication",
+    "authorization",
+    "roles",
+    "permissions",
+]
+
+TITLES = (
+    "Security Review",
+    "Code Review",
+    "Threat Modeling",
+    "Access Control",
+    "Secrets Management",
+    "Review Process",
+    "Security Testing",
+    "Compliance Checks",
+    "Audit Reports",
+    "Core Responsibilities",
+    "Security Practices",
+    "Review Checklist",
+)
+
+
+def generated_group(folder: Path, count: int = 24) -> list[Path]:
+    """``count`` agents of one role whose titles and bullets share words in many combinations."""
+    rng = random.Random(20240611)
+    paths = []
+    for n in range(count):
+        lines = [f"---\nname: security-agent-{n}\ndescription: Reviews code for security problems\n---\n"]
+        for title in rng.sample(TITLES, 5):
+            lines.append(f"## {title}\n")
+            lines.extend("- " + " ".join(rng.sample(WORDS, rng.randint(4, 9))).capitalize() for _ in range(4))
+            lines.append("")
+        path = folder / f"agent-{n:02}.md"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def security_agents() -> list[Path]:
+    corpus = SHARED / "corpus"
+    return sorted(p for p in corpus.glob("*/*") if "security" in p.name) if corpus.is_dir() else []
+
+
+def run(args: list[str], seed: str) -> bytes:
+    """agentmerge's standard output for ``args`` in a fresh interpreter with PYTHONHASHSEED=seed."""
+    env = {**os.environ, "PYTHONHASHSEED": seed, "NO_COLOR": "1"}
+    done = subprocess.run([sys.executable, "-m", "agentmerge", *args], capture_output=True, env=env, timeout=300)
+    assert done.returncode in (0, 1), done.stderr.decode()
+    return done.stdout
+
+
+def commands(paths: list[Path]) -> dict[str, list[str]]:
+    files = [str(p) for p in paths]
+    return {
+        "consolidate md": ["consolidate", "--mixed", *files],
+        "consolidate json": ["consolidate", "--mixed", "--format", "json", *files],
+        "diff": ["diff", "--format", "json", files[0], files[1]],
+        "parse": ["parse", "--format", "json", *files],
+    }
+
+
+def assert_same_under_every_seed(paths: list[Path]) -> None:
+    for name, args in commands(paths).items():
+        outputs = {seed: run(args, seed) for seed in SEEDS}
+        assert len(set(outputs.values())) == 1, f"{name} differs between hash seeds"
+        assert outputs[SEEDS[0]]
+    files = [str(p) for p in paths]
+    forward = run(["consolidate", "--mixed", "--format", "json", *files], SEEDS[0])
+    backward = run(["consolidate", "--mixed", "--format", "json", *reversed(files)], SEEDS[1])
+    assert forward == backward, "consolidate depends on the order of its arguments"
+
+
+def test_generated_group_is_the_same_under_every_seed(tmp_path: Path) -> None:
+    """24 generated agents of one role: consolidate (md, json), diff and parse give the same bytes."""
+    assert_same_under_every_seed(generated_group(tmp_path))
+
+
+@pytest.mark.skipif(len(security_agents()) < 24, reason="needs the 24 security agents of ../shared/corpus")
+def test_security_agents_are_the_same_under_every_seed() -> None:
+    """The 24 security agents of the corpus: one consolidation, whatever the hash seed."""
+    assert_same_under_every_seed(security_agents())
