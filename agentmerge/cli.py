@@ -26,14 +26,19 @@ EXIT_ERROR = 2
 
 def report_error(error: AgentMergeError | str) -> None:
     """Print one error line on stderr: ``agentmerge: error: PATH:LINE: message``, the line only
-    when there is one (``AgentMergeError.__str__`` is the one place that formats it)."""
-    click.echo(f"agentmerge: error: {error}", err=True)
+    when there is one (``AgentMergeError.__str__`` is the one place that formats it). Control
+    characters from a path or a file show escaped."""
+    from agentmerge.render import visible
+
+    click.echo(f"agentmerge: error: {visible(str(error))}", err=True)
 
 
 def report_warnings(warnings: Iterable[Diagnostic]) -> None:
-    """Print each warning as one line on stderr."""
+    """Print each warning as one line on stderr, control characters escaped."""
     for warning in warnings:
-        click.echo(f"agentmerge: warning: {warning}", err=True)
+        from agentmerge.render import visible
+
+        click.echo(f"agentmerge: warning: {visible(str(warning))}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,11 +53,14 @@ def cli(directory: str | None) -> None:
     """Understand, review and consolidate AI agent definitions."""
     if directory is not None:
         # The GitHub Action starts agentmerge outside the checkout it reviews, so no module in the
-        # pull request can be imported at start-up, and moves into the checkout here.
+        # pull request can be imported at start-up, and moves into the checkout here. A caller that
+        # runs the command line in its own process gets its directory back afterwards.
+        previous = os.getcwd()
         try:
             os.chdir(directory)
         except OSError as exc:
             raise InputError(directory, 0, f"cannot be entered with -C ({exc.strerror or exc})") from None
+        click.get_current_context().call_on_close(lambda: os.chdir(previous))
 
 
 @cli.command("parse")
@@ -236,7 +244,7 @@ def _run_diff(
         elif fmt == "markdown":
             click.echo(render.render_line_diff_markdown(result), nl=False)
         else:
-            for line in result.lines:
+            for line in map(render.visible, result.lines):
                 click.echo(colour_line_diff_line(line) if coloured else line, color=coloured)
         return EXIT_OK if result.identical else EXIT_DIFFERENT
     report_warnings(result.warnings)

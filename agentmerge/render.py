@@ -23,6 +23,38 @@ if TYPE_CHECKING:
 OUTLINE_WIDTH = 100
 """Characters of an item's text shown on one outline line before it is cut with an ellipsis."""
 
+_INVISIBLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Characters a report shows escaped: C0 and C1 controls but tab and line feed (ESC opens the
+terminal's CSI and OSC sequences), and the marks that reorder or hide text around them (bidi
+embeddings, overrides and isolates, line and paragraph separators)."""
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character and bidi mark written as an escape (``\\x1b``,
+    ``\\u202e``), so a file cannot move the cursor, retitle the terminal or reorder what a reviewer
+    reads. Text and Markdown reports pass file text through it; JSON keeps the real characters
+    (as JSON escapes) and agent files keep their bytes."""
+    if _INVISIBLE_RE.search(text) is None:
+        return text
+    return _INVISIBLE_RE.sub(_escape_invisible, text)
+
+
+def _escape_invisible(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible_lines(render: Callable[..., Iterator[str]]) -> Callable[..., Iterator[str]]:
+    """Make a line renderer yield its lines through ``visible``."""
+    import functools
+
+    @functools.wraps(render)
+    def lines(*args: Any, **kwargs: Any) -> Iterator[str]:
+        for line in render(*args, **kwargs):
+            yield visible(line)
+
+    return lines
+
 
 # --------------------------------------------------------------------------------------------
 # JSON-ready dicts
@@ -111,6 +143,7 @@ def item_to_dict(item: Item) -> dict[str, Any]:
 # Outline (the debugging view of ``agentmerge parse``)
 
 
+@visible_lines
 def render_outline(agent: Agent) -> Iterator[str]:
     """Yield an indented outline of ``agent`` with each node's line number."""
     yield agent.path
@@ -254,7 +287,7 @@ def render_diff_summary(result: DiffResult) -> str:
 
 def render_diff_stat(result: DiffResult) -> str:
     """The ``--stat`` line: both paths and the counts."""
-    return f"{result.old_path} -> {result.new_path}: {render_diff_summary(result)}"
+    return visible(f"{result.old_path} -> {result.new_path}: {render_diff_summary(result)}")
 
 
 def diff_stat_to_dict(result: DiffResult) -> dict[str, Any]:
@@ -268,6 +301,7 @@ def render_diff_stat_markdown(result: DiffResult) -> str:
     return f"**{render_diff_summary(result)}**"
 
 
+@visible_lines
 def render_diff_text(result: DiffResult) -> Iterator[str]:
     """Yield the plain-text report: a header, frontmatter, then changes grouped by section.
 
@@ -548,7 +582,7 @@ def markdown_text(text: str, *, line_start: bool = True) -> str:
     backslash (CommonMark allows it before any ASCII punctuation), and with ``line_start`` so is a
     leading list, quote, heading or setext mark, since a folded text starts a line of its own.
     """
-    flat = " ".join(text.split())
+    flat = visible(" ".join(text.split()))
     escaped = "".join(f"\\{c}" if c in MARKDOWN_ESCAPED else c for c in flat)
     mark = re.match(_LINE_START_MARK, escaped) if line_start else None
     if mark:
@@ -559,7 +593,7 @@ def markdown_text(text: str, *, line_start: bool = True) -> str:
 def markdown_code(text: str, *, table: bool = False) -> str:
     """``text`` as one inline code span, whatever backticks it holds; ``table`` escapes ``|``,
     which GitHub reads as a cell border even inside code."""
-    flat = " ".join(text.split())
+    flat = visible(" ".join(text.split()))
     if not flat:
         return "(empty)"
     longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
@@ -572,7 +606,7 @@ def markdown_code(text: str, *, table: bool = False) -> str:
 
 def html_text(text: str) -> str:
     """``text`` escaped for an HTML element such as ``<summary>``."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 # --------------------------------------------------------------------------------------------
@@ -595,13 +629,13 @@ def line_diff_to_dict(result: LineDiff, *, stat: bool = False) -> dict[str, Any]
 def render_line_diff_stat(result: LineDiff) -> str:
     """The ``--stat`` line of a line diff."""
     said = "no changes" if result.identical else "not agent files; lines differ"
-    return f"{result.old_path} -> {result.new_path}: {said}"
+    return visible(f"{result.old_path} -> {result.new_path}: {said}")
 
 
 def render_line_diff_markdown(result: LineDiff) -> str:
     """A line diff as Markdown: a heading and the lines in a ``diff`` fence longer than any
     backtick run in them, so none of them can close it."""
-    body = "\n".join(result.lines)
+    body = visible("\n".join(result.lines))
     fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", body)), default=0))
     heading = f"#### {markdown_code(result.new_path)}\n\nNot an agent file; plain line diff:\n\n"
     return f"{heading}{fence}diff\n{body}\n{fence}\n"
@@ -783,6 +817,7 @@ def _group_line(g: Group) -> str:
     )
 
 
+@visible_lines
 def render_grouping_text(result: Grouping) -> Iterator[str]:
     """The plain-text report of ``agentmerge group``: each group with its members, then the agents alone."""
     for g in result.groups:

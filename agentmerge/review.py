@@ -321,7 +321,15 @@ def review_to_dict(report: Review) -> dict[str, Any]:
 
 
 def render_review_text(report: Review) -> Iterator[str]:
-    """Yield the review as plain text: one header per file, then its diff."""
+    """Yield the review as plain text: one header per file, then its diff; control characters
+    from the repository (in paths, branch names, problems) shown escaped."""
+    from agentmerge.render import visible
+
+    for line in _review_lines(report):
+        yield visible(line)
+
+
+def _review_lines(report: Review) -> Iterator[str]:
     from agentmerge.render import render_diff_text
 
     yield f"{_sides(report, code=False)}: {_count(report)}"

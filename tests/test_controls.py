@@ -1,0 +1,106 @@
+"""Control characters and bidi marks in file text reach no terminal and no pull request raw: text
+and Markdown reports show them escaped (colour or not), JSON keeps the real text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import git, new_repo, write
+
+from agentmerge.cli import cli
+from agentmerge.render import visible
+
+OSC_TITLE = "\x1b]0;pwned\x07"
+"""Sets the terminal's title (OSC 0), then BEL."""
+CSI_CLEAR = "\x1b[2J"
+"""Clears the screen (CSI)."""
+RLO = "\u202e"
+"""Right-to-left override: the rest of the line reads backwards."""
+C1_CSI = "\x9b31m"
+"""An 8-bit CSI, the C1 form of ESC ["""
+
+OLD = "---\nname: agent\ndescription: Reviews code\n---\n# Rules\n\n- Run the tests\n"
+NEW = (
+    f"---\nname: agent\ndescription: Reviews code {OSC_TITLE}\nmodel: x{CSI_CLEAR}\n---\n"
+    f"# Rules {C1_CSI}\n\n- Run the tests {RLO}sdrawkcab\n- Check\x08\x08\x08\x08\x08 every input\n"
+)
+RAW = ("\x1b", "\x07", "\x08", "\x9b", RLO)
+
+
+pytestmark = pytest.mark.usefixtures("isolated_git")
+
+
+def files(tmp_path: Path) -> tuple[str, str]:
+    (tmp_path / "old.md").write_text(OLD, encoding="utf-8")
+    (tmp_path / "new.md").write_text(NEW, encoding="utf-8")
+    return str(tmp_path / "old.md"), str(tmp_path / "new.md")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "--color", "never"],
+        ["diff", "--color", "always"],
+        ["diff", "--format", "markdown"],
+        ["diff", "--stat"],
+        ["parse"],
+    ],
+    ids=["diff-text", "diff-colour", "diff-markdown", "diff-stat", "parse-text"],
+)
+def test_reports_show_control_characters_escaped(tmp_path: Path, args: list[str]) -> None:
+    """No raw ESC, BEL, backspace, C1 CSI or bidi override in the output; each shows as an escape."""
+    old, new = files(tmp_path)
+    inputs = [new] if args == ["parse"] else [old, new]
+    done = CliRunner().invoke(cli, [*args, *inputs])
+    assert done.exit_code in (0, 1), done.output
+    # Colour may add its own ESC sequences; what came from the file is escaped.
+    output = done.output.replace("\x1b[", "").replace("\x1b]", "") if "always" in args else done.output
+    for char in RAW:
+        assert char not in output, repr(char)
+    if args != ["diff", "--stat"]:
+        assert "\\x1b]0;pwned\\x07" in done.output or "\\\\x1b\\]0;pwned\\\\x07" in done.output
+
+
+def test_json_keeps_the_real_text(tmp_path: Path) -> None:
+    """JSON carries the characters themselves (escaped by JSON where it must)."""
+    old, new = files(tmp_path)
+    done = CliRunner().invoke(cli, ["diff", "--format", "json", old, new])
+    data = json.loads(done.stdout)
+    description = next(f for f in data["frontmatter"] if f["key"] == "description")
+    assert description["new"] == f"Reviews code {OSC_TITLE}"
+    texts = [c["new"]["text"] for c in data["changes"] if c["new"]]
+    assert any(RLO in text for text in texts)
+
+
+def test_review_text_and_markdown_escape_paths_and_content(tmp_path: Path) -> None:
+    """A file name with an escape sequence and content with a bidi override, through review."""
+    repo = new_repo(tmp_path / "repo", {".claude/agents/a.md": OLD})
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, ".claude/agents/a.md", NEW)
+    write(repo, f".claude/agents/b{CSI_CLEAR}.md", NEW)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "edit")
+    for fmt in ("text", "markdown"):
+        done = CliRunner().invoke(cli, ["-C", str(repo), "review", "--base", "main", "--format", fmt])
+        assert done.exit_code == 0, done.output
+        for char in RAW:
+            assert char not in done.output, (fmt, repr(char))
+        assert "b\\x1b[2J.md" in done.output or "b\\\\x1b\\[2J.md" in done.output
+
+
+def test_warnings_show_control_characters_escaped(tmp_path: Path) -> None:
+    """A warning quoting file text (a duplicate key) cannot write raw escapes to the terminal."""
+    path = tmp_path / "dup.md"
+    path.write_text(f"---\nname: a\nk{RLO}: 1\nk{RLO}: 2\n---\nBody\n", encoding="utf-8")
+    done = CliRunner().invoke(cli, ["parse", str(path)])
+    assert "duplicate frontmatter key 'k\\u202e'" in done.output
+    assert RLO not in done.output
+
+
+def test_visible_leaves_ordinary_text_alone() -> None:
+    """Tabs, line breaks, accents, emoji and right-to-left script are not escaped."""
+    text = "Tab\there\nnext line: café, 日本語, עברית, 🙂"
+    assert visible(text) == text
