@@ -655,6 +655,131 @@ def group_command(
 
 
 # --------------------------------------------------------------------------------------------
+# check and fmt
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: path:line:col: CODE message; json: the report; github: workflow annotations.",
+)
+@click.option("--select", multiple=True, metavar="CODES", help="Run only these rules (codes or prefixes: AM101,AM2).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules (codes or prefixes).")
+@click.option("--fix", is_flag=True, help="Repair what can be repaired without changing what a file says.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@jobs_option
+def check_command(
+    paths: tuple[str, ...],
+    fmt: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fix: bool,
+    exit_zero: bool,
+    jobs: int | None,
+) -> None:
+    """Lint agent files: each file against its format's documented frontmatter, then its body
+    (placeholders, empty sections, repeated or contradicting instructions) and, given several
+    files, the library (one name twice, agents that overlap).
+
+    PATHS are agent files or folders (walked for agent files as group and consolidate walk them).
+    Rules are chosen with --select/--ignore or [tool.agentmerge.check] select and ignore in
+    pyproject.toml or .agentmerge.toml; docs/check.md lists them. Exit 0 when clean, 1 on
+    findings, 2 on error.
+    """
+    from pathlib import Path
+
+    from agentmerge import check, library
+    from agentmerge.config import find_settings
+    from agentmerge.render import to_json
+
+    if fix and "-" in paths:
+        raise click.UsageError("--fix rewrites files; it cannot fix standard input (-)")
+    selection, notes = check.selection_from(select, ignore, find_settings(Path.cwd()))
+    for note in notes:
+        click.echo(f"agentmerge: warning: {note}", err=True)
+    found = library.find_agent_files(paths)
+    report_skipped(found)
+    if not found.files:
+        raise InputError(paths[0], 0, "holds no agent files; name agent files or folders that hold them")
+    with StatusLine() as status:
+        result = check.check_paths(found.files, selection, fix=fix, jobs=jobs, progress=status)
+    for error in result.errors:
+        report_error(error)
+    if fmt == "json":
+        click.echo(to_json(check.check_to_dict(result)), nl=False)
+    elif fmt == "github":
+        for line in check.render_github(result):
+            click.echo(line)
+    else:
+        for line in check.render_text(result):
+            click.echo(line)
+    if result.errors:
+        click.get_current_context().exit(EXIT_ERROR)
+    if result.findings and not exit_zero:
+        click.get_current_context().exit(EXIT_DIFFERENT)
+
+
+@cli.command("fmt")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when a file would change.")
+@click.option("--diff", is_flag=True, help="Write nothing; print the change each file would get as a unified diff.")
+def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
+    """Rewrite agent files in the canonical form, in place and atomically.
+
+    Strict YAML frontmatter (name and description first), # headings, - bullets, lists numbered
+    from 1, fenced code. A file is written only when parsing the result gives the same model and
+    formatting it again changes nothing; otherwise it is left as it was and the exit code is 2.
+    PATHS are agent files or folders; - formats standard input to standard output.
+    """
+    from agentmerge import check, library
+
+    found = library.find_agent_files(paths)
+    report_skipped(found)
+    if not found.files:
+        raise InputError(paths[0], 0, "holds no agent files; name agent files or folders that hold them")
+    changed = unchanged = failed = 0
+    for path in found.files:
+        try:
+            data = read_bytes(path)
+            formatted = check.format_bytes(data, STDIN if path == "-" else path)
+        except AgentMergeError as error:
+            report_error(error)
+            failed += 1
+            continue
+        for note in formatted.notes:
+            click.echo(f"agentmerge: note: {note}", err=True)
+        if path == "-" and not (check_only or diff):
+            click.echo(formatted.text, nl=False)
+            continue
+        if not formatted.changed:
+            unchanged += 1
+            continue
+        changed += 1
+        if diff:
+            click.echo(check.unified_diff(data, formatted.text, path), nl=False)
+        if check_only:
+            click.echo(f"would reformat {path}", err=True)
+        elif not diff:
+            write_atomic(path, formatted.text)
+            click.echo(f"reformatted {path}", err=True)
+    would = "would be " if check_only or diff else ""
+    click.echo(
+        f"agentmerge: {changed} file{'s' if changed != 1 else ''} {would}reformatted, {unchanged} "
+        f"{'already formatted' if would else 'left unchanged'}" + (f", {failed} failed" if failed else ""),
+        err=True,
+    )
+    if failed:
+        click.get_current_context().exit(EXIT_ERROR)
+    if check_only and changed:
+        click.get_current_context().exit(EXIT_DIFFERENT)
+
+
+# --------------------------------------------------------------------------------------------
 # consolidate
 
 

@@ -1,7 +1,9 @@
 """Which files are agent files: the formats agentmerge reads, where they live, how they look.
 
-One table for every command: ``review`` picks changed files by it and ``git install`` writes its
-globs to ``.gitattributes``. Globs are gitignore-style and relative to the repository root: a
+One table for every command: ``review`` picks changed files by it, ``git install`` writes its
+globs to ``.gitattributes``, ``consolidate``, ``group``, ``check`` and ``fmt`` walk folders by it,
+and ``check`` holds each file to its format's frontmatter fields, taken from the tool's own
+documentation (each table cites its page). Globs are gitignore-style and relative to the repository root: a
 glob without ``/`` matches a file name in any directory (``AGENTS.md``, ``*.agent.md``); one with
 ``/`` matches from the root; ``**`` spans directories (git's attribute patterns read the same).
 """
@@ -12,11 +14,34 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
+
+FieldType = Literal["string", "names", "list", "boolean", "integer", "mapping"]
+"""How a frontmatter value may be written: a string; ``names``, a list of names written as a YAML
+list or one string (``Read, Grep``, as ``fields.names`` reads it); a list; true or false; a whole
+number; a mapping of keys."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    """One frontmatter key a format documents: whether it is required, its type, its values."""
+
+    key: str
+    """The key exactly as the tool spells it."""
+    types: tuple[FieldType, ...]
+    """The ways its value may be written (any one of them)."""
+    required: bool = False
+    """Whether the tool's documentation says a file must have it."""
+    allowed: tuple[str, ...] = ()
+    """The values the documentation lists; empty when any value of the type is accepted or the
+    documentation lists none."""
+    allowed_pattern: str = ""
+    """A regular expression for further accepted values (Claude Code's full model IDs); empty for none."""
 
 
 @dataclass(frozen=True, slots=True)
 class Format:
-    """One kind of agent file."""
+    """One kind of agent file: where it lives, how it is recognised, what its frontmatter holds."""
 
     name: str
     """A short stable name (``claude-code``, ``cursor-rule``)."""
@@ -27,23 +52,210 @@ class Format:
     content_keys: tuple[str, ...] = ()
     """Frontmatter keys that mark a Markdown file of this format wherever it lives; empty when
     only the globs do."""
+    fields: tuple[FieldRule, ...] = ()
+    """The frontmatter keys its documentation lists; empty when it documents none."""
+    closed: bool = False
+    """Whether the documentation lists every key the tool reads, so another key is a mistake
+    (a misspelling the tool silently ignores)."""
+    name_pattern: str = ""
+    """The rule ``name`` must follow, as a regular expression; empty when the documentation gives none."""
+    name_rule: str = ""
+    """The same rule in words, for messages."""
+    body_limit: int = 0
+    """Most characters the body (the prompt) may have; 0 when the documentation sets no limit."""
+    source: str = ""
+    """The documentation page the fields were taken from."""
+
+
+# Claude Code subagents: https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields
+# ("Supported frontmatter fields"). Only name and description are required; name uses lowercase
+# letters and hyphens (the page says so; digits are allowed here because the /agents generator
+# of Claude Code itself writes names such as "k8s-operator"). model takes an alias or a full
+# model ID; color is one of the eight colours /agents offers. The page lists no values for
+# effort, so any string passes.
+CLAUDE_CODE_FIELDS: tuple[FieldRule, ...] = (
+    FieldRule("name", ("string",), required=True),
+    FieldRule("description", ("string",), required=True),
+    FieldRule("tools", ("names",)),
+    FieldRule("disallowedTools", ("names",)),
+    FieldRule(
+        "model", ("string",), allowed=("sonnet", "opus", "haiku", "inherit"), allowed_pattern=r"claude-[a-z0-9.-]+"
+    ),
+    FieldRule(
+        "permissionMode",
+        ("string",),
+        allowed=("default", "acceptEdits", "auto", "dontAsk", "bypassPermissions", "plan"),
+    ),
+    FieldRule("maxTurns", ("integer",)),
+    FieldRule("skills", ("names",)),
+    FieldRule("mcpServers", ("list", "mapping")),
+    FieldRule("hooks", ("mapping",)),
+    FieldRule("memory", ("string",), allowed=("user", "project", "local")),
+    FieldRule("background", ("boolean",)),
+    FieldRule("effort", ("string",)),
+    FieldRule("isolation", ("string",), allowed=("worktree",)),
+    FieldRule("color", ("string",), allowed=("red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan")),
+)
+"""Claude Code's subagent frontmatter (the page above)."""
+
+CLAUDE_NAME_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+# GitHub Copilot custom agents: https://docs.github.com/en/copilot/reference/custom-agents-configuration
+# (description is the one required property; target is vscode or github-copilot; the prompt may
+# hold at most 30,000 characters), with the keys VS Code adds:
+# https://code.visualstudio.com/docs/agents/reference/custom-agent-file-reference (argument-hint,
+# handoffs, agents, hooks; model may be a list of fallbacks). Neither page gives a rule for name
+# (a display name) or lists model names.
+COPILOT_AGENT_FIELDS: tuple[FieldRule, ...] = (
+    FieldRule("name", ("string",)),
+    FieldRule("description", ("string",), required=True),
+    FieldRule("target", ("string",), allowed=("vscode", "github-copilot")),
+    FieldRule("tools", ("names",)),
+    FieldRule("model", ("string", "list")),
+    FieldRule("disable-model-invocation", ("boolean",)),
+    FieldRule("user-invocable", ("boolean",)),
+    FieldRule("infer", ("boolean",)),
+    FieldRule("mcp-servers", ("mapping",)),
+    FieldRule("metadata", ("mapping",)),
+    FieldRule("argument-hint", ("string",)),
+    FieldRule("handoffs", ("list",)),
+    FieldRule("agents", ("names",)),
+    FieldRule("hooks", ("mapping",)),
+)
+"""GitHub Copilot's and VS Code's custom agent frontmatter (the pages above)."""
+
+# VS Code chat modes (*.chatmode.md), the earlier name of custom agents:
+# https://code.visualstudio.com/docs/copilot/chat/chat-modes ("Custom agents were previously known
+# as custom chat modes"). VS Code reads them as custom agents without GitHub's cloud-only keys;
+# the page marks no key as required.
+CHATMODE_FIELDS: tuple[FieldRule, ...] = tuple(
+    FieldRule(f.key, f.types, allowed=f.allowed)
+    for f in COPILOT_AGENT_FIELDS
+    if f.key not in ("target", "infer", "mcp-servers", "metadata")
+)
+"""VS Code's chat mode frontmatter (the page above)."""
+
+# Path-specific custom instructions (*.instructions.md):
+# https://docs.github.com/en/copilot/how-tos/configure-custom-instructions/add-repository-instructions
+# (applyTo: comma-separated globs; excludeAgent: code-review or coding-agent), with the name and
+# description VS Code shows: https://code.visualstudio.com/docs/copilot/customization/custom-instructions.
+# GitHub asks for applyTo, VS Code does not (such a file is attached by hand), so none is required.
+INSTRUCTIONS_FIELDS: tuple[FieldRule, ...] = (
+    FieldRule("applyTo", ("string",)),
+    FieldRule("excludeAgent", ("string",), allowed=("code-review", "coding-agent")),
+    FieldRule("name", ("string",)),
+    FieldRule("description", ("string",)),
+)
+"""Copilot's path-specific instruction frontmatter (the pages above)."""
+
+# Prompt files (*.prompt.md): https://code.visualstudio.com/docs/copilot/customization/prompt-files
+# (every key optional: description, name, argument-hint, agent, model, tools; agent is ask, edit,
+# agent or the name of a custom agent, so any string passes). mode is the earlier name of agent.
+PROMPT_FIELDS: tuple[FieldRule, ...] = (
+    FieldRule("description", ("string",)),
+    FieldRule("name", ("string",)),
+    FieldRule("argument-hint", ("string",)),
+    FieldRule("agent", ("string",)),
+    FieldRule("mode", ("string",)),
+    FieldRule("model", ("string", "list")),
+    FieldRule("tools", ("names",)),
+)
+"""VS Code's prompt file frontmatter (the page above)."""
+
+# Cursor rules (*.mdc): https://cursor.com/docs/context/rules (description, globs and alwaysApply,
+# all optional; globs is a comma-separated string or a list).
+CURSOR_FIELDS: tuple[FieldRule, ...] = (
+    FieldRule("description", ("string",)),
+    FieldRule("globs", ("names",)),
+    FieldRule("alwaysApply", ("boolean",)),
+)
+"""Cursor's rule frontmatter (the page above)."""
 
 
 FORMATS: tuple[Format, ...] = (
+    Format(
+        "copilot-instructions",
+        "GitHub Copilot path-specific instructions",
+        ("*.instructions.md",),
+        fields=INSTRUCTIONS_FIELDS,
+        closed=True,
+        source="https://docs.github.com/en/copilot/how-tos/configure-custom-instructions/add-repository-instructions",
+    ),
+    Format(
+        "copilot-prompt",
+        "VS Code prompt file",
+        ("*.prompt.md",),
+        fields=PROMPT_FIELDS,
+        closed=True,
+        source="https://code.visualstudio.com/docs/copilot/customization/prompt-files",
+    ),
+    Format(
+        "copilot-chatmode",
+        "GitHub Copilot chat mode",
+        ("*.chatmode.md",),
+        fields=CHATMODE_FIELDS,
+        closed=True,
+        source="https://code.visualstudio.com/docs/copilot/chat/chat-modes",
+    ),
+    Format(
+        "copilot-agent",
+        "GitHub Copilot custom agent",
+        ("*.agent.md", ".github/agents/**"),
+        fields=COPILOT_AGENT_FIELDS,
+        closed=True,
+        body_limit=30_000,
+        source="https://docs.github.com/en/copilot/reference/custom-agents-configuration",
+    ),
+    # .mdc is Cursor's own extension, so a rule is recognised by it wherever it lives (Cursor
+    # reads them from .cursor/rules/; collections keep them elsewhere).
+    Format(
+        "cursor-rule",
+        "Cursor rule",
+        ("*.mdc",),
+        fields=CURSOR_FIELDS,
+        closed=True,
+        source="https://cursor.com/docs/context/rules",
+    ),
+    # Plain instruction files are Markdown that the tool reads whole; none of their pages
+    # (https://agents.md, https://code.claude.com/docs/en/memory,
+    # https://github.com/google-gemini/gemini-cli/blob/main/docs/cli/gemini-md.md,
+    # https://docs.github.com/en/copilot/how-tos/configure-custom-instructions/add-repository-instructions,
+    # https://cursor.com/docs/context/rules for the legacy .cursorrules) documents frontmatter, so
+    # none is checked.
+    Format(
+        "instructions",
+        "plain instruction file",
+        ("AGENTS.md", "CLAUDE.md", "GEMINI.md", ".github/copilot-instructions.md", ".cursorrules"),
+    ),
     Format(
         "claude-code",
         "Claude Code subagent",
         (".claude/agents/**",),
         # Documentation pages often carry a description alone; subagents and skills have both.
         content_keys=("name", "description"),
+        fields=CLAUDE_CODE_FIELDS,
+        closed=True,
+        name_pattern=CLAUDE_NAME_PATTERN,
+        name_rule="lowercase letters, digits and hyphens (code-reviewer)",
+        source="https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields",
     ),
-    Format("agents-folder", "agent in an agents/ folder (plugin collections)", ("**/agents/**/*.md",)),
-    Format("copilot-agent", "GitHub Copilot custom agent", ("*.agent.md", ".github/agents/**")),
-    Format("copilot-chatmode", "GitHub Copilot chat mode", ("*.chatmode.md",)),
-    Format("cursor-rule", "Cursor rule", (".cursor/rules/**/*.mdc",)),
-    Format("instructions", "plain instruction file", ("AGENTS.md", "CLAUDE.md")),
+    # Plugins keep their subagents in an agents/ folder, in Claude Code's format.
+    Format(
+        "agents-folder",
+        "agent in an agents/ folder (plugin collections)",
+        ("**/agents/**/*.md",),
+        fields=CLAUDE_CODE_FIELDS,
+        closed=True,
+        name_pattern=CLAUDE_NAME_PATTERN,
+        name_rule="lowercase letters, digits and hyphens (code-reviewer)",
+        source="https://code.claude.com/docs/en/plugins-reference#agents",
+    ),
 )
-"""The formats agentmerge recognises, most specific first."""
+"""The formats agentmerge recognises, most specific first: a file takes the first format whose
+globs match it (``format_of``), so ``.github/agents/x.md`` is a Copilot agent, not a plugin's."""
+
+BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}
+"""Each format by its stable name."""
 
 DEFAULT_AGENT_GLOBS: tuple[str, ...] = tuple(glob for f in FORMATS for glob in f.globs)
 """Every format's globs, in table order: the files ``review`` looks at unless configured otherwise."""
@@ -107,6 +319,35 @@ def matches_any(path: str, globs: Sequence[str]) -> bool:
 def format_of(path: str) -> Format | None:
     """The format whose globs match the root-relative ``path`` first, or None."""
     return next((f for f in FORMATS if matches_any(path, f.globs)), None)
+
+
+def path_tails(path: str) -> list[str]:
+    """The path from every folder above it: ``a/b/c.md``, ``b/c.md``, ``c.md`` (``/``-separated),
+    so that a file is matched against root-relative globs wherever its repository root is."""
+    import os
+    from pathlib import Path
+
+    parts = Path(os.path.abspath(path)).parts[1:]
+    return ["/".join(parts[start:]) for start in range(len(parts))]
+
+
+def detect_format(path: str, data: bytes | None = None) -> Format | None:
+    """The format of the file at ``path`` (as given): the first format whose globs match it read
+    from any folder above it, else, for a Markdown file whose frontmatter holds a format's content
+    keys (``looks_like_agent``), that format; None when neither tells."""
+    tails = path_tails(path) if path != "-" else []
+    for found in FORMATS:
+        if any(matches_any(tail, found.globs) for tail in tails):
+            return found
+    if data is None or not (path == "-" or path.lower().endswith(CONTENT_SUFFIXES)):
+        return None
+    block = _FRONTMATTER_RE.match(data[:CONTENT_SAMPLE])
+    if block is None:
+        return None
+    return next(
+        (f for f in FORMATS if f.content_keys and all(_key_regex(k).search(block.group(1)) for k in f.content_keys)),
+        None,
+    )
 
 
 _FRONTMATTER_RE = re.compile(

@@ -13,7 +13,6 @@ import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from agentmerge.errors import AgentMergeError, InputError
@@ -57,7 +56,7 @@ def find_agent_files(paths: Sequence[str]) -> Library:
     path appears once, files found in folders sorted by path. A path that does not exist is an
     InputError.
     """
-    from agentmerge.formats import CONTENT_SUFFIXES, DEFAULT_AGENT_GLOBS, looks_like_agent, matches_any
+    from agentmerge.formats import CONTENT_SUFFIXES, DEFAULT_AGENT_GLOBS, looks_like_agent, matches_any, path_tails
 
     files: dict[str, None] = {}
     seen: set[str] = set()  # real paths: a file named twice, or in two spellings, is read once
@@ -73,7 +72,7 @@ def find_agent_files(paths: Sequence[str]) -> Library:
         found: list[str] = []
         passed = 0
         for candidate in _walk(path):
-            named = any(matches_any(tail, DEFAULT_AGENT_GLOBS) for tail in _tails(candidate))
+            named = any(matches_any(tail, DEFAULT_AGENT_GLOBS) for tail in path_tails(candidate))
             if named:
                 found.append(candidate)
             elif candidate.lower().endswith(CONTENT_SUFFIXES):
@@ -102,13 +101,6 @@ def _walk(folder: str) -> Iterator[str]:
             path = os.path.join(root, name)
             if os.path.isfile(path):
                 yield path
-
-
-def _tails(path: str) -> Iterator[str]:
-    """The path from every folder above it: ``a/b/c.md``, ``b/c.md``, ``c.md`` (``/``-separated)."""
-    parts = Path(os.path.abspath(path)).parts[1:]
-    for start in range(len(parts)):
-        yield "/".join(parts[start:])
 
 
 def _head(path: str) -> bytes:
@@ -211,6 +203,20 @@ def _map(
             if progress is not None:
                 progress(what, n + 1, total)
     return results
+
+
+def map_work(
+    work: Callable[..., Any],
+    arguments: Sequence[tuple[Any, ...]],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    what: str = "working",
+) -> list[Any]:
+    """``[work(*a) for a in arguments]``, one argument tuple per file, in worker processes when there
+    are PARALLEL_FILES or more; results in argument order. ``work`` must be a module-level function
+    whose arguments and result pickle (plain values), as the workers need."""
+    return _map(work, arguments, jobs=jobs, progress=progress, what=what)
 
 
 def _star(job: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:

@@ -36,6 +36,9 @@ class Diagnostic:
     """1-based line in the original file the warning is about (0 when it has no line)."""
     message: str
     """One sentence: what was wrong and what was done about it."""
+    kind: str = ""
+    """A short stable name for the kind of problem (``invalid-yaml``, ``duplicate-key``, ...), for
+    the commands that act on it (``check`` gives each kind a rule code); empty when none applies."""
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

@@ -137,7 +137,9 @@ def decode(data: bytes, path: str, *, keep_endings: bool = False) -> tuple[str, 
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             text = data.decode("utf-8", errors="replace")
-            warnings.append(Diagnostic(path, line, "is not valid UTF-8; bad bytes were replaced with U+FFFD"))
+            warnings.append(
+                Diagnostic(path, line, "is not valid UTF-8; bad bytes were replaced with U+FFFD", "bad-utf8")
+            )
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text and not keep_endings:
@@ -145,7 +147,7 @@ def decode(data: bytes, path: str, *, keep_endings: bool = False) -> tuple[str, 
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         text = text.replace("\x00", "\ufffd")
-        warnings.append(Diagnostic(path, line, "contains NUL characters; they were replaced with U+FFFD"))
+        warnings.append(Diagnostic(path, line, "contains NUL characters; they were replaced with U+FFFD", "nul"))
     return text, warnings
 
 
@@ -222,7 +224,11 @@ def _split_frontmatter(text: str, path: str, warnings: list[Diagnostic]) -> tupl
         start = len(text) - len(stripped)
         if boundary.match(text, start):
             line = text[:start].count("\n") + 1
-            warnings.append(Diagnostic(path, line, "frontmatter starts after blank lines; read as frontmatter anyway"))
+            warnings.append(
+                Diagnostic(
+                    path, line, "frontmatter starts after blank lines; read as frontmatter anyway", "late-frontmatter"
+                )
+            )
     opening = boundary.match(text, start)
     if opening is None:
         return None
@@ -230,7 +236,12 @@ def _split_frontmatter(text: str, path: str, warnings: list[Diagnostic]) -> tupl
     if closing is None:
         line = text[:start].count("\n") + 1
         warnings.append(
-            Diagnostic(path, line, "frontmatter opened with '---' is never closed; the file is read as Markdown only")
+            Diagnostic(
+                path,
+                line,
+                "frontmatter opened with '---' is never closed; the file is read as Markdown only",
+                "unclosed",
+            )
         )
         return None
     fm_text = text[opening.end() : closing.start()]
@@ -327,7 +338,12 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     except (yaml.YAMLError, _Refused, RecursionError) as exc:
         line, problem = _yaml_problem(exc)
         warnings.append(
-            Diagnostic(path, first_line + line, f"frontmatter is not valid YAML ({problem}); keys were read leniently")
+            Diagnostic(
+                path,
+                first_line + line,
+                f"frontmatter is not valid YAML ({problem}); keys were read leniently",
+                "invalid-yaml",
+            )
         )
         return tuple(_lenient_fields(fm_text, first_line, path, warnings))
     if data is None:
@@ -335,7 +351,9 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         warnings.append(
-            Diagnostic(path, first_line, f"frontmatter is {kind}, not a mapping of keys; it is read as Markdown")
+            Diagnostic(
+                path, first_line, f"frontmatter is {kind}, not a mapping of keys; it is read as Markdown", "not-mapping"
+            )
         )
         return None
     # A repeated key moves to where it was last written, with its last value.
@@ -348,6 +366,7 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
                     path,
                     first_line + line,
                     f"duplicate frontmatter key '{key}' (first on line {seen[key]}); the last value is used",
+                    "duplicate-key",
                 )
             )
             del fields[key]
@@ -405,7 +424,7 @@ def _lenient_fields(fm_text: str, first_line: int, path: str, warnings: list[Dia
         key_line = first_line + index
         if key in fields:
             message = f"duplicate frontmatter key '{key}' (first on line {fields[key].line}); the last value is used"
-            warnings.append(Diagnostic(path, key_line, message))
+            warnings.append(Diagnostic(path, key_line, message, "duplicate-key"))
             del fields[key]
         fields[key] = _make_field(key, _lenient_value(lines[index:stop], key), key_line, first_line + stop - 1)
     return list(fields.values())
@@ -587,6 +606,7 @@ class _BodyParser:
                     line,
                     f"lines {line}-{self._line(stop - 1)} are nested too deeply for Markdown parsing "
                     "or are link definitions; kept as a plain paragraph",
+                    "plain-lines",
                 )
             )
             self.stack[-1].items.append(Item(kind="paragraph", text=text, line=line, end_line=self._line(stop - 1)))

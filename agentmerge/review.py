@@ -12,12 +12,12 @@ follow render's rules all the same: plain strings and lines, no colour.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentmerge.config import Settings, read_settings
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.formats import DEFAULT_AGENT_GLOBS, is_agent_file
 from agentmerge.git import (
@@ -126,46 +126,21 @@ class Review:
 
 
 def load_config(root: Path) -> tuple[ReviewConfig, list[Diagnostic]]:
-    """Read the review settings from ``.agentmerge.toml`` or pyproject.toml's ``[tool.agentmerge]``.
+    """Read the review settings from ``.agentmerge.toml`` or pyproject.toml's ``[tool.agentmerge]``
+    (``config.read_settings``).
 
     ``.agentmerge.toml`` wins when both exist; in it the keys may stand at the top level or under
-    ``[tool.agentmerge]``. Unknown keys are reported as warnings (other commands may read their
-    own keys from the same table); a malformed file or a wrongly typed value is an error.
+    ``[tool.agentmerge]``. Unknown keys are reported as warnings (other commands read their own
+    keys from sub-tables of the same table); a malformed file or a wrongly typed value is an error.
     """
-    for name, table_only in ((".agentmerge.toml", False), ("pyproject.toml", True)):
-        path = root / name
-        if not path.is_file():
-            continue
-        text = path.read_bytes().decode("utf-8", "replace")
-        data = _load_toml(text, name)
-        table = data.get("tool", {}).get("agentmerge") if isinstance(data.get("tool"), dict) else None
-        if table is None and not table_only:
-            table = {k: v for k, v in data.items() if k != "tool"}
-        if not isinstance(table, dict) or (table_only and not table):
-            continue
-        return _config_from_table(table, name, text)
-    return ReviewConfig(), []
+    settings = read_settings(root)
+    if not settings.source:
+        return ReviewConfig(), []
+    return _config_from_table(settings)
 
 
-def _load_toml(text: str, name: str) -> dict[str, Any]:
-    import sys
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on Python 3.10 only
-        import tomli as tomllib
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        found = re.search(r"line (\d+)", str(error))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
-        raise InputError(name, int(found.group(1)) if found else 0, f"is not valid TOML ({message})") from None
-
-
-def _config_from_table(table: dict[str, Any], name: str, text: str) -> tuple[ReviewConfig, list[Diagnostic]]:
-    def line_of(key: str) -> int:
-        found = re.search(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", text, re.MULTILINE)
-        return text.count("\n", 0, found.start()) + 1 if found else 0
+def _config_from_table(settings: Settings) -> tuple[ReviewConfig, list[Diagnostic]]:
+    table, name, line_of = settings.table, settings.source, settings.line_of
 
     def globs(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
         value = table.get(key, default)

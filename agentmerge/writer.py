@@ -43,23 +43,26 @@ def render_agent(agent: Agent) -> str:
 
 def render_frontmatter(fields: tuple[Field, ...] | list[Field]) -> str:
     """Return the ``---`` block for ``fields`` in strict YAML, keys in the stable order."""
-    import yaml
-
     order = {key: n for n, key in enumerate(FIRST_KEYS)}
     ordered = sorted(fields, key=lambda f: order.get(f.key, len(order)))
-    lines = ["---"]
-    for f in ordered:
-        dumped = yaml.dump(
-            {f.key: f.value},
-            Dumper=_dumper(),
-            sort_keys=False,
-            allow_unicode=True,
-            default_flow_style=False,
-            width=1_000_000,
-        )
-        lines.append(dumped.rstrip("\n"))
-    lines.append("---")
+    lines = ["---", *(render_field(f) for f in ordered), "---"]
     return "\n".join(lines) + "\n"
+
+
+def render_field(field: Field) -> str:
+    """One frontmatter key and its value as strict YAML lines, without a final line break (how
+    ``render_frontmatter`` writes each key, and ``check --fix`` a key strict YAML rejects)."""
+    import yaml
+
+    dumped = yaml.dump(
+        {field.key: field.value},
+        Dumper=_dumper(),
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1_000_000,
+    )
+    return str(dumped).rstrip("\n")
 
 
 _DUMPER: type[Any] | None = None
@@ -324,6 +327,18 @@ def same_shape(a: Section, b: Section) -> bool:
     if any(not _same_item(x, y) for x, y in zip(a.items, b.items, strict=True)):
         return False
     return all(same_shape(x, y) for x, y in zip(a.sections, b.sections, strict=True))
+
+
+def same_model(a: Agent, b: Agent) -> bool:
+    """Whether two agents say the same: the same frontmatter keys and values (in any order) and
+    bodies of the same shape (``same_shape``), line numbers aside. What ``fmt`` must keep."""
+    keys_a = sorted(f.key for f in a.fields)
+    if keys_a != sorted(f.key for f in b.fields):
+        return False
+    values_b = {f.key: f.value for f in b.fields}
+    if any(values_b[f.key] != f.value or type(values_b[f.key]) is not type(f.value) for f in a.fields):
+        return False
+    return same_shape(a.body, b.body)
 
 
 def _same_item(a: Item, b: Item) -> bool:

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "model"),  # what every stage speaks: the model and the errors
     ("lexicon",),  # word lists and section roles, as data
     ("text",),  # normal forms, terms, polarity, labels
-    ("fields", "formats", "filesystem"),  # frontmatter rules; which files are agents; reading and writing files
+    ("fields", "formats", "filesystem", "config"),  # frontmatter rules; which files are agents; files; settings
     ("parse",),  # read: bytes to model
     ("match",),  # pair two files' sections and items
     ("scorer",),  # the learned pair score: how likely two items give one instruction
@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("writer",),  # the canonical agent file
     ("render",),  # reports: text, Markdown, JSON
     ("git", "library"),  # running git, the changed files, the diff driver; whole libraries: folders, workers
-    ("review",),  # the review report
+    ("review", "check"),  # the review report; lint and canonical formatting of agent files
     ("github",),  # the Actions step and the comment API
     ("__init__",),  # the public Python API
     ("cli",),  # options, one library call, output, exit code

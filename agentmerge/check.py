@@ -1,0 +1,984 @@
+"""Lint agent files for CI and pre-commit, and format them: ``agentmerge check`` and ``agentmerge fmt``.
+
+``check`` reads each file once into the model and runs a table of rules over it (RULES, one
+line of reason each): what the parser had to work around, the file's frontmatter against its
+format's documented fields (``formats``), the body (placeholders, empty sections, repeats,
+contradictions), and, given several files, the library (two agents of one name, two agents that
+say much the same). Each finding has a stable code, grouped by kind as ruff groups its rules:
+AM0xx reading, AM1xx frontmatter, AM2xx body, AM3xx library.
+
+``fmt`` writes a file in the canonical form (``writer.render_agent``), and only when parsing the
+result gives the same model and writing it again gives the same bytes; otherwise the file is
+left as it was and an error says so.
+
+Files are read at one end (``filesystem.read_bytes``) and written at the other
+(``filesystem.write_atomic``); the rules themselves are pure functions of the parsed model and
+the decoded lines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agentmerge.errors import AgentMergeError, InputError
+from agentmerge.formats import FieldRule, Format, detect_format
+from agentmerge.model import Agent, Field
+from agentmerge.parse import decode, frontmatter_span, parse_text
+
+if TYPE_CHECKING:
+    from agentmerge.config import Settings
+    from agentmerge.library import Progress
+
+# --------------------------------------------------------------------------------------------
+# The rules
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One check, with the code findings of it carry."""
+
+    code: str
+    """Stable code (``AM101``): the kind in its first digit, never reused for another rule."""
+    name: str
+    """Short stable name (``invalid-yaml``)."""
+    summary: str
+    """What it finds, in one line."""
+    why: str
+    """Why that matters, in one line."""
+    fixable: bool = False
+    """Whether ``check --fix`` repairs it without changing what the file says."""
+    default: bool = True
+    """Whether it runs unless selected by name; an opt-in rule runs only when its code is selected."""
+
+
+RULES: tuple[Rule, ...] = (
+    # AM0xx: what reading the file had to work around
+    Rule("AM001", "bad-utf8", "the file is not valid UTF-8", "tools read the bad bytes differently or refuse the file"),
+    Rule("AM002", "nul-character", "the file contains NUL characters", "most tools stop reading at the first NUL"),
+    Rule(
+        "AM003",
+        "unparsed-lines",
+        "lines nested too deeply for Markdown, or link definitions, read as plain text",
+        "the structure the author meant is not what a Markdown reader sees",
+    ),
+    # AM1xx: frontmatter
+    Rule(
+        "AM101",
+        "invalid-yaml",
+        "the frontmatter is not valid YAML, though a lenient reading recovers it",
+        "Claude Code reads it, but YAML tools, linters and other agents' loaders reject the file",
+        fixable=True,
+    ),
+    Rule(
+        "AM102",
+        "missing-field",
+        "a field the format requires is missing or empty",
+        "the tool skips the agent or cannot decide when to use it",
+    ),
+    Rule(
+        "AM103",
+        "unknown-field",
+        "a field the format does not document",
+        "tools ignore keys they do not know, so a misspelt key silently does nothing",
+    ),
+    Rule("AM104", "wrong-type", "a field's value has the wrong type", "the tool ignores or misreads the value"),
+    Rule(
+        "AM105",
+        "value-not-accepted",
+        "a value the format does not accept (model, color, permission mode, ...)",
+        "the tool falls back to its default or rejects the agent",
+    ),
+    Rule("AM106", "bad-name", "`name` breaks the format's naming rule", "the tool cannot address the agent by it"),
+    Rule(
+        "AM107",
+        "name-not-file-name",
+        "`name` differs from the file name (opt-in: no format requires it)",
+        "a reader looking for the agent by its name does not find its file",
+        default=False,
+    ),
+    Rule(
+        "AM108",
+        "duplicate-key",
+        "a frontmatter key is set twice",
+        "YAML forbids it; tools keep the last value or refuse the file",
+        fixable=True,
+    ),
+    Rule(
+        "AM109",
+        "late-frontmatter",
+        "blank lines before the opening `---`",
+        "most tools read frontmatter only on the first line, so they see none",
+        fixable=True,
+    ),
+    Rule("AM110", "unclosed-frontmatter", "the opening `---` is never closed", "the whole file is read as Markdown"),
+    Rule(
+        "AM111",
+        "frontmatter-not-mapping",
+        "the frontmatter is a list or a single value, not keys",
+        "the tool finds none of its keys",
+    ),
+    Rule(
+        "AM112",
+        "no-frontmatter",
+        "no frontmatter where the format requires fields",
+        "the tool does not load the file as an agent",
+    ),
+    # AM2xx: body
+    Rule(
+        "AM201",
+        "placeholder",
+        "an unfilled template placeholder ({{NAME}}, [YOUR_...])",
+        "the agent is told to follow text that was meant to be replaced",
+    ),
+    Rule("AM202", "empty-section", "a heading with nothing under it", "a section that was meant to be written"),
+    Rule(
+        "AM203",
+        "repeated-instruction",
+        "the same instruction twice in one file",
+        "a repeat costs context and drifts apart when only one copy is edited",
+    ),
+    Rule(
+        "AM204",
+        "contradiction",
+        "two instructions of one file that say opposite things",
+        "the agent cannot follow both",
+    ),
+    Rule("AM205", "empty-body", "the body holds no instructions", "the agent has no prompt"),
+    Rule(
+        "AM206",
+        "body-too-long",
+        "the body is longer than the format allows",
+        "the tool cuts or rejects the prompt",
+    ),
+    # AM3xx: library (several files)
+    Rule(
+        "AM301",
+        "duplicate-name",
+        "two agents with the same `name`",
+        "the tool loads one of them and hides the other",
+    ),
+    Rule(
+        "AM302",
+        "overlapping-agents",
+        "two agents share most of their instructions",
+        "two agents for one job split its instructions; agentmerge consolidate merges them",
+    ),
+)
+"""Every rule, by code."""
+
+RULE_BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
+
+WARNING_CODES: dict[str, str] = {
+    "bad-utf8": "AM001",
+    "nul": "AM002",
+    "plain-lines": "AM003",
+    "invalid-yaml": "AM101",
+    "duplicate-key": "AM108",
+    "late-frontmatter": "AM109",
+    "unclosed": "AM110",
+    "not-mapping": "AM111",
+}
+"""The rule for each kind of problem the parser works around (``model.Diagnostic.kind``)."""
+
+OVERLAP_THRESHOLD = 0.5
+"""Least share of instructions two agents have in common (``group.instruction_overlap``) for AM302."""
+
+
+# --------------------------------------------------------------------------------------------
+# Findings and results
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem found in one file."""
+
+    path: str
+    """The file's path as given or found (normalised: no ``./``)."""
+    line: int
+    """1-based line in the file, frontmatter included (1 when it concerns the whole file)."""
+    column: int
+    """1-based column on that line."""
+    code: str
+    """The rule's code (``AM101``)."""
+    message: str
+    """One sentence: what is wrong and what to do."""
+    fixable: bool = False
+    """Whether ``check --fix`` repairs it."""
+    related: tuple[tuple[str, int], ...] = ()
+    """Other places the finding points at, as (path, line): the first copy of a repeat."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What ``check`` found in a set of files."""
+
+    files: tuple[str, ...]
+    """The files checked, in order."""
+    findings: tuple[Finding, ...]
+    """Every finding, by path, line, column and code."""
+    errors: tuple[AgentMergeError, ...] = ()
+    """Files that could not be read as agent files."""
+    fixed: int = 0
+    """How many findings ``--fix`` repaired (no longer in ``findings``)."""
+    warnings: tuple[str, ...] = ()
+    """Notes for the user (settings problems), one sentence each."""
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which rules run: ruff's selection, with code prefixes."""
+
+    select: tuple[str, ...] = ()
+    """Codes or prefixes (``AM2``, ``ALL``) of the rules to run; empty for the default rules."""
+    ignore: tuple[str, ...] = ()
+    """Codes or prefixes of rules not to run; a more specific selector wins (``AM2`` with ``AM203``
+    ignored runs every body rule but AM203; ``AM203`` selected with ``AM2`` ignored runs AM203)."""
+
+    def enabled(self, code: str) -> bool:
+        """Whether the rule ``code`` runs."""
+        rule = RULE_BY_CODE[code]
+        chosen = _longest(self.select, code)
+        if not self.select:
+            chosen = 0 if rule.default else None
+        elif chosen is not None and not rule.default and chosen < len(code):
+            chosen = None  # an opt-in rule runs only when its own code is selected
+        if chosen is None:
+            return False
+        ignored = _longest(self.ignore, code)
+        return ignored is None or chosen > ignored
+
+    def codes(self) -> tuple[str, ...]:
+        """The codes of every rule that runs."""
+        return tuple(r.code for r in RULES if self.enabled(r.code))
+
+
+def _longest(selectors: Sequence[str], code: str) -> int | None:
+    """Length of the longest selector that selects ``code`` (``ALL`` counts 0), or None."""
+    found = [0 if s == "ALL" else len(s) for s in selectors if s == "ALL" or code.startswith(s)]
+    return max(found) if found else None
+
+
+def parse_selectors(values: Sequence[str], where: str, line: int = 0) -> tuple[str, ...]:
+    """Split comma-separated selectors and check each names at least one rule.
+
+    Raises AgentMergeError naming ``where`` (an option or a settings file) for an unknown one.
+    """
+    out: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            selector = part.strip().upper()
+            if not selector:
+                continue
+            if selector != "ALL" and not any(code.startswith(selector) for code in RULE_BY_CODE):
+                raise AgentMergeError(
+                    where if line else "",
+                    line,
+                    f"{part.strip()!r} selects no rule{'' if line else f' ({where})'}; "
+                    "use codes such as AM101 or prefixes such as AM2 or ALL (docs/check.md lists the rules)",
+                )
+            out.append(selector)
+    return tuple(out)
+
+
+SETTINGS_KEYS = ("select", "ignore")
+"""The keys ``[tool.agentmerge.check]`` may hold."""
+
+
+def selection_from(
+    select: Sequence[str], ignore: Sequence[str], settings: Settings | None
+) -> tuple[Selection, list[str]]:
+    """The rules to run from the command line and ``[tool.agentmerge.check]``, and warnings.
+
+    ``--select`` replaces the settings' ``select``; ``--ignore`` adds to the settings' ``ignore``.
+    """
+    table: dict[str, Any] = settings.section("check") if settings is not None and settings.source else {}
+    warnings = [
+        f"{settings.source}: unknown key {key!r} in [tool.agentmerge.check]; known: {', '.join(SETTINGS_KEYS)}"
+        for key in table
+        if key not in SETTINGS_KEYS and settings is not None
+    ]
+    configured: dict[str, tuple[str, ...]] = {}
+    for key in SETTINGS_KEYS:
+        value = table.get(key, [])
+        line = settings.line_of(key) if settings is not None else 0
+        source = settings.source if settings is not None else ""
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(source, line, f'check.{key} must be a list of rule codes, like ["AM1", "AM203"]')
+        configured[key] = parse_selectors(value, source, line or 1)
+    chosen = parse_selectors(select, "--select") if select else configured["select"]
+    return Selection(chosen, configured["ignore"] + parse_selectors(ignore, "--ignore")), warnings
+
+
+# --------------------------------------------------------------------------------------------
+# One file
+
+
+@dataclass(frozen=True, slots=True)
+class FileReport:
+    """What checking one file gives: its findings, and what the library rules need of it."""
+
+    path: str
+    """The file's path as shown."""
+    findings: tuple[Finding, ...]
+    """Its findings, in line order."""
+    fixed: int = 0
+    """How many findings ``--fix`` repaired."""
+    name: tuple[str, int] | None = None
+    """Its ``name`` and that key's line, when its format names agents by it (AM301)."""
+    profile: Any = None
+    """Its ``group.Profile`` (AM302), when the library rules run."""
+
+
+def check_text(text: str, path: str, form: Format | None, selection: Selection) -> list[Finding]:
+    """The findings of the rules ``selection`` runs over one decoded file (line endings ``\\n``)."""
+    agent = parse_text(text, path)
+    return _file_findings(agent, text.split("\n"), form, selection)
+
+
+def _file_findings(agent: Agent, lines: list[str], form: Format | None, selection: Selection) -> list[Finding]:
+    found: list[Finding] = []
+    for warning in agent.warnings:
+        code = WARNING_CODES.get(warning.kind)
+        if code is not None:
+            found.append(_warning_finding(agent, warning.line, warning.message, code, lines))
+    if form is not None and form.fields:
+        found.extend(_frontmatter_findings(agent, lines, form))
+    found.extend(_body_findings(agent, lines, form, selection))
+    found = [f for f in found if selection.enabled(f.code)]
+    found.sort(key=lambda f: (f.line, f.column, f.code, f.message))
+    return found
+
+
+def _finding(path: str, line: int, code: str, message: str, column: int = 1, **extra: Any) -> Finding:
+    return Finding(os.path.normpath(path) if path != "<stdin>" else path, max(1, line), column, code, message, **extra)
+
+
+# -- what the parser worked around ---------------------------------------------------------
+
+
+def _warning_finding(agent: Agent, line: int, message: str, code: str, lines: list[str]) -> Finding:
+    rule = RULE_BY_CODE[code]
+    if code == "AM101":
+        message = _yaml_message(agent, line, message)
+    elif code == "AM109":
+        message = "frontmatter starts after blank lines; most tools read it only on the first line"
+    else:
+        message = message[0].upper() + message[1:] if message.startswith(("is ", "contains ")) else message
+        if message.startswith(("Is ", "Contains ")):
+            message = "the file " + message[0].lower() + message[1:]
+    if rule.fixable:
+        message += " (fixable with --fix)"
+    return _finding(agent.path, line, code, message, fixable=rule.fixable)
+
+
+def _yaml_message(agent: Agent, line: int, message: str) -> str:
+    """The AM101 message: the problem, the key it is in, and that key written as strict YAML."""
+    problem = re.search(r"\((.*)\)", message)
+    why = problem.group(1) if problem else "invalid YAML"
+    culprit = next((f for f in agent.fields if f.line <= line <= f.end_line), None)
+    if culprit is None:
+        return f"frontmatter is not valid YAML ({why}); quote the value"
+    from agentmerge.writer import render_field
+
+    fixed = render_field(culprit).split("\n", 1)[0]
+    if len(fixed) > 72:
+        fixed = fixed[:69] + "..."
+    return f"frontmatter is not valid YAML ({why}) in {culprit.key!r}; write it as {fixed}"
+
+
+# -- frontmatter ---------------------------------------------------------------------------
+
+
+def _frontmatter_findings(agent: Agent, lines: list[str], form: Format) -> Iterator[Finding]:
+    rules = {rule.key: rule for rule in form.fields}
+    required = [rule.key for rule in form.fields if rule.required]
+    if not agent.has_frontmatter:
+        if required:
+            yield _finding(
+                agent.path,
+                1,
+                "AM112",
+                f"no frontmatter; a {form.title} needs {_and(required)} in a --- block at the top",
+            )
+        return
+    opening = _opening_line(agent, lines)
+    for key in required:
+        found = agent.field(key)
+        if found is None:
+            yield _finding(agent.path, opening, "AM102", f"{key!r} is missing; a {form.title} requires it")
+        elif _empty(found.value):
+            yield _finding(agent.path, found.line, "AM102", f"{key!r} is empty; a {form.title} requires a value")
+    for f in agent.fields:
+        rule = rules.get(f.key)
+        if rule is None:
+            if form.closed:
+                yield _unknown_field(agent.path, f, form, lines)
+            continue
+        yield from _field_value(agent, f, rule, form, lines)
+
+
+def _unknown_field(path: str, f: Field, form: Format, lines: list[str]) -> Finding:
+    import difflib
+
+    known = [rule.key for rule in form.fields]
+    close = difflib.get_close_matches(f.key, known, n=1, cutoff=0.75) or [
+        k for k in known if k.casefold() == f.key.casefold()
+    ]
+    hint = f"; did you mean {close[0]!r}?" if close else f"; {form.title} reads {_and(known)}"
+    return _finding(path, f.line, "AM103", f"{f.key!r} is not a {form.title} field{hint}")
+
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "names": "a list of names",
+    "list": "a list",
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "mapping": "a mapping of keys",
+}
+
+
+def _field_value(agent: Agent, f: Field, rule: FieldRule, form: Format, lines: list[str]) -> Iterator[Finding]:
+    if f.value is None:
+        return  # an empty optional key (Cursor writes `globs:` so) says nothing
+    column = _value_column(lines, f)
+    if not any(_has_type(f.value, kind) for kind in rule.types):
+        wanted = " or ".join(_TYPE_WORDS[kind] for kind in rule.types)
+        yield _finding(
+            agent.path, f.line, "AM104", f"{f.key!r} must be {wanted}, not {_describe(f.value)}", column=column
+        )
+        return
+    if rule.allowed and isinstance(f.value, str):
+        value = f.value.strip()
+        if value not in rule.allowed and not (rule.allowed_pattern and re.fullmatch(rule.allowed_pattern, value)):
+            accepted = _and(rule.allowed, "or")
+            if rule.allowed_pattern:
+                accepted += " or a full model ID (claude-...)"
+            close = [a for a in rule.allowed if a.casefold() == value.casefold()]
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            yield _finding(
+                agent.path,
+                f.line,
+                "AM105",
+                f"{f.key} {value!r} is not one a {form.title} accepts: {accepted}{hint}",
+                column=column,
+            )
+    if f.key == "name" and isinstance(f.value, str):
+        yield from _name_findings(agent, f, form, column)
+
+
+def _name_findings(agent: Agent, f: Field, form: Format, column: int) -> Iterator[Finding]:
+    assert isinstance(f.value, str)
+    value = f.value.strip()
+    if form.name_pattern and not re.fullmatch(form.name_pattern, value):
+        suggestion = re.sub(r"[^a-z0-9]+", "-", value.casefold()).strip("-")
+        hint = f"; for example {suggestion!r}" if suggestion and suggestion != value else ""
+        yield _finding(
+            agent.path,
+            f.line,
+            "AM106",
+            f"name {value!r} breaks the {form.title} naming rule: {form.name_rule}{hint}",
+            column=column,
+        )
+    if form.name_pattern and agent.path != "<stdin>":
+        stem = _file_stem(agent.path)
+        if stem and stem != value:
+            yield _finding(
+                agent.path, f.line, "AM107", f"name {value!r} differs from the file name {stem!r}", column=column
+            )
+
+
+def _file_stem(path: str) -> str:
+    base = os.path.basename(path)
+    for suffix in (".agent.md", ".chatmode.md", ".prompt.md", ".instructions.md", ".mdc", ".markdown", ".md"):
+        if base.lower().endswith(suffix) and len(base) > len(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+def _has_type(value: object, kind: str) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "names":
+        return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    if kind == "list":
+        return isinstance(value, list)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, dict)
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"the string {_short(str(value))!r}"
+
+
+def _empty(value: object) -> bool:
+    return value is None or (
+        isinstance(value, (str, list, dict)) and not (value.strip() if isinstance(value, str) else value)
+    )
+
+
+def _opening_line(agent: Agent, lines: list[str]) -> int:
+    span = frontmatter_span("\n".join(lines))
+    return span[0] if span else 1
+
+
+def _value_column(lines: list[str], f: Field) -> int:
+    """1-based column where the value of ``f`` starts on its key's line (1 when not found)."""
+    if not 0 < f.line <= len(lines):
+        return 1
+    found = re.match(rf"\s*{re.escape(f.key)}\s*:\s*", lines[f.line - 1])
+    return found.end() + 1 if found and found.end() < len(lines[f.line - 1]) else 1
+
+
+def _and(words: Sequence[str], last: str = "and") -> str:
+    quoted = [repr(w) for w in words]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + f" {last} " + quoted[-1]
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- body ----------------------------------------------------------------------------------
+
+PLACEHOLDER_PATTERNS: tuple[tuple[str, str], ...] = (
+    # {{PROJECT_TYPE}}, {{ name }}; not GitHub's ${{ expressions }}.
+    ("template variable", r"(?<!\$)\{\{\s*[A-Za-z_][\w .-]{0,40}?\s*\}\}"),
+    # [YOUR_API_KEY], [INSERT PROJECT NAME], [PLACEHOLDER]; not a link's text ([x](url), [x][y]).
+    (
+        "bracketed placeholder",
+        r"\[(?:YOUR|INSERT|ENTER|REPLACE|FILL|ADD|PUT|PLACEHOLDER|TBD|TODO)(?:[ _-][A-Za-z0-9_ -]{0,40})?\](?![(\[:])",
+    ),
+    # <YOUR_NAME>, <INSERT-THING>
+    ("angle-bracket placeholder", r"<(?:YOUR|INSERT|ENTER|REPLACE)[ _-][A-Za-z0-9_ -]{1,40}>"),
+)
+"""Unfilled template placeholders (AM201), each with what it is; searched outside code blocks and
+code spans, where templates that show syntax live."""
+
+_CODE_SPAN = r"(`+)(?:(?!\1).)+?\1"
+
+
+def _body_findings(agent: Agent, lines: list[str], form: Format | None, selection: Selection) -> Iterator[Finding]:
+    if selection.enabled("AM201"):
+        yield from _placeholders(agent, lines)
+    for section in agent.body.walk():
+        if section.kind == "heading" and not section.items and not section.sections:
+            title = _short(section.title or "", 50)
+            yield _finding(agent.path, section.line, "AM202", f"section {title!r} is empty; write it or remove it")
+    has_items = any(True for _ in agent.items())
+    if not has_items and (agent.has_frontmatter or form is not None):
+        yield _finding(agent.path, agent.body.line, "AM205", "the body holds no instructions; the agent has no prompt")
+    if form is not None and form.body_limit:
+        start = agent.body.line
+        size = len("\n".join(lines[start - 1 :]).strip())
+        if size > form.body_limit:
+            yield _finding(
+                agent.path,
+                start,
+                "AM206",
+                f"the body has {size:,} characters; a {form.title} may have at most {form.body_limit:,}",
+            )
+    if selection.enabled("AM203") or selection.enabled("AM204"):
+        yield from repeats_and_contradictions(agent)
+
+
+def _placeholders(agent: Agent, lines: list[str]) -> Iterator[Finding]:
+    skipped = bytearray(len(lines) + 2)
+    for _, item in agent.items():
+        if item.kind in ("code", "html"):
+            skipped[item.line : item.end_line + 1] = b"\x01" * (item.end_line + 1 - item.line)
+    for number, line in enumerate(lines, start=1):
+        if skipped[number] or ("{{" not in line and "[" not in line and "<" not in line):
+            continue
+        visible = re.sub(_CODE_SPAN, lambda m: " " * len(m.group(0)), line)
+        for what, pattern in PLACEHOLDER_PATTERNS:
+            for match in re.finditer(pattern, visible):
+                yield _finding(
+                    agent.path,
+                    number,
+                    "AM201",
+                    f"unfilled {what} {match.group(0)!r}; replace it with the real text",
+                    column=match.start() + 1,
+                )
+
+
+def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
+    """AM203 and AM204 for one file: pairs of its instructions the item matcher reads as the same
+    instruction, and pairs that say much the same with opposite polarity."""
+    from agentmerge.cluster import TermWeights, candidate_pairs
+    from agentmerge.text import opposite_polarity
+
+    entries = [(item.line, item.text) for _, item in agent.items() if item.kind not in ("code", "html", "table")]
+    entries = [(line, text) for line, text in entries if text.strip()]
+    if len(entries) < 2:
+        return
+    weights = TermWeights([text for _, text in entries])
+    vectors = [weights.vector(text) for _, text in entries]
+    for (i, j), score in sorted(candidate_pairs(vectors, weights, 1).items()):
+        if score < REPEAT_THRESHOLD:
+            continue
+        (first, a), (second, b) = entries[i], entries[j]
+        opposite = opposite_polarity(a, b)
+        code, verb = ("AM204", "contradicts") if opposite else ("AM203", "repeats")
+        yield _finding(
+            agent.path,
+            second,
+            code,
+            f"{verb} line {first}: {_short(a, 50)!r} and {_short(b, 50)!r}",
+            related=((agent.path, first),),
+        )
+
+
+REPEAT_THRESHOLD = 0.8
+"""Least item similarity at which two instructions of one file are the same instruction (AM203)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Safe fixes
+
+
+def fix_text(text: str, agent: Agent, codes: Sequence[str]) -> tuple[str, int]:
+    """``text`` (decoded, original line endings) with the safe fixes of ``codes`` applied, and how
+    many findings they repair; ``text`` itself when none applies or the result would not say the
+    same (``writer.same_model``) or would not read as strict YAML.
+
+    AM109 drops the blank lines before the frontmatter, AM108 the earlier copies of a key (the
+    parser keeps the last), AM101 writes each key strict YAML rejects as the canonical writer
+    writes it, every other line kept as it was.
+    """
+    from agentmerge.writer import render_field, same_model
+
+    kinds = {w.kind for w in agent.warnings}
+    wanted = [c for c in ("AM109", "AM108", "AM101") if c in codes and _kind_of(c) in kinds]
+    if not wanted or re.search(r"\r(?!\n)", text):
+        return text, 0
+    ending = "\r\n" if "\r\n" in text else "\n"
+    lines = text.replace("\r\n", "\n").split("\n")
+    span = frontmatter_span("\n".join(lines))
+    if span is None:
+        return text, 0
+    opening, closing = span
+    replace_lines: dict[int, list[str]] = {}  # 1-based first line -> its new lines (for a run)
+    drop: set[int] = set()
+    count = 0
+    if "AM109" in wanted:
+        drop.update(range(1, opening))
+        count += 1
+    if "AM108" in wanted:
+        starts = sorted([f.line for f in agent.fields] + [closing])
+        for warning in agent.warnings:
+            if warning.kind == "duplicate-key":
+                stop = next(s for s in starts if s > warning.line)
+                drop.update(range(warning.line, stop))
+                count += 1
+    if "AM101" in wanted:
+        for f in agent.fields:
+            if not _loads_alone(lines[f.line - 1 : f.end_line]):
+                replace_lines[f.line] = render_field(f).split("\n")
+                drop.update(range(f.line + 1, f.end_line + 1))
+                count += 1
+        count = max(count, 1)
+    out: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if number in replace_lines:
+            out.extend(replace_lines[number])
+        elif number not in drop:
+            out.append(line)
+    fixed = "\n".join(out)
+    again = parse_text(fixed, agent.path)
+    if not same_model(agent, again) or any(w.kind in {_kind_of(c) for c in wanted} for w in again.warnings):
+        return text, 0
+    return fixed.replace("\n", ending) if ending != "\n" else fixed, count
+
+
+def _kind_of(code: str) -> str:
+    return next(kind for kind, c in WARNING_CODES.items() if c == code)
+
+
+def _loads_alone(block: list[str]) -> bool:
+    """Whether one key's lines load as strict YAML on their own."""
+    import yaml
+
+    try:
+        yaml.safe_load("\n".join(block))
+    except yaml.YAMLError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Many files
+
+
+def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> tuple[Any, ...]:
+    """Worker: check one file (and fix it with ``fix``); the result as plain values that pickle:
+    ("ok", path, findings, fixed, name, profile) or ("error", path, line, message)."""
+    from agentmerge.filesystem import read_bytes, write_atomic
+
+    selection = Selection(codes)
+    try:
+        data = read_bytes(path)
+        text, warnings = decode(data, path, keep_endings=True)
+        plain = text.replace("\r\n", "\n").replace("\r", "\n")
+        agent = parse_text(plain, path, _warnings=warnings)
+        form = detect_format(path, data)
+        fixed = 0
+        if fix:
+            new, fixed = fix_text(text, agent, codes)
+            if fixed:
+                write_atomic(path, "\ufeff" + new if data.startswith(b"\xef\xbb\xbf") else new)
+                plain = new.replace("\r\n", "\n")
+                agent = parse_text(plain, path, _warnings=warnings)
+        found = _file_findings(agent, plain.split("\n"), form, selection)
+    except AgentMergeError as error:
+        return ("error", error.path, error.line, error.message)
+    name = None
+    if form is not None and form.name_pattern:
+        named = agent.field("name")
+        if named is not None and isinstance(named.value, str) and named.value.strip():
+            name = (named.value.strip(), named.line)
+    profile = None
+    if library:
+        from agentmerge.group import profile as make_profile
+
+        made = make_profile(agent)
+        profile = (made.path, made.name, made.role, made.instructions)
+    rows = tuple((f.path, f.line, f.column, f.code, f.message, f.fixable, f.related) for f in found)
+    return ("ok", path, rows, fixed, name, profile)
+
+
+def check_paths(
+    files: Sequence[str],
+    selection: Selection,
+    *,
+    fix: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> CheckResult:
+    """Check ``files`` (agent files, already found), fixing them with ``fix``; the library rules
+    (AM3xx) run when there are two or more."""
+    from agentmerge.library import map_work
+
+    codes = selection.codes()
+    library = len(files) > 1 and ("AM302" in codes)
+    results = map_work(
+        check_file, [(path, codes, fix, library) for path in files], jobs=jobs, progress=progress, what="checking"
+    )
+    findings: list[Finding] = []
+    errors: list[AgentMergeError] = []
+    fixed = 0
+    named: list[tuple[str, str, int]] = []
+    profiles: list[Any] = []
+    for result in results:
+        if result[0] == "error":
+            errors.append(InputError(result[1], result[2], result[3]))
+            continue
+        _, path, rows, count, name, profile = result
+        findings.extend(Finding(*row) for row in rows)
+        fixed += count
+        if name is not None:
+            named.append((os.path.normpath(path), name[0], name[1]))
+        if profile is not None:
+            profiles.append(profile)
+    if "AM301" in codes:
+        findings.extend(_duplicate_names(named))
+    if library:
+        findings.extend(_overlaps(profiles))
+    findings.sort(key=lambda f: (f.path, f.line, f.column, f.code, f.message))
+    return CheckResult(tuple(files), tuple(findings), tuple(errors), fixed)
+
+
+def _duplicate_names(named: list[tuple[str, str, int]]) -> Iterator[Finding]:
+    first: dict[str, tuple[str, int]] = {}
+    for path, name, line in sorted(named):
+        key = name.casefold()
+        if key in first:
+            other, other_line = first[key]
+            yield _finding(
+                path,
+                line,
+                "AM301",
+                f"name {name!r} is also the name of {other}:{other_line}; the tool loads only one of them",
+                related=((other, other_line),),
+            )
+        else:
+            first[key] = (path, line)
+
+
+def _overlaps(rows: list[Any]) -> Iterator[Finding]:
+    from agentmerge.group import MIN_SIMILARITY, Profile, candidate_pairs, instruction_overlap, role_vectors
+    from agentmerge.group import instruction_weights as weights_of
+
+    profiles = sorted((Profile(*row) for row in rows), key=lambda p: p.path)
+    if len(profiles) < 2:
+        return
+    vectors = role_vectors(profiles)
+    weights = weights_of(profiles)
+    pairs, _ = candidate_pairs(vectors, MIN_SIMILARITY)
+    for _, i, j in sorted(pairs, key=lambda p: (p[1], p[2])):
+        share = instruction_overlap(profiles[i], profiles[j], weights)
+        if share >= OVERLAP_THRESHOLD:
+            a, b = os.path.normpath(profiles[i].path), os.path.normpath(profiles[j].path)
+            yield _finding(
+                b,
+                1,
+                "AM302",
+                f"shares {share:.0%} of its instructions with {a}; agentmerge consolidate {a} {b} merges them",
+                related=((a, 1),),
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Reports
+
+
+def render_text(result: CheckResult) -> Iterator[str]:
+    """One line per finding, ``path:line:col: CODE message`` (ruff's shape), then a summary."""
+    for f in result.findings:
+        yield f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}"
+    fixable = sum(1 for f in result.findings if f.fixable)
+    if result.findings:
+        summary = f"Found {len(result.findings)} finding{'s' if len(result.findings) != 1 else ''}"
+        if result.fixed:
+            summary += f" ({result.fixed} fixed, {len(result.findings)} remaining)"
+        yield summary + "."
+        if fixable:
+            yield f"{fixable} fixable with agentmerge check --fix."
+    elif result.fixed:
+        yield f"Found {result.fixed} finding{'s' if result.fixed != 1 else ''} ({result.fixed} fixed, 0 remaining)."
+    else:
+        yield f"All checks passed ({len(result.files)} file{'s' if len(result.files) != 1 else ''})."
+
+
+def check_to_dict(result: CheckResult) -> dict[str, Any]:
+    """The JSON report, version 1: every finding, counts per code, fixes and errors."""
+    by_code: dict[str, int] = {}
+    for f in result.findings:
+        by_code[f.code] = by_code.get(f.code, 0) + 1
+    return {
+        "version": 1,
+        "files": len(result.files),
+        "findings": [
+            {
+                "path": f.path,
+                "line": f.line,
+                "column": f.column,
+                "code": f.code,
+                "rule": RULE_BY_CODE[f.code].name,
+                "message": f.message,
+                "fixable": f.fixable,
+                "related": [{"path": p, "line": n} for p, n in f.related],
+            }
+            for f in result.findings
+        ],
+        "summary": dict(sorted(by_code.items())),
+        "fixed": result.fixed,
+        "errors": [{"path": e.path, "line": e.line or None, "message": e.message} for e in result.errors],
+    }
+
+
+def render_github(result: CheckResult) -> Iterator[str]:
+    """GitHub Actions workflow commands: one ``::error`` annotation per finding, on its file and line."""
+    for f in result.findings:
+        properties = ",".join(
+            f"{key}={_escape_property(value)}"
+            for key, value in (
+                ("title", f"agentmerge ({f.code})"),
+                ("file", f.path),
+                ("line", str(f.line)),
+                ("col", str(f.column)),
+            )
+        )
+        yield f"::error {properties}::{_escape_data(f'{f.path}:{f.line}:{f.column}: {f.code} {f.message}')}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# --------------------------------------------------------------------------------------------
+# fmt
+
+
+@dataclass(frozen=True, slots=True)
+class Formatted:
+    """One file in the canonical form."""
+
+    path: str
+    """The file's path as given."""
+    text: str
+    """The canonical text."""
+    changed: bool
+    """Whether the canonical bytes differ from the file's."""
+    notes: tuple[str, ...] = field(default=())
+    """What the user should know (frontmatter that strict YAML rejected is now strict YAML)."""
+
+
+def format_bytes(data: bytes, path: str) -> Formatted:
+    """The canonical form of the file ``data`` (``writer.render_agent``), checked: parsing it gives
+    the same model (``writer.same_model``) and writing that again gives the same bytes.
+
+    Raises InputError when either does not hold; the file must then be left as it is.
+    """
+    from agentmerge.writer import render_agent, same_model
+
+    text, warnings = decode(data, path)
+    agent = parse_text(text, path, _warnings=warnings)
+    written = render_agent(agent)
+    again = parse_text(written, path)
+    if not same_model(agent, again):
+        raise InputError(
+            path, 0, "formatting would change what the file says; it was left as it was (please report it)"
+        )
+    if render_agent(again) != written:
+        raise InputError(path, 0, "formatting is not stable for this file; it was left as it was (please report it)")
+    notes = tuple(
+        f"{path}:{w.line}: frontmatter was not valid YAML; written as strict YAML with the values as read"
+        for w in agent.warnings
+        if w.kind == "invalid-yaml"
+    )
+    return Formatted(path, written, written.encode("utf-8") != data, notes)
+
+
+def unified_diff(old: bytes, new: str, path: str) -> str:
+    """A unified diff of a file's text before and after formatting (``--diff``)."""
+    import difflib
+
+    before = old.decode("utf-8", "replace").splitlines(keepends=True)
+    after = new.splitlines(keepends=True)
+    return "".join(difflib.unified_diff(before, after, f"{path} (original)", f"{path} (formatted)"))
+
+
+__all__ = [
+    "RULES",
+    "CheckResult",
+    "Finding",
+    "Formatted",
+    "Rule",
+    "Selection",
+    "check_paths",
+    "check_text",
+    "format_bytes",
+]

@@ -1,0 +1,96 @@
+"""Settings: the ``[tool.agentmerge]`` table of ``pyproject.toml``, or ``.agentmerge.toml``.
+
+One reader for every command: ``review`` takes its keys (``agent-globs``, ...) from the table, and
+a command with settings of its own reads them from a sub-table named after it
+(``[tool.agentmerge.check]``), which ``review`` leaves alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentmerge.errors import InputError
+
+SETTINGS_FILES = (".agentmerge.toml", "pyproject.toml")
+"""Where settings are read from, first found wins; in ``pyproject.toml`` only ``[tool.agentmerge]``
+counts, in ``.agentmerge.toml`` the keys may also stand at the top level."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The agentmerge table of one settings file, or nothing."""
+
+    table: dict[str, Any] = field(default_factory=dict)
+    """The keys and values of the table; empty when no settings file holds one."""
+    source: str = ""
+    """The settings file's name (``pyproject.toml``), as messages name it; empty for none."""
+    text: str = ""
+    """The file's text, to find the line a key stands on."""
+    folder: str = ""
+    """The folder the settings file is in; empty for none."""
+
+    def line_of(self, key: str) -> int:
+        """The 1-based line on which ``key`` is set in the file, or 0 when it cannot be found."""
+        found = re.search(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", self.text, re.MULTILINE)
+        return self.text.count("\n", 0, found.start()) + 1 if found else 0
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The sub-table ``name`` (``[tool.agentmerge.check]``); empty when absent.
+
+        Raises InputError when ``name`` is set to something other than a table.
+        """
+        value = self.table.get(name, {})
+        if not isinstance(value, dict):
+            raise InputError(self.source, self.line_of(name), f"{name} must be a table, like [tool.agentmerge.{name}]")
+        return value
+
+
+def read_settings(folder: Path) -> Settings:
+    """The settings in ``folder``: ``.agentmerge.toml`` wins over ``pyproject.toml``'s
+    ``[tool.agentmerge]``; a ``pyproject.toml`` without that table does not count.
+
+    Raises InputError, with the line, for a file that is not valid TOML.
+    """
+    for name in SETTINGS_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        data = _load_toml(text, name)
+        tool = data.get("tool")
+        table = tool.get("agentmerge") if isinstance(tool, dict) else None
+        if table is None and name != "pyproject.toml":
+            table = {k: v for k, v in data.items() if k != "tool"}
+        if not isinstance(table, dict) or (name == "pyproject.toml" and not table):
+            continue
+        return Settings(table, name, text, str(folder))
+    return Settings()
+
+
+def find_settings(start: Path) -> Settings:
+    """The settings of the nearest folder at or above ``start`` that has any (as ruff and black look
+    for their ``pyproject.toml``), stopping at a repository's root (a folder holding ``.git``)."""
+    folder = start.resolve()
+    while True:
+        found = read_settings(folder)
+        if found.source or (folder / ".git").exists() or folder.parent == folder:
+            return found
+        folder = folder.parent
+
+
+def _load_toml(text: str, name: str) -> dict[str, Any]:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"line (\d+)", str(error))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
+        raise InputError(name, int(found.group(1)) if found else 0, f"is not valid TOML ({message})") from None
