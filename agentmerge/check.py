@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
+from agentmerge.filesystem import STDIN
 from agentmerge.formats import FieldRule, Format, detect_format
 from agentmerge.model import Agent, Field
 from agentmerge.parse import decode, frontmatter_span, parse_text
@@ -336,10 +337,10 @@ class FileReport:
 def check_text(text: str, path: str, form: Format | None, selection: Selection) -> list[Finding]:
     """The findings of the rules ``selection`` runs over one decoded file (line endings ``\\n``)."""
     agent = parse_text(text, path)
-    return _file_findings(agent, text.split("\n"), form, selection)
+    return _file_findings(agent, text.split("\n"), form, frozenset(selection.codes()))
 
 
-def _file_findings(agent: Agent, lines: list[str], form: Format | None, selection: Selection) -> list[Finding]:
+def _file_findings(agent: Agent, lines: list[str], form: Format | None, codes: frozenset[str]) -> list[Finding]:
     found: list[Finding] = []
     for warning in agent.warnings:
         code = WARNING_CODES.get(warning.kind)
@@ -347,14 +348,14 @@ def _file_findings(agent: Agent, lines: list[str], form: Format | None, selectio
             found.append(_warning_finding(agent, warning.line, warning.message, code, lines))
     if form is not None and form.fields:
         found.extend(_frontmatter_findings(agent, lines, form))
-    found.extend(_body_findings(agent, lines, form, selection))
-    found = [f for f in found if selection.enabled(f.code)]
+    found.extend(_body_findings(agent, lines, form, codes))
+    found = [f for f in found if f.code in codes]
     found.sort(key=lambda f: (f.line, f.column, f.code, f.message))
     return found
 
 
 def _finding(path: str, line: int, code: str, message: str, column: int = 1, **extra: Any) -> Finding:
-    return Finding(os.path.normpath(path) if path != "<stdin>" else path, max(1, line), column, code, message, **extra)
+    return Finding(os.path.normpath(path) if path != STDIN else path, max(1, line), column, code, message, **extra)
 
 
 # -- what the parser worked around ---------------------------------------------------------
@@ -385,9 +386,11 @@ def _yaml_message(agent: Agent, line: int, message: str) -> str:
     from agentmerge.writer import render_field
 
     fixed = render_field(culprit).split("\n", 1)[0]
+    if fixed.endswith(("|", "|-", "|+")):
+        return f"frontmatter is not valid YAML ({why}) in {culprit.key!r}; write its value as a | block"
     if len(fixed) > 72:
         fixed = fixed[:69] + "..."
-    return f"frontmatter is not valid YAML ({why}) in {culprit.key!r}; write it as {fixed}"
+    return f"frontmatter is not valid YAML ({why}) in {culprit.key!r}; quote it: {fixed}"
 
 
 # -- frontmatter ---------------------------------------------------------------------------
@@ -425,10 +428,11 @@ def _unknown_field(path: str, f: Field, form: Format, lines: list[str]) -> Findi
     import difflib
 
     known = [rule.key for rule in form.fields]
-    close = difflib.get_close_matches(f.key, known, n=1, cutoff=0.75) or [
-        k for k in known if k.casefold() == f.key.casefold()
-    ]
-    hint = f"; did you mean {close[0]!r}?" if close else f"; {form.title} reads {_and(known)}"
+    # 0.9: "colour" and "disallowed_tools" find their key, "mode" does not pass for "model".
+    close = [k for k in known if k.casefold() == f.key.casefold()] or difflib.get_close_matches(
+        f.key, known, n=1, cutoff=0.9
+    )
+    hint = f"; did you mean {close[0]!r}?" if close else f" (its fields: {form.source})"
     return _finding(path, f.line, "AM103", f"{f.key!r} is not a {form.title} field{hint}")
 
 
@@ -560,27 +564,38 @@ def _short(text: str, limit: int = 40) -> str:
 # -- body ----------------------------------------------------------------------------------
 
 PLACEHOLDER_PATTERNS: tuple[tuple[str, str], ...] = (
-    # {{PROJECT_TYPE}}, {{ name }}; not GitHub's ${{ expressions }}.
-    ("template variable", r"(?<!\$)\{\{\s*[A-Za-z_][\w .-]{0,40}?\s*\}\}"),
+    # {{PROJECT_TYPE}}, {{ DEPLOYMENT_AGENT }}: upper case, as template kits write the slots they
+    # fill. Lower and mixed case ({{ this }}, {{RoleTitle}}) is template syntax the agent is shown
+    # or asked to use (dbt, Jinja, example prompts): on the corpus every such hit was meant.
+    ("template variable", r"(?<!\$)\{\{\s*[A-Z][A-Z0-9_]*(?:[ .-][A-Z0-9_]+)*\s*\}\}"),
     # [YOUR_API_KEY], [INSERT PROJECT NAME], [PLACEHOLDER]; not a link's text ([x](url), [x][y]).
+    # [TODO] is left out: agents are told to mark gaps with it.
     (
         "bracketed placeholder",
-        r"\[(?:YOUR|INSERT|ENTER|REPLACE|FILL|ADD|PUT|PLACEHOLDER|TBD|TODO)(?:[ _-][A-Za-z0-9_ -]{0,40})?\](?![(\[:])",
+        r"\[(?:YOUR|INSERT|ENTER|REPLACE|FILL[ _-]IN|PLACEHOLDER)(?:[ _-][A-Za-z0-9_ -]{0,40})?\](?![(\[:])",
     ),
     # <YOUR_NAME>, <INSERT-THING>
     ("angle-bracket placeholder", r"<(?:YOUR|INSERT|ENTER|REPLACE)[ _-][A-Za-z0-9_ -]{1,40}>"),
 )
-"""Unfilled template placeholders (AM201), each with what it is; searched outside code blocks and
-code spans, where templates that show syntax live."""
+"""Unfilled template placeholders (AM201), each with what it is. Code spans are never searched:
+they show syntax (``{{VARIABLE_NAME}}`` in "replace `{{REPO_PATH}}`"). Code blocks are searched for
+the upper-case template variable only: template kits leave their slots there too (``cd
+{{REPO_PATH}}``), while bracketed words in code are code."""
+
+IN_CODE_BLOCKS = ("template variable",)
+"""Which PLACEHOLDER_PATTERNS are searched inside code blocks as well."""
 
 _CODE_SPAN = r"(`+)(?:(?!\1).)+?\1"
 
 
-def _body_findings(agent: Agent, lines: list[str], form: Format | None, selection: Selection) -> Iterator[Finding]:
-    if selection.enabled("AM201"):
+def _body_findings(agent: Agent, lines: list[str], form: Format | None, codes: frozenset[str]) -> Iterator[Finding]:
+    if "AM201" in codes:
         yield from _placeholders(agent, lines)
     for section in agent.body.walk():
-        if section.kind == "heading" and not section.items and not section.sections:
+        # A level-1 heading over another is a document's title over its first section, or a
+        # `# comment` of code written outside a fence (Cursor rules do both); neither is a
+        # section left unwritten.
+        if section.kind == "heading" and section.level > 1 and not section.items and not section.sections:
             title = _short(section.title or "", 50)
             yield _finding(agent.path, section.line, "AM202", f"section {title!r} is empty; write it or remove it")
     has_items = any(True for _ in agent.items())
@@ -596,20 +611,22 @@ def _body_findings(agent: Agent, lines: list[str], form: Format | None, selectio
                 "AM206",
                 f"the body has {size:,} characters; a {form.title} may have at most {form.body_limit:,}",
             )
-    if selection.enabled("AM203") or selection.enabled("AM204"):
+    if "AM203" in codes or "AM204" in codes:
         yield from repeats_and_contradictions(agent)
 
 
 def _placeholders(agent: Agent, lines: list[str]) -> Iterator[Finding]:
-    skipped = bytearray(len(lines) + 2)
+    code = bytearray(len(lines) + 2)
     for _, item in agent.items():
         if item.kind in ("code", "html"):
-            skipped[item.line : item.end_line + 1] = b"\x01" * (item.end_line + 1 - item.line)
+            code[item.line : item.end_line + 1] = b"\x01" * (item.end_line + 1 - item.line)
     for number, line in enumerate(lines, start=1):
-        if skipped[number] or ("{{" not in line and "[" not in line and "<" not in line):
+        if "{{" not in line and "[" not in line and "<" not in line:
             continue
-        visible = re.sub(_CODE_SPAN, lambda m: " " * len(m.group(0)), line)
+        visible = line if code[number] else re.sub(_CODE_SPAN, lambda m: " " * len(m.group(0)), line)
         for what, pattern in PLACEHOLDER_PATTERNS:
+            if code[number] and what not in IN_CODE_BLOCKS:
+                continue
             for match in re.finditer(pattern, visible):
                 yield _finding(
                     agent.path,
@@ -657,56 +674,91 @@ REPEAT_THRESHOLD = 0.8
 
 def fix_text(text: str, agent: Agent, codes: Sequence[str]) -> tuple[str, int]:
     """``text`` (decoded, original line endings) with the safe fixes of ``codes`` applied, and how
-    many findings they repair; ``text`` itself when none applies or the result would not say the
-    same (``writer.same_model``) or would not read as strict YAML.
+    many findings they repair. Each fix is kept only when the file then says the same
+    (``writer.same_model``) and the parser no longer has that problem to work around.
 
     AM109 drops the blank lines before the frontmatter, AM108 the earlier copies of a key (the
     parser keeps the last), AM101 writes each key strict YAML rejects as the canonical writer
-    writes it, every other line kept as it was.
+    writes it; every other line stays as it was.
     """
-    from agentmerge.writer import render_field, same_model
-
-    kinds = {w.kind for w in agent.warnings}
-    wanted = [c for c in ("AM109", "AM108", "AM101") if c in codes and _kind_of(c) in kinds]
-    if not wanted or re.search(r"\r(?!\n)", text):
-        return text, 0
+    if re.search(r"\r(?!\n)", text):
+        return text, 0  # lone CR line endings: lines cannot be matched up safely
     ending = "\r\n" if "\r\n" in text else "\n"
-    lines = text.replace("\r\n", "\n").split("\n")
+    current = text.replace("\r\n", "\n")
+    count = 0
+    for code in ("AM109", "AM108", "AM101"):
+        kind = _kind_of(code)
+        now = parse_text(current, agent.path)
+        if code not in codes or not any(w.kind == kind for w in now.warnings):
+            continue
+        lines = current.split("\n")
+        edits = _FIXES[code](now, lines)
+        if not edits:
+            continue
+        out: list[str] = []
+        for number, line in enumerate(lines, start=1):
+            out.extend(edits.get(number, [line]))
+        candidate = "\n".join(out)
+        again = parse_text(candidate, agent.path)
+        if _says_the_same(agent, again) and not any(w.kind == kind for w in again.warnings):
+            count += sum(1 for w in now.warnings if w.kind == kind)
+            current = candidate
+    if not count:
+        return text, 0
+    return (current.replace("\n", ending) if ending != "\n" else current), count
+
+
+def _says_the_same(a: Agent, b: Agent) -> bool:
+    from agentmerge.writer import same_model
+
+    return same_model(a, b)
+
+
+Edits = dict[int, list[str]]
+"""Lines to replace, by 1-based number: each with the lines that stand in its place (none: dropped)."""
+
+
+def _fix_late_frontmatter(agent: Agent, lines: list[str]) -> Edits:
+    span = frontmatter_span("\n".join(lines))
+    return {} if span is None else {n: [] for n in range(1, span[0])}
+
+
+def _fix_duplicate_keys(agent: Agent, lines: list[str]) -> Edits:
+    """Drop every earlier copy of a key set twice: from its line to the next key or the closing ``---``."""
     span = frontmatter_span("\n".join(lines))
     if span is None:
-        return text, 0
+        return {}
     opening, closing = span
-    replace_lines: dict[int, list[str]] = {}  # 1-based first line -> its new lines (for a run)
-    drop: set[int] = set()
-    count = 0
-    if "AM109" in wanted:
-        drop.update(range(1, opening))
-        count += 1
-    if "AM108" in wanted:
-        starts = sorted([f.line for f in agent.fields] + [closing])
-        for warning in agent.warnings:
-            if warning.kind == "duplicate-key":
-                stop = next(s for s in starts if s > warning.line)
-                drop.update(range(warning.line, stop))
-                count += 1
-    if "AM101" in wanted:
-        for f in agent.fields:
-            if not _loads_alone(lines[f.line - 1 : f.end_line]):
-                replace_lines[f.line] = render_field(f).split("\n")
-                drop.update(range(f.line + 1, f.end_line + 1))
-                count += 1
-        count = max(count, 1)
-    out: list[str] = []
-    for number, line in enumerate(lines, start=1):
-        if number in replace_lines:
-            out.extend(replace_lines[number])
-        elif number not in drop:
-            out.append(line)
-    fixed = "\n".join(out)
-    again = parse_text(fixed, agent.path)
-    if not same_model(agent, again) or any(w.kind in {_kind_of(c) for c in wanted} for w in again.warnings):
-        return text, 0
-    return fixed.replace("\n", ending) if ending != "\n" else fixed, count
+    kept = {f.key: f.line for f in agent.fields}
+    starts = sorted({f.line for f in agent.fields} | {closing})
+    edits: Edits = {}
+    for warning in agent.warnings:
+        if warning.kind != "duplicate-key":
+            continue
+        key = lines[warning.line - 1].split(":", 1)[0].strip()
+        if key not in kept:
+            continue
+        pattern = rf"{re.escape(key)}[ \t]*:"
+        for number in range(opening + 1, kept[key]):
+            if re.match(pattern, lines[number - 1]):
+                stop = next(s for s in starts if s > number)
+                edits.update({n: [] for n in range(number, stop)})
+    return edits
+
+
+def _fix_invalid_yaml(agent: Agent, lines: list[str]) -> Edits:
+    from agentmerge.writer import render_field
+
+    edits: Edits = {}
+    for f in agent.fields:
+        if not _loads_alone(lines[f.line - 1 : f.end_line]):
+            edits[f.line] = render_field(f).split("\n")
+            edits.update({n: [] for n in range(f.line + 1, f.end_line + 1)})
+    return edits
+
+
+_FIXES = {"AM109": _fix_late_frontmatter, "AM108": _fix_duplicate_keys, "AM101": _fix_invalid_yaml}
+"""The safe fix of each fixable rule: the line edits that repair it."""
 
 
 def _kind_of(code: str) -> str:
@@ -733,9 +785,9 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
     ("ok", path, findings, fixed, name, profile) or ("error", path, line, message)."""
     from agentmerge.filesystem import read_bytes, write_atomic
 
-    selection = Selection(codes)
     try:
         data = read_bytes(path)
+        path = STDIN if path == "-" else path
         text, warnings = decode(data, path, keep_endings=True)
         plain = text.replace("\r\n", "\n").replace("\r", "\n")
         agent = parse_text(plain, path, _warnings=warnings)
@@ -747,7 +799,7 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
                 write_atomic(path, "\ufeff" + new if data.startswith(b"\xef\xbb\xbf") else new)
                 plain = new.replace("\r\n", "\n")
                 agent = parse_text(plain, path, _warnings=warnings)
-        found = _file_findings(agent, plain.split("\n"), form, selection)
+        found = _file_findings(agent, plain.split("\n"), form, frozenset(codes))
     except AgentMergeError as error:
         return ("error", error.path, error.line, error.message)
     name = None
@@ -789,7 +841,7 @@ def check_paths(
     profiles: list[Any] = []
     for result in results:
         if result[0] == "error":
-            errors.append(InputError(result[1], result[2], result[3]))
+            errors.append(InputError(os.path.normpath(result[1]), result[2], result[3]))
             continue
         _, path, rows, count, name, profile = result
         findings.extend(Finding(*row) for row in rows)

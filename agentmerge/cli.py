@@ -743,7 +743,8 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
     if not found.files:
         raise InputError(paths[0], 0, "holds no agent files; name agent files or folders that hold them")
     changed = unchanged = failed = 0
-    for path in found.files:
+    for given in found.files:
+        path = os.path.normpath(given) if given != "-" else given
         try:
             data = read_bytes(path)
             formatted = check.format_bytes(data, STDIN if path == "-" else path)

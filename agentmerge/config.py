@@ -34,7 +34,7 @@ class Settings:
 
     def line_of(self, key: str) -> int:
         """The 1-based line on which ``key`` is set in the file, or 0 when it cannot be found."""
-        found = re.search(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", self.text, re.MULTILINE)
+        found = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*=", self.text, re.MULTILINE)
         return self.text.count("\n", 0, found.start()) + 1 if found else 0
 
     def section(self, name: str) -> dict[str, Any]:

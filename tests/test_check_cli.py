@@ -1,0 +1,261 @@
+"""``agentmerge check`` and ``agentmerge fmt`` as a user runs them: output shapes, exit codes, rule
+selection on the command line and in the settings, safe fixes, formatting in place."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, model_shape, run_cli, write
+
+from agentmerge.check import Selection, render_github
+from agentmerge.parse import parse_bytes
+
+BAD = (
+    "---\nname: Code Reviewer\ndescription: Use it when: a diff is ready\n---\n\n"
+    "You review code.\n\n- Deploy with {{DEPLOY_COMMAND}}.\n"
+)
+"""A subagent with three findings: invalid YAML (AM101), a bad name (AM106), a placeholder (AM201)."""
+
+GOOD = "---\nname: reviewer\ndescription: Reviews code changes\n---\n\nYou review code.\n\n- Read the diff first.\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    write(tmp_path, ".claude/agents/bad.md", BAD)
+    write(tmp_path, ".claude/agents/reviewer.md", GOOD)
+    return tmp_path
+
+
+def test_text_output_is_rufflike_with_exit_1(repo: Path) -> None:
+    """One ``path:line:col: CODE message`` line per finding, in path and line order, then a summary."""
+    code, out, _ = run_cli("check", ".", cwd=repo)
+    assert code == 1
+    lines = out.splitlines()
+    assert [line.split(" ", 2)[:2] for line in lines[:3]] == [
+        [".claude/agents/bad.md:2:7:", "AM106"],
+        [".claude/agents/bad.md:3:1:", "AM101"],
+        [".claude/agents/bad.md:8:15:", "AM201"],
+    ]
+    assert "quote it: description: 'Use it when: a diff is ready'" in lines[1]
+    assert lines[3:] == ["Found 3 findings.", "1 fixable with agentmerge check --fix."]
+
+
+def test_clean_files_exit_0(repo: Path) -> None:
+    """A file without findings passes, and says how many files were checked."""
+    code, out, _ = run_cli("check", ".claude/agents/reviewer.md", cwd=repo)
+    assert (code, out) == (0, "All checks passed (1 file).\n")
+
+
+def test_unreadable_file_exits_2_and_the_others_are_still_checked(repo: Path) -> None:
+    """A binary file is an error line (exit 2); findings of the other files are still printed."""
+    (repo / ".claude/agents/blob.md").write_bytes(b"\x00\x01\x02" * 100)
+    code, out, err = run_cli("check", ".", cwd=repo)
+    assert code == 2
+    assert "agentmerge: error: .claude/agents/blob.md: is a binary file" in err
+    assert "AM106" in out
+    assert "Traceback" not in err
+
+
+def test_json_report(repo: Path) -> None:
+    """The JSON report lists every finding with its rule name, counts per code and no errors."""
+    code, out, _ = run_cli("check", "--format", "json", ".", cwd=repo)
+    report = json.loads(out)
+    assert code == 1
+    assert report["version"] == 1 and report["files"] == 2
+    assert report["summary"] == {"AM101": 1, "AM106": 1, "AM201": 1}
+    first = report["findings"][0]
+    assert first == {
+        "path": ".claude/agents/bad.md",
+        "line": 2,
+        "column": 7,
+        "code": "AM106",
+        "rule": "bad-name",
+        "message": first["message"],
+        "fixable": False,
+        "related": [],
+    }
+    assert report["errors"] == [] and report["fixed"] == 0
+
+
+def test_github_annotations(repo: Path) -> None:
+    """--format github writes one ::error workflow command per finding, file and line as properties."""
+    code, out, _ = run_cli("check", "--format", "github", ".", cwd=repo)
+    assert code == 1
+    first = out.splitlines()[0]
+    assert first.startswith("::error title=agentmerge (AM106),file=.claude/agents/bad.md,line=2,col=7::")
+    assert len(out.splitlines()) == 3
+
+
+def test_github_annotation_escapes_its_properties_and_message() -> None:
+    """Commas, colons, percent signs and line breaks cannot end a property or the message early."""
+    from agentmerge.check import CheckResult, Finding
+
+    finding = Finding("a,b:c.md", 3, 1, "AM201", "50% of\nit")
+    (line,) = render_github(CheckResult(("a,b:c.md",), (finding,)))
+    assert line == "::error title=agentmerge (AM201),file=a%2Cb%3Ac.md,line=3,col=1::a,b:c.md:3:1: AM201 50%25 of%0Ait"
+
+
+def test_select_and_ignore_on_the_command_line(repo: Path) -> None:
+    """--select keeps only the chosen codes or prefixes; --ignore drops codes, the more specific winning."""
+    out = run_cli("check", "--select", "AM1", ".", cwd=repo).stdout
+    assert "AM106" in out and "AM101" in out and "AM201" not in out
+    out = run_cli("check", "--select", "AM1", "--ignore", "AM106", ".", cwd=repo).stdout
+    assert "AM106" not in out and "AM101" in out
+    out = run_cli("check", "--select", "AM106", "--ignore", "AM1", ".", cwd=repo).stdout
+    assert "AM106" in out and "AM101" not in out
+
+
+def test_unknown_selector_is_a_usage_error(repo: Path) -> None:
+    """A code that names no rule stops with exit 2 and says how codes look."""
+    code, _, err = run_cli("check", "--select", "AM999", ".", cwd=repo)
+    assert code == 2
+    assert "'AM999' selects no rule (--select)" in err
+
+
+def test_settings_select_and_ignore(repo: Path) -> None:
+    """[tool.agentmerge.check] in pyproject.toml chooses the rules; --select replaces its select."""
+    write(repo, "pyproject.toml", '[tool.agentmerge.check]\nignore = ["AM101", "AM2"]\n')
+    out = run_cli("check", ".", cwd=repo).stdout
+    assert "AM106" in out and "AM101" not in out and "AM201" not in out
+    out = run_cli("check", "--select", "AM2", ".", cwd=repo).stdout
+    assert "AM201" not in out  # the settings' ignore still holds
+    out = run_cli("check", "--select", "AM201", ".", cwd=repo).stdout
+    assert "AM201" in out  # a more specific selector wins
+    write(repo, ".agentmerge.toml", '[check]\nselect = ["AM201"]\n')
+    out = run_cli("check", ".", cwd=repo).stdout
+    assert "AM201" in out and "AM106" not in out
+
+
+def test_settings_are_found_from_a_subfolder_and_checked(repo: Path) -> None:
+    """Settings are read from the nearest folder above the current one; a bad code there is an error
+    naming the file and line."""
+    write(repo, "pyproject.toml", '[tool.agentmerge.check]\nselect = ["AM106"]\n')
+    out = run_cli("check", ".", cwd=repo / ".claude").stdout
+    assert "AM106" in out and "AM101" not in out
+    write(repo, "pyproject.toml", '[tool.agentmerge.check]\n\nignore = ["XX1"]\n')
+    code, _, err = run_cli("check", ".", cwd=repo)
+    assert code == 2
+    assert "agentmerge: error: pyproject.toml:3: 'XX1' selects no rule" in err
+
+
+def test_opt_in_rule_runs_only_when_named() -> None:
+    """AM107 (name against file name) is off by default and under a prefix, on when named."""
+    assert not Selection().enabled("AM107")
+    assert not Selection(("AM1",)).enabled("AM107")
+    assert Selection(("AM107",)).enabled("AM107")
+    assert Selection(("AM1", "AM107")).enabled("AM101")
+
+
+def test_exit_zero(repo: Path) -> None:
+    """--exit-zero reports the findings and exits 0, as ruff's does."""
+    code, out, _ = run_cli("check", "--exit-zero", ".", cwd=repo)
+    assert code == 0 and "AM106" in out
+
+
+# --------------------------------------------------------------------------------------------
+# --fix
+
+
+def test_fix_quotes_invalid_yaml_and_keeps_the_rest(repo: Path) -> None:
+    """--fix rewrites the one key strict YAML rejects, keeps every other byte, and the model."""
+    path = repo / ".claude/agents/bad.md"
+    before = parse_bytes(path.read_bytes(), "bad.md")
+    code, out, _ = run_cli("check", "--fix", ".", cwd=repo)
+    assert code == 1  # AM106 and AM201 remain
+    assert "AM101" not in out
+    assert "Found 2 findings (1 fixed, 2 remaining)." in out
+    text = path.read_text(encoding="utf-8")
+    assert text == BAD.replace("Use it when: a diff is ready", "'Use it when: a diff is ready'")
+    after = parse_bytes(path.read_bytes(), "bad.md")
+    assert model_shape(after) == model_shape(before)
+    assert after.warnings == ()
+
+
+def test_fix_drops_duplicate_keys_and_leading_blank_lines_with_crlf(tmp_path: Path) -> None:
+    """AM108 and AM109 fixes keep the last value (what every reader used) and the CRLF endings."""
+    source = "\r\n\r\n---\r\nname: old\r\ndescription: Reviews\r\nname: reviewer\r\n---\r\n\r\n- Read.\r\n"
+    write(tmp_path, ".claude/agents/reviewer.md", "")
+    path = tmp_path / ".claude/agents/reviewer.md"
+    path.write_bytes(source.encode())
+    code, out, _ = run_cli("check", "--fix", ".", cwd=tmp_path)
+    assert code == 0, out
+    assert path.read_bytes() == b"---\r\ndescription: Reviews\r\nname: reviewer\r\n---\r\n\r\n- Read.\r\n"
+
+
+def test_fix_leaves_clean_files_untouched(repo: Path) -> None:
+    """A file with nothing to fix is not rewritten (its modification time stays)."""
+    path = repo / ".claude/agents/reviewer.md"
+    os.utime(path, (1_000_000, 1_000_000))
+    run_cli("check", "--fix", ".", cwd=repo)
+    assert path.stat().st_mtime == 1_000_000
+
+
+def test_fix_of_standard_input_is_refused(repo: Path) -> None:
+    """--fix writes files; standard input has none to write."""
+    code, _, err = run_cli("check", "--fix", "-", stdin=BAD, cwd=repo)
+    assert code == 2 and "--fix" in err
+
+
+def test_check_reads_standard_input(repo: Path) -> None:
+    """- checks standard input (without a path, no format: only the format-free rules run)."""
+    code, out, _ = run_cli("check", "-", stdin=BAD, cwd=repo)
+    assert code == 1
+    assert "<stdin>:3:1: AM101" in out
+
+
+# --------------------------------------------------------------------------------------------
+# fmt
+
+
+def test_fmt_writes_the_canonical_form_in_place(repo: Path) -> None:
+    """fmt rewrites a file in the canonical form (strict YAML included), keeping its model, and
+    a second fmt changes no byte."""
+    path = repo / ".claude/agents/bad.md"
+    before = parse_bytes(path.read_bytes(), "bad.md")
+    code, _, err = run_cli("fmt", ".claude/agents/bad.md", cwd=repo)
+    assert code == 0
+    assert "reformatted .claude/agents/bad.md" in err
+    assert "frontmatter was not valid YAML; written as strict YAML" in err
+    first = path.read_bytes()
+    assert model_shape(parse_bytes(first, "bad.md")) == model_shape(before)
+    assert parse_bytes(first, "bad.md").warnings == ()
+    code, _, err = run_cli("fmt", ".claude/agents/bad.md", cwd=repo)
+    assert (code, path.read_bytes()) == (0, first)
+    assert "0 files reformatted, 1 left unchanged" in err
+
+
+def test_fmt_check_and_diff_write_nothing(repo: Path) -> None:
+    """--check exits 1 when a file would change and writes nothing; --diff shows the change."""
+    path = repo / ".claude/agents/bad.md"
+    code, _, err = run_cli("fmt", "--check", ".", cwd=repo)
+    assert code == 1
+    assert "would reformat .claude/agents/bad.md" in err
+    assert path.read_text(encoding="utf-8") == BAD
+    code, out, _ = run_cli("fmt", "--diff", ".claude/agents/bad.md", cwd=repo)
+    assert code == 0
+    assert "-description: Use it when: a diff is ready\n+description: 'Use it when: a diff is ready'\n" in out
+    assert path.read_text(encoding="utf-8") == BAD
+    run_cli("fmt", ".", cwd=repo)
+    assert run_cli("fmt", "--check", ".", cwd=repo).exit_code == 0
+
+
+def test_fmt_standard_input_to_standard_output(repo: Path) -> None:
+    """fmt - prints the canonical form of standard input."""
+    code, out, _ = run_cli("fmt", "-", stdin=BAD, cwd=repo)
+    assert code == 0
+    assert out.startswith("---\nname: Code Reviewer\ndescription: 'Use it when: a diff is ready'\n---\n")
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+def test_fmt_is_a_fixed_point_on_the_seeds(tmp_path: Path, seed: Path) -> None:
+    """Each seed formats to a file with the same model, and formatting that again changes nothing."""
+    path = tmp_path / seed.name
+    path.write_bytes(seed.read_bytes())
+    assert run_cli("fmt", str(path)).exit_code == 0
+    once = path.read_bytes()
+    assert model_shape(parse_bytes(once, "x.md")) == model_shape(parse_bytes(seed.read_bytes(), "x.md"))
+    assert run_cli("fmt", "--check", str(path)).exit_code == 0
+    assert path.read_bytes() == once

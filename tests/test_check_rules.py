@@ -1,0 +1,163 @@
+"""Each rule of ``agentmerge check``: a file that triggers it and one that does not, run through the
+real command line on real files (the format is read from the path, as for a user's repository)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_cli, write
+
+from agentmerge.check import RULES
+
+CLAUDE = ".claude/agents/reviewer.md"
+"""Where a Claude Code subagent lives."""
+
+BODY = "You review code.\n\n## Rules\n\n- Read the diff first.\n- Name the file and line of each problem.\n"
+"""A body no body rule objects to."""
+
+
+def claude(front: str, body: str = BODY) -> str:
+    return f"---\n{front}---\n\n{body}"
+
+
+GOOD = claude("name: reviewer\ndescription: Reviews code changes\n")
+
+# (code, path, a file that triggers the rule, one that does not)
+CASES: list[tuple[str, str, str, str]] = [
+    ("AM001", CLAUDE, GOOD.replace("You review", "You \udcff review"), GOOD),
+    ("AM002", CLAUDE, GOOD.replace("You review", "You \x00 review"), GOOD),
+    ("AM003", "AGENTS.md", "# Notes\n\n[docs]: https://example.com/docs\n\n- Read it.\n", "# Notes\n\n- Read it.\n"),
+    (
+        "AM101",
+        CLAUDE,
+        claude("name: reviewer\ndescription: Use it when: the diff is large\n"),
+        claude("name: reviewer\ndescription: 'Use it when: the diff is large'\n"),
+    ),
+    ("AM102", CLAUDE, claude("name: reviewer\n"), GOOD),
+    ("AM102", "x.agent.md", claude("name: Reviewer\ndescription: ''\n"), claude("description: Reviews code\n")),
+    ("AM103", CLAUDE, claude("name: reviewer\ndescription: Reviews\ncolour: red\n"), GOOD),
+    (
+        "AM103",
+        "rules/py.mdc",
+        claude("description: Python\nglob: '*.py'\n"),
+        claude("description: Python\nglobs: '*.py'\n"),
+    ),
+    (
+        "AM104",
+        CLAUDE,
+        claude("name: reviewer\ndescription: Reviews\nmaxTurns: many\n"),
+        claude("name: reviewer\ndescription: Reviews\nmaxTurns: 5\n"),
+    ),
+    ("AM104", "rules/py.mdc", claude("alwaysApply: 'yes'\n"), claude("alwaysApply: true\n")),
+    (
+        "AM105",
+        CLAUDE,
+        claude("name: reviewer\ndescription: Reviews\nmodel: gpt-4\n"),
+        claude("name: reviewer\ndescription: Reviews\nmodel: claude-opus-4-1\n"),
+    ),
+    (
+        "AM105",
+        CLAUDE,
+        claude("name: reviewer\ndescription: Reviews\ncolor: magenta\n"),
+        claude("name: reviewer\ndescription: Reviews\ncolor: cyan\n"),
+    ),
+    (
+        "AM105",
+        "x.agent.md",
+        claude("description: Reviews\ntarget: github\n"),
+        claude("description: Reviews\ntarget: vscode\n"),
+    ),
+    ("AM106", CLAUDE, claude("name: Code Reviewer\ndescription: Reviews\n"), GOOD),
+    ("AM107", CLAUDE, claude("name: code-reviewer\ndescription: Reviews\n"), GOOD),
+    ("AM108", CLAUDE, claude("name: reviewer\ndescription: Reviews\nname: reviewer\n"), GOOD),
+    ("AM109", CLAUDE, "\n" + GOOD, GOOD),
+    ("AM110", CLAUDE, "---\nname: reviewer\n\nYou review code.\n", GOOD),
+    ("AM111", CLAUDE, "---\n- reviewer\n---\n\n" + BODY, GOOD),
+    ("AM112", CLAUDE, BODY, GOOD),
+    ("AM201", CLAUDE, GOOD + "- Deploy with {{DEPLOY_COMMAND}}.\n", GOOD + "- Write `{{ name }}` in templates.\n"),
+    ("AM201", "AGENTS.md", "- Ask [YOUR_TEAM] first.\n", "- Ask [the team](https://example.com) first.\n"),
+    ("AM202", CLAUDE, GOOD + "\n## Output\n\n## Tone\n\n- Be brief.\n", GOOD + "\n## Output\n\n- A list.\n"),
+    (
+        "AM203",
+        CLAUDE,
+        GOOD + "\n## Checks\n\n- Name the file and line of each problem you find.\n",
+        GOOD + "\n## Checks\n\n- Run the tests before you approve.\n",
+    ),
+    (
+        "AM204",
+        CLAUDE,
+        GOOD
+        + "\n## Style\n\n- Always add type hints to public functions.\n- Never add type hints to public functions.\n",
+        GOOD + "\n## Style\n\n- Always add type hints to public functions.\n- Never use bare except clauses.\n",
+    ),
+    ("AM205", CLAUDE, claude("name: reviewer\ndescription: Reviews\n", ""), GOOD),
+    (
+        "AM206",
+        "x.agent.md",
+        claude("description: Reviews\n", "- " + "word " * 6100 + "\n"),
+        claude("description: Reviews\n"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "path", "bad", "good"), CASES, ids=[f"{c[0]}-{c[1].rsplit('/', 1)[-1]}" for c in CASES]
+)
+def test_rule_fires_on_the_bad_file_only(tmp_path: Path, code: str, path: str, bad: str, good: str) -> None:
+    """The rule reports the file made to break it, and stays silent on the one that keeps it."""
+    for side, text in (("bad", bad), ("good", good)):
+        repo = tmp_path / side
+        target = repo / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(text.encode("utf-8", "surrogateescape"))
+        result = run_cli("check", "--select", code, "--format", "json", path, cwd=repo)
+        report = json.loads(result.stdout)
+        codes = [f["code"] for f in report["findings"]]
+        if side == "bad":
+            assert code in codes, (result.stdout, result.stderr)
+            assert result.exit_code == 1
+        else:
+            assert codes == [], result.stdout
+            assert result.exit_code == 0
+
+
+def test_every_rule_has_a_case() -> None:
+    """No rule ships without a file that triggers it (the library rules have their own tests)."""
+    tested = {code for code, *_ in CASES} | {"AM301", "AM302"}
+    assert {r.code for r in RULES} == tested
+
+
+def test_duplicate_name_across_files(tmp_path: Path) -> None:
+    """AM301: two subagents named alike in one library; the later path points at the first."""
+    write(tmp_path, ".claude/agents/a.md", GOOD)
+    write(tmp_path, ".claude/agents/b.md", GOOD)
+    write(tmp_path, ".claude/agents/c.md", GOOD.replace("name: reviewer", "name: tester"))
+    code, out, _ = run_cli("check", "--select", "AM301", ".claude/agents", cwd=tmp_path)
+    assert code == 1
+    assert out.splitlines()[0] == (
+        ".claude/agents/b.md:2:1: AM301 name 'reviewer' is also the name of .claude/agents/a.md:2; "
+        "the tool loads only one of them"
+    )
+    assert "c.md" not in out
+    assert (
+        run_cli("check", "--select", "AM301", ".claude/agents/a.md", ".claude/agents/c.md", cwd=tmp_path).exit_code == 0
+    )
+
+
+def test_overlapping_agents(tmp_path: Path, seeds: list[Path]) -> None:
+    """AM302: two variants of one role overlap; two agents of different jobs do not."""
+    for seed in seeds[:2]:
+        write(tmp_path, f"lib/{seed.name}", seed.read_text(encoding="utf-8"))
+    code, out, _ = run_cli("check", "--select", "AM302", "lib", cwd=tmp_path)
+    assert code == 1
+    assert "AM302 shares" in out
+    assert "agentmerge consolidate" in out
+    write(
+        tmp_path,
+        "other/.claude/agents/writer.md",
+        claude("name: writer\ndescription: Writes release notes\n", "- Summarise the merged pull requests by theme.\n"),
+    )
+    code, out, _ = run_cli("check", "--select", "AM302", f"lib/{seeds[0].name}", "other", cwd=tmp_path)
+    assert code == 0, out
