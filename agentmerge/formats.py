@@ -311,6 +311,12 @@ def _glob_piece(glob: str, i: int) -> tuple[str, int]:
     return re.escape(glob[i]), i + 1
 
 
+def files_regex(globs: Sequence[str] = DEFAULT_AGENT_GLOBS) -> str:
+    """One regular expression that a root-relative path matches (``re.search``) exactly when it
+    matches one of ``globs``: the ``files:`` pattern of the pre-commit hooks."""
+    return "^(?:" + "|".join(glob_regex(g).pattern for g in globs) + ")"
+
+
 def matches_any(path: str, globs: Sequence[str]) -> bool:
     """Whether the root-relative ``path`` matches one of the gitignore-style ``globs``."""
     return any(glob_regex(g).match(path) for g in globs)
