@@ -13,12 +13,15 @@ import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
-from agentmerge.group import Group, Profile, profile
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
+
+if TYPE_CHECKING:
+    # Grouping loads on first use: check and fmt walk folders with this module and need none of it.
+    from agentmerge.group import Group, Profile
 
 PARALLEL_FILES = 48
 """Files from which reading and consolidating run in worker processes (one per CPU); below it
@@ -148,6 +151,8 @@ class Profiles:
 
 def read_profiles(paths: Sequence[str], *, jobs: int | None = None, progress: Progress | None = None) -> Profiles:
     """Read, parse and profile every file of ``paths`` (in worker processes when there are many)."""
+    from agentmerge.group import Profile
+
     results = _map(_profile_file, [(p,) for p in paths], jobs=jobs, progress=progress, what="reading")
     profiles: list[Profile] = []
     errors: list[AgentMergeError] = []
@@ -168,6 +173,8 @@ def _profile_file(path: str) -> tuple[Any, ...]:
         agent = read_agent(path)
     except AgentMergeError as error:
         return ("error", error.path, error.line, error.message)
+    from agentmerge.group import profile
+
     found = profile(agent)
     return ("ok", found.path, found.name, found.role, found.instructions, len(agent.warnings))
 

@@ -183,6 +183,8 @@ def pull_request_env(tmp_path: Path, repo: Path, api_url: str, **inputs: str) ->
         "INPUT_HEAD": "",
         "INPUT_PATHS": "",
         "INPUT_COMMENT": "false",
+        "INPUT_CHECK": "false",
+        "INPUT_CHECK_PATHS": ".",
     }
     env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
     return env
@@ -216,7 +218,7 @@ def test_action_is_composite_and_installs_from_its_own_checkout() -> None:
 
 def test_inputs_are_documented_and_never_pasted_into_scripts() -> None:
     """Every input has a description and reaches the scripts only through the environment."""
-    assert set(ACTION["inputs"]) == {"base", "head", "paths", "comment", "token", "python"}
+    assert set(ACTION["inputs"]) == {"base", "head", "paths", "comment", "token", "python", "check", "check-paths"}
     assert all(spec["description"].strip() for spec in ACTION["inputs"].values())
     for step in ACTION["runs"]["steps"]:
         assert "${{" not in step["run"]
@@ -647,3 +649,46 @@ def test_wrong_types_in_the_event_are_one_error_line(
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and env["GITHUB_EVENT_PATH"] in done.stderr
     assert "internal error" not in done.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# The check step
+
+
+def run_check_step(repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the action's check step script the way the runner does (bash -e -o pipefail)."""
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", STEPS["Check agent files"]["run"]],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_step_annotates_findings_and_fails(tmp_path: Path) -> None:
+    """With check: true the step prints one ::error annotation per finding, on the file's
+    checkout-relative path, and fails; with check: false it does nothing."""
+    repo = make_review_repo(tmp_path)
+    write(repo, ".claude/agents/bad.md", "---\nname: Bad Name\ndescription: Reviews\n---\n\n- Read the diff.\n")
+    env = pull_request_env(tmp_path, repo, "http://127.0.0.1:9", check="true", check_paths=".claude/agents/bad.md")
+    done = run_check_step(repo, env)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("::error title=agentmerge (AM106),file=.claude/agents/bad.md,line=2,col=7::")
+    env["INPUT_CHECK"] = "false"
+    done = run_check_step(repo, env)
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_check_step_imports_nothing_from_the_checkout(tmp_path: Path) -> None:
+    """The check step, like the review step, never imports modules the pull request adds."""
+    repo = make_review_repo(tmp_path)
+    markers = tmp_path / "markers"
+    plant_modules(repo, markers)
+    env = pull_request_env(tmp_path, repo, "http://127.0.0.1:9", check="true", check_paths=".")
+    env.update(PYTHONPATH=".", PYTHONSAFEPATH="")
+    done = run_check_step(repo, env)
+    assert done.returncode in (0, 1), done.stderr
+    assert list(markers.iterdir()) == []
+    assert "planted" not in done.stdout + done.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, new_repo
+from conftest import ROOT, git, new_repo
 
 from agentmerge.formats import DEFAULT_AGENT_GLOBS, files_regex, glob_regex
 
@@ -55,13 +55,37 @@ needs_pre_commit = pytest.mark.skipif(
 )
 
 
+def hook_repository(target: Path) -> tuple[Path, str]:
+    """This repository's working tree (tracked and new files, as git lists them) committed into a
+    repository of its own at ``target``, and that commit: what pre-commit installs the hooks from,
+    so the test covers uncommitted work too."""
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    git(target, "init", "-q")
+    git(target, "add", ".")
+    git(target, "commit", "-q", "-m", "hooks")
+    return target, git(target, "rev-parse", "HEAD").strip()
+
+
 def run_hook(repo: Path, hook: str, *files: str) -> subprocess.CompletedProcess[str]:
-    """``pre-commit try-repo`` this repository's HOOK on FILES in ``repo`` (pre-commit builds the
-    hook's environment from the working tree, so what is tested is what a user would install)."""
+    """``pre-commit run HOOK --files FILES`` in ``repo``, with a pre-commit home of its own."""
     env = {**os.environ, "PRE_COMMIT_HOME": str(repo.parent / "pre-commit-home"), "PRE_COMMIT_COLOR": "never"}
     env.pop("GIT_DIR", None)
     return subprocess.run(
-        [str(PRE_COMMIT), "try-repo", str(ROOT), hook, "--files", *files],
+        [str(PRE_COMMIT), "run", hook, "--files", *files],
         cwd=repo,
         env=env,
         capture_output=True,
@@ -75,7 +99,12 @@ def run_hook(repo: Path, hook: str, *files: str) -> subprocess.CompletedProcess[
 def test_hooks_in_a_repository(tmp_path: Path) -> None:
     """check passes the good agent and fails the bad one; fmt leaves the good one, rewrites the bad
     one (pre-commit then fails, as for black), and passes on the second run."""
-    repo = new_repo(tmp_path / "project", {".claude/agents/good.md": GOOD, ".claude/agents/bad.md": BAD})
+    hooks, rev = hook_repository(tmp_path / "hooks")
+    config = f"repos:\n- repo: {hooks}\n  rev: {rev}\n  hooks:\n  - id: agentmerge-check\n  - id: agentmerge-fmt\n"
+    repo = new_repo(
+        tmp_path / "project",
+        {".claude/agents/good.md": GOOD, ".claude/agents/bad.md": BAD, ".pre-commit-config.yaml": config},
+    )
     good, bad = ".claude/agents/good.md", ".claude/agents/bad.md"
 
     done = run_hook(repo, "agentmerge-check", good)

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, SEEDS
 
+from agentmerge.formats import DEFAULT_AGENT_GLOBS
+
 pytestmark = pytest.mark.slow
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -87,6 +89,6 @@ git diff
     assert done.returncode == 0, done.stderr
     merged = (tmp_path / "merged.md").read_text(encoding="utf-8")
     assert merged == (FIXTURES / "backend-engineer.merged.md").read_text(encoding="utf-8")
-    assert "added 8 lines to" in done.stdout
+    assert f"added {len(DEFAULT_AGENT_GLOBS)} lines to" in done.stdout
     assert "reworded (71%): Build {+and monitor streaming+} data [-processing-] pipelines" in done.stdout
     assert "0 added, 0 removed, 1 reworded, 0 moved, 0 frontmatter" in done.stdout
