@@ -161,3 +161,26 @@ def test_overlapping_agents(tmp_path: Path, seeds: list[Path]) -> None:
     )
     code, out, _ = run_cli("check", "--select", "AM302", f"lib/{seeds[0].name}", "other", cwd=tmp_path)
     assert code == 0, out
+
+
+def test_docs_page_lists_every_rule_and_every_format_source() -> None:
+    """docs/check.md has a row for each code and links each format's documentation page."""
+    from conftest import ROOT
+
+    from agentmerge.formats import FORMATS
+
+    page = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
+    for rule in RULES:
+        assert f"| {rule.code} | {rule.name} |" in page, rule.code
+    for form in FORMATS:
+        if form.source:
+            assert form.source in page, form.name
+
+
+def test_every_format_with_fields_cites_its_source() -> None:
+    """A format whose frontmatter is checked names the page its fields come from."""
+    from agentmerge.formats import FORMATS
+
+    for form in FORMATS:
+        assert bool(form.fields) == bool(form.source), form.name
+        assert form.source.startswith("https://") or not form.source
