@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.filesystem import STDIN
 from agentmerge.formats import FieldRule, Format, detect_format
-from agentmerge.model import Agent, Field
+from agentmerge.model import Agent, Field, Item
 from agentmerge.parse import decode, frontmatter_span, parse_text
 
 if TYPE_CHECKING:
+    from agentmerge.cluster import Candidate
     from agentmerge.config import Settings
     from agentmerge.library import Progress
 
@@ -638,34 +639,218 @@ def _placeholders(agent: Agent, lines: list[str]) -> Iterator[Finding]:
 
 
 def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
-    """AM203 and AM204 for one file: pairs of its instructions the item matcher reads as the same
-    instruction, and pairs that say much the same with opposite polarity."""
-    from agentmerge.cluster import TermWeights, candidate_pairs
-    from agentmerge.text import opposite_polarity
+    """AM203 and AM204 for one file, by the item matcher's verdict (``consolidate.matching_evidence``).
 
-    entries = [(item.line, item.text) for _, item in agent.items() if item.kind not in ("code", "html", "table")]
-    entries = [(line, text) for line, text in entries if text.strip()]
-    if len(entries) < 2:
-        return
-    weights = TermWeights([text for _, text in entries])
-    vectors = [weights.vector(text) for _, text in entries]
-    for (i, j), score in sorted(candidate_pairs(vectors, weights, 1).items()):
-        if score < REPEAT_THRESHOLD:
+    A pair of the file's instructions is a repeat when ``consolidate`` would fold the two into one
+    (no clustering rule of ``cluster.ITEM_RULES`` keeps them apart: roles, subjects, polarity,
+    templates, code) and the pair score is at least REPEAT_SCORE; an exact copy is a repeat
+    outright. A pair that only the polarity rule keeps apart, at CONTRADICTION_SCORE or more, is
+    a contradiction. Either way the pair must pass REPEAT_RULES, which keep out what a file
+    repeats by design.
+    """
+    from agentmerge.cluster import ITEM_RULES
+    from agentmerge.consolidate import matching_evidence
+
+    evidence = matching_evidence([agent], repeats=True)
+    places = _Places(agent)
+    for n, bag in enumerate(evidence.keys):
+        candidate = evidence.candidates[n]
+        if len(bag) < 2 or not candidate.repeatable:
             continue
-        (first, a), (second, b) = entries[i], entries[j]
-        opposite = opposite_polarity(a, b)
-        code, verb = ("AM204", "contradicts") if opposite else ("AM203", "repeats")
+        first = bag[0][1]
+        for _, line in bag[1:]:
+            if _repeat_veto(places, first, line, candidate.text, candidate.text, candidate.kind) is None:
+                yield _finding(
+                    agent.path,
+                    line,
+                    "AM203",
+                    f"repeats line {first} word for word: {_short(candidate.text, 60)!r}",
+                    related=((agent.path, first),),
+                )
+    model = evidence.scorer.model
+    thresholds = (model.same_input_threshold, model.same_input_threshold)
+    for (i, j), score in sorted(evidence.scorer.scores(evidence.pairs).items()):
+        a, b = evidence.candidates[i], evidence.candidates[j]
+        vetoes = [rule.name for rule in ITEM_RULES if rule.vetoes(a, b, score, thresholds)]
+        if not vetoes and score >= REPEAT_SCORE:
+            code, verb = "AM203", "repeats"
+        elif vetoes == ["polarity"] and score >= CONTRADICTION_SCORE and _opposites(a, b):
+            code, verb = "AM204", "contradicts"
+        else:
+            continue
+        (first, text_a), (second, text_b) = sorted(((evidence.keys[i][0][1], a.text), (evidence.keys[j][0][1], b.text)))
+        if _repeat_veto(places, first, second, text_a, text_b, a.kind) is not None:
+            continue
         yield _finding(
             agent.path,
             second,
             code,
-            f"{verb} line {first}: {_short(a, 50)!r} and {_short(b, 50)!r}",
+            f"{verb} line {first}: {_short(text_a, 50)!r} and {_short(text_b, 50)!r}",
             related=((agent.path, first),),
         )
 
 
-REPEAT_THRESHOLD = 0.8
-"""Least item similarity at which two instructions of one file are the same instruction (AM203)."""
+REPEAT_SCORE = 0.85
+"""Least pair score at which two wordings in one file are reported as one instruction (AM203).
+
+Higher than the matcher's ``same_input_threshold`` (at which consolidate folds a restatement
+into the kept wording when it merges files): a lint finding asks someone to act, so it must be
+right. Read on the corpus: at the matcher's threshold most same-file pairs were two
+instructions on one topic; from 0.85 most were one instruction said twice (between 0.8 and 0.85
+sat sibling steps on two files and two uses of one product)."""
+
+CONTRADICTION_SCORE = 0.5
+"""Least pair score at which two instructions of opposite polarity contradict each other (AM204)."""
+
+CONTRADICTION_OVERLAP = 0.8
+"""Least share of significant terms (Jaccard) two instructions of opposite polarity must have in
+common to contradict each other: "always add type hints" and "never add type hints". On the
+corpus every pair below it was one rule said both ways ("never assume column names", "always
+discover column names"), which is no contradiction."""
+
+
+def _opposites(a: Candidate, b: Candidate) -> bool:
+    """Whether two instructions of opposite polarity say opposite things about the same act: the
+    same terms (CONTRADICTION_OVERLAP), and neither in a part of the file whose items are negative
+    or conditional by their section (pitfalls, checks, triggers, examples, hand-offs), where the
+    words' polarity is not the instruction's."""
+    from agentmerge.lexicon import WALLED_ROLES
+    from agentmerge.text import label_only, terms
+
+    if a.role in WALLED_ROLES or b.role in WALLED_ROLES:
+        return False
+    if label_only(a.text) or label_only(b.text):
+        return False  # a bare label ("**Data Fetching**:") names a topic; it asks nothing
+    ta, tb = set(terms(a.text)), set(terms(b.text))
+    return bool(ta and tb) and len(ta & tb) >= CONTRADICTION_OVERLAP * len(ta | tb)
+
+
+REPEAT_MIN_TERMS = 3
+"""Fewest significant terms both wordings need: shorter items are values and names in lists
+(``develop``, ``**Registry**: PyPI``), which structured files repeat on purpose."""
+
+PARALLEL_SHARED = 1
+"""Least number of lead-in labels, besides their own and with different content under them, two
+lists (sections, or the children of two items) share to be parallel: the same template filled
+twice (per ecosystem, per endpoint), whose items repeat by design."""
+
+
+class _Places:
+    """Where each item of one file stands: the list it belongs to (a section's items, or the
+    children of one item), and what each list says under each lead-in label."""
+
+    def __init__(self, agent: Agent) -> None:
+        from agentmerge.text import lead_label
+
+        self.home: dict[int, int] = {}
+        self.label: dict[int, str] = {}
+        self.labels: list[dict[str, frozenset[str]]] = []
+
+        def add(items: Sequence[Item]) -> None:
+            labels: dict[str, frozenset[str]] = {}
+            self.labels.append(labels)
+            place = len(self.labels) - 1
+            for item in items:
+                self.home.setdefault(item.line, place)
+                label = lead_label(item.text)
+                if label:
+                    self.label.setdefault(item.line, label.casefold())
+                    labels.setdefault(label.casefold(), _body_terms(item.text))
+                if item.children:
+                    add(item.children)
+
+        for section in agent.body.walk():
+            add(section.items)
+
+    def parallel(self, first: int, second: int) -> bool:
+        """Whether the items on these lines sit in two lists filled from one template: lists that
+        share a lead-in label (besides the two items' own) with different content under it
+        (``**Registry**: npmjs`` in one, ``**Registry**: PyPI`` in the other). Lists whose labels
+        carry the same content restate each other, which is a repeat."""
+        a, b = self.home.get(first), self.home.get(second)
+        if a is None or b is None or a == b:
+            return False
+        own = {self.label.get(first), self.label.get(second)}
+        filled = [
+            label
+            for label in self.labels[a].keys() & self.labels[b].keys()
+            if label not in own and not _alike(self.labels[a][label], self.labels[b][label])
+        ]
+        return len(filled) >= PARALLEL_SHARED
+
+
+def _body_terms(text: str) -> frozenset[str]:
+    """The terms of what follows an item's lead-in label."""
+    from agentmerge.text import terms
+
+    return frozenset(terms(text.split(":", 1)[-1] if ":" in text else text))
+
+
+def _alike(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two bodies share at least half their terms (Jaccard), as restatements do."""
+    return len(a & b) * 2 >= len(a | b)
+
+
+REPEAT_RULES: tuple[tuple[str, str], ...] = (
+    ("kind", "code (fenced or not), tables, quotes and HTML repeat as examples and markup, not as instructions"),
+    (
+        "template",
+        "a line with slots or markup (`<file>`, `{imagePath}`, `</output>`) is a template, not an instruction",
+    ),
+    ("reference", "an entry that opens with a link or an address points to a page; two pages of a site are two"),
+    ("short", "an item of fewer than REPEAT_MIN_TERMS terms is a value or a name in a list"),
+    ("parallel", "two lists filled from one template repeat their items by design"),
+    ("specifics", "wordings whose numbers or code spans differ (`RightToLeft`, `TopDown`) set different things"),
+    ("label", "one label over different content is two fields of a template (`purpose:`, `returns:`)"),
+    (
+        "topics",
+        "two labels that name different things (`With legal-compliance-expert`, `With legal-compliance-teams`)"
+        " head two items, however alike the rest",
+    ),
+)
+"""Why a pair the matcher reads as one instruction is still not reported, checked in this order."""
+
+
+_TEMPLATE_SLOT = r"<[^<>\s][^<>]*>|\{[A-Za-z_][\w.]*\}|\[[^\]\n]+\](?![(\[:])"
+"""A slot of a template line or markup: ``<file>``, ``<react@19.x.x>``, ``{imagePath}``,
+``</OUTPUT_FORMAT>``, ``[NEEDED/NOT NEEDED]`` (brackets that are not a link's text)."""
+
+_CODE_LIKE = r"\s*(?:def|class|function|const|let|var|import|from|return|public|private|async|await)\s+[\w{(]"
+"""An item that opens like a line of code: code written outside a fence, as examples often are."""
+
+
+_LINK_FIRST = r"\s*(?:\*\*|__)?(?:\[[^\]]+\]\([^)]+\)|<?https?://)"
+"""An item that opens with a Markdown link or an address: an entry of a list of references."""
+
+
+def _repeat_veto(places: _Places, first: int, second: int, a: str, b: str, kind: str) -> str | None:
+    """The name of the REPEAT_RULES rule that keeps a pair of one file from being reported, or None."""
+    from agentmerge.cluster import specifics
+    from agentmerge.text import lead_label, terms
+
+    if kind in ("code", "table", "quote", "html") or re.match(_CODE_LIKE, a) or re.match(_CODE_LIKE, b):
+        return "kind"
+    if re.search(_TEMPLATE_SLOT, a) or re.search(_TEMPLATE_SLOT, b):
+        return "template"
+    if re.match(_LINK_FIRST, a) or re.match(_LINK_FIRST, b):
+        return "reference"
+    terms_a, terms_b = set(terms(a)), set(terms(b))
+    if min(len(terms_a), len(terms_b)) < REPEAT_MIN_TERMS:
+        return "short"
+    if places.parallel(first, second):
+        return "parallel"
+    pinned_a, pinned_b = specifics(a), specifics(b)
+    if pinned_a and pinned_b and not (pinned_a <= pinned_b or pinned_b <= pinned_a):
+        return "specifics"
+    label_a, label_b = lead_label(a), lead_label(b)
+    same_label = bool(label_a and label_b and label_a.casefold() == label_b.casefold())
+    if same_label and a != b and not _alike(_body_terms(a), _body_terms(b)):
+        return "label"
+    if label_a and label_b:
+        named_a, named_b = set(terms(label_a)), set(terms(label_b))
+        if named_a and named_b and not (named_a <= named_b or named_b <= named_a):
+            return "topics"
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -205,10 +205,19 @@ class MatchingEvidence:
     """The candidates holding each input's "You are ..." paragraph: one slot, merged whatever they say."""
 
 
-def matching_evidence(agents: Sequence[Agent], *, model: Model | None = None) -> MatchingEvidence:
-    """The candidates and pair scorer ``consolidate`` would use for ``agents``."""
+def matching_evidence(
+    agents: Sequence[Agent], *, model: Model | None = None, repeats: bool | None = None
+) -> MatchingEvidence:
+    """The candidates and pair scorer ``consolidate`` would use for ``agents``.
+
+    ``repeats`` says whether restatements inside one input may be one instruction; by default, as
+    ``consolidate`` decides, only when there are two inputs or more (one input is only
+    normalised). ``check`` asks for them in a single file, to find its repeats.
+    """
     ordered = sorted(agents, key=lambda a: a.path)
     work = _Consolidator(ordered, 0.0, -1, model or default_model())
+    if repeats is not None:
+        work.repeats = repeats
     bags, candidates, scorer = work.candidates()
     keys = tuple(tuple((work.agents[work.items[i].source].path, work.items[i].item.line) for i in bag) for bag in bags)
     lines = tuple(work.items[bag[0]].item.line for bag in bags)

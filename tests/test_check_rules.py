@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli, write
 
-from agentmerge.check import RULES
+from agentmerge.check import RULES, Selection
+from agentmerge.parse import parse_text
 
 CLAUDE = ".claude/agents/reviewer.md"
 """Where a Claude Code subagent lives."""
@@ -147,19 +148,21 @@ def test_duplicate_name_across_files(tmp_path: Path) -> None:
 
 
 def test_overlapping_agents(tmp_path: Path, seeds: list[Path]) -> None:
-    """AM302: two variants of one role overlap; two agents of different jobs do not."""
-    for seed in seeds[:2]:
-        write(tmp_path, f"lib/{seed.name}", seed.read_text(encoding="utf-8"))
+    """AM302: an agent and its edited copy (another plugin's fork) share most instructions; two
+    agents of different jobs do not."""
+    seed = seeds[0].read_text(encoding="utf-8")
+    write(tmp_path, "lib/a/agents/backend.md", seed)
+    fork = seed.replace("name: backend-engineer", "name: backend-dev").replace("connection pooling", "a pool")
+    write(tmp_path, "lib/b/agents/backend.md", fork)
     code, out, _ = run_cli("check", "--select", "AM302", "lib", cwd=tmp_path)
     assert code == 1
-    assert "AM302 shares" in out
-    assert "agentmerge consolidate" in out
-    write(
-        tmp_path,
-        "other/.claude/agents/writer.md",
-        claude("name: writer\ndescription: Writes release notes\n", "- Summarise the merged pull requests by theme.\n"),
+    assert out.startswith("lib/b/agents/backend.md:1:1: AM302 shares ")
+    assert "with lib/a/agents/backend.md; agentmerge consolidate lib/a/agents/backend.md lib/b/agents/backend.md" in out
+    writer = claude(
+        "name: writer\ndescription: Writes release notes\n", "- Summarise the merged pull requests by theme.\n"
     )
-    code, out, _ = run_cli("check", "--select", "AM302", f"lib/{seeds[0].name}", "other", cwd=tmp_path)
+    write(tmp_path, "other/.claude/agents/writer.md", writer)
+    code, out, _ = run_cli("check", "--select", "AM302", "lib/a", "other", cwd=tmp_path)
     assert code == 0, out
 
 
@@ -184,3 +187,64 @@ def test_every_format_with_fields_cites_its_source() -> None:
     for form in FORMATS:
         assert bool(form.fields) == bool(form.source), form.name
         assert form.source.startswith("https://") or not form.source
+
+
+# (veto, the pair's two lines, the file around them): what a file repeats by design is no AM203
+REPEAT_VETOES: list[tuple[str, str, str]] = [
+    ("template", "- Report **<flaw>** in `<file>` with the fix.\n", "- Report **<flaw>** in `<file>` with the fix.\n"),
+    (
+        "reference",
+        "- [Shell guide](https://example.com/guide/shell) for shell scripts\n",
+        "- [Shell style](https://example.com/guide/style) for shell scripts\n",
+    ),
+    ("short", "- Main branch\n", "- Main branch\n"),
+    (
+        "specifics",
+        "- Place the buttons in a FlowLayoutPanel with `FlowDirection = RightToLeft`\n",
+        "- Place the buttons in a FlowLayoutPanel with `FlowDirection = TopDown`\n",
+    ),
+    (
+        "label",
+        "- Purpose: create a new user account with a given name\n",
+        "- Purpose: delete an old channel after its last message\n",
+    ),
+    (
+        "topics",
+        "- **With legal-compliance-expert**: verify every claim before publishing the campaign\n",
+        "- **With legal-compliance-teams**: verify every claim before publishing the campaign\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("veto", "first", "second"), REPEAT_VETOES, ids=[v[0] for v in REPEAT_VETOES])
+def test_repeat_rules_keep_designed_repeats_out(veto: str, first: str, second: str) -> None:
+    """Each REPEAT_RULES entry names the pair it stops, and the pair is then not reported."""
+    from agentmerge.check import _Places, _repeat_veto, check_text
+    from agentmerge.formats import BY_NAME
+
+    text = claude("name: reviewer\ndescription: Reviews\n", f"## One\n\n{first}\n## Two\n\n{second}")
+    lines = text.split("\n")
+    at = [n for n, line in enumerate(lines, start=1) if line.startswith("- ")]
+    agent = parse_text(text, "a.md")
+    assert _repeat_veto(_Places(agent), at[0], at[1], first[2:].strip(), second[2:].strip(), "bullet") == veto
+    found = check_text(text, "a.md", BY_NAME["claude-code"], Selection(("AM203",)))
+    assert found == []
+
+
+def test_parallel_lists_are_not_repeats() -> None:
+    """Two sections filled from one template (same labels) repeat an item by design; the same
+    item said twice in two unrelated sections is a repeat."""
+    from agentmerge.check import check_text
+    from agentmerge.formats import BY_NAME
+
+    template = (
+        "## npm\n\n- **Dependency file**: read package.json and its lock file first\n- **Registry**: npmjs\n\n"
+        "## yarn\n\n- **Dependency file**: read package.json and its lock file first\n- **Registry**: yarnpkg\n"
+    )
+    text = claude("name: reviewer\ndescription: Reviews\n", template)
+    assert check_text(text, "a.md", BY_NAME["claude-code"], Selection(("AM203",))) == []
+    unrelated = template.replace("- **Registry**: yarnpkg\n", "- **Cache**: keep it warm\n").replace(
+        "**Registry**: npmjs", "**Mirror**: use the company mirror"
+    )
+    text = claude("name: reviewer\ndescription: Reviews\n", unrelated)
+    assert [f.code for f in check_text(text, "a.md", BY_NAME["claude-code"], Selection(("AM203",)))] == ["AM203"]
