@@ -196,7 +196,7 @@ def diff_command(
     renamed or moved sections, and frontmatter changes by key. Formatting is not a change.
     Exit code 0 when there is no semantic difference, 1 when there is, 2 on bad input.
     Use - for standard input. With git's seven external-diff arguments
-    (GIT_EXTERNAL_DIFF="agentmerge diff" git diff) it diffs the two versions and always exits 0.
+    (GIT_EXTERNAL_DIFF="agentmerge diff --" git diff) it diffs the two versions and always exits 0.
     """
     from agentmerge.git import GIT_DIFF_ARGS, diff_sides
 
@@ -370,7 +370,7 @@ def git_group() -> None:
 def git_install_command(global_: bool, uninstall: bool) -> None:
     """Make git diff show agent files as agentmerge's semantic diff, and git merge them by instruction.
 
-    Sets diff.agentmerge.command = "agentmerge diff", merge.agentmerge.name and
+    Sets diff.agentmerge.command = "agentmerge diff --", merge.agentmerge.name and
     merge.agentmerge.driver = "agentmerge merge %O %A %B -o %A --marker-size %L --path %P", and
     adds "<glob> diff=agentmerge merge=agentmerge" lines for the default agent globs to
     .gitattributes (with --global: the global git config and the file core.attributesFile names,

@@ -26,8 +26,12 @@ DRIVER = "agentmerge"
 """Name of the git diff and merge drivers: ``diff.agentmerge.*``, ``merge.agentmerge.*`` and the
 ``diff=agentmerge merge=agentmerge`` attributes."""
 
-DRIVER_COMMAND = "agentmerge diff"
-"""What git runs as the diff driver; it receives git's seven external-diff arguments."""
+DRIVER_COMMAND = "agentmerge diff --"
+"""What git runs as the diff driver; it receives git's seven external-diff arguments, after ``--``
+so that a path starting with ``-`` is not read as an option."""
+
+_OLD_DRIVER_COMMANDS = {f"diff.{DRIVER}.command": ("agentmerge diff",)}
+"""Values earlier versions set for a key; install replaces them and uninstall removes them, as its own."""
 
 MERGE_DRIVER_NAME = "agentmerge: three-way merge of agent files by instruction"
 """What ``merge.agentmerge.name`` says about the merge driver."""
@@ -93,7 +97,8 @@ def diff_sides(args: Sequence[str]) -> DiffSides | None:
         return DiffSides(args[0], args[1], args[0], args[1], external=False)
     if len(args) not in (GIT_DIFF_ARGS, GIT_RENAME_DIFF_ARGS):
         return None
-    old_path, new_path = args[1], args[4]
+    # git names the new side by its path in the working tree, which may be a file named "-".
+    old_path, new_path = (_not_stdin(path) for path in (args[1], args[4]))
     renamed_to = args[GIT_DIFF_ARGS] if len(args) == GIT_RENAME_DIFF_ARGS else args[0]
     return DiffSides(
         old_path,
@@ -102,6 +107,11 @@ def diff_sides(args: Sequence[str]) -> DiffSides | None:
         "/dev/null" if new_path == os.devnull else renamed_to,
         external=True,
     )
+
+
+def _not_stdin(path: str) -> str:
+    """A path git hands the driver, never taken as ``-`` (standard input)."""
+    return os.path.join(".", path) if path == "-" else path
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,10 +240,12 @@ def changed_files(
         env = {"GIT_INDEX_FILE": scratch_index}
         untracked = _git(["ls-files", "-z", "--others", "--exclude-standard", *spec], where, env=env)
         if untracked:
+            # File names, not patterns: an untracked file named ":!README" or ":(bogus)x" is
+            # added as itself, instead of excluding other files or failing.
             _git(
                 ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"],
                 where,
-                env=env,
+                env={**env, "GIT_LITERAL_PATHSPECS": "1"},
                 stdin=untracked,
             )
         raw = _git([*diff_args, base, *spec], where, env=env)
@@ -312,69 +324,140 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
     and adds ``<glob> diff=agentmerge merge=agentmerge`` lines for the default agent globs to
     ``.gitattributes`` (local) or the global attributes file; a block an earlier version wrote
     (``diff=`` only) is brought up to date. Running it again changes nothing.
+
+    What uninstall needs to put things back exactly is recorded in the same git config, under
+    ``agentmerge.install``: a value of one of those keys that was there before, and what install
+    did to the attributes file (created it, ended its last line, added a blank line). The
+    attributes file is edited line by line in its own line endings, through a symbolic link if
+    it is one.
     """
     where, config_flag, attributes = _install_target(cwd, scope)
     done: list[str] = []
     for key, value in _driver_config():
-        current = _git_config_get(where, config_flag, key)
+        current = _git_config_get(where, config_flag, key, empty=True)
         if current != value:
+            saved = _record_key(_previous_slot(key))
+            keep = current is not None and not _is_own_value(key, current)
+            if keep and _git_config_get(where, config_flag, saved, empty=True) is None:
+                _git(["config", config_flag, saved, str(current)], where)
             _git(["config", config_flag, key, value], where)
             before = f" (was {current!r})" if current else ""
             done.append(f"set {key} = {value!r} in the {scope} git config{before}")
-    lines = _read_lines(attributes)
+    text = _read_text(attributes)
+    lines = _split_lines(text or "")
+    eol = _line_ending(lines)
     header = _block_header(lines)
     if header >= 0:
         end = _block_end(lines, header)
         block = lines[header + 1 : end]
-        if lines[header].strip() != ATTRIBUTES_HEADER or any(" merge=" not in line for line in block):
+        if _content(lines[header]) != ATTRIBUTES_HEADER or any(" merge=" not in line for line in block):
             # A block an earlier version wrote: the same globs, without the merge driver.
-            lines[header:end] = [ATTRIBUTES_HEADER, *(_attribute_line(line.split()[0]) for line in block)]
-            _write_lines(attributes, lines)
+            lines[header:end] = [
+                ATTRIBUTES_HEADER + _ending(lines[header], eol),
+                *(_attribute_line(line.split()[0]) + _ending(line, eol) for line in block),
+            ]
+            _write_text(attributes, "".join(lines))
             count = len(block)
             done.append(f"updated {count} line{'s' if count != 1 else ''} of {attributes} for the merge driver")
-    present = {line.strip() for line in lines}
+    present = {_content(line) for line in lines}
     missing = [line for glob in DEFAULT_AGENT_GLOBS if (line := _attribute_line(glob)) not in present]
     if missing:
         if header >= 0:
             end = _block_end(lines, header)
-            lines[end:end] = missing
+            if not lines[end - 1].endswith("\n"):
+                lines[end - 1] += eol
+            lines[end:end] = [line + eol for line in missing]
         else:
-            if lines and lines[-1].strip():
-                lines.append("")
-            lines.extend([ATTRIBUTES_HEADER, *missing])
-        _write_lines(attributes, lines)
+            record = ["created" if text is None else "existed"]
+            if lines and not lines[-1].endswith("\n"):
+                lines[-1] += eol
+                record.append("newline")
+            if lines and _content(lines[-1]):
+                lines.append(eol)
+                record.append("blank")
+            lines.extend(line + eol for line in [ATTRIBUTES_HEADER, *missing])
+            _git(["config", config_flag, _record_key("attributes"), " ".join(record)], where)
+        _write_text(attributes, "".join(lines))
         done.append(f"added {len(missing)} line{'s' if len(missing) != 1 else ''} to {attributes}")
     return done
 
 
 def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global"] = "local") -> list[str]:
-    """Remove what ``install_git_driver`` added (both drivers); return what was changed."""
+    """Remove what ``install_git_driver`` added (both drivers) and put back what it replaced: a
+    config value it overwrote, the attributes file's bytes as they were (its line endings, its
+    last line with or without a newline, an empty file kept, a file it created removed); return
+    what was changed. Without install's record (a ``.gitattributes`` committed in another
+    clone), the block and the blank line before it are removed, and a file left empty is deleted.
+    """
     where, config_flag, attributes = _install_target(cwd, scope)
     done: list[str] = []
     for key, value in _driver_config():
-        if _git_config_get(where, config_flag, key) == value:
-            _git(["config", config_flag, "--unset", key], where)
-            done.append(f"removed {key} from the {scope} git config")
-            section = key.rsplit(".", 1)[0]
-            if not _git_config_section(where, config_flag, section):
-                # Older git leaves an empty ``[diff "agentmerge"]`` header behind; newer git removes
-                # it itself and then refuses to remove a section that is not there.
-                with contextlib.suppress(AgentMergeError):
-                    _git(["config", config_flag, "--remove-section", section], where)
-    lines = _read_lines(attributes)
+        current = _git_config_get(where, config_flag, key, empty=True)
+        saved = _record_key(_previous_slot(key))
+        previous = _git_config_get(where, config_flag, saved, empty=True)
+        if current is not None and (current == value or _is_own_value(key, current)):
+            if previous is not None:
+                _git(["config", config_flag, key, previous], where)
+                done.append(f"restored {key} = {previous!r} in the {scope} git config")
+            else:
+                _git(["config", config_flag, "--unset", key], where)
+                done.append(f"removed {key} from the {scope} git config")
+                _remove_empty_section(where, config_flag, key.rsplit(".", 1)[0])
+        if previous is not None:
+            _git(["config", config_flag, "--unset", saved], where)
+    record_key = _record_key("attributes")
+    recorded = _git_config_get(where, config_flag, record_key, empty=True)
+    record = set(recorded.split()) if recorded is not None else None
+    text = _read_text(attributes)
+    lines = _split_lines(text or "")
     start = _block_header(lines)
     if start >= 0:
         end = _block_end(lines, start)
         removed = end - start
         del lines[start:end]
-        if start > 0 and not lines[start - 1].strip():
+        if (record is None or "blank" in record) and start > 0 and not _content(lines[start - 1]):
             del lines[start - 1]  # the blank line install puts before the block
-        if any(line.strip() for line in lines):
-            _write_lines(attributes, lines)
-        else:
+            start -= 1
+        if record is not None and "newline" in record and start == len(lines) and lines:
+            lines[-1] = lines[-1].rstrip("\r\n")  # install ended the last line; take it back
+        remaining = "".join(lines)
+        created = record is None or "created" in record
+        if created and not remaining.strip():
             attributes.unlink()
+        else:
+            _write_text(attributes, remaining)
         done.append(f"removed {removed} line{'s' if removed != 1 else ''} from {attributes}")
+    if recorded is not None:
+        _git(["config", config_flag, "--unset", record_key], where)
+    _remove_empty_section(where, config_flag, RECORD_SECTION)
     return done
+
+
+RECORD_SECTION = f"{DRIVER}.install"
+"""The git config section where install records what uninstall puts back."""
+
+
+def _record_key(name: str) -> str:
+    return f"{RECORD_SECTION}.{name}"
+
+
+def _previous_slot(key: str) -> str:
+    """The record's name for the value ``key`` had before install (``previous-diff-agentmerge-command``)."""
+    return "previous-" + key.replace(".", "-")
+
+
+def _is_own_value(key: str, value: str) -> bool:
+    """Whether ``value`` is what this or an earlier version of install sets ``key`` to."""
+    return value == dict(_driver_config()).get(key) or value in _OLD_DRIVER_COMMANDS.get(key, ())
+
+
+def _remove_empty_section(where: str, flag: str, section: str) -> None:
+    """Remove ``section``'s header when no key is left under it (older git leaves an empty
+    ``[diff "agentmerge"]`` behind; newer git removes it itself and then refuses to remove a
+    section that is not there)."""
+    if not _git_config_section(where, flag, section):
+        with contextlib.suppress(AgentMergeError):
+            _git(["config", flag, "--remove-section", section], where)
 
 
 def _driver_config() -> tuple[tuple[str, str], ...]:
@@ -409,13 +492,17 @@ def _install_target(cwd: str | Path, scope: str) -> tuple[str, str, Path]:
     return str(root), "--local", root / ".gitattributes"
 
 
-def _git_config_get(where: str, flag: str, key: str, *, path: bool = False) -> str | None:
+def _git_config_get(where: str, flag: str, key: str, *, path: bool = False, empty: bool = False) -> str | None:
+    """The value of ``key`` in that config; None when unset. With ``empty``, the value exactly as
+    set (an empty one included), else stripped and None when empty."""
     args = ["config", flag, *(["--type=path"] if path else []), "--get", key]
     try:
-        value = _git(args, where).decode("utf-8").strip()
+        value = _git(args, where).decode("utf-8")
     except AgentMergeError:
         return None  # git config exits 1 when the key is unset
-    return value or None
+    if empty:
+        return value.removesuffix("\n")
+    return value.strip() or None
 
 
 def _git_config_section(where: str, flag: str, section: str) -> list[str]:
@@ -435,18 +522,41 @@ def _block_end(lines: list[str], header: int) -> int:
     return end
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_text(path: Path) -> str | None:
+    """The text of ``path`` as it is (line endings kept); None when there is no such file."""
     try:
-        return path.read_text(encoding="utf-8").splitlines()
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        return []
+        return None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(str(path), 0, f"cannot be read ({error}); fix or remove it and retry") from None
 
 
-def _write_lines(path: Path, lines: list[str]) -> None:
+def _split_lines(text: str) -> list[str]:
+    """``text`` as lines, each with its own ending (``\\n`` or ``\\r\\n``; the last may have none)."""
+    lines = text.split("\n")
+    return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+
+
+def _line_ending(lines: list[str]) -> str:
+    """The ending a file's lines use: ``\\r\\n`` when its first ended line does, else ``\\n``."""
+    ended = next((line for line in lines if line.endswith("\n")), "\n")
+    return "\r\n" if ended.endswith("\r\n") else "\n"
+
+
+def _ending(line: str, default: str) -> str:
+    """The ending of ``line``, or ``default`` when it has none."""
+    return line[len(line.rstrip("\r\n")) :] or default
+
+
+def _content(line: str) -> str:
+    """A line without its ending and surrounding blanks, as attribute lines are compared."""
+    return line.strip()
+
+
+def _write_text(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(str(path), 0, f"cannot be written ({error.strerror or error}); check permissions") from None
-    write_atomic(path, "\n".join(lines) + "\n")
+    write_atomic(path, text)

@@ -30,7 +30,7 @@ def test_install_twice_configures_once(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     code, first, _ = run_cli("git", "install", cwd=repo)
     assert code == 0
-    assert "set diff.agentmerge.command = 'agentmerge diff'" in first
+    assert "set diff.agentmerge.command = 'agentmerge diff --'" in first
     assert f"added {len(DEFAULT_AGENT_GLOBS)} lines to" in first
     attributes = (repo / ".gitattributes").read_text()
     code, second, _ = run_cli("git", "install", cwd=repo)
@@ -42,7 +42,7 @@ def test_install_twice_configures_once(tmp_path: Path) -> None:
     wanted = [f"{g} diff=agentmerge merge=agentmerge" for g in DEFAULT_AGENT_GLOBS]
     assert lines == ["*.png binary", ATTRIBUTES_HEADER, *wanted]
     assert git(repo, "config", "--local", "--get-all", "merge.agentmerge.driver") == f"{MERGE_DRIVER_COMMAND}\n"
-    assert git(repo, "config", "--local", "--get-all", "diff.agentmerge.command") == "agentmerge diff\n"
+    assert git(repo, "config", "--local", "--get-all", "diff.agentmerge.command") == "agentmerge diff --\n"
     assert (
         git(repo, "check-attr", "diff", ".claude/agents/backend.md") == ".claude/agents/backend.md: diff: agentmerge\n"
     )
@@ -150,7 +150,7 @@ def test_global_install_uses_user_config_and_global_attributes(tmp_path: Path, i
     attributes = isolated_git / ".config" / "git" / "attributes"
     wanted = [f"{g} diff=agentmerge merge=agentmerge" for g in DEFAULT_AGENT_GLOBS]
     assert attributes.read_text().splitlines()[1:] == wanted
-    assert git(elsewhere, "config", "--global", "diff.agentmerge.command") == "agentmerge diff\n"
+    assert git(elsewhere, "config", "--global", "diff.agentmerge.command") == "agentmerge diff --\n"
     code, again, _ = run_cli("git", "install", "--global", cwd=elsewhere)
     assert again.startswith("nothing to change")
     run_cli("git", "install", "--global", "--uninstall", cwd=elsewhere)
@@ -211,3 +211,108 @@ def test_install_brings_an_earlier_diff_only_block_up_to_date(tmp_path: Path) ->
     assert run_cli("git", "install", cwd=repo).stdout.startswith("nothing to change")
     run_cli("git", "install", "--uninstall", cwd=repo)
     assert (repo / ".gitattributes").read_text() == "*.png binary\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Paths git hands the driver
+
+
+def test_driver_diffs_a_path_starting_with_a_dash(tmp_path: Path) -> None:
+    """A file named ``-lead.agent.md`` is a path, not an option: git diff shows its semantic diff
+    instead of aborting the whole diff when the driver fails."""
+    repo = new_repo(tmp_path / "repo", {"-lead.agent.md": SEED, "AGENTS.md": SEED}, message="agents")
+    run_cli("git", "install", cwd=repo)
+    for name in ("-lead.agent.md", "AGENTS.md"):
+        (repo / name).write_text(SEED.replace(OLD_BULLET, NEW_BULLET), encoding="utf-8")
+    shown = git(repo, "diff")
+    assert "--- -lead.agent.md\n+++ -lead.agent.md" in shown
+    assert "--- AGENTS.md\n+++ AGENTS.md" in shown
+    assert shown.count("reworded") == 2 * shown.count("1 reworded") == 4
+
+
+def test_driver_reads_a_file_named_dash_from_the_working_tree(tmp_path: Path) -> None:
+    """A file named ``-`` is read from disk, not from standard input."""
+    repo = new_repo(tmp_path / "repo", {"-": SEED, ".gitattributes": "- diff=agentmerge\n"}, message="agent")
+    run_cli("git", "install", cwd=repo)
+    (repo / "-").write_text(SEED.replace(OLD_BULLET, NEW_BULLET), encoding="utf-8")
+    shown = git(repo, "diff", "--", "./-")
+    assert "--- -\n+++ -" in shown and "1 reworded" in shown
+
+
+# --------------------------------------------------------------------------------------------
+# Uninstall puts back exactly what was there
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        b"*.png binary\r\n*.pdf binary\r\n",
+        b"*.png binary\n*.pdf binary",
+        b"*.png binary\r\n*.pdf binary",
+        b"*.png binary\n\n",
+        b"\n",
+        b"",
+    ],
+    ids=["crlf", "no-final-newline", "crlf-no-final-newline", "ends-blank", "one-blank-line", "empty"],
+)
+def test_uninstall_restores_the_attributes_file_byte_for_byte(tmp_path: Path, before: bytes) -> None:
+    """Line endings, the last line with or without its newline, a trailing blank line and an
+    empty file are as they were; install writes its lines in the file's own line ending."""
+    repo = new_repo(tmp_path / "repo", {".claude/agents/backend.md": SEED}, message="agent")
+    (repo / ".gitattributes").write_bytes(before)
+    code, _, _ = run_cli("git", "install", cwd=repo)
+    assert code == 0
+    installed = (repo / ".gitattributes").read_bytes()
+    assert installed.startswith(before.rstrip(b"\r\n"))
+    assert installed.count(b"\r\n") == (installed.count(b"\n") if b"\r\n" in before else 0)
+    assert "reworded" not in git(repo, "diff")  # the attributes are read: nothing changed yet
+    assert git(repo, "check-attr", "diff", ".claude/agents/backend.md").endswith(": diff: agentmerge\n")
+    code, out, _ = run_cli("git", "install", "--uninstall", cwd=repo)
+    assert code == 0, out
+    assert (repo / ".gitattributes").read_bytes() == before
+    assert "agentmerge" not in (repo / ".git/config").read_text()
+
+
+def test_uninstall_keeps_a_symbolic_link_and_restores_its_target(tmp_path: Path) -> None:
+    """A .gitattributes that links to a shared file stays a link; the shared file gets the lines
+    and then its old bytes back."""
+    repo = new_repo(tmp_path / "repo", {".claude/agents/backend.md": SEED}, message="agent")
+    shared = tmp_path / "shared-attributes"
+    shared.write_bytes(b"*.png binary\r\n")
+    (repo / ".gitattributes").symlink_to(shared)
+    run_cli("git", "install", cwd=repo)
+    assert (repo / ".gitattributes").is_symlink()
+    assert ATTRIBUTES_HEADER.encode() in shared.read_bytes()
+    run_cli("git", "install", "--uninstall", cwd=repo)
+    assert (repo / ".gitattributes").is_symlink()
+    assert shared.read_bytes() == b"*.png binary\r\n"
+
+
+def test_uninstall_restores_driver_settings_install_replaced(tmp_path: Path) -> None:
+    """An earlier diff.agentmerge.command (a wrapper of the user's own, say) and merge driver name
+    come back, and the config file is byte for byte as before."""
+    repo = make_repo(tmp_path)
+    git(repo, "config", "diff.agentmerge.command", "my-wrapper --semantic")
+    git(repo, "config", "merge.agentmerge.name", "")
+    config_before = (repo / ".git/config").read_bytes()
+    code, out, _ = run_cli("git", "install", cwd=repo)
+    assert "(was 'my-wrapper --semantic')" in out
+    assert git(repo, "config", "diff.agentmerge.command") == "agentmerge diff --\n"
+    assert run_cli("git", "install", cwd=repo).stdout.startswith("nothing to change")
+    code, out, _ = run_cli("git", "install", "--uninstall", cwd=repo)
+    assert code == 0
+    assert "restored diff.agentmerge.command = 'my-wrapper --semantic'" in out
+    assert "restored merge.agentmerge.name = ''" in out
+    assert (repo / ".git/config").read_bytes() == config_before
+
+
+def test_an_earlier_version_setting_is_replaced_not_kept(tmp_path: Path) -> None:
+    """The command an earlier version set (without ``--``) is install's own: it is brought up to
+    date, and uninstall removes it rather than putting it back."""
+    repo = make_repo(tmp_path)
+    config_before = (repo / ".git/config").read_bytes()
+    git(repo, "config", "diff.agentmerge.command", "agentmerge diff")
+    run_cli("git", "install", cwd=repo)
+    assert git(repo, "config", "diff.agentmerge.command") == "agentmerge diff --\n"
+    run_cli("git", "install", "--uninstall", cwd=repo)
+    assert (repo / ".git/config").read_bytes() == config_before

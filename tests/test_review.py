@@ -212,6 +212,21 @@ def test_dirty_working_tree_is_reviewed_with_untracked_and_unstaged_renames(tmp_
     )
 
 
+@pytest.mark.parametrize("magic", [":(bogus)x", ":!README.md", ":(glob)*", ":/"])
+def test_untracked_file_names_are_never_read_as_pathspec_magic(tmp_path: Path, magic: str) -> None:
+    """An untracked file named like pathspec magic is a file: it neither fails the review
+    (``:(bogus)x``) nor excludes the untracked agents (``:!README.md``), and an agent with such a
+    name is reviewed under it."""
+    repo = make_review_repo(tmp_path)
+    write(repo, magic, "not an agent\n")
+    write(repo, ".claude/agents/triage.md", "# Triage\n\n- Label new issues within a day\n")
+    write(repo, f".claude/agents/{magic}.md", "# Odd name\n\n- Answer in one line\n")
+    code, out, err = run_cli("review", "--base", "feature", "--format", "json", cwd=repo)
+    assert (code, err) == (0, "")
+    files = {f["path"]: f["status"] for f in json.loads(out)["files"]}
+    assert files == {".claude/agents/triage.md": "added", f".claude/agents/{magic}.md": "added"}
+
+
 def test_head_given_ignores_the_working_tree(tmp_path: Path) -> None:
     """With --head the uncommitted edits are left out."""
     repo = make_review_repo(tmp_path)
