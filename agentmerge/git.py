@@ -45,6 +45,15 @@ ATTRIBUTES_HEADER = "# agentmerge: semantic diff and merge for agent files (agen
 _OLD_ATTRIBUTES_HEADERS = ("# agentmerge: semantic diff for agent files (agentmerge git install)",)
 """Headers earlier versions wrote; their blocks are upgraded by install and removed by uninstall."""
 
+LITERAL_PATHSPECS = {
+    "GIT_LITERAL_PATHSPECS": "1",
+    "GIT_GLOB_PATHSPECS": "0",
+    "GIT_NOGLOB_PATHSPECS": "0",
+    "GIT_ICASE_PATHSPECS": "0",
+}
+"""Environment that makes git read paths as file names, never as patterns or magic, whatever the
+caller's environment asks for (git refuses ``GIT_LITERAL_PATHSPECS`` with ``GIT_GLOB_PATHSPECS``)."""
+
 ZERO_SHA = "0" * 40
 """The object id git writes for "no object" (an added file's old side)."""
 
@@ -245,7 +254,7 @@ def changed_files(
             _git(
                 ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"],
                 where,
-                env={**env, "GIT_LITERAL_PATHSPECS": "1"},
+                env={**env, **LITERAL_PATHSPECS},
                 stdin=untracked,
             )
         raw = _git([*diff_args, base, *spec], where, env=env)

@@ -227,6 +227,19 @@ def test_untracked_file_names_are_never_read_as_pathspec_magic(tmp_path: Path, m
     assert files == {".claude/agents/triage.md": "added", f".claude/agents/{magic}.md": "added"}
 
 
+def test_untracked_names_stay_literal_when_the_environment_asks_for_globs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIT_GLOB_PATHSPECS in the caller's environment does not turn the file list back into patterns."""
+    repo = make_review_repo(tmp_path)
+    monkeypatch.setenv("GIT_GLOB_PATHSPECS", "1")
+    write(repo, ":(bogus)x", "not an agent\n")
+    write(repo, ".claude/agents/triage.md", "# Triage\n\n- Label new issues within a day\n")
+    code, out, err = run_cli("review", "--base", "feature", "--format", "json", cwd=repo)
+    assert (code, err) == (0, "")
+    assert [f["path"] for f in json.loads(out)["files"]] == [".claude/agents/triage.md"]
+
+
 def test_head_given_ignores_the_working_tree(tmp_path: Path) -> None:
     """With --head the uncommitted edits are left out."""
     repo = make_review_repo(tmp_path)
