@@ -54,19 +54,28 @@ def read_bytes(path: str | Path) -> bytes:
     except IsADirectoryError:
         raise InputError(name, 0, "is a directory, not an agent file") from None
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            _refuse_non_regular(name, os.stat(name).st_mode)  # a socket cannot be opened at all
         raise InputError(name, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
     mode = os.fstat(handle).st_mode
     if not stat.S_ISREG(mode):
         os.close(handle)
-        if stat.S_ISDIR(mode):
-            raise InputError(name, 0, "is a directory, not an agent file")
-        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
-        raise InputError(name, 0, f"is {kind}, not a regular file; to read a stream, pipe it to - (standard input)")
+        _refuse_non_regular(name, mode)
     with open(handle, "rb", closefd=True) as stream:
         try:
             return _read_capped(stream.read, name)
         except OSError as exc:
             raise InputError(name, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
+
+
+def _refuse_non_regular(name: str, mode: int) -> None:
+    """Raise InputError naming what ``name`` is when it is not a regular file."""
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise InputError(name, 0, "is a directory, not an agent file")
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    raise InputError(name, 0, f"is {kind}, not a regular file; to read a stream, pipe it to - (standard input)")
 
 
 def _read_capped(read: Any, name: str) -> bytes:
