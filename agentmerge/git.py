@@ -346,9 +346,8 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
         current = _git_config_get(where, config_flag, key, empty=True)
         if current != value:
             saved = _record_key(_previous_slot(key))
-            keep = current is not None and not _is_own_value(key, current)
-            if keep and _git_config_get(where, config_flag, saved, empty=True) is None:
-                _git(["config", config_flag, saved, str(current)], where)
+            if current is not None and not _is_own_value(key, current):
+                _git(["config", config_flag, saved, current], where)  # the user's latest value
             _git(["config", config_flag, key, value], where)
             before = f" (was {current!r})" if current else ""
             done.append(f"set {key} = {value!r} in the {scope} git config{before}")

@@ -316,3 +316,15 @@ def test_an_earlier_version_setting_is_replaced_not_kept(tmp_path: Path) -> None
     assert git(repo, "config", "diff.agentmerge.command") == "agentmerge diff --\n"
     run_cli("git", "install", "--uninstall", cwd=repo)
     assert (repo / ".git/config").read_bytes() == config_before
+
+
+def test_uninstall_restores_the_latest_value_the_user_set(tmp_path: Path) -> None:
+    """A value set by hand after install, then replaced by a second install, is the one put back."""
+    repo = make_repo(tmp_path)
+    git(repo, "config", "diff.agentmerge.command", "first-wrapper")
+    run_cli("git", "install", cwd=repo)
+    git(repo, "config", "diff.agentmerge.command", "second-wrapper")
+    run_cli("git", "install", cwd=repo)
+    run_cli("git", "install", "--uninstall", cwd=repo)
+    assert git(repo, "config", "diff.agentmerge.command") == "second-wrapper\n"
+    assert "agentmerge.install" not in git(repo, "config", "--list")
