@@ -38,6 +38,7 @@ def agentmerge(*args: str, stdin: int | IO[bytes] = subprocess.DEVNULL) -> subpr
 def special(kind: str, tmp_path: Path) -> tuple[str, str]:
     """A path of that kind, and what the error line says about it."""
     if kind == "fifo":
+        tmp_path.mkdir(exist_ok=True)
         path = tmp_path / "agent.md"
         os.mkfifo(path)
         return str(path), "is a FIFO, not a regular file"
@@ -70,6 +71,16 @@ def test_a_non_regular_input_is_refused_at_once(tmp_path: Path, command: str, ki
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and said in done.stderr and path in done.stderr
     assert "pipe it to - (standard input)" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "fmt", "group"])
+def test_library_commands_refuse_a_fifo_or_device_named_as_a_file(tmp_path: Path, command: str) -> None:
+    """check, fmt and group name the file they cannot read and exit 2, without waiting on it."""
+    for kind in ("fifo", "zero"):
+        path, said = special(kind, tmp_path / kind)
+        done = agentmerge(command, path)
+        assert done.returncode == 2, done.stderr
+        assert f"agentmerge: error: {path}: {said}" in done.stderr
 
 
 def test_a_directory_given_to_parse_is_refused(tmp_path: Path) -> None:
