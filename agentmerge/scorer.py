@@ -61,6 +61,7 @@ FEATURES: tuple[str, ...] = (
     "head_overlap",
     "topic_cosine",
     "labels_differ",
+    "label_narrower",
     "short_contained",
     "numbers_differ",
 )
@@ -88,6 +89,9 @@ FEATURES: tuple[str, ...] = (
 - labels_differ: both labelled, the labels share a term and are not the same terms ("Code
   Quality" and "Test Quality", "Maintainability" and "Test Maintainability": one subject and
   another, or a subject and a narrower one).
+- label_narrower: one label is the other's plus a qualifier the other item never mentions
+  ("Maintainability" and "Test Maintainability", "Documentation" and "Documentation
+  Generation"): a narrower subject, usually another instruction.
 - short_contained: containment of a short item (SHORT_TERMS or fewer) in the other: a generic
   "Use pytest for testing" is found whole in "pytest-asyncio for testing async code", which is
   narrower.
@@ -301,6 +305,13 @@ def _cosine(a: Mapping[str, float], norm_a: float, b: Mapping[str, float], norm_
     return min(1.0, sum(w * b[t] for t, w in a.items() if t in b) / (norm_a * norm_b))
 
 
+def _narrower(small: _Profile, big: _Profile) -> bool:
+    """Whether ``big``'s label is ``small``'s plus terms ``small`` never mentions."""
+    if not small.label_terms or not small.label_terms < big.label_terms:
+        return False
+    return not (big.label_terms - small.label_terms) & small.vector.keys()
+
+
 def _covered(label: frozenset[str], other: Mapping[str, float]) -> float:
     return sum(1 for t in label if t in other) / len(label)
 
@@ -435,6 +446,7 @@ class PairScorer:
             len(pa.head & pb.head) / heads if heads else 0.0,
             _cosine(pa.topic, pa.topic_norm, pb.topic, pb.topic_norm),
             float(bool(pa.label_terms & pb.label_terms) and pa.label_terms != pb.label_terms),
+            float(_narrower(pa, pb) or _narrower(pb, pa)),
             containment if fewer <= SHORT_TERMS else 0.0,
             float(bool(pa.numbers) and bool(pb.numbers) and pa.numbers != pb.numbers),
         ]
