@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from agentmerge.lexicon import DISTINCT_ROLES, GUIDANCE_ROLE, TITLE_FILLER_WORDS
@@ -175,10 +175,15 @@ class Model:
     """How the weights were fitted (groups, command, leave-one-group-out scores)."""
 
 
+DATA = Path(__file__).with_name("data")
+"""The model and the corpus term counts, installed with the package as plain files (read directly:
+importlib.resources would add its own imports to every start)."""
+
+
 @lru_cache(maxsize=1)
 def default_model() -> Model:
     """The model shipped with agentmerge (``data/matcher.json``)."""
-    data = json.loads(resources.files("agentmerge").joinpath("data/matcher.json").read_text(encoding="utf-8"))
+    data = json.loads((DATA / "matcher.json").read_text(encoding="utf-8"))
     return model_from_dict(data)
 
 
@@ -199,7 +204,7 @@ def model_from_dict(data: Mapping[str, Any]) -> Model:
 @lru_cache(maxsize=1)
 def corpus_weights() -> tuple[Mapping[str, int], int]:
     """Document counts per term over the public corpus, and the number of documents."""
-    data = json.loads(resources.files("agentmerge").joinpath("data/terms.json").read_text(encoding="utf-8"))
+    data = json.loads((DATA / "terms.json").read_text(encoding="utf-8"))
     return data["terms"], int(data["documents"])
 
 
