@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.filesystem import STDIN
 from agentmerge.formats import FieldRule, Format, detect_format
-from agentmerge.model import Agent, Field, Item
+from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.parse import decode, frontmatter_span, parse_text
 
 if TYPE_CHECKING:
@@ -653,6 +654,7 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
 
     evidence = matching_evidence([agent], repeats=True)
     places = _Places(agent)
+    found: list[tuple[int, int, str, str, bool]] = []  # second line, first line, code, message, verbatim
     for n, bag in enumerate(evidence.keys):
         candidate = evidence.candidates[n]
         if len(bag) < 2 or not candidate.repeatable:
@@ -660,13 +662,8 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
         first = bag[0][1]
         for _, line in bag[1:]:
             if _repeat_veto(places, first, line, candidate.text, candidate.text, candidate.kind) is None:
-                yield _finding(
-                    agent.path,
-                    line,
-                    "AM203",
-                    f"repeats line {first} word for word: {_short(candidate.text, 60)!r}",
-                    related=((agent.path, first),),
-                )
+                message = f"repeats line {first} word for word: {_short(candidate.text, 60)!r}"
+                found.append((line, first, "AM203", message, True))
     model = evidence.scorer.model
     thresholds = (model.same_input_threshold, model.same_input_threshold)
     for (i, j), score in sorted(evidence.scorer.scores(evidence.pairs).items()):
@@ -681,13 +678,14 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
         (first, text_a), (second, text_b) = sorted(((evidence.keys[i][0][1], a.text), (evidence.keys[j][0][1], b.text)))
         if _repeat_veto(places, first, second, text_a, text_b, a.kind) is not None:
             continue
-        yield _finding(
-            agent.path,
-            second,
-            code,
-            f"{verb} line {first}: {_short(text_a, 50)!r} and {_short(text_b, 50)!r}",
-            related=((agent.path, first),),
-        )
+        message = f"{verb} line {first}: {_short(text_a, 50)!r} and {_short(text_b, 50)!r}"
+        found.append((second, first, code, message, text_a == text_b))
+    between = Counter(places.lists(first, second) for second, first, *_ in found)
+    for second, first, code, message, verbatim in sorted(found):
+        pair = places.lists(first, second)
+        if code == "AM203" and verbatim and between[pair] == 1 and places.aligned(first, second):
+            continue  # "slot": the one item two lists of one template share
+        yield _finding(agent.path, second, code, message, related=((agent.path, first),))
 
 
 REPEAT_SCORE = 0.85
@@ -725,6 +723,11 @@ def _opposites(a: Candidate, b: Candidate) -> bool:
     return bool(ta and tb) and len(ta & tb) >= CONTRADICTION_OVERLAP * len(ta | tb)
 
 
+SPECIFICS_APART = 2
+"""Fewest numbers and code spans that only one of two wordings has for the two to set different
+things (`objects` → `object_details` against the same with three more tools); one more is a
+detail a restatement adds."""
+
 REPEAT_MIN_TERMS = 3
 """Fewest significant terms both wordings need: shorter items are values and names in lists
 (``develop``, ``**Registry**: PyPI``), which structured files repeat on purpose."""
@@ -737,39 +740,109 @@ twice (per ecosystem, per endpoint), whose items repeat by design."""
 
 class _Places:
     """Where each item of one file stands: the list it belongs to (a section's items, or the
-    children of one item), and what each list says under each lead-in label."""
+    children of one item), its place in that list, and what each list says under each lead-in
+    label."""
 
     def __init__(self, agent: Agent) -> None:
-        from agentmerge.text import lead_label
+        from agentmerge.text import label_only, lead_label, normalize, section_role
 
         self.home: dict[int, int] = {}
+        self.index: dict[int, int] = {}
         self.label: dict[int, str] = {}
         self.labels: list[dict[str, frozenset[str]]] = []
+        self.sizes: list[int] = []
+        self.depths: list[int] = []
+        self.starts: list[int] = []
 
-        def add(items: Sequence[Item]) -> None:
+        self.example: set[int] = set()
+        self.subject: dict[int, tuple[int, str]] = {}
+
+        self.titles: dict[int, tuple[str, ...]] = {}
+
+        def add(items: Sequence[Item], depth: int, example: bool, titles: tuple[str, ...] = ()) -> None:
             labels: dict[str, frozenset[str]] = {}
             self.labels.append(labels)
+            self.sizes.append(len(items))
+            self.depths.append(depth)
+            self.starts.append(items[0].line if items else 0)
             place = len(self.labels) - 1
-            for item in items:
-                self.home.setdefault(item.line, place)
+            for index, item in enumerate(items):
+                if item.line not in self.home:
+                    self.home[item.line] = place
+                    self.index[item.line] = index
+                if example:
+                    self.example.add(item.line)
+                self.titles.setdefault(item.line, titles)
                 label = lead_label(item.text)
                 if label:
                     self.label.setdefault(item.line, label.casefold())
                     labels.setdefault(label.casefold(), _body_terms(item.text))
                 if item.children:
-                    add(item.children)
+                    if label_only(item.text):
+                        for child in item.children:
+                            self.subject.setdefault(child.line, (place, normalize(item.text).casefold()))
+                    add(item.children, depth + 1, example, titles)
 
-        for section in agent.body.walk():
-            add(section.items)
+        def visit(section: Section, depth: int, example: bool, titles: tuple[str, ...]) -> None:
+            example = example or section_role(section.title) == "examples"
+            titles = (*titles, section.title) if section.title else titles
+            add(section.items, depth, example, titles)
+            for sub in section.sections:
+                visit(sub, depth + 1, example, titles)
+
+        visit(agent.body, 0, False, ())
+
+    def cases(self, first: int, second: int) -> bool:
+        """Whether the items on these lines sit under two headings that name two cases of one
+        thing (CASE_TITLE: ``Step 2`` and ``Step 4``, ``Phase B`` and ``Phase C``,
+        ``Complexity=LOW`` and ``Complexity=HIGH``): a procedure written out per case."""
+        keys_a = {_case(title) for title in self.titles.get(first, ())} - {None}
+        keys_b = {_case(title) for title in self.titles.get(second, ())} - {None}
+        return any(a[0] == b[0] and a[1] != b[1] for a in keys_a for b in keys_b if a and b)
+
+    def subjects(self, first: int, second: int) -> bool:
+        """Whether the items on these lines sit under two different bare labels of one list
+        (``- PRD:`` and ``- AGENTS.md:``, each over its own steps): one procedure per subject."""
+        a, b = self.subject.get(first), self.subject.get(second)
+        return a is not None and b is not None and a[0] == b[0] and a[1] != b[1]
+
+    def lists(self, first: int, second: int) -> tuple[int, int] | None:
+        """The two lists the items on these lines belong to, when they are two."""
+        a, b = self.home.get(first), self.home.get(second)
+        return None if a is None or b is None or a == b else (a, b)
+
+    def aligned(self, first: int, second: int) -> bool:
+        """Whether the items on these lines hold the same place in two lists filled from one
+        template: lists next to each other at the same depth (no list of that depth starts
+        between them), of at least two items each, the items at the same index of lists of one
+        length, or each the last of its list (a phase's "Updated architecture diagram", a
+        branch's "Merge back to develop", a payment mode's last step)."""
+        pair = self.lists(first, second)
+        if pair is None:
+            return False
+        a, b = sorted(pair, key=lambda n: self.starts[n])
+        if self.depths[a] != self.depths[b] or min(self.sizes[a], self.sizes[b]) < 2:
+            return False
+        between = [
+            n
+            for n, depth in enumerate(self.depths)
+            if depth == self.depths[a] and self.sizes[n] and self.starts[a] < self.starts[n] < self.starts[b]
+        ]
+        if between:
+            return False
+        ia, ib = self.index[first], self.index[second]
+        last = ia == self.sizes[self.home[first]] - 1 and ib == self.sizes[self.home[second]] - 1
+        return last or (ia == ib and self.sizes[a] == self.sizes[b])
 
     def parallel(self, first: int, second: int) -> bool:
         """Whether the items on these lines sit in two lists filled from one template: lists that
         share a lead-in label (besides the two items' own) with different content under it
         (``**Registry**: npmjs`` in one, ``**Registry**: PyPI`` in the other). Lists whose labels
         carry the same content restate each other, which is a repeat."""
-        a, b = self.home.get(first), self.home.get(second)
-        if a is None or b is None or a == b:
+        pair = self.lists(first, second)
+        if pair is None:
             return False
+        a, b = pair
         own = {self.label.get(first), self.label.get(second)}
         filled = [
             label
@@ -777,6 +850,21 @@ class _Places:
             if label not in own and not _alike(self.labels[a][label], self.labels[b][label])
         ]
         return len(filled) >= PARALLEL_SHARED
+
+
+CASE_TITLE = r"(?P<word>[A-Za-z][\w-]*)\s*(?:[=:]\s*(?P<value>\S+)|\s+(?P<case>\d+[a-z]?|[A-Za-z])\b)"
+"""A heading that names one case of several: a word, then a value after ``=`` or ``:``, or a
+number or a single letter (``Complexity=LOW``, ``Mode: fast``, ``Step 2``, ``Phase B``)."""
+
+
+def _case(title: str) -> tuple[str, str] | None:
+    """The thing and the case a heading names (CASE_TITLE), or None."""
+    from agentmerge.text import normalize
+
+    match = re.match(CASE_TITLE, normalize(title).strip())
+    if match is None:
+        return None
+    return match.group("word").casefold(), (match.group("value") or match.group("case")).casefold()
 
 
 def _body_terms(text: str) -> frozenset[str]:
@@ -797,10 +885,26 @@ REPEAT_RULES: tuple[tuple[str, str], ...] = (
         "template",
         "a line with slots or markup (`<file>`, `{imagePath}`, `</output>`) is a template, not an instruction",
     ),
-    ("reference", "an entry that opens with a link or an address points to a page; two pages of a site are two"),
-    ("short", "an item of fewer than REPEAT_MIN_TERMS terms is a value or a name in a list"),
+    (
+        "reference",
+        "an entry that opens with a link or an address (after a label or not) points to a page; two pages of a site"
+        " are two",
+    ),
+    ("example", "an example (a section titled as one) shows the instructions at work; it restates them by design"),
+    ("subjects", "steps under two bare labels of one list (`- PRD:`, `- AGENTS.md:`) are one procedure per subject"),
+    ("cases", "two headings that name two cases of one thing (`Step 2`, `Step 4`; `Phase B`, `Phase C`) repeat steps"),
+    ("short", "an item of one word (`astro.config.mjs`) or fewer than REPEAT_MIN_TERMS terms is a value or a name"),
     ("parallel", "two lists filled from one template repeat their items by design"),
-    ("specifics", "wordings whose numbers or code spans differ (`RightToLeft`, `TopDown`) set different things"),
+    (
+        "slot",
+        "the one item two neighbouring lists share, word for word and in the same place, is a slot of a template"
+        " filled twice (each phase's last step, each branch's merge target); checked once all pairs are known",
+    ),
+    (
+        "specifics",
+        "wordings with SPECIFICS_APART numbers or code spans not in common (`RightToLeft`, `TopDown`) set different"
+        " things",
+    ),
     ("label", "one label over different content is two fields of a template (`purpose:`, `returns:`)"),
     (
         "topics",
@@ -818,9 +922,20 @@ _TEMPLATE_SLOT = r"<[^<>\s][^<>]*>|\{[A-Za-z_][\w.]*\}|\[[^\]\n]+\](?![(\[:])"
 _CODE_LIKE = r"\s*(?:def|class|function|const|let|var|import|from|return|public|private|async|await)\s+[\w{(]"
 """An item that opens like a line of code: code written outside a fence, as examples often are."""
 
+_CODE_SHAPE = r"[({\[]\s*$|\{\s+\w+\s*:[^}]*\}"
+"""Code outside a fence that opens no differently from prose: a line that ends with an opening
+bracket (``returns: v.array(v.object({``), an object literal (``{ name: v.string() }``)."""
 
-_LINK_FIRST = r"\s*(?:\*\*|__)?(?:\[[^\]]+\]\([^)]+\)|<?https?://)"
-"""An item that opens with a Markdown link or an address: an entry of a list of references."""
+
+_LINK_FIRST = r"\s*(?:(?:\*\*|__)?[^:\n]{1,40}:(?:\*\*|__)?\s+)?(?:\*\*|__)?(?:\[[^\]]+\]\([^)]+\)|<?https?://)"
+"""An item that opens with a Markdown link or an address, after a short label or not
+(``Source repo: https://...``): an entry of a list of references."""
+
+
+def _code_like(text: str) -> bool:
+    """Whether an item is a line of code written outside a fence (_CODE_LIKE, _CODE_SHAPE); code
+    spans are not looked into."""
+    return bool(re.match(_CODE_LIKE, text) or re.search(_CODE_SHAPE, re.sub(_CODE_SPAN, "``", text)))
 
 
 def _repeat_veto(places: _Places, first: int, second: int, a: str, b: str, kind: str) -> str | None:
@@ -828,19 +943,25 @@ def _repeat_veto(places: _Places, first: int, second: int, a: str, b: str, kind:
     from agentmerge.cluster import specifics
     from agentmerge.text import lead_label, terms
 
-    if kind in ("code", "table", "quote", "html") or re.match(_CODE_LIKE, a) or re.match(_CODE_LIKE, b):
+    if kind in ("code", "table", "quote", "html") or _code_like(a) or _code_like(b):
         return "kind"
     if re.search(_TEMPLATE_SLOT, a) or re.search(_TEMPLATE_SLOT, b):
         return "template"
     if re.match(_LINK_FIRST, a) or re.match(_LINK_FIRST, b):
         return "reference"
+    if first in places.example or second in places.example:
+        return "example"
+    if places.subjects(first, second):
+        return "subjects"
+    if places.cases(first, second):
+        return "cases"
     terms_a, terms_b = set(terms(a)), set(terms(b))
-    if min(len(terms_a), len(terms_b)) < REPEAT_MIN_TERMS:
+    if min(len(terms_a), len(terms_b)) < REPEAT_MIN_TERMS or " " not in a.strip() or " " not in b.strip():
         return "short"
     if places.parallel(first, second):
         return "parallel"
     pinned_a, pinned_b = specifics(a), specifics(b)
-    if pinned_a and pinned_b and not (pinned_a <= pinned_b or pinned_b <= pinned_a):
+    if pinned_a and pinned_b and len(pinned_a ^ pinned_b) >= SPECIFICS_APART:
         return "specifics"
     label_a, label_b = lead_label(a), lead_label(b)
     same_label = bool(label_a and label_b and label_a.casefold() == label_b.casefold())

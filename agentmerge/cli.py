@@ -731,10 +731,11 @@ def check_command(
 def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
     """Rewrite agent files in the canonical form, in place and atomically.
 
-    Strict YAML frontmatter (name and description first), # headings, - bullets, lists numbered
-    from 1, fenced code. A file is written only when parsing the result gives the same model and
-    formatting it again changes nothing; otherwise it is left as it was and the exit code is 2.
-    PATHS are agent files or folders; - formats standard input to standard output.
+    Strict YAML frontmatter (name and description first), # headings, - bullets, ordered lists
+    numbered on from their first number, fenced code. A file is written only when parsing the
+    result gives the same model and formatting it again changes nothing; otherwise it is left as
+    it was and the exit code is 2. PATHS are agent files or folders; - formats standard input to
+    standard output.
     """
     from agentmerge import check, library
 

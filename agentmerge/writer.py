@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +29,8 @@ def render_agent(agent: Agent) -> str:
     """Write ``agent`` as a canonical agent file: strict YAML frontmatter, normalised Markdown.
 
     Frontmatter keys come in a stable order (name, description, then first-seen order). The body
-    uses ``#`` headings, ``**Title:**`` pseudo-headings, ``-`` bullets, ordered lists numbered from
-    1 and fenced code. Parsing the result gives the same model, line numbers aside.
+    uses ``#`` headings, ``**Title:**`` pseudo-headings, ``-`` bullets, ordered lists numbered on
+    from their first number and fenced code. Parsing the result gives the same model, line numbers aside.
     """
     parts: list[str] = []
     if agent.fields:
@@ -156,9 +156,26 @@ _LIST_KINDS = {"bullet": "-", "task": "-", "ordered": "1."}
 
 def _list_block(items: list[Item]) -> str:
     lines: list[str] = []
-    for number, item in enumerate(items, start=1):
+    for number, item in enumerate(items, start=_start(items)):
         lines.extend(_list_item_lines(item, number))
     return "\n".join(lines)
+
+
+def _start(run: Sequence[Item]) -> int:
+    """The number an ordered list starts from, as Markdown renders it: its first item's (``3.``
+    after a heading continues the steps of the section before); 1 for other lists."""
+    first = run[0] if run else None
+    return first.number if first is not None and first.kind == "ordered" and first.number is not None else 1
+
+
+def _ordered_starts(items: Sequence[Item]) -> list[int]:
+    """The start number of each ordered list among ``items`` (``_start``): what a renderer shows
+    as the steps' numbers, the one list number a model keeps."""
+    return [
+        _start([item])
+        for previous, item in zip([None, *items], items, strict=False)
+        if item.kind == "ordered" and (previous is None or previous.kind != "ordered")
+    ]
 
 
 def _list_item_lines(item: Item, number: int) -> list[str]:
@@ -326,6 +343,8 @@ def same_shape(a: Section, b: Section) -> bool:
         return False
     if any(not _same_item(x, y) for x, y in zip(a.items, b.items, strict=True)):
         return False
+    if _ordered_starts(a.items) != _ordered_starts(b.items):
+        return False
     return all(same_shape(x, y) for x, y in zip(a.sections, b.sections, strict=True))
 
 
@@ -343,6 +362,8 @@ def same_model(a: Agent, b: Agent) -> bool:
 
 def _same_item(a: Item, b: Item) -> bool:
     if (a.kind, a.text, a.checked, a.info, len(a.children)) != (b.kind, b.text, b.checked, b.info, len(b.children)):
+        return False
+    if _ordered_starts(a.children) != _ordered_starts(b.children):
         return False
     return all(_same_item(x, y) for x, y in zip(a.children, b.children, strict=True))
 

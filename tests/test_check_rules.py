@@ -197,7 +197,15 @@ REPEAT_VETOES: list[tuple[str, str, str]] = [
         "- [Shell guide](https://example.com/guide/shell) for shell scripts\n",
         "- [Shell style](https://example.com/guide/style) for shell scripts\n",
     ),
+    ("kind", "- returns: v.array(v.object({\n", "- returns: v.array(v.object({\n"),
+    ("kind", "- validator: { name: v.string() }\n", "- validator: { name: v.string() }\n"),
+    (
+        "reference",
+        "- Source repository: https://example.com/team/form-builder\n",
+        "- Source repository: https://example.com/team/form-builder\n",
+    ),
     ("short", "- Main branch\n", "- Main branch\n"),
+    ("short", "- vite.config.production.mjs\n", "- vite.config.production.mjs\n"),
     (
         "specifics",
         "- Place the buttons in a FlowLayoutPanel with `FlowDirection = RightToLeft`\n",
@@ -233,7 +241,8 @@ def test_repeat_rules_keep_designed_repeats_out(veto: str, first: str, second: s
 
 def test_parallel_lists_are_not_repeats() -> None:
     """Two sections filled from one template (same labels) repeat an item by design; the same
-    item said twice in two unrelated sections is a repeat."""
+    item said twice in two unrelated sections (of different lengths: not one slot of a template)
+    is a repeat."""
     from agentmerge.check import check_text
     from agentmerge.formats import BY_NAME
 
@@ -243,8 +252,67 @@ def test_parallel_lists_are_not_repeats() -> None:
     )
     text = claude("name: reviewer\ndescription: Reviews\n", template)
     assert check_text(text, "a.md", BY_NAME["claude-code"], Selection(("AM203",))) == []
-    unrelated = template.replace("- **Registry**: yarnpkg\n", "- **Cache**: keep it warm\n").replace(
-        "**Registry**: npmjs", "**Mirror**: use the company mirror"
-    )
+    unrelated = template.replace(
+        "- **Registry**: yarnpkg\n", "- **Cache**: keep it warm\n- Pin every version\n"
+    ).replace("**Registry**: npmjs", "**Mirror**: use the company mirror")
     text = claude("name: reviewer\ndescription: Reviews\n", unrelated)
     assert [f.code for f in check_text(text, "a.md", BY_NAME["claude-code"], Selection(("AM203",)))] == ["AM203"]
+
+
+def _repeats(body: str) -> list[int]:
+    """The lines AM203 reports in a Claude Code subagent with this body."""
+    from agentmerge.check import check_text
+    from agentmerge.formats import BY_NAME
+
+    text = claude("name: reviewer\ndescription: Reviews\n", body)
+    return [f.line for f in check_text(text, "a.md", BY_NAME["claude-code"], Selection(("AM203",)))]
+
+
+def test_one_slot_of_two_neighbouring_lists_is_no_repeat() -> None:
+    """The one item two neighbouring lists share word for word, in the same place (each the last
+    of its list), is a template filled twice; shared in another place, or with a second shared
+    item, it is a repeat."""
+    phases = (
+        "## Growth\n\n- Add read replicas to the database\n- Put a CDN in front of static files\n"
+        "- Update the architecture diagram after each change\n\n"
+        "## Scale\n\n- Deploy to a second region\n- Partition the largest tables by tenant\n"
+        "- Move hot paths to events\n- Update the architecture diagram after each change\n"
+    )
+    assert _repeats(phases) == []
+    moved = phases.replace(
+        "- Deploy to a second region\n",
+        "- Update the architecture diagram after each change\n- Deploy to a second region\n",
+    )
+    moved = moved.replace(
+        "- Move hot paths to events\n- Update the architecture diagram after each change\n",
+        "- Move hot paths to events\n",
+    )
+    assert len(_repeats(moved)) == 1
+    twice = phases.replace("- Partition the largest tables by tenant\n", "- Put a CDN in front of static files\n")
+    assert len(_repeats(twice)) == 2
+
+
+def test_examples_restate_by_design() -> None:
+    """An example section shows the instructions at work; the same line in two guidance
+    sections is a repeat."""
+    guidance = "## Export\n\n- Keep the non-default network and performance settings\n- Write one file per resource\n\n"
+    example = "## Example session\n\n- Keep the non-default network and performance settings\n"
+    assert _repeats(guidance + example) == []
+    assert len(_repeats(guidance + example.replace("Example session", "Settings"))) == 1
+
+
+def test_steps_per_subject_and_per_case_are_no_repeats() -> None:
+    """Steps under two bare labels of one list, or under headings naming two cases of one thing,
+    are a procedure written out per subject or case; under two unrelated headings they repeat."""
+    subjects = (
+        "## Documents\n\n- PRD:\n  - Read the task definition first\n  - Check for duplicates and append concisely\n"
+        "- AGENTS.md:\n  - Read the findings first\n  - Check for duplicates and append concisely\n"
+    )
+    assert _repeats(subjects) == []
+    cases = (
+        "## Complexity=LOW\n\n- Read the plan once more\n- Escalate when a task stays blocked after a retry\n\n"
+        "## Complexity=HIGH\n\n- Escalate when a task stays blocked after a retry\n- Ask for a review of the plan\n"
+        "- Split the work into waves\n"
+    )
+    assert _repeats(cases) == []
+    assert len(_repeats(cases.replace("Complexity=LOW", "Planning").replace("Complexity=HIGH", "Delivery"))) == 1

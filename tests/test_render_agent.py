@@ -125,9 +125,25 @@ def test_hard_line_break_spaces_are_kept() -> None:
 
 
 def test_body_is_normalised() -> None:
-    """Setext headings become ``#``, ``*`` bullets ``-``, list numbers restart at 1."""
-    written = render_agent(parse_text("Title\n=====\n\n* a\n* b\n\n3. c\n4. d\n", "a.md"))
-    assert written == "# Title\n\n- a\n- b\n\n1. c\n2. d\n"
+    """Setext headings become ``#``, ``*`` bullets ``-``; an ordered list keeps the number it
+    starts from, as Markdown renders it (``3.`` under a heading continues the steps above), and
+    numbers on from there whatever its later markers say."""
+    written = render_agent(parse_text("Title\n=====\n\n* a\n* b\n\n3. c\n3. d\n", "a.md"))
+    assert written == "# Title\n\n- a\n- b\n\n3. c\n4. d\n"
+    assert render_agent(parse_text("1. a\n1. b\n1. c\n", "a.md")) == "1. a\n2. b\n3. c\n"
+
+
+def test_steps_numbered_across_headings_keep_their_numbers() -> None:
+    """Steps numbered on across phase headings keep their numbers, and a model whose list starts
+    elsewhere is not the same model (fmt keeps it)."""
+    from agentmerge.writer import same_model
+
+    text = "## Phase 1\n\n1. Gather context\n2. Reproduce the bug\n\n## Phase 2\n\n3. Find the root cause\n"
+    agent = parse_text(text, "a.md")
+    assert render_agent(agent) == text
+    restarted = parse_text(text.replace("3. Find", "1. Find"), "a.md")
+    assert not same_model(agent, restarted)
+    assert same_model(agent, parse_text(text.replace("2. Reproduce", "1. Reproduce"), "a.md"))
 
 
 def test_label_line_kept_apart_from_a_following_list_by_a_rule() -> None:
