@@ -1222,6 +1222,9 @@ def render_text(result: CheckResult) -> Iterator[str]:
             yield f"{fixable} fixable with agentmerge check --fix."
     elif result.fixed:
         yield f"Found {result.fixed} finding{'s' if result.fixed != 1 else ''} ({result.fixed} fixed, 0 remaining)."
+    elif result.errors:
+        checked = len(result.files) - len(result.errors)
+        yield f"No findings in {checked} file{'s' if checked != 1 else ''}; {len(result.errors)} could not be checked."
     else:
         yield f"All checks passed ({len(result.files)} file{'s' if len(result.files) != 1 else ''})."
 

@@ -81,6 +81,15 @@ def test_library_commands_refuse_a_fifo_or_device_named_as_a_file(tmp_path: Path
         done = agentmerge(command, path)
         assert done.returncode == 2, done.stderr
         assert f"agentmerge: error: {path}: {said}" in done.stderr
+        assert "passed" not in done.stdout
+
+
+def test_check_does_not_call_a_run_with_unreadable_files_clean(tmp_path: Path) -> None:
+    """A file check could not read is counted in its summary, never "All checks passed"."""
+    path, _ = special("fifo", tmp_path)
+    done = agentmerge("check", SEED, path)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "No findings in 1 file; 1 could not be checked."
 
 
 def test_a_directory_given_to_parse_is_refused(tmp_path: Path) -> None:

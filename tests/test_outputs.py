@@ -99,9 +99,12 @@ def test_a_link_to_a_regular_file_is_followed_and_kept(tmp_path: Path) -> None:
 
 
 # While the temporary file exists, os.replace waits for the test's signal.
+# SIGINT gets Python's own handler back, as in a terminal, even when the suite itself was started
+# with SIGINT ignored (in the background), which the child would inherit.
 _STALLED_WRITE = """
-import os, sys, time
+import os, signal, sys, time
 from agentmerge import cli
+signal.signal(signal.SIGINT, signal.default_int_handler)
 real_replace = os.replace
 def stalled(src, dst):
     print("writing", flush=True)
