@@ -15,15 +15,25 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from agentmerge import match
-from agentmerge.fields import PERMISSION_KEYS, PROSE_KEYS, SET_KEYS, description_prose, example_key, names
+from agentmerge.fields import (
+    ALWAYS_APPLY_KEY,
+    CHANGED_KEYS,
+    PROSE_KEYS,
+    SET_KEYS,
+    WIDENING_RULES,
+    description_prose,
+    example_key,
+    names,
+    value_text,
+)
 from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
-from agentmerge.model import Agent, Diagnostic, Field, Item, Section
-from agentmerge.text import negated, normalize, opposite_polarity, section_role
+from agentmerge.model import Agent, Diagnostic, Example, Field, Item, Section
+from agentmerge.text import negated, normalize, opposite_polarity, section_role, words
 
 ChangeOp = Literal["added", "removed", "reworded", "moved"]
 FieldOp = Literal["added", "removed", "changed", "reworded"]
@@ -60,6 +70,26 @@ class Side:
     """1-based line of that enclosing section's heading (the root: its first body line)."""
     checked: bool | None = None
     """For a task item, whether its box is ticked; None for everything else."""
+    level: int | None = None
+    """For a section change, the heading's level (the number of ``#``); None for a pseudo-heading
+    (``**Label:**``), the top of the file and items."""
+
+
+LineOp = Literal["-", "+", " "]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockLine:
+    """One line of a code block, table or HTML block (an ``<example>``) in a line diff of the block."""
+
+    op: LineOp
+    """``-`` only in the old block, ``+`` only in the new one, `` `` in both (context)."""
+    text: str
+    """The line as written (the new side's for a context line), without its line break."""
+    old_line: int | None
+    """1-based line in the old file; None for an added line."""
+    new_line: int | None
+    """1-based line in the new file; None for a removed line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +121,15 @@ class Change:
     ``context_removed``."""
     context_removed: bool = False
     """Whether the section the change is listed under exists only in the old file."""
+    lines: tuple[BlockLine, ...] = ()
+    """For a code block, table or HTML block (an ``<example>``): the lines of the block that
+    changed, unified-diff style with a few unchanged lines around each run, numbered as in the
+    files; every line for an added or removed block. Empty for other items and for sections."""
+    within: Literal["old", "new"] | None = None
+    """For a move of words rather than of an item: the side whose item is a longer one that holds
+    the other side's item word for word (a list turned into prose: ``new``; a paragraph split
+    into a list: ``old``). That longer item is reported on its own, as added, removed or
+    reworded. None for every other change."""
 
     @property
     def edited(self) -> bool:
@@ -131,6 +170,27 @@ class FieldChange:
     """For nested values, one line per difference inside the value (from deepdiff)."""
 
 
+AttentionKind = Literal["widened", "model", "permissions", "polarity", "safety"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    """A change a reviewer must not miss: it widens what the agent may do or changes its model,
+    flips an instruction's polarity, or removes a safety instruction."""
+
+    kind: AttentionKind
+    """widened (tools, skills, a deny list, ``globs``, ``alwaysApply``), model, permissions
+    (permission mode, MCP servers), polarity (an instruction that now says the opposite) or
+    safety (a pitfall or a checklist gate removed)."""
+    message: str
+    """One sentence saying what changed, as every report shows it."""
+    line: int | None
+    """1-based line of the change in the new file, or in the old one for a removal; None when
+    the frontmatter key has no line."""
+    key: str | None = None
+    """The frontmatter key, for frontmatter changes; None for the body."""
+
+
 @dataclass(frozen=True, slots=True)
 class DiffSummary:
     """How many changes of each op a diff holds."""
@@ -163,6 +223,9 @@ class DiffResult:
     """The item similarity cutoff the diff was made with."""
     warnings: tuple[Diagnostic, ...] = ()
     """What was worked around while reading the two sides (old side first)."""
+    attention: tuple[Attention, ...] = ()
+    """The changes a reviewer must not miss (``Attention``): frontmatter first, then the body in
+    the order of ``changes``."""
 
     @property
     def identical(self) -> bool:
@@ -194,13 +257,21 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
     """
     cutoff = match.ITEM_CUTOFF if threshold is None else match.validate_cutoff(threshold)
     body = _BodyDiff(_Units(old.body), _Units(new.body), cutoff)
+    frontmatter = tuple(
+        diff_frontmatter(old.fields, new.fields, new_exists=not _is_empty(new), old_exists=not _is_empty(old))
+    )
+    changes = body.changes()
     return DiffResult(
         old_path=old.path,
         new_path=new.path,
-        frontmatter=tuple(diff_frontmatter(old.fields, new.fields, new_exists=not _is_empty(new))),
-        changes=body.changes(),
+        frontmatter=frontmatter,
+        changes=changes,
         threshold=cutoff,
         warnings=(*old.warnings, *new.warnings),
+        attention=(
+            *_frontmatter_attention(frontmatter, both_exist=not _is_empty(old) and not _is_empty(new)),
+            *body.attention(changes),
+        ),
     )
 
 
@@ -259,7 +330,25 @@ class _Units:
         self.sections: list[Section] = []
         self.parent: list[int] = []
         self.items: list[_ItemUnit] = []
+        self.item_parent: list[int] = []
+        """For each item, the number of the item it is nested in; -1 for a section's own item."""
         self._add(body, -1)
+        # Document order: every heading and item by its line (a heading before an item on the
+        # same line), which is the order a reader meets them in.
+        units = [(s.line, 0, n) for n, s in enumerate(self.sections) if n]
+        units += [(u.item.line, 1, n) for n, u in enumerate(self.items)]
+        units.sort()
+        self.section_position: dict[int, int] = {}
+        self.item_position: dict[int, int] = {}
+        self.section_lines: dict[int, int] = {}
+        self.item_lines: dict[int, int] = {}
+        """How many lines of the file each unit stands for: from its first line to the next
+        unit's (blank lines included), as difflib counts the lines a move takes along."""
+        last = max((s.end_line for s in self.sections), default=0)
+        for position, (line, kind, n) in enumerate(units):
+            (self.section_position if kind == 0 else self.item_position)[n] = position
+            following = units[position + 1][0] if position + 1 < len(units) else last + 1
+            (self.section_lines if kind == 0 else self.item_lines)[n] = max(1, following - line)
         self.subtree: list[set[int]] = [set() for _ in self.sections]
         for index in range(len(self.sections)):
             at = index
@@ -275,10 +364,17 @@ class _Units:
         self.sections.append(section)
         self.parent.append(parent)
         for top in section.items:
-            for item in top.walk():
-                self.items.append(_ItemUnit(item, index, item_key(item)))
+            self._add_item(top, index, -1)
         for child in section.sections:
             self._add(child, index)
+
+    def _add_item(self, item: Item, section: int, parent: int) -> None:
+        # Depth first, as ``Item.walk`` goes: an item, then its children.
+        number = len(self.items)
+        self.items.append(_ItemUnit(item, section, item_key(item)))
+        self.item_parent.append(parent)
+        for child in item.children:
+            self._add_item(child, section, number)
 
     def ancestors(self, index: int) -> Iterator[int]:
         """The section and its ancestors, up to (not including) the root."""
@@ -296,7 +392,16 @@ class _Units:
         """Where section number ``index`` stands: its heading line and title, and its parent."""
         section = self.sections[index]
         parent = self.sections[self.parent[index]] if self.parent[index] >= 0 else section
-        return Side(section.line, section.title or "", parent.title, parent.line)
+        level = section.level if section.kind == "heading" else None
+        return Side(section.line, section.title or "", parent.title, parent.line, level=level)
+
+    def titles(self, section: int) -> list[str | None]:
+        """The titles of a section and its ancestors, innermost first (the root's None last)."""
+        found: list[str | None] = []
+        while section >= 0:
+            found.append(self.sections[section].title)
+            section = self.parent[section]
+        return found
 
 
 SECTION_PAIR_LIMIT = 40_000
@@ -319,6 +424,8 @@ class _BodyDiff:
         self.section_pair = self._pair_sections()
         self.section_back = {n: o for o, n in self.section_pair.items()}
         self.item_pair, self.item_score = self._pair_items()
+        self.out_of_order = self._out_of_order()
+        self.within = self._within()
 
     def _place_old(self, section: int) -> int:
         """The new section standing for an old one: its partner, else its nearest paired ancestor's.
@@ -426,6 +533,9 @@ class _BodyDiff:
         old_role = functools.cache(functools.partial(_role, old))
         new_role = functools.cache(functools.partial(_role, new))
 
+        def same_kind(i: int, j: int) -> bool:
+            return old.items[i].item.kind == new.items[j].item.kind
+
         def same_role(i: int, j: int) -> bool:
             # An edited line that crossed from, say, a checklist into the practices it checks
             # is a different instruction, not a moved one (docs/matching.md: roles do not merge).
@@ -434,6 +544,16 @@ class _BodyDiff:
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new, same_section)])
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new)])
         take(match.pair_fuzzy(free_old, free_new, self.cutoff, same_section))
+        # An item that only gained or lost a clause stays in its section, however much shorter
+        # the old text is: pair it there before any look across sections (where a bullet that
+        # grew once paired with a different one far away).
+        for o, n in self.section_pair.items():
+            gone = {i: free_old[i] for i in old.items_of[o] if i in free_old}
+            came = {j: free_new[j] for j in new.items_of[n] if j in free_new}
+            if gone and came and len(gone) * len(came) <= match.CONTAINMENT_PAIR_LIMIT:
+                # A bullet that grew stays a bullet; bullets written into a paragraph are a list
+                # turned into prose (``_within``), not one of them reworded.
+                take(match.pair_contained(gone, came, allowed=same_kind))
         take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.CROSS_ROLE_MOVE_CUTOFF)))
         take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF), same_role))
         in_place = max(0.0, self.cutoff - match.IN_PLACE_ALLOWANCE)
@@ -489,9 +609,132 @@ class _BodyDiff:
         known.sort()
         return _Anchor(known)
 
+    # -- what moved ----------------------------------------------------------------------------
+
+    def _out_of_order(self) -> tuple[set[int], set[int]]:
+        """(old sections, old items) that changed place relative to their neighbours.
+
+        Every paired heading and item stands somewhere in its document; the longest run of pairs
+        in the same order on both sides stayed put, as difflib aligns lines. Only units outside it
+        moved: a heading inserted, removed, renamed or demoted above unchanged text leaves that
+        text where it was. Unchanged units are kept first, then headings, so the move is put on
+        what also changed, and on an item that crossed a heading rather than on the heading.
+        """
+        old, new = self.old, self.new
+        pairs: list[tuple[int, int]] = []
+        unit_of: dict[tuple[int, int], tuple[str, int]] = {}
+        preferred: set[tuple[int, int]] = set()
+        favoured: set[tuple[int, int]] = set()
+        sizes: dict[tuple[int, int], int] = {}
+        for o, n in self.section_pair.items():
+            if o == 0:
+                continue
+            pair = (old.section_position[o], new.section_position[n])
+            pairs.append(pair)
+            unit_of[pair] = ("section", o)
+            favoured.add(pair)
+            sizes[pair] = old.section_lines[o] + new.section_lines[n]
+            if self._same_title(o, n):
+                preferred.add(pair)
+        for i, j in self.item_pair.items():
+            pair = (old.item_position[i], new.item_position[j])
+            pairs.append(pair)
+            unit_of[pair] = ("item", i)
+            sizes[pair] = old.item_lines[i] + new.item_lines[j]
+            if old.items[i].key == new.items[j].key:
+                preferred.add(pair)
+        # Units weigh by their lines on both sides (the same whichever side is old).
+        kept = match.longest_common_order(pairs, preferred, favoured, sizes)
+        sections: set[int] = set()
+        items: set[int] = set()
+        for pair in pairs:
+            if pair not in kept:
+                kind, number = unit_of[pair]
+                (sections if kind == "section" else items).add(number)
+        return sections, items
+
+    def _section_moved(self, o: int) -> bool:
+        """Whether old section ``o`` is reported as moved: out of order, and not carried along by
+        its parent section's own move (a unit moved with its section is that section's move)."""
+        if o not in self.out_of_order[0]:
+            return False
+        parent = self.old.parent[o]
+        new_parent = self.new.parent[self.section_pair[o]]
+        return not (parent in self.out_of_order[0] and self.section_pair.get(parent) == new_parent)
+
+    def _item_moved(self, i: int) -> bool:
+        """Whether old item ``i`` is reported as moved: out of order and not carried along by
+        the item or section it stands in; bullets and paragraphs that only changed their order
+        within one section are not a change (numbered steps are)."""
+        if i not in self.out_of_order[1]:
+            return False
+        old, new = self.old, self.new
+        j = self.item_pair[i]
+        parent, new_parent = old.item_parent[i], new.item_parent[j]
+        if parent >= 0:
+            if parent in self.out_of_order[1] and self.item_pair.get(parent) == new_parent:
+                return False
+        elif new_parent < 0:
+            section = old.items[i].section
+            if section in self.out_of_order[0] and self.section_pair.get(section) == new.items[j].section:
+                return False
+        same_place = self.section_pair.get(old.items[i].section) == new.items[j].section and (
+            (parent < 0 and new_parent < 0) or (parent >= 0 and self.item_pair.get(parent) == new_parent)
+        )
+        steps = old.items[i].item.kind == "ordered" and new.items[j].item.kind == "ordered"
+        return not same_place or steps
+
+    def _within(self) -> dict[tuple[str, int], int]:
+        """Unpaired items whose text stands word for word inside a longer item of the other side
+        that is new text there (unpaired or edited): a list turned into prose, or back.
+
+        Keys are ("old", item) or ("new", item); the value is the number of the longer item on
+        the other side. Such an item is not removed (or added): its words are still in the file.
+        """
+        old, new = self.old, self.new
+        paired_new = {j: i for i, j in self.item_pair.items()}
+        found: dict[tuple[str, int], int] = {}
+
+        def partner_of_new(j: int) -> _ItemUnit | None:
+            return old.items[paired_new[j]] if j in paired_new else None
+
+        def partner_of_old(i: int) -> _ItemUnit | None:
+            return new.items[self.item_pair[i]] if i in self.item_pair else None
+
+        sides = (
+            ("old", old, [i for i in range(len(old.items)) if i not in self.item_pair], new, partner_of_new),
+            ("new", new, [j for j in range(len(new.items)) if j not in paired_new], old, partner_of_old),
+        )
+        for name, units, loose, other, partner in sides:
+            if not loose:
+                continue
+            containers: list[tuple[int, _Words, _Words | None]] | None = None
+            for n in loose:
+                unit = units.items[n]
+                if unit.item.kind in BLOCK_KINDS:
+                    continue
+                said = _Words(unit.item.text)
+                if len(said.words) < WITHIN_MIN_CLAUSE_WORDS:
+                    continue
+                if containers is None:
+                    # A container is new text on its side: an item unpaired or edited there.
+                    containers = []
+                    for k, u in enumerate(other.items):
+                        mate = partner(k)
+                        if u.item.kind not in BLOCK_KINDS and (mate is None or mate.key != u.key):
+                            containers.append((k, _Words(u.item.text), _Words(mate.item.text) if mate else None))
+                for k, holder, before in containers:
+                    # The words came into the longer item in this change: its partner lacks them
+                    # (a bullet that only grew still holds the words a new short bullet repeats).
+                    if holder.size > said.size and holder.holds(said) and not (before and before.holds(said)):
+                        found[name, n] = k
+                        break
+        return found
+
+    # -- changes, continued ---------------------------------------------------------------------
+
     def _section_changes(self) -> Iterator[Change]:
         old, new = self.old, self.new
-        moved = self._moved_sections()
         for o in range(len(old.sections)):
             if o == 0:
                 continue
@@ -500,11 +743,13 @@ class _BodyDiff:
                 yield Change("removed", "section", old.section_side(o), None, **self._context(o, None))  # type: ignore[arg-type]
                 continue
             renamed = not self._same_title(o, n)
-            if not renamed and o not in moved:
-                continue
             old_side, new_side = old.section_side(o), new.section_side(n)
+            relevelled = old_side.level is not None and new_side.level is not None and old_side.level != new_side.level
+            moved = self._section_moved(o)
+            if not renamed and not moved and not relevelled:
+                continue
             yield Change(
-                "moved" if o in moved else "reworded",
+                "moved" if moved else "reworded",
                 "section",
                 old_side,
                 new_side,
@@ -516,40 +761,35 @@ class _BodyDiff:
             if n not in self.section_back:
                 yield Change("added", "section", None, new.section_side(n), **self._context(None, n))  # type: ignore[arg-type]
 
-    def _moved_sections(self) -> set[int]:
-        """Old sections whose parent changed, or whose order among their siblings changed."""
-        old, new = self.old, self.new
-        moved: set[int] = set()
-        siblings: dict[int, list[tuple[int, int]]] = {}
-        for o, n in self.section_pair.items():
-            if o == 0:
-                continue
-            if self._place_old(old.parent[o]) != self._place_new(new.parent[n]):
-                moved.add(o)
-            else:
-                siblings.setdefault(self._place_old(old.parent[o]), []).append((o, n))
-        for group in siblings.values():
-            unchanged = {(o, n) for o, n in group if self._same_title(o, n)}
-            kept = match.longest_common_order(group, unchanged)
-            moved.update(o for o, n in group if (o, n) not in kept)
-        return moved
-
     def _same_title(self, o: int, n: int) -> bool:
         return match.title_key(self.old.sections[o].title or "") == match.title_key(self.new.sections[n].title or "")
 
     def _item_changes(self) -> Iterator[Change]:
         old, new = self.old, self.new
-        reordered = self._reordered_steps()
         for i, unit in enumerate(old.items):
             j = self.item_pair.get(i)
             if j is None:
+                into = self.within.get(("old", i))
+                if into is not None:
+                    yield self._within_change(
+                        old.side(i), new.side(into), unit, unit.section, new.items[into].section, "new"
+                    )
+                    continue
                 context = self._context(unit.section, None)
-                yield Change("removed", "item", old.side(i), None, item_kind=unit.item.kind, **context)  # type: ignore[arg-type]
+                yield Change(
+                    "removed",
+                    "item",
+                    old.side(i),
+                    None,
+                    item_kind=unit.item.kind,
+                    lines=block_lines(unit.item, None),
+                    **context,  # type: ignore[arg-type]
+                )
                 continue
             other = new.items[j]
-            same_place = self.section_pair.get(unit.section) == other.section
             edited = unit.key != other.key
-            if same_place and not edited and i not in reordered:
+            moved = self._item_moved(i)
+            if not edited and not moved:
                 continue
             a, b = old.side(i), new.side(j)
             score = 1.0 if not edited else round(min(self.item_score[i], 0.999), 3)
@@ -557,7 +797,7 @@ class _BodyDiff:
             if edited and opposite_polarity(a.text, b.text):
                 polarity = "negated" if negated(b.text) else "affirmed"
             yield Change(
-                "reworded" if same_place and i not in reordered else "moved",
+                "moved" if moved else "reworded",
                 "item",
                 a,
                 b,
@@ -565,29 +805,128 @@ class _BodyDiff:
                 redline=redline(_plain_text(unit.item), _plain_text(other.item)) if edited else (),
                 polarity=polarity,
                 item_kind=other.item.kind,
+                lines=block_lines(unit.item, other.item) if edited else (),
                 **self._context(unit.section, other.section),  # type: ignore[arg-type]
             )
         paired_new = set(self.item_pair.values())
         for j, unit in enumerate(new.items):
-            if j not in paired_new:
-                context = self._context(None, unit.section)
-                yield Change("added", "item", None, new.side(j), item_kind=unit.item.kind, **context)  # type: ignore[arg-type]
+            if j in paired_new:
+                continue
+            out_of = self.within.get(("new", j))
+            if out_of is not None:
+                source = old.items[out_of].section
+                yield self._within_change(old.side(out_of), new.side(j), unit, source, unit.section, "old")
+                continue
+            context = self._context(None, unit.section)
+            yield Change(
+                "added",
+                "item",
+                None,
+                new.side(j),
+                item_kind=unit.item.kind,
+                lines=block_lines(None, unit.item),
+                **context,  # type: ignore[arg-type]
+            )
 
-    def _reordered_steps(self) -> set[int]:
-        """Numbered steps that changed their order within a paired section."""
-        old, new = self.old, self.new
-        groups: dict[int, list[tuple[int, int]]] = {}
-        for i, j in self.item_pair.items():
-            a, b = old.items[i], new.items[j]
-            same_place = self.section_pair.get(a.section) == b.section
-            if a.item.kind == "ordered" and b.item.kind == "ordered" and same_place:
-                groups.setdefault(a.section, []).append((i, j))
-        moved: set[int] = set()
-        for group in groups.values():
-            unchanged = {(i, j) for i, j in group if old.items[i].key == new.items[j].key}
-            kept = match.longest_common_order(group, unchanged)
-            moved.update(i for i, j in group if (i, j) not in kept)
-        return moved
+    def _within_change(
+        self, a: Side, b: Side, unit: _ItemUnit, old_section: int, new_section: int, longer: Literal["old", "new"]
+    ) -> Change:
+        """The move of an item's words into (or out of) a longer item of the other side."""
+        return Change(
+            "moved",
+            "item",
+            a,
+            b,
+            similarity=1.0,
+            item_kind=unit.item.kind,
+            within=longer,
+            **self._context(old_section, new_section),  # type: ignore[arg-type]
+        )
+
+    # -- what a reviewer must not miss -----------------------------------------------------------
+
+    def attention(self, changes: Iterable[Change]) -> Iterator[Attention]:
+        """Polarity flips and removed safety instructions among ``changes``, in their order.
+
+        A removed item is a safety instruction when the matcher's role for it is a pitfall or a
+        checklist gate (``scorer.item_role``): a line warning against something, or a box that
+        had to be ticked.
+        """
+        for change in changes:
+            if change.kind != "item":
+                continue
+            if change.polarity is not None and change.old and change.new:
+                now = "negative" if change.polarity == "negated" else "positive"
+                yield Attention(
+                    "polarity",
+                    f"polarity flipped, now {now}: {_quote(change.old.text)} -> {_quote(change.new.text)}",
+                    change.new.line,
+                )
+            elif change.op == "removed" and change.old is not None:
+                role = self._removed_role(change.old)
+                if role is not None:
+                    message = f"{SAFETY_ROLES[role]} removed: {_quote(change.old.text)}"
+                    yield Attention("safety", message, change.old.line)
+
+    def _removed_role(self, side: Side) -> str | None:
+        """The safety role (a SAFETY_ROLES key) of the removed item at ``side``, or None."""
+        from agentmerge.scorer import item_role
+
+        for unit in self.old.items:
+            if unit.item.line == side.line and unit.item.text == side.text:
+                role = item_role(self.old.titles(unit.section), unit.item.kind, unit.item.text)
+                return role if role in SAFETY_ROLES else None
+        return None
+
+
+SAFETY_ROLES = {"pitfalls": "pitfall", "gates": "checklist gate"}
+"""The matcher's item roles whose removal a review calls out, with what one item of them is called."""
+
+BLOCK_KINDS = frozenset({"code", "table", "html"})
+"""Item kinds diffed line by line: code blocks, tables and HTML blocks such as ``<example>``."""
+
+WITHIN_MIN_WORDS = 4
+"""Fewest words an unpaired item must have to be found anywhere inside a longer item of the other
+side; shorter texts stand inside unrelated sentences by chance."""
+
+WITHIN_MIN_CLAUSE_WORDS = 2
+"""Fewest words an item must have to be found inside a longer item as a clause of its own
+(between sentence or list punctuation): "Port numbers." in "API keys. Port numbers. Flags."."""
+
+_CLAUSE_SPLIT_RE = re.compile(r"\s*[.;:,!?]+(?:\s+|$)|\s+[-\u2013\u2014]\s+")
+
+
+class _Words:
+    """A text's words and clauses, for finding a short item inside a longer one."""
+
+    def __init__(self, text: str) -> None:
+        self.words = words(text)
+        self.size = len(self.words)
+        self.joined = f" {' '.join(self.words)} "
+        self.clauses = _clauses(text)
+
+    def holds(self, other: _Words) -> bool:
+        """Whether ``other`` stands in this text: four words or more in a row say it; fewer
+        must stand as clauses of their own."""
+        if other.size >= WITHIN_MIN_WORDS:
+            return other.joined in self.joined
+        return other.clauses in self.clauses
+
+
+def _clauses(text: str) -> str:
+    """A text as its clauses, each in compare form, one ``|`` apart and around: what a short item
+    must match whole to be found inside a longer one."""
+    parts = (" ".join(words(part)) for part in _CLAUSE_SPLIT_RE.split(normalize(text)))
+    return "|" + "|".join(part for part in parts if part) + "|"
+
+
+QUOTE_WIDTH = 80
+"""Characters of an instruction quoted in an attention message before it is cut."""
+
+
+def _quote(text: str) -> str:
+    flat = " ".join(normalize(text).split())
+    return f'"{flat}"' if len(flat) <= QUOTE_WIDTH else f'"{flat[: QUOTE_WIDTH - 1]}\u2026"'
 
 
 def _role(units: _Units, section: int) -> str:
@@ -616,6 +955,60 @@ def _plain_text(item: Item) -> str:
     if item.kind == "task":
         return f"[{'x' if item.checked else ' '}] {item.text}"
     return item.text
+
+
+BLOCK_CONTEXT = 3
+"""Unchanged lines shown around each run of changed lines inside a block, as ``git diff`` shows."""
+
+
+def block_lines(old: Item | None, new: Item | None) -> tuple[BlockLine, ...]:
+    """The line diff of a code block, table or HTML block: unified-diff style, numbered as in
+    the files, with BLOCK_CONTEXT unchanged lines around each run of changes; every line of an
+    added or removed block. Empty when neither side is such a block, or when no line differs
+    (the change is elsewhere, say a ticked box)."""
+    if (old is None or old.kind not in BLOCK_KINDS) and (new is None or new.kind not in BLOCK_KINDS):
+        return ()
+    a = _numbered_lines(old) if old is not None else []
+    b = _numbered_lines(new) if new is not None else []
+    if not a or not b:
+        return tuple(BlockLine("-", t, n, None) for n, t in a) + tuple(BlockLine("+", t, None, n) for n, t in b)
+    kind = (new or old).kind  # type: ignore[union-attr]
+    keys_a = [_line_key(kind, t) for _, t in a]
+    keys_b = [_line_key(kind, t) for _, t in b]
+    matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
+    out: list[BlockLine] = []
+    for group in matcher.get_grouped_opcodes(BLOCK_CONTEXT):
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                pairs = zip(range(i1, i2), range(j1, j2), strict=True)
+                out.extend(BlockLine(" ", b[j][1], a[i][0], b[j][0]) for i, j in pairs)
+                continue
+            out.extend(BlockLine("-", a[i][1], a[i][0], None) for i in range(i1, i2))
+            out.extend(BlockLine("+", b[j][1], None, b[j][0]) for j in range(j1, j2))
+    return tuple(out) if any(line.op != " " for line in out) else ()
+
+
+def _numbered_lines(item: Item) -> list[tuple[int, str]]:
+    """The lines of a block item with their 1-based file lines.
+
+    A fenced code block's text starts on the line after its fence, which is shown as the first
+    line (its info string is part of the block); an indented one starts on its own line.
+    """
+    if item.kind not in BLOCK_KINDS:
+        return []
+    lines = item.text.split("\n") if item.text else []
+    if item.kind == "code" and item.end_line - item.line + 1 > len(lines):
+        fence = f"```{item.info or ''}"
+        return [(item.line, fence), *((item.line + 1 + k, line) for k, line in enumerate(lines))]
+    return [(item.line + k, line) for k, line in enumerate(lines)]
+
+
+def _line_key(kind: str, line: str) -> str:
+    """The form two lines of a block are compared in: code keeps its indentation (trailing
+    spaces aside); table rows and HTML lines are compared without formatting, as the items are."""
+    if kind == "code":
+        return line.rstrip()
+    return normalize(re.sub(r"\s*\|\s*", " | ", line)) if kind == "table" else normalize(line)
 
 
 # --------------------------------------------------------------------------------------------
@@ -667,15 +1060,17 @@ def _flush(deleted: str, inserted: str) -> list[Segment]:
 
 
 def diff_frontmatter(
-    old: tuple[Field, ...], new: tuple[Field, ...], *, new_exists: bool = True
+    old: tuple[Field, ...], new: tuple[Field, ...], *, new_exists: bool = True, old_exists: bool = True
 ) -> Iterator[FieldChange]:
     """Compare two frontmatters key by key.
 
     ``tools`` and other name lists compare as sets whether written as a comma string or a YAML
-    list; the description compares as prose (examples aside) and its ``<example>`` blocks as a
-    set; nested values that differ are described by deepdiff, loaded only then. A removed
-    ``tools`` key widens access (the agent inherits every tool) unless ``new_exists`` is false:
-    a deleted file is no agent, so it widens nothing.
+    list; the description compares as prose (examples aside) and its ``<example>`` blocks are
+    paired like items (equal ones first, then similar ones, which are reworded); nested values
+    that differ are described by deepdiff, loaded only then. Widening follows
+    ``fields.WIDENING_RULES`` and Cursor's ``alwaysApply``: a removed ``tools`` key widens access
+    (the agent inherits every tool) unless ``new_exists`` is false, since a deleted file is no
+    agent; nothing widens when ``old_exists`` is false, since a new file had nothing to widen.
     """
     before = {f.key: f for f in old}
     after = {f.key: f for f in new}
@@ -686,23 +1081,53 @@ def diff_frontmatter(
         if b is None:
             assert a is not None
             yield FieldChange(
-                "removed", key, a.value, None, a.line, None, widened=new_exists and key in PERMISSION_KEYS
+                "removed", key, a.value, None, a.line, None, widened=new_exists and _widens(key, a.value, None)
             )
         elif a is None:
-            yield FieldChange("added", key, None, b.value, None, b.line)
+            gained = tuple(names(b.value)) if key in SET_KEYS else ()
+            widened = old_exists and _widens(key, None, b.value)
+            yield FieldChange("added", key, None, b.value, None, b.line, added_names=gained, widened=widened)
         elif key in SET_KEYS:
             yield from _set_change(a, b)
         elif key in PROSE_KEYS and isinstance(a.value, str) and isinstance(b.value, str):
             yield from _description_changes(a, b)
         elif not same_value(a.value, b.value):
-            yield FieldChange("changed", key, a.value, b.value, a.line, b.line, details=_details(a.value, b.value))
+            yield FieldChange(
+                "changed",
+                key,
+                a.value,
+                b.value,
+                a.line,
+                b.line,
+                details=_details(a.value, b.value),
+                widened=_widens(key, a.value, b.value),
+            )
+
+
+def _rule(key: str) -> str | None:
+    """The kind of WIDENING_RULES entry (allow, grant or deny) that ``key`` is under, or None."""
+    return next((rule.kind for rule in WIDENING_RULES if key in rule.keys), None)
+
+
+def _widens(key: str, old: object, new: object) -> bool:
+    """Whether changing ``key`` from ``old`` to ``new`` (None: absent) lets the agent do more."""
+    if key == ALWAYS_APPLY_KEY:
+        return new is True and old is not True
+    kind = _rule(key)
+    if kind is None:
+        return False
+    was, now = frozenset(names(old)), frozenset(names(new))
+    if kind == "allow":
+        return (old is not None and new is None) or (old is not None and bool(now - was))
+    if kind == "grant":
+        return bool(now - was)
+    return bool(was - now)
 
 
 def _set_change(a: Field, b: Field) -> Iterator[FieldChange]:
     was, now = frozenset(names(a.value)), frozenset(names(b.value))
     if was == now:
         return
-    gained = tuple(sorted(now - was))
     yield FieldChange(
         "changed",
         a.key,
@@ -710,9 +1135,9 @@ def _set_change(a: Field, b: Field) -> Iterator[FieldChange]:
         b.value,
         a.line,
         b.line,
-        added_names=gained,
+        added_names=tuple(sorted(now - was)),
         removed_names=tuple(sorted(was - now)),
-        widened=a.key in PERMISSION_KEYS and bool(gained),
+        widened=_widens(a.key, a.value, b.value),
     )
 
 
@@ -730,14 +1155,94 @@ def _description_changes(a: Field, b: Field) -> Iterator[FieldChange]:
             similarity=round(min(match.similarity(old_text, new_text), 0.999), 3),
             redline=redline(old_text, new_text),
         )
-    was = {example_key(e): e for e in a.examples}
-    now = {example_key(e): e for e in b.examples}
-    for key, example in was.items():
-        if key not in now:
-            yield FieldChange("removed", a.key, example.text, None, a.line, None, part="example")
-    for key, example in now.items():
-        if key not in was:
-            yield FieldChange("added", a.key, None, example.text, None, b.line, part="example")
+    # Examples pair like items: equal ones first (in order), then the most alike that tell the
+    # same scenario; what is left was removed or added.
+    gone = {n: example_key(e) for n, e in enumerate(a.examples)}
+    came = {n: example_key(e) for n, e in enumerate(b.examples)}
+    pairs: dict[int, tuple[int, float]] = {}
+    for i, j in match.pair_exact(gone, came):
+        pairs[i] = (j, 1.0)
+        del gone[i], came[j]
+    scored = sorted(
+        (-score, abs(i - j), i, j)
+        for i in gone
+        for j in came
+        if (score := _example_similarity(a.examples[i], b.examples[j])) >= match.ITEM_CUTOFF
+    )
+    for negative, _, i, j in scored:
+        if i in gone and j in came:
+            pairs[i] = (j, -negative)
+            del gone[i], came[j]
+    for i in range(len(a.examples)):
+        if i in gone:
+            yield FieldChange("removed", a.key, a.examples[i].text, None, a.line, None, part="example")
+        elif i in pairs and pairs[i][1] < 1.0:
+            j, score = pairs[i]
+            old_example, new_example = a.examples[i].text, b.examples[j].text
+            yield FieldChange(
+                "reworded",
+                a.key,
+                old_example,
+                new_example,
+                a.line,
+                b.line,
+                part="example",
+                similarity=round(min(score, 0.999), 3),
+                redline=redline(old_example, new_example),
+            )
+    for j in sorted(came):
+        yield FieldChange("added", a.key, None, b.examples[j].text, None, b.line, part="example")
+
+
+def _example_similarity(a: Example, b: Example) -> float:
+    """How alike two ``<example>`` blocks are: their whole texts, and each of their context and
+    user turns that either one has, whichever is least alike. The assistant's turn and the
+    commentary repeat one pattern in every example of a file ("I will use the X agent"), so two
+    different scenarios would look alike by them; the context and the request tell them apart."""
+    parts = [(x, y) for x, y in ((a.context, b.context), (a.user, b.user)) if x or y]
+    scores = [match.similarity(x, y) if x and y else 0.0 for x, y in parts]
+    return min([match.similarity(a.text, b.text), *scores])
+
+
+def _frontmatter_attention(changes: Iterable[FieldChange], *, both_exist: bool) -> Iterator[Attention]:
+    """What a reviewer must see among frontmatter changes: every widening, every change of the
+    model, the permission mode or the MCP servers. Nothing when a whole file was added or
+    deleted: there was nothing before to widen, or there is no agent after."""
+    if not both_exist:
+        return
+    for fc in changes:
+        line = fc.new_line if fc.new_line is not None else fc.old_line
+        if fc.widened:
+            yield Attention("widened", _widening_message(fc), line, fc.key)
+        elif fc.key in CHANGED_KEYS and fc.part == "value":
+            unset = "(default)" if fc.key == "model" else "(not set)"
+            was = _clip_value(value_text(fc.old)) if fc.op != "added" else unset
+            now = _clip_value(value_text(fc.new)) if fc.op != "removed" else unset
+            kind: AttentionKind = "model" if fc.key == "model" else "permissions"
+            yield Attention(kind, f"{fc.key} changed: {was} -> {now}", line, fc.key)
+
+
+def _widening_message(fc: FieldChange) -> str:
+    if fc.key == ALWAYS_APPLY_KEY:
+        return f"{fc.key} turned on: the rule now applies to every request"
+    kind = _rule(fc.key)
+    if kind == "allow" and fc.op == "removed":
+        return f"{fc.key} widened: the list was removed, so the agent now inherits every tool"
+    if kind == "deny":
+        dropped = fc.removed_names if fc.op == "changed" else tuple(names(fc.old))
+        return f"{fc.key} widened: no longer forbids {', '.join(dropped)}"
+    gained = fc.added_names or tuple(names(fc.new))
+    return f"{fc.key} widened: now also {', '.join(gained)}"
+
+
+ATTENTION_VALUE_WIDTH = 300
+"""Characters of a frontmatter value shown in an attention message before it is cut; a model or
+permission mode is never that long, a pasted mapping can be."""
+
+
+def _clip_value(text: str, width: int = ATTENTION_VALUE_WIDTH) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
 
 
 def _prose(description: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from agentmerge.model import Example
 from agentmerge.text import compare_form
@@ -37,6 +38,40 @@ spellings, the tools an agent may not use, and the file ``globs`` of a Cursor ru
 PERMISSION_KEYS = frozenset({"tools", "allowed-tools", "allowed_tools", "allowedTools"})
 """Set keys that grant tools: more names widen access, and so does removing the key (an agent
 without it inherits every tool)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WideningRule:
+    """How one set-valued frontmatter key limits what an agent may do."""
+
+    keys: tuple[str, ...]
+    """The spellings of the key."""
+    what: str
+    """What one name of the list is, for the sentence ("tool", "skill")."""
+    kind: str
+    """allow: the names are all the agent may use, and no key means every tool;
+    grant: the names are added to the agent (or the files it applies to), and no key means none;
+    deny: the names are forbidden, and no key forbids nothing."""
+
+
+WIDENING_RULES: tuple[WideningRule, ...] = (
+    # A name an allow list gains, or the list dropped: the agent may use a tool it could not.
+    WideningRule(("tools", "allowed-tools", "allowed_tools", "allowedTools"), "tool", "allow"),
+    # A skill is loaded into the agent: one it did not have is behaviour it did not have.
+    WideningRule(("skills",), "skill", "grant"),
+    # A name a deny list loses: the agent may use what it was forbidden.
+    WideningRule(("disallowed-tools", "disallowed_tools", "disallowedTools"), "tool", "deny"),
+    # A Cursor rule's globs: a pattern gained attaches the rule to files it did not reach.
+    WideningRule(("globs",), "file pattern", "grant"),
+)
+"""Which set-valued keys widen what an agent may do, and how (``diff`` and ``consolidate`` alike)."""
+
+ALWAYS_APPLY_KEY = "alwaysApply"
+"""Cursor's key that puts a rule into every request; turning it on widens the rule to everything."""
+
+CHANGED_KEYS = ("model", "permissionMode", "permission-mode", "mcp-servers", "mcpServers")
+"""Keys whose every change is called out: which model runs the agent, what it may do unasked,
+which MCP servers (and so which tools) it gets."""
 
 PROSE_KEYS = frozenset({"description"})
 """Keys whose value is prose, compared and chosen like an item, with its ``<example>`` blocks

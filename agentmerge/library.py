@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
+from agentmerge.fields import CHANGED_KEYS, WIDENING_RULES, WideningRule
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
 
@@ -331,35 +332,6 @@ def _consolidate_paths(
 
 # --------------------------------------------------------------------------------------------
 # Widening
-
-
-@dataclass(frozen=True, slots=True)
-class WideningRule:
-    """How one set-valued frontmatter key limits what an agent may do."""
-
-    keys: tuple[str, ...]
-    """The spellings of the key."""
-    what: str
-    """What one name of the list is, for the sentence ("tool", "skill")."""
-    kind: str
-    """allow: the names are all the agent may use, and no key means every tool;
-    grant: the names are added to the agent, and no key means none;
-    deny: the names are forbidden, and no key forbids nothing."""
-
-
-WIDENING_RULES: tuple[WideningRule, ...] = (
-    # A name an allow list gains, or the list dropped: the agent may use a tool an input could not.
-    WideningRule(("tools", "allowed-tools", "allowed_tools", "allowedTools"), "tool", "allow"),
-    # A skill is loaded into the agent: one an input did not have is behaviour it did not have.
-    WideningRule(("skills",), "skill", "grant"),
-    # A name a deny list loses: the merged agent may use what one input forbade.
-    WideningRule(("disallowed-tools", "disallowed_tools", "disallowedTools"), "tool", "deny"),
-)
-"""Which set-valued keys widen what an agent may do, and how."""
-
-CHANGED_KEYS = ("model", "permissionMode", "permission-mode", "mcp-servers", "mcpServers")
-"""Keys whose every change is called out: which model runs the agent, what it may do unasked,
-which MCP servers (and so which tools) it gets."""
 
 
 def widenings(inputs: Sequence[Agent], merged: Agent) -> list[str]:

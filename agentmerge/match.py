@@ -216,11 +216,6 @@ def pair_fuzzy(
     return pairs
 
 
-ORDER_QUADRATIC_LIMIT = 2000
-"""Most pairs for which ``longest_common_order`` weighs unchanged pairs (a quadratic search);
-beyond it, any one of the longest orders is taken (n log n)."""
-
-
 BULK_PAIRS = 20_000
 """Pairs above which ``pair_fuzzy`` scores in rapidfuzz's batch loops instead of one by one."""
 
@@ -282,55 +277,74 @@ def pair_in_place(
 
 
 def longest_common_order(
-    pairs: Sequence[tuple[int, int]], preferred: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset()
+    pairs: Sequence[tuple[int, int]],
+    preferred: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
+    favoured: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
+    sizes: Mapping[tuple[int, int], int] | None = None,
 ) -> set[tuple[int, int]]:
     """The largest set of ``pairs`` whose old and new positions are in the same order.
 
+    With ``sizes`` (each pair's size, 1 when absent), the heaviest such set rather than the
+    longest: a diff weighs units by their lines, so the text that stays put is the most text, as
+    difflib keeps the longest runs of lines.
+
     The pairs left out are the ones that moved: the reviewer sees the fewest moves that explain
-    the new order. Among orders of the same length, the one keeping most ``preferred`` pairs
-    (those otherwise unchanged) wins, so a move is put on a pair that also changed.
+    the new order, as difflib aligns lines. Among orders of the same length, the one keeping most
+    ``preferred`` pairs (those otherwise unchanged) wins, so a move is put on a pair that also
+    changed; then the one keeping most ``favoured`` pairs (section headings, so that a line that
+    crossed a heading is the move rather than the heading); then the one whose pairs travelled
+    least, so the move is put on what went far. Ties after that go to the earliest pairs.
+
+    A weighted longest increasing subsequence over a Fenwick tree: n log n, so a whole
+    document's units can be aligned at once.
     """
     ordered = sorted(pairs)
-    if preferred and len(ordered) <= ORDER_QUADRATIC_LIMIT:
-        # Each pair outweighs all preferences together: length first, then preferred pairs.
-        weight = [len(ordered) + 1 + (1 if pair in preferred else 0) for pair in ordered]
-        best = list(weight)
-        link = [-1] * len(ordered)
-        for b in range(len(ordered)):
-            for a in range(b):
-                if ordered[a][1] < ordered[b][1] and best[a] + weight[b] > best[b]:
-                    best[b], link[b] = best[a] + weight[b], a
-        end = max(range(len(ordered)), key=lambda n: (best[n], -n), default=-1)
-        chosen: set[tuple[int, int]] = set()
-        while end >= 0:
-            chosen.add(ordered[end])
-            end = link[end]
-        return chosen
-    # Longest strictly increasing subsequence of the new positions, with back links.
-    tails: list[int] = []
-    tail_index: list[int] = []
-    back: list[int] = [-1] * len(ordered)
+    if not ordered:
+        return set()
+    ranks = {j: r for r, j in enumerate(sorted(j for _, j in ordered))}
+    # Each tier outweighs all lower tiers together: length first, then preferred pairs, then
+    # favoured ones, then pairs that travelled least (|old position - new position|, the same
+    # whichever side is old, so the two directions of a diff choose alike).
+    count = len(ordered)
+    far = max(abs(i - j) for i, j in ordered) + 1
+    favour = far * (count + 1)
+    prefer = favour * (count + 1)
+    big = prefer * (count + 1)
+    weight = [
+        big * (sizes.get(pair, 1) if sizes else 1)
+        + (prefer if pair in preferred else 0)
+        + (favour if pair in favoured else 0)
+        + (far - abs(i - j))
+        for pair in ordered
+        for i, j in (pair,)
+    ]
+    size = len(ordered)
+    # tree[k]: the best (total, -index) ending at a new-side rank in k's range; (0, 1) is "none".
+    tree: list[tuple[int, int]] = [(0, 1)] * (size + 1)
+    best = [0] * size
+    link = [-1] * size
     for n, (_, j) in enumerate(ordered):
-        lo, hi = 0, len(tails)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if tails[mid] < j:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo == len(tails):
-            tails.append(j)
-            tail_index.append(n)
-        else:
-            tails[lo] = j
-            tail_index[lo] = n
-        back[n] = tail_index[lo - 1] if lo > 0 else -1
-    kept: set[tuple[int, int]] = set()
-    n = tail_index[-1] if tail_index else -1
-    while n >= 0:
-        kept.add(ordered[n])
-        n = back[n]
-    return kept
+        rank = ranks[j]
+        found = (0, 1)
+        k = rank  # prefix of ranks strictly below this one
+        while k > 0:
+            if tree[k] > found:
+                found = tree[k]
+            k -= k & -k
+        best[n] = found[0] + weight[n]
+        link[n] = -found[1] if found[0] else -1
+        entry = (best[n], -n)
+        k = rank + 1
+        while k <= size:
+            if entry > tree[k]:
+                tree[k] = entry
+            k += k & -k
+    end = max(range(size), key=lambda n: (best[n], -n))
+    chosen: set[tuple[int, int]] = set()
+    while end >= 0:
+        chosen.add(ordered[end])
+        end = link[end]
+    return chosen
 
 
 def ratio(a: str, b: str) -> float:
@@ -344,3 +358,73 @@ def ratio(a: str, b: str) -> float:
 
 
 _FUZZ_RATIO: Callable[[str, str], float] | None = None
+
+
+CONTAINMENT_CUTOFF = 0.9
+"""Least share of the shorter text's words that must stand, in order, in the longer one for an
+item that only gained or lost a clause to pair with its old self in place.
+
+A clause appended to a bullet can halve its character similarity ("Run the tests" against "Run
+the tests, and attach their log to the pull request"); its words in order say it is the same
+instruction, grown. 0.9 lets one word of the old text change as well; below it, a short bullet
+pairs with any long one that happens to use its words.
+"""
+
+CONTAINMENT_MIN_WORDS = 3
+"""Fewest words the shorter text must have to pair by containment: "Be concise" stands inside
+too many sentences to say which one it grew into."""
+
+CONTAINMENT_PAIR_LIMIT = 10_000
+"""Most candidate pairs of one section weighed for containment; a section with more free items
+than that on both sides is left to the other passes (each weighing is a word alignment)."""
+
+
+def containment(a: str, b: str) -> float:
+    """Share, in [0, 1], of the shorter text's words found in the same order in the longer one."""
+    import difflib
+
+    x, y = words(a), words(b)
+    short, long = (x, y) if len(x) <= len(y) else (y, x)
+    if not short:
+        return 0.0
+    blocks = difflib.SequenceMatcher(None, short, long, autojunk=False).get_matching_blocks()
+    return sum(block.size for block in blocks) / len(short)
+
+
+def pair_contained(
+    old: Mapping[int, str],
+    new: Mapping[int, str],
+    cutoff: float = CONTAINMENT_CUTOFF,
+    allowed: Callable[[int, int], bool] | None = None,
+) -> list[tuple[int, int, float]]:
+    """Pair texts where one holds the other's words in order (a clause gained or lost), one-to-one.
+
+    Scored by ``containment``; at least ``cutoff`` of the shorter text's words, which has
+    CONTAINMENT_MIN_WORDS words or more. The best pair is taken first, ties to the closest
+    positions, then the earliest. Returns (old, new, similarity) with ``similarity``'s score.
+    """
+    validate_cutoff(cutoff)
+    sizes_old = {i: len(words(t)) for i, t in old.items()}
+    sizes_new = {j: len(words(t)) for j, t in new.items()}
+    candidates: list[tuple[float, int, int, int]] = []
+    for i in sorted(old):
+        for j in sorted(new):
+            if sizes_old[i] == sizes_new[j] or min(sizes_old[i], sizes_new[j]) < CONTAINMENT_MIN_WORDS:
+                continue  # equal lengths are a rewording, which the similarity passes judge
+            if allowed is not None and not allowed(i, j):
+                continue
+            score = containment(old[i], new[j])
+            if score >= cutoff:
+                candidates.append((-score, abs(i - j), i, j))
+    candidates.sort()
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    pairs: list[tuple[int, int, float]] = []
+    for _, _, i, j in candidates:
+        if i in used_old or j in used_new:
+            continue
+        used_old.add(i)
+        used_new.add(j)
+        pairs.append((i, j, similarity(old[i], new[j])))
+    pairs.sort()
+    return pairs

@@ -16,7 +16,7 @@ from agentmerge.model import Agent, Example, Field, Item, Section
 if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
     from agentmerge.consolidate import Consolidation, MergedItem, MergedSection
-    from agentmerge.diff import Change, DiffResult, FieldChange, LineDiff, Segment, Side
+    from agentmerge.diff import Attention, BlockLine, Change, DiffResult, FieldChange, LineDiff, Segment, Side
     from agentmerge.group import Group, Grouping
     from agentmerge.merge import ConflictSide, MergeResult
 
@@ -229,9 +229,15 @@ def diff_to_dict(result: DiffResult) -> dict[str, Any]:
             "frontmatter": summary.frontmatter,
         },
         "threshold": result.threshold,
+        "attention": [attention_to_dict(a) for a in result.attention],
         "frontmatter": [_field_change_to_dict(c) for c in result.frontmatter],
         "changes": [_change_to_dict(c) for c in result.changes],
     }
+
+
+def attention_to_dict(attention: Attention) -> dict[str, Any]:
+    """One entry of the diff JSON's ``attention`` list."""
+    return {"kind": attention.kind, "message": attention.message, "line": attention.line, "key": attention.key}
 
 
 def _field_change_to_dict(change: FieldChange) -> dict[str, Any]:
@@ -260,9 +266,11 @@ def _change_to_dict(change: Change) -> dict[str, Any]:
     def side(s: Side | None) -> dict[str, Any] | None:
         if s is None:
             return None
-        side = {"line": s.line, "text": s.text, "section": s.section, "section_line": s.section_line}
+        side: dict[str, Any] = {"line": s.line, "text": s.text, "section": s.section, "section_line": s.section_line}
         if s.checked is not None:
             side["checked"] = s.checked
+        if s.level is not None:
+            side["level"] = s.level
         return side
 
     return {
@@ -274,6 +282,11 @@ def _change_to_dict(change: Change) -> dict[str, Any]:
         "redline": [{"op": s.op, "text": s.text} for s in change.redline],
         "polarity": change.polarity,
         "item_kind": change.item_kind,
+        "lines": [
+            {"op": line.op, "text": line.text, "old_line": line.old_line, "new_line": line.new_line}
+            for line in change.lines
+        ],
+        "within": change.within,
     }
 
 
@@ -311,6 +324,8 @@ def render_diff_text(result: DiffResult) -> Iterator[str]:
     """
     yield f"--- {result.old_path}"
     yield f"+++ {result.new_path}"
+    for attention in result.attention:
+        yield f"  ! {attention_line(attention)}"
     if result.frontmatter:
         yield "@@ frontmatter @@"
         for fc in result.frontmatter:
@@ -321,8 +336,13 @@ def render_diff_text(result: DiffResult) -> Iterator[str]:
         if key != group:
             group = key
             yield f"@@ {title} @@"
-        yield _change_line(change)
+        yield from _change_lines(change)
     yield render_diff_summary(result)
+
+
+def attention_line(attention: Attention) -> str:
+    """An attention entry on one line: its message, with the line it is about."""
+    return f"L{attention.line}: {attention.message}" if attention.line is not None else attention.message
 
 
 def _lines_column(old: int | None, new: int | None) -> str:
@@ -332,6 +352,9 @@ def _lines_column(old: int | None, new: int | None) -> str:
 def _field_change_lines(fc: FieldChange) -> Iterator[str]:
     where = _lines_column(fc.old_line, fc.new_line)
     mark = _DIFF_MARK[fc.op]
+    if fc.part == "example" and fc.op == "reworded":
+        yield f"  {mark} {where} {fc.key} example reworded ({_percent(fc.similarity)}): {redline_text(fc.redline)}"
+        return
     if fc.part == "example":
         text = fc.new if fc.op == "added" else fc.old
         yield f"  {mark} {where} {fc.key} example {fc.op}: {_clip(str(text))}"
@@ -350,20 +373,6 @@ def _field_change_lines(fc: FieldChange) -> Iterator[str]:
         yield f"  {mark} {where} {fc.key} changed: {_clip(value_text(fc.old))} -> {_clip(value_text(fc.new))}"
         for detail in fc.details:
             yield f"      {detail}"
-    callout = diff_callout(fc)
-    if callout:
-        yield f"  ! {callout}"
-
-
-def diff_callout(fc: FieldChange) -> str | None:
-    """The warning a reviewer must not miss for this frontmatter change, if any."""
-    if fc.key == "model" and fc.op != "added":
-        return f"model changed: {value_text(fc.old)} -> {value_text(fc.new) if fc.op == 'changed' else '(default)'}"
-    if fc.widened and fc.op == "removed":
-        return f"{fc.key} widened: the list was removed, so the agent now inherits every tool"
-    if fc.widened:
-        return f"{fc.key} widened: now also {', '.join(fc.added_names)}"
-    return None
 
 
 def _change_group(change: Change) -> tuple[tuple[bool, int], str]:
@@ -376,11 +385,51 @@ def _change_group(change: Change) -> tuple[tuple[bool, int], str]:
     return (change.context_removed, change.context_line), title
 
 
-def _change_line(change: Change) -> str:
+def _change_lines(change: Change) -> Iterator[str]:
+    """A change's line, and for a code block, table or HTML block the lines of the block that
+    changed, each under the change's own line numbers: ``    11 -> 12    | + text``."""
     where = _lines_column(change.old.line if change.old else None, change.new.line if change.new else None)
     mark = _DIFF_MARK[change.op]
     what = "section " if change.kind == "section" else ""
-    return f"  {mark} {where} {what}{change_description(change)}: {change_text(change, redline_text)}"
+    text = block_title(change) if change.lines else change_text(change, redline_text)
+    yield f"  {mark} {where} {what}{change_description(change)}: {text}"
+    yield from block_line_text(change.lines)
+
+
+def block_line_text(lines: tuple[BlockLine, ...]) -> Iterator[str]:
+    """A block's line diff in the text report, a ``...`` line where unchanged lines are left out."""
+    for n, line in enumerate(lines):
+        if n and _gap(lines[n - 1], line):
+            yield f"    {'':>5}    {'':<5}   |   ..."
+        yield f"    {_lines_column(line.old_line, line.new_line)}   | {line.op} {line.text}".rstrip()
+
+
+def _gap(before: BlockLine, after: BlockLine) -> bool:
+    """Whether unchanged lines were left out between two lines of a block's line diff."""
+    for a, b in ((before.old_line, after.old_line), (before.new_line, after.new_line)):
+        if a is not None and b is not None:
+            return b - a > 1
+    return False
+
+
+def block_title(change: Change) -> str:
+    """What a block change's line says before its lines: the kind of block and how it opens."""
+    side = change.new or change.old
+    assert side is not None
+    kind = change.item_kind or ""
+    first = side.text.split("\n", 1)[0].strip()
+    if kind == "code":
+        language = next((line.text[3:].strip() for line in change.lines if line.text.startswith("```")), "")
+        return f"code block{' (' + language + ')' if language else ''}, {_count_lines(change)}"
+    if kind == "table":
+        return f"table {_clip(first, OUTLINE_WIDTH)}, {_count_lines(change)}"
+    return f"{_clip(first, OUTLINE_WIDTH)}, {_count_lines(change)}"
+
+
+def _count_lines(change: Change) -> str:
+    added = sum(1 for line in change.lines if line.op == "+")
+    removed = sum(1 for line in change.lines if line.op == "-")
+    return f"{added} {'line' if added == 1 else 'lines'} added, {removed} removed"
 
 
 def change_description(change: Change) -> str:
@@ -390,12 +439,18 @@ def change_description(change: Change) -> str:
         notes.append(_percent(change.similarity))
     if change.polarity is not None:
         notes.append("polarity flipped: now " + ("negative" if change.polarity == "negated" else "positive"))
+    levels = (change.old.level, change.new.level) if change.old and change.new else (None, None)
+    if None not in levels and levels[0] != levels[1]:
+        notes.append(f"heading {'#' * (levels[0] or 0)} -> {'#' * (levels[1] or 0)}")
     ticks = (change.old.checked, change.new.checked) if change.old and change.new else (None, None)
     if None not in ticks and ticks[0] != ticks[1]:
         notes.append("ticked" if ticks[1] else "unticked")
     # The op is the JSON's word (added, removed, reworded, moved); only where it comes from is added.
     op: str = change.op
-    if change.op == "moved" and change.kind == "item" and change.old and change.new:
+    if change.within is not None and change.old and change.new:
+        longer = change.new if change.within == "new" else change.old
+        op = f"moved {'into' if change.within == 'new' else 'out of'} L{longer.line}"
+    elif change.op == "moved" and change.kind == "item" and change.old and change.new:
         if change.old.section_line and change.old.section != change.new.section:
             op = f'moved from "{change.old.section or _TOP}"'
         elif change.old.section == change.new.section:
@@ -408,10 +463,13 @@ def change_description(change: Change) -> str:
 
 
 def change_text(change: Change, show_redline: Callable[[tuple[Segment, ...]], str]) -> str:
-    """The text shown for a change: the redline when edited, else the one side's text."""
+    """The text shown for a change: the redline when edited, else the one side's text (for
+    words moved into or out of a longer item, the shorter item's)."""
     if change.edited:
         return show_redline(change.redline)
     side = change.new or change.old
+    if change.within == "new":
+        side = change.old
     assert side is not None
     return " ".join(side.text.split())
 
@@ -471,11 +529,10 @@ def render_diff_markdown(result: DiffResult) -> str:
     old, new = result.old_path, result.new_path
     title = markdown_code(new) if old == new else f"{markdown_code(old)} \u2192 {markdown_code(new)}"
     lines = [f"#### {title}", "", f"**{render_diff_summary(result)}**", ""]
-    callouts = [c for c in (diff_callout(fc) for fc in result.frontmatter) if c]
-    for callout in callouts:
-        lines.append(f"> \u26a0\ufe0f **{markdown_text(callout)}**")
+    for attention in result.attention:
+        lines.append(f"> \u26a0\ufe0f **{markdown_text(attention_line(attention))}**")
         lines.append(">")
-    if callouts:
+    if result.attention:
         lines[-1] = ""
     if result.frontmatter:
         lines.append("**Frontmatter**")
@@ -510,6 +567,9 @@ def render_diff_markdown(result: DiffResult) -> str:
 def _markdown_field_change(fc: FieldChange) -> str:
     where = _md_lines(fc.old_line, fc.new_line)
     key = markdown_code(fc.key)
+    if fc.part == "example" and fc.op == "reworded":
+        redlined = _md_fold(redline_markdown(fc.redline), _new_wording(fc.redline))
+        return f"- {key} example **reworded** ({_percent(fc.similarity)}, {where}): {redlined}"
     if fc.part == "example":
         text = str(fc.new if fc.op == "added" else fc.old)
         return f"- {key} example **{fc.op}** ({where}): {_md_fold(markdown_text(text), text)}"
@@ -532,12 +592,49 @@ def _markdown_field_change(fc: FieldChange) -> str:
 def _markdown_change(change: Change) -> str:
     where = _md_lines(change.old.line if change.old else None, change.new.line if change.new else None)
     what = "section " if change.kind == "section" else ""
+    if change.lines:
+        title = markdown_text(block_title(change))
+        head = f"- {what}**{markdown_text(change_description(change))}** ({where}): {title}"
+        return head + "\n\n" + _indent(block_line_markdown(change.lines), "  ")
     if change.edited:
         text = _md_fold(redline_markdown(change.redline), _new_wording(change.redline))
     else:
         plain = change_text(change, redline_text)
         text = _md_fold(markdown_text(plain), plain)
     return f"- {what}**{markdown_text(change_description(change))}** ({where}): {text}"
+
+
+MARKDOWN_OPEN_LINES = 30
+"""Lines of a block's line diff shown openly in a Markdown report; longer ones fold into ``<details>``."""
+
+
+def block_line_markdown(lines: tuple[BlockLine, ...]) -> str:
+    """A block's line diff as a ``diff`` code fence, one ``@@ -old +new @@`` hunk header (the
+    file's line numbers) per run of shown lines; the fence is longer than any backtick run in
+    the lines, so none of them can close it. Long diffs fold into ``<details>``."""
+    hunks: list[list[BlockLine]] = []
+    for n, line in enumerate(lines):
+        if not n or _gap(lines[n - 1], line):
+            hunks.append([])
+        hunks[-1].append(line)
+    body: list[str] = []
+    for hunk in hunks:
+        olds = [line.old_line for line in hunk if line.old_line is not None]
+        news = [line.new_line for line in hunk if line.new_line is not None]
+        old_range = f"{olds[0]},{len(olds)}" if olds else "0,0"
+        new_range = f"{news[0]},{len(news)}" if news else "0,0"
+        body.append(f"@@ -{old_range} +{new_range} @@")
+        body.extend(f"{line.op}{line.text}" for line in hunk)
+    text = "\n".join(body)
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    block = f"{fence}diff\n{text}\n{fence}"
+    if len(lines) <= MARKDOWN_OPEN_LINES:
+        return block
+    return f"<details><summary>{len(lines)} lines</summary>\n\n{block}\n\n</details>"
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line if line else line for line in text.split("\n"))
 
 
 def _md_lines(old: int | None, new: int | None) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import pytest
 from conftest import SEEDS
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agentmerge.diff import Change, DiffResult, diff_agents, redline
 from agentmerge.fields import names
@@ -14,12 +17,14 @@ from agentmerge.match import (
     IN_PLACE_ALLOWANCE,
     ITEM_CUTOFF,
     MOVE_CUTOFF,
+    longest_common_order,
     pair_exact,
     pair_fuzzy,
     similarity,
     validate_cutoff,
 )
 from agentmerge.parse import parse_text, read_agent
+from agentmerge.render import change_description
 
 BASE = """\
 ---
@@ -342,3 +347,199 @@ def test_two_replacements_between_the_same_neighbours_are_not_guessed() -> None:
     ).replace("Keep review comments short and specific", "Prefer questions over orders")
     ops = sorted(c.op for c in diff(BASE, new).changes)
     assert ops == ["added", "added", "removed", "removed"]
+
+
+# --------------------------------------------------------------------------------------------
+# Moves only for what moved relative to its neighbours
+
+
+def test_a_heading_inserted_above_unchanged_bullets_is_one_added_section() -> None:
+    """The bullets under the new heading did not move: only the heading is reported."""
+    new = BASE.replace("- Check every new dependency", "## Supply chain\n\n- Check every new dependency")
+    change = only(diff(BASE, new))
+    assert (change.op, change.kind) == ("added", "section")
+
+
+def test_a_heading_removed_above_its_bullets_is_one_removed_section() -> None:
+    change = only(diff(BASE, BASE.replace("## Rules\n\n", "")))
+    assert (change.op, change.kind) == ("removed", "section")
+
+
+def test_a_demoted_heading_is_one_reworded_section_with_both_levels() -> None:
+    """Demoting "## Steps" makes it a child of "Rules"; that is its level, reported once."""
+    change = only(diff(BASE, BASE.replace("## Steps", "### Steps")))
+    assert (change.op, change.kind) == ("reworded", "section")
+    assert change.old is not None and change.new is not None
+    assert (change.old.level, change.new.level) == (2, 3)
+    assert "heading ## -> ###" in change_description(change)
+
+
+def test_a_bullet_moved_past_a_heading_is_the_move_not_the_heading() -> None:
+    """The last bullet of Rules written under Steps' heading: the bullet moved."""
+    new = BASE.replace("- Keep review comments short and specific\n", "").replace(
+        "1. Read the description", "- Keep review comments short and specific\n\n1. Read the description"
+    )
+    change = only(diff(BASE, new))
+    assert (change.op, change.kind) == ("moved", "item")
+    assert change.old is not None and change.old.section == "Rules"
+
+
+def test_longest_common_order_is_the_longest_and_prefers_what_is_asked() -> None:
+    """The weighted alignment keeps the most pairs in order; among equals the preferred ones."""
+    pairs = [(0, 3), (1, 4), (2, 0), (3, 1), (4, 2)]
+    assert longest_common_order(pairs) == {(2, 0), (3, 1), (4, 2)}
+    assert longest_common_order([(0, 1), (1, 0)], {(1, 0)}) == {(1, 0)}
+    assert longest_common_order([(0, 1), (1, 0)], favoured={(0, 1)}) == {(0, 1)}
+    assert longest_common_order([(0, 1), (1, 0)], sizes={(1, 0): 5}) == {(1, 0)}
+
+
+@given(st.lists(st.integers(0, 40), unique=True, max_size=30))
+def test_longest_common_order_matches_a_brute_force_length(news: list[int]) -> None:
+    pairs = list(enumerate(news))
+    kept = longest_common_order(pairs)
+    ordered = sorted(kept)
+    assert all(a[1] < b[1] for a, b in itertools.pairwise(ordered))
+    best = [1] * len(news)
+    for b in range(len(news)):
+        for a in range(b):
+            if news[a] < news[b]:
+                best[b] = max(best[b], best[a] + 1)
+    assert len(kept) == max(best, default=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Shape: a clause gained, a list turned into prose
+
+
+def test_a_bullet_that_gained_a_clause_is_one_rewording_in_place() -> None:
+    """However long the clause, the grown bullet is reworded in place, not removed and added,
+    and not paired with a look-alike elsewhere."""
+    grown = "- Keep review comments short and specific, and link each one to the line and the rule it is about"
+    new = BASE.replace("- Keep review comments short and specific", grown) + "- Keep review comments short\n"
+    result = diff(BASE, new)
+    reworded = [c for c in result.changes if c.op == "reworded"]
+    assert len(reworded) == 1 and reworded[0].old is not None and reworded[0].old.line == 16
+    assert reworded[0].similarity is not None and reworded[0].similarity < ITEM_CUTOFF
+    assert [c.op for c in result.changes if c.op != "reworded"] == ["added"]
+
+
+def test_a_list_turned_into_prose_moves_each_bullets_words_into_the_paragraph() -> None:
+    """The bullets are not removed: their words stand in the new paragraph, which is added."""
+    prose = (
+        "Always run the test suite before approving a change. Check every new dependency for known "
+        "vulnerabilities. Keep review comments short and specific."
+    )
+    rules = BASE[BASE.index("- Always run") : BASE.index("## Steps") - 1]
+    result = diff(BASE, BASE.replace(rules, prose + "\n"))
+    assert sorted(c.op for c in result.changes) == ["added", "moved", "moved", "moved"]
+    moved = [c for c in result.changes if c.op == "moved"]
+    assert all(c.within == "new" and c.new is not None and c.new.line == 14 for c in moved)
+    assert change_description(moved[0]) == "moved into L14"
+    backward = diff(BASE.replace(rules, prose + "\n"), BASE)
+    assert sorted(c.op for c in backward.changes) == ["moved", "moved", "moved", "removed"]
+    assert all(c.within == "old" for c in backward.changes if c.op == "moved")
+
+
+def test_a_removed_duplicate_is_still_a_removal() -> None:
+    """Words found in an unchanged item of the new file are a copy removed, not words moved."""
+    doubled = BASE.replace("## Output\n", "## Output\n\n- Check every new dependency for known vulnerabilities\n")
+    result = diff(doubled, BASE)
+    assert [(c.op, c.within) for c in result.changes] == [("removed", None)]
+
+
+# --------------------------------------------------------------------------------------------
+# Blocks diffed as lines
+
+
+def test_a_line_added_inside_a_code_block_is_one_plus_line_with_its_file_line() -> None:
+    old = "# Tool\n\n```sh\nnpm ci\nnpm test\n```\n"
+    new = "# Tool\n\n```sh\nnpm ci\nnpm run lint\nnpm test\n```\n"
+    change = only(diff(old, new))
+    assert change.op == "reworded" and change.item_kind == "code"
+    assert [(line.op, line.text, line.old_line, line.new_line) for line in change.lines] == [
+        (" ", "```sh", 3, 3),
+        (" ", "npm ci", 4, 4),
+        ("+", "npm run lint", None, 5),
+        (" ", "npm test", 5, 6),
+    ]
+
+
+def test_an_indentation_change_in_code_shows_in_its_lines() -> None:
+    """A redline would show nothing (normal form collapses spaces); the line diff shows it."""
+    old = "# Tool\n\n```py\nif x:\n  run()\n```\n"
+    change = only(diff(old, old.replace("  run()", "    run()")))
+    assert [line.op for line in change.lines if line.op != " "] == ["-", "+"]
+
+
+def test_an_added_code_block_lists_every_line() -> None:
+    old = "# Tool\n\n- Run it\n"
+    change = only(diff(old, old + "\n```sh\nmake\nmake test\n```\n"))
+    assert change.op == "added" and [line.op for line in change.lines] == ["+", "+", "+"]
+
+
+# --------------------------------------------------------------------------------------------
+# Description examples
+
+
+EXAMPLES = (
+    '---\nname: a\ndescription: "Designs APIs.\\n\\n<example>\\nContext: a new service\\nuser: design the '
+    'endpoints\\nassistant: I will use the api agent\\n</example>"\n---\n- Keep it short\n'
+)
+
+
+def test_an_edited_example_is_reworded_with_its_redline() -> None:
+    result = diff(EXAMPLES, EXAMPLES.replace("the api agent", "the api agent to draft them"))
+    (change,) = result.frontmatter
+    assert (change.op, change.part) == ("reworded", "example")
+    assert [s.text for s in change.redline if s.op == "insert"] == [" to draft them"]
+
+
+def test_a_different_scenario_is_an_example_removed_and_one_added() -> None:
+    """The same assistant pattern does not make two scenarios one example."""
+    other = EXAMPLES.replace("a new service", "a slow endpoint").replace("design the endpoints", "make it faster")
+    assert sorted(c.op for c in diff(EXAMPLES, other).frontmatter) == ["added", "removed"]
+
+
+# --------------------------------------------------------------------------------------------
+# What needs attention
+
+
+def attention(old: str, new: str) -> list[tuple[str, str]]:
+    return [(a.kind, a.message) for a in diff(old, new).attention]
+
+
+def test_widenings_model_and_permission_changes_need_attention() -> None:
+    front = "---\nname: a\ndescription: d\n{}---\n- Keep it short\n"
+    assert attention(front.format("skills: [lint]\n"), front.format("skills: [lint, deploy]\n")) == [
+        ("widened", "skills widened: now also deploy")
+    ]
+    assert attention(front.format("disallowedTools: Bash\n"), front.format("")) == [
+        ("widened", "disallowedTools widened: no longer forbids Bash")
+    ]
+    assert attention(front.format("alwaysApply: false\n"), front.format("alwaysApply: true\n")) == [
+        ("widened", "alwaysApply turned on: the rule now applies to every request")
+    ]
+    assert attention(front.format('globs: "src/**/*.py"\n'), front.format('globs: "**/*.py"\n')) == [
+        ("widened", "globs widened: now also **/*.py")
+    ]
+    assert attention(front.format(""), front.format("permissionMode: bypassPermissions\n")) == [
+        ("permissions", "permissionMode changed: (not set) -> bypassPermissions")
+    ]
+    assert attention(front.format("tools: Read, Bash\n"), front.format("tools: Read\n")) == []
+
+
+def test_a_new_or_deleted_file_needs_no_attention_for_its_keys() -> None:
+    agent = "---\nname: a\ndescription: d\ntools: Bash\nmodel: opus\n---\n- Keep it short\n"
+    assert attention("", agent) == [] and attention(agent, "") == []
+
+
+def test_a_removed_pitfall_and_a_polarity_flip_need_attention() -> None:
+    old = (
+        "# A\n\n## Common Pitfalls\n\n- Logging secrets or tokens\n- Skipping the migration review\n\n"
+        "## Rules\n\n- Use print for debugging\n"
+    )
+    new = old.replace("- Logging secrets or tokens\n", "").replace("- Use print", "- Never use print")
+    assert attention(old, new) == [
+        ("safety", 'pitfall removed: "Logging secrets or tokens"'),
+        ("polarity", 'polarity flipped, now negative: "Use print for debugging" -> "Never use print for debugging"'),
+    ]

@@ -1,5 +1,5 @@
 """Golden diffs: one folder per case under tests/cases/diff with old.md, new.md and the expected
-text (expected.txt) and JSON (expected.json) reports.
+text (expected.txt), Markdown (expected.md) and JSON (expected.json) reports.
 
 After an intended change, ``pytest --regen-golden`` rewrites the expected files; read the changes
 to them before committing.
@@ -20,19 +20,20 @@ from agentmerge.render import change_description, diff_to_dict, render_diff_mark
 CASES = sorted(p for p in (Path(__file__).parent / "cases" / "diff").iterdir() if p.is_dir())
 
 
-def _reports(case: Path) -> tuple[str, str]:
+def _reports(case: Path) -> tuple[str, str, str]:
     old = parse_bytes((case / "old.md").read_bytes(), "old.md")
     new = parse_bytes((case / "new.md").read_bytes(), "new.md")
     result = diff_agents(old, new)
     text = "\n".join(render_diff_text(result)) + "\n"
-    return text, json.dumps(diff_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return text, render_diff_markdown(result), json.dumps(diff_to_dict(result), indent=2, ensure_ascii=False) + "\n"
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_diff_matches_the_golden_reports(case: Path, golden: Callable[..., None]) -> None:
-    """The text and JSON reports of old.md against new.md are exactly the expected files."""
-    text, data = _reports(case)
+    """The text, Markdown and JSON reports of old.md against new.md are exactly the expected files."""
+    text, markdown, data = _reports(case)
     golden(case / "expected.txt", text)
+    golden(case / "expected.md", markdown)
     golden(case / "expected.json", data, load=json.loads)
 
 

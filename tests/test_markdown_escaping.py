@@ -148,7 +148,8 @@ def test_diff_markdown_shows_hostile_text_in_every_field_as_text(tmp_path: Path)
 
 def test_review_markdown_keeps_the_next_file_in_sight(tmp_path: Path) -> None:
     """A hostile file name and content fold nothing: the next file's "tools widened" call-out sits in
-    that file's own block, and the hostile base branch name is shown as text."""
+    the attention list at the top, outside every block, and in that file's own block; the hostile
+    base branch name is shown as text."""
     repo = new_repo(tmp_path / "repo", {HOSTILE_PATH: OLD, ".claude/agents/z-tools.md": TOOLS_OLD})
     base = "base`</summary></details><details><summary>x|"  # a branch name holds no spaces
     git(repo, "branch", base)
@@ -160,7 +161,7 @@ def test_review_markdown_keeps_the_next_file_in_sight(tmp_path: Path) -> None:
     parsed = assert_report_is_safe(markdown)
     assert HOSTILE_PATH in parsed.text() and base in parsed.text()
     widened = [where for t, where in parsed.texts if "tools widened: now also Bash, Write" in t]
-    assert widened == [(".claude/agents/z-tools.md (modified)",)]
+    assert widened == [(), (".claude/agents/z-tools.md (modified)",)]
 
 
 @pytest.mark.parametrize("text", [ATTACK, "- list", "# heading", "> quote", "1. one", "=", "\\", "`", "``a``"])
