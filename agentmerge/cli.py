@@ -108,17 +108,37 @@ _DIFF_MARK_COLOURS = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "!":
 _DIFF_CHANGE = r"^(  )([-+~>!])( )"
 _REDLINE_DELETE = r"\[-(.*?)-\]"
 _REDLINE_INSERT = r"\{\+(.*?)\+\}"
+_BLOCK_LINE = r"^ {4}.{14} {3}\| ([-+]) "
 
 
-def use_colour(choice: str, stream: Any = None) -> bool:
-    """Whether to colour output: ``--color always|never`` wins, then NO_COLOR, then FORCE_COLOR,
-    then whether standard output is a terminal."""
+_GIT_NEVER = frozenset({"never", "false", "no", "off", "0"})
+"""git's colour settings that turn colour off (``always`` turns it on; ``auto`` and ``true``
+colour a terminal or git's pager)."""
+
+
+def use_colour(choice: str, stream: Any = None, *, under_git: bool = False) -> bool:
+    """Whether to colour output: ``--color always|never`` wins, then NO_COLOR, then FORCE_COLOR;
+    then, when git runs agentmerge (as its diff driver, or with its pager started), git's own
+    decision: ``color.diff`` (else ``color.ui``) ``always`` or ``never``, and otherwise colour
+    when git's pager shows the output (``GIT_PAGER_IN_USE``), as git colours its own hunks;
+    last, whether standard output is a terminal."""
     if choice != "auto":
         return choice == "always"
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR", "").strip().lower() not in ("", "0", "false"):
         return True
+    pager = os.environ.get("GIT_PAGER_IN_USE", "").strip().lower() not in ("", "0", "false")
+    if under_git or pager:
+        from agentmerge.git import colour_setting
+
+        setting = colour_setting()
+        if setting == "always":
+            return True
+        if setting in _GIT_NEVER:
+            return False
+        if pager:
+            return True
     stream = stream if stream is not None else sys.stdout
     return bool(getattr(stream, "isatty", lambda: False)())
 
@@ -151,6 +171,9 @@ def colour_diff_line(line: str) -> str:
         return click.style(line, bold=True)
     if line.startswith("@@"):
         return click.style(line, fg="cyan")
+    block = re.match(_BLOCK_LINE, line)
+    if block is not None:
+        return line[: block.start(1)] + click.style(line[block.start(1) :], fg=_DIFF_MARK_COLOURS[block.group(1)])
     match = re.match(_DIFF_CHANGE, line)
     if match is None:
         return line
@@ -208,7 +231,9 @@ def diff_command(
     if sides.old_path == "-" and sides.new_path == "-":
         raise click.UsageError("only one side can be read from standard input (-)")
     try:
-        code = _run_diff(sides.old_path, sides.new_path, sides.old_name, sides.new_name, fmt, threshold, stat, colour)
+        code = _run_diff(
+            sides.old_path, sides.new_path, sides.old_name, sides.new_name, fmt, threshold, stat, colour, sides.external
+        )
     except AgentMergeError as error:
         if not sides.external:
             raise
@@ -227,6 +252,7 @@ def _run_diff(
     threshold: float | None,
     stat: bool,
     colour: str,
+    under_git: bool = False,
 ) -> int:
     """Read, diff and print; return EXIT_DIFFERENT when the files differ, else EXIT_OK."""
     from agentmerge import render
@@ -234,7 +260,7 @@ def _run_diff(
 
     names = [STDIN if path == "-" else name for path, name in ((old_path, old_name), (new_path, new_name))]
     result = diff_bytes(read_bytes(old_path), read_bytes(new_path), names[0], names[1], threshold=threshold)
-    coloured = use_colour(colour)
+    coloured = use_colour(colour, under_git=under_git)
     if isinstance(result, LineDiff):
         click.echo(f"agentmerge: warning: {result.reason}; showing a plain line diff", err=True)
         if fmt == "json":
@@ -319,7 +345,8 @@ def review_command(
     """Report the semantic diff of every agent file changed in a git repository.
 
     Agent files are found by location and name (.claude/agents/**, **/agents/**/*.md, *.agent.md,
-    *.chatmode.md, .github/agents/**, .cursor/rules/**/*.mdc, AGENTS.md, CLAUDE.md) and by content
+    *.chatmode.md, .github/agents/**, *.mdc, *.instructions.md, *.prompt.md,
+    AGENTS.md, CLAUDE.md, GEMINI.md, .github/copilot-instructions.md, .cursorrules) and by content
     (frontmatter with name and description); [tool.agentmerge] agent-globs in pyproject.toml or
     .agentmerge.toml replaces the globs. PATHSPEC limits the files looked at, as in git diff.
     Exit 0 when the report was made, 2 on error, and with --exit-code 1 when anything changed.
@@ -331,10 +358,22 @@ def review_command(
     if comment and not github:
         raise click.UsageError("--comment works with --github only")
     context = github_context(os.environ) if github else None
+    base_name = head_name = None
     if context is not None:
+        # Branch names for the header, when the revisions are the event's commit ids.
+        base_name = None if base else context.base_name
+        head_name = None if head else context.head_name
         base = base or context.base
         head = head or context.head
-    report = review(".", base=base or None, head=head or None, pathspecs=pathspecs, threshold=threshold)
+    report = review(
+        ".",
+        base=base or None,
+        head=head or None,
+        pathspecs=pathspecs,
+        threshold=threshold,
+        base_name=base_name,
+        head_name=head_name,
+    )
     report_warnings(report.config_warnings)
     for f in report.files:
         report_warnings(f.warnings)

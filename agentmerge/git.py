@@ -123,6 +123,24 @@ def _not_stdin(path: str) -> str:
     return os.path.join(".", path) if path == "-" else path
 
 
+def colour_setting(cwd: str | Path = ".") -> str | None:
+    """git's colour setting for diffs where it is run: ``color.diff``, else ``color.ui``, lower
+    case; None when neither is set or git cannot be asked."""
+    import subprocess
+
+    for key in ("color.diff", "color.ui"):
+        try:
+            done = subprocess.run(
+                ["git", "config", "--get", key], cwd=cwd, capture_output=True, check=False, timeout=10
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        value = done.stdout.decode("utf-8", "replace").strip().lower()
+        if done.returncode == 0 and value:
+            return value
+    return None
+
+
 # --------------------------------------------------------------------------------------------
 # Plumbing
 

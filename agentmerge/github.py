@@ -46,6 +46,10 @@ class GitHubContext:
     """The job summary file (``GITHUB_STEP_SUMMARY``) the Markdown report is appended to."""
     output_path: str | None
     """The step output file (``GITHUB_OUTPUT``) where ``changed=N`` is written."""
+    base_name: str | None = None
+    """The base's branch name (the pull request's base ref); None when the event names none."""
+    head_name: str | None = None
+    """The head's branch name (the pull request's head ref, or the pushed branch); None when none."""
     token: str = field(default="", repr=False)
     """The token the comment is posted with (``GITHUB_TOKEN``); kept out of ``repr``."""
 
@@ -90,15 +94,22 @@ def github_context(environ: Mapping[str, str]) -> GitHubContext:
     base: str | None = None
     head: str | None = None
     number: int | None = None
+    base_name: str | None = None
+    head_name: str | None = None
     if pull is not None:
         number = _event_number(pull.get("number", payload.get("number")), where)
         base = _event_revision(pull.get("base"), "pull_request.base.sha", where)
         head = _event_revision(pull.get("head"), "pull_request.head.sha", where)
+        base_name = _event_ref(pull.get("base"))
+        head_name = _event_ref(pull.get("head"))
     elif payload.get("before") is not None and payload.get("before") != ZERO_SHA:
         base = _event_revision({"sha": payload.get("before")}, "before", where)
         head = _event_revision({"sha": payload.get("after")}, "after", where)
+        head_name = _event_ref({"ref": payload.get("ref")})
     if not base and environ.get("GITHUB_BASE_REF"):
         base = f"origin/{environ['GITHUB_BASE_REF']}"
+    base_name = base_name or environ.get("GITHUB_BASE_REF") or None
+    head_name = head_name or environ.get("GITHUB_HEAD_REF") or None
     return GitHubContext(
         api_url=(environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
         repository=environ.get("GITHUB_REPOSITORY", ""),
@@ -107,8 +118,22 @@ def github_context(environ: Mapping[str, str]) -> GitHubContext:
         head=head or None,
         summary_path=environ.get("GITHUB_STEP_SUMMARY") or None,
         output_path=environ.get("GITHUB_OUTPUT") or None,
+        base_name=base_name,
+        head_name=head_name,
         token=environ.get("GITHUB_TOKEN", ""),
     )
+
+
+def _event_ref(side: Any) -> str | None:
+    """The branch name at ``side["ref"]`` of the event payload (``refs/heads/`` taken off), for
+    the report's header; None when absent or not a plain one-line name."""
+    ref = side.get("ref") if isinstance(side, dict) else None
+    if not isinstance(ref, str):
+        return None
+    ref = ref.removeprefix("refs/heads/")
+    if not ref or len(ref) > 255 or any(c.isspace() or not c.isprintable() for c in ref):
+        return None
+    return ref
 
 
 def _event_revision(side: Any, name: str, event_path: str) -> str | None:

@@ -12,6 +12,7 @@ follow render's rules all the same: plain strings and lines, no colour.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from agentmerge.git import (
 from agentmerge.model import Diagnostic
 
 if TYPE_CHECKING:
-    from agentmerge.diff import DiffResult
+    from agentmerge.diff import Attention, DiffResult
 
 CONFIG_KEYS = ("agent-globs", "exclude-globs", "detect-by-content")
 """The keys ``[tool.agentmerge]`` may hold for review; others are reported and ignored."""
@@ -114,6 +115,11 @@ class Review:
 
     config_warnings: tuple[Diagnostic, ...] = ()
     """What was wrong in the settings file and ignored (unknown keys), when review read it."""
+    base_name: str = ""
+    """What the report calls the base: a branch name (the pull request's base branch in GitHub
+    Actions), else the base as the user named it."""
+    head_name: str = ""
+    """What the report calls the head: a branch name, else the head as the user named it."""
 
     @property
     def changed(self) -> tuple[FileReview, ...]:
@@ -179,13 +185,16 @@ def review(
     pathspecs: Sequence[str] = (),
     threshold: float | None = None,
     config: ReviewConfig | None = None,
+    base_name: str | None = None,
+    head_name: str | None = None,
 ) -> Review:
     """Review the agent files changed from ``base`` to ``head`` in the repository at ``cwd``.
 
     ``base`` defaults to the default branch; the comparison starts at its merge base with the
     head, as ``git diff BASE...HEAD`` does, so changes that landed on the base meanwhile are not
     shown. Without ``head`` the new side is HEAD, or the working tree when it is dirty (committed
-    and uncommitted changes together, untracked files included).
+    and uncommitted changes together, untracked files included). ``base_name`` and ``head_name``
+    are what the report calls the two sides (branch names), when the revisions are commit ids.
     """
     from agentmerge.diff import diff_agents
     from agentmerge.parse import parse_bytes, parse_text
@@ -261,6 +270,8 @@ def review(
         files=tuple(reviews),
         config=config,
         config_warnings=tuple(config_warnings),
+        base_name=base_name or base_rev,
+        head_name=head_name or head_rev,
     )
 
 
@@ -278,6 +289,8 @@ def review_to_dict(report: Review) -> dict[str, Any]:
         "base_rev": report.base_rev,
         "head": report.head,
         "head_rev": report.head_rev if report.head else "working tree",
+        "base_name": report.base_name or report.base_rev,
+        "head_name": (report.head_name or report.head_rev) if report.head else "working tree",
         "config": report.config.source or None,
         "files": [
             {
@@ -296,8 +309,8 @@ def review_to_dict(report: Review) -> dict[str, Any]:
 
 
 def render_review_text(report: Review) -> Iterator[str]:
-    """Yield the review as plain text: one header per file, then its diff; control characters
-    from the repository (in paths, branch names, problems) shown escaped."""
+    """Yield the review as plain text: a header, what needs attention, then each file's diff;
+    control characters from the repository (in paths, branch names, problems) shown escaped."""
     from agentmerge.render import visible
 
     for line in _review_lines(report):
@@ -305,9 +318,11 @@ def render_review_text(report: Review) -> Iterator[str]:
 
 
 def _review_lines(report: Review) -> Iterator[str]:
-    from agentmerge.render import render_diff_text
+    from agentmerge.render import attention_line, render_diff_text
 
     yield f"{_sides(report, code=False)}: {_count(report)}"
+    for f, attention in attention_of(report):
+        yield f"  ! {f.path}:{attention_line(attention)}"
     for f in report.files:
         yield ""
         where = f"{f.old_path} -> {f.path}" if f.status == "renamed" else f.path
@@ -328,21 +343,23 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
     do not fit are cut at a line, with open code fences closed, and a note says what was left out.
     """
     head = [f"### agentmerge review: {_count(report)}", "", f"{_sides(report, code=True)}.", ""]
+    head.extend(_attention_markdown(report, limit // 4))
     rows: list[str] = []
     if report.files:
         rows = [
-            "| File | Status | Added | Removed | Reworded | Moved | Frontmatter |",
-            "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+            "| File | Status | Added | Removed | Reworded | Moved | Frontmatter | \u26a0 Attention |",
+            "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |",
         ]
         for f in report.files:
             if f.diff is None:
-                status, counts, keys = f"{f.status} (not compared)", [""] * 4, ""
+                status, counts, keys, attention = f"{f.status} (not compared)", [""] * 4, "", ""
             else:
                 summary = f.diff.summary
                 counts = [str(n) for n in (summary.added, summary.removed, summary.reworded, summary.moved)]
                 keys = ", ".join(_cell(k) for k in sorted({c.key for c in f.diff.frontmatter}))
                 status = "modified (formatting only)" if f.status == "modified" and f.diff.identical else f.status
-            rows.append("| " + " | ".join([_file_cell(f), status, *counts, keys]) + " |")
+                attention = f"\u26a0 {len(f.diff.attention)}" if f.diff.attention else ""
+            rows.append("| " + " | ".join([_file_cell(f), status, *counts, keys, attention]) + " |")
     # Room kept for the closing note, which is short; the table and the blocks share the rest.
     budget = limit - 400
     out = "\n".join(head) + "\n"
@@ -380,15 +397,65 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
     return out[:limit]
 
 
+def attention_of(report: Review) -> Iterator[tuple[FileReview, Attention]]:
+    """Every change of the review that needs a reviewer's attention, file by file."""
+    for f in report.files:
+        if f.diff is not None:
+            for attention in f.diff.attention:
+                yield f, attention
+
+
+ATTENTION_SHOWN = 50
+"""Most attention entries listed at the top of a Markdown review; a note counts the rest."""
+
+
+def _attention_markdown(report: Review, room: int) -> list[str]:
+    """The "needs attention" list of a Markdown review: every widening, model or permission
+    change, polarity flip and removed safety instruction, each with its file and line, outside
+    any collapsed block; at most ``room`` characters (and ATTENTION_SHOWN entries)."""
+    from agentmerge.render import markdown_code, markdown_text
+
+    found = list(attention_of(report))
+    if not found:
+        return []
+    lines = [f"**\u26a0 Needs attention ({len(found)})**", ""]
+    used = sum(len(line) + 1 for line in lines)
+    shown = 0
+    for f, attention in found:
+        where = f" L{attention.line}" if attention.line is not None else ""
+        line = f"- {markdown_code(f.path)}{where}: {markdown_text(attention.message, line_start=False)}"
+        if shown == ATTENTION_SHOWN or used + len(line) + 1 > room:
+            break
+        lines.append(line)
+        used += len(line) + 1
+        shown += 1
+    if shown < len(found):
+        lines.append(f"- _and {len(found) - shown} more in the files below_")
+    lines.append("")
+    return lines
+
+
+_COMMIT_RE = re.compile(r"[0-9a-fA-F]{7,64}")
+
+
 def _sides(report: Review, *, code: bool) -> str:
+    """The report's header sentence: the head's name (a branch, not a commit id, when it has one)
+    and the base's, with the commits compared."""
     from agentmerge.render import markdown_code
 
     def q(text: str) -> str:
         return markdown_code(text) if code else text
 
-    base = f"{q(report.base[:10])} (merge base with {q(report.base_rev)})"
-    head = f"{q(report.head[:10])} ({q(report.head_rev)})" if report.head else "the working tree"
-    return f"Compared {base} with {head}"
+    def named(name: str) -> bool:
+        return bool(name) and not _COMMIT_RE.fullmatch(name)
+
+    base_name = report.base_name or report.base_rev
+    base = f"{q(base_name)} (merge base {q(report.base[:10])})" if named(base_name) else q(report.base[:10])
+    if report.head is None:
+        return f"Changes in the working tree since {base}"
+    head_name = report.head_name or report.head_rev
+    head = f"{q(head_name)} ({q(report.head[:10])})" if named(head_name) else q(report.head[:10])
+    return f"Changes on {head} since {base}"
 
 
 def _count(report: Review) -> str:
@@ -450,15 +517,26 @@ def _cut_details(f: FileReview, block: str, room: int) -> str:
         return ""
     kept: list[str] = []
     used = 0
-    fence = False
+    fence = ""  # the open code fence's run of backticks or tildes; empty outside a fence
     depth = 0
     for line in _details_body(f).split("\n"):
         stripped = line.strip()
-        next_fence = fence != stripped.startswith(("```", "~~~"))
+        run = re.match(r"`{3,}|~{3,}", stripped)
+        next_fence = fence
+        if not fence and run:
+            next_fence = run.group(0)
+        elif (
+            fence
+            and run
+            and stripped == run.group(0)
+            and run.group(0)[0] == fence[0]
+            and len(run.group(0)) >= len(fence)
+        ):
+            next_fence = ""  # a closing fence: the same character, at least as long, nothing after it
         next_depth = depth
-        if not next_fence:
+        if not next_fence and not fence:
             next_depth += stripped.count("<details>") - stripped.count("</details>")
-        closers = (4 if next_fence else 0) + max(0, next_depth) * len("\n\n</details>")
+        closers = (len(next_fence) + 1) + max(0, next_depth) * len("\n\n</details>")
         if used + len(line) + 1 + closers > space:
             break
         kept.append(line)
@@ -466,6 +544,6 @@ def _cut_details(f: FileReview, block: str, room: int) -> str:
         fence, depth = next_fence, next_depth
     body = "\n".join(kept)
     if fence:
-        body += "\n```"
+        body += "\n" + fence
     body += "\n\n</details>" * max(0, depth)
     return opening + body + closing

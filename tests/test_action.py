@@ -299,7 +299,8 @@ def test_shallow_checkout_says_to_fetch_full_history(tmp_path: Path, api: tuple[
 
 
 def test_base_ref_is_used_when_the_event_has_no_shas(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
-    """Without a payload, GITHUB_BASE_REF names the base as origin/<ref> in the checkout."""
+    """Without a payload, GITHUB_BASE_REF names the base as origin/<ref> in the checkout, and the
+    header names the branch."""
     _, url = api
     origin = make_review_repo(tmp_path)
     clone = tmp_path / "clone"
@@ -308,7 +309,7 @@ def test_base_ref_is_used_when_the_event_has_no_shas(tmp_path: Path, api: tuple[
     del env["GITHUB_EVENT_PATH"]
     done = run_review_step(clone, env)
     assert done.returncode == 0, done.stderr
-    assert "merge base with `origin/main`" in (tmp_path / "summary.md").read_text()
+    assert "since `main` (merge base `" in (tmp_path / "summary.md").read_text()
     assert (tmp_path / "output.txt").read_text() == "changed=4\n"
 
 

@@ -364,6 +364,13 @@ def test_binary_file_in_agent_folder_is_listed_without_a_diff(tmp_path: Path) ->
         ("README.md", False),
         ("docs/guide.md", False),
         ("agent.md", False),
+        (".github/copilot-instructions.md", True),
+        ("src/.github/copilot-instructions.md", False),
+        (".github/instructions/python.instructions.md", True),
+        ("prompts/review.prompt.md", True),
+        (".cursorrules", True),
+        ("GEMINI.md", True),
+        ("packages/web/GEMINI.md", True),
     ],
 )
 def test_default_globs_recognise_agent_locations(path: str, expected: bool) -> None:
@@ -643,3 +650,70 @@ def test_markdown_never_exceeds_any_limit_and_stays_balanced(big_report: Review,
     assert text.count("<details>") == text.count("</details>")
     assert sum(1 for line in text.splitlines() if line.strip().startswith("```")) % 2 == 0
     assert text.startswith("### agentmerge review: 29 agent files changed")
+
+
+TOOLS_BEFORE = (
+    "---\nname: builder\ndescription: Builds the project\ntools: Read, Grep\nmodel: sonnet\n---\n- Run the build\n"
+)
+TOOLS_AFTER = (
+    "---\nname: builder\ndescription: Builds the project\ntools: Read, Grep, Bash\nmodel: opus\n---\n- Run the build\n"
+)
+
+
+def test_a_widening_is_listed_at_the_top_outside_every_collapsed_block(tmp_path: Path) -> None:
+    """Bash added to tools and a model change show in the "needs attention" list above the table,
+    outside every <details>, and the table counts them in its attention column."""
+    repo = new_repo(tmp_path / "repo", {".claude/agents/builder.md": TOOLS_BEFORE, GUIDE_PATH: GUIDE})
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, ".claude/agents/builder.md", TOOLS_AFTER)
+    git(repo, "commit", "-q", "-am", "more tools")
+    markdown = render_review_markdown(review(repo, base="main"))
+    top = markdown.split("<details>", 1)[0]
+    assert "Needs attention (2)" in top
+    assert "- `.claude/agents/builder.md` L4: tools widened: now also Bash" in top
+    assert "- `.claude/agents/builder.md` L5: model changed: sonnet -> opus" in top
+    assert top.index("Needs attention") < top.index("| File |")
+    row = next(line for line in top.splitlines() if line.startswith("| `.claude/agents/builder.md`"))
+    assert row.endswith("| \u26a0 2 |")
+    _, text, _ = run_cli("review", "--base", "main", cwd=repo)
+    assert "  ! .claude/agents/builder.md:L4: tools widened: now also Bash" in text.splitlines()
+
+
+GUIDE_PATH = "docs/guide.md"
+
+
+def test_the_header_names_the_branches_not_commit_ids(tmp_path: Path) -> None:
+    """The header names both branches with their commits; a commit id given as base is shown
+    short, and the event's branch names win over the commit ids the Action passes."""
+    repo = make_review_repo(tmp_path)
+    report = review(repo, base="main", head="feature")
+    header = render_review_markdown(report).splitlines()[2]
+    assert header.startswith("Changes on `feature` (`") and "since `main` (merge base `" in header
+    base_sha = git(repo, "rev-parse", "main").strip()
+    head_sha = git(repo, "rev-parse", "feature").strip()
+    by_sha = render_review_markdown(review(repo, base=base_sha, head=head_sha)).splitlines()[2]
+    assert base_sha not in by_sha and head_sha not in by_sha and base_sha[:10] in by_sha
+    named = review(repo, base=base_sha, head=head_sha, base_name="main", head_name="feature")
+    assert render_review_markdown(named).splitlines()[2] == header
+
+
+def test_colour_follows_git_under_its_pager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With git's pager in use (GIT_PAGER_IN_USE) the report is coloured as git colours its own
+    hunks, unless color.diff (or color.ui) says never; NO_COLOR still wins."""
+    repo = make_review_repo(tmp_path)
+    for name in ("FORCE_COLOR", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GIT_PAGER_IN_USE", "true")
+    _, coloured, _ = run_cli("review", "--base", "main", cwd=repo)
+    assert "\x1b[" in coloured
+    git(repo, "config", "color.ui", "never")
+    _, plain, _ = run_cli("review", "--base", "main", cwd=repo)
+    assert "\x1b[" not in plain
+    git(repo, "config", "color.diff", "always")
+    monkeypatch.delenv("GIT_PAGER_IN_USE")
+    _, without_pager, _ = run_cli("review", "--base", "main", cwd=repo)
+    assert "\x1b[" not in without_pager  # git's setting counts only where git runs agentmerge
+    monkeypatch.setenv("GIT_PAGER_IN_USE", "1")
+    monkeypatch.setenv("NO_COLOR", "1")
+    _, no_colour, _ = run_cli("review", "--base", "main", cwd=repo)
+    assert "\x1b[" not in no_colour
