@@ -426,6 +426,7 @@ class _BodyDiff:
         self.item_pair, self.item_score = self._pair_items()
         self.out_of_order = self._out_of_order()
         self.within = self._within()
+        self._old_at: dict[tuple[int, str], _ItemUnit] | None = None
 
     def _place_old(self, section: int) -> int:
         """The new section standing for an old one: its partner, else its nearest paired ancestor's.
@@ -872,11 +873,16 @@ class _BodyDiff:
         """The safety role (a SAFETY_ROLES key) of the removed item at ``side``, or None."""
         from agentmerge.scorer import item_role
 
-        for unit in self.old.items:
-            if unit.item.line == side.line and unit.item.text == side.text:
-                role = item_role(self.old.titles(unit.section), unit.item.kind, unit.item.text)
-                return role if role in SAFETY_ROLES else None
-        return None
+        if self._old_at is None:
+            # Built once: a deleted file removes every item, and each is looked up here.
+            self._old_at = {}
+            for each in self.old.items:
+                self._old_at.setdefault((each.item.line, each.item.text), each)
+        unit = self._old_at.get((side.line, side.text))
+        if unit is None:
+            return None
+        role = item_role(self.old.titles(unit.section), unit.item.kind, unit.item.text)
+        return role if role in SAFETY_ROLES else None
 
 
 SAFETY_ROLES = {"pitfalls": "pitfall", "gates": "checklist gate"}
