@@ -419,7 +419,10 @@ def block_title(change: Change) -> str:
     kind = change.item_kind or ""
     first = side.text.split("\n", 1)[0].strip()
     if kind == "code":
-        language = next((line.text[3:].strip() for line in change.lines if line.text.startswith("```")), "")
+        # The new side's fence first: a language added to a bare fence names the block.
+        fences = [line.text for line in change.lines if line.op != "-" and line.text.startswith("```")]
+        fences += [line.text for line in change.lines if line.op == "-" and line.text.startswith("```")]
+        language = fences[0][3:].strip() if fences else ""
         return f"code block{' (' + language + ')' if language else ''}, {_count_lines(change)}"
     if kind == "table":
         return f"table {_clip(first, OUTLINE_WIDTH)}, {_count_lines(change)}"

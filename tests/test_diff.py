@@ -24,7 +24,7 @@ from agentmerge.match import (
     validate_cutoff,
 )
 from agentmerge.parse import parse_text, read_agent
-from agentmerge.render import change_description
+from agentmerge.render import block_title, change_description
 
 BASE = """\
 ---
@@ -469,6 +469,15 @@ def test_an_indentation_change_in_code_shows_in_its_lines() -> None:
     old = "# Tool\n\n```py\nif x:\n  run()\n```\n"
     change = only(diff(old, old.replace("  run()", "    run()")))
     assert [line.op for line in change.lines if line.op != " "] == ["-", "+"]
+
+
+def test_a_language_added_to_a_bare_fence_is_the_fence_line_changed() -> None:
+    """A code-fence repair shows as the fence line it is, and the block is named by its new language."""
+    old = "# Tool\n\n```\nnpm test\n```\n"
+    change = only(diff(old, old.replace("```\nnpm", "```bash\nnpm")))
+    assert [(line.op, line.text) for line in change.lines] == [("-", "```"), ("+", "```bash"), (" ", "npm test")]
+    assert change_description(change).startswith("reworded")
+    assert block_title(change) == "code block (bash), 1 line added, 1 removed"
 
 
 def test_an_added_code_block_lists_every_line() -> None:
