@@ -871,8 +871,6 @@ class _BodyDiff:
 
     def _removed_role(self, side: Side) -> str | None:
         """The safety role (a SAFETY_ROLES key) of the removed item at ``side``, or None."""
-        from agentmerge.scorer import item_role
-
         if self._old_at is None:
             # Built once: a deleted file removes every item, and each is looked up here.
             self._old_at = {}
@@ -881,7 +879,14 @@ class _BodyDiff:
         unit = self._old_at.get((side.line, side.text))
         if unit is None:
             return None
-        role = item_role(self.old.titles(unit.section), unit.item.kind, unit.item.text)
+        titles = self.old.titles(unit.section)
+        # ``item_role`` names a pitfall or gate only for a task box or under a title of that role;
+        # without either, the matcher's module need not load (it costs the diff's start-up).
+        if unit.item.kind != "task" and not any(section_role(t) in SAFETY_ROLES for t in titles if t):
+            return None
+        from agentmerge.scorer import item_role
+
+        role = item_role(titles, unit.item.kind, unit.item.text)
         return role if role in SAFETY_ROLES else None
 
 
