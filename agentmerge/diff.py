@@ -911,10 +911,15 @@ class _Words:
     """A text's words and clauses, for finding a short item inside a longer one."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.words = words(text)
         self.size = len(self.words)
         self.joined = f" {' '.join(self.words)} "
-        self.clauses = _clauses(text)
+
+    @functools.cached_property
+    def clauses(self) -> str:
+        """The text's clauses (``_clauses``), split only when a short item is looked for."""
+        return _clauses(self.text)
 
     def holds(self, other: _Words) -> bool:
         """Whether ``other`` stands in this text: four words or more in a row say it; fewer
