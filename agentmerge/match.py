@@ -180,6 +180,8 @@ def pair_fuzzy(
     validate_cutoff(cutoff)
     keys = list(new)
     choices = [compare_form(new[j]) for j in keys]
+    # Each text in both forms the measure compares, made once rather than once per query.
+    shapes = (choices, [sorted_words(choice) for choice in choices])
     by_length = sorted((len(choice), n) for n, choice in enumerate(choices))
     candidates: list[tuple[float, int, int, int]] = []
     # Few pairs are scored in a plain loop; many in rapidfuzz's C loops, whose module takes
@@ -194,9 +196,9 @@ def pair_fuzzy(
         ]
         indices = sorted(n for _, n in window)
         best: dict[int, float] = {}
-        for form in (lambda text: text, sorted_words):
-            forms = [form(choices[n]) for n in indices]
-            for k, score in _scores(form(query), forms, fuzz.ratio, cutoff * 100, bulk):
+        for shaped, formed in zip(shapes, (query, sorted_words(query)), strict=True):
+            forms = [shaped[n] for n in indices]
+            for k, score in _scores(formed, forms, fuzz.ratio, cutoff * 100, bulk):
                 best[indices[k]] = max(best.get(indices[k], 0.0), score)
         for n, score in best.items():
             j = keys[n]
