@@ -464,12 +464,18 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
     tests" differ in few characters but are two instructions. Code and tables (``prose`` false)
     are compared on characters only.
     """
-    left, right = normalize(a).casefold(), normalize(b).casefold()
+    (left, left_terms), (right, right_terms) = _verbatim_form(a), _verbatim_form(b)
     if left == right:
         return True
-    if prose and set(terms(a)) != set(terms(b)):
+    if prose and left_terms != right_terms:
         return False
     return ratio(left, right) >= NEAR_VERBATIM * 100
+
+
+@lru_cache(maxsize=8192)
+def _verbatim_form(text: str) -> tuple[str, frozenset[str]]:
+    """``text`` normalised and case-folded, and its terms: made once per text, not once per pair."""
+    return normalize(text).casefold(), frozenset(terms(text))
 
 
 def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
