@@ -30,6 +30,9 @@ ORDER_PAIR_BUDGET = 200_000
 LINE_STEP = 10
 """Gap between the synthetic line numbers of the merged model's nodes (room for annotations)."""
 
+_NESTING_KINDS = frozenset({"bullet", "ordered", "task"})
+"""Item kinds that can hold nested items when written (list items)."""
+
 
 # --------------------------------------------------------------------------------------------
 # The merged body
@@ -509,7 +512,7 @@ class _Arranger:
         for key in order:
             if key[0] != "item":
                 continue
-            kind = self._output_kind(self.items[self.kept[key[1]]].item, style)
+            kind = self._written_kind(key[1], style)
             if kind in ("bullet", "ordered", "task"):
                 had_list = True
             elif kind == "paragraph" and had_list:
@@ -534,11 +537,20 @@ class _Arranger:
             return None
         return "ordered" if votes["ordered"] > votes["bullet"] else "bullet"
 
-    @staticmethod
-    def _output_kind(item: Item, style: str | None) -> str:
-        if style is not None and item.kind in ("bullet", "ordered"):
+    def _written_kind(self, number: int, style: str | None) -> str:
+        """The kind cluster ``number`` is written as: its kept wording's, in the section's list
+        ``style``. A paragraph that holds nested items, or is nested in one, is written as a list
+        item: Markdown nests items only in list items, and a paragraph under a list item reads
+        back as more of that item's text (a paragraph over nested items would lose them)."""
+        kind = self.items[self.kept[number]].item.kind
+        if kind == "paragraph" and (self.children_of.get(number) or self.under[number] >= 0):
+            kind = next(
+                (k for k in (self.items[i].item.kind for i in self.clusters[number]) if k in ("bullet", "ordered")),
+                "bullet",
+            )
+        if style is not None and kind in ("bullet", "ordered"):
             return style
-        return item.kind
+        return kind
 
     def _order(
         self, group: int, own: list[InputSection], item_clusters: list[int], child_groups: list[int]
@@ -622,7 +634,7 @@ class _Arranger:
             for n in order
         )
         children = [self._merged_item(self.clusters[n], n, None) for n in self._child_order(number)]
-        kind = self._output_kind(kept, style)
+        kind = self._written_kind(number, style)
         item = replace(
             kept,
             kind=kind,  # type: ignore[arg-type]

@@ -83,8 +83,27 @@ class Rule(NamedTuple):
     """The check: true when the rule stops the pair."""
 
 
+def copy_form(kind: str, text: str) -> str:
+    """The form in which two items are exact copies of each other.
+
+    Prose compares in its normal form, case-folded (emphasis, wrapping and escapes aside). Code
+    and diagrams compare line by line with only trailing spaces and blank edge lines aside: in
+    code, indentation, case and ``*`` are meaning (``return`` inside or after a loop, ``SELECT``
+    or ``select`` in a language that cares). Tables compare cell by cell, padding aside; HTML
+    as written.
+    """
+    if kind == "code" or is_diagram(text):
+        return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+    if kind == "table":
+        rows = (line.strip().strip("|").split("|") for line in text.strip().split("\n"))
+        return "\n".join("|".join(" ".join(cell.split()) for cell in row) for row in rows)
+    if kind == "html":
+        return text.strip()
+    return normalize(text).casefold()
+
+
 def bag_units(units: Sequence[Unit]) -> list[list[int]]:
-    """Group units whose texts are the same after normalisation (and role, kind, repeatability).
+    """Group units whose texts are the same in ``copy_form`` (and role, kind, repeatability).
 
     Identical copies are one instruction whatever else happens, so they are clustered once as a
     bag: scoring 200 copies of a bullet pairwise would cost 20,000 comparisons for nothing. A
@@ -93,7 +112,7 @@ def bag_units(units: Sequence[Unit]) -> list[list[int]]:
     """
     keyed: dict[tuple[str, str, str, bool], list[int]] = {}
     for index, unit in enumerate(units):
-        key = (normalize(unit.text).casefold(), unit.role, unit.kind, unit.repeatable)
+        key = (copy_form(unit.kind, unit.text), unit.role, unit.kind, unit.repeatable)
         keyed.setdefault(key, []).append(index)
     bags: list[list[int]] = []
     for (_, _, _, repeatable), members in keyed.items():

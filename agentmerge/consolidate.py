@@ -60,8 +60,8 @@ from agentmerge.cluster import (
     choose_wording,
     cluster_items,
     cluster_sections,
-    item_similarity,
     section_similarity,
+    specifics,
     title_overlap,
 )
 from agentmerge.errors import AgentMergeError
@@ -71,14 +71,23 @@ from agentmerge.fields import (
     description_prose,
     example_key,
     is_name_set,
+    list_union,
+    merges_as_list,
     names,
     ordered_keys,
     value_text,
 )
-from agentmerge.lexicon import GENERAL_ROLE, ROOT_ROLE, SINGLE_ROLES, roles_compatible
+from agentmerge.lexicon import (
+    GENERAL_ROLE,
+    GUIDANCE_ROLE,
+    ROLE_TITLE_WORDS,
+    ROOT_ROLE,
+    SINGLE_ROLES,
+    roles_compatible,
+)
 from agentmerge.model import Agent, Field, Section
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, item_role, near_verbatim
-from agentmerge.text import label_only, normalize, terms
+from agentmerge.text import compare_form, label_only, normalize, terms
 
 __all__ = [
     "OUTPUT_PATH",
@@ -114,6 +123,9 @@ class MergedField:
     """Every input field with this key, in input order."""
     conflict: bool
     """Whether the inputs disagreed and a rule settled the value (see ``conflicts``)."""
+    kept: int = 1
+    """How many of ``sources`` (the first ones) are written in full: for the description, the
+    chosen prose and every other input's prose that says something it does not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,15 +537,27 @@ class _Consolidator:
             if title < 0:
                 title = title_cache[title_key] = title_overlap(left.text, right.text, title_weights)
             score = section_similarity(title, common, smaller)
-            single = left.role in SINGLE_ROLES and role_count[(left.source, left.role)] == 1
-            if single and left.role == right.role and role_count[(right.source, right.role)] == 1:
+            if self._only_of_role(i, role_count) and self._only_of_role(j, role_count) and left.role == right.role:
                 # The one workflow (pitfall list, ...) of each input: the same section, whatever its title.
                 score = max(score, SECTION_ALIGN_THRESHOLD)
             if score > 0:
                 scores[(a, b)] = score
         return scores
 
-    # -- frontmatter ---------------------------------------------------------------------------
+    def _only_of_role(self, index: int, role_count: Counter[tuple[int, str]]) -> bool:
+        """Whether section ``index`` is its input's one section of a single role (its workflow,
+        its pitfall list, ...) under a title that names it, which aligns with another input's
+        whatever the titles.
+
+        A title of more than ROLE_TITLE_WORDS words is a sentence that mentions a role, not a
+        name for the input's section of it: "Before writing the plan, escalate to a human if",
+        a condition inside a workflow step, aligned by role alone with another input's
+        "Integration with Other Agents" and its heading disappeared into that one.
+        """
+        entry = self.sections[index]
+        if entry.role not in SINGLE_ROLES or role_count[(entry.source, entry.role)] != 1:
+            return False
+        return len(_title(entry.section).split()) <= ROLE_TITLE_WORDS
 
     def _merge_fields(self, line: int) -> tuple[list[MergedField], list[Conflict]]:
         """The merged frontmatter, keys numbered on from ``line`` (the body's last line)."""
@@ -552,21 +576,33 @@ class _Consolidator:
         for key in keys:
             found = [(n, table[key]) for n, table in enumerate(by_key) if key in table]
             sources = tuple(Source(self.agents[n].path, f.line, value_text(f.value), 1.0) for n, f in found)
+            kept = 1
             if key in PROSE_KEYS and all(isinstance(f.value, str) for _, f in found):
-                value, sources = self._description(found)
+                value, sources, kept = self._description(found)
                 conflict = None
             elif all(is_name_set(key, f.value) for _, f in found):
                 value, conflict = self._set_field(key, found)
+            elif merges_as_list(f.value for _, f in found):
+                value, conflict = self._list_field(key, found)
             else:
                 value, conflict = self._scalar_field(key, found)
             line += LINE_STEP
-            fields.append(MergedField(Field(key, value, line, line), sources, conflict is not None))
+            fields.append(MergedField(Field(key, value, line, line), sources, conflict is not None, kept))
             if conflict is not None:
                 conflicts.append(conflict)
         return fields, conflicts
 
-    def _description(self, found: list[tuple[int, Field]]) -> tuple[object, tuple[Source, ...]]:
-        """The description chosen like an item, with every distinct ``<example>`` block kept."""
+    def _description(self, found: list[tuple[int, Field]]) -> tuple[object, tuple[Source, ...], int]:
+        """The description: the prose chosen like an item, then every other input's prose that
+        says something it does not, then every distinct ``<example>`` block of every input.
+
+        Another input's prose folds into the chosen one only as an item folds into its kept
+        wording (the lossless rule): when it is a copy of prose already kept, or when it scores
+        the fold floor against the chosen prose (the matcher's pair score) and carries no number
+        or code span the chosen prose lacks. Otherwise it is kept, as a paragraph of its own: a
+        description says when to use the agent, and a trigger only one input names is an
+        instruction. Returns the value, the sources (kept prose first) and how many are kept.
+        """
         proses = [description_prose(str(f.value)) for _, f in found]
         choice = choose_wording(proses, [n for n, _ in found], [f.line for _, f in found], self.preferred)
         chosen = found[choice][1]
@@ -580,21 +616,46 @@ class _Consolidator:
                     seen.add(key)
                     examples.append(example.text)
                     owners.add(n)
-        kept_vector = self.weights.vector(proses[choice])
-        order = [choice, *(k for k in range(len(found)) if k != choice)]
+        views = [
+            ItemView(n, prose, "paragraph", None, GUIDANCE_ROLE) for (n, _), prose in zip(found, proses, strict=True)
+        ]
+        scorer = PairScorer(views, self.model)
+        floor = max(self.threshold, self.model.floor)
+        pinned = specifics(proses[choice])
+        similarity = [1.0] * len(found)
+        kept, folded = [choice], []
+        forms = {compare_form(proses[choice])}
+        for k in range(len(found)):
+            if k == choice:
+                continue
+            # A copy of prose already kept, or only examples (no words that say anything).
+            if compare_form(proses[k]) in forms or not (terms(proses[k]) or specifics(proses[k])):
+                folded.append(k)
+                continue
+            pair = (k, choice) if k < choice else (choice, k)
+            similarity[k] = round(scorer.scores([pair])[pair], 3)
+            if similarity[k] >= floor and specifics(proses[k]) <= pinned:
+                folded.append(k)
+                continue
+            similarity[k] = 1.0  # written in full, as the chosen prose is
+            kept.append(k)
+            forms.add(compare_form(proses[k]))
         merged_sources = tuple(
             Source(
                 self.agents[found[k][0]].path,
                 found[k][1].line,
                 value_text(found[k][1].value),
-                1.0 if k == choice else round(item_similarity(self.weights.vector(proses[k]), kept_vector), 3),
+                similarity[k],
             )
-            for k in order
+            for k in kept + folded
         )
-        if not examples or owners == {found[choice][0]}:
-            return chosen.value, merged_sources
+        if len(kept) == 1 and (not examples or owners == {found[choice][0]}):
+            return chosen.value, merged_sources, 1
+        prose = "\n\n".join(proses[k] for k in kept if proses[k])
+        if not examples:
+            return prose, merged_sources, len(kept)
         blocks = "\n".join(f"<example>\n{text}\n</example>" for text in examples)
-        return f"{proses[choice]}\n\nExamples:\n{blocks}", merged_sources
+        return f"{prose}\n\nExamples:\n{blocks}", merged_sources, len(kept)
 
     def _vote(self, key: str, found: list[tuple[int, Field]]) -> tuple[str, list[str], str]:
         """The value text most inputs share; ties go to ``prefer``, else to the first input in
@@ -623,6 +684,18 @@ class _Consolidator:
         others = [p for t, ps in values.items() if t != chosen for p in ps]
         why = f"{why}; {', '.join(others)} had another value"
         return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), chosen, why)
+
+    def _list_field(self, key: str, found: list[tuple[int, Field]]) -> tuple[object, Conflict | None]:
+        """A list every input writes as a list: the union of the entries, in first-seen order."""
+        value = list_union(f.value for _, f in found if isinstance(f.value, list))
+        texts = [value_text(f.value) for _, f in found]
+        if len(set(texts)) == 1:
+            return found[0][1].value, None
+        values: dict[str, list[str]] = {}
+        for (n, _), text in zip(found, texts, strict=True):
+            values.setdefault(text, []).append(self.agents[n].path)
+        why = "merged as a list (every entry of every input's list, once each, in first-seen order)"
+        return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), value_text(value), why)
 
     def _set_field(self, key: str, found: list[tuple[int, Field]]) -> tuple[object, Conflict | None]:
         """Union of the names, in first-seen order; any input that gains a name is reported."""

@@ -123,6 +123,23 @@ def is_name_set(key: str, value: object) -> bool:
     return key in SET_KEYS and isinstance(value, (str, list))
 
 
+def merges_as_list(values: Iterable[object]) -> bool:
+    """Whether a key whose values (one per input that sets it) are all YAML lists merges as their
+    union: ``tags``, Copilot's ``agents`` and ``handoffs``, a ``model`` list. What one input lists
+    is kept; voting for one input's list would drop the others' entries."""
+    found = list(values)
+    return bool(found) and all(isinstance(value, list) for value in found)
+
+
+def list_union(values: Iterable[list[object]]) -> list[object]:
+    """The entries of every list, each once (equal as JSON), in first-seen order."""
+    union: dict[str, object] = {}
+    for value in values:
+        for entry in value:
+            union.setdefault(json.dumps(entry, sort_keys=True, ensure_ascii=False), entry)
+    return list(union.values())
+
+
 def value_text(value: object) -> str:
     """A field value as one text: strings as they are, anything else as compact JSON."""
     if isinstance(value, str):

@@ -308,6 +308,12 @@ SINGLE_ROLES = frozenset(
 """Roles an agent file usually has one section of; when two inputs each have exactly one, those
 sections align whatever their titles ("Approach" and "When writing code, you will")."""
 
+ROLE_TITLE_WORDS = 7
+"""Most words of a title that names its section's single role ("Integration with Other Agents",
+"When writing backend code, you will"); a longer one is a sentence that mentions the role
+("Before writing the plan, escalate to a human if"), which aligns by its words and items, not
+by its role alone."""
+
 DISTINCT_ROLES = frozenset(
     {"examples", "gates", "pitfalls", "triggers", "collaboration", "handoff", "inputs", "outputs"}
 )

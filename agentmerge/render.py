@@ -774,7 +774,7 @@ def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> d
             {
                 "key": f.field.key,
                 "value": f.field.value,
-                "sources": [_item_source(s) for s in f.sources],
+                "sources": [_item_source(s, kept=n < f.kept) for n, s in enumerate(f.sources)],
                 "conflict": f.conflict,
             }
             for f in result.fields

@@ -1,0 +1,255 @@
+"""Consolidation loses nothing: the loss checker (``losscheck``) over hand-written groups, the
+seeds, and every group of same-role agents in ../shared/corpus (by name and by keyword).
+
+Each known way content went missing has a test of its own here, on a hand-written group in
+``tests/cases/consolidate/`` that lost it before the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEEDS, corpus_files, corpus_params, run_cli
+from losscheck import LossReport, consolidate_and_check, findings_text
+
+from agentmerge.model import Item, Section
+from agentmerge.parse import parse_text
+
+CASES = ROOT / "tests" / "cases" / "consolidate"
+
+
+def case_files(name: str) -> list[Path]:
+    return sorted(p for p in (CASES / name).iterdir() if p.suffix in (".md", ".mdc"))
+
+
+def assert_nothing_lost(report: LossReport) -> None:
+    assert report.units > 0
+    assert not report.findings, "\n".join(findings_text(report))
+
+
+def merged(paths: list[Path], tmp_path: Path, *options: str) -> tuple[str, dict[str, object]]:
+    """The merged file and its report, written by the command line."""
+    out, report = tmp_path / "out.md", tmp_path / "out.json"
+    run = run_cli("consolidate", *map(str, paths), *options, "-o", str(out), "--report", str(report))
+    assert run.exit_code == 0, run.output
+    return out.read_text(encoding="utf-8"), json.loads(report.read_text(encoding="utf-8"))
+
+
+def find_item(section: Section, text: str) -> Item:
+    for sub in section.walk():
+        for top in sub.items:
+            for item in top.walk():
+                if text in item.text:
+                    return item
+    raise AssertionError(f"no item holds {text!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Hand-written groups and the seeds
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
+def test_hand_written_group_loses_nothing(case: str, tmp_path: Path) -> None:
+    assert_nothing_lost(consolidate_and_check(case_files(case), tmp_path))
+
+
+def test_seeds_lose_nothing(tmp_path: Path) -> None:
+    report = consolidate_and_check(SEEDS, tmp_path)
+    assert_nothing_lost(report)
+    assert report.folded > 20  # the seeds do merge: the check is not passing on four copies
+
+
+def test_the_checker_finds_a_dropped_child_and_a_changed_code_block(tmp_path: Path) -> None:
+    """The checker fails when the written file loses what the report lists."""
+    paths = case_files("nested-under-merged-paragraph")
+    text, report = merged(paths, tmp_path)
+    from losscheck import check
+
+    from agentmerge.parse import read_agent
+
+    inputs = [(str(p), p.read_text(encoding="utf-8")) for p in paths]
+    agents = [read_agent(p) for p in paths]
+    dropped = text.replace("  - `feat`: a new feature\n", "")
+    changed = text.replace("accept CRLF", "accept LF")
+    for broken in (dropped, changed):
+        found = check(inputs, agents, broken, {**report, "agent": broken})
+        assert "agree" in found.findings and ("missing" in found.findings or "code" in found.findings)
+
+
+# --------------------------------------------------------------------------------------------
+# Each known failure
+
+
+def test_children_of_a_paragraph_that_merged_with_a_list_item_are_written(tmp_path: Path) -> None:
+    """The kept wording is a paragraph; the list item folded into it had a sub-list and a code
+    block. A paragraph cannot hold them, so the merged item is written as a list item."""
+    text, _ = merged(case_files("nested-under-merged-paragraph"), tmp_path)
+    item = find_item(parse_text(text, "out.md").body, "**Type:** one of the following")
+    assert item.kind == "bullet"
+    assert [c.text for c in item.children] == ["`feat`: a new feature", "`fix`: a bug fix"]
+    assert item.children[1].children[0].text == "fix(parser): accept CRLF line endings"
+
+
+def test_a_paragraph_nested_under_a_label_is_written_as_an_item_of_its_own(tmp_path: Path) -> None:
+    """A paragraph kept as the wording of items nested under a label would read back as more of
+    the label's text; it is written as a nested list item."""
+    text, _ = merged(case_files("paragraph-under-label"), tmp_path)
+    label = find_item(parse_text(text, "out.md").body, "**Error handling:**")
+    assert label.text == "**Error handling:**"
+    (child,) = label.children
+    assert child.text.startswith("Raise custom exceptions") and child.kind == "bullet"
+
+
+def test_a_label_inside_a_workflow_step_is_not_aligned_by_its_role_alone(tmp_path: Path) -> None:
+    """ "Before writing the plan, escalate to a human if:" (read as collaboration) sits three
+    levels down in one input; the other input's one collaboration section is top-level. They
+    share no word and no item, so the conditions stay under their own label."""
+    text, _ = merged(case_files("escalation-label"), tmp_path, "--mixed")
+    body = parse_text(text, "out.md").body
+    (label,) = [s for s in body.walk() if s.title == "Before writing the plan, escalate to a human if"]
+    assert label.items[0].text == "The change alters a public API contract"
+    (integration,) = [s for s in body.walk() if s.title == "Integration with Other Agents"]
+    assert all(i.text.startswith("**With ") for i in integration.items)
+
+
+def test_description_keeps_its_text_after_the_first_example_and_every_example(tmp_path: Path) -> None:
+    text, _ = merged(case_files("description-examples"), tmp_path)
+    description = parse_text(text, "out.md").field("description")
+    assert description is not None and isinstance(description.value, str)
+    assert "Also use it proactively after any change to a public route." in description.value
+    assert description.value.count("<example>") == 3  # one shared example, written once
+    for request in ("add a pagination endpoint", "the orders API returns 500s", "document the billing API"):
+        assert description.value.count(request) == 1
+
+
+def test_another_inputs_description_that_says_more_is_kept(tmp_path: Path) -> None:
+    """Descriptions say when to use the agent; one that names what the chosen one does not
+    ("Designs the architecture of new features") is kept after it, and the report says so."""
+    text, report = merged(case_files("escalation-label"), tmp_path, "--mixed")
+    description = parse_text(text, "out.md").field("description")
+    assert description is not None and isinstance(description.value, str)
+    assert "Turns a refined story into an implementation plan." in description.value
+    assert "Designs the architecture of new features." in description.value
+    fields = report["fields"]
+    assert isinstance(fields, list)
+    (field,) = [f for f in fields if f["key"] == "description"]
+    assert [s.get("kept") for s in field["sources"]] == [True, True]
+
+
+def test_globs_and_other_list_fields_merge_as_sets(tmp_path: Path) -> None:
+    text, report = merged(case_files("list-fields"), tmp_path)
+    fields = {f.key: f.value for f in parse_text(text, "out.mdc").fields}
+    assert fields["globs"] == "src/**/*.ts, src/**/*.tsx, tests/**/*.ts, scripts/*.ts"
+    assert fields["tags"] == ["typescript", "web", "testing"]
+    assert fields["alwaysApply"] is False
+    conflicts = report["conflicts"]
+    assert isinstance(conflicts, list)
+    assert {c["key"] for c in conflicts} == {"globs", "tags"}
+
+
+def test_code_blocks_merge_only_as_exact_copies(tmp_path: Path) -> None:
+    """Indentation and case are meaning in code: a ``return`` inside or after the loop, and
+    ``SELECT`` against ``select``, are two blocks; the same block twice is one."""
+    text, _ = merged(case_files("code-copies"), tmp_path)
+    assert text.count("```python\ndef first_even") == 2
+    assert "        return None" in text and "\n    return None" in text
+    assert "SELECT id, email FROM users WHERE active" in text
+    assert "select id, email from users where active" in text
+    assert text.count("def send(to, *, subject, body): ...") == 1
+
+
+# --------------------------------------------------------------------------------------------
+# The corpus: every group of same-role agents
+
+
+ROLE_SUFFIXES = (".agent.md", ".chatmode.md", ".prompt.md", ".instructions.md", ".mdc", ".md")
+
+GENERIC_WORDS = frozenset(
+    {
+        "expert",
+        "architect",
+        "engineer",
+        "pro",
+        "developer",
+        "specialist",
+        "agent",
+        "app",
+        "team",
+        "builder",
+        "generator",
+        "manager",
+        "stack",
+        "project",
+        "platform",
+        "rules",
+        "prompt",
+        "file",
+        "mode",
+        "beast",
+    }
+)
+"""Role words too broad to make a keyword group (every third file is an "expert")."""
+
+KEYWORD_GROUP_SIZE = 6
+"""Most files of a keyword group, taken round-robin over the collections."""
+
+
+def role_of(path: Path) -> str:
+    """The role part of a corpus file name: ``plugins__x__agents__code-reviewer.md`` is
+    ``code-reviewer``, ``agents__CSharpExpert.agent.md`` is ``csharp-expert``."""
+    name = path.name
+    for suffix in ROLE_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    name = re.sub(r"-cursorrules.*$", "", name.split("__")[-1])
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "-", name).lower()
+
+
+def corpus_groups() -> list[tuple[str, list[Path]]]:
+    """Files sharing a role name (two or more), then files sharing a role word found in three
+    files or more of two collections or more (up to KEYWORD_GROUP_SIZE, spread over the
+    collections)."""
+    files = corpus_files()
+    by_role: dict[str, list[Path]] = defaultdict(list)
+    by_word: dict[str, list[Path]] = defaultdict(list)
+    for path in files:
+        role = role_of(path)
+        by_role[role].append(path)
+        for word in sorted(set(re.split(r"[-_ ]+", role))):
+            if len(word) > 2 and word not in GENERIC_WORDS:
+                by_word[word].append(path)
+    groups = [(role, sorted(paths)) for role, paths in sorted(by_role.items()) if len(paths) >= 2]
+    for word, paths in sorted(by_word.items()):
+        collections: dict[str, list[Path]] = defaultdict(list)
+        for path in sorted(paths):
+            collections[path.parent.name].append(path)
+        if len(paths) < 3 or len(collections) < 2:
+            continue
+        picked: list[Path] = []
+        while len(picked) < min(KEYWORD_GROUP_SIZE, len(paths)):
+            for name in sorted(collections):
+                if collections[name] and len(picked) < KEYWORD_GROUP_SIZE:
+                    picked.append(collections[name].pop(0))
+        groups.append((f"word-{word}", sorted(picked)))
+    return groups
+
+
+GROUPS = corpus_groups()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("group", corpus_params(GROUPS), ids=lambda g: g[0] if g else "no-shared-corpus")
+def test_corpus_group_loses_nothing(group: tuple[str, list[Path]], tmp_path: Path) -> None:
+    """Every kind of loss but ``headings``, which is a judgement on titles: a heading aligned by
+    its role alone ("Report Format" with another input's "Output") shares no word with the title
+    it is written under, and the checker, reading no roles, cannot tell that from an unrelated
+    placement. The hand-written groups assert it."""
+    _, paths = group
+    report = consolidate_and_check(paths, tmp_path)
+    report.findings.pop("headings", None)
+    assert_nothing_lost(report)
