@@ -641,7 +641,9 @@ class _Arranger:
             line=0,
             end_line=0,
             children=tuple(c.item for c in children),
-            number=None if kind != "ordered" else kept.number,
+            # A nested list starts at 1: one that starts at another number cannot interrupt its
+            # parent's text in Markdown and would be read back as more of that text.
+            number=kept.number if kind == "ordered" and self.under[number] < 0 else None,
         )
         return MergedItem(item, len(set(sources)), merged_sources, tuple(children))
 
