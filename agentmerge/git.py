@@ -18,7 +18,6 @@ from typing import Literal
 
 from agentmerge.errors import AgentMergeError, InputError, OutputError
 from agentmerge.filesystem import write_atomic
-from agentmerge.formats import DEFAULT_AGENT_GLOBS
 
 ChangeStatus = Literal["added", "deleted", "modified", "renamed"]
 
@@ -385,6 +384,8 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
             _write_text(attributes, "".join(lines))
             count = len(block)
             done.append(f"updated {count} line{'s' if count != 1 else ''} of {attributes} for the merge driver")
+    from agentmerge.formats import DEFAULT_AGENT_GLOBS  # the format table: install only, not every diff
+
     present = {_content(line) for line in lines}
     missing = [line for glob in DEFAULT_AGENT_GLOBS if (line := _attribute_line(glob)) not in present]
     if missing:
