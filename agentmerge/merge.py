@@ -33,7 +33,6 @@ from agentmerge.diff import BodyPairing, item_key, pair_bodies, same_value
 from agentmerge.fields import SET_KEYS, is_name_set, names
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.parse import frontmatter_span, parse_body, parse_text
-from agentmerge.scorer import near_verbatim
 
 MARKER_SIZE = 7
 """Default length of conflict markers, git's (``merge.conflictStyle`` markers ``<<<<<<<``)."""
@@ -1141,6 +1140,10 @@ def _pair_copies(
     ours: list[tuple[int, Ref]], theirs: list[tuple[int, Ref]], side_o: _Side, side_t: _Side
 ) -> list[tuple[int, int]]:
     """Pair items (with no children of their own) that are near-verbatim copies, one-to-one, in order."""
+    if not ours or not theirs:
+        return []
+    from agentmerge.scorer import near_verbatim  # the matcher's module, only when both sides added items
+
     pairs: list[tuple[int, int]] = []
     used: set[int] = set()
     for i, o in ours:
