@@ -337,12 +337,7 @@ def cluster_items(
             total = math.fsum(scores.get(pair, 0.0) for pair in cross)
             if total / (len(left) * len(right)) < threshold:
                 continue
-        if len(left) < len(right):
-            root_i, root_j = root_j, root_i
-        parent[root_j] = root_i
-        members[root_i].extend(members[root_j])
-        members[root_j] = []
-        sources[root_i] |= sources[root_j]
+        _join(root_i, root_j, parent, members, sources)
     out: list[ItemCluster] = []
     for group in members:
         if group:
@@ -483,16 +478,23 @@ def cluster_sections(
         total = math.fsum(scores.get((x, y) if x < y else (y, x), 0.0) for x in left for y in right)
         if total / (len(left) * len(right)) < threshold:
             continue
-        if len(left) < len(right):
-            root_i, root_j = root_j, root_i
-        parent[root_j] = root_i
-        members[root_i].extend(members[root_j])
-        members[root_j] = []
-        sources[root_i] |= sources[root_j]
-        roles[root_i] |= roles[root_j]
+        root = _join(root_i, root_j, parent, members, sources)
+        roles[root] |= roles[root_i if root == root_j else root_j]
     groups = [sorted(m) for m in members if m]
     groups.sort(key=lambda g: g[0])
     return groups
+
+
+def _join(a: int, b: int, parent: list[int], members: list[list[int]], sources: list[set[int]]) -> int:
+    """Join the clusters rooted at ``a`` and ``b`` under the larger one's root (``a`` on a tie),
+    moving the other's members and sources into it; return the root kept."""
+    if len(members[a]) < len(members[b]):
+        a, b = b, a
+    parent[b] = a
+    members[a].extend(members[b])
+    members[b] = []
+    sources[a] |= sources[b]
+    return a
 
 
 def title_terms(title: str | None) -> frozenset[str]:
