@@ -29,10 +29,11 @@ from agentmerge.fields import (
     description_prose,
     example_key,
     names,
+    same_value,
     value_text,
 )
-from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
-from agentmerge.model import Agent, Diagnostic, Example, Field, Item, Section
+from agentmerge.model import Agent, Diagnostic, Example, Field, Item
+from agentmerge.pairing import BodyPairing, ItemUnit, Units
 from agentmerge.text import negated, normalize, opposite_polarity, section_role, words
 
 ChangeOp = Literal["added", "removed", "reworded", "moved"]
@@ -256,7 +257,7 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
     reworded instruction; it defaults to ``match.ITEM_CUTOFF``.
     """
     cutoff = match.ITEM_CUTOFF if threshold is None else match.validate_cutoff(threshold)
-    body = _BodyDiff(_Units(old.body), _Units(new.body), cutoff)
+    body = _BodyDiff(BodyPairing(old.body, new.body, cutoff))
     frontmatter = tuple(
         diff_frontmatter(old.fields, new.fields, new_exists=not _is_empty(new), old_exists=not _is_empty(old))
     )
@@ -275,158 +276,23 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
     )
 
 
-@dataclass(frozen=True, slots=True)
-class BodyPairing:
-    """How the sections and items of two bodies pair, exactly as ``diff_agents`` pairs them."""
-
-    old: _Units
-    """The old body's sections and items, numbered in source order."""
-    new: _Units
-    """The new body's sections and items, numbered in source order."""
-    sections: dict[int, int]
-    """Old section number to new section number, one-to-one; the roots (0) always pair."""
-    items: dict[int, int]
-    """Old item number to new item number, one-to-one (nested items included)."""
-
-
-def pair_bodies(old: Section, new: Section, *, threshold: float | None = None) -> BodyPairing:
-    """Pair the sections and items of two bodies the way ``diff_agents`` does (``merge`` uses it)."""
-    cutoff = match.ITEM_CUTOFF if threshold is None else match.validate_cutoff(threshold)
-    body = _BodyDiff(_Units(old), _Units(new), cutoff)
-    return BodyPairing(body.old, body.new, body.section_pair, body.item_pair)
-
-
 def _is_empty(agent: Agent) -> bool:
     """Whether ``agent`` is no file at all: absent (``/dev/null``) or empty, without frontmatter."""
     return not agent.has_frontmatter and not agent.body.items and not agent.body.sections
 
 
-def item_key(item: Item) -> str:
-    """The form two items are compared in for exact pairing: formatting removed.
-
-    Code keeps its lines (indentation is meaning there), trailing spaces aside; a task keeps
-    its box, so ticking it is a change.
-    """
-    if item.kind == "code":
-        lines = "\n".join(line.rstrip() for line in item.text.split("\n"))
-        return f"```{item.info or ''}\n{lines}"
-    text = normalize(item.text)
-    if item.kind == "task":
-        return f"[{'x' if item.checked else ' '}] {text}"
-    return text
-
-
-@dataclass(frozen=True, slots=True)
-class _ItemUnit:
-    item: Item
-    section: int
-    key: str
-
-
-class _Units:
-    """The sections and items of one body, numbered in source order."""
-
-    def __init__(self, body: Section) -> None:
-        self.sections: list[Section] = []
-        self.parent: list[int] = []
-        self.items: list[_ItemUnit] = []
-        self.item_parent: list[int] = []
-        """For each item, the number of the item it is nested in; -1 for a section's own item."""
-        self._add(body, -1)
-        # Document order: every heading and item by its line (a heading before an item on the
-        # same line), which is the order a reader meets them in.
-        units = [(s.line, 0, n) for n, s in enumerate(self.sections) if n]
-        units += [(u.item.line, 1, n) for n, u in enumerate(self.items)]
-        units.sort()
-        self.section_position: dict[int, int] = {}
-        self.item_position: dict[int, int] = {}
-        self.section_lines: dict[int, int] = {}
-        self.item_lines: dict[int, int] = {}
-        """How many lines of the file each unit stands for: from its first line to the next
-        unit's (blank lines included), as difflib counts the lines a move takes along."""
-        last = max((s.end_line for s in self.sections), default=0)
-        for position, (line, kind, n) in enumerate(units):
-            (self.section_position if kind == 0 else self.item_position)[n] = position
-            following = units[position + 1][0] if position + 1 < len(units) else last + 1
-            (self.section_lines if kind == 0 else self.item_lines)[n] = max(1, following - line)
-        self.subtree: list[set[int]] = [set() for _ in self.sections]
-        for index in range(len(self.sections)):
-            at = index
-            while at >= 0:
-                self.subtree[at].add(index)
-                at = self.parent[at]
-        self.items_of: list[list[int]] = [[] for _ in self.sections]
-        for n, unit in enumerate(self.items):
-            self.items_of[unit.section].append(n)
-
-    def _add(self, section: Section, parent: int) -> None:
-        index = len(self.sections)
-        self.sections.append(section)
-        self.parent.append(parent)
-        for top in section.items:
-            self._add_item(top, index, -1)
-        for child in section.sections:
-            self._add(child, index)
-
-    def _add_item(self, item: Item, section: int, parent: int) -> None:
-        # Depth first, as ``Item.walk`` goes: an item, then its children.
-        number = len(self.items)
-        self.items.append(_ItemUnit(item, section, item_key(item)))
-        self.item_parent.append(parent)
-        for child in item.children:
-            self._add_item(child, section, number)
-
-    def ancestors(self, index: int) -> Iterator[int]:
-        """The section and its ancestors, up to (not including) the root."""
-        while index > 0:
-            yield index
-            index = self.parent[index]
-
-    def side(self, item: int) -> Side:
-        """Where item number ``item`` stands."""
-        unit = self.items[item]
-        section = self.sections[unit.section]
-        return Side(unit.item.line, unit.item.text, section.title, section.line, unit.item.checked)
-
-    def section_side(self, index: int) -> Side:
-        """Where section number ``index`` stands: its heading line and title, and its parent."""
-        section = self.sections[index]
-        parent = self.sections[self.parent[index]] if self.parent[index] >= 0 else section
-        level = section.level if section.kind == "heading" else None
-        return Side(section.line, section.title or "", parent.title, parent.line, level=level)
-
-    def titles(self, section: int) -> list[str | None]:
-        """The titles of a section and its ancestors, innermost first (the root's None last)."""
-        found: list[str | None] = []
-        while section >= 0:
-            found.append(self.sections[section].title)
-            section = self.parent[section]
-        return found
-
-
-SECTION_PAIR_LIMIT = 40_000
-"""Most pairs of sections (old x new) weighed one by one for a rename, about 200 sections a side.
-
-Beyond it (a file of thousands of repeated ``## Step`` headings), only sections that share
-content are weighed, and sections that share none pair by equal title in order: the quadratic
-weighing would take minutes and gigabytes, and such a file has no renames worth finding by
-title alone. Real agent files have tens of sections.
-"""
-
-
 class _BodyDiff:
-    """Pairs the sections and items of two bodies and lists the changes."""
+    """Lists the changes between two bodies from how they pair."""
 
-    def __init__(self, old: _Units, new: _Units, cutoff: float) -> None:
-        self.old = old
-        self.new = new
-        self.cutoff = cutoff
-        self.section_pair = self._pair_sections()
+    def __init__(self, pairing: BodyPairing) -> None:
+        self.old = pairing.old
+        self.new = pairing.new
+        self.section_pair = pairing.sections
         self.section_back = {n: o for o, n in self.section_pair.items()}
-        self.item_pair, self.item_score = self._pair_items()
+        self.item_pair, self.item_score = pairing.items, pairing.item_scores
         self.out_of_order = self._out_of_order()
         self.within = self._within()
-        self._old_at: dict[tuple[int, str], _ItemUnit] | None = None
+        self._old_at: dict[tuple[int, str], ItemUnit] | None = None
 
     def _place_old(self, section: int) -> int:
         """The new section standing for an old one: its partner, else its nearest paired ancestor's.
@@ -442,128 +308,6 @@ class _BodyDiff:
         while section not in self.section_back:
             section = self.new.parent[section]
         return section
-
-    # -- sections -----------------------------------------------------------------------------
-
-    def _pair_sections(self) -> dict[int, int]:
-        """Pair sections one-to-one by title and by how many of their items pair."""
-        old, new = self.old, self.new
-        pairs = {0: 0}
-        if len(old.sections) == 1 or len(new.sections) == 1:
-            return pairs
-        votes: dict[tuple[int, int], int] = {}
-        # Evidence of which sections hold the same content: items paired one-to-one, equal ones
-        # first in order (a line repeated in many sections votes once per section), then
-        # similar ones. One-to-one keeps the evidence the same whichever side is old.
-        free_old = {n: u.key for n, u in enumerate(old.items)}
-        free_new = {n: u.key for n, u in enumerate(new.items)}
-        best = dict(match.pair_exact(free_old, free_new))
-        for i, j in best.items():
-            del free_old[i]
-            del free_new[j]
-        best.update((i, j) for i, j, _ in match.pair_fuzzy(free_old, free_new, self.cutoff))
-        for i, j in best.items():
-            for o in old.ancestors(old.items[i].section):
-                for n in new.ancestors(new.items[j].section):
-                    votes[o, n] = votes.get((o, n), 0) + 1
-        sizes_old = [sum(len(old.items_of[s]) for s in old.subtree[o]) for o in range(len(old.sections))]
-        sizes_new = [sum(len(new.items_of[s]) for s in new.subtree[n]) for n in range(len(new.sections))]
-        every_pair = (len(old.sections) - 1) * (len(new.sections) - 1) <= SECTION_PAIR_LIMIT
-        if every_pair:
-            weighed = ((o, n) for o in range(1, len(old.sections)) for n in range(1, len(new.sections)))
-        else:
-            weighed = (pair for pair in sorted(votes) if 0 not in pair)
-        candidates: list[tuple[float, int, int, int]] = []
-        for o, n in weighed:
-            title = match.title_similarity(old.sections[o].title, new.sections[n].title)
-            total = sizes_old[o] + sizes_new[n]
-            content = 2.0 * votes.get((o, n), 0) / total if total else 0.0
-            if title < 1.0 and title < match.SECTION_TITLE_CUTOFF and content < match.SECTION_CONTENT_CUTOFF:
-                continue
-            # An unchanged title pairs first (content then tells repeated titles apart); else
-            # content weighs as much as the title, since a renamed section keeps its items.
-            score = title + content + (2.0 if title == 1.0 else 0.0)
-            candidates.append((-score, abs(o - n), o, n))
-        candidates.sort()
-        taken_new: set[int] = set()
-        for _, _, o, n in candidates:
-            if o in pairs or n in taken_new:
-                continue
-            pairs[o] = n
-            taken_new.add(n)
-        if not every_pair:
-            # Sections that share no content but keep their title pair in order, first with first.
-            free_old = {
-                o: match.title_key(section.title)
-                for o, section in enumerate(old.sections)
-                if o not in pairs and section.title is not None
-            }
-            free_new = {
-                n: match.title_key(section.title)
-                for n, section in enumerate(new.sections)
-                if n not in taken_new and section.title is not None
-            }
-            pairs.update(match.pair_exact(free_old, free_new))
-        return pairs
-
-    # -- items --------------------------------------------------------------------------------
-
-    def _pair_items(self) -> tuple[dict[int, int], dict[int, float]]:
-        """Pair items one-to-one, each pass only among what the earlier ones left: equal text in
-        paired sections, equal text anywhere, similar text in paired sections, similar text
-        anywhere (near-verbatim across roles), then a lone item replaced in its place at a lower
-        cutoff. Returns the pairs and their similarities."""
-        old, new = self.old, self.new
-        free_old = {n: u.key for n, u in enumerate(old.items)}
-        free_new = {n: u.key for n, u in enumerate(new.items)}
-        pairs: dict[int, int] = {}
-        scores: dict[int, float] = {}
-
-        def same_section(i: int, j: int) -> bool:
-            return self.section_pair.get(old.items[i].section) == new.items[j].section
-
-        def take(found: list[tuple[int, int, float]]) -> None:
-            for i, j, score in found:
-                pairs[i] = j
-                scores[i] = score
-                del free_old[i]
-                del free_new[j]
-
-        # Roles are read only for the items that reach the role-aware pass, so a diff without
-        # moved edits never compiles the section-role patterns.
-        old_role = functools.cache(functools.partial(_role, old))
-        new_role = functools.cache(functools.partial(_role, new))
-
-        def same_kind(i: int, j: int) -> bool:
-            return old.items[i].item.kind == new.items[j].item.kind
-
-        def same_role(i: int, j: int) -> bool:
-            # An edited line that crossed from, say, a checklist into the practices it checks
-            # is a different instruction, not a moved one (docs/matching.md: roles do not merge).
-            return roles_compatible(old_role(old.items[i].section), new_role(new.items[j].section))
-
-        take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new, same_section)])
-        take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new)])
-        take(match.pair_fuzzy(free_old, free_new, self.cutoff, same_section))
-        # An item that only gained or lost a clause stays in its section, however much shorter
-        # the old text is: pair it there before any look across sections (where a bullet that
-        # grew once paired with a different one far away).
-        for o, n in self.section_pair.items():
-            gone = {i: free_old[i] for i in old.items_of[o] if i in free_old}
-            came = {j: free_new[j] for j in new.items_of[n] if j in free_new}
-            if gone and came and len(gone) * len(came) <= match.CONTAINMENT_PAIR_LIMIT:
-                # A bullet that grew stays a bullet; bullets written into a paragraph are a list
-                # turned into prose (``_within``), not one of them reworded.
-                take(match.pair_contained(gone, came, allowed=same_kind))
-        take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.CROSS_ROLE_MOVE_CUTOFF)))
-        take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF), same_role))
-        in_place = max(0.0, self.cutoff - match.IN_PLACE_ALLOWANCE)
-        for o, n in self.section_pair.items():
-            # Only this section's own pairs can be its anchors; handing over every pair of the file
-            # made a file of thousands of sections quadratic.
-            own = {i: pairs[i] for i in old.items_of[o] if i in pairs}
-            take(match.pair_in_place(old.items_of[o], new.items_of[n], own, free_old, free_new, in_place))
-        return pairs, scores
 
     # -- changes ------------------------------------------------------------------------------
 
@@ -696,10 +440,10 @@ class _BodyDiff:
         paired_new = {j: i for i, j in self.item_pair.items()}
         found: dict[tuple[str, int], int] = {}
 
-        def partner_of_new(j: int) -> _ItemUnit | None:
+        def partner_of_new(j: int) -> ItemUnit | None:
             return old.items[paired_new[j]] if j in paired_new else None
 
-        def partner_of_old(i: int) -> _ItemUnit | None:
+        def partner_of_old(i: int) -> ItemUnit | None:
             return new.items[self.item_pair[i]] if i in self.item_pair else None
 
         sides = (
@@ -741,10 +485,10 @@ class _BodyDiff:
                 continue
             n = self.section_pair.get(o)
             if n is None:
-                yield Change("removed", "section", old.section_side(o), None, **self._context(o, None))  # type: ignore[arg-type]
+                yield Change("removed", "section", _section_side(old, o), None, **self._context(o, None))  # type: ignore[arg-type]
                 continue
             renamed = not self._same_title(o, n)
-            old_side, new_side = old.section_side(o), new.section_side(n)
+            old_side, new_side = _section_side(old, o), _section_side(new, n)
             relevelled = old_side.level is not None and new_side.level is not None and old_side.level != new_side.level
             moved = self._section_moved(o)
             if not renamed and not moved and not relevelled:
@@ -760,7 +504,7 @@ class _BodyDiff:
             )
         for n in range(1, len(new.sections)):
             if n not in self.section_back:
-                yield Change("added", "section", None, new.section_side(n), **self._context(None, n))  # type: ignore[arg-type]
+                yield Change("added", "section", None, _section_side(new, n), **self._context(None, n))  # type: ignore[arg-type]
 
     def _same_title(self, o: int, n: int) -> bool:
         return match.title_key(self.old.sections[o].title or "") == match.title_key(self.new.sections[n].title or "")
@@ -773,14 +517,14 @@ class _BodyDiff:
                 into = self.within.get(("old", i))
                 if into is not None:
                     yield self._within_change(
-                        old.side(i), new.side(into), unit, unit.section, new.items[into].section, "new"
+                        _side(old, i), _side(new, into), unit, unit.section, new.items[into].section, "new"
                     )
                     continue
                 context = self._context(unit.section, None)
                 yield Change(
                     "removed",
                     "item",
-                    old.side(i),
+                    _side(old, i),
                     None,
                     item_kind=unit.item.kind,
                     lines=block_lines(unit.item, None),
@@ -792,7 +536,7 @@ class _BodyDiff:
             moved = self._item_moved(i)
             if not edited and not moved:
                 continue
-            a, b = old.side(i), new.side(j)
+            a, b = _side(old, i), _side(new, j)
             score = 1.0 if not edited else round(min(self.item_score[i], 0.999), 3)
             polarity: Literal["negated", "affirmed"] | None = None
             if edited and opposite_polarity(a.text, b.text):
@@ -816,21 +560,21 @@ class _BodyDiff:
             out_of = self.within.get(("new", j))
             if out_of is not None:
                 source = old.items[out_of].section
-                yield self._within_change(old.side(out_of), new.side(j), unit, source, unit.section, "old")
+                yield self._within_change(_side(old, out_of), _side(new, j), unit, source, unit.section, "old")
                 continue
             context = self._context(None, unit.section)
             yield Change(
                 "added",
                 "item",
                 None,
-                new.side(j),
+                _side(new, j),
                 item_kind=unit.item.kind,
                 lines=block_lines(None, unit.item),
                 **context,  # type: ignore[arg-type]
             )
 
     def _within_change(
-        self, a: Side, b: Side, unit: _ItemUnit, old_section: int, new_section: int, longer: Literal["old", "new"]
+        self, a: Side, b: Side, unit: ItemUnit, old_section: int, new_section: int, longer: Literal["old", "new"]
     ) -> Change:
         """The move of an item's words into (or out of) a longer item of the other side."""
         return Change(
@@ -940,18 +684,24 @@ QUOTE_WIDTH = 80
 """Characters of an instruction quoted in an attention message before it is cut."""
 
 
+def _side(units: Units, item: int) -> Side:
+    """Where item number ``item`` stands."""
+    unit = units.items[item]
+    section = units.sections[unit.section]
+    return Side(unit.item.line, unit.item.text, section.title, section.line, unit.item.checked)
+
+
+def _section_side(units: Units, index: int) -> Side:
+    """Where section number ``index`` stands: its heading line and title, and its parent."""
+    section = units.sections[index]
+    parent = units.sections[units.parent[index]] if units.parent[index] >= 0 else section
+    level = section.level if section.kind == "heading" else None
+    return Side(section.line, section.title or "", parent.title, parent.line, level=level)
+
+
 def _quote(text: str) -> str:
     flat = " ".join(normalize(text).split())
     return f'"{flat}"' if len(flat) <= QUOTE_WIDTH else f'"{flat[: QUOTE_WIDTH - 1]}\u2026"'
-
-
-def _role(units: _Units, section: int) -> str:
-    """The role of a section: from its own title, else from the nearest ancestor that names one."""
-    role = section_role(units.sections[section].title)
-    while role == GENERAL_ROLE and units.parent[section] > 0:
-        section = units.parent[section]
-        role = section_role(units.sections[section].title)
-    return role
 
 
 class _Anchor:
@@ -1264,13 +1014,6 @@ def _clip_value(text: str, width: int = ATTENTION_VALUE_WIDTH) -> str:
 def _prose(description: str) -> str:
     """The description's prose (``fields.description_prose``) on one line, as it is compared and shown."""
     return " ".join(description_prose(description).split())
-
-
-def same_value(a: object, b: object) -> bool:
-    """Whether two frontmatter values are equal, strings compared with their white space collapsed."""
-    if isinstance(a, str) and isinstance(b, str):
-        return " ".join(a.split()) == " ".join(b.split())
-    return a == b
 
 
 def _details(a: object, b: object) -> tuple[str, ...]:

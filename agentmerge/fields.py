@@ -140,6 +140,13 @@ def list_union(values: Iterable[list[object]]) -> list[object]:
     return list(union.values())
 
 
+def same_value(a: object, b: object) -> bool:
+    """Whether two frontmatter values are equal, strings compared with their white space collapsed."""
+    if isinstance(a, str) and isinstance(b, str):
+        return " ".join(a.split()) == " ".join(b.split())
+    return a == b
+
+
 def value_text(value: object) -> str:
     """A field value as one text: strings as they are, anything else as compact JSON."""
     if isinstance(value, str):

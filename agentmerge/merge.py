@@ -29,9 +29,9 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from agentmerge import match
-from agentmerge.diff import BodyPairing, item_key, pair_bodies, same_value
-from agentmerge.fields import SET_KEYS, is_name_set, names
+from agentmerge.fields import SET_KEYS, is_name_set, names, same_value
 from agentmerge.model import Agent, Field, Item, Section
+from agentmerge.pairing import BodyPairing, item_key, pair_bodies
 from agentmerge.parse import frontmatter_span, parse_body, parse_text
 
 MARKER_SIZE = 7

@@ -42,10 +42,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import corpus_files  # noqa: E402
 
-from agentmerge.diff import item_key  # noqa: E402
 from agentmerge.match import title_key  # noqa: E402
 from agentmerge.merge import merge_texts  # noqa: E402
 from agentmerge.model import Agent, Item, Section  # noqa: E402
+from agentmerge.pairing import item_key  # noqa: E402
 from agentmerge.parse import decode, parse_text  # noqa: E402
 
 SEEDS = sorted((ROOT / "fixtures" / "backend-engineer").glob("*.md"))

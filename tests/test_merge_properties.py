@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentmerge.diff import item_key
 from agentmerge.fields import names
 from agentmerge.merge import merge_texts
+from agentmerge.pairing import item_key
 from agentmerge.parse import parse_text
 
 _WORDS = (

@@ -1,0 +1,271 @@
+"""How the sections and items of two bodies pair: the alignment ``diff`` reports and ``merge`` splices by.
+
+Sections pair first (by title and by how much of their content pairs), then items: exactly inside
+paired sections, exactly anywhere (moves), fuzzily inside paired sections (rewordings), fuzzily
+anywhere at a stricter cutoff (moves with an edit), then a lone item replaced in its place.
+Formatting never reaches the comparison: items are compared in their normal form (``item_key``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from agentmerge import match
+from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
+from agentmerge.model import Item, Section
+from agentmerge.text import normalize, section_role
+
+
+def item_key(item: Item) -> str:
+    """The form two items are compared in for exact pairing: formatting removed.
+
+    Code keeps its lines (indentation is meaning there), trailing spaces aside; a task keeps
+    its box, so ticking it is a change.
+    """
+    if item.kind == "code":
+        lines = "\n".join(line.rstrip() for line in item.text.split("\n"))
+        return f"```{item.info or ''}\n{lines}"
+    text = normalize(item.text)
+    if item.kind == "task":
+        return f"[{'x' if item.checked else ' '}] {text}"
+    return text
+
+
+class ItemUnit(NamedTuple):
+    """One item of a body: the item, the number of its section, and its comparison key."""
+
+    item: Item
+    section: int
+    key: str
+
+
+class Units:
+    """The sections and items of one body, numbered in source order."""
+
+    def __init__(self, body: Section) -> None:
+        self.sections: list[Section] = []
+        self.parent: list[int] = []
+        self.items: list[ItemUnit] = []
+        self.item_parent: list[int] = []
+        """For each item, the number of the item it is nested in; -1 for a section's own item."""
+        self._add(body, -1)
+        # Document order: every heading and item by its line (a heading before an item on the
+        # same line), which is the order a reader meets them in.
+        units = [(s.line, 0, n) for n, s in enumerate(self.sections) if n]
+        units += [(u.item.line, 1, n) for n, u in enumerate(self.items)]
+        units.sort()
+        self.section_position: dict[int, int] = {}
+        self.item_position: dict[int, int] = {}
+        self.section_lines: dict[int, int] = {}
+        self.item_lines: dict[int, int] = {}
+        """How many lines of the file each unit stands for: from its first line to the next
+        unit's (blank lines included), as difflib counts the lines a move takes along."""
+        last = max((s.end_line for s in self.sections), default=0)
+        for position, (line, kind, n) in enumerate(units):
+            (self.section_position if kind == 0 else self.item_position)[n] = position
+            following = units[position + 1][0] if position + 1 < len(units) else last + 1
+            (self.section_lines if kind == 0 else self.item_lines)[n] = max(1, following - line)
+        self.subtree: list[set[int]] = [set() for _ in self.sections]
+        for index in range(len(self.sections)):
+            at = index
+            while at >= 0:
+                self.subtree[at].add(index)
+                at = self.parent[at]
+        self.items_of: list[list[int]] = [[] for _ in self.sections]
+        for n, unit in enumerate(self.items):
+            self.items_of[unit.section].append(n)
+
+    def _add(self, section: Section, parent: int) -> None:
+        index = len(self.sections)
+        self.sections.append(section)
+        self.parent.append(parent)
+        for top in section.items:
+            self._add_item(top, index, -1)
+        for child in section.sections:
+            self._add(child, index)
+
+    def _add_item(self, item: Item, section: int, parent: int) -> None:
+        # Depth first, as ``Item.walk`` goes: an item, then its children.
+        number = len(self.items)
+        self.items.append(ItemUnit(item, section, item_key(item)))
+        self.item_parent.append(parent)
+        for child in item.children:
+            self._add_item(child, section, number)
+
+    def ancestors(self, index: int) -> Iterator[int]:
+        """The section and its ancestors, up to (not including) the root."""
+        while index > 0:
+            yield index
+            index = self.parent[index]
+
+    def titles(self, section: int) -> list[str | None]:
+        """The titles of a section and its ancestors, innermost first (the root's None last)."""
+        found: list[str | None] = []
+        while section >= 0:
+            found.append(self.sections[section].title)
+            section = self.parent[section]
+        return found
+
+
+def role_of(units: Units, section: int) -> str:
+    """The role of section number ``section``: from its own title, else from the nearest ancestor that names one."""
+    role = section_role(units.sections[section].title)
+    while role == GENERAL_ROLE and units.parent[section] > 0:
+        section = units.parent[section]
+        role = section_role(units.sections[section].title)
+    return role
+
+
+SECTION_PAIR_LIMIT = 40_000
+"""Most pairs of sections (old x new) weighed one by one for a rename, about 200 sections a side.
+
+Beyond it (a file of thousands of repeated ``## Step`` headings), only sections that share
+content are weighed, and sections that share none pair by equal title in order: the quadratic
+weighing would take minutes and gigabytes, and such a file has no renames worth finding by
+title alone. Real agent files have tens of sections.
+"""
+
+
+class BodyPairing:
+    """How the sections and items of two bodies pair, one-to-one, exactly as ``diff_agents`` pairs them."""
+
+    def __init__(self, old: Section, new: Section, cutoff: float) -> None:
+        self.old = Units(old)
+        """The old body's sections and items, numbered in source order."""
+        self.new = Units(new)
+        """The new body's sections and items, numbered in source order."""
+        self.cutoff = cutoff
+        self.sections = self._pair_sections()
+        """Old section number to new section number; the roots (0) always pair."""
+        self.items, self.item_scores = self._pair_items()
+        """Old item number to new item number (nested items included), and each pair's similarity."""
+
+    # -- sections -----------------------------------------------------------------------------
+
+    def _pair_sections(self) -> dict[int, int]:
+        """Pair sections one-to-one by title and by how many of their items pair."""
+        old, new = self.old, self.new
+        pairs = {0: 0}
+        if len(old.sections) == 1 or len(new.sections) == 1:
+            return pairs
+        votes: dict[tuple[int, int], int] = {}
+        # Evidence of which sections hold the same content: items paired one-to-one, equal ones
+        # first in order (a line repeated in many sections votes once per section), then
+        # similar ones. One-to-one keeps the evidence the same whichever side is old.
+        free_old = {n: u.key for n, u in enumerate(old.items)}
+        free_new = {n: u.key for n, u in enumerate(new.items)}
+        best = dict(match.pair_exact(free_old, free_new))
+        for i, j in best.items():
+            del free_old[i]
+            del free_new[j]
+        best.update((i, j) for i, j, _ in match.pair_fuzzy(free_old, free_new, self.cutoff))
+        for i, j in best.items():
+            for o in old.ancestors(old.items[i].section):
+                for n in new.ancestors(new.items[j].section):
+                    votes[o, n] = votes.get((o, n), 0) + 1
+        sizes_old = [sum(len(old.items_of[s]) for s in old.subtree[o]) for o in range(len(old.sections))]
+        sizes_new = [sum(len(new.items_of[s]) for s in new.subtree[n]) for n in range(len(new.sections))]
+        every_pair = (len(old.sections) - 1) * (len(new.sections) - 1) <= SECTION_PAIR_LIMIT
+        if every_pair:
+            weighed = ((o, n) for o in range(1, len(old.sections)) for n in range(1, len(new.sections)))
+        else:
+            weighed = (pair for pair in sorted(votes) if 0 not in pair)
+        candidates: list[tuple[float, int, int, int]] = []
+        for o, n in weighed:
+            title = match.title_similarity(old.sections[o].title, new.sections[n].title)
+            total = sizes_old[o] + sizes_new[n]
+            content = 2.0 * votes.get((o, n), 0) / total if total else 0.0
+            if title < 1.0 and title < match.SECTION_TITLE_CUTOFF and content < match.SECTION_CONTENT_CUTOFF:
+                continue
+            # An unchanged title pairs first (content then tells repeated titles apart); else
+            # content weighs as much as the title, since a renamed section keeps its items.
+            score = title + content + (2.0 if title == 1.0 else 0.0)
+            candidates.append((-score, abs(o - n), o, n))
+        candidates.sort()
+        taken_new: set[int] = set()
+        for _, _, o, n in candidates:
+            if o in pairs or n in taken_new:
+                continue
+            pairs[o] = n
+            taken_new.add(n)
+        if not every_pair:
+            # Sections that share no content but keep their title pair in order, first with first.
+            free_old = {
+                o: match.title_key(section.title)
+                for o, section in enumerate(old.sections)
+                if o not in pairs and section.title is not None
+            }
+            free_new = {
+                n: match.title_key(section.title)
+                for n, section in enumerate(new.sections)
+                if n not in taken_new and section.title is not None
+            }
+            pairs.update(match.pair_exact(free_old, free_new))
+        return pairs
+
+    # -- items --------------------------------------------------------------------------------
+
+    def _pair_items(self) -> tuple[dict[int, int], dict[int, float]]:
+        """Pair items one-to-one, each pass only among what the earlier ones left: equal text in
+        paired sections, equal text anywhere, similar text in paired sections, similar text
+        anywhere (near-verbatim across roles), then a lone item replaced in its place at a lower
+        cutoff. Returns the pairs and their similarities."""
+        old, new = self.old, self.new
+        free_old = {n: u.key for n, u in enumerate(old.items)}
+        free_new = {n: u.key for n, u in enumerate(new.items)}
+        pairs: dict[int, int] = {}
+        scores: dict[int, float] = {}
+
+        def same_section(i: int, j: int) -> bool:
+            return self.sections.get(old.items[i].section) == new.items[j].section
+
+        def take(found: list[tuple[int, int, float]]) -> None:
+            for i, j, score in found:
+                pairs[i] = j
+                scores[i] = score
+                del free_old[i]
+                del free_new[j]
+
+        # Roles are read only for the items that reach the role-aware pass, so a diff without
+        # moved edits never compiles the section-role patterns.
+        old_role = functools.cache(functools.partial(role_of, old))
+        new_role = functools.cache(functools.partial(role_of, new))
+
+        def same_kind(i: int, j: int) -> bool:
+            return old.items[i].item.kind == new.items[j].item.kind
+
+        def same_role(i: int, j: int) -> bool:
+            # An edited line that crossed from, say, a checklist into the practices it checks
+            # is a different instruction, not a moved one (docs/matching.md: roles do not merge).
+            return roles_compatible(old_role(old.items[i].section), new_role(new.items[j].section))
+
+        take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new, same_section)])
+        take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new)])
+        take(match.pair_fuzzy(free_old, free_new, self.cutoff, same_section))
+        # An item that only gained or lost a clause stays in its section, however much shorter
+        # the old text is: pair it there before any look across sections (where a bullet that
+        # grew once paired with a different one far away).
+        for o, n in self.sections.items():
+            gone = {i: free_old[i] for i in old.items_of[o] if i in free_old}
+            came = {j: free_new[j] for j in new.items_of[n] if j in free_new}
+            if gone and came and len(gone) * len(came) <= match.CONTAINMENT_PAIR_LIMIT:
+                # A bullet that grew stays a bullet; bullets written into a paragraph are a list
+                # turned into prose (``_within``), not one of them reworded.
+                take(match.pair_contained(gone, came, allowed=same_kind))
+        take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.CROSS_ROLE_MOVE_CUTOFF)))
+        take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF), same_role))
+        in_place = max(0.0, self.cutoff - match.IN_PLACE_ALLOWANCE)
+        for o, n in self.sections.items():
+            # Only this section's own pairs can be its anchors; handing over every pair of the file
+            # made a file of thousands of sections quadratic.
+            own = {i: pairs[i] for i in old.items_of[o] if i in pairs}
+            take(match.pair_in_place(old.items_of[o], new.items_of[n], own, free_old, free_new, in_place))
+        return pairs, scores
+
+
+def pair_bodies(old: Section, new: Section, *, threshold: float | None = None) -> BodyPairing:
+    """Pair the sections and items of two bodies; ``threshold`` as ``diff_agents`` takes it."""
+    cutoff = match.ITEM_CUTOFF if threshold is None else match.validate_cutoff(threshold)
+    return BodyPairing(old, new, cutoff)
