@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("fields", "formats", "filesystem", "config"),  # frontmatter rules; which files are agents; files; settings
     ("parse",),  # read: bytes to model
     ("match",),  # pair two files' sections and items
-    ("scorer",),  # the learned pair score: how likely two items give one instruction
+    ("scorer", "pairing"),  # the learned pair score; two bodies' sections and items paired one-to-one
     ("cluster",),  # cluster N files' sections and items
     ("diff", "arrange", "group"),  # the diff; the merged body's places and order; groups of agents
     ("consolidate", "merge"),  # the consolidation; the three-way merge
@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 """The layers, lowest first. A module imports only modules of layers below its own."""
 
-ALGORITHMS = ("match", "cluster", "diff", "arrange", "consolidate", "merge", "group")
+ALGORITHMS = ("match", "pairing", "cluster", "diff", "arrange", "consolidate", "merge", "group")
 OUTPUT = ("writer", "render", "cli")
 
 LAYER_OF = {name: n for n, names in enumerate(LAYERS) for name in names}
