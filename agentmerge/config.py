@@ -59,6 +59,8 @@ def read_settings(folder: Path) -> Settings:
         if not path.is_file():
             continue
         text = path.read_bytes().decode("utf-8", "replace")
+        if name == "pyproject.toml" and not names_agentmerge(text):
+            continue
         data = _load_toml(text, name)
         tool = data.get("tool")
         table = tool.get("agentmerge") if isinstance(tool, dict) else None
@@ -68,6 +70,40 @@ def read_settings(folder: Path) -> Settings:
             continue
         return Settings(table, name, text, str(folder))
     return Settings()
+
+
+_HEADER_RE = re.compile(r"[ \t]*\[\[?([^\]\n]*)\]")
+_KEY_RE = re.compile(r"[ \t]*([\w.\-\"' \t]+?)[ \t]*=")
+
+
+def names_agentmerge(text: str) -> bool:
+    """Whether a ``pyproject.toml`` may hold ``[tool.agentmerge]``, in any TOML spelling (a table, a
+    dotted key, an inline table under ``tool``), read without parsing: most projects' files never
+    set it, and parsing costs every command's start-up the import of tomllib. Errs towards yes:
+    a multi-line string, which could hide a line that looks like a header, means parse."""
+    if "agentmerge" not in text:
+        return False
+    if '"""' in text or "'''" in text:
+        return True
+    table = ""
+    for line in text.splitlines():
+        header = _HEADER_RE.match(line)
+        if header:
+            key = table = _bare_key(header.group(1))
+        elif found := _KEY_RE.match(line):
+            key = f"{table}.{_bare_key(found.group(1))}" if table else _bare_key(found.group(1))
+            if key == "tool" and "agentmerge" in line:
+                return True  # tool = { agentmerge = { ... } }
+        else:
+            continue
+        if key == "tool.agentmerge" or key.startswith("tool.agentmerge."):
+            return True
+    return False
+
+
+def _bare_key(text: str) -> str:
+    """A TOML key as dotted names: white space and quotes removed."""
+    return re.sub(r"[\s\"']", "", text)
 
 
 def find_settings(start: Path) -> Settings:

@@ -1,0 +1,61 @@
+"""The settings reader: which ``pyproject.toml`` files are parsed at all."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentmerge.config import names_agentmerge, read_settings
+from agentmerge.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+SPELLINGS = [
+    '[tool.agentmerge]\nagent-globs = ["a.md"]\n',
+    '[tool.agentmerge.check]\nignore = ["AM103"]\n',
+    '[ tool . "agentmerge" ]\nx = 1\n',
+    "[tool]\nagentmerge = { x = 1 }\n",
+    "[tool]\nagentmerge.check = { ignore = [] }\n",
+    'tool.agentmerge.x = 1\n[project]\nname = "p"\n',
+    "tool = { agentmerge = { x = 1 } }\n",
+    '[project]\nname = "p"\n[tool.agentmerge]\nx = 1\n',
+    '[project]\ndescription = """\n[other]\n"""\n[tool]\nagentmerge.x = 1\n',
+]
+
+WITHOUT = [
+    '[project]\nname = "agentmerge"\n[project.scripts]\nagentmerge = "agentmerge.cli:main"\n',
+    '[tool.ruff]\nline-length = 100\n[tool.mypy]\nfiles = ["agentmerge"]\n',
+    '[tool.setuptools.package-data]\nagentmerge = ["data/*.json"]\n',
+    "[tool.agentmerge-other]\nx = 1\n",
+    '[project]\nname = "p"\n',
+]
+
+
+@pytest.mark.parametrize("text", SPELLINGS)
+def test_every_spelling_of_the_table_is_read(text: str) -> None:
+    """Whatever TOML spelling sets ``tool.agentmerge``, the file is parsed (the pre-check never
+    skips a table tomllib would find)."""
+    assert "agentmerge" in tomllib.loads(text).get("tool", {})
+    assert names_agentmerge(text)
+
+
+@pytest.mark.parametrize("text", WITHOUT)
+def test_a_file_that_only_mentions_agentmerge_is_not_parsed(text: str) -> None:
+    """A project named agentmerge, or a tool's list naming it, holds no settings table."""
+    assert "agentmerge" not in tomllib.loads(text).get("tool", {})
+    assert not names_agentmerge(text)
+
+
+def test_an_invalid_pyproject_without_the_table_is_no_error(tmp_path: Path) -> None:
+    """Only agentmerge's own table is read: a broken ``pyproject.toml`` that does not name it is
+    another tool's business; one that does is an error with its line."""
+    (tmp_path / "pyproject.toml").write_text('[project\nname = "p"\n', encoding="utf-8")
+    assert read_settings(tmp_path).source == ""
+    (tmp_path / "pyproject.toml").write_text("[tool.agentmerge]\nx = [1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid TOML"):
+        read_settings(tmp_path)
