@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -224,6 +225,10 @@ class _Profile:
     """What the features need of one item, computed once."""
 
     vector: dict[str, float]
+    size: int
+    """How many distinct terms ``vector`` holds."""
+    log_size: float
+    """``log1p(size)``, once per item rather than once per pair."""
     norm: float
     total: float
     compare: str
@@ -254,6 +259,8 @@ def _profile(view: ItemView) -> _Profile:
         topic[term] = topic.get(term, 0.0) + term_weight(term)
     return _Profile(
         vector=vector,
+        size=len(vector),
+        log_size=math.log1p(len(vector)),
         norm=math.sqrt(math.fsum(w * w for w in vector.values())),
         total=math.fsum(vector.values()),
         compare=compare_form(text),
@@ -327,6 +334,8 @@ class PairScorer:
     def __init__(self, views: Sequence[ItemView], model: Model | None = None) -> None:
         self.views = list(views)
         self.model = model or default_model()
+        if len(self.model.weights) != len(FEATURES):
+            raise ValueError(f"the model has {len(self.model.weights)} weights for {len(FEATURES)} features")
         self.profiles = [_profile(v) for v in self.views]
         self._closeness: dict[tuple[int, int], tuple[float, float, float, float, float, float]] = {}
         self._best: dict[tuple[int, int], tuple[float, float]] = {}
@@ -402,7 +411,7 @@ class PairScorer:
 
     def probability(self, i: int, j: int) -> float:
         """The model's probability that items ``i`` and ``j`` give the same instruction."""
-        total = sum(w * x for w, x in zip(self.model.weights, self.features(i, j), strict=True))
+        total = sum(map(operator.mul, self.model.weights, self.features(i, j)))
         if total < -35.0:
             return 0.0
         return 1.0 / (1.0 + math.exp(-total))
@@ -412,7 +421,8 @@ class PairScorer:
         a, b = self.views[i], self.views[j]
         pa, pb = self.profiles[i], self.profiles[j]
         cosine, containment, jaccard, shared, characters, closeness = self._close(i, j)
-        fewer, more = sorted((len(pa.vector), len(pb.vector)))
+        small, large = (pa, pb) if pa.size <= pb.size else (pb, pa)
+        fewer = small.size
         first = self._best.get((i, b.source), (closeness, 0.0))
         second = self._best.get((j, a.source), (closeness, 0.0))
         # How far the pair stands above each item's next best counterpart in the other file.
@@ -429,9 +439,9 @@ class PairScorer:
             characters,
             jaccard,
             math.log1p(shared),
-            math.log1p(fewer),
-            math.log1p(more),
-            abs(math.log1p(len(pa.vector)) - math.log1p(len(pb.vector))),
+            small.log_size,
+            large.log_size,
+            abs(pa.log_size - pb.log_size),
             math.log(max(pa.sentences, pb.sentences)),
             float(a.source == b.source),
             title_overlap(a.title, b.title),
