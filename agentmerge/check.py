@@ -681,10 +681,15 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
         message = f"{verb} line {first}: {_short(text_a, 50)!r} and {_short(text_b, 50)!r}"
         found.append((second, first, code, message, text_a == text_b))
     between = Counter(places.lists(first, second) for second, first, *_ in found)
-    for second, first, code, message, verbatim in sorted(found):
+    slots = Counter(
+        places.lists(first, second)
+        for second, first, code, _, verbatim in found
+        if code == "AM203" and verbatim and places.aligned(first, second)
+    )
+    for second, first, code, message, _ in sorted(found):
         pair = places.lists(first, second)
-        if code == "AM203" and verbatim and between[pair] == 1 and places.aligned(first, second):
-            continue  # "slot": the one item two lists of one template share
+        if pair is not None and slots[pair] == between[pair] and (between[pair] == 1 or places.few(pair, slots[pair])):
+            continue  # "slot": the few items two lists of one template share, each in its place
         yield _finding(agent.path, second, code, message, related=((agent.path, first),))
 
 
@@ -744,7 +749,7 @@ class _Places:
     label."""
 
     def __init__(self, agent: Agent) -> None:
-        from agentmerge.text import label_only, lead_label, normalize, section_role
+        from agentmerge.text import label_only, lead_label, normalize, section_role, terms
 
         self.home: dict[int, int] = {}
         self.index: dict[int, int] = {}
@@ -759,6 +764,12 @@ class _Places:
 
         self.titles: dict[int, tuple[str, ...]] = {}
 
+        self.path: dict[int, tuple[int, ...]] = {}
+        self.headings: list[tuple[str, ...]] = []
+        self.said: list[set[str]] = []
+        self.topical: list[bool] = []
+        self.captions: set[int] = set()
+
         def add(items: Sequence[Item], depth: int, example: bool, titles: tuple[str, ...] = ()) -> None:
             labels: dict[str, frozenset[str]] = {}
             self.labels.append(labels)
@@ -767,6 +778,9 @@ class _Places:
             self.starts.append(items[0].line if items else 0)
             place = len(self.labels) - 1
             for index, item in enumerate(items):
+                shown = item.children[:1] or items[index + 1 : index + 2]
+                if shown and shown[0].kind == "code" and label_only(item.text):
+                    self.captions.add(item.line)
                 if item.line not in self.home:
                     self.home[item.line] = place
                     self.index[item.line] = index
@@ -783,22 +797,57 @@ class _Places:
                             self.subject.setdefault(child.line, (place, normalize(item.text).casefold()))
                     add(item.children, depth + 1, example, titles)
 
-        def visit(section: Section, depth: int, example: bool, titles: tuple[str, ...]) -> None:
+        def visit(section: Section, depth: int, example: bool, titles: tuple[str, ...], path: tuple[int, ...]) -> None:
             example = example or section_role(section.title) == "examples"
             titles = (*titles, section.title) if section.title else titles
+            path = (*path, len(self.headings))
+            self.headings.append(_title_terms(section.title or ""))
+            head = re.findall(r"[A-Za-z][\w-]*", normalize(section.title or ""))[-1:]
+            self.topical.append(bool(head) and section_role(head[0]) in TOPICAL_ROLES)
+            self.said.append(set())
+            for item in section.items:
+                for part in item.walk():
+                    self.path.setdefault(part.line, path)
+                    words = set(terms(part.text))
+                    for n in path:
+                        self.said[n].update(words)
             add(section.items, depth, example, titles)
             for sub in section.sections:
-                visit(sub, depth + 1, example, titles)
+                visit(sub, depth + 1, example, titles, path)
 
-        visit(agent.body, 0, False, ())
+        visit(agent.body, 0, False, (), ())
 
     def cases(self, first: int, second: int) -> bool:
         """Whether the items on these lines sit under two headings that name two cases of one
         thing (CASE_TITLE: ``Step 2`` and ``Step 4``, ``Phase B`` and ``Phase C``,
         ``Complexity=LOW`` and ``Complexity=HIGH``): a procedure written out per case."""
-        keys_a = {_case(title) for title in self.titles.get(first, ())} - {None}
-        keys_b = {_case(title) for title in self.titles.get(second, ())} - {None}
-        return any(a[0] == b[0] and a[1] != b[1] for a in keys_a for b in keys_b if a and b)
+        keys_a = {key for title in self.titles.get(first, ()) for key in _cases(title)}
+        keys_b = {key for title in self.titles.get(second, ()) for key in _cases(title)}
+        return any(a[0] == b[0] and a[1] != b[1] for a in keys_a for b in keys_b)
+
+    def kinds(self, first: int, second: int) -> bool:
+        """Whether the items on these lines sit under two headings that name two kinds of one
+        thing (``Serverless Functions`` and ``Edge Functions``, ``Release Process`` and ``Hotfix
+        Process``): the two headings where the items' paths part end in the same term, the thing,
+        and each has a term of its own, the kind; and one section's items name its own kind,
+        which the other's never do. Each section then writes out the same steps for its own
+        subject. A heading whose last word names guidance (TOPICAL_ROLES) names a topic, not a
+        thing with kinds; headings that share only a first word (``Modern Go Tooling``, ``Modern
+        Go Language Features``) name two topics of one subject, whose items do repeat."""
+        a, b = self.path.get(first), self.path.get(second)
+        if a is None or b is None:
+            return False
+        parted = next(((x, y) for x, y in zip(a, b, strict=False) if x != y), None)
+        if parted is None:
+            return False
+        x, y = parted
+        title_x, title_y = self.headings[x], self.headings[y]
+        if not (title_x and title_y) or title_x[-1] != title_y[-1] or self.topical[x] or self.topical[y]:
+            return False
+        own_x, own_y = set(title_x) - set(title_y), set(title_y) - set(title_x)
+        if not (own_x and own_y):
+            return False
+        return bool(own_x & self.said[x] - self.said[y] or own_y & self.said[y] - self.said[x])
 
     def subjects(self, first: int, second: int) -> bool:
         """Whether the items on these lines sit under two different bare labels of one list
@@ -834,6 +883,10 @@ class _Places:
         last = ia == self.sizes[self.home[first]] - 1 and ib == self.sizes[self.home[second]] - 1
         return last or (ia == ib and self.sizes[a] == self.sizes[b])
 
+    def few(self, pair: tuple[int, int], shared: int) -> bool:
+        """Whether ``shared`` items are fewer than half of each of the two lists."""
+        return shared * 2 < min(self.sizes[pair[0]], self.sizes[pair[1]])
+
     def parallel(self, first: int, second: int) -> bool:
         """Whether the items on these lines sit in two lists filled from one template: lists that
         share a lead-in label (besides the two items' own) with different content under it
@@ -852,19 +905,41 @@ class _Places:
         return len(filled) >= PARALLEL_SHARED
 
 
+TOPICAL_ROLES = frozenset({"principles", "responsibilities", "intro"})
+"""Roles of a heading's last word that name how guidance is presented, not a thing with kinds:
+``Security Guidelines`` and ``Testing Guidelines`` are two topics of one file's guidance, and an
+instruction under both is said twice (``_Places.kinds`` skips them)."""
+
+
 CASE_TITLE = r"(?P<word>[A-Za-z][\w-]*)\s*(?:[=:]\s*(?P<value>\S+)|\s+(?P<case>\d+[a-z]?|[A-Za-z])\b)"
 """A heading that names one case of several: a word, then a value after ``=`` or ``:``, or a
 number or a single letter (``Complexity=LOW``, ``Mode: fast``, ``Step 2``, ``Phase B``)."""
 
 
-def _case(title: str) -> tuple[str, str] | None:
-    """The thing and the case a heading names (CASE_TITLE), or None."""
+CASE_INSIDE = r"\b(?P<word>[A-Za-z][\w-]*)\s+(?P<case>\d+[a-z]?|[A-Z])\b(?![-'’.]\w)"
+"""A case named later in a heading: a word, then a number or a capital letter (``Multi-line
+TextBox - Option A``, ``Setup for Python 3``); a lower-case letter there is an article."""
+
+
+def _cases(title: str) -> set[tuple[str, str]]:
+    """The things and the cases a heading names (CASE_TITLE at its start, CASE_INSIDE anywhere)."""
     from agentmerge.text import normalize
 
-    match = re.match(CASE_TITLE, normalize(title).strip())
-    if match is None:
-        return None
-    return match.group("word").casefold(), (match.group("value") or match.group("case")).casefold()
+    plain = normalize(title).strip()
+    found = {(m.group("word").casefold(), m.group("case").casefold()) for m in re.finditer(CASE_INSIDE, plain)}
+    match = re.match(CASE_TITLE, plain)
+    if match is not None:
+        found.add((match.group("word").casefold(), (match.group("value") or match.group("case")).casefold()))
+    return found
+
+
+def _title_terms(title: str) -> tuple[str, ...]:
+    """The terms of a heading that name its topic, in order: filler words (``Core``, ``General``)
+    left out."""
+    from agentmerge.lexicon import TITLE_FILLER_WORDS
+    from agentmerge.text import terms
+
+    return terms(" ".join(w for w in title.split() if w.casefold() not in TITLE_FILLER_WORDS))
 
 
 def _body_terms(text: str) -> frozenset[str]:
@@ -891,14 +966,25 @@ REPEAT_RULES: tuple[tuple[str, str], ...] = (
         " are two",
     ),
     ("example", "an example (a section titled as one) shows the instructions at work; it restates them by design"),
+    (
+        "captions",
+        "two lead-ins that end with a colon over a code block (`the following snippet shows ...:`) caption two"
+        " examples; worded apart, they differ as their code does",
+    ),
     ("subjects", "steps under two bare labels of one list (`- PRD:`, `- AGENTS.md:`) are one procedure per subject"),
     ("cases", "two headings that name two cases of one thing (`Step 2`, `Step 4`; `Phase B`, `Phase C`) repeat steps"),
+    (
+        "kinds",
+        "two headings that name two kinds of one thing (`Serverless Functions`, `Edge Functions`), each section"
+        " naming its own kind in its items, write the same steps out per subject",
+    ),
     ("short", "an item of one word (`astro.config.mjs`) or fewer than REPEAT_MIN_TERMS terms is a value or a name"),
     ("parallel", "two lists filled from one template repeat their items by design"),
     (
         "slot",
-        "the one item two neighbouring lists share, word for word and in the same place, is a slot of a template"
-        " filled twice (each phase's last step, each branch's merge target); checked once all pairs are known",
+        "the few items two neighbouring lists share (one, or fewer than half of each), each word for word and in"
+        " the same place, are slots of a template filled twice (each phase's last step, each branch's merge"
+        " target); checked once all pairs are known",
     ),
     (
         "specifics",
@@ -951,10 +1037,14 @@ def _repeat_veto(places: _Places, first: int, second: int, a: str, b: str, kind:
         return "reference"
     if first in places.example or second in places.example:
         return "example"
+    if first in places.captions and second in places.captions and a != b:
+        return "captions"
     if places.subjects(first, second):
         return "subjects"
     if places.cases(first, second):
         return "cases"
+    if places.kinds(first, second):
+        return "kinds"
     terms_a, terms_b = set(terms(a)), set(terms(b))
     if min(len(terms_a), len(terms_b)) < REPEAT_MIN_TERMS or " " not in a.strip() or " " not in b.strip():
         return "short"

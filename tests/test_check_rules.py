@@ -316,3 +316,91 @@ def test_steps_per_subject_and_per_case_are_no_repeats() -> None:
     )
     assert _repeats(cases) == []
     assert len(_repeats(cases.replace("Complexity=LOW", "Planning").replace("Complexity=HIGH", "Delivery"))) == 1
+
+
+def _veto(body: str, first: str, second: str) -> str | None:
+    """The REPEAT_RULES entry that keeps the two items with these texts apart in ``body``."""
+    from agentmerge.check import _Places, _repeat_veto
+
+    text = claude("name: reviewer\ndescription: Reviews\n", body)
+    lines = text.split("\n")
+    at = [n for n, line in enumerate(lines, start=1) if line.lstrip("- ").startswith((first, second))]
+    agent = parse_text(text, "a.md")
+    return _repeat_veto(_Places(agent), at[0], at[1], first, second, "bullet")
+
+
+KINDS = (
+    "## Serverless functions\n\n- Serverless functions answer one request each and may run for ten seconds\n"
+    "- Never put global state outside the exported handler function\n\n"
+    "## Edge functions\n\n- Edge functions run close to the visitor, in front of the cache\n"
+    "- Never put global state outside the exported handler function\n- Keep the bundle of each one under one megabyte\n"
+)
+"""Two sections for two kinds of one thing, each naming its kind in its items, with one step in common."""
+
+
+def test_steps_per_kind_are_no_repeats() -> None:
+    """Two headings that name two kinds of one thing (the same last word), each section speaking
+    of its own kind, write one step out per subject; under unrelated headings, under headings
+    whose items never name their kind, or under two topics of guidance, the step is said twice."""
+    step = "Never put global state outside the exported handler function"
+    assert _veto(KINDS, step, step) == "kinds"
+    assert _repeats(KINDS) == []
+    unrelated = KINDS.replace("## Serverless functions", "## Deploying").replace("## Edge functions", "## Operating")
+    assert len(_repeats(unrelated)) == 1
+    silent = KINDS.replace("- Edge functions run close", "- They run close").replace("- Serverless", "- They")
+    assert len(_repeats(silent)) == 1
+    topics = KINDS.replace("## Serverless functions", "## Serverless guidelines").replace(
+        "## Edge functions", "## Edge guidelines"
+    )
+    assert len(_repeats(topics)) == 1
+
+
+def test_captions_of_two_examples_are_no_repeats() -> None:
+    """Two lead-ins that end with a colon over a code block caption two examples; the same two
+    sentences ending in a full stop, with no code under them, are one instruction said twice."""
+    first = "In React applications, the following snippet shows how to keep the editor container in a ref:"
+    second = "In React applications, the following snippet shows how to start the editor container in an effect:"
+    captions = (
+        f"## Container\n\n- {first}\n  ```tsx\n  const box = useRef(null);\n  ```\n\n"
+        f"## Start\n\n- {second}\n  ```tsx\n  useEffect(() => start(box), []);\n  ```\n"
+    )
+    assert _veto(captions, first, second) == "captions"
+    assert _repeats(captions) == []
+    plain = f"## Container\n\n- {first[:-1]}.\n\n## Start\n\n- {second[:-1]}.\n"
+    assert len(_repeats(plain)) == 1
+
+
+def test_cases_named_inside_a_heading_are_no_repeats() -> None:
+    """A case named later in a heading (``- Option A``, ``- Option B``) is a case of one thing like
+    ``Step 2`` at its start; headings that differ otherwise leave the repeat reported."""
+    options = (
+        "## Multi-line text box - Option A (two columns)\n\n- Put the label in the same row\n"
+        "- Let the text box fill its cell and set its margin\n- Size the row to its content\n\n"
+        "## Multi-line text box - Option B (one column)\n\n- Stack it under its caption\n"
+        "- Let the text box fill its cell and set its margin\n"
+    )
+    step = "Let the text box fill its cell and set its margin"
+    assert _veto(options, step, step) == "cases"
+    assert _repeats(options) == []
+    assert len(_repeats(options.replace("Option A", "Layout").replace("Option B", "Sizing"))) == 1
+
+
+def test_few_slots_of_two_neighbouring_lists_are_no_repeats() -> None:
+    """Two neighbouring lists of one length that share fewer than half their items, each in the
+    same place, are one template filled twice; sharing half of them, one list restates the other."""
+    lists = (
+        "## The instructions cover\n\n- Sequential upgrade strategies\n- Dependency analysis and sequencing\n"
+        "- Framework targeting and code adjustments\n- Package and dependency management\n"
+        "- Pipeline updates for continuous delivery\n- Testing and validation procedures\n\n"
+        "## The prompts cover\n\n- Project discovery and assessment\n- Upgrade strategy and risk ranking\n"
+        "- Framework targeting and code adjustments\n- Breaking change analysis\n"
+        "- Pipeline updates for continuous delivery\n- Final validation and delivery\n"
+    )
+    assert _repeats(lists) == []
+    half = lists.replace("- Breaking change analysis\n", "- Package and dependency management\n")
+    assert len(_repeats(half)) == 3
+    moved = lists.replace(
+        "- Breaking change analysis\n- Pipeline updates for continuous delivery\n",
+        "- Pipeline updates for continuous delivery\n- Breaking change analysis\n",
+    )
+    assert len(_repeats(moved)) == 2
