@@ -240,6 +240,9 @@ class Selection:
     ignore: tuple[str, ...] = ()
     """Codes or prefixes of rules not to run; a more specific selector wins (``AM2`` with ``AM203``
     ignored runs every body rule but AM203; ``AM203`` selected with ``AM2`` ignored runs AM203)."""
+    extend: tuple[str, ...] = ()
+    """Codes or prefixes run besides ``select`` (or besides the default rules): ruff's
+    ``extend-select``, to add an opt-in rule without listing every other."""
 
     def enabled(self, code: str) -> bool:
         """Whether the rule ``code`` runs."""
@@ -249,6 +252,9 @@ class Selection:
             chosen = 0 if rule.default else None
         elif chosen is not None and not rule.default and chosen < len(code):
             chosen = None  # an opt-in rule runs only when its own code is selected
+        extended = _longest(self.extend, code)
+        if extended is not None and (rule.default or extended == len(code)):
+            chosen = extended if chosen is None else max(chosen, extended)
         if chosen is None:
             return False
         ignored = _longest(self.ignore, code)
@@ -287,16 +293,17 @@ def parse_selectors(values: Sequence[str], where: str, line: int = 0) -> tuple[s
     return tuple(out)
 
 
-SETTINGS_KEYS = ("select", "ignore")
+SETTINGS_KEYS = ("select", "extend-select", "ignore")
 """The keys ``[tool.agentmerge.check]`` may hold."""
 
 
 def selection_from(
-    select: Sequence[str], ignore: Sequence[str], settings: Settings | None
+    select: Sequence[str], ignore: Sequence[str], settings: Settings | None, extend: Sequence[str] = ()
 ) -> tuple[Selection, list[str]]:
     """The rules to run from the command line and ``[tool.agentmerge.check]``, and warnings.
 
-    ``--select`` replaces the settings' ``select``; ``--ignore`` adds to the settings' ``ignore``.
+    ``--select`` replaces the settings' ``select``; ``--extend-select`` and ``--ignore`` add to the
+    settings' ``extend-select`` and ``ignore``.
     """
     table: dict[str, Any] = settings.section("check") if settings is not None and settings.source else {}
     warnings = [
@@ -313,7 +320,8 @@ def selection_from(
             raise InputError(source, line, f'check.{key} must be a list of rule codes, like ["AM1", "AM203"]')
         configured[key] = parse_selectors(value, source, line or 1)
     chosen = parse_selectors(select, "--select") if select else configured["select"]
-    return Selection(chosen, configured["ignore"] + parse_selectors(ignore, "--ignore")), warnings
+    extended = configured["extend-select"] + parse_selectors(extend, "--extend-select")
+    return Selection(chosen, configured["ignore"] + parse_selectors(ignore, "--ignore"), extended), warnings
 
 
 # --------------------------------------------------------------------------------------------

@@ -708,6 +708,9 @@ def group_command(
     help="text: path:line:col: CODE message; json: the report; github: workflow annotations.",
 )
 @click.option("--select", multiple=True, metavar="CODES", help="Run only these rules (codes or prefixes: AM101,AM2).")
+@click.option(
+    "--extend-select", multiple=True, metavar="CODES", help="Run these rules too (an opt-in rule such as AM107)."
+)
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules (codes or prefixes).")
 @click.option("--fix", is_flag=True, help="Repair what can be repaired without changing what a file says.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -716,6 +719,7 @@ def check_command(
     paths: tuple[str, ...],
     fmt: str,
     select: tuple[str, ...],
+    extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     fix: bool,
     exit_zero: bool,
@@ -726,9 +730,9 @@ def check_command(
     files, the library (one name twice, agents that overlap).
 
     PATHS are agent files or folders (walked for agent files as group and consolidate walk them).
-    Rules are chosen with --select/--ignore or [tool.agentmerge.check] select and ignore in
-    pyproject.toml or .agentmerge.toml; docs/check.md lists them. Exit 0 when clean, 1 on
-    findings, 2 on error.
+    Rules are chosen with --select, --extend-select and --ignore, or the keys of those names in
+    [tool.agentmerge.check] of pyproject.toml or .agentmerge.toml; docs/check.md lists them.
+    Exit 0 when clean, 1 on findings, 2 on error.
     """
     from pathlib import Path
 
@@ -738,7 +742,7 @@ def check_command(
 
     if fix and "-" in paths:
         raise click.UsageError("--fix rewrites files; it cannot fix standard input (-)")
-    selection, notes = check.selection_from(select, ignore, find_settings(Path.cwd()))
+    selection, notes = check.selection_from(select, ignore, find_settings(Path.cwd()), extend_select)
     for note in notes:
         click.echo(f"agentmerge: warning: {note}", err=True)
     found = library.find_agent_files(paths)

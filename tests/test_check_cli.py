@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, model_shape, run_cli, write
 
-from agentmerge.check import Selection, render_github
+from agentmerge.check import Selection, render_github, selection_from
+from agentmerge.config import find_settings
 from agentmerge.parse import parse_bytes
 
 BAD = (
@@ -147,6 +148,25 @@ def test_opt_in_rule_runs_only_when_named() -> None:
     assert not Selection(("AM1",)).enabled("AM107")
     assert Selection(("AM107",)).enabled("AM107")
     assert Selection(("AM1", "AM107")).enabled("AM101")
+
+
+def test_extend_select_adds_to_the_default_or_the_selection() -> None:
+    """--extend-select adds rules (an opt-in one only by its own code), as ruff's does."""
+    assert Selection(extend=("AM107",)).enabled("AM107")
+    assert Selection(extend=("AM107",)).enabled("AM101")
+    assert not Selection(extend=("AM1",)).enabled("AM107")
+    assert not Selection(("AM2",), extend=("AM107",)).enabled("AM101")
+    assert Selection(("AM2",), extend=("AM107",)).enabled("AM107")
+    assert not Selection(extend=("AM107",), ignore=("AM107",)).enabled("AM107")
+
+
+def test_extend_select_from_the_command_line_and_settings(repo: Path) -> None:
+    """The option adds to the settings' extend-select; both add to the default rules."""
+    write(repo, "pyproject.toml", '[tool.agentmerge.check]\nextend-select = ["AM107"]\n')
+    settings = find_settings(repo)
+    selection, notes = selection_from((), (), settings, ("AM2",))
+    assert notes == [] and selection.extend == ("AM107", "AM2")
+    assert selection.enabled("AM107") and selection.enabled("AM101")
 
 
 def test_exit_zero(repo: Path) -> None:
