@@ -17,46 +17,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import shutil
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from startup import HEAVY, SEEDS, entry, imported_modules, ratios
+
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = sorted((ROOT / "fixtures" / "backend-engineer").glob("*.md"))
 CORPUS = ROOT.parent / "shared" / "corpus"
-FLOOR = [sys.executable, "-c", "import click, frontmatter, markdown_it, rapidfuzz.fuzz"]
 LIMIT = 1.5
 """Most one check may cost, as a multiple of the import floor."""
-HEAVY = ("deepdiff", "numpy", "scipy", "sklearn", "pandas", "orjson", "multiprocessing")
-"""Modules that must not load for a check of one file."""
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def entry() -> list[str]:
-    script = shutil.which("agentmerge", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "agentmerge"]
-
-
-def wall(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=ENV)
-    return time.perf_counter() - start
-
-
-def imported_modules(command: list[str]) -> list[tuple[int, str]]:
-    env = dict(ENV, PYTHONPROFILEIMPORTTIME="1")
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    found = []
-    for line in done.stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            _, cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
-            if cumulative.isdigit():
-                found.append((int(cumulative), name))
-    return sorted(found, reverse=True)
 
 
 def startup(repeats: int) -> bool:
@@ -64,18 +34,11 @@ def startup(repeats: int) -> bool:
         "check": [*entry(), "check", "--exit-zero", str(SEEDS[2])],
         "fmt --check": [*entry(), "fmt", "--check", str(SEEDS[2])],
     }
-    for command in (FLOOR, *commands.values()):
-        wall(command)  # warm the file cache
-    times: dict[str, list[float]] = {"floor": [], **{name: [] for name in commands}}
-    for _ in range(repeats):
-        times["floor"].append(wall(FLOOR))
-        for name, command in commands.items():
-            times[name].append(wall(command))
-    floor = statistics.median(times["floor"])
+    floor, medians = ratios(commands, repeats)
     print(f"import floor        median {floor * 1000:7.1f} ms ({repeats} runs)")
     ok = True
     for name in commands:
-        median = statistics.median(times[name])
+        median = medians[name]
         print(f"agentmerge {name:<12} {median * 1000:7.1f} ms  ratio {median / floor:.2f} (limit {LIMIT})")
         ok &= median / floor <= LIMIT
     modules = imported_modules(commands["check"])

@@ -22,16 +22,15 @@ import argparse
 import json
 import random
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from startup import FLOOR, entry, ratios
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "fixtures" / "backend-engineer").glob("*.md"))
-FLOOR = "import click, frontmatter, markdown_it, rapidfuzz.fuzz"
 TARGET_RATIO = 2.0
 SIZES = (10, 50, 200)
 
@@ -126,12 +125,6 @@ def make_variants(count: int, directory: Path) -> list[Path]:
     return paths
 
 
-def timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
 def one_run(paths: list[Path]) -> dict[str, float]:
     done = subprocess.run([sys.executable, "-c", RUNNER, *map(str, paths)], check=True, capture_output=True, text=True)
     result: dict[str, float] = json.loads(done.stderr.strip().splitlines()[-1])
@@ -143,20 +136,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15, help="runs per median (default 15)")
     args = parser.parse_args()
 
-    import compileall
-
-    compileall.compile_dir(str(ROOT / "agentmerge"), quiet=1)
-    floor: list[float] = []
-    seeds: list[float] = []
-    command = [sys.executable, "-m", "agentmerge", "consolidate", *map(str, SEEDS)]
-    timed([sys.executable, "-c", FLOOR])  # warm the file cache
-    timed(command)
-    for _ in range(args.repeat):
-        floor.append(timed([sys.executable, "-c", FLOOR]))
-        seeds.append(timed(command))
-    floor_median, seeds_median = statistics.median(floor), statistics.median(seeds)
+    command = [*entry(), "consolidate", *map(str, SEEDS)]
+    floor_median, medians = ratios({"consolidate": command}, args.repeat)
+    seeds_median = medians["consolidate"]
     ratio = seeds_median / floor_median
-    print(f"import floor ({FLOOR}): median {floor_median * 1000:.0f} ms over {args.repeat} runs")
+    print(f"import floor ({FLOOR[-1]}): median {floor_median * 1000:.0f} ms over {args.repeat} runs")
     print(
         f"consolidate 4 seeds: median {seeds_median * 1000:.0f} ms = {ratio:.2f} x floor "
         f"(target <= {TARGET_RATIO:.0f} x): {'ok' if ratio <= TARGET_RATIO else 'MISSED'}"

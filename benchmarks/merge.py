@@ -23,10 +23,8 @@ against the import floor (as ``tests/bench_diff.py`` measures diff's).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -41,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import corpus_files  # noqa: E402
+from startup import entry, ratios  # noqa: E402
 
 from agentmerge.match import title_key  # noqa: E402
 from agentmerge.merge import merge_texts  # noqa: E402
@@ -52,9 +51,7 @@ SEEDS = sorted((ROOT / "fixtures" / "backend-engineer").glob("*.md"))
 KINDS = ("items", "append", "rewrap", "renumber")
 TARGET = 0.95
 """The share of cases agentmerge must merge cleanly and correctly."""
-FLOOR = [sys.executable, "-c", "import click, frontmatter, markdown_it, rapidfuzz.fuzz"]
 STARTUP_LIMIT = 1.5
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 _MARKER = re.compile(r"^(?P<lead>[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+)")
 _WORD = re.compile(r"(?<![\w`*_\[(/.-])([A-Za-z]{5,})(?![\w`*_\])/.-])")
@@ -328,25 +325,13 @@ def growth(sizes: tuple[int, ...] = (100, 1_000, 5_000)) -> None:
 
 
 def startup(repeats: int) -> None:
-    script = shutil.which("agentmerge", path=str(Path(sys.executable).parent))
-    entry = [script] if script else [sys.executable, "-m", "agentmerge"]
     with tempfile.TemporaryDirectory() as folder:
         base = SEEDS[0].read_text(encoding="utf-8")
         theirs = Path(folder) / "theirs.md"
         theirs.write_text(base.replace("Design and optimize", "Design, review and optimize"), encoding="utf-8")
-        command = [*entry, "merge", str(SEEDS[0]), str(SEEDS[1]), str(theirs), "-o", str(Path(folder) / "out.md")]
-
-        def wall(cmd: list[str]) -> float:
-            begin = time.perf_counter()
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=ENV)
-            return time.perf_counter() - begin
-
-        wall(FLOOR), wall(command)
-        floor, merge = [], []
-        for _ in range(repeats):
-            floor.append(wall(FLOOR))
-            merge.append(wall(command))
-    f, m = statistics.median(floor), statistics.median(merge)
+        command = [*entry(), "merge", str(SEEDS[0]), str(SEEDS[1]), str(theirs), "-o", str(Path(folder) / "out.md")]
+        f, medians = ratios({"merge": command}, repeats)
+    m = medians["merge"]
     print(f"\nstart-up: import floor median {f * 1000:.1f} ms, agentmerge merge of two seeds median {m * 1000:.1f} ms")
     print(f"ratio {m / f:.2f} (limit {STARTUP_LIMIT}), {repeats} runs each")
 
