@@ -5,7 +5,8 @@ Run: ``.venv/bin/python benchmarks/startup.py [--repeats N] [--check]``
 The import floor is a fresh interpreter importing what any agentmerge command needs (click,
 python-frontmatter, markdown-it-py, rapidfuzz). Each round runs the floor, then every command
 once, each in a fresh process, so all of them see the same machine load; the table gives each
-command's median wall time and its ratio to the floor's median, against the command's limit:
+command's median wall time and the median of its per-round ratio to the floor (with the
+quartiles, since a shared machine's timings wander), against the command's limit:
 
 - ``diff`` of two seeds, ``merge`` of two seeds (THEIRS a one-word edit of BASE), ``check`` of one
   seed, ``fmt --check`` of one seed: 1.5 x;
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -49,9 +51,17 @@ def entry() -> list[str]:
 
 def wall(command: list[str]) -> float:
     """Wall time of one run of ``command`` in a fresh process, its output discarded."""
+    return timed(command)[0]
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user and system) of one run of ``command`` in a fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=ENV)
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def imported_modules(command: list[str]) -> list[tuple[int, str]]:
@@ -72,18 +82,34 @@ def heavy_modules(command: list[str]) -> list[str]:
     return sorted({name for _, name in imported_modules(command) if name.split(".")[0] in HEAVY})
 
 
-def ratios(commands: dict[str, list[str]], repeats: int) -> tuple[float, dict[str, float]]:
-    """The floor's median and each command's median, over ``repeats`` interleaved rounds."""
+Times = dict[str, list[tuple[float, float]]]
+"""(wall, CPU) seconds of each run, by name; the floor's under "floor"."""
+
+
+def rounds(commands: dict[str, list[str]], repeats: int) -> Times:
+    """Wall and CPU times of the floor and of each command over ``repeats`` interleaved rounds."""
     compileall.compile_dir(str(ROOT / "agentmerge"), quiet=1)
     for command in (FLOOR, *commands.values()):
         wall(command)  # warm the file cache
-    floor: list[float] = []
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    times: Times = {"floor": [], **{name: [] for name in commands}}
     for _ in range(repeats):
-        floor.append(wall(FLOOR))
+        times["floor"].append(timed(FLOOR))
         for name, command in commands.items():
-            times[name].append(wall(command))
-    return statistics.median(floor), {name: statistics.median(found) for name, found in times.items()}
+            times[name].append(timed(command))
+    return times
+
+
+def ratios(commands: dict[str, list[str]], repeats: int) -> tuple[float, dict[str, float]]:
+    """The floor's median wall time and each command's, over ``repeats`` interleaved rounds."""
+    times = rounds(commands, repeats)
+    medians = {name: statistics.median(w for w, _ in found) for name, found in times.items()}
+    return medians.pop("floor"), medians
+
+
+def round_ratios(times: Times, name: str, cpu: bool = False) -> list[float]:
+    """Each round's time of ``name`` over that round's floor (wall, or CPU with ``cpu``)."""
+    pick = 1 if cpu else 0
+    return [t[pick] / f[pick] for t, f in zip(times[name], times["floor"], strict=True)]
 
 
 def commands(folder: Path) -> dict[str, tuple[list[str], float]]:
@@ -108,13 +134,22 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         table = commands(Path(temp))
-        floor, medians = ratios({name: command for name, (command, _) in table.items()}, args.repeats)
+        times = rounds({name: command for name, (command, _) in table.items()}, args.repeats)
+    floor = statistics.median(w for w, _ in times["floor"])
     print(f"import floor: median {floor * 1000:.1f} ms, {args.repeats} rounds, load average {os.getloadavg()[0]:.2f}")
-    print(f"{'command':<14} {'median ms':>9} {'ratio':>6} {'limit':>6}")
+    print("ratio: the median of each round's time over that round's floor, wall (quartiles) and CPU")
+    print(f"{'command':<14} {'median ms':>9} {'wall':>6} {'quartiles':>11} {'CPU':>6} {'limit':>6}")
     missed = []
     for name, (_, limit) in table.items():
-        ratio = medians[name] / floor
-        print(f"{name:<14} {medians[name] * 1000:9.1f} {ratio:6.2f} {limit:6.1f}{'' if ratio <= limit else '  over'}")
+        each = round_ratios(times, name)
+        ratio = statistics.median(each)
+        low, _, high = statistics.quantiles(each, n=4)
+        cpu = statistics.median(round_ratios(times, name, cpu=True))
+        median = statistics.median(w for w, _ in times[name])
+        print(
+            f"{name:<14} {median * 1000:9.1f} {ratio:6.2f}  {low:4.2f}-{high:4.2f} {cpu:6.2f}"
+            f" {limit:6.1f}{'' if ratio <= limit else '  over'}"
+        )
         if ratio > limit:
             missed.append(name)
     return 1 if args.check and missed else 0
