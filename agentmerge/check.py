@@ -141,14 +141,16 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "AM203",
         "repeated-instruction",
-        "the same instruction twice in one file",
+        "the same instruction twice in one file (opt-in: the item matcher's verdict)",
         "a repeat costs context and drifts apart when only one copy is edited",
+        default=False,
     ),
     Rule(
         "AM204",
         "contradiction",
-        "two instructions of one file that say opposite things",
+        "two instructions of one file that say opposite things (opt-in: the item matcher's verdict)",
         "the agent cannot follow both",
+        default=False,
     ),
     Rule("AM205", "empty-body", "the body holds no instructions", "the agent has no prompt"),
     Rule(
@@ -174,6 +176,9 @@ RULES: tuple[Rule, ...] = (
 """Every rule, by code."""
 
 RULE_BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
+
+OPT_IN: tuple[str, ...] = tuple(r.code for r in RULES if not r.default)
+"""The rules that run only when their own code is selected."""
 
 WARNING_CODES: dict[str, str] = {
     "bad-utf8": "AM001",

@@ -726,7 +726,7 @@ def check_command(
     jobs: int | None,
 ) -> None:
     """Lint agent files: each file against its format's documented frontmatter, then its body
-    (placeholders, empty sections, repeated or contradicting instructions) and, given several
+    (placeholders, empty sections; opt-in: repeated or contradicting instructions) and, given several
     files, the library (one name twice, agents that overlap).
 
     PATHS are agent files or folders (walked for agent files as group and consolidate walk them).

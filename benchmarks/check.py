@@ -49,7 +49,7 @@ def startup(repeats: int) -> bool:
 
 
 def growth() -> None:
-    from agentmerge.check import Selection, check_paths
+    from agentmerge.check import OPT_IN, Selection, check_paths
     from agentmerge.parse import read_agent
 
     files = sorted(str(p) for p in CORPUS.glob("*/*") if p.is_file() and p.name not in ("LICENSE", "SOURCES.tsv"))
@@ -62,7 +62,7 @@ def growth() -> None:
             read_agent(path)
         parse = time.perf_counter() - start
         start = time.perf_counter()
-        result = check_paths(chosen, Selection(("ALL",)), jobs=1)
+        result = check_paths(chosen, Selection(("ALL",), extend=OPT_IN), jobs=1)
         check = time.perf_counter() - start
         rows.append((n, parse, check, len(result.findings)))
         print(

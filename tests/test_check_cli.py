@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,6 +150,18 @@ def test_opt_in_rule_runs_only_when_named() -> None:
     assert not Selection(("AM1",)).enabled("AM107")
     assert Selection(("AM107",)).enabled("AM107")
     assert Selection(("AM1", "AM107")).enabled("AM101")
+
+
+def test_the_matcher_rules_are_opt_in_and_load_nothing_by_default() -> None:
+    """AM203 and AM204 run only when named; a default check never imports the matcher."""
+    assert not Selection().enabled("AM203") and not Selection(("AM2",)).enabled("AM204")
+    assert Selection(extend=("AM203",)).enabled("AM203")
+    script = (
+        "import sys; from agentmerge.cli import main; code = main(['check', '--exit-zero', sys.argv[1]]); "
+        "print(sorted(m for m in sys.modules if m in ('agentmerge.scorer', 'agentmerge.consolidate')))"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(SEEDS[2])], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_extend_select_adds_to_the_default_or_the_selection() -> None:
