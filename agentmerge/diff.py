@@ -454,6 +454,7 @@ class _BodyDiff:
             if not loose:
                 continue
             containers: list[tuple[int, _Words, _Words | None]] | None = None
+            having: dict[str, list[int]] = {}  # for each word, the containers (by index, in order) that have it
             for n in loose:
                 unit = units.items[n]
                 if unit.item.kind in BLOCK_KINDS:
@@ -467,8 +468,15 @@ class _BodyDiff:
                     for k, u in enumerate(other.items):
                         mate = partner(k)
                         if u.item.kind not in BLOCK_KINDS and (mate is None or mate.key != u.key):
-                            containers.append((k, _Words(u.item.text), _Words(mate.item.text) if mate else None))
-                for k, holder, before in containers:
+                            holder = _Words(u.item.text)
+                            for word in dict.fromkeys(holder.words):
+                                having.setdefault(word, []).append(len(containers))
+                            containers.append((k, holder, _Words(mate.item.text) if mate else None))
+                # A container that holds the item has every word of it, its rarest one too: only
+                # those are looked at, in order, so a long list turned into prose stays linear.
+                rarest = min(dict.fromkeys(said.words), key=lambda word: (len(having.get(word, ())), word))
+                for index in having.get(rarest, ()):
+                    k, holder, before = containers[index]
                     # The words came into the longer item in this change: its partner lacks them
                     # (a bullet that only grew still holds the words a new short bullet repeats).
                     if holder.size > said.size and holder.holds(said) and not (before and before.holds(said)):

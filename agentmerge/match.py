@@ -186,15 +186,20 @@ def pair_fuzzy(
     candidates: list[tuple[float, int, int, int]] = []
     # Few pairs are scored in a plain loop; many in rapidfuzz's C loops, whose module takes
     # longer to import than a small diff takes to run.
-    bulk = len(old) * len(keys) > BULK_PAIRS
+    sharing = _Sharing(choices) if len(old) * len(keys) > FUZZY_PAIR_LIMIT else None
+    # Texts that share a distinctive word are few per query: a plain loop scores them faster.
+    bulk = len(old) * len(keys) > BULK_PAIRS and sharing is None
     for i, a in old.items():
         # The same measure as ``similarity``, scored only against texts of a length that can reach the cutoff.
         query = compare_form(a)
         shortest, longest = length_window(len(query), cutoff)
-        window = by_length[
-            bisect.bisect_left(by_length, (shortest, -1)) : bisect.bisect_right(by_length, (longest, sys.maxsize))
-        ]
-        indices = sorted(n for _, n in window)
+        if sharing is None:
+            window = by_length[
+                bisect.bisect_left(by_length, (shortest, -1)) : bisect.bisect_right(by_length, (longest, sys.maxsize))
+            ]
+            indices = sorted(n for _, n in window)
+        else:
+            indices = [n for n in sharing.of(query) if shortest <= len(choices[n]) <= longest]
         best: dict[int, float] = {}
         for shaped, formed in zip(shapes, (query, sorted_words(query)), strict=True):
             forms = [shaped[n] for n in indices]
@@ -220,6 +225,39 @@ def pair_fuzzy(
 
 BULK_PAIRS = 20_000
 """Pairs above which ``pair_fuzzy`` scores in rapidfuzz's batch loops instead of one by one."""
+
+FUZZY_PAIR_LIMIT = 1_000_000
+"""Most pairs of texts ``pair_fuzzy`` weighs every one of, about 1,000 texts a side.
+
+Beyond it (two unrelated lists of thousands of lines, which an agent file of up to
+``filesystem.MAX_FILE_BYTES`` can hold), a text is weighed only against the texts that share one
+of its distinctive words (``SHARED_WORD_POSTINGS``): weighing every pair took minutes of CPU for
+such files, and two texts of a real agent file that share no distinctive word are not one
+reworded instruction. Real agent files have tens of items; the bound never applies to them.
+"""
+
+SHARED_WORD_POSTINGS = 20
+"""Most texts a word may appear in and still open pairs beyond FUZZY_PAIR_LIMIT; commoner words
+("the", "use") open none, so the pairs weighed grow with the texts, not with their square."""
+
+
+class _Sharing:
+    """Which texts share a distinctive word with a query (the blocking beyond FUZZY_PAIR_LIMIT)."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.postings: dict[str, list[int]] = {}
+        for n, text in enumerate(texts):
+            for word in dict.fromkeys(text.split()):
+                self.postings.setdefault(word, []).append(n)
+
+    def of(self, query: str) -> list[int]:
+        """The texts sharing a word of ``query`` that at most SHARED_WORD_POSTINGS texts have, in order."""
+        found: set[int] = set()
+        for word in dict.fromkeys(query.split()):
+            posting = self.postings.get(word, ())
+            if len(posting) <= SHARED_WORD_POSTINGS:
+                found.update(posting)
+        return sorted(found)
 
 
 def _scores(

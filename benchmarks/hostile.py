@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shlex
 import signal
 import subprocess
@@ -40,7 +41,16 @@ MEMORY_LIMIT = 500 * 1024 * 1024
 
 FRONTMATTER = "---\nname: hostile\ndescription: A hostile input\n---\n"
 
-INPUTS: dict[str, Callable[[], str]] = {
+
+def unrelated_bullets(seed: int, count: int, words: int) -> str:
+    """``count`` bullets of ``words`` made-up words each, different for every ``seed``: two such
+    files share no instruction, only words, the worst case for pairing reworded items."""
+    pick = random.Random(seed)
+    lines = (" ".join(f"w{pick.randrange(3_000)}" for _ in range(words)) for _ in range(count))
+    return FRONTMATTER + "".join(f"- {line}\n" for line in lines)
+
+
+INPUTS: dict[str, Callable[[], str | tuple[str, str]]] = {
     "emphasis-35k": lambda: FRONTMATTER + "- " + "*a **b " * 5_000 + "\n",
     "emphasis-70k": lambda: FRONTMATTER + "- " + "*a **b " * 10_000 + "\n",
     "emphasis-280k": lambda: FRONTMATTER + "- " + "*a **b " * 40_000 + "\n",
@@ -56,8 +66,11 @@ INPUTS: dict[str, Callable[[], str]] = {
     "links-100k": lambda: FRONTMATTER + "- " + "[a](" * 50_000 + "\n",
     "underscores-200k": lambda: FRONTMATTER + "- " + "_a __b " * 30_000 + "\n",
     "bullets-100k": lambda: FRONTMATTER + "".join(f"- item {n}\n" for n in range(100_000)),
+    "unrelated-3000": lambda: (unrelated_bullets(1, 3_000, 8), unrelated_bullets(2, 3_000, 8)),
+    "unrelated-25000": lambda: (unrelated_bullets(1, 25_000, 2), unrelated_bullets(2, 25_000, 2)),
 }
-"""Inputs by name; each is an agent file's text."""
+"""Inputs by name; each is an agent file's text, or two texts: the file and the one it is
+diffed and consolidated with (otherwise a copy of itself)."""
 
 SPECIAL = ("fifo", "dev-zero")
 """Inputs that are not regular files: created at run time."""
@@ -142,11 +155,12 @@ def main() -> int:
                 path = copy = "/dev/zero"
                 size, baseline = "-", None
             else:
-                text = INPUTS[name]()
+                made = INPUTS[name]()
+                text, other = made if isinstance(made, tuple) else (made, made)
                 path = os.path.join(scratch, f"{name}.md")
                 copy = os.path.join(scratch, f"{name}.copy.md")
-                for target in (path, copy):
-                    Path(target).write_text(text, encoding="utf-8")
+                Path(path).write_text(text, encoding="utf-8")
+                Path(copy).write_text(other, encoding="utf-8")
                 size = f"{len(text.encode()) / 1024:,.0f} KB"
                 base_code, base_time, base_cpu, base_peak = run([sys.executable, "-c", BASELINE, path], args.timeout)
                 baseline = base_cpu if base_code == 0 else None

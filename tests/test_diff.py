@@ -10,6 +10,7 @@ from conftest import SEEDS
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agentmerge import match
 from agentmerge.diff import Change, DiffResult, diff_agents, redline
 from agentmerge.fields import names
 from agentmerge.match import (
@@ -255,6 +256,21 @@ def test_pair_exact_pairs_repeats_in_order() -> None:
 def test_pair_fuzzy_is_one_to_one_and_best_first() -> None:
     pairs = pair_fuzzy({0: "run the unit tests", 1: "run the tests"}, {0: "run the unit tests now"}, 0.6)
     assert [(i, j) for i, j, _ in pairs] == [(0, 0)]
+
+
+def test_pair_fuzzy_beyond_its_limit_weighs_only_texts_sharing_a_distinctive_word(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beyond FUZZY_PAIR_LIMIT the same pairs come out where reworded texts share a distinctive
+    word; texts that share none are not weighed (the bound that keeps huge lists linear)."""
+    old = {n: f"Check the {word} settings before each release" for n, word in enumerate(("cache", "proxy", "queue"))}
+    new = {n: f"Check {word} settings before every release" for n, word in enumerate(("queue", "cache", "proxy"))}
+    old[3], new[3] = "abcdefgh", "abcdefgx"  # one word each, not shared, 88% alike
+    every = pair_fuzzy(old, new, 0.6)
+    monkeypatch.setattr(match, "FUZZY_PAIR_LIMIT", 0)
+    bounded = pair_fuzzy(old, new, 0.6)
+    assert [(i, j) for i, j, _ in every] == [(0, 1), (1, 2), (2, 0), (3, 3)]
+    assert bounded == [pair for pair in every if pair[0] != 3]
 
 
 @pytest.mark.parametrize("value", [-0.01, 1.01])
