@@ -49,7 +49,7 @@ class Unit:
     text: str
     """The Markdown text (an item's own text, or a section's title)."""
     role: str
-    """Its role: for an item the matcher's (``scorer.item_role``), for a section its title's."""
+    """Its role: for an item the matcher's (``text.item_role``), for a section its title's."""
     kind: str = "bullet"
     """The item kind (``heading`` for a section title)."""
     repeatable: bool = True
@@ -182,7 +182,7 @@ class Candidate:
     kind: str
     """The item kind; code, tables, quotes, HTML and diagrams merge only as exact copies."""
     role: str
-    """``scorer.item_role``: items of two distinct roles, or of a distinct role and guidance,
+    """``text.item_role``: items of two distinct roles, or of a distinct role and guidance,
     merge only as near-verbatim copies."""
     repeatable: bool = True
     """Whether it may merge with a restatement in its own input (false in a template a file

@@ -5,7 +5,7 @@ A pure function from models to a result. The steps, each deterministic:
 1. Inputs are put in a canonical order (by path), so argument order never matters.
 2. Sections are flattened per input (``arrange.flatten``); a document title (one ``#`` heading
    that opens the body and holds everything) counts as the root. Every item gets a role
-   (``scorer.item_role``): a checklist entry, trigger, example or hand-off is kept apart from
+   (``text.item_role``): a checklist entry, trigger, example or hand-off is kept apart from
    guidance.
 3. Identical copies become one bag (``cluster.bag_units``). The pair score (``scorer``) rates
    every candidate pair of bags, blocked on shared rare terms: the probability that the two
@@ -86,8 +86,8 @@ from agentmerge.lexicon import (
     roles_compatible,
 )
 from agentmerge.model import Agent, Field, Section
-from agentmerge.scorer import ItemView, Model, PairScorer, default_model, item_role, near_verbatim
-from agentmerge.text import compare_form, label_only, normalize, terms
+from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
+from agentmerge.text import compare_form, item_role, label_only, normalize, terms
 
 __all__ = [
     "OUTPUT_PATH",
@@ -283,7 +283,7 @@ class _Consolidator:
         return templated
 
     def _item_role(self, entry: InputItem, templated: set[int]) -> str:
-        """The item's role for the matcher (``scorer.item_role``); in a template, an example."""
+        """The item's role for the matcher (``text.item_role``); in a template, an example."""
         if entry.home in templated:
             return "examples"
         titles: list[str | None] = []

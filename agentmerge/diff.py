@@ -34,7 +34,7 @@ from agentmerge.fields import (
 )
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units
-from agentmerge.text import negated, normalize, opposite_polarity, section_role, words
+from agentmerge.text import item_role, negated, normalize, opposite_polarity, section_role, words
 
 ChangeOp = Literal["added", "removed", "reworded", "moved"]
 FieldOp = Literal["added", "removed", "changed", "reworded"]
@@ -602,7 +602,7 @@ class _BodyDiff:
         """Polarity flips and removed safety instructions among ``changes``, in their order.
 
         A removed item is a safety instruction when the matcher's role for it is a pitfall or a
-        checklist gate (``scorer.item_role``): a line warning against something, or a box that
+        checklist gate (``text.item_role``): a line warning against something, or a box that
         had to be ticked.
         """
         for change in changes:
@@ -636,8 +636,6 @@ class _BodyDiff:
         # without either, the matcher's module need not load (it costs the diff's start-up).
         if unit.item.kind != "task" and not any(section_role(t) in SAFETY_ROLES for t in titles if t):
             return None
-        from agentmerge.scorer import item_role
-
         role = item_role(titles, unit.item.kind, unit.item.text)
         return role if role in SAFETY_ROLES else None
 

@@ -327,12 +327,12 @@ WALLED_ROLES = frozenset({"gates", "triggers", "examples", "handoff", "pitfalls"
 """Roles read reliably enough to keep items apart outright: a task box or a checklist's entry, a
 delegation trigger, an example, a ``**With <agent>**:`` hand-off, and a pitfall under a short
 title that names pitfalls ("Common Pitfalls": it states the bad practice, the opposite of the
-guideline with the same words; ``scorer.item_role``). The other distinct roles come from title
+guideline with the same words; ``text.item_role``). The other distinct roles come from title
 words that also title plain guidance, so for them a different role is evidence the pair score
 weighs, not a wall."""
 
 GUIDANCE_ROLE = "guidance"
-"""The matcher's role for an item of no distinct role (``scorer.item_role``)."""
+"""The matcher's role for an item of no distinct role (``text.item_role``)."""
 
 OPEN_ROLES = frozenset({"intro", "responsibilities", "principles", "workflow", GENERAL_ROLE})
 """Roles whose sections are plain guidance; a general section may join any one of them."""

@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from agentmerge.lexicon import DISTINCT_ROLES, GUIDANCE_ROLE, TITLE_FILLER_WORDS
+from agentmerge.lexicon import TITLE_FILLER_WORDS
 from agentmerge.match import ratio
 from agentmerge.text import compare_form, lead_label, normalize, stem, terms
 
@@ -486,32 +486,3 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
 def _verbatim_form(text: str) -> tuple[str, frozenset[str]]:
     """``text`` normalised and case-folded, and its terms: made once per text, not once per pair."""
     return normalize(text).casefold(), frozenset(terms(text))
-
-
-def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
-    """The role of an item: a task box is a checklist gate; a ``**With <agent>**:`` lead-in is a
-    hand-off (``handoff``); else the role named by the nearest of its section ``titles`` (innermost first) that
-    names one of ``lexicon.DISTINCT_ROLES``; else plain guidance."""
-    from agentmerge.text import section_role
-
-    if kind == "task":
-        return "gates"
-    label = lead_label(text)
-    if label is not None and re.match(r"(?i)with\s+[`@]?[\w.-]+", label.strip()):
-        return "handoff"
-    for title in titles:
-        if title is None:
-            continue
-        role = section_role(title)
-        if role == "pitfalls" and len(title.split()) > PITFALL_TITLE_WORDS:
-            # "Systematic detection of security anti-patterns": a sentence that names pitfalls as
-            # its topic heads guidance, not a list of things to avoid.
-            continue
-        if role in DISTINCT_ROLES:
-            return role
-    return GUIDANCE_ROLE
-
-
-PITFALL_TITLE_WORDS = 5
-"""Most words a title may have to name a list of pitfalls ("Common Mistakes to Avoid"); longer
-titles that mention pitfalls are sentences about finding them."""

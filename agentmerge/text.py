@@ -8,12 +8,15 @@ wrapping; ``terms`` reduces a text to its significant stemmed words (through the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from agentmerge.lexicon import (
     CLAUSE_OPENERS,
     CONTRASTS,
+    DISTINCT_ROLES,
     GENERAL_ROLE,
+    GUIDANCE_ROLE,
     NEGATORS,
     PROHIBITIONS,
     ROOT_ROLE,
@@ -378,3 +381,31 @@ def _has_text(text: str, at: int) -> bool:
 def label_only(text: str) -> bool:
     """Whether an item is a bare label (``**Suggested Fix**:``): its content, if any, is elsewhere."""
     return normalize(text).endswith(":")
+
+
+def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
+    """The role of an item: a task box is a checklist gate; a ``**With <agent>**:`` lead-in is a
+    hand-off (``handoff``); else the role named by the nearest of its section ``titles`` (innermost first) that
+    names one of ``lexicon.DISTINCT_ROLES``; else plain guidance. The matcher keeps items of
+    different roles apart; ``diff`` names a removed pitfall or gate by it."""
+    if kind == "task":
+        return "gates"
+    label = lead_label(text)
+    if label is not None and re.match(r"(?i)with\s+[`@]?[\w.-]+", label.strip()):
+        return "handoff"
+    for title in titles:
+        if title is None:
+            continue
+        role = section_role(title)
+        if role == "pitfalls" and len(title.split()) > PITFALL_TITLE_WORDS:
+            # "Systematic detection of security anti-patterns": a sentence that names pitfalls as
+            # its topic heads guidance, not a list of things to avoid.
+            continue
+        if role in DISTINCT_ROLES:
+            return role
+    return GUIDANCE_ROLE
+
+
+PITFALL_TITLE_WORDS = 5
+"""Most words a title may have to name a list of pitfalls ("Common Mistakes to Avoid"); longer
+titles that mention pitfalls are sentences about finding them."""
