@@ -915,6 +915,7 @@ def _consolidate_one(
 ) -> None:
     """consolidate without --by-group: all inputs into one agent."""
     from agentmerge import consolidate
+    from agentmerge.consolidate import check_size
     from agentmerge.library import widenings
     from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import render_consolidation
@@ -936,6 +937,7 @@ def _consolidate_one(
         if target is not None and not force:
             refuse_inputs(target, files)
     preferred = _input_named(prefer, files) if prefer else None
+    check_size(agents)
     with StatusLine() as status:
         status("comparing the inputs", 0, 0)
         mixed_groups = None if mixed or len(agents) < 2 else _mixed_groups(agents)

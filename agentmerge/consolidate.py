@@ -217,6 +217,29 @@ class MatchingEvidence:
     """The candidates holding each input's "You are ..." paragraph: one slot, merged whatever they say."""
 
 
+MAX_ITEMS = 10_000
+"""Most items (instructions, nested ones included) one consolidation takes, all inputs together.
+
+The matcher weighs every item against the others that share a distinctive term, about fifty a
+item at some tens of microseconds each, and clusters them: two files of 25,000 unrelated bullets
+took minutes and a gigabyte. No role has that many instructions (the corpus's longest agent has
+a few hundred); more is a whole library, which ``--by-group`` consolidates group by group. The
+limit also holds ``check``'s AM203 and AM204, which ask the same matcher about one file.
+"""
+
+
+def check_size(agents: Sequence[Agent]) -> None:
+    """Raise AgentMergeError when ``agents`` hold more than MAX_ITEMS items together."""
+    count = sum(1 for agent in agents for _ in agent.items())
+    if count > MAX_ITEMS:
+        raise AgentMergeError(
+            agents[0].path if len(agents) == 1 else "",
+            0,
+            f"{'holds' if len(agents) == 1 else f'the {len(agents)} inputs hold'} {count:,} instructions, more than "
+            f"the {MAX_ITEMS:,} the item matcher weighs against each other (no agent role has that many)",
+        )
+
+
 def matching_evidence(
     agents: Sequence[Agent], *, model: Model | None = None, repeats: bool | None = None
 ) -> MatchingEvidence:
@@ -251,6 +274,7 @@ class _Consolidator:
         self.preferred = preferred
         # One input is only normalised: even its exact repeats stay, so the file comes back as it was.
         self.repeats = len(agents) > 1
+        check_size(agents)
         self.inputs: Inputs = flatten(agents)
         self.sections = self.inputs.sections
         self.items = self.inputs.items

@@ -463,3 +463,46 @@ def test_many_sections_sharing_a_title_word_stay_fast() -> None:
     assert time.perf_counter() - start < 20
     assert len(result.body.sections) == 2000
     assert all(len(s.sources) == 2 for s in result.body.sections)
+
+
+def test_more_items_than_the_matcher_weighs_is_refused_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs with more than MAX_ITEMS items together are refused before any pair is weighed
+    (two files of 25,000 unrelated bullets took minutes and a gigabyte), and so is AM203 on one
+    such file; at the limit they are consolidated."""
+    import sys
+
+    from agentmerge.check import Selection, check_paths
+    from agentmerge.errors import AgentMergeError
+
+    module = sys.modules["agentmerge.consolidate"]
+    agents = [read_agent(str(p)) for p in SEEDS]
+    count = sum(1 for agent in agents for _ in agent.items())
+    monkeypatch.setattr(module, "MAX_ITEMS", count)
+    consolidate(agents)
+    monkeypatch.setattr(module, "MAX_ITEMS", count - 1)
+    with pytest.raises(AgentMergeError, match=f"the 4 inputs hold {count:,} instructions"):
+        consolidate(agents)
+    monkeypatch.setattr(module, "MAX_ITEMS", 3)
+    result = check_paths([str(SEEDS[0])], Selection(extend=("AM203",)), jobs=1)
+    assert [e.message for e in result.errors] and "more than the 3 the item matcher" in result.errors[0].message
+
+
+def test_the_command_refuses_too_many_items_before_comparing_the_inputs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The size is checked before the inputs are grouped to see whether they are one role (which
+    weighs instructions too): exit 2 with one error line, no output file."""
+    import sys
+
+    import agentmerge.group
+    from agentmerge.cli import main
+
+    def grouped(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the inputs were grouped before their size was checked")
+
+    monkeypatch.setattr(sys.modules["agentmerge.consolidate"], "MAX_ITEMS", 10)
+    monkeypatch.setattr(agentmerge.group, "group_agents", grouped)
+    out = tmp_path / "merged.md"
+    assert main(["consolidate", *map(str, SEEDS), "-o", str(out)]) == 2
+    assert "instructions, more than the 10 the item matcher" in capsys.readouterr().err
+    assert not out.exists()
