@@ -17,9 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from agentmerge.cluster import ItemCluster, title_terms
+from agentmerge.cluster import ItemCluster
 from agentmerge.lexicon import ROOT_ROLE
 from agentmerge.model import Agent, Item, Section
+from agentmerge.scorer import title_terms
 from agentmerge.text import label_only, normalize, section_role
 
 _Key = TypeVar("_Key", int, str)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from agentmerge.lexicon import TITLE_FILLER_WORDS, WALLED_ROLES, roles_compatible
-from agentmerge.scorer import near_verbatim, term_weight
-from agentmerge.text import lead_label, negated, normalize, stem, terms
+from agentmerge.lexicon import WALLED_ROLES, roles_compatible
+from agentmerge.scorer import near_verbatim, term_weight, title_terms
+from agentmerge.text import lead_label, negated, normalize, terms
 
 SECTION_ALIGN_THRESHOLD = 0.45
 """Least score at which two sections of different inputs are aligned into one section.
@@ -497,11 +497,6 @@ def _join(a: int, b: int, parent: list[int], members: list[list[int]], sources: 
     return a
 
 
-def title_terms(title: str | None) -> frozenset[str]:
-    """The terms of a section title that name its topic (``terms`` without "core", "key", ...)."""
-    return frozenset(t for t in terms(title or "") if t not in _TITLE_FILLER)
-
-
 def title_overlap(a: str | None, b: str | None, weights: TermWeights | None = None) -> float:
     """Similarity of two section titles, 0 to 1: the weighted Dice overlap of their terms.
 
@@ -528,9 +523,6 @@ def title_overlap(a: str | None, b: str | None, weights: TermWeights | None = No
     # so the alignment of sections, depend on PYTHONHASHSEED (24 security agents: three outputs).
     shared = math.fsum(weight(t) for t in sorted(left & right))
     return 2 * shared / (math.fsum(weight(t) for t in sorted(left)) + math.fsum(weight(t) for t in sorted(right)))
-
-
-_TITLE_FILLER = frozenset(stem(w) for w in TITLE_FILLER_WORDS)
 
 
 def section_similarity(title: float, shared: int, smaller: int) -> float:

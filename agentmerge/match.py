@@ -209,18 +209,20 @@ def pair_fuzzy(
             j = keys[n]
             if allowed is None or allowed(i, j):
                 candidates.append((-score / 100.0, abs(i - j), i, j))
-    candidates.sort()
+    return sorted((i, j, -negative) for negative, i, j in _one_to_one(candidates))
+
+
+def _one_to_one(candidates: list[tuple[float, int, int, int]]) -> Iterator[tuple[float, int, int]]:
+    """The pairs (negated score, old, new) taken best first from ``candidates`` (negated score,
+    distance, old, new), each text in one pair at most; ties go to the closer, then the earlier."""
     used_old: set[int] = set()
     used_new: set[int] = set()
-    pairs: list[tuple[int, int, float]] = []
-    for negative, _, i, j in candidates:
+    for negative, _, i, j in sorted(candidates):
         if i in used_old or j in used_new:
             continue
         used_old.add(i)
         used_new.add(j)
-        pairs.append((i, j, -negative))
-    pairs.sort()
-    return pairs
+        yield negative, i, j
 
 
 BULK_PAIRS = 20_000
@@ -456,15 +458,4 @@ def pair_contained(
             score = containment(old[i], new[j])
             if score >= cutoff:
                 candidates.append((-score, abs(i - j), i, j))
-    candidates.sort()
-    used_old: set[int] = set()
-    used_new: set[int] = set()
-    pairs: list[tuple[int, int, float]] = []
-    for _, _, i, j in candidates:
-        if i in used_old or j in used_new:
-            continue
-        used_old.add(i)
-        used_new.add(j)
-        pairs.append((i, j, similarity(old[i], new[j])))
-    pairs.sort()
-    return pairs
+    return sorted((i, j, similarity(old[i], new[j])) for _, i, j in _one_to_one(candidates))

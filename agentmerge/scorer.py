@@ -297,7 +297,8 @@ _TITLE_FILLER = frozenset(stem(w) for w in TITLE_FILLER_WORDS)
 
 
 @lru_cache(maxsize=4096)
-def _title_terms(title: str | None) -> frozenset[str]:
+def title_terms(title: str | None) -> frozenset[str]:
+    """The terms of a section title that name its topic (``terms`` without "core", "key", ...)."""
     return frozenset(t for t in terms(title or "") if t not in _TITLE_FILLER)
 
 
@@ -305,7 +306,7 @@ def title_overlap(a: str | None, b: str | None) -> float:
     """Dice overlap of two section titles' topic terms; 1.0 for two untitled (root) sections."""
     if a is None or b is None:
         return 1.0 if a is b else 0.0
-    left, right = _title_terms(a), _title_terms(b)
+    left, right = title_terms(a), title_terms(b)
     if not left or not right:
         return 0.0
     return 2 * len(left & right) / (len(left) + len(right))

@@ -78,11 +78,6 @@ def imported_modules(command: list[str]) -> list[tuple[int, str]]:
     return sorted(found, reverse=True)
 
 
-def heavy_modules(command: list[str]) -> list[str]:
-    """The HEAVY modules one run of ``command`` imports."""
-    return sorted({name for _, name in imported_modules(command) if name.split(".")[0] in HEAVY})
-
-
 Times = dict[str, list[tuple[float, float]]]
 """(wall, CPU) seconds of each run, by name; the floor's under "floor"."""
 
