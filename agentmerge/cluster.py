@@ -300,11 +300,11 @@ def cluster_items(
     Pairs are taken best first (ties by index). Two clusters join when the pair passes
     ITEM_RULES, the clusters hold no input in common (except through a restatement pair), and
     the average score over all their cross pairs clears ``threshold`` (average linkage: a chain
-    of look-alikes does not become one cluster). Then each cluster keeps one wording
-    (``choose_wording``; ``lines`` break ties) and folds into it only members that score at least
-    ``floor`` against that wording and carry no number or code span it lacks; the others form
-    clusters of their own, in the same way. Every candidate ends in exactly one cluster; clusters
-    come in order of their first member.
+    of look-alikes does not become one cluster). Then each cluster keeps one wording (the one most
+    members can fold into; ``choose_wording`` and ``lines`` break ties) and folds into it only
+    members that score at least ``floor`` against that wording and carry no number or code span
+    it lacks; the others form clusters of their own, in the same way. Every candidate ends in
+    exactly one cluster; clusters come in order of their first member.
     """
     thresholds = (threshold, same_input_threshold)
     ranked = sorted(
@@ -357,27 +357,28 @@ def _settle_wording(
 ) -> list[ItemCluster]:
     """Split ``group`` so that every member folded into the kept wording scores ``floors[0]``
     against it (``floors[1]`` for a wording of the same input) and carries nothing specific the
-    wording lacks (the lossless rule)."""
+    wording lacks (the lossless rule).
+
+    The wording kept is the one most members can fold into, so a cluster whose members each match
+    one plain wording is not split because another wording was preferred; ``choose_wording``
+    decides between wordings that fold as many (and alone when an input is ``preferred``)."""
     out: list[ItemCluster] = []
     while group:
+        sources = [min(candidates[i].sources) for i in group]
+        if preferred >= 0 and preferred in sources:
+            tied = group
+        else:
+            counts = [len(_fold(group, i, candidates, scores, floors)[0]) for i in group]
+            most = max(counts)
+            tied = [i for i, count in zip(group, counts, strict=True) if count == most]
         choice = choose_wording(
-            [candidates[i].text for i in group],
-            [min(candidates[i].sources) for i in group],
-            [lines[i] for i in group],
+            [candidates[i].text for i in tied],
+            [min(candidates[i].sources) for i in tied],
+            [lines[i] for i in tied],
             preferred,
         )
-        kept = group[choice]
-        kept_specifics = specifics(candidates[kept].text)
-        folded, rest = [kept], []
-        for i in group:
-            if i == kept:
-                continue
-            score = scores.get((i, kept) if i < kept else (kept, i), 0.0)
-            least = floors[1] if candidates[i].sources & candidates[kept].sources else floors[0]
-            if score >= least and specifics(candidates[i].text) <= kept_specifics:
-                folded.append(i)
-            else:
-                rest.append(i)
+        kept = tied[choice]
+        folded, rest = _fold(group, kept, candidates, scores, floors)
         folded.sort()
         confidence = tuple(
             1.0 if i == kept else round(scores.get((i, kept) if i < kept else (kept, i), 0.0), 3) for i in folded
@@ -385,6 +386,28 @@ def _settle_wording(
         out.append(ItemCluster(tuple(folded), kept, confidence))
         group = rest
     return out
+
+
+def _fold(
+    group: list[int],
+    kept: int,
+    candidates: Sequence[Candidate],
+    scores: Mapping[tuple[int, int], float],
+    floors: tuple[float, float],
+) -> tuple[list[int], list[int]]:
+    """The members of ``group`` that fold into ``kept``'s wording (``kept`` first) and the rest."""
+    kept_specifics = specifics(candidates[kept].text)
+    folded, rest = [kept], []
+    for i in group:
+        if i == kept:
+            continue
+        score = scores.get((i, kept) if i < kept else (kept, i), 0.0)
+        least = floors[1] if candidates[i].sources & candidates[kept].sources else floors[0]
+        if score >= least and specifics(candidates[i].text) <= kept_specifics:
+            folded.append(i)
+        else:
+            rest.append(i)
+    return folded, rest
 
 
 # --------------------------------------------------------------------------------------------
