@@ -301,9 +301,9 @@ def cluster_items(
     ITEM_RULES, the clusters hold no input in common (except through a restatement pair), and
     the average score over all their cross pairs clears ``threshold`` (average linkage: a chain
     of look-alikes does not become one cluster). Then each cluster keeps one wording (the one most
-    members can fold into; ``choose_wording`` and ``lines`` break ties) and folds into it only
-    members that score at least ``floor`` against that wording and carry no number or code span
-    it lacks; the others form clusters of their own, in the same way. Every candidate ends in
+    members can fold into, most surely; ``choose_wording`` and ``lines`` break ties) and folds
+    into it only members that score at least ``floor`` against that wording and carry no number
+    or code span it lacks; the others form clusters of their own, in the same way. Every candidate ends in
     exactly one cluster; clusters come in order of their first member.
     """
     thresholds = (threshold, same_input_threshold)
@@ -360,17 +360,18 @@ def _settle_wording(
     wording lacks (the lossless rule).
 
     The wording kept is the one most members can fold into, so a cluster whose members each match
-    one plain wording is not split because another wording was preferred; ``choose_wording``
-    decides between wordings that fold as many (and alone when an input is ``preferred``)."""
+    one plain wording is not split because another wording was preferred; between wordings that
+    fold as many, the one they score highest against (the surest merge), then ``choose_wording``
+    (which alone decides when an input is ``preferred``)."""
     out: list[ItemCluster] = []
     while group:
         sources = [min(candidates[i].sources) for i in group]
         if preferred >= 0 and preferred in sources:
             tied = group
         else:
-            counts = [len(_fold(group, i, candidates, scores, floors)[0]) for i in group]
-            most = max(counts)
-            tied = [i for i, count in zip(group, counts, strict=True) if count == most]
+            reach = [_reach(group, i, candidates, scores, floors) for i in group]
+            most = max(reach)
+            tied = [i for i, found in zip(group, reach, strict=True) if found == most]
         choice = choose_wording(
             [candidates[i].text for i in tied],
             [min(candidates[i].sources) for i in tied],
@@ -386,6 +387,20 @@ def _settle_wording(
         out.append(ItemCluster(tuple(folded), kept, confidence))
         group = rest
     return out
+
+
+def _reach(
+    group: list[int],
+    kept: int,
+    candidates: Sequence[Candidate],
+    scores: Mapping[tuple[int, int], float],
+    floors: tuple[float, float],
+) -> tuple[int, float]:
+    """How many members of ``group`` fold into ``kept``'s wording, and how surely: the sum of
+    their scores against it (rounded, so that float noise never decides)."""
+    folded = _fold(group, kept, candidates, scores, floors)[0]
+    total = math.fsum(scores.get((i, kept) if i < kept else (kept, i), 0.0) for i in folded[1:])
+    return len(folded), round(total, 6)
 
 
 def _fold(

@@ -126,6 +126,51 @@ def test_a_wording_with_a_number_the_kept_one_lacks_stays() -> None:
     assert merged_with(found, "Keep line coverage above 80% for new code") == set()
 
 
+def _candidates(*texts: str) -> list[cluster.Candidate]:
+    return [cluster.Candidate(frozenset({n}), text, "bullet", "guidance") for n, text in enumerate(texts)]
+
+
+def _settle(texts: list[str], scores: dict[tuple[int, int], float], **options: int) -> list[cluster.ItemCluster]:
+    return cluster.cluster_items(
+        _candidates(*texts),
+        scores,
+        threshold=0.3,
+        same_input_threshold=0.5,
+        floor=0.5,
+        lines=list(range(1, len(texts) + 1)),
+        **options,
+    )
+
+
+PLAIN_AND_TWO_DETAILED = [
+    "Integrate third-party services",
+    "Third-party service integration (payment processors, email services, cloud APIs)",
+    "**Integration Management**: third-party service integration and external API consumption",
+]
+
+
+def test_the_wording_every_member_folds_into_is_kept() -> None:
+    """A plain wording that both detailed ones match, though they do not match each other: all
+    three are one instruction; keeping the richest would split the cluster around it."""
+    found = _settle(PLAIN_AND_TWO_DETAILED, {(0, 1): 0.7, (0, 2): 0.6, (1, 2): 0.35})
+    assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 0)]
+    assert found[0].confidence == (1.0, 0.7, 0.6)
+
+
+def test_a_preferred_input_keeps_its_wording_and_what_does_not_fold_stays() -> None:
+    found = _settle(PLAIN_AND_TWO_DETAILED, {(0, 1): 0.7, (0, 2): 0.6, (1, 2): 0.35}, preferred=1)
+    assert [(c.members, c.kept) for c in found] == [((0, 1), 1), ((2,), 2)]
+
+
+def test_between_wordings_that_fold_as_many_the_surest_is_kept() -> None:
+    """Every wording folds the other two; the others score highest against the plain first one,
+    though the second says more."""
+    texts = ["Validate all user input", "Validate and sanitize all user input", "Sanitize user input"]
+    found = _settle(texts, {(0, 1): 0.9, (0, 2): 0.85, (1, 2): 0.55})
+    assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 0)]
+    assert cluster.choose_wording(texts, [0, 1, 2], [1, 2, 3]) == 1
+
+
 # --------------------------------------------------------------------------------------------
 # Two subjects under one head noun
 
