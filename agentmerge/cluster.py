@@ -364,12 +364,13 @@ def _settle_wording(
     fold as many, the one they score highest against (the surest merge), then ``choose_wording``
     (which alone decides when an input is ``preferred``)."""
     out: list[ItemCluster] = []
+    pinned = {i: specifics(candidates[i].text) for i in group}
     while group:
         sources = [min(candidates[i].sources) for i in group]
-        if preferred >= 0 and preferred in sources:
+        if len(group) == 1 or (preferred >= 0 and preferred in sources):
             tied = group
         else:
-            reach = [_reach(group, i, candidates, scores, floors) for i in group]
+            reach = [_reach(group, i, candidates, scores, floors, pinned) for i in group]
             most = max(reach)
             tied = [i for i, found in zip(group, reach, strict=True) if found == most]
         choice = choose_wording(
@@ -379,7 +380,7 @@ def _settle_wording(
             preferred,
         )
         kept = tied[choice]
-        folded, rest = _fold(group, kept, candidates, scores, floors)
+        folded, rest = _fold(group, kept, candidates, scores, floors, pinned)
         folded.sort()
         confidence = tuple(
             1.0 if i == kept else round(scores.get((i, kept) if i < kept else (kept, i), 0.0), 3) for i in folded
@@ -395,10 +396,11 @@ def _reach(
     candidates: Sequence[Candidate],
     scores: Mapping[tuple[int, int], float],
     floors: tuple[float, float],
+    pinned: Mapping[int, frozenset[str]],
 ) -> tuple[int, float]:
     """How many members of ``group`` fold into ``kept``'s wording, and how surely: the sum of
     their scores against it (rounded, so that float noise never decides)."""
-    folded = _fold(group, kept, candidates, scores, floors)[0]
+    folded = _fold(group, kept, candidates, scores, floors, pinned)[0]
     total = math.fsum(scores.get((i, kept) if i < kept else (kept, i), 0.0) for i in folded[1:])
     return len(folded), round(total, 6)
 
@@ -409,16 +411,17 @@ def _fold(
     candidates: Sequence[Candidate],
     scores: Mapping[tuple[int, int], float],
     floors: tuple[float, float],
+    pinned: Mapping[int, frozenset[str]],
 ) -> tuple[list[int], list[int]]:
-    """The members of ``group`` that fold into ``kept``'s wording (``kept`` first) and the rest."""
-    kept_specifics = specifics(candidates[kept].text)
+    """The members of ``group`` that fold into ``kept``'s wording (``kept`` first) and the rest:
+    those scoring the floor against it whose ``pinned`` specifics it carries too."""
     folded, rest = [kept], []
     for i in group:
         if i == kept:
             continue
         score = scores.get((i, kept) if i < kept else (kept, i), 0.0)
         least = floors[1] if candidates[i].sources & candidates[kept].sources else floors[0]
-        if score >= least and specifics(candidates[i].text) <= kept_specifics:
+        if score >= least and pinned[i] <= pinned[kept]:
             folded.append(i)
         else:
             rest.append(i)
