@@ -39,7 +39,8 @@ IN_PLACE_ALLOWANCE = 0.15
 
 When exactly one item went and exactly one came between the same two unchanged neighbours of a
 section, the place itself says they are one instruction rewritten, so 0.45 similarity (at the
-default threshold) is enough; anywhere else the full threshold applies. Lower allowances report
+default threshold) is enough if they share a word (``share_a_word``: unrelated words can share
+half their letters); anywhere else the full threshold applies. Lower allowances report
 heavy rewordings as a removal plus an addition; higher ones pair a bullet with an unrelated
 replacement that happened to take its place (at 0.25, two seeds' different bullets that share
 only "and" paired up).
@@ -291,7 +292,7 @@ def pair_in_place(
     ``old_order`` and ``new_order`` are one section's items in source order on each side,
     ``paired`` the pairs already made, ``old`` and ``new`` the texts of the items still free.
     Only neighbours that kept their order count; a gap pairs when it holds exactly one free item
-    on each side, ``cutoff`` or more similar.
+    on each side, ``cutoff`` or more similar and with a word in common.
     """
     validate_cutoff(cutoff)
     where_old = {i: n for n, i in enumerate(old_order)}
@@ -313,9 +314,18 @@ def pair_in_place(
         came = [j for j in new_order[a_new + 1 : b_new] if j in new]
         if len(gone) == 1 and len(came) == 1:
             score = similarity(old[gone[0]], new[came[0]])
-            if score >= cutoff:
+            if score >= cutoff and share_a_word(old[gone[0]], new[came[0]]):
                 found.append((gone[0], came[0], score))
     return found
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def share_a_word(a: str, b: str) -> bool:
+    """Whether two texts have a word in common (formatting and case aside): a rewording keeps
+    some of its words, where two texts of unrelated words can still share half their letters."""
+    return not set(_WORD_RE.findall(compare_form(a))).isdisjoint(_WORD_RE.findall(compare_form(b)))
 
 
 def longest_common_order(
