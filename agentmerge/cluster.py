@@ -363,6 +363,8 @@ def _settle_wording(
     one plain wording is not split because another wording was preferred; between wordings that
     fold as many, the one they score highest against (the surest merge), then ``choose_wording``
     (which alone decides when an input is ``preferred``)."""
+    if len(group) == 1:
+        return [ItemCluster((group[0],), group[0], (1.0,))]
     out: list[ItemCluster] = []
     pinned = {i: specifics(candidates[i].text) for i in group}
     while group:
