@@ -368,13 +368,13 @@ def _settle_wording(
     out: list[ItemCluster] = []
     pinned = {i: specifics(candidates[i].text) for i in group}
     while group:
-        sources = [min(candidates[i].sources) for i in group]
-        if len(group) == 1 or (preferred >= 0 and preferred in sources):
+        folds = {i: _fold(group, i, candidates, scores, floors, pinned) for i in group}
+        if preferred >= 0 and preferred in {min(candidates[i].sources) for i in group}:
             tied = group
         else:
-            reach = [_reach(group, i, candidates, scores, floors, pinned) for i in group]
-            most = max(reach)
-            tied = [i for i, found in zip(group, reach, strict=True) if found == most]
+            # Most members folded, then the surest: the rounded sum of their scores.
+            most = max((len(f.members), f.sureness) for f in folds.values())
+            tied = [i for i in group if (len(folds[i].members), folds[i].sureness) == most]
         choice = choose_wording(
             [candidates[i].text for i in tied],
             [min(candidates[i].sources) for i in tied],
@@ -382,29 +382,22 @@ def _settle_wording(
             preferred,
         )
         kept = tied[choice]
-        folded, rest = _fold(group, kept, candidates, scores, floors, pinned)
-        folded.sort()
-        confidence = tuple(
-            1.0 if i == kept else round(scores.get((i, kept) if i < kept else (kept, i), 0.0), 3) for i in folded
-        )
-        out.append(ItemCluster(tuple(folded), kept, confidence))
-        group = rest
+        fold = folds[kept]
+        members = sorted(fold.members)
+        confidence = tuple(1.0 if i == kept else fold.scores[i] for i in members)
+        out.append(ItemCluster(tuple(members), kept, confidence))
+        group = fold.rest
     return out
 
 
-def _reach(
-    group: list[int],
-    kept: int,
-    candidates: Sequence[Candidate],
-    scores: Mapping[tuple[int, int], float],
-    floors: tuple[float, float],
-    pinned: Mapping[int, frozenset[str]],
-) -> tuple[int, float]:
-    """How many members of ``group`` fold into ``kept``'s wording, and how surely: the sum of
-    their scores against it (rounded, so that float noise never decides)."""
-    folded = _fold(group, kept, candidates, scores, floors, pinned)[0]
-    total = math.fsum(scores.get((i, kept) if i < kept else (kept, i), 0.0) for i in folded[1:])
-    return len(folded), round(total, 6)
+class _Fold(NamedTuple):
+    """What folds into one wording of a cluster: its members (the wording first), their scores
+    against it (rounded as reported), how surely (the rounded sum of the scores) and the rest."""
+
+    members: list[int]
+    scores: dict[int, float]
+    sureness: float
+    rest: list[int]
 
 
 def _fold(
@@ -414,20 +407,23 @@ def _fold(
     scores: Mapping[tuple[int, int], float],
     floors: tuple[float, float],
     pinned: Mapping[int, frozenset[str]],
-) -> tuple[list[int], list[int]]:
-    """The members of ``group`` that fold into ``kept``'s wording (``kept`` first) and the rest:
-    those scoring the floor against it whose ``pinned`` specifics it carries too."""
-    folded, rest = [kept], []
+) -> _Fold:
+    """The members of ``group`` that fold into ``kept``'s wording, and the rest: those scoring the
+    floor against it whose ``pinned`` specifics it carries too."""
+    members, rest = [kept], []
+    found: dict[int, float] = {}
     for i in group:
         if i == kept:
             continue
         score = scores.get((i, kept) if i < kept else (kept, i), 0.0)
         least = floors[1] if candidates[i].sources & candidates[kept].sources else floors[0]
         if score >= least and pinned[i] <= pinned[kept]:
-            folded.append(i)
+            members.append(i)
+            found[i] = score
         else:
             rest.append(i)
-    return folded, rest
+    sureness = round(math.fsum(found.values()), 6)
+    return _Fold(members, {i: round(score, 3) for i, score in found.items()}, sureness, rest)
 
 
 # --------------------------------------------------------------------------------------------

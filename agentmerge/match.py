@@ -324,7 +324,8 @@ _WORD_RE = re.compile(r"\w+")
 
 def share_a_word(a: str, b: str) -> bool:
     """Whether two texts have a word in common (formatting and case aside): a rewording keeps
-    some of its words, where two texts of unrelated words can still share half their letters."""
+    some of its words, where two texts of unrelated words can still share half their letters.
+    Words of any script count (``text.words`` reads only ASCII letters and digits)."""
     return not set(_WORD_RE.findall(compare_form(a))).isdisjoint(_WORD_RE.findall(compare_form(b)))
 
 
