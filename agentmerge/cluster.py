@@ -109,12 +109,19 @@ def bag_units(units: Sequence[Unit]) -> list[list[int]]:
     bag: scoring 200 copies of a bullet pairwise would cost 20,000 comparisons for nothing. A
     bag holds at most one unit per input, except repeatable exact repeats inside one input.
     Bags come in order of their first unit; members in index order.
+
+    A unit without words of its own (a list item that only opens a quote, a code block or a
+    sub-list: ``- > text``) is what its children say, so it is a bag alone: two such items are
+    not copies of each other, and bagging them would pour one's children into the other.
     """
     keyed: dict[tuple[str, str, str, bool], list[int]] = {}
-    for index, unit in enumerate(units):
-        key = (copy_form(unit.kind, unit.text), unit.role, unit.kind, unit.repeatable)
-        keyed.setdefault(key, []).append(index)
     bags: list[list[int]] = []
+    for index, unit in enumerate(units):
+        form = copy_form(unit.kind, unit.text)
+        if not form.strip():
+            bags.append([index])
+            continue
+        keyed.setdefault((form, unit.role, unit.kind, unit.repeatable), []).append(index)
     for (_, _, _, repeatable), members in keyed.items():
         if repeatable:
             bags.append(members)

@@ -231,6 +231,27 @@ def test_item_nested_under_a_label_merges_with_the_same_item_at_top_level() -> N
     assert render_agent(consolidate([b, a]).agent) == text
 
 
+def test_list_items_that_only_open_a_quote_or_code_block_keep_their_own_children() -> None:
+    # ``- >5 duplicates`` opens a quote: the item has no words of its own. Two such items are
+    # not copies of each other; bagging them once moved one's quote under the other's section.
+    a = agent(
+        "## Duplicates\n\n- 1-2 duplicate links: -5 points\n- >5 duplicates: -25 points\n\n"
+        "## Missing files\n\n- 1 missing file: -5 points\n- >10 missing files: -25 points\n",
+        "a.md",
+    )
+    b = agent("## Duplicates\n\n- 1-2 duplicate links: -5 points\n- ```\n  dedupe --all\n  ```\n", "b.md")
+    for inputs in ([a, b], [a]):
+        result = consolidate(inputs)
+        sections = {s.title: s for s in result.agent.body.sections}
+        quotes = {
+            title: [c.text for item in section.items for c in item.children]
+            for title, section in sections.items()
+        }
+        assert quotes["Missing files"] == ["10 missing files: -25 points"]
+        assert quotes["Duplicates"][0] == "5 duplicates: -25 points"
+        assert len(quotes["Duplicates"]) == len(inputs)
+
+
 def test_items_nested_under_differently_worded_labels_merge() -> None:
     a = agent("## Practices\n\n- **Quality:**\n  - Profile hot paths with cProfile before optimizing code\n", "a.md")
     b = agent("## Practices\n\n- **Speed:**\n  - Profile the hot paths with cProfile before optimizing code\n", "b.md")
