@@ -286,13 +286,15 @@ def pair_in_place(
     old: Mapping[int, str],
     new: Mapping[int, str],
     cutoff: float,
+    restated: Callable[[int, int], bool] | None = None,
 ) -> list[tuple[int, int, float]]:
     """Pair the lone unpaired old and new item between the same two paired neighbours.
 
     ``old_order`` and ``new_order`` are one section's items in source order on each side,
     ``paired`` the pairs already made, ``old`` and ``new`` the texts of the items still free.
     Only neighbours that kept their order count; a gap pairs when it holds exactly one free item
-    on each side, ``cutoff`` or more similar and with a word in common.
+    on each side with a word in common, and they are ``cutoff`` or more similar or, asked only
+    then, ``restated(old, new)`` says the new one gives the old one's instruction in other words.
     """
     validate_cutoff(cutoff)
     where_old = {i: n for n, i in enumerate(old_order)}
@@ -313,9 +315,12 @@ def pair_in_place(
         gone = [i for i in old_order[a_old + 1 : b_old] if i in old]
         came = [j for j in new_order[a_new + 1 : b_new] if j in new]
         if len(gone) == 1 and len(came) == 1:
-            score = similarity(old[gone[0]], new[came[0]])
-            if score >= cutoff and share_a_word(old[gone[0]], new[came[0]]):
-                found.append((gone[0], came[0], score))
+            i, j = gone[0], came[0]
+            if not share_a_word(old[i], new[j]):
+                continue
+            score = similarity(old[i], new[j])
+            if score >= cutoff or (restated is not None and restated(i, j)):
+                found.append((i, j, score))
     return found
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from agentmerge import match
 from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
 from agentmerge.model import Item, Section
-from agentmerge.text import normalize, section_role
+from agentmerge.text import item_role, normalize, section_role
 
 
 def item_key(item: Item) -> str:
@@ -261,8 +261,24 @@ class BodyPairing:
             # Only this section's own pairs can be its anchors; handing over every pair of the file
             # made a file of thousands of sections quadratic.
             own = {i: pairs[i] for i in old.items_of[o] if i in pairs}
-            take(match.pair_in_place(old.items_of[o], new.items_of[n], own, free_old, free_new, in_place))
+            take(
+                match.pair_in_place(old.items_of[o], new.items_of[n], own, free_old, free_new, in_place, self._restated)
+            )
         return pairs, scores
+
+    def _restated(self, i: int, j: int) -> bool:
+        """Whether new item ``j``, put in old item ``i``'s place, gives its instruction in other
+        words: the pair score ``consolidate`` matches by (``scorer.restates``)."""
+        # Imported here: a diff whose replacements keep enough of their wording never loads the model.
+        from agentmerge.scorer import ItemView, restates
+
+        views = []
+        for source, (units, number) in enumerate(((self.old, i), (self.new, j))):
+            unit = units.items[number]
+            titles = units.titles(unit.section)
+            role = item_role(titles, unit.item.kind, unit.item.text)
+            views.append(ItemView(source, unit.item.text, unit.item.kind, titles[0], role))
+        return restates(views[0], views[1])
 
 
 def pair_bodies(old: Section, new: Section, *, threshold: float | None = None) -> BodyPairing:

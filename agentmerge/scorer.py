@@ -487,3 +487,16 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
 def _verbatim_form(text: str) -> tuple[str, frozenset[str]]:
     """``text`` normalised and case-folded, and its terms: made once per text, not once per pair."""
     return normalize(text).casefold(), frozenset(terms(text))
+
+
+def restates(old: ItemView, new: ItemView, model: Model | None = None) -> bool:
+    """Whether ``new`` gives the instruction ``old`` gave, as surely as ``consolidate`` must be
+    to fold one wording into another (the model's floor).
+
+    ``diff`` asks it of a lone item replaced in its place whose words changed too much for
+    the character similarity to call it a rewording ("Write unit tests for services" / "Cover
+    every service with unit tests"). The two items are scored by themselves, each the other's
+    only counterpart; pass them as sources 0 and 1.
+    """
+    model = model or default_model()
+    return PairScorer([old, new], model).scores([(0, 1)])[(0, 1)] >= model.floor

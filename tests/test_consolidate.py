@@ -244,8 +244,7 @@ def test_list_items_that_only_open_a_quote_or_code_block_keep_their_own_children
         result = consolidate(inputs)
         sections = {s.title: s for s in result.agent.body.sections}
         quotes = {
-            title: [c.text for item in section.items for c in item.children]
-            for title, section in sections.items()
+            title: [c.text for item in section.items for c in item.children] for title, section in sections.items()
         }
         assert quotes["Missing files"] == ["10 missing files: -25 points"]
         assert quotes["Duplicates"][0] == "5 duplicates: -25 points"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from dataclasses import replace
 
 import pytest
 from conftest import SEEDS
@@ -26,6 +27,7 @@ from agentmerge.match import (
 )
 from agentmerge.parse import parse_text, read_agent
 from agentmerge.render import block_title, change_description
+from agentmerge.scorer import ItemView, default_model, restates
 
 BASE = """\
 ---
@@ -354,6 +356,43 @@ def test_a_heavy_rewording_in_place_is_one_rewording() -> None:
 def test_an_unrelated_replacement_in_place_stays_a_removal_and_an_addition() -> None:
     new = BASE.replace("Check every new dependency for known vulnerabilities", "Go home early on Fridays")
     assert sorted(c.op for c in diff(BASE, new).changes) == ["added", "removed"]
+
+
+CHECKS = """\
+## Checks
+
+- Input validation at every trust boundary
+- Rate limiting
+- Structured logging with request ids
+"""
+
+
+def test_a_paraphrase_in_place_is_one_rewording_though_few_letters_stay() -> None:
+    """Too little character similarity for the in-place cutoff, but the pair score that
+    consolidate matches by is sure the new bullet gives the old one's instruction."""
+    old_text, new_text = "Rate limiting", "**Rate limits**: per-client quotas, burst handling, 429 responses"
+    assert similarity(old_text, new_text) < ITEM_CUTOFF - IN_PLACE_ALLOWANCE
+    change = only(diff(CHECKS, CHECKS.replace(old_text, new_text)))
+    assert change.op == "reworded" and change.old is not None and change.old.line == 4
+
+
+def test_a_different_instruction_in_place_sharing_a_word_stays_a_removal_and_an_addition() -> None:
+    new = CHECKS.replace("Rate limiting", "**Logging**: error rate per endpoint, alert thresholds, dashboards")
+    assert sorted(c.op for c in diff(CHECKS, new).changes) == ["added", "removed"]
+
+
+def test_the_pair_score_restates_only_with_the_confidence_of_a_fold() -> None:
+    def view(source: int, text: str) -> ItemView:
+        return ItemView(source, text, "bullet", "Checks", "guidance")
+
+    assert restates(view(0, "Rate limiting"), view(1, "**Rate limits**: per-client quotas, burst handling"))
+    assert not restates(view(0, "Rate limiting"), view(1, "**Logging**: error rate per endpoint, dashboards"))
+    sure = default_model()
+    assert not restates(
+        view(0, "Rate limiting"),
+        view(1, "**Rate limits**: per-client quotas, burst handling"),
+        replace(sure, floor=1.0),
+    )
 
 
 def test_two_replacements_between_the_same_neighbours_are_not_guessed() -> None:

@@ -24,7 +24,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("fields", "formats", "filesystem", "config"),  # frontmatter rules; which files are agents; files; settings
     ("parse",),  # read: bytes to model
     ("match",),  # pair two files' sections and items
-    ("scorer", "pairing"),  # the learned pair score; two bodies' sections and items paired one-to-one
+    ("scorer",),  # the learned pair score
+    ("pairing",),  # two bodies' sections and items paired one-to-one (asks the pair score of a lone pair)
     ("cluster",),  # cluster N files' sections and items
     ("diff", "arrange", "group"),  # the diff; the merged body's places and order; groups of agents
     ("consolidate", "merge"),  # the consolidation; the three-way merge
