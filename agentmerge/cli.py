@@ -966,10 +966,12 @@ def _consolidate_one(
 
 def _mixed_groups(agents: list[Agent]) -> Any:
     """The grouping of ``agents`` when they form more than one group (do not look like one role), else None."""
-    from agentmerge.group import MIXED_SIMILARITY, group_agents
+    from agentmerge.group import MIXED_SIMILARITY, count_groups, group_agents
 
-    grouping = group_agents(agents, min_similarity=MIXED_SIMILARITY)
-    return grouping if grouping.parts() > 1 else None
+    # Most inputs are one role: name and measure the groups only to refuse them.
+    if count_groups(agents, min_similarity=MIXED_SIMILARITY) == 1:
+        return None
+    return group_agents(agents, min_similarity=MIXED_SIMILARITY)
 
 
 def _refuse_mixed(grouping: Any, inputs: int) -> None:
