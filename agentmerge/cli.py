@@ -914,8 +914,10 @@ def _consolidate_one(
     mixed: bool,
 ) -> None:
     """consolidate without --by-group: all inputs into one agent."""
-    from agentmerge import consolidate
-    from agentmerge.consolidate import check_size
+    # The merged model is not read back (``writer.settle``, which the public API applies): the
+    # command hands on only the file and the report, and writing is a fixed point, so their bytes
+    # are the same either way. --by-group (``library.consolidate_groups``) writes the same way.
+    from agentmerge.consolidate import check_size, consolidate
     from agentmerge.library import widenings
     from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import render_consolidation
