@@ -914,8 +914,10 @@ def _consolidate_one(
     mixed: bool,
 ) -> None:
     """consolidate without --by-group: all inputs into one agent."""
-    from agentmerge import consolidate
-    from agentmerge.consolidate import check_size
+    # The merged model is not read back (``writer.settle``, which the public API applies): the
+    # command hands on only the file and the report, and writing is a fixed point, so their bytes
+    # are the same either way. --by-group (``library.consolidate_groups``) writes the same way.
+    from agentmerge.consolidate import check_size, consolidate
     from agentmerge.library import widenings
     from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import render_consolidation
@@ -966,10 +968,12 @@ def _consolidate_one(
 
 def _mixed_groups(agents: list[Agent]) -> Any:
     """The grouping of ``agents`` when they form more than one group (do not look like one role), else None."""
-    from agentmerge.group import MIXED_SIMILARITY, group_agents
+    from agentmerge.group import MIXED_SIMILARITY, count_groups, group_agents
 
-    grouping = group_agents(agents, min_similarity=MIXED_SIMILARITY)
-    return grouping if grouping.parts() > 1 else None
+    # Most inputs are one role: name and measure the groups only to refuse them.
+    if count_groups(agents, min_similarity=MIXED_SIMILARITY) == 1:
+        return None
+    return group_agents(agents, min_similarity=MIXED_SIMILARITY)
 
 
 def _refuse_mixed(grouping: Any, inputs: int) -> None:

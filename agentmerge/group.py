@@ -250,19 +250,10 @@ def group_profiles(
     have at least that share of instructions in common. Profiles with the same path are one agent.
     The result does not depend on the order of ``profiles``.
     """
-    for value, name in ((min_similarity, "min-similarity"), (min_overlap, "min-overlap")):
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{name} must be between 0 and 1, got {value}")
-    unique = {p.path: p for p in sorted(profiles, key=lambda p: p.path, reverse=True)}
-    ordered = sorted(unique.values(), key=lambda p: p.path)
+    ordered = _by_path(profiles, min_similarity, min_overlap)
     vectors = role_vectors(ordered)
     weights = instruction_weights(ordered)
-    pairs, scored = candidate_pairs(vectors, min_similarity)
-    clusters = _Clusters(vectors)
-    for score, i, j in pairs:
-        if min_overlap > 0 and instruction_overlap(ordered[i], ordered[j], weights) < min_overlap:
-            continue
-        clusters.join_if_close(i, j, score, min_similarity)
+    clusters, scored = _link(ordered, vectors, weights, min_similarity, min_overlap)
     groups: list[Group] = []
     singletons: list[Member] = []
     for root in clusters.roots():
@@ -273,6 +264,44 @@ def group_profiles(
         groups.append(_group(ordered, vectors, weights, clusters, root))
     groups.sort(key=lambda g: (-len(g.members), g.name, g.members[0].path))
     return Grouping(tuple(groups), tuple(singletons), min_similarity, min_overlap, scored)
+
+
+def count_groups(agents: Sequence[Agent], *, min_similarity: float = MIN_SIMILARITY) -> int:
+    """How many groups ``agents`` form, an agent alone counting as one: ``group_agents(...).parts()``.
+
+    The groups are found as ``group_agents`` finds them but neither named nor measured (their
+    instruction overlap asks the item matcher): ``consolidate`` only asks whether its inputs are
+    one role, and names the groups only when they are not.
+    """
+    ordered = _by_path([profile(a) for a in agents], min_similarity, 0.0)
+    clusters, _ = _link(ordered, role_vectors(ordered), {}, min_similarity, 0.0)
+    return len(clusters.roots())
+
+
+def _by_path(profiles: Sequence[Profile], min_similarity: float, min_overlap: float) -> list[Profile]:
+    """The profiles by path, one per path, once the cutoffs are checked."""
+    for value, name in ((min_similarity, "min-similarity"), (min_overlap, "min-overlap")):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be between 0 and 1, got {value}")
+    unique = {p.path: p for p in sorted(profiles, key=lambda p: p.path, reverse=True)}
+    return sorted(unique.values(), key=lambda p: p.path)
+
+
+def _link(
+    ordered: Sequence[Profile],
+    vectors: Sequence[Mapping[str, float]],
+    weights: Mapping[str, float],
+    min_similarity: float,
+    min_overlap: float,
+) -> tuple[_Clusters, int]:
+    """The agents clustered (see the module docstring, step 4), and how many pairs were scored."""
+    pairs, scored = candidate_pairs(vectors, min_similarity)
+    clusters = _Clusters(vectors)
+    for score, i, j in pairs:
+        if min_overlap > 0 and instruction_overlap(ordered[i], ordered[j], weights) < min_overlap:
+            continue
+        clusters.join_if_close(i, j, score, min_similarity)
+    return clusters, scored
 
 
 # --------------------------------------------------------------------------------------------

@@ -60,8 +60,6 @@ def find_agent_files(paths: Sequence[str]) -> Library:
     path appears once, files found in folders sorted by path. A path that does not exist is an
     InputError.
     """
-    from agentmerge.formats import CONTENT_SUFFIXES, DEFAULT_AGENT_GLOBS, looks_like_agent, matches_any, path_tails
-
     files: dict[str, None] = {}
     seen: set[str] = set()  # real paths: a file named twice, or in two spellings, is read once
     folders: list[str] = []
@@ -72,6 +70,9 @@ def find_agent_files(paths: Sequence[str]) -> Library:
                 raise InputError(path, 0, "no such file or folder; check the path")
             _add(files, seen, path)
             continue
+        # The format table is read only for folders: files named one by one are taken as they are.
+        from agentmerge.formats import CONTENT_SUFFIXES, DEFAULT_AGENT_GLOBS, looks_like_agent, matches_any, path_tails
+
         folders.append(path)
         found: list[str] = []
         passed = 0

@@ -238,6 +238,8 @@ class _Profile:
     topic_norm: float
     numbers: frozenset[str]
     sentences: int
+    log_sentences: float
+    """``log(sentences)``: the larger of two is the log of the larger count, as log only grows."""
 
 
 def _profile(view: ItemView) -> _Profile:
@@ -270,26 +272,29 @@ def _profile(view: ItemView) -> _Profile:
         topic_norm=math.sqrt(math.fsum(w * w for w in topic.values())),
         numbers=frozenset(_NUMBER_RE.findall(plain)),
         sentences=sentences,
+        log_sentences=math.log(sentences),
     )
 
 
 def _overlap(a: _Profile, b: _Profile) -> tuple[float, float, float, float]:
     """Term cosine, containment, Jaccard and shared weight of two profiles."""
-    small, large = (a, b) if len(a.vector) <= len(b.vector) else (b, a)
+    small, large = (a, b) if a.size <= b.size else (b, a)
+    weight_in_large = large.vector.get
     dot = shared = 0.0
     common = 0
     # Dictionaries keep the order terms were found in, so the sums below are the same on every run.
+    # This runs for every candidate pair: the lower weight is picked inline rather than by min().
     for term, weight in small.vector.items():
-        other = large.vector.get(term)
+        other = weight_in_large(term)
         if other is not None:
             dot += weight * other
-            shared += min(weight, other)
+            shared += weight if weight <= other else other
             common += 1
     if not common:
         return 0.0, 0.0, 0.0, 0.0
     cosine = dot / (a.norm * b.norm)
     containment = shared / min(a.total, b.total)
-    union = len(a.vector) + len(b.vector) - common
+    union = a.size + b.size - common
     return min(1.0, cosine), min(1.0, containment), common / union, shared
 
 
@@ -315,7 +320,13 @@ def title_overlap(a: str | None, b: str | None) -> float:
 def _cosine(a: Mapping[str, float], norm_a: float, b: Mapping[str, float], norm_b: float) -> float:
     if not norm_a or not norm_b:
         return 0.0
-    return min(1.0, sum(w * b[t] for t, w in a.items() if t in b) / (norm_a * norm_b))
+    dot = 0.0
+    # In a's order, as _overlap sums: the same pair gives the same float on every run.
+    for term, weight in a.items():
+        other = b.get(term)
+        if other is not None:
+            dot += weight * other
+    return min(1.0, dot / (norm_a * norm_b))
 
 
 def _narrower(small: _Profile, big: _Profile) -> bool:
@@ -325,8 +336,9 @@ def _narrower(small: _Profile, big: _Profile) -> bool:
     return not (big.label_terms - small.label_terms) & small.vector.keys()
 
 
-def _covered(label: frozenset[str], other: Mapping[str, float]) -> float:
-    return sum(1 for t in label if t in other) / len(label)
+def _covered(label: frozenset[str], other: dict[str, float]) -> float:
+    """The share of ``label``'s terms that ``other`` holds."""
+    return len(label & other.keys()) / len(label)
 
 
 class PairScorer:
@@ -340,6 +352,8 @@ class PairScorer:
         self.profiles = [_profile(v) for v in self.views]
         self._closeness: dict[tuple[int, int], tuple[float, float, float, float, float, float]] = {}
         self._best: dict[tuple[int, int], tuple[float, float]] = {}
+        self._titles: dict[tuple[str | None, str | None], float] = {}
+        """``title_overlap`` by pair of titles: a few dozen titles stand for thousands of pairs."""
 
     # -- candidates -----------------------------------------------------------------------------
 
@@ -381,13 +395,15 @@ class PairScorer:
 
     def _rank(self, pairs: Iterable[tuple[int, int]]) -> None:
         """For each item and each other input, its best and second-best closeness there."""
+        sources = [view.source for view in self.views]
         best: dict[tuple[int, int], list[float]] = {}
         for i, j in pairs:
             closeness = self._close(i, j)[5]
-            for me, other in ((i, j), (j, i)):
-                key = (me, self.views[other].source)
-                top = best.setdefault(key, [0.0, 0.0])
-                if closeness > top[0]:
+            for key in ((i, sources[j]), (j, sources[i])):
+                top = best.get(key)
+                if top is None:
+                    best[key] = [closeness, 0.0]
+                elif closeness > top[0]:
                     top[0], top[1] = closeness, top[0]
                 elif closeness > top[1]:
                     top[1] = closeness
@@ -423,7 +439,6 @@ class PairScorer:
         pa, pb = self.profiles[i], self.profiles[j]
         cosine, containment, jaccard, shared, characters, closeness = self._close(i, j)
         small, large = (pa, pb) if pa.size <= pb.size else (pb, pa)
-        fewer = small.size
         first = self._best.get((i, b.source), (closeness, 0.0))
         second = self._best.get((j, a.source), (closeness, 0.0))
         # How far the pair stands above each item's next best counterpart in the other file.
@@ -431,8 +446,26 @@ class PairScorer:
             closeness - (first[1] if closeness >= first[0] else first[0]),
             closeness - (second[1] if closeness >= second[0] else second[0]),
         )
-        covered = [_covered(p.label_terms, q.vector) for p, q in ((pa, pb), (pb, pa)) if p.label_terms]
+        # Every label feature but the coverage of a lone label needs both items labelled; most
+        # pairs are not, and this runs for every candidate pair.
+        label_a, label_b = pa.label_terms, pb.label_terms
+        same_label = labels_differ = narrower = False
+        covered_least = 0.0
+        if label_a and label_b:
+            covered_a, covered_b = _covered(label_a, pb.vector), _covered(label_b, pa.vector)
+            covered_most, covered_least = max(covered_a, covered_b), min(covered_a, covered_b)
+            same_label = label_a == label_b
+            labels_differ = not same_label and not label_a.isdisjoint(label_b)
+            narrower = _narrower(pa, pb) or _narrower(pb, pa)
+        elif label_a or label_b:
+            covered_most = _covered(label_a, pb.vector) if label_a else _covered(label_b, pa.vector)
+        else:
+            covered_most = 0.0
         heads = min(len(pa.head), len(pb.head))
+        titles = self._titles.get((a.title, b.title))
+        if titles is None:
+            titles = self._titles[(a.title, b.title)] = title_overlap(a.title, b.title)
+        # Flags as 1.0 or 0.0 by a conditional rather than float(): a call per flag costs more.
         return [
             1.0,
             cosine,
@@ -443,28 +476,28 @@ class PairScorer:
             small.log_size,
             large.log_size,
             abs(pa.log_size - pb.log_size),
-            math.log(max(pa.sentences, pb.sentences)),
-            float(a.source == b.source),
-            title_overlap(a.title, b.title),
-            float(a.role != b.role),
-            float(a.kind == "paragraph" or b.kind == "paragraph"),
-            float(a.depth > 0 or b.depth > 0),
-            float(a.depth > 0 and b.depth > 0),
-            float(a.parent == j or b.parent == i),
-            float(a.source == b.source and a.place == b.place),
-            float(closeness >= first[0]),
-            float(closeness >= second[0]),
+            max(pa.log_sentences, pb.log_sentences),
+            1.0 if a.source == b.source else 0.0,
+            titles,
+            1.0 if a.role != b.role else 0.0,
+            1.0 if a.kind == "paragraph" or b.kind == "paragraph" else 0.0,
+            1.0 if a.depth > 0 or b.depth > 0 else 0.0,
+            1.0 if a.depth > 0 and b.depth > 0 else 0.0,
+            1.0 if a.parent == j or b.parent == i else 0.0,
+            1.0 if a.source == b.source and a.place == b.place else 0.0,
+            1.0 if closeness >= first[0] else 0.0,
+            1.0 if closeness >= second[0] else 0.0,
             margin,
-            float(bool(pa.label_terms) and pa.label_terms == pb.label_terms),
-            float(bool(pa.label_terms) and bool(pb.label_terms)),
-            max(covered) if covered else 0.0,
-            min(covered) if len(covered) == 2 else 0.0,
+            1.0 if same_label else 0.0,
+            1.0 if label_a and label_b else 0.0,
+            covered_most,
+            covered_least,
             len(pa.head & pb.head) / heads if heads else 0.0,
             _cosine(pa.topic, pa.topic_norm, pb.topic, pb.topic_norm),
-            float(bool(pa.label_terms & pb.label_terms) and pa.label_terms != pb.label_terms),
-            float(_narrower(pa, pb) or _narrower(pb, pa)),
-            containment if fewer <= SHORT_TERMS else 0.0,
-            float(bool(pa.numbers) and bool(pb.numbers) and pa.numbers != pb.numbers),
+            1.0 if labels_differ else 0.0,
+            1.0 if narrower else 0.0,
+            containment if small.size <= SHORT_TERMS else 0.0,
+            1.0 if pa.numbers and pb.numbers and pa.numbers != pb.numbers else 0.0,
         ]
 
 
@@ -494,9 +527,9 @@ def restates(old: ItemView, new: ItemView, model: Model | None = None) -> bool:
     to fold one wording into another (the model's floor).
 
     ``diff`` asks it of a lone item replaced in its place whose words changed too much for
-    the character similarity to call it a rewording ("Write unit tests for services" / "Cover
-    every service with unit tests"). The two items are scored by themselves, each the other's
-    only counterpart; pass them as sources 0 and 1.
+    the character similarity to call it a rewording ("Rate limiting" / "**Rate limits**:
+    per-client quotas, burst handling"). The two items are scored by themselves, each the
+    other's only counterpart; pass them as sources 0 and 1.
     """
     model = model or default_model()
     return PairScorer([old, new], model).scores([(0, 1)])[(0, 1)] >= model.floor

@@ -325,8 +325,11 @@ def _role_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((rule.role, re.compile(rule.pattern, re.IGNORECASE)) for rule in SECTION_ROLES)
 
 
+@lru_cache(maxsize=4096)
 def section_role(title: str | None) -> str:
-    """The role of a section titled ``title`` (None is the root): one of SECTION_ROLES, or general."""
+    """The role of a section titled ``title`` (None is the root): one of SECTION_ROLES, or general.
+
+    Cached: every item asks it of each title above it, and a title is a dozen pattern searches."""
     if title is None:
         return ROOT_ROLE
     text = normalize(title)

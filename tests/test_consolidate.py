@@ -522,6 +522,7 @@ def test_the_command_refuses_too_many_items_before_comparing_the_inputs(
 
     monkeypatch.setattr(sys.modules["agentmerge.consolidate"], "MAX_ITEMS", 10)
     monkeypatch.setattr(agentmerge.group, "group_agents", grouped)
+    monkeypatch.setattr(agentmerge.group, "count_groups", grouped)
     out = tmp_path / "merged.md"
     assert main(["consolidate", *map(str, SEEDS), "-o", str(out)]) == 2
     assert "instructions, more than the 10 the item matcher" in capsys.readouterr().err

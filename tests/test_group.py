@@ -20,7 +20,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentmerge.cli import StatusLine
-from agentmerge.group import Profile, group_agents, instruction_overlap, instruction_weights, profile, safe_name
+from agentmerge.group import (
+    MIXED_SIMILARITY,
+    Profile,
+    count_groups,
+    group_agents,
+    instruction_overlap,
+    instruction_weights,
+    profile,
+    safe_name,
+)
 from agentmerge.parse import parse_text, read_agent
 
 LIBRARY = FIXTURES / "library"
@@ -43,6 +52,7 @@ ROLES = {
     },
 }
 LONERS = {".claude/agents/haiku-poet.md", ".claude/agents/spreadsheet-formulas.md"}
+SEED_FILES = sorted((FIXTURES / "backend-engineer").glob("*.md"))
 
 
 def relative(path: str) -> str:
@@ -68,6 +78,16 @@ def test_hand_made_library_gives_exactly_its_roles() -> None:
     assert groups == {frozenset(members) for members in ROLES.values()}
     assert alone == LONERS
     assert result.parts() == 5
+
+
+@pytest.mark.parametrize("min_similarity", [0.0, MIXED_SIMILARITY, 0.3, 0.6, 1.0])
+def test_count_groups_is_the_number_of_parts(min_similarity: float) -> None:
+    """``count_groups`` (consolidate's "are these one role?") counts the parts ``group_agents``
+    finds, at any cutoff, on the library and on the four seeds of one role."""
+    for agents in ([read_agent(p) for p in LIBRARY_FILES], [read_agent(p) for p in SEED_FILES]):
+        expected = group_agents(agents, min_similarity=min_similarity).parts()
+        assert count_groups(agents, min_similarity=min_similarity) == expected
+    assert count_groups([read_agent(p) for p in SEED_FILES], min_similarity=MIXED_SIMILARITY) == 1
 
 
 @settings(max_examples=25, deadline=None)
