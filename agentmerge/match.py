@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
 
-from agentmerge.lexicon import TITLE_STOPWORDS
+from agentmerge.lexicon import STOPWORDS, TITLE_STOPWORDS
 from agentmerge.text import compare_form, words
 
 ITEM_CUTOFF = 0.6
@@ -330,8 +330,17 @@ _WORD_RE = re.compile(r"\w+")
 def share_a_word(a: str, b: str) -> bool:
     """Whether two texts have a word in common (formatting and case aside): a rewording keeps
     some of its words, where two texts of unrelated words can still share half their letters.
-    Words of any script count (``text.words`` reads only ASCII letters and digits)."""
-    return not set(_WORD_RE.findall(compare_form(a))).isdisjoint(_WORD_RE.findall(compare_form(b)))
+
+    The word must carry meaning (not one of ``lexicon.STOPWORDS``): "Design and optimize
+    database schemas" and "Write clean, testable, and maintainable backend code" share only an
+    "and". Between texts made only of such words, any word counts. Words of any script count
+    (``text.words`` reads only ASCII letters and digits).
+    """
+    left, right = (set(_WORD_RE.findall(compare_form(text))) for text in (a, b))
+    meaningful_left, meaningful_right = left - STOPWORDS, right - STOPWORDS
+    if meaningful_left and meaningful_right:
+        return not meaningful_left.isdisjoint(meaningful_right)
+    return not left.isdisjoint(right)
 
 
 def longest_common_order(

@@ -342,15 +342,23 @@ def test_ticking_a_task_box_is_a_change_that_says_so() -> None:
 
 def test_a_heavy_rewording_in_place_is_one_rewording() -> None:
     """The lone bullet replaced between unchanged neighbours pairs at a lower similarity."""
-    new = BASE.replace(
-        "Check every new dependency for known vulnerabilities", "Scan every added package for security issues"
+    old_text, new_text = (
+        "Check every new dependency for known vulnerabilities",
+        "Audit each added dependency for security issues",
     )
-    score = similarity(
-        "Check every new dependency for known vulnerabilities", "Scan every added package for security issues"
-    )
-    assert ITEM_CUTOFF - IN_PLACE_ALLOWANCE <= score < ITEM_CUTOFF
-    change = only(diff(BASE, new))
+    assert ITEM_CUTOFF - IN_PLACE_ALLOWANCE <= similarity(old_text, new_text) < ITEM_CUTOFF
+    change = only(diff(BASE, BASE.replace(old_text, new_text)))
     assert change.op == "reworded" and change.old is not None and change.old.line == 15
+
+
+def test_a_replacement_in_place_sharing_only_an_every_is_not_a_rewording() -> None:
+    """The word "every" carries no instruction: these two texts share no word that does."""
+    old_text, new_text = (
+        "Check every new dependency for known vulnerabilities",
+        "Scan every added package for security issues",
+    )
+    assert ITEM_CUTOFF - IN_PLACE_ALLOWANCE <= similarity(old_text, new_text) < ITEM_CUTOFF
+    assert sorted(c.op for c in diff(BASE, BASE.replace(old_text, new_text)).changes) == ["added", "removed"]
 
 
 def test_an_unrelated_replacement_in_place_stays_a_removal_and_an_addition() -> None:
@@ -393,6 +401,15 @@ def test_the_pair_score_restates_only_with_the_confidence_of_a_fold() -> None:
         view(1, "**Rate limits**: per-client quotas, burst handling"),
         replace(sure, floor=1.0),
     )
+
+
+def test_a_shared_word_must_carry_meaning() -> None:
+    assert match.share_a_word("Rate limiting", "**Rate limits**: per-client quotas")
+    assert not match.share_a_word(
+        "Design and optimize database schemas", "Write clean, testable, and maintainable backend code"
+    )
+    assert match.share_a_word("Do this", "Do that")  # nothing but such words: any word counts
+    assert match.share_a_word("Prüfe die Eingaben", "Prüfe alle Eingaben sorgfältig")
 
 
 def test_two_replacements_between_the_same_neighbours_are_not_guessed() -> None:
