@@ -10,6 +10,7 @@ from conftest import ROOT, SEEDS, run_cli
 
 from agentmerge import merge as merge_module
 from agentmerge.cli import main
+from agentmerge.match import IN_PLACE_ALLOWANCE, ITEM_CUTOFF, similarity
 
 BASE = """---
 name: release-manager
@@ -116,6 +117,23 @@ def test_reworded_against_removed_is_a_conflict_never_a_pick(tmp_path: Path) -> 
     text = out.decode()
     assert "<<<<<<< ours\n* Never release on a Friday or before a holiday\n||||||| base\n" in text
     assert "=======\n>>>>>>> theirs\n* Keep the changelog" in text
+
+
+def test_a_paraphrase_against_a_removal_is_a_conflict_not_a_re_added_bullet(tmp_path: Path) -> None:
+    """Ours restates a bullet in other words, in its place; theirs removes it. Too few letters
+    stay for the similarity cutoff, but the pair score reads one instruction: a conflict, where
+    taking ours as an added bullet would silently undo theirs' removal."""
+    old, new = (
+        "Never release on a Friday",
+        "**Release days**: Monday to Thursday only, so fixes can land before the weekend",
+    )
+    assert similarity(old, new) < ITEM_CUTOFF - IN_PLACE_ALLOWANCE
+    ours = BASE.replace(f"* {old}", f"* {new}")
+    theirs = BASE.replace(f"* {old}\n", "")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 1, err
+    assert f"<<<<<<< ours\n* {new}\n||||||| base\n* {old}\n=======\n>>>>>>> theirs\n" in out.decode()
+    assert "changed in ours, removed in theirs" in err
 
 
 def test_marker_size_is_honoured(tmp_path: Path) -> None:
