@@ -474,7 +474,11 @@ def change_text(change: Change, show_redline: Callable[[tuple[Segment, ...]], st
     if change.within == "new":
         side = change.old
     assert side is not None
-    return " ".join(side.text.split())
+    return " ".join(side.text.split()) or NO_TEXT
+
+
+NO_TEXT = "(a list item with no text of its own: it only opens a quote, code block or list)"
+"""What a change shows for an item without words (``- > quoted``): its content is its children."""
 
 
 def redline_text(segments: tuple[Segment, ...]) -> str:

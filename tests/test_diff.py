@@ -26,7 +26,7 @@ from agentmerge.match import (
     validate_cutoff,
 )
 from agentmerge.parse import parse_text, read_agent
-from agentmerge.render import block_title, change_description
+from agentmerge.render import NO_TEXT, block_title, change_description, render_diff_text
 from agentmerge.scorer import ItemView, default_model, restates
 
 BASE = """\
@@ -410,6 +410,16 @@ def test_a_shared_word_must_carry_meaning() -> None:
     )
     assert match.share_a_word("Do this", "Do that")  # nothing but such words: any word counts
     assert match.share_a_word("Prüfe die Eingaben", "Prüfe alle Eingaben sorgfältig")
+
+
+def test_a_bullet_without_words_of_its_own_says_so_when_it_goes() -> None:
+    """``- >5 duplicates`` opens a quote: written as plain text, the quote is the rewording and
+    the text-less bullet the removal, which the report names rather than leaving blank."""
+    old = "## Scoring\n\n- 1 duplicate: -5 points\n- >5 duplicates: -25 points\n"
+    result = diff(old, old.replace(">5 duplicates", "6 duplicates"))
+    assert sorted(c.op for c in result.changes) == ["removed", "reworded"]
+    lines = list(render_diff_text(result))
+    assert any(line.endswith(f"removed: {NO_TEXT}") for line in lines), lines
 
 
 def test_two_replacements_between_the_same_neighbours_are_not_guessed() -> None:
