@@ -241,11 +241,8 @@ def test_list_items_that_only_open_a_quote_or_code_block_keep_their_own_children
     )
     b = agent("## Duplicates\n\n- 1-2 duplicate links: -5 points\n- ```\n  dedupe --all\n  ```\n", "b.md")
     for inputs in ([a, b], [a]):
-        result = consolidate(inputs)
-        sections = {s.title: s for s in result.agent.body.sections}
-        quotes = {
-            title: [c.text for item in section.items for c in item.children] for title, section in sections.items()
-        }
+        sections = consolidate(inputs).agent.body.sections
+        quotes = {s.title: [c.text for item in s.items for c in item.children] for s in sections}
         assert quotes["Missing files"] == ["10 missing files: -25 points"]
         assert quotes["Duplicates"][0] == "5 duplicates: -25 points"
         assert len(quotes["Duplicates"]) == len(inputs)
