@@ -191,7 +191,7 @@ Kept small and general: words that agent definitions of every role use interchan
 
 SUFFIX_TEXT = (
     "izations ization isations isation ational ations ation ments ment ities ity ness ings "
-    "ing ized izes ize ised ises ise ables able abilities ability ibility ible ically ical ally "
+    "izing ising ing ized izes ize ised ises ise ables able abilities ability ibility ible ically ical ally "
     "ances ance ences ence ancy ency ants ant ents ent ates ated ating ate ies ied ers er ed ly "
     "es s e y"
 )

@@ -274,10 +274,14 @@ def stem(word: str) -> str:
 
     Consistency matters more than linguistics here: "optimize", "optimized" and "optimization"
     all give "optim"; "scale", "scaling" and "scalability" give "scal". Up to three suffixes come
-    off, never leaving fewer than three letters; a final double consonant is made single.
+    off, never leaving fewer than three letters; a final double consonant is made single. A
+    final "ies" or "ied" is read as "y" first, so a plural stems as its singular does
+    ("dependencies" and "dependency" both give "depend").
     """
     if not word.isalpha():
         return word
+    if len(word) > 4 and word[-3:] in ("ies", "ied"):
+        word = word[:-3] + "y"
     for _ in range(3):
         for size, endings in _SUFFIXES_BY_SIZE:
             if len(word) - size >= MIN_STEM and word[-size:] in endings:

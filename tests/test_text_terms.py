@@ -1,0 +1,31 @@
+"""text.stem and text.terms: the word forms one instruction may take give one term."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentmerge.text import stem, terms
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("dependency", "dependencies"),
+        ("policy", "policies"),
+        ("query", "queries", "queried"),
+        ("apply", "applies", "applied"),
+        ("optimize", "optimized", "optimization", "optimizing"),
+        ("scale", "scaling", "scalability"),
+    ],
+)
+def test_forms_of_one_word_give_one_stem(forms: tuple[str, ...]) -> None:
+    assert len({stem(word) for word in forms}) == 1, {word: stem(word) for word in forms}
+
+
+def test_a_stem_keeps_three_letters() -> None:
+    assert stem("ties") == "tie"
+    assert all(len(stem(word)) >= 3 for word in ("dies", "lies", "uses", "ideas", "apply"))
+
+
+def test_a_plural_and_its_singular_share_a_term() -> None:
+    assert set(terms("Audit third-party dependencies")) & set(terms("Pin every dependency"))
