@@ -276,16 +276,24 @@ def stem(word: str) -> str:
     all give "optim"; "scale", "scaling" and "scalability" give "scal". Up to three suffixes come
     off, never leaving fewer than three letters; a final double consonant is made single. A
     final "ies" or "ied" is read as "y" first, so a plural stems as its singular does
-    ("dependencies" and "dependency" both give "depend").
+    ("dependencies" and "dependency" both give "depend"); where an ending that opens with a vowel
+    took the silent "e" of "-ance", "-ence", "-ize" or "-able" with it, the "e" is put back to
+    find that ending ("enhanced", "enhancing" and "enhance" all give "enh").
     """
     if not word.isalpha():
         return word
     if len(word) > 4 and word[-3:] in ("ies", "ied"):
         word = word[:-3] + "y"
+    after_vowel = False
     for _ in range(3):
         for size, endings in _SUFFIXES_BY_SIZE:
             if len(word) - size >= MIN_STEM and word[-size:] in endings:
+                after_vowel = word[-size] in "aeiou"
                 word = word[:-size]
+                break
+            if after_vowel and word[-1] in "clz" and size > 2 and word[1 - size :] + "e" in endings:
+                after_vowel = False
+                word = word[: 1 - size]
                 break
         else:
             break

@@ -16,6 +16,11 @@ from agentmerge.text import stem, terms
         ("apply", "applies", "applied"),
         ("optimize", "optimized", "optimization", "optimizing"),
         ("scale", "scaling", "scalability"),
+        ("enhance", "enhanced", "enhancing"),
+        ("experience", "experienced"),
+        ("disable", "disabled", "disabling"),
+        ("initialize", "initialized", "initializer"),
+        ("great", "greater"),
     ],
 )
 def test_forms_of_one_word_give_one_stem(forms: tuple[str, ...]) -> None:
