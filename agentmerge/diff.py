@@ -453,8 +453,7 @@ class _BodyDiff:
         for name, units, loose, other, partner in sides:
             if not loose:
                 continue
-            containers: list[tuple[int, _Words, _Words | None]] | None = None
-            having: dict[str, list[int]] = {}  # for each word, the containers (by index, in order) that have it
+            containers: _Containers | None = None
             for n in loose:
                 unit = units.items[n]
                 if unit.item.kind in BLOCK_KINDS:
@@ -464,19 +463,12 @@ class _BodyDiff:
                     continue
                 if containers is None:
                     # A container is new text on its side: an item unpaired or edited there.
-                    containers = []
+                    containers = _Containers()
                     for k, u in enumerate(other.items):
                         mate = partner(k)
                         if u.item.kind not in BLOCK_KINDS and (mate is None or mate.key != u.key):
-                            holder = _Words(u.item.text)
-                            for word in dict.fromkeys(holder.words):
-                                having.setdefault(word, []).append(len(containers))
-                            containers.append((k, holder, _Words(mate.item.text) if mate else None))
-                # A container that holds the item has every word of it, its rarest one too: only
-                # those are looked at, in order, so a long list turned into prose stays linear.
-                rarest = min(dict.fromkeys(said.words), key=lambda word: (len(having.get(word, ())), word))
-                for index in having.get(rarest, ()):
-                    k, holder, before = containers[index]
+                            containers.add(k, _Words(u.item.text), _Words(mate.item.text) if mate else None)
+                for k, holder, before in containers.that_may_hold(said):
                     # The words came into the longer item in this change: its partner lacks them
                     # (a bullet that only grew still holds the words a new short bullet repeats).
                     if holder.size > said.size and holder.holds(said) and not (before and before.holds(said)):
@@ -667,6 +659,11 @@ class _Words:
         self.joined = f" {' '.join(self.words)} "
 
     @functools.cached_property
+    def word_set(self) -> frozenset[str]:
+        """The text's words, as a set."""
+        return frozenset(self.words)
+
+    @functools.cached_property
     def clauses(self) -> str:
         """The text's clauses (``_clauses``), split only when a short item is looked for."""
         return _clauses(self.text)
@@ -677,6 +674,46 @@ class _Words:
         if other.size >= WITHIN_MIN_WORDS:
             return other.joined in self.joined
         return other.clauses in self.clauses
+
+
+class _Containers:
+    """The longer items a short one may stand in, indexed so that finding them stays linear.
+
+    A text of WITHIN_MIN_WORDS words or more stands in a container only where its first words
+    do, in a row; a shorter one only where its first clause is a clause of the container. Each
+    index gives the containers in the order they were added, so the first that holds an item is
+    the one a scan of them all would find.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, _Words, _Words | None]] = []
+        self._runs: dict[tuple[str, ...], list[int]] = {}
+        self._clauses: dict[str, list[int]] | None = None
+
+    def add(self, key: int, holder: _Words, before: _Words | None) -> None:
+        """Add the container ``holder`` (item ``key``), and its text before the change, if any."""
+        index = len(self.items)
+        self.items.append((key, holder, before))
+        said = holder.words
+        runs = (tuple(said[k : k + WITHIN_MIN_WORDS]) for k in range(len(said) - WITHIN_MIN_WORDS + 1))
+        for run in dict.fromkeys(runs):
+            self._runs.setdefault(run, []).append(index)
+
+    def that_may_hold(self, said: _Words) -> Iterator[tuple[int, _Words, _Words | None]]:
+        """The containers that may hold ``said``, in order; ``_Words.holds`` decides."""
+        if said.size >= WITHIN_MIN_WORDS:
+            found: Iterable[int] = self._runs.get(tuple(said.words[:WITHIN_MIN_WORDS]), ())
+        else:
+            if self._clauses is None:
+                # Split the containers into clauses only once a short item asks.
+                self._clauses = {}
+                for index, (_, holder, _) in enumerate(self.items):
+                    for clause in dict.fromkeys(holder.clauses.split("|")):
+                        self._clauses.setdefault(clause, []).append(index)
+            found = self._clauses.get(said.clauses.split("|")[1], ())
+            # Its words are the container's too, as the longer form requires.
+            found = [i for i in found if set(said.words) <= self.items[i][1].word_set]
+        return (self.items[i] for i in found)
 
 
 def _clauses(text: str) -> str:

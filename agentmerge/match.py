@@ -471,14 +471,18 @@ def pair_contained(
     positions, then the earliest. Returns (old, new, similarity) with ``similarity``'s score.
     """
     validate_cutoff(cutoff)
-    sizes_old = {i: len(words(t)) for i, t in old.items()}
-    sizes_new = {j: len(words(t)) for j, t in new.items()}
+    # Each text as its number of words and its distinct words; too short to pair are left out.
+    shapes_old = [(i, len(w), frozenset(w)) for i in sorted(old) if len(w := words(old[i])) >= CONTAINMENT_MIN_WORDS]
+    shapes_new = [(j, len(w), frozenset(w)) for j in sorted(new) if len(w := words(new[j])) >= CONTAINMENT_MIN_WORDS]
     candidates: list[tuple[float, int, int, int]] = []
-    for i in sorted(old):
-        for j in sorted(new):
-            if sizes_old[i] == sizes_new[j] or min(sizes_old[i], sizes_new[j]) < CONTAINMENT_MIN_WORDS:
+    for i, size_old, words_old in shapes_old:
+        for j, size_new, words_new in shapes_new:
+            if size_old == size_new:
                 continue  # equal lengths are a rewording, which the similarity passes judge
-            if allowed is not None and not allowed(i, j):
+            # Words in order are words in common: where too few are, no alignment is needed.
+            short, long = (words_old, words_new) if size_old < size_new else (words_new, words_old)
+            size = min(size_old, size_new)
+            if (size - len(short - long)) / size < cutoff or (allowed is not None and not allowed(i, j)):
                 continue
             score = containment(old[i], new[j])
             if score >= cutoff:

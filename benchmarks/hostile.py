@@ -50,6 +50,19 @@ def unrelated_bullets(seed: int, count: int, words: int) -> str:
     return FRONTMATTER + "".join(f"- {line}\n" for line in lines)
 
 
+def shared_words(seed: int, sections: int, bullets: int) -> str:
+    """``sections`` sections of ``bullets`` bullets of two to five words from a vocabulary of
+    24, under one title: every bullet shares words with thousands on the other side, and many
+    stand inside a longer one there, the worst case for finding a short item inside a longer one."""
+    pick = random.Random(seed)
+    vocabulary = [f"v{n}" for n in range(24)]
+    out = [FRONTMATTER, "\n# Shared words\n"]
+    for number in range(sections):
+        out.append(f"\n## Section {number} {pick.choice(vocabulary)}\n\n")
+        out.extend(f"- {' '.join(pick.choices(vocabulary, k=pick.randint(2, 5)))}\n" for _ in range(bullets))
+    return "".join(out)
+
+
 INPUTS: dict[str, Callable[[], str | tuple[str, str]]] = {
     "emphasis-35k": lambda: FRONTMATTER + "- " + "*a **b " * 5_000 + "\n",
     "emphasis-70k": lambda: FRONTMATTER + "- " + "*a **b " * 10_000 + "\n",
@@ -68,6 +81,7 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str]]] = {
     "bullets-100k": lambda: FRONTMATTER + "".join(f"- item {n}\n" for n in range(100_000)),
     "unrelated-3000": lambda: (unrelated_bullets(1, 3_000, 8), unrelated_bullets(2, 3_000, 8)),
     "unrelated-25000": lambda: (unrelated_bullets(1, 25_000, 2), unrelated_bullets(2, 25_000, 2)),
+    "shared-words-12000": lambda: (shared_words(1, 120, 100), shared_words(2, 120, 100)),
 }
 """Inputs by name; each is an agent file's text, or two texts: the file and the one it is
 diffed and consolidated with (otherwise a copy of itself)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import sys
 from dataclasses import replace
 
@@ -520,6 +521,46 @@ def test_a_list_turned_into_prose_moves_each_bullets_words_into_the_paragraph() 
     backward = diff(BASE.replace(rules, prose + "\n"), BASE)
     assert sorted(c.op for c in backward.changes) == ["moved", "moved", "moved", "removed"]
     assert all(c.within == "old" for c in backward.changes if c.op == "moved")
+
+
+def test_a_short_bullet_is_found_as_a_clause_of_a_longer_item() -> None:
+    """A bullet of fewer than WITHIN_MIN_WORDS words stands in a longer item only as a clause of
+    its own: "Port numbers." is in "API keys. Port numbers. Flags.", not in "port numbers of"."""
+    old = "# Tool\n\n## Inputs\n\n- API keys\n- Port numbers\n- Flags\n"
+    result = diff(old, "# Tool\n\n## Inputs\n\nAPI keys. Port numbers. Flags too.\n")
+    assert sorted(c.op for c in result.changes) == ["added", "moved", "moved", "removed"]
+    assert [c.old.text for c in result.changes if c.op == "removed" and c.old] == ["Flags"]
+    result = diff(old, "# Tool\n\n## Inputs\n\nRead the port numbers of each API keys service.\n")
+    assert sorted(c.op for c in result.changes) == ["added", "removed", "removed", "removed"]
+
+
+def test_finding_short_items_in_longer_ones_looks_only_where_they_may_stand(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bullets of a few words from a small vocabulary share words with every bullet of the other
+    side; each is still checked against a handful of longer items, not all that share a word."""
+    from agentmerge import diff as diff_module
+
+    checks = 0
+    holds = diff_module._Words.holds
+
+    def counted(self: object, other: object) -> bool:
+        nonlocal checks
+        checks += 1
+        return holds(self, other)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(diff_module._Words, "holds", counted)
+
+    def agent(seed: int) -> str:
+        pick = random.Random(seed)
+        vocabulary = [f"w{n}" for n in range(24)]
+        sections = (
+            f"## Part {n}\n\n"
+            + "".join(f"- {' '.join(pick.choices(vocabulary, k=pick.randint(2, 5)))}\n" for _ in range(50))
+            for n in range(40)
+        )
+        return "# Tool\n\n" + "\n".join(sections)
+
+    diff(agent(1), agent(2))
+    assert checks < 2000, checks  # one per bullet; a look at every container sharing a word made 371,456
 
 
 def test_a_removed_duplicate_is_still_a_removal() -> None:
