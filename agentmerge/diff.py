@@ -694,8 +694,8 @@ class _Containers:
         """Add the container ``holder`` (item ``key``), and its text before the change, if any."""
         index = len(self.items)
         self.items.append((key, holder, before))
-        said = holder.words
-        runs = (tuple(said[k : k + WITHIN_MIN_WORDS]) for k in range(len(said) - WITHIN_MIN_WORDS + 1))
+        text = holder.words
+        runs = (tuple(text[k : k + WITHIN_MIN_WORDS]) for k in range(len(text) - WITHIN_MIN_WORDS + 1))
         for run in dict.fromkeys(runs):
             self._runs.setdefault(run, []).append(index)
 
