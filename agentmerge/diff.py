@@ -712,7 +712,7 @@ class _Containers:
                         self._clauses.setdefault(clause, []).append(index)
             found = self._clauses.get(said.clauses.split("|")[1], ())
             # Its words are the container's too, as the longer form requires.
-            found = [i for i in found if set(said.words) <= self.items[i][1].word_set]
+            found = [i for i in found if said.word_set <= self.items[i][1].word_set]
         return (self.items[i] for i in found)
 
 
