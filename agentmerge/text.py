@@ -291,7 +291,14 @@ def stem(word: str) -> str:
                 after_vowel = word[-size] in "aeiou"
                 word = word[:-size]
                 break
-            if after_vowel and word[-1] in "clz" and size > 2 and word[1 - size :] + "e" in endings:
+            # The ending again with its silent "e" put back ("enhanc" + "e"), three letters kept.
+            if (
+                after_vowel
+                and size > 2
+                and word[-1] in "clz"
+                and len(word) + 1 - size >= MIN_STEM
+                and word[1 - size :] + "e" in endings
+            ):
                 after_vowel = False
                 word = word[: 1 - size]
                 break
