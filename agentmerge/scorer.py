@@ -113,6 +113,12 @@ CLOSENESS_FLOOR = 0.05
 """Least closeness (half term cosine, half character ratio) a candidate pair must have to be
 scored at all: below it no labelled pair of the development groups was the same instruction."""
 
+PARTNERS = 8
+"""How many of an item's closest candidates in each input it is scored against: a candidate pair
+is scored when either item has the other among its PARTNERS closest there (ties included). On
+the labelled groups no pair further down scores above 0.04, far below every cutoff; without the
+bound, a large merge of items that share a word or two scores every such pair."""
+
 BLOCK_TERMS = 6
 """How many of an item's rarest terms open candidate pairs with the items that share one."""
 
@@ -298,6 +304,14 @@ def _overlap(a: _Profile, b: _Profile) -> tuple[float, float, float, float]:
     return min(1.0, cosine), min(1.0, containment), common / union, shared
 
 
+def _measure(a: _Profile, b: _Profile) -> tuple[float, float, float, float, float, float]:
+    """Term overlap (cosine, containment, Jaccard, shared weight), character ratio and closeness
+    (the mean of cosine and characters) of two profiles."""
+    cosine, containment, jaccard, shared = _overlap(a, b)
+    characters = ratio(a.compare, b.compare) / 100.0
+    return cosine, containment, jaccard, shared, characters, (cosine + characters) / 2
+
+
 _TITLE_FILLER = frozenset(stem(w) for w in TITLE_FILLER_WORDS)
 
 
@@ -362,7 +376,9 @@ class PairScorer:
 
         Items are blocked on their BLOCK_TERMS rarest terms; a term found in more than
         BLOCK_SHARE of the items opens no pair unless it is an item's rarest, so the work grows
-        with the items that share distinctive words, not with the square of all items.
+        with the items that share distinctive words, not with the square of all items. Of the
+        blocked pairs at CLOSENESS_FLOOR or more, those where neither item is among the other's
+        PARTNERS closest in its input are left out.
         """
         postings: dict[str, list[int]] = {}
         for index, profile in enumerate(self.profiles):
@@ -378,44 +394,68 @@ class PairScorer:
                 for j in postings[term]:
                     if j != i:
                         pairs.add((i, j) if i < j else (j, i))
-        return sorted(p for p in pairs if self._close(*p)[5] >= CLOSENESS_FLOOR)
+        # This runs for every blocked pair: the table is filled here without _close's calls.
+        profiles, table = self.profiles, self._closeness
+        near = []
+        for pair in sorted(pairs):
+            found = table.get(pair)
+            if found is None:
+                found = table[pair] = _measure(profiles[pair[0]], profiles[pair[1]])
+            if found[5] >= CLOSENESS_FLOOR:
+                near.append(pair)
+        reach = self._rank(near)
+        sources = [view.source for view in self.views]
+        kept = []
+        for i, j in near:
+            closeness = table[(i, j)][5]
+            if closeness >= reach[(i, sources[j])] or closeness >= reach[(j, sources[i])]:
+                kept.append((i, j))
+        return kept
 
     def _close(self, i: int, j: int) -> tuple[float, float, float, float, float, float]:
-        """Term overlap (cosine, containment, Jaccard, shared weight), character ratio and
-        closeness (their mean of cosine and characters) of a pair."""
+        """``_measure`` of items ``i`` and ``j``, computed once per pair."""
         key = (i, j) if i < j else (j, i)
         found = self._closeness.get(key)
         if found is None:
-            a, b = self.profiles[key[0]], self.profiles[key[1]]
-            cosine, containment, jaccard, shared = _overlap(a, b)
-            characters = ratio(a.compare, b.compare) / 100.0
-            found = (cosine, containment, jaccard, shared, characters, (cosine + characters) / 2)
-            self._closeness[key] = found
+            found = self._closeness[key] = _measure(self.profiles[key[0]], self.profiles[key[1]])
         return found
 
-    def _rank(self, pairs: Iterable[tuple[int, int]]) -> None:
-        """For each item and each other input, its best and second-best closeness there."""
+    def _rank(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], float]:
+        """For each item and each input, its best and second-best closeness among ``pairs`` there
+        (kept for the features); returned, the closeness of its PARTNERS-th closest (0 if fewer).
+
+        The two best of every item stand among the pairs candidates() keeps, so ranking those
+        again gives the same two.
+        """
         sources = [view.source for view in self.views]
-        best: dict[tuple[int, int], list[float]] = {}
+        found: dict[tuple[int, int], list[float]] = {}
+        close = self._close
         for i, j in pairs:
-            closeness = self._close(i, j)[5]
+            closeness = close(i, j)[5]
             for key in ((i, sources[j]), (j, sources[i])):
-                top = best.get(key)
-                if top is None:
-                    best[key] = [closeness, 0.0]
-                elif closeness > top[0]:
-                    top[0], top[1] = closeness, top[0]
-                elif closeness > top[1]:
-                    top[1] = closeness
-        self._best = {key: (top[0], top[1]) for key, top in best.items()}
+                values = found.get(key)
+                if values is None:
+                    found[key] = [closeness]
+                else:
+                    values.append(closeness)
+        self._best = {}
+        reach: dict[tuple[int, int], float] = {}
+        for key, values in found.items():
+            values.sort(reverse=True)
+            self._best[key] = (values[0], values[1] if len(values) > 1 else 0.0)
+            reach[key] = values[PARTNERS - 1] if len(values) >= PARTNERS else 0.0
+        return reach
 
     # -- scores ---------------------------------------------------------------------------------
 
     def scores(self, pairs: Sequence[tuple[int, int]] | None = None) -> dict[tuple[int, int], float]:
         """The probability for each pair (the candidates by default), keyed (i, j) with i < j; a
         near-verbatim copy (``near_verbatim``) scores 1, as an exact one does."""
-        chosen = self.candidates() if pairs is None else sorted((min(p), max(p)) for p in pairs)
-        self._rank(chosen)
+        if pairs is None:
+            chosen = self.candidates()  # ranks them too
+        else:
+            chosen = sorted((min(p), max(p)) for p in pairs)
+            self._rank(chosen)
         views = self.views
         return {
             (i, j): 1.0 if near_verbatim(views[i].text, views[j].text) else self.probability(i, j) for i, j in chosen
