@@ -47,6 +47,10 @@ SENTENCE_END = (".", "!", "?")
 BINARY_SAMPLE = 8192
 """How many leading bytes are examined to tell a binary file from text."""
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or b > 13)
+"""Control bytes that plain text does not hold (tab, newlines, form feed and carriage return
+aside): a sample more than a tenth of them is binary."""
+
 MAX_FRONTMATTER_BYTES = 64 * 1024
 """Largest frontmatter read, in characters (64 KiB); a larger one is refused (exit 2).
 
@@ -129,7 +133,7 @@ def decode(data: bytes, path: str, *, keep_endings: bool = False) -> tuple[str, 
             raise InputError(path, 0, "starts with a UTF-16 mark but is not valid UTF-16; save it as UTF-8") from None
     else:
         sample = data[:BINARY_SAMPLE]
-        controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+        controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
         if sample and controls > len(sample) // 10:
             raise InputError(path, 0, "is a binary file, not a Markdown agent file")
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_render_agent import assert_round_trip
 
@@ -120,3 +120,18 @@ def test_any_bytes_parse_or_are_refused_as_input_errors(data: bytes) -> None:
 def test_markdown_punctuation_soup_round_trips(text: str) -> None:
     """Text made only of Markdown's structural characters parses, and round trips, without raising."""
     assert_round_trip(parse_text(text, "soup.md"))
+
+
+@given(st.binary(max_size=300), st.sampled_from([b"", b"text\n", b"\t\r\n\x0b\x0c"]))
+@settings(max_examples=300)
+def test_a_file_is_binary_when_over_a_tenth_of_its_sample_is_control_bytes(data: bytes, tail: bytes) -> None:
+    sample = data + tail
+    assume(not sample.startswith((b"\xff\xfe", b"\xfe\xff")))  # UTF-16, read as such
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    try:
+        parse_bytes(sample, "x.md")
+    except InputError as error:
+        refused = "binary" in error.message
+    else:
+        refused = False
+    assert refused == (bool(sample) and controls > len(sample) // 10)
