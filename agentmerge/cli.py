@@ -971,9 +971,9 @@ def _mixed_groups(agents: list[Agent]) -> Any:
     from agentmerge.group import MIXED_SIMILARITY, count_groups, group_agents
 
     # Most inputs are one role: name and measure the groups only to refuse them.
-    if count_groups(agents, min_similarity=MIXED_SIMILARITY) == 1:
+    if count_groups(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True) == 1:
         return None
-    return group_agents(agents, min_similarity=MIXED_SIMILARITY)
+    return group_agents(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True)
 
 
 def _refuse_mixed(grouping: Any, inputs: int) -> None:

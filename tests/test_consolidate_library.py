@@ -7,12 +7,15 @@ group into a folder that is not one the inputs are read from.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, SEEDS, SHARED, run_cli
+from conftest import FIXTURES, SEEDS, SHARED, corpus_files, needs_corpus, run_cli
 
+from agentmerge.group import MIXED_SIMILARITY, count_groups, profile, role_vectors
+from agentmerge.group import cosine as role_similarity
 from agentmerge.library import widenings
 from agentmerge.parse import parse_text, read_agent
 
@@ -87,6 +90,84 @@ def test_one_role_is_not_refused() -> None:
     """The four seed variants of one role consolidate as before, without --mixed."""
     result = run_cli("consolidate", *map(str, SEEDS))
     assert result.exit_code == 0, result.output
+
+
+ONE_TOPIC = {
+    "api-builder.md": (
+        "---\nname: api-builder\ndescription: Builds FastAPI services with Pydantic models and async SQLAlchemy "
+        "sessions.\n---\n\nYou are a backend engineer who builds FastAPI services for product teams.\n\n"
+        "## Practices\n\n"
+        "- Declare request and response bodies as Pydantic models\n"
+        "- Open async SQLAlchemy sessions through a FastAPI dependency\n"
+        "- Return 422 with the failing fields when validation fails\n"
+        "- Version every route under /v1 and document it in the OpenAPI schema\n"
+        "- Keep handlers thin: business rules live in service functions\n\n"
+        "## Working style\n\n"
+        "- Read the existing code before proposing a change\n"
+        "- Explain trade-offs in plain words\n"
+        "- Ask before adding a new dependency\n"
+    ),
+    "endpoint-helper.md": (
+        "---\nname: fastapi-helper\ndescription: Helps write FastAPI endpoints, Pydantic schemas and Alembic "
+        "migrations.\n---\n\n# FastAPI helper\n\nWork through this list for each endpoint you touch.\n\n"
+        "1. Pydantic schemas for what comes in and what goes out\n"
+        "2. The database session injected as a dependency, never created in the route\n"
+        "3. An Alembic migration for each change to a table\n"
+        "4. Tests with the httpx async client against the app\n"
+        "5. Status codes and error bodies written into the OpenAPI docs\n\n"
+        "## Habits\n\n"
+        "- Keep commits small and describe the reason in the message\n"
+        "- Prefer boring, well-known libraries over clever ones\n"
+        "- Measure latency before and after a performance change\n"
+        "- Pair every bug fix with a test that failed before it\n"
+    ),
+}
+"""Two takes on one role in two templates: they share their topic's words (FastAPI, Pydantic,
+dependency, OpenAPI) and little else."""
+
+
+def test_the_one_role_check_weighs_words_against_the_corpus(tmp_path: Path) -> None:
+    """Two inputs alone cannot tell their common topic from common words (every shared word is in
+    all of them); weighed against the corpus, the topic counts and the pair reads as one role."""
+    paths = []
+    for name, text in ONE_TOPIC.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_text(text, encoding="utf-8")
+    profiles = [profile(read_agent(p)) for p in paths]
+    alone = role_similarity(*role_vectors(profiles))
+    weighed = role_similarity(*role_vectors(profiles, corpus_background=True))
+    assert weighed > alone + 0.15
+    result = run_cli("consolidate", *map(str, paths))
+    assert result.exit_code == 0, result.output
+    assert "Alembic migration" in result.stdout and "Pydantic models" in result.stdout
+
+
+@needs_corpus
+def test_groups_of_the_corpus_read_as_one_role() -> None:
+    """Nearly every group ``group`` finds in the corpus passes consolidate's one-role check, and
+    random pairs of agents it keeps apart rarely do."""
+    listed = run_cli("group", "--format", "json", *map(str, corpus_files()))
+    assert listed.exit_code == 0, listed.output
+    data = json.loads(listed.stdout)
+    groups = [sorted(m["path"] for m in g["members"]) for g in data["groups"] if len(g["members"]) <= 12]
+    agents = {path: read_agent(path) for members in groups for path in members}
+    refused = [
+        members
+        for members in groups
+        if count_groups([agents[p] for p in members], min_similarity=MIXED_SIMILARITY, corpus_background=True) > 1
+    ]
+    assert len(groups) > 150
+    assert len(refused) <= 0.05 * len(groups), refused
+    group_of = {path: n for n, members in enumerate(groups) for path in members}
+    loners = sorted(m["path"] for m in data["singletons"])[:60]
+    apart = [(a, b) for a, b in zip(loners, reversed(loners), strict=True) if a < b]
+    loose = [
+        (a, b)
+        for a, b in apart
+        if group_of.get(a) is None
+        and count_groups([read_agent(a), read_agent(b)], min_similarity=MIXED_SIMILARITY, corpus_background=True) == 1
+    ]
+    assert len(loose) <= 2, loose
 
 
 def test_a_folder_is_its_agent_files_and_a_mixed_one_is_refused() -> None:
