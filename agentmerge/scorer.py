@@ -546,9 +546,12 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
 
     For prose the significant terms must also be the same: "Write unit tests" and "Review unit
     tests" differ in few characters but are two instructions. Code and tables (``prose`` false)
-    are compared on characters only.
+    are compared on characters only. A text without words of its own (a list item that only
+    opens a quote or a sub-list: ``- >5 duplicates``) is a copy of nothing: what it holds decides.
     """
     (left, left_terms), (right, right_terms) = _verbatim_form(a), _verbatim_form(b)
+    if not left.strip() or not right.strip():
+        return False
     if left == right:
         return True
     if prose and left_terms != right_terms:

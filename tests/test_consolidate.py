@@ -248,6 +248,28 @@ def test_list_items_that_only_open_a_quote_or_code_block_keep_their_own_children
         assert len(quotes["Duplicates"]) == len(inputs)
 
 
+def test_items_that_only_open_a_quote_are_not_copies_of_each_other_for_the_score() -> None:
+    # Items without words of their own are scored by their children's words; that they share the
+    # empty text once made the pair a verbatim copy (score 1), so the quotes of three sections
+    # that share "points" and "grade ceiling" were poured into the first section.
+    a = agent(
+        "## Duplicates\n\n- 1-2 duplicate links in a table: -5 points\n- >5 duplicates: -25 points (F grade ceiling)\n\n"
+        "## Evidence\n\n- 1-3 missing examples: -5 points\n- >10 missing examples: -25 points (F grade ceiling)\n\n"
+        "## Ceilings\n\n- >5 duplicate links in any table: **D ceiling**\n- Placeholder pages marked complete: **C ceiling**\n",
+        "a.md",
+    )
+    b = agent(
+        "## Grading\n\n- Deduct points for duplicate links\n- Deduct points for missing examples\n"
+        "- Cap the grade when placeholder pages are marked complete\n",
+        "b.md",
+    )
+    sections = consolidate([a, b]).agent.body.sections
+    quotes = {s.title: [c.text for item in s.items for c in item.children] for s in sections}
+    assert quotes["Duplicates"] == ["5 duplicates: -25 points (F grade ceiling)"]
+    assert quotes["Evidence"] == ["10 missing examples: -25 points (F grade ceiling)"]
+    assert quotes["Ceilings"] == ["5 duplicate links in any table: **D ceiling**"]
+
+
 def test_items_nested_under_differently_worded_labels_merge() -> None:
     a = agent("## Practices\n\n- **Quality:**\n  - Profile hot paths with cProfile before optimizing code\n", "a.md")
     b = agent("## Practices\n\n- **Speed:**\n  - Profile the hot paths with cProfile before optimizing code\n", "b.md")
