@@ -338,8 +338,8 @@ class _Arranger:
         return kept, home
 
     def _fold_empty_groups(self) -> list[int]:
-        """For each group, the group it is written as: itself, or, when it is left with no content,
-        the group most of its items went to (or its parent)."""
+        """For each group, the group it is written as: itself, or, when it is left with no content
+        though it held some in an input, the group most of its items went to (or its parent)."""
         groups, parent, home = self.group_count, self.parent, self.home
         top = list(range(len(self.clusters)))
         for number in top:
@@ -359,14 +359,20 @@ class _Arranger:
         went_to: list[Counter[int]] = [Counter() for _ in range(groups)]
         for index, in_item in enumerate(self.items):
             went_to[self.sections[in_item.home].group][home[top[self.cluster_of[index]]]] += 1
+        held = [False] * groups  # whether a section of the group held anything in its input
+        for entry in self.sections:
+            held[entry.group] = held[entry.group] or bool(entry.children)
         for group in sorted(range(1, groups), key=lambda g: -depth[g]):
             went = went_to[group]
             went.pop(group, None)
-            if content[group] or not went:
+            if content[group] or not (went or held[group]):
                 # Kept: it has content, or it was empty in the inputs too.
                 content[parent[group]] += 1
                 continue
             target[group] = _plurality(went, parent[group])
+            # What a folded subsection held was its parent's content too: a heading whose only
+            # content was a label over items that went elsewhere is left with nothing either.
+            went_to[parent[group]].update(went)
         return target
 
     def _nesting(self, clusters: list[list[int]]) -> list[int]:

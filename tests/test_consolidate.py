@@ -270,6 +270,36 @@ def test_items_that_only_open_a_quote_are_not_copies_of_each_other_for_the_score
     assert quotes["Ceilings"] == ["5 duplicate links in any table: **D ceiling**"]
 
 
+def test_a_heading_whose_content_all_went_elsewhere_is_not_left_empty() -> None:
+    # "Remote State" holds only a label over two bullets; the two other inputs have the bullets
+    # directly under "State Management", where they go. The heading had content in its input,
+    # so it folds into the section its content went to instead of standing empty.
+    a = agent(
+        "## State Management\n\n### Remote State\n\n**Secure state patterns:**\n\n"
+        "- S3 with DynamoDB locking for AWS state\n- Azure Storage with blob leases for Azure state\n\n"
+        "### State Operations\n\n- Inspect resources with terraform state list\n",
+        "a.md",
+    )
+    b = agent(
+        "## State Management\n\n- S3 with DynamoDB locking for AWS state\n"
+        "- Azure Storage with blob leases for Azure state\n- Back up the state before every migration\n",
+        "b.md",
+    )
+    c = agent(
+        "## State Management\n\n- S3 with DynamoDB locking for AWS state\n"
+        "- Azure Storage with blob leases for Azure state\n- Keep state files out of git\n",
+        "c.md",
+    )
+    result = consolidate([a, b, c])
+    state = result.body.sections[0]
+    assert [s.section.title for s in state.sections] == ["State Operations"]
+    assert {(s.path, s.title) for s in state.sources} >= {("a.md", "Remote State"), ("a.md", "Secure state patterns")}
+    # A heading that was empty in its input stays as the author left it.
+    empty = agent("## Plan\n\n### Later\n\n### Now\n\n- Ship the fix\n", "d.md")
+    kept = consolidate([empty, agent("## Plan\n\n- Ship the fix\n", "e.md")])
+    assert "### Later" in render_agent(kept.agent)
+
+
 def test_items_nested_under_differently_worded_labels_merge() -> None:
     a = agent("## Practices\n\n- **Quality:**\n  - Profile hot paths with cProfile before optimizing code\n", "a.md")
     b = agent("## Practices\n\n- **Speed:**\n  - Profile the hot paths with cProfile before optimizing code\n", "b.md")
