@@ -253,9 +253,12 @@ def test_items_that_only_open_a_quote_are_not_copies_of_each_other_for_the_score
     # empty text once made the pair a verbatim copy (score 1), so the quotes of three sections
     # that share "points" and "grade ceiling" were poured into the first section.
     a = agent(
-        "## Duplicates\n\n- 1-2 duplicate links in a table: -5 points\n- >5 duplicates: -25 points (F grade ceiling)\n\n"
-        "## Evidence\n\n- 1-3 missing examples: -5 points\n- >10 missing examples: -25 points (F grade ceiling)\n\n"
-        "## Ceilings\n\n- >5 duplicate links in any table: **D ceiling**\n- Placeholder pages marked complete: **C ceiling**\n",
+        "## Duplicates\n\n- 1-2 duplicate links in a table: -5 points\n"
+        "- >5 duplicates: -25 points (F grade ceiling)\n\n"
+        "## Evidence\n\n- 1-3 missing examples: -5 points\n"
+        "- >10 missing examples: -25 points (F grade ceiling)\n\n"
+        "## Ceilings\n\n- >5 duplicate links in any table: **D ceiling**\n"
+        "- Placeholder pages marked complete: **C ceiling**\n",
         "a.md",
     )
     b = agent(
