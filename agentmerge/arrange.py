@@ -365,7 +365,8 @@ class _Arranger:
         for group in sorted(range(1, groups), key=lambda g: -depth[g]):
             went = went_to[group]
             went.pop(group, None)
-            if content[group] or not (went or held[group]):
+            # A group whose items went somewhere held them, so ``held`` says all there is to know.
+            if content[group] or not held[group]:
                 # Kept: it has content, or it was empty in the inputs too.
                 content[parent[group]] += 1
                 continue
