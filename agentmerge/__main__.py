@@ -1,5 +1,5 @@
 """``python -m agentmerge``: the same as the ``agentmerge`` command."""
 
-from agentmerge.cli import main
+from agentmerge.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())
