@@ -302,11 +302,14 @@ ROOT_ROLE = "intro"
 GENERAL_ROLE = "general"
 """The role of a section whose title names none of SECTION_ROLES; it aligns by content."""
 
-SINGLE_ROLES = frozenset(
-    {"workflow", "gates", "pitfalls", "triggers", "inputs", "outputs", "collaboration", "examples"}
-)
+SINGLE_ROLES = frozenset({"workflow", "gates", "pitfalls", "triggers", "inputs", "outputs", "collaboration"})
 """Roles an agent file usually has one section of; when two inputs each have exactly one, those
-sections align whatever their titles ("Approach" and "When writing code, you will")."""
+sections align whatever their titles ("Approach" and "When writing code, you will").
+
+Examples are not among them: an "examples" title heads sample requests, sample reports or code
+alike (of the 228 headings of ../shared/corpus that name examples, 113 are sample interactions,
+15 sample outputs and the rest code and other samples), so one examples section in each of two
+inputs is no sign that they are one section; they align by their titles and items."""
 
 ROLE_TITLE_WORDS = 7
 """Most words of a title that names its section's single role ("Integration with Other Agents",

@@ -579,3 +579,23 @@ def test_the_command_refuses_too_many_items_before_comparing_the_inputs(
     assert main(["consolidate", *map(str, SEEDS), "-o", str(out)]) == 2
     assert "instructions, more than the 10 the item matcher" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_two_inputs_one_examples_section_each_keep_both_when_they_show_different_things() -> None:
+    # "Examples" titles sections of sample requests, sample reports and code alike; one such
+    # section per input is no sign that two inputs' are the same section. Aligned by role alone,
+    # the sample report's lead-in went under the sample requests' heading and its heading was lost.
+    a = agent(
+        "## Review Steps\n\n1. Read the diff\n2. Report findings\n\n"
+        "## Example Output\n\nA report for a small change:\n\n```markdown\n## Summary\nTwo findings.\n```\n",
+        "a.md",
+    )
+    b = agent(
+        "## Review Steps\n\n1. Read the diff\n2. Run the linters\n\n"
+        '## Example Interactions\n\n- "Review this pull request for security issues"\n'
+        '- "Check this migration for data loss"\n',
+        "b.md",
+    )
+    text = render_agent(consolidate([a, b]).agent)
+    assert "## Example Output\n\nA report for a small change:" in text
+    assert "## Example Interactions\n\n" in text
