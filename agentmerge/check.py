@@ -130,6 +130,13 @@ RULES: tuple[Rule, ...] = (
         "no frontmatter where the format requires fields",
         "the tool does not load the file as an agent",
     ),
+    Rule(
+        "AM113",
+        "quoted-verbatim-value",
+        "a value its tool reads as the rest of the line is quoted (a Cursor rule's `globs`)",
+        "the tool reads the quotes as part of the value: a quoted glob matches no file",
+        fixable=True,
+    ),
     # AM2xx: body
     Rule(
         "AM201",
@@ -431,12 +438,30 @@ def _frontmatter_findings(agent: Agent, lines: list[str], form: Format) -> Itera
         elif _empty(found.value):
             yield _finding(agent.path, found.line, "AM102", f"{key!r} is empty; a {form.title} requires a value")
     for f in agent.fields:
+        if f.key in form.verbatim_keys and _quoted_line_value(lines, f):
+            yield _finding(
+                agent.path,
+                f.line,
+                "AM113",
+                f"{f.key!r} is quoted: a {form.title} reads it as the rest of the line, quotes included, "
+                f"so the pattern matches no file; write it unquoted (fixable with --fix)",
+                column=_value_column(lines, f),
+                fixable=True,
+            )
         rule = rules.get(f.key)
         if rule is None:
             if form.closed:
                 yield _unknown_field(agent.path, f, form, lines)
             continue
         yield from _field_value(agent, f, rule, form, lines)
+
+
+def _quoted_line_value(lines: list[str], f: Field) -> bool:
+    """Whether the one-line value of ``f`` is written in quotes (``globs: "*.ts"``)."""
+    if f.end_line != f.line or not 0 < f.line <= len(lines) or ":" not in lines[f.line - 1]:
+        return False
+    raw = lines[f.line - 1].split(":", 1)[1].strip()
+    return len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\""
 
 
 def _unknown_field(path: str, f: Field, form: Format, lines: list[str]) -> Finding:
@@ -1112,9 +1137,35 @@ def fix_text(text: str, agent: Agent, codes: Sequence[str]) -> tuple[str, int]:
         if _says_the_same(agent, again) and not any(w.kind == kind for w in again.warnings):
             count += sum(1 for w in now.warnings if w.kind == kind)
             current = candidate
+    if "AM113" in codes:
+        current, unquoted = _fix_quoted_verbatim(current, agent.path)
+        count += unquoted
     if not count:
         return text, 0
     return (current.replace("\n", ending) if ending != "\n" else current), count
+
+
+def _fix_quoted_verbatim(text: str, path: str) -> tuple[str, int]:
+    """``text`` with each quoted value of a key its format reads as the rest of the line written
+    unquoted (AM113), when the file then says the same; and how many were."""
+    from agentmerge.writer import render_field, verbatim_keys_of
+
+    verbatim = verbatim_keys_of([path])
+    if not verbatim:
+        return text, 0
+    now = parse_text(text, path)
+    lines = text.split("\n")
+    edits = {
+        f.line: render_field(f, verbatim=True) for f in now.fields if f.key in verbatim and _quoted_line_value(lines, f)
+    }
+    if not edits:
+        return text, 0
+    candidate = "\n".join(edits.get(n, line) for n, line in enumerate(lines, start=1))
+    again = parse_text(candidate, path)
+    left = [f for f in again.fields if f.key in verbatim and _quoted_line_value(candidate.split("\n"), f)]
+    if not _says_the_same(now, again):
+        return text, 0
+    return candidate, len(edits) - len(left)
 
 
 def _says_the_same(a: Agent, b: Agent) -> bool:
@@ -1156,11 +1207,12 @@ def _fix_duplicate_keys(agent: Agent, lines: list[str]) -> Edits:
 
 
 def _fix_invalid_yaml(agent: Agent, lines: list[str]) -> Edits:
-    from agentmerge.writer import render_field
+    from agentmerge.writer import render_field, verbatim_keys_of
 
+    verbatim = verbatim_keys_of([agent.path])
     edits: Edits = {}
     for f in agent.fields:
-        if not _loads_alone(lines[f.line - 1 : f.end_line]):
+        if f.key not in verbatim and not _loads_alone(lines[f.line - 1 : f.end_line]):
             edits[f.line] = render_field(f).split("\n")
             edits.update({n: [] for n in range(f.line + 1, f.end_line + 1)})
     return edits

@@ -65,6 +65,10 @@ class Format:
     """Most characters the body (the prompt) may have; 0 when the documentation sets no limit."""
     source: str = ""
     """The documentation page the fields were taken from."""
+    verbatim_keys: tuple[str, ...] = ()
+    """Keys the tool reads as the rest of their line, as written, not as YAML: a quoted value keeps
+    its quotes, and a value YAML rejects (``globs: **/*.ts``) is the tool's own form. agentmerge
+    writes them unquoted and does not call that form invalid YAML."""
 
 
 # Claude Code subagents: https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields
@@ -163,7 +167,11 @@ PROMPT_FIELDS: tuple[FieldRule, ...] = (
 """VS Code's prompt file frontmatter (the page above)."""
 
 # Cursor rules (*.mdc): https://cursor.com/docs/context/rules (description, globs and alwaysApply,
-# all optional; globs is a comma-separated string or a list).
+# all optional; globs is a comma-separated string or a list). Cursor reads `globs` as the rest of
+# its line: `globs: **/*.ts` (which strict YAML rejects: a value may not start with `*`) matches,
+# and a quoted `globs: "**/*.ts"` matches no file, the quotes being read as part of the pattern
+# (tested in Cursor and reported in oven-sh/bun#24853, cosai-oasis/project-codeguard#121; the
+# quoting fix of sanity-io/agent-toolkit#15 was withdrawn for that reason).
 CURSOR_FIELDS: tuple[FieldRule, ...] = (
     FieldRule("description", ("string",)),
     FieldRule("globs", ("names",)),
@@ -215,6 +223,7 @@ FORMATS: tuple[Format, ...] = (
         fields=CURSOR_FIELDS,
         closed=True,
         source="https://cursor.com/docs/context/rules",
+        verbatim_keys=("globs",),
     ),
     # Plain instruction files are Markdown that the tool reads whole; none of their pages
     # (https://agents.md, https://code.claude.com/docs/en/memory,
@@ -325,6 +334,22 @@ def matches_any(path: str, globs: Sequence[str]) -> bool:
 def format_of(path: str) -> Format | None:
     """The format whose globs match the root-relative ``path`` first, or None."""
     return next((f for f in FORMATS if matches_any(path, f.globs)), None)
+
+
+def verbatim_keys(path: str) -> tuple[str, ...]:
+    """The keys the format of the file at ``path`` reads as the rest of their line
+    (``Format.verbatim_keys``: a Cursor rule's ``globs``); empty for standard input.
+
+    Asked of every file whose frontmatter strict YAML rejects: a path that no format with such
+    keys matches is answered without matching it against every format's globs.
+    """
+    if path == "-":
+        return ()
+    tails = path_tails(path)
+    if not any(matches_any(tail, f.globs) for f in FORMATS if f.verbatim_keys for tail in tails):
+        return ()
+    found = detect_format(path)
+    return found.verbatim_keys if found is not None else ()
 
 
 def path_tails(path: str) -> list[str]:

@@ -340,7 +340,10 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     try:
         data, entries = _strict_load(fm_text)
     except (yaml.YAMLError, _Refused, RecursionError) as exc:
-        line, problem = _yaml_problem(exc)
+        read = _with_verbatim_keys(fm_text, first_line, path, warnings)
+        if isinstance(read, tuple):
+            return read
+        line, problem = _yaml_problem(read or exc)
         warnings.append(
             Diagnostic(
                 path,
@@ -377,6 +380,43 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
         seen[key] = first_line + line
         fields[key] = _make_field(key, value, first_line + line, first_line + end)
     return tuple(fields.values())
+
+
+def _with_verbatim_keys(
+    fm_text: str, first_line: int, path: str, warnings: list[Diagnostic]
+) -> tuple[Field, ...] | BaseException | None:
+    """The fields of a frontmatter that strict YAML rejects only in keys its format reads as the
+    rest of their line (``formats.Format.verbatim_keys``: Cursor's ``globs: **/*.ts``), which is
+    that tool's own form and no error. When the other keys have problems too, the first of those
+    (what to report); None when the format has no such keys or the frontmatter none of them.
+
+    The other keys are read as strict YAML; each such key's line is read as it is read alone.
+    """
+    import yaml
+
+    from agentmerge.formats import verbatim_keys
+
+    keys = verbatim_keys(path) if path != STDIN else ()
+    if not keys:
+        return None
+    lines = fm_text.split("\n")
+    own: dict[int, str] = {}
+    for index, line in enumerate(lines):
+        match = re.match(_KEY, line)
+        if match is not None and match.group("key") in keys and line.split(":", 1)[1].strip():
+            own[index] = match.group("key")
+    if not own:
+        return None
+    blanked = "\n".join(f"{own[n]}: ''" if n in own else line for n, line in enumerate(lines))
+    try:
+        _strict_load(blanked)
+    except (yaml.YAMLError, _Refused, RecursionError) as exc:
+        return exc
+    fields = _load_frontmatter(blanked, first_line, path, warnings)
+    if fields is None:
+        return None
+    values = {first_line + n: _lenient_value([lines[n]], key) for n, key in own.items()}
+    return tuple(_make_field(f.key, values[f.line], f.line, f.end_line) if f.line in values else f for f in fields)
 
 
 def _yaml_problem(exc: BaseException) -> tuple[int, str]:
@@ -432,6 +472,11 @@ def _lenient_fields(fm_text: str, first_line: int, path: str, warnings: list[Dia
             del fields[key]
         fields[key] = _make_field(key, _lenient_value(lines[index:stop], key), key_line, first_line + stop - 1)
     return list(fields.values())
+
+
+def read_key_line(line: str, key: str) -> Any:
+    """The value of the one-line frontmatter entry ``line`` (``key: value``), as the parser reads it."""
+    return _plain(_lenient_value([line], key))
 
 
 def _lenient_value(block: list[str], key: str) -> Any:

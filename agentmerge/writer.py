@@ -15,8 +15,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.fields import FIRST_KEYS
+from agentmerge.filesystem import STDIN
 from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.parse import UNDERLINE, is_label_line
+from agentmerge.parse import UNDERLINE, is_label_line, read_key_line
 
 if TYPE_CHECKING:
     from agentmerge.consolidate import Consolidation, MergedItem, MergedSection
@@ -25,33 +26,78 @@ if TYPE_CHECKING:
 # Canonical agent file
 
 
-def render_agent(agent: Agent) -> str:
+def render_agent(agent: Agent, *, paths: Sequence[str] | None = None) -> str:
     """Write ``agent`` as a canonical agent file: strict YAML frontmatter, normalised Markdown.
 
-    Frontmatter keys come in a stable order (name, description, then first-seen order). The body
-    uses ``#`` headings, ``**Title:**`` pseudo-headings, ``-`` bullets, ordered lists numbered on
-    from their first number and fenced code. Parsing the result gives the same model, line numbers aside.
+    Frontmatter keys come in a stable order (name, description, then first-seen order); keys that
+    the formats of ``paths`` (by default ``agent.path``) all read as the rest of their line
+    (``formats.Format.verbatim_keys``) are written unquoted. The body uses ``#`` headings, ``**Title:**``
+    pseudo-headings, ``-`` bullets, ordered lists numbered on from their first number and fenced
+    code. Parsing the result gives the same model, line numbers aside.
     """
     parts: list[str] = []
     if agent.fields:
-        parts.append(render_frontmatter(agent.fields))
+        parts.append(render_frontmatter(agent.fields, verbatim_keys=None, paths=paths or [agent.path]))
     body = "\n\n".join(_blocks(agent.body))
     if body:
         parts.append(body + "\n")
     return "\n".join(parts)
 
 
-def render_frontmatter(fields: tuple[Field, ...] | list[Field]) -> str:
-    """Return the ``---`` block for ``fields`` in strict YAML, keys in the stable order."""
+def render_frontmatter(
+    fields: tuple[Field, ...] | list[Field], *, verbatim_keys: Sequence[str] | None = (), paths: Sequence[str] = ()
+) -> str:
+    """Return the ``---`` block for ``fields`` in strict YAML, keys in the stable order; the
+    ``verbatim_keys`` (None: those the formats of ``paths`` share, looked up only when a value
+    would be quoted) unquoted (``render_field``)."""
     order = {key: n for n, key in enumerate(FIRST_KEYS)}
     ordered = sorted(fields, key=lambda f: order.get(f.key, len(order)))
-    lines = ["---", *(render_field(f) for f in ordered), "---"]
+    lines = ["---"]
+    keys = verbatim_keys
+    for f in ordered:
+        written = _yaml_lines(f)
+        if written[len(f.key) + 2 : len(f.key) + 3] in ("'", '"') and "\n" not in written:
+            if keys is None:
+                keys = verbatim_keys_of(paths)
+            if f.key in keys:
+                written = _verbatim_line(f) or written
+        lines.append(written)
+    lines.append("---")
     return "\n".join(lines) + "\n"
 
 
-def render_field(field: Field) -> str:
+def verbatim_keys_of(paths: Sequence[str]) -> tuple[str, ...]:
+    """The keys that the formats of all ``paths`` read as the rest of their line (Cursor's ``globs``)."""
+    from agentmerge.formats import verbatim_keys
+
+    keys: set[str] | None = None
+    for path in paths:
+        own = set(verbatim_keys(path)) if path != STDIN else set()
+        keys = own if keys is None else keys & own
+    return tuple(sorted(keys or ()))
+
+
+def render_field(field: Field, *, verbatim: bool = False) -> str:
     """One frontmatter key and its value as strict YAML lines, without a final line break (how
-    ``render_frontmatter`` writes each key, and ``check --fix`` a key strict YAML rejects)."""
+    ``render_frontmatter`` writes each key, and ``check --fix`` a key strict YAML rejects).
+
+    With ``verbatim`` (a key the tool reads as the rest of its line) a one-line string is written
+    as it is, unquoted (``globs: **/*.ts``: quoted, Cursor would read the quotes as part of the
+    pattern), whenever the parser reads that line back as the same value.
+    """
+    return (_verbatim_line(field) if verbatim else None) or _yaml_lines(field)
+
+
+def _verbatim_line(field: Field) -> str | None:
+    """``key: value`` as written, for a one-line string the parser reads back from it; else None."""
+    value = field.value
+    if not isinstance(value, str) or not value or "\n" in value or value != value.strip():
+        return None
+    line = f"{field.key}: {value}"
+    return line if read_key_line(line, field.key) == value else None
+
+
+def _yaml_lines(field: Field) -> str:
     import yaml
 
     dumped = yaml.dump(
@@ -379,7 +425,8 @@ ANNOTATION_UNSAFE = re.compile(r"[\s,<>]")
 def render_consolidation(result: Consolidation, *, annotate: bool = False) -> str:
     """The merged agent file; with ``annotate``, ``<!-- a.md:17, b.md:12 -->`` comments that say
     where each item and heading came from (the parser ignores them)."""
-    return render_agent(_annotated(result) if annotate else result.agent)
+    agent = _annotated(result) if annotate else result.agent
+    return render_agent(agent, paths=result.inputs)
 
 
 def _provenance(sources: Any, names: dict[str, str]) -> str:

@@ -17,7 +17,8 @@ unit that the output holds. Findings, each a list of one-line messages:
 - ``headings``: a heading folded under a title that shares no word with it, in a section where
   none of its items merged with another input's (placed under an unrelated title);
 - ``fields``: a frontmatter value that changed type, a name dropped from a set, an
-  ``<example>`` block or the kept description's text missing, a strict YAML load failing;
+  ``<example>`` block or the kept description's text missing, a strict YAML load failing (in a
+  merge of Cursor rules, ``globs`` is read as Cursor reads it: the rest of its line);
 - ``agree``: the JSON report and the written file disagree (an item listed and not written,
   written and not listed, or nested elsewhere), or ``agent`` is not the file written;
 - ``provenance``: an input item, field or heading of ``agentmerge.parse`` that is not in exactly
@@ -553,11 +554,28 @@ def _check_fields(
         if any(a.fields for a in agents):
             out.add("fields", "the inputs have frontmatter and the output has none")
         return
+    # Cursor reads a rule's globs as the rest of its line (unquoted: quoted, it matches no file),
+    # so in a merge of Cursor rules that line is read as Cursor reads it, the rest as strict YAML.
+    line_keys = ("globs",) if inputs and all(path.endswith(".mdc") for path, _ in inputs) else ()
+    as_written: dict[str, str] = {}
+    strict_lines = []
+    for line in yaml_text.split("\n"):
+        key, colon, rest = line.partition(":")
+        if colon and key in line_keys and rest.strip():
+            as_written[key] = rest.strip()
+            line = f"{key}: ''"
+        strict_lines.append(line)
     try:
-        loaded = yaml.safe_load(yaml_text) or {}
+        loaded = yaml.safe_load("\n".join(strict_lines)) or {}
     except yaml.YAMLError as error:
         out.add("fields", f"the output's frontmatter is not strict YAML: {error}")
         return
+    if isinstance(loaded, dict):
+        for key, value in as_written.items():
+            try:
+                loaded[key] = yaml.safe_load(f"{key}: {value}")[key]
+            except yaml.YAMLError:
+                loaded[key] = value
     if not isinstance(loaded, dict):
         out.add("fields", "the output's frontmatter is not a mapping")
         return

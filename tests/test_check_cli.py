@@ -293,3 +293,59 @@ def test_fmt_is_a_fixed_point_on_the_seeds(tmp_path: Path, seed: Path) -> None:
     assert model_shape(parse_bytes(once, "x.md")) == model_shape(parse_bytes(seed.read_bytes(), "x.md"))
     assert run_cli("fmt", "--check", str(path)).exit_code == 0
     assert path.read_bytes() == once
+
+
+# --------------------------------------------------------------------------------------------
+# Cursor rules: globs as Cursor reads them
+
+RULE = (
+    "---\ndescription: Use it when: editing TypeScript\nglobs: **/*.ts, **/*.tsx\nalwaysApply: false\n---\n\n"
+    "- Use strict mode.\n"
+)
+"""A Cursor rule whose description strict YAML rejects, with globs in Cursor's own, unquoted form."""
+
+
+def test_fix_and_fmt_never_quote_a_cursor_rules_globs(tmp_path: Path) -> None:
+    """Cursor reads ``globs`` as the rest of its line: quoted, the pattern would match no file."""
+    write(tmp_path, ".cursor/rules/ts.mdc", RULE)
+    path = tmp_path / ".cursor/rules/ts.mdc"
+    code, out, _ = run_cli("check", "--fix", ".", cwd=tmp_path)
+    assert (code, out.count("AM101")) == (0, 0), out
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed == RULE.replace("Use it when: editing TypeScript", "'Use it when: editing TypeScript'")
+    write(tmp_path, ".cursor/rules/ts.mdc", RULE)
+    code, _, err = run_cli("fmt", ".cursor/rules/ts.mdc", cwd=tmp_path)
+    assert code == 0, err
+    assert "\nglobs: **/*.ts, **/*.tsx\n" in path.read_text(encoding="utf-8")
+    assert run_cli("fmt", "--check", ".cursor/rules/ts.mdc", cwd=tmp_path).exit_code == 0
+
+
+def test_a_quoted_cursor_glob_is_reported_and_unquoted_by_fix_and_fmt(tmp_path: Path) -> None:
+    quoted = '---\ndescription: TypeScript\nglobs: "src/**/*.ts"\n---\n\n- Use strict mode.\n'
+    write(tmp_path, "rules/ts.mdc", quoted)
+    code, out, _ = run_cli("check", "rules/ts.mdc", cwd=tmp_path)
+    assert code == 1 and "rules/ts.mdc:3:8: AM113 'globs' is quoted" in out
+    code, out, _ = run_cli("check", "--fix", "rules/ts.mdc", cwd=tmp_path)
+    assert code == 0 and "(1 fixed, 0 remaining)" in out
+    unquoted = quoted.replace('"src/**/*.ts"', "src/**/*.ts")
+    assert (tmp_path / "rules/ts.mdc").read_text(encoding="utf-8") == unquoted
+    write(tmp_path, "rules/ts.mdc", quoted)
+    run_cli("fmt", "rules/ts.mdc", cwd=tmp_path)
+    assert (tmp_path / "rules/ts.mdc").read_text(encoding="utf-8") == unquoted
+
+
+def test_the_same_key_in_a_claude_agent_is_still_strict_yaml(tmp_path: Path) -> None:
+    """Only the formats whose tool reads a key by line keep it unquoted."""
+    write(tmp_path, ".claude/agents/ts.md", "---\nname: ts\ndescription: TypeScript\nglobs: *.ts\n---\n\n- Use it.\n")
+    code, out, _ = run_cli("check", "--select", "AM101", ".claude/agents/ts.md", cwd=tmp_path)
+    assert code == 1 and "AM101" in out
+    run_cli("fmt", ".claude/agents/ts.md", cwd=tmp_path)
+    assert "\nglobs: '*.ts'\n" in (tmp_path / ".claude/agents/ts.md").read_text(encoding="utf-8")
+
+
+def test_consolidated_cursor_rules_keep_their_globs_unquoted(tmp_path: Path) -> None:
+    write(tmp_path, "a.mdc", "---\ndescription: TypeScript\nglobs: **/*.ts\n---\n\n- Use strict mode.\n")
+    write(tmp_path, "b.mdc", "---\ndescription: TypeScript rules\nglobs: **/*.ts\n---\n\n- Enable strict mode.\n")
+    code, out, err = run_cli("consolidate", "a.mdc", "b.mdc", cwd=tmp_path)
+    assert code == 0, err
+    assert "\nglobs: **/*.ts\n" in out

@@ -36,6 +36,13 @@ CASES: list[tuple[str, str, str, str]] = [
         claude("name: reviewer\ndescription: Use it when: the diff is large\n"),
         claude("name: reviewer\ndescription: 'Use it when: the diff is large'\n"),
     ),
+    (
+        # Cursor reads a rule's globs as the rest of the line: unquoted is its own form, no YAML error.
+        "AM101",
+        "rules/py.mdc",
+        claude("description: Use it when: editing Python\nglobs: *.py\n"),
+        claude("description: Python\nglobs: *.py, **/*.pyi\n"),
+    ),
     ("AM102", CLAUDE, claude("name: reviewer\n"), GOOD),
     ("AM102", "x.agent.md", claude("name: Reviewer\ndescription: ''\n"), claude("description: Reviews code\n")),
     ("AM103", CLAUDE, claude("name: reviewer\ndescription: Reviews\ncolour: red\n"), GOOD),
@@ -43,7 +50,7 @@ CASES: list[tuple[str, str, str, str]] = [
         "AM103",
         "rules/py.mdc",
         claude("description: Python\nglob: '*.py'\n"),
-        claude("description: Python\nglobs: '*.py'\n"),
+        claude("description: Python\nglobs: *.py\n"),
     ),
     (
         "AM104",
@@ -77,6 +84,12 @@ CASES: list[tuple[str, str, str, str]] = [
     ("AM110", CLAUDE, "---\nname: reviewer\n\nYou review code.\n", GOOD),
     ("AM111", CLAUDE, "---\n- reviewer\n---\n\n" + BODY, GOOD),
     ("AM112", CLAUDE, BODY, GOOD),
+    (
+        "AM113",
+        "rules/py.mdc",
+        claude('description: Python\nglobs: "*.py"\n'),
+        claude("description: Python\nglobs: *.py\n"),
+    ),
     ("AM201", CLAUDE, GOOD + "- Deploy with {{DEPLOY_COMMAND}}.\n", GOOD + "- Write `{{ name }}` in templates.\n"),
     ("AM201", "AGENTS.md", "- Ask [YOUR_TEAM] first.\n", "- Ask [the team](https://example.com) first.\n"),
     ("AM202", CLAUDE, GOOD + "\n## Output\n\n## Tone\n\n- Be brief.\n", GOOD + "\n## Output\n\n- A list.\n"),

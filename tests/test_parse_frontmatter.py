@@ -77,11 +77,27 @@ def test_description_starting_with_single_star_is_kept_verbatim() -> None:
 
 
 def test_cursor_globs_pattern_is_kept_and_other_keys_keep_their_types() -> None:
-    """Cursor's ``globs: *.ts`` stays the string ``*.ts``; ``alwaysApply: false`` stays a bool."""
-    agent = parse_text("---\ndescription: TS rules\nglobs: *.ts\nalwaysApply: false\n---\n- rule\n", "r.mdc")
+    """Cursor's ``globs: *.ts`` stays the string ``*.ts``; ``alwaysApply: false`` stays a bool.
+
+    Cursor reads ``globs`` as the rest of its line, so in a rule that form is no problem to warn
+    of; the same line in a file of another format is invalid YAML read leniently."""
+    text = "---\ndescription: TS rules\nglobs: *.ts\nalwaysApply: false\n---\n- rule\n"
+    agent = parse_text(text, "r.mdc")
     assert values(agent) == {"description": "TS rules", "globs": "*.ts", "alwaysApply": False}
     assert [(f.key, f.line) for f in agent.fields] == [("description", 2), ("globs", 3), ("alwaysApply", 4)]
-    assert messages(agent)[0][0] == 3
+    assert messages(agent) == []
+    elsewhere = parse_text(text, "r.md")
+    assert values(elsewhere) == values(agent)
+    assert [line for line, _ in messages(elsewhere)] == [3]
+
+
+def test_a_cursor_rule_with_another_yaml_problem_is_warned_of_at_that_line() -> None:
+    text = "---\nglobs: **/*.ts\ndescription: Use it when: editing TypeScript\n---\n- rule\n"
+    agent = parse_text(text, "rules/ts.mdc")
+    assert values(agent) == {"globs": "**/*.ts", "description": "Use it when: editing TypeScript"}
+    assert messages(agent) == [
+        (3, "frontmatter is not valid YAML (unquoted ': ' inside a value); keys were read leniently")
+    ]
 
 
 def test_unquoted_colon_in_description_is_recovered() -> None:
