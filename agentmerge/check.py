@@ -22,7 +22,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
@@ -439,14 +439,18 @@ def _frontmatter_findings(agent: Agent, lines: list[str], form: Format) -> Itera
             yield _finding(agent.path, found.line, "AM102", f"{key!r} is empty; a {form.title} requires a value")
     for f in agent.fields:
         if f.key in form.verbatim_keys and _quoted_line_value(lines, f):
+            from agentmerge.writer import render_field
+
+            # A value that would read as something else unquoted (``'yes'``, a boolean) is left to the author.
+            fixable = not _quoted_line_value([render_field(f, verbatim=True)], replace(f, line=1, end_line=1))
             yield _finding(
                 agent.path,
                 f.line,
                 "AM113",
                 f"{f.key!r} is quoted: a {form.title} reads it as the rest of the line, quotes included, "
-                f"so the pattern matches no file; write it unquoted (fixable with --fix)",
+                f"so the pattern matches no file; write it unquoted" + (" (fixable with --fix)" if fixable else ""),
                 column=_value_column(lines, f),
-                fixable=True,
+                fixable=fixable,
             )
         rule = rules.get(f.key)
         if rule is None:
@@ -457,11 +461,12 @@ def _frontmatter_findings(agent: Agent, lines: list[str], form: Format) -> Itera
 
 
 def _quoted_line_value(lines: list[str], f: Field) -> bool:
-    """Whether the one-line value of ``f`` is written in quotes (``globs: "*.ts"``)."""
+    """Whether the one-line value of ``f`` is written in quotes (``globs: "*.ts"``; an empty ``""``
+    matches nothing either way)."""
     if f.end_line != f.line or not 0 < f.line <= len(lines) or ":" not in lines[f.line - 1]:
         return False
     raw = lines[f.line - 1].split(":", 1)[1].strip()
-    return len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\""
+    return len(raw) > 2 and raw[0] == raw[-1] and raw[0] in "'\""
 
 
 def _unknown_field(path: str, f: Field, form: Format, lines: list[str]) -> Finding:
@@ -1162,9 +1167,9 @@ def _fix_quoted_verbatim(text: str, path: str) -> tuple[str, int]:
         return text, 0
     candidate = "\n".join(edits.get(n, line) for n, line in enumerate(lines, start=1))
     again = parse_text(candidate, path)
-    left = [f for f in again.fields if f.key in verbatim and _quoted_line_value(candidate.split("\n"), f)]
     if not _says_the_same(now, again):
         return text, 0
+    left = [f for f in again.fields if f.key in verbatim and _quoted_line_value(candidate.split("\n"), f)]
     return candidate, len(edits) - len(left)
 
 
