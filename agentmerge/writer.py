@@ -115,7 +115,9 @@ _DUMPER: type[Any] | None = None
 
 
 def _dumper() -> type[Any]:
-    """A SafeDumper that writes multi-line strings as ``|`` blocks, which read like the source."""
+    """A SafeDumper that writes multi-line strings as ``|`` blocks, which read like the source, and
+    an empty value as nothing after its key (``globs:``, as Cursor writes it; YAML reads both it
+    and ``null`` as empty, a tool that reads the line as written does not)."""
     global _DUMPER
     if _DUMPER is None:
         import yaml
@@ -127,7 +129,11 @@ def _dumper() -> type[Any]:
             style = "|" if "\n" in data and _block_safe(data) else None
             return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
+        def represent_none(dumper: yaml.SafeDumper, data: None) -> yaml.ScalarNode:
+            return dumper.represent_scalar("tag:yaml.org,2002:null", "")
+
         Dumper.add_representer(str, represent_str)
+        Dumper.add_representer(type(None), represent_none)
         _DUMPER = Dumper
     return _DUMPER
 

@@ -349,3 +349,13 @@ def test_consolidated_cursor_rules_keep_their_globs_unquoted(tmp_path: Path) -> 
     code, out, err = run_cli("consolidate", "a.mdc", "b.mdc", cwd=tmp_path)
     assert code == 0, err
     assert "\nglobs: **/*.ts\n" in out
+
+
+def test_fmt_keeps_empty_keys_empty(tmp_path: Path) -> None:
+    """Cursor writes ``description:`` and ``globs:`` empty in a new rule; ``null`` would be read by
+    Cursor as the text "null" (it reads the rest of the line), so empty stays empty."""
+    rule = "---\ndescription:\nglobs:\nalwaysApply: true\n---\n\n- Use TypeScript.\n"
+    write(tmp_path, ".cursor/rules/ts.mdc", rule)
+    write(tmp_path, ".claude/agents/a.md", "---\nname: a\ndescription: Reviews\nmodel:\n---\n\n- Read it.\n")
+    code, _, err = run_cli("fmt", "--check", ".", cwd=tmp_path)
+    assert code == 0, err
