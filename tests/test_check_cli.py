@@ -352,8 +352,8 @@ def test_consolidated_cursor_rules_keep_their_globs_unquoted(tmp_path: Path) -> 
 
 
 def test_fmt_keeps_empty_keys_empty(tmp_path: Path) -> None:
-    """Cursor writes ``description:`` and ``globs:`` empty in a new rule; ``null`` would be read by
-    Cursor as the text "null" (it reads the rest of the line), so empty stays empty."""
+    """Cursor writes ``description:`` and ``globs:`` empty in a new rule; it reads ``globs: null``
+    as the pattern "null" (the rest of the line), so empty stays empty."""
     rule = "---\ndescription:\nglobs:\nalwaysApply: true\n---\n\n- Use TypeScript.\n"
     write(tmp_path, ".cursor/rules/ts.mdc", rule)
     write(tmp_path, ".claude/agents/a.md", "---\nname: a\ndescription: Reviews\nmodel:\n---\n\n- Read it.\n")
