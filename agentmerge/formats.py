@@ -76,7 +76,8 @@ class Format:
 # letters and hyphens (the page says so; digits are allowed here because the /agents generator
 # of Claude Code itself writes names such as "k8s-operator"). model takes an alias or a full
 # model ID; color is one of the eight colours /agents offers. The page lists no values for
-# effort, so any string passes.
+# effort, so any string passes. initialPrompt (the first user turn when the agent runs as the
+# main session, `claude --agent`) came with Claude Code 2.1.
 CLAUDE_CODE_FIELDS: tuple[FieldRule, ...] = (
     FieldRule("name", ("string",), required=True),
     FieldRule("description", ("string",), required=True),
@@ -98,6 +99,7 @@ CLAUDE_CODE_FIELDS: tuple[FieldRule, ...] = (
     FieldRule("background", ("boolean",)),
     FieldRule("effort", ("string",)),
     FieldRule("isolation", ("string",), allowed=("worktree",)),
+    FieldRule("initialPrompt", ("string",)),
     FieldRule("color", ("string",), allowed=("red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan")),
 )
 """Claude Code's subagent frontmatter (the page above)."""

@@ -48,6 +48,12 @@ CASES: list[tuple[str, str, str, str]] = [
     ("AM103", CLAUDE, claude("name: reviewer\ndescription: Reviews\ncolour: red\n"), GOOD),
     (
         "AM103",
+        CLAUDE,
+        claude("name: reviewer\ndescription: Reviews\ninitialPrompts: Read the diff\n"),
+        claude("name: reviewer\ndescription: Reviews\ninitialPrompt: Read the diff\n"),
+    ),
+    (
+        "AM103",
         "rules/py.mdc",
         claude("description: Python\nglob: '*.py'\n"),
         claude("description: Python\nglobs: *.py\n"),
