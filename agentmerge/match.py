@@ -188,8 +188,9 @@ def pair_fuzzy(
     # Few pairs are scored in a plain loop; many in rapidfuzz's C loops, whose module takes
     # longer to import than a small diff takes to run.
     sharing = _Sharing(choices) if len(old) * len(keys) > FUZZY_PAIR_LIMIT else None
-    # Texts that share a distinctive word are few per query: a plain loop scores them faster.
-    bulk = len(old) * len(keys) > BULK_PAIRS and sharing is None
+    # rapidfuzz's batch loop is faster than a plain one even for a handful of texts (a few dozen
+    # per query share a distinctive word), once its module is loaded.
+    bulk = len(old) * len(keys) > BULK_PAIRS
     for i, a in old.items():
         # The same measure as ``similarity``, scored only against texts of a length that can reach the cutoff.
         query = compare_form(a)
