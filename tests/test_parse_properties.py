@@ -135,3 +135,23 @@ def test_a_file_is_binary_when_over_a_tenth_of_its_sample_is_control_bytes(data:
     else:
         refused = False
     assert refused == (bool(sample) and controls > len(sample) // 10)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(list("*./{},-_ab1 '\"#:![]&|>")), min_size=1, max_size=40))
+def test_a_cursor_rules_globs_round_trip_and_stay_unquoted_when_they_can(globs: str) -> None:
+    """Whatever a rule's ``globs`` line holds, the rule writes back to the same model; a value
+    that reads back the same without quotes is written without them (Cursor reads the quotes)."""
+    text = f"---\ndescription: Rules\nglobs: {globs}\nalwaysApply: false\n---\n\n- Use it.\n"
+    try:
+        agent = parse_text(text, "rules/r.mdc")
+    except InputError:
+        return
+    written = assert_round_trip(agent)
+    field = agent.field("globs")
+    if field is not None and isinstance(field.value, str) and field.value and field.value == field.value.strip():
+        from agentmerge.parse import read_key_line
+
+        plain = f"globs: {field.value}"
+        if "\n" not in field.value and read_key_line(plain, "globs") == field.value:
+            assert plain in written.split("\n")
