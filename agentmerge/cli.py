@@ -857,7 +857,7 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
     "--by-group",
     is_flag=True,
     help="Group the inputs by role (as agentmerge group does) and write one merged agent per group of two or "
-    "more into the folder -o names, as <name>.md.",
+    "more into the folder -o names, as <name>.md (.mdc, .agent.md, ... when its members share that format).",
 )
 @click.option(
     "--write-into-input-folder",
@@ -1088,8 +1088,9 @@ def _write_groups(outputs: list[Any], output: str, report: str | None, inputs: t
 
 
 def _report_path(folder: str, target: str) -> str:
-    base = os.path.basename(target)
-    return os.path.join(folder, base[: -len(".md")] + ".json")
+    from agentmerge.library import report_file_name
+
+    return os.path.join(folder, report_file_name(os.path.basename(target)))
 
 
 def _input_named(prefer: str, files: tuple[str, ...]) -> str:

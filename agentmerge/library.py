@@ -252,7 +252,9 @@ class GroupOutput:
     group: Group
     """The group that was consolidated."""
     file_name: str
-    """``<name>.md``: the group's name, made unique among the groups of this run."""
+    """``<name><ending>``: the group's name, made unique among the groups of this run, and the file
+    name ending of its members' format (``.mdc``, ``.agent.md``; ``.md`` by default:
+    ``output_suffix``)."""
     text: str
     """The merged agent file."""
     report: str | None
@@ -266,7 +268,8 @@ class GroupOutput:
 
 
 def file_names(groups: Sequence[Group]) -> list[str]:
-    """``<name>.md`` for each group, unique (``-2``, ``-3``, ... added in group order)."""
+    """``<name><ending>`` for each group (``output_suffix``), the names unique (``-2``, ``-3``, ...
+    added in group order)."""
     used: set[str] = set()
     names: list[str] = []
     for g in groups:
@@ -276,8 +279,28 @@ def file_names(groups: Sequence[Group]) -> list[str]:
             n += 1
             name = f"{base}-{n}"
         used.add(name.casefold())
-        names.append(f"{name}.md")
+        names.append(name + output_suffix([m.path for m in g.members]))
     return names
+
+
+def output_suffix(paths: Sequence[str]) -> str:
+    """The file name ending of a merged agent of the files at ``paths``: the one their format is
+    named by when they share a format that is (a Cursor rule is read only as ``.mdc``, a Copilot
+    agent as ``.agent.md``), else ``.md``."""
+    from agentmerge.formats import detect_format
+
+    found = {detect_format(p) for p in paths}
+    form = found.pop() if len(found) == 1 else None
+    for glob in form.globs if form is not None else ():
+        if glob.startswith("*.") and "/" not in glob:
+            return glob[1:]
+    return ".md"
+
+
+def report_file_name(file_name: str) -> str:
+    """The JSON report's name beside the merged agent ``file_name``: its name and ``.json`` (group
+    names hold no dot: ``group.safe_name``)."""
+    return file_name.split(".", 1)[0] + ".json"
 
 
 def consolidate_groups(

@@ -301,3 +301,24 @@ def test_the_corpus_unrelated_four_are_refused() -> None:
     assert result.exit_code == 2
     assert "they form 4 groups" in result.stderr
     assert os.path.basename(str(paths[1])) in result.stderr
+
+
+def test_by_group_keeps_the_file_ending_its_members_format_is_read_by(tmp_path: Path) -> None:
+    """Cursor reads rules only from .mdc files: a group of Cursor rules is written as one, its
+    globs unquoted as Cursor reads them; its report is <name>.json."""
+    library = tmp_path / "rules"
+    library.mkdir()
+    rule = "---\ndescription: {d}\nglobs: **/*.sql\nalwaysApply: false\n---\n\n{body}"
+    body = (
+        "- Check every query plan with EXPLAIN before merging.\n- Flag N+1 queries in loops.\n"
+        "- Keep transactions short.\n- Add an index for each foreign key.\n"
+    )
+    (library / "sql-a.mdc").write_text(rule.format(d="SQL review rules", body=body), encoding="utf-8")
+    (library / "sql-b.mdc").write_text(rule.format(d="Rules for reviewing SQL", body=body), encoding="utf-8")
+    out, reports = tmp_path / "merged", tmp_path / "reports"
+    result = run_cli("consolidate", "--by-group", "-o", str(out), "--report", str(reports), str(library))
+    assert result.exit_code == 0, result.output
+    (written,) = out.iterdir()
+    assert written.suffix == ".mdc"
+    assert "\nglobs: **/*.sql\n" in written.read_text(encoding="utf-8")
+    assert [p.name for p in reports.iterdir()] == [written.name.split(".")[0] + ".json"]
