@@ -1278,7 +1278,8 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
         from agentmerge.group import profile as make_profile
 
         made = make_profile(agent)
-        profile = (made.path, made.name, made.role, made.instructions)
+        family = (form.family or form.name) if form is not None else ""
+        profile = (family, (made.path, made.name, made.role, made.instructions))
     rows = tuple((f.path, f.line, f.column, f.code, f.message, f.fixable, f.related) for f in found)
     return ("ok", path, rows, fixed, name, profile)
 
@@ -1345,13 +1346,17 @@ def _overlaps(rows: list[Any]) -> Iterator[Finding]:
     from agentmerge.group import MIN_SIMILARITY, Profile, candidate_pairs, instruction_overlap, role_vectors
     from agentmerge.group import instruction_weights as weights_of
 
-    profiles = sorted((Profile(*row) for row in rows), key=lambda p: p.path)
+    ordered = sorted(rows, key=lambda row: row[1][0])
+    families = [family for family, _ in ordered]
+    profiles = [Profile(*row) for _, row in ordered]
     if len(profiles) < 2:
         return
     vectors = role_vectors(profiles)
     weights = weights_of(profiles)
     pairs, _ = candidate_pairs(vectors, MIN_SIMILARITY)
     for _, i, j in sorted(pairs, key=lambda p: (p[1], p[2])):
+        if families[i] != families[j]:
+            continue  # one job for two tools (Format.family) is a port, not one agent too many
         share = instruction_overlap(profiles[i], profiles[j], weights)
         if share >= OVERLAP_THRESHOLD:
             a, b = os.path.normpath(profiles[i].path), os.path.normpath(profiles[j].path)

@@ -65,6 +65,10 @@ class Format:
     """Most characters the body (the prompt) may have; 0 when the documentation sets no limit."""
     source: str = ""
     """The documentation page the fields were taken from."""
+    family: str = ""
+    """The formats one tool reads as one kind of file share a family (a plugin's agents are Claude
+    Code subagents); the format's own name when empty. Two files of one job are one too many only
+    within a family: the same reviewer kept for Claude Code and for Copilot is a port (AM302)."""
     verbatim_keys: tuple[str, ...] = ()
     """Keys the tool reads as the rest of their line, as written, not as YAML: a quoted value keeps
     its quotes, and a value YAML rejects (``globs: **/*.ts``) is the tool's own form. agentmerge
@@ -260,6 +264,7 @@ FORMATS: tuple[Format, ...] = (
         name_pattern=CLAUDE_NAME_PATTERN,
         name_rule="lowercase letters, digits and hyphens (code-reviewer)",
         source="https://code.claude.com/docs/en/plugins-reference#agents",
+        family="claude-code",
     ),
 )
 """The formats agentmerge recognises, most specific first: a file takes the first format whose

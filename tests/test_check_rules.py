@@ -185,6 +185,19 @@ def test_overlapping_agents(tmp_path: Path, seeds: list[Path]) -> None:
     assert code == 0, out
 
 
+def test_one_agent_kept_for_two_tools_is_no_overlap(tmp_path: Path, seeds: list[Path]) -> None:
+    """AM302 pairs agents of one kind (``Format.family``): the same agent as a Claude Code subagent
+    (a plugin's agent is one too) and as a Copilot agent is a port, not one agent too many."""
+    seed = seeds[0].read_text(encoding="utf-8")
+    write(tmp_path, ".claude/agents/backend.md", seed)
+    write(tmp_path, ".github/agents/backend.agent.md", seed)
+    assert run_cli("check", "--select", "AM302", ".", cwd=tmp_path).exit_code == 0
+    write(tmp_path, "plugin/agents/backend.md", seed.replace("name: backend-engineer", "name: backend-dev"))
+    code, out, _ = run_cli("check", "--select", "AM302", ".", cwd=tmp_path)
+    assert code == 1 and out.count("AM302") == 1, out
+    assert "plugin/agents/backend.md" in out and ".github" not in out
+
+
 def test_docs_page_lists_every_rule_and_every_format_source() -> None:
     """docs/check.md has a row for each code and links each format's documentation page."""
     from conftest import ROOT
