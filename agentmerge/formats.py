@@ -80,8 +80,8 @@ class Format:
 # letters and hyphens (the page says so; digits are allowed here because the /agents generator
 # of Claude Code itself writes names such as "k8s-operator"). model takes an alias or a full
 # model ID; color is one of the eight colours /agents offers. The page lists no values for
-# effort, so any string passes. initialPrompt (the first user turn when the agent runs as the
-# main session, `claude --agent`) came with Claude Code 2.1.
+# effort, so any string passes. initialPrompt is the first user turn when the agent runs as the
+# main session (`claude --agent`).
 CLAUDE_CODE_FIELDS: tuple[FieldRule, ...] = (
     FieldRule("name", ("string",), required=True),
     FieldRule("description", ("string",), required=True),
