@@ -22,14 +22,14 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.filesystem import STDIN
-from agentmerge.formats import FieldRule, Format, detect_format
+from agentmerge.formats import FieldRule, Format, detect_format, verbatim_keys
 from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.parse import decode, frontmatter_span, parse_text
+from agentmerge.parse import decode, frontmatter_span, parse_text, quoted_value
 
 if TYPE_CHECKING:
     from agentmerge.cluster import Candidate
@@ -442,7 +442,7 @@ def _frontmatter_findings(agent: Agent, lines: list[str], form: Format) -> Itera
             from agentmerge.writer import render_field
 
             # A value that would read as something else unquoted (``'yes'``, a boolean) is left to the author.
-            fixable = not _quoted_line_value([render_field(f, verbatim=True)], replace(f, line=1, end_line=1))
+            fixable = not quoted_value(render_field(f, verbatim=True))
             yield _finding(
                 agent.path,
                 f.line,
@@ -461,12 +461,8 @@ def _frontmatter_findings(agent: Agent, lines: list[str], form: Format) -> Itera
 
 
 def _quoted_line_value(lines: list[str], f: Field) -> bool:
-    """Whether the one-line value of ``f`` is written in quotes (``globs: "*.ts"``; an empty ``""``
-    matches nothing either way)."""
-    if f.end_line != f.line or not 0 < f.line <= len(lines) or ":" not in lines[f.line - 1]:
-        return False
-    raw = lines[f.line - 1].split(":", 1)[1].strip()
-    return len(raw) > 2 and raw[0] == raw[-1] and raw[0] in "'\""
+    """Whether the one-line value of ``f`` is written in quotes (``parse.quoted_value``)."""
+    return f.end_line == f.line and 0 < f.line <= len(lines) and quoted_value(lines[f.line - 1])
 
 
 def _unknown_field(path: str, f: Field, form: Format, lines: list[str]) -> Finding:
@@ -1118,7 +1114,8 @@ def fix_text(text: str, agent: Agent, codes: Sequence[str]) -> tuple[str, int]:
 
     AM109 drops the blank lines before the frontmatter, AM108 the earlier copies of a key (the
     parser keeps the last), AM101 writes each key strict YAML rejects as the canonical writer
-    writes it; every other line stays as it was.
+    writes it (a key its format reads by line aside), AM113 unquotes such a key's value; every
+    other line stays as it was.
     """
     if re.search(r"\r(?!\n)", text):
         return text, 0  # lone CR line endings: lines cannot be matched up safely
@@ -1153,24 +1150,23 @@ def fix_text(text: str, agent: Agent, codes: Sequence[str]) -> tuple[str, int]:
 def _fix_quoted_verbatim(text: str, path: str) -> tuple[str, int]:
     """``text`` with each quoted value of a key its format reads as the rest of the line written
     unquoted (AM113), when the file then says the same; and how many were."""
-    from agentmerge.writer import render_field, verbatim_keys_of
+    from agentmerge.writer import render_field
 
-    verbatim = verbatim_keys_of([path])
+    verbatim = verbatim_keys([path])
     if not verbatim:
         return text, 0
     now = parse_text(text, path)
     lines = text.split("\n")
-    edits = {
+    rewritten = {
         f.line: render_field(f, verbatim=True) for f in now.fields if f.key in verbatim and _quoted_line_value(lines, f)
     }
+    edits = {line: written for line, written in rewritten.items() if not quoted_value(written)}
     if not edits:
         return text, 0
     candidate = "\n".join(edits.get(n, line) for n, line in enumerate(lines, start=1))
-    again = parse_text(candidate, path)
-    if not _says_the_same(now, again):
+    if not _says_the_same(now, parse_text(candidate, path)):
         return text, 0
-    left = [f for f in again.fields if f.key in verbatim and _quoted_line_value(candidate.split("\n"), f)]
-    return candidate, len(edits) - len(left)
+    return candidate, len(edits)
 
 
 def _says_the_same(a: Agent, b: Agent) -> bool:
@@ -1212,9 +1208,9 @@ def _fix_duplicate_keys(agent: Agent, lines: list[str]) -> Edits:
 
 
 def _fix_invalid_yaml(agent: Agent, lines: list[str]) -> Edits:
-    from agentmerge.writer import render_field, verbatim_keys_of
+    from agentmerge.writer import render_field
 
-    verbatim = verbatim_keys_of([agent.path])
+    verbatim = verbatim_keys([agent.path])
     edits: Edits = {}
     for f in agent.fields:
         if f.key not in verbatim and not _loads_alone(lines[f.line - 1 : f.end_line]):

@@ -343,20 +343,24 @@ def format_of(path: str) -> Format | None:
     return next((f for f in FORMATS if matches_any(path, f.globs)), None)
 
 
-def verbatim_keys(path: str) -> tuple[str, ...]:
-    """The keys the format of the file at ``path`` reads as the rest of their line
-    (``Format.verbatim_keys``: a Cursor rule's ``globs``); empty for standard input.
+def verbatim_keys(paths: Sequence[str]) -> tuple[str, ...]:
+    """The keys the formats of all the files at ``paths`` read as the rest of their line
+    (``Format.verbatim_keys``: a Cursor rule's ``globs``); empty when one has no format (standard
+    input has none).
 
-    Asked of every file whose frontmatter strict YAML rejects: a path that no format with such
-    keys matches is answered without matching it against every format's globs.
+    Asked only when such a key may matter (a frontmatter strict YAML rejects, a value the writer
+    would quote): a path that no format with such keys matches is answered without matching it
+    against every format's globs.
     """
-    if path == "-":
-        return ()
-    tails = path_tails(path)
-    if not any(matches_any(tail, f.globs) for f in FORMATS if f.verbatim_keys for tail in tails):
-        return ()
-    found = detect_format(path)
-    return found.verbatim_keys if found is not None else ()
+    keys: set[str] | None = None
+    for path in paths:
+        tails = path_tails(path)
+        found = None
+        if any(matches_any(tail, f.globs) for f in FORMATS if f.verbatim_keys for tail in tails):
+            found = detect_format(path)
+        own = set(found.verbatim_keys) if found is not None else set()
+        keys = own if keys is None else keys & own
+    return tuple(sorted(keys or ()))
 
 
 def path_tails(path: str) -> list[str]:

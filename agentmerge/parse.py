@@ -396,7 +396,7 @@ def _with_verbatim_keys(
 
     from agentmerge.formats import verbatim_keys
 
-    keys = verbatim_keys(path) if path != STDIN else ()
+    keys = verbatim_keys([path])
     if not keys:
         return None
     lines = fm_text.split("\n")
@@ -477,6 +477,13 @@ def _lenient_fields(fm_text: str, first_line: int, path: str, warnings: list[Dia
 def read_key_line(line: str, key: str) -> Any:
     """The value of the one-line frontmatter entry ``line`` (``key: value``), as the parser reads it."""
     return _plain(_lenient_value([line], key))
+
+
+def quoted_value(line: str) -> bool:
+    """Whether the value of the one-line frontmatter entry ``line`` is written in quotes
+    (``globs: "*.ts"``; an empty ``""`` is no value to quote)."""
+    raw = line.split(":", 1)[1].strip() if ":" in line else ""
+    return len(raw) > 2 and raw[0] == raw[-1] and raw[0] in "'\""
 
 
 def _lenient_value(block: list[str], key: str) -> Any:

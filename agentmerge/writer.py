@@ -15,9 +15,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.fields import FIRST_KEYS
-from agentmerge.filesystem import STDIN
 from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.parse import UNDERLINE, is_label_line, read_key_line
+from agentmerge.parse import UNDERLINE, is_label_line, quoted_value, read_key_line
 
 if TYPE_CHECKING:
     from agentmerge.consolidate import Consolidation, MergedItem, MergedSection
@@ -56,25 +55,16 @@ def render_frontmatter(
     keys = verbatim_keys
     for f in ordered:
         written = _yaml_lines(f)
-        if written[len(f.key) + 2 : len(f.key) + 3] in ("'", '"') and "\n" not in written:
+        if "\n" not in written and quoted_value(written):
             if keys is None:
-                keys = verbatim_keys_of(paths)
+                from agentmerge import formats
+
+                keys = formats.verbatim_keys(paths)
             if f.key in keys:
                 written = _verbatim_line(f) or written
         lines.append(written)
     lines.append("---")
     return "\n".join(lines) + "\n"
-
-
-def verbatim_keys_of(paths: Sequence[str]) -> tuple[str, ...]:
-    """The keys that the formats of all ``paths`` read as the rest of their line (Cursor's ``globs``)."""
-    from agentmerge.formats import verbatim_keys
-
-    keys: set[str] | None = None
-    for path in paths:
-        own = set(verbatim_keys(path)) if path != STDIN else set()
-        keys = own if keys is None else keys & own
-    return tuple(sorted(keys or ()))
 
 
 def render_field(field: Field, *, verbatim: bool = False) -> str:
