@@ -451,23 +451,23 @@ class _BodyDiff:
             ("new", new, [j for j in range(len(new.items)) if j not in paired_new], old, partner_of_old),
         )
         for name, units, loose, other, partner in sides:
-            if not loose:
+            texts = ((n, units.items[n].item) for n in loose)
+            sought = [(n, _Words(item.text)) for n, item in texts if item.kind not in BLOCK_KINDS]
+            sought = [(n, said) for n, said in sought if said.size >= WITHIN_MIN_CLAUSE_WORDS]
+            if not sought:
                 continue
-            containers: _Containers | None = None
-            for n in loose:
-                unit = units.items[n]
-                if unit.item.kind in BLOCK_KINDS:
+            # A container is new text on its side (an item unpaired or edited there), longer than
+            # the shortest text sought: no other can hold one.
+            shortest = min(said.size for _, said in sought)
+            containers = _Containers()
+            for k, u in enumerate(other.items):
+                mate = partner(k)
+                if u.item.kind in BLOCK_KINDS or (mate is not None and mate.key == u.key):
                     continue
-                said = _Words(unit.item.text)
-                if len(said.words) < WITHIN_MIN_CLAUSE_WORDS:
-                    continue
-                if containers is None:
-                    # A container is new text on its side: an item unpaired or edited there.
-                    containers = _Containers()
-                    for k, u in enumerate(other.items):
-                        mate = partner(k)
-                        if u.item.kind not in BLOCK_KINDS and (mate is None or mate.key != u.key):
-                            containers.add(k, _Words(u.item.text), _Words(mate.item.text) if mate else None)
+                holder = _Words(u.item.text)
+                if holder.size > shortest:
+                    containers.add(k, holder, _Words(mate.item.text) if mate else None)
+            for n, said in sought:
                 for k, holder, before in containers.that_may_hold(said):
                     # The words came into the longer item in this change: its partner lacks them
                     # (a bullet that only grew still holds the words a new short bullet repeats).

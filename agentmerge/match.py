@@ -8,6 +8,7 @@ rapidfuzz; ``cluster`` borrows its character ratio.
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -183,14 +184,15 @@ def pair_fuzzy(
     choices = [compare_form(new[j]) for j in keys]
     # Each text in both forms the measure compares, made once rather than once per query.
     shapes = (choices, [sorted_words(choice) for choice in choices])
-    by_length = sorted((len(choice), n) for n, choice in enumerate(choices))
-    candidates: list[tuple[float, int, int, int]] = []
+    lengths = [len(choice) for choice in choices]
+    by_length = sorted((length, n) for n, length in enumerate(lengths))
     # Few pairs are scored in a plain loop; many in rapidfuzz's C loops, whose module takes
     # longer to import than a small diff takes to run.
     sharing = _Sharing(choices) if len(old) * len(keys) > FUZZY_PAIR_LIMIT else None
     # rapidfuzz's batch loop is faster than a plain one even for a handful of texts (a few dozen
     # per query share a distinctive word), once its module is loaded.
     bulk = len(old) * len(keys) > BULK_PAIRS
+    found: list[list[tuple[float, int, int, int]]] = []
     for i, a in old.items():
         # The same measure as ``similarity``, scored only against texts of a length that can reach the cutoff.
         query = compare_form(a)
@@ -201,30 +203,52 @@ def pair_fuzzy(
             ]
             indices = sorted(n for _, n in window)
         else:
-            indices = [n for n in sharing.of(query) if shortest <= len(choices[n]) <= longest]
+            indices = [n for n in sharing.of(query) if shortest <= lengths[n] <= longest]
         best: dict[int, float] = {}
         for shaped, formed in zip(shapes, (query, sorted_words(query)), strict=True):
-            forms = [shaped[n] for n in indices]
-            for k, score in _scores(formed, forms, fuzz.ratio, cutoff * 100, bulk):
-                best[indices[k]] = max(best.get(indices[k], 0.0), score)
-        for n, score in best.items():
-            j = keys[n]
-            if allowed is None or allowed(i, j):
-                candidates.append((-score / 100.0, abs(i - j), i, j))
-    return sorted((i, j, -negative) for negative, i, j in _one_to_one(candidates))
+            for k, score in _scores(formed, [shaped[n] for n in indices], fuzz.ratio, cutoff * 100, bulk):
+                n = indices[k]
+                if score > best.get(n, 0.0):
+                    best[n] = score
+        mine = [
+            (-score / 100.0, abs(i - keys[n]), i, keys[n])
+            for n, score in best.items()
+            if allowed is None or allowed(i, keys[n])
+        ]
+        if mine:
+            found.append(mine)
+    return sorted((i, j, -negative) for negative, i, j in _one_to_one(found))
 
 
-def _one_to_one(candidates: list[tuple[float, int, int, int]]) -> Iterator[tuple[float, int, int]]:
-    """The pairs (negated score, old, new) taken best first from ``candidates`` (negated score,
-    distance, old, new), each text in one pair at most; ties go to the closer, then the earlier."""
-    used_old: set[int] = set()
+def _one_to_one(found: list[list[tuple[float, int, int, int]]]) -> Iterator[tuple[float, int, int]]:
+    """The pairs (negated score, old, new) taken best first, each text in one pair at most, from
+    each old text's candidates (negated score, distance, old, new); ties go to the closer, then
+    the earlier.
+
+    The same pairs as going through every candidate in order, but only each old text's best
+    candidate whose new text is still free waits in a heap: sorting every candidate at once cost
+    more than the scoring for two files of thousands of lines.
+    """
+    for candidates in found:
+        candidates.sort()
+    waiting = [(candidates[0], n, 0) for n, candidates in enumerate(found)]
+    heapq.heapify(waiting)
     used_new: set[int] = set()
-    for negative, _, i, j in sorted(candidates):
-        if i in used_old or j in used_new:
+    while waiting:
+        candidate, n, at = waiting[0]
+        if candidate[3] not in used_new:
+            heapq.heappop(waiting)
+            used_new.add(candidate[3])
+            yield candidate[0], candidate[2], candidate[3]
             continue
-        used_old.add(i)
-        used_new.add(j)
-        yield negative, i, j
+        candidates = found[n]
+        at += 1
+        while at < len(candidates) and candidates[at][3] in used_new:
+            at += 1
+        if at < len(candidates):
+            heapq.heapreplace(waiting, (candidates[at], n, at))
+        else:
+            heapq.heappop(waiting)
 
 
 BULK_PAIRS = 20_000
@@ -254,30 +278,27 @@ class _Sharing:
             for word in dict.fromkeys(text.split()):
                 self.postings.setdefault(word, []).append(n)
 
-    def of(self, query: str) -> list[int]:
-        """The texts sharing a word of ``query`` that at most SHARED_WORD_POSTINGS texts have, in order."""
+    def of(self, query: str) -> set[int]:
+        """The texts sharing a word of ``query`` that at most SHARED_WORD_POSTINGS texts have."""
         found: set[int] = set()
-        for word in dict.fromkeys(query.split()):
+        for word in query.split():
             posting = self.postings.get(word, ())
             if len(posting) <= SHARED_WORD_POSTINGS:
                 found.update(posting)
-        return sorted(found)
+        return found
 
 
 def _scores(
     query: str, choices: list[str], scorer: Callable[..., float], cutoff: float, bulk: bool
-) -> Iterator[tuple[int, float]]:
+) -> list[tuple[int, float]]:
     """(index, score) of each choice that ``scorer`` rates at ``cutoff`` (0-100) or more."""
     if bulk:
         from rapidfuzz import process
 
-        for _, score, n in process.extract(query, choices, scorer=scorer, score_cutoff=cutoff, limit=None):
-            yield n, score
-        return
-    for n, choice in enumerate(choices):
-        score = scorer(query, choice, score_cutoff=cutoff)
-        if score >= cutoff:  # below the cutoff rapidfuzz answers 0
-            yield n, score
+        found = process.extract(query, choices, scorer=scorer, score_cutoff=cutoff, limit=None)
+        return [(n, score) for _, score, n in found]
+    scored = ((n, scorer(query, choice, score_cutoff=cutoff)) for n, choice in enumerate(choices))
+    return [(n, score) for n, score in scored if score >= cutoff]  # below the cutoff rapidfuzz answers 0
 
 
 def pair_in_place(
@@ -475,8 +496,9 @@ def pair_contained(
     # Each text as its number of words and its distinct words; too short to pair are left out.
     shapes_old = [(i, len(w), frozenset(w)) for i in sorted(old) if len(w := words(old[i])) >= CONTAINMENT_MIN_WORDS]
     shapes_new = [(j, len(w), frozenset(w)) for j in sorted(new) if len(w := words(new[j])) >= CONTAINMENT_MIN_WORDS]
-    candidates: list[tuple[float, int, int, int]] = []
+    found: list[list[tuple[float, int, int, int]]] = []
     for i, size_old, words_old in shapes_old:
+        candidates: list[tuple[float, int, int, int]] = []
         for j, size_new, words_new in shapes_new:
             if size_old == size_new:
                 continue  # equal lengths are a rewording, which the similarity passes judge
@@ -488,4 +510,6 @@ def pair_contained(
             score = containment(old[i], new[j])
             if score >= cutoff:
                 candidates.append((-score, abs(i - j), i, j))
-    return sorted((i, j, similarity(old[i], new[j])) for _, i, j in _one_to_one(candidates))
+        if candidates:
+            found.append(candidates)
+    return sorted((i, j, similarity(old[i], new[j])) for _, i, j in _one_to_one(found))

@@ -218,8 +218,12 @@ class BodyPairing:
         pairs: dict[int, int] = {}
         scores: dict[int, float] = {}
 
+        # Asked for every pair scored (hundreds of thousands for two files of thousands of lines).
+        target = [self.sections.get(unit.section) for unit in old.items]
+        home = [unit.section for unit in new.items]
+
         def same_section(i: int, j: int) -> bool:
-            return self.sections.get(old.items[i].section) == new.items[j].section
+            return target[i] == home[j]
 
         def take(found: list[tuple[int, int, float]]) -> None:
             for i, j, score in found:

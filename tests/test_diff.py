@@ -276,6 +276,44 @@ def test_pair_fuzzy_beyond_its_limit_weighs_only_texts_sharing_a_distinctive_wor
     assert bounded == [pair for pair in every if pair[0] != 3]
 
 
+def _greedy_over_every_pair(old: dict[int, str], new: dict[int, str], cutoff: float) -> list[tuple[int, int, float]]:
+    """pair_fuzzy's contract written plainly: every pair at the cutoff, best first, ties to the
+    closest then the earliest, each text in one pair at most."""
+    scored = [(similarity(a, b), i, j) for i, a in old.items() for j, b in new.items()]
+    ranked = sorted((-score, abs(i - j), i, j) for score, i, j in scored if score >= cutoff)
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    pairs = []
+    for negative, _, i, j in ranked:
+        if i not in used_old and j not in used_new:
+            used_old.add(i)
+            used_new.add(j)
+            pairs.append((i, j, -negative))
+    return sorted(pairs)
+
+
+_SHORT_TEXTS = st.lists(
+    st.sampled_from(["run", "the", "tests", "unit", "fast", "check", "docs", "runs"]), min_size=1, max_size=4
+)
+
+
+@given(
+    st.lists(_SHORT_TEXTS.map(" ".join), max_size=12),
+    st.lists(_SHORT_TEXTS.map(" ".join), max_size=12),
+    st.sampled_from([0.5, 0.6, 0.75]),
+)
+def test_pair_fuzzy_takes_the_same_pairs_as_a_greedy_pass_over_every_pair(
+    old_texts: list[str], new_texts: list[str], cutoff: float
+) -> None:
+    """Many ties and shared words: the heap that waits on each text's best free partner must
+    give exactly what going through every scored pair in order gives."""
+    old, new = dict(enumerate(old_texts)), dict(enumerate(new_texts))
+    found = pair_fuzzy(old, new, cutoff)
+    expected = _greedy_over_every_pair(old, new, cutoff)
+    assert [(i, j) for i, j, _ in found] == [(i, j) for i, j, _ in expected]
+    assert [score for _, _, score in found] == pytest.approx([score for _, _, score in expected])
+
+
 @pytest.mark.parametrize("value", [-0.01, 1.01])
 def test_cutoffs_outside_0_to_1_are_refused(value: float) -> None:
     with pytest.raises(ValueError):
