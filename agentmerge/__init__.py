@@ -80,19 +80,23 @@ def diff_files(old: str | Path, new: str | Path, *, threshold: float | None = No
     return diff_agents(read_agent(old), read_agent(new), threshold=threshold)
 
 
-def consolidate(agents: Sequence[Agent], *, threshold: float | None = None, prefer: str | None = None) -> Consolidation:
+def consolidate(
+    agents: Sequence[Agent], *, threshold: float | None = None, prefer: str | None = None, target: str | None = None
+) -> Consolidation:
     """Merge variants of one agent into one, with the provenance of every unit.
 
-    ``threshold`` (0 to 1, default 0.5) is the least score at which two items are one
-    instruction; ``prefer`` names the input (by path) whose wording wins when it has one. The
-    result's ``agent`` is the model the written file (``write_agent``) reads back as.
+    ``threshold`` (0 to 1, default the shipped model's) is the least score at which two items are one
+    instruction; ``prefer`` names the input (by path) whose wording wins when it has one;
+    ``target`` (``formats.TARGETS``: ``claude-code``, ``cursor-rule``, ...) writes the agent for
+    that tool, the keys it does not document listed in ``left_out`` instead. The result's
+    ``agent`` is the model the written file (``write_agent``) reads back as.
     """
     from dataclasses import replace
 
     from agentmerge.consolidate import consolidate as run
     from agentmerge.writer import settle
 
-    result = run(agents, threshold=threshold, prefer=prefer)
+    result = run(agents, threshold=threshold, prefer=prefer, target=target)
     return replace(result, agent=settle(result.agent))
 
 

@@ -42,6 +42,20 @@ def report_warnings(warnings: Iterable[Diagnostic]) -> None:
         click.echo(f"agentmerge: warning: {visible(str(warning))}", err=True)
 
 
+class FormatName(click.ParamType):  # type: ignore[type-arg]
+    """The name of a format ``consolidate --for`` writes (``formats.TARGETS``), checked when one is
+    given: the format table loads only then."""
+
+    name = "format"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from agentmerge.formats import TARGETS
+
+        if value in TARGETS:
+            return str(value)
+        self.fail(f"{value!r} is not one of {', '.join(TARGETS)}", param, ctx)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="agentmerge", prog_name="agentmerge")
 @click.option(
@@ -846,6 +860,15 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
     "model's, see docs/matching.md].",
 )
 @click.option("--prefer", metavar="FILE", help="Keep this input's wording, titles and values whenever it has them.")
+@click.option(
+    "--for",
+    "target_format",
+    type=FormatName(),
+    metavar="FORMAT",
+    help="Write the merged agent as this tool's kind of file: claude-code, cursor-rule, copilot-agent, "
+    "copilot-chatmode, copilot-prompt or copilot-instructions. Keys it does not read are left out of the "
+    "file, named on stderr and kept in the report (left_out); with --by-group every file takes its ending.",
+)
 @click.option("--annotate", is_flag=True, help="Add <!-- file:line --> provenance comments (the parser ignores them).")
 @click.option("--force", is_flag=True, help="Allow -o or --report to overwrite one of the inputs.")
 @click.option(
@@ -873,6 +896,7 @@ def consolidate_command(
     report: str | None,
     threshold: float | None,
     prefer: str | None,
+    target_format: str | None,
     annotate: bool,
     force: bool,
     mixed: bool,
@@ -898,9 +922,11 @@ def consolidate_command(
     if by_group:
         if prefer is not None or fmt != "md":
             raise click.UsageError("--by-group takes neither --prefer nor --format json; --report DIR adds the JSON")
-        _consolidate_by_group(found, output, report, threshold, annotate, force, write_into_input_folder, jobs)
+        _consolidate_by_group(
+            found, output, report, threshold, target_format, annotate, force, write_into_input_folder, jobs
+        )
         return
-    _consolidate_one(found.files, output, fmt, report, threshold, prefer, annotate, force, mixed)
+    _consolidate_one(found.files, output, fmt, report, threshold, prefer, target_format, annotate, force, mixed)
 
 
 def _consolidate_one(
@@ -910,6 +936,7 @@ def _consolidate_one(
     report: str | None,
     threshold: float | None,
     prefer: str | None,
+    target_format: str | None,
     annotate: bool,
     force: bool,
     mixed: bool,
@@ -919,7 +946,7 @@ def _consolidate_one(
     # command hands on only the file and the report, and writing is a fixed point, so their bytes
     # are the same either way. --by-group (``library.consolidate_groups``) writes the same way.
     from agentmerge.consolidate import check_size, consolidate
-    from agentmerge.library import widenings
+    from agentmerge.library import target_notes, widenings
     from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import render_consolidation
 
@@ -946,11 +973,13 @@ def _consolidate_one(
         mixed_groups = None if mixed or len(agents) < 2 else _mixed_groups(agents)
         if mixed_groups is None:
             status("consolidating", 0, 0)
-            result = consolidate(agents, threshold=threshold, prefer=preferred)
+            result = consolidate(agents, threshold=threshold, prefer=preferred, target=target_format)
     if mixed_groups is not None:
         _refuse_mixed(mixed_groups, len(agents))
     for line in widenings(agents, result.agent):
         click.echo(f"agentmerge: warning: widening: {line}", err=True)
+    for line in target_notes(result):
+        click.echo(f"agentmerge: warning: {line}", err=True)
     text = render_consolidation(result, annotate=annotate)
     body = to_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
     if report is not None:
@@ -1000,6 +1029,7 @@ def _consolidate_by_group(
     output: str | None,
     report: str | None,
     threshold: float | None,
+    target_format: str | None,
     annotate: bool,
     force: bool,
     write_into_input_folder: bool,
@@ -1029,6 +1059,7 @@ def _consolidate_by_group(
             annotate=annotate,
             jobs=jobs,
             progress=status,
+            target=target_format,
         )
     _write_groups(outputs, output, report, found.files, force)
     if read.warned:
@@ -1085,6 +1116,8 @@ def _write_groups(outputs: list[Any], output: str, report: str | None, inputs: t
         )
         for line in out.widenings:
             click.echo(f"agentmerge: warning: {target}: widening: {line}", err=True)
+        for line in out.left_out:
+            click.echo(f"agentmerge: warning: {target}: {line}", err=True)
 
 
 def _report_path(folder: str, target: str) -> str:

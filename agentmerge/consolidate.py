@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agentmerge.arrange import (
     LINE_STEP,
@@ -167,6 +167,12 @@ class Consolidation:
     """How many merged items and fields came out."""
     merged: int
     """How many merged units fold two or more input units."""
+    target: str | None = None
+    """The format the merged agent is written for (``consolidate --for``; ``formats.TARGETS``);
+    None keeps every input's keys."""
+    left_out: tuple[MergedField, ...] = ()
+    """Merged keys the target format does not document, so not written (their inputs are still
+    accounted for here); empty without a target."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,14 +180,21 @@ class Consolidation:
 
 
 def consolidate(
-    agents: Sequence[Agent], *, threshold: float | None = None, prefer: str | None = None, model: Model | None = None
+    agents: Sequence[Agent],
+    *,
+    threshold: float | None = None,
+    prefer: str | None = None,
+    model: Model | None = None,
+    target: str | None = None,
 ) -> Consolidation:
     """Merge ``agents`` (variants of one role) into one agent with full provenance.
 
     ``threshold`` (0 to 1, default the model's) is the least pair score (the matcher's
     probability that two items give one instruction) at which two items merge. ``prefer`` is the
     path of one input whose wording, section titles and frontmatter values win whenever it has
-    them. ``model`` replaces the shipped pair model (``scorer.default_model``).
+    them. ``model`` replaces the shipped pair model (``scorer.default_model``). ``target`` (one of
+    ``formats.TARGETS``) writes the agent for that tool: keys it does not document are left out
+    of the agent and listed in ``left_out``.
     """
     if not agents:
         raise AgentMergeError("", 0, "consolidate needs at least one input file")
@@ -196,7 +209,40 @@ def consolidate(
         if prefer not in paths:
             raise AgentMergeError(prefer, 0, "--prefer must name one of the input files")
         preferred = paths.index(prefer)
-    return _Consolidator(ordered, cutoff, preferred, model).run()
+    if target is not None:
+        # The format table is loaded only for a target: a plain consolidation never needs it.
+        from agentmerge.formats import TARGETS
+
+        if target not in TARGETS:
+            raise AgentMergeError("", 0, f"--for takes one of {', '.join(TARGETS)}, not {target!r}")
+    result = _Consolidator(ordered, cutoff, preferred, model).run()
+    return result if target is None else _written_for(result, target)
+
+
+def _written_for(result: Consolidation, target: str) -> Consolidation:
+    """``result`` with only the keys the ``target`` format documents in its agent; the others
+    move to ``left_out``, their conflicts with them."""
+    from agentmerge.formats import BY_NAME
+
+    form = BY_NAME[target]
+    written = tuple(f for f in result.fields if form.documents(f.field.key))
+    left_out = tuple(f for f in result.fields if not form.documents(f.field.key))
+    agent = result.agent
+    agent = replace(
+        agent,
+        fields=tuple(f.field for f in written),
+        has_frontmatter=bool(written) or (agent.has_frontmatter and not result.fields),
+    )
+    return replace(
+        result,
+        agent=agent,
+        fields=written,
+        conflicts=tuple(c for c in result.conflicts if form.documents(c.key)),
+        items_out=result.items_out - len(left_out),
+        merged=result.merged - sum(1 for f in left_out if len(f.sources) > 1),
+        target=target,
+        left_out=left_out,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,19 @@ class Format:
     its quotes, and a value YAML rejects (``globs: **/*.ts``) is the tool's own form. agentmerge
     writes them unquoted and does not call that form invalid YAML."""
 
+    @property
+    def suffix(self) -> str:
+        """The file name ending the tool reads files of this format by (``.mdc``, ``.agent.md``);
+        ``.md`` when only the folder says it (``.claude/agents/``)."""
+        for glob in self.globs:
+            if glob.startswith("*.") and "/" not in glob:
+                return glob[1:]
+        return ".md"
+
+    def documents(self, key: str) -> bool:
+        """Whether the tool's documentation lists frontmatter ``key`` (always, when it lists none)."""
+        return not self.fields or any(rule.key == key for rule in self.fields)
+
 
 # Claude Code subagents: https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields
 # ("Supported frontmatter fields"). Only name and description are required; name uses lowercase
@@ -272,6 +285,10 @@ globs match it (``format_of``), so ``.github/agents/x.md`` is a Copilot agent, n
 
 BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}
 """Each format by its stable name."""
+
+TARGETS: tuple[str, ...] = tuple(f.name for f in FORMATS if f.fields and not f.family)
+"""The formats ``consolidate --for`` writes: each tool's kind of file whose keys are documented (a
+plugin's agent is written as a Claude Code subagent)."""
 
 DEFAULT_AGENT_GLOBS: tuple[str, ...] = tuple(glob for f in FORMATS for glob in f.globs)
 """Every format's globs, in table order: the files ``review`` looks at unless configured otherwise."""

@@ -22,6 +22,7 @@ from agentmerge.parse import read_agent
 
 if TYPE_CHECKING:
     # Grouping loads on first use: check and fmt walk folders with this module and need none of it.
+    from agentmerge.consolidate import Consolidation
     from agentmerge.group import Group, Profile
 
 PARALLEL_FILES = 48
@@ -265,11 +266,15 @@ class GroupOutput:
     """Items in, items out, merged clusters, frontmatter conflicts settled."""
     warnings: tuple[str, ...] = field(default=())
     """Problems worked around while reading the members."""
+    left_out: tuple[str, ...] = field(default=())
+    """What writing it for the ``--for`` format left out or lacks (see ``target_notes``)."""
 
 
-def file_names(groups: Sequence[Group]) -> list[str]:
-    """``<name><ending>`` for each group (``output_suffix``), the names unique (``-2``, ``-3``, ...
-    added in group order)."""
+def file_names(groups: Sequence[Group], *, target: str | None = None) -> list[str]:
+    """``<name><ending>`` for each group (``output_suffix``, or the ``target`` format's ending),
+    the names unique (``-2``, ``-3``, ... added in group order)."""
+    from agentmerge.formats import BY_NAME
+
     used: set[str] = set()
     names: list[str] = []
     for g in groups:
@@ -279,22 +284,20 @@ def file_names(groups: Sequence[Group]) -> list[str]:
             n += 1
             name = f"{base}-{n}"
         used.add(name.casefold())
-        names.append(name + output_suffix([m.path for m in g.members]))
+        ending = BY_NAME[target].suffix if target is not None else output_suffix([m.path for m in g.members])
+        names.append(name + ending)
     return names
 
 
 def output_suffix(paths: Sequence[str]) -> str:
     """The file name ending of a merged agent of the files at ``paths``: the one their format is
     named by when they share a format that is (a Cursor rule is read only as ``.mdc``, a Copilot
-    agent as ``.agent.md``), else ``.md``."""
+    agent as ``.agent.md``; ``formats.Format.suffix``), else ``.md``."""
     from agentmerge.formats import detect_format
 
     found = {detect_format(p) for p in paths}
     form = found.pop() if len(found) == 1 else None
-    for glob in form.globs if form is not None else ():
-        if glob.startswith("*.") and "/" not in glob:
-            return glob[1:]
-    return ".md"
+    return form.suffix if form is not None else ".md"
 
 
 def report_file_name(file_name: str) -> str:
@@ -311,10 +314,12 @@ def consolidate_groups(
     annotate: bool = False,
     jobs: int | None = None,
     progress: Progress | None = None,
+    target: str | None = None,
 ) -> list[GroupOutput]:
-    """Consolidate each group's members into one agent (in worker processes when there are many)."""
-    names = file_names(groups)
-    arguments = [(tuple(m.path for m in g.members), threshold, report, annotate) for g in groups]
+    """Consolidate each group's members into one agent (in worker processes when there are many);
+    ``target`` writes every one for that format, named with its ending (``consolidate --for``)."""
+    names = file_names(groups, target=target)
+    arguments = [(tuple(m.path for m in g.members), threshold, report, annotate, target) for g in groups]
     results = _map(
         _consolidate_paths,
         arguments,
@@ -327,13 +332,13 @@ def consolidate_groups(
     for g, name, result in zip(groups, names, results, strict=True):
         if result[0] == "error":
             raise AgentMergeError(result[1], result[2], result[3])
-        _, text, json_text, widened, summary, warnings = result
-        outputs.append(GroupOutput(g, name, text, json_text, widened, summary, warnings))
+        _, text, json_text, widened, summary, warnings, notes = result
+        outputs.append(GroupOutput(g, name, text, json_text, widened, summary, warnings, notes))
     return outputs
 
 
 def _consolidate_paths(
-    paths: tuple[str, ...], threshold: float | None, report: bool, annotate: bool
+    paths: tuple[str, ...], threshold: float | None, report: bool, annotate: bool, target: str | None
 ) -> tuple[Any, ...]:
     """Worker: consolidate the files at ``paths``; the results as plain values."""
     from agentmerge.consolidate import consolidate
@@ -342,7 +347,7 @@ def _consolidate_paths(
 
     try:
         agents = [read_agent(p) for p in paths]
-        result = consolidate(agents, threshold=threshold)
+        result = consolidate(agents, threshold=threshold, target=target)
     except AgentMergeError as error:
         return ("error", error.path, error.line, error.message)
     text = render_consolidation(result, annotate=annotate)
@@ -351,7 +356,38 @@ def _consolidate_paths(
         json_text = to_json(consolidation_to_dict(result, annotate=annotate))
     summary = (result.items_in, result.items_out, result.merged, len(result.conflicts))
     warnings = tuple(str(w) for a in agents for w in a.warnings)
-    return ("ok", text, json_text, tuple(widenings(agents, result.agent)), summary, warnings)
+    return (
+        "ok",
+        text,
+        json_text,
+        tuple(widenings(agents, result.agent)),
+        summary,
+        warnings,
+        tuple(target_notes(result)),
+    )
+
+
+def target_notes(result: Consolidation) -> list[str]:
+    """Sentences on what writing ``result`` for its target format (``consolidate --for``) cost:
+    each key left out, with the inputs that had it, and each key the format requires that no
+    input gave. Empty without a target."""
+    from agentmerge.formats import BY_NAME
+
+    if result.target is None:
+        return []
+    form = BY_NAME[result.target]
+    lines = [
+        f"{f.field.key} ({', '.join(dict.fromkeys(s.path for s in f.sources))}) is left out: "
+        f"a {form.title} does not read it (the report lists it under left_out)"
+        for f in result.left_out
+    ]
+    written = {f.field.key for f in result.fields}
+    lines.extend(
+        f"the merged agent has no {rule.key}, which a {form.title} requires; no input gave one"
+        for rule in form.fields
+        if rule.required and rule.key not in written
+    )
+    return lines
 
 
 # --------------------------------------------------------------------------------------------

@@ -754,6 +754,17 @@ def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> d
     from agentmerge.writer import render_consolidation  # only consolidate needs the writer
 
     root = result.body
+    # A key left out for the --for format (after the written ones) has no source written in full.
+    written = len(result.fields)
+    fields = [
+        {
+            "key": f.field.key,
+            "value": f.field.value,
+            "sources": [_item_source(s, kept=n < f.kept and k < written) for n, s in enumerate(f.sources)],
+            "conflict": f.conflict,
+        }
+        for k, f in enumerate((*result.fields, *result.left_out))
+    ]
     top = {
         "title": None,
         "document_title": root.content.title if root.wrapped else None,
@@ -762,7 +773,7 @@ def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> d
         "items": [merged_item_to_dict(i) for i in root.items],
         "sections": [],
     }
-    return {
+    report: dict[str, Any] = {
         "version": 1,
         "inputs": [{"path": path} for path in result.inputs],
         "agent": render_consolidation(result, annotate=annotate),
@@ -774,21 +785,18 @@ def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> d
             "merged": result.merged,
             "conflicts": len(result.conflicts),
         },
-        "fields": [
-            {
-                "key": f.field.key,
-                "value": f.field.value,
-                "sources": [_item_source(s, kept=n < f.kept) for n, s in enumerate(f.sources)],
-                "conflict": f.conflict,
-            }
-            for f in result.fields
-        ],
+        "fields": fields[:written],
         "sections": [top, *(merged_section_to_dict(s) for s in root.sections)],
         "conflicts": [
             {"key": c.key, "values": {text: list(paths) for text, paths in c.values}, "chosen": c.chosen, "why": c.why}
             for c in result.conflicts
         ],
     }
+    if result.target is not None:
+        # Written for one tool (--for): the keys it does not read, accounted for but not written.
+        report["for"] = result.target
+        report["left_out"] = fields[written:]
+    return report
 
 
 def merged_section_to_dict(merged: MergedSection) -> dict[str, Any]:

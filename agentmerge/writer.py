@@ -25,18 +25,21 @@ if TYPE_CHECKING:
 # Canonical agent file
 
 
-def render_agent(agent: Agent, *, paths: Sequence[str] | None = None) -> str:
+def render_agent(
+    agent: Agent, *, paths: Sequence[str] | None = None, verbatim_keys: Sequence[str] | None = None
+) -> str:
     """Write ``agent`` as a canonical agent file: strict YAML frontmatter, normalised Markdown.
 
     Frontmatter keys come in a stable order (name, description, then first-seen order); keys that
     the formats of ``paths`` (by default ``agent.path``) all read as the rest of their line
-    (``formats.Format.verbatim_keys``) are written unquoted. The body uses ``#`` headings, ``**Title:**``
-    pseudo-headings, ``-`` bullets, ordered lists numbered on from their first number and fenced
-    code. Parsing the result gives the same model, line numbers aside.
+    (``formats.Format.verbatim_keys``), or the ``verbatim_keys`` given instead, are written
+    unquoted. The body uses ``#`` headings, ``**Title:**`` pseudo-headings, ``-`` bullets, ordered
+    lists numbered on from their first number and fenced code. Parsing the result gives the same
+    model, line numbers aside.
     """
     parts: list[str] = []
     if agent.fields:
-        parts.append(render_frontmatter(agent.fields, verbatim_keys=None, paths=paths or [agent.path]))
+        parts.append(render_frontmatter(agent.fields, verbatim_keys=verbatim_keys, paths=paths or [agent.path]))
     body = "\n\n".join(_blocks(agent.body))
     if body:
         parts.append(body + "\n")
@@ -48,14 +51,14 @@ def render_frontmatter(
 ) -> str:
     """Return the ``---`` block for ``fields`` in strict YAML, keys in the stable order; the
     ``verbatim_keys`` (None: those the formats of ``paths`` share, looked up only when a value
-    would be quoted) unquoted (``render_field``)."""
+    would be quoted or a list) on one line, unquoted where they can be (``render_field``)."""
     order = {key: n for n, key in enumerate(FIRST_KEYS)}
     ordered = sorted(fields, key=lambda f: order.get(f.key, len(order)))
     lines = ["---"]
     keys = verbatim_keys
     for f in ordered:
         written = _yaml_lines(f)
-        if "\n" not in written and quoted_value(written):
+        if ("\n" not in written and quoted_value(written)) or isinstance(f.value, list):
             if keys is None:
                 from agentmerge import formats
 
@@ -73,17 +76,24 @@ def render_field(field: Field, *, verbatim: bool = False) -> str:
 
     With ``verbatim`` (a key the tool reads as the rest of its line) a one-line string is written
     as it is, unquoted (``globs: **/*.ts``: quoted, Cursor would read the quotes as part of the
-    pattern), whenever the parser reads that line back as the same value.
+    pattern), and a list on the key's own line (``globs: ["*.ts", "lib/**"]``: a block list
+    leaves the line empty), whenever the parser reads that line back as the same value.
     """
     return (_verbatim_line(field) if verbatim else None) or _yaml_lines(field)
 
 
 def _verbatim_line(field: Field) -> str | None:
-    """``key: value`` as written, for a one-line string the parser reads back from it; else None."""
+    """``key: value`` on one line, for a one-line string (as it is) or a list of strings (a flow
+    list of double-quoted strings) that the parser reads back from it; else None."""
     value = field.value
-    if not isinstance(value, str) or not value or "\n" in value or value != value.strip():
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        import json
+
+        line = f"{field.key}: [{', '.join(json.dumps(v, ensure_ascii=False) for v in value)}]"
+    elif isinstance(value, str) and value and "\n" not in value and value == value.strip():
+        line = f"{field.key}: {value}"
+    else:
         return None
-    line = f"{field.key}: {value}"
     return line if read_key_line(line, field.key) == value else None
 
 
@@ -422,6 +432,10 @@ def render_consolidation(result: Consolidation, *, annotate: bool = False) -> st
     """The merged agent file; with ``annotate``, ``<!-- a.md:17, b.md:12 -->`` comments that say
     where each item and heading came from (the parser ignores them)."""
     agent = _annotated(result) if annotate else result.agent
+    if result.target is not None:
+        from agentmerge.formats import BY_NAME
+
+        return render_agent(agent, verbatim_keys=BY_NAME[result.target].verbatim_keys)
     return render_agent(agent, paths=result.inputs)
 
 

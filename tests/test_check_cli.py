@@ -351,6 +351,32 @@ def test_consolidated_cursor_rules_keep_their_globs_unquoted(tmp_path: Path) -> 
     assert "\nglobs: **/*.ts\n" in out
 
 
+def test_a_cursor_rules_list_of_globs_stays_on_its_line(tmp_path: Path) -> None:
+    """Cursor reads ``globs`` as the rest of its line: a block list leaves that line empty, so the
+    rule would match no file. fmt writes a list there as a flow list, and moves a block list up."""
+    flow = '---\ndescription: SQL\nglobs: ["**/*.sql", "migrations/**"]\nalwaysApply: false\n---\n\n- Check it.\n'
+    block = "---\ndescription: SQL\nglobs:\n  - '**/*.sql'\n  - migrations/**\nalwaysApply: false\n---\n\n- Check it.\n"
+    write(tmp_path, "rules/sql.mdc", flow)
+    assert run_cli("fmt", "--check", "rules/sql.mdc", cwd=tmp_path).exit_code == 0
+    write(tmp_path, "rules/sql.mdc", block)
+    code, _, err = run_cli("fmt", "rules/sql.mdc", cwd=tmp_path)
+    assert code == 0, err
+    assert (tmp_path / "rules/sql.mdc").read_text(encoding="utf-8") == flow
+    write(
+        tmp_path, ".claude/agents/sql.md", "---\nname: sql\ndescription: SQL\ntools: [Read, Grep]\n---\n\n- Check it.\n"
+    )
+    run_cli("fmt", ".claude/agents/sql.md", cwd=tmp_path)
+    assert "\ntools:\n- Read\n- Grep\n" in (tmp_path / ".claude/agents/sql.md").read_text(encoding="utf-8")
+
+
+def test_consolidated_cursor_rules_keep_a_merged_list_of_globs_on_its_line(tmp_path: Path) -> None:
+    write(tmp_path, "a.mdc", "---\ndescription: TypeScript\nglobs: *.ts\n---\n\n- Use strict mode.\n")
+    write(tmp_path, "b.mdc", '---\ndescription: TypeScript\nglobs: ["lib/**", "*.mts"]\n---\n\n- Use strict mode.\n')
+    code, out, err = run_cli("consolidate", "a.mdc", "b.mdc", cwd=tmp_path)
+    assert code == 0, err
+    assert '\nglobs: ["*.ts", "lib/**", "*.mts"]\n' in out
+
+
 def test_fmt_keeps_empty_keys_empty(tmp_path: Path) -> None:
     """Cursor writes ``description:`` and ``globs:`` empty in a new rule; it reads ``globs: null``
     as the pattern "null" (the rest of the line), so empty stays empty."""

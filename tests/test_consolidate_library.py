@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, SEEDS, SHARED, corpus_files, needs_corpus, run_cli
 
+from agentmerge.consolidate import consolidate
+from agentmerge.errors import AgentMergeError
+from agentmerge.formats import BY_NAME, TARGETS
 from agentmerge.group import MIXED_SIMILARITY, count_groups, profile, role_vectors
 from agentmerge.group import cosine as role_similarity
 from agentmerge.library import widenings
@@ -322,3 +325,102 @@ def test_by_group_keeps_the_file_ending_its_members_format_is_read_by(tmp_path: 
     assert written.suffix == ".mdc"
     assert "\nglobs: **/*.sql\n" in written.read_text(encoding="utf-8")
     assert [p.name for p in reports.iterdir()] == [written.name.split(".")[0] + ".json"]
+
+
+# --------------------------------------------------------------------------------------------
+# --for: one tool's kind of file from variants written for several
+
+SQL_GROUP = [
+    LIBRARY / ".claude" / "agents" / "sql-reviewer.md",
+    LIBRARY / ".cursor" / "rules" / "database-review.mdc",
+    LIBRARY / ".github" / "agents" / "query-auditor.agent.md",
+]
+"""One job kept for three tools in the bundled library."""
+
+
+def _input_fields(paths: list[Path]) -> list[tuple[str, int]]:
+    return sorted((str(p), f.line) for p in paths for f in read_agent(str(p)).fields)
+
+
+def _report_fields(report: dict[str, object], *lists: str) -> list[tuple[str, int]]:
+    return sorted((s["path"], s["line"]) for name in lists for f in report[name] for s in f["sources"])  # type: ignore[attr-defined, index]
+
+
+@pytest.mark.parametrize(
+    ("target", "written", "left_out"),
+    [
+        ("cursor-rule", ["description", "globs", "alwaysApply"], ["name", "tools", "model"]),
+        ("claude-code", ["name", "description", "tools", "model"], ["globs", "alwaysApply"]),
+        ("copilot-agent", ["name", "description", "tools", "model"], ["globs", "alwaysApply"]),
+    ],
+)
+def test_for_writes_the_agent_as_that_tool_reads_it_and_accounts_for_the_rest(
+    tmp_path: Path, target: str, written: list[str], left_out: list[str]
+) -> None:
+    """The merged file holds only the keys the tool documents, so check finds nothing to say about
+    them; every input field is still in exactly one report entry, written or left out."""
+    out = tmp_path / f"merged{BY_NAME[target].suffix}"
+    report = tmp_path / "report.json"
+    result = run_cli("consolidate", "--for", target, "-o", str(out), "--report", str(report), *map(str, SQL_GROUP))
+    assert result.exit_code == 0, result.stderr
+    merged = read_agent(str(out))
+    assert [f.key for f in merged.fields] == written
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["for"] == target
+    assert [f["key"] for f in data["fields"]] == written
+    assert [f["key"] for f in data["left_out"]] == left_out
+    assert not any(s.get("kept") for f in data["left_out"] for s in f["sources"])
+    assert _report_fields(data, "fields", "left_out") == _input_fields(SQL_GROUP)
+    for key in left_out:
+        assert f"warning: {key} (" in result.stderr and "is left out" in result.stderr
+    checked = run_cli("check", "--select", "AM1", "--format", "json", str(out))
+    assert "AM103" not in checked.stdout, checked.stdout
+
+
+def test_for_cursor_rule_keeps_the_globs_on_their_line() -> None:
+    result = run_cli("consolidate", "--for", "cursor-rule", *map(str, SQL_GROUP))
+    assert result.exit_code == 0, result.stderr
+    assert '\nglobs: ["**/*.sql", "migrations/**"]\n' in result.stdout
+
+
+def test_for_names_a_required_key_no_input_gave(tmp_path: Path) -> None:
+    """Cursor rules have no name; a Claude Code subagent must have one. Nothing is made up: the
+    user is told."""
+    rule = "---\ndescription: SQL review\nglobs: **/*.sql\n---\n\n- Flag N+1 queries in loops.\n"
+    (tmp_path / "a.mdc").write_text(rule, encoding="utf-8")
+    (tmp_path / "b.mdc").write_text(rule.replace("SQL review", "Review SQL"), encoding="utf-8")
+    result = run_cli("consolidate", "--for", "claude-code", "a.mdc", "b.mdc", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "has no name, which a Claude Code subagent requires" in result.stderr
+    assert "globs (a.mdc, b.mdc) is left out" in result.stderr
+    assert result.stdout.startswith("---\ndescription:")
+
+
+def test_for_takes_only_the_formats_it_can_write(tmp_path: Path) -> None:
+    result = run_cli("consolidate", "--for", "agents-folder", *map(str, SQL_GROUP))
+    assert result.exit_code == 2
+    assert "'agents-folder' is not one of" in result.stderr
+    help_text = " ".join(run_cli("consolidate", "--help").stdout.split())
+    for name in TARGETS:  # the option's help names every format it takes (formats.TARGETS)
+        assert name.replace("-", "- ") in help_text or name in help_text
+    with pytest.raises(AgentMergeError, match="--for takes one of"):
+        consolidate([read_agent(str(p)) for p in SQL_GROUP], target="cursor")
+
+
+def test_for_with_by_group_writes_every_group_with_that_formats_ending(tmp_path: Path) -> None:
+    out = tmp_path / "merged"
+    result = run_cli("consolidate", "--by-group", "--for", "cursor-rule", "-o", str(out), str(LIBRARY))
+    assert result.exit_code == 0, result.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names and all(name.endswith(".mdc") for name in names)
+    assert "is left out: a Cursor rule does not read it" in result.stderr
+    for path in out.iterdir():
+        assert {f.key for f in read_agent(str(path)).fields} <= {"description", "globs", "alwaysApply"}
+
+
+def test_without_for_a_merge_across_tools_keeps_every_key() -> None:
+    result = run_cli("consolidate", "--format", "json", *map(str, SQL_GROUP))
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert "for" not in data and "left_out" not in data
+    assert {f["key"] for f in data["fields"]} == {"name", "description", "tools", "model", "globs", "alwaysApply"}
