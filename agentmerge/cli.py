@@ -978,9 +978,9 @@ def _consolidate_one(
         _refuse_mixed(mixed_groups, len(agents))
     for line in widenings(agents, result.agent):
         click.echo(f"agentmerge: warning: widening: {line}", err=True)
-    for line in target_notes(result):
-        click.echo(f"agentmerge: warning: {line}", err=True)
     text = render_consolidation(result, annotate=annotate)
+    for line in target_notes(result, text):
+        click.echo(f"agentmerge: warning: {line}", err=True)
     body = to_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
     if report is not None:
         write_atomic(report, to_json(consolidation_to_dict(result, annotate=annotate)))

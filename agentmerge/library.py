@@ -363,14 +363,16 @@ def _consolidate_paths(
         tuple(widenings(agents, result.agent)),
         summary,
         warnings,
-        tuple(target_notes(result)),
+        tuple(target_notes(result, text)),
     )
 
 
-def target_notes(result: Consolidation) -> list[str]:
-    """Sentences on what writing ``result`` for its target format (``consolidate --for``) cost:
-    each key left out, with the inputs that had it, and each key the format requires that no
-    input gave. Empty without a target."""
+def target_notes(result: Consolidation, text: str) -> list[str]:
+    """Sentences on what writing ``result`` as ``text`` for its target format (``consolidate
+    --for``) cost: each key left out, with the inputs that had it, then what ``check``'s
+    frontmatter rules (AM1xx) find in the file for that format (a required key no input gave, a
+    value the tool does not take). Empty without a target."""
+    from agentmerge.check import Selection, check_text
     from agentmerge.formats import BY_NAME
 
     if result.target is None:
@@ -381,12 +383,8 @@ def target_notes(result: Consolidation) -> list[str]:
         f"a {form.title} does not read it (the report lists it under left_out)"
         for f in result.left_out
     ]
-    written = {f.field.key for f in result.fields}
-    lines.extend(
-        f"the merged agent has no {rule.key}, which a {form.title} requires; no input gave one"
-        for rule in form.fields
-        if rule.required and rule.key not in written
-    )
+    found = check_text(text, f"merged{form.suffix}", form, Selection(select=("AM1",)))
+    lines.extend(f"in the merged {form.title}, line {f.line}: {f.message} ({f.code})" for f in found)
     return lines
 
 

@@ -391,9 +391,19 @@ def test_for_names_a_required_key_no_input_gave(tmp_path: Path) -> None:
     (tmp_path / "b.mdc").write_text(rule.replace("SQL review", "Review SQL"), encoding="utf-8")
     result = run_cli("consolidate", "--for", "claude-code", "a.mdc", "b.mdc", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
-    assert "has no name, which a Claude Code subagent requires" in result.stderr
+    assert "line 1: 'name' is missing; a Claude Code subagent requires it (AM102)" in result.stderr
     assert "globs (a.mdc, b.mdc) is left out" in result.stderr
     assert result.stdout.startswith("---\ndescription:")
+
+
+def test_for_names_a_value_the_tool_does_not_take(tmp_path: Path) -> None:
+    """A Copilot agent's display name is no Claude Code subagent name: check's rule says so."""
+    agent = "---\nname: {name}\ndescription: Reviews SQL\n---\n\n- Flag N+1 queries in loops.\n"
+    (tmp_path / "a.agent.md").write_text(agent.format(name="SQL Reviewer"), encoding="utf-8")
+    result = run_cli("consolidate", "--for", "claude-code", "a.agent.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "line 2: name 'SQL Reviewer' breaks the Claude Code subagent naming rule" in result.stderr
+    assert "(AM106)" in result.stderr
 
 
 def test_for_takes_only_the_formats_it_can_write(tmp_path: Path) -> None:
