@@ -979,7 +979,9 @@ def _consolidate_one(
     for line in widenings(agents, result.agent):
         click.echo(f"agentmerge: warning: widening: {line}", err=True)
     text = render_consolidation(result, annotate=annotate)
-    for line in target_notes(result, text):
+    for line in target_notes(result):
+        click.echo(f"agentmerge: warning: {line}", err=True)
+    for line in _target_findings(text, target_format):
         click.echo(f"agentmerge: warning: {line}", err=True)
     body = to_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
     if report is not None:
@@ -1061,7 +1063,7 @@ def _consolidate_by_group(
             progress=status,
             target=target_format,
         )
-    _write_groups(outputs, output, report, found.files, force)
+    _write_groups(outputs, output, report, found.files, force, target_format)
     if read.warned:
         click.echo(
             f"agentmerge: warning: {read.warned} input(s) had problems that were worked around; "
@@ -1090,7 +1092,9 @@ def _check_group_folder(folder: str, found: Any, write_into_input_folder: bool) 
         )
 
 
-def _write_groups(outputs: list[Any], output: str, report: str | None, inputs: tuple[str, ...], force: bool) -> None:
+def _write_groups(
+    outputs: list[Any], output: str, report: str | None, inputs: tuple[str, ...], force: bool, target_format: str | None
+) -> None:
     """Write each group's merged agent (and report) atomically, after checking none is an input."""
     planned = []
     for out in outputs:
@@ -1116,8 +1120,22 @@ def _write_groups(outputs: list[Any], output: str, report: str | None, inputs: t
         )
         for line in out.widenings:
             click.echo(f"agentmerge: warning: {target}: widening: {line}", err=True)
-        for line in out.left_out:
+        for line in (*out.left_out, *_target_findings(out.text, target_format)):
             click.echo(f"agentmerge: warning: {target}: {line}", err=True)
+
+
+def _target_findings(text: str, target_format: str | None) -> list[str]:
+    """What ``check``'s frontmatter rules (AM1xx) find in a merged agent written for
+    ``target_format`` (``consolidate --for``): a required key no input gave, a value the tool
+    does not take. Empty without a target."""
+    if target_format is None:
+        return []
+    from agentmerge.check import Selection, check_text
+    from agentmerge.formats import BY_NAME
+
+    form = BY_NAME[target_format]
+    found = check_text(text, f"merged{form.suffix}", form, Selection(select=("AM1",)))
+    return [f"in the merged {form.title}, line {f.line}: {f.message} ({f.code})" for f in found]
 
 
 def _report_path(folder: str, target: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -154,9 +154,11 @@ class FieldChange:
     """1-based line of the key in the old file; None when added."""
     new_line: int | None
     """1-based line of the key in the new file; None when removed."""
-    part: Literal["value", "text", "example"] = "value"
+    part: Literal["value", "text", "example", "quoting"] = "value"
     """value: the whole value; text: the description without its examples; example: one
-    ``<example>`` block of the description, compared as a member of a set."""
+    ``<example>`` block of the description, compared as a member of a set; quoting: the same
+    value quoted or unquoted, for a key the tool reads as the rest of its line (a Cursor rule's
+    ``globs``), old and new as written."""
     similarity: float | None = None
     """For a reworded description, similarity of old and new text in [0, 1]."""
     redline: tuple[Segment, ...] = ()
@@ -171,7 +173,7 @@ class FieldChange:
     """For nested values, one line per difference inside the value (from deepdiff)."""
 
 
-AttentionKind = Literal["widened", "model", "permissions", "polarity", "safety"]
+AttentionKind = Literal["widened", "model", "permissions", "polarity", "safety", "scope"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +183,9 @@ class Attention:
 
     kind: AttentionKind
     """widened (tools, skills, a deny list, ``globs``, ``alwaysApply``), model, permissions
-    (permission mode, MCP servers), polarity (an instruction that now says the opposite) or
-    safety (a pitfall or a checklist gate removed)."""
+    (permission mode, MCP servers), polarity (an instruction that now says the opposite),
+    safety (a pitfall or a checklist gate removed) or scope (a Cursor rule's ``globs`` now
+    quoted, which the tool reads as part of the pattern: the rule applies to no file)."""
     message: str
     """One sentence saying what changed, as every report shows it."""
     line: int | None
@@ -259,7 +262,13 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
     cutoff = match.ITEM_CUTOFF if threshold is None else match.validate_cutoff(threshold)
     body = _BodyDiff(BodyPairing(old.body, new.body, cutoff))
     frontmatter = tuple(
-        diff_frontmatter(old.fields, new.fields, new_exists=not _is_empty(new), old_exists=not _is_empty(old))
+        diff_frontmatter(
+            old.fields,
+            new.fields,
+            new_exists=not _is_empty(new),
+            old_exists=not _is_empty(old),
+            verbatim=_verbatim_requoted(old, new),
+        )
     )
     changes = body.changes()
     return DiffResult(
@@ -274,6 +283,23 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
             *body.attention(changes),
         ),
     )
+
+
+def _verbatim_requoted(old: Agent, new: Agent) -> tuple[str, ...]:
+    """The keys whose value is the same on both sides but quoted on one only, among those both
+    files' formats read as the rest of the line (``formats.Format.verbatim_keys``)."""
+    after = {f.key: f for f in new.fields}
+    requoted = [
+        f.key
+        for f in old.fields
+        if f.key in after and bool(f.quote) != bool(after[f.key].quote) and same_value(f.value, after[f.key].value)
+    ]
+    if not requoted:
+        return ()
+    from agentmerge.formats import verbatim_keys  # only then: most diffs never load the format table
+
+    keys = verbatim_keys([old.path, new.path])
+    return tuple(key for key in requoted if key in keys)
 
 
 def _is_empty(agent: Agent) -> bool:
@@ -869,7 +895,12 @@ def _flush(deleted: str, inserted: str) -> list[Segment]:
 
 
 def diff_frontmatter(
-    old: tuple[Field, ...], new: tuple[Field, ...], *, new_exists: bool = True, old_exists: bool = True
+    old: tuple[Field, ...],
+    new: tuple[Field, ...],
+    *,
+    new_exists: bool = True,
+    old_exists: bool = True,
+    verbatim: Sequence[str] = (),
 ) -> Iterator[FieldChange]:
     """Compare two frontmatters key by key.
 
@@ -880,10 +911,12 @@ def diff_frontmatter(
     ``fields.WIDENING_RULES`` and Cursor's ``alwaysApply``: a removed ``tools`` key widens access
     (the agent inherits every tool) unless ``new_exists`` is false, since a deleted file is no
     agent; nothing widens when ``old_exists`` is false, since a new file had nothing to widen.
+    The ``verbatim`` keys, which the tool reads as the rest of the line, change when only their
+    quotes do (part ``quoting``).
     """
     before = {f.key: f for f in old}
     after = {f.key: f for f in new}
-    if {k: f.value for k, f in before.items()} == {k: f.value for k, f in after.items()}:
+    if {k: f.value for k, f in before.items()} == {k: f.value for k, f in after.items()} and not verbatim:
         return
     for key in [*before, *(k for k in after if k not in before)]:
         a, b = before.get(key), after.get(key)
@@ -896,6 +929,10 @@ def diff_frontmatter(
             gained = tuple(names(b.value)) if key in SET_KEYS else ()
             widened = old_exists and _widens(key, None, b.value)
             yield FieldChange("added", key, None, b.value, None, b.line, added_names=gained, widened=widened)
+        elif key in verbatim and bool(a.quote) != bool(b.quote) and same_value(a.value, b.value):
+            yield FieldChange(
+                "changed", key, _as_written(a), _as_written(b), a.line, b.line, part="quoting", widened=not b.quote
+            )
         elif key in SET_KEYS:
             yield from _set_change(a, b)
         elif key in PROSE_KEYS and isinstance(a.value, str) and isinstance(b.value, str):
@@ -911,6 +948,11 @@ def diff_frontmatter(
                 details=_details(a.value, b.value),
                 widened=_widens(key, a.value, b.value),
             )
+
+
+def _as_written(f: Field) -> str:
+    """A one-line string value as the file writes it, quotes included."""
+    return f"{f.quote}{f.value}{f.quote}"
 
 
 def _rule(key: str) -> str | None:
@@ -1021,7 +1063,18 @@ def _frontmatter_attention(changes: Iterable[FieldChange], *, both_exist: bool) 
         return
     for fc in changes:
         line = fc.new_line if fc.new_line is not None else fc.old_line
-        if fc.widened:
+        if fc.part == "quoting":
+            if fc.widened:
+                yield Attention(
+                    "widened", f"{fc.key} is no longer quoted: the rule now applies to the files it names", line, fc.key
+                )
+            else:
+                message = (
+                    f"{fc.key} is now quoted: the tool reads the quotes as part of the pattern, "
+                    "so the rule applies to no file"
+                )
+                yield Attention("scope", message, line, fc.key)
+        elif fc.widened:
             yield Attention("widened", _widening_message(fc), line, fc.key)
         elif fc.key in CHANGED_KEYS and fc.part == "value":
             unset = "(default)" if fc.key == "model" else "(not set)"

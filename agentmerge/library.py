@@ -363,29 +363,24 @@ def _consolidate_paths(
         tuple(widenings(agents, result.agent)),
         summary,
         warnings,
-        tuple(target_notes(result, text)),
+        tuple(target_notes(result)),
     )
 
 
-def target_notes(result: Consolidation, text: str) -> list[str]:
-    """Sentences on what writing ``result`` as ``text`` for its target format (``consolidate
-    --for``) cost: each key left out, with the inputs that had it, then what ``check``'s
-    frontmatter rules (AM1xx) find in the file for that format (a required key no input gave, a
-    value the tool does not take). Empty without a target."""
-    from agentmerge.check import Selection, check_text
+def target_notes(result: Consolidation) -> list[str]:
+    """One sentence per key that writing ``result`` for its target format (``consolidate --for``)
+    left out, with the inputs that had it. Empty without a target. (What ``check``'s rules find
+    in the file for that format, the CLI adds: ``check`` sits above this module.)"""
     from agentmerge.formats import BY_NAME
 
     if result.target is None:
         return []
-    form = BY_NAME[result.target]
-    lines = [
+    title = BY_NAME[result.target].title
+    return [
         f"{f.field.key} ({', '.join(dict.fromkeys(s.path for s in f.sources))}) is left out: "
-        f"a {form.title} does not read it (the report lists it under left_out)"
+        f"a {title} does not read it (the report lists it under left_out)"
         for f in result.left_out
     ]
-    found = check_text(text, f"merged{form.suffix}", form, Selection(select=("AM1",)))
-    lines.extend(f"in the merged {form.title}, line {f.line}: {f.message} ({f.code})" for f in found)
-    return lines
 
 
 # --------------------------------------------------------------------------------------------

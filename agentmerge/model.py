@@ -75,6 +75,10 @@ class Field:
     """1-based last line of the value in the original file."""
     examples: tuple[Example, ...] = ()
     """The ``<example>`` blocks found in a string value (descriptions carry them)."""
+    quote: str = ""
+    """The quote (``"`` or ``'``) a one-line string value was written in; empty when unquoted. YAML
+    reads ``"*.ts"`` and ``*.ts`` alike; Cursor, which reads a rule's ``globs`` as the rest of the
+    line, does not (``diff`` shows such a change)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -305,8 +305,9 @@ def _refuse_aliases(fm_text: str, loader: type[Any]) -> None:
             raise _Refused(event.start_mark.line if event.start_mark else 0, "YAML aliases are not supported")
 
 
-def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
-    """Load YAML strictly; return the data and, for a mapping, (key, value, line, end) per key.
+def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int, str]]]:
+    """Load YAML strictly; return the data and, for a mapping, (key, value, line, end, quote) per
+    key, ``quote`` the quote a one-line string value is written in (empty when none).
 
     Lines are 0-based within ``fm_text``. Raises yaml.YAMLError, _Refused or RecursionError.
     """
@@ -322,14 +323,17 @@ def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
         data = loader.construct_document(node)
     finally:
         loader.dispose()
-    entries: list[tuple[str, Any, int, int]] = []
+    entries: list[tuple[str, Any, int, int, str]] = []
     if isinstance(data, dict):
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             end = value_node.end_mark.line
             if value_node.end_mark.column == 0 and end > key_node.start_mark.line:
                 end -= 1
-            entries.append((str(key), data.get(key), key_node.start_mark.line, end))
+            one_line = value_node.start_mark.line == value_node.end_mark.line
+            style = getattr(value_node, "style", None)  # scalars only have one
+            quote = style if one_line and style in ("'", '"') else ""
+            entries.append((str(key), data.get(key), key_node.start_mark.line, end, quote or ""))
     return data, entries
 
 
@@ -366,7 +370,7 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     # A repeated key moves to where it was last written, with its last value.
     fields: dict[str, Field] = {}
     seen: dict[str, int] = {}
-    for key, value, line, end in entries:
+    for key, value, line, end, quote in entries:
         if key in seen:
             warnings.append(
                 Diagnostic(
@@ -378,7 +382,7 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
             )
             del fields[key]
         seen[key] = first_line + line
-        fields[key] = _make_field(key, value, first_line + line, first_line + end)
+        fields[key] = _make_field(key, value, first_line + line, first_line + end, quote)
     return tuple(fields.values())
 
 
@@ -415,8 +419,13 @@ def _with_verbatim_keys(
     fields = _load_frontmatter(blanked, first_line, path, warnings)
     if fields is None:
         return None
-    values = {first_line + n: _lenient_value([lines[n]], key) for n, key in own.items()}
-    return tuple(_make_field(f.key, values[f.line], f.line, f.end_line) if f.line in values else f for f in fields)
+    read = {first_line + n: lines[n] for n in own}
+    return tuple(
+        _make_field(f.key, _lenient_value([read[f.line]], f.key), f.line, f.end_line, _quote_of(read[f.line]))
+        if f.line in read
+        else f
+        for f in fields
+    )
 
 
 def _yaml_problem(exc: BaseException) -> tuple[int, str]:
@@ -470,7 +479,8 @@ def _lenient_fields(fm_text: str, first_line: int, path: str, warnings: list[Dia
             message = f"duplicate frontmatter key '{key}' (first on line {fields[key].line}); the last value is used"
             warnings.append(Diagnostic(path, key_line, message, "duplicate-key"))
             del fields[key]
-        fields[key] = _make_field(key, _lenient_value(lines[index:stop], key), key_line, first_line + stop - 1)
+        quote = _quote_of(lines[index]) if stop - index == 1 else ""
+        fields[key] = _make_field(key, _lenient_value(lines[index:stop], key), key_line, first_line + stop - 1, quote)
     return list(fields.values())
 
 
@@ -505,10 +515,16 @@ def _lenient_value(block: list[str], key: str) -> Any:
     return raw
 
 
-def _make_field(key: str, value: Any, line: int, end_line: int) -> Field:
+def _make_field(key: str, value: Any, line: int, end_line: int, quote: str = "") -> Field:
     value = read_prose(key, _plain(value))
     examples = find_examples(value) if isinstance(value, str) else ()
-    return Field(key=key, value=value, line=line, end_line=max(line, end_line), examples=examples)
+    quote = quote if isinstance(value, str) else ""
+    return Field(key=key, value=value, line=line, end_line=max(line, end_line), examples=examples, quote=quote)
+
+
+def _quote_of(line: str) -> str:
+    """The quote the value of the one-line entry ``line`` is written in; empty when unquoted."""
+    return line.split(":", 1)[1].strip()[0] if quoted_value(line) else ""
 
 
 def _plain(value: Any) -> Any:

@@ -698,6 +698,24 @@ def test_widenings_model_and_permission_changes_need_attention() -> None:
     assert attention(front.format("tools: Read, Bash\n"), front.format("tools: Read\n")) == []
 
 
+def test_a_cursor_glob_put_in_quotes_is_a_change_that_needs_attention() -> None:
+    """YAML reads ``"*.ts"`` and ``*.ts`` alike; Cursor reads the quotes as part of the pattern."""
+    rule = "---\ndescription: TypeScript\nglobs: {}\nalwaysApply: false\n---\n\n- Use strict mode.\n"
+    plain, quoted = rule.format("src/**/*.ts"), rule.format('"src/**/*.ts"')
+    result = diff_agents(parse_text(plain, "rules/ts.mdc"), parse_text(quoted, "rules/ts.mdc"))
+    assert not result.identical
+    (change,) = result.frontmatter
+    assert (change.op, change.part, change.old, change.new) == ("changed", "quoting", "src/**/*.ts", '"src/**/*.ts"')
+    assert [(a.kind, a.line) for a in result.attention] == [("scope", 3)]
+    assert "applies to no file" in result.attention[0].message
+    back = diff_agents(parse_text(quoted, "rules/ts.mdc"), parse_text(rule.format("'src/**/*.ts'"), "rules/ts.mdc"))
+    assert back.identical  # quoted either way: the same pattern to Cursor
+    undone = diff_agents(parse_text(quoted, "rules/ts.mdc"), parse_text(plain, "rules/ts.mdc"))
+    assert [a.kind for a in undone.attention] == ["widened"]
+    # A format that reads the key as YAML: the same value, no change.
+    assert diff_agents(parse_text(plain, ".claude/agents/ts.md"), parse_text(quoted, ".claude/agents/ts.md")).identical
+
+
 def test_a_new_or_deleted_file_needs_no_attention_for_its_keys() -> None:
     agent = "---\nname: a\ndescription: d\ntools: Bash\nmodel: opus\n---\n- Keep it short\n"
     assert attention("", agent) == [] and attention(agent, "") == []

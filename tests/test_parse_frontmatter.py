@@ -198,3 +198,17 @@ def test_empty_frontmatter_has_no_fields_but_counts_as_frontmatter() -> None:
     agent = parse_text("---\n---\nBody\n", "e.md")
     assert agent.fields == () and agent.has_frontmatter
     assert agent.body.items[0].line == 3
+
+
+def test_the_quote_a_one_line_value_was_written_in_is_recorded() -> None:
+    text = '---\ndescription: \'Rules\'\nglobs: "**/*.ts"\nalwaysApply: false\ntags: ["a"]\nnotes: |\n  x\n---\n'
+    agent = parse_text(text, "rules/r.mdc")
+    assert {f.key: f.quote for f in agent.fields} == {
+        "description": "'",
+        "globs": '"',
+        "alwaysApply": "",
+        "tags": "",
+        "notes": "",
+    }
+    lenient = parse_text("---\ndescription: a: b\nglobs: '*.ts'\n---\n\n- Use it.\n", "rules/r.mdc")
+    assert [(f.key, f.quote) for f in lenient.fields] == [("description", ""), ("globs", "'")]
