@@ -227,11 +227,11 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
     form = BY_NAME[target]
     written = tuple(f for f in result.fields if form.documents(f.field.key))
     left_out = tuple(f for f in result.fields if not form.documents(f.field.key))
-    agent = result.agent
+    # A frontmatter whose every key is left out is not written; one that had no keys stays as it was.
     agent = replace(
-        agent,
+        result.agent,
         fields=tuple(f.field for f in written),
-        has_frontmatter=bool(written) or (agent.has_frontmatter and not result.fields),
+        has_frontmatter=bool(written) or (result.agent.has_frontmatter and not result.fields),
     )
     return replace(
         result,

@@ -267,7 +267,7 @@ class GroupOutput:
     warnings: tuple[str, ...] = field(default=())
     """Problems worked around while reading the members."""
     left_out: tuple[str, ...] = field(default=())
-    """What writing it for the ``--for`` format left out or lacks (see ``target_notes``)."""
+    """The keys writing it for the ``--for`` format left out, one sentence each (``target_notes``)."""
 
 
 def file_names(groups: Sequence[Group], *, target: str | None = None) -> list[str]:

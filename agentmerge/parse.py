@@ -333,7 +333,7 @@ def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int, str]
             one_line = value_node.start_mark.line == value_node.end_mark.line
             style = getattr(value_node, "style", None)  # scalars only have one
             quote = style if one_line and style in ("'", '"') else ""
-            entries.append((str(key), data.get(key), key_node.start_mark.line, end, quote or ""))
+            entries.append((str(key), data.get(key), key_node.start_mark.line, end, quote))
     return data, entries
 
 
