@@ -12,6 +12,7 @@ follow render's rules all the same: plain strings and lines, no colour.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -177,6 +178,17 @@ def _config_from_table(settings: Settings) -> tuple[ReviewConfig, list[Diagnosti
 # The review
 
 
+def _refuse_revision_as_path(root: Path, cwd: Path, spec: str) -> None:
+    """Stop when PATHSPEC ``spec`` is no path here but names a commit: ``review main HEAD`` means
+    two revisions, and read as paths they would match nothing and report no change at all."""
+    if spec.startswith(("-", ":")) or any(c in spec for c in "*?[") or os.path.lexists(cwd / spec):
+        return
+    if ref_exists(root, spec):
+        raise AgentMergeError(
+            "", 0, f"{spec!r} names a revision, not a path; compare revisions with --base {spec} (and --head REV)"
+        )
+
+
 def review(
     cwd: str | Path = ".",
     *,
@@ -205,6 +217,8 @@ def review(
         config, config_warnings = load_config(root)
     if not ref_exists(root, "HEAD"):
         raise AgentMergeError("", 0, "the repository has no commits yet; commit once, then review")
+    for spec in pathspecs:
+        _refuse_revision_as_path(root, Path(cwd), spec)
     base_rev = base if base else default_base(root)
     base_commit = resolve_commit(root, base_rev, option="--base")
     head_rev = head if head else "HEAD"

@@ -257,6 +257,16 @@ def test_pathspec_limits_the_files(tmp_path: Path) -> None:
     assert [f["path"] for f in json.loads(out)["files"]] == [".github/agents/reviewer.agent.md"]
 
 
+def test_a_revision_given_as_a_pathspec_is_an_error_not_an_empty_review(tmp_path: Path) -> None:
+    """``review main HEAD`` reads as two pathspecs that match nothing: say how to compare revisions."""
+    repo = make_review_repo(tmp_path)
+    code, out, err = run_cli("review", "main", "HEAD", cwd=repo)
+    assert code == 2 and not out
+    assert "'main' names a revision, not a path; compare revisions with --base main" in err
+    write(repo, "main", "a file of that name\n")  # a path of that name is a path
+    assert run_cli("review", "--base", "main", "main", cwd=repo).exit_code == 0
+
+
 def test_pathspec_is_relative_to_the_current_directory(tmp_path: Path) -> None:
     """Run from a subdirectory, paths stay root-relative and pathspecs start from there."""
     repo = make_review_repo(tmp_path)
