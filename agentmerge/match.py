@@ -183,7 +183,9 @@ def pair_fuzzy(
     keys = list(new)
     choices = [compare_form(new[j]) for j in keys]
     # Each text in both forms the measure compares, made once rather than once per query.
-    shapes = (choices, [sorted_words(choice) for choice in choices])
+    reordered_choices = [sorted_words(choice) for choice in choices]
+    # Where both texts' words are in order already, the second form scores what the first did.
+    in_order = [reordered == choice for reordered, choice in zip(reordered_choices, choices, strict=True)]
     lengths = [len(choice) for choice in choices]
     by_length = sorted((length, n) for n, length in enumerate(lengths))
     # Few pairs are scored in a plain loop; many in rapidfuzz's C loops, whose module takes
@@ -192,6 +194,7 @@ def pair_fuzzy(
     # rapidfuzz's batch loop is faster than a plain one even for a handful of texts (a few dozen
     # per query share a distinctive word), once its module is loaded.
     bulk = len(old) * len(keys) > BULK_PAIRS
+    floor = cutoff * 100
     found: list[list[tuple[float, int, int, int]]] = []
     for i, a in old.items():
         # The same measure as ``similarity``, scored only against texts of a length that can reach the cutoff.
@@ -204,12 +207,16 @@ def pair_fuzzy(
             indices = sorted(n for _, n in window)
         else:
             indices = [n for n in sharing.of(query) if shortest <= lengths[n] <= longest]
-        best: dict[int, float] = {}
-        for shaped, formed in zip(shapes, (query, sorted_words(query)), strict=True):
-            for k, score in _scores(formed, [shaped[n] for n in indices], fuzz.ratio, cutoff * 100, bulk):
-                n = indices[k]
-                if score > best.get(n, 0.0):
-                    best[n] = score
+        best = {
+            indices[k]: score for k, score in _scores(query, [choices[n] for n in indices], fuzz.ratio, floor, bulk)
+        }
+        reordered = sorted_words(query)
+        if reordered == query:
+            indices = [n for n in indices if not in_order[n]]
+        for k, score in _scores(reordered, [reordered_choices[n] for n in indices], fuzz.ratio, floor, bulk):
+            n = indices[k]
+            if score > best.get(n, 0.0):
+                best[n] = score
         mine = [
             (-score / 100.0, abs(i - keys[n]), i, keys[n])
             for n, score in best.items()
