@@ -982,22 +982,22 @@ class _Merger:
         b, t = base.fields.get(key), theirs.fields.get(key)
         mine = ours.source(o.line, o.end_line)
         if b is None:
-            if t is None or _same_field(key, o.value, t.value):
+            if t is None or self._same(key, o, t):
                 self.taken.append(Taken("ours", "added", "field", key, o.line))
                 return mine
             if _name_sets(key, o.value, t.value):
                 return self._set_field(o, None, t)
             return self._field_conflict(key, o, None, t, "added differently on both sides")
         if t is None:
-            if _same_field(key, o.value, b.value):
+            if self._same(key, o, b):
                 self.taken.append(Taken("theirs", "removed", "field", key, b.line))
                 return []
             return self._field_conflict(key, o, b, None, "changed in ours, removed in theirs")
-        ours_changed = not _same_field(key, o.value, b.value)
-        theirs_changed = not _same_field(key, t.value, b.value)
+        ours_changed = not self._same(key, o, b)
+        theirs_changed = not self._same(key, t, b)
         if ours_changed:
             self.taken.append(Taken("ours", "changed", "field", key, o.line))
-        if not theirs_changed or _same_field(key, o.value, t.value):
+        if not theirs_changed or self._same(key, o, t):
             return mine
         if not ours_changed:
             self.taken.append(Taken("theirs", "changed", "field", key, t.line))
@@ -1005,6 +1005,18 @@ class _Merger:
         if _name_sets(key, o.value, b.value, t.value):
             return self._set_field(o, b, t)
         return self._field_conflict(key, o, b, t, "changed on both sides")
+
+    def _same(self, key: str, a: Field, b: Field) -> bool:
+        """Whether two values of ``key`` say the same (``_same_field``) to the tool: for a key it
+        reads as the rest of the line (a Cursor rule's ``globs``), quoted or not alike, as the
+        quotes are part of what it reads."""
+        if not _same_field(key, a.value, b.value):
+            return False
+        if bool(a.quote) == bool(b.quote):
+            return True
+        from agentmerge.formats import verbatim_keys  # only then: most merges never load the format table
+
+        return key not in verbatim_keys(self.paths)
 
     def _set_field(self, o: Field, b: Field | None, t: Field) -> list[_Line]:
         """A list-valued key both sides changed: additions and removals of both, OURS' order first."""

@@ -347,3 +347,19 @@ def test_the_readme_example_merges_as_shown(tmp_path: Path) -> None:
     assert out.decode() == want
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert want in readme.replace("```text\n", "")
+
+
+def test_a_cursor_glob_quoted_on_one_side_is_that_sides_change(tmp_path: Path) -> None:
+    """YAML reads ``"*.ts"`` as ``*.ts``; Cursor reads the quotes, so quoting is a change to
+    merge like any other, and in a file whose format reads the key as YAML it is none."""
+    rule = "---\ndescription: TS\nglobs: {}\nalwaysApply: false\n---\n\n- Use strict mode.\n"
+    base, quoted = rule.format("**/*.ts"), rule.format('"**/*.ts"')
+    ours = base + "- Prefer interfaces.\n"
+    for suffix, expected in ((".mdc", quoted + "- Prefer interfaces.\n"), (".md", ours)):
+        paths = []
+        for name, text in (("base", base), ("ours", ours), ("theirs", quoted)):
+            (tmp_path / f"{name}{suffix}").write_text(text, encoding="utf-8")
+            paths.append(str(tmp_path / f"{name}{suffix}"))
+        code, out, err = invoke(*paths)
+        assert code == 0, err
+        assert out.decode() == expected, suffix
