@@ -946,7 +946,7 @@ def _consolidate_one(
     # command hands on only the file and the report, and writing is a fixed point, so their bytes
     # are the same either way. --by-group (``library.consolidate_groups``) writes the same way.
     from agentmerge.consolidate import check_size, consolidate
-    from agentmerge.library import target_notes, widenings
+    from agentmerge.library import widenings
     from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import render_consolidation
 
@@ -979,10 +979,8 @@ def _consolidate_one(
     for line in widenings(agents, result.agent):
         click.echo(f"agentmerge: warning: widening: {line}", err=True)
     text = render_consolidation(result, annotate=annotate)
-    for line in target_notes(result):
-        click.echo(f"agentmerge: warning: {line}", err=True)
-    for line in _target_findings(text, target_format):
-        click.echo(f"agentmerge: warning: {line}", err=True)
+    if target_format is not None:
+        _warn_for_target(result, text, target_format, output if fmt == "md" else None)
     body = to_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
     if report is not None:
         write_atomic(report, to_json(consolidation_to_dict(result, annotate=annotate)))
@@ -1136,6 +1134,20 @@ def _target_findings(text: str, target_format: str | None) -> list[str]:
     form = BY_NAME[target_format]
     found = check_text(text, f"merged{form.suffix}", form, Selection(select=("AM1",)))
     return [f"in the merged {form.title}, line {f.line}: {f.message} ({f.code})" for f in found]
+
+
+def _warn_for_target(result: Any, text: str, target_format: str, output: str | None) -> None:
+    """What writing the merged agent for ``target_format`` (``--for``) cost or leaves to do: the
+    keys left out (``library.target_notes``), what ``check`` finds in the file for that format,
+    and an ``output`` file the tool would not read by its ending (a Cursor rule in ``rules.md``)."""
+    from agentmerge.formats import BY_NAME
+    from agentmerge.library import target_notes
+
+    for line in (*target_notes(result), *_target_findings(text, target_format)):
+        click.echo(f"agentmerge: warning: {line}", err=True)
+    form = BY_NAME[target_format]
+    if output is not None and not output.endswith(form.suffix):
+        click.echo(f"agentmerge: warning: {output}: a {form.title} is read from a file ending {form.suffix}", err=True)
 
 
 def _report_path(folder: str, target: str) -> str:

@@ -406,6 +406,15 @@ def test_for_names_a_value_the_tool_does_not_take(tmp_path: Path) -> None:
     assert "(AM106)" in result.stderr
 
 
+def test_for_says_when_the_output_file_is_not_one_the_tool_reads(tmp_path: Path) -> None:
+    """Cursor reads rules from .mdc files only: the file is written, and the user told."""
+    for name, warned in (("rule.md", True), ("rule.mdc", False)):
+        result = run_cli("consolidate", "--for", "cursor-rule", "-o", str(tmp_path / name), *map(str, SQL_GROUP))
+        assert result.exit_code == 0, result.stderr
+        assert ("a Cursor rule is read from a file ending .mdc" in result.stderr) is warned
+        assert (tmp_path / name).is_file()
+
+
 def test_for_takes_only_the_formats_it_can_write(tmp_path: Path) -> None:
     result = run_cli("consolidate", "--for", "agents-folder", *map(str, SQL_GROUP))
     assert result.exit_code == 2
