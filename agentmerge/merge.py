@@ -1007,9 +1007,9 @@ class _Merger:
         return self._field_conflict(key, o, b, t, "changed on both sides")
 
     def _same(self, key: str, a: Field, b: Field) -> bool:
-        """Whether two values of ``key`` say the same (``_same_field``) to the tool: for a key it
-        reads as the rest of the line (a Cursor rule's ``globs``), quoted or not alike, as the
-        quotes are part of what it reads."""
+        """Whether two values of ``key`` say the same to the tool (``_same_field``); for a key it
+        reads as the rest of the line (a Cursor rule's ``globs``), only when both or neither are
+        quoted, as it reads the quotes as part of the value."""
         if not _same_field(key, a.value, b.value):
             return False
         if bool(a.quote) == bool(b.quote):
