@@ -86,6 +86,8 @@ def _verbatim_line(field: Field) -> str | None:
     """``key: value`` on one line, for a one-line string (as it is) or a list of strings (a flow
     list of double-quoted strings) that the parser reads back from it; else None."""
     value = field.value
+    if _holds(value, _YAML_BREAKS):
+        return None  # one line only as YAML counts lines
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         import json
 
@@ -104,11 +106,28 @@ def _yaml_lines(field: Field) -> str:
         {field.key: field.value},
         Dumper=_dumper(),
         sort_keys=False,
-        allow_unicode=True,
+        # A value holding a character YAML takes for a line break is written with escapes
+        # (non-ASCII ones too): written as it is, U+0085 read back as a space.
+        allow_unicode=not _holds(field.value, _YAML_BREAKS),
         default_flow_style=False,
         width=1_000_000,
     )
     return str(dumped).rstrip("\n")
+
+
+_YAML_BREAKS = frozenset("\x85\u2028\u2029")
+"""Characters YAML 1.1 counts as line breaks besides CR and LF, which PyYAML writes as they are."""
+
+
+def _holds(value: object, characters: frozenset[str]) -> bool:
+    """Whether any string in ``value`` (a YAML value, lists and mappings included) holds one of ``characters``."""
+    if isinstance(value, str):
+        return not characters.isdisjoint(value)
+    if isinstance(value, list):
+        return any(_holds(v, characters) for v in value)
+    if isinstance(value, dict):
+        return any(_holds(k, characters) or _holds(v, characters) for k, v in value.items())
+    return False
 
 
 _DUMPER: type[Any] | None = None

@@ -211,3 +211,12 @@ def test_multi_line_setext_title_with_pipe_is_not_written_as_a_table() -> None:
     again = parse_text(written, "pipe.md")
     assert [s.title for s in again.body.sections] == ["1\n1|"]
     assert render_agent(again) == written
+
+
+@pytest.mark.parametrize("escape", ["\\N", "\\L", "\\P"])
+def test_a_value_holding_a_yaml_line_break_character_round_trips(escape: str) -> None:
+    """U+0085, U+2028 and U+2029 are line breaks to YAML: written as they are, U+0085 read back
+    as a space and fmt refused the file. They are written escaped."""
+    agent = parse_text(f'---\nname: a\ndescription: "one{escape}two"\nglobs: "x{escape}y"\n---\n\n- Use it.\n', "r.mdc")
+    written = assert_round_trip(agent)
+    assert escape in written
