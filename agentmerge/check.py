@@ -438,7 +438,7 @@ def _frontmatter_findings(agent: Agent, lines: list[str], form: Format) -> Itera
         elif _empty(found.value):
             yield _finding(agent.path, found.line, "AM102", f"{key!r} is empty; a {form.title} requires a value")
     for f in agent.fields:
-        if f.key in form.verbatim_keys and _quoted_line_value(lines, f):
+        if f.key in form.verbatim_keys and f.quote:
             from agentmerge.writer import render_field
 
             # A value that would read as something else unquoted (``'yes'``, a boolean) is left to the author.
@@ -458,11 +458,6 @@ def _frontmatter_findings(agent: Agent, lines: list[str], form: Format) -> Itera
                 yield _unknown_field(agent.path, f, form, lines)
             continue
         yield from _field_value(agent, f, rule, form, lines)
-
-
-def _quoted_line_value(lines: list[str], f: Field) -> bool:
-    """Whether the one-line value of ``f`` is written in quotes (``parse.quoted_value``)."""
-    return f.end_line == f.line and 0 < f.line <= len(lines) and quoted_value(lines[f.line - 1])
 
 
 def _unknown_field(path: str, f: Field, form: Format, lines: list[str]) -> Finding:
@@ -1157,9 +1152,7 @@ def _fix_quoted_verbatim(text: str, path: str) -> tuple[str, int]:
         return text, 0
     now = parse_text(text, path)
     lines = text.split("\n")
-    rewritten = {
-        f.line: render_field(f, verbatim=True) for f in now.fields if f.key in verbatim and _quoted_line_value(lines, f)
-    }
+    rewritten = {f.line: render_field(f, verbatim=True) for f in now.fields if f.key in verbatim and f.quote}
     edits = {line: written for line, written in rewritten.items() if not quoted_value(written)}
     if not edits:
         return text, 0

@@ -366,8 +366,9 @@ def verbatim_keys(paths: Sequence[str]) -> tuple[str, ...]:
     input has none).
 
     Asked only when such a key may matter (a frontmatter strict YAML rejects, a value the writer
-    would quote): a path that no format with such keys matches is answered without matching it
-    against every format's globs.
+    would quote or a list it writes, a value whose quoting alone changed in a diff or a merge): a
+    path that no format with such keys matches is answered without matching it against every
+    format's globs.
     """
     keys: set[str] | None = None
     for path in paths:

@@ -76,7 +76,8 @@ class Field:
     examples: tuple[Example, ...] = ()
     """The ``<example>`` blocks found in a string value (descriptions carry them)."""
     quote: str = ""
-    """The quote (``"`` or ``'``) a one-line string value was written in; empty when unquoted. YAML
+    """The quote (``"`` or ``'``) a one-line string value was written in (``parse.quoted_value``;
+    ``""`` around nothing is no quoting); empty when unquoted. YAML
     reads ``"*.ts"`` and ``*.ts`` alike; Cursor, which reads a rule's ``globs`` as the rest of the
     line, does not (``diff`` shows such a change)."""
 

@@ -305,9 +305,8 @@ def _refuse_aliases(fm_text: str, loader: type[Any]) -> None:
             raise _Refused(event.start_mark.line if event.start_mark else 0, "YAML aliases are not supported")
 
 
-def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int, str]]]:
-    """Load YAML strictly; return the data and, for a mapping, (key, value, line, end, quote) per
-    key, ``quote`` the quote a one-line string value is written in (empty when none).
+def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
+    """Load YAML strictly; return the data and, for a mapping, (key, value, line, end) per key.
 
     Lines are 0-based within ``fm_text``. Raises yaml.YAMLError, _Refused or RecursionError.
     """
@@ -323,17 +322,14 @@ def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int, str]
         data = loader.construct_document(node)
     finally:
         loader.dispose()
-    entries: list[tuple[str, Any, int, int, str]] = []
+    entries: list[tuple[str, Any, int, int]] = []
     if isinstance(data, dict):
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             end = value_node.end_mark.line
             if value_node.end_mark.column == 0 and end > key_node.start_mark.line:
                 end -= 1
-            one_line = value_node.start_mark.line == value_node.end_mark.line
-            style = getattr(value_node, "style", None)  # scalars only have one
-            quote = style if one_line and style in ("'", '"') else ""
-            entries.append((str(key), data.get(key), key_node.start_mark.line, end, quote))
+            entries.append((str(key), data.get(key), key_node.start_mark.line, end))
     return data, entries
 
 
@@ -370,7 +366,8 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     # A repeated key moves to where it was last written, with its last value.
     fields: dict[str, Field] = {}
     seen: dict[str, int] = {}
-    for key, value, line, end, quote in entries:
+    lines = fm_text.split("\n")
+    for key, value, line, end in entries:
         if key in seen:
             warnings.append(
                 Diagnostic(
@@ -382,6 +379,7 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
             )
             del fields[key]
         seen[key] = first_line + line
+        quote = _quote_of(lines[line]) if end == line else ""
         fields[key] = _make_field(key, value, first_line + line, first_line + end, quote)
     return tuple(fields.values())
 

@@ -343,12 +343,30 @@ def test_the_same_key_in_a_claude_agent_is_still_strict_yaml(tmp_path: Path) -> 
     assert "\nglobs: '*.ts'\n" in (tmp_path / ".claude/agents/ts.md").read_text(encoding="utf-8")
 
 
-def test_consolidated_cursor_rules_keep_their_globs_unquoted(tmp_path: Path) -> None:
-    write(tmp_path, "a.mdc", "---\ndescription: TypeScript\nglobs: **/*.ts\n---\n\n- Use strict mode.\n")
-    write(tmp_path, "b.mdc", "---\ndescription: TypeScript rules\nglobs: **/*.ts\n---\n\n- Enable strict mode.\n")
+@pytest.mark.parametrize(
+    ("rule_a", "rule_b", "written"),
+    [
+        (
+            "---\ndescription: TypeScript\nglobs: **/*.ts\n---\n\n- Use strict mode.\n",
+            "---\ndescription: TypeScript rules\nglobs: **/*.ts\n---\n\n- Enable strict mode.\n",
+            "\nglobs: **/*.ts\n",
+        ),
+        (
+            "---\ndescription: TypeScript\nglobs: *.ts\n---\n\n- Use strict mode.\n",
+            '---\ndescription: TypeScript\nglobs: ["lib/**", "*.mts"]\n---\n\n- Use strict mode.\n',
+            '\nglobs: ["*.ts", "lib/**", "*.mts"]\n',
+        ),
+    ],
+    ids=["unquoted", "a-merged-list-on-its-line"],
+)
+def test_consolidated_cursor_rules_keep_their_globs_as_cursor_reads_them(
+    tmp_path: Path, rule_a: str, rule_b: str, written: str
+) -> None:
+    write(tmp_path, "a.mdc", rule_a)
+    write(tmp_path, "b.mdc", rule_b)
     code, out, err = run_cli("consolidate", "a.mdc", "b.mdc", cwd=tmp_path)
     assert code == 0, err
-    assert "\nglobs: **/*.ts\n" in out
+    assert written in out
 
 
 def test_a_cursor_rules_list_of_globs_stays_on_its_line(tmp_path: Path) -> None:
@@ -367,14 +385,6 @@ def test_a_cursor_rules_list_of_globs_stays_on_its_line(tmp_path: Path) -> None:
     )
     run_cli("fmt", ".claude/agents/sql.md", cwd=tmp_path)
     assert "\ntools:\n- Read\n- Grep\n" in (tmp_path / ".claude/agents/sql.md").read_text(encoding="utf-8")
-
-
-def test_consolidated_cursor_rules_keep_a_merged_list_of_globs_on_its_line(tmp_path: Path) -> None:
-    write(tmp_path, "a.mdc", "---\ndescription: TypeScript\nglobs: *.ts\n---\n\n- Use strict mode.\n")
-    write(tmp_path, "b.mdc", '---\ndescription: TypeScript\nglobs: ["lib/**", "*.mts"]\n---\n\n- Use strict mode.\n')
-    code, out, err = run_cli("consolidate", "a.mdc", "b.mdc", cwd=tmp_path)
-    assert code == 0, err
-    assert '\nglobs: ["*.ts", "lib/**", "*.mts"]\n' in out
 
 
 def test_fmt_keeps_empty_keys_empty(tmp_path: Path) -> None:
