@@ -371,10 +371,11 @@ class _BodyDiff:
 
     def _anchors(self) -> _Anchor:
         """Where a removed node goes in new-file order: just after its nearest paired predecessor."""
+        # The tops of the files pair too: a removal with nothing paired before it follows the
+        # changes at the top of the new file rather than opening the report.
         known: list[tuple[int, int]] = []
         for o, n in self.section_pair.items():
-            if o:
-                known.append((self.old.sections[o].line, self.new.sections[n].line))
+            known.append((self.old.sections[o].line, self.new.sections[n].line))
         for i, j in self.item_pair.items():
             known.append((self.old.items[i].item.line, self.new.items[j].item.line))
         known.sort()

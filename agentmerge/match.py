@@ -386,10 +386,13 @@ def longest_common_order(
 
     The pairs left out are the ones that moved: the reviewer sees the fewest moves that explain
     the new order, as difflib aligns lines. Among orders of the same length, the one keeping most
-    ``preferred`` pairs (those otherwise unchanged) wins, so a move is put on a pair that also
-    changed; then the one keeping most ``favoured`` pairs (section headings, so that a line that
+    ``preferred`` pairs (those otherwise unchanged), weighed by size too, wins, so a move is put
+    on a pair that also changed; then the one keeping most ``favoured`` pairs (section headings, so that a line that
     crossed a heading is the move rather than the heading); then the one whose pairs travelled
-    least, so the move is put on what went far. Ties after that go to the earliest pairs.
+    least, so the move is put on what went far; then the one standing earliest in the two files
+    together (least sum of both positions). Every tier reads a pair the same whichever side is
+    old, so the two directions of a diff keep the same pairs; ties after that go to the earliest
+    pairs of the old side.
 
     A weighted longest increasing subsequence over a Fenwick tree: n log n, so a whole
     document's units can be aligned at once.
@@ -398,20 +401,26 @@ def longest_common_order(
     if not ordered:
         return set()
     ranks = {j: r for r, j in enumerate(sorted(j for _, j in ordered))}
-    # Each tier outweighs all lower tiers together: length first, then preferred pairs, then
-    # favoured ones, then pairs that travelled least (|old position - new position|, the same
-    # whichever side is old, so the two directions of a diff choose alike).
+    # Each tier outweighs all lower tiers together: size first (length when no sizes are given),
+    # then the size of the preferred pairs, then favoured pairs, then pairs that travelled least
+    # (|old position - new position|), then pairs standing early (old position + new position).
+    # Each tier reads a pair the same whichever side is old, so the two directions of a diff
+    # choose alike.
     count = len(ordered)
+    late = max(i + j for i, j in ordered) + 1
+    travel = late * (count + 1)
     far = max(abs(i - j) for i, j in ordered) + 1
-    favour = far * (count + 1)
+    size_of = [sizes.get(pair, 1) if sizes else 1 for pair in ordered]
+    favour = travel * far * (count + 1)
     prefer = favour * (count + 1)
-    big = prefer * (count + 1)
+    big = prefer * (sum(size_of) + 1)
     weight = [
-        big * (sizes.get(pair, 1) if sizes else 1)
-        + (prefer if pair in preferred else 0)
+        big * lines
+        + (prefer * lines if pair in preferred else 0)
         + (favour if pair in favoured else 0)
-        + (far - abs(i - j))
-        for pair in ordered
+        + travel * (far - abs(i - j))
+        + (late - i - j)
+        for pair, lines in zip(ordered, size_of, strict=True)
         for i, j in (pair,)
     ]
     size = len(ordered)

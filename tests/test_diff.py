@@ -167,6 +167,20 @@ def test_removed_section_reports_the_section_and_its_items() -> None:
     assert all(c.context == "Output" and c.context_removed for c in result.changes)
 
 
+def test_a_removed_section_after_a_replaced_opening_is_listed_after_the_top_of_the_file() -> None:
+    """Nothing before the removed section pairs: it still follows what changed above it."""
+    top = "---\nname: a\ndescription: d\n---\n\n"
+    old = top + "You are the old opening.\n\n## Purpose\n\n- do the purpose\n\n## Keep\n\n- keep this\n"
+    new = top + "An unrelated new first paragraph here.\n\n## Keep\n\n- keep this\n"
+    result = diff(old, new)
+    assert [(c.op, c.kind, c.context) for c in result.changes] == [
+        ("removed", "item", None),
+        ("added", "item", None),
+        ("removed", "section", "Purpose"),
+        ("removed", "item", "Purpose"),
+    ]
+
+
 def test_empty_side_adds_everything() -> None:
     """An empty old side (a new file) reports every field, section and item as added."""
     result = diff("", BASE)

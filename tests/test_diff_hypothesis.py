@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from agentmerge.diff import diff_agents
@@ -44,6 +44,38 @@ def test_a_generated_agent_diffed_with_itself_is_identical(doc: tuple) -> None: 
 
 @settings(max_examples=150, deadline=None)
 @given(document, document)
+# Two orders of equal weight that mirror each other: the direction used to decide which one stayed.
+@example(
+    (
+        "inherit",
+        [],
+        [
+            ("Rules", False, []),
+            ("Rules", False, ["run run", "run run run"]),
+            ("Rules", False, []),
+            ("Rules", False, ["run run", "run run run run run run run"]),
+        ],
+    ),
+    (
+        "inherit",
+        [],
+        [
+            ("Rules", False, []),
+            ("Rules", False, ["run run", "run run run"]),
+            ("Rules", False, ["run run run run run run run"]),
+            ("Rules", False, ["run run", "run run"]),
+        ],
+    ),
+)
+# A renamed section and an unchanged one trading places: the move goes on the renamed one both ways.
+@example(
+    ("inherit", [], [("Rules", False, ["run run"] * 3), ("Steps", False, ["run run"]), ("Steps", False, ["run run"])]),
+    (
+        "inherit",
+        [],
+        [("Rules", False, ["run run"] * 3), ("Steps", False, ["run run run"]), ("Rules", False, ["run run"])],
+    ),
+)
 def test_swapping_sides_swaps_added_and_removed(one: tuple, two: tuple) -> None:  # type: ignore[type-arg]
     """What one direction adds the other removes; rewordings and moves count the same both ways."""
     a, b = parse_text(render(one), "a.md"), parse_text(render(two), "b.md")
