@@ -225,9 +225,9 @@ def _pseudo_line(title: str) -> str:
 _LIST_KINDS = {"bullet": "-", "task": "-", "ordered": "1."}
 
 
-def _list_block(items: list[Item]) -> str:
+def _list_block(items: list[Item], start: int | None = None) -> str:
     lines: list[str] = []
-    for number, item in enumerate(items, start=_start(items)):
+    for number, item in enumerate(items, start=_start(items) if start is None else start):
         lines.extend(_list_item_lines(item, number))
     return "\n".join(lines)
 
@@ -258,6 +258,9 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
         marker = "-"
     indent = " " * (len(f"{number}. ") if item.kind == "ordered" else 2)
     children = list(item.children)
+    # The number the first list of children starts from: its first item's, or, when that item
+    # went on the marker's line, the one after it (the rest of the same ordered list).
+    start: int | None = None
     if item.text or item.kind == "task" or not children:
         # Trailing spaces stay: two of them are a hard line break.
         text_lines = _guarded(item.text, item.kind != "task").split("\n")
@@ -284,9 +287,11 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
         # An item without text of its own starts with its first child on the marker's line:
         # ``-`` followed by a blank line would end the item before the child.
         first = children.pop(0)
-        first_lines = _child_lines(first, 1)
+        first_lines = _child_lines(first, _start([first]))
         lines = [f"{marker} {first_lines[0]}"]
         lines.extend(f"{indent}{line}" if line else "" for line in first_lines[1:])
+        if first.kind == "ordered" and children and children[0].kind == "ordered":
+            start = _start([first]) + 1
     if re.match(_RULE, lines[0]):
         # "- --" would be a thematic break; "+" never starts one.
         lines[0] = "+" + lines[0][1:]
@@ -298,9 +303,10 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
             sub_run.append(child)
             continue
         if sub_run:
-            lines.extend(["", *_indented_run(sub_run, indent)] if after_block else _indented_run(sub_run, indent))
+            run_lines = _indented_run(sub_run, indent, start)
+            lines.extend(["", *run_lines] if after_block else run_lines)
             after_block = False
-        sub_run = []
+        sub_run, start = [], None
         if child.kind in _LIST_KINDS:
             sub_run.append(child)
         else:
@@ -308,7 +314,8 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
             lines.extend(f"{indent}{line}" if line else "" for line in _item_block(child).split("\n"))
             after_block = True
     if sub_run:
-        lines.extend(["", *_indented_run(sub_run, indent)] if after_block else _indented_run(sub_run, indent))
+        run_lines = _indented_run(sub_run, indent, start)
+        lines.extend(["", *run_lines] if after_block else run_lines)
     return lines
 
 
@@ -318,10 +325,10 @@ def _child_lines(item: Item, number: int) -> list[str]:
     return _item_block(item).split("\n")
 
 
-def _indented_run(run: list[Item], indent: str) -> list[str]:
+def _indented_run(run: list[Item], indent: str, start: int | None = None) -> list[str]:
     if not run:
         return []
-    lines = [f"{indent}{line}" if line else "" for line in _list_block(run).split("\n")]
+    lines = [f"{indent}{line}" if line else "" for line in _list_block(run, start).split("\n")]
     if " " not in lines[0].strip():
         # An empty first item cannot interrupt the text above it ("-" would underline it).
         lines.insert(0, "")

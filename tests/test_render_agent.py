@@ -187,6 +187,21 @@ def test_empty_sub_list_item_after_text_does_not_underline_it() -> None:
     assert_round_trip(agent)
 
 
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("- 3. a\n  4. b\n", "- 3. a\n  4. b\n"),
+        ("- 3. a\n  7. b\n", "- 3. a\n  4. b\n"),
+        ("- 0.\n", "- 0.\n"),
+        ("- - a\n  1. b\n", "- - a\n  1. b\n"),
+    ],
+)
+def test_a_numbered_list_on_a_bullets_marker_line_keeps_its_first_number(text: str, written: str) -> None:
+    """``- 3. a`` is a bullet holding a list that starts at 3: written ``- 1. a``, it started at 1."""
+    agent = parse_text(text, "a.md")
+    assert assert_round_trip(agent) == written
+
+
 def test_annotation_removal_never_leaves_a_setext_underline() -> None:
     """``a`` over ``=== <!-- x.md:1 -->`` keeps its comment: removed, ``===`` would underline ``a``."""
     agent = parse_text("a\n=== <!-- x.md:1 -->\n", "a.md")
