@@ -364,6 +364,12 @@ class _Side:
         return found.end() if found.group("space") else found.end() + 1
 
 
+def _written(side: _Side, ref: Ref) -> list[str]:
+    """The non-blank lines of a unit as its side wrote them, without trailing spaces."""
+    start, end = side.region(ref)
+    return [line.rstrip() for line in side.lines[start - 1 : end] if line.strip()]
+
+
 def _title(section: Section) -> str:
     return match.title_key(section.title or "")
 
@@ -550,7 +556,11 @@ class _Merger:
             return self._conflict_lines(o, b, None, "changed in ours, removed in theirs", head_only=False)
         head_end = ours.head(o)[1]
         rest = self._container(o, None, head_end + 1, ours.region(o)[1])
-        if ours.own_key(o) == base.own_key(b) and not any(line.text and line.text.strip() for line in rest):
+        # What is left is content OURS keeps, unless OURS left the whole unit as it was: lines
+        # that are no unit (a rule, a comment) stay in the output otherwise.
+        if ours.own_key(o) == base.own_key(b) and (
+            not any(line.text and line.text.strip() for line in rest) or _written(ours, o) == _written(base, b)
+        ):
             self._take("theirs", "removed", b)
             return []
         why = (

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_parse_properties import document
 
 from agentmerge.fields import names
 from agentmerge.merge import merge_texts
@@ -218,3 +219,16 @@ def test_units_theirs_did_not_touch_keep_ours_bytes(scenario: Scenario) -> None:
     result = merge_texts(base.text(), o_text, base.text())
     assert result.clean
     assert result.text == o_text
+
+
+@settings(max_examples=100, deadline=None)
+@given(document(), document())
+@example("## X\n\n- j\n\n---\n\n- k\n", "A new file.\n")
+def test_a_side_left_as_the_base_takes_the_other_sides_file(base: str, other: str) -> None:
+    """Whatever the files hold (rules, HTML, tables, code), an untouched side yields to the other.
+
+    The example: the rule between two bullets is no unit; it was left behind under a heading
+    THEIRS removed, as if OURS had kept content there, and the merge conflicted.
+    """
+    assert merge_texts(base, base, other).text == other
+    assert merge_texts(base, other, base).text == other
