@@ -195,7 +195,10 @@ def flatten(agents: Sequence[Agent]) -> Inputs:
         index = len(inputs.sections)
         inputs.sections.append(InputSection(source, None, -1, ROOT_ROLE, children, headings, group=0))
         _walk(inputs, source, index, children)
-    inputs.item_index = {(e.source, e.item.line): n for n, e in enumerate(inputs.items)}
+    # An item with no text of its own shares its line with its first child (``- 1. step``,
+    # ``- > quote``): the line names the outer item, which comes first.
+    for n, entry in enumerate(inputs.items):
+        inputs.item_index.setdefault((entry.source, entry.item.line), n)
     return inputs
 
 

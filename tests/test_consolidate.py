@@ -14,6 +14,7 @@ from conftest import model_shape as shape
 
 from agentmerge import consolidate
 from agentmerge.consolidate import Consolidation
+from agentmerge.diff import diff_agents
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent
 from agentmerge.render import consolidation_to_dict
@@ -599,3 +600,14 @@ def test_two_inputs_one_examples_section_each_keep_both_when_they_show_different
     text = render_agent(consolidate([a, b]).agent)
     assert "## Example Output\n\nA report for a small change:" in text
     assert "## Example Interactions\n\n" in text
+
+
+@pytest.mark.parametrize("opening", ["- 1. Run the tests", "- ```sh\n  npm test\n  ```", "- > Ask first."])
+def test_an_item_with_no_text_of_its_own_keeps_its_place(opening: str) -> None:
+    """Such an item shares its line with its first child; it was ordered as that child, found in
+    no input's order and written after the subsection, which then took it in."""
+    text = f"- Read the diff\n{opening}\n- Write the summary\n\n## Later\n\n- Close the issue\n"
+    agent = parse_text(text, "a.md")
+    result = consolidate([agent])
+    assert render_consolidation(result) == text
+    assert diff_agents(agent, result.agent).identical
