@@ -387,12 +387,12 @@ def longest_common_order(
     The pairs left out are the ones that moved: the reviewer sees the fewest moves that explain
     the new order, as difflib aligns lines. Among orders of the same length, the one keeping most
     ``preferred`` pairs (those otherwise unchanged), weighed by size too, wins, so a move is put
-    on a pair that also changed; then the one keeping most ``favoured`` pairs (section headings, so that a line that
-    crossed a heading is the move rather than the heading); then the one whose pairs travelled
-    least, so the move is put on what went far; then the one standing earliest in the two files
-    together (least sum of both positions). Every tier reads a pair the same whichever side is
-    old, so the two directions of a diff keep the same pairs; ties after that go to the earliest
-    pairs of the old side.
+    on a pair that also changed; then the one keeping most ``favoured`` pairs (section headings,
+    so that a line that crossed a heading is the move rather than the heading); then the one
+    whose pairs travelled least, so the move is put on what went far; then the one standing
+    earliest in the two files together (least sum of both positions). Every tier reads a pair
+    the same whichever side is old, so the two directions of a diff keep the same pairs; ties
+    after that go to the earliest pairs of the old side.
 
     A weighted longest increasing subsequence over a Fenwick tree: n log n, so a whole
     document's units can be aligned at once.
