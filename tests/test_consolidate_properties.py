@@ -60,6 +60,10 @@ def agent_text(draw: st.DrawFn) -> str:
             lines.append(f"{marker} {text}")
             if draw(st.integers(0, 5)) == 0:
                 lines.append(f"  - {draw(sentence)}")
+        if draw(st.integers(0, 4)) == 0:
+            # An item with no text of its own: it opens with a numbered step, a quote or code.
+            opener = draw(st.sampled_from(["3. {}", "> {}", "```\n  {}\n  ```"]))
+            lines.append("- " + opener.format(draw(sentence)))
         lines.append("")
     return "\n".join(lines)
 
