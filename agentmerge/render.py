@@ -679,19 +679,27 @@ emphasis, code, links, HTML, entities, table cells or math in GitHub's Markdown.
 _LINE_START_MARK = r"^(?:[-+=>#]|\d{1,9}[.)])"
 
 
+_GITHUB_REFERENCE = r"(?<![\w@])@(?=[A-Za-z0-9])|#(?=\d)"
+"""An ``@`` GitHub reads as a mention (``@octocat``, ``@org/team``; not the one in ``a@b.com``) and
+a ``#`` it reads as an issue reference (``#12``, ``owner/repo#12``)."""
+
+
 def markdown_text(text: str, *, line_start: bool = True) -> str:
-    """``text`` from a file, as Markdown text on one line that renders as exactly that text.
+    """``text`` from a file, as Markdown text on one line that renders as that text.
 
     Line breaks become spaces; each character that could start Markdown or HTML is escaped with a
     backslash (CommonMark allows it before any ASCII punctuation), and with ``line_start`` so is a
     leading list, quote, heading or setext mark, since a folded text starts a line of its own.
+    A zero-width space follows each ``@`` and ``#`` GitHub would read as a mention or an issue
+    reference (``_GITHUB_REFERENCE``): a report posted as a pull request comment quotes a
+    stranger's text, and must not notify the people it names or link the issues it cites.
     """
     flat = visible(" ".join(text.split()))
     escaped = "".join(f"\\{c}" if c in MARKDOWN_ESCAPED else c for c in flat)
     mark = re.match(_LINE_START_MARK, escaped) if line_start else None
     if mark:
         escaped = escaped[: mark.end() - 1] + "\\" + escaped[mark.end() - 1 :]
-    return escaped
+    return re.sub(_GITHUB_REFERENCE, lambda found: found.group() + "\u200b", escaped)
 
 
 def markdown_code(text: str, *, table: bool = False) -> str:

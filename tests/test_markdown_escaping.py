@@ -3,6 +3,7 @@ Markdown or HTML of the report's own (a fold that hides the next file's call-out
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -180,3 +181,27 @@ def test_markdown_code_holds_any_backticks(text: str) -> None:
     parsed = Structure()
     parsed.feed(html)
     assert parsed.tags == {"p", "code"} and parsed.text() == " ".join(text.split())
+
+
+def test_mentions_and_issue_references_are_broken_with_a_zero_width_space() -> None:
+    """A report posted as a comment quotes strangers' text: it notifies no one and links no issue."""
+    text = "Ask @octocat or @org/team, see #12 and owner/repo#3; mail a@b.com; C# 7; #tag"
+    escaped = markdown_text(text)
+    assert "@\u200boctocat" in escaped and "@\u200borg/team" in escaped
+    assert "#\u200b12" in escaped and "repo#\u200b3" in escaped
+    assert "a@b.com" in escaped and "C# 7" in escaped and "#tag" in escaped
+    html = MarkdownIt("commonmark").render(escaped)
+    parsed = Structure()
+    parsed.feed(html)
+    assert parsed.text().replace("\u200b", "") == text
+
+
+def test_a_diff_report_in_markdown_mentions_no_one(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text("---\nname: a\ndescription: d\n---\n\n- Keep this\n", encoding="utf-8")
+    new.write_text(
+        "---\nname: a\ndescription: d @octocat\n---\n\n- Keep this\n- Ask @octocat about #12\n", encoding="utf-8"
+    )
+    code, out, _ = run_cli("diff", "--format", "markdown", str(old), str(new))
+    assert code == 1 and "octocat" in out
+    assert not re.search(r"(?<![\w@])@octocat|#12", out.replace("`@octocat`", ""))
