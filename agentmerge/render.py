@@ -716,11 +716,6 @@ def markdown_code(text: str, *, table: bool = False) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
-def html_text(text: str) -> str:
-    """``text`` escaped for an HTML element such as ``<summary>``."""
-    return visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
 # --------------------------------------------------------------------------------------------
 # Line diffs (files that are not agent files)
 
