@@ -197,7 +197,7 @@ def test_mentions_and_issue_references_are_broken_with_a_zero_width_space() -> N
 
 
 def test_a_diff_report_in_markdown_mentions_no_one(tmp_path: Path) -> None:
-    """In redlines and added text alike; a frontmatter value shown as code is left as written."""
+    """In redlines and added text alike (a code span, which GitHub never links, may keep it)."""
     old, new = tmp_path / "old.md", tmp_path / "new.md"
     old.write_text("---\nname: a\ndescription: d\n---\n\n- Keep this\n", encoding="utf-8")
     new.write_text(
