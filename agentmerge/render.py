@@ -679,9 +679,13 @@ emphasis, code, links, HTML, entities, table cells or math in GitHub's Markdown.
 _LINE_START_MARK = r"^(?:[-+=>#]|\d{1,9}[.)])"
 
 
-_GITHUB_REFERENCE = r"(?<![\w@])@(?=[A-Za-z0-9])|#(?=\d)"
-"""An ``@`` GitHub reads as a mention (``@octocat``, ``@org/team``; not the one in ``a@b.com``) and
-a ``#`` it reads as an issue reference (``#12``, ``owner/repo#12``)."""
+_GITHUB_REFERENCE = (
+    r"(?<![\w@])@(?=[A-Za-z0-9])|#(?=\d)|(?i:github)(?=\.com/[^/\s]+/[^/\s]+/(?:issues|pull|discussions)/\d)"
+)
+"""What GitHub reads as a mention or an issue reference, up to where a zero-width space breaks it:
+an ``@`` (``@octocat``, ``@org/team``; not the one in ``a@b.com``), a ``#`` (``#12``,
+``owner/repo#12``) and the ``github`` of a link to an issue, pull request or discussion (which,
+linked, would put a back-reference on it)."""
 
 
 def markdown_text(text: str, *, line_start: bool = True) -> str:
@@ -691,8 +695,9 @@ def markdown_text(text: str, *, line_start: bool = True) -> str:
     backslash (CommonMark allows it before any ASCII punctuation), and with ``line_start`` so is a
     leading list, quote, heading or setext mark, since a folded text starts a line of its own.
     A zero-width space follows each ``@`` and ``#`` GitHub would read as a mention or an issue
-    reference (``_GITHUB_REFERENCE``): a report posted as a pull request comment quotes a
-    stranger's text, and must not notify the people it names or link the issues it cites.
+    reference, and the ``github`` of a link to an issue (``_GITHUB_REFERENCE``): a report posted
+    as a pull request comment quotes a stranger's text, and must not notify the people it names
+    or put a reference on the issues it cites.
     """
     flat = visible(" ".join(text.split()))
     escaped = "".join(f"\\{c}" if c in MARKDOWN_ESCAPED else c for c in flat)

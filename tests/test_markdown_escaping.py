@@ -185,11 +185,15 @@ def test_markdown_code_holds_any_backticks(text: str) -> None:
 
 def test_mentions_and_issue_references_are_broken_with_a_zero_width_space() -> None:
     """A report posted as a comment quotes strangers' text: it notifies no one and links no issue."""
-    text = "Ask @octocat or @org/team, see #12 and owner/repo#3; mail a@b.com; C# 7; #tag"
+    text = (
+        "Ask @octocat or @org/team, see #12 and owner/repo#3 and https://github.com/o/r/issues/4; "
+        "mail a@b.com; C# 7; #tag; https://github.com/o/r/blob/main/README.md"
+    )
     escaped = markdown_text(text)
     assert "@\u200boctocat" in escaped and "@\u200borg/team" in escaped
-    assert "#\u200b12" in escaped and "repo#\u200b3" in escaped
+    assert "#\u200b12" in escaped and "repo#\u200b3" in escaped and "github\u200b.com/o/r/issues/4" in escaped
     assert "a@b.com" in escaped and "C# 7" in escaped and "#tag" in escaped
+    assert "https://github.com/o/r/blob/main/README.md" in escaped
     html = MarkdownIt("commonmark").render(escaped)
     parsed = Structure()
     parsed.feed(html)
