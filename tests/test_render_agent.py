@@ -202,6 +202,22 @@ def test_a_numbered_list_on_a_bullets_marker_line_keeps_its_first_number(text: s
     assert assert_round_trip(agent) == written
 
 
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("   - \n     code\n    - a\n", "-    code\n    - a\u00a0\n"),
+        ("   1. x\n     1. y\n", "1.    x\n    1. y\u00a0\n"),
+        ("- parent\n     - child\n      - a\n", "- parent\n  -    child\n      - a\u00a0\n"),
+    ],
+)
+def test_a_lazy_line_that_starts_like_a_block_stays_in_its_paragraph(text: str, written: str) -> None:
+    """``- a`` four columns in but short of the item's content continues its paragraph; written at
+    the content's column it would open a list, so the content moves past the fifth column."""
+    agent = parse_text(text, "a.md")
+    assert any(line[:1] in "-1" for i in agent.body.items[0].walk() for line in i.text.split("\n")[1:])
+    assert assert_round_trip(agent) == written
+
+
 def test_annotation_removal_never_leaves_a_setext_underline() -> None:
     """``a`` over ``=== <!-- x.md:1 -->`` keeps its comment: removed, ``===`` would underline ``a``."""
     agent = parse_text("a\n=== <!-- x.md:1 -->\n", "a.md")
