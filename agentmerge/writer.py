@@ -258,25 +258,20 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
         marker = "-"
     indent = " " * (len(f"{number}. ") if item.kind == "ordered" else 2)
     text_lines = _guarded(item.text, item.kind != "task").split("\n")
-    # A line of the item's paragraph that starts like a block (``1. x``, ``- y``) and has no
-    # indentation of its own stood lazily in the source: short of the item's content, yet four
-    # columns in, where no block can start. It can only be written so: the marker followed by
-    # four spaces (the content then starts past the fifth column) and the line four columns in.
-    held = {
-        n
-        for n, (before, line) in enumerate(itertools.pairwise(text_lines), start=1)
-        if before and line[:1] not in (" ", "\t") and re.match(_BLOCK_START, line) and not re.match(_TABLE_RULE, line)
-    }
-    wide = bool(held) and item.kind != "task"
-    if wide:
-        indent = " " * (len(marker) + 4)
+    head = f"{marker} "
+    held = _held_lines(text_lines)
+    if held:
+        # The bullet or number is followed by four spaces, so the content starts past the fifth
+        # column; a task's box is part of its text, after them (``-    [ ] x``).
+        bullet, box = ("-", f"{marker[2:]} ") if item.kind == "task" else (marker, "")
+        head, indent = f"{bullet}    {box}", " " * (len(bullet) + 4)
     children = list(item.children)
     # The number the first list of children starts from: its first item's, or, when that item
     # went on the marker's line, the one after it (the rest of the same ordered list).
     start: int | None = None
     if item.text or item.kind == "task" or not children:
         # Trailing spaces stay: two of them are a hard line break.
-        lines = [f"{marker}{'    ' if wide else ' '}{text_lines[0]}" if text_lines[0] else marker]
+        lines = [f"{head}{text_lines[0]}" if text_lines[0] else marker]
         # Continuation lines that would form a table or a setext underline once indented were
         # lazy in the source (neither can be a lazy line); written lazily again they stay text.
         # Lines that keep indentation of their own stood deeper than the item's content in the
@@ -294,7 +289,7 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
             )
             if number > 0 and not before:
                 line = _guarded(line, True)  # a new paragraph of the item, guarded as one
-            if wide and number + 1 in held:
+            if number + 1 in held:
                 lines.append(f"    {line}")
                 continue
             lines.append(f"{indent}{line}" if line and deep else line)
@@ -332,6 +327,17 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
         run_lines = _indented_run(sub_run, indent, start)
         lines.extend(["", *run_lines] if after_block else run_lines)
     return lines
+
+
+def _held_lines(text_lines: list[str]) -> set[int]:
+    """The lines of an item's paragraph (by index) that start like a block (``1. x``, ``- y``)
+    with no indentation of their own: such a line stood lazily in the source, short of the item's
+    content yet four columns in, where no block can start, and is written there again."""
+    return {
+        n
+        for n, (before, line) in enumerate(itertools.pairwise(text_lines), start=1)
+        if before and line[:1] not in (" ", "\t") and re.match(_BLOCK_START, line) and not re.match(_TABLE_RULE, line)
+    }
 
 
 def _child_lines(item: Item, number: int) -> list[str]:

@@ -208,6 +208,7 @@ def test_a_numbered_list_on_a_bullets_marker_line_keeps_its_first_number(text: s
         ("   - \n     code\n    - a\n", "-    code\n    - a\u00a0\n"),
         ("   1. x\n     1. y\n", "1.    x\n    1. y\u00a0\n"),
         ("- parent\n     - child\n      - a\n", "- parent\n  -    child\n      - a\u00a0\n"),
+        ("   - [x] x\n    - a\n", "-    [x] x\n    - a\u00a0\n"),
     ],
 )
 def test_a_lazy_line_that_starts_like_a_block_stays_in_its_paragraph(text: str, written: str) -> None:
