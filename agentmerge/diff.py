@@ -289,17 +289,18 @@ def _verbatim_requoted(old: Agent, new: Agent) -> tuple[str, ...]:
     """The keys whose value is the same on both sides but quoted on one only, among those both
     files' formats read as the rest of the line (``formats.Format.verbatim_keys``)."""
     after = {f.key: f for f in new.fields}
-    requoted = [
-        f.key
-        for f in old.fields
-        if f.key in after and bool(f.quote) != bool(after[f.key].quote) and same_value(f.value, after[f.key].value)
-    ]
+    requoted = [f.key for f in old.fields if f.key in after and _requoted(f, after[f.key])]
     if not requoted:
         return ()
     from agentmerge.formats import verbatim_keys  # only then: most diffs never load the format table
 
     keys = verbatim_keys([old.path, new.path])
     return tuple(key for key in requoted if key in keys)
+
+
+def _requoted(a: Field, b: Field) -> bool:
+    """Whether two values of a key are the same but for quotes, quoted on one side only."""
+    return bool(a.quote) != bool(b.quote) and same_value(a.value, b.value)
 
 
 def _is_empty(agent: Agent) -> bool:
@@ -930,7 +931,7 @@ def diff_frontmatter(
             gained = tuple(names(b.value)) if key in SET_KEYS else ()
             widened = old_exists and _widens(key, None, b.value)
             yield FieldChange("added", key, None, b.value, None, b.line, added_names=gained, widened=widened)
-        elif key in verbatim and bool(a.quote) != bool(b.quote) and same_value(a.value, b.value):
+        elif key in verbatim and _requoted(a, b):
             yield FieldChange(
                 "changed", key, _as_written(a), _as_written(b), a.line, b.line, part="quoting", widened=not b.quote
             )

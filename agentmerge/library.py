@@ -273,8 +273,10 @@ class GroupOutput:
 def file_names(groups: Sequence[Group], *, target: str | None = None) -> list[str]:
     """``<name><ending>`` for each group (``output_suffix``, or the ``target`` format's ending),
     the names unique (``-2``, ``-3``, ... added in group order)."""
-    from agentmerge.formats import BY_NAME
+    if target is not None:
+        from agentmerge.formats import BY_NAME
 
+        ending = BY_NAME[target].suffix
     used: set[str] = set()
     names: list[str] = []
     for g in groups:
@@ -284,8 +286,7 @@ def file_names(groups: Sequence[Group], *, target: str | None = None) -> list[st
             n += 1
             name = f"{base}-{n}"
         used.add(name.casefold())
-        ending = BY_NAME[target].suffix if target is not None else output_suffix([m.path for m in g.members])
-        names.append(name + ending)
+        names.append(name + (ending if target is not None else output_suffix([m.path for m in g.members])))
     return names
 
 

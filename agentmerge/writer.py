@@ -281,12 +281,7 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
             # After a blank line (a new paragraph of the item) a line cannot be lazy; the first
             # line, on the marker's line, is never blank in that sense.
             # A line that starts like a block would end the item if it were lazy.
-            deep = (
-                not lazy
-                or line[:1] in (" ", "\t")
-                or (number > 0 and not before)
-                or (re.match(_BLOCK_START, line) is not None and not re.match(_TABLE_RULE, line))
-            )
+            deep = not lazy or line[:1] in (" ", "\t") or (number > 0 and not before) or _opens_block(line)
             if number > 0 and not before:
                 line = _guarded(line, True)  # a new paragraph of the item, guarded as one
             if number + 1 in held:
@@ -336,8 +331,13 @@ def _held_lines(text_lines: list[str]) -> set[int]:
     return {
         n
         for n, (before, line) in enumerate(itertools.pairwise(text_lines), start=1)
-        if before and line[:1] not in (" ", "\t") and re.match(_BLOCK_START, line) and not re.match(_TABLE_RULE, line)
+        if before and line[:1] not in (" ", "\t") and _opens_block(line)
     }
+
+
+def _opens_block(line: str) -> bool:
+    """Whether ``line`` starts like a block (``_BLOCK_START``) other than a table's delimiter row."""
+    return re.match(_BLOCK_START, line) is not None and not re.match(_TABLE_RULE, line)
 
 
 def _child_lines(item: Item, number: int) -> list[str]:
