@@ -548,13 +548,15 @@ class _Arranger:
             return None
         return "ordered" if votes["ordered"] > votes["bullet"] else "bullet"
 
-    def _written_kind(self, number: int, style: str | None) -> str:
+    def _written_kind(self, number: int, style: str | None, *, after_sibling: bool = False) -> str:
         """The kind cluster ``number`` is written as: its kept wording's, in the section's list
-        ``style``. A paragraph that holds nested items, or is nested in one, is written as a list
-        item: Markdown nests items only in list items, and a paragraph under a list item reads
-        back as more of that item's text (a paragraph over nested items would lose them)."""
+        ``style``. A paragraph that holds nested items is written as a list item (Markdown nests
+        items only in list items), and so is one nested in an item as its first child, which
+        would read back as more of that item's text; after a sibling (``after_sibling``) a nested
+        paragraph stays a paragraph."""
         kind = self.items[self.kept[number]].item.kind
-        if kind == "paragraph" and (self.children_of.get(number) or self.under[number] >= 0):
+        nested_first = self.under[number] >= 0 and not after_sibling
+        if kind == "paragraph" and (self.children_of.get(number) or nested_first):
             kind = next(
                 (k for k in (self.items[i].item.kind for i in self.clusters[number]) if k in ("bullet", "ordered")),
                 "bullet",
@@ -624,7 +626,9 @@ class _Arranger:
         )
         return winners[0].title or ""
 
-    def _merged_item(self, cluster: list[int], number: int, style: str | None) -> MergedItem:
+    def _merged_item(
+        self, cluster: list[int], number: int, style: str | None, *, after_sibling: bool = False
+    ) -> MergedItem:
         kept_index = self.kept[number]
         members = [self.items[i].item for i in cluster]
         sources = [self.items[i].source for i in cluster]
@@ -644,8 +648,11 @@ class _Arranger:
             )
             for n in order
         )
-        children = [self._merged_item(self.clusters[n], n, None) for n in self._child_order(number)]
-        kind = self._written_kind(number, style)
+        children = [
+            self._merged_item(self.clusters[n], n, None, after_sibling=k > 0)
+            for k, n in enumerate(self._child_order(number))
+        ]
+        kind = self._written_kind(number, style, after_sibling=after_sibling)
         item = replace(
             kept,
             kind=kind,  # type: ignore[arg-type]

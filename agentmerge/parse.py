@@ -837,6 +837,14 @@ class _BodyParser:
                 content = _strip_annotation(tokens[position + 1].content)
                 if content and token.type == "paragraph_open" and token.map:
                     content, points = self._points(content, token.map[0])
+                    if children and content:
+                        # After a sub-list or a block the paragraph is read there, so it is an
+                        # item of its own in that place, not more of the item's opening text.
+                        stop = token.map[0] + content.count("\n") + 1 if points else token.map[1]
+                        line, end = self._line(token.map[0]), self._end_line(token.map[0], stop)
+                        paragraph = Item(kind="paragraph", text=content, line=line, end_line=end, label=_label(content))
+                        children.append(paragraph)
+                        content = ""
                     children.extend(points)
                 if content:  # an empty heading (``#``) inside an item adds no text
                     texts.append(content)

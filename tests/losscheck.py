@@ -59,7 +59,8 @@ class Unit:
     """One block of a file, normalised."""
 
     kind: str
-    """text (a paragraph or a list item's own text), heading, code, table, quote or html."""
+    """text (a paragraph, or a list item's own text: its paragraphs before any sub-list or block),
+    heading, code, table, quote or html."""
     key: str
     """The normalised content."""
     line: int
@@ -113,6 +114,17 @@ class _Open:
     parent: _Open | None
     parts: list[str] = field(default_factory=list)
     key: str = ""
+    blocks: bool = False
+    """Whether a sub-list or block has come in the item: a paragraph after one is its own unit."""
+
+
+_ITEM_BLOCKS = frozenset(
+    {"bullet_list_open", "ordered_list_open", "fence", "code_block", "html_block", "table_open", "blockquote_open"}
+)
+
+
+_PROVENANCE = re.compile(r"<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*\s*-->")
+"""A provenance comment (``consolidate --annotate``), which the parser drops."""
 
 
 def units(text: str) -> list[Unit]:
@@ -126,6 +138,8 @@ def units(text: str) -> list[Unit]:
         token = tokens[n]
         line = token.map[0] + 1 if token.map else 0
         top = stack[-1] if stack else None
+        if top is not None and token.level == top.level + 1 and token.type in _ITEM_BLOCKS:
+            top.blocks = top.blocks or not _PROVENANCE.fullmatch(token.content.strip())
         if token.type == "list_item_open":
             stack.append(_Open(line, token.level, top))
         elif token.type == "list_item_close":
@@ -138,7 +152,7 @@ def units(text: str) -> list[Unit]:
             n += 2
         elif token.type == "paragraph_open":
             content = _inline(tokens[n + 1])
-            if top is not None and token.level == top.level + 1:
+            if top is not None and token.level == top.level + 1 and not top.blocks:
                 top.parts.append(content)
             else:
                 found.append(("text", normal_text(content), line, top))
@@ -154,6 +168,47 @@ def units(text: str) -> list[Unit]:
             n = end
         n += 1
     return [Unit(kind, key, line, None if parent is None else parent.key) for kind, key, line, parent in found]
+
+
+def blocks_in_order(text: str) -> list[str]:
+    """The body's paragraphs, list items' texts, headings, code and HTML blocks, each normalised,
+    in the order they are read (a list item's paragraphs each in their place), list markers and
+    task boxes aside. A line of a paragraph that opens with a typographic bullet (``•``, ``◦``,
+    ``▪``, ``–``) starts a block of its own, as the point of a list its author meant."""
+    _, body = split_frontmatter(text.replace("\r\n", "\n").replace("\r", "\n"))
+    found: list[str] = []
+    for token in _MD.parse(body):
+        if token.type == "inline":
+            for part in _points(token):
+                words = re.sub(r"^\[[ xX]\] ", "", normal_text(part))
+                if words:
+                    found.append(words)
+        elif token.type in ("fence", "code_block"):
+            found.append("code: " + normal_code(token.content))
+        elif token.type == "html_block" and not _PROVENANCE.fullmatch(token.content.strip()):
+            found.append("html: " + token.content.strip())
+    return found
+
+
+def _points(token: Token) -> list[str]:
+    """The inline text of ``token`` cut before each line that opens with a typographic bullet."""
+    parts = [""]
+    broken = True
+    for child in token.children or ():
+        if child.type in ("softbreak", "hardbreak"):
+            parts[-1] += " "
+            broken = True
+            continue
+        content = child.content if child.type in ("text", "code_inline", "html_inline", "image") else ""
+        if broken and child.type == "text" and _POINT.match(content):
+            parts.append(_POINT.sub("", content, count=1))
+        else:
+            parts[-1] += content
+        broken = False
+    return parts
+
+
+_POINT = re.compile(r"[\u2022\u25e6\u25aa\u2013][ \t]+(?=\S)")
 
 
 def _closing(tokens: list[Token], index: int) -> int:

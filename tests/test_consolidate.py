@@ -611,3 +611,18 @@ def test_an_item_with_no_text_of_its_own_keeps_its_place(opening: str) -> None:
     result = consolidate([agent])
     assert render_consolidation(result) == text
     assert diff_agents(agent, result.agent).identical
+
+
+def test_a_paragraph_after_an_items_sub_list_stays_a_paragraph_after_it() -> None:
+    """A closing paragraph under a step (after its sub-list or code block) is written there as a
+    paragraph, from one input and from two; it used to come first, or turn into one more bullet."""
+    a = parse_text(
+        "1. Run the checks:\n   - unit tests\n   - lint\n\n   Stop at the first failure.\n"
+        "2. Build the package:\n\n   ```sh\n   make dist\n   ```\n\n   Upload only what this step built.\n",
+        "a.md",
+    )
+    b = parse_text(render_agent(a).replace("- lint", "- lint and type checks"), "b.md")
+    assert render_consolidation(consolidate([a])) == render_agent(a)
+    text = render_agent(consolidate([a, b]).agent)
+    assert "   - lint and type checks\n\n   Stop at the first failure.\n2. Build" in text
+    assert "   ```\n\n   Upload only what this step built.\n" in text

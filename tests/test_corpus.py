@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from conftest import corpus_files, corpus_params, needs_corpus
+from losscheck import blocks_in_order
 from test_render_agent import assert_round_trip
 
 from agentmerge.parse import read_agent
+from agentmerge.writer import render_agent
 
 CORPUS = corpus_files()
 
@@ -28,6 +30,15 @@ def test_corpus_file_parses_and_round_trips(path: Path) -> None:
     for _, item in agent.items():
         assert 1 <= item.line <= item.end_line <= last
     assert_round_trip(agent)
+
+
+@pytest.mark.parametrize("path", corpus_params(CORPUS), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_corpus_file_keeps_every_block_in_its_place_when_formatted(path: Path) -> None:
+    """``fmt`` writes every paragraph, item text, heading and code block of the file in the order
+    it was read (eight corpus files had a list item's closing paragraph moved above its code)."""
+    data = path.read_bytes()
+    formatted = render_agent(read_agent(path))
+    assert blocks_in_order(formatted) == blocks_in_order(data.decode("utf-8", "replace"))
 
 
 @needs_corpus

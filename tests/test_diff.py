@@ -101,6 +101,15 @@ def test_opposite_polarity_is_a_rewording_that_names_the_flip() -> None:
     assert back.polarity == "affirmed"
 
 
+def test_the_paragraph_after_an_items_sub_list_is_diffed_on_its_own_line() -> None:
+    """Editing the closing paragraph of a step is that paragraph's rewording at its line, not a
+    rewording of the step (whose opening text it was folded into)."""
+    old = "# Release\n\n1. Run the checks:\n   - unit tests\n\n   Stop at the first failure.\n2. Tag it.\n"
+    change = only(diff(old, old.replace("Stop at the first failure.", "Stop at the first failing check.")))
+    assert (change.op, change.item_kind) == ("reworded", "paragraph")
+    assert change.old is not None and change.new is not None and change.old.line == change.new.line == 6
+
+
 def test_removed_and_added_bullets() -> None:
     new = BASE.replace("- Check every new dependency for known vulnerabilities\n", "")
     change = only(diff(BASE, new))

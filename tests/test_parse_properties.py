@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from losscheck import blocks_in_order
 from test_render_agent import assert_round_trip
 
 from agentmerge.errors import InputError
 from agentmerge.model import Agent
 from agentmerge.parse import parse_bytes, parse_text
+from agentmerge.writer import render_agent
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789", min_size=1, max_size=8)
 PUNCT = st.sampled_from(["", ".", ":", ",", " **bold**", " `code`", " *em*", " (note)", " - dash", "!"])
@@ -34,10 +36,26 @@ def list_block(draw: st.DrawFn, depth: int = 0) -> list[str]:
             marker = style
         text = draw(st.one_of(phrase(), st.builds(lambda p: f"**{p}:**", phrase(4))))
         lines.append(f"{marker} {text}")
+        indent = " " * (len(marker) + 1 if style == "1." else 2)
         if depth < 2 and draw(st.integers(0, 3)) == 0:
-            indent = " " * (len(marker) + 1 if style == "1." else 2)
             lines.extend(indent + line for line in draw(list_block(depth + 1)))
+        for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 4)) == 0 else 0):
+            # More of the item after a blank line: a paragraph, code, a quote or a sub-list.
+            lines.append("")
+            lines.extend(indent + line if line else "" for line in draw(item_block(depth)))
     return lines
+
+
+@st.composite
+def item_block(draw: st.DrawFn, depth: int) -> list[str]:
+    kind = draw(st.sampled_from(["paragraph", "code", "quote", "list"] if depth < 2 else ["paragraph", "code"]))
+    if kind == "paragraph":
+        return [draw(phrase()) for _ in range(draw(st.integers(1, 2)))]
+    if kind == "code":
+        return ["```", *[draw(phrase()) for _ in range(draw(st.integers(1, 2)))], "```"]
+    if kind == "quote":
+        return [f"> {draw(phrase())}"]
+    return draw(list_block(depth + 1))
 
 
 @st.composite
@@ -88,6 +106,14 @@ def line_numbers(agent: Agent) -> list[int]:
 def test_generated_documents_round_trip_and_write_stably(text: str) -> None:
     """Headings, lists, tasks, pseudo-headings, code, tables, quotes: parse, write, parse keeps the model."""
     assert_round_trip(parse_text(text, "gen.md"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document())
+def test_formatting_keeps_every_block_of_a_generated_document_in_its_place(text: str) -> None:
+    """Paragraphs, item texts (a list item's later paragraphs too), headings and code blocks come
+    out of the canonical writer in the order they went in."""
+    assert blocks_in_order(render_agent(parse_text(text, "gen.md"))) == blocks_in_order(text)
 
 
 @settings(max_examples=300, deadline=None)

@@ -88,6 +88,25 @@ def test_item_without_text_keeps_its_first_child_on_the_marker_line() -> None:
     assert assert_round_trip(agent).startswith("- > 90: proceed\n")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1. Run the checks:\n   - unit tests\n\n   Stop at the first failure.\n2. Next.\n",
+        "- Build it:\n\n  ```sh\n  make dist\n  ```\n\n  Upload only what it built.\n",
+        "- Compare:\n\n  > quoted\n\n  Then decide.\n",
+    ],
+)
+def test_a_paragraph_after_an_items_sub_list_or_block_stays_after_it(text: str) -> None:
+    """The paragraph is the item's last child, on its own line, and is written back after the
+    block it follows (it was folded into the item's opening text and written before the block)."""
+    agent = parse_text(text, "a.md")
+    last = agent.body.items[0].children[-1]
+    assert last.kind == "paragraph"
+    assert last.line == text.count("\n", 0, text.index(last.text)) + 1
+    assert last.text not in agent.body.items[0].text
+    assert assert_round_trip(agent) == text
+
+
 def test_quote_in_a_list_item_has_no_marker_in_its_text() -> None:
     """A block quote opening a nested list item holds only its own text, not ``- >``."""
     agent = parse_text("- parent\n  - >100K users\n", "a.md")
