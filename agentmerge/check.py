@@ -26,8 +26,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
+from agentmerge.fields import TOOL_KEYS, names
 from agentmerge.filesystem import STDIN
-from agentmerge.formats import FieldRule, Format, detect_format, verbatim_keys
+from agentmerge.formats import (
+    FieldRule,
+    Format,
+    claude_code_tools,
+    detect_format,
+    uses_claude_code_tools,
+    verbatim_keys,
+)
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.parse import decode, frontmatter_span, parse_text, quoted_value
 
@@ -136,6 +144,12 @@ RULES: tuple[Rule, ...] = (
         "a value its tool reads as the rest of the line is quoted (a Cursor rule's `globs`)",
         "the tool reads the quotes as part of the value: a quoted glob matches no file",
         fixable=True,
+    ),
+    Rule(
+        "AM114",
+        "foreign-tool-name",
+        "a tool named as another tool names it (GitHub Copilot's `search` in a Claude Code agent)",
+        "the tool knows no tool by that name, so the agent goes without it",
     ),
     # AM2xx: body
     Rule(
@@ -509,6 +523,32 @@ def _field_value(agent: Agent, f: Field, rule: FieldRule, form: Format, lines: l
             )
     if f.key == "name" and isinstance(f.value, str):
         yield from _name_findings(agent, f, form, column)
+    if f.key in TOOL_KEYS and uses_claude_code_tools(form):
+        for name in names(f.value):
+            written = claude_code_tools(name)
+            if written is not None:
+                line, at = _name_place(lines, f, name, column)
+                those = "that tool" if len(written) == 1 else "those tools"
+                yield _finding(
+                    agent.path,
+                    line,
+                    "AM114",
+                    f"{f.key} names {name!r}, which a {form.title} does not know; it calls {those} "
+                    f"{', '.join(written)}",
+                    column=at,
+                )
+
+
+def _name_place(lines: list[str], f: Field, name: str, column: int) -> tuple[int, int]:
+    """The line and 1-based column of ``name`` in the value of ``f`` (the value's start when not found)."""
+    pattern = re.compile(rf"(?<![\w/*-]){re.escape(name)}(?![\w/*(-])")
+    for number in range(f.line, min(f.end_line, len(lines)) + 1):
+        text = lines[number - 1]
+        start = len(f.key) + 1 if number == f.line else 0
+        found = pattern.search(text, start)
+        if found:
+            return number, found.start() + 1
+    return f.line, column
 
 
 def _name_findings(agent: Agent, f: Field, form: Format, column: int) -> Iterator[Finding]:

@@ -976,7 +976,7 @@ def _consolidate_one(
             result = consolidate(agents, threshold=threshold, prefer=preferred, target=target_format)
     if mixed_groups is not None:
         _refuse_mixed(mixed_groups, len(agents))
-    for line in widenings(agents, result.agent):
+    for line in widenings(agents, result.agent, result.target):
         click.echo(f"agentmerge: warning: widening: {line}", err=True)
     text = render_consolidation(result, annotate=annotate)
     if target_format is not None:

@@ -34,6 +34,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from agentmerge.arrange import (
     LINE_STEP,
@@ -68,6 +69,7 @@ from agentmerge.errors import AgentMergeError
 from agentmerge.fields import (
     PERMISSION_KEYS,
     PROSE_KEYS,
+    TOOL_KEYS,
     description_prose,
     example_key,
     is_name_set,
@@ -173,6 +175,20 @@ class Consolidation:
     left_out: tuple[MergedField, ...] = ()
     """Merged keys the target format does not document, so not written (their inputs are still
     accounted for here); empty without a target."""
+    renamed: tuple[RenamedTool, ...] = ()
+    """Tool names written under the target format's names for the same tools (Copilot's
+    ``search`` as Claude Code's Grep and Glob); empty without a target."""
+
+
+class RenamedTool(NamedTuple):
+    """A tool name another tool gives, written as the target format names those tools."""
+
+    key: str
+    """The frontmatter key (``tools``, ``disallowedTools``)."""
+    name: str
+    """The name as the inputs wrote it (``search``)."""
+    written: tuple[str, ...]
+    """The target format's names for those tools (``Grep``, ``Glob``)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,11 +238,14 @@ def consolidate(
 def _written_for(result: Consolidation, target: str) -> Consolidation:
     """``result`` with only the keys the ``target`` format documents in its agent; the others
     move to ``left_out``, their conflicts with them."""
-    from agentmerge.formats import BY_NAME
+    from agentmerge.formats import BY_NAME, uses_claude_code_tools
 
     form = BY_NAME[target]
     written = tuple(f for f in result.fields if form.documents(f.field.key))
     left_out = tuple(f for f in result.fields if not form.documents(f.field.key))
+    renamed: list[RenamedTool] = []
+    if uses_claude_code_tools(form):
+        written = tuple(_claude_code_tools(f, renamed) for f in written)
     # A frontmatter whose every key is left out is not written; one that had no keys stays as it was.
     agent = replace(
         result.agent,
@@ -242,7 +261,32 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
         merged=result.merged - sum(1 for f in left_out if len(f.sources) > 1),
         target=target,
         left_out=left_out,
+        renamed=tuple(renamed),
     )
+
+
+def _claude_code_tools(merged: MergedField, renamed: list[RenamedTool]) -> MergedField:
+    """``merged`` with each tool name of another tool written as Claude Code's names for those
+    tools (``formats.claude_code_tools``), each rename added to ``renamed``; a list stays a list
+    and a string a comma-separated string."""
+    from agentmerge.formats import claude_code_tools
+
+    key, value = merged.field.key, merged.field.value
+    if key not in TOOL_KEYS or value is None:
+        return merged
+    out: dict[str, None] = {}
+    before = len(renamed)
+    for name in names(value):
+        written = claude_code_tools(name)
+        if written is None:
+            out[name] = None
+        else:
+            renamed.append(RenamedTool(key, name, written))
+            out.update(dict.fromkeys(written))
+    if len(renamed) == before:
+        return merged
+    new_value: object = list(out) if isinstance(value, list) else ", ".join(out)
+    return replace(merged, field=replace(merged.field, value=new_value, quote=""))
 
 
 @dataclass(frozen=True, slots=True)

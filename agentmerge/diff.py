@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +25,7 @@ from agentmerge.fields import (
     CHANGED_KEYS,
     PROSE_KEYS,
     SET_KEYS,
+    TOOL_KEYS,
     WIDENING_RULES,
     description_prose,
     example_key,
@@ -268,6 +269,7 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
             new_exists=not _is_empty(new),
             old_exists=not _is_empty(old),
             verbatim=_verbatim_requoted(old, new),
+            tool=_tool_reading(old, new),
         )
     )
     changes = body.changes()
@@ -296,6 +298,17 @@ def _verbatim_requoted(old: Agent, new: Agent) -> tuple[str, ...]:
 
     keys = verbatim_keys([old.path, new.path])
     return tuple(key for key in requoted if key in keys)
+
+
+def _tool_reading(old: Agent, new: Agent) -> Callable[[str], str] | None:
+    """How both files' tool reads a tool name (``formats.tool_reading``), asked only when a tool
+    list differs between them: a Copilot agent reads ``Grep`` as its ``search``."""
+    after = {f.key: f.value for f in new.fields if f.key in TOOL_KEYS}
+    if not any(f.key in after and not same_value(f.value, after[f.key]) for f in old.fields):
+        return None
+    from agentmerge.formats import tool_reading  # only then: most diffs never load the format table
+
+    return tool_reading([old.path, new.path])
 
 
 def _requoted(a: Field, b: Field) -> bool:
@@ -903,6 +916,7 @@ def diff_frontmatter(
     new_exists: bool = True,
     old_exists: bool = True,
     verbatim: Sequence[str] = (),
+    tool: Callable[[str], str] | None = None,
 ) -> Iterator[FieldChange]:
     """Compare two frontmatters key by key.
 
@@ -914,7 +928,9 @@ def diff_frontmatter(
     (the agent inherits every tool) unless ``new_exists`` is false, since a deleted file is no
     agent; nothing widens when ``old_exists`` is false, since a new file had nothing to widen.
     The ``verbatim`` keys, which the tool reads as the rest of the line, change when only their
-    quotes do (part ``quoting``).
+    quotes do (part ``quoting``). ``tool``, when given, is how both files' tool reads a tool name
+    (``formats.tool_reading``): names it reads alike are one tool (in a Copilot agent ``Read`` to
+    ``read`` is no change, ``Grep`` to ``search`` none either).
     """
     before = {f.key: f for f in old}
     after = {f.key: f for f in new}
@@ -936,7 +952,7 @@ def diff_frontmatter(
                 "changed", key, _as_written(a), _as_written(b), a.line, b.line, part="quoting", widened=not b.quote
             )
         elif key in SET_KEYS:
-            yield from _set_change(a, b)
+            yield from _set_change(a, b, tool if key in TOOL_KEYS else None)
         elif key in PROSE_KEYS and isinstance(a.value, str) and isinstance(b.value, str):
             yield from _description_changes(a, b)
         elif not same_value(a.value, b.value):
@@ -962,14 +978,15 @@ def _rule(key: str) -> str | None:
     return next((rule.kind for rule in WIDENING_RULES if key in rule.keys), None)
 
 
-def _widens(key: str, old: object, new: object) -> bool:
-    """Whether changing ``key`` from ``old`` to ``new`` (None: absent) lets the agent do more."""
+def _widens(key: str, old: object, new: object, read: Callable[[str], str] = str) -> bool:
+    """Whether changing ``key`` from ``old`` to ``new`` (None: absent) lets the agent do more;
+    ``read`` is how the tool reads a name (``_set_change``)."""
     if key == ALWAYS_APPLY_KEY:
         return new is True and old is not True
     kind = _rule(key)
     if kind is None:
         return False
-    was, now = frozenset(names(old)), frozenset(names(new))
+    was, now = frozenset(map(read, names(old))), frozenset(map(read, names(new)))
     if kind == "allow":
         return (old is not None and new is None) or (old is not None and bool(now - was))
     if kind == "grant":
@@ -977,10 +994,16 @@ def _widens(key: str, old: object, new: object) -> bool:
     return bool(was - now)
 
 
-def _set_change(a: Field, b: Field) -> Iterator[FieldChange]:
-    was, now = frozenset(names(a.value)), frozenset(names(b.value))
+def _set_change(a: Field, b: Field, tool: Callable[[str], str] | None = None) -> Iterator[FieldChange]:
+    """The change of a name set; with ``tool``, names that tool reads alike are one name, and the
+    names listed as added or removed are those written whose reading is new or gone."""
+    read = tool or str
+    old_names, new_names = names(a.value), names(b.value)
+    was, now = frozenset(map(read, old_names)), frozenset(map(read, new_names))
     if was == now:
         return
+    added = sorted({n for n in new_names if read(n) not in was})
+    removed = sorted({n for n in old_names if read(n) not in now})
     yield FieldChange(
         "changed",
         a.key,
@@ -988,9 +1011,9 @@ def _set_change(a: Field, b: Field) -> Iterator[FieldChange]:
         b.value,
         a.line,
         b.line,
-        added_names=tuple(sorted(now - was)),
-        removed_names=tuple(sorted(was - now)),
-        widened=_widens(a.key, a.value, b.value),
+        added_names=tuple(added),
+        removed_names=tuple(removed),
+        widened=_widens(a.key, a.value, b.value, read),
     )
 
 

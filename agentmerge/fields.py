@@ -66,6 +66,9 @@ WIDENING_RULES: tuple[WideningRule, ...] = (
 )
 """Which set-valued keys widen what an agent may do, and how (``diff`` and ``consolidate`` alike)."""
 
+TOOL_KEYS = frozenset(key for rule in WIDENING_RULES if rule.what == "tool" for key in rule.keys)
+"""Keys whose names are tools (allowed or forbidden), in every spelling."""
+
 ALWAYS_APPLY_KEY = "alwaysApply"
 """Cursor's key that puts a rule into every request; turning it on widens the rule to everything."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -197,6 +197,82 @@ CURSOR_FIELDS: tuple[FieldRule, ...] = (
     FieldRule("alwaysApply", ("boolean",)),
 )
 """Cursor's rule frontmatter (the page above)."""
+
+
+# Tool names. A GitHub Copilot custom agent reads each of its tool aliases and the names other
+# tools give the same tools as one (https://docs.github.com/en/copilot/reference/custom-agents-configuration,
+# "Tool aliases"; names it does not know are ignored), so a Claude Code tools list works in a
+# Copilot agent as written. Claude Code reads only its own names
+# (https://code.claude.com/docs/en/tools-reference; Task, the subagent tool, is now Agent), so in a
+# Claude Code agent Copilot's `search` names no tool: what it stands for there is Grep and Glob.
+TOOL_ALIASES: dict[str, tuple[str, ...]] = {
+    "execute": ("shell", "Bash", "powershell"),
+    "read": ("Read", "NotebookRead"),
+    "edit": ("Edit", "MultiEdit", "Write", "NotebookEdit"),
+    "search": ("Grep", "Glob"),
+    "agent": ("custom-agent", "Task"),
+    "web": ("WebSearch", "WebFetch"),
+    "todo": ("TodoWrite",),
+}
+"""Copilot's tool aliases, each with the names it reads as that alias (the page above)."""
+
+CLAUDE_CODE_TOOLS: dict[str, tuple[str, ...]] = {
+    "execute": ("Bash",),
+    "read": ("Read",),
+    "edit": ("Edit", "Write", "NotebookEdit"),
+    "search": ("Grep", "Glob"),
+    "agent": ("Agent",),
+    "web": ("WebSearch", "WebFetch"),
+    "todo": ("TodoWrite",),
+}
+"""What Claude Code calls the tools of each Copilot alias (its tools reference, above)."""
+
+_CLAUDE_CODE_NAMES = frozenset(
+    {"Bash", "Read", "NotebookRead", "Edit", "MultiEdit", "Write", "NotebookEdit", "Grep", "Glob", "Task", "Agent"}
+    | {"WebSearch", "WebFetch", "TodoWrite"}
+)
+"""The names of the table that Claude Code reads as its own tools (Task and the two it no longer
+lists among them: a file written for an older version keeps working)."""
+
+
+def _alias_of(name: str) -> str | None:
+    """The Copilot alias whose row of ``TOOL_ALIASES`` holds ``name`` (in any case), or None."""
+    folded = name.casefold()
+    for alias, others in TOOL_ALIASES.items():
+        if folded == alias or any(folded == other.casefold() for other in others):
+            return alias
+    return None
+
+
+def claude_code_tools(name: str) -> tuple[str, ...] | None:
+    """What Claude Code calls the tools that ``name``, another tool's name for them, stands for
+    (Copilot's ``search``: Grep and Glob; ``bash``: Bash); None for a name Claude Code reads as
+    it is, and for a name the alias table does not hold (an MCP tool, ``Bash(git:*)``)."""
+    if name in _CLAUDE_CODE_NAMES:
+        return None
+    alias = _alias_of(name)
+    return None if alias is None else CLAUDE_CODE_TOOLS[alias]
+
+
+def copilot_tool(name: str) -> str:
+    """What a GitHub Copilot custom agent reads tool ``name`` as: its alias (``Grep`` and
+    ``Glob`` are both ``search``), or the name itself when the alias table does not hold it."""
+    return _alias_of(name) or name
+
+
+def tool_reading(paths: Sequence[str]) -> Callable[[str], str] | None:
+    """How the files at ``paths`` all read a tool name when their tool takes other tools' names
+    for its own (``copilot_tool``, for GitHub Copilot custom agents); None when one of them does
+    not, and names are read as written."""
+    forms = [detect_format(path) for path in paths]
+    if forms and all(form is not None and form.name == "copilot-agent" for form in forms):
+        return copilot_tool
+    return None
+
+
+def uses_claude_code_tools(form: Format) -> bool:
+    """Whether ``form``'s tool lists name Claude Code's tools, where another tool's names mean nothing."""
+    return (form.family or form.name) == "claude-code"
 
 
 FORMATS: tuple[Format, ...] = (

@@ -361,7 +361,7 @@ def _consolidate_paths(
         "ok",
         text,
         json_text,
-        tuple(widenings(agents, result.agent)),
+        tuple(widenings(agents, result.agent, result.target)),
         summary,
         warnings,
         tuple(target_notes(result)),
@@ -377,31 +377,53 @@ def target_notes(result: Consolidation) -> list[str]:
     if result.target is None:
         return []
     title = BY_NAME[result.target].title
-    return [
+    notes = [
         f"{f.field.key} ({', '.join(dict.fromkeys(s.path for s in f.sources))}) is left out: "
         f"a {title} does not read it (the report lists it under left_out)"
         for f in result.left_out
     ]
+    notes.extend(
+        f"{r.key}: {r.name} is written as {', '.join(r.written)}, what a {title} calls those tools "
+        "(the report lists it under renamed)"
+        for r in result.renamed
+    )
+    return notes
 
 
 # --------------------------------------------------------------------------------------------
 # Widening
 
 
-def widenings(inputs: Sequence[Agent], merged: Agent) -> list[str]:
+def widenings(inputs: Sequence[Agent], merged: Agent, target: str | None = None) -> list[str]:
     """Sentences naming what ``merged`` may do that not every input could: a tool or skill some
     input lacked, a name a deny list lost, a dropped ``tools`` list (every tool inherited), and any
-    change of ``model``, permission mode or MCP servers. Names are read as ``diff`` reads them."""
+    change of ``model``, permission mode or MCP servers. Names are read as ``diff`` reads them; an
+    input's tool names as the ``target`` format writes them (``consolidate --for``: Copilot's
+    ``search`` is Claude Code's Grep and Glob, no widening)."""
     lines: list[str] = []
     for rule in WIDENING_RULES:
         for key in rule.keys:
             if merged.field(key) is not None or any(a.field(key) is not None for a in inputs):
-                lines.extend(_widened(rule, key, inputs, merged))
+                lines.extend(_widened(rule, key, inputs, merged, target))
     lines.extend(_changed(inputs, merged))
     return lines
 
 
-def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agent) -> Iterator[str]:
+def _names_for(key: str, value: object, target: str | None) -> frozenset[str]:
+    """The names of ``value`` as the ``target`` format writes them (its own names for a tool)."""
+    from agentmerge.fields import TOOL_KEYS, names
+
+    found = names(value)
+    if target is None or key not in TOOL_KEYS:
+        return frozenset(found)
+    from agentmerge.formats import BY_NAME, claude_code_tools, uses_claude_code_tools
+
+    if not uses_claude_code_tools(BY_NAME[target]):
+        return frozenset(found)
+    return frozenset(n for name in found for n in (claude_code_tools(name) or (name,)))
+
+
+def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agent, target: str | None) -> Iterator[str]:
     from agentmerge.fields import names
 
     now = merged.field(key)
@@ -417,7 +439,7 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
                 f"{agent.path} allowed only {', '.join(sorted(names(mine.value)))}"
             )
             continue
-        had = frozenset(names(mine.value)) if mine is not None else frozenset()
+        had = _names_for(key, mine.value, target) if mine is not None else frozenset()
         has = frozenset(names(now.value)) if now is not None else frozenset()
         for name in sorted(has - had if rule.kind != "deny" else had - has):
             gained.setdefault(name, []).append(agent.path)

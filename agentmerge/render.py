@@ -804,6 +804,7 @@ def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> d
         # Written for one tool (--for): the keys it does not read, accounted for but not written.
         report["for"] = result.target
         report["left_out"] = fields[written:]
+        report["renamed"] = [{"key": r.key, "name": r.name, "written": list(r.written)} for r in result.renamed]
     return report
 
 

@@ -10,6 +10,7 @@ import pytest
 from conftest import run_cli, write
 
 from agentmerge.check import RULES, Selection
+from agentmerge.formats import CLAUDE_CODE_TOOLS, TOOL_ALIASES, claude_code_tools
 from agentmerge.parse import parse_text
 
 CLAUDE = ".claude/agents/reviewer.md"
@@ -95,6 +96,19 @@ CASES: list[tuple[str, str, str, str]] = [
         "rules/py.mdc",
         claude('description: Python\nglobs: "*.py"\n'),
         claude("description: Python\nglobs: *.py\n"),
+    ),
+    (
+        "AM114",
+        CLAUDE,
+        claude("name: reviewer\ndescription: Reviews\ntools: Read, search\n"),
+        claude("name: reviewer\ndescription: Reviews\ntools: Read, Grep, Glob, mcp__github__search\n"),
+    ),
+    (
+        # A plugin's agent is a Claude Code subagent: a block list, a name Copilot would read.
+        "AM114",
+        "agents/reviewer.md",
+        claude("name: reviewer\ndescription: Reviews\ntools:\n  - Read\n  - execute\n"),
+        claude("name: reviewer\ndescription: Reviews\ntools:\n  - Read\n  - Bash\n"),
     ),
     ("AM201", CLAUDE, GOOD + "- Deploy with {{DEPLOY_COMMAND}}.\n", GOOD + "- Write `{{ name }}` in templates.\n"),
     ("AM201", "AGENTS.md", "- Ask [YOUR_TEAM] first.\n", "- Ask [the team](https://example.com) first.\n"),
@@ -436,3 +450,52 @@ def test_few_slots_of_two_neighbouring_lists_are_no_repeats() -> None:
         "- Pipeline updates for continuous delivery\n- Breaking change analysis\n",
     )
     assert len(_repeats(moved)) == 2
+
+
+def test_a_copilot_alias_in_a_claude_agent_is_named_at_its_line_and_column(tmp_path: Path) -> None:
+    """Each foreign name is one finding where it stands, with Claude Code's names for its tools;
+    a Copilot agent may use either tool's names."""
+    agent = tmp_path / ".claude" / "agents" / "reviewer.md"
+    agent.parent.mkdir(parents=True)
+    agent.write_text(claude("name: reviewer\ndescription: Reviews\ntools:\n  - Read\n  - search\n"), "utf-8")
+    copilot = tmp_path / "reviewer.agent.md"
+    copilot.write_text(claude("description: Reviews\ntools: [Read, search, Bash]\n"), "utf-8")
+    result = run_cli("check", str(agent), str(copilot), "--select", "AM114")
+    assert result.stdout.splitlines()[:-1] == [
+        f"{agent}:6:5: AM114 tools names 'search', which a Claude Code subagent does not know; "
+        "it calls those tools Grep, Glob"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("search", ("Grep", "Glob")),
+        ("Search", ("Grep", "Glob")),
+        ("execute", ("Bash",)),
+        ("shell", ("Bash",)),
+        ("bash", ("Bash",)),
+        ("read", ("Read",)),
+        ("edit", ("Edit", "Write", "NotebookEdit")),
+        ("custom-agent", ("Agent",)),
+        ("web", ("WebSearch", "WebFetch")),
+        ("todo", ("TodoWrite",)),
+        ("Read", None),
+        ("Bash", None),
+        ("Task", None),
+        ("MultiEdit", None),
+        ("Bash(git diff:*)", None),
+        ("mcp__github__search", None),
+        ("github/*", None),
+    ],
+)
+def test_claude_code_names_for_another_tools_name(name: str, written: tuple[str, ...] | None) -> None:
+    """Copilot's aliases (any case) and the names it reads for them map to Claude Code's tools;
+    Claude Code's own names, permission patterns and MCP tools are left alone."""
+    assert claude_code_tools(name) == written
+
+
+def test_every_alias_has_claude_code_names_and_they_are_claude_codes() -> None:
+    assert set(TOOL_ALIASES) == set(CLAUDE_CODE_TOOLS)
+    for written in CLAUDE_CODE_TOOLS.values():
+        assert all(claude_code_tools(name) is None for name in written)

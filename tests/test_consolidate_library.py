@@ -406,6 +406,33 @@ def test_for_names_a_value_the_tool_does_not_take(tmp_path: Path) -> None:
     assert "(AM106)" in result.stderr
 
 
+def test_for_claude_code_writes_copilots_tool_aliases_as_claude_codes_tools(tmp_path: Path) -> None:
+    """Copilot's ``search`` means Grep and Glob to Claude Code, which knows no tool called search:
+    the merged subagent names the tools Claude Code has, the report and stderr say so, and no
+    tool is called a widening for being renamed. The written file passes check's AM114."""
+    agent = "---\nname: sql\ndescription: Reviews SQL\ntools: {tools}\n---\n\n- Flag N+1 queries.\n"
+    (tmp_path / "a.agent.md").write_text(agent.format(tools="[read, search, 'github/*']"), encoding="utf-8")
+    (tmp_path / "b.md").write_text(agent.format(tools="Read, Grep, WebFetch"), encoding="utf-8")
+    out, report = tmp_path / "sql.md", tmp_path / "sql.json"
+    args = ("consolidate", "--for", "claude-code", "a.agent.md", "b.md", "-o", str(out), "--report", str(report))
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "tools:\n- Read\n- Grep\n- Glob\n- github/*\n- WebFetch\n" in out.read_text(encoding="utf-8")
+    assert json.loads(report.read_text(encoding="utf-8"))["renamed"] == [
+        {"key": "tools", "name": "read", "written": ["Read"]},
+        {"key": "tools", "name": "search", "written": ["Grep", "Glob"]},
+    ]
+    assert "tools: search is written as Grep, Glob, what a Claude Code subagent calls those tools" in result.stderr
+    widened = [line for line in result.stderr.splitlines() if "widening" in line]
+    assert widened == [
+        "agentmerge: warning: widening: the merged agent has tool WebFetch (tools) that a.agent.md did not",
+        "agentmerge: warning: widening: the merged agent has tools Glob, github/* (tools) that b.md did not",
+    ]
+    assert run_cli("check", "--select", "AM114", str(out)).exit_code == 0
+    plain = run_cli("consolidate", "a.agent.md", "--format", "json", cwd=tmp_path)
+    assert "renamed" not in json.loads(plain.stdout)  # without --for every input's names stay
+
+
 def test_for_says_when_the_output_file_is_not_one_the_tool_reads(tmp_path: Path) -> None:
     """Cursor reads rules from .mdc files only: the file is written, and the user told."""
     for name, warned in (("rule.md", True), ("rule.mdc", False)):

@@ -209,6 +209,22 @@ def test_tools_compare_as_a_set_whatever_their_spelling() -> None:
     assert narrower.frontmatter[0].removed_names == ("Grep",) and not narrower.frontmatter[0].widened
 
 
+def test_a_copilot_agent_reads_claude_codes_tool_names_as_its_aliases() -> None:
+    """GitHub Copilot reads ``Grep`` and ``Glob`` as its ``search``, ``Read`` as ``read``: in a
+    Copilot agent renaming them is no change, and only a tool it did not have widens. In a file of
+    no such format the names are compared as written."""
+    old = "---\ndescription: Reviews\ntools: [Grep, Read]\n---\n\n- Review the diff.\n"
+    same = old.replace("[Grep, Read]", "[search, read, Glob]")
+    wider = old.replace("[Grep, Read]", "[search, read, execute]")
+    copilot = [parse_text(text, "reviewer.agent.md") for text in (old, same, wider)]
+    assert diff_agents(copilot[0], copilot[1]).identical
+    (change,) = diff_agents(copilot[0], copilot[2]).frontmatter
+    assert (change.added_names, change.removed_names, change.widened) == (("execute",), (), True)
+    plain = [parse_text(text, "notes/reviewer.md") for text in (old, same)]
+    (change,) = diff_agents(*plain).frontmatter
+    assert change.added_names == ("Glob", "read", "search") and change.widened
+
+
 def test_dropping_the_tools_key_widens_to_every_tool() -> None:
     (change,) = diff(BASE, BASE.replace("tools: Read, Grep\n", "")).frontmatter
     assert change.op == "removed" and change.widened
