@@ -88,7 +88,9 @@ def consolidate(
     ``threshold`` (0 to 1, default the shipped model's) is the least score at which two items are one
     instruction; ``prefer`` names the input (by path) whose wording wins when it has one;
     ``target`` (``formats.TARGETS``: ``claude-code``, ``cursor-rule``, ...) writes the agent for
-    that tool, the keys it does not document listed in ``left_out`` instead. The result's
+    that tool, the keys it does not document listed in ``left_out`` instead and tool names it
+    calls otherwise written its way (``renamed``: Copilot's ``search`` as Claude Code's Grep and
+    Glob). The result's
     ``agent`` is the model the written file (``write_agent``) reads back as.
     """
     from dataclasses import replace

@@ -34,7 +34,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from agentmerge.arrange import (
     LINE_STEP,
@@ -90,6 +90,9 @@ from agentmerge.lexicon import (
 from agentmerge.model import Agent, Field, Section
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
 from agentmerge.text import compare_form, item_role, label_only, normalize, terms
+
+if TYPE_CHECKING:
+    from agentmerge.formats import Format
 
 __all__ = [
     "OUTPUT_PATH",
@@ -238,14 +241,13 @@ def consolidate(
 def _written_for(result: Consolidation, target: str) -> Consolidation:
     """``result`` with only the keys the ``target`` format documents in its agent; the others
     move to ``left_out``, their conflicts with them."""
-    from agentmerge.formats import BY_NAME, uses_claude_code_tools
+    from agentmerge.formats import BY_NAME
 
     form = BY_NAME[target]
     written = tuple(f for f in result.fields if form.documents(f.field.key))
     left_out = tuple(f for f in result.fields if not form.documents(f.field.key))
     renamed: list[RenamedTool] = []
-    if uses_claude_code_tools(form):
-        written = tuple(_claude_code_tools(f, renamed) for f in written)
+    written = tuple(_tools_renamed(f, form, renamed) for f in written)
     # A frontmatter whose every key is left out is not written; one that had no keys stays as it was.
     agent = replace(
         result.agent,
@@ -265,11 +267,11 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
     )
 
 
-def _claude_code_tools(merged: MergedField, renamed: list[RenamedTool]) -> MergedField:
-    """``merged`` with each tool name of another tool written as Claude Code's names for those
-    tools (``formats.claude_code_tools``), each rename added to ``renamed``; a list stays a list
-    and a string a comma-separated string."""
-    from agentmerge.formats import claude_code_tools
+def _tools_renamed(merged: MergedField, form: Format, renamed: list[RenamedTool]) -> MergedField:
+    """``merged`` with each tool name written as ``form`` names those tools (``formats.tool_names_in``:
+    Copilot's ``search`` as Claude Code's Grep and Glob), each rename added to ``renamed``; a list
+    stays a list and a string a comma-separated string."""
+    from agentmerge.formats import tool_names_in
 
     key, value = merged.field.key, merged.field.value
     if key not in TOOL_KEYS or value is None:
@@ -277,12 +279,10 @@ def _claude_code_tools(merged: MergedField, renamed: list[RenamedTool]) -> Merge
     out: dict[str, None] = {}
     before = len(renamed)
     for name in names(value):
-        written = claude_code_tools(name)
-        if written is None:
-            out[name] = None
-        else:
+        written = tool_names_in(form, name)
+        if written != (name,):
             renamed.append(RenamedTool(key, name, written))
-            out.update(dict.fromkeys(written))
+        out.update(dict.fromkeys(written))
     if len(renamed) == before:
         return merged
     new_value: object = list(out) if isinstance(value, list) else ", ".join(out)

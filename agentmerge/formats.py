@@ -231,8 +231,9 @@ _CLAUDE_CODE_NAMES = frozenset(
     {"Bash", "Read", "NotebookRead", "Edit", "MultiEdit", "Write", "NotebookEdit", "Grep", "Glob", "Task", "Agent"}
     | {"WebSearch", "WebFetch", "TodoWrite"}
 )
-"""The names of the table that Claude Code reads as its own tools (Task and the two it no longer
-lists among them: a file written for an older version keeps working)."""
+"""The names of the table that Claude Code reads as its own tools; Task, MultiEdit and NotebookRead,
+which its tools reference no longer lists, among them, so a file written for an older version is
+left as it is."""
 
 
 def _alias_of(name: str) -> str | None:
@@ -273,6 +274,12 @@ def tool_reading(paths: Sequence[str]) -> Callable[[str], str] | None:
 def uses_claude_code_tools(form: Format) -> bool:
     """Whether ``form``'s tool lists name Claude Code's tools, where another tool's names mean nothing."""
     return (form.family or form.name) == "claude-code"
+
+
+def tool_names_in(form: Format, name: str) -> tuple[str, ...]:
+    """The names ``form``'s tool lists give the tools that ``name`` stands for: Claude Code's for
+    another tool's name (``claude_code_tools``), else ``name`` itself."""
+    return (claude_code_tools(name) if uses_claude_code_tools(form) else None) or (name,)
 
 
 FORMATS: tuple[Format, ...] = (

@@ -383,8 +383,8 @@ def target_notes(result: Consolidation) -> list[str]:
         for f in result.left_out
     ]
     notes.extend(
-        f"{r.key}: {r.name} is written as {', '.join(r.written)}, what a {title} calls those tools "
-        "(the report lists it under renamed)"
+        f"{r.key}: {r.name} is written as {', '.join(r.written)}, what a {title} calls "
+        f"{'that tool' if len(r.written) == 1 else 'those tools'} (the report lists it under renamed)"
         for r in result.renamed
     )
     return notes
@@ -416,11 +416,9 @@ def _names_for(key: str, value: object, target: str | None) -> frozenset[str]:
     found = names(value)
     if target is None or key not in TOOL_KEYS:
         return frozenset(found)
-    from agentmerge.formats import BY_NAME, claude_code_tools, uses_claude_code_tools
+    from agentmerge.formats import BY_NAME, tool_names_in
 
-    if not uses_claude_code_tools(BY_NAME[target]):
-        return frozenset(found)
-    return frozenset(n for name in found for n in (claude_code_tools(name) or (name,)))
+    return frozenset(n for name in found for n in tool_names_in(BY_NAME[target], name))
 
 
 def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agent, target: str | None) -> Iterator[str]:
