@@ -145,7 +145,7 @@ def units(text: str) -> list[Unit]:
         elif token.type == "list_item_close":
             item = stack.pop()
             # A task box is the item's kind, not its words (the report lists the text without it).
-            item.key = re.sub(r"^\[[ xX]\] ", "", normal_text(" ".join(item.parts)))
+            item.key = re.sub(r"^\[[ xX]\](?: |$)", "", normal_text(" ".join(item.parts)))
             found.append(("text", item.key, item.line, item.parent))
         elif token.type == "heading_open":
             found.append(("heading", normal_text(_inline(tokens[n + 1])), line, top))
@@ -180,7 +180,7 @@ def blocks_in_order(text: str) -> list[str]:
     for token in _MD.parse(body):
         if token.type == "inline":
             for part in _points(token):
-                words = re.sub(r"^\[[ xX]\] ", "", normal_text(part))
+                words = re.sub(r"^\[[ xX]\](?: |$)", "", normal_text(part))
                 if words:
                     found.append(words)
         elif token.type in ("fence", "code_block"):
