@@ -145,15 +145,26 @@ def pair_exact(
     new: Mapping[int, str],
     allowed: Callable[[int, int], bool] | None = None,
 ) -> list[tuple[int, int]]:
-    """Pair keys of ``old`` and ``new`` whose texts are equal, one-to-one, in order.
+    """Pair keys of ``old`` and ``new`` whose texts are equal, one-to-one; the pairs by old key.
 
-    Repeated texts pair first with first, second with second. ``allowed(i, j)`` restricts
-    which pairs may form (for example only inside paired sections).
+    A text repeated as often on both sides pairs first with first, second with second. One
+    repeated more often on one side pairs each copy of the other side with the nearest copy
+    (``_nearest_copies``): of two equal bullets, the one left as it was is the one that stays in
+    its place, and the other is the one that was edited. ``allowed(i, j)`` restricts which pairs
+    may form (for example only inside paired sections).
     """
     waiting: dict[str, list[int]] = {}
     for j in sorted(new):
         waiting.setdefault(new[j], []).append(j)
+    copies: dict[str, list[int]] = {}
+    for i in sorted(old):
+        copies.setdefault(old[i], []).append(i)
     pairs: list[tuple[int, int]] = []
+    for text, mine in copies.items():
+        theirs = waiting.get(text)
+        if theirs and len(mine) != len(theirs) and len(mine) * len(theirs) <= NEAREST_COPIES_LIMIT:
+            pairs.extend(_nearest_copies(mine, theirs, allowed))
+            del waiting[text]
     for i in sorted(old):
         candidates = waiting.get(old[i])
         if not candidates:
@@ -163,6 +174,33 @@ def pair_exact(
                 pairs.append((i, j))
                 del candidates[n]
                 break
+    return sorted(pairs)
+
+
+NEAREST_COPIES_LIMIT = 100
+"""Most pairs of copies of one text ``pair_exact`` weighs by distance (ten copies a side); beyond
+it (a text repeated dozens of times, which no agent file does by intent) copies pair first with
+first, so the work stays linear in the copies."""
+
+
+def _nearest_copies(
+    olds: list[int], news: list[int], allowed: Callable[[int, int], bool] | None
+) -> list[tuple[int, int]]:
+    """Pairs of the copies ``olds`` and ``news`` of one text, the nearest first (least distance
+    between positions, then least sum of them: the same pairs whichever side is old), each copy
+    in one pair at most; ``allowed`` as in ``pair_exact``."""
+    ranked = sorted(
+        ((abs(i - j), i + j, i, j) for i in olds for j in news if allowed is None or allowed(i, j)),
+        key=lambda c: (c[0], c[1]),
+    )
+    pairs: list[tuple[int, int]] = []
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    for _, _, i, j in ranked:
+        if i not in used_old and j not in used_new:
+            pairs.append((i, j))
+            used_old.add(i)
+            used_new.add(j)
     return pairs
 
 

@@ -110,6 +110,20 @@ def test_the_paragraph_after_an_items_sub_list_is_diffed_on_its_own_line() -> No
     assert change.old is not None and change.new is not None and change.old.line == change.new.line == 6
 
 
+@pytest.mark.parametrize("edited", [0, 1])
+def test_editing_one_of_two_equal_bullets_is_that_bullets_rewording(edited: int) -> None:
+    """The copy left as it was stays in its place: the edit is one rewording at the edited line,
+    not two moves (the first copy paired with the one that stayed, the other with the edit)."""
+    lines = ["# Rules", "", "- Run the tests.", "- Keep commits small.", "- Tag the release.", "- Run the tests.", ""]
+    at = (2, 5)[edited]
+    changed = lines.copy()
+    changed[at] = "- Run the tests twice."
+    for old, new in (("\n".join(lines), "\n".join(changed)), ("\n".join(changed), "\n".join(lines))):
+        change = only(diff(old, new))
+        assert change.op == "reworded"
+        assert change.old is not None and change.new is not None and change.old.line == change.new.line == at + 1
+
+
 def test_removed_and_added_bullets() -> None:
     new = BASE.replace("- Check every new dependency for known vulnerabilities\n", "")
     change = only(diff(BASE, new))
