@@ -37,7 +37,7 @@ from agentmerge.formats import (
     verbatim_keys,
 )
 from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.parse import decode, frontmatter_span, parse_text, quoted_value
+from agentmerge.parse import decode, frontmatter_span, parse_text, quote_shapes, quoted_value
 
 if TYPE_CHECKING:
     from agentmerge.cluster import Candidate
@@ -1503,7 +1503,8 @@ def format_bytes(data: bytes, path: str) -> Formatted:
     agent = parse_text(text, path, _warnings=warnings)
     written = render_agent(agent)
     again = parse_text(written, path)
-    if not same_model(agent, again):
+    quotes = any(item.kind == "quote" for _, item in agent.items())
+    if not same_model(agent, again) or (quotes and quote_shapes(text) != quote_shapes(written)):
         raise InputError(
             path, 0, "formatting would change what the file says; it was left as it was (please report it)"
         )

@@ -561,6 +561,29 @@ def _markdown(tables: bool = True) -> MarkdownIt:
     return _MD[tables]
 
 
+def quote_shapes(text: str) -> list[tuple[str, ...]]:
+    """The kinds of the blocks inside each block quote of the body of ``text`` (paragraph, table,
+    list, code, ...), in order: what writing a quote's lines again must keep. A quote's text is
+    its lines without their ``>``, so a line that continued its paragraph lazily (no ``>``) is
+    written with one, where a line that looks like a table row opens a table in the quote."""
+    span = frontmatter_span(text)
+    if span is not None:
+        lines = text.split("\n")
+        text = "\n".join(["" for _ in lines[: span[1]]] + lines[span[1] :])
+    shapes: list[tuple[str, ...]] = []
+    open_quotes: list[list[str]] = []
+    for token in _markdown().parse(text):
+        if token.type == "blockquote_open":
+            open_quotes.append([])
+        elif token.type == "blockquote_close":
+            shapes.append(tuple(open_quotes.pop()))
+        elif open_quotes and (token.nesting == 1 or token.type in ("fence", "code_block", "html_block", "hr")):
+            kind = "code" if token.type in ("fence", "code_block") else token.type
+            for shape in open_quotes:
+                shape.append(kind)
+    return shapes
+
+
 _TABLE_DELIMITER_RE = re.compile(r"^[ \t>]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$", re.MULTILINE)
 
 

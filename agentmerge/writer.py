@@ -272,22 +272,7 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
     if item.text or item.kind == "task" or not children:
         # Trailing spaces stay: two of them are a hard line break.
         lines = [f"{head}{text_lines[0]}" if text_lines[0] else marker]
-        # Continuation lines that would form a table or a setext underline once indented were
-        # lazy in the source (neither can be a lazy line); written lazily again they stay text.
-        # Lines that keep indentation of their own stood deeper than the item's content in the
-        # source (a lazy line has none left), so they go back there.
-        lazy = any(re.match(_TABLE_RULE, line) or re.match(_EQUALS, line) for line in text_lines[1:])
-        for number, (before, line) in enumerate(itertools.pairwise(text_lines)):
-            # After a blank line (a new paragraph of the item) a line cannot be lazy; the first
-            # line, on the marker's line, is never blank in that sense.
-            # A line that starts like a block would end the item if it were lazy.
-            deep = not lazy or line[:1] in (" ", "\t") or (number > 0 and not before) or _opens_block(line)
-            if number > 0 and not before:
-                line = _guarded(line, True)  # a new paragraph of the item, guarded as one
-            if number + 1 in held:
-                lines.append(f"    {line}")
-                continue
-            lines.append(f"{indent}{line}" if line and deep else line)
+        lines.extend(_continuation_lines(text_lines, indent, held))
     else:
         # An item without text of its own starts with its first child on the marker's line:
         # ``-`` followed by a blank line would end the item before the child.
@@ -314,6 +299,11 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
         sub_run, start = [], None
         if child.kind in _LIST_KINDS:
             sub_run.append(child)
+        elif child.kind == "paragraph":
+            # A paragraph after a sub-list or block: its lines as the item's own text's are.
+            text_lines = _guarded(child.text, True).split("\n")
+            lines.extend(["", f"{indent}{text_lines[0]}", *_continuation_lines(text_lines, indent, set())])
+            after_block = True
         else:
             lines.append("")
             lines.extend(f"{indent}{line}" if line else "" for line in _item_block(child).split("\n"))
@@ -321,6 +311,30 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
     if sub_run:
         run_lines = _indented_run(sub_run, indent, start)
         lines.extend(["", *run_lines] if after_block else run_lines)
+    return lines
+
+
+def _continuation_lines(text_lines: list[str], indent: str, held: set[int]) -> list[str]:
+    """The lines after the first of a list item's paragraph, under ``indent``.
+
+    Continuation lines that would form a table or a setext underline once indented were lazy in
+    the source (neither can be a lazy line); written lazily again they stay text. Lines that keep
+    indentation of their own stood deeper than the item's content in the source (a lazy line has
+    none left), so they go back there. The ``held`` lines (``_held_lines``) go four columns in.
+    """
+    lines: list[str] = []
+    lazy = any(re.match(_TABLE_RULE, line) or re.match(_EQUALS, line) for line in text_lines[1:])
+    for number, (before, line) in enumerate(itertools.pairwise(text_lines)):
+        # After a blank line (a new paragraph of the item) a line cannot be lazy; the first
+        # line, on the marker's line, is never blank in that sense.
+        # A line that starts like a block would end the item if it were lazy.
+        deep = not lazy or line[:1] in (" ", "\t") or (number > 0 and not before) or _opens_block(line)
+        if number > 0 and not before:
+            line = _guarded(line, True)  # a new paragraph of the item, guarded as one
+        if number + 1 in held:
+            lines.append(f"    {line}")
+            continue
+        lines.append(f"{indent}{line}" if line and deep else line)
     return lines
 
 

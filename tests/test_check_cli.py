@@ -295,6 +295,22 @@ def test_fmt_is_a_fixed_point_on_the_seeds(tmp_path: Path, seed: Path) -> None:
     assert path.read_bytes() == once
 
 
+def test_fmt_leaves_a_quote_whose_lazy_lines_would_read_as_a_table(tmp_path: Path) -> None:
+    """Lines that continue a quote's paragraph without a ``>`` are text; written with one they
+    would be a table inside the quote. The quote's text is the same either way, so the check is
+    on what is inside the quote: the file is left as it is, with an error. With the ``>`` on every
+    line (a table in the quote already) it is formatted."""
+    lazy = "# Notes\n\n> Limits:\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- Keep them.\n"
+    path = tmp_path / "AGENTS.md"
+    path.write_text(lazy, encoding="utf-8")
+    run = run_cli("fmt", str(path))
+    assert run.exit_code == 2
+    assert f"{path}: formatting would change what the file says" in run.stderr
+    assert path.read_text(encoding="utf-8") == lazy
+    path.write_text(lazy.replace("\n|", "\n> |").replace("Limits:\n", "Limits:\n>\n"), encoding="utf-8")
+    assert run_cli("fmt", "--check", str(path)).exit_code == 0
+
+
 # --------------------------------------------------------------------------------------------
 # Cursor rules: globs as Cursor reads them
 

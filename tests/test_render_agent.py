@@ -94,6 +94,8 @@ def test_item_without_text_keeps_its_first_child_on_the_marker_line() -> None:
         "1. Run the checks:\n   - unit tests\n\n   Stop at the first failure.\n2. Next.\n",
         "- Build it:\n\n  ```sh\n  make dist\n  ```\n\n  Upload only what it built.\n",
         "- Compare:\n\n  > quoted\n\n  Then decide.\n",
+        # Lazy lines of that paragraph that look like a table stay lazy, so they stay its text.
+        "- Compare:\n\n  > quoted\n\n  Then decide:\n| a | b |\n|---|---|\n",
     ],
 )
 def test_a_paragraph_after_an_items_sub_list_or_block_stays_after_it(text: str) -> None:
