@@ -197,6 +197,9 @@ class Candidate:
     bare_label: bool = False
     """Whether it is only a label (``**Suggested Fix**:``) with nothing nested under it: what it
     introduces follows it (a code block, a table), so only the same label is the same item."""
+    lead_in: bool = False
+    """Whether it ends in a colon and holds nested items (``Follow PEP 8 naming conventions:``
+    over the conventions): it is the title of what it holds."""
 
 
 def specifics(text: str) -> frozenset[str]:
@@ -256,6 +259,12 @@ ITEM_RULES: tuple[Rule, ...] = (
         "a label with its content after it (a code block, a table) is that content's title: only the same"
         " label is the same item",
         lambda a, b, score, t: (a.bare_label or b.bare_label) and set(terms(a.text)) != set(terms(b.text)),
+    ),
+    Rule(
+        "lead-in",
+        "an item that ends in a colon over nested items is the title of what it holds: it is the same"
+        " item only as another such lead-in, or as a near-verbatim copy",
+        lambda a, b, score, t: a.lead_in != b.lead_in and not near_verbatim(a.text, b.text),
     ),
     Rule(
         "different subjects",

@@ -87,7 +87,7 @@ from agentmerge.lexicon import (
     SINGLE_ROLES,
     roles_compatible,
 )
-from agentmerge.model import Agent, Field, Section
+from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
 from agentmerge.text import compare_form, item_role, label_only, normalize, terms
 
@@ -267,6 +267,11 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
     )
 
 
+def _lead_in(item: Item) -> bool:
+    """Whether ``item`` ends in a colon and holds nested items: the title of what it holds."""
+    return bool(item.children) and compare_form(item.text).endswith(":")
+
+
 def _tools_renamed(merged: MergedField, form: Format, renamed: list[RenamedTool]) -> MergedField:
     """``merged`` with each tool name written as ``form`` names those tools (``formats.tool_names_in``:
     Copilot's ``search`` as Claude Code's Grep and Glob), each rename added to ``renamed``; a list
@@ -429,6 +434,7 @@ class _Consolidator:
                 roles[bag[0]],
                 units[bag[0]].repeatable,
                 label_only(units[bag[0]].text) and not self.items[bag[0]].item.children,
+                _lead_in(self.items[bag[0]].item),
             )
             for bag in bags
         ]

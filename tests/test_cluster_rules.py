@@ -43,7 +43,7 @@ def test_every_item_rule_has_a_name_and_a_reason() -> None:
     names = [rule.name for rule in cluster.ITEM_RULES]
     assert len(names) == len(set(names))
     assert all(rule.reason for rule in cluster.ITEM_RULES)
-    assert {"polarity", "walled roles", "bare label", "restatement", "different subjects"} <= set(names)
+    assert {"polarity", "walled roles", "bare label", "lead-in", "restatement", "different subjects"} <= set(names)
 
 
 def candidate(text: str, source: int = 0, **kwargs: object) -> cluster.Candidate:
@@ -54,6 +54,7 @@ def candidate(text: str, source: int = 0, **kwargs: object) -> cluster.Candidate
         str(kwargs.get("role", "guidance")),
         bool(kwargs.get("repeatable", True)),
         bool(kwargs.get("bare_label", False)),
+        bool(kwargs.get("lead_in", False)),
     )
 
 
@@ -78,6 +79,22 @@ def test_a_bare_label_merges_only_with_the_same_label() -> None:
     label = candidate("**Suggested Fix**:", bare_label=True)
     assert vetoed_by(label, candidate("Suggest a fix with a corrected snippet", 1)) == "bare label"
     assert vetoed_by(label, candidate("**Suggested fix:**", 1, bare_label=True)) is None
+
+
+def test_a_lead_in_over_nested_items_merges_only_with_another_lead_in() -> None:
+    lead = candidate("Follow PEP 8 naming conventions:", lead_in=True)
+    assert vetoed_by(lead, candidate("Follow PEP 8 and the team's conventions", 1)) == "lead-in"
+    assert vetoed_by(lead, candidate("Follow the PEP 8 naming conventions:", 1, lead_in=True)) is None
+    assert vetoed_by(lead, candidate("Follow PEP 8 naming conventions", 1)) is None  # a near-verbatim copy
+
+
+def test_a_lead_in_keeps_its_nested_items_apart_from_a_broader_instruction() -> None:
+    """ "Follow PEP 8 naming conventions:" over the conventions is their title; folded into "Follow
+    PEP 8 and the team's conventions" its words were gone (and its conventions under another)."""
+    a = agent("## Style\n\n- Follow PEP 8 naming conventions:\n  - snake_case for functions\n", "a.md")
+    b = agent("## Style\n\n- Follow PEP 8 and the team's conventions\n", "b.md")
+    found = clusters(consolidate([a, b]))
+    assert merged_with(found, "Follow PEP 8 naming conventions:") == set()
 
 
 def test_a_restatement_in_one_input_needs_the_higher_threshold() -> None:
