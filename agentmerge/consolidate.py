@@ -267,11 +267,6 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
     )
 
 
-def _lead_in(item: Item) -> bool:
-    """Whether ``item`` ends in a colon and holds nested items: the title of what it holds."""
-    return bool(item.children) and compare_form(item.text).endswith(":")
-
-
 def _tools_renamed(merged: MergedField, form: Format, renamed: list[RenamedTool]) -> MergedField:
     """``merged`` with each tool name written as ``form`` names those tools (``formats.tool_names_in``:
     Copilot's ``search`` as Claude Code's Grep and Glob), each rename added to ``renamed``; a list
@@ -357,6 +352,11 @@ def matching_evidence(
 
 # --------------------------------------------------------------------------------------------
 # The work
+
+
+def _lead_in(item: Item) -> bool:
+    """Whether ``item`` ends in a colon and holds nested items: the title of what it holds."""
+    return bool(item.children) and compare_form(item.text).endswith(":")
 
 
 class _Consolidator:
