@@ -92,3 +92,26 @@ def test_star_bullets_and_crlf_are_not_a_change(doc: tuple) -> None:  # type: ig
     reformatted = text.replace("\n- ", "\n* ").replace("\n", "\r\n")
     a, b = parse_text(text, "a.md"), parse_text(reformatted.replace("\r\n", "\n"), "b.md")
     assert diff_agents(a, b).identical
+
+
+@settings(max_examples=150, deadline=None)
+@given(document, st.data())
+# Two equal bullets in one section, the first edited: first-with-first pairing reported two moves.
+@example(("inherit", [], [("Rules", False, ["run the tests", "check the logs", "run the tests"])]), None)
+def test_one_edited_bullet_is_one_rewording_at_its_line(doc: tuple, data: st.DataObject | None) -> None:  # type: ignore[type-arg]
+    """Whatever the document repeats, one bullet given one more word is reported as exactly that
+    bullet reworded, at its own line on both sides."""
+    text = render(doc)
+    lines = text.split("\n")
+    bullets = [n for n, line in enumerate(lines) if line.startswith(("- ", "1. ", "2. ", "3. ", "4. ", "5. "))]
+    candidates = [n for n in bullets if len(lines[n].split()) >= 4]
+    if not candidates:
+        return
+    at = candidates[0] if data is None else data.draw(st.sampled_from(candidates))
+    edited = lines.copy()
+    edited[at] += " carefully"
+    result = diff_agents(parse_text(text, "a.md"), parse_text("\n".join(edited), "b.md"))
+    assert not result.frontmatter
+    (change,) = result.changes
+    assert change.op == "reworded"
+    assert change.old is not None and change.new is not None and change.old.line == change.new.line == at + 1
