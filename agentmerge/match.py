@@ -162,18 +162,17 @@ def pair_exact(
     pairs: list[tuple[int, int]] = []
     for text, mine in copies.items():
         theirs = waiting.get(text)
-        if theirs and len(mine) != len(theirs) and len(mine) * len(theirs) <= NEAREST_COPIES_LIMIT:
-            pairs.extend(_nearest_copies(mine, theirs, allowed))
-            del waiting[text]
-    for i in sorted(old):
-        candidates = waiting.get(old[i])
-        if not candidates:
+        if not theirs:
             continue
-        for n, j in enumerate(candidates):
-            if allowed is None or allowed(i, j):
-                pairs.append((i, j))
-                del candidates[n]
-                break
+        if len(mine) != len(theirs) and len(mine) * len(theirs) <= NEAREST_COPIES_LIMIT:
+            pairs.extend(_nearest_copies(mine, theirs, allowed))
+            continue
+        for i in mine:
+            for n, j in enumerate(theirs):
+                if allowed is None or allowed(i, j):
+                    pairs.append((i, j))
+                    del theirs[n]
+                    break
     return sorted(pairs)
 
 

@@ -568,8 +568,7 @@ def quote_shapes(text: str) -> list[tuple[str, ...]]:
     written with one, where a line that looks like a table row opens a table in the quote."""
     span = frontmatter_span(text)
     if span is not None:
-        lines = text.split("\n")
-        text = "\n".join(["" for _ in lines[: span[1]]] + lines[span[1] :])
+        text = "\n".join(text.split("\n")[span[1] :])
     shapes: list[tuple[str, ...]] = []
     open_quotes: list[list[str]] = []
     for token in _markdown().parse(text):
