@@ -148,7 +148,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "AM114",
         "foreign-tool-name",
-        "a tool named as another tool names it (GitHub Copilot's `search` in a Claude Code agent)",
+        "a tool named as another tool names it (GitHub Copilot's `search`, VS Code's `edit/editFiles` in a"
+        " Claude Code agent)",
         "the tool knows no tool by that name, so the agent goes without it",
     ),
     # AM2xx: body
@@ -529,12 +530,12 @@ def _field_value(agent: Agent, f: Field, rule: FieldRule, form: Format, lines: l
             if written is not None:
                 line, at = _name_place(lines, f, name, column)
                 those = "that tool" if len(written) == 1 else "those tools"
+                calls = f"it calls {those} {', '.join(written)}" if written else "it has no such tool"
                 yield _finding(
                     agent.path,
                     line,
                     "AM114",
-                    f"{f.key} names {name!r}, which a {form.title} does not know; it calls {those} "
-                    f"{', '.join(written)}",
+                    f"{f.key} names {name!r}, which a {form.title} does not know; {calls}",
                     column=at,
                 )
 

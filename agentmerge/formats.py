@@ -236,9 +236,72 @@ which its tools reference no longer lists, among them, so a file written for an 
 left as it is."""
 
 
+# VS Code names its built-in tools `set/tool` (https://code.visualstudio.com/docs/agents/reference/tools-reference),
+# and reads a file written before it grouped them by the tool's old name: `codebase` is
+# `search/codebase` ("Tool or toolset 'codebase' has been renamed, use 'search/codebase' instead",
+# microsoft/vscode-docs#8950), and the terminal tools once were the set `runCommands`
+# (`runCommands/terminalLastCommand`, now `read/terminalLastCommand`; github/awesome-copilot#365,
+# #1198). Each tool with what Claude Code calls the same tool; none where Claude Code has none.
+VSCODE_TOOLS: dict[str, tuple[str, ...]] = {
+    "read/readFile": ("Read",),
+    "read/problems": (),
+    "read/getNotebookSummary": (),
+    "read/readNotebookCellOutput": (),
+    "read/terminalLastCommand": (),
+    "read/terminalSelection": (),
+    "search/changes": (),
+    "search/codebase": ("Grep", "Glob"),
+    "search/fileSearch": ("Glob",),
+    "search/listDirectory": ("Glob",),
+    "search/textSearch": ("Grep",),
+    "search/usages": (),
+    "edit/createDirectory": (),
+    "edit/createFile": ("Write",),
+    "edit/editFiles": ("Edit",),
+    "edit/editNotebook": ("NotebookEdit",),
+    "execute/createAndRunTask": (),
+    "execute/getTerminalOutput": (),
+    "execute/runInTerminal": ("Bash",),
+    "execute/runNotebookCell": (),
+    "execute/testFailure": (),
+    "web/fetch": ("WebFetch",),
+    "agent/runSubagent": ("Agent",),
+    "todos": ("TodoWrite",),
+    "githubRepo": (),
+    "githubTextSearch": (),
+    "newWorkspace": (),
+    "vscode/askQuestions": (),
+    "vscode/extensions": (),
+    "vscode/getProjectSetupInfo": (),
+    "vscode/installExtension": (),
+    "vscode/runCommand": (),
+    "vscode/VSCodeAPI": (),
+}
+"""VS Code's built-in tools, with Claude Code's names for the same tools (the page above)."""
+
+VSCODE_OLD_SETS = {"runCommands": "execute"}
+"""Tool sets VS Code has renamed, with their names now: a name under one (``runCommands/x``) is
+its tool ``x`` wherever the tool is now."""
+
+_VSCODE_BY_TOOL = {name.rsplit("/", 1)[-1].casefold(): name for name in VSCODE_TOOLS}
+
+
+def vscode_tool(name: str) -> str | None:
+    """The name VS Code reads tool ``name`` as now (``search/codebase`` for ``codebase`` and
+    for itself; ``read/terminalLastCommand`` for ``runCommands/terminalLastCommand``), or None
+    for a name that is none of its built-in tools (a tool set, an MCP tool)."""
+    if name in VSCODE_TOOLS:
+        return name
+    prefix, _, tool = name.rpartition("/")
+    if prefix not in ("", *VSCODE_OLD_SETS, *{known.split("/")[0] for known in VSCODE_TOOLS}):
+        return None
+    return _VSCODE_BY_TOOL.get(tool.casefold())
+
+
 def _alias_of(name: str) -> str | None:
-    """The Copilot alias whose row of ``TOOL_ALIASES`` holds ``name`` (in any case), or None."""
-    folded = name.casefold()
+    """The Copilot alias whose row of ``TOOL_ALIASES`` holds ``name`` (in any case), or None.
+    A tool set VS Code has renamed is the alias of its name now (``runCommands``: ``execute``)."""
+    folded = VSCODE_OLD_SETS.get(name, name).casefold()
     for alias, others in TOOL_ALIASES.items():
         if folded == alias or any(folded == other.casefold() for other in others):
             return alias
@@ -247,18 +310,24 @@ def _alias_of(name: str) -> str | None:
 
 def claude_code_tools(name: str) -> tuple[str, ...] | None:
     """What Claude Code calls the tools that ``name``, another tool's name for them, stands for
-    (Copilot's ``search``: Grep and Glob; ``bash``: Bash); None for a name Claude Code reads as
-    it is, and for a name the alias table does not hold (an MCP tool, ``Bash(git:*)``)."""
+    (Copilot's ``search``: Grep and Glob; ``bash``: Bash; VS Code's ``edit/editFiles``: Edit);
+    empty for a VS Code tool Claude Code has no counterpart of (``read/problems``); None for a
+    name Claude Code reads as it is, and for a name neither table holds (an MCP tool,
+    ``Bash(git:*)``)."""
     if name in _CLAUDE_CODE_NAMES:
         return None
     alias = _alias_of(name)
-    return None if alias is None else CLAUDE_CODE_TOOLS[alias]
+    if alias is not None:
+        return CLAUDE_CODE_TOOLS[alias]
+    tool = vscode_tool(name)
+    return None if tool is None else VSCODE_TOOLS[tool]
 
 
 def copilot_tool(name: str) -> str:
     """What a GitHub Copilot custom agent reads tool ``name`` as: its alias (``Grep`` and
-    ``Glob`` are both ``search``), or the name itself when the alias table does not hold it."""
-    return _alias_of(name) or name
+    ``Glob`` are both ``search``), a VS Code tool's name now (``codebase`` is
+    ``search/codebase``), or the name itself when neither table holds it."""
+    return _alias_of(name) or vscode_tool(name) or name
 
 
 def tool_reading(paths: Sequence[str]) -> Callable[[str], str] | None:

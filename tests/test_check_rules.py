@@ -10,7 +10,7 @@ import pytest
 from conftest import run_cli, write
 
 from agentmerge.check import RULES, Selection
-from agentmerge.formats import CLAUDE_CODE_TOOLS, TOOL_ALIASES, claude_code_tools
+from agentmerge.formats import CLAUDE_CODE_TOOLS, TOOL_ALIASES, VSCODE_TOOLS, claude_code_tools
 from agentmerge.parse import parse_text
 
 CLAUDE = ".claude/agents/reviewer.md"
@@ -487,15 +487,45 @@ def test_a_copilot_alias_in_a_claude_agent_is_named_at_its_line_and_column(tmp_p
         ("Bash(git diff:*)", None),
         ("mcp__github__search", None),
         ("github/*", None),
+        ("edit/editFiles", ("Edit",)),
+        ("editFiles", ("Edit",)),
+        ("search/codebase", ("Grep", "Glob")),
+        ("codebase", ("Grep", "Glob")),
+        ("web/fetch", ("WebFetch",)),
+        ("execute/runInTerminal", ("Bash",)),
+        ("runCommands", ("Bash",)),
+        ("todos", ("TodoWrite",)),
+        ("read/problems", ()),
+        ("runCommands/terminalLastCommand", ()),
+        ("playwright/browser_navigate", None),
+        ("edit/notATool", None),
+        ("findTestFiles", None),
     ],
 )
 def test_claude_code_names_for_another_tools_name(name: str, written: tuple[str, ...] | None) -> None:
-    """Copilot's aliases (any case) and the names it reads for them map to Claude Code's tools;
-    Claude Code's own names, permission patterns and MCP tools are left alone."""
+    """Copilot's aliases (any case) and the names it reads for them map to Claude Code's tools, and
+    so do VS Code's tools, by their names now and before VS Code grouped them (none for a tool
+    Claude Code has no counterpart of); Claude Code's own names, permission patterns, MCP tools
+    and names VS Code does not know are left alone."""
     assert claude_code_tools(name) == written
 
 
 def test_every_alias_has_claude_code_names_and_they_are_claude_codes() -> None:
     assert set(TOOL_ALIASES) == set(CLAUDE_CODE_TOOLS)
-    for written in CLAUDE_CODE_TOOLS.values():
+    for written in (*CLAUDE_CODE_TOOLS.values(), *VSCODE_TOOLS.values()):
         assert all(claude_code_tools(name) is None for name in written)
+
+
+def test_a_vscode_tool_in_a_claude_agent_is_named_with_what_claude_code_calls_it(tmp_path: Path) -> None:
+    """VS Code's tool names, old or new, name no Claude Code tool: the finding gives Claude Code's
+    names, or says it has none."""
+    agent = tmp_path / ".claude" / "agents" / "reviewer.md"
+    agent.parent.mkdir(parents=True)
+    agent.write_text(claude("name: reviewer\ndescription: Reviews\ntools: [Read, codebase, read/problems]\n"), "utf-8")
+    result = run_cli("check", str(agent), "--select", "AM114")
+    assert result.stdout.splitlines()[:-1] == [
+        f"{agent}:4:15: AM114 tools names 'codebase', which a Claude Code subagent does not know; "
+        "it calls those tools Grep, Glob",
+        f"{agent}:4:25: AM114 tools names 'read/problems', which a Claude Code subagent does not know; "
+        "it has no such tool",
+    ]

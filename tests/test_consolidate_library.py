@@ -433,6 +433,23 @@ def test_for_claude_code_writes_copilots_tool_aliases_as_claude_codes_tools(tmp_
     assert "renamed" not in json.loads(plain.stdout)  # without --for every input's names stay
 
 
+def test_for_claude_code_writes_vscodes_tool_names_as_claude_codes_tools(tmp_path: Path) -> None:
+    """A Copilot agent names VS Code's tools (``codebase``, ``edit/editFiles``, the old set
+    ``runCommands``): the subagent gets Claude Code's names for them; a VS Code tool Claude Code
+    has no counterpart of stays as written, and the output's check finding says so."""
+    agent = "---\nname: sql\ndescription: Reviews SQL\ntools: {tools}\n---\n\n- Flag N+1 queries.\n"
+    tools = "['codebase', 'edit/editFiles', 'runCommands', 'read/problems']"
+    (tmp_path / "a.agent.md").write_text(agent.format(tools=tools), encoding="utf-8")
+    out = tmp_path / "sql.md"
+    result = run_cli("consolidate", "--for", "claude-code", "a.agent.md", "-o", str(out), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "tools:\n- Grep\n- Glob\n- Edit\n- Bash\n- read/problems\n" in out.read_text(encoding="utf-8")
+    assert "tools: edit/editFiles is written as Edit, what a Claude Code subagent calls that tool" in result.stderr
+    unknown = "tools names 'read/problems', which a Claude Code subagent does not know; it has no such tool"
+    assert unknown in result.stderr
+    assert "widening" not in result.stderr
+
+
 def test_for_says_when_the_output_file_is_not_one_the_tool_reads(tmp_path: Path) -> None:
     """Cursor reads rules from .mdc files only: the file is written, and the user told."""
     for name, warned in (("rule.md", True), ("rule.mdc", False)):

@@ -239,6 +239,18 @@ def test_a_copilot_agent_reads_claude_codes_tool_names_as_its_aliases() -> None:
     assert change.added_names == ("Glob", "read", "search") and change.widened
 
 
+def test_a_copilot_agent_reads_vscodes_old_tool_names_as_the_new_ones() -> None:
+    """VS Code reads ``codebase`` as ``search/codebase`` and the old set ``runCommands`` as
+    ``execute``: moving a Copilot agent to the new names is no change; a different tool is."""
+    old = "---\ndescription: Reviews\ntools: [codebase, editFiles, runCommands, 'github/*']\n---\n\n- Review.\n"
+    renamed = old.replace("[codebase, editFiles, runCommands,", "[search/codebase, edit/editFiles, execute,")
+    other = old.replace("[codebase,", "[search/usages,")
+    agents = [parse_text(text, "reviewer.agent.md") for text in (old, renamed, other)]
+    assert diff_agents(agents[0], agents[1]).identical
+    (change,) = diff_agents(agents[0], agents[2]).frontmatter
+    assert (change.added_names, change.removed_names) == (("search/usages",), ("codebase",))
+
+
 def test_dropping_the_tools_key_widens_to_every_tool() -> None:
     (change,) = diff(BASE, BASE.replace("tools: Read, Grep\n", "")).frontmatter
     assert change.op == "removed" and change.widened
