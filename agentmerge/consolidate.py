@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -234,7 +234,7 @@ def consolidate(
 
         if target not in TARGETS:
             raise AgentMergeError("", 0, f"--for takes one of {', '.join(TARGETS)}, not {target!r}")
-    result = _Consolidator(ordered, cutoff, preferred, model).run()
+    result = _Consolidator(ordered, cutoff, preferred, model, target).run()
     return result if target is None else _written_for(result, target)
 
 
@@ -362,8 +362,11 @@ def _lead_in(item: Item) -> bool:
 class _Consolidator:
     """One consolidation's working state: the inputs flattened, their alignment and clusters."""
 
-    def __init__(self, agents: list[Agent], threshold: float, preferred: int, model: Model) -> None:
+    def __init__(
+        self, agents: list[Agent], threshold: float, preferred: int, model: Model, target: str | None = None
+    ) -> None:
         self.agents = agents
+        self.target = target
         self.threshold = threshold
         self.model = model
         self.preferred = preferred
@@ -817,26 +820,39 @@ class _Consolidator:
         why = "merged as a list (every entry of every input's list, once each, in first-seen order)"
         return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), value_text(value), why)
 
+    def _tool_reading(self) -> Callable[[str], str] | None:
+        """How the merged agent reads a tool name (``formats.merged_tool_reading``): names two
+        spellings of one tool take one place in a merged tools list, and neither widens."""
+        from agentmerge.formats import merged_tool_reading
+
+        return merged_tool_reading([a.path for a in self.agents], self.target)
+
     def _set_field(self, key: str, found: list[tuple[int, Field]]) -> tuple[object, Conflict | None]:
-        """Union of the names, in first-seen order; any input that gains a name is reported."""
+        """Union of the names, in first-seen order, a tool's second spelling (``_tool_reading``)
+        left out; any input that gains a name is reported."""
         if len({value_text(f.value) for _, f in found}) == 1 and len(found) == len(self.agents):
             return found[0][1].value, None  # every input agrees: kept exactly as written
         sets = [(n, names(f.value)) for n, f in found]
-        union: list[str] = []
+        read = self._tool_reading() if key in TOOL_KEYS else None
+        tool: Callable[[str], str] = read or str
+        union: dict[str, str] = {}  # each tool as read, with the first name written for it
         for _, found_names in sets:
             for name in found_names:
-                if name not in union:
-                    union.append(name)
+                union.setdefault(tool(name), name)
         as_list = sum(1 for _, f in found if isinstance(f.value, list))
-        value: object = list(union) if as_list * 2 >= len(found) else ", ".join(union)
-        widened = [(self.agents[n].path, [x for x in union if x not in found_names]) for n, found_names in sets]
+        written = list(union.values())
+        value: object = written if as_list * 2 >= len(found) else ", ".join(written)
+        widened = [
+            (self.agents[n].path, [x for t, x in union.items() if t not in {tool(y) for y in found_names}])
+            for n, found_names in sets
+        ]
         widened = [(p, extra) for p, extra in widened if extra]
         narrowed = []
         if key in PERMISSION_KEYS:
             narrowed = [a.path for a in self.agents if a.field(key) is None]
         else:
             # No skills key means no skills: the merged list widens that input by all of it.
-            widened.extend((a.path, list(union)) for a in self.agents if a.field(key) is None)
+            widened.extend((a.path, written) for a in self.agents if a.field(key) is None)
         if not widened and not narrowed:
             return value, None
         values: dict[str, list[str]] = {}

@@ -340,6 +340,15 @@ def tool_reading(paths: Sequence[str]) -> Callable[[str], str] | None:
     return None
 
 
+def merged_tool_reading(paths: Sequence[str], target: str | None) -> Callable[[str], str] | None:
+    """How the agent merged from the files at ``paths`` reads a tool name: as a GitHub Copilot
+    custom agent does (``copilot_tool``) when it is written for one (``target``), or, without a
+    target, when every input is one; None when names are read as written."""
+    if target is None:
+        return tool_reading(paths)
+    return copilot_tool if target == "copilot-agent" else None
+
+
 def uses_claude_code_tools(form: Format) -> bool:
     """Whether ``form``'s tool lists name Claude Code's tools, where another tool's names mean nothing."""
     return (form.family or form.name) == "claude-code"

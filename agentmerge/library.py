@@ -421,8 +421,16 @@ def _names_for(key: str, value: object, target: str | None) -> frozenset[str]:
     return frozenset(n for name in found for n in tool_names_in(BY_NAME[target], name))
 
 
+def _merged_reading(inputs: Sequence[Agent], target: str | None) -> Callable[[str], str]:
+    """How the agent merged from ``inputs`` for ``target`` reads a tool name
+    (``formats.merged_tool_reading``; as written when it takes no other tool's names)."""
+    from agentmerge.formats import merged_tool_reading
+
+    return merged_tool_reading([a.path for a in inputs], target) or str
+
+
 def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agent, target: str | None) -> Iterator[str]:
-    from agentmerge.fields import names
+    from agentmerge.fields import TOOL_KEYS, names
 
     now = merged.field(key)
     gained: dict[str, list[str]] = {}
@@ -439,7 +447,14 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
             continue
         had = _names_for(key, mine.value, target) if mine is not None else frozenset()
         has = frozenset(names(now.value)) if now is not None else frozenset()
-        for name in sorted(has - had if rule.kind != "deny" else had - has):
+        source, against = (had, has) if rule.kind == "deny" else (has, had)
+        extra = source - against
+        if extra and key in TOOL_KEYS:
+            # Two spellings of one tool (Copilot's search and Grep) are no widening.
+            spell = _merged_reading(inputs, target)
+            known = {spell(name) for name in against}
+            extra = frozenset(name for name in extra if spell(name) not in known)
+        for name in sorted(extra):
             gained.setdefault(name, []).append(agent.path)
     by_inputs: dict[tuple[str, ...], list[str]] = {}
     for name, paths in gained.items():

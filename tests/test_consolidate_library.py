@@ -450,6 +450,25 @@ def test_for_claude_code_writes_vscodes_tool_names_as_claude_codes_tools(tmp_pat
     assert "widening" not in result.stderr
 
 
+def test_copilot_agents_merge_two_spellings_of_one_tool_into_one(tmp_path: Path) -> None:
+    """Copilot reads ``Grep`` as its ``search`` and VS Code reads ``codebase`` as
+    ``search/codebase``: merged Copilot agents list each tool once, as first written, and no
+    input is widened by the other's spelling. Claude Code subagents' names stay apart."""
+    agent = "---\nname: sql\ndescription: Reviews SQL\ntools: {tools}\n---\n\n- Flag N+1 queries.\n"
+    for name, tools in (("a", "[Grep, Read, codebase]"), ("b", "[search, read, search/codebase, execute]")):
+        (tmp_path / f"{name}.agent.md").write_text(agent.format(tools=tools), encoding="utf-8")
+        (tmp_path / f"{name}.md").write_text(agent.format(tools=tools), encoding="utf-8")
+    result = run_cli("consolidate", "a.agent.md", "b.agent.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "tools:\n- Grep\n- Read\n- codebase\n- execute\n---" in result.stdout
+    widened = [line for line in result.stderr.splitlines() if "widening" in line]
+    assert widened == [
+        "agentmerge: warning: widening: the merged agent has tool execute (tools) that a.agent.md did not"
+    ]
+    plain = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
+    assert "- Grep\n- Read\n- codebase\n- search\n- read\n- search/codebase\n- execute\n" in plain.stdout
+
+
 def test_for_says_when_the_output_file_is_not_one_the_tool_reads(tmp_path: Path) -> None:
     """Cursor reads rules from .mdc files only: the file is written, and the user told."""
     for name, warned in (("rule.md", True), ("rule.mdc", False)):
