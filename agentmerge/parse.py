@@ -935,8 +935,25 @@ def _quote_text(source: list[str]) -> str:
     loses the markers before its ``>``; continuation lines lose their indentation and one ``>``.
     """
     lines = [re.sub(_QUOTE_MARK, "", re.sub(_LIST_MARKERS, "", source[0], count=1), count=1)]
-    lines.extend(re.sub(_QUOTE_MARK, "", line, count=1) for line in source[1:])
+    lines.extend(_quote_line(line) for line in source[1:])
     return "\n".join(lines).strip()
+
+
+def _quote_line(line: str) -> str:
+    """A continuation line of a block quote without its ``>``.
+
+    A line without one continued the quote's paragraph lazily. The quote is written with a ``>``
+    on every line, and there a line that looks like a table row would open a table: its pipes
+    (outside code spans) are escaped, which reads the same."""
+    marked = re.match(_QUOTE_MARK, line)
+    if marked:
+        return line[marked.end() :]
+    if "|" not in line:
+        return line
+    return _PIPE_OR_CODE_RE.sub(lambda m: m.group(0) if m.group(1) else "\\|", line)
+
+
+_PIPE_OR_CODE_RE = re.compile(r"(`+).*?\1|(?<!\\)\|")
 
 
 def _strip_annotation(text: str) -> str:

@@ -14,7 +14,7 @@ from conftest import SEEDS, model_shape, run_cli, write
 
 from agentmerge.check import Selection, render_github, selection_from
 from agentmerge.config import find_settings
-from agentmerge.parse import parse_bytes
+from agentmerge.parse import parse_bytes, quote_shapes
 
 BAD = (
     "---\nname: Code Reviewer\ndescription: Use it when: a diff is ready\n---\n\n"
@@ -295,20 +295,30 @@ def test_fmt_is_a_fixed_point_on_the_seeds(tmp_path: Path, seed: Path) -> None:
     assert path.read_bytes() == once
 
 
-def test_fmt_leaves_a_quote_whose_lazy_lines_would_read_as_a_table(tmp_path: Path) -> None:
+def test_fmt_keeps_a_quotes_lazy_table_like_lines_as_its_text(tmp_path: Path) -> None:
     """Lines that continue a quote's paragraph without a ``>`` are text; written with one they
-    would be a table inside the quote. The quote's text is the same either way, so the check is
-    on what is inside the quote: the file is left as it is, with an error. With the ``>`` on every
-    line (a table in the quote already) it is formatted."""
-    lazy = "# Notes\n\n> Limits:\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- Keep them.\n"
-    path = tmp_path / "AGENTS.md"
-    path.write_text(lazy, encoding="utf-8")
+    would be a table inside the quote. fmt writes every line of the quote with its ``>`` and
+    escapes those lines' pipes, so they read as the same text, and the result is stable. With the
+    ``>`` on every line (a table in the quote already) the table stays a table."""
+    lazy = "# Notes\n\n> Limits:\n| a | b |\n|---|---|\n| 1 | `x|y` |\n\n- Keep them.\n"
+    path, before = tmp_path / "AGENTS.md", tmp_path / "before" / "AGENTS.md"
+    before.parent.mkdir()
+    for each in (path, before):
+        each.write_text(lazy, encoding="utf-8")
     run = run_cli("fmt", str(path))
-    assert run.exit_code == 2
-    assert f"{path}: formatting would change what the file says" in run.stderr
-    assert path.read_text(encoding="utf-8") == lazy
-    path.write_text(lazy.replace("\n|", "\n> |").replace("Limits:\n", "Limits:\n>\n"), encoding="utf-8")
+    assert run.exit_code == 0, run.stderr
+    written = path.read_text(encoding="utf-8")
+    assert written == (
+        "# Notes\n\n> Limits:\n> \\| a \\| b \\|\n> \\|---\\|---\\|\n> \\| 1 \\| `x|y` \\|\n\n- Keep them.\n"
+    )
+    assert quote_shapes(written) == quote_shapes(lazy) == [("paragraph_open",)]
     assert run_cli("fmt", "--check", str(path)).exit_code == 0
+    same = run_cli("diff", str(before), str(path))
+    assert same.exit_code == 0 and "no semantic changes" in same.stdout
+    table = lazy.replace("\n|", "\n> |").replace("Limits:\n", "Limits:\n>\n")
+    path.write_text(table, encoding="utf-8")
+    assert run_cli("fmt", "--check", str(path)).exit_code == 0
+    assert quote_shapes(table)[0][:2] == ("paragraph_open", "table_open")
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from conftest import ROOT, SHARED
 
 from agentmerge import consolidate
 from agentmerge.consolidate import MergedSection
-from agentmerge.parse import read_agent
+from agentmerge.parse import quote_shapes, read_agent
 from agentmerge.writer import render_agent
 
 REVIEWERS = ROOT / "tests" / "cases" / "consolidate" / "reviewers"
@@ -110,3 +110,16 @@ def test_the_corpus_code_reviewers_merge_into_one_agent_of_that_shape() -> None:
     repeated = {h for h, n in Counter(headings(text)).items() if n > 1}
     for heading in repeated:
         assert any(headings(p.read_text(encoding="utf-8")).count(heading) > 1 for p in paths), heading
+
+
+def test_a_quotes_lazy_table_like_lines_stay_its_text(tmp_path: Path) -> None:
+    """Lines continuing a quote's paragraph without ``>`` are text: the merged agent writes them
+    in the quote (with ``>``, pipes escaped) as text, not as a table it never had."""
+    body = "# Notes\n\n> Limits:\n| a | b |\n|---|---|\n\n- Keep them.\n"
+    paths = []
+    for name in ("a.md", "b.md"):
+        paths.append(tmp_path / name)
+        paths[-1].write_text(f"---\nname: notes\ndescription: Notes\n---\n\n{body}", encoding="utf-8")
+    text = render_agent(consolidate([read_agent(str(p)) for p in paths]).agent)
+    assert quote_shapes(text) == [("paragraph_open",)]
+    assert "> \\| a \\| b \\|\n" in text
