@@ -284,6 +284,7 @@ VSCODE_OLD_SETS = {"runCommands": "execute"}
 its tool ``x`` wherever the tool is now."""
 
 _VSCODE_BY_TOOL = {name.rsplit("/", 1)[-1].casefold(): name for name in VSCODE_TOOLS}
+_VSCODE_SETS = frozenset({*VSCODE_OLD_SETS, *(name.split("/")[0] for name in VSCODE_TOOLS if "/" in name)})
 
 
 def vscode_tool(name: str) -> str | None:
@@ -292,8 +293,8 @@ def vscode_tool(name: str) -> str | None:
     for a name that is none of its built-in tools (a tool set, an MCP tool)."""
     if name in VSCODE_TOOLS:
         return name
-    prefix, _, tool = name.rpartition("/")
-    if prefix not in ("", *VSCODE_OLD_SETS, *{known.split("/")[0] for known in VSCODE_TOOLS}):
+    prefix, slash, tool = name.rpartition("/")
+    if slash and prefix not in _VSCODE_SETS:
         return None
     return _VSCODE_BY_TOOL.get(tool.casefold())
 

@@ -499,6 +499,8 @@ def test_a_copilot_alias_in_a_claude_agent_is_named_at_its_line_and_column(tmp_p
         ("runCommands/terminalLastCommand", ()),
         ("playwright/browser_navigate", None),
         ("edit/notATool", None),
+        ("/editFiles", None),
+        ("a/b/editFiles", None),
         ("findTestFiles", None),
     ],
 )
