@@ -835,15 +835,18 @@ class _Consolidator:
         sets = [(n, names(f.value)) for n, f in found]
         read = self._tool_reading() if key in TOOL_KEYS else None
         tool: Callable[[str], str] = read or str
-        union: dict[str, str] = {}  # each tool as read, with the first name written for it
+        # Each tool as the first input that lists it names it: a name another input already gave
+        # that tool under another spelling is left out, one input's own names never.
+        written: list[str] = []
+        seen: set[str] = set()
         for _, found_names in sets:
-            for name in found_names:
-                union.setdefault(tool(name), name)
+            new = [name for name in found_names if tool(name) not in seen and name not in written]
+            written.extend(new)
+            seen.update(tool(name) for name in new)
         as_list = sum(1 for _, f in found if isinstance(f.value, list))
-        written = list(union.values())
         value: object = written if as_list * 2 >= len(found) else ", ".join(written)
         widened = [
-            (self.agents[n].path, [x for t, x in union.items() if t not in {tool(y) for y in found_names}])
+            (self.agents[n].path, [x for x in written if tool(x) not in {tool(y) for y in found_names}])
             for n, found_names in sets
         ]
         widened = [(p, extra) for p, extra in widened if extra]

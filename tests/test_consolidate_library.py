@@ -452,8 +452,9 @@ def test_for_claude_code_writes_vscodes_tool_names_as_claude_codes_tools(tmp_pat
 
 def test_copilot_agents_merge_two_spellings_of_one_tool_into_one(tmp_path: Path) -> None:
     """Copilot reads ``Grep`` as its ``search`` and VS Code reads ``codebase`` as
-    ``search/codebase``: merged Copilot agents list each tool once, as first written, and no
-    input is widened by the other's spelling. Claude Code subagents' names stay apart."""
+    ``search/codebase``: merged Copilot agents list each tool once, as the first input (in path
+    order) that lists it names it, and no input is widened by the other's spelling. Claude Code
+    subagents' names stay apart."""
     agent = "---\nname: sql\ndescription: Reviews SQL\ntools: {tools}\n---\n\n- Flag N+1 queries.\n"
     for name, tools in (("a", "[Grep, Read, codebase]"), ("b", "[search, read, search/codebase, execute]")):
         (tmp_path / f"{name}.agent.md").write_text(agent.format(tools=tools), encoding="utf-8")
@@ -467,6 +468,14 @@ def test_copilot_agents_merge_two_spellings_of_one_tool_into_one(tmp_path: Path)
     ]
     plain = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
     assert "- Grep\n- Read\n- codebase\n- search\n- read\n- search/codebase\n- execute\n" in plain.stdout
+    # One input's own names all stay, though Copilot reads Grep and Glob as one.
+    (tmp_path / "c.agent.md").write_text(agent.format(tools="[search]"), encoding="utf-8")
+    (tmp_path / "d.agent.md").write_text(agent.format(tools="[Read, Grep, Glob]"), encoding="utf-8")
+    both = run_cli("consolidate", "c.agent.md", "d.agent.md", cwd=tmp_path)
+    assert "tools:\n- search\n- Read\n---" in both.stdout
+    (tmp_path / "c.agent.md").rename(tmp_path / "e.agent.md")
+    both = run_cli("consolidate", "d.agent.md", "e.agent.md", cwd=tmp_path)
+    assert "tools:\n- Read\n- Grep\n- Glob\n---" in both.stdout
 
 
 def test_for_says_when_the_output_file_is_not_one_the_tool_reads(tmp_path: Path) -> None:
