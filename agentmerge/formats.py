@@ -331,23 +331,35 @@ def copilot_tool(name: str) -> str:
     return _alias_of(name) or vscode_tool(name) or name
 
 
+def vscode_reading(name: str) -> str:
+    """What VS Code reads tool ``name`` as in a prompt file or chat mode: a tool's name now for
+    its name before (``vscode_tool``), ``execute`` for the set ``runCommands``, else ``name``."""
+    return vscode_tool(name) or VSCODE_OLD_SETS.get(name, name)
+
+
+_VSCODE_FILES = frozenset({"copilot-agent", "copilot-chatmode", "copilot-prompt"})
+
+
 def tool_reading(paths: Sequence[str]) -> Callable[[str], str] | None:
-    """How the files at ``paths`` all read a tool name when their tool takes other tools' names
-    for its own (``copilot_tool``, for GitHub Copilot custom agents); None when one of them does
-    not, and names are read as written."""
-    forms = [detect_format(path) for path in paths]
-    if forms and all(form is not None and form.name == "copilot-agent" for form in forms):
+    """How the files at ``paths`` all read a tool name when their tool takes other names for its
+    tools: ``copilot_tool`` for GitHub Copilot custom agents (Claude Code's names, VS Code's old
+    ones), ``vscode_reading`` when some are VS Code prompt files or chat modes; None when one
+    of them is neither, and names are read as written."""
+    forms = {form.name if form is not None else None for form in map(detect_format, paths)}
+    if forms == {"copilot-agent"}:
         return copilot_tool
-    return None
+    return vscode_reading if forms and forms <= _VSCODE_FILES else None
 
 
 def merged_tool_reading(paths: Sequence[str], target: str | None) -> Callable[[str], str] | None:
-    """How the agent merged from the files at ``paths`` reads a tool name: as a GitHub Copilot
-    custom agent does (``copilot_tool``) when it is written for one (``target``), or, without a
-    target, when every input is one; None when names are read as written."""
+    """How the agent merged from the files at ``paths`` reads a tool name: as its format does
+    (``tool_reading``) when it is written for one (``target``), or, without a target, as every
+    input's format does; None when names are read as written."""
     if target is None:
         return tool_reading(paths)
-    return copilot_tool if target == "copilot-agent" else None
+    if target == "copilot-agent":
+        return copilot_tool
+    return vscode_reading if target in _VSCODE_FILES else None
 
 
 def uses_claude_code_tools(form: Format) -> bool:

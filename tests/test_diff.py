@@ -251,6 +251,19 @@ def test_a_copilot_agent_reads_vscodes_old_tool_names_as_the_new_ones() -> None:
     assert (change.added_names, change.removed_names) == (("search/usages",), ("codebase",))
 
 
+def test_a_prompt_file_reads_vscodes_old_tool_names_as_the_new_ones() -> None:
+    """VS Code renamed its tools for prompt files and chat modes too: ``codebase`` to
+    ``search/codebase`` is no change there; GitHub's custom-agent aliases are not read
+    (``Grep`` to ``search`` is a change)."""
+    old = "---\ndescription: Reviews\ntools: [codebase, runCommands, Grep]\n---\n\nReview the diff.\n"
+    renamed = old.replace("[codebase, runCommands,", "[search/codebase, execute,")
+    other = renamed.replace("Grep]", "search]")
+    prompts = [parse_text(text, "review.prompt.md") for text in (old, renamed, other)]
+    assert diff_agents(prompts[0], prompts[1]).identical
+    (change,) = diff_agents(prompts[1], prompts[2]).frontmatter
+    assert (change.added_names, change.removed_names) == (("search",), ("Grep",))
+
+
 def test_dropping_the_tools_key_widens_to_every_tool() -> None:
     (change,) = diff(BASE, BASE.replace("tools: Read, Grep\n", "")).frontmatter
     assert change.op == "removed" and change.widened
