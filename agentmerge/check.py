@@ -33,7 +33,9 @@ from agentmerge.formats import (
     Format,
     claude_code_tools,
     detect_format,
+    renamed_tool,
     uses_claude_code_tools,
+    uses_vscode_tools,
     verbatim_keys,
 )
 from agentmerge.model import Agent, Field, Item, Section
@@ -151,6 +153,14 @@ RULES: tuple[Rule, ...] = (
         "a tool named as another tool names it (GitHub Copilot's `search`, VS Code's `edit/editFiles` in a"
         " Claude Code agent)",
         "the tool knows no tool by that name, so the agent goes without it",
+    ),
+    Rule(
+        "AM115",
+        "renamed-tool",
+        "a tool named by the name VS Code has since renamed it from (`codebase`, `editFiles`, `runCommands`)"
+        " in a Copilot agent, prompt file or chat mode",
+        "VS Code still reads it but warns on every use, and a later version may drop the old name",
+        fixable=True,
     ),
     # AM2xx: body
     Rule(
@@ -538,11 +548,33 @@ def _field_value(agent: Agent, f: Field, rule: FieldRule, form: Format, lines: l
                     f"{f.key} names {name!r}, which a {form.title} does not know; {calls}",
                     column=at,
                 )
+    if f.key in TOOL_KEYS and uses_vscode_tools(form):
+        yield from _renamed_tools(agent, f, form, lines, column)
+
+
+def _renamed_tools(agent: Agent, f: Field, form: Format, lines: list[str], column: int) -> Iterator[Finding]:
+    for name in names(f.value):
+        now = renamed_tool(name)
+        if now is not None:
+            line, at = _name_place(lines, f, name, column)
+            yield _finding(
+                agent.path,
+                line,
+                "AM115",
+                f"{f.key} names {name!r}, which VS Code has renamed {now!r}; write {now!r} (fixable with --fix)",
+                column=at,
+                fixable=True,
+            )
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """Where ``name`` stands as a whole tool name in a tools list (not inside ``a/name`` or ``name(x)``)."""
+    return re.compile(rf"(?<![\w/*-]){re.escape(name)}(?![\w/*(-])")
 
 
 def _name_place(lines: list[str], f: Field, name: str, column: int) -> tuple[int, int]:
     """The line and 1-based column of ``name`` in the value of ``f`` (the value's start when not found)."""
-    pattern = re.compile(rf"(?<![\w/*-]){re.escape(name)}(?![\w/*(-])")
+    pattern = _name_pattern(name)
     for number in range(f.line, min(f.end_line, len(lines)) + 1):
         text = lines[number - 1]
         start = len(f.key) + 1 if number == f.line else 0
@@ -1178,6 +1210,9 @@ def fix_text(text: str, agent: Agent, codes: Sequence[str]) -> tuple[str, int]:
     if "AM113" in codes:
         current, unquoted = _fix_quoted_verbatim(current, agent.path)
         count += unquoted
+    if "AM115" in codes:
+        current, renamed = _fix_renamed_tools(current, agent.path)
+        count += renamed
     if not count:
         return text, 0
     return (current.replace("\n", ending) if ending != "\n" else current), count
@@ -1201,6 +1236,53 @@ def _fix_quoted_verbatim(text: str, path: str) -> tuple[str, int]:
     if not _says_the_same(now, parse_text(candidate, path)):
         return text, 0
     return candidate, len(edits)
+
+
+def _fix_renamed_tools(text: str, path: str) -> tuple[str, int]:
+    """``text`` with each tool VS Code has renamed written by its name now where it stands
+    (AM115), when the file then says the same but for those names and names none of them; and
+    how many were."""
+    form = detect_format(path)
+    if form is None or not uses_vscode_tools(form):
+        return text, 0
+    now = parse_text(text, path)
+    lines = text.split("\n")
+    count = 0
+    for f in now.fields:
+        if f.key not in TOOL_KEYS:
+            continue
+        for name in dict.fromkeys(names(f.value)):
+            new = renamed_tool(name)
+            if new is None:
+                continue
+            pattern = _name_pattern(name)
+            for number in range(f.line, min(f.end_line, len(lines)) + 1):
+                line = lines[number - 1]
+                start = len(f.key) + 1 if number == f.line else 0
+                line, found = pattern.subn(new, line[start:])
+                lines[number - 1] = lines[number - 1][:start] + line
+                count += found
+    if not count:
+        return text, 0
+    candidate = "\n".join(lines)
+    again = parse_text(candidate, path)
+    if not _says_the_same(_tools_as_read(now), _tools_as_read(again)) or any(
+        renamed_tool(name) for f in again.fields if f.key in TOOL_KEYS for name in names(f.value)
+    ):
+        return text, 0
+    return candidate, count
+
+
+def _tools_as_read(agent: Agent) -> Agent:
+    """``agent`` with each tool list written as VS Code reads it (every renamed tool by its name now)."""
+    from dataclasses import replace
+
+    def read(f: Field) -> Field:
+        if f.key not in TOOL_KEYS or not isinstance(f.value, (str, list)):
+            return f
+        return replace(f, value=list(dict.fromkeys(renamed_tool(n) or n for n in names(f.value))))
+
+    return replace(agent, fields=tuple(read(f) for f in agent.fields))
 
 
 def _says_the_same(a: Agent, b: Agent) -> bool:

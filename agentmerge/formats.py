@@ -362,6 +362,22 @@ def merged_tool_reading(paths: Sequence[str], target: str | None) -> Callable[[s
     return vscode_reading if target in _VSCODE_FILES else None
 
 
+def uses_vscode_tools(form: Format) -> bool:
+    """Whether ``form``'s tool lists are read by VS Code, which tells a tool's old name to be
+    written as its name now (``renamed_tool``)."""
+    return form.name in _VSCODE_FILES
+
+
+def renamed_tool(name: str) -> str | None:
+    """The name VS Code gives tool ``name`` now when ``name`` is a name it has since renamed
+    (``search/codebase`` for ``codebase``, ``execute`` for ``runCommands``); None for a name it
+    reads as it is, a Copilot alias (``search``) and a name that differs only in case."""
+    if _alias_of(name) is not None and name not in VSCODE_OLD_SETS:
+        return None
+    now = vscode_reading(name)
+    return None if now.casefold() == name.casefold() else now
+
+
 def uses_claude_code_tools(form: Format) -> bool:
     """Whether ``form``'s tool lists name Claude Code's tools, where another tool's names mean nothing."""
     return (form.family or form.name) == "claude-code"

@@ -360,6 +360,33 @@ def test_a_quoted_cursor_glob_is_reported_and_unquoted_by_fix_and_fmt(tmp_path: 
     assert (tmp_path / "rules/ts.mdc").read_text(encoding="utf-8") == unquoted
 
 
+def test_renamed_vscode_tools_are_written_as_named_now_where_they_stand(tmp_path: Path) -> None:
+    """--fix writes each old name as VS Code names the tool now and leaves every other byte alone."""
+    agent = (
+        "---\r\ndescription: Reviews\r\ntools: ['codebase', \"editFiles\", search, runCommands/terminalLastCommand]"
+        "\r\nmodel: GPT-4.1\r\n---\r\n\r\nYou review code: codebase first.\r\n"
+    )
+    prompt = "---\nmode: agent\ntools:\n  - fetch  # the docs\n  - runCommands\n  - mcp/fetch\n---\n\nDo it.\n"
+    write(tmp_path, ".github/agents/reviewer.agent.md", agent)
+    write(tmp_path, "review.prompt.md", prompt)
+    code, out, _ = run_cli("check", "--select", "AM115", ".", cwd=tmp_path)
+    assert code == 1 and out.count("AM115") == 5, out
+    assert ".github/agents/reviewer.agent.md:3:10: AM115 tools names 'codebase', which VS Code has renamed" in out
+    code, out, _ = run_cli("check", "--fix", "--select", "AM115", ".", cwd=tmp_path)
+    assert code == 0 and "(5 fixed, 0 remaining)" in out, out
+    assert (tmp_path / ".github/agents/reviewer.agent.md").read_bytes().decode() == agent.replace(
+        "'codebase', \"editFiles\", search, runCommands/terminalLastCommand",
+        "'search/codebase', \"edit/editFiles\", search, read/terminalLastCommand",
+    )
+    assert (tmp_path / "review.prompt.md").read_text(encoding="utf-8") == prompt.replace(
+        "- fetch", "- web/fetch"
+    ).replace("- runCommands", "- execute")
+    # A Claude Code agent names no VS Code tool as VS Code does: AM114 speaks for it, not AM115.
+    write(tmp_path, ".claude/agents/reviewer.md", "---\nname: reviewer\ndescription: R\ntools: codebase\n---\n\nGo.\n")
+    code, out, _ = run_cli("check", "--select", "AM115", ".claude/agents/reviewer.md", cwd=tmp_path)
+    assert code == 0, out
+
+
 def test_the_same_key_in_a_claude_agent_is_still_strict_yaml(tmp_path: Path) -> None:
     """Only the formats whose tool reads a key by line keep it unquoted."""
     write(tmp_path, ".claude/agents/ts.md", "---\nname: ts\ndescription: TypeScript\nglobs: *.ts\n---\n\n- Use it.\n")

@@ -110,6 +110,18 @@ CASES: list[tuple[str, str, str, str]] = [
         claude("name: reviewer\ndescription: Reviews\ntools:\n  - Read\n  - execute\n"),
         claude("name: reviewer\ndescription: Reviews\ntools:\n  - Read\n  - Bash\n"),
     ),
+    (
+        "AM115",
+        ".github/agents/reviewer.agent.md",
+        claude("description: Reviews\ntools: ['codebase', 'search', 'Grep']\n"),
+        claude("description: Reviews\ntools: ['search/codebase', 'search', 'Grep', 'my-mcp/codebase']\n"),
+    ),
+    (
+        "AM115",
+        ".github/prompts/review.prompt.md",
+        claude("mode: agent\ntools:\n  - runCommands\n"),
+        claude("mode: agent\ntools:\n  - execute\n  - runCommands/\n"),
+    ),
     ("AM201", CLAUDE, GOOD + "- Deploy with {{DEPLOY_COMMAND}}.\n", GOOD + "- Write `{{ name }}` in templates.\n"),
     ("AM201", "AGENTS.md", "- Ask [YOUR_TEAM] first.\n", "- Ask [the team](https://example.com) first.\n"),
     ("AM202", CLAUDE, GOOD + "\n## Output\n\n## Tone\n\n- Be brief.\n", GOOD + "\n## Output\n\n- A list.\n"),
