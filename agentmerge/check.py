@@ -553,23 +553,49 @@ def _field_value(agent: Agent, f: Field, rule: FieldRule, form: Format, lines: l
 
 
 def _renamed_tools(agent: Agent, f: Field, form: Format, lines: list[str], column: int) -> Iterator[Finding]:
+    listed = _listed_again(names(f.value))
     for name in names(f.value):
         now = renamed_tool(name)
         if now is not None:
             line, at = _name_place(lines, f, name, column)
+            advice = f"the list names it already; remove {name!r}" if name in listed else f"write {now!r}"
             yield _finding(
                 agent.path,
                 line,
                 "AM115",
-                f"{f.key} names {name!r}, which VS Code has renamed {now!r}; write {now!r} (fixable with --fix)",
+                f"{f.key} names {name!r}, which VS Code has renamed {now!r}; {advice} (fixable with --fix)",
                 column=at,
                 fixable=True,
             )
 
 
+def _listed_again(written: Sequence[str]) -> set[str]:
+    """The old names in ``written`` whose name now the list already gives: as written, or by an
+    old name before it. Each is removed by --fix rather than renamed, so no tool is listed twice."""
+    current = {name for name in written if renamed_tool(name) is None}
+    again: set[str] = set()
+    for name in written:
+        now = renamed_tool(name)
+        if now is not None and now in current:
+            again.add(name)
+        elif now is not None:
+            current.add(now)
+    return again
+
+
 def _name_pattern(name: str) -> re.Pattern[str]:
     """Where ``name`` stands as a whole tool name in a tools list (not inside ``a/name`` or ``name(x)``)."""
     return re.compile(rf"(?<![\w/*-]){re.escape(name)}(?![\w/*(-])")
+
+
+def _entry_pattern(name: str) -> re.Pattern[str]:
+    """The entry ``name`` in a tools list with its quotes and the separator that goes with it: the
+    comma after it, or for the last entry of a list the comma before it."""
+
+    def entry(n: int) -> str:
+        return rf"(?P<q{n}>['\"]?)(?<![\w/*-]){re.escape(name)}(?P=q{n})(?![\w/*(-])"
+
+    return re.compile(rf"{entry(1)}[ \t]*,[ \t]*|[ \t]*,[ \t]*{entry(2)}(?=[ \t]*(?:\]|#|\r?$))|{entry(3)}")
 
 
 def _name_place(lines: list[str], f: Field, name: str, column: int) -> tuple[int, int]:
@@ -1239,32 +1265,18 @@ def _fix_quoted_verbatim(text: str, path: str) -> tuple[str, int]:
 
 
 def _fix_renamed_tools(text: str, path: str) -> tuple[str, int]:
-    """``text`` with each tool VS Code has renamed written by its name now where it stands
-    (AM115), when the file then says the same but for those names and names none of them; and
-    how many were."""
+    """``text`` with each tool VS Code has renamed written by its name now where it stands, or
+    removed where the list names that tool already (AM115), when the file then says the same but
+    for those names and names none of them; and how many names were fixed."""
     form = detect_format(path)
     if form is None or not uses_vscode_tools(form):
         return text, 0
     now = parse_text(text, path)
-    lines = text.split("\n")
-    count = 0
-    for f in now.fields:
-        if f.key not in TOOL_KEYS:
-            continue
-        for name in dict.fromkeys(names(f.value)):
-            new = renamed_tool(name)
-            if new is None:
-                continue
-            pattern = _name_pattern(name)
-            for number in range(f.line, min(f.end_line, len(lines)) + 1):
-                line = lines[number - 1]
-                start = len(f.key) + 1 if number == f.line else 0
-                line, found = pattern.subn(new, line[start:])
-                lines[number - 1] = lines[number - 1][:start] + line
-                count += found
+    lines: list[str | None] = list(text.split("\n"))
+    count = sum(_fix_tool_list(f, lines) for f in now.fields if f.key in TOOL_KEYS)
     if not count:
         return text, 0
-    candidate = "\n".join(lines)
+    candidate = "\n".join(line for line in lines if line is not None)
     again = parse_text(candidate, path)
     if not _says_the_same(_tools_as_read(now), _tools_as_read(again)) or any(
         renamed_tool(name) for f in again.fields if f.key in TOOL_KEYS for name in names(f.value)
@@ -1273,14 +1285,41 @@ def _fix_renamed_tools(text: str, path: str) -> tuple[str, int]:
     return candidate, count
 
 
+def _fix_tool_list(f: Field, lines: list[str | None]) -> int:
+    """Rename or remove, in ``lines``, the renamed tools of the tools field ``f`` (a line removed is
+    set to None); how many names were fixed."""
+    written = names(f.value)
+    listed = _listed_again(written)
+    count = 0
+    for name in written:
+        new = renamed_tool(name)
+        if new is None:
+            continue
+        pattern = _entry_pattern(name) if name in listed else _name_pattern(name)
+        fixed = False
+        for number in range(f.line, min(f.end_line, len(lines)) + 1):
+            line = lines[number - 1]
+            if line is None:
+                continue
+            start = len(f.key) + 1 if number == f.line else 0
+            rest, found = pattern.subn("" if name in listed else new, line[start:])
+            fixed = fixed or bool(found)
+            # A block-list entry, or a flow-list entry alone on its line, goes with its line (and its comment).
+            gone = found and name in listed and number > f.line and not rest.split("#", 1)[0].strip(" \t\r-")
+            lines[number - 1] = None if gone else line[:start] + rest
+        count += fixed
+    return count
+
+
 def _tools_as_read(agent: Agent) -> Agent:
-    """``agent`` with each tool list written as VS Code reads it (every renamed tool by its name now)."""
+    """``agent`` with each tool list written as VS Code reads it: a set of tools, every renamed
+    tool by its name now."""
     from dataclasses import replace
 
     def read(f: Field) -> Field:
         if f.key not in TOOL_KEYS or not isinstance(f.value, (str, list)):
             return f
-        return replace(f, value=list(dict.fromkeys(renamed_tool(n) or n for n in names(f.value))))
+        return replace(f, value=sorted({renamed_tool(n) or n for n in names(f.value)}))
 
     return replace(agent, fields=tuple(read(f) for f in agent.fields))
 

@@ -387,6 +387,30 @@ def test_renamed_vscode_tools_are_written_as_named_now_where_they_stand(tmp_path
     assert code == 0, out
 
 
+def test_an_old_tool_name_whose_name_now_is_listed_too_is_removed_not_renamed(tmp_path: Path) -> None:
+    """--fix never lists one tool twice: an old name goes when the list already gives its name now
+    (written so, or by an old name before it), with its separator, or its line in a block list."""
+    flow = "---\r\ndescription: R\r\ntools: ['codebase', 'search/codebase', \"fetch\", editFiles]\r\n---\r\n\r\nGo.\r\n"
+    block = "---\ndescription: R\ntools:\n  - search/codebase\n  - codebase  # old\n  - fetch\n---\n\nGo.\n"
+    line = "---\ndescription: R\ntools: search/codebase, codebase\n---\n\nGo.\n"
+    write(tmp_path, ".github/agents/flow.agent.md", flow)
+    write(tmp_path, ".github/agents/block.agent.md", block)
+    write(tmp_path, ".github/agents/line.agent.md", line)
+    code, out, _ = run_cli("check", "--select", "AM115", ".github", cwd=tmp_path)
+    assert code == 1 and out.count("AM115") == 6, out
+    assert "line.agent.md:3:25: AM115 tools names 'codebase', which VS Code has renamed 'search/codebase'; " in out
+    assert "the list names it already; remove 'codebase' (fixable with --fix)" in out
+    code, out, _ = run_cli("check", "--fix", "--select", "AM115", ".github", cwd=tmp_path)
+    assert code == 0 and "(6 fixed, 0 remaining)" in out, out
+    agents = tmp_path / ".github/agents"
+    assert (agents / "flow.agent.md").read_bytes().decode() == flow.replace(
+        "['codebase', 'search/codebase', \"fetch\", editFiles]", "['search/codebase', \"web/fetch\", edit/editFiles]"
+    )
+    fixed_block = block.replace("  - codebase  # old\n", "").replace("- fetch", "- web/fetch")
+    assert (agents / "block.agent.md").read_text(encoding="utf-8") == fixed_block
+    assert (agents / "line.agent.md").read_text(encoding="utf-8") == line.replace(", codebase", "")
+
+
 def test_the_same_key_in_a_claude_agent_is_still_strict_yaml(tmp_path: Path) -> None:
     """Only the formats whose tool reads a key by line keep it unquoted."""
     write(tmp_path, ".claude/agents/ts.md", "---\nname: ts\ndescription: TypeScript\nglobs: *.ts\n---\n\n- Use it.\n")
