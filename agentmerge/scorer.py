@@ -31,7 +31,7 @@ from typing import Any
 
 from agentmerge.lexicon import TITLE_FILLER_WORDS
 from agentmerge.match import ratio
-from agentmerge.text import compare_form, lead_label, normalize, stem, terms
+from agentmerge.text import compare_form, label_body, lead_label, normalize, stem, terms
 
 FEATURES: tuple[str, ...] = (
     "bias",
@@ -65,6 +65,7 @@ FEATURES: tuple[str, ...] = (
     "label_narrower",
     "short_contained",
     "numbers_differ",
+    "body_cosine",
 )
 """The evidence the model weighs for a pair, in the order of its weights.
 
@@ -97,6 +98,9 @@ FEATURES: tuple[str, ...] = (
   "Use pytest for testing" is found whole in "pytest-asyncio for testing async code", which is
   narrower.
 - numbers_differ: both carry numbers and they are not the same numbers.
+- body_cosine: both labelled, the term cosine of what follows the labels ("**Testing**: pytest
+  and hypothesis" and "**Testing**: coverage over 90%, fixtures"): one topic, and what each says
+  of it.
 """
 
 LABEL_TERMS_MAX = 3
@@ -246,6 +250,8 @@ class _Profile:
     sentences: int
     log_sentences: float
     """``log(sentences)``: the larger of two is the log of the larger count, as log only grows."""
+    body: dict[str, float]
+    body_norm: float
 
 
 def _profile(view: ItemView) -> _Profile:
@@ -265,6 +271,9 @@ def _profile(view: ItemView) -> _Profile:
     topic: dict[str, float] = {}
     for term in terms(label) if label else terms(_TOPIC_END_RE.split(plain, maxsplit=1)[0]):
         topic[term] = topic.get(term, 0.0) + term_weight(term)
+    body: dict[str, float] = {}
+    for term in terms(label_body(view.text)) if label else ():
+        body[term] = body.get(term, 0.0) + term_weight(term)
     return _Profile(
         vector=vector,
         size=len(vector),
@@ -279,6 +288,8 @@ def _profile(view: ItemView) -> _Profile:
         numbers=frozenset(_NUMBER_RE.findall(plain)),
         sentences=sentences,
         log_sentences=math.log(sentences),
+        body=body,
+        body_norm=math.sqrt(math.fsum(w * w for w in body.values())),
     )
 
 
@@ -538,6 +549,7 @@ class PairScorer:
             1.0 if narrower else 0.0,
             containment if small.size <= SHORT_TERMS else 0.0,
             1.0 if pa.numbers and pb.numbers and pa.numbers != pb.numbers else 0.0,
+            _cosine(pa.body, pa.body_norm, pb.body, pb.body_norm) if pa.body and pb.body else 0.0,
         ]
 
 

@@ -395,6 +395,18 @@ def lead_label(text: str, *, bare: bool = True) -> str | None:
     return None
 
 
+def label_body(text: str) -> str:
+    """What follows the lead-in label of ``text`` (``lead_label``); "" when it has none."""
+    bold_re, plain_re = _label_patterns()
+    bold = bold_re.match(text)
+    if bold:
+        return text[bold.end() :]
+    plain = plain_re.match(text)
+    if plain and lead_label(text) is not None:
+        return text[plain.end() :]
+    return ""
+
+
 def _has_text(text: str, at: int) -> bool:
     """Whether text follows a label on its own line (not only on a later one)."""
     return at < len(text) and not text[at].isspace()
