@@ -500,7 +500,7 @@ def merge_command(
     texts, names = _merge_inputs((base, ours, theirs), name)
     try:
         result = merge_texts(
-            texts[0], texts[1], texts[2], paths=(names[0], names[1], names[2]), marker_size=marker_size
+            texts[0], texts[1], texts[2], paths=(names[0], names[1], names[2]), marker_size=marker_size, name=name
         )
     except Exception as error:  # a defect: git must still find OURS, or git's own line merge
         if os.environ.get("AGENTMERGE_DEBUG"):

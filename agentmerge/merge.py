@@ -21,15 +21,16 @@ Pure: texts in, a ``MergeResult`` out; no I/O.
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from agentmerge import match
-from agentmerge.fields import SET_KEYS, is_name_set, names, same_value
+from agentmerge.fields import SET_KEYS, TOOL_KEYS, is_name_set, names, same_value
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.pairing import BodyPairing, item_key, pair_bodies
 from agentmerge.parse import frontmatter_span, parse_body, parse_text
@@ -390,19 +391,23 @@ def merge_texts(
     paths: tuple[str, str, str] = ("base", "ours", "theirs"),
     marker_size: int = MARKER_SIZE,
     threshold: float | None = None,
+    name: str | None = None,
 ) -> MergeResult:
     """Merge the edits BASE -> OURS and BASE -> THEIRS of one agent file.
 
     The texts are decoded (``parse.decode(..., keep_endings=True)``); OURS' line endings and
     byte order mark are kept in the result. ``paths`` name the three inputs in the result and in messages;
-    ``threshold`` is ``diff``'s item similarity cutoff.
+    ``threshold`` is ``diff``'s item similarity cutoff. ``name`` is the file's path in its
+    repository when ``paths`` are only labels (git's merge driver gets three temporary files): its
+    format decides how the tool reads the frontmatter (a Cursor rule's quoted ``globs``, a
+    Copilot agent's tool names).
     """
     if marker_size < 1:
         raise ValueError(f"marker size must be at least 1, got {marker_size}")
     bom = ours.startswith("\ufeff")
     texts = (base.removeprefix("\ufeff"), ours.removeprefix("\ufeff"), theirs.removeprefix("\ufeff"))
     agents = [parse_text(_normal(text), path) for text, path in zip(texts, paths, strict=True)]
-    result = _Merger(agents, texts, paths, marker_size, threshold).run()
+    result = _Merger(agents, texts, paths, marker_size, threshold, name).run()
     if result.clean and texts[1] == texts[0]:
         # OURS changed nothing: the merge is THEIRS as written, its formatting included.
         result = replace(result, text=texts[2])
@@ -419,8 +424,11 @@ class _Merger:
         paths: tuple[str, str, str],
         marker_size: int,
         threshold: float | None,
+        name: str | None = None,
     ) -> None:
         self.paths = paths
+        self.format_paths = (name,) if name else paths
+        """The paths whose format says how the tool reads the frontmatter."""
         self.texts = texts
         self.marker_size = marker_size
         bo = pair_bodies(agents[0].body, agents[1].body, threshold=threshold)
@@ -968,7 +976,7 @@ class _Merger:
             if b_field is None:
                 block = theirs.source(t_field.line, t_field.end_line)
                 self.taken.append(Taken("theirs", "added", "field", key, t_field.line))
-            elif not _same_field(key, b_field.value, t_field.value):
+            elif not _same_field(key, b_field.value, t_field.value, self._reading(key)):
                 block = self._field_conflict(key, None, b_field, t_field, "removed in ours, changed in theirs")
             else:
                 self.taken.append(Taken("ours", "removed", "field", key, b_field.line))
@@ -1009,9 +1017,11 @@ class _Merger:
             self.taken.append(Taken("ours", "changed", "field", key, o.line))
         if not theirs_changed or self._same(key, o, t):
             return mine
-        if not ours_changed:
+        if not ours_changed and not (_name_sets(key, o.value, b.value, t.value) and names(o.value) != names(b.value)):
             self.taken.append(Taken("theirs", "changed", "field", key, t.line))
             return self.theirs.source(t.line, t.end_line)
+        # Both changed a list of names, or ours only wrote its names otherwise (a tool by its name
+        # now): theirs' additions and removals in ours' words.
         if _name_sets(key, o.value, b.value, t.value):
             return self._set_field(o, b, t)
         return self._field_conflict(key, o, b, t, "changed on both sides")
@@ -1020,21 +1030,35 @@ class _Merger:
         """Whether two values of ``key`` say the same to the tool (``_same_field``); for a key it
         reads as the rest of the line (a Cursor rule's ``globs``), only when both or neither are
         quoted, as it reads the quotes as part of the value."""
-        if not _same_field(key, a.value, b.value):
+        if not _same_field(key, a.value, b.value, self._reading(key)):
             return False
         if bool(a.quote) == bool(b.quote):
             return True
         from agentmerge.formats import verbatim_keys  # only then: most merges never load the format table
 
-        return key not in verbatim_keys(self.paths)
+        return key not in verbatim_keys(self.format_paths)
+
+    def _reading(self, key: str) -> Callable[[str], str] | None:
+        """How the tool reads a name of ``key``: for tools, as the file's format reads them
+        (``formats.tool_reading``: ``codebase`` and ``search/codebase`` are one tool to VS Code);
+        None when names are read as written."""
+        return self._tools_read if key in TOOL_KEYS else None
+
+    @functools.cached_property
+    def _tools_read(self) -> Callable[[str], str] | None:
+        from agentmerge.formats import tool_reading  # only then: most merges never load the format table
+
+        return tool_reading(self.format_paths)
 
     def _set_field(self, o: Field, b: Field | None, t: Field) -> list[_Line]:
         """A list-valued key both sides changed: additions and removals of both, OURS' order first."""
-        before = set(names(b.value)) if b is not None else set()
+        read = self._reading(o.key) or str
+        before = {read(name) for name in names(b.value)} if b is not None else set()
         mine, theirs = names(o.value), names(t.value)
-        removed = before - set(theirs)
-        merged = [name for name in mine if name not in removed]
-        merged += [name for name in theirs if name not in before and name not in merged]
+        removed = before - {read(name) for name in theirs}
+        merged = [name for name in mine if read(name) not in removed]
+        kept = {read(name) for name in merged}
+        merged += [name for name in theirs if read(name) not in before and read(name) not in kept]
         self.taken.append(Taken("theirs", "changed", "field", o.key, t.line))
         lines = _write_names(self.ours.lines[o.line - 1 : o.end_line], o.key, o.value, merged)
         if lines is None:
@@ -1232,10 +1256,12 @@ def _name_sets(key: str, *values: object) -> bool:
     return key in SET_KEYS and all(value is None or is_name_set(key, value) for value in values)
 
 
-def _same_field(key: str, a: object, b: object) -> bool:
-    """Whether two values of ``key`` say the same: name sets as sets, strings spacing aside."""
+def _same_field(key: str, a: object, b: object, reading: Callable[[str], str] | None = None) -> bool:
+    """Whether two values of ``key`` say the same: name sets as sets (of the names as ``reading``
+    reads them, when given), strings spacing aside."""
     if _name_sets(key, a, b):
-        return set(names(a)) == set(names(b))
+        read = reading or str
+        return {read(name) for name in names(a)} == {read(name) for name in names(b)}
     return same_value(a, b)
 
 

@@ -363,3 +363,53 @@ def test_a_cursor_glob_quoted_on_one_side_is_that_sides_change(tmp_path: Path) -
         code, out, err = invoke(*paths)
         assert code == 0, err
         assert out.decode() == expected, suffix
+
+
+def test_under_git_the_format_comes_from_the_path_not_the_temporary_files(tmp_path: Path) -> None:
+    """git hands the driver three temporary files and the real name as ``--path``: the Cursor
+    rule's quoting still is one side's change, as it is when the files carry the name."""
+    rule = "---\ndescription: TS\nglobs: {}\nalwaysApply: false\n---\n\n- Use strict mode.\n"
+    base, quoted = rule.format("**/*.ts"), rule.format('"**/*.ts"')
+    ours = base + "- Prefer interfaces.\n"
+    paths = write(tmp_path, base=base, ours=ours, theirs=quoted)
+    code, out, err = invoke(*paths, "--path", ".cursor/rules/ts.mdc")
+    assert code == 0, err
+    assert out.decode() == quoted + "- Prefer interfaces.\n"
+
+
+COPILOT = "---\ndescription: Reviews code\ntools: {}\n---\n\n- Name the file and line of each problem.\n"
+
+
+@pytest.mark.parametrize(
+    ("theirs", "merged", "as_written"),
+    [
+        # Theirs removed the tool ours only wrote by its name now: it stays removed.
+        ("['fetch']", "[web/fetch]", "[search/codebase, web/fetch]"),
+        # Theirs added a tool: it lands beside ours' names.
+        (
+            "['codebase', 'fetch', 'problems']",
+            "[search/codebase, web/fetch, problems]",
+            "[search/codebase, web/fetch, problems]",
+        ),
+    ],
+)
+def test_a_tool_written_by_its_name_now_is_the_same_tool_to_merge(
+    tmp_path: Path, theirs: str, merged: str, as_written: str
+) -> None:
+    """VS Code reads ``codebase`` as ``search/codebase``: a side that only renamed its tools (as
+    ``check --fix`` does) changed nothing, so the other side's removal holds and is not undone by
+    the new name, and the other side's addition is merged into ours' names."""
+    base = COPILOT.format("['codebase', 'fetch']")
+    ours = COPILOT.format("['search/codebase', 'web/fetch']")
+    paths = write(tmp_path, base=base, ours=ours, theirs=COPILOT.format(theirs))
+    code, out, err = invoke(*paths, "--path", ".github/agents/reviewer.agent.md")
+    assert code == 0, err
+    assert out.decode() == COPILOT.format(merged)
+    # The other way round, theirs' renaming is no change and ours' edit stands as written.
+    code, out, err = invoke(paths[0], paths[2], paths[1], "--path", ".github/agents/reviewer.agent.md")
+    assert code == 0, err
+    assert out.decode() == COPILOT.format(theirs)
+    # A Claude Code agent reads its tools as written: there ours replaced two tools with two others.
+    code, out, err = invoke(*paths, "--path", ".claude/agents/reviewer.md")
+    assert code == 0, err
+    assert out.decode() == COPILOT.format(as_written)
