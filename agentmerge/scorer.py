@@ -251,6 +251,7 @@ class _Profile:
     log_sentences: float
     """``log(sentences)``: the larger of two is the log of the larger count, as log only grows."""
     body: dict[str, float]
+    """Term weights of what follows the lead-in label; empty for an item without one."""
     body_norm: float
 
 
