@@ -1208,8 +1208,9 @@ def fix_text(text: str, agent: Agent, codes: Sequence[str]) -> tuple[str, int]:
 
     AM109 drops the blank lines before the frontmatter, AM108 the earlier copies of a key (the
     parser keeps the last), AM101 writes each key strict YAML rejects as the canonical writer
-    writes it (a key its format reads by line aside), AM113 unquotes such a key's value; every
-    other line stays as it was.
+    writes it (a key its format reads by line aside), AM113 unquotes such a key's value, AM115
+    writes each tool VS Code has renamed by its name now (or drops it where the list has that
+    name already); every other line stays as it was.
     """
     if re.search(r"\r(?!\n)", text):
         return text, 0  # lone CR line endings: lines cannot be matched up safely

@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import SHARED, corpus_files, corpus_params, model_shape, needs_corpus, run_cli
 
-from agentmerge.check import OPT_IN, format_bytes
-from agentmerge.parse import parse_bytes, parse_text
+from agentmerge.check import OPT_IN, fix_text, format_bytes
+from agentmerge.fields import TOOL_KEYS, names
+from agentmerge.formats import renamed_tool
+from agentmerge.model import Agent
+from agentmerge.parse import decode, parse_bytes, parse_text
 
 CORPUS = corpus_files()
 
@@ -48,3 +51,40 @@ def test_fmt_keeps_the_model_and_is_a_fixed_point(path: Path) -> None:
     again = format_bytes(formatted.text.encode("utf-8"), path.name)
     assert not again.changed
     assert again.text == formatted.text
+
+
+def _tools_as_vscode_reads(agent: Agent) -> tuple[object, ...]:
+    """Each field of ``agent``; a tools list as the set of tools VS Code reads from it."""
+    return tuple(
+        sorted(
+            (f.key, sorted({renamed_tool(n) or n for n in names(f.value)}) if f.key in TOOL_KEYS else f.value)
+            for f in agent.fields
+        ),
+    )
+
+
+def _repeats(agent: Agent) -> int:
+    """How many entries of ``agent``'s tools lists name a tool an earlier entry names."""
+    lists = [f.value for f in agent.fields if f.key in TOOL_KEYS and isinstance(f.value, list)]
+    return sum(len(value) - len(set(value)) for value in lists)
+
+
+RENAMED = [p for p in CORPUS if p.name.endswith((".agent.md", ".prompt.md", ".chatmode.md"))]
+
+
+@pytest.mark.parametrize("path", corpus_params(RENAMED), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixing_renamed_tools_changes_only_their_names(path: Path) -> None:
+    """AM115's fix on every Copilot file of the corpus: no renamed tool is left, VS Code reads the
+    same tools, every other field and the whole body are as they were, no tool is listed twice
+    that was not before, and fixing again changes nothing."""
+    text, _ = decode(path.read_bytes(), path.name, keep_endings=True)
+    before = parse_text(text, path.name)
+    fixed, count = fix_text(text, before, ["AM115"])
+    after = parse_text(fixed, path.name)
+    left = [n for f in after.fields if f.key in TOOL_KEYS for n in names(f.value) if renamed_tool(n)]
+    assert left == []
+    assert _tools_as_vscode_reads(after) == _tools_as_vscode_reads(before)
+    assert model_shape(after)[1] == model_shape(before)[1]
+    assert _repeats(after) <= _repeats(before)
+    assert (count == 0) == (fixed == text)
+    assert fix_text(fixed, after, ["AM115"]) == (fixed, 0)
