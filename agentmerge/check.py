@@ -1288,7 +1288,8 @@ def _fix_renamed_tools(text: str, path: str) -> tuple[str, int]:
 
 def _fix_tool_list(f: Field, lines: list[str | None]) -> int:
     """Rename or remove, in ``lines``, the renamed tools of the tools field ``f`` (a line removed is
-    set to None); how many names were fixed."""
+    set to None): each old name's first entry is written by its name now, and an entry that would
+    then name a tool twice is removed; how many names were fixed."""
     written = names(f.value)
     listed = _listed_again(written)
     count = 0
@@ -1296,17 +1297,22 @@ def _fix_tool_list(f: Field, lines: list[str | None]) -> int:
         new = renamed_tool(name)
         if new is None:
             continue
-        pattern = _entry_pattern(name) if name in listed else _name_pattern(name)
+        # The first entry is renamed, unless the list has the tool already; any other is removed.
+        renamed, entry = name in listed, _entry_pattern(name)
         fixed = False
         for number in range(f.line, min(f.end_line, len(lines)) + 1):
             line = lines[number - 1]
             if line is None:
                 continue
             start = len(f.key) + 1 if number == f.line else 0
-            rest, found = pattern.subn("" if name in listed else new, line[start:])
-            fixed = fixed or bool(found)
+            rest, found = line[start:], 0
+            if not renamed:
+                rest, found = _name_pattern(name).subn(new, rest, count=1)
+                renamed = bool(found)
+            rest, removed = entry.subn("", rest)
+            fixed = fixed or bool(found or removed)
             # A block-list entry, or a flow-list entry alone on its line, goes with its line (and its comment).
-            gone = found and name in listed and number > f.line and not rest.split("#", 1)[0].strip(" \t\r-")
+            gone = removed and number > f.line and not rest.split("#", 1)[0].strip(" \t\r-")
             lines[number - 1] = None if gone else line[:start] + rest
         count += fixed
     return count

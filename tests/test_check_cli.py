@@ -389,8 +389,10 @@ def test_renamed_vscode_tools_are_written_as_named_now_where_they_stand(tmp_path
 
 def test_an_old_tool_name_whose_name_now_is_listed_too_is_removed_not_renamed(tmp_path: Path) -> None:
     """--fix never lists one tool twice: an old name goes when the list already gives its name now
-    (written so, or by an old name before it), with its separator, or its line in a block list."""
-    flow = "---\r\ndescription: R\r\ntools: ['codebase', 'search/codebase', \"fetch\", editFiles]\r\n---\r\n\r\nGo.\r\n"
+    (written so, or by an old name before it), or when it is a repeat, with its separator, or its
+    line in a block list."""
+    tools = "['codebase', 'search/codebase', \"fetch\", editFiles, fetch]"
+    flow = f"---\r\ndescription: R\r\ntools: {tools}\r\n---\r\n\r\nGo.\r\n"
     block = "---\ndescription: R\ntools:\n  - search/codebase\n  - codebase  # old\n  - fetch\n---\n\nGo.\n"
     line = "---\ndescription: R\ntools: search/codebase, codebase\n---\n\nGo.\n"
     write(tmp_path, ".github/agents/flow.agent.md", flow)
@@ -403,9 +405,8 @@ def test_an_old_tool_name_whose_name_now_is_listed_too_is_removed_not_renamed(tm
     code, out, _ = run_cli("check", "--fix", "--select", "AM115", ".github", cwd=tmp_path)
     assert code == 0 and "(6 fixed, 0 remaining)" in out, out
     agents = tmp_path / ".github/agents"
-    assert (agents / "flow.agent.md").read_bytes().decode() == flow.replace(
-        "['codebase', 'search/codebase', \"fetch\", editFiles]", "['search/codebase', \"web/fetch\", edit/editFiles]"
-    )
+    fixed_flow = flow.replace(tools, "['search/codebase', \"web/fetch\", edit/editFiles]")
+    assert (agents / "flow.agent.md").read_bytes().decode() == fixed_flow
     fixed_block = block.replace("  - codebase  # old\n", "").replace("- fetch", "- web/fetch")
     assert (agents / "block.agent.md").read_text(encoding="utf-8") == fixed_block
     assert (agents / "line.agent.md").read_text(encoding="utf-8") == line.replace(", codebase", "")
