@@ -26,17 +26,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
-from agentmerge.fields import TOOL_KEYS, names
+from agentmerge.fields import TOOL_KEYS, names, read_tools
 from agentmerge.filesystem import STDIN
 from agentmerge.formats import (
+    VSCODE_OLD_SETS,
     FieldRule,
     Format,
     claude_code_tools,
     detect_format,
+    removed_set,
     renamed_tool,
     uses_claude_code_tools,
     uses_vscode_tools,
     verbatim_keys,
+    vscode_tools,
 )
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.parse import decode, frontmatter_span, parse_text, quote_shapes, quoted_value
@@ -553,34 +556,47 @@ def _field_value(agent: Agent, f: Field, rule: FieldRule, form: Format, lines: l
 
 
 def _renamed_tools(agent: Agent, f: Field, form: Format, lines: list[str], column: int) -> Iterator[Finding]:
-    listed = _listed_again(names(f.value))
-    for name in names(f.value):
-        now = renamed_tool(name)
-        if now is not None:
-            line, at = _name_place(lines, f, name, column)
-            advice = f"the list names it already; remove {name!r}" if name in listed else f"write {now!r}"
-            yield _finding(
-                agent.path,
-                line,
-                "AM115",
-                f"{f.key} names {name!r}, which VS Code has renamed {now!r}; {advice} (fixable with --fix)",
-                column=at,
-                fixable=True,
-            )
+    replacements = _replacements(names(f.value))
+    for name, add in replacements.items():
+        line, at = _name_place(lines, f, name, column)
+        now = _names_now(name) or ()
+        if name in VSCODE_OLD_SETS:
+            what = f"the tool set {name!r}, which VS Code has removed; its tools are {_quoted(now)}"
+        else:
+            what = f"{name!r}, which VS Code has renamed {now[0]!r}"
+        advice = (
+            f"write {_quoted(add)}"
+            if add
+            else f"the list names {'it' if len(now) == 1 else 'them'} already; remove {name!r}"
+        )
+        yield _finding(
+            agent.path, line, "AM115", f"{f.key} names {what}; {advice} (fixable with --fix)", column=at, fixable=True
+        )
 
 
-def _listed_again(written: Sequence[str]) -> set[str]:
-    """The old names in ``written`` whose name now the list already gives: as written, or by an
-    old name before it. Each is removed by --fix rather than renamed, so no tool is listed twice."""
-    current = {name for name in written if renamed_tool(name) is None}
-    again: set[str] = set()
+def _quoted(found: Sequence[str]) -> str:
+    return ", ".join(repr(name) for name in found)
+
+
+def _names_now(name: str) -> tuple[str, ...] | None:
+    """What VS Code calls tool ``name`` now when it has renamed it (one name) or removed the tool
+    set it names (the set's tools, ``formats.removed_set``); None for a name it reads as written."""
+    renamed = renamed_tool(name)
+    return (renamed,) if renamed is not None else removed_set(name)
+
+
+def _replacements(written: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """For each old name in ``written`` (``_names_now``), the names --fix writes in its place: its
+    names now that the list does not give already, as written or through an old name before it
+    (none: the entry is removed), so no tool is listed twice."""
+    current = {name for name in written if _names_now(name) is None}
+    out: dict[str, tuple[str, ...]] = {}
     for name in written:
-        now = renamed_tool(name)
-        if now is not None and now in current:
-            again.add(name)
-        elif now is not None:
-            current.add(now)
-    return again
+        now = _names_now(name)
+        if now is not None:
+            out[name] = tuple(tool for tool in now if tool not in current)
+            current.update(now)
+    return out
 
 
 def _name_pattern(name: str) -> re.Pattern[str]:
@@ -1266,9 +1282,10 @@ def _fix_quoted_verbatim(text: str, path: str) -> tuple[str, int]:
 
 
 def _fix_renamed_tools(text: str, path: str) -> tuple[str, int]:
-    """``text`` with each tool VS Code has renamed written by its name now where it stands, or
-    removed where the list names that tool already (AM115), when the file then says the same but
-    for those names and names none of them; and how many names were fixed."""
+    """``text`` with each tool VS Code has renamed written by its name now where it stands (a
+    removed tool set by its tools), or removed where the list names those already (AM115), when
+    VS Code then reads the same tools and the file names no old name; and how many names were
+    fixed."""
     form = detect_format(path)
     if form is None or not uses_vscode_tools(form):
         return text, 0
@@ -1280,25 +1297,21 @@ def _fix_renamed_tools(text: str, path: str) -> tuple[str, int]:
     candidate = "\n".join(line for line in lines if line is not None)
     again = parse_text(candidate, path)
     if not _says_the_same(_tools_as_read(now), _tools_as_read(again)) or any(
-        renamed_tool(name) for f in again.fields if f.key in TOOL_KEYS for name in names(f.value)
+        _names_now(name) for f in again.fields if f.key in TOOL_KEYS for name in names(f.value)
     ):
         return text, 0
     return candidate, count
 
 
 def _fix_tool_list(f: Field, lines: list[str | None]) -> int:
-    """Rename or remove, in ``lines``, the renamed tools of the tools field ``f`` (a line removed is
-    set to None): each old name's first entry is written by its name now, and an entry that would
-    then name a tool twice is removed; how many names were fixed."""
-    written = names(f.value)
-    listed = _listed_again(written)
+    """Rename or remove, in ``lines``, the old names of the tools field ``f`` (a line removed is
+    set to None): each old name's first entry is written as its ``_replacements`` (one entry a
+    name, in its quotes, on lines of their own in a block list), and any other entry of it, or
+    one with nothing to write, is removed; how many names were fixed."""
     count = 0
-    for name in written:
-        new = renamed_tool(name)
-        if new is None:
-            continue
-        # The first entry is renamed, unless the list has the tool already; any other is removed.
-        renamed, entry = name in listed, _entry_pattern(name)
+    for name, add in _replacements(names(f.value)).items():
+        # The first entry is rewritten, unless there is nothing to write; any other is removed.
+        written, entry = not add, _entry_pattern(name)
         fixed = False
         for number in range(f.line, min(f.end_line, len(lines)) + 1):
             line = lines[number - 1]
@@ -1306,9 +1319,9 @@ def _fix_tool_list(f: Field, lines: list[str | None]) -> int:
                 continue
             start = len(f.key) + 1 if number == f.line else 0
             rest, found = line[start:], 0
-            if not renamed:
-                rest, found = _name_pattern(name).subn(new, rest, count=1)
-                renamed = bool(found)
+            if not written:
+                rest, found = _write_in_place(name, add, rest, block=number > f.line)
+                written = bool(found)
             rest, removed = entry.subn("", rest)
             fixed = fixed or bool(found or removed)
             # A block-list entry, or a flow-list entry alone on its line, goes with its line (and its comment).
@@ -1318,15 +1331,29 @@ def _fix_tool_list(f: Field, lines: list[str | None]) -> int:
     return count
 
 
+def _write_in_place(name: str, add: Sequence[str], text: str, *, block: bool) -> tuple[str, int]:
+    """``text`` (a tools list's line, or its rest after the key) with the first entry ``name``
+    written as the names ``add`` in its quotes: a block-list line becomes one line a name (the
+    comment stays on the first), a flow list or comma string takes them one after the other."""
+    item = re.match(rf"^(?P<lead>[ \t]*-[ \t]+)(?P<q>['\"]?){re.escape(name)}(?P=q)(?P<tail>[ \t]*(?:#.*)?\r?)$", text)
+    if block and item:
+        lead, quote, tail = item.group("lead"), item.group("q"), item.group("tail")
+        end = "\r" if tail.endswith("\r") else ""
+        out = [f"{lead}{quote}{add[0]}{quote}{tail}", *(f"{lead}{quote}{tool}{quote}{end}" for tool in add[1:])]
+        return "\n".join(out), 1
+    pattern = re.compile(rf"(?P<q>['\"]?)(?<![\w/*-]){re.escape(name)}(?P=q)(?![\w/*(-])")
+    return pattern.subn(lambda m: ", ".join(f"{m.group('q')}{tool}{m.group('q')}" for tool in add), text, count=1)
+
+
 def _tools_as_read(agent: Agent) -> Agent:
     """``agent`` with each tool list written as VS Code reads it: a set of tools, every renamed
-    tool by its name now."""
+    tool by its name now, a removed tool set by its tools."""
     from dataclasses import replace
 
     def read(f: Field) -> Field:
         if f.key not in TOOL_KEYS or not isinstance(f.value, (str, list)):
             return f
-        return replace(f, value=sorted({renamed_tool(n) or n for n in names(f.value)}))
+        return replace(f, value=sorted(read_tools(names(f.value), vscode_tools)))
 
     return replace(agent, fields=tuple(read(f) for f in agent.fields))
 

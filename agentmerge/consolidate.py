@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -70,6 +70,7 @@ from agentmerge.fields import (
     PERMISSION_KEYS,
     PROSE_KEYS,
     TOOL_KEYS,
+    ToolReading,
     description_prose,
     example_key,
     is_name_set,
@@ -77,6 +78,7 @@ from agentmerge.fields import (
     merges_as_list,
     names,
     ordered_keys,
+    read_tools,
     value_text,
 )
 from agentmerge.lexicon import (
@@ -820,7 +822,7 @@ class _Consolidator:
         why = "merged as a list (every entry of every input's list, once each, in first-seen order)"
         return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), value_text(value), why)
 
-    def _tool_reading(self) -> Callable[[str], str] | None:
+    def _tool_reading(self) -> ToolReading | None:
         """How the merged agent reads a tool name (``formats.merged_tool_reading``): names two
         spellings of one tool take one place in a merged tools list, and neither widens."""
         from agentmerge.formats import merged_tool_reading
@@ -834,19 +836,18 @@ class _Consolidator:
             return found[0][1].value, None  # every input agrees: kept exactly as written
         sets = [(n, names(f.value)) for n, f in found]
         read = self._tool_reading() if key in TOOL_KEYS else None
-        tool: Callable[[str], str] = read or str
         # Each tool as the first input that lists it names it: a name another input already gave
-        # that tool under another spelling is left out, one input's own names never.
+        # (every tool of it) under another spelling is left out, one input's own names never.
         written: list[str] = []
-        seen: set[str] = set()
+        seen: frozenset[str] = frozenset()
         for _, found_names in sets:
-            new = [name for name in found_names if tool(name) not in seen and name not in written]
+            new = [name for name in found_names if not read_tools((name,), read) <= seen and name not in written]
             written.extend(new)
-            seen.update(tool(name) for name in new)
+            seen |= read_tools(new, read)
         as_list = sum(1 for _, f in found if isinstance(f.value, list))
         value: object = written if as_list * 2 >= len(found) else ", ".join(written)
         widened = [
-            (self.agents[n].path, [x for x in written if tool(x) not in {tool(y) for y in found_names}])
+            (self.agents[n].path, [x for x in written if not read_tools((x,), read) <= read_tools(found_names, read)])
             for n, found_names in sets
         ]
         widened = [(p, extra) for p, extra in widened if extra]

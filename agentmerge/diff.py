@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,9 +27,11 @@ from agentmerge.fields import (
     SET_KEYS,
     TOOL_KEYS,
     WIDENING_RULES,
+    ToolReading,
     description_prose,
     example_key,
     names,
+    read_tools,
     same_value,
     value_text,
 )
@@ -300,7 +302,7 @@ def _verbatim_requoted(old: Agent, new: Agent) -> tuple[str, ...]:
     return tuple(key for key in requoted if key in keys)
 
 
-def _tool_reading(old: Agent, new: Agent) -> Callable[[str], str] | None:
+def _tool_reading(old: Agent, new: Agent) -> ToolReading | None:
     """How both files' tool reads a tool name (``formats.tool_reading``), asked only when a tool
     list differs between them: a Copilot agent reads ``Grep`` as its ``search``."""
     after = {f.key: f.value for f in new.fields if f.key in TOOL_KEYS}
@@ -916,7 +918,7 @@ def diff_frontmatter(
     new_exists: bool = True,
     old_exists: bool = True,
     verbatim: Sequence[str] = (),
-    tool: Callable[[str], str] | None = None,
+    tool: ToolReading | None = None,
 ) -> Iterator[FieldChange]:
     """Compare two frontmatters key by key.
 
@@ -978,7 +980,7 @@ def _rule(key: str) -> str | None:
     return next((rule.kind for rule in WIDENING_RULES if key in rule.keys), None)
 
 
-def _widens(key: str, old: object, new: object, read: Callable[[str], str] = str) -> bool:
+def _widens(key: str, old: object, new: object, read: ToolReading | None = None) -> bool:
     """Whether changing ``key`` from ``old`` to ``new`` (None: absent) lets the agent do more;
     ``read`` is how the tool reads a name (``_set_change``)."""
     if key == ALWAYS_APPLY_KEY:
@@ -986,7 +988,7 @@ def _widens(key: str, old: object, new: object, read: Callable[[str], str] = str
     kind = _rule(key)
     if kind is None:
         return False
-    was, now = frozenset(map(read, names(old))), frozenset(map(read, names(new)))
+    was, now = read_tools(names(old), read), read_tools(names(new), read)
     if kind == "allow":
         return (old is not None and new is None) or (old is not None and bool(now - was))
     if kind == "grant":
@@ -994,16 +996,16 @@ def _widens(key: str, old: object, new: object, read: Callable[[str], str] = str
     return bool(was - now)
 
 
-def _set_change(a: Field, b: Field, tool: Callable[[str], str] | None = None) -> Iterator[FieldChange]:
-    """The change of a name set; with ``tool``, names that tool reads alike are one name, and the
-    names listed as added or removed are those written whose reading is new or gone."""
-    read = tool or str
+def _set_change(a: Field, b: Field, tool: ToolReading | None = None) -> Iterator[FieldChange]:
+    """The change of a name set; with ``tool``, names that tool reads alike are one name (a
+    removed tool set, the tools it held), and the names listed as added or removed are those
+    written of which some tool is new or gone."""
     old_names, new_names = names(a.value), names(b.value)
-    was, now = frozenset(map(read, old_names)), frozenset(map(read, new_names))
+    was, now = read_tools(old_names, tool), read_tools(new_names, tool)
     if was == now:
         return
-    added = sorted({n for n in new_names if read(n) not in was})
-    removed = sorted({n for n in old_names if read(n) not in now})
+    added = sorted({n for n in new_names if not read_tools((n,), tool) <= was})
+    removed = sorted({n for n in old_names if not read_tools((n,), tool) <= now})
     yield FieldChange(
         "changed",
         a.key,
@@ -1013,7 +1015,7 @@ def _set_change(a: Field, b: Field, tool: Callable[[str], str] | None = None) ->
         b.line,
         added_names=tuple(added),
         removed_names=tuple(removed),
-        widened=_widens(a.key, a.value, b.value, read),
+        widened=_widens(a.key, a.value, b.value, tool),
     )
 
 

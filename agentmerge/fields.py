@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from agentmerge.model import Example
@@ -99,6 +99,19 @@ _EXAMPLE_PART = {
 }
 _COMMENTARY = r"(?si)<commentary>(.*?)</commentary>"
 _EXAMPLES_LABELS = ("examples:", "example:", "for example:")
+
+
+ToolReading = Callable[[str], tuple[str, ...]]
+"""How a file's tool reads a name in its tools list: the tools the name stands for, each by one
+name (``formats.tool_reading``; one tool for most names, the tools it held for a removed VS Code
+tool set)."""
+
+
+def read_tools(found: Iterable[str], reading: ToolReading | None) -> frozenset[str]:
+    """The tools the names ``found`` give as ``reading`` reads them; the names as written without one."""
+    if reading is None:
+        return frozenset(found)
+    return frozenset(tool for name in found for tool in reading(name))
 
 
 def names(value: object) -> tuple[str, ...]:

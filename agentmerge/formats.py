@@ -236,12 +236,13 @@ which its tools reference no longer lists, among them, so a file written for an 
 left as it is."""
 
 
-# VS Code names its built-in tools `set/tool` (https://code.visualstudio.com/docs/agents/reference/tools-reference),
+# VS Code names its built-in tools `set/tool` (https://code.visualstudio.com/docs/agents/reference/tools-reference,
+# and the tool sets of the Copilot Chat extension's package.json, microsoft/vscode-copilot-chat),
 # and reads a file written before it grouped them by the tool's old name: `codebase` is
 # `search/codebase` ("Tool or toolset 'codebase' has been renamed, use 'search/codebase' instead",
-# microsoft/vscode-docs#8950), and the terminal tools once were the set `runCommands`
-# (`runCommands/terminalLastCommand`, now `read/terminalLastCommand`; github/awesome-copilot#365,
-# #1198). Each tool with what Claude Code calls the same tool; none where Claude Code has none.
+# microsoft/vscode-docs#8950). Each tool declares its old names (`legacyToolReferenceFullNames`),
+# and a tool answers to its name without the set. Each tool with what Claude Code calls the same
+# tool; none where Claude Code has none.
 VSCODE_TOOLS: dict[str, tuple[str, ...]] = {
     "read/readFile": ("Read",),
     "read/problems": (),
@@ -259,29 +260,57 @@ VSCODE_TOOLS: dict[str, tuple[str, ...]] = {
     "edit/createFile": ("Write",),
     "edit/editFiles": ("Edit",),
     "edit/editNotebook": ("NotebookEdit",),
+    "search/searchResults": (),
+    "edit/createJupyterNotebook": (),
     "execute/createAndRunTask": (),
+    "execute/getTaskOutput": (),
     "execute/getTerminalOutput": (),
     "execute/runInTerminal": ("Bash",),
     "execute/runNotebookCell": (),
+    "execute/runTask": (),
+    "execute/runTests": (),
     "execute/testFailure": (),
     "web/fetch": ("WebFetch",),
+    "web/githubRepo": (),
     "agent/runSubagent": ("Agent",),
     "todos": ("TodoWrite",),
-    "githubRepo": (),
     "githubTextSearch": (),
-    "newWorkspace": (),
     "vscode/askQuestions": (),
     "vscode/extensions": (),
     "vscode/getProjectSetupInfo": (),
     "vscode/installExtension": (),
+    "vscode/newWorkspace": (),
+    "vscode/openSimpleBrowser": (),
     "vscode/runCommand": (),
-    "vscode/VSCodeAPI": (),
+    "vscode/vscodeAPI": (),
 }
 """VS Code's built-in tools, with Claude Code's names for the same tools (the page above)."""
 
-VSCODE_OLD_SETS = {"runCommands": "execute"}
-"""Tool sets VS Code has renamed, with their names now: a name under one (``runCommands/x``) is
-its tool ``x`` wherever the tool is now."""
+VSCODE_OLD_SETS: dict[str, tuple[str, ...]] = {
+    "runCommands": (
+        "execute/runInTerminal",
+        "execute/getTerminalOutput",
+        "read/terminalSelection",
+        "read/terminalLastCommand",
+    ),
+    "runTasks": ("execute/runTask", "execute/getTaskOutput", "execute/createAndRunTask"),
+    "runNotebooks": ("execute/runNotebookCell", "read/getNotebookSummary", "read/readNotebookCellOutput"),
+    "new": ("vscode/newWorkspace", "vscode/getProjectSetupInfo", "vscode/installExtension", "vscode/runCommand"),
+}
+"""Tool sets VS Code has removed, each with the tools it held, named as now (their old names are
+``set/tool`` in the tools' ``legacyToolReferenceFullNames``). VS Code reads the old set's name as
+those tools, not as the set they joined: ``runCommands`` is four of ``execute``'s tools and two of
+``read``'s, and ``execute`` holds more (tasks, tests). A name under one (``runCommands/x``) is its
+tool ``x`` wherever the tool is now."""
+
+VSCODE_OLD_NAMES = {
+    "search/readFile": "read/readFile",
+    "newJupyterNotebook": "edit/createJupyterNotebook",
+    "runNotebooks/runCell": "execute/runNotebookCell",
+    "new/runVscodeCommand": "vscode/runCommand",
+}
+"""Old names of VS Code tools that are not the tool's name now under another set (the rest of
+their ``legacyToolReferenceFullNames``)."""
 
 _VSCODE_BY_TOOL = {name.rsplit("/", 1)[-1].casefold(): name for name in VSCODE_TOOLS}
 _VSCODE_SETS = frozenset({*VSCODE_OLD_SETS, *(name.split("/")[0] for name in VSCODE_TOOLS if "/" in name)})
@@ -293,6 +322,8 @@ def vscode_tool(name: str) -> str | None:
     for a name that is none of its built-in tools (a tool set, an MCP tool)."""
     if name in VSCODE_TOOLS:
         return name
+    if name in VSCODE_OLD_NAMES:
+        return VSCODE_OLD_NAMES[name]
     prefix, slash, tool = name.rpartition("/")
     if slash and prefix not in _VSCODE_SETS:
         return None
@@ -300,9 +331,8 @@ def vscode_tool(name: str) -> str | None:
 
 
 def _alias_of(name: str) -> str | None:
-    """The Copilot alias whose row of ``TOOL_ALIASES`` holds ``name`` (in any case), or None.
-    A tool set VS Code has renamed is the alias of its name now (``runCommands``: ``execute``)."""
-    folded = VSCODE_OLD_SETS.get(name, name).casefold()
+    """The Copilot alias whose row of ``TOOL_ALIASES`` holds ``name`` (in any case), or None."""
+    folded = name.casefold()
     for alias, others in TOOL_ALIASES.items():
         if folded == alias or any(folded == other.casefold() for other in others):
             return alias
@@ -320,6 +350,8 @@ def claude_code_tools(name: str) -> tuple[str, ...] | None:
     alias = _alias_of(name)
     if alias is not None:
         return CLAUDE_CODE_TOOLS[alias]
+    if name in VSCODE_OLD_SETS:
+        return tuple(dict.fromkeys(c for tool in VSCODE_OLD_SETS[name] for c in VSCODE_TOOLS[tool]))
     tool = vscode_tool(name)
     return None if tool is None else VSCODE_TOOLS[tool]
 
@@ -333,33 +365,46 @@ def copilot_tool(name: str) -> str:
 
 def vscode_reading(name: str) -> str:
     """What VS Code reads tool ``name`` as in a prompt file or chat mode: a tool's name now for
-    its name before (``vscode_tool``), ``execute`` for the set ``runCommands``, else ``name``."""
-    return vscode_tool(name) or VSCODE_OLD_SETS.get(name, name)
+    its name before (``vscode_tool``), else ``name`` (a removed tool set, ``runCommands``, stands
+    for several tools, and is compared as written)."""
+    return vscode_tool(name) or name
 
 
 _VSCODE_FILES = frozenset({"copilot-agent", "copilot-chatmode", "copilot-prompt"})
 
 
-def tool_reading(paths: Sequence[str]) -> Callable[[str], str] | None:
+def copilot_tools(name: str) -> tuple[str, ...]:
+    """What a GitHub Copilot custom agent reads ``name`` as: ``copilot_tool``, or the tools of a
+    tool set VS Code has removed (``runCommands``), each as it reads them."""
+    return VSCODE_OLD_SETS.get(name) or (copilot_tool(name),)
+
+
+def vscode_tools(name: str) -> tuple[str, ...]:
+    """What VS Code reads ``name`` as in a prompt file or chat mode: ``vscode_reading``, or the
+    tools of a tool set it has removed (``runCommands``)."""
+    return VSCODE_OLD_SETS.get(name) or (vscode_reading(name),)
+
+
+def tool_reading(paths: Sequence[str]) -> Callable[[str], tuple[str, ...]] | None:
     """How the files at ``paths`` all read a tool name when their tool takes other names for its
-    tools: ``copilot_tool`` for GitHub Copilot custom agents (Claude Code's names, VS Code's old
-    ones), ``vscode_reading`` when some are VS Code prompt files or chat modes; None when one
-    of them is neither, and names are read as written."""
+    tools: ``copilot_tools`` for GitHub Copilot custom agents (Claude Code's names, VS Code's old
+    ones), ``vscode_tools`` when some are VS Code prompt files or chat modes; None when one of
+    them is neither, and names are read as written."""
     forms = {form.name if form is not None else None for form in map(detect_format, paths)}
     if forms == {"copilot-agent"}:
-        return copilot_tool
-    return vscode_reading if forms and forms <= _VSCODE_FILES else None
+        return copilot_tools
+    return vscode_tools if forms and forms <= _VSCODE_FILES else None
 
 
-def merged_tool_reading(paths: Sequence[str], target: str | None) -> Callable[[str], str] | None:
+def merged_tool_reading(paths: Sequence[str], target: str | None) -> Callable[[str], tuple[str, ...]] | None:
     """How the agent merged from the files at ``paths`` reads a tool name: as its format does
     (``tool_reading``) when it is written for one (``target``), or, without a target, as every
     input's format does; None when names are read as written."""
     if target is None:
         return tool_reading(paths)
     if target == "copilot-agent":
-        return copilot_tool
-    return vscode_reading if target in _VSCODE_FILES else None
+        return copilot_tools
+    return vscode_tools if target in _VSCODE_FILES else None
 
 
 def uses_vscode_tools(form: Format) -> bool:
@@ -370,12 +415,18 @@ def uses_vscode_tools(form: Format) -> bool:
 
 def renamed_tool(name: str) -> str | None:
     """The name VS Code gives tool ``name`` now when ``name`` is a name it has since renamed
-    (``search/codebase`` for ``codebase``, ``execute`` for ``runCommands``); None for a name it
-    reads as it is, a Copilot alias (``search``) and a name that differs only in case."""
-    if _alias_of(name) is not None and name not in VSCODE_OLD_SETS:
+    (``search/codebase`` for ``codebase``); None for a name it reads as it is, a Copilot alias
+    (``search``), a name that differs only in case, and a removed tool set (``removed_set``)."""
+    if _alias_of(name) is not None:
         return None
     now = vscode_reading(name)
     return None if now.casefold() == name.casefold() else now
+
+
+def removed_set(name: str) -> tuple[str, ...] | None:
+    """The tools, named as now, of ``name`` when it is a tool set VS Code has removed
+    (``VSCODE_OLD_SETS``: ``runCommands``); None for any other name."""
+    return VSCODE_OLD_SETS.get(name)
 
 
 def uses_claude_code_tools(form: Format) -> bool:

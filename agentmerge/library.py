@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
-from agentmerge.fields import CHANGED_KEYS, WIDENING_RULES, WideningRule
+from agentmerge.fields import CHANGED_KEYS, WIDENING_RULES, ToolReading, WideningRule, read_tools
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
 
@@ -421,12 +421,12 @@ def _names_for(key: str, value: object, target: str | None) -> frozenset[str]:
     return frozenset(n for name in found for n in tool_names_in(BY_NAME[target], name))
 
 
-def _merged_reading(inputs: Sequence[Agent], target: str | None) -> Callable[[str], str]:
+def _merged_reading(inputs: Sequence[Agent], target: str | None) -> ToolReading | None:
     """How the agent merged from ``inputs`` for ``target`` reads a tool name
-    (``formats.merged_tool_reading``; as written when it takes no other tool's names)."""
+    (``formats.merged_tool_reading``; None: as written, when it takes no other tool's names)."""
     from agentmerge.formats import merged_tool_reading
 
-    return merged_tool_reading([a.path for a in inputs], target) or str
+    return merged_tool_reading([a.path for a in inputs], target)
 
 
 def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agent, target: str | None) -> Iterator[str]:
@@ -452,8 +452,8 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
         if extra and key in TOOL_KEYS:
             # Two spellings of one tool (Copilot's search and Grep) are no widening.
             spell = _merged_reading(inputs, target)
-            known = {spell(name) for name in against}
-            extra = frozenset(name for name in extra if spell(name) not in known)
+            known = read_tools(against, spell)
+            extra = frozenset(name for name in extra if not read_tools((name,), spell) <= known)
         for name in sorted(extra):
             gained.setdefault(name, []).append(agent.path)
     by_inputs: dict[tuple[str, ...], list[str]] = {}

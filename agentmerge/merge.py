@@ -25,12 +25,12 @@ import functools
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from agentmerge import match
-from agentmerge.fields import SET_KEYS, TOOL_KEYS, is_name_set, names, same_value
+from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, names, read_tools, same_value
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.pairing import BodyPairing, item_key, pair_bodies
 from agentmerge.parse import frontmatter_span, parse_body, parse_text
@@ -1038,27 +1038,31 @@ class _Merger:
 
         return key not in verbatim_keys(self.format_paths)
 
-    def _reading(self, key: str) -> Callable[[str], str] | None:
+    def _reading(self, key: str) -> ToolReading | None:
         """How the tool reads a name of ``key``: for tools, as the file's format reads them
         (``formats.tool_reading``: ``codebase`` and ``search/codebase`` are one tool to VS Code);
         None when names are read as written."""
         return self._tools_read if key in TOOL_KEYS else None
 
     @functools.cached_property
-    def _tools_read(self) -> Callable[[str], str] | None:
+    def _tools_read(self) -> ToolReading | None:
         from agentmerge.formats import tool_reading  # only then: most merges never load the format table
 
         return tool_reading(self.format_paths)
 
     def _set_field(self, o: Field, b: Field | None, t: Field) -> list[_Line]:
         """A list-valued key both sides changed: additions and removals of both, OURS' order first."""
-        read = self._reading(o.key) or str
-        before = {read(name) for name in names(b.value)} if b is not None else set()
+        read = self._reading(o.key)
+        before = read_tools(names(b.value), read) if b is not None else frozenset()
         mine, theirs = names(o.value), names(t.value)
-        removed = before - {read(name) for name in theirs}
-        merged = [name for name in mine if read(name) not in removed]
-        kept = {read(name) for name in merged}
-        merged += [name for name in theirs if read(name) not in before and read(name) not in kept]
+        removed = before - read_tools(theirs, read)
+        if any(read_tools((name,), read) & removed and not read_tools((name,), read) <= removed for name in mine):
+            # A name of ours stands for tools theirs removed and tools it kept (a removed VS Code
+            # tool set): keeping it would grant one again, dropping it would lose the other.
+            return self._field_conflict(o.key, o, b, t, "changed on both sides")
+        merged = [name for name in mine if not read_tools((name,), read) <= removed]
+        kept = read_tools(merged, read)
+        merged += [name for name in theirs if not read_tools((name,), read) <= before | kept]
         self.taken.append(Taken("theirs", "changed", "field", o.key, t.line))
         lines = _write_names(self.ours.lines[o.line - 1 : o.end_line], o.key, o.value, merged)
         if lines is None:
@@ -1256,12 +1260,11 @@ def _name_sets(key: str, *values: object) -> bool:
     return key in SET_KEYS and all(value is None or is_name_set(key, value) for value in values)
 
 
-def _same_field(key: str, a: object, b: object, reading: Callable[[str], str] | None = None) -> bool:
-    """Whether two values of ``key`` say the same: name sets as sets (of the names as ``reading``
-    reads them, when given), strings spacing aside."""
+def _same_field(key: str, a: object, b: object, reading: ToolReading | None = None) -> bool:
+    """Whether two values of ``key`` say the same: name sets as sets (of the tools ``reading``
+    reads the names as, when given), strings spacing aside."""
     if _name_sets(key, a, b):
-        read = reading or str
-        return {read(name) for name in names(a)} == {read(name) for name in names(b)}
+        return read_tools(names(a), reading) == read_tools(names(b), reading)
     return same_value(a, b)
 
 

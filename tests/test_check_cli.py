@@ -380,7 +380,12 @@ def test_renamed_vscode_tools_are_written_as_named_now_where_they_stand(tmp_path
     )
     assert (tmp_path / "review.prompt.md").read_text(encoding="utf-8") == prompt.replace(
         "- fetch", "- web/fetch"
-    ).replace("- runCommands", "- execute")
+    ).replace(
+        # The removed set runCommands is the four tools it held, not all of execute (tasks, tests).
+        "- runCommands",
+        "- execute/runInTerminal\n  - execute/getTerminalOutput\n"
+        "  - read/terminalSelection\n  - read/terminalLastCommand",
+    )
     # A Claude Code agent names no VS Code tool as VS Code does: AM114 speaks for it, not AM115.
     write(tmp_path, ".claude/agents/reviewer.md", "---\nname: reviewer\ndescription: R\ntools: codebase\n---\n\nGo.\n")
     code, out, _ = run_cli("check", "--select", "AM115", ".claude/agents/reviewer.md", cwd=tmp_path)

@@ -13,8 +13,8 @@ import pytest
 from conftest import SHARED, corpus_files, corpus_params, model_shape, needs_corpus, run_cli
 
 from agentmerge.check import OPT_IN, fix_text, format_bytes
-from agentmerge.fields import TOOL_KEYS, names
-from agentmerge.formats import renamed_tool
+from agentmerge.fields import TOOL_KEYS, names, read_tools
+from agentmerge.formats import removed_set, renamed_tool, vscode_tools
 from agentmerge.model import Agent
 from agentmerge.parse import decode, parse_bytes, parse_text
 
@@ -57,7 +57,7 @@ def _tools_as_vscode_reads(agent: Agent) -> tuple[object, ...]:
     """Each field of ``agent``; a tools list as the set of tools VS Code reads from it."""
     return tuple(
         sorted(
-            (f.key, sorted({renamed_tool(n) or n for n in names(f.value)}) if f.key in TOOL_KEYS else f.value)
+            (f.key, sorted(read_tools(names(f.value), vscode_tools)) if f.key in TOOL_KEYS else f.value)
             for f in agent.fields
         ),
     )
@@ -81,7 +81,7 @@ def test_fixing_renamed_tools_changes_only_their_names(path: Path) -> None:
     before = parse_text(text, path.name)
     fixed, count = fix_text(text, before, ["AM115"])
     after = parse_text(fixed, path.name)
-    left = [n for f in after.fields if f.key in TOOL_KEYS for n in names(f.value) if renamed_tool(n)]
+    left = [n for f in after.fields if f.key in TOOL_KEYS for n in names(f.value) if renamed_tool(n) or removed_set(n)]
     assert left == []
     assert _tools_as_vscode_reads(after) == _tools_as_vscode_reads(before)
     assert model_shape(after)[1] == model_shape(before)[1]

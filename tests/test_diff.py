@@ -239,16 +239,24 @@ def test_a_copilot_agent_reads_claude_codes_tool_names_as_its_aliases() -> None:
     assert change.added_names == ("Glob", "read", "search") and change.widened
 
 
+RUN_COMMANDS = "execute/runInTerminal, execute/getTerminalOutput, read/terminalSelection, read/terminalLastCommand"
+"""The tools of VS Code's removed tool set ``runCommands``, named as now."""
+
+
 def test_a_copilot_agent_reads_vscodes_old_tool_names_as_the_new_ones() -> None:
-    """VS Code reads ``codebase`` as ``search/codebase`` and the old set ``runCommands`` as
-    ``execute``: moving a Copilot agent to the new names is no change; a different tool is."""
+    """VS Code reads ``codebase`` as ``search/codebase`` and the removed set ``runCommands`` as
+    the four tools it held: moving a Copilot agent to the new names is no change; a different
+    tool is, and so is the whole ``execute`` set in place of ``runCommands`` (it holds more)."""
     old = "---\ndescription: Reviews\ntools: [codebase, editFiles, runCommands, 'github/*']\n---\n\n- Review.\n"
-    renamed = old.replace("[codebase, editFiles, runCommands,", "[search/codebase, edit/editFiles, execute,")
+    renamed = old.replace("[codebase, editFiles, runCommands,", f"[search/codebase, edit/editFiles, {RUN_COMMANDS},")
     other = old.replace("[codebase,", "[search/usages,")
-    agents = [parse_text(text, "reviewer.agent.md") for text in (old, renamed, other)]
+    wider = old.replace("runCommands,", "execute,")
+    agents = [parse_text(text, "reviewer.agent.md") for text in (old, renamed, other, wider)]
     assert diff_agents(agents[0], agents[1]).identical
     (change,) = diff_agents(agents[0], agents[2]).frontmatter
     assert (change.added_names, change.removed_names) == (("search/usages",), ("codebase",))
+    (change,) = diff_agents(agents[0], agents[3]).frontmatter
+    assert (change.added_names, change.removed_names, change.widened) == (("execute",), ("runCommands",), True)
 
 
 def test_a_prompt_file_reads_vscodes_old_tool_names_as_the_new_ones() -> None:
@@ -256,7 +264,7 @@ def test_a_prompt_file_reads_vscodes_old_tool_names_as_the_new_ones() -> None:
     ``search/codebase`` is no change there; GitHub's custom-agent aliases are not read
     (``Grep`` to ``search`` is a change)."""
     old = "---\ndescription: Reviews\ntools: [codebase, runCommands, Grep]\n---\n\nReview the diff.\n"
-    renamed = old.replace("[codebase, runCommands,", "[search/codebase, execute,")
+    renamed = old.replace("[codebase, runCommands,", f"[search/codebase, {RUN_COMMANDS},")
     other = renamed.replace("Grep]", "search]")
     prompts = [parse_text(text, "review.prompt.md") for text in (old, renamed, other)]
     assert diff_agents(prompts[0], prompts[1]).identical

@@ -413,3 +413,15 @@ def test_a_tool_written_by_its_name_now_is_the_same_tool_to_merge(
     code, out, err = invoke(*paths, "--path", ".claude/agents/reviewer.md")
     assert code == 0, err
     assert out.decode() == COPILOT.format(as_written)
+
+
+def test_a_removed_tool_set_that_one_side_narrowed_is_a_conflict(tmp_path: Path) -> None:
+    """``runCommands`` is four tools to VS Code. Theirs kept one of them, ours still lists the set
+    and added a tool: keeping the set would grant three tools theirs removed, dropping it would
+    lose the one theirs kept, so the key is a conflict rather than either."""
+    base = COPILOT.format("['runCommands', 'fetch']")
+    ours = COPILOT.format("['runCommands', 'fetch', 'problems']")
+    theirs = COPILOT.format("['execute/runInTerminal', 'fetch']")
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs), "--path", "reviewer.agent.md")
+    assert code == 1 and "field 'tools': changed on both sides" in err
+    assert "<<<<<<< ours\ntools: ['runCommands', 'fetch', 'problems']\n" in out.decode()
