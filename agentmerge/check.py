@@ -22,14 +22,13 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.fields import TOOL_KEYS, names, read_tools
 from agentmerge.filesystem import STDIN
 from agentmerge.formats import (
-    VSCODE_OLD_SETS,
     FieldRule,
     Format,
     claude_code_tools,
@@ -560,7 +559,7 @@ def _renamed_tools(agent: Agent, f: Field, form: Format, lines: list[str], colum
     for name, add in replacements.items():
         line, at = _name_place(lines, f, name, column)
         now = _names_now(name) or ()
-        if name in VSCODE_OLD_SETS:
+        if removed_set(name) is not None:
             what = f"the tool set {name!r}, which VS Code has removed; its tools are {_quoted(now)}"
         else:
             what = f"{name!r}, which VS Code has renamed {now[0]!r}"
@@ -599,19 +598,25 @@ def _replacements(written: Sequence[str]) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def _entry(name: str, quote: str = "") -> str:
+    """The regular expression of ``name`` as a whole tool name in a tools list (not inside
+    ``a/name`` or ``name(x)``); with ``quote``, in the quotes it may stand in, captured under
+    that group name."""
+    bare = rf"(?<![\w/*-]){re.escape(name)}"
+    quoted = rf"(?P<{quote}>['\"]?){bare}(?P={quote})" if quote else bare
+    return rf"{quoted}(?![\w/*(-])"
+
+
 def _name_pattern(name: str) -> re.Pattern[str]:
-    """Where ``name`` stands as a whole tool name in a tools list (not inside ``a/name`` or ``name(x)``)."""
-    return re.compile(rf"(?<![\w/*-]){re.escape(name)}(?![\w/*(-])")
+    """Where ``name`` stands as a whole tool name in a tools list (``_entry``)."""
+    return re.compile(_entry(name))
 
 
 def _entry_pattern(name: str) -> re.Pattern[str]:
     """The entry ``name`` in a tools list with its quotes and the separator that goes with it: the
     comma after it, or for the last entry of a list the comma before it."""
-
-    def entry(n: int) -> str:
-        return rf"(?P<q{n}>['\"]?)(?<![\w/*-]){re.escape(name)}(?P=q{n})(?![\w/*(-])"
-
-    return re.compile(rf"{entry(1)}[ \t]*,[ \t]*|[ \t]*,[ \t]*{entry(2)}(?=[ \t]*(?:\]|#|\r?$))|{entry(3)}")
+    first, last, only = (_entry(name, q) for q in ("q1", "q2", "q3"))
+    return re.compile(rf"{first}[ \t]*,[ \t]*|[ \t]*,[ \t]*{last}(?=[ \t]*(?:\]|#|\r?$))|{only}")
 
 
 def _name_place(lines: list[str], f: Field, name: str, column: int) -> tuple[int, int]:
@@ -1335,20 +1340,19 @@ def _write_in_place(name: str, add: Sequence[str], text: str, *, block: bool) ->
     """``text`` (a tools list's line, or its rest after the key) with the first entry ``name``
     written as the names ``add`` in its quotes: a block-list line becomes one line a name (the
     comment stays on the first), a flow list or comma string takes them one after the other."""
-    item = re.match(rf"^(?P<lead>[ \t]*-[ \t]+)(?P<q>['\"]?){re.escape(name)}(?P=q)(?P<tail>[ \t]*(?:#.*)?\r?)$", text)
+    item = re.match(rf"^(?P<lead>[ \t]*-[ \t]+){_entry(name, 'q')}(?P<tail>[ \t]*(?:#.*)?\r?)$", text)
     if block and item:
         lead, quote, tail = item.group("lead"), item.group("q"), item.group("tail")
         end = "\r" if tail.endswith("\r") else ""
         out = [f"{lead}{quote}{add[0]}{quote}{tail}", *(f"{lead}{quote}{tool}{quote}{end}" for tool in add[1:])]
         return "\n".join(out), 1
-    pattern = re.compile(rf"(?P<q>['\"]?)(?<![\w/*-]){re.escape(name)}(?P=q)(?![\w/*(-])")
+    pattern = re.compile(_entry(name, "q"))
     return pattern.subn(lambda m: ", ".join(f"{m.group('q')}{tool}{m.group('q')}" for tool in add), text, count=1)
 
 
 def _tools_as_read(agent: Agent) -> Agent:
     """``agent`` with each tool list written as VS Code reads it: a set of tools, every renamed
     tool by its name now, a removed tool set by its tools."""
-    from dataclasses import replace
 
     def read(f: Field) -> Field:
         if f.key not in TOOL_KEYS or not isinstance(f.value, (str, list)):

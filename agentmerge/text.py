@@ -382,29 +382,30 @@ def lead_label(text: str, *, bare: bool = True) -> str | None:
     ``Note``); longer prefixes are sentences. With ``bare`` false a label needs text after it, as
     the model's ``Item.label`` does; a bare label line (``**Suggested Fix**:``) counts otherwise.
     """
-    bold_re, plain_re = _label_patterns()
-    bold = bold_re.match(text)
-    if bold and (bare or _has_text(text, bold.end())):
-        title = bold.group("label").strip()
-        return (title[:-1].strip() if title.endswith(":") else title) or None
-    plain = plain_re.match(text)
-    if plain and (bare or _has_text(text, plain.end())):
-        label = plain.group("label").strip()
-        if len(label.split()) <= LABEL_MAX_WORDS and not label.lower().startswith(("http", "note")):
-            return label
-    return None
+    found = _lead_in(text, bare)
+    return found[0] if found else None
 
 
 def label_body(text: str) -> str:
     """What follows the lead-in label of ``text`` (``lead_label``); "" when it has none."""
+    found = _lead_in(text, True)
+    return text[found[1] :] if found else ""
+
+
+def _lead_in(text: str, bare: bool) -> tuple[str | None, int] | None:
+    """The lead-in label of ``text`` as ``lead_label`` reads it (None for an empty bold one) and
+    where the rest of the text starts; None when the text opens with no label."""
     bold_re, plain_re = _label_patterns()
     bold = bold_re.match(text)
-    if bold:
-        return text[bold.end() :]
+    if bold and (bare or _has_text(text, bold.end())):
+        title = bold.group("label").strip()
+        return (title[:-1].strip() if title.endswith(":") else title) or None, bold.end()
     plain = plain_re.match(text)
-    if plain and lead_label(text) is not None:
-        return text[plain.end() :]
-    return ""
+    if plain and (bare or _has_text(text, plain.end())):
+        label = plain.group("label").strip()
+        if len(label.split()) <= LABEL_MAX_WORDS and not label.lower().startswith(("http", "note")):
+            return label, plain.end()
+    return None
 
 
 def _has_text(text: str, at: int) -> bool:
