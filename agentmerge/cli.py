@@ -946,7 +946,7 @@ def _consolidate_one(
     # command hands on only the file and the report, and writing is a fixed point, so their bytes
     # are the same either way. --by-group (``library.consolidate_groups``) writes the same way.
     from agentmerge.consolidate import check_size, consolidate
-    from agentmerge.library import widenings
+    from agentmerge.library import target_hint, widenings
     from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import render_consolidation
 
@@ -981,6 +981,10 @@ def _consolidate_one(
     text = render_consolidation(result, annotate=annotate)
     if target_format is not None:
         _warn_for_target(result, text, target_format, output if fmt == "md" else None)
+    else:
+        hint = target_hint(files, output if fmt == "md" else None)
+        if hint is not None:
+            click.echo(f"agentmerge: note: {hint}", err=True)
     body = to_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
     if report is not None:
         write_atomic(report, to_json(consolidation_to_dict(result, annotate=annotate)))

@@ -301,6 +301,41 @@ def output_suffix(paths: Sequence[str]) -> str:
     return form.suffix if form is not None else ".md"
 
 
+def target_hint(paths: Sequence[str], output: str | None = None) -> str | None:
+    """Without ``consolidate --for``: a sentence suggesting it when the inputs at ``paths`` are
+    files of more than one tool (the merged agent keeps every key, and no one tool reads them
+    all), or when the ``output`` file's name says a tool the inputs are not written for (a Cursor
+    rule in ``merged.mdc`` from Claude Code subagents). None when neither holds.
+
+    A file's tool is its format's (``formats.detect_format``: by where it lives and its ending,
+    else by its frontmatter keys), one per family (a plugin's agents are Claude Code subagents);
+    plain instruction files, which have no frontmatter keys, and standard input name none."""
+    from agentmerge.formats import BY_NAME, TARGETS, detect_format
+
+    def target_of(path: str, data: bytes | None) -> str | None:
+        form = detect_format(path, data)
+        name = None if form is None else form.family or form.name
+        return name if name in TARGETS else None
+
+    kinds: dict[str, list[str]] = {}
+    for path in paths:
+        found = None if path == "-" else target_of(path, _head(path))
+        if found is not None:
+            kinds.setdefault(found, []).append(path)
+    wanted = target_of(output, None) if output is not None else None
+    if len(kinds) < 2 and (wanted is None or set(kinds) <= {wanted}):
+        return None
+    counted = ", ".join(f"{BY_NAME[k].title} ({len(v)})" for k, v in sorted(kinds.items()))
+    if wanted is not None:
+        said = f"the inputs are {counted}; " if kinds else ""
+        return f"{said}{output} is a {BY_NAME[wanted].title} by its name: --for {wanted} writes only the keys it reads"
+    names = " or ".join(f"--for {k}" for k in sorted(kinds))
+    return (
+        f"the inputs are files of {len(kinds)} tools: {counted}; the merged agent keeps every input's keys, "
+        f"which no one tool reads whole: {names} writes one tool's file"
+    )
+
+
 def report_file_name(file_name: str) -> str:
     """The JSON report's name beside the merged agent ``file_name``: its name and ``.json`` (group
     names hold no dot: ``group.safe_name``)."""

@@ -509,6 +509,32 @@ def test_for_with_by_group_writes_every_group_with_that_formats_ending(tmp_path:
         assert {f.key for f in read_agent(str(path)).fields} <= {"description", "globs", "alwaysApply"}
 
 
+def test_without_for_a_merge_across_tools_suggests_it(tmp_path: Path) -> None:
+    """Files of several tools merged without --for keep every key, which no one tool reads: the
+    user is told which --for writes one tool's file. An output named as one tool's file (a
+    Cursor rule in ``.mdc``) names that one. One tool's files written to a plain path: nothing."""
+    note = "agentmerge: note: "
+    mixed = run_cli("consolidate", *map(str, SQL_GROUP))
+    assert mixed.exit_code == 0, mixed.stderr
+    [line] = [line for line in mixed.stderr.splitlines() if line.startswith(note)]
+    assert "files of 3 tools: Claude Code subagent (1), GitHub Copilot custom agent (1), Cursor rule (1)" in line
+    assert line.endswith("--for claude-code or --for copilot-agent or --for cursor-rule writes one tool's file")
+    named = run_cli("consolidate", "-o", str(tmp_path / "r.mdc"), *map(str, SQL_GROUP[:2]))
+    assert named.exit_code == 0, named.stderr
+    assert f"{tmp_path / 'r.mdc'} is a Cursor rule by its name: --for cursor-rule writes only" in named.stderr
+    claude = [str(p) for p in SEEDS]
+    ported = run_cli("consolidate", "-o", str(tmp_path / "b.agent.md"), *claude)
+    assert "the inputs are Claude Code subagent (4); " in ported.stderr
+    assert "--for copilot-agent writes only the keys it reads" in ported.stderr
+    for quiet in (
+        run_cli("consolidate", "-o", str(tmp_path / "b.md"), *claude),
+        run_cli("consolidate", "--for", "claude-code", *map(str, SQL_GROUP)),
+        run_cli("consolidate", "-o", str(tmp_path / "again.mdc"), str(SQL_GROUP[1]), str(SQL_GROUP[1])),
+    ):
+        assert quiet.exit_code == 0, quiet.stderr
+        assert note not in quiet.stderr
+
+
 def test_without_for_a_merge_across_tools_keeps_every_key() -> None:
     result = run_cli("consolidate", "--format", "json", *map(str, SQL_GROUP))
     assert result.exit_code == 0, result.stderr
