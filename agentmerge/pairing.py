@@ -9,7 +9,7 @@ Formatting never reaches the comparison: items are compared in their normal form
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from agentmerge import match
@@ -258,8 +258,12 @@ class BodyPairing:
                 # A bullet that grew stays a bullet; bullets written into a paragraph are a list
                 # turned into prose (``_within``), not one of them reworded.
                 take(match.pair_contained(gone, came, allowed=same_kind))
-        take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.CROSS_ROLE_MOVE_CUTOFF)))
-        take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF), same_role))
+        # The passes across sections: skipped when every free item on both sides stands in one
+        # section pair (a file without headings), where they could only weigh again what the
+        # passes above weighed and left (two lists of thousands of bullets: a fifth of the diff).
+        if _across(free_old, free_new, target, home):
+            take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.CROSS_ROLE_MOVE_CUTOFF)))
+            take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF), same_role))
         in_place = max(0.0, self.cutoff - match.IN_PLACE_ALLOWANCE)
         for o, n in self.sections.items():
             # Only this section's own pairs can be its anchors; handing over every pair of the file
@@ -283,6 +287,17 @@ class BodyPairing:
             role = item_role(titles, unit.item.kind, unit.item.text)
             views.append(ItemView(source, unit.item.text, unit.item.kind, titles[0], role))
         return restates(views[0], views[1])
+
+
+def _across(
+    free_old: Iterable[int], free_new: Iterable[int], target: Sequence[int | None], home: Sequence[int]
+) -> bool:
+    """Whether a free old item and a free new item stand in sections that do not pair (``target``:
+    the new section each old item's section pairs with; ``home``: each new item's section)."""
+    homes = {home[j] for j in free_new}
+    if not homes:
+        return False
+    return len(homes) > 1 or any(target[i] not in homes for i in free_old)
 
 
 def pair_bodies(old: Section, new: Section, *, threshold: float | None = None) -> BodyPairing:

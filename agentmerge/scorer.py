@@ -23,7 +23,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -406,21 +406,23 @@ class PairScorer:
                 for j in postings[term]:
                     if j != i:
                         pairs.add((i, j) if i < j else (j, i))
-        # This runs for every blocked pair: the table is filled here without _close's calls.
+        # This runs for every blocked pair: measured here without _close's calls, and kept in the
+        # table only when the pair is kept (most blocked pairs of a long file are not).
         profiles, table = self.profiles, self._closeness
-        near = []
+        near: list[tuple[int, int]] = []
+        measures = []
         for pair in sorted(pairs):
-            found = table.get(pair)
-            if found is None:
-                found = table[pair] = _measure(profiles[pair[0]], profiles[pair[1]])
+            found = table.get(pair) or _measure(profiles[pair[0]], profiles[pair[1]])
             if found[5] >= CLOSENESS_FLOOR:
                 near.append(pair)
-        reach = self._rank(near)
+                measures.append(found)
+        reach = self._rank_closeness(near, [found[5] for found in measures])
         sources = [view.source for view in self.views]
         kept = []
-        for i, j in near:
-            closeness = table[(i, j)][5]
+        for (i, j), found in zip(near, measures, strict=True):
+            closeness = found[5]
             if closeness >= reach[(i, sources[j])] or closeness >= reach[(j, sources[i])]:
+                table[(i, j)] = found
                 kept.append((i, j))
         return kept
 
@@ -432,24 +434,30 @@ class PairScorer:
             found = self._closeness[key] = _measure(self.profiles[key[0]], self.profiles[key[1]])
         return found
 
-    def _rank(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    def _rank(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], float]:
+        """``_rank_closeness`` of ``pairs``, measuring each (once)."""
+        close = self._close
+        return self._rank_closeness(pairs, [close(i, j)[5] for i, j in pairs])
+
+    def _rank_closeness(
+        self, pairs: Sequence[tuple[int, int]], closeness: Sequence[float]
+    ) -> dict[tuple[int, int], float]:
         """For each item and each input, its best and second-best closeness among ``pairs`` there
         (kept for the features); returned, the closeness of its PARTNERS-th closest (0 if fewer).
+        ``closeness`` is each pair's, in the same order.
 
         The two best of every item stand among the pairs candidates() keeps, so ranking those
         again gives the same two.
         """
         sources = [view.source for view in self.views]
         found: dict[tuple[int, int], list[float]] = {}
-        close = self._close
-        for i, j in pairs:
-            closeness = close(i, j)[5]
+        for (i, j), value in zip(pairs, closeness, strict=True):
             for key in ((i, sources[j]), (j, sources[i])):
                 values = found.get(key)
                 if values is None:
-                    found[key] = [closeness]
+                    found[key] = [value]
                 else:
-                    values.append(closeness)
+                    values.append(value)
         self._best = {}
         reach: dict[tuple[int, int], float] = {}
         for key, values in found.items():
