@@ -1066,6 +1066,9 @@ def _consolidate_by_group(
             target=target_format,
         )
     _write_groups(outputs, output, report, found.files, force, target_format)
+    hint = library.groups_hint(outputs) if target_format is None else None
+    if hint is not None:
+        click.echo(f"agentmerge: note: {hint}", err=True)
     if read.warned:
         click.echo(
             f"agentmerge: warning: {read.warned} input(s) had problems that were worked around; "

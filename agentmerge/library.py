@@ -301,28 +301,38 @@ def output_suffix(paths: Sequence[str]) -> str:
     return form.suffix if form is not None else ".md"
 
 
-def target_hint(paths: Sequence[str], output: str | None = None) -> str | None:
-    """Without ``consolidate --for``: a sentence suggesting it when the inputs at ``paths`` are
-    files of more than one tool (the merged agent keeps every key, and no one tool reads them
-    all), or when the ``output`` file's name says a tool the inputs are not written for (a Cursor
-    rule in ``merged.mdc`` from Claude Code subagents). None when neither holds.
+def tools_of(paths: Sequence[str]) -> dict[str, list[str]]:
+    """The files at ``paths`` by the tool that reads them (a ``formats.TARGETS`` name, which
+    ``consolidate --for`` takes), in path order; files no such tool reads are left out.
 
     A file's tool is its format's (``formats.detect_format``: by where it lives and its ending,
     else by its frontmatter keys), one per family (a plugin's agents are Claude Code subagents);
     plain instruction files, which have no frontmatter keys, and standard input name none."""
-    from agentmerge.formats import BY_NAME, TARGETS, detect_format
-
-    def target_of(path: str, data: bytes | None) -> str | None:
-        form = detect_format(path, data)
-        name = None if form is None else form.family or form.name
-        return name if name in TARGETS else None
-
     kinds: dict[str, list[str]] = {}
     for path in paths:
-        found = None if path == "-" else target_of(path, _head(path))
+        found = None if path == "-" else _tool_of(path, _head(path))
         if found is not None:
             kinds.setdefault(found, []).append(path)
-    wanted = target_of(output, None) if output is not None else None
+    return kinds
+
+
+def _tool_of(path: str, data: bytes | None) -> str | None:
+    from agentmerge.formats import TARGETS, detect_format
+
+    form = detect_format(path, data)
+    name = None if form is None else form.family or form.name
+    return name if name in TARGETS else None
+
+
+def target_hint(paths: Sequence[str], output: str | None = None) -> str | None:
+    """Without ``consolidate --for``: a sentence suggesting it when the inputs at ``paths`` are
+    files of more than one tool (``tools_of``: the merged agent keeps every key, and no one tool
+    reads them all), or when the ``output`` file's name says a tool the inputs are not written for
+    (a Cursor rule in ``merged.mdc`` from Claude Code subagents). None when neither holds."""
+    from agentmerge.formats import BY_NAME
+
+    kinds = tools_of(paths)
+    wanted = _tool_of(output, None) if output is not None else None
     if len(kinds) < 2 and (wanted is None or set(kinds) <= {wanted}):
         return None
     counted = ", ".join(f"{BY_NAME[k].title} ({len(v)})" for k, v in sorted(kinds.items()))
@@ -333,6 +343,25 @@ def target_hint(paths: Sequence[str], output: str | None = None) -> str | None:
     return (
         f"the inputs are files of {len(kinds)} tools: {counted}; the merged agent keeps every input's keys, "
         f"which no one tool reads whole: {names} writes one tool's file"
+    )
+
+
+def groups_hint(outputs: Sequence[GroupOutput]) -> str | None:
+    """Without ``consolidate --by-group --for``: a sentence naming the merged agents whose groups
+    hold files of more than one tool (``tools_of``), which keep every key; None when none do."""
+    mixed: list[str] = []
+    kinds: set[str] = set()
+    for out in outputs:
+        found = tools_of([m.path for m in out.group.members])
+        if len(found) > 1:
+            mixed.append(out.file_name)
+            kinds.update(found)
+    if not mixed:
+        return None
+    names = " or ".join(f"--for {k}" for k in sorted(kinds))
+    return (
+        f"{len(mixed)} merged agent(s) join files of several tools ({', '.join(mixed)}) and keep every "
+        f"input's keys, which no one tool reads whole: {names} writes every group as one tool's file"
     )
 
 

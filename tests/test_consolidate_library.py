@@ -535,6 +535,18 @@ def test_without_for_a_merge_across_tools_suggests_it(tmp_path: Path) -> None:
         assert note not in quiet.stderr
 
 
+def test_by_group_without_for_names_the_groups_that_join_several_tools(tmp_path: Path) -> None:
+    mixed = run_cli("consolidate", "--by-group", "-o", str(tmp_path / "a"), str(LIBRARY))
+    assert mixed.exit_code == 0, mixed.stderr
+    [line] = [line for line in mixed.stderr.splitlines() if line.startswith("agentmerge: note: ")]
+    assert "merged agent(s) join files of several tools (" in line
+    assert "sql-reviewer.md" in line
+    assert line.endswith("writes every group as one tool's file")
+    chosen = run_cli("consolidate", "--by-group", "--for", "cursor-rule", "-o", str(tmp_path / "b"), str(LIBRARY))
+    assert chosen.exit_code == 0, chosen.stderr
+    assert "agentmerge: note: " not in chosen.stderr
+
+
 def test_without_for_a_merge_across_tools_keeps_every_key() -> None:
     result = run_cli("consolidate", "--format", "json", *map(str, SQL_GROUP))
     assert result.exit_code == 0, result.stderr
