@@ -247,7 +247,10 @@ class BodyPairing:
 
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new, same_section)])
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new)])
-        take(match.pair_fuzzy(free_old, free_new, self.cutoff, same_section))
+        # Where every free item stands in one section pair the predicate holds for every pair: it is
+        # not asked (hundreds of thousands of calls for two lists of thousands of bullets).
+        within = same_section if _across(free_old, free_new, target, home) else None
+        take(match.pair_fuzzy(free_old, free_new, self.cutoff, within))
         # An item that only gained or lost a clause stays in its section, however much shorter
         # the old text is: pair it there before any look across sections (where a bullet that
         # grew once paired with a different one far away).
