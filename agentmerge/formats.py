@@ -574,12 +574,16 @@ def _glob_piece(glob: str, i: int) -> tuple[str, int]:
         return "[^/]*", i + 1
     if glob[i] == "?":
         return "[^/]", i + 1
-    if glob[i] == "[" and "]" in glob[i + 2 :]:
-        close = glob.index("]", i + 2)
-        body = glob[i + 1 : close]
-        if body.startswith("!"):
-            body = "^" + body[1:]
-        return "[" + body.replace("\\", "\\\\") + "]", close + 1
+    if glob[i] == "[":
+        start = i + 2 if glob.startswith(("!", "^"), i + 1) else i + 1
+        # A "]" first in the class is one of its characters, as in git.
+        close = glob.find("]", start + 1)
+        if close != -1:
+            # Inside a class a glob's backslash, "[", "]", "^" and "&", "~", "|" are plain characters;
+            # a regular expression reads them as escapes, nested sets, negation and set operations.
+            # A negated class does not match "/" either, as no wildcard does.
+            body = re.sub(r"([\\\[\]&~|^])", r"\\\1", glob[start:close])
+            return ("[^/" if start > i + 1 else "[") + body + "]", close + 1
     if glob[i] == "\\" and i + 1 < len(glob):
         return re.escape(glob[i + 1]), i + 2
     return re.escape(glob[i]), i + 1
@@ -592,8 +596,22 @@ def files_regex(globs: Sequence[str] = DEFAULT_AGENT_GLOBS) -> str:
 
 
 def matches_any(path: str, globs: Sequence[str]) -> bool:
-    """Whether the root-relative ``path`` matches one of the gitignore-style ``globs``."""
-    return any(glob_regex(g).match(path) for g in globs)
+    """Whether the root-relative ``path`` matches one of the gitignore-style ``globs``.
+
+    A glob's pattern is compiled (``glob_regex``) only for a path that ends as every path it
+    matches ends (``literal_end``): a command that asks about a few files compiles the few globs
+    they could match, not every format's."""
+    return any(path.endswith(literal_end(g)) and glob_regex(g).match(path) for g in globs)
+
+
+@functools.lru_cache(maxsize=256)
+def literal_end(pattern: str) -> str:
+    """The text every path the glob ``pattern`` matches ends with: what follows its last
+    character that may be special (``*``, ``?``, ``[``, ``]``, ``\\``); empty for a folder's glob."""
+    glob = pattern.strip().lstrip("/")
+    if glob.endswith("/"):
+        return ""
+    return glob[max(glob.rfind(c) for c in "*?[]\\") + 1 :]
 
 
 def format_of(path: str) -> Format | None:

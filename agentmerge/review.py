@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.config import Settings, read_settings
 from agentmerge.errors import AgentMergeError, InputError
-from agentmerge.formats import DEFAULT_AGENT_GLOBS, is_agent_file
+from agentmerge.formats import DEFAULT_AGENT_GLOBS, glob_regex, is_agent_file
 from agentmerge.git import (
     ChangeStatus,
     FileChange,
@@ -153,6 +153,13 @@ def _config_from_table(settings: Settings) -> tuple[ReviewConfig, list[Diagnosti
         value = table.get(key, default)
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
             raise InputError(name, line_of(key), f'{key} must be a list of glob strings, like ["*.agent.md"]')
+        for glob in value:
+            try:
+                glob_regex(glob)
+            except re.error as error:
+                raise InputError(
+                    name, line_of(key), f"{key}: {glob!r} is not a glob agentmerge can read ({error.msg})"
+                ) from None
         return tuple(value)
 
     warnings = [

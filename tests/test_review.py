@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
@@ -405,6 +407,61 @@ def test_default_globs_recognise_agent_locations(path: str, expected: bool) -> N
 def test_globs_follow_gitignore_rules(glob: str, path: str, expected: bool) -> None:
     """Anchoring, ``**``, ``?`` and bracket classes behave as in .gitignore and .gitattributes."""
     assert bool(glob_regex(glob).match(path)) is expected
+
+
+_GLOB_ALPHABET = "ab./*?[]!\\-"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    glob=st.text(alphabet=_GLOB_ALPHABET, min_size=1, max_size=8),
+    path=st.text(alphabet="ab./-*?[]", min_size=1, max_size=10),
+)
+def test_matching_skips_only_globs_that_cannot_match(glob: str, path: str) -> None:
+    """``matches_any`` compiles a glob only for a path ending in its ``literal_end``: the answer is
+    the glob's own regular expression's for every glob and path. A glob that compiles to no
+    regular expression (a reversed range, ``[z-a]``) is refused where globs are read (the review
+    settings, ``test_a_glob_git_cannot_read_in_the_settings_is_an_input_error``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a class's "[" or "&&" must not read as a nested set
+        try:
+            pattern = glob_regex(glob)
+        except re.error:
+            pattern = None
+    if pattern is not None:
+        assert matches_any(path, [glob]) is bool(pattern.match(path))
+    for default in DEFAULT_AGENT_GLOBS:
+        assert matches_any(path, [default]) is bool(glob_regex(default).match(path))
+
+
+def test_a_glob_git_cannot_read_in_the_settings_is_an_input_error(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo", {"a.agent.md": "---\nname: a\ndescription: b\n---\n\n- Do x.\n"})
+    write(repo, "pyproject.toml", '[tool.agentmerge]\nagent-globs = ["*.agent.md", "[z-a].md"]\n')
+    result = run_cli("review", cwd=repo)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "agentmerge: error: pyproject.toml:2: agent-globs: '[z-a].md' is not a glob agentmerge can read "
+        "(bad character range z-a)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("glob", "path", "expected"),
+    [
+        ("[[]x.md", "[x.md", True),
+        ("a[!b]c.md", "a/c.md", False),
+        ("a[^b]c.md", "abc.md", False),
+        ("a[^b]c.md", "adc.md", True),
+        ("[]x].md", "].md", True),
+        ("[a&&b].md", "&.md", True),
+    ],
+)
+def test_bracket_classes_read_as_git_reads_them(glob: str, path: str, expected: bool) -> None:
+    """Inside a class "[", "]" (first), "&" and "^" are characters, "!" or "^" first negates, and a
+    negated class does not match "/"; no such glob makes Python warn of a nested set."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert bool(glob_regex(glob).match(path)) is expected
 
 
 def test_content_detection_needs_name_and_description() -> None:
