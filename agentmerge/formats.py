@@ -11,6 +11,7 @@ glob without ``/`` matches a file name in any directory (``AGENTS.md``, ``*.agen
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -541,37 +542,82 @@ CONTENT_SAMPLE = 65536
 """How many leading bytes of a file are searched for agent frontmatter."""
 
 
-@functools.lru_cache(maxsize=256)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a gitignore-style glob into a regular expression over root-relative paths.
+FOLDERS = "**/"
+"""A glob part: zero or more whole folders (``**/`` where a segment starts, and a glob without
+``/``, which matches a file name in any folder)."""
 
-    A glob without ``/`` (other than a trailing one) matches a file name in any directory;
-    otherwise it matches from the root. ``**/`` spans zero or more directories, a trailing
-    ``/**`` everything inside, ``*`` and ``?`` stay within one path segment.
-    """
+REST = "/**"
+"""A glob part: everything inside a folder (a trailing ``/**``, or a trailing ``/``)."""
+
+
+@functools.lru_cache(maxsize=256)
+def glob_parts(pattern: str) -> tuple[str | re.Pattern[str], ...]:
+    """A gitignore-style glob as parts over a root-relative path's ``/``-separated segments:
+    FOLDERS, REST, or a pattern one whole segment must match (``segment_regex``).
+
+    A glob without ``/`` (other than a trailing one) matches a file name in any folder; otherwise
+    it matches from the root. ``**/`` spans zero or more folders, a trailing ``/**`` everything
+    inside, ``*`` and ``?`` stay within one segment (``**`` inside a segment is ``*``). Every
+    command reads a glob through these parts: ``matches_any`` walks them, ``glob_regex`` writes
+    them as one regular expression. A class no regular expression holds (``[z-a]``) raises
+    ``re.error``."""
     glob = pattern.strip()
     anchored = "/" in glob.rstrip("/")
     glob = glob.lstrip("/")
     if glob.endswith("/"):
         glob += "**"
-    out: list[str] = [] if anchored else ["(?:.*/)?"]
+    segments = glob.split("/")
+    parts: list[str | re.Pattern[str]] = [] if anchored else [FOLDERS]
+    for n, segment in enumerate(segments):
+        if segment == "**" and len(segments) > 1:
+            parts.append(FOLDERS if n < len(segments) - 1 else REST)
+        else:
+            parts.append(re.compile(segment_regex(segment)))
+    return tuple(parts)
+
+
+_GROUPS = itertools.count()
+"""Numbers for the named groups ``segment_regex`` writes (unique in any joined expression)."""
+
+
+def segment_regex(segment: str) -> str:
+    """A regular expression for the glob ``segment`` (no ``/`` in it) that never backtracks much.
+
+    Between two ``*``, the text is matched once, where it first fits, and never tried again
+    (a look-ahead and a back-reference, as Python's ``fnmatch`` writes it): ``*a*a*a*a*c*b``
+    against a long name of ``a``s is one pass, where the plain ``[^/]*a[^/]*a...`` took minutes.
+    The earliest fit is always right, since what stands between two stars has a fixed length."""
+    pieces: list[str | None] = []  # None: a star (a run of them is one)
     i = 0
-    while i < len(glob):
-        piece, i = _glob_piece(glob, i)
-        out.append(piece)
-    return re.compile("".join(out) + r"\Z")
+    while i < len(segment):
+        if segment[i] == "*":
+            if not pieces or pieces[-1] is not None:
+                pieces.append(None)
+            i += 1
+            continue
+        piece, i = _glob_piece(segment, i)
+        pieces.append(piece)
+    out: list[str] = []
+    i = 0
+    while i < len(pieces) and pieces[i] is not None:
+        out.append(str(pieces[i]))
+        i += 1
+    while i < len(pieces):
+        i += 1  # a star
+        fixed: list[str] = []
+        while i < len(pieces) and pieces[i] is not None:
+            fixed.append(str(pieces[i]))
+            i += 1
+        if i == len(pieces):
+            out.append("[^/]*" + "".join(fixed))
+        else:
+            group = f"g{next(_GROUPS)}"
+            out.append(f"(?=(?P<{group}>[^/]*?{''.join(fixed)}))(?P={group})")
+    return "".join(out)
 
 
 def _glob_piece(glob: str, i: int) -> tuple[str, int]:
-    """The regular expression for the glob syntax at ``glob[i]``, and the index after it."""
-    if glob.startswith("**/", i):
-        return "(?:.*/)?", i + 3
-    if glob.startswith("/**", i) and i + 3 == len(glob):
-        return "/.*", i + 3
-    if glob.startswith("**", i):
-        return "[^/]*", i + 2
-    if glob[i] == "*":
-        return "[^/]*", i + 1
+    """The regular expression for the glob syntax at ``glob[i]`` (no star), and the index after it."""
     if glob[i] == "?":
         return "[^/]", i + 1
     if glob[i] == "[":
@@ -579,14 +625,40 @@ def _glob_piece(glob: str, i: int) -> tuple[str, int]:
         # A "]" first in the class is one of its characters, as in git.
         close = glob.find("]", start + 1)
         if close != -1:
-            # Inside a class a glob's backslash, "[", "]", "^" and "&", "~", "|" are plain characters;
-            # a regular expression reads them as escapes, nested sets, negation and set operations.
             # A negated class does not match "/" either, as no wildcard does.
-            body = re.sub(r"([\\\[\]&~|^])", r"\\\1", glob[start:close])
-            return ("[^/" if start > i + 1 else "[") + body + "]", close + 1
+            return ("[^/" if start > i + 1 else "[") + _class_body(glob[start:close]) + "]", close + 1
     if glob[i] == "\\" and i + 1 < len(glob):
         return re.escape(glob[i + 1]), i + 2
     return re.escape(glob[i]), i + 1
+
+
+def _class_body(chars: str) -> str:
+    """A glob's class body as a regular expression's: a backslash, "[", "]", "^", "&", "~" and "|"
+    are plain characters in a glob, which a regular expression reads as escapes, nested sets,
+    negation and set operations; a "-" first, last or after another "-" is one too (a range is
+    ``a-z``)."""
+    out = []
+    for n, char in enumerate(chars):
+        plain = char in "\\[]^&~|" or (char == "-" and (n in (0, len(chars) - 1) or chars[n - 1] == "-"))
+        out.append("\\" + char if plain else char)
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=256)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """The glob ``pattern`` (``glob_parts``) as one regular expression over root-relative paths,
+    for tools that take a pattern (pre-commit's ``files:``); ``matches_any`` is the same test."""
+    parts = glob_parts(pattern)
+    out = []
+    for n, part in enumerate(parts):
+        if part is FOLDERS:
+            out.append("(?:.*/)?")
+        elif part is REST:
+            out.append(".*")
+        else:
+            assert isinstance(part, re.Pattern)
+            out.append(part.pattern + ("/" if n < len(parts) - 1 else ""))
+    return re.compile("".join(out) + r"\Z")
 
 
 def files_regex(globs: Sequence[str] = DEFAULT_AGENT_GLOBS) -> str:
@@ -598,10 +670,41 @@ def files_regex(globs: Sequence[str] = DEFAULT_AGENT_GLOBS) -> str:
 def matches_any(path: str, globs: Sequence[str]) -> bool:
     """Whether the root-relative ``path`` matches one of the gitignore-style ``globs``.
 
-    A glob's pattern is compiled (``glob_regex``) only for a path that ends as every path it
-    matches ends (``literal_end``): a command that asks about a few files compiles the few globs
-    they could match, not every format's."""
-    return any(path.endswith(literal_end(g)) and glob_regex(g).match(path) for g in globs)
+    A glob is read (``glob_parts``) only for a path that ends as every path it matches ends
+    (``literal_end``), and matched segment by segment, in time that grows with the segments times
+    the glob's parts: a glob from a reviewed checkout's settings cannot make it run for minutes."""
+    return any(path.endswith(literal_end(g)) and _match_parts(glob_parts(g), path.split("/")) for g in globs)
+
+
+def _match_parts(parts: Sequence[str | re.Pattern[str]], segments: Sequence[str]) -> bool:
+    """Whether ``segments`` match ``parts`` (``glob_parts``): every way at once, one segment at a time."""
+    states = _after_folders(parts, {0})
+    for segment in segments:
+        following: set[int] = set()
+        for k in states:
+            if k == len(parts):
+                continue
+            part = parts[k]
+            if part is FOLDERS:
+                following.add(k)  # one more folder
+            elif part is REST:
+                following.update((k, k + 1))  # one more segment inside; the path may end here
+            elif isinstance(part, re.Pattern) and part.fullmatch(segment):
+                following.add(k + 1)
+        if not following:
+            return False
+        states = _after_folders(parts, following)
+    return len(parts) in states
+
+
+def _after_folders(parts: Sequence[str | re.Pattern[str]], states: set[int]) -> set[int]:
+    """``states`` and every part a run of FOLDERS (zero folders each) leads on to."""
+    out = set(states)
+    for k in sorted(states):
+        while k < len(parts) and parts[k] is FOLDERS:
+            k += 1
+            out.add(k)
+    return out
 
 
 @functools.lru_cache(maxsize=256)

@@ -464,6 +464,26 @@ def test_bracket_classes_read_as_git_reads_them(glob: str, path: str, expected: 
         assert bool(glob_regex(glob).match(path)) is expected
 
 
+def test_a_glob_in_the_settings_cannot_make_review_run_for_minutes(tmp_path: Path) -> None:
+    """A reviewed checkout's settings and file names are anyone's: a glob with many stars against a
+    long name, or many ``**/`` against a deep path, is matched segment by segment (a plain regular
+    expression took 33 s on such a name of 150 characters, growing with its length to the seventh
+    power, so this one would run for hours)."""
+    name = "a" * 250 + "b.md"
+    repo = new_repo(tmp_path / "repo", {"x.md": "x\n"})
+    globs = '["*a*a*a*a*a*c*b.md", "' + "**/" * 14 + 'y.md"]'
+    write(repo, "pyproject.toml", f"[tool.agentmerge]\nagent-globs = {globs}\ndetect-by-content = false\n")
+    write(repo, name, "---\nname: a\ndescription: b\n---\n\n- Do x.\n")
+    write(repo, "/".join(["d"] * 40) + "/z.md", "z\n")
+    git(repo, "add", ".")
+    result = run_cli("review", "--format", "json", cwd=repo)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["files"] == []  # neither name matches a glob
+    assert not matches_any(name, ["*a*a*a*a*a*c*b.md"])
+    assert matches_any("a" * 250 + "cb.md", ["*a*a*a*a*a*c*b.md"])
+    assert matches_any("/".join(["d"] * 40) + "/y.md", ["**/" * 14 + "y.md"])
+
+
 def test_content_detection_needs_name_and_description() -> None:
     """Frontmatter with both name and description marks an agent; one of them alone does not."""
     assert looks_like_agent(b"---\nname: a\ndescription: b\n---\nbody\n")
