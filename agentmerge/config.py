@@ -18,6 +18,11 @@ SETTINGS_FILES = (".agentmerge.toml", "pyproject.toml")
 """Where settings are read from, first found wins; in ``pyproject.toml`` only ``[tool.agentmerge]``
 counts, in ``.agentmerge.toml`` the keys may also stand at the top level."""
 
+MAX_SETTINGS_BYTES = 256 * 1024
+"""Largest settings file read. ``review`` reads the settings of the checkout it reviews, which
+anyone may send: TOML is read at about a megabyte a second here, so a file of GitHub's 100 MB
+limit would take minutes. Real ``pyproject.toml`` files are a few kilobytes."""
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -58,7 +63,11 @@ def read_settings(folder: Path) -> Settings:
         path = folder / name
         if not path.is_file():
             continue
-        text = path.read_bytes().decode("utf-8", "replace")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_SETTINGS_BYTES + 1)
+        if len(data) > MAX_SETTINGS_BYTES:
+            raise InputError(name, 0, f"is over {MAX_SETTINGS_BYTES // 1024} KiB, more than a settings file holds")
+        text = data.decode("utf-8", "replace")
         if name == "pyproject.toml" and not names_agentmerge(text):
             continue
         data = _load_toml(text, name)
@@ -126,6 +135,8 @@ def _load_toml(text: str, name: str) -> dict[str, Any]:
         import tomli as tomllib
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise InputError(name, 0, "is not valid TOML (values nested too deeply to read)") from None
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))

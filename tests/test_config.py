@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentmerge.config import names_agentmerge, read_settings
+from agentmerge.config import MAX_SETTINGS_BYTES, names_agentmerge, read_settings
 from agentmerge.errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -59,3 +59,19 @@ def test_an_invalid_pyproject_without_the_table_is_no_error(tmp_path: Path) -> N
     (tmp_path / "pyproject.toml").write_text("[tool.agentmerge]\nx = [1\n", encoding="utf-8")
     with pytest.raises(InputError, match="not valid TOML"):
         read_settings(tmp_path)
+
+
+def test_settings_anyone_may_send_are_refused_when_too_large_or_too_deep(tmp_path: Path) -> None:
+    """``review`` reads the settings of the checkout it reviews: a file larger than any settings
+    file (TOML is read at about a megabyte a second) or nested past Python's recursion limit is an
+    error naming the file, not minutes of work or an internal error."""
+    (tmp_path / ".agentmerge.toml").write_text("x = [" + "1," * (MAX_SETTINGS_BYTES // 2) + "]\n", encoding="utf-8")
+    with pytest.raises(InputError, match="is over 256 KiB") as raised:
+        read_settings(tmp_path)
+    assert raised.value.path == ".agentmerge.toml"
+    (tmp_path / ".agentmerge.toml").write_text("x = " + "[" * 20_000 + "]" * 20_000 + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply") as raised:
+        read_settings(tmp_path)
+    assert raised.value.path == ".agentmerge.toml"
+    (tmp_path / ".agentmerge.toml").write_text("agent-globs = []\n# " + "x" * 200_000 + "\n", encoding="utf-8")
+    assert read_settings(tmp_path).table == {"agent-globs": []}
