@@ -64,10 +64,10 @@ def read_settings(folder: Path) -> Settings:
         if not path.is_file():
             continue
         with path.open("rb") as stream:
-            data = stream.read(MAX_SETTINGS_BYTES + 1)
-        if len(data) > MAX_SETTINGS_BYTES:
+            raw = stream.read(MAX_SETTINGS_BYTES + 1)
+        if len(raw) > MAX_SETTINGS_BYTES:
             raise InputError(name, 0, f"is over {MAX_SETTINGS_BYTES // 1024} KiB, more than a settings file holds")
-        text = data.decode("utf-8", "replace")
+        text = raw.decode("utf-8", "replace")
         if name == "pyproject.toml" and not names_agentmerge(text):
             continue
         data = _load_toml(text, name)
