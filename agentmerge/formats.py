@@ -792,6 +792,26 @@ def looks_like_agent(data: bytes) -> bool:
     return any(f.content_keys and all(_key_regex(key).search(block) for key in f.content_keys) for f in FORMATS)
 
 
+def agent_by_path(
+    paths: Iterable[str | None],
+    *,
+    globs: Sequence[str] = DEFAULT_AGENT_GLOBS,
+    exclude: Sequence[str] = (),
+    by_content: bool = True,
+) -> bool | None:
+    """Whether a file is an agent file by its paths (old and new side) alone: False when one is
+    excluded, True when one matches ``globs``; else None when its content may tell (``by_content``
+    and a Markdown ending: ``is_agent_file``), False when it cannot."""
+    known = [path for path in paths if path]
+    if any(matches_any(path, exclude) for path in known):
+        return False
+    if any(matches_any(path, globs) for path in known):
+        return True
+    if by_content and any(path.lower().endswith(CONTENT_SUFFIXES) for path in known):
+        return None
+    return False
+
+
 def is_agent_file(
     sides: Iterable[tuple[str | None, bytes | None]],
     *,
@@ -802,13 +822,13 @@ def is_agent_file(
     """Whether a file is an agent file, given each (path, bytes) it has (old and new side).
 
     An excluded path never is; a path matching ``globs`` always is; otherwise, with
-    ``by_content``, a Markdown file whose frontmatter looks like an agent's is.
+    ``by_content``, a Markdown file whose frontmatter looks like an agent's is (``agent_by_path``
+    first: a file its paths decide is never read).
     """
     known = [(path, data) for path, data in sides if path]
-    if any(matches_any(path, exclude) for path, _ in known):
-        return False
-    if any(matches_any(path, globs) for path, _ in known):
-        return True
-    return by_content and any(
+    decided = agent_by_path([path for path, _ in known], globs=globs, exclude=exclude, by_content=by_content)
+    if decided is not None:
+        return decided
+    return any(
         path.lower().endswith(CONTENT_SUFFIXES) and data is not None and looks_like_agent(data) for path, data in known
     )

@@ -319,6 +319,21 @@ def _parse_raw(raw: bytes, *, worktree: bool = False) -> list[FileChange]:
     return changes
 
 
+def blob_sizes(root: Path, blobs: Sequence[str]) -> dict[str, int]:
+    """The size in bytes of each git blob (``git cat-file --batch-check``), without reading it;
+    a missing blob is left out."""
+    unique = sorted(set(blobs))
+    if not unique:
+        return {}
+    out = _git(["cat-file", "--batch-check"], root, stdin="".join(f"{b}\n" for b in unique).encode("ascii"))
+    sizes: dict[str, int] = {}
+    for blob, line in zip(unique, out.decode("ascii", "replace").splitlines(), strict=False):
+        fields = line.split()
+        if len(fields) == 3 and fields[2].isdigit():
+            sizes[blob] = int(fields[2])
+    return sizes
+
+
 def read_blobs(root: Path, blobs: Sequence[str]) -> dict[str, bytes]:
     """Return the content of each git blob, read in one ``git cat-file --batch`` run."""
     unique = sorted(set(blobs))

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.config import Settings, read_settings
 from agentmerge.errors import AgentMergeError, InputError
-from agentmerge.formats import DEFAULT_AGENT_GLOBS, glob_regex, is_agent_file
+from agentmerge.filesystem import MAX_FILE_BYTES, read_bytes, too_large
+from agentmerge.formats import DEFAULT_AGENT_GLOBS, agent_by_path, glob_regex, is_agent_file
 from agentmerge.git import (
     ChangeStatus,
     FileChange,
+    blob_sizes,
     changed_files,
     default_base,
     merge_base,
@@ -185,6 +187,79 @@ def _config_from_table(settings: Settings) -> tuple[ReviewConfig, list[Diagnosti
 # The review
 
 
+class _Sides:
+    """The old and new bytes of changed files: blobs read in one run of git, none larger than an
+    agent file can be (a pull request's data files and images are never loaded)."""
+
+    def __init__(self, root: Path, changes: Sequence[FileChange], worktree: bool) -> None:
+        self.root = root
+        self.worktree = worktree
+        wanted = [b for c in changes for b in (c.old_blob, c.new_blob) if b]
+        self.sizes = blob_sizes(root, wanted)
+        self.blobs = read_blobs(root, [b for b in wanted if self.sizes.get(b, 0) <= MAX_FILE_BYTES])
+
+    def old(self, change: FileChange) -> bytes | None:
+        return self._blob(change.old_blob) if change.old_blob else None
+
+    def new(self, change: FileChange) -> bytes | None:
+        if change.status == "deleted":
+            return None
+        if change.new_blob is not None:
+            return self._blob(change.new_blob)
+        target = self.root / change.path
+        if self.worktree and target.is_file() and not target.is_symlink():
+            return read_bytes(target)
+        return None
+
+    def _blob(self, blob: str) -> bytes | None:
+        """The blob's bytes; InputError when it is larger than MAX_FILE_BYTES (it was not read)."""
+        if self.sizes.get(blob, 0) > MAX_FILE_BYTES:
+            raise InputError("", 0, too_large())
+        return self.blobs.get(blob)
+
+
+def _review_file(
+    change: FileChange, named: bool | None, sides: _Sides, config: ReviewConfig, threshold: float | None
+) -> FileReview | None:
+    """The review of one changed file; None when it is no agent file. ``named``: whether its paths
+    make it one (None: its content may)."""
+    from agentmerge.diff import diff_agents
+    from agentmerge.parse import parse_bytes, parse_text
+
+    try:
+        old, new = sides.old(change), sides.new(change)
+    except InputError as error:
+        # Too large for an agent file: one named as one is reported, any other is none.
+        return (
+            FileReview(change.status, change.path, change.old_path, None, change.similarity, error.message)
+            if named
+            else None
+        )
+    if not named and not is_agent_file(
+        ((change.old_path, old), (change.path, new)),
+        globs=config.agent_globs,
+        exclude=config.exclude_globs,
+        by_content=config.detect_by_content,
+    ):
+        return None
+    # An absent side is an agent with nothing in it, named as git names it.
+    old_name = change.old_path or change.path
+    try:
+        old_agent = parse_bytes(old, old_name) if old is not None else parse_text("", ABSENT)
+        new_agent = parse_bytes(new, change.path) if new is not None else parse_text("", ABSENT)
+    except AgentMergeError as error:
+        return FileReview(change.status, change.path, change.old_path, None, change.similarity, error.message)
+    return FileReview(
+        status=change.status,
+        path=change.path,
+        old_path=change.old_path,
+        diff=diff_agents(old_agent, new_agent, threshold=threshold),
+        similarity=change.similarity,
+        # The new side is what the change brings in; the old side's problems are not news.
+        warnings=new_agent.warnings,
+    )
+
+
 def _refuse_revision_as_path(root: Path, cwd: Path, spec: str) -> None:
     """Stop when PATHSPEC ``spec`` is no path here but names a commit: ``review main HEAD`` means
     two revisions, and read as paths they would match nothing and report no change at all."""
@@ -215,8 +290,6 @@ def review(
     and uncommitted changes together, untracked files included). ``base_name`` and ``head_name``
     are what the report calls the two sides (branch names), when the revisions are commit ids.
     """
-    from agentmerge.diff import diff_agents
-    from agentmerge.parse import parse_bytes, parse_text
 
     root = repository_root(cwd)
     config_warnings: list[Diagnostic] = []
@@ -235,52 +308,22 @@ def review(
     new_side = head_commit if head or not working_tree_dirty(root) else None
 
     changes = changed_files(root, start, new_side, pathspecs, cwd=Path(cwd).resolve())
-    blobs = read_blobs(root, [b for c in changes for b in (c.old_blob, c.new_blob) if b])
-
-    def new_bytes(change: FileChange) -> bytes | None:
-        if change.status == "deleted":
-            return None
-        if change.new_blob is not None:
-            return blobs.get(change.new_blob)
-        target = root / change.path
-        if new_side is None and target.is_file() and not target.is_symlink():
-            return target.read_bytes()
-        return None
-
-    def old_bytes(change: FileChange) -> bytes | None:
-        return blobs.get(change.old_blob) if change.old_blob else None
-
-    reviews: list[FileReview] = []
-    for change in changes:
-        old, new = old_bytes(change), new_bytes(change)
-        if not is_agent_file(
-            ((change.old_path, old), (change.path, new)),
-            globs=config.agent_globs,
-            exclude=config.exclude_globs,
-            by_content=config.detect_by_content,
-        ):
-            continue
-        # An absent side is an agent with nothing in it, named as git names it.
-        old_name = change.old_path or change.path
-        try:
-            old_agent = parse_bytes(old, old_name) if old is not None else parse_text("", ABSENT)
-            new_agent = parse_bytes(new, change.path) if new is not None else parse_text("", ABSENT)
-        except AgentMergeError as error:
-            reviews.append(
-                FileReview(change.status, change.path, change.old_path, None, change.similarity, error.message)
-            )
-            continue
-        reviews.append(
-            FileReview(
-                status=change.status,
-                path=change.path,
-                old_path=change.old_path,
-                diff=diff_agents(old_agent, new_agent, threshold=threshold),
-                similarity=change.similarity,
-                # The new side is what the change brings in; the old side's problems are not news.
-                warnings=new_agent.warnings,
-            )
+    # Only a file its paths make an agent file, or whose content may, is read at all.
+    decided = [
+        (
+            change,
+            agent_by_path(
+                (change.old_path, change.path),
+                globs=config.agent_globs,
+                exclude=config.exclude_globs,
+                by_content=config.detect_by_content,
+            ),
         )
+        for change in changes
+    ]
+    wanted = [(change, named) for change, named in decided if named is not False]
+    sides = _Sides(root, [change for change, _ in wanted], new_side is None)
+    reviews = [r for change, named in wanted if (r := _review_file(change, named, sides, config, threshold))]
     reviews.sort(key=lambda r: r.path)
     return Review(
         root=str(root),

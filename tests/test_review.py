@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from agentmerge.errors import AgentMergeError
 from agentmerge.formats import DEFAULT_AGENT_GLOBS, glob_regex, looks_like_agent, matches_any
-from agentmerge.git import changed_files
+from agentmerge.git import blob_sizes, changed_files
 from agentmerge.review import Review, ReviewConfig, load_config, render_review_markdown, review
 
 SEED_HEADINGS = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
@@ -482,6 +482,36 @@ def test_a_glob_in_the_settings_cannot_make_review_run_for_minutes(tmp_path: Pat
     assert not matches_any(name, ["*a*a*a*a*a*c*b.md"])
     assert matches_any("a" * 250 + "cb.md", ["*a*a*a*a*a*c*b.md"])
     assert matches_any("/".join(["d"] * 40) + "/y.md", ["**/" * 14 + "y.md"])
+
+
+def test_files_larger_than_an_agent_are_never_loaded(tmp_path: Path) -> None:
+    """A pull request's data files are not read (git is asked their sizes first): a large file
+    that only its content could make an agent file is none, and one named as an agent file is
+    reported as too large, in the working tree and between commits alike."""
+    agent = "---\nname: a\ndescription: b\n---\n\n- Do x.\n"
+    repo = new_repo(tmp_path / "repo", {".claude/agents/a.md": agent})
+    big = agent + "- Filler line.\n" * 40_000  # 600 KB: over the 512 KiB an agent file may have
+    write(repo, "notes/big.md", big)
+    write(repo, ".claude/agents/huge.md", big)
+    write(repo, "data.bin", "x" * 2_000_000)
+    write(repo, ".claude/agents/a.md", agent + "- Do y.\n")
+    git(repo, "add", ".")
+    for args in ((), ("--base", "HEAD")):
+        if args:
+            git(repo, "commit", "-q", "-m", "two")
+            args = ("--base", "HEAD~1", "--head", "HEAD")
+        result = run_cli("review", "--format", "json", *args, cwd=repo)
+        assert result.exit_code == 0, result.stderr
+        files = {f["path"]: f for f in json.loads(result.stdout)["files"]}
+        assert sorted(files) == [".claude/agents/a.md", ".claude/agents/huge.md"]
+        assert files[".claude/agents/a.md"]["error"] is None
+        assert "is larger than 512 KiB" in files[".claude/agents/huge.md"]["error"]
+
+
+def test_blob_sizes_are_read_without_the_blobs(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo", {"a.md": "abc\n", "b.md": "x" * 1000})
+    ids = git(repo, "rev-parse", "HEAD:a.md", "HEAD:b.md").split()
+    assert blob_sizes(repo, [*ids, "0" * 40]) == {ids[0]: 4, ids[1]: 1000}
 
 
 def test_content_detection_needs_name_and_description() -> None:
