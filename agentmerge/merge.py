@@ -590,9 +590,10 @@ class _Merger:
         new_o = {n: ours.own_key(k) for n, k in enumerate(kids_o) if k not in self.o2b}
         new_t = {n: theirs.own_key(k) for n, k in enumerate(kids_t) if k not in self.t2b}
         paired = _pair_equal(new_o, new_t)
+        taken_o, taken_t = {i for i, _ in paired}, {j for _, j in paired}
         paired += _pair_copies(
-            [(n, kids_o[n]) for n in new_o if n not in {i for i, _ in paired}],
-            [(n, kids_t[n]) for n in new_t if n not in {j for _, j in paired}],
+            [(n, kids_o[n]) for n in new_o if n not in taken_o],
+            [(n, kids_t[n]) for n in new_t if n not in taken_t],
             ours,
             theirs,
         )

@@ -6,7 +6,9 @@ Run from the repository root::
     .venv/bin/python benchmarks/hostile.py --agentmerge "/path/to/other/.venv/bin/python -m agentmerge"
 
 For each input (built here, nothing from ../shared) it runs ``parse``, ``diff`` of the file against
-a copy of itself, and ``consolidate`` of the file with that copy, and prints wall seconds, peak
+a copy of itself, ``consolidate`` of the file with that copy, and ``merge`` with the file as BASE,
+the copy as OURS and the copy with its last line edited as THEIRS (three parses, two pairings and
+the check of the result), and prints wall seconds, peak
 resident memory and the ratio to bare markdown-it-py parsing the same text (``MarkdownIt
 ("commonmark").enable("table").parse``, inline rules included) in a fresh process of its own.
 Both sides include interpreter start-up and imports. Wall seconds and CPU seconds (user + system,
@@ -134,11 +136,12 @@ def run(command: list[str], timeout: float) -> tuple[int | None, float, float, i
     return code, elapsed, usage.ru_utime + usage.ru_stime, peak
 
 
-def commands(agentmerge: list[str], path: str, copy: str) -> dict[str, list[str]]:
+def commands(agentmerge: list[str], path: str, copy: str, theirs: str) -> dict[str, list[str]]:
     return {
         "parse": [*agentmerge, "parse", path],
         "diff": [*agentmerge, "diff", path, copy],
         "consolidate": [*agentmerge, "consolidate", path, copy],
+        "merge": [*agentmerge, "merge", path, copy, theirs],
     }
 
 
@@ -164,9 +167,10 @@ def main() -> int:
             if name == "fifo":
                 path = os.path.join(scratch, "fifo.md")
                 os.mkfifo(path)
-                copy, size, baseline = path, "-", None
+                copy = theirs = path
+                size, baseline = "-", None
             elif name == "dev-zero":
-                path = copy = "/dev/zero"
+                path = copy = theirs = "/dev/zero"
                 size, baseline = "-", None
             else:
                 made = INPUTS[name]()
@@ -175,6 +179,9 @@ def main() -> int:
                 copy = os.path.join(scratch, f"{name}.copy.md")
                 Path(path).write_text(text, encoding="utf-8")
                 Path(copy).write_text(other, encoding="utf-8")
+                # THEIRS: the copy with its last line edited, so both sides of the merge changed BASE.
+                theirs = os.path.join(scratch, f"{name}.theirs.md")
+                Path(theirs).write_text(other.rstrip("\n") + " edited\n", encoding="utf-8")
                 size = f"{len(text.encode()) / 1024:,.0f} KB"
                 base_code, base_time, base_cpu, base_peak = run([sys.executable, "-c", BASELINE, path], args.timeout)
                 baseline = base_cpu if base_code == 0 else None
@@ -183,7 +190,7 @@ def main() -> int:
                     f"| {name} | {size} | bare markdown-it-py | {base_code} | {shown} | {base_cpu:.2f} "
                     f"| {base_peak / 2**20:.0f} | 1 |"
                 )
-            for label, command in commands(agentmerge, path, copy).items():
+            for label, command in commands(agentmerge, path, copy, theirs).items():
                 if name == "fifo" and label != "parse":
                     continue
                 code, elapsed, cpu, peak = run(command, args.timeout)
