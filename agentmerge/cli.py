@@ -489,7 +489,7 @@ def merge_command(
     conflicts remain (listed on stderr), 2 on error. As git's merge driver:
     agentmerge merge %O %A %B -o %A --marker-size %L --path %P (agentmerge git install sets it up).
     """
-    from agentmerge.merge import conflict_lines, merge_texts
+    from agentmerge.merge import conflict_lines, line_merge_result, merge_texts
 
     if [base, ours, theirs].count("-") > 1:
         raise click.UsageError("only one input can be read from standard input (-)")
@@ -498,20 +498,23 @@ def merge_command(
             raise OutputError(output, 0, "is BASE or THEIRS; write the merge to OURS or to a new file")
     shown = name or (STDIN if ours == "-" else ours)
     texts, names = _merge_inputs((base, ours, theirs), name)
+    paths = (names[0], names[1], names[2])
     try:
-        result = merge_texts(
-            texts[0], texts[1], texts[2], paths=(names[0], names[1], names[2]), marker_size=marker_size, name=name
-        )
+        result = merge_texts(texts[0], texts[1], texts[2], paths=paths, marker_size=marker_size, name=name)
+    except AgentMergeError as error:  # a side the parser refuses (a line too long): git's line merge
+        click.echo(f"agentmerge: warning: {error}; merged line by line instead", err=True)
+        result = line_merge_result((texts[0], texts[1], texts[2]), paths, marker_size=marker_size)
     except Exception as error:  # a defect: git must still find OURS, or git's own line merge
         if os.environ.get("AGENTMERGE_DEBUG"):
             raise
         _merge_failed(error, texts, output, ours, marker_size, shown)
         return
-    if result.method != "model":
-        click.echo(
-            f"agentmerge: warning: {shown}: the structured merge did not check out; merged line by line instead",
-            err=True,
-        )
+    else:
+        if result.method != "model":
+            click.echo(
+                f"agentmerge: warning: {shown}: the structured merge did not check out; merged line by line instead",
+                err=True,
+            )
     if output is not None:
         write_atomic(output, result.text)
     if fmt == "json":

@@ -1352,14 +1352,28 @@ def conflict_lines(result: MergeResult) -> Iterable[str]:
 def line_merge(base: str, ours: str, theirs: str, *, marker_size: int = MARKER_SIZE) -> str:
     """The line-level three-way merge of three texts, with git-style markers where both sides
     changed the same lines; OURS' usual line ending. What git's own merge would leave."""
+    return line_merge_result((base, ours, theirs), ("base", "ours", "theirs"), marker_size=marker_size).text
+
+
+def line_merge_result(
+    texts: tuple[str, str, str], paths: tuple[str, str, str], *, marker_size: int = MARKER_SIZE
+) -> MergeResult:
+    """``line_merge`` as a result: one ``file`` conflict for each place both sides changed the
+    same lines (for inputs the model cannot read, such as a line longer than the parser takes)."""
+    base, ours, theirs = texts
     ours_lines, endings = split_lines(ours)
     out: list[str] = []
+    conflicts: list[Conflict] = []
     for chunk in diff3(split_lines(base)[0], ours_lines, split_lines(theirs)[0]):
         if isinstance(chunk, list):
             out.extend(chunk)
             continue
         mine, old, their = chunk
+        start = len(out) + 1
         out.extend(["<" * marker_size + " ours", *mine, "|" * marker_size + " base", *old])
         out.extend(["=" * marker_size, *their, ">" * marker_size + " theirs"])
+        sides = (ConflictSide(0, "\n".join(mine)), ConflictSide(0, "\n".join(old)), ConflictSide(0, "\n".join(their)))
+        conflicts.append(Conflict("file", "(lines)", "changed on both sides (line merge)", start, len(out), *sides))
     nl = _usual_ending(endings)
-    return nl.join(out) + (nl if out and (not endings or endings[-1]) else "")
+    text = nl.join(out) + (nl if out and (not endings or endings[-1]) else "")
+    return MergeResult(*paths, text, tuple(conflicts), (), "lines")

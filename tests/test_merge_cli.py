@@ -425,3 +425,32 @@ def test_a_removed_tool_set_that_one_side_narrowed_is_a_conflict(tmp_path: Path)
     code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs), "--path", "reviewer.agent.md")
     assert code == 1 and "field 'tools': changed on both sides" in err
     assert "<<<<<<< ours\ntools: ['runCommands', 'fetch', 'problems']\n" in out.decode()
+
+
+@pytest.mark.parametrize(
+    ("head", "warned"),
+    [
+        ("# T\n\n" + "word " * 21_000 + "\n", "the line is 105,000 characters long"),
+        ("---\n" + "".join(f"k{n}: v\n" for n in range(10_000)) + "---\n", "the frontmatter is 86 KiB"),
+    ],
+)
+def test_a_side_the_parser_refuses_is_merged_line_by_line(tmp_path: Path, head: str, warned: str) -> None:
+    """A line longer than the parser takes, or frontmatter larger than it reads, is no defect: the
+    three sides merge as git's own line merge would, with a warning naming the file and line, and
+    a conflict where both sides changed the same lines (it was "internal error ... report it")."""
+    base = head + "\n- Keep the changelog.\n- Review each change.\n- Tag releases.\n"
+    ours = base.replace("- Keep the changelog.", "- Keep the changelog current.")
+    theirs = base.replace("- Tag releases.", "- Tag releases with the version.")
+    paths = write(tmp_path, base=base, ours=ours, theirs=theirs)
+    result = run_cli("merge", *paths, "-o", str(tmp_path / "out.md"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith(f"agentmerge: warning: {paths[0]}:")
+    assert warned in result.stderr and result.stderr.rstrip().endswith("merged line by line instead")
+    merged = (tmp_path / "out.md").read_text(encoding="utf-8")
+    assert merged.endswith("- Keep the changelog current.\n- Review each change.\n- Tag releases with the version.\n")
+    clash = write(tmp_path, base=base, ours=ours, theirs=base.replace("- Keep the changelog.", "- Drop it."))
+    result = run_cli("merge", *clash, "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["method"] == "lines" and [c["kind"] for c in data["conflicts"]] == ["file"]
+    assert "<<<<<<< ours\n- Keep the changelog current.\n||||||| base\n" in data["merged"]
