@@ -241,10 +241,14 @@ class _Side:
             for child in unit.item.children:
                 self.item_kids[n].append(("i", index[id(child)]))
                 self.item_parent[index[id(child)]] = n
+        sections = self.units.sections
+        subsections: list[list[int]] = [[] for _ in sections]
+        for c in range(1, len(sections)):
+            subsections[self.units.parent[c]].append(c)
         self.section_kids: list[list[Ref]] = []
-        for s, section in enumerate(self.units.sections):
+        for s, section in enumerate(sections):
             kids: list[tuple[int, Ref]] = [(item.line, ("i", index[id(item)])) for item in section.items]
-            kids.extend((sub.line, ("s", c)) for c, sub in self._subsections(s))
+            kids.extend((sections[c].line, ("s", c)) for c in subsections[s])
             kids.sort()
             self.section_kids.append([ref for _, ref in kids])
         # An item whose text goes on after its children cannot be split into its own lines and
@@ -257,11 +261,6 @@ class _Side:
         for parent in parents:
             for n, kid in enumerate(self.kids(parent)):
                 self.position[kid] = n
-
-    def _subsections(self, s: int) -> Iterator[tuple[int, Section]]:
-        for c in range(s + 1, len(self.units.sections)):
-            if self.units.parent[c] == s:
-                yield c, self.units.sections[c]
 
     def _interleaved(self, item: Item) -> bool:
         last = max(child.end_line for child in item.children)
