@@ -75,6 +75,7 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str]]] = {
     "steps-1000": lambda: FRONTMATTER + "## Step\n- Do it\n\n" * 1_000,
     "steps-2000": lambda: FRONTMATTER + "## Step\n- Do it\n\n" * 2_000,
     "steps-4000": lambda: FRONTMATTER + "## Step\n- Do it\n\n" * 4_000,
+    "headings-20000": lambda: FRONTMATTER + "".join(f"## H{n}\n\n" for n in range(20_000)),
     "keys-100k": lambda: "---\n" + "".join(f"k{n}: v\n" for n in range(100_000)) + "---\n- one\n",
     "backticks-200k": lambda: FRONTMATTER + "- " + "`a " * 70_000 + "\n",
     "table-columns-100k": lambda: FRONTMATTER + "|a" * 50_000 + "|\n" + "|-" * 50_000 + "|\n" + "|b" * 50_000 + "|\n",
