@@ -26,7 +26,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from agentmerge import match
@@ -413,6 +413,17 @@ def merge_texts(
     return replace(result, text="\ufeff" + result.text) if bom else result
 
 
+@dataclass
+class _Known:
+    """What the placing of THEIRS' units in one OURS container has found out, kept for the next
+    unit: each slot's place, the first OURS child of each list kind, each ordered run's start and
+    shared number."""
+
+    slots: dict[tuple[int, bool, bool], int] = field(default_factory=dict)
+    firsts: dict[str, Ref | None] = field(default_factory=dict)
+    runs: dict[int, tuple[int, bool, int | None]] = field(default_factory=dict)
+
+
 class _Merger:
     """The state of one merge: the three sides, their pairings, and what has been decided."""
 
@@ -626,6 +637,9 @@ class _Merger:
         theirs = self.theirs
         position = {kid: n for n, kid in enumerate(kids_o)}
         inserts: dict[int, list[tuple[Ref | None, list[_Line]]]] = {}
+        # What each THEIRS unit's place and style is read from, found once per container: a side
+        # that adds thousands of units to one list asks the same questions of OURS thousands of times.
+        known = _Known()
         slot = -1
         for tk in kids_t:
             b = self.t2b.get(tk)
@@ -650,28 +664,38 @@ class _Merger:
             if placed is not None and placed in position:
                 slot = position[placed]
             elif block is not None:
-                where = self._slot(kids_o, outputs, slot, tk)
-                inserts.setdefault(where, []).append((tk, self._fit(block, o, tk, kids_o, where)))
+                where = self._slot(kids_o, outputs, slot, tk, known)
+                inserts.setdefault(where, []).append((tk, self._fit(block, o, tk, kids_o, where, known)))
         return inserts
 
-    def _slot(self, kids_o: list[Ref], outputs: list[list[_Line] | None], slot: int, tk: Ref) -> int:
+    def _slot(self, kids_o: list[Ref], outputs: list[list[_Line] | None], slot: int, tk: Ref, known: _Known) -> int:
         """Where a THEIRS unit following OURS child ``slot`` goes: after OURS' own additions
         there (ours first; an item never past a subsection, which would take it in), and a
         heading after every item of the container (a heading takes in the items after it)."""
         is_item = tk[0] == "i"
+        heading = not is_item and self.theirs.section(tk).kind == "heading"
+        key = (slot, is_item, heading)
+        found = known.slots.get(key)
+        if found is None:
+            found = known.slots[key] = self._slot_after(kids_o, outputs, slot, is_item, heading)
+        return found
+
+    def _slot_after(
+        self, kids_o: list[Ref], outputs: list[list[_Line] | None], slot: int, is_item: bool, heading: bool
+    ) -> int:
         where = slot
         while where + 1 < len(kids_o):
             nxt = kids_o[where + 1]
             if nxt in self.o2b or outputs[where + 1] is None or (is_item and nxt[0] == "s"):
                 break
             where += 1
-        if not is_item and self.theirs.section(tk).kind == "heading":
+        if heading:
             for n in range(where + 1, len(kids_o)):
                 if kids_o[n][0] == "i" and outputs[n] is not None:
                     where = n
         return where
 
-    def _fit(self, block: list[_Line], o: Ref, tk: Ref, kids_o: list[Ref], where: int) -> list[_Line]:
+    def _fit(self, block: list[_Line], o: Ref, tk: Ref, kids_o: list[Ref], where: int, known: _Known) -> list[_Line]:
         """A THEIRS unit's lines in OURS' style at their place: list marker, indentation, number."""
         ours = self.ours
         indent = ours.content_indent(o)
@@ -680,27 +704,34 @@ class _Merger:
         kind = self.theirs.list_kind(tk)
         if kind is not None:
             near = [kids_o[n] for n in (where, where + 1) if 0 <= n < len(kids_o)]
-            for kid in [*near, *kids_o]:
-                if ours.list_kind(kid) == kind:
-                    style, _ = self._style_of(ours, kid)
-                    return _restyle(block, indent, style, self._number_after(kids_o, where, kid))
+            model = next((kid for kid in near if ours.list_kind(kid) == kind), None)
+            if model is None:
+                if kind not in known.firsts:
+                    known.firsts[kind] = next((kid for kid in kids_o if ours.list_kind(kid) == kind), None)
+                model = known.firsts[kind]
+            if model is not None:
+                style, _ = self._style_of(ours, model)
+                return _restyle(block, indent, style, self._number_after(kids_o, where, model, known))
         return _restyle(block, indent, None)
 
-    def _number_after(self, kids_o: list[Ref], where: int, model: Ref) -> int | None:
+    def _number_after(self, kids_o: list[Ref], where: int, model: Ref, known: _Known) -> int | None:
         """The number an ordered item inserted after OURS child ``where`` takes in OURS' style:
         the same as every step when the list writes them all alike ("1."), else the next one."""
         ours = self.ours
         if ours.list_kind(model) != "ordered":
             return None
         at = where if 0 <= where < len(kids_o) and ours.list_kind(kids_o[where]) == "ordered" else where + 1
-        first = last = at
-        while first > 0 and ours.list_kind(kids_o[first - 1]) == "ordered":
-            first -= 1
-        while last + 1 < len(kids_o) and ours.list_kind(kids_o[last + 1]) == "ordered":
-            last += 1
-        numbers = [ours.item(kids_o[n]).number for n in range(first, min(last, len(kids_o) - 1) + 1)]
-        if len(numbers) > 1 and len(set(numbers)) == 1:
-            return numbers[0]
+        if at not in known.runs:
+            first = last = at
+            while first > 0 and ours.list_kind(kids_o[first - 1]) == "ordered":
+                first -= 1
+            while last + 1 < len(kids_o) and ours.list_kind(kids_o[last + 1]) == "ordered":
+                last += 1
+            numbers = [ours.item(kids_o[n]).number for n in range(first, min(last, len(kids_o) - 1) + 1)]
+            known.runs[at] = (first, len(numbers) > 1 and len(set(numbers)) == 1, numbers[0] if numbers else None)
+        first, alike, number = known.runs[at]
+        if alike:
+            return number
         if where >= first and 0 <= where < len(kids_o) and ours.list_kind(kids_o[where]) == "ordered":
             previous = ours.item(kids_o[where]).number
             return previous + 1 if previous is not None else None
@@ -1192,17 +1223,23 @@ def _pair_copies(
     """Pair items (with no children of their own) that are near-verbatim copies, one-to-one, in order."""
     if not ours or not theirs:
         return []
-    from agentmerge.scorer import near_verbatim  # the matcher's module, only when both sides added items
+    # The matcher's module, only when both sides added items.
+    from agentmerge.scorer import near_verbatim, verbatim_terms
 
+    # Prose copies have the same terms: each OURS item is weighed only against THEIRS items with
+    # its terms (in THEIRS' order), not against every item both sides added.
+    waiting: dict[frozenset[str], list[tuple[int, Ref]]] = {}
+    for j, t in theirs:
+        if t[0] == "i" and not side_t.kids(t):
+            waiting.setdefault(verbatim_terms(side_t.item(t).text), []).append((j, t))
     pairs: list[tuple[int, int]] = []
     used: set[int] = set()
     for i, o in ours:
         if o[0] != "i" or side_o.kids(o):
             continue
-        for j, t in theirs:
-            if j in used or t[0] != "i" or side_t.kids(t):
-                continue
-            if near_verbatim(side_o.item(o).text, side_t.item(t).text):
+        text = side_o.item(o).text
+        for j, t in waiting.get(verbatim_terms(text), ()):
+            if j not in used and near_verbatim(text, side_t.item(t).text):
                 pairs.append((i, j))
                 used.add(j)
                 break

@@ -580,6 +580,12 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
     return ratio(left, right) >= NEAR_VERBATIM * 100
 
 
+def verbatim_terms(text: str) -> frozenset[str]:
+    """The terms ``near_verbatim`` compares: two prose texts are near-verbatim copies only when
+    these are equal, so copies can be looked up by them rather than sought pair by pair."""
+    return _verbatim_form(text)[1]
+
+
 @lru_cache(maxsize=8192)
 def _verbatim_form(text: str) -> tuple[str, frozenset[str]]:
     """``text`` normalised and case-folded, and its terms: made once per text, not once per pair."""

@@ -320,6 +320,28 @@ def growth(sizes: tuple[int, ...] = (100, 1_000, 5_000)) -> None:
         previous = (n, seconds)
 
 
+def growth_added(sizes: tuple[int, ...] = (500, 1_000, 2_000, 4_000)) -> None:
+    """Time one merge where OURS and THEIRS each add N different numbered steps to one list (a
+    long change on both branches): the merge weighs the units both sides added against each
+    other, so this shows whether that stays linear."""
+    print("\nagentmerge time per merge when both sides add N steps to one list:")
+    previous: tuple[int, float] | None = None
+    for n in sizes:
+        base = "---\nname: generated\n---\n\n# Steps\n\n1. Start from main\n"
+        ours = base + "".join(f"{k + 2}. Ours runs check {k} on the branch\n" for k in range(n))
+        theirs = base + "".join(f"{k + 2}. Theirs runs probe {k} on the branch\n" for k in range(n))
+        start = time.perf_counter()
+        result = merge_texts(base, ours, theirs)
+        seconds = time.perf_counter() - start
+        slope = ""
+        if previous is not None:
+            import math
+
+            slope = f"  (grows as N^{math.log(seconds / previous[1]) / math.log(n / previous[0]):.2f})"
+        print(f"  {n:6} steps each  {seconds * 1000:8.1f} ms  clean={result.clean}{slope}")
+        previous = (n, seconds)
+
+
 # --------------------------------------------------------------------------------------------
 # Start-up
 
@@ -388,6 +410,7 @@ def main() -> int:
                 f"  {max(values) * 1000:8.1f} ms"
             )
     growth()
+    growth_added()
     if not args.no_startup:
         startup(args.repeats)
     share = total["am_ok"] / total["cases"] if total["cases"] else 1.0
