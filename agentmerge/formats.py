@@ -801,7 +801,7 @@ def agent_by_path(
 ) -> bool | None:
     """Whether a file is an agent file by its paths (old and new side) alone: False when one is
     excluded, True when one matches ``globs``; else None when its content may tell (``by_content``
-    and a Markdown ending: ``is_agent_file``), False when it cannot."""
+    and a Markdown ending: ``agent_by_content``), False when it cannot."""
     known = [path for path in paths if path]
     if any(matches_any(path, exclude) for path in known):
         return False
@@ -812,23 +812,10 @@ def agent_by_path(
     return False
 
 
-def is_agent_file(
-    sides: Iterable[tuple[str | None, bytes | None]],
-    *,
-    globs: Sequence[str] = DEFAULT_AGENT_GLOBS,
-    exclude: Sequence[str] = (),
-    by_content: bool = True,
-) -> bool:
-    """Whether a file is an agent file, given each (path, bytes) it has (old and new side).
-
-    An excluded path never is; a path matching ``globs`` always is; otherwise, with
-    ``by_content``, a Markdown file whose frontmatter looks like an agent's is (``agent_by_path``
-    first: a file its paths decide is never read).
-    """
-    known = [(path, data) for path, data in sides if path]
-    decided = agent_by_path([path for path, _ in known], globs=globs, exclude=exclude, by_content=by_content)
-    if decided is not None:
-        return decided
+def agent_by_content(sides: Iterable[tuple[str | None, bytes | None]]) -> bool:
+    """Whether a side (path, bytes) is a Markdown file whose frontmatter looks like an agent's:
+    what decides a file ``agent_by_path`` leaves open."""
     return any(
-        path.lower().endswith(CONTENT_SUFFIXES) and data is not None and looks_like_agent(data) for path, data in known
+        path is not None and path.lower().endswith(CONTENT_SUFFIXES) and data is not None and looks_like_agent(data)
+        for path, data in sides
     )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from agentmerge.config import Settings, read_settings
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.filesystem import MAX_FILE_BYTES, read_bytes, too_large
-from agentmerge.formats import DEFAULT_AGENT_GLOBS, agent_by_path, glob_regex, is_agent_file
+from agentmerge.formats import DEFAULT_AGENT_GLOBS, agent_by_content, agent_by_path, glob_parts
 from agentmerge.git import (
     ChangeStatus,
     FileChange,
@@ -157,7 +157,7 @@ def _config_from_table(settings: Settings) -> tuple[ReviewConfig, list[Diagnosti
             raise InputError(name, line_of(key), f'{key} must be a list of glob strings, like ["*.agent.md"]')
         for glob in value:
             try:
-                glob_regex(glob)
+                glob_parts(glob)  # what matching reads; a class no regular expression holds raises
             except re.error as error:
                 raise InputError(
                     name, line_of(key), f"{key}: {glob!r} is not a glob agentmerge can read ({error.msg})"
@@ -218,9 +218,7 @@ class _Sides:
         return self.blobs.get(blob)
 
 
-def _review_file(
-    change: FileChange, named: bool | None, sides: _Sides, config: ReviewConfig, threshold: float | None
-) -> FileReview | None:
+def _review_file(change: FileChange, named: bool | None, sides: _Sides, threshold: float | None) -> FileReview | None:
     """The review of one changed file; None when it is no agent file. ``named``: whether its paths
     make it one (None: its content may)."""
     from agentmerge.diff import diff_agents
@@ -235,12 +233,7 @@ def _review_file(
             if named
             else None
         )
-    if not named and not is_agent_file(
-        ((change.old_path, old), (change.path, new)),
-        globs=config.agent_globs,
-        exclude=config.exclude_globs,
-        by_content=config.detect_by_content,
-    ):
+    if not named and not agent_by_content(((change.old_path, old), (change.path, new))):
         return None
     # An absent side is an agent with nothing in it, named as git names it.
     old_name = change.old_path or change.path
@@ -323,7 +316,7 @@ def review(
     ]
     wanted = [(change, named) for change, named in decided if named is not False]
     sides = _Sides(root, [change for change, _ in wanted], new_side is None)
-    reviews = [r for change, named in wanted if (r := _review_file(change, named, sides, config, threshold))]
+    reviews = [r for change, named in wanted if (r := _review_file(change, named, sides, threshold))]
     reviews.sort(key=lambda r: r.path)
     return Review(
         root=str(root),
