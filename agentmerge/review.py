@@ -12,6 +12,7 @@ follow render's rules all the same: plain strings and lines, no colour.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -49,6 +50,22 @@ COMMENT_LIMIT = 65536
 
 ABSENT = "/dev/null"
 """The path an added file's old side and a deleted file's new side go by, as in git's diffs."""
+
+MAX_REVIEW_FILES = 3_000
+"""Most agent files one review reads: as many as GitHub lists of one pull request.
+
+A pull request comes from anyone. Twenty thousand small agent files took 8.8 s and 400 MB to
+review; a change with more than this is refused at once (exit 2), and can be reviewed in parts
+with PATHSPEC."""
+
+MAX_REVIEW_BYTES = 16 * 1024 * 1024
+"""Most bytes of agent files (both sides together) one review reads: twice the public corpus of a
+thousand agents, and enough for a change that reformats all of them (14 MB). Parsing costs about
+a second a megabyte, and the parsed files stay in memory until the report is written."""
+
+READ_AT_ONCE = 8 * 1024 * 1024
+"""Bytes of blobs read from git in one go: a change's files are read in batches of about this
+size, each dropped once its files are reviewed, rather than all at once."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,15 +205,48 @@ def _config_from_table(settings: Settings) -> tuple[ReviewConfig, list[Diagnosti
 
 
 class _Sides:
-    """The old and new bytes of changed files: blobs read in one run of git, none larger than an
-    agent file can be (a pull request's data files and images are never loaded)."""
+    """The old and new bytes of changed files: blobs read from git a batch at a time, none larger
+    than an agent file can be (a pull request's data files and images are never loaded)."""
 
     def __init__(self, root: Path, changes: Sequence[FileChange], worktree: bool) -> None:
         self.root = root
         self.worktree = worktree
+        self.sizes = blob_sizes(root, [b for c in changes for b in (c.old_blob, c.new_blob) if b])
+        self.blobs: dict[str, bytes] = {}
+
+    def load(self, changes: Sequence[FileChange]) -> None:
+        """Read the blobs of ``changes`` (and forget those read before)."""
+        self.blobs = {}  # dropped before the next batch is read
         wanted = [b for c in changes for b in (c.old_blob, c.new_blob) if b]
-        self.sizes = blob_sizes(root, wanted)
-        self.blobs = read_blobs(root, [b for b in wanted if self.sizes.get(b, 0) <= MAX_FILE_BYTES])
+        self.blobs = read_blobs(self.root, [b for b in wanted if self.sizes.get(b, 0) <= MAX_FILE_BYTES])
+
+    def size(self, change: FileChange) -> int:
+        """Bytes of both sides of ``change``, as git or the working tree has them, before reading."""
+        total = sum(self.sizes.get(b, 0) for b in (change.old_blob, change.new_blob) if b)
+        if change.new_blob is None and change.status != "deleted" and self.worktree:
+            with contextlib.suppress(OSError):  # gone: it is reported as it is read
+                total += (self.root / change.path).lstat().st_size
+        return total
+
+    def batches(
+        self, wanted: Sequence[tuple[FileChange, bool | None]]
+    ) -> Iterator[list[tuple[FileChange, bool | None]]]:
+        """``wanted`` (changes with whether their paths name them agents) in order, in runs of
+        about READ_AT_ONCE bytes, each run's blobs loaded before it is given."""
+        batch: list[tuple[FileChange, bool | None]] = []
+        held = 0
+        for found in wanted:
+            size = self.size(found[0])
+            if batch and held + size > READ_AT_ONCE:
+                self.load([change for change, _ in batch])
+                yield batch
+                batch, held = [], 0
+            batch.append(found)
+            held += size
+        if batch:
+            self.load([change for change, _ in batch])
+            yield batch
+        self.blobs = {}
 
     def old(self, change: FileChange) -> bytes | None:
         return self._blob(change.old_blob) if change.old_blob else None
@@ -216,6 +266,21 @@ class _Sides:
         if self.sizes.get(blob, 0) > MAX_FILE_BYTES:
             raise InputError("", 0, too_large())
         return self.blobs.get(blob)
+
+
+def _over_budget(files: int, size: int, *, known: bool) -> AgentMergeError | None:
+    """The error for a review of ``files`` agent files of ``size`` bytes when that is more than one
+    review reads (MAX_REVIEW_FILES, MAX_REVIEW_BYTES); ``known``: the counts are the change's
+    own, not a count that stopped as it passed a limit."""
+    if files <= MAX_REVIEW_FILES and size <= MAX_REVIEW_BYTES:
+        return None
+    found = f"{files:,} agent files ({size / 1e6:.1f} MB), more" if known else "more agent files"
+    return AgentMergeError(
+        "",
+        0,
+        f"this change holds {found} than one review reads (at most {MAX_REVIEW_FILES:,} files and "
+        f"{MAX_REVIEW_BYTES / 2**20:g} MiB in all): review it in parts, naming folders or files as PATHSPEC",
+    )
 
 
 def _review_file(change: FileChange, named: bool | None, sides: _Sides, threshold: float | None) -> FileReview | None:
@@ -316,7 +381,23 @@ def review(
     ]
     wanted = [(change, named) for change, named in decided if named is not False]
     sides = _Sides(root, [change for change, _ in wanted], new_side is None)
-    reviews = [r for change, named in wanted if (r := _review_file(change, named, sides, threshold))]
+    # Files their paths make agents are counted before anything is read; the others as their
+    # content shows them to be agents.
+    named = [change for change, is_named in wanted if is_named]
+    error = _over_budget(len(named), sum(map(sides.size, named)), known=True)
+    if error is not None:
+        raise error
+    reviews: list[FileReview] = []
+    files = size = 0
+    for batch in sides.batches(wanted):
+        for change, is_named in batch:
+            found = _review_file(change, is_named, sides, threshold)
+            if found is not None:
+                reviews.append(found)
+                files += 1
+                size += sides.size(change)
+                if (error := _over_budget(files, size, known=False)) is not None:
+                    raise error
     reviews.sort(key=lambda r: r.path)
     return Review(
         root=str(root),

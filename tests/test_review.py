@@ -825,3 +825,73 @@ def test_colour_follows_git_under_its_pager(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("NO_COLOR", "1")
     _, no_colour, _ = run_cli("review", "--base", "main", cwd=repo)
     assert "\x1b[" not in no_colour
+
+
+def _many_agents(root: Path, count: int) -> Path:
+    """A repository whose last commit adds ``count`` small agent files under .claude/agents/ and
+    one under docs/ that only its content makes an agent."""
+    repo = new_repo(root / "repo", {"README.md": "# Project\n"})
+    for n in range(count):
+        write(repo, f".claude/agents/a{n}.md", f"---\nname: a{n}\ndescription: agent {n}\n---\n\n- Do task {n}.\n")
+    write(repo, "docs/helper.md", "---\nname: helper\ndescription: helps\n---\n\n- Help out.\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "many")
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("files", "size", "said"),
+    [
+        (3, 2**20, "this change holds 4 agent files (0.6 MB), more than one review reads (at most 3 files and 1 MiB"),
+        (
+            10,
+            2**19,
+            "this change holds 4 agent files (0.6 MB), more than one review reads (at most 10 files and 0.5 MiB",
+        ),
+        (4, 2**20, "this change holds more agent files than one review reads (at most 4 files and 1 MiB"),
+    ],
+)
+def test_a_change_with_more_agent_files_than_a_review_reads_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, size: int, said: str
+) -> None:
+    """Files named as agents are counted before any is read; one its content makes an agent is
+    counted when read (the third case: four named files pass, the one under docs/ is the fifth).
+    A pull request comes from anyone: 20,000 small agent files took 8.8 s and 400 MB to review."""
+    repo = _many_agents(tmp_path, 4)
+    for n in range(4):  # 0.6 MB of named agents in all
+        write(repo, f".claude/agents/a{n}.md", (repo / f".claude/agents/a{n}.md").read_text() + "- x\n" * 40_000)
+    git(repo, "commit", "-qam", "longer")
+    monkeypatch.setattr("agentmerge.review.MAX_REVIEW_FILES", files)
+    monkeypatch.setattr("agentmerge.review.MAX_REVIEW_BYTES", size)
+    result = run_cli("review", "--base", "HEAD~2", cwd=repo)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"agentmerge: error: {said}")
+    assert result.stderr.rstrip().endswith("review it in parts, naming folders or files as PATHSPEC")
+    assert result.stderr.count("\n") == 1
+    # Within the limits, PATHSPEC reviews a part.
+    part = run_cli("review", "--base", "HEAD~2", "--format", "json", "--", ".claude/agents/a1.md", cwd=repo)
+    assert part.exit_code == 0, part.stderr
+    assert [f["path"] for f in json.loads(part.stdout)["files"]] == [".claude/agents/a1.md"]
+
+
+def test_a_change_is_read_in_batches_with_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blobs are read from git a batch at a time (READ_AT_ONCE bytes) and dropped after: one file
+    per batch gives the report all at once gives, from the working tree and between commits."""
+    repo = _many_agents(tmp_path, 5)
+    write(repo, ".claude/agents/a2.md", "---\nname: a2\ndescription: agent 2\n---\n\n- Do task two.\n")
+    sides = {"working tree": ("--base", "HEAD~1"), "commits": ("--base", "HEAD~2", "--head", "HEAD")}
+    reports = {}
+    for at_once in (None, 1):
+        if at_once is not None:
+            monkeypatch.setattr("agentmerge.review.READ_AT_ONCE", at_once)
+            git(repo, "reset", "-q", "--soft", "HEAD~1")
+        for name, args in sides.items():
+            if name == "commits":
+                git(repo, "commit", "-qam", "edit")
+            result = run_cli("review", *args, "--format", "json", cwd=repo)
+            assert result.exit_code == 0, result.stderr
+            reports[name, at_once] = result.stdout
+    for name in sides:
+        assert reports[name, 1] == reports[name, None]
+        assert len(json.loads(reports[name, 1])["files"]) == 6
