@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentmerge.config import Settings, read_settings
 from agentmerge.errors import AgentMergeError, InputError
@@ -37,7 +37,7 @@ from agentmerge.git import (
     resolve_commit,
     working_tree_dirty,
 )
-from agentmerge.model import Diagnostic
+from agentmerge.model import Agent, Diagnostic
 
 if TYPE_CHECKING:
     from agentmerge.diff import Attention, DiffResult
@@ -62,6 +62,11 @@ MAX_REVIEW_BYTES = 16 * 1024 * 1024
 """Most bytes of agent files (both sides together) one review reads: twice the public corpus of a
 thousand agents, and enough for a change that reformats all of them (14 MB). Parsing costs about
 a second a megabyte, and the parsed files stay in memory until the report is written."""
+
+MAX_REVIEW_ITEMS = 150_000
+"""Most instructions (items, both sides of every file together) one review pairs: two and a half
+times the public corpus's 60,000. Pairing two files costs with their items; four pairs of
+files of 25,000 unrelated bullets each took 20 s and 300 MB to review."""
 
 READ_AT_ONCE = 8 * 1024 * 1024
 """Bytes of blobs read from git in one go: a change's files are read in batches of about this
@@ -268,25 +273,48 @@ class _Sides:
         return self.blobs.get(blob)
 
 
-def _over_budget(files: int, size: int, *, known: bool) -> AgentMergeError | None:
-    """The error for a review of ``files`` agent files of ``size`` bytes when that is more than one
-    review reads (MAX_REVIEW_FILES, MAX_REVIEW_BYTES); ``known``: the counts are the change's
-    own, not a count that stopped as it passed a limit."""
-    if files <= MAX_REVIEW_FILES and size <= MAX_REVIEW_BYTES:
-        return None
-    found = f"{files:,} agent files ({size / 1e6:.1f} MB), more" if known else "more agent files"
+class _Budget:
+    """What one review has taken on, against MAX_REVIEW_FILES, MAX_REVIEW_BYTES and MAX_REVIEW_ITEMS."""
+
+    def __init__(self) -> None:
+        self.files = self.size = self.items = 0
+
+    def check_named(self, files: int, size: int) -> None:
+        """Refuse at once a change whose files named as agents are more than a review reads."""
+        if files > MAX_REVIEW_FILES or size > MAX_REVIEW_BYTES:
+            raise _too_much(f"{files:,} agent files ({size / 1e6:.1f} MB), more")
+
+    def spend(self, *, files: int = 0, size: int = 0, items: int = 0) -> None:
+        """Count what a file brings; AgentMergeError once the review holds more than it reads."""
+        self.files += files
+        self.size += size
+        self.items += items
+        if self.files > MAX_REVIEW_FILES or self.size > MAX_REVIEW_BYTES or self.items > MAX_REVIEW_ITEMS:
+            raise _too_much("more agent files")
+
+
+def _too_much(found: str) -> AgentMergeError:
     return AgentMergeError(
         "",
         0,
-        f"this change holds {found} than one review reads (at most {MAX_REVIEW_FILES:,} files and "
-        f"{MAX_REVIEW_BYTES / 2**20:g} MiB in all): review it in parts, naming folders or files as PATHSPEC",
+        f"this change holds {found} than one review reads (at most {MAX_REVIEW_FILES:,} files, "
+        f"{MAX_REVIEW_BYTES / 2**20:g} MiB and {MAX_REVIEW_ITEMS:,} instructions in all): review it in parts, "
+        "naming folders or files as PATHSPEC",
     )
 
 
-def _review_file(change: FileChange, named: bool | None, sides: _Sides, threshold: float | None) -> FileReview | None:
-    """The review of one changed file; None when it is no agent file. ``named``: whether its paths
-    make it one (None: its content may)."""
-    from agentmerge.diff import diff_agents
+class _Read(NamedTuple):
+    """A changed agent file, both sides parsed (an absent side as an empty agent)."""
+
+    change: FileChange
+    old: Agent
+    new: Agent
+
+
+def _read_file(change: FileChange, named: bool | None, sides: _Sides, budget: _Budget) -> _Read | FileReview | None:
+    """One changed file parsed and counted in ``budget``; a FileReview with the problem when it
+    cannot be read; None when it is no agent file. ``named``: whether its paths make it one
+    (None: its content may)."""
     from agentmerge.parse import parse_bytes, parse_text
 
     try:
@@ -300,6 +328,7 @@ def _review_file(change: FileChange, named: bool | None, sides: _Sides, threshol
         )
     if not named and not agent_by_content(((change.old_path, old), (change.path, new))):
         return None
+    budget.spend(files=1, size=len(old or b"") + len(new or b""))
     # An absent side is an agent with nothing in it, named as git names it.
     old_name = change.old_path or change.path
     try:
@@ -307,14 +336,23 @@ def _review_file(change: FileChange, named: bool | None, sides: _Sides, threshol
         new_agent = parse_bytes(new, change.path) if new is not None else parse_text("", ABSENT)
     except AgentMergeError as error:
         return FileReview(change.status, change.path, change.old_path, None, change.similarity, error.message)
+    budget.spend(items=sum(1 for _ in old_agent.items()) + sum(1 for _ in new_agent.items()))
+    return _Read(change, old_agent, new_agent)
+
+
+def _review_file(read: _Read, threshold: float | None) -> FileReview:
+    """The review of one changed agent file: the diff of its two sides."""
+    from agentmerge.diff import diff_agents
+
+    change = read.change
     return FileReview(
         status=change.status,
         path=change.path,
         old_path=change.old_path,
-        diff=diff_agents(old_agent, new_agent, threshold=threshold),
+        diff=diff_agents(read.old, read.new, threshold=threshold),
         similarity=change.similarity,
         # The new side is what the change brings in; the old side's problems are not news.
-        warnings=new_agent.warnings,
+        warnings=read.new.warnings,
     )
 
 
@@ -381,23 +419,18 @@ def review(
     ]
     wanted = [(change, named) for change, named in decided if named is not False]
     sides = _Sides(root, [change for change, _ in wanted], new_side is None)
-    # Files their paths make agents are counted before anything is read; the others as their
-    # content shows them to be agents.
+    # Files their paths make agents are counted before anything is read; all are read and counted
+    # before any is diffed (what costs most), so a change a review does not take costs little.
     named = [change for change, is_named in wanted if is_named]
-    error = _over_budget(len(named), sum(map(sides.size, named)), known=True)
-    if error is not None:
-        raise error
-    reviews: list[FileReview] = []
-    files = size = 0
-    for batch in sides.batches(wanted):
-        for change, is_named in batch:
-            found = _review_file(change, is_named, sides, threshold)
-            if found is not None:
-                reviews.append(found)
-                files += 1
-                size += sides.size(change)
-                if (error := _over_budget(files, size, known=False)) is not None:
-                    raise error
+    budget = _Budget()
+    budget.check_named(len(named), sum(map(sides.size, named)))
+    found = [
+        read
+        for batch in sides.batches(wanted)
+        for change, is_named in batch
+        if (read := _read_file(change, is_named, sides, budget)) is not None
+    ]
+    reviews = [_review_file(read, threshold) if isinstance(read, _Read) else read for read in found]
     reviews.sort(key=lambda r: r.path)
     return Review(
         root=str(root),

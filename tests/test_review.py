@@ -14,6 +14,7 @@ from conftest import FIXTURES, git, new_repo, run_cli, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import agentmerge.diff
 from agentmerge.errors import AgentMergeError
 from agentmerge.formats import DEFAULT_AGENT_GLOBS, glob_regex, looks_like_agent, matches_any
 from agentmerge.git import blob_sizes, changed_files
@@ -839,40 +840,49 @@ def _many_agents(root: Path, count: int) -> Path:
     return repo
 
 
+LIMITS = "than one review reads (at most {} files, {} MiB and {} instructions in all)"
+
+
 @pytest.mark.parametrize(
-    ("files", "size", "said"),
+    ("files", "size", "items", "said"),
     [
-        (3, 2**20, "this change holds 4 agent files (0.6 MB), more than one review reads (at most 3 files and 1 MiB"),
-        (
-            10,
-            2**19,
-            "this change holds 4 agent files (0.6 MB), more than one review reads (at most 10 files and 0.5 MiB",
-        ),
-        (4, 2**20, "this change holds more agent files than one review reads (at most 4 files and 1 MiB"),
+        (3, 2**20, 10**6, "4 agent files (0.6 MB), more " + LIMITS.format(3, 1, "1,000,000")),
+        (10, 2**19, 10**6, "4 agent files (0.6 MB), more " + LIMITS.format(10, 0.5, "1,000,000")),
+        (4, 2**20, 10**6, "more agent files " + LIMITS.format(4, 1, "1,000,000")),
+        (10, 2**20, 100_000, "more agent files " + LIMITS.format(10, 1, "100,000")),
     ],
 )
 def test_a_change_with_more_agent_files_than_a_review_reads_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, size: int, said: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, size: int, items: int, said: str
 ) -> None:
     """Files named as agents are counted before any is read; one its content makes an agent is
-    counted when read (the third case: four named files pass, the one under docs/ is the fifth).
-    A pull request comes from anyone: 20,000 small agent files took 8.8 s and 400 MB to review."""
+    counted when read (the third case: four named files pass, the one under docs/ is the fifth);
+    instructions as the files are parsed (the fourth: 160,004 of them), and every file is counted
+    before any is diffed. A pull request comes from anyone: 20,000 small agent files took 8.8 s and
+    400 MB to review, and four pairs of files of 25,000 bullets 20 s."""
     repo = _many_agents(tmp_path, 4)
-    for n in range(4):  # 0.6 MB of named agents in all
+    for n in range(4):  # 0.6 MB and 160,000 instructions of named agents in all
         write(repo, f".claude/agents/a{n}.md", (repo / f".claude/agents/a{n}.md").read_text() + "- x\n" * 40_000)
     git(repo, "commit", "-qam", "longer")
     monkeypatch.setattr("agentmerge.review.MAX_REVIEW_FILES", files)
     monkeypatch.setattr("agentmerge.review.MAX_REVIEW_BYTES", size)
+    monkeypatch.setattr("agentmerge.review.MAX_REVIEW_ITEMS", items)
+    diffed = []
+    real_diff = agentmerge.diff.diff_agents
+    monkeypatch.setattr("agentmerge.diff.diff_agents", lambda *a, **k: diffed.append(a) or real_diff(*a, **k))
     result = run_cli("review", "--base", "HEAD~2", cwd=repo)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.startswith(f"agentmerge: error: {said}")
-    assert result.stderr.rstrip().endswith("review it in parts, naming folders or files as PATHSPEC")
-    assert result.stderr.count("\n") == 1
+    assert (
+        result.stderr
+        == f"agentmerge: error: this change holds {said}: review it in parts, naming folders or files as PATHSPEC\n"
+    )
+    assert diffed == []
     # Within the limits, PATHSPEC reviews a part.
     part = run_cli("review", "--base", "HEAD~2", "--format", "json", "--", ".claude/agents/a1.md", cwd=repo)
     assert part.exit_code == 0, part.stderr
     assert [f["path"] for f in json.loads(part.stdout)["files"]] == [".claude/agents/a1.md"]
+    assert len(diffed) == 1
 
 
 def test_a_change_is_read_in_batches_with_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -881,17 +891,16 @@ def test_a_change_is_read_in_batches_with_the_same_report(tmp_path: Path, monkey
     repo = _many_agents(tmp_path, 5)
     write(repo, ".claude/agents/a2.md", "---\nname: a2\ndescription: agent 2\n---\n\n- Do task two.\n")
     sides = {"working tree": ("--base", "HEAD~1"), "commits": ("--base", "HEAD~2", "--head", "HEAD")}
-    reports = {}
-    for at_once in (None, 1):
-        if at_once is not None:
-            monkeypatch.setattr("agentmerge.review.READ_AT_ONCE", at_once)
-            git(repo, "reset", "-q", "--soft", "HEAD~1")
-        for name, args in sides.items():
-            if name == "commits":
-                git(repo, "commit", "-qam", "edit")
+    for name, args in sides.items():
+        if name == "commits":
+            git(repo, "commit", "-qam", "edit")
+        reports = []
+        for at_once in (None, 1):
+            if at_once is not None:
+                monkeypatch.setattr("agentmerge.review.READ_AT_ONCE", at_once)
             result = run_cli("review", *args, "--format", "json", cwd=repo)
             assert result.exit_code == 0, result.stderr
-            reports[name, at_once] = result.stdout
-    for name in sides:
-        assert reports[name, 1] == reports[name, None]
-        assert len(json.loads(reports[name, 1])["files"]) == 6
+            reports.append(result.stdout)
+        monkeypatch.undo()
+        assert reports[0] == reports[1]
+        assert len(json.loads(reports[0])["files"]) == 6
