@@ -226,12 +226,13 @@ class _Sides:
         self.blobs = read_blobs(self.root, [b for b in wanted if self.sizes.get(b, 0) <= MAX_FILE_BYTES])
 
     def size(self, change: FileChange) -> int:
-        """Bytes of both sides of ``change``, as git or the working tree has them, before reading."""
-        total = sum(self.sizes.get(b, 0) for b in (change.old_blob, change.new_blob) if b)
+        """Bytes of both sides of ``change`` that would be read, as git or the working tree has
+        them, before reading: a side larger than an agent file can be is never read."""
+        found = [self.sizes.get(b, 0) for b in (change.old_blob, change.new_blob) if b]
         if change.new_blob is None and change.status != "deleted" and self.worktree:
             with contextlib.suppress(OSError):  # gone: it is reported as it is read
-                total += (self.root / change.path).lstat().st_size
-        return total
+                found.append((self.root / change.path).lstat().st_size)
+        return sum(size for size in found if size <= MAX_FILE_BYTES)
 
     def batches(
         self, wanted: Sequence[tuple[FileChange, bool | None]]

@@ -476,10 +476,12 @@ def test_a_glob_in_the_settings_cannot_make_review_run_for_minutes(tmp_path: Pat
     assert matches_any("/".join(["d"] * 40) + "/y.md", ["**/" * 14 + "y.md"])
 
 
-def test_files_larger_than_an_agent_are_never_loaded(tmp_path: Path) -> None:
+def test_files_larger_than_an_agent_are_never_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A pull request's data files are not read (git is asked their sizes first): a large file
     that only its content could make an agent file is none, and one named as an agent file is
-    reported as too large, in the working tree and between commits alike."""
+    reported as too large, in the working tree and between commits alike. Neither counts towards
+    what one review reads (here less than either)."""
+    monkeypatch.setattr("agentmerge.review.MAX_REVIEW_BYTES", 100_000)
     agent = "---\nname: a\ndescription: b\n---\n\n- Do x.\n"
     repo = new_repo(tmp_path / "repo", {".claude/agents/a.md": agent})
     big = agent + "- Filler line.\n" * 40_000  # 600 KB: over the 512 KiB an agent file may have
