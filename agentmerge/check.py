@@ -1614,7 +1614,7 @@ def render_github(result: CheckResult) -> Iterator[str]:
     """GitHub Actions workflow commands: one ``::error`` annotation per finding, on its file and line."""
     for f in result.findings:
         properties = ",".join(
-            f"{key}={_escape_property(value)}"
+            f"{key}={escape_workflow_property(value)}"
             for key, value in (
                 ("title", f"agentmerge ({f.code})"),
                 ("file", f.path),
@@ -1622,15 +1622,17 @@ def render_github(result: CheckResult) -> Iterator[str]:
                 ("col", str(f.column)),
             )
         )
-        yield f"::error {properties}::{_escape_data(f'{f.path}:{f.line}:{f.column}: {f.code} {f.message}')}"
+        yield f"::error {properties}::{escape_workflow_data(f'{f.path}:{f.line}:{f.column}: {f.code} {f.message}')}"
 
 
-def _escape_data(text: str) -> str:
+def escape_workflow_data(text: str) -> str:
+    """``text`` as the message of a GitHub Actions workflow command (``::error ...::text``)."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+def escape_workflow_property(text: str) -> str:
+    """``text`` as a property value of a GitHub Actions workflow command (``file=``, ``title=``)."""
+    return escape_workflow_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 # --------------------------------------------------------------------------------------------

@@ -366,7 +366,7 @@ def review_command(
     .agentmerge.toml replaces the globs. PATHSPEC limits the files looked at, as in git diff.
     Exit 0 when the report was made, 2 on error, and with --exit-code 1 when anything changed.
     """
-    from agentmerge.github import actions_step, github_context
+    from agentmerge.github import actions_failure, actions_step, github_context
     from agentmerge.render import to_json
     from agentmerge.review import render_review_markdown, render_review_text, review, review_to_dict
 
@@ -380,15 +380,20 @@ def review_command(
         head_name = None if head else context.head_name
         base = base or context.base
         head = head or context.head
-    report = review(
-        ".",
-        base=base or None,
-        head=head or None,
-        pathspecs=pathspecs,
-        threshold=threshold,
-        base_name=base_name,
-        head_name=head_name,
-    )
+    try:
+        report = review(
+            ".",
+            base=base or None,
+            head=head or None,
+            pathspecs=pathspecs,
+            threshold=threshold,
+            base_name=base_name,
+            head_name=head_name,
+        )
+    except AgentMergeError as error:
+        if context is not None:
+            click.echo(actions_failure(context, error))
+        raise
     report_warnings(report.config_warnings)
     for f in report.files:
         report_warnings(f.warnings)

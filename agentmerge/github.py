@@ -75,6 +75,20 @@ def actions_step(report: Review, context: GitHubContext, *, max_chars: int, comm
     return [f"pull request comment {publish_comment(context, markdown, create=bool(report.files))}"]
 
 
+def actions_failure(context: GitHubContext, error: AgentMergeError) -> str:
+    """Say why a review step failed where a pull request's author looks: the job summary gets the
+    error, and the returned line (printed on standard output) is an error annotation of the run."""
+    from agentmerge.check import escape_workflow_data
+    from agentmerge.render import visible
+
+    message = visible(str(error))
+    if context.summary_path:
+        # The message names files of the pull request: a fence longer than any backtick run in it.
+        fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", message)), default=0))
+        append_to_file(context.summary_path, f"**agentmerge review could not run**\n\n{fence}\n{message}\n{fence}\n")
+    return f"::error title=agentmerge review::{escape_workflow_data(message)}"
+
+
 def github_context(environ: Mapping[str, str]) -> GitHubContext:
     """Read what GitHub Actions says about this run from its environment and event payload.
 

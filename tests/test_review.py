@@ -906,3 +906,33 @@ def test_a_change_is_read_in_batches_with_the_same_report(tmp_path: Path, monkey
         monkeypatch.undo()
         assert reports[0] == reports[1]
         assert len(json.loads(reports[0])["files"]) == 6
+
+
+def test_a_github_review_that_cannot_run_says_why_on_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --github, an error goes to the job summary (in a fence longer than any backtick run of
+    the message, which names the pull request's files) and becomes an error annotation of the run,
+    besides the error line and exit 2: the author of a refused pull request sees the reason."""
+    repo = _many_agents(tmp_path, 4)
+    event = tmp_path / "event.json"
+    head = git(repo, "rev-parse", "HEAD").strip()
+    base = git(repo, "rev-parse", "HEAD~1").strip()
+    event.write_text(json.dumps({"pull_request": {"number": 7, "base": {"sha": base}, "head": {"sha": head}}}))
+    summary = tmp_path / "summary.md"
+    env = {"GITHUB_EVENT_PATH": str(event), "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(tmp_path / "out")}
+    monkeypatch.setattr("agentmerge.review.MAX_REVIEW_FILES", 3)
+    result = run_cli("review", "--github", env=env, cwd=repo)
+    said = "this change holds 4 agent files (0.0 MB), more " + LIMITS.format(3, 16, "150,000")
+    said += ": review it in parts, naming folders or files as PATHSPEC"
+    assert result.exit_code == 2
+    assert result.stderr == f"agentmerge: error: {said}\n"
+    assert result.stdout == f"::error title=agentmerge review::{said}\n"
+    assert summary.read_text() == f"**agentmerge review could not run**\n\n```\n{said}\n```\n"
+    # A message with backticks (a file's name) stays inside its fence; % and newlines are escaped
+    # in the annotation.
+    from agentmerge.errors import InputError
+    from agentmerge.github import actions_failure, github_context
+
+    context = github_context({"GITHUB_EVENT_PATH": str(event), "GITHUB_STEP_SUMMARY": str(summary)})
+    line = actions_failure(context, InputError("a````b%\n.md", 3, "is not valid"))
+    assert line == "::error title=agentmerge review::a````b%25%0A.md:3: is not valid"
+    assert summary.read_text().endswith("`````\na````b%\n.md:3: is not valid\n`````\n")
