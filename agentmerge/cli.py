@@ -25,21 +25,27 @@ EXIT_DIFFERENT = 1
 EXIT_ERROR = 2
 
 
+def say(line: str) -> None:
+    """Print ``line`` on stderr as one line, control characters and line breaks escaped
+    (``render.visible``): a message may quote a file's name or its frontmatter, which come from
+    anyone, and must neither drive the terminal nor forge a line of its own."""
+    if not (line.isascii() and line.isprintable()):  # most lines: nothing to escape, no import
+        from agentmerge.render import visible
+
+        line = visible(line).replace("\n", "\\n")
+    click.echo(line, err=True)
+
+
 def report_error(error: AgentMergeError | str) -> None:
     """Print one error line on stderr: ``agentmerge: error: PATH:LINE: message``, the line only
-    when there is one (``AgentMergeError.__str__`` is the one place that formats it). Control
-    characters from a path or a file show escaped."""
-    from agentmerge.render import visible
-
-    click.echo(f"agentmerge: error: {visible(str(error))}", err=True)
+    when there is one (``AgentMergeError.__str__`` is the one place that formats it)."""
+    say(f"agentmerge: error: {error}")
 
 
 def report_warnings(warnings: Iterable[Diagnostic]) -> None:
-    """Print each warning as one line on stderr, control characters escaped."""
+    """Print each warning as one line on stderr."""
     for warning in warnings:
-        from agentmerge.render import visible
-
-        click.echo(f"agentmerge: warning: {visible(str(warning))}", err=True)
+        say(f"agentmerge: warning: {warning}")
 
 
 class FormatName(click.ParamType):  # type: ignore[type-arg]
@@ -277,7 +283,7 @@ def _run_diff(
     result = diff_bytes(read_bytes(old_path), read_bytes(new_path), names[0], names[1], threshold=threshold)
     coloured = use_colour(colour, under_git=under_git)
     if isinstance(result, LineDiff):
-        click.echo(f"agentmerge: warning: {result.reason}; showing a plain line diff", err=True)
+        say(f"agentmerge: warning: {result.reason}; showing a plain line diff")
         if fmt == "json":
             click.echo(render.to_json(render.line_diff_to_dict(result, stat=stat)), nl=False)
         elif stat:
@@ -408,7 +414,7 @@ def review_command(
             click.echo(colour_diff_line(line) if coloured else line, color=coloured)
     if context is not None:
         for note in actions_step(report, context, max_chars=max_chars, comment=comment):
-            click.echo(f"agentmerge: {note}", err=True)
+            say(f"agentmerge: {note}")
     if exit_code and report.changed:
         click.get_current_context().exit(EXIT_DIFFERENT)
 
@@ -454,7 +460,7 @@ def git_install_command(global_: bool, uninstall: bool) -> None:
         "git merge merges them with agentmerge merge"
     )
     if shutil.which("agentmerge") is None:
-        click.echo("agentmerge: warning: agentmerge is not on PATH, so git cannot run the drivers yet", err=True)
+        say("agentmerge: warning: agentmerge is not on PATH, so git cannot run the drivers yet")
 
 
 # --------------------------------------------------------------------------------------------
@@ -507,7 +513,7 @@ def merge_command(
     try:
         result = merge_texts(texts[0], texts[1], texts[2], paths=paths, marker_size=marker_size, name=name)
     except AgentMergeError as error:  # a side the parser refuses (a line too long): git's line merge
-        click.echo(f"agentmerge: warning: {error}; merged line by line instead", err=True)
+        say(f"agentmerge: warning: {error}; merged line by line instead")
         result = line_merge_result((texts[0], texts[1], texts[2]), paths, marker_size=marker_size)
     except Exception as error:  # a defect: git must still find OURS, or git's own line merge
         if os.environ.get("AGENTMERGE_DEBUG"):
@@ -516,10 +522,7 @@ def merge_command(
         return
     else:
         if result.method != "model":
-            click.echo(
-                f"agentmerge: warning: {shown}: the structured merge did not check out; merged line by line instead",
-                err=True,
-            )
+            say(f"agentmerge: warning: {shown}: the structured merge did not check out; merged line by line instead")
     if output is not None:
         write_atomic(output, result.text)
     if fmt == "json":
@@ -532,9 +535,9 @@ def merge_command(
         sys.stdout.buffer.flush()
     if result.conflicts:
         count = len(result.conflicts)
-        click.echo(f"agentmerge: {shown}: {count} conflict{'s' if count != 1 else ''}", err=True)
+        say(f"agentmerge: {shown}: {count} conflict{'s' if count != 1 else ''}")
         for line in conflict_lines(result):
-            click.echo(f"  {line}", err=True)
+            say(f"  {line}")
         click.get_current_context().exit(EXIT_DIFFERENT)
 
 
@@ -651,10 +654,9 @@ class StatusLine:
 def report_skipped(found: Any) -> None:
     """Say how many Markdown files of each folder given were not taken as agent files."""
     for folder, count in found.skipped:
-        click.echo(
+        say(
             f"agentmerge: note: {folder}: {count} Markdown file(s) are neither named like agent files nor have "
-            "name and description frontmatter, and were left out; name them as arguments to include them",
-            err=True,
+            "name and description frontmatter, and were left out; name them as arguments to include them"
         )
 
 
@@ -700,10 +702,9 @@ def group_command(
     for error in read.errors:
         report_error(error)
     if read.warned:
-        click.echo(
+        say(
             f"agentmerge: warning: {read.warned} file(s) had problems that were worked around; "
-            "agentmerge parse FILE shows them",
-            err=True,
+            "agentmerge parse FILE shows them"
         )
     if fmt == "json":
         click.echo(to_json(grouping_to_dict(result)), nl=False)
@@ -767,7 +768,7 @@ def check_command(
         raise click.UsageError("--fix rewrites files; it cannot fix standard input (-)")
     selection, notes = check.selection_from(select, ignore, find_settings(Path.cwd()), extend_select)
     for note in notes:
-        click.echo(f"agentmerge: warning: {note}", err=True)
+        say(f"agentmerge: warning: {note}")
     found = library.find_agent_files(paths)
     report_skipped(found)
     if not found.files:
@@ -820,7 +821,7 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
             failed += 1
             continue
         for note in formatted.notes:
-            click.echo(f"agentmerge: note: {note}", err=True)
+            say(f"agentmerge: note: {note}")
         if path == "-" and not (check_only or diff):
             click.echo(formatted.text, nl=False)
             continue
@@ -831,15 +832,14 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
         if diff:
             click.echo(check.unified_diff(data, formatted.text, path), nl=False)
         if check_only:
-            click.echo(f"would reformat {path}", err=True)
+            say(f"would reformat {path}")
         elif not diff:
             write_atomic(path, formatted.text)
-            click.echo(f"reformatted {path}", err=True)
+            say(f"reformatted {path}")
     would = "would be " if check_only or diff else ""
-    click.echo(
+    say(
         f"agentmerge: {changed} file{'s' if changed != 1 else ''} {would}reformatted, {unchanged} "
-        f"{'already formatted' if would else 'left unchanged'}" + (f", {failed} failed" if failed else ""),
-        err=True,
+        f"{'already formatted' if would else 'left unchanged'}" + (f", {failed} failed" if failed else "")
     )
     if failed:
         click.get_current_context().exit(EXIT_ERROR)
@@ -985,14 +985,14 @@ def _consolidate_one(
     if mixed_groups is not None:
         _refuse_mixed(mixed_groups, len(agents))
     for line in widenings(agents, result.agent, result.target):
-        click.echo(f"agentmerge: warning: widening: {line}", err=True)
+        say(f"agentmerge: warning: widening: {line}")
     text = render_consolidation(result, annotate=annotate)
     if target_format is not None:
         _warn_for_target(result, text, target_format, output if fmt == "md" else None)
     else:
         hint = target_hint(files, output if fmt == "md" else None)
         if hint is not None:
-            click.echo(f"agentmerge: note: {hint}", err=True)
+            say(f"agentmerge: note: {hint}")
     body = to_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
     if report is not None:
         write_atomic(report, to_json(consolidation_to_dict(result, annotate=annotate)))
@@ -1000,11 +1000,10 @@ def _consolidate_one(
         click.echo(body, nl=False)
         return
     write_atomic(output, body)
-    click.echo(
+    say(
         f"agentmerge: consolidated {len(result.inputs)} inputs into {output}: {result.items_in} items in "
         f"(frontmatter fields included), {result.items_out} out, {result.merged} merged clusters, "
-        f"{len(result.conflicts)} frontmatter conflicts settled" + (f"; report in {report}" if report else ""),
-        err=True,
+        f"{len(result.conflicts)} frontmatter conflicts settled" + (f"; report in {report}" if report else "")
     )
 
 
@@ -1020,14 +1019,11 @@ def _mixed_groups(agents: list[Agent]) -> Any:
 
 def _refuse_mixed(grouping: Any, inputs: int) -> None:
     """Stop, naming the groups, because the inputs do not look like one role (``--mixed`` allows it)."""
-    click.echo(
-        f"agentmerge: warning: these {inputs} inputs do not look like one role: they form {grouping.parts()} groups",
-        err=True,
-    )
+    say(f"agentmerge: warning: these {inputs} inputs do not look like one role: they form {grouping.parts()} groups")
     for g in grouping.groups:
-        click.echo(f"  {g.name}: {', '.join(m.path for m in g.members)}", err=True)
+        say(f"  {g.name}: {', '.join(m.path for m in g.members)}")
     for m in grouping.singletons:
-        click.echo(f"  {m.name}: {m.path} (alone)", err=True)
+        say(f"  {m.name}: {m.path} (alone)")
     raise AgentMergeError(
         "",
         0,
@@ -1076,17 +1072,15 @@ def _consolidate_by_group(
     _write_groups(outputs, output, report, found.files, force, target_format)
     hint = library.groups_hint(outputs) if target_format is None else None
     if hint is not None:
-        click.echo(f"agentmerge: note: {hint}", err=True)
+        say(f"agentmerge: note: {hint}")
     if read.warned:
-        click.echo(
+        say(
             f"agentmerge: warning: {read.warned} input(s) had problems that were worked around; "
-            "agentmerge parse FILE shows them",
-            err=True,
+            "agentmerge parse FILE shows them"
         )
-    click.echo(
+    say(
         f"agentmerge: {len(outputs)} groups consolidated into {output}; "
-        f"{len(grouping.singletons)} agents alone were not written",
-        err=True,
+        f"{len(grouping.singletons)} agents alone were not written"
     )
 
 
@@ -1132,9 +1126,9 @@ def _write_groups(
             f"{merged} merged clusters, {conflicts} frontmatter conflicts settled"
         )
         for line in out.widenings:
-            click.echo(f"agentmerge: warning: {target}: widening: {line}", err=True)
+            say(f"agentmerge: warning: {target}: widening: {line}")
         for line in (*out.left_out, *_target_findings(out.text, target_format)):
-            click.echo(f"agentmerge: warning: {target}: {line}", err=True)
+            say(f"agentmerge: warning: {target}: {line}")
 
 
 def _target_findings(text: str, target_format: str | None) -> list[str]:
@@ -1159,10 +1153,10 @@ def _warn_for_target(result: Any, text: str, target_format: str, output: str | N
     from agentmerge.library import target_notes
 
     for line in (*target_notes(result), *_target_findings(text, target_format)):
-        click.echo(f"agentmerge: warning: {line}", err=True)
+        say(f"agentmerge: warning: {line}")
     form = BY_NAME[target_format]
     if output is not None and not output.endswith(form.suffix):
-        click.echo(f"agentmerge: warning: {output}: a {form.title} is read from a file ending {form.suffix}", err=True)
+        say(f"agentmerge: warning: {output}: a {form.title} is read from a file ending {form.suffix}")
 
 
 def _report_path(folder: str, target: str) -> str:
@@ -1213,7 +1207,7 @@ def main(argv: list[str] | None = None) -> int:
         error.show()
         return EXIT_ERROR
     except click.exceptions.Abort:
-        click.echo("agentmerge: error: aborted", err=True)
+        say("agentmerge: error: aborted")
         return EXIT_ERROR
     except AgentMergeError as error:
         report_error(error)
@@ -1225,15 +1219,14 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except RecursionError:
-        click.echo("agentmerge: error: input nested too deeply to process", err=True)
+        say("agentmerge: error: input nested too deeply to process")
         return EXIT_ERROR
     except Exception as error:  # a defect, not bad input: say so in one line
         if os.environ.get("AGENTMERGE_DEBUG"):
             raise
-        click.echo(
+        say(
             f"agentmerge: error: internal error ({type(error).__name__}: {error}); "
-            "rerun with AGENTMERGE_DEBUG=1 and report it",
-            err=True,
+            "rerun with AGENTMERGE_DEBUG=1 and report it"
         )
         return EXIT_ERROR
     return code if isinstance(code, int) else EXIT_OK

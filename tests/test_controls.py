@@ -104,3 +104,30 @@ def test_visible_leaves_ordinary_text_alone() -> None:
     """Tabs, line breaks, accents, emoji and right-to-left script are not escaped."""
     text = "Tab\there\nnext line: café, 日本語, עברית, 🙂"
     assert visible(text) == text
+
+
+def test_every_message_on_stderr_is_one_line_with_control_characters_escaped(tmp_path: Path) -> None:
+    """Notes and warnings quote frontmatter (a tool's name, an agent's name) and file names, which
+    come from anyone: none reaches the terminal raw, and none can forge a line of its own. The
+    widening warning and the list of groups that refuses mixed inputs printed them raw."""
+    tools = f"Read, Grep{OSC_TITLE}z"
+    odd = tmp_path / "odd.md"
+    odd.write_text(
+        f'---\nname: "odd{CSI_CLEAR}\\nagentmerge: fine"\ndescription: Reviews code\ntools: {tools}\n---\n'
+        "# Review\n\n- Check the tests\n",
+        encoding="utf-8",
+    )
+    plain = tmp_path / "plain.md"
+    plain.write_text(
+        "---\nname: chef\ndescription: Cooks pasta\ntools: Read\n---\n# Kitchen\n\n- Boil the water first\n"
+    )
+    for args in (["consolidate", "--mixed"], ["consolidate"]):
+        done = CliRunner().invoke(cli, [*args, str(odd), str(plain)])
+        lines = done.stderr.splitlines()
+        for char in RAW:
+            assert char not in done.stderr, (args, repr(char))
+        assert not any(line.startswith("agentmerge: fine") for line in lines), lines
+    widened = CliRunner().invoke(cli, ["consolidate", "--mixed", str(odd), str(plain)]).stderr
+    assert "tool Grep\\x1b]0;pwned\\x07z (tools)" in widened
+    refused = CliRunner().invoke(cli, ["consolidate", str(odd), str(plain)]).stderr
+    assert "  odd\\x1b[2J\\nagentmerge: fine: " in refused
