@@ -1563,9 +1563,12 @@ def _overlaps(rows: list[Any]) -> Iterator[Finding]:
 
 
 def render_text(result: CheckResult) -> Iterator[str]:
-    """One line per finding, ``path:line:col: CODE message`` (ruff's shape), then a summary."""
+    """One line per finding, ``path:line:col: CODE message`` (ruff's shape), then a summary. A
+    path or a message quoting the file shows control characters and line breaks escaped."""
+    from agentmerge.render import one_line
+
     for f in result.findings:
-        yield f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}"
+        yield one_line(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}")
     fixable = sum(1 for f in result.findings if f.fixable)
     if result.findings:
         summary = f"Found {len(result.findings)} finding{'s' if len(result.findings) != 1 else ''}"

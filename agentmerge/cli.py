@@ -27,12 +27,12 @@ EXIT_ERROR = 2
 
 def say(line: str) -> None:
     """Print ``line`` on stderr as one line, control characters and line breaks escaped
-    (``render.visible``): a message may quote a file's name or its frontmatter, which come from
+    (``render.one_line``): a message may quote a file's name or its frontmatter, which come from
     anyone, and must neither drive the terminal nor forge a line of its own."""
     if not (line.isascii() and line.isprintable()):  # most lines: nothing to escape, no import
-        from agentmerge.render import visible
+        from agentmerge.render import one_line
 
-        line = visible(line).replace("\n", "\\n")
+        line = one_line(line)
     click.echo(line, err=True)
 
 

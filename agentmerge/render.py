@@ -39,6 +39,14 @@ def visible(text: str) -> str:
     return _INVISIBLE_RE.sub(_escape_invisible, text)
 
 
+def one_line(text: str) -> str:
+    """``visible`` for a line of its own (a message, a finding): line breaks show as ``\\n`` too,
+    so a file's name or text cannot start a line that looks like the tool's."""
+    if text.isascii() and text.isprintable():  # most lines: nothing to escape
+        return text
+    return visible(text).replace("\n", "\\n")
+
+
 def _escape_invisible(found: re.Match[str]) -> str:
     code = ord(found.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

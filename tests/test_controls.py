@@ -131,3 +131,16 @@ def test_every_message_on_stderr_is_one_line_with_control_characters_escaped(tmp
     assert "tool Grep\\x1b]0;pwned\\x07z (tools)" in widened
     refused = CliRunner().invoke(cli, ["consolidate", str(odd), str(plain)]).stderr
     assert "  odd\\x1b[2J\\nagentmerge: fine: " in refused
+
+
+def test_check_findings_show_a_file_name_escaped(tmp_path: Path) -> None:
+    """A finding names its file: a name with escapes or a line break stays one escaped line, on a
+    terminal too (click strips colour codes only when the output is not one, and never OSC)."""
+    name = f"r{OSC_TITLE}\nagentmerge: fine{CSI_CLEAR}.md"
+    (tmp_path / name).write_text("---\nname: [x\ndescription: d\n---\n- a\n", encoding="utf-8")
+    done = CliRunner().invoke(cli, ["check", str(tmp_path / name)], color=True)
+    assert done.exit_code == 1, done.output
+    for char in RAW:
+        assert char not in done.stdout, repr(char)
+    first = done.stdout.splitlines()[0]
+    assert first.startswith(f"{tmp_path}/r\\x1b]0;pwned\\x07\\nagentmerge: fine\\x1b[2J.md:2:")
