@@ -1614,7 +1614,11 @@ def check_to_dict(result: CheckResult) -> dict[str, Any]:
 
 
 def render_github(result: CheckResult) -> Iterator[str]:
-    """GitHub Actions workflow commands: one ``::error`` annotation per finding, on its file and line."""
+    """GitHub Actions workflow commands: one ``::error`` annotation per finding, on its file and line.
+    The message shows control characters escaped (``render.visible``): the job log would play a
+    file name's colour codes; the ``file`` property keeps the real name, which the annotation is on."""
+    from agentmerge.render import visible
+
     for f in result.findings:
         properties = ",".join(
             f"{key}={escape_workflow_property(value)}"
@@ -1625,7 +1629,8 @@ def render_github(result: CheckResult) -> Iterator[str]:
                 ("col", str(f.column)),
             )
         )
-        yield f"::error {properties}::{escape_workflow_data(f'{f.path}:{f.line}:{f.column}: {f.code} {f.message}')}"
+        message = visible(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}")
+        yield f"::error {properties}::{escape_workflow_data(message)}"
 
 
 def escape_workflow_data(text: str) -> str:

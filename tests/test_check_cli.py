@@ -101,6 +101,16 @@ def test_github_annotation_escapes_its_properties_and_message() -> None:
     assert line == "::error title=agentmerge (AM201),file=a%2Cb%3Ac.md,line=3,col=1::a,b:c.md:3:1: AM201 50%25 of%0Ait"
 
 
+def test_github_annotation_message_shows_control_characters_escaped() -> None:
+    """The job log plays colour codes: the message shows a file name's escaped, while the file
+    property keeps the real name the annotation is placed on."""
+    from agentmerge.check import CheckResult, Finding
+
+    path = "r\x1b[31m.md"
+    (line,) = render_github(CheckResult((path,), (Finding(path, 2, 1, "AM101", "not valid"),)))
+    assert line == "::error title=agentmerge (AM101),file=r\x1b[31m.md,line=2,col=1::r\\x1b[31m.md:2:1: AM101 not valid"
+
+
 def test_select_and_ignore_on_the_command_line(repo: Path) -> None:
     """--select keeps only the chosen codes or prefixes; --ignore drops codes, the more specific winning."""
     out = run_cli("check", "--select", "AM1", ".", cwd=repo).stdout
