@@ -42,8 +42,6 @@ def visible(text: str) -> str:
 def one_line(text: str) -> str:
     """``visible`` for a line of its own (a message, a finding): line breaks show as ``\\n`` too,
     so a file's name or text cannot start a line that looks like the tool's."""
-    if text.isascii() and text.isprintable():  # most lines: nothing to escape
-        return text
     return visible(text).replace("\n", "\\n")
 
 

@@ -209,6 +209,21 @@ def _config_from_table(settings: Settings) -> tuple[ReviewConfig, list[Diagnosti
 # The review
 
 
+def _blobs(changes: Sequence[FileChange]) -> list[str]:
+    """The blob ids of both sides of ``changes``."""
+    return [b for c in changes for b in (c.old_blob, c.new_blob) if b]
+
+
+class _Wanted(NamedTuple):
+    """A changed file that may be an agent file, and what reading it costs."""
+
+    change: FileChange
+    named: bool | None
+    """Whether its paths make it an agent file (None: its content may)."""
+    size: int
+    """Bytes of its two sides that would be read (``_Sides.size``)."""
+
+
 class _Sides:
     """The old and new bytes of changed files: blobs read from git a batch at a time, none larger
     than an agent file can be (a pull request's data files and images are never loaded)."""
@@ -216,14 +231,13 @@ class _Sides:
     def __init__(self, root: Path, changes: Sequence[FileChange], worktree: bool) -> None:
         self.root = root
         self.worktree = worktree
-        self.sizes = blob_sizes(root, [b for c in changes for b in (c.old_blob, c.new_blob) if b])
+        self.sizes = blob_sizes(root, _blobs(changes))
         self.blobs: dict[str, bytes] = {}
 
     def load(self, changes: Sequence[FileChange]) -> None:
         """Read the blobs of ``changes`` (and forget those read before)."""
         self.blobs = {}  # dropped before the next batch is read
-        wanted = [b for c in changes for b in (c.old_blob, c.new_blob) if b]
-        self.blobs = read_blobs(self.root, [b for b in wanted if self.sizes.get(b, 0) <= MAX_FILE_BYTES])
+        self.blobs = read_blobs(self.root, [b for b in _blobs(changes) if self.sizes.get(b, 0) <= MAX_FILE_BYTES])
 
     def size(self, change: FileChange) -> int:
         """Bytes of both sides of ``change`` that would be read, as git or the working tree has
@@ -234,23 +248,20 @@ class _Sides:
                 found.append((self.root / change.path).lstat().st_size)
         return sum(size for size in found if size <= MAX_FILE_BYTES)
 
-    def batches(
-        self, wanted: Sequence[tuple[FileChange, bool | None]]
-    ) -> Iterator[list[tuple[FileChange, bool | None]]]:
-        """``wanted`` (changes with whether their paths name them agents) in order, in runs of
-        about READ_AT_ONCE bytes, each run's blobs loaded before it is given."""
-        batch: list[tuple[FileChange, bool | None]] = []
+    def batches(self, wanted: Sequence[_Wanted]) -> Iterator[list[_Wanted]]:
+        """``wanted`` in order, in runs of about READ_AT_ONCE bytes, each run's blobs loaded
+        before it is given."""
+        batch: list[_Wanted] = []
         held = 0
         for found in wanted:
-            size = self.size(found[0])
-            if batch and held + size > READ_AT_ONCE:
-                self.load([change for change, _ in batch])
+            if batch and held + found.size > READ_AT_ONCE:
+                self.load([w.change for w in batch])
                 yield batch
                 batch, held = [], 0
             batch.append(found)
-            held += size
+            held += found.size
         if batch:
-            self.load([change for change, _ in batch])
+            self.load([w.change for w in batch])
             yield batch
         self.blobs = {}
 
@@ -282,7 +293,7 @@ class _Budget:
 
     def check_named(self, files: int, size: int) -> None:
         """Refuse at once a change whose files named as agents are more than a review reads."""
-        if files > MAX_REVIEW_FILES or size > MAX_REVIEW_BYTES:
+        if _past_limits(files, size, 0):
             raise _too_much(f"{files:,} agent files ({size / 1e6:.1f} MB), more")
 
     def spend(self, *, files: int = 0, size: int = 0, items: int = 0) -> None:
@@ -290,8 +301,12 @@ class _Budget:
         self.files += files
         self.size += size
         self.items += items
-        if self.files > MAX_REVIEW_FILES or self.size > MAX_REVIEW_BYTES or self.items > MAX_REVIEW_ITEMS:
+        if _past_limits(self.files, self.size, self.items):
             raise _too_much("more agent files")
+
+
+def _past_limits(files: int, size: int, items: int) -> bool:
+    return files > MAX_REVIEW_FILES or size > MAX_REVIEW_BYTES or items > MAX_REVIEW_ITEMS
 
 
 def _too_much(found: str) -> AgentMergeError:
@@ -418,18 +433,19 @@ def review(
         )
         for change in changes
     ]
-    wanted = [(change, named) for change, named in decided if named is not False]
-    sides = _Sides(root, [change for change, _ in wanted], new_side is None)
+    maybe = [(change, named) for change, named in decided if named is not False]
+    sides = _Sides(root, [change for change, _ in maybe], new_side is None)
+    wanted = [_Wanted(change, named, sides.size(change)) for change, named in maybe]
     # Files their paths make agents are counted before anything is read; all are read and counted
     # before any is diffed (what costs most), so a change a review does not take costs little.
-    named = [change for change, is_named in wanted if is_named]
+    named = [w for w in wanted if w.named]
     budget = _Budget()
-    budget.check_named(len(named), sum(map(sides.size, named)))
+    budget.check_named(len(named), sum(w.size for w in named))
     found = [
         read
         for batch in sides.batches(wanted)
-        for change, is_named in batch
-        if (read := _read_file(change, is_named, sides, budget)) is not None
+        for w in batch
+        if (read := _read_file(w.change, w.named, sides, budget)) is not None
     ]
     reviews = [_review_file(read, threshold) if isinstance(read, _Read) else read for read in found]
     reviews.sort(key=lambda r: r.path)

@@ -144,3 +144,31 @@ def test_check_findings_show_a_file_name_escaped(tmp_path: Path) -> None:
         assert char not in done.stdout, repr(char)
     first = done.stdout.splitlines()[0]
     assert first.startswith(f"{tmp_path}/r\\x1b]0;pwned\\x07\\nagentmerge: fine\\x1b[2J.md:2:")
+
+
+def test_every_stderr_line_of_the_cli_goes_through_say() -> None:
+    """The escaping of messages holds for every message only while each goes through ``cli.say``:
+    nothing else in the command-line module writes to stderr but the status line, which shows its
+    own fixed words and counts."""
+    import ast
+    import inspect
+
+    import agentmerge.cli
+
+    tree = ast.parse(inspect.getsource(agentmerge.cli))
+    allowed = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in ("say", "StatusLine")
+        for inner in ast.walk(node)
+    }
+    writers = [
+        node.lineno
+        for node in ast.walk(tree)
+        if id(node) not in allowed
+        and (
+            (isinstance(node, ast.Call) and any(k.arg == "err" for k in node.keywords))
+            or (isinstance(node, ast.Attribute) and node.attr == "stderr")
+        )
+    ]
+    assert writers == []
