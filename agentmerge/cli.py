@@ -401,6 +401,8 @@ def review_command(
             click.echo(actions_failure(context, error))
         raise
     report_warnings(report.config_warnings)
+    if report.base_config is not None:
+        say("agentmerge: note: the base's settings pick other agent files than the change's; both sets are reviewed")
     for f in report.files:
         report_warnings(f.warnings)
 

@@ -8,6 +8,7 @@ a command with settings of its own reads them from a sub-table named after it
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,20 +54,38 @@ class Settings:
         return value
 
 
-def read_settings(folder: Path) -> Settings:
+def read_settings(folder: Path, *, links: bool = True) -> Settings:
     """The settings in ``folder``: ``.agentmerge.toml`` wins over ``pyproject.toml``'s
     ``[tool.agentmerge]``; a ``pyproject.toml`` without that table does not count.
 
+    With ``links`` false a settings file that is a symbolic link is not read: ``review`` reads the
+    settings of a checkout anyone may send, whose link could name any file of the machine.
     Raises InputError, with the line, for a file that is not valid TOML.
     """
-    for name in SETTINGS_FILES:
+
+    def read(name: str) -> bytes | None:
         path = folder / name
-        if not path.is_file():
-            continue
+        if not path.is_file() or (not links and path.is_symlink()):
+            return None
         with path.open("rb") as stream:
-            raw = stream.read(MAX_SETTINGS_BYTES + 1)
+            return stream.read(MAX_SETTINGS_BYTES + 1)
+
+    return settings_from(read, str(folder))
+
+
+def settings_from(read: Callable[[str], bytes | None], folder: str = "") -> Settings:
+    """The settings of the first of SETTINGS_FILES that ``read`` gives bytes for (None: there is no
+    such file), read as ``read_settings`` reads a folder's; ``read`` need give no more than
+    MAX_SETTINGS_BYTES and one byte.
+
+    Raises InputError, with the line, for a file that is not valid TOML or is too large.
+    """
+    for name in SETTINGS_FILES:
+        raw = read(name)
+        if raw is None:
+            continue
         if len(raw) > MAX_SETTINGS_BYTES:
-            raise InputError(name, 0, f"is over {MAX_SETTINGS_BYTES // 1024} KiB, more than a settings file holds")
+            raise too_large_settings(name)
         text = raw.decode("utf-8", "replace")
         if name == "pyproject.toml" and not names_agentmerge(text):
             continue
@@ -77,8 +96,13 @@ def read_settings(folder: Path) -> Settings:
             table = {k: v for k, v in data.items() if k != "tool"}
         if not isinstance(table, dict) or (name == "pyproject.toml" and not table):
             continue
-        return Settings(table, name, text, str(folder))
+        return Settings(table, name, text, folder)
     return Settings()
+
+
+def too_large_settings(name: str) -> InputError:
+    """The error for a settings file over MAX_SETTINGS_BYTES."""
+    return InputError(name, 0, f"is over {MAX_SETTINGS_BYTES // 1024} KiB, more than a settings file holds")
 
 
 _HEADER_RE = re.compile(r"[ \t]*\[\[?([^\]\n]*)\]")

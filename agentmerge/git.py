@@ -319,6 +319,20 @@ def _parse_raw(raw: bytes, *, worktree: bool = False) -> list[FileChange]:
     return changes
 
 
+def tree_files(root: Path, commit: str, paths: Sequence[str]) -> dict[str, tuple[str, int]]:
+    """The blob id and size of each of ``paths`` (from the repository's root) that is a regular
+    file in ``commit``; a symbolic link, a folder or a submodule there is left out, as is a path
+    the commit does not have."""
+    out = _git(["ls-tree", "-z", "-l", "--full-tree", commit, "--", *paths], root, env=LITERAL_PATHSPECS)
+    found: dict[str, tuple[str, int]] = {}
+    for entry in out.split(b"\0"):
+        info, _, name = entry.partition(b"\t")
+        fields = info.split()
+        if len(fields) == 4 and fields[0] in (b"100644", b"100755") and fields[3].isdigit():
+            found[name.decode("utf-8", "surrogateescape")] = (fields[2].decode("ascii"), int(fields[3]))
+    return found
+
+
 def blob_sizes(root: Path, blobs: Sequence[str]) -> dict[str, int]:
     """The size in bytes of each git blob (``git cat-file --batch-check``), without reading it;
     a missing blob is left out."""

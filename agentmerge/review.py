@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from agentmerge.config import Settings, read_settings
+from agentmerge.config import (
+    MAX_SETTINGS_BYTES,
+    SETTINGS_FILES,
+    Settings,
+    read_settings,
+    settings_from,
+    too_large_settings,
+)
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.filesystem import MAX_FILE_BYTES, read_bytes, too_large
 from agentmerge.formats import DEFAULT_AGENT_GLOBS, agent_by_content, agent_by_path, glob_parts
@@ -35,6 +42,7 @@ from agentmerge.git import (
     ref_exists,
     repository_root,
     resolve_commit,
+    tree_files,
     working_tree_dirty,
 )
 from agentmerge.model import Agent, Diagnostic
@@ -136,7 +144,11 @@ class Review:
     files: tuple[FileReview, ...]
     """The changed agent files, sorted by path."""
     config: ReviewConfig = field(default_factory=ReviewConfig)
-    """The recognition rules that picked the files."""
+    """The recognition rules of the new side's settings, which picked the files together with
+    ``base_config``."""
+    base_config: ReviewConfig | None = None
+    """The recognition rules of the base's settings, when they differ from the new side's: a file
+    either makes an agent file is reviewed, so a change cannot hide a file from its own review."""
 
     config_warnings: tuple[Diagnostic, ...] = ()
     """What was wrong in the settings file and ignored (unknown keys), when review read it."""
@@ -158,16 +170,56 @@ class Review:
 
 def load_config(root: Path) -> tuple[ReviewConfig, list[Diagnostic]]:
     """Read the review settings from ``.agentmerge.toml`` or pyproject.toml's ``[tool.agentmerge]``
-    (``config.read_settings``).
+    in the folder ``root`` (``config.read_settings``).
 
     ``.agentmerge.toml`` wins when both exist; in it the keys may stand at the top level or under
     ``[tool.agentmerge]``. Unknown keys are reported as warnings (other commands read their own
     keys from sub-tables of the same table); a malformed file or a wrongly typed value is an error.
     """
-    settings = read_settings(root)
-    if not settings.source:
-        return ReviewConfig(), []
-    return _config_from_table(settings)
+    return _config(read_settings(root))
+
+
+def _config(settings: Settings) -> tuple[ReviewConfig, list[Diagnostic]]:
+    return _config_from_table(settings) if settings.source else (ReviewConfig(), [])
+
+
+def _worktree_config(root: Path) -> tuple[ReviewConfig, list[Diagnostic]]:
+    """The settings of the working tree under review; a settings file there that is a symbolic
+    link is not followed (it could name any file of the machine) but reported."""
+    config, warnings = _config(read_settings(root, links=False))
+    links = [
+        Diagnostic(name, 0, "is a symbolic link, which review does not follow; its settings are not read")
+        for name in SETTINGS_FILES
+        if (root / name).is_symlink()
+    ]
+    return config, [*links, *warnings]
+
+
+def _commit_config(root: Path, commit: str) -> tuple[ReviewConfig, list[Diagnostic]]:
+    """The settings of ``commit``, read from git: only a regular file counts, as in a checkout
+    that does not follow links."""
+    found = tree_files(root, commit, SETTINGS_FILES)
+    blobs = read_blobs(root, [blob for blob, size in found.values() if size <= MAX_SETTINGS_BYTES])
+
+    def read(name: str) -> bytes | None:
+        if name not in found:
+            return None
+        blob, size = found[name]
+        if size > MAX_SETTINGS_BYTES:  # not read
+            raise too_large_settings(name)
+        return blobs.get(blob)
+
+    return _config(settings_from(read))
+
+
+def _base_config(root: Path, commit: str, short: str) -> tuple[ReviewConfig | None, list[Diagnostic]]:
+    """The settings of the base ``commit``; settings there that cannot be read are reported and
+    left out, since the change under review may be what mends them."""
+    try:
+        return _commit_config(root, commit)[0], []
+    except InputError as error:
+        note = f"in the base commit {short}: {error.message}; only the new side's settings apply"
+        return None, [Diagnostic(error.path, error.line, note)]
 
 
 def _config_from_table(settings: Settings) -> tuple[ReviewConfig, list[Diagnostic]]:
@@ -372,6 +424,21 @@ def _review_file(read: _Read, threshold: float | None) -> FileReview:
     )
 
 
+def _named(change: FileChange, rules: Sequence[ReviewConfig]) -> bool | None:
+    """Whether the paths of ``change`` make it an agent file under any of ``rules`` (None: its
+    content may; False: none reads it)."""
+    found = [
+        agent_by_path(
+            (change.old_path, change.path),
+            globs=config.agent_globs,
+            exclude=config.exclude_globs,
+            by_content=config.detect_by_content,
+        )
+        for config in rules
+    ]
+    return True if True in found else None if None in found else False
+
+
 def _refuse_revision_as_path(root: Path, cwd: Path, spec: str) -> None:
     """Stop when PATHSPEC ``spec`` is no path here but names a commit: ``review main HEAD`` means
     two revisions, and read as paths they would match nothing and report no change at all."""
@@ -404,9 +471,6 @@ def review(
     """
 
     root = repository_root(cwd)
-    config_warnings: list[Diagnostic] = []
-    if config is None:
-        config, config_warnings = load_config(root)
     if not ref_exists(root, "HEAD"):
         raise AgentMergeError("", 0, "the repository has no commits yet; commit once, then review")
     for spec in pathspecs:
@@ -418,21 +482,19 @@ def review(
     start = merge_base(root, base_commit, head_commit, base_rev=base_rev, head_rev=head_rev)
     # A clean working tree is HEAD: name the commit rather than "the working tree".
     new_side = head_commit if head or not working_tree_dirty(root) else None
+    # The settings of both sides pick the files: a change can widen what its review reads, never
+    # narrow it (a pull request's settings could otherwise exclude its own agent files).
+    config_warnings: list[Diagnostic] = []
+    base_config: ReviewConfig | None = None
+    if config is None:
+        config, config_warnings = _commit_config(root, new_side) if new_side else _worktree_config(root)
+        base_config, base_warnings = _base_config(root, start, start[:12])
+        config_warnings += base_warnings
+    rules = [config] if base_config in (None, config) else [config, base_config]
 
     changes = changed_files(root, start, new_side, pathspecs, cwd=Path(cwd).resolve())
     # Only a file its paths make an agent file, or whose content may, is read at all.
-    decided = [
-        (
-            change,
-            agent_by_path(
-                (change.old_path, change.path),
-                globs=config.agent_globs,
-                exclude=config.exclude_globs,
-                by_content=config.detect_by_content,
-            ),
-        )
-        for change in changes
-    ]
+    decided = [(change, _named(change, rules)) for change in changes]
     maybe = [(change, named) for change, named in decided if named is not False]
     sides = _Sides(root, [change for change, _ in maybe], new_side is None)
     wanted = [_Wanted(change, named, sides.size(change)) for change, named in maybe]
@@ -457,6 +519,7 @@ def review(
         head_rev=head_rev,
         files=tuple(reviews),
         config=config,
+        base_config=None if len(rules) == 1 else base_config,
         config_warnings=tuple(config_warnings),
         base_name=base_name or base_rev,
         head_name=head_name or head_rev,
@@ -480,6 +543,7 @@ def review_to_dict(report: Review) -> dict[str, Any]:
         "base_name": report.base_name or report.base_rev,
         "head_name": (report.head_name or report.head_rev) if report.head else "working tree",
         "config": report.config.source or None,
+        "base_config": report.base_config.source or "defaults" if report.base_config else None,
         "files": [
             {
                 "path": f.path,

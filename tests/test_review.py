@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import agentmerge.diff
+import agentmerge.review
 from agentmerge.errors import AgentMergeError
 from agentmerge.formats import DEFAULT_AGENT_GLOBS, glob_regex, looks_like_agent, matches_any
 from agentmerge.git import blob_sizes, changed_files
@@ -462,9 +463,9 @@ def test_a_glob_in_the_settings_cannot_make_review_run_for_minutes(tmp_path: Pat
     expression took 33 s on such a name of 150 characters, growing with its length to the seventh
     power, so this one would run for hours)."""
     name = "a" * 250 + "b.md"
-    repo = new_repo(tmp_path / "repo", {"x.md": "x\n"})
     globs = '["*a*a*a*a*a*c*b.md", "' + "**/" * 14 + 'y.md"]'
-    write(repo, "pyproject.toml", f"[tool.agentmerge]\nagent-globs = {globs}\ndetect-by-content = false\n")
+    settings = f"[tool.agentmerge]\nagent-globs = {globs}\ndetect-by-content = false\n"
+    repo = new_repo(tmp_path / "repo", {"x.md": "x\n", "pyproject.toml": settings})
     write(repo, name, "---\nname: a\ndescription: b\n---\n\n- Do x.\n")
     write(repo, "/".join(["d"] * 40) + "/z.md", "z\n")
     git(repo, "add", ".")
@@ -540,16 +541,105 @@ def test_deleted_agent_found_by_its_old_content(tmp_path: Path) -> None:
 def test_pyproject_settings_replace_the_globs(tmp_path: Path) -> None:
     """[tool.agentmerge] agent-globs and exclude-globs decide which files are agents."""
     repo = make_review_repo(tmp_path)
-    write(
-        repo,
-        "pyproject.toml",
-        '[project]\nname = "x"\n\n[tool.agentmerge]\nagent-globs = ["docs/*.md", ".claude/agents/**"]\n'
-        'exclude-globs = [".claude/agents/backend.md"]\ndetect-by-content = false\n',
-    )
+    commit_on_main(repo, "pyproject.toml", NARROW_SETTINGS)
     _, out, _ = run_cli("review", "--base", "main", "--format", "json", cwd=repo)
     data = json.loads(out)
-    assert data["config"] == "pyproject.toml"
+    assert (data["config"], data["base_config"]) == ("pyproject.toml", None)
     assert [f["path"] for f in data["files"]] == [".claude/agents/api-engineer.md", "docs/guide.md"]
+
+
+NARROW_SETTINGS = (
+    '[project]\nname = "x"\n\n[tool.agentmerge]\nagent-globs = ["docs/*.md", ".claude/agents/**"]\n'
+    'exclude-globs = [".claude/agents/backend.md"]\ndetect-by-content = false\n'
+)
+
+
+def commit_on_main(repo: Path, path: str, text: str) -> None:
+    """Commit ``path`` on main and merge main into the checked-out feature branch: both sides have it."""
+    git(repo, "checkout", "-q", "main")
+    write(repo, path, text)
+    git(repo, "add", path)
+    git(repo, "commit", "-q", "-m", "settings")
+    git(repo, "checkout", "-q", "feature")
+    git(repo, "merge", "-q", "--no-edit", "main")
+
+
+def test_a_change_cannot_narrow_its_own_review(tmp_path: Path) -> None:
+    """Settings the change brings apply together with the base's: a pull request that excludes its
+    own agent files, or turns review off for them, is still reviewed in full, and told so."""
+    repo = make_review_repo(tmp_path)
+    everything = sorted(EXPECTED_STATUSES)
+    write(
+        repo, ".agentmerge.toml", 'agent-globs = ["nothing/*.md"]\nexclude-globs = ["**"]\ndetect-by-content = false\n'
+    )
+    git(repo, "add", ".agentmerge.toml")
+    git(repo, "commit", "-q", "-m", "hide the agents")
+    for where in (["--head", "feature"], []):
+        code, out, err = run_cli("review", "--base", "main", *where, "--format", "json", cwd=repo)
+        assert code == 0, err
+        data = json.loads(out)
+        assert [f["path"] for f in data["files"]] == everything
+        assert (data["config"], data["base_config"]) == (".agentmerge.toml", "defaults")
+        assert "agentmerge: note: the base's settings pick other agent files than the change's" in err
+
+
+def test_a_change_can_widen_its_review(tmp_path: Path) -> None:
+    """A glob the change adds picks files the base's settings do not."""
+    repo = make_review_repo(tmp_path)
+    commit_on_main(repo, "pyproject.toml", NARROW_SETTINGS)
+    write(repo, "pyproject.toml", NARROW_SETTINGS.replace('"docs/*.md", ', '"docs/*.md", "*.md", '))
+    _, out, _ = run_cli("review", "--base", "main", "--format", "json", cwd=repo)
+    paths = [f["path"] for f in json.loads(out)["files"]]
+    # "*.md" holds no slash, so it matches at any depth, as in .gitignore; backend.md stays excluded.
+    assert paths == [".claude/agents/api-engineer.md", ".github/agents/reviewer.agent.md", "README.md", "docs/guide.md"]
+
+
+def test_settings_on_the_head_commit_are_read_from_git_not_the_checkout(tmp_path: Path) -> None:
+    """Between two commits the new side's settings are the head commit's, whatever the working tree
+    holds; the working tree's count only when it is what is reviewed."""
+    repo = make_review_repo(tmp_path)
+    commit_on_main(repo, "pyproject.toml", NARROW_SETTINGS)
+    write(repo, "pyproject.toml", NARROW_SETTINGS.replace('"docs/*.md", ', '"docs/*.md", "*.md", '))
+    _, out, _ = run_cli("review", "--base", "main", "--head", "feature", "--format", "json", cwd=repo)
+    assert [f["path"] for f in json.loads(out)["files"]] == [".claude/agents/api-engineer.md", "docs/guide.md"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges on Windows")
+def test_a_settings_file_that_is_a_link_is_not_followed(tmp_path: Path) -> None:
+    """A reviewed checkout's ``.agentmerge.toml`` that links elsewhere (any file of the machine) is
+    not read, in the working tree (with a warning) or in a commit (git keeps the link, not a file)."""
+    repo = make_review_repo(tmp_path)
+    outside = tmp_path / "outside.toml"
+    outside.write_text('agent-globs = ["docs/*.md"]\ndetect-by-content = false\nsecret-key = 1\n', encoding="utf-8")
+    (repo / ".agentmerge.toml").symlink_to(outside)
+    code, out, err = run_cli("review", "--base", "main", "--format", "json", cwd=repo)
+    assert code == 0, err
+    assert [f["path"] for f in json.loads(out)["files"]] == sorted(EXPECTED_STATUSES)
+    assert "agentmerge: warning: .agentmerge.toml: is a symbolic link, which review does not follow" in err
+    assert "secret-key" not in err
+    git(repo, "add", ".agentmerge.toml")
+    git(repo, "commit", "-q", "-m", "link")
+    code, out, err = run_cli("review", "--base", "main", "--head", "feature", "--format", "json", cwd=repo)
+    assert code == 0, err
+    assert json.loads(out)["config"] is None
+    assert [f["path"] for f in json.loads(out)["files"]] == sorted(EXPECTED_STATUSES)
+
+
+def test_unreadable_settings_on_the_base_are_a_warning(tmp_path: Path) -> None:
+    """The change under review may be what mends the base's settings: they are reported and left out."""
+    repo = make_review_repo(tmp_path)
+    commit_on_main(repo, ".agentmerge.toml", 'agent-globs = ["a.md"\n')
+    write(repo, ".agentmerge.toml", 'agent-globs = [".claude/agents/**"]\ndetect-by-content = false\n')
+    code, out, err = run_cli("review", "--base", "main", "--format", "json", cwd=repo)
+    assert code == 0, err
+    assert [f["path"] for f in json.loads(out)["files"]] == [
+        ".claude/agents/api-engineer.md",
+        ".claude/agents/backend.md",
+    ]
+    assert re.search(
+        r"agentmerge: warning: \.agentmerge\.toml(:\d+)?: in the base commit [0-9a-f]{12}: is not valid TOML", err
+    ), err
+    assert "only the new side's settings apply" in err
 
 
 def test_agentmerge_toml_wins_over_pyproject(tmp_path: Path) -> None:
@@ -936,3 +1026,25 @@ def test_a_github_review_that_cannot_run_says_why_on_the_page(tmp_path: Path, mo
     line = actions_failure(context, InputError("a````b%\n.md", 3, "is not valid"))
     assert line == "::error title=agentmerge review::a````b%25%0A.md:3: is not valid"
     assert summary.read_text().endswith("`````\na````b%\n.md:3: is not valid\n`````\n")
+
+
+def test_a_too_large_settings_file_in_a_commit_is_never_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git is asked the settings file's size first: one past the limit is an error on the new side
+    (exit 2, naming it) and a warning on the base, and its bytes are never loaded."""
+    repo = make_review_repo(tmp_path)
+    write(repo, ".agentmerge.toml", "# padding\n" * 30_000 + 'agent-globs = ["*.md"]\n')
+    git(repo, "add", ".agentmerge.toml")
+    git(repo, "commit", "-q", "-m", "large settings")
+    big = git(repo, "rev-parse", "HEAD:.agentmerge.toml").strip()
+    git(repo, "rm", "-q", ".agentmerge.toml")
+    git(repo, "commit", "-q", "-m", "no settings")
+    asked: list[str] = []
+    read = agentmerge.review.read_blobs
+    monkeypatch.setattr("agentmerge.review.read_blobs", lambda root, blobs: asked.extend(blobs) or read(root, blobs))
+    code, _, err = run_cli("review", "--base", "main", "--head", "HEAD~1", cwd=repo)
+    assert (code, err) == (2, "agentmerge: error: .agentmerge.toml: is over 256 KiB, more than a settings file holds\n")
+    code, _, err = run_cli("review", "--base", "HEAD~1", "--head", "HEAD", cwd=repo)
+    assert code == 0
+    assert "agentmerge: warning: .agentmerge.toml: in the base commit" in err
+    assert "is over 256 KiB" in err
+    assert big not in asked
