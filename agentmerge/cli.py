@@ -369,12 +369,12 @@ def review_command(
     *.chatmode.md, .github/agents/**, *.mdc, *.instructions.md, *.prompt.md,
     AGENTS.md, CLAUDE.md, GEMINI.md, .github/copilot-instructions.md, .cursorrules) and by content
     (frontmatter with name and description); [tool.agentmerge] agent-globs in pyproject.toml or
-    .agentmerge.toml replaces the globs. PATHSPEC limits the files looked at, as in git diff.
+    .agentmerge.toml replaces the globs, and a file either side's settings pick is reviewed.
+    PATHSPEC limits the files looked at, as in git diff.
     Exit 0 when the report was made, 2 on error, and with --exit-code 1 when anything changed.
     """
     from agentmerge.github import actions_failure, actions_step, github_context
-    from agentmerge.render import to_json
-    from agentmerge.review import render_review_markdown, render_review_text, review, review_to_dict
+    from agentmerge.review import render_review_json, render_review_markdown, render_review_text, review
 
     if comment and not github:
         raise click.UsageError("--comment works with --github only")
@@ -407,7 +407,8 @@ def review_command(
         report_warnings(f.warnings)
 
     if fmt == "json":
-        click.echo(to_json(review_to_dict(report)), nl=False)
+        for piece in render_review_json(report):
+            click.echo(piece, nl=False)
     elif fmt == "markdown":
         click.echo(render_review_markdown(report, limit=max_chars), nl=False)
     else:

@@ -532,8 +532,28 @@ def review(
 
 def review_to_dict(report: Review) -> dict[str, Any]:
     """Return the review as JSON-ready data (review JSON, version 1)."""
-    from agentmerge.render import diff_to_dict
+    return {**_review_header(report), "files": [_file_to_dict(f) for f in report.files]}
 
+
+def render_review_json(report: Review) -> Iterator[str]:
+    """The review JSON in pieces, one per file: exactly ``to_json(review_to_dict(report))``, never
+    held whole (a review of a thousand added agents is 50 MB of JSON). JSON strings hold no raw
+    line breaks, so indenting each line of a file's own dump by two levels places it in ``files``."""
+    from agentmerge.render import to_json
+
+    whole = to_json({**_review_header(report), "files": []})
+    if not report.files:
+        yield whole
+        return
+    opening = whole[: whole.rindex("[]")] + "[\n    "
+    for n, f in enumerate(report.files):
+        entry = to_json(_file_to_dict(f)).rstrip("\n").replace("\n", "\n    ")
+        yield (opening if n == 0 else ",\n    ") + entry
+    yield "\n  ]\n}\n"
+
+
+def _review_header(report: Review) -> dict[str, Any]:
+    """The review JSON's keys before ``files``."""
     return {
         "version": 1,
         "base": report.base,
@@ -543,20 +563,22 @@ def review_to_dict(report: Review) -> dict[str, Any]:
         "base_name": report.base_name or report.base_rev,
         "head_name": (report.head_name or report.head_rev) if report.head else "working tree",
         "config": report.config.source or None,
-        "base_config": report.base_config.source or "defaults" if report.base_config else None,
-        "files": [
-            {
-                "path": f.path,
-                "old_path": f.old_path,
-                "status": f.status,
-                "similarity": f.similarity,
-                "identical": (f.diff.identical if f.diff is not None else None),
-                "error": f.problem or None,
-                "warnings": [{"line": w.line, "message": w.message} for w in f.warnings],
-                "diff": diff_to_dict(f.diff) if f.diff is not None else None,
-            }
-            for f in report.files
-        ],
+        "base_config": (report.base_config.source or "defaults") if report.base_config else None,
+    }
+
+
+def _file_to_dict(f: FileReview) -> dict[str, Any]:
+    from agentmerge.render import diff_to_dict
+
+    return {
+        "path": f.path,
+        "old_path": f.old_path,
+        "status": f.status,
+        "similarity": f.similarity,
+        "identical": (f.diff.identical if f.diff is not None else None),
+        "error": f.problem or None,
+        "warnings": [{"line": w.line, "message": w.message} for w in f.warnings],
+        "diff": diff_to_dict(f.diff) if f.diff is not None else None,
     }
 
 

@@ -1048,3 +1048,19 @@ def test_a_too_large_settings_file_in_a_commit_is_never_read(tmp_path: Path, mon
     assert "agentmerge: warning: .agentmerge.toml: in the base commit" in err
     assert "is over 256 KiB" in err
     assert big not in asked
+
+
+def test_review_json_is_written_a_file_at_a_time_and_reads_as_one_document(tmp_path: Path) -> None:
+    """The CLI writes review JSON in pieces (``render_review_json``, one per file), never the whole
+    document at once; the bytes are those of the document dumped whole, with files and without."""
+    from agentmerge.render import to_json
+    from agentmerge.review import render_review_json, review_to_dict
+
+    repo = make_review_repo(tmp_path)
+    for pathspecs in ((), ("nothing-here",)):
+        report = review(repo, base="main", pathspecs=pathspecs)
+        pieces = list(render_review_json(report))
+        assert len(pieces) == len(report.files) + 1 if report.files else len(pieces) == 1
+        assert "".join(pieces) == to_json(review_to_dict(report))
+    _, out, _ = run_cli("review", "--base", "main", "--format", "json", cwd=repo)
+    assert out == to_json(review_to_dict(review(repo, base="main")))
