@@ -212,13 +212,13 @@ def _commit_config(root: Path, commit: str) -> tuple[ReviewConfig, list[Diagnost
     return _config(settings_from(read))
 
 
-def _base_config(root: Path, commit: str, short: str) -> tuple[ReviewConfig | None, list[Diagnostic]]:
+def _base_config(root: Path, commit: str) -> tuple[ReviewConfig | None, list[Diagnostic]]:
     """The settings of the base ``commit``; settings there that cannot be read are reported and
     left out, since the change under review may be what mends them."""
     try:
         return _commit_config(root, commit)[0], []
     except InputError as error:
-        note = f"in the base commit {short}: {error.message}; only the new side's settings apply"
+        note = f"in the base commit {commit[:12]}: {error.message}; only the new side's settings apply"
         return None, [Diagnostic(error.path, error.line, note)]
 
 
@@ -488,7 +488,7 @@ def review(
     base_config: ReviewConfig | None = None
     if config is None:
         config, config_warnings = _commit_config(root, new_side) if new_side else _worktree_config(root)
-        base_config, base_warnings = _base_config(root, start, start[:12])
+        base_config, base_warnings = _base_config(root, start)
         config_warnings += base_warnings
     rules = [config] if base_config in (None, config) else [config, base_config]
 
