@@ -31,7 +31,7 @@ from typing import Any
 
 from agentmerge.lexicon import TITLE_FILLER_WORDS
 from agentmerge.match import ratio
-from agentmerge.text import compare_form, label_body, lead_label, normalize, stem, terms
+from agentmerge.text import compare_form, label_body, lead_label, normalize, stem, terms, without_ordinal
 
 FEATURES: tuple[str, ...] = (
     "bias",
@@ -329,15 +329,19 @@ _TITLE_FILLER = frozenset(stem(w) for w in TITLE_FILLER_WORDS)
 
 @lru_cache(maxsize=4096)
 def title_terms(title: str | None) -> frozenset[str]:
-    """The terms of a section title that name its topic (``terms`` without "core", "key", ...)."""
+    """The terms of a section title (``terms`` without "core", "key", ...), its sequence number
+    included: section alignment reads "3. Tests" and "Testing" as two titles, each with a term of
+    its own, which align only when their content agrees (a numbered section belongs to a sequence)."""
     return frozenset(t for t in terms(title or "") if t not in _TITLE_FILLER)
 
 
 def title_overlap(a: str | None, b: str | None) -> float:
-    """Dice overlap of two section titles' topic terms; 1.0 for two untitled (root) sections."""
+    """Dice overlap of two section titles' topic terms, a sequence number left out (the third
+    sections of two inputs need not be about one thing: ``text.without_ordinal``); 1.0 for two
+    untitled (root) sections."""
     if a is None or b is None:
         return 1.0 if a is b else 0.0
-    left, right = title_terms(a), title_terms(b)
+    left, right = title_terms(without_ordinal(a)), title_terms(without_ordinal(b))
     if not left or not right:
         return 0.0
     return 2 * len(left & right) / (len(left) + len(right))

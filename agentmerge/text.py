@@ -362,6 +362,20 @@ LABEL_MAX_WORDS = 5
 """Most words a plain ``Label: text`` lead-in may have; longer prefixes are sentences."""
 
 
+_ORDINAL_RE = re.compile(
+    r"^[\W_]*(?:(?:step|phase|stage|part)[ \t]*\d+(?:\.\d+)*[.):]?|\d+(?:\.\d+)*[.)]|\d+:)"
+    r"[*_]*[ \t]*(?:[-\u2013\u2014:][ \t]*)?(?=\w)",
+    re.IGNORECASE,
+)
+
+
+def without_ordinal(title: str) -> str:
+    """``title`` without the number that places it in a sequence ("3. Publish", "Step 2: Build",
+    "**1.2) Setup**"): a heading's place, not its topic. Two inputs' third sections need not be
+    about one thing. A number that is part of the name ("Python 3", "Top 10 risks") stays."""
+    return _ORDINAL_RE.sub("", title, count=1)
+
+
 @lru_cache(maxsize=1)
 def _label_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The bold and the plain lead-in label patterns, compiled on first use."""

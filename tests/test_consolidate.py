@@ -626,3 +626,93 @@ def test_a_paragraph_after_an_items_sub_list_stays_a_paragraph_after_it() -> Non
     text = render_agent(consolidate([a, b]).agent)
     assert "   - lint and type checks\n\n   Stop at the first failure.\n2. Build" in text
     assert "   ```\n\n   Upload only what this step built.\n" in text
+
+
+RELEASE_STEPS = """---
+name: release-helper
+description: Helps cut a release of a Python package.
+---
+
+## Release checklist
+
+### 1. Prepare
+
+- Update the changelog with every user-facing change.
+- Bump the version in pyproject.toml.
+
+### 2. Verify
+
+- Build the wheel and the sdist and install each in a clean venv.
+
+### 3. Publish
+
+- Tag the release commit.
+- Upload to PyPI with twine.
+"""
+
+RELEASE_AREAS = """---
+name: release-helper
+description: Cuts releases of Python packages.
+---
+
+## Release checklist
+
+### 1. Security
+
+- Scan the dependencies for known vulnerabilities before tagging.
+
+### 2. Testing
+
+- Run the test suite on every supported Python version.
+
+### 3. Documentation
+
+- Check that the README renders on PyPI.
+"""
+
+
+def test_numbered_headings_align_by_topic_not_by_number(tmp_path: Path) -> None:
+    """Two inputs' "### 3." sections are about different things: the shared number is no evidence
+    that they match, so "3. Documentation" keeps its own section and its instruction is not folded
+    into "Upload to PyPI with twine." (the two share only the word PyPI)."""
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text(RELEASE_STEPS, encoding="utf-8")
+    b.write_text(RELEASE_AREAS, encoding="utf-8")
+    code, out, err = run_cli("consolidate", "--format", "json", str(a), str(b))
+    assert code == 0, err
+    report = json.loads(out)
+    assert "- Check that the README renders on PyPI.\n" in report["agent"]
+    sections = next(s for s in report["sections"] if s["title"] == "Release checklist")["sections"]
+    assert [s["title"] for s in sections] == [
+        "1. Prepare",
+        "2. Verify",
+        "3. Publish",
+        "1. Security",
+        "2. Testing",
+        "3. Documentation",
+    ]
+    assert all(len(s["sources"]) == 1 for s in sections)
+
+
+@pytest.mark.parametrize(
+    ("title", "topic"),
+    [
+        ("3. Publish", "Publish"),
+        ("**2. Quality & Best Practices**", "Quality & Best Practices**"),
+        ("Step 2: Build", "Build"),
+        ("**Step 1:** Analyze", "Analyze"),
+        ("Phase 1 - Plan", "Plan"),
+        ("1.2) Setup", "Setup"),
+        ("Python 3 features", "Python 3 features"),
+        ("Top 10 risks", "Top 10 risks"),
+        ("2024 Roadmap", "2024 Roadmap"),
+        ("Step 3", "Step 3"),
+    ],
+)
+def test_a_title_s_sequence_number_is_not_its_topic(title: str, topic: str) -> None:
+    """The pair score's title feature compares topics; section alignment keeps the number."""
+    from agentmerge.scorer import title_overlap
+    from agentmerge.text import without_ordinal
+
+    assert without_ordinal(title) == topic
+    assert title_overlap(title, topic.replace("**", "")) == 1.0
