@@ -655,11 +655,17 @@ class StatusLine:
 
 
 def report_skipped(found: Any) -> None:
-    """Say how many Markdown files of each folder given were not taken as agent files."""
+    """Say how many Markdown files of each folder given were not taken as agent files, and how many
+    links out of it were not followed."""
     for folder, count in found.skipped:
         say(
             f"agentmerge: note: {folder}: {count} Markdown file(s) are neither named like agent files nor have "
             "name and description frontmatter, and were left out; name them as arguments to include them"
+        )
+    for folder, count in found.outside:
+        say(
+            f"agentmerge: note: {folder}: {count} symbolic link(s) lead to files outside it and were not "
+            "followed; name such a file as an argument to read it"
         )
 
 

@@ -50,6 +50,8 @@ class Library:
     """The folders given, as given."""
     skipped: tuple[tuple[str, int], ...] = ()
     """Per folder, how many Markdown files in it were not taken as agent files."""
+    outside: tuple[tuple[str, int], ...] = ()
+    """Per folder, how many symbolic links in it lead out of it and were not followed."""
 
 
 def find_agent_files(paths: Sequence[str]) -> Library:
@@ -65,6 +67,7 @@ def find_agent_files(paths: Sequence[str]) -> Library:
     seen: set[str] = set()  # real paths: a file named twice, or in two spellings, is read once
     folders: list[str] = []
     skipped: list[tuple[str, int]] = []
+    outside: list[tuple[str, int]] = []
     for path in paths:
         if path == "-" or not os.path.isdir(path):
             if path != "-" and not os.path.exists(path):
@@ -77,7 +80,8 @@ def find_agent_files(paths: Sequence[str]) -> Library:
         folders.append(path)
         found: list[str] = []
         passed = 0
-        for candidate in _walk(path):
+        links: list[str] = []
+        for candidate in _walk(path, links):
             named = any(matches_any(tail, DEFAULT_AGENT_GLOBS) for tail in path_tails(candidate))
             if named:
                 found.append(candidate)
@@ -90,7 +94,9 @@ def find_agent_files(paths: Sequence[str]) -> Library:
             _add(files, seen, candidate)
         if passed:
             skipped.append((path, passed))
-    return Library(tuple(files), tuple(folders), tuple(skipped))
+        if links:
+            outside.append((path, len(links)))
+    return Library(tuple(files), tuple(folders), tuple(skipped), tuple(outside))
 
 
 def _add(files: dict[str, None], seen: set[str], path: str) -> None:
@@ -100,12 +106,27 @@ def _add(files: dict[str, None], seen: set[str], path: str) -> None:
         files[path] = None
 
 
-def _walk(folder: str) -> Iterator[str]:
+def _inside(path: str, folder: str) -> bool:
+    """Whether the real ``path`` is in the real ``folder`` or below it."""
+    try:
+        return os.path.commonpath((folder, path)) == folder
+    except ValueError:  # on another drive
+        return False
+
+
+def _walk(folder: str, outside: list[str]) -> Iterator[str]:
+    """The files in ``folder`` and its subfolders (not SKIPPED_FOLDERS), sorted. A symbolic link
+    is followed only to a file inside ``folder``; one that leads out of it goes to ``outside``: a
+    folder's content may come from anyone (a pull request's checkout), and a link could make a
+    command read, or ``fmt`` rewrite, any file of the machine. Linked folders are not walked."""
+    top = os.path.realpath(folder)
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS)
         for name in sorted(names):
             path = os.path.join(root, name)
-            if os.path.isfile(path):
+            if os.path.islink(path) and not _inside(os.path.realpath(path), top):
+                outside.append(path)
+            elif os.path.isfile(path):
                 yield path
 
 

@@ -488,3 +488,35 @@ def test_fmt_keeps_empty_keys_empty(tmp_path: Path) -> None:
     write(tmp_path, ".claude/agents/a.md", "---\nname: a\ndescription: Reviews\nmodel:\n---\n\n- Read it.\n")
     code, _, err = run_cli("fmt", "--check", ".", cwd=tmp_path)
     assert code == 0, err
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges on Windows")
+def test_a_folder_s_links_out_of_it_are_not_followed(tmp_path: Path) -> None:
+    """A folder may be a stranger's checkout: a link in it to a file elsewhere on the machine is not
+    read by check, group or consolidate, and fmt does not rewrite that file; a link to a file
+    inside the folder is followed, and a file named as an argument is read as it is."""
+    outside = tmp_path / "outside.md"
+    outside.write_text(
+        "---\nname: outside\ndescription: Not in the folder.\n---\n\n* Keep this star.\n", encoding="utf-8"
+    )
+    folder = tmp_path / "checkout"
+    agents = folder / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    write(folder, ".claude/agents/inner.md", "---\nname: inner\ndescription: In the folder.\n---\n\n- Do x.\n")
+    (agents / "evil.md").symlink_to(outside)
+    (agents / "alias.md").symlink_to(agents / "inner.md")
+    (folder / "AGENTS.md").symlink_to(outside)
+    note = "agentmerge: note: checkout: 2 symbolic link(s) lead to files outside it and were not followed"
+    before = outside.read_bytes()
+    for args in (["fmt", "checkout"], ["check", "checkout"], ["group", "checkout"]):
+        code, out, err = run_cli(*args, cwd=tmp_path)
+        assert code == 0, (args, err)
+        assert note in err
+        assert "outside" not in out
+    assert outside.read_bytes() == before
+    code, _, err = run_cli("fmt", "--check", "checkout/.claude/agents/evil.md", cwd=tmp_path)
+    assert (code, err) == (
+        1,
+        "would reformat checkout/.claude/agents/evil.md\n"
+        "agentmerge: 1 file would be reformatted, 0 already formatted\n",
+    )
