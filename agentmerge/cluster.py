@@ -202,6 +202,7 @@ class Candidate:
     over the conventions): it is the title of what it holds."""
 
 
+@lru_cache(maxsize=65536)
 def specifics(text: str) -> frozenset[str]:
     """What an instruction pins down that a rewording must keep: its numbers and code spans."""
     plain = normalize(text)
@@ -212,6 +213,18 @@ def specifics(text: str) -> frozenset[str]:
 
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _SPAN_RE = re.compile(r"`+([^`]+)`+")
+
+
+@lru_cache(maxsize=65536)
+def names(text: str) -> frozenset[str]:
+    """The words of an instruction written as identifiers, casefolded: ``snake_case``,
+    ``camelCase``, ``OpenAPI``, ``line_profiler`` (a convention, tool or symbol named, for which no
+    other word stands). Two wordings that each name something the other does not ("Use snake_case
+    for JSON fields", "Use camelCase for JSON fields") say different things, however alike."""
+    return frozenset(name.casefold() for name in _IDENTIFIER_RE.findall(normalize(text)))
+
+
+_IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]\w*[a-z][A-Z]\w*|_*[A-Za-z]\w*_\w*[A-Za-z0-9])\b")
 
 
 def choose_wording(texts: Sequence[str], sources: Sequence[int], lines: Sequence[int], preferred: int = -1) -> int:
@@ -318,8 +331,8 @@ def cluster_items(
     the average score over all their cross pairs clears ``threshold`` (average linkage: a chain
     of look-alikes does not become one cluster). Then each cluster keeps one wording (the one most
     members can fold into, most surely; ``choose_wording`` and ``lines`` break ties) and folds
-    into it only members that score at least ``floor`` against that wording and carry no number
-    or code span it lacks; the others form clusters of their own, in the same way. Every candidate ends in
+    into it only members that score at least ``floor`` against that wording and whose content it
+    carries (``carries``); the others form clusters of their own, in the same way. Every candidate ends in
     exactly one cluster; clusters come in order of their first member.
     """
     thresholds = (threshold, same_input_threshold)
@@ -382,9 +395,8 @@ def _settle_wording(
     if len(group) == 1:
         return [ItemCluster((group[0],), group[0], (1.0,))]
     out: list[ItemCluster] = []
-    pinned = {i: specifics(candidates[i].text) for i in group}
     while group:
-        folds = {i: _fold(group, i, candidates, scores, floors, pinned) for i in group}
+        folds = {i: _fold(group, i, candidates, scores, floors) for i in group}
         if preferred >= 0 and preferred in {min(candidates[i].sources) for i in group}:
             tied = group
         else:
@@ -422,10 +434,9 @@ def _fold(
     candidates: Sequence[Candidate],
     scores: Mapping[tuple[int, int], float],
     floors: tuple[float, float],
-    pinned: Mapping[int, frozenset[str]],
 ) -> _Fold:
     """The members of ``group`` that fold into ``kept``'s wording, and the rest: those scoring the
-    floor against it whose ``pinned`` specifics it carries too."""
+    floor against it whose content it carries (``carries``)."""
     members, rest = [kept], []
     found: dict[int, float] = {}
     for i in group:
@@ -433,13 +444,23 @@ def _fold(
             continue
         score = scores.get((i, kept) if i < kept else (kept, i), 0.0)
         least = floors[1] if candidates[i].sources & candidates[kept].sources else floors[0]
-        if score >= least and pinned[i] <= pinned[kept]:
+        if score >= least and carries(candidates[kept].text, candidates[i].text):
             members.append(i)
             found[i] = score
         else:
             rest.append(i)
     sureness = round(math.fsum(found.values()), 6)
     return _Fold(members, {i: round(score, 3) for i, score in found.items()}, sureness, rest)
+
+
+def carries(kept: str, text: str) -> bool:
+    """The lossless rule's test of content: whether the wording ``kept`` carries all that ``text``
+    pins down (its numbers and code spans, ``specifics``) and names nothing in place of what
+    ``text`` names (``names``): only then may ``text`` fold into it."""
+    if not specifics(text) <= specifics(kept):
+        return False
+    left, right = names(text), names(kept)
+    return not (left - right and right - left)
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ A pure function from models to a result. The steps, each deterministic:
 4. Items cluster on that score (``cluster.cluster_items``): best pairs first, average linkage,
    the named ITEM_RULES (polarity, walled roles, bare labels, restatements in one input), and
    the lossless fold: a wording is folded into the kept one only when it scores the model's
-   floor against it and carries no number or code span the kept one lacks.
+   floor against it and carries no number or code span the kept one lacks, nor a name written as
+   an identifier where the kept one names another (``cluster.carries``).
 5. Sections of different inputs align by title or by the share of their items that cluster
    with each other's at a higher score (``cluster.section_similarity``); ``arrange`` builds the
    merged body: each cluster goes to the section holding most of its members, nests under the
@@ -58,6 +59,7 @@ from agentmerge.cluster import (
     TermWeights,
     Unit,
     bag_units,
+    carries,
     choose_wording,
     cluster_items,
     cluster_sections,
@@ -723,8 +725,8 @@ class _Consolidator:
 
         Another input's prose folds into the chosen one only as an item folds into its kept
         wording (the lossless rule): when it is a copy of prose already kept, or when it scores
-        the fold floor against the chosen prose (the matcher's pair score) and carries no number
-        or code span the chosen prose lacks. Otherwise it is kept, as a paragraph of its own: a
+        the fold floor against the chosen prose (the matcher's pair score) and the chosen prose
+        carries its content (``cluster.carries``). Otherwise it is kept, as a paragraph of its own: a
         description says when to use the agent, and a trigger only one input names is an
         instruction. Returns the value, the sources (kept prose first) and how many are kept.
         """
@@ -746,7 +748,6 @@ class _Consolidator:
         ]
         scorer = PairScorer(views, self.model)
         floor = max(self.threshold, self.model.floor)
-        pinned = specifics(proses[choice])
         similarity = [1.0] * len(found)
         kept, folded = [choice], []
         forms = {compare_form(proses[choice])}
@@ -759,7 +760,7 @@ class _Consolidator:
                 continue
             pair = (k, choice) if k < choice else (choice, k)
             similarity[k] = round(scorer.scores([pair])[pair], 3)
-            if similarity[k] >= floor and specifics(proses[k]) <= pinned:
+            if similarity[k] >= floor and carries(proses[choice], proses[k]):
                 folded.append(k)
                 continue
             similarity[k] = 1.0  # written in full, as the chosen prose is

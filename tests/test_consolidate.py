@@ -716,3 +716,22 @@ def test_a_title_s_sequence_number_is_not_its_topic(title: str, topic: str) -> N
 
     assert without_ordinal(title) == topic
     assert title_overlap(title, topic.replace("**", "")) == 1.0
+
+
+def test_wordings_that_name_different_things_are_not_folded(tmp_path: Path) -> None:
+    """ "Use snake_case for JSON field names." and "Use camelCase for JSON field names." score as
+    one instruction (they differ in one word) but each names a convention the other does not:
+    both stay, and a wording that names nothing still folds into one that names something."""
+    from agentmerge.cluster import carries, names
+
+    assert names("Use snake_case, camelCase and OpenAPI; plain Words stay") == {"snake_case", "camelcase", "openapi"}
+    assert not carries("Use snake_case for JSON field names.", "Use camelCase for JSON field names.")
+    assert carries("Profile with line_profiler before optimising.", "Profile before optimising.")
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text(
+        "---\nname: api\ndescription: APIs.\n---\n\n- Use snake_case for JSON field names.\n", encoding="utf-8"
+    )
+    b.write_text("---\nname: api\ndescription: APIs.\n---\n\n- Use camelCase for JSON field names.\n", encoding="utf-8")
+    code, out, err = run_cli("consolidate", str(a), str(b))
+    assert code == 0, err
+    assert "- Use snake_case for JSON field names.\n" in out and "- Use camelCase for JSON field names.\n" in out
