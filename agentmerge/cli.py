@@ -1017,25 +1017,13 @@ def _consolidate_one(
 
 
 def _mixed_groups(agents: list[Agent]) -> Any:
-    """The grouping of ``agents`` when they form more than one group (do not look like one role), else None.
-
-    Inputs that all give one ``name`` are variants of one agent by their own account, the usual
-    case, and are not compared."""
-    names = {_agent_name(agent) for agent in agents}
-    if len(names) == 1 and "" not in names:
-        return None
+    """The grouping of ``agents`` when they form more than one group (do not look like one role), else None."""
     from agentmerge.group import MIXED_SIMILARITY, count_groups, group_agents
 
     # Most inputs are one role: name and measure the groups only to refuse them.
     if count_groups(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True) == 1:
         return None
     return group_agents(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True)
-
-
-def _agent_name(agent: Agent) -> str:
-    """The agent's frontmatter ``name``, stripped; empty when it has none."""
-    found = agent.field("name")
-    return found.value.strip() if found is not None and isinstance(found.value, str) else ""
 
 
 def _refuse_mixed(grouping: Any, inputs: int) -> None:

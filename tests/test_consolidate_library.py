@@ -81,22 +81,6 @@ def test_unrelated_agents_are_refused_with_the_groups_named(tmp_path: Path) -> N
     assert "Traceback" not in result.output
 
 
-def test_inputs_of_one_name_are_variants_of_one_agent(tmp_path: Path) -> None:
-    """Inputs that all give one name say they are one agent: they are not compared as roles (the
-    refusal is for files of different jobs); one name apart, or a file without one, and they are."""
-    texts = [UNRELATED["angularjs-expert.md"], UNRELATED["performance-engineer.md"]]
-    paths = [tmp_path / "a.md", tmp_path / "b.md"]
-    paths[0].write_text(texts[0], encoding="utf-8")
-    paths[1].write_text(texts[1].replace("name: performance-engineer", "name: angularjs-expert"), encoding="utf-8")
-    result = run_cli("consolidate", *map(str, paths))
-    assert result.exit_code == 0, result.stderr
-    assert "Load test after every fix" in result.stdout and "Write directives" in result.stdout
-    paths[1].write_text(texts[1].replace("name: performance-engineer\n", ""), encoding="utf-8")
-    result = run_cli("consolidate", *map(str, paths))
-    assert result.exit_code == 2
-    assert "these 2 inputs do not look like one role" in result.stderr
-
-
 def test_mixed_merges_them_anyway(tmp_path: Path) -> None:
     paths = write_unrelated(tmp_path)
     result = run_cli("consolidate", "--mixed", *map(str, paths))
