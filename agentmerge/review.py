@@ -168,15 +168,15 @@ class Review:
 # Settings
 
 
-def load_config(root: Path) -> tuple[ReviewConfig, list[Diagnostic]]:
+def load_config(root: Path, *, links: bool = True) -> tuple[ReviewConfig, list[Diagnostic]]:
     """Read the review settings from ``.agentmerge.toml`` or pyproject.toml's ``[tool.agentmerge]``
-    in the folder ``root`` (``config.read_settings``).
+    in the folder ``root`` (``config.read_settings``, which ``links`` goes to).
 
     ``.agentmerge.toml`` wins when both exist; in it the keys may stand at the top level or under
     ``[tool.agentmerge]``. Unknown keys are reported as warnings (other commands read their own
     keys from sub-tables of the same table); a malformed file or a wrongly typed value is an error.
     """
-    return _config(read_settings(root))
+    return _config(read_settings(root, links=links))
 
 
 def _config(settings: Settings) -> tuple[ReviewConfig, list[Diagnostic]]:
@@ -186,7 +186,7 @@ def _config(settings: Settings) -> tuple[ReviewConfig, list[Diagnostic]]:
 def _worktree_config(root: Path) -> tuple[ReviewConfig, list[Diagnostic]]:
     """The settings of the working tree under review; a settings file there that is a symbolic
     link is not followed (it could name any file of the machine) but reported."""
-    config, warnings = _config(read_settings(root, links=False))
+    config, warnings = load_config(root, links=False)
     links = [
         Diagnostic(name, 0, "is a symbolic link, which review does not follow; its settings are not read")
         for name in SETTINGS_FILES
