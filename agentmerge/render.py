@@ -74,18 +74,25 @@ def to_json(data: Any) -> str:
 
 
 def render_agents_json(agents: Iterable[Agent]) -> Iterator[str]:
-    """The parse report (``{"version": 1, "agents": [...]}``) in pieces, one per agent as it comes.
+    """The parse report (``{"version": 1, "agents": [...]}``) in pieces, one per agent as it comes
+    (``json_pieces``): memory stays flat in the number of files, each agent written as soon as it
+    is read."""
+    return json_pieces({"version": 1}, "agents", (agent_to_dict(agent) for agent in agents))
 
-    Memory stays flat in the number of files: each agent is written as soon as it is read. The
-    text is exactly ``to_json`` of the whole report: JSON strings hold no raw line breaks, so
-    indenting each line of an agent's own dump by two levels places it inside ``agents``.
+
+def json_pieces(head: dict[str, Any], key: str, entries: Iterable[Any]) -> Iterator[str]:
+    """``to_json({**head, key: [*entries]})`` in pieces, one per entry as it comes, never held whole.
+
+    ``key`` is the document's last key. JSON strings hold no raw line breaks, so indenting each line
+    of an entry's own dump by two levels places it inside the list.
     """
-    printed = 0
-    for agent in agents:
-        entry = to_json(agent_to_dict(agent)).rstrip("\n").replace("\n", "\n    ")
-        yield ('{\n  "version": 1,\n  "agents": [\n    ' if not printed else ",\n    ") + entry
-        printed += 1
-    yield "\n  ]\n}\n" if printed else to_json({"version": 1, "agents": []})
+    whole = to_json({**head, key: []})
+    opening = whole[: whole.rindex("[]")] + "[\n    "
+    printed = False
+    for entry in entries:
+        yield (",\n    " if printed else opening) + to_json(entry).rstrip("\n").replace("\n", "\n    ")
+        printed = True
+    yield "\n  ]\n}\n" if printed else whole
 
 
 def agent_to_dict(agent: Agent) -> dict[str, Any]:

@@ -537,19 +537,10 @@ def review_to_dict(report: Review) -> dict[str, Any]:
 
 def render_review_json(report: Review) -> Iterator[str]:
     """The review JSON in pieces, one per file: exactly ``to_json(review_to_dict(report))``, never
-    held whole (a review of a thousand added agents is 50 MB of JSON). JSON strings hold no raw
-    line breaks, so indenting each line of a file's own dump by two levels places it in ``files``."""
-    from agentmerge.render import to_json
+    held whole (a review of a thousand added agents is 50 MB of JSON; ``render.json_pieces``)."""
+    from agentmerge.render import json_pieces
 
-    whole = to_json({**_review_header(report), "files": []})
-    if not report.files:
-        yield whole
-        return
-    opening = whole[: whole.rindex("[]")] + "[\n    "
-    for n, f in enumerate(report.files):
-        entry = to_json(_file_to_dict(f)).rstrip("\n").replace("\n", "\n    ")
-        yield (opening if n == 0 else ",\n    ") + entry
-    yield "\n  ]\n}\n"
+    return json_pieces(_review_header(report), "files", map(_file_to_dict, report.files))
 
 
 def _review_header(report: Review) -> dict[str, Any]:
