@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from agentmerge.lexicon import WALLED_ROLES, roles_compatible
 from agentmerge.scorer import near_verbatim, term_weight, title_terms
-from agentmerge.text import lead_label, negated, normalize, terms
+from agentmerge.text import lead_label, negated, normalize, roles_agree, terms
 
 SECTION_ALIGN_THRESHOLD = 0.45
 """Least score at which two sections of different inputs are aligned into one section.
@@ -291,10 +291,10 @@ ITEM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "walled roles",
-        "a checklist entry, a delegation trigger, an example or a hand-off is not the guidance it mirrors"
-        " (lexicon.WALLED_ROLES); only a near-verbatim copy crosses",
+        "a checklist entry, a delegation trigger, an example, a hand-off or a pitfall is not the guidance it"
+        " mirrors (lexicon.WALLED_ROLES); only a near-verbatim copy crosses, or two prohibitions (text.roles_agree)",
         lambda a, b, score, t: (
-            a.role != b.role
+            not roles_agree(a.role, a.text, b.role, b.text)
             and (a.role in WALLED_ROLES or b.role in WALLED_ROLES)
             and not near_verbatim(a.text, b.text)
         ),

@@ -31,7 +31,16 @@ from typing import Any
 
 from agentmerge.lexicon import TITLE_FILLER_WORDS
 from agentmerge.match import ratio
-from agentmerge.text import compare_form, label_body, lead_label, normalize, stem, terms, without_ordinal
+from agentmerge.text import (
+    compare_form,
+    label_body,
+    lead_label,
+    normalize,
+    roles_agree,
+    stem,
+    terms,
+    without_ordinal,
+)
 
 FEATURES: tuple[str, ...] = (
     "bias",
@@ -543,7 +552,7 @@ class PairScorer:
             max(pa.log_sentences, pb.log_sentences),
             1.0 if a.source == b.source else 0.0,
             titles,
-            1.0 if a.role != b.role else 0.0,
+            0.0 if a.role == b.role or roles_agree(a.role, a.text, b.role, b.text) else 1.0,
             1.0 if a.kind == "paragraph" or b.kind == "paragraph" else 0.0,
             1.0 if a.depth > 0 or b.depth > 0 else 0.0,
             1.0 if a.depth > 0 and b.depth > 0 else 0.0,

@@ -455,6 +455,17 @@ def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
     return GUIDANCE_ROLE
 
 
+def roles_agree(role_a: str, text_a: str, role_b: str, text_b: str) -> bool:
+    """Whether two items' roles (``item_role``) let them be one instruction: the same role, or a
+    pitfall and plain guidance that both forbid (``negated``). A pitfall is walled off from
+    guidance because it names the bad practice that a guideline with the same words asks for;
+    "Never store tokens in localStorage" under "Never" and "Do not keep tokens in localStorage"
+    under "Rules" both forbid it, and say one thing."""
+    if role_a == role_b:
+        return True
+    return {role_a, role_b} == {"pitfalls", GUIDANCE_ROLE} and negated(text_a) and negated(text_b)
+
+
 PITFALL_TITLE_WORDS = 5
 """Most words a title may have to name a list of pitfalls ("Common Mistakes to Avoid"); longer
 titles that mention pitfalls are sentences about finding them."""

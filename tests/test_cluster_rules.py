@@ -75,6 +75,33 @@ def test_a_checklist_entry_is_not_the_practice_it_checks() -> None:
     assert vetoed_by(practice, copy) is None
 
 
+def test_a_pitfall_is_walled_from_guidance_unless_both_forbid() -> None:
+    pitfall = candidate("Access tokens kept in localStorage, where any script reads them", role="pitfalls")
+    assert vetoed_by(pitfall, candidate("Store access tokens in localStorage", 1)) == "walled roles"
+    prohibition = candidate("Never store access tokens in localStorage", role="pitfalls")
+    assert vetoed_by(prohibition, candidate("Do not keep access tokens in localStorage", 1)) is None
+    # A bare pitfall and a prohibition say one thing, but only polarity could tell: apart.
+    assert vetoed_by(pitfall, candidate("Do not keep access tokens in localStorage", 1)) is not None
+
+
+def test_two_prohibitions_merge_across_a_pitfall_title_and_a_rules_title() -> None:
+    never = agent(
+        "# Frontend\n\n## Never\n\n- Never store access tokens in localStorage\n"
+        "- Never disable the focus outline\n",
+        "a.md",
+    )
+    rules = agent(
+        "# Frontend\n\n## Rules\n\n- Do not keep access tokens in localStorage; use httpOnly cookies\n"
+        "- Write a test for every bug fix\n",
+        "b.md",
+    )
+    found = clusters(consolidate([never, rules]))
+    assert merged_with(found, "Do not keep access tokens in localStorage; use httpOnly cookies") == {
+        "Never store access tokens in localStorage"
+    }
+    assert merged_with(found, "Never disable the focus outline") == set()
+
+
 def test_a_bare_label_merges_only_with_the_same_label() -> None:
     label = candidate("**Suggested Fix**:", bare_label=True)
     assert vetoed_by(label, candidate("Suggest a fix with a corrected snippet", 1)) == "bare label"
