@@ -204,15 +204,55 @@ class Candidate:
 
 @lru_cache(maxsize=65536)
 def specifics(text: str) -> frozenset[str]:
-    """What an instruction pins down that a rewording must keep: its numbers and code spans."""
+    """What an instruction pins down that a rewording must keep: its numbers (a number word from
+    two to twelve read as its digits), the periods it states ("every hour", "weekly", "30
+    minutes", each as its unit: ``PERIODS``) and its code spans. "Post updates every 30 minutes"
+    and "Update the status page every hour" state two intervals; neither carries the other's."""
     plain = normalize(text)
     found = set(_NUMBER_RE.findall(plain))
+    folded = plain.casefold()
+    found.update(str(NUMBER_WORDS[word]) for word in _NUMBER_WORD_RE.findall(folded))
+    found.update(PERIODS[word] for word in _PERIOD_RE.findall(folded))
+    found.update(PERIODS[word] for word in _PERIOD_AFTER_RE.findall(folded))
     found.update(span.strip().casefold() for span in _SPAN_RE.findall(text) if span.strip())
     return frozenset(found)
 
 
+NUMBER_WORDS = {
+    word: n for n, word in enumerate("two three four five six seven eight nine ten eleven twelve".split(), start=2)
+}
+"""Number words read as numbers by ``specifics``; "one" is left out, as it is more often "a"
+("one store", "one place") than a count."""
+
+PERIODS = {
+    **{
+        f"{unit}{plural}": unit
+        for unit in ("minute", "hour", "day", "week", "month", "quarter", "year")
+        for plural in ("", "s")
+    },
+    "hourly": "hour",
+    "daily": "day",
+    "nightly": "day",
+    "weekly": "week",
+    "biweekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+    "annually": "year",
+    "annual": "year",
+}
+"""Words of a period, by the unit ``specifics`` reads them as. A unit noun counts only after a
+number or a word that makes it a period (``_PERIOD_AFTER_RE``: "every hour", "30 minutes", "within
+a week"); "day-to-day" and "minute details" state none."""
+
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _SPAN_RE = re.compile(r"`+([^`]+)`+")
+_NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b")
+_PERIOD_RE = re.compile(r"\b(hourly|daily|nightly|weekly|biweekly|monthly|quarterly|yearly|annually|annual)\b")
+_PERIOD_AFTER_RE = re.compile(
+    r"(?:\d|\b(?:every|each|per|a|an|once|twice|within|" + "|".join(NUMBER_WORDS) + r"))[\s-]+"
+    r"(?:(?:business|working|calendar)\s+)?(minutes?|hours?|days?|weeks?|months?|quarters?|years?)\b(?!-)"
+)
 
 
 @lru_cache(maxsize=65536)

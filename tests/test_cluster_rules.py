@@ -170,6 +170,26 @@ def test_a_wording_with_a_number_the_kept_one_lacks_stays() -> None:
     assert merged_with(found, "Keep line coverage above 80% for new code") == set()
 
 
+def test_a_wording_with_a_period_the_kept_one_lacks_stays() -> None:
+    """Lossless: "every hour" folded into "every 30 minutes" would lose the interval."""
+    a = agent("## Incidents\n\n- Post status updates every 30 minutes\n- Test backup restores every month\n", "a.md")
+    b = agent("## Incidents\n\n- Update the status page every hour\n- Back up daily and test a restore monthly\n", "b.md")
+    found = clusters(consolidate([a, b]))
+    assert merged_with(found, "Post status updates every 30 minutes") == set()
+    # A wording that states every period of the other still takes it in.
+    assert merged_with(found, "Back up daily and test a restore monthly") == {"Test backup restores every month"}
+
+
+def test_specifics_read_number_words_and_periods() -> None:
+    assert cluster.specifics("Plan capacity every six months") == {"6", "month"}
+    assert cluster.specifics("Track the error budget weekly") == cluster.specifics("Review it each week") == {"week"}
+    assert cluster.specifics("Hold a postmortem within five business days") == {"5", "day"}
+    assert cluster.specifics("a 30-minute window") == {"30", "minute"}
+    # A unit word that states no period, and "one", which is more often "a" than a count.
+    assert cluster.specifics("Handle day-to-day operations in one place") == frozenset()
+    assert cluster.specifics("Pay attention to minute details") == frozenset()
+
+
 def _candidates(*texts: str) -> list[cluster.Candidate]:
     return [cluster.Candidate(frozenset({n}), text, "bullet", "guidance") for n, text in enumerate(texts)]
 
