@@ -219,7 +219,17 @@ def specifics(text: str) -> frozenset[str]:
 
 
 NUMBER_WORDS = {
-    word: n for n, word in enumerate("two three four five six seven eight nine ten eleven twelve".split(), start=2)
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
 }
 """Number words read as numbers by ``specifics``; "one" is left out, as it is more often "a"
 ("one store", "one place") than a count."""

@@ -86,8 +86,7 @@ def test_a_pitfall_is_walled_from_guidance_unless_both_forbid() -> None:
 
 def test_two_prohibitions_merge_across_a_pitfall_title_and_a_rules_title() -> None:
     never = agent(
-        "# Frontend\n\n## Never\n\n- Never store access tokens in localStorage\n"
-        "- Never disable the focus outline\n",
+        "# Frontend\n\n## Never\n\n- Never store access tokens in localStorage\n- Never disable the focus outline\n",
         "a.md",
     )
     rules = agent(
@@ -173,7 +172,7 @@ def test_a_wording_with_a_number_the_kept_one_lacks_stays() -> None:
 def test_a_wording_with_a_period_the_kept_one_lacks_stays() -> None:
     """Lossless: "every hour" folded into "every 30 minutes" would lose the interval."""
     a = agent("## Incidents\n\n- Post status updates every 30 minutes\n- Test backup restores every month\n", "a.md")
-    b = agent("## Incidents\n\n- Update the status page every hour\n- Back up daily and test a restore monthly\n", "b.md")
+    b = agent("## Incidents\n\n- Update the status page every hour\n- Back up daily and test a restore monthly\n", "b")
     found = clusters(consolidate([a, b]))
     assert merged_with(found, "Post status updates every 30 minutes") == set()
     # A wording that states every period of the other still takes it in.
