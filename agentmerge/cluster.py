@@ -260,7 +260,7 @@ _SPAN_RE = re.compile(r"`+([^`]+)`+")
 _NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b")
 _PERIOD_RE = re.compile(r"\b(hourly|daily|nightly|weekly|biweekly|monthly|quarterly|yearly|annually|annual)\b")
 _PERIOD_AFTER_RE = re.compile(
-    r"(?:\d|\b(?:every|each|per|a|an|once|twice|within|" + "|".join(NUMBER_WORDS) + r"))[\s-]+"
+    r"(?:\d|\b(?:every|each|per|a|an|one|once|twice|within|" + "|".join(NUMBER_WORDS) + r"))[\s-]+"
     r"(?:(?:business|working|calendar)\s+)?(minutes?|hours?|days?|weeks?|months?|quarters?|years?)\b(?!-)"
 )
 

@@ -184,6 +184,7 @@ def test_specifics_read_number_words_and_periods() -> None:
     assert cluster.specifics("Track the error budget weekly") == cluster.specifics("Review it each week") == {"week"}
     assert cluster.specifics("Hold a postmortem within five business days") == {"5", "day"}
     assert cluster.specifics("a 30-minute window") == {"30", "minute"}
+    assert cluster.specifics("Backfill one week at a time") == {"week"}
     # A unit word that states no period, and "one", which is more often "a" than a count.
     assert cluster.specifics("Handle day-to-day operations in one place") == frozenset()
     assert cluster.specifics("Pay attention to minute details") == frozenset()
