@@ -84,6 +84,7 @@ from agentmerge.fields import (
     value_text,
 )
 from agentmerge.lexicon import (
+    DISTINCT_ROLES,
     GENERAL_ROLE,
     GUIDANCE_ROLE,
     ROLE_TITLE_WORDS,
@@ -580,11 +581,11 @@ class _Consolidator:
         """Group the input sections into aligned sections; the roots form group 0."""
         candidates = [i for i, s in enumerate(self.sections) if s.section is not None]
         units = [
-            Unit(self.sections[i].source, _title(self.sections[i].section), self.sections[i].role, "heading")
+            Unit(self.sections[i].source, _title(self.sections[i].section), self._aligning_role(i), "heading")
             for i in candidates
         ]
         shared = self._shared_anchors(anchors)
-        role_count = Counter((unit.source, unit.role) for unit in units)
+        role_count = Counter((self.sections[i].source, self.sections[i].role) for i in candidates)
         pairs = self._section_pairs(units, candidates, shared, role_count)
         scores = self._section_scores(units, candidates, pairs, shared, role_count)
         groups = cluster_sections(units, scores, SECTION_ALIGN_THRESHOLD)
@@ -592,6 +593,19 @@ class _Consolidator:
             for n in group:
                 self.sections[candidates[n]].group = number
         self.group_count = len(groups) + 1
+
+    def _aligning_role(self, index: int) -> str:
+        """The role section ``index`` aligns by: its title's, or, when that names no distinct role
+        (``lexicon.DISTINCT_ROLES``), the nearest enclosing section's distinct role, as its items
+        take it (``text.item_role``). "2. Quality & Best Practices" inside a review checklist is
+        a part of the checklist, not another input's "Best Practices" guidance."""
+        entry = self.sections[index]
+        while entry.role not in DISTINCT_ROLES and entry.parent >= 0:
+            parent = self.sections[entry.parent]
+            if parent.role in DISTINCT_ROLES:
+                return parent.role
+            entry = parent
+        return self.sections[index].role
 
     def _shared_anchors(self, anchors: list[list[int]]) -> Counter[tuple[int, int]]:
         """For each pair of sections (by index, smaller first), how many anchor clusters join them."""
@@ -621,9 +635,10 @@ class _Consolidator:
         limit = max(BLOCK_POSTING_FLOOR, BLOCK_TERM_PER_INPUT * len(self.agents))
         blocks = [indices for indices in title_terms.values() if len(indices) <= limit]
         by_role: dict[str, list[int]] = {}
-        for n, unit in enumerate(units):
-            if unit.role in SINGLE_ROLES and role_count[(unit.source, unit.role)] == 1:
-                by_role.setdefault(unit.role, []).append(n)
+        for n, index in enumerate(candidates):
+            entry = self.sections[index]
+            if entry.role in SINGLE_ROLES and role_count[(entry.source, entry.role)] == 1:
+                by_role.setdefault(entry.role, []).append(n)
         blocks.extend(by_role.values())
         pairs: set[tuple[int, int]] = set()
         for indices in blocks:
@@ -664,7 +679,11 @@ class _Consolidator:
             if title < 0:
                 title = title_cache[title_key] = title_overlap(left.text, right.text, title_weights)
             score = section_similarity(title, common, smaller)
-            if self._only_of_role(i, role_count) and self._only_of_role(j, role_count) and left.role == right.role:
+            if (
+                self._only_of_role(i, role_count)
+                and self._only_of_role(j, role_count)
+                and self.sections[i].role == self.sections[j].role
+            ):
                 # The one workflow (pitfall list, ...) of each input: the same section, whatever its title.
                 score = max(score, SECTION_ALIGN_THRESHOLD)
             if score > 0:

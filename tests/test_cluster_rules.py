@@ -295,6 +295,24 @@ def test_titles_naming_two_subjects_do_not_align_by_title() -> None:
     assert cluster.title_overlap("Guidelines", "Performance Guidelines") > cluster.SECTION_ALIGN_THRESHOLD
 
 
+def test_a_part_of_a_checklist_does_not_align_with_guidance_of_the_same_title() -> None:
+    """A subsection takes the distinct role of the section it sits in, as its items do."""
+    checklist = agent(
+        "# Reviewer\n\n## Review Checklist\n\n### 1. Security\n\n- No secrets in the diff\n\n"
+        "### 2. Quality & Best Practices\n\n- Functions do one thing\n- Names say what things are\n\n"
+        "### 3. Performance\n\n- No queries inside loops\n",
+        "a.md",
+    )
+    guidance = agent(
+        "# Reviewer\n\n## Best Practices\n\n1. Review the tests first\n2. Explain the reason for each comment\n",
+        "b.md",
+    )
+    merged = consolidate([checklist, guidance])
+    titles = [s.title for s in merged.agent.body.walk() if s.title]
+    assert "2. Quality & Best Practices" in titles
+    assert "Best Practices" in titles
+
+
 def test_a_merged_section_takes_the_title_that_covers_every_input() -> None:
     a = agent("## Follow these additional guidelines\n\n- Keep handlers small\n- Apply least privilege\n", "a.md")
     b = agent("## Performance Guidelines\n\n- Cache hot reads\n- Batch small writes\n", "b.md")
