@@ -769,9 +769,12 @@ class _Merger:
 
         def put(after: int, next_kind: str | None) -> None:
             nonlocal previous_kind
-            for tk, block in inserts.get(after, []):
+            blocks = inserts.get(after, [])
+            # What follows a block is the next block put here, if any, then OURS' next child.
+            kinds = [self.theirs.list_kind(tk) if tk is not None else None for tk, _ in blocks[1:]]
+            for (tk, block), following in zip(blocks, [*kinds, next_kind], strict=True):
                 tight = self._tight(kids_o)
-                previous_kind = self._put(pieces, tk, block, (previous_kind, next_kind), tight=tight, in_item=in_item)
+                previous_kind = self._put(pieces, tk, block, (previous_kind, following), tight=tight, in_item=in_item)
 
         if not kids_o:
             gap(end + 1)

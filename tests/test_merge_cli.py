@@ -86,6 +86,17 @@ def test_two_different_bullets_added_on_both_sides_are_both_kept(tmp_path: Path)
     assert "* Sign the tags\n* Sign the packages" in out.decode()
 
 
+def test_bullets_both_sides_add_at_the_end_of_a_list_stay_one_tight_list(tmp_path: Path) -> None:
+    """THEIRS' additions after OURS' at a list's end: no blank line between THEIRS' own items."""
+    last = "* Announce the release in the team channel"
+    ours = BASE.replace(last, f"{last}\n* Sign the tags\n* Attach the checksums")
+    theirs = BASE.replace(last, f"{last}\n* Sign the packages\n* Publish the docs\n* Close the milestone")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    added = "* Sign the packages\n* Publish the docs\n* Close the milestone"
+    assert out.decode() == ours.replace("* Attach the checksums", f"* Attach the checksums\n{added}")
+
+
 def test_overlapping_rewordings_exit_1_with_markers_around_that_item_only(tmp_path: Path) -> None:
     """The same bullet reworded differently: exit 1, markers around that bullet, count on stderr."""
     ours = BASE.replace("2. Run the full test suite", "2. Run the full test suite and the linters")
