@@ -769,12 +769,9 @@ class _Merger:
 
         def put(after: int, next_kind: str | None) -> None:
             nonlocal previous_kind
-            blocks = inserts.get(after, [])
-            # What follows a block is the next block put here, if any, then OURS' next child.
-            kinds = [self.theirs.list_kind(tk) if tk is not None else None for tk, _ in blocks[1:]]
-            for (tk, block), following in zip(blocks, [*kinds, next_kind], strict=True):
-                tight = self._tight(kids_o)
-                previous_kind = self._put(pieces, tk, block, (previous_kind, following), tight=tight, in_item=in_item)
+            blocks = inserts.get(after)
+            if blocks:
+                previous_kind = self._put_all(pieces, blocks, (previous_kind, next_kind), kids_o, in_item=in_item)
 
         if not kids_o:
             gap(end + 1)
@@ -808,6 +805,24 @@ class _Merger:
             while out and (_blank(out[-1]) or out[-1].text is None):
                 out.pop()
         return out
+
+    def _put_all(
+        self,
+        pieces: list[_Piece],
+        blocks: list[tuple[Ref | None, list[_Line]]],
+        around: tuple[str | None, str | None],
+        kids_o: list[Ref],
+        *,
+        in_item: bool,
+    ) -> str | None:
+        """``_put`` each of the units inserted at one place, in order; return the last one's list
+        kind. What follows a unit is the next one put there, and after the last OURS' next child."""
+        previous_kind, next_kind = around
+        kinds = [self.theirs.list_kind(tk) if tk is not None else None for tk, _ in blocks[1:]]
+        for (tk, block), following in zip(blocks, [*kinds, next_kind], strict=True):
+            tight = self._tight(kids_o)
+            previous_kind = self._put(pieces, tk, block, (previous_kind, following), tight=tight, in_item=in_item)
+        return previous_kind
 
     def _put(
         self,
