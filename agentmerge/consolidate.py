@@ -467,6 +467,7 @@ class _Consolidator:
         """Score, cluster, align and build the merged agent (the steps in the module docstring)."""
         bags, candidates, scorer = self.candidates()
         scores = scorer.scores()
+        identity: list[int] = []
         if self.repeats:
             # An agent says who it is once: every input's "You are ..." is one slot, like its
             # description, whatever the words (the kept wording is still the most specific).
@@ -495,6 +496,7 @@ class _Consolidator:
             threshold=threshold,
             floor=max(threshold, self.model.floor),
             preferred=self.preferred,
+            one_slot=frozenset(identity),
             **settle,  # type: ignore[arg-type]
         )
         clusters = self._expand_clusters(bags, found)

@@ -37,6 +37,7 @@ from agentmerge.text import (
     lead_label,
     normalize,
     roles_agree,
+    sentences_of,
     stem,
     terms,
     without_ordinal,
@@ -239,7 +240,6 @@ def term_weight(term: str) -> float:
 
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _TOPIC_END_RE = re.compile(r"[,:;(.!?]|\s[-\u2013\u2014]\s")
-_SENTENCE_RE = re.compile(r"[.!?](?:\s+|$)(?=[A-Z*`\-]|$)")
 
 
 @dataclass(slots=True)
@@ -280,7 +280,7 @@ def _profile(view: ItemView) -> _Profile:
     label_terms = frozenset(terms(label)) if label else frozenset()
     head = frozenset(terms(label)[:HEAD_TERMS] if label else found[:HEAD_TERMS])
     plain = normalize(view.text)
-    sentences = max(1, sum(1 for part in _SENTENCE_RE.split(plain) if part.strip()))
+    sentences = max(1, len(sentences_of(plain)))
     topic: dict[str, float] = {}
     for term in terms(label) if label else terms(_TOPIC_END_RE.split(plain, maxsplit=1)[0]):
         topic[term] = topic.get(term, 0.0) + term_weight(term)

@@ -182,6 +182,16 @@ def _strip_emphasis(text: str) -> str:
     return "".join(out)
 
 
+_SENTENCE_RE = re.compile(r"[.!?](?:\s+|$)(?=[A-Z*`\-]|$)")
+
+
+def sentences_of(plain: str) -> list[str]:
+    """The sentences of a text in normal form (``normalize``): split after a full stop, question
+    or exclamation mark that ends the text or is followed by a capital, emphasis, a code span or
+    a dash; empty pieces left out."""
+    return [part for part in _SENTENCE_RE.split(plain) if part.strip()]
+
+
 def words(text: str) -> list[str]:
     """Lower-case word tokens of the normal form of ``text``."""
     return _WORD_RE.findall(normalize(text).casefold())

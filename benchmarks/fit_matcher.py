@@ -229,6 +229,7 @@ def evaluate(group: Group, probs: list[float], threshold: float, same_input: flo
         same_input_threshold=max(threshold, same_input),
         floor=floor,
         lines=ev.lines,
+        one_slot=frozenset(ev.identity),
     )
     units: list[tuple[str, list[str]]] = []
     for cluster in found:

@@ -179,6 +179,31 @@ def test_a_wording_with_a_period_the_kept_one_lacks_stays() -> None:
     assert merged_with(found, "Back up daily and test a restore monthly") == {"Test backup restores every month"}
 
 
+def test_a_paragraph_with_a_sentence_the_kept_wording_lacks_stays() -> None:
+    """Lossless: folding a paragraph of two instructions into a wording of one loses the other."""
+    longer = (
+        "Write tests before the code they cover, and run the whole suite with pytest before every commit."
+        " Keep functions under forty lines and modules small."
+    )
+    a = agent(f"## Testing\n\n{longer}\n", "a.md")
+    b = agent("## Testing\n\nRun the test suite with pytest before each commit. Sign every release tag.\n", "b.md")
+    found = clusters(consolidate([a, b]))
+    assert merged_with(found, longer) == set()
+    # The other way round nothing is lost: a wording of one sentence folds into one that has it.
+    c = agent("## Testing\n\nRun the whole test suite with pytest before every commit.\n", "c.md")
+    found = clusters(consolidate([c, b]))
+    assert merged_with(found, "Run the whole test suite with pytest before every commit.") == {
+        "Run the test suite with pytest before each commit. Sign every release tag."
+    }
+
+
+def test_every_sentence_of_a_folded_text_must_be_in_the_kept_wording() -> None:
+    kept = "Run the whole test suite with pytest before every commit."
+    assert cluster.sentences_kept(kept, "Run the suite with pytest before each commit.")
+    assert not cluster.sentences_kept(kept, "Run pytest before each commit. Sign every release tag with GPG.")
+    assert cluster.sentences_kept(kept, "Run pytest before each commit. Run the whole suite, every time.")
+
+
 def test_specifics_read_number_words_and_periods() -> None:
     assert cluster.specifics("Plan capacity every six months") == {"6", "month"}
     assert cluster.specifics("Track the error budget weekly") == cluster.specifics("Review it each week") == {"week"}
