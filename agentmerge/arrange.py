@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from agentmerge.cluster import ItemCluster
-from agentmerge.lexicon import ROOT_ROLE
+from agentmerge.lexicon import DISTINCT_ROLES, ROOT_ROLE
 from agentmerge.model import Agent, Item, Section
 from agentmerge.scorer import title_terms
 from agentmerge.text import label_only, normalize, section_role
@@ -211,10 +211,18 @@ def _walk(inputs: Inputs, source: int, index: int, children: list[Item | Section
             nested.sort(key=lambda node: node.line)
             sub = len(inputs.sections)
             inputs.section_of[(source, child.line)] = sub
-            inputs.sections.append(
-                InputSection(source, child, index, section_role(child.title), nested, [child], group=-1)
-            )
+            inputs.sections.append(InputSection(source, child, index, _section_role(child), nested, [child], group=-1))
             _walk(inputs, source, sub, nested)
+
+
+def _section_role(section: Section) -> str:
+    """A section's role: its title's (``text.section_role``), or, for a title that names no
+    distinct role over a list of task boxes only, a checklist ("## Before approving" over
+    ``- [ ]`` items is the input's checklist, as its items are checklist gates)."""
+    role = section_role(section.title)
+    if role not in DISTINCT_ROLES and section.items and all(item.kind == "task" for item in section.items):
+        return "gates"
+    return role
 
 
 def _add_items(inputs: Inputs, source: int, home: int, entries: Sequence[Item], parent: int) -> None:

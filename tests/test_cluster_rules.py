@@ -338,6 +338,24 @@ def test_a_part_of_a_checklist_does_not_align_with_guidance_of_the_same_title() 
     assert "Best Practices" in titles
 
 
+def test_a_list_of_task_boxes_is_the_inputs_checklist_whatever_its_title() -> None:
+    a = agent(
+        "# Reviewer\n\n## Steps\n\n1. Read the schema diff\n\n## Before approving\n\n"
+        "- [ ] Examples in the docs still work\n- [ ] Contract tests pass\n",
+        "a.md",
+    )
+    b = agent(
+        "# Reviewer\n\n## Steps\n\n1. Start with the schema diff\n\n## Checklist\n\n"
+        "- [ ] A migration guide exists\n- [ ] Contract tests are green\n",
+        "b.md",
+    )
+    merged = consolidate([a, b])
+    titles = [s.title for s in merged.agent.body.walk() if s.title]
+    assert ("Before approving" in titles) != ("Checklist" in titles)
+    (checklist,) = [s for s in merged.body.sections if s.role == "gates"]
+    assert len(checklist.sources) == 2
+
+
 def test_a_merged_section_takes_the_title_that_covers_every_input() -> None:
     a = agent("## Follow these additional guidelines\n\n- Keep handlers small\n- Apply least privilege\n", "a.md")
     b = agent("## Performance Guidelines\n\n- Cache hot reads\n- Batch small writes\n", "b.md")
