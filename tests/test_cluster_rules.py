@@ -80,8 +80,9 @@ def test_a_pitfall_is_walled_from_guidance_unless_both_forbid() -> None:
     assert vetoed_by(pitfall, candidate("Store access tokens in localStorage", 1)) == "walled roles"
     prohibition = candidate("Never store access tokens in localStorage", role="pitfalls")
     assert vetoed_by(prohibition, candidate("Do not keep access tokens in localStorage", 1)) is None
-    # A bare pitfall and a prohibition say one thing, but only polarity could tell: apart.
-    assert vetoed_by(pitfall, candidate("Do not keep access tokens in localStorage", 1)) is not None
+    # A pitfall that names the bad practice and a prohibition of it may mean one thing, but their
+    # polarity differs, and that rule keeps them apart first.
+    assert vetoed_by(pitfall, candidate("Do not keep access tokens in localStorage", 1)) == "polarity"
 
 
 def test_two_prohibitions_merge_across_a_pitfall_title_and_a_rules_title() -> None:
@@ -172,7 +173,9 @@ def test_a_wording_with_a_number_the_kept_one_lacks_stays() -> None:
 def test_a_wording_with_a_period_the_kept_one_lacks_stays() -> None:
     """Lossless: "every hour" folded into "every 30 minutes" would lose the interval."""
     a = agent("## Incidents\n\n- Post status updates every 30 minutes\n- Test backup restores every month\n", "a.md")
-    b = agent("## Incidents\n\n- Update the status page every hour\n- Back up daily and test a restore monthly\n", "b")
+    b = agent(
+        "## Incidents\n\n- Update the status page every hour\n- Back up daily and test a restore monthly\n", "b.md"
+    )
     found = clusters(consolidate([a, b]))
     assert merged_with(found, "Post status updates every 30 minutes") == set()
     # A wording that states every period of the other still takes it in.
@@ -351,7 +354,7 @@ def test_a_list_of_task_boxes_is_the_inputs_checklist_whatever_its_title() -> No
     )
     merged = consolidate([a, b])
     titles = [s.title for s in merged.agent.body.walk() if s.title]
-    assert ("Before approving" in titles) != ("Checklist" in titles)
+    assert len({"Before approving", "Checklist"} & set(titles)) == 1  # one section, one of the two titles
     (checklist,) = [s for s in merged.body.sections if s.role == "gates"]
     assert len(checklist.sources) == 2
 
