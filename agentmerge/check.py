@@ -1142,8 +1142,8 @@ REPEAT_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "specifics",
-        "wordings with SPECIFICS_APART numbers or code spans not in common (`RightToLeft`, `TopDown`) set different"
-        " things",
+        "wordings with SPECIFICS_APART numbers, periods or code spans not in common (`RightToLeft`, `TopDown`) set"
+        " different things",
     ),
     ("label", "one label over different content is two fields of a template (`purpose:`, `returns:`)"),
     (
