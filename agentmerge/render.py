@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.fields import value_text
-from agentmerge.model import Agent, Example, Field, Item, Section
+from agentmerge.model import Agent, Diagnostic, Example, Field, Item, Section
 
 if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
@@ -102,8 +102,13 @@ def agent_to_dict(agent: Agent) -> dict[str, Any]:
         "has_frontmatter": agent.has_frontmatter,
         "fields": [field_to_dict(f) for f in agent.fields],
         "body": section_to_dict(agent.body),
-        "warnings": [{"line": w.line, "message": w.message} for w in agent.warnings],
+        "warnings": warnings_to_list(agent.warnings),
     }
+
+
+def warnings_to_list(warnings: Iterable[Diagnostic]) -> list[dict[str, Any]]:
+    """A file's warnings as the parse and review reports write them: the line and the message."""
+    return [{"line": w.line, "message": w.message} for w in warnings]
 
 
 def field_to_dict(field: Field) -> dict[str, Any]:

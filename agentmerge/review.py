@@ -559,7 +559,7 @@ def _review_header(report: Review) -> dict[str, Any]:
 
 
 def _file_to_dict(f: FileReview) -> dict[str, Any]:
-    from agentmerge.render import diff_to_dict
+    from agentmerge.render import diff_to_dict, warnings_to_list
 
     return {
         "path": f.path,
@@ -568,7 +568,7 @@ def _file_to_dict(f: FileReview) -> dict[str, Any]:
         "similarity": f.similarity,
         "identical": (f.diff.identical if f.diff is not None else None),
         "error": f.problem or None,
-        "warnings": [{"line": w.line, "message": w.message} for w in f.warnings],
+        "warnings": warnings_to_list(f.warnings),
         "diff": diff_to_dict(f.diff) if f.diff is not None else None,
     }
 
