@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentmerge import consolidate
+from agentmerge.cluster import carries
 from agentmerge.consolidate import MergedItem, MergedSection
 from agentmerge.diff import diff_agents
 from agentmerge.model import Agent
@@ -162,3 +163,31 @@ def test_diff_of_each_seed_against_its_own_consolidation_is_empty() -> None:
     for path in SEEDS:
         agent = read_agent(path)
         assert diff_agents(agent, consolidate([agent]).agent).identical, path.name
+
+
+detailed = st.builds(
+    lambda first, second, when: f"{first}. {second}{when}." if second else f"{first}{when}.",
+    sentence,
+    st.one_of(st.just(""), sentence),
+    st.sampled_from(["", " every 30 minutes", " every hour", " weekly", " within 5 days"]),
+)
+
+
+@st.composite
+def detailed_agent(draw: st.DrawFn) -> str:
+    """An agent whose bullets may hold two sentences and a period or a number."""
+    lines = ["---", "name: worker", "---", "", "## Responsibilities", ""]
+    lines += [f"- {text}" for text in draw(st.lists(detailed, min_size=1, max_size=6))]
+    return "\n".join(lines) + "\n"
+
+
+@SETTINGS
+@given(st.lists(detailed_agent(), min_size=2, max_size=3))
+def test_every_folded_wording_is_carried_by_the_kept_one(texts: list[str]) -> None:
+    """Nothing is lost in a fold: the kept wording carries each folded one's numbers, periods,
+    names and something of each of its sentences (``cluster.carries``)."""
+    result = consolidate(build(texts))
+    for merged in walk_items(result.body):
+        kept = merged.sources[0]
+        for source in merged.sources[1:]:
+            assert carries(kept.text, source.text), (kept.text, source.text)
