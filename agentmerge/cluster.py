@@ -161,6 +161,25 @@ def different_subjects(a: str, b: str) -> bool:
     return len(terms_a - set(terms(b))) >= shared and len(terms_b - set(terms(a))) >= shared
 
 
+def one_word(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` share exactly one term, each has ONE_WORD_TERMS terms or more, and the
+    shared term is not the whole label of either (``**Secrets** - hardcoded keys`` is about
+    secrets, whatever else its words say)."""
+    left, right = set(terms(a)), set(terms(b))
+    shared = left & right
+    if len(shared) != 1 or min(len(left), len(right)) < ONE_WORD_TERMS:
+        return False
+    for text in (a, b):
+        label = lead_label(text)
+        if label is not None and set(terms(label)) <= shared:
+            return False
+    return True
+
+
+ONE_WORD_TERMS = 3
+"""Fewest terms each item of a one-word pair has for the pair to be refused (``one_word``)."""
+
+
 # --------------------------------------------------------------------------------------------
 # Items: clustering on the pair score
 
@@ -328,6 +347,12 @@ ITEM_RULES: tuple[Rule, ...] = (
         "an item that ends in a colon over nested items is the title of what it holds: it is the same"
         " item only as another such lead-in, or as a near-verbatim copy",
         lambda a, b, score, t: a.lead_in != b.lead_in and not near_verbatim(a.text, b.text),
+    ),
+    Rule(
+        "one word",
+        "two items that each say three things or more and share one word, which neither has for its"
+        ' label, are two instructions ("Write a failing test", "Gather logs from the failing service")',
+        lambda a, b, score, t: one_word(a.text, b.text),
     ),
     Rule(
         "different subjects",
@@ -678,6 +703,10 @@ def title_overlap(a: str | None, b: str | None, weights: TermWeights | None = No
         # Each title names something the other does not: one head noun of two subjects ("Code
         # Standards" and "Quality Standards", "Security Testing" and "Performance Testing").
         # Such sections align only when their content agrees.
+        return 0.0
+    if all(term.isdigit() for term in left & right) and left != right:
+        # A sequence number in common names no topic: "3. Follow up" (its words all filler) is not
+        # "3. Communicate". The number keeps titles apart; it never joins them.
         return 0.0
     # Exact sums in sorted order: summing floats in a set's iteration order made the score, and
     # so the alignment of sections, depend on PYTHONHASHSEED (24 security agents: three outputs).

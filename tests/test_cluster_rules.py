@@ -43,7 +43,8 @@ def test_every_item_rule_has_a_name_and_a_reason() -> None:
     names = [rule.name for rule in cluster.ITEM_RULES]
     assert len(names) == len(set(names))
     assert all(rule.reason for rule in cluster.ITEM_RULES)
-    assert {"polarity", "walled roles", "bare label", "lead-in", "restatement", "different subjects"} <= set(names)
+    named = {"polarity", "walled roles", "bare label", "lead-in", "restatement", "different subjects", "one word"}
+    assert named <= set(names)
 
 
 def candidate(text: str, source: int = 0, **kwargs: object) -> cluster.Candidate:
@@ -286,6 +287,36 @@ def test_code_quality_and_test_quality_do_not_merge() -> None:
     assert merged_with(found, "Code Quality: readability, maintainability, complexity review") == set()
 
 
+def test_items_sharing_one_word_that_labels_neither_stay_apart() -> None:
+    assert cluster.one_word("Write a failing test", "Gather logs from the failing service")
+    # The word shared is one item's whole label: that item is about it.
+    assert not cluster.one_word(
+        "Secrets and credential management review", "**Secrets** - hardcoded keys, tokens in logs"
+    )
+    # A short item says one thing; its one word may be all of it.
+    assert not cluster.one_word("Implement proper fixtures", "**Fixture Design**: reusable setup with scoping")
+    assert not cluster.one_word("Write unit tests first", "Write unit tests for each branch")
+
+
+def test_two_short_workflows_sharing_a_word_keep_both_steps() -> None:
+    """In a file of three steps each step is the other file's only near match: the pair score
+    alone folded "Write a failing test" into the log-gathering step."""
+    a = agent(
+        "## Workflow\n\n1. Read the ticket and restate the goal\n2. Write a failing test\n"
+        "3. Make it pass with the smallest change\n",
+        "a.md",
+    )
+    b = agent(
+        "## Workflow\n\n1. Gather logs from the failing service\n2. Bisect to the breaking commit\n"
+        "3. Open a pull request with the fix\n",
+        "b.md",
+    )
+    found = clusters(consolidate([a, b]))
+    assert merged_with(found, "Write a failing test") == set()
+    step, logs = candidate("Write a failing test"), candidate("Gather logs from the failing service", 1)
+    assert cluster._item_vetoes(step, logs, 0.77, (0.35, 0.6)) == "one word"
+
+
 # --------------------------------------------------------------------------------------------
 # Diagrams and filled-in templates
 
@@ -321,6 +352,24 @@ def test_titles_naming_two_subjects_do_not_align_by_title() -> None:
     assert cluster.title_overlap("Responsibilities", "Your Core Responsibilities:") == 1.0
     assert cluster.title_overlap("Expected Outputs", "Outputs") == 1.0
     assert cluster.title_overlap("Guidelines", "Performance Guidelines") > cluster.SECTION_ALIGN_THRESHOLD
+
+
+def test_a_shared_sequence_number_does_not_align_titles() -> None:
+    # "Follow up" is all filler and stopwords: the title's only term is its number.
+    assert cluster.title_overlap("3. Follow up", "3. Communicate") == 0.0
+    assert cluster.title_overlap("3. Tests", "3. Tests") == 1.0
+    a = agent(
+        "## Steps\n\n### 1. Declare\n\n- Page the on-call engineer\n\n### 2. Communicate\n\n"
+        "- Post a status update every 30 minutes\n",
+        "a.md",
+    )
+    b = agent(
+        "## Steps\n\n### 1. Triage\n\n- Set a severity level\n\n### 2. Follow up\n\n- Write a blameless postmortem\n",
+        "b.md",
+    )
+    (_root, steps) = consolidation_to_dict(consolidate([a, b]))["sections"]
+    titles = [s["title"] for s in steps["sections"]]
+    assert sorted(titles) == ["1. Declare", "1. Triage", "2. Communicate", "2. Follow up"]
 
 
 def test_a_part_of_a_checklist_does_not_align_with_guidance_of_the_same_title() -> None:
