@@ -351,8 +351,9 @@ ITEM_RULES: tuple[Rule, ...] = (
     Rule(
         "one word",
         "two items that each say three things or more and share one word, which neither has for its"
-        ' label, are two instructions ("Write a failing test", "Gather logs from the failing service")',
-        lambda a, b, score, t: one_word(a.text, b.text),
+        ' label, are two instructions ("Write a failing test", "Gather logs from the failing service");'
+        " not two inputs' identities, which are one slot (scored 1)",
+        lambda a, b, score, t: score < 1.0 and one_word(a.text, b.text),
     ),
     Rule(
         "different subjects",

@@ -296,6 +296,9 @@ def test_items_sharing_one_word_that_labels_neither_stay_apart() -> None:
     # A short item says one thing; its one word may be all of it.
     assert not cluster.one_word("Implement proper fixtures", "**Fixture Design**: reusable setup with scoping")
     assert not cluster.one_word("Write unit tests first", "Write unit tests for each branch")
+    # Two inputs' identities are one slot, scored 1: never refused for their words.
+    careful = candidate("You are a careful code reviewer who reads every change")
+    assert vetoed_by(careful, candidate("You are an experienced reviewer focused on security", 1), 1.0) is None
 
 
 def test_two_short_workflows_sharing_a_word_keep_both_steps() -> None:
