@@ -176,6 +176,34 @@ def one_word(a: str, b: str) -> bool:
     return True
 
 
+def different_tools(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are plain instructions of one clause (no lead-in label, no comma:
+    not a list of examples, which may differ between two wordings of one instruction) that each
+    name something the other does not (``tool_names``)."""
+    left, right = tool_names(a), tool_names(b)
+    return bool(left - right and right - left)
+
+
+@lru_cache(maxsize=65536)
+def tool_names(text: str) -> frozenset[str]:
+    """The capitalised words inside a plain one-clause instruction, casefolded ("Use CSS modules":
+    ``css``; "Test with React Testing Library": ``react``, ``testing``, ``library``); none for an
+    item with a lead-in label or a comma, or for a word that opens a sentence."""
+    plain = normalize(text)
+    if "," in plain or lead_label(text) is not None:
+        return frozenset()
+    found = set()
+    for match in _WORD_RE.finditer(plain):
+        word = match.group()
+        if word[0].isupper() and not _SENTENCE_START_RE.search(plain, 0, match.start()):
+            found.add(word.casefold())
+    return frozenset(found)
+
+
+_WORD_RE = re.compile(r"[A-Za-z][\w.+#-]*[\w+#]|[A-Za-z]")
+_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;(\"'\u2014\u2013>-])\s*$")
+
+
 ONE_WORD_TERMS = 3
 """Fewest terms each item of a one-word pair has for the pair to be refused (``one_word``)."""
 
@@ -354,6 +382,13 @@ ITEM_RULES: tuple[Rule, ...] = (
         ' label, are two instructions ("Write a failing test", "Gather logs from the failing service");'
         " not two inputs' identities, which are one slot (scored 1)",
         lambda a, b, score, t: score < 1.0 and one_word(a.text, b.text),
+    ),
+    Rule(
+        "different tools",
+        "two plain one-clause instructions that each name a tool or standard the other does not"
+        ' ("Use CSS modules for component styles", "Style components with Tailwind utility classes")'
+        " are two instructions; not two inputs' identities (scored 1)",
+        lambda a, b, score, t: score < 1.0 and different_tools(a.text, b.text),
     ),
     Rule(
         "different subjects",

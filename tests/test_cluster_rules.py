@@ -43,7 +43,16 @@ def test_every_item_rule_has_a_name_and_a_reason() -> None:
     names = [rule.name for rule in cluster.ITEM_RULES]
     assert len(names) == len(set(names))
     assert all(rule.reason for rule in cluster.ITEM_RULES)
-    named = {"polarity", "walled roles", "bare label", "lead-in", "restatement", "different subjects", "one word"}
+    named = {
+        "polarity",
+        "walled roles",
+        "bare label",
+        "lead-in",
+        "restatement",
+        "different subjects",
+        "one word",
+        "different tools",
+    }
     assert named <= set(names)
 
 
@@ -318,6 +327,23 @@ def test_two_short_workflows_sharing_a_word_keep_both_steps() -> None:
     assert merged_with(found, "Write a failing test") == set()
     step, logs = candidate("Write a failing test"), candidate("Gather logs from the failing service", 1)
     assert cluster._item_vetoes(step, logs, 0.77, (0.35, 0.6)) == "one word"
+
+
+def test_plain_instructions_naming_different_tools_stay_apart() -> None:
+    assert cluster.tool_names("Test components with React Testing Library") == {"react", "testing", "library"}
+    assert cluster.tool_names("Fail fast. Use custom exceptions.") == frozenset()
+    assert cluster.different_tools(
+        "Use CSS modules for component styles", "Style components with Tailwind utility classes"
+    )
+    # One names a tool, the other none: not two tools.
+    assert not cluster.different_tools("Use CSS modules for component styles", "Keep component styles scoped")
+    # A list of examples, or a labelled item, may name other examples for one instruction.
+    assert not cluster.different_tools("Check for SQL injection, XSS and CSRF", "Check for SQL injection, LDAP and XSS")
+    assert not cluster.different_tools("**Styling**: CSS modules", "**Styling**: Tailwind classes")
+    a = agent("## Styling\n\n- Use CSS modules for component styles\n", "a.mdc")
+    b = agent("## Styling\n\n- Style components with Tailwind utility classes\n", "b.mdc")
+    found = clusters(consolidate([a, b]))
+    assert merged_with(found, "Use CSS modules for component styles") == set()
 
 
 # --------------------------------------------------------------------------------------------
