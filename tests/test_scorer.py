@@ -7,6 +7,9 @@ import random
 import pytest
 
 from agentmerge import scorer
+from agentmerge.consolidate import consolidate
+from agentmerge.parse import parse_text
+from agentmerge.render import consolidation_to_dict
 from agentmerge.scorer import ItemView, PairScorer
 
 
@@ -61,3 +64,40 @@ def test_the_bound_changes_no_score_of_a_pair_it_keeps(monkeypatch: pytest.Monke
 def test_a_small_merge_keeps_every_blocked_pair(monkeypatch: pytest.MonkeyPatch) -> None:
     items = views(3, 4)
     assert PairScorer(items).candidates() == unbounded(items, monkeypatch)
+
+
+def test_up_to_the_block_floor_every_pair_is_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In two short files an item's next best counterpart is measured though it shares no word."""
+    items = [
+        ItemView(0, "Return errors as the last value", "bullet", None, "guidance"),
+        ItemView(0, "Keep interfaces small", "bullet", None, "guidance"),
+        ItemView(1, "Wrap errors with context", "bullet", None, "guidance"),
+        ItemView(1, "Prefer composition over inheritance", "bullet", None, "guidance"),
+    ]
+    with monkeypatch.context() as patched:
+        patched.setattr(PairScorer, "_blocked_pairs", lambda self: pytest.fail("blocked a small merge"))
+        pairs = PairScorer(items).candidates()
+    assert (1, 3) in pairs  # no word in common: blocking would never have measured it
+    many = views(5, scorer.BLOCK_FLOOR)
+    assert len(PairScorer(many)._blocked_pairs()) < len(many) * (len(many) - 1) // 2
+
+
+def test_two_short_rule_files_do_not_fold_a_library_into_a_placement_rule() -> None:
+    """Scored without the next best of each item, "Test components with React Testing Library"
+    stood 0.82 against "Co-locate component tests next to the component" and folded into it."""
+    a = parse_text(
+        "- Use function components with hooks\n- Keep components under 200 lines\n"
+        "- Name event handlers with a handle prefix\n- Co-locate component tests next to the component\n"
+        "- Use CSS modules for component styles\n- Memoize expensive calculations with useMemo\n",
+        "a.mdc",
+    )
+    c = parse_text(
+        "- Components are functions, never classes\n- One component per file\n"
+        "- Handle loading and error states in every data-fetching component\n"
+        "- Test components with React Testing Library\n- Avoid inline styles\n- Lazy-load routes with React.lazy\n",
+        "c.mdc",
+    )
+    (root,) = consolidation_to_dict(consolidate([a, c]))["sections"]
+    merged = [{s["text"] for s in item["sources"]} for item in root["items"]]
+    assert {"Test components with React Testing Library"} in merged
+    assert {"Co-locate component tests next to the component"} in merged
