@@ -123,6 +123,8 @@ def test_a_lead_in_over_nested_items_merges_only_with_another_lead_in() -> None:
     assert vetoed_by(lead, candidate("Follow PEP 8 and the team's conventions", 1)) == "lead-in"
     assert vetoed_by(lead, candidate("Follow the PEP 8 naming conventions:", 1, lead_in=True)) is None
     assert vetoed_by(lead, candidate("Follow PEP 8 naming conventions", 1)) is None  # a near-verbatim copy
+    # Two lead-ins with no word in common title two things, whatever they hold.
+    assert vetoed_by(candidate("**Quality:**", lead_in=True), candidate("**Speed:**", 1, lead_in=True)) == "lead-in"
 
 
 def test_a_lead_in_keeps_its_nested_items_apart_from_a_broader_instruction() -> None:
