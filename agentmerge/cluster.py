@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from agentmerge.lexicon import WALLED_ROLES, roles_compatible
+from agentmerge.lexicon import STOPWORDS, WALLED_ROLES, roles_compatible
 from agentmerge.scorer import near_verbatim, term_weight, title_terms
-from agentmerge.text import lead_label, negated, normalize, roles_agree, sentences_of, terms
+from agentmerge.text import label_body, lead_label, negated, normalize, roles_agree, sentences_of, terms
 
 SECTION_ALIGN_THRESHOLD = 0.45
 """Least score at which two sections of different inputs are aligned into one section.
@@ -186,22 +186,48 @@ def different_tools(a: str, b: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def tool_names(text: str) -> frozenset[str]:
-    """The capitalised words inside a plain one-clause instruction, casefolded ("Use CSS modules":
-    ``css``; "Test with React Testing Library": ``react``, ``testing``, ``library``); none for an
-    item with a lead-in label or a comma, or for a word that opens a sentence."""
+    """What a plain one-clause instruction names (``capitalised``: "Use CSS modules" names ``css``);
+    nothing for an item with a lead-in label or a comma."""
     plain = normalize(text)
     if "," in plain or lead_label(text) is not None:
         return frozenset()
-    found = set()
-    for match in _WORD_RE.finditer(plain):
-        word = match.group()
-        if word[0].isupper() and not _SENTENCE_START_RE.search(plain, 0, match.start()):
-            found.add(word.casefold())
-    return frozenset(found)
+    return capitalised(plain)
+
+
+def another_name(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` each name something the other does not (``capitalised``, after any
+    lead-in label) and say nothing else apart: every other term of one is a term of the other."""
+    left, right = body_names(a), body_names(b)
+    if not (left - right and right - left):
+        return False
+    rest_a = set(terms(a)) - set(terms(" ".join(left)))
+    rest_b = set(terms(b)) - set(terms(" ".join(right)))
+    return rest_a <= rest_b or rest_b <= rest_a
+
+
+@lru_cache(maxsize=65536)
+def body_names(text: str) -> frozenset[str]:
+    """What ``text`` names after its lead-in label (``capitalised``)."""
+    return capitalised(normalize(label_body(text) if lead_label(text) is not None else text))
+
+
+def capitalised(plain: str) -> frozenset[str]:
+    """The words of ``plain`` (normalised text) capitalised inside a sentence, casefolded: the tools,
+    products and standards it names ("Style components with Tailwind": ``tailwind``). A word that
+    opens a sentence is not read, nor is any word of a headline, a text with no lower-case word but
+    stop words, where every word is capitalised ("Domain-Driven Design", "Least Privilege Access")."""
+    found = list(_WORD_RE.finditer(plain))
+    if not any(m.group()[0].islower() and m.group().casefold() not in STOPWORDS for m in found):
+        return frozenset()
+    return frozenset(
+        m.group().casefold()
+        for m in found
+        if m.group()[0].isupper() and not _SENTENCE_START_RE.search(plain, 0, m.start())
+    )
 
 
 _WORD_RE = re.compile(r"[A-Za-z][\w.+#-]*[\w+#]|[A-Za-z]")
-_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;(\"'\u2014\u2013>-])\s*$")
+_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;\"'\u2014\u2013\u2192>-])\s*$")
 
 
 ONE_WORD_TERMS = 3
@@ -395,6 +421,12 @@ ITEM_RULES: tuple[Rule, ...] = (
         lambda a, b, score, t: score < 1.0 and different_tools(a.text, b.text),
     ),
     Rule(
+        "another name",
+        "one wording with another name put in ('Examine the current Django structure', 'Examine the"
+        " current FastAPI structure') is a template filled twice: two instructions",
+        lambda a, b, score, t: score < 1.0 and another_name(a.text, b.text),
+    ),
+    Rule(
         "different subjects",
         'one aspect of two subjects ("Code Quality", "Test Quality") is two instructions',
         lambda a, b, score, t: different_subjects(a.text, b.text),
@@ -445,20 +477,28 @@ def cluster_items(
     ..." identity): one folds into another without every sentence being there (``carries``).
 
     Pairs are taken best first (ties by index). Two clusters join when the pair passes
-    ITEM_RULES, the clusters hold no input in common (except through a restatement pair), and
-    the average score over all their cross pairs clears ``threshold`` (average linkage: a chain
-    of look-alikes does not become one cluster). Then each cluster keeps one wording (the one most
-    members can fold into, most surely; ``choose_wording`` and ``lines`` break ties) and folds
+    ITEM_RULES, no pair across them is refused by a rule other than the threshold (or is in
+    ``apart``: "Examine the Django structure" and "Examine the FastAPI structure" never meet
+    through "Examine the project structure"), the clusters hold no input in common (except through
+    a restatement pair), and the average score over all their cross pairs clears ``threshold``
+    (average linkage: a chain of look-alikes does not become one cluster). Then each cluster keeps
+    one wording (the one most members can fold into, most surely; ``choose_wording`` and ``lines`` break ties) and folds
     into it only members that score at least ``floor`` against that wording and whose content it
     carries (``carries``); the others form clusters of their own, in the same way. Every candidate ends in
     exactly one cluster; clusters come in order of their first member.
     """
     thresholds = (threshold, same_input_threshold)
-    ranked = sorted(
-        (-score, i, j)
-        for (i, j), score in scores.items()
-        if (i, j) not in apart and _item_vetoes(candidates[i], candidates[j], score, thresholds) is None
-    )
+    ranked = []
+    refused = set(apart)
+    for (i, j), score in scores.items():
+        if (i, j) in apart:
+            continue
+        rule = _item_vetoes(candidates[i], candidates[j], score, thresholds)
+        if rule is None:
+            ranked.append((-score, i, j))
+        elif rule != "threshold":
+            refused.add((i, j))
+    ranked.sort()
     parent = list(range(len(candidates)))
     members = [[i] for i in range(len(candidates))]
     sources = [set(c.sources) for c in candidates]
@@ -479,7 +519,7 @@ def cluster_items(
         left, right = members[root_i], members[root_j]
         if len(left) * len(right) > 1:
             cross = [(x, y) if x < y else (y, x) for x in left for y in right]
-            if apart and any(pair in apart for pair in cross):
+            if refused and any(pair in refused for pair in cross):
                 continue
             total = math.fsum(scores.get(pair, 0.0) for pair in cross)
             if total / (len(left) * len(right)) < threshold:

@@ -348,6 +348,42 @@ def test_plain_instructions_naming_different_tools_stay_apart() -> None:
     assert merged_with(found, "Use CSS modules for component styles") == set()
 
 
+def test_capitals_name_tools_except_at_a_sentence_start_or_in_a_headline() -> None:
+    assert cluster.capitalised("Style components with Tailwind. Use CSS modules") == {"tailwind", "css"}
+    assert cluster.capitalised("Domain-Driven Design") == frozenset()
+    assert cluster.capitalised("Least Privilege Access") == frozenset()
+    assert cluster.tool_names("Domain-Driven Design") == frozenset()
+
+
+def test_one_wording_with_another_name_put_in_is_a_template_filled_twice() -> None:
+    django = "**Check first**: the new features of Django and their compatibility"
+    fastapi = "**Check first**: the new features of FastAPI and their compatibility"
+    assert cluster.another_name(django, fastapi)
+    assert vetoed_by(candidate(django), candidate(fastapi, 1), 0.9) == "another name"
+    # Two lists of examples that say other things besides: not a template.
+    assert not cluster.another_name(
+        "**Injection Attacks**: SQL injection, XSS, command injection and LDAP",
+        "SQL injection, XSS and CSRF prevention verification",
+    )
+
+
+def test_a_pair_refused_by_a_rule_never_meets_through_a_third_item() -> None:
+    """Average linkage alone would join the Django and FastAPI wordings through the plain one,
+    and the fold would then drop one of the two names."""
+    found = [
+        candidate("Examine the current Django project structure", 0),
+        candidate("Examine the current FastAPI project structure", 1),
+        candidate("Examine the current project structure", 2),
+    ]
+    scores = {(0, 1): 0.9, (0, 2): 0.95, (1, 2): 0.94}
+    clusters = cluster.cluster_items(
+        found, scores, threshold=0.35, same_input_threshold=0.6, floor=0.55, lines=[1, 1, 1]
+    )
+    together = [set(c.members) for c in clusters]
+    assert not any({0, 1} <= members for members in together)
+    assert sum(len(members) for members in together) == 3
+
+
 # --------------------------------------------------------------------------------------------
 # Diagrams and filled-in templates
 
