@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from agentmerge.lexicon import STOPWORDS, WALLED_ROLES, roles_compatible
+from agentmerge.lexicon import NEGATORS, STOPWORDS, WALLED_ROLES, roles_compatible
 from agentmerge.scorer import near_verbatim, term_weight, title_terms
 from agentmerge.text import label_body, lead_label, negated, normalize, roles_agree, sentences_of, terms
 
@@ -215,15 +215,30 @@ def capitalised(plain: str) -> frozenset[str]:
     """The words of ``plain`` (normalised text) capitalised inside a sentence, casefolded: the tools,
     products and standards it names ("Style components with Tailwind": ``tailwind``). A word that
     opens a sentence is not read, nor is any word of a headline, a text with no lower-case word but
-    stop words, where every word is capitalised ("Domain-Driven Design", "Least Privilege Access")."""
+    stop words, where every word is capitalised ("Domain-Driven Design", "Least Privilege Access"),
+    nor a word in capitals for emphasis (``_emphasis``: "NEVER", "EXPLICITLY")."""
     found = list(_WORD_RE.finditer(plain))
     if not any(m.group()[0].islower() and m.group().casefold() not in STOPWORDS for m in found):
         return frozenset()
     return frozenset(
         m.group().casefold()
         for m in found
-        if m.group()[0].isupper() and not _SENTENCE_START_RE.search(plain, 0, m.start())
+        if m.group()[0].isupper() and not _emphasis(m.group()) and not _SENTENCE_START_RE.search(plain, 0, m.start())
     )
+
+
+def _emphasis(word: str) -> bool:
+    """Whether ``word`` is in capitals for emphasis rather than an acronym: a stop word or negator
+    ("MUST", "NOT") or a word of more than ACRONYM_LETTERS letters ("EXPLICITLY", "IMPORTANT")."""
+    if not word.isupper():
+        return False
+    folded = word.casefold()
+    return folded in STOPWORDS or folded in NEGATORS or sum(c.isalpha() for c in word) > ACRONYM_LETTERS
+
+
+ACRONYM_LETTERS = 5
+"""Most letters of a word in capitals read as an acronym that names something (``OWASP``, ``HTTPS``);
+a longer one is emphasis."""
 
 
 _WORD_RE = re.compile(r"[A-Za-z][\w.+#-]*[\w+#]|[A-Za-z]")

@@ -353,6 +353,8 @@ def test_capitals_name_tools_except_at_a_sentence_start_or_in_a_headline() -> No
     assert cluster.capitalised("Domain-Driven Design") == frozenset()
     assert cluster.capitalised("Least Privilege Access") == frozenset()
     assert cluster.tool_names("Domain-Driven Design") == frozenset()
+    # Capitals for emphasis name nothing; a short acronym does.
+    assert cluster.capitalised("Do NOT add CORS headers unless the user EXPLICITLY asks") == {"cors"}
 
 
 def test_one_wording_with_another_name_put_in_is_a_template_filled_twice() -> None:
