@@ -497,10 +497,11 @@ def cluster_items(
     through "Examine the project structure"), the clusters hold no input in common (except through
     a restatement pair), and the average score over all their cross pairs clears ``threshold``
     (average linkage: a chain of look-alikes does not become one cluster). Then each cluster keeps
-    one wording (the one most members can fold into, most surely; ``choose_wording`` and ``lines`` break ties) and folds
-    into it only members that score at least ``floor`` against that wording and whose content it
-    carries (``carries``); the others form clusters of their own, in the same way. Every candidate ends in
-    exactly one cluster; clusters come in order of their first member.
+    one wording (the one most members can fold into, most surely; ``choose_wording`` and
+    ``lines`` break ties) and folds into it only members that score at least ``floor`` against
+    that wording and whose content it carries (``carries``); the others form clusters of their
+    own, in the same way. Every candidate ends in exactly one cluster; clusters come in order of
+    their first member.
     """
     thresholds = (threshold, same_input_threshold)
     ranked = []
