@@ -9,7 +9,7 @@ from conftest import SEEDS, report_units
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentmerge import consolidate
+from agentmerge import cluster, consolidate
 from agentmerge.cluster import carries
 from agentmerge.consolidate import MergedItem, MergedSection
 from agentmerge.diff import diff_agents
@@ -191,3 +191,41 @@ def test_every_folded_wording_is_carried_by_the_kept_one(texts: list[str]) -> No
         kept = merged.sources[0]
         for source in merged.sources[1:]:
             assert carries(kept.text, source.text), (kept.text, source.text)
+
+
+NAMED = [
+    "component styles with Tailwind utility classes",
+    "component styles with CSS modules",
+    "the current Django project structure",
+    "the current FastAPI project structure",
+    "the current project structure",
+    "a failing test",
+    "logs from the failing service",
+    "components with React Testing Library",
+    "component tests next to the component",
+]
+named_sentence = st.builds(lambda v, o: f"{v} {o}", st.sampled_from(VERBS), st.sampled_from(NAMED + OBJECTS[:3]))
+
+
+@st.composite
+def named_agent(draw: st.DrawFn) -> str:
+    """An agent whose bullets name tools and frameworks, or share one word with each other."""
+    lines = ["---", "name: worker", "---", "", "## Practices", ""]
+    lines += [f"- {text}" for text in draw(st.lists(named_sentence, min_size=1, max_size=6, unique=True))]
+    return "\n".join(lines) + "\n"
+
+
+@SETTINGS
+@given(st.lists(named_agent(), min_size=2, max_size=4))
+def test_no_merged_item_holds_two_wordings_a_rule_keeps_apart(texts: list[str]) -> None:
+    """A pair a rule refuses (opposite polarity, one shared word, two tools, another name put in)
+    never shares a merged item, directly or through a third wording both resemble."""
+    result = consolidate(build(texts))
+    for merged in walk_items(result.body):
+        for a, b in itertools.combinations([s.text for s in merged.sources], 2):
+            if normalize(a) == normalize(b):
+                continue
+            assert negated(a) == negated(b), (a, b)
+            assert not cluster.one_word(a, b), (a, b)
+            assert not cluster.different_tools(a, b), (a, b)
+            assert not cluster.another_name(a, b), (a, b)
