@@ -798,10 +798,10 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
 
     A pair of the file's instructions is a repeat when ``consolidate`` would fold the two into one
     (no clustering rule of ``cluster.ITEM_RULES`` keeps them apart: roles, subjects, polarity,
-    templates, code) and the pair score is at least REPEAT_SCORE; an exact copy is a repeat
-    outright. A pair that only the polarity rule keeps apart, at CONTRADICTION_SCORE or more, is
-    a contradiction. Either way the pair must pass REPEAT_RULES, which keep out what a file
-    repeats by design.
+    templates, one shared word, two tools or names, code) and the pair score is at least
+    REPEAT_SCORE; an exact copy is a repeat outright. A pair that only the polarity rule keeps
+    apart, at CONTRADICTION_SCORE or more, is a contradiction. Either way the pair must pass
+    REPEAT_RULES, which keep out what a file repeats by design.
     """
     from agentmerge.cluster import ITEM_RULES
     from agentmerge.consolidate import matching_evidence
