@@ -52,6 +52,7 @@ def test_every_item_rule_has_a_name_and_a_reason() -> None:
         "different subjects",
         "one word",
         "different tools",
+        "another name",
     }
     assert named <= set(names)
 
