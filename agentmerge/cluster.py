@@ -322,12 +322,12 @@ NUMBER_WORDS = {
 """Number words read as numbers by ``specifics``; "one" is left out, as it is more often "a"
 ("one store", "one place") than a count."""
 
-PERIODS = {
-    **{
-        f"{unit}{plural}": unit
-        for unit in ("minute", "hour", "day", "week", "month", "quarter", "year")
-        for plural in ("", "s")
-    },
+PERIOD_UNITS = ("minute", "hour", "day", "week", "month", "quarter", "year")
+"""The units a period is read in; each counts only after a number or a word that makes it a
+period (``_PERIOD_AFTER_RE``: "every hour", "30 minutes", "within a week"); "day-to-day" and
+"minute details" state none."""
+
+PERIOD_WORDS = {
     "hourly": "hour",
     "daily": "day",
     "nightly": "day",
@@ -339,17 +339,18 @@ PERIODS = {
     "annually": "year",
     "annual": "year",
 }
-"""Words of a period, by the unit ``specifics`` reads them as. A unit noun counts only after a
-number or a word that makes it a period (``_PERIOD_AFTER_RE``: "every hour", "30 minutes", "within
-a week"); "day-to-day" and "minute details" state none."""
+"""Words that state a period on their own, by unit."""
+
+PERIODS = {**{f"{unit}{plural}": unit for unit in PERIOD_UNITS for plural in ("", "s")}, **PERIOD_WORDS}
+"""Every word of a period, by the unit ``specifics`` reads it as."""
 
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _SPAN_RE = re.compile(r"`+([^`]+)`+")
 _NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b")
-_PERIOD_RE = re.compile(r"\b(hourly|daily|nightly|weekly|biweekly|monthly|quarterly|yearly|annually|annual)\b")
+_PERIOD_RE = re.compile(r"\b(" + "|".join(PERIOD_WORDS) + r")\b")
 _PERIOD_AFTER_RE = re.compile(
     r"(?:\d|\b(?:every|each|per|a|an|one|once|twice|within|" + "|".join(NUMBER_WORDS) + r"))[\s-]+"
-    r"(?:(?:business|working|calendar)\s+)?(minutes?|hours?|days?|weeks?|months?|quarters?|years?)\b(?!-)"
+    r"(?:(?:business|working|calendar)\s+)?(" + "|".join(f"{unit}s?" for unit in PERIOD_UNITS) + r")\b(?!-)"
 )
 
 

@@ -603,11 +603,8 @@ class _Consolidator:
         a part of the checklist, not another input's "Best Practices" guidance."""
         entry = self.sections[index]
         while entry.role not in DISTINCT_ROLES and entry.parent >= 0:
-            parent = self.sections[entry.parent]
-            if parent.role in DISTINCT_ROLES:
-                return parent.role
-            entry = parent
-        return self.sections[index].role
+            entry = self.sections[entry.parent]
+        return entry.role if entry.role in DISTINCT_ROLES else self.sections[index].role
 
     def _shared_anchors(self, anchors: list[list[int]]) -> Counter[tuple[int, int]]:
         """For each pair of sections (by index, smaller first), how many anchor clusters join them."""

@@ -329,7 +329,7 @@ def test_two_short_workflows_sharing_a_word_keep_both_steps() -> None:
     found = clusters(consolidate([a, b]))
     assert merged_with(found, "Write a failing test") == set()
     step, logs = candidate("Write a failing test"), candidate("Gather logs from the failing service", 1)
-    assert cluster._item_vetoes(step, logs, 0.77, (0.35, 0.6)) == "one word"
+    assert vetoed_by(step, logs, 0.77) == "one word"
 
 
 def test_plain_instructions_naming_different_tools_stay_apart() -> None:
