@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from agentmerge import cluster, consolidate
 from agentmerge.cluster import carries
-from agentmerge.consolidate import MergedItem, MergedSection
+from agentmerge.consolidate import MergedItem, MergedSection, matching_evidence
 from agentmerge.diff import diff_agents
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent
@@ -219,13 +219,25 @@ def named_agent(draw: st.DrawFn) -> str:
 @given(st.lists(named_agent(), min_size=2, max_size=4))
 def test_no_merged_item_holds_two_wordings_a_rule_keeps_apart(texts: list[str]) -> None:
     """A pair a rule refuses (opposite polarity, one shared word, two tools, another name put in)
-    never shares a merged item, directly or through a third wording both resemble."""
-    result = consolidate(build(texts))
+    at a score that clears the threshold never shares a merged item, directly or through a third
+    wording both resemble. (Under the threshold a pair is not evidence either way: refusing such
+    pairs too cost the held-out mean 0.006, python 0.024.)"""
+    agents = build(texts)
+    result = consolidate(agents)
+    evidence = matching_evidence(agents)
+    bag_of = {candidate.text: n for n, candidate in enumerate(evidence.candidates)}
+    scores = evidence.scorer.scores(evidence.pairs)
+    threshold = default_model().threshold
     for merged in walk_items(result.body):
         for a, b in itertools.combinations([s.text for s in merged.sources], 2):
             if normalize(a) == normalize(b):
                 continue
-            assert negated(a) == negated(b), (a, b)
-            assert not cluster.one_word(a, b), (a, b)
-            assert not cluster.different_tools(a, b), (a, b)
-            assert not cluster.another_name(a, b), (a, b)
+            refused = (
+                negated(a) != negated(b)
+                or cluster.one_word(a, b)
+                or cluster.different_tools(a, b)
+                or cluster.another_name(a, b)
+            )
+            if refused:
+                i, j = sorted((bag_of[a], bag_of[b]))
+                assert scores.get((i, j), 0.0) < threshold, (a, b)
