@@ -176,6 +176,40 @@ def one_word(a: str, b: str) -> bool:
     return True
 
 
+def little_shared(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are plain instructions of one clause (``plain_clause``) of
+    ONE_WORD_TERMS terms or more each, and what they share carries less than SHARED_LEAST of the
+    term weight (corpus rarity) of either: most of each says something the other does not
+    ("Considers performance implications of every architectural decision", "Considers privacy
+    implications in all user interactions")."""
+    if not (plain_clause(a) and plain_clause(b)):
+        return False
+    left, right = set(terms(a)), set(terms(b))
+    if min(len(left), len(right)) < ONE_WORD_TERMS:
+        return False
+    shared = _weight(left & right)
+    return shared < SHARED_LEAST * _weight(left) and shared < SHARED_LEAST * _weight(right)
+
+
+SHARED_LEAST = 0.5
+"""The share of each item's term weight below which two plain one-clause items share too little
+to be one instruction (``little_shared``): the largest tenth that refuses no candidate pair the
+labelled groups call one instruction (0.55 refuses two in the python group); see
+docs/matching.md."""
+
+
+def _weight(found: set[str]) -> float:
+    """The summed corpus weight of ``found``, in one order on every run."""
+    return math.fsum(sorted(term_weight(t) for t in found))
+
+
+@lru_cache(maxsize=65536)
+def plain_clause(text: str) -> bool:
+    """Whether ``text`` is a plain instruction of one clause: no lead-in label and no comma (not a
+    list of examples, which two wordings of one instruction may give differently)."""
+    return "," not in normalize(text) and lead_label(text) is None
+
+
 def different_tools(a: str, b: str) -> bool:
     """Whether ``a`` and ``b`` are plain instructions of one clause (no lead-in label, no comma:
     not a list of examples, which may differ between two wordings of one instruction) that each
@@ -188,10 +222,9 @@ def different_tools(a: str, b: str) -> bool:
 def tool_names(text: str) -> frozenset[str]:
     """What a plain one-clause instruction names (``capitalised``: "Use CSS modules" names ``css``);
     nothing for an item with a lead-in label or a comma."""
-    plain = normalize(text)
-    if "," in plain or lead_label(text) is not None:
+    if not plain_clause(text):
         return frozenset()
-    return capitalised(plain)
+    return capitalised(normalize(text))
 
 
 def another_name(a: str, b: str) -> bool:
@@ -437,6 +470,13 @@ ITEM_RULES: tuple[Rule, ...] = (
         lambda a, b, score, t: score < 1.0 and different_tools(a.text, b.text),
     ),
     Rule(
+        "little shared",
+        "two plain one-clause instructions that share less than half the weight of the words of each"
+        ' ("Considers performance implications of every architectural decision", "Considers privacy'
+        " implications in all user interactions\") are two instructions; not two inputs' identities (scored 1)",
+        lambda a, b, score, t: score < 1.0 and little_shared(a.text, b.text),
+    ),
+    Rule(
         "another name",
         "one wording with another name put in ('Examine the current Django structure', 'Examine the"
         " current FastAPI structure') is a template filled twice: two instructions",
@@ -566,8 +606,10 @@ def _settle_wording(
 
     The wording kept is the one most members can fold into, so a cluster whose members each match
     one plain wording is not split because another wording was preferred; between wordings that
-    fold as many, the one they score highest against (the surest merge), then ``choose_wording``
-    (which alone decides when an input is ``preferred``)."""
+    fold as many, the one that leaves the least of their words out (``_left_behind``: "Caching
+    strategies (Redis, Memcached)" over "Caching strategies"), then the one they score highest
+    against (the surest merge), then ``choose_wording`` (which alone decides when an input is
+    ``preferred``)."""
     if len(group) == 1:
         return [ItemCluster((group[0],), group[0], (1.0,))]
     out: list[ItemCluster] = []
@@ -576,9 +618,10 @@ def _settle_wording(
         if preferred >= 0 and preferred in {min(candidates[i].sources) for i in group}:
             tied = group
         else:
-            # Most members folded, then the surest: the rounded sum of their scores.
-            most = max((len(f.members), f.sureness) for f in folds.values())
-            tied = [i for i in group if (len(folds[i].members), folds[i].sureness) == most]
+            # Most members folded, then the least left behind, then the surest.
+            rank = {i: (len(f.members), -_left_behind(i, f.members, candidates), f.sureness) for i, f in folds.items()}
+            best = max(rank.values())
+            tied = [i for i in group if rank[i] == best]
         choice = choose_wording(
             [candidates[i].text for i in tied],
             [min(candidates[i].sources) for i in tied],
@@ -592,6 +635,15 @@ def _settle_wording(
         out.append(ItemCluster(tuple(members), kept, confidence))
         group = fold.rest
     return out
+
+
+def _left_behind(kept: int, members: list[int], candidates: Sequence[Candidate]) -> float:
+    """The term weight (corpus rarity) of the words of each of ``members`` that ``kept``'s wording
+    lacks, summed over the members and rounded: what folding them into it leaves out of the merged
+    agent (a word that two members use and the wording lacks counts twice)."""
+    have = frozenset(terms(candidates[kept].text))
+    gone = [term_weight(t) for i in members for t in set(terms(candidates[i].text)) - have]
+    return round(math.fsum(sorted(gone)), 3)
 
 
 class _Fold(NamedTuple):

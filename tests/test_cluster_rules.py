@@ -53,6 +53,7 @@ def test_every_item_rule_has_a_name_and_a_reason() -> None:
         "one word",
         "different tools",
         "another name",
+        "little shared",
     }
     assert named <= set(names)
 
@@ -267,13 +268,29 @@ def test_a_preferred_input_keeps_its_wording_and_what_does_not_fold_stays() -> N
     assert [(c.members, c.kept) for c in found] == [((0, 1), 1), ((2,), 2)]
 
 
-def test_between_wordings_that_fold_as_many_the_surest_is_kept() -> None:
+def test_between_wordings_that_fold_as_many_the_one_leaving_least_out_is_kept() -> None:
     """Every wording folds the other two; the others score highest against the plain first one,
-    though the second says more."""
+    but only the second holds every word of the three: folded into it, nothing is left out."""
     texts = ["Validate all user input", "Validate and sanitize all user input", "Sanitize user input"]
     found = _settle(texts, {(0, 1): 0.9, (0, 2): 0.85, (1, 2): 0.55})
+    assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 1)]
+
+
+def test_a_word_two_members_share_outweighs_a_rarer_word_of_one() -> None:
+    """Two wordings say "cite", one says "give" (a rarer word in the corpus): keeping "give" would
+    leave "cite" out of two members, keeping a "cite" wording leaves "give" out of one."""
+    texts = ["Cite file and line for every finding.", "Give the file and line of each finding.", "Cite the file and line."]
+    assert cluster.term_weight("giv") > cluster.term_weight("cit")
+    found = _settle(texts, {(0, 1): 0.9, (0, 2): 0.9, (1, 2): 0.9})
     assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 0)]
-    assert cluster.choose_wording(texts, [0, 1, 2], [1, 2, 3]) == 1
+
+
+def test_between_wordings_that_leave_as_much_out_the_surest_is_kept() -> None:
+    """The same words three ways: each leaves nothing out, and the others score highest against
+    the second."""
+    texts = ["Validate all user input", "All user input is validated", "Validate the user input"]
+    found = _settle(texts, {(0, 1): 0.9, (0, 2): 0.7, (1, 2): 0.95})
+    assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 1)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,6 +347,29 @@ def test_two_short_workflows_sharing_a_word_keep_both_steps() -> None:
     assert merged_with(found, "Write a failing test") == set()
     step, logs = candidate("Write a failing test"), candidate("Gather logs from the failing service", 1)
     assert vetoed_by(step, logs, 0.77) == "one word"
+
+
+def test_plain_instructions_that_share_little_stay_apart() -> None:
+    """What the two share ("considers", "implications") is less than half the weight of either."""
+    performance = "Considers performance implications of every architectural decision"
+    privacy = "Considers privacy implications in all user interactions"
+    assert cluster.little_shared(performance, privacy)
+    assert vetoed_by(candidate(performance), candidate(privacy, 1), 0.83) == "little shared"
+    # Most of each is the other's: one instruction, reworded.
+    assert not cluster.little_shared("Validate all user input at the boundary", "Validate user input at every boundary")
+    # A labelled item or a list of examples may spell one instruction out in other words.
+    assert not cluster.little_shared(performance, "**Performance**: weigh the cost of each architectural decision")
+    assert not cluster.little_shared(performance, "Considers privacy, consent and retention in all user interactions")
+    # Two inputs' identities are one slot, scored 1: never refused for their words.
+    identity = candidate("You are a careful code reviewer who reads every change")
+    assert vetoed_by(identity, candidate("You are a mentor focused on teaching juniors", 1), 1.0) is None
+
+
+def test_two_considerations_of_one_template_keep_both() -> None:
+    a = agent("## Principles\n\n- Considers performance implications of every architectural decision\n", "a.md")
+    b = agent("## Principles\n\n- Considers privacy implications in all user interactions\n", "b.md")
+    found = clusters(consolidate([a, b]))
+    assert merged_with(found, "Considers performance implications of every architectural decision") == set()
 
 
 def test_plain_instructions_naming_different_tools_stay_apart() -> None:

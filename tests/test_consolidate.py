@@ -460,7 +460,7 @@ def test_cli_annotate_writes_provenance_the_parser_ignores(tmp_path: Path) -> No
     result = run_cli("consolidate", *map(str, SEEDS), "--annotate", "-o", str(out))
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
-    assert "<!-- 002-plain-labels.md:10, 000-headings-checklists.md:17, " in text
+    assert "<!-- 004-escaped-examples.md:10, 000-headings-checklists.md:17, 002-plain-labels.md:10, " in text
     assert shape(parse_text(text, "a.md")) == shape(parse_text(merged_text(seeds()), "b.md"))
 
 
