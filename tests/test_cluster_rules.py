@@ -279,7 +279,11 @@ def test_between_wordings_that_fold_as_many_the_one_leaving_least_out_is_kept() 
 def test_a_word_two_members_share_outweighs_a_rarer_word_of_one() -> None:
     """Two wordings say "cite", one says "give" (a rarer word in the corpus): keeping "give" would
     leave "cite" out of two members, keeping a "cite" wording leaves "give" out of one."""
-    texts = ["Cite file and line for every finding.", "Give the file and line of each finding.", "Cite the file and line."]
+    texts = [
+        "Cite file and line for every finding.",
+        "Give the file and line of each finding.",
+        "Cite the file and line.",
+    ]
     assert cluster.term_weight("giv") > cluster.term_weight("cit")
     found = _settle(texts, {(0, 1): 0.9, (0, 2): 0.9, (1, 2): 0.9})
     assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 0)]
