@@ -205,9 +205,14 @@ def _weight(found: set[str]) -> float:
 
 @lru_cache(maxsize=65536)
 def plain_clause(text: str) -> bool:
-    """Whether ``text`` is a plain instruction of one clause: no lead-in label and no comma (not a
-    list of examples, which two wordings of one instruction may give differently)."""
-    return "," not in normalize(text) and lead_label(text) is None
+    """Whether ``text`` is a plain instruction of one clause: no lead-in label and no comma of a
+    list (a list of examples, which two wordings of one instruction may give differently); a comma
+    that opens a contrast ("..., not just model accuracy") makes no list."""
+    return _LIST_COMMA_RE.search(normalize(text)) is None and lead_label(text) is None
+
+
+_LIST_COMMA_RE = re.compile(r",(?!\s+(?:not|but|while|rather|without|never|yet)\b)", re.IGNORECASE)
+"""A comma that is not followed by a word opening a contrast."""
 
 
 def different_tools(a: str, b: str) -> bool:

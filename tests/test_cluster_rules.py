@@ -364,6 +364,13 @@ def test_plain_instructions_that_share_little_stay_apart() -> None:
     # A labelled item or a list of examples may spell one instruction out in other words.
     assert not cluster.little_shared(performance, "**Performance**: weigh the cost of each architectural decision")
     assert not cluster.little_shared(performance, "Considers privacy, consent and retention in all user interactions")
+    # A comma that opens a contrast makes no list.
+    assert cluster.plain_clause("Focus on end-to-end system reliability, not just model accuracy")
+    assert not cluster.plain_clause("Check for SQL injection, XSS and CSRF")
+    assert cluster.little_shared(
+        "Track every experiment end-to-end in one model registry",
+        "Focus on end-to-end system reliability, not just model accuracy",
+    )
     # Two inputs' identities are one slot, scored 1: never refused for their words.
     identity = candidate("You are a careful code reviewer who reads every change")
     assert vetoed_by(identity, candidate("You are a mentor focused on teaching juniors", 1), 1.0) is None
