@@ -614,7 +614,7 @@ def _settle_wording(
     fold as many, the one that leaves the least of their words out (``_left_behind``: "Caching
     strategies (Redis, Memcached)" over "Caching strategies"), then the one they score highest
     against (the surest merge), then ``choose_wording`` (which alone decides when an input is
-    ``preferred``)."""
+    ``preferred``). A bare label so chosen gives way to the member it labels (``_labelled_for``)."""
     if len(group) == 1:
         return [ItemCluster((group[0],), group[0], (1.0,))]
     out: list[ItemCluster] = []
@@ -634,12 +634,36 @@ def _settle_wording(
             preferred,
         )
         kept = tied[choice]
+        if preferred < 0:
+            kept = _labelled_for(kept, folds, candidates)
         fold = folds[kept]
         members = sorted(fold.members)
         confidence = tuple(1.0 if i == kept else fold.scores[i] for i in members)
         out.append(ItemCluster(tuple(members), kept, confidence))
         group = fold.rest
     return out
+
+
+def _labelled_for(kept: int, folds: dict[int, _Fold], candidates: Sequence[Candidate]) -> int:
+    """The member of ``kept``'s fold whose lead-in label is all ``kept`` says ("Rate limiting" and
+    "**Rate limiting**: token bucket, sliding window"), when ``kept`` folds into it (of several,
+    the one with the most terms, the first of equals); else ``kept``.
+    The labelled wording says the same and what it spells out: kept, it loses nothing, though the
+    members that matched only the bare label then stand apart."""
+    have = frozenset(terms(candidates[kept].text))
+    labelled = [
+        i
+        for i in sorted(folds[kept].members)
+        if i != kept and kept in folds[i].members and have and _label_terms(candidates[i].text) == have
+    ]
+    # Of several, the one that says most.
+    return max(labelled, key=lambda i: len(set(terms(candidates[i].text))), default=kept)
+
+
+def _label_terms(text: str) -> frozenset[str]:
+    """The terms of ``text``'s lead-in label; none when it has no label."""
+    label = lead_label(text)
+    return frozenset(terms(label)) if label is not None else frozenset()
 
 
 def _left_behind(kept: int, members: list[int], candidates: Sequence[Candidate]) -> float:

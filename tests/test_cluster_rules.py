@@ -276,6 +276,23 @@ def test_between_wordings_that_fold_as_many_the_one_leaving_least_out_is_kept() 
     assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 1)]
 
 
+def test_a_bare_label_gives_way_to_the_item_it_labels() -> None:
+    """ "Rate limiting" folds all three, the labelled item only itself and the bare label: kept, the
+    bare label would drop the algorithms. The labelled wording is kept, and the third member, which
+    matched only the bare label, stands apart."""
+    texts = [
+        "Rate limiting",
+        "**Rate limiting**: token bucket, leaky bucket, sliding window",
+        "Add rate limiting and throttling to public endpoints",
+    ]
+    found = _settle(texts, {(0, 1): 0.74, (0, 2): 0.67, (1, 2): 0.2})
+    assert [(c.members, c.kept) for c in found] == [((0, 1), 1), ((2,), 2)]
+    # Without a labelled member the wording most members fold into is kept, as before.
+    plain = ["Rate limiting", "Rate limiting with token buckets", "Add rate limiting and throttling"]
+    found = _settle(plain, {(0, 1): 0.74, (0, 2): 0.67, (1, 2): 0.2})
+    assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 0)]
+
+
 def test_a_word_two_members_share_outweighs_a_rarer_word_of_one() -> None:
     """Two wordings say "cite", one says "give" (a rarer word in the corpus): keeping "give" would
     leave "cite" out of two members, keeping a "cite" wording leaves "give" out of one."""
