@@ -1018,10 +1018,11 @@ def _consolidate_one(
 
 def _mixed_groups(agents: list[Agent]) -> Any:
     """The grouping of ``agents`` when they form more than one group (do not look like one role), else None."""
-    from agentmerge.group import MIXED_SIMILARITY, count_groups, group_agents
+    from agentmerge.group import MIXED_SIMILARITY, count_groups, group_agents, one_scope
 
-    # Most inputs are one role: name and measure the groups only to refuse them.
-    if count_groups(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True) == 1:
+    # Most inputs are one role: name and measure the groups only to refuse them. Rules for the
+    # same files are one role whatever their words.
+    if one_scope(agents) or count_groups(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True) == 1:
         return None
     return group_agents(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True)
 

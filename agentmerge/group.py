@@ -298,6 +298,29 @@ def count_groups(
     return len(clusters.roots())
 
 
+def one_scope(agents: Sequence[Agent]) -> bool:
+    """Whether ``agents`` are two or more rules for the same files: each has the same ``globs``
+    (as a set of patterns, quotes aside), and one of them names some files rather than every file
+    (``**/*``, which most Cursor rules give whatever their job). Two rules attached to the same
+    ``**/*.go`` files do one job, however differently they are worded."""
+    from agentmerge.fields import names
+
+    scopes = set()
+    for agent in agents:
+        field = agent.field("globs")
+        patterns = frozenset(names(field.value)) if field is not None else frozenset()
+        if not patterns:
+            return False
+        scopes.add(patterns)
+    if len(agents) < 2 or len(scopes) != 1:
+        return False
+    return any(_CATCH_ALL.fullmatch(pattern) is None for pattern in scopes.pop())
+
+
+_CATCH_ALL = re.compile(r"[*/.]*")
+"""A glob made of wildcards, slashes and dots alone: it names every file (``**/*``, ``*``, ``**/*.*``)."""
+
+
 def _by_path(profiles: Sequence[Profile], min_similarity: float, min_overlap: float) -> list[Profile]:
     """The profiles by path, one per path, once the cutoffs are checked."""
     for value, name in ((min_similarity, "min-similarity"), (min_overlap, "min-overlap")):

@@ -89,6 +89,57 @@ def test_mixed_merges_them_anyway(tmp_path: Path) -> None:
     assert "Load test after every fix" in result.stdout
 
 
+GO_RULES = {
+    "go-service.mdc": (
+        "---\ndescription: Go service rules\nglobs: **/*.go\n---\n\n"
+        "- Return errors as the last return value\n"
+        "- Pass context.Context as the first parameter\n"
+        "- Keep interfaces small and define them where they are used\n"
+        "- Run go vet and staticcheck in CI\n"
+    ),
+    "golang.mdc": (
+        "---\ndescription: Golang conventions\nglobs: '**/*.go'\n---\n\n"
+        "- Handle every error; never discard one with _\n"
+        "- Accept a ctx argument in any function that does I/O\n"
+        "- Accept interfaces, return structs\n"
+        "- Lint with golangci-lint before pushing\n"
+    ),
+}
+"""Two short Cursor rules for the same Go files, worded apart (written for these tests)."""
+
+
+def test_rules_for_the_same_files_are_one_role(tmp_path: Path) -> None:
+    """Two Go rules share too few words to look like one role, but both are attached to the Go
+    files: they are consolidated, not refused."""
+    paths = []
+    for name, text in GO_RULES.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_text(text, encoding="utf-8")
+    agents = [read_agent(str(p)) for p in paths]
+    assert count_groups(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True) == 2
+    result = run_cli("consolidate", *map(str, paths))
+    assert result.exit_code == 0, result.output
+    assert "Run go vet and staticcheck in CI" in result.stdout
+    assert "Lint with golangci-lint before pushing" in result.stdout
+
+
+def test_rules_for_every_file_are_not_one_role_by_their_globs(tmp_path: Path) -> None:
+    """``**/*`` is what most Cursor rules give whatever their job: it says nothing of the role."""
+    paths = []
+    for name, text in UNRELATED.items():
+        if "globs:" in text:
+            text = text.replace("globs: app/**", "globs: '**/*'")
+        else:
+            text = text.replace("---\nname:", "---\nglobs: '**/*'\nname:", 1)
+        paths.append(tmp_path / f"{name.split('.')[0]}.mdc")
+        paths[-1].write_text(text, encoding="utf-8")
+    agents = [read_agent(str(p)) for p in paths]
+    assert all(a.field("globs") is not None for a in agents)
+    result = run_cli("consolidate", *map(str, paths))
+    assert result.exit_code == 2
+    assert "do not look like one role" in result.stderr
+
+
 def test_one_role_is_not_refused() -> None:
     """The four seed variants of one role consolidate as before, without --mixed."""
     result = run_cli("consolidate", *map(str, SEEDS))

@@ -27,9 +27,11 @@ from agentmerge.group import (
     group_agents,
     instruction_overlap,
     instruction_weights,
+    one_scope,
     profile,
     safe_name,
 )
+from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent
 
 LIBRARY = FIXTURES / "library"
@@ -334,3 +336,15 @@ def test_corpus_groups_put_same_role_files_of_different_collections_together() -
     )
     collections = [{Path(m["path"]).parent.name for m in g["members"]} for g in data["groups"]]
     assert sum(1 for c in collections if len(c) >= 3) >= 20
+
+
+def test_one_scope_is_the_same_specific_globs_on_every_input() -> None:
+    def rule(globs: str) -> Agent:
+        return parse_text(f"---\ndescription: x\nglobs: {globs}\n---\n\n- Use it\n", "r.mdc")
+
+    go, quoted, listed = rule("**/*.go"), rule("'**/*.go'"), rule("['**/*.go']")
+    assert one_scope([go, quoted, listed])
+    assert not one_scope([go])
+    assert not one_scope([go, rule("**/*.ts")])
+    assert not one_scope([rule("**/*"), rule("'**/*'")])
+    assert not one_scope([go, parse_text("- Use it\n", "a.md")])
