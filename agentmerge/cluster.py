@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from agentmerge.lexicon import NEGATORS, STOPWORDS, WALLED_ROLES, roles_compatible
+from agentmerge.lexicon import NEGATORS, PITFALLS_ROLE, STOPWORDS, WALLED_ROLES, roles_compatible
 from agentmerge.scorer import near_verbatim, term_weight, title_terms
 from agentmerge.text import label_body, lead_label, negated, normalize, roles_agree, sentences_of, terms
 
@@ -500,11 +500,13 @@ ITEM_RULES: tuple[Rule, ...] = (
     Rule(
         "walled roles",
         "a checklist entry, a delegation trigger, an example, a hand-off or a pitfall is not the guidance it"
-        " mirrors (lexicon.WALLED_ROLES); only a near-verbatim copy crosses, or two prohibitions (text.roles_agree)",
+        " mirrors (lexicon.WALLED_ROLES); only a near-verbatim copy crosses, or two prohibitions (text.roles_agree),"
+        ' and never into or out of a pitfall: "Use default exports" under "Don\'t" forbids what the same words'
+        ' under "Do" ask for',
         lambda a, b, score, t: (
             not roles_agree(a.role, a.text, b.role, b.text)
             and (a.role in WALLED_ROLES or b.role in WALLED_ROLES)
-            and not near_verbatim(a.text, b.text)
+            and (PITFALLS_ROLE in (a.role, b.role) or not near_verbatim(a.text, b.text))
         ),
     ),
     Rule(

@@ -221,6 +221,11 @@ class RoleRule(NamedTuple):
     """Why items of this role are kept apart from items of other roles."""
 
 
+PITFALLS_ROLE = "pitfalls"
+"""The role of a section whose title names what not to do ("Common Pitfalls", "Avoid", "Don't"):
+its items state the bad practice, so the same words elsewhere ask for it."""
+
+
 SECTION_ROLES: tuple[RoleRule, ...] = (
     RoleRule(
         "examples",
@@ -234,9 +239,10 @@ SECTION_ROLES: tuple[RoleRule, ...] = (
         "a checklist entry is a check made at the end, not the practice it checks",
     ),
     RoleRule(
-        "pitfalls",
-        r"pitfall|anti-?patterns?|\bavoid|mistakes?|don'?ts|gotchas?|red flags?|"
-        r"what not to|common (?:errors|issues|problems)|\bnever\b",
+        PITFALLS_ROLE,
+        r"pitfall|anti-?patterns?|\bavoid|mistakes?|don['\u2019]?ts|gotchas?|red flags?|"
+        r"what not to|\bdo not do\b|common (?:errors|issues|problems)|\bnever\b|"
+        r"^\W*(?:don['\u2019]?t|do not)(?:\s+\w+)?\W*$",
         "a pitfall warns against what a guideline with the same words asks for",
     ),
     RoleRule(

@@ -18,6 +18,7 @@ from agentmerge.lexicon import (
     GENERAL_ROLE,
     GUIDANCE_ROLE,
     NEGATORS,
+    PITFALLS_ROLE,
     PROHIBITIONS,
     ROOT_ROLE,
     SECTION_ROLES,
@@ -456,7 +457,7 @@ def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
         if title is None:
             continue
         role = section_role(title)
-        if role == "pitfalls" and len(title.split()) > PITFALL_TITLE_WORDS:
+        if role == PITFALLS_ROLE and len(title.split()) > PITFALL_TITLE_WORDS:
             # "Systematic detection of security anti-patterns": a sentence that names pitfalls as
             # its topic heads guidance, not a list of things to avoid.
             continue
@@ -473,7 +474,7 @@ def roles_agree(role_a: str, text_a: str, role_b: str, text_b: str) -> bool:
     under "Rules" both forbid it, and say one thing."""
     if role_a == role_b:
         return True
-    return {role_a, role_b} == {"pitfalls", GUIDANCE_ROLE} and negated(text_a) and negated(text_b)
+    return {role_a, role_b} == {PITFALLS_ROLE, GUIDANCE_ROLE} and negated(text_a) and negated(text_b)
 
 
 PITFALL_TITLE_WORDS = 5

@@ -4,7 +4,7 @@ one head noun, diagrams and filled-in templates, and the section alignment's tit
 
 from __future__ import annotations
 
-from agentmerge import cluster, consolidate
+from agentmerge import cluster, consolidate, text
 from agentmerge.consolidate import Consolidation
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text
@@ -95,6 +95,27 @@ def test_a_pitfall_is_walled_from_guidance_unless_both_forbid() -> None:
     # A pitfall that names the bad practice and a prohibition of it may mean one thing, but their
     # polarity differs, and that rule keeps them apart first.
     assert vetoed_by(pitfall, candidate("Do not keep access tokens in localStorage", 1)) == "polarity"
+
+
+def test_a_copy_of_a_guideline_under_a_pitfall_title_forbids_it() -> None:
+    """The same words under "Do" and under "Don't" ask for a practice and forbid it: a verbatim
+    copy crosses the other walls (a checklist entry that repeats a practice) but not this one."""
+    do = candidate("Use default exports for React components")
+    dont = candidate("Use default exports for React components", 1, role="pitfalls")
+    assert vetoed_by(do, dont, 1.0) == "walled roles"
+    for title in ("Don't", "Don\u2019t", "Do NOT", "DO NOT USE:", "What you do not do"):
+        assert text.section_role(title) == "pitfalls", title
+    # A title that is a sentence or a principle with "don't" in it names no pitfalls.
+    for title in ("Ask, Don't Assume", "DRY (Don't Repeat Yourself)", "You Don't Have All the Answers"):
+        assert text.section_role(title) != "pitfalls", title
+    a = agent("## Do\n\n- Use default exports for React components\n- Write tests for every hook\n", "a.md")
+    b = agent(
+        "## Do\n\n- Write tests for every hook\n\n## Don't\n\n- Use default exports for React components\n", "b.md"
+    )
+    merged = consolidate([a, b])
+    assert merged.agent.body.sections[1].title == "Don't"
+    found = clusters(merged)
+    assert merged_with(found, "Use default exports for React components") == set()
 
 
 def test_two_prohibitions_merge_across_a_pitfall_title_and_a_rules_title() -> None:
