@@ -35,6 +35,7 @@ from agentmerge.fields import (
     same_value,
     value_text,
 )
+from agentmerge.lexicon import PITFALLS_ROLE
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units
 from agentmerge.text import item_role, negated, normalize, opposite_polarity, section_role, words
@@ -634,7 +635,8 @@ class _BodyDiff:
     # -- what a reviewer must not miss -----------------------------------------------------------
 
     def attention(self, changes: Iterable[Change]) -> Iterator[Attention]:
-        """Polarity flips and removed safety instructions among ``changes``, in their order.
+        """Polarity flips and removed safety instructions among ``changes``, in their order, then
+        items whose words stayed but whose place under a pitfall title changed (``_pitfall_flips``).
 
         A removed item is a safety instruction when the matcher's role for it is a pitfall or a
         checklist gate (``text.item_role``): a line warning against something, or a box that
@@ -651,12 +653,33 @@ class _BodyDiff:
                     change.new.line,
                 )
             elif change.op == "removed" and change.old is not None:
-                role = self._removed_role(change.old)
+                role = self._safety_role(change.old)
                 if role is not None:
                     message = f"{SAFETY_ROLES[role]} removed: {_quote(change.old.text)}"
                     yield Attention("safety", message, change.old.line)
+        yield from self._pitfall_flips()
 
-    def _removed_role(self, side: Side) -> str | None:
+    def _pitfall_flips(self) -> Iterator[Attention]:
+        """Items whose words stayed as they were (their polarity too) but that now stand under a
+        title that names pitfalls, or no longer do: under "Don't" the same words forbid what they
+        asked for under "Do". Whether the item moved, its heading moved or was renamed, by new line."""
+        old, new = self.old, self.new
+        if not (_has_pitfall_title(old) or _has_pitfall_title(new)):
+            return iter(())
+        found = []
+        for i, j in self.item_pair.items():
+            a, b = old.items[i], new.items[j]
+            if negated(a.item.text) != negated(b.item.text):
+                continue  # a flip in the words, which the change itself reports
+            forbade, forbids = _under_pitfalls(old, a), _under_pitfalls(new, b)
+            if forbade != forbids and not negated(b.item.text):
+                verdict = "now forbidden" if forbids else "no longer forbidden"
+                where = new.sections[b.section].title or "the top of the file"
+                message = f'polarity flipped, {verdict} under "{where}": {_quote(b.item.text)}'
+                found.append(Attention("polarity", message, b.item.line))
+        return iter(sorted(found, key=lambda a: a.line or 0))
+
+    def _safety_role(self, side: Side) -> str | None:
         """The safety role (a SAFETY_ROLES key) of the removed item at ``side``, or None."""
         if self._old_at is None:
             # Built once: a deleted file removes every item, and each is looked up here.
@@ -666,16 +689,31 @@ class _BodyDiff:
         unit = self._old_at.get((side.line, side.text))
         if unit is None:
             return None
-        titles = self.old.titles(unit.section)
-        # ``item_role`` names a pitfall or gate only for a task box or under a title of that role;
-        # without either, the matcher's module need not load (it costs the diff's start-up).
-        if unit.item.kind != "task" and not any(section_role(t) in SAFETY_ROLES for t in titles if t):
-            return None
-        role = item_role(titles, unit.item.kind, unit.item.text)
-        return role if role in SAFETY_ROLES else None
+        return _safety_role(self.old, unit)
 
 
-SAFETY_ROLES = {"pitfalls": "pitfall", "gates": "checklist gate"}
+def _safety_role(units: Units, unit: ItemUnit) -> str | None:
+    """The safety role (a SAFETY_ROLES key) of ``unit`` of ``units``, or None."""
+    titles = units.titles(unit.section)
+    # ``item_role`` names a pitfall or gate only for a task box or under a title of that role;
+    # without either, the matcher's module need not load (it costs the diff's start-up).
+    if unit.item.kind != "task" and not any(section_role(t) in SAFETY_ROLES for t in titles if t):
+        return None
+    role = item_role(titles, unit.item.kind, unit.item.text)
+    return role if role in SAFETY_ROLES else None
+
+
+def _has_pitfall_title(units: Units) -> bool:
+    """Whether any section of ``units`` has a title that names pitfalls."""
+    return any(s.title and section_role(s.title) == PITFALLS_ROLE for s in units.sections)
+
+
+def _under_pitfalls(units: Units, unit: ItemUnit) -> bool:
+    """Whether ``unit`` stands under a title that names pitfalls (``text.item_role``)."""
+    return _safety_role(units, unit) == PITFALLS_ROLE
+
+
+SAFETY_ROLES = {PITFALLS_ROLE: "pitfall", "gates": "checklist gate"}
 """The matcher's item roles whose removal a review calls out, with what one item of them is called."""
 
 BLOCK_KINDS = frozenset({"code", "table", "html"})

@@ -807,6 +807,31 @@ def test_a_new_or_deleted_file_needs_no_attention_for_its_keys() -> None:
     assert attention("", agent) == [] and attention(agent, "") == []
 
 
+def test_the_same_words_moved_under_a_pitfall_title_flip_polarity() -> None:
+    """Under "Don't" the same words forbid what they asked for under "Do"; a prohibition moved
+    under "Avoid" still forbids, and a plain move between two plain sections flips nothing."""
+    old = (
+        "# A\n\n## Do\n\n- Use default exports for React components\n- Never commit generated files\n"
+        "- Write a test for every hook\n\n## Don't\n\n- Disable the linter for a line\n\n"
+        "## Testing\n\n- Run the suite\n"
+    )
+    new = (
+        "# A\n\n## Do\n\n- Disable the linter for a line\n\n## Don't\n\n- Use default exports for React components\n"
+        "- Never commit generated files\n\n## Testing\n\n- Write a test for every hook\n- Run the suite\n"
+    )
+    assert attention(old, new) == [
+        ("polarity", 'polarity flipped, no longer forbidden under "Do": "Disable the linter for a line"'),
+        ("polarity", 'polarity flipped, now forbidden under "Don\'t": "Use default exports for React components"'),
+    ]
+    # A heading renamed over the same items: they now forbid what they asked for.
+    renamed = old.replace("## Do\n", "## Don't do\n").replace("## Don't\n\n- Disable", "## Tips\n\n- Disable")
+    assert [message.split(":")[0] for _, message in attention(old, renamed)] == [
+        'polarity flipped, now forbidden under "Don\'t do"',
+        'polarity flipped, now forbidden under "Don\'t do"',
+        'polarity flipped, no longer forbidden under "Tips"',
+    ]
+
+
 def test_a_removed_pitfall_and_a_polarity_flip_need_attention() -> None:
     old = (
         "# A\n\n## Common Pitfalls\n\n- Logging secrets or tokens\n- Skipping the migration review\n\n"
