@@ -193,9 +193,9 @@ def little_shared(a: str, b: str) -> bool:
 
 SHARED_LEAST = 0.5
 """The share of each item's term weight below which two plain one-clause items share too little
-to be one instruction (``little_shared``): the largest tenth that refuses no candidate pair the
-labelled groups call one instruction (0.55 refuses two in the python group); see
-docs/matching.md."""
+to be one instruction (``little_shared``): the largest, in steps of 0.05, that refuses no
+candidate pair the labelled groups call one instruction (0.55 refuses two in the python group);
+see docs/matching.md."""
 
 
 def _weight(found: set[str]) -> float:
@@ -653,12 +653,13 @@ def _labelled_for(kept: int, folds: dict[int, _Fold], candidates: Sequence[Candi
     The labelled wording says the same and what it spells out: kept, it loses nothing, though the
     members that matched only the bare label then stand apart."""
     have = frozenset(terms(candidates[kept].text))
+    if not have:
+        return kept
     labelled = [
         i
         for i in sorted(folds[kept].members)
-        if i != kept and kept in folds[i].members and have and _label_terms(candidates[i].text) == have
+        if i != kept and kept in folds[i].members and _label_terms(candidates[i].text) == have
     ]
-    # Of several, the one that says most.
     return max(labelled, key=lambda i: len(set(terms(candidates[i].text))), default=kept)
 
 
