@@ -19,7 +19,16 @@ from typing import NamedTuple
 
 from agentmerge.lexicon import NEGATORS, PITFALLS_ROLE, STOPWORDS, WALLED_ROLES, roles_compatible
 from agentmerge.scorer import near_verbatim, term_weight, title_terms
-from agentmerge.text import label_body, lead_label, negated, normalize, roles_agree, sentences_of, terms
+from agentmerge.text import (
+    label_body,
+    lead_label,
+    negated,
+    normalize,
+    opposite_sense,
+    roles_agree,
+    sentences_of,
+    terms,
+)
 
 SECTION_ALIGN_THRESHOLD = 0.45
 """Least score at which two sections of different inputs are aligned into one section.
@@ -496,6 +505,12 @@ ITEM_RULES: tuple[Rule, ...] = (
         "polarity",
         '"always X" and "never X" are opposites, never one instruction',
         lambda a, b, score, t: negated(a.text) != negated(b.text),
+    ),
+    Rule(
+        "opposite sense",
+        '"Prefer composition over inheritance" and "Prefer inheritance over composition", "Run the linter'
+        ' before committing" and "... after committing": the same words in opposite senses (text.opposite_sense)',
+        lambda a, b, score, t: opposite_sense(a.text, b.text),
     ),
     Rule(
         "walled roles",

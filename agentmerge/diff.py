@@ -38,7 +38,7 @@ from agentmerge.fields import (
 from agentmerge.lexicon import PITFALLS_ROLE
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units
-from agentmerge.text import item_role, negated, normalize, opposite_polarity, section_role, words
+from agentmerge.text import item_role, negated, normalize, opposite_polarity, opposite_sense, section_role, words
 
 ChangeOp = Literal["added", "removed", "reworded", "moved"]
 FieldOp = Literal["added", "removed", "changed", "reworded"]
@@ -650,6 +650,12 @@ class _BodyDiff:
                 yield Attention(
                     "polarity",
                     f"polarity flipped, now {now}: {_quote(change.old.text)} -> {_quote(change.new.text)}",
+                    change.new.line,
+                )
+            elif change.old and change.new and opposite_sense(change.old.text, change.new.text):
+                yield Attention(
+                    "polarity",
+                    f"sense reversed: {_quote(change.old.text)} -> {_quote(change.new.text)}",
                     change.new.line,
                 )
             elif change.op == "removed" and change.old is not None:

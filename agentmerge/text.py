@@ -18,6 +18,8 @@ from agentmerge.lexicon import (
     GENERAL_ROLE,
     GUIDANCE_ROLE,
     NEGATORS,
+    OPPOSITES,
+    ORDER_WORDS,
     PITFALLS_ROLE,
     PROHIBITIONS,
     ROOT_ROLE,
@@ -254,6 +256,64 @@ def opposite_polarity(a: str, b: str) -> bool:
     Such a pair is never the same instruction, however similar the other words are.
     """
     return negated(a) != negated(b)
+
+
+def opposite_sense(a: str, b: str) -> bool:
+    """Whether two texts say opposite things in the same words: the words on the two sides of one
+    ORDER_WORDS word swapped ("Prefer composition over inheritance" / "Prefer inheritance over
+    composition"), or a word of OPPOSITES put in for its opposite with nothing else changed ("Run
+    the linter before committing" / "... after committing")."""
+    return _swapped_sides(a, b) or _opposite_word(a, b)
+
+
+def _swapped_sides(a: str, b: str) -> bool:
+    """Whether a term before the one order word of ``a`` stands after it in ``b``, and one after
+    it before it."""
+    left, right = _order_sides(a), _order_sides(b)
+    if left is None or right is None or left[0] != right[0]:
+        return False
+    _, before_a, after_a = left
+    _, before_b, after_b = right
+    # A term that crossed from one side to the other in each direction.
+    return bool((before_a & after_b) - before_b) and bool((after_a & before_b) - after_b)
+
+
+@lru_cache(maxsize=8192)
+def _order_sides(text: str) -> tuple[str, frozenset[str], frozenset[str]] | None:
+    """The one ORDER_WORDS word of ``text`` and the terms before and after it; None unless it is
+    one sentence with exactly one (in a paragraph, words fall on either side by chance)."""
+    plain = normalize(text)
+    found = list(_ORDER_RE.finditer(plain))
+    if len(found) != 1 or len(sentences_of(plain)) > 1:
+        return None
+    match = found[0]
+    return (
+        " ".join(match.group(0).casefold().split()),
+        frozenset(terms(plain[: match.start()])),
+        frozenset(terms(plain[match.end() :])),
+    )
+
+
+_ORDER_RE = re.compile(r"\b(?:" + "|".join(w.replace(" ", r"\s+") for w in ORDER_WORDS) + r")\b", re.IGNORECASE)
+
+
+def _opposite_word(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with words of OPPOSITES put in for their opposites, and no other."""
+    words_a, words_b = _words_of(a), _words_of(b)
+    flips = {w: OPPOSITES[w] for w in words_a - words_b if OPPOSITES.get(w) in words_b - words_a}
+    if not flips:
+        return False
+    swapped = _LETTERS_RE.sub(lambda m: flips.get(m.group(0).casefold(), m.group(0)), normalize(a))
+    return set(terms(swapped)) == set(terms(b)) and _words_of(swapped) == words_b
+
+
+@lru_cache(maxsize=8192)
+def _words_of(text: str) -> frozenset[str]:
+    """The words of ``text``, casefolded."""
+    return frozenset(w.casefold() for w in _LETTERS_RE.findall(normalize(text)))
+
+
+_LETTERS_RE = re.compile(r"[A-Za-z]+")
 
 
 # --------------------------------------------------------------------------------------------

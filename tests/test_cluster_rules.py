@@ -54,6 +54,7 @@ def test_every_item_rule_has_a_name_and_a_reason() -> None:
         "different tools",
         "another name",
         "little shared",
+        "opposite sense",
     }
     assert named <= set(names)
 
@@ -95,6 +96,34 @@ def test_a_pitfall_is_walled_from_guidance_unless_both_forbid() -> None:
     # A pitfall that names the bad practice and a prohibition of it may mean one thing, but their
     # polarity differs, and that rule keeps them apart first.
     assert vetoed_by(pitfall, candidate("Do not keep access tokens in localStorage", 1)) == "polarity"
+
+
+def test_the_same_words_in_opposite_senses_never_merge() -> None:
+    pairs = [
+        ("Prefer composition over inheritance", "Prefer inheritance over composition"),
+        ("Use tabs, not spaces", "Use spaces, not tabs"),
+        ("Write the test before the code", "Write the code before the test"),
+        ("Run the linter before committing", "Run the linter after committing"),
+        ("Validate all input at the boundary", "Validate all output at the boundary"),
+    ]
+    for a, b in pairs:
+        assert text.opposite_sense(a, b) and text.opposite_sense(b, a), (a, b)
+        assert vetoed_by(candidate(a), candidate(b, 1), 0.99) == "opposite sense"
+    # The same sense in other words, or other words changed too: not opposites.
+    assert not text.opposite_sense("Put unit tests next to the code", "Put the code next to its unit tests")
+    assert not text.opposite_sense(
+        "Run the linter before committing", "Run the linter after each commit and before pushing"
+    )
+    assert not text.opposite_sense("Keep functions shorter than 20 lines", "Keep files longer than 20 lines")
+    # In a paragraph of several sentences words fall on either side of an order word by chance.
+    assert not text.opposite_sense(
+        "Read the ticket. Write the test before the code.", "Write the code. Read the ticket before the test."
+    )
+    a = agent("## Style\n\n- Prefer composition over inheritance\n- Use tabs, not spaces\n", "a.md")
+    b = agent("## Style\n\n- Prefer inheritance over composition\n- Use spaces, not tabs\n", "b.md")
+    found = clusters(consolidate([a, b]))
+    assert merged_with(found, "Prefer composition over inheritance") == set()
+    assert merged_with(found, "Use tabs, not spaces") == set()
 
 
 def test_a_copy_of_a_guideline_under_a_pitfall_title_forbids_it() -> None:

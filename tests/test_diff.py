@@ -807,6 +807,14 @@ def test_a_new_or_deleted_file_needs_no_attention_for_its_keys() -> None:
     assert attention("", agent) == [] and attention(agent, "") == []
 
 
+def test_the_same_words_in_the_opposite_sense_need_attention() -> None:
+    old = "# A\n\n## Style\n\n- Prefer composition over inheritance\n- Run the linter before committing\n"
+    new = "# A\n\n## Style\n\n- Prefer inheritance over composition\n- Run the linter before each commit\n"
+    assert attention(old, new) == [
+        ("polarity", 'sense reversed: "Prefer composition over inheritance" -> "Prefer inheritance over composition"'),
+    ]
+
+
 def test_the_same_words_moved_under_a_pitfall_title_flip_polarity() -> None:
     """Under "Don't" the same words forbid what they asked for under "Do"; a prohibition moved
     under "Avoid" still forbids, and a plain move between two plain sections flips nothing."""
