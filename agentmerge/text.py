@@ -263,7 +263,33 @@ def opposite_sense(a: str, b: str) -> bool:
     ORDER_WORDS word swapped ("Prefer composition over inheritance" / "Prefer inheritance over
     composition"), or a word of OPPOSITES put in for its opposite with nothing else changed ("Run
     the linter before committing" / "... after committing")."""
-    return _swapped_sides(a, b) or _opposite_word(a, b)
+    return _swapped_sides(a, b) or _opposite_word(a, b) or _done_without(a, b) or _done_without(b, a)
+
+
+def _done_without(a: str, b: str) -> bool:
+    """Whether ``b`` does without what ``a`` asks for: "Ask before deleting files" and "Delete
+    files without asking". Both one sentence with no lead-in label, ``a`` not negated, and the first
+    term after a "without" in ``b`` a term of ``a`` that no "without" of ``a`` governs."""
+    if lead_label(a) is not None or lead_label(b) is not None or negated(a):
+        return False
+    plain_a, plain_b = normalize(a), normalize(b)
+    if len(sentences_of(plain_a)) > 1 or len(sentences_of(plain_b)) > 1:
+        return False
+    gone = _without_terms(plain_b) - _without_terms(plain_a)
+    return not gone.isdisjoint(terms(plain_a))
+
+
+def _without_terms(plain: str) -> set[str]:
+    """The first term of each phrase "without ..." in ``plain``."""
+    found = set()
+    for match in _WITHOUT_RE.finditer(plain):
+        after = terms(match.group(1))
+        if after:
+            found.add(after[0])
+    return found
+
+
+_WITHOUT_RE = re.compile(r"\bwithout\s+([^,.;:()]+)", re.IGNORECASE)
 
 
 def _swapped_sides(a: str, b: str) -> bool:

@@ -109,6 +109,11 @@ def test_the_same_words_in_opposite_senses_never_merge() -> None:
     for a, b in pairs:
         assert text.opposite_sense(a, b) and text.opposite_sense(b, a), (a, b)
         assert vetoed_by(candidate(a), candidate(b, 1), 0.99) == "opposite sense"
+    # Doing without what the other asks for.
+    assert text.opposite_sense("Ask before deleting files", "Delete files without asking when they are generated")
+    assert text.opposite_sense("Confirm with the user before running migrations", "Run migrations without confirmation")
+    assert not text.opposite_sense("Write pure functions without side effects", "Avoid side effects in functions")
+    assert not text.opposite_sense("Refactor without changing behaviour", "Preserve behaviour when refactoring")
     # The same sense in other words, or other words changed too: not opposites.
     assert not text.opposite_sense("Put unit tests next to the code", "Put the code next to its unit tests")
     assert not text.opposite_sense(
