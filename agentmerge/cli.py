@@ -963,7 +963,7 @@ def _consolidate_one(
     # command hands on only the file and the report, and writing is a fixed point, so their bytes
     # are the same either way. --by-group (``library.consolidate_groups``) writes the same way.
     from agentmerge.consolidate import check_size, consolidate
-    from agentmerge.library import target_hint, widenings
+    from agentmerge.library import target_hint
     from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import render_consolidation
 
@@ -993,8 +993,7 @@ def _consolidate_one(
             result = consolidate(agents, threshold=threshold, prefer=preferred, target=target_format)
     if mixed_groups is not None:
         _refuse_mixed(mixed_groups, len(agents))
-    for line in widenings(agents, result.agent, result.target):
-        say(f"agentmerge: warning: widening: {line}")
+    _warn_merged(agents, result)
     text = render_consolidation(result, annotate=annotate)
     if target_format is not None:
         _warn_for_target(result, text, target_format, output if fmt == "md" else None)
@@ -1014,6 +1013,17 @@ def _consolidate_one(
         f"(frontmatter fields included), {result.items_out} out, {result.merged} merged clusters, "
         f"{len(result.conflicts)} frontmatter conflicts settled" + (f"; report in {report}" if report else "")
     )
+
+
+def _warn_merged(agents: list[Agent], result: Any) -> None:
+    """Say what the merged agent may do that not every input could (``library.widenings``), and
+    which inputs' numbered steps it puts in another order (``library.order_differences``)."""
+    from agentmerge.library import order_differences, widenings
+
+    for line in widenings(agents, result.agent, result.target):
+        say(f"agentmerge: warning: widening: {line}")
+    for line in order_differences(result.body):
+        say(f"agentmerge: warning: {line}")
 
 
 def _mixed_groups(agents: list[Agent]) -> Any:
@@ -1137,6 +1147,8 @@ def _write_groups(
         )
         for line in out.widenings:
             say(f"agentmerge: warning: {target}: widening: {line}")
+        for line in out.orders:
+            say(f"agentmerge: warning: {target}: {line}")
         for line in (*out.left_out, *_target_findings(out.text, target_format)):
             say(f"agentmerge: warning: {target}: {line}")
 

@@ -243,6 +243,10 @@ class RoleRule(NamedTuple):
     """Why items of this role are kept apart from items of other roles."""
 
 
+WORKFLOW_ROLE = "workflow"
+"""The role of a section whose title names a procedure ("Workflow", "Process", "Steps", "When
+reviewing code"): the order of its numbered items is the order of the work."""
+
 PITFALLS_ROLE = "pitfalls"
 """The role of a section whose title names what not to do ("Common Pitfalls", "Avoid", "Don't"):
 its items state the bad practice, so the same words elsewhere ask for it."""
@@ -291,7 +295,7 @@ SECTION_ROLES: tuple[RoleRule, ...] = (
         "a report template's lines describe the answer, not the work",
     ),
     RoleRule(
-        "workflow",
+        WORKFLOW_ROLE,
         r"workflow|process\b|approach|\bsteps?\b|methodology|procedure|how you work|"
         r"when (?:writing|working|building|reviewing|implementing|given|invoked|called)|phases?\b|\bplan\b|"
         r"follow these steps",
@@ -330,7 +334,7 @@ ROOT_ROLE = "intro"
 GENERAL_ROLE = "general"
 """The role of a section whose title names none of SECTION_ROLES; it aligns by content."""
 
-SINGLE_ROLES = frozenset({"workflow", "gates", "pitfalls", "triggers", "inputs", "outputs", "collaboration"})
+SINGLE_ROLES = frozenset({WORKFLOW_ROLE, "gates", "pitfalls", "triggers", "inputs", "outputs", "collaboration"})
 """Roles an agent file usually has one section of; when two inputs each have exactly one, those
 sections align whatever their titles ("Approach" and "When writing code, you will").
 
@@ -365,7 +369,7 @@ weighs, not a wall."""
 GUIDANCE_ROLE = "guidance"
 """The matcher's role for an item of no distinct role (``text.item_role``)."""
 
-OPEN_ROLES = frozenset({"intro", "responsibilities", "principles", "workflow", GENERAL_ROLE})
+OPEN_ROLES = frozenset({"intro", "responsibilities", "principles", WORKFLOW_ROLE, GENERAL_ROLE})
 """Roles whose sections are plain guidance; a general section may join any one of them."""
 
 

@@ -9,6 +9,7 @@ frontmatter check), applied here to folders.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +23,7 @@ from agentmerge.parse import read_agent
 
 if TYPE_CHECKING:
     # Grouping loads on first use: check and fmt walk folders with this module and need none of it.
+    from agentmerge.arrange import MergedItem, MergedSection
     from agentmerge.consolidate import Consolidation
     from agentmerge.group import Group, Profile
 
@@ -289,6 +291,8 @@ class GroupOutput:
     """Problems worked around while reading the members."""
     left_out: tuple[str, ...] = field(default=())
     """The keys writing it for the ``--for`` format left out, one sentence each (``target_notes``)."""
+    orders: tuple[str, ...] = field(default=())
+    """The numbered steps whose order it took from some inputs against others (``order_differences``)."""
 
 
 def file_names(groups: Sequence[Group], *, target: str | None = None) -> list[str]:
@@ -418,8 +422,8 @@ def consolidate_groups(
     for g, name, result in zip(groups, names, results, strict=True):
         if result[0] == "error":
             raise AgentMergeError(result[1], result[2], result[3])
-        _, text, json_text, widened, summary, warnings, notes = result
-        outputs.append(GroupOutput(g, name, text, json_text, widened, summary, warnings, notes))
+        _, text, json_text, widened, summary, warnings, notes, orders = result
+        outputs.append(GroupOutput(g, name, text, json_text, widened, summary, warnings, notes, orders))
     return outputs
 
 
@@ -450,7 +454,67 @@ def _consolidate_paths(
         summary,
         warnings,
         tuple(target_notes(result)),
+        tuple(order_differences(result.body)),
     )
+
+
+def order_differences(body: MergedSection) -> list[str]:
+    """One sentence per input and numbered list of a procedure (a section of role workflow, or
+    one inside it) whose steps the merged agent puts in another order than that input did ("Write
+    a failing test" before "Implement the change", where the input implements first): the inputs
+    describe two procedures, and the merged one follows only one of them. Bullets and numbered
+    lists of other sections ("Best Practices" 1 to 10) are not read: their order says nothing."""
+    from agentmerge.text import normalize
+
+    lines: list[str] = []
+    for section, run in _item_runs(body, in_procedure=False):
+        steps = [m for m in run if m.item.kind == "ordered"]
+        for path, first, second in _inversions(steps):
+            title = section.section.title or "the top of the file"
+            lines.append(
+                f'order: under "{title}" the merged steps put "{_clip(normalize(first.item.text))}" before '
+                f'"{_clip(normalize(second.item.text))}"; {path} had them the other way round'
+            )
+    return lines
+
+
+def _item_runs(section: MergedSection, *, in_procedure: bool) -> Iterator[tuple[MergedSection, Sequence[MergedItem]]]:
+    """Each list of merged items in ``section`` and below it (nested lists too), with its section,
+    in the sections of role workflow and those inside one."""
+    from agentmerge.lexicon import WORKFLOW_ROLE
+
+    in_procedure = in_procedure or section.role == WORKFLOW_ROLE
+    if in_procedure:
+        yield section, section.items
+        nested = list(section.items)
+        while nested:
+            item = nested.pop(0)
+            if item.children:
+                yield section, item.children
+                nested.extend(item.children)
+    for sub in section.sections:
+        yield from _item_runs(sub, in_procedure=in_procedure)
+
+
+def _inversions(steps: Sequence[MergedItem]) -> Iterator[tuple[str, MergedItem, MergedItem]]:
+    """For each input with two of ``steps`` in the other order, its path and the first such pair
+    of neighbours (in the input's own subsequence), in merged order."""
+    paths = sorted({source.path for step in steps for source in step.sources})
+    for path in paths:
+        placed = [
+            (min(source.line for source in step.sources if source.path == path), step)
+            for step in steps
+            if any(source.path == path for source in step.sources)
+        ]
+        for (line_a, a), (line_b, b) in itertools.pairwise(placed):
+            if line_b < line_a:
+                yield path, a, b
+                break
+
+
+def _clip(text: str, size: int = 60) -> str:
+    """``text`` cut to ``size`` characters with an ellipsis."""
+    return text if len(text) <= size else text[: size - 1].rstrip() + "\u2026"
 
 
 def target_notes(result: Consolidation) -> list[str]:

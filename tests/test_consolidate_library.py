@@ -604,3 +604,25 @@ def test_without_for_a_merge_across_tools_keeps_every_key() -> None:
     data = json.loads(result.stdout)
     assert "for" not in data and "left_out" not in data
     assert {f["key"] for f in data["fields"]} == {"name", "description", "tools", "model", "globs", "alwaysApply"}
+
+
+def test_steps_put_in_another_order_are_named(tmp_path: Path) -> None:
+    """One input tests first and the other implements first: the merged workflow follows one of
+    them, and the warning names the other. Numbered best practices in two orders say nothing."""
+    head = "---\nname: {0}\ndescription: Feature workflow.\n---\n\n"
+    steps = ["Read the ticket", "Write a failing test", "Implement the change", "Open a pull request"]
+    practices = ["Keep functions small", "Name things for what they do", "Delete dead code"]
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    for path, order in ((a, [0, 1, 2, 3]), (b, [0, 2, 1, 3])):
+        body = "## Workflow\n\n" + "".join(f"{n}. {steps[i]}\n" for n, i in enumerate(order, 1))
+        kept = practices if path is a else practices[::-1]
+        body += "\n## Best Practices\n\n" + "".join(f"{n}. {p}\n" for n, p in enumerate(kept, 1))
+        path.write_text(head.format(path.stem) + body, encoding="utf-8")
+    result = run_cli("consolidate", str(a), str(b))
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "order:" in line]
+    assert warnings == [
+        'agentmerge: warning: order: under "Workflow" the merged steps put "Write a failing test" before '
+        f'"Implement the change"; {b} had them the other way round'
+    ]
+    assert result.stdout.index("Write a failing test") < result.stdout.index("Implement the change")
