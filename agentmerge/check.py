@@ -799,9 +799,9 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
     A pair of the file's instructions is a repeat when ``consolidate`` would fold the two into one
     (no clustering rule of ``cluster.ITEM_RULES`` keeps them apart: roles, subjects, polarity,
     templates, one shared word, two tools or names, code) and the pair score is at least
-    REPEAT_SCORE; an exact copy is a repeat outright. A pair that only the polarity rule keeps
-    apart, at CONTRADICTION_SCORE or more, is a contradiction. Either way the pair must pass
-    REPEAT_RULES, which keep out what a file repeats by design.
+    REPEAT_SCORE; an exact copy is a repeat outright. A pair that only the polarity rule, or only
+    the opposite-sense rule, keeps apart, at CONTRADICTION_SCORE or more, is a contradiction.
+    Either way the pair must pass REPEAT_RULES, which keep out what a file repeats by design.
     """
     from agentmerge.cluster import ITEM_RULES
     from agentmerge.consolidate import matching_evidence
@@ -825,7 +825,7 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
         vetoes = [rule.name for rule in ITEM_RULES if rule.vetoes(a, b, score, thresholds)]
         if not vetoes and score >= REPEAT_SCORE:
             code, verb = "AM203", "repeats"
-        elif vetoes == ["polarity"] and score >= CONTRADICTION_SCORE and _opposites(a, b):
+        elif vetoes in (["polarity"], ["opposite sense"]) and score >= CONTRADICTION_SCORE and _opposites(a, b):
             code, verb = "AM204", "contradicts"
         else:
             continue

@@ -138,6 +138,12 @@ CASES: list[tuple[str, str, str, str]] = [
         + "\n## Style\n\n- Always add type hints to public functions.\n- Never add type hints to public functions.\n",
         GOOD + "\n## Style\n\n- Always add type hints to public functions.\n- Never use bare except clauses.\n",
     ),
+    (
+        "AM204",
+        CLAUDE,
+        GOOD + "\n## Design\n\n- Prefer composition over inheritance.\n- Prefer inheritance over composition.\n",
+        GOOD + "\n## Design\n\n- Prefer composition over inheritance.\n- Keep modules small and focused.\n",
+    ),
     ("AM205", CLAUDE, claude("name: reviewer\ndescription: Reviews\n", ""), GOOD),
     (
         "AM206",

@@ -114,6 +114,10 @@ def test_the_same_words_in_opposite_senses_never_merge() -> None:
     assert text.opposite_sense("Confirm with the user before running migrations", "Run migrations without confirmation")
     assert not text.opposite_sense("Write pure functions without side effects", "Avoid side effects in functions")
     assert not text.opposite_sense("Refactor without changing behaviour", "Preserve behaviour when refactoring")
+    assert not text.opposite_sense(
+        "Load settings without manual exports",
+        "Load settings from the environment instead of relying on manual exports",
+    )
     # The same sense in other words, or other words changed too: not opposites.
     assert not text.opposite_sense("Put unit tests next to the code", "Put the code next to its unit tests")
     assert not text.opposite_sense(
