@@ -276,7 +276,8 @@ def _done_without(a: str, b: str) -> bool:
     if len(sentences_of(plain_a)) > 1 or len(sentences_of(plain_b)) > 1:
         return False
     gone = _without_terms(plain_b) - _without_terms(plain_a)
-    # What ``a`` sets aside ("instead of relying on manual exports") it does not ask for.
+    # What ``a`` sets aside or takes out ("instead of relying on manual exports", "Skip the
+    # preamble") it does not ask for.
     return not gone.isdisjoint(terms(_SET_ASIDE_RE.sub(" ", plain_a)))
 
 
@@ -291,7 +292,12 @@ def _without_terms(plain: str) -> set[str]:
 
 
 _WITHOUT_RE = re.compile(r"\bwithout\s+([^,.;:()]+)", re.IGNORECASE)
-_SET_ASIDE_RE = re.compile(r"\b(?:without|instead of|rather than|other than|except)\s+[^,.;:()]+", re.IGNORECASE)
+_SET_ASIDE_RE = re.compile(
+    r"\b(?:without|instead of|rather than|other than|except|skip(?:ping)?|omit(?:ting)?|drop(?:ping)?|"
+    r"remov(?:e|ing)|strip(?:ping)?|leav(?:e|ing) out|exclud(?:e|ing))\s+[^,.;:()]+",
+    re.IGNORECASE,
+)
+"""What a sentence sets aside or takes out: its words are not asked for."""
 
 
 def _swapped_sides(a: str, b: str) -> bool:

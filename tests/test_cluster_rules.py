@@ -118,6 +118,8 @@ def test_the_same_words_in_opposite_senses_never_merge() -> None:
         "Load settings without manual exports",
         "Load settings from the environment instead of relying on manual exports",
     )
+    assert not text.opposite_sense("Respond without a preamble", "Skip the preamble")
+    assert not text.opposite_sense("Answer without a preamble", "Omit the preamble from answers")
     # The same sense in other words, or other words changed too: not opposites.
     assert not text.opposite_sense("Put unit tests next to the code", "Put the code next to its unit tests")
     assert not text.opposite_sense(
