@@ -104,6 +104,31 @@ OPPOSITES: dict[str, str] = {
 """Each word of OPPOSITE_PAIRS and its opposite, both ways."""
 
 
+SET_ASIDE_WORDS = (
+    "without",
+    "instead of",
+    "rather than",
+    "other than",
+    "except",
+    "skip",
+    "skipping",
+    "omit",
+    "omitting",
+    "drop",
+    "dropping",
+    "remove",
+    "removing",
+    "strip",
+    "stripping",
+    "leave out",
+    "leaving out",
+    "exclude",
+    "excluding",
+)
+"""Words after which a sentence names what it does not ask for ("instead of relying on manual
+exports", "Skip the preamble"): ``text.opposite_sense`` does not read those words as asked for."""
+
+
 TITLE_STOPWORDS = frozenset({"a", "an", "and", "the", "your", "my", "our", "of", "for", "to", "in", "on", "with"})
 """Words left out when two section titles are compared word by word (``match.title_similarity``):
 "Your Responsibilities" and "Responsibilities" name the same section."""

@@ -24,6 +24,7 @@ from agentmerge.lexicon import (
     PROHIBITIONS,
     ROOT_ROLE,
     SECTION_ROLES,
+    SET_ASIDE_WORDS,
     STOPWORDS,
     SUFFIX_TEXT,
     TERM_SYNONYMS,
@@ -261,8 +262,9 @@ def opposite_polarity(a: str, b: str) -> bool:
 def opposite_sense(a: str, b: str) -> bool:
     """Whether two texts say opposite things in the same words: the words on the two sides of one
     ORDER_WORDS word swapped ("Prefer composition over inheritance" / "Prefer inheritance over
-    composition"), or a word of OPPOSITES put in for its opposite with nothing else changed ("Run
-    the linter before committing" / "... after committing")."""
+    composition"), a word of OPPOSITES put in for its opposite with nothing else changed ("Run
+    the linter before committing" / "... after committing"), or one doing without what the other
+    asks for ("Ask before deleting files" / "Delete files without asking")."""
     return _swapped_sides(a, b) or _opposite_word(a, b) or _done_without(a, b) or _done_without(b, a)
 
 
@@ -293,11 +295,10 @@ def _without_terms(plain: str) -> set[str]:
 
 _WITHOUT_RE = re.compile(r"\bwithout\s+([^,.;:()]+)", re.IGNORECASE)
 _SET_ASIDE_RE = re.compile(
-    r"\b(?:without|instead of|rather than|other than|except|skip(?:ping)?|omit(?:ting)?|drop(?:ping)?|"
-    r"remov(?:e|ing)|strip(?:ping)?|leav(?:e|ing) out|exclud(?:e|ing))\s+[^,.;:()]+",
-    re.IGNORECASE,
+    r"\b(?:" + "|".join(w.replace(" ", r"\s+") for w in SET_ASIDE_WORDS) + r")\s+[^,.;:()]+", re.IGNORECASE
 )
-"""What a sentence sets aside or takes out: its words are not asked for."""
+"""What a sentence sets aside or takes out (SET_ASIDE_WORDS and what follows, to the next
+punctuation): its words are not asked for."""
 
 
 def _swapped_sides(a: str, b: str) -> bool:
