@@ -298,6 +298,21 @@ def count_groups(
     return len(clusters.roots())
 
 
+def one_name(agents: Sequence[Agent]) -> bool:
+    """Whether ``agents`` are two or more variants of one named agent: each has a ``name`` field,
+    and the names are the same but for case and surrounding space ("backend-engineer" four
+    times). Of the corpus's 67 names that two or three files share ("python-expert",
+    "data-engineer", "security-auditor"), each names one job."""
+    found = set()
+    for agent in agents:
+        field = agent.field("name")
+        value = field.value if field is not None else None
+        if not isinstance(value, str) or not value.strip():
+            return False
+        found.add(value.strip().casefold())
+    return len(agents) >= 2 and len(found) == 1
+
+
 def one_scope(agents: Sequence[Agent]) -> bool:
     """Whether ``agents`` are two or more rules for the same files: each has the same ``globs``
     (as a set of patterns, quotes aside), and one of them names some files rather than every file

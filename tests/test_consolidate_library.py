@@ -626,3 +626,16 @@ def test_steps_put_in_another_order_are_named(tmp_path: Path) -> None:
         f'"Implement the change"; {b} had them the other way round'
     ]
     assert result.stdout.index("Write a failing test") < result.stdout.index("Implement the change")
+
+
+def test_variants_of_one_named_agent_are_one_role(tmp_path: Path) -> None:
+    """Inputs that all give one name declare one agent: they are merged without --mixed, even when
+    their words have little in common."""
+    paths = write_unrelated(tmp_path)[:2]
+    for path in paths:
+        text = path.read_text(encoding="utf-8").replace("name: angularjs-expert", "name: helper")
+        path.write_text(text.replace("name: Imaging Analyst", "name: helper"), encoding="utf-8")
+    agents = [read_agent(str(p)) for p in paths]
+    assert count_groups(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True) == 2
+    result = run_cli("consolidate", *map(str, paths))
+    assert result.exit_code == 0, result.output

@@ -27,6 +27,7 @@ from agentmerge.group import (
     group_agents,
     instruction_overlap,
     instruction_weights,
+    one_name,
     one_scope,
     profile,
     safe_name,
@@ -348,3 +349,13 @@ def test_one_scope_is_the_same_specific_globs_on_every_input() -> None:
     assert not one_scope([go, rule("**/*.ts")])
     assert not one_scope([rule("**/*"), rule("'**/*'")])
     assert not one_scope([go, parse_text("- Use it\n", "a.md")])
+
+
+def test_one_name_is_the_same_name_on_every_input() -> None:
+    def named(name: str) -> Agent:
+        return parse_text(f"---\nname: {name}\ndescription: x\n---\n\n- Use it\n", "a.md")
+
+    assert one_name([named("backend-engineer"), named("Backend-Engineer "), named("'backend-engineer'")])
+    assert not one_name([named("backend-engineer")])
+    assert not one_name([named("backend-engineer"), named("frontend-engineer")])
+    assert not one_name([named("backend-engineer"), parse_text("- Use it\n", "b.md")])
