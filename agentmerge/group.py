@@ -299,18 +299,23 @@ def count_groups(
 
 
 def one_name(agents: Sequence[Agent]) -> bool:
-    """Whether ``agents`` are two or more variants of one named agent: each has a ``name`` field,
-    and the names are the same but for case and surrounding space ("backend-engineer" four
-    times). Of the corpus's 67 names that two or three files share ("python-expert",
-    "data-engineer", "security-auditor"), each names one job."""
+    """Whether ``agents`` are two or more variants of one named agent: each has a ``name`` field
+    written as a name (words, digits, ``-``, ``_``, ``.``, ``:`` and spaces: not a template's
+    ``<resourcename>``), and the names are the same but for case and surrounding space
+    ("backend-engineer" four times). Of the other 66 names that two or three corpus files share
+    ("python-expert", "data-engineer", "code-reviewer"), each names one job."""
     found = set()
     for agent in agents:
         field = agent.field("name")
-        value = field.value if field is not None else None
-        if not isinstance(value, str) or not value.strip():
+        value = field.value.strip() if field is not None and isinstance(field.value, str) else ""
+        if not _PLAIN_NAME.fullmatch(value):
             return False
-        found.add(value.strip().casefold())
+        found.add(value.casefold())
     return len(agents) >= 2 and len(found) == 1
+
+
+_PLAIN_NAME = re.compile(r"\w[\w .:-]*")
+"""A name as written by hand: a placeholder (``<name>``, ``{{name}}``, ``[NAME]``) is none."""
 
 
 def one_scope(agents: Sequence[Agent]) -> bool:

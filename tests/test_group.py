@@ -359,3 +359,4 @@ def test_one_name_is_the_same_name_on_every_input() -> None:
     assert not one_name([named("backend-engineer")])
     assert not one_name([named("backend-engineer"), named("frontend-engineer")])
     assert not one_name([named("backend-engineer"), parse_text("- Use it\n", "b.md")])
+    assert not one_name([named("<resourcename>"), named("<resourcename>")])
