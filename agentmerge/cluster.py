@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -207,7 +208,7 @@ candidate pair the labelled groups call one instruction (0.55 refuses two in the
 see docs/matching.md."""
 
 
-def _weight(found: set[str]) -> float:
+def _weight(found: AbstractSet[str]) -> float:
     """The summed corpus weight of ``found``, in one order on every run."""
     return math.fsum(sorted(term_weight(t) for t in found))
 
@@ -423,7 +424,7 @@ def choose_wording(texts: Sequence[str], sources: Sequence[int], lines: Sequence
     union = frozenset().union(*carried)
     best, best_key = 0, None
     for n, text in enumerate(texts):
-        weight = math.fsum(sorted(term_weight(t) for t in set(terms(text))))
+        weight = _weight(set(terms(text)))
         key = (-len(carried[n] & union), -round(weight, 6), sources[n], lines[n])
         if best_key is None or key < best_key:
             best, best_key = n, key
@@ -755,8 +756,8 @@ def sentences_kept(kept: str, text: str) -> bool:
     have = frozenset(terms(kept))
     for part in parts:
         found = frozenset(terms(part))
-        total = math.fsum(sorted(term_weight(t) for t in found))
-        if total and math.fsum(sorted(term_weight(t) for t in found & have)) < SENTENCE_KEPT * total:
+        total = _weight(found)
+        if total and _weight(found & have) < SENTENCE_KEPT * total:
             return False
     return True
 

@@ -359,7 +359,7 @@ ROOT_ROLE = "intro"
 GENERAL_ROLE = "general"
 """The role of a section whose title names none of SECTION_ROLES; it aligns by content."""
 
-SINGLE_ROLES = frozenset({WORKFLOW_ROLE, "gates", "pitfalls", "triggers", "inputs", "outputs", "collaboration"})
+SINGLE_ROLES = frozenset({WORKFLOW_ROLE, "gates", PITFALLS_ROLE, "triggers", "inputs", "outputs", "collaboration"})
 """Roles an agent file usually has one section of; when two inputs each have exactly one, those
 sections align whatever their titles ("Approach" and "When writing code, you will").
 
@@ -375,7 +375,7 @@ ROLE_TITLE_WORDS = 7
 by its role alone."""
 
 DISTINCT_ROLES = frozenset(
-    {"examples", "gates", "pitfalls", "triggers", "collaboration", "handoff", "inputs", "outputs"}
+    {"examples", "gates", PITFALLS_ROLE, "triggers", "collaboration", "handoff", "inputs", "outputs"}
 )
 """Roles whose items are a different instruction from guidance with the same words: a checklist
 entry, a pitfall, a delegation trigger, a hand-off, an example, an input or an output. The other
@@ -383,7 +383,7 @@ roles (workflow, principles, responsibilities, intro, general) are all plain gui
 matcher: a title such as "<topic> approach" or "<topic> requirements" names how a list is
 presented, not a different kind of instruction."""
 
-WALLED_ROLES = frozenset({"gates", "triggers", "examples", "handoff", "pitfalls"})
+WALLED_ROLES = frozenset({"gates", "triggers", "examples", "handoff", PITFALLS_ROLE})
 """Roles read reliably enough to keep items apart outright: a task box or a checklist's entry, a
 delegation trigger, an example, a ``**With <agent>**:`` hand-off, and a pitfall under a short
 title that names pitfalls ("Common Pitfalls": it states the bad practice, the opposite of the

@@ -294,9 +294,15 @@ def _without_terms(plain: str) -> set[str]:
 
 
 _WITHOUT_RE = re.compile(r"\bwithout\s+([^,.;:()]+)", re.IGNORECASE)
-_SET_ASIDE_RE = re.compile(
-    r"\b(?:" + "|".join(w.replace(" ", r"\s+") for w in SET_ASIDE_WORDS) + r")\s+[^,.;:()]+", re.IGNORECASE
-)
+
+
+def _any_phrase(phrases: Sequence[str]) -> str:
+    """A pattern matching any of ``phrases`` as whole words, a space in one standing for any run
+    of spaces ("instead of", "instead  of")."""
+    return r"\b(?:" + "|".join(p.replace(" ", r"\s+") for p in phrases) + ")"
+
+
+_SET_ASIDE_RE = re.compile(_any_phrase(SET_ASIDE_WORDS) + r"\s+[^,.;:()]+", re.IGNORECASE)
 """What a sentence sets aside or takes out (SET_ASIDE_WORDS and what follows, to the next
 punctuation): its words are not asked for."""
 
@@ -329,7 +335,7 @@ def _order_sides(text: str) -> tuple[str, frozenset[str], frozenset[str]] | None
     )
 
 
-_ORDER_RE = re.compile(r"\b(?:" + "|".join(w.replace(" ", r"\s+") for w in ORDER_WORDS) + r")\b", re.IGNORECASE)
+_ORDER_RE = re.compile(_any_phrase(ORDER_WORDS) + r"\b", re.IGNORECASE)
 
 
 def _opposite_word(a: str, b: str) -> bool:
