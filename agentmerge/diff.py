@@ -670,13 +670,17 @@ class _BodyDiff:
         title that names pitfalls, or no longer do: under "Don't" the same words forbid what they
         asked for under "Do". Whether the item moved, its heading moved or was renamed, by new line."""
         old, new = self.old, self.new
-        if not (_has_pitfall_title(old) or _has_pitfall_title(new)):
-            return iter(())
+        # Only an item whose titles changed can have come under a pitfall title or left one; the
+        # others never ask a title's role (compiling the role patterns costs a diff's start-up).
+        retitled: dict[tuple[int, int], bool] = {}
         found = []
         for i, j in self.item_pair.items():
             a, b = old.items[i], new.items[j]
-            if negated(a.item.text) != negated(b.item.text):
-                continue  # a flip in the words, which the change itself reports
+            places = (a.section, b.section)
+            if places not in retitled:
+                retitled[places] = old.titles(a.section) != new.titles(b.section)
+            if not retitled[places] or negated(a.item.text) != negated(b.item.text):
+                continue  # under the same titles; or a flip in the words, which the change reports
             forbade, forbids = _under_pitfalls(old, a), _under_pitfalls(new, b)
             if forbade != forbids and not negated(b.item.text):
                 verdict = "now forbidden" if forbids else "no longer forbidden"
@@ -707,11 +711,6 @@ def _safety_role(units: Units, unit: ItemUnit) -> str | None:
         return None
     role = item_role(titles, unit.item.kind, unit.item.text)
     return role if role in SAFETY_ROLES else None
-
-
-def _has_pitfall_title(units: Units) -> bool:
-    """Whether any section of ``units`` has a title that names pitfalls."""
-    return any(s.title and section_role(s.title) == PITFALLS_ROLE for s in units.sections)
 
 
 def _under_pitfalls(units: Units, unit: ItemUnit) -> bool:
