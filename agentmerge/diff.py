@@ -38,7 +38,7 @@ from agentmerge.fields import (
 from agentmerge.lexicon import PITFALLS_ROLE
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units
-from agentmerge.text import item_role, negated, normalize, opposite_polarity, opposite_sense, section_role, words
+from agentmerge.text import clip, item_role, negated, normalize, opposite_polarity, opposite_sense, section_role, words
 
 ChangeOp = Literal["added", "removed", "reworded", "moved"]
 FieldOp = Literal["added", "removed", "changed", "reworded"]
@@ -829,8 +829,7 @@ def _section_side(units: Units, index: int) -> Side:
 
 
 def _quote(text: str) -> str:
-    flat = " ".join(normalize(text).split())
-    return f'"{flat}"' if len(flat) <= QUOTE_WIDTH else f'"{flat[: QUOTE_WIDTH - 1]}\u2026"'
+    return f'"{clip(normalize(text), QUOTE_WIDTH)}"'
 
 
 class _Anchor:
@@ -1148,8 +1147,8 @@ def _frontmatter_attention(changes: Iterable[FieldChange], *, both_exist: bool) 
             yield Attention("widened", _widening_message(fc), line, fc.key)
         elif fc.key in CHANGED_KEYS and fc.part == "value":
             unset = "(default)" if fc.key == "model" else "(not set)"
-            was = _clip_value(value_text(fc.old)) if fc.op != "added" else unset
-            now = _clip_value(value_text(fc.new)) if fc.op != "removed" else unset
+            was = clip(value_text(fc.old), ATTENTION_VALUE_WIDTH) if fc.op != "added" else unset
+            now = clip(value_text(fc.new), ATTENTION_VALUE_WIDTH) if fc.op != "removed" else unset
             kind: AttentionKind = "model" if fc.key == "model" else "permissions"
             yield Attention(kind, f"{fc.key} changed: {was} -> {now}", line, fc.key)
 
@@ -1170,11 +1169,6 @@ def _widening_message(fc: FieldChange) -> str:
 ATTENTION_VALUE_WIDTH = 300
 """Characters of a frontmatter value shown in an attention message before it is cut; a model or
 permission mode is never that long, a pasted mapping can be."""
-
-
-def _clip_value(text: str, width: int = ATTENTION_VALUE_WIDTH) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
 
 
 def _prose(description: str) -> str:

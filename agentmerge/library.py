@@ -464,7 +464,7 @@ def order_differences(body: MergedSection) -> list[str]:
     a failing test" before "Implement the change", where the input implements first): the inputs
     describe two procedures, and the merged one follows only one of them. Bullets and numbered
     lists of other sections ("Best Practices" 1 to 10) are not read: their order says nothing."""
-    from agentmerge.text import normalize
+    from agentmerge.text import clip, normalize
 
     lines: list[str] = []
     for section, run in _item_runs(body, in_procedure=False):
@@ -472,10 +472,14 @@ def order_differences(body: MergedSection) -> list[str]:
         for path, first, second in _inversions(steps):
             title = section.section.title or "the top of the file"
             lines.append(
-                f'order: under "{title}" the merged steps put "{_clip(normalize(first.item.text))}" before '
-                f'"{_clip(normalize(second.item.text))}"; {path} had them the other way round'
+                f'order: under "{title}" the merged steps put "{clip(normalize(first.item.text), STEP_WIDTH)}" before '
+                f'"{clip(normalize(second.item.text), STEP_WIDTH)}"; {path} had them the other way round'
             )
     return lines
+
+
+STEP_WIDTH = 60
+"""Characters of a step quoted in an ``order_differences`` sentence before it is cut."""
 
 
 def _item_runs(section: MergedSection, *, in_procedure: bool) -> Iterator[tuple[MergedSection, Sequence[MergedItem]]]:
@@ -510,11 +514,6 @@ def _inversions(steps: Sequence[MergedItem]) -> Iterator[tuple[str, MergedItem, 
             if line_b < line_a:
                 yield path, a, b
                 break
-
-
-def _clip(text: str, size: int = 60) -> str:
-    """``text`` cut to ``size`` characters with an ellipsis."""
-    return text if len(text) <= size else text[: size - 1].rstrip() + "\u2026"
 
 
 def target_notes(result: Consolidation) -> list[str]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.fields import value_text
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item, Section
+from agentmerge.text import clip
 
 if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
@@ -538,8 +539,7 @@ def _percent(value: float | None) -> str:
 
 
 def _clip(text: str, width: int = DIFF_VALUE_WIDTH) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
+    return clip(text, width)
 
 
 def render_diff_markdown(result: DiffResult) -> str:

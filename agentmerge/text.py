@@ -201,6 +201,13 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(normalize(text).casefold())
 
 
+def clip(text: str, width: int) -> str:
+    """``text`` on one line (runs of white space as one space), cut to ``width`` characters with
+    an ellipsis: how reports quote an instruction or a value."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
+
+
 @lru_cache(maxsize=65536)
 def compare_form(text: str) -> str:
     """The form two items are compared in: the normal form, case-folded."""
