@@ -1438,7 +1438,7 @@ def _loads_alone(block: list[str]) -> bool:
 def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> tuple[Any, ...]:
     """Worker: check one file (and fix it with ``fix``); the result as plain values that pickle:
     ("ok", path, findings, fixed, name, profile) or ("error", path, line, message)."""
-    from agentmerge.filesystem import read_bytes, write_atomic
+    from agentmerge.filesystem import read_bytes, refuse_link_out, write_atomic
 
     try:
         data = read_bytes(path)
@@ -1451,6 +1451,7 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
         if fix:
             new, fixed = fix_text(text, agent, codes)
             if fixed:
+                refuse_link_out(path)
                 write_atomic(path, "\ufeff" + new if data.startswith(b"\xef\xbb\xbf") else new)
                 plain = new.replace("\r\n", "\n")
                 agent = parse_text(plain, path, _warnings=warnings)

@@ -16,7 +16,15 @@ from typing import Any, Literal
 import click
 
 from agentmerge.errors import AgentMergeError, InputError, OutputError
-from agentmerge.filesystem import STDIN, check_output_path, read_bytes, refuse_inputs, same_file, write_atomic
+from agentmerge.filesystem import (
+    STDIN,
+    check_output_path,
+    read_bytes,
+    refuse_inputs,
+    refuse_link_out,
+    same_file,
+    write_atomic,
+)
 from agentmerge.model import Agent, Diagnostic
 from agentmerge.parse import read_agent
 
@@ -837,6 +845,13 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
         if not formatted.changed:
             unchanged += 1
             continue
+        if not (check_only or diff):
+            try:
+                refuse_link_out(path)
+            except AgentMergeError as error:
+                report_error(error)
+                failed += 1
+                continue
         changed += 1
         if diff:
             click.echo(check.unified_diff(data, formatted.text, path), nl=False)

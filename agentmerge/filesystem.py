@@ -108,6 +108,27 @@ def refuse_inputs(target: str, inputs: Iterable[str]) -> None:
             raise OutputError(target, 0, "is one of the inputs; choose another output path or pass --force")
 
 
+def inside(path: str, folder: str) -> bool:
+    """Whether the real ``path`` is in the real ``folder`` or below it."""
+    try:
+        return os.path.commonpath((folder, path)) == folder
+    except ValueError:  # on another drive
+        return False
+
+
+def refuse_link_out(path: str) -> None:
+    """Stop before rewriting ``path`` in place when it is a symbolic link to a file outside the
+    current folder: files named on the command line may come from a stranger's checkout (a
+    pre-commit hook passes them), and a link could make ``fmt`` rewrite any file of the machine."""
+    if path == "-" or not os.path.islink(path):
+        return
+    real = os.path.realpath(path)
+    if not inside(real, os.path.realpath(os.curdir)):
+        raise OutputError(
+            path, 0, f"is a symbolic link to {real}, outside the current folder; not rewritten: name that file itself"
+        )
+
+
 _FILE_KINDS = (
     (stat.S_ISDIR, "a directory; name a file inside it"),
     (stat.S_ISFIFO, "a FIFO, not a regular file"),

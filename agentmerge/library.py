@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.fields import CHANGED_KEYS, WIDENING_RULES, ToolReading, WideningRule, read_tools
+from agentmerge.filesystem import inside
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
 
@@ -108,14 +109,6 @@ def _add(files: dict[str, None], seen: set[str], path: str) -> None:
         files[path] = None
 
 
-def _inside(path: str, folder: str) -> bool:
-    """Whether the real ``path`` is in the real ``folder`` or below it."""
-    try:
-        return os.path.commonpath((folder, path)) == folder
-    except ValueError:  # on another drive
-        return False
-
-
 def _walk(folder: str, outside: list[str]) -> Iterator[str]:
     """The files in ``folder`` and its subfolders (not SKIPPED_FOLDERS), sorted. A symbolic link
     is followed only to a file inside ``folder``; one that leads out of it goes to ``outside``: a
@@ -126,7 +119,7 @@ def _walk(folder: str, outside: list[str]) -> Iterator[str]:
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS)
         for name in sorted(names):
             path = os.path.join(root, name)
-            if os.path.islink(path) and not _inside(os.path.realpath(path), top):
+            if os.path.islink(path) and not inside(os.path.realpath(path), top):
                 outside.append(path)
             elif os.path.isfile(path):
                 yield path

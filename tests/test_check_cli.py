@@ -520,3 +520,30 @@ def test_a_folder_s_links_out_of_it_are_not_followed(tmp_path: Path) -> None:
         "would reformat checkout/.claude/agents/evil.md\n"
         "agentmerge: 1 file would be reformatted, 0 already formatted\n",
     )
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges on Windows")
+def test_a_link_named_as_an_argument_is_not_rewritten_outside_the_current_folder(tmp_path: Path) -> None:
+    """A pre-commit hook names a checkout's files as arguments: fmt and check --fix read a link to
+    a file elsewhere on the machine but do not rewrite that file, and say why on one line (exit
+    2); a link to a file inside the current folder is rewritten, and stays a link."""
+    outside = tmp_path / "outside.md"
+    original = "---\nname: outside\ndescription: Use it when: a diff is ready\n---\n\n* Keep this star.\n"
+    outside.write_text(original, encoding="utf-8")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "evil.md").symlink_to(outside)
+    write(repo, "inner.md", original)
+    (repo / "alias.md").symlink_to("inner.md")
+    real = os.path.realpath(outside)
+    refused = f"agentmerge: error: evil.md: is a symbolic link to {real}, outside the current folder; not rewritten"
+    code, _, err = run_cli("fmt", "evil.md", "alias.md", cwd=repo)
+    assert code == 2 and refused in err
+    assert "reformatted alias.md" in err and "1 file reformatted, 0 left unchanged, 1 failed" in err
+    code, _, err = run_cli("check", "--fix", "evil.md", cwd=repo)
+    assert code == 2 and refused in err
+    assert outside.read_text(encoding="utf-8") == original
+    assert (repo / "alias.md").is_symlink()
+    assert (repo / "inner.md").read_text(encoding="utf-8").startswith("---\nname: outside\ndescription: 'Use it")
+    code, _, _ = run_cli("fmt", "--check", "evil.md", cwd=repo)
+    assert code == 1
