@@ -26,6 +26,7 @@ from agentmerge.text import (
     negated,
     normalize,
     opposite_sense,
+    other_choice,
     roles_agree,
     sentences_of,
     terms,
@@ -512,6 +513,13 @@ ITEM_RULES: tuple[Rule, ...] = (
         '"Prefer composition over inheritance" and "Prefer inheritance over composition", "Run the linter'
         ' before committing" and "... after committing": the same words in opposite senses (text.opposite_sense)',
         lambda a, b, score, t: opposite_sense(a.text, b.text),
+    ),
+    Rule(
+        "other choice",
+        '"Use tabs for indentation" and "Use spaces for indentation": each picks an alternative of one'
+        " choice (lexicon.CHOICE_GROUPS) the other does not name, so two instructions; not two inputs'"
+        " identities (scored 1)",
+        lambda a, b, score, t: score < 1.0 and other_choice(a.text, b.text) is not None,
     ),
     Rule(
         "walled roles",

@@ -38,7 +38,17 @@ from agentmerge.fields import (
 from agentmerge.lexicon import PITFALLS_ROLE
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units
-from agentmerge.text import clip, item_role, negated, normalize, opposite_polarity, opposite_sense, section_role, words
+from agentmerge.text import (
+    clip,
+    item_role,
+    negated,
+    normalize,
+    opposite_polarity,
+    opposite_sense,
+    other_choice,
+    section_role,
+    words,
+)
 
 ChangeOp = Literal["added", "removed", "reworded", "moved"]
 FieldOp = Literal["added", "removed", "changed", "reworded"]
@@ -177,7 +187,7 @@ class FieldChange:
     """For nested values, one line per difference inside the value (from deepdiff)."""
 
 
-AttentionKind = Literal["widened", "model", "permissions", "polarity", "safety", "scope"]
+AttentionKind = Literal["widened", "model", "permissions", "polarity", "choice", "safety", "scope"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +198,9 @@ class Attention:
     kind: AttentionKind
     """widened (tools, skills, a deny list, ``globs``, ``alwaysApply``), model, permissions
     (permission mode, MCP servers), polarity (an instruction that now says the opposite),
-    safety (a pitfall or a checklist gate removed) or scope (a Cursor rule's ``globs`` now
-    quoted, which the tool reads as part of the pattern: the rule applies to no file)."""
+    choice (one that now picks another alternative: tabs for spaces), safety (a pitfall or a
+    checklist gate removed) or scope (a Cursor rule's ``globs`` now quoted, which the tool reads
+    as part of the pattern: the rule applies to no file)."""
     message: str
     """One sentence saying what changed, as every report shows it."""
     line: int | None
@@ -635,8 +646,9 @@ class _BodyDiff:
     # -- what a reviewer must not miss -----------------------------------------------------------
 
     def attention(self, changes: Iterable[Change]) -> Iterator[Attention]:
-        """Polarity flips and removed safety instructions among ``changes``, in their order, then
-        items whose words stayed but whose place under a pitfall title changed (``_pitfall_flips``).
+        """Polarity flips, changed choices and removed safety instructions among ``changes``, in
+        their order, then items whose words stayed but whose place under a pitfall title changed
+        (``_pitfall_flips``).
 
         A removed item is a safety instruction when the matcher's role for it is a pitfall or a
         checklist gate (``text.item_role``): a line warning against something, or a box that
@@ -658,6 +670,9 @@ class _BodyDiff:
                     f"sense reversed: {_quote(change.old.text)} -> {_quote(change.new.text)}",
                     change.new.line,
                 )
+            elif change.old and change.new and (choice := other_choice(change.old.text, change.new.text)):
+                words = f"{_quote(change.old.text)} -> {_quote(change.new.text)}"
+                yield Attention("choice", f"choice changed, {choice[0]} -> {choice[1]}: {words}", change.new.line)
             elif change.op == "removed" and change.old is not None:
                 role = self._safety_role(change.old)
                 if role is not None:

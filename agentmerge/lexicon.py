@@ -103,6 +103,44 @@ OPPOSITES: dict[str, str] = {
 }
 """Each word of OPPOSITE_PAIRS and its opposite, both ways."""
 
+CHOICE_GROUPS = (
+    "tab tabs / space spaces",
+    "single / double",
+    "uppercase / lowercase",
+    "same / separate",
+    "absolute / relative",
+    "named / default",
+    "short shorter brief concise terse / long longer detailed verbose lengthy in-depth",
+    "parallel / sequential sequentially serial serially",
+    "strict strictly / loose loosely lenient",
+    "cursor cursors cursor-based / offset offsets offset-based",
+    "warning warnings / error errors",
+    "warn / fail block",
+    "unit / integration / end-to-end e2e",
+    "frontend front-end / backend back-end",
+    "static / dynamic",
+    "horizontal horizontally / vertical vertically",
+    "stateful / stateless",
+    "eager eagerly / lazy lazily",
+    "manual manually / automated automatic automatically",
+    "major / minor",
+    "monolith monolithic / microservice microservices",
+    "mobile / web / desktop",
+    "ios / android",
+)
+"""Alternatives an instruction picks one of, a group to a line, its alternatives split by " / "
+and each alternative's spellings by spaces: "Use tabs for indentation" and "Use spaces for
+indentation" are two instructions, however alike their words (``text.other_choice``). Every
+alternative is used in the public corpus, in three or more of its seven collections."""
+
+CHOICES: dict[str, tuple[int, int]] = {
+    spelling: (group, alternative)
+    for group, line in enumerate(CHOICE_GROUPS)
+    for alternative, spellings in enumerate(line.split(" / "))
+    for spelling in spellings.split()
+}
+"""Each spelling of CHOICE_GROUPS and its (group, alternative)."""
+
 
 SET_ASIDE_WORDS = (
     "without",

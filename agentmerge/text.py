@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from agentmerge.lexicon import (
+    CHOICE_GROUPS,
+    CHOICES,
     CLAUSE_OPENERS,
     CONTRASTS,
     DISTINCT_ROLES,
@@ -273,6 +275,36 @@ def opposite_sense(a: str, b: str) -> bool:
     the linter before committing" / "... after committing"), or one doing without what the other
     asks for ("Ask before deleting files" / "Delete files without asking")."""
     return _swapped_sides(a, b) or _opposite_word(a, b) or _done_without(a, b) or _done_without(b, a)
+
+
+def other_choice(a: str, b: str) -> tuple[str, str] | None:
+    """The alternatives of one CHOICE_GROUPS group that ``a`` and ``b`` pick, when each picks one
+    the other does not name ("Use tabs for indentation" / "Use spaces for indentation": tab and
+    space); None when they pick none so, or either is negated ("Avoid long functions" asks for
+    short ones)."""
+    picks_a, picks_b = _choices(a), _choices(b)
+    if not picks_a or not picks_b:
+        return None
+    for group in sorted({g for g, _ in picks_a} & {g for g, _ in picks_b}):
+        ours = {alt for g, alt in picks_a if g == group}
+        theirs = {alt for g, alt in picks_b if g == group}
+        if ours.isdisjoint(theirs) and not negated(a) and not negated(b):
+            names = CHOICE_GROUPS[group].split(" / ")
+            return names[min(ours)].split()[0], names[min(theirs)].split()[0]
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _choices(text: str) -> frozenset[tuple[int, int]]:
+    """The (group, alternative) of each CHOICES spelling in ``text``."""
+    return frozenset(CHOICES[m.group(0).casefold()] for m in _choice_re().finditer(normalize(text)))
+
+
+@lru_cache(maxsize=1)
+def _choice_re() -> re.Pattern[str]:
+    """Any CHOICES spelling as a whole word, compiled on first use (start-up pays nothing)."""
+    spellings = sorted(CHOICES, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, spellings)) + r")(?![\w-])", re.IGNORECASE)
 
 
 def _done_without(a: str, b: str) -> bool:

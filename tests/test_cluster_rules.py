@@ -137,6 +137,37 @@ def test_the_same_words_in_opposite_senses_never_merge() -> None:
     assert merged_with(found, "Use tabs, not spaces") == set()
 
 
+def test_two_alternatives_of_one_choice_never_merge() -> None:
+    """Each picks an alternative of one choice the other does not name: two instructions, however
+    alike the rest of their words; naming both, or a negation, is no pick."""
+    pairs = [
+        ("Use tabs for indentation", "Use spaces for indentation", ("tab", "space")),
+        ("Write tests in the same file as the code", "Write tests in a separate file", ("same", "separate")),
+        ("Use named exports for components", "Use default exports for components", ("named", "default")),
+        ("Prefer short answers to questions", "Prefer detailed answers to questions", ("short", "long")),
+        ("Run the test suite in parallel", "Run the test suite sequentially", ("parallel", "sequential")),
+        ("Write end-to-end tests for checkout", "Write unit tests for checkout", ("end-to-end", "unit")),
+        ("Mobile performance optimization techniques", "Web performance optimization techniques", ("mobile", "web")),
+    ]
+    for a, b, picked in pairs:
+        assert text.other_choice(a, b) == picked, (a, b)
+        assert text.other_choice(b, a) == picked[::-1], (a, b)
+        assert vetoed_by(candidate(a), candidate(b, 1), 0.99) == "other choice"
+    assert text.other_choice("Write unit tests", "Write unit and integration tests") is None
+    assert text.other_choice("Keep functions short", "Avoid long functions") is None
+    assert text.other_choice("Use e2e tests for checkout", "Use end-to-end tests for checkout") is None
+    # A hyphenated word is another word: "long-term" is no length, "single-page" no count.
+    assert text.other_choice("Plan for long-term maintenance", "Plan for short releases") is None
+    assert text.other_choice("Build single-page apps", "Build apps with double buffering") is None
+    # Two inputs' identities are one slot whatever their words (scored 1).
+    assert vetoed_by(candidate("You write unit tests"), candidate("You write integration tests", 1), 1.0) is None
+    a = agent("## Style\n\n- Use tabs for indentation\n- Use single quotes for strings\n", "a.md")
+    b = agent("## Style\n\n- Use spaces for indentation\n- Use double quotes for strings\n", "b.md")
+    found = clusters(consolidate([a, b]))
+    assert merged_with(found, "Use tabs for indentation") == set()
+    assert merged_with(found, "Use single quotes for strings") == set()
+
+
 def test_a_copy_of_a_guideline_under_a_pitfall_title_forbids_it() -> None:
     """The same words under "Do" and under "Don't" ask for a practice and forbid it: a verbatim
     copy crosses the other walls (a checklist entry that repeats a practice) but not this one."""

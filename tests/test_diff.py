@@ -815,6 +815,14 @@ def test_the_same_words_in_the_opposite_sense_need_attention() -> None:
     ]
 
 
+def test_another_alternative_of_a_choice_needs_attention() -> None:
+    old = "# A\n\n## Style\n\n- Use tabs for indentation\n- Write unit tests for every module\n"
+    new = "# A\n\n## Style\n\n- Use spaces for indentation\n- Write unit and integration tests for every module\n"
+    assert attention(old, new) == [
+        ("choice", 'choice changed, tab -> space: "Use tabs for indentation" -> "Use spaces for indentation"'),
+    ]
+
+
 def test_the_same_words_moved_under_a_pitfall_title_flip_polarity() -> None:
     """Under "Don't" the same words forbid what they asked for under "Do"; a prohibition moved
     under "Avoid" still forbids, and a plain move between two plain sections flips nothing."""
