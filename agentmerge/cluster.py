@@ -227,20 +227,45 @@ _LIST_COMMA_RE = re.compile(r",(?!\s+(?:not|but|while|rather|without|never|yet)\
 
 
 def different_tools(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` are plain instructions of one clause (no lead-in label, no comma:
-    not a list of examples, which may differ between two wordings of one instruction) that each
-    name something the other does not (``tool_names``)."""
-    left, right = tool_names(a), tool_names(b)
+    """Whether ``a`` and ``b`` are plain instructions of one clause (no comma: not a list of
+    examples, which may differ between two wordings of one instruction) that each name something
+    the other does not (``tool_names``). Under one lead-in label the bodies are compared so
+    ("**Always verify**: Current Django version" / "**Always verify**: Current Rails version");
+    Under two labels, or one, a label may name what the other body does, and only the agents the
+    labels name are compared ("**With redis-expert**" / "**With mongodb-expert**": two hand-offs).
+    """
+    if _label_key(a) != _label_key(b):
+        left, right = agent_names(a), agent_names(b)
+    else:
+        left, right = tool_names(a), tool_names(b)
     return bool(left - right and right - left)
 
 
 @lru_cache(maxsize=65536)
+def agent_names(text: str) -> frozenset[str]:
+    """The agent names (lower-case words joined by hyphens: ``mongodb-expert``) in the lead-in label
+    of ``text``."""
+    label = lead_label(text, bare=False)
+    return frozenset(_AGENT_NAME_RE.findall(label)) if label else frozenset()
+
+
+_AGENT_NAME_RE = re.compile(r"(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)+(?![\w-])")
+
+
+def _label_key(text: str) -> str | None:
+    """The lead-in label of ``text`` as two items under one label share it; None without one."""
+    label = lead_label(text, bare=False)
+    return None if label is None else " ".join(normalize(label).casefold().split())
+
+
+@lru_cache(maxsize=65536)
 def tool_names(text: str) -> frozenset[str]:
-    """What a plain one-clause instruction names (``capitalised``: "Use CSS modules" names ``css``);
-    nothing for an item with a lead-in label or a comma."""
-    if not plain_clause(text):
+    """What a plain one-clause instruction, or the body after its lead-in label, names
+    (``capitalised``: "Use CSS modules" names ``css``); nothing when it is a list (a comma)."""
+    body = label_body(text) if lead_label(text, bare=False) is not None else text
+    if not plain_clause(body):
         return frozenset()
-    return capitalised(normalize(text))
+    return capitalised(normalize(body))
 
 
 def another_name(a: str, b: str) -> bool:
@@ -479,13 +504,6 @@ ITEM_RULES: tuple[Rule, ...] = (
         lambda a, b, score, t: score < 1.0 and one_word(a.text, b.text),
     ),
     Rule(
-        "different tools",
-        "two plain one-clause instructions that each name a tool or standard the other does not"
-        ' ("Use CSS modules for component styles", "Style components with Tailwind utility classes")'
-        " are two instructions; not two inputs' identities (scored 1)",
-        lambda a, b, score, t: score < 1.0 and different_tools(a.text, b.text),
-    ),
-    Rule(
         "little shared",
         "two plain one-clause instructions that share less than half the weight of the words of each"
         ' ("Considers performance implications of every architectural decision", "Considers privacy'
@@ -497,6 +515,14 @@ ITEM_RULES: tuple[Rule, ...] = (
         "one wording with another name put in ('Examine the current Django structure', 'Examine the"
         " current FastAPI structure') is a template filled twice: two instructions",
         lambda a, b, score, t: score < 1.0 and another_name(a.text, b.text),
+    ),
+    Rule(
+        "different tools",
+        "two plain one-clause instructions, or bodies under one lead-in label, that each name a tool or"
+        ' standard the other does not ("Use CSS modules for component styles", "Style components with'
+        ' Tailwind utility classes"), or labels that name two agents ("**With redis-expert**", "**With'
+        " mongodb-expert**\") are two instructions; not two inputs' identities (scored 1)",
+        lambda a, b, score, t: score < 1.0 and different_tools(a.text, b.text),
     ),
     Rule(
         "different subjects",

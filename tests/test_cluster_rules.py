@@ -500,9 +500,25 @@ def test_plain_instructions_naming_different_tools_stay_apart() -> None:
     )
     # One names a tool, the other none: not two tools.
     assert not cluster.different_tools("Use CSS modules for component styles", "Keep component styles scoped")
-    # A list of examples, or a labelled item, may name other examples for one instruction.
+    # A list of examples may name other examples for one instruction.
     assert not cluster.different_tools("Check for SQL injection, XSS and CSRF", "Check for SQL injection, LDAP and XSS")
-    assert not cluster.different_tools("**Styling**: CSS modules", "**Styling**: Tailwind classes")
+    assert not cluster.different_tools("**Styling**: CSS modules, Sass", "**Styling**: Tailwind, CSS modules")
+    # Under one label the bodies are compared; under two, a label may name what the other body
+    # does, and only agents the labels name count: two hand-offs to two agents.
+    assert cluster.different_tools("**Styling**: Use CSS modules", "**Styling**: Use Tailwind classes")
+    assert cluster.different_tools(
+        "**Always verify**: Current Django version and feature availability",
+        "**Always verify**: Current Rails version features and patterns",
+    )
+    assert not cluster.different_tools("**CSS Modules**: scope styles per component", "Use Tailwind for styles")
+    assert cluster.agent_names("**With redis-expert**: Design caching layers") == {"redis-expert"}
+    assert cluster.different_tools(
+        "**With redis-expert**: Design hybrid architectures with Redis caching",
+        "**With mongodb-expert**: Design hybrid architectures with Redis caching",
+    )
+    assert not cluster.different_tools(
+        "**With redis-expert**: Cache reads", "**Hand off to redis-expert**: Cache reads"
+    )
     a = agent("## Styling\n\n- Use CSS modules for component styles\n", "a.mdc")
     b = agent("## Styling\n\n- Style components with Tailwind utility classes\n", "b.mdc")
     found = clusters(consolidate([a, b]))
