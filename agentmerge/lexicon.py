@@ -127,6 +127,11 @@ CHOICE_GROUPS = (
     "monolith monolithic / microservice microservices",
     "mobile / web / desktop",
     "ios / android",
+    "production / development / staging",
+    "beginner beginners novice novices / expert experts",
+    "soft / hard",
+    "server server-side / client client-side browser",
+    "daily / weekly / monthly",
 )
 """Alternatives an instruction picks one of, a group to a line, its alternatives split by " / "
 and each alternative's spellings by spaces: "Use tabs for indentation" and "Use spaces for

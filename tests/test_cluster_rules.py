@@ -148,6 +148,8 @@ def test_two_alternatives_of_one_choice_never_merge() -> None:
         ("Run the test suite in parallel", "Run the test suite sequentially", ("parallel", "sequential")),
         ("Write end-to-end tests for checkout", "Write unit tests for checkout", ("end-to-end", "unit")),
         ("Mobile performance optimization techniques", "Web performance optimization techniques", ("mobile", "web")),
+        ("Run the test suite in production", "Run the test suite in development", ("production", "development")),
+        ("Cache responses on the server side", "Cache responses in the browser", ("server", "client")),
     ]
     for a, b, picked in pairs:
         assert text.other_choice(a, b) == picked, (a, b)
