@@ -66,6 +66,9 @@ class Unit:
     repeatable: bool = True
     """Whether an exact repeat in its own input is the same item; false for items of a template
     the file fills several times (sections with the same title), which repeat by design."""
+    scope: str = ""
+    """For a nested item, the ``copy_form`` of the item it is nested in: the same words under
+    "**Frontend changes**:" and under "**Backend changes**:" are not copies of one item."""
 
 
 _VERBATIM_KINDS = frozenset({"code", "table", "html", "quote"})
@@ -125,15 +128,15 @@ def bag_units(units: Sequence[Unit]) -> list[list[int]]:
     sub-list: ``- > text``) is what its children say, so it is a bag alone: two such items are
     not copies of each other, and bagging them would pour one's children into the other.
     """
-    keyed: dict[tuple[str, str, str, bool], list[int]] = {}
+    keyed: dict[tuple[str, str, str, bool, str], list[int]] = {}
     bags: list[list[int]] = []
     for index, unit in enumerate(units):
         form = copy_form(unit.kind, unit.text)
         if not form.strip():
             bags.append([index])
             continue
-        keyed.setdefault((form, unit.role, unit.kind, unit.repeatable), []).append(index)
-    for (_, _, _, repeatable), members in keyed.items():
+        keyed.setdefault((form, unit.role, unit.kind, unit.repeatable, unit.scope), []).append(index)
+    for (_, _, _, repeatable, _), members in keyed.items():
         if repeatable:
             bags.append(members)
             continue
@@ -581,11 +584,18 @@ def cluster_items(
     preferred: int = -1,
     apart: frozenset[tuple[int, int]] = frozenset(),
     one_slot: frozenset[int] = frozenset(),
+    parents: Sequence[int] = (),
 ) -> list[ItemCluster]:
     """Cluster ``candidates`` on their pair ``scores`` (probabilities, keyed (i, j) with i < j).
 
     ``apart`` holds pairs (i < j) that never share a cluster: an item and one nested in it (the
     nested one details it; folding one into the other would lose the detail or the summary).
+    ``parents`` gives the candidate each one is nested in (-1 for none): two nested in parents
+    that say different things (SCOPING_RULES) never share a cluster either, since each parent
+    scopes what its items say ("Run the linter on changed files" under "**Frontend changes**:"
+    and under "**Backend changes**:" are two instructions). Parents merely worded apart do not
+    keep their items apart: "Profile hot paths before optimizing" says the same under
+    "**Quality:**" and under "**Speed:**".
     ``one_slot`` holds candidates that are one slot whatever their words (each input's "You are
     ..." identity): one folds into another without every sentence being there (``carries``).
 
@@ -612,6 +622,7 @@ def cluster_items(
             ranked.append((-score, i, j))
         elif rule != "threshold":
             refused.add((i, j))
+    ranked = _keep_scopes(ranked, refused, parents, candidates, scores, thresholds)
     ranked.sort()
     parent = list(range(len(candidates)))
     members = [[i] for i in range(len(candidates))]
@@ -646,6 +657,51 @@ def cluster_items(
             out.extend(_settle_wording(sorted(group), candidates, scores, floors, lines, preferred, one_slot))
     out.sort(key=lambda c: c.members[0])
     return out
+
+
+SCOPING_RULES = frozenset(
+    {
+        "another name",
+        "different tools",
+        "different subjects",
+        "polarity",
+        "opposite sense",
+        "other choice",
+        "walled roles",
+    }
+)
+"""The ITEM_RULES that find two items saying different things, rather than two wordings too far
+apart to tell: two parents they keep apart scope their nested items apart (``cluster_items``)."""
+
+_SCOPING = tuple(rule for rule in ITEM_RULES if rule.name in SCOPING_RULES)
+
+
+def _keep_scopes(
+    ranked: list[tuple[float, int, int]],
+    refused: set[tuple[int, int]],
+    parents: Sequence[int],
+    candidates: Sequence[Candidate],
+    scores: Mapping[tuple[int, int], float],
+    thresholds: tuple[float, float],
+) -> list[tuple[float, int, int]]:
+    """``ranked`` without the pairs nested in two parents that a SCOPING_RULES rule keeps apart,
+    which join ``refused``; each pair of parents is asked once."""
+    if not parents:
+        return ranked
+    apart: dict[tuple[int, int], bool] = {}
+    kept = []
+    for entry in ranked:
+        first, second = parents[entry[1]], parents[entry[2]]
+        if first >= 0 and second >= 0 and first != second:
+            pair = (first, second) if first < second else (second, first)
+            if pair not in apart:
+                a, b, score = candidates[pair[0]], candidates[pair[1]], scores.get(pair, 0.0)
+                apart[pair] = any(rule.vetoes(a, b, score, thresholds) for rule in _SCOPING)
+            if apart[pair]:
+                refused.add((entry[1], entry[2]))
+                continue
+        kept.append(entry)
+    return kept
 
 
 def _settle_wording(

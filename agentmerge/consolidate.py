@@ -63,6 +63,7 @@ from agentmerge.cluster import (
     choose_wording,
     cluster_items,
     cluster_sections,
+    copy_form,
     section_similarity,
     specifics,
     title_overlap,
@@ -310,6 +311,8 @@ class MatchingEvidence:
     """The candidate pairs it scores."""
     identity: tuple[int, ...] = ()
     """The candidates holding each input's "You are ..." paragraph: one slot, merged whatever they say."""
+    parents: tuple[int, ...] = ()
+    """The candidate each candidate is nested in (-1 for none): ``cluster_items``'s ``parents``."""
 
 
 MAX_ITEMS = 10_000
@@ -352,7 +355,8 @@ def matching_evidence(
     keys = tuple(tuple((work.agents[work.items[i].source].path, work.items[i].item.line) for i in bag) for bag in bags)
     lines = tuple(work.items[bag[0]].item.line for bag in bags)
     identity = tuple(work.identities(bags)) if work.repeats else ()
-    return MatchingEvidence(keys, tuple(candidates), lines, scorer, tuple(scorer.candidates()), identity)
+    pairs = tuple(scorer.candidates())
+    return MatchingEvidence(keys, tuple(candidates), lines, scorer, pairs, identity, tuple(work.parent_bags(bags)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,7 +433,7 @@ class _Consolidator:
         # A template the file fills more than once is an example of output, whatever its titles.
         roles = [self._item_role(e, templated) for e in self.items]
         units = [
-            Unit(e.source, e.item.text, role, e.item.kind, self.repeats and e.home not in templated)
+            Unit(e.source, e.item.text, role, e.item.kind, self.repeats and e.home not in templated, self._scope(e))
             for e, role in zip(self.items, roles, strict=True)
         ]
         # Identical copies are clustered once, as bags; scores are computed between bags.
@@ -447,6 +451,19 @@ class _Consolidator:
             for bag in bags
         ]
         return bags, candidates, PairScorer(self._views(bags, roles), self.model)
+
+    def _scope(self, entry: InputItem) -> str:
+        """What scopes ``entry``: the copy form of the item it is nested in ("" for none)."""
+        if entry.parent < 0:
+            return ""
+        parent = self.items[entry.parent].item
+        return copy_form(parent.kind, parent.text)
+
+    def parent_bags(self, bags: list[list[int]]) -> list[int]:
+        """For each bag, the bag its items are nested in (-1 for none); one per bag, since a bag's
+        copies share their parent's words (``Unit.scope``)."""
+        bag_of = {i: n for n, bag in enumerate(bags) for i in bag}
+        return [bag_of.get(self.items[bag[0]].parent, -1) for bag in bags]
 
     def identities(self, bags: list[list[int]]) -> list[int]:
         """The bags holding each input's identity statement: its first paragraph that opens with
@@ -481,6 +498,7 @@ class _Consolidator:
             "same_input_threshold": max(threshold, self.model.same_input_threshold),
             "lines": lines,
             "apart": self._nested_pairs(bags),
+            "parents": self.parent_bags(bags),
         }
         anchors = cluster_items(
             candidates,

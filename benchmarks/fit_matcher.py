@@ -230,6 +230,7 @@ def evaluate(group: Group, probs: list[float], threshold: float, same_input: flo
         floor=floor,
         lines=ev.lines,
         one_slot=frozenset(ev.identity),
+        parents=ev.parents,
     )
     units: list[tuple[str, list[str]]] = []
     for cluster in found:

@@ -317,6 +317,30 @@ def test_items_nested_under_differently_worded_labels_merge() -> None:
     assert sum(len(c) for c in found) == 4
 
 
+def test_items_nested_in_parents_that_say_different_things_stay_apart() -> None:
+    """A parent scopes what its items say: the same words under "Frontend changes" and under
+    "Backend changes" are two instructions (the parents pick two alternatives of one choice), and
+    each stays under its own parent, even as exact copies."""
+    a = agent(
+        "## Checks\n\n- **Frontend changes**:\n  - Run the linter on changed files\n"
+        "  - Check bundle size against the budget\n",
+        "a.md",
+    )
+    b = agent(
+        "## Checks\n\n- **Backend changes**:\n  - Run the linter on changed files\n"
+        "  - Check query plans for full scans\n",
+        "b.md",
+    )
+    result = consolidate([a, b])
+    found = all_clusters(result)
+    assert {"Run the linter on changed files"} in found
+    assert sum(1 for c in found if c == {"Run the linter on changed files"}) == 2
+    text = render_agent(result.agent)
+    frontend, backend = text.index("**Frontend changes**"), text.index("**Backend changes**")
+    linter = [n for n in range(len(text)) if text.startswith("Run the linter", n)]
+    assert len(linter) == 2 and linter[0] < backend < linter[1] and frontend < linter[0]
+
+
 def test_threshold_one_merges_only_exact_copies() -> None:
     """The threshold is the pair score (a probability): at 1 only copies (formatting aside) merge."""
     a = agent("## Rules\n\n- Design and optimize database schemas\n- Write **docs**\n", "a.md")
