@@ -676,6 +676,11 @@ apart to tell: two parents they keep apart scope their nested items apart (``clu
 _SCOPING = tuple(rule for rule in ITEM_RULES if rule.name in SCOPING_RULES)
 
 
+def says_otherwise(a: Candidate, b: Candidate, score: float, thresholds: tuple[float, float]) -> bool:
+    """Whether a SCOPING_RULES rule finds ``a`` and ``b`` saying different things."""
+    return any(rule.vetoes(a, b, score, thresholds) for rule in _SCOPING)
+
+
 def _keep_scopes(
     ranked: list[tuple[float, int, int]],
     refused: set[tuple[int, int]],
@@ -695,8 +700,9 @@ def _keep_scopes(
         if first >= 0 and second >= 0 and first != second:
             pair = (first, second) if first < second else (second, first)
             if pair not in apart:
-                a, b, score = candidates[pair[0]], candidates[pair[1]], scores.get(pair, 0.0)
-                apart[pair] = any(rule.vetoes(a, b, score, thresholds) for rule in _SCOPING)
+                apart[pair] = says_otherwise(
+                    candidates[pair[0]], candidates[pair[1]], scores.get(pair, 0.0), thresholds
+                )
             if apart[pair]:
                 refused.add((entry[1], entry[2]))
                 continue

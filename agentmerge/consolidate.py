@@ -64,6 +64,7 @@ from agentmerge.cluster import (
     cluster_items,
     cluster_sections,
     copy_form,
+    says_otherwise,
     section_similarity,
     specifics,
     title_overlap,
@@ -361,6 +362,11 @@ def matching_evidence(
 
 # --------------------------------------------------------------------------------------------
 # The work
+
+
+def _prose_candidate(prose: str, source: int) -> Candidate:
+    """A description's prose as the clustering's rules read an item of input ``source``."""
+    return Candidate(frozenset({source}), prose, "paragraph", GUIDANCE_ROLE)
 
 
 def _lead_in(item: Item) -> bool:
@@ -796,7 +802,12 @@ class _Consolidator:
                 continue
             pair = (k, choice) if k < choice else (choice, k)
             similarity[k] = round(scorer.scores([pair])[pair], 3)
-            if similarity[k] >= floor and carries(proses[choice], proses[k]):
+            # Two descriptions that say different things ("Reviews frontend pull requests",
+            # "Reviews backend pull requests") are both kept: each says when the agent is used.
+            apart = says_otherwise(
+                _prose_candidate(proses[choice], 0), _prose_candidate(proses[k], 1), similarity[k], (floor, floor)
+            )
+            if similarity[k] >= floor and carries(proses[choice], proses[k]) and not apart:
                 folded.append(k)
                 continue
             similarity[k] = 1.0  # written in full, as the chosen prose is

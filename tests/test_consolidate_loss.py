@@ -140,6 +140,26 @@ def test_another_inputs_description_that_says_more_is_kept(tmp_path: Path) -> No
     assert [s.get("kept") for s in field["sources"]] == [True, True]
 
 
+def test_descriptions_that_say_different_things_are_both_kept(tmp_path: Path) -> None:
+    """A description says when the agent is used: one for frontend pull requests and one for
+    backend ones score high as words, but the merged agent must still be picked for both."""
+    for first, second in (("frontend", "backend"), ("Django", "Rails")):
+        files = []
+        for n, word in enumerate((first, second)):
+            path = tmp_path / f"{n}-{word}.md"
+            path.write_text(
+                f"---\nname: reviewer\ndescription: Reviews {word} pull requests for quality.\n---\n\n- Cite lines.\n",
+                encoding="utf-8",
+            )
+            files.append(path)
+        code, out, err = run_cli("consolidate", *map(str, files))
+        assert code == 0, err
+        description = parse_text(out, "out.md").field("description")
+        assert description is not None and isinstance(description.value, str)
+        assert f"Reviews {first} pull requests" in description.value, description.value
+        assert f"Reviews {second} pull requests" in description.value, description.value
+
+
 def test_globs_and_other_list_fields_merge_as_sets(tmp_path: Path) -> None:
     text, report = merged(case_files("list-fields"), tmp_path)
     fields = {f.key: f.value for f in parse_text(text, "out.mdc").fields}
