@@ -233,7 +233,7 @@ def different_tools(a: str, b: str) -> bool:
     """Whether ``a`` and ``b`` are plain instructions of one clause (no comma: not a list of
     examples, which may differ between two wordings of one instruction) that each name something
     the other does not (``tool_names``). Under one lead-in label the bodies are compared so
-    ("**Always verify**: Current Django version" / "**Always verify**: Current Rails version");
+    ("**Always verify**: Current Django version" / "**Always verify**: Current Rails version").
     Under two labels, or one, a label may name what the other body does, and only the agents the
     labels name are compared ("**With redis-expert**" / "**With mongodb-expert**": two hand-offs).
     """

@@ -458,6 +458,13 @@ class _Consolidator:
         ]
         return bags, candidates, PairScorer(self._views(bags, roles), self.model)
 
+    def _says_otherwise(self, chosen: str, other: str, score: float) -> bool:
+        """Whether a rule about meaning keeps description ``other`` apart from the ``chosen`` one:
+        "Reviews frontend pull requests" and "Reviews backend pull requests" each say when the
+        agent is used, and both are kept."""
+        thresholds = (self.model.threshold, self.model.same_input_threshold)
+        return says_otherwise(_prose_candidate(chosen, 0), _prose_candidate(other, 1), score, thresholds)
+
     def _scope(self, entry: InputItem) -> str:
         """What scopes ``entry``: the copy form of the item it is nested in ("" for none)."""
         if entry.parent < 0:
@@ -802,11 +809,7 @@ class _Consolidator:
                 continue
             pair = (k, choice) if k < choice else (choice, k)
             similarity[k] = round(scorer.scores([pair])[pair], 3)
-            # Two descriptions that say different things ("Reviews frontend pull requests",
-            # "Reviews backend pull requests") are both kept: each says when the agent is used.
-            apart = says_otherwise(
-                _prose_candidate(proses[choice], 0), _prose_candidate(proses[k], 1), similarity[k], (floor, floor)
-            )
+            apart = self._says_otherwise(proses[choice], proses[k], similarity[k])
             if similarity[k] >= floor and carries(proses[choice], proses[k]) and not apart:
                 folded.append(k)
                 continue
