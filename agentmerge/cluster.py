@@ -67,8 +67,9 @@ class Unit:
     """Whether an exact repeat in its own input is the same item; false for items of a template
     the file fills several times (sections with the same title), which repeat by design."""
     scope: str = ""
-    """For a nested item, the ``copy_form`` of the item it is nested in: the same words under
-    "**Frontend changes**:" and under "**Backend changes**:" are not copies of one item."""
+    """What scopes an item: the ``copy_form`` of the item it is nested in, and the choices its
+    sections' titles pick (``text.choices``). The same words under "**Frontend changes**:" and
+    under "**Backend changes**:", or under two such headings, are not copies of one item."""
 
 
 _VERBATIM_KINDS = frozenset({"code", "table", "html", "quote"})
@@ -915,6 +916,12 @@ SECTION_RULES: tuple[Rule, ...] = (
         "roles",
         "a checklist, a pitfall list or a trigger list is not the guidance it mirrors (lexicon.SECTION_ROLES)",
         lambda a, b: not roles_compatible(a.role, b.role),
+    ),
+    Rule(
+        "other choice",
+        'titles that pick two alternatives of one choice ("Frontend changes", "Backend changes") head two'
+        " subjects (text.other_choice)",
+        lambda a, b: other_choice(a.text, b.text) is not None,
     ),
 )
 """Rules for a pair of sections, checked in this order."""

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -96,7 +96,7 @@ from agentmerge.lexicon import (
 )
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
-from agentmerge.text import compare_form, item_role, label_only, normalize, terms
+from agentmerge.text import choices, compare_form, item_role, label_only, normalize, other_choice, terms
 
 if TYPE_CHECKING:
     from agentmerge.formats import Format
@@ -466,11 +466,38 @@ class _Consolidator:
         return says_otherwise(_prose_candidate(chosen, 0), _prose_candidate(other, 1), score, thresholds)
 
     def _scope(self, entry: InputItem) -> str:
-        """What scopes ``entry``: the copy form of the item it is nested in ("" for none)."""
+        """What scopes ``entry`` (``Unit.scope``): the copy form of the item it is nested in, and
+        the choices the titles of its sections pick."""
+        picks = " ".join(f"{g}.{a}" for g, a in sorted(choices(self._titles(entry.home))))
         if entry.parent < 0:
-            return ""
+            return picks
         parent = self.items[entry.parent].item
-        return copy_form(parent.kind, parent.text)
+        return f"{copy_form(parent.kind, parent.text)}\n{picks}"
+
+    def _titles(self, home: int) -> str:
+        """The titles of section ``home`` and the sections it is in, outermost first, one a line."""
+        titles: list[str] = []
+        while home >= 0:
+            section = self.sections[home].section
+            if section is not None and section.title:
+                titles.append(section.title)
+            home = self.sections[home].parent
+        return "\n".join(reversed(titles))
+
+    def _sections_apart(self, bags: list[list[int]], pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Pairs of bags whose sections' titles pick two alternatives of one choice ("Frontend
+        changes", "Backend changes"): each heading scopes what its items say."""
+        titles = [self._titles(self.items[bag[0]].home) for bag in bags]
+        apart: dict[tuple[str, str], bool] = {}
+        found = set()
+        for i, j in pairs:
+            key = (titles[i], titles[j])
+            if key[0] != key[1]:
+                if key not in apart:
+                    apart[key] = other_choice(*key) is not None
+                if apart[key]:
+                    found.add((i, j))
+        return found
 
     def parent_bags(self, bags: list[list[int]]) -> list[int]:
         """For each bag, the bag its items are nested in (-1 for none); one per bag, since a bag's
@@ -510,7 +537,7 @@ class _Consolidator:
         settle = {
             "same_input_threshold": max(threshold, self.model.same_input_threshold),
             "lines": lines,
-            "apart": self._nested_pairs(bags),
+            "apart": self._nested_pairs(bags) | self._sections_apart(bags, scores),
             "parents": self.parent_bags(bags),
         }
         anchors = cluster_items(

@@ -282,7 +282,7 @@ def other_choice(a: str, b: str) -> tuple[str, str] | None:
     the other does not name ("Use tabs for indentation" / "Use spaces for indentation": tab and
     space); None when they pick none so, or either is negated ("Avoid long functions" asks for
     short ones)."""
-    picks_a, picks_b = _choices(a), _choices(b)
+    picks_a, picks_b = choices(a), choices(b)
     if not picks_a or not picks_b:
         return None
     for group in sorted({g for g, _ in picks_a} & {g for g, _ in picks_b}):
@@ -295,7 +295,7 @@ def other_choice(a: str, b: str) -> tuple[str, str] | None:
 
 
 @lru_cache(maxsize=8192)
-def _choices(text: str) -> frozenset[tuple[int, int]]:
+def choices(text: str) -> frozenset[tuple[int, int]]:
     """The (group, alternative) of each CHOICES spelling in ``text``."""
     return frozenset(CHOICES[m.group(0).casefold()] for m in _choice_re().finditer(normalize(text)))
 

@@ -341,6 +341,21 @@ def test_items_nested_in_parents_that_say_different_things_stay_apart() -> None:
     assert len(linter) == 2 and linter[0] < backend < linter[1] and frontend < linter[0]
 
 
+def test_sections_whose_titles_pick_two_alternatives_neither_align_nor_share_items() -> None:
+    """Headings scope their items as parent items do: "Frontend changes" and "Backend changes"
+    are two subjects, so their sections stay two and each keeps its own copy of a shared line."""
+    a = agent("## Frontend changes\n\n- Run the linter on changed files\n- Check bundle size\n", "a.md")
+    b = agent("## Backend changes\n\n- Run the linter on changed files\n- Check query plans\n", "b.md")
+    text = render_agent(consolidate([a, b]).agent)
+    frontend, backend = text.index("## Frontend changes"), text.index("## Backend changes")
+    assert text.count("Run the linter on changed files") == 2
+    assert frontend < text.index("Check bundle size") < backend < text.index("Check query plans")
+    # Titles that pick no choice, or the same one, align as before.
+    c = agent("## Frontend review\n\n- Run the linter on changed files\n", "c.md")
+    text = render_agent(consolidate([a, c]).agent)
+    assert text.count("Run the linter on changed files") == 1
+
+
 def test_threshold_one_merges_only_exact_copies() -> None:
     """The threshold is the pair score (a probability): at 1 only copies (formatting aside) merge."""
     a = agent("## Rules\n\n- Design and optimize database schemas\n- Write **docs**\n", "a.md")
