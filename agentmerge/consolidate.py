@@ -836,8 +836,11 @@ class _Consolidator:
                 continue
             pair = (k, choice) if k < choice else (choice, k)
             similarity[k] = round(scorer.scores([pair])[pair], 3)
-            apart = self._says_otherwise(proses[choice], proses[k], similarity[k])
-            if similarity[k] >= floor and carries(proses[choice], proses[k]) and not apart:
+            if (
+                similarity[k] >= floor
+                and carries(proses[choice], proses[k])
+                and not self._says_otherwise(proses[choice], proses[k], similarity[k])
+            ):
                 folded.append(k)
                 continue
             similarity[k] = 1.0  # written in full, as the chosen prose is

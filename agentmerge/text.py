@@ -296,15 +296,13 @@ def other_choice(a: str, b: str) -> tuple[str, str] | None:
 
 @lru_cache(maxsize=8192)
 def choices(text: str) -> frozenset[tuple[int, int]]:
-    """The (group, alternative) of each CHOICES spelling in ``text``."""
-    return frozenset(CHOICES[m.group(0).casefold()] for m in _choice_re().finditer(normalize(text)))
+    """The (group, alternative) of each CHOICES spelling in ``text``, read as a whole word with its
+    hyphens ("front-end" is one; "long-term" is no length)."""
+    found = (CHOICES.get(word.casefold()) for word in _HYPHENATED_RE.findall(normalize(text)))
+    return frozenset(pick for pick in found if pick is not None)
 
 
-@lru_cache(maxsize=1)
-def _choice_re() -> re.Pattern[str]:
-    """Any CHOICES spelling as a whole word, compiled on first use (start-up pays nothing)."""
-    spellings = sorted(CHOICES, key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, spellings)) + r")(?![\w-])", re.IGNORECASE)
+_HYPHENATED_RE = re.compile(r"\w+(?:-\w+)*")
 
 
 def _done_without(a: str, b: str) -> bool:
