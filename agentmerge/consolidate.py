@@ -396,6 +396,7 @@ class _Consolidator:
         self.weights = TermWeights(texts)
         self.group_count = 1
         """How many aligned section groups there are, the roots' group 0 included."""
+        self._title_chains: dict[int, str] = {}
 
     @staticmethod
     def _expand(bags: list[list[int]], groups: list[list[int]]) -> list[list[int]]:
@@ -476,13 +477,17 @@ class _Consolidator:
 
     def _titles(self, home: int) -> str:
         """The titles of section ``home`` and the sections it is in, outermost first, one a line."""
-        titles: list[str] = []
-        while home >= 0:
-            section = self.sections[home].section
-            if section is not None and section.title:
-                titles.append(section.title)
-            home = self.sections[home].parent
-        return "\n".join(reversed(titles))
+        found = self._title_chains.get(home)
+        if found is None:
+            titles: list[str] = []
+            walk = home
+            while walk >= 0:
+                section = self.sections[walk].section
+                if section is not None and section.title:
+                    titles.append(section.title)
+                walk = self.sections[walk].parent
+            found = self._title_chains[home] = "\n".join(reversed(titles))
+        return found
 
     def _sections_apart(self, bags: list[list[int]], pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
         """Pairs of bags whose sections' titles pick two alternatives of one choice ("Frontend
