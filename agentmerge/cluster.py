@@ -21,6 +21,7 @@ from typing import NamedTuple
 from agentmerge.lexicon import NEGATORS, PITFALLS_ROLE, STOPWORDS, WALLED_ROLES, roles_compatible
 from agentmerge.scorer import near_verbatim, term_weight, title_terms
 from agentmerge.text import (
+    choices,
     label_body,
     lead_label,
     negated,
@@ -67,9 +68,12 @@ class Unit:
     """Whether an exact repeat in its own input is the same item; false for items of a template
     the file fills several times (sections with the same title), which repeat by design."""
     scope: str = ""
-    """What scopes an item: the ``copy_form`` of the item it is nested in, and the choices its
-    sections' titles pick (``text.choices``). The same words under "**Frontend changes**:" and
-    under "**Backend changes**:", or under two such headings, are not copies of one item."""
+    """For a nested item, the ``copy_form`` of the item it is nested in: the same words under
+    "**Frontend changes**:" and under "**Backend changes**:" are not copies of one item."""
+    titles: str = ""
+    """An item's section titles, outermost first, one a line: the same words under headings that
+    pick two alternatives of one choice ("Frontend changes", "Backend changes") are not copies
+    of one item either (``text.other_choice``)."""
 
 
 _VERBATIM_KINDS = frozenset({"code", "table", "html", "quote"})
@@ -137,25 +141,51 @@ def bag_units(units: Sequence[Unit]) -> list[list[int]]:
             bags.append([index])
             continue
         keyed.setdefault((form, unit.role, unit.kind, unit.repeatable, unit.scope), []).append(index)
-    for (_, _, _, repeatable, _), members in keyed.items():
-        if repeatable:
-            bags.append(members)
-            continue
-        # Each unit joins the first bag without a unit of its input. The bags holding an input's
-        # units are always the first ones, so that bag is the one after them: counted, not
-        # searched, which keeps thousands of identical lines linear.
-        split: list[list[int]] = []
-        taken: dict[int, int] = {}
-        for index in members:
-            source = units[index].source
-            place = taken.get(source, 0)
-            if place == len(split):
-                split.append([])
-            split[place].append(index)
-            taken[source] = place + 1
-        bags.extend(split)
+    for (_, _, _, repeatable, _), copies in keyed.items():
+        for members in _under_one_choice(copies, units):
+            if repeatable:
+                bags.append(members)
+                continue
+            # Each unit joins the first bag without a unit of its input. The bags holding an
+            # input's units are always the first ones, so that bag is the one after them:
+            # counted, not searched, which keeps thousands of identical lines linear.
+            split: list[list[int]] = []
+            taken: dict[int, int] = {}
+            for index in members:
+                source = units[index].source
+                place = taken.get(source, 0)
+                if place == len(split):
+                    split.append([])
+                split[place].append(index)
+                taken[source] = place + 1
+            bags.extend(split)
     bags.sort(key=lambda bag: bag[0])
     return bags
+
+
+def _under_one_choice(members: list[int], units: Sequence[Unit]) -> list[list[int]]:
+    """``members`` (copies of one item) in parts whose section titles pick no two alternatives of
+    one choice, in order of their first member. Titles are compared by the choices they pick,
+    which few lists hold, so thousands of copies cost a few comparisons."""
+    picks: dict[frozenset[tuple[int, int]], str] = {}
+    for index in members:
+        picks.setdefault(choices(units[index].titles), units[index].titles)
+    if len(picks) < 2:
+        return [members]
+    part_of: dict[frozenset[tuple[int, int]], int] = {}
+    heads: list[list[str]] = []
+    for chosen, titles in picks.items():
+        place = next(
+            (n for n, head in enumerate(heads) if all(other_choice(titles, t) is None for t in head)), len(heads)
+        )
+        if place == len(heads):
+            heads.append([])
+        heads[place].append(titles)
+        part_of[chosen] = place
+    parts: list[list[int]] = [[] for _ in heads]
+    for index in members:
+        parts[part_of[choices(units[index].titles)]].append(index)
+    return parts
 
 
 def different_subjects(a: str, b: str) -> bool:

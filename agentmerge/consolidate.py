@@ -96,7 +96,7 @@ from agentmerge.lexicon import (
 )
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
-from agentmerge.text import choices, compare_form, item_role, label_only, normalize, other_choice, terms
+from agentmerge.text import compare_form, item_role, label_only, normalize, other_choice, terms
 
 if TYPE_CHECKING:
     from agentmerge.formats import Format
@@ -440,7 +440,15 @@ class _Consolidator:
         # A template the file fills more than once is an example of output, whatever its titles.
         roles = [self._item_role(e, templated) for e in self.items]
         units = [
-            Unit(e.source, e.item.text, role, e.item.kind, self.repeats and e.home not in templated, self._scope(e))
+            Unit(
+                e.source,
+                e.item.text,
+                role,
+                e.item.kind,
+                self.repeats and e.home not in templated,
+                self._scope(e),
+                self._titles(e.home),
+            )
             for e, role in zip(self.items, roles, strict=True)
         ]
         # Identical copies are clustered once, as bags; scores are computed between bags.
@@ -467,13 +475,11 @@ class _Consolidator:
         return says_otherwise(_prose_candidate(chosen, 0), _prose_candidate(other, 1), score, thresholds)
 
     def _scope(self, entry: InputItem) -> str:
-        """What scopes ``entry`` (``Unit.scope``): the copy form of the item it is nested in, and
-        the choices the titles of its sections pick."""
-        picks = " ".join(f"{g}.{a}" for g, a in sorted(choices(self._titles(entry.home))))
+        """What scopes ``entry`` (``Unit.scope``): the copy form of the item it is nested in ("" for none)."""
         if entry.parent < 0:
-            return picks
+            return ""
         parent = self.items[entry.parent].item
-        return f"{copy_form(parent.kind, parent.text)}\n{picks}"
+        return copy_form(parent.kind, parent.text)
 
     def _titles(self, home: int) -> str:
         """The titles of section ``home`` and the sections it is in, outermost first, one a line."""
