@@ -31,6 +31,7 @@ from agentmerge.text import (
     roles_agree,
     sentences_of,
     terms,
+    words,
 )
 
 SECTION_ALIGN_THRESHOLD = 0.45
@@ -313,6 +314,56 @@ def another_name(a: str, b: str) -> bool:
     return rest_a <= rest_b or rest_b <= rest_a
 
 
+SWAP_MOST_WORDS = 12
+"""Most words of an instruction ``another_word`` reads: a longer one with a few words changed
+has room for a rewording, a short one is a template filled twice."""
+
+SWAP_SPAN = 2
+"""Most words in a row ``another_word`` takes for one slot of a template: "canary deployments"
+for "feature flags" is one slot filled twice; three ("to remove duplication" for "for improved
+efficiency") is a rewording as often as not in the corpus's folds."""
+
+
+def another_word(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are one short plain instruction (one clause, at most SWAP_MOST_WORDS
+    words) with one run of at most SWAP_SPAN words put in for another in the same place, sharing
+    no term with it, and the rest the same with two terms or more: "Document every public API" /
+    "Test every public API", "Use canary deployments for risky releases" / "Use feature flags for
+    risky releases". Words that are one term (an inflection, a synonym the terms read as one) are
+    no change, and so is the rest when both name one product: the product is the instruction and
+    the words around it qualify it ("Use Flask-Login for authentication" / "... for session
+    management"). An acronym ("API", "CI") is no product."""
+    left, right = _plain_words(a), _plain_words(b)
+    if not left or not right or _products(a) & _products(b):
+        return False
+    start = 0
+    while start < min(len(left), len(right)) and left[start] == right[start]:
+        start += 1
+    end = 0
+    while end < min(len(left), len(right)) - start and left[-1 - end] == right[-1 - end]:
+        end += 1
+    ours, theirs = left[start : len(left) - end], right[start : len(right) - end]
+    if not ours or not theirs or len(ours) > SWAP_SPAN or len(theirs) > SWAP_SPAN:
+        return False
+    terms_ours, terms_theirs = set(terms(" ".join(ours))), set(terms(" ".join(theirs)))
+    if not terms_ours or not terms_theirs or terms_ours & terms_theirs:
+        return False
+    return len(set(terms(" ".join(left[:start] + left[len(left) - end :])))) >= 2
+
+
+def _products(text: str) -> frozenset[str]:
+    """What ``text`` names (``body_names``) but acronyms in capitals."""
+    acronyms = {m.group().casefold() for m in _WORD_RE.finditer(normalize(text)) if m.group().isupper()}
+    return body_names(text) - acronyms
+
+
+@lru_cache(maxsize=65536)
+def _plain_words(text: str) -> tuple[str, ...]:
+    """The words of a plain one-clause instruction of at most SWAP_MOST_WORDS words; none otherwise."""
+    found = tuple(words(text)) if plain_clause(text) else ()
+    return found if len(found) <= SWAP_MOST_WORDS else ()
+
+
 @lru_cache(maxsize=65536)
 def body_names(text: str) -> frozenset[str]:
     """What ``text`` names after its lead-in label (``capitalised``)."""
@@ -582,6 +633,13 @@ ITEM_RULES: tuple[Rule, ...] = (
         lambda a, b, score, t: score < 1.0 and other_choice(a.text, b.text) is not None,
     ),
     Rule(
+        "another word",
+        "one short plain instruction with a word or two put in for others in one place ('Document every"
+        " public API', 'Test every public API') is a template filled twice: two instructions; not two"
+        " inputs' identities (scored 1)",
+        lambda a, b, score, t: score < 1.0 and another_word(a.text, b.text),
+    ),
+    Rule(
         "walled roles",
         "a checklist entry, a delegation trigger, an example, a hand-off or a pitfall is not the guidance it"
         " mirrors (lexicon.WALLED_ROLES); only a near-verbatim copy crosses, or two prohibitions (text.roles_agree),"
@@ -693,6 +751,7 @@ def cluster_items(
 SCOPING_RULES = frozenset(
     {
         "another name",
+        "another word",
         "different tools",
         "different subjects",
         "polarity",

@@ -170,6 +170,30 @@ def test_two_alternatives_of_one_choice_never_merge() -> None:
     assert merged_with(found, "Use single quotes for strings") == set()
 
 
+def test_a_short_template_filled_twice_is_two_instructions() -> None:
+    """One short plain instruction with a word or two put in for others in one place."""
+    pairs = [
+        ("Document every public API", "Test every public API"),
+        ("Name branches after the ticket number", "Name commits after the ticket number"),
+        ("Use canary deployments for risky releases", "Use feature flags for risky releases"),
+        ("Implements error handling and offline capabilities", "Implements error handling and loading states"),
+    ]
+    for a, b in pairs:
+        assert cluster.another_word(a, b) and cluster.another_word(b, a), (a, b)
+        assert vetoed_by(candidate(a), candidate(b, 1), 0.95) == "another word"
+    # An inflection or a synonym the terms read as one is no change; a longer span is a
+    # rewording; so is a list.
+    assert not cluster.another_word("Write unit tests for new code", "Write unit tests for the new code")
+    assert not cluster.another_word("Document every public API", "Documents every public API")
+    assert not cluster.another_word("Refactor tests to remove duplication", "Refactor tests for improved efficiency")
+    assert not cluster.another_word("Review queries, indexes and locks", "Review queries, indexes and plans")
+    assert not cluster.another_word("Check tables", "Check views")  # one shared term is too little
+    # Around one product both name, the words qualify it; an acronym is no product.
+    assert not cluster.another_word("Use Flask-Login for authentication", "Use Flask-Login for session management")
+    # Two inputs' identities are one slot whatever their words (scored 1).
+    assert vetoed_by(candidate("You review Python code"), candidate("You review Go code", 1), 1.0) is None
+
+
 def test_a_copy_of_a_guideline_under_a_pitfall_title_forbids_it() -> None:
     """The same words under "Do" and under "Don't" ask for a practice and forbid it: a verbatim
     copy crosses the other walls (a checklist entry that repeats a practice) but not this one."""
@@ -365,7 +389,7 @@ def test_a_preferred_input_keeps_its_wording_and_what_does_not_fold_stays() -> N
 def test_between_wordings_that_fold_as_many_the_one_leaving_least_out_is_kept() -> None:
     """Every wording folds the other two; the others score highest against the plain first one,
     but only the second holds every word of the three: folded into it, nothing is left out."""
-    texts = ["Validate all user input", "Validate and sanitize all user input", "Sanitize user input"]
+    texts = ["Validate all user input", "Validate and sanitize all user input", "Sanitize all user input before use"]
     found = _settle(texts, {(0, 1): 0.9, (0, 2): 0.85, (1, 2): 0.55})
     assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 1)]
 
