@@ -979,7 +979,6 @@ def _consolidate_one(
     # are the same either way. --by-group (``library.consolidate_groups``) writes the same way.
     from agentmerge.consolidate import check_size, consolidate
     from agentmerge.library import target_hint
-    from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import render_consolidation
 
     for target in (output, report):
@@ -1016,9 +1015,10 @@ def _consolidate_one(
         hint = target_hint(files, output if fmt == "md" else None)
         if hint is not None:
             say(f"agentmerge: note: {hint}")
-    body = to_json(consolidation_to_dict(result, annotate=annotate)) if fmt == "json" else text
+    report_text = _consolidation_json(result, annotate) if fmt == "json" or report is not None else ""
+    body = report_text if fmt == "json" else text
     if report is not None:
-        write_atomic(report, to_json(consolidation_to_dict(result, annotate=annotate)))
+        write_atomic(report, report_text)
     if output is None:
         click.echo(body, nl=False)
         return
@@ -1028,6 +1028,13 @@ def _consolidate_one(
         f"(frontmatter fields included), {result.items_out} out, {result.merged} merged clusters, "
         f"{len(result.conflicts)} frontmatter conflicts settled" + (f"; report in {report}" if report else "")
     )
+
+
+def _consolidation_json(result: Any, annotate: bool) -> str:
+    """The JSON report of a consolidation (``render`` is imported only when one is asked for)."""
+    from agentmerge.render import consolidation_to_dict, to_json
+
+    return to_json(consolidation_to_dict(result, annotate=annotate))
 
 
 def _warn_merged(agents: list[Agent], result: Any) -> None:
