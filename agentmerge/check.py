@@ -825,12 +825,15 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
         vetoes = [rule.name for rule in ITEM_RULES if rule.vetoes(a, b, score, thresholds)]
         if not vetoes and score >= REPEAT_SCORE:
             code, verb = "AM203", "repeats"
-        elif vetoes in (["polarity"], ["opposite sense"]) and score >= CONTRADICTION_SCORE and _opposites(a, b):
+        elif _contradicts(a, b, vetoes, score):
             code, verb = "AM204", "contradicts"
         else:
             continue
         (first, text_a), (second, text_b) = sorted(((evidence.keys[i][0][1], a.text), (evidence.keys[j][0][1], b.text)))
-        if _repeat_veto(places, first, second, text_a, text_b, a.kind) is not None:
+        veto = _repeat_veto(places, first, second, text_a, text_b, a.kind)
+        # Two words are a whole instruction when they pick one way of doing a thing ("Indent
+        # with tabs"), not a value in a list: the short rule keeps out only repeats.
+        if veto is not None and not (veto == "short" and code == "AM204" and "other choice" in vetoes):
             continue
         message = f"{verb} line {first}: {_short(text_a, 50)!r} and {_short(text_b, 50)!r}"
         found.append((second, first, code, message, text_a == text_b))
@@ -864,6 +867,29 @@ CONTRADICTION_OVERLAP = 0.8
 common to contradict each other: "always add type hints" and "never add type hints". On the
 corpus every pair below it was one rule said both ways ("never assume column names", "always
 discover column names"), which is no contradiction."""
+
+
+def _contradicts(a: Candidate, b: Candidate, vetoes: list[str], score: float) -> bool:
+    """Whether the pair is a contradiction: only the polarity or the opposite-sense rule keeps it
+    apart, at CONTRADICTION_SCORE or more, and the two say opposite things about one act
+    (``_opposites``); or the other-choice rule does and they pick two ways of doing one thing,
+    saying nothing else apart (``text.contrary_choice``: tabs and spaces). The second needs no
+    score: the words show it, and two lines of one file score low as restatements (the one-slot,
+    threshold and restatement rules meet such a pair as well)."""
+    from agentmerge.lexicon import WALLED_ROLES
+    from agentmerge.text import contrary_choice, label_only
+
+    if vetoes in (["polarity"], ["opposite sense"]):
+        return score >= CONTRADICTION_SCORE and _opposites(a, b)
+    if "other choice" not in vetoes or not set(vetoes) <= _CHOICE_VETOES:
+        return False
+    if a.role in WALLED_ROLES or b.role in WALLED_ROLES or label_only(a.text) or label_only(b.text):
+        return False
+    return contrary_choice(a.text, b.text) is not None
+
+
+_CHOICE_VETOES = frozenset({"other choice", "another word", "threshold", "restatement"})
+"""The rules a contradiction between two choices may meet besides ``other choice``."""
 
 
 def _opposites(a: Candidate, b: Candidate) -> bool:

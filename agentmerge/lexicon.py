@@ -138,6 +138,26 @@ and each alternative's spellings by spaces: "Use tabs for indentation" and "Use 
 indentation" are two instructions, however alike their words (``text.other_choice``). Every
 alternative is used in the public corpus, in three or more of its seven collections."""
 
+SCOPE_CHOICES = frozenset(
+    {
+        "warning",
+        "unit",
+        "frontend",
+        "static",
+        "manual",
+        "major",
+        "mobile",
+        "ios",
+        "production",
+        "beginner",
+        "server",
+        "daily",
+    }
+)
+"""The CHOICE_GROUPS (by their first spelling) whose alternatives are scopes an agent covers side
+by side (unit and integration tests, frontend and backend changes), not ways of doing one thing:
+two items picking two of them are two instructions, but no contradiction (``check`` AM204)."""
+
 CHOICES: dict[str, tuple[int, int]] = {
     spelling: (group, alternative)
     for group, line in enumerate(CHOICE_GROUPS)

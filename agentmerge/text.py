@@ -25,6 +25,7 @@ from agentmerge.lexicon import (
     PITFALLS_ROLE,
     PROHIBITIONS,
     ROOT_ROLE,
+    SCOPE_CHOICES,
     SECTION_ROLES,
     SET_ASIDE_WORDS,
     STOPWORDS,
@@ -292,6 +293,21 @@ def other_choice(a: str, b: str) -> tuple[str, str] | None:
             names = CHOICE_GROUPS[group].split(" / ")
             return names[min(ours)].split()[0], names[min(theirs)].split()[0]
     return None
+
+
+def contrary_choice(a: str, b: str) -> tuple[str, str] | None:
+    """The alternatives ``a`` and ``b`` pick (``other_choice``) when they are ways of doing one
+    thing (not SCOPE_CHOICES) and the two say nothing else apart: the terms of each, its choice
+    aside, are the other's. "Use tabs for indentation" and "Use spaces for indentation" cannot
+    both be followed; "Write unit tests" and "Write integration tests" can."""
+    picked = other_choice(a, b)
+    if picked is None or CHOICE_GROUPS[CHOICES[picked[0]][0]].split()[0] in SCOPE_CHOICES:
+        return None
+    group = CHOICES[picked[0]][0]
+    spellings = {spelling for spelling, (g, _) in CHOICES.items() if g == group}
+    rest_a = set(terms(" ".join(w for w in _HYPHENATED_RE.findall(normalize(a)) if w.casefold() not in spellings)))
+    rest_b = set(terms(" ".join(w for w in _HYPHENATED_RE.findall(normalize(b)) if w.casefold() not in spellings)))
+    return picked if rest_a and rest_a == rest_b else None
 
 
 @lru_cache(maxsize=8192)

@@ -144,6 +144,15 @@ CASES: list[tuple[str, str, str, str]] = [
         GOOD + "\n## Design\n\n- Prefer composition over inheritance.\n- Prefer inheritance over composition.\n",
         GOOD + "\n## Design\n\n- Prefer composition over inheritance.\n- Keep modules small and focused.\n",
     ),
+    (
+        # Two ways of doing one thing contradict; two scopes (unit and integration) do not.
+        "AM204",
+        CLAUDE,
+        GOOD + "\n## Style\n\n- Indent with tabs.\n- Keep lines short.\n\n## Editor\n\n- Trim whitespace.\n"
+        "- Indent with spaces.\n",
+        GOOD + "\n## Tests\n\n- Write unit tests for services.\n- Keep lines short.\n\n## More\n\n- Trim whitespace.\n"
+        "- Write integration tests for services.\n",
+    ),
     ("AM205", CLAUDE, claude("name: reviewer\ndescription: Reviews\n", ""), GOOD),
     (
         "AM206",
