@@ -301,13 +301,19 @@ def contrary_choice(a: str, b: str) -> tuple[str, str] | None:
     aside, are the other's. "Use tabs for indentation" and "Use spaces for indentation" cannot
     both be followed; "Write unit tests" and "Write integration tests" can."""
     picked = other_choice(a, b)
-    if picked is None or CHOICE_GROUPS[CHOICES[picked[0]][0]].split()[0] in SCOPE_CHOICES:
+    if picked is None:
         return None
     group = CHOICES[picked[0]][0]
-    spellings = {spelling for spelling, (g, _) in CHOICES.items() if g == group}
-    rest_a = set(terms(" ".join(w for w in _HYPHENATED_RE.findall(normalize(a)) if w.casefold() not in spellings)))
-    rest_b = set(terms(" ".join(w for w in _HYPHENATED_RE.findall(normalize(b)) if w.casefold() not in spellings)))
+    if CHOICE_GROUPS[group].split()[0] in SCOPE_CHOICES:
+        return None
+    rest_a, rest_b = _terms_but_choice(a, group), _terms_but_choice(b, group)
     return picked if rest_a and rest_a == rest_b else None
+
+
+def _terms_but_choice(text: str, group: int) -> set[str]:
+    """The terms of ``text`` without the words that spell an alternative of choice ``group``."""
+    kept = (word for word in _HYPHENATED_RE.findall(normalize(text)) if CHOICES.get(word.casefold(), (-1,))[0] != group)
+    return set(terms(" ".join(kept)))
 
 
 @lru_cache(maxsize=8192)
