@@ -117,16 +117,19 @@ def inside(path: str, folder: str) -> bool:
 
 
 def refuse_link_out(path: str) -> None:
-    """Stop before rewriting ``path`` in place when it is a symbolic link to a file outside the
-    current folder: files named on the command line may come from a stranger's checkout (a
-    pre-commit hook passes them), and a link could make ``fmt`` rewrite any file of the machine."""
-    if path == "-" or not os.path.islink(path):
+    """Stop before rewriting ``path`` in place when a symbolic link (the file's own, or a folder's
+    on its way) leads it to a file outside the current folder: files named on the command line
+    may come from a stranger's checkout (a pre-commit hook passes them), and a link could make
+    ``fmt`` rewrite any file of the machine. A path named outside the current folder is the
+    user's own, links and all."""
+    if path == "-" or not inside(os.path.abspath(path), os.path.abspath(os.curdir)):
         return
     real = os.path.realpath(path)
-    if not inside(real, os.path.realpath(os.curdir)):
-        raise OutputError(
-            path, 0, f"is a symbolic link to {real}, outside the current folder; not rewritten: name that file itself"
-        )
+    if inside(real, os.path.realpath(os.curdir)):
+        return
+    raise OutputError(
+        path, 0, f"leads through a symbolic link to {real}, outside the current folder; not rewritten: name that file"
+    )
 
 
 _FILE_KINDS = (

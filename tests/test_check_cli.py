@@ -536,7 +536,7 @@ def test_a_link_named_as_an_argument_is_not_rewritten_outside_the_current_folder
     write(repo, "inner.md", original)
     (repo / "alias.md").symlink_to("inner.md")
     real = os.path.realpath(outside)
-    refused = f"agentmerge: error: evil.md: is a symbolic link to {real}, outside the current folder; not rewritten"
+    refused = f"agentmerge: error: evil.md: leads through a symbolic link to {real}, outside the current folder"
     code, _, err = run_cli("fmt", "evil.md", "alias.md", cwd=repo)
     assert code == 2 and refused in err
     assert "reformatted alias.md" in err and "1 file reformatted, 0 left unchanged, 1 failed" in err
@@ -547,3 +547,14 @@ def test_a_link_named_as_an_argument_is_not_rewritten_outside_the_current_folder
     assert (repo / "inner.md").read_text(encoding="utf-8").startswith("---\nname: outside\ndescription: 'Use it")
     code, _, _ = run_cli("fmt", "--check", "evil.md", cwd=repo)
     assert code == 1
+    # A linked folder on the way leads out as well.
+    (repo / "linked").symlink_to(tmp_path)
+    code, _, err = run_cli("fmt", "linked/outside.md", cwd=repo)
+    assert code == 2 and "linked/outside.md: leads through a symbolic link to" in err
+    assert outside.read_text(encoding="utf-8") == original
+    # A path named outside the current folder is the user's own, whatever links it goes through.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code, _, err = run_cli("fmt", str(repo / "linked" / "outside.md"), cwd=elsewhere)
+    assert code == 0, err
+    assert outside.read_text(encoding="utf-8") != original
