@@ -452,13 +452,15 @@ class Candidate:
 @lru_cache(maxsize=65536)
 def specifics(text: str) -> frozenset[str]:
     """What an instruction pins down that a rewording must keep: its numbers (a number word from
-    two to twelve read as its digits), the periods it states ("every hour", "weekly", "30
-    minutes", each as its unit: ``PERIODS``) and its code spans. "Post updates every 30 minutes"
-    and "Update the status page every hour" state two intervals; neither carries the other's."""
+    two to twelve read as its digits, and "one" after "at least", "exactly" and the like), the
+    periods it states ("every hour", "weekly", "30 minutes", each as its unit: ``PERIODS``) and
+    its code spans. "Post updates every 30 minutes" and "Update the status page every hour" state
+    two intervals; neither carries the other's."""
     plain = normalize(text)
     found = set(_NUMBER_RE.findall(plain))
     folded = plain.casefold()
     found.update(str(NUMBER_WORDS[word]) for word in _NUMBER_WORD_RE.findall(folded))
+    found.update("1" for _ in _ONE_COUNTED_RE.finditer(folded))
     found.update(PERIODS[word] for word in _PERIOD_RE.findall(folded))
     found.update(PERIODS[word] for word in _PERIOD_AFTER_RE.findall(folded))
     found.update(span.strip().casefold() for span in _SPAN_RE.findall(text) if span.strip())
@@ -506,6 +508,11 @@ PERIODS = {**{f"{unit}{plural}": unit for unit in PERIOD_UNITS for plural in (""
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _SPAN_RE = re.compile(r"`+([^`]+)`+")
 _NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b")
+_ONE_COUNTED_RE = re.compile(
+    r"\b(?:at least|at most|exactly|only|up to|no more than|more than|fewer than|less than)\s+one\b"
+)
+""""One" as a count: after words that bound a number ("at least one approving review"); alone it
+is as often "one of", "one by one" or "one place"."""
 _PERIOD_RE = re.compile(r"\b(" + "|".join(PERIOD_WORDS) + r")\b")
 _PERIOD_AFTER_RE = re.compile(
     r"(?:\d|\b(?:every|each|per|a|an|one|once|twice|within|" + "|".join(NUMBER_WORDS) + r"))[\s-]+"

@@ -348,6 +348,10 @@ def test_specifics_read_number_words_and_periods() -> None:
     # A unit word that states no period, and "one", which is more often "a" than a count.
     assert cluster.specifics("Handle day-to-day operations in one place") == frozenset()
     assert cluster.specifics("Pay attention to minute details") == frozenset()
+    # After a word that bounds a number, "one" is a count.
+    assert cluster.specifics("Require at least one approving review") == {"1"}
+    assert cluster.specifics("Require at least two approving reviews") == {"2"}
+    assert cluster.specifics("Pick one of the options") == frozenset()
 
 
 def _candidates(*texts: str) -> list[cluster.Candidate]:
