@@ -875,15 +875,18 @@ def _contradicts(a: Candidate, b: Candidate, vetoes: list[str], score: float) ->
     (``_opposites``); or the other-choice rule does and they pick two ways of doing one thing,
     saying nothing else apart (``text.contrary_choice``: tabs and spaces). The second needs no
     score: the words show it, and two lines of one file score low as restatements (the one-slot,
-    threshold and restatement rules meet such a pair as well)."""
+    threshold and restatement rules meet such a pair as well). Neither holds in a part of the file
+    whose items are negative or conditional by their section (pitfalls, checks, triggers,
+    examples, hand-offs), where the words are not the instruction, nor for a bare label
+    ("**Data Fetching**:"), which names a topic and asks nothing."""
     from agentmerge.lexicon import WALLED_ROLES
     from agentmerge.text import contrary_choice, label_only
 
+    if a.role in WALLED_ROLES or b.role in WALLED_ROLES or label_only(a.text) or label_only(b.text):
+        return False
     if vetoes in (["polarity"], ["opposite sense"]):
         return score >= CONTRADICTION_SCORE and _opposites(a, b)
     if "other choice" not in vetoes or not set(vetoes) <= _CHOICE_VETOES:
-        return False
-    if a.role in WALLED_ROLES or b.role in WALLED_ROLES or label_only(a.text) or label_only(b.text):
         return False
     return contrary_choice(a.text, b.text) is not None
 
@@ -894,16 +897,9 @@ _CHOICE_VETOES = frozenset({"other choice", "another word", "threshold", "restat
 
 def _opposites(a: Candidate, b: Candidate) -> bool:
     """Whether two instructions of opposite polarity say opposite things about the same act: the
-    same terms (CONTRADICTION_OVERLAP), and neither in a part of the file whose items are negative
-    or conditional by their section (pitfalls, checks, triggers, examples, hand-offs), where the
-    words' polarity is not the instruction's."""
-    from agentmerge.lexicon import WALLED_ROLES
-    from agentmerge.text import label_only, terms
+    same terms (CONTRADICTION_OVERLAP)."""
+    from agentmerge.text import terms
 
-    if a.role in WALLED_ROLES or b.role in WALLED_ROLES:
-        return False
-    if label_only(a.text) or label_only(b.text):
-        return False  # a bare label ("**Data Fetching**:") names a topic; it asks nothing
     ta, tb = set(terms(a.text)), set(terms(b.text))
     return bool(ta and tb) and len(ta & tb) >= CONTRADICTION_OVERLAP * len(ta | tb)
 

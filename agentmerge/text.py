@@ -283,6 +283,18 @@ def other_choice(a: str, b: str) -> tuple[str, str] | None:
     the other does not name ("Use tabs for indentation" / "Use spaces for indentation": tab and
     space); None when they pick none so, or either is negated ("Avoid long functions" asks for
     short ones)."""
+    picked = _picked_apart(a, b)
+    return None if picked is None else _choice_names(*picked)
+
+
+def _choice_names(group: int, ours: int, theirs: int) -> tuple[str, str]:
+    """The first spellings of two alternatives of choice ``group``."""
+    names = CHOICE_GROUPS[group].split(" / ")
+    return names[ours].split()[0], names[theirs].split()[0]
+
+
+def _picked_apart(a: str, b: str) -> tuple[int, int, int] | None:
+    """The group and the alternatives of ``other_choice``, by number."""
     picks_a, picks_b = choices(a), choices(b)
     if not picks_a or not picks_b:
         return None
@@ -290,8 +302,7 @@ def other_choice(a: str, b: str) -> tuple[str, str] | None:
         ours = {alt for g, alt in picks_a if g == group}
         theirs = {alt for g, alt in picks_b if g == group}
         if ours.isdisjoint(theirs) and not negated(a) and not negated(b):
-            names = CHOICE_GROUPS[group].split(" / ")
-            return names[min(ours)].split()[0], names[min(theirs)].split()[0]
+            return group, min(ours), min(theirs)
     return None
 
 
@@ -300,14 +311,11 @@ def contrary_choice(a: str, b: str) -> tuple[str, str] | None:
     thing (not SCOPE_CHOICES) and the two say nothing else apart: the terms of each, its choice
     aside, are the other's. "Use tabs for indentation" and "Use spaces for indentation" cannot
     both be followed; "Write unit tests" and "Write integration tests" can."""
-    picked = other_choice(a, b)
-    if picked is None:
+    picked = _picked_apart(a, b)
+    if picked is None or CHOICE_GROUPS[picked[0]].split()[0] in SCOPE_CHOICES:
         return None
-    group = CHOICES[picked[0]][0]
-    if CHOICE_GROUPS[group].split()[0] in SCOPE_CHOICES:
-        return None
-    rest_a, rest_b = _terms_but_choice(a, group), _terms_but_choice(b, group)
-    return picked if rest_a and rest_a == rest_b else None
+    rest_a, rest_b = _terms_but_choice(a, picked[0]), _terms_but_choice(b, picked[0])
+    return _choice_names(*picked) if rest_a and rest_a == rest_b else None
 
 
 def _terms_but_choice(text: str, group: int) -> set[str]:
