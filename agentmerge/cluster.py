@@ -332,7 +332,12 @@ def another_word(a: str, b: str) -> bool:
     risky releases". Words that are one term (an inflection, a synonym the terms read as one) are
     no change, and so is the rest when both name one product: the product is the instruction and
     the words around it qualify it ("Use Flask-Login for authentication" / "... for session
-    management"). An acronym ("API", "CI") is no product."""
+    management"). An acronym ("API", "CI") is no product. Under one lead-in label the bodies are
+    compared so ("**Transactions**: Declarative boundaries" / "**Transactions**: Reactive
+    boundaries")."""
+    key = _label_key(a)
+    if key is not None and key == _label_key(b):
+        a, b = label_body(a), label_body(b)
     left, right = _plain_words(a), _plain_words(b)
     if not left or not right or _products(a) & _products(b):
         return False

@@ -76,6 +76,13 @@ that follow it, which can only overestimate.
 
 # An HTML comment that only lists sources (``<!-- a.md:17, b.md:12 -->``), as written by
 # ``consolidate --annotate``; the parser drops it so annotated output parses like plain output.
+LONE_TAG_RE = re.compile(r"</?[A-Za-z][\w.:-]*(?:\s[^<>\n]*)?/?>")
+"""A paragraph that is one opening or closing tag and nothing else: markup, as an HTML block is.
+Markdown reads a tag as HTML only when its name has letters, digits and hyphens; the tags that
+agent prompts wrap their parts in (``<output_format>``, ``</knowledge_sources>``) have
+underscores, so Markdown leaves them paragraphs, which would match as instructions ("</rules>"
+folded into "<rules>")."""
+
 ANNOTATION_RE = re.compile(r"(?:[ \t]*(?:(?<=\s)|^)<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*\s*-->)+[ \t]*$")
 
 _BOLD_ONLY_RE = re.compile(r"^(\*\*|__)(?P<title>(?:(?!\1).)+?)\1[ \t]*(?P<colon>:?)[ \t]*$")
@@ -770,9 +777,12 @@ class _BodyParser:
                 self.stack.pop()
             stop = token.map[0] + lead.count("\n") + 1 if points else token.map[1]
             end = self._end_line(token.map[0], stop)
-            self.stack[-1].items.append(
-                Item(kind="paragraph", text=lead, line=self._line(token.map[0]), end_line=end, label=_label(lead))
-            )
+            line = self._line(token.map[0])
+            if LONE_TAG_RE.fullmatch(lead):
+                item = Item(kind="html", text=lead, line=line, end_line=end)
+            else:
+                item = Item(kind="paragraph", text=lead, line=line, end_line=end, label=_label(lead))
+            self.stack[-1].items.append(item)
         if points:
             self.stack[-1].had_list = True
             self.stack[-1].items.extend(points)

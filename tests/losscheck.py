@@ -40,6 +40,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from agentmerge.model import Agent
+from agentmerge.parse import LONE_TAG_RE
 
 LEAST_SIMILARITY = 0.35
 """No source may be folded at a reported similarity below this (the model's floor is higher)."""
@@ -150,6 +151,9 @@ def units(text: str) -> list[Unit]:
         elif token.type == "heading_open":
             found.append(("heading", normal_text(_inline(tokens[n + 1])), line, top))
             n += 2
+        elif token.type == "paragraph_open" and top is None and LONE_TAG_RE.fullmatch(tokens[n + 1].content.strip()):
+            found.append(("html", tokens[n + 1].content.strip(), line, top))
+            n += 2
         elif token.type == "paragraph_open":
             content = _inline(tokens[n + 1])
             if top is not None and token.level == top.level + 1 and not top.blocks:
@@ -178,7 +182,9 @@ def blocks_in_order(text: str) -> list[str]:
     _, body = split_frontmatter(text.replace("\r\n", "\n").replace("\r", "\n"))
     found: list[str] = []
     for token in _MD.parse(body):
-        if token.type == "inline":
+        if token.type == "inline" and token.level == 1 and LONE_TAG_RE.fullmatch(token.content.strip()):
+            found.append("html: " + token.content.strip())
+        elif token.type == "inline":
             for part in _points(token):
                 words = re.sub(r"^\[[ xX]\](?: |$)", "", normal_text(part))
                 if words:

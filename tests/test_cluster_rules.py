@@ -190,6 +190,15 @@ def test_a_short_template_filled_twice_is_two_instructions() -> None:
     assert not cluster.another_word("Check tables", "Check views")  # one shared term is too little
     # Around one product both name, the words qualify it; an acronym is no product.
     assert not cluster.another_word("Use Flask-Login for authentication", "Use Flask-Login for session management")
+    # Under one lead-in label the bodies are read; under two, the whole items (a list of two
+    # labels is no plain clause).
+    assert cluster.another_word(
+        "**Transaction Management**: Declarative transaction boundaries",
+        "**Transaction Management**: Reactive transaction boundaries",
+    )
+    assert not cluster.another_word(
+        "**Transactions**: Declarative transaction boundaries", "**Boundaries**: Reactive transaction boundaries"
+    )
     # Two inputs' identities are one slot whatever their words (scored 1).
     assert vetoed_by(candidate("You review Python code"), candidate("You review Go code", 1), 1.0) is None
 

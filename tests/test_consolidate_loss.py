@@ -182,6 +182,19 @@ def test_code_blocks_merge_only_as_exact_copies(tmp_path: Path) -> None:
     assert text.count("def send(to, *, subject, body): ...") == 1
 
 
+def test_prompt_tags_stay_balanced(tmp_path: Path) -> None:
+    """A tag that wraps a part of a prompt (``<output_format>``, which Markdown leaves a paragraph
+    for its underscore) is markup: its closing tag never folds into the opening one, and each
+    pair is written once, around what it wrapped."""
+    text, report = merged(case_files("prompt-tags"), tmp_path)
+    for tag in ("role", "knowledge_sources", "output_format"):
+        assert text.count(f"<{tag}>") == 1 and text.count(f"</{tag}>") == 1, tag
+        assert text.index(f"<{tag}>") < text.index(f"</{tag}>"), tag
+    assert text.index("<output_format>") < text.index("Group findings by severity") < text.index("</output_format>")
+    kinds = {item["text"]: item["kind"] for section in report["sections"] for item in section["items"]}
+    assert kinds.get("</output_format>") == "html"
+
+
 # --------------------------------------------------------------------------------------------
 # The corpus: every group of same-role agents
 
