@@ -453,7 +453,8 @@ def stem(word: str) -> str:
 
     Consistency matters more than linguistics here: "optimize", "optimized" and "optimization"
     all give "optim"; "scale", "scaling" and "scalability" give "scal". Up to three suffixes come
-    off, never leaving fewer than three letters; a final double consonant is made single. A
+    off, never leaving fewer than three letters, and a final "s" after another is no plural
+    ("process", "access"); a final double consonant is made single. A
     final "ies" or "ied" is read as "y" first, so a plural stems as its singular does
     ("dependencies" and "dependency" both give "depend"); where an ending that opens with a vowel
     took the silent "e" of "-ance", "-ence", "-ize" or "-able" with it, the "e" is put back to
@@ -466,7 +467,7 @@ def stem(word: str) -> str:
     after_vowel = False
     for _ in range(3):
         for size, endings in _SUFFIXES_BY_SIZE:
-            if len(word) - size >= MIN_STEM and word[-size:] in endings:
+            if len(word) - size >= MIN_STEM and word[-size:] in endings and not (size == 1 and word[-2:] == "ss"):
                 after_vowel = word[-size] in "aeiou"
                 word = word[:-size]
                 break

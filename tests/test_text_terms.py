@@ -21,6 +21,8 @@ from agentmerge.text import stem, terms
         ("disable", "disabled", "disabling"),
         ("initialize", "initialized", "initializer"),
         ("great", "greater"),
+        ("process", "processes", "processing", "processed"),
+        ("access", "accesses", "accessed"),
     ],
 )
 def test_forms_of_one_word_give_one_stem(forms: tuple[str, ...]) -> None:
@@ -35,3 +37,9 @@ def test_a_stem_keeps_three_letters() -> None:
 
 def test_a_plural_and_its_singular_share_a_term() -> None:
     assert set(terms("Audit third-party dependencies")) & set(terms("Pin every dependency"))
+
+
+def test_a_double_s_is_no_plural() -> None:
+    """A word such as "process" is no plural of "proces": the "s" rule leaves a double "s" alone, so the "es"
+    rule does not take more after it (the stems were "proc", "acc", "cla" and "suc")."""
+    assert [stem(word) for word in ("process", "access", "class", "success")] == ["proces", "acces", "clas", "succes"]
