@@ -227,7 +227,10 @@ def little_shared(a: str, b: str) -> bool:
     ONE_WORD_TERMS terms or more each, and what they share carries less than SHARED_LEAST of the
     term weight (corpus rarity) of either: most of each says something the other does not
     ("Considers performance implications of every architectural decision", "Considers privacy
-    implications in all user interactions")."""
+    implications in all user interactions"). Under one lead-in label the bodies are compared so
+    ("**With database-architect**: Documenting data architecture and service boundaries" /
+    "**With database-architect**: Creating maintenance and recovery procedures")."""
+    a, b = _bodies(a, b)
     if not (plain_clause(a) and plain_clause(b)):
         return False
     left, right = set(terms(a)), set(terms(b))
@@ -235,6 +238,15 @@ def little_shared(a: str, b: str) -> bool:
         return False
     shared = _weight(left & right)
     return shared < SHARED_LEAST * _weight(left) and shared < SHARED_LEAST * _weight(right)
+
+
+def _bodies(a: str, b: str) -> tuple[str, str]:
+    """The bodies of ``a`` and ``b`` after a lead-in label both have (the label says nothing apart);
+    else ``a`` and ``b``."""
+    key = _label_key(a)
+    if key is not None and key == _label_key(b):
+        return label_body(a), label_body(b)
+    return a, b
 
 
 SHARED_LEAST = 0.5
@@ -335,9 +347,7 @@ def another_word(a: str, b: str) -> bool:
     management"). An acronym ("API", "CI") is no product. Under one lead-in label the bodies are
     compared so ("**Transactions**: Declarative boundaries" / "**Transactions**: Reactive
     boundaries")."""
-    key = _label_key(a)
-    if key is not None and key == _label_key(b):
-        a, b = label_body(a), label_body(b)
+    a, b = _bodies(a, b)
     left, right = _plain_words(a), _plain_words(b)
     if not left or not right or _products(a) & _products(b):
         return False

@@ -512,6 +512,15 @@ def test_plain_instructions_that_share_little_stay_apart() -> None:
     # A labelled item or a list of examples may spell one instruction out in other words.
     assert not cluster.little_shared(performance, "**Performance**: weigh the cost of each architectural decision")
     assert not cluster.little_shared(performance, "Considers privacy, consent and retention in all user interactions")
+    # Under one label the bodies are compared: two tasks handed to one agent are two instructions.
+    assert cluster.little_shared(
+        "**With database-architect**: Documenting data architecture and service boundaries",
+        "**With database-architect**: Creating database maintenance and recovery procedures",
+    )
+    assert not cluster.little_shared(
+        "**With database-architect**: Documenting data architecture and service boundaries",
+        "**With database-architect**: Documenting the data architecture and its service boundaries",
+    )
     # A comma that opens a contrast makes no list.
     assert cluster.plain_clause("Focus on end-to-end system reliability, not just model accuracy")
     assert not cluster.plain_clause("Check for SQL injection, XSS and CSRF")
