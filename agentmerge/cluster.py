@@ -194,17 +194,34 @@ def different_subjects(a: str, b: str) -> bool:
 
     "**Code Quality**: readability ..." and "**Test Quality**: readability ..." share their head
     noun and most of their words, yet one is about the code and the other about its tests. The
-    labels share a term, and each label has as many terms that the other item never mentions.
+    labels share a term, and each label has as many terms that the other item never mentions; or
+    one label is the other narrowed to a subject (``_narrowed``: "**Maintainability**" and "**Test
+    Maintainability**").
     """
     label_a, label_b = lead_label(a), lead_label(b)
     if label_a is None or label_b is None:
         return False
+    if _narrowed(a, label_a, b, label_b) or _narrowed(b, label_b, a, label_a):
+        return True
     terms_a, terms_b = set(terms(label_a)), set(terms(label_b))
     shared = len(terms_a & terms_b)
     if not shared:
         return False
     # "Explicit Error Handling" and "Error Handling Framework" agree more than they differ.
     return len(terms_a - set(terms(b))) >= shared and len(terms_b - set(terms(a))) >= shared
+
+
+def _narrowed(a: str, label_a: str, b: str, label_b: str) -> bool:
+    """Whether ``b``'s label is ``a``'s with words put before it that ``b``'s body says again and
+    ``a`` never mentions: "**Test Maintainability**: Clear test names, logical test structure"
+    narrows "**Maintainability**: clear naming, small functions" to the tests. A word put before
+    that the body does not repeat is as often a qualifier ("**Explicit Error Handling**") or a
+    verb ("**Define service boundaries**") as a subject."""
+    mine, theirs = terms(label_a), terms(label_b)
+    if not mine or len(theirs) <= len(mine) or theirs[-len(mine) :] != mine:
+        return False
+    extra = set(theirs[: len(theirs) - len(mine)])
+    return extra.isdisjoint(terms(a)) and extra <= set(terms(label_body(b)))
 
 
 def one_word(a: str, b: str) -> bool:
@@ -633,7 +650,8 @@ ITEM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "different subjects",
-        'one aspect of two subjects ("Code Quality", "Test Quality") is two instructions',
+        'one aspect of two subjects ("Code Quality", "Test Quality"), or of everything and of one subject'
+        ' ("Maintainability", "Test Maintainability"), is two instructions',
         lambda a, b, score, t: different_subjects(a.text, b.text),
     ),
     Rule(

@@ -461,6 +461,23 @@ def test_labels_naming_two_subjects_of_one_aspect_differ() -> None:
     )
 
 
+def test_a_label_narrowed_to_a_subject_differs() -> None:
+    """A word put before the other's label that the body says again names a subject; a word the
+    body does not repeat may be a qualifier or a verb."""
+    general = "**Maintainability**: clear naming, small functions, module boundaries"
+    assert cluster.different_subjects(general, "**Test Maintainability**: clear test names, logical test structure")
+    assert cluster.different_subjects("**Test Maintainability**: clear test names, one assertion each", general)
+    assert not cluster.different_subjects(
+        "**Service boundaries**: bounded contexts, service decomposition",
+        "**Define service boundaries**: bounded contexts, service decomposition",
+    )
+    # The general item that mentions the subject already covers it.
+    assert not cluster.different_subjects(
+        "**Maintainability**: clear naming, small functions, readable tests",
+        "**Test Maintainability**: clear test names, logical test structure",
+    )
+
+
 def test_code_quality_and_test_quality_do_not_merge() -> None:
     a = agent("## Capabilities\n\n- Code Quality: readability, maintainability, complexity review\n", "a.md")
     b = agent("## Capabilities\n\n- **Test Quality**: readability, maintainability, flakiness review\n", "b.md")
