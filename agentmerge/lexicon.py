@@ -132,6 +132,11 @@ CHOICE_GROUPS = (
     "soft / hard",
     "server server-side / client client-side browser",
     "daily / weekly / monthly",
+    "aws / azure / gcp",
+    "npm / yarn / pnpm",
+    "jest / vitest / mocha",
+    "cypress / playwright / selenium / puppeteer",
+    "pip / poetry / uv",
 )
 """Alternatives an instruction picks one of, a group to a line, its alternatives split by " / "
 and each alternative's spellings by spaces: "Use tabs for indentation" and "Use spaces for
@@ -152,6 +157,7 @@ SCOPE_CHOICES = frozenset(
         "beginner",
         "server",
         "daily",
+        "aws",
     }
 )
 """The CHOICE_GROUPS (by their first spelling) whose alternatives are scopes an agent covers side

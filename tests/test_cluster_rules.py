@@ -150,11 +150,25 @@ def test_two_alternatives_of_one_choice_never_merge() -> None:
         ("Mobile performance optimization techniques", "Web performance optimization techniques", ("mobile", "web")),
         ("Run the test suite in production", "Run the test suite in development", ("production", "development")),
         ("Cache responses on the server side", "Cache responses in the browser", ("server", "client")),
+        # Tools one project picks one of, written in lower case as often as not.
+        ("Install dependencies with pnpm", "Install dependencies with yarn", ("pnpm", "yarn")),
+        ("Write component tests with vitest", "Write component tests with jest", ("vitest", "jest")),
+        ("Cover the checkout flow with playwright", "Cover the checkout flow with cypress", ("playwright", "cypress")),
+        (
+            "Manage Python dependencies and lock files with uv",
+            "Manage Python dependencies and lock files with poetry",
+            ("uv", "poetry"),
+        ),
     ]
     for a, b, picked in pairs:
         assert text.other_choice(a, b) == picked, (a, b)
         assert text.other_choice(b, a) == picked[::-1], (a, b)
         assert vetoed_by(candidate(a), candidate(b, 1), 0.99) == "other choice"
+    # Worded apart, a list and a labelled item: only the choice tells two clouds apart.
+    aws = "Provide specific AWS services, configuration values and next steps"
+    azure = "**Provide Specifics**: Include specific Azure services, configurations and guidance"
+    assert text.other_choice(aws, azure) == ("aws", "azure")
+    assert vetoed_by(candidate(aws), candidate(azure, 1), 0.99) == "other choice"
     assert text.other_choice("Write unit tests", "Write unit and integration tests") is None
     assert text.other_choice("Keep functions short", "Avoid long functions") is None
     assert text.other_choice("Use e2e tests for checkout", "Use end-to-end tests for checkout") is None
