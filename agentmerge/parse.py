@@ -76,14 +76,14 @@ that follow it, which can only overestimate.
 
 # An HTML comment that only lists sources (``<!-- a.md:17, b.md:12 -->``), as written by
 # ``consolidate --annotate``; the parser drops it so annotated output parses like plain output.
+ANNOTATION_RE = re.compile(r"(?:[ \t]*(?:(?<=\s)|^)<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*\s*-->)+[ \t]*$")
+
 LONE_TAG_RE = re.compile(r"</?[A-Za-z][\w.:-]*(?:\s[^<>\n]*)?/?>")
 """A paragraph that is one opening or closing tag and nothing else: markup, as an HTML block is.
 Markdown reads a tag as HTML only when its name has letters, digits and hyphens; the tags that
 agent prompts wrap their parts in (``<output_format>``, ``</knowledge_sources>``) have
 underscores, so Markdown leaves them paragraphs, which would match as instructions ("</rules>"
 folded into "<rules>")."""
-
-ANNOTATION_RE = re.compile(r"(?:[ \t]*(?:(?<=\s)|^)<!--\s*[^\s<>,]+:\d+(?:\s*,\s*[^\s<>,]+:\d+)*\s*-->)+[ \t]*$")
 
 _BOLD_ONLY_RE = re.compile(r"^(\*\*|__)(?P<title>(?:(?!\1).)+?)\1[ \t]*(?P<colon>:?)[ \t]*$")
 _TASK_RE = re.compile(r"^\[([ xX])\](?:[ \t]+|$|(?=\n))")
