@@ -22,6 +22,7 @@ from agentmerge.lexicon import NEGATORS, PITFALLS_ROLE, STOPWORDS, WALLED_ROLES,
 from agentmerge.scorer import near_verbatim, term_weight, title_terms
 from agentmerge.text import (
     choices,
+    is_handoff,
     label_body,
     lead_label,
     negated,
@@ -246,9 +247,13 @@ def little_shared(a: str, b: str) -> bool:
     ("Considers performance implications of every architectural decision", "Considers privacy
     implications in all user interactions"). Under one lead-in label the bodies are compared so
     ("**With database-architect**: Documenting data architecture and service boundaries" /
-    "**With database-architect**: Creating maintenance and recovery procedures")."""
+    "**With database-architect**: Creating maintenance and recovery procedures"), and under one
+    hand-off label (``text.is_handoff``) so are lists: two tasks handed to one agent ("Deploy and
+    manage Cassandra clusters with automation and monitoring" / "Set up MongoDB replica sets,
+    sharding clusters, and deployment automation") are two hand-offs, whatever they list."""
+    handoff = is_handoff(a) and _label_key(a) == _label_key(b)
     a, b = _bodies(a, b)
-    if not (plain_clause(a) and plain_clause(b)):
+    if not handoff and not (plain_clause(a) and plain_clause(b)):
         return False
     left, right = set(terms(a)), set(terms(b))
     if min(len(left), len(right)) < ONE_WORD_TERMS:

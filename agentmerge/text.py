@@ -619,8 +619,7 @@ def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
     different roles apart; ``diff`` names a removed pitfall or gate by it."""
     if kind == "task":
         return "gates"
-    label = lead_label(text)
-    if label is not None and re.match(r"(?i)with\s+[`@]?[\w.-]+", label.strip()):
+    if is_handoff(text):
         return "handoff"
     for title in titles:
         if title is None:
@@ -633,6 +632,16 @@ def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
         if role in DISTINCT_ROLES:
             return role
     return GUIDANCE_ROLE
+
+
+def is_handoff(text: str) -> bool:
+    """Whether ``text`` is a hand-off: its lead-in label names an agent to work with
+    (``**With redis-expert**:``)."""
+    label = lead_label(text)
+    return label is not None and _HANDOFF_RE.match(label.strip()) is not None
+
+
+_HANDOFF_RE = re.compile(r"(?i)with\s+[`@]?[\w.-]+")
 
 
 def roles_agree(role_a: str, text_a: str, role_b: str, text_b: str) -> bool:

@@ -552,6 +552,14 @@ def test_plain_instructions_that_share_little_stay_apart() -> None:
         "**With database-architect**: Documenting data architecture and service boundaries",
         "**With database-architect**: Documenting the data architecture and its service boundaries",
     )
+    # Under one hand-off label lists are read too: each lists the tasks handed over.
+    cassandra = "**With devops-engineer**: Deploy and manage Cassandra clusters with automation and monitoring"
+    mongodb = "**With devops-engineer**: Set up MongoDB replica sets, sharding clusters, and deployment automation"
+    assert cluster.little_shared(cassandra, mongodb)
+    assert vetoed_by(candidate(cassandra), candidate(mongodb, 1), 0.9) == "little shared"
+    assert not cluster.little_shared(
+        "**Caching**: Redis, Memcached, CDN edge caching", "**Caching**: in-memory, distributed, persistent caches"
+    )
     # A comma that opens a contrast makes no list.
     assert cluster.plain_clause("Focus on end-to-end system reliability, not just model accuracy")
     assert not cluster.plain_clause("Check for SQL injection, XSS and CSRF")
