@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from agentmerge.lexicon import NEGATORS, PITFALLS_ROLE, STOPWORDS, WALLED_ROLES, roles_compatible
-from agentmerge.scorer import near_verbatim, term_weight, title_terms
+from agentmerge.scorer import SHORT_TERMS, near_verbatim, term_weight, title_terms
 from agentmerge.text import (
     choices,
     is_handoff,
@@ -200,6 +200,10 @@ def different_subjects(a: str, b: str) -> bool:
     Maintainability**").
     """
     label_a, label_b = lead_label(a), lead_label(b)
+    if label_a is None and label_b is not None:
+        return _short_narrowed(a, b, label_b)
+    if label_b is None and label_a is not None:
+        return _short_narrowed(b, a, label_a)
     if label_a is None or label_b is None:
         return False
     if _narrowed(a, label_a, b, label_b) or _narrowed(b, label_b, a, label_a):
@@ -223,6 +227,22 @@ def _narrowed(a: str, label_a: str, b: str, label_b: str) -> bool:
         return False
     extra = set(theirs[: len(theirs) - len(mine)])
     return extra.isdisjoint(terms(a)) and extra <= set(terms(label_body(b)))
+
+
+def _short_narrowed(plain: str, labelled: str, label: str) -> bool:
+    """Whether the short unlabelled ``plain`` (SHORT_TERMS terms at most) says what ``label`` says
+    without the words put before it, words ``labelled``'s body says again: "Use pytest for
+    testing" and "**Async Testing**: pytest-asyncio for testing async code" (``_narrowed`` for an
+    item with no label of its own)."""
+    have = set(terms(plain))
+    if len(have) > SHORT_TERMS:
+        return False
+    named, body = terms(label), set(terms(label_body(labelled)))
+    for cut in range(1, len(named)):
+        extra, rest = set(named[:cut]), set(named[cut:])
+        if rest <= have and extra.isdisjoint(have) and extra <= body:
+            return True
+    return False
 
 
 def one_word(a: str, b: str) -> bool:

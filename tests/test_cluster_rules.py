@@ -492,6 +492,24 @@ def test_a_label_narrowed_to_a_subject_differs() -> None:
     )
 
 
+def test_a_short_plain_item_and_a_label_narrowed_from_it_differ() -> None:
+    """A short item with no label says the practice for everything; a label that puts a subject
+    before its words, which its body names again, says it for that subject."""
+    general = "Use pytest for testing"
+    assert cluster.different_subjects(general, "**Async Testing**: pytest-asyncio for testing async code")
+    assert cluster.different_subjects("**Async Testing**: pytest-asyncio for testing async code", general)
+    narrowed = candidate("**Async Testing**: pytest-asyncio for testing async code", 1)
+    assert vetoed_by(candidate(general), narrowed, 0.9) == "different subjects"
+    # The subject named by the short item too, or not said again in the body: no narrowing.
+    assert not cluster.different_subjects("Use pytest for async testing", "**Async Testing**: pytest-asyncio tests")
+    assert not cluster.different_subjects(general, "**Thorough Testing**: pytest for every module")
+    # A longer item is not read so: it may say the subject in other words.
+    assert not cluster.different_subjects(
+        "Optimize database queries and implement effective caching strategies",
+        "**Performance Optimization**: Database queries, caching strategies, and system performance",
+    )
+
+
 def test_code_quality_and_test_quality_do_not_merge() -> None:
     a = agent("## Capabilities\n\n- Code Quality: readability, maintainability, complexity review\n", "a.md")
     b = agent("## Capabilities\n\n- **Test Quality**: readability, maintainability, flakiness review\n", "b.md")
