@@ -191,13 +191,15 @@ def _under_one_choice(members: list[int], units: Sequence[Unit]) -> list[list[in
 
 
 def different_subjects(a: str, b: str) -> bool:
-    """Whether two labelled items name one aspect of two different subjects.
+    """Whether two items, labelled or one of them short and unlabelled, name one aspect of two
+    different subjects.
 
     "**Code Quality**: readability ..." and "**Test Quality**: readability ..." share their head
     noun and most of their words, yet one is about the code and the other about its tests. The
     labels share a term, and each label has as many terms that the other item never mentions; or
     one label is the other narrowed to a subject (``_narrowed``: "**Maintainability**" and "**Test
-    Maintainability**").
+    Maintainability**"), or the label of one is the short other's words narrowed so
+    (``_short_narrowed``: "Use pytest for testing" and "**Async Testing**: ...").
     """
     label_a, label_b = lead_label(a), lead_label(b)
     if label_a is None and label_b is not None:
