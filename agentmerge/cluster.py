@@ -224,11 +224,8 @@ def _narrowed(a: str, label_a: str, b: str, label_b: str) -> bool:
     narrows "**Maintainability**: clear naming, small functions" to the tests. A word put before
     that the body does not repeat is as often a qualifier ("**Explicit Error Handling**") or a
     verb ("**Define service boundaries**") as a subject."""
-    mine, theirs = terms(label_a), terms(label_b)
-    if not mine or len(theirs) <= len(mine) or theirs[-len(mine) :] != mine:
-        return False
-    extra = set(theirs[: len(theirs) - len(mine)])
-    return extra.isdisjoint(terms(a)) and extra <= set(terms(label_body(b)))
+    head = terms(label_a)
+    return _subject_put_before(label_b, b, lambda rest: rest == head, set(terms(a)))
 
 
 def _short_narrowed(plain: str, labelled: str, label: str) -> bool:
@@ -237,12 +234,19 @@ def _short_narrowed(plain: str, labelled: str, label: str) -> bool:
     testing" and "**Async Testing**: pytest-asyncio for testing async code" (``_narrowed`` for an
     item with no label of its own)."""
     have = set(terms(plain))
-    if len(have) > SHORT_TERMS:
-        return False
+    return len(have) <= SHORT_TERMS and _subject_put_before(label, labelled, lambda rest: set(rest) <= have, have)
+
+
+def _subject_put_before(
+    label: str, labelled: str, fits: Callable[[tuple[str, ...]], bool], said: AbstractSet[str]
+) -> bool:
+    """Whether ``label`` (of the item ``labelled``) is words put before a rest that ``fits`` the
+    other item, words that ``labelled``'s body says again and the other item (its terms ``said``)
+    never does."""
     named, body = terms(label), set(terms(label_body(labelled)))
     for cut in range(1, len(named)):
-        extra, rest = set(named[:cut]), set(named[cut:])
-        if rest <= have and extra.isdisjoint(have) and extra <= body:
+        extra = set(named[:cut])
+        if fits(named[cut:]) and extra.isdisjoint(said) and extra <= body:
             return True
     return False
 
