@@ -1050,12 +1050,14 @@ def _warn_merged(agents: list[Agent], result: Any) -> None:
 
 def _mixed_groups(agents: list[Agent]) -> Any:
     """The grouping of ``agents`` when they form more than one group (do not look like one role), else None."""
-    from agentmerge.group import MIXED_SIMILARITY, count_groups, group_agents, one_name, one_scope
+    from agentmerge.library import one_name, one_scope
 
     # Most inputs are one role: name and measure the groups only to refuse them. Variants of one
     # named agent, and rules for the same files, are one role whatever their words.
     if one_name(agents) or one_scope(agents):
         return None
+    from agentmerge.group import MIXED_SIMILARITY, count_groups, group_agents
+
     if count_groups(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True) == 1:
         return None
     return group_agents(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True)

@@ -298,49 +298,6 @@ def count_groups(
     return len(clusters.roots())
 
 
-def one_name(agents: Sequence[Agent]) -> bool:
-    """Whether ``agents`` are two or more variants of one named agent: each has a ``name`` field
-    written as a name (words, digits, ``-``, ``_``, ``.``, ``:`` and spaces: not a template's
-    ``<resourcename>``), and the names are the same but for case and surrounding space
-    ("backend-engineer" four times). Of the other 66 names that two or three corpus files share
-    ("python-expert", "data-engineer", "code-reviewer"), each names one job."""
-    found = set()
-    for agent in agents:
-        field = agent.field("name")
-        value = field.value.strip() if field is not None and isinstance(field.value, str) else ""
-        if not _PLAIN_NAME.fullmatch(value):
-            return False
-        found.add(value.casefold())
-    return len(agents) >= 2 and len(found) == 1
-
-
-_PLAIN_NAME = re.compile(r"\w[\w .:-]*")
-"""A name as written by hand: a placeholder (``<name>``, ``{{name}}``, ``[NAME]``) is none."""
-
-
-def one_scope(agents: Sequence[Agent]) -> bool:
-    """Whether ``agents`` are two or more rules for the same files: each has the same ``globs``
-    (as a set of patterns, quotes aside), and one of them names some files rather than every file
-    (``**/*``, which most Cursor rules give whatever their job). Two rules attached to the same
-    ``**/*.go`` files do one job, however differently they are worded."""
-    from agentmerge.fields import names
-
-    scopes = set()
-    for agent in agents:
-        field = agent.field("globs")
-        patterns = frozenset(names(field.value)) if field is not None else frozenset()
-        if not patterns:
-            return False
-        scopes.add(patterns)
-    if len(agents) < 2 or len(scopes) != 1:
-        return False
-    return any(_CATCH_ALL.fullmatch(pattern) is None for pattern in scopes.pop())
-
-
-_CATCH_ALL = re.compile(r"[*/.]*")
-"""A glob made of wildcards, slashes and dots alone: it names every file (``**/*``, ``*``, ``**/*.*``)."""
-
-
 def _by_path(profiles: Sequence[Profile], min_similarity: float, min_overlap: float) -> list[Profile]:
     """The profiles by path, one per path, once the cutoffs are checked."""
     for value, name in ((min_similarity, "min-similarity"), (min_overlap, "min-overlap")):

@@ -27,11 +27,10 @@ from agentmerge.group import (
     group_agents,
     instruction_overlap,
     instruction_weights,
-    one_name,
-    one_scope,
     profile,
     safe_name,
 )
+from agentmerge.library import one_name, one_scope
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent
 
