@@ -22,6 +22,7 @@ from agentmerge.lexicon import NEGATORS, PITFALLS_ROLE, STOPWORDS, WALLED_ROLES,
 from agentmerge.scorer import SHORT_TERMS, near_verbatim, term_weight, title_terms
 from agentmerge.text import (
     choices,
+    instruction_lines,
     is_handoff,
     label_body,
     lead_label,
@@ -1007,7 +1008,7 @@ def sentences_kept(kept: str, text: str) -> bool:
     terms of ``kept``; a text of one sentence always has. "Run the suite with pytest before each
     commit. Document every public function." folded into a wording about tests alone would lose
     its second instruction."""
-    parts = sentences_of(normalize(text))
+    parts = [part for line in instruction_lines(text) for part in sentences_of(normalize(line))]
     if len(parts) < 2:
         return True
     have = frozenset(terms(kept))

@@ -362,6 +362,16 @@ def test_every_sentence_of_a_folded_text_must_be_in_the_kept_wording() -> None:
     assert cluster.sentences_kept(kept, "Run pytest before each commit. Run the whole suite, every time.")
 
 
+def test_a_paragraph_written_one_instruction_per_line_reads_each_line() -> None:
+    """Lines that each begin as an instruction are several, though no full stop ends them; a
+    sentence wrapped onto a second line is still one."""
+    kept = "Run the whole test suite with pytest before every commit"
+    per_line = "**1** **Suite**: Run pytest before each commit\n**2** **Tags**: Sign every release tag with GPG"
+    assert not cluster.sentences_kept(kept, per_line)
+    assert cluster.sentences_kept(kept, "Run the test suite with pytest\nbefore each commit")
+    assert text.instruction_lines("- one\n- two\nwrapped") == ["- one", "- two\nwrapped"]
+
+
 def test_specifics_read_number_words_and_periods() -> None:
     assert cluster.specifics("Plan capacity every six months") == {"6", "month"}
     assert cluster.specifics("Track the error budget weekly") == cluster.specifics("Review it each week") == {"week"}
