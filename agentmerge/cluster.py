@@ -94,6 +94,17 @@ def is_diagram(text: str) -> bool:
     return sum(1 for char in text[:4000] if "\u2500" <= char <= "\u257f") >= DIAGRAM_CHARS
 
 
+_SAMPLE_RE = re.compile(r'\s*(?:"[^"\n]+"|\u201c[^\u201c\u201d\n]+\u201d)[.!?]?\s*')
+"""An item that is one line in quotation marks: a sample request to the agent ("Review this
+migration for production impact"), which like a quote merges only as an exact copy (two sample
+requests are two examples, however alike their words)."""
+
+
+def is_sample(text: str) -> bool:
+    """Whether ``text`` is one line in quotation marks (``_SAMPLE_RE``)."""
+    return _SAMPLE_RE.fullmatch(text) is not None
+
+
 class Rule(NamedTuple):
     """One named veto of the clustering: a check and the one-line reason it exists."""
 
@@ -622,7 +633,7 @@ def _item_vetoes(a: Candidate, b: Candidate, score: float, thresholds: tuple[flo
 
 
 def _verbatim(a: Candidate) -> bool:
-    return a.kind in _VERBATIM_KINDS or is_diagram(a.text)
+    return a.kind in _VERBATIM_KINDS or is_diagram(a.text) or is_sample(a.text)
 
 
 ITEM_RULES: tuple[Rule, ...] = (
@@ -633,7 +644,8 @@ ITEM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "copies only",
-        "code, tables, quotes, HTML and diagrams merge only as exact copies (bagged before scoring)",
+        "code, tables, quotes, sample requests in quotation marks, HTML and diagrams merge only as exact"
+        " copies (bagged before scoring)",
         lambda a, b, score, t: _verbatim(a) or _verbatim(b),
     ),
     Rule(

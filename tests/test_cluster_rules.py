@@ -292,6 +292,25 @@ def test_code_merges_only_as_an_exact_copy() -> None:
     assert vetoed_by(a, candidate("npm test -- --watch", 1, kind="code")) == "copies only"
 
 
+def test_sample_requests_in_quotation_marks_merge_only_as_exact_copies() -> None:
+    """Two sample requests are two examples, however alike: folding one loses it."""
+    a = agent(
+        '## Example Interactions\n\n- "Design an event-driven architecture for real-time data processing"\n'
+        '- "Review this migration for production impact"\n',
+        "a.md",
+    )
+    b = agent(
+        '## Example Interactions\n\n- "Plan an event-driven architecture for real-time order processing"\n'
+        '- "Review this migration for production impact"\n',
+        "b.md",
+    )
+    found = clusters(consolidate([a, b]))
+    assert merged_with(found, '"Design an event-driven architecture for real-time data processing"') == set()
+    assert len(found) == 3  # the two copies of the second request are one item
+    assert cluster.is_sample("\u201cPlan the rollout\u201d")
+    assert not cluster.is_sample('Prefer "composition" over "inheritance"')
+
+
 def test_bare_label_of_a_report_template_stays_apart_from_an_instruction() -> None:
     a = agent(
         "## Review Output\n\n- **Location**: file and line\n- **Suggested Fix**:\n\n"
