@@ -604,8 +604,19 @@ def test_plain_instructions_that_share_little_stay_apart() -> None:
     mongodb = "**With devops-engineer**: Set up MongoDB replica sets, sharding clusters, and deployment automation"
     assert cluster.little_shared(cassandra, mongodb)
     assert vetoed_by(candidate(cassandra), candidate(mongodb, 1), 0.9) == "little shared"
-    assert not cluster.little_shared(
+    # Under any one label lists are read when they share a word: two lists on one subject that
+    # say different things of it are two instructions, while lists with nothing in common give two
+    # sides of the labelled topic (what to use, and why), which the labels call one.
+    assert cluster.little_shared(
         "**Caching**: Redis, Memcached, CDN edge caching", "**Caching**: in-memory, distributed, persistent caches"
+    )
+    assert cluster.little_shared(
+        "**Testing**: Comprehensive test coverage above 90%, pytest fixtures, mocking strategies",
+        "**Testing**: pytest for powerful testing, hypothesis for property-based tests",
+    )
+    assert not cluster.little_shared(
+        "**Virtual Environments**: venv, virtualenv, or conda environments",
+        "**Virtual Environments**: Always isolate project dependencies",
     )
     # A comma that opens a contrast makes no list.
     assert cluster.plain_clause("Focus on end-to-end system reliability, not just model accuracy")
