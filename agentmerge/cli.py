@@ -532,6 +532,7 @@ def merge_command(
         _merge_failed(error, texts, output, ours, marker_size, shown)
         return
     else:
+        report_warnings(result.warnings)
         if result.method != "model":
             say(f"agentmerge: warning: {shown}: the structured merge did not check out; merged line by line instead")
     if output is not None:

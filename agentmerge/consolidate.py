@@ -94,6 +94,7 @@ from agentmerge.lexicon import (
     SINGLE_ROLES,
     roles_compatible,
 )
+from agentmerge.match import MAX_ITEMS
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
 from agentmerge.text import compare_form, item_role, label_only, normalize, other_choice, terms
@@ -314,17 +315,6 @@ class MatchingEvidence:
     """The candidates holding each input's "You are ..." paragraph: one slot, merged whatever they say."""
     parents: tuple[int, ...] = ()
     """The candidate each candidate is nested in (-1 for none): ``cluster_items``'s ``parents``."""
-
-
-MAX_ITEMS = 10_000
-"""Most items (instructions, nested ones included) one consolidation takes, all inputs together.
-
-The matcher weighs every item against the others that share a distinctive term, about fifty a
-item at some tens of microseconds each, and clusters them: two files of 25,000 unrelated bullets
-took minutes and a gigabyte. No role has that many instructions (the corpus's longest agent has
-a few hundred); more is a whole library, which ``--by-group`` consolidates group by group. The
-limit also holds ``check``'s AM203 and AM204, which ask the same matcher about one file.
-"""
 
 
 def check_size(agents: Sequence[Agent]) -> None:

@@ -37,7 +37,7 @@ from agentmerge.fields import (
 )
 from agentmerge.lexicon import PITFALLS_ROLE
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item
-from agentmerge.pairing import BodyPairing, ItemUnit, Units
+from agentmerge.pairing import BodyPairing, ItemUnit, Units, rewordings_unpaired
 from agentmerge.text import (
     clip,
     item_role,
@@ -275,7 +275,8 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
     reworded instruction; it defaults to ``match.ITEM_CUTOFF``.
     """
     cutoff = match.ITEM_CUTOFF if threshold is None else match.validate_cutoff(threshold)
-    body = _BodyDiff(BodyPairing(old.body, new.body, cutoff))
+    pairing = BodyPairing(old.body, new.body, cutoff)
+    body = _BodyDiff(pairing)
     frontmatter = tuple(
         diff_frontmatter(
             old.fields,
@@ -293,7 +294,7 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
         frontmatter=frontmatter,
         changes=changes,
         threshold=cutoff,
-        warnings=(*old.warnings, *new.warnings),
+        warnings=(*old.warnings, *new.warnings, *rewordings_unpaired(pairing, new.path, old.path)),
         attention=(
             *_frontmatter_attention(frontmatter, both_exist=not _is_empty(old) and not _is_empty(new)),
             *body.attention(changes),

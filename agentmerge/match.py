@@ -18,6 +18,20 @@ from itertools import pairwise
 from agentmerge.lexicon import STOPWORDS, TITLE_STOPWORDS
 from agentmerge.text import compare_form, words
 
+MAX_ITEMS = 10_000
+"""Most items (instructions, nested ones included) the matchers weigh against each other: all the
+inputs of one consolidation together, and the two sides of one diff (or of each side of a merge
+against its base) together.
+
+The matchers weigh every item against the others that share a distinctive word or term: two
+files of 25,000 unrelated bullets took minutes and a gigabyte to consolidate, and seconds to
+diff, most of them pairing bullets that share one word of two. No agent has that many
+instructions (the corpus's longest has a few hundred). Beyond it ``consolidate`` refuses (more is
+a whole library, which ``--by-group`` consolidates group by group; ``check``'s AM203 and AM204
+ask the same matcher about one file), and a diff or merge pairs only unchanged instructions,
+with a warning: every other one shows as removed and added.
+"""
+
 ITEM_CUTOFF = 0.6
 """Least similarity at which two items in paired sections are one reworded instruction.
 

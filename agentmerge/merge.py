@@ -31,8 +31,8 @@ from typing import Literal
 
 from agentmerge import match
 from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, names, read_tools, same_value
-from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.pairing import BodyPairing, item_key, pair_bodies
+from agentmerge.model import Agent, Diagnostic, Field, Item, Section
+from agentmerge.pairing import BodyPairing, item_key, pair_bodies, rewordings_unpaired
 from agentmerge.parse import frontmatter_span, parse_body, parse_text
 
 MARKER_SIZE = 7
@@ -123,6 +123,9 @@ class MergeResult:
     method: Literal["model", "lines", "file"] = "model"
     """How the result was made: on the model; by a line-level three-way merge (the model's
     result did not check out); or one conflict over the whole file."""
+    warnings: tuple[Diagnostic, ...] = ()
+    """What the merge worked around: sides too large to look for reworded items in
+    (``pairing.rewordings_unpaired``)."""
 
     @property
     def clean(self) -> bool:
@@ -443,6 +446,10 @@ class _Merger:
         self.marker_size = marker_size
         bo = pair_bodies(agents[0].body, agents[1].body, threshold=threshold)
         bt = pair_bodies(agents[0].body, agents[2].body, threshold=threshold)
+        self.warnings = (
+            *rewordings_unpaired(bo, paths[1], paths[0]),
+            *rewordings_unpaired(bt, paths[2], paths[0]),
+        )
         self.base = _Side("base", agents[0], texts[0], bo, old=True)
         self.ours = _Side("ours", agents[1], texts[1], bo, old=False)
         self.theirs = _Side("theirs", agents[2], texts[2], bt, old=False)
@@ -513,7 +520,7 @@ class _Merger:
         text, spans = self._join(lines, "markers")
         conflicts = self._conflicts(spans)
         if self._checks(body):
-            return MergeResult(*self.paths, text, conflicts, tuple(self.taken), "model")
+            return MergeResult(*self.paths, text, conflicts, tuple(self.taken), "model", self.warnings)
         return self._fallback()
 
     # -- body: OURS' units --------------------------------------------------------------------
@@ -1209,7 +1216,7 @@ class _Merger:
         text, spans = self._join(lines, "markers")
         if not self.texts[1].endswith(("\n", "\r")) and text.endswith(self.nl):
             text = text[: -len(self.nl)]
-        return MergeResult(*self.paths, text, self._conflicts(spans), (), "lines")
+        return MergeResult(*self.paths, text, self._conflicts(spans), (), "lines", self.warnings)
 
 
 # --------------------------------------------------------------------------------------------

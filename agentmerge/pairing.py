@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from agentmerge import match
 from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
-from agentmerge.model import Item, Section
+from agentmerge.model import Diagnostic, Item, Section
 from agentmerge.text import item_role, normalize, section_role
 
 
@@ -137,6 +137,9 @@ class BodyPairing:
         self.new = Units(new)
         """The new body's sections and items, numbered in source order."""
         self.cutoff = cutoff
+        self.reworded = len(self.old.items) + len(self.new.items) <= match.MAX_ITEMS
+        """Whether reworded items are looked for: not beyond ``match.MAX_ITEMS`` items on the two
+        sides together, where only unchanged ones pair (``diff`` says so in a warning)."""
         self.sections = self._pair_sections()
         """Old section number to new section number; the roots (0) always pair."""
         self.items, self.item_scores = self._pair_items()
@@ -160,7 +163,8 @@ class BodyPairing:
         for i, j in best.items():
             del free_old[i]
             del free_new[j]
-        best.update((i, j) for i, j, _ in match.pair_fuzzy(free_old, free_new, self.cutoff))
+        if self.reworded:
+            best.update((i, j) for i, j, _ in match.pair_fuzzy(free_old, free_new, self.cutoff))
         for i, j in best.items():
             for o in old.ancestors(old.items[i].section):
                 for n in new.ancestors(new.items[j].section):
@@ -247,6 +251,8 @@ class BodyPairing:
 
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new, same_section)])
         take([(i, j, 1.0) for i, j in match.pair_exact(free_old, free_new)])
+        if not self.reworded:
+            return pairs, scores
         # Where every free item stands in one section pair the predicate holds for every pair: it is
         # not asked (hundreds of thousands of calls for two lists of thousands of bullets).
         within = same_section if _across(free_old, free_new, target, home) else None
@@ -301,6 +307,20 @@ def _across(
     if not homes:
         return False
     return len(homes) > 1 or any(target[i] not in homes for i in free_old)
+
+
+def rewordings_unpaired(pairing: BodyPairing, path: str, other: str) -> tuple[Diagnostic, ...]:
+    """A warning naming ``path`` (paired against ``other``) when ``pairing`` looked for no
+    reworded items (``BodyPairing.reworded``); else none."""
+    if pairing.reworded:
+        return ()
+    count = len(pairing.old.items) + len(pairing.new.items)
+    message = (
+        f"holds, with {other}, {count:,} instructions, more than the {match.MAX_ITEMS:,} among which "
+        "reworded ones are looked for: only unchanged instructions are paired; every other one "
+        "shows as removed and added"
+    )
+    return (Diagnostic(path, 0, message, "too-many-items"),)
 
 
 def pair_bodies(old: Section, new: Section, *, threshold: float | None = None) -> BodyPairing:

@@ -362,6 +362,23 @@ def test_pair_fuzzy_beyond_its_limit_weighs_only_texts_sharing_a_distinctive_wor
     assert bounded == [pair for pair in every if pair[0] != 3]
 
 
+def test_beyond_max_items_a_diff_pairs_only_unchanged_instructions_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two sides holding more than MAX_ITEMS items together: no reworded item is looked for (two
+    files of 25,000 unrelated bullets took seconds pairing bullets that share one word of two), an
+    unchanged one still pairs, and a warning names the new file."""
+    old = parse_text("- Run the unit tests before each commit\n- Keep functions small\n", "old.md")
+    new = parse_text("- Run the unit tests before every commit\n- Keep functions small\n", "new.md")
+    assert [c.op for c in diff_agents(old, new).changes] == ["reworded"]
+    monkeypatch.setattr(match, "MAX_ITEMS", 3)
+    result = diff_agents(old, new)
+    assert sorted(c.op for c in result.changes) == ["added", "removed"]
+    (warning,) = result.warnings
+    assert warning.path == "new.md" and warning.kind == "too-many-items"
+    assert "with old.md, 4 instructions, more than the 3" in warning.message
+
+
 def _greedy_over_every_pair(old: dict[int, str], new: dict[int, str], cutoff: float) -> list[tuple[int, int, float]]:
     """pair_fuzzy's contract written plainly: every pair at the cutoff, best first, ties to the
     closest then the earliest, each text in one pair at most."""

@@ -283,6 +283,23 @@ def test_bad_input_under_git_names_the_file_and_the_side(tmp_path: Path) -> None
     assert err.startswith("agentmerge: error: .claude/agents/x.md") and "theirs version" in err
 
 
+def test_beyond_max_items_a_merge_pairs_only_unchanged_instructions_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sides holding more than MAX_ITEMS items with BASE: the merge pairs unchanged instructions
+    only (an edit reads as a removal and an addition) and warns, naming the side."""
+    from agentmerge import match
+
+    theirs = BASE.replace("Tag the release", "Tag the release candidate")
+    base_path, ours_path, theirs_path = write(tmp_path, base=BASE, ours=BASE, theirs=theirs)
+    monkeypatch.setattr(match, "MAX_ITEMS", 4)
+    done = run_cli("merge", base_path, ours_path, theirs_path)
+    assert done.exit_code == 0
+    assert "Tag the release candidate" in done.stdout and "Tag the release\n" not in done.stdout
+    assert f"warning: {theirs_path}: holds, with {base_path}," in done.stderr
+    assert f"warning: {ours_path}: holds, with {base_path}," in done.stderr
+
+
 def test_an_internal_error_leaves_git_a_line_merge_in_ours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """As git's driver (-o OURS), a defect in the merge still leaves OURS' changes in %A: the
     line-level merge with markers, and a non-zero exit; never a lost file."""
