@@ -105,6 +105,11 @@ def is_sample(text: str) -> bool:
     return _SAMPLE_RE.fullmatch(text) is not None
 
 
+def is_question(text: str) -> bool:
+    """Whether ``text`` ends in a question: a check to make rather than a practice to follow."""
+    return normalize(text).rstrip().endswith("?")
+
+
 class Rule(NamedTuple):
     """One named veto of the clustering: a check and the one-line reason it exists."""
 
@@ -706,6 +711,13 @@ ITEM_RULES: tuple[Rule, ...] = (
         'one aspect of two subjects ("Code Quality", "Test Quality"), or of everything and of one subject'
         ' ("Maintainability", "Test Maintainability"), is two instructions',
         lambda a, b, score, t: different_subjects(a.text, b.text),
+    ),
+    Rule(
+        "question",
+        'a question is a check put to the reader ("**Simplicity:** Is it the least complex solution?"),'
+        ' not the practice a statement asks for ("Emphasize readability and simplicity"); not two'
+        " inputs' identities (scored 1)",
+        lambda a, b, score, t: score < 1.0 and is_question(a.text) != is_question(b.text),
     ),
     Rule(
         "polarity",

@@ -55,6 +55,7 @@ def test_every_item_rule_has_a_name_and_a_reason() -> None:
         "another name",
         "little shared",
         "opposite sense",
+        "question",
     }
     assert named <= set(names)
 
@@ -78,6 +79,14 @@ def vetoed_by(a: cluster.Candidate, b: cluster.Candidate, score: float = 0.99) -
 def test_opposite_polarity_never_merges() -> None:
     assert vetoed_by(candidate("Always log request ids"), candidate("Never log request ids", 1)) == "polarity"
     assert vetoed_by(candidate("Test behaviour, not implementation"), candidate("Test the behaviour", 1)) is None
+
+
+def test_a_question_is_a_check_not_the_practice_a_statement_asks_for() -> None:
+    question = candidate("**Testability:** How easily can the solution be tested in isolation?")
+    practice = candidate("**Integration Testing**: Testing component interactions", 1)
+    assert vetoed_by(question, practice) == "question"
+    assert vetoed_by(question, candidate("**Testability:** Can it be tested in isolation?", 1)) is None
+    assert vetoed_by(question, practice, 1.0) is None  # two inputs' identities, scored 1
 
 
 def test_a_checklist_entry_is_not_the_practice_it_checks() -> None:
