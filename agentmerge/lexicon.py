@@ -314,13 +314,6 @@ SUFFIX_TEXT = (
 """Inflection and derivation endings ``text.stem`` takes off ("optimization" and "optimize" are
 one term); a light list, tuned for consistency rather than linguistics."""
 
-GENERIC_TERMS = (
-    "implement create write build develop design add make keep provide handle follow consider apply "
-    "support work need set get run do ensure focus help task code"
-)
-"""Verbs and nouns that most instructions in agent definitions of every role use; ``cluster``
-weighs them down, since a shared "implement" says little about whether two instructions agree."""
-
 
 # --------------------------------------------------------------------------------------------
 # Section roles
