@@ -31,10 +31,6 @@ ORDER_PAIR_BUDGET = 200_000
 LINE_STEP = 10
 """Gap between the synthetic line numbers of the merged model's nodes (room for annotations)."""
 
-_NESTING_KINDS = frozenset({"bullet", "ordered", "task"})
-"""Item kinds that can hold nested items when written (list items)."""
-
-
 # --------------------------------------------------------------------------------------------
 # The merged body
 

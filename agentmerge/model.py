@@ -14,17 +14,6 @@ from typing import Literal
 ItemKind = Literal["bullet", "ordered", "task", "paragraph", "code", "table", "quote", "html"]
 SectionKind = Literal["root", "heading", "pseudo"]
 
-ITEM_KINDS: tuple[ItemKind, ...] = (
-    "bullet",
-    "ordered",
-    "task",
-    "paragraph",
-    "code",
-    "table",
-    "quote",
-    "html",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
