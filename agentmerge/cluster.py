@@ -297,19 +297,21 @@ def little_shared(a: str, b: str) -> bool:
     other one label lists are read when they share a word: "**Testing Excellence**: Comprehensive
     test coverage >90%, pytest fixtures, mocking strategies" / "... pytest for powerful testing,
     hypothesis for property-based tests" say two things of one subject."""
-    handoff = is_handoff(a) and _label_key(a) == _label_key(b)
-    body_a, body_b = _bodies(a, b)
-    # Lists under one label (not a hand-off's) count only when they share a word: two lists with
-    # nothing in common give two sides of the labelled topic ("venv, virtualenv, or conda" /
-    # "Always isolate project dependencies"), which the labels call one instruction.
-    lists = body_a is not a and not (plain_clause(body_a) and plain_clause(body_b))
-    if not handoff and not lists and not (plain_clause(body_a) and plain_clause(body_b)):
+    key = _label_key(a)
+    same_label = key is not None and key == _label_key(b)
+    handoff = same_label and is_handoff(a)
+    a, b = _bodies(a, b)
+    plain = plain_clause(a) and plain_clause(b)
+    if not plain and not same_label:
         return False
-    left, right = set(terms(body_a)), set(terms(body_b))
+    left, right = set(terms(a)), set(terms(b))
     if min(len(left), len(right)) < ONE_WORD_TERMS:
         return False
     shared = _weight(left & right)
-    if lists and not handoff and not shared:
+    if not plain and not handoff and not shared:
+        # Lists under one label with nothing in common give two sides of the labelled topic
+        # ("venv, virtualenv, or conda" / "Always isolate project dependencies"), which the
+        # labels call one instruction.
         return False
     return shared < SHARED_LEAST * _weight(left) and shared < SHARED_LEAST * _weight(right)
 

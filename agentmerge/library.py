@@ -1,5 +1,5 @@
 """Whole libraries of agent files: finding them in folders, reading many at once, consolidating
-them group by group, and saying what a merge widens.
+them group by group, saying what a merge widens, and whether inputs are variants of one agent.
 
 This is the orchestration above ``group`` and ``consolidate``: it reads files (in worker
 processes when there are many), calls the pure functions, and hands plain results to the CLI,
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.fields import CHANGED_KEYS, WIDENING_RULES, ToolReading, WideningRule, read_tools
+from agentmerge.fields import names as listed_names
 from agentmerge.filesystem import inside
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
@@ -630,6 +631,10 @@ def _value(found: Field | None) -> str:
     return json.dumps(found.value, ensure_ascii=False, sort_keys=True)
 
 
+# --------------------------------------------------------------------------------------------
+# Variants of one agent
+
+
 def one_name(agents: Sequence[Agent]) -> bool:
     """Whether ``agents`` are two or more variants of one named agent: each has a ``name`` field
     written as a name (words, digits, ``-``, ``_``, ``.``, ``:`` and spaces: not a template's
@@ -655,12 +660,10 @@ def one_scope(agents: Sequence[Agent]) -> bool:
     (as a set of patterns, quotes aside), and one of them names some files rather than every file
     (``**/*``, which most Cursor rules give whatever their job). Two rules attached to the same
     ``**/*.go`` files do one job, however differently they are worded."""
-    from agentmerge.fields import names
-
     scopes = set()
     for agent in agents:
         field = agent.field("globs")
-        patterns = frozenset(names(field.value)) if field is not None else frozenset()
+        patterns = frozenset(listed_names(field.value)) if field is not None else frozenset()
         if not patterns:
             return False
         scopes.add(patterns)
