@@ -22,6 +22,7 @@ from agentmerge.lexicon import NEGATORS, PITFALLS_ROLE, STOPWORDS, WALLED_ROLES,
 from agentmerge.scorer import SHORT_TERMS, near_verbatim, term_weight, title_terms
 from agentmerge.text import (
     choices,
+    handoff_agent,
     instruction_lines,
     is_handoff,
     label_body,
@@ -355,9 +356,13 @@ def different_tools(a: str, b: str) -> bool:
     the other does not (``tool_names``). Under one lead-in label the bodies are compared so
     ("**Always verify**: Current Django version" / "**Always verify**: Current Rails version").
     Under two labels, or one, a label may name what the other body does, and only the agents the
-    labels name are compared ("**With redis-expert**" / "**With mongodb-expert**": two hand-offs).
+    labels name are compared ("**With redis-expert**" / "**With mongodb-expert**": two hand-offs;
+    "**With architect**" / "**With technical-seo-specialist**" too, ``text.handoff_agent``).
     """
     if _label_key(a) != _label_key(b):
+        handoffs = handoff_agent(a), handoff_agent(b)
+        if None not in handoffs:
+            return handoffs[0] != handoffs[1]
         left, right = agent_names(a), agent_names(b)
     else:
         left, right = tool_names(a), tool_names(b)

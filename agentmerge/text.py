@@ -648,11 +648,18 @@ def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
 def is_handoff(text: str) -> bool:
     """Whether ``text`` is a hand-off: its lead-in label names an agent to work with
     (``**With redis-expert**:``)."""
+    return handoff_agent(text) is not None
+
+
+def handoff_agent(text: str) -> str | None:
+    """The agent a hand-off (``is_handoff``) names, case-folded (``redis-expert``); None for any
+    other text."""
     label = lead_label(text)
-    return label is not None and _HANDOFF_RE.match(label.strip()) is not None
+    found = _HANDOFF_RE.match(label.strip()) if label is not None else None
+    return found.group(1).casefold() if found is not None else None
 
 
-_HANDOFF_RE = re.compile(r"(?i)with\s+[`@]?[\w.-]+")
+_HANDOFF_RE = re.compile(r"(?i)with\s+[`@]?([\w.-]+)")
 
 
 def roles_agree(role_a: str, text_a: str, role_b: str, text_b: str) -> bool:

@@ -673,6 +673,16 @@ def test_plain_instructions_naming_different_tools_stay_apart() -> None:
     assert not cluster.different_tools(
         "**With redis-expert**: Cache reads", "**Hand off to redis-expert**: Cache reads"
     )
+    # Two hand-offs name their agents whatever their form: one word, or more than one agent.
+    assert cluster.different_tools(
+        "**With architect**: Plan SEO-friendly application architectures",
+        "**With technical-seo-specialist**: Implement technical optimizations and site architecture",
+    )
+    assert cluster.different_tools(
+        "**With compliance experts**: Ensure security testing meets regulatory requirements",
+        "**With hipaa-expert**: Collaborate on HIPAA compliance and security requirements",
+    )
+    assert not cluster.different_tools("**With Architect**: Plan the services", "**With architect**: Plan services")
     a = agent("## Styling\n\n- Use CSS modules for component styles\n", "a.mdc")
     b = agent("## Styling\n\n- Style components with Tailwind utility classes\n", "b.mdc")
     found = clusters(consolidate([a, b]))
