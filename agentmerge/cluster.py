@@ -549,9 +549,10 @@ class Candidate:
 def specifics(text: str) -> frozenset[str]:
     """What an instruction pins down that a rewording must keep: its numbers (a number word from
     two to twelve read as its digits, and "one" after "at least", "exactly" and the like), the
-    periods it states ("every hour", "weekly", "30 minutes", each as its unit: ``PERIODS``) and
-    its code spans. "Post updates every 30 minutes" and "Update the status page every hour" state
-    two intervals; neither carries the other's."""
+    periods it states ("every hour", "weekly", "30 minutes", each as its unit: ``PERIODS``), its
+    code spans and its web addresses. "Post updates every 30 minutes" and "Update the status page
+    every hour" state two intervals; neither carries the other's, nor "GitHub: https://github.com/a"
+    the repository of "GitHub Repository: https://github.com/b"."""
     plain = normalize(text)
     found = set(_NUMBER_RE.findall(plain))
     folded = plain.casefold()
@@ -560,6 +561,7 @@ def specifics(text: str) -> frozenset[str]:
     found.update(PERIODS[word] for word in _PERIOD_RE.findall(folded))
     found.update(PERIODS[word] for word in _PERIOD_AFTER_RE.findall(folded))
     found.update(span.strip().casefold() for span in _SPAN_RE.findall(text) if span.strip())
+    found.update(address.rstrip(".,;:!?").casefold() for address in _URL_RE.findall(text))
     return frozenset(found)
 
 
@@ -603,6 +605,7 @@ PERIODS = {**{f"{unit}{plural}": unit for unit in PERIOD_UNITS for plural in (""
 
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _SPAN_RE = re.compile(r"`+([^`]+)`+")
+_URL_RE = re.compile(r"https?://[^\s()<>\[\]`]+")
 _NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b")
 _ONE_COUNTED_RE = re.compile(
     r"\b(?:at least|at most|exactly|only|up to|no more than|more than|fewer than|less than)\s+one\b"

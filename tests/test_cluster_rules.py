@@ -400,6 +400,17 @@ def test_a_paragraph_written_one_instruction_per_line_reads_each_line() -> None:
     assert text.instruction_lines("- one\n- two\nwrapped") == ["- one", "- two\nwrapped"]
 
 
+def test_a_web_address_is_a_specific_the_kept_wording_must_have() -> None:
+    """Two links to two repositories are two instructions, however alike the words around them."""
+    assert cluster.specifics("See [the docs](https://nextjs.org/docs).") == {"https://nextjs.org/docs"}
+    kept, other = "GitHub Repository: https://github.com/acme/astral", "GitHub: https://github.com/acme/nebula"
+    assert not cluster.carries(kept, other)
+    assert cluster.carries(kept, "Repository: https://GitHub.com/acme/astral")
+    a = agent(f"## Links\n\n- {kept}\n", "a.md")
+    b = agent(f"## Links\n\n- {other}\n", "b.md")
+    assert merged_with(clusters(consolidate([a, b])), kept) == set()
+
+
 def test_specifics_read_number_words_and_periods() -> None:
     assert cluster.specifics("Plan capacity every six months") == {"6", "month"}
     assert cluster.specifics("Track the error budget weekly") == cluster.specifics("Review it each week") == {"week"}
