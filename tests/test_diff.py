@@ -342,6 +342,24 @@ def test_pair_exact_pairs_repeats_in_order() -> None:
     assert pair_exact({0: "a", 1: "b", 2: "a"}, {5: "a", 6: "a"}) == [(0, 5), (2, 6)]
 
 
+def test_an_edit_among_many_copies_is_reported_at_its_own_line() -> None:
+    """Eleven copies of one bullet in three sections of one title, each bullet of the last section
+    edited in turn: the edit is one rewording at its own line (past ten copies a side the copies
+    paired first with first, and the edit showed at the section's last line)."""
+    bullet = "run the tests and check the logs"
+    sections = [["- " + bullet] * 2, ["- " + bullet] * 4, ["- " + bullet] * 5]
+    text = "".join("## Rules\n\n" + "\n".join(lines) + "\n\n" for lines in sections)
+    lines = text.split("\n")
+    last = [n for n, line in enumerate(lines) if line.startswith("- ")][-5:]
+    for at in last:
+        edited = lines.copy()
+        edited[at] += " carefully"
+        (change,) = diff_agents(parse_text(text, "a.md"), parse_text("\n".join(edited), "b.md")).changes
+        assert change.op == "reworded"
+        assert change.old is not None and change.new is not None
+        assert change.old.line == change.new.line == at + 1
+
+
 def test_pair_fuzzy_is_one_to_one_and_best_first() -> None:
     pairs = pair_fuzzy({0: "run the unit tests", 1: "run the tests"}, {0: "run the unit tests now"}, 0.6)
     assert [(i, j) for i, j, _ in pairs] == [(0, 0)]
