@@ -301,7 +301,8 @@ def little_shared(a: str, b: str) -> bool:
     key = _label_key(a)
     same_label = key is not None and key == _label_key(b)
     handoff = same_label and is_handoff(a)
-    a, b = _bodies(a, b)
+    if same_label:  # as ``_bodies`` does, without reading the labels again
+        a, b = label_body(a), label_body(b)
     plain = plain_clause(a) and plain_clause(b)
     if not plain and not same_label:
         return False

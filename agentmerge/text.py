@@ -204,9 +204,9 @@ _LINE_START_RE = re.compile(r"\n[ \t]*(?=[A-Z0-9*_`\[\-])")
 
 def instruction_lines(text: str) -> list[str]:
     """The lines of ``text`` that each begin as an instruction: split at every line break
-    followed by a capital, a digit, emphasis, a code span, a link or a dash, so that a paragraph written
-    one instruction per line ("**1** **Names**: ...", then "**2** **Setup**: ...") reads as
-    several, while a wrapped sentence ("... with\nthe standard library") stays one."""
+    followed by a capital, a digit, emphasis, a code span, a link or a dash, so that a paragraph
+    written one instruction per line ("**1** **Names**: ...", then "**2** **Setup**: ...") reads
+    as several, while a wrapped sentence ("... with\nthe standard library") stays one."""
     return _LINE_START_RE.split(text)
 
 
