@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
@@ -790,8 +790,17 @@ def cluster_items(
     apart: frozenset[tuple[int, int]] = frozenset(),
     one_slot: frozenset[int] = frozenset(),
     parents: Sequence[int] = (),
+    rescore: Callable[[int, int], float] | None = None,
 ) -> list[ItemCluster]:
     """Cluster ``candidates`` on their pair ``scores`` (probabilities, keyed (i, j) with i < j).
+
+    ``scores`` holds the candidate pairs, the only ones ranked to join clusters. Where a pair
+    outside them is read (two clusters' every pair weighed, a wording measured against the kept
+    one) ``rescore`` scores it, once; without it such a pair scores 0. Candidate pairs are
+    blocked on shared rare words, so two wordings of one instruction can meet only through a
+    third item: "Validate and sanitize all user inputs" joins both "Validate and sanitize all
+    user input. Escape output ..." and "**Never Trust User Input:** ... validation and
+    sanitization", and the two longer ones share no rare word, yet score well together.
 
     ``apart`` holds pairs (i < j) that never share a cluster: an item and one nested in it (the
     nested one details it; folding one into the other would lose the detail or the summary).
@@ -819,7 +828,10 @@ def cluster_items(
     thresholds = (threshold, same_input_threshold)
     ranked = []
     refused = set(apart)
-    for (i, j), score in scores.items():
+    ranks = scores.items()
+    if rescore is not None:
+        scores = _Rescored(scores, rescore, candidates, thresholds, refused)
+    for (i, j), score in ranks:
         if (i, j) in apart:
             continue
         rule = _item_vetoes(candidates[i], candidates[j], score, thresholds)
@@ -847,13 +859,8 @@ def cluster_items(
         if not repeat and sources[root_i] & sources[root_j]:
             continue
         left, right = members[root_i], members[root_j]
-        if len(left) * len(right) > 1:
-            cross = [(x, y) if x < y else (y, x) for x in left for y in right]
-            if refused and any(pair in refused for pair in cross):
-                continue
-            total = math.fsum(scores.get(pair, 0.0) for pair in cross)
-            if total / (len(left) * len(right)) < threshold:
-                continue
+        if len(left) * len(right) > 1 and not _linked(left, right, scores, refused, threshold):
+            continue
         _join(root_i, root_j, parent, members, sources)
     out: list[ItemCluster] = []
     for group in members:
@@ -862,6 +869,62 @@ def cluster_items(
             out.extend(_settle_wording(sorted(group), candidates, scores, floors, lines, preferred, one_slot))
     out.sort(key=lambda c: c.members[0])
     return out
+
+
+def _linked(
+    left: list[int],
+    right: list[int],
+    scores: Mapping[tuple[int, int], float],
+    refused: set[tuple[int, int]],
+    threshold: float,
+) -> bool:
+    """Whether two clusters may join: no pair across them refused, and their average score over
+    every such pair at least ``threshold`` (average linkage). A pair read here for the first time
+    (``_Rescored``) may join ``refused`` as it is scored, so that is asked again after."""
+    cross = [(x, y) if x < y else (y, x) for x in left for y in right]
+    if refused and any(pair in refused for pair in cross):
+        return False
+    total = math.fsum(scores.get(pair, 0.0) for pair in cross)
+    if total / (len(left) * len(right)) < threshold:
+        return False
+    return not isinstance(scores, _Rescored) or not any(pair in refused for pair in cross)
+
+
+class _Rescored(Mapping[tuple[int, int], float]):
+    """``scores``, and any other pair scored by ``rescore`` when first asked for; such a pair that
+    an ITEM_RULES rule other than the threshold keeps apart joins ``refused`` (``cluster_items``)."""
+
+    def __init__(
+        self,
+        scores: Mapping[tuple[int, int], float],
+        rescore: Callable[[int, int], float],
+        candidates: Sequence[Candidate],
+        thresholds: tuple[float, float],
+        refused: set[tuple[int, int]],
+    ) -> None:
+        self._scores = scores
+        self._rescore = rescore
+        self._candidates = candidates
+        self._thresholds = thresholds
+        self._refused = refused
+        self._more: dict[tuple[int, int], float] = {}
+
+    def __getitem__(self, pair: tuple[int, int]) -> float:
+        found = self._scores.get(pair)
+        if found is None:
+            found = self._more.get(pair)
+            if found is None:
+                found = self._more[pair] = self._rescore(*pair)
+                a, b = self._candidates[pair[0]], self._candidates[pair[1]]
+                if _item_vetoes(a, b, found, self._thresholds) not in (None, "threshold"):
+                    self._refused.add(pair)
+        return found
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(self._scores)
+
+    def __len__(self) -> int:
+        return len(self._scores)
 
 
 SCOPING_RULES = frozenset(

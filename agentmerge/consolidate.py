@@ -540,6 +540,7 @@ class _Consolidator:
             "lines": lines,
             "apart": self._nested_pairs(bags) | self._sections_apart(bags, scores),
             "parents": self.parent_bags(bags),
+            "rescore": scorer.score,
         }
         anchors = cluster_items(
             candidates,

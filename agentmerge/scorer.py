@@ -397,6 +397,12 @@ class PairScorer:
         self._best: dict[tuple[int, int], tuple[float, float]] = {}
         self._titles: dict[tuple[str | None, str | None], float] = {}
         """``title_overlap`` by pair of titles: a few dozen titles stand for thousands of pairs."""
+        self._candidates: frozenset[tuple[int, int]] = frozenset()
+        """The pairs ``candidates`` kept (the ranks in ``_best`` are among them)."""
+        self._whole: dict[tuple[int, int], tuple[float, float]] = {}
+        """``_best_in_input`` by item and input."""
+        self._inputs: dict[int, list[int]] = {}
+        """The items of each input, in order."""
 
     # -- candidates -----------------------------------------------------------------------------
 
@@ -438,6 +444,7 @@ class PairScorer:
             if closeness >= reach[(i, sources[j])] or closeness >= reach[(j, sources[i])]:
                 table[(i, j)] = found
                 kept.append((i, j))
+        self._candidates = frozenset(kept)
         return kept
 
     def _blocked_pairs(self) -> set[tuple[int, int]]:
@@ -508,10 +515,29 @@ class PairScorer:
         else:
             chosen = sorted((min(p), max(p)) for p in pairs)
             self._rank(chosen)
-        views = self.views
-        return {
-            (i, j): 1.0 if near_verbatim(views[i].text, views[j].text) else self.probability(i, j) for i, j in chosen
-        }
+        score = self.score
+        return {(i, j): score(i, j) for i, j in chosen}
+
+    def score(self, i: int, j: int) -> float:
+        """The probability that items ``i`` (< ``j``) and ``j`` give the same instruction, 1 for
+        a near-verbatim copy (``near_verbatim``). A pair outside the candidates (``cluster_items``
+        asks for one where two clusters' every pair is weighed) is measured after them."""
+        if near_verbatim(self.views[i].text, self.views[j].text):
+            return 1.0
+        return self.probability(i, j)
+
+    def _best_in_input(self, i: int, source: int) -> tuple[float, float]:
+        """Item ``i``'s best and second-best closeness over every item of input ``source``."""
+        key = (i, source)
+        found = self._whole.get(key)
+        if found is None:
+            if not self._inputs:
+                for k, view in enumerate(self.views):
+                    self._inputs.setdefault(view.source, []).append(k)
+            values = sorted((self._close(i, k)[5] for k in self._inputs[source] if k != i), reverse=True)
+            values += [0.0, 0.0]
+            found = self._whole[key] = (values[0], values[1])
+        return found
 
     def feature_rows(self, pairs: Sequence[tuple[int, int]]) -> list[list[float]]:
         """The FEATURES values of each pair, as the scores of ``pairs`` would read them (fitting)."""
@@ -531,8 +557,13 @@ class PairScorer:
         pa, pb = self.profiles[i], self.profiles[j]
         cosine, containment, jaccard, shared, characters, closeness = self._close(i, j)
         small, large = (pa, pb) if pa.size <= pb.size else (pb, pa)
-        first = self._best.get((i, b.source), (closeness, 0.0))
-        second = self._best.get((j, a.source), (closeness, 0.0))
+        if self._candidates and (i, j) not in self._candidates:
+            # Blocking left the pair out: whether each is the other's closest, and by how much,
+            # is read over the other's whole input, not over candidates that never met it.
+            first, second = self._best_in_input(i, b.source), self._best_in_input(j, a.source)
+        else:
+            first = self._best.get((i, b.source), (closeness, 0.0))
+            second = self._best.get((j, a.source), (closeness, 0.0))
         # How far the pair stands above each item's next best counterpart in the other file.
         margin = min(
             closeness - (first[1] if closeness >= first[0] else first[0]),

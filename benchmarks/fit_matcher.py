@@ -29,7 +29,8 @@ import itertools
 import json
 import math
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +74,8 @@ class Group:
     labelled: set[str]
     descriptions: list[str]
     """Gold keys of the inputs' descriptions (one slot, always merged)."""
+    more_rows: dict[tuple[int, int], list[float]] = field(default_factory=dict)
+    """Feature rows of pairs outside the candidates, as the clustering asks for them (``rescorer``)."""
 
 
 def load_groups(gold_dir: Path) -> list[Group]:
@@ -212,8 +215,27 @@ class Score:
     lost: int
 
 
-def evaluate(group: Group, probs: list[float], threshold: float, same_input: float, floor: float) -> Score:
-    """Cluster the group's candidates at these thresholds and score the items against the gold."""
+def rescorer(group: Group, weights: list[float]) -> Callable[[int, int], float]:
+    """The score of a pair outside the candidates under ``weights``, as ``PairScorer.score`` gives it
+    to ``cluster_items`` (its features computed once per group)."""
+    ev = group.evidence
+
+    def rescore(i: int, j: int) -> float:
+        if near_verbatim(ev.candidates[i].text, ev.candidates[j].text):
+            return 1.0
+        row = group.more_rows.get((i, j))
+        if row is None:
+            row = group.more_rows[(i, j)] = ev.scorer.features(i, j)
+        return probabilities(weights, [row])[0]
+
+    return rescore
+
+
+def evaluate(
+    group: Group, weights: list[float], probs: list[float], threshold: float, same_input: float, floor: float
+) -> Score:
+    """Cluster the group's candidates at these thresholds (``probs``: the candidate pairs' scores
+    under ``weights``) and score the items against the gold."""
     ev = group.evidence
     scores = {
         (i, j): 1.0 if near_verbatim(ev.candidates[i].text, ev.candidates[j].text) else p
@@ -231,6 +253,7 @@ def evaluate(group: Group, probs: list[float], threshold: float, same_input: flo
         lines=ev.lines,
         one_slot=frozenset(ev.identity),
         parents=ev.parents,
+        rescore=rescorer(group, weights),
     )
     units: list[tuple[str, list[str]]] = []
     for cluster in found:
@@ -265,7 +288,9 @@ def objective(group: Group, score: Score) -> float:
     return score.f1 - LOST_WEIGHT * score.lost / len(group.labelled)
 
 
-def choose_thresholds(groups: list[Group], probs: list[list[float]]) -> tuple[float, float, float, float]:
+def choose_thresholds(
+    groups: list[Group], weights: list[float], probs: list[list[float]]
+) -> tuple[float, float, float, float]:
     """The (threshold, same-input threshold, floor) with the best mean objective over
     ``groups`` (F1 less LOST_WEIGHT per lost item per labelled item), and that objective; ties go
     to the higher floor, then the higher thresholds (fewer merges)."""
@@ -276,7 +301,7 @@ def choose_thresholds(groups: list[Group], probs: list[list[float]]) -> tuple[fl
                 if same_input < threshold or floor < threshold:
                     continue
                 scores = [
-                    objective(g, evaluate(g, p, threshold, same_input, floor))
+                    objective(g, evaluate(g, weights, p, threshold, same_input, floor))
                     for g, p in zip(groups, probs, strict=True)
                 ]
                 mean = sum(scores) / len(groups)
@@ -325,8 +350,10 @@ def main() -> int:
     for held in groups:
         rest = [g for g in groups if g is not held]
         weights = fit(*training(rest))
-        threshold, same_input, floor, _ = choose_thresholds(rest, [probabilities(weights, g.rows) for g in rest])
-        score = evaluate(held, probabilities(weights, held.rows), threshold, same_input, floor)
+        threshold, same_input, floor, _ = choose_thresholds(
+            rest, weights, [probabilities(weights, g.rows) for g in rest]
+        )
+        score = evaluate(held, weights, probabilities(weights, held.rows), threshold, same_input, floor)
         logo[held.name] = {
             "threshold": threshold,
             "same_input_threshold": same_input,
@@ -344,10 +371,10 @@ def main() -> int:
     print(f"  mean F1 {mean:.3f}")
     weights = fit(*training(groups))
     probs = [probabilities(weights, g.rows) for g in groups]
-    threshold, same_input, floor, _ = choose_thresholds(groups, probs)
+    threshold, same_input, floor, _ = choose_thresholds(groups, weights, probs)
     print(f"\nall groups: threshold {threshold}, same-input threshold {same_input}, floor {floor}")
     for g, p in zip(groups, probs, strict=True):
-        s = evaluate(g, p, threshold, same_input, floor)
+        s = evaluate(g, weights, p, threshold, same_input, floor)
         print(f"  {g.name:12s} precision {s.precision:.3f}  recall {s.recall:.3f}  F1 {s.f1:.3f}  lost {s.lost}")
     print("\nweights:")
     for name, w in sorted(zip(FEATURES, weights, strict=True), key=lambda x: -abs(x[1])):

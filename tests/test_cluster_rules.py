@@ -4,6 +4,8 @@ one head noun, diagrams and filled-in templates, and the section alignment's tit
 
 from __future__ import annotations
 
+from typing import Any
+
 from agentmerge import cluster, consolidate, text
 from agentmerge.consolidate import Consolidation
 from agentmerge.model import Agent
@@ -430,7 +432,7 @@ def _candidates(*texts: str) -> list[cluster.Candidate]:
     return [cluster.Candidate(frozenset({n}), text, "bullet", "guidance") for n, text in enumerate(texts)]
 
 
-def _settle(texts: list[str], scores: dict[tuple[int, int], float], **options: int) -> list[cluster.ItemCluster]:
+def _settle(texts: list[str], scores: dict[tuple[int, int], float], **options: Any) -> list[cluster.ItemCluster]:
     return cluster.cluster_items(
         _candidates(*texts),
         scores,
@@ -455,6 +457,43 @@ def test_the_wording_every_member_folds_into_is_kept() -> None:
     found = _settle(PLAIN_AND_TWO_DETAILED, {(0, 1): 0.7, (0, 2): 0.6, (1, 2): 0.35})
     assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 0)]
     assert found[0].confidence == (1.0, 0.7, 0.6)
+
+
+SANITIZE = [
+    "Validate and sanitize all user input",
+    "Validate and sanitize all user input, and escape everything you output",
+    "**Distrust external input:** treat it as hostile; validate and sanitize it first",
+]
+
+
+def test_a_pair_outside_the_candidates_is_scored_when_two_clusters_meet() -> None:
+    """The two longer wordings were never a candidate pair (blocking found no rare word they
+    share). Read as 0, that pair pulls the average below the threshold and the third wording
+    stays apart; scored when the clusters meet, it joins, and the pair is scored once."""
+    scores = {(0, 1): 0.85, (0, 2): 0.55}
+    asked: list[tuple[int, int]] = []
+
+    def rescore(i: int, j: int) -> float:
+        asked.append((i, j))
+        return 0.6
+
+    assert [c.members for c in _settle(SANITIZE, scores)] == [(0, 1), (2,)]
+    found = _settle(SANITIZE, scores, rescore=rescore)
+    assert [c.members for c in found] == [(0, 1, 2)]
+    assert asked == [(1, 2)]
+
+
+def test_a_pair_scored_outside_the_candidates_meets_the_rules() -> None:
+    """A rule refuses a pair whether or not it was a candidate: the plain wording matches both,
+    but "Zod" and "Joi" in one wording are two instructions (``another name``), so the second
+    tool's wording never joins through the plain one."""
+    texts = [
+        "Validate every request body",
+        "Validate request bodies with Zod schemas",
+        "Validate request bodies with Joi schemas",
+    ]
+    found = _settle(texts, {(0, 1): 0.8, (0, 2): 0.7}, rescore=lambda i, j: 0.9)
+    assert [c.members for c in found] == [(0, 1), (2,)]
 
 
 def test_a_preferred_input_keeps_its_wording_and_what_does_not_fold_stays() -> None:

@@ -61,6 +61,26 @@ def test_the_bound_changes_no_score_of_a_pair_it_keeps(monkeypatch: pytest.Monke
     assert bounded == {pair: every[pair] for pair in bounded}
 
 
+def test_a_pair_outside_the_candidates_scores_as_with_every_pair_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clustering asks for pairs blocking left out; whether each item is the other's closest
+    is then read over the other's whole input, so the score is the one every pair measured gives.
+    Read against the candidates alone, an item that blocking kept from every item of the other
+    input looked like each one's best counterpart there."""
+    items = views(4, 70)
+    every_pair = [(i, j) for i in range(len(items)) for j in range(i + 1, len(items))]
+    every = PairScorer(items).scores(every_pair)
+    blocked = PairScorer._blocked_pairs
+    with monkeypatch.context() as patched:
+        # Item 0 (input 0) shares no rare word with any item of input 1.
+        kept_apart = {(0, j) for j, item in enumerate(items) if item.source == 1}
+        patched.setattr(PairScorer, "_blocked_pairs", lambda self: blocked(self) - kept_apart)
+        bounded = PairScorer(items)
+        kept = set(bounded.scores())
+    outside = [pair for pair in every_pair if pair not in kept and items[pair[0]].source != items[pair[1]].source]
+    assert [j for i, j in outside if i == 0] == [j for j, item in enumerate(items) if item.source == 1]
+    assert {pair: bounded.score(*pair) for pair in outside} == {pair: every[pair] for pair in outside}
+
+
 def test_a_small_merge_keeps_every_blocked_pair(monkeypatch: pytest.MonkeyPatch) -> None:
     items = views(3, 4)
     assert PairScorer(items).candidates() == unbounded(items, monkeypatch)
