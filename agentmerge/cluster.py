@@ -798,9 +798,10 @@ def cluster_items(
     outside them is read (two clusters' every pair weighed, a wording measured against the kept
     one) ``rescore`` scores it, once; without it such a pair scores 0. Candidate pairs are
     blocked on shared rare words, so two wordings of one instruction can meet only through a
-    third item: "Validate and sanitize all user inputs" joins both "Validate and sanitize all
-    user input. Escape output ..." and "**Never Trust User Input:** ... validation and
-    sanitization", and the two longer ones share no rare word, yet score well together.
+    third item: "Validate and sanitize all user input" matches both "Validate and sanitize all
+    user input, and escape everything you output" and "**Distrust external input:** treat it as
+    hostile; validate and sanitize it first", and the two longer ones, which share no rare word,
+    still score well together.
 
     ``apart`` holds pairs (i < j) that never share a cluster: an item and one nested in it (the
     nested one details it; folding one into the other would lose the detail or the summary).

@@ -534,7 +534,14 @@ class PairScorer:
             if not self._inputs:
                 for k, view in enumerate(self.views):
                     self._inputs.setdefault(view.source, []).append(k)
-            values = sorted((self._close(i, k)[5] for k in self._inputs[source] if k != i), reverse=True)
+            # Measured here and not kept: the table holds the pairs that are scored.
+            profiles, table = self.profiles, self._closeness
+            values = [
+                (table.get((min(i, k), max(i, k))) or _measure(profiles[i], profiles[k]))[5]
+                for k in self._inputs[source]
+                if k != i
+            ]
+            values.sort(reverse=True)
             values += [0.0, 0.0]
             found = self._whole[key] = (values[0], values[1])
         return found
