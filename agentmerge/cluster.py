@@ -790,13 +790,15 @@ def cluster_items(
     apart: frozenset[tuple[int, int]] = frozenset(),
     one_slot: frozenset[int] = frozenset(),
     parents: Sequence[int] = (),
-    rescore: Callable[[int, int], float] | None = None,
+    rescore: Callable[[int, int], float | None] | None = None,
 ) -> list[ItemCluster]:
     """Cluster ``candidates`` on their pair ``scores`` (probabilities, keyed (i, j) with i < j).
 
     ``scores`` holds the candidate pairs, the only ones ranked to join clusters. Where a pair
     outside them is read (two clusters' every pair weighed, a wording measured against the kept
-    one) ``rescore`` scores it, once; without it such a pair scores 0. Candidate pairs are
+    one) ``rescore`` scores it, once (None: the caller keeps the two apart, as ``apart`` would);
+    without it such a pair scores 0. Such a pair meets the same rules as the ranked ones (ITEM_RULES,
+    the parents' scopes) and, refused, keeps the clusters apart. Candidate pairs are
     blocked on shared rare words, so two wordings of one instruction can meet only through a
     third item: "Validate and sanitize all user input" matches both "Validate and sanitize all
     user input, and escape everything you output" and "**Distrust external input:** treat it as
@@ -830,8 +832,14 @@ def cluster_items(
     ranked = []
     refused = set(apart)
     ranks = scores.items()
+    scopes = _Scopes(parents, candidates, thresholds)
     if rescore is not None:
-        scores = _Rescored(scores, rescore, candidates, thresholds, refused)
+
+        def refuses(i: int, j: int, score: float) -> bool:
+            vetoed = _item_vetoes(candidates[i], candidates[j], score, thresholds) not in (None, "threshold")
+            return vetoed or scopes.apart(i, j, scores)
+
+        scores = _Rescored(scores, rescore, refuses, refused)
     for (i, j), score in ranks:
         if (i, j) in apart:
             continue
@@ -840,7 +848,7 @@ def cluster_items(
             ranked.append((-score, i, j))
         elif rule != "threshold":
             refused.add((i, j))
-    ranked = _keep_scopes(ranked, refused, parents, candidates, scores, thresholds)
+    ranked = _keep_scopes(ranked, refused, scopes, scores)
     ranked.sort()
     parent = list(range(len(candidates)))
     members = [[i] for i in range(len(candidates))]
@@ -892,21 +900,20 @@ def _linked(
 
 
 class _Rescored(Mapping[tuple[int, int], float]):
-    """``scores``, and any other pair scored by ``rescore`` when first asked for; such a pair that
-    an ITEM_RULES rule other than the threshold keeps apart joins ``refused`` (``cluster_items``)."""
+    """``scores``, and any other pair scored by ``rescore`` when first asked for; such a pair the
+    caller keeps apart (``rescore`` gives None, scored 0) or that ``refuses`` joins ``refused``
+    (``cluster_items``)."""
 
     def __init__(
         self,
         scores: Mapping[tuple[int, int], float],
-        rescore: Callable[[int, int], float],
-        candidates: Sequence[Candidate],
-        thresholds: tuple[float, float],
+        rescore: Callable[[int, int], float | None],
+        refuses: Callable[[int, int, float], bool],
         refused: set[tuple[int, int]],
     ) -> None:
         self._scores = scores
         self._rescore = rescore
-        self._candidates = candidates
-        self._thresholds = thresholds
+        self._refuses = refuses
         self._refused = refused
         self._more: dict[tuple[int, int], float] = {}
 
@@ -915,9 +922,9 @@ class _Rescored(Mapping[tuple[int, int], float]):
         if found is None:
             found = self._more.get(pair)
             if found is None:
-                found = self._more[pair] = self._rescore(*pair)
-                a, b = self._candidates[pair[0]], self._candidates[pair[1]]
-                if _item_vetoes(a, b, found, self._thresholds) not in (None, "threshold"):
+                scored = self._rescore(*pair)
+                found = self._more[pair] = 0.0 if scored is None else scored
+                if scored is None or self._refuses(pair[0], pair[1], found):
                     self._refused.add(pair)
         return found
 
@@ -951,32 +958,46 @@ def says_otherwise(a: Candidate, b: Candidate, score: float, thresholds: tuple[f
     return any(rule.vetoes(a, b, score, thresholds) for rule in _SCOPING)
 
 
+class _Scopes:
+    """Whether two candidates are nested in parents that a SCOPING_RULES rule keeps apart, each
+    pair of parents asked once (``cluster_items``)."""
+
+    def __init__(
+        self, parents: Sequence[int], candidates: Sequence[Candidate], thresholds: tuple[float, float]
+    ) -> None:
+        self._parents = parents
+        self._candidates = candidates
+        self._thresholds = thresholds
+        self._asked: dict[tuple[int, int], bool] = {}
+
+    def apart(self, i: int, j: int, scores: Mapping[tuple[int, int], float]) -> bool:
+        if not self._parents:
+            return False
+        first, second = self._parents[i], self._parents[j]
+        if first < 0 or second < 0 or first == second:
+            return False
+        pair = (first, second) if first < second else (second, first)
+        found = self._asked.get(pair)
+        if found is None:
+            a, b = self._candidates[pair[0]], self._candidates[pair[1]]
+            found = self._asked[pair] = says_otherwise(a, b, scores.get(pair, 0.0), self._thresholds)
+        return found
+
+
 def _keep_scopes(
     ranked: list[tuple[float, int, int]],
     refused: set[tuple[int, int]],
-    parents: Sequence[int],
-    candidates: Sequence[Candidate],
+    scopes: _Scopes,
     scores: Mapping[tuple[int, int], float],
-    thresholds: tuple[float, float],
 ) -> list[tuple[float, int, int]]:
     """``ranked`` without the pairs nested in two parents that a SCOPING_RULES rule keeps apart,
-    which join ``refused``; each pair of parents is asked once."""
-    if not parents:
-        return ranked
-    apart: dict[tuple[int, int], bool] = {}
+    which join ``refused``."""
     kept = []
     for entry in ranked:
-        first, second = parents[entry[1]], parents[entry[2]]
-        if first >= 0 and second >= 0 and first != second:
-            pair = (first, second) if first < second else (second, first)
-            if pair not in apart:
-                apart[pair] = says_otherwise(
-                    candidates[pair[0]], candidates[pair[1]], scores.get(pair, 0.0), thresholds
-                )
-            if apart[pair]:
-                refused.add((entry[1], entry[2]))
-                continue
-        kept.append(entry)
+        if scopes.apart(entry[1], entry[2], scores):
+            refused.add((entry[1], entry[2]))
+        else:
+            kept.append(entry)
     return kept
 
 

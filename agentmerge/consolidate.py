@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -485,20 +485,23 @@ class _Consolidator:
             found = self._title_chains[home] = "\n".join(reversed(titles))
         return found
 
-    def _sections_apart(self, bags: list[list[int]], pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
-        """Pairs of bags whose sections' titles pick two alternatives of one choice ("Frontend
-        changes", "Backend changes"): each heading scopes what its items say."""
+    def _sections_apart(self, bags: list[list[int]]) -> Callable[[int, int], bool]:
+        """Whether two bags sit in sections whose titles pick two alternatives of one choice
+        ("Frontend changes", "Backend changes"): each heading scopes what its items say. Each
+        pair of titles is asked once."""
         titles = [self._titles(self.items[bag[0]].home) for bag in bags]
-        apart: dict[tuple[str, str], bool] = {}
-        found = set()
-        for i, j in pairs:
+        asked: dict[tuple[str, str], bool] = {}
+
+        def apart(i: int, j: int) -> bool:
             key = (titles[i], titles[j])
-            if key[0] != key[1]:
-                if key not in apart:
-                    apart[key] = other_choice(*key) is not None
-                if apart[key]:
-                    found.add((i, j))
-        return found
+            if key[0] == key[1]:
+                return False
+            found = asked.get(key)
+            if found is None:
+                found = asked[key] = other_choice(*key) is not None
+            return found
+
+        return apart
 
     def parent_bags(self, bags: list[list[int]]) -> list[int]:
         """For each bag, the bag its items are nested in (-1 for none); one per bag, since a bag's
@@ -535,12 +538,17 @@ class _Consolidator:
                     scores[(a, b)] = 1.0
         lines = [self.items[bag[0]].item.line for bag in bags]
         threshold = self.threshold
+        sections_apart = self._sections_apart(bags)
+
+        def rescore(i: int, j: int) -> float | None:
+            return None if sections_apart(i, j) else scorer.score(i, j)
+
         settle = {
             "same_input_threshold": max(threshold, self.model.same_input_threshold),
             "lines": lines,
-            "apart": self._nested_pairs(bags) | self._sections_apart(bags, scores),
+            "apart": self._nested_pairs(bags) | {pair for pair in scores if sections_apart(*pair)},
             "parents": self.parent_bags(bags),
-            "rescore": scorer.score,
+            "rescore": rescore,
         }
         anchors = cluster_items(
             candidates,

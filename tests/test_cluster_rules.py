@@ -496,6 +496,37 @@ def test_a_pair_scored_outside_the_candidates_meets_the_rules() -> None:
     assert [c.members for c in found] == [(0, 1), (2,)]
 
 
+def test_a_pair_scored_outside_the_candidates_keeps_its_parents_scopes() -> None:
+    """Two items nested in parents that pick two alternatives of one choice are two
+    instructions however they score, whether or not they were a candidate pair; the caller's
+    own reasons (``rescore`` gives None) keep a pair apart the same way."""
+    candidates = [
+        cluster.Candidate(frozenset({0}), "**Frontend changes**:", "bullet", "guidance"),
+        cluster.Candidate(frozenset({1}), "**Backend changes**:", "bullet", "guidance"),
+        cluster.Candidate(frozenset({0}), "Run the linter on changed files", "bullet", "guidance"),
+        cluster.Candidate(frozenset({1}), "Run the linter over every changed file", "bullet", "guidance"),
+        cluster.Candidate(frozenset({2}), "Lint the files you changed", "bullet", "guidance"),
+    ]
+
+    def members(rescore: Any, parents: list[int]) -> list[tuple[int, ...]]:
+        found = cluster.cluster_items(
+            candidates,
+            {(2, 4): 0.8, (3, 4): 0.7},
+            threshold=0.3,
+            same_input_threshold=0.5,
+            floor=0.5,
+            lines=[1, 1, 2, 2, 1],
+            parents=parents,
+            rescore=rescore,
+        )
+        return [c.members for c in found]
+
+    scoped, unscoped = [-1, -1, 0, 1, -1], [-1] * 5
+    assert members(lambda i, j: 0.9, scoped) == [(0,), (1,), (2, 4), (3,)]
+    assert members(lambda i, j: 0.9, unscoped) == [(0,), (1,), (2, 3, 4)]
+    assert members(lambda i, j: None, unscoped) == [(0,), (1,), (2, 4), (3,)]
+
+
 def test_a_preferred_input_keeps_its_wording_and_what_does_not_fold_stays() -> None:
     found = _settle(PLAIN_AND_TWO_DETAILED, {(0, 1): 0.7, (0, 2): 0.6, (1, 2): 0.35}, preferred=1)
     assert [(c.members, c.kept) for c in found] == [((0, 1), 1), ((2,), 2)]
