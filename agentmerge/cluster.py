@@ -894,9 +894,7 @@ def _linked(
     if refused and any(pair in refused for pair in cross):
         return False
     total = math.fsum(scores.get(pair, 0.0) for pair in cross)
-    if total / (len(left) * len(right)) < threshold:
-        return False
-    return not isinstance(scores, _Rescored) or not any(pair in refused for pair in cross)
+    return total / (len(left) * len(right)) >= threshold and not any(pair in refused for pair in cross)
 
 
 class _Rescored(Mapping[tuple[int, int], float]):
