@@ -623,13 +623,15 @@ _PERIOD_AFTER_RE = re.compile(
 @lru_cache(maxsize=65536)
 def names(text: str) -> frozenset[str]:
     """The words of an instruction written as identifiers, casefolded: ``snake_case``,
-    ``camelCase``, ``OpenAPI``, ``line_profiler`` (a convention, tool or symbol named, for which no
-    other word stands). Two wordings that each name something the other does not ("Use snake_case
-    for JSON fields", "Use camelCase for JSON fields") say different things, however alike."""
+    ``camelCase``, ``OpenAPI``, ``line_profiler``, and letters then a digit (``G1GC``, ``EC2``,
+    ``OAuth2``, ``p95``): a convention, tool, version or symbol named, for which no other word
+    stands. Two wordings that each name something the other does not ("Use snake_case for JSON
+    fields", "Use camelCase for JSON fields"; "G1GC or ZGC" and "G1, ZGC or Parallel GC") say
+    different things, however alike."""
     return frozenset(name.casefold() for name in _IDENTIFIER_RE.findall(normalize(text)))
 
 
-_IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]\w*[a-z][A-Z]\w*|_*[A-Za-z]\w*_\w*[A-Za-z0-9])\b")
+_IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]\w*[a-z][A-Z]\w*|_*[A-Za-z]\w*_\w*[A-Za-z0-9]|[A-Za-z]+\d\w*)\b")
 
 
 def choose_wording(texts: Sequence[str], sources: Sequence[int], lines: Sequence[int], preferred: int = -1) -> int:

@@ -774,3 +774,24 @@ def test_wordings_that_name_different_things_are_not_folded(tmp_path: Path) -> N
     code, out, err = run_cli("consolidate", str(a), str(b))
     assert code == 0, err
     assert "- Use snake_case for JSON field names.\n" in out and "- Use camelCase for JSON field names.\n" in out
+
+
+def test_names_with_a_digit_are_names(tmp_path: Path) -> None:
+    """A word of letters then a digit (a product, version or setting: ``G1GC``, ``EC2``, ``p95``)
+    is named as an identifier is: a wording naming ``G1`` and Parallel GC does not fold into one
+    naming ``G1GC`` and ZGC, while a wording naming none of them still folds into either."""
+    from agentmerge.cluster import carries, names
+
+    assert names("Run it on EC2 behind OAuth2; watch p95, not v1 or 2FA") == {"ec2", "oauth2", "p95", "v1"}
+    kept = "**Garbage collection**: pick G1GC or ZGC by heap size and pause goals"
+    assert not carries(kept, "Garbage collection tuning (G1, ZGC, Parallel GC) by heap size")
+    assert carries(kept, "Tune garbage collection by heap size and pause goals")
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text(f"---\nname: jvm\ndescription: JVM tuning.\n---\n\n- {kept}\n", encoding="utf-8")
+    b.write_text(
+        "---\nname: jvm\ndescription: JVM tuning.\n---\n\n- Garbage collection tuning (G1, ZGC, Parallel GC) by heap size\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli("consolidate", str(a), str(b))
+    assert code == 0, err
+    assert f"- {kept}\n" in out and "- Garbage collection tuning (G1, ZGC, Parallel GC) by heap size\n" in out
