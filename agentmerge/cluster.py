@@ -1122,14 +1122,71 @@ def _fold(
 def carries(kept: str, text: str, *, every_sentence: bool = True) -> bool:
     """The lossless rule's test of content: whether the wording ``kept`` carries all that ``text``
     pins down (its numbers and code spans, ``specifics``), names nothing in place of what
-    ``text`` names (``names``) and, unless ``every_sentence`` is false, has something of each of
-    its sentences (``sentences_kept``): only then may ``text`` fold into it."""
+    ``text`` names (``names``), mentions every name ``text`` lists (``enumerated_names``) and,
+    unless ``every_sentence`` is false, has something of each of its sentences
+    (``sentences_kept``): only then may ``text`` fold into it."""
     if not specifics(text) <= specifics(kept):
         return False
     left, right = names(text), names(kept)
     if left - right and right - left:
         return False
+    if _lists_more(text, kept):
+        return False
     return not every_sentence or sentences_kept(kept, text)
+
+
+ENUMERATION_LEAST = 3
+"""Fewest names in a row that ``enumerated_names`` reads as a list of names."""
+
+_CLAUSE_END_RE = re.compile(r"[.:;!?](?:\s|$)")
+_LIST_SEPARATOR_RE = re.compile(r"\s*(?:[,;/()]|\band\b|\bor\b)\s*")
+_NOT_NAME_RE = re.compile(r"(?:[^\w.+#]|\.(?!\w))+")
+
+
+@lru_cache(maxsize=8192)
+def enumerated_names(text: str) -> frozenset[str]:
+    """The names ``text`` lists after any lead-in label, casefolded: runs of ENUMERATION_LEAST or
+    more list elements (parted by commas, slashes, parentheses, "and", "or") of at most three
+    words, every word capitalised or holding a digit ("Kong, Traefik, Envoy, AWS API Gateway").
+    A clause's first word before more words, capitalised and otherwise in lower case, is so by
+    grammar, not as a name, and is not read ("Prioritize Web Vitals (LCP, CLS, FID)" lists Web
+    Vitals, LCP, CLS and FID; "WCAG AA (4.5:1) or AAA (7:1)" lists WCAG AA)."""
+    plain = normalize(label_body(text) if lead_label(text) is not None else text)
+    found: set[str] = set()
+    for clause in _CLAUSE_END_RE.split(plain):
+        run: list[str] = []
+        for n, part in enumerate(_LIST_SEPARATOR_RE.split(clause)):
+            words = part.split()
+            if n == 0 and len(words) > 1 and words[0][1:].islower():
+                words = words[1:]
+            if not words:
+                continue
+            if len(words) <= 3 and all(w[0].isupper() or any(c.isdigit() for c in w) for w in words):
+                run.append(_NOT_NAME_RE.sub(" ", " ".join(words).casefold()).strip())
+                continue
+            if len(run) >= ENUMERATION_LEAST:
+                found.update(run)
+            run = []
+        if len(run) >= ENUMERATION_LEAST:
+            found.update(run)
+    return frozenset(found)
+
+
+def _lists_more(text: str, kept: str) -> bool:
+    """Whether ``text`` lists a name (``enumerated_names``) that ``kept`` never mentions, as a word
+    or its plural: "**Gateways**: Kong, Traefik, Envoy" folded into "Use Kong or Traefik as the
+    gateway" would lose Envoy."""
+    listed = enumerated_names(text)
+    if not listed:
+        return False
+    said = _mentions(kept)
+    return any(f" {name} " not in said and f" {name}s " not in said and f" {name}es " not in said for name in listed)
+
+
+def _mentions(text: str) -> str:
+    """``text`` case-folded with runs of characters that are no part of a name as one space,
+    padded: a name is mentioned when " name " is in it."""
+    return f" {_NOT_NAME_RE.sub(' ', normalize(text).casefold()).strip()} "
 
 
 def sentences_kept(kept: str, text: str) -> bool:

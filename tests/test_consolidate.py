@@ -788,10 +788,52 @@ def test_names_with_a_digit_are_names(tmp_path: Path) -> None:
     assert carries(kept, "Tune garbage collection by heap size and pause goals")
     a, b = tmp_path / "a.md", tmp_path / "b.md"
     a.write_text(f"---\nname: jvm\ndescription: JVM tuning.\n---\n\n- {kept}\n", encoding="utf-8")
-    b.write_text(
-        "---\nname: jvm\ndescription: JVM tuning.\n---\n\n- Garbage collection tuning (G1, ZGC, Parallel GC) by heap size\n",
-        encoding="utf-8",
-    )
+    folded = "Garbage collection tuning (G1, ZGC, Parallel GC) by heap size"
+    b.write_text(f"---\nname: jvm\ndescription: JVM tuning.\n---\n\n- {folded}\n", encoding="utf-8")
     code, out, err = run_cli("consolidate", str(a), str(b))
     assert code == 0, err
-    assert f"- {kept}\n" in out and "- Garbage collection tuning (G1, ZGC, Parallel GC) by heap size\n" in out
+    assert f"- {kept}\n" in out and f"- {folded}\n" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "listed"),
+    [
+        ("**API gateways**: Kong, Traefik, Envoy", {"kong", "traefik", "envoy"}),
+        ("Prioritize Web Vitals (LCP, CLS, FID).", {"web vitals", "lcp", "cls", "fid"}),
+        ("Runtimes: Node.js, Deno and Bun.", {"node.js", "deno", "bun"}),
+        ("Contrast: WCAG AA (4.5:1) or AAA (7:1)", {"wcag aa", "4.5 1", "aaa", "7 1"}),
+        ("Use Kong or Traefik as the gateway", set()),
+        ("Lint with ruff, mypy and pytest", set()),
+        ("Kong, Traefik and Envoy are all gateways we run", set()),
+    ],
+)
+def test_enumerated_names(text: str, listed: set[str]) -> None:
+    """Three or more capitalised names in a row are a list of names; a clause's first word is not
+    one of them, and fewer names, or words in lower case, are no list."""
+    from agentmerge.cluster import enumerated_names
+
+    assert enumerated_names(text) == listed
+
+
+def test_a_list_of_names_folds_only_into_a_wording_that_mentions_them_all(tmp_path: Path) -> None:
+    """Two lists of gateways that each name one the other does not stay two items (folding either
+    would drop a gateway); a wording naming only two of them folds into a list that has both."""
+    from agentmerge.cluster import carries
+
+    assert not carries("Use Kong or Traefik as the gateway", "**API gateways**: Kong, Traefik, Envoy")
+    assert carries("**API gateways**: Kong, Traefik, Envoy", "Use Kong or Traefik as the gateway")
+    assert carries("**Type classes**: functors, monads and applicatives", "Type classes: Functor, Monad, Applicative")
+    paths = []
+    for n, listed in enumerate(("Kong, Traefik, Envoy", "Kong, Traefik, Tyk", "Kong or Traefik")):
+        path = tmp_path / f"{n}.md"
+        path.write_text(
+            f"---\nname: edge\ndescription: Edge services.\n---\n\n- **API gateways**: {listed}\n", encoding="utf-8"
+        )
+        paths.append(str(path))
+    code, out, err = run_cli("consolidate", *paths)
+    assert code == 0, err
+    body = out.split("---\n", 2)[2]
+    assert body.strip().splitlines() == [
+        "- **API gateways**: Kong, Traefik, Envoy",
+        "- **API gateways**: Kong, Traefik, Tyk",
+    ]
