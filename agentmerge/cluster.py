@@ -1147,7 +1147,8 @@ _NOT_NAME_RE = re.compile(r"(?:[^\w.+#]|\.(?!\w))+")
 def enumerated_names(text: str) -> frozenset[str]:
     """The names ``text`` lists after any lead-in label, casefolded: runs of ENUMERATION_LEAST or
     more list elements (parted by commas, slashes, parentheses, "and", "or") of at most three
-    words, every word capitalised or holding a digit ("Kong, Traefik, Envoy, AWS API Gateway").
+    words, every word capitalised, holding a digit or "&" ("Kong, Traefik, Envoy, AWS API Gateway";
+    "Optuna, Hyperopt, Weights & Biases").
     A clause's first word before more words, capitalised and otherwise in lower case, is so by
     grammar, not as a name, and is not read ("Prioritize Web Vitals (LCP, CLS, FID)" lists Web
     Vitals, LCP, CLS and FID; "WCAG AA (4.5:1) or AAA (7:1)" lists WCAG AA)."""
@@ -1161,7 +1162,7 @@ def enumerated_names(text: str) -> frozenset[str]:
                 words = words[1:]
             if not words:
                 continue
-            if len(words) <= 3 and all(w[0].isupper() or any(c.isdigit() for c in w) for w in words):
+            if len(words) <= 3 and all(w == "&" or w[0].isupper() or any(c.isdigit() for c in w) for w in words):
                 run.append(_NOT_NAME_RE.sub(" ", " ".join(words).casefold()).strip())
                 continue
             if len(run) >= ENUMERATION_LEAST:

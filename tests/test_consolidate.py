@@ -801,6 +801,7 @@ def test_names_with_a_digit_are_names(tmp_path: Path) -> None:
         ("**API gateways**: Kong, Traefik, Envoy", {"kong", "traefik", "envoy"}),
         ("Prioritize Web Vitals (LCP, CLS, FID).", {"web vitals", "lcp", "cls", "fid"}),
         ("Runtimes: Node.js, Deno and Bun.", {"node.js", "deno", "bun"}),
+        ("Hyperparameter search: Optuna, Hyperopt or Weights & Biases", {"optuna", "hyperopt", "weights biases"}),
         ("Contrast: WCAG AA (4.5:1) or AAA (7:1)", {"wcag aa", "4.5 1", "aaa", "7 1"}),
         ("Use Kong or Traefik as the gateway", set()),
         ("Lint with ruff, mypy and pytest", set()),
