@@ -1122,17 +1122,15 @@ def _fold(
 def carries(kept: str, text: str, *, every_sentence: bool = True) -> bool:
     """The lossless rule's test of content: whether the wording ``kept`` carries all that ``text``
     pins down (its numbers and code spans, ``specifics``), names nothing in place of what
-    ``text`` names (``names``), mentions every name ``text`` lists (``enumerated_names``) and,
-    unless ``every_sentence`` is false, has something of each of its sentences
-    (``sentences_kept``): only then may ``text`` fold into it."""
+    ``text`` names (``names``) and, unless ``every_sentence`` is false (one slot, such as each
+    input's identity), mentions every name ``text`` lists (``enumerated_names``) and has something
+    of each of its sentences (``sentences_kept``): only then may ``text`` fold into it."""
     if not specifics(text) <= specifics(kept):
         return False
     left, right = names(text), names(kept)
     if left - right and right - left:
         return False
-    if _lists_more(text, kept):
-        return False
-    return not every_sentence or sentences_kept(kept, text)
+    return not every_sentence or (not _lists_more(text, kept) and sentences_kept(kept, text))
 
 
 ENUMERATION_LEAST = 3

@@ -838,3 +838,20 @@ def test_a_list_of_names_folds_only_into_a_wording_that_mentions_them_all(tmp_pa
         "- **API gateways**: Kong, Traefik, Envoy",
         "- **API gateways**: Kong, Traefik, Tyk",
     ]
+
+
+def test_identities_listing_different_names_are_still_one_slot(tmp_path: Path) -> None:
+    """Each input's "You are ..." is one slot whatever else it says: two identities that list
+    different frameworks give one identity paragraph, as two that differ in any other words do."""
+    paths = []
+    for n, listed in enumerate(("Flask and FastAPI", "Celery and Redis")):
+        path = tmp_path / f"{n}.md"
+        path.write_text(
+            f"---\nname: py\ndescription: Python work.\n---\n\nYou are an expert in Python, Django, {listed}.\n\n"
+            "- Write tests first\n",
+            encoding="utf-8",
+        )
+        paths.append(str(path))
+    code, out, err = run_cli("consolidate", *paths)
+    assert code == 0, err
+    assert out.count("You are an expert") == 1
