@@ -778,7 +778,7 @@ def test_wordings_that_name_different_things_are_not_folded(tmp_path: Path) -> N
 
 def test_names_with_a_digit_are_names(tmp_path: Path) -> None:
     """A word of letters then a digit (a product, version or setting: ``G1GC``, ``EC2``, ``p95``)
-    is named as an identifier is: a wording naming ``G1`` and Parallel GC does not fold into one
+    is a name, as an identifier is: a wording naming ``G1`` and Parallel GC does not fold into one
     naming ``G1GC`` and ZGC, while a wording naming none of them still folds into either."""
     from agentmerge.cluster import carries, names
 
@@ -810,7 +810,8 @@ def test_names_with_a_digit_are_names(tmp_path: Path) -> None:
 )
 def test_enumerated_names(text: str, listed: set[str]) -> None:
     """Three or more capitalised names in a row are a list of names; a clause's first word is not
-    one of them, and fewer names, or words in lower case, are no list."""
+    one of them, and fewer names, or words in lower case, are no list. A list ends at the first
+    element that is not a name ("Envoy are all gateways we run"), so the last example lists two."""
     from agentmerge.cluster import enumerated_names
 
     assert enumerated_names(text) == listed
