@@ -1146,10 +1146,10 @@ def enumerated_names(text: str) -> frozenset[str]:
     """The names ``text`` lists after any lead-in label, casefolded: runs of ENUMERATION_LEAST or
     more list elements (parted by commas, slashes, parentheses, "and", "or") of at most three
     words, every word capitalised, holding a digit or "&" ("Kong, Traefik, Envoy, AWS API Gateway";
-    "Optuna, Hyperopt, Weights & Biases").
-    A clause's first word before more words, capitalised and otherwise in lower case, is so by
-    grammar, not as a name, and is not read ("Prioritize Web Vitals (LCP, CLS, FID)" lists Web
-    Vitals, LCP, CLS and FID; "WCAG AA (4.5:1) or AAA (7:1)" lists WCAG AA)."""
+    "Optuna, Hyperopt, Weights & Biases"). A clause's first word before more words, capitalised
+    and otherwise in lower case, is so by grammar, not as a name, and is not read ("Prioritize Web
+    Vitals (LCP, CLS, FID)" lists Web Vitals, LCP, CLS and FID; "WCAG AA (4.5:1) or AAA (7:1)"
+    lists WCAG AA)."""
     plain = normalize(label_body(text) if lead_label(text) is not None else text)
     found: set[str] = set()
     for clause in _CLAUSE_END_RE.split(plain):
@@ -1161,7 +1161,9 @@ def enumerated_names(text: str) -> frozenset[str]:
             if not words:
                 continue
             if len(words) <= 3 and all(w == "&" or w[0].isupper() or any(c.isdigit() for c in w) for w in words):
-                run.append(_NOT_NAME_RE.sub(" ", " ".join(words).casefold()).strip())
+                name = _NOT_NAME_RE.sub(" ", " ".join(words).casefold()).strip()
+                if name:
+                    run.append(name)
                 continue
             if len(run) >= ENUMERATION_LEAST:
                 found.update(run)

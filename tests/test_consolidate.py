@@ -806,6 +806,7 @@ def test_names_with_a_digit_are_names(tmp_path: Path) -> None:
         ("Use Kong or Traefik as the gateway", set()),
         ("Lint with ruff, mypy and pytest", set()),
         ("Kong, Traefik and Envoy are all gateways we run", set()),
+        ("Gateways: Kong, &, Traefik, Envoy", {"kong", "traefik", "envoy"}),
     ],
 )
 def test_enumerated_names(text: str, listed: set[str]) -> None:
