@@ -10,6 +10,7 @@ the inputs.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -1146,10 +1147,12 @@ def enumerated_names(text: str) -> frozenset[str]:
     """The names ``text`` lists after any lead-in label, casefolded: runs of ENUMERATION_LEAST or
     more list elements (parted by commas, slashes, parentheses, "and", "or") of at most three
     words, every word capitalised, holding a digit or "&" ("Kong, Traefik, Envoy, AWS API Gateway";
-    "Optuna, Hyperopt, Weights & Biases"). A clause's first word before more words, capitalised
-    and otherwise in lower case, is so by grammar, not as a name, and is not read ("Prioritize Web
-    Vitals (LCP, CLS, FID)" lists Web Vitals, LCP, CLS and FID; "WCAG AA (4.5:1) or AAA (7:1)"
-    lists WCAG AA)."""
+    "Optuna, Hyperopt, Weights & Biases"). In prose a list opens after other words and closes
+    before them: the name words that end the element before a run and open the one after it are
+    its first and last names ("tools like SonarQube, Checkmarx, and Veracode for scanning" lists
+    the three). A clause's first word before more words, capitalised and otherwise in lower case,
+    is so by grammar, not as a name, and is not read ("Prioritize Web Vitals (LCP, CLS, FID)"
+    lists Web Vitals, LCP, CLS and FID; "WCAG AA (4.5:1) or AAA (7:1)" lists WCAG AA)."""
     plain = normalize(label_body(text) if lead_label(text) is not None else text)
     found: set[str] = set()
     for clause in _CLAUSE_END_RE.split(plain):
@@ -1160,17 +1163,33 @@ def enumerated_names(text: str) -> frozenset[str]:
                 words = words[1:]
             if not words:
                 continue
-            if len(words) <= 3 and all(w == "&" or w[0].isupper() or any(c.isdigit() for c in w) for w in words):
-                name = _NOT_NAME_RE.sub(" ", " ".join(words).casefold()).strip()
-                if name:
-                    run.append(name)
+            if len(words) <= 3 and all(_name_word(w) for w in words):
+                run.extend(_name_of(words))
                 continue
+            # Prose around the list: its first name words close the run, its last ones open the next.
+            head = list(itertools.takewhile(_name_word, words))[:3]
+            if run and head:
+                run.extend(_name_of(head))
             if len(run) >= ENUMERATION_LEAST:
                 found.update(run)
-            run = []
+            tail = list(itertools.takewhile(_name_word, reversed(words)))[:3]
+            run = _name_of(tail[::-1])
         if len(run) >= ENUMERATION_LEAST:
             found.update(run)
     return frozenset(found)
+
+
+def _name_word(word: str) -> bool:
+    """Whether ``word`` may be part of a name (``enumerated_names``): capitalised, holding a digit,
+    or "&"."""
+    return word == "&" or word[0].isupper() or any(c.isdigit() for c in word)
+
+
+def _name_of(words: Sequence[str]) -> list[str]:
+    """The name ``words`` make, casefolded with runs of characters that are no part of a name as one
+    space; none when nothing is left (a lone "&")."""
+    name = _NOT_NAME_RE.sub(" ", " ".join(words).casefold()).strip()
+    return [name] if name else []
 
 
 def _lists_more(text: str, kept: str) -> bool:

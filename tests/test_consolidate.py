@@ -805,14 +805,16 @@ def test_names_with_a_digit_are_names(tmp_path: Path) -> None:
         ("Contrast: WCAG AA (4.5:1) or AAA (7:1)", {"wcag aa", "4.5 1", "aaa", "7 1"}),
         ("Use Kong or Traefik as the gateway", set()),
         ("Lint with ruff, mypy and pytest", set()),
-        ("Kong, Traefik and Envoy are all gateways we run", set()),
+        ("Kong, Traefik and Envoy are all gateways we run", {"kong", "traefik", "envoy"}),
+        ("Scan with tools like SonarQube, Checkmarx, and Veracode in CI", {"sonarqube", "checkmarx", "veracode"}),
+        ("Compare Kong with Traefik before choosing", set()),
         ("Gateways: Kong, &, Traefik, Envoy", {"kong", "traefik", "envoy"}),
     ],
 )
 def test_enumerated_names(text: str, listed: set[str]) -> None:
-    """Three or more capitalised names in a row are a list of names; a clause's first word is not
-    one of them, and fewer names, or words in lower case, are no list. A list ends at the first
-    element that is not a name ("Envoy are all gateways we run"), so the last example lists two."""
+    """Three or more capitalised names in a row are a list of names, in prose too (the words before
+    the first name and after the last are not part of it); a clause's first word is not one of
+    them, and fewer names, or words in lower case, are no list."""
     from agentmerge.cluster import enumerated_names
 
     assert enumerated_names(text) == listed
