@@ -1135,7 +1135,11 @@ def carries(kept: str, text: str, *, every_sentence: bool = True) -> bool:
 
 
 ENUMERATION_LEAST = 3
-"""Fewest names in a row that ``enumerated_names`` reads as a list of names."""
+"""Fewest names in a row that ``enumerated_names`` reads as a list of names. Two cost every
+labelled group but security recall (item F1 mean 0.682 to 0.663: the labels call many pairs one
+instruction where one wording names two things and the other one of them); four gives the same
+labelled figures as three and 34 more folds across the corpus by role, three-name lists folded
+into wordings that lack a name."""
 
 _CLAUSE_END_RE = re.compile(r"[.:;!?](?:\s|$)")
 _LIST_SEPARATOR_RE = re.compile(r"\s*(?:[,;/()]|\band\b|\bor\b)\s*")
