@@ -1151,12 +1151,12 @@ def enumerated_names(text: str) -> frozenset[str]:
     """The names ``text`` lists after any lead-in label, casefolded: runs of ENUMERATION_LEAST or
     more list elements (parted by commas, slashes, parentheses, "and", "or") of at most three
     words, every word capitalised, holding a digit or "&" ("Kong, Traefik, Envoy, AWS API Gateway";
-    "Optuna, Hyperopt, Weights & Biases"). In prose a list opens after other words and closes
+    "MLflow, Aim or Weights & Biases"). In prose a list opens after other words and closes
     before them: the name words that end the element before a run and open the one after it are
-    its first and last names ("tools like SonarQube, Checkmarx, and Veracode for scanning" lists
+    its first and last names ("scanners such as Semgrep, Snyk and Trivy before merging" lists
     the three). A clause's first word before more words, capitalised and otherwise in lower case,
-    is so by grammar, not as a name, and is not read ("Prioritize Web Vitals (LCP, CLS, FID)"
-    lists Web Vitals, LCP, CLS and FID; "WCAG AA (4.5:1) or AAA (7:1)" lists WCAG AA)."""
+    is so by grammar, not as a name, and is not read ("Measure Web Performance (LCP, INP, CLS)"
+    lists Web Performance, LCP, INP and CLS; "WCAG AA, WCAG AAA or APCA" lists WCAG AA)."""
     plain = normalize(label_body(text) if lead_label(text) is not None else text)
     found: set[str] = set()
     for clause in _CLAUSE_END_RE.split(plain):
