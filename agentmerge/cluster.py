@@ -465,7 +465,12 @@ def _plain_words(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=65536)
 def body_names(text: str) -> frozenset[str]:
     """What ``text`` names after its lead-in label (``capitalised``)."""
-    return capitalised(normalize(label_body(text) if lead_label(text) is not None else text))
+    return capitalised(_after_label(text))
+
+
+def _after_label(text: str) -> str:
+    """The normal form of ``text`` after its lead-in label, if it has one (``text.lead_label``)."""
+    return normalize(label_body(text) if lead_label(text) is not None else text)
 
 
 def capitalised(plain: str) -> frozenset[str]:
@@ -1157,7 +1162,7 @@ def enumerated_names(text: str) -> frozenset[str]:
     the three). A clause's first word before more words, capitalised and otherwise in lower case,
     is so by grammar, not as a name, and is not read ("Measure Web Performance (LCP, INP, CLS)"
     lists Web Performance, LCP, INP and CLS; "WCAG AA, WCAG AAA or APCA" lists WCAG AA)."""
-    plain = normalize(label_body(text) if lead_label(text) is not None else text)
+    plain = _after_label(text)
     found: set[str] = set()
     for clause in _CLAUSE_END_RE.split(plain):
         run: list[str] = []
@@ -1190,10 +1195,15 @@ def _name_word(word: str) -> bool:
 
 
 def _name_of(words: Sequence[str]) -> list[str]:
-    """The name ``words`` make, casefolded with runs of characters that are no part of a name as one
-    space; none when nothing is left (a lone "&")."""
-    name = _NOT_NAME_RE.sub(" ", " ".join(words).casefold()).strip()
+    """The name ``words`` make (``_name_form``); none when nothing is left (a lone "&")."""
+    name = _name_form(" ".join(words))
     return [name] if name else []
+
+
+def _name_form(text: str) -> str:
+    """``text`` case-folded with runs of characters that are no part of a name as one space: the
+    form in which a listed name and the wording that may mention it are compared."""
+    return _NOT_NAME_RE.sub(" ", text.casefold()).strip()
 
 
 def _lists_more(text: str, kept: str) -> bool:
@@ -1207,10 +1217,11 @@ def _lists_more(text: str, kept: str) -> bool:
     return any(f" {name} " not in said and f" {name}s " not in said and f" {name}es " not in said for name in listed)
 
 
+@lru_cache(maxsize=8192)
 def _mentions(text: str) -> str:
-    """``text`` case-folded with runs of characters that are no part of a name as one space,
-    padded: a name is mentioned when " name " is in it."""
-    return f" {_NOT_NAME_RE.sub(' ', normalize(text).casefold()).strip()} "
+    """``text`` in ``_name_form``, padded: a name is mentioned when " name " is in it. Cached: one
+    kept wording is asked of each member of its cluster."""
+    return f" {_name_form(normalize(text))} "
 
 
 def sentences_kept(kept: str, text: str) -> bool:
