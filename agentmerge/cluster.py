@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
@@ -799,6 +799,7 @@ def cluster_items(
     one_slot: frozenset[int] = frozenset(),
     parents: Sequence[int] = (),
     rescore: Callable[[int, int], float | None] | None = None,
+    subject: Container[str] | None = None,
 ) -> list[ItemCluster]:
     """Cluster ``candidates`` on their pair ``scores`` (probabilities, keyed (i, j) with i < j).
 
@@ -823,6 +824,8 @@ def cluster_items(
     "**Quality:**" and under "**Speed:**".
     ``one_slot`` holds candidates that are one slot whatever their words (each input's "You are
     ..." identity): one folds into another without every sentence being there (``carries``).
+    ``subject`` holds the names a fold may leave out (``Subject``; by default those of the
+    candidates' texts).
 
     Pairs are taken best first (ties by index). Two clusters join when the pair passes
     ITEM_RULES, no pair across them is refused by a rule other than the threshold (or is in
@@ -837,6 +840,7 @@ def cluster_items(
     their first member.
     """
     thresholds = (threshold, same_input_threshold)
+    common = Subject(texts_by_input(candidates)) if subject is None else subject
     ranked = []
     refused = set(apart)
     ranks = scores.items()
@@ -883,9 +887,18 @@ def cluster_items(
     for group in members:
         if group:
             floors = (floor, max(floor, same_input_threshold))
-            out.extend(_settle_wording(sorted(group), candidates, scores, floors, lines, preferred, one_slot))
+            out.extend(_settle_wording(sorted(group), candidates, scores, floors, lines, preferred, one_slot, common))
     out.sort(key=lambda c: c.members[0])
     return out
+
+
+def texts_by_input(candidates: Sequence[Candidate]) -> list[list[str]]:
+    """Each input's candidate texts, inputs in order (for ``Subject``)."""
+    found: dict[int, list[str]] = {}
+    for candidate in candidates:
+        for source in candidate.sources:
+            found.setdefault(source, []).append(candidate.text)
+    return [found[source] for source in sorted(found)]
 
 
 def _linked(
@@ -1015,6 +1028,7 @@ def _settle_wording(
     lines: Sequence[int],
     preferred: int,
     one_slot: frozenset[int] = frozenset(),
+    subject: Container[str] = frozenset(),
 ) -> list[ItemCluster]:
     """Split ``group`` so that every member folded into the kept wording scores ``floors[0]``
     against it (``floors[1]`` for a wording of the same input) and carries nothing specific the
@@ -1030,7 +1044,7 @@ def _settle_wording(
         return [ItemCluster((group[0],), group[0], (1.0,))]
     out: list[ItemCluster] = []
     while group:
-        folds = {i: _fold(group, i, candidates, scores, floors, one_slot) for i in group}
+        folds = {i: _fold(group, i, candidates, scores, floors, one_slot, subject) for i in group}
         if preferred >= 0 and preferred in {min(candidates[i].sources) for i in group}:
             tied = group
         else:
@@ -1104,10 +1118,11 @@ def _fold(
     scores: Mapping[tuple[int, int], float],
     floors: tuple[float, float],
     one_slot: frozenset[int] = frozenset(),
+    subject: Container[str] = frozenset(),
 ) -> _Fold:
     """The members of ``group`` that fold into ``kept``'s wording, and the rest: those scoring the
-    floor against it whose content it carries (``carries``; of one slot, every sentence need not
-    be there)."""
+    floor against it whose content it carries (``carries``, ``subject`` aside; of one slot, every
+    sentence need not be there)."""
     members, rest = [kept], []
     found: dict[int, float] = {}
     for i in group:
@@ -1116,7 +1131,7 @@ def _fold(
         score = scores.get((i, kept) if i < kept else (kept, i), 0.0)
         least = floors[1] if candidates[i].sources & candidates[kept].sources else floors[0]
         whole = not (i in one_slot and kept in one_slot)
-        if score >= least and carries(candidates[kept].text, candidates[i].text, every_sentence=whole):
+        if score >= least and carries(candidates[kept].text, candidates[i].text, every_sentence=whole, subject=subject):
             members.append(i)
             found[i] = score
         else:
@@ -1125,18 +1140,21 @@ def _fold(
     return _Fold(members, {i: round(score, 3) for i, score in found.items()}, sureness, rest)
 
 
-def carries(kept: str, text: str, *, every_sentence: bool = True) -> bool:
+def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Container[str] = frozenset()) -> bool:
     """The lossless rule's test of content: whether the wording ``kept`` carries all that ``text``
     pins down (its numbers and code spans, ``specifics``), names nothing in place of what
     ``text`` names (``names``) and, unless ``every_sentence`` is false (one slot, such as each
-    input's identity), mentions every name ``text`` lists (``enumerated_names``) and has something
-    of each of its sentences (``sentences_kept``): only then may ``text`` fold into it."""
+    input's identity), mentions every name ``text`` lists (``enumerated_names``) and every tool or
+    product it names (``proper_names``, but the ``subject`` the inputs share) and has something of
+    each of its sentences (``sentences_kept``): only then may ``text`` fold into it."""
     if not specifics(text) <= specifics(kept):
         return False
     left, right = names(text), names(kept)
     if left - right and right - left:
         return False
-    return not every_sentence or (not _lists_more(text, kept) and sentences_kept(kept, text))
+    return not every_sentence or (
+        not _lists_more(text, kept) and not _names_more(text, kept, subject) and sentences_kept(kept, text)
+    )
 
 
 ENUMERATION_LEAST = 3
@@ -1214,7 +1232,88 @@ def _lists_more(text: str, kept: str) -> bool:
     if not listed:
         return False
     said = _mentions(kept)
-    return any(f" {name} " not in said and f" {name}s " not in said and f" {name}es " not in said for name in listed)
+    return any(not _said(name, said) for name in listed)
+
+
+@lru_cache(maxsize=8192)
+def proper_names(text: str) -> frozenset[str]:
+    """The tools, products and standards ``text`` names after its lead-in label (``body_names``:
+    "Validate the frames with Pandera" names ``pandera``), a name with lower-case words hyphened
+    on as the name alone ("Pandera-based" names ``pandera``), but acronyms, which name a kind of
+    thing as often as a product ("API", "URLs", "XSS", "AI-powered"), and a name of one letter
+    ("I/O-bound" is no name "O-bound")."""
+    plain = _after_label(text)
+    written = {m.group().casefold(): m.group() for m in _WORD_RE.finditer(plain)}
+    found = set()
+    for name in body_names(text):
+        word = written.get(name, name)
+        head, _, tail = word.partition("-")
+        if tail.islower():
+            word = head
+        letters = "".join(c for c in word if c.isalpha())
+        if len(word) < 2 or (len(letters) > 1 and letters.removesuffix("s").isupper()) or not _name_form(word):
+            continue
+        found.add(word.casefold())
+    return frozenset(found)
+
+
+def _names_more(text: str, kept: str, subject: Container[str]) -> bool:
+    """Whether ``text`` names a tool or product (``proper_names``) that ``kept`` never mentions, as
+    a word, its plural or its singular: "Profile the endpoints with Pyroscope" folded into "Profile
+    the endpoints" would lose Pyroscope. A name in ``subject`` (``Subject``: what most inputs
+    are about, as Django in Django agents) need not be there."""
+    said = _mentions(kept)
+    return any(name not in subject and not _said(_name_form(name), said) for name in proper_names(text))
+
+
+def _said(form: str, said: str) -> bool:
+    """Whether the name ``form`` (``_name_form``) is in the padded mention form ``said``
+    (``_mentions``) in one of its spellings."""
+    return any(f" {spelling} " in said for spelling in _spellings(form))
+
+
+def _spellings(form: str) -> tuple[str, ...]:
+    """A name as it is and with a plural ending put on or taken off: "WebSockets" mentions the
+    WebSocket a list names, and "Streams" the Stream."""
+    return (form, f"{form}s", f"{form}es", form.removesuffix("s") if len(form) > 3 else form)
+
+
+SUBJECT_SHARE = 0.5
+"""Share of the inputs that must mention a name for ``Subject`` to read it as what the inputs are
+about (more than this share, and at least two inputs): a name in most Laravel agents ("Use
+Laravel's queues for slow work") is their subject, and an instruction that leaves it out ("Queue
+slow work") loses nothing by it."""
+
+
+class Subject:
+    """What the inputs are about: the names more than SUBJECT_SHARE of them mention, and at least
+    two (``texts_by_input``: each input's texts), which a wording may leave out without losing
+    anything (``carries``). Each name is decided when first asked: a merge asks about few."""
+
+    def __init__(self, texts_by_input: Sequence[Sequence[str]]) -> None:
+        self.texts = texts_by_input
+        self.least = max(2, math.floor(SUBJECT_SHARE * len(texts_by_input)) + 1)
+        self.said: list[str | None] = [None] * len(texts_by_input)
+        self.known: dict[str, bool] = {}
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str) or len(self.texts) < self.least:
+            return False
+        if name not in self.known:
+            form, count = _name_form(name), 0
+            for n in range(len(self.texts)):
+                if count + len(self.texts) - n < self.least:
+                    break
+                count += _said(form, self._mentions(n))
+            self.known[name] = count >= self.least
+        return self.known[name]
+
+    def _mentions(self, n: int) -> str:
+        """Input ``n``'s texts in mention form (``_mentions``), joined; made when first needed."""
+        said = self.said[n]
+        if said is None:
+            said = self.said[n] = "".join(_mentions(text) for text in self.texts[n])
+        return said
 
 
 @lru_cache(maxsize=8192)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -56,6 +56,7 @@ from agentmerge.cluster import (
     SECTION_ALIGN_THRESHOLD,
     Candidate,
     ItemCluster,
+    Subject,
     TermWeights,
     Unit,
     bag_units,
@@ -67,6 +68,7 @@ from agentmerge.cluster import (
     says_otherwise,
     section_similarity,
     specifics,
+    texts_by_input,
     title_overlap,
 )
 from agentmerge.errors import AgentMergeError
@@ -386,6 +388,9 @@ class _Consolidator:
         self.weights = TermWeights(texts)
         self.group_count = 1
         """How many aligned section groups there are, the roots' group 0 included."""
+        self.subject: Container[str] = frozenset()
+        """The names most inputs mention (``cluster.Subject``), set by ``run``: a fold may leave
+        them out."""
         self._title_chains: dict[int, str] = {}
 
     @staticmethod
@@ -528,6 +533,7 @@ class _Consolidator:
         """Score, cluster, align and build the merged agent (the steps in the module docstring)."""
         bags, candidates, scorer = self.candidates()
         scores = scorer.scores()
+        self.subject = Subject(texts_by_input(candidates))
         identity: list[int] = []
         if self.repeats:
             # An agent says who it is once: every input's "You are ..." is one slot, like its
@@ -549,6 +555,7 @@ class _Consolidator:
             "apart": self._nested_pairs(bags) | {pair for pair in scores if sections_apart(*pair)},
             "parents": self.parent_bags(bags),
             "rescore": rescore,
+            "subject": self.subject,
         }
         anchors = cluster_items(
             candidates,
@@ -848,7 +855,7 @@ class _Consolidator:
             similarity[k] = round(scorer.scores([pair])[pair], 3)
             if (
                 similarity[k] >= floor
-                and carries(proses[choice], proses[k])
+                and carries(proses[choice], proses[k], subject=self.subject)
                 and not self._says_otherwise(proses[choice], proses[k], similarity[k])
             ):
                 folded.append(k)

@@ -844,6 +844,61 @@ def test_a_list_of_names_folds_only_into_a_wording_that_mentions_them_all(tmp_pa
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Profile slow endpoints with Pyroscope before optimizing", {"pyroscope"}),
+        ("**Profiling**: use Pyroscope and Parca in staging", {"pyroscope", "parca"}),
+        ("Write idiomatic code and use Python-specific features", {"python"}),
+        ("Keep models in Flask-SQLAlchemy classes", {"flask-sqlalchemy"}),
+        ("Serve the app with Next.js on the edge", {"next.js"}),
+        ("Return JSON from every API and cache the URLs", set()),
+        ("Build AI-powered search for I/O-bound services", set()),
+        ("Profile slow endpoints before optimizing", set()),
+    ],
+)
+def test_proper_names(text: str, named: set[str]) -> None:
+    """A word capitalised inside a sentence names a tool or product (with a lower-case word
+    hyphened on, the name alone); an acronym, which names a kind of thing as often as a product,
+    and a name of one letter do not count."""
+    from agentmerge.cluster import proper_names
+
+    assert proper_names(text) == named
+
+
+def test_a_named_tool_folds_only_into_a_wording_that_mentions_it(tmp_path: Path) -> None:
+    """A wording that names a tool the kept wording does not mention stays an item of its own, even
+    where the plain wording is the preferred one; the plain wording still folds into the named one,
+    and a name most inputs mention (what they are about) may be left out."""
+    from agentmerge.cluster import Subject, carries
+
+    named, plain = (
+        "Profile slow endpoints with Pyroscope before optimizing them",
+        "Profile slow endpoints before optimizing them",
+    )
+    assert not carries(plain, named)
+    assert carries(named, plain)
+    assert carries("Profile the slow endpoints with pyroscopes", named)
+    assert carries(plain, named, subject=frozenset({"pyroscope"}))
+    paths = []
+    for n, text in enumerate((plain, named)):
+        path = tmp_path / f"{n}.md"
+        path.write_text(f"---\nname: perf\ndescription: Performance work.\n---\n\n- {text}\n", encoding="utf-8")
+        paths.append(str(path))
+    code, out, err = run_cli("consolidate", *paths)
+    assert code == 0, err
+    assert out.split("---\n", 2)[2].strip().splitlines() == [f"- {named}"]
+    code, out, err = run_cli("consolidate", "--prefer", paths[0], *paths)
+    assert code == 0, err
+    assert out.split("---\n", 2)[2].strip().splitlines() == [f"- {plain}", f"- {named}"]
+
+    about_django = Subject([["Keep Django settings in one module"], ["Use the Django ORM"], ["Cache the views"]])
+    assert "django" in about_django and "redis" not in about_django
+    assert "redis" in Subject([["Cache hot keys in Redis"], ["Keep sessions in Redis"]])
+    assert "redis" not in Subject([["Cache hot keys in Redis"], ["Cache the views"]])
+    assert "redis" not in Subject([["Cache hot keys in Redis"]])
+
+
 def test_identities_listing_different_names_are_still_one_slot(tmp_path: Path) -> None:
     """Each input's "You are ..." is one slot whatever else it says: two identities that list
     different frameworks give one identity paragraph, as two that differ in any other words do."""

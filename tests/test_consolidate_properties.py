@@ -169,13 +169,15 @@ detailed = st.builds(
     lambda first, second, when: f"{first}. {second}{when}." if second else f"{first}{when}.",
     sentence,
     st.one_of(st.just(""), sentence),
-    st.sampled_from(["", " every 30 minutes", " every hour", " weekly", " within 5 days"]),
+    st.sampled_from(
+        ["", " every 30 minutes", " every hour", " weekly", " within 5 days", " with Pyroscope", " with Parca"]
+    ),
 )
 
 
 @st.composite
 def detailed_agent(draw: st.DrawFn) -> str:
-    """An agent whose bullets may hold two sentences and a period or a number."""
+    """An agent whose bullets may hold two sentences and a period, a number or a tool's name."""
     lines = ["---", "name: worker", "---", "", "## Responsibilities", ""]
     lines += [f"- {text}" for text in draw(st.lists(detailed, min_size=1, max_size=6))]
     return "\n".join(lines) + "\n"
@@ -185,12 +187,15 @@ def detailed_agent(draw: st.DrawFn) -> str:
 @given(st.lists(detailed_agent(), min_size=2, max_size=3))
 def test_every_folded_wording_is_carried_by_the_kept_one(texts: list[str]) -> None:
     """Nothing is lost in a fold: the kept wording carries each folded one's numbers, periods,
-    names and something of each of its sentences (``cluster.carries``)."""
-    result = consolidate(build(texts))
+    names and something of each of its sentences (``cluster.carries``), but the names most inputs
+    mention (``cluster.Subject``)."""
+    agents = build(texts)
+    subject = cluster.Subject(cluster.texts_by_input(matching_evidence(agents).candidates))
+    result = consolidate(agents)
     for merged in walk_items(result.body):
         kept = merged.sources[0]
         for source in merged.sources[1:]:
-            assert carries(kept.text, source.text), (kept.text, source.text)
+            assert carries(kept.text, source.text, subject=subject), (kept.text, source.text)
 
 
 NAMED = [
