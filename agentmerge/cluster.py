@@ -1291,29 +1291,29 @@ class Subject:
     anything (``carries``). Each name is decided when first asked: a merge asks about few."""
 
     def __init__(self, texts_by_input: Sequence[Sequence[str]]) -> None:
-        self.texts = texts_by_input
-        self.least = max(2, math.floor(SUBJECT_SHARE * len(texts_by_input)) + 1)
-        self.said: list[str | None] = [None] * len(texts_by_input)
-        self.known: dict[str, bool] = {}
+        self._texts = texts_by_input
+        self._least = max(2, math.floor(SUBJECT_SHARE * len(texts_by_input)) + 1)
+        self._joined: list[str | None] = [None] * len(texts_by_input)
+        self._decided: dict[str, bool] = {}
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str) or len(self.texts) < self.least:
+        if not isinstance(name, str) or len(self._texts) < self._least:
             return False
-        if name not in self.known:
+        if name not in self._decided:
             form, count = _name_form(name), 0
-            for n in range(len(self.texts)):
-                if count + len(self.texts) - n < self.least:
+            for n in range(len(self._texts)):
+                if count + len(self._texts) - n < self._least:
                     break
-                count += _said(form, self._mentions(n))
-            self.known[name] = count >= self.least
-        return self.known[name]
+                count += _said(form, self._input_mentions(n))
+            self._decided[name] = count >= self._least
+        return self._decided[name]
 
-    def _mentions(self, n: int) -> str:
+    def _input_mentions(self, n: int) -> str:
         """Input ``n``'s texts in mention form (``_mentions``), joined; made when first needed."""
-        said = self.said[n]
-        if said is None:
-            said = self.said[n] = "".join(_mentions(text) for text in self.texts[n])
-        return said
+        joined = self._joined[n]
+        if joined is None:
+            joined = self._joined[n] = "".join(_mentions(text) for text in self._texts[n])
+        return joined
 
 
 @lru_cache(maxsize=8192)
