@@ -1237,15 +1237,18 @@ def _lists_more(text: str, kept: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def proper_names(text: str) -> frozenset[str]:
-    """The tools, products and standards ``text`` names after its lead-in label (``body_names``:
+    """The tools, products and standards ``text`` names after its lead-in label (``capitalised``:
     "Validate the frames with Pandera" names ``pandera``), a name with lower-case words hyphened
     on as the name alone ("Pandera-based" names ``pandera``), but acronyms, which name a kind of
-    thing as often as a product ("API", "URLs", "XSS", "AI-powered"), and a name of one letter
-    ("I/O-bound" is no name "O-bound")."""
-    plain = _after_label(text)
-    written = {m.group().casefold(): m.group() for m in _WORD_RE.finditer(plain)}
+    thing as often as a product ("API", "URLs", "XSS", "AI-powered"), a name of one letter
+    ("I/O-bound" is no name "O-bound"), the first word after symbols that open the text ("✅
+    Exception handling") and what code spans hold (a specific already, ``specifics``)."""
+    plain = _after_label(_SPAN_RE.sub(" ", text))
+    found_words = list(_WORD_RE.finditer(plain))
+    written = {m.group().casefold(): m.group() for m in found_words}
+    opening = found_words[0].group().casefold() if found_words else None
     found = set()
-    for name in body_names(text):
+    for name in capitalised(plain) - {opening}:
         word = written.get(name, name)
         head, _, tail = word.partition("-")
         if tail.islower():

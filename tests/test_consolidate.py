@@ -855,12 +855,15 @@ def test_a_list_of_names_folds_only_into_a_wording_that_mentions_them_all(tmp_pa
         ("Return JSON from every API and cache the URLs", set()),
         ("Build AI-powered search for I/O-bound services", set()),
         ("Profile slow endpoints before optimizing", set()),
+        ("\u2705 Exception handling in the main process", set()),
+        ("Send uploads to Pyroscope with `RetryPolicy` set", {"pyroscope"}),
     ],
 )
 def test_proper_names(text: str, named: set[str]) -> None:
     """A word capitalised inside a sentence names a tool or product (with a lower-case word
     hyphened on, the name alone); an acronym, which names a kind of thing as often as a product,
-    and a name of one letter do not count."""
+    a name of one letter, the first word after symbols that open the text and a code span's
+    contents do not count."""
     from agentmerge.cluster import proper_names
 
     assert proper_names(text) == named
