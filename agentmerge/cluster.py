@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from agentmerge.lexicon import NEGATORS, PITFALLS_ROLE, STOPWORDS, WALLED_ROLES, roles_compatible
+from agentmerge.lexicon import (
+    CONDITION_WORDS,
+    EMPTY_CONDITIONS,
+    NEGATORS,
+    PITFALLS_ROLE,
+    STOPWORDS,
+    WALLED_ROLES,
+    roles_compatible,
+)
 from agentmerge.scorer import SHORT_TERMS, near_verbatim, term_weight, title_terms
 from agentmerge.text import (
     choices,
@@ -1145,16 +1153,44 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
     pins down (its numbers and code spans, ``specifics``), names nothing in place of what
     ``text`` names (``names``) and, unless ``every_sentence`` is false (one slot, such as each
     input's identity), mentions every name ``text`` lists (``enumerated_names``) and every tool or
-    product it names (``proper_names``, but the ``subject`` the inputs share) and has something of
-    each of its sentences (``sentences_kept``): only then may ``text`` fold into it."""
+    product it names (``proper_names``, but the ``subject`` the inputs share), has a term of each of
+    its conditions (``conditions``) and something of each of its sentences (``sentences_kept``):
+    only then may ``text`` fold into it."""
     if not specifics(text) <= specifics(kept):
         return False
     left, right = names(text), names(kept)
     if left - right and right - left:
         return False
     return not every_sentence or (
-        not _lists_more(text, kept) and not _names_more(text, kept, subject) and sentences_kept(kept, text)
+        not _lists_more(text, kept)
+        and not _names_more(text, kept, subject)
+        and not _conditions_more(text, kept)
+        and sentences_kept(kept, text)
     )
+
+
+_CONDITION_RE = re.compile(r"\b(?:" + "|".join(CONDITION_WORDS) + r")\b([^.,;:!?()\n]*)", re.IGNORECASE)
+_EMPTY_CONDITION_TERMS = frozenset(term for word in EMPTY_CONDITIONS for term in terms(word))
+
+
+@lru_cache(maxsize=8192)
+def conditions(text: str) -> tuple[frozenset[str], ...]:
+    """The terms of each condition of ``text`` (a CONDITION_WORDS word to the end of its clause),
+    those that name no circumstance aside (EMPTY_CONDITIONS); a condition with no other term is
+    left out ("when possible")."""
+    found = (frozenset(terms(m.group(1))) - _EMPTY_CONDITION_TERMS for m in _CONDITION_RE.finditer(normalize(text)))
+    return tuple(condition for condition in found if condition)
+
+
+def _conditions_more(text: str, kept: str) -> bool:
+    """Whether a condition of ``text`` (``conditions``) has no term in ``kept``: "Write raw SQL only
+    when the ORM is too slow" folded into "Use the ORM for queries" would lose when raw SQL may be
+    used."""
+    found = conditions(text)
+    if not found:
+        return False
+    have = frozenset(terms(kept))
+    return any(condition.isdisjoint(have) for condition in found)
 
 
 ENUMERATION_LEAST = 3

@@ -881,7 +881,7 @@ def test_a_named_tool_folds_only_into_a_wording_that_mentions_it(tmp_path: Path)
     )
     assert not carries(plain, named)
     assert carries(named, plain)
-    assert carries("Profile the slow endpoints with pyroscopes", named)
+    assert carries("Profile the slow endpoints with pyroscopes before optimizing", named)
     assert carries(plain, named, subject=frozenset({"pyroscope"}))
     paths = []
     for n, text in enumerate((plain, named)):
@@ -900,6 +900,49 @@ def test_a_named_tool_folds_only_into_a_wording_that_mentions_it(tmp_path: Path)
     assert "redis" in Subject([["Cache hot keys in Redis"], ["Keep sessions in Redis"]])
     assert "redis" not in Subject([["Cache hot keys in Redis"], ["Cache the views"]])
     assert "redis" not in Subject([["Cache hot keys in Redis"]])
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Run the suite before merging", [{"merg"}]),
+        ("Use raw SQL only when the ORM is too slow, and log it", [{"orm", "too", "slow"}]),
+        ("Deploy to staging first. Roll back if the health check fails.", [{"health", "check", "fail"}]),
+        ("Use type hints when possible", []),
+        ("When in doubt, ask the user", []),
+        ("Write tests for every change", []),
+    ],
+)
+def test_conditions(text: str, found: list[set[str]]) -> None:
+    """A condition runs from its opening word ("when", "if", "before", ...) to the end of its
+    clause; one that names no circumstance ("when possible", "when in doubt") is none."""
+    from agentmerge.cluster import conditions
+
+    assert [set(condition) for condition in conditions(text)] == found
+
+
+def test_a_condition_folds_only_into_a_wording_that_says_something_of_it(tmp_path: Path) -> None:
+    """A wording with a condition ("before merging") does not fold into one that says nothing of
+    it, even where that one is preferred; the plain wording folds into the conditioned one, and
+    an empty condition ("when possible") asks nothing."""
+    from agentmerge.cluster import carries
+
+    plain, conditioned = "Run the migration suite", "Run the migration suite before merging"
+    assert not carries(plain, conditioned)
+    assert carries(conditioned, plain)
+    assert carries("Run the migration suite before each merge", conditioned)
+    assert carries(plain, "Run the migration suite when possible")
+    paths = []
+    for n, text in enumerate((plain, conditioned)):
+        path = tmp_path / f"{n}.md"
+        path.write_text(f"---\nname: db\ndescription: Database work.\n---\n\n- {text}\n", encoding="utf-8")
+        paths.append(str(path))
+    code, out, err = run_cli("consolidate", *paths)
+    assert code == 0, err
+    assert out.split("---\n", 2)[2].strip().splitlines() == [f"- {conditioned}"]
+    code, out, err = run_cli("consolidate", "--prefer", paths[0], *paths)
+    assert code == 0, err
+    assert out.split("---\n", 2)[2].strip().splitlines() == [f"- {plain}", f"- {conditioned}"]
 
 
 def test_identities_listing_different_names_are_still_one_slot(tmp_path: Path) -> None:

@@ -170,14 +170,23 @@ detailed = st.builds(
     sentence,
     st.one_of(st.just(""), sentence),
     st.sampled_from(
-        ["", " every 30 minutes", " every hour", " weekly", " within 5 days", " with Pyroscope", " with Parca"]
+        [
+            "",
+            " every 30 minutes",
+            " every hour",
+            " weekly",
+            " within 5 days",
+            " with Pyroscope",
+            " with Parca",
+            " before each release",
+        ]
     ),
 )
 
 
 @st.composite
 def detailed_agent(draw: st.DrawFn) -> str:
-    """An agent whose bullets may hold two sentences and a period, a number or a tool's name."""
+    """An agent whose bullets may hold two sentences and a period, a number, a tool's name or a condition."""
     lines = ["---", "name: worker", "---", "", "## Responsibilities", ""]
     lines += [f"- {text}" for text in draw(st.lists(detailed, min_size=1, max_size=6))]
     return "\n".join(lines) + "\n"
