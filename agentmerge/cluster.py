@@ -1173,12 +1173,17 @@ _CONDITION_RE = re.compile(r"\b(?:" + "|".join(CONDITION_WORDS) + r")\b([^.,;:!?
 _EMPTY_CONDITION_TERMS = frozenset(term for word in EMPTY_CONDITIONS for term in terms(word))
 
 
+def condition_clauses(text: str) -> list[frozenset[str]]:
+    """The terms of each condition of ``text``: a CONDITION_WORDS word to the end of its clause."""
+    return [frozenset(terms(m.group(1))) for m in _CONDITION_RE.finditer(normalize(text))]
+
+
 @lru_cache(maxsize=8192)
 def conditions(text: str) -> tuple[frozenset[str], ...]:
-    """The terms of each condition of ``text`` (a CONDITION_WORDS word to the end of its clause),
-    those that name no circumstance aside (EMPTY_CONDITIONS); a condition with no other term is
-    left out ("when possible")."""
-    found = (frozenset(terms(m.group(1))) - _EMPTY_CONDITION_TERMS for m in _CONDITION_RE.finditer(normalize(text)))
+    """The terms of each condition of ``text`` (``condition_clauses``), those that name no
+    circumstance aside (EMPTY_CONDITIONS); a condition with no other term is left out ("when
+    possible")."""
+    found = (condition - _EMPTY_CONDITION_TERMS for condition in condition_clauses(text))
     return tuple(condition for condition in found if condition)
 
 

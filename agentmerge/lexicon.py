@@ -313,11 +313,11 @@ something of each of its conditions (``cluster.conditions``)."""
 EMPTY_CONDITIONS = ("possible", "applicable", "relevant", "available", "helpful", "beneficial", "doubt")
 """Words of a condition that names no circumstance, only that the instruction may not apply ("when
 possible", "if applicable", "when in doubt"): a condition of these words alone asks nothing of the
-wording that takes it in. They are the single-word conditions of the corpus found in at least three
-of its seven collections that say so (top-level items: possible 139 times in 7 collections,
-applicable 91 in 7, relevant 35 in 4, available 28 in 5, helpful 15 in 4, doubt 12 in 3,
-beneficial 8 in 4; "useful" and "absolutely" in 2); the other frequent ones name a circumstance
-("when deploying", "before merging")."""
+wording that takes it in. They are the conditions of one term in the corpus found in at least three
+of its seven collections that say so (``benchmarks/corpus_terms.py --conditions``: possible in 140
+documents of 7 collections, applicable 80 of 7, relevant 35 of 4, available 32 of 6, helpful 15 of
+5, doubt 12 of 3, beneficial 8 of 4; "useful" and "absolutely" in 2 collections); the other
+frequent ones name a circumstance ("when coding", "before merging", "when deploying")."""
 
 
 SUFFIX_TEXT = (

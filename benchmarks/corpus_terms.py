@@ -1,6 +1,6 @@
 """Count how many instructions of a public agent corpus use each term: the matcher's term weights.
 
-Run: ``.venv/bin/python benchmarks/corpus_terms.py [CORPUS] [--check] [--words WORD...]``
+Run: ``.venv/bin/python benchmarks/corpus_terms.py [CORPUS] [--check] [--words WORD...] [--conditions]``
 
 CORPUS defaults to ``../shared/corpus`` (one folder per collection). Every agent file is parsed;
 every prose item (list item, paragraph, quote) and every ``description`` is one document, and a
@@ -12,6 +12,9 @@ for each term, its document count.
 ``--check`` compares with the committed file instead of writing it (exit 1 when they differ, as
 after a change to ``text.terms``). ``--words`` prints, for each word, in how many documents and
 how many collections its term occurs: the evidence a word list in ``lexicon`` must cite.
+``--conditions`` prints the conditions of one term ("when possible", "before merging":
+``cluster.condition_clauses``) by how many documents hold them and in how many collections: the
+evidence for ``lexicon.EMPTY_CONDITIONS``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from agentmerge.cluster import condition_clauses  # noqa: E402
 from agentmerge.errors import AgentMergeError  # noqa: E402
 from agentmerge.parse import read_agent  # noqa: E402
 from agentmerge.text import terms  # noqa: E402
@@ -34,9 +38,9 @@ MIN_DOCUMENTS = 3
 PROSE_KINDS = ("bullet", "ordered", "task", "paragraph", "quote")
 
 
-def documents(corpus: Path) -> tuple[list[tuple[str, frozenset[str]]], int]:
-    """(collection, term set) for every prose unit of every readable agent file, and the file count."""
-    docs: list[tuple[str, frozenset[str]]] = []
+def documents(corpus: Path) -> tuple[list[tuple[str, str]], int]:
+    """(collection, text) for every prose unit of every readable agent file, and the file count."""
+    docs: list[tuple[str, str]] = []
     files = 0
     for collection in sorted(p for p in corpus.iterdir() if p.is_dir()):
         for path in sorted(p for p in collection.iterdir() if p.is_file()):
@@ -49,11 +53,21 @@ def documents(corpus: Path) -> tuple[list[tuple[str, frozenset[str]]], int]:
             files += 1
             texts = [item.text for _, item in agent.items() if item.kind in PROSE_KINDS]
             texts.extend(str(f.value) for f in agent.fields if f.key == "description")
-            for text in texts:
-                found = frozenset(terms(text))
-                if found:
-                    docs.append((collection.name, found))
+            docs.extend((collection.name, text) for text in texts)
     return docs, files
+
+
+def one_term_conditions(docs: list[tuple[str, str]]) -> None:
+    """Print the conditions of one term, most frequent first: documents and collections."""
+    counts: Counter[str] = Counter()
+    collections: defaultdict[str, set[str]] = defaultdict(set)
+    for collection, text in docs:
+        found = {next(iter(c)) for c in condition_clauses(text) if len(c) == 1}
+        counts.update(found)
+        for term in found:
+            collections[term].add(collection)
+    for term, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:40]:
+        print(f"{term:16s} documents {count:6d}  collections {len(collections[term])}")
 
 
 def main() -> int:
@@ -61,12 +75,17 @@ def main() -> int:
     parser.add_argument("corpus", nargs="?", default=str(ROOT.parent / "shared" / "corpus"))
     parser.add_argument("--check", action="store_true", help="compare with the committed file")
     parser.add_argument("--words", nargs="+", help="print document and collection counts of these words")
+    parser.add_argument("--conditions", action="store_true", help="print the most frequent one-term conditions")
     args = parser.parse_args()
     corpus = Path(args.corpus)
     if not corpus.is_dir():
         print(f"no corpus at {corpus}; nothing to count", file=sys.stderr)
         return 2
-    docs, files = documents(corpus)
+    texts, files = documents(corpus)
+    if args.conditions:
+        one_term_conditions(texts)
+        return 0
+    docs = [(collection, found) for collection, text in texts if (found := frozenset(terms(text)))]
     counts: Counter[str] = Counter()
     collections: defaultdict[str, set[str]] = defaultdict(set)
     for collection, found in docs:
