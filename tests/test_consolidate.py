@@ -31,6 +31,20 @@ def merged_text(agents: list[Agent], **options: Any) -> str:
     return render_consolidation(consolidate(agents, **options))
 
 
+def merged_bullets(tmp_path: Path, bullets: list[str], *options: str) -> list[str]:
+    """Consolidate one-bullet agents (one per bullet, in order, ``0.md``, ``1.md``, ...) through the
+    CLI with ``options`` (``{0}`` stands for the first file's path) and return the merged body's
+    lines."""
+    paths = []
+    for n, bullet in enumerate(bullets):
+        path = tmp_path / f"{n}.md"
+        path.write_text(f"---\nname: worker\ndescription: Work.\n---\n\n- {bullet}\n", encoding="utf-8")
+        paths.append(str(path))
+    code, out, err = run_cli("consolidate", *(option.format(paths[0]) for option in options), *paths)
+    assert code == 0, err
+    return out.split("---\n", 2)[2].strip().splitlines()
+
+
 def test_merged_frontmatter_keys_after_name_and_description_keep_first_seen_order() -> None:
     """Keys come as name, description, then in the order the inputs first show them."""
     a = parse_text("---\nmodel: x\nname: n\ncolor: red\n---\nBody.\n", "a.md")
@@ -828,17 +842,8 @@ def test_a_list_of_names_folds_only_into_a_wording_that_mentions_them_all(tmp_pa
     assert not carries("Use Kong or Traefik as the gateway", "**API gateways**: Kong, Traefik, Envoy")
     assert carries("**API gateways**: Kong, Traefik, Envoy", "Use Kong or Traefik as the gateway")
     assert carries("**Effects**: futures, streams and resources", "Effects: Future, Stream, Resource")
-    paths = []
-    for n, listed in enumerate(("Kong, Traefik, Envoy", "Kong, Traefik, Tyk", "Kong or Traefik")):
-        path = tmp_path / f"{n}.md"
-        path.write_text(
-            f"---\nname: edge\ndescription: Edge services.\n---\n\n- **API gateways**: {listed}\n", encoding="utf-8"
-        )
-        paths.append(str(path))
-    code, out, err = run_cli("consolidate", *paths)
-    assert code == 0, err
-    body = out.split("---\n", 2)[2]
-    assert body.strip().splitlines() == [
+    listed = ["Kong, Traefik, Envoy", "Kong, Traefik, Tyk", "Kong or Traefik"]
+    assert merged_bullets(tmp_path, [f"**API gateways**: {names}" for names in listed]) == [
         "- **API gateways**: Kong, Traefik, Envoy",
         "- **API gateways**: Kong, Traefik, Tyk",
     ]
@@ -883,17 +888,8 @@ def test_a_named_tool_folds_only_into_a_wording_that_mentions_it(tmp_path: Path)
     assert carries(named, plain)
     assert carries("Profile the slow endpoints with pyroscopes before optimizing", named)
     assert carries(plain, named, subject=frozenset({"pyroscope"}))
-    paths = []
-    for n, text in enumerate((plain, named)):
-        path = tmp_path / f"{n}.md"
-        path.write_text(f"---\nname: perf\ndescription: Performance work.\n---\n\n- {text}\n", encoding="utf-8")
-        paths.append(str(path))
-    code, out, err = run_cli("consolidate", *paths)
-    assert code == 0, err
-    assert out.split("---\n", 2)[2].strip().splitlines() == [f"- {named}"]
-    code, out, err = run_cli("consolidate", "--prefer", paths[0], *paths)
-    assert code == 0, err
-    assert out.split("---\n", 2)[2].strip().splitlines() == [f"- {plain}", f"- {named}"]
+    assert merged_bullets(tmp_path, [plain, named]) == [f"- {named}"]
+    assert merged_bullets(tmp_path, [plain, named], "--prefer", "{0}") == [f"- {plain}", f"- {named}"]
 
     about_django = Subject([["Keep Django settings in one module"], ["Use the Django ORM"], ["Cache the views"]])
     assert "django" in about_django and "redis" not in about_django
@@ -932,17 +928,8 @@ def test_a_condition_folds_only_into_a_wording_that_says_something_of_it(tmp_pat
     assert carries(conditioned, plain)
     assert carries("Run the migration suite before each merge", conditioned)
     assert carries(plain, "Run the migration suite when possible")
-    paths = []
-    for n, text in enumerate((plain, conditioned)):
-        path = tmp_path / f"{n}.md"
-        path.write_text(f"---\nname: db\ndescription: Database work.\n---\n\n- {text}\n", encoding="utf-8")
-        paths.append(str(path))
-    code, out, err = run_cli("consolidate", *paths)
-    assert code == 0, err
-    assert out.split("---\n", 2)[2].strip().splitlines() == [f"- {conditioned}"]
-    code, out, err = run_cli("consolidate", "--prefer", paths[0], *paths)
-    assert code == 0, err
-    assert out.split("---\n", 2)[2].strip().splitlines() == [f"- {plain}", f"- {conditioned}"]
+    assert merged_bullets(tmp_path, [plain, conditioned]) == [f"- {conditioned}"]
+    assert merged_bullets(tmp_path, [plain, conditioned], "--prefer", "{0}") == [f"- {plain}", f"- {conditioned}"]
 
 
 def test_identities_listing_different_names_are_still_one_slot(tmp_path: Path) -> None:
