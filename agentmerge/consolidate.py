@@ -383,9 +383,6 @@ class _Consolidator:
         self.inputs: Inputs = flatten(agents)
         self.sections = self.inputs.sections
         self.items = self.inputs.items
-        texts = [entry.item.text for entry in self.items]
-        texts.extend(f.value for a in agents for f in a.fields if isinstance(f.value, str))
-        self.weights = TermWeights(texts)
         self.group_count = 1
         """How many aligned section groups there are, the roots' group 0 included."""
         self.subject: Container[str] = frozenset()
