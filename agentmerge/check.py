@@ -41,7 +41,7 @@ from agentmerge.formats import (
     vscode_tools,
 )
 from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.parse import decode, frontmatter_span, parse_text, quote_shapes, quoted_value
+from agentmerge.parse import decode, frontmatter_span, parse_text, quote_shapes, quoted_value, rewrite_refusal
 
 if TYPE_CHECKING:
     from agentmerge.cluster import Candidate
@@ -267,7 +267,8 @@ class CheckResult:
     fixed: int = 0
     """How many findings ``--fix`` repaired (no longer in ``findings``)."""
     warnings: tuple[str, ...] = ()
-    """Notes for the user (settings problems), one sentence each."""
+    """Notes for the user, one sentence each: a file with fixable findings that ``--fix`` left as
+    it was, and why (``parse.rewrite_refusal``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1459,7 +1460,8 @@ def _loads_alone(block: list[str]) -> bool:
 
 def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> tuple[Any, ...]:
     """Worker: check one file (and fix it with ``fix``); the result as plain values that pickle:
-    ("ok", path, findings, fixed, name, profile) or ("error", path, line, message)."""
+    ("ok", path, findings, fixed, name, profile, unfixed) or ("error", path, line, message);
+    ``unfixed`` is the line and the reason a file with fixable findings was not fixed, or None."""
     from agentmerge.filesystem import read_bytes, refuse_link_out, write_atomic
 
     try:
@@ -1470,7 +1472,9 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
         agent = parse_text(plain, path, _warnings=warnings)
         form = detect_format(path, data)
         fixed = 0
-        if fix:
+        # A file whose text does not give its bytes back is not written again.
+        refusal = rewrite_refusal(warnings) if fix else None
+        if fix and refusal is None:
             new, fixed = fix_text(text, agent, codes)
             if fixed:
                 refuse_link_out(path)
@@ -1480,6 +1484,7 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
         found = _file_findings(agent, plain.split("\n"), form, frozenset(codes))
     except AgentMergeError as error:
         return ("error", error.path, error.line, error.message)
+    unfixed = refusal if refusal is not None and any(f.fixable for f in found) else None
     name = None
     if form is not None and form.name_pattern:
         named = agent.field("name")
@@ -1493,7 +1498,7 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
         family = (form.family or form.name) if form is not None else ""
         profile = (family, (made.path, made.name, made.role, made.instructions))
     rows = tuple((f.path, f.line, f.column, f.code, f.message, f.fixable, f.related) for f in found)
-    return ("ok", path, rows, fixed, name, profile)
+    return ("ok", path, rows, fixed, name, profile, unfixed)
 
 
 def check_paths(
@@ -1516,14 +1521,17 @@ def check_paths(
     findings: list[Finding] = []
     errors: list[AgentMergeError] = []
     fixed = 0
+    notes: list[str] = []
     named: list[tuple[str, str, int]] = []
     profiles: list[Any] = []
     for result in results:
         if result[0] == "error":
             errors.append(InputError(os.path.normpath(result[1]), result[2], result[3]))
             continue
-        _, path, rows, count, name, profile = result
+        _, path, rows, count, name, profile, unfixed = result
         findings.extend(Finding(*row) for row in rows)
+        if unfixed is not None:
+            notes.append(f"{os.path.normpath(path)}:{unfixed[0]}: not fixed: the file {unfixed[1]}")
         fixed += count
         if name is not None:
             named.append((os.path.normpath(path), name[0], name[1]))
@@ -1534,7 +1542,7 @@ def check_paths(
     if library:
         findings.extend(_overlaps(profiles))
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.code, f.message))
-    return CheckResult(tuple(files), tuple(findings), tuple(errors), fixed)
+    return CheckResult(tuple(files), tuple(findings), tuple(errors), fixed, tuple(notes))
 
 
 def _duplicate_names(named: list[tuple[str, str, int]]) -> Iterator[Finding]:
@@ -1688,11 +1696,15 @@ def format_bytes(data: bytes, path: str) -> Formatted:
     """The canonical form of the file ``data`` (``writer.render_agent``), checked: parsing it gives
     the same model (``writer.same_model``) and writing that again gives the same bytes.
 
-    Raises InputError when either does not hold; the file must then be left as it is.
+    Raises InputError when either does not hold, or when the file is not valid UTF-8 or holds NUL
+    characters (``parse.rewrite_refusal``); the file must then be left as it is.
     """
     from agentmerge.writer import render_agent, same_model
 
     text, warnings = decode(data, path)
+    refusal = rewrite_refusal(warnings)
+    if refusal is not None:
+        raise InputError(path, refusal[0], f"{refusal[1]}; it was left as it was")
     agent = parse_text(text, path, _warnings=warnings)
     written = render_agent(agent)
     again = parse_text(written, path)

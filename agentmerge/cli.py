@@ -543,7 +543,7 @@ def merge_command(
         click.echo(to_json(merge_to_dict(result, name)), nl=False)
     elif output is None:
         sys.stdout.flush()
-        sys.stdout.buffer.write(result.text.encode("utf-8"))
+        sys.stdout.buffer.write(result.text.encode("utf-8", "surrogateescape"))
         sys.stdout.buffer.flush()
     if result.conflicts:
         count = len(result.conflicts)
@@ -555,7 +555,8 @@ def merge_command(
 
 def _merge_inputs(paths: tuple[str, str, str], name: str | None) -> tuple[list[str], list[str]]:
     """The decoded texts of BASE, OURS and THEIRS with their line endings (and OURS' byte order
-    mark), and how each is named in messages: ``P (base)`` under git, else its path."""
+    mark), and how each is named in messages: ``P (base)`` under git, else its path. Bytes that are
+    not UTF-8 are kept (``parse.decode``'s ``keep_bytes``), so the merge writes them back as they were."""
     import codecs
 
     from agentmerge.parse import decode
@@ -566,7 +567,7 @@ def _merge_inputs(paths: tuple[str, str, str], name: str | None) -> tuple[list[s
         label = f"{name} ({side})" if name else (STDIN if path == "-" else path)
         try:
             data = read_bytes(path)
-            text, warnings = decode(data, label, keep_endings=True)
+            text, warnings = decode(data, label, keep_endings=True, keep_bytes=True)
         except InputError as error:
             if not name:
                 raise
@@ -795,6 +796,8 @@ def check_command(
         result = check.check_paths(found.files, selection, fix=fix, jobs=jobs, progress=status)
     for error in result.errors:
         report_error(error)
+    for note in result.warnings:
+        say(f"agentmerge: warning: {note}")
     if fmt == "json":
         click.echo(to_json(check.check_to_dict(result)), nl=False)
     elif fmt == "github":

@@ -232,7 +232,8 @@ def write_atomic(path: str | Path, text: str) -> None:
     ``path`` must be a regular file or a new path (``check_output_path``). A symbolic link is
     followed, so the file it points to is replaced and the link stays. A new file gets the
     permissions the umask allows; a replaced one keeps its own. The temporary file is removed on
-    any failure, Ctrl-C and SIGTERM included.
+    any failure, Ctrl-C and SIGTERM included. A lone surrogate in ``text`` (a bad byte that
+    ``parse.decode`` kept with ``keep_bytes``) is written as the byte it stands for.
     """
     name = str(path)
     check_output_path(name)
@@ -242,7 +243,7 @@ def write_atomic(path: str | Path, text: str) -> None:
     with _termination_raises():
         try:
             handle, temp = _create_temporary(directory, os.path.basename(target))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape", newline="") as stream:
                 stream.write(text)
             if os.path.exists(target):
                 os.chmod(temp, os.stat(target).st_mode & 0o7777)

@@ -33,7 +33,7 @@ from agentmerge import match
 from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, names, read_tools, same_value
 from agentmerge.model import Agent, Diagnostic, Field, Item, Section
 from agentmerge.pairing import BodyPairing, item_key, pair_bodies, rewordings_unpaired
-from agentmerge.parse import frontmatter_span, parse_body, parse_text
+from agentmerge.parse import frontmatter_span, parse_body, parse_text, readable
 
 MARKER_SIZE = 7
 """Default length of conflict markers, git's (``merge.conflictStyle`` markers ``<<<<<<<``)."""
@@ -378,7 +378,9 @@ def _title(section: Section) -> str:
 
 
 def _normal(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    """``text`` as the parser reads it: line endings made ``\\n``, and bad bytes the decoding kept
+    (``parse.readable``) read as U+FFFD; the merge writes them back as they were."""
+    return readable(text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text)
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,8 +24,16 @@ from agentmerge.model import Agent, Diagnostic, Field, Item, ItemKind, Section
 from agentmerge.text import lead_label
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from markdown_it import MarkdownIt
 
+
+REWRITE_UNSAFE = {"bad-utf8": ("is not valid UTF-8", "the bad bytes"), "nul": ("contains NUL characters", "them")}
+"""The ``decode`` warnings (kind: what the file is found to be, what is replaced) after which the
+text no longer gives the file's bytes back, bad bytes or NUL characters being replaced. A command that writes a
+file again from its text leaves such a file as it was (``fmt``, ``check --fix``:
+``rewrite_refusal``), or decodes it with ``keep_bytes`` (``merge``)."""
 
 MAX_NESTING = 40
 """Deepest block nesting markdown-it follows; deeper lines are kept as plain paragraphs.
@@ -123,7 +131,9 @@ def parse_bytes(data: bytes, path: str = STDIN) -> Agent:
     return parse_text(text, path, _warnings=warnings)
 
 
-def decode(data: bytes, path: str, *, keep_endings: bool = False) -> tuple[str, list[Diagnostic]]:
+def decode(
+    data: bytes, path: str, *, keep_endings: bool = False, keep_bytes: bool = False
+) -> tuple[str, list[Diagnostic]]:
     """Return the text of ``data`` with line endings made ``\\n`` and warnings for repairs.
 
     ``keep_endings`` leaves ``\\r\\n`` and ``\\r`` as they are, for a caller that writes the text back
@@ -131,6 +141,10 @@ def decode(data: bytes, path: str, *, keep_endings: bool = False) -> tuple[str, 
 
     Raises InputError for binary data. Invalid UTF-8 is decoded with U+FFFD replacements and a
     warning naming the first bad line; NUL characters become U+FFFD, as CommonMark prescribes.
+    ``keep_bytes`` keeps both as they are instead, for a caller that writes the text back
+    (``merge``): a bad byte decodes as a lone surrogate (``surrogateescape``), which
+    ``filesystem.write_atomic`` writes as the byte it was. Either way the warning is of a kind in
+    REWRITE_UNSAFE.
     """
     warnings: list[Diagnostic] = []
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -147,19 +161,41 @@ def decode(data: bytes, path: str, *, keep_endings: bool = False) -> tuple[str, 
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            text = data.decode("utf-8", errors="replace")
-            warnings.append(
-                Diagnostic(path, line, "is not valid UTF-8; bad bytes were replaced with U+FFFD", "bad-utf8")
-            )
+            text = data.decode("utf-8", errors="surrogateescape" if keep_bytes else "replace")
+            done = "the bad bytes are kept as they are" if keep_bytes else "bad bytes were replaced with U+FFFD"
+            warnings.append(Diagnostic(path, line, f"{REWRITE_UNSAFE['bad-utf8'][0]}; {done}", "bad-utf8"))
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text and not keep_endings:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        text = text.replace("\x00", "\ufffd")
-        warnings.append(Diagnostic(path, line, "contains NUL characters; they were replaced with U+FFFD", "nul"))
+        if not keep_bytes:
+            text = text.replace("\x00", "\ufffd")
+        done = "they are kept as they are" if keep_bytes else "they were replaced with U+FFFD"
+        warnings.append(Diagnostic(path, line, f"{REWRITE_UNSAFE['nul'][0]}; {done}", "nul"))
     return text, warnings
+
+
+_KEPT_BYTE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def readable(text: str) -> str:
+    """``text`` with what ``decode`` kept with ``keep_bytes`` (bad bytes as lone surrogates, NUL
+    characters) as U+FFFD, one character for one, so lines and columns stay where they are in the
+    kept text: what the parser and the reports read, while writing the kept text back gives the
+    bytes. (Decoding without ``keep_bytes`` may read a broken sequence of bytes as one U+FFFD.)"""
+    return _KEPT_BYTE_RE.sub("\ufffd", text)
+
+
+def rewrite_refusal(warnings: Sequence[Diagnostic]) -> tuple[int, str] | None:
+    """Why a command that writes a file again from its text must leave it as it was: the line and
+    the finding (REWRITE_UNSAFE) of the first such warning in ``warnings``; None when none is."""
+    found = next((w for w in warnings if w.kind in REWRITE_UNSAFE), None)
+    if found is None:
+        return None
+    what, replaced = REWRITE_UNSAFE[found.kind]
+    return found.line, f"{what}: writing it again would replace {replaced} with U+FFFD"
 
 
 # --------------------------------------------------------------------------------------------

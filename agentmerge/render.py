@@ -68,10 +68,16 @@ def visible_lines(render: Callable[..., Iterator[str]]) -> Callable[..., Iterato
 
 
 def to_json(data: Any) -> str:
-    """The JSON text agentmerge prints: indented, UTF-8, stable key order, a final line break."""
+    """The JSON text agentmerge prints: indented, UTF-8, stable key order, a final line break.
+
+    A bad byte kept in a text (``parse.decode``'s ``keep_bytes``) shows as U+FFFD
+    (``parse.readable``): JSON is UTF-8 text and cannot hold it.
+    """
     import json
 
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    from agentmerge.parse import readable
+
+    return readable(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_agents_json(agents: Iterable[Agent]) -> Iterator[str]:

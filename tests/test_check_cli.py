@@ -293,6 +293,38 @@ def test_fmt_standard_input_to_standard_output(repo: Path) -> None:
     assert out.startswith("---\nname: Code Reviewer\ndescription: 'Use it when: a diff is ready'\n---\n")
 
 
+@pytest.mark.parametrize(
+    ("damage", "found", "replaced"),
+    [(b"caf\xe9", "is not valid UTF-8", "the bad bytes"), (b"caf\x00", "contains NUL characters", "them")],
+    ids=["latin-1", "nul"],
+)
+def test_fmt_and_fix_leave_a_file_they_cannot_write_back_as_it_was(
+    repo: Path, damage: bytes, found: str, replaced: str
+) -> None:
+    """A Latin-1 byte or a NUL character would be written back as U+FFFD: fmt refuses the file
+    (one error line naming it and the line, exit 2) and check --fix leaves it as it was with a
+    warning saying why, though it has a fixable finding (AM101); the other files are still done."""
+    path = repo / ".claude/agents/bad.md"
+    data = BAD.encode("utf-8").replace(b"You review code.", b"You review " + damage + b" code.")
+    path.write_bytes(data)
+    for args in (["fmt", "."], ["fmt", "--check", "."], ["fmt", ".claude/agents/bad.md"]):
+        code, _, err = run_cli(*args, cwd=repo)
+        assert code == 2, args
+        assert f"agentmerge: error: .claude/agents/bad.md:6: {found}: writing it again would replace" in err
+        assert f"{replaced} with U+FFFD; it was left as it was" in err
+        assert path.read_bytes() == data
+    code, _, err = run_cli("fmt", "-", stdin=data, cwd=repo)
+    assert code == 2 and f"<stdin>:6: {found}" in err
+    code, out, err = run_cli("check", "--fix", ".", cwd=repo)
+    assert code == 1
+    assert f"agentmerge: warning: .claude/agents/bad.md:6: not fixed: the file {found}" in err
+    assert path.read_bytes() == data
+    assert ".claude/agents/bad.md:3:1: AM101" in out
+    path.write_bytes(data.replace(damage, b"cafe"))
+    assert run_cli("check", "--fix", ".", cwd=repo).exit_code == 1
+    assert b"'Use it when: a diff is ready'" in path.read_bytes()
+
+
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
 def test_fmt_is_a_fixed_point_on_the_seeds(tmp_path: Path, seed: Path) -> None:
     """Each seed formats to a file with the same model, and formatting that again changes nothing."""

@@ -346,6 +346,31 @@ def test_ours_byte_order_mark_and_crlf_stay(tmp_path: Path) -> None:
     assert out.startswith(b"\xef\xbb\xbf---\r\n")
 
 
+def test_bytes_that_are_not_utf8_stay_as_they_were(tmp_path: Path) -> None:
+    """A Latin-1 byte in OURS and in THEIRS' new item, and a NUL character in OURS, come through the
+    merge as the bytes they were (to standard output and with -o), each side warned about once;
+    the JSON report, which is UTF-8, shows them as U+FFFD."""
+    base = BASE.encode("utf-8")
+    ours = base.replace(b"from the merged", b"from the caf\xe9 merged").replace(b"Tag the", b"Tag\x00 the")
+    theirs = base + b"* Thank the cr\xe8me of contributors\n"
+    paths = []
+    for name, data in (("base", base), ("ours", ours), ("theirs", theirs)):
+        (tmp_path / f"{name}.md").write_bytes(data)
+        paths.append(str(tmp_path / f"{name}.md"))
+    wanted = ours + b"* Thank the cr\xe8me of contributors\n"
+    code, out, err = invoke(*paths)
+    assert (code, out) == (0, wanted), err
+    assert "ours.md:10: is not valid UTF-8; the bad bytes are kept as they are" in err
+    assert "ours.md:16: contains NUL characters; they are kept as they are" in err
+    assert "theirs.md:23: is not valid UTF-8" in err and "line by line" not in err
+    code, _, _ = invoke(*paths, "-o", paths[1])
+    assert (code, (tmp_path / "ours.md").read_bytes()) == (0, wanted)
+    (tmp_path / "ours.md").write_bytes(ours)
+    code, out, _ = invoke(*paths, "--format", "json")
+    assert code == 0
+    assert json.loads(out)["merged"].endswith("* Thank the cr\ufffdme of contributors\n")
+
+
 def test_when_ours_is_base_the_merge_is_theirs_as_written(tmp_path: Path) -> None:
     """OURS unchanged: THEIRS comes through byte for byte, its reformatting included, as git would."""
     theirs = BASE.replace("* ", "- ").replace("\n", "\r\n").replace("Tag the release", "Tag and sign the release")

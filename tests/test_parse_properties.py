@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from losscheck import blocks_in_order
@@ -9,7 +11,7 @@ from test_render_agent import assert_round_trip
 
 from agentmerge.errors import InputError
 from agentmerge.model import Agent
-from agentmerge.parse import parse_bytes, parse_text
+from agentmerge.parse import REWRITE_UNSAFE, decode, parse_bytes, parse_text, readable, rewrite_refusal
 from agentmerge.writer import render_agent
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789", min_size=1, max_size=8)
@@ -203,3 +205,33 @@ def test_a_cursor_rules_list_of_globs_round_trips_on_its_line_when_it_can(globs:
         assert read_key_line(flow, "globs") != globs
     else:
         assert read_key_line(line, "globs") == globs
+
+
+def _one_mark_a_run(text: str) -> str:
+    return re.sub("\ufffd+", "\ufffd", text)
+
+
+BYTE_PIECES = st.sampled_from([b"caf\xe9 ", b"\x00", b"\r\n", b"\xe2\x80", b"- a\n"])
+"""Pieces of damaged files: a Latin-1 byte, a NUL, a CRLF, a broken sequence, a list item."""
+
+
+@given(st.lists(st.one_of(st.binary(max_size=12), BYTE_PIECES)))
+@settings(max_examples=300, deadline=None)
+def test_kept_bytes_come_back_and_read_as_the_replacing_decode(pieces: list[bytes]) -> None:
+    """``decode`` with ``keep_bytes`` gives a text that encodes (as ``write_atomic`` writes it) to
+    the bytes read, and whose ``readable`` form is the text read without it, but for how many
+    U+FFFD stand for one run of bad bytes (one for each byte, where the replacing decode may take
+    a broken sequence as one); the warnings are the same, each of a kind in REWRITE_UNSAFE, which
+    is what ``rewrite_refusal`` names."""
+    data = b"".join(pieces)
+    assume(not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")))
+    try:
+        replaced, warned = decode(data, "a.md", keep_endings=True)
+    except InputError:
+        return  # binary data: refused either way
+    kept, kept_warned = decode(data, "a.md", keep_endings=True, keep_bytes=True)
+    assert kept.encode("utf-8", "surrogateescape") == data
+    assert _one_mark_a_run(readable(kept)) == _one_mark_a_run(replaced)
+    assert [(w.line, w.kind) for w in kept_warned] == [(w.line, w.kind) for w in warned]
+    assert all(w.kind in REWRITE_UNSAFE for w in warned)
+    assert (rewrite_refusal(warned) is None) == (not warned)
