@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 REWRITE_UNSAFE = {"bad-utf8": ("is not valid UTF-8", "the bad bytes"), "nul": ("contains NUL characters", "them")}
 """The ``decode`` warnings (kind: what the file is found to be, what is replaced) after which the
-text no longer gives the file's bytes back, bad bytes or NUL characters being replaced. A command that writes a
-file again from its text leaves such a file as it was (``fmt``, ``check --fix``:
+text no longer gives the file's bytes back, bad bytes or NUL characters being replaced. A command
+that writes a file again from its text leaves such a file as it was (``fmt``, ``check --fix``:
 ``rewrite_refusal``), or decodes it with ``keep_bytes`` (``merge``)."""
 
 MAX_NESTING = 40
