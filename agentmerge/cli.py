@@ -506,9 +506,9 @@ def merge_command(
 
     Changes made on one side apply; items both sides added are both kept (ours first);
     formatting-only edits (rewrap, list markers, CRLF, renumbering) never conflict. A unit both
-    sides changed differently, or one changed and the other removed, is marked git-style around
-    that unit alone. Untouched parts of OURS keep their bytes. Exit 0 when clean, 1 when
-    conflicts remain (listed on stderr), 2 on error. As git's merge driver:
+    sides changed differently (in the same lines, as git sees them), or one changed and the other
+    removed, is marked git-style around that unit alone. Untouched parts of OURS keep their bytes.
+    Exit 0 when clean, 1 when conflicts remain (listed on stderr), 2 on error. As git's merge driver:
     agentmerge merge %O %A %B -o %A --marker-size %L --path %P (agentmerge git install sets it up).
     """
     from agentmerge.merge import conflict_lines, line_merge_result, merge_texts

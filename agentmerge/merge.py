@@ -8,7 +8,9 @@ included. Units new in THEIRS are written in OURS' list style (marker, indentati
 
 A unit both sides changed differently, or that one side changed and the other removed, is a
 conflict marked git-style around that unit alone (an item's own lines, a heading, a frontmatter
-key). List-valued frontmatter keys (``tools``, ``skills``) merge as sets.
+key), unless it is an item with no items under it whose lines the two sides changed apart: that
+merges line by line, as git merges a file (``diff3``). List-valued frontmatter keys (``tools``,
+``skills``) merge as sets.
 
 Every clean result is checked before it is returned: it must parse to exactly the units the
 merge decided on. When it does not (a splice Markdown reads differently in its new place), the
@@ -555,7 +557,13 @@ class _Merger:
             self._take("theirs", "reworded", t)
         else:
             assert b is not None and t is not None
-            out.extend(self._conflict_lines(o, b, t, "changed on both sides", head_only=bool(kids)))
+            merged = None if kids or o[0] == "s" else self._lines_merged(o, b, t)
+            if merged is None:
+                out.extend(self._conflict_lines(o, b, t, "changed on both sides", head_only=bool(kids)))
+            else:
+                out.extend(merged)
+                self._take("ours", "reworded", o)
+                self._take("theirs", "reworded", t)
         if o[0] == "s" or o[1] not in ours.atomic:
             region_end = ours.region(o)[1]
             out.extend(self._container(o, t, head_end + 1, region_end))
@@ -910,6 +918,31 @@ class _Merger:
         return (line if side.list_kind(ref) else None), len(line) - len(line.lstrip(" "))
 
     # -- conflicts ----------------------------------------------------------------------------
+
+    def _lines_merged(self, o: Ref, b: Ref, t: Ref) -> list[_Line] | None:
+        """Item ``o`` with no items under it, which both sides changed, merged line by line as git
+        merges a file (``diff3``), when the two changed different lines of it (a code block whose
+        first lines one side changed and last lines the other); None when they changed the same
+        lines, or the result does not read as one such item."""
+        (os_, oe), (bs, be), (ts, te) = self.ours.head(o), self.base.head(b), self.theirs.head(t)
+        chunks = diff3(self.base.lines[bs - 1 : be], self.ours.lines[os_ - 1 : oe], self.theirs.lines[ts - 1 : te])
+        lines: list[str] = []
+        for chunk in chunks:
+            if isinstance(chunk, tuple):
+                return None
+            lines.extend(chunk)
+        # Read by itself, out of the indentation of the item it is nested in: a parse of the unit
+        # alone, not of the file, so a file of many such units costs no more than reading it. The
+        # check of the whole result (``_checks``) still decides.
+        parent = self.ours.item_parent[o[1]]
+        indent = self.ours.content_indent(("i", parent)) if parent >= 0 else 0
+        alone = "\n".join(line[min(indent, len(line) - len(line.lstrip(" "))) :] for line in lines)
+        root = parse_body(_normal(alone), self.paths[1])
+        found = [item for section in root.walk() for item in section.items]
+        if len(found) != 1 or found[0].children or found[0].kind != self.ours.item(o).kind:
+            return None
+        self.expected["i", item_key(found[0])] += 1
+        return [_Line(line) for line in lines]
 
     def _conflict_lines(self, o: Ref | None, b: Ref | None, t: Ref | None, why: str, *, head_only: bool) -> list[_Line]:
         """Markers around one unit: OURS' lines, BASE's, THEIRS'."""

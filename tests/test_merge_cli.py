@@ -188,6 +188,42 @@ def test_a_rewrap_in_ours_and_a_word_in_theirs_do_not_conflict(tmp_path: Path) -
     )
 
 
+def test_one_unit_changed_on_different_lines_by_each_side_merges_as_git_would(tmp_path: Path) -> None:
+    """A paragraph or a code block whose first line OURS changed and last line THEIRS changed
+    merges line by line (git's diff3 on that unit alone), both changes reported; the same line,
+    or two lines next to each other, changed on both sides are still a conflict around that unit."""
+    steps = "Run the checks,\nthen tag the commit,\nthen publish.\n"
+    example = f"\n## Example\n\n{steps}\n```bash\nmake check\nmake tag\nmake publish\n```\n"
+    base = BASE + example
+    ours = base.replace("Run the checks,", "Run every check,").replace("make check", "make check lint")
+    theirs = base.replace("then publish.", "then publish the packages.").replace("make publish", "make ship")
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs), "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    wanted = ours.replace("then publish.", "then publish the packages.").replace("make publish", "make ship")
+    assert data["merged"] == wanted
+    assert {(t["op"], t["kind"]) for t in data["taken"]["theirs"]} == {("reworded", "item")}
+    assert len(data["taken"]["theirs"]) == len(data["taken"]["ours"]) == 2
+    for clash in ("Run all the checks,", "then tag the release commit,"):
+        theirs = base.replace("Run the checks," if clash.startswith("Run") else "then tag the commit,", clash)
+        code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs), "--format", "json")
+        assert code == 1, clash
+        (conflict,) = json.loads(out)["conflicts"]
+        assert conflict["why"] == "changed on both sides" and clash in conflict["theirs"]["text"]
+
+
+def test_a_code_block_inside_a_step_merges_line_by_line_in_its_indentation(tmp_path: Path) -> None:
+    """The same for a code block nested in a numbered step: read in the step's indentation."""
+    base = BASE.replace(
+        "3. Tag the release\n", "3. Tag the release:\n\n   ```bash\n   git tag v1\n   git push\n   make notes\n   ```\n"
+    )
+    ours = base.replace("git tag v1", "git tag -s v1")
+    theirs = base.replace("make notes", "make notes changelog")
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == ours.replace("make notes", "make notes changelog")
+
+
 def test_output_file_is_written_and_the_inputs_are_not_touched(tmp_path: Path) -> None:
     """-o writes the merge there; BASE, OURS and THEIRS keep their bytes."""
     ours = BASE.replace("Prepares releases", "Prepares and ships releases")
