@@ -401,8 +401,10 @@ def merge_texts(
 ) -> MergeResult:
     """Merge the edits BASE -> OURS and BASE -> THEIRS of one agent file.
 
-    The texts are decoded (``parse.decode(..., keep_endings=True)``); OURS' line endings and
-    byte order mark are kept in the result. ``paths`` name the three inputs in the result and in messages;
+    The texts are decoded (``parse.decode(..., keep_endings=True)``, with ``keep_bytes`` where a
+    file is not all UTF-8: its bad bytes are read as U+FFFD, ``parse.readable``, and written back
+    as they were); OURS' line endings and byte order mark are kept in the result. ``paths`` name
+    the three inputs in the result and in messages;
     ``threshold`` is ``diff``'s item similarity cutoff. ``name`` is the file's path in its
     repository when ``paths`` are only labels (git's merge driver gets three temporary files): its
     format decides how the tool reads the frontmatter (a Cursor rule's quoted ``globs``, a
