@@ -41,7 +41,15 @@ from agentmerge.formats import (
     vscode_tools,
 )
 from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.parse import decode, frontmatter_span, parse_text, quote_shapes, quoted_value, rewrite_refusal
+from agentmerge.parse import (
+    decode,
+    frontmatter_span,
+    parse_text,
+    quote_shapes,
+    quoted_value,
+    rewrite_refusal,
+    written_as,
+)
 
 if TYPE_CHECKING:
     from agentmerge.cluster import Candidate
@@ -1478,7 +1486,8 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
             new, fixed = fix_text(text, agent, codes)
             if fixed:
                 refuse_link_out(path)
-                write_atomic(path, "\ufeff" + new if data.startswith(b"\xef\xbb\xbf") else new)
+                mark, encoding = written_as(data)
+                write_atomic(path, mark + new, encoding)
                 plain = new.replace("\r\n", "\n")
                 agent = parse_text(plain, path, _warnings=warnings)
         found = _file_findings(agent, plain.split("\n"), form, frozenset(codes))

@@ -519,7 +519,7 @@ def merge_command(
         if output is not None and same_file(output, target):
             raise OutputError(output, 0, "is BASE or THEIRS; write the merge to OURS or to a new file")
     shown = name or (STDIN if ours == "-" else ours)
-    texts, names = _merge_inputs((base, ours, theirs), name)
+    texts, names, encoding = _merge_inputs((base, ours, theirs), name)
     paths = (names[0], names[1], names[2])
     try:
         result = merge_texts(texts[0], texts[1], texts[2], paths=paths, marker_size=marker_size, name=name)
@@ -529,21 +529,21 @@ def merge_command(
     except Exception as error:  # a defect: git must still find OURS, or git's own line merge
         if os.environ.get("AGENTMERGE_DEBUG"):
             raise
-        _merge_failed(error, texts, output, ours, marker_size, shown)
+        _merge_failed(error, texts, output, ours, marker_size, shown, encoding)
         return
     else:
         report_warnings(result.warnings)
         if result.method != "model":
             say(f"agentmerge: warning: {shown}: the structured merge did not check out; merged line by line instead")
     if output is not None:
-        write_atomic(output, result.text)
+        write_atomic(output, result.text, encoding)
     if fmt == "json":
         from agentmerge.render import merge_to_dict, to_json
 
         click.echo(to_json(merge_to_dict(result, name)), nl=False)
     elif output is None:
         sys.stdout.flush()
-        sys.stdout.buffer.write(result.text.encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.write(result.text.encode(encoding, "surrogateescape"))
         sys.stdout.buffer.flush()
     if result.conflicts:
         count = len(result.conflicts)
@@ -553,16 +553,17 @@ def merge_command(
         click.get_current_context().exit(EXIT_DIFFERENT)
 
 
-def _merge_inputs(paths: tuple[str, str, str], name: str | None) -> tuple[list[str], list[str]]:
-    """The decoded texts of BASE, OURS and THEIRS with their line endings (and OURS' byte order
-    mark), and how each is named in messages: ``P (base)`` under git, else its path. Bytes that are
-    not UTF-8 are kept (``parse.decode``'s ``keep_bytes``), so the merge writes them back as they were."""
-    import codecs
-
-    from agentmerge.parse import decode
+def _merge_inputs(paths: tuple[str, str, str], name: str | None) -> tuple[list[str], list[str], str]:
+    """The decoded texts of BASE, OURS and THEIRS with their line endings and byte order marks, how
+    each is named in messages (``P (base)`` under git, else its path), and the codec OURS is
+    written in, which the result is written in (``parse.written_as``: a UTF-16 file stays UTF-16).
+    Bytes that are not UTF-8 are kept (``parse.decode``'s ``keep_bytes``), so the merge writes them
+    back as they were."""
+    from agentmerge.parse import decode, written_as
 
     texts: list[str] = []
     names: list[str] = []
+    encodings: list[str] = []
     for side, path in zip(("base", "ours", "theirs"), paths, strict=True):
         label = f"{name} ({side})" if name else (STDIN if path == "-" else path)
         try:
@@ -573,13 +574,15 @@ def _merge_inputs(paths: tuple[str, str, str], name: str | None) -> tuple[list[s
                 raise
             raise InputError(name, error.line, f"{side} version ({path}): {error.message}") from None
         report_warnings(warnings)
-        texts.append("\ufeff" + text if data.startswith(codecs.BOM_UTF8) else text)
+        mark, encoding = written_as(data)
+        texts.append(mark + text)
         names.append(label)
-    return texts, names
+        encodings.append(encoding)
+    return texts, names, encodings[1]
 
 
 def _merge_failed(
-    error: Exception, texts: list[str], output: str | None, ours: str, marker_size: int, shown: str
+    error: Exception, texts: list[str], output: str | None, ours: str, marker_size: int, shown: str, encoding: str
 ) -> None:
     """An internal error while merging: say so, and when the output is OURS (git's driver) leave
     git's kind of line merge there, with markers where the sides overlap; else write nothing."""
@@ -588,7 +591,7 @@ def _merge_failed(
     what = f"internal error in merge ({type(error).__name__}: {error})"
     if output is not None and same_file(output, ours):
         try:
-            write_atomic(output, line_merge(texts[0], texts[1], texts[2], marker_size=marker_size))
+            write_atomic(output, line_merge(texts[0], texts[1], texts[2], marker_size=marker_size), encoding)
             what += f"; {output} holds a line-by-line merge with conflict markers"
         except Exception:  # the line merge failed too: OURS stays as it was
             what += f"; {output} was left as it was"

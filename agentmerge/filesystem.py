@@ -225,7 +225,7 @@ def _create_temporary(directory: str, base: str) -> tuple[int, str]:
     raise FileExistsError(f"no free temporary name in {directory}")
 
 
-def write_atomic(path: str | Path, text: str) -> None:
+def write_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and a rename, so a
     reader never sees half a file and a failure leaves the old file as it was.
 
@@ -233,7 +233,8 @@ def write_atomic(path: str | Path, text: str) -> None:
     followed, so the file it points to is replaced and the link stays. A new file gets the
     permissions the umask allows; a replaced one keeps its own. The temporary file is removed on
     any failure, Ctrl-C and SIGTERM included. A lone surrogate in ``text`` (a bad byte that
-    ``parse.decode`` kept with ``keep_bytes``) is written as the byte it stands for.
+    ``parse.decode`` kept with ``keep_bytes``) is written as the byte it stands for. ``encoding``
+    is UTF-8 unless the file is written back in its own (``parse.written_as``).
     """
     name = str(path)
     check_output_path(name)
@@ -243,7 +244,7 @@ def write_atomic(path: str | Path, text: str) -> None:
     with _termination_raises():
         try:
             handle, temp = _create_temporary(directory, os.path.basename(target))
-            with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape", newline="") as stream:
+            with os.fdopen(handle, "w", encoding=encoding, errors="surrogateescape", newline="") as stream:
                 stream.write(text)
             if os.path.exists(target):
                 os.chmod(temp, os.stat(target).st_mode & 0o7777)

@@ -177,6 +177,18 @@ def decode(
     return text, warnings
 
 
+def written_as(data: bytes) -> tuple[str, str]:
+    """How a command that writes a file back from its text keeps the file's encoding: the byte
+    order mark to put before the text (``decode`` drops it) and the codec to write with. UTF-16 is
+    written back as UTF-16 in its byte order and UTF-8 with a mark keeps its mark; ``fmt`` alone
+    writes the canonical form (UTF-8, no mark). Everything else is UTF-8."""
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return "\ufeff", "utf-16-le"
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return "\ufeff", "utf-16-be"
+    return ("\ufeff" if data.startswith(codecs.BOM_UTF8) else ""), "utf-8"
+
+
 _KEPT_BYTE_RE = re.compile("[\x00\ud800-\udfff]")
 
 

@@ -325,6 +325,24 @@ def test_fmt_and_fix_leave_a_file_they_cannot_write_back_as_it_was(
     assert b"'Use it when: a diff is ready'" in path.read_bytes()
 
 
+@pytest.mark.parametrize(
+    ("codec", "mark"),
+    [("utf-16-le", "\ufeff"), ("utf-16-be", "\ufeff"), ("utf-8", "\ufeff"), ("utf-8", "")],
+    ids=["utf-16-le", "utf-16-be", "utf-8-mark", "utf-8"],
+)
+def test_fix_writes_a_file_back_in_its_own_encoding(repo: Path, codec: str, mark: str) -> None:
+    """check --fix keeps a file's encoding, byte order and byte order mark (UTF-16 is read only
+    with its mark); fmt writes the canonical form, UTF-8 without a mark."""
+    path = repo / ".claude/agents/bad.md"
+    path.write_bytes((mark + BAD).encode(codec))
+    code, out, _ = run_cli("check", "--fix", ".", cwd=repo)
+    assert code == 1 and "AM101" not in out
+    fixed = BAD.replace("Use it when: a diff is ready", "'Use it when: a diff is ready'")
+    assert path.read_bytes() == (mark + fixed).encode(codec)
+    assert run_cli("fmt", ".", cwd=repo).exit_code == 0
+    assert path.read_bytes().startswith(b"---\nname: Code Reviewer\n")
+
+
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
 def test_fmt_is_a_fixed_point_on_the_seeds(tmp_path: Path, seed: Path) -> None:
     """Each seed formats to a file with the same model, and formatting that again changes nothing."""

@@ -407,6 +407,29 @@ def test_bytes_that_are_not_utf8_stay_as_they_were(tmp_path: Path) -> None:
     assert json.loads(out)["merged"].endswith("* Thank the cr\ufffdme of contributors\n")
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_ours_is_merged_into_utf16(tmp_path: Path, codec: str) -> None:
+    """OURS in UTF-16 (with its byte order mark and CRLF) gets THEIRS' new item in its own encoding
+    and byte order, to standard output and with -o; THEIRS may be UTF-8, BASE either."""
+    added = "* Thank the contributors\n"
+    ours = BASE.replace("\n", "\r\n").replace("from the merged", "from the caf\u00e9 merged")
+
+    def utf16(text: str) -> bytes:
+        return "\ufeff".encode(codec) + text.encode(codec)
+
+    paths = []
+    for name, data in (("base", utf16(BASE)), ("ours", utf16(ours)), ("theirs", (BASE + added).encode())):
+        (tmp_path / f"{name}.md").write_bytes(data)
+        paths.append(str(tmp_path / f"{name}.md"))
+    wanted = utf16(ours + added.replace("\n", "\r\n"))
+    code, out, err = invoke(*paths)
+    assert (code, out) == (0, wanted), err
+    code, _, err = invoke(*paths, "-o", paths[1])
+    assert (code, (tmp_path / "ours.md").read_bytes()) == (0, wanted), err
+    code, out, _ = invoke(paths[0], paths[1], paths[0])
+    assert (code, out) == (0, wanted)
+
+
 def test_when_ours_is_base_the_merge_is_theirs_as_written(tmp_path: Path) -> None:
     """OURS unchanged: THEIRS comes through byte for byte, its reformatting included, as git would."""
     theirs = BASE.replace("* ", "- ").replace("\n", "\r\n").replace("Tag the release", "Tag and sign the release")
