@@ -50,13 +50,16 @@ SECTION_ALIGN_THRESHOLD = 0.45
 """Least score at which two sections of different inputs are aligned into one section.
 
 The score is the larger of the title similarity and the share of the smaller section's items
-that already cluster with the other's (see ``section_similarity``); sections of different roles
-never align.
+with a copy among the other's (see ``section_similarity``); sections of different roles never
+align.
 """
 
 ANCHOR_MARGIN = 0.15
-"""How far above the item threshold a pair must score to count as evidence that two sections
-hold the same content, before the sections are aligned (the anchors of ``section_similarity``)."""
+"""How far above the item threshold items are clustered to find the anchors of
+``section_similarity`` before the sections are aligned. That clustering is settled with a floor
+of 1, so an anchor holds copies only (exact or near-verbatim, or the inputs' "You are ..."
+identities, one slot): two sections hold the same content when one's items have copies in the
+other."""
 
 BLOCK_TERM_PER_INPUT = 2
 """Section titles per input a term may be found in and still open candidate pairs."""
@@ -1542,9 +1545,10 @@ def title_overlap(a: str | None, b: str | None, weights: TermWeights | None = No
 def section_similarity(title: float, shared: int, smaller: int) -> float:
     """Score of two sections: the larger of title similarity and content agreement.
 
-    Content agreement is ``shared`` (items of the smaller section already clustered with items of
-    the other) over ``smaller`` (items in the smaller section), so a renamed section that kept its
-    bullets still aligns, and two "Guidelines" sections with nothing in common still align by title.
+    Content agreement is ``shared`` (items of the smaller section with a copy, exact or
+    near-verbatim, among the other's: ANCHOR_MARGIN) over ``smaller`` (items in the smaller
+    section), so a renamed section that kept its bullets still aligns, and two "Guidelines"
+    sections with nothing in common still align by title.
     """
     content = shared / smaller if smaller else 0.0
     return max(title, content)
