@@ -554,9 +554,12 @@ class _Consolidator:
             "rescore": rescore,
             "subject": self.subject,
         }
+        # Settled with a floor of 1, an anchor holds copies only (ANCHOR_MARGIN), so the pairs that
+        # score 1 are the only ones ranked; a pair across two clusters is still read (``rescore``).
+        copies = {pair: score for pair, score in scores.items() if score >= 1.0}
         anchors = cluster_items(
             candidates,
-            scores,
+            copies,
             threshold=min(1.0, threshold + ANCHOR_MARGIN),
             floor=1.0,
             **settle,  # type: ignore[arg-type]
