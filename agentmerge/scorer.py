@@ -233,8 +233,10 @@ def corpus_weights() -> tuple[Mapping[str, int], int]:
     return data["terms"], int(data["documents"])
 
 
+@lru_cache(maxsize=65536)
 def term_weight(term: str) -> float:
-    """The weight of ``term``: its smoothed inverse document frequency in the corpus."""
+    """The weight of ``term``: its smoothed inverse document frequency in the corpus (cached: an
+    item's profile asks it of every word, and a consolidation of many items of a few thousand)."""
     counts, documents = corpus_weights()
     return math.log((documents + 1) / (counts.get(term, 0) + 1)) + 1.0
 
