@@ -178,11 +178,32 @@ def clusters(result: Consolidation) -> list[set[str]]:
     return out
 
 
+def section_titles(result: Consolidation) -> list[str]:
+    """The titles of the merged agent's sections, in order (the untitled top aside)."""
+    return [section["title"] for section in consolidation_to_dict(result)["sections"] if section["title"]]
+
+
 def test_rewordings_under_matching_sections_merge() -> None:
     a = agent("## Responsibilities\n\n- Design and optimize database schemas\n- Write docs\n", "a.md")
     b = agent("## Core Responsibilities\n\n- Database schema design and optimization\n", "b.md")
     found = clusters(consolidate([a, b]))
     assert {"Design and optimize database schemas", "Database schema design and optimization"} in found
+
+
+def test_a_renamed_section_that_kept_its_bullets_aligns_by_them() -> None:
+    """Sections whose titles share no word align when one's items have copies in the other, here
+    near-verbatim ones (the anchors, copies only); the same sections with the items reworded stay
+    two sections."""
+    rules = "- Return errors as a JSON object with a code and a message\n- Version every public endpoint under /v1\n"
+    a = agent(f"## Rules\n\n{rules}- Paginate list endpoints with opaque cursors\n", "a.md")
+    copies = rules.replace("a code and", "a code, and").replace("under /v1", "under /v1.")
+    b = agent(f"## House Style\n\n{copies}- Log every request with its trace id\n", "b.md")
+    assert section_titles(consolidate([a, b])) == ["Rules"]
+    reworded = rules.replace("Return errors as a JSON object", "Send failures back as structured JSON").replace(
+        "Version every public endpoint under", "Prefix the routes of public endpoints with"
+    )
+    c = agent(f"## House Style\n\n{reworded}- Log every request with its trace id\n", "c.md")
+    assert section_titles(consolidate([a, c])) == ["Rules", "House Style"]
 
 
 def test_opposite_polarity_never_merges() -> None:
