@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import random
 import re
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from conftest import run_cli
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_parse_properties import document
@@ -232,3 +235,22 @@ def test_a_side_left_as_the_base_takes_the_other_sides_file(base: str, other: st
     """
     assert merge_texts(base, base, other).text == other
     assert merge_texts(base, other, base).text == other
+
+
+@settings(max_examples=40, deadline=None)
+@given(document(), document(), st.sampled_from(["utf-16-le", "utf-16-be"]))
+def test_a_utf16_side_merges_as_its_text_and_ours_keeps_its_encoding(base: str, other: str, codec: str) -> None:
+    """Through the command line, a side in UTF-16 (with its byte order mark) merges as its text
+    does, and the result is written in OURS' encoding: a UTF-16 OURS against THEIRS left as BASE
+    comes back byte for byte, and a UTF-16 THEIRS against a UTF-8 OURS left as BASE gives
+    THEIRS' text in UTF-8."""
+    wide = "\ufeff".encode(codec) + other.encode(codec)
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {name: str(Path(folder) / f"{name}.md") for name in ("base", "wide")}
+        Path(paths["base"]).write_bytes(base.encode("utf-8"))
+        Path(paths["wide"]).write_bytes(wide)
+        done = run_cli("merge", paths["base"], paths["wide"], paths["base"])
+        assert (done.exit_code, done.stdout_bytes) == (0, wide), done.stderr
+        done = run_cli("merge", paths["base"], paths["base"], paths["wide"])
+        assert done.exit_code == 0, done.stderr
+        assert done.stdout_bytes == merge_texts(base, base, other).text.encode("utf-8", "surrogateescape")
