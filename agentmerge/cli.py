@@ -563,7 +563,7 @@ def _merge_inputs(paths: tuple[str, str, str], name: str | None) -> tuple[list[s
 
     texts: list[str] = []
     names: list[str] = []
-    encodings: list[str] = []
+    written = "utf-8"
     for side, path in zip(("base", "ours", "theirs"), paths, strict=True):
         label = f"{name} ({side})" if name else (STDIN if path == "-" else path)
         try:
@@ -577,8 +577,9 @@ def _merge_inputs(paths: tuple[str, str, str], name: str | None) -> tuple[list[s
         mark, encoding = written_as(data)
         texts.append(mark + text)
         names.append(label)
-        encodings.append(encoding)
-    return texts, names, encodings[1]
+        if side == "ours":
+            written = encoding
+    return texts, names, written
 
 
 def _merge_failed(
