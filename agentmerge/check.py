@@ -1701,6 +1701,39 @@ class Formatted:
     """What the user should know (frontmatter that strict YAML rejected is now strict YAML)."""
 
 
+def format_file(path: str, write: bool, diff: bool) -> tuple[Any, ...]:
+    """Worker: one file in the canonical form (``format_bytes``), written in place with ``write``
+    when it changes; the result as values that pickle: ("ok", changed, notes, shown) or ("error",
+    path, line, message). ``shown`` is the unified diff of a change with ``diff``, the canonical
+    text of standard input (``-``) without ``write``, else None."""
+    from agentmerge.filesystem import read_bytes, refuse_link_out, write_atomic
+
+    try:
+        data = read_bytes(path)
+        formatted = format_bytes(data, STDIN if path == "-" else path)
+        if write and formatted.changed and path != "-":
+            refuse_link_out(path)
+            write_atomic(path, formatted.text)
+    except AgentMergeError as error:
+        return ("error", error.path, error.line, error.message)
+    if diff:
+        shown = unified_diff(data, formatted.text, path) if formatted.changed else None
+    else:
+        shown = formatted.text if path == "-" and not write else None
+    return ("ok", formatted.changed, formatted.notes, shown)
+
+
+def format_paths(
+    files: Sequence[str], *, write: bool, diff: bool, jobs: int | None = None, progress: Progress | None = None
+) -> list[Any]:
+    """``format_file`` of each of ``files``, in order, in worker processes when there are many
+    (``library.map_work``); standard input is read here, as only this process has it."""
+    from agentmerge.library import map_work
+
+    arguments = [(path, write and path != "-", diff) for path in files]
+    return map_work(format_file, arguments, jobs=1 if "-" in files else jobs, progress=progress, what="formatting")
+
+
 def format_bytes(data: bytes, path: str) -> Formatted:
     """The canonical form of the file ``data`` (``writer.render_agent``), checked: parsing it gives
     the same model (``writer.same_model``) and writing that again gives the same bytes.

@@ -21,7 +21,6 @@ from agentmerge.filesystem import (
     check_output_path,
     read_bytes,
     refuse_inputs,
-    refuse_link_out,
     same_file,
     write_atomic,
 )
@@ -820,7 +819,8 @@ def check_command(
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when a file would change.")
 @click.option("--diff", is_flag=True, help="Write nothing; print the change each file would get as a unified diff.")
-def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
+@jobs_option
+def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int | None) -> None:
     """Rewrite agent files in the canonical form, in place and atomically.
 
     Strict YAML frontmatter (name and description first), # headings, - bullets, ordered lists
@@ -835,38 +835,31 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool) -> None:
     report_skipped(found)
     if not found.files:
         raise InputError(paths[0], 0, "holds no agent files; name agent files or folders that hold them")
+    files = [os.path.normpath(given) if given != "-" else given for given in found.files]
+    write = not (check_only or diff)
+    with StatusLine() as status:
+        results = check.format_paths(files, write=write, diff=diff, jobs=jobs, progress=status)
     changed = unchanged = failed = 0
-    for given in found.files:
-        path = os.path.normpath(given) if given != "-" else given
-        try:
-            data = read_bytes(path)
-            formatted = check.format_bytes(data, STDIN if path == "-" else path)
-        except AgentMergeError as error:
-            report_error(error)
+    for path, result in zip(files, results, strict=True):
+        if result[0] == "error":
+            report_error(AgentMergeError(*result[1:]))
             failed += 1
             continue
-        for note in formatted.notes:
+        _, was_changed, notes, shown = result
+        for note in notes:
             say(f"agentmerge: note: {note}")
-        if path == "-" and not (check_only or diff):
-            click.echo(formatted.text, nl=False)
+        if path == "-" and write:
+            click.echo(shown, nl=False)
             continue
-        if not formatted.changed:
+        if not was_changed:
             unchanged += 1
             continue
-        if not (check_only or diff):
-            try:
-                refuse_link_out(path)
-            except AgentMergeError as error:
-                report_error(error)
-                failed += 1
-                continue
         changed += 1
         if diff:
-            click.echo(check.unified_diff(data, formatted.text, path), nl=False)
+            click.echo(shown, nl=False)
         if check_only:
             say(f"would reformat {path}")
-        elif not diff:
-            write_atomic(path, formatted.text)
+        elif write:
             say(f"reformatted {path}")
     would = "would be " if check_only or diff else ""
     say(

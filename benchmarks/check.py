@@ -8,7 +8,9 @@ imports of one ``check`` are listed so a heavy module that slipped onto its path
 
 Growth (with ``../shared/corpus``): ``check`` over the first 100, 300 and all corpus files in one
 process with one worker, against the same files only parsed, with the growth exponent of each
-(time ~ files^k; 1 is linear).
+(time ~ files^k; 1 is linear). Then ``fmt --check`` over the same files as fresh processes,
+with one worker (``--jobs 1``) and with the default (one per CPU), interleaved, medians of three
+rounds: how formatting a library grows and what the workers save.
 
     .venv/bin/python benchmarks/check.py [--repeats N] [--check] [--no-corpus]
 """
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import statistics
 import sys
 import time
 from pathlib import Path
 
-from startup import HEAVY, SEEDS, entry, imported_modules, ratios
+from startup import HEAVY, SEEDS, entry, imported_modules, ratios, wall
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -74,6 +78,31 @@ def growth() -> None:
         k = math.log(c1 / c0) / math.log(n1 / n0)
         kp = math.log(p1 / p0) / math.log(n1 / n0)
         print(f"growth exponent {n0}->{n1} files: check {k:.2f}, parse {kp:.2f}")
+    fmt_growth(files, sizes)
+
+
+def fmt_growth(files: list[str], sizes: list[int], rounds: int = 3) -> None:
+    """``fmt --check`` of the first ``sizes`` files, one worker against the default, fresh processes."""
+    timed = []
+    for n in sizes:
+        command = [*entry(), "fmt", "--check", *files[:n]]
+        times: dict[str, list[float]] = {"1": [], "default": []}
+        for _ in range(rounds):
+            times["1"].append(wall([*command, "--jobs", "1"]))
+            times["default"].append(wall(command))
+        one, default = (statistics.median(times[k]) for k in ("1", "default"))
+        timed.append((n, one, default))
+        print(
+            f"{n:5d} files: fmt --check {one:6.2f} s with one worker, {default:6.2f} s with "
+            f"{os.cpu_count()} CPUs (ratio {default / one:.2f}; {one / n * 1000:.1f} ms a file)"
+        )
+    if len(timed) >= 2:
+        (n0, o0, d0), (n1, o1, d1) = timed[0], timed[-1]
+        exponent = math.log(n1 / n0)
+        print(
+            f"growth exponent {n0}->{n1} files: fmt {math.log(o1 / o0) / exponent:.2f} one worker, "
+            f"{math.log(d1 / d0) / exponent:.2f} default"
+        )
 
 
 def main() -> int:

@@ -293,6 +293,53 @@ def test_fmt_standard_input_to_standard_output(repo: Path) -> None:
     assert out.startswith("---\nname: Code Reviewer\ndescription: 'Use it when: a diff is ready'\n---\n")
 
 
+def test_fmt_of_many_files_in_worker_processes_matches_one_by_one(tmp_path: Path) -> None:
+    """Above the parallel threshold the files are formatted by worker processes: the same messages
+    in the same order, the same diff, the same exit code and the same bytes written as formatting
+    them one by one (--jobs 1), a file that cannot be written back included."""
+    from agentmerge.library import PARALLEL_FILES
+
+    trees = [tmp_path / "one", tmp_path / "many"]
+    for tree in trees:
+        for n in range(PARALLEL_FILES + 12):
+            text = (BAD, GOOD, SEEDS[n % len(SEEDS)].read_text(encoding="utf-8"))[n % 3]
+            write(tree, f".claude/agents/{n:02d}.md", text)
+        (tree / ".claude/agents/30.md").write_bytes(b"---\nname: x\ndescription: y\n---\n\ncaf\x00\n")
+    for args in (["fmt", "--diff", "."], ["fmt", "--check", "."], ["fmt", "."]):
+        one = run_cli(*args, "--jobs", "1", cwd=trees[0])
+        many = run_cli(*args, "--jobs", "2", cwd=trees[1])
+        assert (many.exit_code, many.stdout, many.stderr) == (one.exit_code, one.stdout, one.stderr)
+        assert one.exit_code == 2
+        assert "agentmerge: error: .claude/agents/30.md:6: contains NUL characters" in one.stderr
+    assert "reformatted .claude/agents/00.md" in one.stderr
+    written = [{p.name: p.read_bytes() for p in (tree / ".claude/agents").iterdir()} for tree in trees]
+    assert written[0] == written[1]
+    assert written[0]["00.md"] != BAD.encode()
+
+
+def test_fmt_goes_on_past_a_file_it_cannot_write(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that cannot be written is one error line (exit 2); the files after it are still
+    formatted."""
+    from agentmerge import filesystem
+    from agentmerge.errors import OutputError
+
+    write(repo, ".claude/agents/later.md", BAD)
+    real = filesystem.write_atomic
+
+    def refuse_bad(path: str, text: str, encoding: str = "utf-8") -> None:
+        if path.endswith("bad.md"):
+            raise OutputError(path, 0, "cannot be written (Operation not permitted); check the path")
+        real(path, text, encoding)
+
+    monkeypatch.setattr(filesystem, "write_atomic", refuse_bad)
+    code, _, err = run_cli("fmt", ".", cwd=repo)
+    assert code == 2
+    assert "agentmerge: error: .claude/agents/bad.md: cannot be written" in err
+    assert "reformatted .claude/agents/later.md" in err
+    assert (repo / ".claude/agents/bad.md").read_text(encoding="utf-8") == BAD
+    assert (repo / ".claude/agents/later.md").read_text(encoding="utf-8") != BAD
+
+
 @pytest.mark.parametrize(
     ("damage", "found", "replaced"),
     [(b"caf\xe9", "is not valid UTF-8", "the bad bytes"), (b"caf\x00", "contains NUL characters", "them")],
