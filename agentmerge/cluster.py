@@ -873,29 +873,20 @@ def cluster_items(
             refused.add((i, j))
     ranked = _keep_scopes(ranked, refused, scopes, scores)
     ranked.sort()
-    parent = list(range(len(candidates)))
-    members = [[i] for i in range(len(candidates))]
-    sources = [set(c.sources) for c in candidates]
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    joined = _Joined([set(c.sources) for c in candidates])
     for _, i, j in ranked:
-        root_i, root_j = find(i), find(j)
+        root_i, root_j = joined.find(i), joined.find(j)
         if root_i == root_j:
             continue
         repeat = bool(candidates[i].sources & candidates[j].sources)
-        if not repeat and sources[root_i] & sources[root_j]:
+        if not repeat and joined.sources[root_i] & joined.sources[root_j]:
             continue
-        left, right = members[root_i], members[root_j]
+        left, right = joined.members[root_i], joined.members[root_j]
         if len(left) * len(right) > 1 and not _linked(left, right, scores, refused, threshold):
             continue
-        _join(root_i, root_j, parent, members, sources)
+        joined.join(root_i, root_j)
     out: list[ItemCluster] = []
-    for group in members:
+    for group in joined.members:
         if group:
             floors = (floor, max(floor, same_input_threshold))
             out.extend(_settle_wording(sorted(group), candidates, scores, floors, lines, preferred, one_slot, common))
@@ -1470,44 +1461,53 @@ def cluster_sections(
         for (i, j), score in scores.items()
         if score >= threshold and not any(rule.vetoes(units[i], units[j]) for rule in SECTION_RULES)
     )
-    parent = list(range(len(units)))
-    members = [[i] for i in range(len(units))]
-    sources = [{u.source} for u in units]
+    joined = _Joined([{u.source} for u in units])
     roles = [{u.role} for u in units]
+    for _, i, j in ranked:
+        root_i, root_j = joined.find(i), joined.find(j)
+        if root_i == root_j or joined.sources[root_i] & joined.sources[root_j]:
+            continue
+        if not all(roles_compatible(x, y) for x in sorted(roles[root_i]) for y in sorted(roles[root_j])):
+            continue
+        left, right = joined.members[root_i], joined.members[root_j]
+        total = math.fsum(scores.get((x, y) if x < y else (y, x), 0.0) for x in left for y in right)
+        if total / (len(left) * len(right)) < threshold:
+            continue
+        root = joined.join(root_i, root_j)
+        roles[root] |= roles[root_i if root == root_j else root_j]
+    groups = [sorted(m) for m in joined.members if m]
+    groups.sort(key=lambda g: g[0])
+    return groups
 
-    def find(i: int) -> int:
+
+class _Joined:
+    """Clusters joined pair by pair (union-find): each cluster's root, members and inputs."""
+
+    def __init__(self, sources: list[set[int]]) -> None:
+        self.parent = list(range(len(sources)))
+        self.members = [[i] for i in range(len(sources))]
+        """A root's members; empty for a unit that is not a root."""
+        self.sources = sources
+        """A root's inputs."""
+
+    def find(self, i: int) -> int:
+        """The root of the cluster ``i`` is in."""
+        parent = self.parent
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
 
-    for _, i, j in ranked:
-        root_i, root_j = find(i), find(j)
-        if root_i == root_j or sources[root_i] & sources[root_j]:
-            continue
-        if not all(roles_compatible(x, y) for x in sorted(roles[root_i]) for y in sorted(roles[root_j])):
-            continue
-        left, right = members[root_i], members[root_j]
-        total = math.fsum(scores.get((x, y) if x < y else (y, x), 0.0) for x in left for y in right)
-        if total / (len(left) * len(right)) < threshold:
-            continue
-        root = _join(root_i, root_j, parent, members, sources)
-        roles[root] |= roles[root_i if root == root_j else root_j]
-    groups = [sorted(m) for m in members if m]
-    groups.sort(key=lambda g: g[0])
-    return groups
-
-
-def _join(a: int, b: int, parent: list[int], members: list[list[int]], sources: list[set[int]]) -> int:
-    """Join the clusters rooted at ``a`` and ``b`` under the larger one's root (``a`` on a tie),
-    moving the other's members and sources into it; return the root kept."""
-    if len(members[a]) < len(members[b]):
-        a, b = b, a
-    parent[b] = a
-    members[a].extend(members[b])
-    members[b] = []
-    sources[a] |= sources[b]
-    return a
+    def join(self, a: int, b: int) -> int:
+        """Join the clusters rooted at ``a`` and ``b`` under the larger one's root (``a`` on a tie),
+        moving the other's members and inputs into it; return the root kept."""
+        if len(self.members[a]) < len(self.members[b]):
+            a, b = b, a
+        self.parent[b] = a
+        self.members[a].extend(self.members[b])
+        self.members[b] = []
+        self.sources[a] |= self.sources[b]
+        return a
 
 
 def title_overlap(a: str | None, b: str | None, weights: TermWeights | None = None) -> float:
