@@ -50,9 +50,30 @@ def report_error(error: AgentMergeError | str) -> None:
 
 
 def report_warnings(warnings: Iterable[Diagnostic]) -> None:
-    """Print each warning as one line on stderr."""
+    """Print each warning as one line on stderr, up to WARNINGS_SHOWN of one kind for one file;
+    past that, one line says how many more there are and on which lines."""
+    first: dict[tuple[str, str], Diagnostic] = {}
+    shown: dict[tuple[str, str], int] = {}
+    more: dict[tuple[str, str], list[int]] = {}
     for warning in warnings:
-        say(f"agentmerge: warning: {warning}")
+        key = (warning.path, warning.kind)
+        first.setdefault(key, warning)
+        if not warning.kind or shown.get(key, 0) < WARNINGS_SHOWN:
+            shown[key] = shown.get(key, 0) + 1
+            say(f"agentmerge: warning: {warning}")
+        else:
+            more.setdefault(key, []).append(warning.line)
+    for key, lines in more.items():
+        like = first[key]
+        say(
+            f"agentmerge: warning: {like.path}: {len(lines):,} more like the warning for line {like.line}, "
+            f"on lines {min(lines)}-{max(lines)}"
+        )
+
+
+WARNINGS_SHOWN = 5
+"""Most warnings of one kind printed for one file: a file with thousands of lines nested too deeply
+to parse gets five and a count, not thousands of lines (JSON outputs list every one)."""
 
 
 class FormatName(click.ParamType):  # type: ignore[type-arg]

@@ -201,6 +201,28 @@ def test_deep_nesting_keeps_every_line(tmp_path: Path) -> None:
     assert "nested too deeply" in agent["warnings"][0]["message"]  # type: ignore[index]
 
 
+def test_a_flood_of_one_warning_prints_five_and_a_count(tmp_path: Path) -> None:
+    """Hundreds of blocks nested too deeply give five warning lines and one that counts the rest,
+    naming their lines; the JSON output still lists every one."""
+    path = tmp_path / "flood.md"
+    path.write_text("\n\n".join(["- " * 60 + "x"] * 300) + "\n", encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "agentmerge", "parse", str(path)], capture_output=True, text=True, check=False
+    )
+    warnings = [line for line in run.stderr.splitlines() if line.startswith("agentmerge: warning:")]
+    assert run.returncode == 0
+    assert len(warnings) == 6
+    assert all("nested too deeply" in line for line in warnings[:5])
+    assert warnings[5] == f"agentmerge: warning: {path}: 295 more like the warning for line 1, on lines 11-599"
+    listed = subprocess.run(
+        [sys.executable, "-m", "agentmerge", "parse", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert len(json.loads(listed.stdout)["agents"][0]["warnings"]) == 300
+
+
 def test_unclosed_fence_runs_to_the_end_of_the_file(tmp_path: Path) -> None:
     """An unclosed code fence holds the rest of the file, as CommonMark says."""
     assert body_lines(parsed(tmp_path, "unclosed-fence")) == [("T", 1), ("print(1)\n\n- not a list", 3)]
