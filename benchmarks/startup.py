@@ -3,8 +3,9 @@
 Run: ``.venv/bin/python benchmarks/startup.py [--repeats N] [--check]``
 
 The import floor is a fresh interpreter importing what any agentmerge command needs (click,
-python-frontmatter, markdown-it-py, rapidfuzz). Each round runs the floor, then every command
-once, each in a fresh process, so all of them see the same machine load; the table gives each
+python-frontmatter, markdown-it-py, rapidfuzz). Each round runs the floor and every command once,
+each in a fresh process, so all of them see the same machine load, in an order that turns by one
+place each round (a run right after a short one is faster by about 1%); the table gives each
 command's median wall time and the median of its per-round ratio to the floor (with the
 quartiles, since a shared machine's timings wander), against the command's limit:
 
@@ -87,10 +88,13 @@ def rounds(commands: dict[str, list[str]], repeats: int) -> Times:
     compileall.compile_dir(str(ROOT / "agentmerge"), quiet=1)
     for command in (FLOOR, *commands.values()):
         wall(command)  # warm the file cache
-    times: Times = {"floor": [], **{name: [] for name in commands}}
-    for _ in range(repeats):
-        times["floor"].append(timed(FLOOR))
-        for name, command in commands.items():
+    order = [("floor", FLOOR), *commands.items()]
+    times: Times = {name: [] for name, _ in order}
+    for round_number in range(repeats):
+        # The order turns by one each round: a run right after a short one is about 1% faster
+        # than the same run later in the round, so no command may always hold one place.
+        turn = round_number % len(order)
+        for name, command in order[turn:] + order[:turn]:
             times[name].append(timed(command))
     return times
 
