@@ -726,7 +726,7 @@ class _BodyParser:
         definitions); they are kept as plain paragraphs so nothing is silently dropped."""
         covered = bytearray(len(self.lines) + 1)
         for token in self.tokens:
-            if token.map and token.type in _LEAF_TYPES:
+            if token.map and token.type in _HELD_TYPES:
                 start, stop = token.map
                 covered[start:stop] = b"\x01" * (stop - start)
         runs: list[tuple[int, int]] = []
@@ -959,7 +959,12 @@ class _BodyParser:
 
 _LIST_OPEN = ("bullet_list_open", "ordered_list_open")
 
-_LEAF_TYPES = frozenset({"inline", "fence", "code_block", "html_block", "hr", "table_open", "heading_open"})
+_HELD_TYPES = frozenset(
+    {"inline", "fence", "code_block", "html_block", "hr", "table_open", "heading_open", "blockquote_open"}
+)
+"""Tokens whose lines the model holds: the leaf blocks, and tables and block quotes, which are
+items of their lines (``_lost_runs`` keeps any other line with text as a plain paragraph). A
+quote of a link definition alone (``> [1]: /url``) has no leaf inside; its line is the quote's."""
 
 
 def parse_body(text: str, path: str = STDIN) -> Section:

@@ -25,6 +25,16 @@ def assert_round_trip(agent: Agent) -> str:
     return written
 
 
+@pytest.mark.parametrize("text", [">[1]:1", "> [a]: /url\n> more\n", "- > [1]: x\n"])
+def test_a_quote_of_a_link_definition_is_held_once(text: str) -> None:
+    """A block quote holding a link definition (no paragraph inside) is one quote: its line is not
+    also a line the parser lost, which made a second item of it and wrote it twice."""
+    agent = parse_text(text, "quote.md")
+    assert agent.warnings == ()
+    assert [item.text for _, item in agent.items() if item.kind == "paragraph"] == []
+    assert_round_trip(agent)
+
+
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
 def test_seed_round_trips(seed: Path) -> None:
     """Every seed survives parse, write, parse unchanged, and its written form is a fixed point."""
