@@ -1593,9 +1593,18 @@ def _overlaps(rows: list[Any]) -> Iterator[Finding]:
                 b,
                 1,
                 "AM302",
-                f"shares {share:.0%} of its instructions with {a}; agentmerge consolidate {a} {b} merges them",
+                f"shares {share:.0%} of its instructions with {a}; agentmerge consolidate "
+                f"{command_argument(a)} {command_argument(b)} merges them",
                 related=((a, 1),),
             )
+
+
+def command_argument(path: str) -> str:
+    """``path`` as a shell command line names it for agentmerge: quoted when the shell would split
+    or expand it, and with ``./`` before a name that would read as an option."""
+    import shlex
+
+    return shlex.quote(f"./{path}" if path.startswith("-") else path)
 
 
 # --------------------------------------------------------------------------------------------

@@ -218,6 +218,11 @@ def test_overlapping_agents(tmp_path: Path, seeds: list[Path]) -> None:
     assert code == 1
     assert out.startswith("lib/b/agents/backend.md:1:1: AM302 shares ")
     assert "with lib/a/agents/backend.md; agentmerge consolidate lib/a/agents/backend.md lib/b/agents/backend.md" in out
+    # The command it suggests runs as a shell reads it: a space quoted, a leading dash guarded.
+    write(tmp_path, "-fork/agents/back end.md", fork)
+    code, out, _ = run_cli("check", "--select", "AM302", "--", "lib/a", "-fork", cwd=tmp_path)
+    assert code == 1
+    assert "agentmerge consolidate './-fork/agents/back end.md' lib/a/agents/backend.md merges them" in out
     writer = claude(
         "name: writer\ndescription: Writes release notes\n", "- Summarise the merged pull requests by theme.\n"
     )
