@@ -327,7 +327,7 @@ def render_diff_summary(result: DiffResult) -> str:
 
 def render_diff_stat(result: DiffResult) -> str:
     """The ``--stat`` line: both paths and the counts."""
-    return visible(f"{result.old_path} -> {result.new_path}: {render_diff_summary(result)}")
+    return one_line(f"{result.old_path} -> {result.new_path}: {render_diff_summary(result)}")
 
 
 def diff_stat_to_dict(result: DiffResult) -> dict[str, Any]:
@@ -767,7 +767,7 @@ def line_diff_to_dict(result: LineDiff, *, stat: bool = False) -> dict[str, Any]
 def render_line_diff_stat(result: LineDiff) -> str:
     """The ``--stat`` line of a line diff."""
     said = "no changes" if result.identical else "not agent files; lines differ"
-    return visible(f"{result.old_path} -> {result.new_path}: {said}")
+    return one_line(f"{result.old_path} -> {result.new_path}: {said}")
 
 
 def render_line_diff_markdown(result: LineDiff) -> str:

@@ -575,11 +575,12 @@ def _file_to_dict(f: FileReview) -> dict[str, Any]:
 
 def render_review_text(report: Review) -> Iterator[str]:
     """Yield the review as plain text: a header, what needs attention, then each file's diff;
-    control characters from the repository (in paths, branch names, problems) shown escaped."""
-    from agentmerge.render import visible
+    control characters from the repository (in paths, branch names, problems) shown escaped, and
+    a line break in one as ``\\n``, so a file's name cannot start a line of its own."""
+    from agentmerge.render import one_line
 
     for line in _review_lines(report):
-        yield visible(line)
+        yield one_line(line)
 
 
 def _review_lines(report: Review) -> Iterator[str]:
@@ -746,9 +747,11 @@ def _file_cell(f: FileReview) -> str:
 def _summary_line(f: FileReview) -> str:
     import html
 
-    where = html.escape(f.path)
+    from agentmerge.render import one_line
+
+    where = html.escape(one_line(f.path))
     if f.status == "renamed" and f.old_path:
-        where = f"{html.escape(f.old_path)} \u2192 {where}"
+        where = f"{html.escape(one_line(f.old_path))} \u2192 {where}"
     return f"<details><summary><code>{where}</code> ({f.status})</summary>"
 
 
