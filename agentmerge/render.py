@@ -53,7 +53,7 @@ def _escape_invisible(found: re.Match[str]) -> str:
 
 def visible_lines(render: Callable[..., Iterator[str]]) -> Callable[..., Iterator[str]]:
     """Make a line renderer yield its lines through ``one_line``: a line break inside one (a file
-    named ``a.md\n+ added: ...`` in a pull request) shows as ``\n`` rather than starting a line
+    named ``a.md\\n+ added: ...`` in a pull request) shows as ``\\n`` rather than starting a line
     that looks like the report's."""
     import functools
 
