@@ -50,6 +50,7 @@ from agentmerge.parse import (
     rewrite_refusal,
     written_as,
 )
+from agentmerge.text import hidden_text
 
 if TYPE_CHECKING:
     from agentmerge.cluster import Candidate
@@ -87,6 +88,12 @@ RULES: tuple[Rule, ...] = (
         "unparsed-lines",
         "lines nested too deeply for Markdown, or link definitions, read as plain text",
         "the structure the author meant is not what a Markdown reader sees",
+    ),
+    Rule(
+        "AM004",
+        "hidden-text",
+        "text a reader does not see: Unicode tag characters (hidden ASCII) or bidi controls that reorder a line",
+        "the agent's model reads what a reviewer of the file cannot: an instruction can hide in it",
     ),
     # AM1xx: frontmatter
     Rule(
@@ -407,6 +414,8 @@ def _file_findings(agent: Agent, lines: list[str], form: Format | None, codes: f
     if form is not None and form.fields:
         found.extend(_frontmatter_findings(agent, lines, form))
     found.extend(_body_findings(agent, lines, form, codes))
+    if "AM004" in codes:
+        found.extend(_hidden_text(agent.path, lines))
     found = [f for f in found if f.code in codes]
     found.sort(key=lambda f: (f.line, f.column, f.code, f.message))
     return found
@@ -432,6 +441,13 @@ def _warning_finding(agent: Agent, line: int, message: str, code: str, lines: li
     if rule.fixable:
         message += " (fixable with --fix)"
     return _finding(agent.path, line, code, message, fixable=rule.fixable)
+
+
+def _hidden_text(path: str, lines: list[str]) -> Iterator[Finding]:
+    """AM004: what a reader of each line does not see (``text.hidden_text``), at its column."""
+    for number, line in enumerate(lines, 1):
+        for offset, what in hidden_text(line):
+            yield _finding(path, number, "AM004", what, column=offset + 1)
 
 
 def _yaml_message(agent: Agent, line: int, message: str) -> str:

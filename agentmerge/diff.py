@@ -40,6 +40,7 @@ from agentmerge.model import Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units, rewordings_unpaired
 from agentmerge.text import (
     clip,
+    hidden_text,
     item_role,
     negated,
     normalize,
@@ -187,7 +188,7 @@ class FieldChange:
     """For nested values, one line per difference inside the value (from deepdiff)."""
 
 
-AttentionKind = Literal["widened", "model", "permissions", "polarity", "choice", "safety", "scope"]
+AttentionKind = Literal["widened", "model", "permissions", "polarity", "choice", "safety", "scope", "hidden"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +200,9 @@ class Attention:
     """widened (tools, skills, a deny list, ``globs``, ``alwaysApply``), model, permissions
     (permission mode, MCP servers), polarity (an instruction that now says the opposite),
     choice (one that now picks another alternative: tabs for spaces), safety (a pitfall or a
-    checklist gate removed) or scope (a Cursor rule's ``globs`` now quoted, which the tool reads
-    as part of the pattern: the rule applies to no file)."""
+    checklist gate removed), scope (a Cursor rule's ``globs`` now quoted, which the tool reads
+    as part of the pattern: the rule applies to no file) or hidden (text a reader does not see
+    came in: Unicode tag characters or a bidi control, ``text.hidden_text``)."""
     message: str
     """One sentence saying what changed, as every report shows it."""
     line: int | None
@@ -298,8 +300,28 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
         attention=(
             *_frontmatter_attention(frontmatter, both_exist=not _is_empty(old) and not _is_empty(new)),
             *body.attention(changes),
+            *_hidden_attention(frontmatter, changes),
         ),
     )
+
+
+def _hidden_attention(frontmatter: Iterable[FieldChange], changes: Iterable[Change]) -> Iterator[Attention]:
+    """Each frontmatter value and item whose new text holds something a reader does not see
+    (``text.hidden_text``) that its old text did not: a file added with it too."""
+    for fc in frontmatter:
+        if isinstance(fc.new, str) and fc.op != "removed":
+            yield from _hidden_in(fc.new, fc.old if isinstance(fc.old, str) else "", fc.new_line, fc.key)
+    for change in changes:
+        if change.new is not None and change.op != "removed":
+            yield from _hidden_in(change.new.text, change.old.text if change.old else "", change.new.line, None)
+
+
+def _hidden_in(new: str, old: str, line: int | None, key: str | None) -> Iterator[Attention]:
+    before = {what for _, what in hidden_text(old)}
+    for _, what in hidden_text(new):
+        if what not in before:
+            where = f"{key}: " if key else ""
+            yield Attention("hidden", f"{where}{what}", line, key)
 
 
 def _verbatim_requoted(old: Agent, new: Agent) -> tuple[str, ...]:

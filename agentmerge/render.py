@@ -24,10 +24,17 @@ if TYPE_CHECKING:
 OUTLINE_WIDTH = 100
 """Characters of an item's text shown on one outline line before it is cut with an ellipsis."""
 
-_INVISIBLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE_RE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
 """Characters a report shows escaped: C0 and C1 controls but tab and line feed (ESC opens the
-terminal's CSI and OSC sequences), and the marks that reorder or hide text around them (bidi
-embeddings, overrides and isolates, line and paragraph separators)."""
+terminal's CSI and OSC sequences), the marks that reorder or hide text around them (bidi
+embeddings, overrides and isolates, line and paragraph separators), the zero-width characters
+that join nothing (zero-width space, word joiner, invisible operators, a byte order mark inside
+the text), and Unicode tag characters, which screens draw as nothing while a language model
+reads the ASCII they encode (``check`` AM004 decodes them). Zero-width joiners and variation
+selectors, which emoji and scripts need, are left as they are."""
 
 
 def visible(text: str) -> str:
@@ -48,7 +55,9 @@ def one_line(text: str) -> str:
 
 def _escape_invisible(found: re.Match[str]) -> str:
     code = ord(found.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def visible_lines(render: Callable[..., Iterator[str]]) -> Callable[..., Iterator[str]]:

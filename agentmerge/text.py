@@ -525,6 +525,32 @@ def terms(text: str) -> tuple[str, ...]:
 
 
 # --------------------------------------------------------------------------------------------
+# Hidden text
+
+
+_UNSEEN_RE = re.compile("[\U000e0000-\U000e007f]+|[\u202a-\u202e\u2066-\u2069]")
+"""A run of Unicode tag characters, or one bidi embedding, override or isolate (``hidden_text``)."""
+
+
+def hidden_text(text: str) -> list[tuple[int, str]]:
+    """What ``text`` holds that a reader does not see, as (offset, what it is): runs of Unicode tag
+    characters, which screens draw as nothing while a language model reads the ASCII they encode
+    (each is an ASCII character plus U+E0000; "ASCII smuggling"), said with that ASCII; and bidi
+    controls, which show a reader the text in another order than it is (Trojan Source)."""
+    if _UNSEEN_RE.search(text) is None:
+        return []
+    found = []
+    for match in _UNSEEN_RE.finditer(text):
+        run = match.group()
+        if run[0] >= "\U000e0000":
+            smuggled = "".join(chr(ord(c) - 0xE0000) for c in run if 0xE0020 <= ord(c) <= 0xE007E)
+            found.append((match.start(), f"hidden text in Unicode tag characters, drawn as nothing: {smuggled!r}"))
+        else:
+            found.append((match.start(), f"bidi control U+{ord(run):04X}, which shows the text in another order"))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
 # Section roles and lead-in labels
 
 
