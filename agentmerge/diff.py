@@ -300,23 +300,13 @@ def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> Di
         attention=(
             *_frontmatter_attention(frontmatter, both_exist=not _is_empty(old) and not _is_empty(new)),
             *body.attention(changes),
-            *_hidden_attention(frontmatter, changes),
         ),
     )
 
 
-def _hidden_attention(frontmatter: Iterable[FieldChange], changes: Iterable[Change]) -> Iterator[Attention]:
-    """Each frontmatter value and item whose new text holds something a reader does not see
-    (``text.hidden_text``) that its old text did not: a file added with it too."""
-    for fc in frontmatter:
-        if isinstance(fc.new, str) and fc.op != "removed":
-            yield from _hidden_in(fc.new, fc.old if isinstance(fc.old, str) else "", fc.new_line, fc.key)
-    for change in changes:
-        if change.new is not None and change.op != "removed":
-            yield from _hidden_in(change.new.text, change.old.text if change.old else "", change.new.line, None)
-
-
 def _hidden_in(new: str, old: str, line: int | None, key: str | None) -> Iterator[Attention]:
+    """What ``new`` holds that a reader does not see (``text.hidden_text``) and ``old`` did not:
+    an attention of kind hidden each, for a frontmatter ``key`` or an item."""
     before = {what for _, what in hidden_text(old)}
     for _, what in hidden_text(new):
         if what not in before:
@@ -669,15 +659,17 @@ class _BodyDiff:
     # -- what a reviewer must not miss -----------------------------------------------------------
 
     def attention(self, changes: Iterable[Change]) -> Iterator[Attention]:
-        """Polarity flips, changed choices and removed safety instructions among ``changes``, in
-        their order, then items whose words stayed but whose place under a pitfall title changed
-        (``_pitfall_flips``).
+        """Hidden text that came in (``_hidden_in``), polarity flips, changed choices and removed
+        safety instructions among ``changes``, in their order, then items whose words stayed but
+        whose place under a pitfall title changed (``_pitfall_flips``).
 
         A removed item is a safety instruction when the matcher's role for it is a pitfall or a
         checklist gate (``text.item_role``): a line warning against something, or a box that
         had to be ticked.
         """
         for change in changes:
+            if change.new is not None and change.op != "removed":
+                yield from _hidden_in(change.new.text, change.old.text if change.old else "", change.new.line, None)
             if change.kind != "item":
                 continue
             if change.polarity is not None and change.old and change.new:
@@ -1164,11 +1156,15 @@ def _example_similarity(a: Example, b: Example) -> float:
 
 def _frontmatter_attention(changes: Iterable[FieldChange], *, both_exist: bool) -> Iterator[Attention]:
     """What a reviewer must see among frontmatter changes: every widening, every change of the
-    model, the permission mode or the MCP servers. Nothing when a whole file was added or
-    deleted: there was nothing before to widen, or there is no agent after."""
-    if not both_exist:
-        return
+    model, the permission mode or the MCP servers, and hidden text that came in (``_hidden_in``).
+    Of the first three nothing when a whole file was added or deleted: there was nothing before
+    to widen, or there is no agent after."""
     for fc in changes:
+        if isinstance(fc.new, str) and fc.op != "removed":
+            # Hidden text counts in a file added with it too.
+            yield from _hidden_in(fc.new, fc.old if isinstance(fc.old, str) else "", fc.new_line, fc.key)
+        if not both_exist:
+            continue
         line = fc.new_line if fc.new_line is not None else fc.old_line
         if fc.part == "quoting":
             if fc.widened:
