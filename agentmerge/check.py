@@ -239,7 +239,8 @@ WARNING_CODES: dict[str, str] = {
     "unclosed": "AM110",
     "not-mapping": "AM111",
 }
-"""The rule for each kind of problem the parser works around (``model.Diagnostic.kind``)."""
+"""The rule for each kind of problem the parser works around (``model.Diagnostic.kind``). The
+parser's ``hidden-text`` warnings are AM004's, which reads the lines itself to give each column."""
 
 OVERLAP_THRESHOLD = 0.5
 """Least share of instructions two agents have in common (``group.instruction_overlap``) for AM302."""

@@ -553,6 +553,10 @@ def merge_command(
         return
     else:
         report_warnings(result.warnings)
+        # Text a reader does not see, in what the merge writes (from either side): said on its line.
+        from agentmerge.parse import hidden_warnings
+
+        report_warnings(hidden_warnings(result.text, shown))
         if result.method != "model":
             say(f"agentmerge: warning: {shown}: the structured merge did not check out; merged line by line instead")
     if output is not None:

@@ -21,7 +21,7 @@ from agentmerge.errors import InputError
 from agentmerge.fields import EXAMPLE_LINE_WORDS, find_examples, read_prose
 from agentmerge.filesystem import MAX_FILE_BYTES, STDIN, read_bytes, too_large
 from agentmerge.model import Agent, Diagnostic, Field, Item, ItemKind, Section
-from agentmerge.text import lead_label
+from agentmerge.text import hidden_text, lead_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -232,8 +232,30 @@ def parse_text(text: str, path: str = STDIN, *, _warnings: list[Diagnostic] | No
             fields, has_frontmatter = loaded, True
 
     body = _parse_body(body_text, body_first_line, path, warnings)
+    warnings.extend(hidden_warnings(text, path))
     warnings.sort(key=lambda w: w.line)
     return Agent(path=path, fields=fields, body=body, has_frontmatter=has_frontmatter, warnings=tuple(warnings))
+
+
+def hidden_warnings(text: str, path: str) -> list[Diagnostic]:
+    """A warning for each run of text a reader does not see (``text.hidden_text``), on its line of
+    ``text``: every command that reads the file says so, ``consolidate`` before it carries it into
+    a file of its own, ``merge`` of what it writes. ``check`` reports it as AM004, with its column."""
+    found = hidden_text(text)
+    if not found:
+        return []
+    starts = [0, *(n + 1 for n, char in enumerate(text) if char == "\n")]
+    import bisect
+
+    return [
+        Diagnostic(
+            path,
+            bisect.bisect_right(starts, offset),
+            f"{what}: a reader does not see what the model reads",
+            "hidden-text",
+        )
+        for offset, what in found
+    ]
 
 
 def frontmatter_span(text: str) -> tuple[int, int] | None:
