@@ -240,7 +240,7 @@ WARNING_CODES: dict[str, str] = {
     "not-mapping": "AM111",
 }
 """The rule for each kind of problem the parser works around (``model.Diagnostic.kind``). The
-parser's ``hidden-text`` warnings are AM004's, which reads the lines itself to give each column."""
+parser's ``hidden-text`` warnings are AM004's, which reads their lines again for each column."""
 
 OVERLAP_THRESHOLD = 0.5
 """Least share of instructions two agents have in common (``group.instruction_overlap``) for AM302."""
@@ -416,7 +416,7 @@ def _file_findings(agent: Agent, lines: list[str], form: Format | None, codes: f
         found.extend(_frontmatter_findings(agent, lines, form))
     found.extend(_body_findings(agent, lines, form, codes))
     if "AM004" in codes:
-        found.extend(_hidden_text(agent.path, lines))
+        found.extend(_hidden_text(agent, lines))
     found = [f for f in found if f.code in codes]
     found.sort(key=lambda f: (f.line, f.column, f.code, f.message))
     return found
@@ -444,11 +444,12 @@ def _warning_finding(agent: Agent, line: int, message: str, code: str, lines: li
     return _finding(agent.path, line, code, message, fixable=rule.fixable)
 
 
-def _hidden_text(path: str, lines: list[str]) -> Iterator[Finding]:
-    """AM004: what a reader of each line does not see (``text.hidden_text``), at its column."""
-    for number, line in enumerate(lines, 1):
-        for offset, what in hidden_text(line):
-            yield _finding(path, number, "AM004", what, column=offset + 1)
+def _hidden_text(agent: Agent, lines: list[str]) -> Iterator[Finding]:
+    """AM004: each run of text a reader does not see (``text.hidden_text``) on the lines the parser
+    warned of (``parse.hidden_warnings``), at its column."""
+    for number in sorted({w.line for w in agent.warnings if w.kind == "hidden-text"}):
+        for offset, what in hidden_text(lines[number - 1]):
+            yield _finding(agent.path, number, "AM004", what, column=offset + 1)
 
 
 def _yaml_message(agent: Agent, line: int, message: str) -> str:
@@ -1731,13 +1732,13 @@ def format_file(path: str, write: bool, diff: bool) -> tuple[Any, ...]:
     """Worker: one file in the canonical form (``format_bytes``), written in place with ``write``
     when it changes; the result as values that pickle: ("ok", changed, notes, shown) or ("error",
     path, line, message). ``shown`` is the unified diff of a change with ``diff``, the canonical
-    text of standard input (``-``) without ``write``, else None."""
+    text of standard input (``-``, never written: ``format_paths``) without ``write``, else None."""
     from agentmerge.filesystem import read_bytes, refuse_link_out, write_atomic
 
     try:
         data = read_bytes(path)
         formatted = format_bytes(data, STDIN if path == "-" else path)
-        if write and formatted.changed and path != "-":
+        if write and formatted.changed:
             refuse_link_out(path)
             write_atomic(path, formatted.text)
     except AgentMergeError as error:

@@ -241,20 +241,11 @@ def hidden_warnings(text: str, path: str) -> list[Diagnostic]:
     """A warning for each run of text a reader does not see (``text.hidden_text``), on its line of
     ``text``: every command that reads the file says so, ``consolidate`` before it carries it into
     a file of its own, ``merge`` of what it writes. ``check`` reports it as AM004, with its column."""
-    found = hidden_text(text)
-    if not found:
-        return []
-    starts = [0, *(n + 1 for n, char in enumerate(text) if char == "\n")]
-    import bisect
-
     return [
         Diagnostic(
-            path,
-            bisect.bisect_right(starts, offset),
-            f"{what}: a reader does not see what the model reads",
-            "hidden-text",
+            path, text.count("\n", 0, offset) + 1, f"{what}: a reader does not see what the model reads", "hidden-text"
         )
-        for offset, what in found
+        for offset, what in hidden_text(text)
     ]
 
 

@@ -537,8 +537,6 @@ def hidden_text(text: str) -> list[tuple[int, str]]:
     characters, which screens draw as nothing while a language model reads the ASCII they encode
     (each is an ASCII character plus U+E0000; "ASCII smuggling"), said with that ASCII; and bidi
     controls, which show a reader the text in another order than it is (Trojan Source)."""
-    if _UNSEEN_RE.search(text) is None:
-        return []
     found = []
     for match in _UNSEEN_RE.finditer(text):
         run = match.group()
