@@ -440,13 +440,22 @@ def _named(change: FileChange, rules: Sequence[ReviewConfig]) -> bool | None:
 
 
 def _refuse_revision_as_path(root: Path, cwd: Path, spec: str) -> None:
-    """Stop when PATHSPEC ``spec`` is no path here but names a commit: ``review main HEAD`` means
-    two revisions, and read as paths they would match nothing and report no change at all."""
+    """Stop when PATHSPEC ``spec`` is no path here but names a commit or a range of them:
+    ``review main HEAD`` or ``review main...feature`` means revisions, and read as paths they
+    would match nothing and report no change at all."""
     if spec.startswith(("-", ":")) or any(c in spec for c in "*?[") or os.path.lexists(cwd / spec):
         return
     if ref_exists(root, spec):
         raise AgentMergeError(
             "", 0, f"{spec!r} names a revision, not a path; compare revisions with --base {spec} (and --head REV)"
+        )
+    # git's A..B and A...B, either side empty for HEAD: review reads both as A...B, from the
+    # merge base, which is what a pull request shows.
+    start, dots, end = spec.partition("...") if "..." in spec else spec.partition("..")
+    if dots and all(ref_exists(root, side or "HEAD") for side in (start, end)):
+        options = f"--base {start or 'HEAD'}" + (f" --head {end}" if end else "")
+        raise AgentMergeError(
+            "", 0, f"{spec!r} is a range of revisions, not a path; review it with {options} (from their merge base)"
         )
 
 

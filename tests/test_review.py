@@ -271,6 +271,20 @@ def test_a_revision_given_as_a_pathspec_is_an_error_not_an_empty_review(tmp_path
     assert run_cli("review", "--base", "main", "main", cwd=repo).exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("spec", "options"),
+    [("main..HEAD", "--base main --head HEAD"), ("main...HEAD", "--base main --head HEAD"), ("main..", "--base main")],
+)
+def test_a_range_of_revisions_given_as_a_pathspec_is_an_error(tmp_path: Path, spec: str, options: str) -> None:
+    """``review main..feature``, as one would write it for git diff, would match no path and report
+    no change: say which options compare those revisions."""
+    repo = make_review_repo(tmp_path)
+    code, out, err = run_cli("review", "--exit-code", spec, cwd=repo)
+    assert code == 2 and not out
+    assert f"{spec!r} is a range of revisions, not a path; review it with {options}" in err
+    assert run_cli("review", "--exit-code", "no-such..thing", cwd=repo).exit_code == 0  # not revisions: a pathspec
+
+
 def test_pathspec_is_relative_to_the_current_directory(tmp_path: Path) -> None:
     """Run from a subdirectory, paths stay root-relative and pathspecs start from there."""
     repo = make_review_repo(tmp_path)
