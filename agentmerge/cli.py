@@ -1007,9 +1007,10 @@ def _consolidate_one(
     from agentmerge.library import target_hint
     from agentmerge.writer import render_consolidation
 
-    for target in (output, report):
-        if target is not None:
-            check_output_path(target)
+    if output is not None:
+        check_output_path(output, folder=True)
+    if report is not None:
+        check_output_path(report, printed="--format json prints the report to standard output", folder=True)
     if output is not None and report is not None and (output == report or same_file(output, report)):
         raise OutputError(report, 0, "is also the -o output; give --report a path of its own")
     # Warnings and refusals are printed between status lines, never over one.

@@ -141,18 +141,25 @@ _FILE_KINDS = (
 )
 
 
-def check_output_path(path: str) -> None:
+def check_output_path(
+    path: str, *, printed: str = "leave -o out to write to standard output", folder: bool = False
+) -> None:
     """Refuse an output path that is neither a regular file nor a new path.
 
     Devices, FIFOs, sockets and directories are refused rather than replaced by a regular file,
-    and so is anything under /dev or /proc (``/dev/stdout`` included): to print, leave ``-o`` out.
+    and so is anything under /dev or /proc (``/dev/stdout`` included); ``printed`` says how to
+    print instead (by default: leave ``-o`` out). With ``folder``, a new path whose folder does
+    not exist is refused too, so a command checks it before its work rather than after.
     """
     for spelled in _spellings(path):
         if spelled in ("/dev", "/proc") or spelled.startswith(("/dev/", "/proc/")):
-            raise OutputError(path, 0, "is a device path, not a regular file; leave -o out to write to standard output")
+            raise OutputError(path, 0, f"is a device path, not a regular file; {printed}")
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
+        parent = os.path.dirname(os.path.abspath(path))
+        if folder and not os.path.isdir(parent):
+            raise OutputError(path, 0, f"cannot be written: its folder {parent} does not exist; create it") from None
         return
     except OSError as exc:
         raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the path") from None

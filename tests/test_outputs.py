@@ -77,6 +77,28 @@ def test_device_paths_are_refused_before_anything_is_written(path: str) -> None:
         check_output_path(path)
 
 
+@pytest.mark.parametrize(
+    ("option", "advice"), [("-o", "leave -o out"), ("--report", "--format json prints the report")]
+)
+def test_a_device_path_says_how_that_option_prints(option: str, advice: str) -> None:
+    """The refusal of /dev/stdout says how to print what that option would have written."""
+    code, out, err = run_cli("consolidate", str(SEEDS[0]), option, "/dev/stdout")
+    assert code == 2 and not out
+    assert err.count("\n") == 1 and f"/dev/stdout: is a device path, not a regular file; {advice}" in err
+
+
+@pytest.mark.parametrize("option", ["-o", "--report"])
+def test_a_missing_output_folder_is_refused_before_the_work(tmp_path: Path, option: str) -> None:
+    """-o or --report in a folder that does not exist: one error line before the inputs are read
+    (a seed whose frontmatter is read leniently would warn first), nothing made."""
+    target = tmp_path / "missing" / "merged.md"
+    code, out, err = run_cli("consolidate", *map(str, SEEDS), option, str(target))
+    assert code == 2 and not out
+    said = f"{target}: cannot be written: its folder {target.parent} does not exist; create it"
+    assert err == f"agentmerge: error: {said}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_report_and_output_must_differ(tmp_path: Path) -> None:
     """-o X --report X would lose one of the two; refused, however the second is spelled."""
     out = tmp_path / "merged.md"
