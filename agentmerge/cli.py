@@ -582,28 +582,37 @@ def _merge_inputs(paths: tuple[str, str, str], name: str | None) -> tuple[list[s
     each is named in messages (``P (base)`` under git, else its path), and the codec OURS is
     written in, which the result is written in (``parse.written_as``: a UTF-16 file stays UTF-16).
     Bytes that are not UTF-8 are kept (``parse.decode``'s ``keep_bytes``), so the merge writes them
-    back as they were."""
+    back as they were; when the result is written in UTF-16, which cannot hold them, they are
+    replaced with U+FFFD, and the warning says so."""
     from agentmerge.parse import decode, written_as
 
-    texts: list[str] = []
-    names: list[str] = []
-    written = "utf-8"
-    for side, path in zip(("base", "ours", "theirs"), paths, strict=True):
-        label = f"{name} ({side})" if name else (STDIN if path == "-" else path)
+    sides = ("base", "ours", "theirs")
+    labels = [
+        f"{name} ({side})" if name else (STDIN if path == "-" else path)
+        for side, path in zip(sides, paths, strict=True)
+    ]
+    found: list[bytes] = []
+    for side, path in zip(sides, paths, strict=True):
         try:
-            data = read_bytes(path)
-            text, warnings = decode(data, label, keep_endings=True, keep_bytes=True)
+            found.append(read_bytes(path))
         except InputError as error:
-            if not name:
-                raise
-            raise InputError(name, error.line, f"{side} version ({path}): {error.message}") from None
+            raise _side_error(error, side, path, name) from None
+    written = written_as(found[1])[1]
+    texts: list[str] = []
+    for side, path, label, data in zip(sides, paths, labels, found, strict=True):
+        try:
+            text, warnings = decode(data, label, keep_endings=True, keep_bytes=written == "utf-8")
+        except InputError as error:
+            raise _side_error(error, side, path, name) from None
         report_warnings(warnings)
-        mark, encoding = written_as(data)
-        texts.append(mark + text)
-        names.append(label)
-        if side == "ours":
-            written = encoding
-    return texts, names, written
+        texts.append(written_as(data)[0] + text)
+    return texts, labels, written
+
+
+def _side_error(error: InputError, side: str, path: str, name: str | None) -> InputError:
+    """Under git (``--path`` ``name``), the error of one side's temporary file said of the file git
+    merges; else the error as it is."""
+    return InputError(name, error.line, f"{side} version ({path}): {error.message}") if name else error
 
 
 def _merge_failed(

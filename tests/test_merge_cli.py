@@ -430,6 +430,27 @@ def test_a_utf16_ours_is_merged_into_utf16(tmp_path: Path, codec: str) -> None:
     assert (code, out) == (0, wanted)
 
 
+def test_bytes_that_utf16_cannot_hold_are_replaced_not_a_crash(tmp_path: Path) -> None:
+    """OURS in UTF-16 and THEIRS with a byte that is not UTF-8 (Latin-1): UTF-16 has no way to write
+    that byte, so the merge writes U+FFFD for it and the warning says so; before, the merge stopped
+    with an internal error."""
+    added = "* Thank the cr\u00e8me of contributors\n"
+
+    def utf16(text: str) -> bytes:
+        return "\ufeff".encode("utf-16-le") + text.encode("utf-16-le")
+
+    paths = []
+    for name, data in (("base", BASE.encode()), ("ours", utf16(BASE)), ("theirs", (BASE + added).encode("latin-1"))):
+        (tmp_path / f"{name}.md").write_bytes(data)
+        paths.append(str(tmp_path / f"{name}.md"))
+    wanted = utf16(BASE + added.replace("\u00e8", "\ufffd"))
+    code, out, err = invoke(*paths)
+    assert (code, out) == (0, wanted), err
+    assert "theirs.md:23: is not valid UTF-8; bad bytes were replaced with U+FFFD" in err
+    code, _, err = invoke(*paths, "-o", paths[1])
+    assert (code, (tmp_path / "ours.md").read_bytes()) == (0, wanted), err
+
+
 def test_when_ours_is_base_the_merge_is_theirs_as_written(tmp_path: Path) -> None:
     """OURS unchanged: THEIRS comes through byte for byte, its reformatting included, as git would."""
     theirs = BASE.replace("* ", "- ").replace("\n", "\r\n").replace("Tag the release", "Tag and sign the release")
