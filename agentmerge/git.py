@@ -215,7 +215,7 @@ def default_base(root: Path) -> str:
 
 def ref_exists(root: Path, ref: str) -> bool:
     try:
-        _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root)
+        _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], root)
     except AgentMergeError:
         return False
     return True
