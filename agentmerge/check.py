@@ -795,7 +795,10 @@ def _body_findings(agent: Agent, lines: list[str], form: Format | None, codes: f
                 f"the body has {size:,} characters; a {form.title} may have at most {form.body_limit:,}",
             )
     if "AM203" in codes or "AM204" in codes:
-        yield from repeats_and_contradictions(agent)
+        try:
+            yield from repeats_and_contradictions(agent)
+        except AgentMergeError as error:  # the scorer's refusal of too many pairs names no file
+            raise AgentMergeError(error.path or agent.path, error.line, error.message) from None
 
 
 def _placeholders(agent: Agent, lines: list[str]) -> Iterator[Finding]:

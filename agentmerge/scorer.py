@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from agentmerge.errors import AgentMergeError
 from agentmerge.lexicon import TITLE_FILLER_WORDS
 from agentmerge.match import ratio
 from agentmerge.text import (
@@ -152,6 +153,15 @@ the items."""
 BLOCK_FLOOR = 60
 """Items a term may always be found in and still open candidate pairs; and the number of items
 up to which every pair is measured, blocking or not (about 1,800 pairs, a few milliseconds)."""
+
+MAX_PAIRS = 2_000_000
+"""Most pairs of items one scorer measures: the blocked candidates and the sweeps over a whole
+input (``_best_in_input``) together. Blocking keeps the pairs near-linear in the items on agent
+files, but thousands of items written from a few dozen words (every term in hundreds of items)
+pair every item with most others: two such files of 4,000 items each made 2.9 million pairs, 95
+seconds and 1.3 GB. More than this many is refused (exit 2) rather than weighed. The most any
+consolidation of real files measured is 1.5 million, by 200 unrelated Cursor rules of the
+corpus merged with ``--mixed`` (25 seconds); a role's variants measure a few thousand."""
 
 
 NEAR_VERBATIM = 0.9
@@ -405,6 +415,8 @@ class PairScorer:
         """``_best_in_input`` by item and input."""
         self._inputs: dict[int, list[int]] = {}
         """The items of each input, in order."""
+        self._measured = 0
+        """Pairs measured so far (MAX_PAIRS)."""
 
     # -- candidates -----------------------------------------------------------------------------
 
@@ -428,6 +440,7 @@ class PairScorer:
             pairs = {(i, j) for i in range(count) for j in range(i + 1, count)}
         else:
             pairs = self._blocked_pairs()
+        self._spend(len(pairs))
         # This runs for every blocked pair: measured here without _close's calls, and kept in the
         # table only when the pair is kept (most blocked pairs of a long file are not).
         profiles, table = self.profiles, self._closeness
@@ -465,13 +478,27 @@ class PairScorer:
                 for j in postings[term]:
                     if j != i:
                         pairs.add((i, j) if i < j else (j, i))
+            if len(pairs) > MAX_PAIRS:
+                self._spend(len(pairs))  # stops here, before the set grows further
         return pairs
+
+    def _spend(self, pairs: int) -> None:
+        """Count ``pairs`` more measured; past MAX_PAIRS, stop with an error."""
+        self._measured += pairs
+        if self._measured > MAX_PAIRS:
+            raise AgentMergeError(
+                "",
+                0,
+                f"{len(self.views):,} instructions that share so many words that weighing them against each other "
+                f"would take more than {MAX_PAIRS:,} pairs (minutes of work); give fewer or smaller inputs",
+            )
 
     def _close(self, i: int, j: int) -> tuple[float, float, float, float, float, float]:
         """``_measure`` of items ``i`` and ``j``, computed once per pair."""
         key = (i, j) if i < j else (j, i)
         found = self._closeness.get(key)
         if found is None:
+            self._spend(1)
             found = self._closeness[key] = _measure(self.profiles[key[0]], self.profiles[key[1]])
         return found
 
@@ -537,6 +564,7 @@ class PairScorer:
                 for k, view in enumerate(self.views):
                     self._inputs.setdefault(view.source, []).append(k)
             # Measured here and not kept: the table holds the pairs that are scored.
+            self._spend(len(self._inputs[source]))
             profiles, table = self.profiles, self._closeness
             values = [
                 (table.get((min(i, k), max(i, k))) or _measure(profiles[i], profiles[k]))[5]

@@ -65,6 +65,16 @@ def shared_words(seed: int, sections: int, bullets: int) -> str:
     return "".join(out)
 
 
+def few_words(seed: int, count: int) -> str:
+    """``count`` bullets of four to fourteen words from a vocabulary of 36: every term is in
+    hundreds of items, so blocking leaves each item paired with most of the others (the scorer's
+    MAX_PAIRS must stop it)."""
+    pick = random.Random(seed)
+    vocabulary = [f"f{n}" for n in range(36)]
+    lines = (" ".join(pick.choices(vocabulary, k=pick.randint(4, 14))) for _ in range(count))
+    return FRONTMATTER + "".join(f"- {line}\n" for line in lines)
+
+
 INPUTS: dict[str, Callable[[], str | tuple[str, str]]] = {
     "emphasis-35k": lambda: FRONTMATTER + "- " + "*a **b " * 5_000 + "\n",
     "emphasis-70k": lambda: FRONTMATTER + "- " + "*a **b " * 10_000 + "\n",
@@ -85,6 +95,7 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str]]] = {
     "unrelated-3000": lambda: (unrelated_bullets(1, 3_000, 8), unrelated_bullets(2, 3_000, 8)),
     "unrelated-25000": lambda: (unrelated_bullets(1, 25_000, 2), unrelated_bullets(2, 25_000, 2)),
     "shared-words-12000": lambda: (shared_words(1, 120, 100), shared_words(2, 120, 100)),
+    "few-words-8000": lambda: (few_words(1, 4_000), few_words(2, 4_000)),
 }
 """Inputs by name; each is an agent file's text, or two texts: the file and the one it is
 diffed and consolidated with (otherwise a copy of itself)."""

@@ -634,6 +634,44 @@ def test_more_items_than_the_matcher_weighs_is_refused_at_once(monkeypatch: pyte
     assert [e.message for e in result.errors] and "more than the 3 the item matcher" in result.errors[0].message
 
 
+def test_more_pairs_than_the_scorer_measures_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_PAIRS measured pairs the scorer stops with an error, in consolidate and in AM203,
+    which names the file."""
+    import agentmerge.scorer
+    from agentmerge.check import Selection, check_paths
+    from agentmerge.errors import AgentMergeError
+
+    agents = [read_agent(str(p)) for p in SEEDS]
+    monkeypatch.setattr(agentmerge.scorer, "MAX_PAIRS", 100)
+    with pytest.raises(AgentMergeError, match=r"share so many words that weighing them .* more than 100 pairs"):
+        consolidate(agents)
+    result = check_paths([str(SEEDS[0])], Selection(extend=("AM203",)), jobs=1)
+    assert [(e.path, "more than 100 pairs" in e.message) for e in result.errors] == [(str(SEEDS[0]), True)]
+
+
+@pytest.mark.slow
+def test_thousands_of_items_of_a_few_words_are_refused_in_seconds(tmp_path: Path) -> None:
+    """Two files of 4,000 bullets, each drawn from 36 words: every term is in a thousand items, so
+    blocking pairs every item with most others (2.9 million pairs, 95 s and 1.3 GB before). Refused
+    with one error line, fast; no output file."""
+    import random
+    import time
+
+    words = [f"word{n}" for n in range(36)]
+    for name, seed in (("a.md", 1), ("b.md", 2)):
+        pick = random.Random(seed)
+        lines = (" ".join(pick.choices(words, k=pick.randint(4, 14))) for _ in range(4000))
+        (tmp_path / name).write_text("".join(f"- {line}\n" for line in lines), encoding="utf-8")
+    start = time.perf_counter()
+    code, out, err = run_cli(
+        "consolidate", str(tmp_path / "a.md"), str(tmp_path / "b.md"), "-o", str(tmp_path / "m.md")
+    )
+    assert time.perf_counter() - start < 30
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "share so many words" in err
+    assert not (tmp_path / "m.md").exists()
+
+
 def test_the_command_refuses_too_many_items_before_comparing_the_inputs(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
