@@ -591,13 +591,16 @@ class _Merger:
                 self._take("theirs", "removed", b)
                 return []
             return self._conflict_lines(o, b, None, "changed in ours, removed in theirs", head_only=False)
+        # OURS left the whole unit as it was (blank lines aside): it goes, before its children are
+        # merged, which would report their conflicts with THEIRS' removal for lines that go too.
+        if ours.own_key(o) == base.own_key(b) and _written(ours, o) == _written(base, b):
+            self._take("theirs", "removed", b)
+            return []
         head_end = ours.head(o)[1]
         rest = self._container(o, None, head_end + 1, ours.region(o)[1])
-        # What is left is content OURS keeps, unless OURS left the whole unit as it was: lines
-        # that are no unit (a rule, a comment) stay in the output otherwise.
-        if ours.own_key(o) == base.own_key(b) and (
-            not any(line.text and line.text.strip() for line in rest) or _written(ours, o) == _written(base, b)
-        ):
+        # What is left is content OURS keeps, unless nothing is: lines that are no unit (a rule, a
+        # comment) stay in the output otherwise.
+        if ours.own_key(o) == base.own_key(b) and not any(line.text and line.text.strip() for line in rest):
             self._take("theirs", "removed", b)
             return []
         why = (

@@ -130,6 +130,18 @@ def test_reworded_against_removed_is_a_conflict_never_a_pick(tmp_path: Path) -> 
     assert "=======\n>>>>>>> theirs\n* Keep the changelog" in text
 
 
+def test_a_section_removed_in_theirs_that_ours_only_spaced_out_goes_with_no_conflict(tmp_path: Path) -> None:
+    """Ours only puts a blank line into a table (which splits off its last row: the table changed
+    as a unit); theirs removes the section. Ours wrote the section as it was, so it goes, and no
+    conflict is reported for the table inside it; before, the table's conflict was counted while
+    its lines went with the section, and the merge stopped with an internal error."""
+    base = "# Release\n\n## Matrix\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\n## Steps\n\n- Tag it\n"
+    ours = base.replace("| 1 | 2 |\n", "| 1 | 2 |\n\n")
+    theirs = "# Release\n\n## Steps\n\n- Tag it\n"
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+    assert (code, out.decode(), err) == (0, theirs, "")
+
+
 def test_a_paraphrase_against_a_removal_is_a_conflict_not_a_re_added_bullet(tmp_path: Path) -> None:
     """Ours restates a bullet in other words, in its place; theirs removes it. Too few letters
     stay for the similarity cutoff, but the pair score reads one instruction: a conflict, where
