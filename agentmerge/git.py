@@ -171,15 +171,16 @@ def _git(args: Sequence[str], cwd: str | Path, *, env: Mapping[str, str] | None 
     return done.stdout
 
 
-def repository_root(cwd: str | Path = ".") -> Path:
-    """Return the top of the working tree that contains ``cwd``; an error outside a repository."""
+def repository_root(cwd: str | Path = ".", *, hint: str = "run agentmerge review in a clone") -> Path:
+    """Return the top of the working tree that contains ``cwd``; outside one, an error ending
+    with ``hint`` (where to run the command instead)."""
     where = str(Path(cwd).resolve())
     if not Path(where).is_dir():
-        raise InputError(where, 0, "is not a directory; run agentmerge review inside a git repository")
+        raise InputError(where, 0, f"is not a directory; {hint}")
     try:
         out = _git(["rev-parse", "--show-toplevel"], where)
     except AgentMergeError:
-        raise InputError(where, 0, "is not inside a git working tree; run agentmerge review in a clone") from None
+        raise InputError(where, 0, f"is not inside a git working tree; {hint}") from None
     return Path(out.decode("utf-8").strip())
 
 
@@ -544,7 +545,7 @@ def _install_target(cwd: str | Path, scope: str) -> tuple[str, str, Path]:
             return where, "--global", Path(configured)
         xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
         return where, "--global", Path(xdg) / "git" / "attributes"
-    root = repository_root(cwd)
+    root = repository_root(cwd, hint="run it in a clone, or with --global for all your repositories")
     return str(root), "--local", root / ".gitattributes"
 
 

@@ -182,7 +182,7 @@ def test_local_install_outside_a_repository_is_an_error(tmp_path: Path) -> None:
     """Without --global, install needs a repository: exit 2 and one line."""
     code, _, err = run_cli("git", "install", cwd=tmp_path)
     assert code == 2
-    assert err.count("\n") == 1 and "not inside a git working tree" in err
+    assert err.count("\n") == 1 and "not inside a git working tree; run it in a clone, or with --global" in err
 
 
 def test_a_new_attributes_file_is_written_like_any_output(tmp_path: Path) -> None:
