@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -188,7 +189,9 @@ class FieldChange:
     """For nested values, one line per difference inside the value (from deepdiff)."""
 
 
-AttentionKind = Literal["widened", "model", "permissions", "polarity", "choice", "safety", "scope", "hidden"]
+AttentionKind = Literal["hidden", "widened", "permissions", "model", "scope", "polarity", "choice", "safety"]
+"""The kinds of Attention, in the order a capped list of them shows them first (``review``'s
+Markdown): text a reader does not see and what the agent may now do before the rest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -665,8 +668,13 @@ class _BodyDiff:
 
         A removed item is a safety instruction when the matcher's role for it is a pitfall or a
         checklist gate (``text.item_role``): a line warning against something, or a box that
-        had to be ticked.
+        had to be ticked. When the new side has no instruction left (a deleted file, a body
+        emptied) one line counts them instead: listing every gate of a deleted checklist would
+        push the other files' call-outs out of a review's capped list.
         """
+        emptied = not self.new.items
+        removed_safety: list[tuple[str, Side]] = []
+        removed = 0
         for change in changes:
             if change.new is not None and change.op != "removed":
                 yield from _hidden_in(change.new.text, change.old.text if change.old else "", change.new.line, None)
@@ -689,10 +697,22 @@ class _BodyDiff:
                 words = f"{_quote(change.old.text)} -> {_quote(change.new.text)}"
                 yield Attention("choice", f"choice changed, {choice[0]} -> {choice[1]}: {words}", change.new.line)
             elif change.op == "removed" and change.old is not None:
+                removed += 1
                 role = self._safety_role(change.old)
-                if role is not None:
+                if role is not None and emptied:
+                    removed_safety.append((role, change.old))
+                elif role is not None:
                     message = f"{SAFETY_ROLES[role]} removed: {_quote(change.old.text)}"
                     yield Attention("safety", message, change.old.line)
+        if removed_safety:
+            counts = Counter(role for role, _ in removed_safety)
+            named = " and ".join(
+                f"{counts[role]} {SAFETY_ROLES[role]}{'s' if counts[role] != 1 else ''}"
+                for role in SAFETY_ROLES
+                if counts[role]
+            )
+            message = f"all {removed} instructions removed, {named} among them"
+            yield Attention("safety", message, removed_safety[0][1].line)
         yield from self._pitfall_flips()
 
     def _pitfall_flips(self) -> Iterator[Attention]:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, get_args
 
 from agentmerge.config import (
     MAX_SETTINGS_BYTES,
@@ -687,10 +687,14 @@ ATTENTION_SHOWN = 50
 def _attention_markdown(report: Review, room: int) -> list[str]:
     """The "needs attention" list of a Markdown review: every widening, model or permission
     change, polarity flip and removed safety instruction, each with its file and line, outside
-    any collapsed block; at most ``room`` characters (and ATTENTION_SHOWN entries)."""
+    any collapsed block; at most ``room`` characters (and ATTENTION_SHOWN entries). The kinds
+    come in the order of ``diff.AttentionKind``, file and line order within each: many call-outs
+    of one kind in one file cannot push text a reader does not see, or a widening, past the cap."""
+    from agentmerge.diff import AttentionKind
     from agentmerge.render import markdown_code, markdown_text
 
-    found = list(attention_of(report))
+    first = get_args(AttentionKind)
+    found = sorted(attention_of(report), key=lambda entry: first.index(entry[1].kind))
     if not found:
         return []
     lines = [f"**\u26a0 Needs attention ({len(found)})**", ""]

@@ -883,6 +883,20 @@ def test_the_same_words_moved_under_a_pitfall_title_flip_polarity() -> None:
     ]
 
 
+def test_a_body_emptied_counts_its_safety_instructions_in_one_line() -> None:
+    """A deleted file (or an emptied body) removes every instruction: one line counts its gates
+    and pitfalls, where one line each would flood the capped attention list of a review."""
+    old = (
+        "# A\n\n## Common Pitfalls\n\n- Logging secrets or tokens\n- Skipping the migration review\n\n"
+        "## Checklist\n\n- [ ] Tests pass\n\n## Rules\n\n- Use print for debugging\n"
+    )
+    assert attention(old, "") == [
+        ("safety", "all 4 instructions removed, 2 pitfalls and 1 checklist gate among them"),
+    ]
+    kept = "# A\n\n## Rules\n\n- Use print for debugging\n"
+    assert [kind for kind, _ in attention(old, kept)] == ["safety", "safety", "safety"]
+
+
 def test_a_removed_pitfall_and_a_polarity_flip_need_attention() -> None:
     old = (
         "# A\n\n## Common Pitfalls\n\n- Logging secrets or tokens\n- Skipping the migration review\n\n"
