@@ -462,10 +462,10 @@ class PairScorer:
         reach = self._rank_closeness(near, closeness)
         sources = [view.source for view in self.views]
         kept = []
+        m = measures
         for n, (i, j) in enumerate(near):
             if closeness[n] >= reach[(i, sources[j])] or closeness[n] >= reach[(j, sources[i])]:
                 at = 6 * n
-                m = measures
                 table[(i, j)] = (m[at], m[at + 1], m[at + 2], m[at + 3], m[at + 4], m[at + 5])
                 kept.append((i, j))
         self._candidates = frozenset(kept)
@@ -487,8 +487,8 @@ class PairScorer:
                 for j in postings[term]:
                     if j != i:
                         pairs.add((i, j) if i < j else (j, i))
-            if len(pairs) > MAX_PAIRS:
-                self._spend(len(pairs))  # stops here, before the set grows further
+            if self._measured + len(pairs) > MAX_PAIRS:
+                self._spend(len(pairs))  # refused here, before the set grows further
         return pairs
 
     def _spend(self, pairs: int) -> None:
