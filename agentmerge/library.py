@@ -416,7 +416,11 @@ def consolidate_groups(
     outputs: list[GroupOutput] = []
     for g, name, result in zip(groups, names, results, strict=True):
         if result[0] == "error":
-            raise AgentMergeError(result[1], result[2], result[3])
+            # An error of the group as a whole (too many instructions) names no file: name the group.
+            paths = [m.path for m in g.members]
+            files = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+            said = result[3] if result[1] else f"the group {g.name} ({files}): {result[3]}"
+            raise AgentMergeError(result[1], result[2], said)
         _, text, json_text, widened, summary, warnings, notes, orders = result
         outputs.append(GroupOutput(g, name, text, json_text, widened, summary, warnings, notes, orders))
     return outputs

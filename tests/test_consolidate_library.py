@@ -639,3 +639,17 @@ def test_variants_of_one_named_agent_are_one_role(tmp_path: Path) -> None:
     assert count_groups(agents, min_similarity=MIXED_SIMILARITY, corpus_background=True) == 2
     result = run_cli("consolidate", *map(str, paths))
     assert result.exit_code == 0, result.output
+
+
+def test_a_group_too_large_to_weigh_is_named_in_the_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """--by-group: a group refused as a whole (past the scorer's MAX_PAIRS) is named with its
+    first files, since the error itself names none; nothing is written."""
+    import agentmerge.scorer
+
+    monkeypatch.setattr(agentmerge.scorer, "MAX_PAIRS", 100)
+    out = tmp_path / "out"
+    code, _, err = run_cli("consolidate", "--by-group", "-o", str(out), *map(str, SEEDS))
+    assert code == 2 and err.count("\n") == 1
+    assert "error: the group backend-engineer (" in err and " and 1 more): " in err
+    assert "share so many words" in err
+    assert not out.exists()
