@@ -1028,7 +1028,8 @@ def _consolidate_one(
         for n, path in enumerate(files):
             agents.append(read_agent(path))
             status("reading", n + 1, len(files))
-    for agent in agents:
+    # In path order, as the consolidation orders its inputs: the same files in any order say the same.
+    for agent in sorted(agents, key=lambda a: a.path):
         report_warnings(agent.warnings)
     for target in (output, report):
         if target is not None and not force:

@@ -546,7 +546,9 @@ def widenings(inputs: Sequence[Agent], merged: Agent, target: str | None = None)
     input lacked, a name a deny list lost, a dropped ``tools`` list (every tool inherited), and any
     change of ``model``, permission mode or MCP servers. Names are read as ``diff`` reads them; an
     input's tool names as the ``target`` format writes them (``consolidate --for``: Copilot's
-    ``search`` is Claude Code's Grep and Glob, no widening)."""
+    ``search`` is Claude Code's Grep and Glob, no widening). Inputs are named in path order, as
+    the consolidation orders them, whatever order they were given in."""
+    inputs = sorted(inputs, key=lambda agent: agent.path)
     lines: list[str] = []
     for rule in WIDENING_RULES:
         for key in rule.keys:
