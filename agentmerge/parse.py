@@ -684,10 +684,12 @@ class _Open:
     items: list[Item] = field(default_factory=list)
     sections: list[_Open] = field(default_factory=list)
     had_list: bool = False
+    head_end: int = 0
+    """Last line of the heading itself: a setext heading's underline (``Title`` over ``---``)."""
 
     def freeze(self) -> Section:
         sections = tuple(s.freeze() for s in self.sections)
-        end = max([self.line, *(i.end_line for i in self.items), *(s.end_line for s in sections)])
+        end = max([self.line, self.head_end, *(i.end_line for i in self.items), *(s.end_line for s in sections)])
         return Section(
             title=self.title,
             level=self.level,
@@ -779,7 +781,7 @@ class _BodyParser:
             index += 1
         return index
 
-    def _open_section(self, title: str, kind: str, level: int, line: int) -> None:
+    def _open_section(self, title: str, kind: str, level: int, line: int, head_end: int = 0) -> None:
         stack = self.stack
         if kind == "heading":
             while len(stack) > 1 and (stack[-1].kind == "pseudo" or stack[-1].level >= level):
@@ -788,7 +790,7 @@ class _BodyParser:
             while len(stack) > 1 and stack[-1].kind == "pseudo":
                 stack.pop()
             level = stack[-1].level + 1
-        section = _Open(title=title, level=level, line=line, kind=kind)
+        section = _Open(title=title, level=level, line=line, kind=kind, head_end=head_end)
         stack[-1].sections.append(section)
         stack.append(section)
 
@@ -804,7 +806,8 @@ class _BodyParser:
             kind = token.type
             if kind == "heading_open":
                 title = _strip_annotation(tokens[index + 1].content).strip()
-                self._open_section(title, "heading", int(token.tag[1]), self._line(token.map[0]) if token.map else 0)
+                line, head_end = (self._line(token.map[0]), self._line(token.map[1] - 1)) if token.map else (0, 0)
+                self._open_section(title, "heading", int(token.tag[1]), line, head_end)
                 index = self._close(index) + 1
             elif kind == "paragraph_open":
                 self._paragraph(index)

@@ -142,6 +142,18 @@ def test_a_section_removed_in_theirs_that_ours_only_spaced_out_goes_with_no_conf
     assert (code, out.decode(), err) == (0, theirs, "")
 
 
+def test_an_empty_setext_heading_keeps_its_underline_when_theirs_adds_after_it(tmp_path: Path) -> None:
+    """A heading written over a ``-`` line with nothing under it ends at its underline: THEIRS'
+    new section goes after both lines. The section ended at its title line, so the new section
+    went between title and underline, the result no longer read as either side, and the merge
+    fell back to a line merge with a conflict."""
+    base = "# Release\n\n- Tag it\n"
+    ours = base + "\nExamples\n-\n"
+    theirs = base + "\n## Setup\n\n- Install it\n"
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+    assert (code, out.decode(), err) == (0, ours + "\n## Setup\n\n- Install it\n", "")
+
+
 def test_a_paraphrase_against_a_removal_is_a_conflict_not_a_re_added_bullet(tmp_path: Path) -> None:
     """Ours restates a bullet in other words, in its place; theirs removes it. Too few letters
     stay for the similarity cutoff, but the pair score reads one instruction: a conflict, where
