@@ -528,7 +528,15 @@ def terms(text: str) -> tuple[str, ...]:
 # Hidden text
 
 
-_UNSEEN_RE = re.compile("[\U000e0000-\U000e007f]+|[\u202a-\u202e\u2066-\u2069]")
+TAG_CHARACTERS = "\U000e0000-\U000e007f"
+"""Unicode tag characters, as a range of a regular expression's character class: each is an
+ASCII character plus U+E0000, drawn as nothing (``hidden_text``; ``render.visible`` escapes them)."""
+
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+"""Bidi embeddings, overrides and isolates, as ranges of a character class: they show a line in
+another order than it is (``hidden_text``; ``render.visible`` escapes them)."""
+
+_UNSEEN_RE = re.compile(f"[{TAG_CHARACTERS}]+|[{BIDI_CONTROLS}]")
 """A run of Unicode tag characters, or one bidi embedding, override or isolate (``hidden_text``)."""
 
 
