@@ -102,9 +102,14 @@ def github_context(environ: Mapping[str, str]) -> GitHubContext:
             loaded = json.loads(Path(event_path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise InputError(event_path, 0, f"the GitHub event payload cannot be read ({error})") from None
-        payload = loaded if isinstance(loaded, dict) else {}
+        if not isinstance(loaded, dict):
+            raise InputError(event_path, 0, f"the GitHub event payload is {_json_kind(loaded)}, not an object")
+        payload = loaded
     where = event_path or "GITHUB_EVENT_PATH"
-    pull = payload.get("pull_request") if isinstance(payload.get("pull_request"), dict) else None
+    pull = payload.get("pull_request")
+    if pull is not None and not isinstance(pull, dict):
+        # Read as no pull request, the review would compare the default branch instead.
+        raise InputError(where, 0, f"the event's pull_request is {_json_kind(pull)}, not an object")
     base: str | None = None
     head: str | None = None
     number: int | None = None
@@ -138,6 +143,12 @@ def github_context(environ: Mapping[str, str]) -> GitHubContext:
     )
 
 
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, for an error: "a list", "a string", ..."""
+    kinds = ((bool, "a boolean"), (int, "a number"), (float, "a number"), (str, "a string"), (list, "a list"))
+    return next((kind for type_, kind in kinds if isinstance(value, type_)), "null")
+
+
 def _event_ref(side: Any) -> str | None:
     """The branch name at ``side["ref"]`` of the event payload (``refs/heads/`` taken off), for
     the report's header; None when absent or not a plain one-line name."""
@@ -152,7 +163,10 @@ def _event_ref(side: Any) -> str | None:
 
 def _event_revision(side: Any, name: str, event_path: str) -> str | None:
     """The commit id at ``side["sha"]`` of the event payload; None when absent."""
-    sha = side.get("sha") if isinstance(side, dict) else None
+    if side is not None and not isinstance(side, dict):
+        side_name = name.rpartition(".")[0]
+        raise InputError(event_path, 0, f"the event's {side_name} is {_json_kind(side)}, not an object")
+    sha = side.get("sha") if side is not None else None
     if sha is None:
         return None
     if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha):

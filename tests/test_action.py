@@ -631,6 +631,8 @@ def test_malformed_api_url_is_one_error_line(tmp_path: Path, bad_url: str) -> No
         (("pull_request", "base", "sha"), 12345),
         (("pull_request", "head", "sha"), ["x"]),
         (("pull_request", "number"), "7"),
+        (("pull_request",), ["x"]),
+        (("pull_request", "base"), "main"),
     ],
 )
 def test_wrong_types_in_the_event_are_one_error_line(
@@ -650,6 +652,19 @@ def test_wrong_types_in_the_event_are_one_error_line(
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and env["GITHUB_EVENT_PATH"] in done.stderr
     assert "internal error" not in done.stderr
+
+
+def test_an_event_that_is_not_an_object_is_an_error_not_a_push(tmp_path: Path, api: tuple[FakeGitHub, str]) -> None:
+    """A payload that is a list, or a pull request that is no object, is refused: read as no pull
+    request, the step would review the default branch's history instead of the change."""
+    _, url = api
+    repo = make_review_repo(tmp_path)
+    env = pull_request_env(tmp_path, repo, url)
+    for event, said in (([1, 2], "payload is a list"), ({"pull_request": "7"}, "pull_request is a string")):
+        Path(env["GITHUB_EVENT_PATH"]).write_text(json.dumps(event))
+        done = run_review_step(repo, env)
+        assert done.returncode == 2, done.stdout
+        assert said in done.stderr and env["GITHUB_EVENT_PATH"] in done.stderr
 
 
 # --------------------------------------------------------------------------------------------
