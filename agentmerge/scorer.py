@@ -406,7 +406,11 @@ class PairScorer:
         if len(self.model.weights) != len(FEATURES):
             raise ValueError(f"the model has {len(self.model.weights)} weights for {len(FEATURES)} features")
         self.profiles = [_profile(v) for v in self.views]
-        self._closeness: dict[tuple[int, int], tuple[float, float, float, float, float, float]] = {}
+        self._closeness: dict[tuple[int, int], int] = {}
+        """Where each measured pair's six measures (``_measure``) start in ``_measures``."""
+        self._measures = array("d")
+        """The measures of the pairs in ``_closeness``, six doubles a pair: a million pairs of a
+        large merge are kept, and a tuple of six floats takes five times the memory."""
         self._best: dict[tuple[int, int], tuple[float, float]] = {}
         self._titles: dict[tuple[str | None, str | None], float] = {}
         """``title_overlap`` by pair of titles: a few dozen titles stand for thousands of pairs."""
@@ -444,16 +448,15 @@ class PairScorer:
         self._spend(len(pairs))
         # This runs for every blocked pair: measured here without _close's calls, and kept in the
         # table only when the pair is kept (most blocked pairs of a long file are not). Until
-        # then the six measures of each pair wait in one array of doubles, a fifth of the memory
-        # of a tuple of floats: a million pairs of a large merge are near.
-        profiles, table = self.profiles, self._closeness
+        # then the six measures of each pair wait in an array of their own.
+        profiles, index, stored = self.profiles, self._closeness, self._stored
         ordered = sorted(pairs)
         del pairs
         near: list[tuple[int, int]] = []
         closeness: list[float] = []
         measures = array("d")
         for pair in ordered:
-            found = table.get(pair) or _measure(profiles[pair[0]], profiles[pair[1]])
+            found = stored(pair) if pair in index else _measure(profiles[pair[0]], profiles[pair[1]])
             if found[5] >= CLOSENESS_FLOOR:
                 near.append(pair)
                 closeness.append(found[5])
@@ -462,12 +465,13 @@ class PairScorer:
         reach = self._rank_closeness(near, closeness)
         sources = [view.source for view in self.views]
         kept = []
-        m = measures
-        for n, (i, j) in enumerate(near):
+        for n, pair in enumerate(near):
+            i, j = pair
             if closeness[n] >= reach[(i, sources[j])] or closeness[n] >= reach[(j, sources[i])]:
-                at = 6 * n
-                table[(i, j)] = (m[at], m[at + 1], m[at + 2], m[at + 3], m[at + 4], m[at + 5])
-                kept.append((i, j))
+                if pair not in self._closeness:
+                    self._closeness[pair] = len(self._measures)
+                    self._measures.extend(measures[6 * n : 6 * n + 6])
+                kept.append(pair)
         self._candidates = frozenset(kept)
         return kept
 
@@ -505,11 +509,18 @@ class PairScorer:
     def _close(self, i: int, j: int) -> tuple[float, float, float, float, float, float]:
         """``_measure`` of items ``i`` and ``j``, computed once per pair."""
         key = (i, j) if i < j else (j, i)
-        found = self._closeness.get(key)
-        if found is None:
-            self._spend(1)
-            found = self._closeness[key] = _measure(self.profiles[key[0]], self.profiles[key[1]])
+        if key in self._closeness:
+            return self._stored(key)
+        self._spend(1)
+        found = _measure(self.profiles[key[0]], self.profiles[key[1]])
+        self._closeness[key] = len(self._measures)
+        self._measures.extend(found)
         return found
+
+    def _stored(self, pair: tuple[int, int]) -> tuple[float, float, float, float, float, float]:
+        """The measures of ``pair`` (i < j), which were kept (``pair in self._closeness``)."""
+        at, m = self._closeness[pair], self._measures
+        return m[at], m[at + 1], m[at + 2], m[at + 3], m[at + 4], m[at + 5]
 
     def _rank(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], float]:
         """``_rank_closeness`` of ``pairs``, measuring each (once)."""
@@ -574,11 +585,10 @@ class PairScorer:
                     self._inputs.setdefault(view.source, []).append(k)
             # Measured here and not kept: the table holds the pairs that are scored.
             self._spend(len(self._inputs[source]))
-            profiles, table = self.profiles, self._closeness
+            profiles, index, stored = self.profiles, self._closeness, self._stored
+            pairs = [(i, k) if i < k else (k, i) for k in self._inputs[source] if k != i]
             values = [
-                (table.get((min(i, k), max(i, k))) or _measure(profiles[i], profiles[k]))[5]
-                for k in self._inputs[source]
-                if k != i
+                (stored(pair) if pair in index else _measure(profiles[pair[0]], profiles[pair[1]]))[5] for pair in pairs
             ]
             values.sort(reverse=True)
             values += [0.0, 0.0]

@@ -10,6 +10,10 @@ Run: ``.venv/bin/python benchmarks/consolidate.py [--repeat N]``
 3. 10, 50 and 200 variants of the one role, made from the seeds by deterministic perturbations
    (shuffled lists, dropped items, reworded items, renamed headings, other list markers): wall
    time and peak memory (max RSS) of one consolidation each, so growth is visible.
+4. With ``--mixed-corpus``: ``consolidate --mixed`` of the first 50, 100 and 200 Cursor rules
+   (``*.mdc``, by path) of ``../shared/corpus``, files of many roles merged into one, where
+   every item is weighed against items of every other input: the largest consolidations a user
+   runs. Skipped with a line saying so when the corpus is absent.
 
 Before timing, the package is byte-compiled (``compileall``), as an installed package is: the
 floor's libraries load from compiled bytecode too, and a run with PYTHONDONTWRITEBYTECODE set
@@ -33,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "fixtures" / "backend-engineer").glob("*.md"))
 TARGET_RATIO = 2.0
 SIZES = (10, 50, 200)
+CORPUS = ROOT.parent / "shared" / "corpus"
+MIXED_SIZES = (50, 100, 200)
 
 # One consolidation in a fresh interpreter that reports its own wall time and peak memory.
 RUNNER = """
@@ -125,8 +131,9 @@ def make_variants(count: int, directory: Path) -> list[Path]:
     return paths
 
 
-def one_run(paths: list[Path]) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", RUNNER, *map(str, paths)], check=True, capture_output=True, text=True)
+def one_run(paths: list[Path], *options: str) -> dict[str, float]:
+    command = [sys.executable, "-c", RUNNER, *options, *map(str, paths)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
     result: dict[str, float] = json.loads(done.stderr.strip().splitlines()[-1])
     return result
 
@@ -134,6 +141,7 @@ def one_run(paths: list[Path]) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=15, help="runs per median (default 15)")
+    parser.add_argument("--mixed-corpus", action="store_true", help="also --mixed of 50-200 corpus Cursor rules")
     args = parser.parse_args()
 
     command = [*entry(), "consolidate", *map(str, SEEDS)]
@@ -159,7 +167,21 @@ def main() -> int:
                 if re.match(r"^\s*([-*]|\d+\.)\s", line)
             )
             print(f"{size:>5}  {items:>5}  {result['seconds']:>7.2f}  {result['rss_mb']:>7.1f}")
+    if args.mixed_corpus:
+        mixed_growth()
     return 0 if ratio <= TARGET_RATIO else 1
+
+
+def mixed_growth() -> None:
+    """Step 4: ``consolidate --mixed`` of the corpus's first Cursor rules, by count."""
+    rules = sorted(CORPUS.rglob("*.mdc"))
+    if len(rules) < max(MIXED_SIZES):
+        print(f"--mixed growth skipped: needs {max(MIXED_SIZES)} Cursor rules in {CORPUS} (../shared)")
+        return
+    print("files  seconds  peak MB  (consolidate --mixed of corpus Cursor rules; one run each)")
+    for size in MIXED_SIZES:
+        result = one_run(rules[:size], "--mixed")
+        print(f"{size:>5}  {result['seconds']:>7.2f}  {result['rss_mb']:>7.1f}")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,19 @@ def test_a_pair_outside_the_candidates_scores_as_with_every_pair_measured(monkey
     assert {pair: bounded.score(*pair) for pair in outside} == {pair: every[pair] for pair in outside}
 
 
+def test_kept_measures_are_the_measures_of_their_pair() -> None:
+    """The measures of kept pairs are stored six to a pair in one array; each pair reads back its
+    own, in candidates' order and for pairs measured after them."""
+    items = views(6, 90)
+    kept = PairScorer(items)
+    pairs = kept.candidates()
+    later = [(0, j) for j in range(1, len(items)) if (0, j) not in kept._candidates][:20]
+    assert pairs and later
+    for i, j in pairs + later + pairs[:5]:
+        assert kept._close(j, i) == scorer._measure(kept.profiles[i], kept.profiles[j])
+    assert len(kept._measures) == 6 * len(kept._closeness) == 6 * (len(pairs) + len(later))
+
+
 def test_a_small_merge_keeps_every_blocked_pair(monkeypatch: pytest.MonkeyPatch) -> None:
     items = views(3, 4)
     assert PairScorer(items).candidates() == unbounded(items, monkeypatch)
