@@ -34,10 +34,10 @@ from agentmerge.formats import (
     claude_code_tools,
     detect_format,
     removed_set,
-    renamed_tool,
     uses_claude_code_tools,
     uses_vscode_tools,
     verbatim_keys,
+    vscode_names_now,
     vscode_tools,
 )
 from agentmerge.model import Agent, Field, Item, Section
@@ -548,7 +548,7 @@ def _field_value(agent: Agent, f: Field, rule: FieldRule, form: Format, lines: l
         return
     if rule.allowed and isinstance(f.value, str):
         value = f.value.strip()
-        if value not in rule.allowed and not (rule.allowed_pattern and re.fullmatch(rule.allowed_pattern, value)):
+        if not rule.accepts(value):
             accepted = _and(rule.allowed, "or")
             if rule.allowed_pattern:
                 accepted += " or a full model ID (claude-...)"
@@ -585,7 +585,7 @@ def _renamed_tools(agent: Agent, f: Field, form: Format, lines: list[str], colum
     replacements = _replacements(names(f.value))
     for name, add in replacements.items():
         line, at = _name_place(lines, f, name, column)
-        now = _names_now(name) or ()
+        now = vscode_names_now(name) or ()
         if removed_set(name) is not None:
             what = f"the tool set {name!r}, which VS Code has removed; its tools are {_quoted(now)}"
         else:
@@ -604,21 +604,14 @@ def _quoted(found: Sequence[str]) -> str:
     return ", ".join(repr(name) for name in found)
 
 
-def _names_now(name: str) -> tuple[str, ...] | None:
-    """What VS Code calls tool ``name`` now when it has renamed it (one name) or removed the tool
-    set it names (the set's tools, ``formats.removed_set``); None for a name it reads as written."""
-    renamed = renamed_tool(name)
-    return (renamed,) if renamed is not None else removed_set(name)
-
-
 def _replacements(written: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """For each old name in ``written`` (``_names_now``), the names --fix writes in its place: its
-    names now that the list does not give already, as written or through an old name before it
-    (none: the entry is removed), so no tool is listed twice."""
-    current = {name for name in written if _names_now(name) is None}
+    """For each old name in ``written`` (``formats.vscode_names_now``), the names --fix writes in
+    its place: its names now that the list does not give already, as written or through an old
+    name before it (none: the entry is removed), so no tool is listed twice."""
+    current = {name for name in written if vscode_names_now(name) is None}
     out: dict[str, tuple[str, ...]] = {}
     for name in written:
-        now = _names_now(name)
+        now = vscode_names_now(name)
         if now is not None:
             out[name] = tuple(tool for tool in now if tool not in current)
             current.update(now)
@@ -661,7 +654,7 @@ def _name_place(lines: list[str], f: Field, name: str, column: int) -> tuple[int
 def _name_findings(agent: Agent, f: Field, form: Format, column: int) -> Iterator[Finding]:
     assert isinstance(f.value, str)
     value = f.value.strip()
-    if form.name_pattern and not re.fullmatch(form.name_pattern, value):
+    if not form.accepts_name(value):
         suggestion = re.sub(r"[^a-z0-9]+", "-", value.casefold()).strip("-")
         hint = f"; for example {suggestion!r}" if suggestion and suggestion != value else ""
         yield _finding(
@@ -1354,7 +1347,7 @@ def _fix_renamed_tools(text: str, path: str) -> tuple[str, int]:
     candidate = "\n".join(line for line in lines if line is not None)
     again = parse_text(candidate, path)
     if not _says_the_same(_tools_as_read(now), _tools_as_read(again)) or any(
-        _names_now(name) for f in again.fields if f.key in TOOL_KEYS for name in names(f.value)
+        vscode_names_now(name) for f in again.fields if f.key in TOOL_KEYS for name in names(f.value)
     ):
         return text, 0
     return candidate, count

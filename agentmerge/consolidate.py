@@ -882,19 +882,32 @@ class _Consolidator:
 
     def _vote(self, key: str, found: list[tuple[int, Field]]) -> tuple[str, list[str], str]:
         """The value text most inputs share; ties go to ``prefer``, else to the first input in
-        path order that has a tied value. Returns (chosen text, value texts in order, why)."""
+        path order that has a tied value. With a target, only the values its tool takes count
+        (``Format.accepts``: a Claude Code subagent's ``name`` and ``model``) when some input gives
+        one. Returns (chosen text, value texts in order, why)."""
         texts = [value_text(f.value) for _, f in found]
         votes = Counter(texts)
+        unfit = ""
+        if self.target is not None:
+            from agentmerge.formats import BY_NAME
+
+            form = BY_NAME[self.target]
+            refused = {value_text(f.value) for _, f in found if not form.accepts(key, f.value)}
+            if refused and len(refused) < len(votes):
+                votes = Counter(t for t in texts if t not in refused)
+                unfit = f"a {form.title} does not take {', '.join(sorted(map(repr, refused)))}; "
         best = max(votes.values())
         tied = [t for t in dict.fromkeys(texts) if votes[t] == best]
         if len(tied) == 1:
-            why = f"{best} of {len(found)} inputs that set {key} agree on it"
+            why = f"{unfit}{best} of {len(found)} inputs that set {key} agree on it"
             return tied[0], texts, why
         if self.preferred >= 0 and any(n == self.preferred for n, _ in found):
             pick = texts[[n for n, _ in found].index(self.preferred)]
             if pick in tied:
-                return pick, texts, f"tie of {best} inputs each; --prefer {self.agents[self.preferred].path} decides"
-        return tied[0], texts, f"tie of {best} input(s) each; the first input in path order with a tied value decides"
+                why = f"{unfit}tie of {best} inputs each; --prefer {self.agents[self.preferred].path} decides"
+                return pick, texts, why
+        why = f"{unfit}tie of {best} input(s) each; the first input in path order with a tied value decides"
+        return tied[0], texts, why
 
     def _scalar_field(self, key: str, found: list[tuple[int, Field]]) -> tuple[object, Conflict | None]:
         chosen, texts, why = self._vote(key, found)

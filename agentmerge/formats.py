@@ -39,6 +39,15 @@ class FieldRule:
     allowed_pattern: str = ""
     """A regular expression for further accepted values (Claude Code's full model IDs); empty for none."""
 
+    def accepts(self, value: str) -> bool:
+        """Whether ``value`` (stripped) is one the documentation lists, or any when it lists none
+        (``check`` AM105)."""
+        return (
+            not self.allowed
+            or value in self.allowed
+            or bool(self.allowed_pattern and re.fullmatch(self.allowed_pattern, value))
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Format:
@@ -87,6 +96,21 @@ class Format:
     def documents(self, key: str) -> bool:
         """Whether the tool's documentation lists frontmatter ``key`` (always, when it lists none)."""
         return not self.fields or any(rule.key == key for rule in self.fields)
+
+    def accepts_name(self, name: str) -> bool:
+        """Whether ``name`` (stripped) follows the format's naming rule (``check`` AM106)."""
+        return not self.name_pattern or re.fullmatch(self.name_pattern, name) is not None
+
+    def accepts(self, key: str, value: object) -> bool:
+        """Whether the tool takes text ``value`` for ``key`` by the values its documentation lists
+        and its naming rule (``check`` AM105, AM106); other values, and keys it does not list,
+        are not judged here (True)."""
+        if not isinstance(value, str):
+            return True
+        text = value.strip()
+        if key == "name" and not self.accepts_name(text):
+            return False
+        return all(rule.accepts(text) for rule in self.fields if rule.key == key)
 
 
 # Claude Code subagents: https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields
@@ -435,10 +459,23 @@ def uses_claude_code_tools(form: Format) -> bool:
     return (form.family or form.name) == "claude-code"
 
 
+def vscode_names_now(name: str) -> tuple[str, ...] | None:
+    """What VS Code calls tool ``name`` now when it has renamed it (``renamed_tool``: one name) or
+    removed the tool set it names (``removed_set``: the set's tools); None for a name it reads as
+    written. ``check`` AM115 and its fix, and ``consolidate --for``, write these."""
+    renamed = renamed_tool(name)
+    return (renamed,) if renamed is not None else removed_set(name)
+
+
 def tool_names_in(form: Format, name: str) -> tuple[str, ...]:
     """The names ``form``'s tool lists give the tools that ``name`` stands for: Claude Code's for
-    another tool's name (``claude_code_tools``), else ``name`` itself."""
-    return (claude_code_tools(name) if uses_claude_code_tools(form) else None) or (name,)
+    another tool's name (``claude_code_tools``), VS Code's names now in a file VS Code reads
+    (``vscode_names_now``), else ``name`` itself."""
+    if uses_claude_code_tools(form):
+        return claude_code_tools(name) or (name,)
+    if uses_vscode_tools(form):
+        return vscode_names_now(name) or (name,)
+    return (name,)
 
 
 FORMATS: tuple[Format, ...] = (

@@ -16,7 +16,7 @@ from conftest import FIXTURES, SEEDS, SHARED, corpus_files, needs_corpus, run_cl
 
 from agentmerge.consolidate import consolidate
 from agentmerge.errors import AgentMergeError
-from agentmerge.formats import BY_NAME, TARGETS
+from agentmerge.formats import BY_NAME, TARGETS, removed_set
 from agentmerge.group import MIXED_SIMILARITY, count_groups, profile, role_vectors
 from agentmerge.group import cosine as role_similarity
 from agentmerge.library import widenings
@@ -499,6 +499,60 @@ def test_for_claude_code_writes_vscodes_tool_names_as_claude_codes_tools(tmp_pat
     unknown = "tools names 'read/problems', which a Claude Code subagent does not know; it has no such tool"
     assert unknown in result.stderr
     assert "widening" not in result.stderr
+
+
+def test_a_target_takes_the_value_its_tool_accepts_over_a_tie(tmp_path: Path) -> None:
+    """Two inputs, one value each: the first in path order wins a tie, unless the target's tool
+    does not take it (a Copilot display name and model as a Claude Code subagent's); then the
+    value it takes wins, and the report says why. Without a target nothing changes."""
+    (tmp_path / "a.agent.md").write_text(
+        "---\nname: Code Reviewer\ndescription: Reviews code\nmodel: GPT-5\n---\n\n- Read the diff.\n", "utf-8"
+    )
+    (tmp_path / "b.md").write_text(
+        "---\nname: code-reviewer\ndescription: Reviews code\nmodel: sonnet\n---\n\n- Read the diff.\n", "utf-8"
+    )
+
+    def chosen(*target: str) -> dict[str, tuple[str, str]]:
+        done = run_cli("consolidate", *target, "a.agent.md", "b.md", "--format", "json", cwd=tmp_path)
+        assert done.exit_code == 0, done.stderr
+        return {c["key"]: (c["chosen"], c["why"]) for c in json.loads(done.stdout)["conflicts"]}
+
+    plain = chosen()
+    assert plain["name"][0] == "Code Reviewer" and plain["model"][0] == "GPT-5"
+    assert chosen("--for", "copilot-agent") == plain
+    claude = chosen("--for", "claude-code")
+    assert claude["name"][0] == "code-reviewer" and claude["model"][0] == "sonnet"
+    assert claude["model"][1].startswith("a Claude Code subagent does not take 'GPT-5'; 1 of 2 inputs")
+    out = tmp_path / "code-reviewer.md"
+    assert (
+        run_cli("consolidate", "--for", "claude-code", "a.agent.md", "b.md", "-o", str(out), cwd=tmp_path).exit_code
+        == 0
+    )
+    assert run_cli("check", "--select", "AM105,AM106", str(out)).exit_code == 0
+
+
+@pytest.mark.parametrize("target", ["copilot-agent", "copilot-chatmode", "copilot-prompt"])
+def test_a_file_vscode_reads_gets_its_tools_names_now(tmp_path: Path, target: str) -> None:
+    """VS Code's old names (``codebase``, the removed set ``runCommands``) are written as VS Code
+    names those tools now, as ``check --fix`` would write them, each named on stderr and in the
+    report; a name the list gives already is not written twice. The file then passes ``check``."""
+    agent = "---\nname: sql\ndescription: Reviews SQL\ntools: {tools}\n---\n\n- Flag N+1 queries.\n"
+    tools = "['codebase', 'search/codebase', 'runCommands', 'Read', 'mcp__db__query']"
+    (tmp_path / "a.agent.md").write_text(agent.format(tools=tools), encoding="utf-8")
+    out = tmp_path / f"sql{BY_NAME[target].globs[0].removeprefix('*')}"
+    result = run_cli("consolidate", "--for", target, "a.agent.md", "-o", str(out), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    written = out.read_text(encoding="utf-8")
+    now = ", ".join(removed_set("runCommands") or ())
+    assert written.count("search/codebase") == 1 and "- codebase\n" not in written and "runCommands" not in written
+    assert now and all(f"- {tool}\n" in written for tool in now.split(", "))
+    assert "- Read\n" in written and "- mcp__db__query\n" in written
+    assert "tools: codebase is written as search/codebase" in result.stderr
+    assert f"tools: runCommands is written as {now}" in result.stderr
+    assert run_cli("check", str(out)).exit_code == 0
+    report = run_cli("consolidate", "--for", target, "a.agent.md", "--format", "json", cwd=tmp_path)
+    renamed = json.loads(report.stdout)["renamed"]
+    assert {"key": "tools", "name": "codebase", "written": ["search/codebase"]} in renamed
 
 
 def test_copilot_agents_merge_two_spellings_of_one_tool_into_one(tmp_path: Path) -> None:
