@@ -56,7 +56,7 @@ class Format:
     name: str
     """A short stable name (``claude-code``, ``cursor-rule``)."""
     title: str
-    """What its users call it."""
+    """What its users call it: one thing, after "a" in messages ("a Cursor rule requires it")."""
     globs: tuple[str, ...]
     """Where files of this format live and how they are named."""
     content_keys: tuple[str, ...] = ()
@@ -481,7 +481,7 @@ def tool_names_in(form: Format, name: str) -> tuple[str, ...]:
 FORMATS: tuple[Format, ...] = (
     Format(
         "copilot-instructions",
-        "GitHub Copilot path-specific instructions",
+        "GitHub Copilot path-specific instructions file",
         ("*.instructions.md",),
         fields=INSTRUCTIONS_FIELDS,
         closed=True,
@@ -549,7 +549,7 @@ FORMATS: tuple[Format, ...] = (
     # Plugins keep their subagents in an agents/ folder, in Claude Code's format.
     Format(
         "agents-folder",
-        "agent in an agents/ folder (plugin collections)",
+        "Claude Code plugin agent",
         ("**/agents/**/*.md",),
         fields=CLAUDE_CODE_FIELDS,
         closed=True,

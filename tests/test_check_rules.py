@@ -285,6 +285,16 @@ def test_every_format_with_fields_cites_its_source() -> None:
         assert form.source.startswith("https://") or not form.source
 
 
+def test_every_format_title_reads_after_a() -> None:
+    """Messages say "a {title}" ("'x' is not a Cursor rule field"): each title is one thing that
+    takes "a", not "an" (a plugin's agents once read "a agent in an agents/ folder")."""
+    from agentmerge.formats import FORMATS
+
+    for form in FORMATS:
+        assert form.title[0].casefold() not in "aeiou", form.title
+        assert not form.title.endswith(("instructions", "rules", "agents")), form.title
+
+
 # (veto, the pair's two lines, the file around them): what a file repeats by design is no AM203
 REPEAT_VETOES: list[tuple[str, str, str]] = [
     ("template", "- Report **<flaw>** in `<file>` with the fix.\n", "- Report **<flaw>** in `<file>` with the fix.\n"),
