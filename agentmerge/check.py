@@ -655,7 +655,7 @@ def _name_findings(agent: Agent, f: Field, form: Format, column: int) -> Iterato
     assert isinstance(f.value, str)
     value = f.value.strip()
     if not form.accepts_name(value):
-        suggestion = re.sub(r"[^a-z0-9]+", "-", value.casefold()).strip("-")
+        suggestion = form.name_for(value)
         hint = f"; for example {suggestion!r}" if suggestion and suggestion != value else ""
         yield _finding(
             agent.path,

@@ -190,18 +190,20 @@ class Consolidation:
     accounted for here); empty without a target."""
     renamed: tuple[RenamedTool, ...] = ()
     """Tool names written under the target format's names for the same tools (Copilot's
-    ``search`` as Claude Code's Grep and Glob); empty without a target."""
+    ``search`` as Claude Code's Grep and Glob), and a ``name`` written by its naming rule; empty
+    without a target."""
 
 
 class RenamedTool(NamedTuple):
-    """A tool name another tool gives, written as the target format names those tools."""
+    """A tool name another tool gives, written as the target format names those tools; or the
+    agent's ``name``, written by the target format's naming rule."""
 
     key: str
-    """The frontmatter key (``tools``, ``disallowedTools``)."""
+    """The frontmatter key (``tools``, ``disallowedTools``; ``name``)."""
     name: str
-    """The name as the inputs wrote it (``search``)."""
+    """The name as the inputs wrote it (``search``; ``Code Reviewer``)."""
     written: tuple[str, ...]
-    """The target format's names for those tools (``Grep``, ``Glob``)."""
+    """The target format's names for those tools (``Grep``, ``Glob``; ``code-reviewer``)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,7 +259,7 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
     written = tuple(f for f in result.fields if form.documents(f.field.key))
     left_out = tuple(f for f in result.fields if not form.documents(f.field.key))
     renamed: list[RenamedTool] = []
-    written = tuple(_tools_renamed(f, form, renamed) for f in written)
+    written = tuple(_name_renamed(_tools_renamed(f, form, renamed), form, renamed) for f in written)
     # A frontmatter whose every key is left out is not written; one that had no keys stays as it was.
     agent = replace(
         result.agent,
@@ -275,6 +277,20 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
         left_out=left_out,
         renamed=tuple(renamed),
     )
+
+
+def _name_renamed(merged: MergedField, form: Format, renamed: list[RenamedTool]) -> MergedField:
+    """``merged`` with a ``name`` the format's naming rule refuses written by that rule
+    (``Format.name_for``: a Copilot agent's "Code Reviewer" as a Claude Code subagent's
+    "code-reviewer", which the tool can address), the rename added to ``renamed``."""
+    value = merged.field.value
+    if merged.field.key != "name" or not isinstance(value, str) or form.accepts_name(value.strip()):
+        return merged
+    written = form.name_for(value)
+    if not written:
+        return merged  # nothing of it follows the rule: written as it is, and check names it
+    renamed.append(RenamedTool("name", value, (written,)))
+    return replace(merged, field=replace(merged.field, value=written, quote=""))
 
 
 def _tools_renamed(merged: MergedField, form: Format, renamed: list[RenamedTool]) -> MergedField:

@@ -101,6 +101,14 @@ class Format:
         """Whether ``name`` (stripped) follows the format's naming rule (``check`` AM106)."""
         return not self.name_pattern or re.fullmatch(self.name_pattern, name) is not None
 
+    def name_for(self, name: str) -> str:
+        """``name`` written by the format's naming rule: lower case, each run of other characters
+        one hyphen ("Code Reviewer" as "code-reviewer"); ``name`` itself when it follows the rule
+        already, and "" when nothing of it is left."""
+        if self.accepts_name(name.strip()):
+            return name
+        return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
+
     def accepts(self, key: str, value: object) -> bool:
         """Whether the tool takes text ``value`` for ``key`` by the values its documentation lists
         and its naming rule (``check`` AM105, AM106); other values, and keys it does not list,

@@ -145,8 +145,8 @@ def github_context(environ: Mapping[str, str]) -> GitHubContext:
 
 def _json_kind(value: Any) -> str:
     """What a JSON value is, for an error: "a list", "a string", ..."""
-    kinds = ((bool, "a boolean"), (int, "a number"), (float, "a number"), (str, "a string"), (list, "a list"))
-    return next((kind for type_, kind in kinds if isinstance(value, type_)), "null")
+    kinds = ((bool, "a boolean"), ((int, float), "a number"), (str, "a string"), (list, "a list"), (dict, "an object"))
+    return next((kind for types, kind in kinds if isinstance(value, types)), "null")
 
 
 def _event_ref(side: Any) -> str | None:

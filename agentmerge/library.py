@@ -530,7 +530,10 @@ def target_notes(result: Consolidation) -> list[str]:
         for f in result.left_out
     ]
     notes.extend(
-        f"{r.key}: {r.name} is written as {', '.join(r.written)}, what a {title} calls "
+        f"name: {r.name!r} is written as {r.written[0]!r}, as a {title} must be named "
+        "(the report lists it under renamed)"
+        if r.key == "name"
+        else f"{r.key}: {r.name} is written as {', '.join(r.written)}, what a {title} calls "
         f"{'that tool' if len(r.written) == 1 else 'those tools'} (the report lists it under renamed)"
         for r in result.renamed
     )

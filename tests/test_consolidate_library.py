@@ -448,13 +448,14 @@ def test_for_names_a_required_key_no_input_gave(tmp_path: Path) -> None:
 
 
 def test_for_names_a_value_the_tool_does_not_take(tmp_path: Path) -> None:
-    """A Copilot agent's display name is no Claude Code subagent name: check's rule says so."""
-    agent = "---\nname: {name}\ndescription: Reviews SQL\n---\n\n- Flag N+1 queries in loops.\n"
-    (tmp_path / "a.agent.md").write_text(agent.format(name="SQL Reviewer"), encoding="utf-8")
+    """A Copilot agent's model is no Claude Code subagent model, and no input gives one that is:
+    it is written as it is, and check's rule says so."""
+    agent = "---\nname: sql-reviewer\ndescription: Reviews SQL\nmodel: GPT-5\n---\n\n- Flag N+1 queries in loops.\n"
+    (tmp_path / "a.agent.md").write_text(agent, encoding="utf-8")
     result = run_cli("consolidate", "--for", "claude-code", "a.agent.md", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
-    assert "line 2: name 'SQL Reviewer' breaks the Claude Code subagent naming rule" in result.stderr
-    assert "(AM106)" in result.stderr
+    assert "line 4: model 'GPT-5' is not one a Claude Code subagent accepts" in result.stderr
+    assert "(AM105)" in result.stderr and "model: GPT-5\n" in result.stdout
 
 
 def test_for_claude_code_writes_copilots_tool_aliases_as_claude_codes_tools(tmp_path: Path) -> None:
@@ -529,6 +530,29 @@ def test_a_target_takes_the_value_its_tool_accepts_over_a_tie(tmp_path: Path) ->
         == 0
     )
     assert run_cli("check", "--select", "AM105,AM106", str(out)).exit_code == 0
+
+
+def test_a_name_the_target_refuses_is_written_by_its_naming_rule(tmp_path: Path) -> None:
+    """A Copilot agent's display name, which a Claude Code subagent cannot be called by, is
+    written as the subagent's naming rule writes it (what ``check`` AM106 suggests), named on
+    stderr and in the report's ``renamed``; a name with nothing the rule keeps stays as it is."""
+    agent = "---\nname: {name}\ndescription: Reviews code\n---\n\n- Read the diff.\n"
+    (tmp_path / "a.agent.md").write_text(agent.format(name="'Code Reviewer (v2)'"), encoding="utf-8")
+    out = tmp_path / "code-reviewer-v2.md"
+    done = run_cli("consolidate", "--for", "claude-code", "a.agent.md", "-o", str(out), cwd=tmp_path)
+    assert done.exit_code == 0, done.stderr
+    assert out.read_text(encoding="utf-8").startswith("---\nname: code-reviewer-v2\n")
+    assert "name: 'Code Reviewer (v2)' is written as 'code-reviewer-v2', as a Claude Code subagent" in done.stderr
+    assert run_cli("check", str(out)).exit_code == 0
+    report = run_cli("consolidate", "--for", "claude-code", "a.agent.md", "--format", "json", cwd=tmp_path)
+    assert {"key": "name", "name": "Code Reviewer (v2)", "written": ["code-reviewer-v2"]} in json.loads(report.stdout)[
+        "renamed"
+    ]
+    plain = run_cli("consolidate", "--for", "copilot-agent", "a.agent.md", cwd=tmp_path)
+    assert "name: Code Reviewer (v2)\n" in plain.stdout  # a Copilot agent's name has no rule
+    (tmp_path / "a.agent.md").write_text(agent.format(name="'!!'"), encoding="utf-8")
+    kept = run_cli("consolidate", "--for", "claude-code", "a.agent.md", cwd=tmp_path)
+    assert "name: '!!'\n" in kept.stdout and "AM106" in kept.stderr
 
 
 @pytest.mark.parametrize("target", ["copilot-agent", "copilot-chatmode", "copilot-prompt"])
