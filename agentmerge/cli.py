@@ -1161,9 +1161,12 @@ def _consolidate_by_group(
             f"agentmerge: warning: {read.warned} input(s) had problems that were worked around; "
             "agentmerge parse FILE shows them"
         )
+    from agentmerge.render import plural
+
+    alone = len(grouping.singletons)
     say(
-        f"agentmerge: {len(outputs)} groups consolidated into {output}; "
-        f"{len(grouping.singletons)} agents alone were not written"
+        f"agentmerge: {len(outputs)} {plural(len(outputs), 'group')} consolidated into {output}; "
+        f"{alone} {plural(alone, 'agent')} alone {'was' if alone == 1 else 'were'} not written"
     )
 
 

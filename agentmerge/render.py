@@ -952,8 +952,8 @@ def grouping_summary(result: Grouping) -> str:
     grouped = sum(len(g.members) for g in result.groups)
     total = grouped + len(result.singletons)
     return (
-        f"{len(result.groups)} {_plural(len(result.groups), 'group')} of agents doing the same job "
-        f"({grouped} agents), {len(result.singletons)} {_plural(len(result.singletons), 'agent')} alone; "
+        f"{len(result.groups)} {plural(len(result.groups), 'group')} of agents doing the same job "
+        f"({grouped} agents), {len(result.singletons)} {plural(len(result.singletons), 'agent')} alone; "
         f"{total} agents in all"
     )
 
@@ -962,7 +962,8 @@ def _share(value: float) -> str:
     return f"{round(value * 100)}%"
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
+    """``word`` for one, else with an s ("1 group", "3 groups")."""
     return word if count == 1 else f"{word}s"
 
 

@@ -254,7 +254,16 @@ def test_by_group_writes_one_agent_per_role(tmp_path: Path) -> None:
     texts = " ".join(item.text for _, item in sql.items())
     assert "EXPLAIN" in texts and "N+1" in texts
     assert "haiku" not in " ".join(p.read_text(encoding="utf-8") for p in out.iterdir())
-    assert "2 agents alone were not written" in result.stderr
+    assert "agentmerge: 3 groups consolidated into" in result.stderr
+    assert "; 2 agents alone were not written" in result.stderr
+    sql_and_poet = [
+        ".claude/agents/sql-reviewer.md",
+        ".github/agents/query-auditor.agent.md",
+        ".claude/agents/haiku-poet.md",
+    ]
+    one = run_cli("consolidate", "--by-group", "-o", str(tmp_path / "one"), *(str(LIBRARY / p) for p in sql_and_poet))
+    assert one.exit_code == 0, one.stderr
+    assert "agentmerge: 1 group consolidated into" in one.stderr and "; 1 agent alone was not written" in one.stderr
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
