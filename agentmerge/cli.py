@@ -1060,10 +1060,13 @@ def _consolidate_one(
         click.echo(body, nl=False)
         return
     write_atomic(output, body)
+    from agentmerge.render import counted
+
     say(
-        f"agentmerge: consolidated {len(result.inputs)} inputs into {output}: {result.items_in} items in "
-        f"(frontmatter fields included), {result.items_out} out, {result.merged} merged clusters, "
-        f"{len(result.conflicts)} frontmatter conflicts settled" + (f"; report in {report}" if report else "")
+        f"agentmerge: consolidated {counted(len(result.inputs), 'input')} into {output}: "
+        f"{counted(result.items_in, 'item')} in (frontmatter fields included), {result.items_out} out, "
+        f"{counted(result.merged, 'merged cluster')}, {counted(len(result.conflicts), 'frontmatter conflict')} "
+        "settled" + (f"; report in {report}" if report else "")
     )
 
 
@@ -1161,12 +1164,12 @@ def _consolidate_by_group(
             f"agentmerge: warning: {read.warned} input(s) had problems that were worked around; "
             "agentmerge parse FILE shows them"
         )
-    from agentmerge.render import plural
+    from agentmerge.render import counted
 
     alone = len(grouping.singletons)
     say(
-        f"agentmerge: {len(outputs)} {plural(len(outputs), 'group')} consolidated into {output}; "
-        f"{alone} {plural(alone, 'agent')} alone {'was' if alone == 1 else 'were'} not written"
+        f"agentmerge: {counted(len(outputs), 'group')} consolidated into {output}; "
+        f"{counted(alone, 'agent')} alone {'was' if alone == 1 else 'were'} not written"
     )
 
 
@@ -1189,6 +1192,8 @@ def _write_groups(
     outputs: list[Any], output: str, report: str | None, inputs: tuple[str, ...], force: bool, target_format: str | None
 ) -> None:
     """Write each group's merged agent (and report) atomically, after checking none is an input."""
+    from agentmerge.render import counted
+
     planned = []
     for out in outputs:
         target = os.path.join(output, out.file_name)
@@ -1208,8 +1213,8 @@ def _write_groups(
             write_atomic(json_target, out.report)
         items_in, items_out, merged, conflicts = out.summary
         click.echo(
-            f"{target}: {len(out.group.members)} agents, {items_in} items in, {items_out} out, "
-            f"{merged} merged clusters, {conflicts} frontmatter conflicts settled"
+            f"{target}: {len(out.group.members)} agents, {counted(items_in, 'item')} in, {items_out} out, "
+            f"{counted(merged, 'merged cluster')}, {counted(conflicts, 'frontmatter conflict')} settled"
         )
         for line in out.widenings:
             say(f"agentmerge: warning: {target}: widening: {line}")

@@ -186,7 +186,7 @@ def render_outline(agent: Agent) -> Iterator[str]:
     if agent.fields:
         yield "  frontmatter"
         for f in agent.fields:
-            extra = f"  ({len(f.examples)} examples)" if f.examples else ""
+            extra = f"  ({counted(len(f.examples), 'example')})" if f.examples else ""
             yield f"{f.line:>5}    {f.key}: {_short(value_text(f.value))}{extra}"
     elif not agent.has_frontmatter:
         yield "  (no frontmatter)"
@@ -963,8 +963,13 @@ def _share(value: float) -> str:
 
 
 def plural(count: int, word: str) -> str:
-    """``word`` for one, else with an s ("1 group", "3 groups")."""
+    """``word`` for one, else with an s ("group", "groups")."""
     return word if count == 1 else f"{word}s"
+
+
+def counted(count: int, word: str) -> str:
+    """``count`` and ``word``, in the plural unless one: "1 group", "3 groups", "0 groups"."""
+    return f"{count:,} {plural(count, word)}"
 
 
 def _group_line(g: Group) -> str:

@@ -468,6 +468,15 @@ def test_description_keeps_every_distinct_example() -> None:
 # Command line
 
 
+def test_the_summary_says_one_of_a_kind_in_the_singular(tmp_path: Path) -> None:
+    out = tmp_path / "merged.md"
+    result = run_cli("consolidate", str(SEEDS[0]), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    summary = result.stderr.splitlines()[-1]
+    assert summary.startswith(f"agentmerge: consolidated 1 input into {out}: ")
+    assert summary.endswith(", 0 merged clusters, 0 frontmatter conflicts settled")
+
+
 def test_cli_writes_atomically_with_a_summary_and_report(tmp_path: Path) -> None:
     out = tmp_path / "merged.md"
     report = tmp_path / "merged.json"
