@@ -704,7 +704,11 @@ class _BodyDiff:
                 elif role is not None:
                     message = f"{SAFETY_ROLES[role]} removed: {_quote(change.old.text)}"
                     yield Attention("safety", message, change.old.line)
-        if removed_safety:
+        if removed == 1 and removed_safety:
+            # A body of one instruction emptied: that instruction, said as any removed one is.
+            role, item = removed_safety[0]
+            yield Attention("safety", f"{SAFETY_ROLES[role]} removed: {_quote(item.text)}", item.line)
+        elif removed_safety:
             counts = Counter(role for role, _ in removed_safety)
             named = " and ".join(
                 f"{counts[role]} {SAFETY_ROLES[role]}{'s' if counts[role] != 1 else ''}"

@@ -895,6 +895,10 @@ def test_a_body_emptied_counts_its_safety_instructions_in_one_line() -> None:
     ]
     kept = "# A\n\n## Rules\n\n- Use print for debugging\n"
     assert [kind for kind, _ in attention(old, kept)] == ["safety", "safety", "safety"]
+    # A body of one instruction says it as any removed one, not "all 1 instructions removed".
+    assert attention("# A\n\n## Checklist\n\n- [ ] Tests pass\n", "") == [
+        ("safety", 'checklist gate removed: "Tests pass"')
+    ]
 
 
 def test_a_removed_pitfall_and_a_polarity_flip_need_attention() -> None:
