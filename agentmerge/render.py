@@ -952,9 +952,9 @@ def grouping_summary(result: Grouping) -> str:
     grouped = sum(len(g.members) for g in result.groups)
     total = grouped + len(result.singletons)
     return (
-        f"{len(result.groups)} {plural(len(result.groups), 'group')} of agents doing the same job "
-        f"({grouped} agents), {len(result.singletons)} {plural(len(result.singletons), 'agent')} alone; "
-        f"{total} agents in all"
+        f"{counted(len(result.groups), 'group')} of agents doing the same job "
+        f"({counted(grouped, 'agent')}), {counted(len(result.singletons), 'agent')} alone; "
+        f"{counted(total, 'agent')} in all"
     )
 
 

@@ -144,6 +144,8 @@ def test_cli_text_and_markdown_list_every_agent_once() -> None:
         for path in LIBRARY_FILES:
             assert result.stdout.count(str(path).replace(str(LIBRARY), "")) == 1, (fmt, path)
         assert "3 groups of agents doing the same job (9 agents), 2 agents alone; 11 agents in all" in result.stdout
+    one = run_cli("group", str(LIBRARY_FILES[0]))
+    assert "0 groups of agents doing the same job (0 agents), 1 agent alone; 1 agent in all" in one.stdout
 
 
 def test_min_overlap_asks_for_shared_instructions() -> None:
