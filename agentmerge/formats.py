@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from agentmerge.text import kebab_case
+
 FieldType = Literal["string", "names", "list", "boolean", "integer", "mapping"]
 """How a frontmatter value may be written: a string; ``names``, a list of names written as a YAML
 list or one string (``Read, Grep``, as ``fields.names`` reads it); a list; true or false; a whole
@@ -105,9 +107,7 @@ class Format:
         """``name`` written by the format's naming rule: lower case, each run of other characters
         one hyphen ("Code Reviewer" as "code-reviewer"); ``name`` itself when it follows the rule
         already, and "" when nothing of it is left."""
-        if self.accepts_name(name.strip()):
-            return name
-        return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
+        return name if self.accepts_name(name.strip()) else kebab_case(name)
 
     def accepts(self, key: str, value: object) -> bool:
         """Whether the tool takes text ``value`` for ``key`` by the values its documentation lists

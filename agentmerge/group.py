@@ -532,12 +532,9 @@ def suggested_name(names: Sequence[str]) -> str:
     return min(votes, key=rank)
 
 
-_UNSAFE = re.compile(r"[^a-z0-9]+")
-
-
 def safe_name(name: str) -> str:
     """``name`` in kebab case with only ``a-z``, ``0-9`` and ``-``: usable as a file name anywhere."""
-    return _UNSAFE.sub("-", name.casefold()).strip("-")[:80].strip("-") or "agent"
+    return text.kebab_case(name)[:80].strip("-") or "agent"
 
 
 # --------------------------------------------------------------------------------------------

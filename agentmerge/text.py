@@ -45,6 +45,16 @@ _SPACE_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?(?:[+#]+)?")
 
 
+def kebab_case(name: str) -> str:
+    """``name`` in lower case with each run of other characters than ``a-z`` and ``0-9`` one
+    hyphen, none at either end ("Code Reviewer (v2)" as "code-reviewer-v2"): Claude Code's rule
+    for a subagent's name, and agentmerge's for a file it names. "" when nothing is left."""
+    return _KEBAB_GAP_RE.sub("-", name.casefold()).strip("-")
+
+
+_KEBAB_GAP_RE = re.compile(r"[^a-z0-9]+")
+
+
 EMPHASIS_PASSES = 8
 """Most times emphasis is stripped from one text; each pass removes one level of nesting.
 
