@@ -99,7 +99,7 @@ from agentmerge.lexicon import (
 from agentmerge.match import MAX_ITEMS
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
-from agentmerge.text import compare_form, item_role, label_only, normalize, other_choice, terms
+from agentmerge.text import compare_form, item_role, kebab_case, label_only, normalize, other_choice, terms
 
 if TYPE_CHECKING:
     from agentmerge.formats import Format
@@ -217,6 +217,7 @@ def consolidate(
     prefer: str | None = None,
     model: Model | None = None,
     target: str | None = None,
+    file_name: str | None = None,
 ) -> Consolidation:
     """Merge ``agents`` (variants of one role) into one agent with full provenance.
 
@@ -225,7 +226,10 @@ def consolidate(
     path of one input whose wording, section titles and frontmatter values win whenever it has
     them. ``model`` replaces the shipped pair model (``scorer.default_model``). ``target`` (one of
     ``formats.TARGETS``) writes the agent for that tool: keys it does not document are left out
-    of the agent and listed in ``left_out``.
+    of the agent and listed in ``left_out``. ``file_name`` (the name of the file the agent is
+    written to, without its ending: ``--by-group`` names it after the group) settles a tie among
+    the inputs' ``name`` values: the one that is ``file_name`` in kebab case wins, so the agent
+    is called as its file is.
     """
     if not agents:
         raise AgentMergeError("", 0, "consolidate needs at least one input file")
@@ -246,7 +250,7 @@ def consolidate(
 
         if target not in TARGETS:
             raise AgentMergeError("", 0, f"--for takes one of {', '.join(TARGETS)}, not {target!r}")
-    result = _Consolidator(ordered, cutoff, preferred, model, target).run()
+    result = _Consolidator(ordered, cutoff, preferred, model, target, file_name).run()
     return result if target is None else _written_for(result, target)
 
 
@@ -386,10 +390,17 @@ class _Consolidator:
     """One consolidation's working state: the inputs flattened, their alignment and clusters."""
 
     def __init__(
-        self, agents: list[Agent], threshold: float, preferred: int, model: Model, target: str | None = None
+        self,
+        agents: list[Agent],
+        threshold: float,
+        preferred: int,
+        model: Model,
+        target: str | None = None,
+        file_name: str | None = None,
     ) -> None:
         self.agents = agents
         self.target = target
+        self.file_name = file_name
         self.threshold = threshold
         self.model = model
         self.preferred = preferred
@@ -922,6 +933,11 @@ class _Consolidator:
             if pick in tied:
                 why = f"{unfit}tie of {best} inputs each; --prefer {self.agents[self.preferred].path} decides"
                 return pick, texts, why
+        if key == "name" and self.file_name is not None:
+            named = [t for t in tied if kebab_case(t) == self.file_name]
+            if named:
+                why = f"{unfit}tie of {best} input(s) each; the one the file is named after ({self.file_name}) decides"
+                return named[0], texts, why
         why = f"{unfit}tie of {best} input(s) each; the first input in path order with a tied value decides"
         return tied[0], texts, why
 

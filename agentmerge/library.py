@@ -404,7 +404,12 @@ def consolidate_groups(
     """Consolidate each group's members into one agent (in worker processes when there are many);
     ``target`` writes every one for that format, named with its ending (``consolidate --for``)."""
     names = file_names(groups, target=target)
-    arguments = [(tuple(m.path for m in g.members), threshold, report, annotate, target) for g in groups]
+    # Each agent is called as its file is named when its inputs' names tie (``consolidate``'s file_name).
+    stems = [name.split(".", 1)[0] for name in names]
+    arguments = [
+        (tuple(m.path for m in g.members), threshold, report, annotate, target, stem)
+        for g, stem in zip(groups, stems, strict=True)
+    ]
     results = _map(
         _consolidate_paths,
         arguments,
@@ -427,7 +432,7 @@ def consolidate_groups(
 
 
 def _consolidate_paths(
-    paths: tuple[str, ...], threshold: float | None, report: bool, annotate: bool, target: str | None
+    paths: tuple[str, ...], threshold: float | None, report: bool, annotate: bool, target: str | None, stem: str
 ) -> tuple[Any, ...]:
     """Worker: consolidate the files at ``paths``; the results as plain values."""
     from agentmerge.consolidate import consolidate
@@ -436,7 +441,7 @@ def _consolidate_paths(
 
     try:
         agents = [read_agent(p) for p in paths]
-        result = consolidate(agents, threshold=threshold, target=target)
+        result = consolidate(agents, threshold=threshold, target=target, file_name=stem)
     except AgentMergeError as error:
         return ("error", error.path, error.line, error.message)
     text = render_consolidation(result, annotate=annotate)

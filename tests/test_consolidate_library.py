@@ -541,6 +541,29 @@ def test_a_target_takes_the_value_its_tool_accepts_over_a_tie(tmp_path: Path) ->
     assert run_cli("check", "--select", "AM105,AM106", str(out)).exit_code == 0
 
 
+def test_by_group_calls_each_agent_as_its_file_is_named_when_names_tie(tmp_path: Path) -> None:
+    """Three inputs, three names, one each: the tie went to the first path (``python-expert``)
+    while the file took the group's name (``python-pro``). A tie now goes to the name the file
+    takes, and the report says so; a majority still wins."""
+    body = "\n\n- Write type hints.\n- Test with pytest.\n- Prefer the standard library.\n"
+    names = {"a.md": "python-expert", "b.md": "python-helper", "c.md": "python-pro"}
+    for file, name in names.items():
+        (tmp_path / "in" / ".claude" / "agents").mkdir(parents=True, exist_ok=True)
+        text = f"---\nname: {name}\ndescription: Writes Python\n---{body}"
+        (tmp_path / "in" / ".claude" / "agents" / file).write_text(text, encoding="utf-8")
+    out, reports = tmp_path / "out", tmp_path / "reports"
+    done = run_cli("consolidate", "--by-group", "-o", str(out), "--report", str(reports), str(tmp_path / "in"))
+    assert done.exit_code == 0, done.stderr
+    assert [p.name for p in out.iterdir()] == ["python-pro.md"]
+    assert read_agent(out / "python-pro.md").field("name").value == "python-pro"  # type: ignore[union-attr]
+    conflict = json.loads((reports / "python-pro.json").read_text(encoding="utf-8"))["conflicts"][0]
+    assert conflict["chosen"] == "python-pro" and "the one the file is named after (python-pro)" in conflict["why"]
+    assert (
+        consolidate([read_agent(tmp_path / "in" / ".claude" / "agents" / f) for f in names]).agent.field("name").value
+        == "python-expert"
+    )  # type: ignore[union-attr]
+
+
 def test_a_name_the_target_refuses_is_written_by_its_naming_rule(tmp_path: Path) -> None:
     """A Copilot agent's display name, which a Claude Code subagent cannot be called by, is
     written as the subagent's naming rule writes it (what ``check`` AM106 suggests), named on
