@@ -532,6 +532,7 @@ def test_a_target_takes_the_value_its_tool_accepts_over_a_tie(tmp_path: Path) ->
     assert chosen("--for", "copilot-agent") == plain
     claude = chosen("--for", "claude-code")
     assert claude["name"][0] == "code-reviewer" and claude["model"][0] == "sonnet"
+    assert chosen("--for", "claude-code", "--prefer", "a.agent.md")["model"][0] == "sonnet"  # even over --prefer
     assert claude["model"][1].startswith("a Claude Code subagent does not take 'GPT-5'; 1 of 2 inputs")
     out = tmp_path / "code-reviewer.md"
     assert (
