@@ -50,7 +50,7 @@ from agentmerge.parse import (
     rewrite_refusal,
     written_as,
 )
-from agentmerge.text import hidden_text
+from agentmerge.text import hidden_text, plural
 
 if TYPE_CHECKING:
     from agentmerge.cluster import Candidate
@@ -1634,19 +1634,19 @@ def render_text(result: CheckResult) -> Iterator[str]:
         yield one_line(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}")
     fixable = sum(1 for f in result.findings if f.fixable)
     if result.findings:
-        summary = f"Found {len(result.findings)} finding{'s' if len(result.findings) != 1 else ''}"
+        summary = f"Found {len(result.findings)} {plural(len(result.findings), 'finding')}"
         if result.fixed:
             summary += f" ({result.fixed} fixed, {len(result.findings)} remaining)"
         yield summary + "."
         if fixable:
             yield f"{fixable} fixable with agentmerge check --fix."
     elif result.fixed:
-        yield f"Found {result.fixed} finding{'s' if result.fixed != 1 else ''} ({result.fixed} fixed, 0 remaining)."
+        yield f"Found {result.fixed} {plural(result.fixed, 'finding')} ({result.fixed} fixed, 0 remaining)."
     elif result.errors:
         checked = len(result.files) - len(result.errors)
-        yield f"No findings in {checked} file{'s' if checked != 1 else ''}; {len(result.errors)} could not be checked."
+        yield f"No findings in {checked} {plural(checked, 'file')}; {len(result.errors)} could not be checked."
     else:
-        yield f"All checks passed ({len(result.files)} file{'s' if len(result.files) != 1 else ''})."
+        yield f"All checks passed ({len(result.files)} {plural(len(result.files), 'file')})."
 
 
 def check_to_dict(result: CheckResult) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from agentmerge.filesystem import (
 )
 from agentmerge.model import Agent, Diagnostic
 from agentmerge.parse import read_agent
+from agentmerge.text import counted, plural
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
@@ -571,7 +572,7 @@ def merge_command(
         sys.stdout.buffer.flush()
     if result.conflicts:
         count = len(result.conflicts)
-        say(f"agentmerge: {shown}: {count} conflict{'s' if count != 1 else ''}")
+        say(f"agentmerge: {shown}: {count} {plural(count, 'conflict')}")
         for line in conflict_lines(result):
             say(f"  {line}")
         click.get_current_context().exit(EXIT_DIFFERENT)
@@ -897,7 +898,7 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
             say(f"reformatted {path}")
     would = "would be " if check_only or diff else ""
     say(
-        f"agentmerge: {changed} file{'s' if changed != 1 else ''} {would}reformatted, {unchanged} "
+        f"agentmerge: {changed} {plural(changed, 'file')} {would}reformatted, {unchanged} "
         f"{'already formatted' if would else 'left unchanged'}" + (f", {failed} failed" if failed else "")
     )
     if failed:
@@ -1060,8 +1061,6 @@ def _consolidate_one(
         click.echo(body, nl=False)
         return
     write_atomic(output, body)
-    from agentmerge.render import counted
-
     say(
         f"agentmerge: consolidated {counted(len(result.inputs), 'input')} into {output}: "
         f"{counted(result.items_in, 'item')} in (frontmatter fields included), {result.items_out} out, "
@@ -1164,8 +1163,6 @@ def _consolidate_by_group(
             f"agentmerge: warning: {read.warned} input(s) had problems that were worked around; "
             "agentmerge parse FILE shows them"
         )
-    from agentmerge.render import counted
-
     alone = len(grouping.singletons)
     say(
         f"agentmerge: {counted(len(outputs), 'group')} consolidated into {output}; "
@@ -1192,8 +1189,6 @@ def _write_groups(
     outputs: list[Any], output: str, report: str | None, inputs: tuple[str, ...], force: bool, target_format: str | None
 ) -> None:
     """Write each group's merged agent (and report) atomically, after checking none is an input."""
-    from agentmerge.render import counted
-
     planned = []
     for out in outputs:
         target = os.path.join(output, out.file_name)

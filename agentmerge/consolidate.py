@@ -288,11 +288,11 @@ def _name_renamed(merged: MergedField, form: Format, renamed: list[RenamedTool])
     (``Format.name_for``: a Copilot agent's "Code Reviewer" as a Claude Code subagent's
     "code-reviewer", which the tool can address), the rename added to ``renamed``."""
     value = merged.field.value
-    if merged.field.key != "name" or not isinstance(value, str) or form.accepts_name(value.strip()):
+    if merged.field.key != "name" or not isinstance(value, str):
         return merged
     written = form.name_for(value)
-    if not written:
-        return merged  # nothing of it follows the rule: written as it is, and check names it
+    if written in (value, ""):
+        return merged  # it follows the rule; or nothing of it does: written as it is, and check names it
     renamed.append(RenamedTool("name", value, (written,)))
     return replace(merged, field=replace(merged.field, value=written, quote=""))
 

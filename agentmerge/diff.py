@@ -48,6 +48,7 @@ from agentmerge.text import (
     opposite_polarity,
     opposite_sense,
     other_choice,
+    plural,
     section_role,
     words,
 )
@@ -711,9 +712,7 @@ class _BodyDiff:
         elif removed_safety:
             counts = Counter(role for role, _ in removed_safety)
             named = " and ".join(
-                f"{counts[role]} {SAFETY_ROLES[role]}{'s' if counts[role] != 1 else ''}"
-                for role in SAFETY_ROLES
-                if counts[role]
+                f"{counts[role]} {plural(counts[role], SAFETY_ROLES[role])}" for role in SAFETY_ROLES if counts[role]
             )
             message = f"all {removed} instructions removed, {named} among them"
             yield Attention("safety", message, removed_safety[0][1].line)

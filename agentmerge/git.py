@@ -18,6 +18,7 @@ from typing import Literal
 
 from agentmerge.errors import AgentMergeError, InputError, OutputError
 from agentmerge.filesystem import write_atomic
+from agentmerge.text import plural
 
 ChangeStatus = Literal["added", "deleted", "modified", "renamed"]
 
@@ -413,7 +414,7 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
             ]
             _write_text(attributes, "".join(lines))
             count = len(block)
-            done.append(f"updated {count} line{'s' if count != 1 else ''} of {attributes} for the merge driver")
+            done.append(f"updated {count} {plural(count, 'line')} of {attributes} for the merge driver")
     from agentmerge.formats import DEFAULT_AGENT_GLOBS  # the format table: install only, not every diff
 
     present = {_content(line) for line in lines}
@@ -435,7 +436,7 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
             lines.extend(line + eol for line in [ATTRIBUTES_HEADER, *missing])
             _git(["config", config_flag, _record_key("attributes"), " ".join(record)], where)
         _write_text(attributes, "".join(lines))
-        done.append(f"added {len(missing)} line{'s' if len(missing) != 1 else ''} to {attributes}")
+        done.append(f"added {len(missing)} {plural(len(missing), 'line')} to {attributes}")
     return done
 
 
@@ -483,7 +484,7 @@ def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "glob
             attributes.unlink()
         else:
             _write_text(attributes, remaining)
-        done.append(f"removed {removed} line{'s' if removed != 1 else ''} from {attributes}")
+        done.append(f"removed {removed} {plural(removed, 'line')} from {attributes}")
     if recorded is not None:
         _git(["config", config_flag, "--unset", record_key], where)
     _remove_empty_section(where, config_flag, RECORD_SECTION)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.fields import value_text
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item, Section
-from agentmerge.text import BIDI_CONTROLS, TAG_CHARACTERS, clip
+from agentmerge.text import BIDI_CONTROLS, TAG_CHARACTERS, clip, counted, plural
 
 if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
@@ -468,7 +468,7 @@ def block_title(change: Change) -> str:
 def _count_lines(change: Change) -> str:
     added = sum(1 for line in change.lines if line.op == "+")
     removed = sum(1 for line in change.lines if line.op == "-")
-    return f"{added} {'line' if added == 1 else 'lines'} added, {removed} removed"
+    return f"{added} {plural(added, 'line')} added, {removed} removed"
 
 
 def change_description(change: Change) -> str:
@@ -960,16 +960,6 @@ def grouping_summary(result: Grouping) -> str:
 
 def _share(value: float) -> str:
     return f"{round(value * 100)}%"
-
-
-def plural(count: int, word: str) -> str:
-    """``word`` for one, else with an s ("group", "groups")."""
-    return word if count == 1 else f"{word}s"
-
-
-def counted(count: int, word: str) -> str:
-    """``count`` and ``word``, in the plural unless one: "1 group", "3 groups", "0 groups"."""
-    return f"{count:,} {plural(count, word)}"
 
 
 def _group_line(g: Group) -> str:

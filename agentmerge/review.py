@@ -46,6 +46,7 @@ from agentmerge.git import (
     working_tree_dirty,
 )
 from agentmerge.model import Agent, Diagnostic
+from agentmerge.text import plural
 
 if TYPE_CHECKING:
     from agentmerge.diff import Attention, DiffResult
@@ -741,7 +742,7 @@ def _count(report: Review) -> str:
     n = len(report.files)
     if not n:
         return "no agent files changed"
-    return f"{n} agent file{'s' if n != 1 else ''} changed"
+    return f"{n} {plural(n, 'agent file')} changed"
 
 
 def _cell(text: str) -> str:

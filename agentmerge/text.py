@@ -45,6 +45,16 @@ _SPACE_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?(?:[+#]+)?")
 
 
+def plural(count: int, word: str) -> str:
+    """``word`` for one, else with an s ("group", "groups"): every count a message says."""
+    return word if count == 1 else f"{word}s"
+
+
+def counted(count: int, word: str) -> str:
+    """``count`` and ``word``, in the plural unless one: "1 group", "3 groups", "1,024 items"."""
+    return f"{count:,} {plural(count, word)}"
+
+
 def kebab_case(name: str) -> str:
     """``name`` in lower case with each run of other characters than ``a-z`` and ``0-9`` one
     hyphen, none at either end ("Code Reviewer (v2)" as "code-reviewer-v2"): Claude Code's rule
