@@ -90,12 +90,14 @@ class MergedSection:
     sections: tuple[MergedSection, ...] = ()
     """Its merged subsections in output order."""
     wrapped: bool = False
-    """For the root: whether its content sits under a document title (``section.sections[0]``, a
-    ``#`` heading holding the whole body) rather than directly in the root."""
+    """Whether its content sits in one section inside it (``section.sections[0]``): for the root,
+    a document title (a ``#`` heading holding the whole body); for a heading, its subtitle (a
+    pseudo-heading holding its items, ``subtitle``)."""
 
     @property
     def content(self) -> Section:
-        """The section that holds ``items`` and ``sections`` (the document title when wrapped)."""
+        """The section that holds ``items`` and ``sections`` (the document title or the subtitle
+        when wrapped)."""
         return self.section.sections[0] if self.wrapped else self.section
 
 
@@ -118,9 +120,21 @@ class InputSection:
     children: list[Item | Section]
     """Its items and subsections in source order (for a root under a document title: the title's)."""
     headings: list[Section]
-    """The headings it accounts for in provenance: itself, or a root's document title."""
+    """The headings it accounts for in provenance: itself (and its subtitle), or a root's
+    document title."""
     group: int = 0
     """The aligned section it belongs to; 0 is the roots' group, -1 until aligned."""
+    subtitle: Section | None = None
+    """The pseudo-heading that opens it and holds its list (``subtitle``): one section with it."""
+
+    def over(self, line: int) -> list[Section | None]:
+        """The sections over its item at ``line``, innermost first: the subtitle when the item
+        sits under it, then itself (None for a root)."""
+        if self.section is None:
+            return [None]
+        if self.subtitle is not None and self.subtitle.line <= line <= self.subtitle.end_line:
+            return [self.subtitle, self.section]
+        return [self.section]
 
 
 @dataclass(slots=True)
@@ -139,6 +153,8 @@ class _Draft:
     """Every input heading folded into it."""
     children: list[MergedItem | _Draft] = field(default_factory=list)
     """Merged items and subsections in output order."""
+    subtitle: str | None = None
+    """The subtitle written under the title, holding the content (``subtitle``); None for none."""
 
 
 @dataclass(slots=True)
@@ -203,12 +219,32 @@ def _walk(inputs: Inputs, source: int, index: int, children: list[Item | Section
     _add_items(inputs, source, index, entries, -1)
     for child in children:
         if isinstance(child, Section):
+            below = subtitle(child)
+            heads = [child] if below is None else [child, below]
             nested: list[Item | Section] = [*child.items, *child.sections]
+            if below is not None:
+                nested = [*below.items, *below.sections, *child.items]
             nested.sort(key=lambda node: node.line)
             sub = len(inputs.sections)
-            inputs.section_of[(source, child.line)] = sub
-            inputs.sections.append(InputSection(source, child, index, _section_role(child), nested, [child], group=-1))
+            for head in heads:
+                inputs.section_of[(source, head.line)] = sub
+            role = _section_role(child)
+            if below is not None and role not in DISTINCT_ROLES and _section_role(below) in DISTINCT_ROLES:
+                role = _section_role(below)
+            inputs.sections.append(InputSection(source, child, index, role, nested, heads, group=-1, subtitle=below))
             _walk(inputs, source, sub, nested)
+
+
+def subtitle(section: Section) -> Section | None:
+    """The pseudo-heading that is a heading's subtitle: its first content, and its only
+    subsection ("### Asyncio" then "**Building fast concurrent services:**" over the list).
+    The two lines name one section; merged, it keeps both and is aligned and titled as one."""
+    if section.kind != "heading" or len(section.sections) != 1:
+        return None
+    below = section.sections[0]
+    if below.kind != "pseudo" or any(item.line < below.line for item in section.items):
+        return None
+    return below
 
 
 def _section_role(section: Section) -> str:
@@ -440,6 +476,11 @@ class _Arranger:
             # The document title heads the file and holds everything, as in the inputs that had one.
             title = replace(section, kind="heading", level=1, line=line + 1)
             section = Section(title=None, level=0, line=line, end_line=self.line, kind="root", sections=(title,))
+        elif draft.subtitle is not None and not sections:
+            # The subtitle opens the section and holds its content, as in the input it came from.
+            below = replace(section, title=draft.subtitle, kind="pseudo", level=draft.level + 1, line=line + 1)
+            section = replace(section, items=(), sections=(below,))
+            wrapped = True
         return MergedSection(section, draft.role, draft.sources, tuple(items), tuple(sections), wrapped)
 
     def _number(self, merged: MergedItem) -> MergedItem:
@@ -497,7 +538,7 @@ class _Arranger:
             else:
                 level = parent_level + 1
             inner = level
-        draft = _Draft(title, kind, level, role, sources)
+        draft = _Draft(title, kind, level, role, sources, subtitle=self._subtitle(own, title) if group else None)
         seen_heading = False
         ceiling = 6
         for key in order:
@@ -519,6 +560,17 @@ class _Arranger:
             # One input's own order already reads back as it is; a merged order may not.
             draft.children = readable_order(draft.children)
         return draft
+
+    def _subtitle(self, own: list[InputSection], title: str | None) -> str | None:
+        """The subtitle written under the merged section's ``title``: that of the member the title
+        comes from, else the first member's that has one (the preferred input's first); None when
+        no member has one."""
+        found = [
+            ((e.section is None or e.section.title != title, e.source != self.preferred, e.source), e.subtitle.title)
+            for e in own
+            if e.subtitle is not None
+        ]
+        return min(found)[1] if found else None
 
     def _breaks_pseudo(self, order: list[tuple[str, int]], style: str | None) -> bool:
         """Whether a pseudo-section's content would not read back under its label: a paragraph

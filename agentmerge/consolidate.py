@@ -415,7 +415,7 @@ class _Consolidator:
         self.subject: Container[str] = frozenset()
         """The names most inputs mention (``cluster.Subject``), set by ``run``: a fold may leave
         them out."""
-        self._title_chains: dict[int, str] = {}
+        self._title_chains: dict[tuple[int, int], str] = {}
 
     @staticmethod
     def _expand(bags: list[list[int]], groups: list[list[int]]) -> list[list[int]]:
@@ -424,51 +424,53 @@ class _Consolidator:
         out.sort(key=lambda cluster: cluster[0])
         return out
 
-    def _templated_sections(self) -> set[int]:
-        """Sections inside a template a file fills more than once (two "Example" or "1. [Issue]"
-        sections): their items repeat by design and are not merged with each other."""
+    def _templated_items(self) -> set[int]:
+        """Items inside a template a file fills more than once (two "Example" or "1. [Issue]"
+        sections): they repeat by design and are not merged with each other."""
         titles = Counter((e.source, _title_key(e.section)) for e in self.sections)
+        titles.update((e.source, _title_key(e.subtitle)) for e in self.sections if e.subtitle is not None)
         templated: set[int] = set()
-        for index in range(len(self.sections)):
-            walk = index
-            while walk >= 0:
-                node = self.sections[walk]
-                if node.section is not None and titles[(node.source, _title_key(node.section))] > 1:
-                    templated.add(index)
-                    break
-                walk = node.parent
+        for index, entry in enumerate(self.items):
+            if any(s is not None and titles[(entry.source, _title_key(s))] > 1 for s in self._over(entry)):
+                templated.add(index)
         return templated
 
-    def _item_role(self, entry: InputItem, templated: set[int]) -> str:
-        """The item's role for the matcher (``text.item_role``); in a template, an example."""
-        if entry.home in templated:
-            return "examples"
-        titles: list[str | None] = []
-        walk = entry.home
+    def _over(self, entry: InputItem) -> list[Section | None]:
+        """The sections ``entry`` sits in, innermost first (None for a root)."""
+        home = self.sections[entry.home]
+        found = home.over(entry.item.line)
+        walk = home.parent
         while walk >= 0:
-            section = self.sections[walk].section
-            titles.append(None if section is None else section.title)
-            walk = self.sections[walk].parent
+            node = self.sections[walk]
+            found.append(node.section)
+            walk = node.parent
+        return found
+
+    def _item_role(self, index: int, entry: InputItem, templated: set[int]) -> str:
+        """The item's role for the matcher (``text.item_role``); in a template, an example."""
+        if index in templated:
+            return "examples"
+        titles = [None if s is None else s.title for s in self._over(entry)]
         return item_role(titles, entry.item.kind, entry.item.text)
 
     # -- clustering ----------------------------------------------------------------------------
 
     def candidates(self) -> tuple[list[list[int]], list[Candidate], PairScorer]:
         """The items as bags of exact copies, each bag as a clustering candidate, and the scorer."""
-        templated = self._templated_sections()
+        templated = self._templated_items()
         # A template the file fills more than once is an example of output, whatever its titles.
-        roles = [self._item_role(e, templated) for e in self.items]
+        roles = [self._item_role(n, e, templated) for n, e in enumerate(self.items)]
         units = [
             Unit(
                 e.source,
                 e.item.text,
                 role,
                 e.item.kind,
-                self.repeats and e.home not in templated,
+                self.repeats and n not in templated,
                 self._scope(e),
-                self._titles(e.home),
+                self._titles(e),
             )
-            for e, role in zip(self.items, roles, strict=True)
+            for n, (e, role) in enumerate(zip(self.items, roles, strict=True))
         ]
         # Identical copies are clustered once, as bags; scores are computed between bags.
         bags = bag_units(units)
@@ -500,25 +502,21 @@ class _Consolidator:
         parent = self.items[entry.parent].item
         return copy_form(parent.kind, parent.text)
 
-    def _titles(self, home: int) -> str:
-        """The titles of section ``home`` and the sections it is in, outermost first, one a line."""
-        found = self._title_chains.get(home)
+    def _titles(self, entry: InputItem) -> str:
+        """The titles of the sections ``entry`` sits in, outermost first, one a line."""
+        over = self._over(entry)
+        key = (entry.home, len(over))
+        found = self._title_chains.get(key)
         if found is None:
-            titles: list[str] = []
-            walk = home
-            while walk >= 0:
-                section = self.sections[walk].section
-                if section is not None and section.title:
-                    titles.append(section.title)
-                walk = self.sections[walk].parent
-            found = self._title_chains[home] = "\n".join(reversed(titles))
+            titles = [s.title for s in reversed(over) if s is not None and s.title]
+            found = self._title_chains[key] = "\n".join(titles)
         return found
 
     def _sections_apart(self, bags: list[list[int]]) -> Callable[[int, int], bool]:
         """Whether two bags sit in sections whose titles pick two alternatives of one choice
         ("Frontend changes", "Backend changes"): each heading scopes what its items say. Each
         pair of titles is asked once."""
-        titles = [self._titles(self.items[bag[0]].home) for bag in bags]
+        titles = [self._titles(self.items[bag[0]]) for bag in bags]
         asked: dict[tuple[str, str], bool] = {}
 
         def apart(i: int, j: int) -> bool:
@@ -635,17 +633,18 @@ class _Consolidator:
             depth, walk = 0, entry.parent
             while walk >= 0:
                 depth, walk = depth + 1, self.items[walk].parent
-            section = self.sections[entry.home].section
+            # Under a subtitle and after its list, an item of one section is in two places.
+            over = self.sections[entry.home].over(entry.item.line)
             views.append(
                 ItemView(
                     source=entry.source,
                     text=entry.item.text,
                     kind=entry.item.kind,
-                    title=None if section is None else section.title,
+                    title=None if over[0] is None else over[0].title,
                     role=roles[bag[0]],
                     depth=depth,
                     parent=bag_of[entry.parent] if entry.parent >= 0 else -1,
-                    place=entry.parent if entry.parent >= 0 else -1 - entry.home,
+                    place=entry.parent if entry.parent >= 0 else -1 - 2 * entry.home - (len(over) - 1),
                     children_text=" ".join(child.text for child in entry.item.children),
                 )
             )

@@ -846,6 +846,7 @@ def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> d
 def merged_section_to_dict(merged: MergedSection) -> dict[str, Any]:
     return {
         "title": merged.section.title,
+        "subtitle": merged.content.title if merged.wrapped else None,
         "role": merged.role,
         "sources": [_section_source(s) for s in merged.sources],
         "items": [merged_item_to_dict(i) for i in merged.items],

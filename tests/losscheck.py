@@ -574,8 +574,9 @@ def _check_agreement(
         section = stack.pop()
         stack.extend(section["sections"])
         title = section["title"] if section["title"] is not None else section.get("document_title")
-        if title is not None:
-            listed[("text", normal_text(_heading_words(title)))] += 1
+        for written_title in (title, section.get("subtitle")):
+            if written_title is not None:
+                listed[("text", normal_text(_heading_words(written_title)))] += 1
     found = Counter(u.match for u in written if u.key)
     for key, count in (listed - found).items():
         out.add("agree", f"listed in the report, not in the file ({count}x): {key[0]} {_short(key[1])}")

@@ -18,11 +18,14 @@ import pytest
 from conftest import ROOT, SHARED
 
 from agentmerge import consolidate
+from agentmerge.arrange import subtitle
 from agentmerge.consolidate import MergedSection
-from agentmerge.parse import quote_shapes, read_agent
+from agentmerge.parse import parse_text, quote_shapes, read_agent
+from agentmerge.render import consolidation_to_dict
 from agentmerge.writer import render_agent
 
 REVIEWERS = ROOT / "tests" / "cases" / "consolidate" / "reviewers"
+SUBTITLES = ROOT / "tests" / "cases" / "consolidate" / "subtitles"
 OUTPUT_TITLE = re.compile(r"(?i)\b(output|report)\b.*\bformat\b|^\W*(output|report)\W*$|\bformat\b")
 
 
@@ -91,6 +94,52 @@ def test_the_merged_output_section_holds_every_inputs_output_lines_once() -> Non
     (output,) = output_sections(result.body)
     cite = [m for m in output.items if "line" in m.item.text and "finding" in m.item.text]
     assert len(cite) == 1 and len(cite[0].sources) == 3
+
+
+def test_a_heading_and_its_subtitle_are_one_section(golden: Any) -> None:
+    """``## Failure Modes`` over ``**Turning failures into answers ...:**`` and its list is one
+    section: it aligns with the other input's ``## Error Handling`` by the items they share, keeps
+    its subtitle over the merged list, and lists both of its lines as sources. Before, the heading
+    was an empty section of its own and the subtitle's list went under the other title."""
+    result = merged(sorted(SUBTITLES.glob("*.md")))
+    text = render_agent(result.agent)
+    golden(SUBTITLES.parent / "subtitles.merged.md", text)
+    (section,) = [s for s in all_sections(result.body) if s.section.title == "Failure Modes"]
+    assert [(Path(s.path).name, s.line) for s in section.sources] == [
+        ("a-api-builder.md", 8),
+        ("a-api-builder.md", 9),
+        ("b-api-builder.md", 8),
+    ]
+    assert section.wrapped and section.content.title == "Turning failures into answers a client can act on"
+    assert len(section.items) == 5 and not section.sections
+    assert "Error Handling" not in text
+    report = {s["title"]: s for s in consolidation_to_dict(result)["sections"]}
+    assert report["Failure Modes"]["subtitle"] == "Turning failures into answers a client can act on"
+    assert report["Testing"]["subtitle"] is None
+
+
+def test_one_file_keeps_its_subtitles_as_written() -> None:
+    """Consolidating one file writes each subtitle under its heading, where it was."""
+    (path,) = sorted(SUBTITLES.glob("a-*.md"))
+    text = render_agent(merged([path]).agent)
+    assert "## Failure Modes\n\n**Turning failures into answers a client can act on:**\n\n- Wrap" in text
+    assert "## Persistence\n\n**Keeping data safe across restarts:**\n\n- Use" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        ("## S\n**Sub:**\n\n- a\n", "Sub"),
+        ("## S\n**Sub:**\n\n- a\n\nA paragraph after the list.\n", "Sub"),
+        ("## S\nFirst a paragraph.\n\n**Sub:**\n\n- a\n", None),
+        ("## S\n**One:**\n\n- a\n\n**Two:**\n\n- b\n", None),
+        ("## S\n### Sub\n\n- a\n", None),
+    ],
+)
+def test_a_subtitle_is_a_headings_opening_and_only_label(body: str, found: str | None) -> None:
+    (section,) = parse_text("# T\n\n" + body, "a.md").body.sections[0].sections
+    below = subtitle(section)
+    assert (below.title if below is not None else None) == found
 
 
 @pytest.mark.slow
