@@ -948,7 +948,8 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
     "--by-group",
     is_flag=True,
     help="Group the inputs by role (as agentmerge group does) and write one merged agent per group of two or "
-    "more into the folder -o names, as <name>.md (.mdc, .agent.md, ... when its members share that format).",
+    "more into the folder -o names, as <name>.md (.mdc, .agent.md, ... when its members share that format; "
+    "AGENTS.md, CLAUDE.md, ... when they all have that name).",
 )
 @click.option(
     "--write-into-input-folder",

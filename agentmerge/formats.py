@@ -95,6 +95,12 @@ class Format:
                 return glob[1:]
         return ".md"
 
+    def read_by_name(self, path: str) -> str | None:
+        """The name of the file at ``path`` when the tool reads it by that name alone (``AGENTS.md``,
+        ``CLAUDE.md``: a glob of the format without wildcards); None otherwise."""
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        return name if any("*" not in g and g.rsplit("/", 1)[-1] == name for g in self.globs) else None
+
     def documents(self, key: str) -> bool:
         """Whether the tool's documentation lists frontmatter ``key`` (always, when it lists none)."""
         return not self.fields or any(rule.key == key for rule in self.fields)

@@ -291,8 +291,9 @@ class GroupOutput:
 
 
 def file_names(groups: Sequence[Group], *, target: str | None = None) -> list[str]:
-    """``<name><ending>`` for each group (``output_suffix``, or the ``target`` format's ending),
-    the names unique (``-2``, ``-3``, ... added in group order)."""
+    """``<name><ending>`` for each group (``output_suffix``, or the ``target`` format's ending; the
+    members' own name when their tool reads them by it, ``read_by_name``), the names unique
+    (``-2``, ``-3``, ... added in group order)."""
     if target is not None:
         from agentmerge.formats import BY_NAME
 
@@ -300,14 +301,31 @@ def file_names(groups: Sequence[Group], *, target: str | None = None) -> list[st
     used: set[str] = set()
     names: list[str] = []
     for g in groups:
-        base = g.name
+        paths = [m.path for m in g.members]
+        kept = read_by_name(paths) if target is None else None
+        base, end = (kept[: -len(".md")], ".md") if kept is not None else (g.name, None)
         name, n = base, 1
         while name.casefold() in used:
             n += 1
             name = f"{base}-{n}"
         used.add(name.casefold())
-        names.append(name + (ending if target is not None else output_suffix([m.path for m in g.members])))
+        names.append(name + (end or (ending if target is not None else output_suffix(paths))))
     return names
+
+
+def read_by_name(paths: Sequence[str]) -> str | None:
+    """The file name every file at ``paths`` has, when their tool reads such a file by that name
+    alone (``AGENTS.md``, ``CLAUDE.md``, ``GEMINI.md``, ``copilot-instructions.md``:
+    ``formats.Format.read_by_name``) and it ends in ``.md``: the merged file keeps it, since under
+    a group's name the tool would not read it. None otherwise."""
+    from agentmerge.formats import detect_format
+
+    found = set()
+    for path in paths:
+        form = detect_format(path)
+        found.add(form.read_by_name(path) if form is not None else None)
+    kept = found.pop() if len(found) == 1 else None
+    return kept if kept is not None and kept.endswith(".md") and len(kept) > len(".md") else None
 
 
 def output_suffix(paths: Sequence[str]) -> str:

@@ -17,9 +17,9 @@ from conftest import FIXTURES, SEEDS, SHARED, corpus_files, needs_corpus, run_cl
 from agentmerge.consolidate import consolidate
 from agentmerge.errors import AgentMergeError
 from agentmerge.formats import BY_NAME, TARGETS, removed_set
-from agentmerge.group import MIXED_SIMILARITY, count_groups, profile, role_vectors
+from agentmerge.group import MIXED_SIMILARITY, Group, Member, count_groups, profile, role_vectors
 from agentmerge.group import cosine as role_similarity
-from agentmerge.library import widenings
+from agentmerge.library import file_names, widenings
 from agentmerge.parse import parse_text, read_agent
 
 LIBRARY = FIXTURES / "library"
@@ -385,6 +385,26 @@ def test_by_group_keeps_the_file_ending_its_members_format_is_read_by(tmp_path: 
     assert written.suffix == ".mdc"
     assert "\nglobs: **/*.sql\n" in written.read_text(encoding="utf-8")
     assert [p.name for p in reports.iterdir()] == [written.name.split(".")[0] + ".json"]
+
+
+def test_by_group_keeps_the_name_a_tool_reads_its_members_by(tmp_path: Path) -> None:
+    """Files read by their name alone merge into a file of that name: the projects' AGENTS.md
+    into AGENTS.md (it was agents.md, which no tool reads as AGENTS.md), a second such group into
+    AGENTS-2.md; a group of differently named files keeps its own name."""
+    library = tmp_path / "projects"
+    body = "# Project guide\n\n- Run `make test` before every commit.\n- Target Python 3.11.\n- {extra}\n"
+    for project, extra in (("api", "Keep handlers small."), ("web", "Keep components small.")):
+        (library / project).mkdir(parents=True)
+        (library / project / "AGENTS.md").write_text(body.format(extra=extra), encoding="utf-8")
+    out, reports = tmp_path / "merged", tmp_path / "reports"
+    result = run_cli("consolidate", "--by-group", "-o", str(out), "--report", str(reports), str(library))
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in out.iterdir()] == ["AGENTS.md"]
+    assert [p.name for p in reports.iterdir()] == ["AGENTS.json"]
+    agents = [library / "api" / "AGENTS.md", library / "web" / "AGENTS.md"]
+    group = Group("agents", tuple(Member(str(p), "AGENTS") for p in agents), 1.0, 1.0, str(agents[0]), ())
+    mixed = Group("project", (Member(str(agents[0]), "AGENTS"), Member("b/CLAUDE.md", "CLAUDE")), 1.0, 1.0, "", ())
+    assert file_names([group, group, mixed]) == ["AGENTS.md", "AGENTS-2.md", "project.md"]
 
 
 # --------------------------------------------------------------------------------------------
