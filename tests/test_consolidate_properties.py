@@ -47,7 +47,8 @@ sentence = st.builds(
 
 @st.composite
 def agent_text(draw: st.DrawFn) -> str:
-    """A small agent file: frontmatter, an intro, a few sections of bullets, numbered or task items."""
+    """A small agent file: frontmatter, an intro, a few sections of bullets, numbered or task
+    items, some under a subtitle (a bold label opening the section) or followed by a paragraph."""
     lines = ["---", "name: worker", f"model: {draw(st.sampled_from(MODELS))}"]
     tools = draw(st.lists(st.sampled_from(TOOLS), unique=True, max_size=3))
     if tools:
@@ -56,6 +57,9 @@ def agent_text(draw: st.DrawFn) -> str:
     titles = draw(st.lists(st.sampled_from(TITLES), unique=True, min_size=1, max_size=4))
     for title in titles:
         lines += [f"## {title}", ""]
+        if draw(st.integers(0, 3)) == 0:
+            # A subtitle; one of its own, as a title repeated in one file is a template filled twice.
+            lines += [f"**{title} in practice:**", ""]
         marker = draw(st.sampled_from(["-", "1.", "- [ ]"]))
         for text in draw(st.lists(sentence, min_size=1, max_size=5)):
             lines.append(f"{marker} {text}")
@@ -65,6 +69,8 @@ def agent_text(draw: st.DrawFn) -> str:
             # An item with no text of its own: it opens with a numbered step, a quote or code.
             opener = draw(st.sampled_from(["3. {}", "> {}", "```\n  {}\n  ```"]))
             lines.append("- " + opener.format(draw(sentence)))
+        if draw(st.integers(0, 4)) == 0:
+            lines += ["", f"**In short:**\n{draw(sentence)}"]
         lines.append("")
     return "\n".join(lines)
 
