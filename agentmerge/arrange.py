@@ -127,14 +127,16 @@ class InputSection:
     subtitle: Section | None = None
     """The pseudo-heading that opens it and holds its list (``subtitle``): one section with it."""
 
+    def under_subtitle(self, line: int) -> bool:
+        """Whether its item at ``line`` sits under its subtitle (not after the subtitle's list)."""
+        return self.subtitle is not None and self.subtitle.line <= line <= self.subtitle.end_line
+
     def over(self, line: int) -> list[Section | None]:
         """The sections over its item at ``line``, innermost first: the subtitle when the item
         sits under it, then itself (None for a root)."""
         if self.section is None:
             return [None]
-        if self.subtitle is not None and self.subtitle.line <= line <= self.subtitle.end_line:
-            return [self.subtitle, self.section]
-        return [self.section]
+        return [self.subtitle, self.section] if self.under_subtitle(line) else [self.section]
 
 
 @dataclass(slots=True)
@@ -230,6 +232,7 @@ def _walk(inputs: Inputs, source: int, index: int, children: list[Item | Section
                 inputs.section_of[(source, head.line)] = sub
             role = _section_role(child)
             if below is not None and role not in DISTINCT_ROLES and _section_role(below) in DISTINCT_ROLES:
+                # As its items take the nearest distinct role: the subtitle's, when it names one.
                 role = _section_role(below)
             inputs.sections.append(InputSection(source, child, index, role, nested, heads, group=-1, subtitle=below))
             _walk(inputs, source, sub, nested)

@@ -415,7 +415,7 @@ class _Consolidator:
         self.subject: Container[str] = frozenset()
         """The names most inputs mention (``cluster.Subject``), set by ``run``: a fold may leave
         them out."""
-        self._title_chains: dict[tuple[int, int], str] = {}
+        self._title_chains: dict[tuple[int, bool], str] = {}
 
     @staticmethod
     def _expand(bags: list[list[int]], groups: list[list[int]]) -> list[list[int]]:
@@ -504,11 +504,10 @@ class _Consolidator:
 
     def _titles(self, entry: InputItem) -> str:
         """The titles of the sections ``entry`` sits in, outermost first, one a line."""
-        over = self._over(entry)
-        key = (entry.home, len(over))
+        key = (entry.home, self.sections[entry.home].under_subtitle(entry.item.line))
         found = self._title_chains.get(key)
         if found is None:
-            titles = [s.title for s in reversed(over) if s is not None and s.title]
+            titles = [s.title for s in reversed(self._over(entry)) if s is not None and s.title]
             found = self._title_chains[key] = "\n".join(titles)
         return found
 
@@ -633,18 +632,20 @@ class _Consolidator:
             depth, walk = 0, entry.parent
             while walk >= 0:
                 depth, walk = depth + 1, self.items[walk].parent
-            # Under a subtitle and after its list, an item of one section is in two places.
-            over = self.sections[entry.home].over(entry.item.line)
+            home = self.sections[entry.home]
+            under = home.under_subtitle(entry.item.line)
+            innermost = home.over(entry.item.line)[0]
             views.append(
                 ItemView(
                     source=entry.source,
                     text=entry.item.text,
                     kind=entry.item.kind,
-                    title=None if over[0] is None else over[0].title,
+                    title=None if innermost is None else innermost.title,
                     role=roles[bag[0]],
                     depth=depth,
                     parent=bag_of[entry.parent] if entry.parent >= 0 else -1,
-                    place=entry.parent if entry.parent >= 0 else -1 - 2 * entry.home - (len(over) - 1),
+                    # Under a subtitle and after its list are two places of one section.
+                    place=entry.parent if entry.parent >= 0 else -1 - 2 * entry.home - under,
                     children_text=" ".join(child.text for child in entry.item.children),
                 )
             )
