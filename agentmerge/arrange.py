@@ -324,6 +324,9 @@ class _Arranger:
         self.kept, self.home = self._homes()
         self.target = self._fold_empty_groups()
         self.doc_title = self._document_title()
+        # Under a document title the inputs' sections start a level down; they keep that level
+        # when the title is left out, so the merged headings read as the inputs wrote them.
+        self.titled = any(e.section is None and e.headings for e in self.sections)
         # Who belongs where, listed once: looking it up by scanning every section for every group
         # made a file of thousands of sections quadratic. Lists keep the order of the scans.
         self.own: dict[int, list[InputSection]] = {}
@@ -498,8 +501,13 @@ class _Arranger:
         return group
 
     def _document_title(self) -> str | None:
-        titles = [e.headings[0].title or "" for e in self.sections if e.section is None and e.headings]
-        if not titles:
+        """The title most inputs that open with one share, when at least half the inputs open with
+        one. A title one input in five gives names that input ("Java MCP Expert" over five Java
+        experts, "Debug Mode Instructions"), not the merged agent; unwritten, it is still the
+        root's source."""
+        roots = [e for e in self.sections if e.section is None]
+        titles = [e.headings[0].title or "" for e in roots if e.headings]
+        if not titles or 2 * len(titles) < len(roots):
             return None
         return _plurality(Counter(titles), titles[0])
 
@@ -523,7 +531,7 @@ class _Arranger:
         title: str | None
         if group == 0:
             title, kind, level, role = self.doc_title, "root", 0, ROOT_ROLE
-            inner = 1 if self.doc_title is not None else 0
+            inner = 1 if self.titled else 0
         else:
             heads = [e.section for e in own if e.section is not None]
             title = self._section_title(heads, [e.source for e in own])

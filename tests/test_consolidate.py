@@ -391,6 +391,30 @@ def test_sections_whose_titles_pick_two_alternatives_neither_align_nor_share_ite
     assert text.count("Run the linter on changed files") == 1
 
 
+def test_a_document_title_is_written_when_half_the_inputs_open_with_one() -> None:
+    """A title one input gives of several names that input, not the merged agent: of the seeds only
+    000 opens with "# Backend Engineer Agent", so the merged agent has no title, the title is still
+    the root's source, and the sections keep the level they had under it. Two inputs of two with
+    titles keep one; one of two does too (half)."""
+    result = consolidate(seeds())
+    text = render_agent(result.agent)
+    assert not [line for line in text.splitlines() if line.startswith("# ")]
+    assert "\n## Responsibilities\n" in text
+    root = consolidation_to_dict(result)["sections"][0]
+    assert root["document_title"] is None
+    assert ("000-headings-checklists.md", "Backend Engineer Agent") in [
+        (Path(s["path"]).name, s["title"]) for s in root["sources"]
+    ]
+    titled = "# {t}\n\n## Steps\n\n- Run the tests before every commit.\n"
+    plain = "## Steps\n\n- Run the tests before every commit.\n"
+    both = consolidate(
+        [parse_text(titled.format(t="Test Runner"), "a.md"), parse_text(titled.format(t="Tester"), "b.md")]
+    )
+    assert render_agent(both.agent).startswith("# Test Runner\n")
+    half = consolidate([parse_text(titled.format(t="Tester"), "a.md"), parse_text(plain, "b.md")])
+    assert render_agent(half.agent).startswith("# Tester\n")
+
+
 def test_threshold_one_merges_only_exact_copies() -> None:
     """The threshold is the pair score (a probability): at 1 only copies (formatting aside) merge."""
     a = agent("## Rules\n\n- Design and optimize database schemas\n- Write **docs**\n", "a.md")
