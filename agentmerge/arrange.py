@@ -240,7 +240,7 @@ def _walk(inputs: Inputs, source: int, index: int, children: list[Item | Section
 
 def subtitle(section: Section) -> Section | None:
     """The pseudo-heading that is a heading's subtitle: its first content, and its only
-    subsection ("### Asyncio" then "**Building fast concurrent services:**" over the list).
+    subsection ("### Caching" then "**Keeping hot reads fast:**" over the list).
     The two lines name one section; merged, it keeps both and is aligned and titled as one."""
     if section.kind != "heading" or len(section.sections) != 1:
         return None
@@ -502,8 +502,8 @@ class _Arranger:
 
     def _document_title(self) -> str | None:
         """The title most inputs that open with one share, when at least half the inputs open with
-        one. A title one input in five gives names that input ("Java MCP Expert" over five Java
-        experts, "Debug Mode Instructions"), not the merged agent; unwritten, it is still the
+        one. A title one input in five gives names that input (a message-queue server builder's
+        title over five Java experts), not the merged agent; unwritten, it is still the
         root's source."""
         roots = [e for e in self.sections if e.section is None]
         titles = [e.headings[0].title or "" for e in roots if e.headings]
