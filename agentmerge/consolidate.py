@@ -424,16 +424,17 @@ class _Consolidator:
         out.sort(key=lambda cluster: cluster[0])
         return out
 
-    def _templated_items(self) -> set[int]:
+    def _templated_items(self, over: list[list[Section | None]]) -> set[int]:
         """Items inside a template a file fills more than once (two "Example" or "1. [Issue]"
-        sections): they repeat by design and are not merged with each other."""
+        sections): they repeat by design and are not merged with each other. ``over``: the
+        sections each item sits in (``_over``)."""
         titles = Counter((e.source, _title_key(e.section)) for e in self.sections)
         titles.update((e.source, _title_key(e.subtitle)) for e in self.sections if e.subtitle is not None)
-        templated: set[int] = set()
-        for index, entry in enumerate(self.items):
-            if any(s is not None and titles[(entry.source, _title_key(s))] > 1 for s in self._over(entry)):
-                templated.add(index)
-        return templated
+        return {
+            index
+            for index, entry in enumerate(self.items)
+            if any(s is not None and titles[(entry.source, _title_key(s))] > 1 for s in over[index])
+        }
 
     def _over(self, entry: InputItem) -> list[Section | None]:
         """The sections ``entry`` sits in, innermost first (None for a root)."""
@@ -446,20 +447,22 @@ class _Consolidator:
             walk = node.parent
         return found
 
-    def _item_role(self, index: int, entry: InputItem, templated: set[int]) -> str:
-        """The item's role for the matcher (``text.item_role``); in a template, an example."""
-        if index in templated:
+    @staticmethod
+    def _item_role(entry: InputItem, over: list[Section | None], templated: bool) -> str:
+        """The item's role for the matcher (``text.item_role``, from the sections it sits in,
+        ``over``); in a template, an example."""
+        if templated:
             return "examples"
-        titles = [None if s is None else s.title for s in self._over(entry)]
-        return item_role(titles, entry.item.kind, entry.item.text)
+        return item_role([None if s is None else s.title for s in over], entry.item.kind, entry.item.text)
 
     # -- clustering ----------------------------------------------------------------------------
 
     def candidates(self) -> tuple[list[list[int]], list[Candidate], PairScorer]:
         """The items as bags of exact copies, each bag as a clustering candidate, and the scorer."""
-        templated = self._templated_items()
+        over = [self._over(e) for e in self.items]
+        templated = self._templated_items(over)
         # A template the file fills more than once is an example of output, whatever its titles.
-        roles = [self._item_role(n, e, templated) for n, e in enumerate(self.items)]
+        roles = [self._item_role(e, over[n], n in templated) for n, e in enumerate(self.items)]
         units = [
             Unit(
                 e.source,

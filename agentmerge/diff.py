@@ -703,12 +703,10 @@ class _BodyDiff:
                 if role is not None and emptied:
                     removed_safety.append((role, change.old))
                 elif role is not None:
-                    message = f"{SAFETY_ROLES[role]} removed: {_quote(change.old.text)}"
-                    yield Attention("safety", message, change.old.line)
+                    yield _safety_removed(role, change.old)
         if removed == 1 and removed_safety:
             # A body of one instruction emptied: that instruction, said as any removed one is.
-            role, item = removed_safety[0]
-            yield Attention("safety", f"{SAFETY_ROLES[role]} removed: {_quote(item.text)}", item.line)
+            yield _safety_removed(*removed_safety[0])
         elif removed_safety:
             counts = Counter(role for role, _ in removed_safety)
             named = " and ".join(
@@ -879,6 +877,11 @@ def _section_side(units: Units, index: int) -> Side:
     parent = units.sections[units.parent[index]] if units.parent[index] >= 0 else section
     level = section.level if section.kind == "heading" else None
     return Side(section.line, section.title or "", parent.title, parent.line, level=level)
+
+
+def _safety_removed(role: str, removed: Side) -> Attention:
+    """The call-out of a removed checklist gate, pitfall or other safety instruction."""
+    return Attention("safety", f"{SAFETY_ROLES[role]} removed: {_quote(removed.text)}", removed.line)
 
 
 def _quote(text: str) -> str:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     # Grouping loads on first use: check and fmt walk folders with this module and need none of it.
     from agentmerge.arrange import MergedItem, MergedSection
     from agentmerge.consolidate import Consolidation
+    from agentmerge.formats import Format
     from agentmerge.group import Group, Profile
 
 PARALLEL_FILES = 48
@@ -273,7 +274,7 @@ class GroupOutput:
     file_name: str
     """``<name><ending>``: the group's name, made unique among the groups of this run, and the file
     name ending of its members' format (``.mdc``, ``.agent.md``; ``.md`` by default:
-    ``output_suffix``)."""
+    ``file_names``)."""
     text: str
     """The merged agent file."""
     report: str | None
@@ -291,52 +292,48 @@ class GroupOutput:
 
 
 def file_names(groups: Sequence[Group], *, target: str | None = None) -> list[str]:
-    """``<name><ending>`` for each group (``output_suffix``, or the ``target`` format's ending; the
-    members' own name when their tool reads them by it, ``read_by_name``), the names unique
-    (``-2``, ``-3``, ... added in group order)."""
-    if target is not None:
-        from agentmerge.formats import BY_NAME
+    """``<name><ending>`` for each group, the names unique (``-2``, ``-3``, ... added in group
+    order): the ending is the ``target`` format's, else the one the members' shared format is read
+    by (``shared_format``; ``.md`` when they share none); the name is the group's, or the members'
+    own when their tool reads them by it (``read_by_name``)."""
+    from agentmerge.formats import BY_NAME
 
-        ending = BY_NAME[target].suffix
     used: set[str] = set()
     names: list[str] = []
     for g in groups:
         paths = [m.path for m in g.members]
-        kept = read_by_name(paths) if target is None else None
-        base, end = (kept[: -len(".md")], ".md") if kept is not None else (g.name, None)
+        form = BY_NAME[target] if target is not None else shared_format(paths)
+        kept = read_by_name(paths, form) if target is None else None
+        base, ending = (kept[: -len(".md")], ".md") if kept is not None else (g.name, form.suffix if form else ".md")
         name, n = base, 1
         while name.casefold() in used:
             n += 1
             name = f"{base}-{n}"
         used.add(name.casefold())
-        names.append(name + (end or (ending if target is not None else output_suffix(paths))))
+        names.append(name + ending)
     return names
 
 
-def read_by_name(paths: Sequence[str]) -> str | None:
-    """The file name every file at ``paths`` has, when their tool reads such a file by that name
-    alone (``AGENTS.md``, ``CLAUDE.md``, ``GEMINI.md``, ``copilot-instructions.md``:
-    ``formats.Format.read_by_name``) and it ends in ``.md``: the merged file keeps it, since under
-    a group's name the tool would not read it. None otherwise."""
-    from agentmerge.formats import detect_format
-
-    found = set()
-    for path in paths:
-        form = detect_format(path)
-        found.add(form.read_by_name(path) if form is not None else None)
-    kept = found.pop() if len(found) == 1 else None
-    return kept if kept is not None and kept.endswith(".md") and len(kept) > len(".md") else None
-
-
-def output_suffix(paths: Sequence[str]) -> str:
-    """The file name ending of a merged agent of the files at ``paths``: the one their format is
-    named by when they share a format that is (a Cursor rule is read only as ``.mdc``, a Copilot
-    agent as ``.agent.md``; ``formats.Format.suffix``), else ``.md``."""
+def shared_format(paths: Sequence[str]) -> Format | None:
+    """The format every file at ``paths`` has (``formats.detect_format``); None when they differ.
+    Its ending names a merged agent of them (a Cursor rule is read only as ``.mdc``, a Copilot
+    agent as ``.agent.md``: ``formats.Format.suffix``)."""
     from agentmerge.formats import detect_format
 
     found = {detect_format(p) for p in paths}
-    form = found.pop() if len(found) == 1 else None
-    return form.suffix if form is not None else ".md"
+    return found.pop() if len(found) == 1 else None
+
+
+def read_by_name(paths: Sequence[str], form: Format | None) -> str | None:
+    """The file name every file at ``paths`` (of format ``form``) has, when the tool reads such a
+    file by that name alone (``AGENTS.md``, ``CLAUDE.md``, ``GEMINI.md``,
+    ``copilot-instructions.md``: ``formats.Format.read_by_name``) and it ends in ``.md``: the
+    merged file keeps it, since under a group's name the tool would not read it. None otherwise."""
+    if form is None:
+        return None
+    found = {form.read_by_name(path) for path in paths}
+    kept = found.pop() if len(found) == 1 else None
+    return kept if kept is not None and kept.endswith(".md") and len(kept) > len(".md") else None
 
 
 def tools_of(paths: Sequence[str]) -> dict[str, list[str]]:
