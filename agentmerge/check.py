@@ -50,7 +50,7 @@ from agentmerge.parse import (
     rewrite_refusal,
     written_as,
 )
-from agentmerge.text import hidden_text, plural
+from agentmerge.text import hidden_text, label_only, lead_label, normalize, plural, section_role, terms
 
 if TYPE_CHECKING:
     from agentmerge.cluster import Candidate
@@ -948,8 +948,6 @@ class _Places:
     label."""
 
     def __init__(self, agent: Agent) -> None:
-        from agentmerge.text import label_only, lead_label, normalize, section_role, terms
-
         self.home: dict[int, int] = {}
         self.index: dict[int, int] = {}
         self.label: dict[int, str] = {}
@@ -969,52 +967,56 @@ class _Places:
         self.topical: list[bool] = []
         self.captions: set[int] = set()
 
-        def add(items: Sequence[Item], depth: int, example: bool, titles: tuple[str, ...] = ()) -> None:
-            labels: dict[str, frozenset[str]] = {}
-            self.labels.append(labels)
-            self.sizes.append(len(items))
-            self.depths.append(depth)
-            self.starts.append(items[0].line if items else 0)
-            place = len(self.labels) - 1
-            for index, item in enumerate(items):
-                shown = item.children[:1] or items[index + 1 : index + 2]
-                if shown and shown[0].kind == "code" and label_only(item.text):
-                    self.captions.add(item.line)
-                if item.line not in self.home:
-                    self.home[item.line] = place
-                    self.index[item.line] = index
-                if example:
-                    self.example.add(item.line)
-                self.titles.setdefault(item.line, titles)
-                label = lead_label(item.text)
-                if label:
-                    self.label.setdefault(item.line, label.casefold())
-                    labels.setdefault(label.casefold(), _body_terms(item.text))
-                if item.children:
-                    if label_only(item.text):
-                        for child in item.children:
-                            self.subject.setdefault(child.line, (place, normalize(item.text).casefold()))
-                    add(item.children, depth + 1, example, titles)
+        self._visit(agent.body, 0, False, (), ())
 
-        def visit(section: Section, depth: int, example: bool, titles: tuple[str, ...], path: tuple[int, ...]) -> None:
-            example = example or section_role(section.title) == "examples"
-            titles = (*titles, section.title) if section.title else titles
-            path = (*path, len(self.headings))
-            self.headings.append(_title_terms(section.title or ""))
-            head = re.findall(r"[A-Za-z][\w-]*", normalize(section.title or ""))[-1:]
-            self.topical.append(bool(head) and section_role(head[0]) in TOPICAL_ROLES)
-            self.said.append(set())
-            for item in section.items:
-                for part in item.walk():
-                    self.path.setdefault(part.line, path)
-                    words = set(terms(part.text))
-                    for n in path:
-                        self.said[n].update(words)
-            add(section.items, depth, example, titles)
-            for sub in section.sections:
-                visit(sub, depth + 1, example, titles, path)
+    def _add(self, items: Sequence[Item], depth: int, example: bool, titles: tuple[str, ...] = ()) -> None:
+        """Record where each of ``items`` (one list, and the lists under them) stands."""
+        labels: dict[str, frozenset[str]] = {}
+        self.labels.append(labels)
+        self.sizes.append(len(items))
+        self.depths.append(depth)
+        self.starts.append(items[0].line if items else 0)
+        place = len(self.labels) - 1
+        for index, item in enumerate(items):
+            shown = item.children[:1] or items[index + 1 : index + 2]
+            if shown and shown[0].kind == "code" and label_only(item.text):
+                self.captions.add(item.line)
+            if item.line not in self.home:
+                self.home[item.line] = place
+                self.index[item.line] = index
+            if example:
+                self.example.add(item.line)
+            self.titles.setdefault(item.line, titles)
+            label = lead_label(item.text)
+            if label:
+                self.label.setdefault(item.line, label.casefold())
+                labels.setdefault(label.casefold(), _body_terms(item.text))
+            if item.children:
+                if label_only(item.text):
+                    for child in item.children:
+                        self.subject.setdefault(child.line, (place, normalize(item.text).casefold()))
+                self._add(item.children, depth + 1, example, titles)
 
-        visit(agent.body, 0, False, (), ())
+    def _visit(
+        self, section: Section, depth: int, example: bool, titles: tuple[str, ...], path: tuple[int, ...]
+    ) -> None:
+        """Record ``section``'s headings, what its items say, and its lists (``_add``)."""
+        example = example or section_role(section.title) == "examples"
+        titles = (*titles, section.title) if section.title else titles
+        path = (*path, len(self.headings))
+        self.headings.append(_title_terms(section.title or ""))
+        head = re.findall(r"[A-Za-z][\w-]*", normalize(section.title or ""))[-1:]
+        self.topical.append(bool(head) and section_role(head[0]) in TOPICAL_ROLES)
+        self.said.append(set())
+        for item in section.items:
+            for part in item.walk():
+                self.path.setdefault(part.line, path)
+                words = set(terms(part.text))
+                for n in path:
+                    self.said[n].update(words)
+        self._add(section.items, depth, example, titles)
+        for sub in section.sections:
+            self._visit(sub, depth + 1, example, titles, path)
 
     def cases(self, first: int, second: int) -> bool:
         """Whether the items on these lines sit under two headings that name two cases of one

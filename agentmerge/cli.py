@@ -1263,29 +1263,25 @@ def _input_named(prefer: str, files: tuple[str, ...]) -> str:
 
 
 def run() -> int:
-    """The ``agentmerge`` command (and ``python -m agentmerge``): ``main`` in a process of its own.
+    """The ``agentmerge`` command (and ``python -m agentmerge``): ``main`` in a process of its own,
+    with the cycle collector off, and what it leaves frozen for the interpreter's exit.
 
-    What is loaded by now (click, the parser, the command table) lives as long as the process, so
-    it is moved out of the cycle collector's reach: every collection a run triggers would walk
-    it again (consolidating the four seeds: 6 ms of 140, see docs/benchmarks.md). For the same
-    reason a full collection waits for FULL_COLLECTION_AFTER younger ones rather than 10: what a
-    run builds (two parsed files, their pairing) lives until it ends, and a diff of two files of
-    25,000 bullets walked it 16 times. ``main`` does neither, as it may run many times in one
-    process (tests, embedding).
+    A run keeps what it builds (the parsed files, their pairing, the output) until it ends and
+    frees the rest as it goes: no command leaves objects that only the cycle collector would free
+    (``tests/test_entry.py`` holds every command to that), so each collection would only walk
+    what the run still holds, again. At exit the interpreter collects once more whatever the
+    collector is set to, walking every object that is not frozen; frozen, what the run leaves is
+    freed as the modules that hold it are cleared, as before, without that walk. Consolidating
+    the four seeds so took 1.89 times the import floor rather than 1.97 (docs/benchmarks.md);
+    peak memory is the same on every input of ``benchmarks/hostile.py`` and on a consolidation of
+    200 corpus rules. ``main`` leaves the collector alone, as it may run many times in one process
+    (tests, embedding).
     """
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_AFTER)
-    return main()
-
-
-FULL_COLLECTION_AFTER = 100
-"""Collections of the middle generation after which the cycle collector walks every object.
-
-Python's default is 10 (and it waits as well until a quarter more objects have survived since
-the last full walk). Cyclic garbage that dies young is still collected as often as before; only
-what has outlived two collections waits longer.
-"""
+    gc.disable()
+    try:
+        return main()
+    finally:
+        gc.freeze()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -858,7 +858,7 @@ def cluster_items(
     scopes = _Scopes(parents, candidates, thresholds)
     if rescore is not None:
 
-        def refuses(i: int, j: int, score: float) -> bool:
+        def refuses(i: int, j: int, score: float, scores: Mapping[tuple[int, int], float]) -> bool:
             vetoed = _item_vetoes(candidates[i], candidates[j], score, thresholds) not in (None, "threshold")
             return vetoed or scopes.apart(i, j, scores)
 
@@ -929,7 +929,7 @@ class _Rescored(Mapping[tuple[int, int], float]):
         self,
         scores: Mapping[tuple[int, int], float],
         rescore: Callable[[int, int], float | None],
-        refuses: Callable[[int, int, float], bool],
+        refuses: Callable[[int, int, float, Mapping[tuple[int, int], float]], bool],
         refused: set[tuple[int, int]],
     ) -> None:
         self._scores = scores
@@ -945,7 +945,7 @@ class _Rescored(Mapping[tuple[int, int], float]):
             if found is None:
                 scored = self._rescore(*pair)
                 found = self._more[pair] = 0.0 if scored is None else scored
-                if scored is None or self._refuses(pair[0], pair[1], found):
+                if scored is None or self._refuses(pair[0], pair[1], found, self):
                     self._refused.add(pair)
         return found
 

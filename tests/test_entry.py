@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
-import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
+from conftest import git, write
 
 from agentmerge import cli
 
@@ -16,29 +17,85 @@ def test_the_installed_command_runs_cli_run() -> None:
     assert script.value == "agentmerge.cli:run"
 
 
-def test_run_freezes_what_is_loaded_then_returns_mains_exit_code(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_turns_the_cycle_collector_off_and_freezes_what_it_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "disable", lambda: calls.append("disable"))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+
+    def main() -> int:
+        calls.append("main")
+        return 3
+
+    monkeypatch.setattr(cli, "main", main)
+    assert cli.run() == 3
+    assert calls == ["disable", "main", "freeze"]
+
+
+def test_run_freezes_what_it_leaves_when_main_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     frozen: list[bool] = []
+    monkeypatch.setattr(gc, "disable", lambda: None)
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
-    monkeypatch.setattr(sys, "argv", ["agentmerge", "diff", "no-such-file.md", "no-such-file.md"])
-    assert cli.run() == 2
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cli.run()
     assert frozen == [True]
 
 
-def test_run_makes_full_collections_wait_longer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A run's parsed files live until it ends: walking them in every full collection cost a
-    diff of two 25,000-bullet files 16 walks of everything (docs/benchmarks.md)."""
-    monkeypatch.setattr(gc, "freeze", lambda: None)
-    set_to: list[tuple[int, ...]] = []
-    monkeypatch.setattr(gc, "set_threshold", lambda *values: set_to.append(values))
-    monkeypatch.setattr(sys, "argv", ["agentmerge", "diff", "no-such-file.md", "no-such-file.md"])
-    young, middle, _ = gc.get_threshold()
-    assert cli.run() == 2
-    assert set_to == [(young, middle, cli.FULL_COLLECTION_AFTER)]
-    assert cli.FULL_COLLECTION_AFTER > 10
-
-
 def test_main_leaves_the_collector_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``main`` may run many times in one process: freezing there would keep every run's garbage."""
+    """``main`` may run many times in one process: the collector is the embedding program's."""
+    monkeypatch.setattr(gc, "disable", lambda: pytest.fail("main turned the collector off"))
     monkeypatch.setattr(gc, "freeze", lambda: pytest.fail("main froze the collector"))
     monkeypatch.setattr(gc, "set_threshold", lambda *_: pytest.fail("main changed the collector's thresholds"))
     assert cli.main(["diff", "no-such-file.md", "no-such-file.md"]) == 2
+
+
+def _commands(seeds: list[Path], tmp_path: Path) -> dict[str, list[str]]:
+    """A command line of every command that reads agent files, on the seeds."""
+    first, second, third, fourth = (str(path) for path in seeds)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    write(repo, ".claude/agents/backend.md", Path(first).read_text(encoding="utf-8"))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "first")
+    write(repo, ".claude/agents/backend.md", Path(second).read_text(encoding="utf-8"))
+    git(repo, "commit", "-qam", "second")
+    return {
+        "parse": ["parse", first],
+        "diff": ["diff", first, second],
+        "merge": ["merge", first, first, third, "-o", str(tmp_path / "merged.md")],
+        "consolidate": ["consolidate", first, second, third, fourth],
+        "consolidate --by-group": ["consolidate", "--by-group", "-o", str(tmp_path / "groups"), *map(str, seeds)],
+        "check": ["check", "--select", "AM203,AM204", first, second],
+        "fmt": ["fmt", "--diff", first],
+        "group": ["group", first, second, third, fourth],
+        "review": ["-C", str(repo), "review", "--base", "HEAD~1"],
+    }
+
+
+@pytest.mark.parametrize(
+    "command", ["parse", "diff", "merge", "consolidate", "consolidate --by-group", "check", "fmt", "group", "review"]
+)
+def test_no_command_leaves_work_for_the_cycle_collector(
+    command: str, seeds: list[Path], tmp_path: Path, isolated_git: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What ``run`` turning the collector off rests on: a command frees what it no longer needs
+    as it goes (no reference cycles), so a run with the collector off holds no more than one
+    with it on, whatever its inputs (a cycle around the pair scorer once kept every candidate
+    pair of a consolidation until a collection)."""
+    args = _commands(seeds, tmp_path)[command]
+    assert cli.main(args) in (0, 1)  # loads what the command loads on first use
+    capsys.readouterr()
+    gc.collect()
+    gc.disable()
+    try:
+        code = cli.main(args)
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert code in (0, 1)
+    assert left == 0
