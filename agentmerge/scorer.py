@@ -565,7 +565,8 @@ class PairScorer:
             chosen = sorted((min(p), max(p)) for p in pairs)
             self._rank(chosen)
         score = self.score
-        return {(i, j): score(i, j) for i, j in chosen}
+        # Keyed by the pairs themselves: the tuples the candidates are kept by, not a copy of each.
+        return {pair: score(*pair) for pair in chosen}
 
     def score(self, i: int, j: int) -> float:
         """The probability that items ``i`` (< ``j``) and ``j`` give the same instruction, 1 for
