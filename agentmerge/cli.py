@@ -1264,18 +1264,16 @@ def _input_named(prefer: str, files: tuple[str, ...]) -> str:
 
 def run() -> int:
     """The ``agentmerge`` command (and ``python -m agentmerge``): ``main`` in a process of its own,
-    with the cycle collector off, and what it leaves frozen for the interpreter's exit.
+    with the cycle collector off, and what it leaves frozen before the interpreter's exit.
 
     A run keeps what it builds (the parsed files, their pairing, the output) until it ends and
-    frees the rest as it goes: no command leaves objects that only the cycle collector would free
-    (``tests/test_entry.py`` holds every command to that), so each collection would only walk
-    what the run still holds, again. At exit the interpreter collects once more whatever the
-    collector is set to, walking every object that is not frozen; frozen, what the run leaves is
-    freed as the modules that hold it are cleared, as before, without that walk. Consolidating
-    the four seeds so took 1.89 times the import floor rather than 1.97 (docs/benchmarks.md);
-    peak memory is the same on every input of ``benchmarks/hostile.py`` and on a consolidation of
-    200 corpus rules. ``main`` leaves the collector alone, as it may run many times in one process
-    (tests, embedding).
+    frees the rest as it goes: no command leaves objects only the cycle collector would free
+    (``tests/test_entry.py`` holds every command to that), so a collection would only walk what
+    the run holds, again. At exit the interpreter collects once more, collector on or off,
+    walking every object not frozen; frozen, what the run leaves is still freed as the modules
+    holding it are cleared. Consolidating the four seeds so went from 2.03 to 1.93 times the
+    import floor, with the same peak memory (docs/benchmarks.md). ``main`` leaves the collector
+    alone, as it may run many times in one process (tests, embedding).
     """
     gc.disable()
     try:

@@ -858,9 +858,9 @@ def cluster_items(
     scopes = _Scopes(parents, candidates, thresholds)
     if rescore is not None:
 
-        def refuses(i: int, j: int, score: float, scores: Mapping[tuple[int, int], float]) -> bool:
+        def refuses(i: int, j: int, score: float, rescored: Mapping[tuple[int, int], float]) -> bool:
             vetoed = _item_vetoes(candidates[i], candidates[j], score, thresholds) not in (None, "threshold")
-            return vetoed or scopes.apart(i, j, scores)
+            return vetoed or scopes.apart(i, j, rescored)
 
         scores = _Rescored(scores, rescore, refuses, refused)
     for (i, j), score in ranks:
@@ -923,7 +923,9 @@ def _linked(
 class _Rescored(Mapping[tuple[int, int], float]):
     """``scores``, and any other pair scored by ``rescore`` when first asked for; such a pair the
     caller keeps apart (``rescore`` gives None, scored 0) or that ``refuses`` joins ``refused``
-    (``cluster_items``)."""
+    (``cluster_items``). ``refuses`` is handed this mapping rather than holding it: a function
+    that held the mapping holding it would be a reference cycle, and every score of the
+    consolidation would stay until a full collection."""
 
     def __init__(
         self,
