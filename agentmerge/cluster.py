@@ -28,7 +28,7 @@ from agentmerge.lexicon import (
     WALLED_ROLES,
     roles_compatible,
 )
-from agentmerge.scorer import SHORT_TERMS, near_verbatim, term_weight, title_terms
+from agentmerge.scorer import SHORT_TERMS, near_verbatim, rare_in_corpus, term_weight, title_terms
 from agentmerge.text import (
     choices,
     handoff_agent,
@@ -1149,9 +1149,9 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
     pins down (its numbers and code spans, ``specifics``), names nothing in place of what
     ``text`` names (``names``) and, unless ``every_sentence`` is false (one slot, such as each
     input's identity), mentions every name ``text`` lists (``enumerated_names``) and every tool or
-    product it names (``proper_names``, but the ``subject`` the inputs share), has a term of each of
-    its conditions (``conditions``) and something of each of its sentences (``sentences_kept``):
-    only then may ``text`` fold into it."""
+    product it names (``proper_names``, but the ``subject`` the inputs share), has every term of it
+    the corpus hardly uses (``_rare_more``), a term of each of its conditions (``conditions``) and
+    something of each of its sentences (``sentences_kept``): only then may ``text`` fold into it."""
     if not specifics(text) <= specifics(kept):
         return False
     left, right = names(text), names(kept)
@@ -1160,6 +1160,7 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
     return not every_sentence or (
         not _lists_more(text, kept)
         and not _names_more(text, kept, subject)
+        and not _rare_more(text, kept, subject)
         and not _conditions_more(text, kept)
         and sentences_kept(kept, text)
     )
@@ -1304,6 +1305,35 @@ def _names_more(text: str, kept: str, subject: Container[str]) -> bool:
     are about, as Django in Django agents) need not be there."""
     said = _mentions(kept)
     return any(name not in subject and not _said(_name_form(name), said) for name in proper_names(text))
+
+
+def _rare_more(text: str, kept: str, subject: Container[str]) -> bool:
+    """Whether ``text`` has a word whose term fewer than three of the corpus's instructions use
+    (``scorer.rare_in_corpus``) and ``kept`` lacks: a library, tool or acronym that no other word
+    stands for, capitalised or not, first in its sentence or not ("Run the test matrix with nox
+    sessions" folded into "Run the test matrix across Python versions" would lose nox). A word of
+    ``subject`` need not be there."""
+    rare = _rare_words(text)
+    if not rare:
+        return False
+    have = frozenset(terms(kept))
+    return any(term not in have and word not in subject for term, word in rare)
+
+
+@lru_cache(maxsize=8192)
+def _rare_words(text: str) -> tuple[tuple[str, str], ...]:
+    """The words of ``text`` whose term the corpus hardly uses, each as (term, casefolded word):
+    none for most texts. Only terms of the whole text count (a word read alone can give a term
+    the text does not have: "x44px" of "44x44px"). Cached, as a kept wording's members are each
+    asked of several wordings; the words' terms are found without ``terms``'s cache, which
+    one-word texts would crowd."""
+    rare = {term for term in terms(text) if rare_in_corpus(term)}
+    if not rare:
+        return ()
+    found: list[tuple[str, str]] = []
+    for word in _WORD_RE.findall(normalize(text)):
+        found.extend((term, word.casefold()) for term in terms.__wrapped__(word) if term in rare)
+    return tuple(found)
 
 
 def _said(form: str, said: str) -> bool:

@@ -244,6 +244,13 @@ def corpus_weights() -> tuple[Mapping[str, int], int]:
     return data["terms"], int(data["documents"])
 
 
+def rare_in_corpus(term: str) -> bool:
+    """Whether fewer than three of the corpus's instructions use ``term`` (the counts leave such a
+    term out: ``benchmarks/corpus_terms.py``'s ``MIN_DOCUMENTS``): a library, tool or acronym
+    ("simplejwt", "smol", "GSLB") more often than a word."""
+    return term not in corpus_weights()[0]
+
+
 @lru_cache(maxsize=65536)
 def term_weight(term: str) -> float:
     """The weight of ``term``: its smoothed inverse document frequency in the corpus (cached: an

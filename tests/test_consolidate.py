@@ -990,6 +990,30 @@ def test_a_named_tool_folds_only_into_a_wording_that_mentions_it(tmp_path: Path)
     assert "redis" not in Subject([["Cache hot keys in Redis"]])
 
 
+def test_a_word_the_corpus_hardly_uses_folds_only_into_a_wording_that_has_it(tmp_path: Path) -> None:
+    """A word fewer than three of the corpus's instructions use is a library, tool or acronym more
+    often than not, and no other word stands for it: capitalised or not, first in its sentence or
+    not, a wording with it does not fold into one without it. The plain wording still folds into
+    the one that has it, and a word most inputs mention (what they are about) may be left out."""
+    from agentmerge.cluster import Subject, carries, proper_names
+    from agentmerge.scorer import rare_in_corpus
+    from agentmerge.text import terms
+
+    assert all(rare_in_corpus(term) for term in terms("nox msgspec freezegun"))
+    assert not any(rare_in_corpus(term) for term in terms("run the test matrix"))
+    tool, other = "Run the test matrix with nox sessions", "Run the test matrix across Python versions"
+    assert not proper_names(tool)  # lower case: no capitalised name to go by
+    assert not carries(other, tool)
+    assert carries("Run the nox sessions for the test matrix", tool)
+    assert carries(
+        "Run the test matrix", "Run the test matrix with nox", subject=Subject([["Use nox"], ["nox runs it"]])
+    )
+    assert not carries("Serialize with typed structs", "**Serialization**: Msgspec structs on hot paths")
+    assert merged_bullets(tmp_path, [other, tool]) == [f"- {other}", f"- {tool}"]
+    plain = "Run the test matrix"
+    assert merged_bullets(tmp_path, [plain, tool]) == [f"- {tool}"]
+
+
 @pytest.mark.parametrize(
     ("text", "found"),
     [
