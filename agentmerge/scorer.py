@@ -247,7 +247,7 @@ def corpus_weights() -> tuple[Mapping[str, int], int]:
 def rare_in_corpus(term: str) -> bool:
     """Whether fewer than three of the corpus's instructions use ``term`` (the counts leave such a
     term out: ``benchmarks/corpus_terms.py``'s ``MIN_DOCUMENTS``): a library, tool or acronym
-    ("simplejwt", "smol", "GSLB") more often than a word."""
+    ("nox", "msgspec", "freezegun") more often than a word."""
     return term not in corpus_weights()[0]
 
 
