@@ -310,8 +310,8 @@ def little_shared(a: str, b: str) -> bool:
     other one label lists are read when they share a word: "**Testing Excellence**: Comprehensive
     test coverage >90%, pytest fixtures, mocking strategies" / "... pytest for powerful testing,
     hypothesis for property-based tests" say two things of one subject."""
-    key = _label_key(a)
-    same_label = key is not None and key == _label_key(b)
+    key = label_key(a)
+    same_label = key is not None and key == label_key(b)
     handoff = same_label and is_handoff(a)
     if same_label:  # as ``_bodies`` does, without reading the labels again
         a, b = label_body(a), label_body(b)
@@ -333,8 +333,8 @@ def little_shared(a: str, b: str) -> bool:
 def _bodies(a: str, b: str) -> tuple[str, str]:
     """The bodies of ``a`` and ``b`` after a lead-in label both have (the label says nothing apart);
     else ``a`` and ``b``."""
-    key = _label_key(a)
-    if key is not None and key == _label_key(b):
+    key = label_key(a)
+    if key is not None and key == label_key(b):
         return label_body(a), label_body(b)
     return a, b
 
@@ -372,7 +372,7 @@ def different_tools(a: str, b: str) -> bool:
     labels name are compared ("**With redis-expert**" / "**With mongodb-expert**": two hand-offs;
     "**With architect**" / "**With technical-seo-specialist**" too, ``text.handoff_agent``).
     """
-    if _label_key(a) != _label_key(b):
+    if label_key(a) != label_key(b):
         handoffs = handoff_agent(a), handoff_agent(b)
         if None not in handoffs:
             return handoffs[0] != handoffs[1]
@@ -393,7 +393,7 @@ def agent_names(text: str) -> frozenset[str]:
 _AGENT_NAME_RE = re.compile(r"(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)+(?![\w-])")
 
 
-def _label_key(text: str) -> str | None:
+def label_key(text: str) -> str | None:
     """The lead-in label of ``text`` as two items under one label share it; None without one."""
     label = lead_label(text, bare=False)
     return None if label is None else " ".join(normalize(label).casefold().split())

@@ -65,6 +65,7 @@ from agentmerge.cluster import (
     cluster_items,
     cluster_sections,
     copy_form,
+    label_key,
     says_otherwise,
     section_similarity,
     specifics,
@@ -386,6 +387,11 @@ def _lead_in(item: Item) -> bool:
     return bool(item.children) and compare_form(item.text).endswith(":")
 
 
+TEMPLATE_SECTIONS = 3
+"""Sections of one input a lead-in label must open items in for ``_template_fields`` to read it
+as a field of a template filled for several things ("Tools:" under three agents described)."""
+
+
 class _Consolidator:
     """One consolidation's working state: the inputs flattened, their alignment and clusters."""
 
@@ -436,6 +442,29 @@ class _Consolidator:
             if any(s is not None and titles[(entry.source, _title_key(s))] > 1 for s in over[index])
         }
 
+    def _template_fields(self) -> set[int]:
+        """Items that fill a field of a template a file writes out for several things: a lead-in
+        label that opens items in TEMPLATE_SECTIONS sections of one input or more is a field,
+        and a section with two fields or more is one thing described ("**Planner:**",
+        "**Builder:**" and "**Reviewer:**" each over "Tools: ...", "Focus: ...", "Hand-off:
+        ..."). Its fields say what that thing has, not an instruction: like the items of a
+        template filled under one title twice (``_templated_items``) they are examples, which
+        never merge with each other in their file and cross to another input's items only as
+        copies. Two sections alone that share labels are as often one list written twice, which
+        merges as before."""
+        homes: dict[tuple[int, str], set[int]] = {}
+        for entry in self.items:
+            key = label_key(entry.item.text)
+            if key is not None:
+                homes.setdefault((entry.source, key), set()).add(entry.home)
+        fields = {place for place, found in homes.items() if len(found) >= TEMPLATE_SECTIONS}
+        per_section = Counter(home for place in fields for home in homes[place])
+        return {
+            n
+            for n, entry in enumerate(self.items)
+            if (entry.source, label_key(entry.item.text)) in fields and per_section[entry.home] >= 2
+        }
+
     def _over(self, entry: InputItem) -> list[Section | None]:
         """The sections ``entry`` sits in, innermost first (None for a root)."""
         home = self.sections[entry.home]
@@ -460,7 +489,7 @@ class _Consolidator:
     def candidates(self) -> tuple[list[list[int]], list[Candidate], PairScorer]:
         """The items as bags of exact copies, each bag as a clustering candidate, and the scorer."""
         over = [self._over(e) for e in self.items]
-        templated = self._templated_items(over)
+        templated = self._templated_items(over) | self._template_fields()
         # A template the file fills more than once is an example of output, whatever its titles.
         roles = [self._item_role(e, over[n], n in templated) for n, e in enumerate(self.items)]
         units = [

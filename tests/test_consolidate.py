@@ -990,6 +990,55 @@ def test_a_named_tool_folds_only_into_a_wording_that_mentions_it(tmp_path: Path)
     assert "redis" not in Subject([["Cache hot keys in Redis"]])
 
 
+TEMPLATE_AGENT = """---
+name: team-designer
+description: Designs teams of agents for a project
+---
+
+## Agent archetypes
+
+**Planner:**
+- Tools: read-only search and code lookups
+- Focus: break requirements into small tasks
+- Hand-off: to the builder agent
+
+**Builder:**
+- Tools: full editing and test runs
+- Focus: write and refactor code in small tasks
+- Hand-off: to the reviewer agent
+
+**Reviewer:**
+- Tools: read-only diff views
+- Focus: check changes against the plan
+- Hand-off: back to the builder agent
+
+## Principles
+
+- Give each agent one clear goal
+"""
+
+
+def test_the_fields_of_a_template_a_file_fills_for_several_things_never_merge(tmp_path: Path) -> None:
+    """Three sections of one file whose items open with the same labels ("Tools:", "Focus:") fill
+    one template for three things: each line says what its thing has, so none folds into another
+    (the planner's hand-off is not the builder's), nor into another input's guidance; plain
+    guidance still merges."""
+    first, second = tmp_path / "a.md", tmp_path / "b.md"
+    first.write_text(TEMPLATE_AGENT, encoding="utf-8")
+    second.write_text(
+        "---\nname: team-designer\ndescription: Designs teams of agents for a project\n---\n\n## Principles\n\n"
+        "- Give every agent a single clear goal\n- Keep each agent focused on small tasks and one tool set\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli("consolidate", str(first), str(second))
+    assert code == 0, err
+    bullets = [line for line in out.splitlines() if line.startswith("- ")]
+    fields = [line for line in TEMPLATE_AGENT.splitlines() if line.startswith("- ") and ":" in line]
+    assert [line for line in bullets if line in fields] == fields
+    assert "- Keep each agent focused on small tasks and one tool set" in bullets
+    assert len(bullets) == len(fields) + 2  # the two goal wordings are one
+
+
 def test_a_word_the_corpus_hardly_uses_folds_only_into_a_wording_that_has_it(tmp_path: Path) -> None:
     """A word fewer than three of the corpus's instructions use is a library, tool or acronym more
     often than not, and no other word stands for it: capitalised or not, first in its sentence or
