@@ -449,20 +449,20 @@ class _Consolidator:
         "**Builder:**" and "**Reviewer:**" each over "Tools: ...", "Focus: ...", "Hand-off:
         ..."). Its fields say what that thing has, not an instruction: like the items of a
         template filled under one title twice (``_templated_items``) they are examples, which
-        never merge with each other in their file and cross to another input's items only as
+        never merge with each other in their file and cross to another input's guidance only as
         copies. Two sections alone that share labels are as often one list written twice, which
         merges as before."""
+        keys = [label_key(entry.item.text) for entry in self.items]
         homes: dict[tuple[int, str], set[int]] = {}
-        for entry in self.items:
-            key = label_key(entry.item.text)
+        for entry, key in zip(self.items, keys, strict=True):
             if key is not None:
                 homes.setdefault((entry.source, key), set()).add(entry.home)
         fields = {place for place, found in homes.items() if len(found) >= TEMPLATE_SECTIONS}
         per_section = Counter(home for place in fields for home in homes[place])
         return {
             n
-            for n, entry in enumerate(self.items)
-            if (entry.source, label_key(entry.item.text)) in fields and per_section[entry.home] >= 2
+            for n, (entry, key) in enumerate(zip(self.items, keys, strict=True))
+            if (entry.source, key) in fields and per_section[entry.home] >= 2
         }
 
     def _over(self, entry: InputItem) -> list[Section | None]:
