@@ -223,9 +223,10 @@ def _walk(inputs: Inputs, source: int, index: int, children: list[Item | Section
         if isinstance(child, Section):
             below = subtitle(child)
             heads = [child] if below is None else [child, below]
-            nested: list[Item | Section] = [*child.items, *child.sections]
-            if below is not None:
-                nested = [*below.items, *below.sections, *child.items]
+            # A subtitle holds the heading's list; the heading's own items follow that list.
+            nested: list[Item | Section] = (
+                [*child.items, *child.sections] if below is None else [*below.items, *below.sections, *child.items]
+            )
             nested.sort(key=lambda node: node.line)
             sub = len(inputs.sections)
             for head in heads:
