@@ -487,17 +487,26 @@ def _after_label(text: str) -> str:
 def capitalised(plain: str) -> frozenset[str]:
     """The words of ``plain`` (normalised text) capitalised inside a sentence, casefolded: the tools,
     products and standards it names ("Style components with Tailwind": ``tailwind``). A word that
-    opens a sentence is not read, nor is any word of a headline, a text with no lower-case word but
-    stop words, where every word is capitalised ("Domain-Driven Design", "Least Privilege Access"),
-    nor a word in capitals for emphasis (``_emphasis``: "NEVER", "EXPLICITLY")."""
+    opens a sentence or a line is not read unless a letter after its first is a capital too
+    ("RESTful principles": ``restful``), nor is any word of a headline, a text with no lower-case
+    word but stop words, where every word is capitalised ("Domain-Driven Design", "Least Privilege
+    Access"), nor a word in capitals for emphasis (``_emphasis``: "NEVER", "EXPLICITLY")."""
     found = list(_WORD_RE.finditer(plain))
     if not any(m.group()[0].islower() and m.group().casefold() not in STOPWORDS for m in found):
         return frozenset()
     return frozenset(
         m.group().casefold()
         for m in found
-        if m.group()[0].isupper() and not _emphasis(m.group()) and not _SENTENCE_START_RE.search(plain, 0, m.start())
+        if m.group()[0].isupper()
+        and not _emphasis(m.group())
+        and (_inner_capital(m.group()) or not _SENTENCE_START_RE.search(plain, 0, m.start()))
     )
+
+
+def _inner_capital(word: str) -> bool:
+    """Whether a letter of ``word`` after the first of its part is a capital: "SOLID", "RESTful",
+    "GraphQL", but not "Entity-Relationship", whose parts are each a capitalised word."""
+    return any(c.isupper() for part in word.split("-") for c in part[1:])
 
 
 def _emphasis(word: str) -> bool:
@@ -515,7 +524,7 @@ a longer one is emphasis."""
 
 
 _WORD_RE = re.compile(r"[A-Za-z][\w.+#-]*[\w+#]|[A-Za-z]")
-_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;\"'\u2014\u2013\u2192>-])\s*$")
+_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;\"'\u2014\u2013\u2192>\n-])[^\S\n]*$")
 
 
 ONE_WORD_TERMS = 3
@@ -644,11 +653,18 @@ def names(text: str) -> frozenset[str]:
     ``OAuth2``, ``p95``): a convention, tool, version or symbol named, for which no other word
     stands. Two wordings that each name something the other does not ("Use snake_case for JSON
     fields", "Use camelCase for JSON fields"; "G1GC or ZGC" and "G1, ZGC or Parallel GC") say
-    different things, however alike."""
-    return frozenset(name.casefold() for name in _IDENTIFIER_RE.findall(normalize(text)))
+    different things, however alike. So are dotted names, files and extensions: ``package.json``,
+    ``.tsx``, ``console.log``, ``Next.js`` ("Adjust the extensions, .ts or .js" and "Read
+    tsconfig.json" name different files)."""
+    plain = normalize(text)
+    found = _IDENTIFIER_RE.findall(plain) + _DOTTED_RE.findall(plain)
+    return frozenset(name.casefold() for name in found)
 
 
 _IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]\w*[a-z][A-Z]\w*|_*[A-Za-z]\w*_\w*[A-Za-z0-9]|[A-Za-z]+\d\w*)\b")
+_DOTTED_RE = re.compile(r"(?<![\w.])(?:[A-Za-z0-9][\w-]*[A-Za-z0-9])?(?:\.[a-z][A-Za-z0-9]*)+(?![\w.]*\w)")
+"""A dotted name: a file (``package.json``), an extension (``.tsx``), an attribute (``console.log``)
+or a product (``Node.js``); "e.g." is none, as a name before its dot has two characters or more."""
 
 
 def choose_wording(texts: Sequence[str], sources: Sequence[int], lines: Sequence[int], preferred: int = -1) -> int:

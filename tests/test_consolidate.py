@@ -901,6 +901,58 @@ def test_names_with_a_digit_are_names(tmp_path: Path) -> None:
     assert f"- {kept}\n" in out and f"- {folded}\n" in out
 
 
+NAMED_TEMPLATE = """---
+name: web-api
+description: Builds web APIs.
+---
+
+## Architecture Patterns
+
+- Service objects for business logic
+- Form objects for complex validations
+- SOLID principles
+- Repository pattern for data access
+
+## Build
+
+- Run the type checker on every change.
+- Commit the lock files: package-lock.json and yarn.lock
+- Lint before each commit.
+"""
+
+
+def test_files_and_names_that_open_a_sentence_are_names(tmp_path: Path) -> None:
+    """A dotted name (a file, an extension, an attribute) is a name as an identifier is, and so is
+    a word with a capital after its first letter where it opens a sentence ("SOLID", "RESTful"):
+    two parallel lists that differ in such a word keep both lines. A capitalised word is no name
+    for opening a line, nor a compound of capitalised words for its hyphen."""
+    from agentmerge.cluster import another_name, capitalised, carries, names
+
+    assert names("Read tsconfig.json, add .tsx files, e.g. with console.log; i.e. U.S. style") == {
+        "tsconfig.json",
+        ".tsx",
+        "console.log",
+    }
+    kept = "Commit the lock files: package-lock.json and yarn.lock"
+    assert not carries(kept, "Commit package-lock.json and pnpm-lock.yaml")
+    assert carries(kept, "Commit the lock files")
+    assert another_name("SOLID principles", "RESTful principles")
+    assert capitalised("Check the package\nAdjust the syntax for Vite") == {"vite"}
+    assert capitalised("Entity-Relationship diagrams for data models") == frozenset()
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text(NAMED_TEMPLATE, encoding="utf-8")
+    b.write_text(
+        NAMED_TEMPLATE.replace("web-api", "web-service")
+        .replace("SOLID principles", "RESTful principles")
+        .replace("and yarn.lock", "and pnpm-lock.yaml"),
+        encoding="utf-8",
+    )
+    code, out, err = run_cli("consolidate", str(a), str(b))
+    assert code == 0, err
+    for line in ("SOLID principles", "RESTful principles", "and yarn.lock", "and pnpm-lock.yaml"):
+        assert line in out
+
+
 @pytest.mark.parametrize(
     ("text", "listed"),
     [
