@@ -490,10 +490,12 @@ def capitalised(plain: str) -> frozenset[str]:
     opens a sentence or a line is not read unless a letter after its first is a capital too
     ("RESTful principles": ``restful``), nor is any word of a headline, a text with no lower-case
     word but stop words, where every word is capitalised ("Domain-Driven Design", "Least Privilege
-    Access"), nor a word in capitals for emphasis (``_emphasis``: "NEVER", "EXPLICITLY")."""
+    Access", "Core Web APIs"), but a word with a capital after a lower-case letter ("With
+    TestContainers": ``testcontainers``), nor a word in capitals for emphasis (``_emphasis``:
+    "NEVER", "EXPLICITLY")."""
     found = list(_WORD_RE.finditer(plain))
     if not any(m.group()[0].islower() and m.group().casefold() not in STOPWORDS for m in found):
-        return frozenset()
+        return frozenset(m.group().casefold() for m in found if _CAMEL_RE.search(m.group()))
     return frozenset(
         m.group().casefold()
         for m in found
@@ -501,6 +503,9 @@ def capitalised(plain: str) -> frozenset[str]:
         and not _emphasis(m.group())
         and (_inner_capital(m.group()) or not _SENTENCE_START_RE.search(plain, 0, m.start()))
     )
+
+
+_CAMEL_RE = re.compile(r"^[A-Z].*[a-z][A-Z]")
 
 
 def _inner_capital(word: str) -> bool:
@@ -1296,11 +1301,13 @@ def proper_names(text: str) -> frozenset[str]:
     on as the name alone ("Pandera-based" names ``pandera``), but acronyms, which name a kind of
     thing as often as a product ("API", "URLs", "XSS", "AI-powered"), a name of one letter
     ("I/O-bound" is no name "O-bound"), the first word after symbols that open the text ("✅
-    Exception handling") and what code spans hold (a specific already, ``specifics``)."""
+    Exception handling"), unless a letter after its first is a capital ("OpenTelemetry export"),
+    and what code spans hold (a specific already, ``specifics``)."""
     plain = _after_label(_SPAN_RE.sub(" ", text))
     found_words = list(_WORD_RE.finditer(plain))
     written = {m.group().casefold(): m.group() for m in found_words}
-    opening = found_words[0].group().casefold() if found_words else None
+    first = found_words[0].group() if found_words else ""
+    opening = None if _inner_capital(first) else first.casefold()
     found = set()
     for name in capitalised(plain) - {opening}:
         word = written.get(name, name)

@@ -923,7 +923,8 @@ description: Builds web APIs.
 
 def test_files_and_names_that_open_a_sentence_are_names(tmp_path: Path) -> None:
     """A dotted name (a file, an extension, an attribute) is a name as an identifier is, and so is
-    a word with a capital after its first letter where it opens a sentence ("SOLID", "RESTful"):
+    a word with a capital after its first letter where it opens a sentence or follows a label
+    ("SOLID", "RESTful", "OpenTelemetry"), and a camel-case word in a headline ("TestContainers"):
     two parallel lists that differ in such a word keep both lines. A capitalised word is no name
     for opening a line, nor a compound of capitalised words for its hyphen."""
     from agentmerge.cluster import another_name, capitalised, carries, names
@@ -939,6 +940,10 @@ def test_files_and_names_that_open_a_sentence_are_names(tmp_path: Path) -> None:
     assert another_name("SOLID principles", "RESTful principles")
     assert capitalised("Check the package\nAdjust the syntax for Vite") == {"vite"}
     assert capitalised("Entity-Relationship diagrams for data models") == frozenset()
+    assert capitalised("With TestContainers") == {"testcontainers"}  # a headline, but for it
+    assert capitalised("Core Web APIs") == frozenset()
+    assert not carries("Set up integration tests as a subproject", "**Integration Testing**: With TestContainers")
+    assert not carries("**Hybrid**: Export to every backend", "**Hybrid**: OpenTelemetry export to all")
     a, b = tmp_path / "a.md", tmp_path / "b.md"
     a.write_text(NAMED_TEMPLATE, encoding="utf-8")
     b.write_text(
