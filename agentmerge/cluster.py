@@ -487,7 +487,7 @@ def _after_label(text: str) -> str:
 def capitalised(plain: str) -> frozenset[str]:
     """The words of ``plain`` (normalised text) capitalised inside a sentence, casefolded: the tools,
     products and standards it names ("Style components with Tailwind": ``tailwind``). A word that
-    opens a sentence or a line is not read unless a letter after its first is a capital too
+    opens a sentence is not read unless a letter after its first is a capital too
     ("RESTful principles": ``restful``), nor is any word of a headline, a text with no lower-case
     word but stop words, where every word is capitalised ("Domain-Driven Design", "Least Privilege
     Access", "Core Web APIs"), but a word with a capital after a lower-case letter ("With
@@ -501,7 +501,7 @@ def capitalised(plain: str) -> frozenset[str]:
         for m in found
         if m.group()[0].isupper()
         and not _emphasis(m.group())
-        and (_inner_capital(m.group()) or not _SENTENCE_START_RE.search(plain, 0, m.start()))
+        and (_inner_capital(m.group()) or not _opens_sentence(plain, m.start()))
     )
 
 
@@ -529,7 +529,20 @@ a longer one is emphasis."""
 
 
 _WORD_RE = re.compile(r"[A-Za-z][\w.+#-]*[\w+#]|[A-Za-z]")
-_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;\"'\u2014\u2013\u2192>\n-])[^\S\n]*$")
+_SENTENCE_OPENERS = frozenset(".!?:;\"'\u2014\u2013\u2192>-")
+"""What a word after it (and any spaces) opens a sentence after: an end of sentence, a colon, a
+quotation mark, a dash, an arrow."""
+
+
+def _opens_sentence(plain: str, start: int) -> bool:
+    """Whether the word at ``start`` of ``plain`` opens it or a sentence: what comes before it,
+    spaces aside, is nothing or one of _SENTENCE_OPENERS. Only the spaces before the word are
+    read (a pattern searched over all that comes before each word took time growing with the
+    square of a text's length: 4 s for a paragraph of 8,000 lines)."""
+    end = start
+    while end and plain[end - 1].isspace():
+        end -= 1
+    return not end or plain[end - 1] in _SENTENCE_OPENERS
 
 
 ONE_WORD_TERMS = 3
@@ -662,14 +675,30 @@ def names(text: str) -> frozenset[str]:
     ``.tsx``, ``console.log``, ``Next.js`` ("Adjust the extensions, .ts or .js" and "Read
     tsconfig.json" name different files)."""
     plain = normalize(text)
-    found = _IDENTIFIER_RE.findall(plain) + _DOTTED_RE.findall(plain)
+    found = _IDENTIFIER_RE.findall(plain)
+    if "." in plain:
+        found.extend(filter(None, map(_dotted_name, _DOTTED_TOKEN_RE.findall(plain))))
     return frozenset(name.casefold() for name in found)
 
 
 _IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]\w*[a-z][A-Z]\w*|_*[A-Za-z]\w*_\w*[A-Za-z0-9]|[A-Za-z]+\d\w*)\b")
-_DOTTED_RE = re.compile(r"(?<![\w.])(?:[A-Za-z0-9][\w-]*[A-Za-z0-9])?(?:\.[a-z][A-Za-z0-9]*)+(?![\w.]*\w)")
-"""A dotted name: a file (``package.json``), an extension (``.tsx``), an attribute (``console.log``)
-or a product (``Node.js``); "e.g." is none, as a name before its dot has two characters or more."""
+_DOTTED_TOKEN_RE = re.compile(r"[\w.-]+")
+_DOTTED_HEAD_RE = re.compile(r"[A-Za-z0-9](?:[\w-]*[A-Za-z0-9])?")
+_DOTTED_PART_RE = re.compile(r"[a-z][A-Za-z0-9]*")
+
+
+def _dotted_name(token: str) -> str | None:
+    """The dotted name ``token`` (a run of word characters, hyphens and dots) is,
+    without the hyphens before it and the dots after it: a file (``package.json``), an extension
+    (``.tsx``), an attribute (``console.log``) or a product (``Node.js``), each part after a dot
+    opening in lower case; None for any other token. "e.g." is none, as a name before its first
+    dot has two characters or more, nor is "sentence.Then". Read part by part: no pattern that
+    could backtrack over a long token."""
+    name = token.lstrip("-").rstrip(".")
+    head, *parts = name.split(".")
+    if not parts or (head and (len(head) < 2 or not _DOTTED_HEAD_RE.fullmatch(head))):
+        return None
+    return name if all(_DOTTED_PART_RE.fullmatch(part) for part in parts) else None
 
 
 def choose_wording(texts: Sequence[str], sources: Sequence[int], lines: Sequence[int], preferred: int = -1) -> int:

@@ -925,7 +925,7 @@ def block_lines(old: Item | None, new: Item | None) -> tuple[BlockLine, ...]:
     kind = (new or old).kind  # type: ignore[union-attr]
     keys_a = [_line_key(kind, t) for _, t in a]
     keys_b = [_line_key(kind, t) for _, t in b]
-    matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
+    matcher = match.aligner(keys_a, keys_b)
     out: list[BlockLine] = []
     for group in matcher.get_grouped_opcodes(BLOCK_CONTEXT):
         for tag, i1, i2, j1, j2 in group:
@@ -973,7 +973,7 @@ def redline(old: str, new: str) -> tuple[Segment, ...]:
     """
     a = _TOKEN_RE.findall(normalize(old))
     b = _TOKEN_RE.findall(normalize(new))
-    opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    opcodes = match.aligner(a, b).get_opcodes()
     runs: list[tuple[str, str, str]] = []  # (tag, old text, new text)
     for n, (opcode, i1, i2, j1, j2) in enumerate(opcodes):
         tag: str = opcode

@@ -11,12 +11,16 @@ import bisect
 import heapq
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from agentmerge.lexicon import STOPWORDS, TITLE_STOPWORDS
 from agentmerge.text import compare_form, words
+
+if TYPE_CHECKING:
+    import difflib
 
 MAX_ITEMS = 10_000
 """Most items (instructions, nested ones included) the matchers weigh against each other: all the
@@ -539,14 +543,80 @@ than that on both sides is left to the other passes (each weighing is a word ali
 
 def containment(a: str, b: str) -> float:
     """Share, in [0, 1], of the shorter text's words found in the same order in the longer one."""
-    import difflib
-
     x, y = words(a), words(b)
     short, long = (x, y) if len(x) <= len(y) else (y, x)
     if not short:
         return 0.0
-    blocks = difflib.SequenceMatcher(None, short, long, autojunk=False).get_matching_blocks()
+    blocks = aligner(short, long).get_matching_blocks()
     return sum(block.size for block in blocks) / len(short)
+
+
+ALIGN_MOST = 1_000_000
+"""Most pairs of elements (lines, words) ``aligner`` aligns as difflib does with its heuristic for
+popular elements off: every common element counts, in time growing with the product of the
+lengths on repetitive text (a paragraph of one line written 20,000 times against a copy one word
+longer took minutes to redline and to merge). Past it, what two sequences share at their head and
+tail is aligned first, then the middles between if they are within it; longer middles count as
+replaced. No agent file's lines or words reach a million pairs."""
+
+
+def aligner(a: Sequence[Hashable], b: Sequence[Hashable]) -> difflib.SequenceMatcher[Hashable]:
+    """difflib's ``SequenceMatcher`` of ``a`` and ``b`` without its heuristic for popular elements
+    (every common line or word counts), in bounded time (ALIGN_MOST); its opcodes and grouped
+    opcodes follow from the bounded matching blocks. difflib is imported when first needed: the commands
+    that never align (``consolidate``) do not load it."""
+    return _aligner_type()(a, b)
+
+
+@lru_cache(maxsize=1)
+def _aligner_type() -> Callable[[Sequence[Hashable], Sequence[Hashable]], difflib.SequenceMatcher[Hashable]]:
+    import difflib
+
+    class Aligner(difflib.SequenceMatcher[Hashable]):
+        def __init__(self, a: Sequence[Hashable], b: Sequence[Hashable]) -> None:
+            super().__init__(None, a, b, autojunk=False)
+            self._sides = a, b
+            self._bounded: list[difflib.Match] | None = None
+
+        def get_matching_blocks(self) -> list[difflib.Match]:
+            if self._bounded is None:
+                a, b = self._sides
+                exact = len(a) * len(b) <= ALIGN_MOST
+                self._bounded = super().get_matching_blocks() if exact else _bounded_blocks(a, b)
+            return self._bounded
+
+    return Aligner
+
+
+def _bounded_blocks(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[difflib.Match]:
+    """The matching blocks of two long sequences: their common head and tail, and between them
+    difflib's blocks of the middles when their pairs are at most ALIGN_MOST (none past it), closed
+    by difflib's block of size 0."""
+    import difflib
+
+    most = min(len(a), len(b))
+    head = 0
+    while head < most and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < most - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    inner: list[difflib.Match] = []
+    if len(middle_a) * len(middle_b) <= ALIGN_MOST:
+        inner = difflib.SequenceMatcher(None, middle_a, middle_b, autojunk=False).get_matching_blocks()
+    found = [(0, 0, head)] + [(i + head, j + head, n) for i, j, n in inner] + [(len(a) - tail, len(b) - tail, tail)]
+    blocks: list[difflib.Match] = []
+    for i, j, n in found:
+        if not n:
+            continue
+        if blocks and blocks[-1].a + blocks[-1].size == i and blocks[-1].b + blocks[-1].size == j:
+            last = blocks.pop()
+            blocks.append(difflib.Match(last.a, last.b, last.size + n))
+        else:
+            blocks.append(difflib.Match(i, j, n))
+    blocks.append(difflib.Match(len(a), len(b), 0))
+    return blocks
 
 
 def pair_contained(

@@ -22,7 +22,6 @@ Pure: texts in, a ``MergeResult`` out; no I/O.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import itertools
 import re
@@ -1409,7 +1408,7 @@ def diff3(base: list[str], ours: list[str], theirs: list[str]) -> list[Chunk]:
 
     def matches(other: list[str]) -> dict[int, int]:
         found: dict[int, int] = {}
-        for block in difflib.SequenceMatcher(None, base, other, autojunk=False).get_matching_blocks():
+        for block in match.aligner(base, other).get_matching_blocks():
             for k in range(block.size):
                 found[block.a + k] = block.b + k
         return found

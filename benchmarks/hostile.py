@@ -96,6 +96,10 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str]]] = {
     "unrelated-25000": lambda: (unrelated_bullets(1, 25_000, 2), unrelated_bullets(2, 25_000, 2)),
     "shared-words-12000": lambda: (shared_words(1, 120, 100), shared_words(2, 120, 100)),
     "few-words-8000": lambda: (few_words(1, 4_000), few_words(2, 4_000)),
+    "paragraph-lines-20000": lambda: (
+        FRONTMATTER + "\n" + "use Word y\n" * 20_000,
+        FRONTMATTER + "\n" + "use Word y\n" * 20_000 + "end\n",
+    ),
 }
 """Inputs by name; each is an agent file's text, or two texts: the file and the one it is
 diffed and consolidated with (otherwise a copy of itself)."""

@@ -234,3 +234,25 @@ def test_sparse_tables_are_read_as_paragraphs(tmp_path: Path) -> None:
     assert "are read as plain paragraphs" in agent["warnings"][0]["message"]  # type: ignore[index]
     texts = body_lines(agent)
     assert len(texts) == 20 and all(text.startswith("|a|a|") for text, _ in texts)
+
+
+def test_a_long_paragraph_of_one_line_repeated_is_compared_in_bounded_time(tmp_path: Path) -> None:
+    """A 215 KB paragraph of one line written 20,000 times, against a copy one word longer: every
+    command that compares the two answers well within the limit. Aligning its words or lines
+    exactly took minutes (diff and merge), and reading its names a search over all the text
+    before each word (consolidate: 160 s)."""
+    head = "---\nname: hostile\ndescription: One line many times.\n---\n\n"
+    base, ours, theirs = tmp_path / "base.md", tmp_path / "ours.md", tmp_path / "theirs.md"
+    base.write_text(head + "use Word y\n" * 20_000, encoding="utf-8")
+    ours.write_text(head + "use Word y\n" * 20_000 + "end\n", encoding="utf-8")
+    theirs.write_text(head + "use Word y\n" * 20_000 + "end two\n", encoding="utf-8")
+    for command, expected in (
+        (["diff", str(base), str(ours)], 1),
+        (["consolidate", str(base), str(ours)], 0),
+        (["merge", str(base), str(ours), str(theirs)], 1),
+    ):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "agentmerge", *command], capture_output=True, text=True)
+        assert done.returncode == expected, done.stderr
+        assert "Traceback" not in done.stderr
+        assert time.perf_counter() - start < TIME_LIMIT / 2, command[0]

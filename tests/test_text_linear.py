@@ -108,3 +108,71 @@ def test_a_description_of_unclosed_example_tags_is_read_fast() -> None:
     start = time.perf_counter()
     assert find_examples(text) == () and description_prose(text) == text
     assert time.perf_counter() - start < 1.0
+
+
+# How agentmerge.cluster.capitalised told a sentence's first word before: right, but a search over
+# all that came before each word, so quadratic on a long text.
+_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;\"'\u2014\u2013\u2192>-])\s*$")
+
+WORDS = st.text(alphabet=st.sampled_from(list("aZ.-_ :\n'>1")), max_size=30)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(WORDS)
+def test_sentence_openings_are_what_the_regular_expression_finds(text: str) -> None:
+    """A word opens a sentence where the expression searched over the text before it said so."""
+    from agentmerge.cluster import _opens_sentence
+
+    for start in range(len(text) + 1):
+        assert _opens_sentence(text, start) == bool(_SENTENCE_START_RE.search(text, 0, start))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["use Word y " * 20_000, "use Word y\n" * 20_000, "a" * 200_000, "a-" * 100_000, "ab.cd" * 40_000 + "_"],
+    ids=["words", "lines", "one-word", "hyphens", "dots"],
+)
+def test_names_are_read_fast_on_hostile_text(text: str) -> None:
+    """Texts whose names took minutes (160 s to consolidate a 220 KB paragraph with a copy of it
+    one word longer; a dotted name read by one expression backtracked) are read in well under a
+    second."""
+    from agentmerge.cluster import capitalised, names, proper_names
+
+    start = time.perf_counter()
+    capitalised(text)
+    names(text)
+    proper_names(text)
+    assert time.perf_counter() - start < 1.0
+
+
+ELEMENTS = st.lists(st.sampled_from("abcx"), max_size=40)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(ELEMENTS, ELEMENTS, st.integers(min_value=0, max_value=60))
+def test_a_bounded_alignment_is_a_true_one(a: list[str], b: list[str], most: int) -> None:
+    """Whatever the bound, the aligner's blocks are common runs in order holding at least the
+    common head, the opcodes turn ``a`` into ``b``, and within the bound the blocks are difflib's
+    own."""
+    import difflib
+    from unittest import mock
+
+    from agentmerge import match
+
+    with mock.patch.object(match, "ALIGN_MOST", most):
+        aligned = match.aligner(a, b)
+        blocks = aligned.get_matching_blocks()
+        opcodes = aligned.get_opcodes()
+    assert blocks[-1] == (len(a), len(b), 0)
+    ends = (0, 0)
+    for i, j, n in blocks[:-1]:
+        assert n > 0 and i >= ends[0] and j >= ends[1] and a[i : i + n] == b[j : j + n]
+        ends = (i + n, j + n)
+    head = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    assert sum(n for _, _, n in blocks) >= head
+    rebuilt: list[str] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        rebuilt.extend(a[i1:i2] if tag == "equal" else b[j1:j2])
+    assert rebuilt == b
+    if len(a) * len(b) <= most:
+        assert blocks == difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
