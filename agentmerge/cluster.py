@@ -506,6 +506,8 @@ def capitalised(plain: str) -> frozenset[str]:
 
 
 _CAMEL_RE = re.compile(r"^[A-Z].*[a-z][A-Z]")
+"""A capitalised word with a capital after a lower-case letter ("TestContainers", "GraphQL"): a
+name even in a headline, where every word is capitalised."""
 
 
 def _inner_capital(word: str) -> bool:
@@ -688,12 +690,12 @@ _DOTTED_PART_RE = re.compile(r"[a-z][A-Za-z0-9]*")
 
 
 def _dotted_name(token: str) -> str | None:
-    """The dotted name ``token`` (a run of word characters, hyphens and dots) is,
-    without the hyphens before it and the dots after it: a file (``package.json``), an extension
-    (``.tsx``), an attribute (``console.log``) or a product (``Node.js``), each part after a dot
-    opening in lower case; None for any other token. "e.g." is none, as a name before its first
-    dot has two characters or more, nor is "sentence.Then". Read part by part: no pattern that
-    could backtrack over a long token."""
+    """The dotted name ``token`` (a run of word characters, hyphens and dots) is, without the
+    hyphens before it and the dots after it: a file (``package.json``), an extension (``.tsx``), an
+    attribute (``console.log``) or a product (``Node.js``), each part after a dot opening in lower
+    case; None for any other token. "e.g." is none, as a name before its first dot has two
+    characters or more, nor is "sentence.Then". Read part by part: no pattern that could backtrack
+    over a long token."""
     name = token.lstrip("-").rstrip(".")
     head, *parts = name.split(".")
     if not parts or (head and (len(head) < 2 or not _DOTTED_HEAD_RE.fullmatch(head))):

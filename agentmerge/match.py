@@ -563,8 +563,8 @@ replaced. No agent file's lines or words reach a million pairs."""
 def aligner(a: Sequence[Hashable], b: Sequence[Hashable]) -> difflib.SequenceMatcher[Hashable]:
     """difflib's ``SequenceMatcher`` of ``a`` and ``b`` without its heuristic for popular elements
     (every common line or word counts), in bounded time (ALIGN_MOST); its opcodes and grouped
-    opcodes follow from the bounded matching blocks. difflib is imported when first needed: the commands
-    that never align (``consolidate``) do not load it."""
+    opcodes follow from the bounded matching blocks. difflib is imported when first needed: the
+    commands that never align (``consolidate``) do not load it."""
     return _aligner_type()(a, b)
 
 
