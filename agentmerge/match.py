@@ -591,7 +591,8 @@ def _aligner_type() -> Callable[[Sequence[Hashable], Sequence[Hashable]], diffli
 def _bounded_blocks(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[difflib.Match]:
     """The matching blocks of two long sequences: their common head and tail, and between them
     difflib's blocks of the middles when their pairs are at most ALIGN_MOST (none past it), closed
-    by difflib's block of size 0."""
+    by difflib's block of size 0. No two blocks touch, as difflib promises: the middles open and
+    close on elements that differ, or one of them is empty."""
     import difflib
 
     most = min(len(a), len(b))
@@ -605,18 +606,8 @@ def _bounded_blocks(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[diffli
     inner: list[difflib.Match] = []
     if len(middle_a) * len(middle_b) <= ALIGN_MOST:
         inner = difflib.SequenceMatcher(None, middle_a, middle_b, autojunk=False).get_matching_blocks()
-    found = [(0, 0, head)] + [(i + head, j + head, n) for i, j, n in inner] + [(len(a) - tail, len(b) - tail, tail)]
-    blocks: list[difflib.Match] = []
-    for i, j, n in found:
-        if not n:
-            continue
-        if blocks and blocks[-1].a + blocks[-1].size == i and blocks[-1].b + blocks[-1].size == j:
-            last = blocks.pop()
-            blocks.append(difflib.Match(last.a, last.b, last.size + n))
-        else:
-            blocks.append(difflib.Match(i, j, n))
-    blocks.append(difflib.Match(len(a), len(b), 0))
-    return blocks
+    found = [(0, 0, head), *((i + head, j + head, n) for i, j, n in inner), (len(a) - tail, len(b) - tail, tail)]
+    return [*(difflib.Match(i, j, n) for i, j, n in found if n), difflib.Match(len(a), len(b), 0)]
 
 
 def pair_contained(
