@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from agentmerge import cluster, text
+from agentmerge import cluster, match, text
 from agentmerge.model import Agent
 from agentmerge.scorer import corpus_weights
 
@@ -570,8 +570,9 @@ def instruction_overlap(a: Profile, b: Profile, weights: Mapping[str, float]) ->
 
 
 def _overlap(left: _ItemIndex, right: _ItemIndex) -> float:
-    matched_left = [key in right.keys for key in left.keys]
-    matched_right = [key in left.keys for key in right.keys]
+    left_keys, right_keys = set(left.keys), set(right.keys)
+    matched_left = [key in right_keys for key in left.keys]
+    matched_right = [key in left_keys for key in right.keys]
     asked: dict[tuple[int, int], bool] = {}
     for this, other, matched, flip in ((left, right, matched_left, False), (right, left, matched_right, True)):
         for n, partner in this.closest(other, matched):
@@ -615,13 +616,20 @@ class _ItemIndex:
         """(n, m) for each instruction n here not in ``skip``: m is the instruction of ``other``
         with the highest weighted cosine to n (ties to the first), when it reaches
         OVERLAP_COSINE_FLOOR. Dot products are summed through the inverted index, so only
-        instructions that share a term are ever looked at."""
+        instructions that share a term are ever looked at; beyond ``match.FUZZY_PAIR_LIMIT``
+        pairs, only through terms at most ``match.SHARED_WORD_POSTINGS`` instructions of
+        ``other`` have (the same bound as the item matcher's), so that two files of thousands of
+        instructions drawn from a few words cost in proportion to their size, not its square."""
+        bounded = len(self.vectors) * len(other.vectors) > match.FUZZY_PAIR_LIMIT
         for n, vector in enumerate(self.vectors):
             if skip[n]:
                 continue
             dots: dict[int, float] = {}
             for term, weight in vector.items():
-                for m, theirs in other.postings.get(term, ()):
+                postings = other.postings.get(term, ())
+                if bounded and len(postings) > match.SHARED_WORD_POSTINGS:
+                    continue
+                for m, theirs in postings:
                     dots[m] = dots.get(m, 0.0) + weight * theirs
             best, best_score = -1, OVERLAP_COSINE_FLOOR
             for m in sorted(dots):

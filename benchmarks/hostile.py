@@ -8,7 +8,8 @@ Run from the repository root::
 For each input (built here, nothing from ../shared) it runs ``parse``, ``diff`` of the file against
 a copy of itself, ``consolidate`` of the file with that copy, and ``merge`` with the file as BASE,
 the copy as OURS and the copy with its last line edited as THEIRS (three parses, two pairings and
-the check of the result), and prints wall seconds, peak
+the check of the result), ``check`` of the file and the copy with every rule (the opt-in ones
+too), ``fmt --diff`` of the file and ``group`` of the file and the copy, and prints wall seconds, peak
 resident memory and the ratio to bare markdown-it-py parsing the same text (``MarkdownIt
 ("commonmark").enable("table").parse``, inline rules included) in a fresh process of its own.
 Both sides include interpreter start-up and imports. Wall seconds and CPU seconds (user + system,
@@ -158,6 +159,9 @@ def commands(agentmerge: list[str], path: str, copy: str, theirs: str) -> dict[s
         "diff": [*agentmerge, "diff", path, copy],
         "consolidate": [*agentmerge, "consolidate", path, copy],
         "merge": [*agentmerge, "merge", path, copy, theirs],
+        "check": [*agentmerge, "check", "--extend-select", "AM1,AM2,AM3", "--exit-zero", "-j", "1", path, copy],
+        "fmt": [*agentmerge, "fmt", "--diff", "-j", "1", path],
+        "group": [*agentmerge, "group", "-j", "1", path, copy],
     }
 
 
