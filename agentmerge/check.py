@@ -1588,7 +1588,7 @@ def _duplicate_names(named: list[tuple[str, str, int]]) -> Iterator[Finding]:
 
 
 def _overlaps(rows: list[Any]) -> Iterator[Finding]:
-    from agentmerge.group import MIN_SIMILARITY, Profile, candidate_pairs, instruction_overlap, role_vectors
+    from agentmerge.group import MIN_SIMILARITY, Profile, candidate_pairs, copy_pairs, instruction_overlap, role_vectors
     from agentmerge.group import instruction_weights as weights_of
 
     ordered = sorted(rows, key=lambda row: row[1][0])
@@ -1599,7 +1599,9 @@ def _overlaps(rows: list[Any]) -> Iterator[Finding]:
     vectors = role_vectors(profiles)
     weights = weights_of(profiles)
     pairs, _ = candidate_pairs(vectors, MIN_SIMILARITY)
-    for _, i, j in sorted(pairs, key=lambda p: (p[1], p[2])):
+    # Copies of one agent share their instructions whatever their descriptions say.
+    asked = sorted({(i, j) for _, i, j in pairs} | {(i, j) for _, i, j in copy_pairs(profiles)})
+    for i, j in asked:
         if families[i] != families[j]:
             continue  # one job for two tools (Format.family) is a port, not one agent too many
         share = instruction_overlap(profiles[i], profiles[j], weights)

@@ -21,8 +21,11 @@ from hypothesis import strategies as st
 
 from agentmerge.cli import StatusLine
 from agentmerge.group import (
+    COPY_LEAST,
+    COPY_SHARE,
     MIXED_SIMILARITY,
     Profile,
+    copy_pairs,
     count_groups,
     group_agents,
     instruction_overlap,
@@ -361,3 +364,130 @@ def test_one_name_is_the_same_name_on_every_input() -> None:
     assert not one_name([named("backend-engineer"), named("frontend-engineer")])
     assert not one_name([named("backend-engineer"), parse_text("- Use it\n", "b.md")])
     assert not one_name([named("<resourcename>"), named("<resourcename>")])
+
+
+COPY_DESCRIPTIONS = (
+    "Use for backend API work and database changes.",
+    "Server-side engineer; call it when endpoints need building.",
+    "Implements services, schemas and integrations.",
+    "Backend specialist. Invoke for anything on the server.",
+    "Builds and fixes REST endpoints.",
+)
+
+
+def write_copies(folder: Path, body: str, descriptions: tuple[str, ...] = COPY_DESCRIPTIONS) -> list[Path]:
+    """One agent body under several names, each with its own description."""
+    paths = []
+    for n, description in enumerate(descriptions, 1):
+        path = folder / f"backend-{n}.md"
+        path.write_text(f"---\nname: backend-{n}\ndescription: {description}\n---\n\n{body}", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def seed_body() -> str:
+    return SEED_FILES[0].read_text(encoding="utf-8").split("\n---\n", 1)[1]
+
+
+def test_copies_with_reworded_descriptions_are_one_group(tmp_path: Path) -> None:
+    """Five copies of one agent whose descriptions were each written anew are one group, and one
+    role to consolidate: their role vectors, which weigh the description heavily, scored 0.04 to
+    0.13 against each other, and group called them five agents alone."""
+    paths = write_copies(tmp_path, seed_body())
+    result = group_agents([read_agent(p) for p in paths])
+    assert [len(g.members) for g in result.groups] == [5] and not result.singletons
+    assert result.groups[0].overlap == 1.0
+    assert count_groups([read_agent(p) for p in paths], min_similarity=MIXED_SIMILARITY, corpus_background=True) == 1
+    done = run_cli("consolidate", "--format", "json", *map(str, paths))
+    assert done.exit_code == 0, done.stderr
+
+
+def test_a_copy_with_a_few_lines_edited_is_still_a_copy(tmp_path: Path) -> None:
+    """An instruction reworded, one added: still at least COPY_SHARE of both agents' instructions."""
+    body = seed_body()
+    lines = [line for line in body.splitlines() if line.startswith("- ")]
+    assert len(lines) >= 20
+    edited = body.replace(lines[3], "- Profile slow endpoints before tuning them", 1) + "\n- Keep a changelog\n"
+    a, b = write_copies(tmp_path, body, COPY_DESCRIPTIONS[:2])
+    b.write_text(b.read_text(encoding="utf-8").replace(body, edited), encoding="utf-8")
+    pairs = copy_pairs([profile(read_agent(p)) for p in (a, b)])
+    assert [(i, j) for _, i, j in pairs] == [(0, 1)] and COPY_SHARE <= pairs[0][0] < 1.0
+
+
+def test_template_siblings_and_short_rules_are_not_copies() -> None:
+    """Two agents filling one template for two tools (every line names its own) share no
+    instruction; two short rules that say the same are fewer than COPY_LEAST instructions."""
+    lines = ("Write tests with {t}", "Mock modules with {t} mocks", "Run {t} in watch mode", "Snapshot UI with {t}")
+    template = "".join(f"- {line}\n" for line in (*lines, "Keep each test independent", "Name tests by behaviour"))
+    jest = profile(parse_text(template.format(t="Jest"), "jest.md"))
+    vitest = profile(parse_text(template.format(t="Vitest"), "vitest.md"))
+    short = [profile(parse_text("- Use TypeScript\n- Prefer const\n", f"{n}.md")) for n in "ab"]
+    assert copy_pairs([jest, vitest]) == []
+    assert copy_pairs(short) == []
+
+
+def brute_copy_pairs(profiles: list[Profile]) -> list[tuple[float, int, int]]:
+    from collections import Counter
+
+    bags = [Counter(tuple(sorted(set(terms))) for terms in p.instructions) for p in profiles]
+    found = []
+    for j in range(len(bags)):
+        for i in range(j):
+            common = sum((bags[i] & bags[j]).values())
+            total = sum(bags[i].values()) + sum(bags[j].values())
+            if total and 2 * common / total >= COPY_SHARE and common >= COPY_LEAST:
+                found.append((round(2 * common / total, 6), i, j))
+    return sorted(found, key=lambda p: (p[1], p[2]))
+
+
+@st.composite
+def libraries_of_near_copies(draw: st.DrawFn) -> list[tuple[tuple[str, ...], ...]]:
+    """A few base agents of 0 to 16 instructions (words of a small vocabulary, repeats allowed),
+    and copies of them with an instruction or two dropped, added or said twice."""
+    word = st.integers(0, 20)
+    bases = draw(st.lists(st.lists(word, max_size=16), min_size=1, max_size=3))
+    bags = []
+    for _ in range(draw(st.integers(2, 10))):
+        bag = list(draw(st.sampled_from(bases)))
+        for _ in range(draw(st.integers(0, 2))):
+            if bag and draw(st.booleans()):
+                del bag[draw(st.integers(0, len(bag) - 1))]
+            else:
+                bag.append(draw(word))
+        bags.append(tuple((f"w{n}",) for n in bag))
+    return bags
+
+
+@settings(max_examples=120, deadline=None)
+@given(libraries_of_near_copies())
+def test_copy_pairs_finds_what_comparing_every_pair_finds(bags: list[tuple[tuple[str, ...], ...]]) -> None:
+    """The prefix filter loses no copy: on small libraries (no instruction in more than
+    COPY_POSTINGS agents) every pair it finds is one that comparing every pair finds, with the
+    same share, and the agents they join are the same (an agent whose instructions are all those
+    of an earlier one pairs with that one only). Repeats of one instruction count."""
+    profiles = [Profile(f"{n}.md", str(n), (), bag) for n, bag in enumerate(bags)]
+    found, every = copy_pairs(profiles), brute_copy_pairs(profiles)
+    assert set(found) <= set(every)
+    assert components(len(profiles), found) == components(len(profiles), every)
+
+
+def components(size: int, pairs: list[tuple[float, int, int]]) -> set[frozenset[int]]:
+    parent = list(range(size))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for _, i, j in pairs:
+        parent[find(i)] = find(j)
+    return {frozenset(n for n in range(size) if find(n) == root) for root in range(size)}
+
+
+def test_check_reports_copies_as_overlapping_agents(tmp_path: Path) -> None:
+    """AM302 (agents that overlap) names copies whose descriptions differ: it was silent on the
+    five copies above."""
+    paths = write_copies(tmp_path, seed_body())
+    done = run_cli("check", "--select", "AM302", *map(str, paths))
+    assert done.exit_code == 1
+    assert done.stdout.count("AM302 shares 100% of its instructions with") == 4
