@@ -1565,7 +1565,7 @@ def check_paths(
     if "AM301" in codes:
         findings.extend(_duplicate_names(named))
     if library:
-        findings.extend(_overlaps(profiles))
+        findings.extend(_overlaps(profiles, notes))
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.code, f.message))
     return CheckResult(tuple(files), tuple(findings), tuple(errors), fixed, tuple(notes))
 
@@ -1587,8 +1587,9 @@ def _duplicate_names(named: list[tuple[str, str, int]]) -> Iterator[Finding]:
             first[key] = (path, line)
 
 
-def _overlaps(rows: list[Any]) -> Iterator[Finding]:
-    from agentmerge.group import MIN_SIMILARITY, Profile, candidate_pairs, copy_pairs, instruction_overlap, role_vectors
+def _overlaps(rows: list[Any], notes: list[str]) -> Iterator[Finding]:
+    """AM302 over the library's profiles; a note in ``notes`` when pairs were left unmeasured."""
+    from agentmerge.group import MIN_SIMILARITY, Overlaps, Profile, candidate_pairs, copy_pairs, role_vectors
     from agentmerge.group import instruction_weights as weights_of
 
     ordered = sorted(rows, key=lambda row: row[1][0])
@@ -1597,15 +1598,15 @@ def _overlaps(rows: list[Any]) -> Iterator[Finding]:
     if len(profiles) < 2:
         return
     vectors = role_vectors(profiles)
-    weights = weights_of(profiles)
+    overlaps = Overlaps(profiles, weights_of(profiles))
     pairs, _ = candidate_pairs(vectors, MIN_SIMILARITY)
     # Copies of one agent share their instructions whatever their descriptions say.
     asked = sorted({(i, j) for _, i, j in pairs} | {(i, j) for _, i, j in copy_pairs(profiles)})
     for i, j in asked:
         if families[i] != families[j]:
             continue  # one job for two tools (Format.family) is a port, not one agent too many
-        share = instruction_overlap(profiles[i], profiles[j], weights)
-        if share >= OVERLAP_THRESHOLD:
+        share = overlaps.share(i, j)
+        if share is not None and share >= OVERLAP_THRESHOLD:
             a, b = os.path.normpath(profiles[i].path), os.path.normpath(profiles[j].path)
             yield _finding(
                 b,
@@ -1615,6 +1616,8 @@ def _overlaps(rows: list[Any]) -> Iterator[Finding]:
                 f"{command_argument(a)} {command_argument(b)} merges them",
                 related=((a, 1),),
             )
+    if overlaps.skipped:
+        notes.append(f"AM302 {overlaps.unmeasured()}")
 
 
 def command_argument(path: str) -> str:

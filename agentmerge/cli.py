@@ -744,7 +744,7 @@ def group_command(
     share of instructions they have in common, and a suggested name. Agents alone are listed apart.
     """
     from agentmerge import library
-    from agentmerge.group import MIN_SIMILARITY, group_profiles
+    from agentmerge.group import MIN_SIMILARITY, group_profiles, unmeasured_note
     from agentmerge.render import grouping_to_dict, render_grouping_markdown, render_grouping_text, to_json
 
     found = library.find_agent_files(paths)
@@ -758,6 +758,8 @@ def group_command(
         result = group_profiles(read.profiles, min_similarity=cutoff, min_overlap=min_overlap)
     for error in read.errors:
         report_error(error)
+    if result.unmeasured:
+        say(f"agentmerge: warning: instruction overlap {unmeasured_note(result.unmeasured)}")
     if read.warned:
         say(
             f"agentmerge: warning: {read.warned} file(s) had problems that were worked around; "

@@ -187,6 +187,10 @@ class Grouping:
     """The least instruction overlap two linked members needed (0: not asked for)."""
     pairs_scored: int
     """How many candidate pairs were scored in full (the blocking's work; grows with the agents)."""
+    unmeasured: int = 0
+    """How many pairs of agents had their instruction overlap left unmeasured, past the budget of
+    work ``Overlaps`` holds to: only agents of many thousands of instructions that share their
+    words reach it. A group's overlap figure is then the mean of the pairs measured."""
 
     def parts(self) -> int:
         """How many groups the agents form, singletons counting as groups of one."""
@@ -290,8 +294,8 @@ def group_profiles(
     """
     ordered = _by_path(profiles, min_similarity, min_overlap)
     vectors = role_vectors(ordered, corpus_background=corpus_background)
-    weights = instruction_weights(ordered)
-    clusters, scored = _link(ordered, vectors, weights, min_similarity, min_overlap)
+    overlaps = Overlaps(ordered, instruction_weights(ordered))
+    clusters, scored = _link(ordered, vectors, overlaps, min_similarity, min_overlap)
     groups: list[Group] = []
     singletons: list[Member] = []
     for root in clusters.roots():
@@ -299,9 +303,9 @@ def group_profiles(
         if len(members) == 1:
             singletons.append(Member(ordered[root].path, ordered[root].name))
             continue
-        groups.append(_group(ordered, vectors, weights, clusters, root))
+        groups.append(_group(ordered, vectors, overlaps, clusters, root))
     groups.sort(key=lambda g: (-len(g.members), g.name, g.members[0].path))
-    return Grouping(tuple(groups), tuple(singletons), min_similarity, min_overlap, scored)
+    return Grouping(tuple(groups), tuple(singletons), min_similarity, min_overlap, scored, overlaps.skipped)
 
 
 def count_groups(
@@ -315,7 +319,7 @@ def count_groups(
     """
     ordered = _by_path([profile(a) for a in agents], min_similarity, 0.0)
     vectors = role_vectors(ordered, corpus_background=corpus_background)
-    clusters, _ = _link(ordered, vectors, {}, min_similarity, 0.0)
+    clusters, _ = _link(ordered, vectors, None, min_similarity, 0.0)
     return len(clusters.roots())
 
 
@@ -331,7 +335,7 @@ def _by_path(profiles: Sequence[Profile], min_similarity: float, min_overlap: fl
 def _link(
     ordered: Sequence[Profile],
     vectors: Sequence[Mapping[str, float]],
-    weights: Mapping[str, float],
+    overlaps: Overlaps | None,
     min_similarity: float,
     min_overlap: float,
 ) -> tuple[_Clusters, int]:
@@ -342,8 +346,11 @@ def _link(
     for _, i, j in copy_pairs(ordered):
         clusters.join(i, j)
     for score, i, j in pairs:
-        if min_overlap > 0 and instruction_overlap(ordered[i], ordered[j], weights) < min_overlap:
-            continue
+        if min_overlap > 0:
+            # A pair whose overlap is past the budget (None) cannot show that it reaches the minimum.
+            share = overlaps.share(i, j) if overlaps is not None else None
+            if share is None or share < min_overlap:
+                continue
         clusters.join_if_close(i, j, score, min_similarity)
     return clusters, scored
 
@@ -558,7 +565,7 @@ class _Clusters:
 def _group(
     profiles: Sequence[Profile],
     vectors: Sequence[Mapping[str, float]],
-    weights: Mapping[str, float],
+    overlaps: Overlaps,
     clusters: _Clusters,
     root: int,
 ) -> Group:
@@ -569,17 +576,14 @@ def _group(
     if len(others) > OVERLAP_PAIRS:
         step = (len(others) - 1) / (OVERLAP_PAIRS - 1)
         others = [others[round(k * step)] for k in range(OVERLAP_PAIRS)]
-    reference = _ItemIndex(profiles[typical].instructions, weights)
-    overlaps = [
-        _overlap(reference, _ItemIndex(profiles[n].instructions, weights)) if profiles[n].instructions else 0.0
-        for n in others
-    ]
+    shares = [overlaps.share(typical, n) for n in others]
+    measured = [share for share in shares if share is not None]
     heavy = sorted(centre.items(), key=lambda tw: (-tw[1], tw[0]))
     return Group(
         name=suggested_name([profiles[n].name for n in members]),
         members=tuple(Member(profiles[n].path, profiles[n].name) for n in members),
         similarity=round(clusters.mean_similarity(root), 3),
-        overlap=round(math.fsum(overlaps) / len(overlaps), 3) if reference.keys and overlaps else 0.0,
+        overlap=round(math.fsum(measured) / len(measured), 3) if profiles[typical].instructions and measured else 0.0,
         terms=tuple(term for term, _ in heavy[:GROUP_TERMS]),
         typical=profiles[typical].path,
     )
@@ -641,18 +645,39 @@ def instruction_overlap(a: Profile, b: Profile, weights: Mapping[str, float]) ->
     """
     if not a.instructions or not b.instructions:
         return 0.0
-    left = _ItemIndex(a.instructions, weights)
-    right = _ItemIndex(b.instructions, weights)
-    return _overlap(left, right)
+    left, right = _ItemIndex(a.instructions, weights), _ItemIndex(b.instructions, weights)
+    return _overlap(left, right, _plans(left.term_counts, right.term_counts))
 
 
-def _overlap(left: _ItemIndex, right: _ItemIndex) -> float:
-    left_keys, right_keys = set(left.keys), set(right.keys)
-    matched_left = [key in right_keys for key in left.keys]
-    matched_right = [key in left_keys for key in right.keys]
+def _plans(left: Mapping[str, int], right: Mapping[str, int]) -> tuple[tuple[bool, int], tuple[bool, int]]:
+    """For each side of a pair of agents (``left`` and ``right``: how many of each agent's
+    instructions hold each term), whether its closest-partner searches are bounded, and how many
+    postings they visit at most.
+
+    An instruction's search visits the postings of its terms in the other agent; when one side's
+    searches would visit more than OVERLAP_PAIR_VISITS, they go only through terms at most
+    ``match.SHARED_WORD_POSTINGS`` of the other's instructions have, so that agents of thousands
+    of instructions drawn from a few words cost in proportion to their size, not its square."""
+    plans = []
+    for this, other in ((left, right), (right, left)):
+        found = [(count, other.get(term, 0)) for term, count in this.items()]
+        every = sum(count * postings for count, postings in found)
+        if every <= OVERLAP_PAIR_VISITS:
+            plans.append((False, every))
+        else:
+            shared = match.SHARED_WORD_POSTINGS
+            plans.append((True, sum(count * postings for count, postings in found if postings <= shared)))
+    return plans[0], plans[1]
+
+
+def _overlap(left: _ItemIndex, right: _ItemIndex, plans: tuple[tuple[bool, int], tuple[bool, int]]) -> float:
+    """``instruction_overlap`` of two indexed agents, searched as ``plans`` (``_plans``) says."""
+    matched_left = [key in right.key_set for key in left.keys]
+    matched_right = [key in left.key_set for key in right.keys]
+    sides = ((left, right, matched_left, False), (right, left, matched_right, True))
     asked: dict[tuple[int, int], bool] = {}
-    for this, other, matched, flip in ((left, right, matched_left, False), (right, left, matched_right, True)):
-        for n, partner in this.closest(other, matched):
+    for (this, other, matched, flip), (bounded, _) in zip(sides, plans, strict=True):
+        for n, partner in this.closest(other, matched, bounded):
             pair = (partner, n) if flip else (n, partner)
             if pair not in asked:
                 x, y = left.vectors[pair[0]], right.vectors[pair[1]]
@@ -671,15 +696,106 @@ for the overlap figure. A rough measure of shared topics, not of merged instruct
 hand-labelled groups a third of the item pairs at 0.5 or more are labelled the same instruction,
 and they hold two fifths of the same-instruction pairs (``benchmarks/fit_matcher.py`` data)."""
 
+OVERLAP_PAIR_VISITS = 200_000
+"""Most postings one side of one pair's closest-partner searches visits through every term (the
+corpus's costliest pair visits 17,830 on both sides); past it, only terms few of the other
+agent's instructions have are searched through (``_overlap``)."""
+
+OVERLAP_VISITS_PER_AGENT = 100_000
+"""Postings all the overlap measures of one run (``check``'s AM302, ``group``'s figures and
+``--min-overlap``) may visit together, per agent of the library (about 50 ms of work each).
+AM302 over the corpus visits 7.1 million for its 1,053 agents (6,800 each); over the 10,000
+files of ``benchmarks/group.py``'s largest library, perturbed copies of the corpus that each
+meet dozens of their copies, 490 million (49,000 each). Forty agents of a thousand instructions
+drawn from a few dozen words asked for 3.5 billion (``check`` ran for many minutes on their
+1.5 MB), forty of 25,000 two-word bullets for 1.3 billion (over eight minutes on 13 MB)."""
+
+OVERLAP_VISITS_LEAST = 2_000_000
+"""The budget of a library of fewer than 20 agents (about a second of work)."""
+
+OVERLAP_INDEXED = 100_000
+"""Most instructions whose agents' indexes ``Overlaps`` keeps at once, the most recently asked
+(pairs come sorted, so one agent is asked of many pairs in a row): an index holds a vector per
+instruction (about 50 MB for this many), and forty agents of 25,000 instructions held 900 MB."""
+
+
+def unmeasured_note(pairs: int) -> str:
+    """Why ``pairs`` pairs of agents have no instruction overlap figure (``Overlaps``' budget)."""
+    return (
+        f"left {pairs:,} {text.plural(pairs, 'pair')} of agents unmeasured: their instructions share words so "
+        "widely that measuring them would take minutes (thousands of instructions each); name fewer files at a time"
+    )
+
+
+class Overlaps:
+    """The instruction overlap (``instruction_overlap``) of pairs of one library's agents within
+    one budget of work for the library (OVERLAP_VISITS_PER_AGENT): a pair past it is left
+    unmeasured (``share`` gives None) and counted in ``skipped``. The work of a pair is the
+    postings its searches visit (``_plans``, read from term counts before any index is built)
+    and the terms of each index it builds; the most recently asked indexes are kept
+    (OVERLAP_INDEXED), since pairs come sorted and one agent is asked of many in a row."""
+
+    def __init__(self, profiles: Sequence[Profile], weights: Mapping[str, float]) -> None:
+        self.profiles = profiles
+        self.weights = weights
+        self.left = max(OVERLAP_VISITS_LEAST, OVERLAP_VISITS_PER_AGENT * len(profiles))
+        self.skipped = 0
+        self._counts: dict[int, dict[str, int]] = {}
+        self._indexes: dict[int, _ItemIndex] = {}
+        self._held = 0
+
+    def share(self, i: int, j: int) -> float | None:
+        """The overlap of agents ``i`` and ``j``; None when the budget cannot pay for it."""
+        if not self.profiles[i].instructions or not self.profiles[j].instructions:
+            return 0.0
+        plans = _plans(self._term_counts(i), self._term_counts(j))
+        cost = plans[0][1] + plans[1][1]
+        cost += sum(self._size(n) for n in {i, j} if n not in self._indexes)
+        if cost > self.left:
+            self.skipped += 1
+            return None
+        self.left -= cost
+        return _overlap(self._index(i), self._index(j), plans)
+
+    def unmeasured(self) -> str:
+        """What was left out, for a warning line: "left 3 pairs of agents unmeasured: ..."."""
+        return unmeasured_note(self.skipped)
+
+    def _term_counts(self, n: int) -> dict[str, int]:
+        counts = self._counts.get(n)
+        if counts is None:
+            counts = self._counts[n] = {}
+            for terms in self.profiles[n].instructions:
+                for term in set(terms):
+                    counts[term] = counts.get(term, 0) + 1
+        return counts
+
+    def _size(self, n: int) -> int:
+        return sum(self._term_counts(n).values())
+
+    def _index(self, n: int) -> _ItemIndex:
+        index = self._indexes.pop(n, None)
+        if index is None:
+            index = _ItemIndex(self.profiles[n].instructions, self.weights)
+            self._held += len(index.keys)
+            while self._indexes and self._held > OVERLAP_INDEXED:
+                oldest = next(iter(self._indexes))  # the least recently asked
+                self._held -= len(self._indexes.pop(oldest).keys)
+        self._indexes[n] = index
+        return index
+
 
 class _ItemIndex:
     """One agent's instructions as weighted term vectors, with an inverted index over their terms."""
 
     def __init__(self, instructions: Sequence[tuple[str, ...]], weights: Mapping[str, float]) -> None:
         self.keys = [frozenset(terms) for terms in instructions]
+        self.key_set = frozenset(self.keys)
         self.vectors: list[dict[str, float]] = []
         self.norms: list[float] = []
         self.postings: dict[str, list[tuple[int, float]]] = {}
+        self.term_counts: dict[str, int] = {}
+        """How many instructions hold each term."""
         for n, terms in enumerate(instructions):
             vector: dict[str, float] = {}
             for term in terms:
@@ -688,16 +804,15 @@ class _ItemIndex:
             self.norms.append(math.sqrt(sum(w * w for w in vector.values())))
             for term, weight in vector.items():
                 self.postings.setdefault(term, []).append((n, weight))
+                self.term_counts[term] = self.term_counts.get(term, 0) + 1
 
-    def closest(self, other: _ItemIndex, skip: Sequence[bool]) -> Iterator[tuple[int, int]]:
+    def closest(self, other: _ItemIndex, skip: Sequence[bool], bounded: bool) -> Iterator[tuple[int, int]]:
         """(n, m) for each instruction n here not in ``skip``: m is the instruction of ``other``
         with the highest weighted cosine to n (ties to the first), when it reaches
         OVERLAP_COSINE_FLOOR. Dot products are summed through the inverted index, so only
-        instructions that share a term are ever looked at; beyond ``match.FUZZY_PAIR_LIMIT``
-        pairs, only through terms at most ``match.SHARED_WORD_POSTINGS`` instructions of
-        ``other`` have (the same bound as the item matcher's), so that two files of thousands of
-        instructions drawn from a few words cost in proportion to their size, not its square."""
-        bounded = len(self.vectors) * len(other.vectors) > match.FUZZY_PAIR_LIMIT
+        instructions that share a term are ever looked at; ``bounded``, only through terms at
+        most ``match.SHARED_WORD_POSTINGS`` instructions of ``other`` have (the item matcher's
+        bound)."""
         for n, vector in enumerate(self.vectors):
             if skip[n]:
                 continue

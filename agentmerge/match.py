@@ -326,7 +326,7 @@ Beyond it (two unrelated lists of thousands of lines, which an agent file of up 
 of its distinctive words (``SHARED_WORD_POSTINGS``): weighing every pair took minutes of CPU for
 such files, and two texts of a real agent file that share no distinctive word are not one
 reworded instruction. Real agent files have tens of items; the bound never applies to them.
-``group``'s instruction overlap holds the same bound (``group._ItemIndex.closest``).
+``group``'s instruction overlap bounds its searches the same way, past ``group.OVERLAP_PAIR_VISITS``.
 """
 
 SHARED_WORD_POSTINGS = 20

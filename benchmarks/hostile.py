@@ -101,9 +101,12 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str]]] = {
         FRONTMATTER + "\n" + "use Word y\n" * 20_000,
         FRONTMATTER + "\n" + "use Word y\n" * 20_000 + "end\n",
     ),
+    "library-few-words-40x1000": lambda: [few_words(seed, 1_000) for seed in range(40)],
+    "library-unrelated-40x6000": lambda: [unrelated_bullets(seed, 6_000, 2) for seed in range(40)],
 }
 """Inputs by name; each is an agent file's text, or two texts: the file and the one it is
-diffed and consolidated with (otherwise a copy of itself)."""
+diffed and consolidated with (otherwise a copy of itself), or a list of texts: a library, a
+folder of that many agent files, which ``check`` and ``group`` (``--min-overlap`` too) read."""
 
 SPECIAL = ("fifo", "dev-zero")
 """Inputs that are not regular files: created at run time."""
@@ -111,8 +114,9 @@ SPECIAL = ("fifo", "dev-zero")
 BASELINE = """
 import sys
 from markdown_it import MarkdownIt
-with open(sys.argv[1], encoding="utf-8") as handle:
-    MarkdownIt("commonmark").enable("table").parse(handle.read())
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as handle:
+        MarkdownIt("commonmark").enable("table").parse(handle.read())
 """
 
 
@@ -165,6 +169,31 @@ def commands(agentmerge: list[str], path: str, copy: str, theirs: str) -> dict[s
     }
 
 
+def _library(
+    name: str, size: str, files: list[str], folder: str, agentmerge: list[str], args: argparse.Namespace
+) -> bool:
+    """Run the library commands on ``folder``; whether one broke the limits."""
+    base_code, base_time, base_cpu, base_peak = run([sys.executable, "-c", BASELINE, *files], args.timeout)
+    baseline = f"| {base_code} | {base_time:.2f} | {base_cpu:.2f} | {base_peak / 2**20:.0f} | 1 |"
+    print(f"| {name} | {size} | bare markdown-it-py {baseline}")
+    failed = False
+    for label, command in (
+        ("check", [*agentmerge, "check", "--extend-select", "AM1,AM2,AM3", "--exit-zero", "-j", "1", folder]),
+        ("group", [*agentmerge, "group", "-j", "1", folder]),
+        ("group --min-overlap", [*agentmerge, "group", "--min-overlap", "0.5", "-j", "1", folder]),
+    ):
+        code, elapsed, cpu, peak = run(command, args.timeout)
+        shown = f"{elapsed:.2f}" if code is not None else f">{args.timeout:.0f}"
+        ratio = f"{cpu / base_cpu:.1f}" if base_code == 0 and base_cpu else "-"
+        print(
+            f"| {name} | {size} | {label} | {code} | {shown} | {cpu:.2f} | {peak / 2**20:.0f} | {ratio} |", flush=True
+        )
+        # A library is many files: its limit grows with them, four times their bare parse.
+        limit = max(TIME_LIMIT, 4 * base_cpu)
+        failed |= code is None or (elapsed if args.wall else cpu) >= limit or peak >= MEMORY_LIMIT
+    return failed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="*", help="input names to run (default: all)")
@@ -192,8 +221,16 @@ def main() -> int:
             elif name == "dev-zero":
                 path = copy = theirs = "/dev/zero"
                 size, baseline = "-", None
+            elif isinstance(made := INPUTS[name](), list):
+                folder = os.path.join(scratch, name)
+                os.mkdir(folder)
+                files = [os.path.join(folder, f"agent-{n}.md") for n in range(len(made))]
+                for file, text in zip(files, made, strict=True):
+                    Path(file).write_text(text, encoding="utf-8")
+                size = f"{sum(len(text.encode()) for text in made) / 1024:,.0f} KB"
+                failed |= _library(name, size, files, folder, agentmerge, args)
+                continue
             else:
-                made = INPUTS[name]()
                 text, other = made if isinstance(made, tuple) else (made, made)
                 path = os.path.join(scratch, f"{name}.md")
                 copy = os.path.join(scratch, f"{name}.copy.md")

@@ -491,3 +491,21 @@ def test_check_reports_copies_as_overlapping_agents(tmp_path: Path) -> None:
     done = run_cli("check", "--select", "AM302", *map(str, paths))
     assert done.exit_code == 1
     assert done.stdout.count("AM302 shares 100% of its instructions with") == 4
+
+
+def test_overlap_past_the_budget_is_left_unmeasured_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no budget for instruction overlap, check's AM302 and group's figures measure nothing,
+    and both say how many pairs they left out, rather than working for minutes."""
+    import agentmerge.group as grouping
+
+    paths = write_copies(tmp_path, seed_body(), COPY_DESCRIPTIONS[:3])
+    monkeypatch.setattr(grouping, "OVERLAP_VISITS_LEAST", 0)
+    monkeypatch.setattr(grouping, "OVERLAP_VISITS_PER_AGENT", 0)
+    checked = run_cli("check", "--select", "AM302", *map(str, paths))
+    assert checked.exit_code == 0, checked.stdout
+    assert "warning: AM302 left 2 pairs of agents unmeasured" in checked.stderr
+    grouped = run_cli("group", "--format", "json", *map(str, paths))
+    assert json.loads(grouped.stdout)["groups"][0]["overlap"] == 0.0
+    assert "warning: instruction overlap left 2 pairs of agents unmeasured" in grouped.stderr
+    monkeypatch.undo()
+    assert run_cli("check", "--select", "AM302", *map(str, paths)).stdout.count("AM302 shares 100%") == 2
