@@ -699,14 +699,14 @@ and they hold two fifths of the same-instruction pairs (``benchmarks/fit_matcher
 OVERLAP_PAIR_VISITS = 200_000
 """Most postings one side of one pair's closest-partner searches visits through every term (the
 corpus's costliest pair visits 17,830 on both sides); past it, only terms few of the other
-agent's instructions have are searched through (``_overlap``)."""
+agent's instructions have are searched through (``_plans``)."""
 
 OVERLAP_VISITS_PER_AGENT = 100_000
 """Postings all the overlap measures of one run (``check``'s AM302, ``group``'s figures and
 ``--min-overlap``) may visit together, per agent of the library (about 50 ms of work each).
-AM302 over the corpus visits 7.1 million for its 1,053 agents (6,800 each); over the 10,000
-files of ``benchmarks/group.py``'s largest library, perturbed copies of the corpus that each
-meet dozens of their copies, 490 million (49,000 each). Forty agents of a thousand instructions
+AM302 over the corpus costs 7.5 million (index builds counted) for its 1,053 agents (7,100
+each); over the 10,000 files of ``benchmarks/group.py``'s largest library, perturbed copies of
+the corpus that each meet dozens of their copies, 497 million (50,000 each). Forty agents of a thousand instructions
 drawn from a few dozen words asked for 3.5 billion (``check`` ran for many minutes on their
 1.5 MB), forty of 25,000 two-word bullets for 1.3 billion (over eight minutes on 13 MB)."""
 
