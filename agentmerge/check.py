@@ -1589,7 +1589,15 @@ def _duplicate_names(named: list[tuple[str, str, int]]) -> Iterator[Finding]:
 
 def _overlaps(rows: list[Any], notes: list[str]) -> Iterator[Finding]:
     """AM302 over the library's profiles; a note in ``notes`` when pairs were left unmeasured."""
-    from agentmerge.group import MIN_SIMILARITY, Overlaps, Profile, candidate_pairs, copy_pairs, role_vectors
+    from agentmerge.group import (
+        MIN_SIMILARITY,
+        Overlaps,
+        Profile,
+        candidate_pairs,
+        copy_pairs,
+        role_vectors,
+        unmeasured_note,
+    )
     from agentmerge.group import instruction_weights as weights_of
 
     ordered = sorted(rows, key=lambda row: row[1][0])
@@ -1617,7 +1625,7 @@ def _overlaps(rows: list[Any], notes: list[str]) -> Iterator[Finding]:
                 related=((a, 1),),
             )
     if overlaps.skipped:
-        notes.append(f"AM302 {overlaps.unmeasured()}")
+        notes.append(f"AM302 {unmeasured_note(overlaps.skipped)}")
 
 
 def command_argument(path: str) -> str:

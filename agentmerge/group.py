@@ -757,10 +757,6 @@ class Overlaps:
         self.left -= cost
         return _overlap(self._index(i), self._index(j), plans)
 
-    def unmeasured(self) -> str:
-        """What was left out, for a warning line: "left 3 pairs of agents unmeasured: ..."."""
-        return unmeasured_note(self.skipped)
-
     def _term_counts(self, n: int) -> dict[str, int]:
         counts = self._counts.get(n)
         if counts is None:
