@@ -231,6 +231,10 @@ def _map(
             results.append(result)
             if progress is not None:
                 progress(what, n + 1, total)
+        # Wait for the workers and the pool's own threads to end here rather than after the
+        # command has moved on (leaving the block terminates them without waiting).
+        pool.close()
+        pool.join()
     return results
 
 

@@ -134,15 +134,16 @@ def test_sentence_openings_are_what_the_regular_expression_finds(text: str) -> N
 )
 def test_names_are_read_fast_on_hostile_text(text: str) -> None:
     """Texts whose names took minutes (160 s to consolidate a 220 KB paragraph with a copy of it
-    one word longer; a dotted name read by one expression backtracked) are read in well under a
-    second."""
+    one word longer; a dotted name read by one expression backtracked) are read in seconds at
+    most: 0.2 to 0.7 s here, 1.5 s once with two test runs sharing two cores, which
+    a one-second guard failed."""
     from agentmerge.cluster import capitalised, names, proper_names
 
     start = time.perf_counter()
     capitalised(text)
     names(text)
     proper_names(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 10.0
 
 
 ELEMENTS = st.lists(st.sampled_from("abcx"), max_size=40)
