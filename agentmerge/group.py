@@ -645,8 +645,17 @@ def instruction_overlap(a: Profile, b: Profile, weights: Mapping[str, float]) ->
     """
     if not a.instructions or not b.instructions:
         return 0.0
-    left, right = _ItemIndex(a.instructions, weights), _ItemIndex(b.instructions, weights)
-    return _overlap(left, right, _plans(left.term_counts, right.term_counts))
+    plans = _plans(_term_counts(a.instructions), _term_counts(b.instructions))
+    return _overlap(_ItemIndex(a.instructions, weights), _ItemIndex(b.instructions, weights), plans)
+
+
+def _term_counts(instructions: Sequence[tuple[str, ...]]) -> dict[str, int]:
+    """How many of ``instructions`` hold each term: the postings an index of them has per term."""
+    counts: dict[str, int] = {}
+    for terms in instructions:
+        for term in set(terms):
+            counts[term] = counts.get(term, 0) + 1
+    return counts
 
 
 def _plans(left: Mapping[str, int], right: Mapping[str, int]) -> tuple[tuple[bool, int], tuple[bool, int]]:
@@ -760,10 +769,7 @@ class Overlaps:
     def _term_counts(self, n: int) -> dict[str, int]:
         counts = self._counts.get(n)
         if counts is None:
-            counts = self._counts[n] = {}
-            for terms in self.profiles[n].instructions:
-                for term in set(terms):
-                    counts[term] = counts.get(term, 0) + 1
+            counts = self._counts[n] = _term_counts(self.profiles[n].instructions)
         return counts
 
     def _size(self, n: int) -> int:
@@ -790,8 +796,6 @@ class _ItemIndex:
         self.vectors: list[dict[str, float]] = []
         self.norms: list[float] = []
         self.postings: dict[str, list[tuple[int, float]]] = {}
-        self.term_counts: dict[str, int] = {}
-        """How many instructions hold each term."""
         for n, terms in enumerate(instructions):
             vector: dict[str, float] = {}
             for term in terms:
@@ -800,7 +804,6 @@ class _ItemIndex:
             self.norms.append(math.sqrt(sum(w * w for w in vector.values())))
             for term, weight in vector.items():
                 self.postings.setdefault(term, []).append((n, weight))
-                self.term_counts[term] = self.term_counts.get(term, 0) + 1
 
     def closest(self, other: _ItemIndex, skip: Sequence[bool], bounded: bool) -> Iterator[tuple[int, int]]:
         """(n, m) for each instruction n here not in ``skip``: m is the instruction of ``other``

@@ -76,7 +76,7 @@ def few_words(seed: int, count: int) -> str:
     return FRONTMATTER + "".join(f"- {line}\n" for line in lines)
 
 
-INPUTS: dict[str, Callable[[], str | tuple[str, str]]] = {
+INPUTS: dict[str, Callable[[], str | tuple[str, str] | list[str]]] = {
     "emphasis-35k": lambda: FRONTMATTER + "- " + "*a **b " * 5_000 + "\n",
     "emphasis-70k": lambda: FRONTMATTER + "- " + "*a **b " * 10_000 + "\n",
     "emphasis-280k": lambda: FRONTMATTER + "- " + "*a **b " * 40_000 + "\n",
@@ -163,10 +163,15 @@ def commands(agentmerge: list[str], path: str, copy: str, theirs: str) -> dict[s
         "diff": [*agentmerge, "diff", path, copy],
         "consolidate": [*agentmerge, "consolidate", path, copy],
         "merge": [*agentmerge, "merge", path, copy, theirs],
-        "check": [*agentmerge, "check", "--extend-select", "AM1,AM2,AM3", "--exit-zero", "-j", "1", path, copy],
+        "check": check_command(agentmerge, path, copy),
         "fmt": [*agentmerge, "fmt", "--diff", "-j", "1", path],
         "group": [*agentmerge, "group", "-j", "1", path, copy],
     }
+
+
+def check_command(agentmerge: list[str], *paths: str) -> list[str]:
+    """``check`` with every rule, the opt-in ones too, on ``paths``."""
+    return [*agentmerge, "check", "--extend-select", "AM1,AM2,AM3", "--exit-zero", "-j", "1", *paths]
 
 
 def _library(
@@ -178,7 +183,7 @@ def _library(
     print(f"| {name} | {size} | bare markdown-it-py {baseline}")
     failed = False
     for label, command in (
-        ("check", [*agentmerge, "check", "--extend-select", "AM1,AM2,AM3", "--exit-zero", "-j", "1", folder]),
+        ("check", check_command(agentmerge, folder)),
         ("group", [*agentmerge, "group", "-j", "1", folder]),
         ("group --min-overlap", [*agentmerge, "group", "--min-overlap", "0.5", "-j", "1", folder]),
     ):
