@@ -216,6 +216,12 @@ def flatten(agents: Sequence[Agent]) -> Inputs:
     return inputs
 
 
+def wordless(item: Item) -> bool:
+    """Whether ``item`` has no text of its own, only what it holds (``- 1. step``, ``- > quote``):
+    its first child says what it says, so the two are one unit to match and to write."""
+    return not item.text.strip() and bool(item.children)
+
+
 def _walk(inputs: Inputs, source: int, index: int, children: list[Item | Section]) -> None:
     entries = [c for c in children if isinstance(c, Item)]
     _add_items(inputs, source, index, entries, -1)

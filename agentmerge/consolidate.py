@@ -48,6 +48,7 @@ from agentmerge.arrange import (
     arrange,
     flatten,
     walk_merged,
+    wordless,
 )
 from agentmerge.cluster import (
     ANCHOR_MARGIN,
@@ -416,6 +417,9 @@ class _Consolidator:
         self.inputs: Inputs = flatten(agents)
         self.sections = self.inputs.sections
         self.items = self.inputs.items
+        self.holders = [self._holder(n) for n in range(len(self.items))]
+        """For each item, the item it is nested in that has words of its own (-1 for none): an
+        item with none (``wordless``) neither scopes what it holds nor is matched apart from it."""
         self.group_count = 1
         """How many aligned section groups there are, the roots' group 0 included."""
         self.subject: Container[str] = frozenset()
@@ -499,7 +503,7 @@ class _Consolidator:
                 role,
                 e.item.kind,
                 self.repeats and n not in templated,
-                self._scope(e),
+                self._scope(n),
                 self._titles(e),
             )
             for n, (e, role) in enumerate(zip(self.items, roles, strict=True))
@@ -527,11 +531,18 @@ class _Consolidator:
         thresholds = (self.model.threshold, self.model.same_input_threshold)
         return says_otherwise(_prose_candidate(chosen, 0), _prose_candidate(other, 1), score, thresholds)
 
-    def _scope(self, entry: InputItem) -> str:
-        """What scopes ``entry`` (``Unit.scope``): the copy form of the item it is nested in ("" for none)."""
-        if entry.parent < 0:
+    def _holder(self, index: int) -> int:
+        walk = self.items[index].parent
+        while walk >= 0 and wordless(self.items[walk].item):
+            walk = self.items[walk].parent
+        return walk
+
+    def _scope(self, index: int) -> str:
+        """What scopes item ``index`` (``Unit.scope``): the copy form of the item it is nested in ("" for none)."""
+        holder = self.holders[index]
+        if holder < 0:
             return ""
-        parent = self.items[entry.parent].item
+        parent = self.items[holder].item
         return copy_form(parent.kind, parent.text)
 
     def _titles(self, entry: InputItem) -> str:
@@ -565,7 +576,7 @@ class _Consolidator:
         """For each bag, the bag its items are nested in (-1 for none); one per bag, since a bag's
         copies share their parent's words (``Unit.scope``)."""
         bag_of = {i: n for n, bag in enumerate(bags) for i in bag}
-        return [bag_of.get(self.items[bag[0]].parent, -1) for bag in bags]
+        return [bag_of.get(self.holders[bag[0]], -1) for bag in bags]
 
     def identities(self, bags: list[list[int]]) -> list[int]:
         """The bags holding each input's identity statement: its first paragraph that opens with
@@ -630,7 +641,7 @@ class _Consolidator:
             one_slot=frozenset(identity),
             **settle,  # type: ignore[arg-type]
         )
-        clusters = self._expand_clusters(bags, found)
+        clusters = self._with_holders(self._expand_clusters(bags, found))
         body = arrange(self.inputs, clusters, groups=self.group_count, preferred=self.preferred)
         fields, conflicts = self._merge_fields(body.section.end_line)
         agent = Agent(
@@ -675,10 +686,11 @@ class _Consolidator:
                     title=None if innermost is None else innermost.title,
                     role=roles[bag[0]],
                     depth=depth,
-                    parent=bag_of[entry.parent] if entry.parent >= 0 else -1,
+                    parent=bag_of.get(self.holders[bag[0]], -1),
                     # Under a subtitle and after its list are two places of one section.
                     place=entry.parent if entry.parent >= 0 else -1 - 2 * entry.home - under,
-                    children_text=" ".join(child.text for child in entry.item.children),
+                    # An item with no words is matched through its first child, not as well.
+                    children_text="" if wordless(entry.item) else " ".join(c.text for c in entry.item.children),
                 )
             )
         return views
@@ -708,6 +720,32 @@ class _Consolidator:
                     confidence[i] = score
             members = tuple(sorted(confidence))
             out.append(ItemCluster(members, bags[cluster.kept][0], tuple(confidence[i] for i in members)))
+        out.sort(key=lambda c: c.members[0])
+        return out
+
+    def _with_holders(self, clusters: list[ItemCluster]) -> list[ItemCluster]:
+        """Each item with no words of its own (``wordless``) moved into its first child's cluster
+        when that child merged with others, at the child's confidence: it says what the child
+        says, and would otherwise stand empty. A child alone stays under it, written as it was."""
+        members = [dict(zip(c.members, c.confidence, strict=True)) for c in clusters]
+        cluster_of = {i: n for n, c in enumerate(clusters) for i in c.members}
+        # Innermost first: ``- - 1. step`` joins its child once that child has joined the step.
+        for index in reversed(range(len(self.items))):
+            home = cluster_of[index]
+            if not wordless(self.items[index].item) or len(members[home]) > 1:
+                continue
+            child = self.inputs.nested[index][0]
+            target = cluster_of[child]
+            if len(members[target]) == 1:
+                continue
+            members[target][index] = members[target][child]
+            cluster_of[index] = target
+            members[home] = {}
+        out = [
+            ItemCluster(tuple(sorted(m)), clusters[n].kept, tuple(m[i] for i in sorted(m)))
+            for n, m in enumerate(members)
+            if m
+        ]
         out.sort(key=lambda c: c.members[0])
         return out
 

@@ -284,6 +284,52 @@ def test_list_items_that_only_open_a_quote_or_code_block_keep_their_own_children
         assert len(quotes["Duplicates"]) == len(inputs)
 
 
+def test_an_item_with_no_words_of_its_own_goes_with_the_step_it_holds() -> None:
+    # ``- 3. Write ...`` is a bullet that only opens a numbered step: the step is its content.
+    # Matched apart from it, the bullet stood empty (``-``) once its step merged elsewhere.
+    a = agent("## Rules\n\n- Write unit tests for services\n- Monitor structured logging\n", "a.md")
+    b = agent("## Rules\n\n- Document the API\n- 3. Write unit tests for services\n", "b.md")
+    for inputs in ([a, b], [b, a]):
+        result = consolidate(inputs)
+        lines = render_agent(result.agent).splitlines()
+        assert lines.count("- Write unit tests for services") == 1
+        assert "-" not in lines
+        merged = next(m for m in result.body.sections[0].items if m.item.text == "Write unit tests for services")
+        assert sorted((s.path, s.text) for s in merged.sources) == [
+            ("a.md", "Write unit tests for services"),
+            ("b.md", ""),
+            ("b.md", "Write unit tests for services"),
+        ]
+
+
+def test_an_item_with_no_words_of_its_own_does_not_scope_what_it_holds() -> None:
+    # Each input says "Write unit tests for services" once, b's under a checklist item that a's
+    # intro restates. The bullet that only opens a's step scopes nothing, so the step is free to
+    # merge with b's: it once read as a parent saying something else, and the line came out twice.
+    a = agent(
+        "Implement input validation on endpoints.\n\n## Responsibilities\n\n"
+        "- Write unit tests for services\n- 3. Write unit tests for services\n",
+        "a.md",
+    )
+    b = agent(
+        "Intro.\n\n## Responsibilities\n\n- [ ] Implement input validation on endpoints\n"
+        "  - Write unit tests for services\n",
+        "b.md",
+    )
+    for inputs in ([a, b], [b, a]):
+        text = render_agent(consolidate(inputs).agent)
+        assert text.count("Write unit tests for services") == 1, text
+        assert text.count("## Responsibilities") == 1, text
+
+
+def test_a_step_alone_under_an_item_with_no_words_is_written_as_it_was() -> None:
+    a = agent("## Rules\n\n- Write unit tests for services\n- > Quote the error message\n", "a.md")
+    b = agent("## Rules\n\n- Write unit tests for services\n- 3. Monitor structured logging\n", "b.md")
+    text = render_agent(consolidate([a, b]).agent)
+    assert "- > Quote the error message\n" in text
+    assert "- 1. Monitor structured logging\n" in text
+
+
 def test_items_that_only_open_a_quote_are_not_copies_of_each_other_for_the_score() -> None:
     # Items without words of their own are scored by their children's words; that they share the
     # empty text once made the pair a verbatim copy (score 1), so the quotes of three sections
