@@ -443,7 +443,9 @@ class _Arranger:
         for number, cluster in enumerate(clusters):
             votes = Counter(-1 if self.items[i].parent < 0 else self.cluster_of[self.items[i].parent] for i in cluster)
             votes.pop(number, None)
-            under.append(_plurality(votes, -1) if votes else -1)
+            kept = self.items[self.found[number].kept].parent
+            default = -1 if kept < 0 or self.cluster_of[kept] == number else self.cluster_of[kept]
+            under.append(_plurality(votes, default) if votes else -1)
         # A bare label ("**Automation:**") means only what it holds: nested items that would go to
         # a section by the vote stay under it (otherwise it could stand empty, or half its list).
         for number, cluster in enumerate(clusters):

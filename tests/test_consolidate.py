@@ -284,6 +284,29 @@ def test_list_items_that_only_open_a_quote_or_code_block_keep_their_own_children
         assert len(quotes["Duplicates"]) == len(inputs)
 
 
+def test_a_merged_step_stays_in_the_list_its_kept_wording_was_written_in() -> None:
+    # One member nested, one in the section: the tie goes to where the kept wording stood, not
+    # to the section, where the step read as one of another list.
+    a = agent(
+        "## Planning\n\n- Keep every plan apart from the others\n"
+        "  - Every new task gets a fresh plan ID and a plan file of its own\n"
+        "  - Resume only with an explicit plan ID\n- Write the plan file as the format guide says\n",
+        "a.md",
+    )
+    b = agent(
+        "## Planning\n\n- Check the plan file for circular dependencies\n- Every new task gets a fresh plan ID\n",
+        "b.md",
+    )
+    for inputs in ([a, b], [b, a]):
+        text = render_agent(consolidate(inputs).agent)
+        assert (
+            "- Keep every plan apart from the others\n"
+            "  - Every new task gets a fresh plan ID and a plan file of its own\n"
+            "  - Resume only with an explicit plan ID\n"
+        ) in text, text
+        assert text.count("fresh plan ID") == 1
+
+
 def test_an_item_with_no_words_of_its_own_goes_with_the_step_it_holds() -> None:
     # ``- 3. Write ...`` is a bullet that only opens a numbered step: the step is its content.
     # Matched apart from it, the bullet stood empty (``-``) once its step merged elsewhere.
