@@ -435,19 +435,20 @@ class _Arranger:
     def _nesting(self, clusters: list[list[int]]) -> list[int]:
         """For each cluster, the cluster it is nested under, or -1 for one that sits in a section.
 
-        Members vote with the cluster of the item they are nested under (-1 for an item directly
-        in a section); ties keep the cluster in a section, where every input can find it. A
-        cluster never ends up under itself or under one of its own descendants.
+        A cluster is nested where its kept wording was: under the cluster of the item that wording
+        was nested in (past items of its own cluster), or in a section. The wording was written
+        in that place and may lean on it (a step of one input's numbered procedure stays in the
+        procedure, though other inputs list it at the top). A cluster never ends up under itself
+        or under one of its own descendants.
         """
         under: list[int] = []
-        for number, cluster in enumerate(clusters):
-            votes = Counter(-1 if self.items[i].parent < 0 else self.cluster_of[self.items[i].parent] for i in cluster)
-            votes.pop(number, None)
-            kept = self.items[self.found[number].kept].parent
-            default = -1 if kept < 0 or self.cluster_of[kept] == number else self.cluster_of[kept]
-            under.append(_plurality(votes, default) if votes else -1)
+        for number in range(len(clusters)):
+            parent = self.items[self.found[number].kept].parent
+            while parent >= 0 and self.cluster_of[parent] == number:
+                parent = self.items[parent].parent
+            under.append(self.cluster_of[parent] if parent >= 0 else -1)
         # A bare label ("**Automation:**") means only what it holds: nested items that would go to
-        # a section by the vote stay under it (otherwise it could stand empty, or half its list).
+        # a section stay under it (otherwise it could stand empty, or half its list).
         for number, cluster in enumerate(clusters):
             if not label_only(self.items[cluster[0]].item.text):
                 continue

@@ -285,8 +285,8 @@ def test_list_items_that_only_open_a_quote_or_code_block_keep_their_own_children
 
 
 def test_a_merged_step_stays_in_the_list_its_kept_wording_was_written_in() -> None:
-    # One member nested, one in the section: the tie goes to where the kept wording stood, not
-    # to the section, where the step read as one of another list.
+    # One member nested, one in the section: the item goes where the kept wording stood, not to
+    # the section, where the step read as one of another list.
     a = agent(
         "## Planning\n\n- Keep every plan apart from the others\n"
         "  - Every new task gets a fresh plan ID and a plan file of its own\n"
@@ -305,6 +305,23 @@ def test_a_merged_step_stays_in_the_list_its_kept_wording_was_written_in() -> No
             "  - Resume only with an explicit plan ID\n"
         ) in text, text
         assert text.count("fresh plan ID") == 1
+
+
+def test_a_merged_step_goes_where_its_kept_wording_stood_against_the_majority() -> None:
+    # Two inputs list "Capture error messages" at the top, one (the most specific wording) in its
+    # bug report's fields: the merged item stays among those fields, in that input's order.
+    a = agent(
+        "## Triage\n\n- Keep each bug report complete\n  - Steps to reproduce\n"
+        "  - Error messages and stack traces, verbatim\n  - Environment details\n- Reproduce first\n",
+        "a.md",
+    )
+    b = agent("## Triage\n\n- Error messages and stack traces\n- Bisect the history\n", "b.md")
+    c = agent("## Triage\n\n- Error messages and stack traces\n- Read the logs\n", "c.md")
+    text = render_agent(consolidate([a, b, c]).agent)
+    assert (
+        "  - Steps to reproduce\n  - Error messages and stack traces, verbatim\n  - Environment details\n"
+    ) in text, text
+    assert text.count("Error messages and stack traces") == 1, text
 
 
 def test_an_item_with_no_words_of_its_own_goes_with_the_step_it_holds() -> None:
