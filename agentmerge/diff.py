@@ -274,14 +274,17 @@ class DiffResult:
 # The diff
 
 
-def diff_agents(old: Agent, new: Agent, *, threshold: float | None = None) -> DiffResult:
+def diff_agents(
+    old: Agent, new: Agent, *, threshold: float | None = None, budget: match.PairBudget | None = None
+) -> DiffResult:
     """Compare two agents and return their semantic differences.
 
     ``threshold`` is the least similarity (0 to 1) at which two items in paired sections are one
-    reworded instruction; it defaults to ``match.ITEM_CUTOFF``.
+    reworded instruction; it defaults to ``match.ITEM_CUTOFF``. ``budget`` bounds the pairs of
+    items weighed in full, shared with other diffs (``match.PairBudget``; one review's files).
     """
     cutoff = match.ITEM_CUTOFF if threshold is None else match.validate_cutoff(threshold)
-    pairing = BodyPairing(old.body, new.body, cutoff)
+    pairing = BodyPairing(old.body, new.body, cutoff, budget)
     body = _BodyDiff(pairing)
     frontmatter = tuple(
         diff_frontmatter(

@@ -228,11 +228,13 @@ def pair_fuzzy(
     new: Mapping[int, str],
     cutoff: float,
     allowed: Callable[[int, int], bool] | None = None,
+    budget: PairBudget | None = None,
 ) -> list[tuple[int, int, float]]:
     """Pair texts of ``old`` and ``new`` at ``cutoff`` or more similarity, one-to-one.
 
     The most similar pair is taken first (difflib's "longest match first" in spirit); ties go
     to the pair whose positions are closest, then to the earliest, so the result is stable.
+    Every pair is weighed up to FUZZY_PAIR_LIMIT pairs, and within what ``budget`` has left.
     """
     from rapidfuzz import fuzz
 
@@ -247,7 +249,9 @@ def pair_fuzzy(
     by_length = sorted((length, n) for n, length in enumerate(lengths))
     # Few pairs are scored in a plain loop; many in rapidfuzz's C loops, whose module takes
     # longer to import than a small diff takes to run.
-    sharing = _Sharing(choices) if len(old) * len(keys) > FUZZY_PAIR_LIMIT else None
+    pairs = len(old) * len(keys)
+    every = pairs <= FUZZY_PAIR_LIMIT and (budget is None or budget.take(pairs))
+    sharing = None if every else _Sharing(choices)
     # rapidfuzz's batch loop is faster than a plain one even for a handful of texts (a few dozen
     # per query share a distinctive word), once its module is loaded.
     bulk = len(old) * len(keys) > BULK_PAIRS
@@ -328,6 +332,26 @@ such files, and two texts of a real agent file that share no distinctive word ar
 reworded instruction. Real agent files have tens of items; the bound never applies to them.
 ``group``'s instruction overlap bounds its searches the same way, past ``group.OVERLAP_PAIR_VISITS``.
 """
+
+
+class PairBudget:
+    """Pairs of texts ``pair_fuzzy`` may still weigh every one of, over many calls (the files of
+    one review): a call that would weigh more than is left pairs by shared distinctive words, as
+    past FUZZY_PAIR_LIMIT, and is counted in ``bounded``. Calls take from it in the order made."""
+
+    def __init__(self, pairs: int) -> None:
+        self.left = pairs
+        self.bounded = 0
+        """How many calls were refused their every pair."""
+
+    def take(self, pairs: int) -> bool:
+        """Whether ``pairs`` more may be weighed (then they are taken from what is left)."""
+        if pairs > self.left:
+            self.bounded += 1
+            return False
+        self.left -= pairs
+        return True
+
 
 SHARED_WORD_POSTINGS = 20
 """Most texts a word may appear in and still open pairs beyond FUZZY_PAIR_LIMIT; commoner words

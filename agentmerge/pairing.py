@@ -131,7 +131,10 @@ title alone. Real agent files have tens of sections.
 class BodyPairing:
     """How the sections and items of two bodies pair, one-to-one, exactly as ``diff_agents`` pairs them."""
 
-    def __init__(self, old: Section, new: Section, cutoff: float) -> None:
+    def __init__(self, old: Section, new: Section, cutoff: float, budget: match.PairBudget | None = None) -> None:
+        self.budget = budget
+        """What ``match.pair_fuzzy`` may weigh in full, shared with other pairings (None: no bound
+        beyond its own)."""
         self.old = Units(old)
         """The old body's sections and items, numbered in source order."""
         self.new = Units(new)
@@ -164,7 +167,7 @@ class BodyPairing:
             del free_old[i]
             del free_new[j]
         if self.reworded:
-            best.update((i, j) for i, j, _ in match.pair_fuzzy(free_old, free_new, self.cutoff))
+            best.update((i, j) for i, j, _ in match.pair_fuzzy(free_old, free_new, self.cutoff, budget=self.budget))
         for i, j in best.items():
             for o in old.ancestors(old.items[i].section):
                 for n in new.ancestors(new.items[j].section):
@@ -256,7 +259,7 @@ class BodyPairing:
         # Where every free item stands in one section pair the predicate holds for every pair: it is
         # not asked (hundreds of thousands of calls for two lists of thousands of bullets).
         within = same_section if _across(free_old, free_new, target, home) else None
-        take(match.pair_fuzzy(free_old, free_new, self.cutoff, within))
+        take(match.pair_fuzzy(free_old, free_new, self.cutoff, within, self.budget))
         # An item that only gained or lost a clause stays in its section, however much shorter
         # the old text is: pair it there before any look across sections (where a bullet that
         # grew once paired with a different one far away).
@@ -271,8 +274,9 @@ class BodyPairing:
         # section pair (a file without headings), where they could only weigh again what the
         # passes above weighed and left (two lists of thousands of bullets: a fifth of the diff).
         if _across(free_old, free_new, target, home):
-            take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.CROSS_ROLE_MOVE_CUTOFF)))
-            take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF), same_role))
+            across = max(self.cutoff, match.CROSS_ROLE_MOVE_CUTOFF)
+            take(match.pair_fuzzy(free_old, free_new, across, None, self.budget))
+            take(match.pair_fuzzy(free_old, free_new, max(self.cutoff, match.MOVE_CUTOFF), same_role, self.budget))
         in_place = max(0.0, self.cutoff - match.IN_PLACE_ALLOWANCE)
         for o, n in self.sections.items():
             # Only this section's own pairs can be its anchors; handing over every pair of the file

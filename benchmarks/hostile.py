@@ -9,7 +9,8 @@ For each input (built here, nothing from ../shared) it runs ``parse``, ``diff`` 
 a copy of itself, ``consolidate`` of the file with that copy, and ``merge`` with the file as BASE,
 the copy as OURS and the copy with its last line edited as THEIRS (three parses, two pairings and
 the check of the result), ``check`` of the file and the copy with every rule (the opt-in ones
-too), ``fmt --diff`` of the file and ``group`` of the file and the copy, and prints wall seconds, peak
+too), ``fmt --diff`` of the file, ``group`` of the file and the copy, and ``review`` of a git
+repository whose last commit turns the file into THEIRS, and prints wall seconds, peak
 resident memory and the ratio to bare markdown-it-py parsing the same text (``MarkdownIt
 ("commonmark").enable("table").parse``, inline rules included) in a fresh process of its own.
 Both sides include interpreter start-up and imports. Wall seconds and CPU seconds (user + system,
@@ -19,7 +20,9 @@ or more (``--wall``: 5 wall seconds) or 500 MB or more; ``--agentmerge`` measure
 installation (the figures "before").
 
 Inputs that are not files (a FIFO nobody writes to, /dev/zero) have no markdown-it baseline: they
-must be refused at once.
+must be refused at once. A library (a folder of many such files) is checked, grouped and reviewed
+as a pull request that changes every file (each takes the next one's text); its limit is four
+times the bare parse of what the command reads (both sides of the change, for a review).
 """
 
 from __future__ import annotations
@@ -131,12 +134,17 @@ ADDRESS_SPACE_CAP = 4 * 1024**3
 """Virtual memory a measured process may reserve (4 GiB); far above MEMORY_LIMIT, so it only stops runaways."""
 
 
-def run(command: list[str], timeout: float) -> tuple[int | None, float, float, int]:
-    """Run ``command`` in a new process; return (exit code or None on timeout, wall seconds, CPU
-    seconds (user + system), peak RSS bytes)."""
+def run(command: list[str], timeout: float, cwd: str | None = None) -> tuple[int | None, float, float, int]:
+    """Run ``command`` in a new process (in ``cwd``); return (exit code or None on timeout, wall
+    seconds, CPU seconds (user + system, its waited-for children's included), peak RSS bytes)."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_limit_memory
+        command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_limit_memory,
     )
     deadline = start + timeout
     status = None
@@ -169,6 +177,30 @@ def commands(agentmerge: list[str], path: str, copy: str, theirs: str) -> dict[s
     }
 
 
+def review_command(agentmerge: list[str]) -> list[str]:
+    """``review`` of the last commit of the repository it runs in (``repository``)."""
+    return [*agentmerge, "review", "--base", "HEAD~1", "--head", "HEAD", "--format", "json"]
+
+
+def repository(folder: str, base: list[str], head: list[str]) -> str:
+    """A git repository in ``folder`` whose last commit turns agent files of texts ``base`` into
+    ``head`` (``.claude/agents/agent-N.md``, where ``review`` looks); its path."""
+    agents = Path(folder, ".claude", "agents")
+    agents.mkdir(parents=True)
+
+    def git(*words: str) -> None:
+        command = ["git", "-c", "user.name=hostile", "-c", "user.email=hostile@example.com", *words]
+        subprocess.run(command, cwd=folder, check=True, stdout=subprocess.DEVNULL)
+
+    git("init", "-q")
+    for texts in (base, head):
+        for number, text in enumerate(texts):
+            (agents / f"agent-{number}.md").write_text(text, encoding="utf-8")
+        git("add", "-A")
+        git("commit", "-q", "--allow-empty", "-m", "change")
+    return folder
+
+
 def check_command(agentmerge: list[str], *paths: str) -> list[str]:
     """``check`` with every rule, the opt-in ones too, on ``paths``."""
     return [*agentmerge, "check", "--extend-select", "AM1,AM2,AM3", "--exit-zero", "-j", "1", *paths]
@@ -181,20 +213,24 @@ def _library(
     base_code, base_time, base_cpu, base_peak = run([sys.executable, "-c", BASELINE, *files], args.timeout)
     baseline = f"| {base_code} | {base_time:.2f} | {base_cpu:.2f} | {base_peak / 2**20:.0f} | 1 |"
     print(f"| {name} | {size} | bare markdown-it-py {baseline}")
+    texts = [Path(file).read_text(encoding="utf-8") for file in files]
+    pull = repository(f"{folder}.repo", texts, texts[1:] + texts[:1])
     failed = False
-    for label, command in (
-        ("check", check_command(agentmerge, folder)),
-        ("group", [*agentmerge, "group", "-j", "1", folder]),
-        ("group --min-overlap", [*agentmerge, "group", "--min-overlap", "0.5", "-j", "1", folder]),
+    # Each command with the copies of the library it reads: a review reads both sides of the change.
+    for label, command, cwd, reads in (
+        ("check", check_command(agentmerge, folder), None, 1),
+        ("group", [*agentmerge, "group", "-j", "1", folder], None, 1),
+        ("group --min-overlap", [*agentmerge, "group", "--min-overlap", "0.5", "-j", "1", folder], None, 1),
+        ("review", review_command(agentmerge), pull, 2),
     ):
-        code, elapsed, cpu, peak = run(command, args.timeout)
+        code, elapsed, cpu, peak = run(command, args.timeout, cwd)
         shown = f"{elapsed:.2f}" if code is not None else f">{args.timeout:.0f}"
         ratio = f"{cpu / base_cpu:.1f}" if base_code == 0 and base_cpu else "-"
         print(
             f"| {name} | {size} | {label} | {code} | {shown} | {cpu:.2f} | {peak / 2**20:.0f} | {ratio} |", flush=True
         )
         # A library is many files: its limit grows with them, four times their bare parse.
-        limit = max(TIME_LIMIT, 4 * base_cpu)
+        limit = max(TIME_LIMIT, 4 * reads * base_cpu)
         failed |= code is None or (elapsed if args.wall else cpu) >= limit or peak >= MEMORY_LIMIT
     return failed
 
@@ -252,10 +288,16 @@ def main() -> int:
                     f"| {name} | {size} | bare markdown-it-py | {base_code} | {shown} | {base_cpu:.2f} "
                     f"| {base_peak / 2**20:.0f} | 1 |"
                 )
-            for label, command in commands(agentmerge, path, copy, theirs).items():
+            runs = [(label, command, None) for label, command in commands(agentmerge, path, copy, theirs).items()]
+            if name not in SPECIAL:
+                pull = repository(
+                    os.path.join(scratch, f"{name}.repo"), [text], [Path(theirs).read_text(encoding="utf-8")]
+                )
+                runs.append(("review", review_command(agentmerge), pull))
+            for label, command, cwd in runs:
                 if name == "fifo" and label != "parse":
                     continue
-                code, elapsed, cpu, peak = run(command, args.timeout)
+                code, elapsed, cpu, peak = run(command, args.timeout, cwd)
                 ratio = f"{cpu / baseline:.1f}" if baseline else "-"
                 shown = f"{elapsed:.2f}" if code is not None else f">{args.timeout:.0f}"
                 print(

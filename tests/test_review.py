@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import subprocess
 import warnings
@@ -989,6 +990,46 @@ def test_a_change_with_more_agent_files_than_a_review_reads_is_refused(
     assert part.exit_code == 0, part.stderr
     assert [f["path"] for f in json.loads(part.stdout)["files"]] == [".claude/agents/a1.md"]
     assert len(diffed) == 1
+
+
+def _dense(seed: int, count: int) -> str:
+    """``count`` bullets of a few words from eight: every one is a candidate rewording of every
+    bullet of another such file, the most pairs a file of its size can make a review weigh."""
+    pick = random.Random(seed)
+    words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "theta"]
+    return "".join(f"- {' '.join(pick.choices(words, k=pick.randint(3, 6)))}\n" for _ in range(count))
+
+
+def test_a_review_weighs_a_bounded_number_of_pairs_and_says_which_files_were_paired_by_rare_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file's reworded items are looked for among every instruction of its other side, a
+    cost with the product of the two: seventy files of a thousand such bullets took over a minute
+    to review. Past REVIEW_FUZZY_PAIRS in all, files (in path order) pair by shared rare words,
+    which still finds a rewording that keeps one, and say so."""
+    front = "---\nname: dense\ndescription: dense bullets\n---\n\n"
+    old_line = "- Rotate the zebrafish credentials weekly\n"
+    new_line = "- Rotate the zebrafish credentials every week\n"
+    files = {f".claude/agents/a{n}.md": front + old_line + _dense(n, 150) for n in range(3)}
+    repo = new_repo(tmp_path / "repo", files)
+    for n, path in enumerate(files):
+        write(repo, path, front + new_line + _dense(100 + n, 150))
+    git(repo, "commit", "-qam", "rewrite")
+    monkeypatch.setattr("agentmerge.review.REVIEW_FUZZY_PAIRS", 160 * 160)
+    result = run_cli("review", "--base", "HEAD~1", "--format", "json", cwd=repo)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)["files"]
+    assert [f["path"] for f in report] == list(files)
+    said = "reworded instructions were looked for among those sharing a rare word only"
+    bounded = [[w["message"] for w in f["warnings"] if w["message"].startswith(said)] for f in report]
+    assert [len(found) for found in bounded] == [0, 1, 1]
+    assert result.stderr.count(said) == 2
+    for f in report:
+        reworded = [c for c in f["diff"]["changes"] if c["op"] == "reworded"]
+        assert any("zebrafish" in c["new"]["text"] for c in reworded), f["path"]
+    # Alone, a file is weighed in full.
+    alone = run_cli("review", "--base", "HEAD~1", "--format", "json", "--", ".claude/agents/a2.md", cwd=repo)
+    assert json.loads(alone.stdout)["files"][0]["warnings"] == []
 
 
 def test_a_change_is_read_in_batches_with_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
