@@ -532,6 +532,7 @@ class _Consolidator:
         return says_otherwise(_prose_candidate(chosen, 0), _prose_candidate(other, 1), score, thresholds)
 
     def _holder(self, index: int) -> int:
+        """The item ``index`` is nested in, past any with no words of its own (-1 for none)."""
         walk = self.items[index].parent
         while walk >= 0 and wordless(self.items[walk].item):
             walk = self.items[walk].parent

@@ -501,6 +501,7 @@ def review(
     and uncommitted changes together, untracked files included). ``base_name`` and ``head_name``
     are what the report calls the two sides (branch names), when the revisions are commit ids.
     """
+    from agentmerge.match import PairBudget
 
     root = repository_root(cwd)
     if not ref_exists(root, "HEAD"):
@@ -543,8 +544,6 @@ def review(
     ]
     # Files are diffed in path order, which is the order they take from the pair budget.
     found.sort(key=lambda read: read.change.path if isinstance(read, _Read) else read.path)
-    from agentmerge.match import PairBudget
-
     pairs = PairBudget(REVIEW_FUZZY_PAIRS)
     reviews = [_review_file(read, threshold, pairs) if isinstance(read, _Read) else read for read in found]
     return Review(
