@@ -121,9 +121,10 @@ __all__ = [
 ]
 
 OUTPUT_PATH = "<consolidated>"
+"""The path given to the merged agent model."""
 
 _IDENTITY_RE = re.compile(r"(?i)^(?:you are|you're|you’re)\b")
-"""The path given to the merged agent model."""
+"""An identity statement's opening ("You are ..."): each input's first is one slot (``identities``)."""
 
 
 # --------------------------------------------------------------------------------------------
