@@ -797,14 +797,16 @@ def _summary_line(f: FileReview) -> str:
 def _details_body(f: FileReview) -> str:
     from agentmerge.render import markdown_text, render_diff_markdown
 
+    # The file's warnings open its block: a reader of the comment never sees the command's log.
+    warned = "".join(f"\u26a0 {f'line {w.line}: ' if w.line else ''}{markdown_text(w.message)}\n\n" for w in f.warnings)
     if f.diff is None:
-        return f"Not compared: {markdown_text(f.problem)}"
+        return f"{warned}Not compared: {markdown_text(f.problem)}"
     if f.diff.identical:
-        return "No change in meaning (formatting only)." if f.status == "modified" else "Content unchanged."
+        return warned + ("No change in meaning (formatting only)." if f.status == "modified" else "Content unchanged.")
     text = render_diff_markdown(f.diff).strip("\n")
     # The diff's own heading repeats the paths the <summary> line already shows.
     first, _, rest = text.partition("\n")
-    return rest.strip("\n") if first.startswith("#### ") else text
+    return warned + (rest.strip("\n") if first.startswith("#### ") else text)
 
 
 def _details(f: FileReview) -> str:

@@ -150,6 +150,22 @@ def test_markdown_report_names_each_file_and_shows_the_reworded_text(tmp_path: P
     assert "| `.cursor/rules/python-style.mdc` | added | 2 | 0 | 0 | 0 | `description`, `globs` |" in out
 
 
+def test_markdown_report_shows_each_files_warnings_in_its_block(tmp_path: Path) -> None:
+    """The comment is all a reviewer reads: what the command warns of a file (here YAML read
+    leniently, the line given) opens that file's block."""
+    old = "---\nname: a\ndescription: Reviews code\n---\n\n- Check tests\n"
+    new = "---\nname: a\ndescription: Reviews: code\n---\n\n- Check tests\n"
+    repo = new_repo(tmp_path / "repo", {".claude/agents/a.md": old})
+    write(repo, ".claude/agents/a.md", new)
+    git(repo, "commit", "-qam", "edit")
+    code, out, err = run_cli("review", "--base", "HEAD~1", "--format", "markdown", cwd=repo)
+    assert code == 0
+    block = out[out.index("<details>") : out.index("</details>")]
+    warning = "frontmatter is not valid YAML (unquoted ': ' inside a value); keys were read leniently"
+    assert f"\u26a0 line 3: {warning}\n" in block
+    assert f".claude/agents/a.md:3: {warning}" in err
+
+
 def test_text_report_names_each_change(tmp_path: Path) -> None:
     """The plain text report has one status line per file, the rename with both paths."""
     repo = make_review_repo(tmp_path)
