@@ -737,10 +737,17 @@ class _Arranger:
             end_line=0,
             children=tuple(c.item for c in children),
             # A nested list starts at 1: one that starts at another number cannot interrupt its
-            # parent's text in Markdown and would be read back as more of that text.
-            number=kept.number if kind == "ordered" and self.under[number] < 0 else None,
+            # parent's text in Markdown and would be read back as more of that text. A parent
+            # with no text (``- 3. step``) has none to interrupt: its first child keeps its number.
+            number=kept.number if kind == "ordered" and self._numbered_in_place(number, after_sibling) else None,
         )
         return MergedItem(item, len(set(sources)), merged_sources, tuple(children))
+
+    def _numbered_in_place(self, number: int, after_sibling: bool) -> bool:
+        """Whether cluster ``number``, written as a numbered item, may keep its own number: in a
+        section, or as the first child of an item with no text of its own."""
+        above = self.under[number]
+        return above < 0 or (not after_sibling and wordless(self.items[self.kept[above]].item))
 
     def _child_order(self, number: int) -> list[int]:
         """The clusters nested under cluster ``number``, in the order its members agree on."""

@@ -367,7 +367,9 @@ def test_a_step_alone_under_an_item_with_no_words_is_written_as_it_was() -> None
     b = agent("## Rules\n\n- Write unit tests for services\n- 3. Monitor structured logging\n", "b.md")
     text = render_agent(consolidate([a, b]).agent)
     assert "- > Quote the error message\n" in text
-    assert "- 1. Monitor structured logging\n" in text
+    # A step that opens its item has no text before it to interrupt: it keeps its number.
+    assert "- 3. Monitor structured logging\n" in text
+    assert render_agent(consolidate([b]).agent) == render_agent(b)
 
 
 def test_items_that_only_open_a_quote_are_not_copies_of_each_other_for_the_score() -> None:
