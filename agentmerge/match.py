@@ -254,7 +254,7 @@ def pair_fuzzy(
     sharing = None if every else _Sharing(choices)
     # rapidfuzz's batch loop is faster than a plain one even for a handful of texts (a few dozen
     # per query share a distinctive word), once its module is loaded.
-    bulk = len(old) * len(keys) > BULK_PAIRS
+    bulk = pairs > BULK_PAIRS
     floor = cutoff * 100
     found: list[list[tuple[float, int, int, int]]] = []
     for i, a in old.items():

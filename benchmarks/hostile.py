@@ -109,7 +109,8 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str] | list[str]]] = {
 }
 """Inputs by name; each is an agent file's text, or two texts: the file and the one it is
 diffed and consolidated with (otherwise a copy of itself), or a list of texts: a library, a
-folder of that many agent files, which ``check`` and ``group`` (``--min-overlap`` too) read."""
+folder of that many agent files, which ``check`` and ``group`` (``--min-overlap`` too) read and
+``review`` reads as a pull request that changes them all."""
 
 SPECIAL = ("fifo", "dev-zero")
 """Inputs that are not regular files: created at run time."""
@@ -207,13 +208,18 @@ def check_command(agentmerge: list[str], *paths: str) -> list[str]:
 
 
 def _library(
-    name: str, size: str, files: list[str], folder: str, agentmerge: list[str], args: argparse.Namespace
+    name: str,
+    size: str,
+    texts: list[str],
+    files: list[str],
+    folder: str,
+    agentmerge: list[str],
+    args: argparse.Namespace,
 ) -> bool:
-    """Run the library commands on ``folder``; whether one broke the limits."""
+    """Run the library commands on ``folder`` (``files``, of ``texts``); whether one broke the limits."""
     base_code, base_time, base_cpu, base_peak = run([sys.executable, "-c", BASELINE, *files], args.timeout)
     baseline = f"| {base_code} | {base_time:.2f} | {base_cpu:.2f} | {base_peak / 2**20:.0f} | 1 |"
     print(f"| {name} | {size} | bare markdown-it-py {baseline}")
-    texts = [Path(file).read_text(encoding="utf-8") for file in files]
     pull = repository(f"{folder}.repo", texts, texts[1:] + texts[:1])
     failed = False
     # Each command with the copies of the library it reads: a review reads both sides of the change.
@@ -269,7 +275,7 @@ def main() -> int:
                 for file, text in zip(files, made, strict=True):
                     Path(file).write_text(text, encoding="utf-8")
                 size = f"{sum(len(text.encode()) for text in made) / 1024:,.0f} KB"
-                failed |= _library(name, size, files, folder, agentmerge, args)
+                failed |= _library(name, size, made, files, folder, agentmerge, args)
                 continue
             else:
                 text, other = made if isinstance(made, tuple) else (made, made)
