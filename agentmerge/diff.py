@@ -148,6 +148,10 @@ class Change:
     the other side's item word for word (a list turned into prose: ``new``; a paragraph split
     into a list: ``old``). That longer item is reported on its own, as added, removed or
     reworded. None for every other change."""
+    same_section: bool | None = None
+    """For a move: whether the item stands in the section it stood in (the section paired, its
+    title perhaps reworded: a numbered step reordered), or the section under the parent it stood
+    under; False when it moved to another section. None for every other change."""
 
     @property
     def edited(self) -> bool:
@@ -575,11 +579,16 @@ class _BodyDiff:
                 new_side,
                 similarity=round(match.similarity(old_side.text, new_side.text), 3) if renamed else 1.0,
                 redline=redline(old_side.text, new_side.text) if renamed else (),
+                same_section=self._same_section(old.parent[o], new.parent[n]) if moved else None,
                 **self._context(o, n),  # type: ignore[arg-type]
             )
         for n in range(1, len(new.sections)):
             if n not in self.section_back:
                 yield Change("added", "section", None, _section_side(new, n), **self._context(None, n))  # type: ignore[arg-type]
+
+    def _same_section(self, o: int, n: int) -> bool:
+        """Whether old section ``o`` and new section ``n`` are one section (paired, whatever their titles)."""
+        return self.section_pair.get(o) == n
 
     def _same_title(self, o: int, n: int) -> bool:
         return match.title_key(self.old.sections[o].title or "") == match.title_key(self.new.sections[n].title or "")
@@ -626,6 +635,7 @@ class _BodyDiff:
                 polarity=polarity,
                 item_kind=other.item.kind,
                 lines=block_lines(unit.item, other.item) if edited else (),
+                same_section=self._same_section(unit.section, other.section) if moved else None,
                 **self._context(unit.section, other.section),  # type: ignore[arg-type]
             )
         paired_new = set(self.item_pair.values())
@@ -660,6 +670,7 @@ class _BodyDiff:
             similarity=1.0,
             item_kind=unit.item.kind,
             within=longer,
+            same_section=self._same_section(old_section, new_section),
             **self._context(old_section, new_section),  # type: ignore[arg-type]
         )
 

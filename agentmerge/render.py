@@ -323,6 +323,7 @@ def _change_to_dict(change: Change) -> dict[str, Any]:
             for line in change.lines
         ],
         "within": change.within,
+        "same_section": change.same_section,
     }
 
 
@@ -490,14 +491,14 @@ def change_description(change: Change) -> str:
         longer = change.new if change.within == "new" else change.old
         op = f"moved {'into' if change.within == 'new' else 'out of'} L{longer.line}"
     elif change.op == "moved" and change.kind == "item" and change.old and change.new:
-        if change.old.section_line and change.old.section != change.new.section:
-            op = f'moved from "{change.old.section or _TOP}"'
-        elif change.old.section == change.new.section:
-            op = "moved within the section"
+        # Whether the section is the same is the pairing's word, not the titles': a step reordered
+        # in a renamed section moved within it, and one carried between two "## Examples" did not.
+        op = "moved within the section" if change.same_section else f'moved from "{change.old.section or _TOP}"'
+        if not change.same_section and change.old.section == change.new.section:
+            op += f" at L{change.old.section_line}"  # another section of the same title
     elif change.op == "moved" and change.kind == "section" and change.old and change.new:
-        op = f'moved from under "{change.old.section or _TOP}"'
-        if change.old.section == change.new.section:
-            op = "moved among its siblings"
+        op = "moved among its siblings" if change.same_section else f'moved from under "{change.old.section or _TOP}"'
+
     return f"{op} ({', '.join(notes)})" if notes else op
 
 
