@@ -150,6 +150,18 @@ def parse_command(files: tuple[str, ...], fmt: str) -> None:
         click.get_current_context().exit(EXIT_ERROR)
 
 
+def _output_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``-o -`` is standard output, as ``-`` is standard input among the inputs (not a file named ``-``)."""
+    return None if value == "-" else value
+
+
+def _report_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--report`` names a file (or a folder): ``-`` is refused rather than written as a file named ``-``."""
+    if value == "-":
+        raise click.BadParameter("names a file; --format json prints the report to standard output")
+    return value
+
+
 # --------------------------------------------------------------------------------------------
 # diff
 
@@ -503,7 +515,13 @@ def git_install_command(global_: bool, uninstall: bool) -> None:
 @click.argument("base", metavar="BASE")
 @click.argument("ours", metavar="OURS")
 @click.argument("theirs", metavar="THEIRS")
-@click.option("-o", "--output", metavar="OUT", help="Write the merged file here (atomically) instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    metavar="OUT",
+    callback=_output_option,
+    help="Write the merged file here (atomically) instead of stdout (- for stdout).",
+)
 @click.option(
     "--marker-size",
     type=click.IntRange(min=1),
@@ -915,12 +933,21 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
 
 @cli.command("consolidate")
 @click.argument("files", nargs=-1, required=True)
-@click.option("-o", "--output", metavar="OUT", help="Write the merged agent (or the JSON) here instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    metavar="OUT",
+    callback=_output_option,
+    help="Write the merged agent (or the JSON) here instead of stdout (- for stdout).",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True, help="Output format."
 )
 @click.option(
-    "--report", metavar="PATH", help="Also write the JSON report here (with --by-group: a folder, one per group)."
+    "--report",
+    metavar="PATH",
+    callback=_report_option,
+    help="Also write the JSON report here (with --by-group: a folder, one per group).",
 )
 @click.option(
     "--threshold",
@@ -1284,12 +1311,31 @@ def run() -> int:
         gc.freeze()
 
 
+_HELP_ERRORS: tuple[type[click.ClickException], ...] = tuple(
+    error for error in (getattr(click.exceptions, "NoArgsIsHelpError", None),) if error is not None
+)
+"""The usage errors whose message is the help itself (click 8.2 on: ``agentmerge`` alone)."""
+
+
+def usage_error_line(error: click.ClickException) -> str:
+    """A usage error as every other error is said: one line, with the command's help to read."""
+    # click words some messages over two lines ("No such option: --fomat" / "Did you mean --format?").
+    line = "agentmerge: error: " + " ".join(error.format_message().split())
+    context = getattr(error, "ctx", None)
+    if isinstance(error, click.UsageError) and context is not None:
+        line += f" (see '{context.command_path} --help')"
+    return line
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code; bad input never shows a traceback."""
     try:
         code = cli.main(args=argv, prog_name="agentmerge", standalone_mode=False)
     except click.ClickException as error:
-        error.show()
+        if isinstance(error, _HELP_ERRORS):  # no command named: the help is the answer
+            error.show()
+        else:
+            say(usage_error_line(error))
         return EXIT_ERROR
     except click.exceptions.Abort:
         say("agentmerge: error: aborted")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import SEEDS, run_cli
 
 from agentmerge.parse import read_agent
@@ -111,3 +112,27 @@ def test_no_files_is_a_usage_error() -> None:
     code, _, err = run_cli("parse")
     assert code == 2
     assert "FILES" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["diff", "a.md"], "diff takes two files"),
+        (["diff", "--fomat", "json", "a.md", "b.md"], "No such option '--fomat'"),
+        (["consolidate", "--for", "nope", "a.md"], "Invalid value for '--for'"),
+        (["merge", "a.md"], "Missing argument 'OURS'"),
+        (["bogus"], "No such command 'bogus'"),
+    ],
+)
+def test_a_usage_error_is_one_error_line_naming_the_help_to_read(args: list[str], said: str) -> None:
+    """Usage errors are said as every other error is (README: one line on stderr), not as click's
+    four lines of usage, hint, blank line and error."""
+    result = run_cli(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("agentmerge: error: ")
+    assert said in result.stderr and "--help')" in result.stderr
+
+
+def test_agentmerge_alone_shows_the_help() -> None:
+    result = run_cli()
+    assert result.exit_code == 2 and "Commands:" in result.stdout + result.stderr

@@ -158,3 +158,22 @@ def test_a_signal_during_the_write_leaves_no_temporary_file(tmp_path: Path, sign
         process.wait()
     assert process.returncode == code
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dash_as_the_output_is_standard_output_not_a_file_named_dash(tmp_path: Path) -> None:
+    """``-o -`` prints, as ``-`` reads standard input among the inputs; it wrote a file named ``-``."""
+    base = SEEDS[0].read_text(encoding="utf-8")
+    theirs = tmp_path / "theirs.md"
+    theirs.write_text(base.replace("backend", "server", 1), encoding="utf-8")
+    consolidated = run_cli("consolidate", str(SEEDS[0]), str(SEEDS[1]), "-o", "-", cwd=tmp_path)
+    merged = run_cli("merge", str(SEEDS[0]), str(SEEDS[0]), str(theirs), "-o", "-", cwd=tmp_path)
+    assert consolidated.exit_code == 0 and consolidated.stdout.startswith("---")
+    assert consolidated.stdout == run_cli("consolidate", str(SEEDS[0]), str(SEEDS[1])).stdout
+    assert merged.exit_code == 0 and merged.stdout == theirs.read_text(encoding="utf-8")
+    assert not (tmp_path / "-").exists()
+
+
+def test_dash_as_the_report_is_refused(tmp_path: Path) -> None:
+    result = run_cli("consolidate", str(SEEDS[0]), str(SEEDS[1]), "--report", "-", cwd=tmp_path)
+    assert result.exit_code == 2 and not (tmp_path / "-").exists()
+    assert result.stderr.count("\n") == 1 and "--format json prints the report" in result.stderr
