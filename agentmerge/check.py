@@ -1490,11 +1490,12 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
 
     try:
         data = read_bytes(path)
+        # Standard input has no path to tell its format: its frontmatter does (``detect_format("-")``).
+        form = detect_format(path, data)
         path = STDIN if path == "-" else path
         text, warnings = decode(data, path, keep_endings=True)
         plain = text.replace("\r\n", "\n").replace("\r", "\n")
         agent = parse_text(plain, path, _warnings=warnings)
-        form = detect_format(path, data)
         fixed = 0
         # A file whose text does not give its bytes back is not written again.
         refusal = rewrite_refusal(warnings) if fix else None
@@ -1630,9 +1631,12 @@ def _overlaps(rows: list[Any], notes: list[str]) -> Iterator[Finding]:
 
 def command_argument(path: str) -> str:
     """``path`` as a shell command line names it for agentmerge: quoted when the shell would split
-    or expand it, and with ``./`` before a name that would read as an option."""
+    or expand it, and with ``./`` before a name that would read as an option; standard input as
+    ``-``, as it was given."""
     import shlex
 
+    if path == STDIN:
+        return "-"
     return shlex.quote(f"./{path}" if path.startswith("-") else path)
 
 
@@ -1647,7 +1651,8 @@ def render_text(result: CheckResult) -> Iterator[str]:
 
     for f in result.findings:
         yield one_line(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}")
-    fixable = sum(1 for f in result.findings if f.fixable)
+    # Standard input cannot be fixed in place (``check --fix -`` is refused): no hint for its findings.
+    fixable = sum(1 for f in result.findings if f.fixable and f.path != STDIN)
     if result.findings:
         summary = f"Found {len(result.findings)} {plural(len(result.findings), 'finding')}"
         if result.fixed:
@@ -1755,7 +1760,7 @@ def format_file(path: str, write: bool, diff: bool) -> tuple[Any, ...]:
     except AgentMergeError as error:
         return ("error", error.path, error.line, error.message)
     if diff:
-        shown = unified_diff(data, formatted.text, path) if formatted.changed else None
+        shown = unified_diff(data, formatted.text, STDIN if path == "-" else path) if formatted.changed else None
     else:
         shown = formatted.text if path == "-" and not write else None
     return ("ok", formatted.changed, formatted.notes, shown)

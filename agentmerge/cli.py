@@ -903,9 +903,8 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
         _, was_changed, notes, shown = result
         for note in notes:
             say(f"agentmerge: note: {note}")
-        if path == "-" and write:
+        if path == "-" and write:  # formatted to standard output, whether it changed or not
             click.echo(shown, nl=False)
-            continue
         if not was_changed:
             unchanged += 1
             continue
@@ -913,8 +912,8 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
         if diff:
             click.echo(shown, nl=False)
         if check_only:
-            say(f"would reformat {path}")
-        elif write:
+            say(f"would reformat {STDIN if path == '-' else path}")
+        elif write and path != "-":
             say(f"reformatted {path}")
     would = "would be " if check_only or diff else ""
     say(

@@ -244,10 +244,28 @@ def test_fix_of_standard_input_is_refused(repo: Path) -> None:
 
 
 def test_check_reads_standard_input(repo: Path) -> None:
-    """- checks standard input (without a path, no format: only the format-free rules run)."""
+    """- checks standard input; without a path its frontmatter tells the format (name and
+    description: a Claude Code subagent), so the format's rules run as for the file on disk."""
     code, out, _ = run_cli("check", "-", stdin=BAD, cwd=repo)
     assert code == 1
     assert "<stdin>:3:1: AM101" in out
+    on_disk = run_cli("check", ".claude/agents/bad.md", cwd=repo).stdout
+    hint = "1 fixable with agentmerge check --fix.\n"  # standard input is not fixed (below)
+    assert out == on_disk.replace(".claude/agents/bad.md", "<stdin>").replace(hint, "")
+    assert "AM106" in out
+
+
+def test_check_of_standard_input_offers_no_fix_it_cannot_make(tmp_path: Path) -> None:
+    """A fixable finding in standard input names no --fix (which refuses -); a file's still does,
+    and a library note names standard input as the command line gives it (-)."""
+    late = "\n" + GOOD + "- Run the tests before approving.\n- Name every file a finding is in.\n"
+    write(tmp_path, "late.md", late)
+    out = run_cli("check", "-", stdin=late, cwd=tmp_path).stdout
+    assert "<stdin>:2:1: AM109" in out and "check --fix" not in out
+    other = late.replace("name: reviewer", "name: checker")
+    out = run_cli("check", "-", "late.md", stdin=other, cwd=tmp_path).stdout
+    assert "1 fixable with agentmerge check --fix." in out
+    assert "agentmerge consolidate - late.md merges them" in out
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,10 +305,18 @@ def test_fmt_check_and_diff_write_nothing(repo: Path) -> None:
 
 
 def test_fmt_standard_input_to_standard_output(repo: Path) -> None:
-    """fmt - prints the canonical form of standard input."""
-    code, out, _ = run_cli("fmt", "-", stdin=BAD, cwd=repo)
+    """fmt - prints the canonical form of standard input, and counts it; --check and --diff name
+    it <stdin>, as check and parse do."""
+    code, out, err = run_cli("fmt", "-", stdin=BAD, cwd=repo)
     assert code == 0
     assert out.startswith("---\nname: Code Reviewer\ndescription: 'Use it when: a diff is ready'\n---\n")
+    assert "agentmerge: 1 file reformatted, 0 left unchanged" in err
+    code, out, err = run_cli("fmt", "-", stdin=out, cwd=repo)
+    assert "agentmerge: 0 files reformatted, 1 left unchanged" in err
+    code, _, err = run_cli("fmt", "--check", "-", stdin=BAD, cwd=repo)
+    assert code == 1 and "would reformat <stdin>\n" in err
+    code, out, _ = run_cli("fmt", "--diff", "-", stdin=BAD, cwd=repo)
+    assert out.startswith("--- <stdin> (original)\n+++ <stdin> (formatted)\n")
 
 
 def test_fmt_of_many_files_in_worker_processes_matches_one_by_one(tmp_path: Path) -> None:
