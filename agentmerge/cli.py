@@ -165,6 +165,12 @@ def _report_option(ctx: click.Context, param: click.Parameter, value: str | None
 # --------------------------------------------------------------------------------------------
 # diff
 
+REWORD_THRESHOLD_HELP = (
+    "Least similarity (0-1) at which an edited item counts as reworded rather than removed "
+    "and added; 0.15 less for the lone item replaced between unchanged neighbours [default: 0.6]."
+)
+"""``--threshold`` of diff and review, which pair items alike."""
+
 _DIFF_MARK_COLOURS = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "!": "magenta"}
 # Used only when colouring, so left to ``re``'s cache rather than compiled at start-up.
 _DIFF_CHANGE = r"^(  )([-+~>!])( )"
@@ -266,8 +272,7 @@ def colour_line_diff_line(line: str) -> str:
     "--threshold",
     type=click.FloatRange(0.0, 1.0),
     default=None,
-    help="Least similarity (0-1) at which an edited item counts as reworded rather than removed "
-    "and added; 0.15 less for the lone item replaced between unchanged neighbours [default: 0.6].",
+    help=REWORD_THRESHOLD_HELP,
 )
 @click.option("--stat", is_flag=True, help="Print the counts of changes only.")
 @click.option("--no-exit-code", is_flag=True, help="Exit 0 even when the files differ.")
@@ -368,7 +373,7 @@ def _run_diff(
     help="Compare to this commit [default: HEAD, or the working tree with untracked files when it is dirty].",
 )
 @report_format_option
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="Similarity cutoff for reworded items.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), help=REWORD_THRESHOLD_HELP)
 @click.option(
     "--exit-code", is_flag=True, help="Exit 1 when an agent file changed (formatting-only edits do not count)."
 )
@@ -412,7 +417,8 @@ def review_command(
     (frontmatter with name and description); [tool.agentmerge] agent-globs in pyproject.toml or
     .agentmerge.toml replaces the globs, and a file either side's settings pick is reviewed.
     PATHSPEC limits the files looked at, as in git diff.
-    Exit 0 when the report was made, 2 on error, and with --exit-code 1 when anything changed.
+    Exit 0 when the report was made, 2 on error, and with --exit-code 1 when an agent changed in
+    meaning (formatting alone does not count).
     """
     from agentmerge.github import actions_failure, actions_step, github_context
     from agentmerge.review import render_review_json, render_review_markdown, render_review_text, review

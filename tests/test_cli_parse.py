@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, run_cli
+from conftest import ROOT, SEEDS, run_cli
 
 from agentmerge.parse import read_agent
 from agentmerge.render import agent_to_dict, to_json
@@ -136,3 +137,13 @@ def test_a_usage_error_is_one_error_line_naming_the_help_to_read(args: list[str]
 def test_agentmerge_alone_shows_the_help() -> None:
     result = run_cli()
     assert result.exit_code == 2 and "Commands:" in result.stdout + result.stderr
+
+
+def test_the_outline_in_docs_parse_md_is_how_the_command_opens() -> None:
+    """docs/parse.md shows the first lines of a fixture's outline; they drifted once (text cut
+    at 80 and 90 characters where the command cuts at 100, lines left out unmarked)."""
+    doc = (ROOT / "docs" / "parse.md").read_text(encoding="utf-8")
+    shown = re.search(r"```text\n(fixtures/backend-engineer/002-plain-labels\.md\n.*?)```", doc, re.DOTALL)
+    assert shown is not None
+    result = run_cli("parse", "fixtures/backend-engineer/002-plain-labels.md", cwd=ROOT)
+    assert result.stdout.startswith(shown.group(1))

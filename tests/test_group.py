@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, SHARED, run_cli
+from conftest import FIXTURES, ROOT, SHARED, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -509,3 +510,13 @@ def test_overlap_past_the_budget_is_left_unmeasured_and_said(tmp_path: Path, mon
     assert "warning: instruction overlap left 2 pairs of agents unmeasured" in grouped.stderr
     monkeypatch.undo()
     assert run_cli("check", "--select", "AM302", *map(str, paths)).stdout.count("AM302 shares 100%") == 2
+
+
+def test_the_example_in_docs_group_md_is_what_the_command_prints() -> None:
+    """docs/group.md shows `agentmerge group fixtures/library` with its output; it drifted once
+    (a share of 49% where the command printed 45%)."""
+    doc = (ROOT / "docs" / "group.md").read_text(encoding="utf-8")
+    shown = re.search(r"```text\n\$ agentmerge group fixtures/library\n(.*?)```", doc, re.DOTALL)
+    assert shown is not None
+    result = run_cli("group", "fixtures/library", cwd=ROOT)
+    assert result.stdout == shown.group(1)
