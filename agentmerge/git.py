@@ -390,6 +390,8 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
     """
     where, config_flag, attributes = _install_target(cwd, scope)
     done: list[str] = []
+    config_file = _global_config_file() if scope == "global" else None
+    config_created = config_file is not None and not os.path.lexists(config_file)
     for key, value in _driver_config():
         current = _git_config_get(where, config_flag, key, empty=True)
         if current != value:
@@ -399,6 +401,8 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
             _git(["config", config_flag, key, value], where)
             before = f" (was {current!r})" if current else ""
             done.append(f"set {key} = {value!r} in the {scope} git config{before}")
+    if config_created and os.path.lexists(str(config_file)):
+        _git(["config", config_flag, _record_key("config"), "created"], where)
     text = _read_text(attributes)
     lines = _split_lines(text or "")
     eol = _line_ending(lines)
@@ -425,8 +429,12 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
             if not lines[end - 1].endswith("\n"):
                 lines[end - 1] += eol
             lines[end:end] = [line + eol for line in missing]
+            added = len(missing)
         else:
             record = ["created" if text is None else "existed"]
+            folders = _missing_folders(attributes.parent) if text is None else 0
+            if folders:
+                record.append(f"folders={folders}")
             if lines and not lines[-1].endswith("\n"):
                 lines[-1] += eol
                 record.append("newline")
@@ -434,9 +442,10 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
                 lines.append(eol)
                 record.append("blank")
             lines.extend(line + eol for line in [ATTRIBUTES_HEADER, *missing])
+            added = len(missing) + 1 + ("blank" in record)  # the header, and a blank line before it
             _git(["config", config_flag, _record_key("attributes"), " ".join(record)], where)
         _write_text(attributes, "".join(lines))
-        done.append(f"added {len(missing)} {plural(len(missing), 'line')} to {attributes}")
+        done.append(f"added {added} {plural(added, 'line')} to {attributes}")
     return done
 
 
@@ -449,6 +458,7 @@ def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "glob
     """
     where, config_flag, attributes = _install_target(cwd, scope)
     done: list[str] = []
+    config_created = _git_config_get(where, config_flag, _record_key("config")) == "created"
     for key, value in _driver_config():
         current = _git_config_get(where, config_flag, key, empty=True)
         saved = _record_key(_previous_slot(key))
@@ -476,19 +486,68 @@ def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "glob
         if (record is None or "blank" in record) and start > 0 and not _content(lines[start - 1]):
             del lines[start - 1]  # the blank line install puts before the block
             start -= 1
+            removed += 1
         if record is not None and "newline" in record and start == len(lines) and lines:
             lines[-1] = lines[-1].rstrip("\r\n")  # install ended the last line; take it back
         remaining = "".join(lines)
         created = record is None or "created" in record
         if created and not remaining.strip():
             attributes.unlink()
+            _remove_folders(attributes.parent, _recorded_folders(record))
         else:
             _write_text(attributes, remaining)
         done.append(f"removed {removed} {plural(removed, 'line')} from {attributes}")
     if recorded is not None:
         _git(["config", config_flag, "--unset", record_key], where)
+    if config_created:
+        _git(["config", config_flag, "--unset", _record_key("config")], where)
     _remove_empty_section(where, config_flag, RECORD_SECTION)
+    config_file = _global_config_file() if scope == "global" else None
+    if config_created and config_file is not None and not (_read_text(Path(config_file)) or "").strip():
+        os.unlink(config_file)  # install created it; only the section headers git leaves were in it
+        done.append(f"removed {config_file}, which install created")
     return done
+
+
+def _global_config_file() -> str:
+    """The file ``git config --global`` writes: ``GIT_CONFIG_GLOBAL``, else ``~/.gitconfig``
+    unless only the XDG one (``$XDG_CONFIG_HOME/git/config``) exists."""
+    named = os.environ.get("GIT_CONFIG_GLOBAL")
+    if named:
+        return os.path.expanduser(named)
+    home = os.path.join(os.path.expanduser("~"), ".gitconfig")
+    xdg = os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "git", "config"
+    )
+    return xdg if not os.path.lexists(home) and os.path.lexists(xdg) else home
+
+
+def _missing_folders(folder: Path) -> int:
+    """How many folders, from ``folder`` up, do not exist (the ones writing a file there creates)."""
+    count = 0
+    while not os.path.lexists(folder) and folder.parent != folder:
+        count += 1
+        folder = folder.parent
+    return count
+
+
+def _recorded_folders(record: set[str] | None) -> int:
+    """The number of folders install created for the attributes file, from its record."""
+    for token in record or ():
+        count = token.removeprefix("folders=")
+        if count != token and count.isdigit():
+            return int(count)
+    return 0
+
+
+def _remove_folders(folder: Path, count: int) -> None:
+    """Remove ``folder`` and its parents, ``count`` of them, each only while it is empty."""
+    for _ in range(count):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 RECORD_SECTION = f"{DRIVER}.install"

@@ -31,7 +31,7 @@ def test_install_twice_configures_once(tmp_path: Path) -> None:
     code, first, _ = run_cli("git", "install", cwd=repo)
     assert code == 0
     assert "set diff.agentmerge.command = 'agentmerge diff --'" in first
-    assert f"added {len(DEFAULT_AGENT_GLOBS)} lines to" in first
+    assert f"added {len(DEFAULT_AGENT_GLOBS) + 2} lines to" in first  # the comment, and a blank line before it
     attributes = (repo / ".gitattributes").read_text()
     code, second, _ = run_cli("git", "install", cwd=repo)
     assert code == 0
@@ -108,7 +108,7 @@ def test_uninstall_removes_exactly_what_install_added(tmp_path: Path) -> None:
     assert code == 0
     assert "removed diff.agentmerge.command" in out
     assert "removed merge.agentmerge.driver" in out and "removed merge.agentmerge.name" in out
-    assert f"removed {len(DEFAULT_AGENT_GLOBS) + 1} lines from" in out
+    assert f"removed {len(DEFAULT_AGENT_GLOBS) + 2} lines from" in out  # the block and the blank line before it
     assert (repo / ".gitattributes").read_text() == "*.png binary\n*.pdf binary\n"
     assert (repo / ".git/config").read_text() == config_before
     code, out, _ = run_cli("git", "install", "--uninstall", cwd=repo)
@@ -328,3 +328,41 @@ def test_uninstall_restores_the_latest_value_the_user_set(tmp_path: Path) -> Non
     run_cli("git", "install", "--uninstall", cwd=repo)
     assert git(repo, "config", "diff.agentmerge.command") == "second-wrapper\n"
     assert "agentmerge.install" not in git(repo, "config", "--list")
+
+
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every path under ``folder`` with its bytes (None for a folder)."""
+    return {str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes() for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("gitconfig", [None, b"", b"[user]\n\tname = Someone\n"])
+def test_global_uninstall_leaves_the_home_as_install_found_it(
+    tmp_path: Path, isolated_git: Path, gitconfig: bytes | None
+) -> None:
+    """A global config file and the attributes file's folders that install created are removed
+    again (an empty ~/.gitconfig and ~/.config/git were left behind); one that was there stays,
+    byte for byte, even when empty."""
+    if gitconfig is not None:
+        (isolated_git / ".gitconfig").write_bytes(gitconfig)
+    before = tree(isolated_git)
+    elsewhere = tmp_path / "not-a-repo"
+    elsewhere.mkdir()
+    code, out, _ = run_cli("git", "install", "--global", cwd=elsewhere)
+    assert code == 0 and (isolated_git / ".config" / "git" / "attributes").exists()
+    code, out, _ = run_cli("git", "install", "--global", "--uninstall", cwd=elsewhere)
+    assert code == 0, out
+    assert tree(isolated_git) == before
+    assert ("which install created" in out) == (gitconfig is None)
+
+
+def test_install_and_uninstall_count_the_lines_they_add_and_remove(tmp_path: Path) -> None:
+    """The counts are the lines the file gained and lost: the comment line and the blank line
+    before the block included (install said 13 where it wrote 14, then 15 with the blank line)."""
+    repo = make_repo(tmp_path)
+    attributes = repo / ".gitattributes"
+    before = attributes.read_text().count("\n")
+    _, out, _ = run_cli("git", "install", cwd=repo)
+    added = attributes.read_text().count("\n") - before
+    assert f"added {added} lines to" in out and added == len(DEFAULT_AGENT_GLOBS) + 2
+    _, out, _ = run_cli("git", "install", "--uninstall", cwd=repo)
+    assert f"removed {added} lines from" in out and attributes.read_text().count("\n") == before

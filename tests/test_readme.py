@@ -89,6 +89,6 @@ git diff
     assert done.returncode == 0, done.stderr
     merged = (tmp_path / "merged.md").read_text(encoding="utf-8")
     assert merged == (FIXTURES / "backend-engineer.merged.md").read_text(encoding="utf-8")
-    assert f"added {len(DEFAULT_AGENT_GLOBS)} lines to" in done.stdout
+    assert f"added {len(DEFAULT_AGENT_GLOBS) + 1} lines to" in done.stdout  # the globs under a comment line
     assert "reworded (71%): Build {+and monitor streaming+} data [-processing-] pipelines" in done.stdout
     assert "0 added, 0 removed, 1 reworded, 0 moved, 0 frontmatter" in done.stdout
