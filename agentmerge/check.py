@@ -656,12 +656,15 @@ def _name_findings(agent: Agent, f: Field, form: Format, column: int) -> Iterato
     value = f.value.strip()
     if not form.accepts_name(value):
         suggestion = form.name_for(value)
-        hint = f"; for example {suggestion!r}" if suggestion and suggestion != value else ""
+        if suggestion and suggestion != value:
+            advice = f"write it {suggestion!r}"
+        else:
+            advice = f"for example {form.name_example!r}"
         yield _finding(
             agent.path,
             f.line,
             "AM106",
-            f"name {value!r} breaks the {form.title} naming rule: {form.name_rule}{hint}",
+            f"name {value!r} breaks the {form.title} naming rule ({form.name_rule}); {advice}",
             column=column,
         )
     if form.name_pattern and agent.path != "<stdin>":

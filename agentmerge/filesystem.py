@@ -133,11 +133,11 @@ def refuse_link_out(path: str) -> None:
 
 
 _FILE_KINDS = (
-    (stat.S_ISDIR, "a directory; name a file inside it"),
-    (stat.S_ISFIFO, "a FIFO, not a regular file"),
-    (stat.S_ISCHR, "a character device, not a regular file"),
-    (stat.S_ISBLK, "a block device, not a regular file"),
-    (stat.S_ISSOCK, "a socket, not a regular file"),
+    (stat.S_ISDIR, "a directory; name a file inside it or a new path"),
+    (stat.S_ISFIFO, "a FIFO, not a regular file; write to a regular file or a new path"),
+    (stat.S_ISCHR, "a character device, not a regular file; write to a regular file or a new path"),
+    (stat.S_ISBLK, "a block device, not a regular file; write to a regular file or a new path"),
+    (stat.S_ISSOCK, "a socket, not a regular file; write to a regular file or a new path"),
 )
 
 
@@ -165,7 +165,7 @@ def check_output_path(
         raise OutputError(path, 0, f"cannot be written ({exc.strerror or exc}); check the path") from None
     for test, kind in _FILE_KINDS:
         if test(mode):
-            raise OutputError(path, 0, f"is {kind}; write to a regular file or a new path")
+            raise OutputError(path, 0, f"is {kind}")
     if not stat.S_ISREG(mode):
         raise OutputError(path, 0, "is not a regular file; write to a regular file or a new path")
 

@@ -73,6 +73,8 @@ class Format:
     """The rule ``name`` must follow, as a regular expression; empty when the documentation gives none."""
     name_rule: str = ""
     """The same rule in words, for messages."""
+    name_example: str = ""
+    """A name that follows the rule, for messages."""
     body_limit: int = 0
     """Most characters the body (the prompt) may have; 0 when the documentation sets no limit."""
     source: str = ""
@@ -557,7 +559,8 @@ FORMATS: tuple[Format, ...] = (
         fields=CLAUDE_CODE_FIELDS,
         closed=True,
         name_pattern=CLAUDE_NAME_PATTERN,
-        name_rule="lowercase letters, digits and hyphens (code-reviewer)",
+        name_rule="lowercase letters, digits and hyphens",
+        name_example="code-reviewer",
         source="https://code.claude.com/docs/en/sub-agents#supported-frontmatter-fields",
     ),
     # Plugins keep their subagents in an agents/ folder, in Claude Code's format.
@@ -568,7 +571,8 @@ FORMATS: tuple[Format, ...] = (
         fields=CLAUDE_CODE_FIELDS,
         closed=True,
         name_pattern=CLAUDE_NAME_PATTERN,
-        name_rule="lowercase letters, digits and hyphens (code-reviewer)",
+        name_rule="lowercase letters, digits and hyphens",
+        name_example="code-reviewer",
         source="https://code.claude.com/docs/en/plugins-reference#agents",
         family="claude-code",
     ),

@@ -177,3 +177,10 @@ def test_dash_as_the_report_is_refused(tmp_path: Path) -> None:
     result = run_cli("consolidate", str(SEEDS[0]), str(SEEDS[1]), "--report", "-", cwd=tmp_path)
     assert result.exit_code == 2 and not (tmp_path / "-").exists()
     assert result.stderr.count("\n") == 1 and "--format json prints the report" in result.stderr
+
+
+def test_a_directory_as_the_output_gets_one_piece_of_advice(tmp_path: Path) -> None:
+    """It read "is a directory; name a file inside it; write to a regular file or a new path"."""
+    result = run_cli("consolidate", str(SEEDS[0]), str(SEEDS[1]), "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == f"agentmerge: error: {tmp_path}: is a directory; name a file inside it or a new path\n"
