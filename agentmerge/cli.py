@@ -1083,7 +1083,8 @@ def _consolidate_one(
     _warn_merged(agents, result)
     text = render_consolidation(result, annotate=annotate)
     if target_format is not None:
-        _warn_for_target(result, text, target_format, output if fmt == "md" else None)
+        reported = fmt == "json" or report is not None
+        _warn_for_target(result, text, target_format, output if fmt == "md" else None, reported)
     else:
         hint = target_hint(files, output if fmt == "md" else None)
         if hint is not None:
@@ -1268,14 +1269,14 @@ def _target_findings(text: str, target_format: str | None) -> list[str]:
     return [f"in the merged {form.title}, line {f.line}: {f.message} ({f.code})" for f in found]
 
 
-def _warn_for_target(result: Any, text: str, target_format: str, output: str | None) -> None:
+def _warn_for_target(result: Any, text: str, target_format: str, output: str | None, reported: bool) -> None:
     """What writing the merged agent for ``target_format`` (``--for``) cost or leaves to do: the
     keys left out (``library.target_notes``), what ``check`` finds in the file for that format,
     and an ``output`` file the tool would not read by its ending (a Cursor rule in ``rules.md``)."""
     from agentmerge.formats import BY_NAME
     from agentmerge.library import target_notes
 
-    for line in (*target_notes(result), *_target_findings(text, target_format)):
+    for line in (*target_notes(result, reported=reported), *_target_findings(text, target_format)):
         say(f"agentmerge: warning: {line}")
     form = BY_NAME[target_format]
     if output is not None and not output.endswith(form.suffix):

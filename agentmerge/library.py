@@ -476,7 +476,7 @@ def _consolidate_paths(
         tuple(widenings(agents, result.agent, result.target)),
         summary,
         warnings,
-        tuple(target_notes(result)),
+        tuple(target_notes(result, reported=report)),
         tuple(order_differences(result.body)),
     )
 
@@ -539,26 +539,30 @@ def _inversions(steps: Sequence[MergedItem]) -> Iterator[tuple[str, MergedItem, 
                 break
 
 
-def target_notes(result: Consolidation) -> list[str]:
+def target_notes(result: Consolidation, *, reported: bool = True) -> list[str]:
     """One sentence per key that writing ``result`` for its target format (``consolidate --for``)
-    left out, with the inputs that had it. Empty without a target. (What ``check``'s rules find
-    in the file for that format, the CLI adds: ``check`` sits above this module.)"""
+    left out, with the inputs that had it, and where the JSON report lists it when one is written
+    (``reported``). Empty without a target. (What ``check``'s rules find in the file for that
+    format, the CLI adds: ``check`` sits above this module.)"""
     from agentmerge.formats import BY_NAME
 
     if result.target is None:
         return []
     title = BY_NAME[result.target].title
+
+    def listed(where: str) -> str:
+        return f" (the report lists it under {where})" if reported else ""
+
     notes = [
         f"{f.field.key} ({', '.join(dict.fromkeys(s.path for s in f.sources))}) is left out: "
-        f"a {title} does not read it (the report lists it under left_out)"
+        f"a {title} does not read it{listed('left_out')}"
         for f in result.left_out
     ]
     notes.extend(
-        f"name: {r.name!r} is written as {r.written[0]!r}, as a {title} must be named "
-        "(the report lists it under renamed)"
+        f"name: {r.name!r} is written as {r.written[0]!r}, as a {title} must be named{listed('renamed')}"
         if r.key == "name"
         else f"{r.key}: {r.name} is written as {', '.join(r.written)}, what a {title} calls "
-        f"{'that tool' if len(r.written) == 1 else 'those tools'} (the report lists it under renamed)"
+        f"{'that tool' if len(r.written) == 1 else 'those tools'}{listed('renamed')}"
         for r in result.renamed
     )
     return notes
@@ -576,13 +580,24 @@ def widenings(inputs: Sequence[Agent], merged: Agent, target: str | None = None)
     ``search`` is Claude Code's Grep and Glob, no widening). Inputs are named in path order, as
     the consolidation orders them, whatever order they were given in."""
     inputs = sorted(inputs, key=lambda agent: agent.path)
+    read = _read_by(target)
     lines: list[str] = []
     for rule in WIDENING_RULES:
         for key in rule.keys:
-            if merged.field(key) is not None or any(a.field(key) is not None for a in inputs):
+            if read(key) and (merged.field(key) is not None or any(a.field(key) is not None for a in inputs)):
                 lines.extend(_widened(rule, key, inputs, merged, target))
-    lines.extend(_changed(inputs, merged))
+    lines.extend(_changed(inputs, merged, read))
     return lines
+
+
+def _read_by(target: str | None) -> Callable[[str], bool]:
+    """Whether the ``target`` format reads a key: a key it does not read is left out of the merged
+    agent (``target_notes`` says so), and grants it nothing. Every key without a target."""
+    if target is None:
+        return lambda key: True
+    from agentmerge.formats import BY_NAME
+
+    return BY_NAME[target].documents
 
 
 def _names_for(key: str, value: object, target: str | None) -> frozenset[str]:
@@ -643,8 +658,8 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
             yield f"the merged agent has {what} that {', '.join(lacking)} did not"
 
 
-def _changed(inputs: Sequence[Agent], merged: Agent) -> Iterator[str]:
-    for key in CHANGED_KEYS:
+def _changed(inputs: Sequence[Agent], merged: Agent, read: Callable[[str], bool]) -> Iterator[str]:
+    for key in filter(read, CHANGED_KEYS):
         chosen = _value(merged.field(key))
         others: dict[str, list[str]] = {}
         for agent in inputs:

@@ -784,3 +784,17 @@ def test_a_group_too_large_to_weigh_is_named_in_the_error(monkeypatch: pytest.Mo
     assert "error: the group backend-engineer (" in err and " and 1 more): " in err
     assert "share so many words" in err
     assert not out.exists()
+
+
+def test_a_key_the_target_does_not_read_widens_nothing_and_names_no_report_not_asked_for(tmp_path: Path) -> None:
+    """For a Cursor rule the seeds' `model` is left out, so it is no widening (it was called one:
+    "model is (not set) in the merged agent"); the left-out note points at the report only when
+    one is written."""
+    plain = run_cli("consolidate", "--for", "cursor-rule", *map(str, SEEDS))
+    assert plain.exit_code == 0
+    assert "widening: model" not in plain.stderr and "widening: skills" not in plain.stderr
+    assert "model (" in plain.stderr and "is left out: a Cursor rule does not read it\n" in plain.stderr
+    assert "lists it under" not in plain.stderr
+    reported = run_cli("consolidate", "--for", "cursor-rule", "--report", str(tmp_path / "r.json"), *map(str, SEEDS))
+    assert "does not read it (the report lists it under left_out)" in reported.stderr
+    assert "widening: model is inherit" in run_cli("consolidate", *map(str, SEEDS)).stderr
