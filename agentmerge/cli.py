@@ -88,7 +88,7 @@ class FormatName(click.ParamType):  # type: ignore[type-arg]
 
         if value in TARGETS:
             return str(value)
-        self.fail(f"{value!r} is not one of {', '.join(TARGETS)}", param, ctx)
+        self.fail(f"{value!r} is not one of {', '.join(map(repr, sorted(TARGETS)))}.", param, ctx)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -753,8 +753,7 @@ def report_skipped(found: Any) -> None:
     "--min-overlap",
     type=click.FloatRange(0.0, 1.0),
     default=0.0,
-    show_default=True,
-    help="Also require that two linked agents have at least this share of instructions in common.",
+    help="Also require that two linked agents have at least this share (0-1) of instructions in common [default: 0].",
 )
 @jobs_option
 def group_command(
