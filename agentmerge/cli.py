@@ -304,8 +304,22 @@ def diff_command(
     except AgentMergeError as error:
         if not sides.external:
             raise
-        # git aborts the whole diff when its external command fails; report and go on.
-        report_error(error)
+        # git aborts the whole diff when its external command fails: say why under the file's
+        # name in the repository (git's temporary copy means nothing to the reader), show the
+        # change as not compared, so it does not vanish from the diff, and go on.
+        name = sides.old_name if error.path == sides.old_path else sides.new_name
+        report_error(AgentMergeError(name, error.line, error.message))
+        from agentmerge.render import one_line
+
+        click.echo(one_line(f"--- {sides.old_name}") + "\n" + one_line(f"+++ {sides.new_name}"))
+        click.echo(one_line(f"  not compared: {error.message}"))
+        code = EXIT_OK
+    except BrokenPipeError:
+        if not sides.external:
+            raise
+        # git's pager quit (or `git log -p | head`): git stops on its own; a driver that does
+        # not exit 0 makes it say "external diff died" instead.
+        _reader_gone()
         code = EXIT_OK
     click.get_current_context().exit(EXIT_OK if sides.external or no_exit_code else code)
 
@@ -1332,6 +1346,12 @@ def usage_error_line(error: click.ClickException) -> str:
     return line
 
 
+def _reader_gone() -> None:
+    """Standard output's reader went away: send what is still buffered nowhere, so flushing it at
+    exit does not fail a second time."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code; bad input never shows a traceback."""
     try:
@@ -1352,7 +1372,7 @@ def main(argv: list[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (``agentmerge diff ... | head``); nothing more to say.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _reader_gone()
         return EXIT_OK
     except RecursionError:
         say("agentmerge: error: input nested too deeply to process")

@@ -168,11 +168,46 @@ def test_a_real_file_dropping_tools_keeps_the_widening_callout(tmp_path: Path) -
 
 
 def test_git_mode_exits_0_even_when_a_file_is_missing() -> None:
-    """git aborts on a failing external diff, so the error is reported and the exit is 0."""
+    """git aborts on a failing external diff, so the error is reported, under the file's path in
+    the repository, and the exit is 0."""
     args = ["agent.md", "missing.md", "0" * 40, "100644", str(OLD), "a" * 40, "100644"]
     result = run_cli("diff", *args)
     assert result.exit_code == 0
-    assert "agentmerge: error: missing.md" in result.stderr
+    assert result.stderr.startswith("agentmerge: error: agent.md: no such file")
+
+
+def test_git_mode_shows_a_side_too_large_to_read_as_not_compared(tmp_path: Path) -> None:
+    """A file past 512 KiB vanished from git diff: nothing on stdout, and an error naming git's
+    temporary copy. It is listed, not compared, under its path in the repository."""
+    large = tmp_path / "git-blob-x" / "agent.md"
+    large.parent.mkdir()
+    large.write_text("- " + "word " * 120_000 + "\n", encoding="utf-8")
+    result = run_cli("diff", ".claude/agents/agent.md", str(OLD), "a" * 40, "100644", str(large), "b" * 40, "100644")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[:2] == ["--- .claude/agents/agent.md", "+++ .claude/agents/agent.md"]
+    assert "not compared: is larger than 512 KiB" in result.stdout
+    assert result.stderr.startswith("agentmerge: error: .claude/agents/agent.md: is larger than 512 KiB")
+    assert "git-blob-x" not in result.stderr
+
+
+def test_git_mode_exits_0_when_the_reader_goes_away(tmp_path: Path) -> None:
+    """git's pager quitting early (or `git log -p | head`) closed the pipe and the driver exited 1,
+    so git stopped with "external diff died"; as a driver it exits 0."""
+    import subprocess
+    import sys
+
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    bullets = [f"- Step {n} checks one more thing about the change" for n in range(2000)]
+    old.write_text("# A\n\n" + "\n".join(bullets) + "\n", encoding="utf-8")
+    new.write_text("# A\n\n" + "\n".join(b + " again" for b in bullets) + "\n", encoding="utf-8")
+    args = ["agent.md", str(old), "a" * 40, "100644", str(new), "b" * 40, "100644"]
+    for external in (True, False):
+        command = [sys.executable, "-m", "agentmerge", "diff", *(args if external else [str(old), str(new)])]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert process.stdout is not None
+        process.stdout.close()  # no reader: the first write fails
+        _, err = process.communicate(timeout=120)
+        assert (process.returncode, err) == (0 if external else 1, b"")
 
 
 def test_a_binary_side_falls_back_to_a_plain_diff(tmp_path: Path) -> None:
