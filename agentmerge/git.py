@@ -453,8 +453,10 @@ def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "glob
     """Remove what ``install_git_driver`` added (both drivers) and put back what it replaced: a
     config value it overwrote, the attributes file's bytes as they were (its line endings, its
     last line with or without a newline, an empty file kept, a file it created removed); return
-    what was changed. Without install's record (a ``.gitattributes`` committed in another
-    clone), the block and the blank line before it are removed, and a file left empty is deleted.
+    what was changed. Without install's record, a ``.gitattributes`` the repository commits as it
+    stands (a clone of one that commits the block) is left as it is, with a note; any other block
+    (an earlier version's install) is removed with the blank line before it, and a file left
+    empty is deleted.
     """
     where, config_flag, attributes = _install_target(cwd, scope)
     done: list[str] = []
@@ -479,6 +481,14 @@ def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "glob
     text = _read_text(attributes)
     lines = _split_lines(text or "")
     start = _block_header(lines)
+    if start >= 0 and record is None and scope == "local" and _committed_as_is(where, attributes):
+        # Install wrote nothing here (a fresh clone of a repository that commits the block):
+        # deleting those lines would change, or delete, a file the repository tracks.
+        done.append(
+            f"left {attributes} as it is: its agentmerge lines are committed, not added by install here "
+            "(remove them in a commit to turn the drivers off for everyone)"
+        )
+        start = -1
     if start >= 0:
         end = _block_end(lines, start)
         removed = end - start
@@ -507,6 +517,16 @@ def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "glob
         os.unlink(config_file)  # install created it; only the section headers git leaves were in it
         done.append(f"removed {config_file}, which install created")
     return done
+
+
+def _committed_as_is(where: str, path: Path) -> bool:
+    """Whether git tracks ``path`` and it is as HEAD has it (no change in the index or the tree)."""
+    try:
+        _git(["ls-files", "--error-unmatch", "--", str(path)], where, env=LITERAL_PATHSPECS)
+        _git(["diff", "--quiet", "HEAD", "--", str(path)], where, env=LITERAL_PATHSPECS)
+    except AgentMergeError:
+        return False
+    return True
 
 
 def _global_config_file() -> str:

@@ -366,3 +366,23 @@ def test_install_and_uninstall_count_the_lines_they_add_and_remove(tmp_path: Pat
     assert f"added {added} lines to" in out and added == len(DEFAULT_AGENT_GLOBS) + 2
     _, out, _ = run_cli("git", "install", "--uninstall", cwd=repo)
     assert f"removed {added} lines from" in out and attributes.read_text().count("\n") == before
+
+
+def test_uninstall_in_a_clone_leaves_the_committed_attributes_alone(tmp_path: Path) -> None:
+    """In a clone of a repository that commits the block, install adds no line and uninstall
+    removes none: it deleted the tracked .gitattributes (the block was all it held)."""
+    origin = new_repo(tmp_path / "origin", {".claude/agents/backend.md": SEED}, message="agent")
+    run_cli("git", "install", cwd=origin)
+    git(origin, "add", ".gitattributes")
+    git(origin, "commit", "-q", "-m", "attributes")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+    committed = (clone / ".gitattributes").read_bytes()
+    _, out, _ = run_cli("git", "install", cwd=clone)
+    assert "added" not in out
+    code, out, _ = run_cli("git", "install", "--uninstall", cwd=clone)
+    assert code == 0 and "its agentmerge lines are committed" in out
+    assert (clone / ".gitattributes").read_bytes() == committed
+    assert git(clone, "status", "--porcelain") == ""
+    with pytest.raises(subprocess.CalledProcessError):
+        git(clone, "config", "diff.agentmerge.command")
