@@ -297,31 +297,63 @@ def diff_command(
         )
     if sides.old_path == "-" and sides.new_path == "-":
         raise click.UsageError("only one side can be read from standard input (-)")
-    try:
-        code = _run_diff(
-            sides.old_path, sides.new_path, sides.old_name, sides.new_name, fmt, threshold, stat, colour, sides.external
-        )
-    except AgentMergeError as error:
-        if not sides.external:
-            raise
-        # git aborts the whole diff when its external command fails: say why under the file's
-        # name in the repository (git's temporary copy means nothing to the reader), show the
-        # change as not compared, so it does not vanish from the diff, and go on.
-        name = sides.old_name if error.path == sides.old_path else sides.new_name
-        report_error(AgentMergeError(name, error.line, error.message))
-        from agentmerge.render import one_line
-
-        click.echo(one_line(f"--- {sides.old_name}") + "\n" + one_line(f"+++ {sides.new_name}"))
-        click.echo(one_line(f"  not compared: {error.message}"))
-        code = EXIT_OK
-    except BrokenPipeError:
-        if not sides.external:
-            raise
-        # git's pager quit (or `git log -p | head`): git stops on its own; a driver that does
-        # not exit 0 makes it say "external diff died" instead.
-        _reader_gone()
+    if not sides.external:
+        code = _run_diff(sides.old_path, sides.new_path, sides.old_name, sides.new_name, fmt, threshold, stat, colour)
+    else:
+        try:
+            _driver_diff(sides, fmt, threshold, stat, colour)
+        except BrokenPipeError:
+            # git's pager quit (or `git log -p | head`): git stops on its own; a driver that does
+            # not exit 0 makes it say "external diff died" instead.
+            _reader_gone()
         code = EXIT_OK
     click.get_current_context().exit(EXIT_OK if sides.external or no_exit_code else code)
+
+
+def _driver_diff(sides: Any, fmt: str, threshold: float | None, stat: bool, colour: str) -> None:
+    """``diff`` as git's external diff command: a symbolic link is not compared, nor is a side
+    that cannot be read, and neither fails the command, since git aborts the whole diff when its
+    external command fails."""
+    if any(sides.links):
+        _not_compared(sides, _link_problem(sides))
+        return
+    try:
+        _run_diff(sides.old_path, sides.new_path, sides.old_name, sides.new_name, fmt, threshold, stat, colour, True)
+    except AgentMergeError as error:
+        # Said under the file's name in the repository (git's temporary copy means nothing to the
+        # reader), and shown as not compared, so the change does not vanish from the diff.
+        name = sides.old_name if error.path == sides.old_path else sides.new_name
+        report_error(AgentMergeError(name, error.line, error.message))
+        _not_compared(sides, error.message)
+
+
+def _not_compared(sides: Any, problem: str) -> None:
+    """The diff of a file git hands the driver that is not compared: its names and why, so the
+    change still shows in git's diff."""
+    from agentmerge.render import one_line
+
+    click.echo(one_line(f"--- {sides.old_name}") + "\n" + one_line(f"+++ {sides.new_name}"))
+    click.echo(one_line(f"  not compared: {problem}"))
+
+
+def _link_problem(sides: Any) -> str:
+    """What a diff driver says of a side that is a symbolic link: git hands over its target as
+    the file's text, which the driver quotes and does not follow."""
+    from agentmerge.text import clip
+
+    def target(path: str) -> str:
+        try:
+            return repr(clip(read_bytes(path).decode("utf-8", "replace"), 200))
+        except AgentMergeError:
+            return "?"
+
+    old, new = sides.links
+    if old and new:
+        return f"a symbolic link, now to {target(sides.new_path)} (it led to {target(sides.old_path)}), not followed"
+    if new:
+        now = "now " if sides.old_name != "/dev/null" else ""
+        return f"{now}a symbolic link to {target(sides.new_path)}, not followed"
+    return f"was a symbolic link to {target(sides.old_path)}, not followed"
 
 
 def _run_diff(

@@ -194,7 +194,7 @@ class FieldChange:
     """For nested values, one line per difference inside the value (from deepdiff)."""
 
 
-AttentionKind = Literal["hidden", "widened", "permissions", "model", "scope", "polarity", "choice", "safety"]
+AttentionKind = Literal["hidden", "link", "widened", "permissions", "model", "scope", "polarity", "choice", "safety"]
 """The kinds of Attention, in the order a capped list of them shows them first (``review``'s
 Markdown): text a reader does not see and what the agent may now do before the rest."""
 
@@ -210,7 +210,9 @@ class Attention:
     choice (one that now picks another alternative: tabs for spaces), safety (a pitfall or a
     checklist gate removed), scope (a Cursor rule's ``globs`` now quoted, which the tool reads
     as part of the pattern: the rule applies to no file) or hidden (text a reader does not see
-    came in: Unicode tag characters or a bidi control, ``text.hidden_text``)."""
+    came in: Unicode tag characters or a bidi control, ``text.hidden_text``); ``review`` adds
+    link (an agent file that is now a symbolic link: the tool that loads it reads the file it
+    leads to, which the review does not)."""
     message: str
     """One sentence saying what changed, as every report shows it."""
     line: int | None

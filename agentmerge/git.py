@@ -57,6 +57,10 @@ caller's environment asks for (git refuses ``GIT_LITERAL_PATHSPECS`` with ``GIT_
 ZERO_SHA = "0" * 40
 """The object id git writes for "no object" (an added file's old side)."""
 
+LINK_MODE = "120000"
+"""The mode git gives a symbolic link."""
+
+
 GIT_DIFF_ARGS = 7
 """How many arguments git passes an external diff command: path, then file, hex and mode per side."""
 
@@ -80,6 +84,11 @@ class FileChange:
     """Object id of the new content; None when it is read from the working tree or absent."""
     similarity: int | None = None
     """For a rename, git's similarity index in percent; None otherwise."""
+    old_link: str | None = None
+    """When the old side is a symbolic link: the object id of the blob that holds its target."""
+    new_link: str | None = None
+    """When the new side is a symbolic link: the object id of the blob that holds its target, or
+    the empty string for a link in the working tree (its target is read there)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,9 @@ class DiffSides:
     """The new side's name in the report (for a rename, the new path)."""
     external: bool
     """Whether git called ``diff`` as its external diff command (then it always exits 0)."""
+    links: tuple[bool, bool] = (False, False)
+    """Whether git says the old side, the new side is a symbolic link (its file then holds the
+    link's target, never followed)."""
 
 
 def diff_sides(args: Sequence[str]) -> DiffSides | None:
@@ -115,6 +127,7 @@ def diff_sides(args: Sequence[str]) -> DiffSides | None:
         "/dev/null" if old_path == os.devnull else args[0],
         "/dev/null" if new_path == os.devnull else renamed_to,
         external=True,
+        links=(args[3] == LINK_MODE, args[6] == LINK_MODE),
     )
 
 
@@ -281,7 +294,9 @@ def changed_files(
 
 
 def _parse_raw(raw: bytes, *, worktree: bool = False) -> list[FileChange]:
-    """Read ``git diff --raw -z --no-abbrev`` output into changes (regular files only)."""
+    """Read ``git diff --raw -z --no-abbrev`` output into changes: of regular files and symbolic
+    links (``FileChange.old_link``/``new_link``, whose targets are never followed); a folder of
+    a submodule is left out."""
     fields = raw.decode("utf-8", "surrogateescape").split("\0")
     changes: list[FileChange] = []
     i = 0
@@ -301,6 +316,11 @@ def _parse_raw(raw: bytes, *, worktree: bool = False) -> list[FileChange]:
         old_blob = old_sha if old_file and old_sha != ZERO_SHA else None
         new_blob = None if worktree or not new_file or new_sha == ZERO_SHA else new_sha
         kind = letter[0]
+        old_link = old_sha if old_mode == LINK_MODE else None
+        new_link = ("" if worktree or new_sha == ZERO_SHA else new_sha) if new_mode == LINK_MODE else None
+        if old_link is not None or new_link is not None:
+            changes.append(_link_change(kind, paths, old_blob, new_blob, old_link, new_link, letter))
+            continue
         if kind == "R":
             if not (old_file or new_file):
                 continue
@@ -319,6 +339,29 @@ def _parse_raw(raw: bytes, *, worktree: bool = False) -> list[FileChange]:
         elif old_file or new_file:
             changes.append(FileChange("modified", paths[0], paths[0], old_blob, new_blob))
     return changes
+
+
+def _link_change(
+    kind: str,
+    paths: list[str],
+    old_blob: str | None,
+    new_blob: str | None,
+    old_link: str | None,
+    new_link: str | None,
+    letter: str,
+) -> FileChange:
+    """The change of a path that is a symbolic link on one side or both: added, deleted, renamed,
+    or modified (its target changed, or a file became a link or a link a file)."""
+    if kind in "RC":
+        similarity = int(letter[1:] or 0) or None if kind == "R" else None
+        status: ChangeStatus = "renamed" if kind == "R" else "added"
+        old_path = paths[0] if kind == "R" else None
+        return FileChange(status, paths[1], old_path, old_blob, new_blob, similarity, old_link, new_link)
+    if kind == "A":
+        return FileChange("added", paths[0], None, None, new_blob, None, None, new_link)
+    if kind == "D":
+        return FileChange("deleted", paths[0], paths[0], old_blob, None, None, old_link, None)
+    return FileChange("modified", paths[0], paths[0], old_blob, new_blob, None, old_link, new_link)
 
 
 def tree_files(root: Path, commit: str, paths: Sequence[str]) -> dict[str, tuple[str, int]]:

@@ -130,6 +130,9 @@ class FileReview:
     """Why there is no diff (for example a binary file); empty when there is one."""
     warnings: tuple[Diagnostic, ...] = ()
     """What was worked around while parsing the new side."""
+    attention: tuple[Attention, ...] = ()
+    """Call-outs about the file itself, where there is no diff to hold them: an agent file that is
+    now a symbolic link (kind link)."""
 
     @property
     def changed(self) -> bool:
@@ -420,6 +423,59 @@ def _read_file(change: FileChange, named: bool | None, sides: _Sides, budget: _B
     return _Read(change, old_agent, new_agent)
 
 
+def _link(change: FileChange) -> bool:
+    """Whether the change leaves a symbolic link where an agent file may be read, or deletes one.
+    (A link that became a file is read as that file, against an empty old side.)"""
+    return change.new_link is not None or (change.old_link is not None and change.status == "deleted")
+
+
+LINK_TARGET_SHOWN = 200
+"""Most characters of a symbolic link's target a review quotes."""
+
+
+def _link_reviews(root: Path, links: Sequence[FileChange]) -> list[FileReview]:
+    """A review of each symbolic link among the changed agent files: not followed (it may lead to
+    any file of the machine that reads it, ``/etc/passwd`` or a file outside the checkout), its
+    target quoted so the reviewer sees where it leads. Targets are read in one git run."""
+    from agentmerge.diff import Attention
+    from agentmerge.text import clip
+
+    targets = read_blobs(root, [b for c in links for b in (c.old_link, c.new_link) if b]) if links else {}
+
+    def target(blob: str | None, path: str) -> str:
+        if blob:
+            text = targets.get(blob, b"").decode("utf-8", "replace")
+        else:
+            try:
+                text = os.readlink(root / path)
+            except OSError:
+                text = "?"
+        return repr(clip(text, LINK_TARGET_SHOWN))
+
+    reviews = []
+    for change in links:
+        if change.new_link is None:
+            problem = f"a symbolic link to {target(change.old_link, change.path)}, deleted"
+            reviews.append(FileReview(change.status, change.path, change.old_path, None, change.similarity, problem))
+            continue
+        leads = target(change.new_link, change.path)
+        if change.old_link is not None:
+            was = target(change.old_link, change.old_path or change.path)
+            problem = f"a symbolic link, now to {leads} (it led to {was}), which is not followed"
+        elif change.status == "modified":
+            problem = f"now a symbolic link to {leads} (it was a file), which is not followed"
+        else:
+            problem = f"a symbolic link to {leads}, which is not followed"
+        # What loads the agent reads the file the link leads to: the reviewer must see where.
+        call_out = Attention("link", f"symbolic link to {leads}: the agent is read from that file", None)
+        reviews.append(
+            FileReview(
+                change.status, change.path, change.old_path, None, change.similarity, problem, attention=(call_out,)
+            )
+        )
+    return reviews
+
+
 def _review_file(read: _Read, threshold: float | None, pairs: PairBudget) -> FileReview:
     """The review of one changed agent file: the diff of its two sides, weighing pairs of
     instructions within what ``pairs`` has left."""
@@ -526,22 +582,25 @@ def review(
     rules = [config] if base_config in (None, config) else [config, base_config]
 
     changes = changed_files(root, start, new_side, pathspecs, cwd=Path(cwd).resolve())
-    # Only a file its paths make an agent file, or whose content may, is read at all.
+    # Only a file its paths make an agent file, or whose content may, is read at all. A symbolic
+    # link has no content of its own to tell: it is one only by its paths, and never followed.
     decided = [(change, _named(change, rules)) for change in changes]
-    maybe = [(change, named) for change, named in decided if named is not False]
+    links = [change for change, named in decided if named and _link(change)]
+    maybe = [(change, named) for change, named in decided if named is not False and not _link(change)]
     sides = _Sides(root, [change for change, _ in maybe], new_side is None)
     wanted = [_Wanted(change, named, sides.size(change)) for change, named in maybe]
     # Files their paths make agents are counted before anything is read; all are read and counted
     # before any is diffed (what costs most), so a change a review does not take costs little.
     named = [w for w in wanted if w.named]
     budget = _Budget()
-    budget.check_named(len(named), sum(w.size for w in named))
-    found = [
+    budget.check_named(len(named) + len(links), sum(w.size for w in named))
+    found: list[_Read | FileReview] = [
         read
         for batch in sides.batches(wanted)
         for w in batch
         if (read := _read_file(w.change, w.named, sides, budget)) is not None
     ]
+    found.extend(_link_reviews(root, links))
     # Files are diffed in path order, which is the order they take from the pair budget.
     found.sort(key=lambda read: read.change.path if isinstance(read, _Read) else read.path)
     pairs = PairBudget(REVIEW_FUZZY_PAIRS)
@@ -594,7 +653,7 @@ def _review_header(report: Review) -> dict[str, Any]:
 
 
 def _file_to_dict(f: FileReview) -> dict[str, Any]:
-    from agentmerge.render import diff_to_dict, warnings_to_list
+    from agentmerge.render import attention_to_dict, diff_to_dict, warnings_to_list
 
     return {
         "path": f.path,
@@ -604,6 +663,7 @@ def _file_to_dict(f: FileReview) -> dict[str, Any]:
         "identical": (f.diff.identical if f.diff is not None else None),
         "error": f.problem or None,
         "warnings": warnings_to_list(f.warnings),
+        "attention": [attention_to_dict(a) for a in f.attention],
         "diff": diff_to_dict(f.diff) if f.diff is not None else None,
     }
 
@@ -623,7 +683,7 @@ def _review_lines(report: Review) -> Iterator[str]:
 
     yield f"{_sides(report, code=False)}: {_count(report)}"
     for f, attention in attention_of(report):
-        yield f"  ! {f.path}:{attention_line(attention)}"
+        yield f"  ! {f.path}:{'' if attention.line is not None else ' '}{attention_line(attention)}"
     for f in report.files:
         yield ""
         where = f"{f.old_path} -> {f.path}" if f.status == "renamed" else f.path
@@ -653,7 +713,8 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
         ]
         for f in report.files:
             if f.diff is None:
-                status, counts, keys, attention = f"{f.status} (not compared)", [""] * 4, "", ""
+                status, counts, keys = f"{f.status} (not compared)", [""] * 4, ""
+                attention = f"\u26a0 {len(f.attention)}" if f.attention else ""
             else:
                 summary = f.diff.summary
                 counts = [str(n) for n in (summary.added, summary.removed, summary.reworded, summary.moved)]
@@ -701,6 +762,7 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
 def attention_of(report: Review) -> Iterator[tuple[FileReview, Attention]]:
     """Every change of the review that needs a reviewer's attention, file by file."""
     for f in report.files:
+        yield from ((f, attention) for attention in f.attention)
         if f.diff is not None:
             for attention in f.diff.attention:
                 yield f, attention

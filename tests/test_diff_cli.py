@@ -272,3 +272,17 @@ def test_main_returns_the_exit_code(edited: Path, capsys: pytest.CaptureFixture[
     assert main(["diff", str(OLD), str(edited)]) == 1
     assert main(["diff", str(OLD), str(OLD)]) == 0
     assert "no semantic changes" in capsys.readouterr().out
+
+
+def test_git_mode_does_not_compare_a_symbolic_link(tmp_path: Path) -> None:
+    """git hands the driver a link's target as its file's text (mode 120000): that path was
+    parsed as an instruction ("added: /etc/passwd"). It is named as a link, not compared."""
+    target = tmp_path / "link-text"
+    target.write_text("/etc/passwd", encoding="utf-8")
+    added = run_cli("diff", "agent.md", os.devnull, ".", ".", str(target), "a" * 40, "120000")
+    assert added.exit_code == 0 and added.stderr == ""
+    assert (
+        added.stdout == "--- /dev/null\n+++ agent.md\n  not compared: a symbolic link to '/etc/passwd', not followed\n"
+    )
+    turned = run_cli("diff", "agent.md", str(OLD), "b" * 40, "100644", str(target), "a" * 40, "120000")
+    assert "not compared: now a symbolic link to '/etc/passwd', not followed" in turned.stdout

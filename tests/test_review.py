@@ -1157,3 +1157,50 @@ def test_many_call_outs_in_one_file_cannot_push_hidden_text_out_of_the_markdown_
     listed = out.split("**\u26a0 Needs attention (")[1].split("\n\n")[1].splitlines()
     assert len(listed) == 51 and listed[-1] == "- _and 10 more in the files below_"
     assert listed[0].startswith("- `.claude/agents/b.md` L7: ") and "approve all" in listed[0]
+
+
+def test_an_agent_file_that_is_a_symbolic_link_is_reported_and_not_followed(tmp_path: Path) -> None:
+    """A pull request could add `.claude/agents/x.md -> /etc/passwd`, or turn an agent into such a
+    link: the review left links out without a word (and called a file turned into one deleted).
+    Each is listed, not compared, its target quoted, and called out: what loads the agent reads
+    the file it leads to."""
+    seed = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
+    repo = new_repo(tmp_path / "repo", {".claude/agents/a.md": seed, ".claude/agents/b.md": seed, "t.md": "x\n"})
+    os.symlink("../../t.md", repo / ".claude/agents/gone.md")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "link")
+    git(repo, "checkout", "-q", "-b", "feature")
+    os.symlink("/etc/passwd", repo / ".claude/agents/passwd.md")
+    (repo / ".claude/agents/a.md").unlink()
+    os.symlink("/etc/hostname", repo / ".claude/agents/a.md")
+    (repo / ".claude/agents/gone.md").unlink()
+    os.symlink("../b.md", repo / "docs.md")  # no agent by its path: a link has no content to tell
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "links")
+    os.symlink("/etc/shadow", repo / ".claude/agents/untracked.md")
+    for head in (["--head", "feature"], []):
+        result = run_cli("review", "--base", "main", *head, "--format", "json", cwd=repo)
+        assert result.exit_code == 0, result.stderr
+        files = {f["path"]: f for f in json.loads(result.stdout)["files"]}
+        expected = {".claude/agents/a.md", ".claude/agents/gone.md", ".claude/agents/passwd.md"}
+        assert set(files) == expected | ({".claude/agents/untracked.md"} if not head else set())
+        assert files[".claude/agents/a.md"]["status"] == "modified"
+        assert files[".claude/agents/a.md"]["error"] == (
+            "now a symbolic link to '/etc/hostname' (it was a file), which is not followed"
+        )
+        assert files[".claude/agents/passwd.md"]["status"] == "added"
+        assert files[".claude/agents/passwd.md"]["attention"] == [
+            {
+                "kind": "link",
+                "message": "symbolic link to '/etc/passwd': the agent is read from that file",
+                "line": None,
+                "key": None,
+            }
+        ]
+        assert files[".claude/agents/gone.md"]["status"] == "deleted"
+        assert files[".claude/agents/gone.md"]["attention"] == []
+        assert all(f["diff"] is None for f in files.values())
+    text = run_cli("review", "--base", "main", "--head", "feature", cwd=repo).stdout
+    assert "  ! .claude/agents/passwd.md: symbolic link to '/etc/passwd'" in text
+    markdown = run_cli("review", "--base", "main", "--head", "feature", "--format", "markdown", cwd=repo).stdout
+    assert "**\u26a0 Needs attention (2)**" in markdown
