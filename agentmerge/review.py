@@ -826,10 +826,16 @@ def _sides(report: Review, *, code: bool) -> str:
 
 
 def _count(report: Review) -> str:
+    """How many agent files changed, as --exit-code and the Action's ``changed`` count them, and
+    how many only in formatting."""
     n = len(report.files)
     if not n:
         return "no agent files changed"
-    return f"{n} {plural(n, 'agent file')} changed"
+    changed = len(report.changed)
+    formatting = f"{n - changed} only in formatting" if n > changed else ""
+    if not changed:
+        return f"no agent files changed in meaning, {formatting}"
+    return f"{changed} {plural(changed, 'agent file')} changed" + (f", {formatting}" if formatting else "")
 
 
 def _cell(text: str) -> str:

@@ -1204,3 +1204,20 @@ def test_an_agent_file_that_is_a_symbolic_link_is_reported_and_not_followed(tmp_
     assert "  ! .claude/agents/passwd.md: symbolic link to '/etc/passwd'" in text
     markdown = run_cli("review", "--base", "main", "--head", "feature", "--format", "markdown", cwd=repo).stdout
     assert "**\u26a0 Needs attention (2)**" in markdown
+
+
+def test_the_header_counts_files_changed_in_meaning_as_exit_code_does(tmp_path: Path) -> None:
+    """A formatting-only edit was counted in "N agent files changed" while --exit-code and the
+    Action's changed=N left it out; the header now says which is which."""
+    seed = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
+    repo = new_repo(tmp_path / "repo", {".claude/agents/a.md": seed, ".claude/agents/b.md": seed})
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, ".claude/agents/a.md", seed.replace("\n- ", "\n* "))
+    git(repo, "commit", "-q", "-am", "restyle")
+    only = run_cli("review", "--base", "main", "--head", "feature", "--exit-code", cwd=repo)
+    assert only.exit_code == 0
+    assert only.stdout.splitlines()[0].endswith(": no agent files changed in meaning, 1 only in formatting")
+    write(repo, ".claude/agents/b.md", seed + "\n- Keep every migration reversible.\n")
+    git(repo, "commit", "-q", "-am", "add")
+    both = run_cli("review", "--base", "main", "--head", "feature", "--format", "markdown", cwd=repo)
+    assert both.stdout.startswith("### agentmerge review: 1 agent file changed, 1 only in formatting\n")
