@@ -386,7 +386,8 @@ def _run_diff(
             for line in map(render.visible, result.lines):
                 click.echo(colour_line_diff_line(line) if coloured else line, color=coloured)
         return EXIT_OK if result.identical else EXIT_DIFFERENT
-    report_warnings(result.warnings)
+    # As git's driver both sides bear the file's one name: a problem both have is said once.
+    report_warnings(tuple(dict.fromkeys(result.warnings)))
     if fmt == "json":
         data = render.diff_stat_to_dict(result) if stat else render.diff_to_dict(result)
         click.echo(render.to_json(data), nl=False)

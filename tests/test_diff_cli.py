@@ -286,3 +286,13 @@ def test_git_mode_does_not_compare_a_symbolic_link(tmp_path: Path) -> None:
     )
     turned = run_cli("diff", "agent.md", str(OLD), "b" * 40, "100644", str(target), "a" * 40, "120000")
     assert "not compared: now a symbolic link to '/etc/passwd', not followed" in turned.stdout
+
+
+def test_git_mode_says_a_problem_both_sides_have_once(tmp_path: Path) -> None:
+    """Both sides bear the file's one name under git, so the same warning came twice."""
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    head = "---\nname: x\ndescription: Use it when: ready\n---\n\n- One.\n"
+    old.write_text(head, encoding="utf-8")
+    new.write_text(head + "- Two.\n", encoding="utf-8")
+    result = run_cli("diff", "agent.md", str(old), "a" * 40, "100644", str(new), "b" * 40, "100644")
+    assert result.stderr.count("agentmerge: warning: agent.md:3: frontmatter is not valid YAML") == 1
