@@ -414,13 +414,25 @@ def _read_file(change: FileChange, named: bool | None, sides: _Sides, budget: _B
     budget.spend(files=1, size=len(old or b"") + len(new or b""))
     # An absent side is an agent with nothing in it, named as git names it.
     old_name = change.old_path or change.path
+    both = old is not None and new is not None
     try:
         old_agent = parse_bytes(old, old_name) if old is not None else parse_text("", ABSENT)
+    except AgentMergeError as error:
+        return _unreadable(change, error, "old" if both else "")
+    try:
         new_agent = parse_bytes(new, change.path) if new is not None else parse_text("", ABSENT)
     except AgentMergeError as error:
-        return FileReview(change.status, change.path, change.old_path, None, change.similarity, error.message)
+        return _unreadable(change, error, "new" if both else "")
     budget.spend(items=sum(1 for _ in old_agent.items()) + sum(1 for _ in new_agent.items()))
     return _Read(change, old_agent, new_agent)
+
+
+def _unreadable(change: FileChange, error: AgentMergeError, side: str) -> FileReview:
+    """The review of a file a side of which the parser refuses: why, at which line, and of which
+    ``side`` when both are there (they share a path unless renamed)."""
+    where = f"line {error.line}" + (f" of the {side} side" if side else "") if error.line else ""
+    problem = f"{where}: {error.message}" if where else error.message
+    return FileReview(change.status, change.path, change.old_path, None, change.similarity, problem)
 
 
 def _link(change: FileChange) -> bool:

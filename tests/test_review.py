@@ -1221,3 +1221,19 @@ def test_the_header_counts_files_changed_in_meaning_as_exit_code_does(tmp_path: 
     git(repo, "commit", "-q", "-am", "add")
     both = run_cli("review", "--base", "main", "--head", "feature", "--format", "markdown", cwd=repo)
     assert both.stdout.startswith("### agentmerge review: 1 agent file changed, 1 only in formatting\n")
+
+
+def test_a_side_the_parser_refuses_is_named_with_its_line_and_side(tmp_path: Path) -> None:
+    """A line past the parser's limit was reported without its line (the diff driver gave it)."""
+    seed = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
+    repo = new_repo(tmp_path / "repo", {".claude/agents/a.md": seed})
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, ".claude/agents/a.md", seed + "\n- " + "x" * 120_000 + "\n")
+    write(repo, ".claude/agents/new.md", "- " + "y" * 120_000 + "\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "long")
+    result = run_cli("review", "--base", "main", "--head", "feature", "--format", "json", cwd=repo)
+    files = {f["path"]: f["error"] for f in json.loads(result.stdout)["files"]}
+    lines = seed.count("\n") + 2
+    assert files[".claude/agents/a.md"].startswith(f"line {lines} of the new side: ")
+    assert files[".claude/agents/new.md"].startswith("line 1: ")
