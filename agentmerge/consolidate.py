@@ -138,12 +138,15 @@ class MergedField:
     field: Field
     """The key and value as written to the output."""
     sources: tuple[Source, ...]
-    """Every input field with this key, in input order."""
+    """Every input field with this key: those written in full first (``kept``), then the others in
+    input order."""
     conflict: bool
     """Whether the inputs disagreed and a rule settled the value (see ``conflicts``)."""
     kept: int = 1
-    """How many of ``sources`` (the first ones) are written in full: for the description, the
-    chosen prose and every other input's prose that says something it does not."""
+    """How many of ``sources`` (the first ones) are written in full: the input whose value is
+    written (none when the value is no input's as it stands: a list merged from several, a name
+    written by the format's naming rule); for the description, the chosen prose and every other
+    input's prose that says something it does not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -894,17 +897,19 @@ class _Consolidator:
         conflicts: list[Conflict] = []
         for key in keys:
             found = [(n, table[key]) for n, table in enumerate(by_key) if key in table]
-            sources = tuple(Source(self.agents[n].path, f.line, value_text(f.value), 1.0) for n, f in found)
-            kept = 1
             if key in PROSE_KEYS and all(isinstance(f.value, str) for _, f in found):
                 value, sources, kept = self._description(found)
                 conflict = None
-            elif all(is_name_set(key, f.value) for _, f in found):
-                value, conflict = self._set_field(key, found)
-            elif merges_as_list(f.value for _, f in found):
-                value, conflict = self._list_field(key, found)
             else:
-                value, conflict = self._scalar_field(key, found)
+                if all(is_name_set(key, f.value) for _, f in found):
+                    value, conflict = self._set_field(key, found)
+                elif merges_as_list(f.value for _, f in found):
+                    value, conflict = self._list_field(key, found)
+                else:
+                    value, conflict = self._scalar_field(key, found)
+                sources, kept = _kept_first(
+                    tuple(Source(self.agents[n].path, f.line, value_text(f.value), 1.0) for n, f in found), value
+                )
             line += LINE_STEP
             fields.append(MergedField(Field(key, value, line, line), sources, conflict is not None, kept))
             if conflict is not None:
@@ -1091,6 +1096,16 @@ class _Consolidator:
 
 # --------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _kept_first(sources: tuple[Source, ...], value: object) -> tuple[tuple[Source, ...], int]:
+    """A field's ``sources`` with the input whose value is written first, the rest in input order,
+    and how many are kept (1; 0 when no input's value is written as it stands)."""
+    written = value_text(value)
+    for n, source in enumerate(sources):
+        if source.text == written:
+            return (source, *sources[:n], *sources[n + 1 :]), 1
+    return sources, 0
 
 
 def _title(section: Section | None) -> str:

@@ -798,3 +798,26 @@ def test_a_key_the_target_does_not_read_widens_nothing_and_names_no_report_not_a
     reported = run_cli("consolidate", "--for", "cursor-rule", "--report", str(tmp_path / "r.json"), *map(str, SEEDS))
     assert "does not read it (the report lists it under left_out)" in reported.stderr
     assert "widening: model is inherit" in run_cli("consolidate", *map(str, SEEDS)).stderr
+
+
+def test_a_fields_kept_source_is_the_input_whose_value_is_written(tmp_path: Path) -> None:
+    """The first input in path order was marked kept whatever value was written: `name` kept
+    "code-reviewer-pro" while two inputs' "code-reviewer" was written, `model` kept "haiku"
+    where "opus" was."""
+    body = "\n\nYou review code.\n\n- Read the diff first.\n"
+    for name, value, model in (
+        ("a", "code-reviewer-pro", "haiku"),
+        ("b", "code-reviewer", "opus"),
+        ("c", "code-reviewer", "opus"),
+    ):
+        (tmp_path / f"{name}.md").write_text(
+            f"---\nname: {value}\ndescription: Reviews code.\nmodel: {model}\n---{body}", encoding="utf-8"
+        )
+    result = run_cli("consolidate", "--format", "json", "a.md", "b.md", "c.md", cwd=tmp_path)
+    fields = {f["key"]: f for f in json.loads(result.stdout)["fields"]}
+    for key, written in (("name", "code-reviewer"), ("model", "opus")):
+        assert fields[key]["value"] == written
+        sources = fields[key]["sources"]
+        assert sources[0] == {**sources[0], "path": "b.md", "text": written, "kept": True}
+        assert [s["path"] for s in sources] == ["b.md", "a.md", "c.md"]
+        assert not any(s.get("kept") for s in sources[1:])
