@@ -1302,16 +1302,16 @@ def _write_groups(
 
 
 def _target_findings(text: str, target_format: str | None) -> list[str]:
-    """What ``check``'s frontmatter rules (AM1xx) find in a merged agent written for
-    ``target_format`` (``consolidate --for``): a required key no input gave, a value the tool
-    does not take. Empty without a target."""
+    """What ``check``'s frontmatter rules (AM1xx) and its length rule (AM206) find in a merged
+    agent written for ``target_format`` (``consolidate --for``): a required key no input gave, a
+    value the tool does not take, a body longer than the tool reads. Empty without a target."""
     if target_format is None:
         return []
     from agentmerge.check import Selection, check_text
     from agentmerge.formats import BY_NAME
 
     form = BY_NAME[target_format]
-    found = check_text(text, f"merged{form.suffix}", form, Selection(select=("AM1",)))
+    found = check_text(text, f"merged{form.suffix}", form, Selection(select=("AM1", "AM206")))
     return [f"in the merged {form.title}, line {f.line}: {f.message} ({f.code})" for f in found]
 
 

@@ -821,3 +821,15 @@ def test_a_fields_kept_source_is_the_input_whose_value_is_written(tmp_path: Path
         assert sources[0] == {**sources[0], "path": "b.md", "text": written, "kept": True}
         assert [s["path"] for s in sources] == ["b.md", "a.md", "c.md"]
         assert not any(s.get("kept") for s in sources[1:])
+
+
+def test_for_a_format_with_a_length_limit_a_merged_body_past_it_is_named(tmp_path: Path) -> None:
+    """Copilot reads at most 30,000 characters of an agent's body: a merged agent past it was
+    written without a word (check AM206 found it after)."""
+    limit = BY_NAME["copilot-agent"].body_limit
+    for name in ("a", "b"):
+        bullets = "".join(f"- Check rule {name}{n} of the {name} handbook before approving.\n" for n in range(400))
+        (tmp_path / f"{name}.md").write_text(f"---\ndescription: Reviews.\n---\n\n{bullets}", encoding="utf-8")
+    result = run_cli("consolidate", "--for", "copilot-agent", "a.md", "b.md", cwd=tmp_path)
+    assert len(result.stdout) > limit
+    assert f"may have at most {limit:,} (AM206)" in result.stderr
