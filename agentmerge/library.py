@@ -525,13 +525,15 @@ def _item_runs(section: MergedSection, *, in_procedure: bool) -> Iterator[tuple[
 
 def _inversions(steps: Sequence[MergedItem]) -> Iterator[tuple[str, MergedItem, MergedItem]]:
     """For each input with two of ``steps`` in the other order, its path and the first such pair
-    of neighbours (in the input's own subsequence), in merged order."""
+    of neighbours (in the input's own subsequence), in merged order. A step that holds two items
+    of one input (a restatement elsewhere in the file folded in) has no one place in it: it is
+    not weighed for that input."""
     paths = sorted({source.path for step in steps for source in step.sources})
     for path in paths:
         placed = [
-            (min(source.line for source in step.sources if source.path == path), step)
+            (lines[0], step)
             for step in steps
-            if any(source.path == path for source in step.sources)
+            if len(lines := [source.line for source in step.sources if source.path == path]) == 1
         ]
         for (line_a, a), (line_b, b) in itertools.pairwise(placed):
             if line_b < line_a:

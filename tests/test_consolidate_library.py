@@ -833,3 +833,26 @@ def test_for_a_format_with_a_length_limit_a_merged_body_past_it_is_named(tmp_pat
     result = run_cli("consolidate", "--for", "copilot-agent", "a.md", "b.md", cwd=tmp_path)
     assert len(result.stdout) > limit
     assert f"may have at most {limit:,} (AM206)" in result.stderr
+
+
+def test_a_step_that_folded_in_a_restatement_is_no_order_difference() -> None:
+    """ "Implement" (line 196) had absorbed the same input's capability bullet at line 19, so the
+    input seemed to put it before "Verify" (line 195): a warning that it had them the other way
+    round, where it had them in the merged order."""
+    from dataclasses import replace
+
+    from agentmerge.arrange import MergedItem, MergedSection, Source
+    from agentmerge.library import order_differences
+    from agentmerge.model import Item, Section
+
+    def step(text: str, *lines: tuple[str, int]) -> MergedItem:
+        sources = tuple(Source(path, line, text, 1.0) for path, line in lines)
+        return MergedItem(Item(kind="ordered", text=text, line=1, end_line=1), len(lines), sources)
+
+    verify = step("Verify the test fails", ("a.md", 195), ("b.md", 10))
+    implement = step("Implement minimal code", ("a.md", 196), ("a.md", 19), ("b.md", 11))
+    workflow = MergedSection(Section("Workflow", 2, 1, 3, "heading"), "workflow", (), (verify, implement))
+    root = MergedSection(Section(None, 0, 1, 3, "root"), "intro", (), (), (workflow,))
+    assert order_differences(root) == []
+    swapped = replace(root, sections=(replace(workflow, items=(implement, verify)),))
+    assert [line.split("; ")[1] for line in order_differences(swapped)] == ["b.md had them the other way round"]
