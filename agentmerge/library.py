@@ -492,13 +492,43 @@ def order_differences(body: MergedSection) -> list[str]:
     lines: list[str] = []
     for section, run in _item_runs(body, in_procedure=False):
         steps = [m for m in run if m.item.kind == "ordered"]
+        title = section.section.title or "the top of the file"
         for path, first, second in _inversions(steps):
-            title = section.section.title or "the top of the file"
             lines.append(
                 f'order: under "{title}" the merged steps put "{clip(normalize(first.item.text), STEP_WIDTH)}" before '
                 f'"{clip(normalize(second.item.text), STEP_WIDTH)}"; {path} had them the other way round'
             )
+        joined = _joined_procedures(steps)
+        if joined:
+            parts = ", ".join(f"{path}'s ({_numbers(numbers)})" for path, numbers in joined)
+            lines.append(
+                f'order: under "{title}" the merged steps are {len(joined)} procedures that share no step, one '
+                f"after another: {parts}; the merged agent follows them all in turn"
+            )
     return lines
+
+
+def _joined_procedures(steps: Sequence[MergedItem]) -> list[tuple[str, list[int]]]:
+    """The inputs whose numbered steps ``steps`` joins end to end, each with the merged numbers
+    of its steps (1-based), when two inputs or more give two steps each or more and no step of one
+    input merged with a step of another: three workflows of ten, five and four steps written as
+    one of nineteen. Empty otherwise (one procedure whose steps the inputs share)."""
+    numbers: dict[str, list[int]] = {}
+    for n, step in enumerate(steps, 1):
+        paths = dict.fromkeys(source.path for source in step.sources)
+        if len(paths) > 1:
+            return []
+        for path in paths:
+            numbers.setdefault(path, []).append(n)
+    found = [(path, found) for path, found in numbers.items() if len(found) > 1]
+    return found if len(found) > 1 else []
+
+
+def _numbers(numbers: list[int]) -> str:
+    """``steps 1-10`` for a run of consecutive numbers, else ``steps 1, 3, 5``."""
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"steps {numbers[0]}-{numbers[-1]}"
+    return "steps " + ", ".join(map(str, numbers))
 
 
 STEP_WIDTH = 60

@@ -856,3 +856,21 @@ def test_a_step_that_folded_in_a_restatement_is_no_order_difference() -> None:
     assert order_differences(root) == []
     swapped = replace(root, sections=(replace(workflow, items=(implement, verify)),))
     assert [line.split("; ")[1] for line in order_differences(swapped)] == ["b.md had them the other way round"]
+
+
+def test_procedures_that_share_no_step_joined_end_to_end_are_named(tmp_path: Path) -> None:
+    """Two workflows with no step in common became one list of six steps, the second input's
+    first step after the first's last, without a word."""
+    head = "---\nname: reviewer\ndescription: Reviews code.\n---\n\n## Workflow\n\n"
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text(head + "1. Read the diff\n2. Run the linters\n3. Write the review report\n", encoding="utf-8")
+    b.write_text(
+        head + "1. Ask the author what the change is for\n2. Check the migration plan\n3. Approve or block\n",
+        encoding="utf-8",
+    )
+    result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        'agentmerge: warning: order: under "Workflow" the merged steps are 2 procedures that share no step, one '
+        "after another: a.md's (steps 1-3), b.md's (steps 4-6); the merged agent follows them all in turn"
+    ) in result.stderr
