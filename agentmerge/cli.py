@@ -1007,7 +1007,11 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
     "merge; a wording is folded into the kept one only at the model's floor or above [default: the shipped "
     "model's, see docs/matching.md].",
 )
-@click.option("--prefer", metavar="FILE", help="Keep this input's wording, titles and values whenever it has them.")
+@click.option(
+    "--prefer",
+    metavar="FILE",
+    help="Keep this input's wording and titles whenever it has them, and its frontmatter value where the inputs tie.",
+)
 @click.option(
     "--for",
     "target_format",
