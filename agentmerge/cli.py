@@ -339,11 +339,12 @@ def _not_compared(sides: Any, problem: str) -> None:
 def _link_problem(sides: Any) -> str:
     """What a diff driver says of a side that is a symbolic link: git hands over its target as
     the file's text, which the driver quotes and does not follow."""
+    from agentmerge.git import LINK_TARGET_SHOWN
     from agentmerge.text import clip
 
     def target(path: str) -> str:
         try:
-            return repr(clip(read_bytes(path).decode("utf-8", "replace"), 200))
+            return repr(clip(read_bytes(path).decode("utf-8", "replace"), LINK_TARGET_SHOWN))
         except AgentMergeError:
             return "?"
 

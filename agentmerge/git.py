@@ -60,6 +60,9 @@ ZERO_SHA = "0" * 40
 LINK_MODE = "120000"
 """The mode git gives a symbolic link."""
 
+LINK_TARGET_SHOWN = 200
+"""Most characters of a symbolic link's target a report quotes (``review``, the diff driver)."""
+
 
 GIT_DIFF_ARGS = 7
 """How many arguments git passes an external diff command: path, then file, hex and mode per side."""
@@ -353,7 +356,7 @@ def _link_change(
     """The change of a path that is a symbolic link on one side or both: added, deleted, renamed,
     or modified (its target changed, or a file became a link or a link a file)."""
     if kind in "RC":
-        similarity = int(letter[1:] or 0) or None if kind == "R" else None
+        similarity = (int(letter[1:] or 0) or None) if kind == "R" else None
         status: ChangeStatus = "renamed" if kind == "R" else "added"
         old_path = paths[0] if kind == "R" else None
         return FileChange(status, paths[1], old_path, old_blob, new_blob, similarity, old_link, new_link)

@@ -520,8 +520,8 @@ def _joined_procedures(steps: Sequence[MergedItem]) -> list[tuple[str, list[int]
             return []
         for path in paths:
             numbers.setdefault(path, []).append(n)
-    found = [(path, found) for path, found in numbers.items() if len(found) > 1]
-    return found if len(found) > 1 else []
+    procedures = [(path, steps_of) for path, steps_of in numbers.items() if len(steps_of) > 1]
+    return procedures if len(procedures) > 1 else []
 
 
 def _numbers(numbers: list[int]) -> str:

@@ -32,6 +32,7 @@ from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.filesystem import MAX_FILE_BYTES, read_bytes, too_large
 from agentmerge.formats import DEFAULT_AGENT_GLOBS, agent_by_content, agent_by_path, glob_parts
 from agentmerge.git import (
+    LINK_TARGET_SHOWN,
     ChangeStatus,
     FileChange,
     blob_sizes,
@@ -439,10 +440,6 @@ def _link(change: FileChange) -> bool:
     """Whether the change leaves a symbolic link where an agent file may be read, or deletes one.
     (A link that became a file is read as that file, against an empty old side.)"""
     return change.new_link is not None or (change.old_link is not None and change.status == "deleted")
-
-
-LINK_TARGET_SHOWN = 200
-"""Most characters of a symbolic link's target a review quotes."""
 
 
 def _link_reviews(root: Path, links: Sequence[FileChange]) -> list[FileReview]:
