@@ -1165,12 +1165,13 @@ def _consolidation_json(result: Any, annotate: bool) -> str:
 
 def _warn_merged(agents: list[Agent], result: Any) -> None:
     """Say what the merged agent may do that not every input could (``library.widenings``), and
-    which inputs' numbered steps it puts in another order (``library.order_differences``)."""
-    from agentmerge.library import order_differences, widenings
+    which inputs' procedures and answer formats it follows against others, or joined
+    (``library.merged_differences``)."""
+    from agentmerge.library import merged_differences, widenings
 
     for line in widenings(agents, result.agent, result.target):
         say(f"agentmerge: warning: widening: {line}")
-    for line in order_differences(result.body):
+    for line in merged_differences(result.body):
         say(f"agentmerge: warning: {line}")
 
 

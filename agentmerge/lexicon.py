@@ -349,6 +349,10 @@ WORKFLOW_ROLE = "workflow"
 """The role of a section whose title names a procedure ("Workflow", "Process", "Steps", "When
 reviewing code"): the order of its numbered items is the order of the work."""
 
+OUTPUTS_ROLE = "outputs"
+"""The role of a section whose title names what the agent hands back ("Output Format",
+"Deliverables"): its code blocks and tables are the templates of the answer."""
+
 PITFALLS_ROLE = "pitfalls"
 """The role of a section whose title names what not to do ("Common Pitfalls", "Avoid", "Don't"):
 its items state the bad practice, so the same words elsewhere ask for it."""
@@ -391,7 +395,7 @@ SECTION_ROLES: tuple[RoleRule, ...] = (
         "what the agent is given is not what it does with it",
     ),
     RoleRule(
-        "outputs",
+        OUTPUTS_ROLE,
         r"\boutputs?\b|deliverables?|\bproduce\b|\breport(?:ing)? format|response format|"
         r"output format|\breturns?\b|(?:response|report|output) structure",
         "a report template's lines describe the answer, not the work",
@@ -436,7 +440,7 @@ ROOT_ROLE = "intro"
 GENERAL_ROLE = "general"
 """The role of a section whose title names none of SECTION_ROLES; it aligns by content."""
 
-SINGLE_ROLES = frozenset({WORKFLOW_ROLE, "gates", PITFALLS_ROLE, "triggers", "inputs", "outputs", "collaboration"})
+SINGLE_ROLES = frozenset({WORKFLOW_ROLE, "gates", PITFALLS_ROLE, "triggers", "inputs", OUTPUTS_ROLE, "collaboration"})
 """Roles an agent file usually has one section of; when two inputs each have exactly one, those
 sections align whatever their titles ("Approach" and "When writing code, you will").
 
@@ -452,7 +456,7 @@ ROLE_TITLE_WORDS = 7
 by its role alone."""
 
 DISTINCT_ROLES = frozenset(
-    {"examples", "gates", PITFALLS_ROLE, "triggers", "collaboration", "handoff", "inputs", "outputs"}
+    {"examples", "gates", PITFALLS_ROLE, "triggers", "collaboration", "handoff", "inputs", OUTPUTS_ROLE}
 )
 """Roles whose items are a different instruction from guidance with the same words: a checklist
 entry, a pitfall, a delegation trigger, a hand-off, an example, an input or an output. The other

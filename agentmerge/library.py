@@ -292,7 +292,8 @@ class GroupOutput:
     left_out: tuple[str, ...] = field(default=())
     """The keys writing it for the ``--for`` format left out, one sentence each (``target_notes``)."""
     orders: tuple[str, ...] = field(default=())
-    """The numbered steps whose order it took from some inputs against others (``order_differences``)."""
+    """The procedures and answer formats it took from some inputs against others, or joined
+    (``merged_differences``)."""
 
 
 def file_names(groups: Sequence[Group], *, target: str | None = None) -> list[str]:
@@ -477,8 +478,50 @@ def _consolidate_paths(
         summary,
         warnings,
         tuple(target_notes(result, reported=report)),
-        tuple(order_differences(result.body)),
+        tuple(merged_differences(result.body)),
     )
+
+
+def merged_differences(body: MergedSection) -> list[str]:
+    """What the merged agent took from some inputs against others, or joined, that it can follow
+    only one way: procedures (``order_differences``) and answer formats (``format_differences``)."""
+    return [*order_differences(body), *format_differences(body)]
+
+
+def format_differences(body: MergedSection) -> list[str]:
+    """One sentence per section of role outputs (or one inside it) that holds the templates of
+    two inputs or more (code blocks, tables, HTML blocks, each by its kept wording's input): each
+    input asks for its answer in its own format, and an agent answers in one. 3 of the corpus's
+    182 role groups hold such a section."""
+    from agentmerge.lexicon import OUTPUTS_ROLE
+
+    lines: list[str] = []
+    # Depth first, in order, without recursion through a closure (a function that holds itself
+    # is a reference cycle: commands leave none for the collector, tests/test_entry.py).
+    stack = [(body, False)]
+    while stack:
+        section, in_outputs = stack.pop()
+        in_outputs = in_outputs or section.role == OUTPUTS_ROLE
+        if in_outputs:
+            paths = dict.fromkeys(
+                item.sources[0].path for item in section.items if item.item.kind in TEMPLATE_KINDS and item.sources
+            )
+            if len(paths) > 1:
+                title = section.section.title or "the top of the file"
+                lines.append(
+                    f'format: under "{title}" the merged agent holds the answer templates of {_and(list(paths))}: '
+                    "each input asks for its own format, and an agent answers in one"
+                )
+        stack.extend((sub, in_outputs) for sub in reversed(section.sections))
+    return lines
+
+
+TEMPLATE_KINDS = frozenset({"code", "table", "html"})
+"""The kinds of item an output section's template is written in."""
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def order_differences(body: MergedSection) -> list[str]:

@@ -874,3 +874,19 @@ def test_procedures_that_share_no_step_joined_end_to_end_are_named(tmp_path: Pat
         'agentmerge: warning: order: under "Workflow" the merged steps are 2 procedures that share no step, one '
         "after another: a.md's (steps 1-3), b.md's (steps 4-6); the merged agent follows them all in turn"
     ) in result.stderr
+
+
+def test_two_answer_templates_in_one_output_section_are_named(tmp_path: Path) -> None:
+    """Each input told the agent to answer in its own template; the merged section held both,
+    which an agent cannot follow at once, without a word."""
+    head = "---\nname: reviewer\ndescription: Reviews code.\n---\n\n- Read the diff first.\n\n## Output Format\n\n"
+    (tmp_path / "a.md").write_text(head + "```text\nSUMMARY: <one line>\nISSUES: <list>\n```\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text(head + "| File | Line | Problem |\n| --- | --- | --- |\n", encoding="utf-8")
+    result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        'agentmerge: warning: format: under "Output Format" the merged agent holds the answer templates of a.md and '
+        "b.md: each input asks for its own format, and an agent answers in one"
+    ) in result.stderr
+    one = run_cli("consolidate", "a.md", "a.md", cwd=tmp_path)
+    assert "format:" not in one.stderr
