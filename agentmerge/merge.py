@@ -500,6 +500,21 @@ class _Merger:
             moved.update(refs[parent, i] for i, j in group if (i, j) not in kept)
         return moved
 
+    def _reparented(self, side: _Side, forward: dict[Ref, Ref], back: dict[Ref, Ref], b: Ref) -> bool:
+        """Whether ``side`` put base unit ``b`` under another parent (another section or item); a
+        new order among its siblings is no such move."""
+        x = forward.get(b)
+        return x is not None and _parent_in_base(side, x, back) != self.base.parent(b)
+
+    def _moved_apart(self, b: Ref) -> bool:
+        """Whether both sides put base unit ``b`` under another parent, and not the same one."""
+        o, t = self.b2o.get(b), self.b2t.get(b)
+        if o is None or t is None:
+            return False
+        to_o, to_t = _parent_in_base(self.ours, o, self.o2b), _parent_in_base(self.theirs, t, self.t2b)
+        here = self.base.parent(b)
+        return to_o != here and to_t != here and to_o != to_t
+
     def _rendered_in_ours(self, t: Ref | None) -> bool:
         """Whether THEIRS' container ``t`` has a place in the result (so units can move into it)."""
         while t is not None:
@@ -586,10 +601,12 @@ class _Merger:
         ours, base = self.ours, self.base
         kids = ours.kids(o)
         if not kids or (o[0] == "i" and o[1] in ours.atomic):
-            if ours.signature(o) == base.signature(b):
-                self._take("theirs", "removed", b)
-                return []
-            return self._conflict_lines(o, b, None, "changed in ours, removed in theirs", head_only=False)
+            if ours.signature(o) != base.signature(b):
+                return self._conflict_lines(o, b, None, "changed in ours, removed in theirs", head_only=False)
+            if self._reparented(ours, self.b2o, self.o2b, b):
+                return self._conflict_lines(o, b, None, "moved in ours, removed in theirs", head_only=False)
+            self._take("theirs", "removed", b)
+            return []
         # OURS left the whole unit as it was (blank lines aside): it goes, before its children are
         # merged, which would report their conflicts with THEIRS' removal for lines that go too.
         if ours.own_key(o) == base.own_key(b) and _written(ours, o) == _written(base, b):
@@ -643,6 +660,10 @@ class _Merger:
                 outputs.append(self._removed_in_theirs(kid, b) or None)
             elif self._goes_away(b):
                 outputs.append(None)
+            elif self._moved_apart(b):
+                outputs.append(
+                    self._conflict_lines(kid, b, tk, "moved to different places on both sides", head_only=False)
+                )
             else:
                 if b in self.moved_o and b not in self.moved_t:
                     self._take("ours", "moved", kid)
@@ -680,6 +701,8 @@ class _Merger:
                     self._take("theirs", "moved", tk)
                 elif ok is None and theirs.signature(tk) != self.base.signature(b):
                     block = self._conflict_lines(None, b, tk, "removed in ours, changed in theirs", head_only=False)
+                elif ok is None and self._reparented(theirs, self.b2t, self.t2b, b):
+                    block = self._conflict_lines(None, b, tk, "removed in ours, moved in theirs", head_only=False)
                 elif ok is None:
                     self._take("ours", "removed", b)
             if placed is not None and placed in position:
@@ -906,6 +929,8 @@ class _Merger:
                 out.extend(_restyle(self._ours_unit(ok, b, kid), indent, style))
             elif ok is None and theirs.signature(kid) != self.base.signature(b):
                 out.extend(self._conflict_lines(None, b, kid, "removed in ours, changed in theirs", head_only=False))
+            elif ok is None and self._reparented(theirs, self.b2t, self.t2b, b):
+                out.extend(self._conflict_lines(None, b, kid, "removed in ours, moved in theirs", head_only=False))
         out.extend(theirs.source(cursor, end))
         return out
 
@@ -1158,6 +1183,10 @@ class _Merger:
         merged = [name for name in mine if not read_tools((name,), read) <= removed]
         kept = read_tools(merged, read)
         merged += [name for name in theirs if not read_tools((name,), read) <= before | kept]
+        if not merged and mine and theirs:
+            # Each side removed what the other kept: neither asked for an empty list, and for
+            # tools an empty list is no list, which grants every tool.
+            return self._field_conflict(o.key, o, b, t, "each side removed what the other kept; nothing would be left")
         self.taken.append(Taken("theirs", "changed", "field", o.key, t.line))
         lines = _write_names(self.ours.lines[o.line - 1 : o.end_line], o.key, o.value, merged)
         if lines is None:
@@ -1303,11 +1332,31 @@ def _pair_copies(
             continue
         text = side_o.item(o).text
         for j, t in waiting.get(verbatim_terms(text), ()):
-            if j not in used and near_verbatim(text, side_t.item(t).text):
+            if (
+                j not in used
+                and near_verbatim(text, side_t.item(t).text)
+                and not says_otherwise(text, side_t.item(t).text)
+            ):
                 pairs.append((i, j))
                 used.add(j)
                 break
     return pairs
+
+
+def _parent_in_base(side: _Side, x: Ref, back: dict[Ref, Ref]) -> Ref | None:
+    """The base unit standing for the parent ``side`` puts its unit ``x`` under; None for a
+    parent that side added (or the root's none)."""
+    parent = side.parent(x)
+    return back.get(parent) if parent is not None else None
+
+
+def says_otherwise(a: str, b: str) -> bool:
+    """Whether two wordings alike in all but a word or two say opposite things: "Use tabs" and "Do
+    not use tabs" (polarity), "Prefer A over B" and "Prefer B over A", "Use tabs" and "Use spaces"
+    (a choice): two instructions, never one added twice."""
+    from agentmerge.text import opposite_polarity, opposite_sense, other_choice
+
+    return opposite_polarity(a, b) or opposite_sense(a, b) or other_choice(a, b) is not None
 
 
 def _restyle(lines: list[_Line], indent: int, style: str | None, number: int | None = None) -> list[_Line]:

@@ -195,9 +195,16 @@ def test_a_clean_merge_never_drops_either_sides_change(
     )
     want, conflicts = expected_items(base, ours, theirs)
     model_conflict = ours["model"] != "sonnet" and theirs["model"] != "sonnet" and ours["model"] != theirs["model"]
+    # Two removals that leave no tool at all: neither side asked for none (none grants every tool).
+    o_tools, t_tools = set(o_doc.tools), set(t_doc.tools)
+    kept = (o_tools & t_tools) | (o_tools - set(base.tools)) | (t_tools - set(base.tools))
+    tools_conflict = (
+        o_tools != t_tools and o_tools != set(base.tools) != t_tools and not kept and bool(o_tools and t_tools)
+    )
     item_conflicts = [c for c in result.conflicts if c.kind == "item"]
     assert len(item_conflicts) == conflicts
-    assert any(c.kind == "field" for c in result.conflicts) == model_conflict
+    fields = {c.label for c in result.conflicts if c.kind == "field"}
+    assert fields == {key for key, found in (("model", model_conflict), ("tools", tools_conflict)) if found}
     assert result.method == "model"
     if result.clean:
         merged = parse_text(result.text.replace("\r\n", "\n"))
