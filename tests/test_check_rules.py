@@ -591,3 +591,16 @@ def test_a_vscode_tool_in_a_claude_agent_is_named_with_what_claude_code_calls_it
         f"{agent}:4:25: AM114 tools names 'read/problems', which a Claude Code subagent does not know; "
         "it has no such tool",
     ]
+
+
+def test_a_bad_name_is_told_with_the_rule_then_the_name_written_by_it(tmp_path: Path) -> None:
+    """AM106 gave its example twice ("(code-reviewer); for example 'code-reviewer'")."""
+    write(tmp_path, CLAUDE, claude("name: Code Reviewer\ndescription: Reviews\n"))
+    write(tmp_path, ".claude/agents/other.md", claude('name: "---"\ndescription: Reviews\n'))
+    out = run_cli("check", "--select", "AM106", ".", cwd=tmp_path).stdout
+    assert (
+        "AM106 name 'Code Reviewer' breaks the Claude Code subagent naming rule (lowercase letters, digits and "
+        "hyphens); write it 'code-reviewer'\n"
+    ) in out
+    assert "name '---' breaks the Claude Code subagent naming rule (lowercase letters" in out
+    assert "digits and hyphens); for example 'code-reviewer'" in out

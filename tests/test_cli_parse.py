@@ -147,3 +147,10 @@ def test_the_outline_in_docs_parse_md_is_how_the_command_opens() -> None:
     assert shown is not None
     result = run_cli("parse", "fixtures/backend-engineer/002-plain-labels.md", cwd=ROOT)
     assert result.stdout.startswith(shown.group(1))
+
+
+def test_a_bad_format_name_is_refused_as_click_refuses_a_choice() -> None:
+    """Quoted and sorted, as `--format`'s refusal lists its choices (it listed them bare, in table
+    order)."""
+    said = run_cli("consolidate", "--for", "nope", "a.md").stderr
+    assert "'nope' is not one of 'claude-code', 'copilot-agent', 'copilot-chatmode'" in said
