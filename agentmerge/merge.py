@@ -548,6 +548,8 @@ class _Merger:
     def _ours_unit(self, o: Ref, b: Ref | None, t: Ref | None) -> list[_Line]:
         """OURS' unit ``o`` with THEIRS' changes: ``b`` and ``t`` are its base and theirs forms."""
         ours, base, theirs = self.ours, self.base, self.theirs
+        if b is not None and t is not None and self._orders_clash(o, b, t):
+            return self._conflict_lines(o, b, t, "steps put in different orders on both sides", head_only=False)
         head_start, head_end = ours.head(o)
         kids = ours.kids(o)
         out: list[_Line] = []
@@ -584,6 +586,29 @@ class _Merger:
             region_end = ours.region(o)[1]
             out.extend(self._container(o, t, head_end + 1, region_end))
         return out
+
+    def _orders_clash(self, o: Ref, b: Ref, t: Ref) -> bool:
+        """Whether the two sides put the numbered steps container ``b`` holds in orders no one list
+        can follow: each pair of steps both sides keep is put as the side that changed its order
+        put it (as BASE had it when neither did), and those orders go round in a circle (OURS
+        puts "Compare" before "Run", THEIRS "Run" before "Read", and both keep "Read" before
+        "Compare"). Taking either side's order would drop the other's change."""
+        ours, base, theirs = self.ours, self.base, self.theirs
+        steps = [k for k in base.kids(b) if base.list_kind(k) == "ordered"]
+        if len(steps) < 3 or len(steps) > MAX_ORDERED_STEPS:
+            return False
+        place_o = {self.o2b[k]: n for n, k in enumerate(ours.kids(o)) if k in self.o2b}
+        place_t = {self.t2b[k]: n for n, k in enumerate(theirs.kids(t)) if k in self.t2b}
+        steps = [k for k in steps if k in place_o and k in place_t]
+        before: dict[Ref, set[Ref]] = {k: set() for k in steps}
+        changed = False
+        for i, x in enumerate(steps):
+            for y in steps[i + 1 :]:  # x stood before y in BASE
+                o_keeps, t_keeps = place_o[x] < place_o[y], place_t[x] < place_t[y]
+                changed = changed or not o_keeps or not t_keeps
+                first, second = (x, y) if o_keeps and t_keeps else (y, x)
+                before[first].add(second)
+        return changed and _has_cycle(before)
 
     def _expect_head(self, side: _Side, ref: Ref) -> None:
         if ref == ROOT:
@@ -1341,6 +1366,29 @@ def _pair_copies(
                 used.add(j)
                 break
     return pairs
+
+
+def _has_cycle(after: dict[Ref, set[Ref]]) -> bool:
+    """Whether following "comes before" from some unit leads back to it (Kahn's sort leaves some
+    unit unsorted)."""
+    waiting = {unit: 0 for unit in after}
+    for successors in after.values():
+        for unit in successors:
+            waiting[unit] += 1
+    ready = [unit for unit, count in waiting.items() if count == 0]
+    sorted_count = 0
+    while ready:
+        unit = ready.pop()
+        sorted_count += 1
+        for successor in after[unit]:
+            waiting[successor] -= 1
+            if waiting[successor] == 0:
+                ready.append(successor)
+    return sorted_count < len(after)
+
+
+MAX_ORDERED_STEPS = 200
+"""Most numbered steps of one list whose orders on the two sides are weighed pair by pair."""
 
 
 def _parent_in_base(side: _Side, x: Ref, back: dict[Ref, Ref]) -> Ref | None:
