@@ -35,6 +35,7 @@ from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, nam
 from agentmerge.model import Agent, Diagnostic, Field, Item, Section
 from agentmerge.pairing import BodyPairing, item_key, pair_bodies, rewordings_unpaired
 from agentmerge.parse import frontmatter_span, parse_body, parse_text, readable
+from agentmerge.text import TOP_OF_FILE
 
 MARKER_SIZE = 7
 """Default length of conflict markers, git's (``merge.conflictStyle`` markers ``<<<<<<<``)."""
@@ -325,6 +326,8 @@ class _Side:
         return (self.own_key(ref), tuple(self.signature(kid) for kid in self.kids(ref)))
 
     def label(self, ref: Ref) -> str:
+        if ref == ROOT:
+            return TOP_OF_FILE
         if ref[0] == "s":
             return self.section(ref).title or ""
         return self.item(ref).text

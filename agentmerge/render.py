@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.fields import value_text
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item, Section
-from agentmerge.text import BIDI_CONTROLS, TAG_CHARACTERS, clip, counted, plural
+from agentmerge.text import BIDI_CONTROLS, TAG_CHARACTERS, TOP_OF_FILE, clip, counted, plural
 
 if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
@@ -246,7 +246,6 @@ MARKDOWN_OPEN_TEXT = 300
 """Characters of one change's text shown openly in a Markdown report; longer text folds away."""
 
 _DIFF_MARK = {"added": "+", "removed": "-", "reworded": "~", "moved": ">", "changed": "~"}
-_TOP = "(top of file)"
 
 
 def diff_to_dict(result: DiffResult) -> dict[str, Any]:
@@ -414,7 +413,7 @@ def _field_change_lines(fc: FieldChange) -> Iterator[str]:
 
 def _change_group(change: Change) -> tuple[tuple[bool, int], str]:
     """The section a change is listed under, as a key and a heading."""
-    title = change.context or _TOP
+    title = change.context or TOP_OF_FILE
     if change.context_removed:
         title += " (removed section)"
     elif change.kind == "section" and change.old and change.new and change.old.text != change.new.text:
@@ -493,11 +492,12 @@ def change_description(change: Change) -> str:
     elif change.op == "moved" and change.kind == "item" and change.old and change.new:
         # Whether the section is the same is the pairing's word, not the titles': a step reordered
         # in a renamed section moved within it, and one carried between two "## Examples" did not.
-        op = "moved within the section" if change.same_section else f'moved from "{change.old.section or _TOP}"'
+        op = "moved within the section" if change.same_section else f'moved from "{change.old.section or TOP_OF_FILE}"'
         if not change.same_section and change.old.section == change.new.section:
             op += f" at L{change.old.section_line}"  # another section of the same title
     elif change.op == "moved" and change.kind == "section" and change.old and change.new:
-        op = "moved among its siblings" if change.same_section else f'moved from under "{change.old.section or _TOP}"'
+        parent = change.old.section or TOP_OF_FILE
+        op = "moved among its siblings" if change.same_section else f'moved from under "{parent}"'
 
     return f"{op} ({', '.join(notes)})" if notes else op
 

@@ -45,6 +45,10 @@ _SPACE_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?(?:[+#]+)?")
 
 
+TOP_OF_FILE = "(top of file)"
+"""How reports name the part of a file before its first heading."""
+
+
 def plural(count: int, word: str) -> str:
     """``word`` for one, else with an s ("group", "groups"): every count a message says."""
     return word if count == 1 else f"{word}s"

@@ -611,3 +611,18 @@ def test_a_side_the_parser_refuses_is_merged_line_by_line(tmp_path: Path, head: 
     data = json.loads(result.stdout)
     assert data["method"] == "lines" and [c["kind"] for c in data["conflicts"]] == ["file"]
     assert "<<<<<<< ours\n- Keep the changelog current.\n||||||| base\n" in data["merged"]
+
+
+def test_steps_reordered_apart_at_the_top_of_the_file_are_one_conflict_named_so(tmp_path: Path) -> None:
+    """Without a heading the list's unit is the top of the file: the conflict says so, not "section ''"."""
+    head = "---\nname: r\ndescription: d\n---\n\n"
+    steps = ["Read the diff", "Run the tests", "Compare with the guide", "Write the review"]
+    sides = {"base": [0, 1, 2, 3], "ours": [0, 2, 1, 3], "theirs": [1, 0, 2, 3]}
+    for name, order in sides.items():
+        (tmp_path / f"{name}.md").write_text(
+            head + "".join(f"{n}. {steps[i]}\n" for n, i in enumerate(order, 1)), encoding="utf-8"
+        )
+    result = run_cli("merge", "base.md", "ours.md", "theirs.md", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "section '(top of file)': steps put in different orders on both sides" in result.stderr
+    assert result.stdout.count("1. Read the diff") == 2 and result.stdout.count("<<<<<<<") == 1
