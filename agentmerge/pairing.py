@@ -128,6 +128,11 @@ title alone. Real agent files have tens of sections.
 """
 
 
+PARENT_TITLE_WEIGHT = 0.25
+"""What a parent of the same title adds to a section pair's score: a tie-break between sections
+of one title whose content votes tie (a title counts 1 and content up to 1), never more."""
+
+
 class BodyPairing:
     """How the sections and items of two bodies pair, one-to-one, exactly as ``diff_agents`` pairs them."""
 
@@ -179,6 +184,7 @@ class BodyPairing:
             weighed = ((o, n) for o in range(1, len(old.sections)) for n in range(1, len(new.sections)))
         else:
             weighed = (pair for pair in sorted(votes) if 0 not in pair)
+        up_old, up_new = _parent_titles(old), _parent_titles(new)
         candidates: list[tuple[float, int, int, int]] = []
         for o, n in weighed:
             title = match.title_similarity(old.sections[o].title, new.sections[n].title)
@@ -187,8 +193,12 @@ class BodyPairing:
             if title < 1.0 and title < match.SECTION_TITLE_CUTOFF and content < match.SECTION_CONTENT_CUTOFF:
                 continue
             # An unchanged title pairs first (content then tells repeated titles apart); else
-            # content weighs as much as the title, since a renamed section keeps its items.
-            score = title + content + (2.0 if title == 1.0 else 0.0)
+            # content weighs as much as the title, since a renamed section keeps its items. Of
+            # two subsections of one title ("### Examples" under "## Python" and under "## Go")
+            # whose content ties (a bullet both hold votes for the first), the one under a parent
+            # of the same title is the same one, whatever the order the parents now stand in.
+            alike = PARENT_TITLE_WEIGHT if up_old[o] is not None and up_old[o] == up_new[n] else 0.0
+            score = title + content + (2.0 if title == 1.0 else 0.0) + alike
             candidates.append((-score, abs(o - n), o, n))
         candidates.sort()
         taken_new: set[int] = set()
@@ -300,6 +310,13 @@ class BodyPairing:
             role = item_role(titles, unit.item.kind, unit.item.text)
             views.append(ItemView(source, unit.item.text, unit.item.kind, titles[0], role))
         return restates(views[0], views[1])
+
+
+def _parent_titles(units: Units) -> list[str | None]:
+    """For each section, the title (``match.title_key``) of the section it stands in; None for
+    the root and the sections directly in it."""
+    keys = [match.title_key(section.title or "") for section in units.sections]
+    return [keys[up] if up > 0 else None for up in units.parent]
 
 
 def _across(
