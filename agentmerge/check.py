@@ -50,7 +50,7 @@ from agentmerge.parse import (
     rewrite_refusal,
     written_as,
 )
-from agentmerge.text import hidden_text, label_only, lead_label, normalize, plural, section_role, terms
+from agentmerge.text import hidden_text, label_only, lead_label, normalize, plural, section_role, series, terms
 
 if TYPE_CHECKING:
     from agentmerge.cluster import Candidate
@@ -729,10 +729,7 @@ def _value_column(lines: list[str], f: Field) -> int:
 
 
 def _and(words: Sequence[str], last: str = "and") -> str:
-    quoted = [repr(w) for w in words]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return ", ".join(quoted[:-1]) + f" {last} " + quoted[-1]
+    return series([repr(w) for w in words], last)
 
 
 def _short(text: str, limit: int = 40) -> str:

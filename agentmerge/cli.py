@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -27,6 +27,9 @@ from agentmerge.filesystem import (
 from agentmerge.model import Agent, Diagnostic
 from agentmerge.parse import read_agent
 from agentmerge.text import counted, plural
+
+if TYPE_CHECKING:
+    from agentmerge.git import DiffSides
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
@@ -310,7 +313,7 @@ def diff_command(
     click.get_current_context().exit(EXIT_OK if sides.external or no_exit_code else code)
 
 
-def _driver_diff(sides: Any, fmt: str, threshold: float | None, stat: bool, colour: str) -> None:
+def _driver_diff(sides: DiffSides, fmt: str, threshold: float | None, stat: bool, colour: str) -> None:
     """``diff`` as git's external diff command: a symbolic link is not compared, nor is a side
     that cannot be read, and neither fails the command, since git aborts the whole diff when its
     external command fails."""
@@ -327,7 +330,7 @@ def _driver_diff(sides: Any, fmt: str, threshold: float | None, stat: bool, colo
         _not_compared(sides, error.message)
 
 
-def _not_compared(sides: Any, problem: str) -> None:
+def _not_compared(sides: DiffSides, problem: str) -> None:
     """The diff of a file git hands the driver that is not compared: its names and why, so the
     change still shows in git's diff."""
     from agentmerge.render import one_line
@@ -336,7 +339,7 @@ def _not_compared(sides: Any, problem: str) -> None:
     click.echo(one_line(f"  not compared: {problem}"))
 
 
-def _link_problem(sides: Any) -> str:
+def _link_problem(sides: DiffSides) -> str:
     """What a diff driver says of a side that is a symbolic link: git hands over its target as
     the file's text, which the driver quotes and does not follow."""
     from agentmerge.git import LINK_TARGET_SHOWN

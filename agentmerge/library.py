@@ -23,6 +23,7 @@ from agentmerge.fields import names as listed_names
 from agentmerge.filesystem import inside
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
+from agentmerge.text import series
 
 if TYPE_CHECKING:
     # Grouping loads on first use: check and fmt walk folders with this module and need none of it.
@@ -507,10 +508,9 @@ def format_differences(body: MergedSection) -> list[str]:
                 item.sources[0].path for item in section.items if item.item.kind in TEMPLATE_KINDS and item.sources
             )
             if len(paths) > 1:
-                title = section.section.title or "the top of the file"
                 lines.append(
-                    f'format: under "{title}" the merged agent holds the answer templates of {_and(list(paths))}: '
-                    "each input asks for its own format, and an agent answers in one"
+                    f'format: under "{_title_of(section)}" the merged agent holds the answer templates of '
+                    f"{series(list(paths))}: each input asks for its own format, and an agent answers in one"
                 )
         stack.extend((sub, in_outputs) for sub in reversed(section.sections))
     return lines
@@ -518,10 +518,6 @@ def format_differences(body: MergedSection) -> list[str]:
 
 TEMPLATE_KINDS = frozenset({"code", "table", "html"})
 """The kinds of item an output section's template is written in."""
-
-
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def order_differences(body: MergedSection) -> list[str]:
@@ -535,7 +531,7 @@ def order_differences(body: MergedSection) -> list[str]:
     lines: list[str] = []
     for section, run in _item_runs(body, in_procedure=False):
         steps = [m for m in run if m.item.kind == "ordered"]
-        title = section.section.title or "the top of the file"
+        title = _title_of(section)
         for path, first, second in _inversions(steps):
             lines.append(
                 f'order: under "{title}" the merged steps put "{clip(normalize(first.item.text), STEP_WIDTH)}" before '
@@ -572,6 +568,11 @@ def _numbers(numbers: list[int]) -> str:
     if numbers == list(range(numbers[0], numbers[-1] + 1)):
         return f"steps {numbers[0]}-{numbers[-1]}"
     return "steps " + ", ".join(map(str, numbers))
+
+
+def _title_of(section: MergedSection) -> str:
+    """A merged section's title as a warning quotes it."""
+    return section.section.title or "the top of the file"
 
 
 STEP_WIDTH = 60

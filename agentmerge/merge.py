@@ -466,8 +466,12 @@ class _Merger:
         self.b2t = _maps(bt)
         self.o2b = {v: k for k, v in self.b2o.items()}
         self.t2b = {v: k for k, v in self.b2t.items()}
-        self.moved_o = self._moved(self.ours, self.b2o, self.o2b)
-        self.moved_t = self._moved(self.theirs, self.b2t, self.t2b)
+        self.reparented_o: set[Ref] = set()
+        """Base units OURS put under another parent (``_moved`` finds them)."""
+        self.reparented_t: set[Ref] = set()
+        """Base units THEIRS put under another parent."""
+        self.moved_o = self._moved(self.ours, self.b2o, self.o2b, self.reparented_o)
+        self.moved_t = self._moved(self.theirs, self.b2t, self.t2b, self.reparented_t)
         self.conflicts: list[tuple[UnitKind, str, str, ConflictSide, ConflictSide, ConflictSide]] = []
         self.taken: list[Taken] = []
         self.expected: Counter[tuple[str, object]] = Counter()
@@ -476,8 +480,9 @@ class _Merger:
 
     # -- placement ----------------------------------------------------------------------------
 
-    def _moved(self, side: _Side, forward: dict[Ref, Ref], back: dict[Ref, Ref]) -> set[Ref]:
-        """Base units that ``side`` put under another parent or in another order among siblings."""
+    def _moved(self, side: _Side, forward: dict[Ref, Ref], back: dict[Ref, Ref], reparented: set[Ref]) -> set[Ref]:
+        """Base units that ``side`` put under another parent (also added to ``reparented``) or in
+        another order among siblings."""
         moved: set[Ref] = set()
         groups: dict[Ref, list[tuple[int, int]]] = {}
         refs: dict[tuple[Ref, int], Ref] = {}
@@ -489,6 +494,7 @@ class _Merger:
             assert parent_b is not None and parent_x is not None
             if back.get(parent_x) != parent_b:
                 moved.add(b)
+                reparented.add(b)
                 continue
             if b not in self.base.position or x not in side.position:
                 continue  # inside an atomic item
@@ -503,20 +509,11 @@ class _Merger:
             moved.update(refs[parent, i] for i, j in group if (i, j) not in kept)
         return moved
 
-    def _reparented(self, side: _Side, forward: dict[Ref, Ref], back: dict[Ref, Ref], b: Ref) -> bool:
-        """Whether ``side`` put base unit ``b`` under another parent (another section or item); a
-        new order among its siblings is no such move."""
-        x = forward.get(b)
-        return x is not None and _parent_in_base(side, x, back) != self.base.parent(b)
-
     def _moved_apart(self, b: Ref) -> bool:
         """Whether both sides put base unit ``b`` under another parent, and not the same one."""
-        o, t = self.b2o.get(b), self.b2t.get(b)
-        if o is None or t is None:
+        if b not in self.reparented_o or b not in self.reparented_t:
             return False
-        to_o, to_t = _parent_in_base(self.ours, o, self.o2b), _parent_in_base(self.theirs, t, self.t2b)
-        here = self.base.parent(b)
-        return to_o != here and to_t != here and to_o != to_t
+        return _parent_in_base(self.ours, self.b2o[b], self.o2b) != _parent_in_base(self.theirs, self.b2t[b], self.t2b)
 
     def _rendered_in_ours(self, t: Ref | None) -> bool:
         """Whether THEIRS' container ``t`` has a place in the result (so units can move into it)."""
@@ -631,7 +628,7 @@ class _Merger:
         if not kids or (o[0] == "i" and o[1] in ours.atomic):
             if ours.signature(o) != base.signature(b):
                 return self._conflict_lines(o, b, None, "changed in ours, removed in theirs", head_only=False)
-            if self._reparented(ours, self.b2o, self.o2b, b):
+            if b in self.reparented_o:
                 return self._conflict_lines(o, b, None, "moved in ours, removed in theirs", head_only=False)
             self._take("theirs", "removed", b)
             return []
@@ -729,7 +726,7 @@ class _Merger:
                     self._take("theirs", "moved", tk)
                 elif ok is None and theirs.signature(tk) != self.base.signature(b):
                     block = self._conflict_lines(None, b, tk, "removed in ours, changed in theirs", head_only=False)
-                elif ok is None and self._reparented(theirs, self.b2t, self.t2b, b):
+                elif ok is None and b in self.reparented_t:
                     block = self._conflict_lines(None, b, tk, "removed in ours, moved in theirs", head_only=False)
                 elif ok is None:
                     self._take("ours", "removed", b)
@@ -957,7 +954,7 @@ class _Merger:
                 out.extend(_restyle(self._ours_unit(ok, b, kid), indent, style))
             elif ok is None and theirs.signature(kid) != self.base.signature(b):
                 out.extend(self._conflict_lines(None, b, kid, "removed in ours, changed in theirs", head_only=False))
-            elif ok is None and self._reparented(theirs, self.b2t, self.t2b, b):
+            elif ok is None and b in self.reparented_t:
                 out.extend(self._conflict_lines(None, b, kid, "removed in ours, moved in theirs", head_only=False))
         out.extend(theirs.source(cursor, end))
         return out

@@ -49,6 +49,13 @@ TOP_OF_FILE = "(top of file)"
 """How reports name the part of a file before its first heading."""
 
 
+def series(words: Sequence[str], last: str = "and") -> str:
+    """``words`` as a sentence lists them: ``a, b and c`` (``or`` for ``last="or"``)."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {last} " + words[-1]
+
+
 def plural(count: int, word: str) -> str:
     """``word`` for one, else with an s ("group", "groups"): every count a message says."""
     return word if count == 1 else f"{word}s"
