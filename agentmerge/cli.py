@@ -960,13 +960,13 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
         for note in notes:
             say(f"agentmerge: note: {note}")
         if path == "-" and write:  # formatted to standard output, whether it changed or not
-            click.echo(shown, nl=False)
+            click.echo(shown, nl=False, color=True)  # the file's own bytes: escape sequences kept
         if not was_changed:
             unchanged += 1
             continue
         changed += 1
         if diff:
-            click.echo(shown, nl=False)
+            click.echo(shown, nl=False, color=True)
         if check_only:
             say(f"would reformat {STDIN if path == '-' else path}")
         elif write and path != "-":
@@ -1148,7 +1148,7 @@ def _consolidate_one(
     if report is not None:
         write_atomic(report, report_text)
     if output is None:
-        click.echo(body, nl=False)
+        click.echo(body, nl=False, color=True)  # the same bytes as -o writes, escape sequences kept
         return
     write_atomic(output, body)
     say(
@@ -1286,13 +1286,22 @@ def _write_groups(
         json_target = _report_path(report, target) if report is not None else None
         for path in (target, json_target):
             if path is not None:
+                if os.path.islink(path):
+                    # The file names come from the agents' names: a link planted in the folder
+                    # would send a stranger's chosen name to any file of the machine.
+                    raise OutputError(
+                        path, 0, "is a symbolic link; the groups' files are written as regular files only"
+                    )
                 check_output_path(path)
                 if not force:
                     refuse_inputs(path, inputs)
         planned.append((target, json_target, out))
     for folder in (output, report):
         if folder is not None:
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(folder, 0, f"cannot be made a folder ({exc.strerror or exc})") from None
     for target, json_target, out in planned:
         write_atomic(target, out.text)
         if json_target is not None and out.report is not None:

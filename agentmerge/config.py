@@ -54,12 +54,15 @@ class Settings:
         return value
 
 
-def read_settings(folder: Path, *, links: bool = True) -> Settings:
+def read_settings(folder: Path, *, links: bool = True, within: Path | None = None) -> Settings:
     """The settings in ``folder``: ``.agentmerge.toml`` wins over ``pyproject.toml``'s
     ``[tool.agentmerge]``; a ``pyproject.toml`` without that table does not count.
 
     With ``links`` false a settings file that is a symbolic link is not read: ``review`` reads the
-    settings of a checkout anyone may send, whose link could name any file of the machine.
+    settings of a checkout anyone may send, whose link could name any file of the machine. With
+    ``within``, a settings file that leads out of that folder through a link is an error (``check``
+    in a pull request's checkout: the file it leads to is not the repository's, and its values
+    would reach the job's log).
     Raises InputError, with the line, for a file that is not valid TOML.
     """
 
@@ -67,6 +70,12 @@ def read_settings(folder: Path, *, links: bool = True) -> Settings:
         path = folder / name
         if not path.is_file() or (not links and path.is_symlink()):
             return None
+        if within is not None and path.is_symlink():
+            real = path.resolve()
+            if not real.is_relative_to(within):
+                raise InputError(
+                    str(path), 0, f"leads through a symbolic link to {real}, outside the repository; not read"
+                )
         with path.open("rb") as stream:
             return stream.read(MAX_SETTINGS_BYTES + 1)
 
@@ -141,10 +150,12 @@ def _bare_key(text: str) -> str:
 
 def find_settings(start: Path) -> Settings:
     """The settings of the nearest folder at or above ``start`` that has any (as ruff and black look
-    for their ``pyproject.toml``), stopping at a repository's root (a folder holding ``.git``)."""
+    for their ``pyproject.toml``), stopping at a repository's root (a folder holding ``.git``). A
+    settings file in a repository that is a symbolic link out of it is an error."""
     folder = start.resolve()
+    root = next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)
     while True:
-        found = read_settings(folder)
+        found = read_settings(folder, within=root)
         if found.source or (folder / ".git").exists() or folder.parent == folder:
             return found
         folder = folder.parent

@@ -172,7 +172,7 @@ def _git(args: Sequence[str], cwd: str | Path, *, env: Mapping[str, str] | None 
     full_env.pop("GIT_EXTERNAL_DIFF", None)
     try:
         done = subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args],
+            ["git", "-c", "core.quotepath=off", "-c", "core.fsmonitor=false", *args],
             cwd=cwd,
             input=stdin,
             capture_output=True,
@@ -431,8 +431,8 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
     What uninstall needs to put things back exactly is recorded in the same git config, under
     ``agentmerge.install``: a value of one of those keys that was there before, and what install
     did to the attributes file (created it, ended its last line, added a blank line). The
-    attributes file is edited line by line in its own line endings, through a symbolic link if
-    it is one.
+    attributes file is edited line by line in its own line endings; a global one that is a
+    symbolic link is edited through it, a repository's own is refused (``_install_target``).
     """
     where, config_flag, attributes = _install_target(cwd, scope)
     done: list[str] = []
@@ -672,7 +672,14 @@ def _install_target(cwd: str | Path, scope: str) -> tuple[str, str, Path]:
         xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
         return where, "--global", Path(xdg) / "git" / "attributes"
     root = repository_root(cwd, hint="run it in a clone, or with --global for all your repositories")
-    return str(root), "--local", root / ".gitattributes"
+    attributes = root / ".gitattributes"
+    if attributes.is_symlink():
+        # Committed by whoever published the repository, it could lead to any file of the
+        # machine; git itself reads no .gitattributes of a work tree that is a link.
+        raise OutputError(
+            str(attributes), 0, "is a symbolic link, which git does not read; nothing was changed: make it a file"
+        )
+    return str(root), "--local", attributes
 
 
 def _git_config_get(where: str, flag: str, key: str, *, path: bool = False, empty: bool = False) -> str | None:

@@ -376,6 +376,60 @@ def _refuse_aliases(fm_text: str, loader: type[Any]) -> None:
             raise _Refused(event.start_mark.line if event.start_mark else 0, "YAML aliases are not supported")
 
 
+MAX_YAML_DEPTH = 32
+"""Deepest nesting of lists and mappings a frontmatter may have. Agents' frontmatter nests two or
+three levels (hooks, MCP servers); reading a value walks it once per level, so a deeper one (a
+900-deep list of lists is valid YAML) is refused rather than exhausting Python's stack."""
+
+MAX_NUMBER_DIGITS = 4000
+"""Most characters of a YAML number; Python refuses to write an integer of over 4,300 digits as
+text, which every output does."""
+
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+
+
+def _refuse_unreadable(node: Any) -> None:
+    """Raise _Refused at the first node of ``node``'s tree nested deeper than MAX_YAML_DEPTH, or
+    at a number longer than MAX_NUMBER_DIGITS. The tree is walked with a stack, not recursion."""
+    stack = [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        line = current.start_mark.line if current.start_mark else 0
+        value = current.value
+        if isinstance(value, str):
+            if current.tag in _NUMBER_TAGS and len(value) > MAX_NUMBER_DIGITS:
+                raise _Refused(line, f"a number of more than {MAX_NUMBER_DIGITS:,} digits")
+            continue
+        if depth > MAX_YAML_DEPTH:
+            raise _Refused(line, f"nested more than {MAX_YAML_DEPTH} levels deep")
+        for child in value:
+            if isinstance(child, tuple):
+                stack.extend((part, depth + 1) for part in child)
+            else:
+                stack.append((child, depth + 1))
+
+
+def _unbuilt_line(node: Any) -> int:
+    """The line of the first scalar of ``node``'s tree that the safe loader cannot build (an
+    impossible date, ``!!int x``); the tree's first line when each builds alone."""
+    loader = _strict_loader_class()("")
+    try:
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current.value, str):
+                try:
+                    loader.construct_object(current)
+                except (ValueError, KeyError, AttributeError, TypeError):
+                    return int(current.start_mark.line) if current.start_mark else 0
+                continue
+            for child in reversed(current.value):
+                stack.extend(reversed(child) if isinstance(child, tuple) else (child,))
+    finally:
+        loader.dispose()
+    return int(node.start_mark.line) if node.start_mark else 0
+
+
 def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
     """Load YAML strictly; return the data and, for a mapping, (key, value, line, end) per key.
 
@@ -390,7 +444,13 @@ def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
         node = loader.get_single_node()
         if node is None:
             return None, []
-        data = loader.construct_document(node)
+        _refuse_unreadable(node)
+        try:
+            data = loader.construct_document(node)
+        except (ValueError, KeyError, AttributeError, TypeError) as exc:
+            # PyYAML raises these, not YAMLError, for a tagged or dated value it cannot build.
+            detail = str(exc).split("\n", 1)[0][:80] or type(exc).__name__
+            raise _Refused(_unbuilt_line(node), f"a value YAML cannot read: {detail}") from None
     finally:
         loader.dispose()
     entries: list[tuple[str, Any, int, int]] = []

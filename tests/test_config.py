@@ -75,3 +75,27 @@ def test_settings_anyone_may_send_are_refused_when_too_large_or_too_deep(tmp_pat
     assert raised.value.path == ".agentmerge.toml"
     (tmp_path / ".agentmerge.toml").write_text("agent-globs = []\n# " + "x" * 200_000 + "\n", encoding="utf-8")
     assert read_settings(tmp_path).table == {"agent-globs": []}
+
+
+def test_check_refuses_settings_that_lead_out_of_the_repository_through_a_link(tmp_path: Path) -> None:
+    """``check`` runs in a pull request's checkout: a settings file there that links out of the
+    repository names a file the repository does not hold (its values would reach the job's log),
+    so it is an error naming it, exit 2, and nothing of the file it leads to is printed. A link to
+    a file inside the repository is read as that file."""
+    from conftest import run_cli
+
+    secret = tmp_path / "creds.toml"
+    secret.write_text('[check]\nselect = ["SECRET_VALUE"]\n', encoding="utf-8")
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "a.md").write_text("---\nname: a\ndescription: Reviews code.\n---\n\n- Be brief.\n", encoding="utf-8")
+    (repo / ".agentmerge.toml").symlink_to(secret)
+    result = run_cli("check", "a.md", cwd=repo)
+    assert result.exit_code == 2
+    assert "SECRET_VALUE" not in result.stdout + result.stderr
+    assert ".agentmerge.toml: leads through a symbolic link to" in result.stderr and result.stderr.count("\n") == 1
+    (repo / ".agentmerge.toml").unlink()
+    (repo / "shared.toml").write_text('[check]\nselect = ["NOT_A_RULE"]\n', encoding="utf-8")
+    (repo / ".agentmerge.toml").symlink_to(repo / "shared.toml")
+    inside = run_cli("check", "a.md", cwd=repo)
+    assert inside.exit_code == 2 and "'NOT_A_RULE' selects no rule" in inside.stderr

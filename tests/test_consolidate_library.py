@@ -267,6 +267,45 @@ def test_by_group_writes_one_agent_per_role(tmp_path: Path) -> None:
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
+def test_by_group_never_writes_through_a_link_in_the_output_folder(tmp_path: Path) -> None:
+    """The files --by-group writes are named after the agents (a stranger's choice): a symbolic
+    link of such a name in the output folder, to a file or to nothing yet, is refused before any
+    file is written, and neither the file it leads to nor a new one is written."""
+    out = tmp_path / "merged"
+    out.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n", encoding="utf-8")
+    (out / "sql-reviewer.md").symlink_to(victim)
+    result = run_cli("consolidate", "--by-group", "-o", str(out), str(LIBRARY))
+    assert result.exit_code == 2
+    assert "sql-reviewer.md: is a symbolic link" in result.stderr and "Traceback" not in result.stderr
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert sorted(p.name for p in out.iterdir()) == ["sql-reviewer.md"]
+    (out / "sql-reviewer.md").unlink()
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "sql-reviewer.json").symlink_to(tmp_path / "created-elsewhere.json")
+    result = run_cli("consolidate", "--by-group", "-o", str(out), "--report", str(reports), str(LIBRARY))
+    assert result.exit_code == 2 and "sql-reviewer.json: is a symbolic link" in result.stderr
+    assert not (tmp_path / "created-elsewhere.json").exists() and not list(out.iterdir())
+
+
+def test_by_group_output_folder_that_cannot_be_made_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An output folder the system will not make (a read-only file system, no permission) is a
+    one-line error naming it, exit 2, not an internal error."""
+
+    def refuse(path: str, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(os, "makedirs", refuse)
+    result = run_cli("consolidate", "--by-group", "-o", str(tmp_path / "sub"), str(LIBRARY))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "sub: cannot be made a folder (Permission denied)" in result.stderr
+
+
 def test_by_group_refuses_a_folder_it_reads_from(tmp_path: Path) -> None:
     """Writing the merged agents into an input folder needs the flag that names the risk."""
     library = tmp_path / "agents"

@@ -273,19 +273,22 @@ def test_uninstall_restores_the_attributes_file_byte_for_byte(tmp_path: Path, be
     assert "agentmerge" not in (repo / ".git/config").read_text()
 
 
-def test_uninstall_keeps_a_symbolic_link_and_restores_its_target(tmp_path: Path) -> None:
-    """A .gitattributes that links to a shared file stays a link; the shared file gets the lines
-    and then its old bytes back."""
+def test_install_refuses_an_attributes_file_that_is_a_symbolic_link(tmp_path: Path) -> None:
+    """A .gitattributes in a work tree that is a link comes with the clone and could lead to any
+    file of the machine (a shell's start-up file); git reads no such file anyway. install and
+    uninstall refuse it in one line, exit 2, and change nothing: not the file it leads to, not
+    the git config."""
     repo = new_repo(tmp_path / "repo", {".claude/agents/backend.md": SEED}, message="agent")
-    shared = tmp_path / "shared-attributes"
-    shared.write_bytes(b"*.png binary\r\n")
-    (repo / ".gitattributes").symlink_to(shared)
-    run_cli("git", "install", cwd=repo)
-    assert (repo / ".gitattributes").is_symlink()
-    assert ATTRIBUTES_HEADER.encode() in shared.read_bytes()
-    run_cli("git", "install", "--uninstall", cwd=repo)
-    assert (repo / ".gitattributes").is_symlink()
-    assert shared.read_bytes() == b"*.png binary\r\n"
+    victim = tmp_path / "bashrc"
+    victim.write_bytes(b"export PS1=x\n")
+    (repo / ".gitattributes").symlink_to(victim)
+    config = (repo / ".git/config").read_bytes()
+    for args in (("git", "install"), ("git", "install", "--uninstall")):
+        code, out, err = run_cli(*args, cwd=repo)
+        assert code == 2, out
+        assert err.count("\n") == 1 and ".gitattributes: is a symbolic link" in err, err
+        assert victim.read_bytes() == b"export PS1=x\n"
+        assert (repo / ".git/config").read_bytes() == config
 
 
 def test_uninstall_restores_driver_settings_install_replaced(tmp_path: Path) -> None:

@@ -173,6 +173,28 @@ def test_dash_as_the_output_is_standard_output_not_a_file_named_dash(tmp_path: P
     assert not (tmp_path / "-").exists()
 
 
+def test_standard_output_keeps_the_agents_escape_sequences(tmp_path: Path) -> None:
+    """An agent's text printed to standard output (``consolidate`` without ``-o``, ``fmt -``,
+    ``fmt --diff``) is the same bytes as the file written with ``-o``: a terminal escape sequence
+    in an instruction is the file's content, not styling to strip when the output is no terminal."""
+    escape = "- Print \x1b[1mbold\x1b[0m banners.\n"
+    one = tmp_path / "one.md"
+    two = tmp_path / "two.md"
+    one.write_text(f"---\nname: c\ndescription: Prints.\n---\n\n{escape}- Keep it.\n", encoding="utf-8")
+    two.write_text(f"---\nname: c\ndescription: Prints.\n---\n\n{escape}- Keep it short.\n", encoding="utf-8")
+    printed = run_cli("consolidate", str(one), str(two))
+    written = run_cli("consolidate", str(one), str(two), "-o", str(tmp_path / "out.md"))
+    assert printed.exit_code == written.exit_code == 0
+    assert "\x1b[1mbold" in printed.stdout
+    assert printed.stdout == (tmp_path / "out.md").read_text(encoding="utf-8")
+    formatted = run_cli("fmt", "-", stdin=one.read_text(encoding="utf-8"))
+    assert formatted.exit_code == 0 and formatted.stdout == one.read_text(encoding="utf-8")
+    unformatted = tmp_path / "wide.md"
+    unformatted.write_text(f"---\nname: c\ndescription: Prints.\n---\n{escape}", encoding="utf-8")
+    shown = run_cli("fmt", "--diff", str(unformatted))
+    assert "\x1b[1mbold" in shown.stdout
+
+
 def test_dash_as_the_report_is_refused(tmp_path: Path) -> None:
     result = run_cli("consolidate", str(SEEDS[0]), str(SEEDS[1]), "--report", "-", cwd=tmp_path)
     assert result.exit_code == 2 and not (tmp_path / "-").exists()

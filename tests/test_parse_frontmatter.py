@@ -212,3 +212,28 @@ def test_the_quote_a_one_line_value_was_written_in_is_recorded() -> None:
     }
     lenient = parse_text("---\ndescription: a: b\nglobs: '*.ts'\n---\n\n- Use it.\n", "rules/r.mdc")
     assert [(f.key, f.quote) for f in lenient.fields] == [("description", ""), ("globs", "'")]
+
+
+def test_values_safe_yaml_cannot_build_are_read_as_text_with_a_warning_at_their_line() -> None:
+    """An impossible date, a bad tagged scalar, a number too long to write as text and a value
+    nested hundreds of levels deep are valid YAML syntax that the safe loader cannot turn into
+    values (PyYAML raises ValueError or KeyError, not YAMLError; nesting exhausts the stack): each
+    is a warning naming its line, and the keys are read leniently, never an internal error."""
+    cases = {
+        "created: 2024-13-45": "month must be in 1..12",
+        "flag: !!bool maybe": "a value YAML cannot read",
+        "count: !!int x": "a value YAML cannot read",
+        "n: 0b" + "1" * 5000: "a number of more than 4,000 digits",
+        "n: " + "[" * 900 + "]" * 900: "nested more than 32 levels deep",
+    }
+    for line, problem in cases.items():
+        agent = parse_text(f"---\nname: a\ndescription: b\n{line}\n---\n- hi\n", "a.md")
+        assert values(agent)["name"] == "a"
+        [(at, message)] = messages(agent)
+        assert at == 4 and problem in message and "keys were read leniently" in message, (line, message)
+
+
+def test_nesting_at_the_limit_is_read_as_yaml() -> None:
+    """Frontmatter nested 32 levels is still strict YAML."""
+    agent = parse_text("---\nname: a\nn: " + "[" * 32 + "1" + "]" * 32 + "\n---\n", "a.md")
+    assert agent.warnings == ()

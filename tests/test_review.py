@@ -1237,3 +1237,21 @@ def test_a_side_the_parser_refuses_is_named_with_its_line_and_side(tmp_path: Pat
     lines = seed.count("\n") + 2
     assert files[".claude/agents/a.md"].startswith(f"line {lines} of the new side: ")
     assert files[".claude/agents/new.md"].startswith("line 1: ")
+
+
+def test_a_checkout_configured_to_run_an_fsmonitor_runs_nothing(tmp_path: Path) -> None:
+    """A repository received whole (its ``.git`` included) may name a program as
+    ``core.fsmonitor``, which git runs whenever it compares the work tree: review compares it
+    (uncommitted work is reviewed) and the program never runs."""
+    repo = make_review_repo(tmp_path)
+    marker = tmp_path / "ran"
+    hook = tmp_path / "fsmonitor.sh"
+    hook.write_text(f"#!/bin/sh\necho ran >> {marker}\n", encoding="utf-8")
+    hook.chmod(0o755)
+    git(repo, "config", "core.fsmonitor", str(hook))
+    git(repo, "status", "--short")
+    assert marker.exists()  # git itself runs it
+    marker.unlink()
+    code, _, err = run_cli("review", "--base", "main", cwd=repo)
+    assert code == 0, err
+    assert not marker.exists()
