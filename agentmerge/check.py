@@ -48,6 +48,7 @@ from agentmerge.parse import (
     quote_shapes,
     quoted_value,
     rewrite_refusal,
+    unkept_yaml,
     written_as,
 )
 from agentmerge.text import hidden_text, label_only, lead_label, normalize, plural, section_role, series, terms
@@ -1784,28 +1785,60 @@ def format_bytes(data: bytes, path: str) -> Formatted:
     Raises InputError when either does not hold, or when the file is not valid UTF-8 or holds NUL
     characters (``parse.rewrite_refusal``); the file must then be left as it is.
     """
-    from agentmerge.writer import render_agent, same_model
+    from agentmerge.writer import same_model
 
     text, warnings = decode(data, path)
     refusal = rewrite_refusal(warnings)
     if refusal is not None:
         raise InputError(path, refusal[0], f"{refusal[1]}; it was left as it was")
     agent = parse_text(text, path, _warnings=warnings)
-    written = render_agent(agent)
+    kept = _frontmatter_as_written(text, agent)
+    written = _canonical(agent, kept)
+    notes: list[str] = []
+    if kept is not None and written.encode("utf-8") != data:
+        notes.append(
+            f"{path}:{kept[1]}: frontmatter kept as written: it holds YAML {kept[2]}, which fmt would not keep"
+        )
     again = parse_text(written, path)
     quotes = any(item.kind == "quote" for _, item in agent.items())
     if not same_model(agent, again) or (quotes and quote_shapes(text) != quote_shapes(written)):
         raise InputError(
             path, 0, "formatting would change what the file says; it was left as it was (please report it)"
         )
-    if render_agent(again) != written:
+    if _canonical(again, _frontmatter_as_written(written, again)) != written:
         raise InputError(path, 0, "formatting is not stable for this file; it was left as it was (please report it)")
-    notes = tuple(
-        f"{path}:{w.line}: frontmatter was not valid YAML; written as strict YAML with the values as read"
-        for w in agent.warnings
-        if w.kind == "invalid-yaml"
-    )
-    return Formatted(path, written, written.encode("utf-8") != data, notes)
+    if kept is None:
+        notes.extend(
+            f"{path}:{w.line}: frontmatter was not valid YAML; written as strict YAML with the values as read"
+            for w in agent.warnings
+            if w.kind == "invalid-yaml"
+        )
+    return Formatted(path, written, written.encode("utf-8") != data, tuple(notes))
+
+
+def _canonical(agent: Agent, kept: tuple[str, int, str] | None) -> str:
+    """``agent`` in the canonical form (``writer.render_agent``), its frontmatter block ``kept``
+    as written when it is given (``_frontmatter_as_written``)."""
+    from agentmerge.writer import render_agent
+
+    if kept is None:
+        return render_agent(agent)
+    body = render_agent(replace(agent, fields=()))
+    return kept[0] + ("\n" + body if body else "")
+
+
+def _frontmatter_as_written(text: str, agent: Agent) -> tuple[str, int, str] | None:
+    """The frontmatter block of ``text`` (its ``---`` lines included, line endings ``\n``), its
+    first line and what it holds that the model does not (``parse.unkept_yaml``), when writing
+    the fields again would lose it; None otherwise. Such a block is written as it is."""
+    span = frontmatter_span(text) if agent.fields else None
+    if span is None:
+        return None
+    lines = text.split("\n")[span[0] - 1 : span[1]]
+    reason = unkept_yaml("\n".join(lines[1:-1]))
+    if reason is None:
+        return None
+    return "\n".join(line.rstrip("\r") for line in lines) + "\n", span[0], reason
 
 
 def unified_diff(old: bytes, new: str, path: str) -> str:

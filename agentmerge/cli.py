@@ -462,8 +462,8 @@ def review_command(
 ) -> None:
     """Report the semantic diff of every agent file changed in a git repository.
 
-    Agent files are found by location and name (.claude/agents/**, **/agents/**/*.md, *.agent.md,
-    *.chatmode.md, .github/agents/**, *.mdc, *.instructions.md, *.prompt.md,
+    Agent files are found by location and name (.claude/agents/**/*.md, **/agents/**/*.md, *.agent.md,
+    *.chatmode.md, .github/agents/**/*.md, *.mdc, *.instructions.md, *.prompt.md,
     AGENTS.md, CLAUDE.md, GEMINI.md, .github/copilot-instructions.md, .cursorrules) and by content
     (frontmatter with name and description); [tool.agentmerge] agent-globs in pyproject.toml or
     .agentmerge.toml replaces the globs, and a file either side's settings pick is reviewed.

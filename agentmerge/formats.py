@@ -522,7 +522,7 @@ FORMATS: tuple[Format, ...] = (
     Format(
         "copilot-agent",
         "GitHub Copilot custom agent",
-        ("*.agent.md", ".github/agents/**"),
+        ("*.agent.md", ".github/agents/**/*.md"),
         fields=COPILOT_AGENT_FIELDS,
         closed=True,
         body_limit=30_000,
@@ -553,7 +553,7 @@ FORMATS: tuple[Format, ...] = (
     Format(
         "claude-code",
         "Claude Code subagent",
-        (".claude/agents/**",),
+        (".claude/agents/**/*.md",),
         # Documentation pages often carry a description alone; subagents and skills have both.
         content_keys=("name", "description"),
         fields=CLAUDE_CODE_FIELDS,
@@ -799,13 +799,30 @@ def verbatim_keys(paths: Sequence[str]) -> tuple[str, ...]:
 
 
 def path_tails(path: str) -> list[str]:
-    """The path from every folder above it: ``a/b/c.md``, ``b/c.md``, ``c.md`` (``/``-separated),
-    so that a file is matched against root-relative globs wherever its repository root is."""
+    """The path from every folder above it up to its repository's root (the nearest folder
+    holding ``.git``; every folder when there is none): ``a/b/c.md``, ``b/c.md``, ``c.md``
+    (``/``-separated), so that a file is matched against root-relative globs wherever its
+    repository root is, and folders above the root (a checkout kept under ``~/agents/``) make no
+    Markdown file an agent."""
     import os
-    from pathlib import Path
 
-    parts = Path(os.path.abspath(path)).parts[1:]
-    return ["/".join(parts[start:]) for start in range(len(parts))]
+    absolute = os.path.abspath(path)
+    parts = absolute.split(os.sep)[1:]
+    root = _repository_root(os.path.dirname(absolute))
+    first = len(root.split(os.sep)) - 1 if root is not None and root != os.sep else 0
+    return ["/".join(parts[start:]) for start in range(first, len(parts))]
+
+
+@functools.lru_cache(maxsize=4096)
+def _repository_root(folder: str) -> str | None:
+    """The nearest folder at or above the absolute ``folder`` that holds ``.git``; None for none.
+    Cached by folder: a library's files share few."""
+    import os
+
+    if os.path.exists(os.path.join(folder, ".git")):
+        return folder
+    parent = os.path.dirname(folder)
+    return None if parent == folder else _repository_root(parent)
 
 
 def detect_format(path: str, data: bytes | None = None) -> Format | None:

@@ -65,7 +65,7 @@ def find_agent_files(paths: Sequence[str]) -> Library:
     """Expand ``paths``: a file is taken as it is; a folder is walked for agent files.
 
     In a folder, a file is an agent file when its path, read from any folder above it, matches
-    one of the agent globs of ``formats`` (``.claude/agents/**``, ``*.agent.md``, ``.cursor/rules/**/*.mdc``,
+    one of the agent globs of ``formats`` (``.claude/agents/**/*.md``, ``*.agent.md``, ``.cursor/rules/**/*.mdc``,
     ...), or when it is a Markdown file whose frontmatter has ``name`` and ``description``. Each
     path appears once, files found in folders sorted by path. A path that does not exist is an
     InputError.

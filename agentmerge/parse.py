@@ -270,6 +270,32 @@ def frontmatter_span(text: str) -> tuple[int, int] | None:
     return text[: opening.start()].count("\n") + 1, text[: closing.start()].count("\n") + 1
 
 
+def unkept_yaml(fm_text: str) -> str | None:
+    """What of frontmatter ``fm_text`` the model does not hold, so that writing the fields again
+    would lose it: "comments" (``# model: opus`` left out on purpose) or "anchors and aliases"
+    (``&a`` and ``*a``, which the parser refuses to expand); None when there is neither. A ``#``
+    is a comment where YAML reads one, outside every scalar; for text that YAML cannot scan, any
+    ``#`` opening a line or after a space counts."""
+    import yaml
+
+    hashes = [m.start() for m in re.finditer(r"(?:^|(?<=\s))#", fm_text, re.MULTILINE)]
+    if not hashes and "&" not in fm_text and "*" not in fm_text:
+        return None
+    spans: list[tuple[int, int]] = []
+    try:
+        for token in yaml.scan(fm_text, Loader=_strict_loader_class()):
+            if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+                return "anchors and aliases"
+            if isinstance(token, yaml.ScalarToken):
+                spans.append((token.start_mark.index, token.end_mark.index))
+    except yaml.YAMLError:
+        return "comments" if hashes else None
+    for at in hashes:
+        if not any(start <= at < end for start, end in spans):
+            return "comments"
+    return None
+
+
 def _check_line_lengths(text: str, path: str) -> None:
     """Refuse a text with a line longer than MAX_LINE_CHARS, naming the first such line."""
     if len(text) <= MAX_LINE_CHARS:

@@ -395,10 +395,14 @@ class _Read(NamedTuple):
     new: Agent
 
 
-def _read_file(change: FileChange, named: bool | None, sides: _Sides, budget: _Budget) -> _Read | FileReview | None:
+def _read_file(
+    change: FileChange, named: bool | None, sides: _Sides, budget: _Budget, rules: Sequence[ReviewConfig]
+) -> _Read | FileReview | None:
     """One changed file parsed and counted in ``budget``; a FileReview with the problem when it
     cannot be read; None when it is no agent file. ``named``: whether its paths make it one
-    (None: its content may)."""
+    (None: its content may). A file renamed into an agent file from one that was none is read
+    against an empty old side, as added, and one renamed out of agent files against an empty new
+    side (``_agent_sides``): a tool loads the one and no longer the other."""
     from agentmerge.parse import parse_bytes, parse_text
 
     try:
@@ -413,6 +417,9 @@ def _read_file(change: FileChange, named: bool | None, sides: _Sides, budget: _B
     if not named and not agent_by_content(((change.old_path, old), (change.path, new))):
         return None
     budget.spend(files=1, size=len(old or b"") + len(new or b""))
+    was_agent, is_agent = _agent_sides(change, old, new, rules)
+    old = old if was_agent else None
+    new = new if is_agent else None
     # An absent side is an agent with nothing in it, named as git names it.
     old_name = change.old_path or change.path
     both = old is not None and new is not None
@@ -426,6 +433,23 @@ def _read_file(change: FileChange, named: bool | None, sides: _Sides, budget: _B
         return _unreadable(change, error, "new" if both else "")
     budget.spend(items=sum(1 for _ in old_agent.items()) + sum(1 for _ in new_agent.items()))
     return _Read(change, old_agent, new_agent)
+
+
+def _agent_sides(
+    change: FileChange, old: bytes | None, new: bytes | None, rules: Sequence[ReviewConfig]
+) -> tuple[bool, bool]:
+    """Whether each side of a rename is an agent file, by its own path or content: a rename
+    pairs a file with its old path whatever each is, and a notes file moved into
+    ``.cursor/rules/`` is an agent only on the new side. Any other change: both sides are."""
+    if change.status != "renamed" or not change.old_path:
+        return True, True
+
+    def agent(path: str, data: bytes | None) -> bool:
+        named = _named_paths((path,), rules)
+        return named is True or (named is None and agent_by_content(((path, data),)))
+
+    was, now = agent(change.old_path, old), agent(change.path, new)
+    return (was, now) if was or now else (True, True)
 
 
 def _unreadable(change: FileChange, error: AgentMergeError, side: str) -> FileReview:
@@ -515,9 +539,15 @@ def _review_file(read: _Read, threshold: float | None, pairs: PairBudget) -> Fil
 def _named(change: FileChange, rules: Sequence[ReviewConfig]) -> bool | None:
     """Whether the paths of ``change`` make it an agent file under any of ``rules`` (None: its
     content may; False: none reads it)."""
+    return _named_paths((change.old_path, change.path), rules)
+
+
+def _named_paths(paths: Sequence[str | None], rules: Sequence[ReviewConfig]) -> bool | None:
+    """Whether ``paths`` (of one file's sides) make it an agent file under any of ``rules``, as
+    ``_named`` tells."""
     found = [
         agent_by_path(
-            (change.old_path, change.path),
+            paths,
             globs=config.agent_globs,
             exclude=config.exclude_globs,
             by_content=config.detect_by_content,
@@ -607,7 +637,7 @@ def review(
         read
         for batch in sides.batches(wanted)
         for w in batch
-        if (read := _read_file(w.change, w.named, sides, budget)) is not None
+        if (read := _read_file(w.change, w.named, sides, budget, rules)) is not None
     ]
     found.extend(_link_reviews(root, links))
     # Files are diffed in path order, which is the order they take from the pair budget.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -287,6 +288,40 @@ def test_fmt_writes_the_canonical_form_in_place(repo: Path) -> None:
     code, _, err = run_cli("fmt", ".claude/agents/bad.md", cwd=repo)
     assert (code, path.read_bytes()) == (0, first)
     assert "0 files reformatted, 1 left unchanged" in err
+
+
+@pytest.mark.parametrize(
+    ("frontmatter", "reason"),
+    [
+        (
+            "name: deployer\ndescription: Deploys the app\n# Bash left out on purpose: ask first.\n"
+            "tools: Read, Grep   # read-only\n# model: opus\n",
+            "comments",
+        ),
+        ("name: t\ndescription: d\nx-anchor: &a foo\nx-ref: *a\n", "anchors and aliases"),
+        ("name: t\ndescription: Deploys\ndescription: twice  # the second wins\n", "comments"),
+    ],
+)
+def test_fmt_keeps_a_frontmatter_whose_comments_or_aliases_the_model_lacks(
+    tmp_path: Path, frontmatter: str, reason: str
+) -> None:
+    """YAML comments (a key left out on purpose, a reason) and anchors with their aliases are no
+    part of the model, so writing the fields again would drop them or change a value (``*a`` is
+    read as text): the frontmatter block is written as it is, with a note, and the body is still
+    formatted; a second run changes nothing and says nothing. A ``#`` inside a value is no comment."""
+    path = tmp_path / ".claude/agents/a.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(f"---\n{frontmatter}---\n* Deploy carefully.\n", encoding="utf-8")
+    code, _, err = run_cli("fmt", ".claude/agents/a.md", cwd=tmp_path)
+    assert code == 0, err
+    assert path.read_text(encoding="utf-8") == f"---\n{frontmatter}---\n\n- Deploy carefully.\n"
+    assert f"a.md:1: frontmatter kept as written: it holds YAML {reason}" in err
+    code, _, err = run_cli("fmt", ".claude/agents/a.md", cwd=tmp_path)
+    assert code == 0 and "kept as written" not in err and "1 left unchanged" in err
+    hashed = tmp_path / ".claude/agents/b.md"
+    hashed.write_text("---\nname: b\ndescription: Writes C# and 'issue #4' fixes\n---\n* x\n", encoding="utf-8")
+    run_cli("fmt", ".claude/agents/b.md", cwd=tmp_path)
+    assert hashed.read_text(encoding="utf-8").startswith("---\nname: b\ndescription: Writes C# and")
 
 
 def test_fmt_check_and_diff_write_nothing(repo: Path) -> None:
@@ -681,3 +716,43 @@ def test_a_link_named_as_an_argument_is_not_rewritten_outside_the_current_folder
     code, _, err = run_cli("fmt", str(repo / "linked" / "outside.md"), cwd=elsewhere)
     assert code == 0, err
     assert outside.read_text(encoding="utf-8") != original
+
+
+def test_only_markdown_files_of_the_agent_folders_are_agent_files(tmp_path: Path) -> None:
+    """A script kept next to the agents in ``.claude/agents/`` or ``.github/agents/`` is no agent
+    file (the tools load Markdown files from there): check reports nothing of it and fmt leaves it
+    byte for byte, named or found in a folder; the hooks' pattern leaves it out."""
+    from agentmerge.formats import files_regex
+
+    script = "#!/bin/sh\n# Title\n*   star\n    indented\n1) one\n"
+    for folder in (".claude/agents", ".github/agents"):
+        path = tmp_path / folder / "scripts" / "run.sh"
+        path.parent.mkdir(parents=True)
+        path.write_text(script, encoding="utf-8")
+        assert re.search(files_regex(), f"{folder}/scripts/run.sh") is None
+        assert re.search(files_regex(), f"{folder}/scripts/run.md") is not None
+    write(tmp_path, ".claude/agents/ok.md", "---\nname: ok\ndescription: Does it.\n---\n\n- Do it.\n")
+    (tmp_path / ".git").mkdir()
+    code, out, err = run_cli("check", ".", cwd=tmp_path)
+    assert code == 0 and "run.sh" not in out + err, out + err
+    run_cli("fmt", ".", cwd=tmp_path)
+    for folder in (".claude/agents", ".github/agents"):
+        assert (tmp_path / folder / "scripts" / "run.sh").read_text(encoding="utf-8") == script
+
+
+def test_folders_above_the_repository_do_not_make_files_agents(tmp_path: Path) -> None:
+    """Globs are read from the repository's root: a checkout kept under a folder named ``agents``
+    does not make its README a plugin agent (``**/agents/**/*.md``), so check finds no agent file
+    and fmt rewrites nothing; outside any repository every folder counts (``~/.claude/agents``)."""
+    repo = tmp_path / "agents" / "project"
+    (repo / ".git").mkdir(parents=True)
+    write(repo, "README.md", "# Project\n\n* one\n* two\n")
+    write(repo, "docs/guide.md", "# Guide\n\nText.\n")
+    code, _, err = run_cli("check", ".", cwd=repo)
+    assert code == 2 and "holds no agent files" in err
+    code, _, err = run_cli("fmt", "--check", ".", cwd=repo)
+    assert "would reformat" not in err
+    loose = tmp_path / "home" / "agents" / "helper.md"
+    write(loose.parent, "helper.md", "---\nname: Helper Bot\ndescription: Helps.\n---\n\n- Help.\n")
+    code, out, _ = run_cli("check", str(loose))
+    assert "AM106" in out  # read as a plugin agent, whose name rule applies

@@ -374,12 +374,15 @@ def test_repository_without_a_base_is_an_error(
 
 
 def test_binary_file_in_agent_folder_is_listed_without_a_diff(tmp_path: Path) -> None:
-    """A binary file under .claude/agents/ cannot be diffed: it is reported, not fatal."""
+    """A binary file named like an agent under .claude/agents/ cannot be diffed: it is reported,
+    not fatal. An image beside the agents is no agent file (the tool loads Markdown files)."""
     repo = make_review_repo(tmp_path)
+    (repo / ".claude/agents/logo.md").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(32)) * 8)
     (repo / ".claude/agents/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(32)) * 8)
     code, out, _ = run_cli("review", "--base", "feature", "--format", "json", cwd=repo)
     assert code == 0
     (entry,) = json.loads(out)["files"]
+    assert entry["path"] == ".claude/agents/logo.md"
     assert entry["diff"] is None and "binary" in entry["error"]
 
 
@@ -398,7 +401,9 @@ def test_binary_file_in_agent_folder_is_listed_without_a_diff(tmp_path: Path) ->
         ("agents/notes.txt", False),
         ("src/planner.agent.md", True),
         ("review.chatmode.md", True),
-        (".github/agents/x.yml", True),
+        (".github/agents/x.md", True),
+        (".github/agents/x.yml", False),  # agent profiles are Markdown files
+        (".claude/agents/scripts/run.sh", False),
         (".cursor/rules/python.mdc", True),
         (".cursor/rules/deep/er/python.mdc", True),
         (".cursor/rules/readme.md", False),
@@ -1255,3 +1260,35 @@ def test_a_checkout_configured_to_run_an_fsmonitor_runs_nothing(tmp_path: Path) 
     code, _, err = run_cli("review", "--base", "main", cwd=repo)
     assert code == 0, err
     assert not marker.exists()
+
+
+def test_a_file_renamed_into_or_out_of_agent_files_is_read_as_added_or_removed(tmp_path: Path) -> None:
+    """git pairs a renamed file with its old path whatever each path is: a notes file moved into
+    ``.cursor/rules/`` becomes a rule a tool loads, and an agent moved out of ``.claude/agents/``
+    is one no more. Each side is an agent by its own path or content, so the first is diffed as
+    added (every instruction shown) and the second as removed (its pitfall called out), not
+    "content unchanged"."""
+    rule = "---\ndescription: house rules\nalwaysApply: true\n---\n- Always run the installer first\n"
+    agent = "---\nname: baz\ndescription: Bazzes.\n---\n## Pitfalls\n\n- Never log secrets\n"
+    repo = new_repo(tmp_path / "repo", {"docs/notes.md": rule, ".claude/agents/baz.md": agent})
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / ".cursor/rules").mkdir(parents=True)
+    (repo / "old").mkdir()
+    git(repo, "mv", "docs/notes.md", ".cursor/rules/house.mdc")
+    git(repo, "mv", ".claude/agents/baz.md", "old/baz.txt")
+    git(repo, "commit", "-q", "-m", "move")
+    code, out, err = run_cli("review", "--base", "main", "--head", "feature", "--format", "json", cwd=repo)
+    assert code == 0, err
+    files = {f["path"]: f for f in json.loads(out)["files"]}
+    moved_in = files[".cursor/rules/house.mdc"]
+    assert moved_in["status"] == "renamed" and moved_in["identical"] is False
+    assert [c["op"] for c in moved_in["diff"]["changes"]] == ["added"]
+    moved_out = files["old/baz.txt"]
+    assert {c["op"] for c in moved_out["diff"]["changes"]} == {"removed"}
+    assert [a["message"] for a in moved_out["diff"]["attention"]] == ['pitfall removed: "Never log secrets"']
+    renamed = new_repo(tmp_path / "plain", {".claude/agents/a.md": agent})
+    git(renamed, "checkout", "-q", "-b", "feature")
+    git(renamed, "mv", ".claude/agents/a.md", ".claude/agents/b.md")
+    git(renamed, "commit", "-q", "-m", "rename")
+    code, out, _ = run_cli("review", "--base", "main", "--head", "feature", "--format", "json", cwd=renamed)
+    assert json.loads(out)["files"][0]["identical"] is True  # agent to agent: content unchanged
