@@ -590,6 +590,9 @@ class Candidate:
     lead_in: bool = False
     """Whether it ends in a colon and holds nested items (``Follow PEP 8 naming conventions:``
     over the conventions): it is the title of what it holds."""
+    step: bool = False
+    """Whether it is a numbered step of a procedure (an ordered item whose section's title names
+    a workflow)."""
 
 
 @lru_cache(maxsize=65536)
@@ -837,6 +840,11 @@ ITEM_RULES: tuple[Rule, ...] = (
             and (a.role in WALLED_ROLES or b.role in WALLED_ROLES)
             and (PITFALLS_ROLE in (a.role, b.role) or not near_verbatim(a.text, b.text))
         ),
+    ),
+    Rule(
+        "step",
+        "a numbered step is a step of its procedure: it is the same item only as another step",
+        lambda a, b, score, t: a.step != b.step and not near_verbatim(a.text, b.text),
     ),
     Rule(
         "restatement",

@@ -96,12 +96,22 @@ from agentmerge.lexicon import (
     ROLE_TITLE_WORDS,
     ROOT_ROLE,
     SINGLE_ROLES,
+    WORKFLOW_ROLE,
     roles_compatible,
 )
 from agentmerge.match import MAX_ITEMS
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
-from agentmerge.text import compare_form, item_role, kebab_case, label_only, normalize, other_choice, terms
+from agentmerge.text import (
+    compare_form,
+    item_role,
+    kebab_case,
+    label_only,
+    normalize,
+    other_choice,
+    section_role,
+    terms,
+)
 
 if TYPE_CHECKING:
     from agentmerge.formats import Format
@@ -484,6 +494,14 @@ class _Consolidator:
             walk = node.parent
         return found
 
+    def _step(self, index: int, over: list[Section | None]) -> bool:
+        """Whether item ``index`` is a numbered step of a procedure: an ordered item whose innermost
+        titled section names a workflow."""
+        if self.items[index].item.kind != "ordered":
+            return False
+        title = next((s.title for s in over if s is not None and s.title), None)
+        return title is not None and section_role(title) == WORKFLOW_ROLE
+
     @staticmethod
     def _item_role(entry: InputItem, over: list[Section | None], templated: bool) -> str:
         """The item's role for the matcher (``text.item_role``, from the sections it sits in,
@@ -523,6 +541,7 @@ class _Consolidator:
                 units[bag[0]].repeatable,
                 label_only(units[bag[0]].text) and not self.items[bag[0]].item.children,
                 _lead_in(self.items[bag[0]].item),
+                self._step(bag[0], over[bag[0]]),
             )
             for bag in bags
         ]

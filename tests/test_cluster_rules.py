@@ -71,6 +71,7 @@ def candidate(text: str, source: int = 0, **kwargs: object) -> cluster.Candidate
         bool(kwargs.get("repeatable", True)),
         bool(kwargs.get("bare_label", False)),
         bool(kwargs.get("lead_in", False)),
+        bool(kwargs.get("step", False)),
     )
 
 
@@ -97,6 +98,35 @@ def test_a_checklist_entry_is_not_the_practice_it_checks() -> None:
     assert vetoed_by(practice, gate) == "walled roles"
     copy = candidate("Validate every input at the boundary", 1, role="gates")
     assert vetoed_by(practice, copy) is None
+
+
+def test_a_step_of_a_procedure_is_the_same_item_only_as_another_step() -> None:
+    """A numbered step of a workflow folded into a capability elsewhere would leave its procedure
+    without it ("3. Isolate, 4. Verify" and no first steps); as another step, or as a
+    near-verbatim copy, it merges."""
+    step = candidate("Integrate the suite with the CI pipeline", step=True)
+    capability = candidate("CI integration of the test suite", 1)
+    assert vetoed_by(step, capability) == "step"
+    assert vetoed_by(step, candidate("Integrate the test suite with CI", 1, step=True)) is None
+    assert vetoed_by(step, candidate("Integrate the suite with the CI pipeline.", 1)) is None
+
+
+def test_steps_of_a_workflow_section_stay_in_their_procedure() -> None:
+    """End to end: the steps of a numbered procedure under a workflow title are kept in it, each
+    once, when another input states one of them as a capability."""
+    procedure = agent(
+        "---\nname: debugger\ndescription: Debugs.\n---\n\n## Workflow\n\n"
+        "1. Capture the error message and the stack trace\n2. Reproduce the failure\n3. Isolate the cause\n",
+        "a.md",
+    )
+    capabilities = agent(
+        "---\nname: debugger\ndescription: Debugs.\n---\n\n## Capabilities\n\n"
+        "- Reproducing failures reliably\n- Profiling slow code\n",
+        "b.md",
+    )
+    result = consolidate([procedure, capabilities])
+    steps = [item.text for section, item in result.agent.items() if section.title == "Workflow"]
+    assert steps == ["Capture the error message and the stack trace", "Reproduce the failure", "Isolate the cause"]
 
 
 def test_a_pitfall_is_walled_from_guidance_unless_both_forbid() -> None:
