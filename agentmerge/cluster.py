@@ -1218,7 +1218,8 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
     if left - right and right - left:
         return False
     return not every_sentence or (
-        not _lists_more(text, kept)
+        not _body_apart(text, kept)
+        and not _lists_more(text, kept)
         and not _names_more(text, kept, subject)
         and not _rare_more(text, kept, subject)
         and not _conditions_more(text, kept)
@@ -1228,6 +1229,19 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
 
 _CONDITION_RE = re.compile(r"\b(?:" + "|".join(CONDITION_WORDS) + r")\b([^.,;:!?()\n]*)", re.IGNORECASE)
 _EMPTY_CONDITION_TERMS = frozenset(term for word in EMPTY_CONDITIONS for term in terms(word))
+
+
+def _body_apart(text: str, kept: str) -> bool:
+    """Whether ``text`` and ``kept`` each say what they say after a lead-in label and the bodies
+    share no term: two things said under one heading word ("**API Gateways**: Kong, Ambassador"
+    and "**Gateway API**: next-generation ingress, traffic routing"), where the kept body would
+    stand for a body it has no word of."""
+    if lead_label(text) is None or lead_label(kept) is None:
+        return False
+    if not (_names_body(text) or _names_body(kept)):
+        return False
+    body = frozenset(terms(label_body(text)))
+    return len(body) >= 2 and body.isdisjoint(terms(label_body(kept)))
 
 
 def condition_clauses(text: str) -> list[frozenset[str]]:
@@ -1278,6 +1292,9 @@ def enumerated_names(text: str) -> frozenset[str]:
     the three). A clause's first word before more words, capitalised and otherwise in lower case,
     is so by grammar, not as a name, and is not read ("Measure Web Performance (LCP, INP, CLS)"
     lists Web Performance, LCP, INP and CLS; "WCAG AA, WCAG AAA or APCA" lists WCAG AA)."""
+    listed = _names_body(text)
+    if listed:
+        return listed
     plain = _after_label(text)
     found: set[str] = set()
     for clause in _CLAUSE_END_RE.split(plain):
@@ -1302,6 +1319,17 @@ def enumerated_names(text: str) -> frozenset[str]:
         if len(run) >= ENUMERATION_LEAST:
             found.update(run)
     return frozenset(found)
+
+
+def _names_body(text: str) -> frozenset[str]:
+    """The names a lead-in label's body lists when it is nothing but names, two or more
+    ("**API Gateways**: Kong, Ambassador"), casefolded; none otherwise."""
+    if lead_label(text) is None:
+        return frozenset()
+    parts = [part.split() for part in _LIST_SEPARATOR_RE.split(_after_label(text).rstrip(". ")) if part.strip()]
+    if len(parts) < 2 or not all(len(words) <= 3 and all(_name_word(w) for w in words) for words in parts):
+        return frozenset()
+    return frozenset(name for words in parts for name in _name_of(words))
 
 
 def _name_word(word: str) -> bool:

@@ -1256,3 +1256,22 @@ def test_identities_listing_different_names_are_still_one_slot(tmp_path: Path) -
     code, out, err = run_cli("consolidate", *paths)
     assert code == 0, err
     assert out.count("You are an expert") == 1
+
+
+def test_a_label_over_names_alone_lists_two_names_and_keeps_its_own_body() -> None:
+    """A label's body that is nothing but names lists them, two as well as three: "**Secret
+    management**: Sealed Secrets, SOPS" does not fold into a wording without SOPS. Under a label,
+    a body of names and a body with no word of it say two things ("**API Gateways**: Kong,
+    Ambassador" is products, "**Gateway API**: next-generation ingress, traffic routing" a
+    Kubernetes interface): neither folds into the other. A wording that names them all still
+    takes the list."""
+    from agentmerge.cluster import carries, enumerated_names
+
+    assert enumerated_names("**Secret Management**: Sealed Secrets, SOPS") == {"sealed secrets", "sops"}
+    assert enumerated_names("**Testing**: unit tests, integration tests") == frozenset()
+    secrets = "**Secret management**: External Secrets Operator, Sealed Secrets, HashiCorp Vault integration"
+    assert not carries(secrets, "**Secret Management**: Sealed Secrets, SOPS")
+    assert carries("**Secrets**: Sealed Secrets, SOPS and Vault", "**Secret Management**: Sealed Secrets, SOPS")
+    gateways = "**API Gateways**: Kong, Ambassador"
+    interface = "**Gateway API**: Next-generation ingress, traffic routing, protocol support"
+    assert not carries(interface, gateways) and not carries(gateways, interface)
