@@ -118,6 +118,18 @@ def is_sample(text: str) -> bool:
     return _SAMPLE_RE.fullmatch(text) is not None
 
 
+_IDENTITY_RE = re.compile(r"(?i)^\W*(?:you are|you're|you\u2019re|act as|your role is)\b")
+IDENTITY_LABELS = frozenset({"role", "persona"})
+"""Lead-in labels that state who the agent is (``**Role**: Senior cloud architect ...``)."""
+
+
+def is_identity(text: str) -> bool:
+    """Whether ``text`` is an identity statement: it opens "You are", "Act as" or "Your role is",
+    or under a label of IDENTITY_LABELS."""
+    label = lead_label(text, bare=False)
+    return _IDENTITY_RE.match(text) is not None or (label is not None and label.casefold() in IDENTITY_LABELS)
+
+
 def is_question(text: str) -> bool:
     """Whether ``text`` ends in a question: a check to make rather than a practice to follow."""
     return normalize(text).rstrip().endswith("?")
@@ -840,6 +852,12 @@ ITEM_RULES: tuple[Rule, ...] = (
             and (a.role in WALLED_ROLES or b.role in WALLED_ROLES)
             and (PITFALLS_ROLE in (a.role, b.role) or not near_verbatim(a.text, b.text))
         ),
+    ),
+    Rule(
+        "identity",
+        'an identity statement ("You are an expert debugger ...") says who the agent is: it is the same'
+        " item only as another one, never a list of skills or a practice",
+        lambda a, b, score, t: is_identity(a.text) != is_identity(b.text) and not near_verbatim(a.text, b.text),
     ),
     Rule(
         "step",

@@ -129,6 +129,18 @@ def test_steps_of_a_workflow_section_stay_in_their_procedure() -> None:
     assert steps == ["Capture the error message and the stack trace", "Reproduce the failure", "Isolate the cause"]
 
 
+def test_an_identity_statement_is_the_same_item_only_as_another() -> None:
+    """ "You are an expert debugger ..." says who the agent is; a list of skills folded into it
+    loses its tools (GDB, profilers), and it folded into the list loses who the agent is.
+    Identities ("You are", "Act as", a **Role** label) merge with each other."""
+    identity = candidate("You are an expert debugger specializing in root cause analysis.")
+    skills = candidate("**Expertise**: Root cause analysis, debugging tools (GDB, profilers), log analysis", 1)
+    assert vetoed_by(identity, skills) == "identity"
+    assert vetoed_by(identity, candidate("**Role**: Expert debugger for root cause analysis", 1)) is None
+    assert vetoed_by(identity, candidate("Act as an expert debugger.", 1)) is None
+    assert not cluster.is_identity("**Identity**: Strong authentication, least privilege")
+
+
 def test_a_pitfall_is_walled_from_guidance_unless_both_forbid() -> None:
     pitfall = candidate("Access tokens kept in localStorage, where any script reads them", role="pitfalls")
     assert vetoed_by(pitfall, candidate("Store access tokens in localStorage", 1)) == "walled roles"
