@@ -1792,6 +1792,13 @@ def format_bytes(data: bytes, path: str) -> Formatted:
     if refusal is not None:
         raise InputError(path, refusal[0], f"{refusal[1]}; it was left as it was")
     agent = parse_text(text, path, _warnings=warnings)
+    unclosed = next((w for w in agent.warnings if w.kind == "unclosed"), None)
+    if unclosed is not None:
+        # Written again, its opening "---" would go as a rule line and the keys read as prose:
+        # the one-line mend (a closing "---") would no longer do.
+        raise InputError(
+            path, unclosed.line, "frontmatter opened with '---' is never closed (AM110); close it, then format"
+        )
     kept = _frontmatter_as_written(text, agent)
     written = _canonical(agent, kept)
     notes: list[str] = []
@@ -1847,7 +1854,9 @@ def unified_diff(old: bytes, new: str, path: str) -> str:
 
     before = old.decode("utf-8", "replace").splitlines(keepends=True)
     after = new.splitlines(keepends=True)
-    return "".join(difflib.unified_diff(before, after, f"{path} (original)", f"{path} (formatted)"))
+    lines = difflib.unified_diff(before, after, f"{path} (original)", f"{path} (formatted)")
+    # A last line without a newline is marked as diff and patch mark it, or the patch is corrupt.
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 __all__ = [

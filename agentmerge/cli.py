@@ -946,7 +946,8 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
     report_skipped(found)
     if not found.files:
         raise InputError(paths[0], 0, "holds no agent files; name agent files or folders that hold them")
-    files = [os.path.normpath(given) if given != "-" else given for given in found.files]
+    # In path order, as check reports: the same files named in any order give the same output.
+    files = sorted({os.path.normpath(given) if given != "-" else given for given in found.files})
     write = not (check_only or diff)
     with StatusLine() as status:
         results = check.format_paths(files, write=write, diff=diff, jobs=jobs, progress=status)

@@ -114,7 +114,7 @@ def too_large_settings(name: str) -> InputError:
     return InputError(name, 0, f"is over {MAX_SETTINGS_BYTES // 1024} KiB, more than a settings file holds")
 
 
-_HEADER_RE = re.compile(r"[ \t]*\[\[?([^\]\n]*)\]")
+_HEADER_RE = re.compile(r"[ \t]*\[\[?([^\]\n]*)\]?")  # a header without its "]" is a TOML error to report
 _KEY_RE = re.compile(r"[ \t]*([\w.\-\"' \t]+?)[ \t]*=")
 
 

@@ -24,6 +24,8 @@ from agentmerge import match
 from agentmerge.fields import (
     ALWAYS_APPLY_KEY,
     CHANGED_KEYS,
+    EVERY_FILE,
+    FILE_PATTERN_KEYS,
     PROSE_KEYS,
     SET_KEYS,
     TOOL_KEYS,
@@ -328,10 +330,11 @@ def _hidden_in(new: str, old: str, line: int | None, key: str | None) -> Iterato
 
 
 def _verbatim_requoted(old: Agent, new: Agent) -> tuple[str, ...]:
-    """The keys whose value is the same on both sides but quoted on one only, among those both
-    files' formats read as the rest of the line (``formats.Format.verbatim_keys``)."""
+    """The keys whose value is quoted on one side only, among those both files' formats read as
+    the rest of the line (``formats.Format.verbatim_keys``): the quotes are part of the value
+    there, whether the value changed besides or not."""
     after = {f.key: f for f in new.fields}
-    requoted = [f.key for f in old.fields if f.key in after and _requoted(f, after[f.key])]
+    requoted = [f.key for f in old.fields if f.key in after and bool(f.quote) != bool(after[f.key].quote)]
     if not requoted:
         return ()
     from agentmerge.formats import verbatim_keys  # only then: most diffs never load the format table
@@ -349,11 +352,6 @@ def _tool_reading(old: Agent, new: Agent) -> ToolReading | None:
     from agentmerge.formats import tool_reading  # only then: most diffs never load the format table
 
     return tool_reading([old.path, new.path])
-
-
-def _requoted(a: Field, b: Field) -> bool:
-    """Whether two values of a key are the same but for quotes, quoted on one side only."""
-    return bool(a.quote) != bool(b.quote) and same_value(a.value, b.value)
 
 
 def _is_empty(agent: Agent) -> bool:
@@ -1063,7 +1061,7 @@ def diff_frontmatter(
             gained = tuple(names(b.value)) if key in SET_KEYS else ()
             widened = old_exists and _widens(key, None, b.value)
             yield FieldChange("added", key, None, b.value, None, b.line, added_names=gained, widened=widened)
-        elif key in verbatim and _requoted(a, b):
+        elif key in verbatim and bool(a.quote) != bool(b.quote):
             yield FieldChange(
                 "changed", key, _as_written(a), _as_written(b), a.line, b.line, part="quoting", widened=not b.quote
             )
@@ -1106,7 +1104,8 @@ def _widens(key: str, old: object, new: object, read: ToolReading | None = None)
     if kind == "allow":
         return (old is not None and new is None) or (old is not None and bool(now - was))
     if kind == "grant":
-        return bool(now - was)
+        # globs: "**/*" to "app/**/*.rb" narrows the rule, whatever pattern is new.
+        return bool(now - was) and not (key in FILE_PATTERN_KEYS and was & EVERY_FILE)
     return bool(was - now)
 
 

@@ -66,6 +66,12 @@ WIDENING_RULES: tuple[WideningRule, ...] = (
 )
 """Which set-valued keys widen what an agent may do, and how (``diff`` and ``consolidate`` alike)."""
 
+FILE_PATTERN_KEYS = frozenset(key for rule in WIDENING_RULES if rule.what == "file pattern" for key in rule.keys)
+"""Keys whose names are file patterns (a Cursor rule's ``globs``)."""
+
+EVERY_FILE = frozenset({"*", "**", "**/*", "**/*.*"})
+"""File patterns that reach every file: patterns that held one can reach no file more."""
+
 TOOL_KEYS = frozenset(key for rule in WIDENING_RULES if rule.what == "tool" for key in rule.keys)
 """Keys whose names are tools (allowed or forbidden), in every spelling."""
 

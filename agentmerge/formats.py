@@ -593,6 +593,20 @@ DEFAULT_AGENT_GLOBS: tuple[str, ...] = tuple(glob for f in FORMATS for glob in f
 CONTENT_SUFFIXES: tuple[str, ...] = (".md", ".mdc", ".markdown")
 """File name endings whose content is checked for agent frontmatter when no glob matches."""
 
+NOT_AGENT_NAMES: frozenset[str] = frozenset({"skill.md"})
+"""File names (case-folded) that are no agent whatever their frontmatter: a skill's ``SKILL.md``
+(Claude Code, GitHub Copilot and VS Code read skills from ``.claude/skills/NAME/SKILL.md`` and
+the like) has ``name`` and ``description`` too, and other fields (``allowed-tools``, ``license``:
+https://code.claude.com/docs/en/skills)."""
+
+
+def content_may_tell(path: str) -> bool:
+    """Whether the content of the file at ``path`` may make it an agent file when no glob does:
+    a Markdown ending (CONTENT_SUFFIXES), and not a name of NOT_AGENT_NAMES."""
+    lower = path.lower()
+    return lower.endswith(CONTENT_SUFFIXES) and lower.rsplit("/", 1)[-1] not in NOT_AGENT_NAMES
+
+
 CONTENT_SAMPLE = 65536
 """How many leading bytes of a file are searched for agent frontmatter."""
 
@@ -833,7 +847,7 @@ def detect_format(path: str, data: bytes | None = None) -> Format | None:
     for found in FORMATS:
         if any(matches_any(tail, found.globs) for tail in tails):
             return found
-    if data is None or not (path == "-" or path.lower().endswith(CONTENT_SUFFIXES)):
+    if data is None or not (path == "-" or content_may_tell(path)):
         return None
     block = _FRONTMATTER_RE.match(data[:CONTENT_SAMPLE])
     if block is None:
@@ -879,7 +893,7 @@ def agent_by_path(
         return False
     if any(matches_any(path, globs) for path in known):
         return True
-    if by_content and any(path.lower().endswith(CONTENT_SUFFIXES) for path in known):
+    if by_content and any(content_may_tell(path) for path in known):
         return None
     return False
 
@@ -888,6 +902,6 @@ def agent_by_content(sides: Iterable[tuple[str | None, bytes | None]]) -> bool:
     """Whether a side (path, bytes) is a Markdown file whose frontmatter looks like an agent's:
     what decides a file ``agent_by_path`` leaves open."""
     return any(
-        path is not None and path.lower().endswith(CONTENT_SUFFIXES) and data is not None and looks_like_agent(data)
+        path is not None and content_may_tell(path) and data is not None and looks_like_agent(data)
         for path, data in sides
     )

@@ -82,7 +82,7 @@ def find_agent_files(paths: Sequence[str]) -> Library:
             _add(files, seen, path)
             continue
         # The format table is read only for folders: files named one by one are taken as they are.
-        from agentmerge.formats import CONTENT_SUFFIXES, DEFAULT_AGENT_GLOBS, looks_like_agent, matches_any, path_tails
+        from agentmerge.formats import DEFAULT_AGENT_GLOBS, content_may_tell, looks_like_agent, matches_any, path_tails
 
         folders.append(path)
         found: list[str] = []
@@ -92,7 +92,7 @@ def find_agent_files(paths: Sequence[str]) -> Library:
             named = any(matches_any(tail, DEFAULT_AGENT_GLOBS) for tail in path_tails(candidate))
             if named:
                 found.append(candidate)
-            elif candidate.lower().endswith(CONTENT_SUFFIXES):
+            elif content_may_tell(candidate):
                 if looks_like_agent(_head(candidate)):
                     found.append(candidate)
                 else:

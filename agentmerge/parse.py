@@ -147,6 +147,9 @@ def decode(
     REWRITE_UNSAFE.
     """
     warnings: list[Diagnostic] = []
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        # UTF-32's little-endian mark opens with UTF-16's: read as UTF-16 it is text of NULs.
+        raise InputError(path, 0, "starts with a UTF-32 mark; save it as UTF-8")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = data.decode("utf-16")

@@ -756,3 +756,54 @@ def test_folders_above_the_repository_do_not_make_files_agents(tmp_path: Path) -
     write(loose.parent, "helper.md", "---\nname: Helper Bot\ndescription: Helps.\n---\n\n- Help.\n")
     code, out, _ = run_cli("check", str(loose))
     assert "AM106" in out  # read as a plugin agent, whose name rule applies
+
+
+def test_fmt_diff_is_a_patch_that_applies_and_comes_in_path_order(tmp_path: Path) -> None:
+    """``fmt --diff`` marks a last line without a newline as diff does (``\\ No newline at end of
+    file``), so ``patch`` applies it and gives the formatted file; files named in any order give
+    the same bytes, in path order."""
+    write(tmp_path, "a.md", "---\nname: a\ndescription: d\n---\n\n* one\n* two")
+    write(tmp_path, "b.md", "---\nname: b\ndescription: d\n---\n\n* three\n")
+    forward = run_cli("fmt", "--diff", "a.md", "b.md", cwd=tmp_path)
+    backward = run_cli("fmt", "--diff", "b.md", "a.md", cwd=tmp_path)
+    assert forward.stdout == backward.stdout and forward.stdout.index("a.md") < forward.stdout.index("b.md")
+    assert "-* two\n\\ No newline at end of file\n+- one\n+- two\n" in forward.stdout
+    formatted = run_cli("fmt", "-", stdin=(tmp_path / "a.md").read_text(encoding="utf-8")).stdout
+    patch = subprocess.run(
+        ["patch", "-p0", "--dry-run", "-o", "-"],
+        input=forward.stdout.split("--- b.md")[0],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if patch.returncode == 127 or "not found" in patch.stderr:  # pragma: no cover - no patch on PATH
+        return
+    assert patch.returncode == 0, patch.stderr
+    assert formatted in patch.stdout
+
+
+def test_fmt_leaves_an_unclosed_frontmatter_as_it_was(tmp_path: Path) -> None:
+    """An opening ``---`` never closed (AM110) would be written again as a rule line over keys
+    read as prose, and the one-line mend would no longer do: fmt refuses the file, naming the
+    line, exit 2, and leaves it byte for byte."""
+    text = "---\nname: reviewer\ndescription: Reviews code\n\nYou are a reviewer.\n"
+    write(tmp_path, ".claude/agents/u.md", text)
+    code, _, err = run_cli("fmt", ".claude/agents/u.md", cwd=tmp_path)
+    assert code == 2 and "u.md:1: frontmatter opened with '---' is never closed (AM110)" in err
+    assert (tmp_path / ".claude/agents/u.md").read_text(encoding="utf-8") == text
+
+
+def test_a_skill_file_is_no_agent_though_it_has_name_and_description(tmp_path: Path) -> None:
+    """A skill's ``SKILL.md`` has ``name`` and ``description`` as a subagent has, and fields of its
+    own (``allowed-tools``, ``license``): check reports nothing of it and fmt leaves it alone."""
+    skill = (
+        "---\nname: pdf\ndescription: Extract text from PDFs.\nallowed-tools: Read\nlicense: MIT\n---\n# PDF\n\n* x\n"
+    )
+    write(tmp_path, ".claude/skills/pdf/SKILL.md", skill)
+    write(tmp_path, ".claude/agents/a.md", "---\nname: a\ndescription: Does it.\n---\n\n- Do it.\n")
+    (tmp_path / ".git").mkdir()
+    code, out, err = run_cli("check", ".", cwd=tmp_path)
+    assert code == 0 and "SKILL.md" not in out + err, out + err
+    run_cli("fmt", ".", cwd=tmp_path)
+    assert (tmp_path / ".claude/skills/pdf/SKILL.md").read_text(encoding="utf-8") == skill

@@ -99,3 +99,14 @@ def test_check_refuses_settings_that_lead_out_of_the_repository_through_a_link(t
     (repo / ".agentmerge.toml").symlink_to(repo / "shared.toml")
     inside = run_cli("check", "a.md", cwd=repo)
     assert inside.exit_code == 2 and "'NOT_A_RULE' selects no rule" in inside.stderr
+
+
+def test_a_pyproject_table_header_without_its_bracket_is_an_error_not_ignored(tmp_path: Path) -> None:
+    """``[tool.agentmerge.check`` (the ``]`` forgotten) is invalid TOML that names agentmerge: it
+    is parsed and reported with its line, as in ``.agentmerge.toml``, rather than skipped, which
+    ran CI with every default rule and no word."""
+    assert names_agentmerge('[tool.agentmerge.check\nselect = ["AM1"]\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.agentmerge.check\nselect = ["AM1"]\n', encoding="utf-8")
+    with pytest.raises(InputError, match="is not valid TOML") as raised:
+        read_settings(tmp_path)
+    assert raised.value.path == "pyproject.toml" and raised.value.line == 1

@@ -819,6 +819,28 @@ def test_widenings_model_and_permission_changes_need_attention() -> None:
     assert attention(front.format("tools: Read, Bash\n"), front.format("tools: Read\n")) == []
 
 
+def test_globs_that_reached_every_file_are_narrowed_not_widened() -> None:
+    """``**/*`` to ``app/**/*.rb`` narrows a rule whatever pattern is new: no call-out; the way
+    back widens it."""
+    front = "---\nname: a\ndescription: d\n{}---\n- Keep it short\n"
+    assert attention(front.format("globs: **/*\n"), front.format("globs: app/**/*.rb\n")) == []
+    assert attention(front.format("globs: app/**/*.rb\n"), front.format("globs: **/*\n")) == [
+        ("widened", "globs widened: now also **/*")
+    ]
+
+
+def test_a_cursor_glob_put_in_quotes_with_a_new_pattern_is_called_out_as_quoted() -> None:
+    """Quotes put on a rule's glob while its pattern changes too leave the rule on no file (Cursor
+    reads the quotes as part of the pattern): the change shows both as written and the call-out
+    says so, where it said "globs widened" with the quotes hidden."""
+    rule = "---\ndescription: TypeScript\nglobs: {}\nalwaysApply: false\n---\n\n- Use strict mode.\n"
+    old, new = parse_text(rule.format("src/**/*.ts"), "r.mdc"), parse_text(rule.format('"lib/**/*.ts"'), "r.mdc")
+    result = diff_agents(old, new)
+    (change,) = result.frontmatter
+    assert (change.part, change.old, change.new) == ("quoting", "src/**/*.ts", '"lib/**/*.ts"')
+    assert [a.kind for a in result.attention] == ["scope"] and "applies to no file" in result.attention[0].message
+
+
 def test_a_cursor_glob_put_in_quotes_is_a_change_that_needs_attention() -> None:
     """YAML reads ``"*.ts"`` and ``*.ts`` alike; Cursor reads the quotes as part of the pattern."""
     rule = "---\ndescription: TypeScript\nglobs: {}\nalwaysApply: false\n---\n\n- Use strict mode.\n"

@@ -171,6 +171,22 @@ def test_byte_order_marks_do_not_shift_lines(tmp_path: Path, name: str) -> None:
     assert body_lines(agent) == [("Title", 5)]
 
 
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be"])
+def test_utf32_is_refused_not_read_as_utf16(tmp_path: Path, encoding: str) -> None:
+    """UTF-32's little-endian mark opens with UTF-16's, so the file read as UTF-16 was a text of
+    NULs with exit 0. Either mark is now a one-line error naming the file, exit 2."""
+    from conftest import run_cli
+
+    data = "---\nname: e\ndescription: d\n---\n- a\n".encode(encoding)
+    if encoding == "utf-32-be":
+        data = codecs.BOM_UTF32_BE + data
+    path = tmp_path / "u32.md"
+    path.write_bytes(data)
+    result = run_cli("parse", str(path))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "u32.md: starts with a UTF-32 mark; save it as UTF-8" in result.stderr
+
+
 def test_nul_bytes_are_replaced_and_warned_on_their_line(tmp_path: Path) -> None:
     """NUL becomes U+FFFD, the warning names line 5, and later lines keep their numbers."""
     agent = parsed(tmp_path, "nul-bytes")
