@@ -46,6 +46,7 @@ from agentmerge.text import (
     hidden_text,
     item_role,
     negated,
+    negation_put,
     normalize,
     opposite_polarity,
     opposite_sense,
@@ -625,6 +626,8 @@ class _BodyDiff:
             polarity: Literal["negated", "affirmed"] | None = None
             if edited and opposite_polarity(a.text, b.text):
                 polarity = "negated" if negated(b.text) else "affirmed"
+            elif edited:
+                polarity = negation_put(a.text, b.text)
             yield Change(
                 "moved" if moved else "reworded",
                 "item",

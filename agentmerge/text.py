@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Literal
 
 from agentmerge.lexicon import (
     CHOICE_GROUPS,
@@ -301,6 +302,37 @@ def _prohibition_re() -> re.Pattern[str]:
 
 def _clause_negated(clause: str) -> bool:
     return _prohibition_re().match(clause.replace("\u2019", "'")) is not None
+
+
+_POLARITY_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_NOT_HELPERS = frozenset({"do", "does", "did"})
+
+
+def negation_put(a: str, b: str) -> Literal["negated", "affirmed"] | None:
+    """How ``b`` differs from ``a`` when it differs only by negating words (``lexicon.NEGATORS``,
+    with "do" before "not"), put in ("negated") or taken out ("affirmed") anywhere in the text:
+    "Secrets must never be logged" to "Secrets must be logged", "Use branches. Never push to
+    main." to "Use branches. Push to main." (``negated`` reads how each text opens only). None
+    when other words changed too ("X" to "X, not Y" adds a word that is no negation)."""
+    import difflib
+
+    old = _POLARITY_WORD_RE.findall(normalize(a).casefold().replace("\u2019", "'"))
+    new = _POLARITY_WORD_RE.findall(normalize(b).casefold().replace("\u2019", "'"))
+    added: list[str] = []
+    removed: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            removed.extend(old[i1:i2])
+        if op in ("insert", "replace"):
+            added.extend(new[j1:j2])
+    if bool(added) == bool(removed):
+        return None
+    changed = added or removed
+    if not any(word in NEGATORS for word in changed):
+        return None
+    if not all(word in NEGATORS or (word in _NOT_HELPERS and "not" in changed) for word in changed):
+        return None
+    return "negated" if added else "affirmed"
 
 
 def opposite_polarity(a: str, b: str) -> bool:

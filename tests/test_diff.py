@@ -819,6 +819,29 @@ def test_widenings_model_and_permission_changes_need_attention() -> None:
     assert attention(front.format("tools: Read, Bash\n"), front.format("tools: Read\n")) == []
 
 
+def test_a_negation_put_in_or_taken_out_anywhere_is_a_polarity_flip() -> None:
+    """A negating word deleted or added past how the text opens, with nothing else changed, is a
+    flip: "Secrets must never be logged" to "Secrets must be logged", a second sentence's
+    "Never" deleted, "do not" taken out of a later clause. A contrast added ("X" to "X, not Y")
+    adds more than a negation and stays a rewording."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    flips = [
+        ("Secrets must never be logged", "Secrets must be logged", "positive"),
+        (
+            "Use feature branches. Never push directly to main.",
+            "Use feature branches. Push directly to main.",
+            "positive",
+        ),
+        ("Only read files; do not write files", "Only read files; write files", "positive"),
+        ("The agent should modify production data", "The agent should not modify production data", "negative"),
+    ]
+    for old, new, now in flips:
+        assert attention(section.format(old), section.format(new)) == [
+            ("polarity", f'polarity flipped, now {now}: "{old}" -> "{new}"')
+        ]
+    assert attention(section.format("Test the behaviour"), section.format("Test the behaviour, not the code")) == []
+
+
 def test_globs_that_reached_every_file_are_narrowed_not_widened() -> None:
     """``**/*`` to ``app/**/*.rb`` narrows a rule whatever pattern is new: no call-out; the way
     back widens it."""
