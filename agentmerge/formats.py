@@ -136,13 +136,26 @@ class Format:
 # model ID; color is one of the eight colours /agents offers. The page lists no values for
 # effort, so any string passes. initialPrompt is the first user turn when the agent runs as the
 # main session (`claude --agent`).
+CLAUDE_MODEL_PATTERN = (
+    r"(?:(?:[a-z]{2,4}\.)?anthropic\.)?claude-[a-z0-9.-]+(?:@\d{8})?(?:-v\d+(?::\d+)?)?(?:\[1m\])?"
+    r"|arn:aws[a-z-]*:bedrock:\S+"
+)
+"""A full model name as Claude Code's ``--model`` takes it (the subagent page: "the same values as
+the --model flag"; https://code.claude.com/docs/en/model-config): ``claude-sonnet-4-5-20250929``,
+with ``[1m]`` for the long context window, a Bedrock model ID
+(``us.anthropic.claude-sonnet-4-5-20250929-v1:0``) or ARN, a Vertex one
+(``claude-opus-4-1@20250805``)."""
+
 CLAUDE_CODE_FIELDS: tuple[FieldRule, ...] = (
     FieldRule("name", ("string",), required=True),
     FieldRule("description", ("string",), required=True),
     FieldRule("tools", ("names",)),
     FieldRule("disallowedTools", ("names",)),
     FieldRule(
-        "model", ("string",), allowed=("sonnet", "opus", "haiku", "inherit"), allowed_pattern=r"claude-[a-z0-9.-]+"
+        "model",
+        ("string",),
+        allowed=("sonnet", "opus", "haiku", "inherit", "default", "opusplan", "sonnet[1m]"),
+        allowed_pattern=CLAUDE_MODEL_PATTERN,
     ),
     FieldRule(
         "permissionMode",
@@ -270,11 +283,12 @@ CLAUDE_CODE_TOOLS: dict[str, tuple[str, ...]] = {
 
 _CLAUDE_CODE_NAMES = frozenset(
     {"Bash", "Read", "NotebookRead", "Edit", "MultiEdit", "Write", "NotebookEdit", "Grep", "Glob", "Task", "Agent"}
-    | {"WebSearch", "WebFetch", "TodoWrite"}
+    | {"WebSearch", "WebFetch", "TodoWrite", "PowerShell"}
 )
 """The names of the table that Claude Code reads as its own tools; Task, MultiEdit and NotebookRead,
 which its tools reference no longer lists, among them, so a file written for an older version is
-left as it is."""
+left as it is. PowerShell is Claude Code's own tool (on Windows, beside Bash), not Copilot's
+``powershell`` alias of ``execute``."""
 
 
 # VS Code names its built-in tools `set/tool` (https://code.visualstudio.com/docs/agents/reference/tools-reference,

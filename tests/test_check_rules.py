@@ -593,6 +593,40 @@ def test_a_vscode_tool_in_a_claude_agent_is_named_with_what_claude_code_calls_it
     ]
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        "sonnet[1m]",
+        "opusplan",
+        "default",
+        "claude-sonnet-4-5-20250929[1m]",
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "claude-opus-4-1@20250805",
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/my-profile",
+    ],
+)
+def test_every_model_claude_codes_model_flag_takes_is_accepted(tmp_path: Path, model: str) -> None:
+    """A subagent's ``model`` takes what ``--model`` takes: aliases with ``[1m]`` and ``opusplan``,
+    full names with ``[1m]``, Bedrock and Vertex model IDs, a Bedrock ARN: no AM105."""
+    write(tmp_path, CLAUDE, claude(f"name: reviewer\ndescription: Reviews\nmodel: '{model}'\n"))
+    result = run_cli("check", "--select", "AM105", ".", cwd=tmp_path)
+    assert result.exit_code == 0, result.stdout
+
+
+def test_claude_codes_own_powershell_tool_is_no_foreign_name(tmp_path: Path) -> None:
+    """Claude Code has a PowerShell tool of its own (beside Bash, on Windows): no AM114, and
+    consolidate for Claude Code keeps it, where it was taken for Copilot's ``powershell`` alias
+    and written as Bash, another tool. Copilot's lower-case ``powershell`` is still that alias."""
+    agent = tmp_path / ".claude" / "agents" / "win.md"
+    agent.parent.mkdir(parents=True)
+    agent.write_text(claude("name: win\ndescription: Windows helper\ntools: Read, PowerShell\n"), "utf-8")
+    assert run_cli("check", str(agent), "--select", "AM114").exit_code == 0
+    merged = run_cli("consolidate", str(agent), "--for", "claude-code")
+    assert "tools: Read, PowerShell" in merged.stdout, merged.stdout
+    agent.write_text(claude("name: win\ndescription: Windows helper\ntools: Read, powershell\n"), "utf-8")
+    assert "it calls that tool Bash" in run_cli("check", str(agent), "--select", "AM114").stdout
+
+
 def test_a_bad_name_is_told_with_the_rule_then_the_name_written_by_it(tmp_path: Path) -> None:
     """AM106 gave its example twice ("(code-reviewer); for example 'code-reviewer'")."""
     write(tmp_path, CLAUDE, claude("name: Code Reviewer\ndescription: Reviews\n"))
