@@ -1501,9 +1501,14 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
         # A file whose text does not give its bytes back is not written again.
         refusal = rewrite_refusal(warnings) if fix else None
         if fix and refusal is None:
+            try:
+                refuse_link_out(path)
+            except AgentMergeError as error:
+                # Its findings are still reported; the link is why they are not fixed.
+                refusal = (0, error.message)
+        if fix and refusal is None:
             new, fixed = fix_text(text, agent, codes)
             if fixed:
-                refuse_link_out(path)
                 mark, encoding = written_as(data)
                 write_atomic(path, mark + new, encoding)
                 plain = new.replace("\r\n", "\n")
@@ -1558,7 +1563,8 @@ def check_paths(
         _, path, rows, count, name, profile, unfixed = result
         findings.extend(Finding(*row) for row in rows)
         if unfixed is not None:
-            notes.append(f"{os.path.normpath(path)}:{unfixed[0]}: not fixed: the file {unfixed[1]}")
+            where = f"{os.path.normpath(path)}:{unfixed[0]}" if unfixed[0] else os.path.normpath(path)
+            notes.append(f"{where}: not fixed: the file {unfixed[1]}")
         fixed += count
         if name is not None:
             named.append((os.path.normpath(path), name[0], name[1]))

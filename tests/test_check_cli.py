@@ -698,8 +698,10 @@ def test_a_link_named_as_an_argument_is_not_rewritten_outside_the_current_folder
     code, _, err = run_cli("fmt", "evil.md", "alias.md", cwd=repo)
     assert code == 2 and refused in err
     assert "reformatted alias.md" in err and "1 file reformatted, 0 left unchanged, 1 failed" in err
-    code, _, err = run_cli("check", "--fix", "evil.md", cwd=repo)
-    assert code == 2 and refused in err
+    # check --fix still checks it: its findings are reported, and a warning says why none is fixed.
+    code, out, err = run_cli("check", "--fix", "evil.md", cwd=repo)
+    assert code == 1 and "evil.md:3:1: AM101" in out
+    assert f"agentmerge: warning: evil.md: not fixed: the file leads through a symbolic link to {real}" in err
     assert outside.read_text(encoding="utf-8") == original
     assert (repo / "alias.md").is_symlink()
     assert (repo / "inner.md").read_text(encoding="utf-8").startswith("---\nname: outside\ndescription: 'Use it")
