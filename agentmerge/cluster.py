@@ -123,6 +123,7 @@ IDENTITY_LABELS = frozenset({"role", "persona"})
 """Lead-in labels that state who the agent is (``**Role**: Senior cloud architect ...``)."""
 
 
+@lru_cache(maxsize=65536)
 def is_identity(text: str) -> bool:
     """Whether ``text`` is an identity statement: it opens "You are", "Act as" or "Your role is",
     or under a label of IDENTITY_LABELS."""

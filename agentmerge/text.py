@@ -313,26 +313,29 @@ def negation_put(a: str, b: str) -> Literal["negated", "affirmed"] | None:
     with "do" before "not"), put in ("negated") or taken out ("affirmed") anywhere in the text:
     "Secrets must never be logged" to "Secrets must be logged", "Use branches. Never push to
     main." to "Use branches. Push to main." (``negated`` reads how each text opens only). None
-    when other words changed too ("X" to "X, not Y" adds a word that is no negation)."""
-    import difflib
-
+    when other words changed too ("X" to "X, not Y" adds a word that is no negation). Linear in
+    the texts' length: the words are compared with the negations left out."""
     old = _POLARITY_WORD_RE.findall(normalize(a).casefold().replace("\u2019", "'"))
     new = _POLARITY_WORD_RE.findall(normalize(b).casefold().replace("\u2019", "'"))
-    added: list[str] = []
-    removed: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if op in ("delete", "replace"):
-            removed.extend(old[i1:i2])
-        if op in ("insert", "replace"):
-            added.extend(new[j1:j2])
-    if bool(added) == bool(removed):
+    old_rest, old_negations = _without_negations(old)
+    new_rest, new_negations = _without_negations(new)
+    if old_rest != new_rest or not (old_negations or new_negations):
         return None
-    changed = added or removed
-    if not any(word in NEGATORS for word in changed):
-        return None
-    if not all(word in NEGATORS or (word in _NOT_HELPERS and "not" in changed) for word in changed):
-        return None
-    return "negated" if added else "affirmed"
+    if old_negations and new_negations:
+        return None  # negations on both sides: moved or swapped, not put in or taken out
+    return "negated" if new_negations else "affirmed"
+
+
+def _without_negations(found: list[str]) -> tuple[list[str], int]:
+    """``found`` without its negating words (and a "do" right before "not"), and how many went."""
+    rest: list[str] = []
+    gone = 0
+    for n, word in enumerate(found):
+        if word in NEGATORS or (word in _NOT_HELPERS and n + 1 < len(found) and found[n + 1] == "not"):
+            gone += 1
+        else:
+            rest.append(word)
+    return rest, gone
 
 
 def opposite_polarity(a: str, b: str) -> bool:
