@@ -512,14 +512,17 @@ class _Arranger:
 
     def _document_title(self) -> str | None:
         """The title most inputs that open with one share, when at least half the inputs open with
-        one. A title one input in five gives names that input (a message-queue server builder's
-        title over five Java experts), not the merged agent; unwritten, it is still the
-        root's source."""
+        one, and when some do not, more than half of those that do share it. A title one input in
+        five gives names that input (a message-queue server builder's title over five Java
+        experts), not the merged agent, as does one of two different titles of four inputs
+        ("Debugger", "Debug Mode Instructions"); unwritten, it is still the root's source."""
         roots = [e for e in self.sections if e.section is None]
         titles = [e.headings[0].title or "" for e in roots if e.headings]
         if not titles or 2 * len(titles) < len(roots):
             return None
-        return _plurality(Counter(titles), titles[0])
+        counts = Counter(titles)
+        chosen = _plurality(counts, titles[0])
+        return chosen if len(titles) == len(roots) or 2 * counts[chosen] > len(titles) else None
 
     def _merged_section(self, group: int, parent_level: int, ceiling: int = 6) -> _Draft:
         """Build the merged section of ``group`` under a parent at ``parent_level``.

@@ -501,6 +501,14 @@ def test_a_document_title_is_written_when_half_the_inputs_open_with_one() -> Non
     assert render_agent(both.agent).startswith("# Test Runner\n")
     half = consolidate([parse_text(titled.format(t="Tester"), "a.md"), parse_text(plain, "b.md")])
     assert render_agent(half.agent).startswith("# Tester\n")
+    # Two titles of four inputs that differ: either names its own input, not the merged agent.
+    mixed = [titled.format(t="Debugger"), titled.format(t="Debug Mode Instructions"), plain, plain]
+    split = consolidate([parse_text(text, f"{n}.md") for n, text in enumerate(mixed)])
+    assert render_agent(split.agent).startswith("## Steps\n")
+    shared = [titled.format(t="Debugger"), titled.format(t="Debugger"), plain, plain]
+    assert render_agent(consolidate([parse_text(t, f"{n}.md") for n, t in enumerate(shared)]).agent).startswith(
+        "# Debugger\n"
+    )
 
 
 def test_threshold_one_merges_only_exact_copies() -> None:
