@@ -1230,7 +1230,9 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
     input's identity), mentions every name ``text`` lists (``enumerated_names``) and every tool or
     product it names (``proper_names``, but the ``subject`` the inputs share), has every term of it
     the corpus hardly uses (``_rare_more``), a term of each of its conditions (``conditions``) and
-    something of each of its sentences (``sentences_kept``): only then may ``text`` fold into it."""
+    of each of its prohibitions (``_prohibitions_more``), something of each of its sentences
+    (``sentences_kept``), and, under labels, says nothing wholly apart (``_body_apart``): only
+    then may ``text`` fold into it."""
     if not specifics(text) <= specifics(kept):
         return False
     left, right = names(text), names(kept)
@@ -1242,6 +1244,7 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
         and not _names_more(text, kept, subject)
         and not _rare_more(text, kept, subject)
         and not _conditions_more(text, kept)
+        and not _prohibitions_more(text, kept)
         and sentences_kept(kept, text)
     )
 
@@ -1261,6 +1264,23 @@ def _body_apart(text: str, kept: str) -> bool:
         return False
     body = frozenset(terms(label_body(text)))
     return len(body) >= 2 and body.isdisjoint(terms(label_body(kept)))
+
+
+_PART_RE = re.compile(r"[.;,:!?](?:\s|$)|\s[-\u2013\u2014]\s")
+
+
+def _prohibitions_more(text: str, kept: str) -> bool:
+    """Whether a clause of ``text`` forbids something (``text.negated``: "No sleep-based waits",
+    "never log tokens") of which ``kept`` has no term: folded into it, the prohibition would be
+    gone ("**Deterministic:** isolated tests. No sleep-based waits" into "Write deterministic,
+    isolated tests")."""
+    have = frozenset(terms(kept))
+    for part in _PART_RE.split(_after_label(text)):
+        if part.strip() and negated(part):
+            found = frozenset(terms(part))
+            if found and found.isdisjoint(have):
+                return True
+    return False
 
 
 def condition_clauses(text: str) -> list[frozenset[str]]:

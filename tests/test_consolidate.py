@@ -1283,3 +1283,18 @@ def test_a_label_over_names_alone_lists_two_names_and_keeps_its_own_body() -> No
     gateways = "**API Gateways**: Kong, Ambassador"
     interface = "**Gateway API**: Next-generation ingress, traffic routing, protocol support"
     assert not carries(interface, gateways) and not carries(gateways, interface)
+
+
+def test_a_prohibition_the_kept_wording_says_nothing_of_does_not_fold() -> None:
+    """A clause that forbids ("No sleep-based waits", "never hardcode") of which the kept wording
+    has no word would be gone once folded: the wording does not carry it. A prohibition the kept
+    wording states in its words still folds."""
+    from agentmerge.cluster import carries
+
+    kept = "**Deterministic and Reliable Tests**: isolate tests and manage asynchronous operations carefully"
+    assert not carries(kept, "**Deterministic:** isolated tests, no sleep-based waits, no order-dependent runs")
+    assert not carries(
+        "**Security**: Sensitive variables, secret management, state file security",
+        "**Variable Security:** Use workspace variables for sensitive values, never hardcode",
+    )
+    assert carries("Never hardcode secrets in source files or logs", "Never hardcode secrets")
