@@ -238,8 +238,9 @@ def write_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> None:
 
     ``path`` must be a regular file or a new path (``check_output_path``). A symbolic link is
     followed, so the file it points to is replaced and the link stays. A new file gets the
-    permissions the umask allows; a replaced one keeps its own. The temporary file is removed on
-    any failure, Ctrl-C and SIGTERM included. A lone surrogate in ``text`` (a bad byte that
+    permissions the umask allows; a replaced one keeps its own, and its owner and group where
+    the system lets them be given (as root). A hard link to the old file keeps the old text. The
+    temporary file is removed on any failure, Ctrl-C and SIGTERM included. A lone surrogate in ``text`` (a bad byte that
     ``parse.decode`` kept with ``keep_bytes``) is written as the byte it stands for. ``encoding``
     is UTF-8 unless the file is written back in its own (``parse.written_as``).
     """
@@ -254,7 +255,13 @@ def write_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> None:
             with os.fdopen(handle, "w", encoding=encoding, errors="surrogateescape", newline="") as stream:
                 stream.write(text)
             if os.path.exists(target):
-                os.chmod(temp, os.stat(target).st_mode & 0o7777)
+                before = os.stat(target)
+                if hasattr(os, "chown") and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+                    # Run as root over someone's checkout (a CI container, a pre-commit hook), the
+                    # file stays its owner's; a user who may not give it away keeps it as it was.
+                    with contextlib.suppress(OSError):
+                        os.chown(temp, before.st_uid, before.st_gid)
+                os.chmod(temp, before.st_mode & 0o7777)
             else:
                 umask = os.umask(0)
                 os.umask(umask)

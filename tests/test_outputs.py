@@ -206,3 +206,20 @@ def test_a_directory_as_the_output_gets_one_piece_of_advice(tmp_path: Path) -> N
     result = run_cli("consolidate", str(SEEDS[0]), str(SEEDS[1]), "-o", str(tmp_path))
     assert result.exit_code == 2
     assert result.stderr == f"agentmerge: error: {tmp_path}: is a directory; name a file inside it or a new path\n"
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root may give a file to another owner"
+)
+def test_a_rewritten_file_keeps_its_owner(tmp_path: Path) -> None:
+    """fmt run as root (a CI container over a bind-mounted checkout, a pre-commit hook) replaced a
+    user's file with one owned by root, which the user could no longer edit: the file keeps its
+    owner and group."""
+    path = tmp_path / ".claude" / "agents" / "a.md"
+    path.parent.mkdir(parents=True)
+    path.write_text("---\nname: a\ndescription: d\n---\n* one\n", encoding="utf-8")
+    os.chown(path, 65534, 65534)
+    result = run_cli("fmt", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert path.read_text(encoding="utf-8").endswith("- one\n")
+    assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534)
