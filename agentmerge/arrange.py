@@ -93,6 +93,10 @@ class MergedSection:
     """Whether its content sits in one section inside it (``section.sections[0]``): for the root,
     a document title (a ``#`` heading holding the whole body); for a heading, its subtitle (a
     pseudo-heading holding its items, ``subtitle``)."""
+    outside: int = 0
+    """How many of ``items``, the first, stand before its subtitle, in the heading's own section:
+    items of inputs whose section had no such subtitle, which it would otherwise scope
+    ("**Every change must include:**" over another input's list of deliverables)."""
 
     @property
     def content(self) -> Section:
@@ -157,6 +161,9 @@ class _Draft:
     """Merged items and subsections in output order."""
     subtitle: str | None = None
     """The subtitle written under the title, holding the content (``subtitle``); None for none."""
+    subtitle_paths: frozenset[str] = frozenset()
+    """The inputs whose section had that subtitle: their items stand under it, the others' before
+    it."""
 
 
 @dataclass(slots=True)
@@ -473,6 +480,19 @@ class _Arranger:
         line = self._next_line()
         items: list[MergedItem] = []
         sections: list[MergedSection] = []
+        outside = 0
+        if draft.subtitle is not None and not any(isinstance(c, _Draft) for c in draft.children):
+            # The subtitle scopes its own inputs' items: the others' stand before it.
+            def scoped(child: MergedItem | _Draft) -> bool:
+                return isinstance(child, MergedItem) and any(s.path in draft.subtitle_paths for s in child.sources)
+
+            under = [c for c in draft.children if scoped(c)]
+            if not under:
+                draft.subtitle = None
+            else:
+                before = [c for c in draft.children if not scoped(c)]
+                outside = len(before)
+                draft.children = before + under
         for child in draft.children:
             if isinstance(child, _Draft):
                 sections.append(self._freeze(child))
@@ -493,11 +513,20 @@ class _Arranger:
             title = replace(section, kind="heading", level=1, line=line + 1)
             section = Section(title=None, level=0, line=line, end_line=self.line, kind="root", sections=(title,))
         elif draft.subtitle is not None and not sections:
-            # The subtitle opens the section and holds its content, as in the input it came from.
-            below = replace(section, title=draft.subtitle, kind="pseudo", level=draft.level + 1, line=line + 1)
-            section = replace(section, items=(), sections=(below,))
+            # The subtitle holds its inputs' content, as in the input it came from; other inputs'
+            # items stand before it (``outside``).
+            first = items[outside].item.line - 1 if outside else line + 1
+            below = replace(
+                section,
+                title=draft.subtitle,
+                kind="pseudo",
+                level=draft.level + 1,
+                line=first,
+                items=section.items[outside:],
+            )
+            section = replace(section, items=section.items[:outside], sections=(below,))
             wrapped = True
-        return MergedSection(section, draft.role, draft.sources, tuple(items), tuple(sections), wrapped)
+        return MergedSection(section, draft.role, draft.sources, tuple(items), tuple(sections), wrapped, outside)
 
     def _number(self, merged: MergedItem) -> MergedItem:
         line = self._next_line()
@@ -562,7 +591,8 @@ class _Arranger:
             else:
                 level = parent_level + 1
             inner = level
-        draft = _Draft(title, kind, level, role, sources, subtitle=self._subtitle(own, title) if group else None)
+        subtitle, subtitle_paths = self._subtitle(own, title) if group else (None, frozenset[str]())
+        draft = _Draft(title, kind, level, role, sources, subtitle=subtitle, subtitle_paths=subtitle_paths)
         seen_heading = False
         ceiling = 6
         for key in order:
@@ -585,16 +615,20 @@ class _Arranger:
             draft.children = readable_order(draft.children)
         return draft
 
-    def _subtitle(self, own: list[InputSection], title: str | None) -> str | None:
+    def _subtitle(self, own: list[InputSection], title: str | None) -> tuple[str | None, frozenset[str]]:
         """The subtitle written under the merged section's ``title``: that of the member the title
         comes from, else the first member's that has one (the preferred input's first); None when
-        no member has one."""
+        no member has one. With it, the paths of the inputs whose member has that subtitle."""
         found = [
             ((e.section is None or e.section.title != title, e.source != self.preferred, e.source), e.subtitle.title)
             for e in own
             if e.subtitle is not None
         ]
-        return min(found)[1] if found else None
+        if not found:
+            return None, frozenset()
+        chosen = min(found)[1]
+        paths = frozenset(self.paths[e.source] for e in own if e.subtitle is not None and e.subtitle.title == chosen)
+        return chosen, paths
 
     def _breaks_pseudo(self, order: list[tuple[str, int]], style: str | None) -> bool:
         """Whether a pseudo-section's content would not read back under its label: a paragraph

@@ -535,11 +535,12 @@ def _annotated_section(merged: MergedSection, names: dict[str, str]) -> Section:
     if merged.sources:
         note = _provenance(merged.sources, names)
         items.append(Item(kind="html", text=note, line=section.line + 1, end_line=section.line + 1))
-    for child in merged.items:
+    outside = [item for child in merged.items[: merged.outside] for item in _annotated_item(child, names)]
+    for child in merged.items[merged.outside :]:
         items.extend(_annotated_item(child, names))
     subsections = tuple(_annotated_section(s, names) for s in merged.sections)
     content = replace(section, items=tuple(items), sections=subsections)
-    return replace(merged.section, sections=(content,)) if merged.wrapped else content
+    return replace(merged.section, items=tuple(outside), sections=(content,)) if merged.wrapped else content
 
 
 def _annotated_item(merged: MergedItem, names: dict[str, str]) -> list[Item]:

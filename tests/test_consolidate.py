@@ -1298,3 +1298,25 @@ def test_a_prohibition_the_kept_wording_says_nothing_of_does_not_fold() -> None:
         "**Variable Security:** Use workspace variables for sensitive values, never hardcode",
     )
     assert carries("Never hardcode secrets in source files or logs", "Never hardcode secrets")
+
+
+def test_a_subtitle_scopes_only_the_items_of_inputs_that_had_it() -> None:
+    """ "**Every change must include:**" opened one input's list; written over the merged list it
+    would ask for another input's deliverables in every change. The other input's items stand
+    before it, also with provenance annotations, and the file reads back as the model."""
+    scoped = (
+        "---\nname: k8s\ndescription: Kubernetes SRE.\n---\n\n## Output Format Standards\n\n"
+        "Every change must include:\n\n1. **Plan**: Change summary, risk assessment\n2. **Rollback**: Rollback steps\n"
+    )
+    listed = (
+        "---\nname: k8s\ndescription: Kubernetes expert.\n---\n\n## Output\n\n"
+        "- Kubernetes manifests with clear documentation\n- Training materials on best practices\n"
+    )
+    result = consolidate([parse_text(scoped, "a.md"), parse_text(listed, "b.md")])
+    text = render_agent(result.agent)
+    head, _, under = text.partition("**Every change must include:**")
+    assert "- Training materials on best practices" in head and "Training materials" not in under
+    assert "**Plan**" in under and "**Rollback**" in under
+    annotated = render_consolidation(result, annotate=True)
+    assert annotated.index("Training materials") < annotated.index("**Every change must include:**")
+    assert shape(parse_text(text, "merged.md")) == shape(result.agent)
