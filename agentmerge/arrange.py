@@ -97,6 +97,9 @@ class MergedSection:
     """How many of ``items``, the first, stand before its subtitle, in the heading's own section:
     items of inputs whose section had no such subtitle, which it would otherwise scope
     ("**Every change must include:**" over another input's list of deliverables)."""
+    beside: bool = False
+    """Whether its subsections stand beside its subtitle, after it in the heading's section,
+    rather than in it (a subtitle over a list, then a ``###`` heading)."""
 
     @property
     def content(self) -> Section:
@@ -481,8 +484,9 @@ class _Arranger:
         items: list[MergedItem] = []
         sections: list[MergedSection] = []
         outside = 0
-        if draft.subtitle is not None and not any(isinstance(c, _Draft) for c in draft.children):
-            # The subtitle scopes its own inputs' items: the others' stand before it.
+        if draft.subtitle is not None:
+            # The subtitle scopes its own inputs' items: the others' stand before it, and
+            # subsections after its list.
             def scoped(child: MergedItem | _Draft) -> bool:
                 return isinstance(child, MergedItem) and any(s.path in draft.subtitle_paths for s in child.sources)
 
@@ -490,9 +494,9 @@ class _Arranger:
             if not under:
                 draft.subtitle = None
             else:
-                before = [c for c in draft.children if not scoped(c)]
+                before = [c for c in draft.children if isinstance(c, MergedItem) and not scoped(c)]
                 outside = len(before)
-                draft.children = before + under
+                draft.children = before + under + [c for c in draft.children if isinstance(c, _Draft)]
         for child in draft.children:
             if isinstance(child, _Draft):
                 sections.append(self._freeze(child))
@@ -512,9 +516,9 @@ class _Arranger:
             # The document title heads the file and holds everything, as in the inputs that had one.
             title = replace(section, kind="heading", level=1, line=line + 1)
             section = Section(title=None, level=0, line=line, end_line=self.line, kind="root", sections=(title,))
-        elif draft.subtitle is not None and not sections:
-            # The subtitle holds its inputs' content, as in the input it came from; other inputs'
-            # items stand before it (``outside``).
+        elif draft.subtitle is not None:
+            # The subtitle holds its inputs' items, as in the input it came from; other inputs'
+            # items stand before it (``outside``), subsections after its list (``beside``).
             first = items[outside].item.line - 1 if outside else line + 1
             below = replace(
                 section,
@@ -523,10 +527,14 @@ class _Arranger:
                 level=draft.level + 1,
                 line=first,
                 items=section.items[outside:],
+                sections=(),
             )
-            section = replace(section, items=section.items[:outside], sections=(below,))
+            section = replace(section, items=section.items[:outside], sections=(below, *section.sections))
             wrapped = True
-        return MergedSection(section, draft.role, draft.sources, tuple(items), tuple(sections), wrapped, outside)
+        beside = wrapped and draft.kind != "root" and bool(sections)
+        return MergedSection(
+            section, draft.role, draft.sources, tuple(items), tuple(sections), wrapped, outside, beside
+        )
 
     def _number(self, merged: MergedItem) -> MergedItem:
         line = self._next_line()

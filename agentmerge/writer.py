@@ -539,6 +539,9 @@ def _annotated_section(merged: MergedSection, names: dict[str, str]) -> Section:
     for child in merged.items[merged.outside :]:
         items.extend(_annotated_item(child, names))
     subsections = tuple(_annotated_section(s, names) for s in merged.sections)
+    if merged.beside:
+        content = replace(section, items=tuple(items), sections=())
+        return replace(merged.section, items=tuple(outside), sections=(content, *subsections))
     content = replace(section, items=tuple(items), sections=subsections)
     return replace(merged.section, items=tuple(outside), sections=(content,)) if merged.wrapped else content
 

@@ -1320,3 +1320,25 @@ def test_a_subtitle_scopes_only_the_items_of_inputs_that_had_it() -> None:
     annotated = render_consolidation(result, annotate=True)
     assert annotated.index("Training materials") < annotated.index("**Every change must include:**")
     assert shape(parse_text(text, "merged.md")) == shape(result.agent)
+
+
+def test_a_subtitle_is_kept_when_its_section_gains_subsections() -> None:
+    """ "Define for all containers:" opened one input's list; merged with another input's section
+    that holds a subsection, the subtitle was dropped, and with it "for all containers". It is
+    written over its list, the subsection after it, and the file reads back so."""
+    subtitled = (
+        "---\nname: k8s\ndescription: Kubernetes SRE.\n---\n\n## Resource Management\n\n"
+        "Define for all containers:\n- **Requests**: Guaranteed minimum for scheduling\n"
+        "- **Limits**: Hard maximum against exhaustion\n"
+    )
+    nested = (
+        "---\nname: k8s\ndescription: Kubernetes expert.\n---\n\n## Resource Management\n\n"
+        "### Capacity Planning\n\n- **QoS Classes**: Guaranteed, Burstable, BestEffort\n"
+    )
+    result = consolidate([parse_text(subtitled, "a.md"), parse_text(nested, "b.md")])
+    text = render_agent(result.agent)
+    assert "**Define for all containers:**\n\n- **Requests**" in text
+    assert text.index("**Define for all containers:**") < text.index("### Capacity Planning")
+    assert shape(parse_text(text, "merged.md")) == shape(result.agent)
+    annotated = render_consolidation(result, annotate=True)
+    assert annotated.index("**Define for all containers:**") < annotated.index("### Capacity Planning")
