@@ -578,6 +578,8 @@ class _Arranger:
         item_clusters = self.clusters_at.get(group, [])
         order = self._order(group, own, item_clusters, child_groups)
         style = self._list_style(item_clusters, own)
+        if style == MIXED_LISTS:
+            order, style = self._lists_by_kind(order), None
         title: str | None
         if group == 0:
             title, kind, level, role = self.doc_title, "root", 0, ROOT_ROLE
@@ -655,11 +657,19 @@ class _Arranger:
     def _list_style(self, item_clusters: list[int], own: list[InputSection]) -> str | None:
         """The list marker a merged section uses when its items come from several inputs.
 
-        Bullets and numbered items mixed in one list would print as alternating lists; the kind
-        most input items had wins (bullets on a tie). One input's section keeps its own kinds.
+        Bullets and numbered items mixed in one list would print as alternating lists. A cluster
+        whose wordings are numbered in one input and bulleted in another takes the kind most of
+        the section's items had (bullets on a tie); when the section holds numbered items no
+        input bulleted and bulleted items no input numbered (one input's steps, another's
+        practices), each keeps its kind and they are written as two lists (MIXED_LISTS): numbered,
+        practices would read as steps; bulleted, steps would lose their order. One input's section
+        keeps its own kinds.
         """
         if len({e.source for e in own}) < 2:
             return None
+        kinds = [{self.items[i].item.kind for i in self.clusters[n]} & {"bullet", "ordered"} for n in item_clusters]
+        if {"ordered"} in kinds and {"bullet"} in kinds and {"bullet", "ordered"} not in kinds:
+            return MIXED_LISTS
         votes = Counter(
             self.items[i].item.kind
             for n in item_clusters
@@ -669,6 +679,23 @@ class _Arranger:
         if not votes:
             return None
         return "ordered" if votes["ordered"] > votes["bullet"] else "bullet"
+
+    def _lists_by_kind(self, order: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """``order`` with its list items grouped by kind, each kind in its own order, the kind that
+        comes first first, in the places list items had: numbered and bulleted items written
+        apart as two lists, not alternating ones."""
+        places = [
+            n
+            for n, key in enumerate(order)
+            if key[0] == "item" and self._written_kind(key[1], None) in ("bullet", "ordered")
+        ]
+        listed = [order[n] for n in places]
+        first = self._written_kind(listed[0][1], None) if listed else ""
+        grouped = sorted(listed, key=lambda key: self._written_kind(key[1], None) != first)
+        out = list(order)
+        for n, key in zip(places, grouped, strict=True):
+            out[n] = key
+        return out
 
     def _written_kind(self, number: int, style: str | None, *, after_sibling: bool = False) -> str:
         """The kind cluster ``number`` is written as: its kept wording's, in the section's list
@@ -930,6 +957,11 @@ def _margins(
         against.setdefault(a, []).append((b, margin))
         against.setdefault(b, []).append((a, -margin))
     return score, beaten, against
+
+
+MIXED_LISTS = "mixed"
+"""``_list_style``'s answer for a section whose numbered and bulleted items come from different
+inputs: each keeps its kind, written as two lists."""
 
 
 def readable_order(children: list[MergedItem | _Draft]) -> list[MergedItem | _Draft]:

@@ -1342,3 +1342,18 @@ def test_a_subtitle_is_kept_when_its_section_gains_subsections() -> None:
     assert shape(parse_text(text, "merged.md")) == shape(result.agent)
     annotated = render_consolidation(result, annotate=True)
     assert annotated.index("**Define for all containers:**") < annotated.index("### Capacity Planning")
+
+
+def test_one_inputs_steps_and_anothers_practices_keep_their_list_kinds() -> None:
+    """Numbered steps of one input and bulleted practices of another in one merged section: the
+    practices are not numbered on as more steps, nor do the steps lose their numbers; they are two
+    lists, and the file reads back as the model."""
+    steps = (
+        "---\nname: a\ndescription: d\n---\n\n## Approach\n\n1. Gather requirements\n2. Design the schema\n3. Ship\n"
+    )
+    practices = "---\nname: a\ndescription: d\n---\n\n## Approach\n\n- Prefer small releases\n- Write tests first\n"
+    result = consolidate([parse_text(steps, "a.md"), parse_text(practices, "b.md")])
+    text = render_agent(result.agent)
+    assert "1. Gather requirements\n2. Design the schema\n3. Ship\n" in text
+    assert "- Prefer small releases\n- Write tests first\n" in text
+    assert shape(parse_text(text, "merged.md")) == shape(result.agent)
