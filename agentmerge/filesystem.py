@@ -240,9 +240,10 @@ def write_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> None:
     followed, so the file it points to is replaced and the link stays. A new file gets the
     permissions the umask allows; a replaced one keeps its own, and its owner and group where
     the system lets them be given (as root). A hard link to the old file keeps the old text. The
-    temporary file is removed on any failure, Ctrl-C and SIGTERM included. A lone surrogate in ``text`` (a bad byte that
-    ``parse.decode`` kept with ``keep_bytes``) is written as the byte it stands for. ``encoding``
-    is UTF-8 unless the file is written back in its own (``parse.written_as``).
+    temporary file is removed on any failure, Ctrl-C and SIGTERM included. A lone surrogate in
+    ``text`` (a bad byte that ``parse.decode`` kept with ``keep_bytes``) is written as the byte
+    it stands for. ``encoding`` is UTF-8 unless the file is written back in its own
+    (``parse.written_as``).
     """
     name = str(path)
     check_output_path(name)
