@@ -1836,7 +1836,7 @@ def _canonical(agent: Agent, kept: tuple[str, int, str] | None) -> str:
 
     if kept is None:
         return render_agent(agent)
-    body = render_agent(replace(agent, fields=()))
+    body = render_agent(replace(agent, fields=(), has_frontmatter=False))
     return kept[0] + ("\n" + body if body else "")
 
 

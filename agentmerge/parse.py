@@ -489,7 +489,10 @@ def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
             end = value_node.end_mark.line
             if value_node.end_mark.column == 0 and end > key_node.start_mark.line:
                 end -= 1
-            entries.append((str(key), data.get(key), key_node.start_mark.line, end))
+            # A key YAML reads as another type ("null", "true", ".nan") keeps its spelling, not
+            # Python's ("None", "True", "nan"), which a rewrite would put in its place.
+            name = key_node.value if isinstance(key_node.value, str) else str(key)
+            entries.append((name, data.get(key), key_node.start_mark.line, end))
     return data, entries
 
 

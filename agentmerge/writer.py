@@ -40,6 +40,8 @@ def render_agent(
     parts: list[str] = []
     if agent.fields:
         parts.append(render_frontmatter(agent.fields, verbatim_keys=verbatim_keys, paths=paths or [agent.path]))
+    elif agent.has_frontmatter:
+        parts.append("---\n---\n")  # an empty frontmatter is one still: a tool looks for its keys
     body = "\n\n".join(_blocks(agent.body))
     if body:
         parts.append(body + "\n")

@@ -809,3 +809,14 @@ def test_a_skill_file_is_no_agent_though_it_has_name_and_description(tmp_path: P
     assert code == 0 and "SKILL.md" not in out + err, out + err
     run_cli("fmt", ".", cwd=tmp_path)
     assert (tmp_path / ".claude/skills/pdf/SKILL.md").read_text(encoding="utf-8") == skill
+
+
+def test_fmt_keeps_an_empty_frontmatter(tmp_path: Path) -> None:
+    """``---`` then ``---`` is a frontmatter with no keys; fmt wrote the file without it, so that
+    check then reported no frontmatter (AM112) instead of the missing keys (AM102)."""
+    write(tmp_path, ".claude/agents/e.md", "---\n---\n* x\n")
+    code, _, err = run_cli("fmt", ".claude/agents/e.md", cwd=tmp_path)
+    assert code == 0, err
+    assert (tmp_path / ".claude/agents/e.md").read_text(encoding="utf-8") == "---\n---\n\n- x\n"
+    out = run_cli("check", ".claude/agents/e.md", cwd=tmp_path).stdout
+    assert "AM102" in out and "AM112" not in out

@@ -237,3 +237,11 @@ def test_nesting_at_the_limit_is_read_as_yaml() -> None:
     """Frontmatter nested 32 levels is still strict YAML."""
     agent = parse_text("---\nname: a\nn: " + "[" * 32 + "1" + "]" * 32 + "\n---\n", "a.md")
     assert agent.warnings == ()
+
+
+def test_keys_yaml_reads_as_other_types_keep_their_spelling() -> None:
+    """``null:``, ``true:`` and ``.nan:`` are keys YAML reads as a null, a boolean and a float: the
+    model names them as written, not as Python prints them ("None", "True", "nan"), which fmt
+    would then have written in their place."""
+    agent = parse_text("---\nname: k\nnull: nothing\ntrue: yes\n.nan: z\n---\n", "a.md")
+    assert [f.key for f in agent.fields] == ["name", "null", "true", ".nan"]
