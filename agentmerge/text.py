@@ -352,7 +352,13 @@ def opposite_sense(a: str, b: str) -> bool:
     composition"), a word of OPPOSITES put in for its opposite with nothing else changed ("Run
     the linter before committing" / "... after committing"), or one doing without what the other
     asks for ("Ask before deleting files" / "Delete files without asking")."""
-    return _swapped_sides(a, b) or _opposite_word(a, b) or _done_without(a, b) or _done_without(b, a)
+    return (
+        _swapped_sides(a, b)
+        or _swapped_part(a, b)
+        or _opposite_word(a, b)
+        or _done_without(a, b)
+        or _done_without(b, a)
+    )
 
 
 def other_choice(a: str, b: str) -> tuple[str, str] | None:
@@ -461,6 +467,22 @@ def _swapped_sides(a: str, b: str) -> bool:
     _, before_b, after_b = right
     # A term that crossed from one side to the other in each direction.
     return bool((before_a & after_b) - before_b) and bool((after_a & before_b) - after_b)
+
+
+_PARTS_RE = re.compile(r",\s*|;\s*|\s+and\s+", re.IGNORECASE)
+
+
+def _swapped_part(a: str, b: str) -> bool:
+    """Whether two texts of the same coordinated parts differ in one part only, whose sides of
+    its order word are swapped: "Favor composition over inheritance and interfaces over direct
+    calls" with the first pair turned round (``_order_sides`` reads a text with one order word)."""
+    if not (_ORDER_RE.search(a) and _ORDER_RE.search(b)):
+        return False
+    parts_a, parts_b = _PARTS_RE.split(normalize(a)), _PARTS_RE.split(normalize(b))
+    if len(parts_a) < 2 or len(parts_a) != len(parts_b):
+        return False
+    differ = [(x, y) for x, y in zip(parts_a, parts_b, strict=True) if x.casefold() != y.casefold()]
+    return len(differ) == 1 and _swapped_sides(*differ[0])
 
 
 @lru_cache(maxsize=8192)

@@ -842,6 +842,18 @@ def test_a_negation_put_in_or_taken_out_anywhere_is_a_polarity_flip() -> None:
     assert attention(section.format("Test the behaviour"), section.format("Test the behaviour, not the code")) == []
 
 
+def test_sides_swapped_in_one_of_two_coordinated_parts_reverse_the_sense() -> None:
+    """ "Favor composition over inheritance and interfaces over direct calls" holds two "over":
+    read whole, its sides fall either way; read part by part, the first pair turned round is the
+    opposite sense, and a word changed in a part is a rewording."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    old = "Favor composition over inheritance and interfaces over direct calls"
+    new = "Favor inheritance over composition and interfaces over direct calls"
+    assert attention(section.format(old), section.format(new)) == [("polarity", f'sense reversed: "{old}" -> "{new}"')]
+    reworded = "Favor composition over inheritance and interfaces over concrete calls"
+    assert attention(section.format(old), section.format(reworded)) == []
+
+
 def test_globs_that_reached_every_file_are_narrowed_not_widened() -> None:
     """``**/*`` to ``app/**/*.rb`` narrows a rule whatever pattern is new: no call-out; the way
     back widens it."""
