@@ -684,17 +684,18 @@ class _Arranger:
         """``order`` with its list items grouped by kind, each kind in its own order, the kind that
         comes first first, in the places list items had: numbered and bulleted items written
         apart as two lists, not alternating ones."""
-        places = [
-            n
+        kinds = {
+            n: kind
             for n, key in enumerate(order)
-            if key[0] == "item" and self._written_kind(key[1], None) in ("bullet", "ordered")
-        ]
-        listed = [order[n] for n in places]
-        first = self._written_kind(listed[0][1], None) if listed else ""
-        grouped = sorted(listed, key=lambda key: self._written_kind(key[1], None) != first)
+            if key[0] == "item" and (kind := self._written_kind(key[1], None)) in ("bullet", "ordered")
+        }
+        if not kinds:
+            return order
+        first = next(iter(kinds.values()))
+        grouped = sorted(kinds, key=lambda n: kinds[n] != first)
         out = list(order)
-        for n, key in zip(places, grouped, strict=True):
-            out[n] = key
+        for n, taken in zip(kinds, grouped, strict=True):
+            out[n] = order[taken]
         return out
 
     def _written_kind(self, number: int, style: str | None, *, after_sibling: bool = False) -> str:

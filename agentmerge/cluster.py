@@ -30,6 +30,7 @@ from agentmerge.lexicon import (
 )
 from agentmerge.scorer import SHORT_TERMS, near_verbatim, rare_in_corpus, term_weight, title_terms
 from agentmerge.text import (
+    CLAUSE_BREAKS,
     choices,
     handoff_agent,
     instruction_lines,
@@ -118,7 +119,10 @@ def is_sample(text: str) -> bool:
     return _SAMPLE_RE.fullmatch(text) is not None
 
 
-_IDENTITY_RE = re.compile(r"(?i)^\W*(?:you are|you're|you\u2019re|act as|your role is)\b")
+YOU_ARE = r"you are|you're|you\u2019re"
+"""How an identity statement opens ("You are ..."), as a pattern."""
+
+_IDENTITY_RE = re.compile(rf"(?i)^\W*(?:{YOU_ARE}|act as|your role is)\b")
 IDENTITY_LABELS = frozenset({"role", "persona"})
 """Lead-in labels that state who the agent is (``**Role**: Senior cloud architect ...``)."""
 
@@ -1266,7 +1270,9 @@ def _body_apart(text: str, kept: str) -> bool:
     return len(body) >= 2 and body.isdisjoint(terms(label_body(kept)))
 
 
-_PART_RE = re.compile(r"[.;,:!?](?:\s|$)|\s[-\u2013\u2014]\s")
+_PART_RE = re.compile(rf"{CLAUSE_BREAKS}|,(?:\s|$)")
+"""Where a clause ends (``text.CLAUSE_BREAKS``), or a comma: "No sleep-based waits, no reliance
+on external services" forbids two things."""
 
 
 def _prohibitions_more(text: str, kept: str) -> bool:

@@ -152,13 +152,19 @@ def find_settings(start: Path) -> Settings:
     """The settings of the nearest folder at or above ``start`` that has any (as ruff and black look
     for their ``pyproject.toml``), stopping at a repository's root (a folder holding ``.git``). A
     settings file in a repository that is a symbolic link out of it is an error."""
-    folder = start.resolve()
-    root = next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)
-    while True:
+    resolved = start.resolve()
+    chain: list[Path] = []
+    for folder in (resolved, *resolved.parents):
+        chain.append(folder)
+        if (folder / ".git").exists():
+            break
+    root = chain[-1] if (chain[-1] / ".git").exists() else None
+    found = Settings()
+    for folder in chain:
         found = read_settings(folder, within=root)
-        if found.source or (folder / ".git").exists() or folder.parent == folder:
-            return found
-        folder = folder.parent
+        if found.source:
+            break
+    return found
 
 
 def _load_toml(text: str, name: str) -> dict[str, Any]:

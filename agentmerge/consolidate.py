@@ -55,6 +55,7 @@ from agentmerge.cluster import (
     BLOCK_POSTING_FLOOR,
     BLOCK_TERM_PER_INPUT,
     SECTION_ALIGN_THRESHOLD,
+    YOU_ARE,
     Candidate,
     ItemCluster,
     Subject,
@@ -133,7 +134,7 @@ __all__ = [
 OUTPUT_PATH = "<consolidated>"
 """The path given to the merged agent model."""
 
-_IDENTITY_RE = re.compile(r"(?i)^(?:you are|you're|you’re)\b")
+_IDENTITY_RE = re.compile(rf"(?i)^(?:{YOU_ARE})\b")
 """An identity statement's opening ("You are ..."): each input's first is one slot (``identities``)."""
 
 

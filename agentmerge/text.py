@@ -289,7 +289,11 @@ def negated(text: str) -> bool:
     return _clause_negated(first.casefold())
 
 
-_CLAUSE_RE = re.compile(r"[.;!?](?:\s|$)|\s[\u2013\u2014]\s|\s-\s|:\s")
+CLAUSE_BREAKS = r"[.;!?](?:\s|$)|\s[\u2013\u2014]\s|\s-\s|:\s"
+"""Where a clause ends, as a pattern: a full stop, semicolon or mark, a dash between spaces, a
+colon."""
+
+_CLAUSE_RE = re.compile(CLAUSE_BREAKS)
 
 
 @lru_cache(maxsize=1)

@@ -1300,6 +1300,15 @@ def test_a_prohibition_the_kept_wording_says_nothing_of_does_not_fold() -> None:
     assert carries("Never hardcode secrets in source files or logs", "Never hardcode secrets")
 
 
+def merged_two(first: str, second: str) -> tuple[Consolidation, str]:
+    """Two agents' texts (as a.md and b.md) consolidated, and the merged file, which reads back as
+    the merged model."""
+    result = consolidate([parse_text(first, "a.md"), parse_text(second, "b.md")])
+    text = render_agent(result.agent)
+    assert shape(parse_text(text, "merged.md")) == shape(result.agent)
+    return result, text
+
+
 def test_a_subtitle_scopes_only_the_items_of_inputs_that_had_it() -> None:
     """ "**Every change must include:**" opened one input's list; written over the merged list it
     would ask for another input's deliverables in every change. The other input's items stand
@@ -1312,14 +1321,12 @@ def test_a_subtitle_scopes_only_the_items_of_inputs_that_had_it() -> None:
         "---\nname: k8s\ndescription: Kubernetes expert.\n---\n\n## Output\n\n"
         "- Kubernetes manifests with clear documentation\n- Training materials on best practices\n"
     )
-    result = consolidate([parse_text(scoped, "a.md"), parse_text(listed, "b.md")])
-    text = render_agent(result.agent)
+    result, text = merged_two(scoped, listed)
     head, _, under = text.partition("**Every change must include:**")
     assert "- Training materials on best practices" in head and "Training materials" not in under
     assert "**Plan**" in under and "**Rollback**" in under
     annotated = render_consolidation(result, annotate=True)
     assert annotated.index("Training materials") < annotated.index("**Every change must include:**")
-    assert shape(parse_text(text, "merged.md")) == shape(result.agent)
 
 
 def test_a_subtitle_is_kept_when_its_section_gains_subsections() -> None:
@@ -1335,11 +1342,9 @@ def test_a_subtitle_is_kept_when_its_section_gains_subsections() -> None:
         "---\nname: k8s\ndescription: Kubernetes expert.\n---\n\n## Resource Management\n\n"
         "### Capacity Planning\n\n- **QoS Classes**: Guaranteed, Burstable, BestEffort\n"
     )
-    result = consolidate([parse_text(subtitled, "a.md"), parse_text(nested, "b.md")])
-    text = render_agent(result.agent)
+    result, text = merged_two(subtitled, nested)
     assert "**Define for all containers:**\n\n- **Requests**" in text
     assert text.index("**Define for all containers:**") < text.index("### Capacity Planning")
-    assert shape(parse_text(text, "merged.md")) == shape(result.agent)
     annotated = render_consolidation(result, annotate=True)
     assert annotated.index("**Define for all containers:**") < annotated.index("### Capacity Planning")
 
@@ -1352,8 +1357,6 @@ def test_one_inputs_steps_and_anothers_practices_keep_their_list_kinds() -> None
         "---\nname: a\ndescription: d\n---\n\n## Approach\n\n1. Gather requirements\n2. Design the schema\n3. Ship\n"
     )
     practices = "---\nname: a\ndescription: d\n---\n\n## Approach\n\n- Prefer small releases\n- Write tests first\n"
-    result = consolidate([parse_text(steps, "a.md"), parse_text(practices, "b.md")])
-    text = render_agent(result.agent)
+    _, text = merged_two(steps, practices)
     assert "1. Gather requirements\n2. Design the schema\n3. Ship\n" in text
     assert "- Prefer small releases\n- Write tests first\n" in text
-    assert shape(parse_text(text, "merged.md")) == shape(result.agent)
