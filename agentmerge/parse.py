@@ -275,28 +275,56 @@ def frontmatter_span(text: str) -> tuple[int, int] | None:
 
 def unkept_yaml(fm_text: str) -> str | None:
     """What of frontmatter ``fm_text`` the model does not hold, so that writing the fields again
-    would lose it: "comments" (``# model: opus`` left out on purpose) or "anchors and aliases"
-    (``&a`` and ``*a``, which the parser refuses to expand); None when there is neither. A ``#``
-    is a comment where YAML reads one, outside every scalar; for text that YAML cannot scan, any
-    ``#`` opening a line or after a space counts."""
+    would lose it: "comments" (``# model: opus`` left out on purpose), "anchors and aliases"
+    (``&a`` and ``*a``, which the parser refuses to expand) or values in a spelling that writing
+    them again would change (``retries: 010``, ``enabled: yes``: ``respelled_value``); None when
+    there is none of these. A ``#`` is a comment where YAML reads one, outside every scalar; for
+    text that YAML cannot scan, any ``#`` opening a line or after a space counts."""
     import yaml
 
     hashes = [m.start() for m in re.finditer(r"(?:^|(?<=\s))#", fm_text, re.MULTILINE)]
-    if not hashes and "&" not in fm_text and "*" not in fm_text:
-        return None
     spans: list[tuple[int, int]] = []
+    respelled = ""
     try:
         for token in yaml.scan(fm_text, Loader=_strict_loader_class()):
             if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
                 return "anchors and aliases"
             if isinstance(token, yaml.ScalarToken):
                 spans.append((token.start_mark.index, token.end_mark.index))
+                if token.plain and not respelled and respelled_value(token.value):
+                    respelled = token.value
     except yaml.YAMLError:
         return "comments" if hashes else None
     for at in hashes:
         if not any(start <= at < end for start, end in spans):
             return "comments"
+    if respelled:
+        return f"value spellings another YAML reader may read otherwise ('{respelled}')"
     return None
+
+
+def respelled_value(plain: str) -> bool:
+    """Whether the unquoted YAML scalar ``plain`` reads as a number, a truth value or a date that
+    is written back in another spelling: ``010`` as 8 (YAML 1.1 octal; YAML 1.2 readers, as
+    JavaScript tools are, read 10), ``yes`` and ``on`` as true (strings to YAML 1.2), ``1.10``
+    as 1.1 (a version number), ``2024-01-02`` in quotes (a date to some readers, a string to
+    others). Such a value is kept as written: a canonical spelling would change what another
+    tool reads. ``true``, ``42``, ``0.5`` and words are written back as they are, and ``True``
+    as true, which every reader takes for the same."""
+    if not plain or plain[0] not in "0123456789+-.tTfFyYnNoO~":
+        return False  # every YAML 1.1 number, truth value and date starts so
+    import yaml
+
+    try:
+        value = yaml.load(plain, Loader=_strict_loader_class())
+    except yaml.YAMLError:
+        return False
+    if value is None or isinstance(value, str) or (isinstance(value, bool) and plain.lower() == str(value).lower()):
+        return False  # True and FALSE are truth values to every YAML reader
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return True
+    written = yaml.safe_dump([value], default_flow_style=True, width=1_000_000).strip()
+    return written != f"[{plain}]"
 
 
 def _check_line_lengths(text: str, path: str) -> None:

@@ -300,6 +300,10 @@ def test_fmt_writes_the_canonical_form_in_place(repo: Path) -> None:
         ),
         ("name: t\ndescription: d\nx-anchor: &a foo\nx-ref: *a\n", "anchors and aliases"),
         ("name: t\ndescription: Deploys\ndescription: twice  # the second wins\n", "comments"),
+        (
+            "name: t\ndescription: d\nversion: 1.10\nretries: 010\nenabled: yes\nsince: 2024-01-02\n",
+            "value spellings another YAML reader may read otherwise ('1.10')",
+        ),
     ],
 )
 def test_fmt_keeps_a_frontmatter_whose_comments_or_aliases_the_model_lacks(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import SEEDS
 
 from agentmerge.model import Agent
-from agentmerge.parse import parse_text, read_agent
+from agentmerge.parse import parse_text, read_agent, respelled_value
 
 
 def values(agent: Agent) -> dict[str, object]:
@@ -245,3 +245,13 @@ def test_keys_yaml_reads_as_other_types_keep_their_spelling() -> None:
     would then have written in their place."""
     agent = parse_text("---\nname: k\nnull: nothing\ntrue: yes\n.nan: z\n---\n", "a.md")
     assert [f.key for f in agent.fields] == ["name", "null", "true", ".nan"]
+
+
+def test_values_written_back_in_another_spelling_are_told_from_those_written_back_alike() -> None:
+    """``respelled_value`` (what keeps a frontmatter as written in ``fmt``): a number, truth value
+    or date whose canonical spelling differs from the source is one; a word, a canonical number
+    or a truth value in any case every reader takes alike is not."""
+    respelled = ["1.10", "010", "yes", "on", "No", "0x1F", "1_000", ".5", "+1", "2024-01-02", "2024-01-02 10:00:00"]
+    alike = ["true", "True", "FALSE", "42", "-1", "0.5", "1e3", "null", "~", ".inf", "opus", "NaN", "y", ""]
+    assert [v for v in respelled if not respelled_value(v)] == []
+    assert [v for v in alike if respelled_value(v)] == []
