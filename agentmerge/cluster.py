@@ -1082,6 +1082,10 @@ class _Scopes:
         first, second = self._parents[i], self._parents[j]
         if first < 0 or second < 0 or first == second:
             return False
+        if self._candidates[i].sources & self._candidates[j].sources:
+            # One file writes the line under two of its items: a field of each record ("Status:
+            # Blocked" under two stories), which folded into one would leave the other without it.
+            return True
         pair = (first, second) if first < second else (second, first)
         found = self._asked.get(pair)
         if found is None:

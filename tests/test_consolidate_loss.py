@@ -116,6 +116,17 @@ def test_a_label_inside_a_workflow_step_is_not_aligned_by_its_role_alone(tmp_pat
     assert all(i.text.startswith("**With ") for i in integration.items)
 
 
+def test_a_line_one_file_writes_under_two_of_its_items_stays_under_each(tmp_path: Path) -> None:
+    """Two stories of one plan each hold "Owner: backend team" and "Status: Ready": fields of
+    each record, not one instruction said twice, so neither story loses them to the other (with
+    a second input, the copies were folded and the second story was written bare)."""
+    text, _ = merged(case_files("record-fields"), tmp_path)
+    body = parse_text(text, "out.md").body
+    for story in ("Export invoices as CSV", "Email the export link"):
+        item = find_item(body, story)
+        assert [c.text for c in item.children] == ["Owner: backend team", "Status: Ready"], text
+
+
 def test_description_keeps_its_text_after_the_first_example_and_every_example(tmp_path: Path) -> None:
     text, _ = merged(case_files("description-examples"), tmp_path)
     description = parse_text(text, "out.md").field("description")
