@@ -1246,7 +1246,9 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
     left, right = names(text), names(kept)
     if left - right and right - left:
         return False
-    return not every_sentence or (
+    if not every_sentence:
+        return not _commands_more(text, kept)
+    return (
         not _body_apart(text, kept)
         and not _lists_more(text, kept)
         and not _names_more(text, kept, subject)
@@ -1289,6 +1291,32 @@ def _prohibitions_more(text: str, kept: str) -> bool:
         if part.strip() and negated(part):
             found = frozenset(terms(part))
             if found and found.isdisjoint(have):
+                return True
+    return False
+
+
+_COMMAND_RE = re.compile(r"\W*(?:always|you must|you should|must|make sure|ensure|only)\b", re.IGNORECASE)
+"""How a sentence opens that commands rather than describes ("Always run the tests first")."""
+
+COMMAND_KEPT = 0.5
+"""Least share of a command's term weight the kept wording must hold for a text of one slot (each
+input's "You are ..." identity, folded whatever else it says) to fold into it."""
+
+
+def _commands_more(text: str, kept: str) -> bool:
+    """Whether a sentence of ``text`` commands (forbids, ``text.negated``, or opens "Always",
+    "Must", "Only", ...: ``_COMMAND_RE``) and ``kept`` holds less than COMMAND_KEPT of its term
+    weight: "You are a Rust expert. Never approve unsafe code without a SAFETY comment." folded
+    into another input's "You are a Rust expert specializing in async services" as one slot would
+    lose the prohibition. The slot's description of who the agent is may go; a command may not."""
+    have = frozenset(terms(kept))
+    for line in instruction_lines(text):
+        for part in sentences_of(normalize(line)):
+            if not (negated(part) or _COMMAND_RE.match(part)):
+                continue
+            found = frozenset(terms(part))
+            total = _weight(found)
+            if total and _weight(found & have) < COMMAND_KEPT * total:
                 return True
     return False
 

@@ -485,8 +485,31 @@ def _consolidate_paths(
 
 def merged_differences(body: MergedSection) -> list[str]:
     """What the merged agent took from some inputs against others, or joined, that it can follow
-    only one way: procedures (``order_differences``) and answer formats (``format_differences``)."""
-    return [*order_differences(body), *format_differences(body)]
+    only one way: procedures (``order_differences``), answer formats (``format_differences``)
+    and who the agent is (``identity_differences``)."""
+    return [*order_differences(body), *format_differences(body), *identity_differences(body)]
+
+
+def identity_differences(body: MergedSection) -> list[str]:
+    """One sentence when the merged agent states who it is ("You are ...") in the words of two
+    inputs or more: each input's identity is one slot, folded into one wording whatever else it
+    says, except where a command of one ("Never approve unsafe code without a SAFETY comment")
+    would be lost; then both are written, and an agent is one role."""
+    import re
+
+    from agentmerge.cluster import YOU_ARE
+    from agentmerge.text import normalize
+
+    opening = re.compile(rf"(?i)\W*(?:{YOU_ARE})\b")
+    paths = dict.fromkeys(
+        item.sources[0].path
+        for section in (body, *body.sections)
+        for item in section.items
+        if item.item.kind == "paragraph" and item.sources and opening.match(normalize(item.item.text))
+    )
+    if len(paths) < 2:
+        return []
+    return [f"identity: the merged agent says who it is in the words of {series(list(paths))}: an agent is one role"]
 
 
 def format_differences(body: MergedSection) -> list[str]:

@@ -929,3 +929,36 @@ def test_two_answer_templates_in_one_output_section_are_named(tmp_path: Path) ->
     ) in result.stderr
     one = run_cli("consolidate", "a.md", "a.md", cwd=tmp_path)
     assert "format:" not in one.stderr
+
+
+def test_a_command_in_an_identity_paragraph_is_not_folded_away(tmp_path: Path) -> None:
+    """Each input's "You are ..." paragraph is one slot, folded into one wording whatever else it
+    says; a prohibition said there was lost with it. Now a paragraph with a command is the one
+    kept, a description of the agent still folds into it, and when two inputs each command
+    something the other lacks, both are written and consolidate says so."""
+    head = "---\nname: rust-reviewer\ndescription: Reviews Rust code.\n---\n\n"
+    (tmp_path / "a.md").write_text(
+        head + "You are a Rust reviewer focused on async services, embedded targets and FFI bindings.\n\n"
+        "## Rules\n\n- Keep reviews short.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "b.md").write_text(
+        head + "You are a Rust reviewer. Never approve unsafe code without a SAFETY comment.\n\n"
+        "## Rules\n\n- Ask one question when the goal is unclear.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "c.md").write_text(
+        head + "You are a Rust reviewer. Always run cargo clippy before approving.\n\n## Rules\n\n- Keep reviews short.\n",
+        encoding="utf-8",
+    )
+    result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "You are a Rust reviewer. Never approve unsafe code without a SAFETY comment." in result.stdout
+    assert result.stdout.count("You are") == 1 and "identity:" not in result.stderr
+    result = run_cli("consolidate", "a.md", "b.md", "c.md", cwd=tmp_path)
+    assert "Never approve unsafe code" in result.stdout and "Always run cargo clippy" in result.stdout
+    assert result.stdout.count("You are") == 2
+    assert (
+        "agentmerge: warning: identity: the merged agent says who it is in the words of b.md and c.md: an agent"
+        " is one role"
+    ) in result.stderr
