@@ -105,6 +105,7 @@ from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
 from agentmerge.text import (
     compare_form,
+    is_handoff,
     item_role,
     kebab_case,
     label_only,
@@ -879,6 +880,7 @@ class _Consolidator:
                 self._only_of_role(i, role_count)
                 and self._only_of_role(j, role_count)
                 and self.sections[i].role == self.sections[j].role
+                and self._hands_off(i) == self._hands_off(j)
             ):
                 # The one workflow (pitfall list, ...) of each input: the same section, whatever its title.
                 score = max(score, SECTION_ALIGN_THRESHOLD)
@@ -894,12 +896,24 @@ class _Consolidator:
         A title of more than ROLE_TITLE_WORDS words is a sentence that mentions a role, not a
         name for the input's section of it: "Before writing the plan, escalate to a human if",
         a condition inside a workflow step, aligned by role alone with another input's
-        "Integration with Other Agents" and its heading disappeared into that one.
+        "Integration with Other Agents" and its heading disappeared into that one. Nor does a
+        section whose heading names another topic, its role read from the subtitle that opens
+        it: "**Variable and Output Ordering:**" under "Code Formatting" was made another input's
+        "Output".
         """
         entry = self.sections[index]
         if entry.role not in SINGLE_ROLES or role_count[(entry.source, entry.role)] != 1:
             return False
+        if entry.subtitle is not None and section_role(_title(entry.section)) != entry.role:
+            return False  # the role is its subtitle's, not the section's ("Code Formatting" > "**Output Ordering:**")
         return len(_title(entry.section).split()) <= ROLE_TITLE_WORDS
+
+    def _hands_off(self, index: int) -> bool:
+        """Whether most items directly in section ``index`` hand off to another agent ("**With
+        architect**: ..."): such a list and a list of when to ask a human ("Escalate to Human
+        When") both read as collaboration, and are not one section for it."""
+        found = [is_handoff(e.item.text) for e in self.items if e.home == index and e.parent < 0]
+        return 2 * sum(found) > len(found)
 
     def _merge_fields(self, line: int) -> tuple[list[MergedField], list[Conflict]]:
         """The merged frontmatter, keys numbered on from ``line`` (the body's last line)."""

@@ -962,3 +962,33 @@ def test_a_command_in_an_identity_paragraph_is_not_folded_away(tmp_path: Path) -
         "agentmerge: warning: identity: the merged agent says who it is in the words of b.md and c.md: an agent"
         " is one role"
     ) in result.stderr
+
+
+def test_sections_of_one_role_align_by_role_alone_only_when_their_headings_name_it_and_hold_alike(
+    tmp_path: Path,
+) -> None:
+    """Each input's one section of a role aligns whatever its title, but not a list of hand-offs
+    to other agents with a list of when to ask a human (both read as collaboration: the
+    hand-offs were written under "Escalate to Human When"), nor a section whose role is its
+    subtitle's ("**Variable and Output Ordering:**" under "Code Formatting" was made another
+    input's "Output", its heading gone)."""
+    head = "---\nname: planner\ndescription: Plans the work.\n---\n\nYou are a planner.\n\n"
+    (tmp_path / "a.md").write_text(
+        head + "## Escalate to Human When\n\n- The budget is unclear\n- Two teams disagree on scope\n\n"
+        "## Code Formatting\n\n**Variable and Output Ordering:**\n\n- Sort variables by name\n- Keep outputs last\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "b.md").write_text(
+        head + "## Integration with Other Agents\n\n- **With architect**: Turn the plan into a design\n"
+        "- **With tester**: Agree the acceptance tests\n\n## Output\n\n- A plan of numbered tasks\n",
+        encoding="utf-8",
+    )
+    result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    headings = [line for line in result.stdout.splitlines() if line.startswith("#")]
+    assert headings == [
+        "## Escalate to Human When",
+        "## Code Formatting",
+        "## Integration with Other Agents",
+        "## Output",
+    ], result.stdout
