@@ -1524,8 +1524,10 @@ slow work") loses nothing by it."""
 
 class Subject:
     """What the inputs are about: the names more than SUBJECT_SHARE of them mention, and at least
-    two (``texts_by_input``: each input's texts), which a wording may leave out without losing
-    anything (``carries``). Each name is decided when first asked: a merge asks about few."""
+    two, in the texts given for each (``consolidate`` gives what each input says it is about: its
+    name, description, headings and opening paragraphs; ``texts_by_input`` gives all its texts),
+    which a wording may leave out without losing anything (``carries``). Each name is decided when
+    first asked: a merge asks about few."""
 
     def __init__(self, texts_by_input: Sequence[Sequence[str]]) -> None:
         self._texts = texts_by_input

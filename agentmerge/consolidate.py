@@ -604,6 +604,22 @@ class _Consolidator:
         bag_of = {i: n for n, bag in enumerate(bags) for i in bag}
         return [bag_of.get(self.holders[bag[0]], -1) for bag in bags]
 
+    def _about(self) -> list[list[str]]:
+        """What each input says it is about: its name, description, headings' titles and the
+        paragraphs before its first heading (``Subject``'s texts)."""
+        about: list[list[str]] = [[] for _ in self.agents]
+        for n, agent in enumerate(self.agents):
+            for f in agent.fields:
+                if f.key in ("name", "description") and isinstance(f.value, str):
+                    about[n].append(f.value)
+        for entry in self.sections:
+            if entry.section is not None and entry.section.title:
+                about[entry.source].append(entry.section.title)
+        for entry in self.items:
+            if self.sections[entry.home].section is None and entry.parent < 0 and entry.item.kind == "paragraph":
+                about[entry.source].append(entry.item.text)
+        return about
+
     def identities(self, bags: list[list[int]]) -> list[int]:
         """The bags holding each input's identity statement: its first paragraph that opens with
         "You are" before the first heading (or in a top-level intro section such as "Role")."""
@@ -623,7 +639,7 @@ class _Consolidator:
         """Score, cluster, align and build the merged agent (the steps in the module docstring)."""
         bags, candidates, scorer = self.candidates()
         scores = scorer.scores()
-        self.subject = Subject(texts_by_input(candidates))
+        self.subject = Subject(self._about())
         identity: list[int] = []
         if self.repeats:
             # An agent says who it is once: every input's "You are ..." is one slot, like its

@@ -151,6 +151,30 @@ def test_another_inputs_description_that_says_more_is_kept(tmp_path: Path) -> No
     assert [s.get("kept") for s in field["sources"]] == [True, True]
 
 
+def test_a_name_one_input_only_lists_is_not_what_the_inputs_are_about(tmp_path: Path) -> None:
+    """A name most inputs mention is their subject, which a wording may leave out ("Queue slow
+    work" loses nothing in Laravel agents). Mentioned in one input's list of databases only,
+    Snowflake was read so, and the description of an agent for Snowflake optimization was folded
+    into one that never names it."""
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text(
+        "---\nname: analyst\ndescription: Expert data analyst for dashboards, forecasting and statistical modeling."
+        " Use PROACTIVELY for reporting tasks.\n---\n\nYou are a data analyst.\n\n## Stack\n\n"
+        "- Databases: PostgreSQL, MySQL, Snowflake, DuckDB\n- Forecasting: ARIMA, Prophet\n",
+        encoding="utf-8",
+    )
+    b.write_text(
+        "---\nname: analyst\ndescription: An expert data analyst specializing in advanced SQL, Snowflake"
+        " optimization, and actionable insights.\n---\n\nYou are a data analyst.\n\n## Stack\n\n"
+        "- Snowflake Optimization: warehouse sizing, clustering keys, cost control\n",
+        encoding="utf-8",
+    )
+    text, _ = merged([a, b], tmp_path)
+    description = parse_text(text, "out.md").field("description")
+    assert description is not None and isinstance(description.value, str)
+    assert "Snowflake optimization" in description.value, text
+
+
 def test_descriptions_that_say_different_things_are_both_kept(tmp_path: Path) -> None:
     """A description says when the agent is used: one for frontend pull requests and one for
     backend ones score high as words, but the merged agent must still be picked for both."""
