@@ -94,6 +94,23 @@ class FormatName(click.ParamType):  # type: ignore[type-arg]
         self.fail(f"{value!r} is not one of {', '.join(map(repr, sorted(TARGETS)))}.", param, ctx)
 
 
+class Share(click.FloatRange):
+    """A number from 0 to 1 (a threshold, a similarity): click's FloatRange lets "nan" through,
+    which no comparison refuses, and a command then failed on it as an internal error."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0, 1.0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:  # NaN is the one float unequal to itself
+            self.fail(f"{value!r} is not a number from 0 to 1.", param, ctx)
+        return number
+
+
+SHARE = Share()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="agentmerge", prog_name="agentmerge")
 @click.option(
@@ -273,7 +290,7 @@ def colour_line_diff_line(line: str) -> str:
 @report_format_option
 @click.option(
     "--threshold",
-    type=click.FloatRange(0.0, 1.0),
+    type=SHARE,
     default=None,
     help=REWORD_THRESHOLD_HELP,
 )
@@ -424,7 +441,7 @@ def _run_diff(
     help="Compare to this commit [default: HEAD, or the working tree with untracked files when it is dirty].",
 )
 @report_format_option
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), help=REWORD_THRESHOLD_HELP)
+@click.option("--threshold", type=SHARE, help=REWORD_THRESHOLD_HELP)
 @click.option(
     "--exit-code", is_flag=True, help="Exit 1 when an agent file changed (formatting-only edits do not count)."
 )
@@ -797,12 +814,12 @@ def report_skipped(found: Any) -> None:
 @report_format_option
 @click.option(
     "--min-similarity",
-    type=click.FloatRange(0.0, 1.0),
+    type=SHARE,
     help="Least role similarity (0-1) at which agents, or groups on average, do the same job [default: 0.3].",
 )
 @click.option(
     "--min-overlap",
-    type=click.FloatRange(0.0, 1.0),
+    type=SHARE,
     default=0.0,
     help="Also require that two linked agents have at least this share (0-1) of instructions in common [default: 0].",
 )
@@ -1007,7 +1024,7 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
 )
 @click.option(
     "--threshold",
-    type=click.FloatRange(0.0, 1.0),
+    type=SHARE,
     help="Least pair score (the matcher's probability that two items give one instruction) at which two items "
     "merge; a wording is folded into the kept one only at the model's floor or above [default: the shipped "
     "model's, see docs/matching.md].",

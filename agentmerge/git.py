@@ -39,6 +39,9 @@ MERGE_DRIVER_NAME = "agentmerge: three-way merge of agent files by instruction"
 MERGE_DRIVER_COMMAND = "agentmerge merge %O %A %B -o %A --marker-size %L --path %P"
 """What git runs as the merge driver: base, ours (written in place), theirs, marker size, path."""
 
+MERGE_RECURSIVE_DRIVER = "binary"
+"""What ``merge.agentmerge.recursive`` names: git's driver for the inner merge of two merge bases."""
+
 ATTRIBUTES_HEADER = "# agentmerge: semantic diff and merge for agent files (agentmerge git install)"
 """Comment line that opens the block of attributes ``git install`` writes, and marks it for removal."""
 
@@ -423,7 +426,8 @@ def read_blobs(root: Path, blobs: Sequence[str]) -> dict[str, bytes]:
 def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global"] = "local") -> list[str]:
     """Configure git to diff and merge agent files with agentmerge; return what was changed.
 
-    Sets ``diff.agentmerge.command``, ``merge.agentmerge.name`` and ``merge.agentmerge.driver``
+    Sets ``diff.agentmerge.command``, ``merge.agentmerge.name``, ``merge.agentmerge.driver`` and
+    ``merge.agentmerge.recursive``
     and adds ``<glob> diff=agentmerge merge=agentmerge`` lines for the default agent globs to
     ``.gitattributes`` (local) or the global attributes file; a block an earlier version wrote
     (``diff=`` only) is brought up to date. Running it again changes nothing.
@@ -649,6 +653,11 @@ def _driver_config() -> tuple[tuple[str, str], ...]:
         (f"diff.{DRIVER}.command", DRIVER_COMMAND),
         (f"merge.{DRIVER}.name", MERGE_DRIVER_NAME),
         (f"merge.{DRIVER}.driver", MERGE_DRIVER_COMMAND),
+        # In a criss-cross history git first merges the merge bases with the driver and hands the
+        # result, conflict markers and all, to the real merge as its base, whose markers then read
+        # as instructions (one side's resolution was lost without a conflict). Git's binary driver
+        # for that inner merge makes such a merge stop with a conflict, as git's own text merge does.
+        (f"merge.{DRIVER}.recursive", MERGE_RECURSIVE_DRIVER),
     )
 
 

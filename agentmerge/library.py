@@ -119,7 +119,7 @@ def _walk(folder: str, outside: list[str]) -> Iterator[str]:
     folder's content may come from anyone (a pull request's checkout), and a link could make a
     command read, or ``fmt`` rewrite, any file of the machine. Linked folders are not walked."""
     top = os.path.realpath(folder)
-    for root, dirs, names in os.walk(folder):
+    for root, dirs, names in os.walk(folder, onerror=_unreadable_folder):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS)
         for name in sorted(names):
             path = os.path.join(root, name)
@@ -127,6 +127,12 @@ def _walk(folder: str, outside: list[str]) -> Iterator[str]:
                 outside.append(path)
             elif os.path.isfile(path):
                 yield path
+
+
+def _unreadable_folder(error: OSError) -> None:
+    """``os.walk``'s report of a folder it cannot list: an error naming the folder, as for a file
+    (the folder's agents were left out without a word, and the command succeeded)."""
+    raise InputError(str(error.filename), 0, f"cannot be read ({error.strerror}); check its permissions")
 
 
 def _head(path: str) -> bytes:
@@ -227,16 +233,32 @@ def _map(
 
     # Small chunks keep the order of results cheap to restore and progress moving.
     chunk = max(1, min(32, total // (workers * 8)))
-    with multiprocessing.get_context().Pool(workers) as pool:
-        for n, result in enumerate(pool.imap(_star, [(work, a) for a in arguments], chunksize=chunk)):
-            results.append(result)
-            if progress is not None:
-                progress(what, n + 1, total)
+    with multiprocessing.get_context().Pool(workers, initializer=_leave_interrupts) as pool:
+        try:
+            for n, result in enumerate(pool.imap(_star, [(work, a) for a in arguments], chunksize=chunk)):
+                results.append(result)
+                if progress is not None:
+                    progress(what, n + 1, total)
+        except BaseException:
+            # Ctrl-C (or an error) in the parent: stop the workers and wait for them, so that no
+            # process is left behind and the command ends with its one line.
+            pool.terminate()
+            pool.join()
+            raise
         # Wait for the workers and the pool's own threads to end here rather than after the
         # command has moved on (leaving the block terminates them without waiting).
         pool.close()
         pool.join()
     return results
+
+
+def _leave_interrupts() -> None:
+    """A worker's start: Ctrl-C, which a terminal sends to every process of the command, is left
+    to the parent, which stops the workers. A worker that took it died with a traceback of its
+    own, and the parent could wait forever for the result it would never send."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def map_work(

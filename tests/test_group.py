@@ -520,3 +520,49 @@ def test_the_example_in_docs_group_md_is_what_the_command_prints() -> None:
     assert shown is not None
     result = run_cli("group", "fixtures/library", cwd=ROOT)
     assert result.stdout == shown.group(1)
+
+
+def test_a_folder_that_cannot_be_read_is_an_error_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subfolder the user may not list was skipped without a word, and the command grouped the
+    rest and succeeded; it is now an error naming the folder, as an unreadable file is."""
+    agents = tmp_path / ".claude" / "agents"
+    (agents / "locked").mkdir(parents=True)
+    for name in ("sql-reviewer", "haiku-poet"):
+        (agents / f"{name}.md").write_bytes((FIXTURES / "library/.claude/agents" / f"{name}.md").read_bytes())
+    locked = str(agents / "locked")
+    real_scandir = os.scandir
+
+    def scandir(path: str = ".") -> object:
+        if os.fspath(path) == locked:
+            raise PermissionError(13, "Permission denied", locked)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = run_cli("group", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == f"agentmerge: error: {locked}: cannot be read (Permission denied); check its permissions\n"
+
+
+def test_ctrl_c_stops_the_worker_processes_with_one_line(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches every process of the command: the workers died with tracebacks
+    of their own ("Process ForkPoolWorker-1: ... KeyboardInterrupt") and the parent could wait
+    forever for their results. Now the workers leave it to the parent, which stops them."""
+    import signal
+    import time
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        f"import sys, time\nsys.path.insert(0, {str(ROOT)!r})\nfrom agentmerge.library import map_work\n"
+        "try:\n    map_work(time.sleep, [(0.2,)] * 400, jobs=2)\nexcept KeyboardInterrupt:\n"
+        "    sys.exit('aborted')\n",
+        encoding="utf-8",
+    )
+    run = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, start_new_session=True)
+    time.sleep(1.5)
+    os.killpg(run.pid, signal.SIGINT)
+    try:
+        _, err = run.communicate(timeout=20)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert (run.returncode, err.decode()) == (1, "aborted\n")

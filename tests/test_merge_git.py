@@ -101,3 +101,28 @@ def test_the_same_bullet_reworded_differently_stops_with_markers_around_it(repo:
     )
     assert text == AGENT.replace(old, marked)
     assert "UU " + PATH in git(repo, "status", "--porcelain")
+
+
+def test_a_criss_cross_history_stops_with_a_conflict_rather_than_lose_ours(repo: Path) -> None:
+    """Each branch resolved the other's rewording its own way, then merged again: git merges the
+    two merge bases first and hands the result, markers and all, to the driver as its base, whose
+    marker lines read as instructions, and OURS' resolution was replaced without a conflict. With
+    ``merge.agentmerge.recursive`` set to git's binary driver, which install sets, the merge stops."""
+    assert git(repo, "config", "--local", "merge.agentmerge.recursive") == "binary\n"
+    old = "- Keep the changelog in Keep a Changelog form"
+    branch(repo, "a", AGENT.replace(old, "- Keep the changelog in CHANGELOG.md (a)"))
+    branch(repo, "b", AGENT.replace(old, "- Keep the changelog in CHANGELOG.md (b)"))
+    for side, other, kept in (("a", "b", "a"), ("b", "a~1", "b")):
+        git(repo, "checkout", "-q", side)
+        assert merge(repo, other).returncode == 1
+        (repo / PATH).write_text(AGENT.replace(old, f"- Keep the changelog in CHANGELOG.md ({kept})"), encoding="utf-8")
+        git(repo, "commit", "-q", "-am", f"{side} keeps its wording")
+    for side, rule in (("a", "- Sign the release tag"), ("b", "- Thank the contributors")):
+        git(repo, "checkout", "-q", side)
+        text = (repo / PATH).read_text(encoding="utf-8")
+        (repo / PATH).write_text(text.replace("- Never release on a Friday\n", f"- Never release on a Friday\n{rule}\n"))
+        git(repo, "commit", "-q", "-am", f"{side} adds a rule")
+    git(repo, "checkout", "-q", "a")
+    done = merge(repo, "b")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "CONFLICT" in done.stdout
