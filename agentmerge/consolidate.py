@@ -71,7 +71,6 @@ from agentmerge.cluster import (
     says_otherwise,
     section_similarity,
     specifics,
-    texts_by_input,
     title_overlap,
 )
 from agentmerge.errors import AgentMergeError
@@ -612,12 +611,12 @@ class _Consolidator:
             for f in agent.fields:
                 if f.key in ("name", "description") and isinstance(f.value, str):
                     about[n].append(f.value)
-        for entry in self.sections:
-            if entry.section is not None and entry.section.title:
-                about[entry.source].append(entry.section.title)
-        for entry in self.items:
-            if self.sections[entry.home].section is None and entry.parent < 0 and entry.item.kind == "paragraph":
-                about[entry.source].append(entry.item.text)
+        for section in self.sections:
+            if section.section is not None and section.section.title:
+                about[section.source].append(section.section.title)
+        for item in self.items:
+            if self.sections[item.home].section is None and item.parent < 0 and item.item.kind == "paragraph":
+                about[item.source].append(item.item.text)
         return about
 
     def identities(self, bags: list[list[int]]) -> list[int]:

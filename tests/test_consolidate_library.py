@@ -948,7 +948,8 @@ def test_a_command_in_an_identity_paragraph_is_not_folded_away(tmp_path: Path) -
         encoding="utf-8",
     )
     (tmp_path / "c.md").write_text(
-        head + "You are a Rust reviewer. Always run cargo clippy before approving.\n\n## Rules\n\n- Keep reviews short.\n",
+        head + "You are a Rust reviewer. Always run cargo clippy before approving.\n\n"
+        "## Rules\n\n- Keep reviews short.\n",
         encoding="utf-8",
     )
     result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)

@@ -119,8 +119,8 @@ def test_a_criss_cross_history_stops_with_a_conflict_rather_than_lose_ours(repo:
         git(repo, "commit", "-q", "-am", f"{side} keeps its wording")
     for side, rule in (("a", "- Sign the release tag"), ("b", "- Thank the contributors")):
         git(repo, "checkout", "-q", side)
-        text = (repo / PATH).read_text(encoding="utf-8")
-        (repo / PATH).write_text(text.replace("- Never release on a Friday\n", f"- Never release on a Friday\n{rule}\n"))
+        friday = "- Never release on a Friday\n"
+        (repo / PATH).write_text((repo / PATH).read_text(encoding="utf-8").replace(friday, f"{friday}{rule}\n"))
         git(repo, "commit", "-q", "-am", f"{side} adds a rule")
     git(repo, "checkout", "-q", "a")
     done = merge(repo, "b")
