@@ -4,7 +4,9 @@ BASE is paired with OURS and with THEIRS exactly as ``diff`` pairs two files (se
 frontmatter keys), so a formatting-only edit (rewrap, marker style, CRLF, renumbering, emphasis
 style) is no change on either side. The result is OURS with THEIRS' changes spliced in by source
 lines: a unit that THEIRS did not change keeps OURS' bytes, its line endings and list markers
-included. Units new in THEIRS are written in OURS' list style (marker, indentation, numbering).
+included. An item whose marks changed (bold, a code span, strikethrough, a link's target:
+``markup``) changed, though its normal form is the same. Units new in THEIRS are written in
+OURS' list style (marker, indentation, numbering).
 
 A unit both sides changed differently, or that one side changed and the other removed, is a
 conflict marked git-style around that unit alone (an item's own lines, a heading, a frontmatter
@@ -28,7 +30,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from agentmerge import match
 from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, names, read_tools, same_value
@@ -316,7 +318,7 @@ class _Side:
                 return None
             section = self.section(ref)
             return (section.kind == "heading", section.level if section.kind == "heading" else 0, _title(section))
-        key = self.units.items[ref[1]].key
+        key = (self.units.items[ref[1]].key, markup(self.units.items[ref[1]].item))
         if ref[1] in self.atomic:
             return (key, tuple(self.signature(kid) for kid in self.item_kids[ref[1]]))
         return key
@@ -379,6 +381,45 @@ def _written(side: _Side, ref: Ref) -> list[str]:
 
 def _title(section: Section) -> str:
     return match.title_key(section.title or "")
+
+
+_MARKUP_CHARACTERS = frozenset("*_`~[<")
+"""Characters without which an item's text holds no emphasis, code span, strikethrough or link."""
+
+
+@functools.lru_cache(maxsize=1)
+def _inline_parser() -> Any:
+    """markdown-it's inline parser with strikethrough, made when an item first holds a mark."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("strikethrough")
+
+
+@functools.lru_cache(maxsize=4096)
+def _markup_of(text: str) -> str:
+    out: list[str] = []
+    for block in _inline_parser().parseInline(text):
+        for token in block.children or ():
+            if token.type in ("text", "html_inline"):
+                continue
+            if token.type == "code_inline":
+                out.append(f"`{' '.join(token.content.split())}`")
+            elif token.type == "link_open":
+                out.append(f"[{token.attrGet('href')}")
+            elif token.type.endswith(("_open", "_close")):
+                out.append(token.type)
+    return " ".join(out)
+
+
+def markup(item: Item) -> str:
+    """What an item's Markdown marks besides its words, in a form its style does not change: where
+    emphasis, strikethrough, code spans and links open and close, and the links' targets. The
+    diff's normal form, which a merge pairs units by, leaves all of this out, so THEIRS' bold,
+    code span or ``~~strikethrough~~`` counted as no change and was lost whenever OURS changed
+    anything; ``*x*`` and ``_x_``, or a rewrap, still read the same."""
+    if item.kind in ("code", "table", "html") or _MARKUP_CHARACTERS.isdisjoint(item.text):
+        return ""
+    return _markup_of(item.text)
 
 
 def _normal(text: str) -> str:

@@ -626,3 +626,24 @@ def test_steps_reordered_apart_at_the_top_of_the_file_are_one_conflict_named_so(
     assert result.exit_code == 1
     assert "section '(top of file)': steps put in different orders on both sides" in result.stderr
     assert result.stdout.count("1. Read the diff") == 2 and result.stdout.count("<<<<<<<") == 1
+
+
+def test_emphasis_a_code_span_or_strikethrough_one_side_adds_is_kept(tmp_path: Path) -> None:
+    """THEIRS marks a rule bold, a tool as code and a rule struck out; OURS edits another line.
+    The merge paired units in the diff's normal form, which leaves markup out, so THEIRS' three
+    changes counted as none and were lost. The style of a mark is still no change: OURS' ``_x_``
+    against BASE's ``*x*`` is the same emphasis."""
+    base = "## Rules\n\n- Never release on a Friday\n- Run pytest first\n- Use the old release script\n"
+    base += "- Keep it *short*\n"
+    ours = base.replace("- Keep it *short*", "- Keep it _short_\n- Thank the contributors")
+    theirs = (
+        base.replace("- Never release", "- **Never** release")
+        .replace("Run pytest", "Run `pytest`")
+        .replace("- Use the old release script", "- ~~Use the old release script~~")
+    )
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == (
+        "## Rules\n\n- **Never** release on a Friday\n- Run `pytest` first\n- ~~Use the old release script~~\n"
+        "- Keep it _short_\n- Thank the contributors\n"
+    )
