@@ -40,7 +40,7 @@ from agentmerge.fields import (
 )
 from agentmerge.lexicon import PITFALLS_ROLE
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item
-from agentmerge.pairing import BodyPairing, ItemUnit, Units, rewordings_unpaired
+from agentmerge.pairing import BodyPairing, ItemUnit, Units, markup, rewordings_unpaired
 from agentmerge.text import (
     clip,
     hidden_text,
@@ -617,12 +617,15 @@ class _BodyDiff:
                 )
                 continue
             other = new.items[j]
-            edited = unit.key != other.key
+            reworded = unit.key != other.key
+            # A rule struck out, or a link pointed elsewhere, says something else in the same words.
+            marked = not reworded and markup(unit.item, emphasis=False) != markup(other.item, emphasis=False)
+            edited = reworded or marked
             moved = self._item_moved(i)
             if not edited and not moved:
                 continue
             a, b = _side(old, i), _side(new, j)
-            score = 1.0 if not edited else round(min(self.item_score[i], 0.999), 3)
+            score = 1.0 if not reworded else round(min(self.item_score[i], 0.999), 3)
             polarity: Literal["negated", "affirmed"] | None = None
             if edited and opposite_polarity(a.text, b.text):
                 polarity = "negated" if negated(b.text) else "affirmed"
@@ -634,7 +637,13 @@ class _BodyDiff:
                 a,
                 b,
                 similarity=score,
-                redline=redline(_plain_text(unit.item), _plain_text(other.item)) if edited else (),
+                redline=(
+                    redline(unit.item.text, other.item.text, marks=True)
+                    if marked
+                    else redline(_plain_text(unit.item), _plain_text(other.item))
+                    if edited
+                    else ()
+                ),
                 polarity=polarity,
                 item_kind=other.item.kind,
                 lines=block_lines(unit.item, other.item) if edited else (),
@@ -982,14 +991,16 @@ def _line_key(kind: str, line: str) -> str:
 # Redline
 
 
-def redline(old: str, new: str) -> tuple[Segment, ...]:
-    """Word-level differences of two texts in normal form: runs to keep, delete and insert.
+def redline(old: str, new: str, *, marks: bool = False) -> tuple[Segment, ...]:
+    """Word-level differences of two texts in normal form (with ``marks``, as written, spacing
+    aside: a change of marks alone, ``Never`` to ``**Never**``): runs to keep, delete and insert.
 
     Within a run of changes deletions come before insertions, and a space between two changed
     words joins them, so ``[-a b-]{+c d+}`` reads as one replacement rather than four.
     """
-    a = _TOKEN_RE.findall(normalize(old))
-    b = _TOKEN_RE.findall(normalize(new))
+    form = (lambda text: " ".join(text.split())) if marks else normalize
+    a = _TOKEN_RE.findall(form(old))
+    b = _TOKEN_RE.findall(form(new))
     opcodes = match.aligner(a, b).get_opcodes()
     runs: list[tuple[str, str, str]] = []  # (tag, old text, new text)
     for n, (opcode, i1, i2, j1, j2) in enumerate(opcodes):

@@ -30,12 +30,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 from agentmerge import match
 from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, names, read_tools, same_value
 from agentmerge.model import Agent, Diagnostic, Field, Item, Section
-from agentmerge.pairing import BodyPairing, item_key, pair_bodies, rewordings_unpaired
+from agentmerge.pairing import BodyPairing, item_key, markup, pair_bodies, rewordings_unpaired
 from agentmerge.parse import frontmatter_span, parse_body, parse_text, readable
 from agentmerge.text import TOP_OF_FILE
 
@@ -381,45 +381,6 @@ def _written(side: _Side, ref: Ref) -> list[str]:
 
 def _title(section: Section) -> str:
     return match.title_key(section.title or "")
-
-
-_MARKUP_CHARACTERS = frozenset("*_`~[<")
-"""Characters without which an item's text holds no emphasis, code span, strikethrough or link."""
-
-
-@functools.lru_cache(maxsize=1)
-def _inline_parser() -> Any:
-    """markdown-it's inline parser with strikethrough, made when an item first holds a mark."""
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark").enable("strikethrough")
-
-
-@functools.lru_cache(maxsize=4096)
-def _markup_of(text: str) -> str:
-    out: list[str] = []
-    for block in _inline_parser().parseInline(text):
-        for token in block.children or ():
-            if token.type in ("text", "html_inline"):
-                continue
-            if token.type == "code_inline":
-                out.append(f"`{' '.join(token.content.split())}`")
-            elif token.type == "link_open":
-                out.append(f"[{token.attrGet('href')}")
-            elif token.type.endswith(("_open", "_close")):
-                out.append(token.type)
-    return " ".join(out)
-
-
-def markup(item: Item) -> str:
-    """What an item's Markdown marks besides its words, in a form its style does not change: where
-    emphasis, strikethrough, code spans and links open and close, and the links' targets. The
-    diff's normal form, which a merge pairs units by, leaves all of this out, so THEIRS' bold,
-    code span or ``~~strikethrough~~`` counted as no change and was lost whenever OURS changed
-    anything; ``*x*`` and ``_x_``, or a rewrap, still read the same."""
-    if item.kind in ("code", "table", "html") or _MARKUP_CHARACTERS.isdisjoint(item.text):
-        return ""
-    return _markup_of(item.text)
 
 
 def _normal(text: str) -> str:

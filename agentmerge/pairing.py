@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from agentmerge import match
 from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
@@ -31,6 +31,55 @@ def item_key(item: Item) -> str:
     if item.kind == "task":
         return f"[{'x' if item.checked else ' '}] {text}"
     return text
+
+
+_MARKUP_CHARACTERS = frozenset("*_`~[<")
+"""Characters without which an item's text holds no emphasis, code span, strikethrough or link."""
+
+
+@functools.lru_cache(maxsize=1)
+def _inline_parser() -> Any:
+    """markdown-it's inline parser with strikethrough, made when an item first holds a mark."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("strikethrough")
+
+
+@functools.lru_cache(maxsize=4096)
+def _markup_of(text: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for block in _inline_parser().parseInline(text):
+        for token in block.children or ():
+            if token.type in ("text", "html_inline"):
+                continue
+            if token.type == "code_inline":
+                out.append(f"`{' '.join(token.content.split())}`")
+            elif token.type == "link_open":
+                out.append(f"[{token.attrGet('href')}")
+            elif token.type.endswith(("_open", "_close")):
+                out.append(token.type)
+    return tuple(out)
+
+
+_MEANING_MARKS = ("s_",)
+"""The marks that change what a line says, not how it stands out: a struck-out rule (``~~Never
+X~~`` reads as withdrawn). Where a link points is in the normal form already."""
+
+
+def markup(item: Item, *, emphasis: bool = True) -> str:
+    """What an item's Markdown marks besides its words, in a form its style does not change: where
+    emphasis, strikethrough, code spans and links open and close, and the links' targets; without
+    ``emphasis``, strikethrough alone (MEANING_MARKS). The normal form (``item_key``) leaves
+    the marks out: ``diff`` reported a rule struck out as no change, and ``merge`` lost THEIRS'
+    bold or code span whenever OURS changed anything. ``*x*`` and ``_x_``, or a rewrap, read
+    the same; for ``diff`` bold and code spans are emphasis, as its formatting-only rewrites
+    say (a plain word in backticks)."""
+    if item.kind in ("code", "table", "html") or _MARKUP_CHARACTERS.isdisjoint(item.text):
+        return ""
+    found = _markup_of(item.text)
+    if not emphasis:
+        found = tuple(mark for mark in found if mark.startswith(_MEANING_MARKS))
+    return " ".join(found)
 
 
 class ItemUnit(NamedTuple):

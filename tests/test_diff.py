@@ -968,3 +968,19 @@ def test_a_removed_pitfall_and_a_polarity_flip_need_attention() -> None:
         ("safety", 'pitfall removed: "Logging secrets or tokens"'),
         ("polarity", 'polarity flipped, now negative: "Use print for debugging" -> "Never use print for debugging"'),
     ]
+
+
+def test_a_rule_struck_out_is_a_change_and_bold_is_not() -> None:
+    """``~~Use the old release script~~`` reads as withdrawn, in the same words: the normal form
+    leaves marks out, so diff said "no semantic changes". Bold and a code span stand out more,
+    and are formatting, as the formatting-only rewrites say."""
+    old = parse_text("## Rules\n\n- Never deploy on Fridays\n- Use the old release script\n", "old.md")
+    new = parse_text("## Rules\n\n- **Never** deploy on `Fridays`\n- ~~Use the old release script~~\n", "new.md")
+    result = diff_agents(old, new)
+    (change,) = result.changes
+    assert (change.op, change.old.line if change.old else 0, change.similarity) == ("reworded", 4, 1.0)
+    assert [(s.op, s.text) for s in change.redline] == [
+        ("insert", "~~"),
+        ("equal", "Use the old release script"),
+        ("insert", "~~"),
+    ]
