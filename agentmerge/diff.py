@@ -618,7 +618,7 @@ class _BodyDiff:
                 continue
             other = new.items[j]
             reworded = unit.key != other.key
-            # A rule struck out, or a link pointed elsewhere, says something else in the same words.
+            # A rule struck out says something else in the same words.
             marked = not reworded and markup(unit.item, emphasis=False) != markup(other.item, emphasis=False)
             edited = reworded or marked
             moved = self._item_moved(i)
