@@ -1255,6 +1255,7 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
         and not _rare_more(text, kept, subject)
         and not _conditions_more(text, kept)
         and not _prohibitions_more(text, kept)
+        and not _picks_one(text, kept)
         and sentences_kept(kept, text)
     )
 
@@ -1463,6 +1464,19 @@ def proper_names(text: str) -> frozenset[str]:
             continue
         found.add(word.casefold())
     return frozenset(found)
+
+
+def _picks_one(text: str, kept: str) -> bool:
+    """Whether ``text`` is a plain one-clause instruction that lists nothing and names one of the
+    names ``kept`` lists (``enumerated_names``, three or more): folded into the list, the pick
+    would read as one option of several ("Follow proper state management with BLoC" into "State
+    management solutions like Provider, Riverpod, BLoC")."""
+    if not plain_clause(text) or enumerated_names(text):
+        return False
+    listed = enumerated_names(kept)
+    if len(listed) < ENUMERATION_LEAST:
+        return False
+    return len(proper_names(text) & listed) == 1
 
 
 def _names_more(text: str, kept: str, subject: Container[str]) -> bool:

@@ -995,3 +995,13 @@ def test_clustering_reads_lead_in_labels_by_the_parser_rule() -> None:
     assert lead_label("**Test Quality**: flaky tests") == "Test Quality"
     assert parse_text("- **Suggested Fix**:\n", "a.md").body.items[0].label is None
     assert lead_label("**Suggested Fix**:") == "Suggested Fix"
+
+
+def test_a_pick_of_one_name_does_not_fold_into_a_list_of_alternatives() -> None:
+    """ "Follow proper state management with BLoC" chooses one; folded into "State management
+    solutions like Provider, Riverpod, BLoC" the choice reads as one option of three. A wording
+    that lists the same names, or a list that names one more, still folds."""
+    options = "State management solutions like Provider, Riverpod, BLoC"
+    assert not cluster.carries(options, "Follow proper state management with BLoC")
+    assert cluster.carries(options, "State management with Provider, Riverpod or BLoC")
+    assert cluster.carries("Use BLoC for state management in every feature", "Follow proper state management with BLoC")
