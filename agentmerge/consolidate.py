@@ -31,6 +31,7 @@ model as that file reads back (``writer.settle``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Container, Sequence
@@ -438,8 +439,6 @@ class _Consolidator:
         self.group_count = 1
         """How many aligned section groups there are, the roots' group 0 included."""
         self.subject: Container[str] = frozenset()
-        self._handoff_share: dict[int, bool] | None = None
-        """Whether most items directly in each section hand off (``_hands_off``), read once."""
         """The names most inputs mention (``cluster.Subject``), set by ``run``: a fold may leave
         them out."""
         self._title_chains: dict[tuple[int, bool], str] = {}
@@ -929,15 +928,18 @@ class _Consolidator:
         """Whether most items directly in section ``index`` hand off to another agent ("**With
         architect**: ..."): such a list and a list of when to ask a human ("Escalate to Human
         When") both read as collaboration, and are not one section for it."""
-        if self._handoff_share is None:
-            counts: dict[int, list[int]] = {}
-            for e in self.items:
-                if e.parent < 0:
-                    count = counts.setdefault(e.home, [0, 0])
-                    count[0] += is_handoff(e.item.text)
-                    count[1] += 1
-            self._handoff_share = {home: 2 * handoffs > total for home, (handoffs, total) in counts.items()}
-        return self._handoff_share.get(index, False)
+        return self._handing_off.get(index, False)
+
+    @functools.cached_property
+    def _handing_off(self) -> dict[int, bool]:
+        """``_hands_off`` of every section that holds items, read once."""
+        counts: dict[int, list[int]] = {}
+        for e in self.items:
+            if e.parent < 0:
+                count = counts.setdefault(e.home, [0, 0])
+                count[0] += is_handoff(e.item.text)
+                count[1] += 1
+        return {home: 2 * handoffs > total for home, (handoffs, total) in counts.items()}
 
     def _merge_fields(self, line: int) -> tuple[list[MergedField], list[Conflict]]:
         """The merged frontmatter, keys numbered on from ``line`` (the body's last line)."""

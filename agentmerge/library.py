@@ -517,8 +517,6 @@ def identity_differences(body: MergedSection) -> list[str]:
     inputs or more: each input's identity is one slot, folded into one wording whatever else it
     says, except where a command of one ("Never approve unsafe code without a SAFETY comment")
     would be lost; then both are written, and an agent is one role."""
-    import re
-
     from agentmerge.cluster import YOU_ARE
     from agentmerge.text import normalize
 

@@ -76,6 +76,8 @@ def markup(item: Item, *, emphasis: bool = True) -> str:
     say (a plain word in backticks)."""
     if item.kind in ("code", "table", "html") or _MARKUP_CHARACTERS.isdisjoint(item.text):
         return ""
+    if not emphasis and "~~" not in item.text:
+        return ""  # no strikethrough without "~~": the text need not be parsed for marks
     found = _markup_of(item.text)
     if not emphasis:
         found = tuple(mark for mark in found if mark.startswith(_MEANING_MARKS))

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, SEEDS, SHARED, corpus_files, needs_corpus, run_cli
+from conftest import FIXTURES, SEEDS, SHARED, corpus_files, needs_corpus, run_cli, write
 
 from agentmerge.consolidate import consolidate
 from agentmerge.errors import AgentMergeError
@@ -937,20 +937,23 @@ def test_a_command_in_an_identity_paragraph_is_not_folded_away(tmp_path: Path) -
     kept, a description of the agent still folds into it, and when two inputs each command
     something the other lacks, both are written and consolidate says so."""
     head = "---\nname: rust-reviewer\ndescription: Reviews Rust code.\n---\n\n"
-    (tmp_path / "a.md").write_text(
+    write(
+        tmp_path,
+        "a.md",
         head + "You are a Rust reviewer focused on async services, embedded targets and FFI bindings.\n\n"
         "## Rules\n\n- Keep reviews short.\n",
-        encoding="utf-8",
     )
-    (tmp_path / "b.md").write_text(
+    write(
+        tmp_path,
+        "b.md",
         head + "You are a Rust reviewer. Never approve unsafe code without a SAFETY comment.\n\n"
         "## Rules\n\n- Ask one question when the goal is unclear.\n",
-        encoding="utf-8",
     )
-    (tmp_path / "c.md").write_text(
+    write(
+        tmp_path,
+        "c.md",
         head + "You are a Rust reviewer. Always run cargo clippy before approving.\n\n"
         "## Rules\n\n- Keep reviews short.\n",
-        encoding="utf-8",
     )
     result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
@@ -974,15 +977,17 @@ def test_sections_of_one_role_align_by_role_alone_only_when_their_headings_name_
     subtitle's ("**Variable and Output Ordering:**" under "Code Formatting" was made another
     input's "Output", its heading gone)."""
     head = "---\nname: planner\ndescription: Plans the work.\n---\n\nYou are a planner.\n\n"
-    (tmp_path / "a.md").write_text(
+    write(
+        tmp_path,
+        "a.md",
         head + "## Escalate to Human When\n\n- The budget is unclear\n- Two teams disagree on scope\n\n"
         "## Code Formatting\n\n**Variable and Output Ordering:**\n\n- Sort variables by name\n- Keep outputs last\n",
-        encoding="utf-8",
     )
-    (tmp_path / "b.md").write_text(
+    write(
+        tmp_path,
+        "b.md",
         head + "## Integration with Other Agents\n\n- **With architect**: Turn the plan into a design\n"
         "- **With tester**: Agree the acceptance tests\n\n## Output\n\n- A plan of numbered tasks\n",
-        encoding="utf-8",
     )
     result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
