@@ -1528,7 +1528,7 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
 
         made = make_profile(agent)
         family = (form.family or form.name) if form is not None else ""
-        profile = (family, (made.path, made.name, made.role, made.instructions))
+        profile = (family, (made.path, made.name, made.role, made.instructions, made.declared))
     rows = tuple((f.path, f.line, f.column, f.code, f.message, f.fixable, f.related) for f in found)
     return ("ok", path, rows, fixed, name, profile, unfixed)
 

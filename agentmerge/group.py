@@ -28,7 +28,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agentmerge import cluster, match, text
 from agentmerge.model import Agent
@@ -142,6 +142,8 @@ class Profile:
     """Its terms and their weights before IDF (shares of the instructions, description and name), by term."""
     instructions: tuple[tuple[str, ...], ...]
     """The terms of each instruction (items that are not code or HTML), in source order."""
+    declared: bool = True
+    """Whether ``name`` is the agent's ``name`` field (not its file name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,19 +231,27 @@ def profile(agent: Agent) -> Profile:
         total = sum(counts.values())
         for term, count in counts.items():
             role[term] = role.get(term, 0.0) + share * count / total
-    return Profile(agent.path, name, tuple(sorted(role.items())), tuple(instructions))
+    return Profile(agent.path, name, tuple(sorted(role.items())), tuple(instructions), declared_name(agent) is not None)
 
 
 def agent_name(agent: Agent) -> str:
     """The agent's ``name`` field, or its file name without the agent suffix when it has none."""
-    named = agent.field("name")
-    if named is not None and isinstance(named.value, (str, int, float)) and str(named.value).strip():
-        return str(named.value).strip()
+    declared = declared_name(agent)
+    if declared is not None:
+        return declared
     base = os.path.basename(agent.path)
     for suffix in AGENT_SUFFIXES:
         if base.lower().endswith(suffix) and len(base) > len(suffix):
             return base[: -len(suffix)]
     return base
+
+
+def declared_name(agent: Agent) -> str | None:
+    """The agent's ``name`` field, stripped; None when it has none (or an empty one)."""
+    named = agent.field("name")
+    if named is not None and isinstance(named.value, (str, int, float)) and str(named.value).strip():
+        return str(named.value).strip()
+    return None
 
 
 def _text(value: object) -> str:
@@ -305,7 +315,30 @@ def group_profiles(
             continue
         groups.append(_group(ordered, vectors, overlaps, clusters, root))
     groups.sort(key=lambda g: (-len(g.members), g.name, g.members[0].path))
-    return Grouping(tuple(groups), tuple(singletons), min_similarity, min_overlap, scored, overlaps.skipped)
+    named = _named_apart(groups)
+    return Grouping(tuple(named), tuple(singletons), min_similarity, min_overlap, scored, overlaps.skipped)
+
+
+def _named_apart(groups: Sequence[Group]) -> list[Group]:
+    """``groups`` with a name each: a name another group (earlier in order) already has takes the
+    first free ``-2``, ``-3``, ... (two "python-expert" groups are "python-expert" and
+    "python-expert-2"), so a report names each group once and ``consolidate --by-group`` writes
+    each to the file of its name."""
+    taken = {g.name for g in groups}
+    seen: set[str] = set()
+    named: list[Group] = []
+    for g in groups:
+        name = g.name
+        if name in seen:
+            number = 2
+            while f"{name}-{number}" in taken:
+                number += 1
+            name = f"{name}-{number}"
+            taken.add(name)
+            g = replace(g, name=name)
+        seen.add(name)
+        named.append(g)
+    return named
 
 
 def count_groups(
@@ -580,7 +613,7 @@ def _group(
     measured = [share for share in shares if share is not None]
     heavy = sorted(centre.items(), key=lambda tw: (-tw[1], tw[0]))
     return Group(
-        name=suggested_name([profiles[n].name for n in members]),
+        name=suggested_name([profiles[n].name for n in members], [profiles[n].declared for n in members]),
         members=tuple(Member(profiles[n].path, profiles[n].name) for n in members),
         similarity=round(clusters.mean_similarity(root), 3),
         overlap=round(math.fsum(measured) / len(measured), 3) if profiles[typical].instructions and measured else 0.0,
@@ -589,13 +622,18 @@ def _group(
     )
 
 
-def suggested_name(names: Sequence[str]) -> str:
+def suggested_name(names: Sequence[str], declared: Sequence[bool] | None = None) -> str:
     """The name for a group of agents called ``names``: the member name (in kebab case) made most
     of terms that two thirds of the members' names have (a term found in fewer counts against
     it), then the one most members have, then the shortest, then the first in alphabetical
     order. For "python-pro", "python-expert", "Python Expert" and "se-python" that is
-    "python-expert": a collection's prefix or suffix ("se-", "-pro") is shared by few and loses."""
+    "python-expert": a collection's prefix or suffix ("se-", "-pro") is shared by few and loses.
+
+    Where ``declared`` says which names are ``name`` fields, one of those is chosen when there is
+    one: a file name ("rules-react", "r1") is a collection's naming scheme, not a job; every name
+    still counts towards the shared terms."""
     keys = [safe_name(name) for name in names]
+    chosen = {key for key, said in zip(keys, declared or [False] * len(keys), strict=True) if said}
     found = {key: frozenset(text.terms(key.replace("-", " "))) for key in keys}
     share: dict[str, int] = {}
     for key in keys:
@@ -610,7 +648,7 @@ def suggested_name(names: Sequence[str]) -> str:
         score = sum(3 * share[t] - 2 * len(keys) for t in found[key])
         return (-score, -votes[key], len(key), key)
 
-    return min(votes, key=rank)
+    return min(chosen or votes, key=rank)
 
 
 def safe_name(name: str) -> str:

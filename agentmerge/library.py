@@ -190,8 +190,8 @@ def read_profiles(paths: Sequence[str], *, jobs: int | None = None, progress: Pr
         if result[0] == "error":
             errors.append(InputError(result[1], result[2], result[3]))
             continue
-        _, path, name, role, instructions, warnings = result
-        profiles.append(Profile(path, name, role, instructions))
+        _, path, name, role, instructions, declared, warnings = result
+        profiles.append(Profile(path, name, role, instructions, declared))
         warned += bool(warnings)
     return Profiles(tuple(profiles), tuple(errors), warned)
 
@@ -205,7 +205,7 @@ def _profile_file(path: str) -> tuple[Any, ...]:
     from agentmerge.group import profile
 
     found = profile(agent)
-    return ("ok", found.path, found.name, found.role, found.instructions, len(agent.warnings))
+    return ("ok", found.path, found.name, found.role, found.instructions, found.declared, len(agent.warnings))
 
 
 def _map(

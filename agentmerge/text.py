@@ -70,11 +70,17 @@ def counted(count: int, word: str) -> str:
 def kebab_case(name: str) -> str:
     """``name`` in lower case with each run of other characters than ``a-z`` and ``0-9`` one
     hyphen, none at either end ("Code Reviewer (v2)" as "code-reviewer-v2"): Claude Code's rule
-    for a subagent's name, and agentmerge's for a file it names. "" when nothing is left."""
-    return _KEBAB_GAP_RE.sub("-", name.casefold()).strip("-")
+    for a subagent's name, and agentmerge's for a file it names. "" when nothing is left.
+
+    A language named by a letter and ``#`` or ``++`` keeps the sign as its usual spelling ("C#
+    Expert" as "csharp-expert", "C++ Pro" as "cpp-pro"): dropped, C# and C++ would both be C."""
+    spelled = _KEBAB_SIGN_RE.sub(lambda m: m[1] + ("sharp" if m[2] == "#" else "pp"), name.casefold())
+    return _KEBAB_GAP_RE.sub("-", spelled).strip("-")
 
 
 _KEBAB_GAP_RE = re.compile(r"[^a-z0-9]+")
+_KEBAB_SIGN_RE = re.compile(r"(?<![a-z0-9])([a-z])(#|\+\+)(?![a-z0-9#+])")
+"""A one-letter language and its sign: c#, f#, c++, g++ (not "issue#12", not "a+++b")."""
 
 
 EMPHASIS_PASSES = 8

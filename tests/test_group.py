@@ -11,12 +11,13 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT, SHARED, run_cli
+from conftest import FIXTURES, ROOT, SHARED, run_cli, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -270,6 +271,44 @@ def test_safe_names_are_kebab_case_file_names() -> None:
     assert safe_name("SE: Security Reviewer") == "se-security-reviewer"
     assert safe_name("../../etc/passwd") == "etc-passwd"
     assert safe_name("***") == "agent"
+    # A language's sign is spelled, not dropped: C#, C++ and C are three names.
+    names = [safe_name(n) for n in ("C# Expert", "C++ Expert", "C Expert")]
+    assert names == ["csharp-expert", "cpp-expert", "c-expert"]
+    assert safe_name("F#/.NET dev") == "fsharp-net-dev"
+    assert safe_name("issue#12 triage") == "issue-12-triage"
+
+
+def test_a_declared_name_names_the_group_over_file_names(tmp_path: Path) -> None:
+    """Cursor rules have no name field: their file names ("r1", a collection's "rules-react")
+    named the groups they were in, and consolidate --by-group wrote r1.md holding the SQL agent."""
+    library = tmp_path / "library"
+    shutil.copytree(LIBRARY, library)
+    rules = library / ".cursor" / "rules"
+    for n, stem in enumerate(("database-review", "helm-charts", "rest-docs"), 1):
+        (rules / f"{stem}.mdc").rename(rules / f"r{n}.mdc")
+    done = run_cli("group", "--format", "json", str(library))
+    assert done.exit_code == 0, done.stderr
+    names = sorted(g["name"] for g in json.loads(done.stdout)["groups"])
+    assert names == ["k8s-deployer", "openapi-documenter", "sql-reviewer"]
+
+
+def test_two_groups_of_one_name_are_named_apart(tmp_path: Path) -> None:
+    """Two groups whose members are all called "helper" are "helper" and "helper-2", so a report
+    names each group once (and --by-group writes each to the file of its name)."""
+    roles = {
+        "sql": ["Review SQL queries for injection", "Check indexes on joined columns", "Flag SELECT * in queries"],
+        "k8s": ["Write Kubernetes manifests", "Set resource limits on every pod", "Roll out Helm charts in stages"],
+    }
+    for role, lines in roles.items():
+        for n in (1, 2):
+            body = "\n".join(f"- {line}" for line in lines)
+            text = f"---\nname: helper\ndescription: {lines[0]}\n---\n\n{body}\n"
+            write(tmp_path, f".claude/agents/{role}-{n}.md", text)
+    done = run_cli("group", "--format", "json", str(tmp_path))
+    assert done.exit_code == 0, done.stderr
+    groups = json.loads(done.stdout)["groups"]
+    assert sorted(g["name"] for g in groups) == ["helper", "helper-2"]
+    assert sorted(len(g["members"]) for g in groups) == [2, 2]
 
 
 def test_status_line_shows_only_on_a_terminal_and_clears_itself() -> None:
