@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
@@ -847,6 +848,7 @@ def group_command(
         status("grouping", 0, 0)
         cutoff = MIN_SIMILARITY if min_similarity is None else min_similarity
         result = group_profiles(read.profiles, min_similarity=cutoff, min_overlap=min_overlap)
+    result = replace(result, unread=tuple(Diagnostic(e.path, e.line, e.message) for e in read.errors))
     for error in read.errors:
         report_error(error)
     if result.unmeasured:

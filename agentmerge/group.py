@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from agentmerge import cluster, match, text
-from agentmerge.model import Agent
+from agentmerge.model import Agent, Diagnostic
 from agentmerge.scorer import corpus_weights
 
 MIN_SIMILARITY = 0.3
@@ -193,6 +193,9 @@ class Grouping:
     """How many pairs of agents had their instruction overlap left unmeasured, past the budget of
     work ``Overlaps`` holds to: only agents of many thousands of instructions that share their
     words reach it. A group's overlap figure is then the mean of the pairs measured."""
+    unread: tuple[Diagnostic, ...] = ()
+    """The files given that could not be read as agents (and so are in no group), each with why:
+    a report that leaves them out would look like the whole library."""
 
     def parts(self) -> int:
         """How many groups the agents form, singletons counting as groups of one."""

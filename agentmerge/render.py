@@ -946,6 +946,7 @@ def grouping_to_dict(result: Grouping) -> dict[str, Any]:
         "singletons": [{"path": m.path, "name": m.name} for m in result.singletons],
         "min_similarity": result.min_similarity,
         "min_overlap": result.min_overlap,
+        "errors": [{"path": d.path, "line": d.line, "message": d.message} for d in result.unread],
     }
 
 
@@ -953,10 +954,11 @@ def grouping_summary(result: Grouping) -> str:
     """One sentence: how many groups, agents in them, and agents alone."""
     grouped = sum(len(g.members) for g in result.groups)
     total = grouped + len(result.singletons)
+    unread = f"; {counted(len(result.unread), 'file')} could not be read" if result.unread else ""
     return (
         f"{counted(len(result.groups), 'group')} of agents doing the same job "
         f"({counted(grouped, 'agent')}), {counted(len(result.singletons), 'agent')} alone; "
-        f"{counted(total, 'agent')} in all"
+        f"{counted(total, 'agent')} in all{unread}"
     )
 
 
@@ -1005,5 +1007,12 @@ def render_grouping_markdown(result: Grouping) -> str:
         lines.append(f"## Alone ({len(result.singletons)})")
         lines.append("")
         lines.extend(f"- {markdown_code(m.path)}: {markdown_text(m.name, line_start=False)}" for m in result.singletons)
+        lines.append("")
+    if result.unread:
+        lines.append(f"## Not read ({len(result.unread)})")
+        lines.append("")
+        for d in result.unread:
+            where = f" line {d.line}" if d.line else ""
+            lines.append(f"- {markdown_code(d.path)}{where}: {markdown_text(d.message, line_start=False)}")
         lines.append("")
     return "\n".join(lines)

@@ -224,7 +224,15 @@ def test_unreadable_files_are_reported_and_the_rest_grouped(tmp_path: Path) -> N
     result = run_cli("group", "--format", "json", str(bad), *map(str, LIBRARY_FILES))
     assert result.exit_code == 2
     assert f"agentmerge: error: {bad}" in result.stderr
-    assert len(json.loads(result.stdout)["groups"]) == 3
+    report = json.loads(result.stdout)
+    assert len(report["groups"]) == 3
+    # The report says what it left out: a reader of the JSON alone would see a whole library.
+    assert [e["path"] for e in report["errors"]] == [str(bad)] and report["errors"][0]["message"]
+    text = run_cli("group", str(bad), *map(str, LIBRARY_FILES)).stdout
+    assert text.endswith("11 agents in all; 1 file could not be read\n")
+    markdown = run_cli("group", "--format", "markdown", str(bad), *map(str, LIBRARY_FILES)).stdout
+    assert f"## Not read (1)\n\n- `{bad}`" in markdown
+    assert json.loads(run_cli("group", "--format", "json", *map(str, LIBRARY_FILES)).stdout)["errors"] == []
 
 
 def test_many_files_are_read_in_worker_processes_with_the_same_result(tmp_path: Path) -> None:
