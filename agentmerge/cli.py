@@ -734,7 +734,7 @@ jobs_option = click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
-    help="Worker processes when there are many files [default: one per CPU].",
+    help="Worker processes when there are many files, at most one per CPU [default: one per CPU].",
 )
 """The ``--jobs`` option of the commands that read whole libraries."""
 

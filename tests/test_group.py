@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import FIXTURES, ROOT, SHARED, run_cli, write
@@ -233,6 +234,27 @@ def test_unreadable_files_are_reported_and_the_rest_grouped(tmp_path: Path) -> N
     markdown = run_cli("group", "--format", "markdown", str(bad), *map(str, LIBRARY_FILES)).stdout
     assert f"## Not read (1)\n\n- `{bad}`" in markdown
     assert json.loads(run_cli("group", "--format", "json", *map(str, LIBRARY_FILES)).stdout)["errors"] == []
+
+
+def test_workers_are_at_most_one_per_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``-j 100`` on two CPUs started 100 workers: 1.45 GB and 3.4 times the time of two."""
+    import multiprocessing
+
+    from agentmerge import library
+
+    started: list[int] = []
+    context = multiprocessing.get_context()
+
+    class Counting:
+        def Pool(self, workers: int, **options: Any) -> Any:
+            started.append(workers)
+            return context.Pool(workers, **options)
+
+    monkeypatch.setattr(multiprocessing, "get_context", lambda *_: Counting())
+    monkeypatch.setattr(library, "cpu_count", lambda: 2)
+    arguments = [(-n,) for n in range(library.PARALLEL_FILES)]
+    assert library._map(abs, arguments, jobs=100, progress=None, what="x") == list(range(library.PARALLEL_FILES))
+    assert started == [2]
 
 
 def test_many_files_are_read_in_worker_processes_with_the_same_result(tmp_path: Path) -> None:
