@@ -810,20 +810,25 @@ def report_skipped(found: Any) -> None:
         )
 
 
-@cli.command("group")
-@click.argument("paths", nargs=-1, required=True)
-@report_format_option
-@click.option(
+min_similarity_option = click.option(
     "--min-similarity",
     type=SHARE,
     help="Least role similarity (0-1) at which agents, or groups on average, do the same job [default: 0.3].",
 )
-@click.option(
+"""The grouping cutoffs of ``group`` and ``consolidate --by-group``."""
+min_overlap_option = click.option(
     "--min-overlap",
     type=SHARE,
     default=0.0,
     help="Also require that two linked agents have at least this share (0-1) of instructions in common [default: 0].",
 )
+
+
+@cli.command("group")
+@click.argument("paths", nargs=-1, required=True)
+@report_format_option
+@min_similarity_option
+@min_overlap_option
 @jobs_option
 def group_command(
     paths: tuple[str, ...], fmt: str, min_similarity: float | None, min_overlap: float, jobs: int | None
@@ -836,7 +841,7 @@ def group_command(
     share of instructions they have in common, and a suggested name. Agents alone are listed apart.
     """
     from agentmerge import library
-    from agentmerge.group import MIN_SIMILARITY, group_profiles, unmeasured_note
+    from agentmerge.group import group_profiles, unmeasured_note
     from agentmerge.render import grouping_to_dict, render_grouping_markdown, render_grouping_text, to_json
 
     found = library.find_agent_files(paths)
@@ -846,8 +851,7 @@ def group_command(
     with StatusLine() as status:
         read = library.read_profiles(found.files, jobs=jobs, progress=status)
         status("grouping", 0, 0)
-        cutoff = MIN_SIMILARITY if min_similarity is None else min_similarity
-        result = group_profiles(read.profiles, min_similarity=cutoff, min_overlap=min_overlap)
+        result = group_profiles(read.profiles, min_similarity=_cutoff(min_similarity), min_overlap=min_overlap)
     result = replace(result, unread=tuple(Diagnostic(e.path, e.line, e.message) for e in read.errors))
     for error in read.errors:
         report_error(error)
@@ -867,6 +871,13 @@ def group_command(
             click.echo(line)
     if read.errors:
         click.get_current_context().exit(EXIT_ERROR)
+
+
+def _cutoff(min_similarity: float | None) -> float:
+    """``--min-similarity`` as given, else grouping's default."""
+    from agentmerge.group import MIN_SIMILARITY
+
+    return MIN_SIMILARITY if min_similarity is None else min_similarity
 
 
 # --------------------------------------------------------------------------------------------
@@ -1065,6 +1076,8 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
     help="With --by-group: allow -o (or --report) to be a folder the inputs are read from; the merged agents "
     "then sit beside the agents they merge and are read with them next time.",
 )
+@min_similarity_option
+@min_overlap_option
 @jobs_option
 def consolidate_command(
     files: tuple[str, ...],
@@ -1079,6 +1092,8 @@ def consolidate_command(
     mixed: bool,
     by_group: bool,
     write_into_input_folder: bool,
+    min_similarity: float | None,
+    min_overlap: float,
     jobs: int | None,
 ) -> None:
     """Merge FILES (variants of one agent role) into one canonical agent.
@@ -1087,10 +1102,14 @@ def consolidate_command(
     records where it came from. Frontmatter disagreements are settled and listed in the report;
     a tool, skill or permission the merged agent gains over an input is named on stderr. A folder
     stands for its agent files. Inputs that do not look like one role (they form more than one
-    group) are refused unless --mixed; --by-group writes one agent per group instead.
+    group) are refused unless --mixed; --by-group writes one agent per group instead, grouped as
+    agentmerge group does (--min-similarity and --min-overlap as there).
     Use - to read one input from standard input.
     """
     from agentmerge import library
+
+    if not by_group and (min_similarity is not None or min_overlap):
+        raise click.UsageError("--min-similarity and --min-overlap choose the groups of --by-group")
 
     found = library.find_agent_files(files)
     report_skipped(found)
@@ -1100,7 +1119,16 @@ def consolidate_command(
         if prefer is not None or fmt != "md":
             raise click.UsageError("--by-group takes neither --prefer nor --format json; --report DIR adds the JSON")
         _consolidate_by_group(
-            found, output, report, threshold, target_format, annotate, force, write_into_input_folder, jobs
+            found,
+            output,
+            report,
+            threshold,
+            target_format,
+            annotate,
+            force,
+            write_into_input_folder,
+            jobs,
+            (_cutoff(min_similarity), min_overlap),
         )
         return
     _consolidate_one(found.files, output, fmt, report, threshold, prefer, target_format, annotate, force, mixed)
@@ -1238,8 +1266,10 @@ def _consolidate_by_group(
     force: bool,
     write_into_input_folder: bool,
     jobs: int | None,
+    cutoffs: tuple[float, float],
 ) -> None:
-    """consolidate --by-group: one merged agent per group of two or more, written into a folder."""
+    """consolidate --by-group: one merged agent per group of two or more, written into a folder;
+    ``cutoffs`` are grouping's least similarity and overlap (``group --min-similarity``, ...)."""
     from agentmerge import library
     from agentmerge.group import group_profiles
 
@@ -1255,7 +1285,7 @@ def _consolidate_by_group(
         if read.errors:
             raise AgentMergeError("", 0, f"{len(read.errors)} input(s) could not be read; nothing was written")
         status("grouping", 0, 0)
-        grouping = group_profiles(read.profiles)
+        grouping = group_profiles(read.profiles, min_similarity=cutoffs[0], min_overlap=cutoffs[1])
         outputs = library.consolidate_groups(
             grouping.groups,
             threshold=threshold,

@@ -341,6 +341,28 @@ def test_by_group_never_overwrites_an_input(tmp_path: Path) -> None:
     assert snapshot(library) == before
 
 
+@pytest.mark.parametrize("cutoffs", [("--min-similarity", "0.5"), ("--min-overlap", "0.4")])
+def test_by_group_writes_the_groups_group_finds_at_the_same_cutoffs(tmp_path: Path, cutoffs: tuple[str, str]) -> None:
+    """docs/group.md advises a stricter --min-similarity for broad groups; --by-group took no
+    cutoff and merged the default's groups of three."""
+    grouped = json.loads(run_cli("group", "--format", "json", *cutoffs, str(LIBRARY)).stdout)
+    expected = {g["name"]: sorted(m["path"] for m in g["members"]) for g in grouped["groups"]}
+    assert sorted(len(paths) for paths in expected.values()) != [3, 3, 3]  # not the default's groups
+    out, reports = tmp_path / "merged", tmp_path / "reports"
+    done = run_cli("consolidate", "--by-group", *cutoffs, "-o", str(out), "--report", str(reports), str(LIBRARY))
+    assert done.exit_code == 0, done.stderr
+    written = {
+        p.stem: sorted(i["path"] for i in json.loads(p.read_text(encoding="utf-8"))["inputs"])
+        for p in reports.iterdir()
+    }
+    assert written == expected
+
+
+def test_grouping_cutoffs_without_by_group_are_a_usage_error() -> None:
+    done = run_cli("consolidate", "--min-similarity", "0.5", *map(str, SEEDS))
+    assert done.exit_code == 2 and "--by-group" in done.stderr
+
+
 def test_by_group_needs_an_output_folder() -> None:
     result = run_cli("consolidate", "--by-group", str(LIBRARY))
     assert result.exit_code == 2
