@@ -456,6 +456,8 @@ class _Merger:
         self.marker_size = marker_size
         bo = pair_bodies(agents[0].body, agents[1].body, threshold=threshold)
         bt = pair_bodies(agents[0].body, agents[2].body, threshold=threshold)
+        self.cutoff = bo.cutoff
+        """``diff``'s item similarity cutoff (``threshold``, else ``match.ITEM_CUTOFF``)."""
         self.warnings = (
             *rewordings_unpaired(bo, paths[1], paths[0]),
             *rewordings_unpaired(bt, paths[2], paths[0]),
@@ -673,12 +675,17 @@ class _Merger:
             theirs,
         )
         both = {kids_o[i]: kids_t[j] for i, j in paired}
-        for mine, their in both.items():
+        clashes = self._clashes(kids_o, kids_t, both)
+        for mine, their in (*both.items(), *((o, t) for o, (t, _) in clashes.items())):
             self.placed_new[their] = mine
 
         outputs: list[list[_Line] | None] = []
         for kid in kids_o:
             b = self.o2b.get(kid)
+            if kid in clashes:
+                their, why = clashes[kid]
+                outputs.append(self._conflict_lines(kid, None, their, why, head_only=False))
+                continue
             if b is None:
                 outputs.append(self._ours_unit(kid, None, both.get(kid)))
                 continue
@@ -698,6 +705,58 @@ class _Merger:
 
         inserts = self._insertions(o, kids_o, kids_t, outputs)
         return self._emit(o, kids_o, outputs, inserts, start, end)
+
+    def _clashes(self, kids_o: list[Ref], kids_t: list[Ref], both: dict[Ref, Ref]) -> dict[Ref, tuple[Ref, str]]:
+        """Items (with no items under them) that the two sides added at one place, after the same
+        unit, in words ``diff`` reads as one instruction reworded (as it pairs an item with its
+        rewording in place: ``match.IN_PLACE_ALLOWANCE`` when each side added one there), or
+        that say opposite things (``says_otherwise``): OURS' item -> THEIRS' item and why they
+        conflict. Both kept, they would be one rule in two minds ("Keep functions under 20
+        lines" and "... under 25 lines"), which git marks as a conflict; an empty BASE (both
+        sides added the file) makes every such pair one. Many added at one place are paired as
+        ``diff`` pairs them (``match.pair_fuzzy``: the work grows with the items, not with their
+        square)."""
+        ours, theirs = self.ours, self.theirs
+
+        def places(
+            side: _Side, kids: list[Ref], to_base: dict[Ref, Ref], paired: dict[Ref, Ref]
+        ) -> dict[object, list[Ref]]:
+            found: dict[object, list[Ref]] = {}
+            after: object = None
+            for kid in kids:
+                if kid in to_base:
+                    after = ("base", to_base[kid])
+                elif kid in paired:
+                    after = ("both", paired[kid])
+                elif kid[0] == "i" and not side.kids(kid):
+                    found.setdefault(after, []).append(kid)
+            return found
+
+        mine = places(ours, kids_o, self.o2b, {o: o for o in both})
+        theirs_at = places(theirs, kids_t, self.t2b, {t: o for o, t in both.items()})
+        clashes: dict[Ref, tuple[Ref, str]] = {}
+        for place, added_o in mine.items():
+            added_t = theirs_at.get(place, [])
+            if not added_t:
+                continue
+            texts_o = {n: ours.item(o).text for n, o in enumerate(added_o)}
+            texts_t = {n: theirs.item(t).text for n, t in enumerate(added_t)}
+            if len(added_o) == len(added_t) == 1:
+                # One each, in one place: read as diff reads an item rewritten in place.
+                a, b = texts_o[0], texts_t[0]
+                near = match.similarity(a, b) >= self.cutoff - match.IN_PLACE_ALLOWANCE and match.share_a_word(a, b)
+                pairs = [(0, 0)] if near or says_otherwise(a, b) else []
+            else:
+                pairs = [(i, j) for i, j, _ in match.pair_fuzzy(texts_o, texts_t, self.cutoff)]
+            for i, j in pairs:
+                opposite = says_otherwise(texts_o[i], texts_t[j])
+                why = (
+                    "added on both sides, saying opposite things"
+                    if opposite
+                    else "added on both sides in different words"
+                )
+                clashes[added_o[i]] = (added_t[j], why)
+        return clashes
 
     def _insertions(
         self, o: Ref, kids_o: list[Ref], kids_t: list[Ref], outputs: list[list[_Line] | None]

@@ -329,7 +329,8 @@ def growth_added(sizes: tuple[int, ...] = (500, 1_000, 2_000, 4_000)) -> None:
     for n in sizes:
         base = "---\nname: generated\n---\n\n# Steps\n\n1. Start from main\n"
         ours = base + "".join(f"{k + 2}. Ours runs check {k} on the branch\n" for k in range(n))
-        theirs = base + "".join(f"{k + 2}. Theirs runs probe {k} on the branch\n" for k in range(n))
+        # Steps unlike OURS': two wordings of one step added at one place are a conflict.
+        theirs = base + "".join(f"{k + 2}. Deploy service {k} to staging and watch its logs\n" for k in range(n))
         start = time.perf_counter()
         result = merge_texts(base, ours, theirs)
         seconds = time.perf_counter() - start

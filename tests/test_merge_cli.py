@@ -79,21 +79,63 @@ def test_two_different_bullets_added_on_both_sides_are_both_kept(tmp_path: Path)
         "* Announce the release in the team channel", "* Announce the release in the team channel\n* Sign the tags"
     )
     theirs = BASE.replace(
-        "* Announce the release in the team channel", "* Announce the release in the team channel\n* Sign the packages"
+        "* Announce the release in the team channel", "* Announce the release in the team channel\n* Publish the docs"
     )
     code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
     assert code == 0, err
-    assert "* Sign the tags\n* Sign the packages" in out.decode()
+    assert "* Sign the tags\n* Publish the docs" in out.decode()
+
+
+@pytest.mark.parametrize(
+    ("mine", "yours", "why"),
+    [
+        ("Keep functions under 20 lines", "Keep functions under 25 lines", " in different words"),
+        ("Log at info level", "Log at debug level", " in different words"),
+        ("Sign the tags", "Sign the packages", " in different words"),
+        ("Use tabs for indentation", "Do not use tabs for indentation", ", saying opposite things"),
+    ],
+)
+def test_two_wordings_added_at_one_place_on_both_sides_conflict(
+    tmp_path: Path, mine: str, yours: str, why: str
+) -> None:
+    """Kept both, they were one rule in two minds with exit 0 ("under 20 lines" and "under 25
+    lines"); git marks them as a conflict, and so does the merge, around those two items alone."""
+    last = "* Announce the release in the team channel"
+    ours, theirs = BASE.replace(last, f"{last}\n* {mine}"), BASE.replace(last, f"{last}\n* {yours}")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 1
+    assert f"item '{mine}': added on both sides{why}" in err
+    markers = f"<<<<<<< ours\n* {mine}\n||||||| base\n=======\n* {yours}\n>>>>>>> theirs\n"
+    assert out.decode() == ours.replace(f"* {mine}\n", markers)
+
+
+def test_a_file_both_sides_added_conflicts_where_they_word_one_rule_apart(tmp_path: Path) -> None:
+    """git passes an empty BASE when both branches add the file: every item was an addition, and
+    "Block merges on failing CI" was kept beside "Allow merges on failing CI for hotfixes"."""
+    head = "---\nname: reviewer\ndescription: Reviews pull requests\n---\n\n## Rules\n\n"
+    ours = head + "- Approve when tests pass\n- Comment on style issues\n- Block merges on failing CI\n"
+    theirs = (
+        head
+        + "- Approve only after two reviews\n- Comment on style issues\n- Allow merges on failing CI for hotfixes\n"
+    )
+    code, out, err = invoke(*write(tmp_path, base="", ours=ours, theirs=theirs))
+    assert code == 1
+    assert err.count("added on both sides in different words") == 2
+    text = out.decode()
+    assert text.count("<<<<<<< ours") == 2 and text.count("- Comment on style issues") == 1
+    same = head + "- Comment on style issues\n- Sign the tags\n"
+    code, out, err = invoke(*write(tmp_path, base="", ours=same, theirs=head + "- Comment on style issues\n"))
+    assert code == 0 and out.decode() == same, err  # one side's own rule, at no place the other wrote one
 
 
 def test_bullets_both_sides_add_at_the_end_of_a_list_stay_one_tight_list(tmp_path: Path) -> None:
     """THEIRS' additions after OURS' at a list's end: no blank line between THEIRS' own items."""
     last = "* Announce the release in the team channel"
     ours = BASE.replace(last, f"{last}\n* Sign the tags\n* Attach the checksums")
-    theirs = BASE.replace(last, f"{last}\n* Sign the packages\n* Publish the docs\n* Close the milestone")
+    theirs = BASE.replace(last, f"{last}\n* Update the website\n* Publish the docs\n* Close the milestone")
     code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
     assert code == 0, err
-    added = "* Sign the packages\n* Publish the docs\n* Close the milestone"
+    added = "* Update the website\n* Publish the docs\n* Close the milestone"
     assert out.decode() == ours.replace("* Attach the checksums", f"* Attach the checksums\n{added}")
 
 
