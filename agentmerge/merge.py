@@ -1230,7 +1230,33 @@ class _Merger:
         # now): theirs' additions and removals in ours' words.
         if _name_sets(key, o.value, b.value, t.value):
             return self._set_field(o, b, t)
+        merged = self._field_lines_merged(key, o, b, t)
+        if merged is not None:
+            self.taken.append(Taken("theirs", "changed", "field", key, t.line))
+            return merged
         return self._field_conflict(key, o, b, t, "changed on both sides")
+
+    def _field_lines_merged(self, key: str, o: Field, b: Field, t: Field) -> list[_Line] | None:
+        """A value of several lines (a folded ``description: >``, an ``mcp-servers`` block) whose
+        lines the two sides changed apart, merged line by line as git merges a file (``diff3``),
+        when the result reads as the key alone; None when they changed the same lines."""
+        if o.line == o.end_line or b.line == b.end_line or t.line == t.end_line:
+            return None
+        ours, base, theirs = self.ours, self.base, self.theirs
+        chunks = diff3(
+            base.lines[b.line - 1 : b.end_line],
+            ours.lines[o.line - 1 : o.end_line],
+            theirs.lines[t.line - 1 : t.end_line],
+        )
+        lines: list[str] = []
+        for chunk in chunks:
+            if isinstance(chunk, tuple):
+                return None
+            lines.extend(chunk)
+        alone = parse_text(_normal("---\n" + "\n".join(lines) + "\n---\n"), self.paths[1])
+        if alone.warnings or [f.key for f in alone.fields] != [key]:
+            return None
+        return [_Line(line) for line in lines]
 
     def _same(self, key: str, a: Field, b: Field) -> bool:
         """Whether two values of ``key`` say the same to the tool (``_same_field``); for a key it

@@ -689,3 +689,19 @@ def test_emphasis_a_code_span_or_strikethrough_one_side_adds_is_kept(tmp_path: P
         "## Rules\n\n- **Never** release on a Friday\n- Run `pytest` first\n- ~~Use the old release script~~\n"
         "- Keep it _short_\n- Thank the contributors\n"
     )
+
+
+def test_a_value_of_several_lines_merges_line_by_line_when_the_sides_edit_apart(tmp_path: Path) -> None:
+    """A folded description (or an mcp-servers block) was one unit: an edit of its first line and
+    one of its last conflicted over the whole value, three times repeated, where git merges."""
+    folded = "  Senior engineer for firmware\n  on Cortex-M parts.\n  Writes reliable code\n  for DMA and drivers.\n"
+    base = f"---\nname: a\ndescription: >\n{folded}---\n\n- Read the datasheet\n"
+    ours = base.replace("Senior engineer", "Principal engineer")
+    theirs = base.replace("for DMA and drivers", "for DMA, RTOS and drivers")
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == ours.replace("for DMA and drivers", "for DMA, RTOS and drivers")
+    # The same line changed on both sides is still a conflict over the value.
+    theirs = base.replace("Senior engineer", "Staff engineer")
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+    assert code == 1 and "field 'description': changed on both sides" in err
