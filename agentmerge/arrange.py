@@ -667,13 +667,19 @@ class _Arranger:
         """
         if len({e.source for e in own}) < 2:
             return None
-        kinds = [{self.items[i].item.kind for i in self.clusters[n]} & {"bullet", "ordered"} for n in item_clusters]
+        # Only the members written in this section count: a step of another section folded into
+        # a bullet here does not make the bullet a step (nor the section's other bullets steps).
+        here = {id(e) for e in own}
+        members = [
+            [i for i in self.clusters[n] if id(self.sections[self.items[i].home]) in here] for n in item_clusters
+        ]
+        kinds = [{self.items[i].item.kind for i in cluster} & {"bullet", "ordered"} for cluster in members]
         if {"ordered"} in kinds and {"bullet"} in kinds and {"bullet", "ordered"} not in kinds:
             return MIXED_LISTS
         votes = Counter(
             self.items[i].item.kind
-            for n in item_clusters
-            for i in self.clusters[n]
+            for cluster in members
+            for i in cluster
             if self.items[i].item.kind in ("bullet", "ordered")
         )
         if not votes:
@@ -812,9 +818,28 @@ class _Arranger:
             # A nested list starts at 1: one that starts at another number cannot interrupt its
             # parent's text in Markdown and would be read back as more of that text. A parent
             # with no text (``- 3. step``) has none to interrupt: its first child keeps its number.
-            number=kept.number if kind == "ordered" and self._numbered_in_place(number, after_sibling) else None,
+            # The number its input's list starts at: the writer numbers a list on from its first
+            # item, and a step kept after the first step of its list folded away began at "2.".
+            number=self._list_start(kept_index)
+            if kind == "ordered" and self._numbered_in_place(number, after_sibling)
+            else None,
         )
         return MergedItem(item, len(set(sources)), merged_sources, tuple(children))
+
+    def _list_start(self, index: int) -> int | None:
+        """The number that input item ``index``'s numbered list starts at (its first step's)."""
+        entry = self.items[index]
+        siblings = self.items[entry.parent].item.children if entry.parent >= 0 else self.sections[entry.home].children
+        start: int | None = None
+        for child in siblings:
+            if not isinstance(child, Item) or child.kind != "ordered":
+                start = None
+                continue
+            if start is None:
+                start = child.number
+            if child is entry.item:
+                return start
+        return entry.item.number
 
     def _numbered_in_place(self, number: int, after_sibling: bool) -> bool:
         """Whether cluster ``number``, written as a numbered item, may keep its own number: in a

@@ -172,3 +172,24 @@ def test_a_quotes_lazy_table_like_lines_stay_its_text(tmp_path: Path) -> None:
     text = render_agent(consolidate([read_agent(str(p)) for p in paths]).agent)
     assert quote_shapes(text) == [("paragraph_open",)]
     assert "> \\| a \\| b \\|\n" in text
+
+
+def test_lists_keep_their_kind_and_start_at_their_first_number(tmp_path: Path) -> None:
+    """One input's steps and another's bullets aligned in one section are two lists, though a
+    bullet folded with a step of another section (the kind of a wording written elsewhere made
+    the bullets steps 4 and 5); and a numbered list whose first step folded away starts at 1, not
+    at the number its second step had ("2. **Zero-Copy**")."""
+    (tmp_path / "x.md").write_text(
+        "---\nname: rust-dev\ndescription: Rust developer\n---\n\n## Approach\n\n"
+        "- Embrace ownership and borrowing\n- Follow idiomatic Rust practices for clean code\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "y.md").write_text(
+        "---\nname: rust-pro\ndescription: Rust expert\n---\n\n## Response Approach\n\n"
+        "1. Analyze requirements\n2. Design the types\n3. Implement with tests\n\n## Best Practices\n\n"
+        "1. **Idiomatic APIs** - Follow Rust API guidelines\n2. **Zero-Copy** - Avoid needless clones\n",
+        encoding="utf-8",
+    )
+    text = render_agent(merged([tmp_path / "x.md", tmp_path / "y.md"]).agent)
+    assert "3. Implement with tests\n\n- Embrace ownership and borrowing\n- Follow idiomatic" in text
+    assert "## Best Practices\n\n1. **Zero-Copy**" in text
