@@ -432,7 +432,7 @@ class _Known:
     unit: each slot's place, the first OURS child of each list kind, each ordered run's start and
     shared number."""
 
-    slots: dict[tuple[int, bool, bool], int] = field(default_factory=dict)
+    slots: dict[tuple[int, bool, bool, str | None], int] = field(default_factory=dict)
     firsts: dict[str, Ref | None] = field(default_factory=dict)
     runs: dict[int, tuple[int, bool, int | None]] = field(default_factory=dict)
 
@@ -800,24 +800,34 @@ class _Merger:
 
     def _slot(self, kids_o: list[Ref], outputs: list[list[_Line] | None], slot: int, tk: Ref, known: _Known) -> int:
         """Where a THEIRS unit following OURS child ``slot`` goes: after OURS' own additions
-        there (ours first; an item never past a subsection, which would take it in), and a
+        there (ours first; an item never past a subsection, which would take it in, and a list
+        item never past an addition that ends its list, such as a paragraph after it), and a
         heading after every item of the container (a heading takes in the items after it)."""
         is_item = tk[0] == "i"
         heading = not is_item and self.theirs.section(tk).kind == "heading"
-        key = (slot, is_item, heading)
+        kind = self.theirs.list_kind(tk) if is_item else None
+        key = (slot, is_item, heading, kind)
         found = known.slots.get(key)
         if found is None:
-            found = known.slots[key] = self._slot_after(kids_o, outputs, slot, is_item, heading)
+            found = known.slots[key] = self._slot_after(kids_o, outputs, slot, is_item, heading, kind)
         return found
 
     def _slot_after(
-        self, kids_o: list[Ref], outputs: list[list[_Line] | None], slot: int, is_item: bool, heading: bool
+        self,
+        kids_o: list[Ref],
+        outputs: list[list[_Line] | None],
+        slot: int,
+        is_item: bool,
+        heading: bool,
+        kind: str | None,
     ) -> int:
         where = slot
         while where + 1 < len(kids_o):
             nxt = kids_o[where + 1]
             if nxt in self.o2b or outputs[where + 1] is None or (is_item and nxt[0] == "s"):
                 break
+            if kind is not None and where >= 0 and self.ours.list_kind(nxt) != kind:
+                break  # past it, the item would start a list of its own
             where += 1
         if heading:
             for n in range(where + 1, len(kids_o)):
@@ -910,24 +920,24 @@ class _Merger:
                     pieces.pop()
                 put(-1, None)
             return [line for piece in pieces for line in piece.lines]
+        before = [-1]  # the places whose insertions go before the next child (-1: the first's)
         for n, kid in enumerate(kids_o):
             kid_start, kid_end = ours.region(kid)
+            kind = ours.list_kind(kid)
             gap(kid_start)
-            if n == 0:
-                put(-1, ours.list_kind(kid))
+            for after in before:
+                put(after, kind)
             result = outputs[n]
-            if result is None:
-                dropped = True
-                if ours.list_kind(kid) == "ordered":  # its number still tells how OURS numbers
-                    pieces.append(_Piece([], "ordered", ours.item(kid).number))
-            else:
-                dropped = False
-                kind = ours.list_kind(kid)
-                pieces.append(_Piece(result, kind, ours.item(kid).number if kind == "ordered" else None))
+            dropped = result is None
+            pieces.extend(self._pieces(kid, result))
+            if result is not None:
                 previous_kind = kind
             cursor = kid_end + 1
             following = ours.list_kind(kids_o[n + 1]) if n + 1 < len(kids_o) else None
-            put(n, following)
+            # List items that open the next child's list go after the gap to it, as its first items.
+            before = [n] if self._opens(inserts.get(n), kind, following) else []
+            if not before:
+                put(n, following)
         gap(end + 1)
         _renumber(pieces)
         out = [line for piece in pieces for line in piece.lines]
@@ -935,6 +945,27 @@ class _Merger:
             while out and (_blank(out[-1]) or out[-1].text is None):
                 out.pop()
         return out
+
+    def _pieces(self, kid: Ref, result: list[_Line] | None) -> list[_Piece]:
+        """OURS child ``kid``'s merged lines as a piece of its container, none when the merge
+        dropped it; a numbered item dropped is an empty piece, as its number still tells how
+        OURS numbers."""
+        kind = self.ours.list_kind(kid)
+        number = self.ours.item(kid).number if kind == "ordered" else None
+        if result is None:
+            return [_Piece([], "ordered", number)] if kind == "ordered" else []
+        return [_Piece(result, kind, number)]
+
+    def _opens(
+        self, blocks: list[tuple[Ref | None, list[_Line]]] | None, kind: str | None, following: str | None
+    ) -> bool:
+        """Whether the units inserted after an OURS child of list kind ``kind`` (None: no list
+        item) open the list of kind ``following`` that the next child is in: each is a THEIRS
+        list item of that kind, and the child is not. They go after the blank line between the
+        two, not before it, or they would be a list of their own."""
+        if not blocks or following is None or kind == following:
+            return False
+        return all(tk is not None and self.theirs.list_kind(tk) == following for tk, _ in blocks)
 
     def _put_all(
         self,

@@ -705,3 +705,28 @@ def test_a_value_of_several_lines_merges_line_by_line_when_the_sides_edit_apart(
     theirs = base.replace("Senior engineer", "Staff engineer")
     code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
     assert code == 1 and "field 'description': changed on both sides" in err
+
+
+LISTED = "---\nname: t\ndescription: d\n---\n\n## Rules\n\n- Check inputs\n- Log errors\n\n## Other\n\n- Keep notes\n"
+
+
+def test_an_item_added_to_a_list_stays_in_it_beside_a_paragraph_the_other_side_added(tmp_path: Path) -> None:
+    """THEIRS' new last bullet went past OURS' new paragraph after the list, as a list of one."""
+    ours = LISTED.replace("- Log errors\n", "- Log errors\n\nThese rules apply to every service.\n")
+    theirs = LISTED.replace("- Log errors\n", "- Log errors\n- Retry failed calls\n")
+    code, out, err = invoke(*write(tmp_path, base=LISTED, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == ours.replace("- Log errors\n", "- Log errors\n- Retry failed calls\n")
+
+
+@pytest.mark.parametrize("intro", ["ours", "base"])
+def test_an_item_added_first_to_a_list_after_a_paragraph_opens_that_list(tmp_path: Path, intro: str) -> None:
+    """THEIRS' new first bullet was written after the paragraph before the list and before the
+    blank line that ends it: a list of its own (or, as OURS had added the paragraph, above it)."""
+    said = LISTED.replace("## Rules\n\n", "## Rules\n\nRead these first.\n\n")
+    base = said if intro == "base" else LISTED
+    ours = said.replace("- Log errors", "- Log all errors")
+    theirs = base.replace("- Check inputs\n", "- Validate config\n- Check inputs\n")
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == ours.replace("- Check inputs\n", "- Validate config\n- Check inputs\n")
