@@ -753,6 +753,8 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
         mine = agent.field(key)
         if rule.kind == "allow" and mine is None:
             continue  # no allow list: the input could already use every tool
+        if mine is None and not _reads_key(agent.path, key):
+            continue  # its tool never reads the key (a subagent's globs): the input gives no bound
         if rule.kind == "allow" and now is None:
             assert mine is not None
             yield (
@@ -780,6 +782,15 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
             yield f"the merged agent no longer forbids {what}, which {', '.join(lacking)} forbade"
         else:
             yield f"the merged agent has {what} that {', '.join(lacking)} did not"
+
+
+def _reads_key(path: str, key: str) -> bool:
+    """Whether the tool that reads the file at ``path`` documents ``key`` (yes when the path tells
+    no format)."""
+    from agentmerge.formats import detect_format
+
+    form = detect_format(path)
+    return form is None or form.documents(key)
 
 
 def _changed(inputs: Sequence[Agent], merged: Agent, read: Callable[[str], bool]) -> Iterator[str]:

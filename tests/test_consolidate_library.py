@@ -393,6 +393,22 @@ def test_widening_is_said_on_stderr(tmp_path: Path) -> None:
     assert any(w.split("widening: ")[1].startswith("model is ") for w in warnings), warnings
 
 
+def test_file_patterns_widen_only_against_inputs_whose_tool_reads_them() -> None:
+    """A subagent and a Copilot agent have no globs because their tools read none: the merged
+    agent's patterns widened nothing of theirs, and were named as if they did. A Cursor rule
+    without globs is still bound by having none."""
+    k8s = [LIBRARY / p for p in (".claude/agents/k8s-deployer.md", ".github/agents/kubernetes-release.agent.md")]
+    rule = LIBRARY / ".cursor/rules/helm-charts.mdc"
+    inputs = [read_agent(p) for p in (*k8s, rule)]
+    merged = consolidate(inputs).agent
+    assert merged.field("globs") is not None
+    assert not [w for w in widenings(inputs, merged) if "(globs)" in w]
+    bare = parse_text(rule.read_text(encoding="utf-8").replace('globs: ["charts/**", "k8s/**/*.yaml"]\n', ""), "b.mdc")
+    assert bare.field("globs") is None
+    found = [w for w in widenings([*inputs, bare], merged) if "(globs)" in w]
+    assert len(found) == 1 and "b.mdc" in found[0] and str(k8s[0]) not in found[0], found
+
+
 def test_widenings_of_a_dropped_tools_list_or_deny_list() -> None:
     """A merged agent without a tools list may use every tool, and one without an input's deny list
     may use what it forbade: both widen that input."""
