@@ -304,21 +304,33 @@ def document_title(root: Section) -> Section | None:
 # Arranging
 
 
-def arrange(inputs: Inputs, clusters: Sequence[ItemCluster], *, groups: int, preferred: int = -1) -> MergedSection:
+def arrange(
+    inputs: Inputs,
+    clusters: Sequence[ItemCluster],
+    *,
+    groups: int,
+    preferred: int = -1,
+    opening: frozenset[int] = frozenset(),
+) -> MergedSection:
     """The merged root section holding every cluster, in the order and places the inputs agree on.
 
     ``clusters`` hold item indices of ``inputs`` and the kept wording of each; ``groups`` is how
     many aligned section groups ``inputs.sections`` were given (group 0 holds the roots);
-    ``preferred`` is the index of an input whose titles win.
+    ``preferred`` is the index of an input whose titles win. A cluster holding an item of
+    ``opening`` (the inputs' "You are ..." paragraphs) opens the root, before what other inputs
+    say there (a Cursor rule's paragraphs before the merged agent says who it is).
     """
-    return _Arranger(inputs, clusters, groups, preferred).build()
+    return _Arranger(inputs, clusters, groups, preferred, opening).build()
 
 
 class _Arranger:
     """One arrangement's working state: where each group and cluster goes."""
 
-    def __init__(self, inputs: Inputs, found: Sequence[ItemCluster], groups: int, preferred: int) -> None:
+    def __init__(
+        self, inputs: Inputs, found: Sequence[ItemCluster], groups: int, preferred: int, opening: frozenset[int]
+    ) -> None:
         self.paths = inputs.paths
+        self.opening = opening
         self.sections = inputs.sections
         self.items = inputs.items
         self.nested = inputs.nested
@@ -753,7 +765,11 @@ class _Arranger:
                 spot = 0.5
                 first = min((e.source, e.headings[0].line if e.headings else 0) for e in heads)
             fallback[key] = (spot, first[0], first[1])
-        return consensus_order(sorted(wanted, key=lambda k: (fallback[k], k)), sequences, fallback)
+        order = consensus_order(sorted(wanted, key=lambda k: (fallback[k], k)), sequences, fallback)
+        if group != 0 or not self.opening:
+            return order
+        opens = [k for k in order if k[0] == "item" and not self.opening.isdisjoint(self.clusters[k[1]])]
+        return opens + [k for k in order if k not in opens]
 
     def _section_title(self, heads: Sequence[Section], sources: Sequence[int]) -> str:
         """The title most member sections share (after normalisation); ties go to the broadest

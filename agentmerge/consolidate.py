@@ -684,7 +684,8 @@ class _Consolidator:
             **settle,  # type: ignore[arg-type]
         )
         clusters = self._with_holders(self._expand_clusters(bags, found))
-        body = arrange(self.inputs, clusters, groups=self.group_count, preferred=self.preferred)
+        opening = frozenset(i for n in identity for i in bags[n])
+        body = arrange(self.inputs, clusters, groups=self.group_count, preferred=self.preferred, opening=opening)
         fields, conflicts = self._merge_fields(body.section.end_line)
         agent = Agent(
             path=OUTPUT_PATH,

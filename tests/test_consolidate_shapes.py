@@ -193,3 +193,21 @@ def test_lists_keep_their_kind_and_start_at_their_first_number(tmp_path: Path) -
     text = render_agent(merged([tmp_path / "x.md", tmp_path / "y.md"]).agent)
     assert "3. Implement with tests\n\n- Embrace ownership and borrowing\n- Follow idiomatic" in text
     assert "## Best Practices\n\n1. **Zero-Copy**" in text
+
+
+def test_the_identity_opens_the_body_before_another_inputs_opening_paragraphs(tmp_path: Path) -> None:
+    """A Cursor rule of plain paragraphs came first, and "You are ..." third (in a corpus group,
+    after a hundred lines of the rule)."""
+    (tmp_path / "a.mdc").write_text(
+        '---\ndescription: Flutter rules\nglobs: ["**/*.dart"]\nalwaysApply: false\n---\n\n'
+        "Write widgets as small composable classes.\n\nPrefer const constructors.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "b.md").write_text(
+        "---\nname: flutter-expert\ndescription: Flutter expert\n---\n\n"
+        "You are a Flutter expert who builds fast mobile apps.\n\n## Approach\n\n- Profile before optimizing\n",
+        encoding="utf-8",
+    )
+    text = render_agent(merged([tmp_path / "a.mdc", tmp_path / "b.md"]).agent)
+    body = text.split("\n---\n", 1)[1].lstrip("\n")
+    assert body.startswith("You are a Flutter expert who builds fast mobile apps.\n\nWrite widgets"), body
