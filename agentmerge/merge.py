@@ -10,8 +10,10 @@ OURS' list style (marker, indentation, numbering).
 
 A unit both sides changed differently, or that one side changed and the other removed, is a
 conflict marked git-style around that unit alone (an item's own lines, a heading, a frontmatter
-key), unless it is an item with no items under it whose lines the two sides changed apart: that
-merges line by line, as git merges a file (``diff3``). List-valued frontmatter keys (``tools``,
+key), unless it is an item with no items under it, or a frontmatter value, whose lines the two
+sides changed apart: that merges line by line, as git merges a file (``diff3``). Two items the
+sides added at one place that say opposite things, or that ``diff`` reads as one instruction
+reworded, are a conflict too (``_clashes``). List-valued frontmatter keys (``tools``,
 ``skills``) merge as sets.
 
 Every clean result is checked before it is returned: it must parse to exactly the units the

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, write
 
 from agentmerge import consolidate
 from agentmerge.arrange import subtitle
@@ -179,16 +179,18 @@ def test_lists_keep_their_kind_and_start_at_their_first_number(tmp_path: Path) -
     bullet folded with a step of another section (the kind of a wording written elsewhere made
     the bullets steps 4 and 5); and a numbered list whose first step folded away starts at 1, not
     at the number its second step had ("2. **Zero-Copy**")."""
-    (tmp_path / "x.md").write_text(
+    write(
+        tmp_path,
+        "x.md",
         "---\nname: rust-dev\ndescription: Rust developer\n---\n\n## Approach\n\n"
         "- Embrace ownership and borrowing\n- Follow idiomatic Rust practices for clean code\n",
-        encoding="utf-8",
     )
-    (tmp_path / "y.md").write_text(
+    write(
+        tmp_path,
+        "y.md",
         "---\nname: rust-pro\ndescription: Rust expert\n---\n\n## Response Approach\n\n"
         "1. Analyze requirements\n2. Design the types\n3. Implement with tests\n\n## Best Practices\n\n"
         "1. **Idiomatic APIs** - Follow Rust API guidelines\n2. **Zero-Copy** - Avoid needless clones\n",
-        encoding="utf-8",
     )
     text = render_agent(merged([tmp_path / "x.md", tmp_path / "y.md"]).agent)
     assert "3. Implement with tests\n\n- Embrace ownership and borrowing\n- Follow idiomatic" in text
@@ -198,15 +200,17 @@ def test_lists_keep_their_kind_and_start_at_their_first_number(tmp_path: Path) -
 def test_the_identity_opens_the_body_before_another_inputs_opening_paragraphs(tmp_path: Path) -> None:
     """A Cursor rule of plain paragraphs came first, and "You are ..." third (in a corpus group,
     after a hundred lines of the rule)."""
-    (tmp_path / "a.mdc").write_text(
+    write(
+        tmp_path,
+        "a.mdc",
         '---\ndescription: Flutter rules\nglobs: ["**/*.dart"]\nalwaysApply: false\n---\n\n'
         "Write widgets as small composable classes.\n\nPrefer const constructors.\n",
-        encoding="utf-8",
     )
-    (tmp_path / "b.md").write_text(
+    write(
+        tmp_path,
+        "b.md",
         "---\nname: flutter-expert\ndescription: Flutter expert\n---\n\n"
         "You are a Flutter expert who builds fast mobile apps.\n\n## Approach\n\n- Profile before optimizing\n",
-        encoding="utf-8",
     )
     text = render_agent(merged([tmp_path / "a.mdc", tmp_path / "b.md"]).agent)
     body = text.split("\n---\n", 1)[1].lstrip("\n")
