@@ -27,6 +27,7 @@ Pure: texts in, a ``MergeResult`` out; no I/O.
 from __future__ import annotations
 
 import functools
+import heapq
 import itertools
 import re
 from collections import Counter
@@ -482,6 +483,8 @@ class _Merger:
         self.taken: list[Taken] = []
         self.expected: Counter[tuple[str, object]] = Counter()
         self.placed_new: dict[Ref, Ref] = {}
+        self._plans: dict[tuple[Ref, Ref, Ref], dict[Ref, int] | None] = {}
+        """``_step_plan`` by container, worked out once."""
         """THEIRS units added on both sides: theirs unit -> the OURS unit standing for it."""
 
     # -- placement ----------------------------------------------------------------------------
@@ -595,26 +598,59 @@ class _Merger:
 
     def _orders_clash(self, o: Ref, b: Ref, t: Ref) -> bool:
         """Whether the two sides put the numbered steps container ``b`` holds in orders no one list
-        can follow: each pair of steps both sides keep is put as the side that changed its order
-        put it (as BASE had it when neither did), and those orders go round in a circle (OURS
-        puts "Compare" before "Run", THEIRS "Run" before "Read", and both keep "Read" before
-        "Compare"). Taking either side's order would drop the other's change."""
+        can follow (``_step_plan``)."""
+        return self._step_plan(o, b, t) is None
+
+    def _step_plan(self, o: Ref, b: Ref, t: Ref) -> dict[Ref, int] | None:
+        """Where each numbered step of OURS container ``o`` (base ``b``, theirs ``t``) goes when
+        both sides changed the steps' order: OURS' step -> the OURS slot it takes. Empty when
+        at most one side did (its moves are applied one by one); None when no one list can
+        follow both.
+
+        Each pair of steps both sides keep is put as the side that changed its order put it (as
+        BASE had it when neither did). When those orders go round in a circle (OURS puts
+        "Compare" before "Run", THEIRS "Run" before "Read", and both keep "Read" before
+        "Compare"), taking either side's order would drop the other's change. Otherwise every
+        pair has its order, so the steps have one order, whichever side is OURS: OURS swapped
+        the first two steps and THEIRS the last two, and the merge swaps both. A step either
+        side added among the steps has no place in that order, and is no order either can have
+        meant: that too is None."""
+        key = (o, b, t)
+        if key in self._plans:
+            return self._plans[key]
+        plan: dict[Ref, int] | None = {}
         ours, base, theirs = self.ours, self.base, self.theirs
         steps = [k for k in base.kids(b) if base.list_kind(k) == "ordered"]
-        if len(steps) < 3 or len(steps) > MAX_ORDERED_STEPS:
-            return False
-        place_o = {self.o2b[k]: n for n, k in enumerate(ours.kids(o)) if k in self.o2b}
-        place_t = {self.t2b[k]: n for n, k in enumerate(theirs.kids(t)) if k in self.t2b}
-        steps = [k for k in steps if k in place_o and k in place_t]
-        before: dict[Ref, set[Ref]] = {k: set() for k in steps}
-        changed = False
-        for i, x in enumerate(steps):
-            for y in steps[i + 1 :]:  # x stood before y in BASE
-                o_keeps, t_keeps = place_o[x] < place_o[y], place_t[x] < place_t[y]
-                changed = changed or not o_keeps or not t_keeps
-                first, second = (x, y) if o_keeps and t_keeps else (y, x)
-                before[first].add(second)
-        return changed and _has_cycle(before)
+        if 2 <= len(steps) <= MAX_ORDERED_STEPS:
+            kids_o, kids_t = ours.kids(o), theirs.kids(t)
+            place_o = {self.o2b[k]: n for n, k in enumerate(kids_o) if k in self.o2b}
+            place_t = {self.t2b[k]: n for n, k in enumerate(kids_t) if k in self.t2b}
+            steps = [k for k in steps if k in place_o and k in place_t]
+            before: dict[Ref, set[Ref]] = {k: set() for k in steps}
+            changed_o = changed_t = False
+            for i, x in enumerate(steps):
+                for y in steps[i + 1 :]:  # x stood before y in BASE
+                    o_keeps, t_keeps = place_o[x] < place_o[y], place_t[x] < place_t[y]
+                    changed_o, changed_t = changed_o or not o_keeps, changed_t or not t_keeps
+                    first, second = (x, y) if o_keeps and t_keeps else (y, x)
+                    before[first].add(second)
+            if changed_o and changed_t:
+                order = _sorted_before(before, place_o)
+                added = self._added_among(kids_o, [place_o[k] for k in steps], self.o2b) or self._added_among(
+                    kids_t, [place_t[k] for k in steps], self.t2b
+                )
+                if order is None or added:
+                    plan = None
+                else:
+                    slots = sorted(place_o[k] for k in steps)
+                    plan = {self.b2o[k]: slot for k, slot in zip(order, slots, strict=True)}
+        self._plans[key] = plan
+        return plan
+
+    @staticmethod
+    def _added_among(kids: list[Ref], places: list[int], back: dict[Ref, Ref]) -> bool:
+        """Whether a unit the side added stands among its steps at ``places``."""
+        return any(kids[n] not in back for n in range(min(places), max(places) + 1))
 
     def _expect_head(self, side: _Side, ref: Ref) -> None:
         if ref == ROOT:
@@ -681,9 +717,22 @@ class _Merger:
         for mine, their in (*both.items(), *((o, t) for o, (t, _) in clashes.items())):
             self.placed_new[their] = mine
 
+        # Steps both sides reordered go in the order that keeps both sides' changes, each merged
+        # where it stands in OURS and then put in its slot there (``_step_plan``).
+        container = self.o2b.get(o)
+        plan = self._step_plan(o, container, t) if container is not None and t is not None else None
+        slots = plan or {}
         outputs: list[list[_Line] | None] = []
         for kid in kids_o:
             b = self.o2b.get(kid)
+            if kid in slots:
+                assert b is not None
+                if b in self.moved_o:
+                    self._take("ours", "moved", kid)
+                if b in self.moved_t:
+                    self._take("theirs", "moved", self.b2t[b])
+                outputs.append(self._ours_unit(kid, b, self.b2t[b]))
+                continue
             if kid in clashes:
                 their, why = clashes[kid]
                 outputs.append(self._conflict_lines(kid, None, their, why, head_only=False))
@@ -705,7 +754,14 @@ class _Merger:
                     self._take("ours", "moved", kid)
                 outputs.append(self._ours_unit(kid, b, tk))
 
-        inserts = self._insertions(o, kids_o, kids_t, outputs)
+        position = {kid: n for n, kid in enumerate(kids_o)}
+        if slots:
+            placed = list(outputs)
+            for kid, slot in slots.items():
+                placed[slot] = outputs[position[kid]]
+            outputs = placed
+            position.update(slots)
+        inserts = self._insertions(o, kids_o, kids_t, outputs, position)
         return self._emit(o, kids_o, outputs, inserts, start, end)
 
     def _clashes(self, kids_o: list[Ref], kids_t: list[Ref], both: dict[Ref, Ref]) -> dict[Ref, tuple[Ref, str]]:
@@ -761,11 +817,16 @@ class _Merger:
         return clashes
 
     def _insertions(
-        self, o: Ref, kids_o: list[Ref], kids_t: list[Ref], outputs: list[list[_Line] | None]
+        self,
+        o: Ref,
+        kids_o: list[Ref],
+        kids_t: list[Ref],
+        outputs: list[list[_Line] | None],
+        position: dict[Ref, int],
     ) -> dict[int, list[tuple[Ref | None, list[_Line]]]]:
-        """THEIRS' units to add to container ``o``, by the OURS child they follow (-1: first)."""
+        """THEIRS' units to add to container ``o``, by the OURS child they follow (-1: first);
+        ``position`` is the slot each OURS child's lines went to."""
         theirs = self.theirs
-        position = {kid: n for n, kid in enumerate(kids_o)}
         inserts: dict[int, list[tuple[Ref | None, list[_Line]]]] = {}
         # What each THEIRS unit's place and style is read from, found once per container: a side
         # that adds thousands of units to one list asks the same questions of OURS thousands of times.
@@ -1488,23 +1549,24 @@ def _pair_copies(
     return pairs
 
 
-def _has_cycle(after: dict[Ref, set[Ref]]) -> bool:
-    """Whether following "comes before" from some unit leads back to it (Kahn's sort leaves some
-    unit unsorted)."""
-    waiting = {unit: 0 for unit in after}
-    for successors in after.values():
+def _sorted_before(before: dict[Ref, set[Ref]], place: dict[Ref, int]) -> list[Ref] | None:
+    """The units of ``before`` (unit -> the units that come after it) in an order that keeps
+    every "comes before", ties by ``place``; None when they go round in a circle."""
+    waiting = dict.fromkeys(before, 0)
+    for successors in before.values():
         for unit in successors:
             waiting[unit] += 1
-    ready = [unit for unit, count in waiting.items() if count == 0]
-    sorted_count = 0
+    ready = [(place[unit], unit) for unit, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[Ref] = []
     while ready:
-        unit = ready.pop()
-        sorted_count += 1
-        for successor in after[unit]:
+        _, unit = heapq.heappop(ready)
+        order.append(unit)
+        for successor in before[unit]:
             waiting[successor] -= 1
             if waiting[successor] == 0:
-                ready.append(successor)
-    return sorted_count < len(after)
+                heapq.heappush(ready, (place[successor], successor))
+    return order if len(order) == len(before) else None
 
 
 MAX_ORDERED_STEPS = 200

@@ -670,6 +670,49 @@ def test_steps_reordered_apart_at_the_top_of_the_file_are_one_conflict_named_so(
     assert result.stdout.count("1. Read the diff") == 2 and result.stdout.count("<<<<<<<") == 1
 
 
+STEPS = ("Read the ticket", "Reproduce the bug", "Write a failing test", "Fix the code", "Run the suite", "Open the PR")
+
+
+def _steps(*order: int) -> str:
+    steps = "".join(f"{n}. {STEPS[i]}\n" for n, i in enumerate(order, 1))
+    return f"## Steps\n\n{steps}\n## Notes\n\n- Be brief.\n"
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "merged"),
+    [
+        # OURS swaps the first two steps, THEIRS the last two: both swaps.
+        ((1, 0, 2, 3), (0, 1, 3, 2), (1, 0, 3, 2)),
+        # Both move step 2 down; only THEIRS puts it after the last step.
+        ((0, 2, 3, 4, 1, 5), (0, 2, 3, 4, 5, 1), (0, 2, 3, 4, 5, 1)),
+        # OURS moves C up (C A B), THEIRS moves A down (B C A): C before both, B before A.
+        ((2, 0, 1), (1, 2, 0), (2, 1, 0)),
+    ],
+)
+def test_steps_both_sides_reorder_keep_both_orders_whichever_side_is_ours(
+    tmp_path: Path, ours: tuple[int, ...], theirs: tuple[int, ...], merged: tuple[int, ...]
+) -> None:
+    """Each pair of steps goes as the side that changed its order put it: the merge followed
+    OURS' list and placed THEIRS' moved step after its neighbour there, so OURS swapping steps
+    1-2 and THEIRS 3-4 gave "Reproduce, Fix, Read, Write" (exit 0), and the result changed with
+    which side was OURS."""
+    base = _steps(*range(len(ours)))
+    for first, second in ((ours, theirs), (theirs, ours)):
+        code, out, err = invoke(*write(tmp_path, base=base, ours=_steps(*first), theirs=_steps(*second)))
+        assert code == 0, err
+        assert out.decode() == _steps(*merged)
+
+
+def test_steps_both_sides_reorder_around_a_new_step_are_a_conflict(tmp_path: Path) -> None:
+    """A step THEIRS added among steps both sides reordered has no place either side meant."""
+    base, ours = _steps(0, 1, 2, 3), _steps(1, 0, 2, 3)
+    theirs = _steps(0, 1, 3, 2).replace("3. Fix the code", "3. Ask the reporter\n3. Fix the code")
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+    assert code == 1
+    assert "section 'Steps': steps put in different orders on both sides" in err
+    assert "3. Ask the reporter" in out.decode() and out.decode().count("<<<<<<<") == 1
+
+
 def test_emphasis_a_code_span_or_strikethrough_one_side_adds_is_kept(tmp_path: Path) -> None:
     """THEIRS marks a rule bold, a tool as code and a rule struck out; OURS edits another line.
     The merge paired units in the diff's normal form, which leaves markup out, so THEIRS' three

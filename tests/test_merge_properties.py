@@ -10,6 +10,7 @@ side's change.
 
 from __future__ import annotations
 
+import graphlib
 import random
 import re
 import tempfile
@@ -261,3 +262,44 @@ def test_a_utf16_side_merges_as_its_text_and_ours_keeps_its_encoding(base: str, 
         done = run_cli("merge", paths["base"], paths["base"], paths["wide"])
         assert done.exit_code == 0, done.stderr
         assert done.stdout_bytes == merge_texts(base, base, other).text.encode("utf-8", "surrogateescape")
+
+
+_STEP_WORDS = ("Read", "Reproduce", "Write", "Fix", "Run", "Update", "Open")
+
+
+def _numbered(order: list[int]) -> str:
+    steps = "".join(f"{n}. {_STEP_WORDS[i]} the {BASE_WORDS[i]} step\n" for n, i in enumerate(order, 1))
+    return f"---\nname: steps\n---\n\n## Steps\n\n{steps}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=len(_STEP_WORDS)).flatmap(
+        lambda n: st.tuples(st.permutations(range(n)), st.permutations(range(n)))
+    )
+)
+def test_reordered_steps_keep_every_order_one_side_changed(orders: tuple[list[int], list[int]]) -> None:
+    """Both sides reorder one numbered list. A clean merge puts each pair of steps as the side
+    that changed its order put it (as BASE had it when neither did), and the result is the same
+    whichever side is OURS; when no one order keeps every such pair, both ways round conflict."""
+    ours, theirs = orders
+    base = list(range(len(ours)))
+    after: dict[int, set[int]] = {x: set() for x in base}  # x -> the steps that must come before it
+    for x in base:
+        for y in base[x + 1 :]:
+            both_keep = ours.index(x) < ours.index(y) and theirs.index(x) < theirs.index(y)
+            after[y if both_keep else x].add(x if both_keep else y)
+    try:
+        tuple(graphlib.TopologicalSorter(after).static_order())
+        followable = True
+    except graphlib.CycleError:
+        followable = False
+    forward = merge_texts(_numbered(base), _numbered(ours), _numbered(theirs))
+    backward = merge_texts(_numbered(base), _numbered(theirs), _numbered(ours))
+    assert forward.clean == backward.clean == followable
+    if not followable:
+        return
+    assert forward.text == backward.text
+    merged = [_STEP_WORDS.index(line.split()[1]) for line in forward.text.splitlines() if line[:1].isdigit()]
+    assert sorted(merged) == base
+    assert all(merged.index(x) < merged.index(y) for y in base for x in after[y]), (ours, theirs, merged)
