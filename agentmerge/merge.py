@@ -473,6 +473,8 @@ class _Merger:
         self.b2t = _maps(bt)
         self.o2b = {v: k for k, v in self.b2o.items()}
         self.t2b = {v: k for k, v in self.b2t.items()}
+        self._pair_moves_both_made(self.ours, self.b2o, self.o2b, self.theirs, self.b2t, self.t2b)
+        self._pair_moves_both_made(self.theirs, self.b2t, self.t2b, self.ours, self.b2o, self.o2b)
         self.reparented_o: set[Ref] = set()
         """Base units OURS put under another parent (``_moved`` finds them)."""
         self.reparented_t: set[Ref] = set()
@@ -488,6 +490,50 @@ class _Merger:
         """THEIRS units added on both sides: theirs unit -> the OURS unit standing for it."""
 
     # -- placement ----------------------------------------------------------------------------
+
+    def _pair_moves_both_made(
+        self,
+        mover: _Side,
+        b2m: dict[Ref, Ref],
+        m2b: dict[Ref, Ref],
+        other: _Side,
+        b2x: dict[Ref, Ref],
+        x2b: dict[Ref, Ref],
+    ) -> None:
+        """Pair a base item that ``mover`` put under another parent, and that ``other``'s diff
+        reads as removed, with the item ``other`` added under that same parent in words ``diff``
+        reads as one instruction reworded (its item cutoff): ``other`` moved it there too, and
+        reworded it.
+
+        Across sections of two roles ``diff`` pairs a moved item only when near verbatim: "Use
+        of struct types over bare maps" moved from a checklist to "Approach" and reworded "Prefer
+        struct types over bare maps" is a removal and an addition there. Both sides putting it
+        under one parent is the evidence the context gives in place; without it the merge kept
+        the new wording and conflicted over a removal no side made."""
+        base = self.base
+        wanted: dict[Ref, list[Ref]] = {}
+        for b, m in b2m.items():
+            if b[0] != "i" or b in b2x:
+                continue
+            parent = mover.parent(m)
+            target = m2b.get(parent) if parent is not None else None
+            if target is not None and target != base.parent(b) and target in b2x:
+                wanted.setdefault(b2x[target], []).append(b)
+        if not wanted:
+            return
+        found: list[tuple[float, int, int, Ref, Ref]] = []
+        for parent, gone in wanted.items():
+            added = [x for x in other.kids(parent) if x[0] == "i" and x not in x2b]
+            for b in gone:
+                old_text = base.item(b).text
+                for x in added:
+                    if other.item(x).kind == base.item(b).kind:
+                        score = match.similarity(old_text, other.item(x).text)
+                        if score >= self.cutoff:
+                            found.append((-score, b[1], x[1], b, x))
+        for _, _, _, b, x in sorted(found):
+            if b not in b2x and x not in x2b:
+                b2x[b], x2b[x] = x, b
 
     def _moved(self, side: _Side, forward: dict[Ref, Ref], back: dict[Ref, Ref], reparented: set[Ref]) -> set[Ref]:
         """Base units that ``side`` put under another parent (also added to ``reparented``) or in

@@ -713,6 +713,33 @@ def test_steps_both_sides_reorder_around_a_new_step_are_a_conflict(tmp_path: Pat
     assert "3. Ask the reporter" in out.decode() and out.decode().count("<<<<<<<") == 1
 
 
+def test_an_item_both_sides_moved_and_one_reworded_is_moved_and_reworded(tmp_path: Path) -> None:
+    """Both sides move a bullet from a checklist to "Approach"; one also rewords it. Across
+    sections of two roles ``diff`` reads that rewording as a removal and an addition, so the
+    merge kept the new wording and conflicted over a removal no side made ("moved in ours,
+    removed in theirs"), the old wording left beside it. Both sides putting it under one parent
+    pairs the two wordings there."""
+    base = (
+        "## Approach\n\n- Lean on pattern matching\n- Keep processes small\n\n"
+        "## Quality Checklist\n\n- Use of struct types over bare maps\n- Typespecs on public functions\n"
+    )
+    moved = base.replace("- Use of struct types over bare maps\n", "").replace(
+        "- Keep processes small\n", "- Keep processes small\n- Use of struct types over bare maps\n"
+    )
+    reworded = moved.replace("- Use of struct", "- Prefer struct")
+    for ours, theirs in ((moved, reworded), (reworded, moved)):
+        code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+        assert code == 0, err
+        assert out.decode() == reworded
+    # Put by THEIRS under another parent, it is still a conflict.
+    elsewhere = (
+        base.replace("- Use of struct types over bare maps\n", "")
+        + "\n## Notes\n\n- Prefer struct types over bare maps\n"
+    )
+    code, out, err = invoke(*write(tmp_path, base=base, ours=moved, theirs=elsewhere))
+    assert code == 1 and out.decode().count("<<<<<<<") == 1
+
+
 def test_emphasis_a_code_span_or_strikethrough_one_side_adds_is_kept(tmp_path: Path) -> None:
     """THEIRS marks a rule bold, a tool as code and a rule struck out; OURS edits another line.
     The merge paired units in the diff's normal form, which leaves markup out, so THEIRS' three
