@@ -80,7 +80,8 @@ class Taken:
 
 @dataclass(frozen=True, slots=True)
 class ConflictSide:
-    """One side's version of a conflicting unit."""
+    """One side's version of a conflicting unit (or of the lines of one both sides changed, when
+    its other lines merged: ``_Merger._lines_merged``)."""
 
     line: int
     """1-based first line of the unit in that side's file; 0 when the side does not have it."""
@@ -630,13 +631,15 @@ class _Merger:
             self._take("theirs", "reworded", t)
         else:
             assert b is not None and t is not None
+            before = len(self.conflicts)
             merged = None if kids or o[0] == "s" else self._lines_merged(o, b, t)
             if merged is None:
                 out.extend(self._conflict_lines(o, b, t, "changed on both sides", head_only=bool(kids)))
             else:
                 out.extend(merged)
-                self._take("ours", "reworded", o)
-                self._take("theirs", "reworded", t)
+                if len(self.conflicts) == before:
+                    self._take("ours", "reworded", o)
+                    self._take("theirs", "reworded", t)
         if o[0] == "s" or o[1] not in ours.atomic:
             region_end = ours.region(o)[1]
             out.extend(self._container(o, t, head_end + 1, region_end))
@@ -1177,27 +1180,48 @@ class _Merger:
     def _lines_merged(self, o: Ref, b: Ref, t: Ref) -> list[_Line] | None:
         """Item ``o`` with no items under it, which both sides changed, merged line by line as git
         merges a file (``diff3``), when the two changed different lines of it (a code block whose
-        first lines one side changed and last lines the other); None when they changed the same
-        lines, or the result does not read as one such item."""
+        first lines one side changed and last lines the other). Where they changed the same lines
+        (or lines next to each other), git's conflict is marked around those lines alone, each
+        such run one conflict, not around the whole item: a code block of fifty lines two edits
+        apart was written three times over. None when the result (conflicts taken as OURS
+        wrote them) does not read as one such item, or every line is in conflict."""
         (os_, oe), (bs, be), (ts, te) = self.ours.head(o), self.base.head(b), self.theirs.head(t)
-        chunks = diff3(self.base.lines[bs - 1 : be], self.ours.lines[os_ - 1 : oe], self.theirs.lines[ts - 1 : te])
-        lines: list[str] = []
-        for chunk in chunks:
-            if isinstance(chunk, tuple):
-                return None
-            lines.extend(chunk)
+        old, mine, their = self.base.lines[bs - 1 : be], self.ours.lines[os_ - 1 : oe], self.theirs.lines[ts - 1 : te]
+        runs = diff3_runs(old, mine, their)
+        if all(what == "conflict" for what, *_ in runs):
+            return None
+        resolved: list[str] = []
+        for what, _, (j, jo), (k, ko) in runs:
+            resolved.extend(their[k:ko] if what == "theirs" else mine[j:jo])
         # Read by itself, out of the indentation of the item it is nested in: a parse of the unit
         # alone, not of the file, so a file of many such units costs no more than reading it. The
         # check of the whole result (``_checks``) still decides.
         parent = self.ours.item_parent[o[1]]
         indent = self.ours.content_indent(("i", parent)) if parent >= 0 else 0
-        alone = "\n".join(line[min(indent, len(line) - len(line.lstrip(" "))) :] for line in lines)
+        alone = "\n".join(line[min(indent, len(line) - len(line.lstrip(" "))) :] for line in resolved)
         root = parse_body(_normal(alone), self.paths[1])
         found = [item for section in root.walk() for item in section.items]
         if len(found) != 1 or found[0].children or found[0].kind != self.ours.item(o).kind:
             return None
         self.expected["i", item_key(found[0])] += 1
-        return [_Line(line) for line in lines]
+        out: list[_Line] = []
+        for what, (i, n), (j, jo), (k, ko) in runs:
+            if what != "conflict":
+                out.extend(_Line(line) for line in (their[k:ko] if what == "theirs" else mine[j:jo]))
+                continue
+            sides = (
+                ConflictSide(os_ + j if jo > j else 0, "\n".join(mine[j:jo])),
+                ConflictSide(bs + i if n > i else 0, "\n".join(old[i:n])),
+                ConflictSide(ts + k if ko > k else 0, "\n".join(their[k:ko])),
+            )
+            ours_lines, base_lines, theirs_lines = (
+                [_Line(line) for line in part] for part in (mine[j:jo], old[i:n], their[k:ko])
+            )
+            label = self.ours.label(o)
+            out.extend(
+                self._markers("item", label, "changed on both sides", ours_lines, base_lines, theirs_lines, sides)
+            )
+        return out
 
     def _conflict_lines(self, o: Ref | None, b: Ref | None, t: Ref | None, why: str, *, head_only: bool) -> list[_Line]:
         """Markers around one unit: OURS' lines, BASE's, THEIRS'."""
@@ -1727,9 +1751,14 @@ def _write_names(lines: list[str], key: str, value: object, merged: list[str]) -
 Chunk = list[str] | tuple[list[str], list[str], list[str]]
 
 
-def diff3(base: list[str], ours: list[str], theirs: list[str]) -> list[Chunk]:
-    """A line-level three-way merge, as ``diff3 -m`` makes it: stable runs and one-sided changes
-    are taken, runs both sides changed differently become (ours, base, theirs) conflicts."""
+Run = tuple[Literal["ours", "theirs", "conflict"], tuple[int, int], tuple[int, int], tuple[int, int]]
+"""One run of ``diff3_runs``: whose lines it takes (or a conflict), and the half-open line ranges
+it spans in BASE, OURS and THEIRS."""
+
+
+def diff3_runs(base: list[str], ours: list[str], theirs: list[str]) -> list[Run]:
+    """A line-level three-way merge, as ``diff3 -m`` makes it, as runs: stable runs and one-sided
+    changes take a side's lines, runs both sides changed differently are conflicts."""
 
     def matches(other: list[str]) -> dict[int, int]:
         found: dict[int, int] = {}
@@ -1739,7 +1768,7 @@ def diff3(base: list[str], ours: list[str], theirs: list[str]) -> list[Chunk]:
         return found
 
     to_ours, to_theirs = matches(ours), matches(theirs)
-    chunks: list[Chunk] = []
+    runs: list[Run] = []
     i = j = k = 0
     while True:
         # The next base line both sides keep, in order.
@@ -1752,16 +1781,30 @@ def diff3(base: list[str], ours: list[str], theirs: list[str]) -> list[Chunk]:
             jo, ko = len(ours), len(theirs)
         old, mine, their = base[i:n], ours[j:jo], theirs[k:ko]
         if old or mine or their:
+            what: Literal["ours", "theirs", "conflict"]
             if mine == old:
-                chunks.append(their)
+                what = "theirs"
             elif their == old or mine == their:
-                chunks.append(mine)
+                what = "ours"
             else:
-                chunks.append((mine, old, their))
+                what = "conflict"
+            runs.append((what, (i, n), (j, jo), (k, ko)))
         if n >= len(base):
             break
-        chunks.append([base[n]])
+        runs.append(("ours", (n, n + 1), (jo, jo + 1), (ko, ko + 1)))
         i, j, k = n + 1, jo + 1, ko + 1
+    return runs
+
+
+def diff3(base: list[str], ours: list[str], theirs: list[str]) -> list[Chunk]:
+    """``diff3_runs`` as lines: a side's lines for each run it takes, (ours, base, theirs) for
+    each conflict."""
+    chunks: list[Chunk] = []
+    for what, (i, n), (j, jo), (k, ko) in diff3_runs(base, ours, theirs):
+        if what == "conflict":
+            chunks.append((ours[j:jo], base[i:n], theirs[k:ko]))
+        else:
+            chunks.append(ours[j:jo] if what == "ours" else theirs[k:ko])
     return chunks
 
 

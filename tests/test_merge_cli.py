@@ -740,6 +740,28 @@ def test_an_item_both_sides_moved_and_one_reworded_is_moved_and_reworded(tmp_pat
     assert code == 1 and out.decode().count("<<<<<<<") == 1
 
 
+def test_a_conflict_inside_a_code_block_marks_the_lines_both_sides_changed(tmp_path: Path) -> None:
+    """Both sides edit one line of a code block of twenty, and THEIRS another line too: the
+    conflict is around that one line, as git marks it, with THEIRS' other edit merged; it was
+    around the whole block, written three times over. The report gives the line on each side."""
+    code = "".join(f"step_{n} = run({n})\n" for n in range(1, 21))
+    base = f"## Example\n\n```python\n{code}```\n"
+    ours = base.replace("run(10)", "run(10, fast=True)")
+    theirs = base.replace("run(10)", "run(10, retries=3)").replace("run(2)\n", "run(2)  # warm up\n")
+    result = run_cli("merge", *write(tmp_path, base=base, ours=ours, theirs=theirs), "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    expected = theirs.replace(
+        "step_10 = run(10, retries=3)\n",
+        "<<<<<<< ours\nstep_10 = run(10, fast=True)\n||||||| base\nstep_10 = run(10)\n=======\n"
+        "step_10 = run(10, retries=3)\n>>>>>>> theirs\n",
+    )
+    assert data["merged"] == expected
+    [conflict] = data["conflicts"]
+    assert [conflict[side]["line"] for side in ("ours", "base", "theirs")] == [13, 13, 13]
+    assert conflict["ours"]["text"] == "step_10 = run(10, fast=True)" and conflict["why"] == "changed on both sides"
+
+
 def test_emphasis_a_code_span_or_strikethrough_one_side_adds_is_kept(tmp_path: Path) -> None:
     """THEIRS marks a rule bold, a tool as code and a rule struck out; OURS edits another line.
     The merge paired units in the diff's normal form, which leaves markup out, so THEIRS' three
