@@ -795,9 +795,11 @@ class _Merger:
             elif self._goes_away(b):
                 outputs.append(None)
             elif self._moved_apart(b):
-                outputs.append(
-                    self._conflict_lines(kid, b, tk, "moved to different places on both sides", head_only=False)
+                places = (
+                    f"ours under {self._section_of(self.ours, kid)}, theirs under {self._section_of(self.theirs, tk)}"
                 )
+                why = f"moved to different places on both sides ({places})"
+                outputs.append(self._conflict_lines(kid, b, tk, why, head_only=False))
             else:
                 if b in self.moved_o and b not in self.moved_t:
                     self._take("ours", "moved", kid)
@@ -812,6 +814,14 @@ class _Merger:
             position.update(slots)
         inserts = self._insertions(o, kids_o, kids_t, outputs, position)
         return self._emit(o, kids_o, outputs, inserts, start, end)
+
+    @staticmethod
+    def _section_of(side: _Side, ref: Ref) -> str:
+        """The title of the section ``side`` puts unit ``ref`` in, quoted, as a conflict names it."""
+        parent = side.parent(ref)
+        while parent is not None and parent[0] == "i":
+            parent = side.parent(parent)
+        return f"'{side.label(parent or ROOT)}'"
 
     def _clashes(self, kids_o: list[Ref], kids_t: list[Ref], both: dict[Ref, Ref]) -> dict[Ref, tuple[Ref, str]]:
         """Items (with no items under them) that the two sides added at one place, after the same
