@@ -774,7 +774,7 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
     if listed < len(report.files):
         out += (
             f"\n_The table lists {listed} of {len(report.files)} files; the rest and every file's diff are "
-            f"not shown in full, to stay within GitHub's {limit:,}-character limit. "
+            f"not shown in full, {_within(limit)}. "
             "Run `agentmerge review` locally for all of it._\n"
         )
         return out[:limit]
@@ -793,7 +793,7 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
     if shown < len(report.files):
         out += (
             f"\n_{len(report.files) - shown} of {len(report.files)} files are not shown in full: the report is "
-            f"cut to stay within GitHub's {limit:,}-character limit. Run `agentmerge review` locally for all of it._\n"
+            f"cut {_within(limit)}. Run `agentmerge review` locally for all of it._\n"
         )
     return out[:limit]
 
@@ -809,6 +809,13 @@ def attention_of(report: Review) -> Iterator[tuple[FileReview, Attention]]:
 
 ATTENTION_SHOWN = 50
 """Most attention entries listed at the top of a Markdown review; a note counts the rest."""
+
+
+def _within(limit: int) -> str:
+    """What the Markdown report was cut to: ``limit`` is ``--max-chars``, which may be far below
+    GitHub's comment limit (the note called a 2,000-character cut "GitHub's 2,000-character
+    limit")."""
+    return f"to stay within {limit:,} characters (`--max-chars`; a GitHub comment holds {COMMENT_LIMIT:,})"
 
 
 def _attention_markdown(report: Review, room: int) -> list[str]:

@@ -743,7 +743,8 @@ def test_a_real_index_is_left_alone(tmp_path: Path) -> None:
 
 
 def test_markdown_stays_within_the_limit_and_says_what_was_cut(tmp_path: Path) -> None:
-    """Many large agents: the report is cut under the limit with a note, never an error."""
+    """Many large agents: the report is cut under the limit with a note, never an error. The note
+    names the limit as ``--max-chars`` (it called a cut at 3,000 "GitHub's 3,000-character limit")."""
     repo = new_repo(tmp_path / "r", {"README.md": "x\n"})
     for n in range(40):
         bullets = "".join(f"- Instruction {n}-{k}: keep the {k}th rule of agent {n} in mind\n" for k in range(60))
@@ -755,7 +756,7 @@ def test_markdown_stays_within_the_limit_and_says_what_was_cut(tmp_path: Path) -
     for limit in (65536, 20000, 3000):
         text = render_review_markdown(report, limit=limit)
         assert len(text) <= limit
-        assert "not shown in full" in text
+        assert "not shown in full" in text and f"to stay within {limit:,} characters (`--max-chars`" in text
         assert text.count("<details>") == text.count("</details>")
         assert text.count("```") % 2 == 0
     full = render_review_markdown(report, limit=10_000_000)
