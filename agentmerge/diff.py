@@ -1248,6 +1248,9 @@ def _widening_message(fc: FieldChange) -> str:
     kind = _rule(fc.key)
     if kind == "allow" and fc.op == "removed":
         return f"{fc.key} widened: the list was removed, so the agent now inherits every tool"
+    if kind == "allow" and fc.new is None:
+        # ``tools:`` with no value is no list, as a removed key is ("now also " and no name).
+        return f"{fc.key} widened: the key has no value, so the agent now inherits every tool"
     if kind == "deny":
         dropped = fc.removed_names if fc.op == "changed" else tuple(names(fc.old))
         return f"{fc.key} widened: no longer forbids {', '.join(dropped)}"

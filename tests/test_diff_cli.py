@@ -167,6 +167,17 @@ def test_a_real_file_dropping_tools_keeps_the_widening_callout(tmp_path: Path) -
     assert "tools widened: the list was removed, so the agent now inherits every tool" in result.stdout
 
 
+def test_tools_left_without_a_value_is_the_same_widening_named_so(tmp_path: Path) -> None:
+    """``tools:`` with no value is no list, as a removed key is: the call-out said "tools widened:
+    now also " and named nothing."""
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text(WITH_TOOLS, encoding="utf-8")
+    new.write_text(WITH_TOOLS.replace("tools: Read, Grep\n", "tools:\n"), encoding="utf-8")
+    result = run_cli("diff", str(old), str(new))
+    assert "tools widened: the key has no value, so the agent now inherits every tool" in result.stdout
+    assert "now also" not in result.stdout
+
+
 def test_git_mode_exits_0_even_when_a_file_is_missing() -> None:
     """git aborts on a failing external diff, so the error is reported, under the file's path in
     the repository, and the exit is 0."""
