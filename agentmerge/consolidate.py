@@ -76,10 +76,10 @@ from agentmerge.cluster import (
 )
 from agentmerge.errors import AgentMergeError
 from agentmerge.fields import (
-    PERMISSION_KEYS,
     PROSE_KEYS,
     TOOL_KEYS,
     ToolReading,
+    beyond,
     description_prose,
     example_key,
     is_name_set,
@@ -88,6 +88,7 @@ from agentmerge.fields import (
     names,
     ordered_keys,
     read_tools,
+    rule_of,
     value_text,
 )
 from agentmerge.lexicon import (
@@ -1127,27 +1128,32 @@ class _Consolidator:
             seen |= read_tools(new, read)
         as_list = sum(1 for _, f in found if isinstance(f.value, list))
         value: object = written if as_list * 2 >= len(found) else ", ".join(written)
-        widened = [
-            (self.agents[n].path, [x for x in written if not read_tools((x,), read) <= read_tools(found_names, read)])
-            for n, found_names in sets
-        ]
-        widened = [(p, extra) for p, extra in widened if extra]
-        narrowed = []
-        if key in PERMISSION_KEYS:
-            narrowed = [a.path for a in self.agents if a.field(key) is None]
+        rule = rule_of(key)
+        what, kind = (rule.what, rule.kind) if rule is not None else ("name", "grant")
+        gains = [(self.agents[n].path, beyond(written, found_names, what, read)) for n, found_names in sets]
+        gains = [(p, extra) for p, extra in gains if extra]
+        absent = [a.path for a in self.agents if a.field(key) is None]
+        widened: list[tuple[str, Sequence[str]]] = []
+        narrowed: list[str] = []
+        forbids: list[tuple[str, Sequence[str]]] = []
+        if kind == "allow":
+            widened, narrowed = [*gains], absent
+        elif kind == "deny":
+            # The union forbids each input more than it did: a narrowing, said as such.
+            forbids = [*gains, *((p, written) for p in absent)]
         else:
             # No skills key means no skills: the merged list widens that input by all of it.
-            widened.extend((a.path, written) for a in self.agents if a.field(key) is None)
-        if not widened and not narrowed:
+            widened = [*gains, *((p, written) for p in absent)]
+        if not widened and not narrowed and not forbids:
             return value, None
         values: dict[str, list[str]] = {}
         for n, f in found:
             values.setdefault(value_text(f.value), []).append(self.agents[n].path)
-        absent = [a.path for a in self.agents if a.field(key) is None]
         if absent:
             values.setdefault("(absent)", []).extend(absent)
         parts = ["merged as a set (union of every input's names)"]
         parts.extend(f"widens {p} (adds {', '.join(extra)})" for p, extra in widened)
+        parts.extend(f"narrows {p} (also forbids {', '.join(extra)})" for p, extra in forbids)
         if narrowed:
             parts.append(f"narrows {', '.join(narrowed)} (no {key} key inherits every tool)")
         return value, Conflict(

@@ -24,17 +24,16 @@ from agentmerge import match
 from agentmerge.fields import (
     ALWAYS_APPLY_KEY,
     CHANGED_KEYS,
-    EVERY_FILE,
-    FILE_PATTERN_KEYS,
     PROSE_KEYS,
     SET_KEYS,
     TOOL_KEYS,
-    WIDENING_RULES,
     ToolReading,
+    beyond,
     description_prose,
     example_key,
     names,
     read_tools,
+    rule_of,
     same_value,
     value_text,
 )
@@ -193,6 +192,9 @@ class FieldChange:
     """For a set-valued key such as ``tools``, the names only the old value has."""
     widened: bool = False
     """Whether the change grants more tools than before (names added, or the list removed)."""
+    widened_names: tuple[str, ...] = ()
+    """For a set-valued key, the names by which it widens (``_widening_names``): added names
+    the old value did not reach, or names a deny list no longer reaches."""
     details: tuple[str, ...] = ()
     """For nested values, one line per difference inside the value (from deepdiff)."""
 
@@ -1103,7 +1105,8 @@ def _as_written(f: Field) -> str:
 
 def _rule(key: str) -> str | None:
     """The kind of WIDENING_RULES entry (allow, grant or deny) that ``key`` is under, or None."""
-    return next((rule.kind for rule in WIDENING_RULES if key in rule.keys), None)
+    rule = rule_of(key)
+    return None if rule is None else rule.kind
 
 
 def _widens(key: str, old: object, new: object, read: ToolReading | None = None) -> bool:
@@ -1111,16 +1114,21 @@ def _widens(key: str, old: object, new: object, read: ToolReading | None = None)
     ``read`` is how the tool reads a name (``_set_change``)."""
     if key == ALWAYS_APPLY_KEY:
         return new is True and old is not True
-    kind = _rule(key)
-    if kind is None:
-        return False
-    was, now = read_tools(names(old), read), read_tools(names(new), read)
-    if kind == "allow":
-        return (old is not None and new is None) or (old is not None and bool(now - was))
-    if kind == "grant":
-        # globs: "**/*" to "app/**/*.rb" narrows the rule, whatever pattern is new.
-        return bool(now - was) and not (key in FILE_PATTERN_KEYS and was & EVERY_FILE)
-    return bool(was - now)
+    if _rule(key) == "allow" and old is not None and new is None:
+        return True
+    return bool(_widening_names(key, old, new, read))
+
+
+def _widening_names(key: str, old: object, new: object, read: ToolReading | None = None) -> tuple[str, ...]:
+    """The names that let the agent do more when ``key`` changes from ``old`` to ``new``: those
+    an allow list or a grant gains that its old names did not reach (``fields.beyond``: ``Bash``
+    to ``Bash(git log:*)`` gains nothing), those a deny list no longer reaches."""
+    rule = rule_of(key)
+    if rule is None or (rule.kind == "allow" and old is None):
+        return ()
+    if rule.kind == "deny":
+        return beyond(names(old), names(new), rule.what, read)
+    return beyond(names(new), names(old), rule.what, read)
 
 
 def _set_change(a: Field, b: Field, tool: ToolReading | None = None) -> Iterator[FieldChange]:
@@ -1143,6 +1151,7 @@ def _set_change(a: Field, b: Field, tool: ToolReading | None = None) -> Iterator
         added_names=tuple(added),
         removed_names=tuple(removed),
         widened=_widens(a.key, a.value, b.value, tool),
+        widened_names=_widening_names(a.key, a.value, b.value, tool),
     )
 
 
@@ -1252,9 +1261,9 @@ def _widening_message(fc: FieldChange) -> str:
         # ``tools:`` with no value is no list, as a removed key is ("now also " and no name).
         return f"{fc.key} widened: the key has no value, so the agent now inherits every tool"
     if kind == "deny":
-        dropped = fc.removed_names if fc.op == "changed" else tuple(names(fc.old))
+        dropped = fc.widened_names or tuple(names(fc.old))
         return f"{fc.key} widened: no longer forbids {', '.join(dropped)}"
-    gained = fc.added_names or tuple(names(fc.new))
+    gained = fc.widened_names or tuple(names(fc.new))
     return f"{fc.key} widened: now also {', '.join(gained)}"
 
 

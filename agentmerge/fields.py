@@ -35,10 +35,6 @@ Claude Code's ``tools`` and ``skills``, the ``allowed-tools`` of skills and comm
 spellings, the tools an agent may not use, and the file ``globs`` of a Cursor rule.
 """
 
-PERMISSION_KEYS = frozenset({"tools", "allowed-tools", "allowed_tools", "allowedTools"})
-"""Set keys that grant tools: more names widen access, and so does removing the key (an agent
-without it inherits every tool)."""
-
 
 @dataclass(frozen=True, slots=True)
 class WideningRule:
@@ -65,9 +61,6 @@ WIDENING_RULES: tuple[WideningRule, ...] = (
     WideningRule(("globs",), "file pattern", "grant"),
 )
 """Which set-valued keys widen what an agent may do, and how (``diff`` and ``consolidate`` alike)."""
-
-FILE_PATTERN_KEYS = frozenset(key for rule in WIDENING_RULES if rule.what == "file pattern" for key in rule.keys)
-"""Keys whose names are file patterns (a Cursor rule's ``globs``)."""
 
 EVERY_FILE = frozenset({"*", "**", "**/*", "**/*.*"})
 """File patterns that reach every file: patterns that held one can reach no file more."""
@@ -118,6 +111,69 @@ def read_tools(found: Iterable[str], reading: ToolReading | None) -> frozenset[s
     if reading is None:
         return frozenset(found)
     return frozenset(tool for name in found for tool in reading(name))
+
+
+def rule_of(key: str) -> WideningRule | None:
+    """The WIDENING_RULES entry ``key`` is under, or None."""
+    return next((rule for rule in WIDENING_RULES if key in rule.keys), None)
+
+
+def beyond(found: Iterable[str], held: Iterable[str], what: str, reading: ToolReading | None = None) -> tuple[str, ...]:
+    """The names of ``found`` that reach something the names ``held`` do not, in order.
+
+    ``what`` is the WideningRule's kind of name. A held name reaches what it is, as ``reading``
+    reads it (``read_tools``), and what it contains: a tool with no specifier reaches every use
+    of it (``Bash`` reaches ``Bash(git log:*)``), a command prefix the longer commands
+    (``Bash(git:*)`` reaches ``Bash(git log:*)``), a tool set or server its tools (``search``
+    and ``search/*`` reach ``search/codebase``, ``mcp__github`` reaches
+    ``mcp__github__create_issue``); a file pattern that reaches every file reaches all, and
+    ``**/`` before a last part reaches every pattern ending in that part (``**/*.ts`` reaches
+    ``src/**/*.ts``). So a narrower name is no widening, and a wider one is.
+    """
+    reached = read_tools(held, reading)
+    contains = _CONTAINS.get(what)
+    return tuple(
+        name
+        for name in found
+        if not all(
+            tool in reached or (contains is not None and any(contains(h, tool) for h in reached))
+            for tool in read_tools((name,), reading)
+        )
+    )
+
+
+_USE_RE = re.compile(r"(?P<tool>[^()\s]+)\((?P<spec>.*)\)")
+"""A tool with a specifier, Claude Code's ``Bash(git log:*)``."""
+
+
+def _tool_contains(held: str, name: str) -> bool:
+    """Whether tool name ``held`` reaches all that ``name`` does (``beyond``), ``name`` not being ``held``."""
+    use = _USE_RE.fullmatch(name)
+    if use is not None:
+        if held == use["tool"]:
+            return True
+        prefix = _USE_RE.fullmatch(held)
+        if prefix is not None and prefix["tool"] == use["tool"] and prefix["spec"].endswith(":*"):
+            stem, spec = prefix["spec"][:-2], use["spec"]
+            return spec.startswith(stem) and spec[len(stem) : len(stem) + 1] in ("", " ", ":")
+        return False
+    for sep in ("/", "__"):
+        if held.endswith(sep + "*"):
+            return name.startswith(held[:-1])
+    if held.startswith("mcp__") and held.count("__") == 1:
+        return name.startswith(held + "__")
+    return "/" not in held and name.startswith(held + "/")
+
+
+def _pattern_contains(held: str, name: str) -> bool:
+    """Whether file pattern ``held`` reaches every file ``name`` does (``beyond``)."""
+    if held in EVERY_FILE:
+        return True
+    last = held[3:] if held.startswith("**/") else ""
+    return bool(last) and "/" not in last and (name == last or name.endswith("/" + last))
+
+
+_CONTAINS: dict[str, Callable[[str, str], bool]] = {"tool": _tool_contains, "file pattern": _pattern_contains}
 
 
 def names(value: object) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
-from agentmerge.fields import CHANGED_KEYS, WIDENING_RULES, ToolReading, WideningRule, read_tools
+from agentmerge.fields import CHANGED_KEYS, WIDENING_RULES, ToolReading, WideningRule, beyond
 from agentmerge.fields import names as listed_names
 from agentmerge.filesystem import inside
 from agentmerge.model import Agent, Field
@@ -765,13 +765,13 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
         had = _names_for(key, mine.value, target) if mine is not None else frozenset()
         has = frozenset(names(now.value)) if now is not None else frozenset()
         source, against = (had, has) if rule.kind == "deny" else (has, had)
-        extra = source - against
-        if extra and key in TOOL_KEYS:
-            # Two spellings of one tool (Copilot's search and Grep) are no widening.
-            spell = _merged_reading(inputs, target)
-            known = read_tools(against, spell)
-            extra = frozenset(name for name in extra if not read_tools((name,), spell) <= known)
-        for name in sorted(extra):
+        extra = sorted(source - against)
+        if extra:
+            # Two spellings of one tool (Copilot's search and Grep) are no widening, and neither
+            # is a name a wider one reaches (Bash(git log:*) under Bash).
+            spell = _merged_reading(inputs, target) if key in TOOL_KEYS else None
+            extra = list(beyond(extra, against, rule.what, spell))
+        for name in extra:
             gained.setdefault(name, []).append(agent.path)
     by_inputs: dict[tuple[str, ...], list[str]] = {}
     for name, paths in gained.items():

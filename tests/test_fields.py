@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from agentmerge.fields import description_prose, names
+from agentmerge.fields import beyond, description_prose, names
 
 BODY = "\nYou review backend code.\n\n## Rules\n\n- Validate input at the boundary\n"
 
@@ -56,6 +56,84 @@ def test_a_name_added_in_either_spelling_is_a_widening_to_both_commands(tmp_path
     (conflict,) = report["conflicts"]
     assert conflict["key"] == "tools" and "adds Bash" in conflict["why"]
     assert "widens" in conflict["why"] and "Read, Write" not in conflict["why"].split("adds")[1]
+
+
+@pytest.mark.parametrize(
+    ("wide", "narrow", "what"),
+    [
+        ("Bash", "Bash(git log:*)", "tool"),
+        ("Bash(git:*)", "Bash(git log:*)", "tool"),
+        ("search", "search/codebase", "tool"),
+        ("github/*", "github/create_issue", "tool"),
+        ("mcp__github", "mcp__github__create_issue", "tool"),
+        ("mcp__github__*", "mcp__github__create_issue", "tool"),
+        ("**/*.ts", "src/**/*.ts", "file pattern"),
+        ("**/*.ts", "*.ts", "file pattern"),
+        ("**/*", "app/**/*.rb", "file pattern"),
+    ],
+)
+def test_a_name_a_wider_one_reaches_is_beyond_nothing(wide: str, narrow: str, what: str) -> None:
+    """The narrower name gains nothing over the wider one; the wider one gains over the narrower."""
+    assert beyond([narrow], [wide], what) == ()
+    assert beyond([wide], [narrow], what) == (wide,)
+
+
+@pytest.mark.parametrize(
+    ("held", "name", "what"),
+    [
+        ("Bash(git:*)", "Bash(gitk:*)", "tool"),
+        ("Bash(git log:*)", "Bash", "tool"),
+        ("Bash(git log)", "Bash(git log --all)", "tool"),
+        ("Read", "ReadMe", "tool"),
+        ("search/codebase", "search/usages", "tool"),
+        ("mcp__github", "mcp__githubx__create", "tool"),
+        ("github", "github_x/create", "tool"),
+        ("*.ts", "src/*.ts", "file pattern"),
+        ("**/*.ts", "src/**/*.tsx", "file pattern"),
+        ("src/**/*.ts", "**/*.ts", "file pattern"),
+        ("docs", "docs/intro", "skill"),
+    ],
+)
+def test_a_name_no_held_name_reaches_is_beyond_them(held: str, name: str, what: str) -> None:
+    """Containment is claimed only where it is certain: a prefix that ends mid-word, a pattern whose
+    ``*`` may or may not cross folders, a skill that merely shares a prefix all still widen."""
+    assert beyond([name], [held], what) == (name,)
+
+
+def test_a_narrower_tool_or_pattern_is_no_widening_to_any_command(tmp_path: Path) -> None:
+    """``Bash`` to ``Bash(git log:*)`` narrows the agent, and ``**/*.ts`` to ``src/**/*.ts`` the
+    rule: diff calls neither a widening (it said "now also Bash(git log:*)"), the way back is one.
+    A deny list the other way round: ``Bash(rm:*)`` to ``Bash`` forbids more, no widening, and
+    consolidate says a merged deny list narrows the inputs (it said "widens")."""
+    wide = agent_file(tmp_path, "wide.md", "tools: Bash, Read\n")
+    narrow = agent_file(tmp_path, "narrow.md", "tools: Bash(git log:*), Read\n")
+
+    def widened(old: str, new: str) -> list[str]:
+        result = run_cli("diff", old, new, "--format", "json")
+        assert result.exit_code == 1, result.output
+        return [a["message"] for a in json.loads(result.stdout)["attention"] if a["kind"] == "widened"]
+
+    assert widened(wide, narrow) == []
+    assert widened(narrow, wide) == ["tools widened: now also Bash"]
+    rule = "---\ndescription: TypeScript\nglobs: {}\n---\n\n- Use strict mode.\n"
+    every, some = tmp_path / "every.mdc", tmp_path / "some.mdc"
+    every.write_text(rule.format("**/*.ts"), encoding="utf-8")
+    some.write_text(rule.format("src/**/*.ts"), encoding="utf-8")
+    assert widened(str(every), str(some)) == []
+    assert widened(str(some), str(every)) == ["globs widened: now also **/*.ts"]
+    some_denied = agent_file(tmp_path, "some-denied.md", "disallowed-tools: Bash(rm:*)\n")
+    all_denied = agent_file(tmp_path, "all-denied.md", "disallowed-tools: Bash\n")
+    assert widened(some_denied, all_denied) == []
+    assert widened(all_denied, some_denied) == ["disallowed-tools widened: no longer forbids Bash"]
+
+    merged = run_cli("consolidate", wide, narrow, "--format", "json")
+    (conflict,) = json.loads(merged.stdout)["conflicts"]
+    assert conflict["why"].endswith(f"widens {narrow} (adds Bash)"), conflict
+    assert f"tool Bash (tools) that {narrow} did not" in merged.stderr and wide not in merged.stderr
+    denied = json.loads(run_cli("consolidate", some_denied, all_denied, "--format", "json").stdout)
+    (conflict,) = [c for c in denied["conflicts"] if c["key"] == "disallowed-tools"]
+    assert "widens" not in conflict["why"], conflict
+    assert f"narrows {some_denied} (also forbids Bash)" in conflict["why"]
 
 
 def test_description_prose_keeps_the_text_around_its_examples() -> None:
