@@ -1173,26 +1173,48 @@ def _pseudo_title(content: str, before_list: bool) -> str | None:
     """The title if a paragraph is a pseudo-heading, else None.
 
     A pseudo-heading is a paragraph that is only bold text and reads as a label
-    (``**Core Competencies:**``, see ``_bold_label_title``), or a single line ending in ``:``
-    that directly introduces a list (``Your Responsibilities:``) and is short enough to be read
-    at a glance (PSEUDO_TITLE_MAX characters without its markup).
+    (``**Core Competencies:**``, see ``_bold_label_title``), or a line ending in ``:`` that
+    directly introduces a list (``Your Responsibilities:``) and is short enough to be read at a
+    glance (``is_label_line``). Either may be wrapped over several lines, as one sentence
+    (``_wrapped``) or one bold span: re-wrapping a file to a width leaves its pseudo-headings as
+    they were.
     """
+    content = content.strip()
     if "\n" in content:
-        return None
+        flat = " ".join(content.split())
+        if not (_wrapped(content) or _BOLD_ONLY_RE.match(flat)):
+            return None  # not one sentence, nor one bold span broken over lines
+        content = flat
     bold = _BOLD_ONLY_RE.match(content)
     if bold:
         return _bold_label_title(bold)
-    stripped = content.strip()
-    if before_list and is_label_line(stripped):
-        return stripped[:-1].strip() or None
+    if before_list and is_label_line(content):
+        return content[:-1].strip() or None
     return None
 
 
 def is_label_line(text: str) -> bool:
     """Whether a paragraph's text is a ``Label:`` line, a pseudo-heading when a list follows it:
-    one line ending in ``:``, at most PSEUDO_TITLE_MAX characters without emphasis or code marks."""
+    it ends in ``:`` and has at most PSEUDO_TITLE_MAX characters without emphasis or code marks,
+    on one line or wrapped over several (``_wrapped``), so re-wrapping a lead-in keeps it one."""
     text = text.strip()
-    return "\n" not in text and text.endswith(":") and len(re.sub(r"[*_`]+", "", text)) <= PSEUDO_TITLE_MAX
+    if not text.endswith(":") or ("\n" in text and not _wrapped(text)):
+        return False
+    return len(re.sub(r"[*_`]+", "", " ".join(text.split()))) <= PSEUDO_TITLE_MAX
+
+
+_GOES_ON_RE = re.compile(r"[ \t]*[a-z0-9`(]")
+"""A line that carries on the sentence of the line before it (lower case, a number, code)."""
+
+
+def _wrapped(text: str) -> bool:
+    """Whether the lines of ``text`` are one sentence broken to fit a width: no line but the last
+    ends in sentence punctuation or a colon, and every line after the first carries on in lower
+    case. ``**Code structure**`` over ``When asked to ...:`` is two lines, a title and a lead-in."""
+    lines = text.split("\n")
+    return not any(line.rstrip().endswith((*SENTENCE_END, ":")) for line in lines[:-1]) and all(
+        _GOES_ON_RE.match(line) for line in lines[1:]
+    )
 
 
 def _bold_label_title(bold: re.Match[str]) -> str | None:

@@ -307,3 +307,16 @@ def test_git_mode_says_a_problem_both_sides_have_once(tmp_path: Path) -> None:
     new.write_text(head + "- Two.\n", encoding="utf-8")
     result = run_cli("diff", "agent.md", str(old), "a" * 40, "100644", str(new), "b" * 40, "100644")
     assert result.stderr.count("agentmerge: warning: agent.md:3: frontmatter is not valid YAML") == 1
+
+
+def test_a_lead_in_re_wrapped_over_two_lines_is_no_change(tmp_path: Path) -> None:
+    """Re-wrapping a lead-in over its list (as a formatter with a line width does) read as its
+    section removed and a paragraph added; it is formatting, and exits 0."""
+    lead = "When you review a pull request, check each of the following:"
+    body = "---\nname: rev\ndescription: Reviews code.\n---\n\n{}\n\n- Tests cover the change.\n- Names fit.\n"
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text(body.format(lead), encoding="utf-8")
+    new.write_text(body.format(lead.replace(" the following", "\nthe following")), encoding="utf-8")
+    result = run_cli("diff", str(old), str(new))
+    assert result.exit_code == 0, result.output
+    assert "no semantic changes" in result.stdout

@@ -191,6 +191,39 @@ def test_label_line_over_a_list_stays_a_pseudo_heading_without_a_rule() -> None:
     assert written == "**Steps:**\n\n- one\n"
 
 
+def test_a_label_line_wrapped_over_two_lines_is_the_same_pseudo_heading() -> None:
+    """A lead-in re-wrapped to fit a width is one sentence still: the same pseudo-heading over the
+    same list, where it was a paragraph and the list left its section; so is one bold span broken
+    over lines. Lines that are not one sentence broken (a bold title over a lead-in, a sentence
+    ending at the break, a plain line going on in capitals) stay a paragraph."""
+    one = parse_text("When you review a pull request, check each of the following:\n\n- Tests\n", "a.md")
+    two = parse_text("When you review a pull request, check each of\nthe following:\n\n- Tests\n", "a.md")
+    (section,) = two.body.sections
+    assert (section.kind, section.title) == ("pseudo", "When you review a pull request, check each of the following")
+    assert [s.title for s in one.body.sections] == [section.title]
+    assert [i.text for i in section.items] == ["Tests"]
+    assert assert_round_trip(two) == "**When you review a pull request, check each of the following:**\n\n- Tests\n"
+    bold = parse_text("**Streaming solutions with\nAWS Kinesis and other services:**\n\n- Shards\n", "a.md")
+    assert [(s.kind, s.title) for s in bold.body.sections] == [
+        ("pseudo", "Streaming solutions with AWS Kinesis and other services")
+    ]
+    for text in (
+        "**Code structure**\nWhen asked for a backend, do this:\n\n- Tests\n",
+        "Be brief.\nCheck these:\n\n- Tests\n",
+        "Review the change\nCheck these:\n\n- Tests\n",
+    ):
+        agent = parse_text(text, "a.md")
+        assert not agent.body.sections and agent.body.items[0].kind == "paragraph", text
+
+
+def test_a_wrapped_label_line_kept_apart_from_its_list_by_a_rule_keeps_the_rule() -> None:
+    """The writer guards a wrapped ``Label:`` paragraph as it does a one-line one (``is_label_line``)."""
+    text = "Check each of\nthe following:\n\n---\n\n- one\n"
+    agent = parse_text(text, "a.md")
+    assert agent.body.items[0].kind == "paragraph"
+    assert assert_round_trip(agent) == text
+
+
 def test_bullet_that_would_be_a_rule_gets_another_marker() -> None:
     """``* --`` is a bullet; written ``- --`` it would be a thematic break, so ``+`` is used."""
     agent = parse_text("* --\n", "a.md")
