@@ -217,7 +217,8 @@ class Attention:
     as part of the pattern: the rule applies to no file) or hidden (text a reader does not see
     came in: Unicode tag characters or a bidi control, ``text.hidden_text``); ``review`` adds
     link (an agent file that is now a symbolic link: the tool that loads it reads the file it
-    leads to, which the review does not)."""
+    leads to, which the review does not) and scope for a file renamed to a path that makes it
+    another kind of file, or none (``review._read_otherwise``)."""
     message: str
     """One sentence saying what changed, as every report shows it."""
     line: int | None

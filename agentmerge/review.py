@@ -30,7 +30,7 @@ from agentmerge.config import (
 )
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.filesystem import MAX_FILE_BYTES, read_bytes, too_large
-from agentmerge.formats import DEFAULT_AGENT_GLOBS, agent_by_content, agent_by_path, glob_parts
+from agentmerge.formats import DEFAULT_AGENT_GLOBS, agent_by_content, agent_by_path, detect_format, glob_parts
 from agentmerge.git import (
     LINK_TARGET_SHOWN,
     ChangeStatus,
@@ -509,7 +509,7 @@ def _link_reviews(root: Path, links: Sequence[FileChange]) -> list[FileReview]:
     return reviews
 
 
-def _review_file(read: _Read, threshold: float | None, pairs: PairBudget) -> FileReview:
+def _review_file(read: _Read, root: Path, threshold: float | None, pairs: PairBudget) -> FileReview:
     """The review of one changed agent file: the diff of its two sides, weighing pairs of
     instructions within what ``pairs`` has left."""
     from agentmerge.diff import diff_agents
@@ -533,7 +533,30 @@ def _review_file(read: _Read, threshold: float | None, pairs: PairBudget) -> Fil
         diff=diff,
         similarity=change.similarity,
         warnings=warnings,
+        attention=tuple(_read_otherwise(change, root)),
     )
+
+
+def _read_otherwise(change: FileChange, root: Path) -> Iterator[Attention]:
+    """A call-out for a file renamed to a path that makes it another kind of file, or none
+    (``formats.detect_format`` by path under the repository ``root``): moved into
+    ``.claude/agents/``, a file Claude Code did not load is now a subagent, whatever its content
+    and however little it changed; moved out, it no longer is one."""
+    from agentmerge.diff import Attention
+
+    if change.status != "renamed" or not change.old_path:
+        return
+    was, now = detect_format(str(root / change.old_path)), detect_format(str(root / change.path))
+    if (was and was.name) == (now and now.name):
+        return
+    if was is None:
+        assert now is not None
+        message = f"moved here from {change.old_path}: its path now makes it a {now.title}, which it was not"
+    elif now is None:
+        message = f"moved here from {change.old_path}: its path no longer makes it a {was.title}"
+    else:
+        message = f"moved here from {change.old_path}: its path now makes it a {now.title}, no longer a {was.title}"
+    yield Attention("scope", message, None)
 
 
 def _named(change: FileChange, rules: Sequence[ReviewConfig]) -> bool | None:
@@ -643,7 +666,7 @@ def review(
     # Files are diffed in path order, which is the order they take from the pair budget.
     found.sort(key=lambda read: read.change.path if isinstance(read, _Read) else read.path)
     pairs = PairBudget(REVIEW_FUZZY_PAIRS)
-    reviews = [_review_file(read, threshold, pairs) if isinstance(read, _Read) else read for read in found]
+    reviews = [_review_file(read, root, threshold, pairs) if isinstance(read, _Read) else read for read in found]
     return Review(
         root=str(root),
         base=start,
@@ -759,7 +782,8 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
                 counts = [str(n) for n in (summary.added, summary.removed, summary.reworded, summary.moved)]
                 keys = ", ".join(_cell(k) for k in sorted({c.key for c in f.diff.frontmatter}))
                 status = "modified (formatting only)" if f.status == "modified" and f.diff.identical else f.status
-                attention = f"\u26a0 {len(f.diff.attention)}" if f.diff.attention else ""
+                called = len(f.attention) + len(f.diff.attention)
+                attention = f"\u26a0 {called}" if called else ""
             rows.append("| " + " | ".join([_file_cell(f), status, *counts, keys, attention]) + " |")
     # Room kept for the closing note, which is short; the table and the blocks share the rest.
     budget = limit - 400

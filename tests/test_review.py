@@ -789,6 +789,40 @@ def test_pure_rename_is_a_change_with_identical_content(tmp_path: Path) -> None:
     assert "content unchanged" in text
 
 
+def test_a_file_moved_into_or_out_of_a_tools_folder_is_called_out(tmp_path: Path) -> None:
+    """Moved from ``docs/`` into ``.claude/agents/``, a file that no tool loaded becomes a subagent
+    with its tools, and the review said only "content unchanged"; moved out, a subagent is gone.
+    Each is now a call-out (kind scope) in every format, counted in the Markdown table, from any
+    folder of the repository; a move within ``.claude/agents/`` is none."""
+    deployer = "---\nname: deployer\ndescription: Deploys the app.\ntools: Bash\n---\n\n- Run the deploy script.\n"
+    repo = new_repo(
+        tmp_path / "repo",
+        {"docs/deployer.md": deployer, ".claude/agents/reviewer.md": REVIEWER, ".claude/agents/tester.md": SEED_LABELS},
+    )
+    git(repo, "mv", "docs/deployer.md", ".claude/agents/deployer.md")
+    git(repo, "mv", ".claude/agents/reviewer.md", "docs/reviewer.md")
+    git(repo, "mv", ".claude/agents/tester.md", ".claude/agents/qa.md")
+    git(repo, "commit", "-q", "-m", "move")
+    (repo / "docs" / "deep").mkdir()
+    code, out, _ = run_cli("review", "--base", "HEAD~1", "--format", "json", cwd=repo / "docs" / "deep")
+    assert code == 0, out
+    files = {f["path"]: f for f in json.loads(out)["files"]}
+    assert [(a["kind"], a["message"]) for a in files[".claude/agents/deployer.md"]["attention"]] == [
+        ("scope", "moved here from docs/deployer.md: its path now makes it a Claude Code subagent, which it was not")
+    ]
+    assert [a["message"] for a in files["docs/reviewer.md"]["attention"]] == [
+        "moved here from .claude/agents/reviewer.md: its path no longer makes it a Claude Code subagent"
+    ]
+    assert files[".claude/agents/qa.md"]["attention"] == []
+    _, text, _ = run_cli("review", "--base", "HEAD~1", cwd=repo)
+    assert "  ! .claude/agents/deployer.md: moved here from docs/deployer.md:" in text
+    _, markdown, _ = run_cli("review", "--base", "HEAD~1", "--format", "markdown", cwd=repo)
+    assert "**\u26a0 Needs attention (2)**" in markdown
+    assert (
+        "| `.claude/agents/deployer.md` (was `docs/deployer.md`) | renamed | 0 | 0 | 0 | 0 |  | \u26a0 1 |" in markdown
+    )
+
+
 def test_new_side_warnings_are_reported_once(tmp_path: Path) -> None:
     """Lenient YAML on the new side warns on stderr and in the JSON; the old side does not repeat it."""
     repo = make_review_repo(tmp_path)
