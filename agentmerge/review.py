@@ -16,7 +16,7 @@ import contextlib
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, get_args
 
@@ -393,6 +393,9 @@ class _Read(NamedTuple):
     change: FileChange
     old: Agent
     new: Agent
+    paired_by: str = ""
+    """For a deletion and an addition read as one renamed file (``_renames_git_missed``), what
+    they share: ``name 'code-reviewer'``."""
 
 
 def _read_file(
@@ -519,6 +522,12 @@ def _review_file(read: _Read, root: Path, threshold: float | None, pairs: PairBu
     diff = diff_agents(read.old, read.new, threshold=threshold, budget=pairs)
     # The new side is what the change brings in; the old side's problems are not news.
     warnings = read.new.warnings
+    if read.paired_by:
+        message = (
+            f"git reports {change.old_path} deleted and {change.path} added; they are one agent "
+            f"({read.paired_by}), compared as a rename"
+        )
+        warnings = (Diagnostic(change.path, 0, message, "rename"), *warnings)
     if pairs.bounded > bounded:
         message = (
             f"reworded instructions were looked for among those sharing a rare word only: this review "
@@ -557,6 +566,48 @@ def _read_otherwise(change: FileChange, root: Path) -> Iterator[Attention]:
     else:
         message = f"moved here from {change.old_path}: its path now makes it a {now.title}, no longer a {was.title}"
     yield Attention("scope", message, None)
+
+
+def _renames_git_missed(found: list[_Read | FileReview]) -> list[_Read | FileReview]:
+    """``found`` with each deleted agent file and added one that are the same agent read as one
+    renamed file: git finds a rename by shared lines (half of them), which a formatting pass in
+    the same commit takes away, and the review then said every instruction was removed and every
+    one added. The same agent is the same ``name``, or for files without one (a Cursor rule) the
+    same ``description``, held by one deleted and one added file alone."""
+    gone: dict[tuple[str, str], list[_Read]] = {}
+    came: dict[tuple[str, str], list[_Read]] = {}
+    for read in found:
+        if isinstance(read, _Read) and read.change.status in ("deleted", "added"):
+            agent, into = (read.old, gone) if read.change.status == "deleted" else (read.new, came)
+            key = _identity(agent)
+            if key is not None:
+                into.setdefault(key, []).append(read)
+    renamed: dict[str, _Read] = {}
+    for key, olds in gone.items():
+        news = came.get(key, [])
+        if len(olds) == 1 and len(news) == 1:
+            (old,), (new,) = olds, news
+            change = replace(new.change, status="renamed", old_path=old.change.path, old_blob=old.change.old_blob)
+            what = f"name {key[1]!r}" if key[0] == "name" else "the same description"
+            renamed[old.change.path] = renamed[new.change.path] = _Read(change, old.old, new.new, what)
+    kept: list[_Read | FileReview] = []
+    for read in found:
+        if isinstance(read, _Read) and read.change.path in renamed:
+            if read.change.status == "added":
+                kept.append(renamed[read.change.path])
+        else:
+            kept.append(read)
+    return kept
+
+
+def _identity(agent: Agent) -> tuple[str, str] | None:
+    """What names an agent across a rename: its ``name``, else its ``description`` (key and
+    value); None when it has neither as text."""
+    for key in ("name", "description"):
+        found = agent.field(key)
+        if found is not None and isinstance(found.value, str) and found.value.strip():
+            return key, found.value.strip()
+    return None
 
 
 def _named(change: FileChange, rules: Sequence[ReviewConfig]) -> bool | None:
@@ -662,6 +713,7 @@ def review(
         for w in batch
         if (read := _read_file(w.change, w.named, sides, budget, rules)) is not None
     ]
+    found = _renames_git_missed(found)
     found.extend(_link_reviews(root, links))
     # Files are diffed in path order, which is the order they take from the pair budget.
     found.sort(key=lambda read: read.change.path if isinstance(read, _Read) else read.path)

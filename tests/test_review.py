@@ -823,6 +823,56 @@ def test_a_file_moved_into_or_out_of_a_tools_folder_is_called_out(tmp_path: Path
     )
 
 
+def test_a_rename_git_misses_is_paired_by_the_agents_name(tmp_path: Path) -> None:
+    """Renamed and re-formatted in one commit (bullets re-marked, a paragraph re-wrapped, the
+    heading setext), with one instruction flipped: git shares too few lines to see a rename, and
+    the review said all instructions were removed from one file and listed the other's as added,
+    the flip among them. The two are one agent by name: one renamed file, the flip called out, a
+    warning that says why. Two deleted files of one name pair with nothing."""
+    old = (
+        "---\nname: code-reviewer\ndescription: Reviews code.\n---\n\nYou are a reviewer who checks every "
+        "change for correctness and security before it is merged.\n\n## Checklist\n\n- Check that tests cover "
+        "the change.\n- Check that names say what things do.\n- Never approve a change that logs secrets.\n"
+    )
+    new = (
+        old.replace("\n- ", "\n* ")
+        .replace(" for correctness", "\nfor correctness")
+        .replace("## Checklist", "Checklist\n---------")
+        .replace("Never approve", "Always approve")
+    )
+    rule = "---\ndescription: TypeScript style\nglobs: src/**/*.ts\n---\n\n" + "".join(
+        f"- {rule} in every module of the service.\n" for rule in ("Use strict mode", "Prefer const", "Type exports")
+    )
+    repo = new_repo(tmp_path / "repo", {".claude/agents/reviewer.md": old, ".cursor/rules/ts.mdc": rule})
+    git(repo, "rm", "-q", ".claude/agents/reviewer.md", ".cursor/rules/ts.mdc")
+    write(repo, ".claude/agents/code-reviewer.md", new)
+    write(repo, ".cursor/rules/typescript.mdc", rule.replace("- ", "* ").replace("const", "`const`"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "rename")
+    code, out, err = run_cli("review", "--base", "HEAD~1", "--format", "json", cwd=repo)
+    assert code == 0, err
+    files = {f["path"]: f for f in json.loads(out)["files"]}
+    assert sorted(files) == [".claude/agents/code-reviewer.md", ".cursor/rules/typescript.mdc"]
+    reviewer = files[".claude/agents/code-reviewer.md"]
+    assert (reviewer["status"], reviewer["old_path"]) == ("renamed", ".claude/agents/reviewer.md")
+    assert [a["kind"] for a in reviewer["diff"]["attention"]] == ["polarity"]
+    assert reviewer["diff"]["summary"] == {"added": 0, "removed": 0, "reworded": 1, "moved": 0, "frontmatter": 0}
+    assert (
+        "git reports .claude/agents/reviewer.md deleted and .claude/agents/code-reviewer.md added; they are one "
+        "agent (name 'code-reviewer'), compared as a rename"
+    ) in err
+    assert files[".cursor/rules/typescript.mdc"]["old_path"] == ".cursor/rules/ts.mdc"
+    assert "(the same description)" in err
+
+    twice = new_repo(tmp_path / "twice", {"a/.claude/agents/r.md": old, "b/.claude/agents/r.md": old})
+    git(twice, "rm", "-q", "-r", "a", "b")
+    write(twice, ".claude/agents/code-reviewer.md", new)
+    git(twice, "add", "-A")
+    git(twice, "commit", "-q", "-m", "one of two")
+    _, out, _ = run_cli("review", "--base", "HEAD~1", "--format", "json", cwd=twice)
+    assert sorted(f["status"] for f in json.loads(out)["files"]) == ["added", "deleted", "deleted"]
+
+
 def test_new_side_warnings_are_reported_once(tmp_path: Path) -> None:
     """Lenient YAML on the new side warns on stderr and in the JSON; the old side does not repeat it."""
     repo = make_review_repo(tmp_path)
