@@ -234,12 +234,14 @@ def profile(agent: Agent) -> Profile:
         total = sum(counts.values())
         for term, count in counts.items():
             role[term] = role.get(term, 0.0) + share * count / total
-    return Profile(agent.path, name, tuple(sorted(role.items())), tuple(instructions), declared_name(agent) is not None)
+    return Profile(
+        agent.path, name, tuple(sorted(role.items())), tuple(instructions), agent.declared_name() is not None
+    )
 
 
 def agent_name(agent: Agent) -> str:
     """The agent's ``name`` field, or its file name without the agent suffix when it has none."""
-    declared = declared_name(agent)
+    declared = agent.declared_name()
     if declared is not None:
         return declared
     base = os.path.basename(agent.path)
@@ -247,14 +249,6 @@ def agent_name(agent: Agent) -> str:
         if base.lower().endswith(suffix) and len(base) > len(suffix):
             return base[: -len(suffix)]
     return base
-
-
-def declared_name(agent: Agent) -> str | None:
-    """The agent's ``name`` field, stripped; None when it has none (or an empty one)."""
-    named = agent.field("name")
-    if named is not None and isinstance(named.value, (str, int, float)) and str(named.value).strip():
-        return str(named.value).strip()
-    return None
 
 
 def _text(value: object) -> str:

@@ -486,9 +486,9 @@ class _Merger:
         self.taken: list[Taken] = []
         self.expected: Counter[tuple[str, object]] = Counter()
         self.placed_new: dict[Ref, Ref] = {}
+        """THEIRS units added on both sides: theirs unit -> the OURS unit standing for it."""
         self._plans: dict[tuple[Ref, Ref, Ref], dict[Ref, int] | None] = {}
         """``_step_plan`` by container, worked out once."""
-        """THEIRS units added on both sides: theirs unit -> the OURS unit standing for it."""
 
     # -- placement ----------------------------------------------------------------------------
 
@@ -1200,9 +1200,9 @@ class _Merger:
         runs = diff3_runs(old, mine, their)
         if all(what == "conflict" for what, *_ in runs):
             return None
-        resolved: list[str] = []
-        for what, _, (j, jo), (k, ko) in runs:
-            resolved.extend(their[k:ko] if what == "theirs" else mine[j:jo])
+        # Each run's lines as the side it takes wrote them (a conflict as OURS did).
+        taken = [their[k:ko] if what == "theirs" else mine[j:jo] for what, _, (j, jo), (k, ko) in runs]
+        resolved = [line for lines in taken for line in lines]
         # Read by itself, out of the indentation of the item it is nested in: a parse of the unit
         # alone, not of the file, so a file of many such units costs no more than reading it. The
         # check of the whole result (``_checks``) still decides.
@@ -1215,9 +1215,9 @@ class _Merger:
             return None
         self.expected["i", item_key(found[0])] += 1
         out: list[_Line] = []
-        for what, (i, n), (j, jo), (k, ko) in runs:
+        for (what, (i, n), (j, jo), (k, ko)), lines in zip(runs, taken, strict=True):
             if what != "conflict":
-                out.extend(_Line(line) for line in (their[k:ko] if what == "theirs" else mine[j:jo]))
+                out.extend(_Line(line) for line in lines)
                 continue
             sides = (
                 ConflictSide(os_ + j if jo > j else 0, "\n".join(mine[j:jo])),

@@ -165,6 +165,13 @@ class Agent:
                 return f
         return None
 
+    def declared_name(self) -> str | None:
+        """The agent's ``name`` field, stripped; None when it has none (or an empty one)."""
+        named = self.field("name")
+        if named is not None and isinstance(named.value, (str, int, float)) and str(named.value).strip():
+            return str(named.value).strip()
+        return None
+
     def items(self) -> Iterator[tuple[Section, Item]]:
         """Yield every item with its section, nested items included, in section order."""
         for section in self.body.walk():

@@ -601,12 +601,14 @@ def _renames_git_missed(found: list[_Read | FileReview]) -> list[_Read | FileRev
 
 
 def _identity(agent: Agent) -> tuple[str, str] | None:
-    """What names an agent across a rename: its ``name``, else its ``description`` (key and
-    value); None when it has neither as text."""
-    for key in ("name", "description"):
-        found = agent.field(key)
-        if found is not None and isinstance(found.value, str) and found.value.strip():
-            return key, found.value.strip()
+    """What names an agent across a rename: its ``name`` (``Agent.declared_name``), else its
+    ``description`` (key and value); None when it has neither."""
+    name = agent.declared_name()
+    if name is not None:
+        return "name", name
+    found = agent.field("description")
+    if found is not None and isinstance(found.value, str) and found.value.strip():
+        return "description", found.value.strip()
     return None
 
 
