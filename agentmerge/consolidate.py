@@ -76,6 +76,7 @@ from agentmerge.cluster import (
 )
 from agentmerge.errors import AgentMergeError
 from agentmerge.fields import (
+    EVERY_TOOL,
     PROSE_KEYS,
     TOOL_KEYS,
     ToolReading,
@@ -1137,7 +1138,8 @@ class _Consolidator:
         narrowed: list[str] = []
         forbids: list[tuple[str, Sequence[str]]] = []
         if kind == "allow":
-            widened, narrowed = [*gains], absent
+            # An input with no list may use every tool: the union narrows it unless it holds EVERY_TOOL.
+            widened, narrowed = [*gains], ([] if EVERY_TOOL in written else absent)
         elif kind == "deny":
             # The union forbids each input more than it did: a narrowing, said as such.
             forbids = [*gains, *((p, written) for p in absent)]

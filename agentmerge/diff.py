@@ -24,6 +24,7 @@ from agentmerge import match
 from agentmerge.fields import (
     ALWAYS_APPLY_KEY,
     CHANGED_KEYS,
+    EVERY_TOOL,
     PROSE_KEYS,
     SET_KEYS,
     TOOL_KEYS,
@@ -32,6 +33,7 @@ from agentmerge.fields import (
     description_prose,
     example_key,
     names,
+    reaches_every_tool,
     read_tools,
     rule_of,
     same_value,
@@ -1116,7 +1118,7 @@ def _widens(key: str, old: object, new: object, read: ToolReading | None = None)
     if key == ALWAYS_APPLY_KEY:
         return new is True and old is not True
     if _rule(key) == "allow" and old is not None and new is None:
-        return True
+        return not reaches_every_tool(old)
     return bool(_widening_names(key, old, new, read))
 
 
@@ -1265,6 +1267,8 @@ def _widening_message(fc: FieldChange) -> str:
         dropped = fc.widened_names or tuple(names(fc.old))
         return f"{fc.key} widened: no longer forbids {', '.join(dropped)}"
     gained = fc.widened_names or tuple(names(fc.new))
+    if kind == "allow" and EVERY_TOOL in gained:
+        return f"{fc.key} widened: now every tool ({EVERY_TOOL})"
     return f"{fc.key} widened: now also {', '.join(gained)}"
 
 

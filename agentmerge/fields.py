@@ -65,6 +65,10 @@ WIDENING_RULES: tuple[WideningRule, ...] = (
 EVERY_FILE = frozenset({"*", "**", "**/*", "**/*.*"})
 """File patterns that reach every file: patterns that held one can reach no file more."""
 
+EVERY_TOOL = "*"
+"""The tool name that reaches every tool: GitHub Copilot's ``tools: ["*"]``, which its custom
+agents read as leaving the key out. A list that holds it can reach no tool more."""
+
 TOOL_KEYS = frozenset(key for rule in WIDENING_RULES if rule.what == "tool" for key in rule.keys)
 """Keys whose names are tools (allowed or forbidden), in every spelling."""
 
@@ -113,6 +117,11 @@ def read_tools(found: Iterable[str], reading: ToolReading | None) -> frozenset[s
     return frozenset(tool for name in found for tool in reading(name))
 
 
+def reaches_every_tool(value: object) -> bool:
+    """Whether the tool list ``value`` (as ``names`` reads it) holds EVERY_TOOL."""
+    return EVERY_TOOL in names(value)
+
+
 def rule_of(key: str) -> WideningRule | None:
     """The WIDENING_RULES entry ``key`` is under, or None."""
     return next((rule for rule in WIDENING_RULES if key in rule.keys), None)
@@ -126,9 +135,9 @@ def beyond(found: Iterable[str], held: Iterable[str], what: str, reading: ToolRe
     of it (``Bash`` reaches ``Bash(git log:*)``), a command prefix the longer commands
     (``Bash(git:*)`` reaches ``Bash(git log:*)``), a tool set or server its tools (``search``
     and ``search/*`` reach ``search/codebase``, ``mcp__github`` reaches
-    ``mcp__github__create_issue``); a file pattern that reaches every file reaches all, and
-    ``**/`` before a last part reaches every pattern ending in that part (``**/*.ts`` reaches
-    ``src/**/*.ts``). So a narrower name is no widening, and a wider one is.
+    ``mcp__github__create_issue``) and EVERY_TOOL every tool; a file pattern that reaches every
+    file reaches all, and ``**/`` before a last part reaches every pattern ending in that part
+    (``**/*.ts`` reaches ``src/**/*.ts``). So a narrower name is no widening, and a wider one is.
     """
     reached = read_tools(held, reading)
     contains = _CONTAINS.get(what)
@@ -148,6 +157,8 @@ _USE_RE = re.compile(r"(?P<tool>[^()\s]+)\((?P<spec>.*)\)")
 
 def _tool_contains(held: str, name: str) -> bool:
     """Whether tool name ``held`` reaches all that ``name`` does (``beyond``), ``name`` not being ``held``."""
+    if held == EVERY_TOOL:
+        return True
     use = _USE_RE.fullmatch(name)
     if use is not None:
         if held == use["tool"]:

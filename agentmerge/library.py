@@ -745,14 +745,14 @@ def _merged_reading(inputs: Sequence[Agent], target: str | None) -> ToolReading 
 
 
 def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agent, target: str | None) -> Iterator[str]:
-    from agentmerge.fields import TOOL_KEYS, names
+    from agentmerge.fields import TOOL_KEYS, names, reaches_every_tool
 
     now = merged.field(key)
     gained: dict[str, list[str]] = {}
     for agent in inputs:
         mine = agent.field(key)
-        if rule.kind == "allow" and mine is None:
-            continue  # no allow list: the input could already use every tool
+        if rule.kind == "allow" and (mine is None or reaches_every_tool(mine.value)):
+            continue  # no allow list, or one of every tool: the input could already use every tool
         if mine is None and not _reads_key(agent.path, key):
             continue  # its tool never reads the key (a subagent's globs): the input gives no bound
         if rule.kind == "allow" and now is None:

@@ -67,6 +67,8 @@ def test_a_name_added_in_either_spelling_is_a_widening_to_both_commands(tmp_path
         ("github/*", "github/create_issue", "tool"),
         ("mcp__github", "mcp__github__create_issue", "tool"),
         ("mcp__github__*", "mcp__github__create_issue", "tool"),
+        ("*", "read", "tool"),
+        ("*", "Bash(git log:*)", "tool"),
         ("**/*.ts", "src/**/*.ts", "file pattern"),
         ("**/*.ts", "*.ts", "file pattern"),
         ("**/*", "app/**/*.rb", "file pattern"),
@@ -141,3 +143,28 @@ def test_description_prose_keeps_the_text_around_its_examples() -> None:
     text = "Use for reviews.\nExamples:\n<example>one</example>\nThen <example>two</example>\nUse proactively."
     assert description_prose(text) == "Use for reviews.\n\nThen\n\nUse proactively."
     assert description_prose("No examples here.  ") == "No examples here."
+
+
+def test_copilots_every_tool_is_the_widest_tools_list_to_every_command(tmp_path: Path) -> None:
+    """Copilot reads ``tools: ["*"]`` as every tool, as it reads no ``tools`` key: going from it
+    to a list of names narrows the agent (diff said "tools widened: now also read, search"),
+    dropping the key changes nothing (it said the agent "now inherits every tool"), the way
+    back to it is said as every tool, and a merge that holds it narrows no input without a list."""
+    every = agent_file(tmp_path, "every.agent.md", 'tools: ["*"]\n')
+    some = agent_file(tmp_path, "some.agent.md", "tools: [read, search]\n")
+    unset = agent_file(tmp_path, "unset.agent.md", "")
+
+    def widened(old: str, new: str) -> list[str]:
+        result = run_cli("diff", old, new, "--format", "json")
+        assert result.exit_code == 1, result.output
+        return [a["message"] for a in json.loads(result.stdout)["attention"] if a["kind"] == "widened"]
+
+    assert widened(every, some) == []
+    assert widened(every, unset) == []
+    assert widened(some, every) == ["tools widened: now every tool (*)"]
+    assert widened(some, unset) == ["tools widened: the list was removed, so the agent now inherits every tool"]
+
+    merged = run_cli("consolidate", every, some, unset, "--format", "json")
+    (conflict,) = json.loads(merged.stdout)["conflicts"]
+    assert conflict["why"].endswith(f"widens {some} (adds *)"), conflict
+    assert "narrows" not in conflict["why"] and every not in merged.stderr
