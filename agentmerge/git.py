@@ -95,6 +95,9 @@ class FileChange:
     new_link: str | None = None
     """When the new side is a symbolic link: the object id of the blob that holds its target, or
     the empty string for a link in the working tree (its target is read there)."""
+    modes: tuple[str, str] | None = None
+    """For a regular file whose mode changed (``100644`` to ``100755``: made executable), its old
+    and new mode; None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,10 +330,12 @@ def _parse_raw(raw: bytes, *, worktree: bool = False) -> list[FileChange]:
         if old_link is not None or new_link is not None:
             changes.append(_link_change(kind, paths, old_blob, new_blob, old_link, new_link, letter))
             continue
+        modes = (old_mode, new_mode) if old_file and new_file and old_mode != new_mode else None
         if kind == "R":
             if not (old_file or new_file):
                 continue
-            changes.append(FileChange("renamed", paths[1], paths[0], old_blob, new_blob, int(letter[1:] or 0) or None))
+            similarity = int(letter[1:] or 0) or None
+            changes.append(FileChange("renamed", paths[1], paths[0], old_blob, new_blob, similarity, modes=modes))
         elif kind == "C":
             # Copy detection is not asked for (-C); should a configuration turn it on, a copy is
             # a new file on this side.
@@ -343,7 +348,7 @@ def _parse_raw(raw: bytes, *, worktree: bool = False) -> list[FileChange]:
             if old_file:
                 changes.append(FileChange("deleted", paths[0], paths[0], old_blob, None))
         elif old_file or new_file:
-            changes.append(FileChange("modified", paths[0], paths[0], old_blob, new_blob))
+            changes.append(FileChange("modified", paths[0], paths[0], old_blob, new_blob, modes=modes))
     return changes
 
 

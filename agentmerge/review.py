@@ -134,6 +134,20 @@ class FileReview:
     attention: tuple[Attention, ...] = ()
     """Call-outs about the file itself, where there is no diff to hold them: an agent file that is
     now a symbolic link (kind link)."""
+    modes: tuple[str, str] | None = None
+    """Its old and new git mode when they differ (``100644`` to ``100755``: made executable)."""
+    same_content: bool = False
+    """Whether both sides hold the same bytes: the change is of its path or mode alone."""
+
+    @property
+    def unchanged(self) -> str:
+        """For a modified file unchanged in meaning, what did change: "formatting", "mode" or
+        "formatting and mode"; empty for any other file."""
+        if self.status != "modified" or self.diff is None or not self.diff.identical:
+            return ""
+        if self.same_content:
+            return "mode"
+        return "formatting and mode" if self.modes else "formatting"
 
     @property
     def changed(self) -> bool:
@@ -396,6 +410,8 @@ class _Read(NamedTuple):
     paired_by: str = ""
     """For a deletion and an addition read as one renamed file (``_renames_git_missed``), what
     they share: ``name 'code-reviewer'``."""
+    same_content: bool = False
+    """Whether both sides hold the same bytes."""
 
 
 def _read_file(
@@ -435,7 +451,7 @@ def _read_file(
     except AgentMergeError as error:
         return _unreadable(change, error, "new" if both else "")
     budget.spend(items=sum(1 for _ in old_agent.items()) + sum(1 for _ in new_agent.items()))
-    return _Read(change, old_agent, new_agent)
+    return _Read(change, old_agent, new_agent, same_content=both and old == new)
 
 
 def _agent_sides(
@@ -543,6 +559,8 @@ def _review_file(read: _Read, root: Path, threshold: float | None, pairs: PairBu
         similarity=change.similarity,
         warnings=warnings,
         attention=tuple(_read_otherwise(change, root)),
+        modes=change.modes,
+        same_content=read.same_content,
     )
 
 
@@ -777,6 +795,7 @@ def _file_to_dict(f: FileReview) -> dict[str, Any]:
         "status": f.status,
         "similarity": f.similarity,
         "identical": (f.diff.identical if f.diff is not None else None),
+        "modes": {"old": f.modes[0], "new": f.modes[1]} if f.modes else None,
         "error": f.problem or None,
         "warnings": warnings_to_list(f.warnings),
         "attention": [attention_to_dict(a) for a in f.attention],
@@ -808,7 +827,7 @@ def _review_lines(report: Review) -> Iterator[str]:
         if f.diff is None:
             yield f"  not compared: {f.problem}"
         elif f.diff.identical:
-            yield "  no change in meaning (formatting only)" if f.status == "modified" else "  content unchanged"
+            yield f"  {_unchanged_note(f)}"
         else:
             yield from render_diff_text(f.diff)
 
@@ -835,7 +854,7 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
                 summary = f.diff.summary
                 counts = [str(n) for n in (summary.added, summary.removed, summary.reworded, summary.moved)]
                 keys = ", ".join(_cell(k) for k in sorted({c.key for c in f.diff.frontmatter}))
-                status = "modified (formatting only)" if f.status == "modified" and f.diff.identical else f.status
+                status = f"modified ({f.unchanged} only)" if f.unchanged else f.status
                 called = len(f.attention) + len(f.diff.attention)
                 attention = f"\u26a0 {called}" if called else ""
             rows.append("| " + " | ".join([_file_cell(f), status, *counts, keys, attention]) + " |")
@@ -951,15 +970,30 @@ def _sides(report: Review, *, code: bool) -> str:
 
 def _count(report: Review) -> str:
     """How many agent files changed, as --exit-code and the Action's ``changed`` count them, and
-    how many only in formatting."""
+    how many only in formatting or mode."""
     n = len(report.files)
     if not n:
         return "no agent files changed"
     changed = len(report.changed)
-    formatting = f"{n - changed} only in formatting" if n > changed else ""
+    mode = sum(1 for f in report.files if f.unchanged == "mode")
+    rest = [
+        f"{n - changed - mode} only in formatting" if n - changed > mode else "",
+        f"{mode} only in mode" if mode else "",
+    ]
+    unchanged = ", ".join(part for part in rest if part)
     if not changed:
-        return f"no agent files changed in meaning, {formatting}"
-    return f"{changed} {plural(changed, 'agent file')} changed" + (f", {formatting}" if formatting else "")
+        return f"no agent files changed in meaning, {unchanged}"
+    return f"{changed} {plural(changed, 'agent file')} changed" + (f", {unchanged}" if unchanged else "")
+
+
+def _unchanged_note(f: FileReview) -> str:
+    """What a file with no change in meaning says of itself: "content unchanged" when its bytes are
+    the same (a rename, a mode change), else "no change in meaning (formatting only)"; a changed
+    mode follows ("mode 100644 -> 100755")."""
+    mode = f"mode {f.modes[0]} -> {f.modes[1]}" if f.modes else ""
+    if f.status != "modified" or f.same_content:
+        return "content unchanged" + (f"; {mode}" if mode else "")
+    return f"no change in meaning (formatting only{'; ' + mode if mode else ''})"
 
 
 def _cell(text: str) -> str:
@@ -994,7 +1028,8 @@ def _details_body(f: FileReview) -> str:
     if f.diff is None:
         return f"{warned}Not compared: {markdown_text(f.problem)}"
     if f.diff.identical:
-        return warned + ("No change in meaning (formatting only)." if f.status == "modified" else "Content unchanged.")
+        note = _unchanged_note(f)
+        return f"{warned}{note[0].upper()}{note[1:]}."
     text = render_diff_markdown(f.diff).strip("\n")
     # The diff's own heading repeats the paths the <summary> line already shows.
     first, _, rest = text.partition("\n")

@@ -1313,6 +1313,28 @@ def test_the_header_counts_files_changed_in_meaning_as_exit_code_does(tmp_path: 
     assert both.stdout.startswith("### agentmerge review: 1 agent file changed, 1 only in formatting\n")
 
 
+def test_a_mode_change_is_said_as_one_and_not_as_formatting(tmp_path: Path) -> None:
+    """``chmod +x`` on an agent file changes no byte of it: the review said "no change in meaning
+    (formatting only)"; it says the content is unchanged and what the mode became, in the working
+    tree and between commits, and a formatting edit with it says both."""
+    repo = new_repo(tmp_path / "repo", {".claude/agents/a.md": SEED_HEADINGS})
+    git(repo, "config", "core.fileMode", "true")
+    os.chmod(repo / ".claude/agents/a.md", 0o755)
+    text = run_cli("review", "--base", "main", "--exit-code", cwd=repo)
+    assert text.exit_code == 0, text.output
+    assert text.stdout.splitlines()[0].endswith(": no agent files changed in meaning, 1 only in mode")
+    assert "  content unchanged; mode 100644 -> 100755" in text.stdout and "formatting" not in text.stdout
+    git(repo, "commit", "-q", "-am", "executable")
+    markdown = run_cli("review", "--base", "main~1", "--head", "main", "--format", "markdown", cwd=repo).stdout
+    assert "| modified (mode only) |" in markdown and "Content unchanged; mode 100644 -> 100755." in markdown
+    os.chmod(repo / ".claude/agents/a.md", 0o644)
+    write(repo, ".claude/agents/a.md", SEED_HEADINGS.replace("\n- ", "\n* "))
+    (entry,) = json.loads(run_cli("review", "--base", "main", "--format", "json", cwd=repo).stdout)["files"]
+    assert entry["identical"] is True and entry["modes"] == {"old": "100755", "new": "100644"}
+    both = run_cli("review", "--base", "main", cwd=repo).stdout
+    assert "  no change in meaning (formatting only; mode 100755 -> 100644)" in both
+
+
 def test_a_side_the_parser_refuses_is_named_with_its_line_and_side(tmp_path: Path) -> None:
     """A line past the parser's limit was reported without its line (the diff driver gave it)."""
     seed = (FIXTURES / "backend-engineer" / "000-headings-checklists.md").read_text(encoding="utf-8")
