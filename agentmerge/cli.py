@@ -340,6 +340,9 @@ def _driver_diff(sides: DiffSides, fmt: str, threshold: float | None, stat: bool
         return
     try:
         _run_diff(sides.old_path, sides.new_path, sides.old_name, sides.new_name, fmt, threshold, stat, colour, True)
+        if sides.modes is not None and fmt == "text" and not stat:
+            # git shows a mode change apart from the text; the driver takes git's place.
+            click.echo(f"mode {sides.modes[0]} -> {sides.modes[1]}")
     except AgentMergeError as error:
         # Said under the file's name in the repository (git's temporary copy means nothing to the
         # reader), and shown as not compared, so the change does not vanish from the diff.

@@ -117,6 +117,8 @@ class DiffSides:
     links: tuple[bool, bool] = (False, False)
     """Whether git says the old side, the new side is a symbolic link (its file then holds the
     link's target, never followed)."""
+    modes: tuple[str, str] | None = None
+    """The old and new mode git gives a regular file whose mode changed (``chmod +x``); else None."""
 
 
 def diff_sides(args: Sequence[str]) -> DiffSides | None:
@@ -137,6 +139,9 @@ def diff_sides(args: Sequence[str]) -> DiffSides | None:
         "/dev/null" if new_path == os.devnull else renamed_to,
         external=True,
         links=(args[3] == LINK_MODE, args[6] == LINK_MODE),
+        modes=(args[3], args[6])
+        if args[3] != args[6] and args[3].startswith("100") and args[6].startswith("100")
+        else None,
     )
 
 

@@ -134,6 +134,19 @@ def test_git_seven_arguments_diff_old_against_new_name_the_path_and_exit_0(edite
     assert "{+streaming+}" in result.stdout
 
 
+def test_git_mode_change_is_named_after_the_diff() -> None:
+    """git hands the driver a file made executable with its modes: the driver, in git's place,
+    says the mode changed (it said "no semantic changes" and nothing else); a new file, whose
+    old side git gives as ``/dev/null . .``, has no mode change to name."""
+    args = [".claude/agents/backend.md", str(OLD), "a" * 40, "100644", str(OLD), "a" * 40, "100755"]
+    result = run_cli("diff", *args)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[2:] == ["no semantic changes", "mode 100644 -> 100755"]
+    assert "mode" not in run_cli("diff", *args, "--stat").stdout
+    new = run_cli("diff", "agent.md", os.devnull, ".", ".", str(OLD), "a" * 40, "100755").stdout
+    assert "mode" not in new.splitlines()[-1]
+
+
 def test_git_dev_null_side_shows_every_item_added() -> None:
     """A new file (old side /dev/null): every frontmatter key, section and item is added."""
     args = ["agent.md", os.devnull, "0" * 40, "100644", str(OLD), "a" * 40, "100644"]
