@@ -590,24 +590,30 @@ def _renames_git_missed(found: list[_Read | FileReview]) -> list[_Read | FileRev
     """``found`` with each deleted agent file and added one that are the same agent read as one
     renamed file: git finds a rename by shared lines (half of them), which a formatting pass in
     the same commit takes away, and the review then said every instruction was removed and every
-    one added. The same agent is the same ``name``, or for files without one (a Cursor rule) the
-    same ``description``, held by one deleted and one added file alone."""
-    gone: dict[tuple[str, str], list[_Read]] = {}
-    came: dict[tuple[str, str], list[_Read]] = {}
-    for read in found:
-        if isinstance(read, _Read) and read.change.status in ("deleted", "added"):
-            agent, into = (read.old, gone) if read.change.status == "deleted" else (read.new, came)
-            key = _identity(agent)
-            if key is not None:
-                into.setdefault(key, []).append(read)
+    one added. The same agent is the same ``name``, held by one deleted and one added file alone;
+    of the files left unpaired, the same ``description`` held likewise (a Cursor rule has no
+    name, and a rename often renames the agent too)."""
     renamed: dict[str, _Read] = {}
-    for key, olds in gone.items():
-        news = came.get(key, [])
-        if len(olds) == 1 and len(news) == 1:
-            (old,), (new,) = olds, news
-            change = replace(new.change, status="renamed", old_path=old.change.path, old_blob=old.change.old_blob)
-            what = f"name {key[1]!r}" if key[0] == "name" else "the same description"
-            renamed[old.change.path] = renamed[new.change.path] = _Read(change, old.old, new.new, what)
+    for kind in ("name", "description"):
+        gone: dict[str, list[_Read]] = {}
+        came: dict[str, list[_Read]] = {}
+        for read in found:
+            if (
+                isinstance(read, _Read)
+                and read.change.status in ("deleted", "added")
+                and read.change.path not in renamed
+            ):
+                agent, into = (read.old, gone) if read.change.status == "deleted" else (read.new, came)
+                key = _identity(agent, kind)
+                if key is not None:
+                    into.setdefault(key, []).append(read)
+        for key, olds in gone.items():
+            news = came.get(key, [])
+            if len(olds) == 1 and len(news) == 1:
+                (old,), (new,) = olds, news
+                change = replace(new.change, status="renamed", old_path=old.change.path, old_blob=old.change.old_blob)
+                what = f"name {key!r}" if kind == "name" else "the same description"
+                renamed[old.change.path] = renamed[new.change.path] = _Read(change, old.old, new.new, what)
     kept: list[_Read | FileReview] = []
     for read in found:
         if isinstance(read, _Read) and read.change.path in renamed:
@@ -618,15 +624,14 @@ def _renames_git_missed(found: list[_Read | FileReview]) -> list[_Read | FileRev
     return kept
 
 
-def _identity(agent: Agent) -> tuple[str, str] | None:
-    """What names an agent across a rename: its ``name`` (``Agent.declared_name``), else its
-    ``description`` (key and value); None when it has neither."""
-    name = agent.declared_name()
-    if name is not None:
-        return "name", name
+def _identity(agent: Agent, kind: str) -> str | None:
+    """What names an agent across a rename: its ``name`` (``Agent.declared_name``) or its
+    ``description``, as ``kind`` says; None when it has none."""
+    if kind == "name":
+        return agent.declared_name()
     found = agent.field("description")
     if found is not None and isinstance(found.value, str) and found.value.strip():
-        return "description", found.value.strip()
+        return found.value.strip()
     return None
 
 

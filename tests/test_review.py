@@ -873,6 +873,30 @@ def test_a_rename_git_misses_is_paired_by_the_agents_name(tmp_path: Path) -> Non
     assert sorted(f["status"] for f in json.loads(out)["files"]) == ["added", "deleted", "deleted"]
 
 
+def test_a_rename_git_misses_that_renames_the_agent_is_paired_by_its_description(tmp_path: Path) -> None:
+    """A file moved, re-formatted and given a new ``name`` in one commit is still one agent when its
+    description is the same and no other deleted or added file has it: one renamed file, where
+    the review read a deleted agent and an added one."""
+    old = (
+        "---\nname: reviewer\ndescription: Reviews pull requests for correctness.\n---\n\n## Checklist\n\n"
+        "- Check that tests cover the change.\n- Check that names say what things do.\n"
+        "- Never approve a change that logs secrets.\n"
+    )
+    new = old.replace("name: reviewer", "name: code-reviewer").replace("\n- ", "\n* ")
+    new = new.replace("## Checklist", "Checklist\n---------").replace("Check that", "Make sure")
+    repo = new_repo(tmp_path / "repo", {".claude/agents/reviewer.md": old})
+    git(repo, "rm", "-q", ".claude/agents/reviewer.md")
+    write(repo, ".claude/agents/code-reviewer.md", new)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "rename")
+    code, out, err = run_cli("review", "--base", "HEAD~1", "--format", "json", cwd=repo)
+    assert code == 0, err
+    (reviewer,) = json.loads(out)["files"]
+    assert (reviewer["status"], reviewer["old_path"]) == ("renamed", ".claude/agents/reviewer.md")
+    assert [(f["key"], f["op"]) for f in reviewer["diff"]["frontmatter"]] == [("name", "changed")]
+    assert "they are one agent (the same description), compared as a rename" in err
+
+
 def test_new_side_warnings_are_reported_once(tmp_path: Path) -> None:
     """Lenient YAML on the new side warns on stderr and in the JSON; the old side does not repeat it."""
     repo = make_review_repo(tmp_path)
