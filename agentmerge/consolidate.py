@@ -88,6 +88,7 @@ from agentmerge.fields import (
     merges_as_list,
     names,
     ordered_keys,
+    reaches_every_tool,
     read_tools,
     rule_of,
     value_text,
@@ -223,7 +224,8 @@ class RenamedTool(NamedTuple):
     name: str
     """The name as the inputs wrote it (``search``; ``Code Reviewer``)."""
     written: tuple[str, ...]
-    """The target format's names for those tools (``Grep``, ``Glob``; ``code-reviewer``)."""
+    """The target format's names for those tools (``Grep``, ``Glob``; ``code-reviewer``); none
+    for Copilot's ``*`` (every tool), whose list is written as no key."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,7 +285,9 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
     written = tuple(f for f in result.fields if form.documents(f.field.key))
     left_out = tuple(f for f in result.fields if not form.documents(f.field.key))
     renamed: list[RenamedTool] = []
-    written = tuple(_name_renamed(_tools_renamed(f, form, renamed), form, renamed) for f in written)
+    every = tuple(f for f in written if _every_tool_unnamed(f, form))
+    renamed.extend(RenamedTool(f.field.key, EVERY_TOOL, ()) for f in every)
+    written = tuple(_name_renamed(_tools_renamed(f, form, renamed), form, renamed) for f in written if f not in every)
     # A frontmatter whose every key is left out is not written; one that had no keys stays as it was.
     agent = replace(
         result.agent,
@@ -294,9 +298,11 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
         result,
         agent=agent,
         fields=written,
-        conflicts=tuple(c for c in result.conflicts if form.documents(c.key)),
-        items_out=result.items_out - len(left_out),
-        merged=result.merged - sum(1 for f in left_out if len(f.sources) > 1),
+        conflicts=tuple(
+            c for c in result.conflicts if form.documents(c.key) and c.key not in {f.field.key for f in every}
+        ),
+        items_out=result.items_out - len(left_out) - len(every),
+        merged=result.merged - sum(1 for f in (*left_out, *every) if len(f.sources) > 1),
         target=target,
         left_out=left_out,
         renamed=tuple(renamed),
@@ -315,6 +321,22 @@ def _name_renamed(merged: MergedField, form: Format, renamed: list[RenamedTool])
         return merged  # it follows the rule; or nothing of it does: written as it is, and check names it
     renamed.append(RenamedTool("name", value, (written,)))
     return replace(merged, field=replace(merged.field, value=written, quote=""))
+
+
+def _every_tool_unnamed(merged: MergedField, form: Format) -> bool:
+    """Whether ``merged`` is an allow list that holds Copilot's EVERY_TOOL, for a format whose
+    tool lists name Claude Code's tools, where no name means every tool: there the list is
+    written as no key, which such a file reads as every tool (``*`` kept would be a tool of no
+    such name, and the list would allow only the rest)."""
+    from agentmerge.formats import uses_claude_code_tools
+
+    rule = rule_of(merged.field.key)
+    return (
+        rule is not None
+        and rule.kind == "allow"
+        and uses_claude_code_tools(form)
+        and reaches_every_tool(merged.field.value)
+    )
 
 
 def _tools_renamed(merged: MergedField, form: Format, renamed: list[RenamedTool]) -> MergedField:

@@ -685,6 +685,9 @@ def target_notes(result: Consolidation, *, reported: bool = True) -> list[str]:
     notes.extend(
         f"name: {r.name!r} is written as {r.written[0]!r}, as a {title} must be named{listed('renamed')}"
         if r.key == "name"
+        else f"{r.key}: {r.name} (every tool) is written as no {r.key} key, which a {title} reads as every "
+        f"tool{listed('renamed')}"
+        if not r.written
         else f"{r.key}: {r.name} is written as {', '.join(r.written)}, what a {title} calls "
         f"{'that tool' if len(r.written) == 1 else 'those tools'}{listed('renamed')}"
         for r in result.renamed

@@ -591,6 +591,29 @@ def test_for_claude_code_writes_copilots_tool_aliases_as_claude_codes_tools(tmp_
     assert "renamed" not in json.loads(plain.stdout)  # without --for every input's names stay
 
 
+def test_for_claude_code_writes_copilots_every_tool_as_no_tools_key(tmp_path: Path) -> None:
+    """Copilot's ``tools: ["*"]`` is every tool; Claude Code knows no tool called ``*``, and a
+    subagent with ``tools: ["*", Read, Grep, Glob]`` would be allowed the three alone. With no
+    ``tools`` key a subagent inherits every tool: the merged subagent has none, the report lists
+    the rename, stderr says why, and the widening over the input that listed two tools is named."""
+    agent = "---\nname: sql\ndescription: Reviews SQL\ntools: {tools}\n---\n\n- Flag N+1 queries.\n"
+    (tmp_path / "a.agent.md").write_text(agent.format(tools="['*']"), encoding="utf-8")
+    (tmp_path / "b.agent.md").write_text(agent.format(tools="[read, search]"), encoding="utf-8")
+    out, report = tmp_path / "sql.md", tmp_path / "sql.json"
+    args = ("consolidate", "--for", "claude-code", "a.agent.md", "b.agent.md", "-o", str(out), "--report", str(report))
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text(encoding="utf-8").startswith("---\nname: sql\ndescription: Reviews SQL\n---\n")
+    written = json.loads(report.read_text(encoding="utf-8"))
+    assert written["renamed"] == [{"key": "tools", "name": "*", "written": []}]
+    assert [c["key"] for c in written["conflicts"]] == [] and written["summary"]["items_out"] == 3
+    assert "tools: * (every tool) is written as no tools key, which a Claude Code subagent reads as every tool" in (
+        result.stderr
+    )
+    assert "b.agent.md allowed only read, search" in result.stderr
+    assert run_cli("check", str(out)).exit_code == 0
+
+
 def test_for_claude_code_writes_vscodes_tool_names_as_claude_codes_tools(tmp_path: Path) -> None:
     """A Copilot agent names VS Code's tools (``codebase``, ``edit/editFiles``, the old set
     ``runCommands``): the subagent gets Claude Code's names for them; a VS Code tool Claude Code
