@@ -58,6 +58,13 @@ def test_a_name_added_in_either_spelling_is_a_widening_to_both_commands(tmp_path
     assert "widens" in conflict["why"] and "Read, Write" not in conflict["why"].split("adds")[1]
 
 
+def widened(old: str, new: str) -> list[str]:
+    """The widening call-outs of ``diff OLD NEW`` (which must differ)."""
+    result = run_cli("diff", old, new, "--format", "json")
+    assert result.exit_code == 1, result.output
+    return [a["message"] for a in json.loads(result.stdout)["attention"] if a["kind"] == "widened"]
+
+
 @pytest.mark.parametrize(
     ("wide", "narrow", "what"),
     [
@@ -110,11 +117,6 @@ def test_a_narrower_tool_or_pattern_is_no_widening_to_any_command(tmp_path: Path
     wide = agent_file(tmp_path, "wide.md", "tools: Bash, Read\n")
     narrow = agent_file(tmp_path, "narrow.md", "tools: Bash(git log:*), Read\n")
 
-    def widened(old: str, new: str) -> list[str]:
-        result = run_cli("diff", old, new, "--format", "json")
-        assert result.exit_code == 1, result.output
-        return [a["message"] for a in json.loads(result.stdout)["attention"] if a["kind"] == "widened"]
-
     assert widened(wide, narrow) == []
     assert widened(narrow, wide) == ["tools widened: now also Bash"]
     rule = "---\ndescription: TypeScript\nglobs: {}\n---\n\n- Use strict mode.\n"
@@ -153,11 +155,6 @@ def test_copilots_every_tool_is_the_widest_tools_list_to_every_command(tmp_path:
     every = agent_file(tmp_path, "every.agent.md", 'tools: ["*"]\n')
     some = agent_file(tmp_path, "some.agent.md", "tools: [read, search]\n")
     unset = agent_file(tmp_path, "unset.agent.md", "")
-
-    def widened(old: str, new: str) -> list[str]:
-        result = run_cli("diff", old, new, "--format", "json")
-        assert result.exit_code == 1, result.output
-        return [a["message"] for a in json.loads(result.stdout)["attention"] if a["kind"] == "widened"]
 
     assert widened(every, some) == []
     assert widened(every, unset) == []
