@@ -286,8 +286,11 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
     left_out = tuple(f for f in result.fields if not form.documents(f.field.key))
     renamed: list[RenamedTool] = []
     every = tuple(f for f in written if _every_tool_unnamed(f, form))
+    unwritten = {f.field.key for f in every}
     renamed.extend(RenamedTool(f.field.key, EVERY_TOOL, ()) for f in every)
-    written = tuple(_name_renamed(_tools_renamed(f, form, renamed), form, renamed) for f in written if f not in every)
+    written = tuple(
+        _name_renamed(_tools_renamed(f, form, renamed), form, renamed) for f in written if f.field.key not in unwritten
+    )
     # A frontmatter whose every key is left out is not written; one that had no keys stays as it was.
     agent = replace(
         result.agent,
@@ -298,9 +301,7 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
         result,
         agent=agent,
         fields=written,
-        conflicts=tuple(
-            c for c in result.conflicts if form.documents(c.key) and c.key not in {f.field.key for f in every}
-        ),
+        conflicts=tuple(c for c in result.conflicts if form.documents(c.key) and c.key not in unwritten),
         items_out=result.items_out - len(left_out) - len(every),
         merged=result.merged - sum(1 for f in (*left_out, *every) if len(f.sources) > 1),
         target=target,
@@ -1161,7 +1162,7 @@ class _Consolidator:
         forbids: list[tuple[str, Sequence[str]]] = []
         if kind == "allow":
             # An input with no list may use every tool: the union narrows it unless it holds EVERY_TOOL.
-            widened, narrowed = [*gains], ([] if EVERY_TOOL in written else absent)
+            widened, narrowed = [*gains], ([] if reaches_every_tool(written) else absent)
         elif kind == "deny":
             # The union forbids each input more than it did: a narrowing, said as such.
             forbids = [*gains, *((p, written) for p in absent)]

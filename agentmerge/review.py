@@ -992,13 +992,13 @@ def _count(report: Review) -> str:
 
 
 def _unchanged_note(f: FileReview) -> str:
-    """What a file with no change in meaning says of itself: "content unchanged" when its bytes are
-    the same (a rename, a mode change), else "no change in meaning (formatting only)"; a changed
-    mode follows ("mode 100644 -> 100755")."""
+    """What a file with no change in meaning says of itself: "no change in meaning (formatting
+    only)" when its formatting changed (``FileReview.unchanged``), else "content unchanged" (a
+    rename, a mode change); a changed mode follows ("mode 100644 -> 100755")."""
     mode = f"mode {f.modes[0]} -> {f.modes[1]}" if f.modes else ""
-    if f.status != "modified" or f.same_content:
-        return "content unchanged" + (f"; {mode}" if mode else "")
-    return f"no change in meaning (formatting only{'; ' + mode if mode else ''})"
+    if f.unchanged.startswith("formatting"):
+        return f"no change in meaning (formatting only{'; ' + mode if mode else ''})"
+    return "content unchanged" + (f"; {mode}" if mode else "")
 
 
 def _cell(text: str) -> str:
