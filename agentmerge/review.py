@@ -993,10 +993,11 @@ def _count(report: Review) -> str:
 
 def _unchanged_note(f: FileReview) -> str:
     """What a file with no change in meaning says of itself: "no change in meaning (formatting
-    only)" when its formatting changed (``FileReview.unchanged``), else "content unchanged" (a
-    rename, a mode change); a changed mode follows ("mode 100644 -> 100755")."""
+    only)" when its formatting changed (``FileReview.unchanged``; a renamed file whose bytes differ
+    too), else "content unchanged" (a rename, a mode change); a changed mode follows ("mode 100644
+    -> 100755")."""
     mode = f"mode {f.modes[0]} -> {f.modes[1]}" if f.modes else ""
-    if f.unchanged.startswith("formatting"):
+    if f.unchanged.startswith("formatting") or (f.status == "renamed" and not f.same_content):
         return f"no change in meaning (formatting only{'; ' + mode if mode else ''})"
     return "content unchanged" + (f"; {mode}" if mode else "")
 

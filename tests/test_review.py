@@ -789,6 +789,23 @@ def test_pure_rename_is_a_change_with_identical_content(tmp_path: Path) -> None:
     assert "content unchanged" in text
 
 
+def test_a_rename_that_only_reformats_says_formatting_not_content_unchanged(tmp_path: Path) -> None:
+    """Renamed with its bullets rewritten as ``*``, a file's bytes changed and its meaning did not;
+    the review said "content unchanged" as of a pure move. It now says what a modified file with
+    the same edit says, in the text and the Markdown report, and a pure move still says the other."""
+    repo = make_review_repo(tmp_path)
+    git(repo, "mv", ".claude/agents/backend.md", ".claude/agents/moved.md")
+    moved = repo / ".claude/agents/moved.md"
+    write(repo, ".claude/agents/moved.md", moved.read_text(encoding="utf-8").replace("\n- ", "\n* "))
+    _, out, _ = run_cli("review", "--base", "feature", "--format", "json", cwd=repo)
+    (entry,) = json.loads(out)["files"]
+    assert (entry["status"], entry["identical"]) == ("renamed", True)
+    _, text, _ = run_cli("review", "--base", "feature", cwd=repo)
+    assert "  no change in meaning (formatting only)" in text and "content unchanged" not in text
+    _, markdown, _ = run_cli("review", "--base", "feature", "--format", "markdown", cwd=repo)
+    assert "No change in meaning (formatting only)." in markdown
+
+
 def test_a_file_moved_into_or_out_of_a_tools_folder_is_called_out(tmp_path: Path) -> None:
     """Moved from ``docs/`` into ``.claude/agents/``, a file that no tool loaded becomes a subagent
     with its tools, and the review said only "content unchanged"; moved out, a subagent is gone.
