@@ -85,7 +85,9 @@ from agentmerge.fields import (
     example_key,
     is_name_set,
     list_union,
+    mapping_union,
     merges_as_list,
+    merges_as_mapping,
     names,
     ordered_keys,
     reaches_every_tool,
@@ -991,6 +993,8 @@ class _Consolidator:
                     value, conflict = self._set_field(key, found)
                 elif merges_as_list(f.value for _, f in found):
                     value, conflict = self._list_field(key, found)
+                elif merges_as_mapping(f.value for _, f in found):
+                    value, conflict = self._mapping_field(key, found)
                 else:
                     value, conflict = self._scalar_field(key, found)
                 sources, kept = _kept_first(
@@ -1126,6 +1130,20 @@ class _Consolidator:
         for (n, _), text in zip(found, texts, strict=True):
             values.setdefault(text, []).append(self.agents[n].path)
         why = "merged as a list (every entry of every input's list, once each, in first-seen order)"
+        return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), value_text(value), why)
+
+    def _mapping_field(self, key: str, found: list[tuple[int, Field]]) -> tuple[object, Conflict | None]:
+        """A mapping every input writes as one (MCP servers, hooks): every input's entries, by name."""
+        value, differ = mapping_union([f.value for _, f in found])  # type: ignore[misc]
+        texts = [value_text(f.value) for _, f in found]
+        if len(set(texts)) == 1:
+            return found[0][1].value, None
+        values: dict[str, list[str]] = {}
+        for (n, _), text in zip(found, texts, strict=True):
+            values.setdefault(text, []).append(self.agents[n].path)
+        why = "merged entry by entry (every entry of every input's mapping, once each, in first-seen order)"
+        if differ:
+            why += f"; the inputs give {', '.join(differ)} different values: the one most give is kept (first of a tie)"
         return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), value_text(value), why)
 
     def _tool_reading(self) -> ToolReading | None:

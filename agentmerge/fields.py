@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from agentmerge.model import Example
@@ -227,6 +227,36 @@ def list_union(values: Iterable[list[object]]) -> list[object]:
         for entry in value:
             union.setdefault(json.dumps(entry, sort_keys=True, ensure_ascii=False), entry)
     return list(union.values())
+
+
+def merges_as_mapping(values: Iterable[object]) -> bool:
+    """Whether a key whose values (one per input that sets it) are all YAML mappings merges entry by
+    entry (``mapping_union``): Copilot's ``mcp-servers``, Claude Code's ``mcpServers`` and
+    ``hooks``, a ``metadata`` table. Voting for one input's mapping would drop the MCP servers,
+    hooks or entries of the others, and the instructions that use them would lose their tools."""
+    found = list(values)
+    return bool(found) and all(isinstance(value, dict) for value in found)
+
+
+def mapping_union(values: Sequence[dict[str, object]]) -> tuple[dict[str, object], list[str]]:
+    """Every entry of every mapping, in first-seen order, and the names of the entries they give
+    different values. An entry that is a list wherever it is set is the union of the lists
+    (``list_union``: the hooks of one event); any other is the value most mappings give it, the
+    first given of a tie, kept whole: one MCP server's ``command`` and ``args`` belong together,
+    and the union of two ``args`` lists would be a command line neither input wrote."""
+    merged: dict[str, object] = {}
+    differ: list[str] = []
+    for key in dict.fromkeys(key for value in values for key in value):
+        found = [value[key] for value in values if key in value]
+        if merges_as_list(found):
+            merged[key] = list_union(found)  # type: ignore[arg-type]
+            continue
+        texts = [json.dumps(v, sort_keys=True, ensure_ascii=False) for v in found]
+        most = max(texts.count(text) for text in texts)
+        merged[key] = next(v for v, text in zip(found, texts, strict=True) if texts.count(text) == most)
+        if len(set(texts)) > 1:
+            differ.append(str(key))
+    return merged, differ
 
 
 def same_value(a: object, b: object) -> bool:

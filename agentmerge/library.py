@@ -798,7 +798,13 @@ def _reads_key(path: str, key: str) -> bool:
 
 def _changed(inputs: Sequence[Agent], merged: Agent, read: Callable[[str], bool]) -> Iterator[str]:
     for key in filter(read, CHANGED_KEYS):
-        chosen = _value(merged.field(key))
+        now = merged.field(key)
+        if now is not None and isinstance(now.value, dict):
+            tables = [(a.path, a.field(key)) for a in inputs]
+            if all(f is None or isinstance(f.value, dict) for _, f in tables):
+                yield from _entries_changed(key, [(p, f.value if f else {}) for p, f in tables], now.value)
+                continue
+        chosen = _value(now)
         others: dict[str, list[str]] = {}
         for agent in inputs:
             mine = _value(agent.field(key))
@@ -807,6 +813,25 @@ def _changed(inputs: Sequence[Agent], merged: Agent, read: Callable[[str], bool]
         if others:
             was = "; ".join(f"{', '.join(paths)} had {text}" for text, paths in others.items())
             yield f"{key} is {chosen} in the merged agent; {was}"
+
+
+def _entries_changed(key: str, tables: Sequence[tuple[str, object]], now: dict[str, object]) -> Iterator[str]:
+    """What a mapping of named entries (MCP servers) in the merged agent gives each input it did not
+    have, and which entries are not as an input wrote them, by entry names rather than as JSON."""
+    gained: dict[tuple[str, ...], list[str]] = {}
+    other: dict[str, list[str]] = {}
+    for path, had in tables:
+        assert isinstance(had, dict)
+        extra = tuple(str(name) for name in now if name not in had)
+        if extra:
+            gained.setdefault(extra, []).append(path)
+        for name, value in had.items():
+            if name in now and now[name] != value:
+                other.setdefault(str(name), []).append(path)
+    for extra, paths in gained.items():
+        yield f"the merged agent has {key} {', '.join(extra)} that {', '.join(paths)} did not"
+    for name, paths in other.items():
+        yield f"{key} {name} in the merged agent is not as {', '.join(paths)} wrote it"
 
 
 def _value(found: Field | None) -> str:

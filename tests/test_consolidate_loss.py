@@ -321,3 +321,40 @@ def test_corpus_group_loses_nothing(group: tuple[str, list[Path]], tmp_path: Pat
     report = consolidate_and_check(paths, tmp_path)
     report.findings.pop("headings", None)
     assert_nothing_lost(report)
+
+
+def test_mcp_servers_and_other_mappings_merge_entry_by_entry(tmp_path: Path) -> None:
+    """Two Copilot agents with an MCP server each: the merged agent kept one input's
+    ``mcp-servers`` and dropped the other's server, whose tools that input's instructions name.
+    Every input's servers are kept now, a server two inputs define differently is written as most
+    of them define it (whole: its ``args`` are never a union), a list in the mapping (the hooks of
+    one event) is the union, and the warning names servers rather than dumping JSON."""
+    docs = "  docs:\n    type: http\n    url: https://docs.example.com/mcp\n"
+    shell = "  shell:\n    type: local\n    command: docker\n    args: [run, shell-image]\n"
+    other_shell = "  shell:\n    type: local\n    command: docker\n    args: [run, --rm, other-image]\n"
+    db = "  db:\n    type: local\n    command: db-mcp\n"
+    head = "---\nname: helper\ndescription: Answers questions about the build.\nmcp-servers:\n"
+    files = {
+        "a.agent.md": f"{head}{docs}{shell}hooks:\n  Stop: [{{command: a}}]\n---\n- Look up the docs first\n",
+        "b.agent.md": f"{head}{shell}{db}hooks:\n  Stop: [{{command: b}}]\n---\n- Run the build in the shell\n",
+        "c.agent.md": f"{head}{other_shell}---\n- Report what failed\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    out, report = tmp_path / "out.agent.md", tmp_path / "out.json"
+    run = run_cli("consolidate", *(str(tmp_path / name) for name in files), "-o", str(out), "--report", str(report))
+    assert run.exit_code == 0, run.output
+    fields = {f.key: f.value for f in parse_text(out.read_text(encoding="utf-8"), "out.agent.md").fields}
+    assert fields["mcp-servers"] == {
+        "docs": {"type": "http", "url": "https://docs.example.com/mcp"},
+        "shell": {"type": "local", "command": "docker", "args": ["run", "shell-image"]},
+        "db": {"type": "local", "command": "db-mcp"},
+    }
+    assert fields["hooks"] == {"Stop": [{"command": "a"}, {"command": "b"}]}
+    conflicts = {c["key"]: c for c in json.loads(report.read_text(encoding="utf-8"))["conflicts"]}
+    assert "the inputs give shell different values" in conflicts["mcp-servers"]["why"]
+    a, _, c = (str(tmp_path / name) for name in files)
+    assert f"the merged agent has mcp-servers db that {a} did not" in run.stderr
+    assert f"the merged agent has mcp-servers docs, db that {c} did not" in run.stderr
+    assert f"mcp-servers shell in the merged agent is not as {c} wrote it" in run.stderr
+    assert "{" not in "".join(line for line in run.stderr.splitlines() if "mcp-servers" in line)

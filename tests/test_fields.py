@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from hypothesis import given
+from hypothesis import strategies as st
 
-from agentmerge.fields import beyond, description_prose, names
+from agentmerge.fields import beyond, description_prose, mapping_union, names
 
 BODY = "\nYou review backend code.\n\n## Rules\n\n- Validate input at the boundary\n"
 
@@ -165,3 +167,27 @@ def test_copilots_every_tool_is_the_widest_tools_list_to_every_command(tmp_path:
     (conflict,) = json.loads(merged.stdout)["conflicts"]
     assert conflict["why"].endswith(f"widens {some} (adds *)"), conflict
     assert "narrows" not in conflict["why"] and every not in merged.stderr
+
+
+_ENTRY = st.one_of(
+    st.integers(0, 3),
+    st.lists(st.integers(0, 3), max_size=3),
+    st.dictionaries(st.sampled_from("xy"), st.integers(0, 2)),
+)
+
+
+@given(st.lists(st.dictionaries(st.sampled_from("abcd"), _ENTRY, max_size=4), min_size=1, max_size=4))
+def test_a_mapping_union_keeps_every_entry_of_every_input(tables: list[dict[str, object]]) -> None:
+    """Every name of every input is in the union; a name every input gives one value keeps it, a
+    name given lists holds every entry of each, and any other holds one input's value whole."""
+    merged, differ = mapping_union(tables)
+    assert list(merged) == list(dict.fromkeys(key for table in tables for key in table))
+    for key, value in merged.items():
+        given_values = [table[key] for table in tables if key in table]
+        if all(isinstance(v, list) for v in given_values):
+            assert isinstance(value, list)
+            assert all(entry in value for v in given_values for entry in v)  # type: ignore[union-attr]
+            assert key not in differ
+        else:
+            assert value in given_values
+            assert (key in differ) == (len({json.dumps(v, sort_keys=True) for v in given_values}) > 1)
