@@ -1404,7 +1404,7 @@ class _Merger:
         # now): theirs' additions and removals in ours' words.
         if _name_sets(key, o.value, b.value, t.value):
             return self._set_field(o, b, t)
-        merged = self._field_lines_merged(key, o, b, t)
+        merged = self._field_lines_merged(key, o, b, t) or self._entries_merged(key, o, b, t)
         if merged is not None:
             self.taken.append(Taken("theirs", "changed", "field", key, t.line))
             return merged
@@ -1431,6 +1431,33 @@ class _Merger:
         if alone.warnings or [f.key for f in alone.fields] != [key]:
             return None
         return [_Line(line) for line in lines]
+
+    def _entries_merged(self, key: str, o: Field, b: Field, t: Field) -> list[_Line] | None:
+        """A mapping (``mcp-servers``, ``hooks``) whose entries the two sides changed apart (each
+        added a server), merged entry by entry, OURS' entries first, and written as block YAML;
+        None when it is no mapping on some side, both changed one entry differently, or what is
+        written would not read back as that mapping alone."""
+        if not (isinstance(o.value, dict) and isinstance(b.value, dict) and isinstance(t.value, dict)):
+            return None
+        ours, base, theirs = o.value, b.value, t.value
+        merged: dict[str, object] = {}
+        for name in dict.fromkeys([*ours, *theirs]):
+            mine, before, other = ours.get(name, _ABSENT), base.get(name, _ABSENT), theirs.get(name, _ABSENT)
+            if mine == other or other == before:
+                value = mine
+            elif mine == before:
+                value = other
+            else:
+                return None
+            if value is not _ABSENT:
+                merged[name] = value
+        import yaml
+
+        written = yaml.safe_dump({key: merged}, sort_keys=False, allow_unicode=True, width=1_000_000)
+        alone = parse_text(_normal(f"---\n{written}---\n"), self.paths[1])
+        if alone.warnings or [(f.key, f.value) for f in alone.fields] != [(key, merged)]:
+            return None
+        return [_Line(line) for line in written.rstrip("\n").split("\n")]
 
     def _same(self, key: str, a: Field, b: Field) -> bool:
         """Whether two values of ``key`` say the same to the tool (``_same_field``); for a key it
@@ -1713,6 +1740,10 @@ def _moved_lines(
         else:
             out.append(line)
     return out
+
+
+_ABSENT = object()
+"""An entry a side's mapping does not have (``_entries_merged``): unlike None, no YAML value."""
 
 
 def _name_sets(key: str, *values: object) -> bool:

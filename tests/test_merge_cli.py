@@ -799,6 +799,32 @@ def test_a_value_of_several_lines_merges_line_by_line_when_the_sides_edit_apart(
     assert code == 1 and "field 'description': changed on both sides" in err
 
 
+def test_mcp_servers_each_side_added_merge_entry_by_entry(tmp_path: Path) -> None:
+    """OURS added one MCP server and THEIRS another, after the same last line: a conflict over the
+    whole mapping, where each side's server is its own entry. They merge by server now, written
+    as block YAML; one server both sides changed differently still conflicts, and one
+    a side removed while the other left it is removed."""
+    head = "---\nname: a\ndescription: d\nmcp-servers:\n  docs:\n    type: http\n    url: https://docs.example.com\n"
+    body = "---\n\n- Read the docs\n"
+    base = head + body
+    ours = head + "  db:\n    type: local\n    command: db-mcp\n" + body
+    theirs = head + "  web:\n    type: http\n    url: https://web.example.com\n" + body
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == (
+        head
+        + "  db:\n    type: local\n    command: db-mcp\n  web:\n    type: http\n    url: https://web.example.com\n"
+        + body
+    )
+    theirs_removed = "---\nname: a\ndescription: d\nmcp-servers:\n  web:\n    type: http\n    url: https://w\n" + body
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs_removed))
+    assert code == 0, err
+    assert "  docs:" not in out.decode() and "db-mcp" in out.decode() and "https://w\n" in out.decode()
+    moved = theirs.replace("https://docs.example.com", "https://docs.example.org")
+    code, out, err = invoke(*write(tmp_path, base=base, ours=ours.replace(".com\n  db", ".net\n  db"), theirs=moved))
+    assert code == 1 and "field 'mcp-servers': changed on both sides" in err
+
+
 LISTED = "---\nname: t\ndescription: d\n---\n\n## Rules\n\n- Check inputs\n- Log errors\n\n## Other\n\n- Keep notes\n"
 
 
