@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentmerge.errors import AgentMergeError, InputError
-from agentmerge.fields import CHANGED_KEYS, WIDENING_RULES, ToolReading, WideningRule, beyond
+from agentmerge.fields import ALWAYS_APPLY_KEY, CHANGED_KEYS, WIDENING_RULES, ToolReading, WideningRule, beyond
 from agentmerge.fields import names as listed_names
 from agentmerge.filesystem import inside
 from agentmerge.model import Agent, Field
@@ -701,8 +701,9 @@ def target_notes(result: Consolidation, *, reported: bool = True) -> list[str]:
 
 def widenings(inputs: Sequence[Agent], merged: Agent, target: str | None = None) -> list[str]:
     """Sentences naming what ``merged`` may do that not every input could: a tool or skill some
-    input lacked, a name a deny list lost, a dropped ``tools`` list (every tool inherited), and any
-    change of ``model``, permission mode or MCP servers. Names are read as ``diff`` reads them; an
+    input lacked, a name a deny list lost, a dropped ``tools`` list (every tool inherited), a rule
+    put into every request (``alwaysApply``) that an input was not, and any change of ``model``,
+    permission mode or MCP servers. Names are read as ``diff`` reads them; an
     input's tool names as the ``target`` format writes them (``consolidate --for``: Copilot's
     ``search`` is Claude Code's Grep and Glob, no widening). Inputs are named in path order, as
     the consolidation orders them, whatever order they were given in."""
@@ -713,8 +714,21 @@ def widenings(inputs: Sequence[Agent], merged: Agent, target: str | None = None)
         for key in rule.keys:
             if read(key) and (merged.field(key) is not None or any(a.field(key) is not None for a in inputs)):
                 lines.extend(_widened(rule, key, inputs, merged, target))
+    if read(ALWAYS_APPLY_KEY) and _always_applies(merged):
+        # Cursor puts such a rule into every request, whatever its globs.
+        narrower = [a.path for a in inputs if not _always_applies(a) and _reads_key(a.path, ALWAYS_APPLY_KEY)]
+        if narrower:
+            lines.append(
+                f"the merged rule applies to every request ({ALWAYS_APPLY_KEY}); {', '.join(narrower)} did not"
+            )
     lines.extend(_changed(inputs, merged, read))
     return lines
+
+
+def _always_applies(agent: Agent) -> bool:
+    """Whether ``agent`` is a rule its tool puts into every request (``alwaysApply: true``)."""
+    found = agent.field(ALWAYS_APPLY_KEY)
+    return found is not None and found.value is True
 
 
 def _read_by(target: str | None) -> Callable[[str], bool]:
@@ -758,6 +772,8 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
             continue  # no allow list, or one of every tool: the input could already use every tool
         if mine is None and not _reads_key(agent.path, key):
             continue  # its tool never reads the key (a subagent's globs): the input gives no bound
+        if rule.what == "file pattern" and _always_applies(agent):
+            continue  # a rule in every request already reached every file
         if rule.kind == "allow" and now is None:
             assert mine is not None
             yield (

@@ -1059,3 +1059,20 @@ def test_sections_of_one_role_align_by_role_alone_only_when_their_headings_name_
         "## Integration with Other Agents",
         "## Output",
     ], result.stdout
+
+
+def test_a_rule_put_into_every_request_is_a_widening_and_its_globs_are_none(tmp_path: Path) -> None:
+    """Two Cursor rules with ``alwaysApply: true`` and one scoped to ``**/*.py``: the merged rule
+    is in every request (most inputs say so), which widens the scoped one, and no warning said so;
+    the warning said instead that the merged globs widen the two rules that reached every file."""
+    rule = "---\ndescription: Python style\n{head}---\n\n- {line}\n"
+    write(tmp_path, "a.mdc", rule.format(head='globs: "**/*.py"\nalwaysApply: false\n', line="Use type hints"))
+    write(tmp_path, "b.mdc", rule.format(head="alwaysApply: true\n", line="Prefer pathlib over os.path"))
+    write(tmp_path, "c.mdc", rule.format(head="alwaysApply: true\n", line="Keep functions short"))
+    result = run_cli("consolidate", "--mixed", "a.mdc", "b.mdc", "c.mdc", "-o", "out.mdc", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "alwaysApply: true" in (tmp_path / "out.mdc").read_text(encoding="utf-8")
+    widened = [line for line in result.stderr.splitlines() if "widening" in line]
+    assert widened == [
+        "agentmerge: warning: widening: the merged rule applies to every request (alwaysApply); a.mdc did not"
+    ]
