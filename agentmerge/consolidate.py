@@ -1113,12 +1113,18 @@ class _Consolidator:
         value = next(f.value for (_, f), t in zip(found, texts, strict=True) if t == chosen)
         if len(set(texts)) == 1:
             return value, None
-        values: dict[str, list[str]] = {}
-        for (n, _), text in zip(found, texts, strict=True):
-            values.setdefault(text, []).append(self.agents[n].path)
+        values = self._who_wrote(found, texts)
         others = [p for t, ps in values.items() if t != chosen for p in ps]
         why = f"{why}; {', '.join(others)} had another value"
         return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), chosen, why)
+
+    def _who_wrote(self, found: list[tuple[int, Field]], texts: list[str]) -> dict[str, list[str]]:
+        """Each value's text (``texts``, one per entry of ``found``) and the inputs that wrote it,
+        in first-seen order: what a Conflict lists."""
+        values: dict[str, list[str]] = {}
+        for (n, _), text in zip(found, texts, strict=True):
+            values.setdefault(text, []).append(self.agents[n].path)
+        return values
 
     def _list_field(self, key: str, found: list[tuple[int, Field]]) -> tuple[object, Conflict | None]:
         """A list every input writes as a list: the union of the entries, in first-seen order."""
@@ -1126,9 +1132,7 @@ class _Consolidator:
         texts = [value_text(f.value) for _, f in found]
         if len(set(texts)) == 1:
             return found[0][1].value, None
-        values: dict[str, list[str]] = {}
-        for (n, _), text in zip(found, texts, strict=True):
-            values.setdefault(text, []).append(self.agents[n].path)
+        values = self._who_wrote(found, texts)
         why = "merged as a list (every entry of every input's list, once each, in first-seen order)"
         return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), value_text(value), why)
 
@@ -1138,9 +1142,7 @@ class _Consolidator:
         texts = [value_text(f.value) for _, f in found]
         if len(set(texts)) == 1:
             return found[0][1].value, None
-        values: dict[str, list[str]] = {}
-        for (n, _), text in zip(found, texts, strict=True):
-            values.setdefault(text, []).append(self.agents[n].path)
+        values = self._who_wrote(found, texts)
         why = "merged entry by entry (every entry of every input's mapping, once each, in first-seen order)"
         if differ:
             why += f"; the inputs give {', '.join(differ)} different values: the one most give is kept (first of a tie)"
@@ -1189,9 +1191,7 @@ class _Consolidator:
             widened = [*gains, *((p, written) for p in absent)]
         if not widened and not narrowed and not forbids:
             return value, None
-        values: dict[str, list[str]] = {}
-        for n, f in found:
-            values.setdefault(value_text(f.value), []).append(self.agents[n].path)
+        values = self._who_wrote(found, [value_text(f.value) for _, f in found])
         if absent:
             values.setdefault("(absent)", []).extend(absent)
         parts = ["merged as a set (union of every input's names)"]
