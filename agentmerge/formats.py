@@ -111,6 +111,13 @@ class Format:
         """Whether ``name`` (stripped) follows the format's naming rule (``check`` AM106)."""
         return not self.name_pattern or re.fullmatch(self.name_pattern, name) is not None
 
+    def counterpart(self, key: str) -> tuple[str, str] | None:
+        """The key this format documents for what another tool's ``key`` holds, written in this
+        tool's own shape (``SAME_PURPOSE_KEYS``: Claude Code's ``mcpServers`` for Copilot's
+        ``mcp-servers``), with what both hold; None when it documents none."""
+        other = SAME_PURPOSE_KEYS.get(key)
+        return other if other is not None and self.fields and self.documents(other[0]) else None
+
     def name_for(self, name: str) -> str:
         """``name`` written by the format's naming rule: lower case, each run of other characters
         one hyphen ("Code Reviewer" as "code-reviewer"); ``name`` itself when it follows the rule
@@ -176,6 +183,17 @@ CLAUDE_CODE_FIELDS: tuple[FieldRule, ...] = (
 """Claude Code's subagent frontmatter (the page above)."""
 
 CLAUDE_NAME_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+# Keys two tools give one purpose in shapes of their own. Copilot's `mcp-servers` and Claude
+# Code's `mcpServers` both name the agent's MCP servers, each in its tool's server format
+# (Copilot's `type: local`, its per-server `tools` list and `${{ secrets.NAME }}` values are
+# not Claude Code's), so a merged agent does not carry one into the other: the note on the
+# left-out key says which key the target keeps them under.
+SAME_PURPOSE_KEYS: dict[str, tuple[str, str]] = {
+    "mcp-servers": ("mcpServers", "MCP servers"),
+    "mcpServers": ("mcp-servers", "MCP servers"),
+}
+"""For a key, the other tool's key with the same purpose and what both hold."""
 
 # GitHub Copilot custom agents: https://docs.github.com/en/copilot/reference/custom-agents-configuration
 # (description is the one required property; target is vscode or github-copilot; the prompt may

@@ -672,14 +672,15 @@ def target_notes(result: Consolidation, *, reported: bool = True) -> list[str]:
 
     if result.target is None:
         return []
-    title = BY_NAME[result.target].title
+    form = BY_NAME[result.target]
+    title = form.title
 
     def listed(where: str) -> str:
         return f" (the report lists it under {where})" if reported else ""
 
     notes = [
         f"{f.field.key} ({', '.join(dict.fromkeys(s.path for s in f.sources))}) is left out: "
-        f"a {title} does not read it{listed('left_out')}"
+        f"{_unread(form, f.field.key)}{listed('left_out')}"
         for f in result.left_out
     ]
     notes.extend(
@@ -693,6 +694,15 @@ def target_notes(result: Consolidation, *, reported: bool = True) -> list[str]:
         for r in result.renamed
     )
     return notes
+
+
+def _unread(form: Format, key: str) -> str:
+    """Why ``form``'s file leaves ``key`` out: the tool does not read it, or reads what it holds
+    under another key in its own shape (``Format.counterpart``), which is to be written by hand."""
+    other = form.counterpart(key)
+    if other is None:
+        return f"a {form.title} does not read it"
+    return f"a {form.title} reads {other[1]} as {other[0]}, in its own format: write them there by hand"
 
 
 # --------------------------------------------------------------------------------------------

@@ -900,6 +900,27 @@ def test_a_key_the_target_does_not_read_widens_nothing_and_names_no_report_not_a
     assert "widening: model is inherit" in run_cli("consolidate", *map(str, SEEDS)).stderr
 
 
+def test_mcp_servers_left_out_for_another_tool_name_the_key_that_tool_keeps_them_under(tmp_path: Path) -> None:
+    """A Copilot agent's `mcp-servers` written for Claude Code was said to be something "a Claude
+    Code subagent does not read", though it reads MCP servers, as `mcpServers` in its own server
+    format: the note says so. A chat mode, which documents neither key, does not read it."""
+    server = "mcp-servers:\n  db:\n    type: local\n    command: db-mcp\n    tools: ['*']\n"
+    a, b = tmp_path / "a.agent.md", tmp_path / "b.agent.md"
+    a.write_text(f"---\nname: db\ndescription: Database help.\n{server}---\n- Read the schema first.\n")
+    b.write_text("---\nname: db\ndescription: Database help.\n---\n- Explain each query.\n")
+    claude = run_cli("consolidate", "--for", "claude-code", str(a), str(b))
+    assert claude.exit_code == 0, claude.stderr
+    assert "mcp-servers" not in claude.stdout and "mcpServers" not in claude.stdout
+    assert (
+        f"mcp-servers ({a}) is left out: a Claude Code subagent reads MCP servers as mcpServers, in its own "
+        "format: write them there by hand\n" in claude.stderr
+    )
+    chatmode = run_cli("consolidate", "--for", "copilot-chatmode", str(a), str(b))
+    assert f"mcp-servers ({a}) is left out: a GitHub Copilot chat mode does not read it\n" in chatmode.stderr
+    assert BY_NAME["copilot-agent"].counterpart("mcpServers") == ("mcp-servers", "MCP servers")
+    assert BY_NAME["cursor-rule"].counterpart("mcpServers") is None
+
+
 def test_a_fields_kept_source_is_the_input_whose_value_is_written(tmp_path: Path) -> None:
     """The first input in path order was marked kept whatever value was written: `name` kept
     "code-reviewer-pro" while two inputs' "code-reviewer" was written, `model` kept "haiku"
