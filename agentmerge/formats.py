@@ -412,6 +412,15 @@ def _alias_of(name: str) -> str | None:
     return None
 
 
+# GitHub Copilot names an MCP server's tool `server/tool` and every tool of the server `server/*`
+# (the custom agents page above); Claude Code names it `mcp__server__tool` and every tool of the
+# server `mcp__server`, in a subagent's tools as in permission rules
+# (https://code.claude.com/docs/en/mcp). A server name is letters, digits, `_` and `-`: a name
+# with a dot before the slash is a VS Code extension's tool (`publisher.extension/tool`).
+MCP_TOOL = re.compile(r"([A-Za-z0-9_-]+)/([A-Za-z0-9_.-]+|\*)")
+"""A Copilot name of an MCP server's tool (``github/get_issue``) or of all its tools (``github/*``)."""
+
+
 def claude_code_tools(name: str) -> tuple[str, ...] | None:
     """What Claude Code calls the tools that ``name``, another tool's name for them, stands for
     (Copilot's ``search``: Grep and Glob; ``bash``: Bash; VS Code's ``edit/editFiles``: Edit);
@@ -426,7 +435,12 @@ def claude_code_tools(name: str) -> tuple[str, ...] | None:
     if name in VSCODE_OLD_SETS:
         return tuple(dict.fromkeys(c for tool in VSCODE_OLD_SETS[name] for c in VSCODE_TOOLS[tool]))
     tool = vscode_tool(name)
-    return None if tool is None else VSCODE_TOOLS[tool]
+    if tool is not None:
+        return VSCODE_TOOLS[tool]
+    mcp = MCP_TOOL.fullmatch(name)
+    if mcp is None or mcp[1] in _VSCODE_SETS:
+        return None
+    return (f"mcp__{mcp[1]}",) if mcp[2] == "*" else (f"mcp__{mcp[1]}__{mcp[2]}",)
 
 
 def copilot_tool(name: str) -> str:

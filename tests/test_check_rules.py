@@ -546,7 +546,9 @@ def test_a_copilot_alias_in_a_claude_agent_is_named_at_its_line_and_column(tmp_p
         ("MultiEdit", None),
         ("Bash(git diff:*)", None),
         ("mcp__github__search", None),
-        ("github/*", None),
+        ("github/*", ("mcp__github",)),
+        ("github/get_issue", ("mcp__github__get_issue",)),
+        ("ms-python.python/getPythonEnvironmentInfo", None),
         ("edit/editFiles", ("Edit",)),
         ("editFiles", ("Edit",)),
         ("search/codebase", ("Grep", "Glob")),
@@ -557,7 +559,7 @@ def test_a_copilot_alias_in_a_claude_agent_is_named_at_its_line_and_column(tmp_p
         ("todos", ("TodoWrite",)),
         ("read/problems", ()),
         ("runCommands/terminalLastCommand", ()),
-        ("playwright/browser_navigate", None),
+        ("playwright/browser_navigate", ("mcp__playwright__browser_navigate",)),
         ("edit/notATool", None),
         ("/editFiles", None),
         ("a/b/editFiles", None),
@@ -567,9 +569,23 @@ def test_a_copilot_alias_in_a_claude_agent_is_named_at_its_line_and_column(tmp_p
 def test_claude_code_names_for_another_tools_name(name: str, written: tuple[str, ...] | None) -> None:
     """Copilot's aliases (any case) and the names it reads for them map to Claude Code's tools, and
     so do VS Code's tools, by their names now and before VS Code grouped them (none for a tool
-    Claude Code has no counterpart of); Claude Code's own names, permission patterns, MCP tools
-    and names VS Code does not know are left alone."""
+    Claude Code has no counterpart of), and Copilot's names of MCP tools (``server/tool``,
+    ``server/*``: a subagent names no tool so); Claude Code's own names, permission patterns,
+    a VS Code extension's tool and names VS Code does not know are left alone."""
     assert claude_code_tools(name) == written
+
+
+def test_a_copilot_mcp_tool_name_in_a_claude_agent_is_named_with_claude_codes_name(tmp_path: Path) -> None:
+    agent = tmp_path / ".claude" / "agents" / "db.md"
+    agent.parent.mkdir(parents=True)
+    agent.write_text(claude("name: db\ndescription: Database help\ntools: Read, db/*, github/get_issue\n"), "utf-8")
+    result = run_cli("check", str(agent), "--select", "AM114")
+    assert result.stdout.splitlines()[:-1] == [
+        f"{agent}:4:14: AM114 tools names 'db/*', which a Claude Code subagent does not know; it calls that tool "
+        "mcp__db",
+        f"{agent}:4:20: AM114 tools names 'github/get_issue', which a Claude Code subagent does not know; it calls "
+        "that tool mcp__github__get_issue",
+    ]
 
 
 def test_every_alias_has_claude_code_names_and_they_are_claude_codes() -> None:

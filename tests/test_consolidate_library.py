@@ -575,16 +575,17 @@ def test_for_claude_code_writes_copilots_tool_aliases_as_claude_codes_tools(tmp_
     args = ("consolidate", "--for", "claude-code", "a.agent.md", "b.md", "-o", str(out), "--report", str(report))
     result = run_cli(*args, cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
-    assert "tools:\n- Read\n- Grep\n- Glob\n- github/*\n- WebFetch\n" in out.read_text(encoding="utf-8")
+    assert "tools:\n- Read\n- Grep\n- Glob\n- mcp__github\n- WebFetch\n" in out.read_text(encoding="utf-8")
     assert json.loads(report.read_text(encoding="utf-8"))["renamed"] == [
         {"key": "tools", "name": "read", "written": ["Read"]},
         {"key": "tools", "name": "search", "written": ["Grep", "Glob"]},
+        {"key": "tools", "name": "github/*", "written": ["mcp__github"]},
     ]
     assert "tools: search is written as Grep, Glob, what a Claude Code subagent calls those tools" in result.stderr
     widened = [line for line in result.stderr.splitlines() if "widening" in line]
     assert widened == [
         "agentmerge: warning: widening: the merged agent has tool WebFetch (tools) that a.agent.md did not",
-        "agentmerge: warning: widening: the merged agent has tools Glob, github/* (tools) that b.md did not",
+        "agentmerge: warning: widening: the merged agent has tools Glob, mcp__github (tools) that b.md did not",
     ]
     assert run_cli("check", "--select", "AM114", str(out)).exit_code == 0
     plain = run_cli("consolidate", "a.agent.md", "--format", "json", cwd=tmp_path)
@@ -915,6 +916,14 @@ def test_mcp_servers_left_out_for_another_tool_name_the_key_that_tool_keeps_them
         f"mcp-servers ({a}) is left out: a Claude Code subagent reads MCP servers as mcpServers, in its own "
         "format: write them there by hand\n" in claude.stderr
     )
+    # The servers' tools, named as Copilot names them, are written as a subagent names them.
+    a.write_text(
+        a.read_text().replace("description: Database help.\n", "description: Database help.\ntools: [read, db/*]\n")
+    )
+    named = run_cli("consolidate", "--for", "claude-code", str(a), str(b))
+    assert named.exit_code == 0, named.stderr
+    assert parse_text(named.stdout, "m.md").field("tools").value == ["Read", "mcp__db"]
+    assert "tools: db/* is written as mcp__db, what a Claude Code subagent calls that tool\n" in named.stderr
     chatmode = run_cli("consolidate", "--for", "copilot-chatmode", str(a), str(b))
     assert f"mcp-servers ({a}) is left out: a GitHub Copilot chat mode does not read it\n" in chatmode.stderr
     assert BY_NAME["copilot-agent"].counterpart("mcpServers") == ("mcp-servers", "MCP servers")
