@@ -39,6 +39,7 @@ from agentmerge.formats import (
     verbatim_keys,
     vscode_names_now,
     vscode_tools,
+    whole_server,
 )
 from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.parse import (
@@ -569,7 +570,7 @@ def _field_value(agent: Agent, f: Field, rule: FieldRule, form: Format, lines: l
             written = claude_code_tools(name)
             if written is not None:
                 line, at = _name_place(lines, f, name, column)
-                those = "that tool" if len(written) == 1 else "those tools"
+                those = "that tool" if len(written) == 1 and not whole_server(name) else "those tools"
                 calls = f"it calls {those} {', '.join(written)}" if written else "it has no such tool"
                 yield _finding(
                     agent.path,

@@ -420,13 +420,34 @@ def _alias_of(name: str) -> str | None:
 MCP_TOOL = re.compile(r"([A-Za-z0-9_-]+)/([A-Za-z0-9_.-]+|\*)")
 """A Copilot name of an MCP server's tool (``github/get_issue``) or of all its tools (``github/*``)."""
 
+CLAUDE_MCP_TOOL = re.compile(r"mcp__([A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*)(?:__(\*|[A-Za-z0-9_.-]+))?")
+"""Claude Code's name of an MCP server's tool (``mcp__github__get_issue``) or of all its tools
+(``mcp__github``, ``mcp__github__*``); the server name holds no ``__``."""
+
+
+def copilot_mcp_name(name: str) -> str | None:
+    """What GitHub Copilot and VS Code call the MCP tool that Claude Code calls ``name``
+    (``mcp__github__get_issue``: ``github/get_issue``; ``mcp__github``: ``github/*``); None for
+    any other name. A Copilot agent reads Claude Code's names of built-in tools as its aliases
+    (``TOOL_ALIASES``), but MCP tools only by its own ``server/tool``."""
+    found = CLAUDE_MCP_TOOL.fullmatch(name)
+    return None if found is None else f"{found[1]}/{found[2] or '*'}"
+
+
+def whole_server(name: str) -> bool:
+    """Whether ``name`` stands for every tool of an MCP server (``github/*``, ``mcp__github``)."""
+    if MCP_TOOL.fullmatch(name):
+        return name.endswith("/*")
+    found = CLAUDE_MCP_TOOL.fullmatch(name)
+    return found is not None and found[2] in (None, "*")
+
 
 def claude_code_tools(name: str) -> tuple[str, ...] | None:
     """What Claude Code calls the tools that ``name``, another tool's name for them, stands for
-    (Copilot's ``search``: Grep and Glob; ``bash``: Bash; VS Code's ``edit/editFiles``: Edit);
-    empty for a VS Code tool Claude Code has no counterpart of (``read/problems``); None for a
-    name Claude Code reads as it is, and for a name neither table holds (an MCP tool,
-    ``Bash(git:*)``)."""
+    (Copilot's ``search``: Grep and Glob; ``bash``: Bash; VS Code's ``edit/editFiles``: Edit;
+    Copilot's ``github/*``, every tool of an MCP server: ``mcp__github``, ``MCP_TOOL``); empty for
+    a VS Code tool Claude Code has no counterpart of (``read/problems``); None for a name Claude
+    Code reads as it is, and for a name no table holds (``Bash(git:*)``)."""
     if name in _CLAUDE_CODE_NAMES:
         return None
     alias = _alias_of(name)
@@ -531,12 +552,14 @@ def vscode_names_now(name: str) -> tuple[str, ...] | None:
 
 def tool_names_in(form: Format, name: str) -> tuple[str, ...]:
     """The names ``form``'s tool lists give the tools that ``name`` stands for: Claude Code's for
-    another tool's name (``claude_code_tools``), VS Code's names now in a file VS Code reads
-    (``vscode_names_now``), else ``name`` itself."""
+    another tool's name (``claude_code_tools``); in a file VS Code reads, Copilot's name of a
+    Claude Code MCP tool (``copilot_mcp_name``) or VS Code's names now (``vscode_names_now``);
+    else ``name`` itself."""
     if uses_claude_code_tools(form):
         return claude_code_tools(name) or (name,)
     if uses_vscode_tools(form):
-        return vscode_names_now(name) or (name,)
+        mcp = copilot_mcp_name(name)
+        return (mcp,) if mcp is not None else vscode_names_now(name) or (name,)
     return (name,)
 
 

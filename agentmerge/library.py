@@ -668,7 +668,7 @@ def target_notes(result: Consolidation, *, reported: bool = True) -> list[str]:
     left out, with the inputs that had it, and where the JSON report lists it when one is written
     (``reported``). Empty without a target. (What ``check``'s rules find in the file for that
     format, the CLI adds: ``check`` sits above this module.)"""
-    from agentmerge.formats import BY_NAME
+    from agentmerge.formats import BY_NAME, whole_server
 
     if result.target is None:
         return []
@@ -690,7 +690,7 @@ def target_notes(result: Consolidation, *, reported: bool = True) -> list[str]:
         f"tool{listed('renamed')}"
         if not r.written
         else f"{r.key}: {r.name} is written as {', '.join(r.written)}, what a {title} calls "
-        f"{'that tool' if len(r.written) == 1 else 'those tools'}{listed('renamed')}"
+        f"{'that tool' if len(r.written) == 1 and not whole_server(r.name) else 'those tools'}{listed('renamed')}"
         for r in result.renamed
     )
     return notes

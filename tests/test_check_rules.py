@@ -10,7 +10,14 @@ import pytest
 from conftest import run_cli, write
 
 from agentmerge.check import RULES, Selection
-from agentmerge.formats import CLAUDE_CODE_TOOLS, TOOL_ALIASES, VSCODE_TOOLS, claude_code_tools
+from agentmerge.formats import (
+    CLAUDE_CODE_TOOLS,
+    TOOL_ALIASES,
+    VSCODE_TOOLS,
+    claude_code_tools,
+    copilot_mcp_name,
+    whole_server,
+)
 from agentmerge.parse import parse_text
 
 CLAUDE = ".claude/agents/reviewer.md"
@@ -581,11 +588,35 @@ def test_a_copilot_mcp_tool_name_in_a_claude_agent_is_named_with_claude_codes_na
     agent.write_text(claude("name: db\ndescription: Database help\ntools: Read, db/*, github/get_issue\n"), "utf-8")
     result = run_cli("check", str(agent), "--select", "AM114")
     assert result.stdout.splitlines()[:-1] == [
-        f"{agent}:4:14: AM114 tools names 'db/*', which a Claude Code subagent does not know; it calls that tool "
+        f"{agent}:4:14: AM114 tools names 'db/*', which a Claude Code subagent does not know; it calls those tools "
         "mcp__db",
         f"{agent}:4:20: AM114 tools names 'github/get_issue', which a Claude Code subagent does not know; it calls "
         "that tool mcp__github__get_issue",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "copilot", "whole"),
+    [
+        ("mcp__github__get_issue", "github/get_issue", False),
+        ("mcp__github", "github/*", True),
+        ("mcp__github__*", "github/*", True),
+        ("mcp__my_server__list_files", "my_server/list_files", False),
+        ("mcp__sequential-thinking__sequentialthinking", "sequential-thinking/sequentialthinking", False),
+        ("Read", None, False),
+        ("mcp__", None, False),
+        ("github/*", None, True),
+        ("github/get_issue", None, False),
+    ],
+)
+def test_copilots_name_for_a_claude_code_mcp_tool(name: str, copilot: str | None, whole: bool) -> None:
+    """Claude Code's ``mcp__server__tool`` is Copilot's ``server/tool``, and a whole server
+    (``mcp__server``, ``server/*``) stands for every tool of it, in either tool's names; the Copilot
+    name maps back to the Claude Code one."""
+    assert copilot_mcp_name(name) == copilot
+    assert whole_server(name) is whole
+    if copilot is not None:
+        assert claude_code_tools(copilot) == (name.removesuffix("__*"),)
 
 
 def test_every_alias_has_claude_code_names_and_they_are_claude_codes() -> None:

@@ -592,6 +592,24 @@ def test_for_claude_code_writes_copilots_tool_aliases_as_claude_codes_tools(tmp_
     assert "renamed" not in json.loads(plain.stdout)  # without --for every input's names stay
 
 
+def test_for_copilot_writes_claude_codes_mcp_tool_names_as_copilots(tmp_path: Path) -> None:
+    """A Copilot agent names an MCP server's tools ``server/tool`` and ``server/*``; Claude Code's
+    ``mcp__server__tool`` names no tool there (it reads Claude Code's names of built-in tools
+    only), so the merged agent for Copilot writes Copilot's names, and compares by them."""
+    agent = "---\nname: db\ndescription: Database help\ntools: {tools}\n---\n\n- {item}\n"
+    (tmp_path / "a.md").write_text(agent.format(tools="Read, mcp__db, mcp__github__get_issue", item="Read first."))
+    (tmp_path / "b.md").write_text(agent.format(tools="Read, mcp__db__*", item="Explain each query."))
+    result = run_cli("consolidate", "--for", "copilot-agent", "a.md", "b.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert parse_text(result.stdout, "m.agent.md").field("tools").value == "Read, db/*, github/get_issue"
+    assert "tools: mcp__db is written as db/*, what a GitHub Copilot custom agent calls those tools\n" in result.stderr
+    assert "calls that tool\n" in result.stderr.split("mcp__github__get_issue is written as github/get_issue")[1]
+    widened = [line for line in result.stderr.splitlines() if "widening" in line]
+    assert widened == [
+        "agentmerge: warning: widening: the merged agent has tool github/get_issue (tools) that b.md did not"
+    ]
+
+
 def test_for_claude_code_writes_copilots_every_tool_as_no_tools_key(tmp_path: Path) -> None:
     """Copilot's ``tools: ["*"]`` is every tool; Claude Code knows no tool called ``*``, and a
     subagent with ``tools: ["*", Read, Grep, Glob]`` would be allowed the three alone. With no
@@ -713,7 +731,8 @@ def test_a_name_the_target_refuses_is_written_by_its_naming_rule(tmp_path: Path)
 def test_a_file_vscode_reads_gets_its_tools_names_now(tmp_path: Path, target: str) -> None:
     """VS Code's old names (``codebase``, the removed set ``runCommands``) are written as VS Code
     names those tools now, as ``check --fix`` would write them, each named on stderr and in the
-    report; a name the list gives already is not written twice. The file then passes ``check``."""
+    report; a name the list gives already is not written twice; Claude Code's name of an MCP tool
+    is written as VS Code's. The file then passes ``check``."""
     agent = "---\nname: sql\ndescription: Reviews SQL\ntools: {tools}\n---\n\n- Flag N+1 queries.\n"
     tools = "['codebase', 'search/codebase', 'runCommands', 'Read', 'mcp__db__query']"
     (tmp_path / "a.agent.md").write_text(agent.format(tools=tools), encoding="utf-8")
@@ -724,7 +743,8 @@ def test_a_file_vscode_reads_gets_its_tools_names_now(tmp_path: Path, target: st
     now = ", ".join(removed_set("runCommands") or ())
     assert written.count("search/codebase") == 1 and "- codebase\n" not in written and "runCommands" not in written
     assert now and all(f"- {tool}\n" in written for tool in now.split(", "))
-    assert "- Read\n" in written and "- mcp__db__query\n" in written
+    assert "- Read\n" in written and "- db/query\n" in written and "mcp__" not in written
+    assert "tools: mcp__db__query is written as db/query" in result.stderr
     assert "tools: codebase is written as search/codebase" in result.stderr
     assert f"tools: runCommands is written as {now}" in result.stderr
     assert run_cli("check", str(out)).exit_code == 0
@@ -923,7 +943,7 @@ def test_mcp_servers_left_out_for_another_tool_name_the_key_that_tool_keeps_them
     named = run_cli("consolidate", "--for", "claude-code", str(a), str(b))
     assert named.exit_code == 0, named.stderr
     assert parse_text(named.stdout, "m.md").field("tools").value == ["Read", "mcp__db"]
-    assert "tools: db/* is written as mcp__db, what a Claude Code subagent calls that tool\n" in named.stderr
+    assert "tools: db/* is written as mcp__db, what a Claude Code subagent calls those tools\n" in named.stderr
     chatmode = run_cli("consolidate", "--for", "copilot-chatmode", str(a), str(b))
     assert f"mcp-servers ({a}) is left out: a GitHub Copilot chat mode does not read it\n" in chatmode.stderr
     assert BY_NAME["copilot-agent"].counterpart("mcpServers") == ("mcp-servers", "MCP servers")
