@@ -350,14 +350,15 @@ def _verbatim_requoted(old: Agent, new: Agent) -> tuple[str, ...]:
 
 
 def _tool_reading(old: Agent, new: Agent) -> ToolReading | None:
-    """How both files' tool reads a tool name (``formats.tool_reading``), asked only when a tool
-    list differs between them: a Copilot agent reads ``Grep`` as its ``search``."""
+    """How both files' tool reads a tool name (``formats.port_reading``), asked only when a tool
+    list differs between them: a Copilot agent reads ``Grep`` as its ``search``, and a Claude Code
+    agent ported to Copilot reads as the port does."""
     after = {f.key: f.value for f in new.fields if f.key in TOOL_KEYS}
     if not any(f.key in after and not same_value(f.value, after[f.key]) for f in old.fields):
         return None
-    from agentmerge.formats import tool_reading  # only then: most diffs never load the format table
+    from agentmerge.formats import port_reading  # only then: most diffs never load the format table
 
-    return tool_reading([old.path, new.path])
+    return port_reading([old.path, new.path])
 
 
 def _is_empty(agent: Agent) -> bool:

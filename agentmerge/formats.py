@@ -504,6 +504,28 @@ def tool_reading(paths: Sequence[str]) -> Callable[[str], tuple[str, ...]] | Non
     return vscode_tools if forms and forms <= _VSCODE_FILES else None
 
 
+def port_reading(paths: Sequence[str]) -> Callable[[str], tuple[str, ...]] | None:
+    """How ``diff`` reads the tool names of the files at ``paths``: as their tool does
+    (``tool_reading``); or, when they are a GitHub Copilot custom agent and Claude Code agents (one
+    agent ported from one tool to the other), as Copilot reads them all, Claude Code's MCP names
+    as Copilot's (``ported_tools``), so that the port's ``Read`` and ``read``, ``mcp__db`` and
+    ``db/*`` are one tool; None when names are read as written."""
+    reading = tool_reading(paths)
+    if reading is not None:
+        return reading
+    forms = {detect_format(path) for path in paths}
+    ported = {form.name for form in forms if form is not None and form.name == "copilot-agent"}
+    claude = {form.name for form in forms if form is not None and uses_claude_code_tools(form)}
+    return ported_tools if ported and len(ported) + len(claude) == len(forms) else None
+
+
+def ported_tools(name: str) -> tuple[str, ...]:
+    """What a GitHub Copilot custom agent would read ``name`` as, were it written there: its own
+    reading (``copilot_tools``) of ``name``, or of Copilot's name for a Claude Code MCP tool
+    (``copilot_mcp_name``)."""
+    return copilot_tools(copilot_mcp_name(name) or name)
+
+
 def merged_tool_reading(paths: Sequence[str], target: str | None) -> Callable[[str], tuple[str, ...]] | None:
     """How the agent merged from the files at ``paths`` reads a tool name: as its format does
     (``tool_reading``) when it is written for one (``target``), or, without a target, as every

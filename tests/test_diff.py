@@ -239,6 +239,25 @@ def test_a_copilot_agent_reads_claude_codes_tool_names_as_its_aliases() -> None:
     assert change.added_names == ("Glob", "read", "search") and change.widened
 
 
+def test_a_claude_code_agent_ported_to_copilot_compares_tools_as_copilot_reads_them() -> None:
+    """A subagent and its Copilot port name the same tools each in its tool's names (``Read`` and
+    ``read``, ``mcp__db`` and ``db/*``): no change; a tool the port adds widens. A Claude Code
+    agent against a plain file, or a prompt file, compares names as written."""
+    claude = (
+        "---\nname: db\ndescription: Database help\ntools: Read, Grep, mcp__db, mcp__gh__get_issue\n---\n\n- Ask.\n"
+    )
+    port = claude.replace("Read, Grep, mcp__db, mcp__gh__get_issue", "['read', 'search', 'db/*', 'gh/get_issue']")
+    wider = port.replace("'search',", "'search', 'execute',")
+    subagent = parse_text(claude, ".claude/agents/db.md")
+    assert diff_agents(subagent, parse_text(port, ".github/agents/db.agent.md")).identical
+    assert diff_agents(parse_text(port, ".github/agents/db.agent.md"), subagent).identical
+    (change,) = diff_agents(subagent, parse_text(wider, ".github/agents/db.agent.md")).frontmatter
+    assert (change.added_names, change.removed_names, change.widened) == (("execute",), (), True)
+    for other in ("notes/db.md", "db.prompt.md"):
+        (change,) = diff_agents(subagent, parse_text(port, other)).frontmatter
+        assert "db/*" in change.added_names and "mcp__db" in change.removed_names
+
+
 RUN_COMMANDS = "execute/runInTerminal, execute/getTerminalOutput, read/terminalSelection, read/terminalLastCommand"
 """The tools of VS Code's removed tool set ``runCommands``, named as now."""
 
