@@ -513,10 +513,10 @@ def port_reading(paths: Sequence[str]) -> Callable[[str], tuple[str, ...]] | Non
     reading = tool_reading(paths)
     if reading is not None:
         return reading
-    forms = {detect_format(path) for path in paths}
-    ported = {form.name for form in forms if form is not None and form.name == "copilot-agent"}
-    claude = {form.name for form in forms if form is not None and uses_claude_code_tools(form)}
-    return ported_tools if ported and len(ported) + len(claude) == len(forms) else None
+    forms = [detect_format(path) for path in paths]
+    copilot = [form is not None and form.name == "copilot-agent" for form in forms]
+    claude = [form is not None and uses_claude_code_tools(form) for form in forms]
+    return ported_tools if any(copilot) and all(a or b for a, b in zip(copilot, claude, strict=True)) else None
 
 
 def ported_tools(name: str) -> tuple[str, ...]:
