@@ -26,6 +26,7 @@ from agentmerge.lexicon import (
     PITFALLS_ROLE,
     STOPWORDS,
     WALLED_ROLES,
+    WHOLE_SCOPE_WORDS,
     roles_compatible,
 )
 from agentmerge.scorer import SHORT_TERMS, near_verbatim, rare_in_corpus, term_weight, title_terms
@@ -1239,8 +1240,9 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
     product it names (``proper_names``, but the ``subject`` the inputs share), has every term of it
     the corpus hardly uses (``_rare_more``), a term of each of its conditions (``conditions``) and
     of each of its prohibitions (``_prohibitions_more``), something of each of its sentences
-    (``sentences_kept``), and, under labels, says nothing wholly apart (``_body_apart``): only
-    then may ``text`` fold into it."""
+    (``sentences_kept``), says it holds without bound when ``text`` does or else nothing more
+    (``_narrows``), and, under labels, says nothing wholly apart (``_body_apart``): only then may
+    ``text`` fold into it."""
     if not specifics(text) <= specifics(kept):
         return False
     left, right = names(text), names(kept)
@@ -1256,8 +1258,21 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
         and not _conditions_more(text, kept)
         and not _prohibitions_more(text, kept)
         and not _picks_one(text, kept)
+        and not _narrows(text, kept)
         and sentences_kept(kept, text)
     )
+
+
+_WHOLE_SCOPE_TERMS = frozenset(term for word in WHOLE_SCOPE_WORDS for term in terms(word))
+
+
+def _narrows(text: str, kept: str) -> bool:
+    """Whether ``text`` says it holds without bound (WHOLE_SCOPE_WORDS) and ``kept`` does not,
+    while saying something ``text`` does not: "Use type hints everywhere" folded into "Use type
+    hints on public functions" would hold for public functions alone. Into "Use type hints" it
+    may fold: that wording bounds nothing."""
+    found, have = frozenset(terms(text)), frozenset(terms(kept))
+    return not found.isdisjoint(_WHOLE_SCOPE_TERMS) and have.isdisjoint(_WHOLE_SCOPE_TERMS) and not have <= found
 
 
 _CONDITION_RE = re.compile(r"\b(?:" + "|".join(CONDITION_WORDS) + r")\b([^.,;:!?()\n]*)", re.IGNORECASE)

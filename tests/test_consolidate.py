@@ -1249,6 +1249,22 @@ def test_a_condition_folds_only_into_a_wording_that_says_something_of_it(tmp_pat
     assert merged_bullets(tmp_path, [plain, conditioned], "--prefer", "{0}") == [f"- {plain}", f"- {conditioned}"]
 
 
+def test_a_rule_said_to_hold_everywhere_does_not_fold_into_a_narrower_one(tmp_path: Path) -> None:
+    """ "Use type hints everywhere" folded into "Use type hints on public functions" would hold for
+    public functions alone: it stays an item of its own, from the command line as in ``carries``.
+    The narrower rule folds into it (everywhere takes public functions in), as into any wording
+    that says it holds without bound; a plain "Use type hints" bounds nothing and takes it in."""
+    from agentmerge.cluster import carries
+
+    everywhere, public = "Use type hints everywhere", "Use type hints on public functions"
+    assert not carries(public, everywhere)
+    assert carries(everywhere, public)
+    assert carries("Use type hints", everywhere)
+    assert not carries("Never log tokens in production", "Never log tokens anywhere")
+    assert merged_bullets(tmp_path, [public, everywhere]) == [f"- {everywhere}"]
+    assert merged_bullets(tmp_path, [public, everywhere], "--prefer", "{0}") == [f"- {public}", f"- {everywhere}"]
+
+
 def test_identities_listing_different_names_are_still_one_slot(tmp_path: Path) -> None:
     """Each input's "You are ..." is one slot whatever else it says: two identities that list
     different frameworks give one identity paragraph, as two that differ in any other words do."""
