@@ -32,6 +32,7 @@ from agentmerge.formats import (
     FieldRule,
     Format,
     claude_code_tools,
+    copilot_mcp_name,
     detect_format,
     removed_set,
     uses_claude_code_tools,
@@ -170,7 +171,7 @@ RULES: tuple[Rule, ...] = (
         "AM114",
         "foreign-tool-name",
         "a tool named as another tool names it (GitHub Copilot's `search`, VS Code's `edit/editFiles` in a"
-        " Claude Code agent)",
+        " Claude Code agent; Claude Code's `mcp__github__get_issue` in a Copilot agent)",
         "the tool knows no tool by that name, so the agent goes without it",
     ),
     Rule(
@@ -580,7 +581,26 @@ def _field_value(agent: Agent, f: Field, rule: FieldRule, form: Format, lines: l
                     column=at,
                 )
     if f.key in TOOL_KEYS and uses_vscode_tools(form):
+        yield from _claude_mcp_names(agent, f, form, lines, column)
         yield from _renamed_tools(agent, f, form, lines, column)
+
+
+def _claude_mcp_names(agent: Agent, f: Field, form: Format, lines: list[str], column: int) -> Iterator[Finding]:
+    """AM114 for Claude Code's names of MCP tools (``mcp__db__query``, ``mcp__db``) in a file whose
+    tools VS Code reads: it reads Claude Code's names of built-in tools as aliases, but an MCP
+    tool only as ``server/tool``."""
+    for name in names(f.value):
+        written = copilot_mcp_name(name)
+        if written is not None:
+            line, at = _name_place(lines, f, name, column)
+            those = "those tools" if whole_server(name) else "that tool"
+            yield _finding(
+                agent.path,
+                line,
+                "AM114",
+                f"{f.key} names {name!r}, which a {form.title} does not know; it calls {those} {written}",
+                column=at,
+            )
 
 
 def _renamed_tools(agent: Agent, f: Field, form: Format, lines: list[str], column: int) -> Iterator[Finding]:

@@ -595,6 +595,22 @@ def test_a_copilot_mcp_tool_name_in_a_claude_agent_is_named_with_claude_codes_na
     ]
 
 
+def test_a_claude_mcp_tool_name_in_a_copilot_agent_is_named_with_copilots_name(tmp_path: Path) -> None:
+    """The other way round: a Copilot agent reads ``Read`` and ``Bash`` as aliases, but Claude
+    Code's names of MCP tools name no tool there; AM114 gives Copilot's."""
+    agent = tmp_path / ".github" / "agents" / "db.agent.md"
+    agent.parent.mkdir(parents=True)
+    tools = "tools: [Read, Bash, mcp__db, mcp__github__get_issue]\n"
+    agent.write_text(claude(f"description: Database help\n{tools}"), "utf-8")
+    result = run_cli("check", str(agent), "--select", "AM114")
+    assert result.stdout.splitlines()[:-1] == [
+        f"{agent}:3:21: AM114 tools names 'mcp__db', which a GitHub Copilot custom agent does not know; it calls "
+        "those tools db/*",
+        f"{agent}:3:30: AM114 tools names 'mcp__github__get_issue', which a GitHub Copilot custom agent does not "
+        "know; it calls that tool github/get_issue",
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "copilot", "whole"),
     [
