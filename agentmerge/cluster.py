@@ -1263,16 +1263,20 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
     )
 
 
-_WHOLE_SCOPE_TERMS = frozenset(term for word in WHOLE_SCOPE_WORDS for term in terms(word))
-
-
 def _narrows(text: str, kept: str) -> bool:
     """Whether ``text`` says it holds without bound (WHOLE_SCOPE_WORDS) and ``kept`` does not,
     while saying something ``text`` does not: "Use type hints everywhere" folded into "Use type
     hints on public functions" would hold for public functions alone. Into "Use type hints" it
-    may fold: that wording bounds nothing."""
-    found, have = frozenset(terms(text)), frozenset(terms(kept))
-    return not found.isdisjoint(_WHOLE_SCOPE_TERMS) and have.isdisjoint(_WHOLE_SCOPE_TERMS) and not have <= found
+    may fold: that wording bounds nothing. The words are read as written, not as terms: a term
+    stands for more words than one ("universally" and "university" are one stem)."""
+    if not _whole_scope(text) or _whole_scope(kept):
+        return False
+    return not frozenset(terms(kept)) <= frozenset(terms(text))
+
+
+def _whole_scope(text: str) -> bool:
+    """Whether ``text`` has a word of WHOLE_SCOPE_WORDS."""
+    return any(word.casefold() in WHOLE_SCOPE_WORDS for word in _WORD_RE.findall(text))
 
 
 _CONDITION_RE = re.compile(r"\b(?:" + "|".join(CONDITION_WORDS) + r")\b([^.,;:!?()\n]*)", re.IGNORECASE)

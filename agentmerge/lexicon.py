@@ -310,7 +310,7 @@ CONDITION_WORDS = ("when", "whenever", "if", "unless", "before", "after", "until
 merging", "Use raw SQL only when the ORM is too slow"): a wording that takes another in must say
 something of each of its conditions (``cluster.conditions``)."""
 
-WHOLE_SCOPE_WORDS = ("everywhere", "throughout", "anywhere", "universally")
+WHOLE_SCOPE_WORDS = frozenset({"everywhere", "throughout", "anywhere", "universally"})
 """Words by which an instruction says it holds without bound ("Use type hints everywhere", "Never
 log tokens anywhere"): a wording that takes it in must say so too, or say nothing it does not
 (``cluster.carries``), since "Use type hints on public functions" would narrow it. They are the

@@ -1254,8 +1254,9 @@ def test_a_rule_said_to_hold_everywhere_does_not_fold_into_a_narrower_one(tmp_pa
     public functions alone: it stays an item of its own, from the command line as in ``carries``.
     The narrower rule folds into it (everywhere takes public functions in), as into any wording
     that says it holds without bound; a plain "Use type hints" bounds nothing and takes it in."""
-    from agentmerge.cluster import carries
+    from agentmerge.cluster import _whole_scope, carries
 
+    assert _whole_scope("Never log tokens Anywhere.") and not _whole_scope("Follow the university style guide")
     everywhere, public = "Use type hints everywhere", "Use type hints on public functions"
     assert not carries(public, everywhere)
     assert carries(everywhere, public)
