@@ -566,41 +566,40 @@ def _field_value(agent: Agent, f: Field, rule: FieldRule, form: Format, lines: l
             )
     if f.key == "name" and isinstance(f.value, str):
         yield from _name_findings(agent, f, form, column)
-    if f.key in TOOL_KEYS and uses_claude_code_tools(form):
-        for name in names(f.value):
-            written = claude_code_tools(name)
-            if written is not None:
-                line, at = _name_place(lines, f, name, column)
-                those = "that tool" if len(written) == 1 and not whole_server(name) else "those tools"
-                calls = f"it calls {those} {', '.join(written)}" if written else "it has no such tool"
-                yield _finding(
-                    agent.path,
-                    line,
-                    "AM114",
-                    f"{f.key} names {name!r}, which a {form.title} does not know; {calls}",
-                    column=at,
-                )
+    if f.key in TOOL_KEYS:
+        yield from _foreign_tools(agent, f, form, lines, column)
     if f.key in TOOL_KEYS and uses_vscode_tools(form):
-        yield from _claude_mcp_names(agent, f, form, lines, column)
         yield from _renamed_tools(agent, f, form, lines, column)
 
 
-def _claude_mcp_names(agent: Agent, f: Field, form: Format, lines: list[str], column: int) -> Iterator[Finding]:
-    """AM114 for Claude Code's names of MCP tools (``mcp__db__query``, ``mcp__db``) in a file whose
-    tools VS Code reads: it reads Claude Code's names of built-in tools as aliases, but an MCP
-    tool only as ``server/tool``."""
+def _foreign_tools(agent: Agent, f: Field, form: Format, lines: list[str], column: int) -> Iterator[Finding]:
+    """AM114 for each name of the tool list ``f`` that ``form``'s tool knows no tool by, with the
+    names it calls those tools (``_names_here``)."""
     for name in names(f.value):
-        written = copilot_mcp_name(name)
+        written = _names_here(form, name)
         if written is not None:
             line, at = _name_place(lines, f, name, column)
-            those = "those tools" if whole_server(name) else "that tool"
+            those = "that tool" if len(written) == 1 and not whole_server(name) else "those tools"
+            calls = f"it calls {those} {', '.join(written)}" if written else "it has no such tool"
             yield _finding(
                 agent.path,
                 line,
                 "AM114",
-                f"{f.key} names {name!r}, which a {form.title} does not know; it calls {those} {written}",
+                f"{f.key} names {name!r}, which a {form.title} does not know; {calls}",
                 column=at,
             )
+
+
+def _names_here(form: Format, name: str) -> tuple[str, ...] | None:
+    """What ``form``'s tool calls the tools that ``name``, another tool's name for them, stands
+    for (empty when it has none of them); None for a name it reads as it is. A Claude Code agent
+    knows no other tool's names (``formats.claude_code_tools``); a file VS Code reads knows
+    Claude Code's names of built-in tools as aliases, but an MCP tool only as ``server/tool``
+    (``formats.copilot_mcp_name``)."""
+    if uses_claude_code_tools(form):
+        return claude_code_tools(name)
+    mcp = copilot_mcp_name(name) if uses_vscode_tools(form) else None
+    return None if mcp is None else (mcp,)
 
 
 def _renamed_tools(agent: Agent, f: Field, form: Format, lines: list[str], column: int) -> Iterator[Finding]:
