@@ -1548,7 +1548,7 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
 
         made = make_profile(agent)
         family = (form.family or form.name) if form is not None else ""
-        profile = (family, (made.path, made.name, made.role, made.instructions, made.declared))
+        profile = (family, made.row())
     rows = tuple((f.path, f.line, f.column, f.code, f.message, f.fixable, f.related) for f in found)
     return ("ok", path, rows, fixed, name, profile, unfixed)
 
@@ -1620,9 +1620,9 @@ def _overlaps(rows: list[Any], notes: list[str]) -> Iterator[Finding]:
     from agentmerge.group import (
         MIN_SIMILARITY,
         Overlaps,
-        Profile,
         candidate_pairs,
         copy_pairs,
+        received,
         role_vectors,
         unmeasured_note,
     )
@@ -1630,7 +1630,8 @@ def _overlaps(rows: list[Any], notes: list[str]) -> Iterator[Finding]:
 
     ordered = sorted(rows, key=lambda row: row[1][0])
     families = [family for family, _ in ordered]
-    profiles = [Profile(*row) for _, row in ordered]
+    pool: dict[str, str] = {}
+    profiles = [received(row, pool) for _, row in ordered]
     if len(profiles) < 2:
         return
     vectors = role_vectors(profiles)

@@ -29,6 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from agentmerge import cluster, match, text
 from agentmerge.model import Agent, Diagnostic
@@ -138,12 +139,36 @@ class Profile:
     """The agent's path as given."""
     name: str
     """Its ``name`` field, or its file name without the agent suffix when it has none."""
-    role: tuple[tuple[str, float], ...]
-    """Its terms and their weights before IDF (shares of the instructions, description and name), by term."""
+    terms: tuple[str, ...]
+    """Its terms, sorted."""
+    weights: tuple[float, ...]
+    """Each of ``terms``' weight before IDF (shares of the instructions, description and name).
+    Two tuples rather than one of (term, weight) pairs: a pair is a tuple of its own, and a
+    library of 3,000 files held 700,000 of them."""
     instructions: tuple[tuple[str, ...], ...]
     """The terms of each instruction (items that are not code or HTML), in source order."""
     declared: bool = True
     """Whether ``name`` is the agent's ``name`` field (not its file name)."""
+
+    def row(self) -> tuple[Any, ...]:
+        """The profile as a plain tuple, as a worker process sends it (``received``)."""
+        return (self.path, self.name, self.terms, self.weights, self.instructions, self.declared)
+
+
+def received(row: Sequence[Any], pool: dict[str, str]) -> Profile:
+    """The profile a worker sent as ``Profile.row``, each of its terms the one object ``pool``
+    holds for that term (added when new). Each batch a worker sends brings its own copy of every
+    term it uses: without a pool a library of 3,000 files held 285,000 strings for 11,700 terms."""
+    path, name, terms, weights, instructions, declared = row
+    shared = pool.setdefault
+    return Profile(
+        path,
+        name,
+        tuple([shared(t, t) for t in terms]),
+        weights,
+        tuple([tuple([shared(t, t) for t in instruction]) for instruction in instructions]),
+        declared,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +259,14 @@ def profile(agent: Agent) -> Profile:
         total = sum(counts.values())
         for term, count in counts.items():
             role[term] = role.get(term, 0.0) + share * count / total
+    ordered = sorted(role)
     return Profile(
-        agent.path, name, tuple(sorted(role.items())), tuple(instructions), agent.declared_name() is not None
+        agent.path,
+        name,
+        tuple(ordered),
+        tuple([role[term] for term in ordered]),
+        tuple(instructions),
+        agent.declared_name() is not None,
     )
 
 
@@ -404,7 +435,7 @@ def role_vectors(profiles: Sequence[Profile], *, corpus_background: bool = False
     """
     frequency: dict[str, int] = {}
     for p in profiles:
-        for term, _ in p.role:
+        for term in p.terms:
             frequency[term] = frequency.get(term, 0) + 1
     total = len(profiles)
     if corpus_background:
@@ -414,7 +445,7 @@ def role_vectors(profiles: Sequence[Profile], *, corpus_background: bool = False
         idf = {term: _idf(total, count) for term, count in frequency.items()}
     vectors: list[dict[str, float]] = []
     for p in profiles:
-        weights = [(term, (count * idf[term]) ** ROLE_SHARPEN) for term, count in p.role]
+        weights = [(term, (count * idf[term]) ** ROLE_SHARPEN) for term, count in zip(p.terms, p.weights, strict=True)]
         norm = math.sqrt(math.fsum(w * w for _, w in weights)) or 1.0
         # A stable sort from term order: equal weights stay in alphabetical order.
         weights.sort(key=_negative_weight)

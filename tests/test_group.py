@@ -22,6 +22,7 @@ from conftest import FIXTURES, ROOT, SHARED, run_cli, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agentmerge import library
 from agentmerge.cli import StatusLine
 from agentmerge.group import (
     COPY_LEAST,
@@ -240,8 +241,6 @@ def test_workers_are_at_most_one_per_cpu(monkeypatch: pytest.MonkeyPatch) -> Non
     """``-j 100`` on two CPUs started 100 workers: 1.45 GB and 3.4 times the time of two."""
     import multiprocessing
 
-    from agentmerge import library
-
     started: list[int] = []
     context = multiprocessing.get_context()
 
@@ -270,6 +269,24 @@ def test_many_files_are_read_in_worker_processes_with_the_same_result(tmp_path: 
     assert one.stdout == many.stdout
 
 
+def test_profiles_read_by_workers_hold_one_string_per_term(tmp_path: Path) -> None:
+    """Each batch a worker sends brings its own copy of every term; the profiles taken in keep
+    one object per term across batches and workers (a library of 3,000 files held 285,000
+    strings for 11,700 terms), and are the profiles made in this process."""
+    for n in range(60):
+        source = LIBRARY_FILES[n % len(LIBRARY_FILES)]
+        (tmp_path / f"{n:02d}-{source.name}").write_bytes(source.read_bytes())
+    paths = sorted(str(p) for p in tmp_path.iterdir())
+    read = library.read_profiles(paths, jobs=2)
+    assert list(read.profiles) == [profile(read_agent(p)) for p in paths]
+    strings: dict[str, set[int]] = {}
+    for found in read.profiles:
+        for term in (*found.terms, *(t for instruction in found.instructions for t in instruction)):
+            strings.setdefault(term, set()).add(id(term))
+    assert len(read.profiles) == 60
+    assert all(len(ids) == 1 for ids in strings.values())
+
+
 def test_instruction_overlap_counts_instructions_with_a_counterpart() -> None:
     """The same agent overlaps itself fully; agents that share no instruction not at all; an
     agent holding half of another's instructions reworded shares about half."""
@@ -284,7 +301,7 @@ def test_instruction_overlap_counts_instructions_with_a_counterpart() -> None:
 
 
 def test_an_agent_without_instructions_overlaps_nothing() -> None:
-    empty = Profile("e.md", "e", (("x", 1.0),), ())
+    empty = Profile("e.md", "e", ("x",), (1.0,), ())
     full = profile(parse_text("- Check SQL\n", "f.md"))
     assert instruction_overlap(empty, full, {}) == 0.0
 
@@ -535,7 +552,7 @@ def test_copy_pairs_finds_what_comparing_every_pair_finds(bags: list[tuple[tuple
     COPY_POSTINGS agents) every pair it finds is one that comparing every pair finds, with the
     same share, and the agents they join are the same (an agent whose instructions are all those
     of an earlier one pairs with that one only). Repeats of one instruction count."""
-    profiles = [Profile(f"{n}.md", str(n), (), bag) for n, bag in enumerate(bags)]
+    profiles = [Profile(f"{n}.md", str(n), (), (), bag) for n, bag in enumerate(bags)]
     found, every = copy_pairs(profiles), brute_copy_pairs(profiles)
     assert set(found) <= set(every)
     assert components(len(profiles), found) == components(len(profiles), every)
