@@ -791,7 +791,8 @@ OVERLAP_VISITS_LEAST = 2_000_000
 OVERLAP_INDEXED = 100_000
 """Most instructions whose agents' indexes ``Overlaps`` keeps at once, the most recently asked
 (pairs come sorted, so one agent is asked of many pairs in a row): an index holds a vector per
-instruction (about 50 MB for this many), and forty agents of 25,000 instructions held 900 MB."""
+instruction and its postings (about 110 MB for this many, traced at 3,000 files; 230 MB before
+``_ItemIndex`` was kept small), and forty agents of 25,000 instructions held 900 MB."""
 
 
 def unmeasured_note(pairs: int) -> str:
@@ -854,22 +855,29 @@ class Overlaps:
 
 
 class _ItemIndex:
-    """One agent's instructions as weighted term vectors, with an inverted index over their terms."""
+    """One agent's instructions as weighted term vectors, with an inverted index over their terms.
+
+    Kept small, as ``Overlaps`` holds many (OVERLAP_INDEXED): an instruction's key is its
+    distinct terms sorted (a tuple, a fraction of a frozenset's memory), a term's postings are
+    the numbers of the instructions that have it (its weight there is in their vectors), and a
+    weight is the library's own float (``weights``) unless the instruction says the term twice."""
 
     def __init__(self, instructions: Sequence[tuple[str, ...]], weights: Mapping[str, float]) -> None:
-        self.keys = [frozenset(terms) for terms in instructions]
+        self.keys = [tuple(sorted(set(terms))) for terms in instructions]
         self.key_set = frozenset(self.keys)
         self.vectors: list[dict[str, float]] = []
         self.norms: list[float] = []
-        self.postings: dict[str, list[tuple[int, float]]] = {}
+        self.postings: dict[str, list[int]] = {}
         for n, terms in enumerate(instructions):
             vector: dict[str, float] = {}
             for term in terms:
-                vector[term] = vector.get(term, 0.0) + weights.get(term, 1.0)
+                weight = weights.get(term, 1.0)
+                found = vector.get(term)
+                vector[term] = weight if found is None else found + weight
             self.vectors.append(vector)
             self.norms.append(math.sqrt(sum(w * w for w in vector.values())))
-            for term, weight in vector.items():
-                self.postings.setdefault(term, []).append((n, weight))
+            for term in vector:
+                self.postings.setdefault(term, []).append(n)
 
     def closest(self, other: _ItemIndex, skip: Sequence[bool], bounded: bool) -> Iterator[tuple[int, int]]:
         """(n, m) for each instruction n here not in ``skip``: m is the instruction of ``other``
@@ -878,6 +886,7 @@ class _ItemIndex:
         instructions that share a term are ever looked at; ``bounded``, only through terms at
         most ``match.SHARED_WORD_POSTINGS`` instructions of ``other`` have (the item matcher's
         bound)."""
+        theirs = other.vectors
         for n, vector in enumerate(self.vectors):
             if skip[n]:
                 continue
@@ -886,8 +895,8 @@ class _ItemIndex:
                 postings = other.postings.get(term, ())
                 if bounded and len(postings) > match.SHARED_WORD_POSTINGS:
                     continue
-                for m, theirs in postings:
-                    dots[m] = dots.get(m, 0.0) + weight * theirs
+                for m in postings:
+                    dots[m] = dots.get(m, 0.0) + weight * theirs[m][term]
             best, best_score = -1, OVERLAP_COSINE_FLOOR
             for m in sorted(dots):
                 score = dots[m] / (self.norms[n] * other.norms[m])
