@@ -47,7 +47,7 @@ from agentmerge.git import (
     working_tree_dirty,
 )
 from agentmerge.model import Agent, Diagnostic
-from agentmerge.text import plural
+from agentmerge.text import compare_form, plural
 
 if TYPE_CHECKING:
     from agentmerge.diff import Attention, DiffResult
@@ -592,36 +592,63 @@ def _renames_git_missed(found: list[_Read | FileReview]) -> list[_Read | FileRev
     the same commit takes away, and the review then said every instruction was removed and every
     one added. The same agent is the same ``name``, held by one deleted and one added file alone;
     of the files left unpaired, the same ``description`` held likewise (a Cursor rule has no
-    name, and a rename often renames the agent too)."""
+    name, and a rename often renames the agent too); of those still left, the same instructions
+    (``_instructions``): at least RENAME_SHARED of the larger file's, the one deleted file and the
+    one added file that share so much with each other alone (a rename that gives the agent a new
+    name and description both)."""
     renamed: dict[str, _Read] = {}
+
+    def unpaired(status: str) -> list[_Read]:
+        return [r for r in found if isinstance(r, _Read) and r.change.status == status and r.change.path not in renamed]
+
+    def pair(old: _Read, new: _Read, what: str) -> None:
+        change = replace(new.change, status="renamed", old_path=old.change.path, old_blob=old.change.old_blob)
+        renamed[old.change.path] = renamed[new.change.path] = _Read(change, old.old, new.new, what)
+
     for kind in ("name", "description"):
         gone: dict[str, list[_Read]] = {}
         came: dict[str, list[_Read]] = {}
-        for read in found:
-            if (
-                isinstance(read, _Read)
-                and read.change.status in ("deleted", "added")
-                and read.change.path not in renamed
-            ):
-                agent, into = (read.old, gone) if read.change.status == "deleted" else (read.new, came)
-                key = _identity(agent, kind)
-                if key is not None:
-                    into.setdefault(key, []).append(read)
+        for read in unpaired("deleted"):
+            if (key := _identity(read.old, kind)) is not None:
+                gone.setdefault(key, []).append(read)
+        for read in unpaired("added"):
+            if (key := _identity(read.new, kind)) is not None:
+                came.setdefault(key, []).append(read)
         for key, olds in gone.items():
             news = came.get(key, [])
             if len(olds) == 1 and len(news) == 1:
-                (old,), (new,) = olds, news
-                change = replace(new.change, status="renamed", old_path=old.change.path, old_blob=old.change.old_blob)
-                what = f"name {key!r}" if kind == "name" else "the same description"
-                renamed[old.change.path] = renamed[new.change.path] = _Read(change, old.old, new.new, what)
+                pair(olds[0], news[0], f"name {key!r}" if kind == "name" else "the same description")
+    deleted = [(read, _instructions(read.old)) for read in unpaired("deleted")]
+    added = [(read, _instructions(read.new)) for read in unpaired("added")]
+    close = [
+        (old, new, len(was & now), max(len(was), len(now)))
+        for old, was in deleted
+        for new, now in added
+        if was and now and len(was & now) >= RENAME_SHARED * max(len(was), len(now))
+    ]
+    for old, new, shared, of in close:
+        if sum(1 for o, *_ in close if o is old) == 1 and sum(1 for _, n, *_ in close if n is new) == 1:
+            pair(old, new, f"{shared} of {of} instructions the same")
     kept: list[_Read | FileReview] = []
-    for read in found:
-        if isinstance(read, _Read) and read.change.path in renamed:
-            if read.change.status == "added":
-                kept.append(renamed[read.change.path])
+    for entry in found:
+        if isinstance(entry, _Read) and entry.change.path in renamed:
+            if entry.change.status == "added":
+                kept.append(renamed[entry.change.path])
         else:
-            kept.append(read)
+            kept.append(entry)
     return kept
+
+
+RENAME_SHARED = 0.5
+"""Share of the larger file's instructions that a deleted agent file and an added one must have
+the same, as written apart from formatting, to be one agent renamed: git's own rename test asks
+half of the lines."""
+
+
+def _instructions(agent: Agent) -> frozenset[str]:
+    """The distinct instructions of ``agent`` as they compare (``text.compare_form``: formatting,
+    case and markup aside)."""
+    return frozenset(form for _, item in agent.items() if (form := compare_form(item.text)))
 
 
 def _identity(agent: Agent, kind: str) -> str | None:

@@ -914,6 +914,39 @@ def test_a_rename_git_misses_that_renames_the_agent_is_paired_by_its_description
     assert "they are one agent (the same description), compared as a rename" in err
 
 
+def test_a_rename_git_misses_that_renames_the_agent_and_rewrites_its_description_is_paired_by_its_instructions(
+    tmp_path: Path,
+) -> None:
+    """A file moved, re-formatted and given a new ``name`` and ``description`` in one commit
+    shares no line with its old self that git counts, nor a name or description: it is still one
+    agent when most of its instructions are the same and no other deleted or added file shares as
+    many. An added agent that shares too few stays added."""
+    old = (
+        "---\nname: reviewer\ndescription: Reviews pull requests.\n---\n\n## Checklist\n\n"
+        "- Check that tests cover the change.\n- Check that names say what things do.\n"
+        "- Never approve a change that logs secrets.\n- Ask for a rollback plan on migrations.\n"
+    )
+    new = old.replace("name: reviewer", "name: code-reviewer").replace("\n- ", "\n* ")
+    new = new.replace("Reviews pull requests.", "Use for every pull request before merging.")
+    new = new.replace("## Checklist", "Checklist\n---------").replace("Ask for a rollback", "Require a rollback")
+    other = "---\nname: tester\ndescription: Writes tests.\n---\n\n- Check that tests cover the change.\n"
+    other += "- Write the failing test first.\n- Keep each test to one behaviour.\n"
+    repo = new_repo(tmp_path / "repo", {".claude/agents/reviewer.md": old})
+    git(repo, "rm", "-q", ".claude/agents/reviewer.md")
+    write(repo, ".claude/agents/code-reviewer.md", new)
+    write(repo, ".claude/agents/tester.md", other)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "rename")
+    code, out, err = run_cli("review", "--base", "HEAD~1", "--format", "json", cwd=repo)
+    assert code == 0, err
+    files = {f["path"]: f for f in json.loads(out)["files"]}
+    reviewer = files[".claude/agents/code-reviewer.md"]
+    assert (reviewer["status"], reviewer["old_path"]) == ("renamed", ".claude/agents/reviewer.md")
+    assert reviewer["diff"]["summary"] == {"added": 0, "removed": 0, "reworded": 1, "moved": 0, "frontmatter": 2}
+    assert "they are one agent (3 of 4 instructions the same), compared as a rename" in err
+    assert files[".claude/agents/tester.md"]["status"] == "added"
+
+
 def test_new_side_warnings_are_reported_once(tmp_path: Path) -> None:
     """Lenient YAML on the new side warns on stderr and in the JSON; the old side does not repeat it."""
     repo = make_review_repo(tmp_path)
