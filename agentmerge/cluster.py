@@ -32,6 +32,7 @@ from agentmerge.lexicon import (
 from agentmerge.scorer import SHORT_TERMS, near_verbatim, rare_in_corpus, term_weight, title_terms
 from agentmerge.text import (
     CLAUSE_BREAKS,
+    choice_made,
     choices,
     handoff_agent,
     instruction_lines,
@@ -832,6 +833,13 @@ ITEM_RULES: tuple[Rule, ...] = (
         '"Prefer composition over inheritance" and "Prefer inheritance over composition", "Run the linter'
         ' before committing" and "... after committing": the same words in opposite senses (text.opposite_sense)',
         lambda a, b, score, t: opposite_sense(a.text, b.text),
+    ),
+    Rule(
+        "choice made",
+        '"Use pytest for tests" makes the choice "Use pytest, unittest or nose for tests" leaves open'
+        " (text.choice_made): folded, the merged agent would allow what one input ruled out; not two"
+        " inputs' identities (scored 1)",
+        lambda a, b, score, t: score < 1.0 and choice_made(a.text, b.text),
     ),
     Rule(
         "other choice",

@@ -151,6 +151,31 @@ def test_a_pitfall_is_walled_from_guidance_unless_both_forbid() -> None:
     assert vetoed_by(pitfall, candidate("Do not keep access tokens in localStorage", 1)) == "polarity"
 
 
+def test_a_choice_made_never_folds_into_the_choice_left_open() -> None:
+    """ "Use pytest for tests" folded into "Use pytest, unittest or nose for tests": the merged
+    agent allowed the two frameworks one input ruled out. Each way round, and between two lists
+    of alternatives, the pair stays two items; the same alternatives, a choice forbidden ("or"
+    under a negation forbids every one) or a list that is no choice still merge."""
+    open_choice = "Use pytest, unittest or nose for tests"
+    for made in ("Use pytest for tests", "Use pytest or unittest for tests", "Prefer pytest for testing"):
+        assert text.choice_made(open_choice, made) and text.choice_made(made, open_choice), made
+        assert vetoed_by(candidate(open_choice), candidate(made, 1)) == "choice made"
+    assert text.offered("Prefer Black, Ruff or YAPF for formatting") == set(text.terms("black ruff yapf"))
+    assert not text.choice_made(open_choice, "Use nose, unittest or pytest for the tests")
+    assert not text.choice_made("Never use eval or exec", "Never use eval")
+    assert not text.choice_made("Flag N+1 queries or missing indexes", "Flag N+1 queries")
+    assert not text.choice_made(open_choice, "Write tests for every bug fix")
+    assert vetoed_by(candidate(open_choice), candidate("Use pytest for tests", 1), 1.0) is None  # identities
+
+
+def test_consolidate_keeps_a_choice_made_apart_from_the_choice_left_open() -> None:
+    frontmatter = "---\nname: py\ndescription: Python helper.\n---\n\n"
+    a = agent(frontmatter + "- Use pytest for tests.\n- Keep functions small.\n", "a.md")
+    b = agent(frontmatter + "- Use pytest, unittest or nose for tests.\n- Keep functions small.\n", "b.md")
+    found = clusters(consolidate([a, b]))
+    assert {"Use pytest for tests."} in found and {"Use pytest, unittest or nose for tests."} in found, found
+
+
 def test_the_same_words_in_opposite_senses_never_merge() -> None:
     pairs = [
         ("Prefer composition over inheritance", "Prefer inheritance over composition"),
