@@ -404,6 +404,7 @@ _OFFERED_RE = re.compile(
 (in the corpus, 166 such choices in 7 of its 8 collections; "prefer" 5 of them)."""
 
 _OPTION_SPLIT_RE = re.compile(r"\s*,\s*(?:or\s+)?|\s+or\s+", re.IGNORECASE)
+"""What parts the alternatives of ``_OFFERED_RE``'s list: a comma (with an "or" after it) or "or"."""
 
 
 def other_choice(a: str, b: str) -> tuple[str, str] | None:
