@@ -604,7 +604,41 @@ def order_differences(body: MergedSection) -> list[str]:
                 f'order: under "{title}" the merged steps are {len(joined)} procedures that share no step, one '
                 f"after another: {parts}; the merged agent follows them all in turn"
             )
+        shared, unordered = _interleaved_procedures(steps)
+        if unordered:
+            parts = ", ".join(f"{path}'s ({_numbers(numbers)})" for path, numbers in unordered)
+            inputs = len({source.path for step in steps for source in step.sources})
+            lines.append(
+                f'order: under "{title}" the merged steps join {inputs} procedures that share '
+                f"{_numbers(shared)}; the steps each has alone are put in an order no input gives against the others': "
+                f"{parts}; the merged agent follows them all"
+            )
     return lines
+
+
+def _interleaved_procedures(steps: Sequence[MergedItem]) -> tuple[list[int], list[tuple[str, list[int]]]]:
+    """The merged numbers (1-based) of the steps ``steps`` shares between inputs, and the inputs
+    whose own steps it orders against another input's own steps with no input to say how, each
+    with the merged numbers of those steps: two steps of one input and one of another between the
+    same two shared steps (or before the first, or after the last), which no input orders against
+    each other. Empty when the inputs share no step (``_joined_procedures``) or every input's own
+    steps have their stretch to themselves: a step one input adds between two it shares with
+    another is put where that input has it."""
+    owners = [tuple(dict.fromkeys(source.path for source in step.sources)) for step in steps]
+    shared = [n for n, paths in enumerate(owners, 1) if len(paths) > 1]
+    if not shared:
+        return [], []
+    unordered: dict[str, list[int]] = {}
+    stretch: dict[str, list[int]] = {}
+    for n, paths in enumerate([*owners, ()], 1):
+        if len(paths) == 1:
+            stretch.setdefault(paths[0], []).append(n)
+            continue
+        if len(stretch) > 1:
+            for path, numbers in stretch.items():
+                unordered.setdefault(path, []).extend(numbers)
+        stretch = {}
+    return shared, list(unordered.items())
 
 
 def _joined_procedures(steps: Sequence[MergedItem]) -> list[tuple[str, list[int]]]:
@@ -624,10 +658,16 @@ def _joined_procedures(steps: Sequence[MergedItem]) -> list[tuple[str, list[int]
 
 
 def _numbers(numbers: list[int]) -> str:
-    """``steps 1-10`` for a run of consecutive numbers, else ``steps 1, 3, 5``."""
-    if numbers == list(range(numbers[0], numbers[-1] + 1)):
-        return f"steps {numbers[0]}-{numbers[-1]}"
-    return "steps " + ", ".join(map(str, numbers))
+    """``step 4``, ``steps 1-10`` for a run of consecutive numbers, ``steps 1, 4-9`` for runs."""
+    if len(numbers) == 1:
+        return f"step {numbers[0]}"
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return "steps " + ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)
 
 
 def _title_of(section: MergedSection) -> str:

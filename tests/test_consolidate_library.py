@@ -1026,6 +1026,31 @@ def test_procedures_that_share_no_step_joined_end_to_end_are_named(tmp_path: Pat
     ) in result.stderr
 
 
+def test_procedures_that_share_some_steps_are_named_where_their_own_steps_meet(tmp_path: Path) -> None:
+    """Two workflows shared their first and last steps and each had steps of its own between them:
+    the merged list put one input's steps after the other's, an order neither input gives, without a
+    word. A step one input adds between two it shares with another has its place and is not named."""
+    head = "---\nname: releaser\ndescription: Cuts a release.\n---\n\n## Workflow\n\n"
+    first, last = "Update the changelog for the release", "Tag the release commit and push the tag"
+    (tmp_path / "a.md").write_text(
+        head + f"1. {first}\n2. Bump the version in pyproject.toml\n3. Build the wheel\n4. {last}\n", encoding="utf-8"
+    )
+    (tmp_path / "b.md").write_text(
+        head + f"1. {first}\n2. Run the full test suite on every supported Python\n3. {last}\n", encoding="utf-8"
+    )
+    (tmp_path / "c.md").write_text(head + f"1. {first}\n2. {last}\n", encoding="utf-8")
+    result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        'agentmerge: warning: order: under "Workflow" the merged steps join 2 procedures that share steps 1, 5; the '
+        "steps each has alone are put in an order no input gives against the others': a.md's (steps 2-3), b.md's "
+        "(step 4); the merged agent follows them all"
+    ) in result.stderr
+    alone = run_cli("consolidate", "a.md", "c.md", cwd=tmp_path)
+    assert alone.exit_code == 0, alone.stderr
+    assert "order:" not in alone.stderr
+
+
 def test_two_answer_templates_in_one_output_section_are_named(tmp_path: Path) -> None:
     """Each input told the agent to answer in its own template; the merged section held both,
     which an agent cannot follow at once, without a word."""
