@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -92,8 +93,12 @@ class FakeGitHub:
         return 404, {"message": "Not Found"}
 
 
-def serve(fake: FakeGitHub, host: str = "127.0.0.1") -> tuple[ThreadingHTTPServer, threading.Thread]:
-    """Serve ``fake`` on a free port of ``host`` in a daemon thread that stops after 60 s at most."""
+@contextlib.contextmanager
+def serving(fake: FakeGitHub, host: str = "127.0.0.1") -> Iterator[ThreadingHTTPServer]:
+    """Serve ``fake`` on a free port of ``host`` in a daemon thread until the block ends (or 60 s
+    at most). Every thread started here is joined on leaving: a watchdog left waiting out its 60 s
+    kept the server and its handler class (a reference cycle) alive into later tests, where the
+    class, freed mid-command, counted as cyclic garbage that command left (test_entry)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -114,24 +119,22 @@ def serve(fake: FakeGitHub, host: str = "127.0.0.1") -> tuple[ThreadingHTTPServe
     watchdog = threading.Timer(60, server.shutdown)
     watchdog.daemon = True
     watchdog.start()
-    return server, thread
-
-
-def stop(server: ThreadingHTTPServer, thread: threading.Thread) -> None:
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    try:
+        yield server
+    finally:
+        watchdog.cancel()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        watchdog.join(timeout=5)
 
 
 @pytest.fixture
 def api() -> Iterator[tuple[FakeGitHub, str]]:
     """A fake API on 127.0.0.1 that serves in a daemon thread and stops after the test (or 60 s)."""
     fake = FakeGitHub("octo/agents", 7)
-    server, thread = serve(fake)
-    try:
+    with serving(fake) as server:
         yield fake, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        stop(server, thread)
 
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
@@ -572,13 +575,10 @@ def test_a_redirect_to_another_host_does_not_carry_the_token(api: tuple[FakeGitH
     """The API redirecting elsewhere is an error; the other host never sees a request."""
     fake, url = api
     elsewhere = FakeGitHub("octo/agents", 7)
-    server, thread = serve(elsewhere)
-    try:
+    with serving(elsewhere) as server:
         fake.redirect_to = f"http://localhost:{server.server_address[1]}"
         with pytest.raises(AgentMergeError) as error:
             publish_comment(context_for(url), "report")
-    finally:
-        stop(server, thread)
     assert elsewhere.requests == []
     assert "redirected to another host" in error.value.message
 
