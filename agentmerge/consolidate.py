@@ -1165,10 +1165,12 @@ class _Consolidator:
         # Each tool as the first input that lists it names it: a name another input already gave
         # (every tool of it) under another spelling is left out, one input's own names never.
         written: list[str] = []
-        seen: frozenset[str] = frozenset()
+        listed: set[str] = set()
+        seen: set[str] = set()
         for _, found_names in sets:
-            new = [name for name in found_names if not read_tools((name,), read) <= seen and name not in written]
+            new = [name for name in found_names if not read_tools((name,), read) <= seen and name not in listed]
             written.extend(new)
+            listed.update(new)
             seen |= read_tools(new, read)
         as_list = sum(1 for _, f in found if isinstance(f.value, list))
         value: object = written if as_list * 2 >= len(found) else ", ".join(written)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from agentmerge.model import Example
@@ -140,51 +140,79 @@ def beyond(found: Iterable[str], held: Iterable[str], what: str, reading: ToolRe
     (``**/*.ts`` reaches ``src/**/*.ts``). So a narrower name is no widening, and a wider one is.
     """
     reached = read_tools(held, reading)
-    contains = _CONTAINS.get(what)
-    return tuple(
-        name
-        for name in found
-        if not all(
-            tool in reached or (contains is not None and any(contains(h, tool) for h in reached))
-            for tool in read_tools((name,), reading)
-        )
-    )
+    wider = _WIDER.get(what)
+    sizes = frozenset(map(len, reached))
+
+    def reached_by_held(tool: str) -> bool:
+        return tool in reached or (wider is not None and not reached.isdisjoint(wider(tool, sizes)))
+
+    return tuple(name for name in found if not all(map(reached_by_held, read_tools((name,), reading))))
 
 
 _USE_RE = re.compile(r"(?P<tool>[^()\s]+)\((?P<spec>.*)\)")
 """A tool with a specifier, Claude Code's ``Bash(git log:*)``."""
 
 
-def _tool_contains(held: str, name: str) -> bool:
-    """Whether tool name ``held`` reaches all that ``name`` does (``beyond``), ``name`` not being ``held``."""
-    if held == EVERY_TOOL:
-        return True
+def _wider_tools(name: str, sizes: Container[int]) -> Iterator[str]:
+    """The tool names that reach all that ``name`` does (``beyond``), ``name`` aside, of the
+    lengths in ``sizes`` (the held names' lengths: a longer list's names are looked up, never
+    compared with each name in turn). EVERY_TOOL reaches every tool; a tool with no specifier
+    every use of it and a command prefix the longer commands (``Bash`` and ``Bash(git:*)`` reach
+    ``Bash(git log:*)``); a tool set or server its tools (``search`` and ``search/*`` reach
+    ``search/codebase``, ``mcp__github`` and ``mcp__github__*`` reach ``mcp__github__create_issue``)."""
+    yield EVERY_TOOL
     use = _USE_RE.fullmatch(name)
     if use is not None:
-        if held == use["tool"]:
-            return True
-        prefix = _USE_RE.fullmatch(held)
-        if prefix is not None and prefix["tool"] == use["tool"] and prefix["spec"].endswith(":*"):
-            stem, spec = prefix["spec"][:-2], use["spec"]
-            return spec.startswith(stem) and spec[len(stem) : len(stem) + 1] in ("", " ", ":")
-        return False
-    for sep in ("/", "__"):
-        if held.endswith(sep + "*"):
-            return name.startswith(held[:-1])
-    if held.startswith("mcp__") and held.count("__") == 1:
-        return name.startswith(held + "__")
-    return "/" not in held and name.startswith(held + "/")
+        tool, spec = use["tool"], use["spec"]
+        yield tool
+        # A prefix ends where a word of the command does: "git" reaches "git log", not "gitk".
+        for end in (*_starts(spec, (" ", ":")), len(spec)):
+            if len(tool) + end + 4 in sizes:
+                yield f"{tool}({spec[:end]}:*)"
+        return
+    for end in _starts(name, ("/", "__")):
+        cut = end + (1 if name[end] == "/" else 2)
+        if cut + 1 in sizes:
+            yield name[:cut] + "*"
+    server_end = name.find("__", len("mcp__")) if name.startswith("mcp__") else -1
+    while server_end >= 0 and _names_server(name[:server_end]):
+        if server_end in sizes:
+            yield name[:server_end]
+        server_end = name.find("__", server_end + 1)
+    set_end = name.find("/")
+    # A server's name reaches its tools alone, not a tool set's: "mcp__x" does not reach "mcp__x/y".
+    if set_end in sizes and not _names_server(name[:set_end]):
+        yield name[:set_end]
 
 
-def _pattern_contains(held: str, name: str) -> bool:
-    """Whether file pattern ``held`` reaches every file ``name`` does (``beyond``)."""
-    if held in EVERY_FILE:
-        return True
-    last = held[3:] if held.startswith("**/") else ""
-    return bool(last) and "/" not in last and (name == last or name.endswith("/" + last))
+def _names_server(name: str) -> bool:
+    """Whether ``name`` is Claude Code's name for an MCP server's every tool (``mcp__github``)."""
+    return name.startswith("mcp__") and name.count("__") == 1
 
 
-_CONTAINS: dict[str, Callable[[str, str], bool]] = {"tool": _tool_contains, "file pattern": _pattern_contains}
+def _starts(text: str, separators: tuple[str, ...]) -> Iterator[int]:
+    """Where each of ``separators`` starts in ``text``, each in turn (overlapping ones too)."""
+    for separator in separators:
+        at = text.find(separator)
+        while at >= 0:
+            yield at
+            at = text.find(separator, at + 1)
+
+
+def _wider_patterns(name: str, sizes: Container[int]) -> Iterator[str]:
+    """The file patterns that reach every file ``name`` does (``beyond``), ``name`` aside: those
+    that reach every file, and ``**/`` before the last part of ``name`` (``**/*.ts`` reaches
+    ``src/**/*.ts`` and ``*.ts``). ``sizes`` as for ``_wider_tools``."""
+    yield from EVERY_FILE
+    last = name.rsplit("/", 1)[-1]
+    if last and len(last) + 3 in sizes:
+        yield "**/" + last
+
+
+_WIDER: dict[str, Callable[[str, Container[int]], Iterator[str]]] = {
+    "tool": _wider_tools,
+    "file pattern": _wider_patterns,
+}
 
 
 def names(value: object) -> tuple[str, ...]:

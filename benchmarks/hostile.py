@@ -79,6 +79,13 @@ def few_words(seed: int, count: int) -> str:
     return FRONTMATTER + "".join(f"- {line}\n" for line in lines)
 
 
+def tool_list(prefix: str, count: int) -> str:
+    """An agent allowed ``count`` tools named ``prefix`` and a number: two such lists with two
+    prefixes share no tool, and every name of one is looked for among the other's."""
+    tools = ", ".join(f"{prefix}{n}" for n in range(count))
+    return f"---\nname: hostile\ndescription: A hostile input\ntools: {tools}\n---\n- one\n"
+
+
 INPUTS: dict[str, Callable[[], str | tuple[str, str] | list[str]]] = {
     "emphasis-35k": lambda: FRONTMATTER + "- " + "*a **b " * 5_000 + "\n",
     "emphasis-70k": lambda: FRONTMATTER + "- " + "*a **b " * 10_000 + "\n",
@@ -90,6 +97,7 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str] | list[str]]] = {
     "steps-2000": lambda: FRONTMATTER + "## Step\n- Do it\n\n" * 2_000,
     "steps-4000": lambda: FRONTMATTER + "## Step\n- Do it\n\n" * 4_000,
     "headings-20000": lambda: FRONTMATTER + "".join(f"## H{n}\n\n" for n in range(20_000)),
+    "tools-9000": lambda: (tool_list("t", 9_000), tool_list("u", 9_000)),
     "keys-100k": lambda: "---\n" + "".join(f"k{n}: v\n" for n in range(100_000)) + "---\n- one\n",
     "backticks-200k": lambda: FRONTMATTER + "- " + "`a " * 70_000 + "\n",
     "table-columns-100k": lambda: FRONTMATTER + "|a" * 50_000 + "|\n" + "|-" * 50_000 + "|\n" + "|b" * 50_000 + "|\n",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentmerge.fields import beyond, description_prose, mapping_union, names
@@ -109,6 +112,78 @@ def test_a_name_no_held_name_reaches_is_beyond_them(held: str, name: str, what: 
     """Containment is claimed only where it is certain: a prefix that ends mid-word, a pattern whose
     ``*`` may or may not cross folders, a skill that merely shares a prefix all still widen."""
     assert beyond([name], [held], what) == (name,)
+
+
+def _reaches(held: str, name: str, what: str) -> bool:
+    """Whether ``held`` reaches all ``name`` does, read off each name on its own: the rule
+    ``beyond`` looks up rather than compares pair by pair (``Bash(git:*)`` reaches ``Bash(git
+    log:*)``, ``github/*`` and ``github`` reach ``github/create_issue``, ...)."""
+    if held == name:
+        return True
+    if what == "file pattern":
+        last = held[3:] if held.startswith("**/") else ""
+        every = held in ("*", "**", "**/*", "**/*.*")
+        return every or (bool(last) and "/" not in last and (name == last or name.endswith("/" + last)))
+    if held == "*":
+        return True
+    use, prefix = re.fullmatch(r"([^()\s]+)\((.*)\)", name), re.fullmatch(r"([^()\s]+)\((.*)\)", held)
+    if use is not None:
+        if held == use[1]:
+            return True
+        if prefix is None or prefix[1] != use[1] or not prefix[2].endswith(":*"):
+            return False
+        stem = prefix[2][:-2]
+        return use[2].startswith(stem) and use[2][len(stem) : len(stem) + 1] in ("", " ", ":")
+    for separator in ("/", "__"):
+        if held.endswith(separator + "*"):
+            return name.startswith(held[:-1])
+    if held.startswith("mcp__") and held.count("__") == 1:
+        return name.startswith(held + "__")
+    return "/" not in held and name.startswith(held + "/")
+
+
+_TOOL_NAME = st.lists(
+    st.sampled_from(["mcp__", "gh", "git", "log", "x", "/", "__", "_", "*", ":", " ", "(", ")", ":*)", "Bash("]),
+    min_size=1,
+    max_size=6,
+).map("".join)
+
+
+def _cut_short(name: str) -> list[str]:
+    """Names that may reach ``name``: each of its beginnings, as it is and with ``*`` or ``:*)``
+    after it."""
+    starts = [name[:end] for end in range(1, len(name) + 1)]
+    return [*starts, *(start + "*" for start in starts), *(start + ":*)" for start in starts), "**/" + name]
+
+
+@settings(max_examples=500)
+@given(st.data(), st.sampled_from(["tool", "file pattern"]))
+def test_beyond_is_the_names_no_held_name_reaches(data: st.DataObject, what: str) -> None:
+    """``beyond`` looks the names that could reach each found name up among the held ones; it
+    gives what comparing every held name with every found one gives, on names made of the parts
+    the rule reads (separators, wildcards, command prefixes, servers) and on the beginnings of
+    the found names, which may reach them."""
+    found = data.draw(st.lists(_TOOL_NAME, min_size=1, max_size=4))
+    near = sorted({short for name in found for short in _cut_short(name)})
+    held = data.draw(st.lists(st.one_of(_TOOL_NAME, st.sampled_from(near)), max_size=8))
+    expected = tuple(name for name in found if not any(_reaches(h, name, what) for h in held))
+    assert beyond(found, held, what) == expected
+
+
+def test_long_tool_lists_are_compared_in_a_moment(tmp_path: Path) -> None:
+    """Two agents of 9,000 tools each, none in common: ``diff`` took 103 s and ``consolidate``
+    213 s, each name compared with every name of the other list; both now look names up. A
+    stranger's file may be that long (its frontmatter stays under the 64 KiB limit)."""
+    for name, prefix in (("a.md", "t"), ("b.md", "u")):
+        tools = ", ".join(f"{prefix}{n}" for n in range(9_000))
+        (tmp_path / name).write_text(f"---\nname: x\ndescription: Does x.\ntools: {tools}\n---\n\n- Do x.\n")
+    for command in (("diff", "a.md", "b.md"), ("consolidate", "a.md", "b.md", "-o", "x.md")):
+        done = subprocess.run(
+            [sys.executable, "-m", "agentmerge", *command], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode in (0, 1), done.stderr
+    (tools_line,) = [line for line in (tmp_path / "x.md").read_text(encoding="utf-8").splitlines() if "tools:" in line]
+    assert len(names(tools_line.split(":", 1)[1])) == 18_000
 
 
 def test_a_narrower_tool_or_pattern_is_no_widening_to_any_command(tmp_path: Path) -> None:
