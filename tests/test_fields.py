@@ -13,7 +13,7 @@ from conftest import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentmerge.fields import beyond, description_prose, mapping_union, names
+from agentmerge.fields import EVERY_FILE, EVERY_TOOL, beyond, description_prose, mapping_union, names
 
 BODY = "\nYou review backend code.\n\n## Rules\n\n- Validate input at the boundary\n"
 
@@ -122,9 +122,8 @@ def _reaches(held: str, name: str, what: str) -> bool:
         return True
     if what == "file pattern":
         last = held[3:] if held.startswith("**/") else ""
-        every = held in ("*", "**", "**/*", "**/*.*")
-        return every or (bool(last) and "/" not in last and (name == last or name.endswith("/" + last)))
-    if held == "*":
+        return held in EVERY_FILE or (bool(last) and "/" not in last and (name == last or name.endswith("/" + last)))
+    if held == EVERY_TOOL:
         return True
     use, prefix = re.fullmatch(r"([^()\s]+)\((.*)\)", name), re.fullmatch(r"([^()\s]+)\((.*)\)", held)
     if use is not None:
