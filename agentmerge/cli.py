@@ -1155,7 +1155,7 @@ def _consolidate_one(
     # are the same either way. --by-group (``library.consolidate_groups``) writes the same way.
     from agentmerge.consolidate import check_size, consolidate
     from agentmerge.library import target_hint
-    from agentmerge.writer import render_consolidation
+    from agentmerge.writer import check_readable, render_consolidation
 
     if output is not None:
         check_output_path(output, folder=True)
@@ -1185,8 +1185,9 @@ def _consolidate_one(
             result = consolidate(agents, threshold=threshold, prefer=preferred, target=target_format)
     if mixed_groups is not None:
         _refuse_mixed(mixed_groups, len(agents))
-    _warn_merged(agents, result)
     text = render_consolidation(result, annotate=annotate)
+    check_readable(text, result.agent, output or "")
+    _warn_merged(agents, result)
     if target_format is not None:
         reported = fmt == "json" or report is not None
         _warn_for_target(result, text, target_format, output if fmt == "md" else None, reported)

@@ -23,7 +23,7 @@ from agentmerge.fields import names as listed_names
 from agentmerge.filesystem import inside
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
-from agentmerge.text import series
+from agentmerge.text import named, series
 
 if TYPE_CHECKING:
     # Grouping loads on first use: check and fmt walk folders with this module and need none of it.
@@ -483,7 +483,7 @@ def consolidate_groups(
         if result[0] == "error":
             # An error of the group as a whole (too many instructions) names no file: name the group.
             paths = [m.path for m in g.members]
-            files = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+            files = named(paths, 3)
             said = result[3] if result[1] else f"the group {g.name} ({files}): {result[3]}"
             raise AgentMergeError(result[1], result[2], said)
         _, text, json_text, widened, summary, warnings, notes, orders = result
@@ -497,14 +497,15 @@ def _consolidate_paths(
     """Worker: consolidate the files at ``paths``; the results as plain values."""
     from agentmerge.consolidate import consolidate
     from agentmerge.render import consolidation_to_dict, to_json
-    from agentmerge.writer import render_consolidation
+    from agentmerge.writer import check_readable, render_consolidation
 
     try:
         agents = [read_agent(p) for p in paths]
         result = consolidate(agents, threshold=threshold, target=target, file_name=stem)
+        text = render_consolidation(result, annotate=annotate)
+        check_readable(text, result.agent, "")
     except AgentMergeError as error:
         return ("error", error.path, error.line, error.message)
-    text = render_consolidation(result, annotate=annotate)
     json_text = None
     if report:
         json_text = to_json(consolidation_to_dict(result, annotate=annotate))
@@ -840,7 +841,7 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
             assert mine is not None
             yield (
                 f"the merged agent has no {key} list, so it may use every tool; "
-                f"{agent.path} allowed only {', '.join(sorted(names(mine.value)))}"
+                f"{agent.path} allowed only {named(sorted(names(mine.value)))}"
             )
             continue
         had = _names_for(key, mine.value, target) if mine is not None else frozenset()
@@ -858,7 +859,7 @@ def _widened(rule: WideningRule, key: str, inputs: Sequence[Agent], merged: Agen
     for name, paths in gained.items():
         by_inputs.setdefault(tuple(paths), []).append(name)
     for lacking, listed in by_inputs.items():
-        what = f"{rule.what if len(listed) == 1 else rule.what + 's'} {', '.join(listed)} ({key})"
+        what = f"{rule.what if len(listed) == 1 else rule.what + 's'} {named(listed)} ({key})"
         if rule.kind == "deny":
             yield f"the merged agent no longer forbids {what}, which {', '.join(lacking)} forbade"
         else:
@@ -907,7 +908,7 @@ def _entries_changed(key: str, tables: Sequence[tuple[str, object]], now: dict[s
             if name in now and now[name] != value:
                 other.setdefault(str(name), []).append(path)
     for extra, paths in gained.items():
-        yield f"the merged agent has {key} {', '.join(extra)} that {', '.join(paths)} did not"
+        yield f"the merged agent has {key} {named(extra)} that {', '.join(paths)} did not"
     for name, paths in other.items():
         yield f"{key} {name} in the merged agent is not as {', '.join(paths)} wrote it"
 

@@ -231,6 +231,13 @@ def parse_text(text: str, path: str = STDIN, *, _warnings: list[Diagnostic] | No
     split = _split_frontmatter(text, path, warnings)
     if split is not None:
         fm_text, fm_first_line, body_text, body_first_line = split
+        if len(fm_text) > MAX_FRONTMATTER_BYTES:
+            raise InputError(
+                path,
+                fm_first_line,
+                f"the frontmatter is {len(fm_text) // 1024:,} KiB, more than agentmerge reads "
+                f"({MAX_FRONTMATTER_BYTES // 1024} KiB); an agent's settings are a few keys",
+            )
         loaded = _load_frontmatter(fm_text, fm_first_line, path, warnings)
         if loaded is None:
             body_text, body_first_line = text, 1
@@ -329,15 +336,45 @@ def respelled_value(plain: str) -> bool:
 
 def _check_line_lengths(text: str, path: str) -> None:
     """Refuse a text with a line longer than MAX_LINE_CHARS, naming the first such line."""
+    long = _long_line(text)
+    if long is not None:
+        number, length = long
+        limit = f"more than agentmerge reads ({MAX_LINE_CHARS:,})"
+        raise InputError(path, number, f"the line is {length:,} characters long, {limit}; wrap it")
+
+
+def _long_line(text: str) -> tuple[int, int] | None:
+    """The first line of ``text`` longer than MAX_LINE_CHARS, as (line number, length), or None."""
     if len(text) <= MAX_LINE_CHARS:
-        return
+        return None
     for number, line in enumerate(text.split("\n"), start=1):
         if len(line) > MAX_LINE_CHARS:
-            raise InputError(
-                path,
-                number,
-                f"the line is {len(line):,} characters long, more than agentmerge reads ({MAX_LINE_CHARS:,}); wrap it",
-            )
+            return number, len(line)
+    return None
+
+
+def over_limit(text: str) -> tuple[str, str] | None:
+    """The first of the reader's limits that ``text`` breaks, as (which: "file", "line" or
+    "frontmatter"; what is over it), or None when ``parse_bytes`` takes it: its UTF-8 bytes
+    (MAX_FILE_BYTES), a line (MAX_LINE_CHARS), the frontmatter (MAX_FRONTMATTER_BYTES). Nothing
+    is parsed.
+
+    What agentmerge writes is held to it before it is written (``writer.check_readable``): a
+    merged agent that ``check``, ``diff`` or a second ``consolidate`` would refuse is no output."""
+    size = len(text.encode("utf-8", "surrogateescape"))
+    if size > MAX_FILE_BYTES:
+        return "file", f"it is {size // 1024:,} KiB, more than agentmerge reads ({MAX_FILE_BYTES // 1024} KiB)"
+    long = _long_line(text)
+    if long is not None:
+        number, length = long
+        return "line", f"line {number:,} is {length:,} characters long, more than agentmerge reads ({MAX_LINE_CHARS:,})"
+    split = _split_frontmatter(text, STDIN, [])
+    if split is not None and len(split[0]) > MAX_FRONTMATTER_BYTES:
+        return "frontmatter", (
+            f"its frontmatter is {len(split[0]) // 1024:,} KiB, more than agentmerge reads "
+            f"({MAX_FRONTMATTER_BYTES // 1024} KiB)"
+        )
+    return None
 
 
 def _split_frontmatter(text: str, path: str, warnings: list[Diagnostic]) -> tuple[str, int, str, int] | None:
@@ -378,13 +415,6 @@ def _split_frontmatter(text: str, path: str, warnings: list[Diagnostic]) -> tupl
         return None
     fm_text = text[opening.end() : closing.start()]
     fm_first_line = text[: opening.end()].count("\n") + 1
-    if len(fm_text) > MAX_FRONTMATTER_BYTES:
-        raise InputError(
-            path,
-            fm_first_line,
-            f"the frontmatter is {len(fm_text) // 1024:,} KiB, more than agentmerge reads "
-            f"({MAX_FRONTMATTER_BYTES // 1024} KiB); an agent's settings are a few keys",
-        )
     body_first_line = text[: closing.end()].count("\n") + 1
     return fm_text, fm_first_line, text[closing.end() :], body_first_line
 

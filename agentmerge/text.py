@@ -67,6 +67,18 @@ def counted(count: int, word: str) -> str:
     return f"{count:,} {plural(count, word)}"
 
 
+NAMES_SAID = 12
+"""Most names one message lists (``named``); the rest are counted. A stranger's agent may list
+thousands of tools, and a warning is one line a reader reads."""
+
+
+def named(names: Sequence[str], most: int = NAMES_SAID) -> str:
+    """``names`` joined by commas, those after the first ``most`` only counted: "a, b and 3 more"."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most:,} more"
+
+
 def kebab_case(name: str) -> str:
     """``name`` in lower case with each run of other characters than ``a-z`` and ``0-9`` one
     hyphen, none at either end ("Code Reviewer (v2)" as "code-reviewer-v2"): Claude Code's rule

@@ -14,9 +14,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from agentmerge.errors import OutputError
 from agentmerge.fields import FIRST_KEYS
 from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.parse import UNDERLINE, is_label_line, quoted_value, read_key_line
+from agentmerge.parse import MAX_LINE_CHARS, UNDERLINE, is_label_line, over_limit, quoted_value, read_key_line
 
 if TYPE_CHECKING:
     from agentmerge.consolidate import Consolidation, MergedItem, MergedSection
@@ -500,6 +501,25 @@ def render_consolidation(result: Consolidation, *, annotate: bool = False) -> st
 
         return render_agent(agent, verbatim_keys=BY_NAME[result.target].verbatim_keys)
     return render_agent(agent, paths=result.inputs)
+
+
+def check_readable(text: str, agent: Agent, path: str) -> None:
+    """Raise OutputError when agentmerge would refuse to read ``text``, the file written for
+    ``agent``, back (``parse.over_limit``), naming the frontmatter field that makes it so.
+    Called before anything is written: ``check``, ``diff`` and a second ``consolidate`` read what
+    ``consolidate`` writes. ``path`` is where it was to go, empty for standard output."""
+    broken = over_limit(text)
+    if broken is None:
+        return
+    which, reason = broken
+    written = {field.key: render_field(field) for field in agent.fields}
+    if which == "line":
+        held = [key for key, lines in written.items() if max(map(len, lines.split("\n"))) > MAX_LINE_CHARS]
+        reason += f", in its {held[0]} field" if held else ""
+    elif which == "frontmatter" and written:
+        largest = max(written, key=lambda key: (len(written[key]), key))
+        reason += f"; its {largest} field takes {len(written[largest]) // 1024:,} KiB"
+    raise OutputError(path, 0, f"not written: agentmerge would refuse to read the merged agent back, as {reason}")
 
 
 def _provenance(sources: Any, names: dict[str, str]) -> str:

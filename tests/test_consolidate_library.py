@@ -1151,3 +1151,20 @@ def test_a_rule_put_into_every_request_is_a_widening_and_its_globs_are_none(tmp_
     assert widened == [
         "agentmerge: warning: widening: the merged rule applies to every request (alwaysApply); a.mdc did not"
     ]
+
+
+def test_a_widening_of_thousands_of_tools_names_a_few_and_counts_the_rest(tmp_path: Path) -> None:
+    many = "".join(f"  - t{n:04}\n" for n in range(3_000))
+    (tmp_path / "a.md").write_text(f"---\nname: a\ndescription: Reviews code.\ntools:\n{many}---\n\nYou review code.\n")
+    few = "---\nname: a\ndescription: Reviews code.\ntools: t0001, zz\n---\n\nYou review code.\n"
+    (tmp_path / "b.md").write_text(few)
+    result = run_cli("consolidate", str(tmp_path / "a.md"), str(tmp_path / "b.md"))
+    assert result.exit_code == 0, result.stderr
+    widened = [line for line in result.stderr.splitlines() if "widening" in line]
+    shown = ", ".join(f"t{n:04}" for n in (0, *range(2, 13)))
+    assert widened == [
+        f"agentmerge: warning: widening: the merged agent has tool zz (tools) that {tmp_path / 'a.md'} did not",
+        f"agentmerge: warning: widening: the merged agent has tools {shown} and 2,987 more (tools) that "
+        f"{tmp_path / 'b.md'} did not",
+    ]
+    assert result.stdout.count("\n- t") == 3_000 and "\n- zz\n" in result.stdout  # the agent lists them all

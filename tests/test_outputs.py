@@ -223,3 +223,57 @@ def test_a_rewritten_file_keeps_its_owner(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert path.read_text(encoding="utf-8").endswith("- one\n")
     assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534)
+
+
+def many_tools(path: Path, name: str, prefix: str, count: int) -> Path:
+    """An agent of ``count`` tools named ``prefix0``, ``prefix1``...: a block list, each a line."""
+    listed = "".join(f"  - {prefix}{n}\n" for n in range(count))
+    path.write_text(f"---\nname: {name}\ndescription: Reviews code.\ntools:\n{listed}---\n\nYou review code.\n")
+    return path
+
+
+def test_an_agent_agentmerge_could_not_read_back_is_not_written(tmp_path: Path) -> None:
+    """Two agents each under the 64 KiB frontmatter limit merge into one over it: consolidate
+    writes nothing (exit 2, one line naming the output and the field), as check, diff and a
+    second consolidate would refuse what it wrote."""
+    a = many_tools(tmp_path / "a.md", "big", "l", 5_000)
+    b = many_tools(tmp_path / "b.md", "big", "r", 5_000)
+    assert run_cli("check", str(a)).exit_code == run_cli("check", str(b)).exit_code == 0
+    out, report = tmp_path / "out.md", tmp_path / "report.json"
+    for args in (["-o", str(out), "--report", str(report)], [], ["--format", "json"]):
+        result = run_cli("consolidate", str(a), str(b), *args)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        errors = [line for line in result.stderr.splitlines() if line.startswith("agentmerge: error:")]
+        assert errors == result.stderr.splitlines()  # refused before the widening warnings are said
+        assert len(errors) == 1
+        text = errors[0]
+        assert "not written: agentmerge would refuse to read the merged agent back" in text
+        assert "as its frontmatter is 76 KiB, more than agentmerge reads (64 KiB); its tools field takes 75 KiB" in text
+        named = f"agentmerge: error: {out}: " if args and args[0] == "-o" else "agentmerge: error: not"
+        assert errors[0].startswith(named)
+    assert not out.exists() and not report.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "b.md"]
+
+
+def test_by_group_writes_no_group_it_could_not_read_back(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    many_tools(library / "a.md", "big", "l", 5_000)
+    many_tools(library / "b.md", "big", "r", 5_000)
+    result = run_cli("consolidate", "--by-group", str(library), "-o", str(tmp_path / "merged"))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith("agentmerge: error: the group big (")
+    assert "not written: agentmerge would refuse to read the merged agent back" in result.stderr
+    assert not (tmp_path / "merged").exists()
+
+
+def test_what_consolidate_writes_near_the_limits_is_read_back(tmp_path: Path) -> None:
+    """Just under the limit the merged agent is written, and check reads it."""
+    a = many_tools(tmp_path / "a.md", "big", "l", 4_000)
+    b = many_tools(tmp_path / "b.md", "big", "r", 4_000)
+    out = tmp_path / "out.md"
+    result = run_cli("consolidate", str(a), str(b), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert 48 * 1024 < len(out.read_bytes()) < 64 * 1024
+    assert run_cli("check", str(out)).exit_code == 0

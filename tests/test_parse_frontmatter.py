@@ -255,3 +255,29 @@ def test_values_written_back_in_another_spelling_are_told_from_those_written_bac
     alike = ["true", "True", "FALSE", "42", "-1", "0.5", "1e3", "null", "~", ".inf", "opus", "NaN", "y", ""]
     assert [v for v in respelled if not respelled_value(v)] == []
     assert [v for v in alike if respelled_value(v)] == []
+
+
+def test_over_limit_names_the_limit_the_reader_would_refuse() -> None:
+    """``over_limit`` is what ``parse_text`` refuses: each limit, and nothing under them."""
+    import pytest
+
+    from agentmerge.errors import InputError
+    from agentmerge.parse import MAX_FRONTMATTER_BYTES, MAX_LINE_CHARS, over_limit
+
+    cases = {
+        "---\nname: a\n---\n\nBody.\n": None,
+        "# T\n\n" + "w" * MAX_LINE_CHARS + "\n": None,
+        "# T\n\n" + "w" * (MAX_LINE_CHARS + 1) + "\n": ("line", "line 3 is 100,001 characters long"),
+        f"---\nd: {'v' * MAX_FRONTMATTER_BYTES}\n---\n\nB.\n": ("frontmatter", "its frontmatter is 64 KiB, more"),
+        "# T\n\n" + "- some words\n" * 50_000: ("file", "it is 634 KiB, more than agentmerge reads (512 KiB)"),
+    }
+    for text, expected in cases.items():
+        found = over_limit(text)
+        if expected is None:
+            assert found is None
+            parse_text(text, "a.md")
+            continue
+        assert found is not None and found[0] == expected[0] and found[1].startswith(expected[1]), found
+        if expected[0] != "file":  # the size of the bytes is read_agent's limit, before the text
+            with pytest.raises(InputError):
+                parse_text(text, "a.md")
