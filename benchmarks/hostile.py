@@ -98,6 +98,7 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str] | list[str]]] = {
     "steps-4000": lambda: FRONTMATTER + "## Step\n- Do it\n\n" * 4_000,
     "headings-20000": lambda: FRONTMATTER + "".join(f"## H{n}\n\n" for n in range(20_000)),
     "tools-9000": lambda: (tool_list("t", 9_000), tool_list("u", 9_000)),
+    "tools-4500": lambda: (tool_list("t", 4_500), tool_list("u", 4_500)),
     "keys-100k": lambda: "---\n" + "".join(f"k{n}: v\n" for n in range(100_000)) + "---\n- one\n",
     "backticks-200k": lambda: FRONTMATTER + "- " + "`a " * 70_000 + "\n",
     "table-columns-100k": lambda: FRONTMATTER + "|a" * 50_000 + "|\n" + "|-" * 50_000 + "|\n" + "|b" * 50_000 + "|\n",

@@ -172,17 +172,29 @@ def test_beyond_is_the_names_no_held_name_reaches(data: st.DataObject, what: str
 def test_long_tool_lists_are_compared_in_a_moment(tmp_path: Path) -> None:
     """Two agents of 9,000 tools each, none in common: ``diff`` took 103 s and ``consolidate``
     213 s, each name compared with every name of the other list; both now look names up. A
-    stranger's file may be that long (its frontmatter stays under the 64 KiB limit)."""
-    for name, prefix in (("a.md", "t"), ("b.md", "u")):
-        tools = ", ".join(f"{prefix}{n}" for n in range(9_000))
+    stranger's file may be that long (its frontmatter stays under the 64 KiB limit). Merged, the
+    18,000 names make a line longer than agentmerge reads, so ``consolidate`` refuses to write it
+    once it has done the work; two lists of 4,500 are merged and written."""
+    for name, prefix, count in (("a.md", "t", 9_000), ("b.md", "u", 9_000), ("c.md", "t", 4_500), ("d.md", "u", 4_500)):
+        tools = ", ".join(f"{prefix}{n}" for n in range(count))
         (tmp_path / name).write_text(f"---\nname: x\ndescription: Does x.\ntools: {tools}\n---\n\n- Do x.\n")
-    for command in (("diff", "a.md", "b.md"), ("consolidate", "a.md", "b.md", "-o", "x.md")):
+    refused = ("consolidate", "a.md", "b.md", "-o", "x.md")
+    runs = {
+        ("diff", "a.md", "b.md"): (0, 1),
+        refused: (2,),
+        ("consolidate", "c.md", "d.md", "-o", "y.md"): (0,),
+    }
+    said = {}
+    for command, codes in runs.items():
         done = subprocess.run(
             [sys.executable, "-m", "agentmerge", *command], cwd=tmp_path, capture_output=True, text=True, timeout=60
         )
-        assert done.returncode in (0, 1), done.stderr
-    (tools_line,) = [line for line in (tmp_path / "x.md").read_text(encoding="utf-8").splitlines() if "tools:" in line]
-    assert len(names(tools_line.split(":", 1)[1])) == 18_000
+        assert done.returncode in codes, done.stderr
+        said[command] = done.stderr
+    assert "line 4 is 123,785 characters long, more than agentmerge reads (100,000), in its tools" in said[refused]
+    assert not (tmp_path / "x.md").exists()
+    (tools_line,) = [line for line in (tmp_path / "y.md").read_text(encoding="utf-8").splitlines() if "tools:" in line]
+    assert len(names(tools_line.split(":", 1)[1])) == 9_000
 
 
 def test_a_narrower_tool_or_pattern_is_no_widening_to_any_command(tmp_path: Path) -> None:
