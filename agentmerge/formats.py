@@ -699,7 +699,8 @@ def content_may_tell(path: str) -> bool:
 
 
 CONTENT_SAMPLE = 65536
-"""How many leading bytes of a file are searched for agent frontmatter."""
+"""How many leading bytes of a file a folder scan reads first to find its agent frontmatter; a
+frontmatter they open and do not close is read on (``unclosed_frontmatter``)."""
 
 
 FOLDERS = "**/"
@@ -940,7 +941,7 @@ def detect_format(path: str, data: bytes | None = None) -> Format | None:
             return found
     if data is None or not (path == "-" or content_may_tell(path)):
         return None
-    block = _FRONTMATTER_RE.match(data[:CONTENT_SAMPLE])
+    block = _FRONTMATTER_RE.match(data)
     if block is None:
         return None
     return next(
@@ -961,12 +962,24 @@ def _key_regex(key: str) -> re.Pattern[bytes]:
 
 def looks_like_agent(data: bytes) -> bool:
     """Whether ``data`` opens with YAML frontmatter holding every content key of some format
-    (``name`` and ``description`` for a Claude Code subagent). Files named like agents need none."""
-    found = _FRONTMATTER_RE.match(data[:CONTENT_SAMPLE])
+    (``name`` and ``description`` for a Claude Code subagent). Files named like agents need none.
+
+    ``data`` is as much of the file as the reader takes: a frontmatter of 64 KiB of characters
+    may take more bytes than the first CONTENT_SAMPLE (``unclosed_frontmatter``)."""
+    found = _FRONTMATTER_RE.match(data)
     if found is None:
         return False
     block = found.group(1)
     return any(f.content_keys and all(_key_regex(key).search(block) for key in f.content_keys) for f in FORMATS)
+
+
+def unclosed_frontmatter(data: bytes) -> bool:
+    """Whether ``data`` opens a frontmatter that it does not close: the first bytes of a file whose
+    frontmatter goes on past them."""
+    return _FRONTMATTER_OPENING_RE.match(data) is not None and _FRONTMATTER_RE.match(data) is None
+
+
+_FRONTMATTER_OPENING_RE = re.compile(rb"\A(?:\xef\xbb\xbf)?---[ \t]*\r?\n")
 
 
 def agent_by_path(

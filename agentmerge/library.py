@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.fields import ALWAYS_APPLY_KEY, CHANGED_KEYS, WIDENING_RULES, ToolReading, WideningRule, beyond
 from agentmerge.fields import names as listed_names
-from agentmerge.filesystem import inside
+from agentmerge.filesystem import MAX_FILE_BYTES, inside
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
 from agentmerge.text import named, series
@@ -136,11 +136,18 @@ def _unreadable_folder(error: OSError) -> None:
 
 
 def _head(path: str) -> bytes:
-    from agentmerge.formats import CONTENT_SAMPLE
+    """The first bytes of the file at ``path``, enough to tell its frontmatter: CONTENT_SAMPLE,
+    or up to MAX_FILE_BYTES when they open a frontmatter they do not close. The reader takes a
+    frontmatter of 64 KiB of characters, which may be more bytes than the sample; such an agent
+    was left out of its folder, as a file that is not one."""
+    from agentmerge.formats import CONTENT_SAMPLE, unclosed_frontmatter
 
     try:
         with open(path, "rb") as stream:
-            return stream.read(CONTENT_SAMPLE)
+            data = stream.read(CONTENT_SAMPLE)
+            if len(data) == CONTENT_SAMPLE and unclosed_frontmatter(data):
+                data += stream.read(MAX_FILE_BYTES - CONTENT_SAMPLE)
+            return data
     except OSError:
         return b""
 

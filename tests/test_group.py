@@ -184,6 +184,23 @@ def test_a_folder_without_agents_is_an_error_and_says_what_was_left_out(tmp_path
     assert "holds no agent files" in result.stderr
 
 
+def test_a_frontmatter_longer_than_the_first_bytes_read_is_found_in_a_folder(tmp_path: Path) -> None:
+    """A folder scan reads a file's first 64 KiB for its frontmatter, but the reader takes 64 KiB
+    of characters: 40,000 accented letters are 80,000 bytes. Such an agent was left out of its
+    folder as a file that is not one; it is read on to its closing line now, and one over the
+    limit is refused by name rather than passed over. A frontmatter never closed is no agent's."""
+    agent = "---\nname: notes\ndescription: " + "\u00e9" * 40_000 + "\n---\n\nYou review code.\n"
+    (tmp_path / "notes.md").write_text(agent, encoding="utf-8")
+    (tmp_path / "long.md").write_text(agent.replace("\u00e9" * 40_000, "\u00e9" * 70_000), encoding="utf-8")
+    (tmp_path / "open.md").write_text("---\nname: open\ndescription: " + "e" * 70_000 + "\n", encoding="utf-8")
+    result = run_cli("check", str(tmp_path))
+    assert result.exit_code == 2
+    assert "1 Markdown file(s) are neither named like agent files" in result.stderr  # open.md
+    assert result.stderr.count("agentmerge: error:") == 1
+    assert f"{tmp_path / 'long.md'}:1: the frontmatter is 68 KiB, more than agentmerge reads" in result.stderr
+    assert "No findings in 1 file; 1 could not be checked." in result.stdout
+
+
 def test_folders_are_walked_by_the_agent_globs(tmp_path: Path) -> None:
     """Files named like agents count wherever they sit; other Markdown only with name and
     description frontmatter; .git and node_modules are never walked."""
