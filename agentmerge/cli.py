@@ -1185,7 +1185,9 @@ def _consolidate_one(
             result = consolidate(agents, threshold=threshold, prefer=preferred, target=target_format)
     if mixed_groups is not None:
         _refuse_mixed(mixed_groups, len(agents))
-    text = render_consolidation(result, annotate=annotate)
+    # The agent file written to -o is written for it: a Cursor rule's globs unquoted only in one.
+    written_to = output if fmt == "md" else None
+    text = render_consolidation(result, annotate=annotate, output=written_to)
     check_readable(text, result.agent, output or "")
     _warn_merged(agents, result)
     if target_format is not None:
@@ -1195,7 +1197,7 @@ def _consolidate_one(
         hint = target_hint(files, output if fmt == "md" else None)
         if hint is not None:
             say(f"agentmerge: note: {hint}")
-    report_text = _consolidation_json(result, annotate) if fmt == "json" or report is not None else ""
+    report_text = _consolidation_json(result, annotate, written_to) if fmt == "json" or report is not None else ""
     body = report_text if fmt == "json" else text
     if report is not None:
         write_atomic(report, report_text)
@@ -1211,11 +1213,11 @@ def _consolidate_one(
     )
 
 
-def _consolidation_json(result: Any, annotate: bool) -> str:
+def _consolidation_json(result: Any, annotate: bool, output: str | None) -> str:
     """The JSON report of a consolidation (``render`` is imported only when one is asked for)."""
     from agentmerge.render import consolidation_to_dict, to_json
 
-    return to_json(consolidation_to_dict(result, annotate=annotate))
+    return to_json(consolidation_to_dict(result, annotate=annotate, output=output))
 
 
 def _warn_merged(agents: list[Agent], result: Any) -> None:

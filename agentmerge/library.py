@@ -472,10 +472,9 @@ def consolidate_groups(
     ``target`` writes every one for that format, named with its ending (``consolidate --for``)."""
     names = file_names(groups, target=target)
     # Each agent is called as its file is named when its inputs' names tie (``consolidate``'s file_name).
-    stems = [name.split(".", 1)[0] for name in names]
     arguments = [
-        (tuple(m.path for m in g.members), threshold, report, annotate, target, stem)
-        for g, stem in zip(groups, stems, strict=True)
+        (tuple(m.path for m in g.members), threshold, report, annotate, target, name)
+        for g, name in zip(groups, names, strict=True)
     ]
     results = _map(
         _consolidate_paths,
@@ -499,23 +498,23 @@ def consolidate_groups(
 
 
 def _consolidate_paths(
-    paths: tuple[str, ...], threshold: float | None, report: bool, annotate: bool, target: str | None, stem: str
+    paths: tuple[str, ...], threshold: float | None, report: bool, annotate: bool, target: str | None, name: str
 ) -> tuple[Any, ...]:
-    """Worker: consolidate the files at ``paths``; the results as plain values."""
+    """Worker: consolidate the files at ``paths`` into the file ``name``; the results as plain values."""
     from agentmerge.consolidate import consolidate
     from agentmerge.render import consolidation_to_dict, to_json
     from agentmerge.writer import check_readable, render_consolidation
 
     try:
         agents = [read_agent(p) for p in paths]
-        result = consolidate(agents, threshold=threshold, target=target, file_name=stem)
-        text = render_consolidation(result, annotate=annotate)
+        result = consolidate(agents, threshold=threshold, target=target, file_name=name.split(".", 1)[0])
+        text = render_consolidation(result, annotate=annotate, output=name)
         check_readable(text, result.agent, "")
     except AgentMergeError as error:
         return ("error", error.path, error.line, error.message)
     json_text = None
     if report:
-        json_text = to_json(consolidation_to_dict(result, annotate=annotate))
+        json_text = to_json(consolidation_to_dict(result, annotate=annotate, output=name))
     summary = (result.items_in, result.items_out, result.merged, len(result.conflicts))
     warnings = tuple(str(w) for a in agents for w in a.warnings)
     return (

@@ -793,8 +793,11 @@ def render_line_diff_markdown(result: LineDiff) -> str:
 # Consolidation results
 
 
-def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> dict[str, Any]:
-    """The consolidate report, JSON version 1 (docs/json.md); ``agent`` is exactly the file written."""
+def consolidation_to_dict(
+    result: Consolidation, *, annotate: bool = False, output: str | None = None
+) -> dict[str, Any]:
+    """The consolidate report, JSON version 1 (docs/json.md); ``agent`` is exactly the file written
+    (to ``output``, when one is: ``writer.render_consolidation``)."""
     from agentmerge.writer import render_consolidation  # only consolidate needs the writer
 
     root = result.body
@@ -820,7 +823,7 @@ def consolidation_to_dict(result: Consolidation, *, annotate: bool = False) -> d
     report: dict[str, Any] = {
         "version": 1,
         "inputs": [{"path": path} for path in result.inputs],
-        "agent": render_consolidation(result, annotate=annotate),
+        "agent": render_consolidation(result, annotate=annotate, output=output),
         "threshold": result.threshold,
         "summary": {
             "inputs": len(result.inputs),

@@ -1168,3 +1168,25 @@ def test_a_widening_of_thousands_of_tools_names_a_few_and_counts_the_rest(tmp_pa
         f"{tmp_path / 'b.md'} did not",
     ]
     assert result.stdout.count("\n- t") == 3_000 and "\n- zz\n" in result.stdout  # the agent lists them all
+
+
+def test_cursor_rules_merged_into_a_markdown_file_get_strict_yaml(tmp_path: Path) -> None:
+    """Cursor reads ``globs: **/*.ts`` unquoted, and a merge of Cursor rules keeps it so; but
+    written to ``merged.md`` (no Cursor rule) the line was the same, YAML a strict loader refuses
+    (``*`` opens an alias), and consolidating that file again quoted it: not a fixed point. The
+    file written decides too; standard output and a ``.mdc`` keep Cursor's form."""
+    rule = "---\ndescription: TypeScript {}\nglobs: **/*.ts\nalwaysApply: false\n---\n\n- Use strict mode.\n- {}\n"
+    a, b = tmp_path / "a.mdc", tmp_path / "b.mdc"
+    a.write_text(rule.format("conventions", "Prefer interfaces for public types."), encoding="utf-8")
+    b.write_text(rule.format("style", "Avoid any."), encoding="utf-8")
+    merged, report = tmp_path / "merged.md", tmp_path / "merged.json"
+    assert run_cli("consolidate", str(a), str(b), "-o", str(merged), "--report", str(report)).exit_code == 0
+    text = merged.read_text(encoding="utf-8")
+    assert "\nglobs: '**/*.ts'\n" in text
+    assert json.loads(report.read_text(encoding="utf-8"))["agent"] == text
+    again = run_cli("consolidate", str(merged))
+    assert again.exit_code == 0 and again.stdout == text and "not valid YAML" not in again.stderr
+    assert run_cli("consolidate", str(a), str(b), "-o", str(tmp_path / "merged.mdc")).exit_code == 0
+    printed = run_cli("consolidate", str(a), str(b))
+    assert printed.stdout == (tmp_path / "merged.mdc").read_text(encoding="utf-8")
+    assert "\nglobs: **/*.ts\n" in printed.stdout
