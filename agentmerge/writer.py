@@ -496,16 +496,17 @@ def render_consolidation(result: Consolidation, *, annotate: bool = False, outpu
     """The merged agent file; with ``annotate``, ``<!-- a.md:17, b.md:12 -->`` comments that say
     where each item and heading came from (the parser ignores them).
 
-    A key is written unquoted as a tool reads it (a Cursor rule's ``globs: **/*.ts``) only when
-    every input's format and the format of ``output``, the file it is written to (when known),
-    read it so: Cursor rules merged into ``merged.md`` get strict YAML, which a second
-    consolidation of that file writes again unchanged."""
+    A key is written unquoted as a tool reads it (a Cursor rule's ``globs: **/*.ts``) when the
+    format of ``output``, the file it is written to, reads it so; without one, when every
+    input's format does. Cursor rules merged into ``merged.md`` get strict YAML, and a subagent
+    and a rule merged into ``merged.mdc`` Cursor's form: either file, consolidated again, is
+    written again unchanged."""
     agent = _annotated(result) if annotate else result.agent
     if result.target is not None:
         from agentmerge.formats import BY_NAME
 
         return render_agent(agent, verbatim_keys=BY_NAME[result.target].verbatim_keys)
-    return render_agent(agent, paths=result.inputs if output is None else (*result.inputs, output))
+    return render_agent(agent, paths=result.inputs if output is None else (output,))
 
 
 def check_readable(text: str, agent: Agent, path: str) -> None:

@@ -1170,11 +1170,12 @@ def test_a_widening_of_thousands_of_tools_names_a_few_and_counts_the_rest(tmp_pa
     assert result.stdout.count("\n- t") == 3_000 and "\n- zz\n" in result.stdout  # the agent lists them all
 
 
-def test_cursor_rules_merged_into_a_markdown_file_get_strict_yaml(tmp_path: Path) -> None:
+def test_the_file_written_decides_how_globs_are_written(tmp_path: Path) -> None:
     """Cursor reads ``globs: **/*.ts`` unquoted, and a merge of Cursor rules keeps it so; but
     written to ``merged.md`` (no Cursor rule) the line was the same, YAML a strict loader refuses
-    (``*`` opens an alias), and consolidating that file again quoted it: not a fixed point. The
-    file written decides too; standard output and a ``.mdc`` keep Cursor's form."""
+    (``*`` opens an alias), and consolidating that file again quoted it: not a fixed point. A
+    subagent and a rule merged into ``merged.mdc`` the other way round: quoted, a pattern Cursor
+    matches no file with. The file written decides; standard output follows the inputs."""
     rule = "---\ndescription: TypeScript {}\nglobs: **/*.ts\nalwaysApply: false\n---\n\n- Use strict mode.\n- {}\n"
     a, b = tmp_path / "a.mdc", tmp_path / "b.mdc"
     a.write_text(rule.format("conventions", "Prefer interfaces for public types."), encoding="utf-8")
@@ -1190,3 +1191,13 @@ def test_cursor_rules_merged_into_a_markdown_file_get_strict_yaml(tmp_path: Path
     printed = run_cli("consolidate", str(a), str(b))
     assert printed.stdout == (tmp_path / "merged.mdc").read_text(encoding="utf-8")
     assert "\nglobs: **/*.ts\n" in printed.stdout
+
+    subagent = tmp_path / "ts.md"
+    subagent.write_text("---\nname: ts\ndescription: TypeScript style\n---\n\n- Avoid any.\n", encoding="utf-8")
+    rule_file = tmp_path / "rule.mdc"
+    mixed = ("consolidate", "--mixed", str(a), str(subagent))
+    assert run_cli(*mixed, "-o", str(rule_file)).exit_code == 0
+    written = rule_file.read_text(encoding="utf-8")
+    assert "\nglobs: **/*.ts\n" in written
+    assert run_cli("consolidate", str(rule_file)).stdout == written
+    assert "\nglobs: '**/*.ts'\n" in run_cli(*mixed).stdout  # the inputs' formats share no unquoted key
