@@ -231,13 +231,9 @@ def parse_text(text: str, path: str = STDIN, *, _warnings: list[Diagnostic] | No
     split = _split_frontmatter(text, path, warnings)
     if split is not None:
         fm_text, fm_first_line, body_text, body_first_line = split
-        if len(fm_text) > MAX_FRONTMATTER_BYTES:
-            raise InputError(
-                path,
-                fm_first_line,
-                f"the frontmatter is {len(fm_text) // 1024:,} KiB, more than agentmerge reads "
-                f"({MAX_FRONTMATTER_BYTES // 1024} KiB); an agent's settings are a few keys",
-            )
+        too_large = _frontmatter_over(fm_text)
+        if too_large:
+            raise InputError(path, fm_first_line, f"the frontmatter is {too_large}; an agent's settings are a few keys")
         loaded = _load_frontmatter(fm_text, fm_first_line, path, warnings)
         if loaded is None:
             body_text, body_first_line = text, 1
@@ -369,12 +365,16 @@ def over_limit(text: str) -> tuple[str, str] | None:
         number, length = long
         return "line", f"line {number:,} is {length:,} characters long, more than agentmerge reads ({MAX_LINE_CHARS:,})"
     split = _split_frontmatter(text, STDIN, [])
-    if split is not None and len(split[0]) > MAX_FRONTMATTER_BYTES:
-        return "frontmatter", (
-            f"its frontmatter is {len(split[0]) // 1024:,} KiB, more than agentmerge reads "
-            f"({MAX_FRONTMATTER_BYTES // 1024} KiB)"
-        )
-    return None
+    too_large = _frontmatter_over(split[0]) if split is not None else ""
+    return ("frontmatter", f"its frontmatter is {too_large}") if too_large else None
+
+
+def _frontmatter_over(fm_text: str) -> str:
+    """How far a frontmatter's text is over MAX_FRONTMATTER_BYTES, in words ("68 KiB, more than
+    agentmerge reads (64 KiB)"); empty when it is not."""
+    if len(fm_text) <= MAX_FRONTMATTER_BYTES:
+        return ""
+    return f"{len(fm_text) // 1024:,} KiB, more than agentmerge reads ({MAX_FRONTMATTER_BYTES // 1024} KiB)"
 
 
 def _split_frontmatter(text: str, path: str, warnings: list[Diagnostic]) -> tuple[str, int, str, int] | None:
