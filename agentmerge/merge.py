@@ -39,7 +39,7 @@ from agentmerge import match
 from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, names, read_tools, same_value
 from agentmerge.model import Agent, Diagnostic, Field, Item, Section
 from agentmerge.pairing import BodyPairing, item_key, markup, pair_bodies, rewordings_unpaired
-from agentmerge.parse import frontmatter_span, parse_body, parse_text, readable
+from agentmerge.parse import frontmatter_span, over_limit, parse_body, parse_text, readable
 from agentmerge.text import TOP_OF_FILE
 
 MARKER_SIZE = 7
@@ -589,13 +589,20 @@ class _Merger:
     # -- the run ------------------------------------------------------------------------------
 
     def run(self) -> MergeResult:
-        """Merge, check the result, and fall back to a line merge when it does not check out."""
+        """Merge, check the result, and fall back to a line merge when it does not check out, or
+        when agentmerge would refuse to read it (``parse.over_limit``: two sides' additions to one
+        tools list can pass the frontmatter limit each side is under); git's line merge then
+        marks what both sides added there."""
         frontmatter = self._frontmatter()
         body = self._ours_unit(ROOT, ROOT, ROOT)
         lines = [*frontmatter, *body]
         text, spans = self._join(lines, "markers")
         conflicts = self._conflicts(spans)
-        if self._checks(body):
+        broken = over_limit(text)
+        if broken is not None:
+            said = f"the structured merge would be refused when read back, as {broken[1]}"
+            self.warnings = (*self.warnings, Diagnostic(self.paths[1], 0, said))
+        elif self._checks(body):
             return MergeResult(*self.paths, text, conflicts, tuple(self.taken), "model", self.warnings)
         return self._fallback()
 

@@ -655,6 +655,27 @@ def test_a_side_the_parser_refuses_is_merged_line_by_line(tmp_path: Path, head: 
     assert "<<<<<<< ours\n- Keep the changelog current.\n||||||| base\n" in data["merged"]
 
 
+def test_a_merge_agentmerge_could_not_read_back_is_merged_line_by_line(tmp_path: Path) -> None:
+    """Each side adds 5,000 tools to one list, each side under the 64 KiB frontmatter limit; the
+    structured merge kept both, a 95 KiB frontmatter that check, diff and the next merge refuse,
+    and exited 0. It now says so and merges as git's line merge does: both additions between
+    conflict markers for the user to settle, exit 1."""
+    base = "---\nname: x\ndescription: Does x.\ntools:\n  - Read\n---\n\n- Do x.\n"
+    added = ("".join(f"  - {prefix}{n}\n" for n in range(5_000)) for prefix in "lr")
+    ours, theirs = (base.replace("  - Read\n", "  - Read\n" + tools) for tools in added)
+    paths = write(tmp_path, base=base, ours=ours, theirs=theirs)
+    assert all(run_cli("check", path).exit_code == 0 for path in paths)
+    result = run_cli("merge", *paths, "-o", str(tmp_path / "out.md"))
+    assert result.exit_code == 1
+    assert (
+        f"agentmerge: warning: {paths[1]}: the structured merge would be refused when read back, as its "
+        "frontmatter is 95 KiB, more than agentmerge reads (64 KiB)\n" in result.stderr
+    )
+    assert "merged line by line instead" in result.stderr
+    merged = (tmp_path / "out.md").read_text(encoding="utf-8")
+    assert merged.count("\n<<<<<<< ") == 1 and "\n  - l4999\n" in merged and "\n  - r4999\n" in merged
+
+
 def test_steps_reordered_apart_at_the_top_of_the_file_are_one_conflict_named_so(tmp_path: Path) -> None:
     """Without a heading the list's unit is the top of the file: the conflict says so, not "section ''"."""
     head = "---\nname: r\ndescription: d\n---\n\n"
