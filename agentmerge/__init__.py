@@ -109,11 +109,14 @@ def write_agent(agent: Agent) -> str:
     return render_agent(agent)
 
 
-def write_consolidation(result: Consolidation, *, annotate: bool = False) -> str:
-    """The merged agent file; ``annotate`` adds ``<!-- file:line -->`` provenance comments."""
+def write_consolidation(result: Consolidation, *, annotate: bool = False, output: str | None = None) -> str:
+    """The merged agent file; ``annotate`` adds ``<!-- file:line -->`` provenance comments.
+    ``output`` is the path it is written to, when known: its format says how a key is written
+    that one tool reads unquoted (a Cursor rule's ``globs`` only in a ``.mdc``), as ``consolidate
+    -o`` writes it."""
     from agentmerge.writer import render_consolidation
 
-    return render_consolidation(result, annotate=annotate)
+    return render_consolidation(result, annotate=annotate, output=output)
 
 
 def diff_report(result: DiffResult) -> dict[str, Any]:
@@ -123,11 +126,12 @@ def diff_report(result: DiffResult) -> dict[str, Any]:
     return diff_to_dict(result)
 
 
-def consolidation_report(result: Consolidation, *, annotate: bool = False) -> dict[str, Any]:
-    """``result`` as the JSON of ``agentmerge consolidate --format json`` (version 1)."""
+def consolidation_report(result: Consolidation, *, annotate: bool = False, output: str | None = None) -> dict[str, Any]:
+    """``result`` as the JSON of ``agentmerge consolidate --format json`` (version 1); its
+    ``agent`` is ``write_consolidation(result, annotate=annotate, output=output)``."""
     from agentmerge.render import consolidation_to_dict
 
-    return consolidation_to_dict(result, annotate=annotate)
+    return consolidation_to_dict(result, annotate=annotate, output=output)
 
 
 def group_agents(agents: Sequence[Agent], *, min_similarity: float | None = None, min_overlap: float = 0.0) -> Grouping:

@@ -43,6 +43,21 @@ def test_parse_diff_consolidate_and_write_the_seeds() -> None:
     assert diff_agents(parse_text(text, "merged.md"), merged.agent).identical
 
 
+def test_the_file_a_consolidation_is_written_to_decides_its_globs_line(tmp_path: Path) -> None:
+    """As ``consolidate -o``: Cursor rules written to a ``.md`` get strict YAML, to a ``.mdc``
+    Cursor's unquoted globs; without a path, the inputs' formats decide."""
+    rule = "---\ndescription: TypeScript\nglobs: **/*.ts\nalwaysApply: false\n---\n\n- {}\n"
+    paths = [tmp_path / "a.mdc", tmp_path / "b.mdc"]
+    for path, line in zip(paths, ("Use strict mode.", "Avoid any."), strict=True):
+        path.write_text(rule.format(line), encoding="utf-8")
+    merged = consolidate([parse_file(p) for p in paths])
+    printed = write_consolidation(merged)
+    assert "\nglobs: **/*.ts\n" in printed and write_consolidation(merged, output="rule.mdc") == printed
+    as_markdown = write_consolidation(merged, output="merged.md")
+    assert "\nglobs: '**/*.ts'\n" in as_markdown
+    assert consolidation_report(merged, output="merged.md")["agent"] == as_markdown
+
+
 def test_consolidated_model_is_the_model_its_file_reads_back_as() -> None:
     """The merged model equals what its own file parses to, so the two can be used alike."""
     merged = consolidate([parse_file(p) for p in SEEDS])
