@@ -46,6 +46,7 @@ from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.parse import (
     decode,
     frontmatter_span,
+    over_limit,
     parse_text,
     quote_shapes,
     quoted_value,
@@ -1527,7 +1528,13 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
                 # Its findings are still reported; the link is why they are not fixed.
                 refusal = (0, error.message)
         if fix and refusal is None:
-            new, fixed = fix_text(text, agent, codes)
+            try:
+                new, fixed = fix_text(text, agent, codes)
+            except InputError as error:
+                # A fix would put the file past one of the reader's limits (quoting 5,000 values
+                # of a frontmatter near 64 KiB): its findings are still reported, unfixed.
+                new, fixed = text, 0
+                refusal = (0, f"would be past what agentmerge reads once fixed: {error.message}")
             if fixed:
                 mark, encoding = written_as(data)
                 write_atomic(path, mark + new, encoding)
@@ -1832,6 +1839,11 @@ def format_bytes(data: bytes, path: str) -> Formatted:
     if kept is not None and written.encode("utf-8") != data:
         notes.append(
             f"{path}:{kept[1]}: frontmatter kept as written: it holds YAML {kept[2]}, which fmt would not keep"
+        )
+    broken = over_limit(written)
+    if broken is not None:
+        raise InputError(
+            path, 0, f"its canonical form would be past what agentmerge reads, as {broken[1]}; it was left as it was"
         )
     again = parse_text(written, path)
     quotes = any(item.kind == "quote" for _, item in agent.items())

@@ -219,6 +219,30 @@ def test_fix_quotes_invalid_yaml_and_keeps_the_rest(repo: Path) -> None:
     assert after.warnings == ()
 
 
+def test_a_fix_or_format_past_the_frontmatter_limit_is_not_made_and_says_why(tmp_path: Path) -> None:
+    """A 62 KB frontmatter of 5,300 values strict YAML rejects (``k: a: b``): quoted, as --fix and
+    fmt write them, it is 71 KiB, past what agentmerge reads. check --fix said the file's own
+    frontmatter was 71 KiB and checked nothing; fmt said the same. Now check reports its
+    findings and why they are not fixed, fmt says it is the canonical form, and the file stays."""
+    keys = "".join(f"k{n}: a: b\n" for n in range(5_300))
+    text = f"---\nname: fx\ndescription: Does fx.\n{keys}---\n\n- Do it.\n"
+    path = tmp_path / "fx.md"
+    path.write_text(text, encoding="utf-8")
+    checked = run_cli("check", "--fix", str(path))
+    assert checked.exit_code == 1 and "Found 5301 findings." in checked.stdout
+    assert checked.stderr == (
+        f"agentmerge: warning: {path}: not fixed: the file would be past what agentmerge reads once fixed: the "
+        "frontmatter is 71 KiB, more than agentmerge reads (64 KiB); an agent's settings are a few keys\n"
+    )
+    formatted = run_cli("fmt", str(path))
+    assert formatted.exit_code == 2
+    assert formatted.stderr.startswith(
+        f"agentmerge: error: {path}: its canonical form would be past what agentmerge reads, as its frontmatter is "
+        "71 KiB, more than agentmerge reads (64 KiB); it was left as it was\n"
+    )
+    assert path.read_text(encoding="utf-8") == text
+
+
 def test_fix_drops_duplicate_keys_and_leading_blank_lines_with_crlf(tmp_path: Path) -> None:
     """AM108 and AM109 fixes keep the last value (what every reader used) and the CRLF endings."""
     source = "\r\n\r\n---\r\nname: old\r\ndescription: Reviews\r\nname: reviewer\r\n---\r\n\r\n- Read.\r\n"
