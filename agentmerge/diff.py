@@ -46,6 +46,7 @@ from agentmerge.text import (
     clip,
     hidden_text,
     item_role,
+    named,
     negated,
     negation_put,
     normalize,
@@ -1266,11 +1267,11 @@ def _widening_message(fc: FieldChange) -> str:
         return f"{fc.key} widened: the key has no value, so the agent now inherits every tool"
     if kind == "deny":
         dropped = fc.widened_names or tuple(names(fc.old))
-        return f"{fc.key} widened: no longer forbids {', '.join(dropped)}"
+        return f"{fc.key} widened: no longer forbids {named(dropped)}"
     gained = fc.widened_names or tuple(names(fc.new))
     if kind == "allow" and EVERY_TOOL in gained:
         return f"{fc.key} widened: now every tool ({EVERY_TOOL})"
-    return f"{fc.key} widened: now also {', '.join(gained)}"
+    return f"{fc.key} widened: now also {named(gained)}"
 
 
 ATTENTION_VALUE_WIDTH = 300

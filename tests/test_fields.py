@@ -178,20 +178,25 @@ def test_long_tool_lists_are_compared_in_a_moment(tmp_path: Path) -> None:
     for name, prefix, count in (("a.md", "t", 9_000), ("b.md", "u", 9_000), ("c.md", "t", 4_500), ("d.md", "u", 4_500)):
         tools = ", ".join(f"{prefix}{n}" for n in range(count))
         (tmp_path / name).write_text(f"---\nname: x\ndescription: Does x.\ntools: {tools}\n---\n\n- Do x.\n")
-    refused = ("consolidate", "a.md", "b.md", "-o", "x.md")
+    refused, diffed = ("consolidate", "a.md", "b.md", "-o", "x.md"), ("diff", "a.md", "b.md")
     runs = {
-        ("diff", "a.md", "b.md"): (0, 1),
+        diffed: (0, 1),
         refused: (2,),
         ("consolidate", "c.md", "d.md", "-o", "y.md"): (0,),
     }
-    said = {}
+    done = {}
     for command, codes in runs.items():
-        done = subprocess.run(
+        done[command] = subprocess.run(
             [sys.executable, "-m", "agentmerge", *command], cwd=tmp_path, capture_output=True, text=True, timeout=60
         )
-        assert done.returncode in codes, done.stderr
-        said[command] = done.stderr
-    assert "line 4 is 123,785 characters long, more than agentmerge reads (100,000), in its tools" in said[refused]
+        assert done[command].returncode in codes, done[command].stderr
+    assert "line 4 is 123,785 characters long, more than agentmerge reads (100,000), in its tools" in (
+        done[refused].stderr
+    )
+    # The line a reviewer must not miss names twelve tools and counts the rest; the change lists all.
+    shown = ", ".join(f"u{n}" for n in range(12))
+    assert f"! L4: tools widened: now also {shown} and 8,988 more\n" in done[diffed].stdout
+    assert done[diffed].stdout.count(" +u") == 9_000
     assert not (tmp_path / "x.md").exists()
     (tools_line,) = [line for line in (tmp_path / "y.md").read_text(encoding="utf-8").splitlines() if "tools:" in line]
     assert len(names(tools_line.split(":", 1)[1])) == 9_000
