@@ -1185,16 +1185,17 @@ def _consolidate_one(
             result = consolidate(agents, threshold=threshold, prefer=preferred, target=target_format)
     if mixed_groups is not None:
         _refuse_mixed(mixed_groups, len(agents))
-    # The agent file written to -o is written for it: a Cursor rule's globs unquoted only in one.
+    # The agent file -o writes (none with --format json): written for it (a Cursor rule's globs
+    # unquoted only in one), and what the notes on its ending read.
     written_to = output if fmt == "md" else None
     text = render_consolidation(result, annotate=annotate, output=written_to)
     check_readable(text, result.agent, output or "")
     _warn_merged(agents, result)
     if target_format is not None:
         reported = fmt == "json" or report is not None
-        _warn_for_target(result, text, target_format, output if fmt == "md" else None, reported)
+        _warn_for_target(result, text, target_format, written_to, reported)
     else:
-        hint = target_hint(files, output if fmt == "md" else None)
+        hint = target_hint(files, written_to)
         if hint is not None:
             say(f"agentmerge: note: {hint}")
     report_text = _consolidation_json(result, annotate, written_to) if fmt == "json" or report is not None else ""

@@ -950,9 +950,11 @@ def detect_format(path: str, data: bytes | None = None) -> Format | None:
     )
 
 
-_FRONTMATTER_RE = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*\r?$", re.DOTALL | re.MULTILINE
-)
+_FRONTMATTER_OPENING = rb"\A(?:\xef\xbb\xbf)?---[ \t]*\r?\n"
+"""The line a frontmatter opens with, a byte order mark before it allowed."""
+
+_FRONTMATTER_OPENING_RE = re.compile(_FRONTMATTER_OPENING)
+_FRONTMATTER_RE = re.compile(_FRONTMATTER_OPENING + rb"(.*?)^(?:---|\.\.\.)[ \t]*\r?$", re.DOTALL | re.MULTILINE)
 
 
 @functools.lru_cache(maxsize=16)
@@ -977,9 +979,6 @@ def unclosed_frontmatter(data: bytes) -> bool:
     """Whether ``data`` opens a frontmatter that it does not close: the first bytes of a file whose
     frontmatter goes on past them."""
     return _FRONTMATTER_OPENING_RE.match(data) is not None and _FRONTMATTER_RE.match(data) is None
-
-
-_FRONTMATTER_OPENING_RE = re.compile(rb"\A(?:\xef\xbb\xbf)?---[ \t]*\r?\n")
 
 
 def agent_by_path(
