@@ -398,13 +398,14 @@ class _BodyDiff:
     # -- changes ------------------------------------------------------------------------------
 
     def changes(self) -> tuple[Change, ...]:
-        """Every change, listed section by section in new-file order, each section's changes by line.
+        """Every change, listed section by section in new-file order: a section's own change
+        (reworded, moved, added, removed) first, then its items' changes by line.
 
         A removal is listed where it stood: under the new form of its section, or, when its
         section is gone, just after that section's nearest surviving predecessor.
         """
         anchor = self._anchors()
-        found: list[tuple[tuple[float, int, float, int, int], Change]] = []
+        found: list[tuple[tuple[float, int, bool, int, float, int], Change]] = []
         for change in (*self._section_changes(), *self._item_changes()):
             group = float(change.context_line) if not change.context_removed else anchor(change.context_line)
             if change.new is not None:
@@ -412,8 +413,11 @@ class _BodyDiff:
             else:
                 assert change.old is not None
                 where = anchor(change.old.line)
+            # The top of the file comes before a first heading on the line it starts on; in a
+            # section, the section's own change comes before its items'.
+            titled = change.context is not None
             order = 0 if change.kind == "section" else 1
-            key = (group, change.context_line, where, order, change.old.line if change.old else 0)
+            key = (group, change.context_line, titled, order, where, change.old.line if change.old else 0)
             found.append((key, change))
         found.sort(key=lambda entry: entry[0])
         return tuple(change for _, change in found)
@@ -430,14 +434,19 @@ class _BodyDiff:
         return {"context": section.title, "context_line": section.line, "context_removed": True}
 
     def _anchors(self) -> _Anchor:
-        """Where a removed node goes in new-file order: just after its nearest paired predecessor."""
+        """Where a removed node goes in new-file order: just after its nearest paired predecessor
+        that stayed in place. One that moved elsewhere says nothing of where the removal stood:
+        the item after one moved to another section is listed under its own section."""
         # The tops of the files pair too: a removal with nothing paired before it follows the
         # changes at the top of the new file rather than opening the report.
+        moved_sections, moved_items = self.out_of_order
         known: list[tuple[int, int]] = []
         for o, n in self.section_pair.items():
-            known.append((self.old.sections[o].line, self.new.sections[n].line))
+            if o not in moved_sections:
+                known.append((self.old.sections[o].line, self.new.sections[n].line))
         for i, j in self.item_pair.items():
-            known.append((self.old.items[i].item.line, self.new.items[j].item.line))
+            if i not in moved_items:
+                known.append((self.old.items[i].item.line, self.new.items[j].item.line))
         known.sort()
         return _Anchor(known)
 

@@ -366,7 +366,7 @@ def render_diff_text(result: DiffResult) -> Iterator[str]:
         yield "@@ frontmatter @@"
         for fc in result.frontmatter:
             yield from _field_change_lines(fc)
-    group: tuple[bool, int] | None = None
+    group: tuple[bool, int, bool] | None = None
     for change in result.changes:
         key, title = _change_group(change)
         if key != group:
@@ -411,14 +411,15 @@ def _field_change_lines(fc: FieldChange) -> Iterator[str]:
             yield f"      {detail}"
 
 
-def _change_group(change: Change) -> tuple[tuple[bool, int], str]:
-    """The section a change is listed under, as a key and a heading."""
+def _change_group(change: Change) -> tuple[tuple[bool, int, bool], str]:
+    """The section a change is listed under, as a key and a heading. The top of a file starts
+    on its first line, which is a heading's when nothing stands above it: the two are told apart."""
     title = change.context or TOP_OF_FILE
     if change.context_removed:
         title += " (removed section)"
     elif change.kind == "section" and change.old and change.new and change.old.text != change.new.text:
         title += f" (was: {change.old.text})"
-    return (change.context_removed, change.context_line), title
+    return (change.context_removed, change.context_line, change.context is None), title
 
 
 def _change_lines(change: Change) -> Iterator[str]:
@@ -583,7 +584,7 @@ def render_diff_markdown(result: DiffResult) -> str:
         lines.extend(_markdown_field_change(fc) for fc in result.frontmatter)
         lines.append("")
     groups: list[tuple[str, list[Change]]] = []
-    group: tuple[bool, int] | None = None
+    group: tuple[bool, int, bool] | None = None
     for change in result.changes:
         key, heading = _change_group(change)
         if key != group:

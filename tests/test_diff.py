@@ -27,7 +27,7 @@ from agentmerge.match import (
     validate_cutoff,
 )
 from agentmerge.parse import parse_text, read_agent
-from agentmerge.render import NO_TEXT, block_title, change_description, render_diff_text
+from agentmerge.render import NO_TEXT, block_title, change_description, render_diff_markdown, render_diff_text
 from agentmerge.scorer import ItemView, default_model, restates
 
 BASE = """\
@@ -1003,3 +1003,48 @@ def test_a_rule_struck_out_is_a_change_and_bold_is_not() -> None:
         ("equal", "Use the old release script"),
         ("insert", "~~"),
     ]
+
+
+def test_removals_are_listed_where_they_stood_not_after_an_item_that_moved_away() -> None:
+    """A removal follows its nearest neighbour that stayed in place: the item before it moved to
+    another section, so it is listed under its own section, after the section's own change, in
+    line order."""
+    old = (
+        "## Setup\n\n- Pin every dependency to an exact version\n- Keep secrets out of the repository\n\n"
+        "## Quality practices\n\n- Avoid duplicated logic across modules\n- Cover new branches with unit tests\n"
+        "- Name functions for what they do\n- Give each class a single responsibility\n"
+        "- Review the public API before merging\n"
+    )
+    new = (
+        "## Setup\n\n- Pin every dependency to an exact version\n- Name functions for what they do\n"
+        "- Keep secrets out of the repository\n\n## Practices\n\n- Review the public API before merging\n"
+        "- Measure before optimising anything\n"
+    )
+    changes = diff(old, new).changes
+    listed = [(c.op, c.kind, c.old.line if c.old else None, c.new.line if c.new else None) for c in changes]
+    assert listed == [
+        ("moved", "item", 10, 4),
+        ("reworded", "section", 6, 7),
+        ("removed", "item", 8, None),
+        ("removed", "item", 9, None),
+        ("removed", "item", 11, None),
+        ("added", "item", None, 10),
+    ], listed
+
+
+def test_the_top_of_a_file_and_its_first_heading_are_two_groups() -> None:
+    """The new file opens with a heading, so its top starts on the heading's line: the opening
+    paragraph removed from the top is listed under the top of the file, and the section added
+    there, with its items, under its own heading, in both reports."""
+    old = "You review pull requests.\n\n## Rules\n\n- Keep review comments short and specific\n"
+    new = "## Focus\n\n- Check error handling first\n\n## Rules\n\n- Keep review comments short and specific\n"
+    result = diff(old, new)
+    assert [(c.op, c.kind, c.context) for c in result.changes] == [
+        ("removed", "item", None),
+        ("added", "section", "Focus"),
+        ("added", "item", "Focus"),
+    ]
+    text = [line for line in render_diff_text(result) if line.startswith("@@")]
+    assert text == ["@@ (top of file) @@", "@@ Focus @@"], text
+    markdown = render_diff_markdown(result)
+    assert markdown.index("**(top of file)**") < markdown.index("**Focus**"), markdown
