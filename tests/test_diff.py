@@ -357,6 +357,27 @@ def test_redline_joins_a_replacement_into_one_run() -> None:
     ]
 
 
+def test_redline_reads_chinese_and_japanese_character_by_character() -> None:
+    """Chinese and Japanese are written without spaces between words: a redline by
+    whitespace-separated words would strike the whole sentence for one inserted word."""
+    segments = redline("检查代码中的安全漏洞", "检查代码中的所有安全漏洞")
+    assert [(s.op, s.text) for s in segments] == [
+        ("equal", "检查代码中的"),
+        ("insert", "所有"),
+        ("equal", "安全漏洞"),
+    ]
+    segments = redline("テストを書く", "テストを必ず書く")
+    assert [(s.op, s.text) for s in segments] == [("equal", "テストを"), ("insert", "必ず"), ("equal", "書く")]
+    # Words of other scripts next to them are still whole words.
+    segments = redline("用 pytest 写测试", "用 unittest 写测试")
+    assert [(s.op, s.text) for s in segments] == [
+        ("equal", "用 "),
+        ("delete", "pytest"),
+        ("insert", "unittest"),
+        ("equal", " 写测试"),
+    ]
+
+
 def test_pair_exact_pairs_repeats_in_order() -> None:
     assert pair_exact({0: "a", 1: "b", 2: "a"}, {5: "a", 6: "a"}) == [(0, 5), (2, 6)]
 
