@@ -701,3 +701,28 @@ def test_a_bad_name_is_told_with_the_rule_then_the_name_written_by_it(tmp_path: 
     ) in out
     assert "name '---' breaks the Claude Code subagent naming rule (lowercase letters" in out
     assert "digits and hyphens); for example 'code-reviewer'" in out
+
+
+def test_a_repeat_is_quoted_where_its_two_wordings_differ() -> None:
+    """Two wordings the same word for word (under two labels of different roles) are one quote,
+    as a repeat found by its text is; two that open alike are quoted from where they part,
+    so the finding never shows one quote twice."""
+    from agentmerge.check import check_text
+    from agentmerge.formats import BY_NAME
+
+    body = (
+        "## Approach\n\n**Deliverables:**\n\n- Header hierarchy outline\n- Internal linking matrix\n"
+        "- Table of contents structure\n\n**Technical Implementation:**\n\n- Header tag hierarchy analysis\n"
+        "- Table of contents structure\n- Content depth assessment\n\n## Reports\n\n"
+        "- Use RMarkdown or Quarto for reproducible reports combining code and results. Prefer Quarto if "
+        "available and installed.\n\n## Tools\n\n"
+        "- Use RMarkdown or Quarto for reproducible reports combining code and results. Prefer 'Quarto' if "
+        "already available and installed.\n"
+    )
+    text = claude("name: seo\ndescription: Plans site structure\n", body)
+    found = check_text(text, "a.md", BY_NAME["claude-code"], Selection(("AM203",)))
+    assert [f.message for f in found] == [
+        "repeats line 12 word for word: 'Table of contents structure'",
+        "repeats line 22: '...Prefer Quarto if available and installed.' and "
+        "\"...Prefer 'Quarto' if already available and ins...\"",
+    ], [f.message for f in found]
