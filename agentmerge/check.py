@@ -760,15 +760,15 @@ def _short(text: str, limit: int = 40) -> str:
 
 
 def _quoted_apart(a: str, b: str, limit: int) -> tuple[str, str]:
-    """``a`` and ``b`` quoted in ``limit`` characters each (``_short``) so that the quotes differ
-    where the texts do: two that open alike are quoted from the word before the one where they
-    part. The same quote twice means the same words."""
+    """Two different texts quoted in ``limit`` characters each (``_short``) so that the quotes
+    differ: two that open alike are quoted from the word before the one where they part (from
+    half a quote before it when that word is longer)."""
     a, b = " ".join(a.split()), " ".join(b.split())
     quote_a, quote_b = _short(a, limit), _short(b, limit)
-    if quote_a != quote_b or a == b:
+    if quote_a != quote_b:
         return quote_a, quote_b
     part = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-    start = a.rfind(" ", 0, max(a.rfind(" ", 0, part), 0)) + 1
+    start = max(a.rfind(" ", 0, max(a.rfind(" ", 0, part), 0)) + 1, part - limit // 2)
     return "..." + _short(a[start:], limit - 3), "..." + _short(b[start:], limit - 3)
 
 
@@ -893,10 +893,10 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
         # with tabs"), not a value in a list: the short rule keeps out only repeats.
         if veto is not None and not (veto == "short" and code == "AM204" and "other choice" in vetoes):
             continue
-        quote_a, quote_b = _quoted_apart(text_a, text_b, 50)
-        if quote_a == quote_b:
+        if text_a.split() == text_b.split():
             message = f"{verb} line {first} word for word: {_short(text_a, 60)!r}"
         else:
+            quote_a, quote_b = _quoted_apart(text_a, text_b, 50)
             message = f"{verb} line {first}: {quote_a!r} and {quote_b!r}"
         found.append((second, first, code, message, text_a == text_b))
     between = Counter(places.lists(first, second) for second, first, *_ in found)

@@ -726,3 +726,19 @@ def test_a_repeat_is_quoted_where_its_two_wordings_differ() -> None:
         "repeats line 22: '...Prefer Quarto if available and installed.' and "
         "\"...Prefer 'Quarto' if already available and ins...\"",
     ], [f.message for f in found]
+
+
+def test_two_quotes_of_different_wordings_always_differ() -> None:
+    """However late two wordings part, and however long the word where they do, their quotes
+    show the difference."""
+    from agentmerge.check import _quoted_apart
+
+    path = "Read https://example.com/docs/a/very/long/path/that/goes/on/and/on/for/ever/"
+    assert _quoted_apart(path + "first", path + "second", 50) == (
+        ".../goes/on/and/on/for/ever/first",
+        ".../goes/on/and/on/for/ever/second",
+    )
+    opening = "Check every public function of the module for a docstring and "
+    for a, b in ((opening + "a test", opening + "an example"), ("x" * 80 + "a", "x" * 80 + "b")):
+        quote_a, quote_b = _quoted_apart(a, b, 50)
+        assert quote_a != quote_b and len(quote_a) <= 50 and len(quote_b) <= 50, (quote_a, quote_b)
