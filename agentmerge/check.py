@@ -54,7 +54,17 @@ from agentmerge.parse import (
     unkept_yaml,
     written_as,
 )
-from agentmerge.text import hidden_text, label_only, lead_label, normalize, plural, section_role, series, terms
+from agentmerge.text import (
+    clipped_apart,
+    hidden_text,
+    label_only,
+    lead_label,
+    normalize,
+    plural,
+    section_role,
+    series,
+    terms,
+)
 
 if TYPE_CHECKING:
     from agentmerge.cluster import Candidate
@@ -759,19 +769,6 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _quoted_apart(a: str, b: str, limit: int) -> tuple[str, str]:
-    """Two different texts quoted in ``limit`` characters each (``_short``) so that the quotes
-    differ: two that open alike are quoted from the word before the one where they part (from
-    half a quote before it when that word is longer)."""
-    a, b = " ".join(a.split()), " ".join(b.split())
-    quote_a, quote_b = _short(a, limit), _short(b, limit)
-    if quote_a != quote_b:
-        return quote_a, quote_b
-    part = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-    start = max(a.rfind(" ", 0, max(a.rfind(" ", 0, part), 0)) + 1, part - limit // 2)
-    return "..." + _short(a[start:], limit - 3), "..." + _short(b[start:], limit - 3)
-
-
 # -- body ----------------------------------------------------------------------------------
 
 PLACEHOLDER_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -896,7 +893,7 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
         if text_a.split() == text_b.split():
             message = f"{verb} line {first} word for word: {_short(text_a, 60)!r}"
         else:
-            quote_a, quote_b = _quoted_apart(text_a, text_b, 50)
+            quote_a, quote_b = clipped_apart(text_a, text_b, 50, cut=_short, mark="...")
             message = f"{verb} line {first}: {quote_a!r} and {quote_b!r}"
         found.append((second, first, code, message, text_a == text_b))
     between = Counter(places.lists(first, second) for second, first, *_ in found)

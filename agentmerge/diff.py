@@ -44,6 +44,7 @@ from agentmerge.model import Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units, markup, rewordings_unpaired
 from agentmerge.text import (
     clip,
+    clipped_apart,
     hidden_text,
     item_role,
     named,
@@ -730,17 +731,17 @@ class _BodyDiff:
                 now = "negative" if change.polarity == "negated" else "positive"
                 yield Attention(
                     "polarity",
-                    f"polarity flipped, now {now}: {_quote(change.old.text)} -> {_quote(change.new.text)}",
+                    f"polarity flipped, now {now}: {_quotes(change.old.text, change.new.text)}",
                     change.new.line,
                 )
             elif change.old and change.new and opposite_sense(change.old.text, change.new.text):
                 yield Attention(
                     "polarity",
-                    f"sense reversed: {_quote(change.old.text)} -> {_quote(change.new.text)}",
+                    f"sense reversed: {_quotes(change.old.text, change.new.text)}",
                     change.new.line,
                 )
             elif change.old and change.new and (choice := other_choice(change.old.text, change.new.text)):
-                words = f"{_quote(change.old.text)} -> {_quote(change.new.text)}"
+                words = _quotes(change.old.text, change.new.text)
                 yield Attention("choice", f"choice changed, {choice[0]} -> {choice[1]}: {words}", change.new.line)
             elif change.op == "removed" and change.old is not None:
                 removed += 1
@@ -931,6 +932,12 @@ def _safety_removed(role: str, removed: Side) -> Attention:
 
 def _quote(text: str) -> str:
     return f'"{clip(normalize(text), QUOTE_WIDTH)}"'
+
+
+def _quotes(old: str, new: str) -> str:
+    """An edit's two wordings quoted, ``"old" -> "new"``, from where they part when they open alike."""
+    quote_old, quote_new = clipped_apart(normalize(old), normalize(new), QUOTE_WIDTH)
+    return f'"{quote_old}" -> "{quote_new}"'
 
 
 class _Anchor:

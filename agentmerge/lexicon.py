@@ -35,6 +35,10 @@ NEGATORS = frozenset(
 """Words that can negate an instruction; left out of term vectors, so "always use X" and "never
 use X" share their terms and polarity alone (``text.negated``) tells them apart."""
 
+AFFIRMERS = frozenset({"always"})
+"""Words that stand where a negator would ("always run X", "never run X"): a text that has one
+where the other has a negation differs by polarity alone (``text.negation_put``)."""
+
 PROHIBITIONS = (
     "never",
     "don't",

@@ -8,11 +8,12 @@ wrapping; ``terms`` reduces a text to its significant stemmed words (through the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Literal
 
 from agentmerge.lexicon import (
+    AFFIRMERS,
     CHOICE_GROUPS,
     CHOICES,
     CLAUSE_OPENERS,
@@ -272,6 +273,22 @@ def clip(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
 
 
+def clipped_apart(
+    a: str, b: str, width: int, *, cut: Callable[[str, int], str] = clip, mark: str = "\u2026"
+) -> tuple[str, str]:
+    """Two texts quoted in ``width`` characters each, cut by ``cut``, so that two different texts
+    get different quotes: when their quotes would be the same, both start, after ``mark``, at
+    the word before the one where the texts part (at most half a quote before it)."""
+    a, b = " ".join(a.split()), " ".join(b.split())
+    quote_a, quote_b = cut(a, width), cut(b, width)
+    if quote_a != quote_b or a == b:
+        return quote_a, quote_b
+    part = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    start = max(a.rfind(" ", 0, max(a.rfind(" ", 0, part), 0)) + 1, part - width // 2)
+    rest = width - len(mark)
+    return mark + cut(a[start:], rest), mark + cut(b[start:], rest)
+
+
 @lru_cache(maxsize=65536)
 def compare_form(text: str) -> str:
     """The form two items are compared in: the normal form, case-folded."""
@@ -349,13 +366,14 @@ def negation_put(a: str, b: str) -> Literal["negated", "affirmed"] | None:
 
 
 def _without_negations(found: list[str]) -> tuple[list[str], int]:
-    """``found`` without its negating words (and a "do" right before "not"), and how many went."""
+    """``found`` without its negating words (and a "do" right before "not"), and how many went;
+    without an affirming "always" too, which stands where "never" would and is no negation."""
     rest: list[str] = []
     gone = 0
     for n, word in enumerate(found):
         if word in NEGATORS or (word in _NOT_HELPERS and n + 1 < len(found) and found[n + 1] == "not"):
             gone += 1
-        else:
+        elif word not in AFFIRMERS:
             rest.append(word)
     return rest, gone
 

@@ -730,15 +730,17 @@ def test_a_repeat_is_quoted_where_its_two_wordings_differ() -> None:
 
 def test_two_quotes_of_different_wordings_always_differ() -> None:
     """However late two wordings part, and however long the word where they do, their quotes
-    show the difference."""
-    from agentmerge.check import _quoted_apart
+    (as AM203 quotes them, and as diff's call-outs do) show the difference."""
+    from agentmerge.check import _short
+    from agentmerge.text import clip, clipped_apart
 
     path = "Read https://example.com/docs/a/very/long/path/that/goes/on/and/on/for/ever/"
-    assert _quoted_apart(path + "first", path + "second", 50) == (
+    assert clipped_apart(path + "first", path + "second", 50, cut=_short, mark="...") == (
         ".../goes/on/and/on/for/ever/first",
         ".../goes/on/and/on/for/ever/second",
     )
     opening = "Check every public function of the module for a docstring and "
     for a, b in ((opening + "a test", opening + "an example"), ("x" * 80 + "a", "x" * 80 + "b")):
-        quote_a, quote_b = _quoted_apart(a, b, 50)
-        assert quote_a != quote_b and len(quote_a) <= 50 and len(quote_b) <= 50, (quote_a, quote_b)
+        for cut, mark in ((_short, "..."), (clip, "\u2026")):
+            quote_a, quote_b = clipped_apart(a, b, 50, cut=cut, mark=mark)
+            assert quote_a != quote_b and len(quote_a) <= 50 and len(quote_b) <= 50, (quote_a, quote_b)

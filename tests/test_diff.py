@@ -882,6 +882,25 @@ def test_a_negation_put_in_or_taken_out_anywhere_is_a_polarity_flip() -> None:
     assert attention(section.format("Test the behaviour"), section.format("Test the behaviour, not the code")) == []
 
 
+def test_always_turned_to_never_past_how_the_text_opens_is_a_flip_quoted_where_it_is() -> None:
+    """ "When X, always Y" to "When X, never Y" flips the instruction as "Always Y" to "Never Y"
+    does; "always" put in or taken out alone flips nothing. Quotes of two texts that open alike
+    start where they part, so the flip shows in the call-out."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    opening = "When deploying to production environments that hold customer data or payment records"
+    old, new = f"{opening}, always run the full migration suite", f"{opening}, never run the full migration suite"
+    assert attention(section.format(old), section.format(new)) == [
+        (
+            "polarity",
+            'polarity flipped, now negative: "\u2026records, always run the full migration suite" -> '
+            '"\u2026records, never run the full migration suite"',
+        )
+    ]
+    assert attention(section.format(new), section.format(old))[0][1].startswith("polarity flipped, now positive")
+    plain = f"{opening}, run the full migration suite"
+    assert attention(section.format(old), section.format(plain)) == []
+
+
 def test_sides_swapped_in_one_of_two_coordinated_parts_reverse_the_sense() -> None:
     """ "Favor composition over inheritance and interfaces over direct calls" holds two "over":
     read whole, its sides fall either way; read part by part, the first pair turned round is the
