@@ -51,6 +51,7 @@ from agentmerge.text import (
     negated,
     negation_put,
     normalize,
+    obligation_change,
     opposite_polarity,
     opposite_sense,
     other_choice,
@@ -206,7 +207,9 @@ class FieldChange:
     """For nested values, one line per difference inside the value (from deepdiff)."""
 
 
-AttentionKind = Literal["hidden", "link", "widened", "permissions", "model", "scope", "polarity", "choice", "safety"]
+AttentionKind = Literal[
+    "hidden", "link", "widened", "permissions", "model", "scope", "polarity", "obligation", "choice", "safety"
+]
 """The kinds of Attention, in the order a capped list of them shows them first (``review``'s
 Markdown): text a reader does not see and what the agent may now do before the rest."""
 
@@ -219,7 +222,8 @@ class Attention:
     kind: AttentionKind
     """widened (tools, skills, a deny list, ``globs``, ``alwaysApply``), model, permissions
     (permission mode, MCP servers), polarity (an instruction that now says the opposite),
-    choice (one that now picks another alternative: tabs for spaces), safety (a pitfall or a
+    obligation (one that binds more or less: "must" to "should"), choice (one that now picks
+    another alternative: tabs for spaces), safety (a pitfall or a
     checklist gate removed), scope (a Cursor rule's ``globs`` now quoted, which the tool reads
     as part of the pattern: the rule applies to no file) or hidden (text a reader does not see
     came in: Unicode tag characters or a bidi control, ``text.hidden_text``); ``review`` adds
@@ -743,6 +747,11 @@ class _BodyDiff:
             elif change.old and change.new and (choice := other_choice(change.old.text, change.new.text)):
                 words = _quotes(change.old.text, change.new.text)
                 yield Attention("choice", f"choice changed, {choice[0]} -> {choice[1]}: {words}", change.new.line)
+            elif change.old and change.new and (binding := obligation_change(change.old.text, change.new.text)):
+                was, now, looser = binding
+                words = _quotes(change.old.text, change.new.text)
+                how = "weakened" if looser else "strengthened"
+                yield Attention("obligation", f"obligation {how}, {was} -> {now}: {words}", change.new.line)
             elif change.op == "removed" and change.old is not None:
                 removed += 1
                 role = self._safety_role(change.old)

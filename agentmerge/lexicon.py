@@ -35,6 +35,12 @@ NEGATORS = frozenset(
 """Words that can negate an instruction; left out of term vectors, so "always use X" and "never
 use X" share their terms and polarity alone (``text.negated``) tells them apart."""
 
+OBLIGATION_LEVELS = (("must", "shall"), ("should",), ("may", "can", "could", "might"))
+"""Words that say how binding an instruction is, most binding first: one put in for a word of
+another level with nothing else changed makes the instruction more or less binding ("You must
+add a test" to "You should add a test", ``text.obligation_change``). Every word is used in the
+public corpus, in three or more of its seven collections ("shall" in 7 files, "can" in 277)."""
+
 AFFIRMERS = frozenset({"always"})
 """Words that stand where a negator would ("always run X", "never run X"): a text that has one
 where the other has a negation differs by polarity alone (``text.negation_put``)."""

@@ -22,6 +22,7 @@ from agentmerge.lexicon import (
     GENERAL_ROLE,
     GUIDANCE_ROLE,
     NEGATORS,
+    OBLIGATION_LEVELS,
     OPPOSITES,
     ORDER_WORDS,
     PITFALLS_ROLE,
@@ -363,6 +364,28 @@ def negation_put(a: str, b: str) -> Literal["negated", "affirmed"] | None:
     if old_negations and new_negations:
         return None  # negations on both sides: moved or swapped, not put in or taken out
     return "negated" if new_negations else "affirmed"
+
+
+_OBLIGATION_LEVEL = {word: level for level, words_ in enumerate(OBLIGATION_LEVELS) for word in words_}
+
+
+def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
+    """The words that make ``b`` more or less binding than ``a`` when one word of
+    OBLIGATION_LEVELS was put in for a word of another level and nothing else changed ("must"
+    to "should"), with whether ``b`` binds less; None otherwise."""
+    old = _POLARITY_WORD_RE.findall(normalize(a).casefold().replace("\u2019", "'"))
+    new = _POLARITY_WORD_RE.findall(normalize(b).casefold().replace("\u2019", "'"))
+    if len(old) != len(new):
+        return None
+    changed = [(x, y) for x, y in zip(old, new, strict=True) if x != y]
+    if len(changed) != 1:
+        return None
+    was, now = changed[0]
+    if was not in _OBLIGATION_LEVEL or now not in _OBLIGATION_LEVEL:
+        return None
+    if _OBLIGATION_LEVEL[was] == _OBLIGATION_LEVEL[now]:
+        return None
+    return was, now, _OBLIGATION_LEVEL[now] > _OBLIGATION_LEVEL[was]
 
 
 def _without_negations(found: list[str]) -> tuple[list[str], int]:

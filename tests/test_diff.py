@@ -1088,3 +1088,23 @@ def test_the_top_of_a_file_and_its_first_heading_are_two_groups() -> None:
     assert text == ["@@ (top of file) @@", "@@ Focus @@"], text
     markdown = render_diff_markdown(result)
     assert markdown.index("**(top of file)**") < markdown.index("**Focus**"), markdown
+
+
+def test_an_instruction_made_more_or_less_binding_is_called_out() -> None:
+    """ "must" put in for "should" (or "may", or back) with nothing else changed makes an
+    instruction more or less binding; two words of one level ("can", "could") do not."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    cases = [
+        ("You must add a test for every change", "You should add a test for every change", "weakened, must -> should"),
+        ("Commits may be squashed on merge", "Commits must be squashed on merge", "strengthened, may -> must"),
+        ("You must not edit generated files", "You should not edit generated files", "weakened, must -> should"),
+    ]
+    for old, new, how in cases:
+        assert attention(section.format(old), section.format(new)) == [
+            ("obligation", f'obligation {how}: "{old}" -> "{new}"')
+        ]
+    for old, new in (
+        ("You can skip the linter for drafts", "You could skip the linter for drafts"),
+        ("You must add a test for every change", "You should add a unit test for every change"),
+    ):
+        assert attention(section.format(old), section.format(new)) == []
