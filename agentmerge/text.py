@@ -345,6 +345,14 @@ def _clause_negated(clause: str) -> bool:
 
 
 _POLARITY_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def _plain_words(text: str) -> list[str]:
+    """The words of ``text`` in lower case, an apostrophe kept inside one ("don't"): what
+    ``negation_put`` and ``obligation_change`` compare."""
+    return _POLARITY_WORD_RE.findall(normalize(text).casefold().replace("\u2019", "'"))
+
+
 _NOT_HELPERS = frozenset({"do", "does", "did"})
 
 
@@ -355,8 +363,7 @@ def negation_put(a: str, b: str) -> Literal["negated", "affirmed"] | None:
     main." to "Use branches. Push to main." (``negated`` reads how each text opens only). None
     when other words changed too ("X" to "X, not Y" adds a word that is no negation). Linear in
     the texts' length: the words are compared with the negations left out."""
-    old = _POLARITY_WORD_RE.findall(normalize(a).casefold().replace("\u2019", "'"))
-    new = _POLARITY_WORD_RE.findall(normalize(b).casefold().replace("\u2019", "'"))
+    old, new = _plain_words(a), _plain_words(b)
     old_rest, old_negations = _without_negations(old)
     new_rest, new_negations = _without_negations(new)
     if old_rest != new_rest or not (old_negations or new_negations):
@@ -373,8 +380,7 @@ def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
     """The words that make ``b`` more or less binding than ``a`` when one word of
     OBLIGATION_LEVELS was put in for a word of another level and nothing else changed ("must"
     to "should"), with whether ``b`` binds less; None otherwise."""
-    old = _POLARITY_WORD_RE.findall(normalize(a).casefold().replace("\u2019", "'"))
-    new = _POLARITY_WORD_RE.findall(normalize(b).casefold().replace("\u2019", "'"))
+    old, new = _plain_words(a), _plain_words(b)
     if len(old) != len(new):
         return None
     changed = [(x, y) for x, y in zip(old, new, strict=True) if x != y]
