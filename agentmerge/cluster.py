@@ -40,6 +40,7 @@ from agentmerge.text import (
     label_body,
     lead_label,
     negated,
+    negation_put,
     normalize,
     opposite_sense,
     other_choice,
@@ -825,8 +826,9 @@ ITEM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "polarity",
-        '"always X" and "never X" are opposites, never one instruction',
-        lambda a, b, score, t: negated(a.text) != negated(b.text),
+        '"always X" and "never X" are opposites, never one instruction, also past how they open'
+        ' ("When deploying, always run X" and "When deploying, never run X": text.negation_put)',
+        lambda a, b, score, t: negated(a.text) != negated(b.text) or negation_put(a.text, b.text) is not None,
     ),
     Rule(
         "opposite sense",

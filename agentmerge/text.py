@@ -347,10 +347,12 @@ def _clause_negated(clause: str) -> bool:
 _POLARITY_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
-def _plain_words(text: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _plain_words(text: str) -> tuple[str, ...]:
     """The words of ``text`` in lower case, an apostrophe kept inside one ("don't"): what
-    ``negation_put`` and ``obligation_change`` compare."""
-    return _POLARITY_WORD_RE.findall(normalize(text).casefold().replace("\u2019", "'"))
+    ``negation_put`` and ``obligation_change`` compare (cached: consolidate's polarity rule asks
+    ``negation_put`` of every pair it weighs)."""
+    return tuple(_POLARITY_WORD_RE.findall(normalize(text).casefold().replace("\u2019", "'")))
 
 
 _NOT_HELPERS = frozenset({"do", "does", "did"})
@@ -363,9 +365,8 @@ def negation_put(a: str, b: str) -> Literal["negated", "affirmed"] | None:
     main." to "Use branches. Push to main." (``negated`` reads how each text opens only). None
     when other words changed too ("X" to "X, not Y" adds a word that is no negation). Linear in
     the texts' length: the words are compared with the negations left out."""
-    old, new = _plain_words(a), _plain_words(b)
-    old_rest, old_negations = _without_negations(old)
-    new_rest, new_negations = _without_negations(new)
+    old_rest, old_negations = _without_negations(_plain_words(a))
+    new_rest, new_negations = _without_negations(_plain_words(b))
     if old_rest != new_rest or not (old_negations or new_negations):
         return None
     if old_negations and new_negations:
@@ -394,7 +395,8 @@ def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
     return was, now, _OBLIGATION_LEVEL[now] > _OBLIGATION_LEVEL[was]
 
 
-def _without_negations(found: list[str]) -> tuple[list[str], int]:
+@lru_cache(maxsize=65536)
+def _without_negations(found: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
     """``found`` without its negating words (and a "do" right before "not"), and how many went;
     without an affirming "always" too, which stands where "never" would and is no negation."""
     rest: list[str] = []
@@ -404,7 +406,7 @@ def _without_negations(found: list[str]) -> tuple[list[str], int]:
             gone += 1
         elif word not in AFFIRMERS:
             rest.append(word)
-    return rest, gone
+    return tuple(rest), gone
 
 
 def opposite_polarity(a: str, b: str) -> bool:

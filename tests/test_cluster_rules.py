@@ -84,6 +84,21 @@ def test_opposite_polarity_never_merges() -> None:
     assert vetoed_by(candidate("Test behaviour, not implementation"), candidate("Test the behaviour", 1)) is None
 
 
+def test_a_negation_past_how_the_text_opens_never_merges() -> None:
+    """The same words but for "always" turned to "never", or a "not" put in, after a condition
+    that opens the text, are opposites: folded, the merged agent would keep one and lose the
+    other. Consolidating two inputs that say so keeps both; check calls them a contradiction."""
+    always = "When deploying to production, always run the database migrations first"
+    never = always.replace("always", "never")
+    assert vetoed_by(candidate(always), candidate(never, 1)) == "polarity"
+    assert vetoed_by(candidate("Secrets must be logged"), candidate("Secrets must never be logged", 1)) == "polarity"
+    assert vetoed_by(candidate(always), candidate(always.replace("always ", ""), 1)) is None
+    front = "---\nname: deployer\ndescription: Deploys services.\n---\n## Rules\n\n- {}\n- Keep release notes short\n"
+    result = consolidate([agent(front.format(always), "a.md"), agent(front.format(never), "b.md")])
+    found = clusters(result)
+    assert {always} in found and {never} in found, found
+
+
 def test_a_question_is_a_check_not_the_practice_a_statement_asks_for() -> None:
     question = candidate("**Testability:** How easily can the solution be tested in isolation?")
     practice = candidate("**Integration Testing**: Testing component interactions", 1)
