@@ -42,6 +42,7 @@ from agentmerge.text import (
     negated,
     negation_put,
     normalize,
+    obligation_level,
     opposite_sense,
     other_choice,
     roles_agree,
@@ -1269,8 +1270,17 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
         and not _prohibitions_more(text, kept)
         and not _picks_one(text, kept)
         and not _narrows(text, kept)
+        and not _binds_more(text, kept)
         and sentences_kept(kept, text)
     )
+
+
+def _binds_more(text: str, kept: str) -> bool:
+    """Whether ``text`` is more binding than ``kept`` says it is ("You must add a test" against
+    "You should add a test", ``text.obligation_level``): folded, the merged agent would ask less
+    than one input did. Into an imperative ("Add a test") it may fold."""
+    ours, theirs = obligation_level(text), obligation_level(kept)
+    return ours is not None and theirs is not None and ours < theirs
 
 
 def _narrows(text: str, kept: str) -> bool:

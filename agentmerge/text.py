@@ -377,6 +377,14 @@ def negation_put(a: str, b: str) -> Literal["negated", "affirmed"] | None:
 _OBLIGATION_LEVEL = {word: level for level, words_ in enumerate(OBLIGATION_LEVELS) for word in words_}
 
 
+def obligation_level(text: str) -> int | None:
+    """How binding ``text`` says it is: the most binding level of OBLIGATION_LEVELS among its
+    words (0 for "must"), None when it uses none (an imperative, "Add a test", says nothing
+    weaker)."""
+    levels = [_OBLIGATION_LEVEL[word] for word in _plain_words(text) if word in _OBLIGATION_LEVEL]
+    return min(levels) if levels else None
+
+
 def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
     """The words that make ``b`` more or less binding than ``a`` when one word of
     OBLIGATION_LEVELS was put in for a word of another level and nothing else changed ("must"

@@ -1045,3 +1045,18 @@ def test_a_pick_of_one_name_does_not_fold_into_a_list_of_alternatives() -> None:
     assert not cluster.carries(options, "Follow proper state management with BLoC")
     assert cluster.carries(options, "State management with Provider, Riverpod or BLoC")
     assert cluster.carries("Use BLoC for state management in every feature", "Follow proper state management with BLoC")
+
+
+def test_a_more_binding_wording_never_folds_into_a_less_binding_one() -> None:
+    """ "You must add a test" folded into "You should add a test" would ask less than one input
+    did: the must is the wording kept. Into an imperative, which says nothing weaker, it folds."""
+    must, should = "You must add a test for every change", "You should add a test for every change"
+    assert not cluster.carries(should, must)
+    assert cluster.carries(must, should)
+    assert cluster.carries("Add a test for every change", must)
+    front = "---\nname: deployer\ndescription: Deploys services.\n---\n## Rules\n\n- {}\n- Keep release notes short\n"
+    for order in ((should, must), (must, should)):
+        inputs = [agent(front.format(text), f"{n}.md") for n, text in enumerate(order)]
+        found = consolidation_to_dict(consolidate(inputs))
+        kept = [item["text"] for section in found["sections"] for item in section["items"]]
+        assert must in kept and should not in kept, kept
