@@ -67,7 +67,6 @@ from agentmerge.text import (
 )
 
 if TYPE_CHECKING:
-    from agentmerge.cluster import Candidate
     from agentmerge.config import Settings
     from agentmerge.library import Progress
 
@@ -854,11 +853,12 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
     A pair of the file's instructions is a repeat when ``consolidate`` would fold the two into one
     (no clustering rule of ``cluster.ITEM_RULES`` keeps them apart: roles, subjects, polarity,
     templates, one shared word, two tools or names, code) and the pair score is at least
-    REPEAT_SCORE; an exact copy is a repeat outright. A pair that only the polarity rule, or only
-    the opposite-sense rule, keeps apart, at CONTRADICTION_SCORE or more, is a contradiction.
+    REPEAT_SCORE; an exact copy is a repeat outright. A pair that says opposite things of one act
+    (``cluster.contradiction``, the rule ``consolidate`` reports such pairs of two inputs by) is a
+    contradiction.
     Either way the pair must pass REPEAT_RULES, which keep out what a file repeats by design.
     """
-    from agentmerge.cluster import ITEM_RULES
+    from agentmerge.cluster import ITEM_RULES, contradiction
     from agentmerge.consolidate import matching_evidence
 
     evidence = matching_evidence([agent], repeats=True)
@@ -880,7 +880,7 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
         vetoes = [rule.name for rule in ITEM_RULES if rule.vetoes(a, b, score, thresholds)]
         if not vetoes and score >= REPEAT_SCORE:
             code, verb = "AM203", "repeats"
-        elif _contradicts(a, b, vetoes, score):
+        elif contradiction(a, b, score, thresholds) is not None:
             code, verb = "AM204", "contradicts"
         else:
             continue
@@ -917,51 +917,6 @@ into the kept wording when it merges files): a lint finding asks someone to act,
 right. Read on the corpus: at the matcher's threshold most same-file pairs were two
 instructions on one topic; from 0.85 most were one instruction said twice (between 0.8 and 0.85
 sat sibling steps on two files and two uses of one product)."""
-
-CONTRADICTION_SCORE = 0.5
-"""Least pair score at which two instructions of opposite polarity contradict each other (AM204)."""
-
-CONTRADICTION_OVERLAP = 0.8
-"""Least share of significant terms (Jaccard) two instructions of opposite polarity must have in
-common to contradict each other: "always add type hints" and "never add type hints". On the
-corpus every pair below it was one rule said both ways ("never assume column names", "always
-discover column names"), which is no contradiction."""
-
-
-def _contradicts(a: Candidate, b: Candidate, vetoes: list[str], score: float) -> bool:
-    """Whether the pair is a contradiction: only the polarity or the opposite-sense rule keeps it
-    apart, at CONTRADICTION_SCORE or more, and the two say opposite things about one act
-    (``_opposites``); or the other-choice rule does and they pick two ways of doing one thing,
-    saying nothing else apart (``text.contrary_choice``: tabs and spaces). The second needs no
-    score: the words show it, and two lines of one file score low as restatements (the one-slot,
-    threshold and restatement rules meet such a pair as well). Neither holds in a part of the file
-    whose items are negative or conditional by their section (pitfalls, checks, triggers,
-    examples, hand-offs), where the words are not the instruction, nor for a bare label
-    ("**Data Fetching**:"), which names a topic and asks nothing."""
-    from agentmerge.lexicon import WALLED_ROLES
-    from agentmerge.text import contrary_choice, label_only
-
-    if a.role in WALLED_ROLES or b.role in WALLED_ROLES or label_only(a.text) or label_only(b.text):
-        return False
-    if vetoes in (["polarity"], ["opposite sense"]):
-        return score >= CONTRADICTION_SCORE and _opposites(a, b)
-    if "other choice" not in vetoes or not set(vetoes) <= _CHOICE_VETOES:
-        return False
-    return contrary_choice(a.text, b.text) is not None
-
-
-_CHOICE_VETOES = frozenset({"other choice", "another word", "threshold", "restatement"})
-"""The rules a contradiction between two choices may meet besides ``other choice``."""
-
-
-def _opposites(a: Candidate, b: Candidate) -> bool:
-    """Whether two instructions of opposite polarity say opposite things about the same act: the
-    same terms (CONTRADICTION_OVERLAP)."""
-    from agentmerge.text import terms
-
-    ta, tb = set(terms(a.text)), set(terms(b.text))
-    return bool(ta and tb) and len(ta & tb) >= CONTRADICTION_OVERLAP * len(ta | tb)
-
 
 SPECIFICS_APART = 2
 """Fewest numbers and code spans that only one of two wordings has for the two to set different

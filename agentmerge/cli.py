@@ -1229,7 +1229,7 @@ def _warn_merged(agents: list[Agent], result: Any) -> None:
 
     for line in widenings(agents, result.agent, result.target):
         say(f"agentmerge: warning: widening: {line}")
-    for line in merged_differences(result.body):
+    for line in merged_differences(result):
         say(f"agentmerge: warning: {line}")
 
 

@@ -67,6 +67,7 @@ from agentmerge.cluster import (
     choose_wording,
     cluster_items,
     cluster_sections,
+    contradiction,
     copy_form,
     label_key,
     says_otherwise,
@@ -215,6 +216,22 @@ class Consolidation:
     """Tool names written under the target format's names for the same tools (Copilot's
     ``search`` as Claude Code's Grep and Glob), and a ``name`` written by its naming rule; empty
     without a target."""
+    contradictions: tuple[Contradiction, ...] = ()
+    """Instructions of two inputs that say opposite things of one act, both written to the merged
+    agent (opposite polarity never folds), in input order."""
+
+
+class Contradiction(NamedTuple):
+    """Two instructions of two inputs that say opposite things of one act ("When deploying,
+    always run the migrations first" and "..., never run ..."): both are written, and an agent
+    can follow only one (``cluster.contradiction``)."""
+
+    rule: str
+    """The rule that tells them apart: ``polarity``, ``opposite sense`` or ``other choice``."""
+    first: Source
+    """One instruction (the earlier input's), its similarity the pair score."""
+    second: Source
+    """The other."""
 
 
 class RenamedTool(NamedTuple):
@@ -419,6 +436,10 @@ def matching_evidence(
 
 # --------------------------------------------------------------------------------------------
 # The work
+
+
+def _place(source: Source) -> tuple[str, int]:
+    return source.path, source.line
 
 
 def _prose_candidate(prose: str, source: int) -> Candidate:
@@ -711,6 +732,8 @@ class _Consolidator:
             **settle,  # type: ignore[arg-type]
         )
         clusters = self._with_holders(self._expand_clusters(bags, found))
+        thresholds = (threshold, max(threshold, self.model.same_input_threshold))
+        contradictions = self._contradictions(bags, candidates, scores, thresholds, frozenset(identity))
         opening = frozenset(i for n in identity for i in bags[n])
         body = arrange(self.inputs, clusters, groups=self.group_count, preferred=self.preferred, opening=opening)
         fields, conflicts = self._merge_fields(body.section.end_line)
@@ -734,7 +757,34 @@ class _Consolidator:
             items_in=items_in,
             items_out=items_out,
             merged=merged,
+            contradictions=contradictions,
         )
+
+    def _contradictions(
+        self,
+        bags: list[list[int]],
+        candidates: list[Candidate],
+        scores: dict[tuple[int, int], float],
+        thresholds: tuple[float, float],
+        identity: frozenset[int],
+    ) -> tuple[Contradiction, ...]:
+        """The candidate pairs of two inputs that say opposite things of one act
+        (``cluster.contradiction``); a pair within one input is that file's own (``check`` AM204)."""
+        found: list[Contradiction] = []
+        for (i, j), score in scores.items():
+            a, b = candidates[i], candidates[j]
+            if (a.sources == b.sources and len(a.sources) == 1) or (i in identity and j in identity):
+                continue
+            rule = contradiction(a, b, score, thresholds)
+            if rule is None:
+                continue
+            first, second = sorted((self._source(bags[i][0], score), self._source(bags[j][0], score)), key=_place)
+            found.append(Contradiction(rule, first, second))
+        return tuple(sorted(found, key=lambda c: (_place(c.first), _place(c.second))))
+
+    def _source(self, index: int, similarity: float) -> Source:
+        entry = self.items[index]
+        return Source(self.agents[entry.source].path, entry.item.line, entry.item.text, similarity)
 
     def _views(self, bags: list[list[int]], roles: list[str]) -> list[ItemView]:
         """What the pair score reads of each bag's first item: words, section title, role, nesting."""

@@ -525,15 +525,38 @@ def _consolidate_paths(
         summary,
         warnings,
         tuple(target_notes(result, reported=report)),
-        tuple(merged_differences(result.body)),
+        tuple(merged_differences(result)),
     )
 
 
-def merged_differences(body: MergedSection) -> list[str]:
+def merged_differences(result: Consolidation) -> list[str]:
     """What the merged agent took from some inputs against others, or joined, that it can follow
-    only one way: procedures (``order_differences``), answer formats (``format_differences``)
-    and who the agent is (``identity_differences``)."""
-    return [*order_differences(body), *format_differences(body), *identity_differences(body)]
+    only one way: procedures (``order_differences``), answer formats (``format_differences``),
+    who the agent is (``identity_differences``) and instructions that contradict each other
+    (``contradiction_notes``)."""
+    body = result.body
+    return [
+        *order_differences(body),
+        *format_differences(body),
+        *identity_differences(body),
+        *contradiction_notes(result),
+    ]
+
+
+def contradiction_notes(result: Consolidation) -> list[str]:
+    """One sentence per pair of instructions of two inputs that say opposite things of one act
+    (``Consolidation.contradictions``): the merged agent holds both, since neither may be dropped,
+    and its owner keeps the one they mean."""
+    from agentmerge.text import clip, clipped_apart
+
+    lines = []
+    for c in result.contradictions:
+        first, second = clipped_apart(c.first.text, c.second.text, STEP_WIDTH, cut=clip)
+        lines.append(
+            f'contradiction: {c.first.path}:{c.first.line} says "{first}" and {c.second.path}:{c.second.line} '
+            f'"{second}"; the merged agent holds both: keep the one you mean'
+        )
+    return lines
 
 
 def identity_differences(body: MergedSection) -> list[str]:

@@ -832,12 +832,21 @@ def consolidation_to_dict(
             "items_out": result.items_out,
             "merged": result.merged,
             "conflicts": len(result.conflicts),
+            "contradictions": len(result.contradictions),
         },
         "fields": fields[:written],
         "sections": [top, *(merged_section_to_dict(s) for s in root.sections)],
         "conflicts": [
             {"key": c.key, "values": {text: list(paths) for text, paths in c.values}, "chosen": c.chosen, "why": c.why}
             for c in result.conflicts
+        ],
+        "contradictions": [
+            {
+                "rule": c.rule,
+                "score": c.first.similarity,
+                "items": [{"path": s.path, "line": s.line, "text": s.text} for s in (c.first, c.second)],
+            }
+            for c in result.contradictions
         ],
     }
     if result.target is not None:

@@ -312,17 +312,36 @@ def negated(text: str) -> bool:
     all input as untrusted``) reads by its body; a label that is only a prohibition
     (``**Avoid**: global state``) negates it.
     """
-    plain = normalize(text)
-    label = lead_label(text)
-    if label is not None:
-        body = plain.split(":", 1)[1] if ":" in plain else ""
-        body = re.sub(r"^\s*[-\u2013\u2014]\s*", "", body).strip()
-        head = normalize(label).casefold().strip()
-        if head in PROHIBITIONS or not body:
-            return _clause_negated(head)
-        plain = body
+    head, plain = _label_and_body(text)
+    if head is not None:
+        return _clause_negated(head)
     first = _CLAUSE_RE.split(plain, maxsplit=1)[0]
     return _clause_negated(first.casefold())
+
+
+@lru_cache(maxsize=8192)
+def clause_polarities(text: str) -> frozenset[bool]:
+    """Whether each clause of ``text`` is negative (``negated`` reads the first, the others by how
+    they open): {False, True} for "Avoid X in components; instantiate it once at the root" and
+    for "Instantiate X once at the root, never in a component" alike, which say one thing in two
+    orders; {False} against {True} for "When deploying, always run X" and "..., never run X"."""
+    rest = _CLAUSE_RE.split(_label_and_body(text)[1])[1:]
+    return frozenset({negated(text), *(_clause_negated(c.strip().casefold()) for c in rest if c.strip())})
+
+
+def _label_and_body(text: str) -> tuple[str | None, str]:
+    """A text as its polarity is read: (the lead-in label, when it alone decides the first clause's
+    polarity: a prohibition, or a label with nothing after it; else None) and the rest, plain."""
+    plain = normalize(text)
+    label = lead_label(text)
+    if label is None:
+        return None, plain
+    body = plain.split(":", 1)[1] if ":" in plain else ""
+    body = re.sub(r"^\s*[-\u2013\u2014]\s*", "", body).strip()
+    head = normalize(label).casefold().strip()
+    if head in PROHIBITIONS or not body:
+        return head, body
+    return None, body
 
 
 CLAUSE_BREAKS = r"[.;!?](?:\s|$)|\s[\u2013\u2014]\s|\s-\s|:\s"

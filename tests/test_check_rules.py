@@ -167,6 +167,17 @@ CASES: list[tuple[str, str, str, str]] = [
         GOOD + "\n## Tests\n\n- Write unit tests for services.\n- Keep lines short.\n\n## More\n\n- Trim whitespace.\n"
         "- Write integration tests for services.\n",
     ),
+    (
+        # Asked and forbidden past how the two open contradict; one rule said in two orders (a
+        # clause of either polarity in both) does not.
+        "AM204",
+        CLAUDE,
+        GOOD + "\n## Deploy\n\n- When deploying to production, always run the database migrations first.\n"
+        "- Keep a changelog.\n\n## Release\n\n"
+        "- When deploying to production, never run the database migrations first.\n",
+        GOOD + "\n## Clients\n\n- Avoid creating the client inside components \u2014 create it once at the app root.\n"
+        "- Keep a changelog.\n\n## More\n\n- Create the client once at the app root \u2014 never inside a component.\n",
+    ),
     ("AM205", CLAUDE, claude("name: reviewer\ndescription: Reviews\n", ""), GOOD),
     (
         "AM206",

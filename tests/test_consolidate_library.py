@@ -1104,6 +1104,72 @@ def test_a_command_in_an_identity_paragraph_is_not_folded_away(tmp_path: Path) -
     ) in result.stderr
 
 
+CONTRADICTING = {
+    "a.md": "---\nname: deployer\ndescription: Deploys services.\n---\n\nYou deploy services.\n\n## Rules\n\n"
+    "- When deploying to production, always run the database migrations first.\n"
+    "- Prefer composition over inheritance.\n- Keep a changelog of every release.\n",
+    "b.md": "---\nname: deployer\ndescription: Deploys services.\n---\n\nYou deploy services.\n\n## Rules\n\n"
+    "- Prefer inheritance over composition.\n"
+    "- When deploying to production, never run the database migrations first.\n"
+    "- Avoid creating the client inside components \u2014 create it once at the app root.\n",
+    "c.md": "---\nname: deployer\ndescription: Deploys services.\n---\n\nYou deploy services.\n\n## Rules\n\n"
+    "- Create the client once at the app root \u2014 never inside a component.\n"
+    "- Keep a changelog of every release.\n",
+}
+
+
+def test_two_inputs_that_contradict_each_other_are_both_kept_and_named(tmp_path: Path) -> None:
+    """Opposite polarity never folds, and is reported as a contradiction: the merged agent holds
+    "always run the migrations" and "never run" both, and consolidate names the pair on stderr
+    and in the JSON report, with the rule that tells them apart. One rule said in two orders
+    (c.md's client line and b.md's) is no contradiction."""
+    for name, text in CONTRADICTING.items():
+        write(tmp_path, name, text)
+    result = run_cli("consolidate", "a.md", "b.md", "c.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "always run the database migrations" in result.stdout and "never run the database" in result.stdout
+    assert "Prefer composition over inheritance" in result.stdout and "Prefer inheritance over" in result.stdout
+    notes = [line for line in result.stderr.splitlines() if "contradiction:" in line]
+    assert notes == [
+        'agentmerge: warning: contradiction: a.md:10 says "When deploying to production, always run the database'
+        ' migra\u2026" and b.md:11 "When deploying to production, never run the database migrat\u2026"; the merged'
+        " agent holds both: keep the one you mean",
+        'agentmerge: warning: contradiction: a.md:11 says "Prefer composition over inheritance." and b.md:10'
+        ' "Prefer inheritance over composition."; the merged agent holds both: keep the one you mean',
+    ]
+    report = json.loads(run_cli("consolidate", "--format", "json", "c.md", "b.md", "a.md", cwd=tmp_path).stdout)
+    assert report["summary"]["contradictions"] == 2
+    assert [(c["rule"], [(i["path"], i["line"]) for i in c["items"]]) for c in report["contradictions"]] == [
+        ("polarity", [("a.md", 10), ("b.md", 11)]),
+        ("opposite sense", [("a.md", 11), ("b.md", 10)]),
+    ]
+    assert all(0.5 <= c["score"] <= 1.0 for c in report["contradictions"])
+    agreeing = json.loads(run_cli("consolidate", "--format", "json", "b.md", "c.md", cwd=tmp_path).stdout)
+    assert agreeing["contradictions"] == [] and agreeing["summary"]["contradictions"] == 0
+
+
+def test_a_contradiction_within_one_input_is_left_to_check(tmp_path: Path) -> None:
+    """consolidate names the pairs of two inputs; a file that contradicts itself is check's AM204
+    (reported once, by the rule, not again for every merge it goes into)."""
+    write(
+        tmp_path,
+        "a.md",
+        CONTRADICTING["a.md"] + "- When deploying to production, never run the database migrations first.\n",
+    )
+    write(tmp_path, "c.md", CONTRADICTING["c.md"])
+    result = run_cli("consolidate", "--format", "json", "a.md", "c.md", cwd=tmp_path)
+    assert json.loads(result.stdout)["contradictions"] == [] and "contradiction" not in result.stderr
+    assert "AM204" in run_cli("check", "--select", "AM204", "a.md", cwd=tmp_path).stdout
+
+
+def test_by_group_names_the_contradictions_of_each_merged_agent(tmp_path: Path) -> None:
+    for name, text in CONTRADICTING.items():
+        write(tmp_path / "in", name, text)
+    result = run_cli("consolidate", "--by-group", "-o", str(tmp_path / "out"), str(tmp_path / "in"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("contradiction:") == 2, result.stderr
+
+
 def test_sections_of_one_role_align_by_role_alone_only_when_their_headings_name_it_and_hold_alike(
     tmp_path: Path,
 ) -> None:
