@@ -101,12 +101,10 @@ def similarity(a: str, b: str) -> float:
     The better of a character-level ratio (small edits inside words) and the same ratio over
     sorted words (the same words in another order). 1.0 only for equal texts or reordered words.
     """
-    from rapidfuzz import fuzz
-
     x, y = compare_form(a), compare_form(b)
     if x == y:
         return 1.0
-    return max(fuzz.ratio(x, y), fuzz.ratio(sorted_words(x), sorted_words(y))) / 100.0
+    return max(ratio(x, y), ratio(sorted_words(x), sorted_words(y))) / 100.0
 
 
 @lru_cache(maxsize=65536)
@@ -380,7 +378,11 @@ class _Sharing:
 def _scores(
     query: str, choices: list[str], scorer: Callable[..., float], cutoff: float, bulk: bool
 ) -> list[tuple[int, float]]:
-    """(index, score) of each choice that ``scorer`` rates at ``cutoff`` (0-100) or more."""
+    """(index, score) of each choice that ``scorer`` rates at ``cutoff`` (0-100) or more; a choice
+    too long to rate exactly against ``query`` (RATIO_EXACT_MOST) is rated by ``ratio``'s bound."""
+    if any(len(query) * len(choice) > RATIO_EXACT_MOST for choice in choices):
+        rated = ((n, ratio(query, choice, cutoff)) for n, choice in enumerate(choices))
+        return [(n, score) for n, score in rated if score >= cutoff]
     if bulk:
         from rapidfuzz import process
 
@@ -534,17 +536,142 @@ def longest_common_order(
     return chosen
 
 
-def ratio(a: str, b: str) -> float:
-    """rapidfuzz's character ratio of two strings, 0 to 100; the module is imported on first use, once."""
+def ratio(a: str, b: str, cutoff: float = 0.0) -> float:
+    """rapidfuzz's character ratio of two strings, 0 to 100 (0 below ``cutoff``, as rapidfuzz
+    answers); the module is imported on first use, once. Past RATIO_EXACT_MOST, a lower bound of
+    it read from the texts' pieces (``piece_ratio``)."""
+    if len(a) * len(b) > RATIO_EXACT_MOST:
+        found = piece_ratio(a, b)
+        return found if found >= cutoff else 0.0
     global _FUZZ_RATIO
     if _FUZZ_RATIO is None:
         from rapidfuzz import fuzz
 
         _FUZZ_RATIO = fuzz.ratio
-    return float(_FUZZ_RATIO(a, b))
+    return float(_FUZZ_RATIO(a, b, score_cutoff=cutoff))
 
 
-_FUZZ_RATIO: Callable[[str, str], float] | None = None
+_FUZZ_RATIO: Callable[..., float] | None = None
+
+RATIO_EXACT_MOST = 25_000_000
+"""Largest product of two texts' lengths whose character ratio is computed exactly: rapidfuzz's
+ratio takes time growing with that product (a few milliseconds here, 1.8 s for two paragraphs of
+85,000 characters, which a hostile file holds by the dozen). Past it the ratio is a lower bound
+read from the texts' pieces (``piece_ratio``), in time growing with their sum. Of the public
+corpus's 60,000 items the longest that is not a code block is a paragraph of 2,909 characters,
+so a pair past the bound there holds a code block, which consolidate merges only as an exact copy
+(``cluster``'s copies-only rule)."""
+
+PIECES_MOST = 12_000
+"""Most pieces of a text ``piece_ratio`` aligns one by one: the alignment takes memory growing
+with the product of the two counts (18 MB at this count each). Longer texts are aligned by runs
+of pieces."""
+
+_PIECE_RE = re.compile(r"\w+|[^\w\s]")
+"""A piece of a text: a word (a run of word characters) or one mark."""
+
+PIECE_LONGEST = 16
+"""Longest piece ``piece_ratio`` aligns whole: a longer run of word characters (a text without
+spaces: Chinese, Japanese) is cut after the characters ``_anchor`` picks, at most 64 apart, so a
+character put in or taken out of such a run moves no cut after the next anchor."""
+
+
+@lru_cache(maxsize=32)
+def _pieces(text: str) -> tuple[str, ...]:
+    """The pieces of ``text`` ``piece_ratio`` aligns, long runs cut (PIECE_LONGEST)."""
+    found = _PIECE_RE.findall(text)
+    if all(len(piece) <= PIECE_LONGEST for piece in found):
+        return tuple(found)
+    cut = _cutter("".join(sorted(c for c in set(text) if _anchor(c))))
+    pieces: list[str] = []
+    for piece in found:
+        if len(piece) > PIECE_LONGEST:
+            pieces.extend(cut.findall(piece))
+        else:
+            pieces.append(piece)
+    return tuple(pieces)
+
+
+def _anchor(character: str) -> bool:
+    """Whether a long run is cut after ``character``: one code point in sixteen, spread by a
+    multiplicative hash so that no script is cut more often than another."""
+    return (ord(character) * 2654435761) % 2**32 >> 28 == 0
+
+
+@lru_cache(maxsize=32)
+def _cutter(anchors: str) -> re.Pattern[str]:
+    """A run cut after each of ``anchors``, and after 64 characters without one."""
+    if not anchors:
+        return re.compile(r".{1,64}", re.DOTALL)
+    one = "[" + "".join(re.escape(c) for c in anchors) + "]"
+    other = "[^" + "".join(re.escape(c) for c in anchors) + "]"
+    return re.compile(f"{other}{{0,63}}{one}|{other}{{1,64}}", re.DOTALL)
+
+
+def piece_ratio(a: str, b: str) -> float:
+    """A lower bound of ``ratio(a, b)``, in time and memory growing with the texts' lengths: the
+    characters of the pieces (``_pieces``) the two have in common in order, aligned whole by
+    rapidfuzz's alignment of their sequences, count as common characters; spaces and the pieces
+    that differ count as different. Pieces past PIECES_MOST are aligned by runs, which end after a
+    piece whose checksum the run length divides (the same pieces end a run in both texts, so an
+    insertion shifts no run boundary after it); when even the runs are too many, what the two
+    share at their head and tail is what counts."""
+    from rapidfuzz.distance import Indel
+
+    if a == b:
+        return 100.0
+    total = len(a) + len(b)
+    pieces_a, pieces_b = _runs(list(_pieces(a)), list(_pieces(b)))
+    if len(pieces_a) > 2 * PIECES_MOST or len(pieces_b) > 2 * PIECES_MOST:
+        return 200.0 * _affixes(a, b) / total
+    ids: dict[str, int] = {}
+    codes_a = [ids.setdefault(piece, len(ids)) for piece in pieces_a]
+    codes_b = [ids.setdefault(piece, len(ids)) for piece in pieces_b]
+    common = sum(
+        len(piece)
+        for block in Indel.opcodes(codes_a, codes_b)
+        if block.tag == "equal"
+        for piece in pieces_a[block.src_start : block.src_end]
+    )
+    return 200.0 * common / total
+
+
+def _runs(a: list[str], b: list[str]) -> tuple[list[str], list[str]]:
+    """``a`` and ``b`` as they are when both have at most PIECES_MOST pieces, else joined into runs
+    of about that many (``piece_ratio``)."""
+    longest = max(len(a), len(b))
+    if longest <= PIECES_MOST:
+        return a, b
+    length = -(-longest // PIECES_MOST)
+    return _joined(a, length), _joined(b, length)
+
+
+def _joined(pieces: list[str], length: int) -> list[str]:
+    """``pieces`` joined into runs, each ending after a piece whose CRC-32 ``length`` divides."""
+    import zlib
+
+    runs: list[str] = []
+    run: list[str] = []
+    for piece in pieces:
+        run.append(piece)
+        if zlib.crc32(piece.encode("utf-8", "surrogatepass")) % length == 0:
+            runs.append("".join(run))
+            run = []
+    if run:
+        runs.append("".join(run))
+    return runs
+
+
+def _affixes(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` share at their head and at their tail, not overlapping."""
+    most = min(len(a), len(b))
+    head = 0
+    while head < most and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < most - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    return head + tail
 
 
 CONTAINMENT_CUTOFF = 0.9

@@ -704,7 +704,7 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
         return True
     if prose and left_terms != right_terms:
         return False
-    return ratio(left, right) >= NEAR_VERBATIM * 100
+    return ratio(left, right, NEAR_VERBATIM * 100) >= NEAR_VERBATIM * 100
 
 
 def verbatim_terms(text: str) -> frozenset[str]:

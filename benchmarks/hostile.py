@@ -79,6 +79,34 @@ def few_words(seed: int, count: int) -> str:
     return FRONTMATTER + "".join(f"- {line}\n" for line in lines)
 
 
+def unspaced(seed: int, paragraphs: int, characters: int, edits: int = 0) -> str:
+    """``paragraphs`` paragraphs of ``characters`` CJK ideographs each, no space or stop among
+    them (a text with no words to split on: every comparison is by character), the same for one
+    ``seed``; ``edits`` characters of each changed (the same places for one seed), so a file
+    and its edited copy pair paragraph by paragraph."""
+    pick = random.Random(seed)
+    texts = []
+    for _ in range(paragraphs):
+        chars = [chr(0x4E00 + pick.randrange(3_000)) for _ in range(characters)]
+        texts.append(chars)
+    change = random.Random(seed + 1)
+    for chars in texts:
+        for _ in range(edits):
+            chars[change.randrange(characters)] = chr(0x4E00 + change.randrange(3_000))
+    return FRONTMATTER + "".join("\n" + "".join(chars) + "\n" for chars in texts)
+
+
+def long_paragraph(seed: int, lines: int, words: int, changed: float = 0.0) -> str:
+    """One paragraph of ``lines`` lines of ``words`` made-up words, the same for one ``seed``;
+    ``changed`` of its lines (a share, the same lines for one seed) with one word replaced."""
+    pick = random.Random(seed)
+    rows = [[f"w{pick.randrange(3_000)}" for _ in range(words)] for _ in range(lines)]
+    change = random.Random(seed + 1)
+    for row in change.sample(rows, int(lines * changed)):
+        row[change.randrange(words)] = "changed"
+    return FRONTMATTER + "\n" + "".join(" ".join(row) + "\n" for row in rows)
+
+
 def tool_list(prefix: str, count: int) -> str:
     """An agent allowed ``count`` tools named ``prefix`` and a number: two such lists with two
     prefixes share no tool, and every name of one is looked for among the other's."""
@@ -113,6 +141,8 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str] | list[str]]] = {
         FRONTMATTER + "\n" + "use Word y\n" * 20_000,
         FRONTMATTER + "\n" + "use Word y\n" * 20_000 + "end\n",
     ),
+    "unspaced-2x85k": lambda: (unspaced(1, 2, 85_000), unspaced(1, 2, 85_000, edits=200)),
+    "paragraph-words-400k": lambda: (long_paragraph(1, 4_000, 16), long_paragraph(1, 4_000, 16, changed=0.1)),
     "library-few-words-40x1000": lambda: [few_words(seed, 1_000) for seed in range(40)],
     "library-unrelated-40x6000": lambda: [unrelated_bullets(seed, 6_000, 2) for seed in range(40)],
 }

@@ -275,6 +275,32 @@ def test_a_long_paragraph_of_one_line_repeated_is_compared_in_bounded_time(tmp_p
         assert time.perf_counter() - start < TIME_LIMIT / 2, command[0]
 
 
+def test_long_paragraphs_without_spaces_are_compared_by_their_pieces(tmp_path: Path) -> None:
+    """Two files of two 40,000-character paragraphs of ideographs, a hundred characters of each
+    changed in the second: each edited paragraph is still near verbatim and folds into its twin,
+    and diff reports two rewordings. The exact character ratio took seconds a pair (two files
+    of 85,000-character paragraphs: 14 CPU s to consolidate); ``match.piece_ratio`` bounds it."""
+    pick = random.Random(5)
+    paragraphs = [[chr(0x4E00 + pick.randrange(3_000)) for _ in range(40_000)] for _ in range(2)]
+    head = "---\nname: hostile\ndescription: Long paragraphs.\n---\n"
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text(head + "".join("\n" + "".join(p) + "\n" for p in paragraphs), encoding="utf-8")
+    for chars in paragraphs:
+        for _ in range(100):
+            chars[pick.randrange(len(chars))] = "\u3007"
+    new.write_text(head + "".join("\n" + "".join(p) + "\n" for p in paragraphs), encoding="utf-8")
+    merged = subprocess.run(
+        [sys.executable, "-m", "agentmerge", "consolidate", str(old), str(new)], capture_output=True, text=True
+    )
+    assert merged.returncode == 0, merged.stderr
+    assert [len(line) for line in merged.stdout.splitlines() if len(line) > 1_000] == [40_000, 40_000]
+    diffed = subprocess.run(
+        [sys.executable, "-m", "agentmerge", "diff", str(old), str(new)], capture_output=True, text=True
+    )
+    assert diffed.returncode == 1, diffed.stderr
+    assert diffed.stdout.count("reworded (9") == 2 and "removed:" not in diffed.stdout
+
+
 @pytest.mark.parametrize("shared", [False, True], ids=["distinct-words", "shared-words"])
 def test_libraries_of_two_huge_agents_are_grouped_and_checked_in_bounded_time(tmp_path: Path, shared: bool) -> None:
     """Two agent files of 28,000 bullets each: ``group`` and ``check`` (whose AM302 asks the same

@@ -177,3 +177,47 @@ def test_a_bounded_alignment_is_a_true_one(a: list[str], b: list[str], most: int
     assert rebuilt == b
     if len(a) * len(b) <= most:
         assert blocks == difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+
+
+TEXTS = st.text(alphabet=st.sampled_from(list("ab c.\u4e00\u4e01\u3002")), max_size=80)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(TEXTS, TEXTS, st.integers(min_value=1, max_value=8))
+def test_the_piece_ratio_is_a_lower_bound_of_the_character_ratio(a: str, b: str, most: int) -> None:
+    """Whatever pieces it aligns (one by one, by runs, or only the head and tail when the runs
+    are too many), ``piece_ratio`` never says two texts are more alike than their character
+    ratio does, and says 100 of two equal texts."""
+    from unittest import mock
+
+    from rapidfuzz import fuzz
+
+    from agentmerge import match
+
+    with mock.patch.object(match, "PIECES_MOST", most):
+        bound = match.piece_ratio(a, b)
+        assert 0.0 <= bound <= fuzz.ratio(a, b) + 1e-9
+        assert match.piece_ratio(a, a) == 100.0
+
+
+def test_long_texts_are_compared_by_their_pieces() -> None:
+    """Two texts past RATIO_EXACT_MOST are never handed to rapidfuzz's character ratio (seconds
+    each for two long paragraphs), and a few characters changed in 60,000 leave them near
+    verbatim: a file of such paragraphs still consolidates into one."""
+    from unittest import mock
+
+    from agentmerge import match
+    from agentmerge.scorer import near_verbatim
+
+    a = "".join(chr(0x4E00 + (n * 7919) % 3000) for n in range(60_000))
+    b = a[:20_000] + "\u3002" + a[20_001:40_000] + "\u4e00" + a[40_000:]
+    assert len(a) * len(b) > match.RATIO_EXACT_MOST
+
+    def refuse(*_: object, **__: object) -> float:
+        raise AssertionError("rapidfuzz's character ratio on long texts")
+
+    with mock.patch.object(match, "_FUZZ_RATIO", refuse):
+        assert 99.0 < match.ratio(a, b) < 100.0
+        assert match.similarity(a, b) > 0.99
+        assert near_verbatim(a, b)
+        assert match.ratio(a, b, cutoff=99.99) == 0.0
