@@ -34,7 +34,6 @@ from agentmerge.text import (
     CLAUSE_BREAKS,
     choice_made,
     choices,
-    clause_polarities,
     contrary_choice,
     handoff_agent,
     instruction_lines,
@@ -46,6 +45,7 @@ from agentmerge.text import (
     negation_put,
     normalize,
     obligation_level,
+    opposed,
     opposite_sense,
     other_choice,
     roles_agree,
@@ -1080,56 +1080,39 @@ def says_otherwise(a: Candidate, b: Candidate, score: float, thresholds: tuple[f
 
 
 CONTRADICTION_SCORE = 0.5
-"""Least pair score at which two instructions of opposite polarity contradict each other."""
-
-CONTRADICTION_OVERLAP = 0.8
-"""Least share of significant terms (Jaccard) two instructions of opposite polarity must have in
-common to contradict each other: "always add type hints" and "never add type hints". On the
-corpus every pair below it was one rule said both ways ("never assume column names", "always
-discover column names"), which is no contradiction."""
+"""Least pair score at which two instructions of opposite polarity or sense contradict each other."""
 
 _CHOICE_VETOES = frozenset({"other choice", "another word", "threshold", "restatement"})
 """The rules a contradiction between two choices may meet besides ``other choice``."""
 
 
 def contradiction(a: Candidate, b: Candidate, score: float, thresholds: tuple[float, float]) -> str | None:
-    """The rule by which ``a`` and ``b`` contradict each other, or None: ``polarity`` or
-    ``opposite sense`` when that rule alone keeps them apart, at CONTRADICTION_SCORE or more, and
-    the two say opposite things about one act (the same terms, CONTRADICTION_OVERLAP); ``other
-    choice`` when they pick two ways of doing one thing and say nothing else apart
-    (``text.contrary_choice``: tabs and spaces). The second needs no score: the words show it,
-    and two such lines score low as restatements. Neither holds in a part of a file whose items
-    are negative or conditional by their section (pitfalls, checks, triggers, examples,
-    hand-offs), where the words are not the instruction, nor for a bare label ("**Data
-    Fetching**:"), which names a topic and asks nothing.
+    """The way ``a`` and ``b`` contradict each other (``text.opposed``: ``polarity``, ``opposite
+    sense`` or ``other choice``), or None. For the first two the rule of that name alone of
+    ITEM_RULES keeps them apart, at CONTRADICTION_SCORE or more; for the third the other-choice
+    rule does, with no rule besides _CHOICE_VETOES, whatever the score (the words show it, and
+    two such lines score low as restatements). Neither holds in a part of a file whose items are
+    negative or conditional by their section (pitfalls, checks, triggers, examples, hand-offs),
+    where the words are not the instruction, nor for a bare label ("**Data Fetching**:"), which
+    names a topic and asks nothing.
 
     ``check`` reports such a pair in one file (AM204); ``consolidate`` keeps both and reports the
     pairs of two inputs (``Consolidation.contradictions``).
     """
     if a.role in WALLED_ROLES or b.role in WALLED_ROLES:
         return None
-    # What each way needs of the words first: most pairs meet neither, and no rule is read.
-    same_act = score >= CONTRADICTION_SCORE and _same_terms(a.text, b.text)
-    choice = score < 1.0 and contrary_choice(a.text, b.text) is not None
-    if not same_act and not choice:
+    # Below the score only two choices can contradict: most pairs are told at once.
+    if score < CONTRADICTION_SCORE and contrary_choice(a.text, b.text) is None:
+        return None
+    way = opposed(a.text, b.text)
+    if way is None or (way != "other choice" and score < CONTRADICTION_SCORE):
         return None
     if label_only(a.text) or label_only(b.text):
         return None
     vetoes = [rule.name for rule in ITEM_RULES if rule.vetoes(a, b, score, thresholds)]
-    if vetoes in (["polarity"], ["opposite sense"]):
-        # Opposite openings, one clause each way in both ("Avoid X here; do Y there" and "Do Y
-        # there, never X here"), are one rule said in two orders.
-        same_clauses = clause_polarities(a.text) == clause_polarities(b.text)
-        if not same_act or (vetoes == ["polarity"] and same_clauses and negation_put(a.text, b.text) is None):
-            return None
-        return vetoes[0]
-    return "other choice" if choice and "other choice" in vetoes and set(vetoes) <= _CHOICE_VETOES else None
-
-
-def _same_terms(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` have CONTRADICTION_OVERLAP of their terms in common."""
-    ta, tb = set(terms(a)), set(terms(b))
-    return bool(ta and tb) and len(ta & tb) >= CONTRADICTION_OVERLAP * len(ta | tb)
+    if way == "other choice":
+        return way if "other choice" in vetoes and set(vetoes) <= _CHOICE_VETOES else None
+    return way if vetoes == [way] else None
 
 
 class _Scopes:

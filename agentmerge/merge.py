@@ -489,6 +489,8 @@ class _Merger:
         """THEIRS units added on both sides: theirs unit -> the OURS unit standing for it."""
         self._plans: dict[tuple[Ref, Ref, Ref], dict[Ref, int] | None] = {}
         """``_step_plan`` by container, worked out once."""
+        self.far_clashes = self._far_clashes()
+        """OURS items added that say the opposite of an item THEIRS added (``_far_clashes``)."""
 
     # -- placement ----------------------------------------------------------------------------
 
@@ -770,6 +772,7 @@ class _Merger:
         )
         both = {kids_o[i]: kids_t[j] for i, j in paired}
         clashes = self._clashes(kids_o, kids_t, both)
+        clashes.update((kid, self.far_clashes[kid]) for kid in kids_o if kid in self.far_clashes)
         for mine, their in (*both.items(), *((o, t) for o, (t, _) in clashes.items())):
             self.placed_new[their] = mine
 
@@ -830,6 +833,54 @@ class _Merger:
             parent = side.parent(parent)
         return f"'{side.label(parent or ROOT)}'"
 
+    def _far_clashes(self) -> dict[Ref, tuple[Ref, str]]:
+        """Items the two sides added, anywhere, that say opposite things of one act
+        (``text.opposed``: "When deploying, always run the migrations first" under "Deploy" and
+        "..., never run ..." under "Database"): kept both, the merged agent would ask for a thing
+        and forbid it, and the merge would pass as clean. Each such pair is one conflict at OURS'
+        item, THEIRS' on its side and not added where THEIRS put it: OURS' item -> THEIRS' item
+        and why. Only prose items in containers all three sides have, outside pitfalls, checks,
+        triggers, examples and hand-offs (``lexicon.WALLED_ROLES``, where words are not the
+        instruction), neither also added by the other side; at most FAR_CLASH_PAIRS pairs are
+        read (sides that each add hundreds of items: their pairs at one place are still
+        ``_clashes``')."""
+        from agentmerge.lexicon import WALLED_ROLES
+        from agentmerge.text import item_role, opposed
+
+        ours, theirs = self.ours, self.theirs
+
+        def added(side: _Side, to_base: dict[Ref, Ref], other: dict[Ref, Ref]) -> list[Ref]:
+            found = []
+            for n, unit in enumerate(side.units.items):
+                ref, item = ("i", n), unit.item
+                parent = side.parent(ref)
+                if ref in to_base or side.kids(ref) or ref not in side.position or item.kind not in _PROSE_KINDS:
+                    continue
+                if parent is None or to_base.get(parent) not in other:
+                    continue
+                if item_role(_titles(side, ref), item.kind, item.text) not in WALLED_ROLES:
+                    found.append(ref)
+            return found
+
+        mine, yours = added(ours, self.o2b, self.b2t), added(theirs, self.t2b, self.b2o)
+        if not mine or not yours or len(mine) * len(yours) > FAR_CLASH_PAIRS:
+            return {}
+        keys_o, keys_t = {ours.own_key(o) for o in mine}, {theirs.own_key(t) for t in yours}
+        mine = [o for o in mine if ours.own_key(o) not in keys_t]
+        yours = [t for t in yours if theirs.own_key(t) not in keys_o]
+        clashes: dict[Ref, tuple[Ref, str]] = {}
+        for o in mine:
+            for t in yours:
+                if t in self.placed_new or opposed(ours.item(o).text, theirs.item(t).text) is None:
+                    continue
+                why = "added on both sides, saying opposite things"
+                if self.o2b[ours.parent(o) or ROOT] != self.t2b[theirs.parent(t) or ROOT]:
+                    why += f" (theirs under {self._section_of(theirs, t)})"
+                clashes[o] = (t, why)
+                self.placed_new[t] = o
+                break
+        return clashes
+
     def _clashes(self, kids_o: list[Ref], kids_t: list[Ref], both: dict[Ref, Ref]) -> dict[Ref, tuple[Ref, str]]:
         """Items (with no items under them) that the two sides added at one place, after the same
         unit, in words ``diff`` reads as one instruction reworded (as it pairs an item with its
@@ -852,9 +903,11 @@ class _Merger:
                     after = ("base", to_base[kid])
                 elif kid in paired:
                     after = ("both", paired[kid])
-                elif kid[0] == "i" and not side.kids(kid):
+                elif kid[0] == "i" and not side.kids(kid) and kid not in far:
                     found.setdefault(after, []).append(kid)
             return found
+
+        far = {*self.far_clashes, *(t for t, _ in self.far_clashes.values())}
 
         mine = places(ours, kids_o, self.o2b, {o: o for o in both})
         theirs_at = places(theirs, kids_t, self.t2b, {t: o for o, t in both.items()})
@@ -1692,6 +1745,26 @@ def _parent_in_base(side: _Side, x: Ref, back: dict[Ref, Ref]) -> Ref | None:
     parent that side added (or the root's none)."""
     parent = side.parent(x)
     return back.get(parent) if parent is not None else None
+
+
+FAR_CLASH_PAIRS = 10_000
+"""Most pairs of items added by the two sides that a merge reads for a contradiction across
+places (``_Merger._far_clashes``): a hundred additions a side. Each pair is a comparison of
+words; past it (two branches that each rewrote an agent) additions are read per place only."""
+
+_PROSE_KINDS = frozenset({"bullet", "ordered", "task", "paragraph"})
+"""Items that state an instruction in words (not code, tables, quotes or HTML)."""
+
+
+def _titles(side: _Side, ref: Ref) -> list[str | None]:
+    """The titles of the sections over unit ``ref`` of ``side``, innermost first."""
+    titles: list[str | None] = []
+    parent = side.parent(ref)
+    while parent is not None:
+        if parent[0] == "s":
+            titles.append(side.section(parent).title)
+        parent = side.parent(parent)
+    return titles
 
 
 def says_otherwise(a: str, b: str) -> bool:

@@ -535,6 +535,35 @@ def contrary_choice(a: str, b: str) -> tuple[str, str] | None:
     return _choice_names(*picked) if rest_a and rest_a == rest_b else None
 
 
+CONTRADICTION_OVERLAP = 0.8
+"""Least share of significant terms (Jaccard) two instructions of opposite polarity or sense must
+have in common to be one act asked and forbidden: "always add type hints" and "never add type
+hints". On the corpus every pair below it was one rule said both ways ("never assume column
+names", "always discover column names"), which is no contradiction."""
+
+
+def opposed(a: str, b: str) -> Literal["polarity", "opposite sense", "other choice"] | None:
+    """How ``a`` and ``b`` say opposite things of one act, by their words alone, or None.
+
+    ``polarity``: one asks for what the other forbids, in the same terms (CONTRADICTION_OVERLAP),
+    a negation put in anywhere (``negation_put``) or the two opening with the other polarity
+    (``negated``), unless each holds a clause of either polarity ("Avoid X here; do Y there" and
+    "Do Y there, never X here" say one rule in two orders: ``clause_polarities``). ``opposite
+    sense``: the same terms in opposite senses (``opposite_sense``: "Prefer A over B", "Prefer B
+    over A"). ``other choice``: two ways of doing one thing, nothing else apart
+    (``contrary_choice``: tabs and spaces). ``cluster.contradiction`` asks it of two items the
+    matcher scores alike; ``merge`` of two items its sides added."""
+    ta, tb = set(terms(a)), set(terms(b))
+    if ta and tb and len(ta & tb) >= CONTRADICTION_OVERLAP * len(ta | tb):
+        if negation_put(a, b) is not None:
+            return "polarity"
+        if negated(a) != negated(b) and clause_polarities(a) != clause_polarities(b):
+            return "polarity"
+        if negated(a) == negated(b) and opposite_sense(a, b):
+            return "opposite sense"
+    return "other choice" if contrary_choice(a, b) is not None else None
+
+
 def _terms_but_choice(text: str, group: int) -> set[str]:
     """The terms of ``text`` without the words that spell an alternative of choice ``group``."""
     kept = (word for word in _HYPHENATED_RE.findall(normalize(text)) if CHOICES.get(word.casefold(), (-1,))[0] != group)

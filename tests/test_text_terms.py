@@ -43,3 +43,33 @@ def test_a_double_s_is_no_plural() -> None:
     """A word such as "process" is no plural of "proces": the "s" rule leaves a double "s" alone, so the "es"
     rule does not take more after it (the stems were "proc", "acc", "cla" and "suc")."""
     assert [stem(word) for word in ("process", "access", "class", "success")] == ["proces", "acces", "clas", "succes"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "way"),
+    [
+        ("Always add type hints to public functions.", "Never add type hints to public functions.", "polarity"),
+        (
+            "When deploying to production, always run the database migrations first.",
+            "When deploying to production, never run the database migrations first.",
+            "polarity",
+        ),
+        ("Prefer composition over inheritance.", "Prefer inheritance over composition.", "opposite sense"),
+        ("Indent with tabs.", "Indent with spaces.", "other choice"),
+        # One rule in two orders: each holds a clause of either polarity.
+        (
+            "Avoid creating the client inside components \u2014 create it once at the app root.",
+            "Create the client once at the app root \u2014 never inside a component.",
+            None,
+        ),
+        # One rule said both ways, in other words: no act asked and forbidden.
+        ("Never assume column names.", "Always discover the column names of a table first.", None),
+        ("Write unit tests for services.", "Write integration tests for services.", None),
+        ("Use tabs for indentation.", "Keep lines under 100 characters.", None),
+    ],
+)
+def test_opposed_names_how_two_texts_say_opposite_things(a: str, b: str, way: str | None) -> None:
+    from agentmerge.text import opposed
+
+    assert opposed(a, b) == way
+    assert opposed(b, a) == way
