@@ -39,7 +39,6 @@ from agentmerge.text import (
     instruction_lines,
     is_handoff,
     label_body,
-    label_only,
     lead_label,
     negated,
     negation_put,
@@ -1093,8 +1092,8 @@ def contradiction(a: Candidate, b: Candidate, score: float, thresholds: tuple[fl
     rule does, with no rule besides _CHOICE_VETOES, whatever the score (the words show it, and
     two such lines score low as restatements). Neither holds in a part of a file whose items are
     negative or conditional by their section (pitfalls, checks, triggers, examples, hand-offs),
-    where the words are not the instruction, nor for a bare label ("**Data Fetching**:"), which
-    names a topic and asks nothing.
+    where the words are not the instruction; nor for a bare label ("**Data Fetching**:", which
+    asks nothing: ``text.opposed``).
 
     ``check`` reports such a pair in one file (AM204); ``consolidate`` keeps both and reports the
     pairs of two inputs (``Consolidation.contradictions``).
@@ -1106,8 +1105,6 @@ def contradiction(a: Candidate, b: Candidate, score: float, thresholds: tuple[fl
         return None
     way = opposed(a.text, b.text)
     if way is None or (way != "other choice" and score < CONTRADICTION_SCORE):
-        return None
-    if label_only(a.text) or label_only(b.text):
         return None
     vetoes = [rule.name for rule in ITEM_RULES if rule.vetoes(a, b, score, thresholds)]
     if way == "other choice":

@@ -40,9 +40,11 @@ from agentmerge.fields import (
     value_text,
 )
 from agentmerge.lexicon import PITFALLS_ROLE
-from agentmerge.model import Agent, Diagnostic, Example, Field, Item
+from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units, markup, rewordings_unpaired
 from agentmerge.text import (
+    CONTRADICTION_OVERLAP,
+    choices,
     clip,
     clipped_apart,
     hidden_text,
@@ -52,11 +54,13 @@ from agentmerge.text import (
     negation_put,
     normalize,
     obligation_change,
+    opposed,
     opposite_polarity,
     opposite_sense,
     other_choice,
     plural,
     section_role,
+    terms,
     words,
 )
 
@@ -208,7 +212,17 @@ class FieldChange:
 
 
 AttentionKind = Literal[
-    "hidden", "link", "widened", "permissions", "model", "scope", "polarity", "obligation", "choice", "safety"
+    "hidden",
+    "link",
+    "widened",
+    "permissions",
+    "model",
+    "scope",
+    "polarity",
+    "contradiction",
+    "obligation",
+    "choice",
+    "safety",
 ]
 """The kinds of Attention, in the order a capped list of them shows them first (``review``'s
 Markdown): text a reader does not see and what the agent may now do before the rest."""
@@ -222,9 +236,10 @@ class Attention:
     kind: AttentionKind
     """widened (tools, skills, a deny list, ``globs``, ``alwaysApply``), model, permissions
     (permission mode, MCP servers), polarity (an instruction that now says the opposite),
-    obligation (one that binds more or less: "must" to "should"), choice (one that now picks
-    another alternative: tabs for spaces), safety (a pitfall or a
-    checklist gate removed), scope (a Cursor rule's ``globs`` now quoted, which the tool reads
+    contradiction (an instruction added or reworded that says the opposite of another the new
+    file holds: ``text.opposed``), obligation (one that binds more or less: "must" to
+    "should"), choice (one that now picks another alternative: tabs for spaces), safety (a
+    pitfall or a checklist gate removed), scope (a Cursor rule's ``globs`` now quoted, which the tool reads
     as part of the pattern: the rule applies to no file) or hidden (text a reader does not see
     came in: Unicode tag characters or a bidi control, ``text.hidden_text``); ``review`` adds
     link (an agent file that is now a symbolic link: the tool that loads it reads the file it
@@ -770,6 +785,61 @@ class _BodyDiff:
             message = f"all {removed} instructions removed, {named} among them"
             yield Attention("safety", message, removed_safety[0][1].line)
         yield from self._pitfall_flips()
+        yield from self._contradictions()
+
+    def _contradictions(self) -> Iterator[Attention]:
+        """Pairs of the new file's instructions that say opposite things of one act
+        (``text.opposed``: "When deploying, always run the migrations first" and "..., never run
+        ..."), one of them added or reworded by the change, that did not already as they were:
+        a change that brings in a contradiction, which ``check``'s AM204 would find in the file.
+        Pitfalls, checklist entries, triggers, examples and hand-offs (``lexicon.WALLED_ROLES``)
+        state what they mirror in opposite words and are not read. By the later item's line;
+        the pairs are found through shared terms, reading at most CONTRADICTION_READS postings."""
+        new, old = self.new, self.old
+        back = {j: i for i, j in self.item_pair.items()}
+        leaves = [j for j, unit in enumerate(new.items) if unit.item.kind in PROSE_KINDS and not unit.item.children]
+        changed = [j for j in leaves if j not in back or old.items[back[j]].key != new.items[j].key]
+        if not changed:
+            return iter(())
+        postings: dict[str, list[int]] = {}
+        for j in leaves:
+            for term in dict.fromkeys(terms(new.items[j].item.text)):
+                postings.setdefault(term, []).append(j)
+        reads = CONTRADICTION_READS
+        seen: set[tuple[int, int]] = set()
+        found: list[Attention] = []
+        for j in changed:
+            text = new.items[j].item.text
+            own = set(terms(text))
+            shared: Counter[int] = Counter()
+            for term in own:
+                posting = postings.get(term, ())
+                reads -= len(posting)
+                shared.update(posting)
+            if reads < 0:
+                break
+            # Opposed wordings share most of their terms, or pick two ways of one choice.
+            least, picks = CONTRADICTION_OVERLAP * len(own), choices(text)
+            for k in sorted(shared):
+                pair = (min(j, k), max(j, k))
+                if k == j or pair in seen or (shared[k] < least and not (picks and choices(new.items[k].item.text))):
+                    continue
+                seen.add(pair)
+                other = new.items[k].item.text
+                if opposed(text, other) is None:
+                    continue
+                if j in back and k in back and opposed(old.items[back[j]].item.text, old.items[back[k]].item.text):
+                    continue  # as they were, they said opposite things already
+                if _walled(new, new.items[j]) or _walled(new, new.items[k]):
+                    continue
+                (first_line, first), (line, second) = sorted(
+                    (new.items[n].item.line, new.items[n].item.text) for n in pair
+                )
+                quote_a, quote_b = clipped_apart(normalize(first), normalize(second), QUOTE_WIDTH)
+                found.append(
+                    Attention("contradiction", f'contradicts L{first_line}: "{quote_a}" and "{quote_b}"', line)
+                )
+        return iter(sorted(found, key=lambda a: a.line or 0))
 
     def _pitfall_flips(self) -> Iterator[Attention]:
         """Items whose words stayed as they were (their polarity too) but that now stand under a
@@ -817,6 +887,20 @@ def _safety_role(units: Units, unit: ItemUnit) -> str | None:
         return None
     role = item_role(titles, unit.item.kind, unit.item.text)
     return role if role in SAFETY_ROLES else None
+
+
+def _walled(units: Units, unit: ItemUnit) -> bool:
+    """Whether ``unit`` of ``units`` has a role whose words are not the instruction
+    (``lexicon.WALLED_ROLES``: a pitfall, a checklist entry, a trigger, an example, a hand-off)."""
+    from agentmerge.lexicon import WALLED_ROLES
+
+    return item_role(units.titles(unit.section), unit.item.kind, unit.item.text) in WALLED_ROLES
+
+
+CONTRADICTION_READS = 500_000
+"""Most postings (an instruction that has a term of an added or reworded one) ``diff`` reads for
+a contradiction a change brought in. A change to an agent reads a few thousand; one that adds
+tens of thousands of instructions of shared words stops there (the call-outs found are kept)."""
 
 
 def _under_pitfalls(units: Units, unit: ItemUnit) -> bool:

@@ -37,7 +37,7 @@ from typing import Literal
 
 from agentmerge import match
 from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, names, read_tools, same_value
-from agentmerge.model import Agent, Diagnostic, Field, Item, Section
+from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Field, Item, Section
 from agentmerge.pairing import BodyPairing, item_key, markup, pair_bodies, rewordings_unpaired
 from agentmerge.parse import frontmatter_span, over_limit, parse_body, parse_text, readable
 from agentmerge.text import TOP_OF_FILE
@@ -854,13 +854,16 @@ class _Merger:
             for n, unit in enumerate(side.units.items):
                 ref, item = ("i", n), unit.item
                 parent = side.parent(ref)
-                if ref in to_base or side.kids(ref) or ref not in side.position or item.kind not in _PROSE_KINDS:
+                if ref in to_base or side.kids(ref) or ref not in side.position or item.kind not in PROSE_KINDS:
                     continue
-                if parent is None or to_base.get(parent) not in other:
-                    continue
-                if item_role(_titles(side, ref), item.kind, item.text) not in WALLED_ROLES:
+                if parent is not None and to_base.get(parent) in other:
                     found.append(ref)
             return found
+
+        def walled(side: _Side, ref: Ref) -> bool:
+            # Asked only of a pair found opposed: reading roles compiles their patterns.
+            item = side.item(ref)
+            return item_role(_titles(side, ref), item.kind, item.text) in WALLED_ROLES
 
         mine, yours = added(ours, self.o2b, self.b2t), added(theirs, self.t2b, self.b2o)
         if not mine or not yours or len(mine) * len(yours) > FAR_CLASH_PAIRS:
@@ -872,6 +875,8 @@ class _Merger:
         for o in mine:
             for t in yours:
                 if t in self.placed_new or opposed(ours.item(o).text, theirs.item(t).text) is None:
+                    continue
+                if walled(ours, o) or walled(theirs, t):
                     continue
                 why = "added on both sides, saying opposite things"
                 if self.o2b[ours.parent(o) or ROOT] != self.t2b[theirs.parent(t) or ROOT]:
@@ -1751,9 +1756,6 @@ FAR_CLASH_PAIRS = 10_000
 """Most pairs of items added by the two sides that a merge reads for a contradiction across
 places (``_Merger._far_clashes``): a hundred additions a side. Each pair is a comparison of
 words; past it (two branches that each rewrote an agent) additions are read per place only."""
-
-_PROSE_KINDS = frozenset({"bullet", "ordered", "task", "paragraph"})
-"""Items that state an instruction in words (not code, tables, quotes or HTML)."""
 
 
 def _titles(side: _Side, ref: Ref) -> list[str | None]:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 ItemKind = Literal["bullet", "ordered", "task", "paragraph", "code", "table", "quote", "html"]
+
+PROSE_KINDS: frozenset[ItemKind] = frozenset({"bullet", "ordered", "task", "paragraph"})
+"""The kinds of item that state an instruction in words (not code, a table, a quote or HTML)."""
 SectionKind = Literal["root", "heading", "pseudo"]
 
 

@@ -552,7 +552,11 @@ def opposed(a: str, b: str) -> Literal["polarity", "opposite sense", "other choi
     sense``: the same terms in opposite senses (``opposite_sense``: "Prefer A over B", "Prefer B
     over A"). ``other choice``: two ways of doing one thing, nothing else apart
     (``contrary_choice``: tabs and spaces). ``cluster.contradiction`` asks it of two items the
-    matcher scores alike; ``merge`` of two items its sides added."""
+    matcher scores alike; ``merge`` of two items its sides added, ``diff`` of an item a change
+    brings in and the others. A text that ends in a colon (``label_only``: "Search required
+    when:", "**Data Fetching**:") opens what follows and asks nothing itself: never opposed."""
+    if label_only(a) or label_only(b):
+        return None
     ta, tb = set(terms(a)), set(terms(b))
     if ta and tb and len(ta & tb) >= CONTRADICTION_OVERLAP * len(ta | tb):
         if negation_put(a, b) is not None:

@@ -1108,3 +1108,36 @@ def test_an_instruction_made_more_or_less_binding_is_called_out() -> None:
         ("You must add a test for every change", "You should add a unit test for every change"),
     ):
         assert attention(section.format(old), section.format(new)) == []
+
+
+def test_a_contradiction_a_change_brings_in_is_called_out() -> None:
+    """An instruction added (or reworded) that says the opposite of another the new file holds
+    is called out at its line, naming the other's; a pair that contradicted itself before the
+    change, a pitfall mirroring a practice, and one rule said in two orders are not."""
+    head = "---\nname: a\ndescription: b\n---\n## Deploy\n\n- Tag every release in git\n"
+    always = "- When deploying to production, always run the database migrations first\n"
+    never = "- When deploying to production, never run the database migrations first\n"
+    old = head + always + "\n## Database\n\n- Keep a changelog of every schema change\n"
+    new = old + never
+    assert attention(old, new) == [
+        (
+            "contradiction",
+            'contradicts L8: "When deploying to production, always run the database migrations first" and '
+            '"When deploying to production, never run the database migrations first"',
+        )
+    ]
+    assert [a.line for a in diff(old, new).attention] == [13]
+    # Reworded into the opposite of another line: called out too.
+    reworded = old.replace("Keep a changelog of every schema change", never[2:].strip())
+    assert [kind for kind, _ in attention(old, reworded)] == ["contradiction"]
+    # Already there before the change: not brought in by it.
+    assert attention(new, new + "- Back up the database first\n") == []
+    # A pitfall states what it mirrors in opposite words.
+    pitfall = old + "\n## Common Pitfalls\n\n- Not running the database migrations first when deploying to production\n"
+    assert attention(old, pitfall) == []
+    # One rule in two orders: a clause of either polarity in both.
+    orders = (
+        head + "- Avoid creating the client inside components \u2014 create it once at the app root\n",
+        "- Create the client once at the app root \u2014 never inside a component\n",
+    )
+    assert attention(orders[0], orders[0] + orders[1]) == []

@@ -73,3 +73,10 @@ def test_opposed_names_how_two_texts_say_opposite_things(a: str, b: str, way: st
 
     assert opposed(a, b) == way
     assert opposed(b, a) == way
+
+
+def test_a_label_that_opens_what_follows_is_never_opposed() -> None:
+    from agentmerge.text import opposed
+
+    assert opposed("Search required when:", "Search not required when:") is None
+    assert opposed("**Indent with tabs**:", "**Indent with spaces**:") is None
