@@ -218,7 +218,7 @@ class Consolidation:
     without a target."""
     contradictions: tuple[Contradiction, ...] = ()
     """Instructions of two inputs that say opposite things of one act, both written to the merged
-    agent (opposite polarity never folds), in input order."""
+    agent (opposite polarity never folds), in path and line order."""
 
 
 class Contradiction(NamedTuple):
@@ -229,7 +229,7 @@ class Contradiction(NamedTuple):
     rule: str
     """The rule that tells them apart: ``polarity``, ``opposite sense`` or ``other choice``."""
     first: Source
-    """One instruction (the earlier input's), its similarity the pair score."""
+    """One instruction (the earlier in path and line order), its similarity the pair score."""
     second: Source
     """The other."""
 
@@ -698,13 +698,15 @@ class _Consolidator:
                     scores[(a, b)] = 1.0
         lines = [self.items[bag[0]].item.line for bag in bags]
         threshold = self.threshold
+        # Restatements within one input fold only at the model's stricter threshold.
+        thresholds = (threshold, max(threshold, self.model.same_input_threshold))
         sections_apart = self._sections_apart(bags)
 
         def rescore(i: int, j: int) -> float | None:
             return None if sections_apart(i, j) else scorer.score(i, j)
 
         settle = {
-            "same_input_threshold": max(threshold, self.model.same_input_threshold),
+            "same_input_threshold": thresholds[1],
             "lines": lines,
             "apart": self._nested_pairs(bags) | {pair for pair in scores if sections_apart(*pair)},
             "parents": self.parent_bags(bags),
@@ -732,7 +734,6 @@ class _Consolidator:
             **settle,  # type: ignore[arg-type]
         )
         clusters = self._with_holders(self._expand_clusters(bags, found))
-        thresholds = (threshold, max(threshold, self.model.same_input_threshold))
         contradictions = self._contradictions(bags, candidates, scores, thresholds, frozenset(identity))
         opening = frozenset(i for n in identity for i in bags[n])
         body = arrange(self.inputs, clusters, groups=self.group_count, preferred=self.preferred, opening=opening)

@@ -547,11 +547,11 @@ def contradiction_notes(result: Consolidation) -> list[str]:
     """One sentence per pair of instructions of two inputs that say opposite things of one act
     (``Consolidation.contradictions``): the merged agent holds both, since neither may be dropped,
     and its owner keeps the one they mean."""
-    from agentmerge.text import clip, clipped_apart
+    from agentmerge.text import clip, clipped_apart, normalize
 
     lines = []
     for c in result.contradictions:
-        first, second = clipped_apart(c.first.text, c.second.text, STEP_WIDTH, cut=clip)
+        first, second = clipped_apart(normalize(c.first.text), normalize(c.second.text), STEP_WIDTH, cut=clip)
         lines.append(
             f'contradiction: {c.first.path}:{c.first.line} says "{first}" and {c.second.path}:{c.second.line} '
             f'"{second}"; the merged agent holds both: keep the one you mean'

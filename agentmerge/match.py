@@ -565,7 +565,7 @@ so a pair past the bound there holds a code block, which consolidate merges only
 PIECES_MOST = 12_000
 """Most pieces of a text ``piece_ratio`` aligns one by one: the alignment takes memory growing
 with the product of the two counts (18 MB at this count each). Longer texts are aligned by runs
-of pieces."""
+of about that many pieces, and past twice that many runs (72 MB) only by their head and tail."""
 
 _PIECE_RE = re.compile(r"\w+|[^\w\s]")
 """A piece of a text: a word (a run of word characters) or one mark."""

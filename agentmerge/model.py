@@ -15,6 +15,7 @@ ItemKind = Literal["bullet", "ordered", "task", "paragraph", "code", "table", "q
 
 PROSE_KINDS: frozenset[ItemKind] = frozenset({"bullet", "ordered", "task", "paragraph"})
 """The kinds of item that state an instruction in words (not code, a table, a quote or HTML)."""
+
 SectionKind = Literal["root", "heading", "pseudo"]
 
 
