@@ -40,7 +40,7 @@ from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, nam
 from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Field, Item, Section
 from agentmerge.pairing import BodyPairing, item_key, markup, pair_bodies, rewordings_unpaired
 from agentmerge.parse import frontmatter_span, over_limit, parse_body, parse_text, readable
-from agentmerge.text import TOP_OF_FILE
+from agentmerge.text import TOP_OF_FILE, opposed
 
 MARKER_SIZE = 7
 """Default length of conflict markers, git's (``merge.conflictStyle`` markers ``<<<<<<<``)."""
@@ -845,7 +845,7 @@ class _Merger:
         read (sides that each add hundreds of items: their pairs at one place are still
         ``_clashes``')."""
         from agentmerge.lexicon import WALLED_ROLES
-        from agentmerge.text import item_role, opposed
+        from agentmerge.text import item_role
 
         ours, theirs = self.ours, self.theirs
 
@@ -890,7 +890,8 @@ class _Merger:
         """Items (with no items under them) that the two sides added at one place, after the same
         unit, in words ``diff`` reads as one instruction reworded (as it pairs an item with its
         rewording in place: ``match.IN_PLACE_ALLOWANCE`` when each side added one there), or
-        that say opposite things (``says_otherwise``): OURS' item -> THEIRS' item and why they
+        that say opposite things of one act (``text.opposed``, as ``_far_clashes`` reads items
+        added anywhere, when it does): OURS' item -> THEIRS' item and why they
         conflict. Both kept, they would be one rule in two minds ("Keep functions under 20
         lines" and "... under 25 lines"), which git marks as a conflict; an empty BASE (both
         sides added the file) makes every such pair one. Many added at one place are paired as
@@ -927,11 +928,11 @@ class _Merger:
                 # One each, in one place: read as diff reads an item rewritten in place.
                 a, b = texts_o[0], texts_t[0]
                 near = match.similarity(a, b) >= self.cutoff - match.IN_PLACE_ALLOWANCE and match.share_a_word(a, b)
-                pairs = [(0, 0)] if near or says_otherwise(a, b) else []
+                pairs = [(0, 0)] if near or opposed(a, b) is not None else []
             else:
                 pairs = [(i, j) for i, j, _ in match.pair_fuzzy(texts_o, texts_t, self.cutoff)]
             for i, j in pairs:
-                opposite = says_otherwise(texts_o[i], texts_t[j])
+                opposite = opposed(texts_o[i], texts_t[j]) is not None
                 why = (
                     "added on both sides, saying opposite things"
                     if opposite
@@ -1713,7 +1714,7 @@ def _pair_copies(
             if (
                 j not in used
                 and near_verbatim(text, side_t.item(t).text)
-                and not says_otherwise(text, side_t.item(t).text)
+                and opposed(text, side_t.item(t).text) is None
             ):
                 pairs.append((i, j))
                 used.add(j)
@@ -1767,15 +1768,6 @@ def _titles(side: _Side, ref: Ref) -> list[str | None]:
             titles.append(side.section(parent).title)
         parent = side.parent(parent)
     return titles
-
-
-def says_otherwise(a: str, b: str) -> bool:
-    """Whether two wordings alike in all but a word or two say opposite things: "Use tabs" and "Do
-    not use tabs" (polarity), "Prefer A over B" and "Prefer B over A", "Use tabs" and "Use spaces"
-    (a choice): two instructions, never one added twice."""
-    from agentmerge.text import opposite_polarity, opposite_sense, other_choice
-
-    return opposite_polarity(a, b) or opposite_sense(a, b) or other_choice(a, b) is not None
 
 
 def _restyle(lines: list[_Line], indent: int, style: str | None, number: int | None = None) -> list[_Line]:

@@ -86,6 +86,18 @@ def test_two_different_bullets_added_on_both_sides_are_both_kept(tmp_path: Path)
     assert "* Sign the tags\n* Publish the docs" in out.decode()
 
 
+def test_a_prohibition_and_an_unrelated_bullet_added_at_one_place_are_both_kept(tmp_path: Path) -> None:
+    """One side adds a prohibition, the other an unrelated practice, at the end of one list: two
+    instructions, both kept. A negation on one side alone made them "saying opposite things", a
+    conflict over two rules that say nothing of each other."""
+    last = "* Announce the release in the team channel"
+    ours = BASE.replace(last, f"{last}\n* Write the release notes first")
+    theirs = BASE.replace(last, f"{last}\n* Never publish secrets or tokens")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert "* Write the release notes first\n* Never publish secrets or tokens" in out.decode()
+
+
 @pytest.mark.parametrize(
     ("mine", "yours", "why"),
     [
