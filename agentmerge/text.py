@@ -568,6 +568,13 @@ def opposed(a: str, b: str) -> Literal["polarity", "opposite sense", "other choi
     return "other choice" if contrary_choice(a, b) is not None else None
 
 
+def unchosen_terms(text: str) -> set[str]:
+    """The terms of ``text`` without the words that spell an alternative of any choice (CHOICES):
+    what two texts that pick two ways of one thing (``contrary_choice``) have in common."""
+    kept = (word for word in _HYPHENATED_RE.findall(normalize(text)) if word.casefold() not in CHOICES)
+    return set(terms(" ".join(kept)))
+
+
 def _terms_but_choice(text: str, group: int) -> set[str]:
     """The terms of ``text`` without the words that spell an alternative of choice ``group``."""
     kept = (word for word in _HYPHENATED_RE.findall(normalize(text)) if CHOICES.get(word.casefold(), (-1,))[0] != group)

@@ -1130,6 +1130,10 @@ def test_a_contradiction_a_change_brings_in_is_called_out() -> None:
     # Reworded into the opposite of another line: called out too.
     reworded = old.replace("Keep a changelog of every schema change", never[2:].strip())
     assert [kind for kind, _ in attention(old, reworded)] == ["contradiction"]
+    # Two ways of doing one thing.
+    tabs = old + "- Indent the schema files with tabs\n"
+    spaces = tabs.replace("## Database\n", "## Database\n\n- Indent the schema files with spaces\n", 1)
+    assert [kind for kind, _ in attention(tabs, spaces)] == ["contradiction"]
     # Already there before the change: not brought in by it.
     assert attention(new, new + "- Back up the database first\n") == []
     # A pitfall states what it mirrors in opposite words.
