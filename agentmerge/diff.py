@@ -42,7 +42,7 @@ from agentmerge.fields import (
 )
 from agentmerge.lexicon import PITFALLS_ROLE
 from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Example, Field, Item
-from agentmerge.pairing import BodyPairing, ItemUnit, Units, markup, rewordings_unpaired
+from agentmerge.pairing import BodyPairing, ItemUnit, Units, markup, rewordings_unpaired, walled
 from agentmerge.text import (
     CONTRADICTION_OVERLAP,
     choices,
@@ -845,7 +845,7 @@ class _BodyDiff:
                     continue
                 if j in back and k in back and opposed(old.items[back[j]].item.text, old.items[back[k]].item.text):
                     continue  # as they were, they said opposite things already
-                if _walled(new, new.items[j]) or _walled(new, new.items[k]):
+                if walled(new, new.items[j]) or walled(new, new.items[k]):
                     continue
                 (first_line, first), (line, second) = sorted(
                     (new.items[n].item.line, new.items[n].item.text) for n in pair
@@ -902,14 +902,6 @@ def _safety_role(units: Units, unit: ItemUnit) -> str | None:
         return None
     role = item_role(titles, unit.item.kind, unit.item.text)
     return role if role in SAFETY_ROLES else None
-
-
-def _walled(units: Units, unit: ItemUnit) -> bool:
-    """Whether ``unit`` of ``units`` has a role whose words are not the instruction
-    (``lexicon.WALLED_ROLES``: a pitfall, a checklist entry, a trigger, an example, a hand-off)."""
-    from agentmerge.lexicon import WALLED_ROLES
-
-    return item_role(units.titles(unit.section), unit.item.kind, unit.item.text) in WALLED_ROLES
 
 
 CONTRADICTION_ITEMS = 500

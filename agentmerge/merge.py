@@ -38,7 +38,7 @@ from typing import Literal
 from agentmerge import match
 from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, names, read_tools, same_value
 from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Field, Item, Section
-from agentmerge.pairing import BodyPairing, item_key, markup, pair_bodies, rewordings_unpaired
+from agentmerge.pairing import BodyPairing, item_key, markup, pair_bodies, rewordings_unpaired, walled
 from agentmerge.parse import frontmatter_span, over_limit, parse_body, parse_text, readable
 from agentmerge.text import TOP_OF_FILE, opposed
 
@@ -844,9 +844,6 @@ class _Merger:
         instruction), neither also added by the other side; at most FAR_CLASH_PAIRS pairs are
         read (sides that each add hundreds of items: their pairs at one place are still
         ``_clashes``')."""
-        from agentmerge.lexicon import WALLED_ROLES
-        from agentmerge.text import item_role
-
         ours, theirs = self.ours, self.theirs
 
         def added(side: _Side, to_base: dict[Ref, Ref], other: dict[Ref, Ref]) -> list[Ref]:
@@ -860,11 +857,6 @@ class _Merger:
                     found.append(ref)
             return found
 
-        def walled(side: _Side, ref: Ref) -> bool:
-            # Asked only of a pair found opposed: reading roles compiles their patterns.
-            item = side.item(ref)
-            return item_role(_titles(side, ref), item.kind, item.text) in WALLED_ROLES
-
         mine, yours = added(ours, self.o2b, self.b2t), added(theirs, self.t2b, self.b2o)
         if not mine or not yours or len(mine) * len(yours) > FAR_CLASH_PAIRS:
             return {}
@@ -876,7 +868,8 @@ class _Merger:
             for t in yours:
                 if t in self.placed_new or opposed(ours.item(o).text, theirs.item(t).text) is None:
                     continue
-                if walled(ours, o) or walled(theirs, t):
+                # Asked only of a pair found opposed: reading roles compiles their patterns.
+                if walled(ours.units, ours.units.items[o[1]]) or walled(theirs.units, theirs.units.items[t[1]]):
                     continue
                 why = "added on both sides, saying opposite things"
                 if self.o2b[ours.parent(o) or ROOT] != self.t2b[theirs.parent(t) or ROOT]:
@@ -1757,17 +1750,6 @@ FAR_CLASH_PAIRS = 10_000
 """Most pairs of items added by the two sides that a merge reads for a contradiction across
 places (``_Merger._far_clashes``): a hundred additions a side. Each pair is a comparison of
 words; past it (two branches that each rewrote an agent) additions are read per place only."""
-
-
-def _titles(side: _Side, ref: Ref) -> list[str | None]:
-    """The titles of the sections over unit ``ref`` of ``side``, innermost first."""
-    titles: list[str | None] = []
-    parent = side.parent(ref)
-    while parent is not None:
-        if parent[0] == "s":
-            titles.append(side.section(parent).title)
-        parent = side.parent(parent)
-    return titles
 
 
 def _restyle(lines: list[_Line], indent: int, style: str | None, number: int | None = None) -> list[_Line]:

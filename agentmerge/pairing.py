@@ -160,6 +160,16 @@ class Units:
         return found
 
 
+def walled(units: Units, unit: ItemUnit) -> bool:
+    """Whether ``unit`` of ``units`` has a role whose words are not the instruction
+    (``lexicon.WALLED_ROLES``: a pitfall, a checklist entry, a trigger, an example, a hand-off).
+    Reading roles compiles their patterns, which a diff's or a merge's start-up does without: ask
+    it of few items."""
+    from agentmerge.lexicon import WALLED_ROLES
+
+    return item_role(units.titles(unit.section), unit.item.kind, unit.item.text) in WALLED_ROLES
+
+
 def role_of(units: Units, section: int) -> str:
     """The role of section number ``section``: from its own title, else from the nearest ancestor that names one."""
     role = section_role(units.sections[section].title)
