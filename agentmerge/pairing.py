@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentmerge import match
 from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
 from agentmerge.model import Diagnostic, Item, Section
 from agentmerge.text import item_role, normalize, section_role
+
+if TYPE_CHECKING:
+    from agentmerge.scorer import ItemView
 
 
 def item_key(item: Item) -> str:
@@ -168,6 +171,19 @@ def walled(units: Units, unit: ItemUnit) -> bool:
     from agentmerge.lexicon import WALLED_ROLES
 
     return item_role(units.titles(unit.section), unit.item.kind, unit.item.text) in WALLED_ROLES
+
+
+def item_view(units: Units, number: int, source: int) -> ItemView:
+    """Item ``number`` of ``units`` as the pair score reads it (``scorer.ItemView``), from input
+    ``source``: its words, kind, section title and role. Reading roles compiles their patterns,
+    and the pair score loads its model: ask it of few items."""
+    # Imported here: a diff or merge that never weighs a rewording by the pair score never loads it.
+    from agentmerge.scorer import ItemView
+
+    unit = units.items[number]
+    titles = units.titles(unit.section)
+    role = item_role(titles, unit.item.kind, unit.item.text)
+    return ItemView(source, unit.item.text, unit.item.kind, titles[0], role)
 
 
 def role_of(units: Units, section: int) -> str:
@@ -362,15 +378,9 @@ class BodyPairing:
         """Whether new item ``j``, put in old item ``i``'s place, gives its instruction in other
         words: the pair score ``consolidate`` matches by (``scorer.restates``)."""
         # Imported here: a diff whose replacements keep enough of their wording never loads the model.
-        from agentmerge.scorer import ItemView, restates
+        from agentmerge.scorer import restates
 
-        views = []
-        for source, (units, number) in enumerate(((self.old, i), (self.new, j))):
-            unit = units.items[number]
-            titles = units.titles(unit.section)
-            role = item_role(titles, unit.item.kind, unit.item.text)
-            views.append(ItemView(source, unit.item.text, unit.item.kind, titles[0], role))
-        return restates(views[0], views[1])
+        return restates(item_view(self.old, i, 0), item_view(self.new, j, 1))
 
 
 def _parent_titles(units: Units) -> list[str | None]:

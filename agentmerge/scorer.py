@@ -730,3 +730,18 @@ def restates(old: ItemView, new: ItemView, model: Model | None = None) -> bool:
     """
     model = model or default_model()
     return PairScorer([old, new], model).scores([(0, 1)])[(0, 1)] >= model.floor
+
+
+def restated_among(views: Sequence[ItemView], i: int, j: int, model: Model | None = None) -> bool:
+    """Whether items ``i`` and ``j`` (``i`` < ``j``, of two inputs) of ``views`` give one
+    instruction, as surely as ``consolidate`` must be to fold one wording into another (the
+    model's floor), weighed as it weighs them: among the other items of their inputs. Two items
+    written to one list's template ("**With X**: ...", "**With Y**: ...") look alike alone; beside
+    their siblings, each stands as close to a sibling as to the other, and scores low.
+
+    ``merge`` asks it of two items its sides added at one place, each among its neighbours.
+    """
+    model = model or default_model()
+    scorer = PairScorer(views, model)
+    scorer.candidates()
+    return scorer.score(i, j) >= model.floor

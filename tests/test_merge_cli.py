@@ -104,6 +104,8 @@ def test_a_prohibition_and_an_unrelated_bullet_added_at_one_place_are_both_kept(
         ("Keep functions under 20 lines", "Keep functions under 25 lines", " in different words"),
         ("Log at info level", "Log at debug level", " in different words"),
         ("Sign the tags", "Sign the packages", " in different words"),
+        ("Run the migrations before deploying", "Apply migrations ahead of each deploy", " in different words"),
+        ("Keep release branches for a year", "Maintain each release branch for twelve months", " in different words"),
         ("Use tabs for indentation", "Do not use tabs for indentation", ", saying opposite things"),
     ],
 )
@@ -119,6 +121,26 @@ def test_two_wordings_added_at_one_place_on_both_sides_conflict(
     assert f"item '{mine}': added on both sides{why}" in err
     markers = f"<<<<<<< ours\n* {mine}\n||||||| base\n=======\n* {yours}\n>>>>>>> theirs\n"
     assert out.decode() == ours.replace(f"* {mine}\n", markers)
+
+
+@pytest.mark.parametrize(
+    ("mine", "yours"),
+    [
+        ("Write the release notes first", "Tag the release commit"),
+        ("Check the changelog for typos", "Post the changelog link in the channel"),
+        ("Tell support about the release date", "Schedule the release for a weekday morning"),
+    ],
+)
+def test_two_rules_on_one_topic_added_at_one_place_are_both_kept(tmp_path: Path, mine: str, yours: str) -> None:
+    """Each side appends a rule of its own to one list, on the list's topic: two instructions,
+    both kept, THEIRS' after OURS'. Read as ``diff`` reads a bullet rewritten in place (0.45
+    similarity and a word in common) they conflicted, as a quarter of such merges on the corpus
+    did; the pair score, reading each among the list's other rules, tells them apart."""
+    last = "* Announce the release in the team channel"
+    ours, theirs = BASE.replace(last, f"{last}\n* {mine}"), BASE.replace(last, f"{last}\n* {yours}")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == ours.replace(f"* {mine}\n", f"* {mine}\n* {yours}\n")
 
 
 def test_a_file_both_sides_added_conflicts_where_they_word_one_rule_apart(tmp_path: Path) -> None:

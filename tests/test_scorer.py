@@ -134,3 +134,25 @@ def test_two_short_rule_files_do_not_fold_a_library_into_a_placement_rule() -> N
     merged = [{s["text"] for s in item["sources"]} for item in root["items"]]
     assert {"Test components with React Testing Library"} in merged
     assert {"Co-locate component tests next to the component"} in merged
+
+
+def test_a_pair_read_among_its_neighbours_is_told_apart_as_siblings() -> None:
+    """Two rules on one topic, each added to one list ("Check the changelog for typos", "Post the
+    changelog link in the channel"): alone they are each other's only counterpart and score as
+    one instruction; beside the list's other rules each stands no closer to the other than to a
+    sibling, and they score apart. A rewording of one rule still scores as one among them."""
+    rules = ["Never release on a Friday", "Keep the changelog in Keep a Changelog form", "Announce the release"]
+
+    def among(mine: str, yours: str) -> bool:
+        items = [ItemView(0, text, "bullet", "Rules", "guidance") for text in [*rules, mine]]
+        items += [ItemView(1, text, "bullet", "Rules", "guidance") for text in [*rules, yours]]
+        return scorer.restated_among(items, len(rules), len(items) - 1)
+
+    def alone(mine: str, yours: str) -> bool:
+        left, right = (ItemView(n, text, "bullet", "Rules", "guidance") for n, text in enumerate((mine, yours)))
+        return scorer.restates(left, right)
+
+    siblings = ("Check the changelog for typos", "Post the changelog link in the channel")
+    assert alone(*siblings) and not among(*siblings)
+    reworded = ("Run the migrations before deploying", "Apply database migrations ahead of each deploy")
+    assert alone(*reworded) and among(*reworded)
