@@ -107,6 +107,19 @@ def long_paragraph(seed: int, lines: int, words: int, changed: float = 0.0) -> s
     return FRONTMATTER + "\n" + "".join(" ".join(row) + "\n" for row in rows)
 
 
+def added_everywhere(places: int, words: int) -> tuple[str, str, str]:
+    """BASE, OURS and THEIRS of a merge where each side adds a bullet of ``words`` made-up words
+    after each of ``places`` bullets: every place holds one addition a side, each pair of which
+    the merge weighs as one instruction in two wordings or two."""
+    base = [f"- rule {n} of the list" for n in range(places)]
+    sides = []
+    for seed in (1, 2):
+        pick = random.Random(seed)
+        added = [" ".join(f"w{pick.randrange(3_000)}" for _ in range(words)) for _ in range(places)]
+        sides.append(FRONTMATTER + "".join(f"{rule}\n- {more}\n" for rule, more in zip(base, added, strict=True)))
+    return FRONTMATTER + "".join(f"{rule}\n" for rule in base), sides[0], sides[1]
+
+
 def tool_list(prefix: str, count: int) -> str:
     """An agent allowed ``count`` tools named ``prefix`` and a number: two such lists with two
     prefixes share no tool, and every name of one is looked for among the other's."""
@@ -114,7 +127,7 @@ def tool_list(prefix: str, count: int) -> str:
     return f"---\nname: hostile\ndescription: A hostile input\ntools: {tools}\n---\n- one\n"
 
 
-INPUTS: dict[str, Callable[[], str | tuple[str, str] | list[str]]] = {
+INPUTS: dict[str, Callable[[], str | tuple[str, str] | tuple[str, str, str] | list[str]]] = {
     "emphasis-35k": lambda: FRONTMATTER + "- " + "*a **b " * 5_000 + "\n",
     "emphasis-70k": lambda: FRONTMATTER + "- " + "*a **b " * 10_000 + "\n",
     "emphasis-280k": lambda: FRONTMATTER + "- " + "*a **b " * 40_000 + "\n",
@@ -143,11 +156,14 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str] | list[str]]] = {
     ),
     "unspaced-2x85k": lambda: (unspaced(1, 2, 85_000), unspaced(1, 2, 85_000, edits=200)),
     "paragraph-words-400k": lambda: (long_paragraph(1, 4_000, 16), long_paragraph(1, 4_000, 16, changed=0.1)),
+    "added-80x600-words": lambda: added_everywhere(80, 600),
+    "added-1000x40-words": lambda: added_everywhere(1_000, 40),
     "library-few-words-40x1000": lambda: [few_words(seed, 1_000) for seed in range(40)],
     "library-unrelated-40x6000": lambda: [unrelated_bullets(seed, 6_000, 2) for seed in range(40)],
 }
 """Inputs by name; each is an agent file's text, or two texts: the file and the one it is
-diffed and consolidated with (otherwise a copy of itself), or a list of texts: a library, a
+diffed and consolidated with (otherwise a copy of itself), or three: those two and THEIRS of the
+merge (otherwise the second with its last line edited), or a list of texts: a library, a
 folder of that many agent files, which ``check`` and ``group`` (``--min-overlap`` too) read and
 ``review`` reads as a pull request that changes them all."""
 
@@ -317,14 +333,14 @@ def main() -> int:
                 failed |= _library(name, size, made, files, folder, agentmerge, args)
                 continue
             else:
-                text, other = made if isinstance(made, tuple) else (made, made)
+                text, other, *third = made if isinstance(made, tuple) else (made, made)
                 path = os.path.join(scratch, f"{name}.md")
                 copy = os.path.join(scratch, f"{name}.copy.md")
                 Path(path).write_text(text, encoding="utf-8")
                 Path(copy).write_text(other, encoding="utf-8")
                 # THEIRS: the copy with its last line edited, so both sides of the merge changed BASE.
                 theirs = os.path.join(scratch, f"{name}.theirs.md")
-                Path(theirs).write_text(other.rstrip("\n") + " edited\n", encoding="utf-8")
+                Path(theirs).write_text(third[0] if third else other.rstrip("\n") + " edited\n", encoding="utf-8")
                 size = f"{len(text.encode()) / 1024:,.0f} KB"
                 base_code, base_time, base_cpu, base_peak = run([sys.executable, "-c", BASELINE, path], args.timeout)
                 baseline = base_cpu if base_code == 0 else None

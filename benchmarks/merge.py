@@ -7,7 +7,14 @@ agent files) it builds pairs of edits that do not overlap in meaning, one pair p
 - append:    OURS and THEIRS each add a different bullet after the last bullet of one list;
 - rewrap:    OURS rewraps a paragraph or bullet (8 words or more), THEIRS changes a word in it;
 - renumber:  OURS renumbers a numbered list ("1." for every step), THEIRS inserts a step in it
-             and renumbers the steps after it.
+             and renumbers the steps after it;
+- neighbours: two neighbouring one-line bullets of a list are taken out of BASE; OURS adds the
+             first back, THEIRS the second (two rules added at one place: both kept).
+
+When ``../shared/gold`` is there, it also merges each labelled pair of one instruction in two
+files' words where the first is a one-line list item: BASE is its file without it, OURS the file,
+THEIRS the file with the other file's wording in its place. One rule added twice in two
+wordings should be a conflict; the share that conflicts is printed for both tools.
 
 Each edit is checked to be what it claims (a rewrap or renumbering leaves the model as it was; a
 rewording changes one item) or the case is skipped. A merge is clean and correct when it exits
@@ -23,6 +30,8 @@ against the import floor (as ``tests/bench_diff.py`` measures diff's).
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import random
 import re
 import statistics
@@ -48,7 +57,7 @@ from agentmerge.pairing import item_key  # noqa: E402
 from agentmerge.parse import decode, parse_text  # noqa: E402
 
 SEEDS = sorted((ROOT / "fixtures" / "backend-engineer").glob("*.md"))
-KINDS = ("items", "append", "rewrap", "renumber")
+KINDS = ("items", "append", "rewrap", "renumber", "neighbours")
 TARGET = 0.95
 """The share of cases agentmerge must merge cleanly and correctly."""
 STARTUP_LIMIT = 1.5
@@ -60,8 +69,8 @@ _BLOCK_START = re.compile(r"^(?:[-*+]|\d{1,9}[.)]|#{1,6}|>|`{3}|~{3}|\||<)(?:\s|
 OURS_BULLETS = ("Record each decision and its reason in the project log",)
 THEIRS_BULLETS = ("Ask for a second review before merging a risky change",)
 
-Case = tuple[str, str, str, str]
-"""(ours, theirs, expected) texts and a short description of the edit."""
+Case = tuple[str, str, str, str, str]
+"""(base, ours, theirs, expected) texts and a short description of the edit."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,7 +118,7 @@ def edit_items(base: str, agent: Agent, rng: random.Random) -> Case | None:
     a, b = rng.sample(items, 2)
     ours = {a.line - 1: [reword(lines[a.line - 1], "carefully") or ""]}
     theirs = {b.line - 1: [reword(lines[b.line - 1], "consistently") or ""]}
-    return with_lines(lines, ours), with_lines(lines, theirs), with_lines(lines, {**ours, **theirs}), "two items"
+    return base, with_lines(lines, ours), with_lines(lines, theirs), with_lines(lines, {**ours, **theirs}), "two items"
 
 
 def edit_append(base: str, agent: Agent, rng: random.Random) -> Case | None:
@@ -137,6 +146,7 @@ def edit_append(base: str, agent: Agent, rng: random.Random) -> Case | None:
     theirs_line = [*gap, lead.group("lead") + THEIRS_BULLETS[0]]
     at = -(last.end_line - 1) - 1
     return (
+        base,
         with_lines(lines, {at: ours_line}),
         with_lines(lines, {at: theirs_line}),
         with_lines(lines, {at: [*ours_line, *theirs_line]}),
@@ -168,7 +178,7 @@ def edit_rewrap(base: str, agent: Agent, rng: random.Random) -> Case | None:
     ours = {n: [] for n in range(item.line - 1, item.end_line)}
     ours[item.line - 1] = rewrapped
     theirs = {item.line - 1: [reword(lines[item.line - 1], "carefully") or ""]}
-    return with_lines(lines, ours), with_lines(lines, theirs), with_lines(lines, theirs), "rewrap vs word"
+    return base, with_lines(lines, ours), with_lines(lines, theirs), with_lines(lines, theirs), "rewrap vs word"
 
 
 def edit_renumber(base: str, agent: Agent, rng: random.Random) -> Case | None:
@@ -203,7 +213,29 @@ def edit_renumber(base: str, agent: Agent, rng: random.Random) -> Case | None:
     for item in run[k + 1 :]:
         line = lines[item.line - 1]
         theirs[item.line - 1] = [re.sub(r"\d{1,9}", str((item.number or 0) + 1), line, count=1)]
-    return with_lines(lines, ours), with_lines(lines, theirs), with_lines(lines, theirs), "renumber vs insert step"
+    edited = with_lines(lines, theirs)
+    return base, with_lines(lines, ours), edited, edited, "renumber vs insert step"
+
+
+def one_line_bullets(section: Section) -> list[Item]:
+    return [i for i in section.items if i.kind == "bullet" and not i.children and i.line == i.end_line]
+
+
+def edit_neighbours(base: str, agent: Agent, rng: random.Random) -> Case | None:
+    """Two neighbouring one-line bullets of a list taken out of BASE; OURS adds the first back,
+    THEIRS the second: two rules of one list, added at one place, which a merge keeps both of."""
+    lines = base.split("\n")[:-1] if base.endswith("\n") else base.split("\n")
+    pairs: list[tuple[Item, Item]] = []
+    for section in agent.body.walk():
+        for a, b in itertools.pairwise(one_line_bullets(section)):
+            if b.line == a.line + 1 and item_key(a) != item_key(b):
+                pairs.append((a, b))
+    if not pairs:
+        return None
+    a, b = rng.choice(pairs)
+    without = with_lines(lines, {a.line - 1: [], b.line - 1: []})
+    ours, theirs = with_lines(lines, {b.line - 1: []}), with_lines(lines, {a.line - 1: []})
+    return without, ours, theirs, base, "two rules added at one place"
 
 
 BUILDERS: dict[str, Callable[[str, Agent, random.Random], Case | None]] = {
@@ -211,6 +243,7 @@ BUILDERS: dict[str, Callable[[str, Agent, random.Random], Case | None]] = {
     "append": edit_append,
     "rewrap": edit_rewrap,
     "renumber": edit_renumber,
+    "neighbours": edit_neighbours,
 }
 
 
@@ -234,17 +267,17 @@ def shape(text: str) -> object:
     return (tuple(sorted((f.key, repr(f.value)) for f in agent.fields)), section(agent.body))
 
 
-def valid(kind: str, base: str, case: Case) -> bool:
+def valid(kind: str, case: Case) -> bool:
     """Whether the edits are what they claim: formatting-only edits keep the model, the others
     change it, and the expected text differs from both sides."""
-    ours, theirs, expected, _ = case
+    base, ours, theirs, expected, _ = case
     b, o, t, e = shape(base), shape(ours), shape(theirs), shape(expected)
     if kind in ("rewrap", "renumber"):
         return o == b and t != b and e == t
     return o != b and t != b and e not in (o, t)
 
 
-def cases(files: list[Path]) -> Iterator[tuple[Path, str, str, Case]]:
+def cases(files: list[Path]) -> Iterator[tuple[Path, str, Case]]:
     for path in files:
         try:
             text, _ = decode(path.read_bytes(), str(path))
@@ -255,8 +288,8 @@ def cases(files: list[Path]) -> Iterator[tuple[Path, str, str, Case]]:
         for kind in KINDS:
             rng = random.Random(zlib.crc32(f"{path.name}:{kind}".encode()))
             case = BUILDERS[kind](text, agent, rng)
-            if case is not None and valid(kind, text, case):
-                yield path, kind, text, case
+            if case is not None and valid(kind, case):
+                yield path, kind, case
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,6 +376,46 @@ def growth_added(sizes: tuple[int, ...] = (500, 1_000, 2_000, 4_000)) -> None:
         previous = (n, seconds)
 
 
+def restatements(gold_dir: Path, work: Path) -> None:
+    """Merge each labelled pair of one instruction in two files' words, added at one place in
+    two wordings (the module docstring), and print the share each tool marks as a conflict."""
+    from quality import groups
+
+    merges = am_conflicts = git_conflicts = 0
+    for _name, gold_path, folder in groups(gold_dir):
+        gold = json.loads(gold_path.read_text(encoding="utf-8"))
+        items = gold["items"]
+        texts = {key: items[key] for cluster in gold["item_clusters"] for key in cluster if key in items}
+        parsed: dict[str, tuple[list[str], dict[int, Item]]] = {}
+        for cluster in gold["item_clusters"]:
+            for first, second in itertools.permutations([k for k in cluster if k in texts], 2):
+                prefix, line = first.split(":")
+                if prefix == second.split(":")[0] or "\n" in texts[second]:
+                    continue
+                if prefix not in parsed:
+                    text, _ = decode((folder / gold["files"][prefix]).read_bytes(), prefix)
+                    text = text if text.endswith("\n") else text + "\n"
+                    agent = parse_text(text)
+                    one_line = {i.line: i for s in agent.body.walk() for i in one_line_bullets(s)}
+                    parsed[prefix] = (text.split("\n")[:-1], one_line)
+                lines, one_line = parsed[prefix]
+                item = one_line.get(int(line))
+                lead = _MARKER.match(lines[int(line) - 1]) if item is not None else None
+                if lead is None:
+                    continue
+                n = int(line) - 1
+                base, ours = with_lines(lines, {n: []}), with_lines(lines, {})
+                theirs = with_lines(lines, {n: [lead.group("lead") + texts[second]]})
+                merges += 1
+                am_conflicts += not agentmerge(base, ours, theirs)[0]
+                git_conflicts += not git_merge_file(base, ours, theirs, work)[0]
+    if merges:
+        print(
+            f"\none instruction added at one place in two files' words ({merges} labelled pairs): conflicts"
+            f" agentmerge {am_conflicts / merges:.1%}, git merge-file {git_conflicts / merges:.1%}"
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # Start-up
 
@@ -378,7 +451,7 @@ def main() -> int:
     shown = dict.fromkeys(KINDS, 0)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        for path, kind, base, (ours, theirs, expected, _what) in cases(files):
+        for path, kind, (base, ours, theirs, expected, _what) in cases(files):
             row = tally[kind]
             row["cases"] += 1
             want = shape(expected)
@@ -403,6 +476,10 @@ def main() -> int:
             total[key] += row[key]
         print(_row(kind, row))
     print(_row("all", total))
+    gold = ROOT.parent / "shared" / "gold"
+    if gold.is_dir():
+        with tempfile.TemporaryDirectory() as folder:
+            restatements(gold, Path(folder))
     print("\nagentmerge time per merge (median, max) by base size:")
     for bucket, values in times.items():
         if values:
