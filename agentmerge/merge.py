@@ -886,15 +886,12 @@ class _Merger:
 
     def _clashes(self, kids_o: list[Ref], kids_t: list[Ref], both: dict[Ref, Ref]) -> dict[Ref, tuple[Ref, str]]:
         """Items (with no items under them) that the two sides added at one place, after the same
-        unit, that give one instruction in other words (when each side added one there, by the
-        pair score among their neighbours: ``_restated``; when more, as ``diff`` pairs
-        rewordings, at its similarity cutoff), or that say opposite things of one act
+        unit, that give one instruction in other words (by the pair score among their
+        neighbours: ``_restatements``), or, one each, that say opposite things of one act
         (``text.opposed``, as ``_far_clashes`` reads items added anywhere, when it does): OURS'
         item -> THEIRS' item and why they conflict. Both kept, they would be one rule in two
         minds ("Keep functions under 20 lines" and "... under 25 lines"), which git marks as a
-        conflict; an empty BASE (both sides added the file) makes every such pair one. Many
-        added at one place are paired as ``diff`` pairs them (``match.pair_fuzzy``: the work
-        grows with the items, not with their square)."""
+        conflict; an empty BASE (both sides added the file) makes every such pair one."""
         ours, theirs = self.ours, self.theirs
 
         def places(
@@ -922,12 +919,10 @@ class _Merger:
                 continue
             texts_o = {n: ours.item(o).text for n, o in enumerate(added_o)}
             texts_t = {n: theirs.item(t).text for n, t in enumerate(added_t)}
-            if len(added_o) == len(added_t) == 1:
-                # One each, in one place: one instruction when the pair score says so.
-                opposite = opposed(texts_o[0], texts_t[0]) is not None
-                pairs = [(0, 0)] if opposite or self._restated(kids_o, added_o[0], kids_t, added_t[0]) else []
+            if len(added_o) == len(added_t) == 1 and opposed(texts_o[0], texts_t[0]) is not None:
+                pairs = [(0, 0)]
             else:
-                pairs = [(i, j) for i, j, _ in match.pair_fuzzy(texts_o, texts_t, self.cutoff)]
+                pairs = self._restatements(kids_o, added_o, kids_t, added_t)
             for i, j in pairs:
                 opposite = opposed(texts_o[i], texts_t[j]) is not None
                 why = (
@@ -938,31 +933,41 @@ class _Merger:
                 clashes[added_o[i]] = (added_t[j], why)
         return clashes
 
-    def _restated(self, kids_o: list[Ref], o: Ref, kids_t: list[Ref], t: Ref) -> bool:
-        """Whether OURS' item ``o`` and THEIRS' item ``t``, the one item each side added at one
-        place, give one instruction: the pair score at the floor ``consolidate`` folds by, each
-        item read among up to RESTATEMENT_NEIGHBOURS items either side of it in its list
-        (``scorer.restated_among``: two bullets written to the list's template are told apart
-        as siblings). Past RESTATEMENT_PLACES such pairs in one merge, ``diff``'s reading of an
-        item reworded in place decides instead (a word in common and the similarity cutoff less
-        ``match.IN_PLACE_ALLOWANCE``), which conflicts more often."""
-        if self.restatements >= RESTATEMENT_PLACES:
-            a, b = self.ours.item(o).text, self.theirs.item(t).text
-            return match.similarity(a, b) >= self.cutoff - match.IN_PLACE_ALLOWANCE and match.share_a_word(a, b)
+    def _restatements(
+        self, kids_o: list[Ref], added_o: list[Ref], kids_t: list[Ref], added_t: list[Ref]
+    ) -> list[tuple[int, int]]:
+        """The pairs (i, j) of OURS' item ``added_o[i]`` and THEIRS' ``added_t[j]``, items the
+        sides added at one place, that give one instruction in two wordings, each item in one
+        pair at most: by the pair score at the floor ``consolidate`` folds by, the items read
+        among up to RESTATEMENT_NEIGHBOURS items either side of the additions in each side's
+        list (``scorer.restated_pairs``: two bullets written to the list's template are told
+        apart as siblings). Past RESTATEMENT_PLACES such places in one merge, or past
+        RESTATEMENT_ITEMS additions at one place, they pair as ``diff`` pairs rewordings: one
+        each by its reading of an item reworded in place (a word in common and the similarity
+        cutoff less ``match.IN_PLACE_ALLOWANCE``), more by ``match.pair_fuzzy`` at the cutoff."""
+        texts_o = {n: self.ours.item(o).text for n, o in enumerate(added_o)}
+        texts_t = {n: self.theirs.item(t).text for n, t in enumerate(added_t)}
+        if self.restatements >= RESTATEMENT_PLACES or len(added_o) + len(added_t) > RESTATEMENT_ITEMS:
+            if len(added_o) == len(added_t) == 1:
+                a, b = texts_o[0], texts_t[0]
+                near = match.similarity(a, b) >= self.cutoff - match.IN_PLACE_ALLOWANCE and match.share_a_word(a, b)
+                return [(0, 0)] if near else []
+            return [(i, j) for i, j, _ in match.pair_fuzzy(texts_o, texts_t, self.cutoff)]
         self.restatements += 1
         # Imported here: a merge with no such pair never loads the pair score.
-        from agentmerge.scorer import restated_among
+        from agentmerge.scorer import restated_pairs
 
         views: list[ItemView] = []
-        at: list[int] = []
-        for source, (side, kids, ref) in enumerate(((self.ours, kids_o, o), (self.theirs, kids_t, t))):
-            n = kids.index(ref)
-            for kid in kids[max(0, n - RESTATEMENT_NEIGHBOURS) : n + RESTATEMENT_NEIGHBOURS + 1]:
-                if kid == ref:
-                    at.append(len(views))
+        at: tuple[dict[int, int], dict[int, int]] = ({}, {})
+        for source, (side, kids, added) in enumerate(((self.ours, kids_o, added_o), (self.theirs, kids_t, added_t))):
+            number = {ref: n for n, ref in enumerate(added)}
+            first, last = side.position[added[0]], side.position[added[-1]]
+            for kid in kids[max(0, first - RESTATEMENT_NEIGHBOURS) : last + RESTATEMENT_NEIGHBOURS + 1]:
+                if kid in number:
+                    at[source][len(views)] = number[kid]
                 if kid[0] == "i":
                     views.append(item_view(side.units, kid[1], source))
-        return restated_among(views, at[0], at[1])
+        return [(at[0][i], at[1][j]) for i, j in restated_pairs(views, list(at[0]), list(at[1]))]
 
     def _insertions(
         self,
@@ -1778,7 +1783,7 @@ def _parent_in_base(side: _Side, x: Ref, back: dict[Ref, Ref]) -> Ref | None:
 
 RESTATEMENT_NEIGHBOURS = 2
 """How many items either side of each of two items both sides added at one place the pair score
-reads them among (``_Merger._restated``). On the 943 merges of two neighbouring corpus bullets
+reads them among (``_Merger._restatements``). On the 943 merges of two neighbouring corpus bullets
 and 243 pairs of one instruction in two files' words (the labelled groups, each added to the
 list of one of its files), reading each pair alone conflicts 15% of the first and 82% of the
 second; among one neighbour a side, 7% and 74%; among 2, 6% and 73%; among 5 to the whole list,
@@ -1786,10 +1791,15 @@ second; among one neighbour a side, 7% and 74%; among 2, 6% and 73%; among 5 to 
 each side added a 3,000-character bullet at each of 80 places, five a side took 4 CPU s more
 than reading the pairs by their characters alone, two 1 s."""
 
+RESTATEMENT_ITEMS = 60
+"""Most items the two sides added at one place, together, that a merge pairs by the pair score
+(``_Merger._restatements``: every pair of them is scored, 900 at most); past it (two branches
+that each appended dozens of steps to one list) they pair as ``diff`` pairs rewordings."""
+
 RESTATEMENT_PLACES = 1_000
-"""Most pairs added at one place one merge weighs by the pair score (``_Merger._restated``), a
-millisecond or two each; past them (two branches that each added a bullet after every bullet of
-a long list) ``diff``'s in-place reading decides."""
+"""Most places with additions on both sides that one merge weighs by the pair score
+(``_Merger._restatements``), a millisecond or two each; past them (two branches that each added
+a bullet after every bullet of a long list) they pair as ``diff`` pairs rewordings."""
 
 FAR_CLASH_PAIRS = 10_000
 """Most pairs of items added by the two sides that a merge reads for a contradiction across

@@ -732,16 +732,27 @@ def restates(old: ItemView, new: ItemView, model: Model | None = None) -> bool:
     return PairScorer([old, new], model).scores([(0, 1)])[(0, 1)] >= model.floor
 
 
-def restated_among(views: Sequence[ItemView], i: int, j: int, model: Model | None = None) -> bool:
-    """Whether items ``i`` and ``j`` (``i`` < ``j``, of two inputs) of ``views`` give one
-    instruction, as surely as ``consolidate`` must be to fold one wording into another (the
-    model's floor), weighed as it weighs them: among the other items of their inputs. Two items
-    written to one list's template ("**With X**: ...", "**With Y**: ...") look alike alone; beside
-    their siblings, each stands as close to a sibling as to the other, and scores low.
+def restated_pairs(
+    views: Sequence[ItemView], firsts: Sequence[int], seconds: Sequence[int], model: Model | None = None
+) -> list[tuple[int, int]]:
+    """The pairs (i, j) of ``firsts`` x ``seconds`` (indices into ``views``, each i of an input
+    before each j's) that give one instruction, as surely as ``consolidate`` must be to fold one
+    wording into another (the model's floor), best first, each item in one pair at most; in
+    order. Each pair is weighed as ``consolidate`` weighs it: among the other items of its
+    inputs. Two items written to one list's template ("**With X**: ...", "**With Y**: ...")
+    look alike alone; beside their siblings each stands as close to a sibling as to the other,
+    and scores low. Every pair of ``firsts`` x ``seconds`` is scored: keep them few.
 
-    ``merge`` asks it of two items its sides added at one place, each among its neighbours.
+    ``merge`` asks it of the items its two sides added at one place, among their neighbours.
     """
     model = model or default_model()
     scorer = PairScorer(views, model)
     scorer.candidates()
-    return scorer.score(i, j) >= model.floor
+    scored = sorted((-scorer.score(i, j), i, j) for i in firsts for j in seconds)
+    taken: set[int] = set()
+    found = []
+    for score, i, j in scored:
+        if -score >= model.floor and i not in taken and j not in taken:
+            taken.update((i, j))
+            found.append((i, j))
+    return sorted(found)

@@ -9,12 +9,15 @@ agent files) it builds pairs of edits that do not overlap in meaning, one pair p
 - renumber:  OURS renumbers a numbered list ("1." for every step), THEIRS inserts a step in it
              and renumbers the steps after it;
 - neighbours: two neighbouring one-line bullets of a list are taken out of BASE; OURS adds the
-             first back, THEIRS the second (two rules added at one place: both kept).
+             first back, THEIRS the second (two rules added at one place: both kept);
+- two-and-one: the same with three bullets, OURS adding the first two, THEIRS the third.
 
 When ``../shared/gold`` is there, it also merges each labelled pair of one instruction in two
 files' words where the first is a one-line list item: BASE is its file without it, OURS the file,
-THEIRS the file with the other file's wording in its place. One rule added twice in two
-wordings should be a conflict; the share that conflicts is printed for both tools.
+THEIRS the file with the other file's wording in its place; and again where the item is
+followed by another one-line item, which OURS adds too (BASE without both, THEIRS without the
+second). One rule added twice in two wordings should be a conflict; the share that conflicts is
+printed for both tools.
 
 Each edit is checked to be what it claims (a rewrap or renumbering leaves the model as it was; a
 rewording changes one item) or the case is skipped. A merge is clean and correct when it exits
@@ -57,7 +60,7 @@ from agentmerge.pairing import item_key  # noqa: E402
 from agentmerge.parse import decode, parse_text  # noqa: E402
 
 SEEDS = sorted((ROOT / "fixtures" / "backend-engineer").glob("*.md"))
-KINDS = ("items", "append", "rewrap", "renumber", "neighbours")
+KINDS = ("items", "append", "rewrap", "renumber", "neighbours", "two-and-one")
 TARGET = 0.95
 """The share of cases agentmerge must merge cleanly and correctly."""
 STARTUP_LIMIT = 1.5
@@ -238,12 +241,31 @@ def edit_neighbours(base: str, agent: Agent, rng: random.Random) -> Case | None:
     return without, ours, theirs, base, "two rules added at one place"
 
 
+def edit_two_and_one(base: str, agent: Agent, rng: random.Random) -> Case | None:
+    """Three neighbouring one-line bullets of a list taken out of BASE; OURS adds the first two
+    back, THEIRS the third: three rules of one list, added at one place, which a merge keeps."""
+    lines = base.split("\n")[:-1] if base.endswith("\n") else base.split("\n")
+    runs: list[tuple[Item, Item, Item]] = []
+    for section in agent.body.walk():
+        bullets = one_line_bullets(section)
+        for a, b, c in zip(bullets, bullets[1:], bullets[2:], strict=False):
+            if c.line == b.line + 1 == a.line + 2 and len({item_key(a), item_key(b), item_key(c)}) == 3:
+                runs.append((a, b, c))
+    if not runs:
+        return None
+    a, b, c = rng.choice(runs)
+    without = with_lines(lines, {a.line - 1: [], b.line - 1: [], c.line - 1: []})
+    ours, theirs = with_lines(lines, {c.line - 1: []}), with_lines(lines, {a.line - 1: [], b.line - 1: []})
+    return without, ours, theirs, base, "two rules and one added at one place"
+
+
 BUILDERS: dict[str, Callable[[str, Agent, random.Random], Case | None]] = {
     "items": edit_items,
     "append": edit_append,
     "rewrap": edit_rewrap,
     "renumber": edit_renumber,
     "neighbours": edit_neighbours,
+    "two-and-one": edit_two_and_one,
 }
 
 
@@ -381,7 +403,7 @@ def restatements(gold_dir: Path, work: Path) -> None:
     two wordings (the module docstring), and print the share each tool marks as a conflict."""
     from quality import groups
 
-    merges = am_conflicts = git_conflicts = 0
+    tally = {"alone": [0, 0, 0], "with a neighbour": [0, 0, 0]}
     for _name, gold_path, folder in groups(gold_dir):
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
         items = gold["items"]
@@ -404,16 +426,23 @@ def restatements(gold_dir: Path, work: Path) -> None:
                 if lead is None:
                     continue
                 n = int(line) - 1
-                base, ours = with_lines(lines, {n: []}), with_lines(lines, {})
-                theirs = with_lines(lines, {n: [lead.group("lead") + texts[second]]})
-                merges += 1
-                am_conflicts += not agentmerge(base, ours, theirs)[0]
-                git_conflicts += not git_merge_file(base, ours, theirs, work)[0]
-    if merges:
-        print(
-            f"\none instruction added at one place in two files' words ({merges} labelled pairs): conflicts"
-            f" agentmerge {am_conflicts / merges:.1%}, git merge-file {git_conflicts / merges:.1%}"
-        )
+                reworded = [lead.group("lead") + texts[second]]
+                triples = [("alone", with_lines(lines, {n: []}), with_lines(lines, {n: reworded}))]
+                if int(line) + 1 in one_line:
+                    gone = with_lines(lines, {n: [], n + 1: []})
+                    triples.append(("with a neighbour", gone, with_lines(lines, {n: reworded, n + 1: []})))
+                for label, base, theirs in triples:
+                    ours = with_lines(lines, {})
+                    row = tally[label]
+                    row[0] += 1
+                    row[1] += not agentmerge(base, ours, theirs)[0]
+                    row[2] += not git_merge_file(base, ours, theirs, work)[0]
+    for label, (merges, am_conflicts, git_conflicts) in tally.items():
+        if merges:
+            print(
+                f"one instruction added at one place in two files' words, {label} ({merges} labelled pairs):"
+                f" conflicts agentmerge {am_conflicts / merges:.1%}, git merge-file {git_conflicts / merges:.1%}"
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -478,6 +507,7 @@ def main() -> int:
     print(_row("all", total))
     gold = ROOT.parent / "shared" / "gold"
     if gold.is_dir():
+        print()
         with tempfile.TemporaryDirectory() as folder:
             restatements(gold, Path(folder))
     print("\nagentmerge time per merge (median, max) by base size:")

@@ -143,6 +143,34 @@ def test_two_rules_on_one_topic_added_at_one_place_are_both_kept(tmp_path: Path,
     assert out.decode() == ours.replace(f"* {mine}\n", f"* {mine}\n* {yours}\n")
 
 
+def test_several_items_added_at_one_place_conflict_only_where_two_give_one_rule(tmp_path: Path) -> None:
+    """Each side appends two rules to one list. Two on the list's topic ("Check the changelog for
+    typos", "Post the changelog link in the channel") are kept, where pairing them by their
+    letters conflicted twice; a rule both sides added in two wordings ("Keep release branches for
+    a year", "Maintain each release branch for twelve months") is a conflict around those two,
+    where it merged cleanly with both kept."""
+    last = "* Announce the release in the team channel"
+
+    def added(*rules: str) -> str:
+        return BASE.replace(last, last + "".join(f"\n* {rule}" for rule in rules))
+
+    ours = added("Write the release notes first", "Check the changelog for typos")
+    theirs = added("Tag the release commit", "Post the changelog link in the channel")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    rules = ("Write the release notes first", "Check the changelog for typos", "Tag the release commit")
+    assert out.decode() == added(*rules, "Post the changelog link in the channel")
+    ours = added("Keep release branches for a year", "Tell support about the release date")
+    theirs = added("Maintain each release branch for twelve months", "Schedule the release for a weekday morning")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 1
+    assert err.count("added on both sides in different words") == 1
+    markers = "<<<<<<< ours\n* Keep release branches for a year\n||||||| base\n=======\n"
+    markers += "* Maintain each release branch for twelve months\n>>>>>>> theirs\n"
+    rest = "* Tell support about the release date\n* Schedule the release for a weekday morning\n"
+    assert out.decode() == BASE.replace(f"{last}\n", f"{last}\n{markers}{rest}")
+
+
 def test_a_file_both_sides_added_conflicts_where_they_word_one_rule_apart(tmp_path: Path) -> None:
     """git passes an empty BASE when both branches add the file: every item was an addition, and
     "Block merges on failing CI" was kept beside "Allow merges on failing CI for hotfixes"."""

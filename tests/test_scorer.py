@@ -146,7 +146,7 @@ def test_a_pair_read_among_its_neighbours_is_told_apart_as_siblings() -> None:
     def among(mine: str, yours: str) -> bool:
         items = [ItemView(0, text, "bullet", "Rules", "guidance") for text in [*rules, mine]]
         items += [ItemView(1, text, "bullet", "Rules", "guidance") for text in [*rules, yours]]
-        return scorer.restated_among(items, len(rules), len(items) - 1)
+        return scorer.restated_pairs(items, [len(rules)], [len(items) - 1]) == [(len(rules), len(items) - 1)]
 
     def alone(mine: str, yours: str) -> bool:
         left, right = (ItemView(n, text, "bullet", "Rules", "guidance") for n, text in enumerate((mine, yours)))
