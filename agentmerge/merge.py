@@ -493,7 +493,7 @@ class _Merger:
         self._plans: dict[tuple[Ref, Ref, Ref], dict[Ref, int] | None] = {}
         """``_step_plan`` by container, worked out once."""
         self.restatements = 0
-        """Pairs added at one place weighed by the pair score so far (RESTATEMENT_PLACES)."""
+        """Places whose additions the pair score has weighed so far (RESTATEMENT_PLACES)."""
         self.far_clashes = self._far_clashes()
         """OURS items added that say the opposite of an item THEIRS added (``_far_clashes``)."""
 
@@ -938,36 +938,50 @@ class _Merger:
     ) -> list[tuple[int, int]]:
         """The pairs (i, j) of OURS' item ``added_o[i]`` and THEIRS' ``added_t[j]``, items the
         sides added at one place, that give one instruction in two wordings, each item in one
-        pair at most: by the pair score at the floor ``consolidate`` folds by, the items read
-        among up to RESTATEMENT_NEIGHBOURS items either side of the additions in each side's
-        list (``scorer.restated_pairs``: two bullets written to the list's template are told
-        apart as siblings). Past RESTATEMENT_PLACES such places in one merge, or past
+        pair at most, in order: by the pair score at the floor ``consolidate`` folds by, the
+        items read among up to RESTATEMENT_NEIGHBOURS items either side of the additions in each
+        side's list (``scorer.restated_pairs``: two bullets written to the list's template are
+        told apart as siblings). Past RESTATEMENT_PLACES such places in one merge, or past
         RESTATEMENT_ITEMS additions at one place, they pair as ``diff`` pairs rewordings: one
         each by its reading of an item reworded in place (a word in common and the similarity
-        cutoff less ``match.IN_PLACE_ALLOWANCE``), more by ``match.pair_fuzzy`` at the cutoff."""
+        cutoff less ``match.IN_PLACE_ALLOWANCE``), more by ``match.pair_fuzzy`` at the cutoff.
+        Code, tables, quotes and HTML, which ``consolidate`` merges only as copies, are two
+        versions of one block by their characters (``match.pair_fuzzy``), never by the score."""
         texts_o = {n: self.ours.item(o).text for n, o in enumerate(added_o)}
         texts_t = {n: self.theirs.item(t).text for n, t in enumerate(added_t)}
-        if self.restatements >= RESTATEMENT_PLACES or len(added_o) + len(added_t) > RESTATEMENT_ITEMS:
-            if len(added_o) == len(added_t) == 1:
-                a, b = texts_o[0], texts_t[0]
+        words_o = [n for n, o in enumerate(added_o) if self.ours.item(o).kind in PROSE_KINDS]
+        words_t = [n for n, t in enumerate(added_t) if self.theirs.item(t).kind in PROSE_KINDS]
+        blocks_o = {n: text for n, text in texts_o.items() if n not in words_o}
+        blocks_t = {n: text for n, text in texts_t.items() if n not in words_t}
+        pairs: list[tuple[int, int]] = []
+        if blocks_o and blocks_t:
+            pairs = [(i, j) for i, j, _ in match.pair_fuzzy(blocks_o, blocks_t, self.cutoff)]
+        if not words_o or not words_t:
+            return sorted(pairs)
+        if self.restatements >= RESTATEMENT_PLACES or len(words_o) + len(words_t) > RESTATEMENT_ITEMS:
+            if len(words_o) == len(words_t) == 1:
+                a, b = texts_o[words_o[0]], texts_t[words_t[0]]
                 near = match.similarity(a, b) >= self.cutoff - match.IN_PLACE_ALLOWANCE and match.share_a_word(a, b)
-                return [(0, 0)] if near else []
-            return [(i, j) for i, j, _ in match.pair_fuzzy(texts_o, texts_t, self.cutoff)]
+                return sorted([*pairs, (words_o[0], words_t[0])] if near else pairs)
+            fuzzy = match.pair_fuzzy({n: texts_o[n] for n in words_o}, {n: texts_t[n] for n in words_t}, self.cutoff)
+            return sorted([*pairs, *((i, j) for i, j, _ in fuzzy)])
         self.restatements += 1
         # Imported here: a merge with no such pair never loads the pair score.
         from agentmerge.scorer import restated_pairs
 
         views: list[ItemView] = []
         at: tuple[dict[int, int], dict[int, int]] = ({}, {})
-        for source, (side, kids, added) in enumerate(((self.ours, kids_o, added_o), (self.theirs, kids_t, added_t))):
-            number = {ref: n for n, ref in enumerate(added)}
+        sides = ((self.ours, kids_o, added_o, words_o), (self.theirs, kids_t, added_t, words_t))
+        for source, (side, kids, added, words) in enumerate(sides):
+            number = {added[n]: n for n in words}
             first, last = side.position[added[0]], side.position[added[-1]]
             for kid in kids[max(0, first - RESTATEMENT_NEIGHBOURS) : last + RESTATEMENT_NEIGHBOURS + 1]:
                 if kid in number:
                     at[source][len(views)] = number[kid]
                 if kid[0] == "i":
                     views.append(item_view(side.units, kid[1], source))
-        return [(at[0][i], at[1][j]) for i, j in restated_pairs(views, list(at[0]), list(at[1]))]
+        found = restated_pairs(views, list(at[0]), list(at[1]))
+        return sorted([*pairs, *((at[0][i], at[1][j]) for i, j in found)])
 
     def _insertions(
         self,
@@ -1782,8 +1796,8 @@ def _parent_in_base(side: _Side, x: Ref, back: dict[Ref, Ref]) -> Ref | None:
 
 
 RESTATEMENT_NEIGHBOURS = 2
-"""How many items either side of each of two items both sides added at one place the pair score
-reads them among (``_Merger._restatements``). On the 943 merges of two neighbouring corpus bullets
+"""How many items either side of the items the sides added at one place the pair score reads
+them among (``_Merger._restatements``). On the 943 merges of two neighbouring corpus bullets
 and 243 pairs of one instruction in two files' words (the labelled groups, each added to the
 list of one of its files), reading each pair alone conflicts 15% of the first and 82% of the
 second; among one neighbour a side, 7% and 74%; among 2, 6% and 73%; among 5 to the whole list,

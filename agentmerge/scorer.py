@@ -737,8 +737,8 @@ def restated_pairs(
 ) -> list[tuple[int, int]]:
     """The pairs (i, j) of ``firsts`` x ``seconds`` (indices into ``views``, each i of an input
     before each j's) that give one instruction, as surely as ``consolidate`` must be to fold one
-    wording into another (the model's floor), best first, each item in one pair at most; in
-    order. Each pair is weighed as ``consolidate`` weighs it: among the other items of its
+    wording into another (the model's floor), in order; taken surest first, each item in one
+    pair at most. Each pair is weighed as ``consolidate`` weighs it: among the other items of its
     inputs. Two items written to one list's template ("**With X**: ...", "**With Y**: ...")
     look alike alone; beside their siblings each stands as close to a sibling as to the other,
     and scores low. Every pair of ``firsts`` x ``seconds`` is scored: keep them few.

@@ -171,6 +171,25 @@ def test_several_items_added_at_one_place_conflict_only_where_two_give_one_rule(
     assert out.decode() == BASE.replace(f"{last}\n", f"{last}\n{markers}{rest}")
 
 
+def test_code_blocks_added_at_one_place_conflict_only_as_two_versions_of_one_block(tmp_path: Path) -> None:
+    """Code is compared by its characters, as ``consolidate`` merges it only as a copy: two
+    different commands both sides added after one list are both kept (the pair score, reading
+    their shared words, called them one instruction), and one command in two versions is a
+    conflict."""
+    last = "* Announce the release in the team channel"
+    tag = "```sh\ngit tag -s v1.2.0 -m 'Release 1.2.0'\ngit push origin v1.2.0\n```"
+    notes = "```sh\ngit log --oneline v1.1.0..HEAD > notes.txt\ngit push origin main\n```"
+    ours, theirs = BASE.replace(last, f"{last}\n\n{tag}"), BASE.replace(last, f"{last}\n\n{notes}")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == BASE.replace(last, f"{last}\n\n{tag}\n\n{notes}")
+    ours = BASE.replace(last, f"{last}\n\n```sh\nmake test\n```")
+    theirs = BASE.replace(last, f"{last}\n\n```sh\nmake test lint\n```")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 1
+    assert "added on both sides in different words" in err
+
+
 def test_a_file_both_sides_added_conflicts_where_they_word_one_rule_apart(tmp_path: Path) -> None:
     """git passes an empty BASE when both branches add the file: every item was an addition, and
     "Block merges on failing CI" was kept beside "Allow merges on failing CI for hotfixes"."""
