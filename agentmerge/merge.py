@@ -951,8 +951,8 @@ class _Merger:
         texts_t = {n: self.theirs.item(t).text for n, t in enumerate(added_t)}
         words_o = [n for n, o in enumerate(added_o) if self.ours.item(o).kind in PROSE_KINDS]
         words_t = [n for n, t in enumerate(added_t) if self.theirs.item(t).kind in PROSE_KINDS]
-        blocks_o = {n: text for n, text in texts_o.items() if n not in words_o}
-        blocks_t = {n: text for n, text in texts_t.items() if n not in words_t}
+        blocks_o = {n: texts_o[n] for n in sorted(texts_o.keys() - set(words_o))}
+        blocks_t = {n: texts_t[n] for n in sorted(texts_t.keys() - set(words_t))}
         pairs: list[tuple[int, int]] = []
         if blocks_o and blocks_t:
             pairs = [(i, j) for i, j, _ in match.pair_fuzzy(blocks_o, blocks_t, self.cutoff)]
