@@ -171,6 +171,22 @@ def test_several_items_added_at_one_place_conflict_only_where_two_give_one_rule(
     assert out.decode() == BASE.replace(f"{last}\n", f"{last}\n{markers}{rest}")
 
 
+@pytest.mark.parametrize(("budget", "limit"), [("RESTATEMENT_PLACES", 0), ("RESTATEMENT_ITEMS", 1)])
+def test_past_the_pair_score_budgets_additions_pair_as_diff_pairs_rewordings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: str, limit: int
+) -> None:
+    """Past the places a merge weighs by the pair score, or the additions at one place, two
+    rules on one list's topic are read as ``diff`` reads a bullet rewritten in place (0.45
+    similarity and a word in common): a conflict, as before the pair score decided."""
+    monkeypatch.setattr(merge_module, budget, limit)
+    last = "* Announce the release in the team channel"
+    mine, yours = "Check the changelog for typos", "Post the changelog link in the channel"
+    ours, theirs = BASE.replace(last, f"{last}\n* {mine}"), BASE.replace(last, f"{last}\n* {yours}")
+    code, _, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 1
+    assert f"item '{mine}': added on both sides in different words" in err
+
+
 def test_code_blocks_added_at_one_place_conflict_only_as_two_versions_of_one_block(tmp_path: Path) -> None:
     """Code is compared by its characters, as ``consolidate`` merges it only as a copy: two
     different commands both sides added after one list are both kept (the pair score, reading
