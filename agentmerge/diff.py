@@ -813,16 +813,16 @@ class _BodyDiff:
         reads = CONTRADICTION_READS
         seen: set[tuple[int, int]] = set()
         found: list[Attention] = []
+
+        def rarity(term: str) -> tuple[int, str]:
+            return len(postings[term]), term
+
         for j in changed:
             text, own = new.items[j].item.text, term_sets[j]
             picks = choices(text)
-
             # Two wordings opposed in their terms share most of them (CONTRADICTION_OVERLAP), so
             # one of this one's rarest few is the other's: only their postings are read. Two
             # picks of one choice share every term but the choices': the rarest of those too.
-            def rarity(term: str) -> tuple[int, str]:
-                return len(postings[term]), term
-
             rarest = sorted(own, key=rarity)
             keys = set(rarest[: len(own) - math.ceil(CONTRADICTION_OVERLAP * len(own)) + 1])
             if picks:

@@ -531,7 +531,7 @@ def contrary_choice(a: str, b: str) -> tuple[str, str] | None:
     picked = _picked_apart(a, b)
     if picked is None or CHOICE_GROUPS[picked[0]].split()[0] in SCOPE_CHOICES:
         return None
-    rest_a, rest_b = _terms_but_choice(a, picked[0]), _terms_but_choice(b, picked[0])
+    rest_a, rest_b = unchosen_terms(a, picked[0]), unchosen_terms(b, picked[0])
     return _choice_names(*picked) if rest_a and rest_a == rest_b else None
 
 
@@ -568,16 +568,16 @@ def opposed(a: str, b: str) -> Literal["polarity", "opposite sense", "other choi
     return "other choice" if contrary_choice(a, b) is not None else None
 
 
-def unchosen_terms(text: str) -> set[str]:
-    """The terms of ``text`` without the words that spell an alternative of any choice (CHOICES):
-    what two texts that pick two ways of one thing (``contrary_choice``) have in common."""
-    kept = (word for word in _HYPHENATED_RE.findall(normalize(text)) if word.casefold() not in CHOICES)
-    return set(terms(" ".join(kept)))
+def unchosen_terms(text: str, group: int | None = None) -> set[str]:
+    """The terms of ``text`` without the words that spell an alternative of choice ``group`` (of
+    any choice, by default: CHOICES): what two texts that pick two ways of one thing
+    (``contrary_choice``) have in common."""
 
+    def chosen(word: str) -> bool:
+        found = CHOICES.get(word.casefold())
+        return found is not None and (group is None or found[0] == group)
 
-def _terms_but_choice(text: str, group: int) -> set[str]:
-    """The terms of ``text`` without the words that spell an alternative of choice ``group``."""
-    kept = (word for word in _HYPHENATED_RE.findall(normalize(text)) if CHOICES.get(word.casefold(), (-1,))[0] != group)
+    kept = (word for word in _HYPHENATED_RE.findall(normalize(text)) if not chosen(word))
     return set(terms(" ".join(kept)))
 
 
