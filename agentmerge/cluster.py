@@ -620,12 +620,19 @@ class Candidate:
 
 @lru_cache(maxsize=65536)
 def specifics(text: str) -> frozenset[str]:
-    """What an instruction pins down that a rewording must keep: its numbers (a number word from
-    two to twelve read as its digits, and "one" after "at least", "exactly" and the like), the
-    periods it states ("every hour", "weekly", "30 minutes", each as its unit: ``PERIODS``), its
-    code spans and its web addresses. "Post updates every 30 minutes" and "Update the status page
-    every hour" state two intervals; neither carries the other's, nor "GitHub: https://github.com/a"
+    """What an instruction pins down that a rewording must keep: the values it states
+    (``stated_values``: its numbers and periods) and what it refers to (``references``: its code
+    spans and web addresses). "Post updates every 30 minutes" and "Update the status page every
+    hour" state two intervals; neither carries the other's, nor "GitHub: https://github.com/a"
     the repository of "GitHub Repository: https://github.com/b"."""
+    return stated_values(text) | references(text)
+
+
+@lru_cache(maxsize=65536)
+def stated_values(text: str) -> frozenset[str]:
+    """The values an instruction states: its numbers (a number word from two to twelve read as its
+    digits, and "one" after "at least", "exactly" and the like) and the periods it states ("every
+    hour", "weekly", "30 minutes", each as its unit: ``PERIODS``)."""
     plain = normalize(text)
     found = set(_NUMBER_RE.findall(plain))
     folded = plain.casefold()
@@ -633,7 +640,14 @@ def specifics(text: str) -> frozenset[str]:
     found.update("1" for _ in _ONE_COUNTED_RE.finditer(folded))
     found.update(PERIODS[word] for word in _PERIOD_RE.findall(folded))
     found.update(PERIODS[word] for word in _PERIOD_AFTER_RE.findall(folded))
-    found.update(span.strip().casefold() for span in _SPAN_RE.findall(text) if span.strip())
+    return frozenset(found)
+
+
+@lru_cache(maxsize=65536)
+def references(text: str) -> frozenset[str]:
+    """What an instruction refers to by its exact spelling: its code spans and web addresses,
+    casefolded."""
+    found = {span.strip().casefold() for span in _SPAN_RE.findall(text) if span.strip()}
     found.update(address.rstrip(".,;:!?").casefold() for address in _URL_RE.findall(text))
     return frozenset(found)
 
@@ -1279,9 +1293,18 @@ def _fold(
     return _Fold(members, {i: round(score, 3) for i, score in found.items()}, sureness, rest)
 
 
-def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Container[str] = frozenset()) -> bool:
+def carries(
+    kept: str,
+    text: str,
+    *,
+    every_sentence: bool = True,
+    subject: Container[str] = frozenset(),
+    values: bool = True,
+) -> bool:
     """The lossless rule's test of content: whether the wording ``kept`` carries all that ``text``
-    pins down (its numbers and code spans, ``specifics``), names nothing in place of what
+    pins down (its numbers and code spans, ``specifics``; its code spans alone when ``values`` is
+    false, ``references``: ``merge`` reads one rule with two values as one rule in two minds,
+    "Keep functions under 20 lines" and "... under 25 lines"), names nothing in place of what
     ``text`` names (``names``) and, unless ``every_sentence`` is false (one slot, such as each
     input's identity), mentions every name ``text`` lists (``enumerated_names``) and every tool or
     product it names (``proper_names``, but the ``subject`` the inputs share), has every term of it
@@ -1290,7 +1313,8 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
     (``sentences_kept``), says it holds without bound when ``text`` does or else nothing more
     (``_narrows``), and, under labels, says nothing wholly apart (``_body_apart``): only then may
     ``text`` fold into it."""
-    if not specifics(text) <= specifics(kept):
+    pinned = specifics if values else references
+    if not pinned(text) <= pinned(kept):
         return False
     left, right = names(text), names(kept)
     if left - right and right - left:
@@ -1309,6 +1333,29 @@ def carries(kept: str, text: str, *, every_sentence: bool = True, subject: Conta
         and not _binds_more(text, kept)
         and sentences_kept(kept, text)
     )
+
+
+def one_rule(a: str, b: str) -> bool:
+    """Whether two wordings that read as one instruction (the pair score) are one rule, as
+    ``merge`` asks of two items its sides added at one place (one rule in two minds: a conflict),
+    or two rules of one template, each naming a thing of its own, both kept ("**Monitoring**:
+    Export service metrics to Prometheus", "**Monitoring**: Ship request traces to Jaeger"). One
+    rule when one wording carries the other, as
+    ``consolidate`` folds one into another (``carries``), the values they state aside ("Keep
+    functions under 20 lines" and "... under 25 lines"), or when the two say the same but for
+    what they pin down and name (``_frame``: "Deploy previews with Netlify" and "... with
+    Vercel")."""
+    if carries(a, b, values=False) or carries(b, a, values=False):
+        return True
+    frame = _frame(a)
+    return bool(frame) and frame == _frame(b)
+
+
+def _frame(text: str) -> frozenset[str]:
+    """The terms of ``text`` but those of what it pins down (``specifics``) and names (``names``,
+    ``proper_names``): what two settings of one rule have in common."""
+    named = specifics(text) | names(text) | proper_names(text)
+    return frozenset(terms(text)).difference(*(terms(name) for name in named))
 
 
 def _binds_more(text: str, kept: str) -> bool:

@@ -945,8 +945,10 @@ class _Merger:
         RESTATEMENT_ITEMS additions at one place, they pair as ``diff`` pairs rewordings: one
         each by its reading of an item reworded in place (a word in common and the similarity
         cutoff less ``match.IN_PLACE_ALLOWANCE``), more by ``match.pair_fuzzy`` at the cutoff.
-        Code, tables, quotes and HTML, which ``consolidate`` merges only as copies, are two
-        versions of one block by their characters (``match.pair_fuzzy``), never by the score."""
+        Either way a pair of prose items is one instruction only when it is one rule, not two
+        rules of one template (``cluster.one_rule``: one wording carries the other). Code,
+        tables, quotes and HTML, which ``consolidate`` merges only as copies, are two versions of
+        one block by their characters (``match.pair_fuzzy``), never by the score."""
         texts_o = {n: self.ours.item(o).text for n, o in enumerate(added_o)}
         texts_t = {n: self.theirs.item(t).text for n, t in enumerate(added_t)}
         words_o = [n for n, o in enumerate(added_o) if self.ours.item(o).kind in PROSE_KINDS]
@@ -962,9 +964,9 @@ class _Merger:
             if len(words_o) == len(words_t) == 1:
                 a, b = texts_o[words_o[0]], texts_t[words_t[0]]
                 near = match.similarity(a, b) >= self.cutoff - match.IN_PLACE_ALLOWANCE and match.share_a_word(a, b)
-                return sorted([*pairs, (words_o[0], words_t[0])] if near else pairs)
+                return sorted([*pairs, (words_o[0], words_t[0])] if near and _one_rule(a, b) else pairs)
             fuzzy = match.pair_fuzzy({n: texts_o[n] for n in words_o}, {n: texts_t[n] for n in words_t}, self.cutoff)
-            return sorted([*pairs, *((i, j) for i, j, _ in fuzzy)])
+            return sorted([*pairs, *((i, j) for i, j, _ in fuzzy if _one_rule(texts_o[i], texts_t[j]))])
         self.restatements += 1
         # Imported here: a merge with no such pair never loads the pair score.
         from agentmerge.scorer import restated_pairs
@@ -980,7 +982,9 @@ class _Merger:
                     at[source][len(views)] = number[kid]
                 if kid[0] == "i":
                     views.append(item_view(side.units, kid[1], source))
-        found = restated_pairs(views, list(at[0]), list(at[1]))
+        found = restated_pairs(
+            views, list(at[0]), list(at[1]), accept=lambda i, j: _one_rule(views[i].text, views[j].text)
+        )
         return sorted([*pairs, *((at[0][i], at[1][j]) for i, j in found)])
 
     def _insertions(
@@ -1804,6 +1808,14 @@ second; among one neighbour a side, 7% and 74%; among 2, 6% and 73%; among 5 to 
 6% and 72%. Two, not five: the pair score measures every pair of the items it reads, and where
 each side added a 3,000-character bullet at each of 80 places, five a side took 4 CPU s more
 than reading the pairs by their characters alone, two 1 s."""
+
+
+def _one_rule(a: str, b: str) -> bool:
+    """``cluster.one_rule``, loaded with the pair score, only for such a pair."""
+    from agentmerge.cluster import one_rule
+
+    return one_rule(a, b)
+
 
 RESTATEMENT_ITEMS = 60
 """Most items the two sides added at one place, together, that a merge pairs by the pair score

@@ -24,7 +24,7 @@ import math
 import operator
 import re
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -733,15 +733,20 @@ def restates(old: ItemView, new: ItemView, model: Model | None = None) -> bool:
 
 
 def restated_pairs(
-    views: Sequence[ItemView], firsts: Sequence[int], seconds: Sequence[int], model: Model | None = None
+    views: Sequence[ItemView],
+    firsts: Sequence[int],
+    seconds: Sequence[int],
+    model: Model | None = None,
+    accept: Callable[[int, int], bool] | None = None,
 ) -> list[tuple[int, int]]:
     """The pairs (i, j) of ``firsts`` x ``seconds`` (indices into ``views``, each i of an input
     before each j's) that give one instruction, as surely as ``consolidate`` must be to fold one
-    wording into another (the model's floor), in order; taken surest first, each item in one
-    pair at most. Each pair is weighed as ``consolidate`` weighs it: among the other items of its
-    inputs. Two items written to one list's template ("**With X**: ...", "**With Y**: ...")
-    look alike alone; beside their siblings each stands as close to a sibling as to the other,
-    and scores low. Every pair of ``firsts`` x ``seconds`` is scored: keep them few.
+    wording into another (the model's floor) and, when ``accept`` is given, for which
+    ``accept(i, j)`` holds too, in order; taken surest first, each item in one pair at most. Each
+    pair is weighed as ``consolidate`` weighs it: among the other items of its inputs. Two items
+    written to one list's template ("**With X**: ...", "**With Y**: ...") look alike alone;
+    beside their siblings each stands as close to a sibling as to the other, and scores low.
+    Every pair of ``firsts`` x ``seconds`` is scored: keep them few.
 
     ``merge`` asks it of the items its two sides added at one place, among their neighbours.
     """
@@ -752,7 +757,7 @@ def restated_pairs(
     taken: set[int] = set()
     found = []
     for score, i, j in scored:
-        if -score >= model.floor and i not in taken and j not in taken:
+        if -score >= model.floor and i not in taken and j not in taken and (accept is None or accept(i, j)):
             taken.update((i, j))
             found.append((i, j))
     return sorted(found)

@@ -510,6 +510,37 @@ def test_specifics_read_number_words_and_periods() -> None:
     assert cluster.specifics("Pick one of the options") == frozenset()
 
 
+def test_specifics_are_the_values_stated_and_what_is_referred_to() -> None:
+    text = "Retry `fetch()` three times, then see https://example.com/retries"
+    assert cluster.stated_values(text) == {"3"}
+    assert cluster.references(text) == {"fetch()", "https://example.com/retries"}
+    assert cluster.specifics(text) == cluster.stated_values(text) | cluster.references(text)
+
+
+def test_the_values_aside_a_wording_carries_another_setting_of_its_rule() -> None:
+    """``merge`` reads one rule with two values as one rule in two minds; what a wording refers
+    to still has to be there."""
+    twenty, twenty_five = "Keep functions under 20 lines", "Keep functions under 25 lines"
+    assert not cluster.carries(twenty, twenty_five)
+    assert cluster.carries(twenty, twenty_five, values=False)
+    assert not cluster.carries("Call `make lint` before pushing", "Call `make docs` before pushing", values=False)
+
+
+def test_one_rule_is_one_wording_carrying_another_or_one_frame_with_other_settings() -> None:
+    # One wording carries the other; two values of one rule.
+    assert cluster.one_rule("Run the migrations before deploying", "Apply migrations ahead of each deploy")
+    assert cluster.one_rule("Keep functions under 20 lines", "Keep functions under 25 lines")
+    # The same words but for what each names: two settings of one rule.
+    assert cluster.one_rule("Deploy previews with Netlify", "Deploy previews with Vercel")
+    assert cluster.one_rule("Call `make lint` before pushing", "Call `make docs` before pushing")
+    # Two rules of one template, each naming a thing of its own.
+    assert not cluster.one_rule(
+        "**Monitoring**: Export service metrics to Prometheus", "**Monitoring**: Ship request traces to Jaeger"
+    )
+    node, python = "Pin `node` to the version in `.nvmrc`", "Pin `python` to the version in `.python-version`"
+    assert not cluster.one_rule(node, python)
+
+
 def _candidates(*texts: str) -> list[cluster.Candidate]:
     return [cluster.Candidate(frozenset({n}), text, "bullet", "guidance") for n, text in enumerate(texts)]
 

@@ -106,6 +106,7 @@ def test_a_prohibition_and_an_unrelated_bullet_added_at_one_place_are_both_kept(
         ("Sign the tags", "Sign the packages", " in different words"),
         ("Run the migrations before deploying", "Apply migrations ahead of each deploy", " in different words"),
         ("Keep release branches for a year", "Maintain each release branch for twelve months", " in different words"),
+        ("Deploy previews with Netlify", "Deploy previews with Vercel", " in different words"),
         ("Use tabs for indentation", "Do not use tabs for indentation", ", saying opposite things"),
     ],
 )
@@ -121,6 +122,33 @@ def test_two_wordings_added_at_one_place_on_both_sides_conflict(
     assert f"item '{mine}': added on both sides{why}" in err
     markers = f"<<<<<<< ours\n* {mine}\n||||||| base\n=======\n* {yours}\n>>>>>>> theirs\n"
     assert out.decode() == ours.replace(f"* {mine}\n", markers)
+
+
+@pytest.mark.parametrize(
+    ("mine", "yours"),
+    [
+        (
+            "**With the frontend lead**: Build accessible React components with hooks",
+            "**With the frontend lead**: Create Vue component libraries with the Composition API",
+        ),
+        (
+            "**With the data team**: Agree on the event schema in Avro",
+            "**With the data team**: Load the nightly exports into BigQuery",
+        ),
+        ("**Monitoring**: Export service metrics to Prometheus", "**Monitoring**: Ship request traces to Jaeger"),
+        ("Pin `node` to the version in `.nvmrc`", "Pin `python` to the version in `.python-version`"),
+    ],
+)
+def test_two_rules_of_one_template_naming_their_own_things_are_both_kept(tmp_path: Path, mine: str, yours: str) -> None:
+    """Each side adds a rule written to the list's template, each naming a thing of its own: the
+    pair score reads them as one instruction, but neither wording carries the other (the lossless
+    rule ``consolidate`` folds by) and they differ in more than what they name, so they are two
+    rules, both kept, where they were a conflict."""
+    last = "* Announce the release in the team channel"
+    ours, theirs = BASE.replace(last, f"{last}\n* {mine}"), BASE.replace(last, f"{last}\n* {yours}")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert f"* {mine}\n* {yours}" in out.decode()
 
 
 @pytest.mark.parametrize(
@@ -187,6 +215,22 @@ def test_past_the_pair_score_budgets_additions_pair_as_diff_pairs_rewordings(
     assert f"item '{mine}': added on both sides in different words" in err
 
 
+@pytest.mark.parametrize(("budget", "limit"), [("RESTATEMENT_PLACES", 0), ("RESTATEMENT_ITEMS", 1)])
+def test_past_the_pair_score_budgets_two_rules_of_one_template_are_still_both_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: str, limit: int
+) -> None:
+    """``diff``'s reading of a rewording pairs two rules of one template (a label and a word in
+    common); as by the pair score, they are one rule only when one wording carries the other."""
+    monkeypatch.setattr(merge_module, budget, limit)
+    last = "* Announce the release in the team channel"
+    mine = "**Monitoring**: Export service metrics to Prometheus"
+    yours = "**Monitoring**: Ship request traces to Jaeger"
+    ours, theirs = BASE.replace(last, f"{last}\n* {mine}"), BASE.replace(last, f"{last}\n* {yours}")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert f"* {mine}\n* {yours}" in out.decode()
+
+
 def test_code_blocks_added_at_one_place_conflict_only_as_two_versions_of_one_block(tmp_path: Path) -> None:
     """Code is compared by its characters, as ``consolidate`` merges it only as a copy: two
     different commands both sides added after one list are both kept (the pair score, reading
@@ -208,7 +252,9 @@ def test_code_blocks_added_at_one_place_conflict_only_as_two_versions_of_one_blo
 
 def test_a_file_both_sides_added_conflicts_where_they_word_one_rule_apart(tmp_path: Path) -> None:
     """git passes an empty BASE when both branches add the file: every item was an addition, and
-    "Block merges on failing CI" was kept beside "Allow merges on failing CI for hotfixes"."""
+    "Block merges on failing CI" was kept beside "Allow merges on failing CI for hotfixes". Two
+    rules for one act under two conditions ("Approve when tests pass", "Approve only after two
+    reviews"), of which neither wording carries the other, are two rules, both kept."""
     head = "---\nname: reviewer\ndescription: Reviews pull requests\n---\n\n## Rules\n\n"
     ours = head + "- Approve when tests pass\n- Comment on style issues\n- Block merges on failing CI\n"
     theirs = (
@@ -217,9 +263,10 @@ def test_a_file_both_sides_added_conflicts_where_they_word_one_rule_apart(tmp_pa
     )
     code, out, err = invoke(*write(tmp_path, base="", ours=ours, theirs=theirs))
     assert code == 1
-    assert err.count("added on both sides in different words") == 2
+    assert err.count("added on both sides") == 1 and "item 'Block merges on failing CI'" in err
     text = out.decode()
-    assert text.count("<<<<<<< ours") == 2 and text.count("- Comment on style issues") == 1
+    assert text.count("<<<<<<< ours") == 1 and text.count("- Comment on style issues") == 1
+    assert text.count("- Approve when tests pass\n") == text.count("- Approve only after two reviews\n") == 1
     same = head + "- Comment on style issues\n- Sign the tags\n"
     code, out, err = invoke(*write(tmp_path, base="", ours=same, theirs=head + "- Comment on style issues\n"))
     assert code == 0 and out.decode() == same, err  # one side's own rule, at no place the other wrote one
