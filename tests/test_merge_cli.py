@@ -200,35 +200,31 @@ def test_several_items_added_at_one_place_conflict_only_where_two_give_one_rule(
 
 
 @pytest.mark.parametrize(("budget", "limit"), [("RESTATEMENT_PLACES", 0), ("RESTATEMENT_ITEMS", 1)])
+@pytest.mark.parametrize(
+    ("mine", "yours", "conflict"),
+    [
+        ("Check the changelog for typos", "Post the changelog link in the channel", True),
+        ("**Monitoring**: Export service metrics to Prometheus", "**Monitoring**: Ship traces to Jaeger", False),
+    ],
+)
 def test_past_the_pair_score_budgets_additions_pair_as_diff_pairs_rewordings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: str, limit: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: str, limit: int, mine: str, yours: str, conflict: bool
 ) -> None:
     """Past the places a merge weighs by the pair score, or the additions at one place, two
     rules on one list's topic are read as ``diff`` reads a bullet rewritten in place (0.45
-    similarity and a word in common): a conflict, as before the pair score decided."""
+    similarity and a word in common): a conflict, as before the pair score decided. Two rules
+    of one template, each naming its own thing, which that reading pairs too (a label and a
+    word in common), are still both kept: one rule only when one wording carries the other."""
     monkeypatch.setattr(merge_module, budget, limit)
     last = "* Announce the release in the team channel"
-    mine, yours = "Check the changelog for typos", "Post the changelog link in the channel"
-    ours, theirs = BASE.replace(last, f"{last}\n* {mine}"), BASE.replace(last, f"{last}\n* {yours}")
-    code, _, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
-    assert code == 1
-    assert f"item '{mine}': added on both sides in different words" in err
-
-
-@pytest.mark.parametrize(("budget", "limit"), [("RESTATEMENT_PLACES", 0), ("RESTATEMENT_ITEMS", 1)])
-def test_past_the_pair_score_budgets_two_rules_of_one_template_are_still_both_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: str, limit: int
-) -> None:
-    """``diff``'s reading of a rewording pairs two rules of one template (a label and a word in
-    common); as by the pair score, they are one rule only when one wording carries the other."""
-    monkeypatch.setattr(merge_module, budget, limit)
-    last = "* Announce the release in the team channel"
-    mine = "**Monitoring**: Export service metrics to Prometheus"
-    yours = "**Monitoring**: Ship request traces to Jaeger"
     ours, theirs = BASE.replace(last, f"{last}\n* {mine}"), BASE.replace(last, f"{last}\n* {yours}")
     code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
-    assert code == 0, err
-    assert f"* {mine}\n* {yours}" in out.decode()
+    if conflict:
+        assert code == 1
+        assert f"item '{mine}': added on both sides in different words" in err
+    else:
+        assert code == 0, err
+        assert f"* {mine}\n* {yours}" in out.decode()
 
 
 def test_code_blocks_added_at_one_place_conflict_only_as_two_versions_of_one_block(tmp_path: Path) -> None:
