@@ -1338,24 +1338,29 @@ def carries(
 def one_rule(a: str, b: str) -> bool:
     """Whether two wordings that read as one instruction (the pair score) are one rule, as
     ``merge`` asks of two items its sides added at one place (one rule in two minds: a conflict),
-    or two rules of one template, each naming a thing of its own, both kept ("**Monitoring**:
-    Export service metrics to Prometheus", "**Monitoring**: Ship request traces to Jaeger"). One
-    rule when one wording carries the other, as
-    ``consolidate`` folds one into another (``carries``), the values they state aside ("Keep
-    functions under 20 lines" and "... under 25 lines"), or when the two say the same but for
-    what they pin down and name (``_frame``: "Deploy previews with Netlify" and "... with
-    Vercel")."""
+    or two rules, both kept: two of one template, each naming a thing of its own
+    ("**Monitoring**: Export service metrics to Prometheus", "**Monitoring**: Ship request
+    traces to Jaeger"), or two with no word in common but the names they mention, two things
+    said of one product ("Alerting rules for Grafana", "Grafana dashboards and panels"). One
+    rule when one wording carries the other, as ``consolidate`` folds one into another
+    (``carries``), the values they state aside ("Keep functions under 20 lines" and "... under
+    25 lines"), or when the two say the same but for what they pin down and name ("Deploy
+    previews with Netlify" and "... with Vercel")."""
+    named_a, named_b = _named_terms(a), _named_terms(b)
+    terms_a, terms_b = frozenset(terms(a)), frozenset(terms(b))
+    if not (terms_a & terms_b) - named_a - named_b:
+        return False
     if carries(a, b, values=False) or carries(b, a, values=False):
         return True
-    frame = _frame(a)
-    return bool(frame) and frame == _frame(b)
+    frame = terms_a - named_a
+    return bool(frame) and frame == terms_b - named_b
 
 
-def _frame(text: str) -> frozenset[str]:
-    """The terms of ``text`` but those of what it pins down (``specifics``) and names (``names``,
-    ``proper_names``): what two settings of one rule have in common."""
+def _named_terms(text: str) -> frozenset[str]:
+    """The terms of what ``text`` pins down (``specifics``) and names (``names``,
+    ``proper_names``): the rest of its terms say what it asks of them."""
     named = specifics(text) | names(text) | proper_names(text)
-    return frozenset(terms(text)).difference(*(terms(name) for name in named))
+    return frozenset(term for name in named for term in terms(name))
 
 
 def _binds_more(text: str, kept: str) -> bool:

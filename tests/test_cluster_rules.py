@@ -539,6 +539,9 @@ def test_one_rule_is_one_wording_carrying_another_or_one_frame_with_other_settin
     )
     node, python = "Pin `node` to the version in `.nvmrc`", "Pin `python` to the version in `.python-version`"
     assert not cluster.one_rule(node, python)
+    # Nothing in common but the product they name: two things said of it.
+    assert not cluster.one_rule("Alerting rules for Grafana", "Grafana dashboards and panels")
+    assert not cluster.one_rule("Error handling with Spring Boot", "Spring Boot starters for quick project setup")
 
 
 def _candidates(*texts: str) -> list[cluster.Candidate]:

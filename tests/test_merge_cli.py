@@ -137,13 +137,18 @@ def test_two_wordings_added_at_one_place_on_both_sides_conflict(
         ),
         ("**Monitoring**: Export service metrics to Prometheus", "**Monitoring**: Ship request traces to Jaeger"),
         ("Pin `node` to the version in `.nvmrc`", "Pin `python` to the version in `.python-version`"),
+        ("Alerting rules for Grafana", "Grafana dashboards and panels"),
+        ("Authentication and authorization in Laravel", "Queue workers with Laravel"),
     ],
 )
-def test_two_rules_of_one_template_naming_their_own_things_are_both_kept(tmp_path: Path, mine: str, yours: str) -> None:
-    """Each side adds a rule written to the list's template, each naming a thing of its own: the
-    pair score reads them as one instruction, but neither wording carries the other (the lossless
-    rule ``consolidate`` folds by) and they differ in more than what they name, so they are two
-    rules, both kept, where they were a conflict."""
+def test_two_rules_naming_their_own_things_or_sharing_only_a_name_are_both_kept(
+    tmp_path: Path, mine: str, yours: str
+) -> None:
+    """Each side adds a rule written to the list's template, each naming a thing of its own, or
+    a rule that has no word in common with the other's but the product both name: the pair score
+    reads them as one instruction, but neither wording carries the other (the lossless rule
+    ``consolidate`` folds by) and they differ in more than what they name, or share nothing but
+    the name, so they are two rules, both kept, where they were a conflict."""
     last = "* Announce the release in the team channel"
     ours, theirs = BASE.replace(last, f"{last}\n* {mine}"), BASE.replace(last, f"{last}\n* {yours}")
     code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
