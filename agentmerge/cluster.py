@@ -1302,9 +1302,10 @@ def carries(
     values: bool = True,
 ) -> bool:
     """The lossless rule's test of content: whether the wording ``kept`` carries all that ``text``
-    pins down (its numbers and code spans, ``specifics``; its code spans alone when ``values`` is
-    false, ``references``: ``merge`` reads one rule with two values as one rule in two minds,
-    "Keep functions under 20 lines" and "... under 25 lines"), names nothing in place of what
+    pins down (its numbers, periods, code spans and web addresses, ``specifics``; its code spans
+    and web addresses alone when ``values`` is false, ``references``: ``merge`` reads one rule
+    with two values as one rule in two minds, "Keep functions under 20 lines" and "... under 25
+    lines"), names nothing in place of what
     ``text`` names (``names``) and, unless ``every_sentence`` is false (one slot, such as each
     input's identity), mentions every name ``text`` lists (``enumerated_names``) and every tool or
     product it names (``proper_names``, but the ``subject`` the inputs share), has every term of it
