@@ -1336,20 +1336,22 @@ def carries(
     )
 
 
-def one_rule(a: str, b: str) -> bool:
+def one_rule(a: str, b: str, subject: AbstractSet[str] = frozenset()) -> bool:
     """Whether two wordings that read as one instruction (the pair score) are one rule, as
     ``merge`` asks of two items its sides added at one place (one rule in two minds: a conflict),
     or two rules, both kept: two of one template, each naming a thing of its own
     ("**Monitoring**: Export service metrics to Prometheus", "**Monitoring**: Ship request
-    traces to Jaeger"), or two with no word in common but the names they mention, two things
-    said of one product ("Alerting rules for Grafana", "Grafana dashboards and panels"). One
-    rule when one wording carries the other, as ``consolidate`` folds one into another
-    (``carries``), the values they state aside ("Keep functions under 20 lines" and "... under
-    25 lines"), or when the two say the same but for what they pin down and name ("Deploy
-    previews with Netlify" and "... with Vercel")."""
+    traces to Jaeger"), or two with no word in common but the names they mention and the terms
+    of ``subject`` (what every rule of the file is about: ``merge`` gives its name's terms), two
+    things said of one product ("Alerting rules for Grafana", "Grafana dashboards and panels";
+    in a file named html-expert, "Build forms in HTML" and "Link HTML documents"). One rule when
+    one wording carries the other, as ``consolidate`` folds one into another (``carries``), the
+    values they state aside ("Keep functions under 20 lines" and "... under 25 lines"), or when
+    the two say the same but for what they pin down and name ("Deploy previews with Netlify"
+    and "... with Vercel")."""
     named_a, named_b = _named_terms(a), _named_terms(b)
     terms_a, terms_b = frozenset(terms(a)), frozenset(terms(b))
-    if not (terms_a & terms_b) - named_a - named_b:
+    if not (terms_a & terms_b) - named_a - named_b - subject:
         return False
     if carries(a, b, values=False) or carries(b, a, values=False):
         return True

@@ -40,7 +40,7 @@ from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, nam
 from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Field, Item, Section
 from agentmerge.pairing import BodyPairing, item_key, item_view, markup, pair_bodies, rewordings_unpaired, walled
 from agentmerge.parse import frontmatter_span, over_limit, parse_body, parse_text, readable
-from agentmerge.text import TOP_OF_FILE, opposed
+from agentmerge.text import TOP_OF_FILE, opposed, terms
 
 if TYPE_CHECKING:
     from agentmerge.scorer import ItemView
@@ -964,9 +964,10 @@ class _Merger:
             if len(words_o) == len(words_t) == 1:
                 a, b = texts_o[words_o[0]], texts_t[words_t[0]]
                 near = match.similarity(a, b) >= self.cutoff - match.IN_PLACE_ALLOWANCE and match.share_a_word(a, b)
-                return sorted([*pairs, (words_o[0], words_t[0])] if near and _one_rule(a, b) else pairs)
+                return sorted([*pairs, (words_o[0], words_t[0])] if near and _one_rule(a, b, self.subject) else pairs)
             fuzzy = match.pair_fuzzy({n: texts_o[n] for n in words_o}, {n: texts_t[n] for n in words_t}, self.cutoff)
-            return sorted([*pairs, *((i, j) for i, j, _ in fuzzy if _one_rule(texts_o[i], texts_t[j]))])
+            subject = self.subject
+            return sorted([*pairs, *((i, j) for i, j, _ in fuzzy if _one_rule(texts_o[i], texts_t[j], subject))])
         self.restatements += 1
         # Imported here: a merge with no such pair never loads the pair score.
         from agentmerge.scorer import restated_pairs
@@ -982,10 +983,22 @@ class _Merger:
                     at[source][len(views)] = number[kid]
                 if kid[0] == "i":
                     views.append(item_view(side.units, kid[1], source))
+        subject = self.subject
         found = restated_pairs(
-            views, list(at[0]), list(at[1]), accept=lambda i, j: _one_rule(views[i].text, views[j].text)
+            views, list(at[0]), list(at[1]), accept=lambda i, j: _one_rule(views[i].text, views[j].text, subject)
         )
         return sorted([*pairs, *((at[0][i], at[1][j]) for i, j in found)])
+
+    @functools.cached_property
+    def subject(self) -> frozenset[str]:
+        """The terms of the agent's name on the three sides (``name: html-expert``): what every
+        rule of the file is about, which two rules share without being one (``cluster.one_rule``)."""
+        found: set[str] = set()
+        for side in (self.base, self.ours, self.theirs):
+            field = side.fields.get("name")
+            if field is not None and isinstance(field.value, str):
+                found.update(terms(field.value))
+        return frozenset(found)
 
     def _insertions(
         self,
@@ -1810,11 +1823,11 @@ each side added a 3,000-character bullet at each of 80 places, five a side took 
 than reading the pairs by their characters alone, two 1 s."""
 
 
-def _one_rule(a: str, b: str) -> bool:
+def _one_rule(a: str, b: str, subject: frozenset[str]) -> bool:
     """``cluster.one_rule``, loaded with the pair score, only for such a pair."""
     from agentmerge.cluster import one_rule
 
-    return one_rule(a, b)
+    return one_rule(a, b, subject)
 
 
 RESTATEMENT_ITEMS = 60

@@ -542,6 +542,10 @@ def test_one_rule_is_one_wording_carrying_another_or_one_frame_with_other_settin
     # Nothing in common but the product they name: two things said of it.
     assert not cluster.one_rule("Alerting rules for Grafana", "Grafana dashboards and panels")
     assert not cluster.one_rule("Error handling with Spring Boot", "Spring Boot starters for quick project setup")
+    # The file's subject, by its name, is no more in common than a name.
+    forms, menus = "Form creation and validation with HTML", "Navigation menus within HTML documents"
+    assert cluster.one_rule(forms, menus)
+    assert not cluster.one_rule(forms, menus, subject=frozenset(text.terms("html-expert")))
 
 
 def _candidates(*texts: str) -> list[cluster.Candidate]:

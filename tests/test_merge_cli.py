@@ -204,6 +204,24 @@ def test_several_items_added_at_one_place_conflict_only_where_two_give_one_rule(
     assert out.decode() == BASE.replace(f"{last}\n", f"{last}\n{markers}{rest}")
 
 
+@pytest.mark.parametrize(("name", "conflict"), [("html-expert", False), (None, True)])
+def test_two_rules_sharing_only_the_agents_subject_are_both_kept(
+    tmp_path: Path, name: str | None, conflict: bool
+) -> None:
+    """In an agent named for HTML, two rules on two of its topics that share no word but "HTML"
+    are two rules, both kept; with no name to say what the file is about, the shared word is
+    evidence, and the two stay a conflict."""
+    head = "---\n" + (f"name: {name}\n" if name else "") + "description: Writes web pages\n---\n\n## Rules\n\n"
+    base = head + "- Use semantic elements\n- Keep pages small\n"
+    mine, yours = "Form creation and validation with HTML", "Navigation menus within HTML documents"
+    code, out, err = invoke(*write(tmp_path, base=base, ours=base + f"- {mine}\n", theirs=base + f"- {yours}\n"))
+    if conflict:
+        assert code == 1 and f"item '{mine}': added on both sides in different words" in err
+    else:
+        assert code == 0, err
+        assert out.decode() == base + f"- {mine}\n- {yours}\n"
+
+
 @pytest.mark.parametrize(("budget", "limit"), [("RESTATEMENT_PLACES", 0), ("RESTATEMENT_ITEMS", 1)])
 @pytest.mark.parametrize(
     ("mine", "yours", "conflict"),
