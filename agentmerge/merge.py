@@ -494,6 +494,8 @@ class _Merger:
         """``_step_plan`` by container, worked out once."""
         self.restatements = 0
         """Places whose additions the pair score has weighed so far (RESTATEMENT_PLACES)."""
+        self.rule_readings = 0
+        """Pairs ``_one_rule`` has read in this merge (RULE_READINGS)."""
         self.far_clashes = self._far_clashes()
         """OURS items added that say the opposite of an item THEIRS added (``_far_clashes``)."""
 
@@ -964,10 +966,9 @@ class _Merger:
             if len(words_o) == len(words_t) == 1:
                 a, b = texts_o[words_o[0]], texts_t[words_t[0]]
                 near = match.similarity(a, b) >= self.cutoff - match.IN_PLACE_ALLOWANCE and match.share_a_word(a, b)
-                return sorted([*pairs, (words_o[0], words_t[0])] if near and _one_rule(a, b, self.subject) else pairs)
+                return sorted([*pairs, (words_o[0], words_t[0])] if near and self._one_rule(a, b) else pairs)
             fuzzy = match.pair_fuzzy({n: texts_o[n] for n in words_o}, {n: texts_t[n] for n in words_t}, self.cutoff)
-            subject = self.subject
-            return sorted([*pairs, *((i, j) for i, j, _ in fuzzy if _one_rule(texts_o[i], texts_t[j], subject))])
+            return sorted([*pairs, *((i, j) for i, j, _ in fuzzy if self._one_rule(texts_o[i], texts_t[j]))])
         self.restatements += 1
         # Imported here: a merge with no such pair never loads the pair score.
         from agentmerge.scorer import restated_pairs
@@ -983,11 +984,21 @@ class _Merger:
                     at[source][len(views)] = number[kid]
                 if kid[0] == "i":
                     views.append(item_view(side.units, kid[1], source))
-        subject = self.subject
         found = restated_pairs(
-            views, list(at[0]), list(at[1]), accept=lambda i, j: _one_rule(views[i].text, views[j].text, subject)
+            views, list(at[0]), list(at[1]), accept=lambda i, j: self._one_rule(views[i].text, views[j].text)
         )
         return sorted([*pairs, *((at[0][i], at[1][j]) for i, j in found)])
+
+    def _one_rule(self, a: str, b: str) -> bool:
+        """Whether two additions read as one instruction are one rule (``cluster.one_rule``, with
+        the agent's subject), loaded with the pair score, only for such a pair. Past RULE_READINGS
+        pairs in one merge, each is one rule, as by the pair score alone: a conflict asks."""
+        self.rule_readings += 1
+        if self.rule_readings > RULE_READINGS:
+            return True
+        from agentmerge.cluster import one_rule
+
+        return one_rule(a, b, self.subject)
 
     @functools.cached_property
     def subject(self) -> frozenset[str]:
@@ -1823,11 +1834,11 @@ each side added a 3,000-character bullet at each of 80 places, five a side took 
 than reading the pairs by their characters alone, two 1 s."""
 
 
-def _one_rule(a: str, b: str, subject: frozenset[str]) -> bool:
-    """``cluster.one_rule``, loaded with the pair score, only for such a pair."""
-    from agentmerge.cluster import one_rule
-
-    return one_rule(a, b, subject)
+RULE_READINGS = 20_000
+"""Most pairs of additions one merge reads as one rule or two (``_Merger._one_rule``: about 0.1
+ms each, 2 s in all); past them a pair the pair score reads as one instruction is one, a
+conflict, as before the rule read them. A place holds 900 such pairs at most (RESTATEMENT_ITEMS),
+and a merge RESTATEMENT_PLACES places."""
 
 
 RESTATEMENT_ITEMS = 60

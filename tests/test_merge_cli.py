@@ -204,6 +204,21 @@ def test_several_items_added_at_one_place_conflict_only_where_two_give_one_rule(
     assert out.decode() == BASE.replace(f"{last}\n", f"{last}\n{markers}{rest}")
 
 
+@pytest.mark.parametrize(("budget", "conflict"), [(1, False), (0, True)])
+def test_past_the_rule_readings_budget_a_pair_read_as_one_instruction_is_one_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: int, conflict: bool
+) -> None:
+    """Reading whether a pair is one rule is bounded per merge (RULE_READINGS): past it, a pair
+    the pair score reads as one instruction is a conflict, as before the rule read them."""
+    monkeypatch.setattr(merge_module, "RULE_READINGS", budget)
+    last = "* Announce the release in the team channel"
+    mine = "**Monitoring**: Export service metrics to Prometheus"
+    yours = "**Monitoring**: Ship request traces to Jaeger"
+    ours, theirs = BASE.replace(last, f"{last}\n* {mine}"), BASE.replace(last, f"{last}\n* {yours}")
+    code, _, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert (code == 1) is conflict, err
+
+
 @pytest.mark.parametrize(("name", "conflict"), [("html-expert", False), (None, True)])
 def test_two_rules_sharing_only_the_agents_subject_are_both_kept(
     tmp_path: Path, name: str | None, conflict: bool
