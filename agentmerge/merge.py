@@ -924,7 +924,7 @@ class _Merger:
             if len(added_o) == len(added_t) == 1 and opposed(texts_o[0], texts_t[0]) is not None:
                 pairs = [(0, 0)]
             else:
-                pairs = self._restatements(kids_o, added_o, kids_t, added_t)
+                pairs = self._restatements(kids_o, added_o, texts_o, kids_t, added_t, texts_t)
             for i, j in pairs:
                 opposite = opposed(texts_o[i], texts_t[j]) is not None
                 why = (
@@ -936,14 +936,20 @@ class _Merger:
         return clashes
 
     def _restatements(
-        self, kids_o: list[Ref], added_o: list[Ref], kids_t: list[Ref], added_t: list[Ref]
+        self,
+        kids_o: list[Ref],
+        added_o: list[Ref],
+        texts_o: dict[int, str],
+        kids_t: list[Ref],
+        added_t: list[Ref],
+        texts_t: dict[int, str],
     ) -> list[tuple[int, int]]:
-        """The pairs (i, j) of OURS' item ``added_o[i]`` and THEIRS' ``added_t[j]``, items the
-        sides added at one place, that give one instruction in two wordings, each item in one
-        pair at most, in order: by the pair score at the floor ``consolidate`` folds by, the
-        items read among up to RESTATEMENT_NEIGHBOURS items either side of the additions in each
-        side's list (``scorer.restated_pairs``: two bullets written to the list's template are
-        told apart as siblings). Past RESTATEMENT_PLACES such places in one merge, or past
+        """The pairs (i, j) of OURS' item ``added_o[i]`` (text ``texts_o[i]``) and THEIRS'
+        ``added_t[j]``, items the sides added at one place, that give one instruction in two
+        wordings, each item in one pair at most, in order: by the pair score at the floor
+        ``consolidate`` folds by, the items read among up to RESTATEMENT_NEIGHBOURS items either
+        side of the additions in each side's list (``scorer.restated_pairs``: two bullets written
+        to the list's template are told apart as siblings). Past RESTATEMENT_PLACES such places in one merge, or past
         RESTATEMENT_ITEMS additions at one place, they pair as ``diff`` pairs rewordings: one
         each by its reading of an item reworded in place (a word in common and the similarity
         cutoff less ``match.IN_PLACE_ALLOWANCE``), more by ``match.pair_fuzzy`` at the cutoff.
@@ -951,8 +957,6 @@ class _Merger:
         rules of one template (``cluster.one_rule``: one wording carries the other). Code,
         tables, quotes and HTML, which ``consolidate`` merges only as copies, are two versions of
         one block by their characters (``match.pair_fuzzy``), never by the score."""
-        texts_o = {n: self.ours.item(o).text for n, o in enumerate(added_o)}
-        texts_t = {n: self.theirs.item(t).text for n, t in enumerate(added_t)}
         words_o = [n for n, o in enumerate(added_o) if self.ours.item(o).kind in PROSE_KINDS]
         words_t = [n for n, t in enumerate(added_t) if self.theirs.item(t).kind in PROSE_KINDS]
         blocks_o = {n: texts_o[n] for n in sorted(texts_o.keys() - set(words_o))}

@@ -757,7 +757,9 @@ def restated_pairs(
     taken: set[int] = set()
     found = []
     for score, i, j in scored:
-        if -score >= model.floor and i not in taken and j not in taken and (accept is None or accept(i, j)):
+        if -score < model.floor:
+            break  # surest first: the rest are below the floor too
+        if i not in taken and j not in taken and (accept is None or accept(i, j)):
             taken.update((i, j))
             found.append((i, j))
     return sorted(found)
