@@ -553,7 +553,9 @@ ACRONYM_LETTERS = 5
 a longer one is emphasis."""
 
 
-_WORD_RE = re.compile(r"[A-Za-z][\w.+#-]*[\w+#]|[A-Za-z]")
+_WORD_RE = re.compile(r"[^\W\d_][\w.+#-]*[\w+#]|[^\W\d_]")
+"""A word: a letter of any script, then letters, digits and the marks of names (``node.js``,
+``c++``, ``c#``, ``gpt-4o``)."""
 _SENTENCE_OPENERS = frozenset(".!?:;\"'\u2014\u2013\u2192>-")
 """What a word after it (and any spaces) opens a sentence after: an end of sentence, a colon, a
 quotation mark, a dash, an arrow."""

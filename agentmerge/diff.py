@@ -63,6 +63,7 @@ from agentmerge.text import (
     section_role,
     terms,
     unchosen_terms,
+    unspaced_class,
     words,
 )
 
@@ -70,10 +71,10 @@ ChangeOp = Literal["added", "removed", "reworded", "moved"]
 FieldOp = Literal["added", "removed", "changed", "reworded"]
 SegmentOp = Literal["equal", "delete", "insert"]
 
-_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
-"""Kana and CJK ideographs: scripts written without spaces between words, so a redline reads
-them a character at a time (a word of theirs is one to four characters)."""
+_UNSPACED = unspaced_class()
 _TOKEN_RE = re.compile(rf"\s+|[{_UNSPACED}]|(?:(?![{_UNSPACED}])[\w'’])+|[^\w\s]")
+"""A redline's tokens: spaces, a character of a script written without spaces (``UNSPACED``),
+a word, a mark."""
 
 
 # --------------------------------------------------------------------------------------------

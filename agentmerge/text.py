@@ -7,6 +7,7 @@ wrapping; ``terms`` reduces a text to its significant stemmed words (through the
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -45,7 +46,12 @@ _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _HIDDEN_RE = re.compile("[\U000f0000-\U000f00ff]")
 _CODE_LITERAL_RE = re.compile(r"[*_~\[\]()!]")
 _SPACE_RE = re.compile(r"\s+")
-_WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?(?:[+#]+)?")
+_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?(?:[+#]+)?")
+
+UNSPACED = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
+"""Kana and CJK ideographs, as ranges of code points: scripts written without spaces between
+words (a word of theirs is one to four characters). ``words`` reads them two characters at a time,
+``diff``'s redline one at a time (``unspaced_class``)."""
 
 
 TOP_OF_FILE = "(top of file)"
@@ -263,8 +269,54 @@ def instruction_lines(text: str) -> list[str]:
 
 
 def words(text: str) -> list[str]:
-    """Lower-case word tokens of the normal form of ``text``."""
-    return _WORD_RE.findall(normalize(text).casefold())
+    """Lower-case word tokens of the normal form of ``text``, letters and digits of any script.
+
+    Kana and CJK ideographs (``UNSPACED``) have no spaces to tell their words apart: each run of
+    them, punctuation and spaces within it passed over, gives every pair of neighbouring
+    characters ("类型提示" gives "类型", "型提" and "提示"), the usual way to index such text
+    without a dictionary. Two wordings share the pairs of the words they share, and a comma put
+    in changes no word, as in English.
+    """
+    found = _WORD_RE.findall(normalize(text).casefold())
+    if text.isascii():
+        return found
+    out: list[str] = []
+    run = ""
+    for word in found:
+        parts = ((False, word),) if word.isascii() else _script_runs(word)
+        for without_spaces, part in parts:
+            if without_spaces:
+                run += part
+                continue
+            out.extend(_pairs(run))
+            out.append(part)
+            run = ""
+    out.extend(_pairs(run))
+    return out
+
+
+def unspaced(char: str) -> bool:
+    """Whether ``char`` is of a script written without spaces (``UNSPACED``)."""
+    code = ord(char)
+    return any(low <= code <= high for low, high in UNSPACED)
+
+
+def unspaced_class() -> str:
+    """``UNSPACED`` as the ranges of a regular expression's character class."""
+    return "".join(f"{chr(low)}-{chr(high)}" for low, high in UNSPACED)
+
+
+def _script_runs(word: str) -> list[tuple[bool, str]]:
+    """``word`` cut where it turns from a script written with spaces to one without or back, each
+    part with whether it is of the latter (``UNSPACED``)."""
+    return [(without_spaces, "".join(chars)) for without_spaces, chars in itertools.groupby(word, key=unspaced)]
+
+
+def _pairs(run: str) -> list[str]:
+    """The pairs of neighbouring characters of ``run``; a single character alone."""
+    if len(run) < 3:
+        return [run] if run else []
+    return [run[n : n + 2] for n in range(len(run) - 1)]
 
 
 def clip(text: str, width: int) -> str:

@@ -1377,3 +1377,38 @@ def test_one_inputs_steps_and_anothers_practices_keep_their_list_kinds() -> None
     _, text = merged_two(steps, practices)
     assert "1. Gather requirements\n2. Design the schema\n3. Ship\n" in text
     assert "- Prefer small releases\n- Write tests first\n" in text
+
+
+@pytest.mark.parametrize(
+    ("title", "write", "review", "other", "copy"),
+    [
+        (
+            "Правила",
+            "Пишите модульные тесты для нового кода",
+            "Проверяйте модульные тесты для нового кода",
+            "Никогда не храните секреты в репозитории",
+            "Используйте аннотации типов везде",
+        ),
+        (
+            "审查规则",
+            "为新代码编写单元测试",
+            "审查新代码的单元测试",
+            "永远不要在仓库中存储密钥",
+            "在所有函数中使用类型提示",
+        ),
+    ],
+)
+def test_variants_written_in_another_script_share_their_sections_and_keep_every_instruction(
+    title: str, write: str, review: str, other: str, copy: str
+) -> None:
+    """Two variants in Russian, then in Chinese, with one section title and no instruction in
+    common: one section (the title's words were no words at all, and it was written twice), and
+    two instructions that differ in one word (write the tests, review them) both kept; with one
+    instruction in common, it is written once."""
+    first = f"---\nname: reviewer\ndescription: d\n---\n\n## {title}\n\n- {write}\n"
+    second = f"---\nname: reviewer\ndescription: d\n---\n\n## {title}\n\n- {review}\n- {other}\n"
+    body = merged_two(first, second)[1].split("---\n", 2)[2]
+    assert body.count(f"## {title}") == 1
+    assert f"- {write}\n" in body and f"- {review}\n" in body and f"- {other}\n" in body
+    body = merged_two(f"{first}- {copy}\n", f"{second}- {copy}.\n")[1]
+    assert body.count(copy) == 1 and f"- {write}\n" in body and f"- {review}\n" in body

@@ -669,3 +669,22 @@ def test_ctrl_c_stops_the_worker_processes_with_one_line(tmp_path: Path) -> None
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
     assert (run.returncode, err.decode()) == (1, "aborted\n")
+
+
+def test_agents_written_in_other_scripts_are_grouped_by_what_they_say() -> None:
+    """Two reviewers written in Russian and two in Chinese, all named "reviewer": their words were
+    no words at all, so the name alone made one group of the four at 100%; now each language's
+    pair is a group of its own."""
+    texts = {
+        "ru1.md": "- Пишите модульные тесты для нового кода\n- Никогда не храните секреты в репозитории\n",
+        "ru2.md": "- Проверяйте модульные тесты для нового кода\n- Никогда не коммитьте секреты в репозиторий\n",
+        "zh1.md": "- 为新代码编写单元测试\n- 永远不要在仓库中存储密钥\n",
+        "zh2.md": "- 审查新代码的单元测试\n- 永远不要把密钥提交到仓库中\n",
+    }
+    described = {"ru": "Проверяет код", "zh": "审查代码"}
+    agents = [
+        parse_text(f"---\nname: reviewer\ndescription: {described[path[:2]]}\n---\n\n{body}", path)
+        for path, body in texts.items()
+    ]
+    groups = sorted(sorted(m.path for m in g.members) for g in group_agents(agents).groups)
+    assert groups == [["ru1.md", "ru2.md"], ["zh1.md", "zh2.md"]]

@@ -276,8 +276,8 @@ def test_a_long_paragraph_of_one_line_repeated_is_compared_in_bounded_time(tmp_p
 
 
 def test_long_paragraphs_without_spaces_are_compared_by_their_pieces(tmp_path: Path) -> None:
-    """Two files of two 40,000-character paragraphs of ideographs, a hundred characters of each
-    changed in the second: each edited paragraph is still near verbatim and folds into its twin,
+    """Two files of two 40,000-character paragraphs of ideographs, a hundred commas put in each in
+    the second: each edited paragraph is still near verbatim and folds into its twin,
     and diff reports two rewordings. The exact character ratio took seconds a pair (two files
     of 85,000-character paragraphs: 14 CPU s to consolidate); ``match.piece_ratio`` bounds it."""
     pick = random.Random(5)
@@ -287,13 +287,13 @@ def test_long_paragraphs_without_spaces_are_compared_by_their_pieces(tmp_path: P
     old.write_text(head + "".join("\n" + "".join(p) + "\n" for p in paragraphs), encoding="utf-8")
     for chars in paragraphs:
         for _ in range(100):
-            chars[pick.randrange(len(chars))] = "\u3007"
+            chars.insert(pick.randrange(1, len(chars)), "\uff0c")
     new.write_text(head + "".join("\n" + "".join(p) + "\n" for p in paragraphs), encoding="utf-8")
     merged = subprocess.run(
         [sys.executable, "-m", "agentmerge", "consolidate", str(old), str(new)], capture_output=True, text=True
     )
     assert merged.returncode == 0, merged.stderr
-    assert [len(line) for line in merged.stdout.splitlines() if len(line) > 1_000] == [40_000, 40_000]
+    assert [len(line) for line in merged.stdout.splitlines() if len(line) > 1_000] == [40_100, 40_100]
     diffed = subprocess.run(
         [sys.executable, "-m", "agentmerge", "diff", str(old), str(new)], capture_output=True, text=True
     )

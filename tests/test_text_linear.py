@@ -202,15 +202,15 @@ def test_the_piece_ratio_is_a_lower_bound_of_the_character_ratio(a: str, b: str,
 
 def test_long_texts_are_compared_by_their_pieces() -> None:
     """Two texts past RATIO_EXACT_MOST are never handed to rapidfuzz's character ratio (seconds
-    each for two long paragraphs), and a few characters changed in 60,000 leave them near
-    verbatim: a file of such paragraphs still consolidates into one."""
+    each for two long paragraphs), and two commas put in 60,000 characters of ideographs leave
+    them near verbatim: a file of such paragraphs still consolidates into one."""
     from unittest import mock
 
     from agentmerge import match
     from agentmerge.scorer import near_verbatim
 
     a = "".join(chr(0x4E00 + (n * 7919) % 3000) for n in range(60_000))
-    b = a[:20_000] + "\u3002" + a[20_001:40_000] + "\u4e00" + a[40_000:]
+    b = a[:20_000] + "\uff0c" + a[20_000:40_000] + "\u3001" + a[40_000:]
     assert len(a) * len(b) > match.RATIO_EXACT_MOST
 
     def refuse(*_: object, **__: object) -> float:

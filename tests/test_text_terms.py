@@ -1,10 +1,10 @@
-"""text.stem and text.terms: the word forms one instruction may take give one term."""
+"""text.stem, text.terms and text.words: the word forms one instruction may take give one term."""
 
 from __future__ import annotations
 
 import pytest
 
-from agentmerge.text import stem, terms
+from agentmerge.text import stem, terms, words
 
 
 @pytest.mark.parametrize(
@@ -80,3 +80,31 @@ def test_a_label_that_opens_what_follows_is_never_opposed() -> None:
 
     assert opposed("Search required when:", "Search not required when:") is None
     assert opposed("**Indent with tabs**:", "**Indent with spaces**:") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Letters of any script make words: an accent does not cut a word in two.
+        ("Utilisez des annotations précises", ["utilisez", "des", "annotations", "précises"]),
+        ("Évitez les dépendances circulaires", ["évitez", "les", "dépendances", "circulaires"]),
+        ("Используйте аннотации типов", ["используйте", "аннотации", "типов"]),
+        # Kana and CJK ideographs, written without spaces, are read two characters at a time.
+        ("编写单元测试", ["编写", "写单", "单元", "元测", "测试"]),
+        ("使用Python编写", ["使用", "python", "编写"]),
+        # A comma put in changes no word, as in English.
+        ("测试，代码", ["测试", "试代", "代码"]),
+        ("テスト", ["テス", "スト"]),
+        ("写", ["写"]),
+        # ASCII text is read as it always was.
+        ("Don't use C# or C++ in x86_64 code", ["don't", "use", "c#", "or", "c++", "in", "x86", "64", "code"]),
+    ],
+)
+def test_words_are_read_in_every_script(text: str, expected: list[str]) -> None:
+    assert words(text) == expected
+
+
+def test_two_texts_in_another_script_share_the_terms_of_the_words_they_share() -> None:
+    assert set(terms("Пишите модульные тесты")) & set(terms("Проверяйте модульные тесты")) == {"модульные", "тесты"}
+    assert set(terms("为新代码编写单元测试")) & set(terms("审查新代码的单元测试")) >= {"代码", "单元", "测试"}
+    assert "pull-request" not in terms("Des annotations précises")  # not "pr" + "cises"
