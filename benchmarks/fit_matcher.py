@@ -1,6 +1,6 @@
 """Fit the matcher's pair model on the hand-labelled groups and choose its thresholds.
 
-Run: ``.venv/bin/python benchmarks/fit_matcher.py [--gold DIR] [--write]``
+Run: ``.venv/bin/python benchmarks/fit_matcher.py [--gold DIR] [--write | --check]``
 
 DIR defaults to ``../shared/gold``: ``seeds.json`` (inputs in ``../seeds``) and ``dev/NAME.json``
 (inputs in ``dev/NAME/``), each labelling which items of four agents of one role give the same
@@ -13,7 +13,10 @@ gold clusters (pairs the labels call borderline are left out).
    lost item), and score the held-out group with them. This table is the honest estimate for
    groups the model has not seen.
 2. Fit on all groups and choose the thresholds the same way; with ``--write`` the weights, the
-   thresholds and the leave-one-group-out table go to ``agentmerge/data/matcher.json``.
+   thresholds and the leave-one-group-out table go to ``agentmerge/data/matcher.json``; with
+   ``--check`` the script exits 1 when that file is not what ``--write`` would write (the tests
+   run it: a change to what the features read, or to how items cluster, that moves a weight or
+   a figure of the table needs the file written again).
 
 The fit is L2-regularised logistic regression (Newton's method, REGULARISATION below) in plain
 Python, so the result does not depend on a numerical library. The scores here are computed the
@@ -325,6 +328,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--gold", default=str(ROOT.parent / "shared" / "gold"))
     parser.add_argument("--write", action="store_true", help="write agentmerge/data/matcher.json")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when agentmerge/data/matcher.json is not what --write writes"
+    )
     args = parser.parse_args()
     gold_dir = Path(args.gold)
     if not gold_dir.is_dir():
@@ -379,22 +385,27 @@ def main() -> int:
     print("\nweights:")
     for name, w in sorted(zip(FEATURES, weights, strict=True), key=lambda x: -abs(x[1])):
         print(f"  {name:22s} {w:+.3f}")
+    model = {
+        "features": list(FEATURES),
+        "weights": [round(w, 6) for w in weights],
+        "threshold": threshold,
+        "same_input_threshold": same_input,
+        "floor": floor,
+        "provenance": {
+            "command": "python benchmarks/fit_matcher.py --write",
+            "groups": [g.name for g in groups],
+            "regularisation": REGULARISATION,
+            "lost_weight": LOST_WEIGHT,
+            "leave_one_group_out": logo,
+        },
+    }
+    written = json.dumps(model, indent=2) + "\n"
+    if args.check:
+        same = OUTPUT.read_text(encoding="utf-8") == written
+        print(f"\n{OUTPUT.relative_to(ROOT)} " + ("is up to date" if same else "differs from this fit; run --write"))
+        return 0 if same else 1
     if args.write:
-        model = {
-            "features": list(FEATURES),
-            "weights": [round(w, 6) for w in weights],
-            "threshold": threshold,
-            "same_input_threshold": same_input,
-            "floor": floor,
-            "provenance": {
-                "command": "python benchmarks/fit_matcher.py --write",
-                "groups": [g.name for g in groups],
-                "regularisation": REGULARISATION,
-                "lost_weight": LOST_WEIGHT,
-                "leave_one_group_out": logo,
-            },
-        }
-        OUTPUT.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
+        OUTPUT.write_text(written, encoding="utf-8")
         print(f"\nwrote {OUTPUT.relative_to(ROOT)}")
     return 0
 
