@@ -1098,3 +1098,17 @@ def test_a_more_binding_wording_never_folds_into_a_less_binding_one() -> None:
         found = consolidation_to_dict(consolidate(inputs))
         kept = [item["text"] for section in found["sections"] for item in section["items"]]
         assert must in kept and should not in kept, kept
+
+
+def test_a_text_in_words_the_corpus_does_not_know_folds_into_no_wording_that_adds_one() -> None:
+    """The rules that tell a wording saying more from one saying the opposite read English words:
+    in Russian or Chinese the word the kept wording adds ("never", "do not") is one the corpus
+    hardly uses, and the plain wording stays apart (``_unread_more``); into its own words with a
+    full stop it folds. An English text folds as before into a wording that adds a tool's name."""
+    for kept, plain in [
+        ("Никогда не храните секреты в репозитории", "Храните секреты в репозитории"),
+        ("不要在仓库中存储密钥", "在仓库中存储密钥"),
+    ]:
+        assert not cluster.carries(kept, plain)
+        assert cluster.carries(f"{plain}.", plain)
+    assert cluster.carries("Run the test matrix with nox sessions", "Run the test matrix")

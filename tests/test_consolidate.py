@@ -1412,3 +1412,17 @@ def test_variants_written_in_another_script_share_their_sections_and_keep_every_
     assert f"- {write}\n" in body and f"- {review}\n" in body and f"- {other}\n" in body
     body = merged_two(f"{first}- {copy}\n", f"{second}- {copy}.\n")[1]
     assert body.count(copy) == 1 and f"- {write}\n" in body and f"- {review}\n" in body
+
+
+def test_an_instruction_in_another_script_and_its_opposite_are_both_kept() -> None:
+    """ "Store the secrets in the repository" and "Never store the secrets in the repository",
+    in Russian, then in Chinese: the second has every word of the first and one more, which the
+    English rules of negation cannot read; the first was folded into it and lost."""
+    for title, plain, never in [
+        ("Правила", "Храните секреты в репозитории", "Никогда не храните секреты в репозитории"),
+        ("规则", "在仓库中存储密钥", "不要在仓库中存储密钥"),
+    ]:
+        first = f"---\nname: r\ndescription: d\n---\n\n## {title}\n\n- {plain}\n- Run the tests\n"
+        second = f"---\nname: r\ndescription: d\n---\n\n## {title}\n\n- {never}\n- Run the tests\n"
+        body = merged_two(first, second)[1]
+        assert f"- {plain}\n" in body and f"- {never}\n" in body
