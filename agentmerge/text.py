@@ -7,6 +7,7 @@ wrapping; ``terms`` reduces a text to its significant stemmed words (through the
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Callable, Sequence
@@ -283,7 +284,7 @@ def words(text: str) -> list[str]:
     out: list[str] = []
     run = ""
     for word in found:
-        parts = ((False, word),) if word.isascii() else _script_runs(word)
+        parts = ((False, word),) if max(word) < _FIRST_UNSPACED else _script_runs(word)
         for without_spaces, part in parts:
             if without_spaces:
                 run += part
@@ -295,10 +296,17 @@ def words(text: str) -> list[str]:
     return out
 
 
-def unspaced(char: str) -> bool:
+_UNSPACED_BOUNDS = tuple(bound for low, high in UNSPACED for bound in (low, high + 1))
+"""Where each range of ``UNSPACED`` begins and where it has ended: a code point is in one when
+an odd number of these are at or below it."""
+_FIRST_UNSPACED = chr(UNSPACED[0][0])
+"""The first character of ``UNSPACED``'s ranges: a word of characters all below it (Latin,
+Cyrillic, Greek, ...) holds none of them."""
+
+
+def _unspaced(char: str) -> bool:
     """Whether ``char`` is of a script written without spaces (``UNSPACED``)."""
-    code = ord(char)
-    return any(low <= code <= high for low, high in UNSPACED)
+    return bisect.bisect_right(_UNSPACED_BOUNDS, ord(char)) % 2 == 1
 
 
 def unspaced_class() -> str:
@@ -309,7 +317,7 @@ def unspaced_class() -> str:
 def _script_runs(word: str) -> list[tuple[bool, str]]:
     """``word`` cut where it turns from a script written with spaces to one without or back, each
     part with whether it is of the latter (``UNSPACED``)."""
-    return [(without_spaces, "".join(chars)) for without_spaces, chars in itertools.groupby(word, key=unspaced)]
+    return [(without_spaces, "".join(chars)) for without_spaces, chars in itertools.groupby(word, key=_unspaced)]
 
 
 def _pairs(run: str) -> list[str]:
