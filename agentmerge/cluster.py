@@ -1667,7 +1667,9 @@ def _rare_words(text: str) -> tuple[tuple[str, str], ...]:
         return ()
     found: list[tuple[str, str]] = []
     for word in _WORD_RE.findall(normalize(text)):
-        found.extend((term, word.casefold()) for term in terms.__wrapped__(word) if term in rare)
+        # One folded word for all its terms: a run of 85,000 ideographs is one word of as many terms.
+        folded = word.casefold()
+        found.extend((term, folded) for term in terms.__wrapped__(word) if term in rare)
     return tuple(found)
 
 

@@ -301,6 +301,36 @@ def test_long_paragraphs_without_spaces_are_compared_by_their_pieces(tmp_path: P
     assert diffed.stdout.count("reworded (9") == 2 and "removed:" not in diffed.stdout
 
 
+def test_a_long_paragraph_of_ideographs_and_its_edit_are_both_kept_in_bounded_memory(tmp_path: Path) -> None:
+    """One paragraph of 40,000 ideographs and a copy with a hundred of them changed: the edit
+    changes its words (pairs of characters), so it is no copy and both are kept. Each pair of
+    the paragraph is a word the corpus hardly uses, and the lossless rule listed them with the
+    whole run they come from, folded anew for each: 40,000 copies of 40,000 characters."""
+    pick = random.Random(7)
+    chars = [chr(0x4E00 + pick.randrange(3_000)) for _ in range(40_000)]
+    head = "---\nname: hostile\ndescription: Long paragraphs.\n---\n\n"
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text(head + "".join(chars) + "\n", encoding="utf-8")
+    for _ in range(100):
+        chars[pick.randrange(len(chars))] = chr(0x4E00 + pick.randrange(3_000))
+    new.write_text(head + "".join(chars) + "\n", encoding="utf-8")
+    out = tmp_path / "merged.md"
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agentmerge", "consolidate", "-o", str(out), str(old), str(new)], stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    assert process.stderr is not None
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    assert os.waitstatus_to_exitcode(status) == 0, err
+    assert usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024) < MEMORY_LIMIT
+    assert elapsed < TIME_LIMIT / 2
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [len(line) for line in lines if len(line) > 1_000] == [40_000, 40_000]
+
+
 @pytest.mark.parametrize("shared", [False, True], ids=["distinct-words", "shared-words"])
 def test_libraries_of_two_huge_agents_are_grouped_and_checked_in_bounded_time(tmp_path: Path, shared: bool) -> None:
     """Two agent files of 28,000 bullets each: ``group`` and ``check`` (whose AM302 asks the same
