@@ -841,7 +841,9 @@ def terms(text: str) -> tuple[str, ...]:
             continue
         if "'" in word:
             word = word.split("'", 1)[0]
-        stemmed = stem(word)
+        # A word of MIN_STEM letters or fewer keeps them all; not asking keeps ``stem``'s cache for
+        # the words that need it (a paragraph of ideographs is as many words of two characters).
+        stemmed = stem(word) if len(word) > MIN_STEM else word
         out.append(_STEM_SYNONYMS.get(stemmed, stemmed))
     return tuple(out)
 
