@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Literal
@@ -94,8 +95,13 @@ def kebab_case(name: str) -> str:
     for a subagent's name, and agentmerge's for a file it names. "" when nothing is left.
 
     A language named by a letter and ``#`` or ``++`` keeps the sign as its usual spelling ("C#
-    Expert" as "csharp-expert", "C++ Pro" as "cpp-pro"): dropped, C# and C++ would both be C."""
-    spelled = _KEBAB_SIGN_RE.sub(lambda m: m[1] + ("sharp" if m[2] == "#" else "pp"), name.casefold())
+    Expert" as "csharp-expert", "C++ Pro" as "cpp-pro"): dropped, C# and C++ would both be C. A
+    letter's accents are dropped, not the letter ("Révision de code" as "revision-de-code", not
+    "r-vision-de-code"); letters of scripts other than Latin are other characters."""
+    folded = name.casefold()
+    if not folded.isascii():
+        folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    spelled = _KEBAB_SIGN_RE.sub(lambda m: m[1] + ("sharp" if m[2] == "#" else "pp"), folded)
     return _KEBAB_GAP_RE.sub("-", spelled).strip("-")
 
 

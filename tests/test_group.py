@@ -340,6 +340,10 @@ def test_safe_names_are_kebab_case_file_names() -> None:
     assert names == ["csharp-expert", "cpp-expert", "c-expert"]
     assert safe_name("F#/.NET dev") == "fsharp-net-dev"
     assert safe_name("issue#12 triage") == "issue-12-triage"
+    # Accents are dropped, not the letters they sit on; other scripts leave nothing.
+    assert safe_name("Révision de code") == "revision-de-code"
+    assert safe_name("Überprüfer für Straße") == "uberprufer-fur-strasse"
+    assert safe_name("Ревизор") == "agent"
 
 
 def test_a_declared_name_names_the_group_over_file_names(tmp_path: Path) -> None:
