@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from agentmerge.text import (
     is_handoff,
     label_body,
     lead_label,
+    leading_marks,
+    marked_words,
     negated,
     negation_put,
     normalize,
@@ -1559,7 +1562,18 @@ def _name_of(words: Sequence[str]) -> list[str]:
 def _name_form(text: str) -> str:
     """``text`` case-folded with runs of characters that are no part of a name as one space: the
     form in which a listed name and the wording that may mention it are compared."""
-    return _NOT_NAME_RE.sub(" ", text.casefold()).strip()
+    folded = text.casefold()
+    if folded.isascii():
+        return _NOT_NAME_RE.sub(" ", folded).strip()
+    # A combining mark (a vowel sign, a virama) belongs to the word before it: "न" is no name
+    # that "नियम" mentions.
+    return _NOT_NAME_RE.sub(_marks_then_space, unicodedata.normalize("NFC", folded)).strip()
+
+
+def _marks_then_space(gap: re.Match[str]) -> str:
+    """A run of characters that are no part of a name as one space, the marks it opens with kept."""
+    marks = leading_marks(gap.group())
+    return gap.group()[:marks] + (" " if marks < len(gap.group()) else "")
 
 
 def _lists_more(text: str, kept: str) -> bool:
@@ -1666,7 +1680,7 @@ def _rare_words(text: str) -> tuple[tuple[str, str], ...]:
     if not rare:
         return ()
     found: list[tuple[str, str]] = []
-    for word in _WORD_RE.findall(normalize(text)):
+    for word in marked_words(unicodedata.normalize("NFC", normalize(text)), _WORD_RE):
         # One folded word for all its terms: a run of 85,000 ideographs is one word of as many terms.
         folded = word.casefold()
         found.extend((term, folded) for term in terms.__wrapped__(word) if term in rare)

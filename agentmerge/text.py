@@ -284,9 +284,10 @@ def words(text: str) -> list[str]:
     without a dictionary. Two wordings share the pairs of the words they share, and a comma put
     in changes no word, as in English.
     """
-    found = _WORD_RE.findall(normalize(text).casefold())
     if text.isascii():
-        return found
+        return _WORD_RE.findall(normalize(text).casefold())
+    # Composed first: a letter written as a base and a combining accent is one letter, not a cut.
+    found = marked_words(unicodedata.normalize("NFC", normalize(text).casefold()))
     out: list[str] = []
     run = ""
     for word in found:
@@ -308,6 +309,36 @@ an odd number of these are at or below it."""
 _FIRST_UNSPACED = chr(UNSPACED[0][0])
 """The first character of ``UNSPACED``'s ranges: a word of characters all below it (Latin,
 Cyrillic, Greek, ...) holds none of them."""
+
+
+def marked_words(plain: str, pattern: re.Pattern[str] = _WORD_RE) -> list[str]:
+    """``pattern``'s words of ``plain`` with the combining marks that follow a word's letters kept
+    in it: the vowel signs and viramas of Devanagari and the other Brahmic scripts, Thai's vowels,
+    Hebrew's and Arabic's points are marks, which a pattern's letters (``\\w``) leave out, and
+    "हिन्दी" would be read as three consonants. A mark between two runs of letters joins them."""
+    out: list[str] = []
+    end = 0
+    for found in pattern.finditer(plain):
+        gap = plain[end : found.start()]
+        marks = leading_marks(gap)
+        if out and gap and marks == len(gap):
+            out[-1] += gap + found.group()
+        else:
+            if out:
+                out[-1] += gap[:marks]
+            out.append(found.group())
+        end = found.end()
+    if out:
+        out[-1] += plain[end : end + leading_marks(plain[end:])]
+    return out
+
+
+def leading_marks(text: str) -> int:
+    """How many combining marks ``text`` opens with."""
+    count = 0
+    while count < len(text) and unicodedata.category(text[count])[0] == "M":
+        count += 1
+    return count
 
 
 def _unspaced(char: str) -> bool:

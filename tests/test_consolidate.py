@@ -1417,10 +1417,13 @@ def test_variants_written_in_another_script_share_their_sections_and_keep_every_
 def test_an_instruction_in_another_script_and_its_opposite_are_both_kept() -> None:
     """ "Store the secrets in the repository" and "Never store the secrets in the repository",
     in Russian, then in Chinese: the second has every word of the first and one more, which the
-    English rules of negation cannot read; the first was folded into it and lost."""
+    English rules of negation cannot read; the first was folded into it and lost. In Hindi,
+    "delete the old files" and "do not delete the old files": a word was cut at each vowel sign,
+    the "not" was a consonant the other wording had, and the two were near-verbatim copies."""
     for title, plain, never in [
         ("Правила", "Храните секреты в репозитории", "Никогда не храните секреты в репозитории"),
         ("规则", "在仓库中存储密钥", "不要在仓库中存储密钥"),
+        ("नियम", "पुरानी फ़ाइलें हटाएँ", "पुरानी फ़ाइलें न हटाएँ"),
     ]:
         first = f"---\nname: r\ndescription: d\n---\n\n## {title}\n\n- {plain}\n- Run the tests\n"
         second = f"---\nname: r\ndescription: d\n---\n\n## {title}\n\n- {never}\n- Run the tests\n"

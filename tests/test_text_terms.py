@@ -89,6 +89,11 @@ def test_a_label_that_opens_what_follows_is_never_opposed() -> None:
         ("Utilisez des annotations précises", ["utilisez", "des", "annotations", "précises"]),
         ("Évitez les dépendances circulaires", ["évitez", "les", "dépendances", "circulaires"]),
         ("Используйте аннотации типов", ["используйте", "аннотации", "типов"]),
+        # An accent written as a combining mark after its letter is read as the composed letter.
+        ("Re\u0301vision pre\u0301cise", ["révision", "précise"]),
+        # Vowel signs, viramas and points are marks: they stay in their word.
+        ("हिन्दी में लिखें", ["हिन्दी", "में", "लिखें"]),
+        ("שָׁלוֹם עוֹלָם", ["שָׁלוֹם", "עוֹלָם"]),
         # Kana and CJK ideographs, written without spaces, are read two characters at a time.
         ("编写单元测试", ["编写", "写单", "单元", "元测", "测试"]),
         ("使用Python编写", ["使用", "python", "编写"]),
