@@ -143,6 +143,31 @@ def test_generated_group_is_the_same_under_every_seed(tmp_path: Path) -> None:
     assert_same_under_every_seed(generated_group(tmp_path))
 
 
+SCRIPT_WORDS = (
+    *("проверяйте", "тесты", "код", "секреты", "никогда", "не", "храните", "репозиторий", "типы"),
+    *("编写", "单元测试", "代码", "密钥", "仓库", "不要", "审查"),
+    *("पुरानी", "फ़ाइलें", "न", "हटाएँ", "परीक्षण", "चलाएँ", "कोड"),
+)
+"""Words of Russian, Chinese and Hindi instructions, which ``text.words`` reads by script: whole
+words, pairs of ideographs, vowel signs kept."""
+
+
+def test_agents_in_other_scripts_are_the_same_under_every_seed(tmp_path: Path) -> None:
+    """Twelve agents whose bullets mix Russian, Chinese and Hindi words (every third agent's written
+    without spaces, as Chinese is): the same bytes under every hash seed and in either argument
+    order."""
+    rng = random.Random(20261206)
+    paths = []
+    for n in range(12):
+        space = "" if n % 3 == 1 else " "
+        bullets = (space.join(rng.sample(SCRIPT_WORDS, rng.randint(3, 6))) for _ in range(6))
+        path = tmp_path / f"agent-{n:02}.md"
+        body = "".join(f"- {b}\n" for b in bullets)
+        path.write_text(f"---\nname: r\ndescription: d\n---\n\n## Правила 规则 नियम\n\n{body}", encoding="utf-8")
+        paths.append(path)
+    assert_same_under_every_seed(paths)
+
+
 @pytest.mark.skipif(len(security_agents()) < 24, reason="needs the 24 security agents of ../shared/corpus")
 def test_security_agents_are_the_same_under_every_seed() -> None:
     """The 24 security agents of the corpus: one consolidation, whatever the hash seed."""
