@@ -33,6 +33,7 @@ from agentmerge.lexicon import (
 from agentmerge.scorer import SHORT_TERMS, near_verbatim, rare_in_corpus, term_weight, title_terms
 from agentmerge.text import (
     CLAUSE_BREAKS,
+    bold_label,
     choice_made,
     choices,
     contrary_choice,
@@ -1318,8 +1319,8 @@ def carries(
     ``_unread_more``), a term of each of its conditions (``conditions``) and
     of each of its prohibitions (``_prohibitions_more``), something of each of its sentences
     (``sentences_kept``), says it holds without bound when ``text`` does or else nothing more
-    (``_narrows``), and, under labels, says nothing wholly apart (``_body_apart``): only then may
-    ``text`` fold into it."""
+    (``_narrows``), and, under labels, says nothing wholly apart (``_body_apart``) and names no
+    other kind of the thing its label names (``_two_kinds``): only then may ``text`` fold into it."""
     pinned = specifics if values else references
     if not pinned(text) <= pinned(kept):
         return False
@@ -1330,6 +1331,7 @@ def carries(
         return not _commands_more(text, kept)
     return (
         not _body_apart(text, kept)
+        and not _two_kinds(text, kept)
         and not _lists_more(text, kept)
         and not _names_more(text, kept, subject)
         and not _rare_more(text, kept, subject)
@@ -1412,6 +1414,26 @@ def _body_apart(text: str, kept: str) -> bool:
         return False
     body = frozenset(terms(label_body(text)))
     return len(body) >= 2 and body.isdisjoint(terms(label_body(kept)))
+
+
+def _two_kinds(text: str, kept: str) -> bool:
+    """Whether the bold lead-in labels of ``text`` and ``kept`` (``text.bold_label``) name two kinds
+    of one thing: they end in the same term and each has a term the other text never uses
+    ("**Explicit error handling**" and "**Network error handling**", "**Data retention
+    strategy**" and "**Data backup strategy**", "**Analyze service documentation**" and
+    "**Analyze module documentation**"). However alike the rest, each says something of its own
+    kind the other does not: folded, one would be gone. A label that adds a word to the other's
+    ("**Strict input validation**" and "**Input validation**") names no other kind, labels that
+    end apart ("**Caching approach**" and "**Caching strategy**") as often say one thing as two,
+    and a plain ``Label: rest`` is as often a sentence ("List findings by severity: ..." and
+    "Group findings by severity: ...")."""
+    label, other = bold_label(text), bold_label(kept)
+    if label is None or other is None:
+        return False
+    ours, theirs = terms(label), terms(other)
+    if len(ours) < 2 or len(theirs) < 2 or ours[-1] != theirs[-1]:
+        return False
+    return not frozenset(ours) <= frozenset(terms(kept)) and not frozenset(theirs) <= frozenset(terms(text))
 
 
 _PART_RE = re.compile(rf"{CLAUSE_BREAKS}|,(?:\s|$)")

@@ -984,6 +984,13 @@ def lead_label(text: str, *, bare: bool = True) -> str | None:
     return found[0] if found else None
 
 
+def bold_label(text: str) -> str | None:
+    """The lead-in label of ``text`` when it is set in bold (``**Label**: rest``), as
+    ``lead_label`` reads it; None for a plain ``Label: rest``, which is as often a sentence with a
+    colon as a title ("List findings by severity: blocker, major, minor"), or no label."""
+    return lead_label(text) if _label_patterns()[0].match(text) else None
+
+
 def label_body(text: str) -> str:
     """What follows the lead-in label of ``text`` (``lead_label``); "" when it has none."""
     found = _lead_in(text, True)

@@ -1302,6 +1302,39 @@ def test_a_label_over_names_alone_lists_two_names_and_keeps_its_own_body() -> No
     assert not carries(interface, gateways) and not carries(gateways, interface)
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "**Network error handling**: Return clear messages when a connection drops, and retry idempotent calls",
+            "**Explicit error handling**: Fail fast with descriptive errors and log what failed",
+        ),
+        (
+            "**Analyze service documentation**: Read every service README to learn how the services fit together",
+            "**Analyze module documentation**: Read every module README to learn how the modules fit together",
+        ),
+        (
+            "**Data retention strategy**: Keep personal records for no longer than the contract requires",
+            "**Data backup strategy**: Keep encrypted copies of every database in a second region",
+        ),
+    ],
+)
+def test_labels_naming_two_kinds_of_one_thing_are_two_instructions(tmp_path: Path, first: str, second: str) -> None:
+    """Two bold labels that end in the same term, each with a term the other text never uses,
+    name two kinds of one thing ("Network error handling", "Explicit error handling"): however
+    alike the rest, neither folds into the other, as either would be gone. A label that only
+    adds a word to the other's still folds, and so does a plain label, as often a sentence with
+    a colon."""
+    from agentmerge.cluster import carries
+
+    assert not carries(first, second) and not carries(second, first)
+    assert merged_bullets(tmp_path, [first, second]) == [f"- {first}", f"- {second}"]
+    strict = "**Strict input validation**: Validate every request body"
+    assert carries(strict, "**Input validation**: Validate requests")
+    listed, grouped = "List findings by severity: blocker, major.", "Group findings by severity: blocker, major."
+    assert carries(listed, grouped) and carries(grouped, listed)
+
+
 def test_a_prohibition_the_kept_wording_says_nothing_of_does_not_fold() -> None:
     """A clause that forbids ("No sleep-based waits", "never hardcode") of which the kept wording
     has no word would be gone once folded: the wording does not carry it. A prohibition the kept
