@@ -1319,8 +1319,10 @@ def carries(
     ``_unread_more``), a term of each of its conditions (``conditions``) and
     of each of its prohibitions (``_prohibitions_more``), something of each of its sentences
     (``sentences_kept``), says it holds without bound when ``text`` does or else nothing more
-    (``_narrows``), and, under labels, says nothing wholly apart (``_body_apart``) and names no
-    other kind of the thing its label names (``_two_kinds``): only then may ``text`` fold into it."""
+    (``_narrows``), under labels, says nothing wholly apart (``_body_apart``) and names no other
+    kind of the thing its label names (``_two_kinds``), and is not about another thing than
+    ``text`` is, each repeating a term the other never uses (``_two_subjects``): only then may
+    ``text`` fold into it."""
     pinned = specifics if values else references
     if not pinned(text) <= pinned(kept):
         return False
@@ -1332,6 +1334,7 @@ def carries(
     return (
         not _body_apart(text, kept)
         and not _two_kinds(text, kept)
+        and not _two_subjects(text, kept)
         and not _lists_more(text, kept)
         and not _names_more(text, kept, subject)
         and not _rare_more(text, kept, subject)
@@ -1434,6 +1437,28 @@ def _two_kinds(text: str, kept: str) -> bool:
     if len(ours) < 2 or len(theirs) < 2 or ours[-1] != theirs[-1]:
         return False
     return not frozenset(ours) <= frozenset(terms(kept)) and not frozenset(theirs) <= frozenset(terms(text))
+
+
+def _two_subjects(text: str, kept: str) -> bool:
+    """Whether each of ``text`` and ``kept`` says a term twice or more that the other never uses:
+    what a text repeats is what it is about ("Search the documentation for the latest performance
+    guidance and base every performance recommendation on it", and the same of security; an
+    expert database administrator's and an expert database architect's account of themselves).
+    Two wordings about two things, however alike their frame: folded, one would be gone. A term
+    both repeat, or one repeats and the other says once, keeps nothing apart."""
+    ours, theirs = terms(text), terms(kept)
+    return _repeats_apart(ours, theirs) and _repeats_apart(theirs, ours)
+
+
+def _repeats_apart(ours: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
+    """Whether ``ours`` holds a term twice or more that ``theirs`` does not hold."""
+    seen: set[str] = set()
+    have = frozenset(theirs)
+    for term in ours:
+        if term in seen and term not in have:
+            return True
+        seen.add(term)
+    return False
 
 
 _PART_RE = re.compile(rf"{CLAUSE_BREAKS}|,(?:\s|$)")

@@ -1335,6 +1335,43 @@ def test_labels_naming_two_kinds_of_one_thing_are_two_instructions(tmp_path: Pat
     assert carries(listed, grouped) and carries(grouped, listed)
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "Always search the official documentation first for the latest performance guidance, and base every "
+            "performance recommendation on what it says",
+            "Always search the official documentation first for the latest security guidance, and base every "
+            "security recommendation on what it says",
+        ),
+        (
+            "Expert database administrator with deep knowledge of backups, replication and database upgrades; "
+            "masters administrator tooling",
+            "Expert database architect with deep knowledge of schema design, replication and database modeling; "
+            "masters architect tooling",
+        ),
+        (
+            "I'm latency-focused and evidence-driven: I approach backend performance through profiling, and I "
+            "measure latency before and after every change",
+            "I'm reliability-focused and evidence-driven: I approach backend operations through incident reviews, "
+            "and I measure reliability before and after every change",
+        ),
+    ],
+)
+def test_two_wordings_each_repeating_what_the_other_never_says_are_two(tmp_path: Path, first: str, second: str) -> None:
+    """What a text says twice is what it is about: when each of two wordings repeats a term the
+    other never uses (performance and security guidance, an administrator and an architect), they
+    are about two things however alike their frame, and neither folds into the other. A term
+    repeated by one wording alone, or by both, does not keep them apart."""
+    from agentmerge.cluster import carries
+
+    assert not carries(first, second) and not carries(second, first)
+    assert merged_bullets(tmp_path, [first, second]) == [f"- {first}", f"- {second}"]
+    tests = "Write tests for every change, and run the tests before you push"
+    assert carries(tests, "Write tests for every change")
+    assert carries(tests, "Write tests for every change and run them before each push to the tests branch")
+
+
 def test_a_prohibition_the_kept_wording_says_nothing_of_does_not_fold() -> None:
     """A clause that forbids ("No sleep-based waits", "never hardcode") of which the kept wording
     has no word would be gone once folded: the wording does not carry it. A prohibition the kept
