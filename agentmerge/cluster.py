@@ -521,18 +521,23 @@ def capitalised(plain: str) -> frozenset[str]:
     TestContainers": ``testcontainers``), nor a word in capitals for emphasis (``_emphasis``:
     "NEVER", "EXPLICITLY")."""
     found = list(_WORD_RE.finditer(plain))
-    if not any(m.group()[0].islower() and m.group().casefold() not in STOPWORDS for m in found):
+    if not any(_initial(m.group()).islower() and m.group().casefold() not in STOPWORDS for m in found):
         return frozenset(m.group().casefold() for m in found if _CAMEL_RE.search(m.group()))
     return frozenset(
         m.group().casefold()
         for m in found
-        if m.group()[0].isupper()
+        if _initial(m.group()).isupper()
         and not _emphasis(m.group())
         and (_inner_capital(m.group()) or not _opens_sentence(plain, m.start()))
     )
 
 
-_CAMEL_RE = re.compile(r"^[A-Z].*[a-z][A-Z]")
+def _initial(word: str) -> str:
+    """The first letter of a word (``_WORD_RE``), after the digits it may open with."""
+    return word.lstrip("0123456789")[:1]
+
+
+_CAMEL_RE = re.compile(r"^\d*[A-Z].*[a-z][A-Z]")
 """A capitalised word with a capital after a lower-case letter ("TestContainers", "GraphQL"): a
 name even in a headline, where every word is capitalised."""
 
@@ -557,9 +562,10 @@ ACRONYM_LETTERS = 5
 a longer one is emphasis."""
 
 
-_WORD_RE = re.compile(r"[^\W\d_][\w.+#-]*[\w+#]|[^\W\d_]")
-"""A word: a letter of any script, then letters, digits and the marks of names (``node.js``,
-``c++``, ``c#``, ``gpt-4o``)."""
+_WORD_RE = re.compile(r"\d*[^\W\d_][\w.+#-]*[\w+#]|\d*[^\W\d_]")
+"""A word: the digits it may open with (``1Password``, ``5XXError``, ``2FA``), a letter of any
+script, then letters, digits and the marks of names (``node.js``, ``c++``, ``c#``, ``gpt-4o``).
+A number alone is no word."""
 _SENTENCE_OPENERS = frozenset(".!?:;\"'\u2014\u2013\u2192>-")
 """What a word after it (and any spaces) opens a sentence after: an end of sentence, a colon, a
 quotation mark, a dash, an arrow."""

@@ -1372,6 +1372,32 @@ def test_two_wordings_each_repeating_what_the_other_never_says_are_two(tmp_path:
     assert carries(tests, "Write tests for every change and run them before each push to the tests branch")
 
 
+def test_every_wording_carries_itself() -> None:
+    """The lossless rule lets a wording fold into itself: every item of every fixture (the seeds,
+    the library and the golden cases) carries its own text, so a copy that differs only by a
+    full stop or a capital folds into it rather than being written twice."""
+    from agentmerge.cluster import carries
+
+    paths = sorted(FIXTURES.rglob("*.md")) + sorted((Path(__file__).parent / "cases").rglob("*.md"))
+    texts = {item.text for path in paths for _, item in read_agent(path).items()}
+    assert len(texts) > 300
+    assert [t for t in sorted(texts) if not carries(t, t)] == []
+
+
+def test_a_name_that_opens_with_digits_is_read_whole(tmp_path: Path) -> None:
+    """A name such as 1Password or 5XXError is one word: read from its first letter on, it was a
+    name ("password") its own text never mentions, so the text did not carry itself and two
+    copies of one line, one with a full stop, were both kept."""
+    from agentmerge.cluster import carries, proper_names
+
+    line = "Store the deploy keys in 1Password, never in the repository"
+    assert proper_names(line) == {"1password"}
+    assert proper_names("Alert on 5XXError spikes from the API gateway") == {"5xxerror"}
+    assert carries(line, line + ".") and carries(line + ".", line)
+    assert not carries("Store the deploy keys in a password manager", line)
+    assert merged_bullets(tmp_path, [line, line + "."]) == [f"- {line}"]
+
+
 def test_a_prohibition_the_kept_wording_says_nothing_of_does_not_fold() -> None:
     """A clause that forbids ("No sleep-based waits", "never hardcode") of which the kept wording
     has no word would be gone once folded: the wording does not carry it. A prohibition the kept
