@@ -562,10 +562,10 @@ ACRONYM_LETTERS = 5
 a longer one is emphasis."""
 
 
-_WORD_RE = re.compile(r"\d*[^\W\d_][\w.+#-]*[\w+#]|\d*[^\W\d_]")
-"""A word: the digits it may open with (``1Password``, ``5XXError``, ``2FA``), a letter of any
-script, then letters, digits and the marks of names (``node.js``, ``c++``, ``c#``, ``gpt-4o``).
-A number alone is no word."""
+_WORD_RE = re.compile(r"(?:(?<![\d.])\d+)?[^\W\d_][\w.+#-]*[\w+#]|(?:(?<![\d.])\d+)?[^\W\d_]")
+"""A word: the digits it may open with (``1Password``, ``5XXError``, ``2FA``; not those after a
+decimal point: "3.3V" gives "V"), a letter of any script, then letters, digits and the marks of
+names (``node.js``, ``c++``, ``c#``, ``gpt-4o``). A number alone is no word."""
 _SENTENCE_OPENERS = frozenset(".!?:;\"'\u2014\u2013\u2192>-")
 """What a word after it (and any spaces) opens a sentence after: an end of sentence, a colon, a
 quotation mark, a dash, an arrow."""
@@ -1661,7 +1661,12 @@ def proper_names(text: str) -> frozenset[str]:
         if tail.islower():
             word = head
         letters = "".join(c for c in word if c.isalpha())
-        if len(word) < 2 or (len(letters) > 1 and letters.removesuffix("s").isupper()) or not _name_form(word):
+        if (
+            len(word) < 2
+            or (word[0].isdigit() and len(letters) < 2)  # a value and its unit: "5V", "4K"
+            or (len(letters) > 1 and letters.removesuffix("s").isupper())
+            or not _name_form(word)
+        ):
             continue
         found.add(word.casefold())
     return frozenset(found)
@@ -1684,9 +1689,15 @@ def _names_more(text: str, kept: str, subject: Container[str]) -> bool:
     """Whether ``text`` names a tool or product (``proper_names``) that ``kept`` never mentions, as
     a word, its plural or its singular: "Profile the endpoints with Pyroscope" folded into "Profile
     the endpoints" would lose Pyroscope. A name in ``subject`` (``Subject``: what most inputs
-    are about, as Django in Django agents) need not be there."""
-    said = _mentions(kept)
-    return any(name not in subject and not _said(_name_form(name), said) for name in proper_names(text))
+    are about, as Django in Django agents) need not be there, nor a name ``text`` itself does not
+    mention as a word ("GHz" of "2.5GHz", "TableName" of "x.TableName"): a wording is always
+    taken to mention its own names."""
+    said, own = _mentions(kept), _mentions(text)
+    return any(
+        name not in subject and _said(form, own) and not _said(form, said)
+        for name in proper_names(text)
+        for form in (_name_form(name),)
+    )
 
 
 def _rare_more(text: str, kept: str, subject: Container[str]) -> bool:

@@ -1387,13 +1387,17 @@ def test_every_wording_carries_itself() -> None:
 def test_a_name_that_opens_with_digits_is_read_whole(tmp_path: Path) -> None:
     """A name such as 1Password or 5XXError is one word: read from its first letter on, it was a
     name ("password") its own text never mentions, so the text did not carry itself and two
-    copies of one line, one with a full stop, were both kept."""
+    copies of one line, one with a full stop, were both kept. A value and its unit ("5V",
+    "3.3V") names nothing, and a name a text does not mention as a word of its own ("GHz" of
+    "2.5GHz") is not asked of the wording it folds into."""
     from agentmerge.cluster import carries, proper_names
 
     line = "Store the deploy keys in 1Password, never in the repository"
     assert proper_names(line) == {"1password"}
     assert proper_names("Alert on 5XXError spikes from the API gateway") == {"5xxerror"}
+    assert proper_names("Run the board at 3.3V, not 5V, with C# tools") == {"c#"}
     assert carries(line, line + ".") and carries(line + ".", line)
+    assert carries("Use 2.5GHz radios", "Use 2.5GHz radios.")
     assert not carries("Store the deploy keys in a password manager", line)
     assert merged_bullets(tmp_path, [line, line + "."]) == [f"- {line}"]
 
