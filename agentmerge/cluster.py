@@ -533,8 +533,9 @@ def capitalised(plain: str) -> frozenset[str]:
 
 
 def _initial(word: str) -> str:
-    """The first letter of a word (``_WORD_RE``), after the digits it may open with."""
-    return word.lstrip("0123456789")[:1]
+    """The first letter of a word (``_WORD_RE``), after the digits it may open with (of any
+    script, as the pattern's)."""
+    return next((c for c in word if not c.isdecimal()), "")
 
 
 _CAMEL_RE = re.compile(r"^\d*[A-Z].*[a-z][A-Z]")
@@ -1693,11 +1694,11 @@ def _names_more(text: str, kept: str, subject: Container[str]) -> bool:
     mention as a word ("GHz" of "2.5GHz", "TableName" of "x.TableName"): a wording is always
     taken to mention its own names."""
     said, own = _mentions(kept), _mentions(text)
-    return any(
-        name not in subject and _said(form, own) and not _said(form, said)
-        for name in proper_names(text)
-        for form in (_name_form(name),)
-    )
+    for name in proper_names(text):
+        form = _name_form(name)
+        if name not in subject and _said(form, own) and not _said(form, said):
+            return True
+    return False
 
 
 def _rare_more(text: str, kept: str, subject: Container[str]) -> bool:
