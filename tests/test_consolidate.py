@@ -1395,6 +1395,7 @@ def test_a_name_that_opens_with_digits_is_read_whole(tmp_path: Path) -> None:
     line = "Store the deploy keys in 1Password, never in the repository"
     assert proper_names(line) == {"1password"}
     assert proper_names("Alert on 5XXError spikes from the API gateway") == {"5xxerror"}
+    assert proper_names("Store the deploy keys in \u0661Password") == {"\u0661password"}  # an Arabic-Indic one
     assert proper_names("Run the board at 3.3V, not 5V, with C# tools") == {"c#"}
     assert carries(line, line + ".") and carries(line + ".", line)
     assert carries("Use 2.5GHz radios", "Use 2.5GHz radios.")
