@@ -535,6 +535,8 @@ def capitalised(plain: str) -> frozenset[str]:
 def _initial(word: str) -> str:
     """The first letter of a word (``_WORD_RE``), after the digits it may open with (of any
     script, as the pattern's)."""
+    if not word[:1].isdecimal():
+        return word[:1]
     return next((c for c in word if not c.isdecimal()), "")
 
 
@@ -563,10 +565,12 @@ ACRONYM_LETTERS = 5
 a longer one is emphasis."""
 
 
-_WORD_RE = re.compile(r"(?:(?<![\d.])\d+)?[^\W\d_][\w.+#-]*[\w+#]|(?:(?<![\d.])\d+)?[^\W\d_]")
+_WORD_RE = re.compile(r"[^\W\d_](?:[\w.+#-]*[\w+#])?|(?<![\d.])\d+[^\W\d_](?:[\w.+#-]*[\w+#])?")
 """A word: the digits it may open with (``1Password``, ``5XXError``, ``2FA``; not those after a
 decimal point: "3.3V" gives "V"), a letter of any script, then letters, digits and the marks of
-names (``node.js``, ``c++``, ``c#``, ``gpt-4o``). A number alone is no word."""
+names (``node.js``, ``c++``, ``c#``, ``gpt-4o``). A number alone is no word. The words that open
+with a letter come first in the pattern: tried first at every place, they keep its search as
+fast as it was without digits (an optional run of digits in front took it to twice the time)."""
 _SENTENCE_OPENERS = frozenset(".!?:;\"'\u2014\u2013\u2192>-")
 """What a word after it (and any spaces) opens a sentence after: an end of sentence, a colon, a
 quotation mark, a dash, an arrow."""
@@ -1693,10 +1697,11 @@ def _names_more(text: str, kept: str, subject: Container[str]) -> bool:
     are about, as Django in Django agents) need not be there, nor a name ``text`` itself does not
     mention as a word ("GHz" of "2.5GHz", "TableName" of "x.TableName"): a wording is always
     taken to mention its own names."""
-    said, own = _mentions(kept), _mentions(text)
+    said = _mentions(kept)
     for name in proper_names(text):
         form = _name_form(name)
-        if name not in subject and _said(form, own) and not _said(form, said):
+        # The text's own mention form is read only for a name the kept wording lacks (few).
+        if name not in subject and not _said(form, said) and _said(form, _mentions(text)):
             return True
     return False
 
