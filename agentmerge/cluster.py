@@ -1668,7 +1668,7 @@ def proper_names(text: str) -> frozenset[str]:
         letters = "".join(c for c in word if c.isalpha())
         if (
             len(word) < 2
-            or (word[0].isdigit() and len(letters) < 2)  # a value and its unit: "5V", "4K"
+            or (word[0].isdecimal() and len(letters) < 2)  # a value and its unit: "5V", "4K"
             or (len(letters) > 1 and letters.removesuffix("s").isupper())
             or not _name_form(word)
         ):

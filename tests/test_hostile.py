@@ -83,12 +83,17 @@ line says; every other hostile input must parse (exit 0)."""
 
 def run_parse(path: Path, fmt: str) -> tuple[int, str, str, float, int]:
     """Run ``agentmerge parse`` on ``path``; return exit code, stdout, stderr, seconds, peak RSS bytes."""
+    return run_measured(path, "parse", "--format", fmt, str(path))
+
+
+def run_measured(path: Path, *args: str) -> tuple[int, str, str, float, int]:
+    """Run ``agentmerge ARGS`` in a process of its own, its output kept in files beside ``path``
+    (a pipe left unread could fill and stall it); return exit code, stdout, stderr, seconds and
+    peak RSS bytes."""
     out_path, err_path = path.with_suffix(".out"), path.with_suffix(".err")
     start = time.perf_counter()
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "agentmerge", "parse", "--format", fmt, str(path)], stdout=out, stderr=err
-        )
+        process = subprocess.Popen([sys.executable, "-m", "agentmerge", *args], stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
@@ -315,17 +320,9 @@ def test_a_long_paragraph_of_ideographs_and_its_edit_are_both_kept_in_bounded_me
         chars[pick.randrange(len(chars))] = chr(0x4E00 + pick.randrange(3_000))
     new.write_text(head + "".join(chars) + "\n", encoding="utf-8")
     out = tmp_path / "merged.md"
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agentmerge", "consolidate", "-o", str(out), str(old), str(new)], stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    assert process.stderr is not None
-    err = process.stderr.read().decode()
-    process.stderr.close()
-    assert os.waitstatus_to_exitcode(status) == 0, err
-    assert usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024) < MEMORY_LIMIT
+    code, _, err, elapsed, peak = run_measured(out, "consolidate", "-o", str(out), str(old), str(new))
+    assert code == 0, err
+    assert peak < MEMORY_LIMIT
     assert elapsed < TIME_LIMIT / 2
     lines = out.read_text(encoding="utf-8").splitlines()
     assert [len(line) for line in lines if len(line) > 1_000] == [40_000, 40_000]
