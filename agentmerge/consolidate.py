@@ -1052,7 +1052,8 @@ class _Consolidator:
                     tuple(Source(self.agents[n].path, f.line, value_text(f.value), 1.0) for n, f in found), value
                 )
             line += LINE_STEP
-            fields.append(MergedField(Field(key, value, line, line), sources, conflict is not None, kept))
+            merged = _as_written(Field(key, value, line, line), [f for _, f in found])
+            fields.append(MergedField(merged, sources, conflict is not None, kept))
             if conflict is not None:
                 conflicts.append(conflict)
         return fields, conflicts
@@ -1259,6 +1260,37 @@ class _Consolidator:
 
 # --------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _as_written(merged: Field, found: Sequence[Field]) -> Field:
+    """The merged key ``merged`` with what the inputs' lines for it hold beyond their values
+    (``Field.written``): the lines as written of the first input whose value it is, and, above
+    the key, every YAML comment of the other inputs' lines that those lines do not hold. A
+    comment, or a value's spelling (``version: 1.10``), is never dropped by merging."""
+    from agentmerge.parse import yaml_comments
+
+    same = next((f for f in found if f.written and _same_value(f.value, merged.value)), None)
+    written = same.written if same is not None else ""
+    held = set(yaml_comments(written))
+    comments: list[str] = []
+    for f in found:
+        if f.written and f is not same:
+            for comment in yaml_comments(f.written):
+                if comment not in held:
+                    held.add(comment)
+                    comments.append(comment)
+    if not written and not comments:
+        return merged
+    return replace(merged, written=written, comments=tuple(comments))
+
+
+def _same_value(a: object, b: object) -> bool:
+    """Whether two frontmatter values are the same, type included (``1`` is not ``True``)."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(_same_value(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
 
 
 def _kept_first(sources: tuple[Source, ...], value: object) -> tuple[tuple[Source, ...], int]:

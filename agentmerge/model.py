@@ -73,6 +73,15 @@ class Field:
     ``""`` around nothing is no quoting); empty when unquoted. YAML
     reads ``"*.ts"`` and ``*.ts`` alike; Cursor, which reads a rule's ``globs`` as the rest of the
     line, does not (``diff`` shows such a change)."""
+    written: str = ""
+    """The key's lines as written in strict YAML, the comment lines above it included, when they
+    hold what ``value`` does not (``parse.unkept_yaml``: a comment, or a spelling another YAML
+    reader may read otherwise, ``version: 1.10``, ``retries: 010``, ``enabled: yes``); empty
+    otherwise. The writer writes them as they are: written again, the key says what it said."""
+    comments: tuple[str, ...] = ()
+    """YAML comments (``# ...``) to write on lines of their own above the key: those of other
+    inputs' lines for the key, which ``consolidate`` keeps beside the wording it writes; empty
+    for a key as read."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from agentmerge.model import Agent, Diagnostic, Field, Item, ItemKind, Section
 from agentmerge.text import hidden_text, lead_label
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from markdown_it import MarkdownIt
 
@@ -281,29 +281,56 @@ def unkept_yaml(fm_text: str) -> str | None:
     would lose it: "comments" (``# model: opus`` left out on purpose), "anchors and aliases"
     (``&a`` and ``*a``, which the parser refuses to expand) or values in a spelling that writing
     them again would change (``retries: 010``, ``enabled: yes``: ``respelled_value``); None when
-    there is none of these. A ``#`` is a comment where YAML reads one, outside every scalar; for
-    text that YAML cannot scan, any ``#`` opening a line or after a space counts."""
+    there is none of these (``yaml_comments`` says where YAML reads a comment)."""
+    spans, anchors, respelled = _scan_yaml(fm_text)
+    if anchors:
+        return "anchors and aliases"
+    if _comment_starts(fm_text, spans):
+        return "comments"
+    if respelled:
+        return f"value spellings another YAML reader may read otherwise ('{respelled}')"
+    return None
+
+
+def yaml_comments(text: str) -> tuple[str, ...]:
+    """The comments of YAML ``text``, each from its ``#`` to the end of its line, in order.
+
+    A ``#`` is a comment where YAML reads one, outside every scalar; for text that YAML cannot
+    scan, any ``#`` opening a line or after a space counts."""
+    starts = _comment_starts(text, _scan_yaml(text)[0])
+    return tuple(text[at:].split("\n", 1)[0].rstrip() for at in starts)
+
+
+_HASH_RE = re.compile(r"(?:^|(?<=\s))#", re.MULTILINE)
+
+
+def _comment_starts(text: str, spans: list[tuple[int, int]] | None) -> list[int]:
+    """Where the comments of YAML ``text`` start, given its scalars' ``spans`` (None: unscannable)."""
+    hashes = [m.start() for m in _HASH_RE.finditer(text)]
+    if spans is None:
+        return hashes
+    return [at for at in hashes if not any(start <= at < end for start, end in spans)]
+
+
+def _scan_yaml(text: str) -> tuple[list[tuple[int, int]] | None, bool, str]:
+    """Scan YAML ``text``: where its scalars are (None when YAML cannot scan it), whether it has
+    anchors or aliases, and its first plain value that writing again would respell."""
     import yaml
 
-    hashes = [m.start() for m in re.finditer(r"(?:^|(?<=\s))#", fm_text, re.MULTILINE)]
     spans: list[tuple[int, int]] = []
+    anchors = False
     respelled = ""
     try:
-        for token in yaml.scan(fm_text, Loader=_strict_loader_class()):
+        for token in yaml.scan(text, Loader=_strict_loader_class()):
             if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
-                return "anchors and aliases"
-            if isinstance(token, yaml.ScalarToken):
+                anchors = True
+            elif isinstance(token, yaml.ScalarToken):
                 spans.append((token.start_mark.index, token.end_mark.index))
                 if token.plain and not respelled and respelled_value(token.value):
                     respelled = token.value
     except yaml.YAMLError:
-        return "comments" if hashes else None
-    for at in hashes:
-        if not any(start <= at < end for start, end in spans):
-            return "comments"
-    if respelled:
-        return f"value spellings another YAML reader may read otherwise ('{respelled}')"
-    return None
+        return None, anchors, ""
+    return spans, anchors, respelled
 
 
 def respelled_value(plain: str) -> bool:
@@ -517,8 +544,10 @@ def _unbuilt_line(node: Any) -> int:
     return int(node.start_mark.line) if node.start_mark else 0
 
 
-def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
-    """Load YAML strictly; return the data and, for a mapping, (key, value, line, end) per key.
+def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int, bool]]]:
+    """Load YAML strictly; return the data and, for a mapping, (key, value, line, end, respelled)
+    per key, ``respelled`` telling whether the value holds a plain scalar that writing it again
+    would spell otherwise (``respelled_value``).
 
     Lines are 0-based within ``fm_text``. Raises yaml.YAMLError, _Refused or RecursionError.
     """
@@ -540,7 +569,7 @@ def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
             raise _Refused(_unbuilt_line(node), f"a value YAML cannot read: {detail}") from None
     finally:
         loader.dispose()
-    entries: list[tuple[str, Any, int, int]] = []
+    entries: list[tuple[str, Any, int, int, bool]] = []
     if isinstance(data, dict):
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
@@ -550,8 +579,26 @@ def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int]]]:
             # A key YAML reads as another type ("null", "true", ".nan") keeps its spelling, not
             # Python's ("None", "True", "nan"), which a rewrite would put in its place.
             name = key_node.value if isinstance(key_node.value, str) else str(key)
-            entries.append((name, data.get(key), key_node.start_mark.line, end))
+            respelled = any(respelled_value(plain) for plain in _plain_spellings(value_node))
+            entries.append((name, data.get(key), key_node.start_mark.line, end, respelled))
     return data, entries
+
+
+def _plain_spellings(node: Any) -> Iterator[str]:
+    """The plain (unquoted) scalars in YAML ``node`` that YAML reads as something other than a
+    string (``10``, ``yes``, ``2024-01-02``): the values whose spelling writing could change."""
+    import yaml
+
+    stack = [node]
+    while stack:
+        found = stack.pop()
+        if isinstance(found, yaml.ScalarNode):
+            if found.style is None and found.tag != "tag:yaml.org,2002:str":
+                yield found.value
+        elif isinstance(found, yaml.SequenceNode):
+            stack.extend(found.value)
+        elif isinstance(found, yaml.MappingNode):
+            stack.extend(value for _, value in found.value)
 
 
 def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[Diagnostic]) -> tuple[Field, ...] | None:
@@ -588,7 +635,8 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     fields: dict[str, Field] = {}
     seen: dict[str, int] = {}
     lines = fm_text.split("\n")
-    for key, value, line, end in entries:
+    written = _as_written(lines, entries) if "#" in fm_text or any(e[4] for e in entries) else {}
+    for key, value, line, end, _ in entries:
         if key in seen:
             warnings.append(
                 Diagnostic(
@@ -601,8 +649,25 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
             del fields[key]
         seen[key] = first_line + line
         quote = _quote_of(lines[line]) if end == line else ""
-        fields[key] = _make_field(key, value, first_line + line, first_line + end, quote)
+        fields[key] = _make_field(key, value, first_line + line, first_line + end, quote, written.get(line, ""))
     return tuple(fields.values())
+
+
+def _as_written(lines: list[str], entries: list[tuple[str, Any, int, int, bool]]) -> dict[int, str]:
+    """The lines of each key that hold what its value does not (``Field.written``), by the key's
+    line: from the line after the key before it (the comment lines above it are its own; those
+    after the last key go with that key) to the end of its value, blank lines at either end left
+    out."""
+    found: dict[int, str] = {}
+    start = 0
+    for n, (_, _, line, end, _) in enumerate(entries):
+        stop = len(lines) if n == len(entries) - 1 else end + 1
+        block = "\n".join(lines[start:stop]).strip("\n")
+        start = end + 1
+        # Kept only for a key at the margin: beside keys written there, an indented one would not read.
+        if not lines[line][:1].isspace() and unkept_yaml(block) is not None:
+            found[line] = block.rstrip()
+    return found
 
 
 def _with_verbatim_keys(
@@ -734,11 +799,11 @@ def _lenient_value(block: list[str], key: str) -> Any:
     return raw
 
 
-def _make_field(key: str, value: Any, line: int, end_line: int, quote: str = "") -> Field:
+def _make_field(key: str, value: Any, line: int, end_line: int, quote: str = "", written: str = "") -> Field:
     value = read_prose(key, _plain(value))
     examples = find_examples(value) if isinstance(value, str) else ()
     quote = quote if isinstance(value, str) else ""
-    return Field(key=key, value=value, line=line, end_line=max(line, end_line), examples=examples, quote=quote)
+    return Field(key, value, line, max(line, end_line), examples, quote, written)
 
 
 def _quote_of(line: str) -> str:

@@ -54,12 +54,18 @@ def render_frontmatter(
 ) -> str:
     """Return the ``---`` block for ``fields`` in strict YAML, keys in the stable order; the
     ``verbatim_keys`` (None: those the formats of ``paths`` share, looked up only when a value
-    would be quoted or a list) on one line, unquoted where they can be (``render_field``)."""
+    would be quoted or a list) on one line, unquoted where they can be (``render_field``). A
+    key's ``comments`` go on lines of their own above it, and its lines as ``written``, when it
+    has them, as they are."""
     order = {key: n for n, key in enumerate(FIRST_KEYS)}
     ordered = sorted(fields, key=lambda f: order.get(f.key, len(order)))
     lines = ["---"]
     keys = verbatim_keys
     for f in ordered:
+        lines.extend(f.comments)
+        if f.written:
+            lines.append(f.written)
+            continue
         written = _yaml_lines(f)
         if ("\n" not in written and quoted_value(written)) or isinstance(f.value, list):
             if keys is None:

@@ -1530,3 +1530,45 @@ def test_an_instruction_in_another_script_and_its_opposite_are_both_kept() -> No
         second = f"---\nname: r\ndescription: d\n---\n\n## {title}\n\n- {never}\n- Run the tests\n"
         body = merged_two(first, second)[1]
         assert f"- {plain}\n" in body and f"- {never}\n" in body
+
+
+def test_frontmatter_comments_and_spellings_survive_consolidation(tmp_path: Path) -> None:
+    """A YAML comment, and a value another YAML reader may read otherwise (``version: 1.10``,
+    ``retries: 010``, ``enabled: yes``), are in no value: consolidating one file keeps the key's
+    lines as written, consolidating several keeps every input's comments above the key, and
+    the output consolidated again is the same bytes."""
+    one = tmp_path / "one.md"
+    one.write_text(
+        "---\nname: t\ndescription: A test agent.\n# owner: platform team\nversion: 1.10\nretries: 010\n"
+        "enabled: yes\n---\n\nYou review code.\n\n- Check the tests.\n",
+        encoding="utf-8",
+    )
+    alone = run_cli("consolidate", str(one))
+    assert alone.exit_code == 0, alone.stderr
+    assert alone.stdout.startswith(
+        "---\nname: t\ndescription: A test agent.\n# owner: platform team\nversion: 1.10\nretries: 010\n"
+        "enabled: yes\n---\n"
+    )
+    a, b = tmp_path / "a.agent.md", tmp_path / "b.agent.md"
+    a.write_text(
+        '---\n# version: 2026-01-20a\nname: "Dotnet Expert"\ndescription: Helps with .NET code.\n'
+        "tools:\n  # tools that read and edit files\n  - read\n  - edit\n---\n\nYou write C# code.\n",
+        encoding="utf-8",
+    )
+    b.write_text(
+        '---\n# version: 2025-11-02b\nname: "Dotnet Expert"\ndescription: Helps with .NET code.\n'
+        "tools:\n  - read\n  - search  # the workspace search\n---\n\nYou write C# code.\n",
+        encoding="utf-8",
+    )
+    merged = tmp_path / "merged.agent.md"
+    done = run_cli("consolidate", str(a), str(b), "-o", str(merged))
+    assert done.exit_code == 0, done.stderr
+    written = merged.read_text(encoding="utf-8")
+    assert written.startswith(
+        '---\n# version: 2025-11-02b\n# version: 2026-01-20a\nname: "Dotnet Expert"\n'
+        "description: Helps with .NET code.\n# tools that read and edit files\n# the workspace search\n"
+        "tools:\n- read\n- edit\n- search\n---\n"
+    )
+    assert read_agent(str(merged)).warnings == ()
+    again = run_cli("consolidate", str(merged))
+    assert again.exit_code == 0 and again.stdout == written

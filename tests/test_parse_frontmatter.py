@@ -281,3 +281,28 @@ def test_over_limit_names_the_limit_the_reader_would_refuse() -> None:
         if expected[0] != "file":  # the size of the bytes is read_agent's limit, before the text
             with pytest.raises(InputError):
                 parse_text(text, "a.md")
+
+
+def test_a_key_whose_lines_hold_more_than_its_value_keeps_them_as_written() -> None:
+    """A comment (above the key, inside its value or after it) or a value another YAML reader may
+    read otherwise is not in the value: the key's lines as written are (``Field.written``), the
+    comment lines above it and those after the last key included. A key without either has none."""
+    text = (
+        "---\n# version: 2\nname: a\ndescription: b\n\ntools:\n  # read only\n  - read\n  - grep  # search\n"
+        "version: 1.10\nretries: 010\nenabled: yes\nsince: 2024-01-02\nmodel: opus\nturns: 10\n# end\n---\n"
+    )
+    agent = parse_text(text, "a.md")
+    assert {f.key: f.written for f in agent.fields} == {
+        "name": "# version: 2\nname: a",
+        "description": "",
+        "tools": "tools:\n  # read only\n  - read\n  - grep  # search",
+        "version": "version: 1.10",
+        "retries": "retries: 010",
+        "enabled": "enabled: yes",
+        "since": "since: 2024-01-02",
+        "model": "",
+        "turns": "turns: 10\n# end",
+    }
+    assert values(agent)["version"] == 1.1 and values(agent)["retries"] == 8
+    plain = parse_text("---\nname: a\ndescription: 'C# and F#: the # is no comment'\nturns: 10\n---\n", "a.md")
+    assert [f.written for f in plain.fields] == ["", "", ""]
