@@ -108,6 +108,7 @@ from agentmerge.lexicon import (
 )
 from agentmerge.match import MAX_ITEMS
 from agentmerge.model import Agent, Field, Item, Section
+from agentmerge.parse import yaml_comments
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
 from agentmerge.text import (
     compare_form,
@@ -1052,7 +1053,7 @@ class _Consolidator:
                     tuple(Source(self.agents[n].path, f.line, value_text(f.value), 1.0) for n, f in found), value
                 )
             line += LINE_STEP
-            merged = _as_written(Field(key, value, line, line), [f for _, f in found])
+            merged = _with_inputs_lines(Field(key, value, line, line), [f for _, f in found])
             fields.append(MergedField(merged, sources, conflict is not None, kept))
             if conflict is not None:
                 conflicts.append(conflict)
@@ -1262,14 +1263,18 @@ class _Consolidator:
 # Helpers
 
 
-def _as_written(merged: Field, found: Sequence[Field]) -> Field:
+def _with_inputs_lines(merged: Field, found: Sequence[Field]) -> Field:
     """The merged key ``merged`` with what the inputs' lines for it hold beyond their values
-    (``Field.written``): the lines as written of the first input whose value it is, and, above
-    the key, every YAML comment of the other inputs' lines that those lines do not hold. A
-    comment, or a value's spelling (``version: 1.10``), is never dropped by merging."""
-    from agentmerge.parse import yaml_comments
-
-    same = next((f for f in found if f.written and _same_value(f.value, merged.value)), None)
+    (``Field.written``): the lines as written of the first input whose value it is (the same
+    text, ``value_text``, and type: ``1`` is not ``true``), and, above the key, every YAML comment
+    of the other inputs' lines that those lines do not hold. A comment, or a value's spelling
+    (``version: 1.10``), is never dropped by merging."""
+    if not any(f.written for f in found):
+        return merged
+    text = value_text(merged.value)
+    same = next(
+        (f for f in found if f.written and type(f.value) is type(merged.value) and value_text(f.value) == text), None
+    )
     written = same.written if same is not None else ""
     held = set(yaml_comments(written))
     comments: list[str] = []
@@ -1279,18 +1284,7 @@ def _as_written(merged: Field, found: Sequence[Field]) -> Field:
                 if comment not in held:
                     held.add(comment)
                     comments.append(comment)
-    if not written and not comments:
-        return merged
     return replace(merged, written=written, comments=tuple(comments))
-
-
-def _same_value(a: object, b: object) -> bool:
-    """Whether two frontmatter values are the same, type included (``1`` is not ``True``)."""
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(_same_value(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
 
 
 def _kept_first(sources: tuple[Source, ...], value: object) -> tuple[tuple[Source, ...], int]:

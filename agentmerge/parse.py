@@ -635,7 +635,7 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     fields: dict[str, Field] = {}
     seen: dict[str, int] = {}
     lines = fm_text.split("\n")
-    written = _as_written(lines, entries) if "#" in fm_text or any(e[4] for e in entries) else {}
+    written = _written_lines(lines, entries) if "#" in fm_text or any(e[4] for e in entries) else {}
     for key, value, line, end, _ in entries:
         if key in seen:
             warnings.append(
@@ -653,7 +653,7 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     return tuple(fields.values())
 
 
-def _as_written(lines: list[str], entries: list[tuple[str, Any, int, int, bool]]) -> dict[int, str]:
+def _written_lines(lines: list[str], entries: list[tuple[str, Any, int, int, bool]]) -> dict[int, str]:
     """The lines of each key that hold what its value does not (``Field.written``), by the key's
     line: from the line after the key before it (the comment lines above it are its own; those
     after the last key go with that key) to the end of its value, blank lines at either end left
