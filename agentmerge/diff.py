@@ -43,6 +43,7 @@ from agentmerge.fields import (
 from agentmerge.lexicon import PITFALLS_ROLE
 from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units, markup, rewordings_unpaired, walled
+from agentmerge.parse import spelled_value
 from agentmerge.text import (
     CONTRADICTION_OVERLAP,
     choices,
@@ -192,11 +193,13 @@ class FieldChange:
     """1-based line of the key in the old file; None when added."""
     new_line: int | None
     """1-based line of the key in the new file; None when removed."""
-    part: Literal["value", "text", "example", "quoting"] = "value"
+    part: Literal["value", "text", "example", "quoting", "spelling"] = "value"
     """value: the whole value; text: the description without its examples; example: one
     ``<example>`` block of the description, compared as a member of a set; quoting: the same
     value quoted or unquoted, for a key the tool reads as the rest of its line (a Cursor rule's
-    ``globs``), old and new as written."""
+    ``globs``), old and new as written; spelling: a value this parser reads alike written in a
+    spelling that YAML readers of another version read otherwise (``enabled: yes`` and
+    ``enabled: true``, ``version: 1.10`` and ``version: 1.1``), old and new as written."""
     similarity: float | None = None
     """For a reworded description, similarity of old and new text in [0, 1]."""
     redline: tuple[Segment, ...] = ()
@@ -1197,7 +1200,9 @@ def diff_frontmatter(
     """
     before = {f.key: f for f in old}
     after = {f.key: f for f in new}
-    if {k: f.value for k, f in before.items()} == {k: f.value for k, f in after.items()} and not verbatim:
+    respelled = any(f.written for f in old) or any(f.written for f in new)
+    same = {k: f.value for k, f in before.items()} == {k: f.value for k, f in after.items()}
+    if same and not verbatim and not respelled:
         return
     for key in [*before, *(k for k in after if k not in before)]:
         a, b = before.get(key), after.get(key)
@@ -1229,11 +1234,19 @@ def diff_frontmatter(
                 details=_details(a.value, b.value),
                 widened=_widens(key, a.value, b.value),
             )
+        elif respelled and spelled_value(a) != spelled_value(b):
+            yield FieldChange("changed", key, _as_spelled(a), _as_spelled(b), a.line, b.line, part="spelling")
 
 
 def _as_written(f: Field) -> str:
     """A one-line string value as the file writes it, quotes included."""
     return f"{f.quote}{f.value}{f.quote}"
+
+
+def _as_spelled(f: Field) -> str:
+    """A one-line value as the file writes it: its spelling when another YAML reader may read it
+    otherwise (``spelled_value``), else as the writer spells it, quotes included."""
+    return spelled_value(f) or f"{f.quote}{value_text(f.value)}{f.quote}"
 
 
 def _rule(key: str) -> str | None:

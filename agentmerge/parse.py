@@ -333,6 +333,18 @@ def _scan_yaml(text: str) -> tuple[list[tuple[int, int]] | None, bool, str]:
     return spans, anchors, respelled
 
 
+def spelled_value(field: Field) -> str | None:
+    """The value of a one-line key as written, its comment left out, when writing it again would
+    spell it otherwise (``version: 1.10``, ``enabled: yes``: ``respelled_value``); None for every
+    other key. Read from the key's lines as written (``Field.written``)."""
+    for line in field.written.split("\n"):
+        if re.match(rf"{re.escape(field.key)}[ \t]*:", line):
+            starts = _comment_starts(line, _scan_yaml(line)[0])
+            plain = line[: starts[0] if starts else len(line)].split(":", 1)[1].strip()
+            return plain if plain and respelled_value(plain) else None
+    return None
+
+
 def respelled_value(plain: str) -> bool:
     """Whether the unquoted YAML scalar ``plain`` reads as a number, a truth value or a date that
     is written back in another spelling: ``010`` as 8 (YAML 1.1 octal; YAML 1.2 readers, as
@@ -593,7 +605,8 @@ def _plain_spellings(node: Any) -> Iterator[str]:
     while stack:
         found = stack.pop()
         if isinstance(found, yaml.ScalarNode):
-            if found.style is None and found.tag != "tag:yaml.org,2002:str":
+            # Plain style is None to PyYAML's own loader and "" to libyaml's.
+            if not found.style and found.tag != "tag:yaml.org,2002:str":
                 yield found.value
         elif isinstance(found, yaml.SequenceNode):
             stack.extend(found.value)

@@ -935,6 +935,24 @@ def test_a_cursor_glob_put_in_quotes_with_a_new_pattern_is_called_out_as_quoted(
     assert [a.kind for a in result.attention] == ["scope"] and "applies to no file" in result.attention[0].message
 
 
+def test_a_value_written_in_a_spelling_another_yaml_reader_reads_otherwise_is_a_change() -> None:
+    """``enabled: yes`` and ``enabled: true`` are one value to this parser (YAML 1.1) and two to a
+    YAML 1.2 reader (a string, a boolean); ``version: 1.10`` and ``version: 1.1`` one number with
+    the version written two ways. Each is a change (part ``spelling``, old and new as written); a
+    comment added, or the same spelling on both sides, is none."""
+    agent = "---\nname: a\ndescription: An agent.\n{}\n---\n\n- Check the tests.\n"
+    old = parse_text(agent.format("enabled: yes\nversion: 1.10\nlevel: 2"), "a.md")
+    new = parse_text(agent.format("enabled: true  # now a boolean\nversion: 1.1\nlevel: 2"), "a.md")
+    result = diff_agents(old, new)
+    assert [(c.key, c.op, c.part, c.old, c.new) for c in result.frontmatter] == [
+        ("enabled", "changed", "spelling", "yes", "true"),
+        ("version", "changed", "spelling", "1.10", "1.1"),
+    ]
+    noted = parse_text(agent.format("# a note\nenabled: yes\nversion: 1.10\nlevel: 2"), "a.md")
+    assert diff_agents(old, noted).identical
+    assert diff_agents(old, old).identical
+
+
 def test_a_cursor_glob_put_in_quotes_is_a_change_that_needs_attention() -> None:
     """YAML reads ``"*.ts"`` and ``*.ts`` alike; Cursor reads the quotes as part of the pattern."""
     rule = "---\ndescription: TypeScript\nglobs: {}\nalwaysApply: false\n---\n\n- Use strict mode.\n"

@@ -306,3 +306,6 @@ def test_a_key_whose_lines_hold_more_than_its_value_keeps_them_as_written() -> N
     assert values(agent)["version"] == 1.1 and values(agent)["retries"] == 8
     plain = parse_text("---\nname: a\ndescription: 'C# and F#: the # is no comment'\nturns: 10\n---\n", "a.md")
     assert [f.written for f in plain.fields] == ["", "", ""]
+    # Without a comment anywhere, a respelled value alone is found (in a list too).
+    spelled = parse_text("---\nname: a\nenabled: yes\nturns: 10\nlevels: [1, 010]\n---\n", "a.md")
+    assert [f.written for f in spelled.fields] == ["", "enabled: yes", "", "levels: [1, 010]"]
