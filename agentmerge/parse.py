@@ -10,12 +10,13 @@ sections at headings and pseudo-headings.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentmerge.errors import InputError
 from agentmerge.fields import EXAMPLE_LINE_WORDS, find_examples, read_prose
@@ -282,13 +283,13 @@ def unkept_yaml(fm_text: str) -> str | None:
     (``&a`` and ``*a``, which the parser refuses to expand) or values in a spelling that writing
     them again would change (``retries: 010``, ``enabled: yes``: ``respelled_value``); None when
     there is none of these (``yaml_comments`` says where YAML reads a comment)."""
-    spans, anchors, respelled = _scan_yaml(fm_text)
-    if anchors:
+    scan = _scan_yaml(fm_text)
+    if scan.anchors:
         return "anchors and aliases"
-    if _comment_starts(fm_text, spans):
+    if _comment_starts(fm_text, scan.spans):
         return "comments"
-    if respelled:
-        return f"value spellings another YAML reader may read otherwise ('{respelled}')"
+    if scan.respelled:
+        return f"value spellings another YAML reader may read otherwise ('{scan.respelled[0][1]}')"
     return None
 
 
@@ -297,7 +298,7 @@ def yaml_comments(text: str) -> tuple[str, ...]:
 
     A ``#`` is a comment where YAML reads one, outside every scalar; for text that YAML cannot
     scan, any ``#`` opening a line or after a space counts."""
-    starts = _comment_starts(text, _scan_yaml(text)[0])
+    starts = _comment_starts(text, _scan_yaml(text).spans)
     return tuple(text[at:].split("\n", 1)[0].rstrip() for at in starts)
 
 
@@ -312,25 +313,36 @@ def _comment_starts(text: str, spans: list[tuple[int, int]] | None) -> list[int]
     return [at for at in hashes if not any(start <= at < end for start, end in spans)]
 
 
-def _scan_yaml(text: str) -> tuple[list[tuple[int, int]] | None, bool, str]:
-    """Scan YAML ``text``: where its scalars are (None when YAML cannot scan it), whether it has
-    anchors or aliases, and its first plain value that writing again would respell."""
+class _Scan(NamedTuple):
+    """What a scan of YAML text finds that the model does not hold (``_scan_yaml``)."""
+
+    spans: list[tuple[int, int]] | None
+    """Where its scalars start and end; None when YAML cannot scan the text."""
+    anchors: list[int]
+    """Where its anchors and aliases are (those found before a scan error too)."""
+    respelled: list[tuple[int, str]]
+    """Where its plain values that writing again would respell are, and those values (none when
+    the scan fails)."""
+
+
+def _scan_yaml(text: str) -> _Scan:
+    """Scan YAML ``text`` once for what ``_Scan`` holds."""
     import yaml
 
     spans: list[tuple[int, int]] = []
-    anchors = False
-    respelled = ""
+    anchors: list[int] = []
+    respelled: list[tuple[int, str]] = []
     try:
         for token in yaml.scan(text, Loader=_strict_loader_class()):
             if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
-                anchors = True
+                anchors.append(token.start_mark.index)
             elif isinstance(token, yaml.ScalarToken):
                 spans.append((token.start_mark.index, token.end_mark.index))
-                if token.plain and not respelled and respelled_value(token.value):
-                    respelled = token.value
+                if token.plain and respelled_value(token.value):
+                    respelled.append((token.start_mark.index, token.value))
     except yaml.YAMLError:
-        return None, anchors, ""
-    return spans, anchors, respelled
+        return _Scan(None, anchors, [])
+    return _Scan(spans, anchors, respelled)
 
 
 def spelled_value(field: Field) -> str | None:
@@ -339,7 +351,7 @@ def spelled_value(field: Field) -> str | None:
     other key. Read from the key's lines as written (``Field.written``)."""
     for line in field.written.split("\n"):
         if re.match(rf"{re.escape(field.key)}[ \t]*:", line):
-            starts = _comment_starts(line, _scan_yaml(line)[0])
+            starts = _comment_starts(line, _scan_yaml(line).spans)
             plain = line[: starts[0] if starts else len(line)].split(":", 1)[1].strip()
             return plain if plain and respelled_value(plain) else None
     return None
@@ -355,6 +367,8 @@ def respelled_value(plain: str) -> bool:
     as true, which every reader takes for the same."""
     if not plain or plain[0] not in "0123456789+-.tTfFyYnNoO~":
         return False  # every YAML 1.1 number, truth value and date starts so
+    if _CANONICAL_RE.fullmatch(plain):
+        return False  # the common spellings, written back as they are, without asking YAML
     import yaml
 
     try:
@@ -367,6 +381,11 @@ def respelled_value(plain: str) -> bool:
         return True
     written = yaml.safe_dump([value], default_flow_style=True, width=1_000_000).strip()
     return written != f"[{plain}]"
+
+
+_CANONICAL_RE = re.compile(r"-?(?:0|[1-9][0-9]*)|true|false|null|~")
+"""Plain scalars YAML writes back as they are: integers in decimal, truth values and null in
+lower case (``respelled_value`` need not load them)."""
 
 
 def _check_line_lengths(text: str, path: str) -> None:
@@ -648,7 +667,7 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     fields: dict[str, Field] = {}
     seen: dict[str, int] = {}
     lines = fm_text.split("\n")
-    written = _written_lines(lines, entries) if "#" in fm_text or any(e[4] for e in entries) else {}
+    written = _written_lines(fm_text, entries) if "#" in fm_text or any(e[4] for e in entries) else {}
     for key, value, line, end, _ in entries:
         if key in seen:
             warnings.append(
@@ -666,20 +685,24 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     return tuple(fields.values())
 
 
-def _written_lines(lines: list[str], entries: list[tuple[str, Any, int, int, bool]]) -> dict[int, str]:
-    """The lines of each key that hold what its value does not (``Field.written``), by the key's
-    line: from the line after the key before it (the comment lines above it are its own; those
-    after the last key go with that key) to the end of its value, blank lines at either end left
-    out."""
+def _written_lines(fm_text: str, entries: list[tuple[str, Any, int, int, bool]]) -> dict[int, str]:
+    """The lines of each key that hold what its value does not (``Field.written``: a comment, an
+    anchor, a respelled value; ``unkept_yaml``), by the key's line: from the line after the key
+    before it (the comment lines above it are its own; those after the last key go with that key)
+    to the end of its value, blank lines at either end left out. One scan of the whole text."""
+    scan = _scan_yaml(fm_text)
+    marks = [*_comment_starts(fm_text, scan.spans), *scan.anchors, *(at for at, _ in scan.respelled)]
+    line_starts = [0, *(m.end() for m in re.finditer("\n", fm_text))]
+    marked = {bisect.bisect_right(line_starts, at) - 1 for at in marks}
+    lines = fm_text.split("\n")
     found: dict[int, str] = {}
     start = 0
     for n, (_, _, line, end, _) in enumerate(entries):
         stop = len(lines) if n == len(entries) - 1 else end + 1
-        block = "\n".join(lines[start:stop]).strip("\n")
-        start = end + 1
         # Kept only for a key at the margin: beside keys written there, an indented one would not read.
-        if not lines[line][:1].isspace() and unkept_yaml(block) is not None:
-            found[line] = block.rstrip()
+        if not lines[line][:1].isspace() and any(k in marked for k in range(start, stop)):
+            found[line] = "\n".join(lines[start:stop]).strip("\n").rstrip()
+        start = end + 1
     return found
 
 
