@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 from agentmerge.errors import OutputError
 from agentmerge.fields import FIRST_KEYS
 from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.parse import MAX_LINE_CHARS, UNDERLINE, is_label_line, over_limit, quoted_value, read_key_line
+from agentmerge.parse import (
+    MAX_LINE_CHARS,
+    UNDERLINE,
+    is_label_line,
+    over_limit,
+    quoted_value,
+    read_key_line,
+    yaml_comments,
+)
 
 if TYPE_CHECKING:
     from agentmerge.consolidate import Consolidation, MergedItem, MergedSection
@@ -56,7 +64,9 @@ def render_frontmatter(
     ``verbatim_keys`` (None: those the formats of ``paths`` share, looked up only when a value
     would be quoted or a list) on one line, unquoted where they can be (``render_field``). A
     key's ``comments`` go on lines of their own above it, and its lines as ``written``, when it
-    has them, as they are."""
+    has them, as they are; but for a verbatim key, which the tool reads to the end of the line
+    (a comment and quotes included), the comments of those lines go above it too and the value
+    is written as for any other."""
     order = {key: n for n, key in enumerate(FIRST_KEYS)}
     ordered = sorted(fields, key=lambda f: order.get(f.key, len(order)))
     lines = ["---"]
@@ -64,8 +74,14 @@ def render_frontmatter(
     for f in ordered:
         lines.extend(f.comments)
         if f.written:
-            lines.append(f.written)
-            continue
+            if keys is None:
+                from agentmerge import formats
+
+                keys = formats.verbatim_keys(paths)
+            if f.key not in keys:
+                lines.append(f.written)
+                continue
+            lines.extend(yaml_comments(f.written))
         written = _yaml_lines(f)
         if ("\n" not in written and quoted_value(written)) or isinstance(f.value, list):
             if keys is None:

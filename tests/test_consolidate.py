@@ -1572,3 +1572,21 @@ def test_frontmatter_comments_and_spellings_survive_consolidation(tmp_path: Path
     assert read_agent(str(merged)).warnings == ()
     again = run_cli("consolidate", str(merged))
     assert again.exit_code == 0 and again.stdout == written
+
+
+def test_a_key_the_tool_reads_to_the_end_of_its_line_is_written_for_it_with_its_comment_above(tmp_path: Path) -> None:
+    """A Cursor rule reads ``globs`` to the end of the line, quotes and comment included: a
+    quoted, commented ``globs`` of a file YAML reads, merged into a rule, is written unquoted with
+    its comment on the line above, not as it was written (the rule would match no file)."""
+    agent = tmp_path / "ts.md"
+    agent.write_text(
+        '---\nname: ts-rules\ndescription: TypeScript rules.\nglobs: "src/**/*.ts"  # the app code\n---\n\n'
+        "- Use strict mode.\n",
+        encoding="utf-8",
+    )
+    rule = tmp_path / "ts.mdc"
+    done = run_cli("consolidate", str(agent), "--for", "cursor-rule", "-o", str(rule))
+    assert done.exit_code == 0, done.stderr
+    assert rule.read_text(encoding="utf-8").startswith(
+        "---\ndescription: TypeScript rules.\n# the app code\nglobs: src/**/*.ts\n---\n"
+    )
