@@ -77,8 +77,9 @@ class Field:
     """The key's lines as written in strict YAML, the comment lines above it included, when they
     hold what ``value`` does not (``parse.unkept_yaml``: a comment, or a spelling another YAML
     reader may read otherwise, ``version: 1.10``, ``retries: 010``, ``enabled: yes``); empty
-    otherwise. The writer writes them as they are, so that written again the key says what it
-    said (a key the tool reads to the end of its line aside: ``writer.render_frontmatter``)."""
+    otherwise. The writer writes them as they are while they read as ``value``, so that written
+    again the key says what it said (a key the tool reads to the end of its line aside, and a
+    value given since, as for another tool: ``writer.render_frontmatter``)."""
     comments: tuple[str, ...] = ()
     """YAML comments (``# ...``) to write on lines of their own above the key: those of other
     inputs' lines for the key, which ``consolidate`` keeps beside the wording it writes; empty

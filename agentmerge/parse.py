@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentmerge.errors import InputError
-from agentmerge.fields import EXAMPLE_LINE_WORDS, find_examples, read_prose
+from agentmerge.fields import EXAMPLE_LINE_WORDS, find_examples, read_prose, value_text
 from agentmerge.filesystem import MAX_FILE_BYTES, STDIN, read_bytes, too_large
 from agentmerge.model import Agent, Diagnostic, Field, Item, ItemKind, Section
 from agentmerge.text import hidden_text, lead_label
@@ -355,6 +355,24 @@ def spelled_value(field: Field) -> str | None:
             plain = line[: starts[0] if starts else len(line)].split(":", 1)[1].strip()
             return plain if plain and respelled_value(plain) else None
     return None
+
+
+def written_reads_back(field: Field) -> bool:
+    """Whether ``field.written``, read as the parser reads a frontmatter, gives ``field``'s key
+    and value (type included): lines kept from an input stop being the field's when a later step
+    gives it another value (a tool list renamed for the format the merged agent is written for)."""
+    if not field.written:
+        return False
+    try:
+        read = _load_frontmatter(field.written, 1, "", [])
+    except InputError:
+        return False
+    found = [f for f in read or () if f.key == field.key]
+    return (
+        len(found) == 1
+        and type(found[0].value) is type(field.value)
+        and value_text(found[0].value) == value_text(field.value)
+    )
 
 
 def respelled_value(plain: str) -> bool:

@@ -24,6 +24,7 @@ from agentmerge.parse import (
     over_limit,
     quoted_value,
     read_key_line,
+    written_reads_back,
     yaml_comments,
 )
 
@@ -64,9 +65,10 @@ def render_frontmatter(
     ``verbatim_keys`` (None: those the formats of ``paths`` share, looked up only when a value
     would be quoted or a list) on one line, unquoted where they can be (``render_field``). A
     key's ``comments`` go on lines of their own above it, and its lines as ``written``, when it
-    has them, as they are; but for a verbatim key, which the tool reads to the end of the line
-    (a comment and quotes included), the comments of those lines go above it too and the value
-    is written as for any other."""
+    has them and they still read as its value (``parse.written_reads_back``), as they are; for a
+    verbatim key, which the tool reads to the end of the line (a comment and quotes included), or
+    a value those lines no longer give, the comments of those lines go above the key too and the
+    value is written as for any other."""
     order = {key: n for n, key in enumerate(FIRST_KEYS)}
     ordered = sorted(fields, key=lambda f: order.get(f.key, len(order)))
     lines = ["---"]
@@ -78,7 +80,7 @@ def render_frontmatter(
                 from agentmerge import formats
 
                 keys = formats.verbatim_keys(paths)
-            if f.key not in keys:
+            if f.key not in keys and written_reads_back(f):
                 lines.append(f.written)
                 continue
             lines.extend(yaml_comments(f.written))

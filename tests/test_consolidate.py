@@ -1590,3 +1590,22 @@ def test_a_key_the_tool_reads_to_the_end_of_its_line_is_written_for_it_with_its_
     assert rule.read_text(encoding="utf-8").startswith(
         "---\ndescription: TypeScript rules.\n# the app code\nglobs: src/**/*.ts\n---\n"
     )
+
+
+def test_lines_kept_from_an_input_give_way_to_a_value_written_for_another_tool(tmp_path: Path) -> None:
+    """A Copilot agent's commented ``tools`` list merged ``--for claude-code`` is written by
+    Claude Code's names, its comments above the key: the input's lines as written name the tools
+    as Copilot does, and written as they are they would give the subagent tools it does not know."""
+    agent = tmp_path / "ops.agent.md"
+    agent.write_text(
+        "---\nname: ops-helper\ndescription: Helps run the service.\ntools:\n  # reading and running\n"
+        "  - read\n  - shell\n---\n\nYou keep the service running.\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "ops-helper.md"
+    done = run_cli("consolidate", str(agent), "--for", "claude-code", "-o", str(out))
+    assert done.exit_code == 0, done.stderr
+    assert out.read_text(encoding="utf-8").startswith(
+        "---\nname: ops-helper\ndescription: Helps run the service.\n# reading and running\n"
+        "tools:\n- Read\n- Bash\n---\n"
+    )
