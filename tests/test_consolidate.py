@@ -1532,62 +1532,56 @@ def test_an_instruction_in_another_script_and_its_opposite_are_both_kept() -> No
         assert f"- {plain}\n" in body and f"- {never}\n" in body
 
 
+def _merged_frontmatter(tmp_path: Path, inputs: dict[str, str], output: str, *options: str) -> str:
+    """Consolidate ``inputs`` (file name: text, written in ``tmp_path``) into ``output`` there,
+    with ``options``, from the command line; the written file's frontmatter, ``---`` lines
+    included."""
+    for name, text in inputs.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    done = run_cli("consolidate", *(str(tmp_path / name) for name in inputs), "-o", str(tmp_path / output), *options)
+    assert done.exit_code == 0, done.stderr
+    written = (tmp_path / output).read_text(encoding="utf-8")
+    return written[: written.index("\n---\n", 3) + 5]
+
+
 def test_frontmatter_comments_and_spellings_survive_consolidation(tmp_path: Path) -> None:
     """A YAML comment, and a value another YAML reader may read otherwise (``version: 1.10``,
     ``retries: 010``, ``enabled: yes``), are in no value: consolidating one file keeps the key's
     lines as written, consolidating several keeps every input's comments above the key, and
     the output consolidated again is the same bytes."""
-    one = tmp_path / "one.md"
-    one.write_text(
+    one = (
         "---\nname: t\ndescription: A test agent.\n# owner: platform team\nversion: 1.10\nretries: 010\n"
-        "enabled: yes\n---\n\nYou review code.\n\n- Check the tests.\n",
-        encoding="utf-8",
+        "enabled: yes\n---\n\nYou review code.\n\n- Check the tests.\n"
     )
-    alone = run_cli("consolidate", str(one))
-    assert alone.exit_code == 0, alone.stderr
-    assert alone.stdout.startswith(
-        "---\nname: t\ndescription: A test agent.\n# owner: platform team\nversion: 1.10\nretries: 010\n"
-        "enabled: yes\n---\n"
-    )
-    a, b = tmp_path / "a.agent.md", tmp_path / "b.agent.md"
-    a.write_text(
+    assert _merged_frontmatter(tmp_path, {"one.md": one}, "one-merged.md") == one[: one.index("\n---\n", 3) + 5]
+    a = (
         '---\n# version: 2026-01-20a\nname: "Dotnet Expert"\ndescription: Helps with .NET code.\n'
-        "tools:\n  # tools that read and edit files\n  - read\n  - edit\n---\n\nYou write C# code.\n",
-        encoding="utf-8",
+        "tools:\n  # tools that read and edit files\n  - read\n  - edit\n---\n\nYou write C# code.\n"
     )
-    b.write_text(
+    b = (
         '---\n# version: 2025-11-02b\nname: "Dotnet Expert"\ndescription: Helps with .NET code.\n'
-        "tools:\n  - read\n  - search  # the workspace search\n---\n\nYou write C# code.\n",
-        encoding="utf-8",
+        "tools:\n  - read\n  - search  # the workspace search\n---\n\nYou write C# code.\n"
     )
-    merged = tmp_path / "merged.agent.md"
-    done = run_cli("consolidate", str(a), str(b), "-o", str(merged))
-    assert done.exit_code == 0, done.stderr
-    written = merged.read_text(encoding="utf-8")
-    assert written.startswith(
+    assert _merged_frontmatter(tmp_path, {"a.agent.md": a, "b.agent.md": b}, "merged.agent.md") == (
         '---\n# version: 2025-11-02b\n# version: 2026-01-20a\nname: "Dotnet Expert"\n'
         "description: Helps with .NET code.\n# tools that read and edit files\n# the workspace search\n"
         "tools:\n- read\n- edit\n- search\n---\n"
     )
+    merged = tmp_path / "merged.agent.md"
     assert read_agent(str(merged)).warnings == ()
     again = run_cli("consolidate", str(merged))
-    assert again.exit_code == 0 and again.stdout == written
+    assert again.exit_code == 0 and again.stdout == merged.read_text(encoding="utf-8")
 
 
 def test_a_key_the_tool_reads_to_the_end_of_its_line_is_written_for_it_with_its_comment_above(tmp_path: Path) -> None:
     """A Cursor rule reads ``globs`` to the end of the line, quotes and comment included: a
     quoted, commented ``globs`` of a file YAML reads, merged into a rule, is written unquoted with
     its comment on the line above, not as it was written (the rule would match no file)."""
-    agent = tmp_path / "ts.md"
-    agent.write_text(
+    agent = (
         '---\nname: ts-rules\ndescription: TypeScript rules.\nglobs: "src/**/*.ts"  # the app code\n---\n\n'
-        "- Use strict mode.\n",
-        encoding="utf-8",
+        "- Use strict mode.\n"
     )
-    rule = tmp_path / "ts.mdc"
-    done = run_cli("consolidate", str(agent), "--for", "cursor-rule", "-o", str(rule))
-    assert done.exit_code == 0, done.stderr
-    assert rule.read_text(encoding="utf-8").startswith(
+    assert _merged_frontmatter(tmp_path, {"ts.md": agent}, "ts.mdc", "--for", "cursor-rule") == (
         "---\ndescription: TypeScript rules.\n# the app code\nglobs: src/**/*.ts\n---\n"
     )
 
@@ -1596,16 +1590,11 @@ def test_lines_kept_from_an_input_give_way_to_a_value_written_for_another_tool(t
     """A Copilot agent's commented ``tools`` list merged ``--for claude-code`` is written by
     Claude Code's names, its comments above the key: the input's lines as written name the tools
     as Copilot does, and written as they are they would give the subagent tools it does not know."""
-    agent = tmp_path / "ops.agent.md"
-    agent.write_text(
+    agent = (
         "---\nname: ops-helper\ndescription: Helps run the service.\ntools:\n  # reading and running\n"
-        "  - read\n  - shell\n---\n\nYou keep the service running.\n",
-        encoding="utf-8",
+        "  - read\n  - shell\n---\n\nYou keep the service running.\n"
     )
-    out = tmp_path / "ops-helper.md"
-    done = run_cli("consolidate", str(agent), "--for", "claude-code", "-o", str(out))
-    assert done.exit_code == 0, done.stderr
-    assert out.read_text(encoding="utf-8").startswith(
+    assert _merged_frontmatter(tmp_path, {"ops.agent.md": agent}, "ops-helper.md", "--for", "claude-code") == (
         "---\nname: ops-helper\ndescription: Helps run the service.\n# reading and running\n"
         "tools:\n- Read\n- Bash\n---\n"
     )
