@@ -1200,9 +1200,10 @@ def diff_frontmatter(
     """
     before = {f.key: f for f in old}
     after = {f.key: f for f in new}
-    respelled = any(f.written for f in old) or any(f.written for f in new)
+    # A key with lines as written may be respelled (spelled_value) with its value the same.
+    kept_lines = any(f.written for f in old) or any(f.written for f in new)
     same = {k: f.value for k, f in before.items()} == {k: f.value for k, f in after.items()}
-    if same and not verbatim and not respelled:
+    if same and not verbatim and not kept_lines:
         return
     for key in [*before, *(k for k in after if k not in before)]:
         a, b = before.get(key), after.get(key)
@@ -1234,7 +1235,7 @@ def diff_frontmatter(
                 details=_details(a.value, b.value),
                 widened=_widens(key, a.value, b.value),
             )
-        elif respelled and spelled_value(a) != spelled_value(b):
+        elif kept_lines and spelled_value(a) != spelled_value(b):
             yield FieldChange("changed", key, _as_spelled(a), _as_spelled(b), a.line, b.line, part="spelling")
 
 

@@ -363,11 +363,7 @@ def written_reads_back(field: Field) -> bool:
     gives it another value (a tool list renamed for the format the merged agent is written for)."""
     if not field.written:
         return False
-    try:
-        read = _load_frontmatter(field.written, 1, "", [])
-    except InputError:
-        return False
-    found = [f for f in read or () if f.key == field.key]
+    found = [f for f in _load_frontmatter(field.written, 1, "", []) or () if f.key == field.key]
     return (
         len(found) == 1
         and type(found[0].value) is type(field.value)
@@ -685,7 +681,7 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     fields: dict[str, Field] = {}
     seen: dict[str, int] = {}
     lines = fm_text.split("\n")
-    written = _written_lines(fm_text, entries) if "#" in fm_text or any(e[4] for e in entries) else {}
+    written = _written_lines(fm_text, lines, entries) if "#" in fm_text or any(e[4] for e in entries) else {}
     for key, value, line, end, _ in entries:
         if key in seen:
             warnings.append(
@@ -703,16 +699,16 @@ def _load_frontmatter(fm_text: str, first_line: int, path: str, warnings: list[D
     return tuple(fields.values())
 
 
-def _written_lines(fm_text: str, entries: list[tuple[str, Any, int, int, bool]]) -> dict[int, str]:
+def _written_lines(fm_text: str, lines: list[str], entries: list[tuple[str, Any, int, int, bool]]) -> dict[int, str]:
     """The lines of each key that hold what its value does not (``Field.written``: a comment, an
     anchor, a respelled value; ``unkept_yaml``), by the key's line: from the line after the key
     before it (the comment lines above it are its own; those after the last key go with that key)
-    to the end of its value, blank lines at either end left out. One scan of the whole text."""
+    to the end of its value, blank lines at either end left out. One scan of the whole text;
+    ``lines`` is it split at line breaks."""
     scan = _scan_yaml(fm_text)
     marks = [*_comment_starts(fm_text, scan.spans), *scan.anchors, *(at for at, _ in scan.respelled)]
     line_starts = [0, *(m.end() for m in re.finditer("\n", fm_text))]
     marked = {bisect.bisect_right(line_starts, at) - 1 for at in marks}
-    lines = fm_text.split("\n")
     found: dict[int, str] = {}
     start = 0
     for n, (_, _, line, end, _) in enumerate(entries):
