@@ -308,9 +308,13 @@ _HASH_RE = re.compile(r"(?:^|(?<=\s))#", re.MULTILINE)
 def _comment_starts(text: str, spans: list[tuple[int, int]] | None) -> list[int]:
     """Where the comments of YAML ``text`` start, given its scalars' ``spans`` (None: unscannable)."""
     hashes = [m.start() for m in _HASH_RE.finditer(text)]
-    if spans is None:
-        return hashes
-    return [at for at in hashes if not any(start <= at < end for start, end in spans)]
+    if spans is not None:
+        hashes = [at for at in hashes if not any(start <= at < end for start, end in spans)]
+    starts: list[int] = []
+    for at in hashes:  # a '#' inside a comment ('# see #12') is the comment's text
+        if not starts or "\n" in text[starts[-1] : at]:
+            starts.append(at)
+    return starts
 
 
 class _Scan(NamedTuple):

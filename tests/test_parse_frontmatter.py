@@ -5,7 +5,8 @@ from __future__ import annotations
 from conftest import SEEDS
 
 from agentmerge.model import Agent
-from agentmerge.parse import parse_text, read_agent, respelled_value
+from agentmerge.parse import parse_text, read_agent, respelled_value, yaml_comments
+from agentmerge.writer import render_agent
 
 
 def values(agent: Agent) -> dict[str, object]:
@@ -309,3 +310,13 @@ def test_a_key_whose_lines_hold_more_than_its_value_keeps_them_as_written() -> N
     # Without a comment anywhere, a respelled value alone is found (in a list too).
     spelled = parse_text("---\nname: a\nenabled: yes\nturns: 10\nlevels: [1, 010]\n---\n", "a.md")
     assert [f.written for f in spelled.fields] == ["", "enabled: yes", "", "levels: [1, 010]"]
+
+
+def test_a_hash_inside_a_comment_is_part_of_it() -> None:
+    """A comment runs to the end of its line: a ``#`` in it opens no second comment, so the key's
+    comment is written once above it however often the file is written again."""
+    assert yaml_comments("model: opus  # see #12 # and #13\n# # twice\n") == ("# see #12 # and #13", "# # twice")
+    text = "---\ndescription: Rules\nglobs: # #\nalwaysApply: false\n---\n\n- Use it.\n"
+    written = render_agent(parse_text(text, "rules/r.mdc"))
+    assert written.startswith("---\ndescription: Rules\n# #\nglobs:\n")
+    assert render_agent(parse_text(written, "rules/r.mdc")) == written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from losscheck import blocks_in_order
 from test_render_agent import assert_round_trip
@@ -190,6 +190,7 @@ def _refused(data: bytes) -> bool:
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=st.sampled_from(list("*./{},-_ab1 '\"#:![]&|>")), min_size=1, max_size=40))
+@example("# #")  # a '#' inside the comment
 def test_a_cursor_rules_globs_round_trip_and_stay_unquoted_when_they_can(globs: str) -> None:
     """Whatever a rule's ``globs`` line holds, the rule writes back to the same model; a value
     that reads back the same without quotes is written without them (Cursor reads the quotes)."""
