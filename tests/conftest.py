@@ -1,6 +1,10 @@
 """What the tests share: paths, the CLI runner, isolated git repositories, golden files, the
 consolidate report's provenance, and the ../shared material when it is present.
 
+Property tests (hypothesis) draw the same examples on every run, a seed per test, and have no
+time limit per example, so a run fails only for a change in the code or the tests:
+``pytest --hypothesis-profile=explore`` draws new examples each run to look for more failures.
+
 Markers: ``slow`` marks corpus and hostile-input tests (``pytest -m "not slow"`` skips them; the
 test command runs them). ``pytest --regen-golden`` rewrites every golden file from the current
 output instead of comparing; read the diff before committing it.
@@ -19,9 +23,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from agentmerge.cli import main
 from agentmerge.model import Agent, Item, Section
+
+settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile("repeatable")  # pytest --hypothesis-profile=explore loads the other after this
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
