@@ -51,6 +51,7 @@ from agentmerge.parse import (
     quote_shapes,
     quoted_value,
     rewrite_refusal,
+    unix_endings,
     unkept_yaml,
     written_as,
 )
@@ -1485,7 +1486,7 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
         form = detect_format(path, data)
         path = STDIN if path == "-" else path
         text, warnings = decode(data, path, keep_endings=True)
-        plain = text.replace("\r\n", "\n").replace("\r", "\n")
+        plain = unix_endings(text)
         agent = parse_text(plain, path, _warnings=warnings)
         fixed = 0
         # A file whose text does not give its bytes back is not written again.
@@ -1507,7 +1508,7 @@ def check_file(path: str, codes: tuple[str, ...], fix: bool, library: bool) -> t
             if fixed:
                 mark, encoding = written_as(data)
                 write_atomic(path, mark + new, encoding)
-                plain = new.replace("\r\n", "\n")
+                plain = unix_endings(new)
                 agent = parse_text(plain, path, _warnings=warnings)
         found = _file_findings(agent, plain.split("\n"), form, frozenset(codes))
     except AgentMergeError as error:

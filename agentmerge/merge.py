@@ -39,7 +39,7 @@ from agentmerge import match
 from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, names, read_tools, same_value
 from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Field, Item, Section
 from agentmerge.pairing import BodyPairing, item_key, item_view, markup, pair_bodies, rewordings_unpaired, walled
-from agentmerge.parse import frontmatter_span, over_limit, parse_body, parse_text, readable
+from agentmerge.parse import frontmatter_span, over_limit, parse_body, parse_text, readable, unix_endings
 from agentmerge.text import TOP_OF_FILE, opposed, terms
 
 if TYPE_CHECKING:
@@ -393,7 +393,7 @@ def _title(section: Section) -> str:
 def _normal(text: str) -> str:
     """``text`` as the parser reads it: line endings made ``\\n``, and bad bytes the decoding kept
     (``parse.readable``) read as U+FFFD; the merge writes them back as they were."""
-    return readable(text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text)
+    return readable(unix_endings(text))
 
 
 # --------------------------------------------------------------------------------------------

@@ -173,8 +173,8 @@ def decode(
             warnings.append(Diagnostic(path, line, f"{REWRITE_UNSAFE['bad-utf8'][0]}; {done}", "bad-utf8"))
     if text.startswith("\ufeff"):
         text = text[1:]
-    if "\r" in text and not keep_endings:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not keep_endings:
+        text = unix_endings(text)
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         if not keep_bytes:
@@ -221,8 +221,15 @@ def rewrite_refusal(warnings: Sequence[Diagnostic]) -> tuple[int, str] | None:
 # The whole file
 
 
+def unix_endings(text: str) -> str:
+    """``text`` with every line ending (``\\r\\n``, a lone ``\\r``) made ``\\n``: Markdown reads each
+    as the end of a line, and line numbers count ``\\n``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def parse_text(text: str, path: str = STDIN, *, _warnings: list[Diagnostic] | None = None) -> Agent:
-    """Parse the decoded text of an agent file (line endings already ``\\n``)."""
+    """Parse the decoded text of an agent file; its line endings are made ``\\n`` (``unix_endings``)."""
+    text = unix_endings(text)
     _check_line_lengths(text, path)
     warnings = list(_warnings or ())
     fields: tuple[Field, ...] = ()

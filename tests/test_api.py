@@ -19,6 +19,7 @@ from agentmerge import (
     diff_agents,
     diff_files,
     diff_report,
+    parse_bytes,
     parse_file,
     parse_text,
     render_diff,
@@ -64,6 +65,17 @@ def test_consolidated_model_is_the_model_its_file_reads_back_as() -> None:
     again = parse_text(write_agent(merged.agent), merged.agent.path)
     assert write_agent(again) == write_agent(merged.agent)
     assert diff_agents(again, merged.agent).identical
+
+
+def test_text_with_any_line_endings_parses_as_its_file_does() -> None:
+    """``parse_text`` reads ``\\r\\n`` and a lone ``\\r`` as line endings, as reading the file's bytes
+    does: the same model, the same line numbers (a lone ``\\r`` once made its line an item twice)."""
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    for ending in ("\r\n", "\r"):
+        text = seed.replace("\n", ending)
+        assert parse_text(text, "a.md") == parse_text(seed, "a.md") == parse_bytes(text.encode(), "a.md")
+    lone = parse_text("# Rules\n\n- one\n\rA paragraph.\n", "a.md")
+    assert [(item.line, item.text) for _, item in lone.items()] == [(3, "one"), (5, "A paragraph.")]
 
 
 def test_bad_input_raises_the_error_the_cli_prints(tmp_path: Path) -> None:
