@@ -502,13 +502,12 @@ class _Arranger:
             def scoped(child: MergedItem | _Draft) -> bool:
                 return isinstance(child, MergedItem) and any(s.path in draft.subtitle_paths for s in child.sources)
 
+            # A subtitle with nothing under it in its input is written all the same, after the
+            # other inputs' items: its words are the input's.
             under = [c for c in draft.children if scoped(c)]
-            if not under:
-                draft.subtitle = None
-            else:
-                before = [c for c in draft.children if isinstance(c, MergedItem) and not scoped(c)]
-                outside = len(before)
-                draft.children = before + under + [c for c in draft.children if isinstance(c, _Draft)]
+            before = [c for c in draft.children if isinstance(c, MergedItem) and not scoped(c)]
+            outside = len(before)
+            draft.children = before + under + [c for c in draft.children if isinstance(c, _Draft)]
         for child in draft.children:
             if isinstance(child, _Draft):
                 sections.append(self._freeze(child))
@@ -531,7 +530,10 @@ class _Arranger:
         elif draft.subtitle is not None:
             # The subtitle holds its inputs' items, as in the input it came from; other inputs'
             # items stand before it (``outside``), subsections after its list (``beside``).
-            first = items[outside].item.line - 1 if outside else line + 1
+            if outside < len(items):
+                first = items[outside].item.line - 1 if outside else line + 1
+            else:
+                first = items[-1].item.end_line + 1 if items else line + 1
             below = replace(
                 section,
                 title=draft.subtitle,

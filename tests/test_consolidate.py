@@ -1467,6 +1467,18 @@ def test_a_subtitle_is_kept_when_its_section_gains_subsections() -> None:
     assert annotated.index("**Define for all containers:**") < annotated.index("### Capacity Planning")
 
 
+def test_a_subtitle_with_nothing_under_it_is_kept() -> None:
+    """A label line alone under its heading ("**Open questions:**" before the next heading) is
+    the heading's subtitle with no list: it was dropped from the merged file, one file alone
+    included. It is written where it stood, after any other input's items, and reads back so."""
+    alone = "---\nname: a\ndescription: d\n---\n\n## Scope\n\n**Open questions:**\n\n## Tests\n\n- Test each change\n"
+    result = consolidate([parse_text(alone, "a.md")])
+    assert render_agent(result.agent) == alone
+    listed = "---\nname: a\ndescription: d\n---\n\n## Scope\n\n- Review the plan\n\n## Tests\n\n- Test each change\n"
+    _, text = merged_two(alone, listed)
+    assert "**Open questions:**" in text
+
+
 def test_one_inputs_steps_and_anothers_practices_keep_their_list_kinds() -> None:
     """Numbered steps of one input and bulleted practices of another in one merged section: the
     practices are not numbered on as more steps, nor do the steps lose their numbers; they are two
