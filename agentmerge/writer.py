@@ -321,7 +321,7 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
             continue
         if sub_run:
             run_lines = _indented_run(sub_run, indent, start)
-            lines.extend(["", *run_lines] if after_block else run_lines)
+            lines.extend(["", *run_lines] if after_block and run_lines[0] else run_lines)
             after_block = False
         sub_run, start = [], None
         if child.kind in _LIST_KINDS:
@@ -337,7 +337,7 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
             after_block = True
     if sub_run:
         run_lines = _indented_run(sub_run, indent, start)
-        lines.extend(["", *run_lines] if after_block else run_lines)
+        lines.extend(["", *run_lines] if after_block and run_lines[0] else run_lines)
     return lines
 
 
@@ -391,8 +391,9 @@ def _indented_run(run: list[Item], indent: str, start: int | None = None) -> lis
     if not run:
         return []
     lines = [f"{indent}{line}" if line else "" for line in _list_block(run, start).split("\n")]
-    if " " not in lines[0].strip():
-        # An empty first item cannot interrupt the text above it ("-" would underline it).
+    if " " not in lines[0].strip() or (start is None and _start(run) != 1):
+        # An empty first item cannot interrupt the text above it ("-" would underline it), nor can
+        # a numbered list that starts past 1 ("5." would be read as more of that text).
         lines.insert(0, "")
     return lines
 

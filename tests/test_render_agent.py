@@ -254,6 +254,21 @@ def test_empty_sub_list_item_after_text_does_not_underline_it() -> None:
 @pytest.mark.parametrize(
     ("text", "written"),
     [
+        ("4. Four\n\n\t5. Five\n", "4. Four\n\n   5. Five\n"),
+        ("- Parent\n  - a\n\n  3. b\n", "- Parent\n  - a\n\n  3. b\n"),
+        ("- Parent\n  1. a\n", "- Parent\n  1. a\n"),
+    ],
+)
+def test_a_sub_list_numbered_past_one_is_written_apart_from_the_text_above_it(text: str, written: str) -> None:
+    """A numbered list that starts past 1 cannot interrupt a paragraph: written right under its
+    parent's text, ``5.`` read back as more of that text. A blank line goes before it; a list that
+    starts at 1 stays tight."""
+    assert assert_round_trip(parse_text(text, "a.md")) == written
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
         ("- 3. a\n  4. b\n", "- 3. a\n  4. b\n"),
         ("- 3. a\n  7. b\n", "- 3. a\n  4. b\n"),
         ("- 0.\n", "- 0.\n"),
