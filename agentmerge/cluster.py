@@ -54,6 +54,7 @@ from agentmerge.text import (
     roles_agree,
     sentences_of,
     terms,
+    without_ordinal,
     words,
 )
 
@@ -1965,6 +1966,12 @@ class _Joined:
         return a
 
 
+def bare_title(title: str) -> str:
+    """A title's words, lower case, without emphasis, punctuation or sequence number: what names a
+    section whose title has no topic terms (``title_overlap``; "**You must:**" is "you must")."""
+    return " ".join(words(without_ordinal(title)))
+
+
 def title_overlap(a: str | None, b: str | None, weights: TermWeights | None = None) -> float:
     """Similarity of two section titles, 0 to 1: the weighted Dice overlap of their terms.
 
@@ -1976,6 +1983,10 @@ def title_overlap(a: str | None, b: str | None, weights: TermWeights | None = No
     if a is None or b is None:
         return 1.0 if a is b else 0.0
     left, right = title_terms(a), title_terms(b)
+    if not left and not right:
+        # Titles of filler and stop words only ("You must", "You must not", "Important") name a
+        # section by those words: the same words are one title, any others another.
+        return 1.0 if bare_title(a) and bare_title(a) == bare_title(b) else 0.0
     if not left or not right:
         return 0.0
 

@@ -63,6 +63,7 @@ from agentmerge.cluster import (
     TermWeights,
     Unit,
     bag_units,
+    bare_title,
     carries,
     choose_wording,
     cluster_items,
@@ -921,7 +922,8 @@ class _Consolidator:
         single role in each input, or items that already anchor to each other."""
         title_terms: dict[str, list[int]] = {}
         for n, unit in enumerate(units):
-            for term in set(terms(unit.text)):
+            found = set(terms(unit.text)) or {f"={bare_title(unit.text)}"}  # "You must" has no terms
+            for term in found:
                 title_terms.setdefault(term, []).append(n)
         # As for items, a title word that runs through every file ("Section 1", "Section 2", ...)
         # does not open pairs on its own.

@@ -983,6 +983,19 @@ def test_a_shared_sequence_number_does_not_align_titles() -> None:
     assert sorted(titles) == ["1. Declare", "1. Triage", "2. Communicate", "2. Follow up"]
 
 
+def test_titles_of_stop_words_alone_align_when_their_words_are_the_same() -> None:
+    """ "You must" has no topic term: it was never aligned with another input's "You must", and the
+    merged file had the heading twice. The same words are one title; other words ("You must not")
+    are another."""
+    assert cluster.title_overlap("You must", "**You must:**") == 1.0
+    assert cluster.title_overlap("You must", "You must not") == 0.0
+    assert cluster.title_overlap("Core", "Responsibilities") == 0.0
+    a = agent("## You must\n\n- Run the linter before each commit\n\n## You must not\n\n- Push to main\n", "a.md")
+    b = agent("## You must\n\n- Write a test for each bug fix\n\n## You must not\n\n- Disable type checks\n", "b.md")
+    sections = consolidation_to_dict(consolidate([a, b]))["sections"]
+    assert [(s["title"], len(s["items"])) for s in sections[1:]] == [("You must", 2), ("You must not", 2)]
+
+
 def test_a_part_of_a_checklist_does_not_align_with_guidance_of_the_same_title() -> None:
     """A subsection takes the distinct role of the section it sits in, as its items do."""
     checklist = agent(
