@@ -43,7 +43,7 @@ from agentmerge.lexicon import (
 # Normal forms
 
 _WORD_CHAR_RE = re.compile(r"\w")
-_CODE_RE = re.compile(r"`+([^`]*)`+")
+_TICKS_RE = re.compile(r"`+")
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _HIDDEN_RE = re.compile("[\U000f0000-\U000f00ff]")
 _CODE_LITERAL_RE = re.compile(r"[*_~\[\]()!]")
@@ -131,7 +131,7 @@ def normalize(text: str) -> str:
     text = _ESCAPE_RE.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
     text = _strip_links(text)
     # Code span content is literal: its ``*`` and ``_`` must not pair with emphasis outside it.
-    text = _CODE_RE.sub(lambda m: _CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), m.group(1)), text)
+    text = _strip_code_spans(text)
     for _ in range(EMPHASIS_PASSES):
         stripped = _strip_emphasis(text)
         if stripped == text:
@@ -139,6 +139,36 @@ def normalize(text: str) -> str:
         text = stripped
     text = _HIDDEN_RE.sub(lambda m: chr(ord(m.group(0)) - 0xF0000), text)
     return _SPACE_RE.sub(" ", text).strip()
+
+
+def _strip_code_spans(text: str) -> str:
+    """``text`` with each code span's backticks taken off and its content made literal (its ``*``,
+    ``_``, ``~`` and brackets hidden from the emphasis and link rules), as CommonMark reads spans:
+    a run of backticks opens one that the next run of the same length closes; a run that no such
+    run follows is text ("Haskell```" shows its three backticks). Linear: each run's closer is
+    found by one pass from the end."""
+    runs = [(m.start(), m.end()) for m in _TICKS_RE.finditer(text)]
+    if len(runs) < 2:
+        return text
+    closer = [-1] * len(runs)
+    last: dict[int, int] = {}
+    for k in range(len(runs) - 1, -1, -1):
+        size = runs[k][1] - runs[k][0]
+        closer[k] = last.get(size, -1)
+        last[size] = k
+    out: list[str] = []
+    done = k = 0
+    while k < len(runs):
+        close = closer[k]
+        if close < 0:
+            k += 1
+            continue
+        out.append(text[done : runs[k][0]])
+        out.append(_CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), text[runs[k][1] : runs[close][0]]))
+        done = runs[close][1]
+        k = close + 1
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _strip_links(text: str) -> str:

@@ -347,6 +347,15 @@ def test_names_reads_comma_strings_lists_and_spaces() -> None:
     assert names("Bash(git log:*)") == ("Bash(git log:*)",)
 
 
+def test_backticks_that_open_no_code_span_are_text() -> None:
+    """A run of backticks is a code span only when a run of the same length closes it: the three
+    of "Haskell```" show as they are, so adding them is a rewording (they were taken for an empty
+    span, and the edit was no change, which a merge then dropped)."""
+    change = only(diff("- Idiomatic Haskell with clear types\n", "- Idiomatic Haskell``` with clear types\n"))
+    assert change.op == "reworded"
+    assert diff("- Run `uv sync` first\n", "- Run uv sync first\n").identical
+
+
 def test_redline_joins_a_replacement_into_one_run() -> None:
     segments = redline("use the old fast way", "use the new slow way")
     assert [(s.op, s.text) for s in segments] == [

@@ -16,7 +16,8 @@ from agentmerge.text import normalize
 # The regular expressions normalize used before: right on short texts, quadratic on hostile ones.
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
 _EMPHASIS_RE = re.compile(r"(\*\*|\*|~~)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\3(?!\w)")
-_CODE_RE = re.compile(r"`+([^`]*)`+")
+# A code span as CommonMark reads it: a run of backticks closed by the next run of the same length.
+_CODE_RE = re.compile(r"(?<!`)(`+)(?!`)(.*?)(?<!`)\1(?!`)", re.DOTALL)
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _HIDDEN_RE = re.compile("[\U000f0000-\U000f00ff]")
 _CODE_LITERAL_RE = re.compile(r"[*_~\[\]()!]")
@@ -27,7 +28,7 @@ def regex_normalize(text: str) -> str:
     text = _SPACE_RE.sub(" ", text)
     text = _ESCAPE_RE.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
     text = _LINK_RE.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), text)
-    text = _CODE_RE.sub(lambda m: _CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), m.group(1)), text)
+    text = _CODE_RE.sub(lambda m: _CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), m.group(2)), text)
     previous = None
     while previous != text:
         previous = text
@@ -57,6 +58,8 @@ def test_normalize_agrees_with_the_regular_expressions(text: str) -> None:
         "`*not emphasis*` but *this*",
         r"\*literal\* and \_also\_",
         "[a](b [c](d) e](f)",
+        "Use ``` fences around code",
+        "a `x`` b and ``y ` z``",
     ],
 )
 def test_normalize_of_real_markup_is_unchanged(text: str) -> None:
@@ -73,8 +76,10 @@ def test_normalize_of_real_markup_is_unchanged(text: str) -> None:
         "_a __b " * 20_000,
         "~~a " * 40_000,
         "*a " * 20_000 + "b* " * 20_000,
+        "".join("`" * k + " a " for k in range(1, 450)) * 2,
+        "`` ` " * 30_000,
     ],
-    ids=["emphasis", "brackets", "link-openers", "underscores", "tildes", "nested"],
+    ids=["emphasis", "brackets", "link-openers", "underscores", "tildes", "nested", "backtick-runs", "unequal-runs"],
 )
 def test_normalize_is_fast_on_hostile_text(text: str) -> None:
     """Texts that took the regular expressions minutes take well under a second."""
