@@ -316,11 +316,16 @@ def _comment_starts(text: str, spans: list[tuple[int, int]] | None) -> list[int]
     """Where the comments of YAML ``text`` start, given its scalars' ``spans`` (None: unscannable)."""
     hashes = [m.start() for m in _HASH_RE.finditer(text)]
     if spans is not None:
-        hashes = [at for at in hashes if not any(start <= at < end for start, end in spans)]
+        # The scanner gives the scalars in text order: the one a '#' may sit in is the last to open before it.
+        opens = [start for start, _ in spans]
+        hashes = [at for at in hashes if (k := bisect.bisect_right(opens, at) - 1) < 0 or at >= spans[k][1]]
     starts: list[int] = []
-    for at in hashes:  # a '#' inside a comment ('# see #12') is the comment's text
-        if not starts or "\n" in text[starts[-1] : at]:
+    end = -1  # where the last comment's line ends: a '#' before it ('# see #12') is its text
+    for at in hashes:
+        if at > end:
             starts.append(at)
+            line_end = text.find("\n", at)
+            end = len(text) if line_end < 0 else line_end
     return starts
 
 

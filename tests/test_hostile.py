@@ -64,6 +64,7 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "over-long-line": lambda: b"# T\n\n" + b"word " * 21_000 + b"\n",
     "oversized": lambda: b"# T\n\n" + b"- word word word word word word word\n" * 15_000,
     "huge-frontmatter": lambda: ("---\n" + "".join(f"k{n}: v\n" for n in range(10_000)) + "---\nBody\n").encode(),
+    "commented-frontmatter": lambda: ("---\n" + "".join(f"k{n}: v # #{n}\n" for n in range(3_800)) + "---\n").encode(),
     "sparse-tables": lambda: ("|" + "a|" * 200 + "\n" + "|-" * 200 + "|\n" + "x\n" * 330 + "\n").encode() * 20,
     "many-bullets": lambda: "".join(f"- item {n}\n" for n in range(40_000)).encode(),
     "crlf": lambda: b"---\r\nname: x\r\n---\r\n\r\n# Title\r\n\r\n- one\r\n- two\r\n",
