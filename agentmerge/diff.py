@@ -215,6 +215,12 @@ class FieldChange:
     the old value did not reach, or names a deny list no longer reaches."""
     details: tuple[str, ...] = ()
     """For nested values, one line per difference inside the value (from deepdiff)."""
+    old_written: str | None = None
+    """The old value as the file writes it, when it is written in a spelling YAML readers of
+    another version read otherwise (``retries: 010``: 8 here and to YAML 1.1, 10 to YAML 1.2;
+    ``parse.spelled_value``); None otherwise. The reports show it in place of the value read."""
+    new_written: str | None = None
+    """The new value as the file writes it, likewise."""
 
 
 AttentionKind = Literal[
@@ -1210,12 +1216,29 @@ def diff_frontmatter(
         if b is None:
             assert a is not None
             yield FieldChange(
-                "removed", key, a.value, None, a.line, None, widened=new_exists and _widens(key, a.value, None)
+                "removed",
+                key,
+                a.value,
+                None,
+                a.line,
+                None,
+                widened=new_exists and _widens(key, a.value, None),
+                old_written=spelled_value(a),
             )
         elif a is None:
             gained = tuple(names(b.value)) if key in SET_KEYS else ()
             widened = old_exists and _widens(key, None, b.value)
-            yield FieldChange("added", key, None, b.value, None, b.line, added_names=gained, widened=widened)
+            yield FieldChange(
+                "added",
+                key,
+                None,
+                b.value,
+                None,
+                b.line,
+                added_names=gained,
+                widened=widened,
+                new_written=spelled_value(b),
+            )
         elif key in verbatim and bool(a.quote) != bool(b.quote):
             yield FieldChange(
                 "changed", key, _as_written(a), _as_written(b), a.line, b.line, part="quoting", widened=not b.quote
@@ -1234,6 +1257,8 @@ def diff_frontmatter(
                 b.line,
                 details=_details(a.value, b.value),
                 widened=_widens(key, a.value, b.value),
+                old_written=spelled_value(a),
+                new_written=spelled_value(b),
             )
         elif kept_lines and spelled_value(a) != spelled_value(b):
             yield FieldChange("changed", key, _as_spelled(a), _as_spelled(b), a.line, b.line, part="spelling")

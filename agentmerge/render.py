@@ -294,6 +294,10 @@ def _field_change_to_dict(change: FieldChange) -> dict[str, Any]:
     data["widened"] = change.widened
     if change.details:
         data["details"] = list(change.details)
+    if change.old_written is not None:
+        data["old_written"] = change.old_written
+    if change.new_written is not None:
+        data["new_written"] = change.new_written
     return data
 
 
@@ -385,6 +389,12 @@ def _lines_column(old: int | None, new: int | None) -> str:
     return f"{old if old is not None else '':>5} -> {new if new is not None else '':<5}"
 
 
+def _shown(value: object, written: str | None) -> str:
+    """A frontmatter value as a report shows it: as the file writes it when that spelling reads
+    otherwise to another YAML reader (``FieldChange.old_written``), else as the writer would."""
+    return written if written is not None else value_text(value)
+
+
 def _field_change_lines(fc: FieldChange) -> Iterator[str]:
     where = _lines_column(fc.old_line, fc.new_line)
     mark = _DIFF_MARK[fc.op]
@@ -398,15 +408,16 @@ def _field_change_lines(fc: FieldChange) -> Iterator[str]:
     if fc.part == "text":
         yield f"  {mark} {where} {fc.key} reworded ({_percent(fc.similarity)}): {redline_text(fc.redline)}"
         return
+    old, new = _shown(fc.old, fc.old_written), _shown(fc.new, fc.new_written)
     if fc.op == "added":
-        yield f"  {mark} {where} {fc.key} added: {_clip(value_text(fc.new))}"
+        yield f"  {mark} {where} {fc.key} added: {_clip(new)}"
     elif fc.op == "removed":
-        yield f"  {mark} {where} {fc.key} removed: {_clip(value_text(fc.old))}"
+        yield f"  {mark} {where} {fc.key} removed: {_clip(old)}"
     elif fc.added_names or fc.removed_names:
         names = [f"+{n}" for n in fc.added_names] + [f"-{n}" for n in fc.removed_names]
         yield f"  {mark} {where} {fc.key} changed: {' '.join(names)}"
     else:
-        yield f"  {mark} {where} {fc.key} changed: {_clip(value_text(fc.old))} -> {_clip(value_text(fc.new))}"
+        yield f"  {mark} {where} {fc.key} changed: {_clip(old)} -> {_clip(new)}"
         for detail in fc.details:
             yield f"      {detail}"
 
@@ -621,15 +632,15 @@ def _markdown_field_change(fc: FieldChange) -> str:
         redlined = _md_fold(redline_markdown(fc.redline), _new_wording(fc.redline))
         return f"- {key} **reworded** ({_percent(fc.similarity)}, {where}): {redlined}"
     if fc.op == "added":
-        return f"- {key} **added** ({where}): {_md_value(value_text(fc.new))}"
+        return f"- {key} **added** ({where}): {_md_value(_shown(fc.new, fc.new_written))}"
     if fc.op == "removed":
-        return f"- {key} **removed** ({where}): {_md_value(value_text(fc.old))}"
+        return f"- {key} **removed** ({where}): {_md_value(_shown(fc.old, fc.old_written))}"
     if fc.added_names or fc.removed_names:
         parts = [f"adds {', '.join(_md_value(n) for n in fc.added_names)}"] if fc.added_names else []
         if fc.removed_names:
             parts.append(f"drops {', '.join(_md_value(n) for n in fc.removed_names)}")
         return f"- {key} **changed** ({where}): {'; '.join(parts)}"
-    old, new = _md_value(value_text(fc.old)), _md_value(value_text(fc.new))
+    old, new = _md_value(_shown(fc.old, fc.old_written)), _md_value(_shown(fc.new, fc.new_written))
     return f"- {key} **changed** ({where}): {old} \u2192 {new}"
 
 

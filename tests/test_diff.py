@@ -962,6 +962,25 @@ def test_a_value_written_in_a_spelling_another_yaml_reader_reads_otherwise_is_a_
     assert diff_agents(old, old).identical
 
 
+def test_a_changed_value_is_shown_as_the_file_writes_it() -> None:
+    """``retries: 010`` reads as 8 here (YAML 1.1) and 10 to a YAML 1.2 reader; ``version: 1.10``
+    as 1.1. The reports showed "8 -> 10" and "1.1 -> 1.2" (an upgrade, for a version lowered from
+    1.10): they show the values as written, and the JSON report adds them to the values read."""
+    from agentmerge.render import diff_to_dict
+
+    agent = "---\nname: a\ndescription: An agent.\n{}\n---\n\n- Check the tests.\n"
+    old = parse_text(agent.format("retries: 010\nversion: 1.10\nenabled: yes\nlevel: 2"), "a.md")
+    new = parse_text(agent.format("retries: 10\nversion: 1.2\nlevel: 3\nlimit: 0x10"), "a.md")
+    result = diff_agents(old, new)
+    text = "\n".join(render_diff_text(result))
+    for line in ("retries changed: 010 -> 10", "version changed: 1.10 -> 1.2", "enabled removed: yes"):
+        assert line in text
+    assert "level changed: 2 -> 3" in text and "limit added: 0x10" in text
+    assert "`1.10` \u2192 `1.2`" in render_diff_markdown(result)
+    retries = diff_to_dict(result)["frontmatter"][0]
+    assert (retries["old"], retries["new"], retries["old_written"], "new_written" in retries) == (8, 10, "010", False)
+
+
 def test_a_cursor_glob_put_in_quotes_is_a_change_that_needs_attention() -> None:
     """YAML reads ``"*.ts"`` and ``*.ts`` alike; Cursor reads the quotes as part of the pattern."""
     rule = "---\ndescription: TypeScript\nglobs: {}\nalwaysApply: false\n---\n\n- Use strict mode.\n"
