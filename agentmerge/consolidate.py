@@ -109,7 +109,7 @@ from agentmerge.lexicon import (
 )
 from agentmerge.match import MAX_ITEMS
 from agentmerge.model import Agent, Field, Item, Section
-from agentmerge.parse import yaml_comments
+from agentmerge.parse import spelled_value, yaml_comments
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
 from agentmerge.text import (
     compare_form,
@@ -1168,10 +1168,14 @@ class _Consolidator:
         value = next(f.value for (_, f), t in zip(found, texts, strict=True) if t == chosen)
         if len(set(texts)) == 1:
             return value, None
-        values = self._who_wrote(found, texts)
-        others = [p for t, ps in values.items() if t != chosen for p in ps]
+        # Reported as the inputs write them: "1.10" is written, not the 1.1 it reads as
+        # (``spelled_value``), and the merged key is written as the first input with its value wrote it.
+        shown = [spelled_value(f) or t for (_, f), t in zip(found, texts, strict=True)]
+        values = self._who_wrote(found, shown)
+        others = [self.agents[n].path for (n, _), t in zip(found, texts, strict=True) if t != chosen]
         why = f"{why}; {', '.join(others)} had another value"
-        return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), chosen, why)
+        chosen_shown = shown[texts.index(chosen)]
+        return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), chosen_shown, why)
 
     def _who_wrote(self, found: list[tuple[int, Field]], texts: list[str]) -> dict[str, list[str]]:
         """Each value's text (``texts``, one per entry of ``found``) and the inputs that wrote it,
