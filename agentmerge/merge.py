@@ -39,7 +39,15 @@ from agentmerge import match
 from agentmerge.fields import SET_KEYS, TOOL_KEYS, ToolReading, is_name_set, names, read_tools, same_value
 from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Field, Item, Section
 from agentmerge.pairing import BodyPairing, item_key, item_view, markup, pair_bodies, rewordings_unpaired, walled
-from agentmerge.parse import frontmatter_span, over_limit, parse_body, parse_text, readable, unix_endings
+from agentmerge.parse import (
+    frontmatter_span,
+    over_limit,
+    parse_body,
+    parse_text,
+    readable,
+    spelled_value,
+    unix_endings,
+)
 from agentmerge.text import TOP_OF_FILE, opposed, terms
 
 if TYPE_CHECKING:
@@ -1496,7 +1504,7 @@ class _Merger:
             if b_field is None:
                 block = theirs.source(t_field.line, t_field.end_line)
                 self.taken.append(Taken("theirs", "added", "field", key, t_field.line))
-            elif not _same_field(key, b_field.value, t_field.value, self._reading(key)):
+            elif not self._same(key, b_field, t_field):
                 block = self._field_conflict(key, None, b_field, t_field, "removed in ours, changed in theirs")
             else:
                 self.taken.append(Taken("ours", "removed", "field", key, b_field.line))
@@ -1600,10 +1608,12 @@ class _Merger:
         return [_Line(line) for line in written.rstrip("\n").split("\n")]
 
     def _same(self, key: str, a: Field, b: Field) -> bool:
-        """Whether two values of ``key`` say the same to the tool (``_same_field``); for a key it
-        reads as the rest of the line (a Cursor rule's ``globs``), only when both or neither are
-        quoted, as it reads the quotes as part of the value."""
-        if not _same_field(key, a.value, b.value, self._reading(key)):
+        """Whether two values of ``key`` say the same to the tool (``_same_field``) and to every
+        YAML reader (the same spelling where one reads otherwise: ``version: 1.10`` is not
+        ``1.1``, ``parse.spelled_value``, as ``diff`` tells them apart); for a key it reads as the
+        rest of the line (a Cursor rule's ``globs``), only when both or neither are quoted, as it
+        reads the quotes as part of the value."""
+        if not _same_field(key, a.value, b.value, self._reading(key)) or spelled_value(a) != spelled_value(b):
             return False
         if bool(a.quote) == bool(b.quote):
             return True

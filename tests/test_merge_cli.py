@@ -998,6 +998,21 @@ def test_a_value_of_several_lines_merges_line_by_line_when_the_sides_edit_apart(
     assert code == 1 and "field 'description': changed on both sides" in err
 
 
+def test_a_value_respelled_on_one_side_is_that_sides_change(tmp_path: Path) -> None:
+    """``version: 1.1`` to ``version: 1.10`` reads as one number here, and ``diff`` reports it (a
+    version written another way): THEIRS' respelling was dropped for BASE's, silently. It is a
+    change, taken as any other; respelled on one side and changed on the other, it conflicts."""
+    base = "---\nname: a\ndescription: d\nversion: 1.1\n---\n\n- Check the tests\n- Run lint\n"
+    ours = base.replace("Run lint", "Run the linter")
+    theirs = base.replace("version: 1.1", "version: 1.10")
+    for sides in ((ours, theirs), (theirs, ours)):
+        code, out, err = invoke(*write(tmp_path, base=base, ours=sides[0], theirs=sides[1]))
+        assert code == 0, err
+        assert out.decode() == ours.replace("version: 1.1", "version: 1.10")
+    code, out, err = invoke(*write(tmp_path, base=base, ours=base.replace("1.1", "1.2"), theirs=theirs))
+    assert code == 1 and "field 'version': changed on both sides" in err
+
+
 def test_mcp_servers_each_side_added_merge_entry_by_entry(tmp_path: Path) -> None:
     """OURS added one MCP server and THEIRS another, after the same last line: a conflict over the
     whole mapping, where each side's server is its own entry. They merge by server now, written
