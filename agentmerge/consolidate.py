@@ -1166,15 +1166,24 @@ class _Consolidator:
     def _scalar_field(self, key: str, found: list[tuple[int, Field]]) -> tuple[object, Conflict | None]:
         chosen, texts, why = self._vote(key, found)
         value = next(f.value for (_, f), t in zip(found, texts, strict=True) if t == chosen)
-        if len(set(texts)) == 1:
-            return value, None
         # Reported as the inputs write them: "1.10" is written, not the 1.1 it reads as
         # (``spelled_value``), and the merged key is written as the first input with its value wrote it.
         shown = [spelled_value(f) or t for (_, f), t in zip(found, texts, strict=True)]
-        values = self._who_wrote(found, shown)
-        others = [self.agents[n].path for (n, _), t in zip(found, texts, strict=True) if t != chosen]
-        why = f"{why}; {', '.join(others)} had another value"
+        if len(set(shown)) == 1:
+            return value, None
         chosen_shown = shown[texts.index(chosen)]
+        others = [self.agents[n].path for (n, _), t in zip(found, texts, strict=True) if t != chosen]
+        respelled = [
+            self.agents[n].path
+            for (n, _), t, s in zip(found, texts, shown, strict=True)
+            if t == chosen and s != chosen_shown
+        ]
+        if others:
+            why = f"{why}; {', '.join(others)} had another value"
+        if respelled:
+            # One value to this parser, two to a YAML reader of another version ("yes" and "true").
+            why = f"{why}; {', '.join(respelled)} wrote it otherwise"
+        values = self._who_wrote(found, shown)
         return value, Conflict(key, tuple((t, tuple(ps)) for t, ps in values.items()), chosen_shown, why)
 
     def _who_wrote(self, found: list[tuple[int, Field]], texts: list[str]) -> dict[str, list[str]]:

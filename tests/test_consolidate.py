@@ -1588,14 +1588,21 @@ def test_frontmatter_comments_and_spellings_survive_consolidation(tmp_path: Path
 def test_a_settled_value_is_reported_as_the_inputs_write_it() -> None:
     """``version: 1.10`` reads as 1.1: the report of the settled key said two inputs had "1.1" and
     that "1.1" was chosen, while the merged file writes "1.10". It names each value as written,
-    the chosen one as the merged file writes it; the vote is still by value."""
+    the chosen one as the merged file writes it; the vote is still by value, and two spellings of
+    one value are settled as two values are."""
     agent = "---\nname: a\ndescription: An agent.\nversion: {}\n---\n\n- Check the tests.\n"
     inputs = [parse_text(agent.format(v), f"{n}.md") for n, v in enumerate(["1.10", "1.2", "1.1"])]
     result = consolidate(inputs)
     (conflict,) = result.conflicts
     assert conflict.values == (("1.10", ("0.md",)), ("1.2", ("1.md",)), ("1.1", ("2.md",)))
-    assert conflict.chosen == "1.10" and conflict.why.endswith("; 1.md had another value")
+    assert conflict.chosen == "1.10" and conflict.why.endswith("; 1.md had another value; 2.md wrote it otherwise")
     assert "version: 1.10\n" in render_agent(result.agent)
+    # Two spellings of one value (one to this parser, two to a YAML 1.2 reader) are settled too.
+    flags = "---\nname: a\ndescription: An agent.\nenabled: {}\n---\n\n- Check the tests.\n"
+    result = consolidate([parse_text(flags.format(v), f"{n}.md") for n, v in enumerate(["true", "yes"])])
+    (conflict,) = result.conflicts
+    assert conflict.values == (("true", ("0.md",)), ("yes", ("1.md",)))
+    assert conflict.chosen == "true" and conflict.why.endswith("; 1.md wrote it otherwise")
 
 
 def test_a_key_the_tool_reads_to_the_end_of_its_line_is_written_for_it_with_its_comment_above(tmp_path: Path) -> None:
