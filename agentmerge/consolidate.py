@@ -1287,9 +1287,7 @@ def _with_inputs_lines(merged: Field, found: Sequence[Field]) -> Field:
     if not any(f.written for f in found):
         return merged
     text = value_text(merged.value)
-    same = next(
-        (f for f in found if f.written and type(f.value) is type(merged.value) and value_text(f.value) == text), None
-    )
+    same = next((f for f in found if type(f.value) is type(merged.value) and value_text(f.value) == text), None)
     written = same.written if same is not None else ""
     held = set(yaml_comments(written))
     comments: list[str] = []

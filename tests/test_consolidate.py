@@ -1603,6 +1603,7 @@ def test_a_settled_value_is_reported_as_the_inputs_write_it() -> None:
     (conflict,) = result.conflicts
     assert conflict.values == (("true", ("0.md",)), ("yes", ("1.md",)))
     assert conflict.chosen == "true" and conflict.why.endswith("; 1.md wrote it otherwise")
+    assert "enabled: true\n" in render_agent(result.agent)  # as the report says, the first input's spelling
 
 
 def test_a_key_the_tool_reads_to_the_end_of_its_line_is_written_for_it_with_its_comment_above(tmp_path: Path) -> None:
