@@ -1182,7 +1182,9 @@ def _consolidate_one(
         mixed_groups = None if mixed or len(agents) < 2 else _mixed_groups(agents)
         if mixed_groups is None:
             status("consolidating", 0, 0)
-            result = consolidate(agents, threshold=threshold, prefer=preferred, target=target_format)
+            result = consolidate(
+                agents, threshold=threshold, prefer=preferred, target=target_format, file_name=_file_name(output, fmt)
+            )
     if mixed_groups is not None:
         _refuse_mixed(mixed_groups, len(agents))
     # The agent file -o writes (none with --format json): written for it (a Cursor rule's globs
@@ -1212,6 +1214,15 @@ def _consolidate_one(
         f"{counted(result.merged, 'merged cluster')}, {counted(len(result.conflicts), 'frontmatter conflict')} "
         "settled" + (f"; report in {report}" if report else "")
     )
+
+
+def _file_name(output: str | None, fmt: str) -> str | None:
+    """The name of the agent file ``-o`` writes, without its ending (``reviewer.agent.md`` as
+    ``reviewer``), as ``--by-group`` names each file after its group; None for standard output
+    and for a JSON report."""
+    if output is None or output == "-" or fmt != "md":
+        return None
+    return os.path.basename(output).split(".", 1)[0] or None
 
 
 def _consolidation_json(result: Any, annotate: bool, output: str | None) -> str:

@@ -221,6 +221,10 @@ class Consolidation:
     contradictions: tuple[Contradiction, ...] = ()
     """Instructions of two inputs that say opposite things of one act, both written to the merged
     agent (opposite polarity never folds), in path and line order."""
+    named_after: str | None = None
+    """The name of the file written (``file_name``) that the agent's ``name`` was made from, by the
+    target format's naming rule: the format requires a name and no input gives one. None
+    otherwise; such a ``name`` has no sources."""
 
 
 class Contradiction(NamedTuple):
@@ -270,9 +274,11 @@ def consolidate(
     them. ``model`` replaces the shipped pair model (``scorer.default_model``). ``target`` (one of
     ``formats.TARGETS``) writes the agent for that tool: keys it does not document are left out
     of the agent and listed in ``left_out``. ``file_name`` (the name of the file the agent is
-    written to, without its ending: ``--by-group`` names it after the group) settles a tie among
-    the inputs' ``name`` values: the one that is ``file_name`` in kebab case wins, so the agent
-    is called as its file is.
+    written to, without its ending: ``-o``'s, or the group's with ``--by-group``) settles a tie
+    among the inputs' ``name`` values: the one that is ``file_name`` in kebab case wins, so the
+    agent is called as its file is; and where the target requires a ``name`` that no input gives
+    (a Claude Code subagent made of Cursor rules), it is ``file_name`` by the target's naming rule
+    (``named_after``).
     """
     if not agents:
         raise AgentMergeError("", 0, "consolidate needs at least one input file")
@@ -294,16 +300,24 @@ def consolidate(
         if target not in TARGETS:
             raise AgentMergeError("", 0, f"--for takes one of {', '.join(TARGETS)}, not {target!r}")
     result = _Consolidator(ordered, cutoff, preferred, model, target, file_name).run()
-    return result if target is None else _written_for(result, target)
+    return result if target is None else _written_for(result, target, file_name)
 
 
-def _written_for(result: Consolidation, target: str) -> Consolidation:
+def _written_for(result: Consolidation, target: str, file_name: str | None = None) -> Consolidation:
     """``result`` with only the keys the ``target`` format documents in its agent; the others
-    move to ``left_out``, their conflicts with them."""
+    move to ``left_out``, their conflicts with them. A format that requires a ``name`` no input
+    gives (a Claude Code subagent made of Cursor rules) gets ``file_name`` by its naming rule."""
     from agentmerge.formats import BY_NAME
 
     form = BY_NAME[target]
     written = tuple(f for f in result.fields if form.documents(f.field.key))
+    named_after = None
+    if file_name and form.requires("name") and not any(f.field.key == "name" for f in result.fields):
+        name = form.name_for(file_name)
+        if name:
+            line = max((f.field.end_line for f in result.fields), default=0) + LINE_STEP
+            written = (MergedField(Field("name", name, line, line), (), False, kept=0), *written)
+            named_after = file_name
     left_out = tuple(f for f in result.fields if not form.documents(f.field.key))
     renamed: list[RenamedTool] = []
     every = tuple(f for f in written if _every_tool_unnamed(f, form))
@@ -323,11 +337,12 @@ def _written_for(result: Consolidation, target: str) -> Consolidation:
         agent=agent,
         fields=written,
         conflicts=tuple(c for c in result.conflicts if form.documents(c.key) and c.key not in unwritten),
-        items_out=result.items_out - len(left_out) - len(every),
+        items_out=result.items_out - len(left_out) - len(every) + (named_after is not None),
         merged=result.merged - sum(1 for f in (*left_out, *every) if len(f.sources) > 1),
         target=target,
         left_out=left_out,
         renamed=tuple(renamed),
+        named_after=named_after,
     )
 
 
@@ -1155,8 +1170,8 @@ class _Consolidator:
             if pick in tied:
                 why = f"{unfit}tie of {best} inputs each; --prefer {self.agents[self.preferred].path} decides"
                 return pick, texts, why
-        if key == "name" and self.file_name is not None:
-            named = [t for t in tied if kebab_case(t) == self.file_name]
+        if key == "name" and self.file_name and kebab_case(self.file_name):
+            named = [t for t in tied if kebab_case(t) == kebab_case(self.file_name)]
             if named:
                 why = f"{unfit}tie of {best} input(s) each; the one the file is named after ({self.file_name}) decides"
                 return named[0], texts, why

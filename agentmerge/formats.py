@@ -107,6 +107,10 @@ class Format:
         """Whether the tool's documentation lists frontmatter ``key`` (always, when it lists none)."""
         return not self.fields or any(rule.key == key for rule in self.fields)
 
+    def requires(self, key: str) -> bool:
+        """Whether the tool's documentation says a file must have frontmatter ``key`` (``check`` AM102)."""
+        return any(rule.key == key and rule.required for rule in self.fields)
+
     def accepts_name(self, name: str) -> bool:
         """Whether ``name`` (stripped) follows the format's naming rule (``check`` AM106)."""
         return not self.name_pattern or re.fullmatch(self.name_pattern, name) is not None

@@ -865,6 +865,7 @@ def consolidation_to_dict(
         report["for"] = result.target
         report["left_out"] = fields[written:]
         report["renamed"] = [{"key": r.key, "name": r.name, "written": list(r.written)} for r in result.renamed]
+        report["named_after"] = result.named_after
     return report
 
 

@@ -541,8 +541,8 @@ def test_for_cursor_rule_keeps_the_globs_on_their_line() -> None:
 
 
 def test_for_names_a_required_key_no_input_gave(tmp_path: Path) -> None:
-    """Cursor rules have no name; a Claude Code subagent must have one. Nothing is made up: the
-    user is told."""
+    """Cursor rules have no name; a Claude Code subagent must have one. Written to standard output,
+    nothing names the agent, and nothing is made up: the user is told."""
     rule = "---\ndescription: SQL review\nglobs: **/*.sql\n---\n\n- Flag N+1 queries in loops.\n"
     (tmp_path / "a.mdc").write_text(rule, encoding="utf-8")
     (tmp_path / "b.mdc").write_text(rule.replace("SQL review", "Review SQL"), encoding="utf-8")
@@ -551,6 +551,67 @@ def test_for_names_a_required_key_no_input_gave(tmp_path: Path) -> None:
     assert "line 1: 'name' is missing; a Claude Code subagent requires it (AM102)" in result.stderr
     assert "globs (a.mdc, b.mdc) is left out" in result.stderr
     assert result.stdout.startswith("---\ndescription:")
+
+
+def test_for_names_an_agent_no_input_names_as_its_file_is(tmp_path: Path) -> None:
+    """Written to a file, the subagent that Cursor rules make is named as the file is (by the
+    format's naming rule): Claude Code loads it, check finds nothing, and stderr and the report
+    say where the name came from (it has no input source)."""
+    rule = "---\ndescription: SQL review\nglobs: **/*.sql\n---\n\n- Flag N+1 queries in loops.\n"
+    (tmp_path / "a.mdc").write_text(rule, encoding="utf-8")
+    (tmp_path / "b.mdc").write_text(rule.replace("SQL review", "Review SQL"), encoding="utf-8")
+    out = tmp_path / ".claude" / "agents" / "SQL Reviewer.md"
+    out.parent.mkdir(parents=True)
+    args = ("consolidate", "--for", "claude-code", "a.mdc", "b.mdc", "-o", str(out), "--report", "r.json")
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text(encoding="utf-8").startswith("---\nname: sql-reviewer\ndescription:")
+    assert "AM102" not in result.stderr
+    assert (
+        "warning: name: no input names the agent, which a Claude Code subagent requires; it is named "
+        "'sql-reviewer', as its file is (named_after in the report)" in result.stderr
+    )
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert report["named_after"] == "SQL Reviewer"
+    assert report["fields"][0] == {"key": "name", "value": "sql-reviewer", "sources": [], "conflict": False}
+    assert report["summary"]["items_out"] == 3  # the name, the description, the bullet
+    assert run_cli("check", str(out)).exit_code == 0
+    # Consolidated again, the file's own name is its input's: nothing is named after the file.
+    again = run_cli("consolidate", "--for", "claude-code", str(out), "--format", "json")
+    assert json.loads(again.stdout)["named_after"] is None
+
+
+def test_for_names_an_agent_after_its_file_only_when_no_input_names_it(tmp_path: Path) -> None:
+    """An input's name is kept however the file is called; a format that needs no name gets none;
+    a JSON report (``--format json -o``) is no agent file to be named after."""
+    agents = [parse_text(UNRELATED["angularjs-expert.md"], "angularjs-expert.md")]
+    named = consolidate(agents, target="claude-code", file_name="legacy-frontend")
+    assert named.agent.field("name").value == "angularjs-expert" and named.named_after is None
+    text = "---\ndescription: SQL review\n---\n\n- Flag N+1 queries in loops.\n"
+    rule = parse_text(text, "a.mdc")
+    assert consolidate([rule], target="claude-code", file_name="Query Checks").agent.field("name").value == (
+        "query-checks"
+    )
+    assert consolidate([rule], target="cursor-rule", file_name="query-checks").agent.field("name") is None
+    assert consolidate([rule], target="claude-code").agent.field("name") is None
+    (tmp_path / "a.mdc").write_text(text, encoding="utf-8")
+    result = run_cli("consolidate", "--for", "claude-code", "a.mdc", "--format", "json", "-o", "r.json", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["named_after"] is None
+
+
+def test_a_tie_of_names_goes_to_the_one_the_output_file_is_named_after(tmp_path: Path) -> None:
+    """Two inputs, two names, one vote each: the agent is called as the file -o writes, as
+    --by-group calls each agent after its group's file."""
+    body = "\n\n- Flag N+1 queries in loops.\n"
+    (tmp_path / "a.md").write_text("---\nname: query-checker\ndescription: SQL review\n---" + body, encoding="utf-8")
+    (tmp_path / "b.md").write_text("---\nname: sql-reviewer\ndescription: SQL review\n---" + body, encoding="utf-8")
+    for name, chosen in (("sql-reviewer.md", "sql-reviewer"), ("query-checker.md", "query-checker")):
+        result = run_cli("consolidate", "a.md", "b.md", "-o", name, "--report", "r.json", cwd=tmp_path)
+        assert result.exit_code == 0, result.stderr
+        assert read_agent(str(tmp_path / name)).field("name").value == chosen
+        (conflict,) = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["conflicts"]
+        assert f"the one the file is named after ({chosen}) decides" in conflict["why"]
 
 
 def test_for_names_a_value_the_tool_does_not_take(tmp_path: Path) -> None:
