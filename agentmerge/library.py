@@ -760,12 +760,13 @@ def target_notes(result: Consolidation, *, reported: bool = True) -> list[str]:
     def listed(where: str) -> str:
         return f" (the report lists it under {where})" if reported else ""
 
-    notes = [
-        f"name: no input names the agent, which a {title} requires; it is named {value!r}, as its file "
-        f"is{' (named_after in the report)' if reported else ''}"
-        for f in result.fields
-        if result.named_after is not None and f.field.key == "name" and isinstance(value := f.field.value, str)
-    ]
+    notes = []
+    if result.named_after is not None:
+        name = result.agent.field("name")
+        notes.append(
+            f"name: no input names the agent, which a {title} requires; it is named "
+            f"{name.value if name else ''!r}, as its file is{' (named_after in the report)' if reported else ''}"
+        )
     notes += [
         f"{f.field.key} ({', '.join(dict.fromkeys(s.path for s in f.sources))}) is left out: "
         f"{_unread(form, f.field.key)}{listed('left_out')}"
