@@ -10,7 +10,11 @@ agent files) it builds pairs of edits that do not overlap in meaning, one pair p
              and renumbers the steps after it;
 - neighbours: two neighbouring one-line bullets of a list are taken out of BASE; OURS adds the
              first back, THEIRS the second (two rules added at one place: both kept);
-- two-and-one: the same with three bullets, OURS adding the first two, THEIRS the third.
+- two-and-one: the same with three bullets, OURS adding the first two, THEIRS the third;
+- rename:    OURS renames a section's heading, THEIRS adds a bullet to a list under it;
+- move:      OURS moves a section (heading and all it holds) to the end of the file, THEIRS
+             rewords one item in it;
+- reorder:   OURS swaps two neighbouring one-line bullets of a list, THEIRS rewords a third.
 
 When ``../shared/gold`` is there, it also merges each labelled pair of one instruction in two
 files' words where the first is a one-line list item: BASE is its file without it, OURS the file,
@@ -60,7 +64,7 @@ from agentmerge.pairing import item_key  # noqa: E402
 from agentmerge.parse import decode, parse_text  # noqa: E402
 
 SEEDS = sorted((ROOT / "fixtures" / "backend-engineer").glob("*.md"))
-KINDS = ("items", "append", "rewrap", "renumber", "neighbours", "two-and-one")
+KINDS = ("items", "append", "rewrap", "renumber", "neighbours", "two-and-one", "rename", "move", "reorder")
 TARGET = 0.95
 """The share of cases agentmerge must merge cleanly and correctly."""
 STARTUP_LIMIT = 1.5
@@ -259,6 +263,82 @@ def edit_two_and_one(base: str, agent: Agent, rng: random.Random) -> Case | None
     return without, ours, theirs, base, "two rules and one added at one place"
 
 
+def _headed(agent: Agent) -> list[Section]:
+    """Sections under a Markdown heading (``#`` to ``######``, one line) that hold items of their own."""
+    return [s for s in agent.body.walk() if s.title and s.kind == "heading" and s.items]
+
+
+def edit_rename(base: str, agent: Agent, rng: random.Random) -> Case | None:
+    """OURS renames a section's heading (a word added to its title); THEIRS adds a bullet after
+    the last one-line bullet of the section's own list: the bullet belongs under the new title."""
+    lines = base.split("\n")[:-1] if base.endswith("\n") else base.split("\n")
+    found = [(s, one_line_bullets(s)) for s in _headed(agent)]
+    found = [(s, b) for s, b in found if len(b) >= 2 and re.match(r"^#{1,6}[ \t]+\S", lines[s.line - 1])]
+    if not found:
+        return None
+    section, bullets = rng.choice(found)
+    heading = lines[section.line - 1].rstrip()
+    ours = {section.line - 1: [heading.rstrip("#").rstrip() + " Checklist"]}
+    last = bullets[-1]
+    lead = _MARKER.match(lines[last.line - 1])
+    if lead is None:
+        return None
+    theirs = {-(last.line - 1) - 1: [lead.group("lead") + THEIRS_BULLETS[0]]}
+    return base, with_lines(lines, ours), with_lines(lines, theirs), with_lines(lines, {**ours, **theirs}), "rename"
+
+
+def edit_move(base: str, agent: Agent, rng: random.Random) -> Case | None:
+    """OURS moves a section that is not the file's last (heading through the line before the next
+    heading of its level or above) to the end; THEIRS rewords an item in it."""
+    lines = base.split("\n")[:-1] if base.endswith("\n") else base.split("\n")
+    last_line = max((n for n, line in enumerate(lines, start=1) if line.strip()), default=0)
+    found = []
+    for section in _headed(agent):
+        items = [i for i in section.items if i in leaf_items(agent) and reword(lines[i.line - 1], "x")]
+        if items and section.end_line < last_line and re.match(r"^#{1,6}[ \t]+\S", lines[section.line - 1]):
+            found.append((section, items))
+    if not found:
+        return None
+    section, items = rng.choice(found)
+    item = rng.choice(items)
+    block = range(section.line - 1, section.end_line)
+    if any(lines[n].startswith(("```", "~~~")) for n in block):
+        return None  # a fence inside: the section's end need not be where its text ends
+    edited = {item.line - 1: [reword(lines[item.line - 1], "carefully") or ""]}
+
+    def moved(edits: dict[int, list[str]]) -> str:
+        kept = [line for n, line in enumerate(lines) if n not in block]
+        own = [edits.get(n, [lines[n]])[0] for n in block]
+        while kept and not kept[-1].strip():
+            kept.pop()
+        return "\n".join([*kept, "", *own]).rstrip("\n") + "\n"
+
+    ours = moved({})
+    titles = [s.title for s in parse_text(ours).body.walk()]
+    if titles.count(section.title) != [s.title for s in agent.body.walk()].count(section.title):
+        return None  # it ended inside the file's last block (an unclosed fence), not as a section
+    return base, ours, with_lines(lines, edited), moved(edited), "move"
+
+
+def edit_reorder(base: str, agent: Agent, rng: random.Random) -> Case | None:
+    """OURS swaps two neighbouring one-line bullets of a list; THEIRS rewords another bullet of it."""
+    lines = base.split("\n")[:-1] if base.endswith("\n") else base.split("\n")
+    found = []
+    for section in agent.body.walk():
+        bullets = one_line_bullets(section)
+        for n, (a, b) in enumerate(itertools.pairwise(bullets)):
+            others = [c for c in bullets[:n] + bullets[n + 2 :] if reword(lines[c.line - 1], "x")]
+            if b.line == a.line + 1 and item_key(a) != item_key(b) and others:
+                found.append((a, b, others))
+    if not found:
+        return None
+    a, b, others = rng.choice(found)
+    c = rng.choice(others)
+    ours = {a.line - 1: [lines[b.line - 1]], b.line - 1: [lines[a.line - 1]]}
+    theirs = {c.line - 1: [reword(lines[c.line - 1], "carefully") or ""]}
+    return base, with_lines(lines, ours), with_lines(lines, theirs), with_lines(lines, {**ours, **theirs}), "reorder"
+
+
 BUILDERS: dict[str, Callable[[str, Agent, random.Random], Case | None]] = {
     "items": edit_items,
     "append": edit_append,
@@ -266,6 +346,9 @@ BUILDERS: dict[str, Callable[[str, Agent, random.Random], Case | None]] = {
     "renumber": edit_renumber,
     "neighbours": edit_neighbours,
     "two-and-one": edit_two_and_one,
+    "rename": edit_rename,
+    "move": edit_move,
+    "reorder": edit_reorder,
 }
 
 
