@@ -292,9 +292,10 @@ def edit_move(base: str, agent: Agent, rng: random.Random) -> Case | None:
     heading of its level or above) to the end; THEIRS rewords an item in it."""
     lines = base.split("\n")[:-1] if base.endswith("\n") else base.split("\n")
     last_line = max((n for n, line in enumerate(lines, start=1) if line.strip()), default=0)
+    leaves = leaf_items(agent)
     found = []
     for section in _headed(agent):
-        items = [i for i in section.items if i in leaf_items(agent) and reword(lines[i.line - 1], "x")]
+        items = [i for i in section.items if i in leaves and reword(lines[i.line - 1], "x")]
         if items and section.end_line < last_line and re.match(r"^#{1,6}[ \t]+\S", lines[section.line - 1]):
             found.append((section, items))
     if not found:
