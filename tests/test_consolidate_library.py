@@ -612,6 +612,11 @@ def test_a_tie_of_names_goes_to_the_one_the_output_file_is_named_after(tmp_path:
         assert read_agent(str(tmp_path / name)).field("name").value == chosen
         (conflict,) = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["conflicts"]
         assert f"the one the file is named after ({chosen}) decides" in conflict["why"]
+        # The inputs in the other order, to a file of the same name: the same bytes.
+        (tmp_path / "again").mkdir(exist_ok=True)
+        again = run_cli("consolidate", "b.md", "a.md", "-o", f"again/{name}", cwd=tmp_path)
+        assert again.exit_code == 0, again.stderr
+        assert (tmp_path / "again" / name).read_bytes() == (tmp_path / name).read_bytes()
 
 
 def test_for_names_a_value_the_tool_does_not_take(tmp_path: Path) -> None:
