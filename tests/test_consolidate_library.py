@@ -581,6 +581,26 @@ def test_for_names_an_agent_no_input_names_as_its_file_is(tmp_path: Path) -> Non
     assert json.loads(again.stdout)["named_after"] is None
 
 
+def test_by_group_for_claude_code_names_a_group_no_member_names_after_its_file(tmp_path: Path) -> None:
+    """Cursor rules of one job, merged by group into Claude Code subagents: each is named as the
+    file its group gets, so Claude Code loads it."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for name in ("database-review.mdc", "rest-docs.mdc"):
+        text = (LIBRARY / ".cursor" / "rules" / name).read_text(encoding="utf-8")
+        (rules / name).write_text(text, encoding="utf-8")
+        copy = text.replace("\n- ", "\n- Always: ", 1)
+        (rules / name.replace(".mdc", "-copy.mdc")).write_text(copy, encoding="utf-8")
+    result = run_cli("consolidate", "--by-group", "--for", "claude-code", "-o", "out", "rules", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    written = sorted((tmp_path / "out").iterdir())
+    assert len(written) == 2
+    for path in written:
+        assert read_agent(str(path)).field("name").value == path.name.removesuffix(".md")
+        assert run_cli("check", "--select", "AM1", str(path)).exit_code == 0
+    assert result.stderr.count("no input names the agent, which a Claude Code subagent requires") == 2
+
+
 def test_for_names_an_agent_after_its_file_only_when_no_input_names_it(tmp_path: Path) -> None:
     """An input's name is kept however the file is called; a format that needs no name gets none;
     a JSON report (``--format json -o``) is no agent file to be named after."""
