@@ -81,7 +81,12 @@ def diff_files(old: str | Path, new: str | Path, *, threshold: float | None = No
 
 
 def consolidate(
-    agents: Sequence[Agent], *, threshold: float | None = None, prefer: str | None = None, target: str | None = None
+    agents: Sequence[Agent],
+    *,
+    threshold: float | None = None,
+    prefer: str | None = None,
+    target: str | None = None,
+    file_name: str | None = None,
 ) -> Consolidation:
     """Merge variants of one agent into one, with the provenance of every unit.
 
@@ -90,15 +95,18 @@ def consolidate(
     ``target`` (``formats.TARGETS``: ``claude-code``, ``cursor-rule``, ...) writes the agent for
     that tool, the keys it does not document listed in ``left_out`` instead and tool names it
     calls otherwise written its way (``renamed``: Copilot's ``search`` as Claude Code's Grep and
-    Glob). The result's
-    ``agent`` is the model the written file (``write_agent``) reads back as.
+    Glob). ``file_name`` is the name of the file the agent is to be written to, without its
+    ending, as ``consolidate -o`` passes it: the inputs' names tied, the one it is wins; and a
+    target that requires a ``name`` no input gives gets it, by that tool's naming rule
+    (``named_after``). The result's ``agent`` is the model the written file (``write_agent``)
+    reads back as.
     """
     from dataclasses import replace
 
     from agentmerge.consolidate import consolidate as run
     from agentmerge.writer import settle
 
-    result = run(agents, threshold=threshold, prefer=prefer, target=target)
+    result = run(agents, threshold=threshold, prefer=prefer, target=target, file_name=file_name)
     return replace(result, agent=settle(result.agent))
 
 

@@ -59,6 +59,17 @@ def test_the_file_a_consolidation_is_written_to_decides_its_globs_line(tmp_path:
     assert consolidation_report(merged, output="merged.md")["agent"] == as_markdown
 
 
+def test_a_subagent_made_of_cursor_rules_is_named_as_its_file_through_the_api() -> None:
+    """As ``consolidate --for claude-code -o "SQL Reviewer.md"``: the file's name names the agent
+    no input names, and the report says so."""
+    rule = "---\ndescription: SQL review\nglobs: **/*.sql\n---\n\n- {}\n"
+    agents = [parse_text(rule.format(line), f"{n}.mdc") for n, line in enumerate(("Flag N+1 queries.", "Use indexes."))]
+    merged = consolidate(agents, target="claude-code", file_name="SQL Reviewer")
+    assert write_agent(merged.agent).startswith("---\nname: sql-reviewer\ndescription: SQL review\n---\n")
+    assert consolidation_report(merged)["named_after"] == "SQL Reviewer"
+    assert consolidate(agents, target="claude-code").agent.field("name") is None
+
+
 def test_consolidated_model_is_the_model_its_file_reads_back_as() -> None:
     """The merged model equals what its own file parses to, so the two can be used alike."""
     merged = consolidate([parse_file(p) for p in SEEDS])
