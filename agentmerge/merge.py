@@ -630,6 +630,8 @@ class _Merger:
         ours, base, theirs = self.ours, self.base, self.theirs
         if b is not None and t is not None and self._orders_clash(o, b, t):
             return self._conflict_lines(o, b, t, "steps put in different orders on both sides", head_only=False)
+        if b is not None and t is not None and o[0] == "i" and self._split_otherwise(o, b, t):
+            return self._whole_unit(o, b, t)
         head_start, head_end = ours.head(o)
         kids = ours.kids(o)
         out: list[_Line] = []
@@ -668,6 +670,37 @@ class _Merger:
             region_end = ours.region(o)[1]
             out.extend(self._container(o, t, head_end + 1, region_end))
         return out
+
+    def _split_otherwise(self, o: Ref, b: Ref, t: Ref) -> bool:
+        """Whether item ``o`` (``b``, ``t``) is one unit with its children on one side (text after
+        them: ``_Side.atomic``) and its own text and its children's on another: a heading indented
+        into a list item makes it so. Such versions cannot be merged part by part."""
+        return len({o[1] in self.ours.atomic, b[1] in self.base.atomic, t[1] in self.theirs.atomic}) > 1
+
+    def _whole_unit(self, o: Ref, b: Ref, t: Ref) -> list[_Line]:
+        """Item ``o`` that the sides split into parts otherwise (``_split_otherwise``), merged whole:
+        the side that changed anything in it, children included, or a conflict when both did (taken
+        part by part, one side's edit of a child was dropped, or a child written twice)."""
+        ours, base, theirs = self.ours, self.base, self.theirs
+
+        def said(side: _Side, ref: Ref) -> tuple[tuple[object, str], ...]:
+            return tuple((item_key(item), markup(item)) for item in side.item(ref).walk())
+
+        if said(theirs, t) == said(base, b):
+            if said(ours, o) != said(base, b):
+                self._take("ours", "reworded", o)
+            side, ref = ours, o
+            lines = ours.source(*ours.region(o))
+        elif said(ours, o) == said(base, b):
+            self._take("theirs", "reworded", t)
+            side, ref = theirs, t
+            style, indent = self._style_of(ours, o)
+            lines = _restyle(theirs.source(*theirs.region(t)), indent, style, ours.item(o).number)
+        else:
+            return self._conflict_lines(o, b, t, "changed on both sides", head_only=False)
+        for key in side.keys_under(ref):
+            self.expected[key] += 1
+        return lines
 
     def _orders_clash(self, o: Ref, b: Ref, t: Ref) -> bool:
         """Whether the two sides put the numbered steps container ``b`` holds in orders no one list

@@ -1062,3 +1062,23 @@ def test_an_item_added_first_to_a_list_after_a_paragraph_opens_that_list(tmp_pat
     code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
     assert code == 0, err
     assert out.decode() == ours.replace("- Check inputs\n", "- Validate config\n- Check inputs\n")
+
+
+def test_an_item_one_side_makes_one_unit_with_its_children_merges_whole(tmp_path: Path) -> None:
+    """A heading indented into a list item on one side makes the item's text go on after its child
+    (one unit, ``_Side.atomic``). Merged part by part, the child was written twice (the other side
+    deleting another item) or the other side's edit of the child went, clean; it merges whole: the
+    side that changed it, and a conflict when both did."""
+    base = "## A\n- one\n  > why one\n- two\n  > why two\n\n## B\n- three\n  > why three\n"
+    deleted = base.replace("- one\n", "")
+    indented = base.replace("## B\n", "  ## B\n")
+    child_edited = base.replace("  > why two\n", "  > why two, and the edit\n")
+    for ours, theirs in ((deleted, indented), (indented, deleted)):
+        code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+        assert code == 0, err
+        assert out.decode().count("why two") == 1
+        assert "  ## B\n- three\n" in out.decode()
+    for ours, theirs in ((indented, child_edited), (child_edited, indented)):
+        code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
+        assert code == 1, out.decode()
+        assert out.decode().count("<<<<<<<") == 1 and "why two, and the edit" in out.decode()
