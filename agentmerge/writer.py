@@ -81,7 +81,7 @@ def render_frontmatter(
 
                 keys = formats.verbatim_keys(paths)
             if f.key not in keys and written_reads_back(f):
-                lines.append(f.written)
+                lines.append(_trimmed(f))
                 continue
             lines.extend(yaml_comments(f.written))
         written = _yaml_lines(f)
@@ -95,6 +95,18 @@ def render_frontmatter(
         lines.append(written)
     lines.append("---")
     return "\n".join(lines) + "\n"
+
+
+def _trimmed(field: Field) -> str:
+    """``field.written`` without spaces and tabs at the ends of its lines, where it still reads as
+    the value so (a literal block's own trailing spaces stay): they say nothing, and lines kept
+    from an input would keep them only while the input's comment stays with the key (a comment
+    after a frontmatter's last key is written after that key's lines and, read again, belongs to
+    the key written next), so consolidating the output again changed its bytes."""
+    trimmed = "\n".join(line.rstrip(" \t") for line in field.written.split("\n"))
+    if trimmed == field.written or not written_reads_back(replace(field, written=trimmed)):
+        return field.written
+    return trimmed
 
 
 def render_field(field: Field, *, verbatim: bool = False) -> str:

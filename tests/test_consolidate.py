@@ -1631,3 +1631,17 @@ def test_lines_kept_from_an_input_give_way_to_a_value_written_for_another_tool(t
         "---\nname: ops-helper\ndescription: Helps run the service.\n# reading and running\n"
         "tools:\n- Read\n- Bash\n---\n"
     )
+
+
+def test_a_comment_after_the_last_key_keeps_a_consolidation_a_fixed_point() -> None:
+    """A comment after an input's last key goes with that key's lines; in the merged agent another
+    input's key follows them, and read again the comment is that key's. The kept lines' trailing
+    blanks (a tab after the description) went with the first writing only, so consolidating the
+    output again changed its bytes."""
+    body = "\n\n- Check the layers\n"
+    a = parse_text("---\nname: arch  # note\ndescription: Reviews designs\t\n# a comment\n---" + body, "a.md")
+    b = parse_text("---\nname: arch\ndescription: Reviews designs\nmodel: opus\n---" + body, "b.md")
+    once = render_consolidation(consolidate([a, b]))
+    again = render_consolidation(consolidate([parse_text(once, "merged.md")]))
+    assert "description: Reviews designs\n# a comment\nmodel: opus\n" in once
+    assert again == once
