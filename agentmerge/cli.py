@@ -1220,9 +1220,11 @@ def _file_name(output: str | None, fmt: str) -> str | None:
     """The name of the agent file ``-o`` writes, without its ending (``reviewer.agent.md`` as
     ``reviewer``), as ``--by-group`` names each file after its group; None for standard output
     and for a JSON report."""
+    from agentmerge.library import file_stem
+
     if output is None or output == "-" or fmt != "md":
         return None
-    return os.path.basename(output).split(".", 1)[0] or None
+    return file_stem(os.path.basename(output)) or None
 
 
 def _consolidation_json(result: Any, annotate: bool, output: str | None) -> str:

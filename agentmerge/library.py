@@ -452,10 +452,17 @@ def groups_hint(outputs: Sequence[GroupOutput]) -> str | None:
     )
 
 
+def file_stem(file_name: str) -> str:
+    """A file's name without its ending, everything from its first dot on (``reviewer.agent.md``
+    as ``reviewer``): what a merged agent written to it is named after (``consolidate``'s
+    ``file_name``), and its JSON report's name beside it."""
+    return file_name.split(".", 1)[0]
+
+
 def report_file_name(file_name: str) -> str:
     """The JSON report's name beside the merged agent ``file_name``: its name and ``.json`` (group
     names hold no dot: ``group.safe_name``)."""
-    return file_name.split(".", 1)[0] + ".json"
+    return file_stem(file_name) + ".json"
 
 
 def consolidate_groups(
@@ -507,7 +514,7 @@ def _consolidate_paths(
 
     try:
         agents = [read_agent(p) for p in paths]
-        result = consolidate(agents, threshold=threshold, target=target, file_name=name.split(".", 1)[0])
+        result = consolidate(agents, threshold=threshold, target=target, file_name=file_stem(name))
         text = render_consolidation(result, annotate=annotate, output=name)
         check_readable(text, result.agent, "")
     except AgentMergeError as error:

@@ -682,16 +682,17 @@ class _Merger:
         the side that changed anything in it, children included, or a conflict when both did (taken
         part by part, one side's edit of a child was dropped, or a child written twice)."""
         ours, base, theirs = self.ours, self.base, self.theirs
-
-        def said(side: _Side, ref: Ref) -> tuple[tuple[object, str], ...]:
-            return tuple((item_key(item), markup(item)) for item in side.item(ref).walk())
-
-        if said(theirs, t) == said(base, b):
-            if said(ours, o) != said(base, b):
+        # What each version says, the items under it included, formatting aside.
+        said_o, said_b, said_t = (
+            tuple((item_key(item), markup(item)) for item in side.item(ref).walk())
+            for side, ref in ((ours, o), (base, b), (theirs, t))
+        )
+        if said_t == said_b:
+            if said_o != said_b:
                 self._take("ours", "reworded", o)
             side, ref = ours, o
             lines = ours.source(*ours.region(o))
-        elif said(ours, o) == said(base, b):
+        elif said_o == said_b:
             self._take("theirs", "reworded", t)
             side, ref = theirs, t
             style, indent = self._style_of(ours, o)
