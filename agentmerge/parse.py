@@ -1089,7 +1089,7 @@ class _BodyParser:
                 self._flush_lost(token.map[0])
             kind = token.type
             if kind == "heading_open":
-                title = _strip_annotation(tokens[index + 1].content).strip()
+                title = _inline_text(tokens[index + 1].content).strip()
                 line, head_end = (self._line(token.map[0]), self._line(token.map[1] - 1)) if token.map else (0, 0)
                 self._open_section(title, "heading", int(token.tag[1]), line, head_end)
                 index = self._close(index) + 1
@@ -1109,7 +1109,7 @@ class _BodyParser:
     def _paragraph(self, index: int) -> None:
         token = self.tokens[index]
         assert token.map is not None
-        content = _strip_annotation(self.tokens[index + 1].content)
+        content = _inline_text(self.tokens[index + 1].content)
         if not content:
             # Only no-break or other Unicode spaces: Markdown trims them away, nothing is said.
             return
@@ -1214,7 +1214,7 @@ class _BodyParser:
         while position < close:
             token = tokens[position]
             if token.type in ("paragraph_open", "heading_open"):
-                content = _strip_annotation(tokens[position + 1].content)
+                content = _inline_text(tokens[position + 1].content)
                 if content and token.type == "paragraph_open" and token.map:
                     content, points = self._points(content, token.map[0])
                     if children and content:
@@ -1299,7 +1299,12 @@ def _quote_text(source: list[str]) -> str:
     """
     lines = [re.sub(_QUOTE_MARK, "", re.sub(_LIST_MARKERS, "", source[0], count=1), count=1)]
     lines.extend(_quote_line(line) for line in source[1:])
-    return "\n".join(lines).strip()
+    text = "\n".join(lines).strip()
+    # One block of text: its line ends read as a paragraph's. A blank line or a fence may open
+    # code, whose blanks are its own.
+    if "\n\n" in text or "```" in text or "~~~" in text:
+        return text
+    return _line_ends(text)
 
 
 def _quote_line(line: str) -> str:
@@ -1317,6 +1322,28 @@ def _quote_line(line: str) -> str:
 
 
 _PIPE_OR_CODE_RE = re.compile(r"(`+).*?\1|(?<!\\)\|")
+
+
+def _inline_text(content: str) -> str:
+    """The text of a paragraph or heading as the model holds it (an inline token's ``content``):
+    without trailing provenance annotations (``_strip_annotation``), its line ends as Markdown
+    reads them (``_line_ends``)."""
+    return _line_ends(_strip_annotation(content))
+
+
+def _line_ends(text: str) -> str:
+    """``text`` with the blanks that end its lines as Markdown reads them: spaces or tabs before a
+    line break are nothing (a soft break) unless two spaces or more end the line (a hard break),
+    which are two. Blanks nobody sees say nothing, and ``fmt`` writes two files that differ only
+    there alike."""
+    if " \n" not in text and "\t\n" not in text:
+        return text
+    lines = text.split("\n")
+    for n, line in enumerate(lines[:-1]):
+        kept = line.rstrip(" \t")
+        if len(kept) < len(line):
+            lines[n] = kept + "  " if line.endswith("  ") else kept
+    return "\n".join(lines)
 
 
 def _strip_annotation(text: str) -> str:

@@ -155,6 +155,46 @@ def test_hard_line_break_spaces_are_kept() -> None:
     assert_round_trip(agent)
 
 
+@pytest.mark.parametrize(
+    "blanks",
+    [" ", "\t", " \t", "  \t"],
+    ids=["space", "tab", "space-tab", "spaces-tab"],
+)
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Keep the tests fast.{0}\nRun them before each commit.\n",
+        "- Keep the tests fast.{0}\n  Run them before each commit.\n",
+        "1. Keep the tests fast.{0}\n   Run them before each commit.\n",
+        "> Keep the tests fast.{0}\n> Run them before each commit.\n",
+        "Keep the tests fast.{0}\nRun them before each commit.\n=====\n",
+    ],
+    ids=["paragraph", "bullet", "step", "quote", "setext-title"],
+)
+def test_blanks_before_a_soft_break_are_nothing(template: str, blanks: str) -> None:
+    """Spaces or tabs that end a line inside a paragraph, an item, a quote or a title, and are not
+    a hard break (two spaces or more), are nothing: the model holds none, and ``fmt`` writes the
+    file as it writes the one without them."""
+    plain = parse_text(template.format(""), "a.md")
+    agent = parse_text(template.format(blanks), "a.md")
+    assert shape(agent) == shape(plain)
+    assert assert_round_trip(agent) == render_agent(plain)
+
+
+def test_a_hard_break_of_more_than_two_spaces_is_two() -> None:
+    """A hard break is two spaces or more: the model holds two, so three and two write alike."""
+    agent = parse_text("First line   \nsecond line\n", "a.md")
+    assert agent.body.items[0].text == "First line  \nsecond line"
+    assert render_agent(agent) == render_agent(parse_text("First line  \nsecond line\n", "a.md"))
+
+
+def test_blanks_ending_a_line_of_code_in_a_quote_are_kept() -> None:
+    """A quote that holds a fence keeps its lines as written: blanks in code are the code's."""
+    agent = parse_text("> ```\n> line one \n> ```\n", "a.md")
+    assert "line one \n" in agent.body.items[0].text
+    assert_round_trip(agent)
+
+
 def test_body_is_normalised() -> None:
     """Setext headings become ``#``, ``*`` bullets ``-``; an ordered list keeps the number it
     starts from, as Markdown renders it (``3.`` under a heading continues the steps above), and
