@@ -17,7 +17,6 @@ import unicodedata
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 
 from agentmerge.lexicon import (
@@ -54,6 +53,7 @@ from agentmerge.text import (
     roles_agree,
     sentences_of,
     terms,
+    text_cache,
     without_ordinal,
     words,
 )
@@ -111,7 +111,7 @@ DIAGRAM_CHARS = 8
 which like code merges only as an exact copy (its words are labels, not an instruction)."""
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def is_diagram(text: str) -> bool:
     """Whether ``text`` is drawn with box-drawing characters (DIAGRAM_CHARS or more)."""
     if "\u2502" not in text and "\u2500" not in text:  # no box without a line (│ or ─)
@@ -138,7 +138,7 @@ IDENTITY_LABELS = frozenset({"role", "persona"})
 """Lead-in labels that state who the agent is (``**Role**: Senior cloud architect ...``)."""
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def is_identity(text: str) -> bool:
     """Whether ``text`` is an identity statement: it opens "You are", "Act as" or "Your role is",
     or under a label of IDENTITY_LABELS."""
@@ -379,7 +379,7 @@ def _weight(found: AbstractSet[str]) -> float:
     return math.fsum(sorted(term_weight(t) for t in found))
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def plain_clause(text: str) -> bool:
     """Whether ``text`` is a plain instruction of one clause: no lead-in label and no comma of a
     list (a list of examples, which two wordings of one instruction may give differently); a comma
@@ -410,7 +410,7 @@ def different_tools(a: str, b: str) -> bool:
     return bool(left - right and right - left)
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def agent_names(text: str) -> frozenset[str]:
     """The agent names (lower-case words joined by hyphens: ``mongodb-expert``) in the lead-in label
     of ``text``."""
@@ -427,7 +427,7 @@ def label_key(text: str) -> str | None:
     return None if label is None else " ".join(normalize(label).casefold().split())
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def tool_names(text: str) -> frozenset[str]:
     """What a plain one-clause instruction, or the body after its lead-in label, names
     (``capitalised``: "Use CSS modules" names ``css``); nothing when it is a list (a comma)."""
@@ -494,14 +494,14 @@ def _products(text: str) -> frozenset[str]:
     return body_names(text) - acronyms
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def _plain_words(text: str) -> tuple[str, ...]:
     """The words of a plain one-clause instruction of at most SWAP_MOST_WORDS words; none otherwise."""
     found = tuple(words(text)) if plain_clause(text) else ()
     return found if len(found) <= SWAP_MOST_WORDS else ()
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def body_names(text: str) -> frozenset[str]:
     """What ``text`` names after its lead-in label (``capitalised``)."""
     return capitalised(_after_label(text))
@@ -636,7 +636,7 @@ class Candidate:
     a workflow)."""
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def specifics(text: str) -> frozenset[str]:
     """What an instruction pins down that a rewording must keep: the values it states
     (``stated_values``: its numbers and periods) and what it refers to (``references``: its code
@@ -646,7 +646,7 @@ def specifics(text: str) -> frozenset[str]:
     return stated_values(text) | references(text)
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def stated_values(text: str) -> frozenset[str]:
     """The values an instruction states: its numbers (a number word from two to twelve read as its
     digits, and "one" after "at least", "exactly" and the like) and the periods it states ("every
@@ -661,7 +661,7 @@ def stated_values(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def references(text: str) -> frozenset[str]:
     """What an instruction refers to by its exact spelling: its code spans and web addresses,
     casefolded."""
@@ -724,7 +724,7 @@ _PERIOD_AFTER_RE = re.compile(
 )
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def names(text: str) -> frozenset[str]:
     """The words of an instruction written as identifiers, casefolded: ``snake_case``,
     ``camelCase``, ``OpenAPI``, ``line_profiler``, and letters then a digit (``G1GC``, ``EC2``,
@@ -1523,7 +1523,7 @@ def condition_clauses(text: str) -> list[frozenset[str]]:
     return [frozenset(terms(m.group(1))) for m in _CONDITION_RE.finditer(normalize(text))]
 
 
-@lru_cache(maxsize=8192)
+@text_cache(8192)
 def conditions(text: str) -> tuple[frozenset[str], ...]:
     """The terms of each condition of ``text`` (``condition_clauses``), those that name no
     circumstance aside (EMPTY_CONDITIONS); a condition with no other term is left out ("when
@@ -1555,7 +1555,7 @@ _LIST_SEPARATOR_RE = re.compile(r"\s*(?:[,;/()]|\band\b|\bor\b)\s*")
 _NOT_NAME_RE = re.compile(r"(?:[^\w.+#]|\.(?!\w))+")
 
 
-@lru_cache(maxsize=8192)
+@text_cache(8192)
 def enumerated_names(text: str) -> frozenset[str]:
     """The names ``text`` lists after any lead-in label, casefolded: runs of ENUMERATION_LEAST or
     more list elements (parted by commas, slashes, parentheses, "and", "or") of at most three
@@ -1646,7 +1646,7 @@ def _lists_more(text: str, kept: str) -> bool:
     return any(not _said(name, said) for name in listed)
 
 
-@lru_cache(maxsize=8192)
+@text_cache(8192)
 def proper_names(text: str) -> frozenset[str]:
     """The tools, products and standards ``text`` names after its lead-in label (``capitalised``:
     "Validate the frames with Pandera" names ``pandera``), a name with lower-case words hyphened
@@ -1740,7 +1740,7 @@ def _unread_more(text: str, kept: str, subject: Container[str]) -> bool:
     return _rare_more(kept, text, subject)
 
 
-@lru_cache(maxsize=8192)
+@text_cache(8192)
 def _rare_words(text: str) -> tuple[tuple[str, str], ...]:
     """The words of ``text`` whose term the corpus hardly uses, each as (term, casefolded word):
     none for most texts. Only terms of the whole text count (a word read alone can give a term
@@ -1810,7 +1810,7 @@ class Subject:
         return joined
 
 
-@lru_cache(maxsize=8192)
+@text_cache(8192)
 def _mentions(text: str) -> str:
     """``text`` in ``_name_form``, padded: a name is mentioned when " name " is in it. Cached: one
     kept wording is asked of each member of its cluster."""

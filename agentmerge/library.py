@@ -23,7 +23,7 @@ from agentmerge.fields import names as listed_names
 from agentmerge.filesystem import MAX_FILE_BYTES, inside
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
-from agentmerge.text import named, series
+from agentmerge.text import clear_text_caches, named, series
 
 if TYPE_CHECKING:
     # Grouping loads on first use: check and fmt walk folders with this module and need none of it.
@@ -236,7 +236,8 @@ def _map(
     """``[work(*a) for a in arguments]``, in worker processes when there are PARALLEL_FILES or
     more files (``sizes``: files per argument, one each by default); results in argument order.
     With ``then``, each result is ``then(result)``, applied in this process as the result comes:
-    what a worker sent is freed at once, not held until the last file is read.
+    what a worker sent is freed at once, not held until the last file is read. The text caches
+    are emptied after each argument's work (``_star``), so one file's texts are held at a time.
 
     ``jobs`` workers, at most one per CPU and one per argument: the work is all computing, so a
     worker more than the CPUs only adds its memory (``-j 100`` on two CPUs took 1.45 GB and 3.4
@@ -248,7 +249,7 @@ def _map(
     results: list[Any] = []
     if workers < 2 or files < PARALLEL_FILES:
         for n, argument in enumerate(arguments):
-            result = work(*argument)
+            result = _star((work, argument))
             results.append(then(result) if then is not None else result)
             if progress is not None:
                 progress(what, n + 1, total)
@@ -300,8 +301,13 @@ def map_work(
 
 
 def _star(job: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
+    """``work(*argument)``, the text caches emptied after it (``text.clear_text_caches``): the next
+    file asks of other texts, and a thousand files' worth held hundreds of megabytes."""
     work, argument = job
-    return work(*argument)
+    try:
+        return work(*argument)
+    finally:
+        clear_text_caches()
 
 
 def cpu_count() -> int:

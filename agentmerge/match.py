@@ -17,7 +17,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from agentmerge.lexicon import STOPWORDS, TITLE_STOPWORDS
-from agentmerge.text import compare_form, words
+from agentmerge.text import compare_form, text_cache, words
 
 if TYPE_CHECKING:
     import difflib
@@ -107,7 +107,7 @@ def similarity(a: str, b: str) -> float:
     return max(ratio(x, y), ratio(sorted_words(x), sorted_words(y))) / 100.0
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def sorted_words(text: str) -> str:
     """``text``'s words sorted, one space apart: rapidfuzz's ``token_sort_ratio`` is ``ratio`` of
     these. Sorting once per text rather than once per pair keeps a long text from being sorted

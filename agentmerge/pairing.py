@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from agentmerge import match
 from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
 from agentmerge.model import Diagnostic, Item, Section
-from agentmerge.text import item_role, normalize, section_role
+from agentmerge.text import item_role, normalize, section_role, text_cache
 
 if TYPE_CHECKING:
     from agentmerge.scorer import ItemView
@@ -48,7 +48,7 @@ def _inline_parser() -> Any:
     return MarkdownIt("commonmark").enable("strikethrough")
 
 
-@functools.lru_cache(maxsize=4096)
+@text_cache(4096)
 def _markup_of(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for block in _inline_parser().parseInline(text):

@@ -47,7 +47,7 @@ from agentmerge.git import (
     working_tree_dirty,
 )
 from agentmerge.model import Agent, Diagnostic
-from agentmerge.text import compare_form, plural
+from agentmerge.text import clear_text_caches, compare_form, plural
 
 if TYPE_CHECKING:
     from agentmerge.diff import Attention, DiffResult
@@ -770,7 +770,13 @@ def review(
     # Files are diffed in path order, which is the order they take from the pair budget.
     found.sort(key=lambda read: read.change.path if isinstance(read, _Read) else read.path)
     pairs = PairBudget(REVIEW_FUZZY_PAIRS)
-    reviews = [_review_file(read, root, threshold, pairs) if isinstance(read, _Read) else read for read in found]
+    reviews = []
+    for read in found:
+        if isinstance(read, _Read):
+            reviews.append(_review_file(read, root, threshold, pairs))
+            clear_text_caches()  # what one file says is seldom asked of the next
+        else:
+            reviews.append(read)
     return Review(
         root=str(root),
         base=start,

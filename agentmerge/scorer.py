@@ -42,6 +42,7 @@ from agentmerge.text import (
     sentences_of,
     stem,
     terms,
+    text_cache,
     without_ordinal,
 )
 
@@ -251,7 +252,7 @@ def rare_in_corpus(term: str) -> bool:
     return term not in corpus_weights()[0]
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def term_weight(term: str) -> float:
     """The weight of ``term``: its smoothed inverse document frequency in the corpus (cached: an
     item's profile asks it of every word, and a consolidation of many items of a few thousand)."""
@@ -360,7 +361,7 @@ def _measure(a: _Profile, b: _Profile) -> tuple[float, float, float, float, floa
 _TITLE_FILLER = frozenset(stem(w) for w in TITLE_FILLER_WORDS)
 
 
-@lru_cache(maxsize=4096)
+@text_cache(4096)
 def title_terms(title: str | None) -> frozenset[str]:
     """The terms of a section title (``terms`` without "core", "key", ...), its sequence number
     included: section alignment reads "3. Tests" and "Testing" as two titles, each with a term of
@@ -713,7 +714,7 @@ def verbatim_terms(text: str) -> frozenset[str]:
     return _verbatim_form(text)[1]
 
 
-@lru_cache(maxsize=8192)
+@text_cache(8192)
 def _verbatim_form(text: str) -> tuple[str, frozenset[str]]:
     """``text`` normalised and case-folded, and its terms: made once per text, not once per pair."""
     return normalize(text).casefold(), frozenset(terms(text))

@@ -13,7 +13,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from functools import _lru_cache_wrapper
 
 from agentmerge.lexicon import (
     AFFIRMERS,
@@ -38,6 +41,35 @@ from agentmerge.lexicon import (
     SUFFIX_TEXT,
     TERM_SYNONYMS,
 )
+
+# --------------------------------------------------------------------------------------------
+# Caches of what the inputs say
+
+_T = TypeVar("_T")
+
+_TEXT_CACHES: list[_lru_cache_wrapper[Any]] = []
+
+
+def text_cache(maxsize: int) -> Callable[[Callable[..., _T]], _lru_cache_wrapper[_T]]:
+    """``functools.lru_cache`` for a function of what an input says (its texts, words, titles),
+    registered so that ``clear_text_caches`` empties it. Patterns and settings keep plain
+    ``lru_cache``: they are the same for every file."""
+
+    def cached(function: Callable[..., _T]) -> _lru_cache_wrapper[_T]:
+        wrapper = lru_cache(maxsize=maxsize)(function)
+        _TEXT_CACHES.append(wrapper)
+        return wrapper
+
+    return cached
+
+
+def clear_text_caches() -> None:
+    """Empty every ``text_cache``. A command that works through many files calls it after each
+    (``library.map_work``, ``review``): what one file says is seldom asked of the next, and full
+    caches of a thousand files' texts held 290 MB and made each garbage collection walk them."""
+    for cache in _TEXT_CACHES:
+        cache.cache_clear()
+
 
 # --------------------------------------------------------------------------------------------
 # Normal forms
@@ -117,7 +149,7 @@ Real texts nest two or three levels (``***bold italic***``); the cap keeps a tex
 nested openers from costing one pass per level."""
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def normalize(text: str) -> str:
     """Return ``text`` without formatting: emphasis, backticks, link syntax, escapes, wrapping.
 
@@ -417,7 +449,7 @@ def clipped_apart(
     return mark + cut(a[start:], rest), mark + cut(b[start:], rest)
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def compare_form(text: str) -> str:
     """The form two items are compared in: the normal form, case-folded."""
     return normalize(text).casefold()
@@ -427,7 +459,7 @@ def compare_form(text: str) -> str:
 # Polarity
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def negated(text: str) -> bool:
     """Whether ``text`` is a negative instruction: its first clause forbids or names an absence.
 
@@ -446,7 +478,7 @@ def negated(text: str) -> bool:
     return _clause_negated(first.casefold())
 
 
-@lru_cache(maxsize=8192)
+@text_cache(8192)
 def clause_polarities(text: str) -> frozenset[bool]:
     """Whether each clause of ``text`` is negative (``negated`` reads the first, the others by how
     they open): {False, True} for "Avoid X in components; instantiate it once at the root" and
@@ -493,7 +525,7 @@ def _clause_negated(clause: str) -> bool:
 _POLARITY_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def _plain_words(text: str) -> tuple[str, ...]:
     """The words of ``text`` in lower case, an apostrophe kept inside one ("don't"): what
     ``negation_put`` and ``obligation_change`` compare (cached: consolidate's polarity rule asks
@@ -549,7 +581,7 @@ def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
     return was, now, _OBLIGATION_LEVEL[now] > _OBLIGATION_LEVEL[was]
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def _without_negations(found: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
     """``found`` without its negating words (and a "do" right before "not"), and how many went;
     without an affirming "always" too, which stands where "never" would and is no negation."""
@@ -600,7 +632,7 @@ def choice_made(a: str, b: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def offered(text: str) -> frozenset[str]:
     """The terms of the alternatives a choice in ``text`` offers: single words joined by "or" after
     "use" or "prefer" and at most three words more ("Use pytest, unittest or nose": pytest,
@@ -708,7 +740,7 @@ def unchosen_terms(text: str, group: int | None = None) -> set[str]:
     return set(terms(" ".join(kept)))
 
 
-@lru_cache(maxsize=8192)
+@text_cache(8192)
 def choices(text: str) -> frozenset[tuple[int, int]]:
     """The (group, alternative) of each CHOICES spelling in ``text``, read as a whole word with its
     hyphens ("front-end" is one; "long-term" is no length)."""
@@ -786,7 +818,7 @@ def _swapped_part(a: str, b: str) -> bool:
     return len(differ) == 1 and _swapped_sides(*differ[0])
 
 
-@lru_cache(maxsize=8192)
+@text_cache(8192)
 def _order_sides(text: str) -> tuple[str, frozenset[str], frozenset[str]] | None:
     """The one ORDER_WORDS word of ``text`` and the terms before and after it; None unless it is
     one sentence with exactly one (in a paragraph, words fall on either side by chance)."""
@@ -815,7 +847,7 @@ def _opposite_word(a: str, b: str) -> bool:
     return set(terms(swapped)) == set(terms(b)) and _words_of(swapped) == words_b
 
 
-@lru_cache(maxsize=8192)
+@text_cache(8192)
 def _words_of(text: str) -> frozenset[str]:
     """The words of ``text``, casefolded."""
     return frozenset(w.casefold() for w in _LETTERS_RE.findall(normalize(text)))
@@ -847,7 +879,7 @@ _SUFFIXES_BY_SIZE = tuple(
 )
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def stem(word: str) -> str:
     """Return a light stem of ``word``: inflection and common derivation suffixes removed.
 
@@ -892,7 +924,7 @@ def stem(word: str) -> str:
 _STEM_SYNONYMS = _stem_synonyms()
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def terms(text: str) -> tuple[str, ...]:
     """The significant terms of ``text``: words mapped through TERM_SYNONYMS, stop words out, stemmed.
 
@@ -958,7 +990,7 @@ def _role_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((rule.role, re.compile(rule.pattern, re.IGNORECASE)) for rule in SECTION_ROLES)
 
 
-@lru_cache(maxsize=4096)
+@text_cache(4096)
 def section_role(title: str | None) -> str:
     """The role of a section titled ``title`` (None is the root): one of SECTION_ROLES, or general.
 
@@ -1001,7 +1033,7 @@ def _label_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     )
 
 
-@lru_cache(maxsize=65536)
+@text_cache(65536)
 def lead_label(text: str, *, bare: bool = True) -> str | None:
     """The lead-in label of ``**Label**: rest``, ``**Label:** rest``, ``**Label** - rest`` or
     ``Label: rest``, without markup or colon; None when the text opens with none.

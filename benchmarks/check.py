@@ -8,9 +8,10 @@ imports of one ``check`` are listed so a heavy module that slipped onto its path
 
 Growth (with ``../shared/corpus``): ``check`` over the first 100, 300 and all corpus files in one
 process with one worker, against the same files only parsed, with the growth exponent of each
-(time ~ files^k; 1 is linear). Then ``fmt --check`` over the same files as fresh processes,
-with one worker (``--jobs 1``) and with the default (one per CPU), interleaved, medians of three
-rounds: how formatting a library grows and what the workers save.
+(time ~ files^k; 1 is linear), and the peak memory of the same ``check`` as a fresh process with
+one worker (``--jobs 1``): what a library costs one process. Then ``fmt --check`` over the same
+files as fresh processes, with one worker (``--jobs 1``) and with the default (one per CPU),
+interleaved, medians of three rounds: how formatting a library grows and what the workers save.
 
     .venv/bin/python benchmarks/check.py [--repeats N] [--check] [--no-corpus]
 """
@@ -21,11 +22,12 @@ import argparse
 import math
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from startup import HEAVY, SEEDS, entry, imported_modules, ratios, wall
+from startup import ENV, HEAVY, SEEDS, entry, imported_modules, ratios, wall
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -69,9 +71,12 @@ def growth() -> None:
         result = check_paths(chosen, Selection(("ALL",), extend=OPT_IN), jobs=1)
         check = time.perf_counter() - start
         rows.append((n, parse, check, len(result.findings)))
+        command = [*entry(), "check", "--select", "ALL", "--extend-select", ",".join(OPT_IN), "--jobs", "1"]
+        peak = peak_mb([*command, "--exit-zero", *chosen])
         print(
             f"{n:5d} files: parse {parse:6.2f} s, check {check:6.2f} s ({check / parse:.1f}x parsing, "
-            f"{check / n * 1000:.1f} ms a file), {len(result.findings)} findings"
+            f"{check / n * 1000:.1f} ms a file), {len(result.findings)} findings; "
+            f"peak {peak:.0f} MB as a command with one worker"
         )
     if len(rows) >= 2:
         (n0, p0, c0, _), (n1, p1, c1, _) = rows[0], rows[-1]
@@ -79,6 +84,14 @@ def growth() -> None:
         kp = math.log(p1 / p0) / math.log(n1 / n0)
         print(f"growth exponent {n0}->{n1} files: check {k:.2f}, parse {kp:.2f}")
     fmt_growth(files, sizes)
+
+
+def peak_mb(command: list[str]) -> float:
+    """Peak resident memory of one run of ``command`` in a fresh process, in MB."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    _, _, usage = os.wait4(process.pid, 0)
+    process.returncode = 0  # reaped here: Popen must not wait for it again
+    return usage.ru_maxrss / 1024
 
 
 def fmt_growth(files: list[str], sizes: list[int], rounds: int = 3) -> None:
