@@ -110,6 +110,28 @@ def test_generated_documents_round_trip_and_write_stably(text: str) -> None:
     assert_round_trip(parse_text(text, "gen.md"))
 
 
+def _with_blanks_at_line_ends(text: str, blank: str) -> str:
+    """``text`` with ``blank`` after every body line outside code fences: formatting only."""
+    lines = text.split("\n")
+    body = lines.index("---", 1) + 1 if lines[0] == "---" else 0
+    fenced = False
+    for n in range(body, len(lines)):
+        if lines[n].lstrip().startswith("```"):
+            fenced = not fenced
+        elif lines[n] and not fenced:
+            lines[n] += blank
+    return "\n".join(lines)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document(), st.sampled_from([" ", "\t"]))
+def test_blanks_at_line_ends_do_not_change_the_canonical_form(text: str, blank: str) -> None:
+    """A space or a tab after every line of a generated document (code aside) is formatting:
+    ``fmt`` writes the document as it writes the one without them."""
+    noisy = _with_blanks_at_line_ends(text, blank)
+    assert render_agent(parse_text(noisy, "gen.md")) == render_agent(parse_text(text, "gen.md"))
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document())
 def test_formatting_keeps_every_block_of_a_generated_document_in_its_place(text: str) -> None:
