@@ -22,12 +22,11 @@ import argparse
 import math
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from startup import ENV, HEAVY, SEEDS, entry, imported_modules, ratios, wall
+from startup import ENV, HEAVY, SEEDS, entry, imported_modules, measured, ratios, wall
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -72,11 +71,11 @@ def growth() -> None:
         check = time.perf_counter() - start
         rows.append((n, parse, check, len(result.findings)))
         command = [*entry(), "check", "--select", "ALL", "--extend-select", ",".join(OPT_IN), "--jobs", "1"]
-        peak = peak_mb([*command, "--exit-zero", *chosen])
+        _, peak = measured([*command, "--exit-zero", *chosen], env=ENV)
         print(
             f"{n:5d} files: parse {parse:6.2f} s, check {check:6.2f} s ({check / parse:.1f}x parsing, "
             f"{check / n * 1000:.1f} ms a file), {len(result.findings)} findings; "
-            f"peak {peak:.0f} MB as a command with one worker"
+            f"peak {peak / 2**20:.0f} MB as a command with one worker"
         )
     if len(rows) >= 2:
         (n0, p0, c0, _), (n1, p1, c1, _) = rows[0], rows[-1]
@@ -84,14 +83,6 @@ def growth() -> None:
         kp = math.log(p1 / p0) / math.log(n1 / n0)
         print(f"growth exponent {n0}->{n1} files: check {k:.2f}, parse {kp:.2f}")
     fmt_growth(files, sizes)
-
-
-def peak_mb(command: list[str]) -> float:
-    """Peak resident memory of one run of ``command`` in a fresh process, in MB."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    _, _, usage = os.wait4(process.pid, 0)
-    process.returncode = 0  # reaped here: Popen must not wait for it again
-    return usage.ru_maxrss / 1024
 
 
 def fmt_growth(files: list[str], sizes: list[int], rounds: int = 3) -> None:

@@ -13,12 +13,11 @@ should cost little beside the Markdown parsing itself.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from startup import measured
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -42,19 +41,6 @@ def corpus_sample(count: int) -> list[str]:
     return [files[int(n * step)] for n in range(count)]
 
 
-def run(command: list[str]) -> tuple[float, int]:
-    """Run ``command`` to completion; return (wall seconds, peak RSS in bytes)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode not in (0, 2):
-        raise SystemExit(f"{command[:3]} failed with exit code {process.returncode}")
-    peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return elapsed, peak
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=400, help="how many corpus files to parse")
@@ -70,13 +56,13 @@ def main() -> int:
         "agentmerge parse --format json": [sys.executable, "-m", "agentmerge", "parse", "--format", "json", *files],
     }
     for command in sides.values():
-        run(command)  # warm the file cache and the byte-code cache
+        measured(command)  # warm the file cache and the byte-code cache
     # The sides alternate, so that a change in the machine's load touches both alike.
     times: dict[str, list[float]] = {name: [] for name in sides}
     peaks: dict[str, list[int]] = {name: [] for name in sides}
     for _ in range(args.repeats):
         for name, command in sides.items():
-            elapsed, peak = run(command)
+            elapsed, peak = measured(command)
             times[name].append(elapsed)
             peaks[name].append(peak)
     results = {name: (statistics.median(times[name]), max(peaks[name])) for name in sides}

@@ -15,8 +15,8 @@ quartiles, since a shared machine's timings wander), against the command's limit
 - ``check`` of one seed with the opt-in matcher rules AM203 and AM204: shown, no limit.
 
 Timed runs keep bytecode caching on, as for an installed package; the package is byte-compiled
-first. ``--check`` exits 1 when a ratio exceeds its limit. ``diff.py``, ``merge.py``, ``check.py``
-and ``consolidate.py`` use the helpers here for their own start-up lines.
+first. ``--check`` exits 1 when a ratio exceeds its limit. ``diff.py``, ``merge.py``, ``check.py``,
+``consolidate.py`` and ``parse.py`` use the helpers here for their own start-up and memory lines.
 """
 
 from __future__ import annotations
@@ -64,6 +64,19 @@ def timed(command: list[str]) -> tuple[float, float]:
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak resident bytes of one run of ``command`` in a fresh process, its
+    output discarded; stops the benchmark when it fails (an exit code other than 0 or 2)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    if process.returncode not in (0, 2):
+        raise SystemExit(f"{command[:3]} failed with exit code {process.returncode}")
+    return elapsed, usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
 
 def imported_modules(command: list[str]) -> list[tuple[int, str]]:
