@@ -57,11 +57,11 @@ from agentmerge.parse import (
 )
 from agentmerge.text import (
     clipped_apart,
+    counted,
     hidden_text,
     label_only,
     lead_label,
     normalize,
-    plural,
     section_role,
     series,
     terms,
@@ -1659,19 +1659,19 @@ def render_text(result: CheckResult) -> Iterator[str]:
     # Standard input cannot be fixed in place (``check --fix -`` is refused): no hint for its findings.
     fixable = sum(1 for f in result.findings if f.fixable and f.path != STDIN)
     if result.findings:
-        summary = f"Found {len(result.findings)} {plural(len(result.findings), 'finding')}"
+        summary = f"Found {counted(len(result.findings), 'finding')}"
         if result.fixed:
-            summary += f" ({result.fixed} fixed, {len(result.findings)} remaining)"
+            summary += f" ({result.fixed:,} fixed, {len(result.findings):,} remaining)"
         yield summary + "."
         if fixable:
-            yield f"{fixable} fixable with agentmerge check --fix."
+            yield f"{fixable:,} fixable with agentmerge check --fix."
     elif result.fixed:
-        yield f"Found {result.fixed} {plural(result.fixed, 'finding')} ({result.fixed} fixed, 0 remaining)."
+        yield f"Found {counted(result.fixed, 'finding')} ({result.fixed:,} fixed, 0 remaining)."
     elif result.errors:
         checked = len(result.files) - len(result.errors)
-        yield f"No findings in {checked} {plural(checked, 'file')}; {len(result.errors)} could not be checked."
+        yield f"No findings in {counted(checked, 'file')}; {len(result.errors):,} could not be checked."
     else:
-        yield f"All checks passed ({len(result.files)} {plural(len(result.files), 'file')})."
+        yield f"All checks passed ({counted(len(result.files), 'file')})."
 
 
 def check_to_dict(result: CheckResult) -> dict[str, Any]:

@@ -803,13 +803,13 @@ def report_skipped(found: Any) -> None:
     links out of it were not followed."""
     for folder, count in found.skipped:
         say(
-            f"agentmerge: note: {folder}: {count} Markdown file(s) are neither named like agent files nor have "
-            "name and description frontmatter, and were left out; name them as arguments to include them"
+            f"agentmerge: note: {folder}: left out {counted(count, 'Markdown file')} named like no agent file and "
+            "without name and description frontmatter; name such a file as an argument to include it"
         )
     for folder, count in found.outside:
         say(
-            f"agentmerge: note: {folder}: {count} symbolic link(s) lead to files outside it and were not "
-            "followed; name such a file as an argument to read it"
+            f"agentmerge: note: {folder}: did not follow {counted(count, 'symbolic link')} to files outside it; "
+            "name such a file as an argument to read it"
         )
 
 
@@ -1210,7 +1210,7 @@ def _consolidate_one(
     write_atomic(output, body)
     say(
         f"agentmerge: consolidated {counted(len(result.inputs), 'input')} into {output}: "
-        f"{counted(result.items_in, 'item')} in (frontmatter fields included), {result.items_out} out, "
+        f"{counted(result.items_in, 'item')} in (frontmatter fields included), {result.items_out:,} out, "
         f"{counted(result.merged, 'merged cluster')}, {counted(len(result.conflicts), 'frontmatter conflict')} "
         "settled" + (f"; report in {report}" if report else "")
     )
@@ -1263,7 +1263,7 @@ def _mixed_groups(agents: list[Agent]) -> Any:
 
 def _refuse_mixed(grouping: Any, inputs: int) -> None:
     """Stop, naming the groups, because the inputs do not look like one role (``--mixed`` allows it)."""
-    say(f"agentmerge: warning: these {inputs} inputs do not look like one role: they form {grouping.parts()} groups")
+    say(f"agentmerge: warning: these {inputs:,} inputs do not look like one role: they form {grouping.parts():,} groups")
     for g in grouping.groups:
         say(f"  {g.name}: {', '.join(m.path for m in g.members)}")
     for m in grouping.singletons:
@@ -1303,7 +1303,7 @@ def _consolidate_by_group(
         for error in read.errors:
             report_error(error)
         if read.errors:
-            raise AgentMergeError("", 0, f"{len(read.errors)} input(s) could not be read; nothing was written")
+            raise AgentMergeError("", 0, f"{counted(len(read.errors), 'input')} could not be read; nothing was written")
         status("grouping", 0, 0)
         grouping = group_profiles(read.profiles, min_similarity=cutoffs[0], min_overlap=cutoffs[1])
         outputs = library.consolidate_groups(
@@ -1378,7 +1378,7 @@ def _write_groups(
             write_atomic(json_target, out.report)
         items_in, items_out, merged, conflicts = out.summary
         click.echo(
-            f"{target}: {len(out.group.members)} agents, {counted(items_in, 'item')} in, {items_out} out, "
+            f"{target}: {counted(len(out.group.members), 'agent')}, {counted(items_in, 'item')} in, {items_out:,} out, "
             f"{counted(merged, 'merged cluster')}, {counted(conflicts, 'frontmatter conflict')} settled"
         )
         for line in out.widenings:

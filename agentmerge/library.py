@@ -23,7 +23,7 @@ from agentmerge.fields import names as listed_names
 from agentmerge.filesystem import MAX_FILE_BYTES, inside
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
-from agentmerge.text import clear_text_caches, named, series
+from agentmerge.text import clear_text_caches, counted, named, series
 
 if TYPE_CHECKING:
     # Grouping loads on first use: check and fmt walk folders with this module and need none of it.
@@ -428,13 +428,13 @@ def target_hint(paths: Sequence[str], output: str | None = None) -> str | None:
     wanted = _tool_of(output, None) if output is not None else None
     if len(kinds) < 2 and (wanted is None or set(kinds) <= {wanted}):
         return None
-    counted = ", ".join(f"{BY_NAME[k].title} ({len(v)})" for k, v in sorted(kinds.items()))
+    listed = ", ".join(f"{BY_NAME[k].title} ({len(v):,})" for k, v in sorted(kinds.items()))
     if wanted is not None:
-        said = f"the inputs are {counted}; " if kinds else ""
+        said = f"the inputs are {listed}; " if kinds else ""
         return f"{said}{output} is a {BY_NAME[wanted].title} by its name: --for {wanted} writes only the keys it reads"
     names = " or ".join(f"--for {k}" for k in sorted(kinds))
     return (
-        f"the inputs are files of {len(kinds)} tools: {counted}; the merged agent keeps every input's keys, "
+        f"the inputs are files of {len(kinds)} tools: {listed}; the merged agent keeps every input's keys, "
         f"which no one tool reads whole: {names} writes one tool's file"
     )
 
@@ -452,8 +452,9 @@ def groups_hint(outputs: Sequence[GroupOutput]) -> str | None:
     if not mixed:
         return None
     names = " or ".join(f"--for {k}" for k in sorted(kinds))
+    join, keep = ("joins", "keeps") if len(mixed) == 1 else ("join", "keep")
     return (
-        f"{len(mixed)} merged agent(s) join files of several tools ({', '.join(mixed)}) and keep every "
+        f"{counted(len(mixed), 'merged agent')} {join} files of several tools ({', '.join(mixed)}) and {keep} every "
         f"input's keys, which no one tool reads whole: {names} writes every group as one tool's file"
     )
 

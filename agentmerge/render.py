@@ -685,7 +685,7 @@ def block_line_markdown(lines: tuple[BlockLine, ...]) -> str:
     block = f"{fence}diff\n{text}\n{fence}"
     if len(lines) <= MARKDOWN_OPEN_LINES:
         return block
-    return f"<details><summary>{len(lines)} lines</summary>\n\n{block}\n\n</details>"
+    return f"<details><summary>{len(lines):,} lines</summary>\n\n{block}\n\n</details>"
 
 
 def _indent(text: str, prefix: str) -> str:
@@ -993,7 +993,7 @@ def _share(value: float) -> str:
 
 def _group_line(g: Group) -> str:
     return (
-        f"{g.name}: {len(g.members)} agents, similarity {_share(g.similarity)}, "
+        f"{g.name}: {len(g.members):,} agents, similarity {_share(g.similarity)}, "
         f"instructions in common {_share(g.overlap)}"
     )
 
@@ -1018,7 +1018,7 @@ def render_grouping_markdown(result: Grouping) -> str:
     """The Markdown report of ``agentmerge group``."""
     lines = ["# Agent groups", "", f"{grouping_summary(result)}.", ""]
     for g in result.groups:
-        lines.append(f"## {markdown_text(g.name, line_start=False)} ({len(g.members)} agents)")
+        lines.append(f"## {markdown_text(g.name, line_start=False)} ({len(g.members):,} agents)")
         lines.append("")
         lines.append(
             f"Similarity {_share(g.similarity)}; {_share(g.overlap)} of instructions in common with the "
@@ -1029,12 +1029,12 @@ def render_grouping_markdown(result: Grouping) -> str:
             lines.append(f"- {markdown_code(m.path)}: {markdown_text(m.name, line_start=False)}{mark}")
         lines.append("")
     if result.singletons:
-        lines.append(f"## Alone ({len(result.singletons)})")
+        lines.append(f"## Alone ({len(result.singletons):,})")
         lines.append("")
         lines.extend(f"- {markdown_code(m.path)}: {markdown_text(m.name, line_start=False)}" for m in result.singletons)
         lines.append("")
     if result.unread:
-        lines.append(f"## Not read ({len(result.unread)})")
+        lines.append(f"## Not read ({len(result.unread):,})")
         lines.append("")
         for d in result.unread:
             where = f" line {d.line}" if d.line else ""

@@ -47,7 +47,7 @@ from agentmerge.git import (
     working_tree_dirty,
 )
 from agentmerge.model import Agent, Diagnostic
-from agentmerge.text import clear_text_caches, compare_form, plural
+from agentmerge.text import clear_text_caches, compare_form, counted
 
 if TYPE_CHECKING:
     from agentmerge.diff import Attention, DiffResult
@@ -908,7 +908,7 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
     listed = max(0, listed - 2)  # the header rows
     if listed < len(report.files):
         out += (
-            f"\n_The table lists {listed} of {len(report.files)} files; the rest and every file's diff are "
+            f"\n_The table lists {listed:,} of {len(report.files):,} files; the rest and every file's diff are "
             f"not shown in full, {_within(limit)}. "
             "Run `agentmerge review` locally for all of it._\n"
         )
@@ -927,7 +927,7 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
         break
     if shown < len(report.files):
         out += (
-            f"\n_{len(report.files) - shown} of {len(report.files)} files are not shown in full: the report is "
+            f"\n_{len(report.files) - shown:,} of {len(report.files):,} files are not shown in full: the report is "
             f"cut {_within(limit)}. Run `agentmerge review` locally for all of it._\n"
         )
     return out[:limit]
@@ -966,7 +966,7 @@ def _attention_markdown(report: Review, room: int) -> list[str]:
     found = sorted(attention_of(report), key=lambda entry: first.index(entry[1].kind))
     if not found:
         return []
-    lines = [f"**\u26a0 Needs attention ({len(found)})**", ""]
+    lines = [f"**\u26a0 Needs attention ({len(found):,})**", ""]
     used = sum(len(line) + 1 for line in lines)
     shown = 0
     for f, attention in found:
@@ -978,7 +978,7 @@ def _attention_markdown(report: Review, room: int) -> list[str]:
         used += len(line) + 1
         shown += 1
     if shown < len(found):
-        lines.append(f"- _and {len(found) - shown} more in the files below_")
+        lines.append(f"- _and {len(found) - shown:,} more in the files below_")
     lines.append("")
     return lines
 
@@ -1015,13 +1015,13 @@ def _count(report: Review) -> str:
     changed = len(report.changed)
     mode = sum(1 for f in report.files if f.unchanged == "mode")
     rest = [
-        f"{n - changed - mode} only in formatting" if n - changed > mode else "",
-        f"{mode} only in mode" if mode else "",
+        f"{n - changed - mode:,} only in formatting" if n - changed > mode else "",
+        f"{mode:,} only in mode" if mode else "",
     ]
     unchanged = ", ".join(part for part in rest if part)
     if not changed:
         return f"no agent files changed in meaning, {unchanged}"
-    return f"{changed} {plural(changed, 'agent file')} changed" + (f", {unchanged}" if unchanged else "")
+    return f"{counted(changed, 'agent file')} changed" + (f", {unchanged}" if unchanged else "")
 
 
 def _unchanged_note(f: FileReview) -> str:

@@ -229,7 +229,7 @@ def test_a_fix_or_format_past_the_frontmatter_limit_is_not_made_and_says_why(tmp
     path = tmp_path / "fx.md"
     path.write_text(text, encoding="utf-8")
     checked = run_cli("check", "--fix", str(path))
-    assert checked.exit_code == 1 and "Found 5301 findings." in checked.stdout
+    assert checked.exit_code == 1 and "Found 5,301 findings." in checked.stdout
     assert checked.stderr == (
         f"agentmerge: warning: {path}: not fixed: the file would be past what agentmerge reads once fixed: the "
         "frontmatter is 71 KiB, more than agentmerge reads (64 KiB); an agent's settings are a few keys\n"
@@ -692,7 +692,7 @@ def test_a_folder_s_links_out_of_it_are_not_followed(tmp_path: Path) -> None:
     (agents / "evil.md").symlink_to(outside)
     (agents / "alias.md").symlink_to(agents / "inner.md")
     (folder / "AGENTS.md").symlink_to(outside)
-    note = "agentmerge: note: checkout: 2 symbolic link(s) lead to files outside it and were not followed"
+    note = "agentmerge: note: checkout: did not follow 2 symbolic links to files outside it"
     before = outside.read_bytes()
     for args in (["fmt", "checkout"], ["check", "checkout"], ["group", "checkout"]):
         code, out, err = run_cli(*args, cwd=tmp_path)

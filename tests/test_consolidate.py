@@ -597,6 +597,20 @@ def test_the_summary_says_one_of_a_kind_in_the_singular(tmp_path: Path) -> None:
     assert summary.endswith(", 0 merged clusters, 0 frontmatter conflicts settled")
 
 
+def test_the_summary_writes_counts_past_a_thousand_with_separators(tmp_path: Path) -> None:
+    """Every count the summary says is written as `counted` writes it ("1,203 items"), the
+    items out too."""
+    letters = "bcdfghjklmnpqrstvwz"
+    words = [a + b + c + "o" for a in letters for b in "aeiu" for c in letters][:4_400]
+    items = "".join(f"- {' '.join(words[4 * n : 4 * n + 4])}.\n" for n in range(1_100))
+    source = tmp_path / "many.md"
+    source.write_text(f"---\nname: many\ndescription: Many rules.\n---\n\n{items}", encoding="utf-8")
+    result = run_cli("consolidate", str(source), "-o", str(tmp_path / "merged.md"))
+    assert result.exit_code == 0, result.output
+    summary = result.stderr.splitlines()[-1]
+    assert "1,102 items in (frontmatter fields included), 1,102 out, 0 merged clusters" in summary
+
+
 def test_cli_writes_atomically_with_a_summary_and_report(tmp_path: Path) -> None:
     out = tmp_path / "merged.md"
     report = tmp_path / "merged.json"
