@@ -1263,7 +1263,9 @@ def _mixed_groups(agents: list[Agent]) -> Any:
 
 def _refuse_mixed(grouping: Any, inputs: int) -> None:
     """Stop, naming the groups, because the inputs do not look like one role (``--mixed`` allows it)."""
-    say(f"agentmerge: warning: these {inputs:,} inputs do not look like one role: they form {grouping.parts():,} groups")
+    say(
+        f"agentmerge: warning: these {inputs:,} inputs do not look like one role: they form {grouping.parts():,} groups"
+    )
     for g in grouping.groups:
         say(f"  {g.name}: {', '.join(m.path for m in g.members)}")
     for m in grouping.singletons:

@@ -96,8 +96,9 @@ class Unit:
     """Whether an exact repeat in its own input is the same item; false for items of a template
     the file fills several times (sections with the same title), which repeat by design."""
     scope: str = ""
-    """For a nested item, the ``copy_form`` of the item it is nested in: the same words under
-    "**Frontend changes**:" and under "**Backend changes**:" are not copies of one item."""
+    """For a nested item, the ``copy_form`` of each item it is nested in, outermost first, one a
+    line: the same words under "**Frontend changes**:" and under "**Backend changes**:" are not
+    copies of one item, nor under two "**Docker Files**:" that these two hold."""
     titles: str = ""
     """An item's section titles, outermost first, one a line: the same words under headings that
     pick two alternatives of one choice ("Frontend changes", "Backend changes") are not copies
@@ -1325,7 +1326,8 @@ def carries(
     with two values as one rule in two minds, "Keep functions under 20 lines" and "... under 25
     lines"), names nothing in place of what
     ``text`` names (``names``) and, unless ``every_sentence`` is false (one slot, such as each
-    input's identity), mentions every name ``text`` lists (``enumerated_names``) and every tool or
+    input's identity), names every identifier ``text`` names but the ``subject``'s
+    (``_identifiers_more``), mentions every name ``text`` lists (``enumerated_names``) and every tool or
     product it names (``proper_names``, but the ``subject`` the inputs share), has every term of it
     the corpus hardly uses (``_rare_more``; of a text mostly of such words, adds none of them:
     ``_unread_more``), a term of each of its conditions (``conditions``) and
@@ -1345,6 +1347,7 @@ def carries(
         return not _commands_more(text, kept)
     return (
         not _body_apart(text, kept)
+        and not _identifiers_more(left - right, subject)
         and not _two_kinds(text, kept)
         and not _two_subjects(text, kept)
         and not _lists_more(text, kept)
@@ -1705,6 +1708,14 @@ def _names_more(text: str, kept: str, subject: Container[str]) -> bool:
         if name not in subject and not _said(form, said) and _said(form, _mentions(text)):
             return True
     return False
+
+
+def _identifiers_more(lacking: frozenset[str], subject: Container[str]) -> bool:
+    """Whether a name written as an identifier that the kept wording lacks (``names``, which
+    ``carries`` gives: ``line_profiler``, ``cProfile``, ``EC2``) is more than the ``subject``:
+    "Profile with cProfile and line_profiler" folded into "Profile with tools like cProfile"
+    would lose line_profiler, though the kept wording names nothing else."""
+    return any(name not in subject for name in lacking)
 
 
 def _rare_more(text: str, kept: str, subject: Container[str]) -> bool:

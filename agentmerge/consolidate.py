@@ -501,6 +501,8 @@ class _Consolidator:
         self.holders = [self._holder(n) for n in range(len(self.items))]
         """For each item, the item it is nested in that has words of its own (-1 for none): an
         item with none (``wordless``) neither scopes what it holds nor is matched apart from it."""
+        self._scopes: dict[int, str] = {}
+        """``_scope`` by holder: the items one item holds share its chain."""
         self.group_count = 1
         """How many aligned section groups there are, the roots' group 0 included."""
         self.subject: Container[str] = frozenset()
@@ -629,12 +631,20 @@ class _Consolidator:
         return walk
 
     def _scope(self, index: int) -> str:
-        """What scopes item ``index`` (``Unit.scope``): the copy form of the item it is nested in ("" for none)."""
+        """What scopes item ``index`` (``Unit.scope``): the copy forms of the items it is nested in,
+        outermost first, one a line ("" for none). The whole chain, not the nearest holder alone: a
+        line one file writes under "**Docker Files**:" in its frontend's tree and in its backend's
+        is a field of each, though the two holders read alike."""
         holder = self.holders[index]
         if holder < 0:
             return ""
-        parent = self.items[holder].item
-        return copy_form(parent.kind, parent.text)
+        found = self._scopes.get(holder)
+        if found is None:
+            parent = self.items[holder].item
+            outer = self._scope(holder)  # as deep as the parser nests lists (parse.MAX_NESTING)
+            own = copy_form(parent.kind, parent.text)
+            found = self._scopes[holder] = f"{outer}\n{own}" if outer else own
+        return found
 
     def _titles(self, entry: InputItem) -> str:
         """The titles of the sections ``entry`` sits in, outermost first, one a line."""
@@ -665,7 +675,7 @@ class _Consolidator:
 
     def parent_bags(self, bags: list[list[int]]) -> list[int]:
         """For each bag, the bag its items are nested in (-1 for none); one per bag, since a bag's
-        copies share their parent's words (``Unit.scope``)."""
+        copies share their holders' words (``Unit.scope``)."""
         bag_of = {i: n for n, bag in enumerate(bags) for i in bag}
         return [bag_of.get(self.holders[bag[0]], -1) for bag in bags]
 

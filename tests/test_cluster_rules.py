@@ -1125,3 +1125,18 @@ def test_a_text_in_words_the_corpus_does_not_know_folds_into_no_wording_that_add
         assert not cluster.carries(kept, plain)
         assert cluster.carries(f"{plain}.", plain)
     assert cluster.carries("Run the test matrix with nox sessions", "Run the test matrix")
+
+
+def test_an_identifier_the_kept_wording_lacks_keeps_a_wording_from_folding() -> None:
+    """A name written as an identifier ("line_profiler", "memory_profiler") that the kept wording
+    lacks is lost when folded, even when the kept wording names nothing else (it named
+    ``cProfile``, which both have): before, only two wordings that each name something the other
+    does not stayed apart. A name of the inputs' shared subject need not be there."""
+    kept = "**Profiling:** Find the slow paths with profiling tools such as `cProfile`."
+    assert not cluster.carries(kept, "Profile hot paths with cProfile and line_profiler")
+    assert not cluster.carries(kept, "Profiling with memory_profiler")
+    assert cluster.carries(kept, "Profile hot paths with cProfile")
+    assert cluster.carries(
+        "Write async code with coroutines", "Write async code with kotlinx.coroutines", subject={"kotlinx.coroutines"}
+    )
+    assert not cluster.carries("Write async code with coroutines", "Write async code with kotlinx.coroutines")

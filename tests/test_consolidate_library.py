@@ -8,8 +8,8 @@ group into a folder that is not one the inputs are read from.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 from pathlib import Path
 
 import pytest

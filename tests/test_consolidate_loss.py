@@ -127,6 +127,18 @@ def test_a_line_one_file_writes_under_two_of_its_items_stays_under_each(tmp_path
         assert [c.text for c in item.children] == ["Owner: backend team", "Status: Ready"], text
 
 
+def test_a_line_under_a_label_two_records_of_one_file_share_stays_under_each(tmp_path: Path) -> None:
+    """Two services of one file each hold "**Build files**:" with the same two files under it: the
+    labels read alike, but each is a field of its own service. With a second input, the copies
+    under the second label were folded into the first and the second service's label was written
+    bare (the copies were told apart by their nearest holder's words alone)."""
+    text, _ = merged(case_files("record-subfields"), tmp_path)
+    body = parse_text(text, "out.md").body
+    for service in ("**Billing service**:", "**Search service**:"):
+        (label,) = [c for c in find_item(body, service).children if c.text == "**Build files**:"]
+        assert [c.text for c in label.children] == ["`Makefile`", "`Dockerfile`"], text
+
+
 def test_description_keeps_its_text_after_the_first_example_and_every_example(tmp_path: Path) -> None:
     text, _ = merged(case_files("description-examples"), tmp_path)
     description = parse_text(text, "out.md").field("description")
