@@ -632,16 +632,23 @@ def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int, bool
         loader.dispose()
     entries: list[tuple[str, Any, int, int, bool]] = []
     if isinstance(data, dict):
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+        keys = [loader.construct_object(key_node, deep=True) for key_node, _ in node.value]
+        # A key YAML reads as another type ("null", "true", ".nan") keeps its spelling, not
+        # Python's ("None", "True", "nan"), which a rewrite would put in its place.
+        names = [
+            key_node.value if isinstance(key_node.value, str) else str(key)
+            for (key_node, _), key in zip(node.value, keys, strict=True)
+        ]
+        # YAML's 1, 1.0 and true are three keys but one in a Python dict (1 == 1.0 == True), which
+        # holds the last one's value: then each key's value is built from its own node.
+        own_values = len(set(names)) > len(data)
+        for (key_node, value_node), key, name in zip(node.value, keys, names, strict=True):
             end = value_node.end_mark.line
             if value_node.end_mark.column == 0 and end > key_node.start_mark.line:
                 end -= 1
-            # A key YAML reads as another type ("null", "true", ".nan") keeps its spelling, not
-            # Python's ("None", "True", "nan"), which a rewrite would put in its place.
-            name = key_node.value if isinstance(key_node.value, str) else str(key)
+            value = loader.construct_object(value_node, deep=True) if own_values else data.get(key)
             respelled = any(respelled_value(plain) for plain in _plain_spellings(value_node))
-            entries.append((name, data.get(key), key_node.start_mark.line, end, respelled))
+            entries.append((name, value, key_node.start_mark.line, end, respelled))
     return data, entries
 
 

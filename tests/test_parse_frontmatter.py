@@ -179,6 +179,17 @@ def test_duplicate_keys_keep_the_last_value_and_warn() -> None:
     assert messages(agent) == [(4, "duplicate frontmatter key 'name' (first on line 2); the last value is used")]
 
 
+def test_keys_that_are_one_python_key_keep_their_own_values() -> None:
+    """YAML's ``1``, ``1.0`` and ``true`` are three keys, and one in a Python dict (1 == 1.0 ==
+    True), which held the last key's value for all three: ``fmt`` wrote it under each key and the
+    others' values were gone, with no warning."""
+    agent = parse_text("---\nname: n\n1: first\n1.0: second\ntrue: third\n---\n", "k.md")
+    assert values(agent) == {"name": "n", "1": "first", "1.0": "second", "true": "third"}
+    assert messages(agent) == []
+    again = parse_text(render_agent(agent), "k.md")
+    assert values(again) == values(agent)
+
+
 def test_alias_is_refused_and_keys_read_as_text() -> None:
     """YAML aliases are never expanded: the lenient loader keeps the raw text and warns."""
     agent = parse_text("---\nbase: &b hello\nother: *b\n---\n", "a.md")
