@@ -52,6 +52,7 @@ from agentmerge.text import (
     other_choice,
     roles_agree,
     sentences_of,
+    table_row_form,
     terms,
     text_cache,
     without_ordinal,
@@ -169,14 +170,13 @@ def copy_form(kind: str, text: str) -> str:
     Prose compares in its normal form, case-folded (emphasis, wrapping and escapes aside). Code
     and diagrams compare line by line with only trailing spaces and blank edge lines aside: in
     code, indentation, case and ``*`` are meaning (``return`` inside or after a loop, ``SELECT``
-    or ``select`` in a language that cares). Tables compare cell by cell, padding aside; HTML
-    as written.
+    or ``select`` in a language that cares). Tables compare cell by cell, padding aside, and a
+    delimiter row by its alignments (``text.table_row_form``); HTML as written.
     """
     if kind == "code" or is_diagram(text):
         return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
     if kind == "table":
-        rows = (line.strip().strip("|").split("|") for line in text.strip().split("\n"))
-        return "\n".join("|".join(" ".join(cell.split()) for cell in row) for row in rows)
+        return "\n".join(map(table_row_form, text.strip().split("\n")))
     if kind == "html":
         return text.strip()
     return normalize(text).casefold()

@@ -62,6 +62,7 @@ from agentmerge.text import (
     other_choice,
     plural,
     section_role,
+    table_row_form,
     terms,
     unchosen_terms,
     unspaced_class,
@@ -1128,7 +1129,7 @@ def _line_key(kind: str, line: str) -> str:
     spaces aside); table rows and HTML lines are compared without formatting, as the items are."""
     if kind == "code":
         return line.rstrip()
-    return normalize(re.sub(r"\s*\|\s*", " | ", line)) if kind == "table" else normalize(line)
+    return normalize(table_row_form(line)) if kind == "table" else normalize(line)
 
 
 # --------------------------------------------------------------------------------------------

@@ -149,6 +149,20 @@ Real texts nest two or three levels (``***bold italic***``); the cap keeps a tex
 nested openers from costing one pass per level."""
 
 
+_DELIMITER_CELL_RE = re.compile(r":?-+:?")
+
+
+def table_row_form(line: str) -> str:
+    """A table row as rows are compared: its cells without padding, joined by `` | ``, and a
+    delimiter row's cells by their alignment alone (``|------|:-----|`` reads as ``| --- | :-- |``
+    does): how far the dashes run means nothing in a table, and a formatter that aligns the
+    columns rewrites that row on every table it touches."""
+    cells = [" ".join(cell.split()) for cell in line.strip().strip("|").split("|")]
+    if all(_DELIMITER_CELL_RE.fullmatch(cell) for cell in cells):
+        cells = [f"{':' if c[0] == ':' else ''}-{':' if len(c) > 1 and c[-1] == ':' else ''}" for c in cells]
+    return " | ".join(cells)
+
+
 @text_cache(65536)
 def normalize(text: str) -> str:
     """Return ``text`` without formatting: emphasis, backticks, link syntax, escapes, wrapping.

@@ -1140,3 +1140,12 @@ def test_an_identifier_the_kept_wording_lacks_keeps_a_wording_from_folding() -> 
         "Write async code with coroutines", "Write async code with kotlinx.coroutines", subject={"kotlinx.coroutines"}
     )
     assert not cluster.carries("Write async code with coroutines", "Write async code with kotlinx.coroutines")
+
+
+def test_two_tables_that_differ_in_padding_and_dashes_alone_are_copies() -> None:
+    """Copies are found as ``diff`` pairs them: a table's cells without padding, its delimiter
+    row by the alignments alone (``text.table_row_form``)."""
+    plain = "| Tool | Use |\n|------|-----|\n| ruff | lint |"
+    aligned = "| Tool   | Use   |\n| ------ | ----- |\n| ruff   | lint  |"
+    assert cluster.copy_form("table", plain) == cluster.copy_form("table", aligned)
+    assert cluster.copy_form("table", plain) != cluster.copy_form("table", plain.replace("|-----|", "|----:|"))

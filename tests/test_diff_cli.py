@@ -333,3 +333,32 @@ def test_a_lead_in_re_wrapped_over_two_lines_is_no_change(tmp_path: Path) -> Non
     result = run_cli("diff", str(old), str(new))
     assert result.exit_code == 0, result.output
     assert "no semantic changes" in result.stdout
+
+
+TABLE = "---\nname: t\ndescription: Tools.\n---\n\n## Tools\n\n{}\n"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ["| ------ | ----- |", "|---|---|", "| :-- | --- |"],
+    ids=["aligned", "short", "left-aligned"],
+)
+def test_a_table_realigned_is_no_change_and_an_alignment_or_a_cell_is_one(tmp_path: Path, rule: str) -> None:
+    """How far a table's delimiter row runs is formatting, as its cells' padding is: a formatter
+    that aligns the columns rewrites that row ("| ------ |" for "|------|"), and it was reported as
+    the table reworded, with no line shown changed. An alignment (":--") is a change: it moves
+    the column on the page."""
+    old = tmp_path / "old.md"
+    old.write_text(TABLE.format("| Tool | Use |\n|------|-----|\n| ruff | lint |"), encoding="utf-8")
+    new = tmp_path / "new.md"
+    new.write_text(TABLE.format(f"| Tool   | Use   |\n{rule}\n| ruff   | lint  |"), encoding="utf-8")
+    result = run_cli("diff", str(old), str(new), "--format", "json")
+    data = json.loads(result.stdout)
+    if rule.startswith("| :"):
+        assert result.exit_code == 1 and [c["op"] for c in data["changes"]] == ["reworded"]
+        assert [line["op"] for line in data["changes"][0]["lines"] if line["op"] != " "] == ["-", "+"]
+    else:
+        assert (result.exit_code, data["identical"]) == (0, True), data
+    cell = tmp_path / "cell.md"
+    cell.write_text(TABLE.format(f"| Tool | Use |\n{rule}\n| ruff | format |"), encoding="utf-8")
+    assert run_cli("diff", str(old), str(cell)).exit_code == 1
