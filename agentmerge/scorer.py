@@ -38,6 +38,7 @@ from agentmerge.text import (
     label_body,
     lead_label,
     normalize,
+    obligation_level,
     roles_agree,
     sentences_of,
     stem,
@@ -716,8 +717,28 @@ def verbatim_terms(text: str) -> frozenset[str]:
 
 @text_cache(8192)
 def _verbatim_form(text: str) -> tuple[str, frozenset[str]]:
-    """``text`` normalised and case-folded, and its terms: made once per text, not once per pair."""
-    return normalize(text).casefold(), frozenset(terms(text))
+    """``text`` normalised and case-folded, and its terms with what tells two near-alike texts
+    apart though no term does (``_marks``): made once per text, not once per pair."""
+    plain = normalize(text)
+    return plain.casefold(), frozenset(terms(text)) | _marks(plain)
+
+
+_ACRONYM_RE = re.compile(r"\b[A-Z0-9]*[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*s?\b")
+_OPERATOR_RE = re.compile(r"[=<>]+|!=+")
+
+
+def _marks(plain: str) -> frozenset[str]:
+    """What two texts that are otherwise one typo apart must share to be copies, past their
+    terms: each acronym as written, a plural "s" aside ("HTTP" and "HTTPS" are two protocols, the
+    stem of both is "http"; "APIs" is "API"), how binding each says it is (``obligation_level``:
+    "may" and "must" are stop words), and the comparison operators it writes ("==" and "===",
+    "<" and "<=", which are punctuation to the terms)."""
+    marks = {f"^{word.removesuffix('s')}" for word in _ACRONYM_RE.findall(plain)}
+    level = obligation_level(plain)
+    if level is not None:
+        marks.add(f"~{level}")
+    marks.update(f"={op}" for op in _OPERATOR_RE.findall(plain))
+    return frozenset(marks)
 
 
 def restates(old: ItemView, new: ItemView, model: Model | None = None) -> bool:

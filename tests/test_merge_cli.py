@@ -74,6 +74,28 @@ def test_the_same_bullet_added_on_both_sides_with_a_typo_apart_is_added_once(tmp
     assert out.decode() == ours
 
 
+@pytest.mark.parametrize(
+    ("mine", "yours"),
+    [
+        ("Fetch the notes over HTTP", "Fetch the notes over HTTPS"),
+        ("Reviewers may approve their own release", "Reviewers must approve their own release"),
+        ("Compare versions with == in the script", "Compare versions with === in the script"),
+        ("Retry while attempts <= 3", "Retry while attempts < 3"),
+    ],
+    ids=["acronym", "modal", "equality", "bound"],
+)
+def test_two_rules_one_mark_apart_added_at_one_place_conflict(tmp_path: Path, mine: str, yours: str) -> None:
+    """Two added rules a character or a word apart that a term does not show (an acronym's last
+    letter, "may" for "must", "==" for "===") are two instructions, not one with a typo: the merge
+    kept OURS' alone, exit 0, and THEIRS' rule was gone."""
+    end = "* Announce the release in the team channel"
+    ours = BASE.replace(end, f"{end}\n* {mine}")
+    theirs = BASE.replace(end, f"{end}\n* {yours}")
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 1, out.decode()
+    assert mine in out.decode() and yours in out.decode()
+
+
 def test_two_different_bullets_added_on_both_sides_are_both_kept(tmp_path: Path) -> None:
     ours = BASE.replace(
         "* Announce the release in the team channel", "* Announce the release in the team channel\n* Sign the tags"

@@ -156,3 +156,14 @@ def test_a_pair_read_among_its_neighbours_is_told_apart_as_siblings() -> None:
     assert alone(*siblings) and not among(*siblings)
     reworded = ("Run the migrations before deploying", "Apply database migrations ahead of each deploy")
     assert alone(*reworded) and among(*reworded)
+
+
+def test_near_verbatim_reads_acronyms_obligations_and_operators_as_written() -> None:
+    """A typo apart is a copy; an acronym's letter, a modal of another level or an operator is
+    not, though the terms agree ("https" stems to "http", "may" and "must" are stop words)."""
+    assert scorer.near_verbatim("Use HTTPS for internal calls.", "Use HTTPS for internal calls")
+    assert scorer.near_verbatim("Document the public APIs", "Document the public API")
+    assert not scorer.near_verbatim("Use HTTP for internal calls", "Use HTTPS for internal calls")
+    assert not scorer.near_verbatim("Users may delete their comments", "Users must delete their comments")
+    assert not scorer.near_verbatim("Compare with == in tests", "Compare with === in tests")
+    assert not scorer.near_verbatim("Loop while i <= n", "Loop while i < n")
