@@ -1093,13 +1093,14 @@ def _cut_details(f: FileReview, block: str, room: int) -> str:
     kept: list[str] = []
     used = 0
     fence = ""  # the open code fence's run of backticks or tildes; empty outside a fence
+    indent = ""  # what stands before the open fence on its line: its closing goes there too
     depth = 0
     for line in _details_body(f).split("\n"):
         stripped = line.strip()
         run = re.match(r"`{3,}|~{3,}", stripped)
-        next_fence = fence
+        next_fence, next_indent = fence, indent
         if not fence and run:
-            next_fence = run.group(0)
+            next_fence, next_indent = run.group(0), line[: len(line) - len(line.lstrip())]
         elif (
             fence
             and run
@@ -1111,14 +1112,16 @@ def _cut_details(f: FileReview, block: str, room: int) -> str:
         next_depth = depth
         if not next_fence and not fence:
             next_depth += stripped.count("<details>") - stripped.count("</details>")
-        closers = (len(next_fence) + 1) + max(0, next_depth) * len("\n\n</details>")
+        closers = (len(next_indent) + len(next_fence) + 1) + max(0, next_depth) * len("\n\n</details>")
         if used + len(line) + 1 + closers > space:
             break
         kept.append(line)
         used += len(line) + 1
-        fence, depth = next_fence, next_depth
+        fence, indent, depth = next_fence, next_indent, next_depth
     body = "\n".join(kept)
     if fence:
-        body += "\n" + fence
+        # At the fence's own indentation: at the margin, a fence opened inside a list item would
+        # end the item and open a code block that ran to the end of the comment.
+        body += "\n" + indent + fence
     body += "\n\n</details>" * max(0, depth)
     return opening + body + closing

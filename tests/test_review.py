@@ -14,6 +14,7 @@ import pytest
 from conftest import FIXTURES, git, new_repo, run_cli, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 import agentmerge.diff
 import agentmerge.review
@@ -740,6 +741,25 @@ def test_a_real_index_is_left_alone(tmp_path: Path) -> None:
     report = review(repo, base="main")
     assert "AGENTS.md" in {f.path for f in report.files}
     assert (repo / ".git" / "index").read_bytes() == before
+
+
+def test_a_cut_inside_a_code_block_of_a_list_item_closes_it_where_it_opened(tmp_path: Path) -> None:
+    """A changed code block inside a list item is written as a fence indented under the item;
+    a cut inside it closed the fence at the margin, which ends the item and opens a code block
+    that ran to the end of the comment, ``</details>`` and the note included."""
+
+    def agent(word: str) -> str:
+        code = "".join(f"  value_{n} = compute('{word}', {n})\n" for n in range(80))
+        return f"---\nname: coder\ndescription: d\n---\n\n## Example\n\n- Follow this:\n\n  ```python\n{code}  ```\n"
+
+    repo = new_repo(tmp_path / "r", {".claude/agents/coder.md": agent("old")})
+    write(repo, ".claude/agents/coder.md", agent("new"))
+    text = render_review_markdown(review(repo, base="main"), limit=2000)
+    assert "(cut here to fit the comment size limit)" in text
+    fences = [line for line in text.split("\n") if line.lstrip().startswith("````")]
+    assert len(fences) == 2 and fences[1] == fences[0].removesuffix("diff") and fences[1].startswith("  "), fences
+    rendered = MarkdownIt("commonmark").render(text)
+    assert "&lt;/details&gt;" not in rendered and "cut here to fit" in rendered.split("</code></pre>")[-1]
 
 
 def test_markdown_stays_within_the_limit_and_says_what_was_cut(tmp_path: Path) -> None:
