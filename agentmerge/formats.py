@@ -165,7 +165,20 @@ CLAUDE_CODE_FIELDS: tuple[FieldRule, ...] = (
     FieldRule(
         "model",
         ("string",),
-        allowed=("sonnet", "opus", "haiku", "inherit", "default", "opusplan", "sonnet[1m]"),
+        # The aliases of model-config's table ("best", "fable" and "opus[1m]" are its latest), and
+        # the subagent's own "inherit".
+        allowed=(
+            "sonnet",
+            "opus",
+            "haiku",
+            "inherit",
+            "default",
+            "best",
+            "fable",
+            "opusplan",
+            "sonnet[1m]",
+            "opus[1m]",
+        ),
         allowed_pattern=CLAUDE_MODEL_PATTERN,
     ),
     FieldRule(

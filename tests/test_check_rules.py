@@ -671,8 +671,11 @@ def test_a_vscode_tool_in_a_claude_agent_is_named_with_what_claude_code_calls_it
     "model",
     [
         "sonnet[1m]",
+        "opus[1m]",
         "opusplan",
         "default",
+        "best",
+        "fable",
         "claude-sonnet-4-5-20250929[1m]",
         "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
         "claude-opus-4-1@20250805",
