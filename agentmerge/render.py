@@ -536,8 +536,11 @@ def redline_text(segments: tuple[Segment, ...]) -> str:
 
 
 def redline_markdown(segments: tuple[Segment, ...]) -> str:
-    """A redline as Markdown: ``keep ~~deleted~~ **inserted** keep``, the texts escaped."""
-    return _redline(segments, ("~~", "~~"), ("**", "**"), escape=markdown_text)
+    """A redline as Markdown: ``keep <del>deleted</del><ins>inserted</ins> keep``, the texts
+    escaped. HTML tags, not ``~~`` and ``**``: those mark nothing when they stand between a
+    letter and a punctuation mark (``inputs~~,~~**;**`` renders as written, and strikes the
+    words up to the next ``~~``), and GitHub reads both tags."""
+    return _redline(segments, ("<del>", "</del>"), ("<ins>", "</ins>"), escape=markdown_text)
 
 
 def _redline(
@@ -576,10 +579,10 @@ def render_diff_markdown(result: DiffResult) -> str:
     """Return a Markdown report of one file's diff, for a pull-request comment.
 
     A heading with both paths, a summary line, call-outs (model change, wider tools), then the
-    frontmatter and each section's changes as a list; redlines read ``~~deleted~~ **inserted**``,
-    and long texts and long lists fold into ``<details>``. Every piece of text from the files
-    (paths, titles, wordings, keys, values) is escaped, so it reads as text and cannot open or
-    close Markdown or HTML of the report's own.
+    frontmatter and each section's changes as a list; redlines read
+    ``<del>deleted</del><ins>inserted</ins>``, and long texts and long lists fold into
+    ``<details>``. Every piece of text from the files (paths, titles, wordings, keys, values) is
+    escaped, so it reads as text and cannot open or close Markdown or HTML of the report's own.
     """
     old, new = result.old_path, result.new_path
     title = markdown_code(new) if old == new else f"{markdown_code(old)} \u2192 {markdown_code(new)}"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SEEDS, run_cli
+from markdown_it import MarkdownIt
 
 from agentmerge.cli import main
 
@@ -262,12 +263,29 @@ def test_stat_prints_counts_only(edited: Path) -> None:
     assert "changes" not in data and data["summary"]["reworded"] == 1
 
 
-def test_markdown_redline_uses_strikethrough_and_bold(edited: Path) -> None:
-    """--format markdown: a heading with the paths, the summary, ``**streaming**`` as insertion."""
+def test_markdown_redline_marks_deletions_and_insertions_with_tags(edited: Path) -> None:
+    """--format markdown: a heading with the paths, the summary, ``<ins>streaming</ins>`` as insertion."""
     result = run_cli("diff", str(OLD), str(edited), "--format", "markdown")
     assert result.stdout.startswith(f"#### `{OLD}` \u2192 `{edited}`\n")
-    assert "**streaming**" in result.stdout
+    assert "<ins>streaming</ins>" in result.stdout
     assert "{+" not in result.stdout and ANSI not in result.stdout
+
+
+def test_a_markdown_redline_next_to_punctuation_marks_exactly_what_changed(tmp_path: Path) -> None:
+    """``~~`` and ``**`` between a letter and a punctuation mark open nothing: "inputs~~,~~**;**"
+    rendered with its marks as written and struck out the words after it, up to the next "~~".
+    Rendered, each deletion and insertion is now exactly the words that changed."""
+    front = "---\nname: a\ndescription: d\n---\n\n- {}\n"
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text(front.format("Check the inputs, escape the outputs, log the errors"), encoding="utf-8")
+    new.write_text(front.format("Check the inputs; escape the outputs; log the errors"), encoding="utf-8")
+    html = (
+        MarkdownIt("commonmark")
+        .enable("strikethrough")
+        .render(run_cli("diff", str(old), str(new), "--format", "markdown").stdout)
+    )
+    assert "inputs<del>,</del><ins>;</ins> escape the outputs<del>,</del><ins>;</ins> log" in html
+    assert "~~" not in html and "**" not in html
 
 
 def test_no_colour_codes_unless_asked(edited: Path) -> None:

@@ -63,7 +63,7 @@ HOSTILE_PATH = ".claude/agents/a`<details><summary>|name.md"
 """A file name holding backticks, HTML and a table border (a file name cannot hold '/')."""
 
 ALLOWED_TAGS = {
-    "h3", "h4", "p", "strong", "del", "s", "em", "ul", "li", "code", "blockquote", "details", "summary",
+    "h3", "h4", "p", "strong", "del", "ins", "s", "em", "ul", "li", "code", "blockquote", "details", "summary",
     "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
 
