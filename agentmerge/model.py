@@ -109,6 +109,10 @@ class Item:
     """For a task item, whether its box is ticked; None for every other kind."""
     number: int | None = None
     """For an ordered item, the number written in the source; None otherwise."""
+    new_list: bool = False
+    """For an ordered item, whether it opens a list of its own right after another ordered list
+    (``1.`` items, then ``1)`` ones: Markdown numbers the two apart, so the second starts at its
+    own number again); False for every other item."""
     info: str | None = None
     """For a code block, the fence's info string (language); None otherwise."""
 

@@ -1204,13 +1204,17 @@ class _BodyParser:
         names the steps under it, which stay its children.
         """
         ordered = self.tokens[index].type == "ordered_list_open"
+        # Straight after another ordered list (nothing the model keeps between), this one is
+        # numbered apart: its first item says so.
+        new_list = ordered and bool(into) and into[-1].kind == "ordered"
         position = index + 1
         while position < stop:
             close = self._close(position)
-            into.append(self._list_item(position, close, ordered))
+            into.append(self._list_item(position, close, ordered, new_list=new_list))
+            new_list = False
             position = close + 1
 
-    def _list_item(self, index: int, close: int, ordered: bool) -> Item:
+    def _list_item(self, index: int, close: int, ordered: bool, *, new_list: bool = False) -> Item:
         """Build the item for list_item tokens[index:close+1]."""
         tokens = self.tokens
         opening = tokens[index]
@@ -1260,6 +1264,7 @@ class _BodyParser:
             label=_label(text),
             checked=checked,
             number=number,
+            new_list=new_list,
         )
         return item
 

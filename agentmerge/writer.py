@@ -209,11 +209,13 @@ def _blocks(section: Section) -> Iterator[str]:
         yield _pseudo_line(section.title or "")
     children = section.in_order()
     run: list[Item] = []
+    delimiter = "."
     previous: Item | Section | None = None
     for child in children:
         if isinstance(child, Item) and child.kind in _LIST_KINDS:
-            if run and _LIST_KINDS[run[-1].kind] != _LIST_KINDS[child.kind]:
-                yield _list_block(run)
+            if run and (_LIST_KINDS[run[-1].kind] != _LIST_KINDS[child.kind] or child.new_list):
+                yield _list_block(run, delimiter=delimiter)
+                delimiter = _next_delimiter(delimiter, run, child)
                 run = []
             if not run and isinstance(previous, Item) and _reads_as_label_line(previous):
                 # Directly over a list this paragraph would become a pseudo-heading; in the
@@ -223,15 +225,16 @@ def _blocks(section: Section) -> Iterator[str]:
             previous = child
             continue
         if run:
-            yield _list_block(run)
+            yield _list_block(run, delimiter=delimiter)
             run = []
+        delimiter = "."
         if isinstance(child, Section):
             yield from _blocks(child)
         else:
             yield _item_block(child)
         previous = child
     if run:
-        yield _list_block(run)
+        yield _list_block(run, delimiter=delimiter)
 
 
 def _reads_as_label_line(item: Item) -> bool:
@@ -264,11 +267,21 @@ def _pseudo_line(title: str) -> str:
 _LIST_KINDS = {"bullet": "-", "task": "-", "ordered": "1."}
 
 
-def _list_block(items: list[Item], start: int | None = None) -> str:
+def _list_block(items: list[Item], start: int | None = None, delimiter: str = ".") -> str:
     lines: list[str] = []
     for number, item in enumerate(items, start=_start(items) if start is None else start):
-        lines.extend(_list_item_lines(item, number))
+        lines.extend(_list_item_lines(item, number, delimiter))
     return "\n".join(lines)
+
+
+def _next_delimiter(delimiter: str, run: Sequence[Item], child: Item) -> str:
+    """The delimiter of the ordered list ``child`` opens after ``run``: the other one when it is
+    a list of its own straight after another (``Item.new_list``), which two lists of one
+    delimiter with a blank line between would not be (Markdown reads them as one, numbered on);
+    else ``.``."""
+    if child.new_list and run and run[-1].kind == "ordered":
+        return ")" if delimiter == "." else "."
+    return "."
 
 
 def _start(run: Sequence[Item]) -> int:
@@ -284,13 +297,13 @@ def _ordered_starts(items: Sequence[Item]) -> list[int]:
     return [
         _start([item])
         for previous, item in zip([None, *items], items, strict=False)
-        if item.kind == "ordered" and (previous is None or previous.kind != "ordered")
+        if item.kind == "ordered" and (previous is None or previous.kind != "ordered" or item.new_list)
     ]
 
 
-def _list_item_lines(item: Item, number: int) -> list[str]:
+def _list_item_lines(item: Item, number: int, delimiter: str = ".") -> list[str]:
     if item.kind == "ordered":
-        marker = f"{number}."
+        marker = f"{number}{delimiter}"
     elif item.kind == "task":
         marker = "- [x]" if item.checked else "- [ ]"
     else:
@@ -319,7 +332,7 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
         first_lines = _child_lines(first, _start([first]))
         lines = [f"{marker} {first_lines[0]}"]
         lines.extend(f"{indent}{line}" if line else "" for line in first_lines[1:])
-        if first.kind == "ordered" and children and children[0].kind == "ordered":
+        if first.kind == "ordered" and children and children[0].kind == "ordered" and not children[0].new_list:
             start = _start([first]) + 1
     if re.match(_RULE, lines[0]):
         # "- --" would be a thematic break; "+" never starts one.
@@ -327,14 +340,19 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
     # A sub-list right after a block (an HTML block, a table) would run into it: a blank line first.
     after_block = len(children) < len(item.children) and item.children[0].kind not in _LIST_KINDS
     sub_run: list[Item] = []
+    # A first child written on the marker's line is a list of one the next may open apart from.
+    delimiter = _next_delimiter(".", [first], children[0]) if len(children) < len(item.children) and children else "."
     for child in children:
-        if child.kind in _LIST_KINDS and (not sub_run or _LIST_KINDS[sub_run[-1].kind] == _LIST_KINDS[child.kind]):
+        if child.kind in _LIST_KINDS and (
+            not sub_run or (_LIST_KINDS[sub_run[-1].kind] == _LIST_KINDS[child.kind] and not child.new_list)
+        ):
             sub_run.append(child)
             continue
         if sub_run:
-            run_lines = _indented_run(sub_run, indent, start)
+            run_lines = _indented_run(sub_run, indent, start, delimiter)
             lines.extend(["", *run_lines] if after_block and run_lines[0] else run_lines)
             after_block = False
+        delimiter = _next_delimiter(delimiter, sub_run, child)
         sub_run, start = [], None
         if child.kind in _LIST_KINDS:
             sub_run.append(child)
@@ -348,7 +366,7 @@ def _list_item_lines(item: Item, number: int) -> list[str]:
             lines.extend(f"{indent}{line}" if line else "" for line in _item_block(child).split("\n"))
             after_block = True
     if sub_run:
-        run_lines = _indented_run(sub_run, indent, start)
+        run_lines = _indented_run(sub_run, indent, start, delimiter)
         lines.extend(["", *run_lines] if after_block and run_lines[0] else run_lines)
     return lines
 
@@ -399,10 +417,10 @@ def _child_lines(item: Item, number: int) -> list[str]:
     return _item_block(item).split("\n")
 
 
-def _indented_run(run: list[Item], indent: str, start: int | None = None) -> list[str]:
+def _indented_run(run: list[Item], indent: str, start: int | None = None, delimiter: str = ".") -> list[str]:
     if not run:
         return []
-    lines = [f"{indent}{line}" if line else "" for line in _list_block(run, start).split("\n")]
+    lines = [f"{indent}{line}" if line else "" for line in _list_block(run, start, delimiter).split("\n")]
     if " " not in lines[0].strip() or (start is None and _start(run) != 1):
         # An empty first item cannot interrupt the text above it ("-" would underline it), nor can
         # a numbered list that starts past 1 ("5." would be read as more of that text).

@@ -371,3 +371,41 @@ def test_a_value_holding_a_yaml_line_break_character_round_trips(escape: str) ->
     agent = parse_text(f'---\nname: a\ndescription: "one{escape}two"\nglobs: "x{escape}y"\n---\n\n- Use it.\n', "r.mdc")
     written = assert_round_trip(agent)
     assert escape in written
+
+
+def _ordered_lists(markdown: str) -> list[tuple[str | None, list[str]]]:
+    """Each ordered list markdown-it reads in ``markdown``: its start attribute and its items' texts."""
+    from markdown_it import MarkdownIt
+
+    found: list[tuple[str | None, list[str]]] = []
+    for token in MarkdownIt("commonmark").parse(markdown):
+        if token.type == "ordered_list_open":
+            start = token.attrGet("start")
+            found.append((None if start is None else str(start), []))
+        elif token.type == "inline" and found and token.level >= 3:
+            found[-1][1].append(token.content)
+    return found
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1. Install\n2. Build\n\n1) Deploy\n2) Verify\n",
+        "1) Install\n2) Build\n\n1. Deploy\n2. Verify\n\n1) Roll back\n",
+        "1. Install\n2. Build\n\n---\n\n1. Deploy\n",
+        "- Steps:\n  1. Install\n  2. Build\n\n  1) Deploy\n",
+        "- 1. Install\n\n  1) Deploy\n  2) Verify\n",
+    ],
+    ids=["dot-paren", "three", "rule", "nested", "nested-first"],
+)
+def test_an_ordered_list_straight_after_another_stays_a_list_of_its_own(body: str) -> None:
+    """Two ordered lists one after another (``1.`` items, then ``1)`` ones, or apart by a rule the
+    model does not keep) are numbered apart; fmt wrote them as one list, the second's steps
+    numbered on from the first's, and called the file's meaning unchanged. The lists and their
+    numbers are read back as written, and the form is a fixed point."""
+    agent = parse_text(f"---\nname: steps\ndescription: d\n---\n\n{body}", "s.md")
+    written = render_agent(agent)
+    assert written == render_agent(parse_text(written, "s.md"))
+    source_lists = _ordered_lists(body)
+    assert [items for _, items in _ordered_lists(written)] == [items for _, items in source_lists], written
+    assert [start or "1" for start, _ in _ordered_lists(written)] == [start or "1" for start, _ in source_lists]
