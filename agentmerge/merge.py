@@ -930,32 +930,32 @@ class _Merger:
 
     def _clashes(self, kids_o: list[Ref], kids_t: list[Ref], both: dict[Ref, Ref]) -> dict[Ref, tuple[Ref, str]]:
         """Items (with no items under them) that the two sides added at one place, after the same
-        unit, that give one instruction in other words (by the pair score among their
-        neighbours: ``_restatements``), or, one each, that say opposite things of one act
+        unit of BASE (an item both added is no place), that give one instruction in other words
+        (by the pair score among their neighbours: ``_restatements``), or, one each, that say
+        opposite things of one act
         (``text.opposed``, as ``_far_clashes`` reads items added anywhere, when it does): OURS'
         item -> THEIRS' item and why they conflict. Both kept, they would be one rule in two
         minds ("Keep functions under 20 lines" and "... under 25 lines"), which git marks as a
         conflict; an empty BASE (both sides added the file) makes every such pair one."""
         ours, theirs = self.ours, self.theirs
 
-        def places(
-            side: _Side, kids: list[Ref], to_base: dict[Ref, Ref], paired: dict[Ref, Ref]
-        ) -> dict[object, list[Ref]]:
+        def places(side: _Side, kids: list[Ref], to_base: dict[Ref, Ref], paired: set[Ref]) -> dict[object, list[Ref]]:
+            # Keyed by the BASE unit before them: an item both sides added is no place of its own,
+            # since the sides may have put their other additions either side of it (a criss-cross
+            # history does), and two wordings of one rule would then both stay.
             found: dict[object, list[Ref]] = {}
             after: object = None
             for kid in kids:
                 if kid in to_base:
-                    after = ("base", to_base[kid])
-                elif kid in paired:
-                    after = ("both", paired[kid])
-                elif kid[0] == "i" and not side.kids(kid) and kid not in far:
+                    after = to_base[kid]
+                elif kid not in paired and kid[0] == "i" and not side.kids(kid) and kid not in far:
                     found.setdefault(after, []).append(kid)
             return found
 
         far = {*self.far_clashes, *(t for t, _ in self.far_clashes.values())}
 
-        mine = places(ours, kids_o, self.o2b, {o: o for o in both})
-        theirs_at = places(theirs, kids_t, self.t2b, {t: o for o, t in both.items()})
+        mine = places(ours, kids_o, self.o2b, set(both))
+        theirs_at = places(theirs, kids_t, self.t2b, set(both.values()))
         clashes: dict[Ref, tuple[Ref, str]] = {}
         for place, added_o in mine.items():
             added_t = theirs_at.get(place, [])

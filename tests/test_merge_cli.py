@@ -96,6 +96,23 @@ def test_two_rules_one_mark_apart_added_at_one_place_conflict(tmp_path: Path, mi
     assert mine in out.decode() and yours in out.decode()
 
 
+@pytest.mark.parametrize("theirs_first", [True, False])
+def test_two_wordings_of_one_rule_conflict_whichever_side_of_a_shared_addition_they_stand(
+    tmp_path: Path, theirs_first: bool
+) -> None:
+    """Both sides add one rule in the same words and another in two wordings; OURS puts its
+    wording after the shared rule, THEIRS before it (as two branches of a criss-cross history
+    do). The wordings were read at two places and both kept, clean; they conflict, as they do
+    when both stand on one side of the shared rule."""
+    end = "* Announce the release in the team channel"
+    shared, mine, yours = "* Sign the tags", "* Run the smoke tests first", "* Run the smoke and load tests first"
+    ours = BASE.replace(end, f"{end}\n{shared}\n{mine}")
+    theirs = BASE.replace(end, f"{end}\n{yours}\n{shared}" if theirs_first else f"{end}\n{shared}\n{yours}")
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 1, out.decode()
+    assert out.decode().count(shared) == 1 and "<<<<<<<" in out.decode()
+
+
 def test_two_different_bullets_added_on_both_sides_are_both_kept(tmp_path: Path) -> None:
     ours = BASE.replace(
         "* Announce the release in the team channel", "* Announce the release in the team channel\n* Sign the tags"
