@@ -136,6 +136,9 @@ YOU_ARE = r"you are|you're|you\u2019re"
 """How an identity statement opens ("You are ..."), as a pattern."""
 
 _IDENTITY_RE = re.compile(rf"(?i)^\W*(?:{YOU_ARE}|act as|your role is)\b")
+_ADDRESSED_RE = re.compile(rf"(?i)^\W*(?:{YOU_ARE})\b")
+"""An identity in the words an agent is addressed in ("You are ..."): of an identity slot's
+wordings, the one kept before a ``**Role**:`` label, which one input's layout writes (``_settle_wording``)."""
 IDENTITY_LABELS = frozenset({"role", "persona"})
 """Lead-in labels that state who the agent is (``**Role**: Senior cloud architect ...``)."""
 
@@ -1220,8 +1223,17 @@ def _settle_wording(
         if preferred >= 0 and preferred in {min(candidates[i].sources) for i in group}:
             tied = group
         else:
-            # Most members folded, then the least left behind, then the surest.
-            rank = {i: (len(f.members), -_left_behind(i, f.members, candidates), f.sureness) for i, f in folds.items()}
+            # Most members folded, then an identity in the words an agent is addressed in, then the
+            # least left behind, then the surest.
+            rank = {
+                i: (
+                    len(f.members),
+                    i in one_slot and _ADDRESSED_RE.match(candidates[i].text) is not None,
+                    -_left_behind(i, f.members, candidates),
+                    f.sureness,
+                )
+                for i, f in folds.items()
+            }
             best = max(rank.values())
             tied = [i for i in group if rank[i] == best]
         choice = choose_wording(

@@ -32,7 +32,6 @@ model as that file reads back (``writer.settle``).
 from __future__ import annotations
 
 import functools
-import re
 from collections import Counter
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, replace
@@ -56,7 +55,6 @@ from agentmerge.cluster import (
     BLOCK_POSTING_FLOOR,
     BLOCK_TERM_PER_INPUT,
     SECTION_ALIGN_THRESHOLD,
-    YOU_ARE,
     Candidate,
     ItemCluster,
     Subject,
@@ -70,6 +68,7 @@ from agentmerge.cluster import (
     cluster_sections,
     contradiction,
     copy_form,
+    is_identity,
     label_key,
     says_otherwise,
     section_similarity,
@@ -142,10 +141,6 @@ __all__ = [
 
 OUTPUT_PATH = "<consolidated>"
 """The path given to the merged agent model."""
-
-_IDENTITY_RE = re.compile(rf"(?i)^(?:{YOU_ARE})\b")
-"""An identity statement's opening ("You are ..."): each input's first is one slot (``identities``)."""
-
 
 # --------------------------------------------------------------------------------------------
 # Results (the merged body's own types, MergedItem and MergedSection, are arrange's)
@@ -696,8 +691,9 @@ class _Consolidator:
         return about
 
     def identities(self, bags: list[list[int]]) -> list[int]:
-        """The bags holding each input's identity statement: its first paragraph that opens with
-        "You are" before the first heading (or in a top-level intro section such as "Role")."""
+        """The bags holding each input's identity statement (``cluster.is_identity``: "You are
+        ...", "Act as ...", ``**Role**: ...``): its first such paragraph before the first heading
+        (or in a top-level intro section such as "Role")."""
         found: dict[int, int] = {}
         for n, bag in enumerate(bags):
             for i in bag:
@@ -706,7 +702,7 @@ class _Consolidator:
                     continue
                 home = self.sections[entry.home]
                 top = home.section is None or (home.role == ROOT_ROLE and self.sections[home.parent].section is None)
-                if top and _IDENTITY_RE.match(normalize(entry.item.text)):
+                if top and is_identity(normalize(entry.item.text)):
                     found[entry.source] = n
         return sorted(set(found.values()))
 
