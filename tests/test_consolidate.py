@@ -1297,6 +1297,31 @@ def test_identities_listing_different_names_are_still_one_slot(tmp_path: Path) -
     assert out.count("You are an expert") == 1
 
 
+def test_an_identity_under_a_role_label_is_the_same_slot_and_the_addressed_wording_is_kept(tmp_path: Path) -> None:
+    """An input that says who the agent is under a ``**Role**:`` label and one that opens "You
+    are ..." wrote two identity paragraphs, with no warning: the label was not read as an
+    identity there, though the matcher reads it so. They are one slot, and the wording kept is
+    the one that addresses the agent, though the label's says more."""
+    paths = []
+    for n, opening in enumerate(
+        (
+            "You are a Go engineer who writes concurrent services.",
+            "**Role**: Principal Go engineer for concurrent services, gRPC APIs and profiling with pprof.",
+        )
+    ):
+        path = tmp_path / f"{n}.md"
+        path.write_text(
+            f"---\nname: go\ndescription: Go work.\n---\n\n{opening}\n\n## Rules\n\n- Handle every error\n",
+            encoding="utf-8",
+        )
+        paths.append(str(path))
+    for order in (paths, paths[::-1]):
+        code, out, err = run_cli("consolidate", *order)
+        assert code == 0, err
+        body = out.split("---\n", 2)[2]
+        assert body.count("You are a Go engineer") == 1 and "**Role**" not in body, body
+
+
 def test_a_label_over_names_alone_lists_two_names_and_keeps_its_own_body() -> None:
     """A label's body that is nothing but names lists them, two as well as three: "**Secret
     management**: Sealed Secrets, SOPS" does not fold into a wording without SOPS. Under a label,
