@@ -908,8 +908,8 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
     listed = max(0, listed - 2)  # the header rows
     if listed < len(report.files):
         out += (
-            f"\n_The table lists {listed:,} of {len(report.files):,} files; the rest and every file's diff are "
-            f"not shown in full, {_within(limit)}. "
+            f"\n_The table lists {listed:,} of {counted(len(report.files), 'file')}; the rest and every file's "
+            f"diff are not shown in full, {_within(limit)}. "
             "Run `agentmerge review` locally for all of it._\n"
         )
         return out[:limit]
@@ -927,7 +927,8 @@ def render_review_markdown(report: Review, *, limit: int = COMMENT_LIMIT) -> str
         break
     if shown < len(report.files):
         out += (
-            f"\n_{len(report.files) - shown:,} of {len(report.files):,} files are not shown in full: the report is "
+            f"\n_{len(report.files) - shown:,} of {counted(len(report.files), 'file')} "
+            f"{'is' if len(report.files) - shown == 1 else 'are'} not shown in full: the report is "
             f"cut {_within(limit)}. Run `agentmerge review` locally for all of it._\n"
         )
     return out[:limit]

@@ -756,6 +756,7 @@ def test_a_cut_inside_a_code_block_of_a_list_item_closes_it_where_it_opened(tmp_
     write(repo, ".claude/agents/coder.md", agent("new"))
     text = render_review_markdown(review(repo, base="main"), limit=2000)
     assert "(cut here to fit the comment size limit)" in text
+    assert "_1 of 1 file is not shown in full" in text
     fences = [line for line in text.split("\n") if line.lstrip().startswith("````")]
     assert len(fences) == 2 and fences[1] == fences[0].removesuffix("diff") and fences[1].startswith("  "), fences
     rendered = MarkdownIt("commonmark").render(text)
