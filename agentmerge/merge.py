@@ -1579,11 +1579,16 @@ class _Merger:
             self.taken.append(Taken("ours", "changed", "field", key, o.line))
         if not theirs_changed or self._same(key, o, t):
             return mine
-        if not ours_changed and not (_name_sets(key, o.value, b.value, t.value) and names(o.value) != names(b.value)):
+        # Ours wrote its names otherwise (a tool by its name now), or only wrote them another way
+        # (a block list for a comma string): theirs' change is written in ours' words and style.
+        rewritten = names(o.value) != names(b.value) or ours.text_of(o.line, o.end_line) != base.text_of(
+            b.line, b.end_line
+        )
+        if not ours_changed and not (_name_sets(key, o.value, b.value, t.value) and rewritten):
             self.taken.append(Taken("theirs", "changed", "field", key, t.line))
             return self.theirs.source(t.line, t.end_line)
-        # Both changed a list of names, or ours only wrote its names otherwise (a tool by its name
-        # now): theirs' additions and removals in ours' words.
+        # Both changed a list of names, or ours only wrote them otherwise: theirs' additions and
+        # removals in ours' words.
         if _name_sets(key, o.value, b.value, t.value):
             return self._set_field(o, b, t)
         merged = self._field_lines_merged(key, o, b, t) or self._entries_merged(key, o, b, t)
@@ -1977,11 +1982,15 @@ def _write_names(lines: list[str], key: str, value: object, merged: list[str]) -
     lead = first[: first.index(":") + 1] if ":" in first else f"{key}:"
     if isinstance(value, list):
         items = [line for line in lines[1:] if line.strip().startswith("-")]
+        # Names in quotes stay in the quotes ours wrote them in (the first one's).
+        quoted = re.search(r"""(?:^\s*-\s*|[\[,]\s*)(['"])""", "\n".join(items) if items else first[len(lead) :])
+        mark = quoted.group(1) if quoted else ""
+        written_names = [f"{mark}{name}{mark}" if mark and mark not in name else name for name in merged]
         if items:
             prefix = items[0][: items[0].index("-") + 1] + " "
-            written = [lead, *(prefix + name for name in merged)]
+            written = [lead, *(prefix + name for name in written_names)]
         else:
-            written = [f"{lead} [{', '.join(merged)}]"]
+            written = [f"{lead} [{', '.join(written_names)}]"]
     elif isinstance(value, str) and "," not in value and " " in value.strip():
         written = [f"{lead} {' '.join(merged)}"]
     else:

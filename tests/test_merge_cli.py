@@ -800,12 +800,12 @@ COPILOT = "---\ndescription: Reviews code\ntools: {}\n---\n\n- Name the file and
     ("theirs", "merged", "as_written"),
     [
         # Theirs removed the tool ours only wrote by its name now: it stays removed.
-        ("['fetch']", "[web/fetch]", "[search/codebase, web/fetch]"),
-        # Theirs added a tool: it lands beside ours' names.
+        ("['fetch']", "['web/fetch']", "['search/codebase', 'web/fetch']"),
+        # Theirs added a tool: it lands beside ours' names, in ours' quotes.
         (
             "['codebase', 'fetch', 'problems']",
-            "[search/codebase, web/fetch, problems]",
-            "[search/codebase, web/fetch, problems]",
+            "['search/codebase', 'web/fetch', 'problems']",
+            "['search/codebase', 'web/fetch', 'problems']",
         ),
     ],
 )
@@ -829,6 +829,44 @@ def test_a_tool_written_by_its_name_now_is_the_same_tool_to_merge(
     code, out, err = invoke(*paths, "--path", ".claude/agents/reviewer.md")
     assert code == 0, err
     assert out.decode() == COPILOT.format(as_written)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "merged"),
+    [
+        # Ours only wrote the names as a block list; theirs added one: in ours' style.
+        ("tools:\n  - Read\n  - Bash", "tools: Read, Bash, Grep", "tools:\n  - Read\n  - Bash\n  - Grep"),
+        # Both added one to a list in quotes: the quotes stay.
+        (
+            "tools: ['Read', 'Bash', 'Glob']",
+            "tools: ['Read', 'Bash', 'Grep']",
+            "tools: ['Read', 'Bash', 'Glob', 'Grep']",
+        ),
+        (
+            'tools:\n  - "Read"\n  - "Bash"\n  - "Glob"',
+            "tools: Read, Bash, Grep",
+            'tools:\n  - "Read"\n  - "Bash"\n  - "Glob"\n  - "Grep"',
+        ),
+    ],
+    ids=["restyled", "flow-quotes", "block-quotes"],
+)
+def test_a_list_key_theirs_changed_is_written_as_ours_writes_it(
+    tmp_path: Path, ours: str, theirs: str, merged: str
+) -> None:
+    """A list of names merges as a set, written as OURS writes the key: when ours only wrote the
+    same names another way, theirs' lines were taken as theirs wrote them, and names merged into
+    a list in quotes were written without them."""
+    base = BASE.replace("tools: Read, Bash", "tools: ['Read', 'Bash']" if "'" in ours else "tools: Read, Bash")
+    code, out, err = invoke(
+        *write(
+            tmp_path,
+            base=base,
+            ours=BASE.replace("tools: Read, Bash", ours),
+            theirs=BASE.replace("tools: Read, Bash", theirs),
+        )
+    )
+    assert code == 0, err
+    assert out.decode().startswith(f"---\nname: release-manager\ndescription: Prepares releases\n{merged}\n---\n")
 
 
 def test_a_removed_tool_set_that_one_side_narrowed_is_a_conflict(tmp_path: Path) -> None:
