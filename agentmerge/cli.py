@@ -27,7 +27,7 @@ from agentmerge.filesystem import (
 )
 from agentmerge.model import Agent, Diagnostic
 from agentmerge.parse import read_agent
-from agentmerge.text import counted, plural
+from agentmerge.text import counted
 
 if TYPE_CHECKING:
     from agentmerge.git import DiffSides
@@ -668,7 +668,7 @@ def merge_command(
         sys.stdout.buffer.flush()
     if result.conflicts:
         count = len(result.conflicts)
-        say(f"agentmerge: {shown}: {count} {plural(count, 'conflict')}")
+        say(f"agentmerge: {shown}: {counted(count, 'conflict')}")
         for line in conflict_lines(result):
             say(f"  {line}")
         click.get_current_context().exit(EXIT_DIFFERENT)
@@ -803,8 +803,8 @@ def report_skipped(found: Any) -> None:
     links out of it were not followed."""
     for folder, count in found.skipped:
         say(
-            f"agentmerge: note: {folder}: left out {counted(count, 'Markdown file')} named like no agent file and "
-            "without name and description frontmatter; name such a file as an argument to include it"
+            f"agentmerge: note: {folder}: left out {counted(count, 'Markdown file')} with neither an agent "
+            "file's name nor name and description frontmatter; name such a file as an argument to include it"
         )
     for folder, count in found.outside:
         say(
@@ -862,7 +862,7 @@ def group_command(
         say(f"agentmerge: warning: instruction overlap {unmeasured_note(result.unmeasured)}")
     if read.warned:
         say(
-            f"agentmerge: warning: {read.warned} file(s) had problems that were worked around; "
+            f"agentmerge: warning: {counted(read.warned, 'file')} had problems that were worked around; "
             "agentmerge parse FILE shows them"
         )
     if fmt == "json":
@@ -1007,8 +1007,8 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, diff: bool, jobs: int 
             say(f"reformatted {path}")
     would = "would be " if check_only or diff else ""
     say(
-        f"agentmerge: {changed} {plural(changed, 'file')} {would}reformatted, {unchanged} "
-        f"{'already formatted' if would else 'left unchanged'}" + (f", {failed} failed" if failed else "")
+        f"agentmerge: {counted(changed, 'file')} {would}reformatted, {unchanged:,} "
+        f"{'already formatted' if would else 'left unchanged'}" + (f", {failed:,} failed" if failed else "")
     )
     if failed:
         click.get_current_context().exit(EXIT_ERROR)
@@ -1323,7 +1323,7 @@ def _consolidate_by_group(
         say(f"agentmerge: note: {hint}")
     if read.warned:
         say(
-            f"agentmerge: warning: {read.warned} input(s) had problems that were worked around; "
+            f"agentmerge: warning: {counted(read.warned, 'input')} had problems that were worked around; "
             "agentmerge parse FILE shows them"
         )
     alone = len(grouping.singletons)

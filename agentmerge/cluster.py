@@ -52,7 +52,7 @@ from agentmerge.text import (
     other_choice,
     roles_agree,
     sentences_of,
-    table_row_form,
+    table_form,
     terms,
     text_cache,
     without_ordinal,
@@ -97,9 +97,10 @@ class Unit:
     """Whether an exact repeat in its own input is the same item; false for items of a template
     the file fills several times (sections with the same title), which repeat by design."""
     scope: str = ""
-    """For a nested item, the ``copy_form`` of each item it is nested in, outermost first, one a
-    line: the same words under "**Frontend changes**:" and under "**Backend changes**:" are not
-    copies of one item, nor under two "**Docker Files**:" that these two hold."""
+    """For a nested item, the ``copy_form`` of each item with words of its own it is nested in,
+    outermost first, one a line: the same words under "**Frontend changes**:" and under
+    "**Backend changes**:" are not copies of one item, nor under two "**Docker Files**:" that
+    these two hold."""
     titles: str = ""
     """An item's section titles, outermost first, one a line: the same words under headings that
     pick two alternatives of one choice ("Frontend changes", "Backend changes") are not copies
@@ -179,7 +180,7 @@ def copy_form(kind: str, text: str) -> str:
     if kind == "code" or is_diagram(text):
         return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
     if kind == "table":
-        return "\n".join(map(table_row_form, text.strip().split("\n")))
+        return table_form(text)
     if kind == "html":
         return text.strip()
     return normalize(text).casefold()
@@ -1211,7 +1212,8 @@ def _settle_wording(
 
     The wording kept is the one most members can fold into, so a cluster whose members each match
     one plain wording is not split because another wording was preferred; between wordings that
-    fold as many, the one that leaves the least of their words out (``_left_behind``: "Caching
+    fold as many, in an identity slot (``one_slot``) one that addresses the agent ("You are ..."),
+    then the one that leaves the least of their words out (``_left_behind``: "Caching
     strategies (Redis, Memcached)" over "Caching strategies"), then the one they score highest
     against (the surest merge), then ``choose_wording`` (which alone decides when an input is
     ``preferred``). A bare label so chosen gives way to the member it labels (``_labelled_for``)."""
@@ -1331,6 +1333,7 @@ def carries(
     every_sentence: bool = True,
     subject: Container[str] = frozenset(),
     values: bool = True,
+    identifiers: bool = True,
 ) -> bool:
     """The lossless rule's test of content: whether the wording ``kept`` carries all that ``text``
     pins down (its numbers, periods, code spans and web addresses, ``specifics``; its code spans
@@ -1339,7 +1342,9 @@ def carries(
     lines"), names nothing in place of what
     ``text`` names (``names``) and, unless ``every_sentence`` is false (one slot, such as each
     input's identity), names every identifier ``text`` names but the ``subject``'s
-    (``_identifiers_more``), mentions every name ``text`` lists (``enumerated_names``) and every tool or
+    (``_identifiers_more``; not asked when ``identifiers`` is false: ``one_rule`` reads a wording
+    that adds one as the same rule, which ``merge``'s conflict then shows whole), mentions every
+    name ``text`` lists (``enumerated_names``) and every tool or
     product it names (``proper_names``, but the ``subject`` the inputs share), has every term of it
     the corpus hardly uses (``_rare_more``; of a text mostly of such words, adds none of them:
     ``_unread_more``), a term of each of its conditions (``conditions``) and
@@ -1359,7 +1364,7 @@ def carries(
         return not _commands_more(text, kept)
     return (
         not _body_apart(text, kept)
-        and not _identifiers_more(left - right, subject)
+        and not (identifiers and _identifiers_more(left - right, subject))
         and not _two_kinds(text, kept)
         and not _two_subjects(text, kept)
         and not _lists_more(text, kept)
@@ -1392,7 +1397,7 @@ def one_rule(a: str, b: str, subject: AbstractSet[str] = frozenset()) -> bool:
     terms_a, terms_b = frozenset(terms(a)), frozenset(terms(b))
     if not (terms_a & terms_b) - named_a - named_b - subject:
         return False
-    if carries(a, b, values=False) or carries(b, a, values=False):
+    if carries(a, b, values=False, identifiers=False) or carries(b, a, values=False, identifiers=False):
         return True
     frame = terms_a - named_a
     return bool(frame) and frame == terms_b - named_b

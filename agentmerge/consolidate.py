@@ -112,6 +112,7 @@ from agentmerge.parse import spelled_value, yaml_comments
 from agentmerge.scorer import ItemView, Model, PairScorer, default_model, near_verbatim
 from agentmerge.text import (
     compare_form,
+    counted,
     is_handoff,
     item_role,
     kebab_case,
@@ -1179,9 +1180,12 @@ class _Consolidator:
         if key == "name" and self.file_name and kebab_case(self.file_name):
             named = [t for t in tied if kebab_case(t) == kebab_case(self.file_name)]
             if named:
-                why = f"{unfit}tie of {best} input(s) each; the one the file is named after ({self.file_name}) decides"
+                why = (
+                    f"{unfit}tie of {counted(best, 'input')} each; "
+                    f"the one the file is named after ({self.file_name}) decides"
+                )
                 return named[0], texts, why
-        why = f"{unfit}tie of {best} input(s) each; the first input in path order with a tied value decides"
+        why = f"{unfit}tie of {counted(best, 'input')} each; the first input in path order with a tied value decides"
         return tied[0], texts, why
 
     def _scalar_field(self, key: str, found: list[tuple[int, Field]]) -> tuple[object, Conflict | None]:

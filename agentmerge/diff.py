@@ -49,6 +49,7 @@ from agentmerge.text import (
     choices,
     clip,
     clipped_apart,
+    counted,
     hidden_text,
     item_role,
     named,
@@ -60,7 +61,6 @@ from agentmerge.text import (
     opposite_polarity,
     opposite_sense,
     other_choice,
-    plural,
     section_role,
     table_row_form,
     terms,
@@ -792,9 +792,7 @@ class _BodyDiff:
             yield _safety_removed(*removed_safety[0])
         elif removed_safety:
             counts = Counter(role for role, _ in removed_safety)
-            named = " and ".join(
-                f"{counts[role]} {plural(counts[role], SAFETY_ROLES[role])}" for role in SAFETY_ROLES if counts[role]
-            )
+            named = " and ".join(counted(counts[role], SAFETY_ROLES[role]) for role in SAFETY_ROLES if counts[role])
             message = f"all {removed} instructions removed, {named} among them"
             yield Attention("safety", message, removed_safety[0][1].line)
         yield from self._pitfall_flips()

@@ -18,7 +18,7 @@ from typing import Literal
 
 from agentmerge.errors import AgentMergeError, InputError, OutputError
 from agentmerge.filesystem import write_atomic
-from agentmerge.text import plural
+from agentmerge.text import counted
 
 ChangeStatus = Literal["added", "deleted", "modified", "renamed"]
 
@@ -478,7 +478,7 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
             ]
             _write_text(attributes, "".join(lines))
             count = len(block)
-            done.append(f"updated {count} {plural(count, 'line')} of {attributes} for the merge driver")
+            done.append(f"updated {counted(count, 'line')} of {attributes} for the merge driver")
     from agentmerge.formats import DEFAULT_AGENT_GLOBS  # the format table: install only, not every diff
 
     present = {_content(line) for line in lines}
@@ -505,7 +505,7 @@ def install_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "global
             added = len(missing) + 1 + ("blank" in record)  # the header, and a blank line before it
             _git(["config", config_flag, _record_key("attributes"), " ".join(record)], where)
         _write_text(attributes, "".join(lines))
-        done.append(f"added {added} {plural(added, 'line')} to {attributes}")
+        done.append(f"added {counted(added, 'line')} to {attributes}")
     return done
 
 
@@ -566,7 +566,7 @@ def uninstall_git_driver(cwd: str | Path = ".", *, scope: Literal["local", "glob
             _remove_folders(attributes.parent, _recorded_folders(record))
         else:
             _write_text(attributes, remaining)
-        done.append(f"removed {removed} {plural(removed, 'line')} from {attributes}")
+        done.append(f"removed {counted(removed, 'line')} from {attributes}")
     if recorded is not None:
         _git(["config", config_flag, "--unset", record_key], where)
     if config_created:

@@ -574,19 +574,19 @@ def contradiction_notes(result: Consolidation) -> list[str]:
 
 
 def identity_differences(body: MergedSection) -> list[str]:
-    """One sentence when the merged agent states who it is ("You are ...") in the words of two
-    inputs or more: each input's identity is one slot, folded into one wording whatever else it
-    says, except where a command of one ("Never approve unsafe code without a SAFETY comment")
-    would be lost; then both are written, and an agent is one role."""
-    from agentmerge.cluster import YOU_ARE
+    """One sentence when the merged agent states who it is ("You are ...", ``**Role**: ...``:
+    ``cluster.is_identity``) in the words of two inputs or more: each input's identity is one
+    slot, folded into one wording whatever else it says, except where a command of one ("Never
+    approve unsafe code without a SAFETY comment") would be lost; then both are written, and an
+    agent is one role."""
+    from agentmerge.cluster import is_identity
     from agentmerge.text import normalize
 
-    opening = re.compile(rf"(?i)\W*(?:{YOU_ARE})\b")
     paths = dict.fromkeys(
         item.sources[0].path
         for section in (body, *body.sections)
         for item in section.items
-        if item.item.kind == "paragraph" and item.sources and opening.match(normalize(item.item.text))
+        if item.item.kind == "paragraph" and item.sources and is_identity(normalize(item.item.text))
     )
     if len(paths) < 2:
         return []

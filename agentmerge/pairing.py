@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from agentmerge import match
 from agentmerge.lexicon import GENERAL_ROLE, roles_compatible
 from agentmerge.model import Diagnostic, Item, Section
-from agentmerge.text import item_role, normalize, section_role, table_row_form, text_cache
+from agentmerge.text import item_role, normalize, section_role, table_form, text_cache
 
 if TYPE_CHECKING:
     from agentmerge.scorer import ItemView
@@ -31,7 +31,7 @@ def item_key(item: Item) -> str:
         lines = "\n".join(line.rstrip() for line in item.text.split("\n"))
         return f"```{item.info or ''}\n{lines}"
     if item.kind == "table":
-        return normalize("\n".join(map(table_row_form, item.text.split("\n"))))
+        return normalize(table_form(item.text))
     text = normalize(item.text)
     if item.kind == "task":
         return f"[{'x' if item.checked else ' '}] {text}"

@@ -640,8 +640,9 @@ def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int, bool
             for (key_node, _), key in zip(node.value, keys, strict=True)
         ]
         # YAML's 1, 1.0 and true are three keys but one in a Python dict (1 == 1.0 == True), which
-        # holds the last one's value: then each key's value is built from its own node.
-        own_values = len(set(names)) > len(data)
+        # holds the last one's value: where the dict holds fewer keys than were written (those, or
+        # a key written twice), each key's value is built from its own node.
+        own_values = len(data) < len(node.value)
         for (key_node, value_node), key, name in zip(node.value, keys, names, strict=True):
             end = value_node.end_mark.line
             if value_node.end_mark.column == 0 and end > key_node.start_mark.line:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.fields import value_text
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item, Section
-from agentmerge.text import BIDI_CONTROLS, TAG_CHARACTERS, TOP_OF_FILE, clip, counted, plural
+from agentmerge.text import BIDI_CONTROLS, TAG_CHARACTERS, TOP_OF_FILE, clip, counted
 
 if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
@@ -480,7 +480,7 @@ def block_title(change: Change) -> str:
 def _count_lines(change: Change) -> str:
     added = sum(1 for line in change.lines if line.op == "+")
     removed = sum(1 for line in change.lines if line.op == "-")
-    return f"{added} {plural(added, 'line')} added, {removed} removed"
+    return f"{counted(added, 'line')} added, {removed:,} removed"
 
 
 def change_description(change: Change) -> str:

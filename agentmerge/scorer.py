@@ -702,11 +702,9 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
     (left, left_terms), (right, right_terms) = _verbatim_form(a), _verbatim_form(b)
     if not left.strip() or not right.strip():
         return False
-    if left == right:
-        return True
     if prose and left_terms != right_terms:
         return False
-    return ratio(left, right, NEAR_VERBATIM * 100) >= NEAR_VERBATIM * 100
+    return left == right or ratio(left, right, NEAR_VERBATIM * 100) >= NEAR_VERBATIM * 100
 
 
 def verbatim_terms(text: str) -> frozenset[str]:
@@ -723,17 +721,23 @@ def _verbatim_form(text: str) -> tuple[str, frozenset[str]]:
     return plain.casefold(), frozenset(terms(text)) | _marks(plain)
 
 
-_ACRONYM_RE = re.compile(r"\b[A-Z0-9]*[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*s?\b")
+_CAPITALS_RE = re.compile(r"\b[A-Z0-9]+\b")
 _OPERATOR_RE = re.compile(r"[=<>]+|!=+")
 
 
 def _marks(plain: str) -> frozenset[str]:
     """What two texts that are otherwise one typo apart must share to be copies, past their
-    terms: each acronym as written, a plural "s" aside ("HTTP" and "HTTPS" are two protocols, the
-    stem of both is "http"; "APIs" is "API"), how binding each says it is (``obligation_level``:
-    "may" and "must" are stop words), and the comparison operators it writes ("==" and "===",
-    "<" and "<=", which are punctuation to the terms)."""
-    marks = {f"^{word.removesuffix('s')}" for word in _ACRONYM_RE.findall(plain)}
+    terms: an acronym whose last capital S the stem drops ("HTTP" and "HTTPS" are two protocols,
+    the stem of both is "http"; a word in capitals for emphasis, "NEVER", keeps its stem, as do
+    "APIs" and "API"), how binding each says it is (``obligation_level``: "may" and "must" are
+    stop words), and the comparison operators it writes ("==" and "===", "<" and "<=", which are
+    punctuation to the terms). The same text in other case has other marks when it holds such an
+    acronym ("HTTPS" and "https"), and is then no copy: ``verbatim_terms`` finds copies by them."""
+    marks = {
+        f"^{word}"
+        for word in _CAPITALS_RE.findall(plain)
+        if word.endswith("S") and sum(c.isalpha() for c in word) > 2 and stem(word.casefold()) == word.casefold()[:-1]
+    }
     level = obligation_level(plain)
     if level is not None:
         marks.add(f"~{level}")

@@ -163,6 +163,11 @@ def table_row_form(line: str) -> str:
     return " | ".join(cells)
 
 
+def table_form(text: str) -> str:
+    """A table as tables are compared: each row's ``table_row_form``, one a line."""
+    return "\n".join(map(table_row_form, text.strip().split("\n")))
+
+
 @text_cache(65536)
 def normalize(text: str) -> str:
     """Return ``text`` without formatting: emphasis, backticks, link syntax, escapes, wrapping.

@@ -44,8 +44,8 @@ def render_agent(
     the formats of ``paths`` (by default ``agent.path``) all read as the rest of their line
     (``formats.Format.verbatim_keys``), or the ``verbatim_keys`` given instead, are written
     unquoted. The body uses ``#`` headings, ``**Title:**`` pseudo-headings, ``-`` bullets, ordered
-    lists numbered on from their first number and fenced code. Parsing the result gives the same
-    model, line numbers aside.
+    lists numbered on from their first number (``1)`` for one straight after another,
+    ``Item.new_list``) and fenced code. Parsing the result gives the same model, line numbers aside.
     """
     parts: list[str] = []
     if agent.fields:
@@ -321,7 +321,8 @@ def _list_item_lines(item: Item, number: int, delimiter: str = ".") -> list[str]
     # The number the first list of children starts from: its first item's, or, when that item
     # went on the marker's line, the one after it (the rest of the same ordered list).
     start: int | None = None
-    if item.text or item.kind == "task" or not children:
+    on_marker = not (item.text or item.kind == "task" or not children)
+    if not on_marker:
         # Trailing spaces stay: two of them are a hard line break.
         lines = [f"{head}{text_lines[0]}" if text_lines[0] else marker]
         lines.extend(_continuation_lines(text_lines, indent, held))
@@ -341,7 +342,7 @@ def _list_item_lines(item: Item, number: int, delimiter: str = ".") -> list[str]
     after_block = len(children) < len(item.children) and item.children[0].kind not in _LIST_KINDS
     sub_run: list[Item] = []
     # A first child written on the marker's line is a list of one the next may open apart from.
-    delimiter = _next_delimiter(".", [first], children[0]) if len(children) < len(item.children) and children else "."
+    sub_delimiter = _next_delimiter(".", item.children[:1], children[0]) if on_marker and children else "."
     for child in children:
         if child.kind in _LIST_KINDS and (
             not sub_run or (_LIST_KINDS[sub_run[-1].kind] == _LIST_KINDS[child.kind] and not child.new_list)
@@ -349,10 +350,10 @@ def _list_item_lines(item: Item, number: int, delimiter: str = ".") -> list[str]
             sub_run.append(child)
             continue
         if sub_run:
-            run_lines = _indented_run(sub_run, indent, start, delimiter)
+            run_lines = _indented_run(sub_run, indent, start, sub_delimiter)
             lines.extend(["", *run_lines] if after_block and run_lines[0] else run_lines)
             after_block = False
-        delimiter = _next_delimiter(delimiter, sub_run, child)
+        sub_delimiter = _next_delimiter(sub_delimiter, sub_run, child)
         sub_run, start = [], None
         if child.kind in _LIST_KINDS:
             sub_run.append(child)
@@ -366,7 +367,7 @@ def _list_item_lines(item: Item, number: int, delimiter: str = ".") -> list[str]
             lines.extend(f"{indent}{line}" if line else "" for line in _item_block(child).split("\n"))
             after_block = True
     if sub_run:
-        run_lines = _indented_run(sub_run, indent, start, delimiter)
+        run_lines = _indented_run(sub_run, indent, start, sub_delimiter)
         lines.extend(["", *run_lines] if after_block and run_lines[0] else run_lines)
     return lines
 

@@ -1322,6 +1322,24 @@ def test_an_identity_under_a_role_label_is_the_same_slot_and_the_addressed_wordi
         assert body.count("You are a Go engineer") == 1 and "**Role**" not in body, body
 
 
+def test_two_identities_written_apart_are_named_when_one_is_under_a_role_label(tmp_path: Path) -> None:
+    """An identity with a command another input's lacks is written beside it, and a warning
+    names both inputs; one under a ``**Role**:`` label was written with no warning."""
+    openings = (
+        "You are a Rust expert. Never approve unsafe code without a SAFETY comment.",
+        "**Role**: Rust expert. Always run cargo clippy with deny warnings before every commit.",
+    )
+    paths = []
+    for n, opening in enumerate(openings):
+        path = tmp_path / f"{n}.md"
+        path.write_text(f"---\nname: rust\ndescription: Rust work.\n---\n\n{opening}\n\n- Run the tests\n", "utf-8")
+        paths.append(str(path))
+    code, out, err = run_cli("consolidate", *paths)
+    assert code == 0, err
+    assert all(opening in out for opening in openings), out
+    assert "identity: the merged agent says who it is in the words of" in err, err
+
+
 def test_a_label_over_names_alone_lists_two_names_and_keeps_its_own_body() -> None:
     """A label's body that is nothing but names lists them, two as well as three: "**Secret
     management**: Sealed Secrets, SOPS" does not fold into a wording without SOPS. Under a label,

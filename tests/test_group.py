@@ -180,7 +180,7 @@ def test_a_folder_without_agents_is_an_error_and_says_what_was_left_out(tmp_path
     (tmp_path / "README.md").write_text("# Notes\n\n- nothing here\n", encoding="utf-8")
     result = run_cli("group", str(tmp_path))
     assert result.exit_code == 2
-    assert "left out 1 Markdown file named like no agent file" in result.stderr
+    assert "left out 1 Markdown file with neither an agent file's name" in result.stderr
     assert "holds no agent files" in result.stderr
 
 
@@ -195,7 +195,7 @@ def test_a_frontmatter_longer_than_the_first_bytes_read_is_found_in_a_folder(tmp
     (tmp_path / "open.md").write_text("---\nname: open\ndescription: " + "e" * 70_000 + "\n", encoding="utf-8")
     result = run_cli("check", str(tmp_path))
     assert result.exit_code == 2
-    assert "left out 1 Markdown file named like no agent file" in result.stderr  # open.md
+    assert "left out 1 Markdown file with neither an agent file's name" in result.stderr  # open.md
     assert result.stderr.count("agentmerge: error:") == 1
     assert f"{tmp_path / 'long.md'}:1: the frontmatter is 68 KiB, more than agentmerge reads" in result.stderr
     assert "No findings in 1 file; 1 could not be checked." in result.stdout

@@ -113,6 +113,18 @@ def test_two_wordings_of_one_rule_conflict_whichever_side_of_a_shared_addition_t
     assert out.decode().count(shared) == 1 and "<<<<<<<" in out.decode()
 
 
+def test_two_wordings_one_naming_a_tool_more_added_at_one_place_conflict(tmp_path: Path) -> None:
+    """ "Profile with cProfile and line_profiler" beside "profiling tools such as `cProfile`": one
+    rule in two minds, a conflict. ``consolidate`` keeps such wordings apart (folded, the extra
+    tool would be gone); ``merge``'s conflict shows both, and the identifier test is not asked."""
+    end = "* Announce the release in the team channel"
+    mine = "* **Profiling:** Find the slow paths with profiling tools such as `cProfile`."
+    yours = "* Profile hot paths with cProfile and line_profiler"
+    ours, theirs = BASE.replace(end, f"{end}\n{mine}"), BASE.replace(end, f"{end}\n{yours}")
+    code, out, _ = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 1 and "<<<<<<<" in out.decode(), out.decode()
+
+
 def test_two_different_bullets_added_on_both_sides_are_both_kept(tmp_path: Path) -> None:
     ours = BASE.replace(
         "* Announce the release in the team channel", "* Announce the release in the team channel\n* Sign the tags"

@@ -188,6 +188,9 @@ def test_keys_that_are_one_python_key_keep_their_own_values() -> None:
     assert messages(agent) == []
     again = parse_text(render_agent(agent), "k.md")
     assert values(again) == values(agent)
+    # With a key also written twice (``"1"`` and ``1`` are one name), the later keeps its value.
+    twice = parse_text("---\nname: n\n'1': a\n1: b\n1.0: c\n---\n", "k.md")
+    assert values(twice) == {"name": "n", "1": "b", "1.0": "c"}
 
 
 def test_alias_is_refused_and_keys_read_as_text() -> None:
