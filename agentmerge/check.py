@@ -299,6 +299,8 @@ class CheckResult:
     warnings: tuple[str, ...] = ()
     """Notes for the user, one sentence each: a file with fixable findings that ``--fix`` left as
     it was, and why (``parse.rewrite_refusal``)."""
+    unfixed: frozenset[str] = frozenset()
+    """The files those notes name: ``--fix`` would leave them as they are again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1551,6 +1553,7 @@ def check_paths(
     errors: list[AgentMergeError] = []
     fixed = 0
     notes: list[str] = []
+    unfixed_paths: set[str] = set()
     named: list[tuple[str, str, int]] = []
     profiles: list[Any] = []
     for result in results:
@@ -1562,6 +1565,7 @@ def check_paths(
         if unfixed is not None:
             where = f"{os.path.normpath(path)}:{unfixed[0]}" if unfixed[0] else os.path.normpath(path)
             notes.append(f"{where}: not fixed: the file {unfixed[1]}")
+            unfixed_paths.add(path)
         fixed += count
         if name is not None:
             named.append((os.path.normpath(path), name[0], name[1]))
@@ -1572,7 +1576,7 @@ def check_paths(
     if library:
         findings.extend(_overlaps(profiles, notes))
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.code, f.message))
-    return CheckResult(tuple(files), tuple(findings), tuple(errors), fixed, tuple(notes))
+    return CheckResult(tuple(files), tuple(findings), tuple(errors), fixed, tuple(notes), frozenset(unfixed_paths))
 
 
 def _duplicate_names(named: list[tuple[str, str, int]]) -> Iterator[Finding]:
@@ -1656,8 +1660,9 @@ def render_text(result: CheckResult) -> Iterator[str]:
 
     for f in result.findings:
         yield one_line(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}")
-    # Standard input cannot be fixed in place (``check --fix -`` is refused): no hint for its findings.
-    fixable = sum(1 for f in result.findings if f.fixable and f.path != STDIN)
+    # Standard input cannot be fixed in place (``check --fix -`` is refused), nor can a file --fix
+    # just left as it was: no hint for their findings.
+    fixable = sum(1 for f in result.findings if f.fixable and f.path != STDIN and f.path not in result.unfixed)
     if result.findings:
         summary = f"Found {counted(len(result.findings), 'finding')}"
         if result.fixed:

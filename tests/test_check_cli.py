@@ -230,6 +230,7 @@ def test_a_fix_or_format_past_the_frontmatter_limit_is_not_made_and_says_why(tmp
     path.write_text(text, encoding="utf-8")
     checked = run_cli("check", "--fix", str(path))
     assert checked.exit_code == 1 and "Found 5,301 findings." in checked.stdout
+    assert "fixable with agentmerge check --fix" not in checked.stdout
     assert checked.stderr == (
         f"agentmerge: warning: {path}: not fixed: the file would be past what agentmerge reads once fixed: the "
         "frontmatter is 71 KiB, more than agentmerge reads (64 KiB); an agent's settings are a few keys\n"
@@ -730,6 +731,9 @@ def test_a_link_named_as_an_argument_is_not_rewritten_outside_the_current_folder
     code, out, err = run_cli("check", "--fix", "evil.md", cwd=repo)
     assert code == 1 and "evil.md:3:1: AM101" in out
     assert f"agentmerge: warning: evil.md: not fixed: the file leads through a symbolic link to {real}" in err
+    # No hint to run --fix again on what it just left as it was (the plain check gives one).
+    assert "fixable with agentmerge check --fix" not in out
+    assert "1 fixable with agentmerge check --fix." in run_cli("check", "evil.md", cwd=repo).stdout
     assert outside.read_text(encoding="utf-8") == original
     assert (repo / "alias.md").is_symlink()
     assert (repo / "inner.md").read_text(encoding="utf-8").startswith("---\nname: outside\ndescription: 'Use it")
