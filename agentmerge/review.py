@@ -867,6 +867,8 @@ def _review_lines(report: Review) -> Iterator[str]:
         elif f.diff.identical:
             yield f"  {_unchanged_note(f)}"
         else:
+            if f.modes:
+                yield f"  mode {f.modes[0]} -> {f.modes[1]}"
             yield from render_diff_text(f.diff)
 
 
@@ -1073,7 +1075,9 @@ def _details_body(f: FileReview) -> str:
     text = render_diff_markdown(f.diff).strip("\n")
     # The diff's own heading repeats the paths the <summary> line already shows.
     first, _, rest = text.partition("\n")
-    return warned + (rest.strip("\n") if first.startswith("#### ") else text)
+    # A mode changed with the content is said too (an agent file made executable).
+    mode = f"Mode {f.modes[0]} -> {f.modes[1]}.\n\n" if f.modes else ""
+    return warned + mode + (rest.strip("\n") if first.startswith("#### ") else text)
 
 
 def _details(f: FileReview) -> str:

@@ -1428,6 +1428,12 @@ def test_a_mode_change_is_said_as_one_and_not_as_formatting(tmp_path: Path) -> N
     assert entry["identical"] is True and entry["modes"] == {"old": "100755", "new": "100644"}
     both = run_cli("review", "--base", "main", cwd=repo).stdout
     assert "  no change in meaning (formatting only; mode 100755 -> 100644)" in both
+    # With a change of meaning the mode was not said in text or Markdown (JSON had it).
+    write(repo, ".claude/agents/a.md", SEED_HEADINGS + "\n- Keep every migration reversible.\n")
+    changed = run_cli("review", "--base", "main", cwd=repo).stdout
+    assert "\n  mode 100755 -> 100644\n" in changed and "Keep every migration reversible" in changed
+    markdown = run_cli("review", "--base", "main", "--format", "markdown", cwd=repo).stdout
+    assert "Mode 100755 -> 100644." in markdown
 
 
 def test_a_side_the_parser_refuses_is_named_with_its_line_and_side(tmp_path: Path) -> None:
