@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from agentmerge.errors import AgentMergeError
-from agentmerge.lexicon import TITLE_FILLER_WORDS
+from agentmerge.lexicon import SECURE_VARIANTS, TITLE_FILLER_WORDS
 from agentmerge.match import ratio
 from agentmerge.text import (
     compare_form,
@@ -721,23 +721,19 @@ def _verbatim_form(text: str) -> tuple[str, frozenset[str]]:
     return plain.casefold(), frozenset(terms(text)) | _marks(plain)
 
 
-_CAPITALS_RE = re.compile(r"\b[A-Z0-9]+\b")
+_WORD_RE = re.compile(r"[a-z0-9]+")
 _OPERATOR_RE = re.compile(r"[=<>]+|!=+")
 
 
 def _marks(plain: str) -> frozenset[str]:
     """What two texts that are otherwise one typo apart must share to be copies, past their
-    terms: an acronym whose last capital S the stem drops ("HTTP" and "HTTPS" are two protocols,
-    the stem of both is "http"; a word in capitals for emphasis, "NEVER", keeps its stem, as do
-    "APIs" and "API"), how binding each says it is (``obligation_level``: "may" and "must" are
+    terms: the secure variant of a protocol they name (``lexicon.SECURE_VARIANTS``: "http" and
+    "https" are two protocols, the stem of both is "http"; "tokens" and "token", "APIs" and
+    "API" are one word), how binding each says it is (``obligation_level``: "may" and "must" are
     stop words), and the comparison operators it writes ("==" and "===", "<" and "<=", which are
-    punctuation to the terms). The same text in other case has other marks when it holds such an
-    acronym ("HTTPS" and "https"), and is then no copy: ``verbatim_terms`` finds copies by them."""
-    marks = {
-        f"^{word}"
-        for word in _CAPITALS_RE.findall(plain)
-        if word.endswith("S") and sum(c.isalpha() for c in word) > 2 and stem(word.casefold()) == word.casefold()[:-1]
-    }
+    punctuation to the terms). Read whatever the case: "NEVER LOG TOKENS" and "Never log tokens"
+    are copies, "Use HTTPS" and "use https" too."""
+    marks = {f"^{word}" for word in _WORD_RE.findall(plain.casefold()) if word in SECURE_VARIANTS}
     level = obligation_level(plain)
     if level is not None:
         marks.add(f"~{level}")
