@@ -76,7 +76,9 @@ def clear_text_caches() -> None:
 
 _WORD_CHAR_RE = re.compile(r"\w")
 _TICKS_RE = re.compile(r"`+")
-_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+_ESCAPE_RE = re.compile(r"\\[!-/:-@\[-`{-~]")
+"""A backslash escape: a backslash before any ASCII punctuation character, as CommonMark reads one."""
+_ESCAPE_OR_TICKS_RE = re.compile(r"\\[!-/:-@\[-`{-~]|`+")
 _HIDDEN_RE = re.compile("[\U000f0000-\U000f00ff]")
 _CODE_LITERAL_RE = re.compile(r"[*_~\[\]()!]")
 _SPACE_RE = re.compile(r"\s+")
@@ -178,11 +180,10 @@ def normalize(text: str) -> str:
     """
     # Soft line breaks first: emphasis and code spans may run across a re-wrapped line.
     text = _SPACE_RE.sub(" ", text)
-    # Escaped characters are hidden from the emphasis and code rules, then put back as plain text.
-    text = _ESCAPE_RE.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
-    text = _strip_links(text)
-    # Code span content is literal: its ``*`` and ``_`` must not pair with emphasis outside it.
+    # Escaped characters and code span content are hidden from the link and emphasis rules, then
+    # put back as plain text: a code span's ``*`` and ``_`` must not pair with emphasis outside it.
     text = _strip_code_spans(text)
+    text = _strip_links(text)
     for _ in range(EMPHASIS_PASSES):
         stripped = _strip_emphasis(text)
         if stripped == text:
@@ -193,33 +194,53 @@ def normalize(text: str) -> str:
 
 
 def _strip_code_spans(text: str) -> str:
-    """``text`` with each code span's backticks taken off and its content made literal (its ``*``,
-    ``_``, ``~`` and brackets hidden from the emphasis and link rules), as CommonMark reads spans:
-    a run of backticks opens one that the next run of the same length closes; a run that no such
-    run follows is text ("Haskell```" shows its three backticks). Linear: each run's closer is
-    found by one pass from the end."""
-    runs = [(m.start(), m.end()) for m in _TICKS_RE.finditer(text)]
-    if len(runs) < 2:
-        return text
-    closer = [-1] * len(runs)
-    last: dict[int, int] = {}
-    for k in range(len(runs) - 1, -1, -1):
-        size = runs[k][1] - runs[k][0]
-        closer[k] = last.get(size, -1)
-        last[size] = k
+    """``text`` with its backslash escapes hidden, and each code span's backticks taken off and its
+    content made literal (its ``*``, ``_``, ``~``, brackets and parentheses hidden from the link
+    and emphasis rules), as CommonMark reads them, from left to right: a backslash before ASCII
+    punctuation escapes it, so an escaped backtick opens nothing; a run of backticks opens a span
+    that the next run of the same length closes, and inside a span a backslash escapes nothing (a
+    span of a Windows drive, ``C:`` and a backslash, ends at its second backtick); a run that no
+    such run follows is text ("Haskell```" shows its three backticks). Linear up to a logarithm:
+    each run looks its closer up by bisection among the runs of its length."""
+    if "`" not in text:
+        return _ESCAPE_RE.sub(_hide_escaped, text) if "\\" in text else text
+    from bisect import bisect_left
+
+    runs: dict[int, list[int]] = {}  # the start of every run of backticks, by its length
+    for run in _TICKS_RE.finditer(text):
+        runs.setdefault(run.end() - run.start(), []).append(run.start())
     out: list[str] = []
-    done = k = 0
-    while k < len(runs):
-        close = closer[k]
-        if close < 0:
-            k += 1
-            continue
-        out.append(text[done : runs[k][0]])
-        out.append(_CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), text[runs[k][1] : runs[close][0]]))
-        done = runs[close][1]
-        k = close + 1
+    done = 0
+    found: re.Match[str] | None = _ESCAPE_OR_TICKS_RE.search(text)
+    while found is not None:
+        at, end = found.span()
+        if text[at] == "\\":
+            out.append(text[done:at])
+            out.append(_hide_escaped(found))
+            done = end
+        else:
+            # All of a run, or what follows its escaped first backtick.
+            closers = runs.get(end - at, [])
+            index = bisect_left(closers, end)
+            if index < len(closers):
+                close = closers[index]
+                out.append(text[done:at])
+                out.append(_CODE_LITERAL_RE.sub(_hide, text[end:close]))
+                done = end = close + (end - at)
+        found = _ESCAPE_OR_TICKS_RE.search(text, end)
     out.append(text[done:])
     return "".join(out)
+
+
+def _hide(found: re.Match[str]) -> str:
+    """The character ``found`` as a private-use one, which no formatting rule reads (``_HIDDEN_RE``
+    gives it back)."""
+    return chr(0xF0000 + ord(found.group(0)))
+
+
+def _hide_escaped(found: re.Match[str]) -> str:
+    """The character a backslash escape ``found`` escapes, hidden (``_hide``)."""
+    return chr(0xF0000 + ord(found.group(0)[1]))
 
 
 def _strip_links(text: str) -> str:

@@ -18,17 +18,17 @@ _LINK_RE = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
 _EMPHASIS_RE = re.compile(r"(\*\*|\*|~~)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\3(?!\w)")
 # A code span as CommonMark reads it: a run of backticks closed by the next run of the same length.
 _CODE_RE = re.compile(r"(?<!`)(`+)(?!`)(.*?)(?<!`)\1(?!`)", re.DOTALL)
-_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _HIDDEN_RE = re.compile("[\U000f0000-\U000f00ff]")
 _CODE_LITERAL_RE = re.compile(r"[*_~\[\]()!]")
 _SPACE_RE = re.compile(r"\s+")
 
 
 def regex_normalize(text: str) -> str:
+    """Without backslashes (escapes and code spans are read from left to right: the test against
+    markdown-it below)."""
     text = _SPACE_RE.sub(" ", text)
-    text = _ESCAPE_RE.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
-    text = _LINK_RE.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), text)
     text = _CODE_RE.sub(lambda m: _CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), m.group(2)), text)
+    text = _LINK_RE.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), text)
     previous = None
     while previous != text:
         previous = text
@@ -37,14 +37,31 @@ def regex_normalize(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
-MARKUP = st.text(alphabet=st.sampled_from(list('*_~`[]()!"\\ a b\n.é')), max_size=30)
+MARKUP = st.text(alphabet=st.sampled_from(list('*_~`[]()!" a b\n.é')), max_size=30)
 
 
 @settings(max_examples=3000, deadline=None)
 @given(MARKUP)
 def test_normalize_agrees_with_the_regular_expressions(text: str) -> None:
-    """Emphasis, links, code spans and escapes: the same normal form as before."""
+    """Emphasis, links and code spans: the same normal form as before."""
     assert normalize(text) == regex_normalize(text)
+
+
+def rendered_text(text: str) -> str:
+    """What CommonMark shows of ``text`` (markdown-it, inline), its white space aside."""
+    from markdown_it import MarkdownIt
+
+    shown = "".join(token.content for token in MarkdownIt("commonmark").parseInline(text)[0].children or [])
+    return "".join(shown.split())
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("`\\\\$:a ")), max_size=24))
+def test_escapes_and_code_spans_read_as_commonmark_reads_them(text: str) -> None:
+    """Backslash escapes and code spans, read from left to right: an escaped backtick opens no
+    span, a backslash in a span is a backslash (`` `C:\\` `` ends at its second backtick), and any
+    ASCII punctuation may be escaped."""
+    assert "".join(normalize(text).split()) == rendered_text(text)
 
 
 @pytest.mark.parametrize(
@@ -56,15 +73,29 @@ def test_normalize_agrees_with_the_regular_expressions(text: str) -> None:
         'see [the docs](https://example.com "Docs") and ![logo](logo.png)',
         "snake_case_name and _emph_ and __strong__",
         "`*not emphasis*` but *this*",
-        r"\*literal\* and \_also\_",
         "[a](b [c](d) e](f)",
         "Use ``` fences around code",
         "a `x`` b and ``y ` z``",
+        "`[a](b)` is not a link",
     ],
 )
 def test_normalize_of_real_markup_is_unchanged(text: str) -> None:
     """Constructs agent files use: the same normal form as the regular expressions gave."""
     assert normalize(text) == regex_normalize(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        (r"\*literal\* and \_also\_", "*literal* and _also_"),
+        (r"Open `C:\` first", "Open C:\\ first"),
+        (r"a \`not code` b", "a `not code` b"),
+        (r"costs \$5\: \<b\>", "costs $5: <b>"),
+    ],
+)
+def test_escapes_are_read_as_commonmark_reads_them(text: str, plain: str) -> None:
+    """A backslash escapes any ASCII punctuation outside a code span and nothing inside one."""
+    assert normalize(text) == plain
 
 
 @pytest.mark.parametrize(
@@ -78,8 +109,19 @@ def test_normalize_of_real_markup_is_unchanged(text: str) -> None:
         "*a " * 20_000 + "b* " * 20_000,
         "".join("`" * k + " a " for k in range(1, 450)) * 2,
         "`` ` " * 30_000,
+        "\\`` ` " * 30_000,
     ],
-    ids=["emphasis", "brackets", "link-openers", "underscores", "tildes", "nested", "backtick-runs", "unequal-runs"],
+    ids=[
+        "emphasis",
+        "brackets",
+        "link-openers",
+        "underscores",
+        "tildes",
+        "nested",
+        "backtick-runs",
+        "unequal-runs",
+        "escaped-runs",
+    ],
 )
 def test_normalize_is_fast_on_hostile_text(text: str) -> None:
     """Texts that took the regular expressions minutes take well under a second."""
