@@ -21,7 +21,7 @@ from agentmerge.cluster import ItemCluster
 from agentmerge.lexicon import DISTINCT_ROLES, ROOT_ROLE
 from agentmerge.model import Agent, Item, Section
 from agentmerge.scorer import title_terms
-from agentmerge.text import label_only, normalize, section_role
+from agentmerge.text import label_only, normalize, section_role, step_number
 
 _Key = TypeVar("_Key", int, str)
 
@@ -637,6 +637,7 @@ class _Arranger:
         if len(inputs) > 1 or moved_in:
             # One input's own order already reads back as it is; a merged order may not.
             draft.children = readable_order(draft.children)
+        _number_steps(draft)
         return draft
 
     def _subtitle(self, own: list[InputSection], title: str | None) -> tuple[str | None, frozenset[str]]:
@@ -1038,6 +1039,23 @@ def readable_order(children: list[MergedItem | _Draft]) -> list[MergedItem | _Dr
         else:
             head.append(child)
     return head + tail
+
+
+def _number_steps(draft: _Draft) -> None:
+    """Number the subsections of ``draft`` titled as steps ("### 1: Build", "### Step 2: Test") one
+    after another in the merged order, from the lowest number they had, when they come from more
+    than one input: two procedures' "1:" would otherwise stand one after the other (an ordered
+    list's items are numbered so when written). The steps of one input keep its numbers."""
+    steps = [
+        (child, found)
+        for child in draft.children
+        if isinstance(child, _Draft) and child.title and (found := step_number(child.title)) is not None
+    ]
+    if len(steps) < 2 or len({source.path for child, _ in steps for source in child.sources}) < 2:
+        return
+    first = min(int(found.group(1)) for _, found in steps)
+    for number, (child, found) in enumerate(steps, first):
+        child.title = f"{found.string[: found.start(1)]}{number}{found.string[found.end(1) :]}"
 
 
 def walk_merged(section: MergedSection) -> Iterable[MergedItem]:

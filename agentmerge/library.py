@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.fields import ALWAYS_APPLY_KEY, CHANGED_KEYS, WIDENING_RULES, ToolReading, WideningRule, beyond
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from agentmerge.consolidate import Consolidation
     from agentmerge.formats import Format
     from agentmerge.group import Group, Profile
+
+    Step: TypeAlias = MergedItem | MergedSection
+    """One step of a procedure: an item of a numbered list, or a section whose title is numbered."""
 
 PARALLEL_FILES = 48
 """Files from which reading and consolidating run in worker processes (one per CPU); below it
@@ -625,21 +628,21 @@ TEMPLATE_KINDS = frozenset({"code", "table", "html"})
 
 
 def order_differences(body: MergedSection) -> list[str]:
-    """One sentence per input and numbered list of a procedure (a section of role workflow, or
-    one inside it) whose steps the merged agent puts in another order than that input did ("Write
-    a failing test" before "Implement the change", where the input implements first): the inputs
-    describe two procedures, and the merged one follows only one of them. Bullets and numbered
-    lists of other sections ("Best Practices" 1 to 10) are not read: their order says nothing."""
+    """One sentence per input and procedure (a numbered list, or headings numbered as steps, "### 1:
+    Build", in a section of role workflow or one inside it) whose steps the merged agent puts in
+    another order than that input did ("Write a failing test" before "Implement the change", where
+    the input implements first), joins end to end, or interleaves: the inputs describe two
+    procedures, and the merged one follows only one of them. Bullets and numbered lists of other
+    sections ("Best Practices" 1 to 10) are not read: their order says nothing."""
     from agentmerge.text import clip, normalize
 
     lines: list[str] = []
-    for section, run in _item_runs(body, in_procedure=False):
-        steps = [m for m in run if m.item.kind == "ordered"]
+    for section, steps in _step_runs(body, in_procedure=False):
         title = _title_of(section)
         for path, first, second in _inversions(steps):
             lines.append(
-                f'order: under "{title}" the merged steps put "{clip(normalize(first.item.text), STEP_WIDTH)}" before '
-                f'"{clip(normalize(second.item.text), STEP_WIDTH)}"; {path} had them the other way round'
+                f'order: under "{title}" the merged steps put "{clip(normalize(_step_text(first)), STEP_WIDTH)}" '
+                f'before "{clip(normalize(_step_text(second)), STEP_WIDTH)}"; {path} had them the other way round'
             )
         joined = _joined_procedures(steps)
         if joined:
@@ -660,7 +663,7 @@ def order_differences(body: MergedSection) -> list[str]:
     return lines
 
 
-def _interleaved_procedures(steps: Sequence[MergedItem]) -> tuple[list[int], list[tuple[str, list[int]]]]:
+def _interleaved_procedures(steps: Sequence[Step]) -> tuple[list[int], list[tuple[str, list[int]]]]:
     """The merged numbers (1-based) of the steps ``steps`` shares between inputs, and the inputs
     whose own steps it orders against another input's own steps with no input to say how, each
     with the merged numbers of those steps: two steps of one input and one of another between the
@@ -685,7 +688,7 @@ def _interleaved_procedures(steps: Sequence[MergedItem]) -> tuple[list[int], lis
     return shared, list(unordered.items())
 
 
-def _joined_procedures(steps: Sequence[MergedItem]) -> list[tuple[str, list[int]]]:
+def _joined_procedures(steps: Sequence[Step]) -> list[tuple[str, list[int]]]:
     """The inputs whose numbered steps ``steps`` joins end to end, each with the merged numbers
     of its steps (1-based), when two inputs or more give two steps each or more and no step of one
     input merged with a step of another: three workflows of ten, five and four steps written as
@@ -723,6 +726,31 @@ STEP_WIDTH = 60
 """Characters of a step quoted in an ``order_differences`` sentence before it is cut."""
 
 
+def _step_runs(section: MergedSection, *, in_procedure: bool) -> Iterator[tuple[MergedSection, Sequence[Step]]]:
+    """The procedures in ``section`` and below it, with the section each stands in: the numbered
+    items of each list (``_item_runs``), and the subsections of a section titled as steps
+    (``text.step_number``), in the sections of role workflow and those inside one."""
+    from agentmerge.lexicon import WORKFLOW_ROLE
+    from agentmerge.text import step_number
+
+    for where, run in _item_runs(section, in_procedure=in_procedure):
+        yield where, [m for m in run if m.item.kind == "ordered"]
+    stack = [(section, in_procedure)]
+    while stack:
+        where, inside = stack.pop()
+        inside = inside or where.role == WORKFLOW_ROLE
+        if inside:
+            yield where, [sub for sub in where.sections if step_number(sub.section.title or "") is not None]
+        stack.extend((sub, inside) for sub in reversed(where.sections))
+
+
+def _step_text(step: Step) -> str:
+    """A step as an ``order_differences`` sentence quotes it: an item's text, a section's title."""
+    from agentmerge.arrange import MergedItem
+
+    return step.item.text if isinstance(step, MergedItem) else step.section.title or ""
+
+
 def _item_runs(section: MergedSection, *, in_procedure: bool) -> Iterator[tuple[MergedSection, Sequence[MergedItem]]]:
     """Each list of merged items in ``section`` and below it (nested lists too), with its section,
     in the sections of role workflow and those inside one."""
@@ -741,7 +769,7 @@ def _item_runs(section: MergedSection, *, in_procedure: bool) -> Iterator[tuple[
         yield from _item_runs(sub, in_procedure=in_procedure)
 
 
-def _inversions(steps: Sequence[MergedItem]) -> Iterator[tuple[str, MergedItem, MergedItem]]:
+def _inversions(steps: Sequence[Step]) -> Iterator[tuple[str, Step, Step]]:
     """For each input with two of ``steps`` in the other order, its path and the first such pair
     of neighbours (in the input's own subsequence), in merged order. A step that holds two items
     of one input (a restatement elsewhere in the file folded in) has no one place in it: it is

@@ -1062,6 +1062,18 @@ def without_ordinal(title: str) -> str:
     return _ORDINAL_RE.sub("", title, count=1)
 
 
+_STEP_NUMBER_RE = re.compile(r"^[\W_]*(?:(?:step|phase|stage|part)[ \t]*)?(\d+)(?![.\d]*\d)", re.IGNORECASE)
+
+
+def step_number(title: str) -> re.Match[str] | None:
+    """Where the one number that places ``title`` in a sequence stands ("3. Publish", "Step 2:
+    Build"; its group 1), or None: a title without that number ("Python 3"), and one numbered in
+    levels ("1.2 Setup"), which has no one place among its siblings."""
+    if _ORDINAL_RE.match(title) is None:
+        return None
+    return _STEP_NUMBER_RE.match(title)
+
+
 @lru_cache(maxsize=1)
 def _label_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The bold and the plain lead-in label patterns, compiled on first use."""

@@ -980,7 +980,9 @@ def test_a_shared_sequence_number_does_not_align_titles() -> None:
     )
     (_root, steps) = consolidation_to_dict(consolidate([a, b]))["sections"]
     titles = [s["title"] for s in steps["sections"]]
-    assert sorted(titles) == ["1. Declare", "1. Triage", "2. Communicate", "2. Follow up"]
+    assert sorted(t.partition(" ")[2] for t in titles) == ["Communicate", "Declare", "Follow up", "Triage"]
+    # Merged from two inputs, the steps are numbered in turn (``arrange._number_steps``).
+    assert [t.partition(" ")[0] for t in titles] == ["1.", "2.", "3.", "4."]
 
 
 def test_titles_of_stop_words_alone_align_when_their_words_are_the_same() -> None:

@@ -938,14 +938,16 @@ def test_numbered_headings_align_by_topic_not_by_number(tmp_path: Path) -> None:
     report = json.loads(out)
     assert "- Check that the README renders on PyPI.\n" in report["agent"]
     sections = next(s for s in report["sections"] if s["title"] == "Release checklist")["sections"]
+    # Each its own section, numbered in turn as one input's steps after the other's.
     assert [s["title"] for s in sections] == [
         "1. Prepare",
         "2. Verify",
         "3. Publish",
-        "1. Security",
-        "2. Testing",
-        "3. Documentation",
+        "4. Security",
+        "5. Testing",
+        "6. Documentation",
     ]
+    assert [s["sources"][0]["title"] for s in sections][3:] == ["1. Security", "2. Testing", "3. Documentation"]
     assert all(len(s["sources"]) == 1 for s in sections)
 
 

@@ -1138,6 +1138,41 @@ def test_procedures_that_share_some_steps_are_named_where_their_own_steps_meet(t
     assert "order:" not in alone.stderr
 
 
+def test_steps_written_as_numbered_headings_are_numbered_in_turn_and_named(tmp_path: Path) -> None:
+    """Two workflows written as numbered headings ("### 1: Build the image") sharing one step were
+    written one after the other with two "1:" and two "3:" headings, and no order warning: the
+    same steps as numbered list items are renumbered and named. One input's numbers stay."""
+    head = "---\nname: deployer\ndescription: Deploys services.\n---\n\n## Workflow\n\n"
+    shared = "### 2: Run the tests\n\nRun the full suite against the image.\n\n"
+    (tmp_path / "a.md").write_text(
+        head + "### 1: Build the image\n\nBuild it from the lockfile.\n\n" + shared + "### 3: Deploy\n\nRoll out.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "b.md").write_text(
+        head + "### 1: Check the changelog\n\nName every change.\n\n" + shared + "### 3: Tag\n\nTag it.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "c.md").write_text(head + "### Step 4: Build the image\n\nBuild it.\n", encoding="utf-8")
+    result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    headings = [line for line in result.stdout.splitlines() if line.startswith("### ")]
+    assert headings == [
+        "### 1: Build the image",
+        "### 2: Check the changelog",
+        "### 3: Run the tests",
+        "### 4: Deploy",
+        "### 5: Tag",
+    ]
+    assert (
+        'agentmerge: warning: order: under "Workflow" the merged steps join 2 procedures that share step 3; the '
+        "steps each has alone are put in an order no input gives against the others': a.md's (steps 1, 4), b.md's "
+        "(steps 2, 5); the merged agent follows them all"
+    ) in result.stderr
+    alone = run_cli("consolidate", "c.md", cwd=tmp_path)
+    assert "### Step 4: Build the image" in alone.stdout
+    assert "order:" not in alone.stderr
+
+
 def test_two_answer_templates_in_one_output_section_are_named(tmp_path: Path) -> None:
     """Each input told the agent to answer in its own template; the merged section held both,
     which an agent cannot follow at once, without a word."""
