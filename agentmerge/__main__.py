@@ -1,5 +1,5 @@
 """``python -m agentmerge``: the same as the ``agentmerge`` command."""
 
-from agentmerge.cli import run
+from agentmerge.cli import command
 
-raise SystemExit(run())
+command()

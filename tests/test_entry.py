@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -12,9 +14,48 @@ from conftest import git, write
 from agentmerge import cli
 
 
-def test_the_installed_command_runs_cli_run() -> None:
+def test_the_installed_command_runs_cli_command() -> None:
     (script,) = entry_points(group="console_scripts", name="agentmerge")
-    assert script.value == "agentmerge.cli:run"
+    assert script.value == "agentmerge.cli:command"
+
+
+def _process(
+    args: list[str], code: str = "from agentmerge.cli import command; command()"
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, check=False)
+
+
+def test_the_command_ends_with_all_written_and_the_code_run_gives(seeds: list[Path]) -> None:
+    """``command`` ends the process without tearing the interpreter down: what it wrote is all
+    there, byte for byte what ``run`` under ``sys.exit`` gives, with the same exit code, warnings
+    and errors included."""
+    by_run = "import sys; from agentmerge.cli import run; sys.exit(run())"
+    for args in (
+        ["consolidate", *map(str, seeds)],
+        ["diff", str(seeds[0]), str(seeds[1])],
+        ["diff", "no-such-file.md", str(seeds[1])],
+    ):
+        ended, returned = _process(args), _process(args, by_run)
+        assert (ended.stdout, ended.stderr, ended.returncode) == (returned.stdout, returned.stderr, returned.returncode)
+        assert ended.stdout or ended.returncode == 2
+
+
+def test_the_command_says_nothing_when_its_reader_goes_away(seeds: list[Path]) -> None:
+    """A reader that takes the first line of a report longer than a pipe holds and leaves
+    (``agentmerge consolidate --format json ... | head -1``) gets no complaint about the pipe on
+    standard error, and the command ends 0."""
+    args = ["consolidate", "--format", "json", *map(str, seeds)]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from agentmerge.cli import command; command()", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    errors = process.stderr.read()
+    assert process.wait() == 0
+    assert b"BrokenPipe" not in errors and b"Exception ignored" not in errors
 
 
 def test_run_turns_the_cycle_collector_off_and_freezes_what_it_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
