@@ -7,6 +7,7 @@ error. Errors are one line on stderr, ``agentmerge: error: PATH:LINE: message``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import os
 import re
@@ -1499,6 +1500,10 @@ def _reader_gone() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+_OUTPUT_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+"""The errors of a write that fails for want of room or a working device, not a defect."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code; bad input never shows a traceback."""
     try:
@@ -1525,6 +1530,11 @@ def main(argv: list[str] | None = None) -> int:
         say("agentmerge: error: input nested too deeply to process")
         return EXIT_ERROR
     except Exception as error:  # a defect, not bad input: say so in one line
+        if isinstance(error, OSError) and error.errno in _OUTPUT_FAILURES:
+            # Input and output files are read and written with errors of their own: this is
+            # standard output or error, on a full disk or a device that failed.
+            say(f"agentmerge: error: could not write the output ({os.strerror(error.errno)})")
+            return EXIT_ERROR
         if os.environ.get("AGENTMERGE_DEBUG"):
             raise
         say(

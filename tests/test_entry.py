@@ -140,3 +140,19 @@ def test_no_command_leaves_work_for_the_cycle_collector(
         gc.enable()
     assert code in (0, 1)
     assert left == 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device that is always full")
+def test_output_to_a_full_device_is_one_line_and_exit_2(seeds: list[Path]) -> None:
+    """Standard output on a full disk was reported as an internal error to report."""
+    with open("/dev/full", "wb") as full:
+        ended = subprocess.run(
+            [sys.executable, "-m", "agentmerge", "diff", str(seeds[0]), str(seeds[1])],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    assert ended.returncode == 2
+    assert ended.stderr.decode().splitlines() == [
+        "agentmerge: error: could not write the output (No space left on device)"
+    ]
