@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from agentmerge.cluster import ItemCluster
 from agentmerge.lexicon import DISTINCT_ROLES, ROOT_ROLE
 from agentmerge.model import Agent, Item, Section
 from agentmerge.scorer import title_terms
-from agentmerge.text import label_only, normalize, section_role, step_number
+from agentmerge.text import label_only, normalize, numbered, section_role, step_number
 
 _Key = TypeVar("_Key", int, str)
 
@@ -1043,19 +1044,54 @@ def readable_order(children: list[MergedItem | _Draft]) -> list[MergedItem | _Dr
 
 def _number_steps(draft: _Draft) -> None:
     """Number the subsections of ``draft`` titled as steps ("### 1: Build", "### Step 2: Test") one
-    after another in the merged order, from the lowest number they had, when they come from more
-    than one input: two procedures' "1:" would otherwise stand one after the other (an ordered
-    list's items are numbered so when written). The steps of one input keep its numbers."""
-    steps = [
-        (child, found)
-        for child in draft.children
-        if isinstance(child, _Draft) and child.title and (found := step_number(child.title)) is not None
-    ]
-    if len(steps) < 2 or len({source.path for child, _ in steps for source in child.sources}) < 2:
-        return
-    first = min(int(found.group(1)) for _, found in steps)
-    for number, (child, found) in enumerate(steps, first):
-        child.title = f"{found.string[: found.start(1)]}{number}{found.string[found.end(1) :]}"
+    after another in the merged order, from the lowest number they had, when two inputs or more
+    number them so and each input's own numbers count 1, 2, 3 (or from 0) in its order: two
+    procedures' "1:" would otherwise stand one after the other (an ordered list's items are
+    numbered so when written). Steps a word names ("Step", "Phase") are one series, plain numbers
+    another. Numbers that name rather than count ("400: Bad Request", "2026: Go public"), one
+    input's gaps and restarts, and a series with a step numbered in levels ("Step 1.5") keep
+    their numbers as written, as do the steps of one input."""
+    subsections = [child for child in draft.children if isinstance(child, _Draft)]
+    for word in sorted({w for child in subsections for s in child.sources if (w := _step_word(s.title)) is not None}):
+        steps = [
+            (child, found)
+            for child in subsections
+            if child.title and (found := step_number(child.title)) is not None and _step_word(child.title) == word
+        ]
+        counted: dict[str, list[tuple[int, int]]] = {}
+        levels = False
+        for child in subsections:
+            for source in child.sources:
+                if _step_word(source.title) != word:
+                    continue
+                written = step_number(source.title)
+                if written is None:
+                    levels = True  # a step numbered in levels: its place among the others is its own
+                    break
+                counted.setdefault(source.path, []).append((source.line, int(written["number"])))
+        if levels or len(steps) < 2 or len(counted) < 2 or not all(map(_counts, counted.values())):
+            continue
+        first = min(int(found["number"]) for _, found in steps)
+        for number, (child, found) in enumerate(steps, first):
+            child.title = f"{found.string[: found.start('number')]}{number}{found.string[found.end('number') :]}"
+
+
+def _step_word(title: str | None) -> str | None:
+    """The word that names ``title`` a step, casefolded ("step" for "Step 2: Build"), "" for a
+    plain number ("2. Build", "1.2 Setup"); None when no number places it in a sequence."""
+    if not title or not numbered(title):
+        return None
+    word = _STEP_WORD_RE.match(title)
+    return word.group(1).casefold() if word else ""
+
+
+_STEP_WORD_RE = re.compile(r"[\W_]*(step|phase|stage|part)\b", re.IGNORECASE)
+
+
+def _counts(numbers: list[tuple[int, int]]) -> bool:
+    """Whether an input's step numbers, by line, count 1, 2, 3 (or 0, 1, 2) without a gap."""
+    written = [number for _, number in sorted(numbers)]
+    return written[0] in (0, 1) and written == list(range(written[0], written[0] + len(written)))
 
 
 def walk_merged(section: MergedSection) -> Iterable[MergedItem]:

@@ -1049,7 +1049,8 @@ LABEL_MAX_WORDS = 5
 
 
 _ORDINAL_RE = re.compile(
-    r"^[\W_]*(?:(?:step|phase|stage|part)[ \t]*\d+(?:\.\d+)*[.):]?|\d+(?:\.\d+)*[.)]|\d+:)"
+    r"^[\W_]*(?:(?:step|phase|stage|part)[ \t]*\d+(?:\.\d+)*[.):]?|\d+(?:\.\d+)*[.)]|\d+:"
+    r"|\d+(?=[ \t]+[-\u2013\u2014][ \t]))"
     r"[*_]*[ \t]*(?:[-\u2013\u2014:][ \t]*)?(?=\w)",
     re.IGNORECASE,
 )
@@ -1062,14 +1063,23 @@ def without_ordinal(title: str) -> str:
     return _ORDINAL_RE.sub("", title, count=1)
 
 
-_STEP_NUMBER_RE = re.compile(r"^[\W_]*(?:(?:step|phase|stage|part)[ \t]*)?(\d+)(?![.\d]*\d)", re.IGNORECASE)
+_STEP_NUMBER_RE = re.compile(
+    r"^[\W_]*(?:(?P<word>step|phase|stage|part)[ \t]*)?(?P<number>\d+)(?![.\d]*\d)", re.IGNORECASE
+)
+
+
+def numbered(title: str) -> bool:
+    """Whether ``title`` opens with a number that places it in a sequence (``without_ordinal``:
+    "3. Publish", "Step 2: Build", "1.2) Setup"; not "Python 3")."""
+    return _ORDINAL_RE.match(title) is not None
 
 
 def step_number(title: str) -> re.Match[str] | None:
     """Where the one number that places ``title`` in a sequence stands ("3. Publish", "Step 2:
-    Build"; its group 1), or None: a title without that number ("Python 3"), and one numbered in
-    levels ("1.2 Setup"), which has no one place among its siblings."""
-    if _ORDINAL_RE.match(title) is None:
+    Build": its group ``number``, after the word ``word`` that names it a step, if one does), or
+    None: a title without that number ("Python 3"), and one numbered in levels ("1.2 Setup"),
+    which has no one place among its siblings."""
+    if not numbered(title):
         return None
     return _STEP_NUMBER_RE.match(title)
 

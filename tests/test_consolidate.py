@@ -964,6 +964,9 @@ def test_numbered_headings_align_by_topic_not_by_number(tmp_path: Path) -> None:
         ("Top 10 risks", "Top 10 risks"),
         ("2024 Roadmap", "2024 Roadmap"),
         ("Step 3", "Step 3"),
+        ("1 - Build", "Build"),
+        ("2 \u2014 Test", "Test"),
+        ("3 things to avoid", "3 things to avoid"),
     ],
 )
 def test_a_title_s_sequence_number_is_not_its_topic(title: str, topic: str) -> None:

@@ -1173,6 +1173,56 @@ def test_steps_written_as_numbered_headings_are_numbered_in_turn_and_named(tmp_p
     assert "order:" not in alone.stderr
 
 
+def test_steps_a_title_calls_steps_are_a_procedure_in_any_section(tmp_path: Path) -> None:
+    """ "## Step 1: ..." headings at the top of two inputs were joined end to end without a word:
+    only a section of role workflow was read for procedures, and "Step" says what they are."""
+    for name, steps in (
+        ("a.md", ("Map the attack surface", "Check authentication")),
+        ("b.md", ("Scan deps", "Check secrets")),
+    ):
+        body = "".join(f"## Step {n}: {step}\n\n{step} before the next step.\n\n" for n, step in enumerate(steps, 1))
+        (tmp_path / name).write_text(f"---\nname: a\ndescription: Reviews.\n---\n\n{body}", encoding="utf-8")
+    result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stdout.splitlines() if line.startswith("## ")] == [
+        "## Step 1: Map the attack surface",
+        "## Step 2: Check authentication",
+        "## Step 3: Scan deps",
+        "## Step 4: Check secrets",
+    ]
+    assert (
+        'order: under "the top of the file" the merged steps are 2 procedures that share no step, one after '
+        "another: a.md's (steps 1-2), b.md's (steps 3-4)"
+    ) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (["400: Bad Request", "404: Not Found"], ["401: Unauthorized", "404: Not Found"]),
+        (["2023: Launch the beta", "2026: Go public"], ["2024: Grow the user base", "2026: Go public"]),
+        (["2. Build the image", "4. Run the tests"], ["2. Build the image", "4. Run the tests"]),
+        (["1. Pick a key", "2. Add it", "1. Check references", "2. Delete it"], ["1. Pick a key", "2. Add it"]),
+        (["Step 1: Build the image", "Step 1.5: Scan it"], ["Step 1: Lint the code", "Step 2: Build the image"]),
+    ],
+    ids=["status-codes", "years", "gaps", "restart", "levels"],
+)
+def test_numbered_headings_that_do_not_count_steps_keep_their_numbers(
+    tmp_path: Path, first: list[str], second: list[str]
+) -> None:
+    """Only steps each input counts 1, 2, 3 are numbered in turn: status codes and years renumbered
+    as steps ("402: Not Found", "2025: Go public"), a copy's gaps closed, one input's restart run on,
+    a half step put after the next whole one changed what the titles say."""
+    head = "---\nname: a\ndescription: Does a job.\n---\n\n## Notes\n\n"
+    for name, titles in (("a.md", first), ("b.md", second)):
+        body = "".join(f"### {title}\n\nAbout {title.split()[-1].lower()} here.\n\n" for title in titles)
+        (tmp_path / name).write_text(head + body, encoding="utf-8")
+    result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    headings = {line[4:] for line in result.stdout.splitlines() if line.startswith("### ")}
+    assert headings <= {*first, *second}
+
+
 def test_two_answer_templates_in_one_output_section_are_named(tmp_path: Path) -> None:
     """Each input told the agent to answer in its own template; the merged section held both,
     which an agent cannot follow at once, without a word."""
