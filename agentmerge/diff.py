@@ -415,6 +415,8 @@ class _BodyDiff:
         self.out_of_order = self._out_of_order()
         self.within = self._within()
         self._old_at: dict[tuple[int, str], ItemUnit] | None = None
+        self.work = match.WorkBudget(match.DIFF_ALIGN_WORK)
+        """What the redlines of this diff may still spend on aligning words."""
 
     def _place_old(self, section: int) -> int:
         """The new section standing for an old one: its partner, else its nearest paired ancestor's.
@@ -631,7 +633,7 @@ class _BodyDiff:
                 old_side,
                 new_side,
                 similarity=round(match.similarity(old_side.text, new_side.text), 3) if renamed else 1.0,
-                redline=redline(old_side.text, new_side.text) if renamed else (),
+                redline=redline(old_side.text, new_side.text, work=self.work) if renamed else (),
                 same_section=self._same_section(old.parent[o], new.parent[n]) if moved else None,
                 **self._context(o, n),  # type: ignore[arg-type]
             )
@@ -690,9 +692,9 @@ class _BodyDiff:
                 b,
                 similarity=score,
                 redline=(
-                    redline(unit.item.text, other.item.text, marks=True)
+                    redline(unit.item.text, other.item.text, marks=True, work=self.work)
                     if marked
-                    else redline(_plain_text(unit.item), _plain_text(other.item))
+                    else redline(_plain_text(unit.item), _plain_text(other.item), work=self.work)
                     if edited
                     else ()
                 ),
@@ -1134,9 +1136,10 @@ def _line_key(kind: str, line: str) -> str:
 # Redline
 
 
-def redline(old: str, new: str, *, marks: bool = False) -> tuple[Segment, ...]:
+def redline(old: str, new: str, *, marks: bool = False, work: match.WorkBudget | None = None) -> tuple[Segment, ...]:
     """Word-level differences of two texts in normal form (with ``marks``, as written, spacing
-    aside: a change of marks alone, ``Never`` to ``**Never**``): runs to keep, delete and insert.
+    aside: a change of marks alone, ``Never`` to ``**Never**``): runs to keep, delete and insert;
+    the words aligned within what ``work`` has left (``match.aligner``).
 
     Within a run of changes deletions come before insertions, and a space between two changed
     words joins them, so ``[-a b-]{+c d+}`` reads as one replacement rather than four.
@@ -1144,7 +1147,7 @@ def redline(old: str, new: str, *, marks: bool = False) -> tuple[Segment, ...]:
     form = (lambda text: " ".join(text.split())) if marks else normalize
     a = _TOKEN_RE.findall(form(old))
     b = _TOKEN_RE.findall(form(new))
-    opcodes = match.aligner(a, b).get_opcodes()
+    opcodes = match.aligner(a, b, work).get_opcodes()
     runs: list[tuple[str, str, str]] = []  # (tag, old text, new text)
     for n, (opcode, i1, i2, j1, j2) in enumerate(opcodes):
         tag: str = opcode

@@ -120,6 +120,16 @@ def added_everywhere(places: int, words: int) -> tuple[str, str, str]:
     return FRONTMATTER + "".join(f"{rule}\n" for rule in base), sides[0], sides[1]
 
 
+def swapped_marks(items: int, units: int) -> tuple[str, str]:
+    """``items`` bullets, each a code span of a letter and a backslash written ``units`` times,
+    against the same bullets with an escaped backtick before each letter: every word of a
+    bullet has hundreds of copies on the other side, and each block found between them leaves
+    two more stretches to search (minutes to redline before ``match.WorkBudget``)."""
+    old = "".join(f"- item {n} {' '.join(['`a' + chr(92) + '`'] * units)}\n" for n in range(items))
+    new = "".join(f"- item {n} {' '.join([chr(92) + '`a`'] * units)}\n" for n in range(items))
+    return FRONTMATTER + old, FRONTMATTER + new
+
+
 def tool_list(prefix: str, count: int) -> str:
     """An agent allowed ``count`` tools named ``prefix`` and a number: two such lists with two
     prefixes share no tool, and every name of one is looked for among the other's."""
@@ -156,6 +166,7 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str] | tuple[str, str, str] | li
     ),
     "unspaced-2x85k": lambda: (unspaced(1, 2, 85_000), unspaced(1, 2, 85_000, edits=200)),
     "paragraph-words-400k": lambda: (long_paragraph(1, 4_000, 16), long_paragraph(1, 4_000, 16, changed=0.1)),
+    "swapped-marks-633x120": lambda: swapped_marks(633, 120),
     "added-80x600-words": lambda: added_everywhere(80, 600),
     "added-1000x40-words": lambda: added_everywhere(1_000, 40),
     "library-few-words-40x1000": lambda: [few_words(seed, 1_000) for seed in range(40)],

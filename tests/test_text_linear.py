@@ -196,19 +196,26 @@ def test_names_are_read_fast_on_hostile_text(text: str) -> None:
 ELEMENTS = st.lists(st.sampled_from("abcx"), max_size=40)
 
 
-@settings(max_examples=2000, deadline=None)
-@given(ELEMENTS, ELEMENTS, st.integers(min_value=0, max_value=60))
-def test_a_bounded_alignment_is_a_true_one(a: list[str], b: list[str], most: int) -> None:
-    """Whatever the bound, the aligner's blocks are common runs in order holding at least the
-    common head, the opcodes turn ``a`` into ``b``, and within the bound the blocks are difflib's
-    own."""
+@settings(max_examples=3000, deadline=None)
+@given(
+    ELEMENTS,
+    ELEMENTS,
+    st.integers(min_value=0, max_value=60),
+    st.sampled_from([0, 5, 40, 10**9]),
+    st.sampled_from([None, 0, 20, 10**9]),
+)
+def test_a_bounded_alignment_is_a_true_one(a: list[str], b: list[str], most: int, work: int, left: int | None) -> None:
+    """Whatever the bounds on pairs and on comparisons, of one alignment and of a whole diff's, the
+    aligner's blocks are common runs in order holding at least the common head, the opcodes turn
+    ``a`` into ``b``, and within the bounds the blocks are difflib's own."""
     import difflib
     from unittest import mock
 
     from agentmerge import match
 
-    with mock.patch.object(match, "ALIGN_MOST", most):
-        aligned = match.aligner(a, b)
+    budget = None if left is None else match.WorkBudget(left)
+    with mock.patch.object(match, "ALIGN_MOST", most), mock.patch.object(match, "ALIGN_WORK", work):
+        aligned = match.aligner(a, b, budget)
         blocks = aligned.get_matching_blocks()
         opcodes = aligned.get_opcodes()
     assert blocks[-1] == (len(a), len(b), 0)
@@ -222,8 +229,23 @@ def test_a_bounded_alignment_is_a_true_one(a: list[str], b: list[str], most: int
     for tag, i1, i2, j1, j2 in opcodes:
         rebuilt.extend(a[i1:i2] if tag == "equal" else b[j1:j2])
     assert rebuilt == b
-    if len(a) * len(b) <= most:
+    if len(a) * len(b) <= most and work == 10**9 and left in (None, 10**9):
         assert blocks == difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+
+
+@pytest.mark.parametrize("pairs", [330, 3_000])
+def test_a_redline_of_words_repeated_hundreds_of_times_is_fast(pairs: int) -> None:
+    """A word and a mark written hundreds of times against the two the other way round (within
+    ``match.ALIGN_MOST`` pairs at 330): every block found left two stretches to search again
+    among hundreds of copies (7 s for 330)."""
+    from agentmerge.diff import redline
+
+    old, new = "x " + " ".join(["a\\"] * pairs), "x " + " ".join(["\\a"] * pairs)
+    start = time.perf_counter()
+    segments = redline(old, new)
+    assert time.perf_counter() - start < 2.0
+    assert "".join(s.text for s in segments if s.op != "insert") == old
+    assert "".join(s.text for s in segments if s.op != "delete") == new
 
 
 TEXTS = st.text(alphabet=st.sampled_from(list("ab c.\u4e00\u4e01\u3002")), max_size=80)
