@@ -199,9 +199,10 @@ def _strip_code_spans(text: str) -> str:
     and emphasis rules), as CommonMark reads them, from left to right: a backslash before ASCII
     punctuation escapes it, so an escaped backtick opens nothing; a run of backticks opens a span
     that the next run of the same length closes, and inside a span a backslash escapes nothing (a
-    span of a Windows drive, ``C:`` and a backslash, ends at its second backtick); a run that no
-    such run follows is text ("Haskell```" shows its three backticks). Linear up to a logarithm:
-    each run looks its closer up by bisection among the runs of its length."""
+    span of a Windows drive, ``C:`` and a backslash, ends at its second backtick) and a space at
+    each end is padding (``` `` `x` `` ``` holds `` `x` ``); a run that no such run follows is
+    text ("Haskell```" shows its three backticks). Linear up to a logarithm: each run looks its
+    closer up by bisection among the runs of its length."""
     if "`" not in text:
         return _ESCAPE_RE.sub(_hide_escaped, text) if "\\" in text else text
     from bisect import bisect_left
@@ -224,8 +225,11 @@ def _strip_code_spans(text: str) -> str:
             index = bisect_left(closers, end)
             if index < len(closers):
                 close = closers[index]
+                content = text[end:close]
+                if content[:1] == content[-1:] == " " and content.strip(" "):
+                    content = content[1:-1]  # the padding that lets a span start or end with a backtick
                 out.append(text[done:at])
-                out.append(_CODE_LITERAL_RE.sub(_hide, text[end:close]))
+                out.append(_CODE_LITERAL_RE.sub(_hide, content))
                 done = end = close + (end - at)
         found = _ESCAPE_OR_TICKS_RE.search(text, end)
     out.append(text[done:])

@@ -91,6 +91,8 @@ def test_normalize_of_real_markup_is_unchanged(text: str) -> None:
         (r"Open `C:\` first", "Open C:\\ first"),
         (r"a \`not code` b", "a `not code` b"),
         (r"costs \$5\: \<b\>", "costs $5: <b>"),
+        ("Call `` foo ``'s method", "Call foo's method"),
+        ("Run `` `x` `` now", "Run `x` now"),
     ],
 )
 def test_escapes_are_read_as_commonmark_reads_them(text: str, plain: str) -> None:
