@@ -23,11 +23,18 @@ _CODE_LITERAL_RE = re.compile(r"[*_~\[\]()!]")
 _SPACE_RE = re.compile(r"\s+")
 
 
+def _unpadded(content: str) -> str:
+    """A code span's content without the space at each end that pads it (not one of spaces only)."""
+    return content[1:-1] if content[:1] == content[-1:] == " " and content.strip(" ") else content
+
+
 def regex_normalize(text: str) -> str:
     """Without backslashes (escapes and code spans are read from left to right: the test against
     markdown-it below)."""
     text = _SPACE_RE.sub(" ", text)
-    text = _CODE_RE.sub(lambda m: _CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), m.group(2)), text)
+    text = _CODE_RE.sub(
+        lambda m: _CODE_LITERAL_RE.sub(lambda c: chr(0xF0000 + ord(c.group(0))), _unpadded(m.group(2))), text
+    )
     text = _LINK_RE.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), text)
     previous = None
     while previous != text:
