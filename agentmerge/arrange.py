@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,7 @@ from agentmerge.cluster import ItemCluster
 from agentmerge.lexicon import DISTINCT_ROLES, ROOT_ROLE
 from agentmerge.model import Agent, Item, Section
 from agentmerge.scorer import title_terms
-from agentmerge.text import label_only, normalize, numbered, section_role, step_number
+from agentmerge.text import label_only, normalize, section_role, step_number
 
 _Key = TypeVar("_Key", int, str)
 
@@ -1043,49 +1042,62 @@ def readable_order(children: list[MergedItem | _Draft]) -> list[MergedItem | _Dr
 
 
 def _number_steps(draft: _Draft) -> None:
-    """Number the subsections of ``draft`` titled as steps ("### 1: Build", "### Step 2: Test") one
-    after another in the merged order, from the lowest number they had, when two inputs or more
-    number them so and each input's own numbers count 1, 2, 3 (or from 0) in its order: two
-    procedures' "1:" would otherwise stand one after the other (an ordered list's items are
-    numbered so when written). Steps a word names ("Step", "Phase") are one series, plain numbers
-    another. Numbers that name rather than count ("400: Bad Request", "2026: Go public"), one
-    input's gaps and restarts, and a series with a step numbered in levels ("Step 1.5") keep
-    their numbers as written, as do the steps of one input."""
+    """Number the subsections of ``draft`` that are steps of one series (``step_series``) one after
+    another in the merged order, from the lowest number they had: two procedures' "1:" would
+    otherwise stand one after the other (an ordered list's items are numbered so when written)."""
     subsections = [child for child in draft.children if isinstance(child, _Draft)]
-    for word in sorted({w for child in subsections for s in child.sources if (w := _step_word(s.title)) is not None}):
-        steps = [
-            (child, found)
-            for child in subsections
-            if child.title and (found := step_number(child.title)) is not None and _step_word(child.title) == word
+    for series in step_series([(child.title, child.sources) for child in subsections]):
+        found = [step_number(subsections[n].title or "") for n in series]
+        first = min(int(number["number"]) for number in found if number is not None)
+        for count, (n, number) in enumerate(zip(series, found, strict=True), first):
+            if number is not None:
+                subsections[
+                    n
+                ].title = f"{number.string[: number.start('number')]}{count}{number.string[number.end('number') :]}"
+
+
+def step_series(sections: Sequence[tuple[str | None, Sequence[SectionSource]]]) -> list[list[int]]:
+    """Which of a merged section's subsections (each its title and the input headings it stands
+    for) are steps of one series, by index in order, a list a series: those titled with a number
+    that places them in a sequence ("### 1: Build", "### Step 2: Test"; ``text.step_number``), a
+    series apiece for the word that names them ("Step", "Phase") and for plain numbers, when two
+    inputs or more number them so and each input's own numbers count 1, 2, 3 (or from 0) in its
+    order. Numbers that name rather than count ("400: Bad Request", "2026: Go public"), one
+    input's gaps and restarts, a step numbered in levels ("Step 1.5"), and a subsection whose
+    title lost the number its input gave it (a plainer title of another input's chosen) leave
+    their series as written: renumbered, or read as a procedure, it would say what no input did.
+    ``_number_steps`` numbers a series in turn; ``library.order_differences`` reads it as one
+    procedure."""
+    words: dict[str, dict[str, list[tuple[int, int]]]] = {}  # word -> input -> (line, number)
+    spoilt: set[str] = set()
+    for _, sources in sections:
+        for source in sources:
+            written = step_number(source.title)
+            if written is None:
+                continue
+            word = (written["word"] or "").casefold()
+            if written["levels"]:
+                spoilt.add(word)
+            else:
+                words.setdefault(word, {}).setdefault(source.path, []).append((source.line, int(written["number"])))
+    found: list[list[int]] = []
+    for word, counted in sorted(words.items()):
+        members = [
+            n
+            for n, (_, sources) in enumerate(sections)
+            if any((w := step_number(s.title)) is not None and (w["word"] or "").casefold() == word for s in sources)
         ]
-        counted: dict[str, list[tuple[int, int]]] = {}
-        levels = False
-        for child in subsections:
-            for source in child.sources:
-                if _step_word(source.title) != word:
-                    continue
-                written = step_number(source.title)
-                if written is None:
-                    levels = True  # a step numbered in levels: its place among the others is its own
-                    break
-                counted.setdefault(source.path, []).append((source.line, int(written["number"])))
-        if levels or len(steps) < 2 or len(counted) < 2 or not all(map(_counts, counted.values())):
+        titled = [step_number(sections[n][0] or "") for n in members]
+        if (
+            word in spoilt
+            or len(counted) < 2
+            or len(members) < 2
+            or not all(t is not None and (t["word"] or "").casefold() == word for t in titled)
+            or not all(map(_counts, counted.values()))
+        ):
             continue
-        first = min(int(found["number"]) for _, found in steps)
-        for number, (child, found) in enumerate(steps, first):
-            child.title = f"{found.string[: found.start('number')]}{number}{found.string[found.end('number') :]}"
-
-
-def _step_word(title: str | None) -> str | None:
-    """The word that names ``title`` a step, casefolded ("step" for "Step 2: Build"), "" for a
-    plain number ("2. Build", "1.2 Setup"); None when no number places it in a sequence."""
-    if not title or not numbered(title):
-        return None
-    word = _STEP_WORD_RE.match(title)
-    return word.group(1).casefold() if word else ""
-
-
-_STEP_WORD_RE = re.compile(r"[\W_]*(step|phase|stage|part)\b", re.IGNORECASE)
+        found.append(members)
+    return found
 
 
 def _counts(numbers: list[tuple[int, int]]) -> bool:

@@ -1465,16 +1465,18 @@ def command() -> NoReturn:
     run holds, which no one waits for: about 5 ms of every command, 3% of consolidating the four
     seeds (docs/benchmarks.md)."""
     code = run()
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader went away after the last write; what was written is all it wanted.
-        _reader_gone()
-    except OSError as error:
-        say(f"agentmerge: error: could not write standard output ({error.strerror or error})")
-        code = EXIT_ERROR
-    with contextlib.suppress(OSError):
-        sys.stderr.flush()
+    if sys.stdout is not None:  # None when the command was started with it closed
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away after the last write; what was written is all it wanted.
+            _reader_gone()
+        except OSError as error:
+            say(f"agentmerge: error: could not write the output ({error.strerror or error})")
+            code = EXIT_ERROR
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError):
+            sys.stderr.flush()
     os._exit(code)
 
 

@@ -729,8 +729,9 @@ STEP_WIDTH = 60
 def _step_runs(section: MergedSection, *, in_procedure: bool) -> Iterator[tuple[MergedSection, Sequence[Step]]]:
     """The procedures in ``section`` and below it, with the section each stands in: the numbered
     items of each list (``_item_runs``) in the sections of role workflow and those inside one,
-    and the subsections of a section titled as steps (``text.step_number``) there, or anywhere
-    when a title calls them steps ("Step 1: Scope", "Phase 2: Build")."""
+    and each series of subsections titled as steps (``arrange.step_series``) there, or anywhere
+    when its titles call them steps ("Step 1: Scope", "Phase 2: Build")."""
+    from agentmerge.arrange import step_series
     from agentmerge.lexicon import WORKFLOW_ROLE
     from agentmerge.text import step_number
 
@@ -740,10 +741,11 @@ def _step_runs(section: MergedSection, *, in_procedure: bool) -> Iterator[tuple[
     while stack:
         where, inside = stack.pop()
         inside = inside or where.role == WORKFLOW_ROLE
-        found = [(sub, step_number(sub.section.title or "")) for sub in where.sections]
-        steps = [sub for sub, number in found if number is not None]
-        if inside or any(number is not None and number["word"] for _, number in found):
-            yield where, steps
+        for members in step_series([(sub.section.title, sub.sources) for sub in where.sections]):
+            steps = [where.sections[n] for n in members]
+            named = step_number(steps[0].section.title or "")
+            if inside or (named is not None and named["word"]):
+                yield where, steps
         stack.extend((sub, inside) for sub in reversed(where.sections))
 
 

@@ -732,7 +732,7 @@ def aligner(
 ) -> difflib.SequenceMatcher[Hashable]:
     """difflib's ``SequenceMatcher`` of ``a`` and ``b`` without its heuristic for popular elements
     (every common line or word counts), in bounded time (ALIGN_MOST, ALIGN_WORK, and ``work``
-    when given: the comparisons left to a whole command's alignments); its opcodes and grouped
+    when given: the comparisons left to the redlines of one diff); its opcodes and grouped
     opcodes follow from the bounded matching blocks. difflib is imported when first needed: the
     commands that never align (``consolidate``) do not load it."""
     return _aligner_type()(a, b, work)
@@ -805,6 +805,7 @@ def _matching_blocks(a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBud
     nothing: list[int] = []
     copies = sum(len(where.get(x, nothing)) for x in a)
     # Each round of the search goes over the copies once at most, and finds a block or more.
+    common: list[difflib.Match] | None = None
     if copies * (min(len(a), len(b)) + 1) > most:
         common = _common_blocks(a, b)
         if copies * len(common) > most:
@@ -819,7 +820,7 @@ def _matching_blocks(a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBud
         if spent > most:
             if work is not None:
                 work.left -= spent
-            return _common_blocks(a, b)
+            return common if common is not None else _common_blocks(a, b)
         if size:
             found.append((i, j, size))
             if low_a < i and low_b < j:
@@ -833,10 +834,15 @@ def _matching_blocks(a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBud
 
 def _common_blocks(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[difflib.Match]:
     """The blocks of a longest common subsequence of ``a`` and ``b`` (rapidfuzz's Indel, in C, in
-    time of the lengths' product over 64), as difflib gives blocks."""
+    time of the lengths' product over 64), as difflib gives blocks. Elements are given to it as
+    numbers, one for each element equal to another (as a dictionary tells them, and difflib):
+    rapidfuzz would compare other elements by their hashes."""
     from rapidfuzz.distance import Indel
 
-    blocks = Indel.opcodes(a, b).as_matching_blocks()
+    numbers: dict[Hashable, int] = {}
+    left = [numbers.setdefault(element, len(numbers)) for element in a]
+    right = [numbers.setdefault(element, len(numbers)) for element in b]
+    blocks = Indel.opcodes(left, right).as_matching_blocks()
     return _as_blocks([(block.a, block.b, block.size) for block in blocks if block.size], len(a), len(b))
 
 

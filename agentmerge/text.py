@@ -1052,8 +1052,11 @@ LABEL_MAX_WORDS = 5
 """Most words a plain ``Label: text`` lead-in may have; longer prefixes are sentences."""
 
 
+_STEP_WORDS = "step|phase|stage|part"
+"""Words that name a title's number a place in a sequence ("Step 2: Build", "Phase 1")."""
+
 _ORDINAL_RE = re.compile(
-    r"^[\W_]*(?:(?:step|phase|stage|part)[ \t]*\d+(?:\.\d+)*[.):]?|\d+(?:\.\d+)*[.)]|\d+:"
+    rf"^[\W_]*(?:(?:{_STEP_WORDS})[ \t]*\d+(?:\.\d+)*[.):]?|\d+(?:\.\d+)*[.)]|\d+:"
     r"|\d+(?=[ \t]+[-\u2013\u2014][ \t]))"
     r"[*_]*[ \t]*(?:[-\u2013\u2014:][ \t]*)?(?=\w)",
     re.IGNORECASE,
@@ -1068,7 +1071,7 @@ def without_ordinal(title: str) -> str:
 
 
 _STEP_NUMBER_RE = re.compile(
-    r"^[\W_]*(?:(?P<word>step|phase|stage|part)[ \t]*)?(?P<number>\d+)(?![.\d]*\d)", re.IGNORECASE
+    rf"^[\W_]*(?:(?P<word>{_STEP_WORDS})[ \t]*)?(?P<number>\d+(?P<levels>(?:\.\d+)+)?)", re.IGNORECASE
 )
 
 
@@ -1079,13 +1082,10 @@ def numbered(title: str) -> bool:
 
 
 def step_number(title: str) -> re.Match[str] | None:
-    """Where the one number that places ``title`` in a sequence stands ("3. Publish", "Step 2:
-    Build": its group ``number``, after the word ``word`` that names it a step, if one does), or
-    None: a title without that number ("Python 3"), and one numbered in levels ("1.2 Setup"),
-    which has no one place among its siblings."""
-    if not numbered(title):
-        return None
-    return _STEP_NUMBER_RE.match(title)
+    """Where the number that places ``title`` in a sequence stands ("3. Publish", "Step 2: Build",
+    "1.2) Setup": its group ``number``, with ``levels`` for the ".2" of one numbered in levels,
+    after the word ``word`` that names it a step, if one does), or None ("Python 3")."""
+    return _STEP_NUMBER_RE.match(title) if numbered(title) else None
 
 
 @lru_cache(maxsize=1)

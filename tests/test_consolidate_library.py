@@ -1210,10 +1210,11 @@ def test_steps_a_title_calls_steps_are_a_procedure_in_any_section(tmp_path: Path
 def test_numbered_headings_that_do_not_count_steps_keep_their_numbers(
     tmp_path: Path, first: list[str], second: list[str]
 ) -> None:
-    """Only steps each input counts 1, 2, 3 are numbered in turn: status codes and years renumbered
-    as steps ("402: Not Found", "2025: Go public"), a copy's gaps closed, one input's restart run on,
-    a half step put after the next whole one changed what the titles say."""
-    head = "---\nname: a\ndescription: Does a job.\n---\n\n## Notes\n\n"
+    """Only steps each input counts 1, 2, 3 are numbered in turn and read as a procedure: status
+    codes and years renumbered as steps ("402: Not Found", "2025: Go public"), a copy's gaps
+    closed, one input's restart run on, a half step put after the next whole one changed what the
+    titles say, and the order warning named as procedures what no input numbered as one."""
+    head = "---\nname: a\ndescription: Does a job.\n---\n\n## Workflow\n\n"
     for name, titles in (("a.md", first), ("b.md", second)):
         body = "".join(f"### {title}\n\nAbout {title.split()[-1].lower()} here.\n\n" for title in titles)
         (tmp_path / name).write_text(head + body, encoding="utf-8")
@@ -1221,6 +1222,23 @@ def test_numbered_headings_that_do_not_count_steps_keep_their_numbers(
     assert result.exit_code == 0, result.stderr
     headings = {line[4:] for line in result.stdout.splitlines() if line.startswith("### ")}
     assert headings <= {*first, *second}
+    assert "order:" not in result.stderr
+
+
+def test_steps_whose_merged_title_lost_its_number_keep_their_numbers(tmp_path: Path) -> None:
+    """A step titled by a third input that did not number it ("Build" over "2. Build") left the
+    others numbered around it as if it were not a step: "1. Lint", "Build", "2. Deploy" where the
+    input had "3. Deploy" after its step 2."""
+    head = "---\nname: a\ndescription: Does a job.\n---\n\n## Workflow\n\n"
+    for name, titles in (("a.md", ("1. Lint", "2. Build", "3. Deploy")), ("b.md", ("1. Test", "2. Release"))):
+        body = "".join(f"### {title}\n\n{title.split()[1]} it now.\n\n" for title in titles)
+        (tmp_path / name).write_text(head + body, encoding="utf-8")
+    (tmp_path / "c.md").write_text(head + "### Build\n\nBuild it now.\n", encoding="utf-8")
+    result = run_cli("consolidate", "a.md", "b.md", "c.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    headings = [line[4:] for line in result.stdout.splitlines() if line.startswith("### ")]
+    assert headings == ["1. Lint", "Build", "3. Deploy", "1. Test", "2. Release"]
+    assert "order:" not in result.stderr
 
 
 def test_two_answer_templates_in_one_output_section_are_named(tmp_path: Path) -> None:

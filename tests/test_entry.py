@@ -156,3 +156,19 @@ def test_output_to_a_full_device_is_one_line_and_exit_2(seeds: list[Path]) -> No
     assert ended.stderr.decode().splitlines() == [
         "agentmerge: error: could not write the output (No space left on device)"
     ]
+
+
+def test_the_command_runs_with_its_standard_streams_closed(seeds: list[Path], tmp_path: Path) -> None:
+    """Started with standard output or error closed (``>&-``, ``2>&-``), Python gives ``None`` for
+    the stream: flushing it at the end failed with a traceback and exit 1 after the work was done."""
+    out = tmp_path / "merged.md"
+    args = [sys.executable, "-m", "agentmerge", "consolidate", "-o", str(out), *map(str, seeds)]
+    for closed in ({"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}, {"stdout": subprocess.PIPE}):
+        out.unlink(missing_ok=True)
+        ended = subprocess.run(
+            ["sh", "-c", '"$@" >&- ' if "stderr" in closed else '"$@" 2>&-', "sh", *args],
+            **closed,
+            check=False,
+        )
+        assert ended.returncode == 0, ended
+        assert out.read_text(encoding="utf-8").startswith("---\n")

@@ -242,6 +242,23 @@ def test_a_bounded_alignment_is_a_true_one(a: list[str], b: list[str], most: int
         assert blocks == difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
 
 
+def test_an_alignment_past_its_bounds_tells_elements_apart_by_equality() -> None:
+    """Past its bounds the aligner takes a longest common subsequence's blocks from rapidfuzz,
+    which compared a one-letter string by its code point and other elements by their hashes: "a"
+    and 97 were one element."""
+    from agentmerge import match
+
+    assert match.aligner(["a", "b"], [97, "b"], match.WorkBudget(0)).get_opcodes() == [
+        ("replace", 0, 1, 0, 1),
+        ("equal", 1, 2, 1, 2),
+    ]
+    assert match.aligner([1.5, ("x", 1)], [hash(1.5), ("x", 1)], match.WorkBudget(0)).get_matching_blocks()[0] == (
+        1,
+        1,
+        1,
+    )
+
+
 @pytest.mark.parametrize("pairs", [330, 3_000])
 def test_a_redline_of_words_repeated_hundreds_of_times_is_fast(pairs: int) -> None:
     """A word and a mark written hundreds of times against the two the other way round (within
