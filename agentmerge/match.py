@@ -765,7 +765,11 @@ def _aligner_type() -> Callable[
             if self._bounded is None:
                 a, b = self._sides
                 exact = len(a) * len(b) <= ALIGN_MOST
-                self._bounded = _matching_blocks(a, b, self._work) if exact else _bounded_blocks(a, b, self._work)
+                if exact:
+                    # difflib's positions of each element of b, built by __init__ (untyped in typeshed).
+                    self._bounded = _matching_blocks(a, b, self._work, self.b2j)  # type: ignore[attr-defined]
+                else:
+                    self._bounded = _bounded_blocks(a, b, self._work)
             return self._bounded
 
     return Aligner
@@ -793,15 +797,23 @@ def _bounded_blocks(a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBudg
     return [*(difflib.Match(i, j, n) for i, j, n in found if n), difflib.Match(len(a), len(b), 0)]
 
 
-def _matching_blocks(a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBudget | None) -> list[difflib.Match]:
+def _matching_blocks(
+    a: Sequence[Hashable],
+    b: Sequence[Hashable],
+    work: WorkBudget | None,
+    where: Mapping[Hashable, list[int]] | None = None,
+) -> list[difflib.Match]:
     """difflib's matching blocks of ``a`` and ``b`` with its heuristic for popular elements off
     (``SequenceMatcher.get_matching_blocks``: the longest block first, then the same on each side
     of it), when they cost at most ALIGN_WORK comparisons and what ``work`` has left; else the
-    blocks of a longest common subsequence (``_common_blocks``)."""
+    blocks of a longest common subsequence (``_common_blocks``). ``where`` is the positions of
+    each element in ``b`` (difflib's ``b2j``), found here when not given."""
     most = ALIGN_WORK if work is None else min(ALIGN_WORK, work.left)
-    where: dict[Hashable, list[int]] = {}
-    for j, element in enumerate(b):
-        where.setdefault(element, []).append(j)
+    if where is None:
+        positions: dict[Hashable, list[int]] = {}
+        for j, element in enumerate(b):
+            positions.setdefault(element, []).append(j)
+        where = positions
     nothing: list[int] = []
     copies = sum(len(where.get(x, nothing)) for x in a)
     # Each round of the search goes over the copies once at most, and finds a block or more.
