@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -1047,13 +1048,12 @@ def _number_steps(draft: _Draft) -> None:
     otherwise stand one after the other (an ordered list's items are numbered so when written)."""
     subsections = [child for child in draft.children if isinstance(child, _Draft)]
     for series in step_series([(child.title, child.sources) for child in subsections]):
-        found = [step_number(subsections[n].title or "") for n in series]
-        first = min(int(number["number"]) for number in found if number is not None)
-        for count, (n, number) in enumerate(zip(series, found, strict=True), first):
+        found = [(subsections[n], step_number(subsections[n].title or "")) for n in series]
+        first = min(int(number["number"]) for _, number in found if number is not None)
+        for count, (child, number) in enumerate(found, first):
             if number is not None:
-                subsections[
-                    n
-                ].title = f"{number.string[: number.start('number')]}{count}{number.string[number.end('number') :]}"
+                title = number.string
+                child.title = f"{title[: number.start('number')]}{count}{title[number.end('number') :]}"
 
 
 def step_series(sections: Sequence[tuple[str | None, Sequence[SectionSource]]]) -> list[list[int]]:
@@ -1068,36 +1068,41 @@ def step_series(sections: Sequence[tuple[str | None, Sequence[SectionSource]]]) 
     their series as written: renumbered, or read as a procedure, it would say what no input did.
     ``_number_steps`` numbers a series in turn; ``library.order_differences`` reads it as one
     procedure."""
-    words: dict[str, dict[str, list[tuple[int, int]]]] = {}  # word -> input -> (line, number)
+    counted: dict[str, dict[str, list[tuple[int, int]]]] = {}  # word -> input -> (line, number)
     spoilt: set[str] = set()
+    carried: list[set[str]] = []  # the series each subsection's headings are numbered in
     for _, sources in sections:
+        words: set[str] = set()
         for source in sources:
             written = step_number(source.title)
             if written is None:
                 continue
-            word = (written["word"] or "").casefold()
+            word = _series_word(written)
+            words.add(word)
             if written["levels"]:
                 spoilt.add(word)
             else:
-                words.setdefault(word, {}).setdefault(source.path, []).append((source.line, int(written["number"])))
+                counted.setdefault(word, {}).setdefault(source.path, []).append((source.line, int(written["number"])))
+        carried.append(words)
     found: list[list[int]] = []
-    for word, counted in sorted(words.items()):
-        members = [
-            n
-            for n, (_, sources) in enumerate(sections)
-            if any((w := step_number(s.title)) is not None and (w["word"] or "").casefold() == word for s in sources)
-        ]
+    for word, by_input in sorted(counted.items()):
+        members = [n for n, words in enumerate(carried) if word in words]
         titled = [step_number(sections[n][0] or "") for n in members]
         if (
-            word in spoilt
-            or len(counted) < 2
-            or len(members) < 2
-            or not all(t is not None and (t["word"] or "").casefold() == word for t in titled)
-            or not all(map(_counts, counted.values()))
+            word not in spoilt
+            and len(by_input) >= 2
+            and len(members) >= 2
+            and all(t is not None and _series_word(t) == word for t in titled)
+            and all(map(_counts, by_input.values()))
         ):
-            continue
-        found.append(members)
+            found.append(members)
     return found
+
+
+def _series_word(number: re.Match[str]) -> str:
+    """The series of a step's number (``text.step_number``): the word that names it, casefolded
+    ("step" for "Step 2: Build"), or "" for a plain number."""
+    return (number["word"] or "").casefold()
 
 
 def _counts(numbers: list[tuple[int, int]]) -> bool:

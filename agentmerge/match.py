@@ -778,9 +778,8 @@ def _aligner_type() -> Callable[
 def _bounded_blocks(a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBudget | None) -> list[difflib.Match]:
     """The matching blocks of two long sequences: their common head and tail, and between them
     the blocks of the middles (``_matching_blocks``) when their pairs are at most ALIGN_MOST (none
-    past it), closed by difflib's block of size 0. No two blocks touch, as difflib promises: the middles open and
-    close on elements that differ, or one of them is empty."""
-    import difflib
+    past it), closed by difflib's block of size 0 (``_as_blocks``). No two blocks touch, as
+    difflib promises: the middles open and close on elements that differ, or one is empty."""
 
     most = min(len(a), len(b))
     head = 0
@@ -794,7 +793,7 @@ def _bounded_blocks(a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBudg
     if len(middle_a) * len(middle_b) <= ALIGN_MOST:
         inner = _matching_blocks(middle_a, middle_b, work)
     found = [(0, 0, head), *((i + head, j + head, n) for i, j, n in inner), (len(a) - tail, len(b) - tail, tail)]
-    return [*(difflib.Match(i, j, n) for i, j, n in found if n), difflib.Match(len(a), len(b), 0)]
+    return _as_blocks([block for block in found if block[2]], len(a), len(b))
 
 
 def _matching_blocks(

@@ -78,7 +78,7 @@ _WORD_CHAR_RE = re.compile(r"\w")
 _TICKS_RE = re.compile(r"`+")
 _ESCAPE_RE = re.compile(r"\\[!-/:-@\[-`{-~]")
 """A backslash escape: a backslash before any ASCII punctuation character, as CommonMark reads one."""
-_ESCAPE_OR_TICKS_RE = re.compile(r"\\[!-/:-@\[-`{-~]|`+")
+_ESCAPE_OR_TICKS_RE = re.compile(f"{_ESCAPE_RE.pattern}|`+")
 _HIDDEN_RE = re.compile("[\U000f0000-\U000f00ff]")
 _CODE_LITERAL_RE = re.compile(r"[*_~\[\]()!]")
 _SPACE_RE = re.compile(r"\s+")
@@ -204,7 +204,7 @@ def _strip_code_spans(text: str) -> str:
     text ("Haskell```" shows its three backticks). Linear up to a logarithm: each run looks its
     closer up by bisection among the runs of its length."""
     if "`" not in text:
-        return _ESCAPE_RE.sub(_hide_escaped, text) if "\\" in text else text
+        return _ESCAPE_RE.sub(_hide, text) if "\\" in text else text
     from bisect import bisect_left
 
     runs: dict[int, list[int]] = {}  # the start of every run of backticks, by its length
@@ -217,7 +217,7 @@ def _strip_code_spans(text: str) -> str:
         at, end = found.span()
         if text[at] == "\\":
             out.append(text[done:at])
-            out.append(_hide_escaped(found))
+            out.append(_hide(found))
             done = end
         else:
             # All of a run, or what follows its escaped first backtick.
@@ -237,14 +237,9 @@ def _strip_code_spans(text: str) -> str:
 
 
 def _hide(found: re.Match[str]) -> str:
-    """The character ``found`` as a private-use one, which no formatting rule reads (``_HIDDEN_RE``
-    gives it back)."""
-    return chr(0xF0000 + ord(found.group(0)))
-
-
-def _hide_escaped(found: re.Match[str]) -> str:
-    """The character a backslash escape ``found`` escapes, hidden (``_hide``)."""
-    return chr(0xF0000 + ord(found.group(0)[1]))
+    """The last character ``found`` holds (a literal one, or the one a backslash escapes) as a
+    private-use character, which no formatting rule reads (``_HIDDEN_RE`` gives it back)."""
+    return chr(0xF0000 + ord(found.group(0)[-1]))
 
 
 def _strip_links(text: str) -> str:
@@ -1075,17 +1070,11 @@ _STEP_NUMBER_RE = re.compile(
 )
 
 
-def numbered(title: str) -> bool:
-    """Whether ``title`` opens with a number that places it in a sequence (``without_ordinal``:
-    "3. Publish", "Step 2: Build", "1.2) Setup"; not "Python 3")."""
-    return _ORDINAL_RE.match(title) is not None
-
-
 def step_number(title: str) -> re.Match[str] | None:
     """Where the number that places ``title`` in a sequence stands ("3. Publish", "Step 2: Build",
     "1.2) Setup": its group ``number``, with ``levels`` for the ".2" of one numbered in levels,
     after the word ``word`` that names it a step, if one does), or None ("Python 3")."""
-    return _STEP_NUMBER_RE.match(title) if numbered(title) else None
+    return _STEP_NUMBER_RE.match(title) if _ORDINAL_RE.match(title) else None
 
 
 @lru_cache(maxsize=1)
