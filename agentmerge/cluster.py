@@ -22,8 +22,10 @@ from typing import NamedTuple
 from agentmerge.lexicon import (
     CONDITION_WORDS,
     EMPTY_CONDITIONS,
+    FRAME_WORDS,
     NEGATORS,
     PITFALLS_ROLE,
+    QUESTION_WORDS,
     STOPWORDS,
     WALLED_ROLES,
     WHOLE_SCOPE_WORDS,
@@ -363,6 +365,82 @@ def little_shared(a: str, b: str) -> bool:
     return shared < SHARED_LEAST * _weight(left) and shared < SHARED_LEAST * _weight(right)
 
 
+def one_frame(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` open, or close, with one frame (a condition, a scope, a time: a
+    clause or phrase that opens with a word of ``lexicon.FRAME_WORDS``, with the same terms in
+    both) and say in it things that share less than SHARED_LEAST of the term weight of either:
+    "When reviewing database migrations, check for table locks" / "..., check for a rollback
+    script", "Read the full log before retrying a failed build" / "Notify the pipeline owner
+    before retrying a failed build", "Document breaking changes in the migration guide" /
+    "Document new configuration options in the migration guide" are two instructions in one
+    frame, however long the frame. Items with a lead-in label are left to the label rules
+    (``little_shared``)."""
+    if lead_label(a) is not None or lead_label(b) is not None:
+        return False
+    left, right = list(_frame_parts(a)), list(_frame_parts(b))
+    framed = False
+    while found := _one_frame_at(left, right):
+        del left[found[0]], right[found[1]]
+        framed = True
+    if not framed:
+        return False
+    ours, theirs = set(terms(" ".join(left))), set(terms(" ".join(right)))
+    if not ours or not theirs:
+        return False
+    shared = _weight(ours & theirs)
+    return shared < SHARED_LEAST * _weight(ours) and shared < SHARED_LEAST * _weight(theirs)
+
+
+_FRAME_BREAK_RE = re.compile(rf"{CLAUSE_BREAKS}|,(?:\s|$)|\s(?=(?:{'|'.join(FRAME_WORDS)})\b)", re.IGNORECASE)
+"""Where a frame may end or begin (``one_frame``): at the end of a clause or a comma, and before a
+word of FRAME_WORDS ("... before retrying a failed build", "... in the migration guide")."""
+
+
+@text_cache(65536)
+def _frame_parts(text: str) -> tuple[str, ...]:
+    """The clauses of ``text``'s normal form, cut where a frame may end or begin."""
+    return tuple(part for part in (p.strip() for p in _FRAME_BREAK_RE.split(normalize(text))) if part)
+
+
+def _one_frame_at(left: list[str], right: list[str]) -> tuple[int, int] | None:
+    """Where ``left`` and ``right`` (clauses, two or more each) open or close with one frame
+    (``_same_frame``), the one at the start or end of each in either: "When reviewing migrations,
+    check for locks" and "Check for a rollback script when reviewing migrations"."""
+    if len(left) < 2 or len(right) < 2:
+        return None
+    for i in (0, len(left) - 1):
+        for j in (0, len(right) - 1):
+            if _same_frame(left[i], right[j]):
+                return i, j
+    return None
+
+
+def _same_frame(a: str, b: str) -> bool:
+    """Whether clauses ``a`` and ``b`` each open with a word of FRAME_WORDS and have the same terms,
+    one or more."""
+    first_a, first_b = _WORD_RE.match(a), _WORD_RE.match(b)
+    if first_a is None or first_b is None:
+        return False
+    if first_a.group().casefold() not in FRAME_WORDS or first_b.group().casefold() not in FRAME_WORDS:
+        return False
+    found = set(terms(a))
+    return bool(found) and found == set(terms(b))
+
+
+def asks_otherwise(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` each ask with a question word the other does not use ("When a test
+    fails, say why" / "..., say where", "Explain what the code does" / "Explain how the code does
+    it"): question words are stop words, so the terms of the two may be the same."""
+    ours, theirs = _question_words(a), _question_words(b)
+    return bool(ours - theirs) and bool(theirs - ours)
+
+
+@text_cache(65536)
+def _question_words(text: str) -> frozenset[str]:
+    """The words of ``lexicon.QUESTION_WORDS`` in ``text``."""
+    return frozenset(w for w in _WORD_RE.findall(normalize(text).casefold()) if w in QUESTION_WORDS)
+
+
 def _bodies(a: str, b: str) -> tuple[str, str]:
     """The bodies of ``a`` and ``b`` after a lead-in label both have (the label says nothing apart);
     else ``a`` and ``b``."""
@@ -458,7 +536,7 @@ SWAP_MOST_WORDS = 12
 has room for a rewording, a short one is a template filled twice."""
 
 SWAP_SPAN = 2
-"""Most words in a row ``another_word`` takes for one slot of a template: "canary deployments"
+"""Most words in a row ``another_word`` takes for one slot of a template, articles aside: "canary deployments"
 for "feature flags" is one slot filled twice; three ("to remove duplication" for "for improved
 efficiency") is a rewording as often as not in the corpus's folds."""
 
@@ -485,12 +563,21 @@ def another_word(a: str, b: str) -> bool:
     while end < min(len(left), len(right)) - start and left[-1 - end] == right[-1 - end]:
         end += 1
     ours, theirs = left[start : len(left) - end], right[start : len(right) - end]
-    if not ours or not theirs or len(ours) > SWAP_SPAN or len(theirs) > SWAP_SPAN:
+    if not ours or not theirs or _span(ours) > SWAP_SPAN or _span(theirs) > SWAP_SPAN:
         return False
     terms_ours, terms_theirs = set(terms(" ".join(ours))), set(terms(" ".join(theirs)))
     if not terms_ours or not terms_theirs or terms_ours & terms_theirs:
         return False
     return len(set(terms(" ".join(left[:start] + left[len(left) - end :])))) >= 2
+
+
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def _span(slot: Sequence[str]) -> int:
+    """How many words ``slot`` fills for ``another_word``, its articles left out: "a rollback script"
+    for "table locks" is two words for two."""
+    return sum(1 for word in slot if word not in _ARTICLES)
 
 
 def _products(text: str) -> frozenset[str]:
@@ -896,6 +983,19 @@ ITEM_RULES: tuple[Rule, ...] = (
         " public API', 'Test every public API') is a template filled twice: two instructions; not two"
         " inputs' identities (scored 1)",
         lambda a, b, score, t: score < 1.0 and another_word(a.text, b.text),
+    ),
+    Rule(
+        "one frame",
+        'two wordings in one frame ("When reviewing database migrations, check for table locks" / "...,'
+        ' check for a rollback script") that say in it things sharing less than half the weight of the words of'
+        " each are two instructions; not two inputs' identities (scored 1)",
+        lambda a, b, score, t: score < 1.0 and one_frame(a.text, b.text),
+    ),
+    Rule(
+        "other question",
+        '"say why" and "say where" ask for two things: two wordings that each ask with a question word the'
+        " other does not use are two instructions; not two inputs' identities (scored 1)",
+        lambda a, b, score, t: score < 1.0 and asks_otherwise(a.text, b.text),
     ),
     Rule(
         "walled roles",
@@ -1392,7 +1492,10 @@ def one_rule(a: str, b: str, subject: AbstractSet[str] = frozenset()) -> bool:
     one wording carries the other, as ``consolidate`` folds one into another (``carries``), the
     values they state aside ("Keep functions under 20 lines" and "... under 25 lines"), or when
     the two say the same but for what they pin down and name ("Deploy previews with Netlify"
-    and "... with Vercel")."""
+    and "... with Vercel"). Never one rule when the two say things apart in one frame
+    (``one_frame``) or ask other questions (``asks_otherwise``), as ``consolidate`` keeps them."""
+    if one_frame(a, b) or asks_otherwise(a, b):
+        return False
     named_a, named_b = _named_terms(a), _named_terms(b)
     terms_a, terms_b = frozenset(terms(a)), frozenset(terms(b))
     if not (terms_a & terms_b) - named_a - named_b - subject:

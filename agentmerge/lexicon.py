@@ -320,6 +320,15 @@ CONDITION_WORDS = ("when", "whenever", "if", "unless", "before", "after", "until
 merging", "Use raw SQL only when the ORM is too slow"): a wording that takes another in must say
 something of each of its conditions (``cluster.conditions``)."""
 
+FRAME_WORDS = (*CONDITION_WORDS, "for", "in", "on", "within", "during", "while", "to", "by", "as")
+"""Words that open a clause or phrase setting the frame of an instruction ("When a build fails,
+...", "For each new endpoint, ...", "... in the migration guide"): two wordings in one frame are
+compared by what they say in it (``cluster.one_frame``). The condition words, and the words that
+open a list item's first clause before a comma in at least two of the public corpus's seven
+collections: if in 338 items of 5, when 237 of 5, for 186 of 5, before 80 of 5, after 56 of 4, in
+37 of 3, to 11 of 2, by 7 of 3, as 7 of 3, on 6 of 3, within 3 of 2; and during and while, which
+open a time as before and after do."""
+
 WHOLE_SCOPE_WORDS = frozenset({"everywhere", "throughout", "anywhere", "universally"})
 """Words by which an instruction says it holds without bound ("Use type hints everywhere", "Never
 log tokens anywhere"): a wording that takes it in must say so too, or say nothing it does not
@@ -327,6 +336,10 @@ log tokens anywhere"): a wording that takes it in must say so too, or say nothin
 scope adverbs found in at least three of the public corpus's seven collections: throughout in 102
 documents of 6 collections, everywhere 22 of 4, anywhere 11 of 4, universally 3 of 3 ("without
 exception" in 2)."""
+
+QUESTION_WORDS = frozenset({"what", "why", "how", "where", "when", "who", "whom", "whose", "which"})
+"""The English question words: stop words, yet "say why a test failed" and "say where a test
+failed" ask for two things, so copies must ask with the same ones (``scorer.near_verbatim``)."""
 
 SECURE_VARIANTS = frozenset({"https", "wss"})
 """Protocol names that are another protocol's name and an S, the secure variant ("http" and

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from agentmerge.errors import AgentMergeError
-from agentmerge.lexicon import SECURE_VARIANTS, TITLE_FILLER_WORDS
+from agentmerge.lexicon import QUESTION_WORDS, SECURE_VARIANTS, TITLE_FILLER_WORDS
 from agentmerge.match import ratio
 from agentmerge.text import (
     compare_form,
@@ -729,11 +729,14 @@ def _marks(plain: str) -> frozenset[str]:
     """What two texts that are otherwise one typo apart must share to be copies, past their
     terms: the secure variant of a protocol they name (``lexicon.SECURE_VARIANTS``: "http" and
     "https" are two protocols, the stem of both is "http"; "tokens" and "token", "APIs" and
-    "API" are one word), how binding each says it is (``obligation_level``: "may" and "must" are
+    "API" are one word), what it asks with a question word (``lexicon.QUESTION_WORDS``: "say why"
+    and "say where"), how binding each says it is (``obligation_level``: "may" and "must" are
     stop words), and the comparison operators it writes ("==" and "===", "<" and "<=", which are
     punctuation to the terms). Read whatever the case: "NEVER LOG TOKENS" and "Never log tokens"
     are copies, "Use HTTPS" and "use https" too."""
-    marks = {f"^{word}" for word in _WORD_RE.findall(plain.casefold()) if word in SECURE_VARIANTS}
+    found = _WORD_RE.findall(plain.casefold())
+    marks = {f"^{word}" for word in found if word in SECURE_VARIANTS}
+    marks.update(f"?{word}" for word in found if word in QUESTION_WORDS)
     level = obligation_level(plain)
     if level is not None:
         marks.add(f"~{level}")

@@ -58,6 +58,8 @@ def test_every_item_rule_has_a_name_and_a_reason() -> None:
         "little shared",
         "opposite sense",
         "question",
+        "one frame",
+        "other question",
     }
     assert named <= set(names)
 
@@ -277,6 +279,71 @@ def test_two_alternatives_of_one_choice_never_merge() -> None:
     assert merged_with(found, "Use single quotes for strings") == set()
 
 
+def test_two_instructions_in_one_frame_are_two() -> None:
+    """A clause that sets the frame (a condition, a scope, a time), at the start of either wording
+    or at its end, says nothing apart: what each says in it is compared. Each pair below scored as
+    one instruction and lost the second (one frame, each item the other's best match)."""
+    pairs = [
+        (
+            "When reviewing database migrations, check for table locks.",
+            "When reviewing database migrations, check for a rollback script.",
+        ),
+        (
+            "When a build fails, read the full log before retrying.",
+            "When a build fails, notify the owner of the pipeline.",
+        ),
+        ("In every API handler, validate the request body.", "In every API handler, log the request id."),
+        (
+            "Read the full log before retrying a failed build.",
+            "Notify the pipeline owner before retrying a failed build.",
+        ),
+        (
+            "When reviewing database migrations, check for table locks.",
+            "Check for a rollback script when reviewing database migrations.",
+        ),
+        ("For each new endpoint, write an integration test.", "For each new endpoint, document the error codes."),
+        ("Pin dependency versions in production images.", "Scan dependency licenses in production images."),
+        (
+            "Document breaking changes in the migration guide.",
+            "Document new configuration options in the migration guide.",
+        ),
+    ]
+    for a, b in pairs:
+        assert cluster.one_frame(a, b) and cluster.one_frame(b, a), (a, b)
+        assert vetoed_by(candidate(a), candidate(b, 1), 0.95) is not None, (a, b)
+    first, second = pairs[0]
+    assert vetoed_by(candidate(first), candidate(second, 1), 0.95) == "one frame"
+    # In one frame, wordings that share most of what they say are left to the score.
+    assert not cluster.one_frame(
+        "When a build fails, read the full log before retrying.",
+        "When a build fails, read the whole log before you retry.",
+    )
+    assert not cluster.one_frame("When in doubt, ask.", "When in doubt, ask the user.")
+    # A clause that does not open with a frame word is the instruction, and what follows it
+    # qualifies it; two frames with other words are two frames.
+    assert not cluster.one_frame(
+        "Validate all user input, especially in forms.", "Validate all user input, including headers."
+    )
+    assert not cluster.one_frame("When deploying, check the logs.", "When testing, check the metrics.")
+    # Lead-in labels are the label rules' to read; two inputs' identities are one slot (scored 1).
+    assert not cluster.one_frame(
+        "**Migrations**: when reviewing, check locks.", "**Migrations**: when reviewing, check backups."
+    )
+    a, b = "When you start, you are a release reviewer.", "When you start, you know every deploy tool."
+    assert vetoed_by(candidate(a), candidate(b, 1), 1.0) != "one frame"
+
+
+def test_two_questions_asked_in_one_wording_are_two_instructions() -> None:
+    """Question words are stop words: "say why" and "say where" have the same terms, and a
+    restatement within one file that differed only so was folded away."""
+    assert cluster.asks_otherwise("When a test fails, say why.", "When a test fails, say where.")
+    assert cluster.asks_otherwise("Explain what the code does.", "Explain how the code does it.")
+    assert vetoed_by(candidate("Say why."), candidate("Say where.", 1), 0.95) == "other question"
+    # Asking for one more thing, or asking nothing, is no other question.
+    assert not cluster.asks_otherwise("Explain what changed and why.", "Explain why it changed.")
+    assert not cluster.asks_otherwise("Say why a test failed.", "Report the cause of a failing test.")
+
+
 def test_a_short_template_filled_twice_is_two_instructions() -> None:
     """One short plain instruction with a word or two put in for others in one place."""
     pairs = [
@@ -284,6 +351,8 @@ def test_a_short_template_filled_twice_is_two_instructions() -> None:
         ("Name branches after the ticket number", "Name commits after the ticket number"),
         ("Use canary deployments for risky releases", "Use feature flags for risky releases"),
         ("Implements error handling and offline capabilities", "Implements error handling and loading states"),
+        # An article is no word of the slot: "a rollback script" for "table locks" is two for two.
+        ("Check database migrations for table locks", "Check database migrations for a rollback script"),
     ]
     for a, b in pairs:
         assert cluster.another_word(a, b) and cluster.another_word(b, a), (a, b)

@@ -57,6 +57,32 @@ def test_hand_written_group_loses_nothing(case: str, tmp_path: Path) -> None:
     assert_nothing_lost(consolidate_and_check(case_files(case), tmp_path))
 
 
+def test_instructions_in_one_frame_are_each_kept(tmp_path: Path) -> None:
+    """Two rule lists written to one template ("When reviewing database migrations, check for
+    ...") keep every rule: each pair below was one item, its second rule gone."""
+    text, _ = merged(case_files("one-frame"), tmp_path)
+    written = {line.removeprefix("- ") for line in text.splitlines()}
+    for rule in (
+        "When reviewing database migrations, check for table locks.",
+        "When reviewing database migrations, check for a rollback script.",
+        "Before merging a pull request, make sure the changelog is updated.",
+        "Before merging a pull request, make sure the version number is bumped.",
+        "In every API handler, validate the request body.",
+        "In every API handler, log the request id.",
+        "Notify the pipeline owner before retrying a failed build.",
+        "If the user asks for a refactor, keep the public interface stable.",
+        "If the user asks for a refactor, run the full test suite first.",
+        "After a security incident, rotate every exposed credential.",
+        "After a security incident, write a blameless postmortem.",
+        "Check database migrations for table locks.",
+        "When a test fails, say why.",
+        "When a test fails, say where.",
+        "Document breaking changes in the migration guide.",
+        "Document new configuration options in the migration guide.",
+    ):
+        assert rule in written, rule
+
+
 def test_seeds_lose_nothing(tmp_path: Path) -> None:
     report = consolidate_and_check(SEEDS, tmp_path)
     assert_nothing_lost(report)

@@ -210,6 +210,28 @@ def test_two_rules_naming_their_own_things_or_sharing_only_a_name_are_both_kept(
 @pytest.mark.parametrize(
     ("mine", "yours"),
     [
+        (
+            "When reviewing database migrations, check for table locks",
+            "When reviewing database migrations, check for a rollback script",
+        ),
+        ("Before tagging, update the changelog", "Before tagging, bump the version number"),
+        ("When a release fails, say why", "When a release fails, say where"),
+    ],
+)
+def test_two_rules_in_one_frame_added_at_one_place_are_both_kept(tmp_path: Path, mine: str, yours: str) -> None:
+    """Each side adds a rule in one frame (a condition both open with) that says another thing in
+    it, or asks another question: the pair score and the lossless reading took them for one rule
+    in two wordings, a conflict; they are two (``cluster.one_frame``, ``cluster.asks_otherwise``)."""
+    last = "* Announce the release in the team channel"
+    ours, theirs = BASE.replace(last, f"{last}\n* {mine}"), BASE.replace(last, f"{last}\n* {yours}")
+    code, out, err = invoke(*write(tmp_path, base=BASE, ours=ours, theirs=theirs))
+    assert code == 0, err
+    assert out.decode() == ours.replace(f"* {mine}\n", f"* {mine}\n* {yours}\n")
+
+
+@pytest.mark.parametrize(
+    ("mine", "yours"),
+    [
         ("Write the release notes first", "Tag the release commit"),
         ("Check the changelog for typos", "Post the changelog link in the channel"),
         ("Tell support about the release date", "Schedule the release for a weekday morning"),

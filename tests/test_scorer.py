@@ -168,6 +168,10 @@ def test_near_verbatim_reads_acronyms_obligations_and_operators_as_written() -> 
     assert not scorer.near_verbatim("Users may delete their comments", "Users must delete their comments")
     assert not scorer.near_verbatim("Compare with == in tests", "Compare with === in tests")
     assert not scorer.near_verbatim("Loop while i <= n", "Loop while i < n")
+    # A question word is a stop word, yet another one asks for another thing.
+    frame = "For every pull request that touches the payment service and its migrations, "
+    assert not scorer.near_verbatim(frame + "say why.", frame + "say where.")
+    assert scorer.near_verbatim(frame + "say why.", frame + "say why!")
     # The secure variant of a protocol is read whatever the case; capitals for emphasis are the
     # same words ("SECRETS" was read as an acronym whose S the stem drops, and conflicted).
     assert not scorer.near_verbatim("use http for local calls.", "use https for local calls.")
