@@ -14,6 +14,7 @@ import itertools
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -25,12 +26,12 @@ from agentmerge.lexicon import (
     FRAME_WORDS,
     NEGATORS,
     PITFALLS_ROLE,
-    QUESTION_WORDS,
     STOPWORDS,
     WALLED_ROLES,
     WHOLE_SCOPE_WORDS,
     roles_compatible,
 )
+from agentmerge.match import changed_runs
 from agentmerge.scorer import SHORT_TERMS, near_verbatim, rare_in_corpus, term_weight, title_terms
 from agentmerge.text import (
     CLAUSE_BREAKS,
@@ -58,6 +59,7 @@ from agentmerge.text import (
     terms,
     text_cache,
     without_ordinal,
+    word_forms,
     words,
 )
 
@@ -366,53 +368,57 @@ def little_shared(a: str, b: str) -> bool:
 
 
 def one_frame(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` open, or close, with one frame (a condition, a scope, a time: a
-    clause or phrase that opens with a word of ``lexicon.FRAME_WORDS``, with the same terms in
-    both) and say in it things that share less than SHARED_LEAST of the term weight of either:
-    "When reviewing database migrations, check for table locks" / "..., check for a rollback
-    script", "Read the full log before retrying a failed build" / "Notify the pipeline owner
-    before retrying a failed build", "Document breaking changes in the migration guide" /
-    "Document new configuration options in the migration guide" are two instructions in one
-    frame, however long the frame. Items with a lead-in label are left to the label rules
-    (``little_shared``)."""
+    """Whether ``a`` and ``b`` set one frame and say in it things that share less than
+    SHARED_LEAST of the term weight of either: "When reviewing database migrations, check for
+    table locks" / "..., check for a rollback script", "Read the full log before retrying a
+    failed build" / "Notify the pipeline owner before retrying a failed build" are two
+    instructions in one frame. A frame is a first clause, to a comma or the end of a clause, that
+    opens with a word of ``lexicon.FRAME_WORDS`` (a condition, a scope, a time), or a closing
+    condition, from the last word of ``lexicon.CONDITION_WORDS`` on; the frames' terms are the
+    same. Between two closing conditions, often a phrase of the instruction, what precedes them
+    must share no term ("Run the full test suite" and "Execute all tests" before merging are
+    one). Items with a lead-in label are left to the label rules (``little_shared``)."""
     if lead_label(a) is not None or lead_label(b) is not None:
         return False
-    left, right = list(_frame_parts(a)), list(_frame_parts(b))
-    framed = False
-    while found := _one_frame_at(left, right):
-        del left[found[0]], right[found[1]]
-        framed = True
-    if not framed:
-        return False
-    ours, theirs = set(terms(" ".join(left))), set(terms(" ".join(right)))
-    if not ours or not theirs:
-        return False
-    shared = _weight(ours & theirs)
-    return shared < SHARED_LEAST * _weight(ours) and shared < SHARED_LEAST * _weight(theirs)
+    left, right = _framed(a), _framed(b)
+    for frame, ours, opening in left:
+        for other, theirs, other_opening in right:
+            if not _same_frame(frame, other):
+                continue
+            found_ours, found_theirs = set(terms(ours)), set(terms(theirs))
+            if not found_ours or not found_theirs:
+                continue
+            if not (opening or other_opening):
+                # A closing condition is often a phrase of the instruction: what precedes it must
+                # share no term ("Run the full test suite" / "Execute all tests" before merging).
+                if found_ours.isdisjoint(found_theirs):
+                    return True
+                continue
+            shared = _weight(found_ours & found_theirs)
+            if shared < SHARED_LEAST * _weight(found_ours) and shared < SHARED_LEAST * _weight(found_theirs):
+                return True
+    return False
 
 
-_FRAME_BREAK_RE = re.compile(rf"{CLAUSE_BREAKS}|,(?:\s|$)|\s(?=(?:{'|'.join(FRAME_WORDS)})\b)", re.IGNORECASE)
-"""Where a frame may end or begin (``one_frame``): at the end of a clause or a comma, and before a
-word of FRAME_WORDS ("... before retrying a failed build", "... in the migration guide")."""
+_CONDITION_AT_RE = re.compile(rf"\s(?=(?:{'|'.join(CONDITION_WORDS)})\b)", re.IGNORECASE)
+"""Where a condition begins inside a clause ("... before retrying a failed build")."""
 
 
 @text_cache(65536)
-def _frame_parts(text: str) -> tuple[str, ...]:
-    """The clauses of ``text``'s normal form, cut where a frame may end or begin."""
-    return tuple(part for part in (p.strip() for p in _FRAME_BREAK_RE.split(normalize(text))) if part)
-
-
-def _one_frame_at(left: list[str], right: list[str]) -> tuple[int, int] | None:
-    """Where ``left`` and ``right`` (clauses, two or more each) open or close with one frame
-    (``_same_frame``), the one at the start or end of each in either: "When reviewing migrations,
-    check for locks" and "Check for a rollback script when reviewing migrations"."""
-    if len(left) < 2 or len(right) < 2:
-        return None
-    for i in (0, len(left) - 1):
-        for j in (0, len(right) - 1):
-            if _same_frame(left[i], right[j]):
-                return i, j
-    return None
+def _framed(text: str) -> tuple[tuple[str, str, bool], ...]:
+    """The ways ``text`` reads as a frame, what it says in it and whether the frame opens it
+    (``one_frame``): its first clause and the rest, and its last condition and what comes before."""
+    plain = normalize(text)
+    found: list[tuple[str, str, bool]] = []
+    opening = _PART_RE.split(plain, maxsplit=1)
+    if len(opening) == 2 and opening[0].strip() and opening[1].strip():
+        found.append((opening[0].strip(), opening[1].strip(), True))
+    closing = _CONDITION_AT_RE.split(plain)
+    if len(closing) > 1:
+        rest, condition = " ".join(closing[:-1]).strip(), closing[-1].strip()
+        if rest and condition:
+            found.append((condition, rest, False))
+    return tuple(found)
 
 
 def _same_frame(a: str, b: str) -> bool:
@@ -425,20 +431,6 @@ def _same_frame(a: str, b: str) -> bool:
         return False
     found = set(terms(a))
     return bool(found) and found == set(terms(b))
-
-
-def asks_otherwise(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` each ask with a question word the other does not use ("When a test
-    fails, say why" / "..., say where", "Explain what the code does" / "Explain how the code does
-    it"): question words are stop words, so the terms of the two may be the same."""
-    ours, theirs = _question_words(a), _question_words(b)
-    return bool(ours - theirs) and bool(theirs - ours)
-
-
-@text_cache(65536)
-def _question_words(text: str) -> frozenset[str]:
-    """The words of ``lexicon.QUESTION_WORDS`` in ``text``."""
-    return frozenset(w for w in _WORD_RE.findall(normalize(text).casefold()) if w in QUESTION_WORDS)
 
 
 def _bodies(a: str, b: str) -> tuple[str, str]:
@@ -536,7 +528,7 @@ SWAP_MOST_WORDS = 12
 has room for a rewording, a short one is a template filled twice."""
 
 SWAP_SPAN = 2
-"""Most words in a row ``another_word`` takes for one slot of a template, articles aside: "canary deployments"
+"""Most words in a row ``another_word`` takes for one slot of a template: "canary deployments"
 for "feature flags" is one slot filled twice; three ("to remove duplication" for "for improved
 efficiency") is a rewording as often as not in the corpus's folds."""
 
@@ -563,7 +555,7 @@ def another_word(a: str, b: str) -> bool:
     while end < min(len(left), len(right)) - start and left[-1 - end] == right[-1 - end]:
         end += 1
     ours, theirs = left[start : len(left) - end], right[start : len(right) - end]
-    if not ours or not theirs or _span(ours) > SWAP_SPAN or _span(theirs) > SWAP_SPAN:
+    if not ours or not theirs or len(ours) > SWAP_SPAN or len(theirs) > SWAP_SPAN:
         return False
     terms_ours, terms_theirs = set(terms(" ".join(ours))), set(terms(" ".join(theirs)))
     if not terms_ours or not terms_theirs or terms_ours & terms_theirs:
@@ -571,13 +563,105 @@ def another_word(a: str, b: str) -> bool:
     return len(set(terms(" ".join(left[:start] + left[len(left) - end :])))) >= 2
 
 
-_ARTICLES = frozenset({"a", "an", "the"})
+def word_changed(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are one wording with at most SWAP_SPAN words put in for others in
+    one place (and in a second, one function word for another: "Upload the build artifacts to S3"
+    / "Download the build artifacts from S3"), or two runs of them swapped (``_swapped``), and
+    nothing else changed, word by word as
+    ``text.word_forms`` reads them: "Copy the fixtures into the test folder" / "... out of the
+    test folder", "Mark all findings as blocking" / "Mark none of the findings as blocking",
+    "When tests fail, stop the review" / "When linting fails, stop the review", "Merge main into the feature
+    branch" / "Merge the feature branch into main" (the same words, two of them swapped). What
+    changed is what each says apart, stop words too ("into", "all", "one"), which the terms leave
+    out, at any length; and a lone negation put in ("Authors can skip it" / "Authors can't skip
+    it"). An inflection, a synonym the terms read as one, an article, "please", "always" or "use"
+    is no change. A rewording is not: words put in on one side beside the change (a qualifier,
+    which the lossless rule, ``carries``, weighs), words moved as well as changed ("Secrets and
+    credential management assessment" / "Secrets management and credential security review"),
+    a function word put in for words of substance ("... for resource management" / "...
+    unique resource management pattern"), or function words for function words but one for one
+    ("on changed files" / "over every changed file"). Under one lead-in label the bodies are
+    compared so."""
+    a, b = _bodies(a, b)
+    left, right = word_forms(a), word_forms(b)
+    if not left or not right or left == right:
+        return False
+    ours, theirs = Counter(left) - Counter(right), Counter(right) - Counter(left)
+    if bool(ours) != bool(theirs):
+        # Words put in on one side only qualify the instruction, which ``carries`` weighs; but
+        # for a lone negation, which turns it round ("Merge it if it compiles" / "... if it doesn't
+        # compile"), where the polarity rule does not read it (``text.negation_put``).
+        return set(ours or theirs) == {"not"} and negation_put(a, b) is None
+    if not ours:
+        return _swapped(left, right)
+    if _without(left, ours) != _without(right, theirs):
+        return False  # words moved as well as changed: a rewording
+    same, runs = changed_runs(left, right)
+    if not same or len(runs) > 2:
+        return False
+    if len(runs) == 2 and not any(_relation_swapped(left, right, taken, put) for taken, put in runs):
+        # Changes in two places are a rewording as often as not ("Cite file and line for every
+        # finding" / "Give the file and line of each finding"), but for one relation turned
+        # round with its act ("Upload the artifacts to S3" / "Download the artifacts from S3").
+        return False
+    for taken, put in runs:
+        if not taken or not put or len(taken) > SWAP_SPAN or len(put) > SWAP_SPAN:
+            return False  # words put in beside the change qualify it: a rewording
+        said = any(not _is_function_word(left[n]) for n in taken), any(not _is_function_word(right[n]) for n in put)
+        if said[0] != said[1] and len(taken) + len(put) > 2:
+            return False  # words of substance for grammar ("for" / "Python's unique"): a rewording
+        if not said[0] and not said[1] and len(taken) + len(put) > 2:
+            return False  # grammar for grammar ("on" / "over every"): a rewording
+    return True
 
 
-def _span(slot: Sequence[str]) -> int:
-    """How many words ``slot`` fills for ``another_word``, its articles left out: "a rollback script"
-    for "table locks" is two words for two."""
-    return sum(1 for word in slot if word not in _ARTICLES)
+def _swapped(left: Sequence[str], right: Sequence[str]) -> bool:
+    """Whether ``right`` is ``left`` with two runs of at most SWAP_SPAN words swapped around words
+    that stay between them ("main into the branch" / "the branch into main"); a run moved to the
+    other end ("Validate every input" / "Every input validated") is no swap."""
+    start = 0
+    while start < min(len(left), len(right)) and left[start] == right[start]:
+        start += 1
+    end = 0
+    while end < min(len(left), len(right)) - start and left[-1 - end] == right[-1 - end]:
+        end += 1
+    ours, theirs = left[start : len(left) - end], right[start : len(right) - end]
+    if len(ours) != len(theirs):
+        return False
+    for first in range(1, min(SWAP_SPAN, len(ours)) + 1):
+        for last in range(1, min(SWAP_SPAN, len(ours) - first) + 1):
+            middle = ours[first : len(ours) - last]
+            if (
+                middle
+                and theirs[:last] == ours[len(ours) - last :]
+                and theirs[len(theirs) - first :] == ours[:first]
+                and theirs[last : len(theirs) - first] == middle
+            ):
+                return True
+    return False
+
+
+def _relation_swapped(left: Sequence[str], right: Sequence[str], taken: range, put: range) -> bool:
+    """Whether a run of ``changed_runs`` puts one function word for another ("to" / "from")."""
+    return len(taken) == len(put) == 1 and _is_function_word(left[taken[0]]) and _is_function_word(right[put[0]])
+
+
+def _is_function_word(form: str) -> bool:
+    """Whether a word of ``text.word_forms`` is a function word (a stop word, a negation, "none"),
+    not a term."""
+    return form in STOPWORDS or form in NEGATORS or form in ("not", "none")
+
+
+def _without(found: Sequence[str], taken: Counter[str]) -> list[str]:
+    """``found`` in order with the words of ``taken`` left out, each as many times as it counts."""
+    left = Counter(taken)
+    kept = []
+    for word in found:
+        if left[word]:
+            left[word] -= 1
+        else:
+            kept.append(word)
+    return kept
 
 
 def _products(text: str) -> frozenset[str]:
@@ -992,10 +1076,11 @@ ITEM_RULES: tuple[Rule, ...] = (
         lambda a, b, score, t: score < 1.0 and one_frame(a.text, b.text),
     ),
     Rule(
-        "other question",
-        '"say why" and "say where" ask for two things: two wordings that each ask with a question word the'
-        " other does not use are two instructions; not two inputs' identities (scored 1)",
-        lambda a, b, score, t: score < 1.0 and asks_otherwise(a.text, b.text),
+        "words changed",
+        "one wording with a word or two changed, put in or taken out in one or two places ('Copy the fixtures"
+        " into the folder', 'Copy the fixtures out of the folder'; 'Upload the artifacts to S3', 'Download the"
+        " artifacts from S3') says another thing, in the words that changed; not two inputs' identities (scored 1)",
+        lambda a, b, score, t: score < 1.0 and word_changed(a.text, b.text),
     ),
     Rule(
         "walled roles",
@@ -1243,7 +1328,8 @@ def contradiction(a: Candidate, b: Candidate, score: float, thresholds: tuple[fl
     way = opposed(a.text, b.text)
     if way is None or (way != "other choice" and score < CONTRADICTION_SCORE):
         return None
-    vetoes = [rule.name for rule in ITEM_RULES if rule.vetoes(a, b, score, thresholds)]
+    # "words changed" keeps apart two wordings a word apart, whatever the word: opposites too.
+    vetoes = [rule.name for rule in ITEM_RULES if rule.vetoes(a, b, score, thresholds) and rule.name != "words changed"]
     if way == "other choice":
         return way if "other choice" in vetoes and set(vetoes) <= _CHOICE_VETOES else None
     return way if vetoes == [way] else None
@@ -1493,8 +1579,10 @@ def one_rule(a: str, b: str, subject: AbstractSet[str] = frozenset()) -> bool:
     values they state aside ("Keep functions under 20 lines" and "... under 25 lines"), or when
     the two say the same but for what they pin down and name ("Deploy previews with Netlify"
     and "... with Vercel"). Never one rule when the two say things apart in one frame
-    (``one_frame``) or ask other questions (``asks_otherwise``), as ``consolidate`` keeps them."""
-    if one_frame(a, b) or asks_otherwise(a, b):
+    (``one_frame``), as ``consolidate`` keeps them. One wording with words changed
+    (``word_changed``) is one rule here: "Block merges on failing CI" and "Allow merges on failing
+    CI for hotfixes" are one rule in two minds, and a conflict asks which."""
+    if one_frame(a, b):
         return False
     named_a, named_b = _named_terms(a), _named_terms(b)
     terms_a, terms_b = frozenset(terms(a)), frozenset(terms(b))

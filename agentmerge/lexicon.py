@@ -337,10 +337,6 @@ scope adverbs found in at least three of the public corpus's seven collections: 
 documents of 6 collections, everywhere 22 of 4, anywhere 11 of 4, universally 3 of 3 ("without
 exception" in 2)."""
 
-QUESTION_WORDS = frozenset({"what", "why", "how", "where", "when", "who", "whom", "whose", "which"})
-"""The English question words: stop words, yet "say why a test failed" and "say where a test
-failed" ask for two things, so copies must ask with the same ones (``scorer.near_verbatim``)."""
-
 SECURE_VARIANTS = frozenset({"https", "wss"})
 """Protocol names that are another protocol's name and an S, the secure variant ("http" and
 "https"): the stem of both is one term, so copies must also name the same one

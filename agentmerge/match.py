@@ -36,6 +36,28 @@ ask the same matcher about one file), and a diff or merge pairs only unchanged i
 with a warning: every other one shows as removed and added.
 """
 
+
+def changed_runs(a: Sequence[Hashable], b: Sequence[Hashable]) -> tuple[int, list[tuple[range, range]]]:
+    """How many elements of ``a`` stand unchanged in ``b``, and each run of changes between them
+    (the positions of ``a`` it takes out, those of ``b`` it puts in), by the fewest edits: words
+    swapped in place are two runs ("merge main into the branch", "merge the branch into main")."""
+    from rapidfuzz.distance import Levenshtein
+
+    same = 0
+    runs: list[list[int]] = []
+    open_run = False
+    for op in Levenshtein.opcodes(a, b):
+        if op.tag == "equal":
+            same += op.src_end - op.src_start
+            open_run = False
+        elif open_run:
+            runs[-1][1], runs[-1][3] = op.src_end, op.dest_end
+        else:
+            runs.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
+            open_run = True
+    return same, [(range(i, j), range(k, m)) for i, j, k, m in runs]
+
+
 ITEM_CUTOFF = 0.6
 """Least similarity at which two items in paired sections are one reworded instruction.
 

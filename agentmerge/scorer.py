@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from agentmerge.errors import AgentMergeError
-from agentmerge.lexicon import QUESTION_WORDS, SECURE_VARIANTS, TITLE_FILLER_WORDS
+from agentmerge.lexicon import SECURE_VARIANTS, TITLE_FILLER_WORDS
 from agentmerge.match import ratio
 from agentmerge.text import (
     compare_form,
@@ -45,6 +45,7 @@ from agentmerge.text import (
     terms,
     text_cache,
     without_ordinal,
+    word_forms,
 )
 
 FEATURES: tuple[str, ...] = (
@@ -695,14 +696,18 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
     """Whether two texts are the same words give or take a typo or punctuation (NEAR_VERBATIM).
 
     For prose the significant terms must also be the same: "Write unit tests" and "Review unit
-    tests" differ in few characters but are two instructions. Code and tables (``prose`` false)
+    tests" differ in few characters but are two instructions; and so must the words, in order, as
+    ``text.word_forms`` reads them: stop words are no terms, yet "Copy the fixtures into the
+    folder" and "... out of the folder", "say why" and "say where" say two things, and "Merge
+    main into the branch" and "Merge the branch into main" have one set of words. An article,
+    "please" or "always" put in or left out makes no other instruction. Code and tables (``prose`` false)
     are compared on characters only. A text without words of its own (a list item that only
     opens a quote or a sub-list: ``- >5 duplicates``) is a copy of nothing: what it holds decides.
     """
     (left, left_terms), (right, right_terms) = _verbatim_form(a), _verbatim_form(b)
     if not left.strip() or not right.strip():
         return False
-    if prose and left_terms != right_terms:
+    if prose and (left_terms != right_terms or word_forms(a) != word_forms(b)):
         return False
     return left == right or ratio(left, right, NEAR_VERBATIM * 100) >= NEAR_VERBATIM * 100
 
@@ -729,14 +734,11 @@ def _marks(plain: str) -> frozenset[str]:
     """What two texts that are otherwise one typo apart must share to be copies, past their
     terms: the secure variant of a protocol they name (``lexicon.SECURE_VARIANTS``: "http" and
     "https" are two protocols, the stem of both is "http"; "tokens" and "token", "APIs" and
-    "API" are one word), what it asks with a question word (``lexicon.QUESTION_WORDS``: "say why"
-    and "say where"), how binding each says it is (``obligation_level``: "may" and "must" are
+    "API" are one word), how binding each says it is (``obligation_level``: "may" and "must" are
     stop words), and the comparison operators it writes ("==" and "===", "<" and "<=", which are
     punctuation to the terms). Read whatever the case: "NEVER LOG TOKENS" and "Never log tokens"
     are copies, "Use HTTPS" and "use https" too."""
-    found = _WORD_RE.findall(plain.casefold())
-    marks = {f"^{word}" for word in found if word in SECURE_VARIANTS}
-    marks.update(f"?{word}" for word in found if word in QUESTION_WORDS)
+    marks = {f"^{word}" for word in _WORD_RE.findall(plain.casefold()) if word in SECURE_VARIANTS}
     level = obligation_level(plain)
     if level is not None:
         marks.add(f"~{level}")

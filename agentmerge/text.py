@@ -629,9 +629,23 @@ def _without_negations(found: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
     for n, word in enumerate(found):
         if word in NEGATORS or (word in _NOT_HELPERS and n + 1 < len(found) and found[n + 1] == "not"):
             gone += 1
+            verb = _contracted_verb(word)
+            if verb is not None and verb not in _NOT_HELPERS:
+                rest.append(verb)  # "can't" leaves "can": "Authors can skip it" / "Authors can't skip it"
         elif word not in AFFIRMERS:
             rest.append(word)
     return tuple(rest), gone
+
+
+def _contracted_verb(word: str) -> str | None:
+    """The verb of a negation written as one word ("can" of "can't" and "cannot", "will" of
+    "won't"), or None."""
+    word = word.replace("\u2019", "'")
+    if word == "cannot":
+        return "can"
+    if word.endswith("n't"):
+        return _CONTRACTED.get(word[:-3], word[:-3])
+    return None
 
 
 def opposite_polarity(a: str, b: str) -> bool:
@@ -983,6 +997,64 @@ def terms(text: str) -> tuple[str, ...]:
         # the words that need it (a paragraph of ideographs is as many words of two characters).
         stemmed = stem(word) if len(word) > MIN_STEM else word
         out.append(_STEM_SYNONYMS.get(stemmed, stemmed))
+    return tuple(out)
+
+
+_UNSAID_WORDS = frozenset(
+    {
+        *("a", "an", "the", "of", "please", *AFFIRMERS),
+        *("am", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done"),
+        *("this", "that", "these", "those", "it", "its", "it's", "there", "here"),
+        *("also", "just", "so", "then", "very", "well", "such", "etc", "e", "g", "i.e", "eg", "ie"),
+        *("ensure", "ensuring", "proper", "properly", "appropriate", "appropriately"),
+        *("effective", "effectively", "needed", "necessary", "use", "uses", "used", "using"),
+    }
+)
+"""Words two wordings of one instruction put in, leave out or trade for each other freely
+(``word_forms``): the articles, "of" ("the owner of the pipeline", "the pipeline owner";
+"out of the folder" is out), "please", "always" (an imperative says it), the forms of "be"
+and "do", the demonstratives, and the stop words that qualify nothing ("also", "proper",
+"ensure", and "use": "Use connection pooling" asks for connection pooling)."""
+
+_PLAIN_NEGATIONS = frozenset({"not", "never", "no", "avoid", "avoiding"})
+"""Negations that say "not" (``word_forms``): "Never push to main", "Do not push to main" and
+"Avoid pushing to main" forbid one thing."""
+
+_CONTRACTED = {"ca": "can", "wo": "will", "sha": "shall"}
+"""The verb of a contraction in "n't" whose letters before it are not the verb: "can't",
+"won't", "shan't"."""
+
+
+@text_cache(65536)
+def word_forms(text: str) -> tuple[str, ...]:
+    """The words of ``text`` as two wordings are compared word by word: each the term it is (an
+    inflection or a synonym reads as its term), a stop word or a negation as itself, "not" for
+    the negations of _PLAIN_NEGATIONS, "n't" and "cannot" as their verb and "not", every word of
+    OBLIGATION_LEVELS as "must" (how binding a wording is is read apart: ``obligation_level``);
+    the words of _UNSAID_WORDS left out. "Copy the fixtures into the
+    folder" and "Copy the fixtures out of the folder" have one set of terms and differ here."""
+    out: list[str] = []
+    for word in words(text):
+        word = word.replace("\u2019", "'")
+        if word in _UNSAID_WORDS:
+            continue
+        verb = _contracted_verb(word)
+        if verb is not None:
+            if verb not in _UNSAID_WORDS:
+                out.append("must" if verb in _OBLIGATION_LEVEL else verb)
+            out.append("not")
+            continue
+        if word in _PLAIN_NEGATIONS:
+            out.append("not")
+            continue
+        if word in _OBLIGATION_LEVEL:
+            out.append("must")  # how binding it is, weighed apart (``obligation_level``)
+            continue
+        if word in NEGATORS or word == "none":
+            out.append(word)
+            continue
+        found = terms(word)
+        out.extend(found or (word,))
     return tuple(out)
 
 

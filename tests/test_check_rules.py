@@ -153,6 +153,16 @@ CASES: list[tuple[str, str, str, str]] = [
         GOOD + "\n## Style\n\n- Always add type hints to public functions.\n- Never use bare except clauses.\n",
     ),
     (
+        # A negation written into its verb ("can't") contradicts as "cannot" and "can not" do; a
+        # stop word put in for another ("into" / "out of") is no repeat.
+        "AM204",
+        CLAUDE,
+        GOOD + "\n## Changelog\n\n- Authors can skip the changelog for typo fixes.\n"
+        "- Authors can't skip the changelog for typo fixes.\n",
+        GOOD
+        + "\n## Fixtures\n\n- Copy the fixtures into the test folder.\n- Copy the fixtures out of the test folder.\n",
+    ),
+    (
         "AM204",
         CLAUDE,
         GOOD + "\n## Design\n\n- Prefer composition over inheritance.\n- Prefer inheritance over composition.\n",

@@ -59,7 +59,7 @@ def test_every_item_rule_has_a_name_and_a_reason() -> None:
         "opposite sense",
         "question",
         "one frame",
-        "other question",
+        "words changed",
     }
     assert named <= set(names)
 
@@ -162,7 +162,7 @@ def test_a_pitfall_is_walled_from_guidance_unless_both_forbid() -> None:
     pitfall = candidate("Access tokens kept in localStorage, where any script reads them", role="pitfalls")
     assert vetoed_by(pitfall, candidate("Store access tokens in localStorage", 1)) == "walled roles"
     prohibition = candidate("Never store access tokens in localStorage", role="pitfalls")
-    assert vetoed_by(prohibition, candidate("Do not keep access tokens in localStorage", 1)) is None
+    assert vetoed_by(prohibition, candidate("Do not store access tokens anywhere in localStorage", 1)) is None
     # A pitfall that names the bad practice and a prohibition of it may mean one thing, but their
     # polarity differs, and that rule keeps them apart first.
     assert vetoed_by(pitfall, candidate("Do not keep access tokens in localStorage", 1)) == "polarity"
@@ -302,11 +302,6 @@ def test_two_instructions_in_one_frame_are_two() -> None:
             "Check for a rollback script when reviewing database migrations.",
         ),
         ("For each new endpoint, write an integration test.", "For each new endpoint, document the error codes."),
-        ("Pin dependency versions in production images.", "Scan dependency licenses in production images."),
-        (
-            "Document breaking changes in the migration guide.",
-            "Document new configuration options in the migration guide.",
-        ),
     ]
     for a, b in pairs:
         assert cluster.one_frame(a, b) and cluster.one_frame(b, a), (a, b)
@@ -319,6 +314,18 @@ def test_two_instructions_in_one_frame_are_two() -> None:
         "When a build fails, read the whole log before you retry.",
     )
     assert not cluster.one_frame("When in doubt, ask.", "When in doubt, ask the user.")
+    assert cluster.one_frame("When in doubt, ask the user.", "When in doubt, read the docs.")
+    assert cluster.one_frame("If you are on Windows, quote every path.", "If you are on Windows, use PowerShell.")
+    # A frame is the whole first clause, or a closing condition: the phrases of an instruction
+    # ("for SQL injection", "in database queries") are no frames, nor is a code span's "in".
+    assert not cluster.one_frame(
+        "When reviewing code, check for SQL injection in database queries.",
+        "When reviewing code, look for SQL injection in database queries.",
+    )
+    assert not cluster.one_frame(
+        "Iterate with `for item in items` in Python.", "Loop with `for item in items` in Python."
+    )
+    assert not cluster.one_frame("Run the full test suite before merging.", "Execute all tests before merging.")
     # A clause that does not open with a frame word is the instruction, and what follows it
     # qualifies it; two frames with other words are two frames.
     assert not cluster.one_frame(
@@ -333,15 +340,56 @@ def test_two_instructions_in_one_frame_are_two() -> None:
     assert vetoed_by(candidate(a), candidate(b, 1), 1.0) != "one frame"
 
 
-def test_two_questions_asked_in_one_wording_are_two_instructions() -> None:
-    """Question words are stop words: "say why" and "say where" have the same terms, and a
-    restatement within one file that differed only so was folded away."""
-    assert cluster.asks_otherwise("When a test fails, say why.", "When a test fails, say where.")
-    assert cluster.asks_otherwise("Explain what the code does.", "Explain how the code does it.")
-    assert vetoed_by(candidate("Say why."), candidate("Say where.", 1), 0.95) == "other question"
-    # Asking for one more thing, or asking nothing, is no other question.
-    assert not cluster.asks_otherwise("Explain what changed and why.", "Explain why it changed.")
-    assert not cluster.asks_otherwise("Say why a test failed.", "Report the cause of a failing test.")
+def test_one_wording_with_words_changed_is_two_instructions() -> None:
+    """Stop words are no terms, so these pairs had one set of terms, or all but one, and folded:
+    the words that changed, function words too, are what each says apart."""
+    pairs = [
+        ("Copy the fixtures into the test folder.", "Copy the fixtures out of the test folder."),
+        ("Mark all findings as blocking.", "Mark none of the findings as blocking."),
+        ("Upload the build artifacts to S3.", "Download the build artifacts from S3."),
+        ("Flag functions that have tests.", "Flag functions that lack tests."),
+        ("Merge main into the feature branch.", "Merge the feature branch into main."),
+        ("Convert Markdown files to HTML.", "Convert HTML files to Markdown."),
+        ("When tests fail, stop the review.", "When linting fails, stop the review."),
+        ("Format Python code with black.", "Format Python code with ruff."),
+        ("Limit each pull request to one feature.", "Limit each pull request to two features."),
+        ("Merge the change if it compiles.", "Merge the change if it doesn't compile."),
+        ("When a test fails, say why.", "When a test fails, say where."),
+    ]
+    for a, b in pairs:
+        assert cluster.word_changed(a, b) and cluster.word_changed(b, a), (a, b)
+        assert vetoed_by(candidate(a), candidate(b, 1), 0.95) is not None, (a, b)
+    assert vetoed_by(candidate(pairs[0][0]), candidate(pairs[0][1], 1), 0.95) == "words changed"
+    # A negation written into its verb is the polarity rule's ("can't" leaves "can": one veto, so
+    # ``check`` and ``consolidate`` call the pair a contradiction).
+    can, cannot = "Authors can skip the changelog.", "Authors can't skip the changelog."
+    assert vetoed_by(candidate(can), candidate(cannot, 1), 0.95) == "polarity"
+    assert not cluster.word_changed(can, cannot)
+    # An article, "please", "always", "use", a contraction written out, one negation for another,
+    # an inflection: no change.
+    for a, b in [
+        ("Always run the tests, please.", "Run tests."),
+        ("Don't commit secrets.", "Do not commit secrets."),
+        ("Never push to main.", "Do not push to main."),
+        ("Use connection pooling.", "Connection pooling."),
+        ("You must add a test.", "You should add a test."),  # how binding: ``carries`` keeps the must
+        ("Write a test for the new code.", "Writes tests for new code."),
+    ]:
+        assert not cluster.word_changed(a, b), (a, b)
+    # Words put in on one side only qualify the instruction (the lossless rule weighs them), but
+    # for a lone negation; words moved as well as changed, or a function word traded for words of
+    # substance, make a rewording.
+    assert not cluster.word_changed("Use connection pooling", "Implement proper connection pooling for databases")
+    assert not cluster.word_changed(
+        "Secrets and credential management assessment", "Secrets management and credential security review"
+    )
+    assert not cluster.word_changed(
+        "Use context managers for resource management", "Context managers: the unique resource management pattern"
+    )
+    assert not cluster.word_changed("Rate limiting", "Rate limiting for every public endpoint")
+    assert not cluster.word_changed("Cite file and line for every finding", "Give the file and line of each finding")
+    # Two inputs' identities are one slot whatever their words (scored 1).
+    assert vetoed_by(candidate("You review Python code"), candidate("You review Go code", 1), 1.0) is None
 
 
 def test_a_short_template_filled_twice_is_two_instructions() -> None:
@@ -351,8 +399,6 @@ def test_a_short_template_filled_twice_is_two_instructions() -> None:
         ("Name branches after the ticket number", "Name commits after the ticket number"),
         ("Use canary deployments for risky releases", "Use feature flags for risky releases"),
         ("Implements error handling and offline capabilities", "Implements error handling and loading states"),
-        # An article is no word of the slot: "a rollback script" for "table locks" is two for two.
-        ("Check database migrations for table locks", "Check database migrations for a rollback script"),
     ]
     for a, b in pairs:
         assert cluster.another_word(a, b) and cluster.another_word(b, a), (a, b)

@@ -883,6 +883,9 @@ def test_a_negation_put_in_or_taken_out_anywhere_is_a_polarity_flip() -> None:
         ),
         ("Only read files; do not write files", "Only read files; write files", "positive"),
         ("The agent should modify production data", "The agent should not modify production data", "negative"),
+        # A negation written into its verb leaves the verb ("can't" is "can" and "not").
+        ("Authors can skip the changelog", "Authors can't skip the changelog", "negative"),
+        ("The bot won’t comment on drafts", "The bot will comment on drafts", "positive"),
     ]
     for old, new, now in flips:
         assert attention(section.format(old), section.format(new)) == [

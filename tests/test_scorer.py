@@ -168,10 +168,16 @@ def test_near_verbatim_reads_acronyms_obligations_and_operators_as_written() -> 
     assert not scorer.near_verbatim("Users may delete their comments", "Users must delete their comments")
     assert not scorer.near_verbatim("Compare with == in tests", "Compare with === in tests")
     assert not scorer.near_verbatim("Loop while i <= n", "Loop while i < n")
-    # A question word is a stop word, yet another one asks for another thing.
+    # Stop words are no terms, yet another one says another thing, and the same words in another
+    # order too; an article, "please" or "always", a contraction written out, are no change.
     frame = "For every pull request that touches the payment service and its migrations, "
     assert not scorer.near_verbatim(frame + "say why.", frame + "say where.")
+    assert not scorer.near_verbatim(frame + "copy them into the folder.", frame + "copy them out of the folder.")
+    assert not scorer.near_verbatim(frame + "mark all findings.", frame + "mark no findings.")
+    assert not scorer.near_verbatim(frame + "merge main into dev.", frame + "merge dev into main.")
     assert scorer.near_verbatim(frame + "say why.", frame + "say why!")
+    assert scorer.near_verbatim(frame + "don't log the tokens.", frame + "do not log the tokens.")
+    assert scorer.near_verbatim(frame + "always log the request id.", frame + "log the request id.")
     # The secure variant of a protocol is read whatever the case; capitals for emphasis are the
     # same words ("SECRETS" was read as an acronym whose S the stem drops, and conflicted).
     assert not scorer.near_verbatim("use http for local calls.", "use https for local calls.")
