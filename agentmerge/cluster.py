@@ -594,6 +594,8 @@ def word_changed(a: str, b: str) -> bool:
         return set(ours or theirs) == {"not"} and negation_put(a, b) is None
     if not ours:
         return _swapped(left, right)
+    if max(ours.total(), theirs.total()) > SWAP_SPAN + 1:
+        return False  # more words changed than one run and one function word
     if _without(left, ours) != _without(right, theirs):
         return False  # words moved as well as changed: a rewording
     same, runs = changed_runs(left, right)

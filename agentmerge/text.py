@@ -1002,36 +1002,48 @@ def terms(text: str) -> tuple[str, ...]:
 
 _UNSAID_WORDS = frozenset(
     {
-        *("a", "an", "the", "of", "please", *AFFIRMERS),
+        *("a", "an", "the", "of", "please"),
         *("am", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done"),
         *("this", "that", "these", "those", "it", "its", "it's", "there", "here"),
-        *("also", "just", "so", "then", "very", "well", "such", "etc", "e", "g", "i.e", "eg", "ie"),
+        *("just", "so", "then", "very", "well", "such", "etc", "e", "g", "i.e", "eg", "ie"),
         *("ensure", "ensuring", "proper", "properly", "appropriate", "appropriately"),
         *("effective", "effectively", "needed", "necessary", "use", "uses", "used", "using"),
     }
 )
 """Words two wordings of one instruction put in, leave out or trade for each other freely
 (``word_forms``): the articles, "of" ("the owner of the pipeline", "the pipeline owner";
-"out of the folder" is out), "please", "always" (an imperative says it), the forms of "be"
-and "do", the demonstratives, and the stop words that qualify nothing ("also", "proper",
-"ensure", and "use": "Use connection pooling" asks for connection pooling)."""
+"out of the folder" is out), "please", the forms of "be" and "do", the demonstratives, and the
+stop words that qualify nothing ("proper", "ensure", and "use": "Use connection pooling" asks
+for connection pooling)."""
 
 _PLAIN_NEGATIONS = frozenset({"not", "never", "no", "avoid", "avoiding"})
 """Negations that say "not" (``word_forms``): "Never push to main", "Do not push to main" and
 "Avoid pushing to main" forbid one thing."""
+
+_SAME_WORDS = {"each": "every", "all": "every", "single": "one"}
+"""Words that say what another does (``word_forms``): "for each service", "for every service"
+and "for all services" ask one instruction, "a single goal" and "one goal" one too."""
 
 _CONTRACTED = {"ca": "can", "wo": "will", "sha": "shall"}
 """The verb of a contraction in "n't" whose letters before it are not the verb: "can't",
 "won't", "shan't"."""
 
 
+def _bound(modal: str) -> str:
+    """A modal of OBLIGATION_LEVELS as ``word_forms`` reads it: "must" for a duty ("must",
+    "should": how binding is weighed apart, ``obligation_level``), "may" for a leave ("may",
+    "can"), which is another instruction ("The author must resolve every comment" / "The author
+    may resolve every comment")."""
+    return "may" if _OBLIGATION_LEVEL[modal] == len(OBLIGATION_LEVELS) - 1 else "must"
+
+
 @text_cache(65536)
 def word_forms(text: str) -> tuple[str, ...]:
     """The words of ``text`` as two wordings are compared word by word: each the term it is (an
     inflection or a synonym reads as its term), a stop word or a negation as itself, "not" for
-    the negations of _PLAIN_NEGATIONS, "n't" and "cannot" as their verb and "not", every word of
-    OBLIGATION_LEVELS as "must" (how binding a wording is is read apart: ``obligation_level``);
-    the words of _UNSAID_WORDS left out. "Copy the fixtures into the
+    the negations of _PLAIN_NEGATIONS, "n't" and "cannot" as their verb and "not", a modal as a
+    duty or a leave (``_bound``), a word of _SAME_WORDS as the word it says; the words of
+    _UNSAID_WORDS left out. "Copy the fixtures into the
     folder" and "Copy the fixtures out of the folder" have one set of terms and differ here."""
     out: list[str] = []
     for word in words(text):
@@ -1041,17 +1053,20 @@ def word_forms(text: str) -> tuple[str, ...]:
         verb = _contracted_verb(word)
         if verb is not None:
             if verb not in _UNSAID_WORDS:
-                out.append("must" if verb in _OBLIGATION_LEVEL else verb)
+                out.append(_bound(verb) if verb in _OBLIGATION_LEVEL else verb)
             out.append("not")
             continue
         if word in _PLAIN_NEGATIONS:
             out.append("not")
             continue
         if word in _OBLIGATION_LEVEL:
-            out.append("must")  # how binding it is, weighed apart (``obligation_level``)
+            out.append(_bound(word))
             continue
         if word in NEGATORS or word == "none":
             out.append(word)
+            continue
+        if word in _SAME_WORDS:
+            out.append(_SAME_WORDS[word])
             continue
         found = terms(word)
         out.extend(found or (word,))

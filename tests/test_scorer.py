@@ -177,7 +177,8 @@ def test_near_verbatim_reads_acronyms_obligations_and_operators_as_written() -> 
     assert not scorer.near_verbatim(frame + "merge main into dev.", frame + "merge dev into main.")
     assert scorer.near_verbatim(frame + "say why.", frame + "say why!")
     assert scorer.near_verbatim(frame + "don't log the tokens.", frame + "do not log the tokens.")
-    assert scorer.near_verbatim(frame + "always log the request id.", frame + "log the request id.")
+    assert scorer.near_verbatim(frame + "log the request id.", frame + "log a request id.")
+    assert not scorer.near_verbatim(frame + "you must log the request id.", frame + "you may log the request id.")
     # The secure variant of a protocol is read whatever the case; capitals for emphasis are the
     # same words ("SECRETS" was read as an acronym whose S the stem drops, and conflicted).
     assert not scorer.near_verbatim("use http for local calls.", "use https for local calls.")
