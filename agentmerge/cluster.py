@@ -41,6 +41,7 @@ from agentmerge.text import (
     contrary_choice,
     handoff_agent,
     instruction_lines,
+    is_function_form,
     is_handoff,
     label_body,
     lead_label,
@@ -367,6 +368,10 @@ def little_shared(a: str, b: str) -> bool:
     return shared < SHARED_LEAST * _weight(left) and shared < SHARED_LEAST * _weight(right)
 
 
+_CONDITIONS = "|".join(CONDITION_WORDS)
+"""The words that open a condition, as one alternation of a pattern."""
+
+
 def one_frame(a: str, b: str) -> bool:
     """Whether ``a`` and ``b`` set one frame and say in it things that share less than
     SHARED_LEAST of the term weight of either: "When reviewing database migrations, check for
@@ -400,7 +405,7 @@ def one_frame(a: str, b: str) -> bool:
     return False
 
 
-_CONDITION_AT_RE = re.compile(rf"\s(?=(?:{'|'.join(CONDITION_WORDS)})\b)", re.IGNORECASE)
+_CONDITION_AT_RE = re.compile(rf"\s(?=(?:{_CONDITIONS})\b)", re.IGNORECASE)
 """Where a condition begins inside a clause ("... before retrying a failed build")."""
 
 
@@ -565,23 +570,22 @@ def another_word(a: str, b: str) -> bool:
 
 def word_changed(a: str, b: str) -> bool:
     """Whether ``a`` and ``b`` are one wording with at most SWAP_SPAN words put in for others in
-    one place (and in a second, one function word for another: "Upload the build artifacts to S3"
-    / "Download the build artifacts from S3"), or two runs of them swapped (``_swapped``), and
-    nothing else changed, word by word as
-    ``text.word_forms`` reads them: "Copy the fixtures into the test folder" / "... out of the
-    test folder", "Mark all findings as blocking" / "Mark none of the findings as blocking",
-    "When tests fail, stop the review" / "When linting fails, stop the review", "Merge main into the feature
-    branch" / "Merge the feature branch into main" (the same words, two of them swapped). What
-    changed is what each says apart, stop words too ("into", "all", "one"), which the terms leave
-    out, at any length; and a lone negation put in ("Authors can skip it" / "Authors can't skip
-    it"). An inflection, a synonym the terms read as one, an article, "please", "always" or "use"
-    is no change. A rewording is not: words put in on one side beside the change (a qualifier,
-    which the lossless rule, ``carries``, weighs), words moved as well as changed ("Secrets and
-    credential management assessment" / "Secrets management and credential security review"),
-    a function word put in for words of substance ("... for resource management" / "...
-    unique resource management pattern"), or function words for function words but one for one
-    ("on changed files" / "over every changed file"). Under one lead-in label the bodies are
-    compared so."""
+    one place (and in a second, one function word for another: "Upload the build artifacts to
+    S3" / "Download the build artifacts from S3"), or two runs of them swapped (``_swapped``),
+    and nothing else changed, word by word as ``text.word_forms`` reads them: "Copy the fixtures
+    into the test folder" / "... out of the test folder", "Mark all findings as blocking" /
+    "Mark none of the findings as blocking", "When tests fail, stop the review" / "When linting
+    fails, stop the review", "Merge main into the feature branch" / "Merge the feature branch
+    into main". What changed is what each says apart, stop words too ("into", "all", "one"),
+    which the terms leave out, at any length; and so is a lone negation put in that the polarity
+    rule does not read ("Merge it if it compiles" / "Merge it if it doesn't compile"). An
+    inflection, a synonym the terms read as one, an article, "please" or "use" is no change. A
+    rewording is not: words put in on one side beside the change (a qualifier, which the
+    lossless rule, ``carries``, weighs), words moved as well as changed ("Secrets and credential
+    management assessment" / "Secrets management and credential security review"), a function
+    word put in for words of substance ("... for resource management" / "... unique resource
+    management pattern"), or function words for function words but one for one ("on changed
+    files" / "over every changed file"). Under one lead-in label the bodies are compared so."""
     a, b = _bodies(a, b)
     left, right = word_forms(a), word_forms(b)
     if not left or not right or left == right:
@@ -609,7 +613,7 @@ def word_changed(a: str, b: str) -> bool:
     for taken, put in runs:
         if not taken or not put or len(taken) > SWAP_SPAN or len(put) > SWAP_SPAN:
             return False  # words put in beside the change qualify it: a rewording
-        said = any(not _is_function_word(left[n]) for n in taken), any(not _is_function_word(right[n]) for n in put)
+        said = any(not is_function_form(left[n]) for n in taken), any(not is_function_form(right[n]) for n in put)
         if said[0] != said[1] and len(taken) + len(put) > 2:
             return False  # words of substance for grammar ("for" / "Python's unique"): a rewording
         if not said[0] and not said[1] and len(taken) + len(put) > 2:
@@ -617,10 +621,14 @@ def word_changed(a: str, b: str) -> bool:
     return True
 
 
+_COORDINATORS = frozenset({"and", "or", "nor", "&", "/"})
+
+
 def _swapped(left: Sequence[str], right: Sequence[str]) -> bool:
     """Whether ``right`` is ``left`` with two runs of at most SWAP_SPAN words swapped around words
     that stay between them ("main into the branch" / "the branch into main"); a run moved to the
-    other end ("Validate every input" / "Every input validated") is no swap."""
+    other end ("Validate every input" / "Every input validated") is no swap, nor two things a
+    coordinator lists ("code and tests" / "tests and code")."""
     start = 0
     while start < min(len(left), len(right)) and left[start] == right[start]:
         start += 1
@@ -631,10 +639,12 @@ def _swapped(left: Sequence[str], right: Sequence[str]) -> bool:
     if len(ours) != len(theirs):
         return False
     for first in range(1, min(SWAP_SPAN, len(ours)) + 1):
+        # "code and tests" / "tests and code" list two things in either order: no swap.
         for last in range(1, min(SWAP_SPAN, len(ours) - first) + 1):
             middle = ours[first : len(ours) - last]
             if (
                 middle
+                and not set(middle) <= _COORDINATORS
                 and theirs[:last] == ours[len(ours) - last :]
                 and theirs[len(theirs) - first :] == ours[:first]
                 and theirs[last : len(theirs) - first] == middle
@@ -645,13 +655,7 @@ def _swapped(left: Sequence[str], right: Sequence[str]) -> bool:
 
 def _relation_swapped(left: Sequence[str], right: Sequence[str], taken: range, put: range) -> bool:
     """Whether a run of ``changed_runs`` puts one function word for another ("to" / "from")."""
-    return len(taken) == len(put) == 1 and _is_function_word(left[taken[0]]) and _is_function_word(right[put[0]])
-
-
-def _is_function_word(form: str) -> bool:
-    """Whether a word of ``text.word_forms`` is a function word (a stop word, a negation, "none"),
-    not a term."""
-    return form in STOPWORDS or form in NEGATORS or form in ("not", "none")
+    return len(taken) == len(put) == 1 and is_function_form(left[taken[0]]) and is_function_form(right[put[0]])
 
 
 def _without(found: Sequence[str], taken: Counter[str]) -> list[str]:
@@ -1079,9 +1083,10 @@ ITEM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "words changed",
-        "one wording with a word or two changed, put in or taken out in one or two places ('Copy the fixtures"
-        " into the folder', 'Copy the fixtures out of the folder'; 'Upload the artifacts to S3', 'Download the"
-        " artifacts from S3') says another thing, in the words that changed; not two inputs' identities (scored 1)",
+        "one wording with a word or two put in for others in one place, or two runs of words swapped ('Copy the"
+        " fixtures into the folder', 'Copy the fixtures out of the folder'; 'Merge main into the branch', 'Merge"
+        " the branch into main') says another thing, in the words that changed; not two inputs' identities"
+        " (scored 1)",
         lambda a, b, score, t: score < 1.0 and word_changed(a.text, b.text),
     ),
     Rule(
@@ -1283,6 +1288,8 @@ SCOPING_RULES = frozenset(
     {
         "another name",
         "another word",
+        "words changed",
+        "one frame",
         "different tools",
         "different subjects",
         "polarity",
@@ -1304,6 +1311,10 @@ def says_otherwise(a: Candidate, b: Candidate, score: float, thresholds: tuple[f
 
 CONTRADICTION_SCORE = 0.5
 """Least pair score at which two instructions of opposite polarity or sense contradict each other."""
+
+_ANY_CHANGE = frozenset({"words changed", "one frame"})
+"""The ITEM_RULES that keep apart two wordings saying different things whatever the difference
+is: a contradiction meets them too (``contradiction`` reads the others)."""
 
 _CHOICE_VETOES = frozenset({"other choice", "another word", "threshold", "restatement"})
 """The rules a contradiction between two choices may meet besides ``other choice``."""
@@ -1330,8 +1341,9 @@ def contradiction(a: Candidate, b: Candidate, score: float, thresholds: tuple[fl
     way = opposed(a.text, b.text)
     if way is None or (way != "other choice" and score < CONTRADICTION_SCORE):
         return None
-    # "words changed" keeps apart two wordings a word apart, whatever the word: opposites too.
-    vetoes = [rule.name for rule in ITEM_RULES if rule.vetoes(a, b, score, thresholds) and rule.name != "words changed"]
+    # Two rules keep apart two wordings a word apart, or saying two things in one frame, whatever
+    # the words: opposites too.
+    vetoes = [rule.name for rule in ITEM_RULES if rule.name not in _ANY_CHANGE and rule.vetoes(a, b, score, thresholds)]
     if way == "other choice":
         return way if "other choice" in vetoes and set(vetoes) <= _CHOICE_VETOES else None
     return way if vetoes == [way] else None
@@ -1627,7 +1639,7 @@ def _whole_scope(text: str) -> bool:
     return any(word.casefold() in WHOLE_SCOPE_WORDS for word in _WORD_RE.findall(text))
 
 
-_CONDITION_RE = re.compile(r"\b(?:" + "|".join(CONDITION_WORDS) + r")\b([^.,;:!?()\n]*)", re.IGNORECASE)
+_CONDITION_RE = re.compile(rf"\b(?:{_CONDITIONS})\b([^.,;:!?()\n]*)", re.IGNORECASE)
 _EMPTY_CONDITION_TERMS = frozenset(term for word in EMPTY_CONDITIONS for term in terms(word))
 
 

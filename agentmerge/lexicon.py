@@ -320,6 +320,30 @@ CONDITION_WORDS = ("when", "whenever", "if", "unless", "before", "after", "until
 merging", "Use raw SQL only when the ORM is too slow"): a wording that takes another in must say
 something of each of its conditions (``cluster.conditions``)."""
 
+UNSAID_WORDS = frozenset(
+    {
+        *("a", "an", "the", "of", "please", "your", "our", "my", "their"),
+        *("am", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done"),
+        *("this", "that", "these", "those", "it", "its", "it's", "there", "here"),
+        *("just", "so", "then", "very", "well", "such", "etc", "e", "g", "eg", "ie"),
+        *("ensure", "ensuring", "proper", "properly", "appropriate", "appropriately"),
+        *("effective", "effectively", "needed", "necessary", "use", "uses", "used", "using"),
+    }
+)
+"""Words two wordings of one instruction put in, leave out or trade for each other freely
+(``text.word_forms``): the articles, "of" ("the owner of the pipeline", "the pipeline owner";
+"out of the folder" is out), "please", the possessives of the reader and the team ("your new
+code"), the forms of "be" and "do", the demonstratives, and the stop words that qualify nothing
+("proper", "ensure", and "use": "Use connection pooling" asks for connection pooling)."""
+
+SAME_WORDS = {"each": "every", "all": "every", "single": "one"}
+"""Words that say what another does (``text.word_forms``): "for each service", "for every
+service" and "for all services" ask one instruction, "a single goal" and "one goal" one too."""
+
+CONTRACTED_VERBS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
+"""The verb of a negation in "n't" whose letters before it are not the verb: "can't", "won't",
+"shan't", "ain't" (``text.contracted_verb``)."""
+
 FRAME_WORDS = (*CONDITION_WORDS, "for", "in", "on", "within", "during", "while", "to", "by", "as")
 """Words that open a clause or phrase setting the frame of an instruction ("When a build fails,
 ...", "For each new endpoint, ...", "... in the migration guide"): two wordings in one frame are

@@ -43,10 +43,14 @@ def changed_runs(a: Sequence[Hashable], b: Sequence[Hashable]) -> tuple[int, lis
     swapped in place are two runs ("merge main into the branch", "merge the branch into main")."""
     from rapidfuzz.distance import Levenshtein
 
+    # As numbers, which rapidfuzz compares as they are (it compares other elements by hash).
+    numbers: dict[Hashable, int] = {}
+    a_numbers = [numbers.setdefault(element, len(numbers)) for element in a]
+    b_numbers = [numbers.setdefault(element, len(numbers)) for element in b]
     same = 0
     runs: list[list[int]] = []
     open_run = False
-    for op in Levenshtein.opcodes(a, b):
+    for op in Levenshtein.opcodes(a_numbers, b_numbers):
         if op.tag == "equal":
             same += op.src_end - op.src_start
             open_run = False

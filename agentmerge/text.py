@@ -23,6 +23,7 @@ from agentmerge.lexicon import (
     CHOICE_GROUPS,
     CHOICES,
     CLAUSE_OPENERS,
+    CONTRACTED_VERBS,
     CONTRASTS,
     DISTINCT_ROLES,
     GENERAL_ROLE,
@@ -34,12 +35,14 @@ from agentmerge.lexicon import (
     PITFALLS_ROLE,
     PROHIBITIONS,
     ROOT_ROLE,
+    SAME_WORDS,
     SCOPE_CHOICES,
     SECTION_ROLES,
     SET_ASIDE_WORDS,
     STOPWORDS,
     SUFFIX_TEXT,
     TERM_SYNONYMS,
+    UNSAID_WORDS,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -582,8 +585,14 @@ def negation_put(a: str, b: str) -> Literal["negated", "affirmed"] | None:
     main." to "Use branches. Push to main." (``negated`` reads how each text opens only). None
     when other words changed too ("X" to "X, not Y" adds a word that is no negation). Linear in
     the texts' length: the words are compared with the negations left out."""
-    old_rest, old_negations = _without_negations(_plain_words(a))
-    new_rest, new_negations = _without_negations(_plain_words(b))
+    old, new = _plain_words(a), _plain_words(b)
+    # Read with a negated verb left out and left in: "Agents shouldn't push to main" negates
+    # "Agents push to main", "Authors can't skip it" negates "Authors can skip it".
+    for keep_verbs in (False, True):
+        old_rest, old_negations = _without_negations(old, keep_verbs)
+        new_rest, new_negations = _without_negations(new, keep_verbs)
+        if old_rest == new_rest:
+            break
     if old_rest != new_rest or not (old_negations or new_negations):
         return None
     if old_negations and new_negations:
@@ -621,30 +630,31 @@ def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
 
 
 @text_cache(65536)
-def _without_negations(found: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
+def _without_negations(found: tuple[str, ...], keep_verbs: bool = False) -> tuple[tuple[str, ...], int]:
     """``found`` without its negating words (and a "do" right before "not"), and how many went;
-    without an affirming "always" too, which stands where "never" would and is no negation."""
+    without an affirming "always" too, which stands where "never" would and is no negation. With
+    ``keep_verbs``, a negation written into its verb leaves the verb ("can't" leaves "can")."""
     rest: list[str] = []
     gone = 0
     for n, word in enumerate(found):
-        if word in NEGATORS or (word in _NOT_HELPERS and n + 1 < len(found) and found[n + 1] == "not"):
+        verb = contracted_verb(word)
+        if verb is not None or word in NEGATORS or (word in _NOT_HELPERS and found[n + 1 : n + 2] == ("not",)):
             gone += 1
-            verb = _contracted_verb(word)
-            if verb is not None and verb not in _NOT_HELPERS:
-                rest.append(verb)  # "can't" leaves "can": "Authors can skip it" / "Authors can't skip it"
+            if keep_verbs and verb is not None and verb not in _NOT_HELPERS:
+                rest.append(verb)
         elif word not in AFFIRMERS:
             rest.append(word)
     return tuple(rest), gone
 
 
-def _contracted_verb(word: str) -> str | None:
+def contracted_verb(word: str) -> str | None:
     """The verb of a negation written as one word ("can" of "can't" and "cannot", "will" of
-    "won't"), or None."""
+    "won't", "could" of "couldn't"), or None for any other word."""
     word = word.replace("\u2019", "'")
     if word == "cannot":
         return "can"
-    if word.endswith("n't"):
-        return _CONTRACTED.get(word[:-3], word[:-3])
+    if word.endswith("n't") and len(word) > 3:
+        return CONTRACTED_VERBS.get(word[:-3], word[:-3])
     return None
 
 
@@ -983,50 +993,28 @@ def terms(text: str) -> tuple[str, ...]:
 
     A lead-in label (``**Security-First**: ...``) is part of the text and counts like any words.
     """
-    out: list[str] = []
-    for word in words(text):
-        word = word.replace("’", "'")
-        if word in NEGATORS or word in STOPWORDS:
-            continue
-        word = TERM_SYNONYMS.get(word, word)
-        if not word:
-            continue
-        if "'" in word:
-            word = word.split("'", 1)[0]
-        # A word of MIN_STEM letters or fewer keeps them all; not asking keeps ``stem``'s cache for
-        # the words that need it (a paragraph of ideographs is as many words of two characters).
-        stemmed = stem(word) if len(word) > MIN_STEM else word
-        out.append(_STEM_SYNONYMS.get(stemmed, stemmed))
-    return tuple(out)
+    return tuple(term for term in map(_word_term, words(text)) if term is not None)
 
 
-_UNSAID_WORDS = frozenset(
-    {
-        *("a", "an", "the", "of", "please"),
-        *("am", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done"),
-        *("this", "that", "these", "those", "it", "its", "it's", "there", "here"),
-        *("just", "so", "then", "very", "well", "such", "etc", "e", "g", "i.e", "eg", "ie"),
-        *("ensure", "ensuring", "proper", "properly", "appropriate", "appropriately"),
-        *("effective", "effectively", "needed", "necessary", "use", "uses", "used", "using"),
-    }
-)
-"""Words two wordings of one instruction put in, leave out or trade for each other freely
-(``word_forms``): the articles, "of" ("the owner of the pipeline", "the pipeline owner";
-"out of the folder" is out), "please", the forms of "be" and "do", the demonstratives, and the
-stop words that qualify nothing ("proper", "ensure", and "use": "Use connection pooling" asks
-for connection pooling)."""
+def _word_term(word: str) -> str | None:
+    """The term a word of ``words`` is (``terms``), or None for a stop word or a negation."""
+    word = word.replace("’", "'")
+    if word in NEGATORS or word in STOPWORDS:
+        return None
+    word = TERM_SYNONYMS.get(word, word)
+    if not word:
+        return None
+    if "'" in word:
+        word = word.split("'", 1)[0]
+    # A word of MIN_STEM letters or fewer keeps them all; not asking keeps ``stem``'s cache for
+    # the words that need it (a paragraph of ideographs is as many words of two characters).
+    stemmed = stem(word) if len(word) > MIN_STEM else word
+    return _STEM_SYNONYMS.get(stemmed, stemmed)
 
-_PLAIN_NEGATIONS = frozenset({"not", "never", "no", "avoid", "avoiding"})
-"""Negations that say "not" (``word_forms``): "Never push to main", "Do not push to main" and
-"Avoid pushing to main" forbid one thing."""
 
-_SAME_WORDS = {"each": "every", "all": "every", "single": "one"}
-"""Words that say what another does (``word_forms``): "for each service", "for every service"
-and "for all services" ask one instruction, "a single goal" and "one goal" one too."""
-
-_CONTRACTED = {"ca": "can", "wo": "will", "sha": "shall"}
-"""The verb of a contraction in "n't" whose letters before it are not the verb: "can't",
-"won't", "shan't"."""
+_NOT_WORDS = NEGATORS - {"nothing", "neither", "nor"}
+"""The negations that say "not" (``word_forms``): "Never push to main", "Do not push to main",
+"Dont push to main" and "Avoid pushing to main" forbid one thing."""
 
 
 def _bound(modal: str) -> str:
@@ -1041,36 +1029,37 @@ def _bound(modal: str) -> str:
 def word_forms(text: str) -> tuple[str, ...]:
     """The words of ``text`` as two wordings are compared word by word: each the term it is (an
     inflection or a synonym reads as its term), a stop word or a negation as itself, "not" for
-    the negations of _PLAIN_NEGATIONS, "n't" and "cannot" as their verb and "not", a modal as a
-    duty or a leave (``_bound``), a word of _SAME_WORDS as the word it says; the words of
-    _UNSAID_WORDS left out. "Copy the fixtures into the
-    folder" and "Copy the fixtures out of the folder" have one set of terms and differ here."""
+    a negation that says it (``_NOT_WORDS``), a negation written into its verb ("n't", "cannot")
+    as the verb and "not", a modal as a duty or a leave (``_bound``), a word of
+    ``lexicon.SAME_WORDS`` as the word it says; the words of ``lexicon.UNSAID_WORDS`` left out.
+    "Copy the fixtures into the folder" and "Copy the fixtures out of the folder" have one set
+    of terms and differ here."""
     out: list[str] = []
     for word in words(text):
         word = word.replace("\u2019", "'")
-        if word in _UNSAID_WORDS:
+        if word in UNSAID_WORDS:
             continue
-        verb = _contracted_verb(word)
+        verb = contracted_verb(word)
         if verb is not None:
-            if verb not in _UNSAID_WORDS:
+            if verb not in UNSAID_WORDS:
                 out.append(_bound(verb) if verb in _OBLIGATION_LEVEL else verb)
             out.append("not")
-            continue
-        if word in _PLAIN_NEGATIONS:
+        elif word in _NOT_WORDS:
             out.append("not")
-            continue
-        if word in _OBLIGATION_LEVEL:
+        elif word in _OBLIGATION_LEVEL:
             out.append(_bound(word))
-            continue
-        if word in NEGATORS or word == "none":
-            out.append(word)
-            continue
-        if word in _SAME_WORDS:
-            out.append(_SAME_WORDS[word])
-            continue
-        found = terms(word)
-        out.extend(found or (word,))
+        elif word in SAME_WORDS:
+            out.append(SAME_WORDS[word])
+        else:
+            found = _word_term(word)
+            out.append(word if found is None else found)
     return tuple(out)
+
+
+def is_function_form(form: str) -> bool:
+    """Whether a word of ``word_forms`` is a function word (a stop word, a negation, "none"), not
+    a term."""
+    return form in STOPWORDS or form in NEGATORS or form in ("not", "none")
 
 
 # --------------------------------------------------------------------------------------------

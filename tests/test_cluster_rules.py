@@ -396,6 +396,33 @@ def test_one_wording_with_words_changed_is_two_instructions() -> None:
     assert vetoed_by(candidate("You review Python code"), candidate("You review Go code", 1), 1.0) is None
 
 
+def test_rules_that_keep_any_change_apart_scope_nested_items_and_leave_contradictions_told() -> None:
+    """Two parents a word apart keep their children apart (a rule that finds two parents saying
+    different things scopes their nested items); a contradiction in one frame is still told as one
+    (the rules that keep any change apart do not hide it)."""
+    assert {"words changed", "one frame"} <= cluster.SCOPING_RULES
+    tabs, spaces = candidate("For indentation, use tabs"), candidate("For indentation, use spaces", 1)
+    assert cluster.contradiction(tabs, spaces, 0.9, (0.5, 0.7)) == "other choice"
+    a = "- Upload the build artifacts to S3:\n  - Check the checksums first.\n  - Tell the release channel.\n"
+    b = "- Download the build artifacts from S3:\n  - Check the checksums first.\n  - Tell the release channel.\n"
+    found = consolidation_to_dict(consolidate([agent(f"## Steps\n\n{a}", "a.md"), agent(f"## Steps\n\n{b}", "b.md")]))
+    items = next(section["items"] for section in found["sections"] if section["title"] == "Steps")
+    assert [len(item["children"]) for item in items] == [2, 2], items
+
+
+def test_word_forms_read_negations_quantifiers_and_coordinated_lists_as_one() -> None:
+    """Every way of writing "not" is one word, and a list of two things in either order is no
+    swap."""
+    assert (
+        text.word_forms("Dont push to main") == text.word_forms("Don't push to main") == ("not", "push", "to", "main")
+    )
+    assert text.word_forms("Never push to main") == text.word_forms("Do not push to main")
+    assert not cluster.word_changed("Review code and tests", "Review tests and code")
+    assert not cluster.word_changed("Write tests for new code", "Write tests for your new code")
+    assert text.negation_put("Agents push directly to main.", "Agents shouldn't push directly to main.") == "negated"
+    assert text.negation_put("The bot could comment.", "The bot couldn't comment.") == "negated"
+
+
 def test_a_short_template_filled_twice_is_two_instructions() -> None:
     """One short plain instruction with a word or two put in for others in one place."""
     pairs = [
