@@ -650,10 +650,9 @@ def _without_negations(found: tuple[str, ...], keep_verbs: bool = False) -> tupl
 def contracted_verb(word: str) -> str | None:
     """The verb of a negation written as one word ("can" of "can't" and "cannot", "will" of
     "won't", "could" of "couldn't"), or None for any other word."""
-    word = word.replace("\u2019", "'")
     if word == "cannot":
         return "can"
-    if word.endswith("n't") and len(word) > 3:
+    if len(word) > 3 and word.endswith(("n't", "n\u2019t")):
         return CONTRACTED_VERBS.get(word[:-3], word[:-3])
     return None
 
@@ -996,6 +995,7 @@ def terms(text: str) -> tuple[str, ...]:
     return tuple(term for term in map(_word_term, words(text)) if term is not None)
 
 
+@text_cache(65536)
 def _word_term(word: str) -> str | None:
     """The term a word of ``words`` is (``terms``), or None for a stop word or a negation."""
     word = word.replace("’", "'")
