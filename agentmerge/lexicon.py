@@ -336,9 +336,17 @@ UNSAID_WORDS = frozenset(
 code"), the forms of "be" and "do", the demonstratives, and the stop words that qualify nothing
 ("proper", "ensure", and "use": "Use connection pooling" asks for connection pooling)."""
 
-SAME_WORDS = {"each": "every", "all": "every", "single": "one"}
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+SAME_WORDS = {
+    "each": "every",
+    "all": "every",
+    "single": "1",
+    **{word: str(number) for number, word in enumerate(_NUMBER_WORDS, start=1)},
+}
 """Words that say what another does (``text.word_forms``): "for each service", "for every
-service" and "for all services" ask one instruction, "a single goal" and "one goal" one too."""
+service" and "for all services" ask one instruction; "a single goal", "one goal" and "1 goal"
+one too, "two approvals" and "2 approvals" one."""
 
 CONTRACTED_VERBS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
 """The verb of a negation in "n't" whose letters before it are not the verb: "can't", "won't",

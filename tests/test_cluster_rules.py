@@ -411,12 +411,14 @@ def test_rules_that_keep_any_change_apart_scope_nested_items_and_leave_contradic
 
 
 def test_word_forms_read_negations_quantifiers_and_coordinated_lists_as_one() -> None:
-    """Every way of writing "not" is one word, and a list of two things in either order is no
-    swap."""
+    """Every way of writing "not" is one word, so is a number in words or digits, and a list of two
+    things in either order is no swap."""
     assert (
         text.word_forms("Dont push to main") == text.word_forms("Don't push to main") == ("not", "push", "to", "main")
     )
     assert text.word_forms("Never push to main") == text.word_forms("Do not push to main")
+    assert text.word_forms("Require two approvals") == text.word_forms("Require 2 approvals")
+    assert cluster.word_changed("Require two approvals", "Require three approvals")
     assert not cluster.word_changed("Review code and tests", "Review tests and code")
     assert not cluster.word_changed("Write tests for new code", "Write tests for your new code")
     assert text.negation_put("Agents push directly to main.", "Agents shouldn't push directly to main.") == "negated"
