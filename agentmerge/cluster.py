@@ -593,9 +593,12 @@ def word_changed(a: str, b: str) -> bool:
     ours, theirs = Counter(left) - Counter(right), Counter(right) - Counter(left)
     if bool(ours) != bool(theirs):
         # Words put in on one side only qualify the instruction, which ``carries`` weighs; but
-        # for a lone negation, which turns it round ("Merge it if it compiles" / "... if it doesn't
-        # compile"), where the polarity rule does not read it (``text.negation_put``).
-        return set(ours or theirs) == {"not"} and negation_put(a, b) is None
+        # for a negation or a leave put in alone (a subject with it), which turn it round or make
+        # it optional ("Merge it if it compiles" / "... if it doesn't compile", "Mention breaking
+        # changes" / "You may mention breaking changes"), where the polarity rule does not read it
+        # (``text.negation_put``).
+        put_in = set(ours or theirs)
+        return bool(put_in & _TURNING) and put_in <= _TURNING | _SUBJECTS and negation_put(a, b) is None
     if not ours:
         return _swapped(left, right)
     if max(ours.total(), theirs.total()) > SWAP_SPAN + 1:
@@ -616,12 +619,22 @@ def word_changed(a: str, b: str) -> bool:
         said = any(not is_function_form(left[n]) for n in taken), any(not is_function_form(right[n]) for n in put)
         if said[0] != said[1] and len(taken) + len(put) > 2:
             return False  # words of substance for grammar ("for" / "Python's unique"): a rewording
-        if not said[0] and not said[1] and len(taken) + len(put) > 2:
-            return False  # grammar for grammar ("on" / "over every"): a rewording
+        negation = ("not" in (left[n] for n in taken)) != ("not" in (right[n] for n in put))
+        if not said[0] and not said[1] and len(taken) + len(put) > 2 and not negation:
+            # Grammar for grammar ("on" / "over every") is a rewording; but for a negation put in
+            # ("and tag the guild" / "but do not tag the guild").
+            return False
     return True
 
 
 _COORDINATORS = frozenset({"and", "or", "nor", "&", "/"})
+
+_TURNING = frozenset({"not", "may"})
+"""Words of ``text.word_forms`` that turn an instruction round or make it optional: a negation,
+a leave."""
+
+_SUBJECTS = frozenset({"you", "we", "i", "they"})
+"""Who is told, which a wording may name or not ("You may mention ...", "Mention ...")."""
 
 
 def _swapped(left: Sequence[str], right: Sequence[str]) -> bool:

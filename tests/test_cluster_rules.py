@@ -359,6 +359,9 @@ def test_one_wording_with_words_changed_is_two_instructions() -> None:
         ("The author must resolve every review comment.", "The author may resolve every review comment."),
         ("Always run the smoke tests on each push.", "Sometimes run the smoke tests on each push."),
         ("Run only the unit tests on each push.", "Run also the unit tests on each push."),
+        # A negation or a leave put in with other small words, or alone with its subject.
+        ("Otherwise request changes and tag the API guild.", "Otherwise request changes but do not tag the API guild."),
+        ("Mention breaking changes at the top.", "You may mention breaking changes at the top."),
     ]
     for a, b in pairs:
         assert cluster.word_changed(a, b) and cluster.word_changed(b, a), (a, b)
