@@ -35,6 +35,7 @@ from agentmerge.match import changed_runs
 from agentmerge.scorer import SHORT_TERMS, near_verbatim, rare_in_corpus, term_weight, title_terms
 from agentmerge.text import (
     CLAUSE_BREAKS,
+    SUBJECT_WORDS,
     bold_label,
     choice_made,
     choices,
@@ -577,8 +578,9 @@ def word_changed(a: str, b: str) -> bool:
     "Mark none of the findings as blocking", "When tests fail, stop the review" / "When linting
     fails, stop the review", "Merge main into the feature branch" / "Merge the feature branch
     into main". What changed is what each says apart, stop words too ("into", "all", "one"),
-    which the terms leave out, at any length; and so is a lone negation put in that the polarity
-    rule does not read ("Merge it if it compiles" / "Merge it if it doesn't compile"). An
+    which the terms leave out, at any length; and so is a negation or a leave put in alone (who
+    is told aside) where the polarity rule does not read it ("Report flaky tests" / "We don't
+    report flaky tests", "Mention breaking changes" / "You may mention breaking changes"). An
     inflection, a synonym the terms read as one, an article, "please" or "use" is no change. A
     rewording is not: words put in on one side beside the change (a qualifier, which the
     lossless rule, ``carries``, weighs), words moved as well as changed ("Secrets and credential
@@ -593,12 +595,12 @@ def word_changed(a: str, b: str) -> bool:
     ours, theirs = Counter(left) - Counter(right), Counter(right) - Counter(left)
     if bool(ours) != bool(theirs):
         # Words put in on one side only qualify the instruction, which ``carries`` weighs; but
-        # for a negation or a leave put in alone (a subject with it), which turn it round or make
-        # it optional ("Merge it if it compiles" / "... if it doesn't compile", "Mention breaking
-        # changes" / "You may mention breaking changes"), where the polarity rule does not read it
-        # (``text.negation_put``).
+        # for a negation or a leave put in alone (who is told with it), which turn it round or
+        # make it optional ("Report flaky tests" / "We don't report flaky tests", "Mention
+        # breaking changes" / "You may mention breaking changes"), where the polarity rule does
+        # not read it (``text.negation_put``).
         put_in = set(ours or theirs)
-        return bool(put_in & _TURNING) and put_in <= _TURNING | _SUBJECTS and negation_put(a, b) is None
+        return bool(put_in & _TURNING) and put_in <= _TURNING | SUBJECT_WORDS and negation_put(a, b) is None
     if not ours:
         return _swapped(left, right)
     if max(ours.total(), theirs.total()) > SWAP_SPAN + 1:
@@ -632,9 +634,6 @@ _COORDINATORS = frozenset({"and", "or", "nor", "&", "/"})
 _TURNING = frozenset({"not", "may"})
 """Words of ``text.word_forms`` that turn an instruction round or make it optional: a negation,
 a leave."""
-
-_SUBJECTS = frozenset({"you", "we", "i", "they"})
-"""Who is told, which a wording may name or not ("You may mention ...", "Mention ...")."""
 
 
 def _swapped(left: Sequence[str], right: Sequence[str]) -> bool:

@@ -587,12 +587,18 @@ def negation_put(a: str, b: str) -> Literal["negated", "affirmed"] | None:
     the texts' length: the words are compared with the negations left out."""
     old, new = _plain_words(a), _plain_words(b)
     # Read with a negated verb left out and left in: "Agents shouldn't push to main" negates
-    # "Agents push to main", "Authors can't skip it" negates "Authors can skip it".
+    # "Agents push to main", "Authors can't skip it" negates "Authors can skip it"; then word
+    # by word as ``word_forms`` reads them, inflections aside: "Merge it if it doesn't compile"
+    # negates "Merge it if it compiles".
     for keep_verbs in (False, True):
         old_rest, old_negations = _without_negations(old, keep_verbs)
         new_rest, new_negations = _without_negations(new, keep_verbs)
         if old_rest == new_rest:
             break
+    else:
+        old_forms, new_forms = word_forms(a), word_forms(b)
+        old_rest, old_negations = _without_negations(old_forms)
+        new_rest, new_negations = _without_negations(new_forms)
     if old_rest != new_rest or not (old_negations or new_negations):
         return None
     if old_negations and new_negations:
@@ -614,19 +620,37 @@ def obligation_level(text: str) -> int | None:
 def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
     """The words that make ``b`` more or less binding than ``a`` when one word of
     OBLIGATION_LEVELS was put in for a word of another level and nothing else changed ("must"
-    to "should"), with whether ``b`` binds less; None otherwise."""
+    to "should"), or a leave put into an imperative or taken out (``_leave_put``), with whether
+    ``b`` binds less; None otherwise."""
     old, new = _plain_words(a), _plain_words(b)
-    if len(old) != len(new):
-        return None
-    changed = [(x, y) for x, y in zip(old, new, strict=True) if x != y]
+    changed = [(x, y) for x, y in zip(old, new, strict=True) if x != y] if len(old) == len(new) else []
     if len(changed) != 1:
-        return None
+        return _leave_put(a, b)
     was, now = changed[0]
     if was not in _OBLIGATION_LEVEL or now not in _OBLIGATION_LEVEL:
         return None
     if _OBLIGATION_LEVEL[was] == _OBLIGATION_LEVEL[now]:
         return None
     return was, now, _OBLIGATION_LEVEL[now] > _OBLIGATION_LEVEL[was]
+
+
+SUBJECT_WORDS = frozenset({"you", "we", "i", "they"})
+"""Who is told, which a wording may name or not ("You may mention ...", "Mention ...")."""
+
+
+def _leave_put(a: str, b: str) -> tuple[str, str, bool] | None:
+    """``obligation_change`` of an imperative and the same words with a leave ("may", "can") put
+    in, who is told aside: "Mention breaking changes" to "You may mention breaking changes" binds
+    less, the other way more; None otherwise."""
+    old = [w for w in word_forms(a) if w not in SUBJECT_WORDS]
+    new = [w for w in word_forms(b) if w not in SUBJECT_WORDS]
+    if "must" in old or "must" in new or old.count("may") + new.count("may") != 1:
+        return None
+    if [w for w in old if w != "may"] != [w for w in new if w != "may"]:
+        return None
+    looser = "may" in new
+    leave = next(w for w in _plain_words(b if looser else a) if _OBLIGATION_LEVEL.get(w) == len(OBLIGATION_LEVELS) - 1)
+    return ("(an imperative)", leave, True) if looser else (leave, "(an imperative)", False)
 
 
 @text_cache(65536)

@@ -353,7 +353,7 @@ def test_one_wording_with_words_changed_is_two_instructions() -> None:
         ("When tests fail, stop the review.", "When linting fails, stop the review."),
         ("Format Python code with black.", "Format Python code with ruff."),
         ("Limit each pull request to one feature.", "Limit each pull request to two features."),
-        ("Merge the change if it compiles.", "Merge the change if it doesn't compile."),
+        ("Report flaky tests to the owner.", "We don't report flaky tests to the owner."),
         ("When a test fails, say why.", "When a test fails, say where."),
         # A duty and a leave, how often, which ones.
         ("The author must resolve every review comment.", "The author may resolve every review comment."),
@@ -372,6 +372,8 @@ def test_one_wording_with_words_changed_is_two_instructions() -> None:
     can, cannot = "Authors can skip the changelog.", "Authors can't skip the changelog."
     assert vetoed_by(candidate(can), candidate(cannot, 1), 0.95) == "polarity"
     assert not cluster.word_changed(can, cannot)
+    compiles, fails = "Merge the change if it compiles.", "Merge the change if it doesn't compile."
+    assert vetoed_by(candidate(compiles), candidate(fails, 1), 0.95) == "polarity"
     # An article, "please", "use", a contraction written out, one negation for another, an
     # inflection, a duty's strength (which ``carries`` weighs): no change.
     for a, b in [

@@ -886,6 +886,8 @@ def test_a_negation_put_in_or_taken_out_anywhere_is_a_polarity_flip() -> None:
         # A negation written into its verb leaves the verb ("can't" is "can" and "not").
         ("Authors can skip the changelog", "Authors can't skip the changelog", "negative"),
         ("The bot won’t comment on drafts", "The bot will comment on drafts", "positive"),
+        # Read word by word, inflections aside.
+        ("Merge the change if it compiles", "Merge the change if it doesn't compile", "negative"),
     ]
     for old, new, now in flips:
         assert attention(section.format(old), section.format(new)) == [
@@ -1141,12 +1143,20 @@ def test_the_top_of_a_file_and_its_first_heading_are_two_groups() -> None:
 
 def test_an_instruction_made_more_or_less_binding_is_called_out() -> None:
     """ "must" put in for "should" (or "may", or back) with nothing else changed makes an
-    instruction more or less binding; two words of one level ("can", "could") do not."""
+    instruction more or less binding, and so does "may" put into an imperative; two words of one
+    level ("can", "could") do not."""
     section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
     cases = [
         ("You must add a test for every change", "You should add a test for every change", "weakened, must -> should"),
         ("Commits may be squashed on merge", "Commits must be squashed on merge", "strengthened, may -> must"),
         ("You must not edit generated files", "You should not edit generated files", "weakened, must -> should"),
+        # A leave put into an order, or taken out, whoever is told.
+        (
+            "Mention breaking changes first",
+            "You may mention breaking changes first",
+            "weakened, (an imperative) -> may",
+        ),
+        ("You can skip the linter for drafts", "Skip the linter for drafts", "strengthened, can -> (an imperative)"),
     ]
     for old, new, how in cases:
         assert attention(section.format(old), section.format(new)) == [
