@@ -580,7 +580,9 @@ def word_changed(a: str, b: str) -> bool:
     into main". What changed is what each says apart, stop words too ("into", "all", "one"),
     which the terms leave out, at any length; and so is a negation or a leave put in alone (who
     is told aside) where the polarity rule does not read it ("Report flaky tests" / "We don't
-    report flaky tests", "Mention breaking changes" / "You may mention breaking changes"). An
+    report flaky tests", "Mention breaking changes" / "You may mention breaking changes"), and an
+    exception put in ("Every endpoint must ..." / "Every endpoint except health checks must
+    ..."). An
     inflection, a synonym the terms read as one, an article, "please" or "use" is no change. A
     rewording is not: words put in on one side beside the change (a qualifier, which the
     lossless rule, ``carries``, weighs), words moved as well as changed ("Secrets and credential
@@ -600,6 +602,8 @@ def word_changed(a: str, b: str) -> bool:
         # breaking changes" / "You may mention breaking changes"), where the polarity rule does
         # not read it (``text.negation_put``).
         put_in = set(ours or theirs)
+        if put_in & _EXCEPTING:
+            return True  # an exception put in: the rule and the rule with an exception are two
         return bool(put_in & _TURNING) and put_in <= _TURNING | SUBJECT_WORDS and negation_put(a, b) is None
     if not ours:
         return _swapped(left, right)
@@ -630,6 +634,9 @@ def word_changed(a: str, b: str) -> bool:
 
 
 _COORDINATORS = frozenset({"and", "or", "nor", "&", "/"})
+
+_EXCEPTING = frozenset({"except", "unless", "excluding"})
+"""Words that put an exception to an instruction ("Every endpoint except health checks must ...")."""
 
 _TURNING = frozenset({"not", "may"})
 """Words of ``text.word_forms`` that turn an instruction round or make it optional: a negation,

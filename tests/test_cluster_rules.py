@@ -362,6 +362,11 @@ def test_one_wording_with_words_changed_is_two_instructions() -> None:
         # A negation or a leave put in with other small words, or alone with its subject.
         ("Otherwise request changes and tag the API guild.", "Otherwise request changes but do not tag the API guild."),
         ("Mention breaking changes at the top.", "You may mention breaking changes at the top."),
+        # An exception put in.
+        (
+            "Every endpoint must require a bearer token.",
+            "Every endpoint except health checks must require a bearer token.",
+        ),
     ]
     for a, b in pairs:
         assert cluster.word_changed(a, b) and cluster.word_changed(b, a), (a, b)
