@@ -383,7 +383,8 @@ def one_frame(a: str, b: str) -> bool:
     condition, from the last word of ``lexicon.CONDITION_WORDS`` on; the frames' terms are the
     same. Between two closing conditions, often a phrase of the instruction, what precedes them
     must share no term ("Run the full test suite" and "Execute all tests" before merging are
-    one). Items with a lead-in label are left to the label rules (``little_shared``)."""
+    one; after an opening "Before merging," they share less than half and stay two, the smaller
+    flaw). Items with a lead-in label are left to the label rules (``little_shared``)."""
     if lead_label(a) is not None or lead_label(b) is not None:
         return False
     left, right = _framed(a), _framed(b)
@@ -582,9 +583,8 @@ def word_changed(a: str, b: str) -> bool:
     is told aside) where the polarity rule does not read it ("Report flaky tests" / "We don't
     report flaky tests", "Mention breaking changes" / "You may mention breaking changes"), and an
     exception put in ("Every endpoint must ..." / "Every endpoint except health checks must
-    ..."). An
-    inflection, a synonym the terms read as one, an article, "please" or "use" is no change. A
-    rewording is not: words put in on one side beside the change (a qualifier, which the
+    ..."). An inflection, a synonym the terms read as one, an article, "please" or "use" is no
+    change. A rewording is not: words put in on one side beside the change (a qualifier, which the
     lossless rule, ``carries``, weighs), words moved as well as changed ("Secrets and credential
     management assessment" / "Secrets management and credential security review"), a function
     word put in for words of substance ("... for resource management" / "... unique resource
@@ -633,9 +633,9 @@ def word_changed(a: str, b: str) -> bool:
     return True
 
 
-_COORDINATORS = frozenset({"and", "or", "nor", "&", "/"})
+_COORDINATORS = frozenset({"and", "or", "nor"})
 
-_EXCEPTING = frozenset({"except", "unless", "excluding"})
+_EXCEPTING = frozenset(word_forms("except unless excluding"))
 """Words that put an exception to an instruction ("Every endpoint except health checks must ...")."""
 
 _TURNING = frozenset({"not", "may"})

@@ -352,7 +352,7 @@ CONTRACTED_VERBS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
 """The verb of a negation in "n't" whose letters before it are not the verb: "can't", "won't",
 "shan't", "ain't" (``text.contracted_verb``)."""
 
-FRAME_WORDS = (*CONDITION_WORDS, "for", "in", "on", "within", "during", "while", "to", "by", "as")
+FRAME_WORDS = frozenset({*CONDITION_WORDS, "for", "in", "on", "within", "during", "while", "to", "by", "as"})
 """Words that open a clause or phrase setting the frame of an instruction ("When a build fails,
 ...", "For each new endpoint, ...", "... in the migration guide"): two wordings in one frame are
 compared by what they say in it (``cluster.one_frame``). The condition words, and the words that

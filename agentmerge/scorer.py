@@ -699,8 +699,8 @@ def near_verbatim(a: str, b: str, *, prose: bool = True) -> bool:
     tests" differ in few characters but are two instructions; and so must the words, in order, as
     ``text.word_forms`` reads them: stop words are no terms, yet "Copy the fixtures into the
     folder" and "... out of the folder", "say why" and "say where" say two things, and "Merge
-    main into the branch" and "Merge the branch into main" have one set of words. An article,
-    "please" or "always" put in or left out makes no other instruction. Code and tables (``prose`` false)
+    main into the branch" and "Merge the branch into main" have one set of words. An article put
+    in or left out makes no other instruction. Code and tables (``prose`` false)
     are compared on characters only. A text without words of its own (a list item that only
     opens a quote or a sub-list: ``- >5 duplicates``) is a copy of nothing: what it holds decides.
     """

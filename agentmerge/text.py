@@ -649,7 +649,10 @@ def _leave_put(a: str, b: str) -> tuple[str, str, bool] | None:
     if [w for w in old if w != "may"] != [w for w in new if w != "may"]:
         return None
     looser = "may" in new
-    leave = next(w for w in _plain_words(b if looser else a) if _OBLIGATION_LEVEL.get(w) == len(OBLIGATION_LEVELS) - 1)
+    leaves = (w for w in _plain_words(b if looser else a) if _OBLIGATION_LEVEL.get(w) == len(OBLIGATION_LEVELS) - 1)
+    leave = next(leaves, None)
+    if leave is None:
+        return None
     return ("(an imperative)", leave, True) if looser else (leave, "(an imperative)", False)
 
 
@@ -676,7 +679,7 @@ def contracted_verb(word: str) -> str | None:
     "won't", "could" of "couldn't"), or None for any other word."""
     if word == "cannot":
         return "can"
-    if len(word) > 3 and word.endswith(("n't", "n\u2019t")):
+    if len(word) > 3 and word.endswith("n't"):
         return CONTRACTED_VERBS.get(word[:-3], word[:-3])
     return None
 
@@ -1054,7 +1057,8 @@ def word_forms(text: str) -> tuple[str, ...]:
     """The words of ``text`` as two wordings are compared word by word: each the term it is (an
     inflection or a synonym reads as its term), a stop word or a negation as itself, "not" for
     a negation that says it (``_NOT_WORDS``), a negation written into its verb ("n't", "cannot")
-    as the verb and "not", a modal as a duty or a leave (``_bound``), a word of
+    as the verb and "not" (a leave refused, "can't", as a duty refused), a modal as a duty or a
+    leave (``_bound``), a word of
     ``lexicon.SAME_WORDS`` as the word it says; the words of ``lexicon.UNSAID_WORDS`` left out.
     "Copy the fixtures into the folder" and "Copy the fixtures out of the folder" have one set
     of terms and differ here."""
@@ -1074,9 +1078,13 @@ def word_forms(text: str) -> tuple[str, ...]:
             out.append(_bound(word))
         elif word in SAME_WORDS:
             out.append(SAME_WORDS[word])
+        elif word in NEGATORS or word == "none":
+            out.append(word)
         else:
             found = _word_term(word)
             out.append(word if found is None else found)
+        if out[-2:] == ["may", "not"]:
+            out[-2] = "must"  # a leave refused is a prohibition: "You can't skip it", "Don't skip it"
     return tuple(out)
 
 

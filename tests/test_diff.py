@@ -1164,6 +1164,8 @@ def test_an_instruction_made_more_or_less_binding_is_called_out() -> None:
         ]
     for old, new in (
         ("You can skip the linter for drafts", "You could skip the linter for drafts"),
+        # A leave refused is no leave: it was read as one, and the call-out failed (a traceback).
+        ("Don't skip the linter for drafts", "You can't skip the linter for drafts"),
         ("You must add a test for every change", "You should add a unit test for every change"),
     ):
         assert attention(section.format(old), section.format(new)) == []
