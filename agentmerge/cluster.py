@@ -555,12 +555,7 @@ def another_word(a: str, b: str) -> bool:
     left, right = _plain_words(a), _plain_words(b)
     if not left or not right or _products(a) & _products(b):
         return False
-    start = 0
-    while start < min(len(left), len(right)) and left[start] == right[start]:
-        start += 1
-    end = 0
-    while end < min(len(left), len(right)) - start and left[-1 - end] == right[-1 - end]:
-        end += 1
+    start, end = _common_ends(left, right)
     ours, theirs = left[start : len(left) - end], right[start : len(right) - end]
     if not ours or not theirs or len(ours) > SWAP_SPAN or len(theirs) > SWAP_SPAN:
         return False
@@ -648,12 +643,7 @@ def _swapped(left: Sequence[str], right: Sequence[str]) -> bool:
     that stay between them ("main into the branch" / "the branch into main"); a run moved to the
     other end ("Validate every input" / "Every input validated") is no swap, nor two things a
     coordinator lists ("code and tests" / "tests and code")."""
-    start = 0
-    while start < min(len(left), len(right)) and left[start] == right[start]:
-        start += 1
-    end = 0
-    while end < min(len(left), len(right)) - start and left[-1 - end] == right[-1 - end]:
-        end += 1
+    start, end = _common_ends(left, right)
     ours, theirs = left[start : len(left) - end], right[start : len(right) - end]
     if len(ours) != len(theirs):
         return False
@@ -687,6 +677,17 @@ def _without(found: Sequence[str], taken: Counter[str]) -> list[str]:
         else:
             kept.append(word)
     return kept
+
+
+def _common_ends(left: Sequence[str], right: Sequence[str]) -> tuple[int, int]:
+    """How many words ``left`` and ``right`` share at their start, and then at their end."""
+    start = 0
+    while start < min(len(left), len(right)) and left[start] == right[start]:
+        start += 1
+    end = 0
+    while end < min(len(left), len(right)) - start and left[-1 - end] == right[-1 - end]:
+        end += 1
+    return start, end
 
 
 def _products(text: str) -> frozenset[str]:

@@ -37,31 +37,6 @@ with a warning: every other one shows as removed and added.
 """
 
 
-def changed_runs(a: Sequence[Hashable], b: Sequence[Hashable]) -> tuple[int, list[tuple[range, range]]]:
-    """How many elements of ``a`` stand unchanged in ``b``, and each run of changes between them
-    (the positions of ``a`` it takes out, those of ``b`` it puts in), by the fewest edits: words
-    swapped in place are two runs ("merge main into the branch", "merge the branch into main")."""
-    from rapidfuzz.distance import Levenshtein
-
-    # As numbers, which rapidfuzz compares as they are (it compares other elements by hash).
-    numbers: dict[Hashable, int] = {}
-    a_numbers = [numbers.setdefault(element, len(numbers)) for element in a]
-    b_numbers = [numbers.setdefault(element, len(numbers)) for element in b]
-    same = 0
-    runs: list[list[int]] = []
-    open_run = False
-    for op in Levenshtein.opcodes(a_numbers, b_numbers):
-        if op.tag == "equal":
-            same += op.src_end - op.src_start
-            open_run = False
-        elif open_run:
-            runs[-1][1], runs[-1][3] = op.src_end, op.dest_end
-        else:
-            runs.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
-            open_run = True
-    return same, [(range(i, j), range(k, m)) for i, j, k, m in runs]
-
-
 ITEM_CUTOFF = 0.6
 """Least similarity at which two items in paired sections are one reworded instruction.
 
@@ -650,12 +625,9 @@ def piece_ratio(a: str, b: str) -> float:
     pieces_a, pieces_b = _runs(list(_pieces(a)), list(_pieces(b)))
     if len(pieces_a) > 2 * PIECES_MOST or len(pieces_b) > 2 * PIECES_MOST:
         return 200.0 * _affixes(a, b) / total
-    ids: dict[str, int] = {}
-    codes_a = [ids.setdefault(piece, len(ids)) for piece in pieces_a]
-    codes_b = [ids.setdefault(piece, len(ids)) for piece in pieces_b]
     common = sum(
         len(piece)
-        for block in Indel.opcodes(codes_a, codes_b)
+        for block in Indel.opcodes(*_as_numbers(pieces_a, pieces_b))
         if block.tag == "equal"
         for piece in pieces_a[block.src_start : block.src_end]
     )
@@ -869,17 +841,41 @@ def _matching_blocks(
     return _as_blocks(sorted(found), len(a), len(b))
 
 
+def changed_runs(a: Sequence[Hashable], b: Sequence[Hashable]) -> tuple[int, list[tuple[range, range]]]:
+    """How many elements of ``a`` stand unchanged in ``b``, and each run of changes between them
+    (the positions of ``a`` it takes out, those of ``b`` it puts in), by the fewest edits: words
+    swapped in place are two runs ("merge main into the branch", "merge the branch into main")."""
+    from rapidfuzz.distance import Levenshtein
+
+    same = 0
+    runs: list[list[int]] = []
+    open_run = False
+    for op in Levenshtein.opcodes(*_as_numbers(a, b)):
+        if op.tag == "equal":
+            same += op.src_end - op.src_start
+            open_run = False
+        elif open_run:
+            runs[-1][1], runs[-1][3] = op.src_end, op.dest_end
+        else:
+            runs.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
+            open_run = True
+    return same, [(range(i, j), range(k, m)) for i, j, k, m in runs]
+
+
+def _as_numbers(a: Sequence[Hashable], b: Sequence[Hashable]) -> tuple[list[int], list[int]]:
+    """``a`` and ``b`` as numbers, one for each element equal to another (as a dictionary tells
+    them, and difflib): rapidfuzz compares other elements by their hashes."""
+    numbers: dict[Hashable, int] = {}
+    return [numbers.setdefault(e, len(numbers)) for e in a], [numbers.setdefault(e, len(numbers)) for e in b]
+
+
 def _common_blocks(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[difflib.Match]:
     """The blocks of a longest common subsequence of ``a`` and ``b`` (rapidfuzz's Indel, in C, in
-    time of the lengths' product over 64), as difflib gives blocks. Elements are given to it as
-    numbers, one for each element equal to another (as a dictionary tells them, and difflib):
-    rapidfuzz would compare other elements by their hashes."""
+    time of the lengths' product over 64), as difflib gives blocks; elements compared as equal
+    (``_as_numbers``)."""
     from rapidfuzz.distance import Indel
 
-    numbers: dict[Hashable, int] = {}
-    left = [numbers.setdefault(element, len(numbers)) for element in a]
-    right = [numbers.setdefault(element, len(numbers)) for element in b]
-    blocks = Indel.opcodes(left, right).as_matching_blocks()
+    blocks = Indel.opcodes(*_as_numbers(a, b)).as_matching_blocks()
     return _as_blocks([(block.a, block.b, block.size) for block in blocks if block.size], len(a), len(b))
 
 
