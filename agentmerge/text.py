@@ -23,9 +23,11 @@ from agentmerge.lexicon import (
     CHOICE_GROUPS,
     CHOICES,
     CLAUSE_OPENERS,
+    CONDITION_WORDS,
     CONTRACTED_VERBS,
     CONTRASTS,
     DISTINCT_ROLES,
+    EMPTY_CONDITIONS,
     GENERAL_ROLE,
     GUIDANCE_ROLE,
     NEGATORS,
@@ -596,7 +598,9 @@ def negation_put(a: str, b: str) -> Literal["negated", "affirmed"] | None:
         if old_rest == new_rest:
             break
     else:
-        old_forms, new_forms = word_forms(a), word_forms(b)
+        # A contrast put in for "and" beside the negation says nothing more: "... and tag the
+        # reviewers" to "... but do not tag the reviewers".
+        old_forms, new_forms = (tuple("and" if w == "but" else w for w in word_forms(t)) for t in (a, b))
         old_rest, old_negations = _without_negations(old_forms)
         new_rest, new_negations = _without_negations(new_forms)
     if old_rest != new_rest or not (old_negations or new_negations):
@@ -625,7 +629,7 @@ def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
     old, new = _plain_words(a), _plain_words(b)
     changed = [(x, y) for x, y in zip(old, new, strict=True) if x != y] if len(old) == len(new) else []
     if len(changed) != 1:
-        return _leave_put(a, b)
+        return _leave_put(a, b) or _empty_condition_put(a, b)
     was, now = changed[0]
     if was not in _OBLIGATION_LEVEL or now not in _OBLIGATION_LEVEL:
         return None
@@ -654,6 +658,27 @@ def _leave_put(a: str, b: str) -> tuple[str, str, bool] | None:
     if leave is None:
         return None
     return ("(an imperative)", leave, True) if looser else (leave, "(an imperative)", False)
+
+
+def _empty_condition_put(a: str, b: str) -> tuple[str, str, bool] | None:
+    """``obligation_change`` of a rule and the same words with a condition put in or taken out
+    that names no circumstance (``lexicon.EMPTY_CONDITIONS``), only that the rule may not apply:
+    "Never release on Fridays" to "Avoid releasing on Fridays when possible" binds less, the other
+    way more; None otherwise."""
+    old, new = word_forms(a), word_forms(b)
+    looser = len(new) > len(old)
+    short, long = (old, new) if looser else (new, old)
+    start = next((n for n, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
+    end = start + len(long) - len(short)
+    put = long[start:end]
+    if not put or long[:start] + long[end:] != short:
+        return None
+    if put[0] not in CONDITION_WORDS or not _empty_condition(put[1:]):
+        return None
+    empty = "|".join(EMPTY_CONDITIONS)
+    found = re.search(rf"\b{put[0]}\b[^.,;:!?()\n]*?\b(?:{empty})\b", b if looser else a, re.IGNORECASE)
+    said = found.group().lower() if found else put[0]
+    return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
 
 
 @text_cache(65536)
@@ -1086,6 +1111,23 @@ def word_forms(text: str) -> tuple[str, ...]:
         if out[-2:] == ["may", "not"]:
             out[-2] = "must"  # a leave refused is a prohibition: "You can't skip it", "Don't skip it"
     return tuple(out)
+
+
+def _empty_condition(forms: Sequence[str]) -> bool:
+    """Whether the words of a condition after its condition word (``word_forms``) name no
+    circumstance: a word of EMPTY_CONDITIONS and function words ("possible", "in doubt", "it is
+    applicable"), no negation."""
+    empty = set(_empty_forms().values())
+    return bool(empty.intersection(forms)) and all(
+        form in empty or (is_function_form(form) and form not in NEGATORS and form not in ("not", "none"))
+        for form in forms
+    )
+
+
+@lru_cache(maxsize=1)
+def _empty_forms() -> dict[str, str]:
+    """Each word of ``lexicon.EMPTY_CONDITIONS`` and its form as ``word_forms`` reads it."""
+    return {word: word_forms(word)[0] for word in EMPTY_CONDITIONS}
 
 
 def is_function_form(form: str) -> bool:

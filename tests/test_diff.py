@@ -888,12 +888,16 @@ def test_a_negation_put_in_or_taken_out_anywhere_is_a_polarity_flip() -> None:
         ("The bot won’t comment on drafts", "The bot will comment on drafts", "positive"),
         # Read word by word, inflections aside.
         ("Merge the change if it compiles", "Merge the change if it doesn't compile", "negative"),
+        # A contrast put in for "and" beside the negation.
+        ("Post the summary and tag the reviewers", "Post the summary but do not tag the reviewers", "negative"),
     ]
     for old, new, now in flips:
         assert attention(section.format(old), section.format(new)) == [
             ("polarity", f'polarity flipped, now {now}: "{old}" -> "{new}"')
         ]
     assert attention(section.format("Test the behaviour"), section.format("Test the behaviour, not the code")) == []
+    contrast, joined = "Post the summary but tag the reviewers", "Post the summary and tag the reviewers"
+    assert attention(section.format(contrast), section.format(joined)) == []
 
 
 def test_always_turned_to_never_past_how_the_text_opens_is_a_flip_quoted_where_it_is() -> None:
@@ -1157,6 +1161,18 @@ def test_an_instruction_made_more_or_less_binding_is_called_out() -> None:
             "weakened, (an imperative) -> may",
         ),
         ("You can skip the linter for drafts", "Skip the linter for drafts", "strengthened, can -> (an imperative)"),
+        # A condition that names no circumstance, only that the rule may not apply, put in or
+        # taken out.
+        (
+            "Never release on Fridays",
+            "Avoid releasing on Fridays when possible",
+            "weakened, (without exception) -> when possible",
+        ),
+        (
+            "If it is at all possible, add a test for every change",
+            "Add a test for every change",
+            "strengthened, if it is at all possible -> (without exception)",
+        ),
     ]
     for old, new, how in cases:
         assert attention(section.format(old), section.format(new)) == [
@@ -1167,6 +1183,9 @@ def test_an_instruction_made_more_or_less_binding_is_called_out() -> None:
         # A leave refused is no leave: it was read as one, and the call-out failed (a traceback).
         ("Don't skip the linter for drafts", "You can't skip the linter for drafts"),
         ("You must add a test for every change", "You should add a unit test for every change"),
+        # A condition that names a circumstance narrows the rule, which the redline shows.
+        ("Add a test for every change", "Add a test for every change when coding"),
+        ("Add a test for every change", "Add a test for every change if possible and not a draft"),
     ):
         assert attention(section.format(old), section.format(new)) == []
 
