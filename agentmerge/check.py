@@ -106,7 +106,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "AM004",
         "hidden-text",
-        "text a reader does not see: Unicode tag characters (hidden ASCII) or bidi controls that reorder a line",
+        "text a reader does not see: Unicode tag characters (hidden ASCII), bidi controls that reorder a line, or"
+        " zero-width characters that split a word or carry text",
         "the agent's model reads what a reviewer of the file cannot: an instruction can hide in it",
     ),
     # AM1xx: frontmatter

@@ -65,6 +65,7 @@ from agentmerge.text import (
     table_row_form,
     terms,
     unchosen_terms,
+    unrendered,
     unspaced_class,
     words,
 )
@@ -110,6 +111,8 @@ class Side:
     level: int | None = None
     """For a section change, the heading's level (the number of ``#``); None for a pseudo-heading
     (``**Label:**``), the top of the file and items."""
+    kind: str | None = None
+    """For an item, its kind (``model.Item.kind``: "bullet", "code", ...); None for a section."""
 
 
 LineOp = Literal["-", "+", " "]
@@ -362,11 +365,17 @@ def diff_agents(
     )
 
 
-def _hidden_in(new: str, old: str, line: int | None, key: str | None) -> Iterator[Attention]:
-    """What ``new`` holds that a reader does not see (``text.hidden_text``) and ``old`` did not:
-    an attention of kind hidden each, for a frontmatter ``key`` or an item."""
-    before = {what for _, what in hidden_text(old)}
-    for _, what in hidden_text(new):
+def _hidden_in(new: str, old: str, line: int | None, key: str | None, rendered: bool = False) -> Iterator[Attention]:
+    """What ``new`` holds that a reader does not see (``text.hidden_text``; of Markdown that is
+    ``rendered``, not code, also what the rendered file does not show, ``text.unrendered``: an
+    HTML comment) and ``old`` did not: an attention of kind hidden each, for a frontmatter ``key``
+    or an item."""
+
+    def hidden(text: str) -> list[tuple[int, str]]:
+        return hidden_text(text) + unrendered(text) if rendered else hidden_text(text)
+
+    before = {what for _, what in hidden(old)}
+    for _, what in hidden(new):
         if what not in before:
             where = f"{key}: " if key else ""
             yield Attention("hidden", f"{where}{what}", line, key)
@@ -758,7 +767,9 @@ class _BodyDiff:
         removed = 0
         for change in changes:
             if change.new is not None and change.op != "removed":
-                yield from _hidden_in(change.new.text, change.old.text if change.old else "", change.new.line, None)
+                rendered = change.new.kind != "code"  # a code block shows its comments as they are
+                old_text = change.old.text if change.old else ""
+                yield from _hidden_in(change.new.text, old_text, change.new.line, None, rendered)
             if change.kind != "item":
                 continue
             if change.polarity is not None and change.old and change.new:
@@ -1033,7 +1044,7 @@ def _side(units: Units, item: int) -> Side:
     """Where item number ``item`` stands."""
     unit = units.items[item]
     section = units.sections[unit.section]
-    return Side(unit.item.line, unit.item.text, section.title, section.line, unit.item.checked)
+    return Side(unit.item.line, unit.item.text, section.title, section.line, unit.item.checked, kind=unit.item.kind)
 
 
 def _section_side(units: Units, index: int) -> Side:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentmerge.fields import value_text
 from agentmerge.model import Agent, Diagnostic, Example, Field, Item, Section
-from agentmerge.text import BIDI_CONTROLS, TAG_CHARACTERS, TOP_OF_FILE, clip, counted
+from agentmerge.text import BIDI_CONTROLS, TAG_CHARACTERS, TOP_OF_FILE, ZERO_WIDTH, clip, counted
 
 if TYPE_CHECKING:
     # Result types only: rendering reads them and never runs the algorithms.
@@ -25,8 +25,7 @@ OUTLINE_WIDTH = 100
 """Characters of an item's text shown on one outline line before it is cut with an ellipsis."""
 
 _INVISIBLE_RE = re.compile(
-    f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b\u200e\u200f\u2028\u2029\u2060-\u2064\ufeff"
-    f"{BIDI_CONTROLS}{TAG_CHARACTERS}]"
+    f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029{ZERO_WIDTH}{BIDI_CONTROLS}{TAG_CHARACTERS}]"
 )
 """Characters a report shows escaped: C0 and C1 controls but tab and line feed (ESC opens the
 terminal's CSI and OSC sequences), the marks that reorder or hide text around them (bidi

@@ -1148,24 +1148,84 @@ BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 """Bidi embeddings, overrides and isolates, as ranges of a character class: they show a line in
 another order than it is (``hidden_text``; ``render.visible`` escapes them)."""
 
-_UNSEEN_RE = re.compile(f"[{TAG_CHARACTERS}]+|[{BIDI_CONTROLS}]")
-"""A run of Unicode tag characters, or one bidi embedding, override or isolate (``hidden_text``)."""
+ZERO_WIDTH = "\u180e\u200b\u2060-\u2064\ufeff"
+"""Zero-width characters that join nothing (zero-width space, word joiner, invisible operators, a
+byte order mark inside the text), as a character class's ranges: drawn as nothing, they split a
+word a reader sees whole, and a run of them can encode text (``hidden_text``; ``render.visible``
+escapes them). Zero-width joiners and non-joiners, which emoji and scripts need, are not among
+them."""
+
+_UNSEEN_RE = re.compile(f"[{TAG_CHARACTERS}]+|[{BIDI_CONTROLS}]|[{ZERO_WIDTH}]+")
+"""A run of Unicode tag characters, one bidi embedding, override or isolate, or a run of
+zero-width characters (``hidden_text``)."""
 
 
 def hidden_text(text: str) -> list[tuple[int, str]]:
     """What ``text`` holds that a reader does not see, as (offset, what it is): runs of Unicode tag
     characters, which screens draw as nothing while a language model reads the ASCII they encode
     (each is an ASCII character plus U+E0000; "ASCII smuggling"), said with that ASCII; and bidi
-    controls, which show a reader the text in another order than it is (Trojan Source)."""
+    controls, which show a reader the text in another order than it is (Trojan Source); and runs
+    of zero-width characters (ZERO_WIDTH; a byte order mark that opens the text is none)."""
     found = []
     for match in _UNSEEN_RE.finditer(text):
         run = match.group()
         if run[0] >= "\U000e0000":
             smuggled = "".join(chr(ord(c) - 0xE0000) for c in run if 0xE0020 <= ord(c) <= 0xE007E)
             found.append((match.start(), f"hidden text in Unicode tag characters, drawn as nothing: {smuggled!r}"))
-        else:
+        elif "\u202a" <= run <= "\u202e" or "\u2066" <= run <= "\u2069":
             found.append((match.start(), f"bidi control U+{ord(run):04X}, which shows the text in another order"))
+        elif run != "\ufeff" or match.start() > 0:
+            codes = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in run))
+            what = "zero-width character" if len(run) == 1 else f"{len(run)} zero-width characters"
+            found.append((match.start(), f"{what} ({codes}), drawn as nothing: it splits a word or carries text"))
     return found
+
+
+_COMMENT_RE = re.compile(r"<!--(.*?)-->", re.DOTALL)
+_REFERENCE_COMMENT_RE = re.compile(
+    r"^[ \t]*\[[^\]\n]*\]:[ \t]*(?:#|<>)[ \t]*(?:\((.*)\)|\"(.*)\"|'(.*)')[ \t]*$", re.MULTILINE
+)
+_CODE_SPAN_RE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
+_OPENING_TAG_RE = re.compile(r"<([A-Za-z][\w-]*)(\s[^<>]*)?>")
+_QUOTED_RE = re.compile(r"\"[^\"]*\"|'[^']*'")
+_UNSHOWN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HIDDEN_ATTRIBUTE_RE = re.compile(r"\shidden\b", re.IGNORECASE)
+_TAG_RE = re.compile(r"<[^<>]*>")
+
+
+def unrendered(text: str) -> list[tuple[int, str]]:
+    """What ``text`` (Markdown prose or HTML, not code) holds that a reader of the rendered file
+    does not see while a model reading the file does, as (offset, what it is): HTML comments, link
+    references written as comments (``[//]: # (...)``), and HTML set not to show
+    (``display: none``, ``visibility: hidden``, ``hidden``), each with its words; those with no
+    words but tags (``<!-- <process> -->``, a marker) are none. Code spans show what they hold as
+    it is and are passed over."""
+    text = _CODE_SPAN_RE.sub(lambda span: " " * len(span.group()), text)
+    found = []
+    for match in _COMMENT_RE.finditer(text):
+        if words := _said(_TAG_RE.sub(" ", match.group(1))):
+            found.append((match.start(), f"an HTML comment, which the rendered file does not show: {words!r}"))
+    for match in _REFERENCE_COMMENT_RE.finditer(text):
+        if words := _said(next(g for g in match.groups() if g is not None)):
+            found.append((match.start(), f"a link reference written as a comment, not shown: {words!r}"))
+    for match in _OPENING_TAG_RE.finditer(text):
+        attributes = match.group(2) or ""
+        if _UNSHOWN_STYLE_RE.search(attributes) or _HIDDEN_ATTRIBUTE_RE.search(_QUOTED_RE.sub('""', attributes)):
+            closing = re.compile(rf"</{re.escape(match.group(1))}\s*>", re.IGNORECASE).search(text, match.end())
+            inside = text[match.end() : closing.start() if closing else len(text)]
+            if words := _said(_TAG_RE.sub(" ", inside)):
+                found.append((match.start(), f"HTML set not to show, its words: {words!r}"))
+    return sorted(found)
+
+
+UNRENDERED_WIDTH = 80
+"""Characters of unrendered words (``unrendered``) quoted before they are cut with an ellipsis."""
+
+
+def _said(words: str) -> str:
+    """``words`` on one line, cut at UNRENDERED_WIDTH characters; "" when there are none."""
+    said = " ".join(words.split())
+    return said if len(said) <= UNRENDERED_WIDTH else said[: UNRENDERED_WIDTH - 1] + "\u2026"
 
 
 # --------------------------------------------------------------------------------------------
