@@ -916,14 +916,18 @@ class _BodyDiff:
 
 
 def _safety_role(units: Units, unit: ItemUnit) -> str | None:
-    """The safety role (a SAFETY_ROLES key) of ``unit`` of ``units``, or None."""
+    """The safety role (a SAFETY_ROLES key) of ``unit`` of ``units``, or None: a pitfall or a
+    checklist gate by the matcher's roles, else an instruction that forbids (``text.negated``:
+    "Never delete production data", under "Safety", "Rules" or any title)."""
     titles = units.titles(unit.section)
+    role = None
     # ``item_role`` names a pitfall or gate only for a task box or under a title of that role;
     # without either, the matcher's module need not load (it costs the diff's start-up).
-    if unit.item.kind != "task" and not any(section_role(t) in SAFETY_ROLES for t in titles if t):
-        return None
-    role = item_role(titles, unit.item.kind, unit.item.text)
-    return role if role in SAFETY_ROLES else None
+    if unit.item.kind == "task" or any(section_role(t) in SAFETY_ROLES for t in titles if t):
+        role = item_role(titles, unit.item.kind, unit.item.text)
+    if role in SAFETY_ROLES:
+        return role
+    return PROHIBITION if unit.item.kind in PROSE_KINDS and negated(unit.item.text) else None
 
 
 CONTRADICTION_ITEMS = 500
@@ -945,8 +949,12 @@ def _under_pitfalls(units: Units, unit: ItemUnit) -> bool:
     return _safety_role(units, unit) == PITFALLS_ROLE
 
 
-SAFETY_ROLES = {PITFALLS_ROLE: "pitfall", "gates": "checklist gate"}
-"""The matcher's item roles whose removal a review calls out, with what one item of them is called."""
+PROHIBITION = "prohibition"
+"""The safety role of an instruction that forbids, whatever its title's role (``_safety_role``)."""
+
+SAFETY_ROLES = {PITFALLS_ROLE: "pitfall", "gates": "checklist gate", PROHIBITION: "prohibition"}
+"""The roles of instructions whose removal a review calls out, with what one of them is called:
+the matcher's pitfalls and checklist gates, and prohibitions."""
 
 BLOCK_KINDS = frozenset({"code", "table", "html"})
 """Item kinds diffed line by line: code blocks, tables and HTML blocks such as ``<example>``."""

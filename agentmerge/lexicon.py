@@ -41,6 +41,15 @@ another level with nothing else changed makes the instruction more or less bindi
 add a test" to "You should add a test", ``text.obligation_change``). Every word is used in the
 public corpus, in three or more of its seven collections ("shall" in 7 files, "can" in 277)."""
 
+HEDGES = ("try to", "usually", "generally", "typically", "ideally", "sometimes", "as much as possible")
+"""Words that make an instruction optional without saying when it applies ("Try to reply within
+an hour", "Usually escalate outages", "Generally do not delete user data"; "try to" also as "try
+not to"): one put into a rule, with nothing else changed, binds it less
+(``text.obligation_change``), and a prohibition after one still forbids (``text.negated``). Those
+of the public corpus in two or more of its seven collections: typically in 27 documents of 5,
+try to 15 of 3, usually 7 of 2, ideally 3 of 2, generally, sometimes and as much as possible 2
+of 2 (preferably, where practical, when convenient and aim to in one)."""
+
 AFFIRMERS = frozenset({"always"})
 """Words that stand where a negator would ("always run X", "never run X"): a text that has one
 where the other has a negation differs by polarity alone (``text.negation_put``)."""

@@ -28,8 +28,10 @@ from agentmerge.lexicon import (
     CONTRASTS,
     DISTINCT_ROLES,
     EMPTY_CONDITIONS,
+    FRAME_WORDS,
     GENERAL_ROLE,
     GUIDANCE_ROLE,
+    HEDGES,
     NEGATORS,
     OBLIGATION_LEVELS,
     OPPOSITES,
@@ -518,8 +520,54 @@ def negated(text: str) -> bool:
     head, plain = _label_and_body(text)
     if head is not None:
         return _clause_negated(head)
-    first = _CLAUSE_RE.split(plain, maxsplit=1)[0]
-    return _clause_negated(first.casefold())
+    first = _CLAUSE_RE.split(plain, maxsplit=1)[0].casefold()
+    framed = _FRAMED_RE.match(first)
+    if framed:
+        first = first[framed.end() :]
+    first = _without_hedges(first)
+    return _clause_negated(first) or _PASSIVE_PROHIBITION_RE.search(first) is not None
+
+
+@lru_cache(maxsize=1)
+def _hedges_re() -> re.Pattern[str]:
+    """HEDGES as one pattern, "not" allowed inside one ("try not to")."""
+    phrases = (r"(?:\s+not)?\s+".join(re.escape(w) for w in hedge.split()) for hedge in HEDGES)
+    return re.compile(rf"\b(?:{'|'.join(phrases)})\b", re.IGNORECASE)
+
+
+def _without_hedges(text: str) -> str:
+    """``text`` with its HEDGES taken out, a "not" inside one left in ("Try not to merge" reads
+    "not merge")."""
+    return _hedges_re().sub(lambda found: " not " if " not " in found.group().lower() else " ", text)
+
+
+def _hedge_put(a: str, b: str) -> tuple[str, str, bool] | None:
+    """``obligation_change`` of a rule and the same words with a hedge (HEDGES) put in or taken
+    out, an "always" it stands for aside: "Never merge on red builds" to "Try not to merge on red
+    builds", "Always escalate outages" to "Usually escalate outages" bind less; None otherwise."""
+    hedges = [_hedges_re().search(t) for t in (a, b)]
+    if bool(hedges[0]) == bool(hedges[1]):
+        return None
+    bare = [tuple(w for w in word_forms(_without_hedges(t)) if w not in AFFIRMERS) for t in (a, b)]
+    if bare[0] != bare[1]:
+        return None
+    looser = hedges[1] is not None
+    said = " ".join((hedges[1] or hedges[0]).group().lower().split())  # type: ignore[union-attr]
+    return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
+
+
+_FRAMED_RE = re.compile(rf"^\W*(?:{'|'.join(sorted(FRAME_WORDS))})\b[^,]*,\s*")
+"""A first clause's frame, to its comma ("In every environment, never delete ...", "If tests
+fail, do not merge"): what follows it says the clause's polarity."""
+
+_PASSIVE_PROHIBITION_RE = re.compile(
+    r"\b(?:must|should|shall)(?:\s+not|n't|\s+never)\s+be\b"
+    r"|\b(?:is|are)\s+(?:forbidden|prohibited|not\s+(?:allowed|permitted))\b"
+    r"|^\W*(?:under no circumstances|in no case)\b"
+)
+"""A prohibition said of the thing forbidden, anywhere in a clause ("Production data must never
+be deleted", "Deleting production data is forbidden"), or opening with "under no
+circumstances"."""
 
 
 @text_cache(8192)
@@ -557,7 +605,10 @@ _CLAUSE_RE = re.compile(CLAUSE_BREAKS)
 @lru_cache(maxsize=1)
 def _prohibition_re() -> re.Pattern[str]:
     openers = "|".join(re.escape(w) for w in CLAUSE_OPENERS)
-    words_ = "|".join(re.escape(w) for w in sorted(PROHIBITIONS, key=len, reverse=True))
+    # "Stop" forbids what it names ("Stop using var"), not an action ("Stop and ask a human").
+    words_ = "|".join(
+        r"stop(?=\s+\w+ing\b)" if w == "stop" else re.escape(w) for w in sorted(PROHIBITIONS, key=len, reverse=True)
+    )
     contrasts = "|".join(re.escape(w) for w in CONTRASTS)
     return re.compile(rf"^\W*(?:(?:{openers})\W+)*(?!(?:{contrasts})\b)(?:{words_})\b")
 
@@ -624,18 +675,18 @@ def obligation_level(text: str) -> int | None:
 def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
     """The words that make ``b`` more or less binding than ``a`` when one word of
     OBLIGATION_LEVELS was put in for a word of another level and nothing else changed ("must"
-    to "should"), or a leave put into an imperative or taken out (``_leave_put``), with whether
-    ``b`` binds less; None otherwise."""
+    to "should"), or a leave put into an imperative or taken out (``_leave_put``), a condition
+    that names no circumstance (``_empty_condition_put``: "when possible") or a hedge
+    (``_hedge_put``: "usually", "try to") put in or taken out, with whether ``b`` binds less; None
+    otherwise."""
     old, new = _plain_words(a), _plain_words(b)
     changed = [(x, y) for x, y in zip(old, new, strict=True) if x != y] if len(old) == len(new) else []
-    if len(changed) != 1:
-        return _leave_put(a, b) or _empty_condition_put(a, b)
-    was, now = changed[0]
-    if was not in _OBLIGATION_LEVEL or now not in _OBLIGATION_LEVEL:
-        return None
-    if _OBLIGATION_LEVEL[was] == _OBLIGATION_LEVEL[now]:
-        return None
-    return was, now, _OBLIGATION_LEVEL[now] > _OBLIGATION_LEVEL[was]
+    if len(changed) == 1 and all(word in _OBLIGATION_LEVEL for word in changed[0]):
+        was, now = changed[0]
+        if _OBLIGATION_LEVEL[was] == _OBLIGATION_LEVEL[now]:
+            return None
+        return was, now, _OBLIGATION_LEVEL[now] > _OBLIGATION_LEVEL[was]
+    return _leave_put(a, b) or _empty_condition_put(a, b) or _hedge_put(a, b)
 
 
 SUBJECT_WORDS = frozenset({"you", "we", "i", "they"})

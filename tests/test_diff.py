@@ -1084,6 +1084,56 @@ def test_a_removed_pitfall_and_a_polarity_flip_need_attention() -> None:
     ]
 
 
+def test_a_prohibition_removed_under_any_title_needs_attention() -> None:
+    """An instruction that forbids ("Never ...", "Do not ...", "... must never be ...") removed
+    from under "Safety" or "Rules" is called out as a pitfall is; an instruction that asks for
+    something, removed, is not."""
+    old = (
+        "# A\n\n## Safety\n\n- Never delete production data\n- Ask before running migrations\n\n"
+        "## Rules\n\n- Keep answers short\n- Secrets must never be logged\n"
+    )
+    new = old.replace("- Never delete production data\n", "").replace("- Secrets must never be logged\n", "")
+    assert attention(old, new) == [
+        ("safety", 'prohibition removed: "Never delete production data"'),
+        ("safety", 'prohibition removed: "Secrets must never be logged"'),
+    ]
+    assert attention(old, old.replace("- Ask before running migrations\n", "")) == []
+
+
+def test_one_prohibition_said_another_way_is_no_polarity_flip() -> None:
+    """A prohibition said of the thing forbidden, after a frame or under "under no
+    circumstances" still forbids; "Stop" before an action is no prohibition. Each of these
+    rewordings said "polarity flipped, now positive"."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    for old, new in (
+        ("Never delete production data", "Production data must never be deleted"),
+        ("Never delete production data", "Deleting production data is forbidden"),
+        ("Never delete production data", "Under no circumstances delete production data"),
+        ("Never delete production data", "In every environment, never delete production data"),
+        ("Do not share internal notes", "Internal notes must not be shared"),
+        ("Stop and ask a human if a deploy fails twice", "Pause and ask a human if a deploy fails twice"),
+    ):
+        assert attention(section.format(old), section.format(new)) == [], (old, new)
+
+
+def test_a_hedge_put_into_a_rule_weakens_it() -> None:
+    """A hedge (``lexicon.HEDGES``) put in with nothing else changed makes the rule optional, and
+    a prohibition after one still forbids: "Try not to merge" weakens "Never merge", it does not
+    flip it."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    cases = [
+        ("Never merge on red builds", "Try not to merge on red builds", "weakened, (without exception) -> try not to"),
+        ("Never delete user data", "Generally do not delete user data", "weakened, (without exception) -> generally"),
+        ("Always escalate outages", "Usually escalate outages", "weakened, (without exception) -> usually"),
+        ("Try to reply within an hour", "Reply within an hour", "strengthened, try to -> (without exception)"),
+    ]
+    for old, new, how in cases:
+        assert attention(section.format(old), section.format(new)) == [
+            ("obligation", f'obligation {how}: "{old}" -> "{new}"')
+        ]
+    assert attention(section.format("Always escalate outages"), section.format("Usually page outages")) == []
+
+
 def test_a_rule_struck_out_is_a_change_and_bold_is_not() -> None:
     """``~~Use the old release script~~`` reads as withdrawn, in the same words: the normal form
     leaves marks out, so diff said "no semantic changes". Bold and a code span stand out more,
