@@ -52,6 +52,7 @@ from agentmerge.text import (
     counted,
     hidden_text,
     item_role,
+    limit_change,
     named,
     negated,
     negation_put,
@@ -237,6 +238,7 @@ AttentionKind = Literal[
     "polarity",
     "contradiction",
     "obligation",
+    "limit",
     "choice",
     "safety",
 ]
@@ -254,7 +256,9 @@ class Attention:
     (permission mode, MCP servers), polarity (an instruction that now says the opposite),
     contradiction (an instruction added or reworded that says the opposite of another the new
     file holds: ``text.opposed``), obligation (one that binds more or less: "must" to
-    "should"), choice (one that now picks another alternative: tabs for spaces), safety (a
+    "should"), limit (a number or a bound of one changed: "within 1 hour" to "within 1 day",
+    "at most 3" to "at least 3", ``text.limit_change``), choice (one that now picks another
+    alternative: tabs for spaces), safety (a
     pitfall or a checklist gate removed), scope (a Cursor rule's ``globs`` now quoted, which the tool reads
     as part of the pattern: the rule applies to no file) or hidden (text a reader does not see
     came in: Unicode tag characters or a bidi control, ``text.hidden_text``); ``review`` adds
@@ -793,6 +797,9 @@ class _BodyDiff:
                 words = _quotes(change.old.text, change.new.text)
                 how = "weakened" if looser else "strengthened"
                 yield Attention("obligation", f"obligation {how}, {was} -> {now}: {words}", change.new.line)
+            elif change.old and change.new and (limit := limit_change(change.old.text, change.new.text)):
+                words = _quotes(change.old.text, change.new.text)
+                yield Attention("limit", f"limit changed, {limit[0]} -> {limit[1]}: {words}", change.new.line)
             elif change.op == "removed" and change.old is not None:
                 removed += 1
                 role = self._safety_role(change.old)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 from agentmerge.lexicon import (
     AFFIRMERS,
+    BOUND_WORDS,
     CHOICE_GROUPS,
     CHOICES,
     CLAUSE_OPENERS,
@@ -687,6 +688,38 @@ def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
             return None
         return was, now, _OBLIGATION_LEVEL[now] > _OBLIGATION_LEVEL[was]
     return _leave_put(a, b) or _empty_condition_put(a, b) or _hedge_put(a, b)
+
+
+_LIMIT_WORD_RE = re.compile(r"\d+(?:[.,:]\d+)*%?|[a-z]+(?:'[a-z]+)?")
+
+
+def limit_change(a: str, b: str) -> tuple[str, str] | None:
+    """The words of a number or a bound that ``b`` puts in for ``a``'s, when they are all that
+    changed (in one place, at most three words a side): "within 1 hour" to "within 1 day" is
+    ("1 hour", "1 day"), "at most 3" to "at least 3" ("most", "least"), "under 200 lines" to "over
+    200 lines"; a number's unit changed takes the number with it. A bound is a word of
+    ``lexicon.BOUND_WORDS`` before a number; a number spelled out is its digits ("two", "2",
+    ``lexicon.SAME_WORDS``). None otherwise."""
+    old, new = (tuple(SAME_WORDS.get(w, w) for w in _LIMIT_WORD_RE.findall(normalize(t).casefold())) for t in (a, b))
+    start = next((n for n, (x, y) in enumerate(zip(old, new, strict=False)) if x != y), min(len(old), len(new)))
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    was, now = old[start : len(old) - end], new[start : len(new) - end]
+    if not was or not now or len(was) > 3 or len(now) > 3:
+        return None
+    numbers = any(word[0].isdigit() for word in was + now)
+    unit = start > 0 and old[start - 1][0].isdigit()
+    after = old[len(old) - end] if end else ""
+    bound = after[:1].isdigit() and set(was) | set(now) <= BOUND_WORDS
+    if not (numbers or unit or bound):
+        return None
+    if bound:  # said with the number it bounds, and "at" before it: "at most 3"
+        first = start - 1 if start > 0 and old[start - 1] == "at" else start
+        was, now = old[first : len(old) - end + 1], new[first : len(new) - end + 1]
+    elif unit and not numbers:
+        was, now = old[start - 1 : len(old) - end], new[start - 1 : len(new) - end]
+    return " ".join(was), " ".join(now)
 
 
 SUBJECT_WORDS = frozenset({"you", "we", "i", "they"})
