@@ -23,6 +23,7 @@ from typing import NamedTuple
 from agentmerge.lexicon import (
     CONDITION_WORDS,
     EMPTY_CONDITIONS,
+    EXCEPTION_WORDS,
     FRAME_WORDS,
     NEGATORS,
     PITFALLS_ROLE,
@@ -630,8 +631,8 @@ def word_changed(a: str, b: str) -> bool:
 
 _COORDINATORS = frozenset({"and", "or", "nor"})
 
-_EXCEPTING = frozenset(word_forms("except unless excluding"))
-"""Words that put an exception to an instruction ("Every endpoint except health checks must ...")."""
+_EXCEPTING = frozenset(word_forms(" ".join(EXCEPTION_WORDS)))
+"""EXCEPTION_WORDS as ``text.word_forms`` reads them."""
 
 _TURNING = frozenset({"not", "may"})
 """Words of ``text.word_forms`` that turn an instruction round or make it optional: a negation,

@@ -58,6 +58,7 @@ from agentmerge.text import (
     negation_put,
     normalize,
     obligation_change,
+    only_put,
     opposed,
     opposite_polarity,
     opposite_sense,
@@ -260,7 +261,8 @@ class Attention:
     "at most 3" to "at least 3", ``text.limit_change``), choice (one that now picks another
     alternative: tabs for spaces), safety (a
     pitfall or a checklist gate removed), scope (a Cursor rule's ``globs`` now quoted, which the tool reads
-    as part of the pattern: the rule applies to no file) or hidden (text a reader does not see
+    as part of the pattern: the rule applies to no file; an instruction's "only" put in or taken
+    out, ``text.only_put``) or hidden (text a reader does not see
     came in: Unicode tag characters or a bidi control, ``text.hidden_text``); ``review`` adds
     link (an agent file that is now a symbolic link: the tool that loads it reads the file it
     leads to, which the review does not) and scope for a file renamed to a path that makes it
@@ -800,6 +802,10 @@ class _BodyDiff:
             elif change.old and change.new and (limit := limit_change(change.old.text, change.new.text)):
                 words = _quotes(change.old.text, change.new.text)
                 yield Attention("limit", f"limit changed, {limit[0]} -> {limit[1]}: {words}", change.new.line)
+            elif change.old and change.new and (narrowed := only_put(change.old.text, change.new.text)) is not None:
+                words = _quotes(change.old.text, change.new.text)
+                how = 'narrowed, "only" put in' if narrowed else 'widened, "only" taken out'
+                yield Attention("scope", f"scope {how}: {words}", change.new.line)
             elif change.op == "removed" and change.old is not None:
                 removed += 1
                 role = self._safety_role(change.old)

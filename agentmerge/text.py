@@ -29,6 +29,7 @@ from agentmerge.lexicon import (
     CONTRASTS,
     DISTINCT_ROLES,
     EMPTY_CONDITIONS,
+    EXCEPTION_WORDS,
     FRAME_WORDS,
     GENERAL_ROLE,
     GUIDANCE_ROLE,
@@ -687,7 +688,7 @@ def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
         if _OBLIGATION_LEVEL[was] == _OBLIGATION_LEVEL[now]:
             return None
         return was, now, _OBLIGATION_LEVEL[now] > _OBLIGATION_LEVEL[was]
-    return _leave_put(a, b) or _empty_condition_put(a, b) or _hedge_put(a, b)
+    return _leave_put(a, b) or _empty_condition_put(a, b) or _hedge_put(a, b) or _exception_put(a, b)
 
 
 _LIMIT_WORD_RE = re.compile(r"\d+(?:[.,:]\d+)*%?|[a-z]+(?:'[a-z]+)?")
@@ -744,11 +745,9 @@ def _leave_put(a: str, b: str) -> tuple[str, str, bool] | None:
     return ("(an imperative)", leave, True) if looser else (leave, "(an imperative)", False)
 
 
-def _empty_condition_put(a: str, b: str) -> tuple[str, str, bool] | None:
-    """``obligation_change`` of a rule and the same words with a condition put in or taken out
-    that names no circumstance (``lexicon.EMPTY_CONDITIONS``), only that the rule may not apply:
-    "Never release on Fridays" to "Avoid releasing on Fridays when possible" binds less, the other
-    way more; None otherwise."""
+def _put_in(a: str, b: str) -> tuple[tuple[str, ...], bool] | None:
+    """The words (``word_forms``) one of ``a`` and ``b`` has in one place that the other lacks,
+    all else the same, and whether ``b`` is the one; None when they differ otherwise."""
     old, new = word_forms(a), word_forms(b)
     looser = len(new) > len(old)
     short, long = (old, new) if looser else (new, old)
@@ -757,11 +756,58 @@ def _empty_condition_put(a: str, b: str) -> tuple[str, str, bool] | None:
     put = long[start:end]
     if not put or long[:start] + long[end:] != short:
         return None
-    if put[0] not in CONDITION_WORDS or not _empty_condition(put[1:]):
+    return put, looser
+
+
+def _exception_put(a: str, b: str) -> tuple[str, str, bool] | None:
+    """``obligation_change`` of a rule and the same words with an exception put in or taken out
+    (a clause opening with a word of EXCEPTION_WORDS): "Never merge on red builds" to "Never
+    merge on red builds unless it is a hotfix" binds less, the other way more; None otherwise."""
+    found = _put_in(a, b)
+    if found is None or found[0][0] not in _exception_forms():
         return None
+    put, looser = found
+    text = b if looser else a
+    opening = re.search(rf"\b(?:{'|'.join(EXCEPTION_WORDS)})\b[^.;:!?()\n]*", text, re.IGNORECASE)
+    said = _as_said(opening.group()) if opening else put[0]
+    return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
+
+
+def _as_said(words: str) -> str:
+    """Words of a text quoted inside a call-out: on one line, the first in lower case ("Unless CI
+    is green" is "unless CI is green")."""
+    said = " ".join(words.split()).rstrip(",")
+    return said[:1].lower() + said[1:]
+
+
+def only_put(a: str, b: str) -> bool | None:
+    """Whether ``b`` is ``a`` with "only" put in (True: the rule holds in less, "Deploy during
+    the window" to "Deploy only during the window") or taken out (False: it holds in more, and
+    what "only" kept out is allowed), all else the same (``word_forms``); None otherwise."""
+    found = _put_in(a, b)
+    if found is None or found[0] != ("only",):
+        return None
+    return found[1]
+
+
+@lru_cache(maxsize=1)
+def _exception_forms() -> frozenset[str]:
+    """EXCEPTION_WORDS as ``word_forms`` reads them."""
+    return frozenset(word_forms(" ".join(EXCEPTION_WORDS)))
+
+
+def _empty_condition_put(a: str, b: str) -> tuple[str, str, bool] | None:
+    """``obligation_change`` of a rule and the same words with a condition put in or taken out
+    that names no circumstance (``lexicon.EMPTY_CONDITIONS``), only that the rule may not apply:
+    "Never release on Fridays" to "Avoid releasing on Fridays when possible" binds less, the other
+    way more; None otherwise."""
+    found = _put_in(a, b)
+    if found is None or found[0][0] not in CONDITION_WORDS or not _empty_condition(found[0][1:]):
+        return None
+    put, looser = found
     empty = "|".join(EMPTY_CONDITIONS)
-    found = re.search(rf"\b{put[0]}\b[^.,;:!?()\n]*?\b(?:{empty})\b", b if looser else a, re.IGNORECASE)
-    said = found.group().lower() if found else put[0]
+    written = re.search(rf"\b{put[0]}\b[^.,;:!?()\n]*?\b(?:{empty})\b", b if looser else a, re.IGNORECASE)
+    said = _as_said(written.group()) if written else put[0]
     return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
 
 

@@ -1116,8 +1116,8 @@ def test_one_prohibition_said_another_way_is_no_polarity_flip() -> None:
         assert attention(section.format(old), section.format(new)) == [], (old, new)
 
 
-def test_a_hedge_put_into_a_rule_weakens_it() -> None:
-    """A hedge (``lexicon.HEDGES``) put in with nothing else changed makes the rule optional, and
+def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
+    """A hedge (``lexicon.HEDGES``) or an exception put in with nothing else changed makes the rule optional, and
     a prohibition after one still forbids: "Try not to merge" weakens "Never merge", it does not
     flip it."""
     section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
@@ -1126,6 +1126,17 @@ def test_a_hedge_put_into_a_rule_weakens_it() -> None:
         ("Never delete user data", "Generally do not delete user data", "weakened, (without exception) -> generally"),
         ("Always escalate outages", "Usually escalate outages", "weakened, (without exception) -> usually"),
         ("Try to reply within an hour", "Reply within an hour", "strengthened, try to -> (without exception)"),
+        # An exception put in or taken out (``lexicon.EXCEPTION_WORDS``).
+        (
+            "Do not merge pull requests yourself",
+            "Do not merge pull requests yourself unless CI is green",
+            "weakened, (without exception) -> unless CI is green",
+        ),
+        (
+            "Run every test except the slow ones",
+            "Run every test",
+            "strengthened, except the slow ones -> (without exception)",
+        ),
     ]
     for old, new, how in cases:
         assert attention(section.format(old), section.format(new)) == [
@@ -1152,6 +1163,19 @@ def test_a_number_or_a_bound_changed_is_a_limit_changed() -> None:
         ]
     for old, new in (("Run 2 reviewers", "Run two reviewers"), ("Look under the hood", "Look over the hood")):
         assert attention(section.format(old), section.format(new)) == []
+
+
+def test_only_put_in_or_taken_out_narrows_or_widens_the_scope() -> None:
+    """ "only" taken out of a rule, all else the same, allows what it kept out; put in, it keeps
+    out what was allowed."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    old, new = "Deploy to production only during the release window", "Deploy to production during the release window"
+    assert attention(section.format(old), section.format(new)) == [
+        ("scope", f'scope widened, "only" taken out: "{old}" -> "{new}"')
+    ]
+    assert attention(section.format(new), section.format(old)) == [
+        ("scope", f'scope narrowed, "only" put in: "{new}" -> "{old}"')
+    ]
 
 
 def test_a_rule_struck_out_is_a_change_and_bold_is_not() -> None:
