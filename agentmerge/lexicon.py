@@ -142,11 +142,13 @@ OPPOSITE_PAIRS = (
     "allow/deny include/exclude first/last minimum/maximum "
     "min/max higher/lower inside/outside public/private accept/reject add/remove added/removed "
     "show/hide explicit/implicit mutable/immutable optional/required client/server early/late "
-    "synchronous/asynchronous sync/async internal/external input/output read/write"
+    "synchronous/asynchronous sync/async internal/external input/output read/write "
+    "if/unless succeed/fail succeeds/fails"
 )
 """Words whose swap turns an instruction into its opposite ("Run the linter before committing",
 "... after committing"). Every word is used in the public corpus, in three or more of its seven
-collections (``decrease`` in 4 files, ``before`` in 506); ``text.opposite_sense`` reads them."""
+collections (``decrease`` in 4 files, ``succeeds`` in 4 of 3, ``unless`` in 132 of 7, ``before``
+in 506); ``text.opposite_sense`` reads them."""
 
 OPPOSITES: dict[str, str] = {
     word: other for pair in OPPOSITE_PAIRS.split() for word, other in (pair.split("/"), pair.split("/")[::-1])

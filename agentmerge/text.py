@@ -851,15 +851,27 @@ def opposite_sense(a: str, b: str) -> bool:
     """Whether two texts say opposite things in the same words: the words on the two sides of one
     ORDER_WORDS word swapped ("Prefer composition over inheritance" / "Prefer inheritance over
     composition"), a word of OPPOSITES put in for its opposite with nothing else changed ("Run
-    the linter before committing" / "... after committing"), or one doing without what the other
-    asks for ("Ask before deleting files" / "Delete files without asking")."""
+    the linter before committing" / "... after committing"), one doing without what the other
+    asks for ("Ask before deleting files" / "Delete files without asking"), or a part negated in
+    one where both forbid (``_negation_within``)."""
     return (
         _swapped_sides(a, b)
         or _swapped_part(a, b)
         or _opposite_word(a, b)
         or _done_without(a, b)
         or _done_without(b, a)
+        or _negation_within(a, b)
     )
+
+
+def _negation_within(a: str, b: str) -> bool:
+    """Whether one text negates a part the other says plainly while both negate another, all else
+    the same (``word_forms``): "Never approve a PR that changes the schema" / "Never approve a PR
+    that does not change the schema" forbid opposite things (``negation_put`` reads a negation put
+    in where none was)."""
+    old_rest, old_count = _without_negations(word_forms(a))
+    new_rest, new_count = _without_negations(word_forms(b))
+    return old_rest == new_rest and 0 < min(old_count, new_count) < max(old_count, new_count)
 
 
 def choice_made(a: str, b: str) -> bool:

@@ -1178,6 +1178,21 @@ def test_only_put_in_or_taken_out_narrows_or_widens_the_scope() -> None:
     ]
 
 
+def test_a_condition_turned_round_reverses_the_sense() -> None:
+    """ "if" for "unless", "fails" for "succeeds", or a part negated where the rule already
+    forbids, all else the same, is the opposite rule: "sense reversed"."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    for old, new in (
+        ("Request changes if coverage drops", "Request changes unless coverage drops"),
+        ("Ask a human if a deploy fails twice", "Ask a human if a deploy succeeds twice"),
+        ("Never approve a PR that changes the schema", "Never approve a PR that does not change the schema"),
+    ):
+        assert attention(section.format(old), section.format(new)) == [
+            ("polarity", f'sense reversed: "{old}" -> "{new}"')
+        ], (old, new)
+    assert attention(section.format("Never delete user data"), section.format("Do not delete user data")) == []
+
+
 def test_a_rule_struck_out_is_a_change_and_bold_is_not() -> None:
     """``~~Use the old release script~~`` reads as withdrawn, in the same words: the normal form
     leaves marks out, so diff said "no semantic changes". Bold and a code span stand out more,
