@@ -239,7 +239,7 @@ AttentionKind = Literal[
     "polarity",
     "contradiction",
     "obligation",
-    "limit",
+    "number",
     "choice",
     "safety",
 ]
@@ -257,7 +257,7 @@ class Attention:
     (permission mode, MCP servers), polarity (an instruction that now says the opposite),
     contradiction (an instruction added or reworded that says the opposite of another the new
     file holds: ``text.opposed``), obligation (one that binds more or less: "must" to
-    "should"), limit (a number or a bound of one changed: "within 1 hour" to "within 1 day",
+    "should"), number (a number or a bound of one changed: "within 1 hour" to "within 1 day",
     "at most 3" to "at least 3", ``text.limit_change``), choice (one that now picks another
     alternative: tabs for spaces), safety (a
     pitfall or a checklist gate removed), scope (a Cursor rule's ``globs`` now quoted, which the tool reads
@@ -801,7 +801,8 @@ class _BodyDiff:
                 yield Attention("obligation", f"obligation {how}, {was} -> {now}: {words}", change.new.line)
             elif change.old and change.new and (limit := limit_change(change.old.text, change.new.text)):
                 words = _quotes(change.old.text, change.new.text)
-                yield Attention("limit", f"limit changed, {limit[0]} -> {limit[1]}: {words}", change.new.line)
+                what = "bound" if limit[2] else "number"
+                yield Attention("number", f"{what} changed, {limit[0]} -> {limit[1]}: {words}", change.new.line)
             elif change.old and change.new and (narrowed := only_put(change.old.text, change.new.text)) is not None:
                 words = _quotes(change.old.text, change.new.text)
                 how = 'narrowed, "only" put in' if narrowed else 'widened, "only" taken out'

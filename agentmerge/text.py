@@ -694,11 +694,12 @@ def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
 _LIMIT_WORD_RE = re.compile(r"\d+(?:[.,:]\d+)*%?|[a-z]+(?:'[a-z]+)?")
 
 
-def limit_change(a: str, b: str) -> tuple[str, str] | None:
-    """The words of a number or a bound that ``b`` puts in for ``a``'s, when they are all that
-    changed (in one place, at most three words a side): "within 1 hour" to "within 1 day" is
-    ("1 hour", "1 day"), "at most 3" to "at least 3" ("most", "least"), "under 200 lines" to "over
-    200 lines"; a number's unit changed takes the number with it. A bound is a word of
+def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
+    """The words of a number or a bound that ``b`` puts in for ``a``'s, and whether a bound
+    changed (and no number), when they are all that changed (in one place, at most three words a
+    side): "within 1 hour" to "within 1 day" is ("1 hour", "1 day", False), "at most 3" to "at
+    least 3" ("at most 3", "at least 3", True), "under 200 lines" to "over 200 lines" likewise; a
+    number's unit changed takes the number with it. A bound is a word of
     ``lexicon.BOUND_WORDS`` before a number; a number spelled out is its digits ("two", "2",
     ``lexicon.SAME_WORDS``). None otherwise."""
     old, new = (tuple(SAME_WORDS.get(w, w) for w in _LIMIT_WORD_RE.findall(normalize(t).casefold())) for t in (a, b))
@@ -720,7 +721,7 @@ def limit_change(a: str, b: str) -> tuple[str, str] | None:
         was, now = old[first : len(old) - end + 1], new[first : len(new) - end + 1]
     elif unit and not numbers:
         was, now = old[start - 1 : len(old) - end], new[start - 1 : len(new) - end]
-    return " ".join(was), " ".join(now)
+    return " ".join(was), " ".join(now), bound and not numbers
 
 
 SUBJECT_WORDS = frozenset({"you", "we", "i", "they"})

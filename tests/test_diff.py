@@ -1145,22 +1145,21 @@ def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
     assert attention(section.format("Always escalate outages"), section.format("Usually page outages")) == []
 
 
-def test_a_number_or_a_bound_changed_is_a_limit_changed() -> None:
+def test_a_number_or_a_bound_changed_is_called_out() -> None:
     """A number, its unit or the bound before it changed, all else the same, is called out with
     the words that changed; a number spelled out as its digits, or a word after "under" that is
     no number's, is not."""
     section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
     cases = [
-        ("Reply within 1 hour", "Reply within 1 day", "1 hour -> 1 day"),
-        ("Retry at most 3 times", "Retry at least 3 times", "at most 3 -> at least 3"),
-        ("Keep functions under 200 lines", "Keep functions over 200 lines", "under 200 -> over 200"),
-        ("Alert when errors exceed 2%", "Alert when errors exceed 20%", "2% -> 20%"),
-        ("Reply within two hours", "Reply within 24 hours", "2 -> 24"),
+        ("Reply within 1 hour", "Reply within 1 day", "number changed, 1 hour -> 1 day"),
+        ("Retry at most 3 times", "Retry at least 3 times", "bound changed, at most 3 -> at least 3"),
+        ("Keep functions under 200 lines", "Keep functions over 200 lines", "bound changed, under 200 -> over 200"),
+        ("Alert when errors exceed 2%", "Alert when errors exceed 20%", "number changed, 2% -> 20%"),
+        ("Reply within two hours", "Reply within 24 hours", "number changed, 2 -> 24"),
+        ("Use Node 18 for builds", "Use Node 20 for builds", "number changed, 18 -> 20"),
     ]
     for old, new, how in cases:
-        assert attention(section.format(old), section.format(new)) == [
-            ("limit", f'limit changed, {how}: "{old}" -> "{new}"')
-        ]
+        assert attention(section.format(old), section.format(new)) == [("number", f'{how}: "{old}" -> "{new}"')]
     for old, new in (("Run 2 reviewers", "Run two reviewers"), ("Look under the hood", "Look over the hood")):
         assert attention(section.format(old), section.format(new)) == []
 
