@@ -778,6 +778,7 @@ class _BodyDiff:
                 yield from _hidden_in(change.new.text, old_text, change.new.line, None, rendered)
             if change.kind != "item":
                 continue
+            texts = (change.old.text if change.old else "", change.new.text if change.new else "")
             if change.polarity is not None and change.old and change.new:
                 now = "negative" if change.polarity == "negated" else "positive"
                 yield Attention(
@@ -799,11 +800,12 @@ class _BodyDiff:
                 words = _quotes(change.old.text, change.new.text)
                 how = "weakened" if looser else "strengthened"
                 yield Attention("obligation", f"obligation {how}, {was} -> {now}: {words}", change.new.line)
-            elif change.old and change.new and (limit := limit_change(change.old.text, change.new.text)):
+            # A version pinned or a comment edited in a code block is no rule's bound or scope.
+            elif change.old and change.new and change.new.kind != "code" and (limit := limit_change(*texts)):
                 words = _quotes(change.old.text, change.new.text)
                 what = "bound" if limit[2] else "number"
                 yield Attention("number", f"{what} changed, {limit[0]} -> {limit[1]}: {words}", change.new.line)
-            elif change.old and change.new and (narrowed := only_put(change.old.text, change.new.text)) is not None:
+            elif change.old and change.new and change.new.kind != "code" and (narrowed := only_put(*texts)) is not None:
                 words = _quotes(change.old.text, change.new.text)
                 how = 'narrowed, "only" put in' if narrowed else 'widened, "only" taken out'
                 yield Attention("scope", f"scope {how}: {words}", change.new.line)

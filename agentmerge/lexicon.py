@@ -380,15 +380,37 @@ code"), the forms of "be" and "do", the demonstratives, and the stop words that 
 
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
 SAME_WORDS = {
     "each": "every",
     "all": "every",
     "single": "1",
     **{word: str(number) for number, word in enumerate(_NUMBER_WORDS, start=1)},
+    **{word: str(number) for number, word in zip(range(20, 100, 10), _TENS, strict=True)},
 }
 """Words that say what another does (``text.word_forms``): "for each service", "for every
 service" and "for all services" ask one instruction; "a single goal", "one goal" and "1 goal"
 one too, "two approvals" and "2 approvals" one."""
+
+UNITS: dict[str, tuple[str, float]] = {
+    **dict.fromkeys(("ms", "millisecond", "milliseconds"), ("time", 0.001)),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), ("time", 1)),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), ("time", 60)),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), ("time", 3600)),
+    **dict.fromkeys(("day", "days"), ("time", 86400)),
+    **dict.fromkeys(("week", "weeks"), ("time", 604800)),
+    **dict.fromkeys(("b", "byte", "bytes"), ("size", 1)),
+    **dict.fromkeys(("kb", "kib"), ("size", 1024)),
+    **dict.fromkeys(("mb", "mib"), ("size", 1024**2)),
+    **dict.fromkeys(("gb", "gib"), ("size", 1024**3)),
+    **dict.fromkeys(("tb", "tib"), ("size", 1024**4)),
+    **dict.fromkeys(("%", "percent"), ("percent", 1)),
+    "k": ("", 1000),
+}
+"""Units a number may be written in, each with what it measures and its size in the smallest
+whole unit: "60 minutes" and "1 hour", "1024 MB" and "1 GB", "80%" and "80 percent", "10k" and
+"10,000" are one amount (``text.limit_change``)."""
 
 CONTRACTED_VERBS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
 """The verb of a negation in "n't" whose letters before it are not the verb: "can't", "won't",

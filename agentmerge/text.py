@@ -48,6 +48,7 @@ from agentmerge.lexicon import (
     STOPWORDS,
     SUFFIX_TEXT,
     TERM_SYNONYMS,
+    UNITS,
     UNSAID_WORDS,
 )
 
@@ -543,6 +544,24 @@ def _without_hedges(text: str) -> str:
     return _hedges_re().sub(lambda found: " not " if " not " in found.group().lower() else " ", text)
 
 
+def _hedges_rule(text: str) -> bool:
+    """Whether the hedge in ``text`` (HEDGES) bends the rule itself: it opens the first clause
+    (after a frame, a lead-in label, who is told and words such as "should"), or it closes the
+    text ("as much as possible"); not one inside what the rule describes ("The codebase is
+    generally written in Go")."""
+    plain = label_body(text) or text
+    plain = normalize(plain).casefold()
+    framed = _FRAMED_RE.match(plain)
+    if framed:
+        plain = plain[framed.end() :]
+    found = _hedges_re().search(plain)
+    if found is None:
+        return False
+    before = set(_POLARITY_WORD_RE.findall(plain[: found.start()]))
+    after = plain[found.end() :].strip(" .!;)")
+    return before <= set(CLAUSE_OPENERS) | SUBJECT_WORDS or not after
+
+
 def _hedge_put(a: str, b: str) -> tuple[str, str, bool] | None:
     """``obligation_change`` of a rule and the same words with a hedge (HEDGES) put in or taken
     out, an "always" it stands for aside: "Never merge on red builds" to "Try not to merge on red
@@ -550,6 +569,9 @@ def _hedge_put(a: str, b: str) -> tuple[str, str, bool] | None:
     hedges = [_hedges_re().search(t) for t in (a, b)]
     if bool(hedges[0]) == bool(hedges[1]):
         return None
+    hedged = next(t for t, found in zip((a, b), hedges, strict=True) if found)
+    if not _hedges_rule(hedged):
+        return None  # a hedge in what the rule describes: "Reject PRs that try to disable CI"
     bare = [tuple(w for w in word_forms(_without_hedges(t)) if w not in AFFIRMERS) for t in (a, b)]
     if bare[0] != bare[1]:
         return None
@@ -563,13 +585,13 @@ _FRAMED_RE = re.compile(rf"^\W*(?:{'|'.join(sorted(FRAME_WORDS))})\b[^,]*,\s*")
 fail, do not merge"): what follows it says the clause's polarity."""
 
 _PASSIVE_PROHIBITION_RE = re.compile(
-    r"\b(?:must|should|shall)(?:\s+not|n't|\s+never)\s+be\b"
+    r"\b(?:must|should|shall)(?:\s+not|n't|\s+never)\s+be\b|\b(?:may|can)\s+never\s+be\b"
     r"|\b(?:is|are)\s+(?:forbidden|prohibited|not\s+(?:allowed|permitted))\b"
-    r"|^\W*(?:under no circumstances|in no case)\b"
+    r"|^\W*(?:under no circumstances|in no case|at no time)\b"
 )
 """A prohibition said of the thing forbidden, anywhere in a clause ("Production data must never
-be deleted", "Deleting production data is forbidden"), or opening with "under no
-circumstances"."""
+be deleted", "Backups may never be deleted", "Deleting production data is forbidden"), or
+opening with "under no circumstances", "in no case" or "at no time"."""
 
 
 @text_cache(8192)
@@ -693,16 +715,20 @@ def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
 
 _LIMIT_WORD_RE = re.compile(r"\d+(?:[.,:]\d+)*%?|[a-z]+(?:'[a-z]+)?")
 
+_AMOUNT_RE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)[ \t]*(%|[a-z]+\b)?")
+
 
 def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
     """The words of a number or a bound that ``b`` puts in for ``a``'s, and whether a bound
     changed (and no number), when they are all that changed (in one place, at most three words a
     side): "within 1 hour" to "within 1 day" is ("1 hour", "1 day", False), "at most 3" to "at
-    least 3" ("at most 3", "at least 3", True), "under 200 lines" to "over 200 lines" likewise; a
-    number's unit changed takes the number with it. A bound is a word of
-    ``lexicon.BOUND_WORDS`` before a number; a number spelled out is its digits ("two", "2",
-    ``lexicon.SAME_WORDS``). None otherwise."""
-    old, new = (tuple(SAME_WORDS.get(w, w) for w in _LIMIT_WORD_RE.findall(normalize(t).casefold())) for t in (a, b))
+    least 3" ("at most 3", "at least 3", True), "fewer than 10" to "more than 10" likewise; a
+    number's unit changed takes the number with it. A bound is a word of ``lexicon.BOUND_WORDS``
+    before a number ("than" or "of" between them). One amount written another way is no change:
+    "two" and "2" (``lexicon.SAME_WORDS``), "60 minutes" and "1 hour", "1,000" and "1000"
+    (``lexicon.UNITS``). None otherwise."""
+    raw_old, raw_new = (_LIMIT_WORD_RE.findall(normalize(t).casefold()) for t in (a, b))
+    old, new = (tuple(SAME_WORDS.get(w, w) for w in raw) for raw in (raw_old, raw_new))
     start = next((n for n, (x, y) in enumerate(zip(old, new, strict=False)) if x != y), min(len(old), len(new)))
     end = 0
     while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
@@ -710,18 +736,33 @@ def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
     was, now = old[start : len(old) - end], new[start : len(new) - end]
     if not was or not now or len(was) > 3 or len(now) > 3:
         return None
-    numbers = any(word[0].isdigit() for word in was + now)
+    numbers = any(word[0].isdigit() for word in raw_old[start : len(old) - end] + raw_new[start : len(new) - end])
     unit = start > 0 and old[start - 1][0].isdigit()
-    after = old[len(old) - end] if end else ""
-    bound = after[:1].isdigit() and set(was) | set(now) <= BOUND_WORDS
+    if (numbers or unit) and _amounts(a) == _amounts(b):
+        return None
+    bounded = len(old) - end  # where the number a bound bounds stands, "than" or "of" aside
+    if old[bounded : bounded + 1] in (("than",), ("of",)):
+        bounded += 1
+    bound = bounded < len(old) and old[bounded][0].isdigit() and set(was) | set(now) <= BOUND_WORDS
     if not (numbers or unit or bound):
         return None
-    if bound:  # said with the number it bounds, and "at" before it: "at most 3"
+    if bound and not numbers:  # said with the number it bounds, and "at" before it: "at most 3"
         first = start - 1 if start > 0 and old[start - 1] == "at" else start
-        was, now = old[first : len(old) - end + 1], new[first : len(new) - end + 1]
+        was, now = old[first : bounded + 1], new[first : bounded + 1 + len(new) - len(old)]
     elif unit and not numbers:
         was, now = old[start - 1 : len(old) - end], new[start - 1 : len(new) - end]
     return " ".join(was), " ".join(now), bound and not numbers
+
+
+def _amounts(text: str) -> list[tuple[str, float]]:
+    """The amounts ``text`` states, in order, each as what it measures and its size in
+    ``lexicon.UNITS``' smallest whole unit (a number spelled out read as its digits)."""
+    spelled = " ".join(SAME_WORDS.get(w, w) for w in normalize(text).casefold().split())
+    found = []
+    for number, unit in _AMOUNT_RE.findall(spelled):
+        measure, size = UNITS.get(unit, ("", 1))
+        found.append((measure, round(float(number.replace(",", "")) * size, 6)))
+    return found
 
 
 SUBJECT_WORDS = frozenset({"you", "we", "i", "they"})
@@ -778,7 +819,7 @@ def _as_said(words: str) -> str:
     """Words of a text quoted inside a call-out: on one line, the first in lower case ("Unless CI
     is green" is "unless CI is green")."""
     said = " ".join(words.split()).rstrip(",")
-    return said[:1].lower() + said[1:]
+    return said.lower() if said.isupper() else said[:1].lower() + said[1:]
 
 
 def only_put(a: str, b: str) -> bool | None:
@@ -788,7 +829,12 @@ def only_put(a: str, b: str) -> bool | None:
     found = _put_in(a, b)
     if found is None or found[0] != ("only",):
         return None
+    if _ONLY_RE.search(a if found[1] else b):
+        return None  # "only" said another way: "Review just the diff"
     return found[1]
+
+
+_ONLY_RE = re.compile(r"\b(?:just|solely|exclusively|merely)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

@@ -1110,6 +1110,8 @@ def test_one_prohibition_said_another_way_is_no_polarity_flip() -> None:
         ("Never delete production data", "Deleting production data is forbidden"),
         ("Never delete production data", "Under no circumstances delete production data"),
         ("Never delete production data", "In every environment, never delete production data"),
+        ("Never delete backups", "Backups may never be deleted"),
+        ("Never delete backups", "At no time delete backups"),
         ("Do not share internal notes", "Internal notes must not be shared"),
         ("Stop and ask a human if a deploy fails twice", "Pause and ask a human if a deploy fails twice"),
     ):
@@ -1143,6 +1145,12 @@ def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
             ("obligation", f'obligation {how}: "{old}" -> "{new}"')
         ]
     assert attention(section.format("Always escalate outages"), section.format("Usually page outages")) == []
+    # A hedge in what the rule describes, not in the rule.
+    for old, new in (
+        ("The codebase is written in Go", "The codebase is generally written in Go"),
+        ("Reject PRs that disable CI checks", "Reject PRs that try to disable CI checks"),
+    ):
+        assert attention(section.format(old), section.format(new)) == [], (old, new)
 
 
 def test_a_number_or_a_bound_changed_is_called_out() -> None:
@@ -1160,8 +1168,27 @@ def test_a_number_or_a_bound_changed_is_called_out() -> None:
     ]
     for old, new, how in cases:
         assert attention(section.format(old), section.format(new)) == [("number", f'{how}: "{old}" -> "{new}"')]
-    for old, new in (("Run 2 reviewers", "Run two reviewers"), ("Look under the hood", "Look over the hood")):
-        assert attention(section.format(old), section.format(new)) == []
+    cases += [
+        ("Keep fewer than 10 open PRs", "Keep more than 10 open PRs", "bound changed, fewer than 10 -> more than 10"),
+    ]
+    for old, new, how in cases[-1:]:
+        assert attention(section.format(old), section.format(new)) == [("number", f'{how}: "{old}" -> "{new}"')]
+    # One amount written another way; a word after "under" that bounds no number.
+    for old, new in (
+        ("Run 2 reviewers", "Run two reviewers"),
+        ("Wait at most 60 minutes", "Wait at most 1 hour"),
+        ("Answer in under 500 ms", "Answer in under 0.5 seconds"),
+        ("Split files larger than 1024 MB", "Split files larger than 1 GB"),
+        ("Keep 80% line coverage", "Keep 80 percent line coverage"),
+        ("Page over 1,000 rows", "Page over 1000 rows"),
+        ("Keep titles under 50 characters", "Keep titles under fifty characters"),
+        ("Look under the hood", "Look over the hood"),
+        ("Never delete backups", "No one may delete backups"),
+    ):
+        assert attention(section.format(old), section.format(new)) == [], (old, new)
+    # A version pinned in a code block is no rule's number.
+    code = "---\nname: a\ndescription: b\n---\n## Setup\n\n```bash\npip install ruff=={}\n```\n"
+    assert attention(code.format("0.4.1"), code.format("0.5.0")) == []
 
 
 def test_only_put_in_or_taken_out_narrows_or_widens_the_scope() -> None:
@@ -1175,6 +1202,7 @@ def test_only_put_in_or_taken_out_narrows_or_widens_the_scope() -> None:
     assert attention(section.format(new), section.format(old)) == [
         ("scope", f'scope narrowed, "only" put in: "{new}" -> "{old}"')
     ]
+    assert attention(section.format("Only review the diff"), section.format("Review just the diff")) == []
 
 
 def test_a_condition_turned_round_reverses_the_sense() -> None:
