@@ -524,11 +524,8 @@ def negated(text: str) -> bool:
     if head is not None:
         return _clause_negated(head)
     first = _CLAUSE_RE.split(plain, maxsplit=1)[0].casefold()
-    framed = _FRAMED_RE.match(first)
-    if framed:
-        first = first[framed.end() :]
-    first = _without_hedges(first)
-    return _clause_negated(first) or _PASSIVE_PROHIBITION_RE.search(first) is not None
+    first = _without_hedges(_without_frame(first))
+    return _clause_negated(first) or _passive_prohibition_re().search(first) is not None
 
 
 @lru_cache(maxsize=1)
@@ -551,9 +548,7 @@ def _hedges_rule(text: str) -> bool:
     generally written in Go")."""
     plain = label_body(text) or text
     plain = normalize(plain).casefold()
-    framed = _FRAMED_RE.match(plain)
-    if framed:
-        plain = plain[framed.end() :]
+    plain = _without_frame(plain)
     found = _hedges_re().search(plain)
     if found is None:
         return False
@@ -580,18 +575,32 @@ def _hedge_put(a: str, b: str) -> tuple[str, str, bool] | None:
     return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
 
 
-_FRAMED_RE = re.compile(rf"^\W*(?:{'|'.join(sorted(FRAME_WORDS))})\b[^,]*,\s*")
-"""A first clause's frame, to its comma ("In every environment, never delete ...", "If tests
-fail, do not merge"): what follows it says the clause's polarity."""
+def _without_frame(clause: str) -> str:
+    """``clause`` without the frame it opens with, to its comma ("In every environment, never
+    delete ...", "If tests fail, do not merge"): what follows says the clause's polarity."""
+    framed = _polarity_patterns()[0].match(clause)
+    return clause[framed.end() :] if framed else clause
 
-_PASSIVE_PROHIBITION_RE = re.compile(
-    r"\b(?:must|should|shall)(?:\s+not|n't|\s+never)\s+be\b|\b(?:may|can)\s+never\s+be\b"
-    r"|\b(?:is|are)\s+(?:forbidden|prohibited|not\s+(?:allowed|permitted))\b"
-    r"|^\W*(?:under no circumstances|in no case|at no time)\b"
-)
-"""A prohibition said of the thing forbidden, anywhere in a clause ("Production data must never
-be deleted", "Backups may never be deleted", "Deleting production data is forbidden"), or
-opening with "under no circumstances", "in no case" or "at no time"."""
+
+def _passive_prohibition_re() -> re.Pattern[str]:
+    """A prohibition said of the thing forbidden, anywhere in a clause ("Production data must
+    never be deleted", "Backups may never be deleted", "Deleting production data is forbidden"),
+    or opening with "under no circumstances", "in no case" or "at no time"."""
+    return _polarity_patterns()[1]
+
+
+@lru_cache(maxsize=1)
+def _polarity_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The patterns of ``_without_frame`` and ``_passive_prohibition_re``, compiled on first use
+    (each command's start-up does not pay for them)."""
+    return (
+        re.compile(rf"^\W*(?:{'|'.join(sorted(FRAME_WORDS))})\b[^,]*,\s*"),
+        re.compile(
+            r"\b(?:must|should|shall)(?:\s+not|n't|\s+never)\s+be\b|\b(?:may|can)\s+never\s+be\b"
+            r"|\b(?:is|are)\s+(?:forbidden|prohibited|not\s+(?:allowed|permitted))\b"
+            r"|^\W*(?:under no circumstances|in no case|at no time)\b"
+        ),
+    )
 
 
 @text_cache(8192)
@@ -713,9 +722,14 @@ def obligation_change(a: str, b: str) -> tuple[str, str, bool] | None:
     return _leave_put(a, b) or _empty_condition_put(a, b) or _hedge_put(a, b) or _exception_put(a, b)
 
 
-_LIMIT_WORD_RE = re.compile(r"\d+(?:[.,:]\d+)*%?|[a-z]+(?:'[a-z]+)?")
-
-_AMOUNT_RE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)[ \t]*(%|[a-z]+\b)?")
+@lru_cache(maxsize=1)
+def _limit_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The words ``limit_change`` compares (a number whole, with its separators and a percent
+    sign) and an amount with its unit (``_amounts``), compiled on first use."""
+    return (
+        re.compile(r"\d+(?:[.,:]\d+)*%?|[a-z]+(?:'[a-z]+)?"),
+        re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)[ \t]*(%|[a-z]+\b)?"),
+    )
 
 
 def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
@@ -727,7 +741,7 @@ def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
     before a number ("than" or "of" between them). One amount written another way is no change:
     "two" and "2" (``lexicon.SAME_WORDS``), "60 minutes" and "1 hour", "1,000" and "1000"
     (``lexicon.UNITS``). None otherwise."""
-    raw_old, raw_new = (_LIMIT_WORD_RE.findall(normalize(t).casefold()) for t in (a, b))
+    raw_old, raw_new = (_limit_patterns()[0].findall(normalize(t).casefold()) for t in (a, b))
     old, new = (tuple(SAME_WORDS.get(w, w) for w in raw) for raw in (raw_old, raw_new))
     start = next((n for n, (x, y) in enumerate(zip(old, new, strict=False)) if x != y), min(len(old), len(new)))
     end = 0
@@ -759,7 +773,7 @@ def _amounts(text: str) -> list[tuple[str, float]]:
     ``lexicon.UNITS``' smallest whole unit (a number spelled out read as its digits)."""
     spelled = " ".join(SAME_WORDS.get(w, w) for w in normalize(text).casefold().split())
     found = []
-    for number, unit in _AMOUNT_RE.findall(spelled):
+    for number, unit in _limit_patterns()[1].findall(spelled):
         measure, size = UNITS.get(unit, ("", 1))
         found.append((measure, round(float(number.replace(",", "")) * size, 6)))
     return found
@@ -829,12 +843,9 @@ def only_put(a: str, b: str) -> bool | None:
     found = _put_in(a, b)
     if found is None or found[0] != ("only",):
         return None
-    if _ONLY_RE.search(a if found[1] else b):
+    if re.search(r"\b(?:just|solely|exclusively|merely)\b", a if found[1] else b, re.IGNORECASE):
         return None  # "only" said another way: "Review just the diff"
     return found[1]
-
-
-_ONLY_RE = re.compile(r"\b(?:just|solely|exclusively|merely)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -1370,16 +1381,16 @@ def hidden_text(text: str) -> list[tuple[int, str]]:
     return found
 
 
-_COMMENT_RE = re.compile(r"<!--(.*?)-->", re.DOTALL)
-_REFERENCE_COMMENT_RE = re.compile(
-    r"^[ \t]*\[[^\]\n]*\]:[ \t]*(?:#|<>)[ \t]*(?:\((.*)\)|\"(.*)\"|'(.*)')[ \t]*$", re.MULTILINE
-)
-_CODE_SPAN_RE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
-_OPENING_TAG_RE = re.compile(r"<([A-Za-z][\w-]*)(\s[^<>]*)?>")
-_QUOTED_RE = re.compile(r"\"[^\"]*\"|'[^']*'")
-_UNSHOWN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_HIDDEN_ATTRIBUTE_RE = re.compile(r"\shidden\b", re.IGNORECASE)
-_TAG_RE = re.compile(r"<[^<>]*>")
+# The patterns of ``unrendered``, compiled on first use by ``re``'s own cache (a command that
+# reads no change does not pay for them).
+_COMMENT = r"(?s)<!--(.*?)-->"
+_REFERENCE_COMMENT = r"(?m)^[ \t]*\[[^\]\n]*\]:[ \t]*(?:#|<>)[ \t]*(?:\((.*)\)|\"(.*)\"|'(.*)')[ \t]*$"
+_CODE_SPAN = r"(?s)(`+)(?!`).*?(?<!`)\1(?!`)"
+_OPENING_TAG = r"<([A-Za-z][\w-]*)(\s[^<>]*)?>"
+_UNSHOWN_STYLE = r"(?i)display\s*:\s*none|visibility\s*:\s*hidden"
+_HIDDEN_ATTRIBUTE = r"(?i)\shidden\b"
+_QUOTED = r"\"[^\"]*\"|'[^']*'"
+_TAG = r"<[^<>]*>"
 
 
 def unrendered(text: str) -> list[tuple[int, str]]:
@@ -1389,20 +1400,20 @@ def unrendered(text: str) -> list[tuple[int, str]]:
     (``display: none``, ``visibility: hidden``, ``hidden``), each with its words; those with no
     words but tags (``<!-- <process> -->``, a marker) are none. Code spans show what they hold as
     it is and are passed over."""
-    text = _CODE_SPAN_RE.sub(lambda span: " " * len(span.group()), text)
+    text = re.sub(_CODE_SPAN, lambda span: " " * len(span.group()), text)
     found = []
-    for match in _COMMENT_RE.finditer(text):
-        if words := _said(_TAG_RE.sub(" ", match.group(1))):
+    for match in re.finditer(_COMMENT, text):
+        if words := _said(re.sub(_TAG, " ", match.group(1))):
             found.append((match.start(), f"an HTML comment, which the rendered file does not show: {words!r}"))
-    for match in _REFERENCE_COMMENT_RE.finditer(text):
+    for match in re.finditer(_REFERENCE_COMMENT, text):
         if words := _said(next(g for g in match.groups() if g is not None)):
             found.append((match.start(), f"a link reference written as a comment, not shown: {words!r}"))
-    for match in _OPENING_TAG_RE.finditer(text):
+    for match in re.finditer(_OPENING_TAG, text):
         attributes = match.group(2) or ""
-        if _UNSHOWN_STYLE_RE.search(attributes) or _HIDDEN_ATTRIBUTE_RE.search(_QUOTED_RE.sub('""', attributes)):
-            closing = re.compile(rf"</{re.escape(match.group(1))}\s*>", re.IGNORECASE).search(text, match.end())
-            inside = text[match.end() : closing.start() if closing else len(text)]
-            if words := _said(_TAG_RE.sub(" ", inside)):
+        if re.search(_UNSHOWN_STYLE, attributes) or re.search(_HIDDEN_ATTRIBUTE, re.sub(_QUOTED, '""', attributes)):
+            closing = re.search(rf"(?i)</{re.escape(match.group(1))}\s*>", text[match.end() :])
+            inside = text[match.end() : match.end() + closing.start() if closing else len(text)]
+            if words := _said(re.sub(_TAG, " ", inside)):
                 found.append((match.start(), f"HTML set not to show, its words: {words!r}"))
     return sorted(found)
 
