@@ -929,7 +929,10 @@ def _negation_within(a: str, b: str) -> bool:
     in where none was)."""
     old_rest, old_count = _without_negations(word_forms(a))
     new_rest, new_count = _without_negations(word_forms(b))
-    return old_rest == new_rest and 0 < min(old_count, new_count) < max(old_count, new_count)
+    if not 0 < min(old_count, new_count) < max(old_count, new_count) or len(old_rest) != len(new_rest):
+        return False
+    # A verb that is a stop word keeps its inflection in ``word_forms``: "includes", "doesn't include".
+    return all(x == y or stem(x) == stem(y) for x, y in zip(old_rest, new_rest, strict=True))
 
 
 def choice_made(a: str, b: str) -> bool:

@@ -1213,6 +1213,7 @@ def test_a_condition_turned_round_reverses_the_sense() -> None:
         ("Request changes if coverage drops", "Request changes unless coverage drops"),
         ("Ask a human if a deploy fails twice", "Ask a human if a deploy succeeds twice"),
         ("Never approve a PR that changes the schema", "Never approve a PR that does not change the schema"),
+        ("Do not merge a PR that includes migrations", "Do not merge a PR that doesn't include migrations"),
     ):
         assert attention(section.format(old), section.format(new)) == [
             ("polarity", f'sense reversed: "{old}" -> "{new}"')
