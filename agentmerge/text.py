@@ -750,7 +750,9 @@ def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
     was, now = old[start : len(old) - end], new[start : len(new) - end]
     if not was or not now or len(was) > 3 or len(now) > 3:
         return None
-    numbers = any(word[0].isdigit() for word in raw_old[start : len(old) - end] + raw_new[start : len(new) - end])
+    # A number in digits, or spelled out on both sides ("two" to "three"; not "never" to "no one").
+    digits = any(word[0].isdigit() for word in raw_old[start : len(old) - end] + raw_new[start : len(new) - end])
+    numbers = digits or all(any(word[0].isdigit() for word in run) for run in (was, now))
     unit = start > 0 and old[start - 1][0].isdigit()
     if (numbers or unit) and _amounts(a) == _amounts(b):
         return None

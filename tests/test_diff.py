@@ -1165,6 +1165,7 @@ def test_a_number_or_a_bound_changed_is_called_out() -> None:
         ("Alert when errors exceed 2%", "Alert when errors exceed 20%", "number changed, 2% -> 20%"),
         ("Reply within two hours", "Reply within 24 hours", "number changed, 2 -> 24"),
         ("Use Node 18 for builds", "Use Node 20 for builds", "number changed, 18 -> 20"),
+        ("Require two approvals", "Require three approvals", "number changed, 2 -> 3"),
     ]
     for old, new, how in cases:
         assert attention(section.format(old), section.format(new)) == [("number", f'{how}: "{old}" -> "{new}"')]
