@@ -23,7 +23,6 @@ from typing import NamedTuple
 from agentmerge.lexicon import (
     CONDITION_WORDS,
     EMPTY_CONDITIONS,
-    EXCEPTION_WORDS,
     FRAME_WORDS,
     NEGATORS,
     PITFALLS_ROLE,
@@ -41,6 +40,7 @@ from agentmerge.text import (
     choice_made,
     choices,
     contrary_choice,
+    exception_forms,
     handoff_agent,
     instruction_lines,
     is_function_form,
@@ -598,7 +598,7 @@ def word_changed(a: str, b: str) -> bool:
         # breaking changes" / "You may mention breaking changes"), where the polarity rule does
         # not read it (``text.negation_put``).
         put_in = set(ours or theirs)
-        if put_in & _EXCEPTING:
+        if put_in & exception_forms():
             return True  # an exception put in: the rule and the rule with an exception are two
         return bool(put_in & _TURNING) and put_in <= _TURNING | SUBJECT_WORDS and negation_put(a, b) is None
     if not ours:
@@ -630,9 +630,6 @@ def word_changed(a: str, b: str) -> bool:
 
 
 _COORDINATORS = frozenset({"and", "or", "nor"})
-
-_EXCEPTING = frozenset(word_forms(" ".join(EXCEPTION_WORDS)))
-"""EXCEPTION_WORDS as ``text.word_forms`` reads them."""
 
 _TURNING = frozenset({"not", "may"})
 """Words of ``text.word_forms`` that turn an instruction round or make it optional: a negation,

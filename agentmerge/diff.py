@@ -40,7 +40,7 @@ from agentmerge.fields import (
     same_value,
     value_text,
 )
-from agentmerge.lexicon import PITFALLS_ROLE
+from agentmerge.lexicon import PITFALLS_ROLE, WALLED_ROLES
 from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units, markup, rewordings_unpaired, walled
 from agentmerge.parse import spelled_value
@@ -113,8 +113,6 @@ class Side:
     level: int | None = None
     """For a section change, the heading's level (the number of ``#``); None for a pseudo-heading
     (``**Label:**``), the top of the file and items."""
-    kind: str | None = None
-    """For an item, its kind (``model.Item.kind``: "bullet", "code", ...); None for a section."""
 
 
 LineOp = Literal["-", "+", " "]
@@ -263,7 +261,8 @@ class Attention:
     pitfall or a checklist gate removed), scope (a Cursor rule's ``globs`` now quoted, which the tool reads
     as part of the pattern: the rule applies to no file; an instruction's "only" put in or taken
     out, ``text.only_put``) or hidden (text a reader does not see
-    came in: Unicode tag characters or a bidi control, ``text.hidden_text``); ``review`` adds
+    came in: Unicode tag characters, a bidi control or zero-width characters, ``text.hidden_text``;
+    in prose or HTML, an HTML comment or HTML set not to show, ``text.unrendered``); ``review`` adds
     link (an agent file that is now a symbolic link: the tool that loads it reads the file it
     leads to, which the review does not) and scope for a file renamed to a path that makes it
     another kind of file, or none (``review._read_otherwise``)."""
@@ -371,14 +370,16 @@ def diff_agents(
     )
 
 
-def _hidden_in(new: str, old: str, line: int | None, key: str | None, rendered: bool = False) -> Iterator[Attention]:
-    """What ``new`` holds that a reader does not see (``text.hidden_text``; of Markdown that is
-    ``rendered``, not code, also what the rendered file does not show, ``text.unrendered``: an
-    HTML comment) and ``old`` did not: an attention of kind hidden each, for a frontmatter ``key``
-    or an item."""
+def _hidden_in(new: str, old: str, line: int | None, key: str | None, kind: str | None = None) -> Iterator[Attention]:
+    """What ``new`` holds that a reader does not see (``text.hidden_text``; of an item of prose or
+    HTML, of ``kind``, also what the rendered file does not show, ``text.unrendered``: an HTML
+    comment; a code block shows its comments as they are) and ``old`` did not: an attention of
+    kind hidden each, for a frontmatter ``key`` or an item."""
 
     def hidden(text: str) -> list[tuple[int, str]]:
-        return hidden_text(text) + unrendered(text) if rendered else hidden_text(text)
+        if kind is None or kind == "code":
+            return hidden_text(text)
+        return hidden_text(text) + unrendered(text, html=kind == "html")
 
     before = {what for _, what in hidden(old)}
     for _, what in hidden(new):
@@ -758,7 +759,8 @@ class _BodyDiff:
     # -- what a reviewer must not miss -----------------------------------------------------------
 
     def attention(self, changes: Iterable[Change]) -> Iterator[Attention]:
-        """Hidden text that came in (``_hidden_in``), polarity flips, changed choices and removed
+        """Hidden text that came in (``_hidden_in``), what an edit changed of a rule
+        (``_edit_call_out``: its polarity, sense, choice, obligation, numbers, scope) and removed
         safety instructions among ``changes``, in their order, then items whose words stayed but
         whose place under a pitfall title changed (``_pitfall_flips``).
 
@@ -773,42 +775,14 @@ class _BodyDiff:
         removed = 0
         for change in changes:
             if change.new is not None and change.op != "removed":
-                rendered = change.new.kind != "code"  # a code block shows its comments as they are
                 old_text = change.old.text if change.old else ""
-                yield from _hidden_in(change.new.text, old_text, change.new.line, None, rendered)
+                yield from _hidden_in(change.new.text, old_text, change.new.line, None, change.item_kind)
             if change.kind != "item":
                 continue
-            texts = (change.old.text if change.old else "", change.new.text if change.new else "")
-            if change.polarity is not None and change.old and change.new:
-                now = "negative" if change.polarity == "negated" else "positive"
-                yield Attention(
-                    "polarity",
-                    f"polarity flipped, now {now}: {_quotes(change.old.text, change.new.text)}",
-                    change.new.line,
-                )
-            elif change.old and change.new and opposite_sense(change.old.text, change.new.text):
-                yield Attention(
-                    "polarity",
-                    f"sense reversed: {_quotes(change.old.text, change.new.text)}",
-                    change.new.line,
-                )
-            elif change.old and change.new and (choice := other_choice(change.old.text, change.new.text)):
-                words = _quotes(change.old.text, change.new.text)
-                yield Attention("choice", f"choice changed, {choice[0]} -> {choice[1]}: {words}", change.new.line)
-            elif change.old and change.new and (binding := obligation_change(change.old.text, change.new.text)):
-                was, now, looser = binding
-                words = _quotes(change.old.text, change.new.text)
-                how = "weakened" if looser else "strengthened"
-                yield Attention("obligation", f"obligation {how}, {was} -> {now}: {words}", change.new.line)
-            # A version pinned or a comment edited in a code block is no rule's bound or scope.
-            elif change.old and change.new and change.new.kind != "code" and (limit := limit_change(*texts)):
-                words = _quotes(change.old.text, change.new.text)
-                what = "bound" if limit[2] else "number"
-                yield Attention("number", f"{what} changed, {limit[0]} -> {limit[1]}: {words}", change.new.line)
-            elif change.old and change.new and change.new.kind != "code" and (narrowed := only_put(*texts)) is not None:
-                words = _quotes(change.old.text, change.new.text)
-                how = 'narrowed, "only" put in' if narrowed else 'widened, "only" taken out'
-                yield Attention("scope", f"scope {how}: {words}", change.new.line)
+            if change.old is not None and change.new is not None:
+                found = _edit_call_out(change, change.old, change.new)
+                if found is not None:
+                    yield found
             elif change.op == "removed" and change.old is not None:
                 removed += 1
                 role = self._safety_role(change.old)
@@ -934,16 +908,20 @@ class _BodyDiff:
 def _safety_role(units: Units, unit: ItemUnit) -> str | None:
     """The safety role (a SAFETY_ROLES key) of ``unit`` of ``units``, or None: a pitfall or a
     checklist gate by the matcher's roles, else an instruction that forbids (``text.negated``:
-    "Never delete production data", under "Safety", "Rules" or any title)."""
+    "Never delete production data", under "Safety", "Rules" or any title but one of triggers,
+    examples or hand-offs, ``lexicon.WALLED_ROLES``: "Do not use this agent for CSS questions"
+    under "When not to use" says when to call the agent)."""
     titles = units.titles(unit.section)
     role = None
     # ``item_role`` names a pitfall or gate only for a task box or under a title of that role;
     # without either, the matcher's module need not load (it costs the diff's start-up).
-    if unit.item.kind == "task" or any(section_role(t) in SAFETY_ROLES for t in titles if t):
+    if unit.item.kind == "task" or any(section_role(t) in SAFETY_ROLES.keys() | WALLED_ROLES for t in titles if t):
         role = item_role(titles, unit.item.kind, unit.item.text)
     if role in SAFETY_ROLES:
         return role
-    return PROHIBITION if unit.item.kind in PROSE_KINDS and negated(unit.item.text) else None
+    if role in WALLED_ROLES or unit.item.kind not in PROSE_KINDS:
+        return None  # a trigger, an example or a hand-off says what it mirrors in other words
+    return PROHIBITION if negated(unit.item.text) else None
 
 
 CONTRADICTION_ITEMS = 500
@@ -1068,7 +1046,7 @@ def _side(units: Units, item: int) -> Side:
     """Where item number ``item`` stands."""
     unit = units.items[item]
     section = units.sections[unit.section]
-    return Side(unit.item.line, unit.item.text, section.title, section.line, unit.item.checked, kind=unit.item.kind)
+    return Side(unit.item.line, unit.item.text, section.title, section.line, unit.item.checked)
 
 
 def _section_side(units: Units, index: int) -> Side:
@@ -1077,6 +1055,40 @@ def _section_side(units: Units, index: int) -> Side:
     parent = units.sections[units.parent[index]] if units.parent[index] >= 0 else section
     level = section.level if section.kind == "heading" else None
     return Side(section.line, section.title or "", parent.title, parent.line, level=level)
+
+
+def _edit_call_out(change: Change, old: Side, new: Side) -> Attention | None:
+    """What a reviewer must not miss of an item edited from ``old`` to ``new`` (``_edit_reading``),
+    with the two wordings quoted; None for nothing."""
+    found = _edit_reading(change, old.text, new.text)
+    if found is None:
+        return None
+    kind, message = found
+    return Attention(kind, f"{message}: {_quotes(old.text, new.text)}", new.line)
+
+
+def _edit_reading(change: Change, old: str, new: str) -> tuple[AttentionKind, str] | None:
+    """The first that holds of an item edited from ``old`` to ``new``: its polarity flipped
+    (``change.polarity``), its sense reversed, another choice made, its obligation weakened or
+    strengthened, and, of prose, a number or a bound changed or "only" taken out or put in; None
+    for none of these. A version pinned in a code block is no rule's bound, and a table's or a
+    block's changed lines are shown by its line diff."""
+    if change.polarity is not None:
+        return "polarity", f"polarity flipped, now {'negative' if change.polarity == 'negated' else 'positive'}"
+    if opposite_sense(old, new):
+        return "polarity", "sense reversed"
+    if choice := other_choice(old, new):
+        return "choice", f"choice changed, {choice[0]} -> {choice[1]}"
+    if binding := obligation_change(old, new):
+        was, now, looser = binding
+        return "obligation", f"obligation {'weakened' if looser else 'strengthened'}, {was} -> {now}"
+    if change.item_kind not in PROSE_KINDS:
+        return None
+    if limit := limit_change(old, new):
+        return "number", f"{'bound' if limit[2] else 'number'} changed, {limit[0]} -> {limit[1]}"
+    if (narrowed := only_put(old, new)) is not None:
+        return "scope", 'scope narrowed, "only" put in' if narrowed else 'scope widened, "only" taken out'
+    return None
 
 
 def _safety_removed(role: str, removed: Side) -> Attention:

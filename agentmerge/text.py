@@ -11,7 +11,8 @@ import bisect
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -36,6 +37,7 @@ from agentmerge.lexicon import (
     HEDGES,
     NEGATORS,
     OBLIGATION_LEVELS,
+    ONLY_WORDS,
     OPPOSITES,
     ORDER_WORDS,
     PITFALLS_ROLE,
@@ -516,16 +518,37 @@ def negated(text: str) -> bool:
     as "always" or "you must"): "Never log secrets", "Don't X", "Avoid X", "No X", "Missing X".
     A negation inside the clause does not flip it: "Test behavior, not implementation", "not
     just X but Y", "X rather than Y", "without manual exports" and "(not between tabs)" all ask
-    for something. A bare negating label over a positive body (``**Never Trust Input:** Treat
-    all input as untrusted``) reads by its body; a label that is only a prohibition
-    (``**Avoid**: global state``) negates it.
+    for something; but a prohibition said of the thing forbidden in the main clause does
+    ("Production data must never be deleted", "Deleting it is forbidden"), and one after a frame
+    or a hedge ("In every environment, never delete ...", "Try not to merge ..."). A bare
+    negating label over a positive body (``**Never Trust Input:** Treat all input as
+    untrusted``) reads by its body; a label that is only a prohibition (``**Avoid**: global
+    state``) negates it.
     """
     head, plain = _label_and_body(text)
     if head is not None:
         return _clause_negated(head)
     first = _CLAUSE_RE.split(plain, maxsplit=1)[0].casefold()
-    first = _without_hedges(_without_frame(first))
-    return _clause_negated(first) or _passive_prohibition_re().search(first) is not None
+    # Read as written ("In no case, merge ..."), then past a frame and hedges ("In every
+    # environment, never delete ...", "Try not to merge ...").
+    return any(
+        _clause_negated(clause) or _forbids_passively(clause)
+        for clause in dict.fromkeys((first, _without_hedges(_without_frame(first))))
+    )
+
+
+_SUBORDINATORS = frozenset({*CONDITION_WORDS, "because", "while", "whether", "since"})
+
+
+def _forbids_passively(clause: str) -> bool:
+    """Whether ``clause`` forbids by what it says of the thing forbidden (``_passive_prohibition_re``)
+    in its main clause: not in a relative or subordinate clause before it ("Read the list of files
+    that must not be changed", "Tell the user when an action is not allowed" ask something)."""
+    found = _passive_prohibition_re().search(clause)
+    if found is None:
+        return False
+    before = _POLARITY_WORD_RE.findall(clause[: found.start()])
+    return not before or (before[-1] not in ("that", "which", "who") and _SUBORDINATORS.isdisjoint(before))
 
 
 @lru_cache(maxsize=1)
@@ -732,15 +755,19 @@ def _limit_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     )
 
 
+_BOUND_LINKS = frozenset({"than", "of", "to"})
+"""Words between a bound and its number: "fewer than 10", "a minimum of 2", "up to 5"."""
+
+
 def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
-    """The words of a number or a bound that ``b`` puts in for ``a``'s, and whether a bound
-    changed (and no number), when they are all that changed (in one place, at most three words a
-    side): "within 1 hour" to "within 1 day" is ("1 hour", "1 day", False), "at most 3" to "at
-    least 3" ("at most 3", "at least 3", True), "fewer than 10" to "more than 10" likewise; a
-    number's unit changed takes the number with it. A bound is a word of ``lexicon.BOUND_WORDS``
-    before a number ("than" or "of" between them). One amount written another way is no change:
-    "two" and "2" (``lexicon.SAME_WORDS``), "60 minutes" and "1 hour", "1,000" and "1000"
-    (``lexicon.UNITS``). None otherwise."""
+    """The words of a number or a bound that ``b`` puts in for ``a``'s, as written, and whether a
+    bound changed, when they are all that changed (in one place, at most three words a side):
+    "within 1 hour" to "within 1 day" is ("1 hour", "1 day", False), "at most 3" to "at least 3"
+    ("at most 3", "at least 3", True), "fewer than 10" to "more than 10" likewise; a number's unit
+    changed, put in or taken out takes the number with it ("30" to "30 ms"). A bound is a word of
+    ``lexicon.BOUND_WORDS`` before a number ("than", "of" or "to" between them). One amount
+    written another way is no change: "two" and "2" (``lexicon.SAME_WORDS``), "60 minutes" and "1
+    hour", "1,000" and "1000" (``lexicon.UNITS``). None otherwise."""
     raw_old, raw_new = (_limit_patterns()[0].findall(normalize(t).casefold()) for t in (a, b))
     old, new = (tuple(SAME_WORDS.get(w, w) for w in raw) for raw in (raw_old, raw_new))
     start = next((n for n, (x, y) in enumerate(zip(old, new, strict=False)) if x != y), min(len(old), len(new)))
@@ -748,36 +775,46 @@ def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
     while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
         end += 1
     was, now = old[start : len(old) - end], new[start : len(new) - end]
-    if not was or not now or len(was) > 3 or len(now) > 3:
+    unit = start > 0 and old[start - 1][0].isdigit()
+    if len(was) > 3 or len(now) > 3 or not ((was and now) or (unit and set(was + now) <= UNITS.keys())):
         return None
     # A number in digits, or spelled out on both sides ("two" to "three"; not "never" to "no one").
-    digits = any(word[0].isdigit() for word in raw_old[start : len(old) - end] + raw_new[start : len(new) - end])
-    numbers = digits or all(any(word[0].isdigit() for word in run) for run in (was, now))
-    unit = start > 0 and old[start - 1][0].isdigit()
+    digits = any(w[0].isdigit() for w in raw_old[start : len(old) - end] + raw_new[start : len(new) - end])
+    numbers = digits or (bool(was and now) and all(any(w[0].isdigit() for w in run) for run in (was, now)))
     if (numbers or unit) and _amounts(a) == _amounts(b):
         return None
-    bounded = len(old) - end  # where the number a bound bounds stands, "than" or "of" aside
-    if old[bounded : bounded + 1] in (("than",), ("of",)):
-        bounded += 1
-    bound = bounded < len(old) and old[bounded][0].isdigit() and set(was) | set(now) <= BOUND_WORDS
+    number_at = len(old) - end  # where the number a bound bounds stands, a link word aside
+    if old[number_at : number_at + 1] and old[number_at] in _BOUND_LINKS:
+        number_at += 1
+    changed = set(was) | set(now)
+    bounds = bool(changed & BOUND_WORDS)
+    bound = bounds and changed <= BOUND_WORDS | _BOUND_LINKS and number_at < len(old) and old[number_at][0].isdigit()
     if not (numbers or unit or bound):
         return None
-    if bound and not numbers:  # said with the number it bounds, and "at" before it: "at most 3"
-        first = start - 1 if start > 0 and old[start - 1] == "at" else start
-        was, now = old[first : bounded + 1], new[first : bounded + 1 + len(new) - len(old)]
-    elif unit and not numbers:
-        was, now = old[start - 1 : len(old) - end], new[start - 1 : len(new) - end]
-    return " ".join(was), " ".join(now), bound and not numbers
+    # Said as written, with the number a bound bounds and an "at" before it ("at most 3"), or
+    # the number before a unit.
+    first = start - 1 if unit and not numbers else start
+    if start > 0 and old[start - 1] == "at" and was[:1] and was[0] in BOUND_WORDS:
+        first = start - 1
+    stop = number_at + 1 if bound and not numbers else len(old) - end
+    said = " ".join(raw_old[first:stop]), " ".join(raw_new[first : stop + len(new) - len(old)])
+    return said[0], said[1], bounds and (bound or numbers)
 
 
-def _amounts(text: str) -> list[tuple[str, float]]:
+def _amounts(text: str) -> list[tuple[str, str]]:
     """The amounts ``text`` states, in order, each as what it measures and its size in
-    ``lexicon.UNITS``' smallest whole unit (a number spelled out read as its digits)."""
+    ``lexicon.UNITS``' smallest whole unit, a plain number as written, separators aside ("3.10"
+    is not "3.1": versions are numbers too), a number spelled out read as its digits."""
     spelled = " ".join(SAME_WORDS.get(w, w) for w in normalize(text).casefold().split())
     found = []
     for number, unit in _limit_patterns()[1].findall(spelled):
         measure, size = UNITS.get(unit, ("", 1))
-        found.append((measure, round(float(number.replace(",", "")) * size, 6)))
+        plain = number.replace(",", "")
+        if size == 1 and not measure:
+            found.append(("", plain))
+        else:
+            value = float(plain) * size
+            found.append((measure, str(int(value)) if value.is_integer() else repr(round(value, 6))))
     return found
 
 
@@ -822,13 +859,28 @@ def _exception_put(a: str, b: str) -> tuple[str, str, bool] | None:
     (a clause opening with a word of EXCEPTION_WORDS): "Never merge on red builds" to "Never
     merge on red builds unless it is a hotfix" binds less, the other way more; None otherwise."""
     found = _put_in(a, b)
-    if found is None or found[0][0] not in _exception_forms():
+    if found is None or found[0][0] not in exception_forms():
         return None
     put, looser = found
-    text = b if looser else a
-    opening = re.search(rf"\b(?:{'|'.join(EXCEPTION_WORDS)})\b[^.;:!?()\n]*", text, re.IGNORECASE)
-    said = _as_said(opening.group()) if opening else put[0]
+    excepting = "|".join(EXCEPTION_WORDS)  # each to the clause's end or the next exception
+    phrase = rf"(?i)\b(?:{excepting})\b[^.,;:!?()\n]*?(?=[.,;:!?()\n]|\b(?:{excepting})\b|$)"
+    written = _phrase_put_in(a, b, looser, phrase)
+    said = _as_said(written) if written else put[0]
     return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
+
+
+def _phrase_put_in(a: str, b: str, looser: bool, pattern: str) -> str | None:
+    """The first phrase matching ``pattern`` (which must match in linear time) that the longer
+    of ``a`` and ``b`` (``b`` when ``looser``) says more often than the other: the one put in, as
+    written; None when there is none."""
+    longer, shorter = (b, a) if looser else (a, b)
+    have = Counter(found.group().strip().casefold() for found in re.finditer(pattern, shorter))
+    for found in re.finditer(pattern, longer):
+        key = found.group().strip().casefold()
+        if have[key] == 0:
+            return found.group().strip()
+        have[key] -= 1
+    return None
 
 
 def _as_said(words: str) -> str:
@@ -845,14 +897,14 @@ def only_put(a: str, b: str) -> bool | None:
     found = _put_in(a, b)
     if found is None or found[0] != ("only",):
         return None
-    if re.search(r"\b(?:just|solely|exclusively|merely)\b", a if found[1] else b, re.IGNORECASE):
+    if set(_plain_words(a if found[1] else b)) & ONLY_WORDS:
         return None  # "only" said another way: "Review just the diff"
     return found[1]
 
 
 @lru_cache(maxsize=1)
-def _exception_forms() -> frozenset[str]:
-    """EXCEPTION_WORDS as ``word_forms`` reads them."""
+def exception_forms() -> frozenset[str]:
+    """EXCEPTION_WORDS as ``word_forms`` reads them (``obligation_change``, ``cluster.word_changed``)."""
     return frozenset(word_forms(" ".join(EXCEPTION_WORDS)))
 
 
@@ -865,9 +917,10 @@ def _empty_condition_put(a: str, b: str) -> tuple[str, str, bool] | None:
     if found is None or found[0][0] not in CONDITION_WORDS or not _empty_condition(found[0][1:]):
         return None
     put, looser = found
+    # The condition word, at most four words, an EMPTY_CONDITIONS word: "if it is at all possible".
     empty = "|".join(EMPTY_CONDITIONS)
-    written = re.search(rf"\b{put[0]}\b[^.,;:!?()\n]*?\b(?:{empty})\b", b if looser else a, re.IGNORECASE)
-    said = _as_said(written.group()) if written else put[0]
+    written = _phrase_put_in(a, b, looser, rf"(?i)\b{put[0]}\b(?:[ \t]+[\w']+){{0,4}}?[ \t]+(?:{empty})\b")
+    said = _as_said(written) if written else put[0]
     return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
 
 
@@ -929,12 +982,30 @@ def _negation_within(a: str, b: str) -> bool:
     the same (``word_forms``): "Never approve a PR that changes the schema" / "Never approve a PR
     that does not change the schema" forbid opposite things (``negation_put`` reads a negation put
     in where none was)."""
-    old_rest, old_count = _without_negations(word_forms(a))
-    new_rest, new_count = _without_negations(word_forms(b))
-    if not 0 < min(old_count, new_count) < max(old_count, new_count) or len(old_rest) != len(new_rest):
+    old_forms, new_forms = word_forms(a), word_forms(b)
+    old_rest, old_count = _without_negations(old_forms)
+    new_rest, new_count = _without_negations(new_forms)
+    if not 0 < min(old_count, new_count) == max(old_count, new_count) - 1 or len(old_rest) != len(new_rest):
         return False
     # A verb that is a stop word keeps its inflection in ``word_forms``: "includes", "doesn't include".
-    return all(x == y or stem(x) == stem(y) for x, y in zip(old_rest, new_rest, strict=True))
+    if not all(x == y or stem(x) == stem(y) for x, y in zip(old_rest, new_rest, strict=True)):
+        return False
+    # The negation put in must stand apart from the others and before some word: "Never, never
+    # push" and "Don't deploy on Fridays, don't" say it again.
+    fewer, more = sorted((_negation_slots(old_forms), _negation_slots(new_forms)), key=len)
+    (slot,) = (Counter(more) - Counter(fewer)).elements()
+    return slot not in fewer and slot < len(old_rest)
+
+
+def _negation_slots(forms: Sequence[str]) -> list[int]:
+    """Where each negation of ``forms`` (``word_forms``) stands: how many other words come before it."""
+    slots, words_before = [], 0
+    for form in forms:
+        if form == "not" or form in NEGATORS:
+            slots.append(words_before)
+        elif form not in AFFIRMERS:
+            words_before += 1
+    return slots
 
 
 def choice_made(a: str, b: str) -> bool:
@@ -1322,7 +1393,7 @@ def _empty_condition(forms: Sequence[str]) -> bool:
     """Whether the words of a condition after its condition word (``word_forms``) name no
     circumstance: a word of EMPTY_CONDITIONS and function words ("possible", "in doubt", "it is
     applicable"), no negation."""
-    empty = set(_empty_forms().values())
+    empty = _empty_forms()
     return bool(empty.intersection(forms)) and all(
         form in empty or (is_function_form(form) and form not in NEGATORS and form not in ("not", "none"))
         for form in forms
@@ -1330,9 +1401,9 @@ def _empty_condition(forms: Sequence[str]) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _empty_forms() -> dict[str, str]:
-    """Each word of ``lexicon.EMPTY_CONDITIONS`` and its form as ``word_forms`` reads it."""
-    return {word: word_forms(word)[0] for word in EMPTY_CONDITIONS}
+def _empty_forms() -> frozenset[str]:
+    """The words of ``lexicon.EMPTY_CONDITIONS`` as ``word_forms`` reads them."""
+    return frozenset(word_forms(" ".join(EMPTY_CONDITIONS)))
 
 
 def is_function_form(form: str) -> bool:
@@ -1360,7 +1431,7 @@ word a reader sees whole, and a run of them can encode text (``hidden_text``; ``
 escapes them). Zero-width joiners and non-joiners, which emoji and scripts need, are not among
 them."""
 
-_UNSEEN_RE = re.compile(f"[{TAG_CHARACTERS}]+|[{BIDI_CONTROLS}]|[{ZERO_WIDTH}]+")
+_UNSEEN_RE = re.compile(f"(?P<tags>[{TAG_CHARACTERS}]+)|(?P<bidi>[{BIDI_CONTROLS}])|(?P<zero>[{ZERO_WIDTH}]+)")
 """A run of Unicode tag characters, one bidi embedding, override or isolate, or a run of
 zero-width characters (``hidden_text``)."""
 
@@ -1374,10 +1445,10 @@ def hidden_text(text: str) -> list[tuple[int, str]]:
     found = []
     for match in _UNSEEN_RE.finditer(text):
         run = match.group()
-        if run[0] >= "\U000e0000":
+        if match.lastgroup == "tags":
             smuggled = "".join(chr(ord(c) - 0xE0000) for c in run if 0xE0020 <= ord(c) <= 0xE007E)
             found.append((match.start(), f"hidden text in Unicode tag characters, drawn as nothing: {smuggled!r}"))
-        elif "\u202a" <= run <= "\u202e" or "\u2066" <= run <= "\u2069":
+        elif match.lastgroup == "bidi":
             found.append((match.start(), f"bidi control U+{ord(run):04X}, which shows the text in another order"))
         elif run != "\ufeff" or match.start() > 0:
             codes = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in run))
@@ -1386,41 +1457,88 @@ def hidden_text(text: str) -> list[tuple[int, str]]:
     return found
 
 
+VOID_ELEMENTS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+"""HTML elements that hold nothing (no closing tag): one set not to show hides no words."""
+
 # The patterns of ``unrendered``, compiled on first use by ``re``'s own cache (a command that
-# reads no change does not pay for them).
-_COMMENT = r"(?s)<!--(.*?)-->"
-_REFERENCE_COMMENT = r"(?m)^[ \t]*\[[^\]\n]*\]:[ \t]*(?:#|<>)[ \t]*(?:\((.*)\)|\"(.*)\"|'(.*)')[ \t]*$"
-_CODE_SPAN = r"(?s)(`+)(?!`).*?(?<!`)\1(?!`)"
-_OPENING_TAG = r"<([A-Za-z][\w-]*)(\s[^<>]*)?>"
+# reads no change does not pay for them). Each is read once over a text, in linear time.
+_REFERENCE_COMMENT = r"(?m)^[ \t]*\[[^\]\n]*\]:[ \t]*(?:#|<>)[ \t]*(?:\(([^\n]*)\)|\"([^\n]*)\"|'([^\n]*)')[ \t]*$"
+_TAG = r"<(/?)([A-Za-z][\w-]*)(\s[^<>]*)?/?>"
 _UNSHOWN_STYLE = r"(?i)display\s*:\s*none|visibility\s*:\s*hidden"
 _HIDDEN_ATTRIBUTE = r"(?i)\shidden\b"
 _QUOTED = r"\"[^\"]*\"|'[^']*'"
-_TAG = r"<[^<>]*>"
 
 
-def unrendered(text: str) -> list[tuple[int, str]]:
-    """What ``text`` (Markdown prose or HTML, not code) holds that a reader of the rendered file
-    does not see while a model reading the file does, as (offset, what it is): HTML comments, link
-    references written as comments (``[//]: # (...)``), and HTML set not to show
-    (``display: none``, ``visibility: hidden``, ``hidden``), each with its words; those with no
-    words but tags (``<!-- <process> -->``, a marker) are none. Code spans show what they hold as
-    it is and are passed over."""
-    text = re.sub(_CODE_SPAN, lambda span: " " * len(span.group()), text)
+def unrendered(text: str, html: bool = False) -> list[tuple[int, str]]:
+    """What ``text`` (Markdown prose, or an HTML block when ``html``; not code) holds that a reader
+    of the rendered file does not see while a model reading the file does, as (offset, what it
+    is): HTML comments (one left open hides the rest), link references written as comments
+    (``[//]: # (...)``), and HTML set not to show (``display: none``, ``visibility: hidden``,
+    ``hidden``), each with its words; those with no words but tags (``<!-- <process> -->``, a
+    marker) are none. Code spans show what they hold as it is and are passed over (in prose; an
+    HTML block has none). Linear in the text's length."""
+    if not html:
+        text = _without_code_spans(text)
     found = []
-    for match in re.finditer(_COMMENT, text):
-        if words := _said(re.sub(_TAG, " ", match.group(1))):
-            found.append((match.start(), f"an HTML comment, which the rendered file does not show: {words!r}"))
+    at = text.find("<!--")
+    while at >= 0:
+        close = text.find("-->", at + 4)
+        inside = text[at + 4 : close if close >= 0 else len(text)]
+        if words := _said(re.sub(_TAG, " ", inside)):
+            found.append((at, f"an HTML comment, which the rendered file does not show: {words!r}"))
+        at = text.find("<!--", close + 3) if close >= 0 else -1
     for match in re.finditer(_REFERENCE_COMMENT, text):
         if words := _said(next(g for g in match.groups() if g is not None)):
             found.append((match.start(), f"a link reference written as a comment, not shown: {words!r}"))
-    for match in re.finditer(_OPENING_TAG, text):
-        attributes = match.group(2) or ""
-        if re.search(_UNSHOWN_STYLE, attributes) or re.search(_HIDDEN_ATTRIBUTE, re.sub(_QUOTED, '""', attributes)):
-            closing = re.search(rf"(?i)</{re.escape(match.group(1))}\s*>", text[match.end() :])
-            inside = text[match.end() : match.end() + closing.start() if closing else len(text)]
-            if words := _said(re.sub(_TAG, " ", inside)):
-                found.append((match.start(), f"HTML set not to show, its words: {words!r}"))
+    found.extend(_unshown_elements(text))
     return sorted(found)
+
+
+def _without_code_spans(text: str) -> str:
+    """``text`` with each code span blanked out (spaces for its characters): a run of backticks
+    opens one and the next run of as many closes it, as CommonMark reads them. Linear: each run
+    is paired with the next run of its length, found from the right in one pass."""
+    runs = [(found.start(), found.end()) for found in re.finditer(r"`+", text)]
+    following: list[int | None] = [None] * len(runs)
+    last: dict[int, int] = {}
+    for n in range(len(runs) - 1, -1, -1):
+        size = runs[n][1] - runs[n][0]
+        following[n] = last.get(size)
+        last[size] = n
+    pieces, done, n = [], 0, 0
+    while n < len(runs):
+        closing = following[n]
+        if closing is None:
+            n += 1
+            continue
+        pieces += [text[done : runs[n][0]], " " * (runs[closing][1] - runs[n][0])]
+        done, n = runs[closing][1], closing + 1
+    return "".join([*pieces, text[done:]])
+
+
+def _unshown_elements(text: str) -> Iterator[tuple[int, str]]:
+    """Each HTML element of ``text`` set not to show, with its words, its nested elements of the
+    same name counted so that it ends at its own closing tag (or the text's end); an element that
+    holds nothing (VOID_ELEMENTS) is none. One pass over the tags."""
+    hiding: tuple[int, int, str] | None = None  # (where it opens, where its content starts, name)
+    depth = 0
+    for tag in re.finditer(_TAG, text):
+        closing, name, attributes = tag.group(1) == "/", tag.group(2).lower(), tag.group(3) or ""
+        if hiding is None:
+            if closing or name in VOID_ELEMENTS or tag.group().endswith("/>"):
+                continue
+            if re.search(_UNSHOWN_STYLE, attributes) or re.search(_HIDDEN_ATTRIBUTE, re.sub(_QUOTED, '""', attributes)):
+                hiding, depth = (tag.start(), tag.end(), name), 1
+        elif name == hiding[2]:
+            depth += -1 if closing else 1
+            if depth == 0:
+                if words := _said(re.sub(_TAG, " ", text[hiding[1] : tag.start()])):
+                    yield hiding[0], f"HTML set not to show, its words: {words!r}"
+                hiding = None
+    if hiding is not None and (words := _said(re.sub(_TAG, " ", text[hiding[1] :]))):
+        yield hiding[0], f"HTML set not to show, its words: {words!r}"
 
 
 UNRENDERED_WIDTH = 80

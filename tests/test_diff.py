@@ -1098,6 +1098,11 @@ def test_a_prohibition_removed_under_any_title_needs_attention() -> None:
         ("safety", 'prohibition removed: "Secrets must never be logged"'),
     ]
     assert attention(old, old.replace("- Ask before running migrations\n", "")) == []
+    # A prohibition in what a rule asks for, and one that says when not to use the agent.
+    asks = "# A\n\n## Rules\n\n- Read the list of files that must not be changed\n- Keep answers short\n"
+    assert attention(asks, asks.replace("- Read the list of files that must not be changed\n", "")) == []
+    trigger = "# A\n\n## When to use\n\n- Do not use this agent for CSS questions\n- Keep answers short\n"
+    assert attention(trigger, trigger.replace("- Do not use this agent for CSS questions\n", "")) == []
 
 
 def test_one_prohibition_said_another_way_is_no_polarity_flip() -> None:
@@ -1112,6 +1117,8 @@ def test_one_prohibition_said_another_way_is_no_polarity_flip() -> None:
         ("Never delete production data", "In every environment, never delete production data"),
         ("Never delete backups", "Backups may never be deleted"),
         ("Never delete backups", "At no time delete backups"),
+        ("Never merge on red builds", "In no case, merge on red builds"),
+        ("Never approve a PR that changes the schema", "A PR that changes the schema must never be approved"),
         ("Do not share internal notes", "Internal notes must not be shared"),
         ("Stop and ask a human if a deploy fails twice", "Pause and ask a human if a deploy fails twice"),
     ):
@@ -1139,6 +1146,12 @@ def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
             "Run every test",
             "strengthened, except the slow ones -> (without exception)",
         ),
+        # The exception put in, not one the rule had already.
+        (
+            "Every endpoint except health checks must require a token",
+            "Every endpoint except health checks must require a token unless it is internal",
+            "weakened, (without exception) -> unless it is internal",
+        ),
     ]
     for old, new, how in cases:
         assert attention(section.format(old), section.format(new)) == [
@@ -1163,9 +1176,13 @@ def test_a_number_or_a_bound_changed_is_called_out() -> None:
         ("Retry at most 3 times", "Retry at least 3 times", "bound changed, at most 3 -> at least 3"),
         ("Keep functions under 200 lines", "Keep functions over 200 lines", "bound changed, under 200 -> over 200"),
         ("Alert when errors exceed 2%", "Alert when errors exceed 20%", "number changed, 2% -> 20%"),
-        ("Reply within two hours", "Reply within 24 hours", "number changed, 2 -> 24"),
+        ("Reply within two hours", "Reply within 24 hours", "number changed, two -> 24"),
         ("Use Node 18 for builds", "Use Node 20 for builds", "number changed, 18 -> 20"),
-        ("Require two approvals", "Require three approvals", "number changed, 2 -> 3"),
+        ("Require two approvals", "Require three approvals", "number changed, two -> three"),
+        ("Retry at most 3 times", "Retry at least 4 times", "bound changed, at most 3 -> at least 4"),
+        ("Retry up to 5 times", "Retry over 5 times", "bound changed, up to 5 -> over 5"),
+        ("Time out after 30", "Time out after 30 ms", "number changed, 30 -> 30 ms"),
+        ("Use Python 3.1", "Use Python 3.10", "number changed, 3.1 -> 3.10"),
     ]
     for old, new, how in cases:
         assert attention(section.format(old), section.format(new)) == [("number", f'{how}: "{old}" -> "{new}"')]
@@ -1219,7 +1236,13 @@ def test_a_condition_turned_round_reverses_the_sense() -> None:
         assert attention(section.format(old), section.format(new)) == [
             ("polarity", f'sense reversed: "{old}" -> "{new}"')
         ], (old, new)
-    assert attention(section.format("Never delete user data"), section.format("Do not delete user data")) == []
+    for old, new in (
+        ("Never delete user data", "Do not delete user data"),
+        # A negation said again is none put in.
+        ("Never push to main", "Never, never push to main"),
+        ("Don't deploy on Fridays", "Don't deploy on Fridays, don't"),
+    ):
+        assert attention(section.format(old), section.format(new)) == [], (old, new)
 
 
 def test_a_rule_struck_out_is_a_change_and_bold_is_not() -> None:

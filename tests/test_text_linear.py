@@ -316,3 +316,49 @@ def test_long_texts_are_compared_by_their_pieces() -> None:
         assert match.similarity(a, b) > 0.99
         assert near_verbatim(a, b)
         assert match.ratio(a, b, cutoff=99.99) == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join("`" * k + "a" for k in range(1, 300)) * 2,
+        "<!--" * 12_500,
+        "<b hidden>x" * 5_000,
+        '<div style="display:none">' * 5_000,
+        "[//]: # (" + "x" * 50_000,
+        "<" + "a " * 25_000,
+    ],
+    ids=["backtick-runs", "comment-openers", "hidden-tags", "unclosed-hidden", "reference-comment", "tag-opener"],
+)
+def test_what_a_rendered_file_hides_is_read_fast_on_hostile_text(text: str) -> None:
+    """``text.unrendered`` reads each comment, code span and element once: texts that took a
+    pattern per position quadratic time (15 s for the backtick runs) take well under a second."""
+    from agentmerge.text import unrendered
+
+    start = time.perf_counter()
+    unrendered(text)
+    unrendered(text, html=True)
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("when " * 10_000 + ". x", "when " * 10_000 + ". x when possible"),
+        ("unless " * 10_000 + ". x", "unless " * 10_000 + ". x unless asked"),
+        ("Never " * 10_000 + "merge", "Never " * 10_000 + "not merge"),
+        ("1 " * 20_000 + "hour", "1 " * 20_000 + "day"),
+    ],
+    ids=["empty-conditions", "exceptions", "negations", "numbers"],
+)
+def test_a_rule_changed_is_read_fast_on_hostile_text(old: str, new: str) -> None:
+    """What ``diff`` asks of a reworded rule (its binding, its numbers, its sense) stays linear:
+    the quote of an empty condition searched from every "when" to the clause's end took 10 s."""
+    from agentmerge.text import limit_change, obligation_change, only_put, opposite_sense
+
+    start = time.perf_counter()
+    obligation_change(old, new)
+    limit_change(old, new)
+    only_put(old, new)
+    opposite_sense(old, new)
+    assert time.perf_counter() - start < 2.0
