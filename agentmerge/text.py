@@ -528,13 +528,22 @@ def negated(text: str) -> bool:
     head, plain = _label_and_body(text)
     if head is not None:
         return _clause_negated(head)
-    first = _CLAUSE_RE.split(plain, maxsplit=1)[0].casefold()
+    first = _CLAUSE_RE.split(plain, maxsplit=1)[0].casefold().replace("\u2019", "'")
+    if _negation_cues().isdisjoint(_POLARITY_WORD_RE.findall(first)):
+        return False  # no word a prohibition needs: most texts, read at once
     # Read as written ("In no case, merge ..."), then past a frame and hedges ("In every
     # environment, never delete ...", "Try not to merge ...").
     return any(
         _clause_negated(clause) or _forbids_passively(clause)
         for clause in dict.fromkeys((first, _without_hedges(_without_frame(first))))
     )
+
+
+@lru_cache(maxsize=1)
+def _negation_cues() -> frozenset[str]:
+    """The words one of which every prohibition ``negated`` reads has: the last word of each of
+    PROHIBITIONS ("not" of "do not"), "forbidden" and "prohibited"."""
+    return frozenset({*(phrase.split()[-1] for phrase in PROHIBITIONS), "forbidden", "prohibited"})
 
 
 _SUBORDINATORS = frozenset({*CONDITION_WORDS, "because", "while", "whether", "since"})
@@ -601,7 +610,7 @@ def _hedge_put(a: str, b: str) -> tuple[str, str, bool] | None:
 def _without_frame(clause: str) -> str:
     """``clause`` without the frame it opens with, to its comma ("In every environment, never
     delete ...", "If tests fail, do not merge"): what follows says the clause's polarity."""
-    framed = _polarity_patterns()[0].match(clause)
+    framed = _polarity_patterns()[0].match(clause) if "," in clause else None
     return clause[framed.end() :] if framed else clause
 
 
@@ -1479,6 +1488,8 @@ def unrendered(text: str, html: bool = False) -> list[tuple[int, str]]:
     ``hidden``), each with its words; those with no words but tags (``<!-- <process> -->``, a
     marker) are none. Code spans show what they hold as it is and are passed over (in prose; an
     HTML block has none). Linear in the text's length."""
+    if "<" not in text and "]:" not in text:
+        return []  # no comment, tag or link reference: the most texts, read at once
     if not html:
         text = _without_code_spans(text)
     found = []
