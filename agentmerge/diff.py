@@ -372,9 +372,10 @@ def diff_agents(
 
 def _hidden_in(new: str, old: str, line: int | None, key: str | None, kind: str | None = None) -> Iterator[Attention]:
     """What ``new`` holds that a reader does not see (``text.hidden_text``; of an item of prose or
-    HTML, of ``kind``, also what the rendered file does not show, ``text.unrendered``: an HTML
-    comment; a code block shows its comments as they are) and ``old`` did not: an attention of
-    kind hidden each, for a frontmatter ``key`` or an item."""
+    HTML or a heading, of ``kind``, also what the rendered file does not show,
+    ``text.unrendered``: an HTML comment; a code block shows its comments as they are) and
+    ``old`` did not: an attention of kind hidden each, for a frontmatter ``key``, an item or a
+    heading."""
 
     def hidden(text: str) -> list[tuple[int, str]]:
         if kind is None or kind == "code":
@@ -776,7 +777,8 @@ class _BodyDiff:
         for change in changes:
             if change.new is not None and change.op != "removed":
                 old_text = change.old.text if change.old else ""
-                yield from _hidden_in(change.new.text, old_text, change.new.line, None, change.item_kind)
+                kind = change.item_kind if change.kind == "item" else "heading"  # a title is Markdown too
+                yield from _hidden_in(change.new.text, old_text, change.new.line, None, kind)
             if change.kind != "item":
                 continue
             if change.old is not None and change.new is not None:
