@@ -912,7 +912,8 @@ def _safety_role(units: Units, unit: ItemUnit) -> str | None:
     checklist gate by the matcher's roles, else an instruction that forbids (``text.negated``:
     "Never delete production data", under "Safety", "Rules" or any title but one of triggers,
     examples or hand-offs, ``lexicon.WALLED_ROLES``: "Do not use this agent for CSS questions"
-    under "When not to use" says when to call the agent)."""
+    under "When to use" says when to call the agent), in prose or a quote ("> Never store tokens
+    in plain text")."""
     titles = units.titles(unit.section)
     role = None
     # ``item_role`` names a pitfall or gate only for a task box or under a title of that role;
@@ -921,7 +922,7 @@ def _safety_role(units: Units, unit: ItemUnit) -> str | None:
         role = item_role(titles, unit.item.kind, unit.item.text)
     if role in SAFETY_ROLES:
         return role
-    if role in WALLED_ROLES or unit.item.kind not in PROSE_KINDS:
+    if role in WALLED_ROLES or unit.item.kind not in PROSE_KINDS | {"quote"}:
         return None  # a trigger, an example or a hand-off says what it mirrors in other words
     return PROHIBITION if negated(unit.item.text) else None
 

@@ -149,17 +149,27 @@ OPPOSITE_PAIRS = (
     "min/max higher/lower inside/outside public/private accept/reject add/remove added/removed "
     "show/hide explicit/implicit mutable/immutable optional/required client/server early/late "
     "synchronous/asynchronous sync/async internal/external input/output read/write "
-    "if/unless succeed/fail succeeds/fails"
+    "if/unless succeed/fail succeeds/fails succeeded/failed pass/fail passes/fails passed/failed"
 )
 """Words whose swap turns an instruction into its opposite ("Run the linter before committing",
 "... after committing"). Every word is used in the public corpus, in three or more of its seven
-collections (``decrease`` in 4 files, ``succeeds`` in 4 of 3, ``unless`` in 132 of 7, ``before``
-in 506); ``text.opposite_sense`` reads them."""
+collections (``decrease`` in 4 files, ``succeeds`` in 4 of 3, ``succeeded`` 5 of 3, ``passed``
+28 of 4, ``unless`` in 132 of 7, ``before`` in 506); a word may have more than one ("fail" is
+the opposite of "succeed" and of "pass"); ``text.opposite_sense`` reads them."""
 
-OPPOSITES: dict[str, str] = {
-    word: other for pair in OPPOSITE_PAIRS.split() for word, other in (pair.split("/"), pair.split("/")[::-1])
-}
-"""Each word of OPPOSITE_PAIRS and its opposite, both ways."""
+
+def _opposites(pairs: str) -> dict[str, frozenset[str]]:
+    """Each word of ``pairs`` ("before/after ...") and its opposites, both ways."""
+    found: dict[str, set[str]] = {}
+    for pair in pairs.split():
+        one, other = pair.split("/")
+        found.setdefault(one, set()).add(other)
+        found.setdefault(other, set()).add(one)
+    return {word: frozenset(others) for word, others in found.items()}
+
+
+OPPOSITES = _opposites(OPPOSITE_PAIRS)
+"""Each word of OPPOSITE_PAIRS and its opposites, both ways."""
 
 CHOICE_GROUPS = (
     "tab tabs / space spaces",

@@ -1239,7 +1239,8 @@ _ORDER_RE = re.compile(_any_phrase(ORDER_WORDS) + r"\b", re.IGNORECASE)
 def _opposite_word(a: str, b: str) -> bool:
     """Whether ``b`` is ``a`` with words of OPPOSITES put in for their opposites, and no other."""
     words_a, words_b = _words_of(a), _words_of(b)
-    flips = {w: OPPOSITES[w] for w in words_a - words_b if OPPOSITES.get(w) in words_b - words_a}
+    put_in = words_b - words_a
+    flips = {w: min(other) for w in words_a - words_b if (other := OPPOSITES.get(w, frozenset()) & put_in)}
     if not flips:
         return False
     swapped = _LETTERS_RE.sub(lambda m: flips.get(m.group(0).casefold(), m.group(0)), normalize(a))

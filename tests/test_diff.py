@@ -1098,6 +1098,10 @@ def test_a_prohibition_removed_under_any_title_needs_attention() -> None:
         ("safety", 'prohibition removed: "Secrets must never be logged"'),
     ]
     assert attention(old, old.replace("- Ask before running migrations\n", "")) == []
+    quoted = "# A\n\n## Notes\n\n> Never store tokens in plain text.\n\n- Keep answers short\n"
+    assert attention(quoted, quoted.replace("> Never store tokens in plain text.\n\n", "")) == [
+        ("safety", 'prohibition removed: "Never store tokens in plain text."')
+    ]
     # A prohibition in what a rule asks for, and one that says when not to use the agent.
     asks = "# A\n\n## Rules\n\n- Read the list of files that must not be changed\n- Keep answers short\n"
     assert attention(asks, asks.replace("- Read the list of files that must not be changed\n", "")) == []
@@ -1230,6 +1234,8 @@ def test_a_condition_turned_round_reverses_the_sense() -> None:
     for old, new in (
         ("Request changes if coverage drops", "Request changes unless coverage drops"),
         ("Ask a human if a deploy fails twice", "Ask a human if a deploy succeeds twice"),
+        ("Page the on-call engineer if the job fails", "Page the on-call engineer if the job passes"),
+        ("Never deploy a build that failed the smoke tests", "Never deploy a build that passed the smoke tests"),
         ("Never approve a PR that changes the schema", "Never approve a PR that does not change the schema"),
         ("Do not merge a PR that includes migrations", "Do not merge a PR that doesn't include migrations"),
     ):
