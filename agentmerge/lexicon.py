@@ -205,6 +205,7 @@ CHOICE_GROUPS = (
     "jest / vitest / mocha",
     "cypress / playwright / selenium / puppeteer",
     "pip / poetry / uv",
+    "blue-green / canary",
 )
 """Alternatives an instruction picks one of, a group to a line, its alternatives split by " / "
 and each alternative's spellings by spaces: "Use tabs for indentation" and "Use spaces for

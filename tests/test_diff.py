@@ -1027,6 +1027,14 @@ def test_another_alternative_of_a_choice_needs_attention() -> None:
     assert attention(old, new) == [
         ("choice", 'choice changed, tab -> space: "Use tabs for indentation" -> "Use spaces for indentation"'),
     ]
+    deploy = "# A\n\n## Releases\n\n- Ship releases with {} deployments\n"
+    assert attention(deploy.format("blue-green"), deploy.format("canary")) == [
+        (
+            "choice",
+            'choice changed, blue-green -> canary: "Ship releases with blue-green deployments" -> '
+            '"Ship releases with canary deployments"',
+        ),
+    ]
 
 
 def test_the_same_words_moved_under_a_pitfall_title_flip_polarity() -> None:
