@@ -604,7 +604,7 @@ def _hedge_put(a: str, b: str) -> tuple[str, str, bool] | None:
         return None
     looser = hedges[1] is not None
     said = " ".join((hedges[1] or hedges[0]).group().lower().split())  # type: ignore[union-attr]
-    return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
+    return _escape_change(said, looser)
 
 
 def _without_frame(clause: str) -> str:
@@ -863,6 +863,12 @@ def _put_in(a: str, b: str) -> tuple[tuple[str, ...], bool] | None:
     return put, looser
 
 
+def _escape_change(said: str, looser: bool) -> tuple[str, str, bool]:
+    """``obligation_change``'s answer for an escape (a hedge, an exception, an empty condition)
+    put in (``looser``) or taken out: its words against "(without exception)"."""
+    return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
+
+
 def _exception_put(a: str, b: str) -> tuple[str, str, bool] | None:
     """``obligation_change`` of a rule and the same words with an exception put in or taken out
     (a clause opening with a word of EXCEPTION_WORDS): "Never merge on red builds" to "Never
@@ -875,7 +881,7 @@ def _exception_put(a: str, b: str) -> tuple[str, str, bool] | None:
     phrase = rf"(?i)\b(?:{excepting})\b[^.,;:!?()\n]*?(?=[.,;:!?()\n]|\b(?:{excepting})\b|$)"
     written = _phrase_put_in(a, b, looser, phrase)
     said = _as_said(written) if written else put[0]
-    return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
+    return _escape_change(said, looser)
 
 
 def _phrase_put_in(a: str, b: str, looser: bool, pattern: str) -> str | None:
@@ -930,7 +936,7 @@ def _empty_condition_put(a: str, b: str) -> tuple[str, str, bool] | None:
     empty = "|".join(EMPTY_CONDITIONS)
     written = _phrase_put_in(a, b, looser, rf"(?i)\b{put[0]}\b(?:[ \t]+[\w']+){{0,4}}?[ \t]+(?:{empty})\b")
     said = _as_said(written) if written else put[0]
-    return ("(without exception)", said, True) if looser else (said, "(without exception)", False)
+    return _escape_change(said, looser)
 
 
 @text_cache(65536)
