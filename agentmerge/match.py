@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import math
 import re
 import sys
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
@@ -246,6 +247,7 @@ def pair_fuzzy(
     in_order = [reordered == choice for reordered, choice in zip(reordered_choices, choices, strict=True)]
     lengths = [len(choice) for choice in choices]
     by_length = sorted((length, n) for n, length in enumerate(lengths))
+    everyone = list(range(len(keys)))
     # Few pairs are scored in a plain loop; many in rapidfuzz's C loops, whose module takes
     # longer to import than a small diff takes to run.
     pairs = len(old) * len(keys)
@@ -255,16 +257,16 @@ def pair_fuzzy(
     # per query share a distinctive word), once its module is loaded.
     bulk = pairs > BULK_PAIRS
     floor = cutoff * 100
-    found: list[list[tuple[float, int, int, int]]] = []
-    for i, a in old.items():
+
+    def weigh(i: int, a: str) -> dict[int, float]:
+        """The score of each text of ``new`` (by place in ``keys``) at the cutoff or more against ``a``."""
         # The same measure as ``similarity``, scored only against texts of a length that can reach the cutoff.
         query = compare_form(a)
         shortest, longest = length_window(len(query), cutoff)
         if sharing is None:
-            window = by_length[
-                bisect.bisect_left(by_length, (shortest, -1)) : bisect.bisect_right(by_length, (longest, sys.maxsize))
-            ]
-            indices = sorted(n for _, n in window)
+            start = bisect.bisect_left(by_length, (shortest, -1))
+            stop = bisect.bisect_right(by_length, (longest, sys.maxsize))
+            indices = everyone if stop - start == len(everyone) else sorted(n for _, n in by_length[start:stop])
         else:
             indices = [n for n in sharing.of(query) if shortest <= lengths[n] <= longest]
         best = {
@@ -277,28 +279,56 @@ def pair_fuzzy(
             n = indices[k]
             if score > best.get(n, 0.0):
                 best[n] = score
-        mine = [
-            (-score / 100.0, abs(i - keys[n]), i, keys[n])
-            for n, score in best.items()
-            if allowed is None or allowed(i, keys[n])
-        ]
-        if mine:
-            found.append(mine)
+        if allowed is not None:
+            best = {n: score for n, score in best.items() if allowed(i, keys[n])}
+        return best
+
+    def candidates(i: int, best: dict[int, float], above: float, below: float) -> list[_Candidate]:
+        """The candidates of old text ``i`` whose scores in ``best`` are in [above, below)."""
+        return [(-score / 100.0, abs(i - keys[n]), i, keys[n]) for n, score in best.items() if above <= score < below]
+
+    def later(i: int, a: str, least: float) -> Callable[[], list[_Candidate]]:
+        return lambda: candidates(i, weigh(i, a), 0.0, least)
+
+    found: list[tuple[list[_Candidate], Callable[[], list[_Candidate]] | None]] = []
+    for i, a in old.items():
+        best = weigh(i, a)
+        if len(best) <= CANDIDATES_KEPT:
+            if best:
+                found.append((candidates(i, best, 0.0, math.inf), None))
+            continue
+        # Only the best few wait for the one-to-one pairing; the rest are weighed again when
+        # those are all taken.
+        least = sorted(best.values(), reverse=True)[CANDIDATES_KEPT - 1]
+        found.append((candidates(i, best, least, math.inf), later(i, a, least)))
     return sorted((i, j, -negative) for negative, i, j in _one_to_one(found))
 
 
-def _one_to_one(found: list[list[tuple[float, int, int, int]]]) -> Iterator[tuple[float, int, int]]:
+CANDIDATES_KEPT = 32
+"""Most candidates of one text ``pair_fuzzy`` holds for the one-to-one pairing at a time: the
+best, and every one tied with the last of them; a text whose held candidates are all taken is
+weighed again for the rest. Holding every candidate at the cutoff took most of the time and
+memory of weighing two long files of like lines, where each line has hundreds."""
+
+_Candidate = tuple[float, int, int, int]
+"""A candidate pair for ``_one_to_one``: negated score, distance, old key, new key."""
+
+
+def _one_to_one(
+    found: Sequence[tuple[list[_Candidate], Callable[[], list[_Candidate]] | None]],
+) -> Iterator[tuple[float, int, int]]:
     """The pairs (negated score, old, new) taken best first, each text in one pair at most, from
-    each old text's candidates (negated score, distance, old, new); ties go to the closer, then
-    the earlier.
+    each old text's candidates (``_Candidate``); ties go to the closer, then the earlier. Each
+    old text's candidates come as those held and, if some were left out (all scored below the
+    held ones), how to find the rest.
 
     The same pairs as going through every candidate in order, but only each old text's best
     candidate whose new text is still free waits in a heap: sorting every candidate at once cost
     more than the scoring for two files of thousands of lines.
     """
-    for candidates in found:
-        candidates.sort()
-    waiting = [(candidates[0], n, 0) for n, candidates in enumerate(found)]
+    held = [sorted(candidates) for candidates, _ in found]
+    rest = [more for _, more in found]
+    waiting = [(candidates[0], n, 0) for n, candidates in enumerate(held) if candidates]
     heapq.heapify(waiting)
     used_new: set[int] = set()
     while waiting:
@@ -308,10 +338,16 @@ def _one_to_one(found: list[list[tuple[float, int, int, int]]]) -> Iterator[tupl
             used_new.add(candidate[3])
             yield candidate[0], candidate[2], candidate[3]
             continue
-        candidates = found[n]
+        candidates = held[n]
         at += 1
-        while at < len(candidates) and candidates[at][3] in used_new:
-            at += 1
+        while True:
+            while at < len(candidates) and candidates[at][3] in used_new:
+                at += 1
+            more = rest[n]
+            if at < len(candidates) or more is None:
+                break
+            candidates, at = sorted(more()), 0
+            held[n], rest[n] = candidates, None
         if at < len(candidates):
             heapq.heapreplace(waiting, (candidates[at], n, at))
         else:
@@ -381,7 +417,7 @@ def _scores(
 ) -> list[tuple[int, float]]:
     """(index, score) of each choice that ``scorer`` rates at ``cutoff`` (0-100) or more; a choice
     too long to rate exactly against ``query`` (RATIO_EXACT_MOST) is rated by ``ratio``'s bound."""
-    if any(len(query) * len(choice) > RATIO_EXACT_MOST for choice in choices):
+    if choices and len(query) * max(map(len, choices)) > RATIO_EXACT_MOST:
         rated = ((n, ratio(query, choice, cutoff)) for n, choice in enumerate(choices))
         return [(n, score) for n, score in rated if score >= cutoff]
     if bulk:
@@ -936,9 +972,9 @@ def pair_contained(
     # Each text as its number of words and its distinct words; too short to pair are left out.
     shapes_old = [(i, len(w), frozenset(w)) for i in sorted(old) if len(w := words(old[i])) >= CONTAINMENT_MIN_WORDS]
     shapes_new = [(j, len(w), frozenset(w)) for j in sorted(new) if len(w := words(new[j])) >= CONTAINMENT_MIN_WORDS]
-    found: list[list[tuple[float, int, int, int]]] = []
+    found: list[tuple[list[_Candidate], None]] = []
     for i, size_old, words_old in shapes_old:
-        candidates: list[tuple[float, int, int, int]] = []
+        candidates: list[_Candidate] = []
         for j, size_new, words_new in shapes_new:
             if size_old == size_new:
                 continue  # equal lengths are a rewording, which the similarity passes judge
@@ -951,5 +987,5 @@ def pair_contained(
             if score >= cutoff:
                 candidates.append((-score, abs(i - j), i, j))
         if candidates:
-            found.append(candidates)
+            found.append((candidates, None))
     return sorted((i, j, similarity(old[i], new[j])) for _, i, j in _one_to_one(found))

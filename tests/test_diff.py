@@ -471,14 +471,18 @@ _SHORT_TEXTS = st.lists(
     st.lists(_SHORT_TEXTS.map(" ".join), max_size=12),
     st.lists(_SHORT_TEXTS.map(" ".join), max_size=12),
     st.sampled_from([0.5, 0.6, 0.75]),
+    st.sampled_from([1, 2, match.CANDIDATES_KEPT]),
 )
 def test_pair_fuzzy_takes_the_same_pairs_as_a_greedy_pass_over_every_pair(
-    old_texts: list[str], new_texts: list[str], cutoff: float
+    old_texts: list[str], new_texts: list[str], cutoff: float, kept: int
 ) -> None:
-    """Many ties and shared words: the heap that waits on each text's best free partner must
-    give exactly what going through every scored pair in order gives."""
+    """Many ties and shared words: the heap that waits on each text's best free partner, holding
+    only each text's best few candidates (``kept``) and finding the rest when those are taken,
+    must give exactly what going through every scored pair in order gives."""
     old, new = dict(enumerate(old_texts)), dict(enumerate(new_texts))
-    found = pair_fuzzy(old, new, cutoff)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(match, "CANDIDATES_KEPT", kept)
+        found = pair_fuzzy(old, new, cutoff)
     expected = _greedy_over_every_pair(old, new, cutoff)
     assert [(i, j) for i, j, _ in found] == [(i, j) for i, j, _ in expected]
     assert [score for _, _, score in found] == pytest.approx([score for _, _, score in expected])
