@@ -50,6 +50,7 @@ from agentmerge.text import (
     clip,
     clipped_apart,
     counted,
+    forbids,
     hidden_text,
     item_role,
     limit_change,
@@ -63,6 +64,7 @@ from agentmerge.text import (
     opposite_polarity,
     opposite_sense,
     other_choice,
+    prohibition_put,
     section_role,
     table_row_form,
     terms,
@@ -698,9 +700,9 @@ class _BodyDiff:
             a, b = _side(old, i), _side(new, j)
             score = 1.0 if not reworded else round(min(self.item_score[i], 0.999), 3)
             polarity: Literal["negated", "affirmed"] | None = None
-            if edited and opposite_polarity(a.text, b.text):
+            if edited and _flipped(a.text, b.text):
                 polarity = "negated" if negated(b.text) else "affirmed"
-            elif edited:
+            elif edited and limit_change(a.text, b.text) is None:  # "no more than 3" is a bound
                 polarity = negation_put(a.text, b.text)
             yield Change(
                 "moved" if moved else "reworded",
@@ -1060,6 +1062,18 @@ def _section_side(units: Units, index: int) -> Side:
     return Side(section.line, section.title or "", parent.title, parent.line, level=level)
 
 
+def _flipped(old: str, new: str) -> bool:
+    """Whether ``new`` turns ``old`` round: one opens forbidding, the other asking
+    (``opposite_polarity``), and the one asking forbids in no other clause either ("Never share
+    credentials" to "Keep credentials to yourself; do not share them" flips nothing). A sentence
+    or clause that forbade taken out whole, the other words kept, is no flip but a prohibition
+    taken out (``_edit_reading``)."""
+    if not opposite_polarity(old, new) or forbids(new if negated(old) else old):
+        return False
+    old_terms, new_terms = set(terms(old)), set(terms(new))
+    return not (old_terms < new_terms or new_terms < old_terms)
+
+
 def _edit_call_out(change: Change, old: Side, new: Side) -> Attention | None:
     """What a reviewer must not miss of an item edited from ``old`` to ``new`` (``_edit_reading``),
     with the two wordings quoted; None for nothing."""
@@ -1080,6 +1094,8 @@ def _edit_reading(change: Change, old: str, new: str) -> tuple[AttentionKind, st
         return "polarity", f"polarity flipped, now {'negative' if change.polarity == 'negated' else 'positive'}"
     if opposite_sense(old, new):
         return "polarity", "sense reversed"
+    if change.item_kind in PROSE_KINDS and (put := prohibition_put(old, new)) is not None:
+        return "polarity", f"prohibition {'put in' if put else 'taken out'}"
     if choice := other_choice(old, new):
         return "choice", f"choice changed, {choice[0]} -> {choice[1]}"
     if binding := obligation_change(old, new):

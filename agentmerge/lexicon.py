@@ -130,6 +130,12 @@ PROHIBITIONS = (
 "No global state", "Missing input validation"): such a clause is the opposite of the same words
 without them. "Missing X" and "No X" are both absences, so one rewritten as the other is no flip."""
 
+JOINED_PROHIBITIONS = ("never", "do not", "don't", "avoid")
+"""PROHIBITIONS that forbid where they open a clause joined on by "and" or "but" ("Review the
+diff, and never approve your own PR"): orders not to. The others there describe ("..., or does
+not match the symptom", "..., or missing guidance") or make an exception ("..., but not bot
+commits")."""
+
 CONTRASTS = ("not just", "not only", "not merely", "not simply")
 """Openings that negate nothing: "not just X but Y" asks for X and Y."""
 

@@ -35,6 +35,7 @@ from agentmerge.lexicon import (
     GENERAL_ROLE,
     GUIDANCE_ROLE,
     HEDGES,
+    JOINED_PROHIBITIONS,
     NEGATORS,
     OBLIGATION_LEVELS,
     ONLY_WORDS,
@@ -615,8 +616,9 @@ def _without_frame(clause: str) -> str:
 
 
 def _passive_prohibition_re() -> re.Pattern[str]:
-    """A prohibition said of the thing forbidden, anywhere in a clause ("Production data must
-    never be deleted", "Backups may never be deleted", "Deleting production data is forbidden"),
+    """A prohibition said of the thing forbidden or of who is told, anywhere in a clause
+    ("Production data must never be deleted", "The agent must never delete branches", "Backups
+    may never be deleted", "Deleting production data is forbidden"),
     or opening with "under no circumstances", "in no case" or "at no time"."""
     return _polarity_patterns()[1]
 
@@ -628,7 +630,7 @@ def _polarity_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return (
         re.compile(rf"^\W*(?:{'|'.join(sorted(FRAME_WORDS))})\b[^,]*,\s*"),
         re.compile(
-            r"\b(?:must|should|shall)(?:\s+not|n't|\s+never)\s+be\b|\b(?:may|can)\s+never\s+be\b"
+            r"\b(?:must|should|shall)(?:\s+not|n't|\s+never)\b|\b(?:may|can)\s+never\s+be\b"
             r"|\b(?:is|are)\s+(?:forbidden|prohibited|not\s+(?:allowed|permitted))\b"
             r"|^\W*(?:under no circumstances|in no case|at no time)\b"
         ),
@@ -643,6 +645,49 @@ def clause_polarities(text: str) -> frozenset[bool]:
     orders; {False} against {True} for "When deploying, always run X" and "..., never run X"."""
     rest = _CLAUSE_RE.split(_label_and_body(text)[1])[1:]
     return frozenset({negated(text), *(_clause_negated(c.strip().casefold()) for c in rest if c.strip())})
+
+
+def forbids(text: str) -> bool:
+    """Whether a clause of ``text`` forbids (``prohibitions``)."""
+    return prohibitions(text) > 0
+
+
+def prohibitions(text: str) -> int:
+    """How many clauses of ``text`` forbid (``clause_polarities`` reads each), with a clause
+    joined on after a comma by "and" or "but" that opens with an order not to
+    (``lexicon.JOINED_PROHIBITIONS``): "Review the diff, and never approve your own PR" forbids
+    once, as "Review the diff. Never approve your own PR." does. What a parenthesis says aside is
+    not read ("(not "Added X" - no exceptions)"), nor a contrast ("Test behavior, not
+    implementation", "Sign commits, but not bot commits": an exception to what is asked), nor a
+    description ("..., and does not cover the component")."""
+    plain = _PARENTHESIS_RE.sub(" ", text) if "(" in text else text
+    body = _label_and_body(plain)[1]
+    rest = (clause.strip().casefold() for clause in _CLAUSE_RE.split(body)[1:])
+    found = int(negated(plain)) + sum(_clause_negated(clause) for clause in rest if clause)
+    return found + (len(_joined_prohibition_re().findall(body)) if "," in body else 0)
+
+
+_PARENTHESIS_RE = re.compile(r"\([^()]*\)")
+
+
+@lru_cache(maxsize=1)
+def _joined_prohibition_re() -> re.Pattern[str]:
+    openers = "|".join(re.escape(p).replace("'", "['\u2019]") for p in JOINED_PROHIBITIONS)
+    return re.compile(rf",\s*(?:and|but)\s+(?:{openers})\b", re.IGNORECASE)
+
+
+def prohibition_put(old: str, new: str) -> bool | None:
+    """True when ``new`` forbids something (``prohibitions``) and ``old`` forbade nothing, or
+    ``new`` only adds words (not only rewords) and forbids once more; False the other way ("Deploy on weekdays.
+    Never deploy on Fridays." to "Deploy on weekdays.", "Never X, and never Y" to "Never X");
+    None otherwise (a prohibition said another way is no prohibition put in or taken out)."""
+    was, now = prohibitions(old), prohibitions(new)
+    if was == now:
+        return None
+    if not was or not now:
+        return bool(now)
+    fewer, more = (old, new) if now > was else (new, old)
+    return now > was if set(terms(fewer)) < set(terms(more)) else None
 
 
 def _label_and_body(text: str) -> tuple[str | None, str]:
@@ -784,6 +829,15 @@ def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
     while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
         end += 1
     was, now = old[start : len(old) - end], new[start : len(new) - end]
+    if not (was and now) and (was or now) in (("no",), ("not",)):
+        # "no more than 3" to "more than 3": a bound turned round, not a negation taken out.
+        at = len(old) - end
+        if (
+            old[at : at + 2] in {(word, "than") for word in BOUND_WORDS}
+            and old[at + 2 : at + 3]
+            and old[at + 2][0].isdigit()
+        ):
+            return " ".join(raw_old[start : at + 3]), " ".join(raw_new[start : len(new) - end + 3]), True
     unit = start > 0 and old[start - 1][0].isdigit()
     if len(was) > 3 or len(now) > 3 or not ((was and now) or (unit and set(was + now) <= UNITS.keys())):
         return None

@@ -1141,6 +1141,52 @@ def test_one_prohibition_said_another_way_is_no_polarity_flip() -> None:
         assert attention(section.format(old), section.format(new)) == [], (old, new)
 
 
+def test_a_prohibition_taken_out_of_a_sentence_or_a_clause_is_called_out() -> None:
+    """A rule that forbade in one of its sentences or clauses and forbids nothing now (or the
+    other way) said nothing: its first clause, which polarity is read by, stayed as it was."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n{}\n"
+    cases = [
+        ("Deploy on weekdays. Never deploy on Fridays.", "Deploy on weekdays.", "taken out"),
+        ("- Review the diff, and never approve your own PR", "- Review the diff", "taken out"),
+        ("- Keep functions short; avoid global state", "- Keep functions short", "taken out"),
+        ("The agent must never delete branches. It reports findings only.", "It reports findings only.", "taken out"),
+        (
+            "- Never approve a PR without tests, and never approve your own PR",
+            "- Never approve a PR without tests",
+            "taken out",
+        ),
+        ("- Review the diff", "- Review the diff, but do not approve your own PR", "put in"),
+    ]
+    for old, new, how in cases:
+        (found,) = attention(section.format(old), section.format(new))
+        assert found[0] == "polarity" and found[1].startswith(f"prohibition {how}: "), (old, new, found)
+
+
+def test_a_rule_that_still_forbids_in_another_clause_has_not_flipped() -> None:
+    """What now opens by asking and forbids in its next clause still forbids: no flip, no
+    prohibition taken out. A contrast, an exception or a parenthesis put in forbids nothing."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    for old, new in (
+        ("Never share credentials", "Keep credentials to yourself; do not share them with anyone"),
+        ("Keep credentials to yourself; do not share them with anyone", "Never share credentials"),
+        ("Always sign commits except bot commits", "Always sign commits, but not bot commits"),
+        ("Test behavior, not implementation", "Test behavior"),
+        (
+            "Write commit messages in the imperative mood",
+            'Write commit messages in the imperative mood ("Add X" - no exceptions)',
+        ),
+        ("Flag code that is slow, or does not scale", "Flag code that is slow"),
+        ("Never push to main; never force-push", "Never push or force-push to main"),
+    ):
+        old_text, new_text = section.format(old), section.format(new)
+        assert attention(old_text, new_text) == [], (old, new)
+        (change,) = diff(old_text, new_text).changes
+        assert change.polarity is None, (old, new)
+    assert attention(section.format("Never log secrets"), section.format("Log secrets")) == [
+        ("polarity", 'polarity flipped, now positive: "Never log secrets" -> "Log secrets"')
+    ]
+
+
 def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
     """A hedge (``lexicon.HEDGES``) or an exception put in with nothing else changed makes the rule optional, and
     a prohibition after one still forbids: "Try not to merge" weakens "Never merge", it does not
@@ -1199,6 +1245,13 @@ def test_a_number_or_a_bound_changed_is_called_out() -> None:
         ("Retry up to 5 times", "Retry over 5 times", "bound changed, up to 5 -> over 5"),
         ("Time out after 30", "Time out after 30 ms", "number changed, 30 -> 30 ms"),
         ("Use Python 3.1", "Use Python 3.10", "number changed, 3.1 -> 3.10"),
+        # "no" before a bound turns the bound round; it is no negation of the rule.
+        ("Retry no more than 3 times", "Retry more than 3 times", "bound changed, no more than 3 -> more than 3"),
+        (
+            "Keep PRs to more than 400 lines",
+            "Keep PRs to not more than 400 lines",
+            "bound changed, more than 400 -> not more than 400",
+        ),
     ]
     for old, new, how in cases:
         assert attention(section.format(old), section.format(new)) == [("number", f'{how}: "{old}" -> "{new}"')]

@@ -348,15 +348,17 @@ def test_what_a_rendered_file_hides_is_read_fast_on_hostile_text(text: str) -> N
         ("unless " * 10_000 + ". x", "unless " * 10_000 + ". x unless asked"),
         ("Never " * 10_000 + "merge", "Never " * 10_000 + "not merge"),
         ("1 " * 20_000 + "hour", "1 " * 20_000 + "day"),
+        ("x, and " * 10_000 + "y", "(x, but " * 10_000 + "never y"),
     ],
-    ids=["empty-conditions", "exceptions", "negations", "numbers"],
+    ids=["empty-conditions", "exceptions", "negations", "numbers", "joined-clauses"],
 )
 def test_a_rule_changed_is_read_fast_on_hostile_text(old: str, new: str) -> None:
     """What ``diff`` asks of a reworded rule (its binding, its numbers, its sense) stays linear:
     the quote of an empty condition searched from every "when" to the clause's end took 10 s."""
-    from agentmerge.text import limit_change, obligation_change, only_put, opposite_sense
+    from agentmerge.text import limit_change, obligation_change, only_put, opposite_sense, prohibition_put
 
     start = time.perf_counter()
+    prohibition_put(old, new)
     obligation_change(old, new)
     limit_change(old, new)
     only_put(old, new)
