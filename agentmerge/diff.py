@@ -65,6 +65,7 @@ from agentmerge.text import (
     opposite_sense,
     other_choice,
     prohibition_put,
+    quantifier_change,
     section_role,
     table_row_form,
     terms,
@@ -1087,11 +1088,16 @@ def _edit_call_out(change: Change, old: Side, new: Side) -> Attention | None:
 def _edit_reading(change: Change, old: str, new: str) -> tuple[AttentionKind, str] | None:
     """The first that holds of an item edited from ``old`` to ``new``: its polarity flipped
     (``change.polarity``), its sense reversed, another choice made, its obligation weakened or
-    strengthened, and, of prose, a number or a bound changed or "only" taken out or put in; None
-    for none of these. A version pinned in a code block is no rule's bound, and a table's or a
-    block's changed lines are shown by its line diff."""
+    strengthened, and, of prose, a number or a bound changed (a bound before a sense reversed: "a
+    minimum of 2" to "a maximum of 2"), "only" taken out or put in, or a quantifier put in for one
+    of another level ("every" to "most"); None for none of these. A version pinned in a code
+    block is no rule's bound, and a table's or a block's changed lines are shown by its line
+    diff."""
     if change.polarity is not None:
         return "polarity", f"polarity flipped, now {'negative' if change.polarity == 'negated' else 'positive'}"
+    bound = limit_change(old, new) if change.item_kind in PROSE_KINDS else None
+    if bound and bound[2] and opposite_sense(old, new):
+        return "number", f"bound changed, {bound[0]} -> {bound[1]}"  # "minimum of 2" to "maximum of 2"
     if opposite_sense(old, new):
         return "polarity", "sense reversed"
     if change.item_kind in PROSE_KINDS and (put := prohibition_put(old, new)) is not None:
@@ -1103,10 +1109,12 @@ def _edit_reading(change: Change, old: str, new: str) -> tuple[AttentionKind, st
         return "obligation", f"obligation {'weakened' if looser else 'strengthened'}, {was} -> {now}"
     if change.item_kind not in PROSE_KINDS:
         return None
-    if limit := limit_change(old, new):
-        return "number", f"{'bound' if limit[2] else 'number'} changed, {limit[0]} -> {limit[1]}"
+    if bound:
+        return "number", f"{'bound' if bound[2] else 'number'} changed, {bound[0]} -> {bound[1]}"
     if (narrowed := only_put(old, new)) is not None:
         return "scope", 'scope narrowed, "only" put in' if narrowed else 'scope widened, "only" taken out'
+    if quantifier := quantifier_change(old, new):
+        return "scope", f"scope {'widened' if quantifier[2] else 'narrowed'}, {quantifier[0]} -> {quantifier[1]}"
     return None
 
 

@@ -43,6 +43,7 @@ from agentmerge.lexicon import (
     ORDER_WORDS,
     PITFALLS_ROLE,
     PROHIBITIONS,
+    QUANTIFIER_LEVELS,
     ROOT_ROLE,
     SAME_WORDS,
     SCOPE_CHOICES,
@@ -969,6 +970,32 @@ def only_put(a: str, b: str) -> bool | None:
     if set(_plain_words(a if found[1] else b)) & ONLY_WORDS:
         return None  # "only" said another way: "Review just the diff"
     return found[1]
+
+
+def quantifier_change(a: str, b: str) -> tuple[str, str, bool] | None:
+    """The quantifier ``b`` puts in for ``a``'s and whether the rule now covers more, when one
+    word of ``lexicon.QUANTIFIER_LEVELS`` is put in for a word of another level and nothing else
+    changed (``word_forms``, so "every ticket" and "most tickets" differ in the quantifier only):
+    "Close every ticket" to "Close most tickets" is ("every", "most", False); "at most 3" is a
+    bound (``limit_change``). None otherwise."""
+    old, new = word_forms(a), word_forms(b)
+    if len(old) != len(new):
+        return None
+    changed = [n for n, (x, y) in enumerate(zip(old, new, strict=True)) if x != y]
+    if len(changed) != 1 or (changed[0] and old[changed[0] - 1] == "at"):
+        return None
+    was, now = (_QUANTIFIER_LEVEL.get(words[changed[0]]) for words in (old, new))
+    if was is None or now is None or was == now:
+        return None
+    return _as_written(a, old[changed[0]]), _as_written(b, new[changed[0]]), now > was
+
+
+def _as_written(text: str, form: str) -> str:
+    """The first word of ``text`` that ``word_forms`` reads as ``form`` ("all" for "every")."""
+    return next((word for word in _plain_words(text) if word_forms(word) == (form,)), form)
+
+
+_QUANTIFIER_LEVEL = {word: level for level, words_ in enumerate(QUANTIFIER_LEVELS) for word in words_}
 
 
 @lru_cache(maxsize=1)

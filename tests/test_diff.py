@@ -1187,6 +1187,35 @@ def test_a_rule_that_still_forbids_in_another_clause_has_not_flipped() -> None:
     ]
 
 
+def test_a_quantifier_put_in_for_one_of_another_level_narrows_or_widens_the_rule() -> None:
+    """ "every" to "most" and "some" to "all", all else the same, is a scope change quoted as
+    written; two quantifiers of one level ("each", "every") and the bound "at most" are not."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    cases = [
+        ("Close every ticket before release", "Close most tickets before release", "narrowed, every -> most"),
+        ("Review some files by hand", "Review all files by hand", "widened, some -> all"),
+        ("Never log any secrets", "Never log some secrets", "narrowed, any -> some"),
+    ]
+    for old, new, how in cases:
+        assert attention(section.format(old), section.format(new)) == [("scope", f'scope {how}: "{old}" -> "{new}"')]
+    for old, new in (
+        ("Check each file before merging", "Check every file before merging"),
+        ("Review all changes", "Review any changes"),
+        ("Retry at most 3 times", "Retry at all 3 times"),
+    ):
+        assert attention(section.format(old), section.format(new)) == [], (old, new)
+    # A bound turned round is a bound changed, not a sense reversed.
+    assert attention(
+        section.format("Require a minimum of 2 approvals"), section.format("Require a maximum of 2 approvals")
+    ) == [
+        (
+            "number",
+            'bound changed, minimum of 2 -> maximum of 2: "Require a minimum of 2 approvals" -> "Require a maximum'
+            ' of 2 approvals"',
+        )
+    ]
+
+
 def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
     """A hedge (``lexicon.HEDGES``) or an exception put in with nothing else changed makes the rule optional, and
     a prohibition after one still forbids: "Try not to merge" weakens "Never merge", it does not
