@@ -50,6 +50,7 @@ from agentmerge.text import (
     clip,
     clipped_apart,
     counted,
+    first_clause,
     forbids,
     hidden_text,
     item_role,
@@ -1065,14 +1066,14 @@ def _section_side(units: Units, index: int) -> Side:
 
 def _flipped(old: str, new: str) -> bool:
     """Whether ``new`` turns ``old`` round: one opens forbidding, the other asking
-    (``opposite_polarity``), and the one asking forbids in no other clause either ("Never share
-    credentials" to "Keep credentials to yourself; do not share them" flips nothing). A sentence
-    or clause that forbade taken out whole, the other words kept, is no flip but a prohibition
-    taken out (``_edit_reading``)."""
-    if not opposite_polarity(old, new) or forbids(new if negated(old) else old):
+    (``opposite_polarity``), the one asking forbids in no other clause either ("Never share
+    credentials" to "Keep credentials to yourself; do not share them" flips nothing), and it
+    keeps the words of the clause that forbade ("Never log secrets" to "Log secrets to the
+    vault"). A clause that forbade taken out whole is a prohibition taken out (``_edit_reading``)."""
+    if not opposite_polarity(old, new):
         return False
-    old_terms, new_terms = set(terms(old)), set(terms(new))
-    return not (old_terms < new_terms or new_terms < old_terms)
+    forbidding, asking = (old, new) if negated(old) else (new, old)
+    return not forbids(asking) and set(terms(first_clause(forbidding))) <= set(terms(asking))
 
 
 def _edit_call_out(change: Change, old: Side, new: Side) -> Attention | None:

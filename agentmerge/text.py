@@ -653,6 +653,13 @@ def forbids(text: str) -> bool:
     return prohibitions(text) > 0
 
 
+def first_clause(text: str) -> str:
+    """The clause ``negated`` reads ``text``'s polarity by: its lead-in label where that alone
+    decides, else the first clause of the rest."""
+    head, body = _label_and_body(text)
+    return head if head is not None else _CLAUSE_RE.split(body, maxsplit=1)[0]
+
+
 def prohibitions(text: str) -> int:
     """How many clauses of ``text`` forbid (``clause_polarities`` reads each), with a clause
     joined on after a comma by "and" or "but" that opens with an order not to
@@ -679,9 +686,10 @@ def _joined_prohibition_re() -> re.Pattern[str]:
 
 def prohibition_put(old: str, new: str) -> bool | None:
     """True when ``new`` forbids something (``prohibitions``) and ``old`` forbade nothing, or
-    ``new`` only adds words (not only rewords) and forbids once more; False the other way ("Deploy on weekdays.
-    Never deploy on Fridays." to "Deploy on weekdays.", "Never X, and never Y" to "Never X");
-    None otherwise (a prohibition said another way is no prohibition put in or taken out)."""
+    ``new`` adds words to ``old`` and forbids once more; False the other way ("Deploy on
+    weekdays. Never deploy on Fridays." to "Deploy on weekdays.", "Never X, and never Y" to
+    "Never X"); None otherwise (two prohibitions said as one, "Never X; never Y" to "Never X or
+    Y", are no prohibition taken out)."""
     was, now = prohibitions(old), prohibitions(new)
     if was == now:
         return None

@@ -1182,9 +1182,10 @@ def test_a_rule_that_still_forbids_in_another_clause_has_not_flipped() -> None:
         assert attention(old_text, new_text) == [], (old, new)
         (change,) = diff(old_text, new_text).changes
         assert change.polarity is None, (old, new)
-    assert attention(section.format("Never log secrets"), section.format("Log secrets")) == [
-        ("polarity", 'polarity flipped, now positive: "Never log secrets" -> "Log secrets"')
-    ]
+    for old, new in (("Never log secrets", "Log secrets"), ("Never log secrets", "Log secrets to the vault")):
+        assert attention(section.format(old), section.format(new)) == [
+            ("polarity", f'polarity flipped, now positive: "{old}" -> "{new}"')
+        ]
 
 
 def test_a_quantifier_put_in_for_one_of_another_level_narrows_or_widens_the_rule() -> None:
