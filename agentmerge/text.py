@@ -688,15 +688,19 @@ def prohibition_put(old: str, new: str) -> bool | None:
     """True when ``new`` forbids something (``prohibitions``) and ``old`` forbade nothing, or
     ``new`` adds words to ``old`` and forbids once more; False the other way ("Deploy on
     weekdays. Never deploy on Fridays." to "Deploy on weekdays.", "Never X, and never Y" to
-    "Never X"); None otherwise (two prohibitions said as one, "Never X; never Y" to "Never X or
-    Y", are no prohibition taken out)."""
+    "Never X"); None otherwise: two prohibitions said as one ("Never X; never Y" to "Never X or
+    Y"), or one said as an alternative turned down ("Use X. Do not use Y." to "Use X instead of
+    Y"), is no prohibition taken out."""
     was, now = prohibitions(old), prohibitions(new)
-    if was == now:
-        return None
+    if was == now or _ALTERNATIVE_RE.search(old if now > was else new):
+        return None  # or one said as an alternative turned down: "Use X instead of Y", "Use X, not Y"
     if not was or not now:
         return bool(now)
     fewer, more = (old, new) if now > was else (new, old)
     return now > was if set(terms(fewer)) < set(terms(more)) else None
+
+
+_ALTERNATIVE_RE = re.compile(r"\b(?:instead of|rather than)\b|,\s*not\b", re.IGNORECASE)
 
 
 def _label_and_body(text: str) -> tuple[str | None, str]:

@@ -1177,6 +1177,8 @@ def test_a_rule_that_still_forbids_in_another_clause_has_not_flipped() -> None:
         ),
         ("Flag code that is slow, or does not scale", "Flag code that is slow"),
         ("Never push to main; never force-push", "Never push or force-push to main"),
+        ("Use pnpm. Do not use npm.", "Use pnpm instead of npm."),
+        ("Use pnpm. Do not use npm.", "Use pnpm, not npm."),
     ):
         old_text, new_text = section.format(old), section.format(new)
         assert attention(old_text, new_text) == [], (old, new)
