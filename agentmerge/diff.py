@@ -40,7 +40,7 @@ from agentmerge.fields import (
     same_value,
     value_text,
 )
-from agentmerge.lexicon import PITFALLS_ROLE, WALLED_ROLES
+from agentmerge.lexicon import CONDITION_WORDS, EXCEPTION_WORDS, PITFALLS_ROLE, WALLED_ROLES
 from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units, markup, rewordings_unpaired, walled
 from agentmerge.parse import spelled_value
@@ -68,6 +68,7 @@ from agentmerge.text import (
     prohibition_put,
     quantifier_change,
     section_role,
+    table_cells,
     table_row_form,
     terms,
     unchosen_terms,
@@ -436,6 +437,8 @@ class _BodyDiff:
         self.out_of_order = self._out_of_order()
         self.within = self._within()
         self._old_at: dict[tuple[int, str], ItemUnit] | None = None
+        self._forbidden: dict[str, list[set[str]]] | None = None
+        """The terms of each new instruction that forbids, by each of its terms (``_still_forbidden``)."""
         self.work = match.WorkBudget(match.DIFF_ALIGN_WORK)
         """What the redlines of this diff may still spend on aligning words."""
 
@@ -785,6 +788,8 @@ class _BodyDiff:
                 yield from _hidden_in(change.new.text, old_text, change.new.line, None, kind)
             if change.kind != "item":
                 continue
+            if change.item_kind == "table" and not emptied:
+                yield from _row_prohibitions_removed(change.lines)
             if change.old is not None and change.new is not None:
                 found = _edit_call_out(change, change.old, change.new)
                 if found is not None:
@@ -794,7 +799,7 @@ class _BodyDiff:
                 role = self._safety_role(change.old)
                 if role is not None and emptied:
                     removed_safety.append((role, change.old))
-                elif role is not None:
+                elif role is not None and not (role == PROHIBITION and self._still_forbidden(change.old.text)):
                     yield _safety_removed(role, change.old)
         if removed == 1 and removed_safety:
             # A body of one instruction emptied: that instruction, said as any removed one is.
@@ -898,6 +903,26 @@ class _BodyDiff:
                 found.append(Attention("polarity", message, b.item.line))
         return iter(sorted(found, key=lambda a: a.line or 0))
 
+    def _still_forbidden(self, text: str) -> bool:
+        """Whether an instruction of the new file forbids what ``text`` did, in all its terms and
+        more, with no condition or exception ``text`` did not have: "Never push to main." and
+        "Never force-push." joined into "Never push or force-push to main." take nothing away;
+        "Never force-push unless asked" would."""
+        if self._forbidden is None:
+            # Built once, when a removed prohibition is first read.
+            self._forbidden = {}
+            for unit in self.new.items:
+                if unit.item.kind in PROSE_KINDS | {"quote"} and forbids(unit.item.text):
+                    own = set(terms(unit.item.text)) | _ESCAPES.intersection(words(unit.item.text))
+                    for term in own:
+                        self._forbidden.setdefault(term, []).append(own)
+        forbidden, wanted = self._forbidden, set(terms(text))
+        if not wanted:
+            return False
+        escapes = _ESCAPES.intersection(words(text))
+        rarest = min(wanted, key=lambda term: (len(forbidden.get(term, ())), term))
+        return any(wanted <= own and own & _ESCAPES <= escapes for own in forbidden.get(rarest, ()))
+
     def _safety_role(self, side: Side) -> str | None:
         """The safety role (a SAFETY_ROLES key) of the removed item at ``side``, or None."""
         if self._old_at is None:
@@ -949,6 +974,9 @@ def _under_pitfalls(units: Units, unit: ItemUnit) -> bool:
     """Whether ``unit`` stands under a title that names pitfalls (``text.item_role``)."""
     return _safety_role(units, unit) == PITFALLS_ROLE
 
+
+_ESCAPES = frozenset(CONDITION_WORDS) | frozenset(EXCEPTION_WORDS)
+"""Words that open a condition or an exception: a prohibition that gained one forbids less."""
 
 PROHIBITION = "prohibition"
 """The safety role of an instruction that forbids, whatever its title's role (``_safety_role``)."""
@@ -1117,6 +1145,20 @@ def _edit_reading(change: Change, old: str, new: str) -> tuple[AttentionKind, st
     if quantifier := quantifier_change(old, new):
         return "scope", f"scope {'widened' if quantifier[2] else 'narrowed'}, {quantifier[0]} -> {quantifier[1]}"
     return None
+
+
+def _row_prohibitions_removed(lines: Sequence[BlockLine]) -> Iterator[Attention]:
+    """A prohibition a removed table row stated in a cell ("| Force push | Never force-push to
+    main. |") that no added row states again, each as a removed prohibition item is. A cell of
+    one word ("No" under "Allowed") is the table's answer, not a rule, and is not read."""
+    kept = [set(terms(cell)) for line in lines if line.op == "+" for cell in table_cells(line.text) if forbids(cell)]
+    for line in lines:
+        if line.op != "-" or line.old_line is None:
+            continue
+        for cell in table_cells(line.text):
+            if len(cell.split()) > 1 and forbids(cell) and not any(set(terms(cell)) <= k for k in kept):
+                yield Attention("safety", f"prohibition removed: {_quote(cell)}", line.old_line)
+                break
 
 
 def _safety_removed(role: str, removed: Side) -> Attention:

@@ -173,10 +173,15 @@ def table_row_form(line: str) -> str:
     delimiter row's cells by their alignment alone (``|------|:-----|`` reads as ``| --- | :-- |``
     does): how far the dashes run means nothing in a table, and a formatter that aligns the
     columns rewrites that row on every table it touches."""
-    cells = [" ".join(cell.split()) for cell in line.strip().strip("|").split("|")]
+    cells = table_cells(line)
     if all(_DELIMITER_CELL_RE.fullmatch(cell) for cell in cells):
         cells = [f"{':' if c[0] == ':' else ''}-{':' if len(c) > 1 and c[-1] == ':' else ''}" for c in cells]
     return " | ".join(cells)
+
+
+def table_cells(line: str) -> list[str]:
+    """The cells of a table row, without padding."""
+    return [" ".join(cell.split()) for cell in line.strip().strip("|").split("|")]
 
 
 def table_form(text: str) -> str:

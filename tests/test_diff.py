@@ -1162,6 +1162,29 @@ def test_a_prohibition_taken_out_of_a_sentence_or_a_clause_is_called_out() -> No
         assert found[0] == "polarity" and found[1].startswith(f"prohibition {how}: "), (old, new, found)
 
 
+def test_a_prohibition_in_a_table_row_taken_out_is_called_out() -> None:
+    """A row whose cell forbids, taken out or turned round, is a prohibition removed (at its old
+    line); a row that still forbids the same, or a one-word answer cell, is not."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n| Action | Allowed |\n|---|---|\n{}| Rebase | Yes |\n"
+    row = "| Force push | Never force-push to main. |\n"
+    removed = [("safety", 'prohibition removed: "Never force-push to main."')]
+    assert attention(section.format(row), section.format("")) == removed
+    assert (
+        attention(section.format(row), section.format("| Force push | Force-push to main when needed. |\n")) == removed
+    )
+    assert attention(section.format(row), section.format(row.replace("main.", "main or release branches."))) == []
+    assert attention(section.format("| Force push | No |\n"), section.format("")) == []
+
+
+def test_a_prohibition_joined_into_another_is_not_removed() -> None:
+    """Two prohibitions joined into one instruction take nothing away: the one that went is still
+    forbidden in all its words. Taken out with nothing to hold it, it is called out."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- Never push to main.\n{}- Keep comments short.\n"
+    old = section.format("- Never force-push.\n")
+    assert attention(old, section.format("").replace("Never push to main.", "Never push or force-push to main.")) == []
+    assert attention(old, section.format("")) == [("safety", 'prohibition removed: "Never force-push."')]
+
+
 def test_a_rule_that_still_forbids_in_another_clause_has_not_flipped() -> None:
     """What now opens by asking and forbids in its next clause still forbids: no flip, no
     prohibition taken out. A contrast, an exception or a parenthesis put in forbids nothing."""
