@@ -1580,7 +1580,7 @@ VOID_ELEMENTS = frozenset(
 # reads no change does not pay for them). Each is read once over a text, in linear time.
 _REFERENCE_COMMENT = r"(?m)^[ \t]*\[[^\]\n]*\]:[ \t]*(?:#|<>)[ \t]*(?:\(([^\n]*)\)|\"([^\n]*)\"|'([^\n]*)')[ \t]*$"
 _TAG = r"<(/?)([A-Za-z][\w-]*)(\s[^<>]*)?/?>"
-_UNSHOWN_STYLE = r"(?i)display\s*:\s*none|visibility\s*:\s*hidden"
+_UNSHOWN_STYLE = r"(?i)display\s*:\s*none|visibility\s*:\s*hidden|(?:font-size|opacity)\s*:\s*0(?![.\d])"
 _HIDDEN_ATTRIBUTE = r"(?i)\shidden\b"
 _QUOTED = r"\"[^\"]*\"|'[^']*'"
 
@@ -1590,8 +1590,8 @@ def unrendered(text: str, html: bool = False) -> list[tuple[int, str]]:
     of the rendered file does not see while a model reading the file does, as (offset, what it
     is): HTML comments (one left open hides the rest), link references written as comments
     (``[//]: # (...)``), and HTML set not to show (``display: none``, ``visibility: hidden``,
-    ``hidden``), each with its words; those with no words but tags (``<!-- <process> -->``, a
-    marker) are none. Code spans show what they hold as it is and are passed over (in prose; an
+    ``font-size: 0``, ``opacity: 0``, ``hidden``), each with its words; those with no words but
+    tags (``<!-- <process> -->``, a marker) are none. Code spans show what they hold as it is and are passed over (in prose; an
     HTML block has none). Linear in the text's length."""
     if "<" not in text and "]:" not in text:
         return []  # no comment, tag or link reference: the most texts, read at once
