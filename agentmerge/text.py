@@ -1591,8 +1591,8 @@ def unrendered(text: str, html: bool = False) -> list[tuple[int, str]]:
     is): HTML comments (one left open hides the rest), link references written as comments
     (``[//]: # (...)``), and HTML set not to show (``display: none``, ``visibility: hidden``,
     ``font-size: 0``, ``opacity: 0``, ``hidden``), each with its words; those with no words but
-    tags (``<!-- <process> -->``, a marker) are none. Code spans show what they hold as it is and are passed over (in prose; an
-    HTML block has none). Linear in the text's length."""
+    tags (``<!-- <process> -->``, a marker) are none. Code spans show what they hold as it is
+    and are passed over (in prose; an HTML block has none). Linear in the text's length."""
     if "<" not in text and "]:" not in text:
         return []  # no comment, tag or link reference: the most texts, read at once
     if not html:
