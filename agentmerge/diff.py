@@ -71,6 +71,7 @@ from agentmerge.text import (
     table_cells,
     table_row_form,
     terms,
+    turned_down,
     unchosen_terms,
     unrendered,
     unspaced_class,
@@ -1097,11 +1098,17 @@ def _flipped(old: str, new: str) -> bool:
     (``opposite_polarity``), the one asking forbids in no other clause either ("Never share
     credentials" to "Keep credentials to yourself; do not share them" flips nothing), and it
     keeps the words of the clause that forbade ("Never log secrets" to "Log secrets to the
-    vault"). A clause that forbade taken out whole is a prohibition taken out (``_edit_reading``)."""
+    vault"), not as an alternative it turns down ("Never push to main" to "Open a pull request
+    instead of pushing to main" flips nothing). A clause that forbade taken out whole is a
+    prohibition taken out (``_edit_reading``)."""
     if not opposite_polarity(old, new):
         return False
     forbidding, asking = (old, new) if negated(old) else (new, old)
-    return not forbids(asking) and set(terms(first_clause(forbidding))) <= set(terms(asking))
+    forbidden = set(terms(first_clause(forbidding)))
+    if forbids(asking) or not forbidden <= set(terms(asking)):
+        return False
+    # Not what it now turns down instead: "Never guess" to "Ask when unsure instead of guessing".
+    return not forbidden <= set(terms(turned_down(asking)))
 
 
 def _edit_call_out(change: Change, old: Side, new: Side) -> Attention | None:

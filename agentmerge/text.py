@@ -667,9 +667,9 @@ def first_clause(text: str) -> str:
 
 def prohibitions(text: str) -> int:
     """How many clauses of ``text`` forbid (``clause_polarities`` reads each), with a clause
-    joined on after a comma by "and" or "but" that opens with an order not to
-    (``lexicon.JOINED_PROHIBITIONS``): "Review the diff, and never approve your own PR" forbids
-    once, as "Review the diff. Never approve your own PR." does. What a parenthesis says aside is
+    joined on by "and" or "but" that opens with an order not to (``lexicon.JOINED_PROHIBITIONS``):
+    "Review the diff, and never approve your own PR" forbids once, as "Review the diff. Never
+    approve your own PR." does. What a parenthesis says aside is
     not read ("(not "Added X" - no exceptions)"), nor a contrast ("Test behavior, not
     implementation", "Sign commits, but not bot commits": an exception to what is asked), nor a
     description ("..., and does not cover the component")."""
@@ -677,7 +677,7 @@ def prohibitions(text: str) -> int:
     body = _label_and_body(plain)[1]
     rest = (clause.strip().casefold() for clause in _CLAUSE_RE.split(body)[1:])
     found = int(negated(plain)) + sum(_clause_negated(clause) for clause in rest if clause)
-    return found + (len(_joined_prohibition_re().findall(body)) if "," in body else 0)
+    return found + len(_joined_prohibition_re().findall(body))
 
 
 _PARENTHESIS_RE = re.compile(r"\([^()]*\)")
@@ -686,7 +686,7 @@ _PARENTHESIS_RE = re.compile(r"\([^()]*\)")
 @lru_cache(maxsize=1)
 def _joined_prohibition_re() -> re.Pattern[str]:
     openers = "|".join(re.escape(p).replace("'", "['\u2019]") for p in JOINED_PROHIBITIONS)
-    return re.compile(rf",\s*(?:and|but)\s+(?:{openers})\b", re.IGNORECASE)
+    return re.compile(rf"(?:,\s*|\s)(?:and|but)\s+(?:{openers})\b", re.IGNORECASE)
 
 
 def prohibition_put(old: str, new: str) -> bool | None:
@@ -706,6 +706,13 @@ def prohibition_put(old: str, new: str) -> bool | None:
 
 
 _ALTERNATIVE_RE = re.compile(r"\b(?:instead of|rather than)\b|,\s*not\b", re.IGNORECASE)
+
+
+def turned_down(text: str) -> str:
+    """What ``text`` turns down as an alternative, to its clause's end: "guessing" of "Ask when
+    unsure instead of guessing", "npm" of "Use pnpm, not npm"; empty for none."""
+    found = _ALTERNATIVE_RE.search(text)
+    return _CLAUSE_RE.split(text[found.end() :], maxsplit=1)[0] if found else ""
 
 
 def _label_and_body(text: str) -> tuple[str | None, str]:

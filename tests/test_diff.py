@@ -1201,13 +1201,22 @@ def test_a_rule_that_still_forbids_in_another_clause_has_not_flipped() -> None:
         ("Flag code that is slow, or does not scale", "Flag code that is slow"),
         ("Never push to main; never force-push", "Never push or force-push to main"),
         ("Use pnpm. Do not use npm.", "Use pnpm instead of npm."),
+        # Joined without a comma; a prohibition said as the alternative now turned down.
+        ("Keep PRs small. Don't mix refactors with features.", "Keep PRs small and don't mix refactors with features."),
+        ("Never push to main; open a pull request.", "Open a pull request instead of pushing to main."),
+        ("Never guess; ask when unsure.", "When unsure, ask rather than guess."),
+        ("Review the diff. Never approve your own PR.", "Never approve your own PR. Review the diff."),
         ("Use pnpm. Do not use npm.", "Use pnpm, not npm."),
     ):
         old_text, new_text = section.format(old), section.format(new)
         assert attention(old_text, new_text) == [], (old, new)
         (change,) = diff(old_text, new_text).changes
         assert change.polarity is None, (old, new)
-    for old, new in (("Never log secrets", "Log secrets"), ("Never log secrets", "Log secrets to the vault")):
+    for old, new in (
+        ("Never log secrets", "Log secrets"),
+        ("Never log secrets", "Log secrets to the vault"),
+        ("Never log secrets", "Log secrets instead of printing them"),
+    ):
         assert attention(section.format(old), section.format(new)) == [
             ("polarity", f'polarity flipped, now positive: "{old}" -> "{new}"')
         ]
