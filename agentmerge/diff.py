@@ -40,7 +40,7 @@ from agentmerge.fields import (
     same_value,
     value_text,
 )
-from agentmerge.lexicon import CONDITION_WORDS, EXCEPTION_WORDS, PITFALLS_ROLE, WALLED_ROLES
+from agentmerge.lexicon import CONDITION_WORDS, EXCEPTION_WORDS, PITFALLS_ROLE, PROACTIVE_PHRASES, WALLED_ROLES
 from agentmerge.model import PROSE_KINDS, Agent, Diagnostic, Example, Field, Item
 from agentmerge.pairing import BodyPairing, ItemUnit, Units, markup, rewordings_unpaired, walled
 from agentmerge.parse import spelled_value
@@ -1541,12 +1541,27 @@ def _frontmatter_attention(changes: Iterable[FieldChange], *, both_exist: bool) 
                 yield Attention("scope", message, line, fc.key)
         elif fc.widened:
             yield Attention("widened", _widening_message(fc), line, fc.key)
+        elif fc.part == "text" and (asks := _proactive_put(str(fc.old), str(fc.new))) is not None:
+            message = (
+                f"{fc.key} now asks for the agent to be used proactively: it may be called without being asked"
+                if asks
+                else f"{fc.key} no longer asks for the agent to be used proactively"
+            )
+            yield Attention("scope", message, line, fc.key)
         elif fc.key in CHANGED_KEYS and fc.part == "value":
             unset = "(default)" if fc.key == "model" else "(not set)"
             was = clip(value_text(fc.old), ATTENTION_VALUE_WIDTH) if fc.op != "added" else unset
             now = clip(value_text(fc.new), ATTENTION_VALUE_WIDTH) if fc.op != "removed" else unset
             kind: AttentionKind = "model" if fc.key == "model" else "permissions"
             yield Attention(kind, f"{fc.key} changed: {was} -> {now}", line, fc.key)
+
+
+def _proactive_put(old: str, new: str) -> bool | None:
+    """True when the description ``new`` asks for the agent to be used without being asked for
+    (``lexicon.PROACTIVE_PHRASES``: "Use PROACTIVELY after every change") and ``old`` did not,
+    False the other way, None otherwise."""
+    asks = [any(phrase in " ".join(text.casefold().split()) for phrase in PROACTIVE_PHRASES) for text in (old, new)]
+    return None if asks[0] == asks[1] else asks[1]
 
 
 def _widening_message(fc: FieldChange) -> str:

@@ -1251,6 +1251,21 @@ def test_a_quantifier_put_in_for_one_of_another_level_narrows_or_widens_the_rule
     ]
 
 
+def test_a_description_that_now_asks_to_be_used_proactively_is_called_out() -> None:
+    """ "Use PROACTIVELY" or "MUST BE USED" put into a description makes the host call the agent
+    without being asked (Claude Code's documented phrases); taken out, it no longer does."""
+    front = "---\nname: reviewer\ndescription: {}\n---\n- Be kind\n"
+    plain, proactive = "Reviews code for quality.", "Reviews code for quality. Use PROACTIVELY after every change."
+    assert attention(front.format(plain), front.format(proactive)) == [
+        ("scope", "description now asks for the agent to be used proactively: it may be called without being asked")
+    ]
+    assert attention(front.format(proactive), front.format(plain.replace("code", "the code"))) == [
+        ("scope", "description no longer asks for the agent to be used proactively")
+    ]
+    assert attention(front.format(proactive), front.format(proactive.replace("every", "each"))) == []
+    assert attention(front.format(plain), front.format("MUST BE USED for every review. " + plain))[0][0] == "scope"
+
+
 def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
     """A hedge (``lexicon.HEDGES``) or an exception put in with nothing else changed makes the rule optional, and
     a prohibition after one still forbids: "Try not to merge" weakens "Never merge", it does not
