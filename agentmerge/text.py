@@ -1180,8 +1180,9 @@ def _choice_names(group: int, ours: int, theirs: int) -> tuple[str, str]:
 
 
 def _picked_apart(a: str, b: str) -> tuple[int, int, int] | None:
-    """The group and the alternatives of ``other_choice``, by number."""
-    picks_a, picks_b = choices(a), choices(b)
+    """The group and the alternatives of ``other_choice``, by number; an alternative a text turns
+    down ("Use pnpm, not npm", "... instead of npm": ``turned_down``) is not one it picks."""
+    picks_a, picks_b = _chosen(a), _chosen(b)
     if not picks_a or not picks_b:
         return None
     for group in sorted({g for g, _ in picks_a} & {g for g, _ in picks_b}):
@@ -1190,6 +1191,16 @@ def _picked_apart(a: str, b: str) -> tuple[int, int, int] | None:
         if ours.isdisjoint(theirs) and not negated(a) and not negated(b):
             return group, min(ours), min(theirs)
     return None
+
+
+def _chosen(text: str) -> frozenset[tuple[int, int]]:
+    """``choices`` of ``text`` without what it turns down as an alternative (``turned_down``)."""
+    found = _ALTERNATIVE_RE.search(text)
+    if found is None:
+        return choices(text)
+    rest = text[found.end() :]
+    after = _CLAUSE_RE.search(rest)
+    return choices(text[: found.start()] + (rest[after.start() :] if after else ""))
 
 
 def contrary_choice(a: str, b: str) -> tuple[str, str] | None:

@@ -254,6 +254,13 @@ def test_two_alternatives_of_one_choice_never_merge() -> None:
             "Manage Python dependencies and lock files with poetry",
             ("uv", "poetry"),
         ),
+        # The alternative each turns down is no pick: pnpm and yarn are.
+        ("Install dependencies with pnpm, not npm", "Install dependencies with yarn, not npm", ("pnpm", "yarn")),
+        (
+            "Install dependencies with pnpm instead of npm",
+            "Install dependencies with yarn instead of npm",
+            ("pnpm", "yarn"),
+        ),
     ]
     for a, b, picked in pairs:
         assert text.other_choice(a, b) == picked, (a, b)
@@ -265,6 +272,7 @@ def test_two_alternatives_of_one_choice_never_merge() -> None:
     assert text.other_choice(aws, azure) == ("aws", "azure")
     assert vetoed_by(candidate(aws), candidate(azure, 1), 0.99) == "other choice"
     assert text.other_choice("Write unit tests", "Write unit and integration tests") is None
+    assert text.other_choice("Install dependencies with pnpm, not npm", "Install dependencies with pnpm") is None
     assert text.other_choice("Keep functions short", "Avoid long functions") is None
     assert text.other_choice("Use e2e tests for checkout", "Use end-to-end tests for checkout") is None
     # A hyphenated word is another word: "long-term" is no length, "single-page" no count.

@@ -1031,6 +1031,10 @@ def test_another_alternative_of_a_choice_needs_attention() -> None:
     assert attention(old, new) == [
         ("choice", 'choice changed, tab -> space: "Use tabs for indentation" -> "Use spaces for indentation"'),
     ]
+    tool = "# A\n\n## Setup\n\n- Use {}, not npm\n"
+    assert attention(tool.format("pnpm"), tool.format("yarn")) == [
+        ("choice", 'choice changed, pnpm -> yarn: "Use pnpm, not npm" -> "Use yarn, not npm"')
+    ]
     deploy = "# A\n\n## Releases\n\n- Ship releases with {} deployments\n"
     assert attention(deploy.format("blue-green"), deploy.format("canary")) == [
         (
