@@ -1560,8 +1560,13 @@ def _proactive_put(old: str, new: str) -> bool | None:
     """True when the description ``new`` asks for the agent to be used without being asked for
     (``lexicon.PROACTIVE_PHRASES``: "Use PROACTIVELY after every change") and ``old`` did not,
     False the other way, None otherwise."""
-    asks = [any(phrase in " ".join(text.casefold().split()) for phrase in PROACTIVE_PHRASES) for text in (old, new)]
+    asks = [_asks_proactively(" ".join(text.split())) for text in (old, new)]
     return None if asks[0] == asks[1] else asks[1]
+
+
+def _asks_proactively(text: str) -> bool:
+    """Whether ``text`` has a phrase of PROACTIVE_PHRASES, one in capitals only as written."""
+    return any((phrase in text) if phrase.isupper() else (phrase in text.casefold()) for phrase in PROACTIVE_PHRASES)
 
 
 def _widening_message(fc: FieldChange) -> str:

@@ -463,11 +463,12 @@ ticket" to "Close most tickets", ``text.quantifier_change``). Before a word in t
 all in 627 documents of 7 collections, each 303 of 7, any 290 of 7, every 248 of 7, most 123 of
 7, many 48 of 6, some 30 of 4, few 11 of 3, several 7 of 2."""
 
-PROACTIVE_PHRASES = ("proactively", "must be used")
+PROACTIVE_PHRASES = ("proactively", "MUST BE USED")
 """Words by which an agent's description asks to be called without being asked for: Claude Code's
 documentation of subagents suggests "use PROACTIVELY" and "MUST BE USED" in the description for
-more automatic delegation. In the public corpus's descriptions: proactively in 233 documents of
-4 collections, "must be used" in 19 of 1."""
+more automatic delegation. A phrase in lower case is read in any case; one in capitals only as
+written ("how the API must be used" asks nothing of the host). In the public corpus's
+descriptions: proactively in 233 documents of 4 collections, "MUST BE USED" in 19 of 1."""
 
 SECURE_VARIANTS = frozenset({"https", "wss"})
 """Protocol names that are another protocol's name and an S, the secure variant ("http" and

@@ -1268,6 +1268,7 @@ def test_a_description_that_now_asks_to_be_used_proactively_is_called_out() -> N
     ]
     assert attention(front.format(proactive), front.format(proactive.replace("every", "each"))) == []
     assert attention(front.format(plain), front.format("MUST BE USED for every review. " + plain))[0][0] == "scope"
+    assert attention(front.format(plain), front.format(plain + " Says how the API must be used.")) == []
 
 
 def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
