@@ -535,14 +535,19 @@ def negated(text: str) -> bool:
     head, plain = _label_and_body(text)
     if head is not None:
         return _clause_negated(head)
-    first = _CLAUSE_RE.split(plain, maxsplit=1)[0].casefold().replace("\u2019", "'")
-    if _negation_cues().isdisjoint(_POLARITY_WORD_RE.findall(first)):
+    return _clause_forbids(_CLAUSE_RE.split(plain, maxsplit=1)[0])
+
+
+def _clause_forbids(clause: str) -> bool:
+    """Whether ``clause`` forbids or names an absence, as ``negated`` reads a first clause."""
+    clause = clause.casefold().replace("\u2019", "'")
+    if _negation_cues().isdisjoint(_POLARITY_WORD_RE.findall(clause)):
         return False  # no word a prohibition needs: most texts, read at once
     # Read as written ("In no case, merge ..."), then past a frame and hedges ("In every
     # environment, never delete ...", "Try not to merge ...").
     return any(
-        _clause_negated(clause) or _forbids_passively(clause)
-        for clause in dict.fromkeys((first, _without_hedges(_without_frame(first))))
+        _clause_negated(each) or _forbids_passively(each)
+        for each in dict.fromkeys((clause, _without_hedges(_without_frame(clause))))
     )
 
 
@@ -666,17 +671,21 @@ def first_clause(text: str) -> str:
 
 
 def prohibitions(text: str) -> int:
-    """How many clauses of ``text`` forbid (``clause_polarities`` reads each), with a clause
-    joined on by "and" or "but" that opens with an order not to (``lexicon.JOINED_PROHIBITIONS``):
-    "Review the diff, and never approve your own PR" forbids once, as "Review the diff. Never
-    approve your own PR." does. What a parenthesis says aside is
-    not read ("(not "Added X" - no exceptions)"), nor a contrast ("Test behavior, not
-    implementation", "Sign commits, but not bot commits": an exception to what is asked), nor a
-    description ("..., and does not cover the component")."""
+    """How many clauses of ``text`` forbid, each read as ``negated`` reads a first clause ("A
+    worker crash must not corrupt the run" forbids wherever it stands), with a clause joined on by
+    "and" or "but" that opens with an order not to (``lexicon.JOINED_PROHIBITIONS``): "Review the
+    diff, and never approve your own PR" forbids once, as "Review the diff. Never approve your own
+    PR." does; a lead-in label that forbids counts as a clause ("**NEVER use ListView** -
+    obsolete"). What a parenthesis says aside is not read ("(not "Added X" - no exceptions)"), nor
+    a contrast ("Test behavior, not implementation", "Sign commits, but not bot commits": an
+    exception to what is asked), nor a description ("..., and does not cover the component")."""
     plain = _PARENTHESIS_RE.sub(" ", text) if "(" in text else text
-    body = _label_and_body(plain)[1]
-    rest = (clause.strip().casefold() for clause in _CLAUSE_RE.split(body)[1:])
-    found = int(negated(plain)) + sum(_clause_negated(clause) for clause in rest if clause)
+    head, body = _label_and_body(plain)
+    rest = (clause.strip() for clause in _CLAUSE_RE.split(body)[1:])
+    found = int(negated(plain)) + sum(_clause_forbids(clause) for clause in rest if clause)
+    label = lead_label(plain) if head is None else None
+    if label is not None and body:
+        found += _clause_forbids(normalize(label))  # "**NEVER use ListView** - obsolete"
     return found + len(_joined_prohibition_re().findall(body))
 
 
@@ -722,13 +731,18 @@ def _label_and_body(text: str) -> tuple[str | None, str]:
     label = lead_label(text)
     if label is None:
         return None, plain
-    body = plain.split(":", 1)[1] if ":" in plain else ""
+    # The body follows the label's colon, or its dash ("**Secrets** — never log them").
+    parted = _LABEL_END_RE.search(plain)
+    body = plain[parted.end() :] if parted else ""
     body = re.sub(r"^\s*[-\u2013\u2014]\s*", "", body).strip()
     head = normalize(label).casefold().strip()
     if head in PROHIBITIONS or not body:
         return head, body
     return None, body
 
+
+_LABEL_END_RE = re.compile(r":|\s[-\u2013\u2014]\s")
+"""Where a lead-in label ends in its item's plain text: its colon, or a dash between spaces."""
 
 CLAUSE_BREAKS = r"[.;!?](?:\s|$)|\s[\u2013\u2014]\s|\s-\s|:\s"
 """Where a clause ends, as a pattern: a full stop, semicolon or mark, a dash between spaces, a

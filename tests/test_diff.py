@@ -1166,6 +1166,19 @@ def test_a_prohibition_taken_out_of_a_sentence_or_a_clause_is_called_out() -> No
         assert found[0] == "polarity" and found[1].startswith(f"prohibition {how}: "), (old, new, found)
 
 
+def test_sentences_of_a_rule_put_in_another_order_are_no_call_out() -> None:
+    """A prohibition read wherever it stands: after a dash-ended label, in a later sentence said of
+    who is told, or as the label itself. Each of these orders read as a flip or a prohibition
+    taken out (of 3,226 corpus items of two to six sentences put in reverse order, 44 and 47 did)."""
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    for first, second in (
+        ("**Idempotency:** a worker crash must not corrupt the run.", "Write payloads per module."),
+        ("**NEVER use ListView** - obsolete, will be deleted.", "Use CollectionView."),
+        ("**Only write the report** \u2014 do not modify any other files.", "Create the folder if missing."),
+    ):
+        assert attention(section.format(f"{first} {second}"), section.format(f"{second} {first}")) == [], first
+
+
 def test_a_prohibition_in_a_table_row_taken_out_is_called_out() -> None:
     """A row whose cell forbids, taken out or turned round, is a prohibition removed (at its old
     line); a row that still forbids the same, or a one-word answer cell, is not."""
