@@ -6,6 +6,7 @@ import itertools
 import random
 import sys
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from conftest import SEEDS
@@ -1177,6 +1178,32 @@ def test_sentences_of_a_rule_put_in_another_order_are_no_call_out() -> None:
         ("**Only write the report** \u2014 do not modify any other files.", "Create the folder if missing."),
     ):
         assert attention(section.format(f"{first} {second}"), section.format(f"{second} {first}")) == [], first
+
+
+_SENTENCES = (
+    "Never push to main.",
+    "Do not merge your own pull request.",
+    "Avoid global state.",
+    "The agent must never delete branches.",
+    "Secrets must not be logged.",
+    "Run the full test suite before approving.",
+    "Keep review comments short and specific.",
+    "Use pnpm, not npm.",
+    "Reply within 1 hour.",
+    "Only review files under src.",
+    "Check every changed file.",
+    "Ask the author when the intent is unclear.",
+)
+
+
+@given(st.lists(st.sampled_from(_SENTENCES), min_size=2, max_size=4, unique=True), st.randoms(use_true_random=False))
+def test_the_sentences_of_a_rule_in_another_order_are_no_call_out(sentences: list[str], order: Any) -> None:
+    """A paragraph's sentences put in another order say the same rules: no flip, no prohibition
+    taken out or put in, nothing else called out."""
+    shuffled = list(sentences)
+    order.shuffle(shuffled)
+    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n{}\n"
+    assert attention(section.format(" ".join(sentences)), section.format(" ".join(shuffled))) == []
 
 
 def test_a_prohibition_in_a_table_row_taken_out_is_called_out() -> None:
