@@ -670,6 +670,7 @@ def first_clause(text: str) -> str:
     return head if head is not None else _CLAUSE_RE.split(body, maxsplit=1)[0]
 
 
+@text_cache(8192)
 def prohibitions(text: str) -> int:
     """How many clauses of ``text`` forbid, each read as ``negated`` reads a first clause ("A
     worker crash must not corrupt the run" forbids wherever it stands), with a clause joined on by
@@ -720,8 +721,18 @@ _ALTERNATIVE_RE = re.compile(r"\b(?:instead of|rather than)\b|,\s*not\b", re.IGN
 def turned_down(text: str) -> str:
     """What ``text`` turns down as an alternative, to its clause's end: "guessing" of "Ask when
     unsure instead of guessing", "npm" of "Use pnpm, not npm"; empty for none."""
+    found = _alternative_at(text)
+    return text[found[1] : found[2]] if found else ""
+
+
+def _alternative_at(text: str) -> tuple[int, int, int] | None:
+    """Where ``text`` turns down an alternative (``_ALTERNATIVE_RE``): the offsets of the words
+    that turn it down ("instead of"), of what follows them, and of the end of that clause."""
     found = _ALTERNATIVE_RE.search(text)
-    return _CLAUSE_RE.split(text[found.end() :], maxsplit=1)[0] if found else ""
+    if found is None:
+        return None
+    end = _CLAUSE_RE.search(text, found.end())
+    return found.start(), found.end(), end.start() if end else len(text)
 
 
 def _label_and_body(text: str) -> tuple[str | None, str]:
@@ -852,6 +863,7 @@ _BOUND_LINKS = frozenset({"than", "of", "to"})
 """Words between a bound and its number: "fewer than 10", "a minimum of 2", "up to 5"."""
 
 
+@text_cache(8192)
 def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
     """The words of a number or a bound that ``b`` puts in for ``a``'s, as written, and whether a
     bound changed, when they are all that changed (in one place, at most three words a side):
@@ -1209,12 +1221,8 @@ def _picked_apart(a: str, b: str) -> tuple[int, int, int] | None:
 
 def _chosen(text: str) -> frozenset[tuple[int, int]]:
     """``choices`` of ``text`` without what it turns down as an alternative (``turned_down``)."""
-    found = _ALTERNATIVE_RE.search(text)
-    if found is None:
-        return choices(text)
-    rest = text[found.end() :]
-    after = _CLAUSE_RE.search(rest)
-    return choices(text[: found.start()] + (rest[after.start() :] if after else ""))
+    found = _alternative_at(text)
+    return choices(text[: found[0]] + text[found[2] :] if found else text)
 
 
 def contrary_choice(a: str, b: str) -> tuple[str, str] | None:

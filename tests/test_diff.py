@@ -849,6 +849,12 @@ def test_a_different_scenario_is_an_example_removed_and_one_added() -> None:
 # What needs attention
 
 
+RULES = "---\nname: a\ndescription: b\n---\n## Rules\n\n{}\n"
+"""A small agent with its rules' Markdown at ``{}``."""
+RULE = RULES.format("- {}")
+"""A small agent with one bullet of its rules at ``{}``."""
+
+
 def attention(old: str, new: str) -> list[tuple[str, str]]:
     return [(a.kind, a.message) for a in diff(old, new).attention]
 
@@ -878,7 +884,7 @@ def test_a_negation_put_in_or_taken_out_anywhere_is_a_polarity_flip() -> None:
     flip: "Secrets must never be logged" to "Secrets must be logged", a second sentence's
     "Never" deleted, "do not" taken out of a later clause. A contrast added ("X" to "X, not Y")
     adds more than a negation and stays a rewording."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     flips = [
         ("Secrets must never be logged", "Secrets must be logged", "positive"),
         (
@@ -909,7 +915,7 @@ def test_always_turned_to_never_past_how_the_text_opens_is_a_flip_quoted_where_i
     """ "When X, always Y" to "When X, never Y" flips the instruction as "Always Y" to "Never Y"
     does; "always" put in or taken out alone flips nothing. Quotes of two texts that open alike
     start where they part, so the flip shows in the call-out."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     opening = "When deploying to production environments that hold customer data or payment records"
     old, new = f"{opening}, always run the full migration suite", f"{opening}, never run the full migration suite"
     assert attention(section.format(old), section.format(new)) == [
@@ -928,7 +934,7 @@ def test_sides_swapped_in_one_of_two_coordinated_parts_reverse_the_sense() -> No
     """ "Favor composition over inheritance and interfaces over direct calls" holds two "over":
     read whole, its sides fall either way; read part by part, the first pair turned round is the
     opposite sense, and a word changed in a part is a rewording."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     old = "Favor composition over inheritance and interfaces over direct calls"
     new = "Favor inheritance over composition and interfaces over direct calls"
     assert attention(section.format(old), section.format(new)) == [("polarity", f'sense reversed: "{old}" -> "{new}"')]
@@ -1130,7 +1136,7 @@ def test_one_prohibition_said_another_way_is_no_polarity_flip() -> None:
     """A prohibition said of the thing forbidden, after a frame or under "under no
     circumstances" still forbids; "Stop" before an action is no prohibition. Each of these
     rewordings said "polarity flipped, now positive"."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     for old, new in (
         ("Never delete production data", "Production data must never be deleted"),
         ("Never delete production data", "Deleting production data is forbidden"),
@@ -1149,7 +1155,7 @@ def test_one_prohibition_said_another_way_is_no_polarity_flip() -> None:
 def test_a_prohibition_taken_out_of_a_sentence_or_a_clause_is_called_out() -> None:
     """A rule that forbade in one of its sentences or clauses and forbids nothing now (or the
     other way) said nothing: its first clause, which polarity is read by, stayed as it was."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n{}\n"
+    section = RULES
     cases = [
         ("Deploy on weekdays. Never deploy on Fridays.", "Deploy on weekdays.", "taken out"),
         ("- Review the diff, and never approve your own PR", "- Review the diff", "taken out"),
@@ -1171,7 +1177,7 @@ def test_sentences_of_a_rule_put_in_another_order_are_no_call_out() -> None:
     """A prohibition read wherever it stands: after a dash-ended label, in a later sentence said of
     who is told, or as the label itself. Each of these orders read as a flip or a prohibition
     taken out (of 3,226 corpus items of two to six sentences put in reverse order, 44 and 47 did)."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     for first, second in (
         ("**Idempotency:** a worker crash must not corrupt the run.", "Write payloads per module."),
         ("**NEVER use ListView** - obsolete, will be deleted.", "Use CollectionView."),
@@ -1202,14 +1208,14 @@ def test_the_sentences_of_a_rule_in_another_order_are_no_call_out(sentences: lis
     taken out or put in, nothing else called out."""
     shuffled = list(sentences)
     order.shuffle(shuffled)
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n{}\n"
+    section = RULES
     assert attention(section.format(" ".join(sentences)), section.format(" ".join(shuffled))) == []
 
 
 def test_a_prohibition_in_a_table_row_taken_out_is_called_out() -> None:
     """A row whose cell forbids, taken out or turned round, is a prohibition removed (at its old
     line); a row that still forbids the same, or a one-word answer cell, is not."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n| Action | Allowed |\n|---|---|\n{}| Rebase | Yes |\n"
+    section = RULES.format("| Action | Allowed |\n|---|---|\n{}| Rebase | Yes |")
     row = "| Force push | Never force-push to main. |\n"
     removed = [("safety", 'prohibition removed: "Never force-push to main."')]
     assert attention(section.format(row), section.format("")) == removed
@@ -1223,7 +1229,7 @@ def test_a_prohibition_in_a_table_row_taken_out_is_called_out() -> None:
 def test_a_prohibition_joined_into_another_is_not_removed() -> None:
     """Two prohibitions joined into one instruction take nothing away: the one that went is still
     forbidden in all its words. Taken out with nothing to hold it, it is called out."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- Never push to main.\n{}- Keep comments short.\n"
+    section = RULES.format("- Never push to main.\n{}- Keep comments short.")
     old = section.format("- Never force-push.\n")
     assert attention(old, section.format("").replace("Never push to main.", "Never push or force-push to main.")) == []
     assert attention(old, section.format("")) == [("safety", 'prohibition removed: "Never force-push."')]
@@ -1232,7 +1238,7 @@ def test_a_prohibition_joined_into_another_is_not_removed() -> None:
 def test_a_rule_that_still_forbids_in_another_clause_has_not_flipped() -> None:
     """What now opens by asking and forbids in its next clause still forbids: no flip, no
     prohibition taken out. A contrast, an exception or a parenthesis put in forbids nothing."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     for old, new in (
         ("Never share credentials", "Keep credentials to yourself; do not share them with anyone"),
         ("Keep credentials to yourself; do not share them with anyone", "Never share credentials"),
@@ -1269,7 +1275,7 @@ def test_a_rule_that_still_forbids_in_another_clause_has_not_flipped() -> None:
 def test_a_quantifier_put_in_for_one_of_another_level_narrows_or_widens_the_rule() -> None:
     """ "every" to "most" and "some" to "all", all else the same, is a scope change quoted as
     written; two quantifiers of one level ("each", "every") and the bound "at most" are not."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     cases = [
         ("Close every ticket before release", "Close most tickets before release", "narrowed, every -> most"),
         ("Review some files by hand", "Review all files by hand", "widened, some -> all"),
@@ -1315,7 +1321,7 @@ def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
     """A hedge (``lexicon.HEDGES``) or an exception put in with nothing else changed makes the rule optional, and
     a prohibition after one still forbids: "Try not to merge" weakens "Never merge", it does not
     flip it."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     cases = [
         ("Never merge on red builds", "Try not to merge on red builds", "weakened, (without exception) -> try not to"),
         ("Never delete user data", "Generally do not delete user data", "weakened, (without exception) -> generally"),
@@ -1356,7 +1362,7 @@ def test_a_number_or_a_bound_changed_is_called_out() -> None:
     """A number, its unit or the bound before it changed, all else the same, is called out with
     the words that changed; a number spelled out as its digits, or a word after "under" that is
     no number's, is not."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     cases = [
         ("Reply within 1 hour", "Reply within 1 day", "number changed, 1 hour -> 1 day"),
         ("Retry at most 3 times", "Retry at least 3 times", "bound changed, at most 3 -> at least 3"),
@@ -1405,7 +1411,7 @@ def test_a_number_or_a_bound_changed_is_called_out() -> None:
 def test_only_put_in_or_taken_out_narrows_or_widens_the_scope() -> None:
     """ "only" taken out of a rule, all else the same, allows what it kept out; put in, it keeps
     out what was allowed."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     old, new = "Deploy to production only during the release window", "Deploy to production during the release window"
     assert attention(section.format(old), section.format(new)) == [
         ("scope", f'scope widened, "only" taken out: "{old}" -> "{new}"')
@@ -1419,7 +1425,7 @@ def test_only_put_in_or_taken_out_narrows_or_widens_the_scope() -> None:
 def test_a_condition_turned_round_reverses_the_sense() -> None:
     """ "if" for "unless", "fails" for "succeeds", or a part negated where the rule already
     forbids, all else the same, is the opposite rule: "sense reversed"."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     for old, new in (
         ("Request changes if coverage drops", "Request changes unless coverage drops"),
         ("Ask a human if a deploy fails twice", "Ask a human if a deploy succeeds twice"),
@@ -1505,7 +1511,7 @@ def test_an_instruction_made_more_or_less_binding_is_called_out() -> None:
     """ "must" put in for "should" (or "may", or back) with nothing else changed makes an
     instruction more or less binding, and so does "may" put into an imperative; two words of one
     level ("can", "could") do not."""
-    section = "---\nname: a\ndescription: b\n---\n## Rules\n\n- {}\n"
+    section = RULE
     cases = [
         ("You must add a test for every change", "You should add a test for every change", "weakened, must -> should"),
         ("Commits may be squashed on merge", "Commits must be squashed on merge", "strengthened, may -> must"),
