@@ -470,6 +470,39 @@ more automatic delegation. A phrase in lower case is read in any case; one in ca
 written ("how the API must be used" asks nothing of the host). In the public corpus's
 descriptions: proactively in 233 documents of 4 collections, "MUST BE USED" in 19 of 1."""
 
+TOOL_DIRECTIVES = (
+    "markdownlint-disable",
+    "markdownlint-enable",
+    "markdownlint-disable-line",
+    "markdownlint-disable-next-line",
+    "markdownlint-disable-file",
+    "markdownlint-enable-file",
+    "markdownlint-capture",
+    "markdownlint-restore",
+    "prettier-ignore",
+    "prettier-ignore-start",
+    "prettier-ignore-end",
+    "cspell:disable",
+    "cspell:enable",
+    "cspell:disable-line",
+    "cspell:disable-next-line",
+    "textlint-disable",
+    "textlint-enable",
+    "lint disable",
+    "lint enable",
+    "lint ignore",
+    "vale off",
+    "vale on",
+    "toc",
+    "tocstop",
+)
+"""HTML comments by which a Markdown file tells a tool what to do (markdownlint, Prettier, CSpell,
+textlint, remark-lint, Vale, markdown-toc, as their documentation writes them): such a comment,
+alone or with rule codes (``MD013``: a token with a digit), says nothing to a model, so an added
+one is no hidden text (``text.unrendered``). Rule names in words (``no-inline-html``) and
+anything else in the comment are read as words. In the public corpus: markdownlint-disable-file
+in 7 documents of 1 collection, no other tool's directive."""
+
 SECURE_VARIANTS = frozenset({"https", "wss"})
 """Protocol names that are another protocol's name and an S, the secure variant ("http" and
 "https"): the stem of both is one term, so copies must also name the same one

@@ -52,6 +52,7 @@ from agentmerge.lexicon import (
     STOPWORDS,
     SUFFIX_TEXT,
     TERM_SYNONYMS,
+    TOOL_DIRECTIVES,
     UNITS,
     UNSAID_WORDS,
 )
@@ -1631,8 +1632,10 @@ def unrendered(text: str, html: bool = False) -> list[tuple[int, str]]:
     is): HTML comments (one left open hides the rest), link references written as comments
     (``[//]: # (...)``), and HTML set not to show (``display: none``, ``visibility: hidden``,
     ``font-size: 0``, ``opacity: 0``, ``hidden``), each with its words; those with no words but
-    tags (``<!-- <process> -->``, a marker) are none. Code spans show what they hold as it is
-    and are passed over (in prose; an HTML block has none). Linear in the text's length."""
+    tags (``<!-- <process> -->``, a marker) and those that are a tool's directive with rule codes
+    or none (``<!-- markdownlint-disable MD013 -->``, TOOL_DIRECTIVES) are none. Code spans show
+    what they hold as it is and are passed over (in prose; an HTML block has none). Linear in the
+    text's length."""
     if "<" not in text and "]:" not in text:
         return []  # no comment, tag or link reference: the most texts, read at once
     if not html:
@@ -1642,7 +1645,7 @@ def unrendered(text: str, html: bool = False) -> list[tuple[int, str]]:
     while at >= 0:
         close = text.find("-->", at + 4)
         inside = text[at + 4 : close if close >= 0 else len(text)]
-        if words := _said(re.sub(_TAG, " ", inside)):
+        if (words := _said(re.sub(_TAG, " ", inside))) and not re.fullmatch(_tool_directive(), words, re.I):
             found.append((at, f"an HTML comment, which the rendered file does not show: {words!r}"))
         at = text.find("<!--", close + 3) if close >= 0 else -1
     for match in re.finditer(_REFERENCE_COMMENT, text):
@@ -1650,6 +1653,14 @@ def unrendered(text: str, html: bool = False) -> list[tuple[int, str]]:
             found.append((match.start(), f"a link reference written as a comment, not shown: {words!r}"))
     found.extend(_unshown_elements(text))
     return sorted(found)
+
+
+@lru_cache(maxsize=1)
+def _tool_directive() -> str:
+    """The words of a comment that is a tool's directive (TOOL_DIRECTIVES) with rule codes or none:
+    a code is a few letters and a number (``MD013``), no word a model could read as an order."""
+    names = "|".join(re.escape(name).replace(r"\ ", r"\s+") for name in TOOL_DIRECTIVES)
+    return rf"(?:{names})(?:[\s,]+[A-Za-z]{{0,8}}\d{{1,6}})*"
 
 
 def _without_code_spans(text: str) -> str:
