@@ -50,6 +50,7 @@ from agentmerge.text import (
     clip,
     clipped_apart,
     counted,
+    destinations,
     first_clause,
     forbids,
     hidden_text,
@@ -238,6 +239,7 @@ AttentionKind = Literal[
     "link",
     "widened",
     "permissions",
+    "destination",
     "model",
     "scope",
     "polarity",
@@ -258,7 +260,8 @@ class Attention:
 
     kind: AttentionKind
     """widened (tools, skills, a deny list, ``globs``, ``alwaysApply``), model, permissions
-    (permission mode, MCP servers), polarity (an instruction that now says the opposite),
+    (permission mode, MCP servers), destination (a host or an e-mail address the old file did
+    not name: ``text.destinations``), polarity (an instruction that now says the opposite),
     contradiction (an instruction added or reworded that says the opposite of another the new
     file holds: ``text.opposed``), obligation (one that binds more or less: "must" to
     "should"), number (a number or a bound of one changed: "within 1 hour" to "within 1 day",
@@ -787,6 +790,8 @@ class _BodyDiff:
                 old_text = change.old.text if change.old else ""
                 kind = change.item_kind if change.kind == "item" else "heading"  # a title is Markdown too
                 yield from _hidden_in(change.new.text, old_text, change.new.line, None, kind)
+                if self.old.items:
+                    yield from self._destinations_in(change.new, old_text)
             if change.kind != "item":
                 continue
             if change.item_kind == "table" and not emptied:
@@ -812,6 +817,49 @@ class _BodyDiff:
             yield Attention("safety", message, removed_safety[0][1].line)
         yield from self._pitfall_flips()
         yield from self._contradictions()
+        if not self.old.items:
+            yield from self._destinations_of_new()
+
+    def _destinations_in(self, new: Side, old_text: str) -> Iterator[Attention]:
+        """A host or an e-mail address (``text.destinations``) that ``new`` names and no item or
+        heading of the old file did: where the agent now fetches from, pushes to or sends to,
+        said as a change of the host or address the edited wording named before (``old_text``)
+        when that one is gone, with the line that names it (of a code block, its line)."""
+        came = destinations(new.text) - self._old_destinations
+        if not came:
+            return
+        gone = sorted(destinations(old_text) - destinations(new.text))
+        for where in sorted(came):
+            what = "address" if "@" in where else "host"
+            was = next((w for w in gone if ("@" in w) == (what == "address")), None)
+            said = f"{what} changed, {was} -> {where}" if was else f"new {what}: {where}"
+            holding = next((line for line in new.text.splitlines() if where in line.lower()), new.text)
+            yield Attention("destination", f"{said}: {_quote(holding)}", new.line)
+
+    def _destinations_of_new(self) -> Iterator[Attention]:
+        """For a file with no instruction before (a new one): one line naming the hosts and
+        addresses its items name (``text.destinations``), in their order, at the first one's line."""
+        found: dict[str, int] = {}
+        for unit in self.new.items:
+            for where in sorted(destinations(unit.item.text)):
+                found.setdefault(where, unit.item.line)
+        if found:
+            addresses = sum("@" in where for where in found)
+            hosts = len(found) - addresses
+            kinds = []
+            if hosts:
+                kinds.append(counted(hosts, "host"))
+            if addresses:
+                kinds.append(f"{addresses:,} e-mail {'address' if addresses == 1 else 'addresses'}")
+            what = " and ".join(kinds)
+            yield Attention("destination", f"names {what}: {named(list(found))}", min(found.values()))
+
+    @functools.cached_property
+    def _old_destinations(self) -> frozenset[str]:
+        """Every host and address the old file's items and headings name (``text.destinations``)."""
+        texts = [unit.item.text for unit in self.old.items]
+        texts += [section.title for section in self.old.sections if section.title]
+        return frozenset().union(*map(destinations, texts))
 
     def _contradictions(self) -> Iterator[Attention]:
         """Pairs of the new file's instructions that say opposite things of one act

@@ -503,6 +503,23 @@ one is no hidden text (``text.unrendered``). Rule names in words (``no-inline-ht
 anything else in the comment are read as words. In the public corpus: markdownlint-disable-file
 in 7 documents of 1 collection, no other tool's directive."""
 
+EXAMPLE_HOSTS = ("localhost", "example.com", "example.net", "example.org", "127.0.0.1", "0.0.0.0", "[::1]")
+"""Hosts that lead nowhere outside the machine or are kept for examples (RFC 2606, RFC 6761): a
+link to one, or to a name under one of them or under ``.localhost``, ``.local``, ``.test``,
+``.example`` or ``.invalid`` (EXAMPLE_SUFFIXES), sends nothing anywhere (``text.destinations``)."""
+
+EXAMPLE_SUFFIXES = (
+    ".localhost",
+    ".local",
+    ".test",
+    ".example",
+    ".invalid",
+    ".example.com",
+    ".example.net",
+    ".example.org",
+)
+"""Names under which every host is kept for tests, examples or the local network (EXAMPLE_HOSTS)."""
+
 SECURE_VARIANTS = frozenset({"https", "wss"})
 """Protocol names that are another protocol's name and an S, the secure variant ("http" and
 "https"): the stem of both is one term, so copies must also name the same one

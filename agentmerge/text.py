@@ -30,6 +30,8 @@ from agentmerge.lexicon import (
     CONTRASTS,
     DISTINCT_ROLES,
     EMPTY_CONDITIONS,
+    EXAMPLE_HOSTS,
+    EXAMPLE_SUFFIXES,
     EXCEPTION_WORDS,
     FRAME_WORDS,
     GENERAL_ROLE,
@@ -874,7 +876,7 @@ def limit_change(a: str, b: str) -> tuple[str, str, bool] | None:
     ``lexicon.BOUND_WORDS`` before a number ("than", "of" or "to" between them). One amount
     written another way is no change: "two" and "2" (``lexicon.SAME_WORDS``), "60 minutes" and "1
     hour", "1,000" and "1000" (``lexicon.UNITS``). None otherwise."""
-    raw_old, raw_new = (_limit_patterns()[0].findall(normalize(t).casefold()) for t in (a, b))
+    raw_old, raw_new = (_limit_patterns()[0].findall(normalize(unlinked(t)).casefold()) for t in (a, b))
     old, new = (tuple(SAME_WORDS.get(w, w) for w in raw) for raw in (raw_old, raw_new))
     start = next((n for n, (x, y) in enumerate(zip(old, new, strict=False)) if x != y), min(len(old), len(new)))
     end = 0
@@ -1610,6 +1612,42 @@ def hidden_text(text: str) -> list[tuple[int, str]]:
             what = "zero-width character" if len(run) == 1 else f"{len(run)} zero-width characters"
             found.append((match.start(), f"{what} ({codes}), drawn as nothing: it splits a word or carries text"))
     return found
+
+
+# The patterns of ``destinations``, compiled on first use by ``re``'s own cache.
+_LINK_HOST = (
+    r"(?i)\b(?:https?|wss?|ftps?|sftp|ssh|git)://(?:[^\s/?#@]+@)?"
+    r"(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)(?![\w-]|\.\w)"
+)
+_ADDRESS = r"(?<![\w.%+-])[a-z0-9](?:[a-z0-9._%+-]*[a-z0-9_%+-])?@(?:[a-z0-9-]+\.)+[a-z]{2,}\b(?![.-]?\w)"
+_LINK = r"\b[a-z][a-z0-9+.-]{0,15}://\S*"  # a scheme is short: bounded, each start reads a few characters
+
+
+@text_cache(4096)
+def destinations(text: str) -> frozenset[str]:
+    """Where ``text`` sends the agent or what it writes: the host of each link (``https://`` and
+    the other schemes a tool fetches or pushes by; in lower case, without its user, port or a
+    leading ``www.``) and each e-mail address (``git@github.com`` too); a host kept for examples
+    or the local machine (``lexicon.EXAMPLE_HOSTS``) or a placeholder (``https://{host}/``,
+    ``https://<your-domain>``: no host is read) is none. ``diff`` calls out one the old file did
+    not name."""
+    if "://" not in text and "@" not in text:
+        return frozenset()
+    found = {host.lower().removeprefix("www.") for host in re.findall(_LINK_HOST, text)}
+    found |= {address.lower() for address in re.findall(_ADDRESS, re.sub(_LINK, " ", text, flags=re.I), re.I)}
+    return frozenset(
+        where
+        for where in found
+        if (host := where.rpartition("@")[2]) not in EXAMPLE_HOSTS and not host.endswith(EXAMPLE_SUFFIXES)
+    )
+
+
+def unlinked(text: str) -> str:
+    """``text`` with each link and e-mail address put as the word "link": a digit in one is no
+    number of the rule (``limit_change``; ``destinations`` reads where it leads)."""
+    if "://" not in text and "@" not in text:
+        return text
+    return re.sub(f"{_LINK}|{_ADDRESS}", " link ", text, flags=re.I)
 
 
 VOID_ELEMENTS = frozenset(

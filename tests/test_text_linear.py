@@ -321,6 +321,29 @@ def test_long_texts_are_compared_by_their_pieces() -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "http://" * 20_000,
+        "https://" + "a." * 50_000 + "-",
+        "x@" + "a." * 50_000 + "1",
+        "x@" + "a-." * 30_000,
+        "a+" * 50_000 + "@",
+        "https://a@" * 20_000,
+    ],
+    ids=["scheme-runs", "dotted-host", "dotted-domain", "dashed-domain", "local-part", "user-runs"],
+)
+def test_where_a_text_sends_is_read_fast_on_hostile_text(text: str) -> None:
+    """``text.destinations`` and ``text.unlinked`` read each link and address once: a scheme
+    read from every word's start would take 17 s on the dotted domain."""
+    from agentmerge.text import destinations, unlinked
+
+    start = time.perf_counter()
+    destinations(text)
+    unlinked(text)
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "".join("`" * k + "a" for k in range(1, 300)) * 2,
         "<!--" * 12_500,
         "<b hidden>x" * 5_000,
