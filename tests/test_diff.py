@@ -1640,5 +1640,9 @@ def test_a_new_file_names_its_hosts_and_addresses_in_one_line() -> None:
     )
     result = diff("", new)
     assert [(a.kind, a.message, a.line) for a in result.attention] == [
-        ("destination", "names 2 hosts and 1 e-mail address: api.acme-tools.io, ops@acme-tools.io, docs.acme-tools.io", 7)
+        (
+            "destination",
+            "names 2 hosts and 1 e-mail address: api.acme-tools.io, ops@acme-tools.io, docs.acme-tools.io",
+            7,
+        )
     ]
