@@ -74,6 +74,7 @@ from agentmerge.text import (
     terms,
     turned_down,
     unchosen_terms,
+    unencrypted,
     unrendered,
     unspaced_class,
     words,
@@ -824,7 +825,12 @@ class _BodyDiff:
         """A host or an e-mail address (``text.destinations``) that ``new`` names and no item or
         heading of the old file did: where the agent now fetches from, pushes to or sends to,
         said as a change of the host or address the edited wording named before (``old_text``)
-        when that one is gone, with the line that names it (of a code block, its line)."""
+        when that one is gone, with the line that names it (of a code block, its line); and a
+        host the wording linked to with encryption and now without (``text.unencrypted``)."""
+        for host in sorted(unencrypted(new.text) - unencrypted(old_text)):
+            if host in destinations(old_text):
+                quote = _quote(_line_naming(new.text, host))
+                yield Attention("destination", f"link no longer encrypted: {host}: {quote}", new.line)
         came = destinations(new.text) - self._old_destinations
         if not came:
             return
@@ -833,8 +839,7 @@ class _BodyDiff:
             what = "address" if "@" in where else "host"
             was = next((w for w in gone if ("@" in w) == (what == "address")), None)
             said = f"{what} changed, {was} -> {where}" if was else f"new {what}: {where}"
-            holding = next((line for line in new.text.splitlines() if where in line.lower()), new.text)
-            yield Attention("destination", f"{said}: {_quote(holding)}", new.line)
+            yield Attention("destination", f"{said}: {_quote(_line_naming(new.text, where))}", new.line)
 
     def _destinations_of_new(self) -> Iterator[Attention]:
         """For a file with no instruction before (a new one): one line naming the hosts and
@@ -1214,6 +1219,11 @@ def _row_prohibitions_removed(lines: Sequence[BlockLine]) -> Iterator[Attention]
             if len(cell.split()) > 1 and forbids(cell) and not any(set(terms(cell)) <= k for k in kept):
                 yield Attention("safety", f"prohibition removed: {_quote(cell)}", line.old_line)
                 break
+
+
+def _line_naming(text: str, where: str) -> str:
+    """The first line of ``text`` that names the host or address ``where``; else all of it."""
+    return next((line for line in text.splitlines() if where in line.lower()), text)
 
 
 def _safety_removed(role: str, removed: Side) -> Attention:

@@ -503,6 +503,11 @@ one is no hidden text (``text.unrendered``). Rule names in words (``no-inline-ht
 anything else in the comment are read as words. In the public corpus: markdownlint-disable-file
 in 7 documents of 1 collection, no other tool's directive."""
 
+ENCRYPTED_SCHEMES = frozenset({"https", "wss", "ftps", "sftp", "ssh"})
+"""The link schemes that encrypt what they carry: a link to a host that took one of these and now
+takes the plain variant (``https`` to ``http``) can be read and rewritten on the way
+(``text.unencrypted``)."""
+
 EXAMPLE_HOSTS = ("localhost", "example.com", "example.net", "example.org", "127.0.0.1", "0.0.0.0", "[::1]")
 """Hosts that lead nowhere outside the machine or are kept for examples (RFC 2606, RFC 6761): a
 link to one, or to a name under one of them or under ``.localhost``, ``.local``, ``.test``,

@@ -30,6 +30,7 @@ from agentmerge.lexicon import (
     CONTRASTS,
     DISTINCT_ROLES,
     EMPTY_CONDITIONS,
+    ENCRYPTED_SCHEMES,
     EXAMPLE_HOSTS,
     EXAMPLE_SUFFIXES,
     EXCEPTION_WORDS,
@@ -1616,7 +1617,7 @@ def hidden_text(text: str) -> list[tuple[int, str]]:
 
 # The patterns of ``destinations``, compiled on first use by ``re``'s own cache.
 _LINK_HOST = (
-    r"(?i)\b(?:https?|wss?|ftps?|sftp|ssh|git)://(?:[^\s/?#@]+@)?"
+    r"(?i)\b(https?|wss?|ftps?|sftp|ssh|git)://(?:[^\s/?#@]+@)?"
     r"(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)(?![\w-]|\.\w)"
 )
 _ADDRESS = r"(?<![\w.%+-])[a-z0-9](?:[a-z0-9._%+-]*[a-z0-9_%+-])?@(?:[a-z0-9-]+\.)+[a-z]{2,}\b(?![.-]?\w)"
@@ -1633,13 +1634,28 @@ def destinations(text: str) -> frozenset[str]:
     not name."""
     if "://" not in text and "@" not in text:
         return frozenset()
-    found = {host.lower().removeprefix("www.") for host in re.findall(_LINK_HOST, text)}
+    found = {host for _, host in _links(text)}
     found |= {address.lower() for address in re.findall(_ADDRESS, re.sub(_LINK, " ", text, flags=re.I), re.I)}
     return frozenset(
         where
         for where in found
         if (host := where.rpartition("@")[2]) not in EXAMPLE_HOSTS and not host.endswith(EXAMPLE_SUFFIXES)
     )
+
+
+def _links(text: str) -> list[tuple[str, str]]:
+    """(scheme, host) of each link of ``text``, in lower case, the host without a leading ``www.``."""
+    return [(scheme.lower(), host.lower().removeprefix("www.")) for scheme, host in re.findall(_LINK_HOST, text)]
+
+
+def unencrypted(text: str) -> frozenset[str]:
+    """The hosts ``text`` links to without encryption (``http://``, ``ws://``, ``ftp://``, ``git://``)
+    and to none with it: ``diff`` calls out a link that no longer encrypts."""
+    if "://" not in text:
+        return frozenset()
+    links = _links(text)
+    encrypted = {host for scheme, host in links if scheme in ENCRYPTED_SCHEMES}
+    return frozenset(host for scheme, host in links if scheme not in ENCRYPTED_SCHEMES and host not in encrypted)
 
 
 def unlinked(text: str) -> str:

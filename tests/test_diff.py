@@ -1631,6 +1631,15 @@ def test_a_host_the_old_file_named_or_one_kept_for_examples_is_no_destination() 
     assert [kind for kind, _ in attention(old, renumbered)] == ["destination"]
     moved_path = old.replace("/style", "/v2/style")
     assert attention(old, moved_path) == []
+    # The same host, no longer over an encrypted link.
+    assert attention(old, old.replace("https://", "http://")) == [
+        (
+            "destination",
+            "link no longer encrypted: docs.acme-corp.com: "
+            '"Read the style guide at http://docs.acme-corp.com/style before writing notes."',
+        )
+    ]
+    assert attention(old.replace("https://", "http://"), old) == []
 
 
 def test_a_new_file_names_its_hosts_and_addresses_in_one_line() -> None:
