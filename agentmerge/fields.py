@@ -75,9 +75,10 @@ TOOL_KEYS = frozenset(key for rule in WIDENING_RULES if rule.what == "tool" for 
 ALWAYS_APPLY_KEY = "alwaysApply"
 """Cursor's key that puts a rule into every request; turning it on widens the rule to everything."""
 
-CHANGED_KEYS = ("model", "permissionMode", "permission-mode", "mcp-servers", "mcpServers")
+CHANGED_KEYS = ("model", "permissionMode", "permission-mode", "mcp-servers", "mcpServers", "hooks")
 """Keys whose every change is called out: which model runs the agent, what it may do unasked,
-which MCP servers (and so which tools) it gets."""
+which MCP servers (and so which tools) it gets, which shell commands run around its tool calls
+(``hooks``, of Claude Code subagents and Copilot agents)."""
 
 PROSE_KEYS = frozenset({"description"})
 """Keys whose value is prose, compared and chosen like an item, with its ``<example>`` blocks

@@ -876,6 +876,15 @@ def test_widenings_model_and_permission_changes_need_attention() -> None:
     assert attention(front.format(""), front.format("permissionMode: bypassPermissions\n")) == [
         ("permissions", "permissionMode changed: (not set) -> bypassPermissions")
     ]
+    # Hooks run shell commands around the agent's tool calls.
+    hooks = "hooks:\n  PreToolUse:\n    - command: ./scripts/{}.sh\n"
+    assert attention(front.format(hooks.format("lint")), front.format(hooks.format("upload"))) == [
+        (
+            "permissions",
+            'hooks changed: {"PreToolUse": [{"command": "./scripts/lint.sh"}]} -> '
+            '{"PreToolUse": [{"command": "./scripts/upload.sh"}]}',
+        )
+    ]
     assert attention(front.format("tools: Read, Bash\n"), front.format("tools: Read\n")) == []
 
 
