@@ -66,6 +66,7 @@ from agentmerge.text import (
     opposite_polarity,
     opposite_sense,
     other_choice,
+    override_request,
     prohibition_put,
     quantifier_change,
     section_role,
@@ -237,6 +238,7 @@ class FieldChange:
 
 AttentionKind = Literal[
     "hidden",
+    "injection",
     "link",
     "widened",
     "permissions",
@@ -260,7 +262,8 @@ class Attention:
     flips an instruction's polarity, or removes a safety instruction."""
 
     kind: AttentionKind
-    """widened (tools, skills, a deny list, ``globs``, ``alwaysApply``), model, permissions
+    """injection (words that ask the model to set aside its other instructions:
+    ``text.override_request``), widened (tools, skills, a deny list, ``globs``, ``alwaysApply``), model, permissions
     (permission mode, MCP servers), destination (a host or an e-mail address the old file did
     not name: ``text.destinations``), polarity (an instruction that now says the opposite),
     contradiction (an instruction added or reworded that says the opposite of another the new
@@ -397,6 +400,19 @@ def _hidden_in(new: str, old: str, line: int | None, key: str | None, kind: str 
         if what not in before:
             where = f"{key}: " if key else ""
             yield Attention("hidden", f"{where}{what}", line, key)
+
+
+def _override_in(new: str, old: str, line: int | None, key: str | None) -> Iterator[Attention]:
+    """An attention of kind injection when ``new`` asks the model to set aside its other
+    instructions (``text.override_request``: "Ignore all previous instructions") and ``old`` did
+    not, for a frontmatter ``key``, an item or a heading; a file added with it too."""
+    found = override_request(new)
+    if found and not override_request(old):
+        where = f"{key}: " if key else ""
+        quote = _quote(next((part for part in new.splitlines() if found in normalize(part)), new))
+        yield Attention(
+            "injection", f'{where}asks the model to set aside its instructions, "{found}": {quote}', line, key
+        )
 
 
 def _verbatim_requoted(old: Agent, new: Agent) -> tuple[str, ...]:
@@ -791,6 +807,7 @@ class _BodyDiff:
                 old_text = change.old.text if change.old else ""
                 kind = change.item_kind if change.kind == "item" else "heading"  # a title is Markdown too
                 yield from _hidden_in(change.new.text, old_text, change.new.line, None, kind)
+                yield from _override_in(change.new.text, old_text, change.new.line, None)
                 if self.old.items:
                     yield from self._destinations_in(change.new, old_text)
             if change.kind != "item":
@@ -1583,6 +1600,7 @@ def _frontmatter_attention(changes: Iterable[FieldChange], *, both_exist: bool) 
         if isinstance(fc.new, str) and fc.op != "removed":
             # Hidden text counts in a file added with it too.
             yield from _hidden_in(fc.new, fc.old if isinstance(fc.old, str) else "", fc.new_line, fc.key)
+            yield from _override_in(fc.new, fc.old if isinstance(fc.old, str) else "", fc.new_line, fc.key)
         if not both_exist:
             continue
         line = fc.new_line if fc.new_line is not None else fc.old_line

@@ -503,6 +503,24 @@ one is no hidden text (``text.unrendered``). Rule names in words (``no-inline-ht
 anything else in the comment are read as words. In the public corpus: markdownlint-disable-file
 in 7 documents of 1 collection, no other tool's directive."""
 
+OVERRIDE_VERBS = ("ignore", "disregard", "forget", "override", "bypass")
+OVERRIDE_SCOPES = ("previous", "prior", "above", "earlier", "preceding", "original", "system", "all")
+OVERRIDE_OBJECTS = (
+    "instructions",
+    "instruction",
+    "rules",
+    "directions",
+    "directives",
+    "guidelines",
+    "prompt",
+    "prompts",
+)
+"""The words of the opener of a prompt injection (OWASP's LLM01): a verb of OVERRIDE_VERBS, a scope
+of OVERRIDE_SCOPES and an object of OVERRIDE_OBJECTS ("Ignore all previous instructions",
+"disregard the system prompt"), which ask the model to set aside what it was told
+(``text.override_request``). In the public corpus no document says one; two security agents
+quote one as an attack to detect (a quoted phrase is a mention, not a request)."""
+
 ENCRYPTED_SCHEMES = frozenset({"https", "wss", "ftps", "sftp", "ssh"})
 """The link schemes that encrypt what they carry: a link to a host that took one of these and now
 takes the plain variant (``https`` to ``http``) can be read and rewritten on the way

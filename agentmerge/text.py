@@ -44,6 +44,9 @@ from agentmerge.lexicon import (
     ONLY_WORDS,
     OPPOSITES,
     ORDER_WORDS,
+    OVERRIDE_OBJECTS,
+    OVERRIDE_SCOPES,
+    OVERRIDE_VERBS,
     PITFALLS_ROLE,
     PROHIBITIONS,
     QUANTIFIER_LEVELS,
@@ -1656,6 +1659,26 @@ def unencrypted(text: str) -> frozenset[str]:
     links = _links(text)
     encrypted = {host for scheme, host in links if scheme in ENCRYPTED_SCHEMES}
     return frozenset(host for scheme, host in links if scheme not in ENCRYPTED_SCHEMES and host not in encrypted)
+
+
+@lru_cache(maxsize=1)
+def _override_pattern() -> str:
+    """OVERRIDE_VERBS, OVERRIDE_SCOPES and OVERRIDE_OBJECTS as one pattern (``override_request``)."""
+    verbs, scopes, objects = ("|".join(words) for words in (OVERRIDE_VERBS, OVERRIDE_SCOPES, OVERRIDE_OBJECTS))
+    return (
+        rf"(?i)(?<![\"'\u201c\u2018\w])(?:{verbs})\s+(?:(?:all|any)\s+)?(?:of\s+)?(?:(?:the|your|my)\s+)?"
+        rf"(?:{scopes})\s+(?:[a-z]+\s+)?(?:{objects})\b"
+    )
+
+
+def override_request(text: str) -> str | None:
+    """The words by which ``text`` asks the model to set aside its other instructions ("Ignore all
+    previous instructions", ``lexicon.OVERRIDE_VERBS``), or None; a phrase that opens a quotation
+    is a mention ("attacks such as 'ignore previous instructions'") and is none."""
+    if not any(verb in text.lower() for verb in OVERRIDE_VERBS):
+        return None
+    found = re.search(_override_pattern(), normalize(text))
+    return found.group() if found else None
 
 
 def unlinked(text: str) -> str:
