@@ -62,6 +62,7 @@ from agentmerge.text import (
     label_only,
     lead_label,
     normalize,
+    override_request,
     section_role,
     series,
     terms,
@@ -222,6 +223,12 @@ RULES: tuple[Rule, ...] = (
         "body-too-long",
         "the body is longer than the format allows",
         "the tool cuts or rejects the prompt",
+    ),
+    Rule(
+        "AM207",
+        "instruction-override",
+        'words that ask the model to set aside its instructions ("ignore all previous instructions")',
+        "the opener of a prompt injection: the agent may drop every rule it was given",
     ),
     # AM3xx: library (several files)
     Rule(
@@ -822,11 +829,25 @@ def _body_findings(agent: Agent, lines: list[str], form: Format | None, codes: f
                 "AM206",
                 f"the body has {size:,} characters; a {form.title} may have at most {form.body_limit:,}",
             )
+    if "AM207" in codes:
+        yield from _overrides(agent)
     if "AM203" in codes or "AM204" in codes:
         try:
             yield from repeats_and_contradictions(agent)
         except AgentMergeError as error:  # the scorer's refusal of too many pairs names no file
             raise AgentMergeError(error.path or agent.path, error.line, error.message) from None
+
+
+def _overrides(agent: Agent) -> Iterator[Finding]:
+    """AM207: each heading, instruction or description that asks the model to set aside its other
+    instructions (``text.override_request``), at its line."""
+    description = agent.field("description")
+    texts = [(description.line, str(description.value))] if description and isinstance(description.value, str) else []
+    texts += [(section.line, section.title) for section in agent.body.walk() if section.title]
+    texts += [(item.line, item.text) for _, item in agent.items()]
+    for line, text in sorted(texts, key=lambda found: found[0]):
+        if found := override_request(text):
+            yield _finding(agent.path, line, "AM207", f"{found!r} asks the model to set aside its instructions")
 
 
 def _placeholders(agent: Agent, lines: list[str]) -> Iterator[Finding]:
