@@ -327,17 +327,20 @@ def test_long_texts_are_compared_by_their_pieces() -> None:
         "x@" + "a-." * 30_000,
         "a+" * 50_000 + "@",
         "https://a@" * 20_000,
+        "ignore all of the previous " * 10_000,
     ],
-    ids=["scheme-runs", "dotted-host", "dotted-domain", "dashed-domain", "local-part", "user-runs"],
+    ids=["scheme-runs", "dotted-host", "dotted-domain", "dashed-domain", "local-part", "user-runs", "overrides"],
 )
 def test_where_a_text_sends_is_read_fast_on_hostile_text(text: str) -> None:
-    """``text.destinations`` and ``text.unlinked`` read each link and address once: a scheme
-    read from every word's start would take 17 s on the dotted domain."""
-    from agentmerge.text import destinations, unlinked
+    """``text.destinations``, ``text.unlinked`` and ``text.override_request`` read each link,
+    address and phrase once: a scheme read from every word's start would take 17 s on the dotted
+    domain."""
+    from agentmerge.text import destinations, override_request, unlinked
 
     start = time.perf_counter()
     destinations(text)
     unlinked(text)
+    override_request(text)
     assert time.perf_counter() - start < 1.0
 
 
