@@ -409,10 +409,8 @@ def _override_in(new: str, old: str, line: int | None, key: str | None) -> Itera
     found = override_request(new)
     if found and not override_request(old):
         where = f"{key}: " if key else ""
-        quote = _quote(next((part for part in new.splitlines() if found in normalize(part)), new))
-        yield Attention(
-            "injection", f'{where}asks the model to set aside its instructions, "{found}": {quote}', line, key
-        )
+        message = f'{where}asks the model to set aside its instructions, "{found}": {_quote_around(new, found)}'
+        yield Attention("injection", message, line, key)
 
 
 def _verbatim_requoted(old: Agent, new: Agent) -> tuple[str, ...]:
@@ -846,7 +844,7 @@ class _BodyDiff:
         host the wording linked to with encryption and now without (``text.unencrypted``)."""
         for host in sorted(unencrypted(new.text) - unencrypted(old_text)):
             if host in destinations(old_text):
-                quote = _quote(_line_naming(new.text, host))
+                quote = _quote_around(new.text, host)
                 yield Attention("destination", f"link no longer encrypted: {host}: {quote}", new.line)
         came = destinations(new.text) - self._old_destinations
         if not came:
@@ -856,7 +854,7 @@ class _BodyDiff:
             what = "address" if "@" in where else "host"
             was = next((w for w in gone if ("@" in w) == (what == "address")), None)
             said = f"{what} changed, {was} -> {where}" if was else f"new {what}: {where}"
-            yield Attention("destination", f"{said}: {_quote(_line_naming(new.text, where))}", new.line)
+            yield Attention("destination", f"{said}: {_quote_around(new.text, where)}", new.line)
 
     def _destinations_of_new(self) -> Iterator[Attention]:
         """For a file with no instruction before (a new one): one line naming the hosts and
@@ -1238,9 +1236,17 @@ def _row_prohibitions_removed(lines: Sequence[BlockLine]) -> Iterator[Attention]
                 break
 
 
-def _line_naming(text: str, where: str) -> str:
-    """The first line of ``text`` that names the host or address ``where``; else all of it."""
-    return next((line for line in text.splitlines() if where in line.lower()), text)
+def _quote_around(text: str, words: str) -> str:
+    """``text`` quoted from the sentence that holds ``words`` (a host, an address, a phrase; in
+    any case), of a text of several lines its line, so that the quote shows them; all of it when
+    it fits."""
+    flat = normalize(next((line for line in text.splitlines() if words.lower() in line.lower()), text))
+    at = flat.lower().find(words.lower()) if len(flat) > QUOTE_WIDTH else 0
+    sentence = flat.rfind(". ", 0, at) if at > 0 else -1
+    start = sentence + 2 if sentence >= 0 else 0
+    if at > 0 and at - start > QUOTE_WIDTH // 2:
+        start = flat.rfind(" ", 0, at - QUOTE_WIDTH // 4) + 1
+    return f'"{chr(0x2026) if start else ""}{clip(flat[start:], QUOTE_WIDTH)}"'
 
 
 def _safety_removed(role: str, removed: Side) -> Attention:
