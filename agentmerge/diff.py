@@ -263,9 +263,10 @@ class Attention:
 
     kind: AttentionKind
     """injection (words that ask the model to set aside its other instructions:
-    ``text.override_request``), widened (tools, skills, a deny list, ``globs``, ``alwaysApply``), model, permissions
-    (permission mode, MCP servers), destination (a host or an e-mail address the old file did
-    not name: ``text.destinations``), polarity (an instruction that now says the opposite),
+    ``text.override_request``), widened (tools, skills, a deny list, ``globs``,
+    ``alwaysApply``), model, permissions (permission mode, MCP servers, hooks), destination (a
+    host or an e-mail address the old file did not name, or a link that no longer encrypts:
+    ``text.destinations``), polarity (an instruction that now says the opposite),
     contradiction (an instruction added or reworded that says the opposite of another the new
     file holds: ``text.opposed``), obligation (one that binds more or less: "must" to
     "should"), number (a number or a bound of one changed: "within 1 hour" to "within 1 day",
