@@ -102,10 +102,10 @@ def test_a_negation_past_how_the_text_opens_never_merges() -> None:
 
 
 def test_a_question_is_a_check_not_the_practice_a_statement_asks_for() -> None:
-    question = candidate("**Testability:** How easily can the solution be tested in isolation?")
-    practice = candidate("**Integration Testing**: Testing component interactions", 1)
+    question = candidate("**Observability:** How quickly can an operator trace a failing request?")
+    practice = candidate("**Request Tracing**: Tracing calls across services", 1)
     assert vetoed_by(question, practice) == "question"
-    assert vetoed_by(question, candidate("**Testability:** Can it be tested in isolation?", 1)) is None
+    assert vetoed_by(question, candidate("**Observability:** Can an operator trace a failing request?", 1)) is None
     assert vetoed_by(question, practice, 1.0) is None  # two inputs' identities, scored 1
 
 
@@ -147,15 +147,15 @@ def test_steps_of_a_workflow_section_stay_in_their_procedure() -> None:
 
 
 def test_an_identity_statement_is_the_same_item_only_as_another() -> None:
-    """ "You are an expert debugger ..." says who the agent is; a list of skills folded into it
-    loses its tools (GDB, profilers), and it folded into the list loses who the agent is.
+    """ "You are a seasoned incident responder ..." says who the agent is; a list of skills folded
+    into it loses its tools (PagerDuty, Opsgenie), and it folded into the list loses who the agent is.
     Identities ("You are", "Act as", a **Role** label) merge with each other."""
-    identity = candidate("You are an expert debugger specializing in root cause analysis.")
-    skills = candidate("**Expertise**: Root cause analysis, debugging tools (GDB, profilers), log analysis", 1)
+    identity = candidate("You are a seasoned incident responder focused on outage triage.")
+    skills = candidate("**Expertise**: Outage triage, paging tools (PagerDuty, Opsgenie), timeline reconstruction", 1)
     assert vetoed_by(identity, skills) == "identity"
-    assert vetoed_by(identity, candidate("**Role**: Expert debugger for root cause analysis", 1)) is None
-    assert vetoed_by(identity, candidate("Act as an expert debugger.", 1)) is None
-    assert not cluster.is_identity("**Identity**: Strong authentication, least privilege")
+    assert vetoed_by(identity, candidate("**Role**: Seasoned incident responder for outage triage", 1)) is None
+    assert vetoed_by(identity, candidate("Act as a seasoned incident responder.", 1)) is None
+    assert not cluster.is_identity("**Identity**: Single sign-on, scoped access tokens")
 
 
 def test_a_pitfall_is_walled_from_guidance_unless_both_forbid() -> None:
@@ -197,7 +197,7 @@ def test_the_same_words_in_opposite_senses_never_merge() -> None:
     pairs = [
         ("Prefer composition over inheritance", "Prefer inheritance over composition"),
         ("Use tabs, not spaces", "Use spaces, not tabs"),
-        ("Write the test before the code", "Write the code before the test"),
+        ("Write the schema before the handler", "Write the handler before the schema"),
         ("Run the linter before committing", "Run the linter after committing"),
         ("Validate all input at the boundary", "Validate all output at the boundary"),
     ]
@@ -223,7 +223,7 @@ def test_the_same_words_in_opposite_senses_never_merge() -> None:
     assert not text.opposite_sense("Keep functions shorter than 20 lines", "Keep files longer than 20 lines")
     # In a paragraph of several sentences words fall on either side of an order word by chance.
     assert not text.opposite_sense(
-        "Read the ticket. Write the test before the code.", "Write the code. Read the ticket before the test."
+        "Read the ticket. Write the schema before the handler.", "Write the handler. Read the ticket before the schema."
     )
     a = agent("## Style\n\n- Prefer composition over inheritance\n- Use tabs, not spaces\n", "a.md")
     b = agent("## Style\n\n- Prefer inheritance over composition\n- Use spaces, not tabs\n", "b.md")
@@ -238,7 +238,7 @@ def test_two_alternatives_of_one_choice_never_merge() -> None:
     pairs = [
         ("Use tabs for indentation", "Use spaces for indentation", ("tab", "space")),
         ("Write tests in the same file as the code", "Write tests in a separate file", ("same", "separate")),
-        ("Use named exports for components", "Use default exports for components", ("named", "default")),
+        ("Prefer named exports in utility modules", "Prefer default exports in utility modules", ("named", "default")),
         ("Prefer short answers to questions", "Prefer detailed answers to questions", ("short", "long")),
         ("Run the test suite in parallel", "Run the test suite sequentially", ("parallel", "sequential")),
         ("Write end-to-end tests for checkout", "Write unit tests for checkout", ("end-to-end", "unit")),
@@ -271,7 +271,7 @@ def test_two_alternatives_of_one_choice_never_merge() -> None:
     azure = "**Provide Specifics**: Include specific Azure services, configurations and guidance"
     assert text.other_choice(aws, azure) == ("aws", "azure")
     assert vetoed_by(candidate(aws), candidate(azure, 1), 0.99) == "other choice"
-    assert text.other_choice("Write unit tests", "Write unit and integration tests") is None
+    assert text.other_choice("Add unit tests for the parser", "Add unit and integration tests for the parser") is None
     assert text.other_choice("Install dependencies with pnpm, not npm", "Install dependencies with pnpm") is None
     assert text.other_choice("Keep functions short", "Avoid long functions") is None
     assert text.other_choice("Use e2e tests for checkout", "Use end-to-end tests for checkout") is None
@@ -404,10 +404,10 @@ def test_one_wording_with_words_changed_is_two_instructions() -> None:
     # substance, make a rewording.
     assert not cluster.word_changed("Use connection pooling", "Implement proper connection pooling for databases")
     assert not cluster.word_changed(
-        "Secrets and credential management assessment", "Secrets management and credential security review"
+        "Cache and queue configuration audit", "Cache configuration and queue health review"
     )
     assert not cluster.word_changed(
-        "Use context managers for resource management", "Context managers: the unique resource management pattern"
+        "Use feature flags for release control", "Feature flags: the safest release control mechanism"
     )
     assert not cluster.word_changed("Rate limiting", "Rate limiting for every public endpoint")
     assert not cluster.word_changed("Cite file and line for every finding", "Give the file and line of each finding")
@@ -460,22 +460,20 @@ def test_a_short_template_filled_twice_is_two_instructions() -> None:
         assert vetoed_by(candidate(a), candidate(b, 1), 0.95) == "another word"
     # An inflection or a synonym the terms read as one is no change; a longer span is a
     # rewording; so is a list.
-    assert not cluster.another_word("Write unit tests for new code", "Write unit tests for the new code")
+    assert not cluster.another_word("Add type hints to public functions", "Add type hints to the public functions")
     assert not cluster.another_word("Document every public API", "Documents every public API")
-    assert not cluster.another_word("Refactor tests to remove duplication", "Refactor tests for improved efficiency")
+    assert not cluster.another_word("Restructure fixtures to cut repetition", "Restructure fixtures for faster setup")
     assert not cluster.another_word("Review queries, indexes and locks", "Review queries, indexes and plans")
     assert not cluster.another_word("Check tables", "Check views")  # one shared term is too little
     # Around one product both name, the words qualify it; an acronym is no product.
-    assert not cluster.another_word("Use Flask-Login for authentication", "Use Flask-Login for session management")
+    assert not cluster.another_word("Use Devise for authentication", "Use Devise for password resets")
     # Under one lead-in label the bodies are read; under two, the whole items (a list of two
     # labels is no plain clause).
     assert cluster.another_word(
-        "**Transaction Management**: Declarative transaction boundaries",
-        "**Transaction Management**: Reactive transaction boundaries",
+        "**Retry Policy**: Exponential retry delays",
+        "**Retry Policy**: Fixed retry delays",
     )
-    assert not cluster.another_word(
-        "**Transactions**: Declarative transaction boundaries", "**Boundaries**: Reactive transaction boundaries"
-    )
+    assert not cluster.another_word("**Retries**: Exponential retry delays", "**Delays**: Fixed retry delays")
     # Two inputs' identities are one slot whatever their words (scored 1).
     assert vetoed_by(candidate("You review Python code"), candidate("You review Go code", 1), 1.0) is None
 
@@ -489,7 +487,7 @@ def test_a_copy_of_a_guideline_under_a_pitfall_title_forbids_it() -> None:
     for title in ("Don't", "Don\u2019t", "Do NOT", "DO NOT USE:", "What you do not do"):
         assert text.section_role(title) == "pitfalls", title
     # A title that is a sentence or a principle with "don't" in it names no pitfalls.
-    for title in ("Ask, Don't Assume", "DRY (Don't Repeat Yourself)", "You Don't Have All the Answers"):
+    for title in ("Ask, Don't Assume", "DRY (Don't Repeat Yourself)", "You Don't Need Every Answer"):
         assert text.section_role(title) != "pitfalls", title
     a = agent("## Do\n\n- Use default exports for React components\n- Write tests for every hook\n", "a.md")
     b = agent(
@@ -525,21 +523,21 @@ def test_a_bare_label_merges_only_with_the_same_label() -> None:
 
 
 def test_a_lead_in_over_nested_items_merges_only_with_another_lead_in() -> None:
-    lead = candidate("Follow PEP 8 naming conventions:", lead_in=True)
-    assert vetoed_by(lead, candidate("Follow PEP 8 and the team's conventions", 1)) == "lead-in"
-    assert vetoed_by(lead, candidate("Follow the PEP 8 naming conventions:", 1, lead_in=True)) is None
-    assert vetoed_by(lead, candidate("Follow PEP 8 naming conventions", 1)) is None  # a near-verbatim copy
+    lead = candidate("Stick to PEP 8 identifier rules:", lead_in=True)
+    assert vetoed_by(lead, candidate("Stick to PEP 8 and the house rules", 1)) == "lead-in"
+    assert vetoed_by(lead, candidate("Stick to the PEP 8 identifier rules:", 1, lead_in=True)) is None
+    assert vetoed_by(lead, candidate("Stick to PEP 8 identifier rules", 1)) is None  # a near-verbatim copy
     # Two lead-ins with no word in common title two things, whatever they hold.
     assert vetoed_by(candidate("**Quality:**", lead_in=True), candidate("**Speed:**", 1, lead_in=True)) == "lead-in"
 
 
 def test_a_lead_in_keeps_its_nested_items_apart_from_a_broader_instruction() -> None:
-    """ "Follow PEP 8 naming conventions:" over the conventions is their title; folded into "Follow
-    PEP 8 and the team's conventions" its words were gone (and its conventions under another)."""
-    a = agent("## Style\n\n- Follow PEP 8 naming conventions:\n  - snake_case for functions\n", "a.md")
-    b = agent("## Style\n\n- Follow PEP 8 and the team's conventions\n", "b.md")
+    """ "Stick to PEP 8 identifier rules:" over the rules is their title; folded into "Stick to PEP
+    8 and the house rules" its words were gone (and its rules under another)."""
+    a = agent("## Style\n\n- Stick to PEP 8 identifier rules:\n  - snake_case for functions\n", "a.md")
+    b = agent("## Style\n\n- Stick to PEP 8 and the house rules\n", "b.md")
     found = clusters(consolidate([a, b]))
-    assert merged_with(found, "Follow PEP 8 naming conventions:") == set()
+    assert merged_with(found, "Stick to PEP 8 identifier rules:") == set()
 
 
 def test_a_restatement_in_one_input_needs_the_higher_threshold() -> None:
@@ -750,9 +748,9 @@ def test_the_wording_every_member_folds_into_is_kept() -> None:
 
 
 SANITIZE = [
-    "Validate and sanitize all user input",
-    "Validate and sanitize all user input, and escape everything you output",
-    "**Distrust external input:** treat it as hostile; validate and sanitize it first",
+    "Check and normalize all uploaded files",
+    "Check and normalize all uploaded files, and scan each one for malware",
+    "**Distrust uploads:** treat them as hostile; check and normalize them first",
 ]
 
 
@@ -825,7 +823,11 @@ def test_a_preferred_input_keeps_its_wording_and_what_does_not_fold_stays() -> N
 def test_between_wordings_that_fold_as_many_the_one_leaving_least_out_is_kept() -> None:
     """Every wording folds the other two; the others score highest against the plain first one,
     but only the second holds every word of the three: folded into it, nothing is left out."""
-    texts = ["Validate all user input", "Validate and sanitize all user input", "Sanitize all user input before use"]
+    texts = [
+        "Check all uploaded files",
+        "Check and normalize all uploaded files",
+        "Normalize all uploaded files before use",
+    ]
     found = _settle(texts, {(0, 1): 0.9, (0, 2): 0.85, (1, 2): 0.55})
     assert [(c.members, c.kept) for c in found] == [((0, 1, 2), 1)]
 
@@ -836,7 +838,7 @@ def test_a_bare_label_gives_way_to_the_item_it_labels() -> None:
     matched only the bare label, stands apart."""
     texts = [
         "Rate limiting",
-        "**Rate limiting**: token bucket, leaky bucket, sliding window",
+        "**Rate limiting**: fixed window counters, token bucket, GCRA",
         "Add rate limiting and throttling to public endpoints",
     ]
     found = _settle(texts, {(0, 1): 0.74, (0, 2): 0.67, (1, 2): 0.2})
@@ -887,17 +889,17 @@ def test_labels_naming_two_subjects_of_one_aspect_differ() -> None:
 def test_a_label_narrowed_to_a_subject_differs() -> None:
     """A word put before the other's label that the body says again names a subject; a word the
     body does not repeat may be a qualifier or a verb."""
-    general = "**Maintainability**: clear naming, small functions, module boundaries"
-    assert cluster.different_subjects(general, "**Test Maintainability**: clear test names, logical test structure")
-    assert cluster.different_subjects("**Test Maintainability**: clear test names, one assertion each", general)
+    general = "**Reliability**: retries, timeouts, graceful degradation"
+    assert cluster.different_subjects(general, "**Job Reliability**: idempotent job handlers, bounded job retries")
+    assert cluster.different_subjects("**Job Reliability**: idempotent job handlers, one owner each", general)
     assert not cluster.different_subjects(
         "**Service boundaries**: bounded contexts, service decomposition",
         "**Define service boundaries**: bounded contexts, service decomposition",
     )
     # The general item that mentions the subject already covers it.
     assert not cluster.different_subjects(
-        "**Maintainability**: clear naming, small functions, readable tests",
-        "**Test Maintainability**: clear test names, logical test structure",
+        "**Reliability**: retries, timeouts, resilient jobs",
+        "**Job Reliability**: idempotent job handlers, bounded job retries",
     )
 
 
@@ -905,12 +907,12 @@ def test_a_short_plain_item_and_a_label_narrowed_from_it_differ() -> None:
     """A short item with no label says the practice for everything; a label that puts a subject
     before its words, which its body names again, says it for that subject."""
     general = "Use pytest for testing"
-    assert cluster.different_subjects(general, "**Async Testing**: pytest-asyncio for testing async code")
-    assert cluster.different_subjects("**Async Testing**: pytest-asyncio for testing async code", general)
-    narrowed = candidate("**Async Testing**: pytest-asyncio for testing async code", 1)
+    assert cluster.different_subjects(general, "**Snapshot Testing**: syrupy for testing snapshot output")
+    assert cluster.different_subjects("**Snapshot Testing**: syrupy for testing snapshot output", general)
+    narrowed = candidate("**Snapshot Testing**: syrupy for testing snapshot output", 1)
     assert vetoed_by(candidate(general), narrowed, 0.9) == "different subjects"
     # The subject named by the short item too, or not said again in the body: no narrowing.
-    assert not cluster.different_subjects("Use pytest for async testing", "**Async Testing**: pytest-asyncio tests")
+    assert not cluster.different_subjects("Use pytest for snapshot testing", "**Snapshot Testing**: syrupy checks")
     assert not cluster.different_subjects(general, "**Thorough Testing**: pytest for every module")
     # A longer item is not read so: it may say the subject in other words.
     assert not cluster.different_subjects(
@@ -960,30 +962,30 @@ def test_two_short_workflows_sharing_a_word_keep_both_steps() -> None:
 
 
 def test_plain_instructions_that_share_little_stay_apart() -> None:
-    """What the two share ("considers", "implications") is less than half the weight of either."""
-    performance = "Considers performance implications of every architectural decision"
-    privacy = "Considers privacy implications in all user interactions"
-    assert cluster.little_shared(performance, privacy)
-    assert vetoed_by(candidate(performance), candidate(privacy, 1), 0.83) == "little shared"
+    """What the two share ("reviews", "impact") is less than half the weight of either."""
+    security = "Reviews the security impact of every dependency upgrade"
+    accessibility = "Reviews the accessibility impact of all form layouts"
+    assert cluster.little_shared(security, accessibility)
+    assert vetoed_by(candidate(security), candidate(accessibility, 1), 0.83) == "little shared"
     # Most of each is the other's: one instruction, reworded.
     assert not cluster.little_shared("Validate all user input at the boundary", "Validate user input at every boundary")
     # A labelled item or a list of examples may spell one instruction out in other words.
-    assert not cluster.little_shared(performance, "**Performance**: weigh the cost of each architectural decision")
-    assert not cluster.little_shared(performance, "Considers privacy, consent and retention in all user interactions")
+    assert not cluster.little_shared(security, "**Security**: judge the risk added by each dependency upgrade")
+    assert not cluster.little_shared(security, "Reviews accessibility, contrast and focus order in all form layouts")
     # Under one label the bodies are compared: two tasks handed to one agent are two instructions.
     assert cluster.little_shared(
-        "**With database-architect**: Documenting data architecture and service boundaries",
-        "**With database-architect**: Creating database maintenance and recovery procedures",
+        "**With queue-specialist**: Mapping message flows and consumer ownership",
+        "**With queue-specialist**: Writing dead-letter triage and replay runbooks",
     )
     assert not cluster.little_shared(
-        "**With database-architect**: Documenting data architecture and service boundaries",
-        "**With database-architect**: Documenting the data architecture and its service boundaries",
+        "**With queue-specialist**: Mapping message flows and consumer ownership",
+        "**With queue-specialist**: Mapping the message flows and their consumer ownership",
     )
     # Under one hand-off label lists are read too: each lists the tasks handed over.
-    cassandra = "**With devops-engineer**: Deploy and manage Cassandra clusters with automation and monitoring"
-    mongodb = "**With devops-engineer**: Set up MongoDB replica sets, sharding clusters, and deployment automation"
-    assert cluster.little_shared(cassandra, mongodb)
-    assert vetoed_by(candidate(cassandra), candidate(mongodb, 1), 0.9) == "little shared"
+    redis = "**With platform-engineer**: Provision Redis clusters through Terraform and wire up memory alerts"
+    postgres = "**With platform-engineer**: Configure PostgreSQL read replicas, failover clusters, and Terraform state"
+    assert cluster.little_shared(redis, postgres)
+    assert vetoed_by(candidate(redis), candidate(postgres, 1), 0.9) == "little shared"
     # Under any one label lists are read when they share a word: two lists on one subject that
     # say different things of it are two instructions, while lists with nothing in common give two
     # sides of the labelled topic (what to use, and why), which the labels call one.
@@ -991,12 +993,12 @@ def test_plain_instructions_that_share_little_stay_apart() -> None:
         "**Caching**: Redis, Memcached, CDN edge caching", "**Caching**: in-memory, distributed, persistent caches"
     )
     assert cluster.little_shared(
-        "**Testing**: Comprehensive test coverage above 90%, pytest fixtures, mocking strategies",
-        "**Testing**: pytest for powerful testing, hypothesis for property-based tests",
+        "**Linting**: zero warnings in CI, ruff rule selection, pre-commit hooks",
+        "**Linting**: ruff for fast linting, mypy for strict type checks",
     )
     assert not cluster.little_shared(
-        "**Virtual Environments**: venv, virtualenv, or conda environments",
-        "**Virtual Environments**: Always isolate project dependencies",
+        "**Package Managers**: npm, pnpm, or yarn clients",
+        "**Package Managers**: Always commit the generated lockfile",
     )
     # A comma that opens a contrast makes no list.
     assert cluster.plain_clause("Focus on end-to-end system reliability, not just model accuracy")
@@ -1011,14 +1013,14 @@ def test_plain_instructions_that_share_little_stay_apart() -> None:
 
 
 def test_two_considerations_of_one_template_keep_both() -> None:
-    a = agent("## Principles\n\n- Considers performance implications of every architectural decision\n", "a.md")
-    b = agent("## Principles\n\n- Considers privacy implications in all user interactions\n", "b.md")
+    a = agent("## Principles\n\n- Reviews the security impact of every dependency upgrade\n", "a.md")
+    b = agent("## Principles\n\n- Reviews the accessibility impact of all form layouts\n", "b.md")
     found = clusters(consolidate([a, b]))
-    assert merged_with(found, "Considers performance implications of every architectural decision") == set()
+    assert merged_with(found, "Reviews the security impact of every dependency upgrade") == set()
 
 
 def test_plain_instructions_naming_different_tools_stay_apart() -> None:
-    assert cluster.tool_names("Test components with React Testing Library") == {"react", "testing", "library"}
+    assert cluster.tool_names("Stub network calls with Mock Service Worker") == {"mock", "service", "worker"}
     assert cluster.tool_names("Fail fast. Use custom exceptions.") == frozenset()
     assert cluster.different_tools(
         "Use CSS modules for component styles", "Style components with Tailwind utility classes"
@@ -1032,8 +1034,8 @@ def test_plain_instructions_naming_different_tools_stay_apart() -> None:
     # does, and only agents the labels name count: two hand-offs to two agents.
     assert cluster.different_tools("**Styling**: Use CSS modules", "**Styling**: Use Tailwind classes")
     assert cluster.different_tools(
-        "**Always verify**: Current Django version and feature availability",
-        "**Always verify**: Current Rails version features and patterns",
+        "**Confirm before use**: Installed Laravel version and its deprecated helpers",
+        "**Confirm before use**: Installed Phoenix version and deprecated plugs to replace",
     )
     assert not cluster.different_tools("**CSS Modules**: scope styles per component", "Use Tailwind for styles")
     assert cluster.agent_names("**With redis-expert**: Design caching layers") == {"redis-expert"}
@@ -1046,8 +1048,8 @@ def test_plain_instructions_naming_different_tools_stay_apart() -> None:
     )
     # Two hand-offs name their agents whatever their form: one word, or more than one agent.
     assert cluster.different_tools(
-        "**With architect**: Plan SEO-friendly application architectures",
-        "**With technical-seo-specialist**: Implement technical optimizations and site architecture",
+        "**With designer**: Plan accessible page layouts",
+        "**With accessibility-auditor**: Implement contrast fixes and keyboard-friendly page structure",
     )
     assert cluster.different_tools(
         "**With compliance experts**: Ensure security testing meets regulatory requirements",
@@ -1172,7 +1174,7 @@ def test_a_part_of_a_checklist_does_not_align_with_guidance_of_the_same_title() 
     """A subsection takes the distinct role of the section it sits in, as its items do."""
     checklist = agent(
         "# Reviewer\n\n## Review Checklist\n\n### 1. Security\n\n- No secrets in the diff\n\n"
-        "### 2. Quality & Best Practices\n\n- Functions do one thing\n- Names say what things are\n\n"
+        "### 2. Readability & Best Practices\n\n- Functions do one thing\n- Names say what things are\n\n"
         "### 3. Performance\n\n- No queries inside loops\n",
         "a.md",
     )
@@ -1182,7 +1184,7 @@ def test_a_part_of_a_checklist_does_not_align_with_guidance_of_the_same_title() 
     )
     merged = consolidate([checklist, guidance])
     titles = [s.title for s in merged.agent.body.walk() if s.title]
-    assert "2. Quality & Best Practices" in titles
+    assert "2. Readability & Best Practices" in titles
     assert "Best Practices" in titles
 
 
@@ -1261,13 +1263,13 @@ def test_clustering_reads_lead_in_labels_by_the_parser_rule() -> None:
 
 
 def test_a_pick_of_one_name_does_not_fold_into_a_list_of_alternatives() -> None:
-    """ "Follow proper state management with BLoC" chooses one; folded into "State management
-    solutions like Provider, Riverpod, BLoC" the choice reads as one option of three. A wording
-    that lists the same names, or a list that names one more, still folds."""
-    options = "State management solutions like Provider, Riverpod, BLoC"
-    assert not cluster.carries(options, "Follow proper state management with BLoC")
-    assert cluster.carries(options, "State management with Provider, Riverpod or BLoC")
-    assert cluster.carries("Use BLoC for state management in every feature", "Follow proper state management with BLoC")
+    """ "Handle data fetching with Relay" chooses one; folded into "Data fetching libraries like
+    SWR, Apollo, Relay" the choice reads as one option of three. A wording that lists the same
+    names, or a list that names one more, still folds."""
+    options = "Data fetching libraries like SWR, Apollo, Relay"
+    assert not cluster.carries(options, "Handle data fetching with Relay")
+    assert cluster.carries(options, "Data fetching with SWR, Apollo or Relay")
+    assert cluster.carries("Use Relay for data fetching in every screen", "Handle data fetching with Relay")
 
 
 def test_a_more_binding_wording_never_folds_into_a_less_binding_one() -> None:
