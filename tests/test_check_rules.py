@@ -745,17 +745,17 @@ def test_a_repeat_is_quoted_where_its_two_wordings_differ() -> None:
         "## Approach\n\n**Deliverables:**\n\n- Header hierarchy outline\n- Internal linking matrix\n"
         "- Table of contents structure\n\n**Technical Implementation:**\n\n- Header tag hierarchy analysis\n"
         "- Table of contents structure\n- Content depth assessment\n\n## Reports\n\n"
-        "- Use RMarkdown or Quarto for reproducible reports combining code and results. Prefer Quarto if "
+        "- Keep notebooks as plain text with Jupytext so reviews read the code and outputs. Prefer Marimo if "
         "available and installed.\n\n## Tools\n\n"
-        "- Use RMarkdown or Quarto for reproducible reports combining code and results. Prefer 'Quarto' if "
+        "- Keep notebooks as plain text with Jupytext so reviews read the code and outputs. Prefer 'Marimo' if "
         "already available and installed.\n"
     )
     text = claude("name: seo\ndescription: Plans site structure\n", body)
     found = check_text(text, "a.md", BY_NAME["claude-code"], Selection(("AM203",)))
     assert [f.message for f in found] == [
         "repeats line 12 word for word: 'Table of contents structure'",
-        "repeats line 22: '...Prefer Quarto if available and installed.' and "
-        "\"...Prefer 'Quarto' if already available and ins...\"",
+        "repeats line 22: '...Prefer Marimo if available and installed.' and "
+        "\"...Prefer 'Marimo' if already available and ins...\"",
     ], [f.message for f in found]
 
 

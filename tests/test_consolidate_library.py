@@ -1365,29 +1365,29 @@ def test_sections_of_one_role_align_by_role_alone_only_when_their_headings_name_
 ) -> None:
     """Each input's one section of a role aligns whatever its title, but not a list of hand-offs
     to other agents with a list of when to ask a human (both read as collaboration: the
-    hand-offs were written under "Escalate to Human When"), nor a section whose role is its
+    hand-offs were written under "When to Escalate"), nor a section whose role is its
     subtitle's ("**Variable and Output Ordering:**" under "Code Formatting" was made another
     input's "Output", its heading gone)."""
     head = "---\nname: planner\ndescription: Plans the work.\n---\n\nYou are a planner.\n\n"
     write(
         tmp_path,
         "a.md",
-        head + "## Escalate to Human When\n\n- The budget is unclear\n- Two teams disagree on scope\n\n"
+        head + "## When to Escalate\n\n- The budget is unclear\n- Two teams disagree on scope\n\n"
         "## Code Formatting\n\n**Variable and Output Ordering:**\n\n- Sort variables by name\n- Keep outputs last\n",
     )
     write(
         tmp_path,
         "b.md",
-        head + "## Integration with Other Agents\n\n- **With architect**: Turn the plan into a design\n"
+        head + "## Agent Hand-offs\n\n- **With architect**: Turn the plan into a design\n"
         "- **With tester**: Agree the acceptance tests\n\n## Output\n\n- A plan of numbered tasks\n",
     )
     result = run_cli("consolidate", "a.md", "b.md", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     headings = [line for line in result.stdout.splitlines() if line.startswith("#")]
     assert headings == [
-        "## Escalate to Human When",
+        "## When to Escalate",
         "## Code Formatting",
-        "## Integration with Other Agents",
+        "## Agent Hand-offs",
         "## Output",
     ], result.stdout
 

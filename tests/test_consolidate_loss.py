@@ -112,7 +112,8 @@ def test_children_of_a_paragraph_that_merged_with_a_list_item_are_written(tmp_pa
     """The kept wording is a paragraph; the list item folded into it had a sub-list and a code
     block. A paragraph cannot hold them, so the merged item is written as a list item."""
     text, _ = merged(case_files("nested-under-merged-paragraph"), tmp_path)
-    item = find_item(parse_text(text, "out.md").body, "**Type:** one of the following")
+    item = find_item(parse_text(text, "out.md").body, "following kinds, in lowercase")
+    assert item.text.startswith("**Type:**")
     assert item.kind == "bullet"
     assert [c.text for c in item.children] == ["`feat`: a new feature", "`fix`: a bug fix"]
     assert item.children[1].children[0].text == "fix(parser): accept CRLF line endings"

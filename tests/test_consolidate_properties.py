@@ -221,7 +221,7 @@ NAMED = [
     "the current project structure",
     "a failing test",
     "logs from the failing service",
-    "components with React Testing Library",
+    "components with Testing Library queries",
     "component tests next to the component",
 ]
 named_sentence = st.builds(lambda v, o: f"{v} {o}", st.sampled_from(VERBS), st.sampled_from(NAMED + OBJECTS[:3]))

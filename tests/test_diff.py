@@ -1188,8 +1188,8 @@ def test_sentences_of_a_rule_put_in_another_order_are_no_call_out() -> None:
     taken out (of 3,226 corpus items of two to six sentences put in reverse order, 44 and 47 did)."""
     section = RULE
     for first, second in (
-        ("**Idempotency:** a worker crash must not corrupt the run.", "Write payloads per module."),
-        ("**NEVER use ListView** - obsolete, will be deleted.", "Use CollectionView."),
+        ("**Atomicity:** a failed upload must not leave half a file.", "Write chunks per part."),
+        ("**NEVER use TableLayout** - deprecated, slated for removal.", "Use GridLayout."),
         ("**Only write the report** \u2014 do not modify any other files.", "Create the folder if missing."),
     ):
         assert attention(section.format(f"{first} {second}"), section.format(f"{second} {first}")) == [], first

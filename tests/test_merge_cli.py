@@ -189,7 +189,7 @@ def test_two_wordings_added_at_one_place_on_both_sides_conflict(
         ("**Monitoring**: Export service metrics to Prometheus", "**Monitoring**: Ship request traces to Jaeger"),
         ("Pin `node` to the version in `.nvmrc`", "Pin `python` to the version in `.python-version`"),
         ("Alerting rules for Grafana", "Grafana dashboards and panels"),
-        ("Authentication and authorization in Laravel", "Queue workers with Laravel"),
+        ("Policies and gates in Laravel", "Queue workers with Laravel"),
     ],
 )
 def test_two_rules_naming_their_own_things_or_sharing_only_a_name_are_both_kept(

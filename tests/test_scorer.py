@@ -117,8 +117,8 @@ def test_up_to_the_block_floor_every_pair_is_measured(monkeypatch: pytest.Monkey
 
 
 def test_two_short_rule_files_do_not_fold_a_library_into_a_placement_rule() -> None:
-    """Scored without the next best of each item, "Test components with React Testing Library"
-    stood 0.82 against "Co-locate component tests next to the component" and folded into it."""
+    """Scored without the next best of each item, "Test components with Testing Library queries"
+    stood above 0.8 against "Co-locate component tests next to the component" and folded into it."""
     a = parse_text(
         "- Use function components with hooks\n- Keep components under 200 lines\n"
         "- Name event handlers with a handle prefix\n- Co-locate component tests next to the component\n"
@@ -128,12 +128,12 @@ def test_two_short_rule_files_do_not_fold_a_library_into_a_placement_rule() -> N
     c = parse_text(
         "- Components are functions, never classes\n- One component per file\n"
         "- Handle loading and error states in every data-fetching component\n"
-        "- Test components with React Testing Library\n- Avoid inline styles\n- Lazy-load routes with React.lazy\n",
+        "- Test components with Testing Library queries\n- Avoid inline styles\n- Lazy-load routes with React.lazy\n",
         "c.mdc",
     )
     (root,) = consolidation_to_dict(consolidate([a, c]))["sections"]
     merged = [{s["text"] for s in item["sources"]} for item in root["items"]]
-    assert {"Test components with React Testing Library"} in merged
+    assert {"Test components with Testing Library queries"} in merged
     assert {"Co-locate component tests next to the component"} in merged
 
 
