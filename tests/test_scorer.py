@@ -117,8 +117,8 @@ def test_up_to_the_block_floor_every_pair_is_measured(monkeypatch: pytest.Monkey
 
 
 def test_two_short_rule_files_do_not_fold_a_library_into_a_placement_rule() -> None:
-    """Scored without the next best of each item, "Test components with Testing Library queries"
-    stood above 0.8 against "Co-locate component tests next to the component" and folded into it."""
+    """Scored without the next best of each item, a line naming the library to test components with
+    stood above 0.8 against a rule on where component tests live, and folded into it."""
     a = parse_text(
         "- Use function components with hooks\n- Keep components under 200 lines\n"
         "- Name event handlers with a handle prefix\n- Co-locate component tests next to the component\n"
