@@ -358,7 +358,7 @@ def diff_agents(
     """
     cutoff = match.ITEM_CUTOFF if threshold is None else match.validate_cutoff(threshold)
     pairing = BodyPairing(old.body, new.body, cutoff, budget)
-    body = _BodyDiff(pairing)
+    body = _BodyDiff(pairing, frozenset().union(*(destinations(str(f.value)) for f in old.fields)))
     frontmatter = tuple(
         diff_frontmatter(
             old.fields,
@@ -448,7 +448,8 @@ def _is_empty(agent: Agent) -> bool:
 class _BodyDiff:
     """Lists the changes between two bodies from how they pair."""
 
-    def __init__(self, pairing: BodyPairing) -> None:
+    def __init__(self, pairing: BodyPairing, named: frozenset[str] = frozenset()) -> None:
+        self.named = named  # the hosts and addresses the old frontmatter names
         self.old = pairing.old
         self.new = pairing.new
         self.section_pair = pairing.sections
@@ -838,8 +839,8 @@ class _BodyDiff:
             yield from self._destinations_of_new()
 
     def _destinations_in(self, new: Side, old_text: str) -> Iterator[Attention]:
-        """A host or an e-mail address (``text.destinations``) that ``new`` names and no item or
-        heading of the old file did: where the agent now fetches from, pushes to or sends to,
+        """A host or an e-mail address (``text.destinations``) that ``new`` names and no item,
+        heading or frontmatter value of the old file did: where the agent now fetches from, pushes to or sends to,
         said as a change of the host or address the edited wording named before (``old_text``)
         when that one is gone, with the line that names it (of a code block, its line); and a
         host the wording linked to with encryption and now without (``text.unencrypted``)."""
@@ -877,10 +878,11 @@ class _BodyDiff:
 
     @functools.cached_property
     def _old_destinations(self) -> frozenset[str]:
-        """Every host and address the old file's items and headings name (``text.destinations``)."""
+        """Every host and address the old file's items, headings and frontmatter values name
+        (``text.destinations``)."""
         texts = [unit.item.text for unit in self.old.items]
         texts += [section.title for section in self.old.sections if section.title]
-        return frozenset().union(*map(destinations, texts))
+        return self.named.union(*map(destinations, texts))
 
     def _contradictions(self) -> Iterator[Attention]:
         """Pairs of the new file's instructions that say opposite things of one act

@@ -1649,6 +1649,9 @@ def test_a_host_the_old_file_named_or_one_kept_for_examples_is_no_destination() 
         )
     ]
     assert attention(old.replace("https://", "http://"), old) == []
+    # A host the old frontmatter named is no new one in the body.
+    described = old.replace("description: b", "description: Style guide at https://docs.acme-tools.io")
+    assert attention(described, described + "- Link notes to https://docs.acme-tools.io/notes.\n") == []
 
 
 def test_a_new_file_names_its_hosts_and_addresses_in_one_line() -> None:
