@@ -290,8 +290,8 @@ def different_subjects(a: str, b: str) -> bool:
 
 def _narrowed(a: str, label_a: str, b: str, label_b: str) -> bool:
     """Whether ``b``'s label is ``a``'s with words put before it that ``b``'s body says again and
-    ``a`` never mentions: "**Test Maintainability**: Clear test names, logical test structure"
-    narrows "**Maintainability**: clear naming, small functions" to the tests. A word put before
+    ``a`` never mentions: "**Query Performance**: index every query column, avoid query loops"
+    narrows "**Performance**: cache results, batch requests" to the queries. A word put before
     that the body does not repeat is as often a qualifier ("**Explicit Error Handling**") or a
     verb ("**Define service boundaries**") as a subject."""
     head = terms(label_a)
@@ -300,9 +300,9 @@ def _narrowed(a: str, label_a: str, b: str, label_b: str) -> bool:
 
 def _short_narrowed(plain: str, labelled: str, label: str) -> bool:
     """Whether the short unlabelled ``plain`` (SHORT_TERMS terms at most) says what ``label`` says
-    without the words put before it, words ``labelled``'s body says again: "Use pytest for
-    testing" and "**Async Testing**: pytest-asyncio for testing async code" (``_narrowed`` for an
-    item with no label of its own)."""
+    without the words put before it, words ``labelled``'s body says again: "Use mypy for type
+    checking" and "**Strict Type Checking**: mypy in strict mode for type checking" (``_narrowed``
+    for an item with no label of its own)."""
     have = set(terms(plain))
     return len(have) <= SHORT_TERMS and _subject_put_before(label, labelled, lambda rest: set(rest) <= have, have)
 
@@ -340,16 +340,15 @@ def little_shared(a: str, b: str) -> bool:
     """Whether ``a`` and ``b`` are plain instructions of one clause (``plain_clause``) of
     ONE_WORD_TERMS terms or more each, and what they share carries less than SHARED_LEAST of the
     term weight (corpus rarity) of either: most of each says something the other does not
-    ("Considers performance implications of every architectural decision", "Considers privacy
-    implications in all user interactions"). Under one lead-in label the bodies are compared so
-    ("**With database-architect**: Documenting data architecture and service boundaries" /
-    "**With database-architect**: Creating maintenance and recovery procedures"), and under one
-    hand-off label (``text.is_handoff``) so are lists: two tasks handed to one agent ("Deploy and
-    manage Cassandra clusters with automation and monitoring" / "Set up MongoDB replica sets,
-    sharding clusters, and deployment automation") are two hand-offs, whatever they list. Under any
-    other one label lists are read when they share a word: "**Testing Excellence**: Comprehensive
-    test coverage >90%, pytest fixtures, mocking strategies" / "... pytest for powerful testing,
-    hypothesis for property-based tests" say two things of one subject."""
+    ("Estimates storage growth for every new event stream", "Estimates support load for all
+    customer-facing releases"). Under one lead-in label the bodies are compared so ("**With
+    cache-expert**: Sizing the cache cluster for peak traffic" / "**With cache-expert**: Planning
+    eviction and warm-up procedures"), and under one hand-off label (``text.is_handoff``) so are
+    lists: two tasks handed to one agent ("Provision and tune RabbitMQ clusters with alerting and
+    dashboards" / "Set up Kafka topics, partitions, and retention automation") are two hand-offs,
+    whatever they list. Under any other one label lists are read when they share a word:
+    "**Linting Setup**: strict lint rules in CI, ruff autofix, pre-commit hooks" / "... ruff for
+    fast checks, pylint for deeper design warnings" say two things of one subject."""
     key = label_key(a)
     same_label = key is not None and key == label_key(b)
     handoff = same_label and is_handoff(a)
@@ -364,8 +363,8 @@ def little_shared(a: str, b: str) -> bool:
     shared = _weight(left & right)
     if not plain and not handoff and not shared:
         # Lists under one label with nothing in common give two sides of the labelled topic
-        # ("venv, virtualenv, or conda" / "Always isolate project dependencies"), which the
-        # labels call one instruction.
+        # ("pip-tools, Poetry, or uv" / "Always lock exact versions"), which the labels call one
+        # instruction.
         return False
     return shared < SHARED_LEAST * _weight(left) and shared < SHARED_LEAST * _weight(right)
 
@@ -383,9 +382,10 @@ def one_frame(a: str, b: str) -> bool:
     opens with a word of ``lexicon.FRAME_WORDS`` (a condition, a scope, a time), or a closing
     condition, from the last word of ``lexicon.CONDITION_WORDS`` on; the frames' terms are the
     same. Between two closing conditions, often a phrase of the instruction, what precedes them
-    must share no term ("Run the full test suite" and "Execute all tests" before merging are
-    one; after an opening "Before merging," they share less than half and stay two, the smaller
-    flaw). Items with a lead-in label are left to the label rules (``little_shared``)."""
+    must share no term ("Scan the whole dependency tree" and "Audit all dependencies" before
+    releasing are one; after an opening "Before releasing," they share less than half and stay
+    two, the smaller flaw). Items with a lead-in label are left to the label rules
+    (``little_shared``)."""
     if lead_label(a) is not None or lead_label(b) is not None:
         return False
     left, right = _framed(a), _framed(b)
@@ -398,7 +398,8 @@ def one_frame(a: str, b: str) -> bool:
                 continue
             if not (opening or other_opening):
                 # A closing condition is often a phrase of the instruction: what precedes it must
-                # share no term ("Run the full test suite" / "Execute all tests" before merging).
+                # share no term ("Scan the whole dependency tree" / "Audit all dependencies" before
+                # releasing).
                 if found_ours.isdisjoint(found_theirs):
                     return True
                 continue
@@ -478,7 +479,7 @@ def different_tools(a: str, b: str) -> bool:
     """Whether ``a`` and ``b`` are plain instructions of one clause (no comma: not a list of
     examples, which may differ between two wordings of one instruction) that each name something
     the other does not (``tool_names``). Under one lead-in label the bodies are compared so
-    ("**Always verify**: Current Django version" / "**Always verify**: Current Rails version").
+    ("**Check first**: Installed Node version" / "**Check first**: Installed Deno version").
     Under two labels, or one, a label may name what the other body does, and only the agents the
     labels name are compared ("**With redis-expert**" / "**With mongodb-expert**": two hand-offs;
     "**With architect**" / "**With technical-seo-specialist**" too, ``text.handoff_agent``).
@@ -581,8 +582,8 @@ def word_changed(a: str, b: str) -> bool:
     exception put in ("Every endpoint must ..." / "Every endpoint except health checks must
     ..."). An inflection, a synonym the terms read as one, an article, "please" or "use" is no
     change. A rewording is not: words put in on one side beside the change (a qualifier, which the
-    lossless rule, ``carries``, weighs), words moved as well as changed ("Secrets and credential
-    management assessment" / "Secrets management and credential security review"), a function
+    lossless rule, ``carries``, weighs), words moved as well as changed ("Logging and alerting
+    configuration audit" / "Logging configuration and alerting threshold review"), a function
     word put in for words of substance ("... for resource management" / "... unique resource
     management pattern"), or function words for function words but one for one ("on changed
     files" / "over every changed file"). Under one lead-in label the bodies are compared so."""
@@ -829,8 +830,8 @@ class Candidate:
     """Whether it is only a label (``**Suggested Fix**:``) with nothing nested under it: what it
     introduces follows it (a code block, a table), so only the same label is the same item."""
     lead_in: bool = False
-    """Whether it ends in a colon and holds nested items (``Follow PEP 8 naming conventions:``
-    over the conventions): it is the title of what it holds."""
+    """Whether it ends in a colon and holds nested items (``Follow these commit message rules:``
+    over the rules): it is the title of what it holds."""
     step: bool = False
     """Whether it is a numbered step of a procedure (an ordered item whose section's title names
     a workflow)."""
@@ -1028,8 +1029,8 @@ ITEM_RULES: tuple[Rule, ...] = (
     Rule(
         "little shared",
         "two plain one-clause instructions that share less than half the weight of the words of each"
-        ' ("Considers performance implications of every architectural decision", "Considers privacy'
-        " implications in all user interactions\") are two instructions; not two inputs' identities (scored 1)",
+        ' ("Estimates storage growth for every new event stream", "Estimates support load for all'
+        " partner integrations\") are two instructions; not two inputs' identities (scored 1)",
         lambda a, b, score, t: score < 1.0 and little_shared(a.text, b.text),
     ),
     Rule(
@@ -1054,8 +1055,8 @@ ITEM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "question",
-        'a question is a check put to the reader ("**Simplicity:** Is it the least complex solution?"),'
-        ' not the practice a statement asks for ("Emphasize readability and simplicity"); not two'
+        'a question is a check put to the reader ("**Clarity:** Can a newcomer follow the flow?"),'
+        ' not the practice a statement asks for ("Favour plain, readable code"); not two'
         " inputs' identities (scored 1)",
         lambda a, b, score, t: score < 1.0 and is_question(a.text) != is_question(b.text),
     ),
@@ -1164,10 +1165,8 @@ def cluster_items(
     without it such a pair scores 0. Such a pair meets the same rules as the ranked ones (ITEM_RULES,
     the parents' scopes) and, refused, keeps the clusters apart. Candidate pairs are
     blocked on shared rare words, so two wordings of one instruction can meet only through a
-    third item: "Validate and sanitize all user input" matches both "Validate and sanitize all
-    user input, and escape everything you output" and "**Distrust external input:** treat it as
-    hostile; validate and sanitize it first", and the two longer ones, which share no rare word,
-    still score well together.
+    third item: a short wording may match two longer ones that each spell it out in words of
+    their own, and the two longer ones, which share no rare word, still score well together.
 
     ``apart`` holds pairs (i < j) that never share a cluster: an item and one nested in it (the
     nested one details it; folding one into the other would lose the detail or the summary).
@@ -1663,9 +1662,9 @@ _EMPTY_CONDITION_TERMS = frozenset(term for word in EMPTY_CONDITIONS for term in
 
 def _body_apart(text: str, kept: str) -> bool:
     """Whether ``text`` and ``kept`` each say what they say after a lead-in label and the bodies
-    share no term: two things said under one heading word ("**API Gateways**: Kong, Ambassador"
-    and "**Gateway API**: next-generation ingress, traffic routing"), where the kept body would
-    stand for a body it has no word of."""
+    share no term: two things said under one heading word ("**Load Balancers**: HAProxy, NGINX"
+    and "**Load Balancing**: health checks, sticky sessions"), where the kept body would stand for
+    a body it has no word of."""
     if lead_label(text) is None or lead_label(kept) is None:
         return False
     if not (_names_body(text) or _names_body(kept)):
@@ -1717,8 +1716,8 @@ def _repeats_apart(ours: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
 
 
 _PART_RE = re.compile(rf"{CLAUSE_BREAKS}|,(?:\s|$)")
-"""Where a clause ends (``text.CLAUSE_BREAKS``), or a comma: "No sleep-based waits, no reliance
-on external services" forbids two things."""
+"""Where a clause ends (``text.CLAUSE_BREAKS``), or a comma: "No hard-coded ports, no reliance
+on shared fixtures" forbids two things."""
 
 
 def _prohibitions_more(text: str, kept: str) -> bool:
@@ -1747,7 +1746,7 @@ def _commands_more(text: str, kept: str) -> bool:
     """Whether a sentence of ``text`` commands (forbids, ``text.negated``, or opens "Always",
     "Must", "Only", ...: ``_COMMAND_RE``) and ``kept`` holds less than COMMAND_KEPT of its term
     weight: "You are a Rust expert. Never approve unsafe code without a SAFETY comment." folded
-    into another input's "You are a Rust expert specializing in async services" as one slot would
+    into another input's "You are a Rust expert who builds async services" as one slot would
     lose the prohibition. The slot's description of who the agent is may go; a command may not."""
     have = frozenset(terms(kept))
     for line in instruction_lines(text):
@@ -1802,13 +1801,14 @@ _NOT_NAME_RE = re.compile(r"(?:[^\w.+#]|\.(?!\w))+")
 def enumerated_names(text: str) -> frozenset[str]:
     """The names ``text`` lists after any lead-in label, casefolded: runs of ENUMERATION_LEAST or
     more list elements (parted by commas, slashes, parentheses, "and", "or") of at most three
-    words, every word capitalised, holding a digit or "&" ("Kong, Traefik, Envoy, AWS API Gateway";
-    "MLflow, Aim or Weights & Biases"). In prose a list opens after other words and closes
-    before them: the name words that end the element before a run and open the one after it are
-    its first and last names ("scanners such as Semgrep, Snyk and Trivy before merging" lists
-    the three). A clause's first word before more words, capitalised and otherwise in lower case,
-    is so by grammar, not as a name, and is not read ("Measure Web Performance (LCP, INP, CLS)"
-    lists Web Performance, LCP, INP and CLS; "WCAG AA, WCAG AAA or APCA" lists WCAG AA)."""
+    words, every word capitalised, holding a digit or "&" ("Prometheus, Loki, Tempo, Google
+    Cloud Monitoring"; "MLflow, Aim or Weights & Biases"). In prose a list opens after other
+    words and closes before them: the name words that end the element before a run and open the
+    one after it are its first and last names ("scanners such as Semgrep, Snyk and Trivy before
+    merging" lists the three). A clause's first word before more words, capitalised and
+    otherwise in lower case, is so by grammar, not as a name, and is not read ("Measure Web
+    Performance (LCP, INP, CLS)" lists Web Performance, LCP, INP and CLS; "WCAG AA, WCAG AAA or
+    APCA" lists WCAG AA)."""
     listed = _names_body(text)
     if listed:
         return listed
@@ -1924,8 +1924,8 @@ def proper_names(text: str) -> frozenset[str]:
 def _picks_one(text: str, kept: str) -> bool:
     """Whether ``text`` is a plain one-clause instruction that lists nothing and names one of the
     names ``kept`` lists (``enumerated_names``, three or more): folded into the list, the pick
-    would read as one option of several ("Follow proper state management with BLoC" into "State
-    management solutions like Provider, Riverpod, BLoC")."""
+    would read as one option of several ("Manage shared state with Pinia" into "State stores such
+    as Vuex, Pinia, MobX")."""
     if not plain_clause(text) or enumerated_names(text):
         return False
     listed = enumerated_names(kept)

@@ -916,8 +916,8 @@ class _Consolidator:
     def _aligning_role(self, index: int) -> str:
         """The role section ``index`` aligns by: its title's, or, when that names no distinct role
         (``lexicon.DISTINCT_ROLES``), the nearest enclosing section's distinct role, as its items
-        take it (``text.item_role``). "2. Quality & Best Practices" inside a review checklist is
-        a part of the checklist, not another input's "Best Practices" guidance."""
+        take it (``text.item_role``). "3. Style & Conventions" inside a review checklist is a
+        part of the checklist, not another input's "Conventions" guidance."""
         entry = self.sections[index]
         while entry.role not in DISTINCT_ROLES and entry.parent >= 0:
             entry = self.sections[entry.parent]

@@ -133,7 +133,7 @@ without them. "Missing X" and "No X" are both absences, so one rewritten as the 
 JOINED_PROHIBITIONS = ("never", "do not", "don't", "avoid")
 """PROHIBITIONS that forbid where they open a clause joined on by "and" or "but" ("Review the
 diff, and never approve your own PR"): orders not to. The others there describe ("..., or does
-not match the symptom", "..., or missing guidance") or make an exception ("..., but not bot
+not fit the schema", "..., or missing guidance") or make an exception ("..., but not bot
 commits")."""
 
 CONTRASTS = ("not just", "not only", "not merely", "not simply")
@@ -146,8 +146,8 @@ CLAUSE_OPENERS = ("always", "please", "strictly", "absolutely", "you", "we", "i"
 
 ORDER_WORDS = ("over", "before", "after", "than", "instead of", "rather than", "not")
 """Words that set what stands before them against what follows ("Prefer composition over
-inheritance", "Write the test before the code", "Use tabs, not spaces"): the same words on the
-other sides say the opposite (``text.opposite_sense``)."""
+inheritance", "Deploy to staging before production", "Use tabs, not spaces"): the same words on
+the other sides say the opposite (``text.opposite_sense``)."""
 
 OPPOSITE_PAIRS = (
     "before/after above/below more/less increase/decrease enable/disable enabled/disabled "
@@ -681,7 +681,7 @@ GENERAL_ROLE = "general"
 
 SINGLE_ROLES = frozenset({WORKFLOW_ROLE, "gates", PITFALLS_ROLE, "triggers", "inputs", OUTPUTS_ROLE, "collaboration"})
 """Roles an agent file usually has one section of; when two inputs each have exactly one, those
-sections align whatever their titles ("Approach" and "When writing code, you will").
+sections align whatever their titles ("Approach" and "When reviewing a schema, you will").
 
 Examples are not among them: an "examples" title heads sample requests, sample reports or code
 alike (of the 228 headings of ../shared/corpus that name examples, 113 are sample interactions,

@@ -110,8 +110,8 @@ FEATURES: tuple[str, ...] = (
   ("Maintainability" and "Test Maintainability", "Documentation" and "Documentation
   Generation"): a narrower subject, usually another instruction.
 - short_contained: containment of a short item (SHORT_TERMS or fewer) in the other: a generic
-  "Use pytest for testing" is found whole in "pytest-asyncio for testing async code", which is
-  narrower.
+  "Use mypy for type checking" is found whole in "mypy in strict mode for type checking", which
+  is narrower.
 - numbers_differ: both carry numbers and they are not the same numbers.
 - body_cosine: both labelled, the term cosine of what follows the labels ("**Testing**: pytest
   and hypothesis" and "**Testing**: coverage over 90%, fixtures"): one topic, and what each says

@@ -680,20 +680,20 @@ def first_clause(text: str) -> str:
 @text_cache(8192)
 def prohibitions(text: str) -> int:
     """How many clauses of ``text`` forbid, each read as ``negated`` reads a first clause ("A
-    worker crash must not corrupt the run" forbids wherever it stands), with a clause joined on by
-    "and" or "but" that opens with an order not to (``lexicon.JOINED_PROHIBITIONS``): "Review the
-    diff, and never approve your own PR" forbids once, as "Review the diff. Never approve your own
-    PR." does; a lead-in label that forbids counts as a clause ("**NEVER use ListView** -
-    obsolete"). What a parenthesis says aside is not read ("(not "Added X" - no exceptions)"), nor
-    a contrast ("Test behavior, not implementation", "Sign commits, but not bot commits": an
-    exception to what is asked), nor a description ("..., and does not cover the component")."""
+    failed upload must not corrupt the cache" forbids wherever it stands), with a clause joined on
+    by "and" or "but" that opens with an order not to (``lexicon.JOINED_PROHIBITIONS``): "Review
+    the diff, and never approve your own PR" forbids once, as "Review the diff. Never approve your
+    own PR." does; a lead-in label that forbids counts as a clause ("**NEVER use eval** - unsafe").
+    What a parenthesis says aside is not read ("(not "Added X" - no exceptions)"), nor a contrast
+    ("Test behavior, not implementation", "Sign commits, but not bot commits": an exception to
+    what is asked), nor a description ("..., and does not cover the component")."""
     plain = _PARENTHESIS_RE.sub(" ", text) if "(" in text else text
     head, body = _label_and_body(plain)
     rest = (clause.strip() for clause in _CLAUSE_RE.split(body)[1:])
     found = int(negated(plain)) + sum(_clause_forbids(clause) for clause in rest if clause)
     label = lead_label(plain) if head is None else None
     if label is not None and body:
-        found += _clause_forbids(normalize(label))  # "**NEVER use ListView** - obsolete"
+        found += _clause_forbids(normalize(label))  # "**NEVER use eval** - unsafe"
     return found + len(_joined_prohibition_re().findall(body))
 
 
@@ -1931,7 +1931,7 @@ def item_role(titles: Sequence[str | None], kind: str, text: str) -> str:
             continue
         role = section_role(title)
         if role == PITFALLS_ROLE and len(title.split()) > PITFALL_TITLE_WORDS:
-            # "Systematic detection of security anti-patterns": a sentence that names pitfalls as
+            # "Careful review of common logging anti-patterns": a sentence that names pitfalls as
             # its topic heads guidance, not a list of things to avoid.
             continue
         if role in DISTINCT_ROLES:
