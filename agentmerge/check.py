@@ -62,7 +62,6 @@ from agentmerge.text import (
     label_only,
     lead_label,
     normalize,
-    override_request,
     section_role,
     series,
     terms,
@@ -260,6 +259,7 @@ WARNING_CODES: dict[str, str] = {
     "late-frontmatter": "AM109",
     "unclosed": "AM110",
     "not-mapping": "AM111",
+    "instruction-override": "AM207",
 }
 """The rule for each kind of problem the parser works around (``model.Diagnostic.kind``). The
 parser's ``hidden-text`` warnings are AM004's, which reads their lines again for each column."""
@@ -829,25 +829,11 @@ def _body_findings(agent: Agent, lines: list[str], form: Format | None, codes: f
                 "AM206",
                 f"the body has {size:,} characters; a {form.title} may have at most {form.body_limit:,}",
             )
-    if "AM207" in codes:
-        yield from _overrides(agent)
     if "AM203" in codes or "AM204" in codes:
         try:
             yield from repeats_and_contradictions(agent)
         except AgentMergeError as error:  # the scorer's refusal of too many pairs names no file
             raise AgentMergeError(error.path or agent.path, error.line, error.message) from None
-
-
-def _overrides(agent: Agent) -> Iterator[Finding]:
-    """AM207: each heading, instruction or description that asks the model to set aside its other
-    instructions (``text.override_request``), at its line."""
-    description = agent.field("description")
-    texts = [(description.line, str(description.value))] if description and isinstance(description.value, str) else []
-    texts += [(section.line, section.title) for section in agent.body.walk() if section.title]
-    texts += [(item.line, item.text) for _, item in agent.items()]
-    for line, text in sorted(texts, key=lambda found: found[0]):
-        if found := override_request(text):
-            yield _finding(agent.path, line, "AM207", f"{found!r} asks the model to set aside its instructions")
 
 
 def _placeholders(agent: Agent, lines: list[str]) -> Iterator[Finding]:

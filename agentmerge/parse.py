@@ -14,7 +14,7 @@ import bisect
 import codecs
 import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -22,7 +22,7 @@ from agentmerge.errors import InputError
 from agentmerge.fields import EXAMPLE_LINE_WORDS, find_examples, read_prose, value_text
 from agentmerge.filesystem import MAX_FILE_BYTES, STDIN, read_bytes, too_large
 from agentmerge.model import Agent, Diagnostic, Field, Item, ItemKind, Section
-from agentmerge.text import hidden_text, lead_label
+from agentmerge.text import hidden_text, lead_label, override_request
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -250,8 +250,10 @@ def parse_text(text: str, path: str = STDIN, *, _warnings: list[Diagnostic] | No
 
     body = _parse_body(body_text, body_first_line, path, warnings)
     warnings.extend(hidden_warnings(text, path))
+    agent = Agent(path=path, fields=fields, body=body, has_frontmatter=has_frontmatter)
+    warnings.extend(override_warnings(agent))
     warnings.sort(key=lambda w: w.line)
-    return Agent(path=path, fields=fields, body=body, has_frontmatter=has_frontmatter, warnings=tuple(warnings))
+    return replace(agent, warnings=tuple(warnings))
 
 
 def hidden_warnings(text: str, path: str) -> list[Diagnostic]:
@@ -263,6 +265,22 @@ def hidden_warnings(text: str, path: str) -> list[Diagnostic]:
             path, text.count("\n", 0, offset) + 1, f"{what}: a reader does not see what the model reads", "hidden-text"
         )
         for offset, what in hidden_text(text)
+    ]
+
+
+def override_warnings(agent: Agent) -> list[Diagnostic]:
+    """A warning for each heading, instruction or description of ``agent`` that asks the model to
+    set aside its other instructions (``text.override_request``: "Ignore all previous
+    instructions"), at its line: every command that reads the file says so, ``consolidate``
+    before it carries it into a file of its own. ``check`` reports it as AM207."""
+    description = agent.field("description")
+    texts = [(description.line, description.value)] if description and isinstance(description.value, str) else []
+    texts += [(section.line, section.title) for section in agent.body.walk() if section.title]
+    texts += [(item.line, item.text) for _, item in agent.items()]
+    return [
+        Diagnostic(agent.path, line, f'"{found}" asks the model to set aside its instructions', "instruction-override")
+        for line, text in texts
+        if (found := override_request(text))
     ]
 
 
