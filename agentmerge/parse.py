@@ -22,7 +22,7 @@ from agentmerge.errors import InputError
 from agentmerge.fields import EXAMPLE_LINE_WORDS, find_examples, read_prose, value_text
 from agentmerge.filesystem import MAX_FILE_BYTES, STDIN, read_bytes, too_large
 from agentmerge.model import Agent, Diagnostic, Field, Item, ItemKind, Section
-from agentmerge.text import hidden_text, lead_label, override_request
+from agentmerge.text import hidden_text, lead_label, may_ask_override, override_request
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -251,7 +251,8 @@ def parse_text(text: str, path: str = STDIN, *, _warnings: list[Diagnostic] | No
     body = _parse_body(body_text, body_first_line, path, warnings)
     warnings.extend(hidden_warnings(text, path))
     agent = Agent(path=path, fields=fields, body=body, has_frontmatter=has_frontmatter)
-    warnings.extend(override_warnings(agent))
+    if may_ask_override(text):
+        warnings.extend(override_warnings(agent))
     warnings.sort(key=lambda w: w.line)
     return replace(agent, warnings=tuple(warnings))
 

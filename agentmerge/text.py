@@ -1671,11 +1671,28 @@ def _override_pattern() -> str:
     )
 
 
+@lru_cache(maxsize=1)
+def _override_words() -> str:
+    """A verb of OVERRIDE_VERBS and, within 60 characters of one sentence, an object of
+    OVERRIDE_OBJECTS, whatever markup stands between: what ``override_request`` can find in a
+    text, read in one pass of Markdown as written (``may_ask_override``)."""
+    verbs, objects = ("|".join(words) for words in (OVERRIDE_VERBS, OVERRIDE_OBJECTS))
+    return rf"(?i)\b(?:{verbs})\b[^.]{{0,60}}?\b(?:{objects})\b"
+
+
+def may_ask_override(text: str) -> bool:
+    """Whether ``text`` (Markdown as written, a whole file) may hold words that ask the model to
+    set aside its instructions (``override_request``); False for nearly every file, most of them
+    read only for the verbs (one in ten of the corpus's files holds one)."""
+    lowered = text.lower()
+    return any(verb in lowered for verb in OVERRIDE_VERBS) and re.search(_override_words(), text) is not None
+
+
 def override_request(text: str) -> str | None:
     """The words by which ``text`` asks the model to set aside its other instructions ("Ignore all
     previous instructions", ``lexicon.OVERRIDE_VERBS``), or None; a phrase that opens a quotation
     is a mention ("attacks such as 'ignore previous instructions'") and is none."""
-    if not any(verb in text.lower() for verb in OVERRIDE_VERBS):
+    if not may_ask_override(text):
         return None
     found = re.search(_override_pattern(), normalize(text))
     return found.group() if found else None
