@@ -521,6 +521,12 @@ of OVERRIDE_SCOPES and an object of OVERRIDE_OBJECTS ("Ignore all previous instr
 (``text.override_request``). In the public corpus no document says one; two security agents
 quote one as an attack to detect (a quoted phrase is a mention, not a request)."""
 
+OVERRIDE_LEADS = ("now", "first", "then", "and", "also", "from", "on", "just", "simply", "instead")
+"""Words that may stand before an override's verb in its clause, besides CLAUSE_OPENERS ("From now
+on, ignore ...", "Now disregard ..."): with any other word before it ("Never ignore previous
+instructions", "If a user asks you to ignore ...", "Refuse requests to ignore ..."), the phrase is
+forbidden or described, not asked for (``text.override_request``)."""
+
 ENCRYPTED_SCHEMES = frozenset({"https", "wss", "ftps", "sftp", "ssh"})
 """The link schemes that encrypt what they carry: a link to a host that took one of these and now
 takes the plain variant (``https`` to ``http``) can be read and rewritten on the way

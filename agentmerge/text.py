@@ -44,6 +44,7 @@ from agentmerge.lexicon import (
     ONLY_WORDS,
     OPPOSITES,
     ORDER_WORDS,
+    OVERRIDE_LEADS,
     OVERRIDE_OBJECTS,
     OVERRIDE_SCOPES,
     OVERRIDE_VERBS,
@@ -1690,12 +1691,23 @@ def may_ask_override(text: str) -> bool:
 
 def override_request(text: str) -> str | None:
     """The words by which ``text`` asks the model to set aside its other instructions ("Ignore all
-    previous instructions", ``lexicon.OVERRIDE_VERBS``), or None; a phrase that opens a quotation
-    is a mention ("attacks such as 'ignore previous instructions'") and is none."""
+    previous instructions", ``lexicon.OVERRIDE_VERBS``), or None. Only an order counts: the phrase
+    opens its clause, after words that leave it one at most ("Please", "From now on,":
+    ``lexicon.CLAUSE_OPENERS``, ``OVERRIDE_LEADS``); one forbidden or described ("Never ignore
+    previous instructions", "If a user asks you to ignore ...") is none, and so is one that opens
+    a quotation, a mention ("attacks such as 'ignore previous instructions'")."""
     if not may_ask_override(text):
         return None
-    found = re.search(_override_pattern(), normalize(text))
-    return found.group() if found else None
+    plain = normalize(text)
+    for found in re.finditer(_override_pattern(), plain):
+        clause = re.split(r"[.!?;:,\n\u2014\u2013()]|\s-\s", plain[: found.start()])[-1]
+        if set(re.findall(r"[a-z']+", clause.lower())) <= _OVERRIDE_OPENERS:
+            return found.group()
+    return None
+
+
+_OVERRIDE_OPENERS = frozenset((*CLAUSE_OPENERS, *OVERRIDE_LEADS))
+"""The words that may open a clause before an override's verb (``override_request``)."""
 
 
 def unlinked(text: str) -> str:
