@@ -358,7 +358,7 @@ def diff_agents(
     """
     cutoff = match.ITEM_CUTOFF if threshold is None else match.validate_cutoff(threshold)
     pairing = BodyPairing(old.body, new.body, cutoff, budget)
-    body = _BodyDiff(pairing, frozenset().union(*(destinations(str(f.value)) for f in old.fields)))
+    body = _BodyDiff(pairing, old.fields)
     frontmatter = tuple(
         diff_frontmatter(
             old.fields,
@@ -448,8 +448,8 @@ def _is_empty(agent: Agent) -> bool:
 class _BodyDiff:
     """Lists the changes between two bodies from how they pair."""
 
-    def __init__(self, pairing: BodyPairing, named: frozenset[str] = frozenset()) -> None:
-        self.named = named  # the hosts and addresses the old frontmatter names
+    def __init__(self, pairing: BodyPairing, old_fields: tuple[Field, ...] = ()) -> None:
+        self.old_fields = old_fields  # read for the hosts and addresses they name
         self.old = pairing.old
         self.new = pairing.new
         self.section_pair = pairing.sections
@@ -882,7 +882,8 @@ class _BodyDiff:
         (``text.destinations``)."""
         texts = [unit.item.text for unit in self.old.items]
         texts += [section.title for section in self.old.sections if section.title]
-        return self.named.union(*map(destinations, texts))
+        texts += [str(f.value) for f in self.old_fields]
+        return frozenset().union(*map(destinations, texts))
 
     def _contradictions(self) -> Iterator[Attention]:
         """Pairs of the new file's instructions that say opposite things of one act

@@ -14,7 +14,7 @@ import bisect
 import codecs
 import datetime
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -250,11 +250,10 @@ def parse_text(text: str, path: str = STDIN, *, _warnings: list[Diagnostic] | No
 
     body = _parse_body(body_text, body_first_line, path, warnings)
     warnings.extend(hidden_warnings(text, path))
-    agent = Agent(path=path, fields=fields, body=body, has_frontmatter=has_frontmatter)
     if may_ask_override(text):
-        warnings.extend(override_warnings(agent))
+        warnings.extend(override_warnings(Agent(path=path, fields=fields, body=body)))
     warnings.sort(key=lambda w: w.line)
-    return replace(agent, warnings=tuple(warnings))
+    return Agent(path=path, fields=fields, body=body, has_frontmatter=has_frontmatter, warnings=tuple(warnings))
 
 
 def hidden_warnings(text: str, path: str) -> list[Diagnostic]:
