@@ -66,7 +66,6 @@ Ref = tuple[str, int]
 ROOT: Ref = ("s", 0)
 
 _MARKER_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+]|(?P<number>\d{1,9})(?P<delim>[.)]))(?P<space>[ \t]+|$)")
-_LIST_KINDS = frozenset({"bullet", "task", "ordered"})
 
 
 # --------------------------------------------------------------------------------------------

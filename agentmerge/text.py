@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -962,10 +963,13 @@ def _leave_put(a: str, b: str) -> tuple[str, str, bool] | None:
     return ("(an imperative)", leave, True) if looser else (leave, "(an imperative)", False)
 
 
-def _put_in(a: str, b: str) -> tuple[tuple[str, ...], bool] | None:
+def _put_in(a: str, b: str, aside: AbstractSet[str] = frozenset()) -> tuple[tuple[str, ...], bool] | None:
     """The words (``word_forms``) one of ``a`` and ``b`` has in one place that the other lacks,
-    all else the same, and whether ``b`` is the one; None when they differ otherwise."""
+    all else the same (the words ``aside`` left out of both), and whether ``b`` is the one; None
+    when they differ otherwise."""
     old, new = word_forms(a), word_forms(b)
+    if aside:
+        old, new = (tuple(w for w in forms if w not in aside) for forms in (old, new))
     looser = len(new) > len(old)
     short, long = (old, new) if looser else (new, old)
     start = next((n for n, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
@@ -985,8 +989,10 @@ def _escape_change(said: str, looser: bool) -> tuple[str, str, bool]:
 def _exception_put(a: str, b: str) -> tuple[str, str, bool] | None:
     """``obligation_change`` of a rule and the same words with an exception put in or taken out
     (a clause opening with a word of EXCEPTION_WORDS): "Never merge on red builds" to "Never
-    merge on red builds unless it is a hotfix" binds less, the other way more; None otherwise."""
-    found = _put_in(a, b)
+    merge on red builds unless it is a hotfix" binds less, the other way more ("Always run the
+    suite" to "Run the suite unless only docs changed": the exception stands for the "always");
+    None otherwise."""
+    found = _put_in(a, b, AFFIRMERS)
     if found is None or found[0][0] not in exception_forms():
         return None
     put, looser = found
@@ -1066,16 +1072,25 @@ def _empty_condition_put(a: str, b: str) -> tuple[str, str, bool] | None:
     """``obligation_change`` of a rule and the same words with a condition put in or taken out
     that names no circumstance (``lexicon.EMPTY_CONDITIONS``), only that the rule may not apply:
     "Never release on Fridays" to "Avoid releasing on Fridays when possible" binds less, the other
-    way more; None otherwise."""
-    found = _put_in(a, b)
-    if found is None or found[0][0] not in CONDITION_WORDS or not _empty_condition(found[0][1:]):
+    way more ("Always use type hints" to "Use type hints where possible": the condition stands for
+    the "always"); None otherwise."""
+    found = _put_in(a, b, AFFIRMERS)
+    opening = _condition_words()
+    if found is None or found[0][0] not in opening or not _empty_condition(found[0][1:]):
         return None
     put, looser = found
     # The condition word, at most four words, an EMPTY_CONDITIONS word: "if it is at all possible".
     empty = "|".join(EMPTY_CONDITIONS)
-    written = _phrase_put_in(a, b, looser, rf"(?i)\b{put[0]}\b(?:[ \t]+[\w']+){{0,4}}?[ \t]+(?:{empty})\b")
-    said = _as_said(written) if written else put[0]
+    word = opening[put[0]]
+    written = _phrase_put_in(a, b, looser, rf"(?i)\b{word}\b(?:[ \t]+[\w']+){{0,4}}?[ \t]+(?:{empty})\b")
+    said = _as_said(written) if written else word
     return _escape_change(said, looser)
+
+
+@lru_cache(maxsize=1)
+def _condition_words() -> dict[str, str]:
+    """CONDITION_WORDS by the form ``word_forms`` reads each as ("whenev" for "whenever")."""
+    return {word_forms(word)[0]: word for word in CONDITION_WORDS}
 
 
 @text_cache(65536)

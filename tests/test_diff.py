@@ -1336,6 +1336,10 @@ def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
         ("Never delete user data", "Generally do not delete user data", "weakened, (without exception) -> generally"),
         ("Always escalate outages", "Usually escalate outages", "weakened, (without exception) -> usually"),
         ("Try to reply within an hour", "Reply within an hour", "strengthened, try to -> (without exception)"),
+        # A condition that names no circumstance, in place of an "always" or opening the rule.
+        ("Always use type hints", "Use type hints where possible", "weakened, (without exception) -> where possible"),
+        ("Whenever possible, batch writes", "Batch writes", "strengthened, whenever possible -> (without exception)"),
+        ("Pin versions", "Pin versions wherever applicable", "weakened, (without exception) -> wherever applicable"),
         # An exception put in or taken out (``lexicon.EXCEPTION_WORDS``).
         (
             "Do not merge pull requests yourself",
@@ -1353,6 +1357,11 @@ def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
             "Every endpoint except health checks must require a token unless it is internal",
             "weakened, (without exception) -> unless it is internal",
         ),
+        (
+            "Always run the suite",
+            "Run the suite unless only docs changed",
+            "weakened, (without exception) -> unless only docs changed",
+        ),
     ]
     for old, new, how in cases:
         assert attention(section.format(old), section.format(new)) == [
@@ -1363,6 +1372,12 @@ def test_a_hedge_or_an_exception_put_into_a_rule_weakens_it() -> None:
     for old, new in (
         ("The codebase is written in Go", "The codebase is generally written in Go"),
         ("Reject PRs that disable CI checks", "Reject PRs that try to disable CI checks"),
+    ):
+        assert attention(section.format(old), section.format(new)) == [], (old, new)
+    # "When not possible" opens the rule's fallback: no hedge, kept or moved.
+    for old, new in (
+        ("Use the cache; when not possible, read the database", "Use the cache. When not possible, read the database"),
+        ("Use type hints where possible", "Where possible, use type hints"),
     ):
         assert attention(section.format(old), section.format(new)) == [], (old, new)
 
