@@ -1872,11 +1872,11 @@ def _frontmatter_as_written(text: str, agent: Agent) -> tuple[str, int, str] | N
 
 def unified_diff(old: bytes, new: str, path: str) -> str:
     """A unified diff of a file's text before and after formatting (``--diff``)."""
-    import difflib
+    from agentmerge.match import unified_diff as unified
 
     before = old.decode("utf-8", "replace").splitlines(keepends=True)
     after = new.splitlines(keepends=True)
-    lines = difflib.unified_diff(before, after, f"{path} (original)", f"{path} (formatted)")
+    lines = unified(before, after, f"{path} (original)", f"{path} (formatted)")
     # A last line without a newline is marked as diff and patch mark it, or the patch is corrupt.
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 

@@ -12,7 +12,6 @@ reported as moved, while reordered bullets and paragraphs of one section are not
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import re
@@ -1750,9 +1749,7 @@ def line_diff(old: bytes, new: bytes, old_path: str, new_path: str, *, reason: s
         )
         lines = tuple(
             line.rstrip("\n")
-            for line in difflib.unified_diff(
-                old_text.splitlines(), new_text.splitlines(), old_path, new_path, lineterm=""
-            )
+            for line in match.unified_diff(old_text.splitlines(), new_text.splitlines(), old_path, new_path, "")
         )
     elif not same:
         lines = (f"Binary files {old_path} and {new_path} differ",)

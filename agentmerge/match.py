@@ -756,6 +756,10 @@ milliseconds). The corpus's alignments make at most 141,745 comparisons and may 
 2,275,523 by that reckoning (23,459 copies, 97 blocks of a common subsequence: 553 lines
 against 365)."""
 
+ANCHOR_DEPTH = 8
+"""How many times over a stretch between anchors is searched for anchors of its own
+(``_anchored_blocks``): past it, a stretch too long to align counts as replaced."""
+
 DIFF_ALIGN_WORK = 8_000_000
 """The comparisons all the alignments of one diff may make (``WorkBudget``), about a second: the
 corpus's diffs make at most 142,218."""
@@ -809,7 +813,9 @@ def _aligner_type() -> Callable[
     return Aligner
 
 
-def _bounded_blocks(a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBudget | None) -> list[difflib.Match]:
+def _bounded_blocks(
+    a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBudget | None, depth: int = 0
+) -> list[difflib.Match]:
     """The matching blocks of two long sequences: their common head and tail, and between them
     the blocks of the middles (``_matching_blocks``) when their pairs are at most ALIGN_MOST (none
     past it), closed by difflib's block of size 0 (``_as_blocks``). No two blocks touch, as
@@ -823,11 +829,107 @@ def _bounded_blocks(a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBudg
     while tail < most - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
         tail += 1
     middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
-    inner: list[difflib.Match] = []
+    inner: list[tuple[int, int, int]] = []
     if len(middle_a) * len(middle_b) <= ALIGN_MOST:
-        inner = _matching_blocks(middle_a, middle_b, work)
+        inner = [tuple(block) for block in _matching_blocks(middle_a, middle_b, work)]  # type: ignore[misc]
+    elif middle_a and middle_b and depth < ANCHOR_DEPTH:
+        inner = _anchored_blocks(middle_a, middle_b, WorkBudget(ALIGN_WORK) if work is None else work, depth)
     found = [(0, 0, head), *((i + head, j + head, n) for i, j, n in inner), (len(a) - tail, len(b) - tail, tail)]
     return _as_blocks([block for block in found if block[2]], len(a), len(b))
+
+
+def _anchored_blocks(
+    a: Sequence[Hashable], b: Sequence[Hashable], work: WorkBudget, depth: int
+) -> list[tuple[int, int, int]]:
+    """The matching blocks of two middles too long to align whole (``_bounded_blocks``), as
+    patience diff finds them: the elements that each side holds once, in the longest run of them
+    that keeps its order on both sides, are anchors; between two anchors the sides are aligned
+    again (``_bounded_blocks``, which finds the anchors of that stretch in turn), within the
+    comparisons ``work`` has left, ANCHOR_DEPTH stretches deep at most. A long file with a few
+    lines changed all over keeps its unchanged lines; time grows with the lengths, not with their
+    product."""
+    once_b = _once(b)
+    pairs = [(i, once_b[element]) for element, i in _once(a).items() if element in once_b]
+    anchors = _increasing(sorted(pairs))
+    if not anchors:
+        return []
+    found: list[tuple[int, int, int]] = []
+    low_a = low_b = 0
+    for i, j in [*anchors, (len(a), len(b))]:
+        if low_a < i and low_b < j:
+            gap = _bounded_blocks(a[low_a:i], b[low_b:j], work, depth + 1)
+            found.extend((x + low_a, y + low_b, n) for x, y, n in gap if n)
+        if i < len(a):
+            found.append((i, j, 1))
+        low_a, low_b = i + 1, j + 1
+    return found
+
+
+def _once(sequence: Sequence[Hashable]) -> dict[Hashable, int]:
+    """The elements ``sequence`` holds exactly once, with their positions."""
+    seen: dict[Hashable, int] = {}
+    twice: set[Hashable] = set()
+    for n, element in enumerate(sequence):
+        if element in seen:
+            twice.add(element)
+        else:
+            seen[element] = n
+    return {element: n for element, n in seen.items() if element not in twice}
+
+
+def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest run of ``pairs`` (sorted by their first position) whose second positions
+    rise too, the earliest of equals (patience sorting, in time n log n)."""
+    tops: list[int] = []  # the least second position ending a run of each length
+    ends: list[int] = []  # the index in ``pairs`` of that run's last pair
+    before = [-1] * len(pairs)
+    for n, (_, j) in enumerate(pairs):
+        k = bisect.bisect_left(tops, j)
+        if k == len(tops):
+            tops.append(j)
+            ends.append(n)
+        else:
+            tops[k] = j
+            ends[k] = n
+        before[n] = ends[k - 1] if k else -1
+    run: list[tuple[int, int]] = []
+    n = ends[-1] if ends else -1
+    while n >= 0:
+        run.append(pairs[n])
+        n = before[n]
+    return run[::-1]
+
+
+def unified_diff(
+    a: Sequence[str], b: Sequence[str], from_path: str, to_path: str, lineterm: str = "\n"
+) -> Iterator[str]:
+    """``difflib.unified_diff`` of two files' lines (three lines of context), aligned in bounded
+    time (``aligner``): difflib's own alignment takes time of the lengths' product on a file of
+    repeated lines, minutes for a file of 30,000."""
+    started = False
+    for group in aligner(a, b).get_grouped_opcodes(3):
+        if not started:
+            started = True
+            yield f"--- {from_path}{lineterm}"
+            yield f"+++ {to_path}{lineterm}"
+        first, last = group[0], group[-1]
+        yield f"@@ -{_unified_range(first[1], last[2])} +{_unified_range(first[3], last[4])} @@{lineterm}"
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                yield from (" " + line for line in a[i1:i2])
+                continue
+            if tag in ("replace", "delete"):
+                yield from ("-" + line for line in a[i1:i2])
+            if tag in ("replace", "insert"):
+                yield from ("+" + line for line in b[j1:j2])
+
+
+def _unified_range(start: int, stop: int) -> str:
+    """A hunk's range as a unified diff writes it (difflib's ``_format_range_unified``)."""
+    length = stop - start
+    if length == 1:
+        return f"{start + 1}"
+    return f"{start + 1 if length else start},{length}"
 
 
 def _matching_blocks(

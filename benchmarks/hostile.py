@@ -130,6 +130,13 @@ def swapped_marks(items: int, units: int) -> tuple[str, str]:
     return FRONTMATTER + old, FRONTMATTER + new
 
 
+def unformatted_section(n: int) -> str:
+    """A section ``fmt`` rewrites in two places (a label's colon, a blank line inside a list) under
+    one of six headings: repeated, a file whose line diff against its formatted copy has changes
+    all over it among lines written many times (difflib took minutes over 4,000 of them)."""
+    return f"###### H{n % 6}\n\n**Key points**:\n\n- point {n}\n\n- again\n\n"
+
+
 def tool_list(prefix: str, count: int) -> str:
     """An agent allowed ``count`` tools named ``prefix`` and a number: two such lists with two
     prefixes share no tool, and every name of one is looked for among the other's."""
@@ -148,6 +155,7 @@ INPUTS: dict[str, Callable[[], str | tuple[str, str] | tuple[str, str, str] | li
     "steps-2000": lambda: FRONTMATTER + "## Step\n- Do it\n\n" * 2_000,
     "steps-4000": lambda: FRONTMATTER + "## Step\n- Do it\n\n" * 4_000,
     "headings-20000": lambda: FRONTMATTER + "".join(f"## H{n}\n\n" for n in range(20_000)),
+    "unformatted-4000": lambda: FRONTMATTER + "".join(unformatted_section(n) for n in range(4_000)),
     "tools-9000": lambda: (tool_list("t", 9_000), tool_list("u", 9_000)),
     "tools-4500": lambda: (tool_list("t", 4_500), tool_list("u", 4_500)),
     "keys-100k": lambda: "---\n" + "".join(f"k{n}: v\n" for n in range(100_000)) + "---\n- one\n",

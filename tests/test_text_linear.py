@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -390,3 +392,84 @@ def test_a_rule_changed_is_read_fast_on_hostile_text(old: str, new: str) -> None
     only_put(old, new)
     opposite_sense(old, new)
     assert time.perf_counter() - start < 2.0
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=30), max_size=60),
+    st.lists(st.integers(min_value=0, max_value=30), max_size=60),
+    st.sampled_from([0, 4, 50]),
+)
+def test_an_alignment_anchored_on_lines_said_once_is_a_true_one(a: list[int], b: list[int], most: int) -> None:
+    """Past ALIGN_MOST the middles are aligned on the elements each side holds once, then between
+    them: the blocks are still common runs in order, the opcodes still turn ``a`` into ``b``, and
+    every anchor, an element both sides hold once, in an order both keep, is in a block."""
+    from unittest import mock
+
+    from agentmerge import match
+
+    with mock.patch.object(match, "ALIGN_MOST", most):
+        aligned = match.aligner(a, b)
+        blocks = aligned.get_matching_blocks()
+        opcodes = aligned.get_opcodes()
+    ends = (0, 0)
+    for i, j, n in blocks[:-1]:
+        assert n > 0 and i >= ends[0] and j >= ends[1] and a[i : i + n] == b[j : j + n]
+        ends = (i + n, j + n)
+    rebuilt: list[int] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        rebuilt.extend(a[i1:i2] if tag == "equal" else b[j1:j2])
+    assert rebuilt == b
+    if a == b:
+        assert opcodes in ([], [("equal", 0, len(a), 0, len(b))])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a\n", "b\n", "c\n", "\n", "d"]), max_size=30),
+    st.lists(st.sampled_from(["a\n", "b\n", "x\n", "\n", "d"]), max_size=30),
+)
+def test_a_unified_diff_is_difflibs_within_the_bounds(a: list[str], b: list[str]) -> None:
+    """``match.unified_diff`` writes what ``difflib.unified_diff`` writes for files it can align
+    whole (fewer than 200 lines a side, where difflib's heuristic for popular lines is off)."""
+    import difflib
+
+    from agentmerge import match
+
+    assert list(match.unified_diff(a, b, "old", "new")) == list(difflib.unified_diff(a, b, "old", "new"))
+    assert list(match.unified_diff(a, b, "old", "new", "")) == list(
+        difflib.unified_diff(a, b, "old", "new", lineterm="")
+    )
+
+
+def test_a_long_file_of_repeated_lines_is_diffed_line_by_line(tmp_path: Path) -> None:
+    """``fmt --diff`` of a file of 1,500 sections under six headings, each rewritten in two
+    places, shows those lines and no other (difflib took minutes over such a file; a bound on
+    its pairs alone would show the whole file replaced), and the diff applies."""
+    section = "###### H{k}\n\n**Key points**:\n\n- point {n}\n\n- again\n\n"
+    text = "---\nname: x\ndescription: y\n---\n\n" + "".join(section.format(k=n % 6, n=n) for n in range(1_500))
+    path = tmp_path / "long.md"
+    path.write_text(text, encoding="utf-8")
+    done = run_cli("fmt", "--diff", str(path))
+    assert done.exit_code == 0, done.stderr
+    shown = str(done.stdout).splitlines(keepends=True)
+    changed = [line for line in shown if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+    assert sorted(set(changed)) == ["+**Key points:**\n", "-\n", "-**Key points**:\n"]
+    assert len(changed) == 3 * 1_500 + 1  # and the blank line that ended the file
+    # Apply the hunks: the original's lines, each hunk's "-" lines out and "+" lines in.
+    lines, out, at = text.splitlines(keepends=True), [], 0
+    for line in shown[2:]:
+        if line.startswith("@@"):
+            start = int(line.split()[1].split(",")[0][1:]) - 1
+            out.extend(lines[at:start])
+            at = start
+        elif line[:1] in " -":
+            at += 1
+            if line[0] == " ":
+                out.append(line[1:])
+        elif line[:1] == "+":
+            out.append(line[1:])
+    out.extend(lines[at:])
+    path.write_text(text, encoding="utf-8")
+    assert run_cli("fmt", str(path)).exit_code == 0
+    assert "".join(out) == path.read_text(encoding="utf-8")
