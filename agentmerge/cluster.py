@@ -997,6 +997,14 @@ ITEM_RULES: tuple[Rule, ...] = (
         "below the threshold the words do not show one instruction",
         lambda a, b, score, t: score < t[0],
     ),
+    # Asked second: it reads no words, and a file of one line written many times in a template
+    # meets it for every pair of copies.
+    Rule(
+        "restatement",
+        "two wordings in one input are one instruction only when the score is sure of it, and never in a"
+        " template the file fills several times",
+        lambda a, b, score, t: bool(a.sources & b.sources) and (score < t[1] or not (a.repeatable and b.repeatable)),
+    ),
     Rule(
         "copies only",
         "code, tables, quotes, sample requests in quotation marks, HTML and diagrams merge only as exact"
@@ -1130,12 +1138,6 @@ ITEM_RULES: tuple[Rule, ...] = (
         "step",
         "a numbered step is a step of its procedure: it is the same item only as another step",
         lambda a, b, score, t: a.step != b.step and not near_verbatim(a.text, b.text),
-    ),
-    Rule(
-        "restatement",
-        "two wordings in one input are one instruction only when the score is sure of it, and never in a"
-        " template the file fills several times",
-        lambda a, b, score, t: bool(a.sources & b.sources) and (score < t[1] or not (a.repeatable and b.repeatable)),
     ),
 )
 """Rules for a candidate pair of items (arguments: the two candidates, their score, the

@@ -610,7 +610,12 @@ class _Consolidator:
             )
             for bag in bags
         ]
-        return bags, candidates, PairScorer(self._views(bags, roles), self.model)
+        # Items of a template in the same inputs, and all items of one input consolidated alone
+        # (its repeats stay), are restatements that never merge (ITEM_RULES' "restatement"):
+        # weighing them against each other grew with their number squared.
+        groups: dict[frozenset[int], int] = {}
+        twins = [-1 if c.repeatable else groups.setdefault(c.sources, len(groups)) for c in candidates]
+        return bags, candidates, PairScorer(self._views(bags, roles), self.model, twins)
 
     def _says_otherwise(self, chosen: str, other: str, score: float) -> bool:
         """Whether a rule about meaning keeps description ``other`` apart from the ``chosen`` one:

@@ -410,8 +410,12 @@ def _covered(label: frozenset[str], other: dict[str, float]) -> float:
 class PairScorer:
     """Scores candidate pairs among ``views`` with ``model`` (the shipped one by default)."""
 
-    def __init__(self, views: Sequence[ItemView], model: Model | None = None) -> None:
+    def __init__(self, views: Sequence[ItemView], model: Model | None = None, twins: Sequence[int] = ()) -> None:
         self.views = list(views)
+        self.twins = list(twins) or [-1] * len(self.views)
+        """For each view, a number it shares with the views no pair of which may ever merge
+        whatever its score (``candidates`` weighs none of those pairs: the items of a template
+        one file fills many times, each a restatement of the others); -1 for none."""
         self.model = model or default_model()
         if len(self.model.weights) != len(FEATURES):
             raise ValueError(f"the model has {len(self.model.weights)} weights for {len(FEATURES)} features")
@@ -450,9 +454,9 @@ class PairScorer:
         leave most items without one, and every pair of them would look like each other's only
         match.
         """
-        count = len(self.profiles)
+        count, twins = len(self.profiles), self.twins
         if count <= BLOCK_FLOOR:
-            pairs = {(i, j) for i in range(count) for j in range(i + 1, count)}
+            pairs = {(i, j) for i in range(count) for j in range(i + 1, count) if twins[i] < 0 or twins[i] != twins[j]}
         else:
             pairs = self._blocked_pairs()
         self._spend(len(pairs))
@@ -494,12 +498,14 @@ class PairScorer:
         inputs = len({view.source for view in self.views})
         limit = min(max(2, int(len(self.profiles) * BLOCK_SHARE)), max(BLOCK_FLOOR, BLOCK_PER_INPUT * inputs))
         pairs: set[tuple[int, int]] = set()
+        twins = self.twins
         for i, profile in enumerate(self.profiles):
             ranked = sorted(profile.vector, key=lambda t: (len(postings[t]), t))
             chosen = [t for t in ranked[:BLOCK_TERMS] if len(postings[t]) <= limit] or ranked[:1]
+            twin = twins[i]
             for term in chosen:
                 for j in postings[term]:
-                    if j != i:
+                    if j != i and (twin < 0 or twins[j] != twin):
                         pairs.add((i, j) if i < j else (j, i))
             if self._measured + len(pairs) > MAX_PAIRS:
                 self._spend(len(pairs))  # refused here, before the set grows further

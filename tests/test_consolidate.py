@@ -1707,3 +1707,35 @@ def test_a_comment_after_the_last_key_keeps_a_consolidation_a_fixed_point() -> N
     again = render_consolidation(consolidate([parse_text(once, "merged.md")]))
     assert "description: Reviews designs\n# a comment\nmodel: opus\n" in once
     assert again == once
+
+
+def _template_file(name: str, fills: int) -> str:
+    """An agent whose one template ("## Example" over the same 25 bullets) is filled ``fills`` times."""
+    bullets = "".join(f"- item {k} same words\n" for k in range(25))
+    return f"---\nname: {name}\ndescription: y\n---\n\n" + "".join(f"## Example\n\n{bullets}\n" for _ in range(fills))
+
+
+def test_items_that_never_merge_are_never_weighed_against_each_other(tmp_path: Path) -> None:
+    """The items of a template two inputs fill many times, and every item of one input consolidated
+    alone, are restatements the clustering refuses whatever their score (``ITEM_RULES``'
+    "restatement"): no pair of them is weighed, so such files cost time in their length, not in its
+    square (40 fills of 25 bullets made 39,000 pairs; a 170 KB file took minutes). Every item is
+    still written, each fill's under its own heading."""
+    from agentmerge.consolidate import matching_evidence
+
+    first, second = tmp_path / "a.md", tmp_path / "b.md"
+    first.write_text(_template_file("a", 40), encoding="utf-8")
+    second.write_text(_template_file("b", 40), encoding="utf-8")
+    agents = [read_agent(str(first)), read_agent(str(second))]
+    evidence = matching_evidence(agents)
+    assert not any(
+        evidence.candidates[i].sources & evidence.candidates[j].sources
+        and not (evidence.candidates[i].repeatable and evidence.candidates[j].repeatable)
+        for i, j in evidence.pairs
+    )
+    assert matching_evidence(agents[:1]).pairs == ()
+    for paths in ([first, second], [first]):
+        code, out, err = run_cli("consolidate", *map(str, paths))
+        assert code == 0, err
+        assert out.count("## Example") == 40
+        assert out.count("- item 7 same words\n") == 40
