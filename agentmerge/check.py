@@ -46,6 +46,7 @@ from agentmerge.model import Agent, Field, Item, Section
 from agentmerge.parse import (
     decode,
     frontmatter_span,
+    loads_strictly,
     over_limit,
     parse_text,
     quote_shapes,
@@ -1470,14 +1471,8 @@ def _kind_of(code: str) -> str:
 
 
 def _loads_alone(block: list[str]) -> bool:
-    """Whether one key's lines load as strict YAML on their own."""
-    import yaml
-
-    try:
-        yaml.safe_load("\n".join(block))
-    except yaml.YAMLError:
-        return False
-    return True
+    """Whether one key's lines load as strict YAML on their own (``parse.loads_strictly``)."""
+    return loads_strictly("\n".join(block))
 
 
 # --------------------------------------------------------------------------------------------

@@ -82,6 +82,10 @@ WARNINGS_SHOWN = 5
 """Most warnings of one kind printed for one file: a file with thousands of lines nested too deeply
 to parse gets five and a count, not thousands of lines (JSON outputs list every one)."""
 
+MAX_MARKER_SIZE = 1_000
+"""Longest conflict markers ``merge`` writes: git's default is 7; a marker a billion characters
+long, written for each conflict, ran out of memory."""
+
 
 class FormatName(click.ParamType):  # type: ignore[type-arg]
     """The name of a format ``consolidate --for`` writes (``formats.TARGETS``), checked when one is
@@ -604,10 +608,10 @@ def git_install_command(global_: bool, uninstall: bool) -> None:
 )
 @click.option(
     "--marker-size",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_MARKER_SIZE),
     default=7,
     show_default=True,
-    help="Length of the conflict markers (git passes %L).",
+    help=f"Length of the conflict markers (git passes %L), at most {MAX_MARKER_SIZE:,}.",
 )
 @click.option(
     "--format",

@@ -417,6 +417,8 @@ def respelled_value(plain: str) -> bool:
         return False  # every YAML 1.1 number, truth value and date starts so
     if _CANONICAL_RE.fullmatch(plain):
         return False  # the common spellings, written back as they are, without asking YAML
+    if len(plain) > MAX_NUMBER_DIGITS:
+        return True  # a number too long to write again (Python's limit on integer digits)
     import yaml
 
     try:
@@ -574,9 +576,9 @@ MAX_YAML_DEPTH = 32
 three levels (hooks, MCP servers); reading a value walks it once per level, so a deeper one (a
 900-deep list of lists is valid YAML) is refused rather than exhausting Python's stack."""
 
-MAX_NUMBER_DIGITS = 4000
-"""Most characters of a YAML number; Python refuses to write an integer of over 4,300 digits as
-text, which every output does."""
+MAX_NUMBER_DIGITS = 1000
+"""Most characters of a YAML number. Python refuses to write an integer of over 4,300 decimal
+digits as text, which every output does; a thousand characters of hexadecimal make 1,205."""
 
 _NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 
@@ -621,6 +623,18 @@ def _unbuilt_line(node: Any) -> int:
     finally:
         loader.dispose()
     return int(node.start_mark.line) if node.start_mark else 0
+
+
+def loads_strictly(fm_text: str) -> bool:
+    """Whether ``fm_text`` reads as strict YAML, as a frontmatter is read (``_strict_load``: no
+    alias, no nesting past MAX_YAML_DEPTH, no number past MAX_NUMBER_DIGITS)."""
+    import yaml
+
+    try:
+        _strict_load(fm_text)
+    except (yaml.YAMLError, _Refused, RecursionError):
+        return False
+    return True
 
 
 def _strict_load(fm_text: str) -> tuple[Any, list[tuple[str, Any, int, int, bool]]]:

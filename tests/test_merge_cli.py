@@ -1211,3 +1211,21 @@ def test_an_item_one_side_makes_one_unit_with_its_children_merges_whole(tmp_path
         code, out, err = invoke(*write(tmp_path, base=base, ours=ours, theirs=theirs))
         assert code == 1, out.decode()
         assert out.decode().count("<<<<<<<") == 1 and "why two, and the edit" in out.decode()
+
+
+def test_conflict_markers_longer_than_a_thousand_characters_are_refused(tmp_path: Path) -> None:
+    """``--marker-size`` takes 1 to 1,000 (git's default is 7): a marker a billion characters long,
+    written for each conflict, ran out of memory; it is a usage error, exit 2, before any work."""
+    sides = []
+    for name, line in (
+        ("base", "Keep functions under 20 lines"),
+        ("ours", "Keep functions under 25 lines"),
+        ("theirs", "Keep functions under 30 lines"),
+    ):
+        path = tmp_path / f"{name}.md"
+        path.write_text(f"---\nname: a\ndescription: b\n---\n- {line}\n", encoding="utf-8")
+        sides.append(str(path))
+    code, _, err = run_cli("merge", *sides, "--marker-size", "1000000000")
+    assert code == 2 and "--marker-size" in err and "1<=x<=1000" in err
+    code, out, _ = run_cli("merge", *sides, "--marker-size", "1000")
+    assert code == 1 and "<" * 1000 + " " in out

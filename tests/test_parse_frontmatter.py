@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import SEEDS
+from pathlib import Path
+
+from conftest import SEEDS, run_cli
 
 from agentmerge.model import Agent
 from agentmerge.parse import parse_text, read_agent, respelled_value, yaml_comments
@@ -238,7 +240,9 @@ def test_values_safe_yaml_cannot_build_are_read_as_text_with_a_warning_at_their_
         "created: 2024-13-45": "month must be in 1..12",
         "flag: !!bool maybe": "a value YAML cannot read",
         "count: !!int x": "a value YAML cannot read",
-        "n: 0b" + "1" * 5000: "a number of more than 4,000 digits",
+        "n: 0b" + "1" * 5000: "a number of more than 1,000 digits",
+        # Hexadecimal under 4,000 characters, but over 4,300 digits in decimal: Python would not write it.
+        "n: 0x" + "f" * 3600: "a number of more than 1,000 digits",
         "n: " + "[" * 900 + "]" * 900: "nested more than 32 levels deep",
     }
     for line, problem in cases.items():
@@ -246,6 +250,22 @@ def test_values_safe_yaml_cannot_build_are_read_as_text_with_a_warning_at_their_
         assert values(agent)["name"] == "a"
         [(at, message)] = messages(agent)
         assert at == 4 and problem in message and "keys were read leniently" in message, (line, message)
+
+
+def test_a_fix_of_frontmatter_reads_each_key_as_the_frontmatter_is_read(tmp_path: Path) -> None:
+    """``check --fix`` asks of each key whether it loads as strict YAML alone, as a frontmatter is
+    read: a number too long to write, or a value nested hundreds of levels, is quoted (AM101),
+    never an internal error; the other commands warn of it and go on."""
+    for value in ("9" * 4301, "0x" + "f" * 3600, "[" * 500 + "]" * 500):
+        path = tmp_path / "a.md"
+        path.write_text(f"---\nname: a\ndescription: b\nx: {value}\n---\n- one\n", encoding="utf-8")
+        done = run_cli("check", "--fix", "--select", "AM101", str(path))
+        assert done.exit_code == 0 and "internal error" not in done.stderr, done.stderr
+        assert path.read_text(encoding="utf-8").startswith(f"---\nname: a\ndescription: b\nx: '{value[:20]}")
+        path.write_text(f"---\nname: a\ndescription: b\nx: {value}\n---\n- one\n", encoding="utf-8")
+        for command in (["fmt", "--check"], ["fmt", "--diff"], ["parse"], ["diff", str(path)]):
+            done = run_cli(*command, str(path))
+            assert done.exit_code in (0, 1) and "internal error" not in done.stderr, (command, done.stderr)
 
 
 def test_nesting_at_the_limit_is_read_as_yaml() -> None:
