@@ -887,10 +887,11 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
                 found.append((line, first, "AM203", message, True))
     model = evidence.scorer.model
     thresholds = (model.same_input_threshold, model.same_input_threshold)
+    other_choice = next(rule for rule in ITEM_RULES if rule.name == "other choice")
     for (i, j), score in sorted(evidence.scorer.scores(evidence.pairs).items()):
         a, b = evidence.candidates[i], evidence.candidates[j]
-        vetoes = [rule.name for rule in ITEM_RULES if rule.vetoes(a, b, score, thresholds)]
-        if not vetoes and score >= REPEAT_SCORE:
+        # The rules are asked only of a pair that scores as a repeat (most pairs do not).
+        if score >= REPEAT_SCORE and not any(rule.vetoes(a, b, score, thresholds) for rule in ITEM_RULES):
             code, verb = "AM203", "repeats"
         elif contradiction(a, b, score, thresholds) is not None:
             code, verb = "AM204", "contradicts"
@@ -900,7 +901,9 @@ def repeats_and_contradictions(agent: Agent) -> Iterator[Finding]:
         veto = _repeat_veto(places, first, second, text_a, text_b, a.kind)
         # Two words are a whole instruction when they pick one way of doing a thing ("Indent
         # with tabs"), not a value in a list: the short rule keeps out only repeats.
-        if veto is not None and not (veto == "short" and code == "AM204" and "other choice" in vetoes):
+        if veto is not None and not (
+            veto == "short" and code == "AM204" and other_choice.vetoes(a, b, score, thresholds)
+        ):
             continue
         if text_a.split() == text_b.split():
             message = f"{verb} line {first} word for word: {_short(text_a, 60)!r}"
