@@ -9,6 +9,7 @@ sockets and directories are refused rather than replaced.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -50,10 +51,12 @@ def read_bytes(path: str | Path) -> bytes:
     try:
         handle = os.open(name, flags)
     except FileNotFoundError:
-        raise InputError(name, 0, "no such file; check the path") from None
+        raise InputError(name, 0, broken_link(name) or "no such file; check the path") from None
     except IsADirectoryError:
         raise InputError(name, 0, "is a directory, not an agent file") from None
     except OSError as exc:
+        if (problem := broken_link(name)) is not None:
+            raise InputError(name, 0, problem) from None
         with contextlib.suppress(OSError):
             _refuse_non_regular(name, os.stat(name).st_mode)  # a socket cannot be opened at all
         raise InputError(name, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
@@ -66,6 +69,22 @@ def read_bytes(path: str | Path) -> bytes:
             return _read_capped(stream.read, name)
         except OSError as exc:
             raise InputError(name, 0, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
+
+
+def broken_link(name: str) -> str | None:
+    """What is wrong with ``name`` when it is a symbolic link that leads to nothing (a loop, or a
+    path that does not exist), said as an error's end; None for any other path."""
+    if not os.path.islink(name):
+        return None
+    try:
+        os.stat(name)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a loop of symbolic links; check the path"
+        if exc.errno == errno.ENOENT:
+            with contextlib.suppress(OSError):
+                return f"is a symbolic link to {os.readlink(name)}, which does not exist; check the path"
+    return None
 
 
 def _refuse_non_regular(name: str, mode: int) -> None:

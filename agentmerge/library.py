@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from agentmerge.errors import AgentMergeError, InputError
 from agentmerge.fields import ALWAYS_APPLY_KEY, CHANGED_KEYS, WIDENING_RULES, ToolReading, WideningRule, beyond
 from agentmerge.fields import names as listed_names
-from agentmerge.filesystem import MAX_FILE_BYTES, inside
+from agentmerge.filesystem import MAX_FILE_BYTES, broken_link, inside
 from agentmerge.model import Agent, Field
 from agentmerge.parse import read_agent
 from agentmerge.text import clear_text_caches, counted, named, series
@@ -81,7 +81,7 @@ def find_agent_files(paths: Sequence[str]) -> Library:
     for path in paths:
         if path == "-" or not os.path.isdir(path):
             if path != "-" and not os.path.exists(path):
-                raise InputError(path, 0, "no such file or folder; check the path")
+                raise InputError(path, 0, broken_link(path) or "no such file or folder; check the path")
             _add(files, seen, path)
             continue
         # The format table is read only for folders: files named one by one are taken as they are.

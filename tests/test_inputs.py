@@ -84,6 +84,22 @@ def test_library_commands_refuse_a_fifo_or_device_named_as_a_file(tmp_path: Path
         assert "passed" not in done.stdout
 
 
+@pytest.mark.parametrize("command", [*sorted(COMMANDS), "check", "fmt", "group"])
+def test_a_symbolic_link_that_leads_nowhere_is_named_for_what_it_is(tmp_path: Path, command: str) -> None:
+    """A loop of links, or a link to a missing file: every command says which, in one line naming
+    the link, exit 2 (the commands that take folders said "no such file or folder", the others
+    "cannot be read (Too many levels of symbolic links); check its permissions")."""
+    (tmp_path / "a.md").symlink_to("b.md")
+    (tmp_path / "b.md").symlink_to("a.md")
+    (tmp_path / "gone.md").symlink_to("missing.md")
+    for name, said in (("a.md", "is a loop of symbolic links"), ("gone.md", "is a symbolic link to missing.md, which")):
+        path = str(tmp_path / name)
+        args = COMMANDS[command](path) if command in COMMANDS else [command, path]
+        done = agentmerge(*args)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert f"{path}: {said}" in done.stderr, done.stderr
+
+
 def test_check_does_not_call_a_run_with_unreadable_files_clean(tmp_path: Path) -> None:
     """A file check could not read is counted in its summary, never "All checks passed"."""
     path, _ = special("fifo", tmp_path)
